@@ -1,0 +1,116 @@
+package dev.interlayer.tensor;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.RecursiveAction;
+import java.util.function.IntConsumer;
+
+/**
+ * The thread pool that kernels split work on. Library-owned (never the common pool); its size is
+ * set by {@link #setThreads(int)}, else by the system property {@code interlayer.threads}, else by
+ * {@link Runtime#availableProcessors()}.
+ */
+public final class ComputePool {
+    private static volatile ForkJoinPool pool;
+    private static volatile int threads = defaultThreads();
+
+    private ComputePool() {
+    }
+
+    private static int defaultThreads() {
+        String p = System.getProperty("interlayer.threads");
+        if (p != null && !p.isBlank()) {
+            int t = Integer.parseInt(p.trim());
+            if (t < 1) {
+                throw new IllegalArgumentException("interlayer.threads must be >= 1, got " + t);
+            }
+            return t;
+        }
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Number of threads kernels use. */
+    public static int threads() {
+        return threads;
+    }
+
+    /** Sets the number of threads kernels use (>= 1); replaces the pool. */
+    public static synchronized void setThreads(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + n);
+        }
+        if (n != threads) {
+            ForkJoinPool old = pool;
+            pool = null;
+            threads = n;
+            if (old != null) {
+                old.shutdown();
+            }
+        }
+    }
+
+    private static ForkJoinPool pool() {
+        ForkJoinPool p = pool;
+        if (p == null) {
+            synchronized (ComputePool.class) {
+                p = pool;
+                if (p == null) {
+                    p = new ForkJoinPool(threads, ComputePool::newWorker, null, false);
+                    pool = p;
+                }
+            }
+        }
+        return p;
+    }
+
+    private static java.util.concurrent.ForkJoinWorkerThread newWorker(ForkJoinPool p) {
+        var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
+        t.setName("interlayer-compute-" + t.getPoolIndex());
+        t.setDaemon(true);
+        return t;
+    }
+
+    /**
+     * Runs {@code body.accept(chunk)} for chunk in [0, chunks), in parallel when there is more than one
+     * thread and more than one chunk. Returns when all chunks are done; rethrows the first failure.
+     */
+    public static void parallelFor(int chunks, IntConsumer body) {
+        if (chunks <= 0) {
+            return;
+        }
+        if (chunks == 1 || threads == 1) {
+            for (int c = 0; c < chunks; c++) {
+                body.accept(c);
+            }
+            return;
+        }
+        ForkJoinPool p = pool();
+        if (ForkJoinTask.inForkJoinPool() && ForkJoinTask.getPool() == p) {
+            new Range(body, 0, chunks).compute();
+        } else {
+            p.invoke(new Range(body, 0, chunks));
+        }
+    }
+
+    private static final class Range extends RecursiveAction {
+        private static final long serialVersionUID = 1L;
+        private final transient IntConsumer body;
+        private final int lo, hi;
+
+        Range(IntConsumer body, int lo, int hi) {
+            this.body = body;
+            this.lo = lo;
+            this.hi = hi;
+        }
+
+        @Override
+        protected void compute() {
+            if (hi - lo == 1) {
+                body.accept(lo);
+                return;
+            }
+            int mid = (lo + hi) >>> 1;
+            invokeAll(new Range(body, lo, mid), new Range(body, mid, hi));
+        }
+    }
+}

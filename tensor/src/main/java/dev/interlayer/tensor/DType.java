@@ -1,0 +1,68 @@
+package dev.interlayer.tensor;
+
+/**
+ * Element types of tensors, with their storage geometry.
+ *
+ * <p>The order is stable. Scalar types have a block size of 1; GGML-style block-quantized types
+ * store {@code blockSize} values in {@code blockBytes} bytes, and only whole blocks can be stored.
+ */
+public enum DType {
+    F32(1, 4),
+    F16(1, 2),
+    BF16(1, 2),
+    I32(1, 4),
+    I64(1, 8),
+    I8(1, 1),
+    /** GGML Q8_0: 32 values = f16 scale + 32 int8. */
+    Q8_0(32, 34),
+    /** GGML Q4_0: 32 values = f16 scale + 16 bytes of nibbles. */
+    Q4_0(32, 18),
+    /** GGML Q4_K: 256-value super-block. */
+    Q4_K(256, 144),
+    /** GGML Q6_K: 256-value super-block. */
+    Q6_K(256, 210);
+
+    private final int blockSize;
+    private final int blockBytes;
+
+    DType(int blockSize, int blockBytes) {
+        this.blockSize = blockSize;
+        this.blockBytes = blockBytes;
+    }
+
+    /** Values per storage block (1 for scalar types). */
+    public int blockSize() {
+        return blockSize;
+    }
+
+    /** Bytes per storage block (the element size for scalar types). */
+    public int blockBytes() {
+        return blockBytes;
+    }
+
+    /** True for GGML block-quantized types. */
+    public boolean isQuantized() {
+        return blockSize > 1;
+    }
+
+    /** True for F32, F16 and BF16. */
+    public boolean isFloatingPoint() {
+        return this == F32 || this == F16 || this == BF16;
+    }
+
+    /**
+     * Bytes needed to store {@code elements} values.
+     *
+     * @throws IllegalArgumentException if {@code elements} is negative or not a whole number of blocks
+     * @throws ArithmeticException on overflow
+     */
+    public long byteSize(long elements) {
+        if (elements < 0) {
+            throw new IllegalArgumentException("element count must be >= 0, got " + elements);
+        }
+        if (elements % blockSize != 0) {
+            throw new IllegalArgumentException(this + " stores blocks of " + blockSize + " values; got " + elements);
+        }
+        return Math.multiplyExact(elements / blockSize, (long) blockBytes);
+    }
+}
