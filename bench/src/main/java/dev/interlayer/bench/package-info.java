@@ -1,0 +1,2 @@
+/** Interlayer bench module. */
+package dev.interlayer.bench;

@@ -1,0 +1,11 @@
+package dev.interlayer.models.cli;
+
+/**
+ * A subcommand of {@code ./interlayer}, found with {@link java.util.ServiceLoader}: implementations
+ * are picocli {@code @Command}-annotated classes with a public no-argument constructor that
+ * implement {@link java.util.concurrent.Callable Callable&lt;Integer&gt;}, listed in
+ * {@code META-INF/services/dev.interlayer.models.cli.CliCommand}. Modules above {@code models}
+ * (the {@code bench} module) add commands the same way.
+ */
+public interface CliCommand {
+}

@@ -1,0 +1,2 @@
+/** Interlayer models module. */
+package dev.interlayer.models;

@@ -1,0 +1,2 @@
+/** Interlayer nn module. */
+package dev.interlayer.nn;

@@ -1,0 +1,2 @@
+/** Interlayer quant module. */
+package dev.interlayer.quant;

@@ -1,0 +1,17 @@
+package dev.interlayer.tensor;
+
+/** Element-wise binary operations. */
+public enum Binary {
+    ADD, SUB, MUL, DIV, MAX;
+
+    /** Scalar definition (the oracle). */
+    public float apply(float a, float b) {
+        return switch (this) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> a / b;
+            case MAX -> (Float.isNaN(a) || Float.isNaN(b)) ? Float.NaN : Math.max(a, b);
+        };
+    }
+}

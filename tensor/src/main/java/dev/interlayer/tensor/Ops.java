@@ -1,0 +1,146 @@
+package dev.interlayer.tensor;
+
+/**
+ * The public kernel facade: every op the layers above use, on F32 activations.
+ *
+ * <p>Ops write into an explicit {@code out} and return it; inputs are not modified unless an
+ * argument is also passed as {@code out}. Row ops (norms, softmax, RoPE) work on the last axis and
+ * loop over all leading axes. The implementation (SIMD via {@code jdk.incubator.vector}, or the
+ * scalar reference) is chosen once per JVM; see {@link Kernels}.
+ *
+ * <p>This class is the stable contract; the kernels behind it may change.
+ */
+public final class Ops {
+    private Ops() {
+    }
+
+    // ---- matrix products ----
+
+    /**
+     * out = x · wᵀ (a linear layer with weights stored [out, in]).
+     * Shapes: x [..., k] F32; w [n, k] in F32, F16 or BF16; out [..., n] F32.
+     *
+     * @throws ShapeMismatchException naming the op and the shapes
+     */
+    public static Tensor matmulT(Tensor x, Tensor w, Tensor out) {
+        MatMul.matmulT(x, w, out);
+        return out;
+    }
+
+    /**
+     * out = a · b, batched over leading axes (which must be equal).
+     * Shapes: a [..., m, k]; b [..., k, n]; out [..., m, n]; all F32 (b may be F16/BF16).
+     */
+    public static Tensor matmul(Tensor a, Tensor b, Tensor out) {
+        MatMul.matmul(a, b, out);
+        return out;
+    }
+
+    /** out = w · x. Shapes: w [n, k] F32/F16/BF16; x [k]; out [n]. */
+    public static Tensor matvec(Tensor w, Tensor x, Tensor out) {
+        MatMul.matmulT(x.reshape(1, x.dim(-1)), w, out.reshape(1, out.dim(-1)));
+        return out;
+    }
+
+    // ---- element-wise ----
+
+    /** out = a + b with NumPy broadcasting. */
+    public static Tensor add(Tensor a, Tensor b, Tensor out) {
+        return Kernels.active().binary(Binary.ADD, a, b, out);
+    }
+
+    /** out = a - b with broadcasting. */
+    public static Tensor sub(Tensor a, Tensor b, Tensor out) {
+        return Kernels.active().binary(Binary.SUB, a, b, out);
+    }
+
+    /** out = a * b with broadcasting. */
+    public static Tensor mul(Tensor a, Tensor b, Tensor out) {
+        return Kernels.active().binary(Binary.MUL, a, b, out);
+    }
+
+    /** out = a / b with broadcasting. */
+    public static Tensor div(Tensor a, Tensor b, Tensor out) {
+        return Kernels.active().binary(Binary.DIV, a, b, out);
+    }
+
+    /** out = max(a, b) with broadcasting (NaN propagates). */
+    public static Tensor maximum(Tensor a, Tensor b, Tensor out) {
+        return Kernels.active().binary(Binary.MAX, a, b, out);
+    }
+
+    /** out = s * a. */
+    public static Tensor scale(Tensor a, float s, Tensor out) {
+        return Kernels.active().scale(a, s, out);
+    }
+
+    /** y += alpha * x (same shape). Modifies y. */
+    public static Tensor axpy(float alpha, Tensor x, Tensor y) {
+        return Kernels.active().axpy(alpha, x, y);
+    }
+
+    /** out = f(x) for a unary activation. */
+    public static Tensor unary(Unary f, Tensor x, Tensor out) {
+        return Kernels.active().unary(f, x, out);
+    }
+
+    // ---- normalisation and softmax (last axis) ----
+
+    /**
+     * out = x / sqrt(mean(x²) + eps) * (w or 1 + w). Shapes: x, out [..., d]; weight [d] or null.
+     *
+     * @param onePlusWeight Gemma's (1 + w) form when true
+     */
+    public static Tensor rmsNorm(Tensor x, Tensor weight, float eps, boolean onePlusWeight, Tensor out) {
+        return Kernels.active().rmsNorm(x, weight, eps, onePlusWeight, out);
+    }
+
+    /** out = (x - mean) / sqrt(var + eps) * w + b (biased variance). weight/bias [d] or null. */
+    public static Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps, Tensor out) {
+        return Kernels.active().layerNorm(x, weight, bias, eps, out);
+    }
+
+    /** Numerically stable softmax over the last axis. */
+    public static Tensor softmax(Tensor x, Tensor out) {
+        return Kernels.active().softmax(x, SoftmaxOptions.NONE, out);
+    }
+
+    /** Softmax over the last axis with masking and soft-capping; see {@link SoftmaxOptions}. */
+    public static Tensor softmax(Tensor x, SoftmaxOptions options, Tensor out) {
+        return Kernels.active().softmax(x, options, out);
+    }
+
+    /** log-softmax over the last axis. */
+    public static Tensor logSoftmax(Tensor x, SoftmaxOptions options, Tensor out) {
+        return Kernels.active().logSoftmax(x, options, out);
+    }
+
+    // ---- positions ----
+
+    /**
+     * Applies rotary position embedding in place over the last axis (one head of width headDim).
+     * Shapes: x [..., tokens, heads, headDim] or [tokens, heads*headDim]; see {@link Rope}.
+     */
+    public static Tensor rope(Tensor x, Rope rope, int[] positions, Tensor out) {
+        return Kernels.active().rope(x, rope, positions, out);
+    }
+
+    // ---- reductions ----
+
+    /** Reduces {@code axis} (kept as size 1 in {@code out}). */
+    public static Tensor reduce(Reduction r, Tensor x, int axis, Tensor out) {
+        return Kernels.active().reduce(r, x, axis, out);
+    }
+
+    // ---- array primitives used inside attention and norms ----
+
+    /** Σ a[aOff+i]·b[bOff+i] for i in [0, n). */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        return Kernels.active().dot(a, aOff, b, bOff, n);
+    }
+
+    /** y[yOff+i] += alpha·x[xOff+i] for i in [0, n). */
+    public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        Kernels.active().axpy(alpha, x, xOff, y, yOff, n);
+    }
+}

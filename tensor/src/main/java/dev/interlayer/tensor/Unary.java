@@ -1,0 +1,39 @@
+package dev.interlayer.tensor;
+
+/** Element-wise activations and functions. Scalar definitions here are the oracle for SIMD versions. */
+public enum Unary {
+    EXP, LOG, TANH, SIGMOID, SILU, RELU,
+    /** relu(x)² (Primer). */
+    RELU2,
+    /** x·Φ(x) with the exact erf. */
+    GELU_ERF,
+    /** 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
+    GELU_TANH,
+    /** log(1 + eˣ), linear above 20 as in PyTorch. */
+    SOFTPLUS,
+    NEG, SQUARE, SQRT, RSQRT, ABS;
+
+    private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+
+    /** Scalar definition, computed in double and rounded once. */
+    public float apply(float x) {
+        double v = x;
+        return (float) switch (this) {
+            case EXP -> Math.exp(v);
+            case LOG -> Math.log(v);
+            case TANH -> Math.tanh(v);
+            case SIGMOID -> 1.0 / (1.0 + Math.exp(-v));
+            case SILU -> v / (1.0 + Math.exp(-v));
+            case RELU -> v > 0 ? v : (Double.isNaN(v) ? v : 0.0);
+            case RELU2 -> v > 0 ? v * v : (Double.isNaN(v) ? v : 0.0);
+            case GELU_ERF -> 0.5 * v * (1.0 + Erf.erf(v / Math.sqrt(2.0)));
+            case GELU_TANH -> 0.5 * v * (1.0 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
+            case SOFTPLUS -> v > 20.0 ? v : Math.log1p(Math.exp(v));
+            case NEG -> -v;
+            case SQUARE -> v * v;
+            case SQRT -> Math.sqrt(v);
+            case RSQRT -> 1.0 / Math.sqrt(v);
+            case ABS -> Math.abs(v);
+        };
+    }
+}
