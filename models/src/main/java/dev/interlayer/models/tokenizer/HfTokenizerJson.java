@@ -26,25 +26,50 @@ import java.util.Map;
 final class HfTokenizerJson {
     private final Path file;   // for messages; null for streams
     private final JsonObject root;
+    private final int configMaxLength;   // tokenizer_config.json model_max_length, or MAX_VALUE
 
-    private HfTokenizerJson(Path file, JsonObject root) {
+    private HfTokenizerJson(Path file, JsonObject root, int configMaxLength) {
         this.file = file;
         this.root = root;
+        this.configMaxLength = configMaxLength;
     }
 
     static Tokenizer load(Path file) throws IOException {
+        int configMax = Integer.MAX_VALUE;
+        Path config = file.resolveSibling("tokenizer_config.json");
+        if (Files.isRegularFile(config)) {
+            configMax = modelMaxLength(config);
+        }
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            return parse(file, r);
+            return parse(file, r, configMax);
+        }
+    }
+
+    /**
+     * {@code model_max_length} of a tokenizer_config.json; transformers writes a huge sentinel
+     * (1e30) for "no limit", so anything beyond int range counts as unlimited.
+     */
+    static int modelMaxLength(Path config) throws IOException {
+        try (Reader r = Files.newBufferedReader(config, StandardCharsets.UTF_8)) {
+            JsonElement e = JsonParser.parseReader(r);
+            if (e.isJsonObject() && e.getAsJsonObject().has("model_max_length")) {
+                double v = e.getAsJsonObject().get("model_max_length").getAsDouble();
+                return v >= 1 && v < Integer.MAX_VALUE ? (int) v : Integer.MAX_VALUE;
+            }
+            return Integer.MAX_VALUE;
+        } catch (JsonParseException | IllegalStateException | NumberFormatException ex) {
+            throw new ModelFormatException(config, -1, "tokenizer_config.json", "valid JSON with a numeric model_max_length",
+                    ex.getMessage(), ex);
         }
     }
 
     static Tokenizer load(InputStream in, String name) throws IOException {
         try (Reader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
-            return parse(name == null ? null : Path.of(name), r);
+            return parse(name == null ? null : Path.of(name), r, Integer.MAX_VALUE);
         }
     }
 
-    private static Tokenizer parse(Path file, Reader r) throws IOException {
+    private static Tokenizer parse(Path file, Reader r, int configMaxLength) throws IOException {
         JsonElement e;
         try {
             e = JsonParser.parseReader(r);
@@ -55,7 +80,14 @@ final class HfTokenizerJson {
             throw new ModelFormatException(file, -1, "tokenizer.json", "a JSON object", e.toString().substring(0,
                     Math.min(40, e.toString().length())));
         }
-        return new HfTokenizerJson(file, e.getAsJsonObject()).build();
+        try {
+            return new HfTokenizerJson(file, e.getAsJsonObject(), configMaxLength).build();
+        } catch (IllegalStateException | IllegalArgumentException | UnsupportedOperationException | NullPointerException
+                 | ClassCastException | IndexOutOfBoundsException ex) {
+            // Gson's getAsX on a value of the wrong JSON type, or a missing member.
+            throw new ModelFormatException(file, -1, "tokenizer.json", "the Hugging Face tokenizer.json schema",
+                    String.valueOf(ex.getMessage()), ex);
+        }
     }
 
     private Tokenizer build() throws ModelFormatException {
@@ -267,12 +299,13 @@ final class HfTokenizerJson {
         }
     }
 
+    /** truncation.max_length of tokenizer.json, else tokenizer_config.json's model_max_length, else unlimited. */
     private int maxLength() {
         JsonElement t = root.get("truncation");
         if (t != null && t.isJsonObject() && t.getAsJsonObject().has("max_length")) {
             return t.getAsJsonObject().get("max_length").getAsInt();
         }
-        return Integer.MAX_VALUE;
+        return configMaxLength;
     }
 
     private static int[] toInts(List<Integer> l) {
