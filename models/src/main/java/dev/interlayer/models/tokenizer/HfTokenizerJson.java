@@ -166,15 +166,54 @@ final class HfTokenizerJson {
             }
         }
         JsonElement pre = root.get("pre_tokenizer");
-        String preType = pre == null || pre.isJsonNull() ? "null" : pre.getAsJsonObject().get("type").getAsString();
-        if (!preType.equals("ByteLevel")) {
-            throw fail("pre_tokenizer.type", "ByteLevel (byte-level BPE; other BPE pre-tokenizers are not supported yet)",
-                    preType);
+        List<String> regexes = new ArrayList<>();
+        boolean[] addPrefixSpace = {false};
+        boolean[] byteLevel = {false};
+        if (pre != null && pre.isJsonObject()) {
+            JsonObject p = pre.getAsJsonObject();
+            if ("Sequence".equals(p.get("type").getAsString())) {
+                for (JsonElement item : p.getAsJsonArray("pretokenizers")) {
+                    preTokenizerStep(item.getAsJsonObject(), regexes, addPrefixSpace, byteLevel);
+                }
+            } else {
+                preTokenizerStep(p, regexes, addPrefixSpace, byteLevel);
+            }
         }
-        boolean addPrefixSpace = bool(pre.getAsJsonObject(), "add_prefix_space", false);
+        if (!byteLevel[0]) {
+            throw fail("pre_tokenizer", "a ByteLevel step (byte-level BPE; Metaspace/SentencePiece-style BPE "
+                    + "tokenizer.json is not supported yet, use the GGUF)", pre == null ? "null" : pre.toString());
+        }
+        boolean ignoreMerges = bool(model, "ignore_merges", false);
+        PreTokenizerRegex regex = new PreTokenizerRegex("tokenizer.json", regexes.toArray(String[]::new));
         int[][] template = template(v);
-        return new ByteLevelBpeTokenizer(v, merges, PreTokenizerRegex.GPT2, addPrefixSpace, false,
+        return new ByteLevelBpeTokenizer(v, merges, regex, addPrefixSpace[0], ignoreMerges,
                 template[0], template[1], maxLength());
+    }
+
+    /** One pre-tokenizer step: Split (Isolated), ByteLevel (GPT-2 regex if use_regex) or Digits, as a regex. */
+    private void preTokenizerStep(JsonObject p, List<String> regexes, boolean[] addPrefixSpace, boolean[] byteLevel)
+            throws ModelFormatException {
+        String type = p.get("type").getAsString();
+        switch (type) {
+            case "ByteLevel" -> {
+                byteLevel[0] = true;
+                addPrefixSpace[0] |= bool(p, "add_prefix_space", false);
+                if (bool(p, "use_regex", true)) {
+                    regexes.add(PreTokenizerRegex.GPT2_RE);
+                }
+            }
+            case "Split" -> {
+                String behavior = p.has("behavior") ? p.get("behavior").getAsString() : "Isolated";
+                if (!behavior.equals("Isolated") || bool(p, "invert", false)) {
+                    throw fail("pre_tokenizer Split", "behavior Isolated, invert false", behavior);
+                }
+                JsonObject pattern = p.getAsJsonObject("pattern");
+                regexes.add(pattern.has("Regex") ? pattern.get("Regex").getAsString()
+                        : java.util.regex.Pattern.quote(pattern.get("String").getAsString()));
+            }
+            case "Digits" -> regexes.add(bool(p, "individual_digits", false) ? "\\p{N}" : "\\p{N}+");
+            default -> throw fail("pre_tokenizer.type", "ByteLevel, Split, Digits or a Sequence of them", type);
+        }
     }
 
     // ---- shared parts ----
