@@ -25,10 +25,12 @@ import dev.interlayer.tensor.Rope;
  * @param ropeScale     linear RoPE scaling: positions are multiplied by this (1 = none)
  * @param experts       experts per MoE layer (0 = dense)
  * @param expertsUsed   experts routed per token (top-k)
+ * @param sharedHiddenDim width of the always-on shared expert (Qwen2-MoE), 0 if none
  */
 public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int heads, int kvHeads, int headDim,
                           int vocabSize, int contextLength, float rmsNormEps, float ropeTheta, int ropeDim,
-                          Rope.Pairing ropePairing, float ropeScale, int experts, int expertsUsed) {
+                          Rope.Pairing ropePairing, float ropeScale, int experts, int expertsUsed,
+                          int sharedHiddenDim) {
 
     public LlamaConfig {
         positive("dim", dim);
@@ -48,6 +50,9 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
         if (!(rmsNormEps > 0) || !(ropeTheta > 0) || !(ropeScale > 0)) {
             throw new IllegalArgumentException("rmsNormEps, ropeTheta, ropeScale must be > 0, got " + rmsNormEps
                     + ", " + ropeTheta + ", " + ropeScale);
+        }
+        if (sharedHiddenDim < 0) {
+            throw new IllegalArgumentException("sharedHiddenDim must be >= 0, got " + sharedHiddenDim);
         }
         if (experts < 0 || expertsUsed < 0 || expertsUsed > experts || (experts > 0 && expertsUsed == 0)) {
             throw new IllegalArgumentException("need 0 < expertsUsed <= experts for MoE, got " + expertsUsed + " of "
@@ -74,6 +79,11 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
     /** Query heads sharing one KV head. */
     public int groupSize() {
         return heads / kvHeads;
+    }
+
+    /** Mixtral renormalises the top-k router probabilities to sum to 1; Qwen2-MoE does not. */
+    public boolean moeNormalizesTopK() {
+        return !arch.equals("qwen2moe");
     }
 
     /** The RoPE of one head. */
@@ -127,7 +137,8 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
                     f.getFloat(p + "attention.layer_norm_rms_epsilon", 1e-5f),
                     f.getFloat(p + "rope.freq_base", 10000f),
                     f.getInt(p + "rope.dimension_count", headDim), pairing, ropeScale, experts,
-                    f.getInt(p + "expert_used_count", 0));
+                    f.getInt(p + "expert_used_count", 0),
+                    f.getInt(p + "expert_shared_feed_forward_length", 0));
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(f.path(), -1, arch + " config", "consistent hyperparameters",
                     e.getMessage(), e);

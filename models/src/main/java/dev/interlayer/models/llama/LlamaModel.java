@@ -33,17 +33,27 @@ import java.util.function.IntConsumer;
  */
 public final class LlamaModel implements CausalLM {
     /** GGUF architectures this class runs. */
-    public static final List<String> SUPPORTED_ARCHS = List.of("llama", "mistral", "qwen2");
+    public static final List<String> SUPPORTED_ARCHS = List.of("llama", "mistral", "qwen2", "qwen2moe");
 
     /** Tokens per prefill chunk: bounds the activation buffers while keeping matmuls batched. */
     public static final int DEFAULT_CHUNK = 32;
 
     /**
      * Weights of one block. Shapes (outermost first): norms [dim]; wq [qDim, dim]; wk, wv [kvDim, dim];
-     * wo [dim, qDim]; biases [qDim]/[kvDim] or null; gate, up [hidden, dim]; down [dim, hidden].
+     * wo [dim, qDim]; biases [qDim]/[kvDim] or null; dense FFN gate, up [hidden, dim], down [dim, hidden]
+     * (null in MoE layers); {@code moe} null in dense layers.
      */
     public record Layer(Tensor attnNorm, Tensor wq, Tensor wk, Tensor wv, Tensor wo, Tensor bq, Tensor bk, Tensor bv,
-                        Tensor ffnNorm, Tensor gate, Tensor up, Tensor down) {
+                        Tensor ffnNorm, Tensor gate, Tensor up, Tensor down, Moe moe) {
+    }
+
+    /**
+     * Mixture-of-experts FFN weights: router [experts, dim]; per expert gate, up [hidden, dim] and
+     * down [dim, hidden] (views of the stored 3-D tensors); optional shared expert (Qwen2-MoE) with a
+     * sigmoid gate vector sharedGateInp [dim] and gate, up [sharedHidden, dim], down [dim, sharedHidden].
+     */
+    public record Moe(Tensor router, Tensor[] gate, Tensor[] up, Tensor[] down, Tensor sharedGateInp,
+                      Tensor sharedGate, Tensor sharedUp, Tensor sharedDown) {
     }
 
     private final LlamaConfig config;
@@ -88,13 +98,33 @@ public final class LlamaModel implements CausalLM {
                     l.optional(p + "attn_k.bias", c.kvDim()),
                     l.optional(p + "attn_v.bias", c.kvDim()),
                     l.get(p + "ffn_norm.weight", d),
-                    l.get(p + "ffn_gate.weight", h, d),
-                    l.get(p + "ffn_up.weight", h, d),
-                    l.get(p + "ffn_down.weight", d, h));
+                    c.experts() > 0 ? null : l.get(p + "ffn_gate.weight", h, d),
+                    c.experts() > 0 ? null : l.get(p + "ffn_up.weight", h, d),
+                    c.experts() > 0 ? null : l.get(p + "ffn_down.weight", d, h),
+                    c.experts() > 0 ? loadMoe(l, c, p) : null);
         }
         Tensor outNorm = l.get("output_norm.weight", d);
         Tensor output = file.contains("output.weight") ? l.get("output.weight", c.vocabSize(), d) : embed;
         return new LlamaModel(c, embed, layers, outNorm, output);
+    }
+
+    private static Moe loadMoe(Loader l, LlamaConfig c, String p) throws ModelFormatException {
+        int e = c.experts(), d = c.dim(), h = c.hiddenDim(), sh = c.sharedHiddenDim();
+        Tensor g = l.get(p + "ffn_gate_exps.weight", e, h, d);
+        Tensor u = l.get(p + "ffn_up_exps.weight", e, h, d);
+        Tensor dn = l.get(p + "ffn_down_exps.weight", e, d, h);
+        Tensor[] ge = new Tensor[e], ue = new Tensor[e], de = new Tensor[e];
+        for (int i = 0; i < e; i++) {
+            ge[i] = g.select(0, i);
+            ue[i] = u.select(0, i);
+            de[i] = dn.select(0, i);
+        }
+        boolean shared = sh > 0;
+        return new Moe(l.get(p + "ffn_gate_inp.weight", e, d), ge, ue, de,
+                shared ? l.get(p + "ffn_gate_inp_shexp.weight", d) : null,
+                shared ? l.get(p + "ffn_gate_shexp.weight", sh, d) : null,
+                shared ? l.get(p + "ffn_up_shexp.weight", sh, d) : null,
+                shared ? l.get(p + "ffn_down_shexp.weight", d, sh) : null);
     }
 
     /** Looks tensors up by GGUF name and checks their shapes. */
@@ -203,12 +233,12 @@ public final class LlamaModel implements CausalLM {
             Ops.add(v.x, v.xb, v.x);
             // ---- feed-forward (SwiGLU) ----
             Ops.rmsNorm(v.x, w.ffnNorm, c.rmsNormEps(), false, v.xb);
-            Ops.matmulT(v.xb, w.gate, v.gate);                                     // [T, hidden]
-            Ops.matmulT(v.xb, w.up, v.up);                                         // [T, hidden]
-            Ops.unary(Unary.SILU, v.gate, v.gate);
-            Ops.mul(v.gate, v.up, v.gate);
-            Ops.matmulT(v.gate, w.down, v.xb);                                     // [T, dim]
-            Ops.add(v.x, v.xb, v.x);
+            if (w.moe == null) {
+                swiGlu(v.xb, w.gate, w.up, w.down, v.gate, v.up, v.ffnOut);        // [T, dim]
+                Ops.add(v.x, v.ffnOut, v.x);
+            } else {
+                moe(s, v, w.moe, len);
+            }
         }
         if (all) {
             Ops.rmsNorm(v.x, outNorm, c.rmsNormEps(), false, v.xb);
@@ -218,6 +248,73 @@ public final class LlamaModel implements CausalLM {
             Ops.matmulT(s.views(1).xb, output, s.logitsRow);                       // [1, vocab]
         }
         s.pos += len;
+    }
+
+    /** out = (silu(h·gateᵀ) ⊙ h·upᵀ)·downᵀ. Shapes: h [T, dim]; g, u scratch [T, hidden]; out [T, dim]. */
+    private static void swiGlu(Tensor h, Tensor gate, Tensor up, Tensor down, Tensor g, Tensor u, Tensor out) {
+        Ops.matmulT(h, gate, g);
+        Ops.matmulT(h, up, u);
+        Ops.unary(Unary.SILU, g, g);
+        Ops.mul(g, u, g);
+        Ops.matmulT(g, down, out);
+    }
+
+    /**
+     * x += Σ_{e ∈ topk(p)} w_e·FFN_e(h) (+ σ(h·s)·FFN_shared(h)), p = softmax(h·routerᵀ); Mixtral
+     * renormalises the selected w_e to sum to 1, Qwen2-MoE uses the raw probabilities. h is v.xb.
+     */
+    private void moe(State s, State.Views v, Moe m, int len) {
+        final LlamaConfig c = config;
+        final int dim = c.dim(), e = c.experts(), k = c.expertsUsed();
+        final boolean normalize = c.moeNormalizesTopK();
+        final float[] p = s.router;
+        for (int t = 0; t < len; t++) {
+            State.RowViews r = s.rowViews[t];                                           // views of row t
+            Ops.matmulT(r.xb, m.router(), s.routerRow);                             // [1, experts]
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < e; i++) {
+                max = Math.max(max, p[i]);
+            }
+            double sum = 0;
+            for (int i = 0; i < e; i++) {
+                p[i] = (float) Math.exp(p[i] - max);
+                sum += p[i];
+            }
+            for (int i = 0; i < e; i++) {
+                p[i] /= (float) sum;
+            }
+            // top-k by probability, ties to the lower index (selection sort: k and e are small)
+            double selected = 0;
+            for (int j = 0; j < k; j++) {
+                int best = -1;
+                for (int i = 0; i < e; i++) {
+                    if (!s.chosen[i] && (best < 0 || p[i] > p[best])) {
+                        best = i;
+                    }
+                }
+                s.chosen[best] = true;
+                s.topk[j] = best;
+                selected += p[best];
+            }
+            for (int j = 0; j < k; j++) {
+                int ex = s.topk[j];
+                s.chosen[ex] = false;
+                float weight = normalize ? (float) (p[ex] / selected) : p[ex];
+                swiGlu(r.xb, m.gate()[ex], m.up()[ex], m.down()[ex], r.gateExpert, r.upExpert, r.ffnOut);
+                Ops.axpy(weight, s.ffnOut, t * dim, s.x, t * dim, dim);
+            }
+        }
+        if (m.sharedGate() != null) {
+            swiGlu(v.xb, m.sharedGate(), m.sharedUp(), m.sharedDown(), v.gateShared, v.upShared, v.ffnOut);
+            for (int t = 0; t < len; t++) {
+                float z = 0;
+                for (int i = 0; i < dim; i++) {
+                    z += s.xb[t * dim + i] * m.sharedGateInp().readFloat(i);
+                }
+                float gate = (float) (1.0 / (1.0 + Math.exp(-z)));
+                Ops.axpy(gate, s.ffnOut, t * dim, s.x, t * dim, dim);
+            }
+        }
     }
 
     /**
@@ -267,7 +364,13 @@ public final class LlamaModel implements CausalLM {
         final float[] x, xb;          // [chunk, dim] residual stream, normed/projected scratch
         final float[] q, att;         // [chunk, qDim] queries, attention output
         final float[] k, v;           // [chunk, kvDim]
-        final float[] gate, up;       // [chunk, hidden]
+        final float[] gate, up;       // [chunk, max(hidden, sharedHidden)]
+        final float[] ffnOut;         // [chunk, dim] FFN / expert output
+        final float[] router;         // [experts] router probabilities (MoE)
+        final Tensor routerRow;       // [1, experts] view of router
+        final boolean[] chosen;       // [experts] scratch for top-k
+        final int[] topk;             // [expertsUsed]
+        final RowViews[] rowViews;    // per row t of a chunk (MoE routes each token separately)
         final float[][] keyCache, valueCache;   // [layers][capacity * kvDim]
         final float[][] scores;       // [heads][capacity] attention weights, one row per head (parallel)
         final float[] logits;         // [vocab]
@@ -292,8 +395,18 @@ public final class LlamaModel implements CausalLM {
             att = new float[ch * c.qDim()];
             k = new float[ch * c.kvDim()];
             v = new float[ch * c.kvDim()];
-            gate = new float[ch * c.hiddenDim()];
-            up = new float[ch * c.hiddenDim()];
+            int ffw = Math.max(c.hiddenDim(), c.sharedHiddenDim());
+            gate = new float[ch * ffw];
+            up = new float[ch * ffw];
+            ffnOut = new float[ch * c.dim()];
+            router = new float[Math.max(1, c.experts())];
+            routerRow = Tensor.wrap(router, Shape.of(1, router.length));
+            chosen = new boolean[router.length];
+            topk = new int[c.expertsUsed()];
+            rowViews = new RowViews[c.experts() > 0 ? ch : 0];
+            for (int t = 0; t < rowViews.length; t++) {
+                rowViews[t] = new RowViews(t);
+            }
             keyCache = new float[c.layers()][Math.multiplyExact(maxTokens, c.kvDim())];
             valueCache = new float[c.layers()][Math.multiplyExact(maxTokens, c.kvDim())];
             scores = new float[c.heads()][maxTokens];
@@ -316,7 +429,7 @@ public final class LlamaModel implements CausalLM {
 
         /** Tensor views of the buffers for a chunk of T rows (cached, so steady-state decode allocates nothing). */
         final class Views {
-            final Tensor x, xb, q, att, k, v, gate, up, lastX;
+            final Tensor x, xb, q, att, k, v, gate, up, ffnOut, gateShared, upShared, lastX;
             Tensor logitsAll;
 
             Views(int t) {
@@ -329,12 +442,30 @@ public final class LlamaModel implements CausalLM {
                 v = view(State.this.v, t, c.kvDim());
                 gate = view(State.this.gate, t, c.hiddenDim());
                 up = view(State.this.up, t, c.hiddenDim());
+                ffnOut = view(State.this.ffnOut, t, c.dim());
+                int sh = Math.max(1, c.sharedHiddenDim());
+                gateShared = view(State.this.gate, t, sh);
+                upShared = view(State.this.up, t, sh);
                 lastX = x.slice(0, t - 1, t);
             }
+        }
 
-            private static Tensor view(float[] a, int rows, int cols) {
-                return Tensor.wrap(a, Shape.of(a.length / cols, cols)).slice(0, 0, rows);
+        /** [1, n] views of row t (xb, ffnOut) and of row 0 of the expert scratch (gate, up). */
+        final class RowViews {
+            final Tensor xb, ffnOut, gateExpert, upExpert;
+
+            RowViews(int t) {
+                LlamaConfig c = model.config;
+                xb = view(State.this.xb, t + 1, c.dim()).slice(0, t, t + 1);
+                ffnOut = view(State.this.ffnOut, t + 1, c.dim()).slice(0, t, t + 1);
+                gateExpert = view(State.this.gate, 1, c.hiddenDim());
+                upExpert = view(State.this.up, 1, c.hiddenDim());
             }
+        }
+
+        /** The first {@code rows} rows of {@code a} seen as [rows, cols] (a holds at least rows·cols floats). */
+        private static Tensor view(float[] a, int rows, int cols) {
+            return Tensor.wrap(a, Shape.of(a.length / cols, cols)).slice(0, 0, rows);
         }
 
         Views views(int t) {
