@@ -61,6 +61,11 @@ public final class EmbeddingModel implements AutoCloseable {
         return fromOnnx(onnx, tok, Pooling.MEAN);
     }
 
+    /** The mappable path of the default model's ONNX file (extracted from its jar once); for benchmarks next to ONNX Runtime. */
+    public static Path defaultOnnxPath() throws IOException {
+        return ClasspathModel.resolve(DEFAULT_ONNX);
+    }
+
     /**
      * A BERT model exported to ONNX by Hugging Face / torch.onnx (read with our own parser; no ONNX
      * Runtime), with its {@code tokenizer.json}.
