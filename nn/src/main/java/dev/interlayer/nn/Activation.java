@@ -1,0 +1,28 @@
+package dev.interlayer.nn;
+
+import dev.interlayer.tensor.Unary;
+
+/** Feed-forward activations (ARCHITECTURES.md §0.2, §1.6.b) mapped to the tensor module's unary kernels. */
+public enum Activation {
+    /** x·Φ(x), exact erf (BERT, GPT-NeoX "gelu"). */
+    GELU_ERF(Unary.GELU_ERF),
+    /** tanh approximation of GELU (GPT-2 "gelu_new", Gemma "gelu_pytorch_tanh"). */
+    GELU_TANH(Unary.GELU_TANH),
+    /** max(x, 0). */
+    RELU(Unary.RELU),
+    /** max(x, 0)² (Primer). */
+    RELU2(Unary.RELU2),
+    /** x·sigmoid(x) (SwiGLU gate). */
+    SILU(Unary.SILU);
+
+    private final Unary unary;
+
+    Activation(Unary unary) {
+        this.unary = unary;
+    }
+
+    /** The element-wise kernel implementing this activation. */
+    public Unary unary() {
+        return unary;
+    }
+}
