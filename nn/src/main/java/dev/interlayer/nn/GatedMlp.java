@@ -61,7 +61,7 @@ public record GatedMlp(Linear gate, Linear up, Linear down, Activation activatio
         Tensor g = b.g.rows(t), u = b.u.rows(t);
         gate.apply(x, g);
         up.apply(x, u);
-        Ops.unary(activation.unary(), g, g);
+        activation.apply(g, g);
         Ops.mul(g, u, g);
         down.apply(g, out);
     }

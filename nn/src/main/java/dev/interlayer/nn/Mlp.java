@@ -1,6 +1,5 @@
 package dev.interlayer.nn;
 
-import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.ShapeMismatchException;
 import dev.interlayer.tensor.Tensor;
 
@@ -44,7 +43,7 @@ public record Mlp(Linear up, Linear down, Activation activation) implements Feed
     public void forward(Tensor x, Tensor out, Scratch scratch) {
         Tensor h = ((Buffers) scratch).h.rows(x.dim(0));
         up.apply(x, h);
-        Ops.unary(activation.unary(), h, h);
+        activation.apply(h, h);
         down.apply(h, out);
     }
 }
