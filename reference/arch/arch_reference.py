@@ -1,0 +1,622 @@
+#!/usr/bin/env python3
+"""Independent PyTorch reference for the decoder families of dev.interlayer.models (llama, qwen2, gemma2,
+gemma3, olmo2, gpt2), written from the equations in docs/ARCHITECTURES.md §0-2 and the HF config
+semantics, not from the Java code.
+
+What it does (python3 arch_reference.py REPO_ROOT):
+  1. For each family builds a tiny random-weight model from a fixed seed and writes a Hugging Face
+     folder  models/src/test/resources/hf/<name>/{config.json, model.safetensors}  (F32) and
+     models/src/test/resources/hf/<name>-bf16/  (same weights rounded to BF16), with our own
+     safetensors writer.
+  2. Writes the same model as GGUF the way llama.cpp's converter lays it out (own GGUF writer) to
+     models/src/test/resources/gguf/<name>.gguf: tensor names per arch, Q/K rows permuted for arch
+     "llama" (interleaved RoPE pairs), Gemma norm gains stored as 1 + w, GPT-2 Conv1D weights
+     transposed to [out, in] and q/k/v fused as attn_qkv.
+  3. Runs the forward pass in float64 and writes golden JSON fixtures
+     models/src/test/resources/golden/arch/<name>.json with logits for a 17-token and a 1-token
+     input, and the last hidden state (after the final norm, as HF's last_hidden_state) for the
+     17-token input. For BF16 the reference runs on the BF16-rounded weights, upcast (HF semantics of
+     loading a bf16 checkpoint with torch_dtype=float32).
+  4. For the shared synthetic GGUFs synth-gemma2-f32.gguf and synth-gpt2-f32.gguf: parses the GGUF
+     (numpy parser of reference/llama/llama_reference.py), runs the same forward (GGUF conventions)
+     and writes golden/arch/synth-gemma2.json, synth-gpt2.json (a stride subset of the logits).
+
+GGUF Gemma stores no query_pre_attn_scalar: llama.cpp uses 1/sqrt(head_dim) for every size but 27B,
+so each gemma fixture also carries "gguf_logits" computed with that scale.
+"""
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+
+torch.set_default_dtype(torch.float64)
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "llama"))
+from llama_reference import read_gguf  # noqa: E402  (numpy GGUF parser, F32/F16)
+
+SEED = 20250701
+VOCAB = 96
+
+
+# ---------------------------------------------------------------------------------------------------
+# Family configs (HF config.json contents)
+# ---------------------------------------------------------------------------------------------------
+
+def configs():
+    common = dict(vocab_size=VOCAB, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+                  torch_dtype="float32")
+    llama = dict(common, architectures=["LlamaForCausalLM"], model_type="llama", rms_norm_eps=1e-5,
+                 rope_theta=10000.0, hidden_act="silu", tie_word_embeddings=False, attention_bias=False,
+                 head_dim=8)
+    qwen2 = dict(common, architectures=["Qwen2ForCausalLM"], model_type="qwen2", rms_norm_eps=1e-6,
+                 rope_theta=1000000.0, hidden_act="silu", tie_word_embeddings=True, use_sliding_window=False,
+                 sliding_window=4, max_window_layers=1)
+    gemma2 = dict(common, architectures=["Gemma2ForCausalLM"], model_type="gemma2", num_hidden_layers=3,
+                  head_dim=16, rms_norm_eps=1e-6, rope_theta=10000.0, hidden_activation="gelu_pytorch_tanh",
+                  query_pre_attn_scalar=24, sliding_window=5, attn_logit_softcapping=3.0,
+                  final_logit_softcapping=4.0, tie_word_embeddings=True)
+    gemma3 = dict(vocab_size=VOCAB, hidden_size=16, intermediate_size=32, num_hidden_layers=6,
+                  num_attention_heads=2, num_key_value_heads=1, head_dim=8, max_position_embeddings=64,
+                  torch_dtype="float32", architectures=["Gemma3ForCausalLM"], model_type="gemma3_text",
+                  rms_norm_eps=1e-6, rope_theta=1000000.0, rope_local_base_freq=10000.0,
+                  rope_scaling={"rope_type": "linear", "factor": 8.0}, hidden_activation="gelu_pytorch_tanh",
+                  query_pre_attn_scalar=8, sliding_window=4, sliding_window_pattern=6,
+                  layer_types=["sliding_attention"] * 5 + ["full_attention"],
+                  attn_logit_softcapping=None, final_logit_softcapping=None, tie_word_embeddings=True)
+    olmo2 = dict(common, architectures=["Olmo2ForCausalLM"], model_type="olmo2", num_key_value_heads=4,
+                 rms_norm_eps=1e-6, rope_theta=500000.0, hidden_act="silu", tie_word_embeddings=False,
+                 attention_bias=False)
+    gpt2 = dict(architectures=["GPT2LMHeadModel"], model_type="gpt2", vocab_size=VOCAB, n_embd=32, n_layer=2,
+                n_head=4, n_positions=32, n_ctx=32, n_inner=None, activation_function="gelu_new",
+                layer_norm_epsilon=1e-5, scale_attn_weights=True, scale_attn_by_inverse_layer_idx=False,
+                reorder_and_upcast_attn=False, tie_word_embeddings=True, torch_dtype="float32")
+    return {"llama": llama, "qwen2": qwen2, "gemma2": gemma2, "gemma3": gemma3, "olmo2": olmo2, "gpt2": gpt2}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Random weights (HF names and layouts)
+# ---------------------------------------------------------------------------------------------------
+
+def make_weights(name, c, g):
+    def mat(out, inp, gain=1.0):
+        return torch.randn(out, inp, generator=g) * (gain / inp ** 0.5)
+
+    def vec(n, mean=0.0, std=0.1):
+        return mean + std * torch.randn(n, generator=g)
+
+    W = {}
+    if name == "gpt2":
+        d, L, f = c["n_embd"], c["n_layer"], 4 * c["n_embd"]
+        W["transformer.wte.weight"] = torch.randn(c["vocab_size"], d, generator=g)
+        W["transformer.wpe.weight"] = 0.5 * torch.randn(c["n_positions"], d, generator=g)
+        for i in range(L):
+            p = "transformer.h.%d." % i
+            W[p + "ln_1.weight"], W[p + "ln_1.bias"] = vec(d, 1.0), vec(d)
+            W[p + "attn.c_attn.weight"] = mat(3 * d, d, 2.0).T.contiguous()     # Conv1D: [in, out]
+            W[p + "attn.c_attn.bias"] = vec(3 * d)
+            W[p + "attn.c_proj.weight"] = mat(d, d).T.contiguous()
+            W[p + "attn.c_proj.bias"] = vec(d)
+            W[p + "ln_2.weight"], W[p + "ln_2.bias"] = vec(d, 1.0), vec(d)
+            W[p + "mlp.c_fc.weight"] = mat(f, d).T.contiguous()
+            W[p + "mlp.c_fc.bias"] = vec(f)
+            W[p + "mlp.c_proj.weight"] = mat(d, f).T.contiguous()
+            W[p + "mlp.c_proj.bias"] = vec(d)
+        W["transformer.ln_f.weight"], W["transformer.ln_f.bias"] = vec(d, 1.0), vec(d)
+        return W
+    d, L, f = c["hidden_size"], c["num_hidden_layers"], c["intermediate_size"]
+    hq, hkv = c["num_attention_heads"], c["num_key_value_heads"]
+    hd = c.get("head_dim") or d // hq
+    gemma = name.startswith("gemma")
+    norm_mean = 0.0 if gemma else 1.0          # Gemma stores w with gain 1 + w
+    W["model.embed_tokens.weight"] = torch.randn(c["vocab_size"], d, generator=g) * (0.3 if gemma else 1.0)
+    for i in range(L):
+        p = "model.layers.%d." % i
+        W[p + "self_attn.q_proj.weight"] = mat(hq * hd, d, 3.0)
+        W[p + "self_attn.k_proj.weight"] = mat(hkv * hd, d, 3.0)
+        W[p + "self_attn.v_proj.weight"] = mat(hkv * hd, d)
+        W[p + "self_attn.o_proj.weight"] = mat(d, hq * hd)
+        if name == "qwen2":
+            W[p + "self_attn.q_proj.bias"] = vec(hq * hd, 0.0, 0.5)
+            W[p + "self_attn.k_proj.bias"] = vec(hkv * hd, 0.0, 0.5)
+            W[p + "self_attn.v_proj.bias"] = vec(hkv * hd, 0.0, 0.5)
+        if name == "olmo2":
+            W[p + "self_attn.q_norm.weight"] = vec(hq * hd, 1.0)
+            W[p + "self_attn.k_norm.weight"] = vec(hkv * hd, 1.0)
+        if name == "gemma3":
+            W[p + "self_attn.q_norm.weight"] = vec(hd, 0.0)
+            W[p + "self_attn.k_norm.weight"] = vec(hd, 0.0)
+        W[p + "mlp.gate_proj.weight"] = mat(f, d)
+        W[p + "mlp.up_proj.weight"] = mat(f, d)
+        W[p + "mlp.down_proj.weight"] = mat(d, f)
+        if name != "olmo2":
+            W[p + "input_layernorm.weight"] = vec(d, norm_mean)
+        W[p + "post_attention_layernorm.weight"] = vec(d, norm_mean)
+        if gemma:
+            W[p + "pre_feedforward_layernorm.weight"] = vec(d, norm_mean)
+        if gemma or name == "olmo2":
+            W[p + "post_feedforward_layernorm.weight"] = vec(d, norm_mean)
+    W["model.norm.weight"] = vec(d, norm_mean)
+    if not c.get("tie_word_embeddings", False):
+        W["lm_head.weight"] = mat(c["vocab_size"], d, 4.0)
+    return W
+
+
+def round_bf16(t):
+    """Round-to-nearest-even to bfloat16, returned as float64 (exactly representable)."""
+    return t.to(torch.float32).to(torch.bfloat16).to(torch.float64)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Forward pass from the equations (float64)
+# ---------------------------------------------------------------------------------------------------
+
+def rms_norm(x, w, eps, offset=False):
+    r = torch.sqrt((x * x).mean(-1, keepdim=True) + eps)
+    return x / r * ((1.0 + w) if offset else w)
+
+
+def layer_norm(x, w, b, eps):
+    mu = x.mean(-1, keepdim=True)
+    var = ((x - mu) ** 2).mean(-1, keepdim=True)
+    return (x - mu) / torch.sqrt(var + eps) * w + b
+
+
+def gelu_tanh(x):
+    return 0.5 * x * (1.0 + torch.tanh((2.0 / torch.pi) ** 0.5 * (x + 0.044715 * x ** 3)))
+
+
+def rope_half(x, pos, theta, scale_div=1.0):
+    """x [T, H, hd]; pairs (i, i + hd/2); angle = pos * theta^(-2i/hd) / scale_div."""
+    hd = x.shape[-1]
+    inv = 1.0 / theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd) / scale_div
+    ang = pos[:, None].double() * inv[None, :]                      # [T, hd/2]
+    cos, sin = torch.cos(ang)[:, None, :], torch.sin(ang)[:, None, :]
+    a, b = x[..., : hd // 2], x[..., hd // 2:]
+    return torch.cat([a * cos - b * sin, b * cos + a * sin], dim=-1)
+
+
+def attention(q, k, v, scale, window=0, softcap=None):
+    """q [T, Hq, hd], k, v [T, Hkv, hd]: causal (optionally sliding-window) softmax attention."""
+    T, hq, hd = q.shape
+    g = hq // k.shape[1]
+    k = k.repeat_interleave(g, dim=1)
+    v = v.repeat_interleave(g, dim=1)
+    s = torch.einsum("ihd,jhd->hij", q, k) * scale
+    if softcap:
+        s = softcap * torch.tanh(s / softcap)
+    i = torch.arange(T)[:, None]
+    j = torch.arange(T)[None, :]
+    visible = j <= i
+    if window:
+        visible = visible & (j > i - window)
+    s = s.masked_fill(~visible[None], float("-inf"))
+    p = torch.softmax(s, dim=-1)
+    return torch.einsum("hij,jhd->ihd", p, v).reshape(T, hq * hd)
+
+
+def forward(name, c, W, tokens, gguf_scale=False, offset_norms=True):
+    """Returns (logits [T, V], hidden [T, d]) for token list `tokens` (HF weight names/layouts).
+
+    gguf_scale: Gemma with llama.cpp's attention scale 1/sqrt(head_dim) instead of query_pre_attn_scalar.
+    offset_norms: Gemma norms stored as w with gain 1 + w (HF); False when gains are stored (GGUF).
+    """
+    tok = torch.tensor(tokens)
+    T = len(tokens)
+    pos = torch.arange(T)
+    if name == "gpt2":
+        d, H = c["n_embd"], c["n_head"]
+        hd, eps = d // H, c["layer_norm_epsilon"]
+        x = W["transformer.wte.weight"][tok] + W["transformer.wpe.weight"][pos]
+        for i in range(c["n_layer"]):
+            p = "transformer.h.%d." % i
+            h = layer_norm(x, W[p + "ln_1.weight"], W[p + "ln_1.bias"], eps)
+            qkv = h @ W[p + "attn.c_attn.weight"] + W[p + "attn.c_attn.bias"]   # Conv1D: x @ W[in, out]
+            q, k, v = qkv.split(d, dim=-1)
+            a = attention(q.view(T, H, hd), k.view(T, H, hd), v.view(T, H, hd), hd ** -0.5)
+            x = x + a @ W[p + "attn.c_proj.weight"] + W[p + "attn.c_proj.bias"]
+            h = layer_norm(x, W[p + "ln_2.weight"], W[p + "ln_2.bias"], eps)
+            m = gelu_tanh(h @ W[p + "mlp.c_fc.weight"] + W[p + "mlp.c_fc.bias"])
+            x = x + m @ W[p + "mlp.c_proj.weight"] + W[p + "mlp.c_proj.bias"]
+        hidden = layer_norm(x, W["transformer.ln_f.weight"], W["transformer.ln_f.bias"], eps)
+        return hidden @ W["transformer.wte.weight"].T, hidden
+
+    d, L = c["hidden_size"], c["num_hidden_layers"]
+    hq, hkv = c["num_attention_heads"], c["num_key_value_heads"]
+    hd = c.get("head_dim") or d // hq
+    eps = c["rms_norm_eps"]
+    gemma = name.startswith("gemma")
+    off = gemma and offset_norms
+
+    def norm(x, key):
+        return rms_norm(x, W[key], eps, off)
+
+    x = W["model.embed_tokens.weight"][tok]
+    if gemma:
+        x = x * torch.tensor(d ** 0.5, dtype=torch.float32).double()   # normalizer in the F32 activation dtype
+    for i in range(L):
+        p = "model.layers.%d." % i
+        a_in = x if name == "olmo2" else norm(x, p + "input_layernorm.weight")
+
+        def proj(key, bias_key):
+            y = a_in @ W[key].T
+            return y + W[bias_key] if bias_key in W else y
+
+        q = proj(p + "self_attn.q_proj.weight", p + "self_attn.q_proj.bias")
+        k = proj(p + "self_attn.k_proj.weight", p + "self_attn.k_proj.bias")
+        v = proj(p + "self_attn.v_proj.weight", p + "self_attn.v_proj.bias")
+        if name == "olmo2":                                     # QK-norm over the full projection width
+            q = rms_norm(q, W[p + "self_attn.q_norm.weight"], eps)
+            k = rms_norm(k, W[p + "self_attn.k_norm.weight"], eps)
+        q, k, v = q.view(T, hq, hd), k.view(T, hkv, hd), v.view(T, hkv, hd)
+        if name == "gemma3":                                    # per-head QK-norm, Gemma gain
+            q = rms_norm(q, W[p + "self_attn.q_norm.weight"], eps, off)
+            k = rms_norm(k, W[p + "self_attn.k_norm.weight"], eps, off)
+        theta, div, window, scale, cap = c["rope_theta"], 1.0, 0, hd ** -0.5, None
+        if gemma:
+            scale = hd ** -0.5 if gguf_scale else c["query_pre_attn_scalar"] ** -0.5
+            cap = c.get("attn_logit_softcapping")
+        if name == "gemma2":
+            window = c["sliding_window"] if i % 2 == 0 else 0
+        if name == "gemma3":
+            sliding = c["layer_types"][i] == "sliding_attention"
+            window = c["sliding_window"] if sliding else 0
+            if sliding:
+                theta = c["rope_local_base_freq"]
+            else:
+                div = c["rope_scaling"]["factor"]
+        if name == "qwen2" and c.get("use_sliding_window"):
+            raise ValueError("tiny qwen2 uses no sliding window")
+        q, k = rope_half(q, pos, theta, div), rope_half(k, pos, theta, div)
+        a = attention(q, k, v, scale, window, cap) @ W[p + "self_attn.o_proj.weight"].T
+        if gemma:
+            x = x + norm(a, p + "post_attention_layernorm.weight")
+            h = norm(x, p + "pre_feedforward_layernorm.weight")
+            m = (gelu_tanh(h @ W[p + "mlp.gate_proj.weight"].T) * (h @ W[p + "mlp.up_proj.weight"].T)) \
+                @ W[p + "mlp.down_proj.weight"].T
+            x = x + norm(m, p + "post_feedforward_layernorm.weight")
+        elif name == "olmo2":
+            x = x + norm(a, p + "post_attention_layernorm.weight")
+            m = (torch.nn.functional.silu(x @ W[p + "mlp.gate_proj.weight"].T) * (x @ W[p + "mlp.up_proj.weight"].T)) \
+                @ W[p + "mlp.down_proj.weight"].T
+            x = x + norm(m, p + "post_feedforward_layernorm.weight")
+        else:
+            x = x + a
+            h = norm(x, p + "post_attention_layernorm.weight")      # = pre-FFN norm in Llama naming
+            m = (torch.nn.functional.silu(h @ W[p + "mlp.gate_proj.weight"].T) * (h @ W[p + "mlp.up_proj.weight"].T)) \
+                @ W[p + "mlp.down_proj.weight"].T
+            x = x + m
+    hidden = norm(x, "model.norm.weight")
+    head = W.get("lm_head.weight", W["model.embed_tokens.weight"])
+    logits = hidden @ head.T
+    cap = c.get("final_logit_softcapping")
+    if cap:
+        logits = cap * torch.tanh(logits / cap)
+    return logits, hidden
+
+
+# ---------------------------------------------------------------------------------------------------
+# Writers: safetensors and GGUF
+# ---------------------------------------------------------------------------------------------------
+
+def write_safetensors(path, W, dtype):
+    header, blobs, off = {}, [], 0
+    for k in sorted(W):
+        a = W[k].to(torch.float32)
+        if dtype == "BF16":
+            b = a.to(torch.bfloat16).view(torch.int16).numpy().astype("<i2").tobytes()
+        else:
+            b = a.numpy().astype("<f4").tobytes()
+        header[k] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    header["__metadata__"] = {"format": "pt", "generator": "reference/arch/arch_reference.py"}
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+T_UINT32, T_INT32, T_FLOAT32, T_BOOL, T_STRING, T_ARRAY = 4, 5, 6, 7, 8, 9
+
+
+class GgufWriter:
+    """Minimal GGUF v3 writer: metadata (u32/f32/string/string-array) and F32 tensors, 32-byte alignment."""
+
+    def __init__(self):
+        self.kvs, self.tensors = [], []
+
+    def add(self, key, value):
+        self.kvs.append((key, value))
+
+    def tensor(self, name, a):
+        self.tensors.append((name, np.ascontiguousarray(a.to(torch.float32).numpy(), dtype="<f4")))
+
+    @staticmethod
+    def _str(s):
+        b = s.encode()
+        return struct.pack("<Q", len(b)) + b
+
+    def _value(self, v):
+        if isinstance(v, bool):
+            return struct.pack("<I?", T_BOOL, v)
+        if isinstance(v, int):
+            return struct.pack("<Ii", T_INT32, v) if v < 0 else struct.pack("<II", T_UINT32, v)
+        if isinstance(v, float):
+            return struct.pack("<If", T_FLOAT32, v)
+        if isinstance(v, str):
+            return struct.pack("<I", T_STRING) + self._str(v)
+        if isinstance(v, list):
+            return struct.pack("<IIQ", T_ARRAY, T_STRING, len(v)) + b"".join(self._str(s) for s in v)
+        raise TypeError(v)
+
+    def write(self, path):
+        out = bytearray(b"GGUF" + struct.pack("<IQQ", 3, len(self.tensors), len(self.kvs)))
+        for k, v in self.kvs:
+            out += self._str(k) + self._value(v)
+        off = 0
+        for name, a in self.tensors:
+            out += self._str(name) + struct.pack("<I", a.ndim)
+            for n in reversed(a.shape):                        # GGUF lists dims innermost first
+                out += struct.pack("<Q", n)
+            out += struct.pack("<IQ", 0, off)                  # type 0 = F32
+            off += (a.nbytes + 31) // 32 * 32
+        out += b"\0" * ((32 - len(out) % 32) % 32)
+        for _, a in self.tensors:
+            out += a.tobytes() + b"\0" * ((32 - a.nbytes % 32) % 32)
+        with open(path, "wb") as f:
+            f.write(out)
+
+
+def permute_llama(w, heads):
+    """llama.cpp's HF->GGUF Q/K row permutation: GGUF row 2i = HF row i, 2i+1 = HF row i + hd/2 (per head)."""
+    out_dim = w.shape[0]
+    hd = out_dim // heads
+    rest = w.shape[1:]
+    return w.reshape(heads, 2, hd // 2, *rest).transpose(1, 2).reshape(out_dim, *rest)
+
+
+GGUF_ARCH = {"llama": "llama", "qwen2": "qwen2", "gemma2": "gemma2", "gemma3": "gemma3", "olmo2": "olmo2",
+             "gpt2": "gpt2"}
+
+
+def write_gguf(path, name, c, W):
+    gw = GgufWriter()
+    arch = GGUF_ARCH[name]
+    gw.add("general.architecture", arch)
+    gw.add("general.name", "tiny-" + name)
+    gw.add("general.alignment", 32)
+    a = arch + "."
+    if name == "gpt2":
+        d = c["n_embd"]
+        gw.add(a + "context_length", c["n_positions"])
+        gw.add(a + "embedding_length", d)
+        gw.add(a + "block_count", c["n_layer"])
+        gw.add(a + "feed_forward_length", 4 * d)
+        gw.add(a + "attention.head_count", c["n_head"])
+        gw.add(a + "attention.layer_norm_epsilon", float(c["layer_norm_epsilon"]))
+        gw.tensor("token_embd.weight", W["transformer.wte.weight"])
+        gw.tensor("position_embd.weight", W["transformer.wpe.weight"])
+        for i in range(c["n_layer"]):
+            p, b = "transformer.h.%d." % i, "blk.%d." % i
+            gw.tensor(b + "attn_norm.weight", W[p + "ln_1.weight"])
+            gw.tensor(b + "attn_norm.bias", W[p + "ln_1.bias"])
+            gw.tensor(b + "attn_qkv.weight", W[p + "attn.c_attn.weight"].T)   # converter transposes Conv1D
+            gw.tensor(b + "attn_qkv.bias", W[p + "attn.c_attn.bias"])
+            gw.tensor(b + "attn_output.weight", W[p + "attn.c_proj.weight"].T)
+            gw.tensor(b + "attn_output.bias", W[p + "attn.c_proj.bias"])
+            gw.tensor(b + "ffn_norm.weight", W[p + "ln_2.weight"])
+            gw.tensor(b + "ffn_norm.bias", W[p + "ln_2.bias"])
+            gw.tensor(b + "ffn_up.weight", W[p + "mlp.c_fc.weight"].T)
+            gw.tensor(b + "ffn_up.bias", W[p + "mlp.c_fc.bias"])
+            gw.tensor(b + "ffn_down.weight", W[p + "mlp.c_proj.weight"].T)
+            gw.tensor(b + "ffn_down.bias", W[p + "mlp.c_proj.bias"])
+        gw.tensor("output_norm.weight", W["transformer.ln_f.weight"])
+        gw.tensor("output_norm.bias", W["transformer.ln_f.bias"])
+        gw.write(path)
+        return
+    d, L = c["hidden_size"], c["num_hidden_layers"]
+    hq, hkv = c["num_attention_heads"], c["num_key_value_heads"]
+    hd = c.get("head_dim") or d // hq
+    gemma = name.startswith("gemma")
+    gw.add(a + "context_length", c["max_position_embeddings"])
+    gw.add(a + "embedding_length", d)
+    gw.add(a + "block_count", L)
+    gw.add(a + "feed_forward_length", c["intermediate_size"])
+    gw.add(a + "attention.head_count", hq)
+    gw.add(a + "attention.head_count_kv", hkv)
+    gw.add(a + "attention.key_length", hd)
+    gw.add(a + "attention.value_length", hd)
+    gw.add(a + "attention.layer_norm_rms_epsilon", float(c["rms_norm_eps"]))
+    gw.add(a + "rope.freq_base", float(c["rope_theta"]))
+    if name == "gemma2":
+        gw.add(a + "attn_logit_softcapping", float(c["attn_logit_softcapping"]))
+        gw.add(a + "final_logit_softcapping", float(c["final_logit_softcapping"]))
+        gw.add(a + "attention.sliding_window", c["sliding_window"])
+    if name == "gemma3":
+        gw.add(a + "attention.sliding_window", c["sliding_window"])
+        gw.add(a + "rope.scaling.type", "linear")
+        gw.add(a + "rope.scaling.factor", float(c["rope_scaling"]["factor"]))
+
+    def norm(t):
+        return t + 1.0 if gemma else t                         # converter folds Gemma's 1 + w
+
+    gw.tensor("token_embd.weight", W["model.embed_tokens.weight"])
+    for i in range(L):
+        p, b = "model.layers.%d." % i, "blk.%d." % i
+        q, k = W[p + "self_attn.q_proj.weight"], W[p + "self_attn.k_proj.weight"]
+        if name == "llama":
+            q, k = permute_llama(q, hq), permute_llama(k, hkv)
+        gw.tensor(b + "attn_q.weight", q)
+        gw.tensor(b + "attn_k.weight", k)
+        gw.tensor(b + "attn_v.weight", W[p + "self_attn.v_proj.weight"])
+        gw.tensor(b + "attn_output.weight", W[p + "self_attn.o_proj.weight"])
+        for proj, g in (("q", "attn_q"), ("k", "attn_k"), ("v", "attn_v")):
+            if p + "self_attn.%s_proj.bias" % proj in W:
+                gw.tensor(b + g + ".bias", W[p + "self_attn.%s_proj.bias" % proj])
+        if p + "self_attn.q_norm.weight" in W:
+            gw.tensor(b + "attn_q_norm.weight", norm(W[p + "self_attn.q_norm.weight"]))
+            gw.tensor(b + "attn_k_norm.weight", norm(W[p + "self_attn.k_norm.weight"]))
+        if p + "input_layernorm.weight" in W:
+            gw.tensor(b + "attn_norm.weight", norm(W[p + "input_layernorm.weight"]))
+        if gemma or name == "olmo2":
+            gw.tensor(b + "post_attention_norm.weight", norm(W[p + "post_attention_layernorm.weight"]))
+            gw.tensor(b + "post_ffw_norm.weight", norm(W[p + "post_feedforward_layernorm.weight"]))
+            if gemma:
+                gw.tensor(b + "ffn_norm.weight", norm(W[p + "pre_feedforward_layernorm.weight"]))
+        else:
+            gw.tensor(b + "ffn_norm.weight", W[p + "post_attention_layernorm.weight"])
+        gw.tensor(b + "ffn_gate.weight", W[p + "mlp.gate_proj.weight"])
+        gw.tensor(b + "ffn_up.weight", W[p + "mlp.up_proj.weight"])
+        gw.tensor(b + "ffn_down.weight", W[p + "mlp.down_proj.weight"])
+    gw.tensor("output_norm.weight", norm(W["model.norm.weight"]))
+    if "lm_head.weight" in W:
+        gw.tensor("output.weight", W["lm_head.weight"])
+    gw.write(path)
+
+
+# ---------------------------------------------------------------------------------------------------
+# GGUF synthetic models -> HF-named weights for the same forward
+# ---------------------------------------------------------------------------------------------------
+
+def synth_gemma2(meta):
+    a = "gemma2."
+    L = meta[a + "block_count"]
+    c = dict(hidden_size=meta[a + "embedding_length"], num_hidden_layers=L,
+             num_attention_heads=meta[a + "attention.head_count"],
+             num_key_value_heads=meta[a + "attention.head_count_kv"], head_dim=meta[a + "attention.key_length"],
+             rms_norm_eps=meta[a + "attention.layer_norm_rms_epsilon"], rope_theta=meta.get(a + "rope.freq_base",
+                                                                                             10000.0),
+             attn_logit_softcapping=meta[a + "attn_logit_softcapping"],
+             final_logit_softcapping=meta[a + "final_logit_softcapping"],
+             sliding_window=meta[a + "attention.sliding_window"], query_pre_attn_scalar=None)
+    names = {"attn_q.weight": "self_attn.q_proj.weight", "attn_k.weight": "self_attn.k_proj.weight",
+             "attn_v.weight": "self_attn.v_proj.weight", "attn_output.weight": "self_attn.o_proj.weight",
+             "attn_norm.weight": "input_layernorm.weight", "post_attention_norm.weight":
+                 "post_attention_layernorm.weight", "ffn_norm.weight": "pre_feedforward_layernorm.weight",
+             "post_ffw_norm.weight": "post_feedforward_layernorm.weight", "ffn_gate.weight": "mlp.gate_proj.weight",
+             "ffn_up.weight": "mlp.up_proj.weight", "ffn_down.weight": "mlp.down_proj.weight"}
+    return c, names, {"token_embd.weight": "model.embed_tokens.weight", "output_norm.weight": "model.norm.weight"}
+
+
+def from_gguf(path):
+    meta, T = read_gguf(path)
+    arch = meta["general.architecture"]
+    W = {}
+    if arch == "gemma2":
+        c, per_layer, top = synth_gemma2(meta)
+        for k, v in T.items():
+            t = torch.from_numpy(v.copy())
+            if k in top:
+                W[top[k]] = t
+            else:
+                _, i, rest = k.split(".", 2)
+                W["model.layers.%s.%s" % (i, per_layer[rest])] = t
+        return "gemma2", c, W
+    if arch == "gpt2":
+        a = "gpt2."
+        c = dict(n_embd=meta[a + "embedding_length"], n_layer=meta[a + "block_count"],
+                 n_head=meta[a + "attention.head_count"], layer_norm_epsilon=meta[a + "attention.layer_norm_epsilon"])
+        t = {k: torch.from_numpy(v.copy()) for k, v in T.items()}
+        W["transformer.wte.weight"] = t["token_embd.weight"]
+        W["transformer.wpe.weight"] = t["position_embd.weight"]
+        for i in range(c["n_layer"]):
+            p, b = "transformer.h.%d." % i, "blk.%d." % i
+            W[p + "ln_1.weight"], W[p + "ln_1.bias"] = t[b + "attn_norm.weight"], t[b + "attn_norm.bias"]
+            W[p + "attn.c_attn.weight"], W[p + "attn.c_attn.bias"] = t[b + "attn_qkv.weight"].T, t[b + "attn_qkv.bias"]
+            W[p + "attn.c_proj.weight"] = t[b + "attn_output.weight"].T
+            W[p + "attn.c_proj.bias"] = t[b + "attn_output.bias"]
+            W[p + "ln_2.weight"], W[p + "ln_2.bias"] = t[b + "ffn_norm.weight"], t[b + "ffn_norm.bias"]
+            W[p + "mlp.c_fc.weight"], W[p + "mlp.c_fc.bias"] = t[b + "ffn_up.weight"].T, t[b + "ffn_up.bias"]
+            W[p + "mlp.c_proj.weight"], W[p + "mlp.c_proj.bias"] = t[b + "ffn_down.weight"].T, t[b + "ffn_down.bias"]
+        W["transformer.ln_f.weight"], W["transformer.ln_f.bias"] = t["output_norm.weight"], t["output_norm.bias"]
+        head = t["output.weight"]
+        return "gpt2", c, W, head
+    raise ValueError(arch)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------------------------------
+
+def rows(t, ids=None):
+    t = t.detach()
+    if ids is not None:
+        t = t[:, ids]
+    return [[float("%.9g" % v) for v in r] for r in t.tolist()]
+
+
+def header(name, dtype, atol):
+    return {"format": "interlayer-golden", "version": 1, "generator": "reference/arch/arch_reference.py",
+            "seed": SEED, "atol": atol, "rtol": 0.0, "model": name, "dtype": dtype}
+
+
+def main(root):
+    res = os.path.join(root, "models", "src", "test", "resources")
+    os.makedirs(os.path.join(res, "golden", "arch"), exist_ok=True)
+    os.makedirs(os.path.join(res, "gguf"), exist_ok=True)
+    g = torch.Generator().manual_seed(SEED)
+    tokens17 = torch.randint(0, VOCAB, (17,), generator=g).tolist()
+    tokens1 = [int(torch.randint(0, VOCAB, (1,), generator=g))]
+    for name, c in configs().items():
+        W = make_weights(name, c, torch.Generator().manual_seed(SEED + sum(map(ord, name))))
+        for dtype in ("F32", "BF16"):
+            folder = os.path.join(res, "hf", name if dtype == "F32" else name + "-bf16")
+            os.makedirs(folder, exist_ok=True)
+            cfg = dict(c, torch_dtype="float32" if dtype == "F32" else "bfloat16")
+            with open(os.path.join(folder, "config.json"), "w") as f:
+                json.dump(cfg, f, indent=2)
+            Wd = W if dtype == "F32" else {k: round_bf16(v) for k, v in W.items()}
+            write_safetensors(os.path.join(folder, "model.safetensors"), Wd, dtype)
+            fx = header(name, dtype, 1e-4)
+            fx["tokens"] = tokens17
+            logits, hidden = forward(name, c, Wd, tokens17)
+            fx["logits"] = rows(logits)
+            fx["hidden"] = rows(hidden)
+            fx["tokens1"] = tokens1
+            fx["logits1"] = rows(forward(name, c, Wd, tokens1)[0])
+            if name.startswith("gemma") and dtype == "F32":
+                fx["gguf_logits"] = rows(forward(name, c, Wd, tokens17, gguf_scale=True)[0])
+            with open(os.path.join(res, "golden", "arch", "%s%s.json" % (name, "" if dtype == "F32" else "-bf16")),
+                      "w") as f:
+                json.dump(fx, f)
+        write_gguf(os.path.join(res, "gguf", name + ".gguf"), name, c, W)
+        # self-check: the GGUF re-read through the numpy parser holds the same numbers
+        meta, T = read_gguf(os.path.join(res, "gguf", name + ".gguf"))
+        assert meta["general.architecture"] == GGUF_ARCH[name], meta
+        print(name, "ok", "logits[0,:3] =", fx["logits"][0][:3])
+
+    shared = os.path.join(root, "..", "shared", "models", "synthetic")
+    for fname, out in (("synth-gemma2-f32.gguf", "synth-gemma2"), ("synth-gpt2-f32.gguf", "synth-gpt2")):
+        path = os.path.join(shared, fname)
+        if not os.path.exists(path):
+            print("skip", path)
+            continue
+        got = from_gguf(path)
+        if got[0] == "gemma2":
+            _, c, W = got
+            vocab = W["model.embed_tokens.weight"].shape[0]
+            toks = [int(t) for t in torch.randint(0, vocab, (17,), generator=torch.Generator().manual_seed(7))]
+            logits, hidden = forward("gemma2", c, W, toks, gguf_scale=True, offset_norms=False)
+        else:
+            _, c, W, head = got
+            vocab = head.shape[0]
+            toks = [int(t) for t in torch.randint(0, vocab, (17,), generator=torch.Generator().manual_seed(7))]
+            _, hidden = forward("gpt2", c, W, toks)
+            logits = hidden @ head.T
+        ids = list(range(0, vocab, 7))
+        fx = header(out, "F32", 1e-4)
+        fx.update(tokens=toks, ids=ids, logits=rows(logits, ids), hidden=rows(hidden[-1:]))
+        with open(os.path.join(res, "golden", "arch", out + ".json"), "w") as f:
+            json.dump(fx, f)
+        print(out, "ok", "argmax", logits[-1].argmax().item())
+
+
+if __name__ == "__main__":
+    main(os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..")))
