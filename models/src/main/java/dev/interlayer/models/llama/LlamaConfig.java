@@ -1,6 +1,8 @@
 package dev.interlayer.models.llama;
 
+import com.google.gson.JsonObject;
 import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.lm.HfJson;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.tensor.Rope;
 
@@ -143,6 +145,57 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
             throw new ModelFormatException(f.path(), -1, arch + " config", "consistent hyperparameters",
                     e.getMessage(), e);
         }
+    }
+
+    /**
+     * Maps a Hugging Face {@code config.json} (model_type llama, mistral or qwen2) to a config with
+     * half-split RoPE pairs (HF checkpoints are not row-permuted). {@code arch} becomes the model_type.
+     * A sliding window (Mistral {@code sliding_window}; Qwen2 only when {@code use_sliding_window}) is
+     * honoured by capping {@code contextLength} at the window, where it cannot change any result.
+     *
+     * @throws IllegalArgumentException naming the key for a missing or unsupported setting (MoE,
+     *                                  rope_scaling other than linear, non-SiLU activation, partial rotary)
+     */
+    public static LlamaConfig fromHuggingFace(JsonObject c) {
+        String type = HfJson.getString(c, "model_type", "");
+        if (!type.equals("llama") && !type.equals("mistral") && !type.equals("qwen2")) {
+            throw new IllegalArgumentException("config.json: model_type '" + type + "' is not llama/mistral/qwen2");
+        }
+        if (HfJson.has(c, "num_local_experts") || HfJson.has(c, "num_experts")) {
+            throw new IllegalArgumentException("config.json: mixture-of-experts configs are read from GGUF only");
+        }
+        String act = HfJson.getString(c, "hidden_act", "silu");
+        if (!act.equals("silu")) {
+            throw new IllegalArgumentException("config.json: hidden_act '" + act + "' is not supported (silu only)");
+        }
+        if (HfJson.getDouble(c, "partial_rotary_factor", 1.0) != 1.0) {
+            throw new IllegalArgumentException("config.json: partial_rotary_factor != 1 is not supported");
+        }
+        int dim = HfJson.requireInt(c, "hidden_size");
+        int heads = HfJson.requireInt(c, "num_attention_heads");
+        int headDim = HfJson.getInt(c, "head_dim", dim / heads);
+        float ropeScale = 1f;
+        JsonObject rs = HfJson.getObject(c, "rope_scaling");
+        if (rs != null) {
+            String rt = HfJson.getString(rs, "rope_type", HfJson.getString(rs, "type", "default"));
+            if (rt.equals("linear")) {
+                ropeScale = (float) (1.0 / HfJson.getDouble(rs, "factor", 1.0));
+            } else if (!rt.equals("default")) {
+                throw new IllegalArgumentException("config.json: rope_scaling type '" + rt + "' is not supported"
+                        + " (default, linear)");
+            }
+        }
+        int ctx = HfJson.getInt(c, "max_position_embeddings", 2048);
+        boolean sliding = type.equals("qwen2") ? HfJson.getBoolean(c, "use_sliding_window", false)
+                : HfJson.has(c, "sliding_window");
+        if (sliding && HfJson.getInt(c, "sliding_window", 0) > 0) {
+            ctx = Math.min(ctx, HfJson.getInt(c, "sliding_window", 0));
+        }
+        return new LlamaConfig(type, dim, HfJson.requireInt(c, "intermediate_size"),
+                HfJson.requireInt(c, "num_hidden_layers"), heads, HfJson.getInt(c, "num_key_value_heads", heads),
+                headDim, HfJson.requireInt(c, "vocab_size"), ctx, (float) HfJson.getDouble(c, "rms_norm_eps", 1e-6),
+                (float) HfJson.getDouble(c, "rope_theta", 10000.0), headDim, Rope.Pairing.HALF_SPLIT, ropeScale, 0, 0,
+                0);
     }
 
     private static int require(GgufFile f, String key) throws ModelFormatException {

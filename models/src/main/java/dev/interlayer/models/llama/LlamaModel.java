@@ -2,6 +2,10 @@ package dev.interlayer.models.llama;
 
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.io.HfFolder;
+import dev.interlayer.models.lm.HfJson;
+import dev.interlayer.models.lm.HiddenStates;
+import dev.interlayer.models.lm.Weights;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Ops;
@@ -31,7 +35,7 @@ import java.util.function.IntConsumer;
  * Weights stay in their mapped dtype (F32/F16/BF16); activations are F32 heap buffers preallocated in
  * {@link State}. Immutable and thread-safe; each thread uses its own {@link State}.
  */
-public final class LlamaModel implements CausalLM {
+public final class LlamaModel implements CausalLM, HiddenStates {
     /** GGUF architectures this class runs. */
     public static final List<String> SUPPORTED_ARCHS = List.of("llama", "mistral", "qwen2", "qwen2moe");
 
@@ -106,6 +110,77 @@ public final class LlamaModel implements CausalLM {
         Tensor outNorm = l.get("output_norm.weight", d);
         Tensor output = file.contains("output.weight") ? l.get("output.weight", c.vocabSize(), d) : embed;
         return new LlamaModel(c, embed, layers, outNorm, output);
+    }
+
+    /**
+     * Loads a Llama-family model from a Hugging Face folder (LlamaForCausalLM, MistralForCausalLM,
+     * Qwen2ForCausalLM): config from {@link LlamaConfig#fromHuggingFace}, tensors by HF names
+     * ({@code model.layers.N.self_attn.q_proj.weight}, …), half-split RoPE on the unpermuted Q/K rows,
+     * q/k/v biases when present (Qwen2), head tied to the embedding when {@code tie_word_embeddings}
+     * or {@code lm_head.weight} is absent. Keep the folder open while using the model.
+     *
+     * @throws ModelFormatException for an unsupported config or a missing/mis-shaped tensor
+     */
+    public static LlamaModel load(HfFolder folder) throws ModelFormatException {
+        LlamaConfig c;
+        try {
+            c = LlamaConfig.fromHuggingFace(folder.config());
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(folder.dir().resolve("config.json"), -1, "llama-family config",
+                    "a supported llama/mistral/qwen2 config", e.getMessage(), e);
+        }
+        Weights w = new Weights(folder.weights(), folder.dir());
+        int d = c.dim(), h = c.hiddenDim();
+        Tensor embed = w.get("model.embed_tokens.weight", c.vocabSize(), d);
+        Layer[] layers = new Layer[c.layers()];
+        for (int i = 0; i < layers.length; i++) {
+            String p = "model.layers." + i + ".";
+            if (w.has(p + "self_attn.o_proj.bias")) {
+                throw new ModelFormatException(folder.dir(), -1, "tensor '" + p + "self_attn.o_proj.bias'", "absent",
+                        "present (output-projection bias is not supported)");
+            }
+            layers[i] = new Layer(
+                    w.get(p + "input_layernorm.weight", d),
+                    w.get(p + "self_attn.q_proj.weight", c.qDim(), d),
+                    w.get(p + "self_attn.k_proj.weight", c.kvDim(), d),
+                    w.get(p + "self_attn.v_proj.weight", c.kvDim(), d),
+                    w.get(p + "self_attn.o_proj.weight", d, c.qDim()),
+                    w.optional(p + "self_attn.q_proj.bias", c.qDim()),
+                    w.optional(p + "self_attn.k_proj.bias", c.kvDim()),
+                    w.optional(p + "self_attn.v_proj.bias", c.kvDim()),
+                    w.get(p + "post_attention_layernorm.weight", d),   // the pre-FFN norm in Llama naming
+                    w.get(p + "mlp.gate_proj.weight", h, d),
+                    w.get(p + "mlp.up_proj.weight", h, d),
+                    w.get(p + "mlp.down_proj.weight", d, h),
+                    null);
+        }
+        boolean tied = HfJson.getBoolean(folder.config(), "tie_word_embeddings", false) || !w.has("lm_head.weight");
+        Tensor output = tied ? embed : w.get("lm_head.weight", c.vocabSize(), d);
+        return new LlamaModel(c, embed, layers, w.get("model.norm.weight", d), output);
+    }
+
+    @Override
+    public int hiddenSize() {
+        return config.dim();
+    }
+
+    /** Last hidden states after the final RMSNorm ([T, dim] row-major), as HF's last_hidden_state. */
+    @Override
+    public float[] hiddenStates(int[] tokens) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("hiddenStates: no tokens");
+        }
+        State s = newSession(tokens.length);
+        s.check(tokens, 0, tokens.length);
+        int dim = config.dim();
+        float[] out = new float[Math.multiplyExact(tokens.length, dim)];
+        Tensor all = Tensor.wrap(out, Shape.of(tokens.length, dim));
+        for (int done = 0; done < tokens.length; done += s.chunk) {
+            int t = Math.min(s.chunk, tokens.length - done);
+            forwardChunk(s, tokens, done, t, true);
+            all.slice(0, done, done + t).copyFrom(s.views(t).xb);                 // normed rows of the chunk
+        }
+        return out;
     }
 
     private static Moe loadMoe(Loader l, LlamaConfig c, String p) throws ModelFormatException {
@@ -241,8 +316,10 @@ public final class LlamaModel implements CausalLM {
             }
         }
         if (all) {
-            Ops.rmsNorm(v.x, outNorm, c.rmsNormEps(), false, v.xb);
-            Ops.matmulT(v.xb, output, v.logitsAll);                                // [T, vocab]
+            Ops.rmsNorm(v.x, outNorm, c.rmsNormEps(), false, v.xb);                // hidden states [T, dim]
+            if (v.logitsAll != null) {
+                Ops.matmulT(v.xb, output, v.logitsAll);                            // [T, vocab]
+            }
         } else {
             Ops.rmsNorm(v.lastX, outNorm, c.rmsNormEps(), false, s.views(1).xb);
             Ops.matmulT(s.views(1).xb, output, s.logitsRow);                       // [1, vocab]
@@ -532,7 +609,7 @@ public final class LlamaModel implements CausalLM {
             return out;
         }
 
-        private void check(int[] tokens, int off, int len) {
+        void check(int[] tokens, int off, int len) {
             if (len < 1 || off < 0 || off + len > tokens.length) {
                 throw new IllegalArgumentException("tokens [" + off + ", " + (off + len) + ") out of " + tokens.length);
             }

@@ -1,0 +1,72 @@
+package dev.interlayer.models.load;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/** Golden fixtures of reference/arch/arch_reference.py and paths of the tiny test models. */
+final class Fixture {
+    private Fixture() {
+    }
+
+    static JsonObject golden(String name) throws IOException {
+        try (Reader r = new InputStreamReader(Fixture.class.getResourceAsStream("/golden/arch/" + name + ".json"),
+                StandardCharsets.UTF_8)) {
+            return JsonParser.parseReader(r).getAsJsonObject();
+        }
+    }
+
+    static Path resource(String relative) {
+        try {
+            return Path.of(Fixture.class.getResource("/" + relative).toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static int[] ints(JsonObject o, String key) {
+        JsonArray a = o.getAsJsonArray(key);
+        int[] out = new int[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = a.get(i).getAsInt();
+        }
+        return out;
+    }
+
+    /** A [rows][cols] matrix flattened row-major. */
+    static float[] matrix(JsonObject o, String key) {
+        JsonArray rows = o.getAsJsonArray(key);
+        int cols = rows.get(0).getAsJsonArray().size();
+        float[] out = new float[rows.size() * cols];
+        for (int r = 0; r < rows.size(); r++) {
+            JsonArray row = rows.get(r).getAsJsonArray();
+            for (int c = 0; c < cols; c++) {
+                out[r * cols + c] = row.get(c).getAsFloat();
+            }
+        }
+        return out;
+    }
+
+    static float maxAbsDiff(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new AssertionError("length " + a.length + " != " + b.length);
+        }
+        float m = 0;
+        for (int i = 0; i < a.length; i++) {
+            float d = Math.abs(a[i] - b[i]);
+            if (!(d <= m)) {
+                m = Float.isNaN(d) ? Float.NaN : d;
+                if (Float.isNaN(m)) {
+                    return m;
+                }
+            }
+        }
+        return m;
+    }
+}
