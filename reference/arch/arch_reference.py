@@ -174,7 +174,7 @@ def rope_half(x, pos, theta, scale_div=1.0):
     hd = x.shape[-1]
     inv = 1.0 / theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd) / scale_div
     ang = pos[:, None].double() * inv[None, :]                      # [T, hd/2]
-    cos, sin = torch.cos(ang)[:, None, :], torch.sin(ang)[:, None, :]
+    cos, sin = torch.cos(ang)[:, None, :].to(x.dtype), torch.sin(ang)[:, None, :].to(x.dtype)
     a, b = x[..., : hd // 2], x[..., hd // 2:]
     return torch.cat([a * cos - b * sin, b * cos + a * sin], dim=-1)
 
@@ -236,7 +236,7 @@ def forward(name, c, W, tokens, gguf_scale=False, offset_norms=True):
 
     x = W["model.embed_tokens.weight"][tok]
     if gemma:
-        x = x * torch.tensor(d ** 0.5, dtype=torch.float32).double()   # normalizer in the F32 activation dtype
+        x = x * torch.tensor(d ** 0.5, dtype=torch.float32).to(x.dtype)   # normalizer in the F32 activation dtype
     for i in range(L):
         p = "model.layers.%d." % i
         a_in = x if name == "olmo2" else norm(x, p + "input_layernorm.weight")
@@ -545,6 +545,29 @@ def from_gguf(path):
 # Fixtures
 # ---------------------------------------------------------------------------------------------------
 
+def read_safetensors(path):
+    """Own safetensors parser (F32/BF16/F16) -> {name: float64 tensor}."""
+    data = open(path, "rb").read()
+    n = struct.unpack_from("<Q", data, 0)[0]
+    hdr = json.loads(data[8:8 + n])
+    out = {}
+    for k, v in hdr.items():
+        if k == "__metadata__":
+            continue
+        a, b = v["data_offsets"]
+        raw = data[8 + n + a:8 + n + b]
+        if v["dtype"] == "F32":
+            arr = np.frombuffer(raw, dtype="<f4")
+        elif v["dtype"] == "F16":
+            arr = np.frombuffer(raw, dtype="<f2")
+        elif v["dtype"] == "BF16":
+            arr = (np.frombuffer(raw, dtype="<u2").astype("<u4") << 16).view("<f4")
+        else:
+            raise ValueError(v["dtype"])
+        out[k] = torch.from_numpy(arr.astype(np.float64).reshape(v["shape"]))
+    return out
+
+
 def rows(t, ids=None):
     t = t.detach()
     if ids is not None:
@@ -591,6 +614,19 @@ def main(root):
         meta, T = read_gguf(os.path.join(res, "gguf", name + ".gguf"))
         assert meta["general.architecture"] == GGUF_ARCH[name], meta
         print(name, "ok", "logits[0,:3] =", fx["logits"][0][:3])
+
+    fake = os.path.join(root, "..", "shared", "models", "hf-tiny-random", "fake_gpt2")
+    if os.path.isdir(fake):
+        c = json.load(open(os.path.join(fake, "config.json")))
+        W = read_safetensors(os.path.join(fake, "model.safetensors"))
+        toks = [int(t) for t in torch.randint(0, c["vocab_size"], (17,), generator=torch.Generator().manual_seed(11))]
+        logits, hidden = forward("gpt2", c, W, toks)
+        ids = list(range(0, c["vocab_size"], 97)) + [int(logits[-1].argmax())]
+        fx = header("fake_gpt2", "F32", 1e-4)
+        fx.update(tokens=toks, ids=ids, logits=rows(logits, ids), hidden=rows(hidden))
+        with open(os.path.join(res, "golden", "arch", "fake_gpt2.json"), "w") as f:
+            json.dump(fx, f)
+        print("fake_gpt2 ok", "argmax", ids[-1])
 
     shared = os.path.join(root, "..", "shared", "models", "synthetic")
     for fname, out in (("synth-gemma2-f32.gguf", "synth-gemma2"), ("synth-gpt2-f32.gguf", "synth-gpt2")):
