@@ -3,11 +3,10 @@ package dev.interlayer.models.cli;
 import dev.interlayer.models.generate.GenerationResult;
 import dev.interlayer.models.generate.Generator;
 import dev.interlayer.models.generate.Sampler;
-import dev.interlayer.models.io.Gguf;
-import dev.interlayer.models.io.GgufFile;
-import dev.interlayer.models.llama.LlamaModel;
+import dev.interlayer.models.generate.CausalLM;
+import dev.interlayer.models.load.LoadedModel;
+import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.models.tokenizer.Tokenizer;
-import dev.interlayer.models.tokenizer.Tokenizers;
 import dev.interlayer.tensor.ComputePool;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -19,12 +18,13 @@ import picocli.CommandLine.Spec;
 
 /** {@code interlayer generate}: streams a continuation of a prompt to stdout, speed to stderr. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Generate text with a Llama-family GGUF model (streams to stdout; tokens/s on stderr).")
+        description = "Generate text with a decoder model: GGUF file or Hugging Face folder (streams to stdout;"
+                + " tokens/s on stderr).")
 public final class GenerateCommand implements CliCommand, Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "GGUF model file.")
+    @Option(names = "--model", required = true, description = "GGUF file or Hugging Face folder.")
     Path model;
 
     @Option(names = "--prompt", description = "Prompt text (BOS added as the model's tokenizer says).")
@@ -73,9 +73,9 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (GgufFile file = Gguf.open(model)) {
-            LlamaModel m = LlamaModel.load(file);
-            Tokenizer tok = file.get("tokenizer.ggml.model") != null ? Tokenizers.fromGguf(file) : null;
+        try (LoadedModel loaded = ModelLoader.open(model)) {
+            CausalLM m = loaded.requireLm();
+            Tokenizer tok = loaded.tokenizer();
             Sampler sampler = temperature == 0 ? Sampler.greedy()
                     : new Sampler.Stochastic(temperature, topK, topP, minP, seed);
             Generator.Builder b = Generator.builder(m, tok).sampler(sampler).maxTokens(maxTokens)

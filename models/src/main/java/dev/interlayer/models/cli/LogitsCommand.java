@@ -1,9 +1,8 @@
 package dev.interlayer.models.cli;
 
-import dev.interlayer.models.io.Gguf;
-import dev.interlayer.models.io.GgufFile;
-import dev.interlayer.models.llama.LlamaModel;
-import dev.interlayer.models.tokenizer.Tokenizers;
+import dev.interlayer.models.generate.CausalLM;
+import dev.interlayer.models.load.LoadedModel;
+import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.tensor.ComputePool;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -20,7 +19,8 @@ public final class LogitsCommand implements CliCommand, Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "GGUF model file.")
+    @Option(names = "--model", required = true,
+            description = "GGUF file or Hugging Face folder (llama, mistral, qwen2, gemma2/3, olmo2, gpt2).")
     Path model;
 
     @Option(names = "--tokens", split = ",", description = "Input token ids, e.g. 1,2,3.")
@@ -47,9 +47,9 @@ public final class LogitsCommand implements CliCommand, Callable<Integer> {
             ComputePool.setThreads(threads);
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (GgufFile file = Gguf.open(model)) {
-            LlamaModel m = LlamaModel.load(file);
-            int[] ids = tokens != null ? tokens : Tokenizers.fromGguf(file).encode(prompt);
+        try (LoadedModel loaded = ModelLoader.open(model)) {
+            CausalLM m = loaded.requireLm();
+            int[] ids = tokens != null ? tokens : HiddenCommand.tokenizer(loaded, model).encode(prompt);
             if (ids.length == 0) {
                 throw new IllegalArgumentException("no input tokens");
             }

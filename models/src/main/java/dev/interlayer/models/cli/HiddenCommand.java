@@ -1,0 +1,108 @@
+package dev.interlayer.models.cli;
+
+import dev.interlayer.models.lm.HiddenStates;
+import dev.interlayer.models.load.LoadedModel;
+import dev.interlayer.models.load.ModelLoader;
+import dev.interlayer.models.tokenizer.Tokenizer;
+import dev.interlayer.tensor.ComputePool;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code interlayer hidden}: the last hidden state of every input position — after the final norm for
+ * decoders (HF {@code last_hidden_state}), the last layer's output for BERT encoders; one sequence,
+ * full attention mask, token types 0.
+ */
+@Command(name = "hidden", mixinStandardHelpOptions = true,
+        description = "Print the last hidden state of every input position (decoders: after the final norm, as HF's"
+                + " last_hidden_state). PATH: GGUF file, Hugging Face folder or BERT .onnx.")
+public final class HiddenCommand implements CliCommand, Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "GGUF file, Hugging Face folder or .onnx file.")
+    Path model;
+
+    @Option(names = "--tokens", split = ",", description = "Input token ids, used as given (no BOS added).")
+    int[] tokens;
+
+    @Option(names = "--prompt", description = "Input text, tokenized with the model's tokenizer.")
+    String prompt;
+
+    @Option(names = "--json", description = "Print {\"tokens\":[...], \"hidden\":[[...], ...]}.")
+    boolean json;
+
+    @Option(names = "--threads", description = "Compute threads (default: all cores).")
+    Integer threads;
+
+    @Override
+    public Integer call() throws Exception {
+        if ((prompt == null) == (tokens == null)) {
+            throw new IllegalArgumentException("give exactly one of --tokens or --prompt");
+        }
+        if (threads != null) {
+            ComputePool.setThreads(threads);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        try (LoadedModel loaded = ModelLoader.open(model)) {
+            int[] ids = tokens != null ? tokens : tokenizer(loaded, model).encode(prompt);
+            if (ids.length == 0) {
+                throw new IllegalArgumentException("no input tokens");
+            }
+            HiddenStates m = loaded.hidden();
+            int d = m.hiddenSize();
+            float[] h = m.hiddenStates(ids);
+            StringBuilder sb = new StringBuilder(ids.length * d * 12 + 64);
+            if (json) {
+                sb.append("{\"tokens\":[");
+                for (int i = 0; i < ids.length; i++) {
+                    sb.append(i > 0 ? "," : "").append(ids[i]);
+                }
+                sb.append("], \"hidden\":[");
+                for (int t = 0; t < ids.length; t++) {
+                    sb.append(t > 0 ? ", [" : "[");
+                    for (int j = 0; j < d; j++) {
+                        float v = h[t * d + j];
+                        sb.append(j > 0 ? "," : "").append(Float.isFinite(v) ? Float.toString(v) : "null");
+                    }
+                    sb.append(']');
+                }
+                sb.append("]}");
+                out.println(sb);
+            } else {
+                sb.append(loaded.family()).append(" (").append(loaded.source()).append("), hidden size ").append(d)
+                        .append('\n');
+                for (int t = 0; t < ids.length; t++) {
+                    double ss = 0;
+                    for (int j = 0; j < d; j++) {
+                        ss += (double) h[t * d + j] * h[t * d + j];
+                    }
+                    sb.append(String.format("position %d token %d: norm %.4f, first %s%n", t, ids[t], Math.sqrt(ss),
+                            preview(h, t * d, Math.min(d, 4))));
+                }
+                out.print(sb);
+            }
+            out.flush();
+        }
+        return 0;
+    }
+
+    private static String preview(float[] a, int off, int n) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < n; i++) {
+            sb.append(i > 0 ? ", " : "").append(String.format("%.4f", a[off + i]));
+        }
+        return sb.append(']').toString();
+    }
+
+    /** The model's tokenizer, or an error telling the user to pass --tokens. */
+    static Tokenizer tokenizer(LoadedModel loaded, Path model) {
+        return loaded.optionalTokenizer().orElseThrow(() -> new IllegalArgumentException(model.getFileName()
+                + " has no tokenizer (no tokenizer.json / GGUF tokenizer metadata); use --tokens"));
+    }
+}
