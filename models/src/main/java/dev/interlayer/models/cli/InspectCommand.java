@@ -1,10 +1,15 @@
 package dev.interlayer.models.cli;
 
+import dev.interlayer.models.gemma.GemmaConfig;
+import dev.interlayer.models.gpt2.Gpt2Config;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.GgufTensorInfo;
+import dev.interlayer.models.io.HfFolder;
 import dev.interlayer.models.llama.LlamaConfig;
 import dev.interlayer.models.llama.LlamaModel;
+import dev.interlayer.models.load.ModelLoader;
+import dev.interlayer.models.olmo.Olmo2Config;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import dev.interlayer.models.tokenizer.Tokenizers;
 import java.io.PrintWriter;
@@ -17,14 +22,15 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code interlayer inspect}: what a GGUF file holds. */
+/** {@code interlayer inspect}: what a GGUF file or Hugging Face folder holds. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = "Show a GGUF file's architecture, config, tensors (dtype, shape), parameter count and tokenizer.")
+        description = "Show a GGUF file's or HF folder's architecture, config, tensors (dtype, shape), parameter count"
+                + " and tokenizer.")
 public final class InspectCommand implements CliCommand, Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "GGUF file.")
+    @Option(names = "--model", required = true, description = "GGUF file or Hugging Face folder.")
     Path model;
 
     @Option(names = "--metadata", description = "Also list every metadata key/value.")
@@ -33,6 +39,10 @@ public final class InspectCommand implements CliCommand, Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (java.nio.file.Files.isDirectory(model)) {
+            inspectHf(out);
+            return 0;
+        }
         try (GgufFile f = Gguf.open(model)) {
             out.printf("file: %s (%,d bytes, GGUF v%d, %d metadata keys, %d tensors, alignment %d, data at %d)%n",
                     model.getFileName(), f.fileSize(), f.version(), f.metadata().size(), f.tensorInfos().size(),
@@ -52,8 +62,10 @@ public final class InspectCommand implements CliCommand, Callable<Integer> {
                 } catch (Exception e) {
                     out.println("config: not runnable: " + e.getMessage());
                 }
+            } else if (ModelLoader.ggufFamily(arch) != null && !f.tensorInfos().isEmpty()) {
+                out.println("config: " + familyConfig(ModelLoader.ggufFamily(arch), f));
             } else {
-                out.println("config: (architecture not run by Interlayer's Llama family; listing only)");
+                out.println("config: (architecture not run by Interlayer; listing only)");
             }
             Map<String, long[]> byType = new TreeMap<>();
             long params = 0, bytes = 0;
@@ -92,5 +104,52 @@ public final class InspectCommand implements CliCommand, Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    // The family's config record as read from GGUF (its toString lists every field).
+    private static String familyConfig(String family, GgufFile f) {
+        try {
+            return switch (family) {
+                case "gemma" -> GemmaConfig.fromGguf(f).toString();
+                case "olmo2" -> Olmo2Config.fromGguf(f).toString();
+                case "gpt2" -> Gpt2Config.fromGguf(f).toString();
+                default -> family;
+            };
+        } catch (Exception e) {
+            return "not runnable: " + e.getMessage();
+        }
+    }
+
+    // HF folder: family, config record, tensors of the safetensors file(s), tokenizer.
+    private void inspectHf(PrintWriter out) throws java.io.IOException {
+        try (HfFolder h = HfFolder.open(model)) {
+            String family = ModelLoader.hfFamily(h.config());
+            out.printf("folder: %s (model_type %s, architectures %s)%n", model.getFileName(), h.modelType(),
+                    h.config().get("architectures"));
+            out.println("family: " + (family == null ? "(not run by Interlayer; listing only)" : family));
+            if (family != null) {
+                try {
+                    out.println("config: " + switch (family) {
+                        case "llama" -> LlamaConfig.fromHuggingFace(h.config()).toString();
+                        case "gemma" -> GemmaConfig.fromHuggingFace(h.config()).toString();
+                        case "olmo2" -> Olmo2Config.fromHuggingFace(h.config()).toString();
+                        case "gpt2" -> Gpt2Config.fromHuggingFace(h.config()).toString();
+                        default -> family;
+                    });
+                } catch (RuntimeException e) {
+                    out.println("config: not runnable: " + e.getMessage());
+                }
+            }
+            out.println("tensors:");
+            long params = 0;
+            for (String name : new java.util.TreeSet<>(h.weights().names())) {
+                out.printf("  %-48s %-5s %s%n", name, h.weights().storedDtype(name),
+                        h.weights().tensor(name).shape());
+                params += h.weights().tensor(name).size();
+            }
+            out.printf("parameters: %,d in %d tensors%n", params, h.weights().names().size());
+            out.println("tokenizer: " + (h.tokenizerJson().isPresent() ? "tokenizer.json" : "none"));
+            out.flush();
+        }
     }
 }

@@ -120,4 +120,15 @@ class HiddenCliTest {
         assertEquals(Main.EXIT_USAGE, r.code());
         assertTrue(r.err().contains("FalconForCausalLM"), r.err());
     }
+
+    @Test
+    void inspectHfFolderAndGemmaGguf() throws Exception {
+        LlamaCliTest.Run r = LlamaCliTest.run("inspect", "--model", resource("hf/gemma3").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("family: gemma") && r.out().contains("GemmaConfig[version=3")
+                && r.out().contains("model.layers.5.self_attn.q_norm.weight"), r.out());
+        r = LlamaCliTest.run("inspect", "--model", resource("gguf/gemma2.gguf").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("GemmaConfig[version=2") && r.out().contains("offsetNorms=false"), r.out());
+    }
 }
