@@ -4,7 +4,7 @@ gemma3, olmo2, gpt2), written from the equations in docs/ARCHITECTURES.md §0-2 
 semantics, not from the Java code.
 
 What it does (python3 arch_reference.py REPO_ROOT):
-  1. For each family builds a tiny random-weight model from a fixed seed and writes a Hugging Face
+  1. For each family (and "llama3": the llama weights with Llama 3.1 rope_scaling) builds a tiny random-weight model from a fixed seed and writes a Hugging Face
      folder  models/src/test/resources/hf/<name>/{config.json, model.safetensors}  (F32) and
      models/src/test/resources/hf/<name>-bf16/  (same weights rounded to BF16), with our own
      safetensors writer.
@@ -17,7 +17,7 @@ What it does (python3 arch_reference.py REPO_ROOT):
      input, and the last hidden state (after the final norm, as HF's last_hidden_state) for the
      17-token input. For BF16 the reference runs on the BF16-rounded weights, upcast (HF semantics of
      loading a bf16 checkpoint with torch_dtype=float32).
-  4. For the shared synthetic GGUFs synth-gemma2-f32.gguf and synth-gpt2-f32.gguf: parses the GGUF
+  4. For the shared HF folder hf-tiny-random/fake_gpt2 (own safetensors parser) and the shared synthetic GGUFs synth-gemma2-f32.gguf and synth-gpt2-f32.gguf: parses the GGUF
      (numpy parser of reference/llama/llama_reference.py), runs the same forward (GGUF conventions)
      and writes golden/arch/synth-gemma2.json, synth-gpt2.json (a stride subset of the logits).
 
@@ -74,7 +74,9 @@ def configs():
                 n_head=4, n_positions=32, n_ctx=32, n_inner=None, activation_function="gelu_new",
                 layer_norm_epsilon=1e-5, scale_attn_weights=True, scale_attn_by_inverse_layer_idx=False,
                 reorder_and_upcast_attn=False, tie_word_embeddings=True, torch_dtype="float32")
-    return {"llama": llama, "qwen2": qwen2, "gemma2": gemma2, "gemma3": gemma3, "olmo2": olmo2, "gpt2": gpt2}
+    llama3 = dict(llama, rope_scaling={"rope_type": "llama3", "factor": 4.0, "low_freq_factor": 1.0,
+                                       "high_freq_factor": 4.0, "original_max_position_embeddings": 8})
+    return {"llama": llama, "llama3": llama3, "qwen2": qwen2, "gemma2": gemma2, "gemma3": gemma3, "olmo2": olmo2, "gpt2": gpt2}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -169,10 +171,29 @@ def gelu_tanh(x):
     return 0.5 * x * (1.0 + torch.tanh((2.0 / torch.pi) ** 0.5 * (x + 0.044715 * x ** 3)))
 
 
-def rope_half(x, pos, theta, scale_div=1.0):
-    """x [T, H, hd]; pairs (i, i + hd/2); angle = pos * theta^(-2i/hd) / scale_div."""
+def llama3_inv_freq(hd, theta, rs):
+    """Llama 3.1 frequency rescaling (ARCHITECTURES.md §2.2): keep short wavelengths, divide long ones by
+    factor, interpolate linearly in 1/wavelength between."""
+    w = 1.0 / theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd)
+    f, lo, hi, l0 = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"], rs["original_max_position_embeddings"]
+    out = []
+    for wi in w.tolist():
+        lam = 2 * np.pi / wi
+        if lam < l0 / hi:
+            out.append(wi)
+        elif lam > l0 / lo:
+            out.append(wi / f)
+        else:
+            t = (l0 / lam - lo) / (hi - lo)
+            out.append((1 - t) * wi / f + t * wi)
+    return torch.tensor(out)
+
+
+def rope_half(x, pos, theta, scale_div=1.0, inv=None):
+    """x [T, H, hd]; pairs (i, i + hd/2); angle = pos * theta^(-2i/hd) / scale_div (or pos * inv[i])."""
     hd = x.shape[-1]
-    inv = 1.0 / theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd) / scale_div
+    if inv is None:
+        inv = 1.0 / theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd) / scale_div
     ang = pos[:, None].double() * inv[None, :]                      # [T, hd/2]
     cos, sin = torch.cos(ang)[:, None, :].to(x.dtype), torch.sin(ang)[:, None, :].to(x.dtype)
     a, b = x[..., : hd // 2], x[..., hd // 2:]
@@ -270,7 +291,11 @@ def forward(name, c, W, tokens, gguf_scale=False, offset_norms=True):
                 div = c["rope_scaling"]["factor"]
         if name == "qwen2" and c.get("use_sliding_window"):
             raise ValueError("tiny qwen2 uses no sliding window")
-        q, k = rope_half(q, pos, theta, div), rope_half(k, pos, theta, div)
+        inv = None
+        rs = c.get("rope_scaling") or {}
+        if rs.get("rope_type") == "llama3":
+            inv = llama3_inv_freq(hd, theta, rs)
+        q, k = rope_half(q, pos, theta, div, inv), rope_half(k, pos, theta, div, inv)
         a = attention(q, k, v, scale, window, cap) @ W[p + "self_attn.o_proj.weight"].T
         if gemma:
             x = x + norm(a, p + "post_attention_layernorm.weight")
@@ -382,7 +407,7 @@ def permute_llama(w, heads):
     return w.reshape(heads, 2, hd // 2, *rest).transpose(1, 2).reshape(out_dim, *rest)
 
 
-GGUF_ARCH = {"llama": "llama", "qwen2": "qwen2", "gemma2": "gemma2", "gemma3": "gemma3", "olmo2": "olmo2",
+GGUF_ARCH = {"llama": "llama", "llama3": "llama", "qwen2": "qwen2", "gemma2": "gemma2", "gemma3": "gemma3", "olmo2": "olmo2",
              "gpt2": "gpt2"}
 
 
@@ -448,10 +473,14 @@ def write_gguf(path, name, c, W):
         return t + 1.0 if gemma else t                         # converter folds Gemma's 1 + w
 
     gw.tensor("token_embd.weight", W["model.embed_tokens.weight"])
+    rs = c.get("rope_scaling") or {}
+    if rs.get("rope_type") == "llama3":                        # converter: per-pair divisors ω/ω'
+        w = 1.0 / c["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd)
+        gw.tensor("rope_freqs.weight", w / llama3_inv_freq(hd, c["rope_theta"], rs))
     for i in range(L):
         p, b = "model.layers.%d." % i, "blk.%d." % i
         q, k = W[p + "self_attn.q_proj.weight"], W[p + "self_attn.k_proj.weight"]
-        if name == "llama":
+        if GGUF_ARCH[name] == "llama":
             q, k = permute_llama(q, hq), permute_llama(k, hkv)
         gw.tensor(b + "attn_q.weight", q)
         gw.tensor(b + "attn_k.weight", k)
@@ -588,7 +617,8 @@ def main(root):
     tokens17 = torch.randint(0, VOCAB, (17,), generator=g).tolist()
     tokens1 = [int(torch.randint(0, VOCAB, (1,), generator=g))]
     for name, c in configs().items():
-        W = make_weights(name, c, torch.Generator().manual_seed(SEED + sum(map(ord, name))))
+        base = "llama" if name == "llama3" else name              # llama3 = llama weights + rope_scaling
+        W = make_weights(base, c, torch.Generator().manual_seed(SEED + sum(map(ord, base))))
         for dtype in ("F32", "BF16"):
             folder = os.path.join(res, "hf", name if dtype == "F32" else name + "-bf16")
             os.makedirs(folder, exist_ok=True)

@@ -4,6 +4,8 @@ import com.google.gson.JsonObject;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.lm.HfJson;
 import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.nn.RopeConfig;
+import dev.interlayer.nn.RopeScaling;
 import dev.interlayer.tensor.Rope;
 
 /**
@@ -28,11 +30,13 @@ import dev.interlayer.tensor.Rope;
  * @param experts       experts per MoE layer (0 = dense)
  * @param expertsUsed   experts routed per token (top-k)
  * @param sharedHiddenDim width of the always-on shared expert (Qwen2-MoE), 0 if none
+ * @param ropeScaling   frequency rescaling from HF {@code rope_scaling} (None or Llama3; GGUF stores Llama 3
+ *                      scaling as the {@code rope_freqs} tensor instead, so GGUF configs carry None)
  */
 public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int heads, int kvHeads, int headDim,
                           int vocabSize, int contextLength, float rmsNormEps, float ropeTheta, int ropeDim,
                           Rope.Pairing ropePairing, float ropeScale, int experts, int expertsUsed,
-                          int sharedHiddenDim) {
+                          int sharedHiddenDim, RopeScaling ropeScaling) {
 
     public LlamaConfig {
         positive("dim", dim);
@@ -52,6 +56,11 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
         if (!(rmsNormEps > 0) || !(ropeTheta > 0) || !(ropeScale > 0)) {
             throw new IllegalArgumentException("rmsNormEps, ropeTheta, ropeScale must be > 0, got " + rmsNormEps
                     + ", " + ropeTheta + ", " + ropeScale);
+        }
+        if (ropeScaling == null || !(ropeScaling instanceof RopeScaling.None
+                || ropeScaling instanceof RopeScaling.Llama3)) {
+            throw new IllegalArgumentException("ropeScaling must be None or Llama3 (linear scaling is ropeScale), got "
+                    + ropeScaling);
         }
         if (sharedHiddenDim < 0) {
             throw new IllegalArgumentException("sharedHiddenDim must be >= 0, got " + sharedHiddenDim);
@@ -88,9 +97,17 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
         return !arch.equals("qwen2moe");
     }
 
-    /** The RoPE of one head. */
+    /** The RoPE of one head (unscaled frequencies). */
     public Rope rope() {
         return Rope.standard(headDim, ropeDim, ropeTheta, ropePairing);
+    }
+
+    /** ω'_i for i &lt; ropeDim/2: θ^(−2i/ropeDim), rescaled per {@link #ropeScaling()} (Llama 3 rule of §2.2). */
+    public float[] ropeInvFreq() {
+        if (ropeScaling instanceof RopeScaling.None) {
+            return rope().invFreq().clone();
+        }
+        return new RopeConfig(ropeTheta, ropePairing, ropeDim / (double) headDim, ropeScaling).invFreq(headDim, 0);
     }
 
     /**
@@ -140,7 +157,7 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
                     f.getFloat(p + "rope.freq_base", 10000f),
                     f.getInt(p + "rope.dimension_count", headDim), pairing, ropeScale, experts,
                     f.getInt(p + "expert_used_count", 0),
-                    f.getInt(p + "expert_shared_feed_forward_length", 0));
+                    f.getInt(p + "expert_shared_feed_forward_length", 0), new RopeScaling.None());
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(f.path(), -1, arch + " config", "consistent hyperparameters",
                     e.getMessage(), e);
@@ -175,14 +192,18 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
         int heads = HfJson.requireInt(c, "num_attention_heads");
         int headDim = HfJson.getInt(c, "head_dim", dim / heads);
         float ropeScale = 1f;
+        RopeScaling scaling = new RopeScaling.None();
         JsonObject rs = HfJson.getObject(c, "rope_scaling");
         if (rs != null) {
             String rt = HfJson.getString(rs, "rope_type", HfJson.getString(rs, "type", "default"));
-            if (rt.equals("linear")) {
-                ropeScale = (float) (1.0 / HfJson.getDouble(rs, "factor", 1.0));
-            } else if (!rt.equals("default")) {
-                throw new IllegalArgumentException("config.json: rope_scaling type '" + rt + "' is not supported"
-                        + " (default, linear)");
+            switch (rt) {
+                case "default" -> { }
+                case "linear" -> ropeScale = (float) (1.0 / HfJson.getDouble(rs, "factor", 1.0));
+                case "llama3" -> scaling = new RopeScaling.Llama3(HfJson.getDouble(rs, "factor", 8.0),
+                        HfJson.getDouble(rs, "low_freq_factor", 1.0), HfJson.getDouble(rs, "high_freq_factor", 4.0),
+                        HfJson.requireInt(rs, "original_max_position_embeddings"));
+                default -> throw new IllegalArgumentException("config.json: rope_scaling type '" + rt
+                        + "' is not supported (default, linear, llama3)");
             }
         }
         int ctx = HfJson.getInt(c, "max_position_embeddings", 2048);
@@ -195,7 +216,7 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
                 HfJson.requireInt(c, "num_hidden_layers"), heads, HfJson.getInt(c, "num_key_value_heads", heads),
                 headDim, HfJson.requireInt(c, "vocab_size"), ctx, (float) HfJson.getDouble(c, "rms_norm_eps", 1e-6),
                 (float) HfJson.getDouble(c, "rope_theta", 10000.0), headDim, Rope.Pairing.HALF_SPLIT, ropeScale, 0, 0,
-                0);
+                0, scaling);
     }
 
     private static int require(GgufFile f, String key) throws ModelFormatException {

@@ -65,12 +65,33 @@ public final class LlamaModel implements CausalLM, HiddenStates {
     private final Layer[] layers;
     private final Tensor outNorm;   // [dim]
     private final Tensor output;    // [vocab, dim] (the embedding when tied)
+    private final float[] invFreq;  // [ropeDim/2] RoPE frequencies ω'_i after any Llama 3 rescaling
 
     /** Assembles a model from already validated parts. */
     public LlamaModel(LlamaConfig config, Tensor embed, Layer[] layers, Tensor outNorm, Tensor output) {
+        this(config, embed, layers, outNorm, output, null);
+    }
+
+    /**
+     * Assembles a model whose RoPE frequencies are divided per pair by {@code ropeDivisors} [ropeDim/2]
+     * (GGUF {@code rope_freqs}: llama.cpp's encoding of Llama 3 scaling), or null for none.
+     */
+    public LlamaModel(LlamaConfig config, Tensor embed, Layer[] layers, Tensor outNorm, Tensor output,
+                      float[] ropeDivisors) {
         if (layers.length != config.layers()) {
             throw new IllegalArgumentException("config has " + config.layers() + " layers, got " + layers.length);
         }
+        float[] inv = config.ropeInvFreq();
+        if (ropeDivisors != null) {
+            if (ropeDivisors.length != inv.length) {
+                throw new IllegalArgumentException("ropeDivisors has " + ropeDivisors.length + " entries, need ropeDim/2 = "
+                        + inv.length);
+            }
+            for (int i = 0; i < inv.length; i++) {
+                inv[i] = (float) ((double) inv[i] / ropeDivisors[i]);
+            }
+        }
+        this.invFreq = inv;
         this.config = config;
         this.embed = embed;
         this.layers = layers.clone();
@@ -109,7 +130,9 @@ public final class LlamaModel implements CausalLM, HiddenStates {
         }
         Tensor outNorm = l.get("output_norm.weight", d);
         Tensor output = file.contains("output.weight") ? l.get("output.weight", c.vocabSize(), d) : embed;
-        return new LlamaModel(c, embed, layers, outNorm, output);
+        float[] ropeDivisors = file.contains("rope_freqs.weight")
+                ? l.get("rope_freqs.weight", c.ropeDim() / 2).contiguous().toFloatArray() : null;
+        return new LlamaModel(c, embed, layers, outNorm, output, ropeDivisors);
     }
 
     /**
@@ -492,10 +515,10 @@ public final class LlamaModel implements CausalLM, HiddenStates {
             int half = c.ropeDim() / 2;
             cos = new float[maxTokens * half];
             sin = new float[maxTokens * half];
-            Rope rope = c.rope();
+            float[] inv = model.invFreq;
             for (int p = 0; p < maxTokens; p++) {
                 for (int i = 0; i < half; i++) {
-                    double ang = (double) p * c.ropeScale() * rope.invFreq(i);
+                    double ang = (double) p * c.ropeScale() * inv[i];
                     cos[p * half + i] = (float) Math.cos(ang);
                     sin[p * half + i] = (float) Math.sin(ang);
                 }

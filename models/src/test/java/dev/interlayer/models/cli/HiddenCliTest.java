@@ -51,7 +51,7 @@ class HiddenCliTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"llama", "qwen2", "gemma2", "gemma3", "olmo2", "gpt2"})
+    @ValueSource(strings = {"llama", "llama3", "qwen2", "gemma2", "gemma3", "olmo2", "gpt2"})
     void hiddenJsonFromHfFolderWithoutTokenizer(String name) throws Exception {
         JsonObject g = golden(name);
         LlamaCliTest.Run r = LlamaCliTest.run("hidden", "--model", resource("hf/" + name).toString(), "--tokens",

@@ -23,7 +23,7 @@ class ArchGoldenTest {
     static final float TOL = 1e-4f;
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"llama", "qwen2", "gemma2", "gemma3", "olmo2", "gpt2"})
+    @ValueSource(strings = {"llama", "llama3", "qwen2", "gemma2", "gemma3", "olmo2", "gpt2"})
     void hfF32MatchesPyTorch(String name) throws Exception {
         JsonObject g = Fixture.golden(name);
         try (LoadedModel m = ModelLoader.open(Fixture.resource("hf/" + name))) {
@@ -32,7 +32,7 @@ class ArchGoldenTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"llama", "qwen2", "gemma2", "gemma3", "olmo2", "gpt2"})
+    @ValueSource(strings = {"llama", "llama3", "qwen2", "gemma2", "gemma3", "olmo2", "gpt2"})
     void hfBf16MatchesPyTorch(String name) throws Exception {
         JsonObject g = Fixture.golden(name + "-bf16");
         try (LoadedModel m = ModelLoader.open(Fixture.resource("hf/" + name + "-bf16"))) {
@@ -44,7 +44,7 @@ class ArchGoldenTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"llama", "qwen2", "gemma2", "gemma3", "olmo2", "gpt2"})
+    @ValueSource(strings = {"llama", "llama3", "qwen2", "gemma2", "gemma3", "olmo2", "gpt2"})
     void ggufMatchesSafetensors(String name) throws Exception {
         JsonObject g = Fixture.golden(name);
         int[] tokens = Fixture.ints(g, "tokens");
