@@ -131,4 +131,29 @@ class HiddenCliTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("GemmaConfig[version=2") && r.out().contains("offsetNorms=false"), r.out());
     }
+
+    @Test
+    void hiddenOfBertFolderMatchesItsPyTorchFixture() throws Exception {
+        // golden/bert/bert_tiniest.json: HF last_hidden_state in float64 (reference/bert); encoder, types 0, full mask
+        Path bert = dev.interlayer.models.io.GgufTestFiles.model("hf-tiny-random/bert_tiniest/config.json").getParent();
+        JsonObject g;
+        try (Reader r = new InputStreamReader(HiddenCliTest.class.getResourceAsStream("/golden/bert/bert_tiniest.json"),
+                StandardCharsets.UTF_8)) {
+            g = JsonParser.parseReader(r).getAsJsonObject();
+        }
+        JsonArray cases = g.getAsJsonArray("ids");
+        int longest = 0;
+        for (int i = 1; i < cases.size(); i++) {
+            if (cases.get(i).getAsJsonArray().size() > cases.get(longest).getAsJsonArray().size()) {
+                longest = i;
+            }
+        }
+        String ids = cases.get(longest).getAsJsonArray().toString().replace("[", "").replace("]", "");
+        LlamaCliTest.Run r = LlamaCliTest.run("hidden", "--model", bert.toString(), "--tokens", ids, "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        double err = maxDiff(o.getAsJsonArray("hidden"), g.getAsJsonArray("last_hidden_state").get(longest)
+                .getAsJsonArray());
+        assertTrue(err <= 1e-5, "bert hidden differs by " + err);   // hidden 4, one layer: float32 ~1e-7
+    }
 }
