@@ -109,26 +109,49 @@ public record GemmaConfig(int version, int dim, int hiddenDim, int layers, int h
         } else {
             sliding = pattern(version, layers, HfJson.getInt(c, "sliding_window_pattern", 6));
         }
+        // RoPE: rope_theta + rope_scaling (+ Gemma 3 rope_local_base_freq), or the newer rope_parameters, either
+        // one dict or one per layer type ("full_attention", "sliding_attention")
         double theta = HfJson.getDouble(c, "rope_theta", 10000.0);
-        double factor = 1.0;
-        JsonObject rs = HfJson.getObject(c, "rope_scaling");
-        if (rs != null) {
-            String rt = HfJson.getString(rs, "rope_type", HfJson.getString(rs, "type", "default"));
-            if (rt.equals("linear")) {
-                factor = HfJson.getDouble(rs, "factor", 1.0);
-            } else if (!rt.equals("default")) {
-                throw new IllegalArgumentException("config.json: rope_scaling type '" + rt + "' is not supported for"
-                        + " Gemma (linear only)");
+        double localTheta = HfJson.getDouble(c, "rope_local_base_freq", 10000.0);
+        double factor = linearFactor(HfJson.getObject(c, "rope_scaling"));
+        JsonObject rp = HfJson.getObject(c, "rope_parameters");
+        if (rp != null) {
+            JsonObject full = HfJson.getObject(rp, "full_attention") != null ? HfJson.getObject(rp, "full_attention") : rp;
+            theta = HfJson.getDouble(full, "rope_theta", theta);
+            factor = linearFactor(full);
+            JsonObject local = HfJson.getObject(rp, "sliding_attention");
+            if (local != null) {
+                localTheta = HfJson.getDouble(local, "rope_theta", localTheta);
+                if (linearFactor(local) != 1.0) {
+                    throw new IllegalArgumentException("config.json: rope_parameters.sliding_attention scaling is not"
+                            + " supported");
+                }
             }
         }
         float qpas = (float) HfJson.getDouble(c, "query_pre_attn_scalar", headDim);
         return new GemmaConfig(version, dim, HfJson.requireInt(c, "intermediate_size"), layers, heads,
                 HfJson.getInt(c, "num_key_value_heads", heads), headDim, HfJson.requireInt(c, "vocab_size"),
                 HfJson.getInt(c, "max_position_embeddings", 8192), (float) HfJson.getDouble(c, "rms_norm_eps", 1e-6),
-                theta, version == 3 ? HfJson.getDouble(c, "rope_local_base_freq", 10000.0) : theta, factor,
+                theta, version == 3 ? localTheta : theta, factor,
                 (float) (1.0 / Math.sqrt(qpas)), (float) HfJson.getDouble(c, "attn_logit_softcapping", 0),
                 (float) HfJson.getDouble(c, "final_logit_softcapping", 0), HfJson.getInt(c, "sliding_window", 0),
                 sliding, true);
+    }
+
+    // factor of a "linear" rope_scaling/rope_parameters dict, 1 for none/"default"
+    private static double linearFactor(JsonObject rs) {
+        if (rs == null) {
+            return 1.0;
+        }
+        String rt = HfJson.getString(rs, "rope_type", HfJson.getString(rs, "type", "default"));
+        if (rt.equals("linear")) {
+            return HfJson.getDouble(rs, "factor", 1.0);
+        }
+        if (!rt.equals("default")) {
+            throw new IllegalArgumentException("config.json: rope type '" + rt + "' is not supported for Gemma (linear"
+                    + " only)");
+        }
+        return 1.0;
     }
 
     /**

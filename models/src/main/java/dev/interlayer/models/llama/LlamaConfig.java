@@ -194,6 +194,16 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
         float ropeScale = 1f;
         RopeScaling scaling = new RopeScaling.None();
         JsonObject rs = HfJson.getObject(c, "rope_scaling");
+        double theta = HfJson.getDouble(c, "rope_theta", 10000.0);
+        JsonObject rp = HfJson.getObject(c, "rope_parameters");          // newer spelling: theta + scaling in one dict
+        if (rp != null) {
+            if (HfJson.getObject(rp, "full_attention") != null) {
+                throw new IllegalArgumentException("config.json: per-layer-type rope_parameters are not supported for "
+                        + type);
+            }
+            theta = HfJson.getDouble(rp, "rope_theta", theta);
+            rs = rp;
+        }
         if (rs != null) {
             String rt = HfJson.getString(rs, "rope_type", HfJson.getString(rs, "type", "default"));
             switch (rt) {
@@ -215,8 +225,7 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
         return new LlamaConfig(type, dim, HfJson.requireInt(c, "intermediate_size"),
                 HfJson.requireInt(c, "num_hidden_layers"), heads, HfJson.getInt(c, "num_key_value_heads", heads),
                 headDim, HfJson.requireInt(c, "vocab_size"), ctx, (float) HfJson.getDouble(c, "rms_norm_eps", 1e-6),
-                (float) HfJson.getDouble(c, "rope_theta", 10000.0), headDim, Rope.Pairing.HALF_SPLIT, ropeScale, 0, 0,
-                0, scaling);
+                (float) theta, headDim, Rope.Pairing.HALF_SPLIT, ropeScale, 0, 0, 0, scaling);
     }
 
     private static int require(GgufFile f, String key) throws ModelFormatException {
