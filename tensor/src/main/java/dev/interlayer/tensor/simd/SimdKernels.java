@@ -414,10 +414,7 @@ public final class SimdKernels implements Kernels {
         int last = x.rank() - 1;
         Tensor xt = a == last ? x : x.transpose(a, last); // reduced axis last; rows then match out's elements
         Tensor ot = a == last ? out : out.transpose(a, last);
-        long count = rows(xt);
-        if (expected.size() == 0) {
-            return out;
-        }
+        long count = expected.size(); // one output per row of xt, even when the reduced axis is empty
         forRange(count, count * n, (lo, hi) -> {
             RowCursor xc = new RowCursor(xt), oc = new RowCursor(ot);
             for (long r = lo; r < hi; r++) {
