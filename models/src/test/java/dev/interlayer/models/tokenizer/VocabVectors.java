@@ -1,0 +1,71 @@
+package dev.interlayer.models.tokenizer;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * llama.cpp's tokenizer test vectors: {@code X.gguf.inp} holds inputs separated by the line
+ * {@code __ggml_vocab_test__}; {@code X.gguf.out} one line of space-separated ids per input (no BOS).
+ */
+record VocabVectors(List<String> inputs, List<int[]> expected) {
+    private static final String SEP = "\n__ggml_vocab_test__\n";
+
+    static VocabVectors load(Path gguf) throws IOException {
+        String inp = Files.readString(Path.of(gguf + ".inp"), StandardCharsets.UTF_8);
+        List<String> inputs = new ArrayList<>();
+        int pos = 0;
+        while (true) {
+            int at = inp.indexOf(SEP, pos);
+            if (at < 0) {
+                break;
+            }
+            inputs.add(inp.substring(pos, at));
+            pos = at + SEP.length();
+        }
+        List<String> lines = Files.readAllLines(Path.of(gguf + ".out"), StandardCharsets.UTF_8);
+        List<int[]> expected = new ArrayList<>();
+        for (String line : lines) {
+            String t = line.trim();
+            expected.add(t.isEmpty() ? new int[0] : Arrays.stream(t.split(" +")).mapToInt(Integer::parseInt).toArray());
+        }
+        if (inputs.size() != expected.size()) {
+            throw new IOException(gguf + ": " + inputs.size() + " inputs but " + expected.size() + " output lines");
+        }
+        return new VocabVectors(inputs, expected);
+    }
+
+    /** Number of inputs whose ids equal the expected ids; prints each mismatch. */
+    int countPasses(String name, java.util.function.Function<String, int[]> encode) {
+        int pass = 0;
+        for (int i = 0; i < inputs.size(); i++) {
+            int[] got = encode.apply(inputs.get(i));
+            if (Arrays.equals(got, expected.get(i))) {
+                pass++;
+            } else {
+                System.out.println(name + " #" + i + " input " + escape(inputs.get(i)) + "\n  expected "
+                        + Arrays.toString(expected.get(i)) + "\n  got      " + Arrays.toString(got));
+            }
+        }
+        System.out.println(name + ": " + pass + "/" + inputs.size() + " pairs pass");
+        return pass;
+    }
+
+    static String escape(String s) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '\n' -> sb.append("\\n");
+                case '\t' -> sb.append("\\t");
+                case '\r' -> sb.append("\\r");
+                default -> sb.append(c);
+            }
+        }
+        return sb.append('"').toString();
+    }
+}
