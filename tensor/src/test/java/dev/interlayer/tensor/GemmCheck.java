@@ -105,6 +105,7 @@ final class GemmCheck {
 
     /** Child-JVM entry: sweeps the active kernel (width from -Ddev.interlayer.simd.bits) over dtypes and 1/2 threads. */
     public static void main(String[] args) {
+        int mixes = args.length > 0 ? Integer.parseInt(args[0]) : 12;
         GemmKernel kernel = MatMul.ACTIVE;
         double[] worst = {0};
         int cases = 0;
@@ -112,7 +113,7 @@ final class GemmCheck {
             ComputePool.setThreads(threads);
             for (DType dt : new DType[] {DType.F32, DType.F16, DType.BF16}) {
                 long seed = 17;
-                for (int[] s : shapes(0xC0FFEE, 12)) {
+                for (int[] s : shapes(0xC0FFEE, mixes)) {
                     String e1 = checkMatmulT(kernel, dt, s[0], s[1], s[2], seed++, worst);
                     String e2 = checkMatmul(kernel, dt, s[0], s[1], s[2], seed++, worst);
                     cases += 2;
