@@ -76,7 +76,7 @@ final class GemmCheck {
         out.add(new int[] {1, 1000, 777});     // decode: matvec path, k tail
         out.add(new int[] {64, 130, 1000});    // largest small-m
         out.add(new int[] {65, 100, 300});     // packed, two k blocks
-        out.add(new int[] {130, 530, 520});    // packed, several MC/NC/KC blocks and edges
+        out.add(new int[] {130, 530, 260});    // packed, several MC/NC/KC blocks and edges
         return out;
     }
 

@@ -2,7 +2,6 @@ package dev.interlayer.tensor.simd;
 
 import static dev.interlayer.tensor.simd.GemmSpecies.F;
 import static dev.interlayer.tensor.simd.GemmSpecies.KIND_F32;
-import static dev.interlayer.tensor.simd.GemmSpecies.LE;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
 import static dev.interlayer.tensor.simd.GemmSpecies.load;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
@@ -50,8 +49,8 @@ final class GemmPacked {
     }
 
     /** C[i, j] for i in [i0, i1), j in [j0, j1); operands as in {@link GemmKernel#gemm}. */
-    static void block(int k, MemorySegment a, long aOff, long lda, int kind, MemorySegment b, long bOff,
-                      long bsn, long bsk, MemorySegment c, long cOff, long ldc, int i0, int i1, int j0, int j1) {
+    static void block(int k, float[] a, int aOff, int lda, int kind, MemorySegment b, long bOff,
+                      long bsn, long bsk, float[] c, int cOff, int ldc, int i0, int i1, int j0, int j1) {
         Buffers buf = BUFFERS.get();
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
@@ -75,14 +74,14 @@ final class GemmPacked {
     // ---- packing ----
 
     /** ap[ir*kc + p*MR + r] = A[ir + r, p], rows past mc zero. */
-    private static void packA(float[] ap, int kc, int mc, MemorySegment a, long a0, long lda) {
+    private static void packA(float[] ap, int kc, int mc, float[] a, int a0, int lda) {
         for (int ir = 0; ir < mc; ir += MR) {
             int base = ir * kc;
             for (int r = 0; r < MR; r++) {
                 if (ir + r < mc) {
-                    long row = (a0 + (ir + r) * lda) << 2;
+                    int row = a0 + (ir + r) * lda;
                     for (int p = 0; p < kc; p++) {
-                        ap[base + p * MR + r] = a.get(F32, row + ((long) p << 2));
+                        ap[base + p * MR + r] = a[row + p];
                     }
                 } else {
                     for (int p = 0; p < kc; p++) {
@@ -138,7 +137,7 @@ final class GemmPacked {
     // ---- micro-kernel ----
 
     /** C tile [mr, nr] (=, or += when accumulate) Σ_p Ap[p, r]·Bp[p, j]. */
-    private static void micro(int kc, float[] ap, int ai, float[] bp, int bi, MemorySegment c, long ci, long ldc,
+    private static void micro(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc,
                               boolean accumulate, int mr, int nr, float[] tile) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z;
@@ -167,8 +166,8 @@ final class GemmPacked {
             bi += NR;
         }
         if (mr == MR && nr == NR) {
-            long r0 = ci << 2, r1 = (ci + ldc) << 2, r2 = (ci + 2 * ldc) << 2, r3 = (ci + 3 * ldc) << 2;
-            long v1 = (long) VL << 2, v2 = 2 * v1;
+            int r0 = ci, r1 = ci + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+            int v1 = VL, v2 = 2 * VL;
             store(c, r0, c00, accumulate);
             store(c, r0 + v1, c01, accumulate);
             store(c, r0 + v2, c02, accumulate);
@@ -197,14 +196,14 @@ final class GemmPacked {
         c32.intoArray(tile, 3 * NR + 2 * VL);
         for (int r = 0; r < mr; r++) {
             for (int j = 0; j < nr; j++) {
-                long off = (ci + r * ldc + j) << 2;
+                int off = ci + r * ldc + j;
                 float v = tile[r * NR + j];
-                c.set(F32, off, accumulate ? c.get(F32, off) + v : v);
+                c[off] = accumulate ? c[off] + v : v;
             }
         }
     }
 
-    private static void store(MemorySegment c, long byteOff, FloatVector v, boolean accumulate) {
-        (accumulate ? v.add(FloatVector.fromMemorySegment(F, c, byteOff, LE)) : v).intoMemorySegment(c, byteOff, LE);
+    private static void store(float[] c, int off, FloatVector v, boolean accumulate) {
+        (accumulate ? v.add(FloatVector.fromArray(F, c, off)) : v).intoArray(c, off);
     }
 }

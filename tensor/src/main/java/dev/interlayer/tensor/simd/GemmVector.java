@@ -30,15 +30,15 @@ public final class GemmVector implements GemmKernel {
     }
 
     @Override
-    public void gemm(int m, int n, int k, MemorySegment a, long aOff, long lda,
+    public void gemm(int m, int n, int k, float[] a, int aOff, int lda,
                      MemorySegment b, DType bType, long bOff, long bsn, long bsk,
-                     MemorySegment c, long cOff, long ldc) {
+                     float[] c, int cOff, int ldc) {
         if (m == 0 || n == 0) {
             return;
         }
         if (k == 0) {
             for (int i = 0; i < m; i++) {
-                c.asSlice((cOff + i * ldc) << 2, (long) n << 2).fill((byte) 0);
+                java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             }
             return;
         }
