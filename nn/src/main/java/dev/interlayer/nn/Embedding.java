@@ -40,7 +40,8 @@ public record Embedding(Tensor table, float scale) {
             case F32 -> s;
             case BF16 -> FloatFormats.bf16ToF32(FloatFormats.f32ToBf16(s));
             case F16 -> FloatFormats.f16ToF32(FloatFormats.f32ToF16(s));
-            default -> throw new IllegalArgumentException("activation dtype must be F32, F16 or BF16, got " + activation);
+            default -> throw new IllegalArgumentException("activation dtype must be F32, F16 or BF16, got "
+                    + activation);
         };
     }
 

@@ -33,7 +33,8 @@ public final class Golden {
             if (in == null) {
                 throw new IllegalStateException("missing fixture golden/" + file);
             }
-            JsonObject doc = JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
+            JsonObject doc = JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8))
+                    .getAsJsonObject();
             List<JsonObject> out = new ArrayList<>();
             for (JsonElement e : doc.getAsJsonArray("cases")) {
                 out.add(e.getAsJsonObject());
