@@ -203,16 +203,12 @@ public final class BertModel {
     }
 
     /**
-     * out = x · wᵀ + b. Shapes: x [n, in]; w [out, in]; b [out]; out [n, out]. A contiguous w
-     * (safetensors) goes to matmulT; the transposed view of an ONNX [in, out] matrix goes to matmul
-     * on its contiguous storage, so neither layout is copied.
+     * out = x · wᵀ + b. Shapes: x [n, in]; w [out, in]; b [out]; out [n, out]. w may be contiguous
+     * (safetensors) or the transposed view of an ONNX [in, out] matrix: matmulT takes strided
+     * weights, so neither layout is copied.
      */
     private static void linear(Tensor x, Tensor w, Tensor b, Tensor out) {
-        if (w.isContiguous()) {
-            Ops.matmulT(x, w, out);
-        } else {
-            Ops.matmul(x, w.transpose(0, 1), out);
-        }
+        Ops.matmulT(x, w, out);
         Ops.add(out, b, out);
     }
 
