@@ -26,25 +26,50 @@ import java.util.Map;
 final class HfTokenizerJson {
     private final Path file;   // for messages; null for streams
     private final JsonObject root;
+    private final int configMaxLength;   // tokenizer_config.json model_max_length, or MAX_VALUE
 
-    private HfTokenizerJson(Path file, JsonObject root) {
+    private HfTokenizerJson(Path file, JsonObject root, int configMaxLength) {
         this.file = file;
         this.root = root;
+        this.configMaxLength = configMaxLength;
     }
 
     static Tokenizer load(Path file) throws IOException {
+        int configMax = Integer.MAX_VALUE;
+        Path config = file.resolveSibling("tokenizer_config.json");
+        if (Files.isRegularFile(config)) {
+            configMax = modelMaxLength(config);
+        }
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            return parse(file, r);
+            return parse(file, r, configMax);
+        }
+    }
+
+    /**
+     * {@code model_max_length} of a tokenizer_config.json; transformers writes a huge sentinel
+     * (1e30) for "no limit", so anything beyond int range counts as unlimited.
+     */
+    static int modelMaxLength(Path config) throws IOException {
+        try (Reader r = Files.newBufferedReader(config, StandardCharsets.UTF_8)) {
+            JsonElement e = JsonParser.parseReader(r);
+            if (e.isJsonObject() && e.getAsJsonObject().has("model_max_length")) {
+                double v = e.getAsJsonObject().get("model_max_length").getAsDouble();
+                return v >= 1 && v < Integer.MAX_VALUE ? (int) v : Integer.MAX_VALUE;
+            }
+            return Integer.MAX_VALUE;
+        } catch (JsonParseException | IllegalStateException | NumberFormatException ex) {
+            throw new ModelFormatException(config, -1, "tokenizer_config.json", "valid JSON with a numeric model_max_length",
+                    ex.getMessage(), ex);
         }
     }
 
     static Tokenizer load(InputStream in, String name) throws IOException {
         try (Reader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
-            return parse(name == null ? null : Path.of(name), r);
+            return parse(name == null ? null : Path.of(name), r, Integer.MAX_VALUE);
         }
     }
 
-    private static Tokenizer parse(Path file, Reader r) throws IOException {
+    private static Tokenizer parse(Path file, Reader r, int configMaxLength) throws IOException {
         JsonElement e;
         try {
             e = JsonParser.parseReader(r);
@@ -55,7 +80,14 @@ final class HfTokenizerJson {
             throw new ModelFormatException(file, -1, "tokenizer.json", "a JSON object", e.toString().substring(0,
                     Math.min(40, e.toString().length())));
         }
-        return new HfTokenizerJson(file, e.getAsJsonObject()).build();
+        try {
+            return new HfTokenizerJson(file, e.getAsJsonObject(), configMaxLength).build();
+        } catch (IllegalStateException | IllegalArgumentException | UnsupportedOperationException | NullPointerException
+                 | ClassCastException | IndexOutOfBoundsException ex) {
+            // Gson's getAsX on a value of the wrong JSON type, or a missing member.
+            throw new ModelFormatException(file, -1, "tokenizer.json", "the Hugging Face tokenizer.json schema",
+                    String.valueOf(ex.getMessage()), ex);
+        }
     }
 
     private Tokenizer build() throws ModelFormatException {
@@ -134,15 +166,54 @@ final class HfTokenizerJson {
             }
         }
         JsonElement pre = root.get("pre_tokenizer");
-        String preType = pre == null || pre.isJsonNull() ? "null" : pre.getAsJsonObject().get("type").getAsString();
-        if (!preType.equals("ByteLevel")) {
-            throw fail("pre_tokenizer.type", "ByteLevel (byte-level BPE; other BPE pre-tokenizers are not supported yet)",
-                    preType);
+        List<String> regexes = new ArrayList<>();
+        boolean[] addPrefixSpace = {false};
+        boolean[] byteLevel = {false};
+        if (pre != null && pre.isJsonObject()) {
+            JsonObject p = pre.getAsJsonObject();
+            if ("Sequence".equals(p.get("type").getAsString())) {
+                for (JsonElement item : p.getAsJsonArray("pretokenizers")) {
+                    preTokenizerStep(item.getAsJsonObject(), regexes, addPrefixSpace, byteLevel);
+                }
+            } else {
+                preTokenizerStep(p, regexes, addPrefixSpace, byteLevel);
+            }
         }
-        boolean addPrefixSpace = bool(pre.getAsJsonObject(), "add_prefix_space", false);
+        if (!byteLevel[0]) {
+            throw fail("pre_tokenizer", "a ByteLevel step (byte-level BPE; Metaspace/SentencePiece-style BPE "
+                    + "tokenizer.json is not supported yet, use the GGUF)", pre == null ? "null" : pre.toString());
+        }
+        boolean ignoreMerges = bool(model, "ignore_merges", false);
+        PreTokenizerRegex regex = new PreTokenizerRegex("tokenizer.json", regexes.toArray(String[]::new));
         int[][] template = template(v);
-        return new ByteLevelBpeTokenizer(v, merges, PreTokenizerRegex.GPT2, addPrefixSpace, false,
+        return new ByteLevelBpeTokenizer(v, merges, regex, addPrefixSpace[0], ignoreMerges,
                 template[0], template[1], maxLength());
+    }
+
+    /** One pre-tokenizer step: Split (Isolated), ByteLevel (GPT-2 regex if use_regex) or Digits, as a regex. */
+    private void preTokenizerStep(JsonObject p, List<String> regexes, boolean[] addPrefixSpace, boolean[] byteLevel)
+            throws ModelFormatException {
+        String type = p.get("type").getAsString();
+        switch (type) {
+            case "ByteLevel" -> {
+                byteLevel[0] = true;
+                addPrefixSpace[0] |= bool(p, "add_prefix_space", false);
+                if (bool(p, "use_regex", true)) {
+                    regexes.add(PreTokenizerRegex.GPT2_RE);
+                }
+            }
+            case "Split" -> {
+                String behavior = p.has("behavior") ? p.get("behavior").getAsString() : "Isolated";
+                if (!behavior.equals("Isolated") || bool(p, "invert", false)) {
+                    throw fail("pre_tokenizer Split", "behavior Isolated, invert false", behavior);
+                }
+                JsonObject pattern = p.getAsJsonObject("pattern");
+                regexes.add(pattern.has("Regex") ? pattern.get("Regex").getAsString()
+                        : java.util.regex.Pattern.quote(pattern.get("String").getAsString()));
+            }
+            case "Digits" -> regexes.add(bool(p, "individual_digits", false) ? "\\p{N}" : "\\p{N}+");
+            default -> throw fail("pre_tokenizer.type", "ByteLevel, Split, Digits or a Sequence of them", type);
+        }
     }
 
     // ---- shared parts ----
@@ -267,12 +338,13 @@ final class HfTokenizerJson {
         }
     }
 
+    /** truncation.max_length of tokenizer.json, else tokenizer_config.json's model_max_length, else unlimited. */
     private int maxLength() {
         JsonElement t = root.get("truncation");
         if (t != null && t.isJsonObject() && t.getAsJsonObject().has("max_length")) {
             return t.getAsJsonObject().get("max_length").getAsInt();
         }
-        return Integer.MAX_VALUE;
+        return configMaxLength;
     }
 
     private static int[] toInts(List<Integer> l) {

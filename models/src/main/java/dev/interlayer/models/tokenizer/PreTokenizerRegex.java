@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * classes ({@code \s} = White_Space).
  */
 final class PreTokenizerRegex {
-    private static final String GPT2_RE =
+    static final String GPT2_RE =
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
     private static final String LLAMA3_RE = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])"
             + "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
@@ -62,7 +62,12 @@ final class PreTokenizerRegex {
         this.name = name;
         this.patterns = new Pattern[regexes.length];
         for (int i = 0; i < regexes.length; i++) {
-            patterns[i] = Pattern.compile(regexes[i], Pattern.UNICODE_CHARACTER_CLASS);
+            try {
+                patterns[i] = Pattern.compile(regexes[i], Pattern.UNICODE_CHARACTER_CLASS);
+            } catch (java.util.regex.PatternSyntaxException e) {
+                throw new IllegalArgumentException("pre-tokenizer '" + name + "': regex " + i
+                        + " does not compile with java.util.regex: " + e.getDescription(), e);
+            }
         }
     }
 

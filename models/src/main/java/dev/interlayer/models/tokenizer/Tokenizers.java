@@ -1,5 +1,6 @@
 package dev.interlayer.models.tokenizer;
 
+import dev.interlayer.models.io.GgufFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -37,5 +38,14 @@ public final class Tokenizers {
      */
     public static Tokenizer fromGguf(Map<String, Object> metadata) {
         return GgufTokenizerLoader.load(metadata);
+    }
+
+    /** Tokenizer from the metadata of an open GGUF file (see {@link #fromGguf(Map)}). */
+    public static Tokenizer fromGguf(GgufFile gguf) {
+        try {
+            return GgufTokenizerLoader.load(gguf.metadata());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(gguf.path().getFileName() + ": " + e.getMessage(), e);
+        }
     }
 }

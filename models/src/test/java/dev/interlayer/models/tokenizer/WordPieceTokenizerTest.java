@@ -5,15 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
 
 /**
  * WordPiece from all-MiniLM-L6-v2's tokenizer.json (shipped in the langchain4j jar). Independent
- * reference: llama.cpp's bert-bge vectors, which Hugging Face's tokenizer produced for
- * BAAI/bge-small-en-v1.5, whose 30522-token uncased vocabulary and normalizer flags equal MiniLM's.
+ * references: llama.cpp's bert-bge vectors, which Hugging Face's tokenizer produced for
+ * BAAI/bge-small-en-v1.5, whose 30522-token uncased vocabulary and normalizer flags equal MiniLM's;
+ * and a golden file from reference/tokenizer/wordpiece_reference.py (a separate Python implementation).
  */
 class WordPieceTokenizerTest {
     static final String MINILM = "all-minilm-l6-v2-tokenizer.json";
@@ -30,6 +38,45 @@ class WordPieceTokenizerTest {
         VocabVectors v = VocabVectors.load(SharedModels.require("tokenizers/ggml-vocab-bert-bge.gguf"));
         int pass = v.countPasses("bert-bge via MiniLM tokenizer.json", s -> t.encode(s, false, false));
         assertEquals(v.inputs().size(), pass, "every bert-bge pair must match");
+    }
+
+    @Test
+    void miniLmMatchesPythonReference() throws IOException {
+        Tokenizer t = minilm();
+        JsonObject golden;
+        try (InputStream in = getClass().getResourceAsStream("/golden/tokenizer/minilm_wordpiece.json")) {
+            assertNotNull(in, "golden/tokenizer/minilm_wordpiece.json missing");
+            golden = JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
+        }
+        JsonArray cases = golden.getAsJsonArray("cases");
+        assertEquals(12, cases.size());
+        for (JsonElement e : cases) {
+            String text = e.getAsJsonObject().get("text").getAsString();
+            int[] expected = StreamSupport.stream(e.getAsJsonObject().getAsJsonArray("ids").spliterator(), false)
+                    .mapToInt(JsonElement::getAsInt).toArray();
+            assertArrayEquals(expected, t.encode(text), () -> "ids for " + VocabVectors.escape(text));
+        }
+    }
+
+    @Test
+    void ggufBertAndTokenizerJsonGiveSameIds() throws IOException {
+        Tokenizer json = minilm();
+        Tokenizer gguf = GgufVocabVectorsTest.load("bert-bge");
+        Tokenizer tiny = Tokenizers.fromHuggingFace(SharedModels.require("hf-tiny-random/bert_tiniest/tokenizer.json"));
+        assertEquals(json.vocabSize(), gguf.vocabSize());
+        for (int id = 0; id < json.vocabSize(); id++) {
+            assertEquals(json.tokenText(id), gguf.tokenText(id), "token text of id " + id + " after undoing GGUF's ▁/## mapping");
+        }
+        VocabVectors v = VocabVectors.load(SharedModels.require("tokenizers/ggml-vocab-bert-bge.gguf"));
+        for (String s : v.inputs()) {
+            assertArrayEquals(json.encode(s), gguf.encode(s), () -> "GGUF vs tokenizer.json for " + VocabVectors.escape(s));
+            assertArrayEquals(json.encode(s), tiny.encode(s), () -> "bert_tiniest vs MiniLM for " + VocabVectors.escape(s));
+            assertEquals(json.decode(json.encode(s)), gguf.decode(gguf.encode(s)));
+        }
+        assertEquals(json.special("cls"), gguf.special("cls"));
+        assertEquals(json.special("sep"), gguf.special("sep"));
+        assertEquals(json.unk(), gguf.unk());
+        assertEquals(json.pad(), gguf.pad());
     }
 
     @Test

@@ -1,0 +1,111 @@
+package dev.interlayer.models.cli;
+
+import dev.interlayer.models.generate.GenerationResult;
+import dev.interlayer.models.generate.Generator;
+import dev.interlayer.models.generate.Sampler;
+import dev.interlayer.models.io.Gguf;
+import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.llama.LlamaModel;
+import dev.interlayer.models.tokenizer.Tokenizer;
+import dev.interlayer.models.tokenizer.Tokenizers;
+import dev.interlayer.tensor.ComputePool;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code interlayer generate}: streams a continuation of a prompt to stdout, speed to stderr. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generate text with a Llama-family GGUF model (streams to stdout; tokens/s on stderr).")
+public final class GenerateCommand implements CliCommand, Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "GGUF model file.")
+    Path model;
+
+    @Option(names = "--prompt", description = "Prompt text (BOS added as the model's tokenizer says).")
+    String prompt;
+
+    @Option(names = "--tokens", split = ",", description = "Prompt as token ids (used as given), e.g. 1,403,407.")
+    int[] tokens;
+
+    @Option(names = "--temperature", defaultValue = "0.8", description = "0 = greedy (default ${DEFAULT-VALUE}).")
+    float temperature;
+
+    @Option(names = "--top-k", defaultValue = "40", description = "0 = off (default ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "0.95", description = "1 = off (default ${DEFAULT-VALUE}).")
+    float topP;
+
+    @Option(names = "--min-p", defaultValue = "0.05", description = "0 = off (default ${DEFAULT-VALUE}).")
+    float minP;
+
+    @Option(names = "--repeat-penalty", defaultValue = "1.0", description = "1 = off (default ${DEFAULT-VALUE}).")
+    float repeatPenalty;
+
+    @Option(names = "--repeat-last-n", defaultValue = "64", description = "Tokens the penalty looks back over.")
+    int repeatLastN;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Sampling seed (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--max-tokens", defaultValue = "128", description = "Most tokens to generate.")
+    int maxTokens;
+
+    @Option(names = "--stop", description = "Stop string (repeatable).")
+    String[] stop;
+
+    @Option(names = "--threads", description = "Compute threads (default: all cores).")
+    Integer threads;
+
+    @Override
+    public Integer call() throws Exception {
+        if ((prompt == null) == (tokens == null)) {
+            throw new IllegalArgumentException("give exactly one of --prompt or --tokens");
+        }
+        if (threads != null) {
+            ComputePool.setThreads(threads);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try (GgufFile file = Gguf.open(model)) {
+            LlamaModel m = LlamaModel.load(file);
+            Tokenizer tok = file.get("tokenizer.ggml.model") != null ? Tokenizers.fromGguf(file) : null;
+            Sampler sampler = temperature == 0 ? Sampler.greedy()
+                    : new Sampler.Stochastic(temperature, topK, topP, minP, seed);
+            Generator.Builder b = Generator.builder(m, tok).sampler(sampler).maxTokens(maxTokens)
+                    .repetitionPenalty(repeatPenalty, repeatLastN);
+            if (stop != null) {
+                b.stopStrings(stop);
+            }
+            Generator gen = b.build();
+            GenerationResult r;
+            if (tokens != null) {
+                r = gen.generate(tokens, t -> {
+                    out.print(tok == null ? t.id() + " " : t.text());
+                    out.flush();
+                });
+            } else {
+                if (tok == null) {
+                    throw new IllegalArgumentException(model.getFileName() + " has no tokenizer; use --tokens");
+                }
+                out.print(prompt);
+                r = gen.generate(prompt, t -> {
+                    out.print(t.text());
+                    out.flush();
+                });
+            }
+            out.println();
+            out.flush();
+            err.printf("prompt: %d tokens, %.1f tok/s; generated: %d tokens, %.1f tok/s (%s)%n", r.promptTokens(),
+                    r.prefillTokensPerSecond(), r.generatedTokens(), r.decodeTokensPerSecond(), r.stopReason());
+            err.flush();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,96 @@
+package dev.interlayer.models.cli;
+
+import dev.interlayer.models.io.Gguf;
+import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.io.GgufTensorInfo;
+import dev.interlayer.models.llama.LlamaConfig;
+import dev.interlayer.models.llama.LlamaModel;
+import dev.interlayer.models.tokenizer.Tokenizer;
+import dev.interlayer.models.tokenizer.Tokenizers;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code interlayer inspect}: what a GGUF file holds. */
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+        description = "Show a GGUF file's architecture, config, tensors (dtype, shape), parameter count and tokenizer.")
+public final class InspectCommand implements CliCommand, Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "GGUF file.")
+    Path model;
+
+    @Option(names = "--metadata", description = "Also list every metadata key/value.")
+    boolean metadata;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        try (GgufFile f = Gguf.open(model)) {
+            out.printf("file: %s (%,d bytes, GGUF v%d, %d metadata keys, %d tensors, alignment %d, data at %d)%n",
+                    model.getFileName(), f.fileSize(), f.version(), f.metadata().size(), f.tensorInfos().size(),
+                    f.alignment(), f.dataOffset());
+            String arch = f.architecture();
+            out.printf("architecture: %s%s%n", arch, f.getString("general.name") == null ? ""
+                    : " (name: " + f.getString("general.name") + ")");
+            if (arch != null && LlamaModel.SUPPORTED_ARCHS.contains(arch) && !f.tensorInfos().isEmpty()) {
+                try {
+                    LlamaConfig c = LlamaConfig.fromGguf(f);
+                    out.printf("config: dim %d, hidden %d, layers %d, heads %d, kv heads %d, head dim %d, vocab %d,"
+                                    + " context %d, rms eps %g, rope theta %g, rope dim %d (%s)%s%n",
+                            c.dim(), c.hiddenDim(), c.layers(), c.heads(), c.kvHeads(), c.headDim(), c.vocabSize(),
+                            c.contextLength(), c.rmsNormEps(), c.ropeTheta(), c.ropeDim(), c.ropePairing(),
+                            c.experts() > 0 ? ", experts " + c.expertsUsed() + " of " + c.experts()
+                                    + (c.sharedHiddenDim() > 0 ? " + shared " + c.sharedHiddenDim() : "") : "");
+                } catch (Exception e) {
+                    out.println("config: not runnable: " + e.getMessage());
+                }
+            } else {
+                out.println("config: (architecture not run by Interlayer's Llama family; listing only)");
+            }
+            Map<String, long[]> byType = new TreeMap<>();
+            long params = 0, bytes = 0;
+            if (!f.tensorInfos().isEmpty()) {
+                out.println("tensors:");
+            }
+            for (GgufTensorInfo t : f.tensorInfos()) {
+                out.printf("  %-40s %-6s %s%n", t.name(), t.type(), t.shape());
+                params += t.elements();
+                bytes += t.byteSize();
+                long[] acc = byType.computeIfAbsent(t.type().toString(), k -> new long[2]);
+                acc[0]++;
+                acc[1] += t.elements();
+            }
+            StringBuilder types = new StringBuilder();
+            byType.forEach((k, v) -> types.append(types.isEmpty() ? "" : ", ").append(v[0]).append(" ").append(k));
+            out.printf("parameters: %,d in %d tensors (%s), %,d bytes of data%n", params, f.tensorInfos().size(),
+                    types.isEmpty() ? "none" : types, bytes);
+            if (f.get("tokenizer.ggml.model") != null) {
+                try {
+                    Tokenizer tok = Tokenizers.fromGguf(f);
+                    out.printf("tokenizer: %s%s, %d tokens, bos %s, eos %s%n", f.getString("tokenizer.ggml.model"),
+                            f.getString("tokenizer.ggml.pre") == null ? "" : " (pre " + f.getString("tokenizer.ggml.pre") + ")",
+                            tok.vocabSize(), tok.bos().isPresent() ? tok.bos().getAsInt() : "-",
+                            tok.eos().isPresent() ? tok.eos().getAsInt() : "-");
+                } catch (RuntimeException e) {
+                    out.println("tokenizer: " + f.getString("tokenizer.ggml.model") + " (cannot load: " + e.getMessage() + ")");
+                }
+            } else {
+                out.println("tokenizer: none");
+            }
+            if (metadata) {
+                out.println("metadata:");
+                f.metadata().forEach((k, v) -> out.printf("  %s = %s%n", k, GgufFile.describe(v)));
+            }
+            out.flush();
+        }
+        return 0;
+    }
+}

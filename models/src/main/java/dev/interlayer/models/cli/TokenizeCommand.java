@@ -1,0 +1,60 @@
+package dev.interlayer.models.cli;
+
+import dev.interlayer.models.io.Gguf;
+import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.tokenizer.Tokenizer;
+import dev.interlayer.models.tokenizer.Tokenizers;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code interlayer tokenize}: token ids of a text with a GGUF file's tokenizer. */
+@Command(name = "tokenize", mixinStandardHelpOptions = true,
+        description = "Tokenize text with the tokenizer stored in a GGUF file.")
+public final class TokenizeCommand implements CliCommand, Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "GGUF file (a model or a vocab-only file).")
+    Path model;
+
+    @Option(names = "--text", required = true, description = "Text to tokenize.")
+    String text;
+
+    @Option(names = "--no-bos", description = "Do not add BOS/EOS or other template tokens.")
+    boolean noBos;
+
+    @Option(names = "--no-parse-special", description = "Treat special-token text such as <s> as plain text.")
+    boolean noParseSpecial;
+
+    @Option(names = "--json", description = "Print {\"tokens\":[...]}.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        try (GgufFile file = Gguf.open(model)) {
+            Tokenizer tok = Tokenizers.fromGguf(file);
+            int[] ids = tok.encode(text, !noBos, !noParseSpecial);
+            StringBuilder sb = new StringBuilder();
+            if (json) {
+                sb.append("{\"tokens\":[");
+                for (int i = 0; i < ids.length; i++) {
+                    sb.append(i > 0 ? "," : "").append(ids[i]);
+                }
+                sb.append("]}");
+            } else {
+                for (int id : ids) {
+                    sb.append(id).append('\t').append(tok.tokenText(id)).append('\n');
+                }
+            }
+            out.println(sb.toString().stripTrailing());
+            out.flush();
+        }
+        return 0;
+    }
+}

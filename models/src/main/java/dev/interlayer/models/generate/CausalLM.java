@@ -1,0 +1,46 @@
+package dev.interlayer.models.generate;
+
+/**
+ * A decoder-only language model that {@link Generator} can drive: p(next token | tokens so far).
+ * Implementations are immutable and thread-safe; all mutable data (KV cache, activations) lives in a
+ * {@link Session} that one thread owns.
+ */
+public interface CausalLM {
+
+    /** Number of logits per position. */
+    int vocabSize();
+
+    /** The longest sequence the model was trained for. */
+    int contextLength();
+
+    /**
+     * A new session with room for {@code maxTokens} positions (prompt + generated), all buffers
+     * allocated up front so decoding does not allocate.
+     */
+    Session newSession(int maxTokens);
+
+    /** Per-sequence state: KV cache and scratch buffers. Not thread-safe. */
+    interface Session {
+
+        /** Tokens processed so far (the position of the next token). */
+        int position();
+
+        /** Maximum positions this session can hold. */
+        int capacity();
+
+        /**
+         * Feeds {@code len} tokens starting at {@code tokens[off]} at the next positions (prefill in
+         * chunks when {@code len > 1}) and returns the logits for the last of them: an array of
+         * {@link #vocabSize()} floats owned by the session, overwritten by the next call.
+         *
+         * @throws IllegalArgumentException if a token id is out of range or capacity would be exceeded
+         */
+        float[] append(int[] tokens, int off, int len);
+
+        /** Like {@link #append} but returns a new [len × vocab] row-major array with every position's logits. */
+        float[] appendAll(int[] tokens, int off, int len);
+
+        /** Forgets all positions (keeps the buffers). */
+        void reset();
+    }
+}

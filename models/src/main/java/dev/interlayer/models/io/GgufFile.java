@@ -1,0 +1,302 @@
+package dev.interlayer.models.io;
+
+import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * An open, validated GGUF file: metadata, tensor table, and the data section mapped read-only into a
+ * shared arena. Obtain with {@link Gguf#open}; close to unmap (tensors from it are invalid afterwards).
+ *
+ * <p>Metadata values are: {@code Integer} for (u)int8/(u)int16/int32, {@code Long} for uint32/int64/uint64
+ * (uint64 above 2^63-1 reads negative), {@code Float}, {@code Double}, {@code Boolean}, {@code String};
+ * arrays as {@code int[]}, {@code long[]}, {@code float[]}, {@code double[]}, {@code boolean[]},
+ * {@code String[]} with the same element mapping, and nested arrays as an unmodifiable {@code List}
+ * of those. Thread-safe after construction.
+ */
+public final class GgufFile implements WeightSource {
+    /** Element types {@link #tensor} hands out. */
+    public static final List<GgufType> TENSOR_TYPES = List.of(GgufType.F32, GgufType.F16, GgufType.BF16,
+            GgufType.I8, GgufType.I32, GgufType.I64);
+
+    private final Path path;
+    private final int version;
+    private final Map<String, Object> metadata;
+    private final Map<String, GgufTensorInfo> tensors;
+    private final int alignment;
+    private final long dataOffset;
+    private final long fileSize;
+    private final Arena arena;
+    private final MemorySegment data;   // [dataOffset, fileSize) of the file, read-only
+    private volatile boolean closed;
+
+    GgufFile(Path path, int version, Map<String, Object> metadata, Map<String, GgufTensorInfo> tensors,
+             int alignment, long dataOffset, long fileSize, Arena arena, MemorySegment data) {
+        this.path = path;
+        this.version = version;
+        this.metadata = metadata;
+        this.tensors = tensors;
+        this.alignment = alignment;
+        this.dataOffset = dataOffset;
+        this.fileSize = fileSize;
+        this.arena = arena;
+        this.data = data;
+    }
+
+    /** The file path. */
+    public Path path() {
+        return path;
+    }
+
+    /** GGUF version (2 or 3). */
+    public int version() {
+        return version;
+    }
+
+    /** All metadata key/values in file order (unmodifiable). */
+    public Map<String, Object> metadata() {
+        return metadata;
+    }
+
+    /** Tensor infos in file order. */
+    public Collection<GgufTensorInfo> tensorInfos() {
+        return tensors.values();
+    }
+
+    /** The info of tensor {@code name}. @throws IllegalArgumentException listing close names if absent */
+    public GgufTensorInfo info(String name) {
+        GgufTensorInfo i = tensors.get(name);
+        if (i == null) {
+            throw new IllegalArgumentException(path.getFileName() + ": no tensor '" + name + "'; closest: "
+                    + WeightSource.closest(tensors.keySet(), name, 5));
+        }
+        return i;
+    }
+
+    /** Data alignment in bytes ({@code general.alignment}, default 32). */
+    public int alignment() {
+        return alignment;
+    }
+
+    /** Absolute file offset of the data section. */
+    public long dataOffset() {
+        return dataOffset;
+    }
+
+    /** File size in bytes. */
+    public long fileSize() {
+        return fileSize;
+    }
+
+    /** {@code general.architecture}, or null. */
+    public String architecture() {
+        return getString("general.architecture");
+    }
+
+    // ---- WeightSource ----
+
+    @Override
+    public Set<String> names() {
+        return tensors.keySet();
+    }
+
+    @Override
+    public boolean contains(String name) {
+        return tensors.containsKey(name);
+    }
+
+    /**
+     * A read-only view of tensor {@code name} in the mapped file, shape outermost-first.
+     *
+     * @throws IllegalArgumentException      if absent (lists the closest names)
+     * @throws UnsupportedOperationException if the tensor is block-quantized or of a type with no
+     *                                       {@link DType}; the message names the tensor, its type and
+     *                                       {@link #TENSOR_TYPES}. Use {@link #rawData} for its bytes.
+     * @throws IllegalStateException         after {@link #close()}
+     */
+    @Override
+    public Tensor tensor(String name) {
+        GgufTensorInfo i = info(name);
+        if (!TENSOR_TYPES.contains(i.type())) {
+            throw new UnsupportedOperationException(path.getFileName() + ": tensor '" + name + "' has type "
+                    + i.type() + ", which tensor() does not support (supported: " + TENSOR_TYPES
+                    + "); rawData() gives its bytes");
+        }
+        return Tensor.of(i.type().dtype(), i.shape(), rawData(name));
+    }
+
+    /** The stored bytes of tensor {@code name}, any type (read-only slice of the mapping). */
+    public MemorySegment rawData(String name) {
+        GgufTensorInfo i = info(name);
+        if (closed) {
+            throw new IllegalStateException(path.getFileName() + " is closed");
+        }
+        if (i.byteSize() == 0) {
+            return MemorySegment.ofArray(new byte[0]).asReadOnly();
+        }
+        return data.asSlice(i.fileOffset() - dataOffset, i.byteSize());
+    }
+
+    /**
+     * Stored dtype of {@code name}.
+     *
+     * @throws UnsupportedOperationException if its GGUF type has no {@link DType} (see {@link #info})
+     */
+    @Override
+    public DType dtype(String name) {
+        GgufTensorInfo i = info(name);
+        if (i.type().dtype() == null) {
+            throw new UnsupportedOperationException(path.getFileName() + ": tensor '" + name + "' has GGUF type "
+                    + i.type() + ", which has no Interlayer dtype");
+        }
+        return i.type().dtype();
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            arena.close();
+        }
+    }
+
+    // ---- typed metadata access ----
+
+    /** The raw value of {@code key}, or null. */
+    public Object get(String key) {
+        return metadata.get(key);
+    }
+
+    /** A string value, or null if absent. @throws IllegalArgumentException if present with another type */
+    public String getString(String key) {
+        Object v = metadata.get(key);
+        if (v == null || v instanceof String) {
+            return (String) v;
+        }
+        throw typeError(key, "string", v);
+    }
+
+    /** An integer value of any integer type that fits in an int, or {@code dflt} if absent. */
+    public int getInt(String key, int dflt) {
+        Object v = metadata.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        if (v instanceof Integer i) {
+            return i;
+        }
+        if (v instanceof Long l && l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE) {
+            return (int) (long) l;
+        }
+        throw typeError(key, "an integer fitting in 32 bits", v);
+    }
+
+    /** An integer value of any integer type, or {@code dflt} if absent. */
+    public long getLong(String key, long dflt) {
+        Object v = metadata.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        if (v instanceof Integer || v instanceof Long) {
+            return ((Number) v).longValue();
+        }
+        throw typeError(key, "an integer", v);
+    }
+
+    /** A float32/float64 value (integers accepted), or {@code dflt} if absent. */
+    public float getFloat(String key, float dflt) {
+        Object v = metadata.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        if (v instanceof Number n) {
+            return n.floatValue();
+        }
+        throw typeError(key, "a number", v);
+    }
+
+    /** A boolean value, or {@code dflt} if absent. */
+    public boolean getBoolean(String key, boolean dflt) {
+        Object v = metadata.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        if (v instanceof Boolean b) {
+            return b;
+        }
+        throw typeError(key, "a bool", v);
+    }
+
+    /**
+     * An array value of Java type {@code type} (e.g. {@code String[].class}, {@code float[].class}), or
+     * null if absent. {@code int[]} requested from a {@code long[]} (uint32 arrays) is converted if every
+     * value fits.
+     */
+    public <T> T getArray(String key, Class<T> type) {
+        Object v = metadata.get(key);
+        if (v == null) {
+            return null;
+        }
+        if (type.isInstance(v)) {
+            return type.cast(v);
+        }
+        if (type == int[].class && v instanceof long[] l) {
+            int[] out = new int[l.length];
+            for (int i = 0; i < l.length; i++) {
+                if (l[i] < Integer.MIN_VALUE || l[i] > Integer.MAX_VALUE) {
+                    throw typeError(key, "int[] (values fitting in 32 bits)", v);
+                }
+                out[i] = (int) l[i];
+            }
+            return type.cast(out);
+        }
+        throw typeError(key, type.getSimpleName(), v);
+    }
+
+    private IllegalArgumentException typeError(String key, String expected, Object v) {
+        return new IllegalArgumentException(path.getFileName() + ": metadata '" + key + "': expected " + expected
+                + ", found " + describe(v));
+    }
+
+    /** A short description of a metadata value for messages and {@code inspect}: type and value or length. */
+    public static String describe(Object v) {
+        if (v instanceof String s) {
+            return "string \"" + (s.length() > 60 ? s.substring(0, 60) + "…" : s) + "\"";
+        }
+        if (v instanceof List<?> l) {
+            return "array[" + l.size() + "] of arrays";
+        }
+        if (v != null && v.getClass().isArray()) {
+            int n = java.lang.reflect.Array.getLength(v);
+            String head = switch (v) {
+                case int[] a -> Arrays.toString(Arrays.copyOf(a, Math.min(4, n)));
+                case long[] a -> Arrays.toString(Arrays.copyOf(a, Math.min(4, n)));
+                case float[] a -> Arrays.toString(Arrays.copyOf(a, Math.min(4, n)));
+                case double[] a -> Arrays.toString(Arrays.copyOf(a, Math.min(4, n)));
+                case boolean[] a -> Arrays.toString(Arrays.copyOf(a, Math.min(4, n)));
+                case String[] a -> Arrays.stream(a).limit(4).map(s -> "\"" + s + "\"")
+                        .collect(Collectors.joining(", ", "[", "]"));
+                default -> "";
+            };
+            if (n > 4) {
+                head = head.substring(0, head.length() - 1) + ", …]";
+            }
+            return v.getClass().getComponentType().getSimpleName() + "[" + n + "] " + head;
+        }
+        return v == null ? "null" : v.getClass().getSimpleName() + " " + v;
+    }
+
+    @Override
+    public String toString() {
+        return "GgufFile(" + path.getFileName() + ", v" + version + ", " + metadata.size() + " keys, "
+                + tensors.size() + " tensors)";
+    }
+}

@@ -1,0 +1,557 @@
+package dev.interlayer.models.llama;
+
+import dev.interlayer.models.generate.CausalLM;
+import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.Ops;
+import dev.interlayer.tensor.Rope;
+import dev.interlayer.tensor.Shape;
+import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.Unary;
+import java.util.List;
+import java.util.function.IntConsumer;
+
+/**
+ * Llama-family decoder: pre-norm blocks of RMSNorm → GQA self-attention with RoPE → residual,
+ * RMSNorm → SwiGLU feed-forward → residual; final RMSNorm and an output projection.
+ *
+ * <pre>
+ *   x = embed[tokens]                                     [T, dim]
+ *   for each layer:
+ *     h = rmsnorm(x) ; q = h·Wqᵀ (+bq) ; k = h·Wkᵀ (+bk) ; v = h·Wvᵀ (+bv)
+ *     q, k = rope(q, k, positions)                        [T, heads·hd], [T, kvHeads·hd]
+ *     cache[pos0..pos0+T) = k, v
+ *     a_h = softmax(q_h·K_gᵀ / √hd, causal) · V_g           g = h / (heads/kvHeads)
+ *     x += a·Woᵀ
+ *     h = rmsnorm(x) ; x += (silu(h·Wgateᵀ) ⊙ h·Wupᵀ)·Wdownᵀ
+ *   logits = rmsnorm(x)·Woutᵀ                              [T, vocab]
+ * </pre>
+ *
+ * Weights stay in their mapped dtype (F32/F16/BF16); activations are F32 heap buffers preallocated in
+ * {@link State}. Immutable and thread-safe; each thread uses its own {@link State}.
+ */
+public final class LlamaModel implements CausalLM {
+    /** GGUF architectures this class runs. */
+    public static final List<String> SUPPORTED_ARCHS = List.of("llama", "mistral", "qwen2", "qwen2moe");
+
+    /** Tokens per prefill chunk: bounds the activation buffers while keeping matmuls batched. */
+    public static final int DEFAULT_CHUNK = 32;
+
+    /**
+     * Weights of one block. Shapes (outermost first): norms [dim]; wq [qDim, dim]; wk, wv [kvDim, dim];
+     * wo [dim, qDim]; biases [qDim]/[kvDim] or null; dense FFN gate, up [hidden, dim], down [dim, hidden]
+     * (null in MoE layers); {@code moe} null in dense layers.
+     */
+    public record Layer(Tensor attnNorm, Tensor wq, Tensor wk, Tensor wv, Tensor wo, Tensor bq, Tensor bk, Tensor bv,
+                        Tensor ffnNorm, Tensor gate, Tensor up, Tensor down, Moe moe) {
+    }
+
+    /**
+     * Mixture-of-experts FFN weights: router [experts, dim]; per expert gate, up [hidden, dim] and
+     * down [dim, hidden] (views of the stored 3-D tensors); optional shared expert (Qwen2-MoE) with a
+     * sigmoid gate vector sharedGateInp [dim] and gate, up [sharedHidden, dim], down [dim, sharedHidden].
+     */
+    public record Moe(Tensor router, Tensor[] gate, Tensor[] up, Tensor[] down, Tensor sharedGateInp,
+                      Tensor sharedGate, Tensor sharedUp, Tensor sharedDown) {
+    }
+
+    private final LlamaConfig config;
+    private final Tensor embed;     // [vocab, dim]
+    private final Layer[] layers;
+    private final Tensor outNorm;   // [dim]
+    private final Tensor output;    // [vocab, dim] (the embedding when tied)
+
+    /** Assembles a model from already validated parts. */
+    public LlamaModel(LlamaConfig config, Tensor embed, Layer[] layers, Tensor outNorm, Tensor output) {
+        if (layers.length != config.layers()) {
+            throw new IllegalArgumentException("config has " + config.layers() + " layers, got " + layers.length);
+        }
+        this.config = config;
+        this.embed = embed;
+        this.layers = layers.clone();
+        this.outNorm = outNorm;
+        this.output = output;
+    }
+
+    /**
+     * Loads a Llama-family model from GGUF (config from {@code <arch>.*} metadata, tensors by llama.cpp
+     * names). The tensors are views of {@code file}'s mapping: keep the file open while using the model.
+     *
+     * @throws ModelFormatException if the architecture is unsupported or a tensor is missing or mis-shaped
+     */
+    public static LlamaModel load(GgufFile file) throws ModelFormatException {
+        LlamaConfig c = LlamaConfig.fromGguf(file);
+        Loader l = new Loader(file);
+        int d = c.dim(), h = c.hiddenDim();
+        Tensor embed = l.get("token_embd.weight", c.vocabSize(), d);
+        Layer[] layers = new Layer[c.layers()];
+        for (int i = 0; i < layers.length; i++) {
+            String p = "blk." + i + ".";
+            layers[i] = new Layer(
+                    l.get(p + "attn_norm.weight", d),
+                    l.get(p + "attn_q.weight", c.qDim(), d),
+                    l.get(p + "attn_k.weight", c.kvDim(), d),
+                    l.get(p + "attn_v.weight", c.kvDim(), d),
+                    l.get(p + "attn_output.weight", d, c.qDim()),
+                    l.optional(p + "attn_q.bias", c.qDim()),
+                    l.optional(p + "attn_k.bias", c.kvDim()),
+                    l.optional(p + "attn_v.bias", c.kvDim()),
+                    l.get(p + "ffn_norm.weight", d),
+                    c.experts() > 0 ? null : l.get(p + "ffn_gate.weight", h, d),
+                    c.experts() > 0 ? null : l.get(p + "ffn_up.weight", h, d),
+                    c.experts() > 0 ? null : l.get(p + "ffn_down.weight", d, h),
+                    c.experts() > 0 ? loadMoe(l, c, p) : null);
+        }
+        Tensor outNorm = l.get("output_norm.weight", d);
+        Tensor output = file.contains("output.weight") ? l.get("output.weight", c.vocabSize(), d) : embed;
+        return new LlamaModel(c, embed, layers, outNorm, output);
+    }
+
+    private static Moe loadMoe(Loader l, LlamaConfig c, String p) throws ModelFormatException {
+        int e = c.experts(), d = c.dim(), h = c.hiddenDim(), sh = c.sharedHiddenDim();
+        Tensor g = l.get(p + "ffn_gate_exps.weight", e, h, d);
+        Tensor u = l.get(p + "ffn_up_exps.weight", e, h, d);
+        Tensor dn = l.get(p + "ffn_down_exps.weight", e, d, h);
+        Tensor[] ge = new Tensor[e], ue = new Tensor[e], de = new Tensor[e];
+        for (int i = 0; i < e; i++) {
+            ge[i] = g.select(0, i);
+            ue[i] = u.select(0, i);
+            de[i] = dn.select(0, i);
+        }
+        boolean shared = sh > 0;
+        return new Moe(l.get(p + "ffn_gate_inp.weight", e, d), ge, ue, de,
+                shared ? l.get(p + "ffn_gate_inp_shexp.weight", d) : null,
+                shared ? l.get(p + "ffn_gate_shexp.weight", sh, d) : null,
+                shared ? l.get(p + "ffn_up_shexp.weight", sh, d) : null,
+                shared ? l.get(p + "ffn_down_shexp.weight", d, sh) : null);
+    }
+
+    /** Looks tensors up by GGUF name and checks their shapes. */
+    private record Loader(GgufFile file) {
+        Tensor get(String name, int... dims) throws ModelFormatException {
+            if (!file.contains(name)) {
+                throw new ModelFormatException(file.path(), -1, "tensor '" + name + "'", "present",
+                        "absent (closest: " + dev.interlayer.models.io.WeightSource.closest(file.names(), name, 3) + ")");
+            }
+            Shape want = Shape.of(dims);
+            Shape got = file.info(name).shape();
+            if (!got.equals(want)) {
+                throw new ModelFormatException(file.path(), file.info(name).infoOffset(), "tensor '" + name + "' shape",
+                        want + " (outermost first)", got.toString());
+            }
+            try {
+                return file.tensor(name);
+            } catch (UnsupportedOperationException e) {
+                throw new ModelFormatException(file.path(), file.info(name).infoOffset(), "tensor '" + name + "' type",
+                        "F32, F16 or BF16", file.info(name).type() + " (quantized weights are not supported yet)");
+            }
+        }
+
+        Tensor optional(String name, int... dims) throws ModelFormatException {
+            return file.contains(name) ? get(name, dims) : null;
+        }
+    }
+
+    /** The hyperparameters. */
+    public LlamaConfig config() {
+        return config;
+    }
+
+    /** Layer weights (for inspection and tests). */
+    public Layer layer(int i) {
+        return layers[i];
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    @Override
+    public int contextLength() {
+        return config.contextLength();
+    }
+
+    @Override
+    public State newSession(int maxTokens) {
+        return new State(this, maxTokens, DEFAULT_CHUNK);
+    }
+
+    /** A session with an explicit prefill chunk size (≥ 1). */
+    public State newSession(int maxTokens, int chunk) {
+        return new State(this, maxTokens, chunk);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Forward pass
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Runs T = {@code len} tokens at positions [s.pos, s.pos + T) through the network, appending their
+     * keys/values to the cache. Writes logits of every row to {@code s.logitsAll} when {@code all}, else
+     * of the last row to {@code s.logits}.
+     */
+    private void forwardChunk(State s, int[] tokens, int off, int len, boolean all) {
+        final LlamaConfig c = config;
+        final int dim = c.dim(), kvDim = c.kvDim();
+        final State.Views v = s.views(len);
+        final int pos0 = s.pos;
+
+        // x[t] = embed[token t]                                                       [T, dim]
+        for (int t = 0; t < len; t++) {
+            long row = (long) tokens[off + t] * dim;
+            for (int i = 0; i < dim; i++) {
+                s.x[t * dim + i] = embed.readFloat(row + i);
+            }
+        }
+        for (int l = 0; l < layers.length; l++) {
+            Layer w = layers[l];
+            // ---- attention ----
+            Ops.rmsNorm(v.x, w.attnNorm, c.rmsNormEps(), false, v.xb);
+            Ops.matmulT(v.xb, w.wq, v.q);                                          // [T, qDim]
+            Ops.matmulT(v.xb, w.wk, v.k);                                          // [T, kvDim]
+            Ops.matmulT(v.xb, w.wv, v.v);                                          // [T, kvDim]
+            if (w.bq != null) {
+                Ops.add(v.q, w.bq, v.q);
+            }
+            if (w.bk != null) {
+                Ops.add(v.k, w.bk, v.k);
+            }
+            if (w.bv != null) {
+                Ops.add(v.v, w.bv, v.v);
+            }
+            s.rope(s.q, len, c.heads(), pos0);
+            s.rope(s.k, len, c.kvHeads(), pos0);
+            System.arraycopy(s.k, 0, s.keyCache[l], pos0 * kvDim, len * kvDim);    // cache[pos0 + t] = k[t]
+            System.arraycopy(s.v, 0, s.valueCache[l], pos0 * kvDim, len * kvDim);
+            s.layer = l;
+            s.chunkLen = len;
+            s.chunkPos = pos0;
+            ComputePool.parallelFor(c.heads(), s.attendHead);                     // s.att [T, qDim]
+            Ops.matmulT(v.att, w.wo, v.xb);                                        // [T, dim]
+            Ops.add(v.x, v.xb, v.x);
+            // ---- feed-forward (SwiGLU) ----
+            Ops.rmsNorm(v.x, w.ffnNorm, c.rmsNormEps(), false, v.xb);
+            if (w.moe == null) {
+                swiGlu(v.xb, w.gate, w.up, w.down, v.gate, v.up, v.ffnOut);        // [T, dim]
+                Ops.add(v.x, v.ffnOut, v.x);
+            } else {
+                moe(s, v, w.moe, len);
+            }
+        }
+        if (all) {
+            Ops.rmsNorm(v.x, outNorm, c.rmsNormEps(), false, v.xb);
+            Ops.matmulT(v.xb, output, v.logitsAll);                                // [T, vocab]
+        } else {
+            Ops.rmsNorm(v.lastX, outNorm, c.rmsNormEps(), false, s.views(1).xb);
+            Ops.matmulT(s.views(1).xb, output, s.logitsRow);                       // [1, vocab]
+        }
+        s.pos += len;
+    }
+
+    /** out = (silu(h·gateᵀ) ⊙ h·upᵀ)·downᵀ. Shapes: h [T, dim]; g, u scratch [T, hidden]; out [T, dim]. */
+    private static void swiGlu(Tensor h, Tensor gate, Tensor up, Tensor down, Tensor g, Tensor u, Tensor out) {
+        Ops.matmulT(h, gate, g);
+        Ops.matmulT(h, up, u);
+        Ops.unary(Unary.SILU, g, g);
+        Ops.mul(g, u, g);
+        Ops.matmulT(g, down, out);
+    }
+
+    /**
+     * x += Σ_{e ∈ topk(p)} w_e·FFN_e(h) (+ σ(h·s)·FFN_shared(h)), p = softmax(h·routerᵀ); Mixtral
+     * renormalises the selected w_e to sum to 1, Qwen2-MoE uses the raw probabilities. h is v.xb.
+     */
+    private void moe(State s, State.Views v, Moe m, int len) {
+        final LlamaConfig c = config;
+        final int dim = c.dim(), e = c.experts(), k = c.expertsUsed();
+        final boolean normalize = c.moeNormalizesTopK();
+        final float[] p = s.router;
+        for (int t = 0; t < len; t++) {
+            State.RowViews r = s.rowViews[t];                                           // views of row t
+            Ops.matmulT(r.xb, m.router(), s.routerRow);                             // [1, experts]
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < e; i++) {
+                max = Math.max(max, p[i]);
+            }
+            double sum = 0;
+            for (int i = 0; i < e; i++) {
+                p[i] = (float) Math.exp(p[i] - max);
+                sum += p[i];
+            }
+            for (int i = 0; i < e; i++) {
+                p[i] /= (float) sum;
+            }
+            // top-k by probability, ties to the lower index (selection sort: k and e are small)
+            double selected = 0;
+            for (int j = 0; j < k; j++) {
+                int best = -1;
+                for (int i = 0; i < e; i++) {
+                    if (!s.chosen[i] && (best < 0 || p[i] > p[best])) {
+                        best = i;
+                    }
+                }
+                s.chosen[best] = true;
+                s.topk[j] = best;
+                selected += p[best];
+            }
+            for (int j = 0; j < k; j++) {
+                int ex = s.topk[j];
+                s.chosen[ex] = false;
+                float weight = normalize ? (float) (p[ex] / selected) : p[ex];
+                swiGlu(r.xb, m.gate()[ex], m.up()[ex], m.down()[ex], r.gateExpert, r.upExpert, r.ffnOut);
+                Ops.axpy(weight, s.ffnOut, t * dim, s.x, t * dim, dim);
+            }
+        }
+        if (m.sharedGate() != null) {
+            swiGlu(v.xb, m.sharedGate(), m.sharedUp(), m.sharedDown(), v.gateShared, v.upShared, v.ffnOut);
+            for (int t = 0; t < len; t++) {
+                float z = 0;
+                for (int i = 0; i < dim; i++) {
+                    z += s.xb[t * dim + i] * m.sharedGateInp().readFloat(i);
+                }
+                float gate = (float) (1.0 / (1.0 + Math.exp(-z)));
+                Ops.axpy(gate, s.ffnOut, t * dim, s.x, t * dim, dim);
+            }
+        }
+    }
+
+    /**
+     * Causal attention of query head h for every row of the current chunk:
+     * att[t, h] = Σ_j softmax_j(q[t,h]·k[j,g] / √hd) v[j,g] over cached positions j ≤ pos0 + t.
+     */
+    private void attendHead(State s, int h) {
+        final int hd = config.headDim(), kvDim = config.kvDim(), qDim = config.qDim();
+        final int g = h / config.groupSize();
+        final float scale = (float) (1.0 / Math.sqrt(hd));
+        final float[] kc = s.keyCache[s.layer], vc = s.valueCache[s.layer];
+        final float[] scores = s.scores[h];
+        for (int t = 0; t < s.chunkLen; t++) {
+            int qOff = t * qDim + h * hd;
+            int n = s.chunkPos + t + 1;                      // visible keys
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < n; j++) {
+                float sc = Ops.dot(s.q, qOff, kc, j * kvDim + g * hd, hd) * scale;
+                scores[j] = sc;
+                max = Math.max(max, sc);
+            }
+            double sum = 0;
+            for (int j = 0; j < n; j++) {
+                float e = (float) Math.exp(scores[j] - max);
+                scores[j] = e;
+                sum += e;
+            }
+            float inv = (float) (1.0 / sum);
+            java.util.Arrays.fill(s.att, qOff, qOff + hd, 0f);
+            for (int j = 0; j < n; j++) {
+                Ops.axpy(scores[j] * inv, vc, j * kvDim + g * hd, s.att, qOff, hd);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Session state
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Activations, KV cache and RoPE tables of one sequence, all allocated here so that decoding a
+     * token allocates nothing. Buffer shapes in comments; T ≤ chunk is the rows of the current chunk.
+     */
+    public static final class State implements CausalLM.Session {
+        private final LlamaModel model;
+        private final int capacity, chunk;
+        final float[] x, xb;          // [chunk, dim] residual stream, normed/projected scratch
+        final float[] q, att;         // [chunk, qDim] queries, attention output
+        final float[] k, v;           // [chunk, kvDim]
+        final float[] gate, up;       // [chunk, max(hidden, sharedHidden)]
+        final float[] ffnOut;         // [chunk, dim] FFN / expert output
+        final float[] router;         // [experts] router probabilities (MoE)
+        final Tensor routerRow;       // [1, experts] view of router
+        final boolean[] chosen;       // [experts] scratch for top-k
+        final int[] topk;             // [expertsUsed]
+        final RowViews[] rowViews;    // per row t of a chunk (MoE routes each token separately)
+        final float[][] keyCache, valueCache;   // [layers][capacity * kvDim]
+        final float[][] scores;       // [heads][capacity] attention weights, one row per head (parallel)
+        final float[] logits;         // [vocab]
+        final Tensor logitsRow;       // [1, vocab] view of logits
+        final float[] cos, sin;       // [capacity, ropeDim/2]
+        private final Views[] views;  // per chunk length T, created on first use
+        final IntConsumer attendHead;
+        int pos, layer, chunkLen, chunkPos;
+
+        State(LlamaModel model, int maxTokens, int chunk) {
+            LlamaConfig c = model.config;
+            if (maxTokens < 1 || chunk < 1) {
+                throw new IllegalArgumentException("maxTokens and chunk must be >= 1, got " + maxTokens + ", " + chunk);
+            }
+            this.model = model;
+            this.capacity = maxTokens;
+            this.chunk = Math.min(chunk, maxTokens);
+            int ch = this.chunk;
+            x = new float[ch * c.dim()];
+            xb = new float[ch * c.dim()];
+            q = new float[ch * c.qDim()];
+            att = new float[ch * c.qDim()];
+            k = new float[ch * c.kvDim()];
+            v = new float[ch * c.kvDim()];
+            int ffw = Math.max(c.hiddenDim(), c.sharedHiddenDim());
+            gate = new float[ch * ffw];
+            up = new float[ch * ffw];
+            ffnOut = new float[ch * c.dim()];
+            router = new float[Math.max(1, c.experts())];
+            routerRow = Tensor.wrap(router, Shape.of(1, router.length));
+            chosen = new boolean[router.length];
+            topk = new int[c.expertsUsed()];
+            rowViews = new RowViews[c.experts() > 0 ? ch : 0];
+            for (int t = 0; t < rowViews.length; t++) {
+                rowViews[t] = new RowViews(t);
+            }
+            keyCache = new float[c.layers()][Math.multiplyExact(maxTokens, c.kvDim())];
+            valueCache = new float[c.layers()][Math.multiplyExact(maxTokens, c.kvDim())];
+            scores = new float[c.heads()][maxTokens];
+            logits = new float[c.vocabSize()];
+            logitsRow = Tensor.wrap(logits, Shape.of(1, c.vocabSize()));
+            int half = c.ropeDim() / 2;
+            cos = new float[maxTokens * half];
+            sin = new float[maxTokens * half];
+            Rope rope = c.rope();
+            for (int p = 0; p < maxTokens; p++) {
+                for (int i = 0; i < half; i++) {
+                    double ang = (double) p * c.ropeScale() * rope.invFreq(i);
+                    cos[p * half + i] = (float) Math.cos(ang);
+                    sin[p * half + i] = (float) Math.sin(ang);
+                }
+            }
+            views = new Views[ch + 1];
+            attendHead = h -> model.attendHead(this, h);
+        }
+
+        /** Tensor views of the buffers for a chunk of T rows (cached, so steady-state decode allocates nothing). */
+        final class Views {
+            final Tensor x, xb, q, att, k, v, gate, up, ffnOut, gateShared, upShared, lastX;
+            Tensor logitsAll;
+
+            Views(int t) {
+                LlamaConfig c = model.config;
+                x = view(State.this.x, t, c.dim());
+                xb = view(State.this.xb, t, c.dim());
+                q = view(State.this.q, t, c.qDim());
+                att = view(State.this.att, t, c.qDim());
+                k = view(State.this.k, t, c.kvDim());
+                v = view(State.this.v, t, c.kvDim());
+                gate = view(State.this.gate, t, c.hiddenDim());
+                up = view(State.this.up, t, c.hiddenDim());
+                ffnOut = view(State.this.ffnOut, t, c.dim());
+                int sh = Math.max(1, c.sharedHiddenDim());
+                gateShared = view(State.this.gate, t, sh);
+                upShared = view(State.this.up, t, sh);
+                lastX = x.slice(0, t - 1, t);
+            }
+        }
+
+        /** [1, n] views of row t (xb, ffnOut) and of row 0 of the expert scratch (gate, up). */
+        final class RowViews {
+            final Tensor xb, ffnOut, gateExpert, upExpert;
+
+            RowViews(int t) {
+                LlamaConfig c = model.config;
+                xb = view(State.this.xb, t + 1, c.dim()).slice(0, t, t + 1);
+                ffnOut = view(State.this.ffnOut, t + 1, c.dim()).slice(0, t, t + 1);
+                gateExpert = view(State.this.gate, 1, c.hiddenDim());
+                upExpert = view(State.this.up, 1, c.hiddenDim());
+            }
+        }
+
+        /** The first {@code rows} rows of {@code a} seen as [rows, cols] (a holds at least rows·cols floats). */
+        private static Tensor view(float[] a, int rows, int cols) {
+            return Tensor.wrap(a, Shape.of(a.length / cols, cols)).slice(0, 0, rows);
+        }
+
+        Views views(int t) {
+            Views w = views[t];
+            if (w == null) {
+                w = new Views(t);
+                views[t] = w;
+            }
+            return w;
+        }
+
+        /** Rotates each head of rows [0, T) of {@code a} ([T, heads·hd]) by its position pos0 + t, in place. */
+        void rope(float[] a, int rows, int heads, int pos0) {
+            LlamaConfig c = model.config;
+            int hd = c.headDim(), half = c.ropeDim() / 2;
+            boolean interleaved = c.ropePairing() == Rope.Pairing.INTERLEAVED;
+            for (int t = 0; t < rows; t++) {
+                int tab = (pos0 + t) * half;
+                for (int h = 0; h < heads; h++) {
+                    int base = (t * heads + h) * hd;
+                    for (int i = 0; i < half; i++) {
+                        int i0 = interleaved ? base + 2 * i : base + i;
+                        int i1 = interleaved ? i0 + 1 : i0 + half;
+                        float cs = cos[tab + i], sn = sin[tab + i];
+                        float a0 = a[i0], a1 = a[i1];
+                        a[i0] = a0 * cs - a1 * sn;
+                        a[i1] = a0 * sn + a1 * cs;
+                    }
+                }
+            }
+        }
+
+        @Override
+        public int position() {
+            return pos;
+        }
+
+        @Override
+        public int capacity() {
+            return capacity;
+        }
+
+        @Override
+        public float[] append(int[] tokens, int off, int len) {
+            check(tokens, off, len);
+            for (int done = 0; done < len; done += chunk) {
+                model.forwardChunk(this, tokens, off + done, Math.min(chunk, len - done), false);
+            }
+            return logits;
+        }
+
+        @Override
+        public float[] appendAll(int[] tokens, int off, int len) {
+            check(tokens, off, len);
+            int vocab = model.config.vocabSize();
+            float[] out = new float[Math.multiplyExact(len, vocab)];
+            for (int done = 0; done < len; done += chunk) {
+                int t = Math.min(chunk, len - done);
+                Views w = views(t);
+                w.logitsAll = Tensor.wrap(out, Shape.of(len, vocab)).slice(0, done, done + t);
+                model.forwardChunk(this, tokens, off + done, t, true);
+                w.logitsAll = null;
+            }
+            return out;
+        }
+
+        private void check(int[] tokens, int off, int len) {
+            if (len < 1 || off < 0 || off + len > tokens.length) {
+                throw new IllegalArgumentException("tokens [" + off + ", " + (off + len) + ") out of " + tokens.length);
+            }
+            if (pos + len > capacity) {
+                throw new IllegalArgumentException("session holds " + capacity + " positions; " + pos + " used, "
+                        + len + " more requested");
+            }
+            int vocab = model.config.vocabSize();
+            for (int i = off; i < off + len; i++) {
+                if (tokens[i] < 0 || tokens[i] >= vocab) {
+                    throw new IllegalArgumentException("token id " + tokens[i] + " at index " + i
+                            + " outside vocabulary [0, " + vocab + ")");
+                }
+            }
+        }
+
+        @Override
+        public void reset() {
+            pos = 0;
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package dev.interlayer.models.tokenizer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.interlayer.models.io.ModelFormatException;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad files and bad arguments give clear exceptions naming the field; config files set max length. */
+class TokenizerErrorsTest {
+
+    private static Tokenizer json(String text) throws IOException {
+        return Tokenizers.fromHuggingFace(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), "t.json");
+    }
+
+    @Test
+    void invalidJsonIsAFormatError() {
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> json("{\"model\": [1, 2"));
+        assertTrue(e.getMessage().contains("valid JSON"), e.getMessage());
+    }
+
+    @Test
+    void unsupportedModelTypeIsNamed() {
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> json("{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}"));
+        assertTrue(e.getMessage().contains("model.type") && e.getMessage().contains("Unigram"), e.getMessage());
+    }
+
+    @Test
+    void wordPieceNeedsItsUnknownToken() {
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> json("{\"model\": {\"type\": \"WordPiece\", \"unk_token\": \"[UNK]\", \"vocab\": {\"a\": 0}}}"));
+        assertTrue(e.getMessage().contains("unk_token"), e.getMessage());
+    }
+
+    @Test
+    void wrongJsonTypeIsAFormatError() {
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> json("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": \"zero\"}}}"));
+        assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());
+    }
+
+    @Test
+    void ggufWithoutTokenizerIsNamed() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Tokenizers.fromGguf(Map.of("general.architecture", "llama")));
+        assertTrue(e.getMessage().contains("tokenizer.ggml.model"), e.getMessage());
+    }
+
+    @Test
+    void ggufUnknownPreTypeIsNamed() {
+        Map<String, Object> md = new HashMap<>();
+        md.put("tokenizer.ggml.model", "gpt2");
+        md.put("tokenizer.ggml.pre", "no-such-pre");
+        md.put("tokenizer.ggml.tokens", new String[] {"a", "b", "ab"});
+        md.put("tokenizer.ggml.merges", new String[] {"a b"});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tokenizers.fromGguf(md));
+        assertTrue(e.getMessage().contains("tokenizer.ggml.pre") && e.getMessage().contains("no-such-pre"), e.getMessage());
+    }
+
+    @Test
+    void ggufTokenTypeLengthMismatchIsNamed() {
+        Map<String, Object> md = new HashMap<>();
+        md.put("tokenizer.ggml.model", "llama");
+        md.put("tokenizer.ggml.tokens", List.of("<unk>", "<s>", "</s>"));
+        md.put("tokenizer.ggml.token_type", new int[] {2, 3});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tokenizers.fromGguf(md));
+        assertTrue(e.getMessage().contains("token_type"), e.getMessage());
+    }
+
+    @Test
+    void tinyGgufBpeFromMetadataMap() {
+        // A three-token BPE built by hand: "ab" is the merge of "a" and "b".
+        Map<String, Object> md = new HashMap<>();
+        md.put("tokenizer.ggml.model", "gpt2");
+        md.put("tokenizer.ggml.tokens", new String[] {"a", "b", "ab", "<|end|>"});
+        md.put("tokenizer.ggml.token_type", new int[] {1, 1, 1, 3});
+        md.put("tokenizer.ggml.merges", new String[] {"a b"});
+        md.put("tokenizer.ggml.eos_token_id", 3L);
+        md.put("tokenizer.ggml.add_eos_token", true);
+        Tokenizer t = Tokenizers.fromGguf(md);
+        assertEquals(List.of(2, 0, 2, 3), toList(t.encode("abaab")));
+        assertEquals(List.of(2, 3, 1), toList(t.encode("ab<|end|>b", false, true)));
+        assertEquals("abaab", t.decode(t.encode("abaab")));
+    }
+
+    @Test
+    void decodeRejectsIdOutsideVocabulary() throws IOException {
+        Tokenizer t = WordPieceTokenizerTest.minilm();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.decode(new int[] {30522}));
+        assertTrue(e.getMessage().contains("30522"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> t.streamingDecoder().next(-1));
+    }
+
+    @Test
+    void tokenizerConfigSetsMaxLength(@TempDir Path dir) throws IOException {
+        Path src = SharedModels.require("hf-tiny-random/bert_tiniest/tokenizer.json");
+        // bert_tiniest's own config has model_max_length 1e30 ("no limit") and no truncation.
+        assertEquals(Integer.MAX_VALUE, Tokenizers.fromHuggingFace(src).maxLength());
+        Files.copy(src, dir.resolve("tokenizer.json"));
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"model_max_length\": 16}");
+        assertEquals(16, Tokenizers.fromHuggingFace(dir.resolve("tokenizer.json")).maxLength());
+    }
+
+    private static List<Integer> toList(int[] a) {
+        return java.util.Arrays.stream(a).boxed().toList();
+    }
+}
