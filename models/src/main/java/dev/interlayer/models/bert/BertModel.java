@@ -5,6 +5,7 @@ import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.Unary;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -153,7 +154,7 @@ public final class BertModel {
             Ops.add(x, proj, x);
             Ops.layerNorm(x, l.ln1w(), l.ln1b(), config.layerNormEps(), x);
             linear(x, l.wi(), l.bi(), inter);
-            Gelu.applyInPlace(inter);
+            Ops.unary(Unary.GELU_ERF, inter, inter);
             linear(inter, l.wf(), l.bf(), proj);
             Ops.add(x, proj, x);
             Ops.layerNorm(x, l.ln2w(), l.ln2b(), config.layerNormEps(), x);
