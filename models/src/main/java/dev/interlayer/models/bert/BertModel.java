@@ -5,6 +5,7 @@ import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.Unary;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -153,7 +154,7 @@ public final class BertModel {
             Ops.add(x, proj, x);
             Ops.layerNorm(x, l.ln1w(), l.ln1b(), config.layerNormEps(), x);
             linear(x, l.wi(), l.bi(), inter);
-            Gelu.applyInPlace(inter);
+            Ops.unary(Unary.GELU_ERF, inter, inter);
             linear(inter, l.wf(), l.bf(), proj);
             Ops.add(x, proj, x);
             Ops.layerNorm(x, l.ln2w(), l.ln2b(), config.layerNormEps(), x);
@@ -203,16 +204,12 @@ public final class BertModel {
     }
 
     /**
-     * out = x · wᵀ + b. Shapes: x [n, in]; w [out, in]; b [out]; out [n, out]. A contiguous w
-     * (safetensors) goes to matmulT; the transposed view of an ONNX [in, out] matrix goes to matmul
-     * on its contiguous storage, so neither layout is copied.
+     * out = x · wᵀ + b. Shapes: x [n, in]; w [out, in]; b [out]; out [n, out]. w may be contiguous
+     * (safetensors) or the transposed view of an ONNX [in, out] matrix: matmulT takes strided
+     * weights, so neither layout is copied.
      */
     private static void linear(Tensor x, Tensor w, Tensor b, Tensor out) {
-        if (w.isContiguous()) {
-            Ops.matmulT(x, w, out);
-        } else {
-            Ops.matmul(x, w.transpose(0, 1), out);
-        }
+        Ops.matmulT(x, w, out);
         Ops.add(out, b, out);
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.embed.EmbeddingModel;
 import dev.interlayer.models.embed.Pooling;
 import dev.interlayer.models.io.HfFolder;

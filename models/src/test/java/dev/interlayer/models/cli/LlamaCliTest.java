@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.interlayer.models.io.GgufTestFiles;
+import dev.interlayer.models.SharedModels;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
@@ -27,7 +27,7 @@ class LlamaCliTest {
     }
 
     static String stories() {
-        return GgufTestFiles.model("stories260K/stories260K.gguf").toString();
+        return SharedModels.require("stories260K/stories260K.gguf").toString();
     }
 
     @Test

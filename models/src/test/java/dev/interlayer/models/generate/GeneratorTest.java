@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
-import dev.interlayer.models.io.GgufTestFiles;
 import dev.interlayer.models.llama.LlamaModel;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import dev.interlayer.models.tokenizer.Tokenizers;
@@ -32,7 +32,7 @@ class GeneratorTest {
 
     @BeforeAll
     static void load() throws IOException {
-        file = Gguf.open(GgufTestFiles.model("stories260K/stories260K.gguf"));
+        file = Gguf.open(SharedModels.require("stories260K/stories260K.gguf"));
         model = LlamaModel.load(file);
         tokenizer = Tokenizers.fromGguf(file.metadata());
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.interlayer.models.SharedModels;
 import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
@@ -319,7 +320,7 @@ class GgufTest {
 
     @Test
     void stories260KParses() throws IOException {
-        try (GgufFile f = Gguf.open(GgufTestFiles.model("stories260K/stories260K.gguf"))) {
+        try (GgufFile f = Gguf.open(SharedModels.require("stories260K/stories260K.gguf"))) {
             assertEquals("llama", f.architecture());
             assertEquals(64, f.getInt("llama.embedding_length", -1));
             assertEquals(5, f.getInt("llama.block_count", -1));
@@ -345,9 +346,9 @@ class GgufTest {
 
     @Test
     void stories260KTruncatedAtHeaderBoundaries() throws IOException {
-        byte[] full = Files.readAllBytes(GgufTestFiles.model("stories260K/stories260K.gguf"));
+        byte[] full = Files.readAllBytes(SharedModels.require("stories260K/stories260K.gguf"));
         long dataOffset;
-        try (GgufFile f = Gguf.open(GgufTestFiles.model("stories260K/stories260K.gguf"))) {
+        try (GgufFile f = Gguf.open(SharedModels.require("stories260K/stories260K.gguf"))) {
             dataOffset = f.dataOffset();
         }
         int[] cuts = {0, 2, 4, 6, 8, 12, 16, 20, 24, 28, 31, 32, 40, 1000, (int) dataOffset - 1, (int) dataOffset,
@@ -359,7 +360,7 @@ class GgufTest {
 
     @Test
     void f16ModelParses() throws IOException {
-        try (GgufFile f = Gguf.open(GgufTestFiles.model("llama-2-tiny-random/llama-2-tiny-random.gguf"))) {
+        try (GgufFile f = Gguf.open(SharedModels.require("llama-2-tiny-random/llama-2-tiny-random.gguf"))) {
             Tensor emb = f.tensor("token_embd.weight");
             assertEquals(DType.F16, emb.dtype());
             assertEquals(Shape.of(32000, 8), emb.shape());
@@ -371,7 +372,7 @@ class GgufTest {
 
     @Test
     void allVocabFilesParse() throws IOException {
-        Path dir = GgufTestFiles.sharedModels().resolve("tokenizers");
+        Path dir = SharedModels.root().resolve("tokenizers");
         try (var files = Files.list(dir)) {
             List<Path> ggufs = files.filter(p -> p.toString().endsWith(".gguf")).sorted().toList();
             assertEquals(10, ggufs.size(), "PROVENANCE.md lists ten vocab files");

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
-import dev.interlayer.models.io.GgufTestFiles;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -38,7 +38,7 @@ class LlamaReferenceTest {
         int[] tokens = ints(ref.getAsJsonArray("tokens"));
         JsonArray rows = ref.getAsJsonArray("logits");
         int[] ids = ref.has("ids") ? ints(ref.getAsJsonArray("ids")) : null;
-        try (GgufFile f = Gguf.open(GgufTestFiles.model(model))) {
+        try (GgufFile f = Gguf.open(SharedModels.require(model))) {
             LlamaModel m = LlamaModel.load(f);
             int vocab = m.vocabSize();
             // batched prefill (chunk 3, so chunks straddle) returning every position's logits

@@ -3,10 +3,10 @@ package dev.interlayer.models.llama;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
-import dev.interlayer.models.io.GgufTestFiles;
 import dev.interlayer.tensor.ComputePool;
 import java.io.IOException;
 import java.util.Arrays;
@@ -31,7 +31,7 @@ class Stories260KTest {
 
     @BeforeAll
     static void load() throws IOException {
-        file = Gguf.open(GgufTestFiles.model("stories260K/stories260K.gguf"));
+        file = Gguf.open(SharedModels.require("stories260K/stories260K.gguf"));
         model = LlamaModel.load(file);
     }
 

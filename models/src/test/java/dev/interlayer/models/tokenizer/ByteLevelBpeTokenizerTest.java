@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import java.io.IOException;

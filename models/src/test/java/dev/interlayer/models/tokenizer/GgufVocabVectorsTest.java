@@ -2,6 +2,7 @@ package dev.interlayer.models.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import java.io.IOException;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.io.ModelFormatException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

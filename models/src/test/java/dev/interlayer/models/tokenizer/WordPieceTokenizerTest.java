@@ -9,6 +9,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.interlayer.models.SharedModels;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
