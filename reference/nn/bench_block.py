@@ -1,13 +1,20 @@
 #!/usr/bin/python3
 """PyTorch peer of bench/.../BlockBench.java: one Llama-style block (PRE RMSNorm, GQA attention with RoPE,
 SwiGLU or Mixtral-style MoE with 8 experts / top-2) at hidden 2048, 16 heads, 8 KV heads, FFN 5632.
-Times prefill of 128 tokens and decode of one token against a 512-token cache, F32 and BF16 weights
-(activations F32: bf16 weights are upcast per matmul, like the Java kernels).
+Times prefill of 128 tokens and decode of one token against a 512-token cache that was really prefilled
+(rolled back to 512 before each decode step). Residual stream F32; weights:
+  f32          F32 weights, F32 matmuls
+  bf16         BF16 weights, each matmul in PyTorch's native bf16 kernel (input cast to bf16, output to F32)
+  bf16-upcast  BF16 weights upcast to F32 per matmul (the Java kernels' arithmetic, but a copy per call)
+Reports the median of --reps timed calls after one warm-up call.
 
-Run: /usr/bin/python3 reference/nn/bench_block.py --threads 2 [--quick]
+Run (each under ~2 minutes on 2 cores):
+  /usr/bin/python3 reference/nn/bench_block.py --threads 2 --ffn dense
+  /usr/bin/python3 reference/nn/bench_block.py --threads 2 --ffn moe
 """
 import argparse
 import math
+import statistics
 import time
 
 import torch
@@ -29,7 +36,9 @@ def rope(x, pos):  # x [T, h, dh], half-split pairing
 
 
 class Block:
-    def __init__(self, dtype, moe):
+    def __init__(self, mode, moe):
+        dtype = torch.float32 if mode == "f32" else torch.bfloat16
+        self.native_bf16 = mode == "bf16"
         g = torch.Generator().manual_seed(0)
         mk = lambda o, i: (torch.rand(o, i, generator=g) * 2 - 1).mul(math.sqrt(3 / i)).to(dtype)
         self.wq, self.wk, self.wv, self.wo = mk(D, D), mk(HKV * DH, D), mk(HKV * DH, D), mk(D, D)
@@ -42,9 +51,12 @@ class Block:
         self.V = torch.zeros(1024, HKV, DH)
         self.len = 0
 
-    @staticmethod
-    def lin(x, w):
-        return x @ w.float().T if w.dtype != torch.float32 else x @ w.T
+    def lin(self, x, w):
+        if w.dtype == torch.float32:
+            return x @ w.T
+        if self.native_bf16:
+            return (x.bfloat16() @ w.T).float()
+        return x @ w.float().T
 
     def ffn(self, u, e):
         gw, uw, dw = self.experts[e]
@@ -83,37 +95,46 @@ class Block:
 
 def bench(fn, reps):
     fn()
-    t0 = time.perf_counter()
+    times = []
     for _ in range(reps):
+        t0 = time.perf_counter()
         fn()
-    return (time.perf_counter() - t0) / reps * 1e3
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--quick", action="store_true", help="one repetition each (smoke test)")
+    ap.add_argument("--ffn", choices=["dense", "moe"], nargs="+", default=["dense", "moe"])
+    ap.add_argument("--dtype", choices=["f32", "bf16", "bf16-upcast"], nargs="+", default=["f32", "bf16"])
+    ap.add_argument("--reps", type=int, default=5, help="timed prefill calls (decode: 5x as many)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    reps = 1 if a.quick else 10
+    torch.manual_seed(0)
     with torch.inference_mode():
-        for dtype in (torch.float32, torch.bfloat16):
-            for moe in (False, True):
-                b = Block(dtype, moe)
+        for mode in a.dtype:
+            for ffn in a.ffn:
+                b = Block(mode, ffn == "moe")
                 xp = torch.randn(128, D)
                 xd = torch.randn(1, D)
+                b.len = 0
+                for _ in range(4):  # a real 512-token prefill for decode to attend over
+                    b.forward(torch.randn(128, D))
+                    b.len += 128
 
                 def prefill():
                     b.len = 0
                     b.forward(xp)
 
                 def decode():
-                    b.len = 512
+                    b.len = 512  # roll back to the 512 prefilled positions
                     b.forward(xd)
 
-                print("%-5s %-5s threads=%d prefill128 %8.2f ms   decodeAt512 %8.3f ms" % (
-                    str(dtype).split(".")[1], "moe" if moe else "dense", a.threads, bench(prefill, reps),
-                    bench(decode, reps * 5)))
+                dec = bench(decode, a.reps * 5)
+                pre = bench(prefill, a.reps)
+                print("%-11s %-5s threads=%d prefill128 %8.2f ms   decodeAt512 %8.3f ms" % (
+                    mode, ffn, a.threads, pre, dec))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
+import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -33,22 +34,25 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One Llama-style transformer block (PRE RMSNorm, GQA attention with RoPE, SwiGLU or Mixtral-style
- * MoE) at hidden 2048, 16 heads, 8 KV heads, FFN 5632: prefill of 128 tokens, and decode of one token
- * against a 512-token cache. Peer: reference/nn/bench_block.py (PyTorch, same shapes and threads).
+ * MoE with 8 experts, top-2) at hidden 2048, 16 heads, 8 KV heads, FFN 5632, F32 or BF16 weights:
+ * prefill of 128 tokens into an empty cache (every projection and expert one GEMM over the chunk),
+ * and decode of one token against a 512-token cache that setup really prefilled (the benchmark
+ * rolls the cache back to 512 with {@link KvCache#truncate} before each step). Peer:
+ * reference/nn/bench_block.py (PyTorch eager, same shapes and threads).
  *
- * <p>The decode cache is filled with random keys/values (decode cost does not depend on their
- * values) so setup does not have to run a 512-token prefill. Run with e.g.
- * {@code java -jar bench/target/benchmarks.jar BlockBench -p threads=2 -rf json}.
+ * <p>Run (each about 1.5 minutes):
+ * {@code java -cp bench/target/interlayer.jar org.openjdk.jmh.Main BlockBench -p ffn=dense -p threads=2 -rf json}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 2)
-@Measurement(iterations = 3, time = 3)
+@Measurement(iterations = 3, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
     "-Xmx8g"})
 public class BlockBench {
@@ -64,68 +68,80 @@ public class BlockBench {
     @Param({"2"})
     public int threads;
 
+    private Arena arena;                       // native weights, like a mapped checkpoint
     private TransformerBlock block;
-    private KvCache cache;
-    private TransformerBlock.State state;
+    private KvCache cache;                     // shared by prefill and decode states
+    private TransformerBlock.State prefillState; // calls of up to 128 tokens
+    private TransformerBlock.State decodeState;  // calls of 1 token
     private Tensor prefillIn, prefillX; // [128, d]
     private Tensor decodeIn, decodeX;   // [1, d]
-    private TransformerBlock.State decodeState;
-    private KvCache decodeCache;
 
     @Setup(Level.Trial)
     public void setup() {
         ComputePool.setThreads(threads);
+        arena = Arena.ofShared();
         SplittableRandom rng = new SplittableRandom(42);
         DType wt = DType.valueOf(dtype);
         AttentionConfig ac = AttentionConfig.builder(D, HEADS, CONTEXT).kvHeads(KV_HEADS)
                 .rope(RopeConfig.of(10000)).build();
-        Attention attn = new Attention(ac, linear(rng, wt, ac.qDim(), D), linear(rng, wt, ac.kvDim(), D),
-                linear(rng, wt, ac.kvDim(), D), linear(rng, wt, D, ac.qDim()));
+        Attention attn = new Attention(ac, linear(arena, rng, wt, ac.qDim(), D),
+                linear(arena, rng, wt, ac.kvDim(), D), linear(arena, rng, wt, ac.kvDim(), D),
+                linear(arena, rng, wt, D, ac.qDim()));
         FeedForward f;
         if (ffn.equals("moe")) {
             List<FeedForward> experts = new ArrayList<>();
             for (int e = 0; e < EXPERTS; e++) {
-                experts.add(swiGlu(rng, wt));
+                experts.add(swiGlu(arena, rng, wt));
             }
             f = new MoeFeedForward(new MoeConfig(D, EXPERTS, TOP_K, true, SharedExperts.NONE),
-                    linear(rng, DType.F32, EXPERTS, D), experts, null, null);
+                    linear(arena, rng, DType.F32, EXPERTS, D), experts, null, null);
         } else {
-            f = swiGlu(rng, wt);
+            f = swiGlu(arena, rng, wt);
         }
         block = new TransformerBlock(BlockConfig.of(ac, NormPlacement.PRE), norm(), attn, null, norm(), f, null);
         cache = new KvCache(CONTEXT, ac.kvDim());
-        state = block.newState(cache, 0, PREFILL);
+        prefillState = block.newState(cache, 0, PREFILL);
+        decodeState = block.newState(cache, 0, 1);
         prefillIn = random(rng, DType.F32, 1.0f, PREFILL, D);
         prefillX = Tensor.zeros(PREFILL, D);
-
-        decodeCache = new KvCache(CONTEXT, ac.kvDim());
-        fill(rng, decodeCache.keys(0), CACHED * ac.kvDim());
-        fill(rng, decodeCache.values(0), CACHED * ac.kvDim());
-        decodeCache.advance(CACHED);
-        decodeState = block.newState(decodeCache, 0, 1);
         decodeIn = random(rng, DType.F32, 1.0f, 1, D);
         decodeX = Tensor.zeros(1, D);
+        // A real 512-token prefill (4 chunks of 128) so decode attends over keys/values the block produced.
+        for (int c = 0; c < CACHED / PREFILL; c++) {
+            prefillX.copyFrom(random(rng, DType.F32, 1.0f, PREFILL, D));
+            block.forward(prefillX, prefillState);
+            cache.advance(PREFILL);
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        arena.close();
     }
 
     /** Prefill of 128 tokens into an empty cache. */
     @Benchmark
     public Tensor prefill128() {
         cache.reset();
-        prefillX.copyFrom(prefillIn);
-        block.forward(prefillX, state);
+        System.arraycopy(prefillIn.heapFloats(), 0, prefillX.heapFloats(), 0, PREFILL * D);
+        block.forward(prefillX, prefillState);
+        cache.advance(PREFILL);
         return prefillX;
     }
 
-    /** Decode of one token at position 512 (a block never advances the cache, so every call sees 512). */
+    /** Decode of one token at position 512, after rolling the cache back to the 512 prefilled positions. */
     @Benchmark
     public Tensor decodeAt512() {
-        decodeX.copyFrom(decodeIn);
+        cache.truncate(CACHED);
+        System.arraycopy(decodeIn.heapFloats(), 0, decodeX.heapFloats(), 0, D);
         block.forward(decodeX, decodeState);
+        cache.advance(1);
         return decodeX;
     }
 
-    private static GatedMlp swiGlu(SplittableRandom rng, DType wt) {
-        return GatedMlp.swiGlu(linear(rng, wt, FFN, D), linear(rng, wt, FFN, D), linear(rng, wt, D, FFN));
+    private static GatedMlp swiGlu(Arena arena, SplittableRandom rng, DType wt) {
+        return GatedMlp.swiGlu(linear(arena, rng, wt, FFN, D), linear(arena, rng, wt, FFN, D),
+                linear(arena, rng, wt, D, FFN));
     }
 
     private static RmsNorm norm() {
@@ -134,8 +150,13 @@ public class BlockBench {
         return new RmsNorm(Tensor.wrap(w), 1e-5f);
     }
 
-    private static Linear linear(SplittableRandom rng, DType wt, int out, int in) {
-        return new Linear(random(rng, wt, (float) (1.0 / Math.sqrt(in)), out, in));
+    private static Linear linear(Arena arena, SplittableRandom rng, DType wt, int out, int in) {
+        Tensor w = Tensor.allocate(arena, wt, Shape.of(out, in));
+        float scale = (float) (Math.sqrt(3.0 / in));
+        for (long i = 0, n = w.size(); i < n; i++) {
+            w.writeFloat(i, (float) ((rng.nextDouble() * 2 - 1) * scale));
+        }
+        return new Linear(w);
     }
 
     private static Tensor random(SplittableRandom rng, DType dtype, float scale, int... dims) {
@@ -145,11 +166,5 @@ public class BlockBench {
             t.writeFloat(i, (float) ((rng.nextDouble() * 2 - 1) * scale * Math.sqrt(3)));
         }
         return t;
-    }
-
-    private static void fill(SplittableRandom rng, float[] a, int n) {
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) (rng.nextDouble() * 2 - 1);
-        }
     }
 }

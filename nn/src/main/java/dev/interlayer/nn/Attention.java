@@ -100,7 +100,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         wv.apply(x, v);
         AttentionConfig c = config;
         if (c.qkNorm() == QkNorm.HEAD) {
-            Tensor qh = q.reshape(t, c.heads(), c.headDim()), kh = k.reshape(t, c.kvHeads(), c.headDim());
+            Tensor qh = st.qHeads.get(t), kh = st.kHeads.get(t);
             qNorm.apply(qh, qh);
             kNorm.apply(kh, kh);
         } else if (c.qkNorm() == QkNorm.FLAT) {
@@ -110,7 +110,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         if (c.positions() == PositionEncoding.ROPE) {
             Rope rope = st.ropeFor(past + t);
             int[] pos = st.positions(past, t);
-            Tensor qh = q.reshape(t, c.heads(), c.headDim()), kh = k.reshape(t, c.kvHeads(), c.headDim());
+            Tensor qh = st.qHeads.get(t), kh = st.kHeads.get(t);
             Ops.rope(qh, rope, pos, qh);
             Ops.rope(kh, rope, pos, kh);
         }
@@ -136,6 +136,8 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         private final RowBuffer k;      // [maxTokens, Hkv·dh]
         private final RowBuffer v;      // [maxTokens, Hkv·dh]
         private final RowBuffer o;      // [maxTokens, Hq·dh]
+        private final HeadViews qHeads; // q rows(t) as [t, Hq, dh]
+        private final HeadViews kHeads; // k rows(t) as [t, Hkv, dh]
         private final float[][] scores; // [Hq][contextLength]
         private final int[][] positionBuf;
         private final Rope staticRope;  // null for NONE/ALIBI and for dynamic NTK
@@ -163,6 +165,8 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             this.k = new RowBuffer(mt, c.kvDim());
             this.v = new RowBuffer(mt, c.kvDim());
             this.o = new RowBuffer(mt, c.qDim());
+            this.qHeads = new HeadViews(q, c.heads(), c.headDim());
+            this.kHeads = new HeadViews(k, c.kvHeads(), c.headDim());
             this.scores = new float[c.heads()][cache.contextLength()];
             this.positionBuf = new int[mt + 1][];
             this.staticRope = c.positions() == PositionEncoding.ROPE && !c.rope().dependsOnLength()
@@ -251,6 +255,29 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
                     }
                 }
             }
+        }
+    }
+
+    /** Per-head [t, heads, dh] views of a RowBuffer's first t rows, created once per t (decode reuses one). */
+    private static final class HeadViews {
+        private final RowBuffer rows;
+        private final int heads, dh;
+        private final Tensor[] views; // [maxRows + 1], lazily filled
+
+        HeadViews(RowBuffer rows, int heads, int dh) {
+            this.rows = rows;
+            this.heads = heads;
+            this.dh = dh;
+            this.views = new Tensor[rows.maxRows() + 1];
+        }
+
+        Tensor get(int t) {
+            Tensor v = views[t];
+            if (v == null) {
+                v = rows.rows(t).reshape(t, heads, dh);
+                views[t] = v;
+            }
+            return v;
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.interlayer.nn;
 
 import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.FloatFormats;
+import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.ShapeMismatchException;
 import dev.interlayer.tensor.Tensor;
 
@@ -67,18 +68,16 @@ public record Embedding(Tensor table, float scale) {
             throw new ShapeMismatchException("Embedding.lookup: out must be [" + tokens.length + ", " + d
                     + "], got " + out.shape());
         }
-        long rs = table.stride(0), cs = table.stride(1);
         for (int t = 0; t < tokens.length; t++) {
             int tok = tokens[t];
             if (tok < 0 || tok >= vocab()) {
                 throw new IllegalArgumentException("Embedding.lookup: token " + tok + " at index " + t
                         + " is outside the vocabulary [0, " + vocab() + ")");
             }
-            long src = table.offset() + tok * rs;
-            long dst = out.offset() + t * out.stride(0);
-            for (int i = 0; i < d; i++) {
-                out.writeFloat(dst + i * out.stride(1), table.readFloat(src + i * cs) * scale);
-            }
+        }
+        Ops.embedding(table, tokens, out);
+        if (scale != 1f) {
+            Ops.scale(out, scale, out);
         }
         return out;
     }

@@ -91,7 +91,11 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
         private final int[] fill;         // [E] next free index per group
         private final RowBuffer gx;       // [maxTokens, d] gathered tokens of one expert
         private final RowBuffer gy;       // [maxTokens, d] that expert's outputs
-        private final RowBuffer acc;      // [maxTokens, d] combined output
+        private final Tensor[] probRow;   // [maxTokens] views [E] of the rows of logits
+        private final float[] topValues;  // [k] one token's top-k probabilities
+        private final int[] topIndices;   // [k] their expert ids
+        private final int maxTokens, d;
+        private RowBuffer acc;            // [maxTokens, d] combined output, only when out is not a heap row block
         private final RowBuffer gate;     // [maxTokens, 1] shared-expert gate logits
         private final Scratch expertScratch;
         private final Scratch sharedScratch;
@@ -107,11 +111,25 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
             fill = new int[e];
             gx = new RowBuffer(maxTokens, d);
             gy = new RowBuffer(maxTokens, d);
-            acc = new RowBuffer(maxTokens, d);
+            probRow = new Tensor[maxTokens];
+            for (int i = 0; i < maxTokens; i++) {
+                probRow[i] = logits.rows(maxTokens).select(0, i);
+            }
+            topValues = new float[k];
+            topIndices = new int[k];
+            this.maxTokens = maxTokens;
+            this.d = d;
             gate = new RowBuffer(maxTokens, 1);
             expertScratch = m.experts.get(0).newScratch(maxTokens); // experts run one after another
             sharedScratch = m.shared == null ? null : m.shared.newScratch(maxTokens);
             stats = new RouterStats(e, k);
+        }
+
+        private RowBuffer acc() {
+            if (acc == null) {
+                acc = new RowBuffer(maxTokens, d);
+            }
+            return acc;
         }
 
         /** Router statistics of the last call. */
@@ -129,13 +147,22 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
                     out.shape());
         }
         // ---- routing ----
-        router.apply(x, st.logits.rows(t));
+        Tensor probs = st.logits.rows(t);
+        router.apply(x, probs);
+        Ops.softmax(probs, probs);
         float[] p = st.logits.data();
         st.stats.reset();
         for (int i = 0; i < t; i++) {
-            double entropy = softmaxInPlace(p, i * e, e);
-            st.stats.addToken(p, i * e, entropy);
-            selectTopK(p, i * e, e, k, st.selected, st.weights, i * k, config.normTopK());
+            st.stats.addToken(p, i * e, entropy(p, i * e, e));
+            Ops.topK(st.probRow[i], k, st.topValues, st.topIndices);
+            double sum = 0;
+            for (int s = 0; s < k; s++) {
+                sum += st.topValues[s];
+            }
+            for (int s = 0; s < k; s++) {
+                st.selected[i * k + s] = st.topIndices[s];
+                st.weights[i * k + s] = config.normTopK() ? (float) (st.topValues[s] / sum) : st.topValues[s];
+            }
         }
         // ---- group token slots by expert (counting sort) ----
         Arrays.fill(st.start, 0);
@@ -151,9 +178,12 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
         for (int s = 0; s < t * k; s++) {
             st.order[fill[st.selected[s]]++] = s;
         }
-        // ---- run each selected expert on its tokens ----
-        float[] acc = st.acc.data(), gx = st.gx.data(), gy = st.gy.data();
-        Arrays.fill(acc, 0, t * d, 0f);
+        // ---- run each selected expert on its tokens, accumulating into out (or acc if out is not a heap row block) ----
+        float[] gx = st.gx.data(), gy = st.gy.data();
+        boolean direct = out.heapFloats() != null && out.isContiguous() && !out.isReadOnly();
+        float[] acc = direct ? out.heapFloats() : st.acc().data();
+        int accOff = direct ? Math.toIntExact(out.segment().address() / Float.BYTES + out.offset()) : 0;
+        Arrays.fill(acc, accOff, accOff + t * d, 0f);
         Tensor xc = x.contiguous();
         for (int j = 0; j < e; j++) {
             int n = st.start[j + 1] - st.start[j];
@@ -167,7 +197,7 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
             experts.get(j).forward(st.gx.rows(n), st.gy.rows(n), st.expertScratch);
             for (int r = 0; r < n; r++) {
                 int slot = st.order[st.start[j] + r];
-                Ops.axpy(st.weights[slot], gy, r * d, acc, (slot / k) * d, d);
+                Ops.axpy(st.weights[slot], gy, r * d, acc, accOff + (slot / k) * d, d);
             }
         }
         // ---- shared expert ----
@@ -179,64 +209,24 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
             }
             for (int i = 0; i < t; i++) {
                 float w = sharedGate == null ? 1f : (float) (1.0 / (1.0 + Math.exp(-g[i])));
-                Ops.axpy(w, gy, i * d, acc, i * d, d);
+                Ops.axpy(w, gy, i * d, acc, accOff + i * d, d);
             }
         }
-        out.copyFrom(st.acc.rows(t));
+        if (!direct) {
+            out.copyFrom(st.acc().rows(t));
+        }
     }
 
-    // p[off..off+n) ← softmax(p[off..off+n)) computed in double; returns the entropy −Σ s log s.
-    private static double softmaxInPlace(float[] p, int off, int n) {
-        double max = Double.NEGATIVE_INFINITY;
+    // −Σ s·log s over p[off..off+n) (a probability row), in double.
+    private static double entropy(float[] p, int off, int n) {
+        double h = 0;
         for (int i = 0; i < n; i++) {
-            max = Math.max(max, p[off + i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += Math.exp(p[off + i] - max);
-        }
-        double entropy = 0;
-        for (int i = 0; i < n; i++) {
-            double s = Math.exp(p[off + i] - max) / sum;
-            p[off + i] = (float) s;
+            double s = p[off + i];
             if (s > 0) {
-                entropy -= s * Math.log(s);
+                h -= s * Math.log(s);
             }
         }
-        return entropy;
-    }
-
-    // k largest probabilities (ties: lower index first) into sel/w[out..out+k); renormalized if asked.
-    private static void selectTopK(float[] p, int off, int n, int k, int[] sel, float[] w, int out, boolean norm) {
-        double sum = 0;
-        for (int s = 0; s < k; s++) {
-            int best = -1;
-            for (int i = 0; i < n; i++) {
-                if (taken(sel, out, s, i)) {
-                    continue;
-                }
-                if (best < 0 || p[off + i] > p[off + best]) {
-                    best = i;
-                }
-            }
-            sel[out + s] = best;
-            w[out + s] = p[off + best];
-            sum += p[off + best];
-        }
-        if (norm) {
-            for (int s = 0; s < k; s++) {
-                w[out + s] = (float) (w[out + s] / sum);
-            }
-        }
-    }
-
-    private static boolean taken(int[] sel, int out, int count, int i) {
-        for (int s = 0; s < count; s++) {
-            if (sel[out + s] == i) {
-                return true;
-            }
-        }
-        return false;
+        return h;
     }
 
     private static void copyRow(Tensor x, int row, float[] dst, int dstOff, int d) {
