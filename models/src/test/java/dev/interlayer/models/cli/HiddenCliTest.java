@@ -135,7 +135,7 @@ class HiddenCliTest {
     @Test
     void hiddenOfBertFolderMatchesItsPyTorchFixture() throws Exception {
         // golden/bert/bert_tiniest.json: HF last_hidden_state in float64 (reference/bert); encoder, types 0, full mask
-        Path bert = dev.interlayer.models.io.GgufTestFiles.model("hf-tiny-random/bert_tiniest/config.json").getParent();
+        Path bert = dev.interlayer.models.SharedModels.require("hf-tiny-random/bert_tiniest");
         JsonObject g;
         try (Reader r = new InputStreamReader(HiddenCliTest.class.getResourceAsStream("/golden/bert/bert_tiniest.json"),
                 StandardCharsets.UTF_8)) {

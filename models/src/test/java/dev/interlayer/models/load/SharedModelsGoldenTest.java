@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
+import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.lm.DecoderLM;
 import org.junit.jupiter.params.ParameterizedTest;
