@@ -103,13 +103,18 @@ final class GemmCheck {
                 + " seed=" + seed + ": " + err;
     }
 
-    /** Child-JVM entry: sweeps the active kernel (width from -Ddev.interlayer.simd.bits) over dtypes and 1/2 threads. */
+    /**
+     * Child-JVM entry: sweeps the active kernel (width from -Ddev.interlayer.simd.bits) over dtypes.
+     * Arguments: number of random shape mixes (default 12), thread counts (default 1 and 2).
+     */
     public static void main(String[] args) {
         int mixes = args.length > 0 ? Integer.parseInt(args[0]) : 12;
+        int[] threadCounts = args.length > 1
+                ? java.util.Arrays.stream(args, 1, args.length).mapToInt(Integer::parseInt).toArray() : new int[] {1, 2};
         GemmKernel kernel = MatMul.ACTIVE;
         double[] worst = {0};
         int cases = 0;
-        for (int threads : new int[] {1, 2}) {
+        for (int threads : threadCounts) {
             ComputePool.setThreads(threads);
             for (DType dt : new DType[] {DType.F32, DType.F16, DType.BF16}) {
                 long seed = 17;

@@ -49,9 +49,14 @@ public final class GemmVector implements GemmKernel {
             // Chunks of whole 4-row tiles; a few per thread so a slow core does not hold the rest up.
             int tiles = (n + 3) / 4;
             int chunks = Math.min(tiles, threads == 1 ? 1 : threads * 4);
+            float[] xp = kind == GemmSpecies.KIND_BF16 ? MatVecBf16.reorder(m, k, a, aOff, lda) : null;
             ComputePool.parallelFor(chunks, ch -> {
                 int j0 = (int) ((long) tiles * ch / chunks) * 4, j1 = Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * 4);
-                MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, j0, j1);
+                if (xp != null) {
+                    MatVecBf16.rows(m, k, xp, b, bOff, bsn, c, cOff, ldc, j0, j1);
+                } else {
+                    MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, j0, j1);
+                }
             });
             return;
         }

@@ -13,7 +13,7 @@ import jdk.incubator.vector.*;
  * product) and the small-m path. Each weight row is streamed once from its segment (a mapping is
  * fine; F16/BF16 are widened in registers) and reused for every activation row while it is in
  * cache, so the cost is one pass over the weights. Tiles: 4 weight rows × 3 activation rows
- * (12 accumulators), 4 × 1 for the rest; k tail in scalar code.
+ * (12 accumulators), 4 × 1 for the rest; k tail in scalar code. BF16 weights take {@link MatVecBf16} instead.
  */
 final class MatVecVector {
 

@@ -209,4 +209,80 @@ class KernelPropertiesTest {
         });
     }
 
+
+    // ARCHITECTURES.md §1.1 invariants; they pin where eps goes (inside the sqrt) without the oracle.
+
+    @Test
+    void rmsNormWithEpsHasTheDocumentedMeanSquare() {
+        forAll("rmsNorm mean square", (k, rng, where) -> {
+            int n = size(rng);
+            float[] x = Fixtures.gaussian(rng, n, rng.nextDouble(0.01, 3));
+            float eps = (float) rng.nextDouble(1e-6, 0.5);
+            float[] y = k.rmsNorm(Tensor.wrap(x), null, eps, false, Tensor.zeros(n)).toFloatArray();
+            double msx = 0, msy = 0;
+            for (int i = 0; i < n; i++) {
+                msx += (double) x[i] * x[i];
+                msy += (double) y[i] * y[i];
+            }
+            msx /= n;
+            msy /= n;
+            // mean(y²) = mean(x²)/(mean(x²) + eps); relative error (n + 12)u as for the scale test.
+            assertEquals(msx / (msx + eps), msy, (n + 12) * EPS, where + " eps=" + eps);
+        });
+    }
+
+    @Test
+    void onePlusWeightEqualsPlainWithShiftedGain() {
+        forAll("rmsNorm (1+w)", (k, rng, where) -> {
+            int n = size(rng);
+            float[] x = Fixtures.gaussian(rng, n, 1), w = Fixtures.gaussian(rng, n, 0.2);
+            float[] g = new float[n];
+            for (int i = 0; i < n; i++) {
+                g[i] = 1f + w[i]; // the same float rounding the kernel does
+            }
+            float[] a = k.rmsNorm(Tensor.wrap(x), Tensor.wrap(w), 1e-6f, true, Tensor.zeros(n)).toFloatArray();
+            float[] b = k.rmsNorm(Tensor.wrap(x), Tensor.wrap(g), 1e-6f, false, Tensor.zeros(n)).toFloatArray();
+            assertArrayEquals(b, a, 0f, where + ": equal in float32");
+        });
+    }
+
+    @Test
+    void layerNormIsShiftAndScaleInvariantWithTheDocumentedVariance() {
+        forAll("layerNorm", (k, rng, where) -> {
+            int n = 2 + rng.nextInt(2000);
+            float[] x = Fixtures.gaussian(rng, n, rng.nextDouble(0.05, 3));
+            float eps = (float) rng.nextDouble(1e-6, 0.3);
+            float c = (float) rng.nextDouble(-4, 4);
+            float[] xs = x.clone();
+            for (int i = 0; i < n; i++) {
+                xs[i] += c;
+            }
+            float[] y = k.layerNorm(Tensor.wrap(x), null, null, eps, Tensor.zeros(n)).toFloatArray();
+            float[] ys = k.layerNorm(Tensor.wrap(xs), null, null, eps, Tensor.zeros(n)).toFloatArray();
+            double mx = 0, vx = 0, my = 0, vy = 0, big = 0;
+            for (int i = 0; i < n; i++) {
+                mx += x[i];
+                big = Math.max(big, Math.abs(x[i]) + Math.abs(c));
+            }
+            mx /= n;
+            for (int i = 0; i < n; i++) {
+                vx += (x[i] - mx) * (x[i] - mx);
+                my += y[i];
+            }
+            vx /= n;
+            my /= n;
+            for (int i = 0; i < n; i++) {
+                vy += (y[i] - my) * (y[i] - my);
+            }
+            vy /= n;
+            double inv = 1 / Math.sqrt(vx + eps);
+            for (int i = 0; i < n; i++) {
+                // x + c is rounded (u·big absolute), then normalized: error ≲ (2n + 8)u·(|y| + big·inv).
+                assertEquals(y[i], ys[i], (2.0 * n + 8) * EPS * (Math.abs(y[i]) + big * inv) + 1e-30,
+                        where + " shift " + c + " at " + i);
+            }
+            assertEquals(0, my, (2.0 * n + 8) * EPS * (1 + big * inv), where + " mean");
+            assertEquals(vx / (vx + eps), vy, (4.0 * n + 16) * EPS * (1 + big * inv), where + " variance, eps=" + eps);
+        });
+    }
 }

@@ -1,0 +1,252 @@
+package dev.interlayer.models.bert;
+
+import dev.interlayer.models.io.WeightSource;
+import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.Ops;
+import dev.interlayer.tensor.Shape;
+import dev.interlayer.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A BERT encoder (Devlin et al. 2018; Hugging Face {@code BertModel}), forward pass only.
+ *
+ * <pre>
+ *   x   = LayerNorm(word[id] + position[t] + tokenType[type])
+ *   for each layer:
+ *     a = softmax(Q Kᵀ / √d + mask) V        per head, Q/K/V = x·Wᵀ + b
+ *     x = LayerNorm(x + a·Woᵀ + bo)            (post-LN)
+ *     x = LayerNorm(x + gelu(x·Wiᵀ + bi)·Wfᵀ + bf)   (exact erf GELU)
+ * </pre>
+ *
+ * <p>Sequences of a batch are packed back to back ([Σ len, H]) instead of padded: linear layers and
+ * norms treat rows independently, and attention runs within each sequence's own rows, which is
+ * exactly what a padding mask of −∞ (or HF's finfo.min) produces for the valid tokens, without the
+ * work on pad rows.
+ *
+ * <p>Immutable and thread-safe: weights are read-only views (usually of a mapped file) and each
+ * call allocates its own activations.
+ */
+public final class BertModel {
+    /** The weights of one encoder block. Linear weights are [out, in] (any strides), biases [out]. */
+    record Layer(Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv,
+                 Tensor wo, Tensor bo, Tensor ln1w, Tensor ln1b,
+                 Tensor wi, Tensor bi, Tensor wf, Tensor bf, Tensor ln2w, Tensor ln2b) {
+    }
+
+    private final BertConfig config;
+    private final Tensor wordEmb;      // [vocab, H]
+    private final Tensor posEmb;       // [maxPositions, H]
+    private final Tensor typeEmb;      // [typeVocab, H]
+    private final Tensor embLnW, embLnB;   // [H]
+    private final List<Layer> layers;
+
+    private BertModel(BertConfig config, Tensor wordEmb, Tensor posEmb, Tensor typeEmb, Tensor embLnW,
+                      Tensor embLnB, List<Layer> layers) {
+        this.config = config;
+        this.wordEmb = wordEmb;
+        this.posEmb = posEmb;
+        this.typeEmb = typeEmb;
+        this.embLnW = embLnW;
+        this.embLnB = embLnB;
+        this.layers = layers;
+    }
+
+    /** "bert." when the checkpoint wraps the encoder (BertForMaskedLM, BertLMHeadModel, ...), else "". */
+    static String prefix(WeightSource w) {
+        return w.contains("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+    }
+
+    /**
+     * Looks up the Hugging Face parameter names ({@code embeddings.word_embeddings.weight},
+     * {@code encoder.layer.N.attention.self.query.weight}, ..., optionally under {@code bert.}) and
+     * checks every shape against {@code config}. Weights stay views of {@code source}, which must
+     * stay open while the model is used.
+     *
+     * @throws IllegalArgumentException for a missing tensor (listing close names) or a wrong shape
+     */
+    public static BertModel load(BertConfig config, WeightSource source) {
+        String p = prefix(source);
+        int h = config.hidden(), ff = config.intermediate();
+        Tensor word = get(source, p + "embeddings.word_embeddings.weight", config.vocabSize(), h);
+        Tensor pos = get(source, p + "embeddings.position_embeddings.weight", config.maxPositions(), h);
+        Tensor type = get(source, p + "embeddings.token_type_embeddings.weight", config.typeVocabSize(), h);
+        Tensor lnW = get(source, p + "embeddings.LayerNorm.weight", h);
+        Tensor lnB = get(source, p + "embeddings.LayerNorm.bias", h);
+        List<Layer> layers = new ArrayList<>();
+        for (int i = 0; i < config.layers(); i++) {
+            String l = p + "encoder.layer." + i + ".";
+            layers.add(new Layer(
+                    get(source, l + "attention.self.query.weight", h, h), get(source, l + "attention.self.query.bias", h),
+                    get(source, l + "attention.self.key.weight", h, h), get(source, l + "attention.self.key.bias", h),
+                    get(source, l + "attention.self.value.weight", h, h), get(source, l + "attention.self.value.bias", h),
+                    get(source, l + "attention.output.dense.weight", h, h), get(source, l + "attention.output.dense.bias", h),
+                    get(source, l + "attention.output.LayerNorm.weight", h), get(source, l + "attention.output.LayerNorm.bias", h),
+                    get(source, l + "intermediate.dense.weight", ff, h), get(source, l + "intermediate.dense.bias", ff),
+                    get(source, l + "output.dense.weight", h, ff), get(source, l + "output.dense.bias", h),
+                    get(source, l + "output.LayerNorm.weight", h), get(source, l + "output.LayerNorm.bias", h)));
+        }
+        return new BertModel(config, word, pos, type, lnW, lnB, List.copyOf(layers));
+    }
+
+    private static Tensor get(WeightSource src, String name, int... dims) {
+        Tensor t = src.tensor(name);
+        if (!t.shape().equals(Shape.of(dims))) {
+            throw new IllegalArgumentException("BERT weight '" + name + "': expected shape " + Arrays.toString(dims)
+                    + " from the config, found " + t.shape());
+        }
+        if (!t.dtype().isFloatingPoint()) {
+            throw new IllegalArgumentException("BERT weight '" + name + "': expected F32/F16/BF16, found " + t.dtype());
+        }
+        return t;
+    }
+
+    /** The hyperparameters. */
+    public BertConfig config() {
+        return config;
+    }
+
+    /**
+     * Runs the encoder on a batch of token-id sequences and returns the last hidden states, packed:
+     * rows [off_b, off_b + len_b) belong to sequence b, where off_b = Σ_{c&lt;b} len_c.
+     * Equals Hugging Face's {@code last_hidden_state[b, :len_b]} for a padded batch with
+     * {@code attention_mask} marking the first len_b tokens.
+     *
+     * <p>Shapes: ids[b] and typeIds[b] of equal length len_b ≤ maxPositions; result [Σ len_b, H] F32.
+     *
+     * @param typeIds token-type (segment) ids, or null for all zeros
+     * @throws IllegalArgumentException for an out-of-range id, a too long sequence or mismatched lengths
+     */
+    public Tensor encode(int[][] ids, int[][] typeIds) {
+        int h = config.hidden();
+        int[] offsets = checkInputs(ids, typeIds);
+        int n = offsets[ids.length];
+        if (n == 0) {
+            return Tensor.zeros(0, h);
+        }
+        // ---- embeddings: x[r] = word[id] + pos[t] + type[tt], then LayerNorm ----
+        float[] xa = new float[n * h];                        // x [n, H], the residual stream
+        for (int b = 0; b < ids.length; b++) {
+            for (int t = 0; t < ids[b].length; t++) {
+                int r = offsets[b] + t;
+                int tt = typeIds == null ? 0 : typeIds[b][t];
+                addRow(wordEmb, ids[b][t], xa, r * h, h);
+                addRow(posEmb, t, xa, r * h, h);
+                addRow(typeEmb, tt, xa, r * h, h);
+            }
+        }
+        Tensor x = Tensor.wrap(xa, Shape.of(n, h));
+        Ops.layerNorm(x, embLnW, embLnB, config.layerNormEps(), x);
+
+        // ---- per-call activations ----
+        Tensor q = Tensor.zeros(n, h), k = Tensor.zeros(n, h), v = Tensor.zeros(n, h);   // [n, H]
+        Tensor ctx = Tensor.zeros(n, h);                                               // [n, H] attention output
+        Tensor proj = Tensor.zeros(n, h);                                              // [n, H]
+        Tensor inter = Tensor.zeros(n, config.intermediate());                         // [n, FF]
+        for (Layer l : layers) {
+            linear(x, l.wq(), l.bq(), q);
+            linear(x, l.wk(), l.bk(), k);
+            linear(x, l.wv(), l.bv(), v);
+            attention(q, k, v, offsets, ctx);
+            linear(ctx, l.wo(), l.bo(), proj);
+            Ops.add(x, proj, x);
+            Ops.layerNorm(x, l.ln1w(), l.ln1b(), config.layerNormEps(), x);
+            linear(x, l.wi(), l.bi(), inter);
+            Gelu.applyInPlace(inter);
+            linear(inter, l.wf(), l.bf(), proj);
+            Ops.add(x, proj, x);
+            Ops.layerNorm(x, l.ln2w(), l.ln2b(), config.layerNormEps(), x);
+        }
+        return x;
+    }
+
+    /** Row offsets (length B + 1) after validating ids, type ids and lengths. */
+    private int[] checkInputs(int[][] ids, int[][] typeIds) {
+        if (typeIds != null && typeIds.length != ids.length) {
+            throw new IllegalArgumentException("BERT encode: " + ids.length + " id sequences but " + typeIds.length
+                    + " type-id sequences");
+        }
+        int[] off = new int[ids.length + 1];
+        for (int b = 0; b < ids.length; b++) {
+            int[] s = ids[b];
+            if (s.length > config.maxPositions()) {
+                throw new IllegalArgumentException("BERT encode: sequence " + b + " has " + s.length
+                        + " tokens; the model takes at most " + config.maxPositions());
+            }
+            if (typeIds != null && typeIds[b].length != s.length) {
+                throw new IllegalArgumentException("BERT encode: sequence " + b + " has " + s.length + " ids but "
+                        + typeIds[b].length + " type ids");
+            }
+            for (int t = 0; t < s.length; t++) {
+                if (s[t] < 0 || s[t] >= config.vocabSize()) {
+                    throw new IllegalArgumentException("BERT encode: token id " + s[t] + " at [" + b + "][" + t
+                            + "] outside the vocabulary [0, " + config.vocabSize() + ")");
+                }
+                if (typeIds != null && (typeIds[b][t] < 0 || typeIds[b][t] >= config.typeVocabSize())) {
+                    throw new IllegalArgumentException("BERT encode: token type " + typeIds[b][t] + " at [" + b
+                            + "][" + t + "] outside [0, " + config.typeVocabSize() + ")");
+                }
+            }
+            off[b + 1] = Math.addExact(off[b], s.length);
+        }
+        return off;
+    }
+
+    /** dst[at, at+h) += table[row, :]. */
+    private static void addRow(Tensor table, int row, float[] dst, int at, int h) {
+        long base = table.offset() + row * table.stride(0);
+        long step = table.stride(1);
+        for (int c = 0; c < h; c++) {
+            dst[at + c] += table.readFloat(base + c * step);
+        }
+    }
+
+    /**
+     * out = x · wᵀ + b. Shapes: x [n, in]; w [out, in]; b [out]; out [n, out]. A contiguous w
+     * (safetensors) goes to matmulT; the transposed view of an ONNX [in, out] matrix goes to matmul
+     * on its contiguous storage, so neither layout is copied.
+     */
+    private static void linear(Tensor x, Tensor w, Tensor b, Tensor out) {
+        if (w.isContiguous()) {
+            Ops.matmulT(x, w, out);
+        } else {
+            Ops.matmul(x, w.transpose(0, 1), out);
+        }
+        Ops.add(out, b, out);
+    }
+
+    /**
+     * Multi-head self-attention within each packed sequence:
+     * out[i, head] = Σ_j softmax_j(q_i·k_j / √d) v_j over the rows j of i's own sequence.
+     * Shapes: q, k, v, out [n, H] F32 heap; offsets [B + 1]. One parallel task per (sequence, head).
+     */
+    private void attention(Tensor q, Tensor k, Tensor v, int[] offsets, Tensor out) {
+        int h = config.hidden(), heads = config.heads(), d = config.headDim();
+        float[] qa = q.heapFloats(), ka = k.heapFloats(), va = v.heapFloats(), oa = out.heapFloats();
+        float scale = (float) (1.0 / Math.sqrt(d));
+        int batch = offsets.length - 1;
+        ComputePool.parallelFor(batch * heads, task -> {
+            int b = task / heads, head = task % heads;
+            int start = offsets[b], len = offsets[b + 1] - start;
+            float[] p = new float[len];                                   // scores of one query row
+            for (int i = 0; i < len; i++) {
+                int qi = (start + i) * h + head * d;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < len; j++) {
+                    p[j] = Ops.dot(qa, qi, ka, (start + j) * h + head * d, d) * scale;
+                    max = Math.max(max, p[j]);
+                }
+                float sum = 0;
+                for (int j = 0; j < len; j++) {
+                    p[j] = (float) Math.exp(p[j] - max);
+                    sum += p[j];
+                }
+                Arrays.fill(oa, qi, qi + d, 0f);
+                for (int j = 0; j < len; j++) {
+                    Ops.axpy(p[j] / sum, va, (start + j) * h + head * d, oa, qi, d);
+                }
+            }
+        });
+    }
+}
