@@ -71,12 +71,13 @@ class Block:
         v = self.lin(u, self.wv).view(T, HKV, DH)
         self.K[self.len:self.len + T], self.V[self.len:self.len + T] = k, v
         S = self.len + T
-        Kr = self.K[:S].repeat_interleave(H // HKV, dim=1)
-        Vr = self.V[:S].repeat_interleave(H // HKV, dim=1)
-        s = torch.einsum("thd,shd->hts", q, Kr) / math.sqrt(DH)
-        mask = torch.arange(S)[None, :] > pos[:, None]
+        G = H // HKV  # query heads per KV head; head h = kv·G + g uses KV head kv (no K/V copies)
+        qg = q.view(T, HKV, G, DH).permute(1, 0, 2, 3).reshape(HKV, T * G, DH)
+        s = torch.bmm(qg, self.K[:S].permute(1, 2, 0)) / math.sqrt(DH)  # [HKV, T·G, S]
+        mask = (torch.arange(S)[None, :] > pos[:, None])[:, None, :].expand(T, G, S).reshape(T * G, S)
         s = s.masked_fill(mask[None], float("-inf"))
-        o = torch.einsum("hts,shd->thd", torch.softmax(s, -1), Vr).reshape(T, D)
+        o = torch.bmm(torch.softmax(s, -1), self.V[:S].permute(1, 0, 2))  # [HKV, T·G, DH]
+        o = o.view(HKV, T, G, DH).permute(1, 0, 2, 3).reshape(T, D)
         h = x + self.lin(o, self.wo)
         u = rms(h, self.n2)
         if self.router is None:

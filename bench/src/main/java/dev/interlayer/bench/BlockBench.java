@@ -46,7 +46,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * reference/nn/bench_block.py (PyTorch eager, same shapes and threads).
  *
  * <p>Run (each about 1.5 minutes):
- * {@code java -cp bench/target/interlayer.jar org.openjdk.jmh.Main BlockBench -p ffn=dense -p threads=2 -rf json}.
+ * {@code bench/jmh.sh BlockBench -p ffn=dense -rf json -rff block-dense.json} (and {@code -p ffn=moe}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

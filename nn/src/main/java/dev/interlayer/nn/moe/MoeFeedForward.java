@@ -178,7 +178,7 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
         for (int s = 0; s < t * k; s++) {
             st.order[fill[st.selected[s]]++] = s;
         }
-        // ---- run each selected expert on its tokens, accumulating into out (or acc if out is not a heap row block) ----
+        // ---- run each selected expert on its tokens; accumulate into out (acc if out is not a heap row block) ----
         float[] gx = st.gx.data(), gy = st.gy.data();
         boolean direct = out.heapFloats() != null && out.isContiguous() && !out.isReadOnly();
         float[] acc = direct ? out.heapFloats() : st.acc().data();
