@@ -32,9 +32,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Score is batches per second; sentences per second = score × batch. {@code short} inputs are
  * 8–14 tokens, {@code passage} inputs are truncated to the model's 128 tokens.
  *
- * <p>Run: {@code java -jar bench/target/interlayer.jar ...} is the CLI; for JMH use
- * {@code mvn -pl bench -am package -DskipTests} then
- * {@code java --add-modules jdk.incubator.vector -cp bench/target/interlayer.jar org.openjdk.jmh.Main EmbedBench}.
+ * <p>Run (short iterations, as for the numbers in the embed report):
+ * {@code bench/jmh.sh EmbedBench -p kind=short -p batch=1,32 -wi 2 -w 2s -i 3 -r 2s -rf json -rff embed.json}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)

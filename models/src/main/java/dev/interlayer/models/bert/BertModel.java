@@ -4,6 +4,7 @@ import dev.interlayer.models.io.WeightSource;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Shape;
+import dev.interlayer.tensor.SoftmaxOptions;
 import dev.interlayer.tensor.Tensor;
 import dev.interlayer.tensor.Unary;
 import java.util.ArrayList;
@@ -35,6 +36,9 @@ public final class BertModel {
                  Tensor wo, Tensor bo, Tensor ln1w, Tensor ln1b,
                  Tensor wi, Tensor bi, Tensor wf, Tensor bf, Tensor ln2w, Tensor ln2b) {
     }
+
+    /** Sequences at least this long take the GEMM form of attention (see {@link #attention}). */
+    static final int MATMUL_ATTENTION_MIN = 32;
 
     private final BertConfig config;
     private final Tensor wordEmb;      // [vocab, H]
@@ -216,34 +220,78 @@ public final class BertModel {
     /**
      * Multi-head self-attention within each packed sequence:
      * out[i, head] = Σ_j softmax_j(q_i·k_j / √d) v_j over the rows j of i's own sequence.
-     * Shapes: q, k, v, out [n, H] F32 heap; offsets [B + 1]. One parallel task per (sequence, head).
+     * Shapes: q, k, v, out [n, H] F32 heap; offsets [B + 1].
+     *
+     * <p>Per (sequence, head): sequences of at least {@value #MATMUL_ATTENTION_MIN} tokens run two small
+     * matrix products on strided views of the packed activations, S = Q_h·K_hᵀ [len, len] and
+     * out_h = softmax(S/√d)·V_h [len, d], so the register-tiled GEMM does the O(len²·d) work; shorter
+     * ones use one dot/axpy per key, which costs less than the per-call overhead of two GEMMs
+     * (measured on MiniLM: 1.37× faster at 128 tokens, 12% slower at ~10 tokens through the GEMMs).
+     * Tasks are split into a few chunks per thread; each chunk owns one score buffer of [maxLen, maxLen].
      */
     private void attention(Tensor q, Tensor k, Tensor v, int[] offsets, Tensor out) {
-        int h = config.hidden(), heads = config.heads(), d = config.headDim();
-        float[] qa = q.heapFloats(), ka = k.heapFloats(), va = v.heapFloats(), oa = out.heapFloats();
-        float scale = (float) (1.0 / Math.sqrt(d));
-        int batch = offsets.length - 1;
-        ComputePool.parallelFor(batch * heads, task -> {
-            int b = task / heads, head = task % heads;
-            int start = offsets[b], len = offsets[b + 1] - start;
-            float[] p = new float[len];                                   // scores of one query row
-            for (int i = 0; i < len; i++) {
-                int qi = (start + i) * h + head * d;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < len; j++) {
-                    p[j] = Ops.dot(qa, qi, ka, (start + j) * h + head * d, d) * scale;
-                    max = Math.max(max, p[j]);
+        int heads = config.heads(), d = config.headDim();
+        SoftmaxOptions scaled = new SoftmaxOptions((float) (1.0 / Math.sqrt(d)), 0f, null, false, 0, 0);
+        int batch = offsets.length - 1, tasks = batch * heads;
+        int maxLen = 0;
+        for (int b = 0; b < batch; b++) {
+            maxLen = Math.max(maxLen, offsets[b + 1] - offsets[b]);
+        }
+        int scoreSize = maxLen * maxLen;
+        int chunks = Math.min(tasks, ComputePool.threads() * 4);
+        ComputePool.parallelFor(chunks, ch -> {
+            float[] scores = new float[scoreSize];                         // S [len, len] of one (sequence, head)
+            for (int task = (int) ((long) tasks * ch / chunks), end = (int) ((long) tasks * (ch + 1) / chunks);
+                    task < end; task++) {
+                int b = task / heads, head = task % heads;
+                int start = offsets[b], len = offsets[b + 1] - start;
+                if (len == 0) {
+                    continue;
                 }
-                float sum = 0;
-                for (int j = 0; j < len; j++) {
-                    p[j] = (float) Math.exp(p[j] - max);
-                    sum += p[j];
+                if (len < MATMUL_ATTENTION_MIN) {
+                    attendByRows(q.heapFloats(), k.heapFloats(), v.heapFloats(), out.heapFloats(), start, len,
+                            head * d, scaled.scale(), scores);
+                    continue;
                 }
-                Arrays.fill(oa, qi, qi + d, 0f);
-                for (int j = 0; j < len; j++) {
-                    Ops.axpy(p[j] / sum, va, (start + j) * h + head * d, oa, qi, d);
-                }
+                Tensor qh = headView(q, start, len, head, d);              // [len, d], row stride H
+                Tensor kh = headView(k, start, len, head, d);
+                Tensor vh = headView(v, start, len, head, d);
+                Tensor s = Tensor.wrap(scores, Shape.of(scoreSize)).narrow(0, 0, len * len).reshape(len, len);
+                Ops.matmulT(qh, kh, s);                                    // S = Q_h · K_hᵀ
+                Ops.softmax(s, scaled, s);                                 // P = softmax(S / √d) per row
+                Ops.matmul(s, vh, headView(out, start, len, head, d));     // out_h = P · V_h
             }
         });
+    }
+
+    /**
+     * One (sequence, head) of attention, row by row: out[i] = Σ_j softmax_j(scale·q_i·k_j) v_j.
+     * Shapes: q, k, v, out [n, H] heap arrays, this head's columns at [col, col + d); p [≥ len] scratch.
+     */
+    private void attendByRows(float[] q, float[] k, float[] v, float[] out, int start, int len, int col,
+                              float scale, float[] p) {
+        int h = config.hidden(), d = config.headDim();
+        for (int i = 0; i < len; i++) {
+            int qi = (start + i) * h + col;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < len; j++) {
+                p[j] = Ops.dot(q, qi, k, (start + j) * h + col, d) * scale;
+                max = Math.max(max, p[j]);
+            }
+            float sum = 0;
+            for (int j = 0; j < len; j++) {
+                p[j] = (float) Math.exp(p[j] - max);
+                sum += p[j];
+            }
+            Arrays.fill(out, qi, qi + d, 0f);
+            for (int j = 0; j < len; j++) {
+                Ops.axpy(p[j] / sum, v, (start + j) * h + col, out, qi, d);
+            }
+        }
+    }
+
+    /** Rows [start, start + len) and columns [head·d, (head + 1)·d) of t [n, H], as a view. */
+    private static Tensor headView(Tensor t, int start, int len, int head, int d) {
+        return t.narrow(0, start, len).narrow(1, head * d, d);
     }
 }

@@ -1,5 +1,6 @@
 package dev.interlayer.models.bert;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,6 +26,22 @@ class BertModelTest {
             assertTrue(e.getMessage().contains("type ids"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> m.encode(new int[][] {{1}}, new int[][] {{2}}));
             assertTrue(e.getMessage().contains("token type 2"), e.getMessage());
+        }
+    }
+
+    @Test
+    void emptySequenceInABatchAddsNoRowsAndChangesNothing() throws Exception {
+        // Packed rows: an empty sequence contributes zero rows, so the other rows must be bit-identical
+        // to the batch without it (attention only ever looks within a sequence's own rows).
+        try (HfFolder f = HfFolder.open(SharedModels.require("hf-tiny-random/bert_tiniest"))) {
+            BertModel m = BertModel.load(BertConfig.fromHuggingFace(f.config()), f.weights());
+            int[] a = new int[40], b = {101, 7592, 102};
+            for (int i = 0; i < a.length; i++) {
+                a[i] = 1000 + 37 * i;                    // ≥ MATMUL_ATTENTION_MIN tokens: the GEMM attention path
+            }
+            float[] without = m.encode(new int[][] {a, b}, null).toFloatArray();
+            float[] with = m.encode(new int[][] {a, {}, b}, null).toFloatArray();
+            assertArrayEquals(without, with);
         }
     }
 
