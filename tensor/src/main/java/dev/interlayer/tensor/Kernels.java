@@ -37,6 +37,38 @@ public interface Kernels {
 
     void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
 
+    /**
+     * Embedding lookup: out[i, :] = table[ids[i], :].
+     * Shapes: table [V, d] F32/F16/BF16; out [ids.length, d] (F32, or F16/BF16 with rounding).
+     *
+     * @throws IndexOutOfBoundsException naming the position, the id and the vocabulary size
+     * @throws ShapeMismatchException naming the op and the shapes
+     */
+    Tensor embedding(Tensor table, int[] ids, Tensor out);
+
+    /**
+     * Concatenation along {@code axis}: out = [inputs[0] | inputs[1] | ...].
+     * Shapes: every input equal to out except along {@code axis}, where the sizes add up to out's.
+     */
+    Tensor concat(Tensor[] inputs, int axis, Tensor out);
+
+    /**
+     * The k largest values of a row, sorted descending; ties go to the lower index; NaN ranks below
+     * every number. Shapes: x [n]; writes min(k, n) entries to values and indices.
+     *
+     * @return the number of entries written, min(k, n)
+     */
+    int topK(Tensor x, int k, float[] values, int[] indices);
+
+    /**
+     * Nucleus set: the smallest prefix of the indices sorted by probability (descending, ties to the
+     * lower index) whose mass is at least {@code p} (all indices if rounding keeps the total below p).
+     * Shapes: probs [n], non-negative; indices needs room for n.
+     *
+     * @return the number of indices written (at least 1 when n &gt; 0)
+     */
+    int topP(Tensor probs, float p, int[] indices);
+
     /** A short name such as "scalar" or "simd-512". */
     String name();
 

@@ -1,99 +1,165 @@
 package dev.interlayer.tensor;
 
+import dev.interlayer.tensor.simd.GemmKernel;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.logging.Logger;
+
 /**
- * Matrix products behind {@link Ops#matmulT} and {@link Ops#matmul}.
- * (Initial straightforward version: correct for every layout; the fast paths replace its inner loops.)
+ * Matrix products behind {@link Ops#matmulT} and {@link Ops#matmul}: checks shapes and dtypes,
+ * turns tensor views into strided matrices (copying only activations that are not row-contiguous,
+ * never the weights) and hands them to a {@link GemmKernel}: the Vector API one
+ * ({@code simd.GemmVector}) when available, else {@link GemmScalar}. {@link GemmReference} is the
+ * oracle tests compare both against.
  */
 final class MatMul {
+    /** The kernel chosen for this JVM (same rule as {@link Kernels#active()}). */
+    static final GemmKernel ACTIVE = select();
+
     private MatMul() {
     }
 
-    /** out[..., n] = x[..., k] · w[n, k]ᵀ. */
-    static void matmulT(Tensor x, Tensor w, Tensor out) {
-        if (w.rank() != 2 || x.rank() < 1 || out.rank() != x.rank() || x.dim(-1) != w.dim(1)
-                || out.dim(-1) != w.dim(0) || !leading(x).equals(leading(out))) {
-            throw new ShapeMismatchException("matmulT: need x[..., k], w[n, k], out[..., n] (got x " + x.shape()
-                    + ", w " + w.shape() + ", out " + out.shape() + ")");
+    private static GemmKernel select() {
+        if (KernelSelection.requestedBits() == 0 || !KernelSelection.vectorModulePresent()) {
+            return GemmScalar.INSTANCE;
         }
-        if (!w.dtype().isFloatingPoint()) {
-            throw new UnsupportedDTypeException("matmulT weights", w.dtype(), DType.F32, DType.F16, DType.BF16);
-        }
-        int k = x.dim(-1), n = w.dim(0);
-        long m = x.size() / Math.max(1, k);
-        if (k == 0) {
-            m = out.size() / Math.max(1, n);
-        }
-        Tensor x2 = x.contiguous().reshape(Shape.ofLong(m, k));
-        Tensor o2 = out.isContiguous() ? out.reshape(Shape.ofLong(m, n)) : Tensor.zeros(Shape.ofLong(m, n));
-        final long rows = m;
-        ComputePool.parallelFor(Math.min(n, ComputePool.threads() * 4), chunk -> {
-            int chunks = Math.min(n, ComputePool.threads() * 4);
-            int lo = (int) ((long) n * chunk / chunks), hi = (int) ((long) n * (chunk + 1) / chunks);
-            float[] wrow = new float[k];
-            for (int j = lo; j < hi; j++) {
-                long wOff = w.offset() + j * w.stride(0);
-                for (int c = 0; c < k; c++) {
-                    wrow[c] = w.readFloat(wOff + c * w.stride(1));
-                }
-                for (long i = 0; i < rows; i++) {
-                    long xo = x2.offset() + i * k;
-                    float acc = 0;
-                    for (int c = 0; c < k; c++) {
-                        acc += x2.readFloat(xo + c) * wrow[c];
-                    }
-                    o2.writeFloat(o2.offset() + i * n + j, acc);
-                }
-            }
-        });
-        if (o2 != out && !out.isContiguous()) {
-            out.copyFrom(o2.reshape(out.shape()));
+        try {
+            return (GemmKernel) Class.forName("dev.interlayer.tensor.simd.GemmVector").getConstructor().newInstance();
+        } catch (ClassNotFoundException | LinkageError e) {
+            Logger.getLogger("dev.interlayer.tensor").warning("SIMD GEMM unavailable (" + e + "); using scalar");
+            return GemmScalar.INSTANCE;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot create SIMD GEMM kernel", e);
         }
     }
 
+    // ---- x · wᵀ ----
+
+    /** out[..., n] = x[..., k] · w[n, k]ᵀ. */
+    static void matmulT(Tensor x, Tensor w, Tensor out) {
+        matmulT(x, w, out, ACTIVE);
+    }
+
+    static void matmulT(Tensor x, Tensor w, Tensor out, GemmKernel kernel) {
+        if (w.rank() != 2 || x.rank() < 1 || out.rank() != x.rank() || x.dim(-1) != w.dim(1)
+                || out.dim(-1) != w.dim(0) || !leading(x, 1).equals(leading(out, 1))) {
+            throw new ShapeMismatchException("matmulT: need x[..., k], w[n, k], out[..., n] (got x " + x.shape()
+                    + ", w " + w.shape() + ", out " + out.shape() + ")");
+        }
+        requireFloat("matmulT x", x);
+        requireFloat("matmulT w", w);
+        requireFloat("matmulT out", out);
+        int k = x.dim(-1), n = w.dim(0);
+        int m = Math.toIntExact(leading(x, 1).size());
+        Tensor a = rows(x, m, k);
+        gemm(kernel, m, n, k, a, w, w.stride(0), w.stride(1), out);
+    }
+
+    // ---- a · b, batched ----
+
     /** out[..., m, n] = a[..., m, k] · b[..., k, n]. */
     static void matmul(Tensor a, Tensor b, Tensor out) {
+        matmul(a, b, out, ACTIVE);
+    }
+
+    static void matmul(Tensor a, Tensor b, Tensor out, GemmKernel kernel) {
         if (a.rank() < 2 || b.rank() != a.rank() || out.rank() != a.rank() || a.dim(-1) != b.dim(-2)
                 || out.dim(-2) != a.dim(-2) || out.dim(-1) != b.dim(-1)
-                || !batch(a).equals(batch(b)) || !batch(a).equals(batch(out))) {
+                || !leading(a, 2).equals(leading(b, 2)) || !leading(a, 2).equals(leading(out, 2))) {
             throw new ShapeMismatchException("matmul: need a[..., m, k], b[..., k, n], out[..., m, n] (got a "
                     + a.shape() + ", b " + b.shape() + ", out " + out.shape() + ")");
         }
-        int r = a.rank();
-        Shape bs = batch(a);
-        int batches = (int) bs.size();
+        requireFloat("matmul a", a);
+        requireFloat("matmul b", b);
+        requireFloat("matmul out", out);
+        Shape bs = leading(a, 2);
         int m = a.dim(-2), k = a.dim(-1), n = b.dim(-1);
-        for (int bi = 0; bi < batches; bi++) {
+        int[] idx = new int[bs.rank()];
+        for (long bi = 0, batches = bs.size(); bi < batches; bi++) {
             Tensor ab = a, bb = b, ob = out;
-            int rem = bi;
-            int[] idx = new int[r - 2];
-            for (int i = r - 3; i >= 0; i--) {
-                idx[i] = rem % bs.dim(i);
-                rem /= bs.dim(i);
-            }
-            for (int i = 0; i < r - 2; i++) {
+            for (int i = 0; i < idx.length; i++) {
                 ab = ab.select(0, idx[i]);
                 bb = bb.select(0, idx[i]);
                 ob = ob.select(0, idx[i]);
             }
-            for (int i = 0; i < m; i++) {
-                for (int j = 0; j < n; j++) {
-                    float acc = 0;
-                    for (int c = 0; c < k; c++) {
-                        acc += ab.getFloat(i, c) * bb.getFloat(c, j);
-                    }
-                    ob.setFloat(acc, i, j);
+            gemm(kernel, m, n, k, rows(ab, m, k), bb, bb.stride(1), bb.stride(0), ob);
+            for (int i = idx.length - 1; i >= 0; i--) {     // next batch index, last axis fastest
+                if (++idx[i] < bs.dim(i)) {
+                    break;
                 }
+                idx[i] = 0;
             }
         }
     }
 
-    private static Shape leading(Tensor t) {
-        int[] d = t.shape().dims();
-        return Shape.of(java.util.Arrays.copyOf(d, Math.max(0, d.length - 1)));
+    // ---- shared ----
+
+    /** Runs the kernel into out [.., n] viewed as [m, n], through a temporary if out cannot be written directly. */
+    private static void gemm(GemmKernel kernel, int m, int n, int k, Tensor a, Tensor b, long bsn, long bsk,
+                             Tensor out) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        Tensor c = writableRows(out, m, n);
+        if (c == null || overlaps(out, a) || overlaps(out, b)) {
+            c = Tensor.zeros(Shape.of(m, n));
+        }
+        kernel.gemm(m, n, k, a.segment(), a.offset(), a.stride(0), b.segment(), b.dtype(), b.offset(), bsn, bsk,
+                c.segment(), c.offset(), c.stride(0));
+        if (c.segment() != out.segment() || c.offset() != out.offset()) {
+            out.copyFrom(c.reshape(out.shape()));
+        }
     }
 
-    private static Shape batch(Tensor t) {
+    /** t [..., cols] as an F32 [rows, cols] with unit column stride: a view when possible, else a copy. */
+    private static Tensor rows(Tensor t, int rows, int cols) {
+        if (t.dtype() == DType.F32 && t.rank() == 2 && (t.stride(1) == 1 || cols <= 1)) {
+            return t;
+        }
+        if (t.dtype() == DType.F32 && t.isContiguous()) {
+            return t.reshape(Shape.of(rows, cols));
+        }
+        return t.toF32().reshape(Shape.of(rows, cols));
+    }
+
+    /** out as a writable F32 [m, n] view with unit column stride and non-overlapping rows, or null. */
+    private static Tensor writableRows(Tensor out, int m, int n) {
+        if (out.dtype() != DType.F32 || out.isReadOnly()) {
+            return null;
+        }
+        if (out.rank() == 2 && (out.stride(1) == 1 || n == 1) && (m == 1 || out.stride(0) >= n)) {
+            return out;
+        }
+        return out.isContiguous() ? out.reshape(Shape.of(m, n)) : null;
+    }
+
+    /** True if the memory spanned by the two views intersects (conservative for strided views). */
+    private static boolean overlaps(Tensor t, Tensor u) {
+        if (t.size() == 0 || u.size() == 0) {
+            return false;
+        }
+        MemorySegment st = span(t), su = span(u);
+        return st.asOverlappingSlice(su).isPresent();
+    }
+
+    private static MemorySegment span(Tensor t) {
+        long last = t.offset();
+        for (int i = 0; i < t.rank(); i++) {
+            last += (t.dim(i) - 1) * t.stride(i);
+        }
+        long bytes = t.dtype().blockBytes();
+        return t.segment().asSlice(t.offset() * bytes, (last - t.offset() + 1) * bytes);
+    }
+
+    private static void requireFloat(String what, Tensor t) {
+        if (!t.dtype().isFloatingPoint()) {
+            throw new UnsupportedDTypeException(what, t.dtype(), DType.F32, DType.F16, DType.BF16);
+        }
+    }
+
+    /** The shape without its last {@code drop} axes. */
+    private static Shape leading(Tensor t, int drop) {
         int[] d = t.shape().dims();
-        return Shape.of(java.util.Arrays.copyOf(d, Math.max(0, d.length - 2)));
+        return Shape.of(Arrays.copyOf(d, Math.max(0, d.length - drop)));
     }
 }

@@ -143,4 +143,37 @@ public final class Ops {
     public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         Kernels.active().axpy(alpha, x, xOff, y, yOff, n);
     }
+
+    // ---- gather, concat, selection ----
+
+    /**
+     * Embedding lookup: out[i, :] = table[ids[i], :].
+     * Shapes: table [V, d] F32/F16/BF16 (e.g. a mapped weight); out [ids.length, d].
+     *
+     * @throws IndexOutOfBoundsException naming the position, the id and the vocabulary size (nothing is written)
+     */
+    public static Tensor embedding(Tensor table, int[] ids, Tensor out) {
+        return Kernels.active().embedding(table, ids, out);
+    }
+
+    /** out = inputs concatenated along {@code axis}. Shapes: inputs equal to out except along axis. */
+    public static Tensor concat(Tensor[] inputs, int axis, Tensor out) {
+        return Kernels.active().concat(inputs, axis, out);
+    }
+
+    /**
+     * The k largest entries of a row, best first (ties to the lower index, NaN last).
+     * Shapes: x [n]; values and indices receive min(k, n) entries. Returns that count.
+     */
+    public static int topK(Tensor x, int k, float[] values, int[] indices) {
+        return Kernels.active().topK(x, k, values, indices);
+    }
+
+    /**
+     * Nucleus (top-p) set: the fewest most-probable indices whose probabilities sum to at least p,
+     * best first. Shapes: probs [n]; indices has room for n. Returns the set size.
+     */
+    public static int topP(Tensor probs, float p, int[] indices) {
+        return Kernels.active().topP(probs, p, indices);
+    }
 }

@@ -26,8 +26,8 @@ public enum Unary {
             case SILU -> v / (1.0 + Math.exp(-v));
             case RELU -> v > 0 ? v : (Double.isNaN(v) ? v : 0.0);
             case RELU2 -> v > 0 ? v * v : (Double.isNaN(v) ? v : 0.0);
-            case GELU_ERF -> 0.5 * v * (1.0 + Erf.erf(v / Math.sqrt(2.0)));
-            case GELU_TANH -> 0.5 * v * (1.0 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
+            case GELU_ERF -> 0.5 * v * Erf.erfc(-v / Math.sqrt(2.0)); // erfc: no cancellation in the left tail
+            case GELU_TANH -> v / (1.0 + Math.exp(-2.0 * SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))); // = 0.5v(1+tanh u)
             case SOFTPLUS -> v > 20.0 ? v : Math.log1p(Math.exp(v));
             case NEG -> -v;
             case SQUARE -> v * v;

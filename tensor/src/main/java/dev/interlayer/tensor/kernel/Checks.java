@@ -24,4 +24,95 @@ public final class Checks {
             throw new UnsupportedDTypeException(op, t.dtype(), DType.F32);
         }
     }
+
+    /** @throws UnsupportedDTypeException unless t is F32, F16 or BF16 */
+    public static void requireFloat(String op, Tensor t) {
+        if (!t.dtype().isFloatingPoint()) {
+            throw new UnsupportedDTypeException(op, t.dtype(), DType.F32, DType.F16, DType.BF16);
+        }
+    }
+
+    /** Validates embedding arguments and every id before anything is written. */
+    public static void embedding(Tensor table, int[] ids, Tensor out) {
+        if (table.rank() != 2 || out.rank() != 2 || out.dim(0) != ids.length || out.dim(1) != table.dim(1)) {
+            throw new ShapeMismatchException("embedding: need table [V, d] and out [" + ids.length
+                    + " ids, d] (got " + table.shape() + " and " + out.shape() + ")");
+        }
+        requireFloat("embedding table", table);
+        requireFloat("embedding out", out);
+        int vocab = table.dim(0);
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocab) {
+                throw new IndexOutOfBoundsException("embedding: id " + ids[i] + " at position " + i
+                        + " is out of range for vocab size " + vocab);
+            }
+        }
+    }
+
+    /** Validates concat arguments; returns the normalized axis. */
+    public static int concat(Tensor[] inputs, int axis, Tensor out) {
+        if (inputs.length == 0) {
+            throw new IllegalArgumentException("concat: no inputs");
+        }
+        int a = out.shape().axis(axis);
+        long total = 0;
+        for (Tensor in : inputs) {
+            if (in.rank() != out.rank() || !in.shape().with(a, 0).equals(out.shape().with(a, 0))) {
+                throw ShapeMismatchException.of("concat along axis " + axis,
+                        "inputs must equal out except along the axis", in.shape(), out.shape());
+            }
+            requireFloat("concat", in);
+            total += in.dim(a);
+        }
+        if (total != out.dim(a)) {
+            StringBuilder sb = new StringBuilder();
+            for (Tensor in : inputs) {
+                sb.append(sb.isEmpty() ? "" : ", ").append(in.shape());
+            }
+            throw new ShapeMismatchException("concat along axis " + axis + ": input sizes add up to " + total
+                    + " but out has " + out.dim(a) + " (got inputs " + sb + " and out " + out.shape() + ")");
+        }
+        requireFloat("concat out", out);
+        return a;
+    }
+
+    /** Validates topK arguments; returns min(k, n). */
+    public static int topK(Tensor x, int k, float[] values, int[] indices) {
+        if (x.rank() != 1) {
+            throw new ShapeMismatchException("topK: need a row x [n] (got " + x.shape() + ")");
+        }
+        if (k < 0) {
+            throw new IllegalArgumentException("topK: k must be >= 0, got " + k);
+        }
+        requireFloat("topK", x);
+        int m = Math.min(k, x.dim(0));
+        if (values.length < m || indices.length < m) {
+            throw new IllegalArgumentException("topK: values/indices need room for " + m + " entries, got "
+                    + values.length + " and " + indices.length);
+        }
+        return m;
+    }
+
+    /** Validates topP arguments. */
+    public static void topP(Tensor probs, float p, int[] indices) {
+        if (probs.rank() != 1) {
+            throw new ShapeMismatchException("topP: need a row probs [n] (got " + probs.shape() + ")");
+        }
+        if (!(p > 0f && p <= 1f)) {
+            throw new IllegalArgumentException("topP: p must be in (0, 1], got " + p);
+        }
+        requireFloat("topP", probs);
+        if (indices.length < probs.dim(0)) {
+            throw new IllegalArgumentException("topP: indices need room for " + probs.dim(0) + " entries, got "
+                    + indices.length);
+        }
+    }
+
+    /** @throws IndexOutOfBoundsException naming the array op when [off, off+n) leaves an array */
+    public static void range(String op, String name, float[] a, int off, int n) {
+        if (n < 0 || off < 0 || off > a.length - n) {
+            throw new IndexOutOfBoundsException(op + ": " + name + "[" + off + ", " + off + " + " + n
+                    + ") out of bounds for length " + a.length);
+        }
+    }
 }

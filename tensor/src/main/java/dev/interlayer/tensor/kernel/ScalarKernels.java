@@ -1,7 +1,6 @@
 package dev.interlayer.tensor.kernel;
 
 import dev.interlayer.tensor.Binary;
-import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.Kernels;
 import dev.interlayer.tensor.Reduction;
 import dev.interlayer.tensor.Rope;
@@ -10,7 +9,6 @@ import dev.interlayer.tensor.ShapeMismatchException;
 import dev.interlayer.tensor.SoftmaxOptions;
 import dev.interlayer.tensor.Tensor;
 import dev.interlayer.tensor.Unary;
-import dev.interlayer.tensor.UnsupportedDTypeException;
 
 /**
  * Scalar reference kernels: the oracle every SIMD kernel is tested against. Obviously correct
@@ -253,6 +251,8 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        Checks.range("dot", "a", a, aOff, n);
+        Checks.range("dot", "b", b, bOff, n);
         double acc = 0;
         for (int i = 0; i < n; i++) {
             acc += (double) a[aOff + i] * b[bOff + i];
@@ -262,14 +262,79 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        Checks.range("axpy", "x", x, xOff, n);
+        Checks.range("axpy", "y", y, yOff, n);
         for (int i = 0; i < n; i++) {
             y[yOff + i] += alpha * x[xOff + i];
         }
     }
 
-    static void requireFloat(String op, Tensor t) {
-        if (!t.dtype().isFloatingPoint()) {
-            throw new UnsupportedDTypeException(op, t.dtype(), DType.F32, DType.F16, DType.BF16);
+    // ---- gather, concat, selection ----
+
+    @Override
+    public Tensor embedding(Tensor table, int[] ids, Tensor out) {
+        Checks.embedding(table, ids, out);
+        for (int i = 0; i < ids.length; i++) {
+            out.select(0, i).copyFrom(table.select(0, ids[i]));
         }
+        return out;
+    }
+
+    @Override
+    public Tensor concat(Tensor[] inputs, int axis, Tensor out) {
+        int a = Checks.concat(inputs, axis, out);
+        int pos = 0;
+        for (Tensor in : inputs) {
+            out.slice(a, pos, pos + in.dim(a)).copyFrom(in);
+            pos += in.dim(a);
+        }
+        return out;
+    }
+
+    @Override
+    public int topK(Tensor x, int k, float[] values, int[] indices) {
+        int m = Checks.topK(x, k, values, indices);
+        Integer[] order = sortedDescending(x);
+        for (int i = 0; i < m; i++) {
+            indices[i] = order[i];
+            values[i] = x.getFloat(order[i]);
+        }
+        return m;
+    }
+
+    @Override
+    public int topP(Tensor probs, float p, int[] indices) {
+        Checks.topP(probs, p, indices);
+        Integer[] order = sortedDescending(probs);
+        double mass = 0;
+        for (int i = 0; i < order.length; i++) {
+            indices[i] = order[i];
+            mass += probs.getFloat(order[i]);
+            if (mass >= p) {
+                return i + 1;
+            }
+        }
+        return order.length;
+    }
+
+    // Indices of a row by value descending, NaN last, ties by ascending index.
+    private static Integer[] sortedDescending(Tensor x) {
+        int n = x.dim(0);
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (i, j) -> {
+            float a = x.getFloat(i), b = x.getFloat(j);
+            boolean na = Float.isNaN(a), nb = Float.isNaN(b);
+            if (na != nb) {
+                return na ? 1 : -1;
+            }
+            if (!na && a != b) {
+                return a > b ? -1 : 1;
+            }
+            return Integer.compare(i, j);
+        });
+        return order;
     }
 }

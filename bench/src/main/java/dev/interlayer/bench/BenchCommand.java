@@ -1,0 +1,128 @@
+package dev.interlayer.bench;
+
+import dev.interlayer.models.cli.CliCommand;
+import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.Ops;
+import dev.interlayer.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./interlayer bench gemm|matvec|bandwidth}: quick kernel measurements without JMH. Each warms
+ * up, then times windows of about half a second and reports the median window; the last line is
+ * machine-readable ({@code key=value}).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Quick kernel benchmarks (JMH suites: java -jar bench/target/benchmarks.jar, see BENCHMARKS.md).",
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.MatVec.class, BenchCommand.Bandwidth.class})
+public final class BenchCommand implements CliCommand, Callable<Integer> {
+
+    @Override
+    public Integer call() {
+        new CommandLine(this).usage(System.out);
+        return 0;
+    }
+
+    /** Shared timing options. */
+    static class Timing {
+        @Option(names = "--warmup", defaultValue = "2", description = "Warm-up seconds (default ${DEFAULT-VALUE}).")
+        double warmup;
+        @Option(names = "--seconds", defaultValue = "4", description = "Measured seconds (default ${DEFAULT-VALUE}).")
+        double seconds;
+        @Option(names = "--threads", defaultValue = "1", description = "ComputePool threads (default ${DEFAULT-VALUE}).")
+        int threads;
+
+        /** Median calls per second of {@code op} over windows of about 0.5 s. */
+        double callsPerSecond(Runnable op) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+            }
+            ComputePool.setThreads(threads);
+            long end = System.nanoTime() + (long) (warmup * 1e9);
+            do {
+                op.run();
+            } while (System.nanoTime() < end);
+            int windows = Math.max(1, (int) Math.round(seconds / 0.5));
+            double[] rates = new double[windows];
+            for (int w = 0; w < windows; w++) {
+                long t0 = System.nanoTime(), stop = t0 + 500_000_000L, t;
+                int calls = 0;
+                do {
+                    op.run();
+                    calls++;
+                } while ((t = System.nanoTime()) < stop);
+                rates[w] = calls / ((t - t0) / 1e9);
+            }
+            Arrays.sort(rates);
+            return rates[windows / 2];
+        }
+    }
+
+    /** GFLOP/s of x[m, k]·w[n, k]ᵀ. */
+    @Command(name = "gemm", mixinStandardHelpOptions = true, description = "GFLOP/s of Ops.matmulT (x[m,k]·w[n,k]ᵀ).")
+    static final class Gemm extends Timing implements Callable<Integer> {
+        @Option(names = "--m", defaultValue = "1024") int m;
+        @Option(names = "--n", defaultValue = "1024") int n;
+        @Option(names = "--k", defaultValue = "1024") int k;
+        @Option(names = "--weights", defaultValue = "f32", description = "f32, bf16 or f16") String weights;
+
+        @Override
+        public Integer call() {
+            DType dt = BenchData.dtype(weights);
+            try (Arena arena = Arena.ofShared()) {
+                Tensor x = BenchData.activations(1, m, k), w = BenchData.weights(arena, dt, 2, n, k);
+                Tensor out = Tensor.zeros(m, n);
+                double rate = callsPerSecond(() -> Ops.matmulT(x, w, out));
+                System.out.printf(Locale.ROOT, "gemm m=%d n=%d k=%d threads=%d weights=%s GFLOP/s=%.1f%n",
+                        m, n, k, threads, weights.toLowerCase(Locale.ROOT), rate * 2.0 * m * n * k / 1e9);
+            }
+            return 0;
+        }
+    }
+
+    /** GB/s of weight bytes streamed by w[rows, cols]·x[cols]. */
+    @Command(name = "matvec", mixinStandardHelpOptions = true, description = "Weight GB/s of Ops.matvec (decode).")
+    static final class MatVec extends Timing implements Callable<Integer> {
+        @Option(names = "--rows", defaultValue = "4096") int rows;
+        @Option(names = "--cols", defaultValue = "4096") int cols;
+        @Option(names = "--weights", defaultValue = "f32", description = "f32, bf16 or f16") String weights;
+
+        @Override
+        public Integer call() {
+            DType dt = BenchData.dtype(weights);
+            try (Arena arena = Arena.ofShared()) {
+                Tensor w = BenchData.weights(arena, dt, 3, rows, cols), x = BenchData.activations(4, cols);
+                Tensor out = Tensor.zeros(rows);
+                double rate = callsPerSecond(() -> Ops.matvec(w, x, out));
+                System.out.printf(Locale.ROOT, "matvec rows=%d cols=%d threads=%d weights=%s GB/s=%.1f%n",
+                        rows, cols, threads, weights.toLowerCase(Locale.ROOT), rate * w.segment().byteSize() / 1e9);
+            }
+            return 0;
+        }
+    }
+
+    /** Streaming read GB/s over an off-heap buffer. */
+    @Command(name = "bandwidth", mixinStandardHelpOptions = true, description = "Streaming read GB/s (Σ over a buffer).")
+    static final class Bandwidth extends Timing implements Callable<Integer> {
+        @Option(names = "--megabytes", defaultValue = "256") int megabytes;
+
+        @Override
+        public Integer call() {
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment buf = arena.allocate((long) megabytes << 20, 64);
+                buf.fill((byte) 1);
+                double rate = callsPerSecond(() -> StreamSum.sum(buf, threads));
+                System.out.printf(Locale.ROOT, "bandwidth megabytes=%d threads=%d GB/s=%.1f%n",
+                        megabytes, threads, rate * buf.byteSize() / 1e9);
+            }
+            return 0;
+        }
+    }
+}

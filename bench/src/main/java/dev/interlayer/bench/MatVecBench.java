@@ -1,0 +1,85 @@
+package dev.interlayer.bench;
+
+import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.Ops;
+import dev.interlayer.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Decode matvec out[rows] = w[rows, cols]·x[cols] (Ops.matvec), weights off-heap and read-only; next to
+ * it the streaming read of a buffer of the same bytes, the bandwidth ceiling. The {@code bytes} counter
+ * is weight bytes read per second: divide by 1e9 for GB/s.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class MatVecBench {
+
+    /** Counts bytes; JMH reports it per second. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class Bytes {
+        public long bytes;
+    }
+
+    /** One weight matrix "rows x cols". */
+    @State(Scope.Benchmark)
+    public static class Problem {
+        @Param({"4096x4096", "5632x2048"})
+        String shape;
+        @Param({"f32", "bf16"})
+        String weights;
+        @Param({"1", "2"})
+        int threads;
+        Arena arena;
+        Tensor w, x, out;
+        long weightBytes;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            ComputePool.setThreads(threads);
+            String[] d = shape.split("x");
+            int rows = Integer.parseInt(d[0]), cols = Integer.parseInt(d[1]);
+            arena = Arena.ofShared();
+            w = BenchData.weights(arena, BenchData.dtype(weights), 3, rows, cols);
+            x = BenchData.activations(4, cols);
+            out = Tensor.zeros(rows);
+            weightBytes = w.segment().byteSize();
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            arena.close();
+        }
+    }
+
+    @Benchmark
+    public Tensor matvec(Problem p, Bytes b) {
+        b.bytes += p.weightBytes;
+        return Ops.matvec(p.w, p.x, p.out);
+    }
+
+    /** Single-thread streaming sum over the same weight bytes (reinterpreted as floats). */
+    @Benchmark
+    public float streamSameBytes(Problem p, Bytes b) {
+        b.bytes += p.weightBytes;
+        return StreamSum.sum(p.w.segment());
+    }
+}

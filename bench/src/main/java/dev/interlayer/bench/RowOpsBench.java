@@ -1,0 +1,62 @@
+package dev.interlayer.bench;
+
+import dev.interlayer.tensor.Ops;
+import dev.interlayer.tensor.Tensor;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Row ops over x [rows, dim] F32: softmax and RMSNorm (the active kernels, SIMD or scalar). The
+ * {@code bytes} counter is bytes read + written per second (2·rows·dim·4 per call; GB/s after / 1e9).
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+@State(Scope.Benchmark)
+public class RowOpsBench {
+    @Param({"32"})
+    int rows;
+    @Param({"4096", "32000"})
+    int dim;
+    Tensor x, weight, out;
+
+    /** Counts bytes; JMH reports it per second. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class Bytes {
+        public long bytes;
+    }
+
+    @Setup(Level.Trial)
+    public void setup() {
+        x = BenchData.activations(5, rows, dim);
+        weight = BenchData.activations(6, dim);
+        out = Tensor.zeros(rows, dim);
+    }
+
+    @Benchmark
+    public Tensor softmax(Bytes b) {
+        b.bytes += 8L * rows * dim;
+        return Ops.softmax(x, out);
+    }
+
+    @Benchmark
+    public Tensor rmsNorm(Bytes b) {
+        b.bytes += 8L * rows * dim;
+        return Ops.rmsNorm(x, weight, 1e-5f, false, out);
+    }
+}

@@ -1,0 +1,210 @@
+package dev.interlayer.tensor.simd;
+
+import static dev.interlayer.tensor.simd.GemmSpecies.F;
+import static dev.interlayer.tensor.simd.GemmSpecies.KIND_F32;
+import static dev.interlayer.tensor.simd.GemmSpecies.LE;
+import static dev.interlayer.tensor.simd.GemmSpecies.VL;
+import static dev.interlayer.tensor.simd.GemmSpecies.load;
+import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.*;
+
+/**
+ * Cache-blocked, packed GEMM in the BLIS layout: C[m, n] = A[m, k]·B[k, n].
+ *
+ * <p>Loops, outermost first: NC columns of B; KC steps of k (B block packed to F32 once, [KC][NR]
+ * per micro-panel, so F16/BF16 are widened once per block and then reused by every row of A);
+ * MC rows of A (packed [KC][MR] per micro-panel); NR-wide micro-panels of B; MR-row micro-panels
+ * of A; then the register-tiled micro-kernel: MR = 4 rows × NR = 3 vectors, 12 FMA accumulators,
+ * per k step 3 vector loads + 4 broadcasts. Edge tiles are zero-padded in the packed buffers and
+ * only their valid part is written. Packing buffers are per thread and reused (bounded, L2-sized:
+ * the weights themselves are never copied as a whole).
+ *
+ * <p>Block sizes can be overridden for tuning with {@code dev.interlayer.gemm.kc/mc/nc}.
+ */
+final class GemmPacked {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    static final int MR = 4;
+    static final int NV = 3;
+    static final int NR = NV * VL;
+    static final int KC = Integer.getInteger("dev.interlayer.gemm.kc", 256);
+    static final int MC = roundUp(Integer.getInteger("dev.interlayer.gemm.mc", 128), MR);
+    static final int NC = roundUp(Integer.getInteger("dev.interlayer.gemm.nc", 512), NR);
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    /** Per-thread packing buffers: A block [MC/MR][KC][MR], B block [NC/NR][KC][NR], one edge tile. */
+    private static final class Buffers {
+        final float[] a = new float[MC * KC];
+        final float[] b = new float[NC * KC];
+        final float[] tile = new float[MR * NR];
+    }
+
+    private GemmPacked() {
+    }
+
+    private static int roundUp(int x, int to) {
+        return Math.max(to, (x + to - 1) / to * to);
+    }
+
+    /** C[i, j] for i in [i0, i1), j in [j0, j1); operands as in {@link GemmKernel#gemm}. */
+    static void block(int k, MemorySegment a, long aOff, long lda, int kind, MemorySegment b, long bOff,
+                      long bsn, long bsk, MemorySegment c, long cOff, long ldc, int i0, int i1, int j0, int j1) {
+        Buffers buf = BUFFERS.get();
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                packB(buf.b, kc, nc, kind, b, bOff + jc * bsn + pc * bsk, bsn, bsk);
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    packA(buf.a, kc, mc, a, aOff + ic * lda + pc, lda);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            micro(kc, buf.a, ir * kc, buf.b, jr * kc, c, cOff + (ic + ir) * ldc + jc + jr, ldc,
+                                    pc > 0, Math.min(MR, mc - ir), Math.min(NR, nc - jr), buf.tile);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- packing ----
+
+    /** ap[ir*kc + p*MR + r] = A[ir + r, p], rows past mc zero. */
+    private static void packA(float[] ap, int kc, int mc, MemorySegment a, long a0, long lda) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int base = ir * kc;
+            for (int r = 0; r < MR; r++) {
+                if (ir + r < mc) {
+                    long row = (a0 + (ir + r) * lda) << 2;
+                    for (int p = 0; p < kc; p++) {
+                        ap[base + p * MR + r] = a.get(F32, row + ((long) p << 2));
+                    }
+                } else {
+                    for (int p = 0; p < kc; p++) {
+                        ap[base + p * MR + r] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** bp[jr*kc + p*NR + j] = B[p, jr + j] as F32, columns past nc zero. */
+    private static void packB(float[] bp, int kc, int nc, int kind, MemorySegment b, long b0, long bsn, long bsk) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int base = jr * kc;
+            int nr = Math.min(NR, nc - jr);
+            if (bsn == 1) {                       // rows of B contiguous (matmul a·b): copy/widen NR at a time
+                for (int p = 0; p < kc; p++) {
+                    long src = b0 + jr + p * bsk;
+                    int dst = base + p * NR;
+                    if (nr == NR) {
+                        for (int v = 0; v < NR; v += VL) {
+                            load(kind, b, src + v).intoArray(bp, dst + v);
+                        }
+                    } else {
+                        for (int j = 0; j < NR; j++) {
+                            bp[dst + j] = j < nr ? scalar(kind, b, src + j) : 0f;
+                        }
+                    }
+                }
+            } else {                              // weight rows w[n, k] (bsk == 1) or any strides: transpose
+                for (int j = 0; j < NR; j++) {
+                    if (j < nr) {
+                        long src = b0 + (jr + j) * bsn;
+                        if (kind == KIND_F32 && bsk == 1) {
+                            for (int p = 0; p < kc; p++) {
+                                bp[base + p * NR + j] = b.get(F32, (src + p) << 2);
+                            }
+                        } else {
+                            for (int p = 0; p < kc; p++) {
+                                bp[base + p * NR + j] = scalar(kind, b, src + p * bsk);
+                            }
+                        }
+                    } else {
+                        for (int p = 0; p < kc; p++) {
+                            bp[base + p * NR + j] = 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- micro-kernel ----
+
+    /** C tile [mr, nr] (=, or += when accumulate) Σ_p Ap[p, r]·Bp[p, j]. */
+    private static void micro(int kc, float[] ap, int ai, float[] bp, int bi, MemorySegment c, long ci, long ldc,
+                              boolean accumulate, int mr, int nr, float[] tile) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(F, bp, bi + VL);
+            FloatVector b2 = FloatVector.fromArray(F, bp, bi + 2 * VL);
+            FloatVector x = FloatVector.broadcast(F, ap[ai]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            c02 = x.fma(b2, c02);
+            x = FloatVector.broadcast(F, ap[ai + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            c12 = x.fma(b2, c12);
+            x = FloatVector.broadcast(F, ap[ai + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            c22 = x.fma(b2, c22);
+            x = FloatVector.broadcast(F, ap[ai + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            c32 = x.fma(b2, c32);
+            ai += MR;
+            bi += NR;
+        }
+        if (mr == MR && nr == NR) {
+            long r0 = ci << 2, r1 = (ci + ldc) << 2, r2 = (ci + 2 * ldc) << 2, r3 = (ci + 3 * ldc) << 2;
+            long v1 = (long) VL << 2, v2 = 2 * v1;
+            store(c, r0, c00, accumulate);
+            store(c, r0 + v1, c01, accumulate);
+            store(c, r0 + v2, c02, accumulate);
+            store(c, r1, c10, accumulate);
+            store(c, r1 + v1, c11, accumulate);
+            store(c, r1 + v2, c12, accumulate);
+            store(c, r2, c20, accumulate);
+            store(c, r2 + v1, c21, accumulate);
+            store(c, r2 + v2, c22, accumulate);
+            store(c, r3, c30, accumulate);
+            store(c, r3 + v1, c31, accumulate);
+            store(c, r3 + v2, c32, accumulate);
+            return;
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, VL);
+        c02.intoArray(tile, 2 * VL);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + VL);
+        c12.intoArray(tile, NR + 2 * VL);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + VL);
+        c22.intoArray(tile, 2 * NR + 2 * VL);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + VL);
+        c32.intoArray(tile, 3 * NR + 2 * VL);
+        for (int r = 0; r < mr; r++) {
+            for (int j = 0; j < nr; j++) {
+                long off = (ci + r * ldc + j) << 2;
+                float v = tile[r * NR + j];
+                c.set(F32, off, accumulate ? c.get(F32, off) + v : v);
+            }
+        }
+    }
+
+    private static void store(MemorySegment c, long byteOff, FloatVector v, boolean accumulate) {
+        (accumulate ? v.add(FloatVector.fromMemorySegment(F, c, byteOff, LE)) : v).intoMemorySegment(c, byteOff, LE);
+    }
+}

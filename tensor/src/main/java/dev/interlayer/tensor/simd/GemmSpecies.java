@@ -1,0 +1,81 @@
+package dev.interlayer.tensor.simd;
+
+import dev.interlayer.tensor.DType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.*;
+
+/**
+ * The vector species the GEMM kernels use, fixed once per JVM from {@code dev.interlayer.simd.bits}
+ * (128/256/512; unset = the preferred species). They are {@code static final} on purpose: the JIT
+ * only turns Vector API calls into machine instructions when the species is a constant, so a
+ * species held in an instance field would run the (100x slower) Java fallback. Tests cover the other
+ * widths by starting a JVM per width.
+ *
+ * <p>Also holds the weight loaders that widen F16/BF16 lanes to F32.
+ */
+final class GemmSpecies {
+    static final VectorSpecies<Float> F = pick();
+    /** Floats per vector. */
+    static final int VL = F.length();
+    /** Shorts with the same lane count as {@link #F} (half the bits). */
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** Weight storage kinds, resolved from DType once per call so inner loops switch on an int. */
+    static final int KIND_F32 = 0, KIND_BF16 = 1, KIND_F16 = 2;
+
+    private GemmSpecies() {
+    }
+
+    private static VectorSpecies<Float> pick() {
+        String p = System.getProperty("dev.interlayer.simd.bits");
+        int bits = p == null || p.isBlank() ? -1 : Integer.parseInt(p.trim());
+        return bits <= 0 ? FloatVector.SPECIES_PREFERRED : VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
+    }
+
+    static int kind(DType t) {
+        return switch (t) {
+            case F32 -> KIND_F32;
+            case BF16 -> KIND_BF16;
+            case F16 -> KIND_F16;
+            default -> throw new IllegalArgumentException("GEMM weights must be F32, F16 or BF16, got " + t);
+        };
+    }
+
+    /** VL weights starting at element {@code elem}, widened to F32. */
+    static FloatVector load(int kind, MemorySegment s, long elem) {
+        if (kind == KIND_F32) {
+            return FloatVector.fromMemorySegment(F, s, elem << 2, LE);
+        }
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, s, elem << 1, LE)
+                .convertShape(VectorOperators.S2I, I, 0);
+        if (kind == KIND_BF16) {
+            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // bf16 = top half of an f32
+        }
+        return f16ToF32(h);
+    }
+
+    /**
+     * IEEE half to float on sign-extended 16-bit lanes: shift the magnitude into the float
+     * exponent/mantissa position and rescale by 2^112 (exact for normals and subnormals), then force
+     * the exponent to all ones for Inf/NaN and put the sign back.
+     */
+    static FloatVector f16ToF32(IntVector h) {
+        IntVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+        IntVector bits = mag.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        bits = bits.lanewise(VectorOperators.OR, 0x7F80_0000, h.and(0x7C00).compare(VectorOperators.EQ, 0x7C00));
+        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    /** One weight element widened to F32. */
+    static float scalar(int kind, MemorySegment s, long elem) {
+        return switch (kind) {
+            case KIND_F32 -> s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, elem << 2);
+            case KIND_BF16 -> Float.intBitsToFloat(s.get(ValueLayout.JAVA_SHORT_UNALIGNED, elem << 1) << 16);
+            default -> Float.float16ToFloat(s.get(ValueLayout.JAVA_SHORT_UNALIGNED, elem << 1));
+        };
+    }
+}

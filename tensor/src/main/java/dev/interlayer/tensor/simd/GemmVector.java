@@ -1,0 +1,72 @@
+package dev.interlayer.tensor.simd;
+
+import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.DType;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The Vector API implementation of {@link GemmKernel}; loaded reflectively, only when the
+ * {@code jdk.incubator.vector} module is present. Picks a path per call:
+ * <ul>
+ *   <li>weights with contiguous rows (unit k stride) and m ≤ {@value #SMALL_M}: the dot-product form
+ *       ({@code MatVecVector}), one pass over the weights, parallel over weight rows (decode and small batches);
+ *   <li>otherwise the packed, cache-blocked GEMM ({@code GemmPacked}), parallel over column blocks of C
+ *       (or row blocks when C is narrow).
+ * </ul>
+ * Problems under {@value #PARALLEL_MIN_FLOPS} flops run on the calling thread.
+ */
+public final class GemmVector implements GemmKernel {
+    /** Largest m that takes the dot-product path. */
+    public static final int SMALL_M = Integer.getInteger("dev.interlayer.gemm.smallm", 64);
+    static final long PARALLEL_MIN_FLOPS = 1L << 18;
+
+    /** Public no-argument constructor for reflective loading. */
+    public GemmVector() {
+    }
+
+    @Override
+    public String name() {
+        return "simd-" + GemmSpecies.F.vectorBitSize();
+    }
+
+    @Override
+    public void gemm(int m, int n, int k, MemorySegment a, long aOff, long lda,
+                     MemorySegment b, DType bType, long bOff, long bsn, long bsk,
+                     MemorySegment c, long cOff, long ldc) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0) {
+            for (int i = 0; i < m; i++) {
+                c.asSlice((cOff + i * ldc) << 2, (long) n << 2).fill((byte) 0);
+            }
+            return;
+        }
+        int kind = GemmSpecies.kind(bType);
+        long flops = 2L * m * n * k;
+        int threads = flops < PARALLEL_MIN_FLOPS ? 1 : ComputePool.threads();
+        if (bsk == 1 && m <= SMALL_M) {
+            // Chunks of whole 4-row tiles; a few per thread so a slow core does not hold the rest up.
+            int tiles = (n + 3) / 4;
+            int chunks = Math.min(tiles, threads == 1 ? 1 : threads * 4);
+            ComputePool.parallelFor(chunks, ch -> {
+                int j0 = (int) ((long) tiles * ch / chunks) * 4, j1 = Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * 4);
+                MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, j0, j1);
+            });
+            return;
+        }
+        int nr = GemmPacked.NR, mr = GemmPacked.MR;
+        int nPanels = (n + nr - 1) / nr, mPanels = (m + mr - 1) / mr;
+        boolean splitN = nPanels >= 2 * threads || nPanels >= mPanels;
+        int parts = Math.max(1, Math.min(threads, splitN ? nPanels : mPanels));
+        ComputePool.parallelFor(parts, t -> {
+            if (splitN) {
+                int j0 = (int) ((long) nPanels * t / parts) * nr, j1 = Math.min(n, (int) ((long) nPanels * (t + 1) / parts) * nr);
+                GemmPacked.block(k, a, aOff, lda, kind, b, bOff, bsn, bsk, c, cOff, ldc, 0, m, j0, j1);
+            } else {
+                int i0 = (int) ((long) mPanels * t / parts) * mr, i1 = Math.min(m, (int) ((long) mPanels * (t + 1) / parts) * mr);
+                GemmPacked.block(k, a, aOff, lda, kind, b, bOff, bsn, bsk, c, cOff, ldc, i0, i1, 0, n);
+            }
+        });
+    }
+}

@@ -1,0 +1,144 @@
+package dev.interlayer.tensor.simd;
+
+import static dev.interlayer.tensor.simd.GemmSpecies.F;
+import static dev.interlayer.tensor.simd.GemmSpecies.LE;
+import static dev.interlayer.tensor.simd.GemmSpecies.VL;
+import static dev.interlayer.tensor.simd.GemmSpecies.load;
+import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.*;
+
+/**
+ * Dot-product form of C = A·Wᵀ for W rows that are contiguous in k: decode (m = 1, a matrix-vector
+ * product) and the small-m path. Each weight row is streamed once from its segment (a mapping is
+ * fine; F16/BF16 are widened in registers) and reused for every activation row while it is in
+ * cache, so the cost is one pass over the weights. Tiles: 4 weight rows × 3 activation rows
+ * (12 accumulators), 4 × 1 for the rest; k tail in scalar code.
+ */
+final class MatVecVector {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    private MatVecVector() {
+    }
+
+    /**
+     * C[i, j] = Σ_p A[i, p]·W[j, p] for i &lt; m and weight rows j in [j0, j1).
+     * Shapes: A [m, k] rows at aOff + i*lda; W rows at wOff + j*ldw (unit k stride); C rows at cOff + i*ldc.
+     */
+    static void rows(int m, int k, MemorySegment a, long aOff, long lda, int kind, MemorySegment w, long wOff,
+                     long ldw, MemorySegment c, long cOff, long ldc, int j0, int j1) {
+        int j = j0;
+        for (; j + 4 <= j1; j += 4) {
+            long wj = wOff + j * ldw;
+            int i = 0;
+            for (; i + 3 <= m; i += 3) {
+                dot4x3(k, a, aOff + i * lda, lda, kind, w, wj, ldw, c, cOff + i * ldc + j, ldc);
+            }
+            for (; i < m; i++) {
+                dot4x1(k, a, aOff + i * lda, kind, w, wj, ldw, c, cOff + i * ldc + j);
+            }
+        }
+        for (; j < j1; j++) {
+            long wj = wOff + j * ldw;
+            for (int i = 0; i < m; i++) {
+                c.set(F32, (cOff + i * ldc + j) << 2, dot1x1(k, a, aOff + i * lda, kind, w, wj));
+            }
+        }
+    }
+
+    // ---- tiles ----
+
+    private static void dot4x1(int k, MemorySegment a, long ai, int kind, MemorySegment w, long w0, long ldw,
+                               MemorySegment c, long ci) {
+        long w1 = w0 + ldw, w2 = w1 + ldw, w3 = w2 + ldw;
+        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+        int kv = k - k % VL;
+        for (int p = 0; p < kv; p += VL) {
+            FloatVector x = FloatVector.fromMemorySegment(F, a, (ai + p) << 2, LE);
+            s0 = load(kind, w, w0 + p).fma(x, s0);
+            s1 = load(kind, w, w1 + p).fma(x, s1);
+            s2 = load(kind, w, w2 + p).fma(x, s2);
+            s3 = load(kind, w, w3 + p).fma(x, s3);
+        }
+        float r0 = s0.reduceLanes(VectorOperators.ADD), r1 = s1.reduceLanes(VectorOperators.ADD);
+        float r2 = s2.reduceLanes(VectorOperators.ADD), r3 = s3.reduceLanes(VectorOperators.ADD);
+        for (int p = kv; p < k; p++) {
+            float x = a.get(F32, (ai + p) << 2);
+            r0 += scalar(kind, w, w0 + p) * x;
+            r1 += scalar(kind, w, w1 + p) * x;
+            r2 += scalar(kind, w, w2 + p) * x;
+            r3 += scalar(kind, w, w3 + p) * x;
+        }
+        c.set(F32, ci << 2, r0);
+        c.set(F32, (ci + 1) << 2, r1);
+        c.set(F32, (ci + 2) << 2, r2);
+        c.set(F32, (ci + 3) << 2, r3);
+    }
+
+    private static void dot4x3(int k, MemorySegment a, long a0, long lda, int kind, MemorySegment w, long w0,
+                               long ldw, MemorySegment c, long ci, long ldc) {
+        long a1 = a0 + lda, a2 = a1 + lda;
+        long w1 = w0 + ldw, w2 = w1 + ldw, w3 = w2 + ldw;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s00 = z, s01 = z, s02 = z, s10 = z, s11 = z, s12 = z;
+        FloatVector s20 = z, s21 = z, s22 = z, s30 = z, s31 = z, s32 = z;
+        int kv = k - k % VL;
+        for (int p = 0; p < kv; p += VL) {
+            FloatVector x0 = FloatVector.fromMemorySegment(F, a, (a0 + p) << 2, LE);
+            FloatVector x1 = FloatVector.fromMemorySegment(F, a, (a1 + p) << 2, LE);
+            FloatVector x2 = FloatVector.fromMemorySegment(F, a, (a2 + p) << 2, LE);
+            FloatVector v = load(kind, w, w0 + p);
+            s00 = v.fma(x0, s00);
+            s01 = v.fma(x1, s01);
+            s02 = v.fma(x2, s02);
+            v = load(kind, w, w1 + p);
+            s10 = v.fma(x0, s10);
+            s11 = v.fma(x1, s11);
+            s12 = v.fma(x2, s12);
+            v = load(kind, w, w2 + p);
+            s20 = v.fma(x0, s20);
+            s21 = v.fma(x1, s21);
+            s22 = v.fma(x2, s22);
+            v = load(kind, w, w3 + p);
+            s30 = v.fma(x0, s30);
+            s31 = v.fma(x1, s31);
+            s32 = v.fma(x2, s32);
+        }
+        float[] r = {
+            s00.reduceLanes(VectorOperators.ADD), s10.reduceLanes(VectorOperators.ADD),
+            s20.reduceLanes(VectorOperators.ADD), s30.reduceLanes(VectorOperators.ADD),
+            s01.reduceLanes(VectorOperators.ADD), s11.reduceLanes(VectorOperators.ADD),
+            s21.reduceLanes(VectorOperators.ADD), s31.reduceLanes(VectorOperators.ADD),
+            s02.reduceLanes(VectorOperators.ADD), s12.reduceLanes(VectorOperators.ADD),
+            s22.reduceLanes(VectorOperators.ADD), s32.reduceLanes(VectorOperators.ADD)};
+        for (int p = kv; p < k; p++) {
+            float x0 = a.get(F32, (a0 + p) << 2), x1 = a.get(F32, (a1 + p) << 2), x2 = a.get(F32, (a2 + p) << 2);
+            for (int jj = 0; jj < 4; jj++) {
+                float wv = scalar(kind, w, w0 + jj * ldw + p);
+                r[jj] += wv * x0;
+                r[4 + jj] += wv * x1;
+                r[8 + jj] += wv * x2;
+            }
+        }
+        for (int ii = 0; ii < 3; ii++) {
+            for (int jj = 0; jj < 4; jj++) {
+                c.set(F32, (ci + ii * ldc + jj) << 2, r[ii * 4 + jj]);
+            }
+        }
+    }
+
+    private static float dot1x1(int k, MemorySegment a, long ai, int kind, MemorySegment w, long wj) {
+        FloatVector s = FloatVector.zero(F);
+        int kv = k - k % VL;
+        for (int p = 0; p < kv; p += VL) {
+            s = load(kind, w, wj + p).fma(FloatVector.fromMemorySegment(F, a, (ai + p) << 2, LE), s);
+        }
+        float r = s.reduceLanes(VectorOperators.ADD);
+        for (int p = kv; p < k; p++) {
+            r += scalar(kind, w, wj + p) * a.get(F32, (ai + p) << 2);
+        }
+        return r;
+    }
+}

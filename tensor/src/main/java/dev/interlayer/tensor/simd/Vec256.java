@@ -1,0 +1,355 @@
+package dev.interlayer.tensor.simd;
+
+import dev.interlayer.tensor.Binary;
+import dev.interlayer.tensor.Unary;
+import jdk.incubator.vector.*;
+
+/**
+ * {@link VecOps} on 256-bit vectors.
+ * GENERATED from Vec256.java by SimdWidthSourcesTest; do not edit.
+ */
+final class Vec256 implements VecOps {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final int L = F.length();
+    private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromOp(F, i -> i ^ 1);
+    private static final float SQRT1_2 = (float) Math.sqrt(0.5);
+    private static final float GELU_C = (float) Math.sqrt(2.0 / Math.PI);
+
+    @Override
+    public int bits() {
+        return 256;
+    }
+
+    // ---- element-wise ----
+
+    @Override
+    public void binary(Binary op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        int i = 0;
+        int ub = F.loopBound(n);
+        switch (op) {
+            case ADD -> {
+                for (; i < ub; i += L) {
+                    FloatVector.fromArray(F, a, ao + i).add(FloatVector.fromArray(F, b, bo + i)).intoArray(out, oo + i);
+                }
+            }
+            case SUB -> {
+                for (; i < ub; i += L) {
+                    FloatVector.fromArray(F, a, ao + i).sub(FloatVector.fromArray(F, b, bo + i)).intoArray(out, oo + i);
+                }
+            }
+            case MUL -> {
+                for (; i < ub; i += L) {
+                    FloatVector.fromArray(F, a, ao + i).mul(FloatVector.fromArray(F, b, bo + i)).intoArray(out, oo + i);
+                }
+            }
+            case DIV -> {
+                for (; i < ub; i += L) {
+                    FloatVector.fromArray(F, a, ao + i).div(FloatVector.fromArray(F, b, bo + i)).intoArray(out, oo + i);
+                }
+            }
+            case MAX -> {
+                for (; i < ub; i += L) {
+                    FloatVector.fromArray(F, a, ao + i).max(FloatVector.fromArray(F, b, bo + i)).intoArray(out, oo + i);
+                }
+            }
+        }
+        for (; i < n; i++) {
+            out[oo + i] = op.apply(a[ao + i], b[bo + i]);
+        }
+    }
+
+    @Override
+    public void scale(float[] a, int ao, float s, float[] out, int oo, int n) {
+        int i = 0;
+        for (int ub = F.loopBound(n); i < ub; i += L) {
+            FloatVector.fromArray(F, a, ao + i).mul(s).intoArray(out, oo + i);
+        }
+        for (; i < n; i++) {
+            out[oo + i] = a[ao + i] * s;
+        }
+    }
+
+    @Override
+    public void addScalar(float[] a, int ao, float s, float[] out, int oo, int n) {
+        int i = 0;
+        for (int ub = F.loopBound(n); i < ub; i += L) {
+            FloatVector.fromArray(F, a, ao + i).add(s).intoArray(out, oo + i);
+        }
+        for (; i < n; i++) {
+            out[oo + i] = a[ao + i] + s;
+        }
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        FloatVector va = FloatVector.broadcast(F, alpha);
+        for (int ub = F.loopBound(n); i < ub; i += L) {
+            FloatVector.fromArray(F, x, xo + i).fma(va, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = Math.fma(alpha, x[xo + i], y[yo + i]);
+        }
+    }
+
+    @Override
+    public void unary(Unary f, float[] x, int xo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int ub = F.loopBound(n); i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector r = switch (f) {
+                case EXP -> v.lanewise(VectorOperators.EXP);
+                case LOG -> v.lanewise(VectorOperators.LOG);
+                case TANH -> v.lanewise(VectorOperators.TANH);
+                case SIGMOID -> sigmoid(v);
+                case SILU -> v.div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+                case RELU -> v.max(0f);
+                case RELU2 -> relu2(v);
+                case GELU_ERF -> geluErf(v);
+                case GELU_TANH -> geluTanh(v);
+                case SOFTPLUS -> softplus(v);
+                case NEG -> v.neg();
+                case SQUARE -> v.mul(v);
+                case SQRT -> v.lanewise(VectorOperators.SQRT);
+                case RSQRT -> FloatVector.broadcast(F, 1f).div(v.lanewise(VectorOperators.SQRT));
+                case ABS -> v.abs();
+            };
+            r.intoArray(out, oo + i);
+        }
+        for (; i < n; i++) {
+            out[oo + i] = f.apply(x[xo + i]);
+        }
+    }
+
+    private static FloatVector sigmoid(FloatVector v) {
+        return FloatVector.broadcast(F, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+    }
+
+    private static FloatVector relu2(FloatVector v) {
+        FloatVector r = v.max(0f);
+        return r.mul(r);
+    }
+
+    // 0.5·(1 + tanh(u)) = sigmoid(2u): no cancellation for negative x, unlike 1 + tanh(u).
+    private static FloatVector geluTanh(FloatVector x) {
+        FloatVector u = x.mul(x).mul(0.044715f).fma(x, x).mul(GELU_C);
+        return x.div(u.mul(-2f).lanewise(VectorOperators.EXP).add(1f));
+    }
+
+    // x·Φ(x) = 0.5·x·erfc(-x/√2), so the left tail keeps its relative accuracy.
+    private static FloatVector geluErf(FloatVector x) {
+        return x.mul(0.5f).mul(erfc(x.mul(-SQRT1_2)));
+    }
+
+    // erfc with relative error < 1.2e-7 (Numerical Recipes erfcc, Chebyshev fit) plus float rounding.
+    private static FloatVector erfc(FloatVector z) {
+        FloatVector az = z.abs();
+        FloatVector t = FloatVector.broadcast(F, 1f).div(az.fma(0.5f, 1f));
+        FloatVector p = t.fma(0.17087277f, -0.82215223f);
+        p = p.fma(t, FloatVector.broadcast(F, 1.48851587f));
+        p = p.fma(t, FloatVector.broadcast(F, -1.13520398f));
+        p = p.fma(t, FloatVector.broadcast(F, 0.27886807f));
+        p = p.fma(t, FloatVector.broadcast(F, -0.18628806f));
+        p = p.fma(t, FloatVector.broadcast(F, 0.09678418f));
+        p = p.fma(t, FloatVector.broadcast(F, 0.37409196f));
+        p = p.fma(t, FloatVector.broadcast(F, 1.00002368f));
+        p = p.fma(t, FloatVector.broadcast(F, -1.26551223f));
+        FloatVector r = t.mul(az.neg().fma(az, p).lanewise(VectorOperators.EXP));
+        return r.blend(FloatVector.broadcast(F, 2f).sub(r), z.compare(VectorOperators.LT, 0f));
+    }
+
+    // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), and exactly x above 20 (PyTorch's threshold).
+    private static FloatVector softplus(FloatVector x) {
+        FloatVector r = x.max(0f).add(x.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
+        return r.blend(x, x.compare(VectorOperators.GT, 20f));
+    }
+
+    // ---- reductions ----
+
+    @Override
+    public float dot(float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        int i = 0;
+        for (int ub = n - 2 * L; i <= ub; i += 2 * L) {
+            acc0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc0);
+            acc1 = FloatVector.fromArray(F, a, ao + i + L).fma(FloatVector.fromArray(F, b, bo + i + L), acc1);
+        }
+        if (i <= n - L) {
+            acc0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc0);
+            i += L;
+        }
+        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s = Math.fma(a[ao + i], b[bo + i], s);
+        }
+        return s;
+    }
+
+    @Override
+    public float sum(float[] x, int xo, int n) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        int i = 0;
+        for (int ub = n - 2 * L; i <= ub; i += 2 * L) {
+            acc0 = acc0.add(FloatVector.fromArray(F, x, xo + i));
+            acc1 = acc1.add(FloatVector.fromArray(F, x, xo + i + L));
+        }
+        if (i <= n - L) {
+            acc0 = acc0.add(FloatVector.fromArray(F, x, xo + i));
+            i += L;
+        }
+        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += x[xo + i];
+        }
+        return s;
+    }
+
+    @Override
+    public float sumSq(float[] x, int xo, int n) {
+        return dot(x, xo, x, xo, n);
+    }
+
+    @Override
+    public float sumSqDev(float[] x, int xo, float mean, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int ub = F.loopBound(n); i < ub; i += L) {
+            FloatVector c = FloatVector.fromArray(F, x, xo + i).sub(mean);
+            acc = c.fma(c, acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float c = x[xo + i] - mean;
+            s = Math.fma(c, c, s);
+        }
+        return s;
+    }
+
+    @Override
+    public float max(float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (int ub = F.loopBound(n); i < ub; i += L) {
+            acc = acc.max(FloatVector.fromArray(F, x, xo + i)); // Math.max semantics: NaN propagates
+        }
+        float m = acc.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            m = Math.max(m, x[xo + i]);
+        }
+        return m;
+    }
+
+    @Override
+    public int indexOf(float[] x, int xo, float v, int n) {
+        boolean nan = Float.isNaN(v);
+        int i = 0;
+        for (int ub = F.loopBound(n); i < ub; i += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, xo + i);
+            VectorMask<Float> m = nan ? xv.test(VectorOperators.IS_NAN) : xv.compare(VectorOperators.EQ, v);
+            if (m.anyTrue()) {
+                return i + m.firstTrue();
+            }
+        }
+        for (; i < n; i++) {
+            float e = x[xo + i];
+            if (nan ? Float.isNaN(e) : e == v) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    // ---- row kernels ----
+
+    @Override
+    public float expShiftSum(float[] x, int xo, float shift, float[] out, int oo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int ub = F.loopBound(n); i < ub; i += L) {
+            FloatVector e = FloatVector.fromArray(F, x, xo + i).sub(shift).lanewise(VectorOperators.EXP);
+            e.intoArray(out, oo + i);
+            acc = acc.add(e);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[xo + i] - shift);
+            out[oo + i] = e;
+            s += e;
+        }
+        return s;
+    }
+
+    @Override
+    public void mulScaled(float[] x, int xo, float s, float[] w, int wo, float[] out, int oo, int n) {
+        if (w == null) {
+            scale(x, xo, s, out, oo, n);
+            return;
+        }
+        int i = 0;
+        for (int ub = F.loopBound(n); i < ub; i += L) {
+            FloatVector.fromArray(F, x, xo + i).mul(s).mul(FloatVector.fromArray(F, w, wo + i)).intoArray(out, oo + i);
+        }
+        for (; i < n; i++) {
+            out[oo + i] = x[xo + i] * s * w[wo + i];
+        }
+    }
+
+    @Override
+    public void normAffine(float[] x, int xo, float mean, float inv, float[] w, int wo, float[] b, int bo,
+                           float[] out, int oo, int n) {
+        int i = 0;
+        for (int ub = F.loopBound(n); i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i).sub(mean).mul(inv);
+            if (w != null) {
+                v = v.mul(FloatVector.fromArray(F, w, wo + i));
+            }
+            if (b != null) {
+                v = v.add(FloatVector.fromArray(F, b, bo + i));
+            }
+            v.intoArray(out, oo + i);
+        }
+        for (; i < n; i++) {
+            float v = (x[xo + i] - mean) * inv;
+            if (w != null) {
+                v *= w[wo + i];
+            }
+            if (b != null) {
+                v += b[bo + i];
+            }
+            out[oo + i] = v;
+        }
+    }
+
+    @Override
+    public void rotateHalf(float[] x, int xo, float[] cos, float[] sin, float[] out, int oo, int half) {
+        int i = 0;
+        for (int ub = F.loopBound(half); i < ub; i += L) {
+            FloatVector a = FloatVector.fromArray(F, x, xo + i);
+            FloatVector b = FloatVector.fromArray(F, x, xo + half + i);
+            FloatVector c = FloatVector.fromArray(F, cos, i);
+            FloatVector s = FloatVector.fromArray(F, sin, i);
+            a.mul(c).sub(b.mul(s)).intoArray(out, oo + i);
+            b.mul(c).add(a.mul(s)).intoArray(out, oo + half + i);
+        }
+        for (; i < half; i++) {
+            float a = x[xo + i], b = x[xo + half + i];
+            out[oo + i] = a * cos[i] - b * sin[i];
+            out[oo + half + i] = b * cos[i] + a * sin[i];
+        }
+    }
+
+    @Override
+    public void rotatePairs(float[] x, int xo, float[] cos2, float[] sin2, float[] out, int oo, int n) {
+        int i = 0;
+        for (int ub = F.loopBound(n); i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector sw = v.rearrange(SWAP_PAIRS);
+            v.mul(FloatVector.fromArray(F, cos2, i)).add(sw.mul(FloatVector.fromArray(F, sin2, i))).intoArray(out, oo + i);
+        }
+        for (; i < n; i += 2) { // L is even, so the tail holds whole pairs
+            float a = x[xo + i], b = x[xo + i + 1];
+            out[oo + i] = a * cos2[i] + b * sin2[i];
+            out[oo + i + 1] = b * cos2[i + 1] + a * sin2[i + 1];
+        }
+    }
+}

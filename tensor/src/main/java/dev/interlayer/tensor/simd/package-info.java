@@ -1,0 +1,12 @@
+/**
+ * Vector API ({@code jdk.incubator.vector}) kernels behind {@link dev.interlayer.tensor.Kernels}.
+ *
+ * <p>Loaded reflectively by {@code KernelSelection} only when the incubator module is present, so
+ * nothing outside this package touches vector types. {@link dev.interlayer.tensor.simd.SimdKernels}
+ * walks last-axis rows (directly in a heap {@code float[]} when the row is contiguous F32, else through
+ * a scratch row) and hands them to one {@code VecOps} implementation per vector width. The width
+ * classes {@code Vec256} and {@code Vec128} are generated from {@code Vec512} (the Vector API needs
+ * the species as a compile-time constant to intrinsify: an instance-field species measured ~45x
+ * slower); {@code SimdWidthSourcesTest} checks that they are in sync and regenerates them when asked.
+ */
+package dev.interlayer.tensor.simd;

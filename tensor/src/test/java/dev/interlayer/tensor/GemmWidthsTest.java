@@ -1,0 +1,37 @@
+package dev.interlayer.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Fast GEMM == oracle at every forced vector width. The species is a JVM-wide constant (see
+ * {@code simd.GemmSpecies}), so each width runs {@link GemmCheck#main} in its own JVM with
+ * {@code -Ddev.interlayer.simd.bits=W}; 0 is the scalar fallback. The preferred width is also swept
+ * in-process by {@link MatMulTest}.
+ */
+class GemmWidthsTest {
+
+    @ParameterizedTest(name = "bits={0}")
+    @ValueSource(ints = {0, 128, 256, 512})
+    void forcedWidthMatchesOracle(int bits) throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = List.of(java, "--add-modules", "jdk.incubator.vector", "-ea",
+                "-Ddev.interlayer.simd.bits=" + bits, "-cp", System.getProperty("java.class.path"),
+                GemmCheck.class.getName(), "3");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child JVM timed out");
+        System.out.println("bits=" + bits + ": " + out.lines().filter(l -> l.startsWith("OK") || l.startsWith("FAIL"))
+                .findFirst().orElse(out));
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("OK kernel=" + (bits == 0 ? "scalar" : "simd-" + bits)), out);
+    }
+}

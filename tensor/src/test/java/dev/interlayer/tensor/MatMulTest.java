@@ -1,0 +1,193 @@
+package dev.interlayer.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.interlayer.tensor.simd.GemmKernel;
+import java.lang.foreign.Arena;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Ops.matmulT / Ops.matmul against the oracle ({@link GemmReference}) with the error bound stated in
+ * {@link GemmCheck}: odd shapes, every weight dtype, 1 and 2 threads, strided views, read-only native
+ * weights; plus properties (identity, (AB)ᵀ = BᵀAᵀ) and shape errors.
+ */
+class MatMulTest {
+    private static final int THREADS = ComputePool.threads();
+
+    @AfterEach
+    void restoreThreads() {
+        ComputePool.setThreads(THREADS);
+    }
+
+    static Stream<Arguments> dtypesAndThreads() {
+        return Stream.of(DType.F32, DType.F16, DType.BF16).flatMap(d -> Stream.of(Arguments.of(d, 1), Arguments.of(d, 2)));
+    }
+
+    @ParameterizedTest(name = "{0} weights, {1} thread(s)")
+    @MethodSource("dtypesAndThreads")
+    void activeKernelMatchesOracle(DType dtype, int threads) {
+        sweep(MatMul.ACTIVE, dtype, threads);
+    }
+
+    @ParameterizedTest(name = "{0} weights, {1} thread(s)")
+    @MethodSource("dtypesAndThreads")
+    void scalarKernelMatchesOracle(DType dtype, int threads) {
+        sweep(GemmScalar.INSTANCE, dtype, threads);
+    }
+
+    private static void sweep(GemmKernel kernel, DType dtype, int threads) {
+        ComputePool.setThreads(threads);
+        double[] worst = {0};
+        long seed = 1000L * dtype.ordinal() + threads;
+        for (int[] s : GemmCheck.shapes(0xBEEF ^ seed, 16)) {
+            assertNull(GemmCheck.checkMatmulT(kernel, dtype, s[0], s[1], s[2], seed++, worst));
+            assertNull(GemmCheck.checkMatmul(kernel, dtype, s[0], s[1], s[2], seed++, worst));
+        }
+        System.out.printf("%s %s threads=%d: worst |fast - oracle| / bound = %.3f%n", kernel.name(), dtype, threads,
+                worst[0]);
+    }
+
+    // ---- views and storage ----
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    void stridedViewsMatchOracle(DType dtype) {
+        var rng = new SplittableRandom(7 + dtype.ordinal());
+        double[] worst = {0};
+        for (int[] s : new int[][] {{1, 37, 70}, {5, 33, 129}, {70, 50, 300}}) {
+            int m = s[0], n = s[1], k = s[2];
+            // x: a column window of a wider matrix (row stride k + 3) and a transposed view (unit row stride).
+            Tensor xWide = GemmCheck.gaussian(rng, DType.F32, m, k + 3).slice(1, 2, 2 + k);
+            Tensor xT = GemmCheck.gaussian(rng, DType.F32, k, m).transpose(0, 1);
+            // w: rows of a wider matrix, and w stored as [k, n] seen through a transpose (k stride != 1).
+            Tensor wWide = GemmCheck.gaussian(rng, dtype, n, k + 5).slice(1, 1, 1 + k);
+            Tensor wT = GemmCheck.gaussian(rng, dtype, k, n).transpose(0, 1);
+            for (Tensor x : new Tensor[] {xWide, xT}) {
+                for (Tensor w : new Tensor[] {wWide, wT}) {
+                    // out: a column window of a wider matrix, and a transposed view (goes through a temporary).
+                    Tensor outWide = Tensor.zeros(m, n + 4).slice(1, 4, 4 + n);
+                    Tensor outT = Tensor.zeros(n, m).transpose(0, 1);
+                    for (Tensor out : new Tensor[] {outWide, outT}) {
+                        Ops.matmulT(x, w, out);
+                        assertNull(GemmCheck.compare(x, w.transpose(0, 1), out, worst),
+                                () -> "x " + x + " w " + w + " out " + out);
+                    }
+                    Tensor out = Tensor.zeros(m, n);
+                    Ops.matmul(x, w.transpose(0, 1), out);          // b = wᵀ is [k, n] with strides
+                    assertNull(GemmCheck.compare(x, w.transpose(0, 1), out, worst), () -> "matmul " + x + " " + w);
+                }
+            }
+        }
+        System.out.printf("strided %s: worst ratio %.3f%n", dtype, worst[0]);
+    }
+
+    @Test
+    void readOnlyNativeWeightsAndRank3Activations() {
+        var rng = new SplittableRandom(11);
+        Tensor x = GemmCheck.gaussian(rng, DType.F32, 2, 5, 64);          // [batch, tokens, k]
+        Tensor heapW = GemmCheck.gaussian(rng, DType.BF16, 48, 64);       // [n, k]
+        try (Arena arena = Arena.ofShared()) {
+            Tensor nat = Tensor.allocate(arena, DType.BF16, heapW.shape());
+            nat.copyFrom(heapW);
+            Tensor w = Tensor.of(DType.BF16, heapW.shape(), nat.segment().asReadOnly());   // like a mapped file
+            Tensor out = Tensor.zeros(2, 5, 48);
+            Ops.matmulT(x, w, out);
+            assertNull(GemmCheck.compare(x.reshape(10, 64), w.transpose(0, 1), out.reshape(10, 48), new double[1]));
+        }
+    }
+
+    @Test
+    void batchedMatmulMatchesPerBatchOracle() {
+        var rng = new SplittableRandom(12);
+        Tensor a = GemmCheck.gaussian(rng, DType.F32, 2, 3, 9, 20);
+        Tensor b = GemmCheck.gaussian(rng, DType.F32, 3, 2, 20, 11).permute(1, 0, 2, 3);   // strided batch axes
+        Tensor out = Tensor.zeros(2, 3, 9, 11);
+        Ops.matmul(a, b, out);
+        for (int i = 0; i < 2; i++) {
+            for (int j = 0; j < 3; j++) {
+                Tensor ai = a.select(0, i).select(0, j), bi = b.select(0, i).select(0, j);
+                assertNull(GemmCheck.compare(ai, bi, out.select(0, i).select(0, j), new double[1]), "batch " + i + "," + j);
+            }
+        }
+    }
+
+    @Test
+    void outputAliasingAnInputIsComputedThroughATemporary() {
+        var rng = new SplittableRandom(13);
+        Tensor x = GemmCheck.gaussian(rng, DType.F32, 6, 6), w = GemmCheck.gaussian(rng, DType.F32, 6, 6);
+        Tensor want = GemmReference.matmulT(x, w);
+        Tensor x0 = x.copy();
+        Ops.matmulT(x, w, x);                                     // out == x
+        assertNull(GemmCheck.compare(x0, w.transpose(0, 1), x, new double[1]));
+        assertEquals(want.getFloat(5, 5), x.getFloat(5, 5), 1e-4f);
+    }
+
+    // ---- properties ----
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    void identityWeightsReturnTheInputExactly(DType dtype) {
+        // Each output is one product x·1 plus exact zeros, so equality is exact on every path.
+        var rng = new SplittableRandom(21);
+        for (int[] s : new int[][] {{1, 129}, {7, 33}, {70, 300}}) {
+            Tensor x = GemmCheck.gaussian(rng, DType.F32, s[0], s[1]);
+            Tensor eye = Tensor.zeros(dtype, Shape.of(s[1], s[1]));
+            for (int i = 0; i < s[1]; i++) {
+                eye.setFloat(1f, i, i);
+            }
+            Tensor out = Tensor.zeros(s[0], s[1]);
+            assertArrayEquals(x.toFloatArray(), Ops.matmulT(x, eye, out).toFloatArray(), "matmulT m,k=" + s[0] + "," + s[1]);
+            assertArrayEquals(x.toFloatArray(), Ops.matmul(x, eye, out).toFloatArray(), "matmul m,k=" + s[0] + "," + s[1]);
+        }
+    }
+
+    @Test
+    void transposeOfProductIsProductOfTransposesReversed() {
+        // (AB)ᵀ = BᵀAᵀ; both sides carry the GemmCheck bound, so they differ by at most twice of it.
+        var rng = new SplittableRandom(22);
+        for (int[] s : new int[][] {{3, 5, 7}, {33, 17, 129}, {100, 70, 300}}) {
+            int m = s[0], n = s[1], k = s[2];
+            Tensor a = GemmCheck.gaussian(rng, DType.F32, m, k), b = GemmCheck.gaussian(rng, DType.F32, k, n);
+            Tensor ab = Ops.matmul(a, b, Tensor.zeros(m, n));
+            Tensor btat = Ops.matmul(b.transpose(0, 1), a.transpose(0, 1), Tensor.zeros(n, m));
+            Tensor scale = GemmReference.absProduct(a, b);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double bound = 2 * (k + 2) * GemmCheck.U * scale.getFloat(i, j);
+                    float l = ab.getFloat(i, j), r = btat.getFloat(j, i);
+                    assertTrue(Math.abs(l - r) <= bound, "[" + i + "," + j + "] " + l + " vs " + r + " bound " + bound);
+                }
+            }
+        }
+    }
+
+    // ---- errors ----
+
+    @Test
+    void badShapesNameTheOpAndShapes() {
+        Tensor x = Tensor.zeros(4, 8), w = Tensor.zeros(3, 9), out = Tensor.zeros(4, 3);
+        var e = assertThrows(ShapeMismatchException.class, () -> Ops.matmulT(x, w, out));
+        assertTrue(e.getMessage().contains("matmulT") && e.getMessage().contains("[4, 8]")
+                && e.getMessage().contains("[3, 9]") && e.getMessage().contains("[4, 3]"), e.getMessage());
+        var e2 = assertThrows(ShapeMismatchException.class,
+                () -> Ops.matmulT(x, Tensor.zeros(3, 8), Tensor.zeros(5, 3)));
+        assertTrue(e2.getMessage().contains("[5, 3]"), e2.getMessage());
+        var e3 = assertThrows(ShapeMismatchException.class,
+                () -> Ops.matmul(Tensor.zeros(2, 4, 8), Tensor.zeros(3, 8, 5), Tensor.zeros(2, 4, 5)));
+        assertTrue(e3.getMessage().startsWith("matmul:") && e3.getMessage().contains("[3, 8, 5]"), e3.getMessage());
+        var e4 = assertThrows(UnsupportedDTypeException.class,
+                () -> Ops.matmulT(x, Tensor.zeros(DType.I32, Shape.of(3, 8)), out));
+        assertTrue(e4.getMessage().contains("I32"), e4.getMessage());
+    }
+}
