@@ -29,6 +29,10 @@ final class MatVecVector {
      */
     static void rows(int m, int k, MemorySegment a, long aOff, long lda, int kind, MemorySegment w, long wOff,
                      long ldw, MemorySegment c, long cOff, long ldc, int j0, int j1) {
+        if (m == 1) {
+            decodeRows(k, a, aOff, kind, w, wOff, ldw, c, cOff, j0, j1);
+            return;
+        }
         int j = j0;
         for (; j + 4 <= j1; j += 4) {
             long wj = wOff + j * ldw;
@@ -48,7 +52,53 @@ final class MatVecVector {
         }
     }
 
+    /**
+     * m = 1 (decode): c[j] = W[j]·a for j in [j0, j1), two weight rows at a time with the k loop unrolled
+     * twice (four independent accumulators). Measured on a mapped 525 MB BF16 matrix (AVX-512, one
+     * thread, per CPU-second): 31 GB/s against 20-25 GB/s for the 4-row tile and 29 GB/s for a plain
+     * streaming sum, i.e. at the read bandwidth; more rows per tile (more concurrent streams) was slower.
+     */
+    private static void decodeRows(int k, MemorySegment a, long aOff, int kind, MemorySegment w, long wOff,
+                                   long ldw, MemorySegment c, long cOff, int j0, int j1) {
+        int j = j0;
+        for (; j + 2 <= j1; j += 2) {
+            dot2x1(k, a, aOff, kind, w, wOff + j * ldw, ldw, c, cOff + j);
+        }
+        for (; j < j1; j++) {
+            c.set(F32, (cOff + j) << 2, dot1x1(k, a, aOff, kind, w, wOff + j * ldw));
+        }
+    }
+
     // ---- tiles ----
+
+    private static void dot2x1(int k, MemorySegment a, long ai, int kind, MemorySegment w, long w0, long ldw,
+                               MemorySegment c, long ci) {
+        long w1 = w0 + ldw;
+        FloatVector s0 = FloatVector.zero(F), s1 = s0, t0 = s0, t1 = s0;
+        int kv = k - k % (2 * VL);
+        for (int p = 0; p < kv; p += 2 * VL) {
+            FloatVector x = FloatVector.fromMemorySegment(F, a, (ai + p) << 2, LE);
+            FloatVector y = FloatVector.fromMemorySegment(F, a, (ai + p + VL) << 2, LE);
+            s0 = load(kind, w, w0 + p).fma(x, s0);
+            t0 = load(kind, w, w0 + p + VL).fma(y, t0);
+            s1 = load(kind, w, w1 + p).fma(x, s1);
+            t1 = load(kind, w, w1 + p + VL).fma(y, t1);
+        }
+        if (kv + VL <= k) {
+            FloatVector x = FloatVector.fromMemorySegment(F, a, (ai + kv) << 2, LE);
+            s0 = load(kind, w, w0 + kv).fma(x, s0);
+            s1 = load(kind, w, w1 + kv).fma(x, s1);
+            kv += VL;
+        }
+        float r0 = s0.add(t0).reduceLanes(VectorOperators.ADD), r1 = s1.add(t1).reduceLanes(VectorOperators.ADD);
+        for (int p = kv; p < k; p++) {
+            float x = a.get(F32, (ai + p) << 2);
+            r0 += scalar(kind, w, w0 + p) * x;
+            r1 += scalar(kind, w, w1 + p) * x;
+        }
+        c.set(F32, ci << 2, r0);
+        c.set(F32, (ci + 1) << 2, r1);
+    }
 
     private static void dot4x1(int k, MemorySegment a, long ai, int kind, MemorySegment w, long w0, long ldw,
                                MemorySegment c, long ci) {
