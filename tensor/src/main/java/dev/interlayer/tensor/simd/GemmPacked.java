@@ -1,7 +1,6 @@
 package dev.interlayer.tensor.simd;
 
 import static dev.interlayer.tensor.simd.GemmSpecies.F;
-import static dev.interlayer.tensor.simd.GemmSpecies.KIND_F32;
 import static dev.interlayer.tensor.simd.GemmSpecies.LE;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
 import static dev.interlayer.tensor.simd.GemmSpecies.load;
@@ -40,6 +39,7 @@ final class GemmPacked {
         final float[] a = new float[MC * KC];
         final float[] b = new float[NC * KC];
         final float[] tile = new float[MR * NR];
+        final float[] row = new float[KC];       // one weight row widened to F32 (packB of w[n, k])
     }
 
     private GemmPacked() {
@@ -57,7 +57,7 @@ final class GemmPacked {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                packB(buf.b, kc, nc, kind, b, bOff + jc * bsn + pc * bsk, bsn, bsk);
+                packB(buf.b, buf.row, kc, nc, kind, b, bOff + jc * bsn + pc * bsk, bsn, bsk);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     packA(buf.a, kc, mc, a, aOff + ic * lda + pc, lda);
@@ -94,7 +94,8 @@ final class GemmPacked {
     }
 
     /** bp[jr*kc + p*NR + j] = B[p, jr + j] as F32, columns past nc zero. */
-    private static void packB(float[] bp, int kc, int nc, int kind, MemorySegment b, long b0, long bsn, long bsk) {
+    private static void packB(float[] bp, float[] row, int kc, int nc, int kind, MemorySegment b, long b0, long bsn,
+                              long bsk) {
         for (int jr = 0; jr < nc; jr += NR) {
             int base = jr * kc;
             int nr = Math.min(NR, nc - jr);
@@ -116,9 +117,16 @@ final class GemmPacked {
                 for (int j = 0; j < NR; j++) {
                     if (j < nr) {
                         long src = b0 + (jr + j) * bsn;
-                        if (kind == KIND_F32 && bsk == 1) {
-                            for (int p = 0; p < kc; p++) {
-                                bp[base + p * NR + j] = b.get(F32, (src + p) << 2);
+                        if (bsk == 1) {           // widen the row with vectors, then transpose from the heap
+                            int p = 0;            // (element-wise segment reads cost a third of prefill time)
+                            for (; p + VL <= kc; p += VL) {
+                                load(kind, b, src + p).intoArray(row, p);
+                            }
+                            for (; p < kc; p++) {
+                                row[p] = scalar(kind, b, src + p);
+                            }
+                            for (p = 0; p < kc; p++) {
+                                bp[base + p * NR + j] = row[p];
                             }
                         } else {
                             for (int p = 0; p < kc; p++) {
