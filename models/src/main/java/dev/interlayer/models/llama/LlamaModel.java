@@ -36,7 +36,7 @@ public final class LlamaModel implements CausalLM {
     public static final List<String> SUPPORTED_ARCHS = List.of("llama", "mistral", "qwen2", "qwen2moe");
 
     /** Tokens per prefill chunk: bounds the activation buffers while keeping matmuls batched. */
-    public static final int DEFAULT_CHUNK = 32;
+    public static final int DEFAULT_CHUNK = 128;
 
     /**
      * Weights of one block. Shapes (outermost first): norms [dim]; wq [qDim, dim]; wk, wv [kvDim, dim];
