@@ -175,20 +175,36 @@ final class GemmPacked {
             bi += NR;
         }
         if (mr == MR && nr == NR) {
+            // Written out, not through a helper: micro is too big for C2 to inline one, and a vector passed
+            // to a call that is not inlined is boxed (was ~17 MB of garbage per 1B-model prefill token).
             long r0 = ci << 2, r1 = (ci + ldc) << 2, r2 = (ci + 2 * ldc) << 2, r3 = (ci + 3 * ldc) << 2;
             long v1 = (long) VL << 2, v2 = 2 * v1;
-            store(c, r0, c00, accumulate);
-            store(c, r0 + v1, c01, accumulate);
-            store(c, r0 + v2, c02, accumulate);
-            store(c, r1, c10, accumulate);
-            store(c, r1 + v1, c11, accumulate);
-            store(c, r1 + v2, c12, accumulate);
-            store(c, r2, c20, accumulate);
-            store(c, r2 + v1, c21, accumulate);
-            store(c, r2 + v2, c22, accumulate);
-            store(c, r3, c30, accumulate);
-            store(c, r3 + v1, c31, accumulate);
-            store(c, r3 + v2, c32, accumulate);
+            if (accumulate) {
+                c00 = c00.add(FloatVector.fromMemorySegment(F, c, r0, LE));
+                c01 = c01.add(FloatVector.fromMemorySegment(F, c, r0 + v1, LE));
+                c02 = c02.add(FloatVector.fromMemorySegment(F, c, r0 + v2, LE));
+                c10 = c10.add(FloatVector.fromMemorySegment(F, c, r1, LE));
+                c11 = c11.add(FloatVector.fromMemorySegment(F, c, r1 + v1, LE));
+                c12 = c12.add(FloatVector.fromMemorySegment(F, c, r1 + v2, LE));
+                c20 = c20.add(FloatVector.fromMemorySegment(F, c, r2, LE));
+                c21 = c21.add(FloatVector.fromMemorySegment(F, c, r2 + v1, LE));
+                c22 = c22.add(FloatVector.fromMemorySegment(F, c, r2 + v2, LE));
+                c30 = c30.add(FloatVector.fromMemorySegment(F, c, r3, LE));
+                c31 = c31.add(FloatVector.fromMemorySegment(F, c, r3 + v1, LE));
+                c32 = c32.add(FloatVector.fromMemorySegment(F, c, r3 + v2, LE));
+            }
+            c00.intoMemorySegment(c, r0, LE);
+            c01.intoMemorySegment(c, r0 + v1, LE);
+            c02.intoMemorySegment(c, r0 + v2, LE);
+            c10.intoMemorySegment(c, r1, LE);
+            c11.intoMemorySegment(c, r1 + v1, LE);
+            c12.intoMemorySegment(c, r1 + v2, LE);
+            c20.intoMemorySegment(c, r2, LE);
+            c21.intoMemorySegment(c, r2 + v1, LE);
+            c22.intoMemorySegment(c, r2 + v2, LE);
+            c30.intoMemorySegment(c, r3, LE);
+            c31.intoMemorySegment(c, r3 + v1, LE);
+            c32.intoMemorySegment(c, r3 + v2, LE);
             return;
         }
         c00.intoArray(tile, 0);
@@ -210,9 +226,5 @@ final class GemmPacked {
                 c.set(F32, off, accumulate ? c.get(F32, off) + v : v);
             }
         }
-    }
-
-    private static void store(MemorySegment c, long byteOff, FloatVector v, boolean accumulate) {
-        (accumulate ? v.add(FloatVector.fromMemorySegment(F, c, byteOff, LE)) : v).intoMemorySegment(c, byteOff, LE);
     }
 }
