@@ -156,27 +156,43 @@ final class MatVecVector {
             s31 = v.fma(x1, s31);
             s32 = v.fma(x2, s32);
         }
-        float[] r = {
-            s00.reduceLanes(VectorOperators.ADD), s10.reduceLanes(VectorOperators.ADD),
-            s20.reduceLanes(VectorOperators.ADD), s30.reduceLanes(VectorOperators.ADD),
-            s01.reduceLanes(VectorOperators.ADD), s11.reduceLanes(VectorOperators.ADD),
-            s21.reduceLanes(VectorOperators.ADD), s31.reduceLanes(VectorOperators.ADD),
-            s02.reduceLanes(VectorOperators.ADD), s12.reduceLanes(VectorOperators.ADD),
-            s22.reduceLanes(VectorOperators.ADD), s32.reduceLanes(VectorOperators.ADD)};
+        // Scalar locals, not a float[12]: C2 did not scalar-replace that array (~230 MB per 1B prefill).
+        float r00 = s00.reduceLanes(VectorOperators.ADD), r10 = s10.reduceLanes(VectorOperators.ADD);
+        float r20 = s20.reduceLanes(VectorOperators.ADD), r30 = s30.reduceLanes(VectorOperators.ADD);
+        float r01 = s01.reduceLanes(VectorOperators.ADD), r11 = s11.reduceLanes(VectorOperators.ADD);
+        float r21 = s21.reduceLanes(VectorOperators.ADD), r31 = s31.reduceLanes(VectorOperators.ADD);
+        float r02 = s02.reduceLanes(VectorOperators.ADD), r12 = s12.reduceLanes(VectorOperators.ADD);
+        float r22 = s22.reduceLanes(VectorOperators.ADD), r32 = s32.reduceLanes(VectorOperators.ADD);
         for (int p = kv; p < k; p++) {
             float x0 = a.get(F32, (a0 + p) << 2), x1 = a.get(F32, (a1 + p) << 2), x2 = a.get(F32, (a2 + p) << 2);
-            for (int jj = 0; jj < 4; jj++) {
-                float wv = scalar(kind, w, w0 + jj * ldw + p);
-                r[jj] += wv * x0;
-                r[4 + jj] += wv * x1;
-                r[8 + jj] += wv * x2;
-            }
+            float v0 = scalar(kind, w, w0 + p), v1 = scalar(kind, w, w1 + p);
+            float v2 = scalar(kind, w, w2 + p), v3 = scalar(kind, w, w3 + p);
+            r00 += v0 * x0;
+            r10 += v1 * x0;
+            r20 += v2 * x0;
+            r30 += v3 * x0;
+            r01 += v0 * x1;
+            r11 += v1 * x1;
+            r21 += v2 * x1;
+            r31 += v3 * x1;
+            r02 += v0 * x2;
+            r12 += v1 * x2;
+            r22 += v2 * x2;
+            r32 += v3 * x2;
         }
-        for (int ii = 0; ii < 3; ii++) {
-            for (int jj = 0; jj < 4; jj++) {
-                c.set(F32, (ci + ii * ldc + jj) << 2, r[ii * 4 + jj]);
-            }
-        }
+        long c1 = ci + ldc, c2 = c1 + ldc;
+        c.set(F32, ci << 2, r00);
+        c.set(F32, (ci + 1) << 2, r10);
+        c.set(F32, (ci + 2) << 2, r20);
+        c.set(F32, (ci + 3) << 2, r30);
+        c.set(F32, c1 << 2, r01);
+        c.set(F32, (c1 + 1) << 2, r11);
+        c.set(F32, (c1 + 2) << 2, r21);
+        c.set(F32, (c1 + 3) << 2, r31);
+        c.set(F32, c2 << 2, r02);
+        c.set(F32, (c2 + 1) << 2, r12);
+        c.set(F32, (c2 + 2) << 2, r22);
+        c.set(F32, (c2 + 3) << 2, r32);
     }
 
     private static float dot1x1(int k, MemorySegment a, long ai, int kind, MemorySegment w, long wj) {
