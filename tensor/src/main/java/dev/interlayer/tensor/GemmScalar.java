@@ -6,8 +6,8 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Plain-Java {@link GemmKernel}: the path when the Vector API is absent or
- * {@code dev.interlayer.simd.bits=0}. Copies A to a float[] once, widens one column of B at a time
- * and takes float dot products; parallel over columns of C.
+ * {@code dev.interlayer.simd.bits=0}. Widens one column of B at a time and takes float dot
+ * products with every row of A; parallel over columns of C.
  */
 final class GemmScalar implements GemmKernel {
     static final GemmScalar INSTANCE = new GemmScalar();
@@ -23,15 +23,11 @@ final class GemmScalar implements GemmKernel {
     }
 
     @Override
-    public void gemm(int m, int n, int k, MemorySegment a, long aOff, long lda,
+    public void gemm(int m, int n, int k, float[] a, int aOff, int lda,
                      MemorySegment b, DType bType, long bOff, long bsn, long bsk,
-                     MemorySegment c, long cOff, long ldc) {
+                     float[] c, int cOff, int ldc) {
         if (m == 0 || n == 0) {
             return;
-        }
-        float[] ar = new float[Math.multiplyExact(m, k)];                 // [m, k]
-        for (int i = 0; i < m && k > 0; i++) {
-            MemorySegment.copy(a, F32, (aOff + i * lda) << 2, ar, i * k, k);
         }
         int chunks = (2L * m * n * k) < (1L << 18) ? 1 : Math.min(n, ComputePool.threads() * 4);
         ComputePool.parallelFor(chunks, ch -> {
@@ -50,11 +46,11 @@ final class GemmScalar implements GemmKernel {
                 }
                 for (int i = 0; i < m; i++) {
                     float acc = 0;
-                    int base = i * k;
+                    int base = aOff + i * lda;
                     for (int p = 0; p < k; p++) {
-                        acc += ar[base + p] * col[p];
+                        acc += a[base + p] * col[p];
                     }
-                    c.set(F32, (cOff + i * ldc + j) << 2, acc);
+                    c[cOff + i * ldc + j] = acc;
                 }
             }
         });

@@ -13,28 +13,45 @@ import dev.interlayer.tensor.kernel.ScalarKernels;
  */
 public interface Kernels {
 
+    /**
+     * out = op(a, b) element-wise with NumPy broadcasting.
+     * Shapes: a, b broadcastable; out the broadcast shape, F32. Modifies out only.
+     *
+     * @throws ShapeMismatchException naming the op and both shapes
+     */
     Tensor binary(Binary op, Tensor a, Tensor b, Tensor out);
 
+    /** out = s·a. Shapes: a, out equal. */
     Tensor scale(Tensor a, float s, Tensor out);
 
+    /** y += alpha·x (SIMD fuses the multiply-add). Shapes: x, y equal. Modifies y. */
     Tensor axpy(float alpha, Tensor x, Tensor y);
 
+    /** out = f(x) element-wise. Shapes: x, out equal. */
     Tensor unary(Unary f, Tensor x, Tensor out);
 
+    /** out = x / sqrt(mean(x²) + eps) · (w, 1 + w, or 1). Shapes: x, out [..., d]; weight [d] or null. */
     Tensor rmsNorm(Tensor x, Tensor weight, float eps, boolean onePlusWeight, Tensor out);
 
+    /** out = (x - mean) / sqrt(var + eps) · w + b, biased variance. Shapes: x, out [..., d]; weight, bias [d] or null. */
     Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps, Tensor out);
 
+    /** out = softmax over the last axis after the {@link SoftmaxOptions} transforms. Shapes: x, out equal. */
     Tensor softmax(Tensor x, SoftmaxOptions options, Tensor out);
 
+    /** out = log(softmax(x)) over the last axis; fully masked rows give -Inf. Shapes: x, out equal. */
     Tensor logSoftmax(Tensor x, SoftmaxOptions options, Tensor out);
 
+    /** out = x rotated by RoPE at positions[token]. Shapes: x, out [tokens, ...] with headDim | per-token width; out may be x. */
     Tensor rope(Tensor x, Rope rope, int[] positions, Tensor out);
 
+    /** out = r over {@code axis} of x. Shapes: out is x's shape with that axis set to 1. */
     Tensor reduce(Reduction r, Tensor x, int axis, Tensor out);
 
+    /** Σ a[aOff+i]·b[bOff+i], i in [0, n). @throws IndexOutOfBoundsException if a range leaves its array */
     float dot(float[] a, int aOff, float[] b, int bOff, int n);
 
+    /** y[yOff+i] += alpha·x[xOff+i], i in [0, n). Modifies y. */
     void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
 
     /**

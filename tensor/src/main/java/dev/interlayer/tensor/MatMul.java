@@ -101,30 +101,40 @@ final class MatMul {
             return;
         }
         Tensor c = writableRows(out, m, n);
-        if (c == null || overlaps(out, a) || overlaps(out, b)) {
+        if (c == null || overlaps(out, a)) {
             c = Tensor.zeros(Shape.of(m, n));
         }
-        kernel.gemm(m, n, k, a.segment(), a.offset(), a.stride(0), b.segment(), b.dtype(), b.offset(), bsn, bsk,
-                c.segment(), c.offset(), c.stride(0));
+        kernel.gemm(m, n, k, a.heapFloats(), arrayIndex(a), Math.toIntExact(a.stride(0)),
+                b.segment(), b.dtype(), b.offset(), bsn, bsk,
+                c.heapFloats(), arrayIndex(c), Math.toIntExact(c.stride(0)));
         if (c.segment() != out.segment() || c.offset() != out.offset()) {
             out.copyFrom(c.reshape(out.shape()));
         }
     }
 
-    /** t [..., cols] as an F32 [rows, cols] with unit column stride: a view when possible, else a copy. */
+    /**
+     * t [..., cols] as a heap F32 [rows, cols] with unit column stride: a view when possible, else a copy
+     * (activations only; weights never pass through here).
+     */
     private static Tensor rows(Tensor t, int rows, int cols) {
-        if (t.dtype() == DType.F32 && t.rank() == 2 && (t.stride(1) == 1 || cols <= 1)) {
+        boolean heap = t.heapFloats() != null;
+        if (heap && t.rank() == 2 && (t.stride(1) == 1 || cols <= 1)) {
             return t;
         }
-        if (t.dtype() == DType.F32 && t.isContiguous()) {
+        if (heap && t.isContiguous()) {
             return t.reshape(Shape.of(rows, cols));
         }
         return t.toF32().reshape(Shape.of(rows, cols));
     }
 
-    /** out as a writable F32 [m, n] view with unit column stride and non-overlapping rows, or null. */
+    /** Index in {@code heapFloats()} of t's first element (a heap segment's address is its offset in the array). */
+    private static int arrayIndex(Tensor t) {
+        return Math.toIntExact(t.segment().address() / Float.BYTES + t.offset());
+    }
+
+    /** out as a writable heap F32 [m, n] view with unit column stride and non-overlapping rows, or null. */
     private static Tensor writableRows(Tensor out, int m, int n) {
-        if (out.dtype() != DType.F32 || out.isReadOnly()) {
+        if (out.heapFloats() == null || out.isReadOnly()) {
             return null;
         }
         if (out.rank() == 2 && (out.stride(1) == 1 || n == 1) && (m == 1 || out.stride(0) >= n)) {

@@ -184,7 +184,11 @@ public final class Tensor {
         return segment.isReadOnly();
     }
 
-    /** The backing float[] if this is an F32 heap tensor, else null. Kernels use it for fast paths. */
+    /**
+     * The backing float[] if this is an F32 heap tensor, else null. Kernels use it for fast paths.
+     * Element offset k lives at array index {@code segment().address() / 4 + k} (a heap segment may be a
+     * slice that starts inside the array).
+     */
     public float[] heapFloats() {
         return segment.heapBase().orElse(null) instanceof float[] a ? a : null;
     }

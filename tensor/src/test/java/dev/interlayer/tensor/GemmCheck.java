@@ -76,7 +76,7 @@ final class GemmCheck {
         out.add(new int[] {1, 1000, 777});     // decode: matvec path, k tail
         out.add(new int[] {64, 130, 1000});    // largest small-m
         out.add(new int[] {65, 100, 300});     // packed, two k blocks
-        out.add(new int[] {130, 530, 520});    // packed, several MC/NC/KC blocks and edges
+        out.add(new int[] {130, 530, 260});    // packed, several MC/NC/KC blocks and edges
         return out;
     }
 
@@ -103,13 +103,18 @@ final class GemmCheck {
                 + " seed=" + seed + ": " + err;
     }
 
-    /** Child-JVM entry: sweeps the active kernel (width from -Ddev.interlayer.simd.bits) over dtypes and 1/2 threads. */
+    /**
+     * Child-JVM entry: sweeps the active kernel (width from -Ddev.interlayer.simd.bits) over dtypes.
+     * Arguments: number of random shape mixes (default 12), thread counts (default 1 and 2).
+     */
     public static void main(String[] args) {
         int mixes = args.length > 0 ? Integer.parseInt(args[0]) : 12;
+        int[] threadCounts = args.length > 1
+                ? java.util.Arrays.stream(args, 1, args.length).mapToInt(Integer::parseInt).toArray() : new int[] {1, 2};
         GemmKernel kernel = MatMul.ACTIVE;
         double[] worst = {0};
         int cases = 0;
-        for (int threads : new int[] {1, 2}) {
+        for (int threads : threadCounts) {
             ComputePool.setThreads(threads);
             for (DType dt : new DType[] {DType.F32, DType.F16, DType.BF16}) {
                 long seed = 17;

@@ -25,7 +25,7 @@ class GemmWidthsTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = List.of(java, "--add-modules", "jdk.incubator.vector", "-ea",
                 "-Ddev.interlayer.simd.bits=" + bits, "-cp", System.getProperty("java.class.path"),
-                GemmCheck.class.getName(), "3");
+                GemmCheck.class.getName(), "3", "2");     // 2 threads: also exercises the work split
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child JVM timed out");

@@ -40,17 +40,17 @@ class MatMulTest {
         sweep(MatMul.ACTIVE, dtype, threads);
     }
 
-    @ParameterizedTest(name = "{0} weights, {1} thread(s)")
-    @MethodSource("dtypesAndThreads")
-    void scalarKernelMatchesOracle(DType dtype, int threads) {
-        sweep(GemmScalar.INSTANCE, dtype, threads);
+    @ParameterizedTest(name = "{0} weights, 2 threads")
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    void scalarKernelMatchesOracle(DType dtype) {
+        sweep(GemmScalar.INSTANCE, dtype, 2);
     }
 
     private static void sweep(GemmKernel kernel, DType dtype, int threads) {
         ComputePool.setThreads(threads);
         double[] worst = {0};
         long seed = 1000L * dtype.ordinal() + threads;
-        for (int[] s : GemmCheck.shapes(0xBEEF ^ seed, 16)) {
+        for (int[] s : GemmCheck.shapes(0xBEEF ^ seed, 8)) {
             assertNull(GemmCheck.checkMatmulT(kernel, dtype, s[0], s[1], s[2], seed++, worst));
             assertNull(GemmCheck.checkMatmul(kernel, dtype, s[0], s[1], s[2], seed++, worst));
         }

@@ -8,19 +8,21 @@ import java.lang.foreign.MemorySegment;
  * {@code Ops.matmulT} and {@code Ops.matmul}. Its signature mentions only JDK types and {@link DType}
  * so that the tensor package can hold a reference without loading {@code jdk.incubator.vector}.
  *
- * <p>Shapes: A [m, k] F32 at {@code a[aOff + i*lda + p]}; B [k, n] in {@code bType} (F32, F16 or BF16)
+ * <p>Shapes: A [m, k] at {@code a[aOff + i*lda + p]}; B [k, n] in {@code bType} (F32, F16 or BF16)
  * with element (p, j) at {@code b[bOff + j*bsn + p*bsk]} (a linear layer's weight w[n, k] has
- * {@code bsn = k, bsk = 1}); C [m, n] F32 at {@code c[cOff + i*ldc + j]}. Offsets and strides count
- * elements of the operand's dtype. C is overwritten, A and B are only read (B may be a read-only mapping).
- * C must not overlap A or B. Work is split on {@code ComputePool}.
+ * {@code bsn = k, bsk = 1}), offsets and strides in elements of {@code bType}; C [m, n] at
+ * {@code c[cOff + i*ldc + j]}. Activations and outputs are heap arrays and only the weights a segment
+ * (heap, native or a read-only mapping): the JIT compiles segment access well when one call site sees
+ * one kind of segment, and mixing heap activations with mapped weights in the same loads cost 3x in
+ * our measurements. C is overwritten and must not overlap A. Work is split on {@code ComputePool}.
  */
 public interface GemmKernel {
 
     /** C[i, j] = Σ_p A[i, p]·B[p, j] for i &lt; m, j &lt; n, p &lt; k. Modifies C only. */
     void gemm(int m, int n, int k,
-              MemorySegment a, long aOff, long lda,
+              float[] a, int aOff, int lda,
               MemorySegment b, DType bType, long bOff, long bsn, long bsk,
-              MemorySegment c, long cOff, long ldc);
+              float[] c, int cOff, int ldc);
 
     /** A short name such as "scalar" or "simd-512". */
     String name();

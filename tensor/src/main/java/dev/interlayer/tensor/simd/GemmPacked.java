@@ -1,7 +1,6 @@
 package dev.interlayer.tensor.simd;
 
 import static dev.interlayer.tensor.simd.GemmSpecies.F;
-import static dev.interlayer.tensor.simd.GemmSpecies.LE;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
 import static dev.interlayer.tensor.simd.GemmSpecies.load;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
@@ -50,8 +49,8 @@ final class GemmPacked {
     }
 
     /** C[i, j] for i in [i0, i1), j in [j0, j1); operands as in {@link GemmKernel#gemm}. */
-    static void block(int k, MemorySegment a, long aOff, long lda, int kind, MemorySegment b, long bOff,
-                      long bsn, long bsk, MemorySegment c, long cOff, long ldc, int i0, int i1, int j0, int j1) {
+    static void block(int k, float[] a, int aOff, int lda, int kind, MemorySegment b, long bOff,
+                      long bsn, long bsk, float[] c, int cOff, int ldc, int i0, int i1, int j0, int j1) {
         Buffers buf = BUFFERS.get();
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
@@ -75,14 +74,14 @@ final class GemmPacked {
     // ---- packing ----
 
     /** ap[ir*kc + p*MR + r] = A[ir + r, p], rows past mc zero. */
-    private static void packA(float[] ap, int kc, int mc, MemorySegment a, long a0, long lda) {
+    private static void packA(float[] ap, int kc, int mc, float[] a, int a0, int lda) {
         for (int ir = 0; ir < mc; ir += MR) {
             int base = ir * kc;
             for (int r = 0; r < MR; r++) {
                 if (ir + r < mc) {
-                    long row = (a0 + (ir + r) * lda) << 2;
+                    int row = a0 + (ir + r) * lda;
                     for (int p = 0; p < kc; p++) {
-                        ap[base + p * MR + r] = a.get(F32, row + ((long) p << 2));
+                        ap[base + p * MR + r] = a[row + p];
                     }
                 } else {
                     for (int p = 0; p < kc; p++) {
@@ -146,7 +145,7 @@ final class GemmPacked {
     // ---- micro-kernel ----
 
     /** C tile [mr, nr] (=, or += when accumulate) Σ_p Ap[p, r]·Bp[p, j]. */
-    private static void micro(int kc, float[] ap, int ai, float[] bp, int bi, MemorySegment c, long ci, long ldc,
+    private static void micro(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc,
                               boolean accumulate, int mr, int nr, float[] tile) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z;
@@ -175,36 +174,36 @@ final class GemmPacked {
             bi += NR;
         }
         if (mr == MR && nr == NR) {
+            int r0 = ci, r1 = ci + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+            int v1 = VL, v2 = 2 * VL;
             // Written out, not through a helper: micro is too big for C2 to inline one, and a vector passed
             // to a call that is not inlined is boxed (was ~17 MB of garbage per 1B-model prefill token).
-            long r0 = ci << 2, r1 = (ci + ldc) << 2, r2 = (ci + 2 * ldc) << 2, r3 = (ci + 3 * ldc) << 2;
-            long v1 = (long) VL << 2, v2 = 2 * v1;
             if (accumulate) {
-                c00 = c00.add(FloatVector.fromMemorySegment(F, c, r0, LE));
-                c01 = c01.add(FloatVector.fromMemorySegment(F, c, r0 + v1, LE));
-                c02 = c02.add(FloatVector.fromMemorySegment(F, c, r0 + v2, LE));
-                c10 = c10.add(FloatVector.fromMemorySegment(F, c, r1, LE));
-                c11 = c11.add(FloatVector.fromMemorySegment(F, c, r1 + v1, LE));
-                c12 = c12.add(FloatVector.fromMemorySegment(F, c, r1 + v2, LE));
-                c20 = c20.add(FloatVector.fromMemorySegment(F, c, r2, LE));
-                c21 = c21.add(FloatVector.fromMemorySegment(F, c, r2 + v1, LE));
-                c22 = c22.add(FloatVector.fromMemorySegment(F, c, r2 + v2, LE));
-                c30 = c30.add(FloatVector.fromMemorySegment(F, c, r3, LE));
-                c31 = c31.add(FloatVector.fromMemorySegment(F, c, r3 + v1, LE));
-                c32 = c32.add(FloatVector.fromMemorySegment(F, c, r3 + v2, LE));
+                c00 = c00.add(FloatVector.fromArray(F, c, r0));
+                c01 = c01.add(FloatVector.fromArray(F, c, r0 + v1));
+                c02 = c02.add(FloatVector.fromArray(F, c, r0 + v2));
+                c10 = c10.add(FloatVector.fromArray(F, c, r1));
+                c11 = c11.add(FloatVector.fromArray(F, c, r1 + v1));
+                c12 = c12.add(FloatVector.fromArray(F, c, r1 + v2));
+                c20 = c20.add(FloatVector.fromArray(F, c, r2));
+                c21 = c21.add(FloatVector.fromArray(F, c, r2 + v1));
+                c22 = c22.add(FloatVector.fromArray(F, c, r2 + v2));
+                c30 = c30.add(FloatVector.fromArray(F, c, r3));
+                c31 = c31.add(FloatVector.fromArray(F, c, r3 + v1));
+                c32 = c32.add(FloatVector.fromArray(F, c, r3 + v2));
             }
-            c00.intoMemorySegment(c, r0, LE);
-            c01.intoMemorySegment(c, r0 + v1, LE);
-            c02.intoMemorySegment(c, r0 + v2, LE);
-            c10.intoMemorySegment(c, r1, LE);
-            c11.intoMemorySegment(c, r1 + v1, LE);
-            c12.intoMemorySegment(c, r1 + v2, LE);
-            c20.intoMemorySegment(c, r2, LE);
-            c21.intoMemorySegment(c, r2 + v1, LE);
-            c22.intoMemorySegment(c, r2 + v2, LE);
-            c30.intoMemorySegment(c, r3, LE);
-            c31.intoMemorySegment(c, r3 + v1, LE);
-            c32.intoMemorySegment(c, r3 + v2, LE);
+            c00.intoArray(c, r0);
+            c01.intoArray(c, r0 + v1);
+            c02.intoArray(c, r0 + v2);
+            c10.intoArray(c, r1);
+            c11.intoArray(c, r1 + v1);
+            c12.intoArray(c, r1 + v2);
+            c20.intoArray(c, r2);
+            c21.intoArray(c, r2 + v1);
+            c22.intoArray(c, r2 + v2);
+            c30.intoArray(c, r3);
+            c31.intoArray(c, r3 + v1);
+            c32.intoArray(c, r3 + v2);
             return;
         }
         c00.intoArray(tile, 0);
@@ -221,9 +220,9 @@ final class GemmPacked {
         c32.intoArray(tile, 3 * NR + 2 * VL);
         for (int r = 0; r < mr; r++) {
             for (int j = 0; j < nr; j++) {
-                long off = (ci + r * ldc + j) << 2;
+                int off = ci + r * ldc + j;
                 float v = tile[r * NR + j];
-                c.set(F32, off, accumulate ? c.get(F32, off) + v : v);
+                c[off] = accumulate ? c[off] + v : v;
             }
         }
     }

@@ -30,15 +30,15 @@ public final class GemmVector implements GemmKernel {
     }
 
     @Override
-    public void gemm(int m, int n, int k, MemorySegment a, long aOff, long lda,
+    public void gemm(int m, int n, int k, float[] a, int aOff, int lda,
                      MemorySegment b, DType bType, long bOff, long bsn, long bsk,
-                     MemorySegment c, long cOff, long ldc) {
+                     float[] c, int cOff, int ldc) {
         if (m == 0 || n == 0) {
             return;
         }
         if (k == 0) {
             for (int i = 0; i < m; i++) {
-                c.asSlice((cOff + i * ldc) << 2, (long) n << 2).fill((byte) 0);
+                java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             }
             return;
         }
@@ -49,13 +49,27 @@ public final class GemmVector implements GemmKernel {
             // Chunks of whole 4-row tiles; a few per thread so a slow core does not hold the rest up.
             int tiles = (n + 3) / 4;
             int chunks = Math.min(tiles, threads == 1 ? 1 : threads * 4);
-            if (chunks <= 1) {                    // on this thread, without a capturing lambda (decode allocates nothing)
-                MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, 0, n);
+            if (m == 1 && chunks <= 1) {          // decode on this thread: no lambda, nothing allocated per token
+                MatVecVector.decodeRows(k, a, aOff, kind, b, bOff, bsn, c, cOff, 0, n);
+                return;
+            }
+            // m = 1 takes MatVecVector's 2-row decode tiles (faster than the even/odd BF16 split there)
+            float[] xp = kind == GemmSpecies.KIND_BF16 && m > 1 ? MatVecBf16.reorder(m, k, a, aOff, lda) : null;
+            if (chunks <= 1) {
+                if (xp != null) {
+                    MatVecBf16.rows(m, k, xp, b, bOff, bsn, c, cOff, ldc, 0, n);
+                } else {
+                    MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, 0, n);
+                }
                 return;
             }
             ComputePool.parallelFor(chunks, ch -> {
                 int j0 = (int) ((long) tiles * ch / chunks) * 4, j1 = Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * 4);
-                MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, j0, j1);
+                if (xp != null) {
+                    MatVecBf16.rows(m, k, xp, b, bOff, bsn, c, cOff, ldc, j0, j1);
+                } else {
+                    MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, j0, j1);
+                }
             });
             return;
         }

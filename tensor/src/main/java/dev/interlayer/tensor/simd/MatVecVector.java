@@ -1,13 +1,11 @@
 package dev.interlayer.tensor.simd;
 
 import static dev.interlayer.tensor.simd.GemmSpecies.F;
-import static dev.interlayer.tensor.simd.GemmSpecies.LE;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
 import static dev.interlayer.tensor.simd.GemmSpecies.load;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.*;
 
 /**
@@ -15,20 +13,19 @@ import jdk.incubator.vector.*;
  * product) and the small-m path. Each weight row is streamed once from its segment (a mapping is
  * fine; F16/BF16 are widened in registers) and reused for every activation row while it is in
  * cache, so the cost is one pass over the weights. Tiles: 4 weight rows × 3 activation rows
- * (12 accumulators), 4 × 1 for the rest; k tail in scalar code.
+ * (12 accumulators), 4 × 1 for the rest; k tail in scalar code. BF16 weights take {@link MatVecBf16} instead.
  */
 final class MatVecVector {
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     private MatVecVector() {
     }
 
     /**
      * C[i, j] = Σ_p A[i, p]·W[j, p] for i &lt; m and weight rows j in [j0, j1).
-     * Shapes: A [m, k] rows at aOff + i*lda; W rows at wOff + j*ldw (unit k stride); C rows at cOff + i*ldc.
+     * Shapes: A [m, k] rows at a[aOff + i*lda]; W rows at w[wOff + j*ldw] (unit k stride); C rows at c[cOff + i*ldc].
      */
-    static void rows(int m, int k, MemorySegment a, long aOff, long lda, int kind, MemorySegment w, long wOff,
-                     long ldw, MemorySegment c, long cOff, long ldc, int j0, int j1) {
+    static void rows(int m, int k, float[] a, int aOff, int lda, int kind, MemorySegment w, long wOff,
+                     long ldw, float[] c, int cOff, int ldc, int j0, int j1) {
         if (m == 1) {
             decodeRows(k, a, aOff, kind, w, wOff, ldw, c, cOff, j0, j1);
             return;
@@ -47,7 +44,7 @@ final class MatVecVector {
         for (; j < j1; j++) {
             long wj = wOff + j * ldw;
             for (int i = 0; i < m; i++) {
-                c.set(F32, (cOff + i * ldc + j) << 2, dot1x1(k, a, aOff + i * lda, kind, w, wj));
+                c[cOff + i * ldc + j] = dot1x1(k, a, aOff + i * lda, kind, w, wj);
             }
         }
     }
@@ -55,58 +52,59 @@ final class MatVecVector {
     /**
      * m = 1 (decode): c[j] = W[j]·a for j in [j0, j1), two weight rows at a time with the k loop unrolled
      * twice (four independent accumulators). Measured on a mapped 525 MB BF16 matrix (AVX-512, one
-     * thread, per CPU-second): 31 GB/s against 20-25 GB/s for the 4-row tile and 29 GB/s for a plain
-     * streaming sum, i.e. at the read bandwidth; more rows per tile (more concurrent streams) was slower.
+     * thread, per CPU-second): 31 GB/s against 20-25 GB/s for 4-row tiles (widening or even/odd split)
+     * and 29 GB/s for a plain streaming sum, i.e. at the read bandwidth; more rows per tile (more
+     * concurrent streams) was slower.
      */
-    private static void decodeRows(int k, MemorySegment a, long aOff, int kind, MemorySegment w, long wOff,
-                                   long ldw, MemorySegment c, long cOff, int j0, int j1) {
+    static void decodeRows(int k, float[] a, int aOff, int kind, MemorySegment w, long wOff, long ldw, float[] c,
+                           int cOff, int j0, int j1) {
         int j = j0;
         for (; j + 2 <= j1; j += 2) {
             dot2x1(k, a, aOff, kind, w, wOff + j * ldw, ldw, c, cOff + j);
         }
         for (; j < j1; j++) {
-            c.set(F32, (cOff + j) << 2, dot1x1(k, a, aOff, kind, w, wOff + j * ldw));
+            c[cOff + j] = dot1x1(k, a, aOff, kind, w, wOff + j * ldw);
         }
     }
 
     // ---- tiles ----
 
-    private static void dot2x1(int k, MemorySegment a, long ai, int kind, MemorySegment w, long w0, long ldw,
-                               MemorySegment c, long ci) {
+    private static void dot2x1(int k, float[] a, int ai, int kind, MemorySegment w, long w0, long ldw,
+                               float[] c, int ci) {
         long w1 = w0 + ldw;
         FloatVector s0 = FloatVector.zero(F), s1 = s0, t0 = s0, t1 = s0;
         int kv = k - k % (2 * VL);
         for (int p = 0; p < kv; p += 2 * VL) {
-            FloatVector x = FloatVector.fromMemorySegment(F, a, (ai + p) << 2, LE);
-            FloatVector y = FloatVector.fromMemorySegment(F, a, (ai + p + VL) << 2, LE);
+            FloatVector x = FloatVector.fromArray(F, a, ai + p);
+            FloatVector y = FloatVector.fromArray(F, a, ai + p + VL);
             s0 = load(kind, w, w0 + p).fma(x, s0);
             t0 = load(kind, w, w0 + p + VL).fma(y, t0);
             s1 = load(kind, w, w1 + p).fma(x, s1);
             t1 = load(kind, w, w1 + p + VL).fma(y, t1);
         }
         if (kv + VL <= k) {
-            FloatVector x = FloatVector.fromMemorySegment(F, a, (ai + kv) << 2, LE);
+            FloatVector x = FloatVector.fromArray(F, a, ai + kv);
             s0 = load(kind, w, w0 + kv).fma(x, s0);
             s1 = load(kind, w, w1 + kv).fma(x, s1);
             kv += VL;
         }
         float r0 = s0.add(t0).reduceLanes(VectorOperators.ADD), r1 = s1.add(t1).reduceLanes(VectorOperators.ADD);
         for (int p = kv; p < k; p++) {
-            float x = a.get(F32, (ai + p) << 2);
+            float x = a[ai + p];
             r0 += scalar(kind, w, w0 + p) * x;
             r1 += scalar(kind, w, w1 + p) * x;
         }
-        c.set(F32, ci << 2, r0);
-        c.set(F32, (ci + 1) << 2, r1);
+        c[ci] = r0;
+        c[ci + 1] = r1;
     }
 
-    private static void dot4x1(int k, MemorySegment a, long ai, int kind, MemorySegment w, long w0, long ldw,
-                               MemorySegment c, long ci) {
+    private static void dot4x1(int k, float[] a, int ai, int kind, MemorySegment w, long w0, long ldw,
+                               float[] c, int ci) {
         long w1 = w0 + ldw, w2 = w1 + ldw, w3 = w2 + ldw;
         FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
         int kv = k - k % VL;
         for (int p = 0; p < kv; p += VL) {
-            FloatVector x = FloatVector.fromMemorySegment(F, a, (ai + p) << 2, LE);
+            FloatVector x = FloatVector.fromArray(F, a, ai + p);
             s0 = load(kind, w, w0 + p).fma(x, s0);
             s1 = load(kind, w, w1 + p).fma(x, s1);
             s2 = load(kind, w, w2 + p).fma(x, s2);
@@ -115,30 +113,30 @@ final class MatVecVector {
         float r0 = s0.reduceLanes(VectorOperators.ADD), r1 = s1.reduceLanes(VectorOperators.ADD);
         float r2 = s2.reduceLanes(VectorOperators.ADD), r3 = s3.reduceLanes(VectorOperators.ADD);
         for (int p = kv; p < k; p++) {
-            float x = a.get(F32, (ai + p) << 2);
+            float x = a[ai + p];
             r0 += scalar(kind, w, w0 + p) * x;
             r1 += scalar(kind, w, w1 + p) * x;
             r2 += scalar(kind, w, w2 + p) * x;
             r3 += scalar(kind, w, w3 + p) * x;
         }
-        c.set(F32, ci << 2, r0);
-        c.set(F32, (ci + 1) << 2, r1);
-        c.set(F32, (ci + 2) << 2, r2);
-        c.set(F32, (ci + 3) << 2, r3);
+        c[ci] = r0;
+        c[ci + 1] = r1;
+        c[ci + 2] = r2;
+        c[ci + 3] = r3;
     }
 
-    private static void dot4x3(int k, MemorySegment a, long a0, long lda, int kind, MemorySegment w, long w0,
-                               long ldw, MemorySegment c, long ci, long ldc) {
-        long a1 = a0 + lda, a2 = a1 + lda;
+    private static void dot4x3(int k, float[] a, int a0, int lda, int kind, MemorySegment w, long w0,
+                               long ldw, float[] c, int ci, int ldc) {
+        int a1 = a0 + lda, a2 = a1 + lda;
         long w1 = w0 + ldw, w2 = w1 + ldw, w3 = w2 + ldw;
         FloatVector z = FloatVector.zero(F);
         FloatVector s00 = z, s01 = z, s02 = z, s10 = z, s11 = z, s12 = z;
         FloatVector s20 = z, s21 = z, s22 = z, s30 = z, s31 = z, s32 = z;
         int kv = k - k % VL;
         for (int p = 0; p < kv; p += VL) {
-            FloatVector x0 = FloatVector.fromMemorySegment(F, a, (a0 + p) << 2, LE);
-            FloatVector x1 = FloatVector.fromMemorySegment(F, a, (a1 + p) << 2, LE);
-            FloatVector x2 = FloatVector.fromMemorySegment(F, a, (a2 + p) << 2, LE);
+            FloatVector x0 = FloatVector.fromArray(F, a, a0 + p);
+            FloatVector x1 = FloatVector.fromArray(F, a, a1 + p);
+            FloatVector x2 = FloatVector.fromArray(F, a, a2 + p);
             FloatVector v = load(kind, w, w0 + p);
             s00 = v.fma(x0, s00);
             s01 = v.fma(x1, s01);
@@ -164,7 +162,7 @@ final class MatVecVector {
         float r02 = s02.reduceLanes(VectorOperators.ADD), r12 = s12.reduceLanes(VectorOperators.ADD);
         float r22 = s22.reduceLanes(VectorOperators.ADD), r32 = s32.reduceLanes(VectorOperators.ADD);
         for (int p = kv; p < k; p++) {
-            float x0 = a.get(F32, (a0 + p) << 2), x1 = a.get(F32, (a1 + p) << 2), x2 = a.get(F32, (a2 + p) << 2);
+            float x0 = a[a0 + p], x1 = a[a1 + p], x2 = a[a2 + p];
             float v0 = scalar(kind, w, w0 + p), v1 = scalar(kind, w, w1 + p);
             float v2 = scalar(kind, w, w2 + p), v3 = scalar(kind, w, w3 + p);
             r00 += v0 * x0;
@@ -180,30 +178,30 @@ final class MatVecVector {
             r22 += v2 * x2;
             r32 += v3 * x2;
         }
-        long c1 = ci + ldc, c2 = c1 + ldc;
-        c.set(F32, ci << 2, r00);
-        c.set(F32, (ci + 1) << 2, r10);
-        c.set(F32, (ci + 2) << 2, r20);
-        c.set(F32, (ci + 3) << 2, r30);
-        c.set(F32, c1 << 2, r01);
-        c.set(F32, (c1 + 1) << 2, r11);
-        c.set(F32, (c1 + 2) << 2, r21);
-        c.set(F32, (c1 + 3) << 2, r31);
-        c.set(F32, c2 << 2, r02);
-        c.set(F32, (c2 + 1) << 2, r12);
-        c.set(F32, (c2 + 2) << 2, r22);
-        c.set(F32, (c2 + 3) << 2, r32);
+        int c1 = ci + ldc, c2 = c1 + ldc;
+        c[ci] = r00;
+        c[ci + 1] = r10;
+        c[ci + 2] = r20;
+        c[ci + 3] = r30;
+        c[c1] = r01;
+        c[c1 + 1] = r11;
+        c[c1 + 2] = r21;
+        c[c1 + 3] = r31;
+        c[c2] = r02;
+        c[c2 + 1] = r12;
+        c[c2 + 2] = r22;
+        c[c2 + 3] = r32;
     }
 
-    private static float dot1x1(int k, MemorySegment a, long ai, int kind, MemorySegment w, long wj) {
+    private static float dot1x1(int k, float[] a, int ai, int kind, MemorySegment w, long wj) {
         FloatVector s = FloatVector.zero(F);
         int kv = k - k % VL;
         for (int p = 0; p < kv; p += VL) {
-            s = load(kind, w, wj + p).fma(FloatVector.fromMemorySegment(F, a, (ai + p) << 2, LE), s);
+            s = load(kind, w, wj + p).fma(FloatVector.fromArray(F, a, ai + p), s);
         }
         float r = s.reduceLanes(VectorOperators.ADD);
         for (int p = kv; p < k; p++) {
-            r += scalar(kind, w, wj + p) * a.get(F32, (ai + p) << 2);
+            r += scalar(kind, w, wj + p) * a[ai + p];
         }
         return r;
     }

@@ -6,7 +6,7 @@ import jdk.incubator.vector.*;
 
 /**
  * {@link VecOps} on 256-bit vectors.
- * GENERATED from Vec256.java by SimdWidthSourcesTest; do not edit.
+ * GENERATED from Vec512.java by SimdWidthSourcesTest; do not edit.
  */
 final class Vec256 implements VecOps {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;

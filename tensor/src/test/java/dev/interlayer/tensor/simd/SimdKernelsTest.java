@@ -300,6 +300,32 @@ class SimdKernelsTest {
         };
     }
 
+    @ParameterizedTest
+    @EnumSource(Reduction.class)
+    void reduceWithNanInfAndSignedZerosMatchesOracle(Reduction r) {
+        // MAX/ARGMAX must propagate NaN (first NaN wins) and treat -0 == +0 like the oracle.
+        SplittableRandom rng = new SplittableRandom(77);
+        float[] pool = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0f, 0f, 1f, -1f};
+        for (int n : new int[] {1, 5, 17, 33, 129}) {
+            for (int t = 0; t < 20; t++) {
+                float[] x = new float[3 * n];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = rng.nextInt(4) == 0 ? pool[rng.nextInt(pool.length)] : pool[3 + rng.nextInt(4)];
+                }
+                Tensor xt = Tensor.wrap(x, Shape.of(3, n));
+                float[] expected = ORACLE.reduce(r, xt, 1, Tensor.zeros(3, 1)).toFloatArray();
+                for (SimdKernels k : SIMD) {
+                    float[] actual = k.reduce(r, xt, 1, Tensor.zeros(3, 1)).toFloatArray();
+                    for (int i = 0; i < 3; i++) {
+                        // Sums of ±Inf/NaN are NaN on both sides; -0 vs +0 compare equal.
+                        assertEquals(expected[i] + 0f, actual[i] + 0f, 0f, k.name() + " " + r + " n=" + n + " try " + t
+                                + " row " + i + " of " + java.util.Arrays.toString(x));
+                    }
+                }
+            }
+        }
+    }
+
     // ---- norms ----
 
     @Test

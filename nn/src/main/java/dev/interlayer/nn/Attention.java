@@ -1,0 +1,256 @@
+package dev.interlayer.nn;
+
+import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.Ops;
+import dev.interlayer.tensor.Rope;
+import dev.interlayer.tensor.ShapeMismatchException;
+import dev.interlayer.tensor.Tensor;
+import java.util.function.IntConsumer;
+
+/**
+ * Multi-head self-attention with grouped KV heads (ARCHITECTURES.md §2.1):
+ * q = x·Wqᵀ, k = x·Wkᵀ, v = x·Wvᵀ (optional biases) → optional QK-norm → RoPE on q, k → append k, v
+ * to the cache → per query head h with g = h / (Hq/Hkv): s_j = softcap((q·K_j)·τ) − m_h·|pos_i − pos_j|
+ * (ALiBi), masked (causal, sliding window, key padding) to −∞, p = softmax(s), o_h = Σ_j p_j·V_j
+ * → y = concat_h(o_h)·Woᵀ (+bo). A fully masked query row yields o = 0.
+ *
+ * <p>Shapes: wq [Hq·dh, d]; wk, wv [Hkv·dh, d]; wo [d, Hq·dh]; qNorm [dh] (HEAD) or [Hq·dh] (FLAT);
+ * kNorm [dh] or [Hkv·dh]; x, out [T, d].
+ *
+ * <p>NaN in x propagates to the outputs of every query that sees the affected key (no exception).
+ *
+ * @param config hyperparameters
+ * @param wq     query projection [Hq·dh, d]
+ * @param wk     key projection [Hkv·dh, d]
+ * @param wv     value projection [Hkv·dh, d]
+ * @param wo     output projection [d, Hq·dh]
+ * @param qNorm  QK-norm for queries, or null when config.qkNorm() = NONE
+ * @param kNorm  QK-norm for keys, or null when config.qkNorm() = NONE
+ */
+public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv, Linear wo, Norm qNorm,
+                        Norm kNorm) {
+    public Attention {
+        int d = config.hidden();
+        wq.requireShape("Attention wq", config.qDim(), d);
+        wk.requireShape("Attention wk", config.kvDim(), d);
+        wv.requireShape("Attention wv", config.kvDim(), d);
+        wo.requireShape("Attention wo", d, config.qDim());
+        switch (config.qkNorm()) {
+            case NONE -> {
+                if (qNorm != null || kNorm != null) {
+                    throw new IllegalArgumentException("Attention: qNorm/kNorm given but config.qkNorm = NONE");
+                }
+            }
+            case HEAD -> {
+                requireNorm("qNorm", qNorm, config.headDim());
+                requireNorm("kNorm", kNorm, config.headDim());
+            }
+            case FLAT -> {
+                requireNorm("qNorm", qNorm, config.qDim());
+                requireNorm("kNorm", kNorm, config.kvDim());
+            }
+        }
+    }
+
+    private static void requireNorm(String field, Norm n, int dim) {
+        if (n == null || n.dim() != dim) {
+            throw new ShapeMismatchException("Attention " + field + ": need a norm of width " + dim + ", got "
+                    + (n == null ? "null" : "width " + n.dim()));
+        }
+    }
+
+    /** Attention without QK-norm. */
+    public Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv, Linear wo) {
+        this(config, wq, wk, wv, wo, null, null);
+    }
+
+    /** Per-session buffers and derived tables for this layer, writing into layer {@code layer} of {@code cache}. */
+    public State newState(KvCache cache, int layer, int maxTokens) {
+        return new State(this, cache, layer, maxTokens);
+    }
+
+    /**
+     * out = Attention(x) for a chunk at positions [cache.length(), cache.length() + T); writes this
+     * layer's keys and values at those cache rows (the owner advances the cache afterwards).
+     * Modifies {@code out} (must not alias {@code x}) and the state.
+     *
+     * @throws IllegalStateException  if the chunk would pass the context length
+     * @throws ShapeMismatchException unless x and out are [T, d] with 1 ≤ T ≤ maxTokens
+     */
+    public void forward(Tensor x, Tensor out, State st) {
+        if (st.layerRef != this) {
+            throw new IllegalArgumentException("Attention.forward: state was made for a different layer");
+        }
+        int d = config.hidden();
+        if (x.rank() != 2 || x.dim(1) != d || !x.shape().equals(out.shape())) {
+            throw ShapeMismatchException.of("Attention.forward", "x and out must be [T, " + d + "]", x.shape(),
+                    out.shape());
+        }
+        int t = x.dim(0);
+        KvCache cache = st.cache;
+        cache.requireRoom(t);
+        int past = cache.length();
+        if (st.keyMask != null && st.keyMask.length < past + t) {
+            throw new IllegalArgumentException("key padding mask covers " + st.keyMask.length
+                    + " positions but the chunk reaches position " + (past + t - 1));
+        }
+        Tensor q = st.q.rows(t), k = st.k.rows(t), v = st.v.rows(t);
+        wq.apply(x, q);
+        wk.apply(x, k);
+        wv.apply(x, v);
+        AttentionConfig c = config;
+        if (c.qkNorm() == QkNorm.HEAD) {
+            Tensor qh = q.reshape(t, c.heads(), c.headDim()), kh = k.reshape(t, c.kvHeads(), c.headDim());
+            qNorm.apply(qh, qh);
+            kNorm.apply(kh, kh);
+        } else if (c.qkNorm() == QkNorm.FLAT) {
+            qNorm.apply(q, q);
+            kNorm.apply(k, k);
+        }
+        if (c.positions() == PositionEncoding.ROPE) {
+            Rope rope = st.ropeFor(past + t);
+            int[] pos = st.positions(past, t);
+            Tensor qh = q.reshape(t, c.heads(), c.headDim()), kh = k.reshape(t, c.kvHeads(), c.headDim());
+            Ops.rope(qh, rope, pos, qh);
+            Ops.rope(kh, rope, pos, kh);
+        }
+        int kvDim = c.kvDim();
+        System.arraycopy(st.k.data(), 0, cache.keys(st.layer), past * kvDim, t * kvDim);
+        System.arraycopy(st.v.data(), 0, cache.values(st.layer), past * kvDim, t * kvDim);
+        st.tokens = t;
+        st.past = past;
+        ComputePool.parallelFor(c.heads(), st.headTask);
+        wo.apply(st.o.rows(t), out);
+    }
+
+    /**
+     * Session state of one attention layer: scratch buffers, score rows, RoPE table, ALiBi slopes,
+     * and an optional key padding mask. Preallocated so decode does not allocate (except dynamic-NTK
+     * RoPE past its original length, which rebuilds the table per call).
+     */
+    public static final class State {
+        private final Attention layerRef;
+        private final KvCache cache;
+        private final int layer;
+        private final RowBuffer q;      // [maxTokens, Hq·dh]
+        private final RowBuffer k;      // [maxTokens, Hkv·dh]
+        private final RowBuffer v;      // [maxTokens, Hkv·dh]
+        private final RowBuffer o;      // [maxTokens, Hq·dh]
+        private final float[][] scores; // [Hq][contextLength]
+        private final int[][] positionBuf;
+        private final Rope staticRope;  // null for NONE/ALIBI and for dynamic NTK
+        private final float[] slopes;   // [Hq] for ALiBi, else null
+        private final IntConsumer headTask = this::head;
+        private boolean[] keyMask;      // [≥ positions] true = attend, or null
+        private int tokens, past;       // current call
+
+        private State(Attention a, KvCache cache, int layer, int maxTokens) {
+            AttentionConfig c = a.config;
+            if (layer < 0 || layer >= cache.layers() || cache.kvDim(layer) != c.kvDim()) {
+                throw new IllegalArgumentException("Attention state: cache layer " + layer + " does not exist or has"
+                        + " kvDim " + (layer >= 0 && layer < cache.layers() ? cache.kvDim(layer) : -1)
+                        + " instead of " + c.kvDim());
+            }
+            if (cache.contextLength() > c.contextLength()) {
+                throw new IllegalArgumentException("KvCache contextLength " + cache.contextLength()
+                        + " exceeds the layer's contextLength " + c.contextLength());
+            }
+            this.layerRef = a;
+            this.cache = cache;
+            this.layer = layer;
+            int mt = Math.min(maxTokens, cache.contextLength());
+            this.q = new RowBuffer(mt, c.qDim());
+            this.k = new RowBuffer(mt, c.kvDim());
+            this.v = new RowBuffer(mt, c.kvDim());
+            this.o = new RowBuffer(mt, c.qDim());
+            this.scores = new float[c.heads()][cache.contextLength()];
+            this.positionBuf = new int[mt + 1][];
+            this.staticRope = c.positions() == PositionEncoding.ROPE && !c.rope().dependsOnLength()
+                    ? c.rope().table(c.headDim(), 0) : null;
+            this.slopes = c.positions() == PositionEncoding.ALIBI ? Alibi.slopes(c.heads(), c.alibiMaxBias()) : null;
+        }
+
+        /**
+         * Sets the key padding mask over absolute cache positions (true = real token, false = padding,
+         * never attended), or null for none. The array is read, not copied, on every call.
+         */
+        public void setKeyMask(boolean[] valid) {
+            this.keyMask = valid;
+        }
+
+        private Rope ropeFor(int seqLen) {
+            AttentionConfig c = layerRef.config;
+            return staticRope != null ? staticRope : c.rope().table(c.headDim(), seqLen);
+        }
+
+        private int[] positions(int first, int t) {
+            int[] p = positionBuf[t];
+            if (p == null) {
+                p = new int[t];
+                positionBuf[t] = p;
+            }
+            for (int i = 0; i < t; i++) {
+                p[i] = first + i;
+            }
+            return p;
+        }
+
+        // ---- per-head attention core (runs on the compute pool) ----
+
+        private void head(int h) {
+            AttentionConfig c = layerRef.config;
+            int dh = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim(), w = c.window();
+            int g = h / c.groupSize();
+            float tau = c.effectiveScale(), cap = c.softcap();
+            float slope = slopes == null ? 0f : slopes[h];
+            float[] sc = scores[h], qa = q.data(), oa = o.data();
+            float[] ka = cache.keys(layer), va = cache.values(layer);
+            boolean[] mask = keyMask;
+            int last = past + tokens - 1;
+            for (int i = 0; i < tokens; i++) {
+                int qpos = past + i;
+                int hi = c.causal() ? qpos : last;
+                int lo = 0;
+                if (w > 0) {
+                    lo = Math.max(0, qpos - w + 1);
+                    if (!c.causal()) {
+                        hi = Math.min(hi, qpos + w - 1);
+                    }
+                }
+                int qOff = i * qDim + h * dh;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = lo; j <= hi; j++) {
+                    if (mask != null && !mask[j]) {
+                        sc[j] = Float.NEGATIVE_INFINITY;
+                        continue;
+                    }
+                    float s = Ops.dot(qa, qOff, ka, j * kvDim + g * dh, dh) * tau;
+                    if (cap > 0) {
+                        s = (float) (cap * Math.tanh(s / cap));
+                    }
+                    if (slope != 0f) {
+                        s -= slope * Math.abs(qpos - j);
+                    }
+                    sc[j] = s;
+                    max = Math.max(max, s);
+                }
+                java.util.Arrays.fill(oa, qOff, qOff + dh, 0f);
+                if (max == Float.NEGATIVE_INFINITY) {
+                    continue; // fully masked row: output 0 (§0.3)
+                }
+                double sum = 0;
+                for (int j = lo; j <= hi; j++) {
+                    float e = (float) Math.exp(sc[j] - max);
+                    sc[j] = e;
+                    sum += e;
+                }
+                float inv = (float) (1.0 / sum);
+                for (int j = lo; j <= hi; j++) {
+                    if (sc[j] != 0f) {
+                        Ops.axpy(sc[j] * inv, va, j * kvDim + g * dh, oa, qOff, dh);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package dev.interlayer.nn;
+
+import dev.interlayer.tensor.Tensor;
+import java.util.List;
+
+/**
+ * A decoder-only stack: x₀ = Embed(tokens)·scale (+ learned positions) (+ embedding norm);
+ * x_{ℓ+1} = Block_ℓ(x_ℓ); output N_f(x_L) (or x_L without a final norm). Runs prefill chunks and
+ * token-by-token decode against the session's KV cache. The LM head lives in the model package.
+ *
+ * <p>Shapes: output [T, d].
+ *
+ * @param embedding     token embedding, or null to feed embeddings via {@link #forwardEmbeddings}
+ * @param positions     learned absolute positions, or null
+ * @param embeddingNorm norm applied to x₀ (BLOOM), or null
+ * @param blocks        the L blocks in execution order (each with its own placement, window, RoPE…)
+ * @param finalNorm     N_f, or null
+ */
+public record DecoderStack(Embedding embedding, LearnedPositions positions, Norm embeddingNorm,
+                           List<TransformerBlock> blocks, Norm finalNorm) {
+    public DecoderStack {
+        Stacks.validate("DecoderStack", embedding, positions, embeddingNorm, blocks, finalNorm);
+        blocks = List.copyOf(blocks);
+        for (int l = 0; l < blocks.size(); l++) {
+            if (!blocks.get(l).config().attention().causal()) {
+                throw new IllegalArgumentException("DecoderStack: block " + l + " attention is not causal");
+            }
+        }
+    }
+
+    /** Number of layers L. */
+    public int layers() {
+        return blocks.size();
+    }
+
+    /** Largest number of positions a session can hold (min over layers and the position table). */
+    public int contextLength() {
+        return Stacks.contextLength(blocks, positions);
+    }
+
+    /** A session whose cache holds {@code contextLength} positions and whose calls take ≤ maxTokens tokens. */
+    public StackSession newSession(int contextLength, int maxTokens, boolean taps) {
+        if (contextLength < 1 || contextLength > contextLength()) {
+            throw new IllegalArgumentException("session contextLength " + contextLength + " must be in [1, "
+                    + contextLength() + "]");
+        }
+        return new StackSession(blocks, contextLength, maxTokens, taps);
+    }
+
+    /**
+     * Runs a chunk of tokens at the session's next positions. Returns the [T, d] output (a view into
+     * the session, valid until the next call).
+     *
+     * @throws IllegalStateException    if the chunk would pass the session's context length
+     * @throws IllegalArgumentException for a token outside the vocabulary or an oversized chunk
+     */
+    public Tensor forward(int[] tokens, StackSession s) {
+        return Stacks.run(positions, embeddingNorm, blocks, finalNorm, Stacks.embed(embedding, tokens, s), s);
+    }
+
+    /** Decodes one token (no per-token allocation in this layer's code). Returns the [1, d] output. */
+    public Tensor decode(int token, StackSession s) {
+        s.oneToken[0] = token;
+        return forward(s.oneToken, s);
+    }
+
+    /** Runs a chunk given as embeddings x₀ [T, d] (positions and embedding norm are still applied). */
+    public Tensor forwardEmbeddings(Tensor x0, StackSession s) {
+        return Stacks.run(positions, embeddingNorm, blocks, finalNorm, Stacks.copyIn(x0, s), s);
+    }
+}

@@ -1,0 +1,85 @@
+package dev.interlayer.nn;
+
+import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.FloatFormats;
+import dev.interlayer.tensor.ShapeMismatchException;
+import dev.interlayer.tensor.Tensor;
+
+/**
+ * Token embedding: out[t] = table[token[t]] · scale (scale = 1 for most families, sqrt(d) rounded to
+ * the activation dtype for Gemma, see {@link #sqrtDimScale}).
+ *
+ * <p>Shapes: table [vocab, dim] (F32/F16/BF16); out [T, dim] F32.
+ *
+ * @param table [vocab, dim]
+ * @param scale multiplier applied to each looked-up row
+ */
+public record Embedding(Tensor table, float scale) {
+    public Embedding {
+        if (table == null || table.rank() != 2) {
+            throw new ShapeMismatchException("Embedding: table must be [vocab, dim], got "
+                    + (table == null ? "null" : table.shape()));
+        }
+        if (!Float.isFinite(scale)) {
+            throw new IllegalArgumentException("Embedding: scale must be finite, got " + scale);
+        }
+    }
+
+    /** An unscaled embedding. */
+    public Embedding(Tensor table) {
+        this(table, 1f);
+    }
+
+    /**
+     * Gemma's embedding multiplier: sqrt(dim) rounded to the activation dtype (bf16: sqrt(3072) =
+     * 55.4256 becomes 55.5), because HF multiplies by a tensor of that dtype.
+     */
+    public static float sqrtDimScale(int dim, DType activation) {
+        float s = (float) Math.sqrt(dim);
+        return switch (activation) {
+            case F32 -> s;
+            case BF16 -> FloatFormats.bf16ToF32(FloatFormats.f32ToBf16(s));
+            case F16 -> FloatFormats.f16ToF32(FloatFormats.f32ToF16(s));
+            default -> throw new IllegalArgumentException("activation dtype must be F32, F16 or BF16, got "
+                    + activation);
+        };
+    }
+
+    /** Vocabulary size. */
+    public int vocab() {
+        return table.dim(0);
+    }
+
+    /** Embedding width. */
+    public int dim() {
+        return table.dim(1);
+    }
+
+    /**
+     * out[t, :] = table[tokens[t], :] · scale. Modifies {@code out}.
+     *
+     * @throws IllegalArgumentException if a token is outside [0, vocab)
+     * @throws ShapeMismatchException   unless out is [tokens.length, dim]
+     */
+    public Tensor lookup(int[] tokens, Tensor out) {
+        int d = dim();
+        if (out.rank() != 2 || out.dim(0) != tokens.length || out.dim(1) != d) {
+            throw new ShapeMismatchException("Embedding.lookup: out must be [" + tokens.length + ", " + d
+                    + "], got " + out.shape());
+        }
+        long rs = table.stride(0), cs = table.stride(1);
+        for (int t = 0; t < tokens.length; t++) {
+            int tok = tokens[t];
+            if (tok < 0 || tok >= vocab()) {
+                throw new IllegalArgumentException("Embedding.lookup: token " + tok + " at index " + t
+                        + " is outside the vocabulary [0, " + vocab() + ")");
+            }
+            long src = table.offset() + tok * rs;
+            long dst = out.offset() + t * out.stride(0);
+            for (int i = 0; i < d; i++) {
+                out.writeFloat(dst + i * out.stride(1), table.readFloat(src + i * cs) * scale);
+            }
+        }
+        return out;
+    }
+}

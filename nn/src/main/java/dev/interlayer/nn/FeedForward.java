@@ -1,0 +1,24 @@
+package dev.interlayer.nn;
+
+import dev.interlayer.tensor.Tensor;
+
+/**
+ * A token-wise feed-forward sublayer F_ffn: dense MLP, gated MLP, or mixture of experts.
+ *
+ * <p>Shapes: x, out [T, hidden]. Implementations are immutable; per-session buffers live in the
+ * {@link Scratch} made by {@link #newScratch(int)}.
+ */
+public interface FeedForward {
+    /** Per-session scratch buffers for one feed-forward layer; owned by one thread. */
+    interface Scratch {
+    }
+
+    /** Model width d (input and output width). */
+    int hidden();
+
+    /** Scratch buffers for calls of up to {@code maxTokens} tokens. */
+    Scratch newScratch(int maxTokens);
+
+    /** out = F(x). Modifies {@code out} (must not alias {@code x}) and the scratch. */
+    void forward(Tensor x, Tensor out, Scratch scratch);
+}

@@ -1,0 +1,40 @@
+package dev.interlayer.nn;
+
+import dev.interlayer.tensor.Ops;
+import dev.interlayer.tensor.Shape;
+import dev.interlayer.tensor.ShapeMismatchException;
+import dev.interlayer.tensor.Tensor;
+
+/**
+ * LayerNorm: y = (x − mean(x)) / sqrt(var(x) + eps) ⊙ γ + β with the biased (population) variance.
+ *
+ * <p>Shapes: weight [dim]; bias [dim] or null; x, out [..., dim].
+ *
+ * @param weight γ [dim]
+ * @param bias   β [dim] or null
+ * @param eps    added to the variance inside the square root
+ */
+public record LayerNorm(Tensor weight, Tensor bias, float eps) implements Norm {
+    public LayerNorm {
+        if (weight == null || weight.rank() != 1) {
+            throw new ShapeMismatchException("LayerNorm: weight must be [dim], got "
+                    + (weight == null ? "null" : weight.shape()));
+        }
+        if (bias != null && !bias.shape().equals(Shape.of(weight.dim(0)))) {
+            throw ShapeMismatchException.of("LayerNorm", "bias must match weight", bias.shape(), weight.shape());
+        }
+        if (!(eps >= 0)) {
+            throw new IllegalArgumentException("LayerNorm: eps must be >= 0, got " + eps);
+        }
+    }
+
+    @Override
+    public int dim() {
+        return weight.dim(0);
+    }
+
+    @Override
+    public Tensor apply(Tensor x, Tensor out) {
+        return Ops.layerNorm(x, weight, bias, eps, out);
+    }
+}

@@ -1,0 +1,28 @@
+package dev.interlayer.nn;
+
+/** Per-layer local/global attention patterns (ARCHITECTURES.md §2.6). */
+public final class LayerPatterns {
+    private LayerPatterns() {
+    }
+
+    /** Gemma 2: layer ℓ is sliding iff ℓ is even. */
+    public static boolean[] slidingEveryOther(int layers) {
+        boolean[] s = new boolean[layers];
+        for (int l = 0; l < layers; l++) {
+            s[l] = l % 2 == 0;
+        }
+        return s;
+    }
+
+    /** Gemma 3: layer ℓ is sliding iff (ℓ + 1) mod period ≠ 0 (period 6: global layers 5, 11, …). */
+    public static boolean[] slidingWithPeriod(int layers, int period) {
+        if (period < 1) {
+            throw new IllegalArgumentException("sliding_window_pattern must be >= 1, got " + period);
+        }
+        boolean[] s = new boolean[layers];
+        for (int l = 0; l < layers; l++) {
+            s[l] = (l + 1) % period != 0;
+        }
+        return s;
+    }
+}

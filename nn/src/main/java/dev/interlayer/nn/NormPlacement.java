@@ -1,0 +1,43 @@
+package dev.interlayer.nn;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Where a block's norms sit relative to each residual add (ARCHITECTURES.md §1.2), per sublayer F
+ * with skip weight α (1 except DeepNorm):
+ * <pre>
+ * PRE    x' = α·x + F(s·N_in(x))
+ * POST   x' = N_out(α·x + F(x))
+ * PERI   x' = α·x + N_out(F(s·N_in(x)))      (Gemma 2/3 sandwich)
+ * OUTPUT x' = α·x + N_out(F(x))              (OLMo 2)
+ * NONE   x' = α·x + F(x)
+ * </pre>
+ * s is the LayerNorm-Scaling factor (1 unless enabled).
+ */
+public enum NormPlacement {
+    PRE, POST, PERI, OUTPUT, NONE;
+
+    /** True if the sublayer input is normalized. */
+    public boolean hasInputNorm() {
+        return this == PRE || this == PERI;
+    }
+
+    /** True if a norm follows the sublayer (PERI, OUTPUT) or the residual sum (POST). */
+    public boolean hasOutputNorm() {
+        return this == POST || this == PERI || this == OUTPUT;
+    }
+
+    /** Mix-LN (§1.3): the first {@code postLayers} layers POST, the rest PRE. */
+    public static List<NormPlacement> mixLn(int layers, int postLayers) {
+        if (postLayers < 0 || postLayers > layers) {
+            throw new IllegalArgumentException("mixLn: postLayers " + postLayers + " must be in [0, layers="
+                    + layers + "]");
+        }
+        List<NormPlacement> out = new ArrayList<>(layers);
+        for (int l = 0; l < layers; l++) {
+            out.add(l < postLayers ? POST : PRE);
+        }
+        return List.copyOf(out);
+    }
+}

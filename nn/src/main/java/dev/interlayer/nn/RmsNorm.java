@@ -1,0 +1,42 @@
+package dev.interlayer.nn;
+
+import dev.interlayer.tensor.Ops;
+import dev.interlayer.tensor.ShapeMismatchException;
+import dev.interlayer.tensor.Tensor;
+
+/**
+ * RMSNorm: y = x / sqrt(mean(x²) + eps) ⊙ g, with g = w (Llama) or g = 1 + w (Gemma's stored
+ * offset gain, {@code onePlusWeight}).
+ *
+ * <p>Shapes: weight [dim] (F32/F16/BF16); x, out [..., dim].
+ *
+ * @param weight        [dim]
+ * @param eps           added to mean(x²) inside the square root
+ * @param onePlusWeight use (1 + w) as the gain
+ */
+public record RmsNorm(Tensor weight, float eps, boolean onePlusWeight) implements Norm {
+    public RmsNorm {
+        if (weight == null || weight.rank() != 1) {
+            throw new ShapeMismatchException("RmsNorm: weight must be [dim], got "
+                    + (weight == null ? "null" : weight.shape()));
+        }
+        if (!(eps >= 0)) {
+            throw new IllegalArgumentException("RmsNorm: eps must be >= 0, got " + eps);
+        }
+    }
+
+    /** Plain RMSNorm with gain w. */
+    public RmsNorm(Tensor weight, float eps) {
+        this(weight, eps, false);
+    }
+
+    @Override
+    public int dim() {
+        return weight.dim(0);
+    }
+
+    @Override
+    public Tensor apply(Tensor x, Tensor out) {
+        return Ops.rmsNorm(x, weight, eps, onePlusWeight, out);
+    }
+}

@@ -1,0 +1,49 @@
+package dev.interlayer.nn;
+
+/**
+ * How RoPE frequencies are rescaled for long context (HF {@code rope_scaling}; ARCHITECTURES.md §2.2).
+ * Implementations: {@link None}, {@link Linear}, {@link DynamicNtk}, {@link Llama3}.
+ */
+public sealed interface RopeScaling {
+    /** No scaling: ω' = ω. */
+    record None() implements RopeScaling {
+    }
+
+    /** Position interpolation: ω' = ω / factor (Gemma 3 global layers: factor 8). */
+    record Linear(double factor) implements RopeScaling {
+        public Linear {
+            if (!(factor > 0)) {
+                throw new IllegalArgumentException("rope_scaling.factor must be > 0, got " + factor);
+            }
+        }
+    }
+
+    /**
+     * Dynamic NTK: when the sequence length s (largest position in the call + 1) exceeds
+     * {@code originalMax}, θ' = θ·((factor·s/originalMax) − (factor − 1))^(r/(r−2)). As in HF, keys
+     * already in the cache keep the rotation they were given, so decode past originalMax is not
+     * identical to a full recompute.
+     */
+    record DynamicNtk(double factor, int originalMax) implements RopeScaling {
+        public DynamicNtk {
+            if (!(factor > 0) || originalMax < 1) {
+                throw new IllegalArgumentException("dynamic rope_scaling needs factor > 0 and "
+                        + "original_max_position_embeddings >= 1, got " + factor + ", " + originalMax);
+            }
+        }
+    }
+
+    /**
+     * Llama 3.1 scaling: high frequencies (wavelength &lt; L0/hi) unchanged, low frequencies
+     * (wavelength &gt; L0/lo) divided by factor, smooth interpolation in between.
+     */
+    record Llama3(double factor, double lowFreqFactor, double highFreqFactor, int originalMax) implements RopeScaling {
+        public Llama3 {
+            if (!(factor > 0) || !(lowFreqFactor > 0) || !(highFreqFactor > lowFreqFactor) || originalMax < 1) {
+                throw new IllegalArgumentException("llama3 rope_scaling needs factor > 0, 0 < low_freq_factor < "
+                        + "high_freq_factor and original_max_position_embeddings >= 1, got factor " + factor
+                        + ", low " + lowFreqFactor + ", high " + highFreqFactor + ", original " + originalMax);
+            }
+        }
+    }
+}

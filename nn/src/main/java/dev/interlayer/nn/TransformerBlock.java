@@ -1,0 +1,153 @@
+package dev.interlayer.nn;
+
+import dev.interlayer.tensor.Ops;
+import dev.interlayer.tensor.ShapeMismatchException;
+import dev.interlayer.tensor.Tensor;
+
+/**
+ * One transformer block: attention and feed-forward sublayers combined per {@link NormPlacement},
+ * sequential or parallel, with optional DeepNorm α and LayerNorm Scaling (see {@link BlockConfig}).
+ *
+ * <p>Which norms must be present: PRE: attnIn, ffnIn (parallel: ffnIn may be null to share attnIn,
+ * as GPT-J); POST, OUTPUT: attnOut, ffnOut; PERI: all four; NONE: none.
+ *
+ * <p>Shapes: every norm [d]; x [T, d] (updated in place).
+ *
+ * @param config    block hyperparameters
+ * @param attnIn    norm before attention, or null
+ * @param attention the attention sublayer
+ * @param attnOut   norm after attention (PERI/OUTPUT) or after the residual sum (POST), or null
+ * @param ffnIn     norm before the feed-forward, or null
+ * @param ffn       the feed-forward sublayer (dense or MoE)
+ * @param ffnOut    norm after the feed-forward (PERI/OUTPUT) or after its residual sum (POST), or null
+ */
+public record TransformerBlock(BlockConfig config, Norm attnIn, Attention attention, Norm attnOut, Norm ffnIn,
+                               FeedForward ffn, Norm ffnOut) {
+    public TransformerBlock {
+        if (config == null || attention == null || ffn == null) {
+            throw new IllegalArgumentException("TransformerBlock: config, attention and ffn must not be null");
+        }
+        int d = config.hidden();
+        if (!attention.config().equals(config.attention())) {
+            throw new IllegalArgumentException("TransformerBlock: attention.config differs from config.attention");
+        }
+        if (ffn.hidden() != d) {
+            throw new ShapeMismatchException("TransformerBlock: ffn hidden " + ffn.hidden() + " != hidden " + d);
+        }
+        NormPlacement p = config.placement();
+        boolean in = p.hasInputNorm(), out = p.hasOutputNorm();
+        norm("attnIn", attnIn, in, d, p);
+        norm("ffnIn", ffnIn, in && !(config.parallel() && ffnIn == null), d, p);
+        norm("attnOut", attnOut, out, d, p);
+        norm("ffnOut", ffnOut, out, d, p);
+    }
+
+    private static void norm(String field, Norm n, boolean required, int d, NormPlacement p) {
+        if (required && n == null) {
+            throw new IllegalArgumentException("TransformerBlock: placement " + p + " needs norm " + field);
+        }
+        if (!required && n != null) {
+            throw new IllegalArgumentException("TransformerBlock: placement " + p + " has no norm " + field
+                    + " but one was given");
+        }
+        if (n != null && n.dim() != d) {
+            throw new ShapeMismatchException("TransformerBlock " + field + ": width " + n.dim() + " != hidden " + d);
+        }
+    }
+
+    /** Session state for this block writing into layer {@code layer} of {@code cache}. */
+    public State newState(KvCache cache, int layer, int maxTokens) {
+        return new State(this, cache, layer, maxTokens);
+    }
+
+    /**
+     * x ← Block(x) for a chunk at the cache's next positions. Modifies {@code x} and the state.
+     *
+     * @throws ShapeMismatchException unless x is [T, d]
+     */
+    public void forward(Tensor x, State st) {
+        int t = x.dim(0);
+        Tensor u = st.u.rows(t), a = st.a.rows(t), m = st.m.rows(t);
+        NormPlacement p = config.placement();
+        float alpha = config.residualAlpha();
+        if (config.parallel()) {
+            attention.forward(input(attnIn, x, u), a, st.attn);
+            Tensor u2 = ffnIn == null ? u : input(ffnIn, x, st.u2.rows(t));
+            ffn.forward(u2, m, st.ffn);
+            skip(x, alpha);
+            Ops.add(x, a, x);
+            Ops.add(x, m, x);
+            return;
+        }
+        attention.forward(p.hasInputNorm() ? input(attnIn, x, u) : x, a, st.attn);
+        residual(x, a, attnOut, alpha, p);
+        ffn.forward(p.hasInputNorm() ? input(ffnIn, x, u) : x, m, st.ffn);
+        residual(x, m, ffnOut, alpha, p);
+    }
+
+    // u = s·N(x)
+    private Tensor input(Norm n, Tensor x, Tensor u) {
+        n.apply(x, u);
+        if (config.normScale() != 1f) {
+            Ops.scale(u, config.normScale(), u);
+        }
+        return u;
+    }
+
+    private static void skip(Tensor x, float alpha) {
+        if (alpha != 1f) {
+            Ops.scale(x, alpha, x);
+        }
+    }
+
+    // x ← combine(x, f) per placement; f is scratch and may be overwritten
+    private static void residual(Tensor x, Tensor f, Norm out, float alpha, NormPlacement p) {
+        switch (p) {
+            case PRE, NONE -> {
+                skip(x, alpha);
+                Ops.add(x, f, x);
+            }
+            case PERI, OUTPUT -> {
+                out.apply(f, f);
+                skip(x, alpha);
+                Ops.add(x, f, x);
+            }
+            case POST -> {
+                skip(x, alpha);
+                Ops.add(x, f, x);
+                out.apply(x, x);
+            }
+        }
+    }
+
+    /** Per-session buffers of one block: its attention state (with KV cache layer) and FFN scratch. */
+    public static final class State {
+        final Attention.State attn;
+        final FeedForward.Scratch ffn;
+        final RowBuffer u;  // [maxTokens, d] normed input
+        final RowBuffer u2; // [maxTokens, d] second normed input (parallel blocks with two norms)
+        final RowBuffer a;  // [maxTokens, d] attention output
+        final RowBuffer m;  // [maxTokens, d] ffn output
+
+        private State(TransformerBlock b, KvCache cache, int layer, int maxTokens) {
+            int d = b.config.hidden();
+            int mt = Math.min(maxTokens, cache.contextLength());
+            this.attn = b.attention.newState(cache, layer, mt);
+            this.ffn = b.ffn.newScratch(mt);
+            this.u = new RowBuffer(mt, d);
+            this.u2 = new RowBuffer(mt, d);
+            this.a = new RowBuffer(mt, d);
+            this.m = new RowBuffer(mt, d);
+        }
+
+        /** The attention state (for example to set a key padding mask). */
+        public Attention.State attention() {
+            return attn;
+        }
+
+        /** The feed-forward scratch (MoE router statistics live here). */
+        public FeedForward.Scratch ffn() {
+            return ffn;
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.interlayer.nn;
+
+import dev.interlayer.tensor.Tensor;
+
+/** Runs layers over a sequence in chunks against a fresh KV cache; the test-side driver. */
+public final class Runs {
+    private Runs() {
+    }
+
+    /** Output [T, d] of attention over x processed in chunks of the given sizes (null = one chunk). */
+    public static float[] attention(Attention a, Tensor x, int[] chunks, boolean[] keyValid) {
+        int t = x.dim(0), d = x.dim(1);
+        KvCache cache = new KvCache(a.config().contextLength(), a.config().kvDim());
+        Attention.State st = a.newState(cache, 0, t);
+        st.setKeyMask(keyValid);
+        float[] out = new float[t * d];
+        int past = 0;
+        for (int c : chunks == null ? new int[] {t} : chunks) {
+            Tensor y = Tensor.zeros(c, d);
+            a.forward(x.slice(0, past, past + c), y, st);
+            cache.advance(c);
+            System.arraycopy(y.toFloatArray(), 0, out, past * d, c * d);
+            past += c;
+        }
+        return out;
+    }
+
+    /** Output [T, d] of one block over x processed in chunks (null = one chunk). */
+    public static float[] block(TransformerBlock b, Tensor x, int[] chunks) {
+        int t = x.dim(0), d = x.dim(1);
+        KvCache cache = new KvCache(b.config().attention().contextLength(), b.config().attention().kvDim());
+        TransformerBlock.State st = b.newState(cache, 0, t);
+        float[] out = new float[t * d];
+        int past = 0;
+        for (int c : chunks == null ? new int[] {t} : chunks) {
+            Tensor y = x.slice(0, past, past + c).copy();
+            b.forward(y, st);
+            cache.advance(c);
+            System.arraycopy(y.toFloatArray(), 0, out, past * d, c * d);
+            past += c;
+        }
+        return out;
+    }
+
+    /** Chunk schedules every golden case is run with: one prefill, token by token, and prefill-then-decode. */
+    public static int[][] schedules(int t) {
+        int[] ones = new int[t];
+        java.util.Arrays.fill(ones, 1);
+        int[] mixed = new int[t - 2];
+        mixed[0] = 3;
+        java.util.Arrays.fill(mixed, 1, mixed.length, 1);
+        return new int[][] {{t}, ones, mixed};
+    }
+
+    /** Human-readable schedule name. */
+    public static String name(int[] schedule, int t) {
+        return schedule.length == 1 ? "prefill" : schedule.length == t ? "decode" : "prefill3+decode";
+    }
+
+    /** max |a − b|. */
+    public static double maxAbs(float[] a, double[] b) {
+        if (a.length != b.length) {
+            throw new AssertionError("length " + a.length + " vs " + b.length);
+        }
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            double e = Math.abs(a[i] - b[i]);
+            if (Double.isNaN(e)) {
+                return Double.NaN;
+            }
+            m = Math.max(m, e);
+        }
+        return m;
+    }
+
+    /** max |a − b| over floats. */
+    public static double maxAbs(float[] a, float[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            double e = Math.abs(a[i] - b[i]);
+            if (Double.isNaN(e)) {
+                return Double.NaN;
+            }
+            m = Math.max(m, e);
+        }
+        return m;
+    }
+}
