@@ -1,6 +1,12 @@
 package dev.interlayer.tensor.simd;
 
 import static dev.interlayer.tensor.simd.GemmSpecies.F;
+import static dev.interlayer.tensor.simd.GemmSpecies.I;
+import static dev.interlayer.tensor.simd.GemmSpecies.KIND_BF16;
+import static dev.interlayer.tensor.simd.GemmSpecies.KIND_F16;
+import static dev.interlayer.tensor.simd.GemmSpecies.KIND_F32;
+import static dev.interlayer.tensor.simd.GemmSpecies.LE;
+import static dev.interlayer.tensor.simd.GemmSpecies.S;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
 import static dev.interlayer.tensor.simd.GemmSpecies.load;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
@@ -58,37 +64,106 @@ final class MatVecVector {
      */
     static void decodeRows(int k, float[] a, int aOff, int kind, MemorySegment w, long wOff, long ldw, float[] c,
                            int cOff, int j0, int j1) {
+        // One loop per storage kind, chosen here: a kernel that sees one kind keeps a stable profile and
+        // small code, so C2 inlines its loads. A shared load(kind, ...) was left un-inlined once a JVM had
+        // run F16 and F32 models (compiled too big), and every vector it returned was boxed (~1 MB/token).
         int j = j0;
         for (; j + 2 <= j1; j += 2) {
-            dot2x1(k, a, aOff, kind, w, wOff + j * ldw, ldw, c, cOff + j);
+            long w0 = wOff + j * ldw;
+            switch (kind) {
+                case KIND_F32 -> dot2x1F32(k, a, aOff, w, w0, ldw, c, cOff + j);
+                case KIND_BF16 -> dot2x1Bf16(k, a, aOff, w, w0, ldw, c, cOff + j);
+                default -> dot2x1F16(k, a, aOff, w, w0, ldw, c, cOff + j);
+            }
         }
         for (; j < j1; j++) {
             c[cOff + j] = dot1x1(k, a, aOff, kind, w, wOff + j * ldw);
         }
     }
 
-    // ---- tiles ----
+    private static FloatVector f32(MemorySegment w, long e) {
+        return FloatVector.fromMemorySegment(F, w, e << 2, LE);
+    }
 
-    private static void dot2x1(int k, float[] a, int ai, int kind, MemorySegment w, long w0, long ldw,
-                               float[] c, int ci) {
+    private static FloatVector bf16(MemorySegment w, long e) {
+        return ((IntVector) ShortVector.fromMemorySegment(S, w, e << 1, LE).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static FloatVector f16(MemorySegment w, long e) {
+        return GemmSpecies.f16ToF32((IntVector) ShortVector.fromMemorySegment(S, w, e << 1, LE)
+                .convertShape(VectorOperators.S2I, I, 0));
+    }
+
+    // dot2x1 for F32, BF16 and F16 weights: the same loop, each with its own load (see decodeRows).
+
+    private static void dot2x1F32(int k, float[] a, int ai, MemorySegment w, long w0, long ldw, float[] c, int ci) {
         long w1 = w0 + ldw;
         FloatVector s0 = FloatVector.zero(F), s1 = s0, t0 = s0, t1 = s0;
         int kv = k - k % (2 * VL);
         for (int p = 0; p < kv; p += 2 * VL) {
-            FloatVector x = FloatVector.fromArray(F, a, ai + p);
-            FloatVector y = FloatVector.fromArray(F, a, ai + p + VL);
-            s0 = load(kind, w, w0 + p).fma(x, s0);
-            t0 = load(kind, w, w0 + p + VL).fma(y, t0);
-            s1 = load(kind, w, w1 + p).fma(x, s1);
-            t1 = load(kind, w, w1 + p + VL).fma(y, t1);
+            FloatVector x = FloatVector.fromArray(F, a, ai + p), y = FloatVector.fromArray(F, a, ai + p + VL);
+            s0 = f32(w, w0 + p).fma(x, s0);
+            t0 = f32(w, w0 + p + VL).fma(y, t0);
+            s1 = f32(w, w1 + p).fma(x, s1);
+            t1 = f32(w, w1 + p + VL).fma(y, t1);
         }
         if (kv + VL <= k) {
             FloatVector x = FloatVector.fromArray(F, a, ai + kv);
-            s0 = load(kind, w, w0 + kv).fma(x, s0);
-            s1 = load(kind, w, w1 + kv).fma(x, s1);
+            s0 = f32(w, w0 + kv).fma(x, s0);
+            s1 = f32(w, w1 + kv).fma(x, s1);
             kv += VL;
         }
-        float r0 = s0.add(t0).reduceLanes(VectorOperators.ADD), r1 = s1.add(t1).reduceLanes(VectorOperators.ADD);
+        finish2(k, kv, a, ai, KIND_F32, w, w0, w1, s0.add(t0).reduceLanes(VectorOperators.ADD),
+                s1.add(t1).reduceLanes(VectorOperators.ADD), c, ci);
+    }
+
+    private static void dot2x1Bf16(int k, float[] a, int ai, MemorySegment w, long w0, long ldw, float[] c, int ci) {
+        long w1 = w0 + ldw;
+        FloatVector s0 = FloatVector.zero(F), s1 = s0, t0 = s0, t1 = s0;
+        int kv = k - k % (2 * VL);
+        for (int p = 0; p < kv; p += 2 * VL) {
+            FloatVector x = FloatVector.fromArray(F, a, ai + p), y = FloatVector.fromArray(F, a, ai + p + VL);
+            s0 = bf16(w, w0 + p).fma(x, s0);
+            t0 = bf16(w, w0 + p + VL).fma(y, t0);
+            s1 = bf16(w, w1 + p).fma(x, s1);
+            t1 = bf16(w, w1 + p + VL).fma(y, t1);
+        }
+        if (kv + VL <= k) {
+            FloatVector x = FloatVector.fromArray(F, a, ai + kv);
+            s0 = bf16(w, w0 + kv).fma(x, s0);
+            s1 = bf16(w, w1 + kv).fma(x, s1);
+            kv += VL;
+        }
+        finish2(k, kv, a, ai, KIND_BF16, w, w0, w1, s0.add(t0).reduceLanes(VectorOperators.ADD),
+                s1.add(t1).reduceLanes(VectorOperators.ADD), c, ci);
+    }
+
+    private static void dot2x1F16(int k, float[] a, int ai, MemorySegment w, long w0, long ldw, float[] c, int ci) {
+        long w1 = w0 + ldw;
+        FloatVector s0 = FloatVector.zero(F), s1 = s0, t0 = s0, t1 = s0;
+        int kv = k - k % (2 * VL);
+        for (int p = 0; p < kv; p += 2 * VL) {
+            FloatVector x = FloatVector.fromArray(F, a, ai + p), y = FloatVector.fromArray(F, a, ai + p + VL);
+            s0 = f16(w, w0 + p).fma(x, s0);
+            t0 = f16(w, w0 + p + VL).fma(y, t0);
+            s1 = f16(w, w1 + p).fma(x, s1);
+            t1 = f16(w, w1 + p + VL).fma(y, t1);
+        }
+        if (kv + VL <= k) {
+            FloatVector x = FloatVector.fromArray(F, a, ai + kv);
+            s0 = f16(w, w0 + kv).fma(x, s0);
+            s1 = f16(w, w1 + kv).fma(x, s1);
+            kv += VL;
+        }
+        finish2(k, kv, a, ai, KIND_F16, w, w0, w1, s0.add(t0).reduceLanes(VectorOperators.ADD),
+                s1.add(t1).reduceLanes(VectorOperators.ADD), c, ci);
+    }
+
+    // Adds the scalar k tail [kv, k) of two rows to their vector sums r0, r1 and stores c[ci], c[ci+1]
+    // (floats, not vectors, cross this call: a vector argument to a call C2 does not inline is boxed).
+    private static void finish2(int k, int kv, float[] a, int ai, int kind, MemorySegment w, long w0, long w1,
+                                float r0, float r1, float[] c, int ci) {
         for (int p = kv; p < k; p++) {
             float x = a[ai + p];
             r0 += scalar(kind, w, w0 + p) * x;
@@ -97,6 +172,8 @@ final class MatVecVector {
         c[ci] = r0;
         c[ci + 1] = r1;
     }
+
+    // ---- tiles ----
 
     private static void dot4x1(int k, float[] a, int ai, int kind, MemorySegment w, long w0, long ldw,
                                float[] c, int ci) {
