@@ -512,7 +512,7 @@ public final class LlamaModel implements CausalLM {
         public float[] append(int[] tokens, int off, int len) {
             check(tokens, off, len);
             for (int done = 0; done < len; done += chunk) {
-                model.forwardChunk(this, tokens, off + done, Math.min(chunk, len - done), false);
+                forward(tokens, off + done, Math.min(chunk, len - done), false);
             }
             return logits;
         }
@@ -526,10 +526,19 @@ public final class LlamaModel implements CausalLM {
                 int t = Math.min(chunk, len - done);
                 Views w = views(t);
                 w.logitsAll = Tensor.wrap(out, Shape.of(len, vocab)).slice(0, done, done + t);
-                model.forwardChunk(this, tokens, off + done, t, true);
+                forward(tokens, off + done, t, true);
                 w.logitsAll = null;
             }
             return out;
+        }
+
+        /** One chunk; with several threads the whole pass runs on the compute pool (see ComputePool.run). */
+        private void forward(int[] tokens, int off, int len, boolean all) {
+            if (ComputePool.threads() == 1) {
+                model.forwardChunk(this, tokens, off, len, all);     // no lambda: decode allocates nothing
+            } else {
+                ComputePool.run(() -> model.forwardChunk(this, tokens, off, len, all));
+            }
         }
 
         private void check(int[] tokens, int off, int len) {
