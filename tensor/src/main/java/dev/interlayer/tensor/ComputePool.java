@@ -71,6 +71,26 @@ public final class ComputePool {
     }
 
     /**
+     * Runs {@code body} on a pool thread and waits for it, rethrowing its failure. Kernels called
+     * inside then split their work with that thread taking part, instead of handing every call to the
+     * pool and parking the caller until it is done: one hand-off per {@code body} rather than one per
+     * kernel (about 10% on a 2-thread decode step of ~100 matrix-vector products). Runs {@code body}
+     * directly with one thread or when already on the pool.
+     */
+    public static void run(Runnable body) {
+        if (threads == 1) {
+            body.run();
+            return;
+        }
+        ForkJoinPool p = pool();
+        if (ForkJoinTask.inForkJoinPool() && ForkJoinTask.getPool() == p) {
+            body.run();
+        } else {
+            p.invoke(ForkJoinTask.adapt(body));
+        }
+    }
+
+    /**
      * Runs {@code body.accept(chunk)} for chunk in [0, chunks), in parallel when there is more than one
      * thread and more than one chunk. Returns when all chunks are done; rethrows the first failure.
      */

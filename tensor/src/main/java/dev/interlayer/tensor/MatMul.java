@@ -42,7 +42,7 @@ final class MatMul {
 
     static void matmulT(Tensor x, Tensor w, Tensor out, GemmKernel kernel) {
         if (w.rank() != 2 || x.rank() < 1 || out.rank() != x.rank() || x.dim(-1) != w.dim(1)
-                || out.dim(-1) != w.dim(0) || !leading(x, 1).equals(leading(out, 1))) {
+                || out.dim(-1) != w.dim(0) || !sameLeading(x, out, 1)) {
             throw new ShapeMismatchException("matmulT: need x[..., k], w[n, k], out[..., n] (got x " + x.shape()
                     + ", w " + w.shape() + ", out " + out.shape() + ")");
         }
@@ -50,7 +50,7 @@ final class MatMul {
         requireFloat("matmulT w", w);
         requireFloat("matmulT out", out);
         int k = x.dim(-1), n = w.dim(0);
-        int m = Math.toIntExact(leading(x, 1).size());
+        int m = Math.toIntExact(x.size() == 0 ? leading(x, 1).size() : x.size() / Math.max(1, k));
         Tensor a = rows(x, m, k);
         gemm(kernel, m, n, k, a, w, w.stride(0), w.stride(1), out);
     }
@@ -143,10 +143,23 @@ final class MatMul {
         return out.isContiguous() ? out.reshape(Shape.of(m, n)) : null;
     }
 
-    /** True if the memory spanned by the two views intersects (conservative for strided views). */
+    /**
+     * True if the memory spanned by the two views intersects (conservative for strided views). Decides
+     * without allocating when the storages differ (native vs heap, or two different arrays).
+     */
     private static boolean overlaps(Tensor t, Tensor u) {
         if (t.size() == 0 || u.size() == 0) {
             return false;
+        }
+        MemorySegment a = t.segment(), b = u.segment();
+        if (a.isNative() != b.isNative()) {
+            return false;
+        }
+        if (!a.isNative()) {
+            Object ba = a.heapBase().orElse(null), bb = b.heapBase().orElse(null);
+            if (ba != null && bb != null && ba != bb) {
+                return false;
+            }
         }
         MemorySegment st = span(t), su = span(u);
         return st.asOverlappingSlice(su).isPresent();
@@ -165,6 +178,20 @@ final class MatMul {
         if (!t.dtype().isFloatingPoint()) {
             throw new UnsupportedDTypeException(what, t.dtype(), DType.F32, DType.F16, DType.BF16);
         }
+    }
+
+    /** True if a and b have equal dims except their last {@code drop} axes (same rank assumed checked). */
+    private static boolean sameLeading(Tensor a, Tensor b, int drop) {
+        int ra = a.rank() - drop, rb = b.rank() - drop;
+        if (Math.max(0, ra) != Math.max(0, rb)) {
+            return false;
+        }
+        for (int i = 0; i < ra; i++) {
+            if (a.dim(i) != b.dim(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The shape without its last {@code drop} axes. */

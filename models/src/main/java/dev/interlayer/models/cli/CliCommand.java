@@ -8,4 +8,11 @@ package dev.interlayer.models.cli;
  * (the {@code bench} module) add commands the same way.
  */
 public interface CliCommand {
+    /**
+     * Name of the top-level command this one nests under (e.g. {@code "bench"} for
+     * {@code ./interlayer bench generate}), or null for a top-level command.
+     */
+    default String parent() {
+        return null;
+    }
 }

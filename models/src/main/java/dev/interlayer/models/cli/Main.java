@@ -1,6 +1,8 @@
 package dev.interlayer.models.cli;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.ServiceLoader;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -30,8 +32,21 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         Main main = new Main();
         CommandLine cl = new CommandLine(main);
+        List<CliCommand> nested = new ArrayList<>();
         for (CliCommand c : ServiceLoader.load(CliCommand.class)) {
-            cl.addSubcommand(c);
+            if (c.parent() == null) {
+                cl.addSubcommand(c);
+            } else {
+                nested.add(c);
+            }
+        }
+        for (CliCommand c : nested) {          // after the top level, so that the parent exists
+            CommandLine parent = cl.getSubcommands().get(c.parent());
+            if (parent == null) {
+                throw new IllegalStateException(c.getClass().getName() + " nests under missing command '"
+                        + c.parent() + "'");
+            }
+            parent.addSubcommand(c);
         }
         cl.setExecutionExceptionHandler((ex, line, parseResult) -> {
             PrintWriter err = line.getErr();

@@ -40,7 +40,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
     public static final List<String> SUPPORTED_ARCHS = List.of("llama", "mistral", "qwen2", "qwen2moe");
 
     /** Tokens per prefill chunk: bounds the activation buffers while keeping matmuls batched. */
-    public static final int DEFAULT_CHUNK = 32;
+    public static final int DEFAULT_CHUNK = 128;
 
     /**
      * Weights of one block. Shapes (outermost first): norms [dim]; wq [qDim, dim]; wk, wv [kvDim, dim];
@@ -612,7 +612,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
         public float[] append(int[] tokens, int off, int len) {
             check(tokens, off, len);
             for (int done = 0; done < len; done += chunk) {
-                model.forwardChunk(this, tokens, off + done, Math.min(chunk, len - done), false);
+                forward(tokens, off + done, Math.min(chunk, len - done), false);
             }
             return logits;
         }
@@ -626,13 +626,26 @@ public final class LlamaModel implements CausalLM, HiddenStates {
                 int t = Math.min(chunk, len - done);
                 Views w = views(t);
                 w.logitsAll = Tensor.wrap(out, Shape.of(len, vocab)).slice(0, done, done + t);
-                model.forwardChunk(this, tokens, off + done, t, true);
+                forward(tokens, off + done, t, true);
                 w.logitsAll = null;
             }
             return out;
         }
 
+<<<<<<< HEAD
         void check(int[] tokens, int off, int len) {
+=======
+        /** One chunk; with several threads the whole pass runs on the compute pool (see ComputePool.run). */
+        private void forward(int[] tokens, int off, int len, boolean all) {
+            if (ComputePool.threads() == 1) {
+                model.forwardChunk(this, tokens, off, len, all);     // no lambda: decode allocates nothing
+            } else {
+                ComputePool.run(() -> model.forwardChunk(this, tokens, off, len, all));
+            }
+        }
+
+        private void check(int[] tokens, int off, int len) {
+>>>>>>> e2e
             if (len < 1 || off < 0 || off + len > tokens.length) {
                 throw new IllegalArgumentException("tokens [" + off + ", " + (off + len) + ") out of " + tokens.length);
             }

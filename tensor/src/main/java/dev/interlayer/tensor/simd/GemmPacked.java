@@ -1,7 +1,6 @@
 package dev.interlayer.tensor.simd;
 
 import static dev.interlayer.tensor.simd.GemmSpecies.F;
-import static dev.interlayer.tensor.simd.GemmSpecies.KIND_F32;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
 import static dev.interlayer.tensor.simd.GemmSpecies.load;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
@@ -39,6 +38,7 @@ final class GemmPacked {
         final float[] a = new float[MC * KC];
         final float[] b = new float[NC * KC];
         final float[] tile = new float[MR * NR];
+        final float[] row = new float[KC];       // one weight row widened to F32 (packB of w[n, k])
     }
 
     private GemmPacked() {
@@ -56,7 +56,7 @@ final class GemmPacked {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                packB(buf.b, kc, nc, kind, b, bOff + jc * bsn + pc * bsk, bsn, bsk);
+                packB(buf.b, buf.row, kc, nc, kind, b, bOff + jc * bsn + pc * bsk, bsn, bsk);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     packA(buf.a, kc, mc, a, aOff + ic * lda + pc, lda);
@@ -93,7 +93,8 @@ final class GemmPacked {
     }
 
     /** bp[jr*kc + p*NR + j] = B[p, jr + j] as F32, columns past nc zero. */
-    private static void packB(float[] bp, int kc, int nc, int kind, MemorySegment b, long b0, long bsn, long bsk) {
+    private static void packB(float[] bp, float[] row, int kc, int nc, int kind, MemorySegment b, long b0, long bsn,
+                              long bsk) {
         for (int jr = 0; jr < nc; jr += NR) {
             int base = jr * kc;
             int nr = Math.min(NR, nc - jr);
@@ -115,9 +116,16 @@ final class GemmPacked {
                 for (int j = 0; j < NR; j++) {
                     if (j < nr) {
                         long src = b0 + (jr + j) * bsn;
-                        if (kind == KIND_F32 && bsk == 1) {
-                            for (int p = 0; p < kc; p++) {
-                                bp[base + p * NR + j] = b.get(F32, (src + p) << 2);
+                        if (bsk == 1) {           // widen the row with vectors, then transpose from the heap
+                            int p = 0;            // (element-wise segment reads cost a third of prefill time)
+                            for (; p + VL <= kc; p += VL) {
+                                load(kind, b, src + p).intoArray(row, p);
+                            }
+                            for (; p < kc; p++) {
+                                row[p] = scalar(kind, b, src + p);
+                            }
+                            for (p = 0; p < kc; p++) {
+                                bp[base + p * NR + j] = row[p];
                             }
                         } else {
                             for (int p = 0; p < kc; p++) {
@@ -168,18 +176,34 @@ final class GemmPacked {
         if (mr == MR && nr == NR) {
             int r0 = ci, r1 = ci + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
             int v1 = VL, v2 = 2 * VL;
-            store(c, r0, c00, accumulate);
-            store(c, r0 + v1, c01, accumulate);
-            store(c, r0 + v2, c02, accumulate);
-            store(c, r1, c10, accumulate);
-            store(c, r1 + v1, c11, accumulate);
-            store(c, r1 + v2, c12, accumulate);
-            store(c, r2, c20, accumulate);
-            store(c, r2 + v1, c21, accumulate);
-            store(c, r2 + v2, c22, accumulate);
-            store(c, r3, c30, accumulate);
-            store(c, r3 + v1, c31, accumulate);
-            store(c, r3 + v2, c32, accumulate);
+            // Written out, not through a helper: micro is too big for C2 to inline one, and a vector passed
+            // to a call that is not inlined is boxed (was ~17 MB of garbage per 1B-model prefill token).
+            if (accumulate) {
+                c00 = c00.add(FloatVector.fromArray(F, c, r0));
+                c01 = c01.add(FloatVector.fromArray(F, c, r0 + v1));
+                c02 = c02.add(FloatVector.fromArray(F, c, r0 + v2));
+                c10 = c10.add(FloatVector.fromArray(F, c, r1));
+                c11 = c11.add(FloatVector.fromArray(F, c, r1 + v1));
+                c12 = c12.add(FloatVector.fromArray(F, c, r1 + v2));
+                c20 = c20.add(FloatVector.fromArray(F, c, r2));
+                c21 = c21.add(FloatVector.fromArray(F, c, r2 + v1));
+                c22 = c22.add(FloatVector.fromArray(F, c, r2 + v2));
+                c30 = c30.add(FloatVector.fromArray(F, c, r3));
+                c31 = c31.add(FloatVector.fromArray(F, c, r3 + v1));
+                c32 = c32.add(FloatVector.fromArray(F, c, r3 + v2));
+            }
+            c00.intoArray(c, r0);
+            c01.intoArray(c, r0 + v1);
+            c02.intoArray(c, r0 + v2);
+            c10.intoArray(c, r1);
+            c11.intoArray(c, r1 + v1);
+            c12.intoArray(c, r1 + v2);
+            c20.intoArray(c, r2);
+            c21.intoArray(c, r2 + v1);
+            c22.intoArray(c, r2 + v2);
+            c30.intoArray(c, r3);
+            c31.intoArray(c, r3 + v1);
+            c32.intoArray(c, r3 + v2);
             return;
         }
         c00.intoArray(tile, 0);
@@ -201,9 +225,5 @@ final class GemmPacked {
                 c[off] = accumulate ? c[off] + v : v;
             }
         }
-    }
-
-    private static void store(float[] c, int off, FloatVector v, boolean accumulate) {
-        (accumulate ? v.add(FloatVector.fromArray(F, c, off)) : v).intoArray(c, off);
     }
 }

@@ -49,7 +49,20 @@ public final class GemmVector implements GemmKernel {
             // Chunks of whole 4-row tiles; a few per thread so a slow core does not hold the rest up.
             int tiles = (n + 3) / 4;
             int chunks = Math.min(tiles, threads == 1 ? 1 : threads * 4);
-            float[] xp = kind == GemmSpecies.KIND_BF16 ? MatVecBf16.reorder(m, k, a, aOff, lda) : null;
+            if (m == 1 && chunks <= 1) {          // decode on this thread: no lambda, nothing allocated per token
+                MatVecVector.decodeRows(k, a, aOff, kind, b, bOff, bsn, c, cOff, 0, n);
+                return;
+            }
+            // m = 1 takes MatVecVector's 2-row decode tiles (faster than the even/odd BF16 split there)
+            float[] xp = kind == GemmSpecies.KIND_BF16 && m > 1 ? MatVecBf16.reorder(m, k, a, aOff, lda) : null;
+            if (chunks <= 1) {
+                if (xp != null) {
+                    MatVecBf16.rows(m, k, xp, b, bOff, bsn, c, cOff, ldc, 0, n);
+                } else {
+                    MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, 0, n);
+                }
+                return;
+            }
             ComputePool.parallelFor(chunks, ch -> {
                 int j0 = (int) ((long) tiles * ch / chunks) * 4, j1 = Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * 4);
                 if (xp != null) {
@@ -64,6 +77,10 @@ public final class GemmVector implements GemmKernel {
         int nPanels = (n + nr - 1) / nr, mPanels = (m + mr - 1) / mr;
         boolean splitN = nPanels >= 2 * threads || nPanels >= mPanels;
         int parts = Math.max(1, Math.min(threads, splitN ? nPanels : mPanels));
+        if (parts == 1) {
+            GemmPacked.block(k, a, aOff, lda, kind, b, bOff, bsn, bsk, c, cOff, ldc, 0, m, 0, n);
+            return;
+        }
         ComputePool.parallelFor(parts, t -> {
             if (splitN) {
                 int j0 = (int) ((long) nPanels * t / parts) * nr, j1 = Math.min(n, (int) ((long) nPanels * (t + 1) / parts) * nr);

@@ -2,6 +2,7 @@ package dev.interlayer.tensor.simd;
 
 import dev.interlayer.tensor.Binary;
 import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.Kernels;
 import dev.interlayer.tensor.Reduction;
 import dev.interlayer.tensor.Rope;
@@ -97,6 +98,27 @@ public final class SimdKernels implements Kernels {
         return t.rank() == 0 ? 1 : t.dim(-1);
     }
 
+    // ---- allocation-free fast paths (decode) ----
+    // Contiguous F32 heap tensors too small to split over threads are handed to the array loops
+    // directly: no cursors, lambdas or scratch rows, so a decode step allocates nothing here.
+
+    /** Per-thread scratch for a norm weight row read from a mapped (non-heap) tensor. */
+    private static final ThreadLocal<float[][]> WEIGHT_SCRATCH = ThreadLocal.withInitial(() -> new float[1][]);
+
+    // The backing float[] when t is F32, contiguous and on the (writable) heap, else null.
+    private static float[] direct(Tensor t) {
+        return t.dtype() == DType.F32 && t.isContiguous() && t.segment().address() % 4 == 0 ? t.heapFloats() : null;
+    }
+
+    // Index of t's first element in direct(t).
+    private static int directOffset(Tensor t) {
+        return (int) (t.segment().address() / 4 + t.offset());
+    }
+
+    private static boolean sequential(long count, long work) {
+        return count <= 1 || ComputePool.threads() == 1 || work < PARALLEL_MIN_WORK;
+    }
+
     /**
      * Element-wise driver: ins already have out's shape (expanded views allowed). When every tensor is
      * contiguous they are walked as one flat row; otherwise row by row. readOut loads out first (axpy).
@@ -146,6 +168,13 @@ public final class SimdKernels implements Kernels {
 
     @Override
     public Tensor binary(Binary op, Tensor a, Tensor b, Tensor out) {
+        if (a.shape().equals(out.shape()) && b.shape().equals(out.shape()) && out.size() <= Integer.MAX_VALUE) {
+            float[] ad = direct(a), bd = direct(b), od = direct(out);
+            if (ad != null && bd != null && od != null && sequential(rows(out), out.size())) {
+                v.binary(op, ad, directOffset(a), bd, directOffset(b), od, directOffset(out), (int) out.size());
+                return out;
+            }
+        }
         Shape s = Broadcast.shape("binary " + op, a.shape(), b.shape());
         Checks.sameShape("binary " + op + " out", s, out.shape());
         Checks.requireF32("binary " + op, out);
@@ -180,13 +209,19 @@ public final class SimdKernels implements Kernels {
 
     @Override
     public Tensor unary(Unary f, Tensor x, Tensor out) {
-        Checks.sameShape("unary " + f, x.shape(), out.shape());
-        Checks.requireFloat("unary " + f, x);
-        Checks.requireFloat("unary " + f + " out", out);
         int cost = switch (f) {
             case RELU, NEG, ABS, SQUARE, RELU2 -> 1;
             default -> 16; // transcendental: worth threads at smaller sizes
         };
+        float[] xd = direct(x), od = direct(out);
+        if (xd != null && od != null && x.shape().equals(out.shape()) && x.size() <= Integer.MAX_VALUE
+                && sequential(rows(out), out.size() * cost)) {
+            v.unary(f, xd, directOffset(x), od, directOffset(out), (int) out.size());
+            return out;
+        }
+        Checks.sameShape("unary " + f, x.shape(), out.shape());
+        Checks.requireFloat("unary " + f, x);
+        Checks.requireFloat("unary " + f + " out", out);
         elementwise(out, new Tensor[] {x}, false, cost, (in, o, len) ->
                 v.unary(f, in[0].arr, in[0].off, o.arr, o.off, len));
         return out;
@@ -214,14 +249,19 @@ public final class SimdKernels implements Kernels {
     public Tensor rmsNorm(Tensor x, Tensor weight, float eps, boolean onePlusWeight, Tensor out) {
         Checks.sameShape("rmsNorm", x.shape(), out.shape());
         int d = width(x);
-        if (weight != null) {
+        if (weight != null && (weight.rank() != 1 || weight.dim(0) != d)) {
             Checks.sameShape("rmsNorm weight", Shape.of(d), weight.shape());
         }
         if (x.rank() == 0 || d == 0) {
             return out;
         }
-        float[] w = weightRow(weight, d, onePlusWeight);
         long n = rows(x);
+        float[] xd = direct(x), od = direct(out);
+        if (xd != null && od != null && sequential(n, n * d * 3)) {
+            rmsNormDirect(xd, directOffset(x), weight, d, onePlusWeight, eps, od, directOffset(out), (int) n);
+            return out;
+        }
+        float[] w = weightRow(weight, d, onePlusWeight);
         forRange(n, n * d * 3, (lo, hi) -> {
             RowCursor xc = new RowCursor(x), oc = new RowCursor(out);
             for (long r = lo; r < hi; r++) {
@@ -234,6 +274,43 @@ public final class SimdKernels implements Kernels {
             }
         });
         return out;
+    }
+
+    // rmsNorm of n contiguous rows of width d on the calling thread; the weight is used in place when it
+    // is a heap row, else read into a per-thread scratch row (mapped model weights).
+    private void rmsNormDirect(float[] x, int xo, Tensor weight, int d, boolean onePlus, float eps, float[] out,
+                               int oo, int n) {
+        float[] w = null;
+        int wo = 0;
+        if (weight != null) {
+            float[] wd = onePlus ? null : direct(weight);
+            if (wd != null) {
+                w = wd;
+                wo = directOffset(weight);
+            } else {
+                float[][] holder = WEIGHT_SCRATCH.get();
+                if (holder[0] == null || holder[0].length < d) {
+                    holder[0] = new float[d];
+                }
+                w = holder[0];
+                if (weight.dtype() == DType.F32 && weight.isContiguous()) {
+                    MemorySegment.copy(weight.segment(), Tensor.F32, weight.byteOffset(), w, 0, d);
+                } else {
+                    for (int i = 0; i < d; i++) {
+                        w[i] = weight.readFloat(weight.offset() + i * weight.stride(0));
+                    }
+                }
+                if (onePlus) {
+                    v.addScalar(w, 0, 1f, w, 0, d);
+                }
+            }
+        }
+        for (int r = 0; r < n; r++) {
+            int xr = xo + r * d, or = oo + r * d;
+            float ss = v.sumSq(x, xr, d);
+            float inv = (float) (1.0 / Math.sqrt((double) ss / d + eps));
+            v.mulScaled(x, xr, inv, w, wo, out, or, d);
+        }
     }
 
     @Override

@@ -1,0 +1,240 @@
+package dev.interlayer.bench;
+
+import dev.interlayer.models.cli.CliCommand;
+import dev.interlayer.models.generate.CausalLM;
+import dev.interlayer.models.io.Gguf;
+import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.io.GgufTensorInfo;
+import dev.interlayer.models.llama.LlamaConfig;
+import dev.interlayer.models.llama.LlamaModel;
+import dev.interlayer.models.tokenizer.Tokenizer;
+import dev.interlayer.models.tokenizer.Tokenizers;
+import dev.interlayer.tensor.ComputePool;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./interlayer bench generate}: end-to-end Llama speed on one GGUF file. Prefill of
+ * {@code --prompt-tokens} (chunked, batched matmuls), then {@code --gen-tokens} greedy decode steps
+ * (matrix-vector products); prints prefill and decode tokens/s, the decode weight stream in GB/s
+ * (weight bytes read per token × tokens/s) and peak RSS (VmHWM) next to the model file size. The KV
+ * cache holds exactly prompt + gen positions. Warm-up passes (one prefill chunk and a few decode steps
+ * on the same session, repeated for {@code --warmup-seconds}) let the JIT compile the kernels first. The last line is machine-readable ({@code key=value}).
+ *
+ * <p>Wall-clock rates on a shared machine are only as good as the CPU share the process got; the
+ * {@code cpu} figure (process CPU time / (wall time × threads)) says how much that was.
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "End-to-end Llama prefill/decode tokens/s, decode GB/s and peak RSS for a GGUF model.")
+public final class GenerateBench implements CliCommand, Callable<Integer> {
+    @Option(names = "--model", required = true, description = "GGUF model file (llama, mistral, qwen2).")
+    Path model;
+
+    @Option(names = "--prompt-tokens", defaultValue = "128", description = "Prompt length (default ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--gen-tokens", defaultValue = "64", description = "Decode steps (default ${DEFAULT-VALUE}).")
+    int genTokens;
+
+    @Option(names = "--threads", defaultValue = "1", description = "ComputePool threads (default ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--chunk", defaultValue = "" + LlamaModel.DEFAULT_CHUNK,
+            description = "Prefill chunk: tokens per batched matmul (default ${DEFAULT-VALUE}).")
+    int chunk;
+
+    @Option(names = "--warmup-tokens", defaultValue = "16",
+            description = "Decode steps per warm-up pass (default ${DEFAULT-VALUE}).")
+    int warmupTokens;
+
+    @Option(names = "--warmup-seconds", defaultValue = "10",
+            description = "Repeat warm-up passes (one prefill chunk + decode steps) for at least this long; "
+                    + "0 = no warm-up (default ${DEFAULT-VALUE}).")
+    double warmupSeconds;
+
+    @Override
+    public String parent() {
+        return "bench";
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        if (promptTokens < 1 || genTokens < 1 || threads < 1 || chunk < 1 || warmupTokens < 0 || warmupSeconds < 0) {
+            throw new IllegalArgumentException("--prompt-tokens, --gen-tokens, --threads and --chunk must be >= 1, "
+                    + "--warmup-tokens and --warmup-seconds >= 0 (got " + promptTokens + ", " + genTokens + ", "
+                    + threads + ", " + chunk + ", " + warmupTokens + ", " + warmupSeconds + ")");
+        }
+        ComputePool.setThreads(threads);
+        long fileBytes = Files.size(model);
+        long t0 = System.nanoTime();
+        try (GgufFile file = Gguf.open(model)) {
+            LlamaModel m = LlamaModel.load(file);
+            LlamaConfig c = m.config();
+            double loadSeconds = (System.nanoTime() - t0) / 1e9;
+            int[] prompt = prompt(file, c.vocabSize());
+            int capacity = promptTokens + genTokens;
+            long kvBytes = 2L * c.layers() * capacity * c.kvDim() * Float.BYTES;
+            long weightBytesPerToken = weightBytesPerToken(file, c);
+            System.out.printf(Locale.ROOT, "model %s: %d layers, dim %d, vocab %d, %s weights; file %.2f GB; "
+                            + "loaded in %.2f s%n", model.getFileName(), c.layers(), c.dim(), c.vocabSize(),
+                    file.info("blk.0.attn_q.weight").type(), fileBytes / 1e9, loadSeconds);
+
+            CausalLM.Session s = m.newSession(capacity, chunk);
+            if (warmupSeconds > 0) {
+                // The JIT compiles the vector kernels in the background: a pass or two is not enough.
+                long w0 = System.nanoTime(), until = w0 + (long) (warmupSeconds * 1e9);
+                int warmPrompt = Math.min(promptTokens, chunk), warmDecode = Math.min(warmupTokens, capacity - warmPrompt);
+                int passes = 0;
+                do {
+                    decode(s, s.append(prompt, 0, warmPrompt), warmDecode);
+                    s.reset();
+                    passes++;
+                } while (System.nanoTime() < until);
+                System.out.printf(Locale.ROOT, "warm-up: %d passes of %d prompt + %d decode tokens in %.1f s%n",
+                        passes, warmPrompt, warmDecode, (System.nanoTime() - w0) / 1e9);
+            }
+
+            // Warm-up garbage (vector code before C2) may have grown the heap: collect it, and restart the
+            // peak-RSS counter (Linux clear_refs "5") so that the measured phase has its own peak too.
+            long warmupHwm = procStatusKb("VmHWM") * 1024;
+            System.gc();
+            boolean hwmReset = resetPeakRss();
+            long cpu0 = processCpuNanos(), p0 = System.nanoTime();
+            float[] logits = s.append(prompt, 0, promptTokens);
+            long p1 = System.nanoTime(), cpu1 = processCpuNanos();
+            decode(s, logits, genTokens);
+            long d1 = System.nanoTime(), cpu2 = processCpuNanos();
+
+            double prefillSeconds = (p1 - p0) / 1e9, decodeSeconds = (d1 - p1) / 1e9;
+            double prefillRate = promptTokens / prefillSeconds, decodeRate = genTokens / decodeSeconds;
+            double gbPerSecond = weightBytesPerToken * decodeRate / 1e9;
+            long measuredHwm = procStatusKb("VmHWM") * 1024;
+            long hwm = Math.max(warmupHwm, measuredHwm);
+            long budget = (long) (fileBytes * 1.1) + kvBytes;
+            System.out.printf(Locale.ROOT, "prefill: %d tokens in %.2f s = %.2f tok/s (cpu %.0f%%)%n", promptTokens,
+                    prefillSeconds, prefillRate, 100.0 * (cpu1 - cpu0) / (p1 - p0) / threads);
+            System.out.printf(Locale.ROOT, "decode:  %d tokens in %.2f s = %.2f tok/s, %.1f GB/s of weights "
+                            + "(%.3f GB/token) (cpu %.0f%%)%n", genTokens, decodeSeconds, decodeRate, gbPerSecond,
+                    weightBytesPerToken / 1e9, 100.0 * (cpu2 - cpu1) / (d1 - p1) / threads);
+            System.out.printf(Locale.ROOT, "memory:  peak RSS %.2f GB; model file %.2f GB; KV cache %.1f MB "
+                            + "(%d positions); budget file+10%%+KV %.2f GB: %s%n", hwm / 1e9, fileBytes / 1e9,
+                    kvBytes / 1e6, capacity, budget / 1e9, hwm <= budget ? "within" : "EXCEEDED");
+            if (hwmReset) {
+                System.out.printf(Locale.ROOT, "         measured phase alone (after warm-up and a GC): peak RSS %.2f GB: %s%n",
+                        measuredHwm / 1e9, measuredHwm <= budget ? "within" : "EXCEEDED");
+            }
+            long heapPeak = peakHeapCommitted();
+            System.out.printf(Locale.ROOT, "         of which Java heap (peak committed) %.2f GB%s%n", heapPeak / 1e9,
+                    hwm > budget ? "; the JIT warm-up (vector code before C2 compiles it) makes garbage that grows "
+                            + "the young generation: -XX:MaxNewSize=128m bounds it" : "");
+            System.out.printf(Locale.ROOT, "bench=generate threads=%d prompt_tokens=%d gen_tokens=%d chunk=%d "
+                            + "prefill_tok_s=%.2f decode_tok_s=%.2f decode_gb_s=%.2f peak_rss_bytes=%d "
+                            + "measured_peak_rss_bytes=%d file_bytes=%d kv_bytes=%d%n", threads, promptTokens, genTokens, chunk,
+                    prefillRate, decodeRate, gbPerSecond, hwm, hwmReset ? measuredHwm : -1, fileBytes, kvBytes);
+        }
+        return 0;
+    }
+
+    /** n greedy decode steps from the given logits (argmax, no sampling cost in the loop). */
+    private static void decode(CausalLM.Session s, float[] logits, int n) {
+        int[] one = new int[1];
+        for (int i = 0; i < n; i++) {
+            one[0] = argmax(logits);
+            logits = s.append(one, 0, 1);
+        }
+    }
+
+    private static int argmax(float[] a) {
+        int best = 0;
+        for (int i = 1; i < a.length; i++) {
+            if (a[i] > a[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * The prompt: the model's tokenizer applied to an English text when the file has one (repeated
+     * to length), else seeded random ids; exactly {@code --prompt-tokens} ids.
+     */
+    private int[] prompt(GgufFile file, int vocab) {
+        int[] ids = null;
+        if (file.get("tokenizer.ggml.model") != null) {
+            Tokenizer tok = Tokenizers.fromGguf(file);
+            String text = "The quick brown fox jumps over the lazy dog while the old man reads a book. ";
+            ids = tok.encode(text.repeat(Math.max(1, promptTokens / 8)));
+        }
+        int[] out = new int[promptTokens];
+        SplittableRandom rng = new SplittableRandom(42);
+        for (int i = 0; i < promptTokens; i++) {
+            out[i] = ids != null && i < ids.length ? ids[i] : rng.nextInt(vocab);
+        }
+        return out;
+    }
+
+    /**
+     * Bytes of weights one decode step reads: every tensor except the token embedding, of which one
+     * row is read (unless the output projection is tied to it, then it is read whole).
+     */
+    static long weightBytesPerToken(GgufFile file, LlamaConfig c) {
+        long total = 0;
+        for (GgufTensorInfo t : file.tensorInfos()) {
+            total += t.byteSize();
+        }
+        if (file.contains("output.weight")) {
+            long embed = file.info("token_embd.weight").byteSize();
+            total -= embed - embed / c.vocabSize();
+        }
+        return total;
+    }
+
+    /** Resets VmHWM to the current RSS (Linux 4.0+); false where that is not possible. */
+    private static boolean resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Σ over heap memory pools of their peak committed bytes. */
+    private static long peakHeapCommitted() {
+        long sum = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP && p.getPeakUsage() != null) {
+                sum += p.getPeakUsage().getCommitted();
+            }
+        }
+        return sum;
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /** A "Key:   123 kB" line of /proc/self/status in kB, or -1 where there is no /proc. */
+    static long procStatusKb(String key) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(key + ":")) {
+                    return Long.parseLong(line.substring(key.length() + 1).replace("kB", "").trim());
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+}
