@@ -632,9 +632,6 @@ public final class LlamaModel implements CausalLM, HiddenStates {
             return out;
         }
 
-<<<<<<< HEAD
-        void check(int[] tokens, int off, int len) {
-=======
         /** One chunk; with several threads the whole pass runs on the compute pool (see ComputePool.run). */
         private void forward(int[] tokens, int off, int len, boolean all) {
             if (ComputePool.threads() == 1) {
@@ -644,8 +641,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
             }
         }
 
-        private void check(int[] tokens, int off, int len) {
->>>>>>> e2e
+        void check(int[] tokens, int off, int len) {
             if (len < 1 || off < 0 || off + len > tokens.length) {
                 throw new IllegalArgumentException("tokens [" + off + ", " + (off + len) + ") out of " + tokens.length);
             }
