@@ -179,6 +179,9 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
         for (int i = 0; i < promptTokens; i++) {
             out[i] = ids != null && i < ids.length ? ids[i] : rng.nextInt(vocab);
         }
+        int fromText = ids == null ? 0 : Math.min(ids.length, promptTokens);
+        System.out.printf(Locale.ROOT, "prompt: %d tokens (%d from the model's tokenizer, %d seeded random ids)%n",
+                promptTokens, fromText, promptTokens - fromText);
         return out;
     }
 
