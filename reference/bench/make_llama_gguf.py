@@ -3,7 +3,7 @@
 
 Shapes follow Llama 3.2 1B: hidden 2048, 16 layers, 32 heads, 8 KV heads, FFN 8192, vocab 128256,
 tied embeddings are NOT used (an explicit output.weight is written, as the bench compares
-bandwidth-bound decode). Weights ~ N(0, 0.02^2); norms = 1. The tokenizer is a synthetic byte-level
+bandwidth-bound decode). 1-D norm weights are F32, as llama.cpp's converter writes them. Weights ~ N(0, 0.02^2); norms = 1. The tokenizer is a synthetic byte-level
 BPE ('gpt2' model, 'llama-bpe' pre-tokenizer) with 128000 base tokens built from valid merges plus
 256 Llama-3-style special tokens, so llama.cpp and llama3.java both accept the file.
 
@@ -151,9 +151,9 @@ def main():
             w.u32(len(shape))
             for dim in reversed(shape):  # GGUF dims are innermost first
                 w.u64(dim)
-            w.u32(GGML[args.dtype])
+            w.u32(GGML["f32"] if len(shape) == 1 else GGML[args.dtype])   # norms stay F32, as converters write them
             w.u64(off)
-            n = int(np.prod(shape)) * esize
+            n = int(np.prod(shape)) * (4 if len(shape) == 1 else esize)
             off += (n + ALIGN - 1) // ALIGN * ALIGN
         pad = (-f.tell()) % ALIGN
         f.write(b"\0" * pad)
@@ -161,7 +161,7 @@ def main():
             n = int(np.prod(shape))
             start = f.tell()
             if len(shape) == 1:
-                f.write(to_dtype(np.ones(n, dtype=np.float32), args.dtype).tobytes())
+                f.write(np.ones(n, dtype="<f4").tobytes())
             else:
                 rows_per_chunk = max(1, (1 << 24) // shape[1])
                 for r in range(0, shape[0], rows_per_chunk):
