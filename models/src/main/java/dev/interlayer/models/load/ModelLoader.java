@@ -30,7 +30,8 @@ import java.util.Map;
  * <ul>
  *   <li>a {@code .gguf} file (or any file starting with the GGUF magic): by {@code general.architecture} —
  *       llama/mistral/qwen2/qwen2moe → {@link LlamaModel}, gemma2/gemma3 → {@link GemmaModel},
- *       olmo2 → {@link Olmo2Model}, gpt2 → {@link Gpt2Model};</li>
+ *       olmo2 → {@link Olmo2Model}, gpt2 → {@link Gpt2Model}, bert → {@link BertModel} (encoder: hidden
+ *       states only);</li>
  *   <li>a folder: a Hugging Face folder, by {@code config.json} {@code architectures[0]} (else
  *       {@code model_type}) — also BERT encoders ({@link BertModel}, hidden states only);</li>
  *   <li>an {@code .onnx} file: a BERT encoder exported to ONNX (hidden states only).</li>
@@ -97,6 +98,7 @@ public final class ModelLoader {
             case "gemma2", "gemma3" -> "gemma";
             case "olmo2" -> "olmo2";
             case "gpt2" -> "gpt2";
+            case "bert" -> "bert";
             default -> null;
         };
     }
@@ -117,19 +119,22 @@ public final class ModelLoader {
         GgufFile f = Gguf.open(path);
         try {
             String family = ggufFamily(f.architecture());
+            Tokenizer tok = null;
+            if (f.get("tokenizer.ggml.model") != null) {
+                tok = Tokenizers.fromGguf(f);
+            }
+            if ("bert".equals(family)) {
+                return new LoadedModel(family, "gguf", null, bertHidden(BertModel.load(f)), tok, f);
+            }
             CausalLM lm = switch (family == null ? "" : family) {
                 case "llama" -> LlamaModel.load(f);
                 case "gemma" -> GemmaModel.load(f);
                 case "olmo2" -> Olmo2Model.load(f);
                 case "gpt2" -> Gpt2Model.load(f);
                 default -> throw new ModelFormatException(path, -1, "metadata 'general.architecture'",
-                        "one of " + LlamaModel.SUPPORTED_ARCHS + ", gemma2, gemma3, olmo2, gpt2",
+                        "one of " + LlamaModel.SUPPORTED_ARCHS + ", gemma2, gemma3, olmo2, gpt2, bert",
                         String.valueOf(f.architecture()));
             };
-            Tokenizer tok = null;
-            if (f.get("tokenizer.ggml.model") != null) {
-                tok = Tokenizers.fromGguf(f);
-            }
             return new LoadedModel(family, "gguf", lm, (HiddenStates) lm, tok, f);
         } catch (IOException | RuntimeException e) {
             f.close();
