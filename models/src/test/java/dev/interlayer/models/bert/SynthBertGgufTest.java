@@ -19,6 +19,7 @@ import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.tensor.Tensor;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -176,7 +177,7 @@ class SynthBertGgufTest {
     void embedCliOnGgufMatchesReference() {
         // ./interlayer embed --model synth-bert-f32.gguf "hello world" --json: tokenizer and pooling from the file
         PrintStream old = System.out;
-        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
         int code;
         StringWriter err = new StringWriter();
         try {   // embed prints to System.out (tests run sequentially: no parallel JUnit configured)
