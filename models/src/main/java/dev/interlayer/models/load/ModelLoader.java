@@ -44,15 +44,18 @@ public final class ModelLoader {
 
     private static final Map<String, String> HF_ARCHITECTURES = Map.ofEntries(
             Map.entry("LlamaForCausalLM", "llama"), Map.entry("MistralForCausalLM", "llama"),
-            Map.entry("Qwen2ForCausalLM", "llama"), Map.entry("Gemma2ForCausalLM", "gemma"),
+            Map.entry("Qwen2ForCausalLM", "llama"), Map.entry("MixtralForCausalLM", "llama"),
+            Map.entry("Qwen2MoeForCausalLM", "llama"), Map.entry("Gemma2ForCausalLM", "gemma"),
             Map.entry("Gemma3ForCausalLM", "gemma"), Map.entry("Gemma3ForConditionalGeneration", "gemma"),
             Map.entry("Olmo2ForCausalLM", "olmo2"), Map.entry("GPT2LMHeadModel", "gpt2"),
             Map.entry("GPT2Model", "gpt2"), Map.entry("BertModel", "bert"), Map.entry("BertForMaskedLM", "bert"),
             Map.entry("BertLMHeadModel", "bert"));
 
-    private static final Map<String, String> HF_MODEL_TYPES = Map.of("llama", "llama", "mistral", "llama",
-            "qwen2", "llama", "gemma2", "gemma", "gemma3", "gemma", "gemma3_text", "gemma", "olmo2", "olmo2",
-            "gpt2", "gpt2", "bert", "bert");
+    private static final Map<String, String> HF_MODEL_TYPES = Map.ofEntries(Map.entry("llama", "llama"),
+            Map.entry("mistral", "llama"), Map.entry("qwen2", "llama"), Map.entry("mixtral", "llama"),
+            Map.entry("qwen2_moe", "llama"), Map.entry("gemma2", "gemma"), Map.entry("gemma3", "gemma"),
+            Map.entry("gemma3_text", "gemma"), Map.entry("olmo2", "olmo2"), Map.entry("gpt2", "gpt2"),
+            Map.entry("bert", "bert"));
 
     /**
      * Opens {@code path} (GGUF file, HF folder or ONNX file).
