@@ -727,6 +727,8 @@ def main(root):
             fx["hidden"] = rows(hidden)
             fx["tokens1"] = tokens1
             fx["logits1"] = rows(forward(name, c, Wd, tokens1)[0])
+            if name == "qwen2moe" and dtype == "F32":            # same weights, top-k renormalised
+                fx["norm_topk_logits"] = rows(forward(name, dict(c, norm_topk_prob=True), Wd, tokens17)[0])
             if name.startswith("gemma") and dtype == "F32":
                 fx["gguf_logits"] = rows(forward(name, c, Wd, tokens17, gguf_scale=True)[0])
             with open(os.path.join(res, "golden", "arch", "%s%s.json" % (name, "" if dtype == "F32" else "-bf16")),
