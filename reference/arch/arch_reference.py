@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Independent PyTorch reference for the decoder families of dev.interlayer.models (llama, qwen2, gemma2,
-gemma3, olmo2, gpt2), written from the equations in docs/ARCHITECTURES.md §0-2 and the HF config
+gemma3, olmo2, gpt2, mixtral, qwen2moe), written from the equations in docs/ARCHITECTURES.md §0-2 and the HF config
 semantics, not from the Java code.
 
 What it does (python3 arch_reference.py REPO_ROOT):
@@ -76,7 +76,18 @@ def configs():
                 reorder_and_upcast_attn=False, tie_word_embeddings=True, torch_dtype="float32")
     llama3 = dict(llama, rope_scaling={"rope_type": "llama3", "factor": 4.0, "low_freq_factor": 1.0,
                                        "high_freq_factor": 4.0, "original_max_position_embeddings": 8})
-    return {"llama": llama, "llama3": llama3, "qwen2": qwen2, "gemma2": gemma2, "gemma3": gemma3, "olmo2": olmo2, "gpt2": gpt2}
+    # MoE: a few small experts, top-2 routing. Mixtral renormalises the top-k probabilities; Qwen2-MoE
+    # (norm_topk_prob false) uses them raw and adds a sigmoid-gated shared expert in every layer.
+    mixtral = dict(common, architectures=["MixtralForCausalLM"], model_type="mixtral", intermediate_size=24,
+                   num_local_experts=4, num_experts_per_tok=2, rms_norm_eps=1e-5, rope_theta=1000000.0,
+                   hidden_act="silu", tie_word_embeddings=False, sliding_window=None, router_jitter_noise=0.0)
+    qwen2moe = dict(common, architectures=["Qwen2MoeForCausalLM"], model_type="qwen2_moe", intermediate_size=40,
+                    moe_intermediate_size=16, shared_expert_intermediate_size=24, num_experts=6,
+                    num_experts_per_tok=2, norm_topk_prob=False, decoder_sparse_step=1, mlp_only_layers=[],
+                    rms_norm_eps=1e-6, rope_theta=1000000.0, hidden_act="silu", tie_word_embeddings=False,
+                    use_sliding_window=False, sliding_window=4, max_window_layers=1)
+    return {"llama": llama, "llama3": llama3, "qwen2": qwen2, "gemma2": gemma2, "gemma3": gemma3, "olmo2": olmo2,
+            "gpt2": gpt2, "mixtral": mixtral, "qwen2moe": qwen2moe}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -121,7 +132,7 @@ def make_weights(name, c, g):
         W[p + "self_attn.k_proj.weight"] = mat(hkv * hd, d, 3.0)
         W[p + "self_attn.v_proj.weight"] = mat(hkv * hd, d)
         W[p + "self_attn.o_proj.weight"] = mat(d, hq * hd)
-        if name == "qwen2":
+        if name in ("qwen2", "qwen2moe"):
             W[p + "self_attn.q_proj.bias"] = vec(hq * hd, 0.0, 0.5)
             W[p + "self_attn.k_proj.bias"] = vec(hkv * hd, 0.0, 0.5)
             W[p + "self_attn.v_proj.bias"] = vec(hkv * hd, 0.0, 0.5)
@@ -131,9 +142,26 @@ def make_weights(name, c, g):
         if name == "gemma3":
             W[p + "self_attn.q_norm.weight"] = vec(hd, 0.0)
             W[p + "self_attn.k_norm.weight"] = vec(hd, 0.0)
-        W[p + "mlp.gate_proj.weight"] = mat(f, d)
-        W[p + "mlp.up_proj.weight"] = mat(f, d)
-        W[p + "mlp.down_proj.weight"] = mat(d, f)
+        if name == "mixtral":                                   # router [E, d]; w1 gate, w3 up, w2 down
+            W[p + "block_sparse_moe.gate.weight"] = mat(c["num_local_experts"], d, 4.0)
+            for e in range(c["num_local_experts"]):
+                q = p + "block_sparse_moe.experts.%d." % e
+                W[q + "w1.weight"], W[q + "w3.weight"], W[q + "w2.weight"] = mat(f, d), mat(f, d), mat(d, f)
+        elif name == "qwen2moe":
+            fe, fs = c["moe_intermediate_size"], c["shared_expert_intermediate_size"]
+            W[p + "mlp.gate.weight"] = mat(c["num_experts"], d, 4.0)
+            for e in range(c["num_experts"]):
+                q = p + "mlp.experts.%d." % e
+                W[q + "gate_proj.weight"], W[q + "up_proj.weight"], W[q + "down_proj.weight"] = \
+                    mat(fe, d), mat(fe, d), mat(d, fe)
+            q = p + "mlp.shared_expert."
+            W[q + "gate_proj.weight"], W[q + "up_proj.weight"], W[q + "down_proj.weight"] = \
+                mat(fs, d), mat(fs, d), mat(d, fs)
+            W[p + "mlp.shared_expert_gate.weight"] = mat(1, d, 2.0)   # nn.Linear(d, 1): [1, d]
+        else:
+            W[p + "mlp.gate_proj.weight"] = mat(f, d)
+            W[p + "mlp.up_proj.weight"] = mat(f, d)
+            W[p + "mlp.down_proj.weight"] = mat(d, f)
         if name != "olmo2":
             W[p + "input_layernorm.weight"] = vec(d, norm_mean)
         W[p + "post_attention_layernorm.weight"] = vec(d, norm_mean)
@@ -217,6 +245,43 @@ def attention(q, k, v, scale, window=0, softcap=None):
     s = s.masked_fill(~visible[None], float("-inf"))
     p = torch.softmax(s, dim=-1)
     return torch.einsum("hij,jhd->ihd", p, v).reshape(T, hq * hd)
+
+
+def swiglu(h, gate, up, down):
+    return (torch.nn.functional.silu(h @ gate.T) * (h @ up.T)) @ down.T
+
+
+MIN_ROUTER_GAP = [float("inf")]    # smallest router-logit gap l_(k) - l_(k+1) seen: top-k must not hinge on rounding
+
+
+def moe(name, c, W, p, h):
+    """Sparse MoE FFN of one layer, h [T, d]:  Σ_{e ∈ topk(softmax(h·Rᵀ))} w_e · SwiGLU_e(h)  (Mixtral: w = top-k
+    probabilities renormalised to sum 1; Qwen2-MoE: raw probabilities unless norm_topk_prob) + for Qwen2-MoE
+    σ(h·s) · SwiGLU_shared(h)."""
+    if name == "mixtral":
+        router, E, norm = W[p + "block_sparse_moe.gate.weight"], c["num_local_experts"], True
+        ex = [tuple(W[p + "block_sparse_moe.experts.%d.%s.weight" % (e, n)] for n in ("w1", "w3", "w2"))
+              for e in range(E)]
+    else:
+        router, E, norm = W[p + "mlp.gate.weight"], c["num_experts"], c["norm_topk_prob"]
+        ex = [tuple(W[p + "mlp.experts.%d.%s_proj.weight" % (e, n)] for n in ("gate", "up", "down"))
+              for e in range(E)]
+    k = c["num_experts_per_tok"]
+    logits = h @ router.T                                               # [T, E]
+    probs = torch.softmax(logits, dim=-1)
+    srt = logits.sort(dim=-1, descending=True).values                  # softmax is monotone: gap in logits
+    MIN_ROUTER_GAP[0] = min(MIN_ROUTER_GAP[0], float((srt[:, k - 1] - srt[:, k]).min()))
+    top = probs.topk(k, dim=-1)
+    w = top.values / top.values.sum(-1, keepdim=True) if norm else top.values
+    out = torch.zeros_like(h)
+    for t in range(h.shape[0]):
+        for j in range(k):
+            out[t] += w[t, j] * swiglu(h[t:t + 1], *ex[int(top.indices[t, j])])[0]
+    if name == "qwen2moe":
+        q = p + "mlp.shared_expert."
+        gate = torch.sigmoid(h @ W[p + "mlp.shared_expert_gate.weight"].T)     # [T, 1]
+        out = out + gate * swiglu(h, W[q + "gate_proj.weight"], W[q + "up_proj.weight"], W[q + "down_proj.weight"])
+    return out
 
 
 def forward(name, c, W, tokens, gguf_scale=False, offset_norms=True):
@@ -311,6 +376,9 @@ def forward(name, c, W, tokens, gguf_scale=False, offset_norms=True):
         else:
             x = x + a
             h = norm(x, p + "post_attention_layernorm.weight")      # = pre-FFN norm in Llama naming
+            if name in ("mixtral", "qwen2moe"):
+                x = x + moe(name, c, W, p, h)
+                continue
             m = (torch.nn.functional.silu(h @ W[p + "mlp.gate_proj.weight"].T) * (h @ W[p + "mlp.up_proj.weight"].T)) \
                 @ W[p + "mlp.down_proj.weight"].T
             x = x + m
@@ -408,7 +476,7 @@ def permute_llama(w, heads):
 
 
 GGUF_ARCH = {"llama": "llama", "llama3": "llama", "qwen2": "qwen2", "gemma2": "gemma2", "gemma3": "gemma3", "olmo2": "olmo2",
-             "gpt2": "gpt2"}
+             "gpt2": "gpt2", "mixtral": "llama", "qwen2moe": "qwen2moe"}
 
 
 def write_gguf(path, name, c, W):
@@ -454,6 +522,14 @@ def write_gguf(path, name, c, W):
     gw.add(a + "embedding_length", d)
     gw.add(a + "block_count", L)
     gw.add(a + "feed_forward_length", c["intermediate_size"])
+    if name == "mixtral":
+        gw.add(a + "expert_count", c["num_local_experts"])
+        gw.add(a + "expert_used_count", c["num_experts_per_tok"])
+    if name == "qwen2moe":
+        gw.add(a + "expert_count", c["num_experts"])
+        gw.add(a + "expert_used_count", c["num_experts_per_tok"])
+        gw.add(a + "expert_feed_forward_length", c["moe_intermediate_size"])
+        gw.add(a + "expert_shared_feed_forward_length", c["shared_expert_intermediate_size"])
     gw.add(a + "attention.head_count", hq)
     gw.add(a + "attention.head_count_kv", hkv)
     gw.add(a + "attention.key_length", hd)
@@ -501,9 +577,26 @@ def write_gguf(path, name, c, W):
                 gw.tensor(b + "ffn_norm.weight", norm(W[p + "pre_feedforward_layernorm.weight"]))
         else:
             gw.tensor(b + "ffn_norm.weight", W[p + "post_attention_layernorm.weight"])
-        gw.tensor(b + "ffn_gate.weight", W[p + "mlp.gate_proj.weight"])
-        gw.tensor(b + "ffn_up.weight", W[p + "mlp.up_proj.weight"])
-        gw.tensor(b + "ffn_down.weight", W[p + "mlp.down_proj.weight"])
+        if name == "mixtral":                   # converter stacks experts: ffn_*_exps [E, out, in]
+            q = p + "block_sparse_moe."
+            E = c["num_local_experts"]
+            gw.tensor(b + "ffn_gate_inp.weight", W[q + "gate.weight"])
+            for g, n in (("gate", "w1"), ("up", "w3"), ("down", "w2")):
+                gw.tensor(b + "ffn_%s_exps.weight" % g,
+                          torch.stack([W[q + "experts.%d.%s.weight" % (e, n)] for e in range(E)]))
+        elif name == "qwen2moe":
+            q = p + "mlp."
+            E = c["num_experts"]
+            gw.tensor(b + "ffn_gate_inp.weight", W[q + "gate.weight"])
+            for g in ("gate", "up", "down"):
+                gw.tensor(b + "ffn_%s_exps.weight" % g,
+                          torch.stack([W[q + "experts.%d.%s_proj.weight" % (e, g)] for e in range(E)]))
+                gw.tensor(b + "ffn_%s_shexp.weight" % g, W[q + "shared_expert.%s_proj.weight" % g])
+            gw.tensor(b + "ffn_gate_inp_shexp.weight", W[q + "shared_expert_gate.weight"][0])   # stored as [d]
+        else:
+            gw.tensor(b + "ffn_gate.weight", W[p + "mlp.gate_proj.weight"])
+            gw.tensor(b + "ffn_up.weight", W[p + "mlp.up_proj.weight"])
+            gw.tensor(b + "ffn_down.weight", W[p + "mlp.down_proj.weight"])
     gw.tensor("output_norm.weight", norm(W["model.norm.weight"]))
     if "lm_head.weight" in W:
         gw.tensor("output.weight", W["lm_head.weight"])
@@ -634,6 +727,8 @@ def main(root):
             fx["hidden"] = rows(hidden)
             fx["tokens1"] = tokens1
             fx["logits1"] = rows(forward(name, c, Wd, tokens1)[0])
+            if name == "qwen2moe" and dtype == "F32":            # same weights, top-k renormalised
+                fx["norm_topk_logits"] = rows(forward(name, dict(c, norm_topk_prob=True), Wd, tokens17)[0])
             if name.startswith("gemma") and dtype == "F32":
                 fx["gguf_logits"] = rows(forward(name, c, Wd, tokens17, gguf_scale=True)[0])
             with open(os.path.join(res, "golden", "arch", "%s%s.json" % (name, "" if dtype == "F32" else "-bf16")),
@@ -644,6 +739,9 @@ def main(root):
         meta, T = read_gguf(os.path.join(res, "gguf", name + ".gguf"))
         assert meta["general.architecture"] == GGUF_ARCH[name], meta
         print(name, "ok", "logits[0,:3] =", fx["logits"][0][:3])
+    # a top-k choice closer than float32 rounding could route Java and PyTorch to different experts
+    print("smallest router-logit gap l_(k) - l_(k+1): %.3g" % MIN_ROUTER_GAP[0])
+    assert MIN_ROUTER_GAP[0] > 1e-4, MIN_ROUTER_GAP[0]
 
     fake = os.path.join(root, "..", "shared", "models", "hf-tiny-random", "fake_gpt2")
     if os.path.isdir(fake):

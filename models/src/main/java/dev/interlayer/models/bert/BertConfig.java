@@ -2,6 +2,8 @@ package dev.interlayer.models.bert;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.io.OnnxModel;
 import dev.interlayer.models.io.OnnxWeights;
 import dev.interlayer.models.io.WeightSource;
@@ -72,6 +74,51 @@ public record BertConfig(int vocabSize, int hidden, int layers, int heads, int i
             throw new IllegalArgumentException("config.json: missing or non-numeric '" + key + "'");
         }
         return e.getAsInt();
+    }
+
+    /**
+     * From llama.cpp GGUF metadata of architecture {@code bert}: {@code bert.embedding_length} → hidden,
+     * {@code bert.block_count} → layers, {@code bert.attention.head_count} → heads,
+     * {@code bert.feed_forward_length} → intermediate, {@code bert.context_length} → maxPositions,
+     * {@code bert.attention.layer_norm_epsilon} → layerNormEps (default 1e-12); the vocabulary and
+     * token-type counts are the row counts of {@code token_embd.weight} and {@code token_types.weight}
+     * (GGUF stores no key for them). The pooling ({@code bert.pooling_type}) is not part of the encoder;
+     * {@code EmbeddingModel} reads it.
+     *
+     * @throws ModelFormatException if the architecture is not {@code bert}, a key or tensor is missing,
+     *                              {@code bert.attention.causal} is true, or the sizes are inconsistent
+     */
+    public static BertConfig fromGguf(GgufFile f) throws ModelFormatException {
+        if (!"bert".equals(f.architecture())) {
+            throw new ModelFormatException(f.path(), -1, "metadata 'general.architecture'", "bert",
+                    String.valueOf(f.architecture()));
+        }
+        if (f.getBoolean("bert.attention.causal", false)) {
+            throw new ModelFormatException(f.path(), -1, "metadata 'bert.attention.causal'",
+                    "false (a bidirectional encoder)", "true");
+        }
+        try {
+            return new BertConfig(rows(f, "token_embd.weight"), require(f, "bert.embedding_length"),
+                    require(f, "bert.block_count"), require(f, "bert.attention.head_count"),
+                    require(f, "bert.feed_forward_length"), require(f, "bert.context_length"),
+                    rows(f, "token_types.weight"), f.getFloat("bert.attention.layer_norm_epsilon", 1e-12f));
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(f.path(), -1, "bert config", "consistent hyperparameters", e.getMessage(), e);
+        }
+    }
+
+    private static int require(GgufFile f, String key) throws ModelFormatException {
+        if (f.get(key) == null) {
+            throw new ModelFormatException(f.path(), -1, "metadata '" + key + "'", "present", "absent");
+        }
+        return f.getInt(key, 0);
+    }
+
+    private static int rows(GgufFile f, String tensor) throws ModelFormatException {
+        if (!f.contains(tensor)) {
+            throw new ModelFormatException(f.path(), -1, "tensor '" + tensor + "'", "present", "absent");
+        }
+        return f.info(tensor).shape().dim(0);
     }
 
     /**

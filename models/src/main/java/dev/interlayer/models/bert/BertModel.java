@@ -1,5 +1,7 @@
 package dev.interlayer.models.bert;
 
+import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.io.WeightSource;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Ops;
@@ -58,6 +60,27 @@ public final class BertModel {
         this.layers = layers;
     }
 
+    /**
+     * The only table from this class's weight fields to file names: one row per format, each name a stem
+     * completed by {@code .weight} / {@code .bias}; {@code layer} is a format string taking the block index.
+     */
+    private record Names(String word, String pos, String type, String embLn, String layer, String q, String k,
+                         String v, String o, String ln1, String up, String down, String ln2) {
+        /** Hugging Face {@code BertModel} parameters, under {@code prefix} ("" or "bert."). */
+        static Names huggingFace(String prefix) {
+            return new Names(prefix + "embeddings.word_embeddings", prefix + "embeddings.position_embeddings",
+                    prefix + "embeddings.token_type_embeddings", prefix + "embeddings.LayerNorm",
+                    prefix + "encoder.layer.%d.", "attention.self.query", "attention.self.key", "attention.self.value",
+                    "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense", "output.dense",
+                    "output.LayerNorm");
+        }
+
+        /** llama.cpp's GGUF names for arch {@code bert} (convert_hf_to_gguf.py's tensor map). */
+        static final Names GGUF = new Names("token_embd", "position_embd", "token_types", "token_embd_norm",
+                "blk.%d.", "attn_q", "attn_k", "attn_v", "attn_output", "attn_output_norm", "ffn_up", "ffn_down",
+                "layer_output_norm");
+    }
+
     /** "bert." when the checkpoint wraps the encoder (BertForMaskedLM, BertLMHeadModel, ...), else "". */
     static String prefix(WeightSource w) {
         return w.contains("bert.embeddings.word_embeddings.weight") ? "bert." : "";
@@ -72,25 +95,47 @@ public final class BertModel {
      * @throws IllegalArgumentException for a missing tensor (listing close names) or a wrong shape
      */
     public static BertModel load(BertConfig config, WeightSource source) {
-        String p = prefix(source);
+        return load(config, source, Names.huggingFace(prefix(source)));
+    }
+
+    /**
+     * Loads a llama.cpp GGUF of architecture {@code bert} ({@code token_embd}, {@code position_embd},
+     * {@code token_types}, {@code token_embd_norm}, {@code blk.N.attn_q} ... {@code layer_output_norm},
+     * each with {@code .weight} and {@code .bias}), config from {@link BertConfig#fromGguf}. GGUF matrices
+     * are stored [out, in] row-major, as nn.Linear, so no transposes are needed. Keep the file open while
+     * the model is used.
+     *
+     * @throws ModelFormatException for missing metadata or tensors, wrong shapes or non-float tensors
+     */
+    public static BertModel load(GgufFile file) throws ModelFormatException {
+        BertConfig config = BertConfig.fromGguf(file);
+        try {
+            return load(config, file, Names.GGUF);
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            throw new ModelFormatException(file.path(), -1, "bert weights", "tensors matching " + config,
+                    e.getMessage(), e);
+        }
+    }
+
+    private static BertModel load(BertConfig config, WeightSource source, Names n) {
         int h = config.hidden(), ff = config.intermediate();
-        Tensor word = get(source, p + "embeddings.word_embeddings.weight", config.vocabSize(), h);
-        Tensor pos = get(source, p + "embeddings.position_embeddings.weight", config.maxPositions(), h);
-        Tensor type = get(source, p + "embeddings.token_type_embeddings.weight", config.typeVocabSize(), h);
-        Tensor lnW = get(source, p + "embeddings.LayerNorm.weight", h);
-        Tensor lnB = get(source, p + "embeddings.LayerNorm.bias", h);
+        Tensor word = get(source, n.word() + ".weight", config.vocabSize(), h);
+        Tensor pos = get(source, n.pos() + ".weight", config.maxPositions(), h);
+        Tensor type = get(source, n.type() + ".weight", config.typeVocabSize(), h);
+        Tensor lnW = get(source, n.embLn() + ".weight", h);
+        Tensor lnB = get(source, n.embLn() + ".bias", h);
         List<Layer> layers = new ArrayList<>();
         for (int i = 0; i < config.layers(); i++) {
-            String l = p + "encoder.layer." + i + ".";
+            String l = n.layer().formatted(i);
             layers.add(new Layer(
-                    get(source, l + "attention.self.query.weight", h, h), get(source, l + "attention.self.query.bias", h),
-                    get(source, l + "attention.self.key.weight", h, h), get(source, l + "attention.self.key.bias", h),
-                    get(source, l + "attention.self.value.weight", h, h), get(source, l + "attention.self.value.bias", h),
-                    get(source, l + "attention.output.dense.weight", h, h), get(source, l + "attention.output.dense.bias", h),
-                    get(source, l + "attention.output.LayerNorm.weight", h), get(source, l + "attention.output.LayerNorm.bias", h),
-                    get(source, l + "intermediate.dense.weight", ff, h), get(source, l + "intermediate.dense.bias", ff),
-                    get(source, l + "output.dense.weight", h, ff), get(source, l + "output.dense.bias", h),
-                    get(source, l + "output.LayerNorm.weight", h), get(source, l + "output.LayerNorm.bias", h)));
+                    get(source, l + n.q() + ".weight", h, h), get(source, l + n.q() + ".bias", h),
+                    get(source, l + n.k() + ".weight", h, h), get(source, l + n.k() + ".bias", h),
+                    get(source, l + n.v() + ".weight", h, h), get(source, l + n.v() + ".bias", h),
+                    get(source, l + n.o() + ".weight", h, h), get(source, l + n.o() + ".bias", h),
+                    get(source, l + n.ln1() + ".weight", h), get(source, l + n.ln1() + ".bias", h),
+                    get(source, l + n.up() + ".weight", ff, h), get(source, l + n.up() + ".bias", ff),
+                    get(source, l + n.down() + ".weight", h, ff), get(source, l + n.down() + ".bias", h),
+                    get(source, l + n.ln2() + ".weight", h), get(source, l + n.ln2() + ".bias", h)));
         }
         return new BertModel(config, word, pos, type, lnW, lnB, List.copyOf(layers));
     }

@@ -26,7 +26,8 @@ import picocli.CommandLine.Parameters;
         description = "Embed texts with a BERT sentence-embedding model (default: all-MiniLM-L6-v2 from the class path).")
 public final class EmbedCommand implements CliCommand, Callable<Integer> {
     @Option(names = "--model", paramLabel = "PATH",
-            description = "A .onnx file (tokenizer.json or <name>-tokenizer.json next to it) or a Hugging Face folder.")
+            description = "A .onnx file (tokenizer.json or <name>-tokenizer.json next to it), a Hugging Face folder,"
+                    + " or a llama.cpp BERT .gguf (tokenizer and pooling from the file).")
     Path model;
 
     @Option(names = "--json", description = "Print {\"embeddings\": [[...], ...]}.")
@@ -35,8 +36,9 @@ public final class EmbedCommand implements CliCommand, Callable<Integer> {
     @Option(names = "--input", paramLabel = "FILE", description = "Read the texts from a JSON array of strings.")
     Path input;
 
-    @Option(names = "--pooling", paramLabel = "MEAN|CLS", description = "Pooling (default MEAN).")
-    Pooling pooling = Pooling.MEAN;
+    @Option(names = "--pooling", paramLabel = "MEAN|CLS",
+            description = "Pooling (default: the GGUF's bert.pooling_type, else MEAN).")
+    Pooling pooling;
 
     @Parameters(paramLabel = "TEXT", arity = "0..*", description = "Texts to embed.")
     List<String> texts = new ArrayList<>();
@@ -52,7 +54,7 @@ public final class EmbedCommand implements CliCommand, Callable<Integer> {
             throw new IllegalArgumentException("embed: give TEXT arguments or --input FILE (a JSON array of strings)");
         }
         try (EmbeddingModel m0 = model == null ? EmbeddingModel.defaultModel() : EmbeddingModel.open(model)) {
-            EmbeddingModel m = m0.withPooling(pooling);
+            EmbeddingModel m = pooling == null ? m0 : m0.withPooling(pooling);
             List<float[]> e = m.embed(all);
             PrintStream out = System.out;
             if (json) {

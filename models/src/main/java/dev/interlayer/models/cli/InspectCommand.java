@@ -113,6 +113,8 @@ public final class InspectCommand implements CliCommand, Callable<Integer> {
                 case "gemma" -> GemmaConfig.fromGguf(f).toString();
                 case "olmo2" -> Olmo2Config.fromGguf(f).toString();
                 case "gpt2" -> Gpt2Config.fromGguf(f).toString();
+                case "bert" -> dev.interlayer.models.bert.BertConfig.fromGguf(f).toString()
+                        + ", pooling_type " + f.getInt("bert.pooling_type", 0);
                 default -> family;
             };
         } catch (Exception e) {

@@ -2,7 +2,10 @@ package dev.interlayer.models.embed;
 
 import dev.interlayer.models.bert.BertConfig;
 import dev.interlayer.models.bert.BertModel;
+import dev.interlayer.models.io.Gguf;
+import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.HfFolder;
+import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.io.OnnxWeights;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import dev.interlayer.models.tokenizer.Tokenizers;
@@ -100,17 +103,70 @@ public final class EmbeddingModel implements AutoCloseable {
     }
 
     /**
-     * Opens {@code path}: a folder is read as a Hugging Face folder; a {@code .onnx} file needs a
-     * {@code tokenizer.json} next to it (or {@code <name>-tokenizer.json}).
+     * A llama.cpp GGUF of architecture {@code bert} (e.g. a bge or MiniLM conversion): encoder weights,
+     * WordPiece tokenizer and pooling all from the file; the pooling from {@code bert.pooling_type}
+     * (1 mean, 2 cls; mean if the key is absent).
+     *
+     * @throws ModelFormatException if the file is not a runnable BERT GGUF, has no tokenizer metadata, or
+     *                              names a pooling other than mean or cls
+     */
+    public static EmbeddingModel fromGguf(Path gguf) throws IOException {
+        return fromGguf(gguf, null);
+    }
+
+    /** As {@link #fromGguf(Path)}, with {@code pooling} in place of the file's (null: the file's). */
+    public static EmbeddingModel fromGguf(Path gguf, Pooling pooling) throws IOException {
+        GgufFile f = Gguf.open(gguf);
+        try {
+            BertModel bert = BertModel.load(f);
+            if (f.get("tokenizer.ggml.model") == null) {
+                throw new ModelFormatException(gguf, -1, "metadata 'tokenizer.ggml.model'",
+                        "a tokenizer (bert WordPiece)", "absent");
+            }
+            Tokenizer tok = Tokenizers.fromGguf(f);
+            if (pooling == null) {
+                try {
+                    pooling = Pooling.fromGgufType(f.getInt("bert.pooling_type", 1));
+                } catch (IllegalArgumentException e) {
+                    throw new ModelFormatException(gguf, -1, "metadata 'bert.pooling_type'", "1 (mean) or 2 (cls)",
+                            e.getMessage(), e);
+                }
+            }
+            return new EmbeddingModel(bert, tok, maxTokens(tok, bert.config()), pooling, f);
+        } catch (IOException | RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens {@code path}: a folder is read as a Hugging Face folder; a {@code .gguf} file (or any file
+     * starting with the GGUF magic) as a llama.cpp BERT GGUF with its own tokenizer and pooling; a
+     * {@code .onnx} file needs a {@code tokenizer.json} next to it (or {@code <name>-tokenizer.json}).
      */
     public static EmbeddingModel open(Path path) throws IOException {
         if (java.nio.file.Files.isDirectory(path)) {
             return fromHuggingFace(path, Pooling.MEAN);
         }
+        if (isGguf(path)) {
+            return fromGguf(path);
+        }
         String name = path.getFileName().toString();
         Path sibling = path.resolveSibling(name.replaceFirst("\\.onnx$", "") + "-tokenizer.json");
         Path tok = java.nio.file.Files.isRegularFile(sibling) ? sibling : path.resolveSibling("tokenizer.json");
         return fromOnnx(path, tok, Pooling.MEAN);
+    }
+
+    private static boolean isGguf(Path path) throws IOException {
+        if (path.getFileName().toString().endsWith(".gguf")) {
+            return true;
+        }
+        if (!java.nio.file.Files.isRegularFile(path)) {
+            return false;
+        }
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(path)) {
+            return Arrays.equals(in.readNBytes(4), new byte[] {'G', 'G', 'U', 'F'});
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.interlayer.models.llama;
 
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.lm.HfJson;
@@ -7,10 +8,11 @@ import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.nn.RopeConfig;
 import dev.interlayer.nn.RopeScaling;
 import dev.interlayer.tensor.Rope;
+import java.util.List;
 
 /**
- * Hyperparameters of a Llama-family decoder (Llama 1/2/3, Mistral, TinyLlama, Qwen2; Mixtral-style
- * mixture-of-experts when {@code experts > 0}).
+ * Hyperparameters of a Llama-family decoder (Llama 1/2/3, Mistral, TinyLlama, Qwen2; Mixtral and Qwen2-MoE
+ * mixture-of-experts when {@code experts > 0}, every layer sparse).
  *
  * @param arch          GGUF architecture name ("llama", "qwen2", "qwen2moe", ...)
  * @param dim           residual width (n_embd)
@@ -32,11 +34,13 @@ import dev.interlayer.tensor.Rope;
  * @param sharedHiddenDim width of the always-on shared expert (Qwen2-MoE), 0 if none
  * @param ropeScaling   frequency rescaling from HF {@code rope_scaling} (None or Llama3; GGUF stores Llama 3
  *                      scaling as the {@code rope_freqs} tensor instead, so GGUF configs carry None)
+ * @param moeNormTopK   MoE: renormalise the top-k router probabilities to sum to 1 (Mixtral; Qwen2-MoE's
+ *                      {@code norm_topk_prob}, false in its checkpoints); ignored when dense
  */
 public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int heads, int kvHeads, int headDim,
                           int vocabSize, int contextLength, float rmsNormEps, float ropeTheta, int ropeDim,
                           Rope.Pairing ropePairing, float ropeScale, int experts, int expertsUsed,
-                          int sharedHiddenDim, RopeScaling ropeScaling) {
+                          int sharedHiddenDim, RopeScaling ropeScaling, boolean moeNormTopK) {
 
     public LlamaConfig {
         positive("dim", dim);
@@ -92,9 +96,9 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
         return heads / kvHeads;
     }
 
-    /** Mixtral renormalises the top-k router probabilities to sum to 1; Qwen2-MoE does not. */
+    /** Whether MoE layers renormalise the top-k router probabilities to sum to 1 (see {@link #moeNormTopK}). */
     public boolean moeNormalizesTopK() {
-        return !arch.equals("qwen2moe");
+        return moeNormTopK;
     }
 
     /** The RoPE of one head (unscaled frequencies). */
@@ -157,7 +161,8 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
                     f.getFloat(p + "rope.freq_base", 10000f),
                     f.getInt(p + "rope.dimension_count", headDim), pairing, ropeScale, experts,
                     f.getInt(p + "expert_used_count", 0),
-                    f.getInt(p + "expert_shared_feed_forward_length", 0), new RopeScaling.None());
+                    f.getInt(p + "expert_shared_feed_forward_length", 0), new RopeScaling.None(),
+                    !arch.equals("qwen2moe"));      // llama.cpp: Mixtral (arch llama) renormalises, qwen2moe not
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(f.path(), -1, arch + " config", "consistent hyperparameters",
                     e.getMessage(), e);
@@ -165,21 +170,59 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
     }
 
     /**
-     * Maps a Hugging Face {@code config.json} (model_type llama, mistral or qwen2) to a config with
-     * half-split RoPE pairs (HF checkpoints are not row-permuted). {@code arch} becomes the model_type.
-     * A sliding window (Mistral {@code sliding_window}; Qwen2 only when {@code use_sliding_window}) is
-     * honoured by capping {@code contextLength} at the window, where it cannot change any result.
+     * Maps a Hugging Face {@code config.json} (model_type llama, mistral, qwen2, mixtral or qwen2_moe) to a
+     * config with half-split RoPE pairs (HF checkpoints are not row-permuted). {@code arch} becomes the
+     * model_type ("qwen2moe" for qwen2_moe, the GGUF name). A sliding window (Mistral/Mixtral
+     * {@code sliding_window}; Qwen2 only when {@code use_sliding_window}) is honoured by capping
+     * {@code contextLength} at the window, where it cannot change any result.
      *
-     * @throws IllegalArgumentException naming the key for a missing or unsupported setting (MoE,
-     *                                  rope_scaling other than linear, non-SiLU activation, partial rotary)
+     * <p>MoE keys: Mixtral {@code num_local_experts}, {@code num_experts_per_tok}, expert width
+     * {@code intermediate_size}, top-k renormalised; Qwen2-MoE {@code num_experts}, {@code num_experts_per_tok},
+     * {@code moe_intermediate_size}, {@code shared_expert_intermediate_size}, {@code norm_topk_prob} (default
+     * false). Qwen2-MoE dense layers ({@code decoder_sparse_step} != 1 or a non-empty {@code mlp_only_layers})
+     * are rejected: every layer must be sparse.
+     *
+     * @throws IllegalArgumentException naming the key for a missing or unsupported setting (rope_scaling
+     *                                  other than linear/llama3, non-SiLU activation, partial rotary, dense
+     *                                  layers in a MoE model, experts on a dense model_type)
      */
     public static LlamaConfig fromHuggingFace(JsonObject c) {
         String type = HfJson.getString(c, "model_type", "");
-        if (!type.equals("llama") && !type.equals("mistral") && !type.equals("qwen2")) {
-            throw new IllegalArgumentException("config.json: model_type '" + type + "' is not llama/mistral/qwen2");
+        if (!List.of("llama", "mistral", "qwen2", "mixtral", "qwen2_moe").contains(type)) {
+            throw new IllegalArgumentException("config.json: model_type '" + type
+                    + "' is not llama/mistral/qwen2/mixtral/qwen2_moe");
         }
-        if (HfJson.has(c, "num_local_experts") || HfJson.has(c, "num_experts")) {
-            throw new IllegalArgumentException("config.json: mixture-of-experts configs are read from GGUF only");
+        boolean mixtral = type.equals("mixtral"), qwenMoe = type.equals("qwen2_moe");
+        if (!mixtral && !qwenMoe && (HfJson.has(c, "num_local_experts") || HfJson.has(c, "num_experts"))) {
+            throw new IllegalArgumentException("config.json: model_type '" + type + "' with experts "
+                    + "(num_local_experts/num_experts) is not supported; MoE needs model_type mixtral or qwen2_moe");
+        }
+        int experts = 0, expertsUsed = 0, sharedHidden = 0;
+        boolean normTopK = false;
+        int hidden;
+        if (mixtral) {
+            experts = HfJson.requireInt(c, "num_local_experts");
+            expertsUsed = HfJson.requireInt(c, "num_experts_per_tok");
+            hidden = HfJson.requireInt(c, "intermediate_size");
+            normTopK = true;
+        } else if (qwenMoe) {
+            experts = HfJson.requireInt(c, "num_experts");
+            expertsUsed = HfJson.requireInt(c, "num_experts_per_tok");
+            hidden = HfJson.requireInt(c, "moe_intermediate_size");
+            sharedHidden = HfJson.getInt(c, "shared_expert_intermediate_size", 0);
+            normTopK = HfJson.getBoolean(c, "norm_topk_prob", false);
+            int step = HfJson.getInt(c, "decoder_sparse_step", 1);
+            JsonElement mlpOnly = c.get("mlp_only_layers");           // layer indices kept dense
+            boolean denseLayers = mlpOnly != null && !mlpOnly.isJsonNull()
+                    && !(mlpOnly.isJsonArray() && mlpOnly.getAsJsonArray().isEmpty());
+            if (experts <= 0 || step != 1 || denseLayers) {
+                throw new IllegalArgumentException("config.json: qwen2_moe with dense layers (num_experts=" + experts
+                        + ", decoder_sparse_step=" + step + ", mlp_only_layers=" + c.get("mlp_only_layers")
+                        + ") is not supported; every layer must be sparse (num_experts > 0, decoder_sparse_step 1, "
+                        + "mlp_only_layers [])");
+            }
+        } else {
+            hidden = HfJson.requireInt(c, "intermediate_size");
         }
         String act = HfJson.getString(c, "hidden_act", "silu");
         if (!act.equals("silu")) {
@@ -217,15 +260,16 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
             }
         }
         int ctx = HfJson.getInt(c, "max_position_embeddings", 2048);
-        boolean sliding = type.equals("qwen2") ? HfJson.getBoolean(c, "use_sliding_window", false)
+        boolean sliding = type.startsWith("qwen2") ? HfJson.getBoolean(c, "use_sliding_window", false)
                 : HfJson.has(c, "sliding_window");
         if (sliding && HfJson.getInt(c, "sliding_window", 0) > 0) {
             ctx = Math.min(ctx, HfJson.getInt(c, "sliding_window", 0));
         }
-        return new LlamaConfig(type, dim, HfJson.requireInt(c, "intermediate_size"),
+        return new LlamaConfig(qwenMoe ? "qwen2moe" : type, dim, hidden,
                 HfJson.requireInt(c, "num_hidden_layers"), heads, HfJson.getInt(c, "num_key_value_heads", heads),
                 headDim, HfJson.requireInt(c, "vocab_size"), ctx, (float) HfJson.getDouble(c, "rms_norm_eps", 1e-6),
-                (float) theta, headDim, Rope.Pairing.HALF_SPLIT, ropeScale, 0, 0, 0, scaling);
+                (float) theta, headDim, Rope.Pairing.HALF_SPLIT, ropeScale, experts, expertsUsed, sharedHidden, scaling,
+                normTopK);
     }
 
     private static int require(GgufFile f, String key) throws ModelFormatException {

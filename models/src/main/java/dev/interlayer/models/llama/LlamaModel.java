@@ -137,9 +137,10 @@ public final class LlamaModel implements CausalLM, HiddenStates {
 
     /**
      * Loads a Llama-family model from a Hugging Face folder (LlamaForCausalLM, MistralForCausalLM,
-     * Qwen2ForCausalLM): config from {@link LlamaConfig#fromHuggingFace}, tensors by HF names
-     * ({@code model.layers.N.self_attn.q_proj.weight}, …), half-split RoPE on the unpermuted Q/K rows,
-     * q/k/v biases when present (Qwen2), head tied to the embedding when {@code tie_word_embeddings}
+     * Qwen2ForCausalLM, MixtralForCausalLM, Qwen2MoeForCausalLM): config from
+     * {@link LlamaConfig#fromHuggingFace}, tensors by HF names ({@code model.layers.N.self_attn.q_proj.weight},
+     * …; MoE names in {@link #loadMoe(Weights, LlamaConfig, String)}), half-split RoPE on the unpermuted Q/K
+     * rows, q/k/v biases when present (Qwen2), head tied to the embedding when {@code tie_word_embeddings}
      * or {@code lm_head.weight} is absent. Keep the folder open while using the model.
      *
      * @throws ModelFormatException for an unsupported config or a missing/mis-shaped tensor
@@ -150,7 +151,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
             c = LlamaConfig.fromHuggingFace(folder.config());
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(folder.dir().resolve("config.json"), -1, "llama-family config",
-                    "a supported llama/mistral/qwen2 config", e.getMessage(), e);
+                    "a supported llama/mistral/qwen2/mixtral/qwen2_moe config", e.getMessage(), e);
         }
         Weights w = new Weights(folder.weights(), folder.dir());
         int d = c.dim(), h = c.hiddenDim();
@@ -172,10 +173,10 @@ public final class LlamaModel implements CausalLM, HiddenStates {
                     w.optional(p + "self_attn.k_proj.bias", c.kvDim()),
                     w.optional(p + "self_attn.v_proj.bias", c.kvDim()),
                     w.get(p + "post_attention_layernorm.weight", d),   // the pre-FFN norm in Llama naming
-                    w.get(p + "mlp.gate_proj.weight", h, d),
-                    w.get(p + "mlp.up_proj.weight", h, d),
-                    w.get(p + "mlp.down_proj.weight", d, h),
-                    null);
+                    c.experts() > 0 ? null : w.get(p + "mlp.gate_proj.weight", h, d),
+                    c.experts() > 0 ? null : w.get(p + "mlp.up_proj.weight", h, d),
+                    c.experts() > 0 ? null : w.get(p + "mlp.down_proj.weight", d, h),
+                    c.experts() > 0 ? loadMoe(w, c, p) : null);
         }
         boolean tied = HfJson.getBoolean(folder.config(), "tie_word_embeddings", false) || !w.has("lm_head.weight");
         Tensor output = tied ? embed : w.get("lm_head.weight", c.vocabSize(), d);
@@ -206,6 +207,35 @@ public final class LlamaModel implements CausalLM, HiddenStates {
         return out;
     }
 
+    /**
+     * MoE weights of HF layer prefix {@code p}: Mixtral {@code block_sparse_moe.gate} (router) and
+     * {@code block_sparse_moe.experts.N.w1/w3/w2} (gate/up/down); Qwen2-MoE {@code mlp.gate},
+     * {@code mlp.experts.N.gate_proj/up_proj/down_proj}, {@code mlp.shared_expert.*} and
+     * {@code mlp.shared_expert_gate} ([1, dim], an nn.Linear(dim, 1), read as [dim]).
+     */
+    private static Moe loadMoe(Weights w, LlamaConfig c, String p) throws ModelFormatException {
+        int e = c.experts(), d = c.dim(), h = c.hiddenDim(), sh = c.sharedHiddenDim();
+        boolean mixtral = !c.arch().equals("qwen2moe");
+        String router = mixtral ? p + "block_sparse_moe.gate.weight" : p + "mlp.gate.weight";
+        String ex = mixtral ? p + "block_sparse_moe.experts." : p + "mlp.experts.";
+        String gate = mixtral ? ".w1.weight" : ".gate_proj.weight";
+        String up = mixtral ? ".w3.weight" : ".up_proj.weight";
+        String down = mixtral ? ".w2.weight" : ".down_proj.weight";
+        Tensor[] ge = new Tensor[e], ue = new Tensor[e], de = new Tensor[e];
+        for (int i = 0; i < e; i++) {
+            ge[i] = w.get(ex + i + gate, h, d);
+            ue[i] = w.get(ex + i + up, h, d);
+            de[i] = w.get(ex + i + down, d, h);
+        }
+        boolean shared = sh > 0;
+        String s = p + "mlp.shared_expert.";
+        return new Moe(w.get(router, e, d), ge, ue, de,
+                shared ? w.get(p + "mlp.shared_expert_gate.weight", 1, d).reshape(Shape.of(d)) : null,
+                shared ? w.get(s + "gate_proj.weight", sh, d) : null,
+                shared ? w.get(s + "up_proj.weight", sh, d) : null,
+                shared ? w.get(s + "down_proj.weight", d, sh) : null);
+    }
+
     private static Moe loadMoe(Loader l, LlamaConfig c, String p) throws ModelFormatException {
         int e = c.experts(), d = c.dim(), h = c.hiddenDim(), sh = c.sharedHiddenDim();
         Tensor g = l.get(p + "ffn_gate_exps.weight", e, h, d);
@@ -219,7 +249,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
         }
         boolean shared = sh > 0;
         return new Moe(l.get(p + "ffn_gate_inp.weight", e, d), ge, ue, de,
-                shared ? l.get(p + "ffn_gate_inp_shexp.weight", d) : null,
+                shared ? l.vector(p + "ffn_gate_inp_shexp.weight", d) : null,
                 shared ? l.get(p + "ffn_gate_shexp.weight", sh, d) : null,
                 shared ? l.get(p + "ffn_up_shexp.weight", sh, d) : null,
                 shared ? l.get(p + "ffn_down_shexp.weight", d, sh) : null);
@@ -248,6 +278,12 @@ public final class LlamaModel implements CausalLM, HiddenStates {
 
         Tensor optional(String name, int... dims) throws ModelFormatException {
             return file.contains(name) ? get(name, dims) : null;
+        }
+
+        // a [n] vector that a converter may also store as [1, n]
+        Tensor vector(String name, int n) throws ModelFormatException {
+            boolean twoD = file.contains(name) && file.info(name).shape().equals(Shape.of(1, n));
+            return twoD ? get(name, 1, n).reshape(Shape.of(n)) : get(name, n);
         }
     }
 
@@ -565,7 +601,8 @@ public final class LlamaModel implements CausalLM, HiddenStates {
 
         /** The first {@code rows} rows of {@code a} seen as [rows, cols] (a holds at least rows·cols floats). */
         private static Tensor view(float[] a, int rows, int cols) {
-            return Tensor.wrap(a, Shape.of(a.length / cols, cols)).slice(0, 0, rows);
+            // a.length need not be a multiple of cols (gate/up hold max(hidden, sharedHidden) per row)
+            return Tensor.wrap(a).slice(0, 0, rows * cols).reshape(Shape.of(rows, cols));
         }
 
         Views views(int t) {

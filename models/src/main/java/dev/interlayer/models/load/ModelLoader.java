@@ -30,7 +30,8 @@ import java.util.Map;
  * <ul>
  *   <li>a {@code .gguf} file (or any file starting with the GGUF magic): by {@code general.architecture} —
  *       llama/mistral/qwen2/qwen2moe → {@link LlamaModel}, gemma2/gemma3 → {@link GemmaModel},
- *       olmo2 → {@link Olmo2Model}, gpt2 → {@link Gpt2Model};</li>
+ *       olmo2 → {@link Olmo2Model}, gpt2 → {@link Gpt2Model}, bert → {@link BertModel} (encoder: hidden
+ *       states only);</li>
  *   <li>a folder: a Hugging Face folder, by {@code config.json} {@code architectures[0]} (else
  *       {@code model_type}) — also BERT encoders ({@link BertModel}, hidden states only);</li>
  *   <li>an {@code .onnx} file: a BERT encoder exported to ONNX (hidden states only).</li>
@@ -44,15 +45,18 @@ public final class ModelLoader {
 
     private static final Map<String, String> HF_ARCHITECTURES = Map.ofEntries(
             Map.entry("LlamaForCausalLM", "llama"), Map.entry("MistralForCausalLM", "llama"),
-            Map.entry("Qwen2ForCausalLM", "llama"), Map.entry("Gemma2ForCausalLM", "gemma"),
+            Map.entry("Qwen2ForCausalLM", "llama"), Map.entry("MixtralForCausalLM", "llama"),
+            Map.entry("Qwen2MoeForCausalLM", "llama"), Map.entry("Gemma2ForCausalLM", "gemma"),
             Map.entry("Gemma3ForCausalLM", "gemma"), Map.entry("Gemma3ForConditionalGeneration", "gemma"),
             Map.entry("Olmo2ForCausalLM", "olmo2"), Map.entry("GPT2LMHeadModel", "gpt2"),
             Map.entry("GPT2Model", "gpt2"), Map.entry("BertModel", "bert"), Map.entry("BertForMaskedLM", "bert"),
             Map.entry("BertLMHeadModel", "bert"));
 
-    private static final Map<String, String> HF_MODEL_TYPES = Map.of("llama", "llama", "mistral", "llama",
-            "qwen2", "llama", "gemma2", "gemma", "gemma3", "gemma", "gemma3_text", "gemma", "olmo2", "olmo2",
-            "gpt2", "gpt2", "bert", "bert");
+    private static final Map<String, String> HF_MODEL_TYPES = Map.ofEntries(Map.entry("llama", "llama"),
+            Map.entry("mistral", "llama"), Map.entry("qwen2", "llama"), Map.entry("mixtral", "llama"),
+            Map.entry("qwen2_moe", "llama"), Map.entry("gemma2", "gemma"), Map.entry("gemma3", "gemma"),
+            Map.entry("gemma3_text", "gemma"), Map.entry("olmo2", "olmo2"), Map.entry("gpt2", "gpt2"),
+            Map.entry("bert", "bert"));
 
     /**
      * Opens {@code path} (GGUF file, HF folder or ONNX file).
@@ -97,6 +101,7 @@ public final class ModelLoader {
             case "gemma2", "gemma3" -> "gemma";
             case "olmo2" -> "olmo2";
             case "gpt2" -> "gpt2";
+            case "bert" -> "bert";
             default -> null;
         };
     }
@@ -117,19 +122,22 @@ public final class ModelLoader {
         GgufFile f = Gguf.open(path);
         try {
             String family = ggufFamily(f.architecture());
+            Tokenizer tok = null;
+            if (f.get("tokenizer.ggml.model") != null) {
+                tok = Tokenizers.fromGguf(f);
+            }
+            if ("bert".equals(family)) {
+                return new LoadedModel(family, "gguf", null, bertHidden(BertModel.load(f)), tok, f);
+            }
             CausalLM lm = switch (family == null ? "" : family) {
                 case "llama" -> LlamaModel.load(f);
                 case "gemma" -> GemmaModel.load(f);
                 case "olmo2" -> Olmo2Model.load(f);
                 case "gpt2" -> Gpt2Model.load(f);
                 default -> throw new ModelFormatException(path, -1, "metadata 'general.architecture'",
-                        "one of " + LlamaModel.SUPPORTED_ARCHS + ", gemma2, gemma3, olmo2, gpt2",
+                        "one of " + LlamaModel.SUPPORTED_ARCHS + ", gemma2, gemma3, olmo2, gpt2, bert",
                         String.valueOf(f.architecture()));
             };
-            Tokenizer tok = null;
-            if (f.get("tokenizer.ggml.model") != null) {
-                tok = Tokenizers.fromGguf(f);
-            }
             return new LoadedModel(family, "gguf", lm, (HiddenStates) lm, tok, f);
         } catch (IOException | RuntimeException e) {
             f.close();

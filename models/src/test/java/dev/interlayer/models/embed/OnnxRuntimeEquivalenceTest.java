@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonParser;
+import dev.interlayer.models.cli.Main;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +18,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /**
  * The main check of the embedding path: our pure-Java BERT on the MiniLM ONNX file (parsed by our
@@ -144,6 +150,39 @@ class OnnxRuntimeEquivalenceTest {
                 assertEquals(ref[c], ours.get(i)[c], 1e-4f, "text " + i + " component " + c);
             }
         }
+    }
+
+    @Test
+    void hiddenCliOnOnnxFileEqualsOnnxRuntime() throws Exception {
+        // `interlayer hidden --model all-minilm-l6-v2.onnx --tokens ... --json` (ModelLoader's .onnx path) vs ORT's
+        // last_hidden_state for the same ids. Unnormalised states of magnitude ~1: float32 on both sides with
+        // different summation orders, so 1e-4 absolute (same budget as above).
+        Path onnx = EmbeddingModel.defaultOnnxPath();
+        int[] ids = model.tokenIds(SENTENCES.get(2));
+        StringBuilder tokens = new StringBuilder();
+        for (int id : ids) {
+            tokens.append(tokens.isEmpty() ? "" : ",").append(id);
+        }
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute("hidden", "--model", onnx.toString(), "--tokens", tokens.toString(), "--json");
+        assertEquals(0, code, err.toString());
+        JsonArray rows = JsonParser.parseString(out.toString()).getAsJsonObject()
+                .getAsJsonArray("hidden");
+        float[][] ref = ortHidden(List.of(ids))[0];
+        assertEquals(ids.length, rows.size());
+        double worst = 0;
+        for (int t = 0; t < ids.length; t++) {
+            JsonArray r = rows.get(t).getAsJsonArray();
+            assertEquals(384, r.size());
+            for (int c = 0; c < 384; c++) {
+                worst = Math.max(worst, Math.abs(r.get(c).getAsDouble() - ref[t][c]));
+            }
+        }
+        assertTrue(worst <= 1e-4, "hidden --json vs ORT last_hidden_state: max |diff| " + worst);
+        System.out.printf("MiniLM hidden (CLI, .onnx) vs ONNX Runtime: max |diff| %.3g%n", worst);
     }
 
     /** ORT on a padded batch, pooled by the test: mean over attention_mask, then L2-normalised. */
