@@ -108,11 +108,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             kNorm.apply(k, k);
         }
         if (c.positions() == PositionEncoding.ROPE) {
-            Rope rope = st.ropeFor(past + t);
-            int[] pos = st.positions(past, t);
-            Tensor qh = st.qHeads.get(t), kh = st.kHeads.get(t);
-            Ops.rope(qh, rope, pos, qh);
-            Ops.rope(kh, rope, pos, kh);
+            st.rope(st.ropeFor(past + t), past, t);
         }
         int kvDim = c.kvDim();
         System.arraycopy(st.k.data(), 0, cache.keys(st.layer), past * kvDim, t * kvDim);
@@ -139,7 +135,8 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         private final HeadViews qHeads; // q rows(t) as [t, Hq, dh]
         private final HeadViews kHeads; // k rows(t) as [t, Hkv, dh]
         private final float[][] scores; // [Hq][contextLength]
-        private final int[][] positionBuf;
+        private final float[] ropeCos;  // [rotaryDim/2] one position's cos, scaled
+        private final float[] ropeSin;  // [rotaryDim/2] one position's sin, scaled
         private final Rope staticRope;  // null for NONE/ALIBI and for dynamic NTK
         private final float[] slopes;   // [Hq] for ALiBi, else null
         private final IntConsumer headTask = this::head;
@@ -168,7 +165,9 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             this.qHeads = new HeadViews(q, c.heads(), c.headDim());
             this.kHeads = new HeadViews(k, c.kvHeads(), c.headDim());
             this.scores = new float[c.heads()][cache.contextLength()];
-            this.positionBuf = new int[mt + 1][];
+            int half = c.positions() == PositionEncoding.ROPE ? c.rope().rotaryDim(c.headDim()) / 2 : 0;
+            this.ropeCos = new float[half];
+            this.ropeSin = new float[half];
             this.staticRope = c.positions() == PositionEncoding.ROPE && !c.rope().dependsOnLength()
                     ? c.rope().table(c.headDim(), 0) : null;
             this.slopes = c.positions() == PositionEncoding.ALIBI ? Alibi.slopes(c.heads(), c.alibiMaxBias()) : null;
@@ -187,16 +186,42 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             return staticRope != null ? staticRope : c.rope().table(c.headDim(), seqLen);
         }
 
-        private int[] positions(int first, int t) {
-            int[] p = positionBuf[t];
-            if (p == null) {
-                p = new int[t];
-                positionBuf[t] = p;
-            }
+        // ---- RoPE on the heap q, k rows ----
+        // Same math as Ops.rope (angle p·invFreq[i] in double, cos/sin rounded to float and scaled), but
+        // in place on the session's arrays with one cos/sin row per token shared by q and k: Ops.rope
+        // allocates views, cursors, cos/sin rows and a lambda on every call (~0.5 KB per call).
+
+        private void rope(Rope rope, int first, int t) {
+            AttentionConfig c = layerRef.config;
+            int half = rope.rotaryDim() / 2;
+            boolean interleaved = rope.pairing() == Rope.Pairing.INTERLEAVED;
+            float scaling = rope.attentionScaling();
             for (int i = 0; i < t; i++) {
-                p[i] = first + i;
+                int p = first + i;
+                for (int j = 0; j < half; j++) {
+                    double ang = (double) p * rope.invFreq(j);
+                    ropeCos[j] = (float) Math.cos(ang) * scaling;
+                    ropeSin[j] = (float) Math.sin(ang) * scaling;
+                }
+                rotateHeads(q.data(), i * c.qDim(), c.heads(), c.headDim(), half, interleaved);
+                rotateHeads(k.data(), i * c.kvDim(), c.kvHeads(), c.headDim(), half, interleaved);
             }
-            return p;
+        }
+
+        // Rotates pairs (x[i], x[i+half]) or (x[2i], x[2i+1]) of each head in a[off .. off + heads·dh);
+        // dimensions past 2·half (partial rotary) stay as they are.
+        private void rotateHeads(float[] a, int off, int heads, int dh, int half, boolean interleaved) {
+            float[] cs = ropeCos, sn = ropeSin;
+            for (int h = 0; h < heads; h++) {
+                int base = off + h * dh;
+                for (int j = 0; j < half; j++) {
+                    int i0 = interleaved ? base + 2 * j : base + j;
+                    int i1 = interleaved ? i0 + 1 : i0 + half;
+                    float x0 = a[i0], x1 = a[i1];
+                    a[i0] = x0 * cs[j] - x1 * sn[j];
+                    a[i1] = x1 * cs[j] + x0 * sn[j];
+                }
+            }
         }
 
         // ---- per-head attention core (runs on the compute pool) ----

@@ -75,7 +75,18 @@ public record Embedding(Tensor table, float scale) {
                         + " is outside the vocabulary [0, " + vocab() + ")");
             }
         }
-        Ops.embedding(table, tokens, out);
+        float[] src = table.heapFloats(), dst = out.heapFloats();
+        if (src != null && dst != null && table.stride(1) == 1 && out.stride(1) == 1 && !out.isReadOnly()) {
+            // F32 heap table and output: row copies (Ops.embedding allocates two row cursors per call)
+            long srcBase = table.segment().address() / Float.BYTES + table.offset();
+            long dstBase = out.segment().address() / Float.BYTES + out.offset();
+            for (int t = 0; t < tokens.length; t++) {
+                System.arraycopy(src, (int) (srcBase + tokens[t] * table.stride(0)), dst,
+                        (int) (dstBase + t * out.stride(0)), d);
+            }
+        } else {
+            Ops.embedding(table, tokens, out);
+        }
         if (scale != 1f) {
             Ops.scale(out, scale, out);
         }

@@ -22,21 +22,29 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Heap bytes allocated per decode step of a two-layer decoder stack (Llama-style PRE blocks with
  * GQA + RoPE; dense SwiGLU or top-2 MoE), measured with the thread allocation counter on one
- * compute thread after warm-up.
+ * compute thread once the JIT has compiled the decode path.
  *
- * <p>The measurement runs in a fresh JVM ({@link Probe}) because escape analysis of the kernels'
- * short-lived objects depends on the JIT profile: in the shared Surefire JVM, after other tests
- * have run the scalar kernels and odd tensor layouts, the same loop allocated 7x more.
+ * <p>Until C2 compiles them, Vector API calls box their vectors on the heap (about 1 MB per step in
+ * the first round, still 25 KB after 60 rounds), so the probe warms up in rounds of 64 steps until
+ * a round allocates nothing or allocation has settled within the bound (bounded by a deadline), then
+ * asserts on a separate measured round, as LlamaDecodeAllocationTest does. The measurement runs in a
+ * fresh JVM ({@link Probe}) because escape analysis of the kernels' short-lived objects depends on the
+ * JIT profile: in the shared Surefire JVM, after other tests have run the scalar kernels and odd
+ * tensor layouts, the same loop allocated 7x more.
  */
 class DecodeAllocationTest {
     /**
-     * Allowed bytes per decode step. nn code allocates nothing per token (JFR allocation samples of
-     * this loop have no nn frame on top); the bound covers what tensor kernels still allocate per call
-     * (RowCursor objects and arrays, lambdas, Shape/stride arrays in MatMul and SimdKernels, the
-     * rmsNorm weight row), measured at about 48 KB (dense) and 68 KB (MoE) per step for this stack.
-     * Lower it to 0 when the tensor kernels are allocation-free.
+     * Allowed bytes per decode step. Measured after warm-up: 0 (dense and MoE) in most JVMs; in some
+     * runs C2 compiles MatMul.gemm so that the Optional behind Tensor.heapFloats() escapes (MatMul
+     * writableRows/overlaps/gemm), and MoE then settles at 128 B/step (8 × 16 B) for good. 256 B/step
+     * leaves room for that and for a one-off JVM allocation spread over the measured round, and still
+     * catches one leaked Tensor view, lambda or row cursor per layer (about 100 B or more each, two layers).
      */
-    static final long BOUND_BYTES = 96 * 1024;
+    static final long BOUND_BYTES = 256;
+    /** Warm-up deadline: generous, CI and this shared 2-core machine are slow (here warm-up takes 0.5–3 s). */
+    static final long WARMUP_NANOS = 30_000_000_000L;
+    /** Consecutive warm-up rounds within the bound after which allocation counts as settled (~0.5 s here). */
+    static final int SETTLED = 100;
 
     private static final int D = 64, HEADS = 4, KV_HEADS = 2, FFN = 96, CONTEXT = 256, PROMPT = 16, STEPS = 64;
 
@@ -58,8 +66,10 @@ class DecodeAllocationTest {
         Matcher m = Pattern.compile("bytesPerStep=(\\d+)").matcher(output);
         assertTrue(m.find(), "no measurement in probe output:\n" + output);
         long perStep = Long.parseLong(m.group(1));
-        System.out.printf("decode allocation %-5s %d bytes/step (bound %d)%n", ffn, perStep, BOUND_BYTES);
-        assertTrue(perStep <= BOUND_BYTES, "decode step allocated " + perStep + " bytes, bound " + BOUND_BYTES);
+        System.out.printf("decode allocation %-5s %d bytes/step (bound %d) %s%n", ffn, perStep, BOUND_BYTES,
+                output.lines().filter(l -> l.startsWith("warm-up")).findFirst().orElse(""));
+        assertTrue(perStep <= BOUND_BYTES, "decode step allocated " + perStep + " bytes, bound " + BOUND_BYTES
+                + "; probe output:\n" + output);
     }
 
     /** Runs in its own JVM: builds the stack, warms decode up, prints bytesPerStep=N. */
@@ -70,6 +80,7 @@ class DecodeAllocationTest {
         public static void main(String[] args) {
             ComputePool.setThreads(1); // allocation counters are per thread: keep all work on this one
             var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long tid = Thread.currentThread().threadId();
             DecoderStack stack = stack(args[0].equals("moe"));
             StackSession s = stack.newSession(CONTEXT, PROMPT, false);
             int[] prompt = new int[PROMPT];
@@ -77,15 +88,30 @@ class DecodeAllocationTest {
                 prompt[i] = (7 * i + 3) % 50;
             }
             stack.forward(prompt, s);
-            // Warm-up: JIT, lazily created views; roll back so every round decodes the same positions.
-            for (int round = 0; round < 60; round++) {
-                decodeSteps(stack, s);
-                s.cache().truncate(PROMPT);
-            }
-            long tid = Thread.currentThread().threadId();
+            // Warm-up rounds (JIT, lazily created views) until one allocates nothing, or until SETTLED rounds
+            // in a row stay within the bound (a JIT that keeps a small allocation for good); each round rolls
+            // the cache back so every round decodes the same positions.
+            long start = System.nanoTime();
+            long first = -1, last;
+            int rounds = 0, within = 0;
+            do {
+                last = bytesPerStep(stack, s, bean, tid);
+                first = first < 0 ? last : first;
+                within = last <= BOUND_BYTES ? within + 1 : 0;
+                rounds++;
+            } while (last > 0 && within < SETTLED && System.nanoTime() - start < WARMUP_NANOS);
+            System.out.printf("warm-up: %d rounds of %d steps in %.1f s, bytes/step first %d, last %d%n", rounds,
+                    STEPS, (System.nanoTime() - start) / 1e9, first, last);
+            System.out.println("bytesPerStep=" + bytesPerStep(stack, s, bean, tid));
+        }
+
+        private static long bytesPerStep(DecoderStack stack, StackSession s, com.sun.management.ThreadMXBean bean,
+                                         long tid) {
             long before = bean.getThreadAllocatedBytes(tid);
             decodeSteps(stack, s);
-            System.out.println("bytesPerStep=" + (bean.getThreadAllocatedBytes(tid) - before) / STEPS);
+            long bytes = bean.getThreadAllocatedBytes(tid) - before;
+            s.cache().truncate(PROMPT);
+            return bytes / STEPS;
         }
     }
 

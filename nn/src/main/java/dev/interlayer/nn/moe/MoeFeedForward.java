@@ -91,7 +91,6 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
         private final int[] fill;         // [E] next free index per group
         private final RowBuffer gx;       // [maxTokens, d] gathered tokens of one expert
         private final RowBuffer gy;       // [maxTokens, d] that expert's outputs
-        private final Tensor[] probRow;   // [maxTokens] views [E] of the rows of logits
         private final float[] topValues;  // [k] one token's top-k probabilities
         private final int[] topIndices;   // [k] their expert ids
         private final int maxTokens, d;
@@ -111,10 +110,6 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
             fill = new int[e];
             gx = new RowBuffer(maxTokens, d);
             gy = new RowBuffer(maxTokens, d);
-            probRow = new Tensor[maxTokens];
-            for (int i = 0; i < maxTokens; i++) {
-                probRow[i] = logits.rows(maxTokens).select(0, i);
-            }
             topValues = new float[k];
             topIndices = new int[k];
             this.maxTokens = maxTokens;
@@ -149,12 +144,12 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
         // ---- routing ----
         Tensor probs = st.logits.rows(t);
         router.apply(x, probs);
-        Ops.softmax(probs, probs);
         float[] p = st.logits.data();
         st.stats.reset();
         for (int i = 0; i < t; i++) {
+            softmaxInPlace(p, i * e, e);
             st.stats.addToken(p, i * e, entropy(p, i * e, e));
-            Ops.topK(st.probRow[i], k, st.topValues, st.topIndices);
+            topK(p, i * e, e, k, st.topValues, st.topIndices);
             double sum = 0;
             for (int s = 0; s < k; s++) {
                 sum += st.topValues[s];
@@ -217,6 +212,60 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
         }
     }
 
+    // ---- routing helpers on one row of the session's logits array ----
+    // E is small (4..256), so plain loops; Ops.softmax / Ops.topK allocate cursors, a row copy and a
+    // lambda per call (~0.5 KB per MoE layer and token), which decode must not.
+
+    // p[off..off+n) ← softmax(p[off..off+n)): max-shifted exp, summed in double. NaN anywhere gives NaN.
+    private static void softmaxInPlace(float[] p, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = off; i < off + n; i++) {
+            max = Math.max(max, p[i]); // Math.max propagates NaN
+        }
+        double sum = 0;
+        for (int i = off; i < off + n; i++) {
+            float v = (float) Math.exp(p[i] - max);
+            p[i] = v;
+            sum += v;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int i = off; i < off + n; i++) {
+            p[i] *= inv;
+        }
+    }
+
+    // values/indices ← the k largest of p[off..off+n), best first; ties to the lower index, NaN last
+    // (the Ops.topK contract). Selection by repeated scans: O(k·n) with k ≤ 8 in practice.
+    private static void topK(float[] p, int off, int n, int k, float[] values, int[] indices) {
+        for (int s = 0; s < k; s++) {
+            int best = -1;
+            for (int i = 0; i < n; i++) {
+                if (taken(indices, s, i)) {
+                    continue;
+                }
+                if (best < 0 || better(p[off + i], p[off + best])) {
+                    best = i;
+                }
+            }
+            indices[s] = best;
+            values[s] = p[off + best];
+        }
+    }
+
+    private static boolean taken(int[] indices, int count, int i) {
+        for (int s = 0; s < count; s++) {
+            if (indices[s] == i) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // a ranks strictly above b: larger, or a number against NaN (equal values keep the earlier index)
+    private static boolean better(float a, float b) {
+        return Float.isNaN(b) ? !Float.isNaN(a) : a > b;
+    }
+
     // −Σ s·log s over p[off..off+n) (a probability row), in double.
     private static double entropy(float[] p, int off, int n) {
         double h = 0;
@@ -232,7 +281,9 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
     private static void copyRow(Tensor x, int row, float[] dst, int dstOff, int d) {
         float[] src = x.heapFloats();
         if (src != null && x.stride(1) == 1) {
-            System.arraycopy(src, (int) (x.offset() + row * x.stride(0)), dst, dstOff, d);
+            // a heap segment may start inside its array (see Tensor.heapFloats)
+            long base = x.segment().address() / Float.BYTES + x.offset();
+            System.arraycopy(src, (int) (base + row * x.stride(0)), dst, dstOff, d);
             return;
         }
         long base = x.offset() + row * x.stride(0);
