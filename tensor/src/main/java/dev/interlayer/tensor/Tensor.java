@@ -31,13 +31,15 @@ public final class Tensor {
     private final long[] strides;   // in elements, one per axis
     private final long offset;      // in elements from segment start
     private final MemorySegment segment;
+    private final float[] heap;     // the segment's float[] if it is a writable F32 heap segment, else null
 
-    private Tensor(DType dtype, Shape shape, long[] strides, long offset, MemorySegment segment) {
+    private Tensor(DType dtype, Shape shape, long[] strides, long offset, MemorySegment segment, float[] heap) {
         this.dtype = dtype;
         this.shape = shape;
         this.strides = strides;
         this.offset = offset;
         this.segment = segment;
+        this.heap = heap;
     }
 
     // ---- factories ----
@@ -53,7 +55,11 @@ public final class Tensor {
             throw new IllegalArgumentException(dtype + " rows must be whole blocks of " + dtype.blockSize()
                     + "; shape " + shape);
         }
-        return new Tensor(dtype, shape, shape.contiguousStrides(), 0, segment);
+        // heapBase() builds an Optional on every call; look it up once here and hand it to every view, so
+        // kernels can ask for the array on the decode path without allocating.
+        float[] heap = segment.isNative() ? null
+                : (segment.heapBase().orElse(null) instanceof float[] a ? a : null);
+        return new Tensor(dtype, shape, shape.contiguousStrides(), 0, segment, heap);
     }
 
     /** A zero-filled heap tensor. */
@@ -190,7 +196,7 @@ public final class Tensor {
      * slice that starts inside the array).
      */
     public float[] heapFloats() {
-        return segment.heapBase().orElse(null) instanceof float[] a ? a : null;
+        return heap;
     }
 
     /** The contiguous bytes of this tensor (requires {@link #isContiguous()}). */
@@ -300,7 +306,7 @@ public final class Tensor {
             throw ShapeMismatchException.of("reshape", "element counts must match", shape, newShape);
         }
         requireContiguous("reshape");
-        return new Tensor(dtype, newShape, newShape.contiguousStrides(), offset, segment);
+        return new Tensor(dtype, newShape, newShape.contiguousStrides(), offset, segment, heap);
     }
 
     /** Elements [start, end) along {@code axis}, as a view. */
@@ -315,7 +321,7 @@ public final class Tensor {
             throw new IllegalArgumentException("slice of " + dtype + " rows must cut at block boundaries of "
                     + dtype.blockSize());
         }
-        return new Tensor(dtype, shape.with(a, end - start), strides, offset + start * strides[a], segment);
+        return new Tensor(dtype, shape.with(a, end - start), strides, offset + start * strides[a], segment, heap);
     }
 
     /** Alias of {@link #slice}: {@code length} elements from {@code start}. */
@@ -339,7 +345,7 @@ public final class Tensor {
                 st[j++] = strides[i];
             }
         }
-        return new Tensor(dtype, Shape.of(dims), st, offset + index * strides[a], segment);
+        return new Tensor(dtype, Shape.of(dims), st, offset + index * strides[a], segment, heap);
     }
 
     /** Row {@code i} of the leading axis (same as {@code select(0, i)}). */
@@ -378,7 +384,7 @@ public final class Tensor {
             dims[i] = shape.dim(a);
             st[i] = strides[a];
         }
-        return new Tensor(dtype, Shape.of(dims), st, offset, segment);
+        return new Tensor(dtype, Shape.of(dims), st, offset, segment, heap);
     }
 
     /**
@@ -407,7 +413,7 @@ public final class Tensor {
                 throw ShapeMismatchException.of("expand", "each axis must match or be 1", shape, target);
             }
         }
-        return new Tensor(dtype, target, st, offset, segment);
+        return new Tensor(dtype, target, st, offset, segment, heap);
     }
 
     /** Inserts an axis of size 1 at {@code axis} (0..rank). */
@@ -427,7 +433,7 @@ public final class Tensor {
                 st[i] = strides[j++];
             }
         }
-        return new Tensor(dtype, Shape.of(dims), st, offset, segment);
+        return new Tensor(dtype, Shape.of(dims), st, offset, segment, heap);
     }
 
     /** This tensor if contiguous, else a contiguous heap copy. */
