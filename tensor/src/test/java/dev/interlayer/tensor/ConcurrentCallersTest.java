@@ -80,8 +80,8 @@ class ConcurrentCallersTest {
                             float[] want = expected.get(idx), got = out.toFloatArray();
                             for (int i = 0; i < want.length; i++) {
                                 float tol = 1e-4f * (1f + Math.abs(want[i]));
-                                int at = i;
-                                assertTrue(Math.abs(want[i] - got[i]) <= tol, () -> "caller " + first + " rep " + rep
+                                int at = i, r = rep;
+                                assertTrue(Math.abs(want[i] - got[i]) <= tol, () -> "caller " + first + " rep " + r
                                         + " case " + idx + " (" + w.dtype() + ", m=" + xt.dim(0) + ") element " + at
                                         + ": expected " + want[at] + " but was " + got[at]);
                             }
