@@ -108,9 +108,17 @@ public final class BertModel {
      * @throws ModelFormatException for missing metadata or tensors, wrong shapes or non-float tensors
      */
     public static BertModel load(GgufFile file) throws ModelFormatException {
+        return load(file, file);
+    }
+
+    /**
+     * As {@link #load(GgufFile)}, looking tensors up in {@code tensors} ({@code file} or a decorator of it
+     * such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}); metadata comes from {@code file}.
+     */
+    public static BertModel load(GgufFile file, WeightSource tensors) throws ModelFormatException {
         BertConfig config = BertConfig.fromGguf(file);
         try {
-            return load(config, file, Names.GGUF);
+            return load(config, tensors, Names.GGUF);
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             throw new ModelFormatException(file.path(), -1, "bert weights", "tensors matching " + config,
                     e.getMessage(), e);

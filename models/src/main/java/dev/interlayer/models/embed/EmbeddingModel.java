@@ -7,6 +7,8 @@ import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.HfFolder;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.io.OnnxWeights;
+import dev.interlayer.models.io.UsageTrackingWeightSource;
+import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import dev.interlayer.models.tokenizer.Tokenizers;
 import dev.interlayer.tensor.Tensor;
@@ -77,7 +79,9 @@ public final class EmbeddingModel implements AutoCloseable {
         OnnxWeights w = OnnxWeights.open(onnx);
         try {
             BertConfig config = BertConfig.fromOnnx(w);
-            BertModel bert = BertModel.load(config, w);
+            UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(w);
+            BertModel bert = BertModel.load(config, tracked);
+            warnUnused(tracked, onnx);
             Tokenizer tok = Tokenizers.fromHuggingFace(tokenizerJson);
             return new EmbeddingModel(bert, tok, maxTokens(tok, config), pooling, w);
         } catch (IOException | RuntimeException e) {
@@ -86,12 +90,19 @@ public final class EmbeddingModel implements AutoCloseable {
         }
     }
 
+    // one warning per load for tensors BERT neither reads nor deliberately ignores (see ModelLoader.ignoredBy)
+    private static void warnUnused(UsageTrackingWeightSource tracked, Path file) {
+        tracked.warnUnused(file.getFileName().toString(), "bert", ModelLoader.ignoredBy("bert"));
+    }
+
     /** A Hugging Face BERT folder (config.json, model.safetensors, tokenizer.json). */
     public static EmbeddingModel fromHuggingFace(Path dir, Pooling pooling) throws IOException {
         HfFolder f = HfFolder.open(dir);
         try {
             BertConfig config = BertConfig.fromHuggingFace(f.config());
-            BertModel bert = BertModel.load(config, f.weights());
+            UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(f.weights());
+            BertModel bert = BertModel.load(config, tracked);
+            warnUnused(tracked, dir.resolve("model.safetensors"));
             Path tj = f.tokenizerJson().orElseThrow(() -> new java.nio.file.NoSuchFileException(
                     dir.resolve("tokenizer.json").toString()));
             Tokenizer tok = Tokenizers.fromHuggingFace(tj);
@@ -118,7 +129,9 @@ public final class EmbeddingModel implements AutoCloseable {
     public static EmbeddingModel fromGguf(Path gguf, Pooling pooling) throws IOException {
         GgufFile f = Gguf.open(gguf);
         try {
-            BertModel bert = BertModel.load(f);
+            UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(f);
+            BertModel bert = BertModel.load(f, tracked);
+            warnUnused(tracked, gguf);
             if (f.get("tokenizer.ggml.model") == null) {
                 throw new ModelFormatException(gguf, -1, "metadata 'tokenizer.ggml.model'",
                         "a tokenizer (bert WordPiece)", "absent");

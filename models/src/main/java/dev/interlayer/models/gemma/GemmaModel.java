@@ -3,6 +3,7 @@ package dev.interlayer.models.gemma;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.HfFolder;
 import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.models.io.WeightSource;
 import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.models.lm.Weights;
 import dev.interlayer.nn.Activation;
@@ -61,6 +62,14 @@ public final class GemmaModel extends DecoderLM {
 
     /** Loads from a Hugging Face folder (Gemma2ForCausalLM, Gemma3ForCausalLM); keep the folder open while in use. */
     public static GemmaModel load(HfFolder folder) throws ModelFormatException {
+        return load(folder, folder.weights());
+    }
+
+    /**
+     * As {@link #load(HfFolder)}, looking tensors up in {@code tensors} ({@code folder.weights()} or a
+     * decorator of it such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}).
+     */
+    public static GemmaModel load(HfFolder folder, WeightSource tensors) throws ModelFormatException {
         GemmaConfig c;
         try {
             c = GemmaConfig.fromHuggingFace(folder.config());
@@ -68,13 +77,21 @@ public final class GemmaModel extends DecoderLM {
             throw new ModelFormatException(folder.dir().resolve("config.json"), -1, "gemma config",
                     "a supported Gemma 2/3 config", e.getMessage(), e);
         }
-        boolean nested = folder.weights().contains("language_model.model.embed_tokens.weight");
-        return load(c, new Weights(folder.weights(), folder.dir()), true, nested ? "language_model." : "");
+        boolean nested = tensors.contains("language_model.model.embed_tokens.weight");
+        return load(c, new Weights(tensors, folder.dir()), true, nested ? "language_model." : "");
     }
 
     /** Loads from GGUF (arch gemma2 or gemma3); keep the file open while in use. */
     public static GemmaModel load(GgufFile file) throws ModelFormatException {
-        return load(GemmaConfig.fromGguf(file), new Weights(file, file.path()), false, "");
+        return load(file, file);
+    }
+
+    /**
+     * As {@link #load(GgufFile)}, looking tensors up in {@code tensors} ({@code file} or a decorator of it
+     * such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}); metadata comes from {@code file}.
+     */
+    public static GemmaModel load(GgufFile file, WeightSource tensors) throws ModelFormatException {
+        return load(GemmaConfig.fromGguf(file), new Weights(tensors, file.path()), false, "");
     }
 
     /**

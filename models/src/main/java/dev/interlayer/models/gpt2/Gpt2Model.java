@@ -3,6 +3,7 @@ package dev.interlayer.models.gpt2;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.HfFolder;
 import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.models.io.WeightSource;
 import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.models.lm.Weights;
 import dev.interlayer.nn.Attention;
@@ -54,6 +55,14 @@ public final class Gpt2Model extends DecoderLM {
      * {@code transformer.} prefix); keep the folder open while in use.
      */
     public static Gpt2Model load(HfFolder folder) throws ModelFormatException {
+        return load(folder, folder.weights());
+    }
+
+    /**
+     * As {@link #load(HfFolder)}, looking tensors up in {@code tensors} ({@code folder.weights()} or a
+     * decorator of it such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}).
+     */
+    public static Gpt2Model load(HfFolder folder, WeightSource tensors) throws ModelFormatException {
         Gpt2Config c;
         try {
             c = Gpt2Config.fromHuggingFace(folder.config());
@@ -61,7 +70,7 @@ public final class Gpt2Model extends DecoderLM {
             throw new ModelFormatException(folder.dir().resolve("config.json"), -1, "gpt2 config",
                     "a supported GPT-2 config", e.getMessage(), e);
         }
-        Weights w = new Weights(folder.weights(), folder.dir());
+        Weights w = new Weights(tensors, folder.dir());
         String t = w.has("transformer.wte.weight") ? "transformer." : "";
         int d = c.dim(), f = c.hiddenDim();
         Tensor wte = w.get(t + "wte.weight", c.vocabSize(), d);
@@ -84,8 +93,16 @@ public final class Gpt2Model extends DecoderLM {
 
     /** Loads from GGUF (arch gpt2: fused attn_qkv [3d, d]); keep the file open while in use. */
     public static Gpt2Model load(GgufFile file) throws ModelFormatException {
+        return load(file, file);
+    }
+
+    /**
+     * As {@link #load(GgufFile)}, looking tensors up in {@code tensors} ({@code file} or a decorator of it
+     * such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}); metadata comes from {@code file}.
+     */
+    public static Gpt2Model load(GgufFile file, WeightSource tensors) throws ModelFormatException {
         Gpt2Config c = Gpt2Config.fromGguf(file);
-        Weights w = new Weights(file, file.path());
+        Weights w = new Weights(tensors, file.path());
         int d = c.dim(), f = c.hiddenDim();
         Tensor wte = w.get("token_embd.weight", c.vocabSize(), d);
         List<TransformerBlock> blocks = new ArrayList<>(c.layers());

@@ -3,6 +3,7 @@ package dev.interlayer.models.llama;
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.HfFolder;
+import dev.interlayer.models.io.WeightSource;
 import dev.interlayer.models.lm.HfJson;
 import dev.interlayer.models.lm.HiddenStates;
 import dev.interlayer.models.lm.Weights;
@@ -106,8 +107,19 @@ public final class LlamaModel implements CausalLM, HiddenStates {
      * @throws ModelFormatException if the architecture is unsupported or a tensor is missing or mis-shaped
      */
     public static LlamaModel load(GgufFile file) throws ModelFormatException {
+        return load(file, file);
+    }
+
+    /**
+     * As {@link #load(GgufFile)}, looking tensors up in {@code tensors} (the file itself or a decorator of
+     * it such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}); metadata and shapes come from
+     * {@code file}.
+     *
+     * @throws ModelFormatException if the architecture is unsupported or a tensor is missing or mis-shaped
+     */
+    public static LlamaModel load(GgufFile file, WeightSource tensors) throws ModelFormatException {
         LlamaConfig c = LlamaConfig.fromGguf(file);
-        Loader l = new Loader(file);
+        Loader l = new Loader(file, tensors);
         int d = c.dim(), h = c.hiddenDim();
         Tensor embed = l.get("token_embd.weight", c.vocabSize(), d);
         Layer[] layers = new Layer[c.layers()];
@@ -129,8 +141,8 @@ public final class LlamaModel implements CausalLM, HiddenStates {
                     c.experts() > 0 ? loadMoe(l, c, p) : null);
         }
         Tensor outNorm = l.get("output_norm.weight", d);
-        Tensor output = file.contains("output.weight") ? l.get("output.weight", c.vocabSize(), d) : embed;
-        float[] ropeDivisors = file.contains("rope_freqs.weight")
+        Tensor output = tensors.contains("output.weight") ? l.get("output.weight", c.vocabSize(), d) : embed;
+        float[] ropeDivisors = tensors.contains("rope_freqs.weight")
                 ? l.get("rope_freqs.weight", c.ropeDim() / 2).contiguous().toFloatArray() : null;
         return new LlamaModel(c, embed, layers, outNorm, output, ropeDivisors);
     }
@@ -146,6 +158,16 @@ public final class LlamaModel implements CausalLM, HiddenStates {
      * @throws ModelFormatException for an unsupported config or a missing/mis-shaped tensor
      */
     public static LlamaModel load(HfFolder folder) throws ModelFormatException {
+        return load(folder, folder.weights());
+    }
+
+    /**
+     * As {@link #load(HfFolder)}, looking tensors up in {@code tensors} ({@code folder.weights()} or a
+     * decorator of it such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}).
+     *
+     * @throws ModelFormatException for an unsupported config or a missing/mis-shaped tensor
+     */
+    public static LlamaModel load(HfFolder folder, WeightSource tensors) throws ModelFormatException {
         LlamaConfig c;
         try {
             c = LlamaConfig.fromHuggingFace(folder.config());
@@ -153,7 +175,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
             throw new ModelFormatException(folder.dir().resolve("config.json"), -1, "llama-family config",
                     "a supported llama/mistral/qwen2/mixtral/qwen2_moe config", e.getMessage(), e);
         }
-        Weights w = new Weights(folder.weights(), folder.dir());
+        Weights w = new Weights(tensors, folder.dir());
         int d = c.dim(), h = c.hiddenDim();
         Tensor embed = w.get("model.embed_tokens.weight", c.vocabSize(), d);
         Layer[] layers = new Layer[c.layers()];
@@ -255,12 +277,12 @@ public final class LlamaModel implements CausalLM, HiddenStates {
                 shared ? l.get(p + "ffn_down_shexp.weight", d, sh) : null);
     }
 
-    /** Looks tensors up by GGUF name and checks their shapes. */
-    private record Loader(GgufFile file) {
+    /** Looks tensors up by GGUF name in {@code src} and checks their shapes against {@code file}'s tensor infos. */
+    private record Loader(GgufFile file, WeightSource src) {
         Tensor get(String name, int... dims) throws ModelFormatException {
-            if (!file.contains(name)) {
+            if (!src.contains(name)) {
                 throw new ModelFormatException(file.path(), -1, "tensor '" + name + "'", "present",
-                        "absent (closest: " + dev.interlayer.models.io.WeightSource.closest(file.names(), name, 3) + ")");
+                        "absent (closest: " + WeightSource.closest(file.names(), name, 3) + ")");
             }
             Shape want = Shape.of(dims);
             Shape got = file.info(name).shape();
@@ -269,7 +291,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
                         want + " (outermost first)", got.toString());
             }
             try {
-                return file.tensor(name);
+                return src.tensor(name);
             } catch (UnsupportedOperationException e) {
                 throw new ModelFormatException(file.path(), file.info(name).infoOffset(), "tensor '" + name + "' type",
                         "F32, F16 or BF16", file.info(name).type() + " (quantized weights are not supported yet)");
@@ -277,12 +299,12 @@ public final class LlamaModel implements CausalLM, HiddenStates {
         }
 
         Tensor optional(String name, int... dims) throws ModelFormatException {
-            return file.contains(name) ? get(name, dims) : null;
+            return src.contains(name) ? get(name, dims) : null;
         }
 
         // a [n] vector that a converter may also store as [1, n]
         Tensor vector(String name, int n) throws ModelFormatException {
-            boolean twoD = file.contains(name) && file.info(name).shape().equals(Shape.of(1, n));
+            boolean twoD = src.contains(name) && file.info(name).shape().equals(Shape.of(1, n));
             return twoD ? get(name, 1, n).reshape(Shape.of(n)) : get(name, n);
         }
     }

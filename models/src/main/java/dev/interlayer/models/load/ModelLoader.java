@@ -12,6 +12,7 @@ import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.HfFolder;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.io.OnnxWeights;
+import dev.interlayer.models.io.UsageTrackingWeightSource;
 import dev.interlayer.models.lm.HiddenStates;
 import dev.interlayer.models.llama.LlamaModel;
 import dev.interlayer.models.olmo.Olmo2Model;
@@ -24,6 +25,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
 
 /**
  * Opens a model by path and picks its family:
@@ -51,6 +54,18 @@ public final class ModelLoader {
             Map.entry("Olmo2ForCausalLM", "olmo2"), Map.entry("GPT2LMHeadModel", "gpt2"),
             Map.entry("GPT2Model", "gpt2"), Map.entry("BertModel", "bert"), Map.entry("BertForMaskedLM", "bert"),
             Map.entry("BertLMHeadModel", "bert"));
+
+    // Names each family deliberately does not read, so they are not reported as unused: tied-head duplicates
+    // (the head is the embedding), buffers of older checkpoints (rotary inv_freq, position_ids, GPT-2 causal
+    // masks; Safetensors already hides the last two), and heads/towers outside what the family computes.
+    private static final String BUFFERS = ".*\\.rotary_emb\\.inv_freq|.*position_ids|.*\\.attn\\.(masked_)?bias";
+    private static final Map<String, Pattern> IGNORED = Map.of(
+            "llama", Pattern.compile(BUFFERS + "|lm_head\\.weight"),
+            "gemma", Pattern.compile(BUFFERS + "|(language_model\\.)?lm_head\\.weight"
+                    + "|vision_tower\\..*|multi_modal_projector\\..*"),     // Gemma 3 multimodal: text tower only
+            "olmo2", Pattern.compile(BUFFERS + "|lm_head\\.weight"),
+            "gpt2", Pattern.compile(BUFFERS + "|lm_head\\.weight"),
+            "bert", Pattern.compile(BUFFERS + "|(bert\\.)?pooler\\..*|cls\\..*"));  // hidden states only: no pooler, no MLM head
 
     private static final Map<String, String> HF_MODEL_TYPES = Map.ofEntries(Map.entry("llama", "llama"),
             Map.entry("mistral", "llama"), Map.entry("qwen2", "llama"), Map.entry("mixtral", "llama"),
@@ -89,6 +104,23 @@ public final class ModelLoader {
         }
     }
 
+    /**
+     * Names that {@code family} deliberately does not read (tied-head duplicates, rotary/position buffers,
+     * heads it does not compute); anything else left unread after a load is reported as a warning.
+     */
+    public static Predicate<String> ignoredBy(String family) {
+        Pattern p = IGNORED.get(family);
+        return p == null ? name -> false : name -> p.matcher(name).matches();
+    }
+
+    /**
+     * Logs one warning (logger {@code dev.interlayer.models}) naming the tensors of {@code tensors} that the
+     * load did not request and {@code family} does not deliberately ignore.
+     */
+    static void warnUnused(UsageTrackingWeightSource tensors, Path file, String family) {
+        tensors.warnUnused(file.getFileName().toString(), family, ignoredBy(family));
+    }
+
     /** The family of a GGUF architecture name, or null if unsupported. */
     public static String ggufFamily(String arch) {
         if (arch == null) {
@@ -120,6 +152,7 @@ public final class ModelLoader {
 
     private static LoadedModel openGguf(Path path) throws IOException {
         GgufFile f = Gguf.open(path);
+        UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(f);
         try {
             String family = ggufFamily(f.architecture());
             Tokenizer tok = null;
@@ -127,17 +160,20 @@ public final class ModelLoader {
                 tok = Tokenizers.fromGguf(f);
             }
             if ("bert".equals(family)) {
-                return new LoadedModel(family, "gguf", null, bertHidden(BertModel.load(f)), tok, f);
+                HiddenStates bert = bertHidden(BertModel.load(f, tracked));
+                warnUnused(tracked, path, family);
+                return new LoadedModel(family, "gguf", null, bert, tok, f);
             }
             CausalLM lm = switch (family == null ? "" : family) {
-                case "llama" -> LlamaModel.load(f);
-                case "gemma" -> GemmaModel.load(f);
-                case "olmo2" -> Olmo2Model.load(f);
-                case "gpt2" -> Gpt2Model.load(f);
+                case "llama" -> LlamaModel.load(f, tracked);
+                case "gemma" -> GemmaModel.load(f, tracked);
+                case "olmo2" -> Olmo2Model.load(f, tracked);
+                case "gpt2" -> Gpt2Model.load(f, tracked);
                 default -> throw new ModelFormatException(path, -1, "metadata 'general.architecture'",
                         "one of " + LlamaModel.SUPPORTED_ARCHS + ", gemma2, gemma3, olmo2, gpt2, bert",
                         String.valueOf(f.architecture()));
             };
+            warnUnused(tracked, path, family);
             return new LoadedModel(family, "gguf", lm, (HiddenStates) lm, tok, f);
         } catch (IOException | RuntimeException e) {
             f.close();
@@ -147,23 +183,28 @@ public final class ModelLoader {
 
     private static LoadedModel openHf(Path dir) throws IOException {
         HfFolder folder = HfFolder.open(dir);
+        UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(folder.weights());
+        Path weightsFile = Files.isRegularFile(dir.resolve("model.safetensors")) ? dir.resolve("model.safetensors")
+                : dir.resolve("model.safetensors.index.json");
         try {
             String family = hfFamily(folder.config());
             Tokenizer tok = folder.tokenizerJson().isPresent() ? Tokenizers.fromHuggingFace(folder.tokenizerJson().get())
                     : null;
             if ("bert".equals(family)) {
-                BertModel bert = BertModel.load(BertConfig.fromHuggingFace(folder.config()), folder.weights());
+                BertModel bert = BertModel.load(BertConfig.fromHuggingFace(folder.config()), tracked);
+                warnUnused(tracked, weightsFile, family);
                 return new LoadedModel(family, "hf", null, bertHidden(bert), tok, folder);
             }
             CausalLM lm = switch (family == null ? "" : family) {
-                case "llama" -> LlamaModel.load(folder);
-                case "gemma" -> GemmaModel.load(folder);
-                case "olmo2" -> Olmo2Model.load(folder);
-                case "gpt2" -> Gpt2Model.load(folder);
+                case "llama" -> LlamaModel.load(folder, tracked);
+                case "gemma" -> GemmaModel.load(folder, tracked);
+                case "olmo2" -> Olmo2Model.load(folder, tracked);
+                case "gpt2" -> Gpt2Model.load(folder, tracked);
                 default -> throw new ModelFormatException(dir.resolve("config.json"), -1, "architectures / model_type",
                         "one of " + HF_ARCHITECTURES.keySet().stream().sorted().toList(),
                         String.valueOf(folder.config().get("architectures")) + " / " + folder.modelType());
             };
+            warnUnused(tracked, weightsFile, family);
             return new LoadedModel(family, "hf", lm, (HiddenStates) lm, tok, folder);
         } catch (IOException | RuntimeException e) {
             folder.close();
@@ -174,7 +215,9 @@ public final class ModelLoader {
     private static LoadedModel openOnnx(Path path) throws IOException {
         OnnxWeights w = OnnxWeights.open(path);
         try {
-            BertModel bert = BertModel.load(BertConfig.fromOnnx(w), w);
+            UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(w);
+            BertModel bert = BertModel.load(BertConfig.fromOnnx(w), tracked);
+            warnUnused(tracked, path, "bert");
             String name = path.getFileName().toString();
             Path tj = path.resolveSibling(name.replaceFirst("\\.onnx$", "") + "-tokenizer.json");
             if (!Files.isRegularFile(tj)) {

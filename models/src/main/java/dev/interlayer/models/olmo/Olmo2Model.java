@@ -3,6 +3,7 @@ package dev.interlayer.models.olmo;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.HfFolder;
 import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.models.io.WeightSource;
 import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.models.lm.HfJson;
 import dev.interlayer.models.lm.Weights;
@@ -51,6 +52,14 @@ public final class Olmo2Model extends DecoderLM {
 
     /** Loads from a Hugging Face folder (Olmo2ForCausalLM); keep the folder open while in use. */
     public static Olmo2Model load(HfFolder folder) throws ModelFormatException {
+        return load(folder, folder.weights());
+    }
+
+    /**
+     * As {@link #load(HfFolder)}, looking tensors up in {@code tensors} ({@code folder.weights()} or a
+     * decorator of it such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}).
+     */
+    public static Olmo2Model load(HfFolder folder, WeightSource tensors) throws ModelFormatException {
         Olmo2Config c;
         try {
             c = Olmo2Config.fromHuggingFace(folder.config());
@@ -59,12 +68,21 @@ public final class Olmo2Model extends DecoderLM {
                     "a supported OLMo 2 config", e.getMessage(), e);
         }
         boolean tied = HfJson.getBoolean(folder.config(), "tie_word_embeddings", false);
-        return load(c, new Weights(folder.weights(), folder.dir()), true, tied);
+        return load(c, new Weights(tensors, folder.dir()), true, tied);
     }
 
     /** Loads from GGUF (arch olmo2); keep the file open while in use. */
     public static Olmo2Model load(GgufFile file) throws ModelFormatException {
-        return load(Olmo2Config.fromGguf(file), new Weights(file, file.path()), false, !file.contains("output.weight"));
+        return load(file, file);
+    }
+
+    /**
+     * As {@link #load(GgufFile)}, looking tensors up in {@code tensors} ({@code file} or a decorator of it
+     * such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}); metadata comes from {@code file}.
+     */
+    public static Olmo2Model load(GgufFile file, WeightSource tensors) throws ModelFormatException {
+        return load(Olmo2Config.fromGguf(file), new Weights(tensors, file.path()), false,
+                !tensors.contains("output.weight"));
     }
 
     private static Olmo2Model load(Olmo2Config c, Weights w, boolean hf, boolean tied) throws ModelFormatException {
