@@ -55,6 +55,46 @@ final class MatMul {
         gemm(kernel, m, n, k, a, w, w.stride(0), w.stride(1), out);
     }
 
+    /**
+     * outs[i] = x · ws[i]ᵀ for every i: one parallel region when x is a single row, the weights have
+     * contiguous rows and every out can be written directly; else one {@link #matmulT} per weight.
+     */
+    static void matmulT(Tensor x, Tensor[] ws, Tensor[] outs) {
+        matmulT(x, ws, outs, ACTIVE);
+    }
+
+    static void matmulT(Tensor x, Tensor[] ws, Tensor[] outs, GemmKernel kernel) {
+        if (ws.length != outs.length) {
+            throw new IllegalArgumentException("matmulT: " + ws.length + " weights but " + outs.length + " outputs");
+        }
+        boolean fused = x.rank() >= 1;
+        for (int i = 0; i < ws.length; i++) {
+            Tensor w = ws[i], out = outs[i];
+            if (w.rank() != 2 || x.rank() < 1 || out.rank() != x.rank() || x.dim(-1) != w.dim(1)
+                    || out.dim(-1) != w.dim(0) || !sameLeading(x, out, 1)) {
+                throw new ShapeMismatchException("matmulT: need x[..., k], w" + i + "[n, k], out" + i
+                        + "[..., n] (got x " + x.shape() + ", w" + i + " " + w.shape() + ", out" + i + " "
+                        + out.shape() + ")");
+            }
+            if (!w.dtype().isFloatingPoint() || !out.dtype().isFloatingPoint()) {   // names built only on failure
+                requireFloat("matmulT w" + i, w);
+                requireFloat("matmulT out" + i, out);
+            }
+            fused &= w.stride(1) == 1 && out.size() == w.dim(0) && out.heapFloats() != null && !out.isReadOnly()
+                    && (out.stride(-1) == 1 || w.dim(0) == 1) && !overlaps(out, x);
+        }
+        requireFloat("matmulT x", x);
+        int k = x.dim(-1);
+        if (!fused || x.size() != k || k == 0) {
+            for (int i = 0; i < ws.length; i++) {
+                matmulT(x, ws[i], outs[i], kernel);
+            }
+            return;
+        }
+        Tensor a = rows(x, 1, k);
+        kernel.matvecs(k, a.heapFloats(), arrayIndex(a), ws, outs);
+    }
+
     // ---- a · b, batched ----
 
     /** out[..., m, n] = a[..., m, k] · b[..., k, n]. */

@@ -28,6 +28,17 @@ public final class Ops {
     }
 
     /**
+     * outs[i] = x · ws[i]ᵀ for every i: several linear layers on the same input (Q/K/V, gate/up), run as
+     * one parallel region when x is one row. Shapes: x [..., k] F32; ws[i] [n_i, k] F32/F16/BF16;
+     * outs[i] [..., n_i] F32. Modifies outs only; the arrays themselves are not kept or changed.
+     *
+     * @throws ShapeMismatchException naming the op, the index and the shapes
+     */
+    public static void matmulT(Tensor x, Tensor[] ws, Tensor[] outs) {
+        MatMul.matmulT(x, ws, outs);
+    }
+
+    /**
      * out = a · b, batched over leading axes (which must be equal).
      * Shapes: a [..., m, k]; b [..., k, n]; out [..., m, n]; all F32 (b may be F16/BF16).
      */

@@ -58,6 +58,63 @@ class MatMulTest {
                 worst[0]);
     }
 
+    // ---- several weights, one input (fused Q/K/V, gate/up) ----
+
+    static Stream<Arguments> kernelsAndThreads() {
+        return Stream.of(MatMul.ACTIVE, GemmScalar.INSTANCE)
+                .flatMap(k -> Stream.of(Arguments.of(k, 1), Arguments.of(k, 2)));
+    }
+
+    /**
+     * outs[i] = x·ws[i]ᵀ for mixed dtypes and odd row counts (chunks cross matrix boundaries): within the
+     * oracle bound, and bit-equal to one matmulT per weight (same kernel, same per-row summation order).
+     */
+    @ParameterizedTest(name = "{0}, {1} thread(s)")
+    @MethodSource("kernelsAndThreads")
+    void severalWeightsMatchOracleAndSingleCalls(GemmKernel kernel, int threads) {
+        ComputePool.setThreads(threads);
+        double[] worst = {0};
+        long seed = 77L * threads;
+        for (int[] dims : new int[][] {{1, 3, 5, 17}, {300, 2, 130, 7}, {2048, 1, 129, 64}, {33, 1000, 1, 5}}) {
+            int k = dims[0];
+            for (int m : new int[] {1, 3}) {               // m = 1: one region; m = 3: one matmulT per weight
+                var rng = new SplittableRandom(seed++);
+                Tensor x = GemmCheck.gaussian(rng, DType.F32, m, k);
+                DType[] types = {DType.BF16, DType.F32, DType.F16};
+                Tensor[] ws = new Tensor[3], outs = new Tensor[3];
+                for (int i = 0; i < 3; i++) {
+                    ws[i] = GemmCheck.gaussian(rng, types[i], dims[i + 1], k);
+                    outs[i] = Tensor.zeros(Shape.of(m, dims[i + 1]));
+                    outs[i].copyFrom(GemmCheck.gaussian(rng, DType.F32, m, dims[i + 1]));   // stale values
+                }
+                MatMul.matmulT(x, ws, outs, kernel);
+                for (int i = 0; i < 3; i++) {
+                    String err = GemmCheck.compare(x, ws[i].transpose(0, 1), outs[i], worst);
+                    assertNull(err, kernel.name() + " w" + i + " k=" + k + " m=" + m + ": " + err);
+                    Tensor single = Tensor.zeros(Shape.of(m, dims[i + 1]));
+                    MatMul.matmulT(x, ws[i], single, kernel);
+                    assertArrayEquals(single.toFloatArray(), outs[i].toFloatArray(),
+                            kernel.name() + " w" + i + " k=" + k + " m=" + m);
+                }
+            }
+        }
+        System.out.printf("%s several weights threads=%d: worst |fast - oracle| / bound = %.3f%n", kernel.name(),
+                threads, worst[0]);
+    }
+
+    @Test
+    void severalWeightsRejectMismatches() {
+        Tensor x = Tensor.zeros(Shape.of(1, 4));
+        Tensor w = Tensor.zeros(Shape.of(3, 4)), bad = Tensor.zeros(Shape.of(3, 5));
+        Tensor out = Tensor.zeros(Shape.of(1, 3));
+        var e = assertThrows(ShapeMismatchException.class,
+                () -> Ops.matmulT(x, new Tensor[] {w, bad}, new Tensor[] {out, out}));
+        assertTrue(e.getMessage().contains("w1 [3, 5]"), e.getMessage());
+        var e2 = assertThrows(IllegalArgumentException.class,
+                () -> Ops.matmulT(x, new Tensor[] {w, w}, new Tensor[] {out}));
+        assertTrue(e2.getMessage().contains("2 weights but 1 outputs"), e2.getMessage());
+    }
+
     // ---- views and storage ----
 
     @ParameterizedTest(name = "{0}")

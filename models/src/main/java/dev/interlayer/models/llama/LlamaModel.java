@@ -67,6 +67,8 @@ public final class LlamaModel implements CausalLM, HiddenStates {
     private final Tensor outNorm;   // [dim]
     private final Tensor output;    // [vocab, dim] (the embedding when tied)
     private final float[] invFreq;  // [ropeDim/2] RoPE frequencies ω'_i after any Llama 3 rescaling
+    private final Tensor[][] qkv;    // [layers][3] {wq, wk, wv}: one fused matmul on the same input
+    private final Tensor[][] gateUp; // [layers][2] {gate, up}, or null entries for MoE layers
 
     /** Assembles a model from already validated parts. */
     public LlamaModel(LlamaConfig config, Tensor embed, Layer[] layers, Tensor outNorm, Tensor output) {
@@ -96,6 +98,13 @@ public final class LlamaModel implements CausalLM, HiddenStates {
         this.config = config;
         this.embed = embed;
         this.layers = layers.clone();
+        this.qkv = new Tensor[layers.length][];
+        this.gateUp = new Tensor[layers.length][];
+        for (int i = 0; i < layers.length; i++) {
+            Layer w = layers[i];
+            qkv[i] = new Tensor[] {w.wq(), w.wk(), w.wv()};
+            gateUp[i] = w.moe() == null ? new Tensor[] {w.gate(), w.up()} : null;
+        }
         this.outNorm = outNorm;
         this.output = output;
     }
@@ -365,9 +374,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
             Layer w = layers[l];
             // ---- attention ----
             Ops.rmsNorm(v.x, w.attnNorm, c.rmsNormEps(), false, v.xb);
-            Ops.matmulT(v.xb, w.wq, v.q);                                          // [T, qDim]
-            Ops.matmulT(v.xb, w.wk, v.k);                                          // [T, kvDim]
-            Ops.matmulT(v.xb, w.wv, v.v);                                          // [T, kvDim]
+            Ops.matmulT(v.xb, qkv[l], v.qkv);                                      // q [T, qDim], k, v [T, kvDim]
             if (w.bq != null) {
                 Ops.add(v.q, w.bq, v.q);
             }
@@ -384,13 +391,17 @@ public final class LlamaModel implements CausalLM, HiddenStates {
             s.layer = l;
             s.chunkLen = len;
             s.chunkPos = pos0;
-            ComputePool.parallelFor(c.heads(), s.attendHead);                     // s.att [T, qDim]
+            s.headChunks = Math.min(c.heads(), 2 * ComputePool.threads());         // few, larger tasks
+            ComputePool.parallelFor(s.headChunks, s.attendHeads);                  // s.att [T, qDim]
             Ops.matmulT(v.att, w.wo, v.xb);                                        // [T, dim]
             Ops.add(v.x, v.xb, v.x);
             // ---- feed-forward (SwiGLU) ----
             Ops.rmsNorm(v.x, w.ffnNorm, c.rmsNormEps(), false, v.xb);
             if (w.moe == null) {
-                swiGlu(v.xb, w.gate, w.up, w.down, v.gate, v.up, v.ffnOut);        // [T, dim]
+                Ops.matmulT(v.xb, gateUp[l], v.gateUp);                            // gate, up [T, hidden]
+                Ops.unary(Unary.SILU, v.gate, v.gate);
+                Ops.mul(v.gate, v.up, v.gate);
+                Ops.matmulT(v.gate, w.down, v.ffnOut);                             // [T, dim]
                 Ops.add(v.x, v.ffnOut, v.x);
             } else {
                 moe(s, v, w.moe, len);
@@ -535,8 +546,8 @@ public final class LlamaModel implements CausalLM, HiddenStates {
         final Tensor logitsRow;       // [1, vocab] view of logits
         final float[] cos, sin;       // [capacity, ropeDim/2]
         private final Views[] views;  // per chunk length T, created on first use
-        final IntConsumer attendHead;
-        int pos, layer, chunkLen, chunkPos;
+        final IntConsumer attendHeads;          // part p → attendHead for heads [heads·p/n, heads·(p+1)/n)
+        int pos, layer, chunkLen, chunkPos, headChunks;
 
         State(LlamaModel model, int maxTokens, int chunk) {
             LlamaConfig c = model.config;
@@ -582,12 +593,18 @@ public final class LlamaModel implements CausalLM, HiddenStates {
                 }
             }
             views = new Views[ch + 1];
-            attendHead = h -> model.attendHead(this, h);
+            int heads = c.heads();
+            attendHeads = part -> {
+                for (int h = heads * part / headChunks, h1 = heads * (part + 1) / headChunks; h < h1; h++) {
+                    model.attendHead(this, h);
+                }
+            };
         }
 
         /** Tensor views of the buffers for a chunk of T rows (cached, so steady-state decode allocates nothing). */
         final class Views {
             final Tensor x, xb, q, att, k, v, gate, up, ffnOut, gateShared, upShared, lastX;
+            final Tensor[] qkv, gateUp;     // {q, k, v} and {gate, up}: outputs of the fused projections
             Tensor logitsAll;
 
             Views(int t) {
@@ -605,6 +622,8 @@ public final class LlamaModel implements CausalLM, HiddenStates {
                 gateShared = view(State.this.gate, t, sh);
                 upShared = view(State.this.up, t, sh);
                 lastX = x.slice(0, t - 1, t);
+                qkv = new Tensor[] {q, k, v};
+                gateUp = new Tensor[] {gate, up};
             }
         }
 

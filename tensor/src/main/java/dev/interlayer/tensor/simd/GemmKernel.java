@@ -1,6 +1,7 @@
 package dev.interlayer.tensor.simd;
 
 import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -23,6 +24,27 @@ public interface GemmKernel {
               float[] a, int aOff, int lda,
               MemorySegment b, DType bType, long bOff, long bsn, long bsk,
               float[] c, int cOff, int ldc);
+
+    /**
+     * Several matrix-vector products sharing one input: outs[i][0, j] = Σ_p a[aOff + p]·ws[i][j, p], for
+     * Q/K/V or gate/up projections. One parallel region for all of them (their rows split over the
+     * threads together) instead of one per product. The caller has checked shapes and dtypes.
+     *
+     * <p>Shapes: a [k]; ws[i] [n_i, k] F32/F16/BF16 with unit k stride; outs[i] [1, n_i] writable heap F32
+     * with unit stride, not overlapping a. Modifies outs only.
+     */
+    default void matvecs(int k, float[] a, int aOff, Tensor[] ws, Tensor[] outs) {
+        for (int i = 0; i < ws.length; i++) {
+            Tensor w = ws[i], c = outs[i];
+            gemm(1, w.dim(0), k, a, aOff, k, w.segment(), w.dtype(), w.offset(), w.stride(0), w.stride(1),
+                    c.heapFloats(), heapIndex(c), c.dim(-1));
+        }
+    }
+
+    /** Index in {@code t.heapFloats()} of t's first element (a heap segment's address is its offset in the array). */
+    static int heapIndex(Tensor t) {
+        return Math.toIntExact(t.segment().address() / Float.BYTES + t.offset());
+    }
 
     /** A short name such as "scalar" or "simd-512". */
     String name();

@@ -2,6 +2,7 @@ package dev.interlayer.tensor.simd;
 
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -90,5 +91,46 @@ public final class GemmVector implements GemmKernel {
                 GemmPacked.block(k, a, aOff, lda, kind, b, bOff, bsn, bsk, c, cOff, ldc, i0, i1, 0, n);
             }
         });
+    }
+
+    /**
+     * All products in one region: chunks of whole 4-row tiles over the concatenated rows of ws, so a
+     * chunk may end in one matrix and continue in the next. One thread (or a small problem): a plain loop,
+     * nothing allocated.
+     */
+    @Override
+    public void matvecs(int k, float[] a, int aOff, Tensor[] ws, Tensor[] outs) {
+        long rows = 0;
+        int tiles = 0;
+        for (Tensor w : ws) {
+            rows += w.dim(0);
+            tiles += (w.dim(0) + 3) / 4;
+        }
+        int threads = 2 * rows * k < PARALLEL_MIN_FLOPS ? 1 : ComputePool.threads();
+        int chunks = Math.min(tiles, threads == 1 ? 1 : threads * 4);
+        if (chunks <= 1) {
+            for (int i = 0; i < ws.length; i++) {
+                decode(k, a, aOff, ws[i], outs[i], 0, ws[i].dim(0));
+            }
+            return;
+        }
+        int total = tiles;
+        ComputePool.parallelFor(chunks, ch -> {
+            int t0 = (int) ((long) total * ch / chunks), t1 = (int) ((long) total * (ch + 1) / chunks);
+            for (int i = 0, base = 0; i < ws.length && base < t1; i++) {
+                int n = ws[i].dim(0), nt = (n + 3) / 4;
+                int lo = Math.max(t0, base), hi = Math.min(t1, base + nt);
+                if (lo < hi) {
+                    decode(k, a, aOff, ws[i], outs[i], (lo - base) * 4, Math.min(n, (hi - base) * 4));
+                }
+                base += nt;
+            }
+        });
+    }
+
+    // c[0, j] = w[j]·a for j in [j0, j1) (m = 1: MatVecVector's 2-row decode tiles).
+    private static void decode(int k, float[] a, int aOff, Tensor w, Tensor c, int j0, int j1) {
+        MatVecVector.decodeRows(k, a, aOff, GemmSpecies.kind(w.dtype()), w.segment(), w.offset(), w.stride(0),
+                c.heapFloats(), GemmKernel.heapIndex(c), j0, j1);
     }
 }
