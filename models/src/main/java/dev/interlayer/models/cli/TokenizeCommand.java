@@ -43,9 +43,7 @@ public final class TokenizeCommand implements CliCommand, Callable<Integer> {
             StringBuilder sb = new StringBuilder();
             if (json) {
                 sb.append("{\"tokens\":[");
-                for (int i = 0; i < ids.length; i++) {
-                    sb.append(i > 0 ? "," : "").append(ids[i]);
-                }
+                ModelInput.appendIds(sb, ids);
                 sb.append("]}");
             } else {
                 for (int id : ids) {
