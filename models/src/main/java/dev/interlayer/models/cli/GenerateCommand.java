@@ -21,6 +21,10 @@ import picocli.CommandLine.Spec;
         description = "Generate text with a decoder model: GGUF file or Hugging Face folder (streams to stdout;"
                 + " tokens/s on stderr).")
 public final class GenerateCommand implements CliCommand, Callable<Integer> {
+    /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
+    public GenerateCommand() {
+    }
+
     @Spec
     CommandSpec spec;
 

@@ -21,6 +21,10 @@ import picocli.CommandLine.Spec;
         description = "Print the last hidden state of every input position (decoders: after the final norm, as HF's"
                 + " last_hidden_state). PATH: GGUF file, Hugging Face folder or BERT .onnx.")
 public final class HiddenCommand implements CliCommand, Callable<Integer> {
+    /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
+    public HiddenCommand() {
+    }
+
     @Spec
     CommandSpec spec;
 

@@ -16,6 +16,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = "Print the raw logits of every input position (no BOS is added to --tokens).")
 public final class LogitsCommand implements CliCommand, Callable<Integer> {
+    /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
+    public LogitsCommand() {
+    }
+
     @Spec
     CommandSpec spec;
 

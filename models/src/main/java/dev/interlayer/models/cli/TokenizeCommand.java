@@ -16,6 +16,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
         description = "Tokenize text with the tokenizer stored in a GGUF file.")
 public final class TokenizeCommand implements CliCommand, Callable<Integer> {
+    /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
+    public TokenizeCommand() {
+    }
+
     @Spec
     CommandSpec spec;
 
