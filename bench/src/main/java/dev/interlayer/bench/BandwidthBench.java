@@ -1,10 +1,10 @@
 package dev.interlayer.bench;
 
+import dev.interlayer.bench.Counters.Bytes;
 import dev.interlayer.tensor.ComputePool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -36,13 +36,6 @@ public class BandwidthBench {
     int threads;
     Arena arena;
     MemorySegment buffer;
-
-    /** Counts bytes; JMH reports it per second. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Bytes {
-        public long bytes;
-    }
 
     @Setup(Level.Trial)
     public void setup() {

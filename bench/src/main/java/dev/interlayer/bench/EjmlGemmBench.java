@@ -1,5 +1,6 @@
 package dev.interlayer.bench;
 
+import dev.interlayer.bench.Counters.Flops;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.ejml.concurrency.EjmlConcurrency;
@@ -7,7 +8,6 @@ import org.ejml.data.FMatrixRMaj;
 import org.ejml.dense.row.CommonOps_FDRM;
 import org.ejml.dense.row.CommonOps_MT_FDRM;
 import org.ejml.dense.row.RandomMatrices_FDRM;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -37,13 +37,6 @@ public class EjmlGemmBench {
     @Param({"1", "2"})
     int threads;
     FMatrixRMaj a, b, c;
-
-    /** Counts FLOPs; JMH reports it per second. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Flops {
-        public long flop;
-    }
 
     @Setup(Level.Trial)
     public void setup() {

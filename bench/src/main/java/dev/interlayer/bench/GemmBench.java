@@ -1,11 +1,11 @@
 package dev.interlayer.bench;
 
+import dev.interlayer.bench.Counters.Flops;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -32,43 +32,47 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class GemmBench {
 
-    /** Counts FLOPs; JMH reports it per second. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Flops {
-        public long flop;
-    }
-
-    /** Square problems. */
-    @State(Scope.Benchmark)
-    public static class Square {
-        @Param({"256", "512", "1024", "2048"})
-        int size;
-        @Param({"f32", "bf16"})
-        String weights;
-        @Param({"1", "2"})
-        int threads;
+    /** One trial's x[m, k] (heap), w[n, k] (off-heap, read-only) and out[m, n]; subclasses choose m, n, k. */
+    public abstract static class Problem {
         Arena arena;
         Tensor x, w, out;
+        long flopsPerCall;
 
-        @Setup(Level.Trial)
-        public void setup() {
+        void open(int threads, String weights, int m, int n, int k) {
             ComputePool.setThreads(threads);
             arena = Arena.ofShared();
-            x = BenchData.activations(1, size, size);
-            w = BenchData.weights(arena, BenchData.dtype(weights), 2, size, size);
-            out = Tensor.zeros(size, size);
+            x = BenchData.activations(1, m, k);
+            w = BenchData.weights(arena, BenchData.dtype(weights), 2, n, k);
+            out = Tensor.zeros(m, n);
+            flopsPerCall = 2L * m * n * k;
         }
 
+        /** Frees the off-heap weights. */
         @TearDown(Level.Trial)
         public void close() {
             arena.close();
         }
     }
 
+    /** Square problems. */
+    @State(Scope.Benchmark)
+    public static class Square extends Problem {
+        @Param({"256", "512", "1024", "2048"})
+        int size;
+        @Param({"f32", "bf16"})
+        String weights;
+        @Param({"1", "2"})
+        int threads;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            open(threads, weights, size, size, size);
+        }
+    }
+
     /** m tokens against layer shapes "n x k" (out x in). */
     @State(Scope.Benchmark)
-    public static class Tokens {
+    public static class Tokens extends Problem {
         @Param({"16", "128", "512"})
         int m;
         @Param({"768x768", "3072x768", "768x3072", "4096x4096"})
@@ -77,31 +81,17 @@ public class GemmBench {
         String weights;
         @Param({"1", "2"})
         int threads;
-        Arena arena;
-        Tensor x, w, out;
-        long flopsPerCall;
 
         @Setup(Level.Trial)
         public void setup() {
-            ComputePool.setThreads(threads);
             String[] d = layer.split("x");
-            int n = Integer.parseInt(d[0]), k = Integer.parseInt(d[1]);
-            arena = Arena.ofShared();
-            x = BenchData.activations(1, m, k);
-            w = BenchData.weights(arena, BenchData.dtype(weights), 2, n, k);
-            out = Tensor.zeros(m, n);
-            flopsPerCall = 2L * m * n * k;
-        }
-
-        @TearDown(Level.Trial)
-        public void close() {
-            arena.close();
+            open(threads, weights, m, Integer.parseInt(d[0]), Integer.parseInt(d[1]));
         }
     }
 
     @Benchmark
     public Tensor square(Square s, Flops f) {
-        f.flop += 2L * s.size * s.size * s.size;
+        f.flop += s.flopsPerCall;
         return Ops.matmulT(s.x, s.w, s.out);
     }
 

@@ -1,11 +1,11 @@
 package dev.interlayer.bench;
 
+import dev.interlayer.bench.Counters.Bytes;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -31,13 +31,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class MatVecBench {
-
-    /** Counts bytes; JMH reports it per second. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Bytes {
-        public long bytes;
-    }
 
     /** One weight matrix "rows x cols". */
     @State(Scope.Benchmark)

@@ -1,9 +1,9 @@
 package dev.interlayer.bench;
 
+import dev.interlayer.bench.Counters.Bytes;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Tensor;
 import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -33,13 +33,6 @@ public class RowOpsBench {
     @Param({"4096", "32000"})
     int dim;
     Tensor x, weight, out;
-
-    /** Counts bytes; JMH reports it per second. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Bytes {
-        public long bytes;
-    }
 
     @Setup(Level.Trial)
     public void setup() {

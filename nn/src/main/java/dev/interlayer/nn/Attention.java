@@ -29,6 +29,12 @@ import java.util.function.IntConsumer;
  */
 public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv, Linear wo, Norm qNorm,
                         Norm kNorm) {
+    /**
+     * Checks every projection against the config and that the QK norms match {@code config.qkNorm()}.
+     *
+     * @throws ShapeMismatchException  if a projection or norm has the wrong shape
+     * @throws IllegalArgumentException if qNorm/kNorm are given or missing against {@code config.qkNorm()}
+     */
     public Attention {
         int d = config.hidden();
         wq.requireShape("Attention wq", config.qDim(), d);

@@ -21,6 +21,13 @@ package dev.interlayer.nn;
 public record AttentionConfig(int hidden, int heads, int kvHeads, int headDim, int contextLength, boolean causal,
                               int window, PositionEncoding positions, RopeConfig rope, float alibiMaxBias,
                               QkNorm qkNorm, float softcap, float scale) {
+    /**
+     * Validates the hyperparameters.
+     *
+     * @throws IllegalArgumentException if a size is below 1, kvHeads does not divide heads, window is negative or above
+     *                                  contextLength, the RoPE/ALiBi settings do not fit {@code positions} (odd rotary
+     *                                  width included), or softcap or scale is negative or not finite
+     */
     public AttentionConfig {
         positive("hidden", hidden);
         positive("heads", heads);

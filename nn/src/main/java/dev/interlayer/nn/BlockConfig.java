@@ -11,6 +11,13 @@ package dev.interlayer.nn;
  */
 public record BlockConfig(AttentionConfig attention, NormPlacement placement, boolean parallel, float residualAlpha,
                           float normScale) {
+    /**
+     * Validates the block options.
+     *
+     * @throws IllegalArgumentException if attention or placement is null, parallel is used with a placement other than PRE,
+     *                                  residualAlpha or normScale is not finite and positive, or normScale is set
+     *                                  without an input norm
+     */
     public BlockConfig {
         if (attention == null || placement == null) {
             throw new IllegalArgumentException("BlockConfig: attention and placement must not be null");

@@ -18,6 +18,11 @@ import java.util.List;
  */
 public record DecoderStack(Embedding embedding, LearnedPositions positions, Norm embeddingNorm,
                            List<TransformerBlock> blocks, Norm finalNorm) {
+    /**
+     * Checks that every block is causal and that embedding, positions, norms and blocks share the hidden size.
+     *
+     * @throws IllegalArgumentException if a block's attention is not causal or the parts do not fit together
+     */
     public DecoderStack {
         Stacks.validate("DecoderStack", embedding, positions, embeddingNorm, blocks, finalNorm);
         blocks = List.copyOf(blocks);

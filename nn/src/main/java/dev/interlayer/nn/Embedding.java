@@ -16,6 +16,12 @@ import dev.interlayer.tensor.Tensor;
  * @param scale multiplier applied to each looked-up row
  */
 public record Embedding(Tensor table, float scale) {
+    /**
+     * Checks table [vocab, dim] and a finite scale.
+     *
+     * @throws ShapeMismatchException  if table is null or not rank 2
+     * @throws IllegalArgumentException if scale is not finite
+     */
     public Embedding {
         if (table == null || table.rank() != 2) {
             throw new ShapeMismatchException("Embedding: table must be [vocab, dim], got "

@@ -16,6 +16,11 @@ import dev.interlayer.tensor.Tensor;
  * @param activation applied to the gate projection
  */
 public record GatedMlp(Linear gate, Linear up, Linear down, Activation activation) implements FeedForward {
+    /**
+     * Checks that gate and up are both [f, d] and down is [d, f].
+     *
+     * @throws ShapeMismatchException if the three projections do not fit together
+     */
     public GatedMlp {
         if (!gate.weight().shape().equals(up.weight().shape()) || down.in() != up.out() || down.out() != up.in()) {
             throw new ShapeMismatchException("GatedMlp: need gate [f, d], up [f, d], down [d, f], got gate "

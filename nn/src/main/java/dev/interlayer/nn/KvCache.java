@@ -80,7 +80,11 @@ public final class KvCache {
         length += tokens;
     }
 
-    /** @throws IllegalStateException unless {@code tokens} more positions fit */
+    /**
+     * Checks that {@code tokens} more positions fit in the cache.
+     *
+     * @throws IllegalStateException unless {@code tokens} more positions fit
+     */
     public void requireRoom(int tokens) {
         if (tokens < 0 || length + tokens > contextLength) {
             throw new IllegalStateException("positions [" + length + ", " + (length + tokens)

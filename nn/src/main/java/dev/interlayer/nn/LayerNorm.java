@@ -15,6 +15,12 @@ import dev.interlayer.tensor.Tensor;
  * @param eps    added to the variance inside the square root
  */
 public record LayerNorm(Tensor weight, Tensor bias, float eps) implements Norm {
+    /**
+     * Checks shapes and eps.
+     *
+     * @throws ShapeMismatchException  if weight is not [dim] or bias is not null and not [dim]
+     * @throws IllegalArgumentException if eps is negative or NaN
+     */
     public LayerNorm {
         if (weight == null || weight.rank() != 1) {
             throw new ShapeMismatchException("LayerNorm: weight must be [dim], got "

@@ -11,6 +11,11 @@ import dev.interlayer.tensor.Tensor;
  * @param table [maxPositions, dim]
  */
 public record LearnedPositions(Tensor table) {
+    /**
+     * Checks the table shape.
+     *
+     * @throws ShapeMismatchException if table is null or not [maxPositions, dim]
+     */
     public LearnedPositions {
         if (table == null || table.rank() != 2) {
             throw new ShapeMismatchException("LearnedPositions: table must be [maxPositions, dim], got "

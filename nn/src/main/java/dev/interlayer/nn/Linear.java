@@ -16,6 +16,13 @@ import dev.interlayer.tensor.DType;
  * @param bias   [out] or null
  */
 public record Linear(Tensor weight, Tensor bias) {
+    /**
+     * Checks weight [out, in] (floating point) and bias [out].
+     *
+     * @throws ShapeMismatchException    if weight is not rank 2 or bias is not [out]
+     * @throws UnsupportedDTypeException if weight is not F32, F16 or BF16
+     * @throws IllegalArgumentException  if weight is null
+     */
     public Linear {
         if (weight == null) {
             throw new IllegalArgumentException("Linear: weight is null");

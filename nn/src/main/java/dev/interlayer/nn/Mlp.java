@@ -13,6 +13,11 @@ import dev.interlayer.tensor.Tensor;
  * @param activation element-wise activation
  */
 public record Mlp(Linear up, Linear down, Activation activation) implements FeedForward {
+    /**
+     * Checks that up [f, d] and down [d, f] fit together.
+     *
+     * @throws ShapeMismatchException if down is not [up.in, up.out]
+     */
     public Mlp {
         if (down.in() != up.out() || down.out() != up.in()) {
             throw new ShapeMismatchException("Mlp: need up [f, d] and down [d, f], got up " + up.weight().shape()

@@ -16,7 +16,16 @@ import java.util.List;
  * s is the LayerNorm-Scaling factor (1 unless enabled).
  */
 public enum NormPlacement {
-    PRE, POST, PERI, OUTPUT, NONE;
+    /** x' = α·x + F(s·N_in(x)): Llama, GPT-2, most decoders. */
+    PRE,
+    /** x' = N_out(α·x + F(x)): original Transformer, BERT. */
+    POST,
+    /** x' = α·x + N_out(F(s·N_in(x))): Gemma 2/3 sandwich. */
+    PERI,
+    /** x' = α·x + N_out(F(x)): OLMo 2. */
+    OUTPUT,
+    /** x' = α·x + F(x): no norms in the block. */
+    NONE;
 
     /** True if the sublayer input is normalized. */
     public boolean hasInputNorm() {

@@ -15,6 +15,12 @@ import dev.interlayer.tensor.Tensor;
  * @param onePlusWeight use (1 + w) as the gain
  */
 public record RmsNorm(Tensor weight, float eps, boolean onePlusWeight) implements Norm {
+    /**
+     * Checks weight [dim] and eps.
+     *
+     * @throws ShapeMismatchException  if weight is null or not [dim]
+     * @throws IllegalArgumentException if eps is negative or NaN
+     */
     public RmsNorm {
         if (weight == null || weight.rank() != 1) {
             throw new ShapeMismatchException("RmsNorm: weight must be [dim], got "

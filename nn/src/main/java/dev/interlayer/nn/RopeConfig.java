@@ -14,6 +14,12 @@ import dev.interlayer.tensor.Rope;
  * @param scaling       frequency scaling
  */
 public record RopeConfig(double theta, Rope.Pairing pairing, double partialFactor, RopeScaling scaling) {
+    /**
+     * Validates the RoPE options.
+     *
+     * @throws IllegalArgumentException if theta is not above 1, partialFactor is outside (0, 1], or pairing or scaling is
+     *                                  null
+     */
     public RopeConfig {
         if (!(theta > 1)) {
             throw new IllegalArgumentException("rope_theta must be > 1, got " + theta);

@@ -11,6 +11,11 @@ public sealed interface RopeScaling {
 
     /** Position interpolation: ω' = ω / factor (Gemma 3 global layers: factor 8). */
     record Linear(double factor) implements RopeScaling {
+        /**
+         * Checks the factor.
+         *
+         * @throws IllegalArgumentException if factor is not positive
+         */
         public Linear {
             if (!(factor > 0)) {
                 throw new IllegalArgumentException("rope_scaling.factor must be > 0, got " + factor);
@@ -25,6 +30,11 @@ public sealed interface RopeScaling {
      * identical to a full recompute.
      */
     record DynamicNtk(double factor, int originalMax) implements RopeScaling {
+        /**
+         * Checks the factor and original context length.
+         *
+         * @throws IllegalArgumentException if factor is not positive or originalMax is below 1
+         */
         public DynamicNtk {
             if (!(factor > 0) || originalMax < 1) {
                 throw new IllegalArgumentException("dynamic rope_scaling needs factor > 0 and "
@@ -38,6 +48,11 @@ public sealed interface RopeScaling {
      * (wavelength &gt; L0/lo) divided by factor, smooth interpolation in between.
      */
     record Llama3(double factor, double lowFreqFactor, double highFreqFactor, int originalMax) implements RopeScaling {
+        /**
+         * Checks the factors and original context length.
+         *
+         * @throws IllegalArgumentException unless factor &gt; 0, 0 &lt; lowFreqFactor &lt; highFreqFactor and originalMax &ge; 1
+         */
         public Llama3 {
             if (!(factor > 0) || !(lowFreqFactor > 0) || !(highFreqFactor > lowFreqFactor) || originalMax < 1) {
                 throw new IllegalArgumentException("llama3 rope_scaling needs factor > 0, 0 < low_freq_factor < "

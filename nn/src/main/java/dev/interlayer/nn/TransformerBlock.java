@@ -23,6 +23,13 @@ import dev.interlayer.tensor.Tensor;
  */
 public record TransformerBlock(BlockConfig config, Norm attnIn, Attention attention, Norm attnOut, Norm ffnIn,
                                FeedForward ffn, Norm ffnOut) {
+    /**
+     * Checks that the norms match the placement and that attention and FFN have the config's hidden size.
+     *
+     * @throws IllegalArgumentException if a part is null, a norm is missing or extra for the placement, or
+     *                                  attention.config differs from config.attention
+     * @throws ShapeMismatchException   if the FFN's hidden size differs from the block's
+     */
     public TransformerBlock {
         if (config == null || attention == null || ffn == null) {
             throw new IllegalArgumentException("TransformerBlock: config, attention and ffn must not be null");

@@ -2,7 +2,16 @@ package dev.interlayer.tensor;
 
 /** Element-wise binary operations. */
 public enum Binary {
-    ADD, SUB, MUL, DIV, MAX;
+    /** a + b. */
+    ADD,
+    /** a - b. */
+    SUB,
+    /** a · b. */
+    MUL,
+    /** a / b (IEEE: x/0 is ±∞ or NaN). */
+    DIV,
+    /** max(a, b); NaN if either is NaN (as torch.maximum). */
+    MAX;
 
     /** Scalar definition (the oracle). */
     public float apply(float a, float b) {

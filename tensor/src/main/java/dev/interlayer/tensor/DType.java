@@ -7,11 +7,17 @@ package dev.interlayer.tensor;
  * store {@code blockSize} values in {@code blockBytes} bytes, and only whole blocks can be stored.
  */
 public enum DType {
+    /** IEEE 754 binary32. */
     F32(1, 4),
+    /** IEEE 754 binary16 (half). */
     F16(1, 2),
+    /** bfloat16: the upper 16 bits of an F32 (8-bit exponent, 7-bit mantissa). */
     BF16(1, 2),
+    /** Signed 32-bit integer. */
     I32(1, 4),
+    /** Signed 64-bit integer. */
     I64(1, 8),
+    /** Signed 8-bit integer. */
     I8(1, 1),
     /** GGML Q8_0: 32 values = f16 scale + 32 int8. */
     Q8_0(32, 34),

@@ -17,8 +17,19 @@ package dev.interlayer.tensor;
  */
 public record Rope(int headDim, int rotaryDim, Pairing pairing, float[] invFreq, float attentionScaling) {
     /** Which elements of a head rotate together. */
-    public enum Pairing { HALF_SPLIT, INTERLEAVED }
+    public enum Pairing {
+        /** (x[i], x[i + rotaryDim/2]): GPT-NeoX, HF Llama. */
+        HALF_SPLIT,
+        /** (x[2i], x[2i+1]): GPT-J, Meta's original Llama. */
+        INTERLEAVED
+    }
 
+    /**
+     * Validates the geometry and copies {@code invFreq}.
+     *
+     * @throws IllegalArgumentException if rotaryDim is odd, not positive or above headDim, or invFreq is not
+     *                                  rotaryDim/2 long
+     */
     public Rope {
         if (rotaryDim <= 0 || rotaryDim % 2 != 0 || rotaryDim > headDim) {
             throw new IllegalArgumentException("rotaryDim must be even and in (0, headDim=" + headDim + "], got "
@@ -40,6 +51,7 @@ public record Rope(int headDim, int rotaryDim, Pairing pairing, float[] invFreq,
         return new Rope(headDim, rotaryDim, pairing, f, 1f);
     }
 
+    /** A copy of the [rotaryDim/2] inverse frequencies. */
     @Override
     public float[] invFreq() {
         return invFreq.clone();

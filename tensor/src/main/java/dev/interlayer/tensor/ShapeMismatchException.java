@@ -4,7 +4,11 @@ package dev.interlayer.tensor;
 public final class ShapeMismatchException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
-    /** @param message op name, the rule that failed and the shapes involved */
+    /**
+     * An exception with a ready-made message.
+     *
+     * @param message op name, the rule that failed and the shapes involved
+     */
     public ShapeMismatchException(String message) {
         super(message);
     }

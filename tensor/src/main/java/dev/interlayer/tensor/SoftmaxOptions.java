@@ -22,6 +22,11 @@ public record SoftmaxOptions(float scale, float softcap, Tensor additiveMask, bo
     /** Plain softmax. */
     public static final SoftmaxOptions NONE = new SoftmaxOptions(1f, 0f, null, false, 0, 0);
 
+    /**
+     * Validates the options.
+     *
+     * @throws IllegalArgumentException if softcap is negative or NaN, or window or queryOffset is negative
+     */
     public SoftmaxOptions {
         if (softcap < 0 || Float.isNaN(softcap)) {
             throw new IllegalArgumentException("softcap must be >= 0 (0 = off), got " + softcap);

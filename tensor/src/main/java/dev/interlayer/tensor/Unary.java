@@ -2,7 +2,18 @@ package dev.interlayer.tensor;
 
 /** Element-wise activations and functions. Scalar definitions here are the oracle for SIMD versions. */
 public enum Unary {
-    EXP, LOG, TANH, SIGMOID, SILU, RELU,
+    /** eˣ. */
+    EXP,
+    /** ln x (NaN below 0, -∞ at 0). */
+    LOG,
+    /** tanh x. */
+    TANH,
+    /** σ(x) = 1 / (1 + e⁻ˣ). */
+    SIGMOID,
+    /** x·σ(x) (SiLU, swish). */
+    SILU,
+    /** max(x, 0); NaN stays NaN. */
+    RELU,
     /** relu(x)² (Primer). */
     RELU2,
     /** x·Φ(x) with the exact erf. */
@@ -11,7 +22,16 @@ public enum Unary {
     GELU_TANH,
     /** log(1 + eˣ), linear above 20 as in PyTorch. */
     SOFTPLUS,
-    NEG, SQUARE, SQRT, RSQRT, ABS;
+    /** -x. */
+    NEG,
+    /** x². */
+    SQUARE,
+    /** √x. */
+    SQRT,
+    /** 1 / √x. */
+    RSQRT,
+    /** |x|. */
+    ABS;
 
     private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
 

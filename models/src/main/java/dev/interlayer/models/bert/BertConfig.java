@@ -22,6 +22,12 @@ import dev.interlayer.models.io.WeightSource;
  */
 public record BertConfig(int vocabSize, int hidden, int layers, int heads, int intermediate, int maxPositions,
                          int typeVocabSize, float layerNormEps) {
+    /**
+     * Validates the sizes.
+     *
+     * @throws IllegalArgumentException if a size is below 1, the hidden size is not divisible by the heads, or
+     *                                  layerNormEps is not positive
+     */
     public BertConfig {
         if (vocabSize < 1 || hidden < 1 || layers < 1 || heads < 1 || intermediate < 1 || maxPositions < 1
                 || typeVocabSize < 1) {

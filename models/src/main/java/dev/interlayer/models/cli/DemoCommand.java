@@ -16,6 +16,10 @@ import picocli.CommandLine.Command;
         description = "Embed a few sentences with the default model (all-MiniLM-L6-v2, shipped in a Maven jar) "
                 + "and print their cosine-similarity matrix.")
 public final class DemoCommand implements CliCommand, Callable<Integer> {
+    /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
+    public DemoCommand() {
+    }
+
     static final List<String> SENTENCES = List.of(
             "The cat sits on the mat.",
             "A kitten is resting on a rug.",

@@ -25,6 +25,10 @@ import picocli.CommandLine.Parameters;
 @Command(name = "embed", mixinStandardHelpOptions = true,
         description = "Embed texts with a BERT sentence-embedding model (default: all-MiniLM-L6-v2 from the class path).")
 public final class EmbedCommand implements CliCommand, Callable<Integer> {
+    /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
+    public EmbedCommand() {
+    }
+
     @Option(names = "--model", paramLabel = "PATH",
             description = "A .onnx file (tokenizer.json or <name>-tokenizer.json next to it), a Hugging Face folder,"
                     + " or a llama.cpp BERT .gguf (tokenizer and pooling from the file).")

@@ -7,11 +7,11 @@ import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.models.tokenizer.Tokenizer;
-import dev.interlayer.tensor.ComputePool;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -21,6 +21,10 @@ import picocli.CommandLine.Spec;
         description = "Generate text with a decoder model: GGUF file or Hugging Face folder (streams to stdout;"
                 + " tokens/s on stderr).")
 public final class GenerateCommand implements CliCommand, Callable<Integer> {
+    /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
+    public GenerateCommand() {
+    }
+
     @Spec
     CommandSpec spec;
 
@@ -60,17 +64,15 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
     @Option(names = "--stop", description = "Stop string (repeatable).")
     String[] stop;
 
-    @Option(names = "--threads", description = "Compute threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads = new ThreadsOption();
 
     @Override
     public Integer call() throws Exception {
         if ((prompt == null) == (tokens == null)) {
             throw new IllegalArgumentException("give exactly one of --prompt or --tokens");
         }
-        if (threads != null) {
-            ComputePool.setThreads(threads);
-        }
+        threads.apply();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (LoadedModel loaded = ModelLoader.open(model)) {

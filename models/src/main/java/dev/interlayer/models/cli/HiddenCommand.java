@@ -3,12 +3,11 @@ package dev.interlayer.models.cli;
 import dev.interlayer.models.lm.HiddenStates;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.load.ModelLoader;
-import dev.interlayer.models.tokenizer.Tokenizer;
-import dev.interlayer.tensor.ComputePool;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -22,6 +21,10 @@ import picocli.CommandLine.Spec;
         description = "Print the last hidden state of every input position (decoders: after the final norm, as HF's"
                 + " last_hidden_state). PATH: GGUF file, Hugging Face folder or BERT .onnx.")
 public final class HiddenCommand implements CliCommand, Callable<Integer> {
+    /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
+    public HiddenCommand() {
+    }
+
     @Spec
     CommandSpec spec;
 
@@ -37,42 +40,22 @@ public final class HiddenCommand implements CliCommand, Callable<Integer> {
     @Option(names = "--json", description = "Print {\"tokens\":[...], \"hidden\":[[...], ...]}.")
     boolean json;
 
-    @Option(names = "--threads", description = "Compute threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads = new ThreadsOption();
 
     @Override
     public Integer call() throws Exception {
-        if ((prompt == null) == (tokens == null)) {
-            throw new IllegalArgumentException("give exactly one of --tokens or --prompt");
-        }
-        if (threads != null) {
-            ComputePool.setThreads(threads);
-        }
+        ModelInput.requireOne(tokens, prompt);
+        threads.apply();
         PrintWriter out = spec.commandLine().getOut();
         try (LoadedModel loaded = ModelLoader.open(model)) {
-            int[] ids = tokens != null ? tokens : tokenizer(loaded, model).encode(prompt);
-            if (ids.length == 0) {
-                throw new IllegalArgumentException("no input tokens");
-            }
+            int[] ids = ModelInput.ids(loaded, model, tokens, prompt);
             HiddenStates m = loaded.hidden();
             int d = m.hiddenSize();
             float[] h = m.hiddenStates(ids);
             StringBuilder sb = new StringBuilder(ids.length * d * 12 + 64);
             if (json) {
-                sb.append("{\"tokens\":[");
-                for (int i = 0; i < ids.length; i++) {
-                    sb.append(i > 0 ? "," : "").append(ids[i]);
-                }
-                sb.append("], \"hidden\":[");
-                for (int t = 0; t < ids.length; t++) {
-                    sb.append(t > 0 ? ", [" : "[");
-                    for (int j = 0; j < d; j++) {
-                        float v = h[t * d + j];
-                        sb.append(j > 0 ? "," : "").append(Float.isFinite(v) ? Float.toString(v) : "null");
-                    }
-                    sb.append(']');
-                }
-                sb.append("]}");
+                ModelInput.appendJson(sb, ids, "hidden", h, d);
                 out.println(sb);
             } else {
                 sb.append(loaded.family()).append(" (").append(loaded.source()).append("), hidden size ").append(d)
@@ -98,11 +81,5 @@ public final class HiddenCommand implements CliCommand, Callable<Integer> {
             sb.append(i > 0 ? ", " : "").append(String.format("%.4f", a[off + i]));
         }
         return sb.append(']').toString();
-    }
-
-    /** The model's tokenizer, or an error telling the user to pass --tokens. */
-    static Tokenizer tokenizer(LoadedModel loaded, Path model) {
-        return loaded.optionalTokenizer().orElseThrow(() -> new IllegalArgumentException(model.getFileName()
-                + " has no tokenizer (no tokenizer.json / GGUF tokenizer metadata); use --tokens"));
     }
 }

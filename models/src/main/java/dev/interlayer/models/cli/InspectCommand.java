@@ -27,6 +27,10 @@ import picocli.CommandLine.Spec;
         description = "Show a GGUF file's or HF folder's architecture, config, tensors (dtype, shape), parameter count"
                 + " and tokenizer.")
 public final class InspectCommand implements CliCommand, Callable<Integer> {
+    /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
+    public InspectCommand() {
+    }
+
     @Spec
     CommandSpec spec;
 

@@ -3,11 +3,11 @@ package dev.interlayer.models.cli;
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.load.ModelLoader;
-import dev.interlayer.tensor.ComputePool;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -16,6 +16,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = "Print the raw logits of every input position (no BOS is added to --tokens).")
 public final class LogitsCommand implements CliCommand, Callable<Integer> {
+    /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
+    public LogitsCommand() {
+    }
+
     @Spec
     CommandSpec spec;
 
@@ -35,42 +39,22 @@ public final class LogitsCommand implements CliCommand, Callable<Integer> {
     @Option(names = "--top", defaultValue = "5", description = "Without --json: top entries per position.")
     int top;
 
-    @Option(names = "--threads", description = "Compute threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads = new ThreadsOption();
 
     @Override
     public Integer call() throws Exception {
-        if ((prompt == null) == (tokens == null)) {
-            throw new IllegalArgumentException("give exactly one of --tokens or --prompt");
-        }
-        if (threads != null) {
-            ComputePool.setThreads(threads);
-        }
+        ModelInput.requireOne(tokens, prompt);
+        threads.apply();
         PrintWriter out = spec.commandLine().getOut();
         try (LoadedModel loaded = ModelLoader.open(model)) {
             CausalLM m = loaded.requireLm();
-            int[] ids = tokens != null ? tokens : HiddenCommand.tokenizer(loaded, model).encode(prompt);
-            if (ids.length == 0) {
-                throw new IllegalArgumentException("no input tokens");
-            }
+            int[] ids = ModelInput.ids(loaded, model, tokens, prompt);
             int vocab = m.vocabSize();
             float[] logits = m.newSession(ids.length).appendAll(ids, 0, ids.length);
             StringBuilder sb = new StringBuilder(ids.length * vocab * 10 + 64);
             if (json) {
-                sb.append("{\"tokens\":[");
-                for (int i = 0; i < ids.length; i++) {
-                    sb.append(i > 0 ? "," : "").append(ids[i]);
-                }
-                sb.append("], \"logits\":[");
-                for (int t = 0; t < ids.length; t++) {
-                    sb.append(t > 0 ? ", [" : "[");
-                    for (int j = 0; j < vocab; j++) {
-                        float v = logits[t * vocab + j];
-                        sb.append(j > 0 ? "," : "").append(Float.isFinite(v) ? Float.toString(v) : "null");
-                    }
-                    sb.append(']');
-                }
-                sb.append("]}");
+                ModelInput.appendJson(sb, ids, "logits", logits, vocab);
                 out.println(sb);
             } else {
                 for (int t = 0; t < ids.length; t++) {

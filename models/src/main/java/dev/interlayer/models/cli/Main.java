@@ -15,6 +15,10 @@ import picocli.CommandLine.Option;
 @Command(name = "interlayer", mixinStandardHelpOptions = true, version = "interlayer 0.1.0",
         description = "Pure-Java transformer engine: embeddings, generation, inspection, benchmarks.")
 public final class Main implements Runnable {
+    /** Creates the root command; use {@link #commandLine()} to get it with every subcommand attached. */
+    public Main() {
+    }
+
     /** Exit code for bad input (files, arguments). */
     public static final int EXIT_USAGE = 2;
     /** Exit code for failures while running. */

@@ -16,6 +16,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
         description = "Tokenize text with the tokenizer stored in a GGUF file.")
 public final class TokenizeCommand implements CliCommand, Callable<Integer> {
+    /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
+    public TokenizeCommand() {
+    }
+
     @Spec
     CommandSpec spec;
 
@@ -43,9 +47,7 @@ public final class TokenizeCommand implements CliCommand, Callable<Integer> {
             StringBuilder sb = new StringBuilder();
             if (json) {
                 sb.append("{\"tokens\":[");
-                for (int i = 0; i < ids.length; i++) {
-                    sb.append(i > 0 ? "," : "").append(ids[i]);
-                }
+                ModelInput.appendIds(sb, ids);
                 sb.append("]}");
             } else {
                 for (int id : ids) {

@@ -35,6 +35,11 @@ public record GemmaConfig(int version, int dim, int hiddenDim, int layers, int h
                           double ropeLinearFactor, float attnScale, float attnSoftcap, float finalSoftcap,
                           int slidingWindow, List<Boolean> slidingLayers, boolean offsetNorms) {
 
+    /**
+     * Validates version, sizes and head geometry.
+     *
+     * @throws IllegalArgumentException if version is not 2 or 3, a size is below 1, or kvHeads does not divide heads
+     */
     public GemmaConfig {
         if (version != 2 && version != 3) {
             throw new IllegalArgumentException("Gemma version must be 2 or 3, got " + version);

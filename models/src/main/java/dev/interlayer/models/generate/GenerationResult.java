@@ -15,7 +15,16 @@ public record GenerationResult(String text, int promptTokens, int generatedToken
                                long decodeNanos, int[] tokens, StopReason stopReason) {
 
     /** Why generation ended. */
-    public enum StopReason { MAX_TOKENS, STOP_TOKEN, STOP_STRING, CONTEXT_FULL }
+    public enum StopReason {
+        /** Generated maxTokens tokens. */
+        MAX_TOKENS,
+        /** Sampled a stop token (EOS or another end-of-generation id). */
+        STOP_TOKEN,
+        /** The text reached one of the stop strings (it is cut before the stop string). */
+        STOP_STRING,
+        /** The session's context length is full. */
+        CONTEXT_FULL
+    }
 
     /** Decode throughput in tokens per second (0 if no decode time). */
     public double decodeTokensPerSecond() {
@@ -28,6 +37,7 @@ public record GenerationResult(String text, int promptTokens, int generatedToken
         return prefillNanos <= 0 ? 0 : promptTokens * 1e9 / prefillNanos;
     }
 
+    /** A copy of the sampled token ids. */
     @Override
     public int[] tokens() {
         return tokens.clone();

@@ -66,6 +66,12 @@ public sealed interface Sampler permits Sampler.Greedy, Sampler.Stochastic {
      * @param seed        RNG seed
      */
     record Stochastic(float temperature, int topK, float topP, float minP, long seed) implements Sampler {
+        /**
+         * Validates the sampling options.
+         *
+         * @throws IllegalArgumentException if temperature is negative or not finite, topK is negative, topP is outside (0, 1],
+         *                                  or minP is outside [0, 1)
+         */
         public Stochastic {
             if (!(temperature >= 0) || Float.isInfinite(temperature)) {
                 throw new IllegalArgumentException("temperature must be >= 0 and finite, got " + temperature);

@@ -20,6 +20,11 @@ import dev.interlayer.nn.Activation;
  */
 public record Gpt2Config(int dim, int hiddenDim, int layers, int heads, int vocabSize, int maxPositions,
                          float layerNormEps, Activation activation) {
+    /**
+     * Validates the sizes.
+     *
+     * @throws IllegalArgumentException if a size is below 1 or the hidden size is not divisible by the heads
+     */
     public Gpt2Config {
         for (int v : new int[] {dim, hiddenDim, layers, heads, vocabSize, maxPositions}) {
             if (v < 1) {

@@ -42,6 +42,13 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
                           Rope.Pairing ropePairing, float ropeScale, int experts, int expertsUsed,
                           int sharedHiddenDim, RopeScaling ropeScaling, boolean moeNormTopK) {
 
+    /**
+     * Validates sizes and derived geometry.
+     *
+     * @throws IllegalArgumentException if a size is below 1, kvHeads does not divide heads, ropeDim is odd or above headDim,
+     *                                  an eps/theta/scale is not positive, ropeScaling is not None or Llama3, or the MoE
+     *                                  counts are inconsistent
+     */
     public LlamaConfig {
         positive("dim", dim);
         positive("hiddenDim", hiddenDim);

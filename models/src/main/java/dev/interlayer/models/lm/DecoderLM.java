@@ -28,6 +28,8 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
     private final int contextLength;
 
     /**
+     * A causal LM: logits = head · finalNorm(stack(ids)), soft-capped when {@code finalSoftcap > 0}.
+     *
      * @param stack         the decoder stack (its final norm gives the hidden state)
      * @param head          LM head [vocab, d]
      * @param finalSoftcap  final-logit soft-cap c, 0 for none

@@ -21,6 +21,11 @@ import dev.interlayer.models.lm.HfJson;
  */
 public record Olmo2Config(int dim, int hiddenDim, int layers, int heads, int kvHeads, int headDim, int vocabSize,
                           int contextLength, float rmsNormEps, double ropeTheta) {
+    /**
+     * Validates the sizes.
+     *
+     * @throws IllegalArgumentException if a size is below 1 or kvHeads does not divide heads
+     */
     public Olmo2Config {
         for (int v : new int[] {dim, hiddenDim, layers, heads, kvHeads, headDim, vocabSize, contextLength}) {
             if (v < 1) {

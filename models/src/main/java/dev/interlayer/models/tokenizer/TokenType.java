@@ -6,7 +6,20 @@ package dev.interlayer.models.tokenizer;
  * the model's own splitting; BYTE tokens ({@code <0xNN>}) stand for one raw byte.
  */
 public enum TokenType {
-    UNDEFINED, NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE;
+    /** 0: no type stored. */
+    UNDEFINED,
+    /** 1: an ordinary piece, found by the model's own splitting. */
+    NORMAL,
+    /** 2: the unknown-token placeholder. */
+    UNKNOWN,
+    /** 3: a control token such as BOS/EOS, matched as a whole string. */
+    CONTROL,
+    /** 4: an added token, matched as a whole string. */
+    USER_DEFINED,
+    /** 5: a reserved, unused entry. */
+    UNUSED,
+    /** 6: a byte-fallback token {@code <0xNN>}. */
+    BYTE;
 
     /** The type stored as {@code value} in GGUF; unknown values map to NORMAL as llama.cpp does not reject them either. */
     public static TokenType fromGguf(int value) {

@@ -10,6 +10,12 @@ package dev.interlayer.nn.moe;
  * @param shared     shared-expert mode
  */
 public record MoeConfig(int hidden, int numExperts, int topK, boolean normTopK, SharedExperts shared) {
+    /**
+     * Validates the routing options.
+     *
+     * @throws IllegalArgumentException if hidden or numExperts is below 1, topK is outside [1, numExperts], or shared is
+     *                                  null
+     */
     public MoeConfig {
         if (hidden < 1) {
             throw new IllegalArgumentException("hidden must be >= 1, got " + hidden);

@@ -26,6 +26,12 @@ import java.util.List;
  */
 public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> experts, FeedForward shared,
                              Linear sharedGate) implements FeedForward {
+    /**
+     * Checks router [E, d], E experts of one class and hidden d, and the shared expert against {@code config.shared()}.
+     *
+     * @throws ShapeMismatchException  if the router or an expert has the wrong shape or class
+     * @throws IllegalArgumentException if the expert count or the shared expert/gate do not match the config
+     */
     public MoeFeedForward {
         int d = config.hidden(), e = config.numExperts();
         router.requireShape("MoeFeedForward router", e, d);

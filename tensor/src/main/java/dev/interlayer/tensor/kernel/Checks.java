@@ -11,21 +11,33 @@ public final class Checks {
     private Checks() {
     }
 
-    /** @throws ShapeMismatchException unless {@code a.equals(b)} */
+    /**
+     * Requires equal shapes.
+     *
+     * @throws ShapeMismatchException unless {@code a.equals(b)}
+     */
     public static void sameShape(String op, Shape a, Shape b) {
         if (!a.equals(b)) {
             throw ShapeMismatchException.of(op, "shapes must be equal", a, b);
         }
     }
 
-    /** @throws UnsupportedDTypeException unless t is F32 */
+    /**
+     * Requires an F32 tensor.
+     *
+     * @throws UnsupportedDTypeException unless t is F32
+     */
     public static void requireF32(String op, Tensor t) {
         if (t.dtype() != DType.F32) {
             throw new UnsupportedDTypeException(op, t.dtype(), DType.F32);
         }
     }
 
-    /** @throws UnsupportedDTypeException unless t is F32, F16 or BF16 */
+    /**
+     * Requires a floating-point tensor.
+     *
+     * @throws UnsupportedDTypeException unless t is F32, F16 or BF16
+     */
     public static void requireFloat(String op, Tensor t) {
         if (!t.dtype().isFloatingPoint()) {
             throw new UnsupportedDTypeException(op, t.dtype(), DType.F32, DType.F16, DType.BF16);
@@ -108,7 +120,11 @@ public final class Checks {
         }
     }
 
-    /** @throws IndexOutOfBoundsException naming the array op when [off, off+n) leaves an array */
+    /**
+     * Requires {@code a[off, off + n)} to lie inside {@code a}.
+     *
+     * @throws IndexOutOfBoundsException naming the op and array when [off, off+n) leaves the array or n &lt; 0
+     */
     public static void range(String op, String name, float[] a, int off, int n) {
         if (n < 0 || off < 0 || off > a.length - n) {
             throw new IndexOutOfBoundsException(op + ": " + name + "[" + off + ", " + off + " + " + n

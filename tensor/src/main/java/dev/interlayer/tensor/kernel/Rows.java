@@ -10,11 +10,13 @@ public final class Rows {
 
     /** A row-visitor over matching rows of an input and an output. */
     public interface RowPair {
+        /** Visits one row: {@code in} and {@code out} are matching [n] views. */
         void accept(Tensor in, Tensor out);
     }
 
     /** A row-visitor that also receives the flat row index. */
     public interface IndexedRowPair {
+        /** Visits row {@code row} (flat index over the leading axes): {@code in}, {@code out} are [n] views. */
         void accept(long row, Tensor in, Tensor out);
     }
 

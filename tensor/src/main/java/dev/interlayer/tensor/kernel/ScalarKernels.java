@@ -15,6 +15,9 @@ import dev.interlayer.tensor.Unary;
  * before fast; accumulate in double where it is cheap to do so.
  */
 public final class ScalarKernels implements Kernels {
+    /** Creates the (stateless) scalar kernels; {@link Kernels#scalar()} holds a shared instance. */
+    public ScalarKernels() {
+    }
 
     @Override
     public String name() {

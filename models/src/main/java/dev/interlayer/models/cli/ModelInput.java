@@ -1,0 +1,56 @@
+package dev.interlayer.models.cli;
+
+import dev.interlayer.models.load.LoadedModel;
+import dev.interlayer.models.tokenizer.Tokenizer;
+import java.nio.file.Path;
+
+// Input token ids and JSON output shared by the hidden and logits commands.
+final class ModelInput {
+    private ModelInput() {
+    }
+
+    // Checks that exactly one of --tokens/--prompt was given (before the model is opened).
+    static void requireOne(int[] tokens, String prompt) {
+        if ((prompt == null) == (tokens == null)) {
+            throw new IllegalArgumentException("give exactly one of --tokens or --prompt");
+        }
+    }
+
+    // --tokens as given, else --prompt encoded with the model's tokenizer; never empty.
+    static int[] ids(LoadedModel loaded, Path model, int[] tokens, String prompt) {
+        int[] ids = tokens != null ? tokens : tokenizer(loaded, model).encode(prompt);
+        if (ids.length == 0) {
+            throw new IllegalArgumentException("no input tokens");
+        }
+        return ids;
+    }
+
+    // The model's tokenizer, or an error telling the user to pass --tokens.
+    static Tokenizer tokenizer(LoadedModel loaded, Path model) {
+        return loaded.optionalTokenizer().orElseThrow(() -> new IllegalArgumentException(model.getFileName()
+                + " has no tokenizer (no tokenizer.json / GGUF tokenizer metadata); use --tokens"));
+    }
+
+    // Appends {"tokens":[ids...], "<key>":[[row 0], [row 1], ...]} for rows[ids.length, cols]; non-finite -> null.
+    static void appendJson(StringBuilder sb, int[] ids, String key, float[] rows, int cols) {
+        sb.append("{\"tokens\":[");
+        appendIds(sb, ids);
+        sb.append("], \"").append(key).append("\":[");
+        for (int t = 0; t < ids.length; t++) {
+            sb.append(t > 0 ? ", [" : "[");
+            for (int j = 0; j < cols; j++) {
+                float v = rows[t * cols + j];
+                sb.append(j > 0 ? "," : "").append(Float.isFinite(v) ? Float.toString(v) : "null");
+            }
+            sb.append(']');
+        }
+        sb.append("]}");
+    }
+
+    // Appends ids comma-separated without spaces: 1,403,407.
+    static void appendIds(StringBuilder sb, int[] ids) {
+        for (int i = 0; i < ids.length; i++) {
+            sb.append(i > 0 ? "," : "").append(ids[i]);
+        }
+    }
+}
