@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
  * machine-readable ({@code key=value}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Quick kernel benchmarks (JMH suites: java -jar bench/target/benchmarks.jar, see BENCHMARKS.md).",
+        description = "Quick kernel benchmarks (JMH suites: bench/jmh.sh, see BENCHMARKS.md).",
         subcommands = {BenchCommand.Gemm.class, BenchCommand.MatVec.class, BenchCommand.Bandwidth.class})
 public final class BenchCommand implements CliCommand, Callable<Integer> {
 
