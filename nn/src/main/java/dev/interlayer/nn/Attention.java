@@ -101,9 +101,16 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
                     + " positions but the chunk reaches position " + (past + t - 1));
         }
         Tensor q = st.q.rows(t), k = st.k.rows(t), v = st.v.rows(t);
-        wq.apply(x, q);
-        wk.apply(x, k);
-        wv.apply(x, v);
+        // q, k, v share x: one call so a decode row runs the three matvecs as one parallel region
+        // (one fork/join instead of three); biases are added afterwards.
+        Tensor[] outs = st.projOut;
+        outs[0] = q;
+        outs[1] = k;
+        outs[2] = v;
+        Ops.matmulT(x, st.projW, outs);
+        addBias(wq, q);
+        addBias(wk, k);
+        addBias(wv, v);
         AttentionConfig c = config;
         if (c.qkNorm() == QkNorm.HEAD) {
             Tensor qh = st.qHeads.get(t), kh = st.kHeads.get(t);
@@ -123,6 +130,12 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         st.past = past;
         ComputePool.parallelFor(c.heads(), st.headTask);
         wo.apply(st.o.rows(t), out);
+    }
+
+    private static void addBias(Linear l, Tensor y) {
+        if (l.bias() != null) {
+            Ops.add(y, l.bias(), y);
+        }
     }
 
     /**
@@ -146,6 +159,8 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         private final Rope staticRope;  // null for NONE/ALIBI and for dynamic NTK
         private final float[] slopes;   // [Hq] for ALiBi, else null
         private final IntConsumer headTask = this::head;
+        private final Tensor[] projW;   // {wq, wk, wv} weights, for the shared-input matmulT
+        private final Tensor[] projOut; // {q, k, v} row views of the current call, reset per call
         private boolean[] keyMask;      // [≥ positions] true = attend, or null
         private int tokens, past;       // current call
 
@@ -164,6 +179,8 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             this.cache = cache;
             this.layer = layer;
             int mt = Math.min(maxTokens, cache.contextLength());
+            this.projW = new Tensor[] {a.wq.weight(), a.wk.weight(), a.wv.weight()};
+            this.projOut = new Tensor[3];
             this.q = new RowBuffer(mt, c.qDim());
             this.k = new RowBuffer(mt, c.kvDim());
             this.v = new RowBuffer(mt, c.kvDim());
