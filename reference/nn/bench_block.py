@@ -6,9 +6,13 @@ Times prefill of 128 tokens and decode of one token against a 512-token cache th
   f32          F32 weights, F32 matmuls
   bf16         BF16 weights, each matmul in PyTorch's native bf16 kernel (input cast to bf16, output to F32)
   bf16-upcast  BF16 weights upcast to F32 per matmul (the Java kernels' arithmetic, but a copy per call)
-Reports the median of --reps timed calls after one warm-up call.
+Reports min and median of --reps timed prefill calls (decode: 10x as many) after --warmup untimed calls.
+Runs with one inter-op thread and --threads intra-op threads (set before any tensor work). Min is the
+figure to compare on a shared machine (noise only ever adds time); median shows the spread.
 
-Run (each under ~2 minutes on 2 cores):
+Run (each under ~2 minutes on an idle 2-core machine; one process per thread count, because
+torch.set_num_threads is best set once, before the first op):
+  /usr/bin/python3 reference/nn/bench_block.py --threads 1 --ffn dense
   /usr/bin/python3 reference/nn/bench_block.py --threads 2 --ffn dense
   /usr/bin/python3 reference/nn/bench_block.py --threads 2 --ffn moe
 """
@@ -94,14 +98,16 @@ class Block:
         return h + m
 
 
-def bench(fn, reps):
-    fn()
+def bench(fn, reps, warmup):
+    """(min, median) in ms of reps timed calls after warmup untimed ones."""
+    for _ in range(warmup):
+        fn()
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+    return min(times), statistics.median(times)
 
 
 def main():
@@ -109,8 +115,10 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--ffn", choices=["dense", "moe"], nargs="+", default=["dense", "moe"])
     ap.add_argument("--dtype", choices=["f32", "bf16", "bf16-upcast"], nargs="+", default=["f32", "bf16"])
-    ap.add_argument("--reps", type=int, default=5, help="timed prefill calls (decode: 5x as many)")
+    ap.add_argument("--reps", type=int, default=20, help="timed prefill calls (decode: 10x as many)")
+    ap.add_argument("--warmup", type=int, default=3, help="untimed calls before timing")
     a = ap.parse_args()
+    torch.set_num_interop_threads(1)  # must precede any parallel work; the block has no inter-op parallelism
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     with torch.inference_mode():
@@ -132,10 +140,10 @@ def main():
                     b.len = 512  # roll back to the 512 prefilled positions
                     b.forward(xd)
 
-                dec = bench(decode, a.reps * 5)
-                pre = bench(prefill, a.reps)
-                print("%-11s %-5s threads=%d prefill128 %8.2f ms   decodeAt512 %8.3f ms" % (
-                    mode, ffn, a.threads, pre, dec))
+                dec = bench(decode, a.reps * 10, a.warmup * 10)
+                pre = bench(prefill, a.reps, a.warmup)
+                print("%-11s %-5s threads=%d prefill128 min %8.2f med %8.2f ms   decodeAt512 min %7.3f med %7.3f ms"
+                      % (mode, ffn, a.threads, pre[0], pre[1], dec[0], dec[1]), flush=True)
 
 
 if __name__ == "__main__":

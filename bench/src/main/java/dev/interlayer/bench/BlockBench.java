@@ -45,8 +45,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * rolls the cache back to 512 with {@link KvCache#truncate} before each step). Peer:
  * reference/nn/bench_block.py (PyTorch eager, same shapes and threads).
  *
- * <p>Run (each about 1.5 minutes):
- * {@code bench/jmh.sh BlockBench -p ffn=dense -rf json -rff block-dense.json} (and {@code -p ffn=moe}).
+ * <p>Run (each about 1.5 minutes per thread count, on an idle machine):
+ * {@code bench/jmh.sh BlockBench -p ffn=dense -p threads=1,2 -rf json -rff block-dense.json} (and
+ * {@code -p ffn=moe}); the peer is {@code reference/nn/bench_block.py --threads N --ffn dense}, one
+ * process per thread count.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

@@ -37,6 +37,10 @@ public record GatedMlp(Linear gate, Linear up, Linear down, Activation activatio
     static final class Buffers implements Scratch {
         final RowBuffer g; // [maxTokens, f]
         final RowBuffer u; // [maxTokens, f]
+        // {gate, up} weights and {g, u} views for the shared-input matmulT, set on every call: MoE
+        // shares one scratch between experts of the same shape.
+        final Tensor[] ws = new Tensor[2];
+        final Tensor[] outs = new Tensor[2];
 
         Buffers(int maxTokens, int f) {
             g = new RowBuffer(maxTokens, f);
@@ -64,8 +68,18 @@ public record GatedMlp(Linear gate, Linear up, Linear down, Activation activatio
         Buffers b = (Buffers) scratch;
         int t = x.dim(0);
         Tensor g = b.g.rows(t), u = b.u.rows(t);
-        gate.apply(x, g);
-        up.apply(x, u);
+        // gate and up share x: one call so a decode row runs both matvecs as one parallel region.
+        b.ws[0] = gate.weight();
+        b.ws[1] = up.weight();
+        b.outs[0] = g;
+        b.outs[1] = u;
+        Ops.matmulT(x, b.ws, b.outs);
+        if (gate.bias() != null) {
+            Ops.add(g, gate.bias(), g);
+        }
+        if (up.bias() != null) {
+            Ops.add(u, up.bias(), u);
+        }
         activation.apply(g, g);
         Ops.mul(g, u, g);
         down.apply(g, out);
