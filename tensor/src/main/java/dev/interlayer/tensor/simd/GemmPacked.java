@@ -37,6 +37,7 @@ final class GemmPacked {
     static final int MC = roundUp(Integer.getInteger("dev.interlayer.gemm.mc", 128), MR);
     static final int NC = roundUp(Integer.getInteger("dev.interlayer.gemm.nc", 512), NR);
 
+    private static final boolean GATHER = !Boolean.getBoolean("dev.interlayer.gemm.nogather");
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     /** Per-thread packing buffers: A block [MC/MR][KC][MR], B block [NC/NR][KC][NR], one edge tile. */
@@ -44,7 +45,7 @@ final class GemmPacked {
         final float[] a = new float[MC * KC];
         final float[] b = new float[NC * KC];
         final float[] tile = new float[MR * NR];
-        final float[] rows = new float[NR * KC]; // NR weight rows widened to F32 (packB of w[n, k]), [NR][kc]
+        final float[] rows = new float[NR * (KC + 32)]; // NR weight rows widened to F32 (packB of w[n, k]), [NR][ldr]
         final int[] idx = new int[NR];            // gather offsets j*kc into rows
     }
 
@@ -128,8 +129,14 @@ final class GemmPacked {
             } else {                              // weight rows w[n, k] (bsk == 1) or any strides: transpose
                 float[] rows = buf.rows;
                 int[] idx = buf.idx;
+                // Row pitch of an odd number of cache lines: with a pitch of kc (a power of two) the
+                // gathers' 16 addresses fall in a few L1 sets and evict each other.
+                int ldr = (kc + 15) / 16 * 16;
+                if ((ldr / 16) % 2 == 0) {
+                    ldr += 16;
+                }
                 for (int j = 0; j < NR; j++) {
-                    int dst = j * kc;
+                    int dst = j * ldr;
                     idx[j] = dst;
                     if (j >= nr) {
                         java.util.Arrays.fill(rows, dst, dst + kc, 0f);
@@ -152,8 +159,14 @@ final class GemmPacked {
                 }
                 for (int p = 0; p < kc; p++) {
                     int dst = base + p * NR;
-                    for (int v = 0; v < NR; v += VL) {
-                        FloatVector.fromArray(F, rows, p, idx, v).intoArray(bp, dst + v);
+                    if (GATHER) {
+                        for (int v = 0; v < NR; v += VL) {
+                            FloatVector.fromArray(F, rows, p, idx, v).intoArray(bp, dst + v);
+                        }
+                    } else {
+                        for (int j = 0, q = p; j < NR; j++, q += ldr) {
+                            bp[dst + j] = rows[q];
+                        }
                     }
                 }
             }
