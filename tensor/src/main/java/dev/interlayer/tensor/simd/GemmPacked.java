@@ -37,7 +37,8 @@ final class GemmPacked {
     static final int MC = roundUp(Integer.getInteger("dev.interlayer.gemm.mc", 128), MR);
     static final int NC = roundUp(Integer.getInteger("dev.interlayer.gemm.nc", 512), NR);
 
-    private static final boolean GATHER = !Boolean.getBoolean("dev.interlayer.gemm.nogather");
+    /** Weight rows widened per group before the transpose (memory-level parallelism vs L1 footprint). */
+    static final int PG = Math.min(NR, Integer.getInteger("dev.interlayer.gemm.pg", 4));
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     /** Per-thread packing buffers: A block [MC/MR][KC][MR], B block [NC/NR][KC][NR], one edge tile. */
@@ -45,8 +46,7 @@ final class GemmPacked {
         final float[] a = new float[MC * KC];
         final float[] b = new float[NC * KC];
         final float[] tile = new float[MR * NR];
-        final float[] rows = new float[NR * (KC + 32)]; // NR weight rows widened to F32 (packB of w[n, k]), [NR][ldr]
-        final int[] idx = new int[NR];            // gather offsets j*kc into rows
+        final float[] rows = new float[PG * KC]; // PG weight rows widened to F32 (packB of w[n, k]), [PG][kc]
     }
 
     private GemmPacked() {
@@ -128,44 +128,35 @@ final class GemmPacked {
                 }
             } else {                              // weight rows w[n, k] (bsk == 1) or any strides: transpose
                 float[] rows = buf.rows;
-                int[] idx = buf.idx;
-                // Row pitch of an odd number of cache lines: with a pitch of kc (a power of two) the
-                // gathers' 16 addresses fall in a few L1 sets and evict each other.
-                int ldr = (kc + 15) / 16 * 16;
-                if ((ldr / 16) % 2 == 0) {
-                    ldr += 16;
-                }
-                for (int j = 0; j < NR; j++) {
-                    int dst = j * ldr;
-                    idx[j] = dst;
-                    if (j >= nr) {
-                        java.util.Arrays.fill(rows, dst, dst + kc, 0f);
-                        continue;
-                    }
-                    long src = b0 + (jr + j) * bsn;
-                    if (bsk == 1) {
-                        int p = 0;
-                        for (; p + VL <= kc; p += VL) {
-                            load(kind, b, src + p).intoArray(rows, dst + p);
-                        }
-                        if (p < kc) {
-                            loadMasked(kind, b, src + p, F.indexInRange(0, kc - p)).intoArray(rows, dst + p);
-                        }
-                    } else {
-                        for (int p = 0; p < kc; p++) {
-                            rows[dst + p] = scalar(kind, b, src + p * bsk);
+                for (int jg = 0; jg < NR; jg += PG) {
+                    int g = Math.min(PG, nr - jg);   // rows of this group that exist (may be <= 0)
+                    for (int j = 0; j < g; j++) {
+                        long src = b0 + (jr + jg + j) * bsn;
+                        int dst = j * kc;
+                        if (bsk == 1) {
+                            int p = 0;
+                            for (; p + VL <= kc; p += VL) {
+                                load(kind, b, src + p).intoArray(rows, dst + p);
+                            }
+                            if (p < kc) {
+                                loadMasked(kind, b, src + p, F.indexInRange(0, kc - p)).intoArray(rows, dst + p);
+                            }
+                        } else {
+                            for (int p = 0; p < kc; p++) {
+                                rows[dst + p] = scalar(kind, b, src + p * bsk);
+                            }
                         }
                     }
-                }
-                for (int p = 0; p < kc; p++) {
-                    int dst = base + p * NR;
-                    if (GATHER) {
-                        for (int v = 0; v < NR; v += VL) {
-                            FloatVector.fromArray(F, rows, p, idx, v).intoArray(bp, dst + v);
-                        }
-                    } else {
-                        for (int j = 0, q = p; j < NR; j++, q += ldr) {
-                            bp[dst + j] = rows[q];
+                    for (int j = 0; j < PG; j++) {
+                        int dst = base + jg + j;
+                        if (j < g) {
+                            for (int p = 0, q = j * kc; p < kc; p++, dst += NR) {
+                                bp[dst] = rows[q + p];
+                            }
+                        } else {
+                            for (int p = 0; p < kc; p++, dst += NR) {
+                                bp[dst] = 0f;
+                            }
                         }
                     }
                 }
