@@ -149,6 +149,27 @@ class MatMulTest {
         System.out.printf("strided %s: worst ratio %.3f%n", dtype, worst[0]);
     }
 
+    /**
+     * Weights with no unit stride at all (w[n, k] = g[n, k, 2][.., .., 1]: bsn = 2k, bsk = 2) go through
+     * packB's element-wise path, including an edge panel (n % 48 != 0) and a k tail; same oracle bound
+     * as the sweeps (GemmCheck.compare: |fast - oracle| within the accumulated-rounding bound).
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    void weightsWithoutUnitStrideMatchOracle(DType dtype) {
+        var rng = new SplittableRandom(17 + dtype.ordinal());
+        double[] worst = {0};
+        for (int[] s : new int[][] {{3, 50, 70}, {70, 100, 300}}) {
+            int m = s[0], n = s[1], k = s[2];
+            Tensor x = GemmCheck.gaussian(rng, DType.F32, m, k);
+            Tensor w = GemmCheck.gaussian(rng, dtype, n, k, 2).select(2, 1);
+            Tensor out = Tensor.zeros(m, n);
+            Ops.matmulT(x, w, out);
+            assertNull(GemmCheck.compare(x, w.transpose(0, 1), out, worst), () -> "m,n,k=" + m + "," + n + "," + k);
+        }
+        System.out.printf("no unit stride %s: worst ratio %.3f%n", dtype, worst[0]);
+    }
+
     @Test
     void readOnlyNativeWeightsAndRank3Activations() {
         var rng = new SplittableRandom(11);
