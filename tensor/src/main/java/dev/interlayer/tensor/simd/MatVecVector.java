@@ -56,8 +56,9 @@ final class MatVecVector {
     }
 
     /**
-     * m = 1 (decode): c[j] = W[j]·a for j in [j0, j1), two weight rows at a time with the k loop unrolled
-     * twice (four independent accumulators). Measured on a mapped 525 MB BF16 matrix (AVX-512, one
+     * m = 1 (decode): c[j] = W[j]·a for j in [j0, j1). BF16 rows up to 2·K_BLOCK long: one row at a time
+     * (see {@link #ONE_ROW}); longer rows: column blocks (below); otherwise two weight rows at a time with
+     * the k loop unrolled twice (four independent accumulators). Earlier measured on a mapped 525 MB BF16 matrix (AVX-512, one
      * thread, per CPU-second): 31 GB/s against 20-25 GB/s for 4-row tiles (widening or even/odd split)
      * and 29 GB/s for a plain streaming sum, i.e. at the read bandwidth; more rows per tile (more
      * concurrent streams) was slower.
@@ -65,6 +66,12 @@ final class MatVecVector {
     static void decodeRows(int k, float[] a, int aOff, int kind, MemorySegment w, long wOff, long ldw, float[] c,
                            int cOff, int j0, int j1) {
         if (k <= 2 * K_BLOCK) {
+            if (kind == KIND_BF16 && ONE_ROW) {
+                for (int j = j0; j < j1; j++) {
+                    dot1Bf16(0, k, false, a, aOff, w, wOff + j * ldw, c, cOff + j);
+                }
+                return;
+            }
             decodeRows(0, k, false, a, aOff, kind, w, wOff, ldw, c, cOff, j0, j1);
             return;
         }
@@ -169,6 +176,32 @@ final class MatVecVector {
         }
         finish2(k, kv, add, a, ai, KIND_BF16, w, w0, w1, s0.add(t0).reduceLanes(VectorOperators.ADD),
                 s1.add(t1).reduceLanes(VectorOperators.ADD), c, ci);
+    }
+
+    /**
+     * BF16 rows of at most 2·K_BLOCK columns take {@link #dot1Bf16} (one row at a time, one sequential
+     * stream like a plain streaming sum). Measured on the 128256×2048 output matrix (525 MB, from DRAM), two
+     * threads, a busy machine, best of 4 interleaved runs: 34 GB/s against 23 GB/s for 2-row tiles (1 thread:
+     * 34 against 21). The blocked long-row path keeps 2-row tiles (there 1-row slices were slower: 17 vs 27).
+     * {@code -Dinterlayer.matvec.onerow=false} restores 2-row tiles for A/B runs.
+     */
+    static final boolean ONE_ROW = Boolean.parseBoolean(System.getProperty("interlayer.matvec.onerow", "true"));
+
+    private static void dot1Bf16(int p0, int k, boolean add, float[] a, int ai, MemorySegment w, long w0,
+                                 float[] c, int ci) {
+        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+        int kv = k - (k - p0) % (4 * VL);
+        for (int p = p0; p < kv; p += 4 * VL) {
+            s0 = bf16(w, w0 + p).fma(FloatVector.fromArray(F, a, ai + p), s0);
+            s1 = bf16(w, w0 + p + VL).fma(FloatVector.fromArray(F, a, ai + p + VL), s1);
+            s2 = bf16(w, w0 + p + 2 * VL).fma(FloatVector.fromArray(F, a, ai + p + 2 * VL), s2);
+            s3 = bf16(w, w0 + p + 3 * VL).fma(FloatVector.fromArray(F, a, ai + p + 3 * VL), s3);
+        }
+        float r = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        for (int p = kv; p < k; p++) {
+            r += scalar(KIND_BF16, w, w0 + p) * a[ai + p];
+        }
+        c[ci] = add ? c[ci] + r : r;
     }
 
     private static void dot2x1F16(int p0, int k, boolean add, float[] a, int ai, MemorySegment w, long w0, long ldw,
