@@ -56,10 +56,9 @@ final class MatVecVector {
     }
 
     /**
-     * m = 1 (decode): c[j] = W[j]·a for j in [j0, j1). BF16 rows up to 2·K_BLOCK long: one row at a time
-     * (see {@link #ONE_ROW}); longer rows: column blocks (below); otherwise two weight rows at a time with
-     * the k loop unrolled twice (four independent accumulators). Earlier measured on a mapped 525 MB BF16 matrix (AVX-512, one
-     * thread, per CPU-second): 31 GB/s against 20-25 GB/s for 4-row tiles (widening or even/odd split)
+     * m = 1 (decode): c[j] = W[j]·a for j in [j0, j1). Rows longer than 2·K_BLOCK: column blocks
+     * (below); otherwise two weight rows at a time with the k loop unrolled twice (four independent
+     * accumulators). Earlier measured on a mapped 525 MB BF16 matrix (AVX-512, one thread, per CPU-second): 31 GB/s against 20-25 GB/s for 4-row tiles (widening or even/odd split)
      * and 29 GB/s for a plain streaming sum, i.e. at the read bandwidth; more rows per tile (more
      * concurrent streams) was slower.
      */
@@ -179,13 +178,13 @@ final class MatVecVector {
     }
 
     /**
-     * BF16 rows of at most 2·K_BLOCK columns take {@link #dot1Bf16} (one row at a time, one sequential
-     * stream like a plain streaming sum). Measured on the 128256×2048 output matrix (525 MB, from DRAM), two
-     * threads, a busy machine, best of 4 interleaved runs: 34 GB/s against 23 GB/s for 2-row tiles (1 thread:
-     * 34 against 21). The blocked long-row path keeps 2-row tiles (there 1-row slices were slower: 17 vs 27).
-     * {@code -Dinterlayer.matvec.onerow=false} restores 2-row tiles for A/B runs.
+     * Experimental, off by default ({@code -Dinterlayer.matvec.onerow=true}): BF16 rows of at most
+     * 2·K_BLOCK columns take {@link #dot1Bf16}, one row at a time (one sequential stream). In the matvec
+     * bench on the 128256×2048 output matrix (525 MB) it beat 2-row tiles (2 threads, busy machine, best of
+     * 4 interleaved runs: 34 vs 23 GB/s), but a whole 1B BF16 decode at 2 threads was much slower with it
+     * (6.6 vs 11 tok/s, two interleaved runs each); not understood yet (JIT inlining in the full model?).
      */
-    static final boolean ONE_ROW = Boolean.parseBoolean(System.getProperty("interlayer.matvec.onerow", "true"));
+    static final boolean ONE_ROW = Boolean.parseBoolean(System.getProperty("interlayer.matvec.onerow", "false"));
 
     private static void dot1Bf16(int p0, int k, boolean add, float[] a, int ai, MemorySegment w, long w0,
                                  float[] c, int ci) {
