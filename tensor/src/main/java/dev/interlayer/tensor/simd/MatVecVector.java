@@ -181,8 +181,8 @@ final class MatVecVector {
      * Experimental, off by default ({@code -Dinterlayer.matvec.onerow=true}): BF16 rows of at most
      * 2·K_BLOCK columns take {@link #dot1Bf16}, one row at a time (one sequential stream). In the matvec
      * bench on the 128256×2048 output matrix (525 MB) it beat 2-row tiles (2 threads, busy machine, best of
-     * 4 interleaved runs: 34 vs 23 GB/s), but a whole 1B BF16 decode at 2 threads was much slower with it
-     * (6.6 vs 11 tok/s, two interleaved runs each); not understood yet (JIT inlining in the full model?).
+     * 4 interleaved runs: 34 vs 23 GB/s), but a whole 1B BF16 decode at 2 threads was not faster: 11.7-11.9 tok/s
+     * against 10.4-13.9 without (3 interleaved runs each; 6.6 vs 11 in two runs on a busier machine).
      */
     static final boolean ONE_ROW = Boolean.parseBoolean(System.getProperty("interlayer.matvec.onerow", "false"));
 
