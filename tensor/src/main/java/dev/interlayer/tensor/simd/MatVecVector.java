@@ -56,49 +56,14 @@ final class MatVecVector {
     }
 
     /**
-     * m = 1 (decode): c[j] = W[j]·a for j in [j0, j1). Rows longer than 2·K_BLOCK: column blocks
-     * (below); otherwise two weight rows at a time with the k loop unrolled twice (four independent
-     * accumulators). Earlier measured on a mapped 525 MB BF16 matrix (AVX-512, one thread, per CPU-second): 31 GB/s against 20-25 GB/s for 4-row tiles (widening or even/odd split)
+     * m = 1 (decode): c[j] = W[j]·a for j in [j0, j1), two weight rows at a time with the k loop unrolled
+     * twice (four independent accumulators). Measured on a mapped 525 MB BF16 matrix (AVX-512, one
+     * thread, per CPU-second): 31 GB/s against 20-25 GB/s for 4-row tiles (widening or even/odd split)
      * and 29 GB/s for a plain streaming sum, i.e. at the read bandwidth; more rows per tile (more
      * concurrent streams) was slower.
      */
     static void decodeRows(int k, float[] a, int aOff, int kind, MemorySegment w, long wOff, long ldw, float[] c,
                            int cOff, int j0, int j1) {
-        if (k <= 2 * K_BLOCK) {
-            if (kind == KIND_BF16 && ONE_ROW) {
-                for (int j = j0; j < j1; j++) {
-                    dot1Bf16(0, k, false, a, aOff, w, wOff + j * ldw, c, cOff + j);
-                }
-                return;
-            }
-            decodeRows(0, k, false, a, aOff, kind, w, wOff, ldw, c, cOff, j0, j1);
-            return;
-        }
-        // Long rows (ffn_down, k = 8192): blocks of K_BLOCK columns over groups of rows, so the slice of
-        // the activations in use (8 KB) stays in L1 next to the streamed weights; a whole 32 KB activation
-        // row was evicted by the weight stream and reloaded for every pair of rows.
-        for (int g0 = j0; g0 < j1; g0 += ROW_GROUP) {
-            int g1 = Math.min(j1, g0 + ROW_GROUP);
-            for (int p0 = 0; p0 < k; p0 += K_BLOCK) {
-                int p1 = k - p0 < 2 * K_BLOCK ? k : p0 + K_BLOCK;
-                decodeRows(p0, p1, p0 > 0, a, aOff, kind, w, wOff, ldw, c, cOff, g0, g1);
-                if (p1 == k) {
-                    break;
-                }
-            }
-        }
-    }
-
-    /**
-     * Columns per block of the long-row decode path, a multiple of 2·VL (tuning knob
-     * {@code -Dinterlayer.matvec.kblock}; 2048 measured best of 1024/2048/4096 on ffn_down 2048×8192).
-     */
-    static final int K_BLOCK = Math.max(2 * VL, Integer.getInteger("interlayer.matvec.kblock", 2048) / (2 * VL) * (2 * VL));
-    private static final int ROW_GROUP = 64;
-
-    // c[j] (+)= Σ_{p in [p0, p1)} W[j, p]·a[p] for j in [j0, j1); add = accumulate into c.
-    private static void decodeRows(int p0, int p1, boolean add, float[] a, int aOff, int kind, MemorySegment w,
-                                   long wOff, long ldw, float[] c, int cOff, int j0, int j1) {
         // One loop per storage kind, chosen here: a kernel that sees one kind keeps a stable profile and
         // small code, so C2 inlines its loads. A shared load(kind, ...) was left un-inlined once a JVM had
         // run F16 and F32 models (compiled too big), and every vector it returned was boxed (~1 MB/token).
@@ -106,14 +71,13 @@ final class MatVecVector {
         for (; j + 2 <= j1; j += 2) {
             long w0 = wOff + j * ldw;
             switch (kind) {
-                case KIND_F32 -> dot2x1F32(p0, p1, add, a, aOff, w, w0, ldw, c, cOff + j);
-                case KIND_BF16 -> dot2x1Bf16(p0, p1, add, a, aOff, w, w0, ldw, c, cOff + j);
-                default -> dot2x1F16(p0, p1, add, a, aOff, w, w0, ldw, c, cOff + j);
+                case KIND_F32 -> dot2x1F32(k, a, aOff, w, w0, ldw, c, cOff + j);
+                case KIND_BF16 -> dot2x1Bf16(k, a, aOff, w, w0, ldw, c, cOff + j);
+                default -> dot2x1F16(k, a, aOff, w, w0, ldw, c, cOff + j);
             }
         }
         for (; j < j1; j++) {
-            float r = dot1x1(p1 - p0, a, aOff + p0, kind, w, wOff + j * ldw + p0);
-            c[cOff + j] = add ? c[cOff + j] + r : r;
+            c[cOff + j] = dot1x1(k, a, aOff, kind, w, wOff + j * ldw);
         }
     }
 
@@ -133,12 +97,11 @@ final class MatVecVector {
 
     // dot2x1 for F32, BF16 and F16 weights: the same loop, each with its own load (see decodeRows).
 
-    private static void dot2x1F32(int p0, int k, boolean add, float[] a, int ai, MemorySegment w, long w0, long ldw,
-                                   float[] c, int ci) {
+    private static void dot2x1F32(int k, float[] a, int ai, MemorySegment w, long w0, long ldw, float[] c, int ci) {
         long w1 = w0 + ldw;
         FloatVector s0 = FloatVector.zero(F), s1 = s0, t0 = s0, t1 = s0;
-        int kv = k - (k - p0) % (2 * VL);
-        for (int p = p0; p < kv; p += 2 * VL) {
+        int kv = k - k % (2 * VL);
+        for (int p = 0; p < kv; p += 2 * VL) {
             FloatVector x = FloatVector.fromArray(F, a, ai + p), y = FloatVector.fromArray(F, a, ai + p + VL);
             s0 = f32(w, w0 + p).fma(x, s0);
             t0 = f32(w, w0 + p + VL).fma(y, t0);
@@ -151,16 +114,15 @@ final class MatVecVector {
             s1 = f32(w, w1 + kv).fma(x, s1);
             kv += VL;
         }
-        finish2(k, kv, add, a, ai, KIND_F32, w, w0, w1, s0.add(t0).reduceLanes(VectorOperators.ADD),
+        finish2(k, kv, a, ai, KIND_F32, w, w0, w1, s0.add(t0).reduceLanes(VectorOperators.ADD),
                 s1.add(t1).reduceLanes(VectorOperators.ADD), c, ci);
     }
 
-    private static void dot2x1Bf16(int p0, int k, boolean add, float[] a, int ai, MemorySegment w, long w0, long ldw,
-                                   float[] c, int ci) {
+    private static void dot2x1Bf16(int k, float[] a, int ai, MemorySegment w, long w0, long ldw, float[] c, int ci) {
         long w1 = w0 + ldw;
         FloatVector s0 = FloatVector.zero(F), s1 = s0, t0 = s0, t1 = s0;
-        int kv = k - (k - p0) % (2 * VL);
-        for (int p = p0; p < kv; p += 2 * VL) {
+        int kv = k - k % (2 * VL);
+        for (int p = 0; p < kv; p += 2 * VL) {
             FloatVector x = FloatVector.fromArray(F, a, ai + p), y = FloatVector.fromArray(F, a, ai + p + VL);
             s0 = bf16(w, w0 + p).fma(x, s0);
             t0 = bf16(w, w0 + p + VL).fma(y, t0);
@@ -173,42 +135,15 @@ final class MatVecVector {
             s1 = bf16(w, w1 + kv).fma(x, s1);
             kv += VL;
         }
-        finish2(k, kv, add, a, ai, KIND_BF16, w, w0, w1, s0.add(t0).reduceLanes(VectorOperators.ADD),
+        finish2(k, kv, a, ai, KIND_BF16, w, w0, w1, s0.add(t0).reduceLanes(VectorOperators.ADD),
                 s1.add(t1).reduceLanes(VectorOperators.ADD), c, ci);
     }
 
-    /**
-     * Experimental, off by default ({@code -Dinterlayer.matvec.onerow=true}): BF16 rows of at most
-     * 2·K_BLOCK columns take {@link #dot1Bf16}, one row at a time (one sequential stream). In the matvec
-     * bench on the 128256×2048 output matrix (525 MB) it beat 2-row tiles (2 threads, busy machine, best of
-     * 4 interleaved runs: 34 vs 23 GB/s), but a whole 1B BF16 decode at 2 threads was not faster: 11.7-11.9 tok/s
-     * against 10.4-13.9 without (3 interleaved runs each; 6.6 vs 11 in two runs on a busier machine).
-     */
-    static final boolean ONE_ROW = Boolean.parseBoolean(System.getProperty("interlayer.matvec.onerow", "false"));
-
-    private static void dot1Bf16(int p0, int k, boolean add, float[] a, int ai, MemorySegment w, long w0,
-                                 float[] c, int ci) {
-        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-        int kv = k - (k - p0) % (4 * VL);
-        for (int p = p0; p < kv; p += 4 * VL) {
-            s0 = bf16(w, w0 + p).fma(FloatVector.fromArray(F, a, ai + p), s0);
-            s1 = bf16(w, w0 + p + VL).fma(FloatVector.fromArray(F, a, ai + p + VL), s1);
-            s2 = bf16(w, w0 + p + 2 * VL).fma(FloatVector.fromArray(F, a, ai + p + 2 * VL), s2);
-            s3 = bf16(w, w0 + p + 3 * VL).fma(FloatVector.fromArray(F, a, ai + p + 3 * VL), s3);
-        }
-        float r = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
-        for (int p = kv; p < k; p++) {
-            r += scalar(KIND_BF16, w, w0 + p) * a[ai + p];
-        }
-        c[ci] = add ? c[ci] + r : r;
-    }
-
-    private static void dot2x1F16(int p0, int k, boolean add, float[] a, int ai, MemorySegment w, long w0, long ldw,
-                                   float[] c, int ci) {
+    private static void dot2x1F16(int k, float[] a, int ai, MemorySegment w, long w0, long ldw, float[] c, int ci) {
         long w1 = w0 + ldw;
         FloatVector s0 = FloatVector.zero(F), s1 = s0, t0 = s0, t1 = s0;
-        int kv = k - (k - p0) % (2 * VL);
-        for (int p = p0; p < kv; p += 2 * VL) {
+        int kv = k - k % (2 * VL);
+        for (int p = 0; p < kv; p += 2 * VL) {
             FloatVector x = FloatVector.fromArray(F, a, ai + p), y = FloatVector.fromArray(F, a, ai + p + VL);
             s0 = f16(w, w0 + p).fma(x, s0);
             t0 = f16(w, w0 + p + VL).fma(y, t0);
@@ -221,21 +156,21 @@ final class MatVecVector {
             s1 = f16(w, w1 + kv).fma(x, s1);
             kv += VL;
         }
-        finish2(k, kv, add, a, ai, KIND_F16, w, w0, w1, s0.add(t0).reduceLanes(VectorOperators.ADD),
+        finish2(k, kv, a, ai, KIND_F16, w, w0, w1, s0.add(t0).reduceLanes(VectorOperators.ADD),
                 s1.add(t1).reduceLanes(VectorOperators.ADD), c, ci);
     }
 
     // Adds the scalar k tail [kv, k) of two rows to their vector sums r0, r1 and stores c[ci], c[ci+1]
     // (floats, not vectors, cross this call: a vector argument to a call C2 does not inline is boxed).
-    private static void finish2(int k, int kv, boolean add, float[] a, int ai, int kind, MemorySegment w, long w0, long w1,
+    private static void finish2(int k, int kv, float[] a, int ai, int kind, MemorySegment w, long w0, long w1,
                                 float r0, float r1, float[] c, int ci) {
         for (int p = kv; p < k; p++) {
             float x = a[ai + p];
             r0 += scalar(kind, w, w0 + p) * x;
             r1 += scalar(kind, w, w1 + p) * x;
         }
-        c[ci] = add ? c[ci] + r0 : r0;
-        c[ci + 1] = add ? c[ci + 1] + r1 : r1;
+        c[ci] = r0;
+        c[ci + 1] = r1;
     }
 
     // ---- tiles ----
