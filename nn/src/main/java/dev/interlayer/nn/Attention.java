@@ -299,13 +299,8 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
                     continue; // fully masked row: output 0 (§0.3); the value pass skips it
                 }
                 float[] sc = scores[h];
-                double sum = 0;
-                for (int j = lo; j <= hi; j++) {
-                    float e = (float) Math.exp(sc[j] - max);
-                    sc[j] = e;
-                    sum += e;
-                }
-                mx[h] = (float) (1.0 / sum); // reused as this head's 1/Σ
+                float sum = Ops.expShiftSum(sc, lo, max, sc, lo, hi - lo + 1);   // SIMD exp, in place
+                mx[h] = 1f / sum; // reused as this head's 1/Σ
             }
             for (int j = lo; j <= hi; j++) {
                 int vRow = j * kvDim + kOff;
@@ -359,13 +354,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
                 if (max == Float.NEGATIVE_INFINITY) {
                     continue; // fully masked row: output 0 (§0.3)
                 }
-                double sum = 0;
-                for (int j = lo; j <= hi; j++) {
-                    float e = (float) Math.exp(sc[j] - max);
-                    sc[j] = e;
-                    sum += e;
-                }
-                float inv = (float) (1.0 / sum);
+                float inv = 1f / Ops.expShiftSum(sc, lo, max, sc, lo, hi - lo + 1);   // SIMD exp, in place
                 for (int j = lo; j <= hi; j++) {
                     if (sc[j] != 0f) {
                         Ops.axpy(sc[j] * inv, va, j * kvDim + g * dh, oa, qOff, dh);

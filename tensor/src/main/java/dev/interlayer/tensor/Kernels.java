@@ -51,6 +51,14 @@ public interface Kernels {
     /** Σ a[aOff+i]·b[bOff+i], i in [0, n). @throws IndexOutOfBoundsException if a range leaves its array */
     float dot(float[] a, int aOff, float[] b, int bOff, int n);
 
+    /**
+     * out[oOff+i] = exp(x[xOff+i] - shift) for i in [0, n); returns the sum of the outputs (the inner
+     * loop of a softmax). {@code out} may be {@code x} at the same offset; -∞ inputs give 0.
+     *
+     * @throws IndexOutOfBoundsException if a range leaves its array
+     */
+    float expShiftSum(float[] x, int xOff, float shift, float[] out, int oOff, int n);
+
     /** y[yOff+i] += alpha·x[xOff+i], i in [0, n). Modifies y. */
     void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
 

@@ -145,6 +145,14 @@ public final class Ops {
 
     // ---- array primitives used inside attention and norms ----
 
+    /**
+     * out[oOff+i] = exp(x[xOff+i] - shift) for i in [0, n), returning their sum: the exponentials of a
+     * softmax row without allocating. {@code out} may alias {@code x} at the same offset.
+     */
+    public static float expShiftSum(float[] x, int xOff, float shift, float[] out, int oOff, int n) {
+        return Kernels.active().expShiftSum(x, xOff, shift, out, oOff, n);
+    }
+
     /** Σ a[aOff+i]·b[bOff+i] for i in [0, n). */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         return Kernels.active().dot(a, aOff, b, bOff, n);

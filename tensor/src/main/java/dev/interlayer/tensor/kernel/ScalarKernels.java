@@ -253,6 +253,19 @@ public final class ScalarKernels implements Kernels {
     // ---- array primitives ----
 
     @Override
+    public float expShiftSum(float[] x, int xOff, float shift, float[] out, int oOff, int n) {
+        Checks.range("expShiftSum", "x", x, xOff, n);
+        Checks.range("expShiftSum", "out", out, oOff, n);
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp((double) x[xOff + i] - shift);
+            out[oOff + i] = e;
+            sum += e;
+        }
+        return (float) sum;
+    }
+
+    @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         Checks.range("dot", "a", a, aOff, n);
         Checks.range("dot", "b", b, bOff, n);

@@ -523,6 +523,13 @@ public final class SimdKernels implements Kernels {
     // ---- array primitives ----
 
     @Override
+    public float expShiftSum(float[] x, int xOff, float shift, float[] out, int oOff, int n) {
+        Checks.range("expShiftSum", "x", x, xOff, n);
+        Checks.range("expShiftSum", "out", out, oOff, n);
+        return v.expShiftSum(x, xOff, shift, out, oOff, n);
+    }
+
+    @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         Checks.range("dot", "a", a, aOff, n);
         Checks.range("dot", "b", b, bOff, n);
