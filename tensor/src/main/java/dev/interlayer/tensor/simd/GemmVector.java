@@ -56,23 +56,30 @@ public final class GemmVector implements GemmKernel {
             }
             // m = 1 takes MatVecVector's 2-row decode tiles (faster than the even/odd BF16 split there)
             float[] xp = kind == GemmSpecies.KIND_BF16 && m > 1 ? MatVecBf16.reorder(m, k, a, aOff, lda) : null;
-            if (chunks <= 1) {
-                if (xp != null) {
-                    MatVecBf16.rows(m, k, xp, b, bOff, bsn, c, cOff, ldc, 0, n);
-                } else {
-                    MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, 0, n);
+            try {
+                if (chunks <= 1) {
+                    if (xp != null) {
+                        MatVecBf16.rows(m, k, xp, b, bOff, bsn, c, cOff, ldc, 0, n);
+                    } else {
+                        MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, 0, n);
+                    }
+                    return;
                 }
+                ComputePool.parallelFor(chunks, ch -> {
+                    int j0 = (int) ((long) tiles * ch / chunks) * 4;
+                    int j1 = Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * 4);
+                    if (xp != null) {
+                        MatVecBf16.rows(m, k, xp, b, bOff, bsn, c, cOff, ldc, j0, j1);
+                    } else {
+                        MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, j0, j1);
+                    }
+                });
                 return;
-            }
-            ComputePool.parallelFor(chunks, ch -> {
-                int j0 = (int) ((long) tiles * ch / chunks) * 4, j1 = Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * 4);
+            } finally {
                 if (xp != null) {
-                    MatVecBf16.rows(m, k, xp, b, bOff, bsn, c, cOff, ldc, j0, j1);
-                } else {
-                    MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, j0, j1);
+                    MatVecBf16.release(xp);
                 }
-            });
-            return;
+            }
         }
         int nr = GemmPacked.NR, mr = GemmPacked.MR;
         int nPanels = (n + nr - 1) / nr, mPanels = (m + mr - 1) / mr;

@@ -20,17 +20,21 @@ import jdk.incubator.vector.*;
 final class MatVecBf16 {
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
     private static final int BLOCK = 2 * VL;
-    private static final ThreadLocal<float[]> XP = ThreadLocal.withInitial(() -> new float[0]);
+    // One reusable buffer per thread, leased out by reorder() and handed back by release(). While a
+    // thread waits for its own parallel loop it may run another caller's work on the pool; that nested
+    // call finds the slot empty and allocates, instead of overwriting activations the loop still reads.
+    private static final ThreadLocal<float[][]> XP = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
 
     private MatVecBf16() {
     }
 
     /** Activations reordered for this path: [m, k], even/odd split within each whole block. */
     static float[] reorder(int m, int k, float[] a, int aOff, int lda) {
-        float[] xp = XP.get();
-        if (xp.length < m * k) {
+        float[][] slot = XP.get();
+        float[] xp = slot[0];
+        slot[0] = null;                                   // leased until release(xp)
+        if (xp == null || xp.length < m * k) {
             xp = new float[m * k];
-            XP.set(xp);
         }
         int kb = k - k % BLOCK;
         for (int i = 0; i < m; i++) {
@@ -44,6 +48,14 @@ final class MatVecBf16 {
             System.arraycopy(a, src + kb, xp, dst + kb, k - kb);
         }
         return xp;
+    }
+
+    /** Hands a buffer from {@link #reorder} back to this thread's slot for reuse. */
+    static void release(float[] xp) {
+        float[][] slot = XP.get();
+        if (slot[0] == null || slot[0].length < xp.length) {
+            slot[0] = xp;
+        }
     }
 
     /** As {@code MatVecVector.rows}, with {@code xp} from {@link #reorder} (row stride k). */
