@@ -145,7 +145,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
     /**
      * Session state of one attention layer: scratch buffers, score rows, RoPE table, ALiBi slopes,
      * and an optional key padding mask. Preallocated so decode does not allocate (except dynamic-NTK
-     * RoPE past its original length, which rebuilds the table per call).
+     * RoPE past its original length, which rebuilds the table per call; below it the table is fixed).
      */
     public static final class State {
         private final Attention layerRef;
@@ -160,7 +160,8 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         private final float[][] scores; // [Hq][contextLength]
         private final float[] ropeCos;  // [rotaryDim/2] one position's cos, scaled
         private final float[] ropeSin;  // [rotaryDim/2] one position's sin, scaled
-        private final Rope staticRope;  // null for NONE/ALIBI and for dynamic NTK
+        private final Rope staticRope;  // table while past + T <= staticRopeUpTo; null for NONE/ALIBI
+        private final int staticRopeUpTo; // dynamic NTK: originalMax (the table depends on length past it)
         private final float[] slopes;   // [Hq] for ALiBi, else null
         private final IntConsumer headTask = this::head;
         private final IntConsumer groupTask = this::decodeGroup;
@@ -198,8 +199,10 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             int half = c.positions() == PositionEncoding.ROPE ? c.rope().rotaryDim(c.headDim()) / 2 : 0;
             this.ropeCos = new float[half];
             this.ropeSin = new float[half];
-            this.staticRope = c.positions() == PositionEncoding.ROPE && !c.rope().dependsOnLength()
-                    ? c.rope().table(c.headDim(), 0) : null;
+            this.staticRope = c.positions() == PositionEncoding.ROPE ? c.rope().table(c.headDim(), 0) : null;
+            // invFreq(headDim, seqLen) equals invFreq(headDim, 0) while seqLen <= originalMax
+            this.staticRopeUpTo = staticRope != null && c.rope().scaling() instanceof RopeScaling.DynamicNtk ntk
+                    ? ntk.originalMax() : Integer.MAX_VALUE;
             this.slopes = c.positions() == PositionEncoding.ALIBI ? Alibi.slopes(c.heads(), c.alibiMaxBias()) : null;
         }
 
@@ -213,7 +216,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
 
         private Rope ropeFor(int seqLen) {
             AttentionConfig c = layerRef.config;
-            return staticRope != null ? staticRope : c.rope().table(c.headDim(), seqLen);
+            return seqLen <= staticRopeUpTo ? staticRope : c.rope().table(c.headDim(), seqLen);
         }
 
         // ---- RoPE on the heap q, k rows ----
