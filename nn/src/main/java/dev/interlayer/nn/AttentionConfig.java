@@ -61,11 +61,13 @@ public record AttentionConfig(int hidden, int heads, int kvHeads, int headDim, i
         if (positions == PositionEncoding.ALIBI && !(alibiMaxBias > 0)) {
             throw new IllegalArgumentException("alibiMaxBias must be > 0 for ALiBi, got " + alibiMaxBias);
         }
-        if (!(softcap >= 0) || Float.isInfinite(softcap)) {
-            throw new IllegalArgumentException("softcap must be finite and >= 0 (0 = off), got " + softcap);
-        }
-        if (!(scale >= 0) || Float.isInfinite(scale)) {
-            throw new IllegalArgumentException("scale must be finite and >= 0 (0 = 1/sqrt(headDim)), got " + scale);
+        finiteNonNegative("softcap", softcap, "off");
+        finiteNonNegative("scale", scale, "1/sqrt(headDim)");
+    }
+
+    private static void finiteNonNegative(String field, float v, String zeroMeans) {
+        if (!(v >= 0) || Float.isInfinite(v)) {
+            throw new IllegalArgumentException(field + " must be finite and >= 0 (0 = " + zeroMeans + "), got " + v);
         }
     }
 
@@ -194,8 +196,8 @@ public record AttentionConfig(int hidden, int heads, int kvHeads, int headDim, i
 
         /** Gemma's τ = query_pre_attn_scalar^(−1/2). */
         public Builder queryPreAttnScalar(float v) {
-            if (!(v > 0)) {
-                throw new IllegalArgumentException("query_pre_attn_scalar must be > 0, got " + v);
+            if (!(v > 0) || Float.isInfinite(v)) { // +inf would give scale 0, which means the default 1/sqrt(dh)
+                throw new IllegalArgumentException("query_pre_attn_scalar must be finite and > 0, got " + v);
             }
             scale = (float) (1.0 / Math.sqrt(v));
             return this;

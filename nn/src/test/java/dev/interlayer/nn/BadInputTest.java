@@ -32,6 +32,8 @@ class BadInputTest {
                 () -> AttentionConfig.builder(16, 4, 0).build());
         throwsWith(IllegalArgumentException.class, "softcap",
                 () -> AttentionConfig.builder(16, 4, 32).softcap(-1).build());
+        throwsWith(IllegalArgumentException.class, "query_pre_attn_scalar|Infinity",
+                () -> AttentionConfig.builder(16, 4, 32).queryPreAttnScalar(Float.POSITIVE_INFINITY));
         AttentionConfig ac = AttentionConfig.builder(16, 4, 32).build();
         throwsWith(IllegalArgumentException.class, "parallel|POST",
                 () -> new BlockConfig(ac, NormPlacement.POST, true, 1f, 1f));
