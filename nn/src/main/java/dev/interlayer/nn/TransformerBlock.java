@@ -132,7 +132,7 @@ public record TransformerBlock(BlockConfig config, Norm attnIn, Attention attent
         final Attention.State attn;
         final FeedForward.Scratch ffn;
         final RowBuffer u;  // [maxTokens, d] normed input
-        final RowBuffer u2; // [maxTokens, d] second normed input (parallel blocks with two norms)
+        final RowBuffer u2; // [maxTokens, d] second normed input (parallel blocks with two norms), else null
         final RowBuffer a;  // [maxTokens, d] attention output
         final RowBuffer m;  // [maxTokens, d] ffn output
 
@@ -142,7 +142,7 @@ public record TransformerBlock(BlockConfig config, Norm attnIn, Attention attent
             this.attn = b.attention.newState(cache, layer, mt);
             this.ffn = b.ffn.newScratch(mt);
             this.u = new RowBuffer(mt, d);
-            this.u2 = new RowBuffer(mt, d);
+            this.u2 = b.config.parallel() && b.ffnIn != null ? new RowBuffer(mt, d) : null; // parallel path only
             this.a = new RowBuffer(mt, d);
             this.m = new RowBuffer(mt, d);
         }
