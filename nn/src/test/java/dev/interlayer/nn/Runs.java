@@ -75,6 +75,9 @@ public final class Runs {
 
     /** max |a − b| over floats. */
     public static double maxAbs(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new AssertionError("length " + a.length + " vs " + b.length);
+        }
         double m = 0;
         for (int i = 0; i < a.length; i++) {
             double e = Math.abs(a[i] - b[i]);
