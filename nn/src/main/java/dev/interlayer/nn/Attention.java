@@ -108,9 +108,9 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         outs[1] = k;
         outs[2] = v;
         Ops.matmulT(x, st.projW, outs);
-        addBias(wq, q);
-        addBias(wk, k);
-        addBias(wv, v);
+        wq.addBias(q);
+        wk.addBias(k);
+        wv.addBias(v);
         AttentionConfig c = config;
         if (c.qkNorm() == QkNorm.HEAD) {
             Tensor qh = st.qHeads.get(t), kh = st.kHeads.get(t);
@@ -134,12 +134,6 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             ComputePool.parallelFor(c.heads(), st.headTask);
         }
         wo.apply(st.o.rows(t), out);
-    }
-
-    private static void addBias(Linear l, Tensor y) {
-        if (l.bias() != null) {
-            Ops.add(y, l.bias(), y);
-        }
     }
 
     /**

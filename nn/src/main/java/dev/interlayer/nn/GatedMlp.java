@@ -74,12 +74,8 @@ public record GatedMlp(Linear gate, Linear up, Linear down, Activation activatio
         b.outs[0] = g;
         b.outs[1] = u;
         Ops.matmulT(x, b.ws, b.outs);
-        if (gate.bias() != null) {
-            Ops.add(g, gate.bias(), g);
-        }
-        if (up.bias() != null) {
-            Ops.add(u, up.bias(), u);
-        }
+        gate.addBias(g);
+        up.addBias(u);
         activation.apply(g, g);
         Ops.mul(g, u, g);
         down.apply(g, out);

@@ -61,10 +61,15 @@ public record Linear(Tensor weight, Tensor bias) {
      */
     public Tensor apply(Tensor x, Tensor out) {
         Ops.matmulT(x, weight, out);
+        return addBias(out);
+    }
+
+    /** y += bias (broadcast over rows) when there is a bias; for callers that ran the product themselves. Returns y. */
+    public Tensor addBias(Tensor y) {
         if (bias != null) {
-            Ops.add(out, bias, out);
+            Ops.add(y, bias, y);
         }
-        return out;
+        return y;
     }
 
     /** Checks the weight is [out, in]; {@code what} names the field in the message. */
