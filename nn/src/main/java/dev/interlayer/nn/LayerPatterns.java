@@ -7,6 +7,7 @@ public final class LayerPatterns {
 
     /** Gemma 2: layer ℓ is sliding iff ℓ is even. */
     public static boolean[] slidingEveryOther(int layers) {
+        requireLayers(layers);
         boolean[] s = new boolean[layers];
         for (int l = 0; l < layers; l++) {
             s[l] = l % 2 == 0;
@@ -19,10 +20,18 @@ public final class LayerPatterns {
         if (period < 1) {
             throw new IllegalArgumentException("sliding_window_pattern must be >= 1, got " + period);
         }
+        requireLayers(layers);
         boolean[] s = new boolean[layers];
         for (int l = 0; l < layers; l++) {
             s[l] = (l + 1) % period != 0;
         }
         return s;
+    }
+
+    // num_hidden_layers comes from a config file: a clear message instead of NegativeArraySizeException
+    private static void requireLayers(int layers) {
+        if (layers < 0) {
+            throw new IllegalArgumentException("num_hidden_layers must be >= 0, got " + layers);
+        }
     }
 }
