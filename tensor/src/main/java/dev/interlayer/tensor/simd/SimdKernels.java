@@ -240,11 +240,11 @@ public final class SimdKernels implements Kernels {
     @Override
     public Tensor rmsNorm(Tensor x, Tensor weight, float eps, boolean onePlusWeight, Tensor out) {
         Checks.sameShape("rmsNorm", x.shape(), out.shape());
-        int d = width(x);
+        int d = x.dim(-1);                    // a rank-0 x has no row: fails here, as in ScalarKernels
         if (weight != null && (weight.rank() != 1 || weight.dim(0) != d)) {
             Checks.sameShape("rmsNorm weight", Shape.of(d), weight.shape());
         }
-        if (x.rank() == 0 || d == 0) {
+        if (d == 0) {
             return out;
         }
         long n = Rows.rowCount(x);
@@ -308,14 +308,14 @@ public final class SimdKernels implements Kernels {
     @Override
     public Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps, Tensor out) {
         Checks.sameShape("layerNorm", x.shape(), out.shape());
-        int d = width(x);
+        int d = x.dim(-1);
         if (weight != null) {
             Checks.sameShape("layerNorm weight", Shape.of(d), weight.shape());
         }
         if (bias != null) {
             Checks.sameShape("layerNorm bias", Shape.of(d), bias.shape());
         }
-        if (x.rank() == 0 || d == 0) {
+        if (d == 0) {
             return out;
         }
         float[] w = weightRow(weight, d, false), b = weightRow(bias, d, false);
@@ -347,7 +347,7 @@ public final class SimdKernels implements Kernels {
 
     private Tensor softmaxRows(String op, Tensor x, SoftmaxOptions o, Tensor out, boolean log) {
         Checks.sameShape(op, x.shape(), out.shape());
-        if (x.rank() == 0 || x.dim(-1) == 0) {
+        if (x.dim(-1) == 0) {
             return out;
         }
         int cols = x.dim(-1);
