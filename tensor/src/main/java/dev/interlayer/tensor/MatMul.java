@@ -92,7 +92,7 @@ final class MatMul {
             return;
         }
         Tensor a = rows(x, 1, k);
-        kernel.matvecs(k, a.heapFloats(), arrayIndex(a), ws, outs);
+        kernel.matvecs(k, a.heapFloats(), GemmKernel.heapIndex(a), ws, outs);
     }
 
     // ---- a · b, batched ----
@@ -144,9 +144,9 @@ final class MatMul {
         if (c == null || overlaps(out, a)) {
             c = Tensor.zeros(Shape.of(m, n));
         }
-        kernel.gemm(m, n, k, a.heapFloats(), arrayIndex(a), Math.toIntExact(a.stride(0)),
+        kernel.gemm(m, n, k, a.heapFloats(), GemmKernel.heapIndex(a), Math.toIntExact(a.stride(0)),
                 b.segment(), b.dtype(), b.offset(), bsn, bsk,
-                c.heapFloats(), arrayIndex(c), Math.toIntExact(c.stride(0)));
+                c.heapFloats(), GemmKernel.heapIndex(c), Math.toIntExact(c.stride(0)));
         if (c.segment() != out.segment() || c.offset() != out.offset()) {
             out.copyFrom(c.reshape(out.shape()));
         }
@@ -165,11 +165,6 @@ final class MatMul {
             return t.reshape(Shape.of(rows, cols));
         }
         return t.toF32().reshape(Shape.of(rows, cols));
-    }
-
-    /** Index in {@code heapFloats()} of t's first element (a heap segment's address is its offset in the array). */
-    private static int arrayIndex(Tensor t) {
-        return Math.toIntExact(t.segment().address() / Float.BYTES + t.offset());
     }
 
     /** out as a writable heap F32 [m, n] view with unit column stride and non-overlapping rows, or null. */

@@ -43,6 +43,11 @@ class BadInputTest {
             IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
                     () -> k.dot(new float[4], 2, new float[4], 0, 3));
             assertTrue(e.getMessage().contains("dot") && e.getMessage().contains("length 4"), e.getMessage());
+            Tensor s = Tensor.zeros(Shape.scalar());           // no last axis: every row op refuses it
+            assertThrows(IndexOutOfBoundsException.class, () -> k.rmsNorm(s, null, 1e-5f, false, s));
+            assertThrows(IndexOutOfBoundsException.class, () -> k.layerNorm(s, null, null, 1e-5f, s));
+            assertThrows(IndexOutOfBoundsException.class, () -> k.softmax(s, SoftmaxOptions.NONE, s));
+            assertThrows(IndexOutOfBoundsException.class, () -> k.logSoftmax(s, SoftmaxOptions.NONE, s));
             IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
                     () -> k.reduce(Reduction.MAX, Tensor.zeros(2, 0), -1, Tensor.zeros(2, 1)));
             assertTrue(empty.getMessage().contains("reduce MAX") && empty.getMessage().contains("empty"), empty.getMessage());

@@ -13,6 +13,7 @@ import dev.interlayer.tensor.Tensor;
 import dev.interlayer.tensor.Unary;
 import dev.interlayer.tensor.kernel.Broadcast;
 import dev.interlayer.tensor.kernel.Checks;
+import dev.interlayer.tensor.kernel.Rows;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -90,10 +91,6 @@ public final class SimdKernels implements Kernels {
         ComputePool.parallelFor(chunks, c -> body.run(count * c / chunks, count * (c + 1) / chunks));
     }
 
-    private static long rows(Tensor t) {
-        return t.rank() == 0 ? 1 : t.size() / Math.max(1, t.dim(-1));
-    }
-
     private static int width(Tensor t) {
         return t.rank() == 0 ? 1 : t.dim(-1);
     }
@@ -108,11 +105,6 @@ public final class SimdKernels implements Kernels {
     // The backing float[] when t is F32, contiguous and on the (writable) heap, else null.
     private static float[] direct(Tensor t) {
         return t.dtype() == DType.F32 && t.isContiguous() && t.segment().address() % 4 == 0 ? t.heapFloats() : null;
-    }
-
-    // Index of t's first element in direct(t).
-    private static int directOffset(Tensor t) {
-        return (int) (t.segment().address() / 4 + t.offset());
     }
 
     private static boolean sequential(long count, long work) {
@@ -138,7 +130,7 @@ public final class SimdKernels implements Kernels {
             xs[i] = flat ? ins[i].reshape((int) n) : ins[i];
         }
         int d = width(o);
-        long rowCount = rows(o);
+        long rowCount = Rows.rowCount(o);
         int tilesPerRow = (d + TILE - 1) / TILE;
         forRange(rowCount * tilesPerRow, n * costPerElement, (lo, hi) -> {
             RowCursor oc = new RowCursor(o);
@@ -170,8 +162,8 @@ public final class SimdKernels implements Kernels {
     public Tensor binary(Binary op, Tensor a, Tensor b, Tensor out) {
         if (a.shape().equals(out.shape()) && b.shape().equals(out.shape()) && out.size() <= Integer.MAX_VALUE) {
             float[] ad = direct(a), bd = direct(b), od = direct(out);
-            if (ad != null && bd != null && od != null && sequential(rows(out), out.size())) {
-                v.binary(op, ad, directOffset(a), bd, directOffset(b), od, directOffset(out), (int) out.size());
+            if (ad != null && bd != null && od != null && sequential(Rows.rowCount(out), out.size())) {
+                v.binary(op, ad, GemmKernel.heapIndex(a), bd, GemmKernel.heapIndex(b), od, GemmKernel.heapIndex(out), (int) out.size());
                 return out;
             }
         }
@@ -215,8 +207,8 @@ public final class SimdKernels implements Kernels {
         };
         float[] xd = direct(x), od = direct(out);
         if (xd != null && od != null && x.shape().equals(out.shape()) && x.size() <= Integer.MAX_VALUE
-                && sequential(rows(out), out.size() * cost)) {
-            v.unary(f, xd, directOffset(x), od, directOffset(out), (int) out.size());
+                && sequential(Rows.rowCount(out), out.size() * cost)) {
+            v.unary(f, xd, GemmKernel.heapIndex(x), od, GemmKernel.heapIndex(out), (int) out.size());
             return out;
         }
         Checks.sameShape("unary " + f, x.shape(), out.shape());
@@ -248,17 +240,17 @@ public final class SimdKernels implements Kernels {
     @Override
     public Tensor rmsNorm(Tensor x, Tensor weight, float eps, boolean onePlusWeight, Tensor out) {
         Checks.sameShape("rmsNorm", x.shape(), out.shape());
-        int d = width(x);
+        int d = x.dim(-1);                    // a rank-0 x has no row: fails here, as in ScalarKernels
         if (weight != null && (weight.rank() != 1 || weight.dim(0) != d)) {
             Checks.sameShape("rmsNorm weight", Shape.of(d), weight.shape());
         }
-        if (x.rank() == 0 || d == 0) {
+        if (d == 0) {
             return out;
         }
-        long n = rows(x);
+        long n = Rows.rowCount(x);
         float[] xd = direct(x), od = direct(out);
         if (xd != null && od != null && sequential(n, n * d * 3)) {
-            rmsNormDirect(xd, directOffset(x), weight, d, onePlusWeight, eps, od, directOffset(out), (int) n);
+            rmsNormDirect(xd, GemmKernel.heapIndex(x), weight, d, onePlusWeight, eps, od, GemmKernel.heapIndex(out), (int) n);
             return out;
         }
         float[] w = weightRow(weight, d, onePlusWeight);
@@ -286,7 +278,7 @@ public final class SimdKernels implements Kernels {
             float[] wd = onePlus ? null : direct(weight);
             if (wd != null) {
                 w = wd;
-                wo = directOffset(weight);
+                wo = GemmKernel.heapIndex(weight);
             } else {
                 float[][] holder = WEIGHT_SCRATCH.get();
                 if (holder[0] == null || holder[0].length < d) {
@@ -316,18 +308,18 @@ public final class SimdKernels implements Kernels {
     @Override
     public Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps, Tensor out) {
         Checks.sameShape("layerNorm", x.shape(), out.shape());
-        int d = width(x);
+        int d = x.dim(-1);
         if (weight != null) {
             Checks.sameShape("layerNorm weight", Shape.of(d), weight.shape());
         }
         if (bias != null) {
             Checks.sameShape("layerNorm bias", Shape.of(d), bias.shape());
         }
-        if (x.rank() == 0 || d == 0) {
+        if (d == 0) {
             return out;
         }
         float[] w = weightRow(weight, d, false), b = weightRow(bias, d, false);
-        long n = rows(x);
+        long n = Rows.rowCount(x);
         forRange(n, n * d * 4, (lo, hi) -> {
             RowCursor xc = new RowCursor(x), oc = new RowCursor(out);
             for (long r = lo; r < hi; r++) {
@@ -355,14 +347,14 @@ public final class SimdKernels implements Kernels {
 
     private Tensor softmaxRows(String op, Tensor x, SoftmaxOptions o, Tensor out, boolean log) {
         Checks.sameShape(op, x.shape(), out.shape());
-        if (x.rank() == 0 || x.dim(-1) == 0) {
+        if (x.dim(-1) == 0) {
             return out;
         }
         int cols = x.dim(-1);
         int rowsInMatrix = x.rank() >= 2 ? x.dim(-2) : 1;
         Tensor mask = o.additiveMask() == null ? null : o.additiveMask().expand(x.shape());
         float empty = log ? Float.NEGATIVE_INFINITY : 0f;
-        long n = rows(x);
+        long n = Rows.rowCount(x);
         forRange(n, n * cols * 24, (lo, hi) -> {
             RowCursor xc = new RowCursor(x), oc = new RowCursor(out);
             RowCursor mc = mask == null ? null : new RowCursor(mask);
@@ -586,7 +578,7 @@ public final class SimdKernels implements Kernels {
     private static void copyRows(Tensor src, Tensor dst) {
         int d = width(src);
         RowCursor sc = new RowCursor(src), dc = new RowCursor(dst);
-        long n = rows(src);
+        long n = Rows.rowCount(src);
         for (long r = 0; r < n; r++) {
             sc.read(r, 0, d);
             dc.beginWrite(r, 0, d);
