@@ -74,9 +74,11 @@ public final class Generator {
         Sampler.Picker picker = sampler.start(model.vocabSize());
         StreamingDecoder decoder = tokenizer == null ? null : tokenizer.streamingDecoder();
         boolean[] seen = new boolean[model.vocabSize()];          // scratch for the repetition penalty
-        int[] history = Arrays.copyOf(prompt, prompt.length + maxTokens);
+        // at most one pick per free position plus the last one: sizes the buffers even for maxTokens = MAX_VALUE
+        int limit = (int) Math.min(maxTokens, (long) capacity - prompt.length + 1);
+        int[] history = Arrays.copyOf(prompt, prompt.length + limit);
         int historyLen = prompt.length;
-        int[] generated = new int[maxTokens];
+        int[] generated = new int[limit];
         int[] one = new int[1];
         StringBuilder text = new StringBuilder();
         int emitted = 0;                                          // chars of text already streamed
