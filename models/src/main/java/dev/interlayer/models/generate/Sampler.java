@@ -115,6 +115,9 @@ public sealed interface Sampler permits Sampler.Greedy, Sampler.Stochastic {
                     idx[m++] = i;
                 }
             }
+            if (m == 0) {   // every logit NaN or -inf: nothing to draw from (idx[m - 1] below would be out of range)
+                throw new IllegalStateException("no finite logits to sample from (all NaN or -infinity)");
+            }
             sortDescending(idx, m, prob);
             if (topK > 0 && topK < m) {
                 m = topK;

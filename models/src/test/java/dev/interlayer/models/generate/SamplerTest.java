@@ -84,4 +84,12 @@ class SamplerTest {
         assertThrows(IllegalArgumentException.class, () -> new Sampler.Stochastic(1f, 0, 0f, 0f, 0));
         assertThrows(IllegalArgumentException.class, () -> new Sampler.Stochastic(1f, 0, 1f, 1f, 0));
     }
+
+    @Test
+    void logitsWithNothingToDrawFailClearly() {
+        Sampler.Picker p = new Sampler.Stochastic(1f, 0, 1f, 0f, 1).start(3);
+        assertThrows(IllegalStateException.class, () -> p.pick(new float[] {Float.NaN, Float.NaN, Float.NaN}));
+        float ninf = Float.NEGATIVE_INFINITY;
+        assertThrows(IllegalStateException.class, () -> p.pick(new float[] {ninf, ninf, ninf}));
+    }
 }
