@@ -65,11 +65,11 @@ public final class Generator {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("prompt must have at least one token (e.g. BOS)");
         }
-        int capacity = (int) Math.min((long) prompt.length + maxTokens, model.contextLength());
-        if (prompt.length >= capacity && prompt.length > model.contextLength() - 1) {
+        if (prompt.length >= model.contextLength()) {
             throw new IllegalArgumentException("prompt of " + prompt.length + " tokens does not fit the context of "
                     + model.contextLength());
         }
+        int capacity = (int) Math.min((long) prompt.length + maxTokens, model.contextLength());
         CausalLM.Session session = model.newSession(capacity);
         Sampler.Picker picker = sampler.start(model.vocabSize());
         StreamingDecoder decoder = tokenizer == null ? null : tokenizer.streamingDecoder();
