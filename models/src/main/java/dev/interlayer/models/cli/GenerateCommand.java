@@ -69,17 +69,16 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if ((prompt == null) == (tokens == null)) {
-            throw new IllegalArgumentException("give exactly one of --prompt or --tokens");
-        }
+        ModelInput.requireOne(tokens, prompt);
         threads.apply();
+        // sampling options are checked here, before the (possibly slow) model load
+        Sampler sampler = temperature == 0 ? Sampler.greedy()
+                : new Sampler.Stochastic(temperature, topK, topP, minP, seed);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (LoadedModel loaded = ModelLoader.open(model)) {
             CausalLM m = loaded.requireLm();
             Tokenizer tok = loaded.tokenizer();
-            Sampler sampler = temperature == 0 ? Sampler.greedy()
-                    : new Sampler.Stochastic(temperature, topK, topP, minP, seed);
             Generator.Builder b = Generator.builder(m, tok).sampler(sampler).maxTokens(maxTokens)
                     .repetitionPenalty(repeatPenalty, repeatLastN);
             if (stop != null) {
@@ -93,9 +92,7 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
                     out.flush();
                 });
             } else {
-                if (tok == null) {
-                    throw new IllegalArgumentException(model.getFileName() + " has no tokenizer; use --tokens");
-                }
+                ModelInput.tokenizer(loaded, model);   // fails with "use --tokens" when there is none
                 out.print(prompt);
                 r = gen.generate(prompt, t -> {
                     out.print(t.text());

@@ -53,7 +53,7 @@ public final class HiddenCommand implements CliCommand, Callable<Integer> {
             HiddenStates m = loaded.hidden();
             int d = m.hiddenSize();
             float[] h = m.hiddenStates(ids);
-            StringBuilder sb = new StringBuilder(ids.length * d * 12 + 64);
+            StringBuilder sb = new StringBuilder(json ? ModelInput.capacity((long) ids.length * d * 12 + 64) : 256);
             if (json) {
                 ModelInput.appendJson(sb, ids, "hidden", h, d);
                 out.println(sb);

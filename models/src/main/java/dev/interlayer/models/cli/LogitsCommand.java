@@ -52,7 +52,7 @@ public final class LogitsCommand implements CliCommand, Callable<Integer> {
             int[] ids = ModelInput.ids(loaded, model, tokens, prompt);
             int vocab = m.vocabSize();
             float[] logits = m.newSession(ids.length).appendAll(ids, 0, ids.length);
-            StringBuilder sb = new StringBuilder(ids.length * vocab * 10 + 64);
+            StringBuilder sb = new StringBuilder(json ? ModelInput.capacity((long) ids.length * vocab * 10 + 64) : 256);
             if (json) {
                 ModelInput.appendJson(sb, ids, "logits", logits, vocab);
                 out.println(sb);

@@ -31,6 +31,13 @@ final class ModelInput {
                 + " has no tokenizer (no tokenizer.json / GGUF tokenizer metadata); use --tokens"));
     }
 
+    // A StringBuilder presize for an estimated output length: the estimate as a long (T·vocab·chars overflows
+    // int for long inputs), capped at 16M chars so a huge output grows as it is written instead of being
+    // reserved up front.
+    static int capacity(long estimate) {
+        return (int) Math.min(estimate, 1 << 24);
+    }
+
     // Appends {"tokens":[ids...], "<key>":[[row 0], [row 1], ...]} for rows[ids.length, cols]; non-finite -> null.
     static void appendJson(StringBuilder sb, int[] ids, String key, float[] rows, int cols) {
         sb.append("{\"tokens\":[");

@@ -5,6 +5,7 @@ import dev.interlayer.models.io.HfFolder;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.io.WeightSource;
 import dev.interlayer.models.lm.DecoderLM;
+import dev.interlayer.models.lm.HfJson;
 import dev.interlayer.models.lm.Weights;
 import dev.interlayer.nn.Activation;
 import dev.interlayer.nn.Attention;
@@ -70,13 +71,8 @@ public final class GemmaModel extends DecoderLM {
      * decorator of it such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}).
      */
     public static GemmaModel load(HfFolder folder, WeightSource tensors) throws ModelFormatException {
-        GemmaConfig c;
-        try {
-            c = GemmaConfig.fromHuggingFace(folder.config());
-        } catch (IllegalArgumentException e) {
-            throw new ModelFormatException(folder.dir().resolve("config.json"), -1, "gemma config",
-                    "a supported Gemma 2/3 config", e.getMessage(), e);
-        }
+        GemmaConfig c = HfJson.parseConfig(folder, GemmaConfig::fromHuggingFace, "gemma config",
+                "a supported Gemma 2/3 config");
         boolean nested = tensors.contains("language_model.model.embed_tokens.weight");
         return load(c, new Weights(tensors, folder.dir()), true, nested ? "language_model." : "");
     }

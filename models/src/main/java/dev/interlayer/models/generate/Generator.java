@@ -65,18 +65,20 @@ public final class Generator {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("prompt must have at least one token (e.g. BOS)");
         }
-        int capacity = (int) Math.min((long) prompt.length + maxTokens, model.contextLength());
-        if (prompt.length >= capacity && prompt.length > model.contextLength() - 1) {
+        if (prompt.length >= model.contextLength()) {
             throw new IllegalArgumentException("prompt of " + prompt.length + " tokens does not fit the context of "
                     + model.contextLength());
         }
+        int capacity = (int) Math.min((long) prompt.length + maxTokens, model.contextLength());
         CausalLM.Session session = model.newSession(capacity);
         Sampler.Picker picker = sampler.start(model.vocabSize());
         StreamingDecoder decoder = tokenizer == null ? null : tokenizer.streamingDecoder();
         boolean[] seen = new boolean[model.vocabSize()];          // scratch for the repetition penalty
-        int[] history = Arrays.copyOf(prompt, prompt.length + maxTokens);
+        // at most one pick per free position plus the last one: sizes the buffers even for maxTokens = MAX_VALUE
+        int limit = (int) Math.min(maxTokens, (long) capacity - prompt.length + 1);
+        int[] history = Arrays.copyOf(prompt, prompt.length + limit);
         int historyLen = prompt.length;
-        int[] generated = new int[maxTokens];
+        int[] generated = new int[limit];
         int[] one = new int[1];
         StringBuilder text = new StringBuilder();
         int emitted = 0;                                          // chars of text already streamed

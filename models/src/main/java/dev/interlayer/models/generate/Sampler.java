@@ -115,10 +115,13 @@ public sealed interface Sampler permits Sampler.Greedy, Sampler.Stochastic {
                     idx[m++] = i;
                 }
             }
-            sortDescending(idx, m, prob);
-            if (topK > 0 && topK < m) {
-                m = topK;
+            if (m == 0) {   // every logit NaN or -inf: nothing to draw from (idx[m - 1] below would be out of range)
+                throw new IllegalStateException("no finite logits to sample from (all NaN or -infinity)");
             }
+            if (topK > 0 && topK < m) {
+                m = selectTop(idx, m, topK, prob);   // O(m log k) instead of sorting the whole vocabulary
+            }
+            sortDescending(idx, m, prob);
             double total = 0;
             for (int j = 0; j < m; j++) {
                 total += prob[idx[j]];
@@ -161,6 +164,24 @@ public sealed interface Sampler permits Sampler.Greedy, Sampler.Stochastic {
                 idx[end] = t;
                 siftDown(idx, 0, end, prob);
             }
+        }
+
+        /**
+         * Moves the k best of idx[0, n) (by prob descending, ties by id ascending: the order of
+         * {@link #sortDescending}) into idx[0, k), unordered, and returns k. Allocation-free: a min-heap
+         * of the k best so far, whose root (the worst of them) is replaced by any better candidate.
+         */
+        static int selectTop(int[] idx, int n, int k, float[] prob) {
+            for (int i = k / 2 - 1; i >= 0; i--) {
+                siftDown(idx, i, k, prob);
+            }
+            for (int j = k; j < n; j++) {
+                if (before(idx[0], idx[j], prob)) {
+                    idx[0] = idx[j];
+                    siftDown(idx, 0, k, prob);
+                }
+            }
+            return k;
         }
 
         // min-heap on (prob, -id) so that popping to the end leaves a descending array

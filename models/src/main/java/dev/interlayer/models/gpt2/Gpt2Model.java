@@ -5,6 +5,7 @@ import dev.interlayer.models.io.HfFolder;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.io.WeightSource;
 import dev.interlayer.models.lm.DecoderLM;
+import dev.interlayer.models.lm.HfJson;
 import dev.interlayer.models.lm.Weights;
 import dev.interlayer.nn.Attention;
 import dev.interlayer.nn.AttentionConfig;
@@ -63,13 +64,8 @@ public final class Gpt2Model extends DecoderLM {
      * decorator of it such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}).
      */
     public static Gpt2Model load(HfFolder folder, WeightSource tensors) throws ModelFormatException {
-        Gpt2Config c;
-        try {
-            c = Gpt2Config.fromHuggingFace(folder.config());
-        } catch (IllegalArgumentException e) {
-            throw new ModelFormatException(folder.dir().resolve("config.json"), -1, "gpt2 config",
-                    "a supported GPT-2 config", e.getMessage(), e);
-        }
+        Gpt2Config c = HfJson.parseConfig(folder, Gpt2Config::fromHuggingFace, "gpt2 config",
+                "a supported GPT-2 config");
         Weights w = new Weights(tensors, folder.dir());
         String t = w.has("transformer.wte.weight") ? "transformer." : "";
         int d = c.dim(), f = c.hiddenDim();

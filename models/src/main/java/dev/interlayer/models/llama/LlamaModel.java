@@ -177,13 +177,8 @@ public final class LlamaModel implements CausalLM, HiddenStates {
      * @throws ModelFormatException for an unsupported config or a missing/mis-shaped tensor
      */
     public static LlamaModel load(HfFolder folder, WeightSource tensors) throws ModelFormatException {
-        LlamaConfig c;
-        try {
-            c = LlamaConfig.fromHuggingFace(folder.config());
-        } catch (IllegalArgumentException e) {
-            throw new ModelFormatException(folder.dir().resolve("config.json"), -1, "llama-family config",
-                    "a supported llama/mistral/qwen2/mixtral/qwen2_moe config", e.getMessage(), e);
-        }
+        LlamaConfig c = HfJson.parseConfig(folder, LlamaConfig::fromHuggingFace, "llama-family config",
+                "a supported llama/mistral/qwen2/mixtral/qwen2_moe config");
         Weights w = new Weights(tensors, folder.dir());
         int d = c.dim(), h = c.hiddenDim();
         Tensor embed = w.get("model.embed_tokens.weight", c.vocabSize(), d);

@@ -2,10 +2,29 @@ package dev.interlayer.models.lm;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import dev.interlayer.models.io.HfFolder;
+import dev.interlayer.models.io.ModelFormatException;
+import java.util.function.Function;
 
 /** Typed reads of Hugging Face {@code config.json} keys with clear messages for missing or mistyped keys. */
 public final class HfJson {
     private HfJson() {
+    }
+
+    /**
+     * Parses {@code folder}'s config.json with {@code parse} (a family's {@code fromHuggingFace}), turning its
+     * {@link IllegalArgumentException} into a {@link ModelFormatException} that names config.json.
+     *
+     * @param field    what was being read, e.g. "gpt2 config"
+     * @param expected what a valid value looks like, e.g. "a supported GPT-2 config"
+     */
+    public static <C> C parseConfig(HfFolder folder, Function<JsonObject, C> parse, String field, String expected)
+            throws ModelFormatException {
+        try {
+            return parse.apply(folder.config());
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(folder.dir().resolve("config.json"), -1, field, expected, e.getMessage(), e);
+        }
     }
 
     /** True if {@code key} is present and not JSON null. */

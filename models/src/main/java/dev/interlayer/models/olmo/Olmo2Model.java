@@ -60,13 +60,8 @@ public final class Olmo2Model extends DecoderLM {
      * decorator of it such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}).
      */
     public static Olmo2Model load(HfFolder folder, WeightSource tensors) throws ModelFormatException {
-        Olmo2Config c;
-        try {
-            c = Olmo2Config.fromHuggingFace(folder.config());
-        } catch (IllegalArgumentException e) {
-            throw new ModelFormatException(folder.dir().resolve("config.json"), -1, "olmo2 config",
-                    "a supported OLMo 2 config", e.getMessage(), e);
-        }
+        Olmo2Config c = HfJson.parseConfig(folder, Olmo2Config::fromHuggingFace, "olmo2 config",
+                "a supported OLMo 2 config");
         boolean tied = HfJson.getBoolean(folder.config(), "tie_word_embeddings", false);
         return load(c, new Weights(tensors, folder.dir()), true, tied);
     }

@@ -122,4 +122,13 @@ class GeneratorTest {
         long distinct = Arrays.stream(t).distinct().count();
         assertEquals(t.length, distinct, "penalty 100 over the last 64 tokens should forbid repeats: " + Arrays.toString(t));
     }
+
+    @Test
+    void hugeMaxTokensStopsAtTheContextWithoutSizingBuffersByIt() {
+        // maxTokens = MAX_VALUE used to overflow prompt.length + maxTokens (NegativeArraySizeException)
+        GenerationResult r = Generator.builder(model, null).maxTokens(Integer.MAX_VALUE).stopAtEos(false).build()
+                .generate(PROMPT, null);
+        assertEquals(GenerationResult.StopReason.CONTEXT_FULL, r.stopReason());
+        assertEquals(model.contextLength() - PROMPT.length + 1, r.generatedTokens());
+    }
 }

@@ -1,5 +1,6 @@
 package dev.interlayer.models.generate;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -83,5 +84,30 @@ class SamplerTest {
         assertThrows(IllegalArgumentException.class, () -> new Sampler.Stochastic(1f, -1, 1f, 0f, 0));
         assertThrows(IllegalArgumentException.class, () -> new Sampler.Stochastic(1f, 0, 0f, 0f, 0));
         assertThrows(IllegalArgumentException.class, () -> new Sampler.Stochastic(1f, 0, 1f, 1f, 0));
+    }
+
+    @Test
+    void logitsWithNothingToDrawFailClearly() {
+        Sampler.Picker p = new Sampler.Stochastic(1f, 0, 1f, 0f, 1).start(3);
+        assertThrows(IllegalStateException.class, () -> p.pick(new float[] {Float.NaN, Float.NaN, Float.NaN}));
+        float ninf = Float.NEGATIVE_INFINITY;
+        assertThrows(IllegalStateException.class, () -> p.pick(new float[] {ninf, ninf, ninf}));
+    }
+
+    @Test
+    void topKSelectionKeepsTheSameSetAsAFullSort() {
+        java.util.Random r = new java.util.Random(7);
+        for (int trial = 0; trial < 200; trial++) {
+            int n = 1 + r.nextInt(300), k = 1 + r.nextInt(n);
+            float[] prob = new float[n];
+            for (int i = 0; i < n; i++) {
+                prob[i] = r.nextInt(20) / 20f;    // many ties: the id order must decide them the same way
+            }
+            int[] full = java.util.stream.IntStream.range(0, n).toArray();
+            Sampler.Stochastic.sortDescending(full, n, prob);
+            int[] sel = java.util.stream.IntStream.range(0, n).toArray();
+            Sampler.Stochastic.sortDescending(sel, Sampler.Stochastic.selectTop(sel, n, k, prob), prob);
+            assertArrayEquals(java.util.Arrays.copyOf(full, k), java.util.Arrays.copyOf(sel, k), "n " + n + " k " + k);
+        }
     }
 }
