@@ -111,7 +111,7 @@ abstract class AbstractTokenizer implements Tokenizer {
 
     /** Appends the bytes of {@code id}; returns the new value of "nothing emitted yet". */
     final boolean appendPiece(int id, boolean renderSpecial, boolean first, ByteArrayOutputStream sink) {
-        if (!renderSpecial && isSpecial(id)) {
+        if (isSpecial(id) && !renderSpecial) {   // isSpecial first: it rejects an id outside the vocabulary
             return first;
         }
         byte[] p = piece(id);

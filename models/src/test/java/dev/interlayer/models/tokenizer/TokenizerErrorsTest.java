@@ -101,6 +101,7 @@ class TokenizerErrorsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.decode(new int[] {30522}));
         assertTrue(e.getMessage().contains("30522"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> t.streamingDecoder().next(-1));
+        assertThrows(IllegalArgumentException.class, () -> t.decode(new int[] {30522}, true));
     }
 
     @Test
