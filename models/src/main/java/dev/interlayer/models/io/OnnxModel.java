@@ -447,9 +447,17 @@ public final class OnnxModel implements AutoCloseable {
         DType dt = dtype(t);
         Shape shape = Shape.ofLong(t.dims());
         if (t.values() != null) {
+            double[] v = t.values();
+            // Integers go straight to their type: through float they would round above 2^24 (INT_MAX → 2^31).
+            if (dt == DType.I64) {
+                return Tensor.of(dt, shape, MemorySegment.ofArray(Arrays.stream(v).mapToLong(x -> (long) x).toArray()));
+            }
+            if (dt == DType.I32) {
+                return Tensor.of(dt, shape, MemorySegment.ofArray(Arrays.stream(v).mapToInt(x -> (int) x).toArray()));
+            }
             Tensor out = Tensor.zeros(dt, shape);
-            for (int i = 0; i < t.values().length; i++) {
-                out.writeFloat(i, (float) t.values()[i]);
+            for (int i = 0; i < v.length; i++) {
+                out.writeFloat(i, (float) v[i]);
             }
             return out;
         }

@@ -4,11 +4,12 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.function.IntFunction;
 
 /**
  * Shared encode/decode frame: added-token splitting, the special-token template (prefix ids, text,
  * suffix ids), truncation, and decoding from per-token byte pieces. Subclasses supply the model
- * ({@link #encodeText}) and the byte rendering of each token ({@link #piece}).
+ * ({@link #encodeText}) and the byte rendering of each token (the {@code render} constructor argument).
  */
 abstract class AbstractTokenizer implements Tokenizer {
     final Vocabulary vocab;
@@ -16,8 +17,10 @@ abstract class AbstractTokenizer implements Tokenizer {
     private final int[] prefix;       // ids added before the text when addSpecial (BOS, [CLS])
     private final int[] suffix;       // ids added after the text when addSpecial (EOS, [SEP])
     private final int maxLength;
+    private final byte[][] pieces;    // [n] bytes each token renders to mid-text
 
-    AbstractTokenizer(Vocabulary vocab, int[] prefix, int[] suffix, int maxLength) {
+    /** {@code render} gives the bytes token {@code id} renders to in the middle of a text (control tokens: their text). */
+    AbstractTokenizer(Vocabulary vocab, int[] prefix, int[] suffix, int maxLength, IntFunction<byte[]> render) {
         this.vocab = vocab;
         this.splitter = new AddedTokenSplitter(vocab);
         this.prefix = prefix.clone();
@@ -28,6 +31,10 @@ abstract class AbstractTokenizer implements Tokenizer {
         }
         for (int id : suffix) {
             vocab.text(id);
+        }
+        this.pieces = new byte[vocab.size()][];
+        for (int id = 0; id < pieces.length; id++) {
+            pieces[id] = render.apply(id);
         }
     }
 
@@ -41,7 +48,9 @@ abstract class AbstractTokenizer implements Tokenizer {
     abstract void encodeText(String text, boolean afterSpecial, IntList out);
 
     /** Bytes that token {@code id} renders to in the middle of a text (control tokens: their text). */
-    abstract byte[] piece(int id);
+    final byte[] piece(int id) {
+        return pieces[id];
+    }
 
     /** True if the first rendered piece loses one leading space (SentencePiece's add-space-prefix, WordPiece's joiner). */
     abstract boolean stripFirstSpace();
@@ -111,7 +120,7 @@ abstract class AbstractTokenizer implements Tokenizer {
 
     /** Appends the bytes of {@code id}; returns the new value of "nothing emitted yet". */
     final boolean appendPiece(int id, boolean renderSpecial, boolean first, ByteArrayOutputStream sink) {
-        if (!renderSpecial && isSpecial(id)) {
+        if (isSpecial(id) && !renderSpecial) {   // isSpecial first: it rejects an id outside the vocabulary
             return first;
         }
         byte[] p = piece(id);

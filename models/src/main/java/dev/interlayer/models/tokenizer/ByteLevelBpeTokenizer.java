@@ -16,11 +16,10 @@ public final class ByteLevelBpeTokenizer extends AbstractTokenizer {
     private final PreTokenizerRegex pre;
     private final boolean addPrefixSpace;
     private final boolean ignoreMerges;         // whole word in vocabulary wins (Llama 3's tokenizer.json)
-    private final byte[][] pieces;              // [n] bytes rendered by each token
 
     ByteLevelBpeTokenizer(Vocabulary vocab, List<String[]> merges, PreTokenizerRegex pre, boolean addPrefixSpace,
                           boolean ignoreMerges, int[] prefix, int[] suffix, int maxLength) {
-        super(vocab, prefix, suffix, maxLength);
+        super(vocab, prefix, suffix, maxLength, id -> render(vocab, id));
         this.ranks = new HashMap<>(merges.size() * 2);
         for (int i = 0; i < merges.size(); i++) {
             String[] m = merges.get(i);
@@ -29,15 +28,15 @@ public final class ByteLevelBpeTokenizer extends AbstractTokenizer {
         this.pre = pre;
         this.addPrefixSpace = addPrefixSpace;
         this.ignoreMerges = ignoreMerges;
-        this.pieces = new byte[vocab.size()][];
-        for (int id = 0; id < vocab.size(); id++) {
-            TokenType t = vocab.type(id);
-            String text = vocab.text(id);
-            byte[] b = t == TokenType.NORMAL || t == TokenType.UNDEFINED || t == TokenType.UNUSED
-                    ? ByteLevel.decode(text) : null;
-            // Added/control tokens are stored as plain text, not byte-level characters.
-            pieces[id] = b != null ? b : utf8(text);
-        }
+    }
+
+    private static byte[] render(Vocabulary vocab, int id) {
+        TokenType t = vocab.type(id);
+        String text = vocab.text(id);
+        byte[] b = t == TokenType.NORMAL || t == TokenType.UNDEFINED || t == TokenType.UNUSED
+                ? ByteLevel.decode(text) : null;
+        // Added/control tokens are stored as plain text, not byte-level characters.
+        return b != null ? b : utf8(text);
     }
 
     @Override
@@ -126,11 +125,6 @@ public final class ByteLevelBpeTokenizer extends AbstractTokenizer {
         if (rank != null) {
             queue.add(new Pair(rank, l, len[l] + len[r]));
         }
-    }
-
-    @Override
-    byte[] piece(int id) {
-        return pieces[id];
     }
 
     @Override

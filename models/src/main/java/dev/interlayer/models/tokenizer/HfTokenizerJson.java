@@ -221,8 +221,15 @@ final class HfTokenizerJson {
     private String[] vocabArray(JsonObject vocab, String field) throws ModelFormatException {
         int n = vocab.size();
         List<JsonObject> added = addedTokens();
+        // Every id below n needs a token, so a valid id is below vocab + added tokens: check before sizing the array.
+        long maxIds = (long) vocab.size() + added.size();
         for (JsonObject a : added) {
-            n = Math.max(n, a.get("id").getAsInt() + 1);
+            int id = a.get("id").getAsInt();
+            if (id < 0 || id >= maxIds) {
+                throw fail("added_tokens", "ids in [0, " + maxIds + ") (model.vocab plus added tokens)",
+                        a.get("content") + " -> " + id);
+            }
+            n = Math.max(n, id + 1);
         }
         String[] texts = new String[n];
         for (Map.Entry<String, JsonElement> e : vocab.entrySet()) {

@@ -14,10 +14,9 @@ public final class SpmTokenizer extends AbstractTokenizer {
 
     private final boolean addSpacePrefix;
     private final int[] byteTokens;   // [256] id of <0xNN>, or -1
-    private final byte[][] pieces;    // [n]
 
     SpmTokenizer(Vocabulary vocab, boolean addSpacePrefix, int[] prefix, int[] suffix, int maxLength) {
-        super(vocab, prefix, suffix, maxLength);
+        super(vocab, prefix, suffix, maxLength, id -> render(vocab, id));
         this.addSpacePrefix = addSpacePrefix;
         this.byteTokens = new int[256];
         for (int b = 0; b < 256; b++) {
@@ -27,19 +26,19 @@ public final class SpmTokenizer extends AbstractTokenizer {
             }
             byteTokens[b] = id;
         }
-        this.pieces = new byte[vocab.size()][];
-        for (int id = 0; id < vocab.size(); id++) {
-            String t = vocab.text(id);
-            TokenType type = vocab.type(id);
-            if (type == TokenType.BYTE && t.length() == 6 && t.startsWith("<0x") && t.endsWith(">")) {
-                pieces[id] = new byte[] {(byte) Integer.parseInt(t.substring(3, 5), 16)};
-            } else if (type == TokenType.NORMAL || type == TokenType.UNKNOWN || type == TokenType.UNDEFINED
-                    || type == TokenType.UNUSED) {
-                pieces[id] = utf8(t.replace(SPACE, ' '));
-            } else {
-                pieces[id] = utf8(t);   // control and user-defined tokens render as stored
-            }
+    }
+
+    private static byte[] render(Vocabulary vocab, int id) {
+        String t = vocab.text(id);
+        TokenType type = vocab.type(id);
+        if (type == TokenType.BYTE && t.length() == 6 && t.startsWith("<0x") && t.endsWith(">")) {
+            return new byte[] {(byte) Integer.parseInt(t.substring(3, 5), 16)};
         }
+        if (type == TokenType.NORMAL || type == TokenType.UNKNOWN || type == TokenType.UNDEFINED
+                || type == TokenType.UNUSED) {
+            return utf8(t.replace(SPACE, ' '));
+        }
+        return utf8(t);   // control and user-defined tokens render as stored
     }
 
     @Override
@@ -137,11 +136,6 @@ public final class SpmTokenizer extends AbstractTokenizer {
                 }
             }
         }
-    }
-
-    @Override
-    byte[] piece(int id) {
-        return pieces[id];
     }
 
     @Override

@@ -15,11 +15,14 @@ public final class WordPieceTokenizer extends AbstractTokenizer {
     private final String continuingPrefix;   // "##"
     private final int maxInputCharsPerWord;
     private final int unkId;
-    private final byte[][] pieces;           // [n] bytes rendered mid-text: " word" or "piece" for "##piece"
 
     WordPieceTokenizer(Vocabulary vocab, BertNormalizer normalizer, String continuingPrefix, int maxInputCharsPerWord,
                        int unkId, int[] prefix, int[] suffix, int maxLength) {
-        super(vocab, prefix, suffix, maxLength);
+        super(vocab, prefix, suffix, maxLength, id -> {
+            String t = vocab.text(id);   // "##piece" renders "piece", a word " word"
+            return utf8(t.startsWith(continuingPrefix) && t.length() > continuingPrefix.length()
+                    ? t.substring(continuingPrefix.length()) : " " + t);
+        });
         if (unkId < 0 || unkId >= vocab.size()) {
             throw new IllegalArgumentException("WordPiece: unknown token id " + unkId + " outside vocabulary of "
                     + vocab.size());
@@ -28,12 +31,6 @@ public final class WordPieceTokenizer extends AbstractTokenizer {
         this.continuingPrefix = continuingPrefix;
         this.maxInputCharsPerWord = maxInputCharsPerWord;
         this.unkId = unkId;
-        this.pieces = new byte[vocab.size()][];
-        for (int id = 0; id < vocab.size(); id++) {
-            String t = vocab.text(id);
-            pieces[id] = utf8(t.startsWith(continuingPrefix) && t.length() > continuingPrefix.length()
-                    ? t.substring(continuingPrefix.length()) : " " + t);
-        }
     }
 
     @Override
@@ -100,11 +97,6 @@ public final class WordPieceTokenizer extends AbstractTokenizer {
             out.add(found);
             start = end;
         }
-    }
-
-    @Override
-    byte[] piece(int id) {
-        return pieces[id];
     }
 
     @Override

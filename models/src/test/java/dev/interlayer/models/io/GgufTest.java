@@ -192,6 +192,19 @@ class GgufTest {
     }
 
     @Test
+    void ggufTypeGeometryAgreesWithItsDType() {
+        // GgufType restates block size and bytes for every ggml id; where it maps to a DType the two
+        // tables must agree, or the header's byte-size check and Tensor.of would disagree on a tensor's size.
+        for (GgufType t : GgufType.values()) {
+            if (t.dtype() != null) {
+                assertEquals(t.dtype().blockSize(), t.blockSize(), t + " block size");
+                assertEquals(t.dtype().blockBytes(), t.blockBytes(), t + " block bytes");
+                assertEquals(t.name(), t.dtype().name(), t + " maps to a differently named dtype");
+            }
+        }
+    }
+
+    @Test
     void badMagic() throws IOException {
         byte[] b = sample().finish();
         b[3] = 'X';

@@ -181,6 +181,29 @@ class OnnxModelTest {
     }
 
     @Test
+    void integerDataKeepsValuesFloatCannotHold() throws Exception {
+        // int64_data packed (field 7), int32_data unpacked (field 5): values a float would round
+        ProtoWriter packed = new ProtoWriter();
+        long[] longs = {Integer.MAX_VALUE, -1, (1L << 40) + 1};
+        for (long v : longs) {
+            packed.raw(v);
+        }
+        ProtoWriter i64 = ProtoWriter.tensor("i64", 7, new long[] {3}, null).bytes(7, packed.toByteArray());
+        ProtoWriter i32 = ProtoWriter.tensor("i32", 6, new long[] {2}, null)
+                .varint(5, Integer.MAX_VALUE).varint(5, 16_777_217);
+        Path p = write("ints.onnx", ProtoWriter.model(new ProtoWriter().message(5, i64).message(5, i32)));
+        try (OnnxModel m = OnnxModel.open(p)) {
+            Tensor a = m.tensor("i64");
+            for (int i = 0; i < longs.length; i++) {
+                assertEquals(longs[i], a.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i));
+            }
+            Tensor b = m.tensor("i32");
+            assertEquals(Integer.MAX_VALUE, b.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0));
+            assertEquals(16_777_217, b.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 1));
+        }
+    }
+
+    @Test
     void everyTruncationFailsCleanly() throws IOException {
         byte[] ok = ProtoWriter.model(linearGraph());
         for (int n = 0; n < ok.length; n++) {

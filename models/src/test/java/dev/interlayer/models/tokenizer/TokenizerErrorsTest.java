@@ -38,6 +38,17 @@ class TokenizerErrorsTest {
     }
 
     @Test
+    void addedTokenIdFarOutsideVocabularyIsRejectedBeforeAllocating() {
+        // Before the check, id 2e9 sized a 2-billion-entry array (OOM) and MAX_VALUE overflowed to a negative size.
+        for (long id : new long[] {2_000_000_000L, Integer.MAX_VALUE, -1}) {
+            ModelFormatException e = assertThrows(ModelFormatException.class, () -> json(
+                    "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": 0, \"a\": 1}},"
+                    + " \"added_tokens\": [{\"id\": " + id + ", \"content\": \"[X]\", \"special\": true}]}"));
+            assertTrue(e.getMessage().contains("added_tokens"), e.getMessage());
+        }
+    }
+
+    @Test
     void wordPieceNeedsItsUnknownToken() {
         ModelFormatException e = assertThrows(ModelFormatException.class,
                 () -> json("{\"model\": {\"type\": \"WordPiece\", \"unk_token\": \"[UNK]\", \"vocab\": {\"a\": 0}}}"));
@@ -101,6 +112,7 @@ class TokenizerErrorsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.decode(new int[] {30522}));
         assertTrue(e.getMessage().contains("30522"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> t.streamingDecoder().next(-1));
+        assertThrows(IllegalArgumentException.class, () -> t.decode(new int[] {30522}, true));
     }
 
     @Test
