@@ -549,6 +549,12 @@ public final class LlamaModel implements CausalLM, HiddenStates {
             if (maxTokens < 1 || chunk < 1) {
                 throw new IllegalArgumentException("maxTokens and chunk must be >= 1, got " + maxTokens + ", " + chunk);
             }
+            // Positions past the trained context would be silently extrapolated (RoPE), and the KV cache
+            // would be sized by an unchecked argument: refuse, as DecoderLM does.
+            if (maxTokens > c.contextLength()) {
+                throw new IllegalArgumentException("session of " + maxTokens + " positions exceeds the model's context"
+                        + " length " + c.contextLength());
+            }
             this.model = model;
             this.capacity = maxTokens;
             this.chunk = Math.min(chunk, maxTokens);
