@@ -58,6 +58,25 @@ class MatMulTest {
                 worst[0]);
     }
 
+    /**
+     * BF16 decode cuts k into blocks of 2048 and adds each block's partial dot products to the output:
+     * k on both sides of one and two block boundaries, with a k tail that is not a whole vector, row
+     * counts that leave 1-3 rows after the 4-row tiles, 1 and 2 threads.
+     */
+    @ParameterizedTest(name = "{0} thread(s)")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
+    void bf16DecodeAcrossKBlocksMatchesOracle(int threads) {
+        ComputePool.setThreads(threads);
+        double[] worst = {0};
+        long seed = 4242L * threads;
+        for (int k : new int[] {2047, 2048, 2049, 4096 + 33, 6150}) {
+            for (int n : new int[] {1, 6, 131, 1027}) {
+                assertNull(GemmCheck.checkMatmulT(MatMul.ACTIVE, DType.BF16, 1, n, k, seed++, worst));
+            }
+        }
+        System.out.printf("BF16 decode k-blocks threads=%d: worst |fast - oracle| / bound = %.3f%n", threads, worst[0]);
+    }
+
     // ---- several weights, one input (fused Q/K/V, gate/up) ----
 
     static Stream<Arguments> kernelsAndThreads() {
@@ -75,7 +94,7 @@ class MatMulTest {
         ComputePool.setThreads(threads);
         double[] worst = {0};
         long seed = 77L * threads;
-        for (int[] dims : new int[][] {{1, 3, 5, 17}, {300, 2, 130, 7}, {2048, 1, 129, 64}, {33, 1000, 1, 5}}) {
+        for (int[] dims : new int[][] {{1, 3, 5, 17}, {300, 2, 130, 7}, {2048, 1, 129, 64}, {33, 1000, 1, 5}, {4129, 7, 9, 130}}) {
             int k = dims[0];
             for (int m : new int[] {1, 3}) {               // m = 1: one region; m = 3: one matmulT per weight
                 var rng = new SplittableRandom(seed++);

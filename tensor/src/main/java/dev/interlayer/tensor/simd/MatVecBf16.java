@@ -74,6 +74,72 @@ final class MatVecBf16 {
         }
     }
 
+    /**
+     * Decode (m = 1): c[j] = W[j]·x for weight rows j in [j0, j1), x from {@link #reorder} (m = 1).
+     * The k axis is cut into {@link #K_BLOCK}-element blocks and every row's partial dot product over
+     * one block is added to c before the next block starts, so the activations a block reads stay in
+     * L1 while the weight rows stream past them. Rows go two at a time (two read streams; four were
+     * slower), each with an even-lane and an odd-lane accumulator. Measured per CPU-second on 128 MB
+     * native matrices, one thread, AVX-512: 35.6 / 33.6 / 21.8 GB/s at k = 2048 / 4096 / 8192, against
+     * 32.2 / 16.8 / 16.6 GB/s for unblocked 2-row widening tiles and 22.0 / 21.8 / 18.4 for blocked
+     * 4-row tiles.
+     */
+    static void decode(int k, float[] xp, MemorySegment w, long wOff, long ldw, float[] c, int cOff, int j0, int j1) {
+        java.util.Arrays.fill(c, cOff + j0, cOff + j1, 0f);
+        for (int p0 = 0; p0 < k; p0 += K_BLOCK) {
+            int p1 = Math.min(k, p0 + K_BLOCK);
+            int j = j0;
+            for (; j + 2 <= j1; j += 2) {
+                block2(p0, p1, xp, w, wOff + j * ldw, ldw, c, cOff + j);
+            }
+            if (j < j1) {
+                c[cOff + j] += block1(p0, p1, xp, w, wOff + j * ldw);
+            }
+        }
+    }
+
+    /** Elements of k per block in {@link #decode}: 8 KB of activations, a whole number of 2·VL blocks. */
+    static final int K_BLOCK = 2048;
+
+    // c[ci], c[ci+1] += rows w0, w0+ldw over k in [p0, p1); p0 is a multiple of BLOCK, so the reordered
+    // x is in whole even/odd blocks up to the last whole block before p1, and in order after it.
+    private static void block2(int p0, int p1, float[] x, MemorySegment w, long w0, long ldw, float[] c, int ci) {
+        long w1 = w0 + ldw;
+        FloatVector s0 = FloatVector.zero(F), s1 = s0, t0 = s0, t1 = s0;
+        int pb = p1 - (p1 - p0) % BLOCK;
+        for (int p = p0; p < pb; p += BLOCK) {
+            FloatVector xe = FloatVector.fromArray(F, x, p), xo = FloatVector.fromArray(F, x, p + VL);
+            IntVector v0 = ints(w, w0 + p), v1 = ints(w, w1 + p);
+            s0 = even(v0).fma(xe, s0);
+            t0 = odd(v0).fma(xo, t0);
+            s1 = even(v1).fma(xe, s1);
+            t1 = odd(v1).fma(xo, t1);
+        }
+        float r0 = s0.add(t0).reduceLanes(VectorOperators.ADD), r1 = s1.add(t1).reduceLanes(VectorOperators.ADD);
+        for (int p = pb; p < p1; p++) {
+            float xv = x[p];
+            r0 += bf16(w, w0 + p) * xv;
+            r1 += bf16(w, w1 + p) * xv;
+        }
+        c[ci] += r0;
+        c[ci + 1] += r1;
+    }
+
+    private static float block1(int p0, int p1, float[] x, MemorySegment w, long wj) {
+        FloatVector s = FloatVector.zero(F), t = s;
+        int pb = p1 - (p1 - p0) % BLOCK;
+        for (int p = p0; p < pb; p += BLOCK) {
+            IntVector v = ints(w, wj + p);
+            s = even(v).fma(FloatVector.fromArray(F, x, p), s);
+            t = odd(v).fma(FloatVector.fromArray(F, x, p + VL), t);
+        }
+        float r = s.add(t).reduceLanes(VectorOperators.ADD);
+        for (int p = pb; p < p1; p++) {
+            r += bf16(w, wj + p) * x[p];
+        }
+        return r;
+    }
+
     private static FloatVector even(IntVector v) {
         return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
