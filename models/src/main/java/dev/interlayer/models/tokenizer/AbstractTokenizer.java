@@ -44,8 +44,9 @@ abstract class AbstractTokenizer implements Tokenizer {
      * Appends the ids of one raw text fragment (no added tokens inside).
      *
      * @param afterSpecial the fragment starts the input or follows an added/special token
+     * @param atStart      the fragment starts at offset 0 of the input (Metaspace's prepend_scheme "first")
      */
-    abstract void encodeText(String text, boolean afterSpecial, IntList out);
+    abstract void encodeText(String text, boolean afterSpecial, boolean atStart, IntList out);
 
     /** Bytes that token {@code id} renders to in the middle of a text (control tokens: their text). */
     final byte[] piece(int id) {
@@ -95,14 +96,16 @@ abstract class AbstractTokenizer implements Tokenizer {
         }
         List<AddedTokenSplitter.Fragment> frags = splitter.split(text, parseSpecial);
         boolean afterSpecial = true;
+        boolean atStart = true;
         for (AddedTokenSplitter.Fragment f : frags) {
             if (f.isToken()) {
                 out.add(f.id());
                 afterSpecial = true;
             } else {
-                encodeText(f.text(), afterSpecial, out);
+                encodeText(f.text(), afterSpecial, atStart, out);
                 afterSpecial = false;
             }
+            atStart = false;
         }
     }
 

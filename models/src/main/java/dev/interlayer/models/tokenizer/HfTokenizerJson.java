@@ -19,45 +19,42 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads a Hugging Face {@code tokenizer.json}: the model ({@code WordPiece} or byte-level {@code BPE}),
- * normalizer, pre-tokenizer, post-processor template, added tokens and truncation. This class is the
- * one place that maps tokenizer.json keys to our settings.
+ * Reads a Hugging Face {@code tokenizer.json}: the model ({@code WordPiece}, byte-level {@code BPE} or
+ * SentencePiece-style {@code BPE}), normalizer, pre-tokenizer, post-processor template, added tokens and
+ * truncation, plus the sibling tokenizer_config.json's max length and add-BOS/EOS flags. This class (with
+ * {@link HfSentencePieceJson} for the ▁ handling) is the one place that maps tokenizer.json keys to our settings.
  */
 final class HfTokenizerJson {
     private final Path file;   // for messages; null for streams
     private final JsonObject root;
-    private final int configMaxLength;   // tokenizer_config.json model_max_length, or MAX_VALUE
+    private final JsonObject config;      // tokenizer_config.json, or an empty object
 
-    private HfTokenizerJson(Path file, JsonObject root, int configMaxLength) {
+    private HfTokenizerJson(Path file, JsonObject root, JsonObject config) {
         this.file = file;
         this.root = root;
-        this.configMaxLength = configMaxLength;
+        this.config = config;
     }
 
     static Tokenizer load(Path file) throws IOException {
-        int configMax = Integer.MAX_VALUE;
-        Path config = file.resolveSibling("tokenizer_config.json");
-        if (Files.isRegularFile(config)) {
-            configMax = modelMaxLength(config);
+        JsonObject config = new JsonObject();
+        Path configFile = file.resolveSibling("tokenizer_config.json");
+        if (Files.isRegularFile(configFile)) {
+            config = readConfig(configFile);
         }
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            return parse(file, r, configMax);
+            return parse(file, r, config);
         }
     }
 
-    /**
-     * {@code model_max_length} of a tokenizer_config.json; transformers writes a huge sentinel
-     * (1e30) for "no limit", so anything beyond int range counts as unlimited.
-     */
-    static int modelMaxLength(Path config) throws IOException {
+    /** A tokenizer_config.json as an object; its model_max_length, if present, must be a number. */
+    static JsonObject readConfig(Path config) throws IOException {
         try (Reader r = Files.newBufferedReader(config, StandardCharsets.UTF_8)) {
-            JsonElement e = JsonParser.parseReader(r);
-            if (e.isJsonObject() && e.getAsJsonObject().has("model_max_length")) {
-                double v = e.getAsJsonObject().get("model_max_length").getAsDouble();
-                return v >= 1 && v < Integer.MAX_VALUE ? (int) v : Integer.MAX_VALUE;
+            JsonObject o = JsonParser.parseReader(r).getAsJsonObject();
+            if (o.has("model_max_length")) {
+                o.get("model_max_length").getAsDouble();
             }
-            return Integer.MAX_VALUE;
-        } catch (JsonParseException | IllegalStateException | NumberFormatException ex) {
+            return o;
+        } catch (JsonParseException | IllegalStateException | NumberFormatException | UnsupportedOperationException ex) {
             throw new ModelFormatException(config, -1, "tokenizer_config.json", "valid JSON with a numeric model_max_length",
                     ex.getMessage(), ex);
         }
@@ -65,11 +62,11 @@ final class HfTokenizerJson {
 
     static Tokenizer load(InputStream in, String name) throws IOException {
         try (Reader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
-            return parse(name == null ? null : Path.of(name), r, Integer.MAX_VALUE);
+            return parse(name == null ? null : Path.of(name), r, new JsonObject());
         }
     }
 
-    private static Tokenizer parse(Path file, Reader r, int configMaxLength) throws IOException {
+    private static Tokenizer parse(Path file, Reader r, JsonObject config) throws IOException {
         JsonElement e;
         try {
             e = JsonParser.parseReader(r);
@@ -81,7 +78,7 @@ final class HfTokenizerJson {
                     Math.min(40, e.toString().length())));
         }
         try {
-            return new HfTokenizerJson(file, e.getAsJsonObject(), configMaxLength).build();
+            return new HfTokenizerJson(file, e.getAsJsonObject(), config).build();
         } catch (IllegalStateException | IllegalArgumentException | UnsupportedOperationException | NullPointerException
                  | ClassCastException | IndexOutOfBoundsException ex) {
             // Gson's getAsX on a value of the wrong JSON type, or a missing member.
@@ -96,7 +93,7 @@ final class HfTokenizerJson {
         return switch (type) {
             case "WordPiece" -> wordPiece(model);
             case "BPE" -> bpe(model);
-            default -> throw fail("model.type", "WordPiece or BPE", type);
+            default -> throw fail("model.type", "WordPiece or BPE (byte-level or SentencePiece-style)", type);
         };
     }
 
@@ -145,10 +142,41 @@ final class HfTokenizerJson {
     // ---- byte-level BPE ----
 
     private Tokenizer bpe(JsonObject model) throws ModelFormatException {
+        List<String[]> merges = merges(model);
+        if (HfSentencePieceJson.isSentencePiece(root)) {
+            return sentencePieceBpe(model, merges);
+        }
         String[] texts = vocabArray(object(model, "vocab"), "model.vocab");
         TokenType[] types = new TokenType[texts.length];
         java.util.Arrays.fill(types, TokenType.NORMAL);
         Vocabulary v = vocabulary(texts, types, null);
+        JsonElement pre = root.get("pre_tokenizer");
+        List<String> regexes = new ArrayList<>();
+        boolean[] addPrefixSpace = {false};
+        boolean[] byteLevel = {false};
+        if (pre != null && pre.isJsonObject()) {
+            JsonObject p = pre.getAsJsonObject();
+            if ("Sequence".equals(p.get("type").getAsString())) {
+                for (JsonElement item : p.getAsJsonArray("pretokenizers")) {
+                    preTokenizerStep(item.getAsJsonObject(), regexes, addPrefixSpace, byteLevel);
+                }
+            } else {
+                preTokenizerStep(p, regexes, addPrefixSpace, byteLevel);
+            }
+        }
+        if (!byteLevel[0]) {
+            throw fail("pre_tokenizer", "a ByteLevel step (byte-level BPE), or Metaspace / a Replace(\" \" -> \"\u2581\") "
+                    + "normalizer (SentencePiece-style BPE)", pre == null ? "null" : pre.toString());
+        }
+        boolean ignoreMerges = bool(model, "ignore_merges", false);
+        PreTokenizerRegex regex = new PreTokenizerRegex("tokenizer.json", regexes.toArray(String[]::new));
+        int[][] template = template(v);
+        return new ByteLevelBpeTokenizer(v, merges, regex, addPrefixSpace[0], ignoreMerges,
+                template[0], template[1], maxLength());
+    }
+
+    /** model.merges as {left, right} pairs, from either "left right" strings or [left, right] arrays. */
+    private List<String[]> merges(JsonObject model) throws ModelFormatException {
         JsonArray mergesJson = model.getAsJsonArray("merges");
         List<String[]> merges = new ArrayList<>(mergesJson == null ? 0 : mergesJson.size());
         if (mergesJson != null) {
@@ -165,29 +193,67 @@ final class HfTokenizerJson {
                 }
             }
         }
-        JsonElement pre = root.get("pre_tokenizer");
-        List<String> regexes = new ArrayList<>();
-        boolean[] addPrefixSpace = {false};
-        boolean[] byteLevel = {false};
-        if (pre != null && pre.isJsonObject()) {
-            JsonObject p = pre.getAsJsonObject();
-            if ("Sequence".equals(p.get("type").getAsString())) {
-                for (JsonElement item : p.getAsJsonArray("pretokenizers")) {
-                    preTokenizerStep(item.getAsJsonObject(), regexes, addPrefixSpace, byteLevel);
-                }
-            } else {
-                preTokenizerStep(p, regexes, addPrefixSpace, byteLevel);
+        return merges;
+    }
+
+    // ---- SentencePiece-style BPE (Llama 2, Mistral): ▁ for spaces, <0xNN> byte fallback, merge ranks ----
+
+    private Tokenizer sentencePieceBpe(JsonObject model, List<String[]> merges) throws ModelFormatException {
+        String[] texts = vocabArray(object(model, "vocab"), "model.vocab");
+        TokenType[] types = new TokenType[texts.length];
+        boolean byteFallback = bool(model, "byte_fallback", false);
+        for (int i = 0; i < texts.length; i++) {
+            String t = texts[i];
+            boolean byteToken = t.length() == 6 && t.startsWith("<0x") && t.endsWith(">")
+                    && t.substring(3, 5).matches("[0-9A-F]{2}");
+            types[i] = byteFallback && byteToken ? TokenType.BYTE : TokenType.NORMAL;
+        }
+        Vocabulary v = vocabulary(texts, types, null);
+        int unk = -1;
+        if (model.has("unk_token") && !model.get("unk_token").isJsonNull()) {
+            String unkText = model.get("unk_token").getAsString();
+            unk = v.id(unkText);
+            if (unk < 0) {
+                throw fail("model.unk_token", "a token of the vocabulary", unkText);
             }
         }
-        if (!byteLevel[0]) {
-            throw fail("pre_tokenizer", "a ByteLevel step (byte-level BPE; Metaspace/SentencePiece-style BPE "
-                    + "tokenizer.json is not supported yet, use the GGUF)", pre == null ? "null" : pre.toString());
+        MergeRanks ranks;
+        try {
+            ranks = new MergeRanks(v, merges);
+        } catch (IllegalArgumentException ex) {
+            throw fail("model.merges", "merges of vocabulary tokens", ex.getMessage());
         }
-        boolean ignoreMerges = bool(model, "ignore_merges", false);
-        PreTokenizerRegex regex = new PreTokenizerRegex("tokenizer.json", regexes.toArray(String[]::new));
-        int[][] template = template(v);
-        return new ByteLevelBpeTokenizer(v, merges, regex, addPrefixSpace[0], ignoreMerges,
-                template[0], template[1], maxLength());
+        SpmTokenizer.Options options = HfSentencePieceJson.options(file, root, model, v, ranks, unk);
+        int[][] template = configTemplate(v);
+        if (template == null) {
+            template = template(v);
+        }
+        return new SpmTokenizer(v, options, template[0], template[1], maxLength());
+    }
+
+    /**
+     * {prefix, suffix} from tokenizer_config.json's add_bos_token / add_eos_token (transformers' Llama
+     * tokenizer rebuilds its template from these, defaults true / false), or null if neither key is set.
+     */
+    private int[][] configTemplate(Vocabulary v) throws ModelFormatException {
+        if (!config.has("add_bos_token") && !config.has("add_eos_token")) {
+            return null;
+        }
+        int[] pre = bool(config, "add_bos_token", true) ? new int[] {configToken(v, "bos_token", "<s>")} : new int[0];
+        int[] post = bool(config, "add_eos_token", false) ? new int[] {configToken(v, "eos_token", "</s>")} : new int[0];
+        return new int[][] {pre, post};
+    }
+
+    /** Id of tokenizer_config.json's {@code key} token (a string or an object with "content"), or of {@code dflt}. */
+    private int configToken(Vocabulary v, String key, String dflt) throws ModelFormatException {
+        JsonElement e = config.get(key);
+        String text = e == null || e.isJsonNull() ? dflt
+                : e.isJsonObject() ? e.getAsJsonObject().get("content").getAsString() : e.getAsString();
+        int id = v.id(text);
+        if (id < 0) {
+            throw fail("tokenizer_config.json " + key, "a token of the vocabulary", text);
+        }
+        return id;
     }
 
     /** One pre-tokenizer step: Split (Isolated), ByteLevel (GPT-2 regex if use_regex) or Digits, as a regex. */
@@ -345,13 +411,20 @@ final class HfTokenizerJson {
         }
     }
 
-    /** truncation.max_length of tokenizer.json, else tokenizer_config.json's model_max_length, else unlimited. */
+    /**
+     * truncation.max_length of tokenizer.json, else tokenizer_config.json's model_max_length, else unlimited;
+     * transformers writes a huge sentinel (1e30) for "no limit", so anything beyond int range counts as unlimited.
+     */
     private int maxLength() {
         JsonElement t = root.get("truncation");
         if (t != null && t.isJsonObject() && t.getAsJsonObject().has("max_length")) {
             return t.getAsJsonObject().get("max_length").getAsInt();
         }
-        return configMaxLength;
+        if (config.has("model_max_length") && !config.get("model_max_length").isJsonNull()) {
+            double v = config.get("model_max_length").getAsDouble();
+            return v >= 1 && v < Integer.MAX_VALUE ? (int) v : Integer.MAX_VALUE;
+        }
+        return Integer.MAX_VALUE;
     }
 
     private static int[] toInts(List<Integer> l) {
