@@ -278,7 +278,8 @@ final class HfTokenizerJson {
                         : java.util.regex.Pattern.quote(pattern.get("String").getAsString()));
             }
             case "Digits" -> regexes.add(bool(p, "individual_digits", false) ? "\\p{N}" : "\\p{N}+");
-            default -> throw fail("pre_tokenizer.type", "ByteLevel, Split, Digits or a Sequence of them", type);
+            default -> throw fail("pre_tokenizer.type", "ByteLevel, Split, Digits or a Sequence of them (byte-level BPE), "
+                    + "or Metaspace (SentencePiece-style BPE)", type);
         }
     }
 

@@ -23,18 +23,18 @@ import org.junit.jupiter.params.provider.ValueSource;
  * strings (reference/tokenizer/hf_spm_reference.mjs). Special-token text in the input is parsed, as
  * transformers.js always does. Every id and every decoded string must match exactly.
  */
-class HfSpmReferenceTest {
+class HfSpmTokenizerJsReferenceTest {
     private static final String DIR = "/golden/tokenizer/spm_bpe/";
 
     static Tokenizer load(String variant) throws IOException {
         String name = "spm_bpe_" + variant + ".json";
-        InputStream in = HfSpmReferenceTest.class.getResourceAsStream(DIR + name);
+        InputStream in = HfSpmTokenizerJsReferenceTest.class.getResourceAsStream(DIR + name);
         assertNotNull(in, name + " missing from test resources");
         return Tokenizers.fromHuggingFace(in, name);
     }
 
     static JsonArray cases(String variant) throws IOException {
-        try (InputStream in = HfSpmReferenceTest.class.getResourceAsStream(DIR + "spm_bpe_reference.json")) {
+        try (InputStream in = HfSpmTokenizerJsReferenceTest.class.getResourceAsStream(DIR + "spm_bpe_reference.json")) {
             assertNotNull(in, "spm_bpe_reference.json missing from test resources");
             JsonObject o = JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
             return o.getAsJsonObject("variants").getAsJsonArray(variant);
