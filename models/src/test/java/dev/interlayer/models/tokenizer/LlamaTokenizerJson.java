@@ -139,10 +139,12 @@ final class LlamaTokenizerJson {
         return GSON.toJson(root);
     }
 
-    /** Writes {@code json(p, layout)} to {@code dir/tokenizer.json} and loads it through the public API. */
-    static Tokenizer load(Pieces p, Layout layout, Path dir) throws IOException {
+    private static final Map<Layout, String> CACHE = new java.util.EnumMap<>(Layout.class);
+
+    /** Writes {@code json(p, layout)} (built once per layout) to {@code dir/tokenizer.json} and loads it via the public API. */
+    static synchronized Tokenizer load(Pieces p, Layout layout, Path dir) throws IOException {
         Path f = dir.resolve("tokenizer.json");
-        Files.writeString(f, json(p, layout), StandardCharsets.UTF_8);
+        Files.writeString(f, CACHE.computeIfAbsent(layout, l -> json(p, l)), StandardCharsets.UTF_8);
         return Tokenizers.fromHuggingFace(f);
     }
 
