@@ -8,11 +8,12 @@ as Llama 2: <unk>, <s>, </s>, the 256 byte tokens <0x00>..<0xFF>, then single ch
 pieces in merge order, then two whitespace pieces ("▁▁", "▁▁▁▁"). Newline and tab are left out of the
 characters so that they go through byte fallback; so are most CJK characters and emoji.
 
-Variants (the five layouts the Java loader accepts):
+Variants (the layouts the Java loader accepts):
   legacy         normalizer Sequence[Prepend ▁, Replace " "->▁], decoder Replace/ByteFallback/Fuse/Strip
   ms_first       pre_tokenizer Metaspace prepend_scheme first, decoder Metaspace (no ByteFallback step)
   ms_always      pre_tokenizer Metaspace prepend_scheme always, decoder Replace/ByteFallback/Fuse/Strip
   ms_never       pre_tokenizer Metaspace prepend_scheme never, decoder Replace/ByteFallback/Fuse (no Strip)
+  ms_split       pre_tokenizer Metaspace prepend_scheme first with split true, decoder as legacy
   legacy_nobytes as legacy but byte_fallback false (unknown characters -> fused <unk>)
 Usage: python3 make_spm_bpe.py OUT_DIR
 """
@@ -94,11 +95,12 @@ def tokenizer_json(vocab, merges, variant):
     added.append({"id": n + 1, "content": "[[x]]", "single_word": False, "lstrip": False, "rstrip": False,
                   "normalized": False, "special": False})
     legacy = variant.startswith("legacy")
-    scheme = {"ms_first": "first", "ms_always": "always", "ms_never": "never"}.get(variant)
+    scheme = {"ms_first": "first", "ms_always": "always", "ms_never": "never", "ms_split": "first"}.get(variant)
     normalizer = {"type": "Sequence", "normalizers": [
         {"type": "Prepend", "prepend": META},
         {"type": "Replace", "pattern": {"String": " "}, "content": META}]} if legacy else None
-    pre = None if legacy else {"type": "Metaspace", "replacement": META, "prepend_scheme": scheme, "split": False}
+    pre = None if legacy else {"type": "Metaspace", "replacement": META, "prepend_scheme": scheme,
+                               "split": variant == "ms_split"}
     steps = [{"type": "Replace", "pattern": {"String": META}, "content": " "}, {"type": "ByteFallback"},
              {"type": "Fuse"}]
     if variant != "ms_never":
@@ -125,7 +127,7 @@ def main():
     chars, merges = train(CORPUS)
     vocab, merges = build(chars, merges)
     assert len(set(vocab)) == len(vocab)
-    for variant in ["legacy", "ms_first", "ms_always", "ms_never", "legacy_nobytes"]:
+    for variant in ["legacy", "ms_first", "ms_always", "ms_never", "ms_split", "legacy_nobytes"]:
         with open(f"{out}/spm_bpe_{variant}.json", "w", encoding="utf-8") as f:
             json.dump(tokenizer_json(vocab, merges, variant), f, ensure_ascii=False, separators=(",", ":"))
     print(f"{len(vocab)} pieces, {len(merges)} merges")

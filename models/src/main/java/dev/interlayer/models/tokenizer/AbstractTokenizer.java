@@ -56,6 +56,15 @@ abstract class AbstractTokenizer implements Tokenizer {
     /** True if the first rendered piece loses one leading space (SentencePiece's add-space-prefix, WordPiece's joiner). */
     abstract boolean stripFirstSpace();
 
+    /**
+     * Bytes of token {@code id} when it is the first token emitted (skipped special tokens do not count), or
+     * null for the usual rule ({@link #piece} less one leading space if {@link #stripFirstSpace}, and an
+     * empty first piece passes that on to the next token). Non-null also makes the next token not first.
+     */
+    byte[] firstPiece(int id) {
+        return null;
+    }
+
     // ---- encode ----
 
     @Override
@@ -125,6 +134,11 @@ abstract class AbstractTokenizer implements Tokenizer {
     final boolean appendPiece(int id, boolean renderSpecial, boolean first, ByteArrayOutputStream sink) {
         if (isSpecial(id) && !renderSpecial) {   // isSpecial first: it rejects an id outside the vocabulary
             return first;
+        }
+        byte[] fp = first ? firstPiece(id) : null;
+        if (fp != null) {
+            sink.write(fp, 0, fp.length);
+            return false;
         }
         byte[] p = piece(id);
         int from = first && stripFirstSpace() && p.length > 0 && p[0] == ' ' ? 1 : 0;

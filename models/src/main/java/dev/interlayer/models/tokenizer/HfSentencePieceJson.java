@@ -25,7 +25,7 @@ final class HfSentencePieceJson {
     private boolean split;
     private boolean decodeMeta;
     private boolean decodeBytes;
-    private boolean stripFirst;
+    private SpmTokenizer.FirstToken firstToken = SpmTokenizer.FirstToken.KEEP;
 
     private HfSentencePieceJson(Path file) {
         this.file = file;
@@ -78,7 +78,7 @@ final class HfSentencePieceJson {
             throw p.fail("model.ignore_merges", "false for a SentencePiece-style BPE", "true");
         }
         return new SpmTokenizer.Options(p.prefix, p.split, merges, bool(model, "byte_fallback", false), unk,
-                bool(model, "fuse_unk", false), p.decodeBytes, p.stripFirst);
+                bool(model, "fuse_unk", false), p.decodeBytes, p.firstToken);
     }
 
     private void normalizer(JsonElement e) throws ModelFormatException {
@@ -147,14 +147,14 @@ final class HfSentencePieceJson {
                     if (start > 1 || start < 0 || stop != 0) {
                         throw fail("decoder Strip", "start 0 or 1, stop 0", "start " + start + ", stop " + stop);
                     }
-                    stripFirst = start == 1;
+                    firstToken = start == 1 ? SpmTokenizer.FirstToken.STRIP_SPACE : SpmTokenizer.FirstToken.KEEP;
                 }
                 case "Metaspace" -> {
                     expect(o, "replacement", META, "decoder Metaspace.replacement");
                     decodeMeta = true;
                     String scheme = o.has("prepend_scheme") ? o.get("prepend_scheme").getAsString()
                             : bool(o, "add_prefix_space", true) ? "always" : "never";
-                    stripFirst = !scheme.equals("never");
+                    firstToken = scheme.equals("never") ? SpmTokenizer.FirstToken.KEEP : SpmTokenizer.FirstToken.DROP_META;
                 }
                 default -> throw fail("decoder.type", "Replace, ByteFallback, Fuse, Strip, Metaspace or a Sequence of them"
                         + " (SentencePiece-style BPE)", type(o));

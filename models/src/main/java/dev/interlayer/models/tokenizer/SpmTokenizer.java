@@ -35,16 +35,26 @@ public final class SpmTokenizer extends AbstractTokenizer {
      * @param unk             id emitted for a character that has neither (-1: dropped)
      * @param fuseUnk         consecutive unknown characters of a word give one unk id (HF {@code fuse_unk})
      * @param decodeBytes     {@code <0xNN>} tokens decode to their byte (HF ByteFallback decoder), not their text
-     * @param stripFirstSpace decoding drops one leading space (HF Strip / Metaspace decoder, llama.cpp)
+     * @param firstToken      how decoding treats the first token
      */
     record Options(Prefix prefix, boolean splitWords, MergeRanks merges, boolean byteFallback, int unk,
-                   boolean fuseUnk, boolean decodeBytes, boolean stripFirstSpace) {
+                   boolean fuseUnk, boolean decodeBytes, FirstToken firstToken) {
 
         /** llama.cpp's SPM tokenizer: score order, per-byte fallback, ▁ prepended when {@code addSpacePrefix}. */
         static Options llamaCpp(Vocabulary vocab, boolean addSpacePrefix) {
             return new Options(addSpacePrefix ? Prefix.EVERY_FRAGMENT : Prefix.NEVER, false, null, true,
-                    vocab.specialOr("unk"), false, true, addSpacePrefix);
+                    vocab.specialOr("unk"), false, true, addSpacePrefix ? FirstToken.STRIP_SPACE : FirstToken.KEEP);
         }
+    }
+
+    /** What decoding does to the first token of the output. */
+    enum FirstToken {
+        /** Nothing. */
+        KEEP,
+        /** Drop one leading space of the text (HF Strip decoder after Fuse; llama.cpp with add_space_prefix). */
+        STRIP_SPACE,
+        /** Drop every ▁ of the first token (HF's Rust Metaspace decoder; transformers.js drops only a leading one). */
+        DROP_META
     }
 
     private final Options opt;
@@ -225,6 +235,18 @@ public final class SpmTokenizer extends AbstractTokenizer {
 
     @Override
     boolean stripFirstSpace() {
-        return opt.stripFirstSpace;
+        return opt.firstToken == FirstToken.STRIP_SPACE;
+    }
+
+    @Override
+    byte[] firstPiece(int id) {
+        if (opt.firstToken != FirstToken.DROP_META) {
+            return null;
+        }
+        TokenType type = vocab.type(id);
+        boolean text = type == TokenType.NORMAL || type == TokenType.UNKNOWN || type == TokenType.UNDEFINED
+                || type == TokenType.UNUSED || (type == TokenType.BYTE && !opt.decodeBytes);
+        // Allocates, but once per decoded text, not per token.
+        return text ? utf8(vocab.text(id).replace(String.valueOf(SPACE), "")) : piece(id);
     }
 }

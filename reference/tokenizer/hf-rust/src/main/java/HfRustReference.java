@@ -1,0 +1,61 @@
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Hugging Face's Rust tokenizers (through DJL's JNI binding) as a reference: for each tokenizer.json named
+ * on the command line and each text of the texts file, writes the ids with and without the template's special
+ * tokens and the decoded text (special tokens skipped / kept). Special-token text in the input is split out
+ * (the Rust library always does so for special added tokens).
+ *
+ * Usage: mvn -q compile exec:java -Dexec.mainClass=HfRustReference -Dexec.args="TEXTS.json OUT.json a.json b.json ..."
+ *   TEXTS.json: a JSON array of strings. Each variant is named after its file (spm_bpe_legacy.json -> legacy).
+ */
+public final class HfRustReference {
+    public static void main(String[] args) throws Exception {
+        Gson gson = new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().create();
+        List<String> texts = new ArrayList<>();
+        for (JsonElement e : JsonParser.parseString(Files.readString(Path.of(args[0]))).getAsJsonArray()) {
+            texts.add(e.getAsString());
+        }
+        JsonObject variants = new JsonObject();
+        for (int f = 2; f < args.length; f++) {
+            Path file = Path.of(args[f]);
+            String name = file.getFileName().toString().replaceFirst("^[a-z]+_[a-z]+_", "").replace(".json", "");
+            try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(file,
+                    Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "true"))) {
+                JsonArray cases = new JsonArray();
+                for (String text : texts) {
+                    Encoding with = tok.encode(text, true, false);
+                    Encoding without = tok.encode(text, false, false);
+                    long[] ids = with.getIds();
+                    JsonObject c = new JsonObject();
+                    c.addProperty("text", text);
+                    c.add("ids", gson.toJsonTree(ids));
+                    c.add("ids_no_special", gson.toJsonTree(without.getIds()));
+                    c.addProperty("decoded", tok.decode(ids, true));
+                    c.addProperty("decoded_special", tok.decode(ids, false));
+                    cases.add(c);
+                }
+                variants.add(name, cases);
+            }
+        }
+        JsonObject out = new JsonObject();
+        out.addProperty("generator", "Hugging Face tokenizers (Rust) via ai.djl.huggingface:tokenizers 0.38.0 "
+                + "(reference/tokenizer/hf-rust)");
+        out.add("variants", variants);
+        Files.writeString(Path.of(args[1]), gson.toJson(out) + "\n", StandardCharsets.UTF_8);
+        System.out.println(variants.size() + " variants x " + texts.size() + " texts -> " + args[1]);
+    }
+}
