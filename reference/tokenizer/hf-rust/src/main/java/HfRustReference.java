@@ -20,7 +20,7 @@ import java.util.Map;
  * (the Rust library always does so for special added tokens).
  *
  * Usage: mvn -q compile exec:java -Dexec.mainClass=HfRustReference -Dexec.args="TEXTS.json OUT.json a.json b.json ..."
- *   TEXTS.json: a JSON array of strings. Each variant is named after its file (spm_bpe_legacy.json -> legacy).
+ *   TEXTS.json: a JSON array of strings. Each variant is named after its file (spm_bpe_legacy.json -> legacy, uni_bytes.json -> uni_bytes).
  */
 public final class HfRustReference {
     public static void main(String[] args) throws Exception {
@@ -32,7 +32,7 @@ public final class HfRustReference {
         JsonObject variants = new JsonObject();
         for (int f = 2; f < args.length; f++) {
             Path file = Path.of(args[f]);
-            String name = file.getFileName().toString().replaceFirst("^[a-z]+_[a-z]+_", "").replace(".json", "");
+            String name = file.getFileName().toString().replaceFirst("^spm_bpe_", "").replace(".json", "");
             try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(file,
                     Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "true"))) {
                 JsonArray cases = new JsonArray();

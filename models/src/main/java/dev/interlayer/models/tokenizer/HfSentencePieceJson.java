@@ -59,9 +59,9 @@ final class HfSentencePieceJson {
         return o.getAsJsonArray(sequenceKey).asList().stream().map(JsonElement::getAsJsonObject).toList();
     }
 
-    /** Options for a BPE model with the file's normalizer, pre-tokenizer and decoder. */
-    static SpmTokenizer.Options options(Path file, JsonObject root, JsonObject model, Vocabulary v, MergeRanks merges,
-                                        int unk) throws ModelFormatException {
+    /** Options for a BPE ({@code merges}) or Unigram model with the file's normalizer, pre-tokenizer and decoder. */
+    static SpmTokenizer.Options options(Path file, JsonObject root, JsonObject model, MergeRanks merges,
+                                        UnigramModel unigram, int unk) throws ModelFormatException {
         HfSentencePieceJson p = new HfSentencePieceJson(file);
         p.normalizer(root.get("normalizer"));
         p.preTokenizer(root.get("pre_tokenizer"));
@@ -77,7 +77,7 @@ final class HfSentencePieceJson {
         if (bool(model, "ignore_merges", false)) {
             throw p.fail("model.ignore_merges", "false for a SentencePiece-style BPE", "true");
         }
-        return new SpmTokenizer.Options(p.prefix, p.split, merges, bool(model, "byte_fallback", false), unk,
+        return new SpmTokenizer.Options(p.prefix, p.split, merges, unigram, bool(model, "byte_fallback", false), unk,
                 bool(model, "fuse_unk", false), p.decodeBytes, p.firstToken);
     }
 

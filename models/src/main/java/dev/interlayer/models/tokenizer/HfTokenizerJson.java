@@ -93,7 +93,8 @@ final class HfTokenizerJson {
         return switch (type) {
             case "WordPiece" -> wordPiece(model);
             case "BPE" -> bpe(model);
-            default -> throw fail("model.type", "WordPiece or BPE (byte-level or SentencePiece-style)", type);
+            case "Unigram" -> unigram(model);
+            default -> throw fail("model.type", "WordPiece, BPE (byte-level or SentencePiece-style) or Unigram", type);
         };
     }
 
@@ -203,10 +204,7 @@ final class HfTokenizerJson {
         TokenType[] types = new TokenType[texts.length];
         boolean byteFallback = bool(model, "byte_fallback", false);
         for (int i = 0; i < texts.length; i++) {
-            String t = texts[i];
-            boolean byteToken = t.length() == 6 && t.startsWith("<0x") && t.endsWith(">")
-                    && t.substring(3, 5).matches("[0-9A-F]{2}");
-            types[i] = byteFallback && byteToken ? TokenType.BYTE : TokenType.NORMAL;
+            types[i] = byteFallback && isByteToken(texts[i]) ? TokenType.BYTE : TokenType.NORMAL;
         }
         Vocabulary v = vocabulary(texts, types, null);
         int unk = -1;
@@ -223,12 +221,61 @@ final class HfTokenizerJson {
         } catch (IllegalArgumentException ex) {
             throw fail("model.merges", "merges of vocabulary tokens", ex.getMessage());
         }
-        SpmTokenizer.Options options = HfSentencePieceJson.options(file, root, model, v, ranks, unk);
+        SpmTokenizer.Options options = HfSentencePieceJson.options(file, root, model, ranks, null, unk);
         int[][] template = configTemplate(v);
         if (template == null) {
             template = template(v);
         }
         return new SpmTokenizer(v, options, template[0], template[1], maxLength());
+    }
+
+    // ---- SentencePiece Unigram (T5-style vocab of [piece, log-probability], same ▁ handling) ----
+
+    private Tokenizer unigram(JsonObject model) throws ModelFormatException {
+        JsonElement vj = model.get("vocab");
+        if (vj == null || !vj.isJsonArray()) {
+            throw fail("model.vocab", "an array of [piece, score] pairs (Unigram)", String.valueOf(vj));
+        }
+        JsonArray list = vj.getAsJsonArray();
+        int modelSize = list.size();
+        JsonObject asMap = new JsonObject();
+        double[] scores = new double[modelSize];
+        for (int i = 0; i < modelSize; i++) {
+            JsonArray pair = list.get(i).getAsJsonArray();
+            String piece = pair.get(0).getAsString();
+            if (asMap.has(piece)) {
+                throw fail("model.vocab", "distinct pieces", "'" + piece + "' at ids " + asMap.get(piece) + " and " + i);
+            }
+            asMap.addProperty(piece, i);
+            scores[i] = pair.get(1).getAsDouble();
+        }
+        String[] texts = vocabArray(asMap, "model.vocab");
+        boolean byteFallback = bool(model, "byte_fallback", false);
+        TokenType[] types = new TokenType[texts.length];
+        float[] floatScores = new float[texts.length];
+        for (int i = 0; i < texts.length; i++) {
+            types[i] = byteFallback && isByteToken(texts[i]) ? TokenType.BYTE : TokenType.NORMAL;
+            floatScores[i] = i < modelSize ? (float) scores[i] : 0f;
+        }
+        Vocabulary v = vocabulary(texts, types, floatScores);
+        int unk = -1;
+        if (model.has("unk_id") && !model.get("unk_id").isJsonNull()) {
+            unk = model.get("unk_id").getAsInt();
+            if (unk < 0 || unk >= modelSize) {
+                throw fail("model.unk_id", "an id in [0, " + modelSize + ")", String.valueOf(unk));
+            }
+        }
+        UnigramModel um = new UnigramModel(v, scores, unk, byteFallback);
+        SpmTokenizer.Options options = HfSentencePieceJson.options(file, root, model, null, um, unk);
+        int[][] template = configTemplate(v);
+        if (template == null) {
+            template = template(v);
+        }
+        return new SpmTokenizer(v, options, template[0], template[1], maxLength());
+    }
+
+    private static boolean isByteToken(String t) {
+        return t.length() == 6 && t.startsWith("<0x") && t.endsWith(">") && t.substring(3, 5).matches("[0-9A-F]{2}");
     }
 
     /**

@@ -3,12 +3,13 @@ package dev.interlayer.models.tokenizer;
 import java.util.PriorityQueue;
 
 /**
- * SentencePiece-style BPE: spaces become {@code ▁} (with a {@code ▁} prepended to a fragment as the
- * {@link Prefix} rule says), start from single characters and repeatedly merge an adjacent pair
- * (leftmost on ties), then emit characters that have no token as {@code <0xNN>} byte tokens. Two merge
- * orders: llama.cpp's (GGUF {@code tokenizer.ggml.model = llama}: highest score of the merged token
- * first, any pair whose concatenation is a token) and Hugging Face's BPE model (tokenizer.json of
- * Llama 2 / Mistral: lowest merge rank first, only listed pairs).
+ * SentencePiece-style tokenizer: spaces become {@code ▁} (with a {@code ▁} prepended to a fragment as the
+ * {@link Prefix} rule says), then each word is segmented by BPE or by a {@link UnigramModel}. BPE starts
+ * from single characters and repeatedly merges an adjacent pair (leftmost on ties), then emits characters
+ * that have no token as {@code <0xNN>} byte tokens. Two merge orders: llama.cpp's (GGUF
+ * {@code tokenizer.ggml.model = llama}: highest score of the merged token first, any pair whose
+ * concatenation is a token) and Hugging Face's BPE model (tokenizer.json of Llama 2 / Mistral: lowest
+ * merge rank first, only listed pairs).
  */
 public final class SpmTokenizer extends AbstractTokenizer {
     static final char SPACE = '\u2581';
@@ -31,18 +32,19 @@ public final class SpmTokenizer extends AbstractTokenizer {
      * @param prefix          where a ▁ is prepended
      * @param splitWords      split the ▁-text before each ▁ and merge each word alone (Metaspace {@code split})
      * @param merges          Hugging Face merge ranks, or null for llama.cpp's score order
+     * @param unigram         Unigram segmentation instead of BPE, or null
      * @param byteFallback    a character without a token becomes its {@code <0xNN>} tokens
      * @param unk             id emitted for a character that has neither (-1: dropped)
      * @param fuseUnk         consecutive unknown characters of a word give one unk id (HF {@code fuse_unk})
      * @param decodeBytes     {@code <0xNN>} tokens decode to their byte (HF ByteFallback decoder), not their text
      * @param firstToken      how decoding treats the first token
      */
-    record Options(Prefix prefix, boolean splitWords, MergeRanks merges, boolean byteFallback, int unk,
+    record Options(Prefix prefix, boolean splitWords, MergeRanks merges, UnigramModel unigram, boolean byteFallback, int unk,
                    boolean fuseUnk, boolean decodeBytes, FirstToken firstToken) {
 
         /** llama.cpp's SPM tokenizer: score order, per-byte fallback, ▁ prepended when {@code addSpacePrefix}. */
         static Options llamaCpp(Vocabulary vocab, boolean addSpacePrefix) {
-            return new Options(addSpacePrefix ? Prefix.EVERY_FRAGMENT : Prefix.NEVER, false, null, true,
+            return new Options(addSpacePrefix ? Prefix.EVERY_FRAGMENT : Prefix.NEVER, false, null, null, true,
                     vocab.specialOr("unk"), false, true, addSpacePrefix ? FirstToken.STRIP_SPACE : FirstToken.KEEP);
         }
     }
@@ -99,16 +101,24 @@ public final class SpmTokenizer extends AbstractTokenizer {
             s = SPACE + s;
         }
         if (!opt.splitWords) {
-            new Session(s).tokenize(out);
+            word(s, out);
             return;
         }
         // Metaspace split: each ▁ starts a new word (delimiter merged with what follows).
         int from = 0;
         for (int i = 1; i <= s.length(); i++) {
             if (i == s.length() || s.charAt(i) == SPACE) {
-                new Session(s.substring(from, i)).tokenize(out);
+                word(s.substring(from, i), out);
                 from = i;
             }
+        }
+    }
+
+    private void word(String w, IntList out) {
+        if (opt.unigram != null) {
+            opt.unigram.tokenize(w, out);
+        } else {
+            new Session(w).tokenize(out);
         }
     }
 

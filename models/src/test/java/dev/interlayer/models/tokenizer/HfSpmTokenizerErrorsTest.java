@@ -24,9 +24,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HfSpmTokenizerErrorsTest {
 
-    /** The synthetic legacy file with {@code edit} applied. */
+    /** The synthetic legacy BPE file with {@code edit} applied. */
     private static String edited(Consumer<JsonObject> edit) throws IOException {
-        try (InputStream in = HfSpmTokenizerErrorsTest.class.getResourceAsStream("/golden/tokenizer/spm_bpe/spm_bpe_legacy.json")) {
+        return edited("spm_bpe/spm_bpe_legacy", edit);
+    }
+
+    private static String edited(String file, Consumer<JsonObject> edit) throws IOException {
+        try (InputStream in = HfSpmTokenizerErrorsTest.class.getResourceAsStream("/golden/tokenizer/" + file + ".json")) {
             JsonObject root = JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
             edit.accept(root);
             return root.toString();
@@ -34,7 +38,11 @@ class HfSpmTokenizerErrorsTest {
     }
 
     private static ModelFormatException rejected(Consumer<JsonObject> edit) throws IOException {
-        String text = edited(edit);
+        return rejected("spm_bpe/spm_bpe_legacy", edit);
+    }
+
+    private static ModelFormatException rejected(String file, Consumer<JsonObject> edit) throws IOException {
+        String text = edited(file, edit);
         return assertThrows(ModelFormatException.class, () -> Tokenizers.fromHuggingFace(
                 new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), "bad.json"));
     }
@@ -110,5 +118,25 @@ class HfSpmTokenizerErrorsTest {
         int[] withEos = configured.encode("Hello");
         assertArrayEquals(body, java.util.Arrays.copyOf(withEos, body.length));
         assertTrue(withEos.length == body.length + 1 && withEos[body.length] == configured.eos().getAsInt());
+    }
+
+    @Test
+    void unigramUnkIdOutsideVocabularyIsNamed() throws IOException {
+        ModelFormatException e = rejected("unigram/uni_bytes", r -> r.getAsJsonObject("model").addProperty("unk_id", 99999));
+        assertMentions(e, "model.unk_id", "99999");
+    }
+
+    @Test
+    void unigramVocabMustBeAList() throws IOException {
+        ModelFormatException e = rejected("unigram/uni_bytes", r -> r.getAsJsonObject("model").add("vocab", new JsonObject()));
+        assertMentions(e, "model.vocab", "[piece, score]");
+    }
+
+    @Test
+    void precompiledNormalizerIsNamedAsUnsupported() throws IOException {
+        // T5/ALBERT files carry SentencePiece's compiled normalization map; we do not implement it.
+        ModelFormatException e = rejected("unigram/uni_bytes", r -> r.getAsJsonObject("normalizer")
+                .getAsJsonArray("normalizers").add(JsonParser.parseString("{\"type\":\"Precompiled\",\"precompiled_charsmap\":\"\"}")));
+        assertMentions(e, "normalizer.type", "Precompiled", "Prepend", "Replace");
     }
 }
