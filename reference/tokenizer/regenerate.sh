@@ -18,4 +18,12 @@ mvn -q -B compile exec:java -Dexec.mainClass=HfRustReference \
   -Dexec.args="../spm_texts.json $ABS/spm_bpe/spm_bpe_reference_rust.json $(for f in $SPM; do printf '%s ' "$ABS/${f#$G/}"; done)"
 mvn -q -B compile exec:java -Dexec.mainClass=HfRustReference \
   -Dexec.args="../spm_texts.json $ABS/unigram/unigram_reference_rust.json $(for f in $UNI; do printf '%s ' "$ABS/${f#$G/}"; done)"
-rm -rf target
+# Llama 2's vocabulary (llama.cpp's llama-spm GGUF) in the Metaspace layout, on llama.cpp's test inputs.
+SHARED=../../../../shared/models/tokenizers
+T=$(mktemp -d)
+python3 ../llama_spm_to_json.py $SHARED/ggml-vocab-llama-spm.gguf $T/llama_metaspace.json metaspace
+python3 -c "import json,sys; p=open(sys.argv[1],encoding='utf-8').read().split('\n__ggml_vocab_test__\n')[:-1]; \
+json.dump(p, open(sys.argv[2],'w'), ensure_ascii=False)" $SHARED/ggml-vocab-llama-spm.gguf.inp $T/inputs.json
+mvn -q -B compile exec:java -Dexec.mainClass=HfRustReference \
+  -Dexec.args="$T/inputs.json $ABS/llama_spm_metaspace_rust.json $T/llama_metaspace.json"
+rm -rf target $T

@@ -41,11 +41,13 @@ class HfSpmTokenizerVectorsTest {
 
     /**
      * The Metaspace layout with prepend_scheme "first" does not add a ▁ when the text already starts with
-     * a space (Hugging Face's Metaspace rule), unlike the legacy Prepend normalizer the vectors were
-     * made with; those inputs are left out here and covered by the transformers.js fixture.
+     * a space (Hugging Face's Metaspace rule), unlike the legacy Prepend normalizer the llama.cpp vectors
+     * were made with: those 15 inputs are compared with Hugging Face's Rust tokenizers instead
+     * (reference/tokenizer/regenerate.sh: the same vocabulary converted by llama_spm_to_json.py), all 46
+     * inputs are, and the other 31 also with llama.cpp's ids.
      */
     @Test
-    void metaspaceLayoutMatchesLlamaCppPairsWithoutLeadingSpace(@TempDir Path dir) throws IOException {
+    void metaspaceLayoutMatchesLlamaCppAndHuggingFace(@TempDir Path dir) throws IOException {
         Tokenizer t = LlamaTokenizerJson.load(pieces, LlamaTokenizerJson.Layout.METASPACE, dir);
         VocabVectors all = vectors();
         List<String> in = new ArrayList<>();
@@ -57,9 +59,26 @@ class HfSpmTokenizerVectorsTest {
             }
         }
         VocabVectors v = new VocabVectors(in, out);
-        System.out.println("metaspace layout: " + (all.inputs().size() - in.size()) + " inputs with a leading space left out");
         int pass = v.countPasses("llama-spm via Metaspace tokenizer.json", s -> t.encode(s, false, false));
         assertEquals(v.inputs().size(), pass, "pairs passing");
+
+        com.google.gson.JsonArray rust;
+        try (java.io.InputStream res = getClass().getResourceAsStream("/golden/tokenizer/llama_spm_metaspace_rust.json")) {
+            org.junit.jupiter.api.Assertions.assertNotNull(res, "llama_spm_metaspace_rust.json missing");
+            rust = com.google.gson.JsonParser.parseReader(new java.io.InputStreamReader(res, java.nio.charset.StandardCharsets.UTF_8))
+                    .getAsJsonObject().getAsJsonObject("variants").getAsJsonArray("llama_metaspace");
+        }
+        assertEquals(all.inputs().size(), rust.size(), "Rust fixture covers llama.cpp's inputs");
+        for (int i = 0; i < rust.size(); i++) {
+            com.google.gson.JsonObject c = rust.get(i).getAsJsonObject();
+            String text = c.get("text").getAsString();
+            assertEquals(all.inputs().get(i), text, "same input order");
+            int[] want = java.util.stream.StreamSupport.stream(c.getAsJsonArray("ids_no_special").spliterator(), false)
+                    .mapToInt(com.google.gson.JsonElement::getAsInt).toArray();
+            int[] got = t.encode(text, false, false);
+            assertArrayEquals(want, got, () -> "Metaspace ids vs Hugging Face for " + VocabVectors.escape(text));
+            assertEquals(c.get("decoded").getAsString(), t.decode(got), () -> "decode for " + VocabVectors.escape(text));
+        }
     }
 
     /**
