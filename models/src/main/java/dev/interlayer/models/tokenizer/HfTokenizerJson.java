@@ -93,7 +93,7 @@ final class HfTokenizerJson {
         return switch (type) {
             case "WordPiece" -> wordPiece(model);
             case "BPE" -> bpe(model);
-            case "Unigram" -> unigram(model);
+            case "Unigram" -> new HfSentencePieceModels(this, file, root, config).unigram(model);
             default -> throw fail("model.type", "WordPiece, BPE (byte-level or SentencePiece-style) or Unigram", type);
         };
     }
@@ -145,7 +145,7 @@ final class HfTokenizerJson {
     private Tokenizer bpe(JsonObject model) throws ModelFormatException {
         List<String[]> merges = merges(model);
         if (HfSentencePieceJson.isSentencePiece(root)) {
-            return sentencePieceBpe(model, merges);
+            return new HfSentencePieceModels(this, file, root, config).bpe(model, merges);
         }
         String[] texts = vocabArray(object(model, "vocab"), "model.vocab");
         TokenType[] types = new TokenType[texts.length];
@@ -197,112 +197,6 @@ final class HfTokenizerJson {
         return merges;
     }
 
-    // ---- SentencePiece-style BPE (Llama 2, Mistral): ▁ for spaces, <0xNN> byte fallback, merge ranks ----
-
-    private Tokenizer sentencePieceBpe(JsonObject model, List<String[]> merges) throws ModelFormatException {
-        String[] texts = vocabArray(object(model, "vocab"), "model.vocab");
-        TokenType[] types = new TokenType[texts.length];
-        boolean byteFallback = bool(model, "byte_fallback", false);
-        for (int i = 0; i < texts.length; i++) {
-            types[i] = byteFallback && isByteToken(texts[i]) ? TokenType.BYTE : TokenType.NORMAL;
-        }
-        Vocabulary v = vocabulary(texts, types, null);
-        int unk = -1;
-        if (model.has("unk_token") && !model.get("unk_token").isJsonNull()) {
-            String unkText = model.get("unk_token").getAsString();
-            unk = v.id(unkText);
-            if (unk < 0) {
-                throw fail("model.unk_token", "a token of the vocabulary", unkText);
-            }
-        }
-        MergeRanks ranks;
-        try {
-            ranks = new MergeRanks(v, merges);
-        } catch (IllegalArgumentException ex) {
-            throw fail("model.merges", "merges of vocabulary tokens", ex.getMessage());
-        }
-        SpmTokenizer.Options options = HfSentencePieceJson.options(file, root, model, ranks, null, unk);
-        int[][] template = configTemplate(v);
-        if (template == null) {
-            template = template(v);
-        }
-        return new SpmTokenizer(v, options, template[0], template[1], maxLength());
-    }
-
-    // ---- SentencePiece Unigram (T5-style vocab of [piece, log-probability], same ▁ handling) ----
-
-    private Tokenizer unigram(JsonObject model) throws ModelFormatException {
-        JsonElement vj = model.get("vocab");
-        if (vj == null || !vj.isJsonArray()) {
-            throw fail("model.vocab", "an array of [piece, score] pairs (Unigram)", String.valueOf(vj));
-        }
-        JsonArray list = vj.getAsJsonArray();
-        int modelSize = list.size();
-        JsonObject asMap = new JsonObject();
-        double[] scores = new double[modelSize];
-        for (int i = 0; i < modelSize; i++) {
-            JsonArray pair = list.get(i).getAsJsonArray();
-            String piece = pair.get(0).getAsString();
-            if (asMap.has(piece)) {
-                throw fail("model.vocab", "distinct pieces", "'" + piece + "' at ids " + asMap.get(piece) + " and " + i);
-            }
-            asMap.addProperty(piece, i);
-            scores[i] = pair.get(1).getAsDouble();
-        }
-        String[] texts = vocabArray(asMap, "model.vocab");
-        boolean byteFallback = bool(model, "byte_fallback", false);
-        TokenType[] types = new TokenType[texts.length];
-        float[] floatScores = new float[texts.length];
-        for (int i = 0; i < texts.length; i++) {
-            types[i] = byteFallback && isByteToken(texts[i]) ? TokenType.BYTE : TokenType.NORMAL;
-            floatScores[i] = i < modelSize ? (float) scores[i] : 0f;
-        }
-        Vocabulary v = vocabulary(texts, types, floatScores);
-        int unk = -1;
-        if (model.has("unk_id") && !model.get("unk_id").isJsonNull()) {
-            unk = model.get("unk_id").getAsInt();
-            if (unk < 0 || unk >= modelSize) {
-                throw fail("model.unk_id", "an id in [0, " + modelSize + ")", String.valueOf(unk));
-            }
-        }
-        UnigramModel um = new UnigramModel(v, scores, unk, byteFallback);
-        SpmTokenizer.Options options = HfSentencePieceJson.options(file, root, model, null, um, unk);
-        int[][] template = configTemplate(v);
-        if (template == null) {
-            template = template(v);
-        }
-        return new SpmTokenizer(v, options, template[0], template[1], maxLength());
-    }
-
-    private static boolean isByteToken(String t) {
-        return t.length() == 6 && t.startsWith("<0x") && t.endsWith(">") && t.substring(3, 5).matches("[0-9A-F]{2}");
-    }
-
-    /**
-     * {prefix, suffix} from tokenizer_config.json's add_bos_token / add_eos_token (transformers' Llama
-     * tokenizer rebuilds its template from these, defaults true / false), or null if neither key is set.
-     */
-    private int[][] configTemplate(Vocabulary v) throws ModelFormatException {
-        if (!config.has("add_bos_token") && !config.has("add_eos_token")) {
-            return null;
-        }
-        int[] pre = bool(config, "add_bos_token", true) ? new int[] {configToken(v, "bos_token", "<s>")} : new int[0];
-        int[] post = bool(config, "add_eos_token", false) ? new int[] {configToken(v, "eos_token", "</s>")} : new int[0];
-        return new int[][] {pre, post};
-    }
-
-    /** Id of tokenizer_config.json's {@code key} token (a string or an object with "content"), or of {@code dflt}. */
-    private int configToken(Vocabulary v, String key, String dflt) throws ModelFormatException {
-        JsonElement e = config.get(key);
-        String text = e == null || e.isJsonNull() ? dflt
-                : e.isJsonObject() ? e.getAsJsonObject().get("content").getAsString() : e.getAsString();
-        int id = v.id(text);
-        if (id < 0) {
-            throw fail("tokenizer_config.json " + key, "a token of the vocabulary", text);
-        }
-        return id;
-    }
-
     /** One pre-tokenizer step: Split (Isolated), ByteLevel (GPT-2 regex if use_regex) or Digits, as a regex. */
     private void preTokenizerStep(JsonObject p, List<String> regexes, boolean[] addPrefixSpace, boolean[] byteLevel)
             throws ModelFormatException {
@@ -332,7 +226,7 @@ final class HfTokenizerJson {
 
     // ---- shared parts ----
 
-    private String[] vocabArray(JsonObject vocab, String field) throws ModelFormatException {
+    String[] vocabArray(JsonObject vocab, String field) throws ModelFormatException {
         int n = vocab.size();
         List<JsonObject> added = addedTokens();
         // Every id below n needs a token, so a valid id is below vocab + added tokens: check before sizing the array.
@@ -367,7 +261,7 @@ final class HfTokenizerJson {
         return texts;
     }
 
-    private Vocabulary vocabulary(String[] texts, TokenType[] types, float[] scores) throws ModelFormatException {
+    Vocabulary vocabulary(String[] texts, TokenType[] types, float[] scores) throws ModelFormatException {
         for (JsonObject a : addedTokens()) {
             int id = a.get("id").getAsInt();
             types[id] = bool(a, "special", false) ? TokenType.CONTROL : TokenType.USER_DEFINED;
@@ -412,7 +306,7 @@ final class HfTokenizerJson {
     }
 
     /** {prefix ids, suffix ids} of the single-sequence post-processor template. */
-    private int[][] template(Vocabulary v) throws ModelFormatException {
+    int[][] template(Vocabulary v) throws ModelFormatException {
         JsonElement pe = root.get("post_processor");
         if (pe == null || pe.isJsonNull()) {
             return new int[][] {{}, {}};
@@ -463,7 +357,7 @@ final class HfTokenizerJson {
      * truncation.max_length of tokenizer.json, else tokenizer_config.json's model_max_length, else unlimited;
      * transformers writes a huge sentinel (1e30) for "no limit", so anything beyond int range counts as unlimited.
      */
-    private int maxLength() {
+    int maxLength() {
         JsonElement t = root.get("truncation");
         if (t != null && t.isJsonObject() && t.getAsJsonObject().has("max_length")) {
             return t.getAsJsonObject().get("max_length").getAsInt();
@@ -479,12 +373,12 @@ final class HfTokenizerJson {
         return l.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    private static boolean bool(JsonObject o, String key, boolean dflt) {
+    static boolean bool(JsonObject o, String key, boolean dflt) {
         JsonElement e = o.get(key);
         return e == null || e.isJsonNull() ? dflt : e.getAsBoolean();
     }
 
-    private JsonObject object(JsonObject o, String key) throws ModelFormatException {
+    JsonObject object(JsonObject o, String key) throws ModelFormatException {
         JsonElement e = o.get(key);
         if (e == null || !e.isJsonObject()) {
             throw fail(key, "a JSON object", e == null ? "nothing" : e.toString().substring(0, Math.min(40, e.toString().length())));
@@ -492,7 +386,7 @@ final class HfTokenizerJson {
         return e.getAsJsonObject();
     }
 
-    private ModelFormatException fail(String field, String expected, String found) {
+    ModelFormatException fail(String field, String expected, String found) {
         return new ModelFormatException(file, -1, field, expected, found);
     }
 }
