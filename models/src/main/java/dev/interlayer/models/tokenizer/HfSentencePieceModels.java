@@ -35,15 +35,15 @@ final class HfSentencePieceModels {
         for (int i = 0; i < texts.length; i++) {
             types[i] = byteFallback && isByteToken(texts[i]) ? TokenType.BYTE : TokenType.NORMAL;
         }
-        Vocabulary v = json.vocabulary(texts, types, null);
         int unk = -1;
         if (model.has("unk_token") && !model.get("unk_token").isJsonNull()) {
             String unkText = model.get("unk_token").getAsString();
-            unk = v.id(unkText);
+            unk = java.util.Arrays.asList(texts).indexOf(unkText);
             if (unk < 0) {
                 throw json.fail("model.unk_token", "a token of the vocabulary", unkText);
             }
         }
+        Vocabulary v = json.vocabulary(texts, types, null, unk);
         MergeRanks ranks;
         try {
             ranks = new MergeRanks(v, merges);
@@ -86,7 +86,6 @@ final class HfSentencePieceModels {
             types[i] = byteFallback && isByteToken(texts[i]) ? TokenType.BYTE : TokenType.NORMAL;
             floatScores[i] = i < modelSize ? (float) scores[i] : 0f;
         }
-        Vocabulary v = json.vocabulary(texts, types, floatScores);
         int unk = -1;
         if (model.has("unk_id") && !model.get("unk_id").isJsonNull()) {
             unk = model.get("unk_id").getAsInt();
@@ -94,6 +93,7 @@ final class HfSentencePieceModels {
                 throw json.fail("model.unk_id", "an id in [0, " + modelSize + ")", String.valueOf(unk));
             }
         }
+        Vocabulary v = json.vocabulary(texts, types, floatScores, unk);
         UnigramModel um = new UnigramModel(v, scores, unk, byteFallback);
         SpmTokenizer.Options options = HfSentencePieceJson.options(file, root, model, null, um, unk);
         int[][] template = configTemplate(v);

@@ -262,11 +262,19 @@ final class HfTokenizerJson {
     }
 
     Vocabulary vocabulary(String[] texts, TokenType[] types, float[] scores) throws ModelFormatException {
+        return vocabulary(texts, types, scores, -1);
+    }
+
+    /** As {@link #vocabulary(String[], TokenType[], float[])}, with the model's own unknown-token id (-1: none). */
+    Vocabulary vocabulary(String[] texts, TokenType[] types, float[] scores, int unk) throws ModelFormatException {
         for (JsonObject a : addedTokens()) {
             int id = a.get("id").getAsInt();
             types[id] = bool(a, "special", false) ? TokenType.CONTROL : TokenType.USER_DEFINED;
         }
         Map<String, Integer> specials = new HashMap<>();
+        if (unk >= 0) {
+            specials.put("unk", unk);
+        }
         Vocabulary probe = new Vocabulary(texts, types, scores, Map.of());
         // Names from the usual special-token texts; tokenizer_config.json is not read here.
         for (String[] pair : new String[][] {{"unk", "[UNK]"}, {"cls", "[CLS]"}, {"sep", "[SEP]"}, {"pad", "[PAD]"},

@@ -139,4 +139,17 @@ class HfSpmTokenizerErrorsTest {
                 .getAsJsonArray("normalizers").add(JsonParser.parseString("{\"type\":\"Precompiled\",\"precompiled_charsmap\":\"\"}")));
         assertMentions(e, "normalizer.type", "Precompiled", "Prepend", "Replace");
     }
+
+    @Test
+    void unknownTokenIdComesFromTheModelSection() throws IOException {
+        // With <unk> removed from added_tokens, only model.unk_id / model.unk_token can name it.
+        for (String file : new String[] {"unigram/uni_bytes", "spm_bpe/spm_bpe_legacy"}) {
+            String text = edited(file, r -> r.getAsJsonArray("added_tokens").remove(0));
+            JsonObject model = JsonParser.parseString(text).getAsJsonObject().getAsJsonObject("model");
+            Tokenizer t = Tokenizers.fromHuggingFace(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), file);
+            int want = model.has("unk_id") ? model.get("unk_id").getAsInt()
+                    : t.tokenId(model.get("unk_token").getAsString()).getAsInt();
+            assertTrue(t.unk().isPresent() && t.unk().getAsInt() == want, file + ": unk " + t.unk());
+        }
+    }
 }
