@@ -37,5 +37,8 @@ for (const file of files) {
   }
   out.variants[v] = cases;
 }
-fs.writeFileSync(outFile, JSON.stringify(out, null, 1) + '\n');
+// One case per line, so that a regenerated fixture diffs readably.
+const body = Object.entries(out.variants).map(([v, cases]) =>
+  `  ${JSON.stringify(v)}: [\n${cases.map((c) => '   ' + JSON.stringify(c)).join(',\n')}\n  ]`).join(',\n');
+fs.writeFileSync(outFile, `{"generator": ${JSON.stringify(out.generator)}, "variants": {\n${body}\n}}\n`);
 console.log(`${files.length} variants x ${TEXTS.length} texts -> ${outFile}`);

@@ -24,7 +24,7 @@ import java.util.Map;
  */
 public final class HfRustReference {
     public static void main(String[] args) throws Exception {
-        Gson gson = new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().create();
+        Gson gson = new GsonBuilder().disableHtmlEscaping().create();
         List<String> texts = new ArrayList<>();
         for (JsonElement e : JsonParser.parseString(Files.readString(Path.of(args[0]))).getAsJsonArray()) {
             texts.add(e.getAsString());
@@ -51,11 +51,19 @@ public final class HfRustReference {
                 variants.add(name, cases);
             }
         }
-        JsonObject out = new JsonObject();
-        out.addProperty("generator", "Hugging Face tokenizers (Rust) via ai.djl.huggingface:tokenizers 0.38.0 "
-                + "(reference/tokenizer/hf-rust)");
-        out.add("variants", variants);
-        Files.writeString(Path.of(args[1]), gson.toJson(out) + "\n", StandardCharsets.UTF_8);
+        // One case per line, so that a regenerated fixture diffs readably.
+        StringBuilder sb = new StringBuilder("{\"generator\": ").append(gson.toJson("Hugging Face tokenizers (Rust) via "
+                + "ai.djl.huggingface:tokenizers 0.38.0 (reference/tokenizer/hf-rust)")).append(", \"variants\": {\n");
+        int v = 0;
+        for (Map.Entry<String, JsonElement> e : variants.entrySet()) {
+            sb.append(v++ > 0 ? ",\n" : "").append("  ").append(gson.toJson(e.getKey())).append(": [\n");
+            JsonArray cases = e.getValue().getAsJsonArray();
+            for (int i = 0; i < cases.size(); i++) {
+                sb.append("   ").append(gson.toJson(cases.get(i))).append(i + 1 < cases.size() ? ",\n" : "\n");
+            }
+            sb.append("  ]");
+        }
+        Files.writeString(Path.of(args[1]), sb.append("\n}}\n").toString(), StandardCharsets.UTF_8);
         System.out.println(variants.size() + " variants x " + texts.size() + " texts -> " + args[1]);
     }
 }

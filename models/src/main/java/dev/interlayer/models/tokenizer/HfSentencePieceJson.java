@@ -7,14 +7,17 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Reads the space handling of a SentencePiece-style BPE tokenizer.json (Llama 2, TinyLlama, Mistral,
- * CodeLlama: {@code ▁} for spaces, {@code <0xNN>} byte fallback) into {@link SpmTokenizer.Options}. Two
- * layouts are accepted, the two that Hugging Face's LlamaConverter writes:
+ * Reads the space handling of a SentencePiece-style tokenizer.json (BPE: Llama 2, TinyLlama, Mistral,
+ * CodeLlama; or Unigram: {@code ▁} for spaces, {@code <0xNN>} byte fallback) into
+ * {@link SpmTokenizer.Options}. Accepted are the layouts that Hugging Face's converters write:
  * <ul>
  *   <li>legacy: normalizer {@code Sequence[Prepend("▁"), Replace(" " -> "▁")]}, no pre-tokenizer;</li>
  *   <li>newer: no normalizer, pre-tokenizer {@code Metaspace(replacement "▁", prepend_scheme, split)};</li>
  * </ul>
- * with decoder {@code Sequence[Replace("▁" -> " "), ByteFallback, Fuse, Strip(" ", 1, 0)]} or {@code Metaspace}.
+ * with decoder {@code Sequence[Replace("▁" -> " "), ByteFallback, Fuse, Strip(" ", 1, 0)]} or {@code Metaspace}
+ * (also a Prepend-less Replace normalizer, as Gemma's, and Metaspace {@code split}). Not supported, with a
+ * named error: SentencePiece's {@code Precompiled} normalizer (T5, ALBERT) and other normalizer, pre-tokenizer
+ * or decoder steps.
  */
 final class HfSentencePieceJson {
     private static final String META = String.valueOf(SpmTokenizer.SPACE);
@@ -31,7 +34,7 @@ final class HfSentencePieceJson {
         this.file = file;
     }
 
-    /** True if {@code root} describes a ▁-based (not byte-level) BPE: a Metaspace pre-tokenizer or a Prepend/Replace to ▁. */
+    /** True if {@code root} describes a ▁-based (not byte-level) BPE: a Metaspace pre-tokenizer or Prepend/Replace to ▁. */
     static boolean isSentencePiece(JsonObject root) {
         for (JsonObject o : steps(root.get("pre_tokenizer"), "pretokenizers")) {
             if ("Metaspace".equals(type(o))) {
@@ -68,10 +71,10 @@ final class HfSentencePieceJson {
         p.decoder(root.get("decoder"));
         if (!p.replacesSpaces) {
             throw p.fail("normalizer/pre_tokenizer", "Replace(\" \" -> \"" + META + "\") or Metaspace for a "
-                    + "SentencePiece-style BPE", String.valueOf(root.get("normalizer")));
+                    + "SentencePiece-style model", String.valueOf(root.get("normalizer")));
         }
         if (!p.decodeMeta) {
-            throw p.fail("decoder", "Replace(\"" + META + "\" -> \" \") or Metaspace for a SentencePiece-style BPE",
+            throw p.fail("decoder", "Replace(\"" + META + "\" -> \" \") or Metaspace for a SentencePiece-style model",
                     String.valueOf(root.get("decoder")));
         }
         if (bool(model, "ignore_merges", false)) {
@@ -94,7 +97,7 @@ final class HfSentencePieceJson {
                     replacesSpaces = true;
                 }
                 default -> throw fail("normalizer.type", "Prepend(\"" + META + "\"), Replace(\" \" -> \"" + META
-                        + "\") or a Sequence of them, for a SentencePiece-style BPE", type(o));
+                        + "\") or a Sequence of them, for a SentencePiece-style model", type(o));
             }
         }
     }
@@ -108,7 +111,7 @@ final class HfSentencePieceJson {
             p = p.getAsJsonArray("pretokenizers").get(0).getAsJsonObject();
         }
         if (!"Metaspace".equals(type(p))) {
-            throw fail("pre_tokenizer.type", "Metaspace or null, for a SentencePiece-style BPE", type(p));
+            throw fail("pre_tokenizer.type", "Metaspace or null, for a SentencePiece-style model", type(p));
         }
         expect(p, "replacement", META, "pre_tokenizer Metaspace.replacement");
         replacesSpaces = true;
@@ -157,7 +160,7 @@ final class HfSentencePieceJson {
                     firstToken = scheme.equals("never") ? SpmTokenizer.FirstToken.KEEP : SpmTokenizer.FirstToken.DROP_META;
                 }
                 default -> throw fail("decoder.type", "Replace, ByteFallback, Fuse, Strip, Metaspace or a Sequence of them"
-                        + " (SentencePiece-style BPE)", type(o));
+                        + " (SentencePiece-style model)", type(o));
             }
         }
     }
