@@ -29,6 +29,17 @@ final class HfSentencePieceModels {
 
     /** SentencePiece-style BPE (Llama 2, Mistral): ▁ for spaces, {@code <0xNN>} byte fallback, merge ranks. */
     Tokenizer bpe(JsonObject model, List<String[]> merges) throws ModelFormatException {
+        // Options these files never use; rejected rather than ignored, since each would change the ids.
+        for (String key : new String[] {"continuing_subword_prefix", "end_of_word_suffix"}) {
+            JsonElement e = model.get(key);
+            if (e != null && !e.isJsonNull() && !e.getAsString().isEmpty()) {
+                throw json.fail("model." + key, "null for a SentencePiece-style BPE", e.getAsString());
+            }
+        }
+        JsonElement dropout = model.get("dropout");
+        if (dropout != null && !dropout.isJsonNull() && dropout.getAsDouble() != 0) {
+            throw json.fail("model.dropout", "null (random BPE dropout is a training option)", dropout.toString());
+        }
         String[] texts = json.vocabArray(json.object(model, "vocab"), "model.vocab");
         TokenType[] types = new TokenType[texts.length];
         boolean byteFallback = HfTokenizerJson.bool(model, "byte_fallback", false);

@@ -152,4 +152,13 @@ class HfSpmTokenizerErrorsTest {
             assertTrue(t.unk().isPresent() && t.unk().getAsInt() == want, file + ": unk " + t.unk());
         }
     }
+
+    @Test
+    void bpeOptionsThatWouldChangeIdsAreRejected() throws IOException {
+        assertMentions(rejected(r -> r.getAsJsonObject("model").addProperty("dropout", 0.1)), "model.dropout", "0.1");
+        assertMentions(rejected(r -> r.getAsJsonObject("model").addProperty("end_of_word_suffix", "</w>")),
+                "model.end_of_word_suffix", "</w>");
+        assertMentions(rejected(r -> r.getAsJsonObject("model").addProperty("continuing_subword_prefix", "##")),
+                "model.continuing_subword_prefix", "##");
+    }
 }
