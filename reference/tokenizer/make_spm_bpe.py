@@ -15,6 +15,7 @@ Variants (the layouts the Java loader accepts):
   ms_never       pre_tokenizer Metaspace prepend_scheme never, decoder Replace/ByteFallback/Fuse (no Strip)
   ms_split       pre_tokenizer Metaspace prepend_scheme first with split true, decoder as legacy
   legacy_nobytes as legacy but byte_fallback false (unknown characters -> fused <unk>)
+  legacy_normtok as legacy but the user-defined token [[x]] is "normalized": true (matched after Prepend)
 Usage: python3 make_spm_bpe.py OUT_DIR
 """
 import json
@@ -93,7 +94,7 @@ def tokenizer_json(vocab, merges, variant):
     added.append({"id": n, "content": "<|tool|>", "single_word": False, "lstrip": False, "rstrip": False,
                   "normalized": False, "special": True})
     added.append({"id": n + 1, "content": "[[x]]", "single_word": False, "lstrip": False, "rstrip": False,
-                  "normalized": False, "special": False})
+                  "normalized": variant == "legacy_normtok", "special": False})
     legacy = variant.startswith("legacy")
     scheme = {"ms_first": "first", "ms_always": "always", "ms_never": "never", "ms_split": "first"}.get(variant)
     normalizer = {"type": "Sequence", "normalizers": [
@@ -127,7 +128,7 @@ def main():
     chars, merges = train(CORPUS)
     vocab, merges = build(chars, merges)
     assert len(set(vocab)) == len(vocab)
-    for variant in ["legacy", "ms_first", "ms_always", "ms_never", "ms_split", "legacy_nobytes"]:
+    for variant in ["legacy", "ms_first", "ms_always", "ms_never", "ms_split", "legacy_nobytes", "legacy_normtok"]:
         with open(f"{out}/spm_bpe_{variant}.json", "w", encoding="utf-8") as f:
             json.dump(tokenizer_json(vocab, merges, variant), f, ensure_ascii=False, separators=(",", ":"))
     print(f"{len(vocab)} pieces, {len(merges)} merges")

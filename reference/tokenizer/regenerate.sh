@@ -8,7 +8,8 @@ G=../../models/src/test/resources/golden/tokenizer
 python3 make_spm_bpe.py $G/spm_bpe
 python3 make_unigram.py $G/unigram
 SPM="$G/spm_bpe/spm_bpe_legacy.json $G/spm_bpe/spm_bpe_ms_first.json $G/spm_bpe/spm_bpe_ms_always.json \
-  $G/spm_bpe/spm_bpe_ms_never.json $G/spm_bpe/spm_bpe_ms_split.json $G/spm_bpe/spm_bpe_legacy_nobytes.json"
+  $G/spm_bpe/spm_bpe_ms_never.json $G/spm_bpe/spm_bpe_ms_split.json $G/spm_bpe/spm_bpe_legacy_nobytes.json \
+  $G/spm_bpe/spm_bpe_legacy_normtok.json"
 UNI="$G/unigram/uni_always.json $G/unigram/uni_bytes.json $G/unigram/uni_first.json"
 node hf_spm_reference.mjs $G/spm_bpe/spm_bpe_reference.json $SPM
 node hf_spm_reference.mjs $G/unigram/unigram_reference.json $UNI

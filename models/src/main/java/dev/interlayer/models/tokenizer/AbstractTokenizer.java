@@ -21,8 +21,14 @@ abstract class AbstractTokenizer implements Tokenizer {
 
     /** {@code render} gives the bytes token {@code id} renders to in the middle of a text (control tokens: their text). */
     AbstractTokenizer(Vocabulary vocab, int[] prefix, int[] suffix, int maxLength, IntFunction<byte[]> render) {
+        this(vocab, prefix, suffix, maxLength, render, false);
+    }
+
+    /** As above; {@code normalizedTokensLater}: added tokens marked "normalized" are left to {@link #encodeText}. */
+    AbstractTokenizer(Vocabulary vocab, int[] prefix, int[] suffix, int maxLength, IntFunction<byte[]> render,
+                      boolean normalizedTokensLater) {
         this.vocab = vocab;
-        this.splitter = new AddedTokenSplitter(vocab);
+        this.splitter = new AddedTokenSplitter(vocab, normalizedTokensLater);
         this.prefix = prefix.clone();
         this.suffix = suffix.clone();
         this.maxLength = maxLength;

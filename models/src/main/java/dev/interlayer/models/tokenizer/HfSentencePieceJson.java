@@ -89,7 +89,7 @@ final class HfSentencePieceJson {
             switch (type(o)) {
                 case "Prepend" -> {
                     expect(o, "prepend", META, "normalizer Prepend.prepend");
-                    prefix = SpmTokenizer.Prefix.EVERY_FRAGMENT;
+                    prefix = SpmTokenizer.Prefix.NORMALIZER;
                 }
                 case "Replace" -> {
                     expect(o.getAsJsonObject("pattern"), "String", " ", "normalizer Replace.pattern");

@@ -298,6 +298,8 @@ final class HfTokenizerJson {
         Vocabulary v = new Vocabulary(texts, types, scores, specials);
         for (JsonObject a : addedTokens()) {
             v.setStrip(a.get("id").getAsInt(), bool(a, "lstrip", false), bool(a, "rstrip", false));
+            // Hugging Face's default: special tokens match the raw input, others the normalized text.
+            v.setNormalized(a.get("id").getAsInt(), bool(a, "normalized", !bool(a, "special", false)));
         }
         return v;
     }

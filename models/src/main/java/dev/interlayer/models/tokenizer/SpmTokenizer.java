@@ -18,8 +18,13 @@ public final class SpmTokenizer extends AbstractTokenizer {
     enum Prefix {
         /** Never. */
         NEVER,
-        /** Every fragment (each starts the input or follows an added token): llama.cpp, HF's Prepend normalizer. */
+        /** Every fragment (each starts the input or follows an added token): llama.cpp. */
         EVERY_FRAGMENT,
+        /**
+         * Hugging Face's Prepend normalizer: as EVERY_FRAGMENT, and added tokens marked "normalized" are
+         * matched afterwards in the ▁-text, in their normalized form (▁ + content with spaces as ▁).
+         */
+        NORMALIZER,
         /** Metaspace {@code prepend_scheme "first"}: the fragment at input offset 0, unless it already starts with ▁. */
         FIRST,
         /** Metaspace {@code prepend_scheme "always"}: every fragment not already starting with ▁. */
@@ -60,11 +65,13 @@ public final class SpmTokenizer extends AbstractTokenizer {
     }
 
     private final Options opt;
+    private final String[][] lateTokens;   // {normalized text, id} of "normalized" added tokens, longest first
     private final int[] byteTokens;   // [256] id of <0xNN>, or -1
 
     SpmTokenizer(Vocabulary vocab, Options opt, int[] prefix, int[] suffix, int maxLength) {
-        super(vocab, prefix, suffix, maxLength, id -> render(vocab, id, opt.decodeBytes));
+        super(vocab, prefix, suffix, maxLength, id -> render(vocab, id, opt.decodeBytes), opt.prefix == Prefix.NORMALIZER);
         this.opt = opt;
+        this.lateTokens = opt.prefix == Prefix.NORMALIZER ? normalizedAddedTokens(vocab) : new String[0][];
         this.byteTokens = new int[256];
         for (int b = 0; b < 256; b++) {
             int id = vocab.id(String.format("<0x%02X>", b));
@@ -94,12 +101,56 @@ public final class SpmTokenizer extends AbstractTokenizer {
         boolean prepend = switch (opt.prefix) {
             case NEVER -> false;
             case EVERY_FRAGMENT -> afterSpecial;
+            case NORMALIZER -> true;
             case FIRST -> atStart && s.charAt(0) != SPACE;
             case ALWAYS -> s.charAt(0) != SPACE;
         };
         if (prepend) {
             s = SPACE + s;
         }
+        if (lateTokens.length > 0) {
+            splitLate(s, out);
+            return;
+        }
+        words(s, out);
+    }
+
+    /** Added tokens that Hugging Face matches after its Prepend/Replace normalizer, in that normalized form. */
+    private static String[][] normalizedAddedTokens(Vocabulary vocab) {
+        java.util.List<String[]> l = new java.util.ArrayList<>();
+        for (int id = 0; id < vocab.size(); id++) {
+            TokenType t = vocab.type(id);
+            // Only user-defined ones: control tokens stay with the raw split, which honours parseSpecial.
+            if (vocab.normalized(id) && t == TokenType.USER_DEFINED) {
+                l.add(new String[] {SPACE + vocab.text(id).replace(' ', SPACE), String.valueOf(id)});
+            }
+        }
+        l.sort((a, b) -> b[0].length() - a[0].length());
+        return l.toArray(String[][]::new);
+    }
+
+    /** Splits the normalized text at "normalized" added tokens (leftmost, longest first), as HF's second pass does. */
+    private void splitLate(String s, IntList out) {
+        int from = 0;
+        for (int i = 0; i < s.length(); i++) {
+            for (String[] tok : lateTokens) {
+                if (s.startsWith(tok[0], i)) {
+                    if (i > from) {
+                        words(s.substring(from, i), out);
+                    }
+                    out.add(Integer.parseInt(tok[1]));
+                    from = i + tok[0].length();
+                    i = from - 1;
+                    break;
+                }
+            }
+        }
+        if (from < s.length()) {
+            words(s.substring(from), out);
+        }
+    }
+
+    private void words(String s, IntList out) {
         if (!opt.splitWords) {
             word(s, out);
             return;

@@ -20,9 +20,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * SentencePiece-style tokenizer.json files (BPE and Unigram) against two independent implementations of
  * Hugging Face tokenizers: the Rust library itself (reference/tokenizer/hf-rust, through DJL's binding)
- * and transformers.js (reference/tokenizer/hf_spm_reference.mjs). Small synthetic files: six BPE
+ * and transformers.js (reference/tokenizer/hf_spm_reference.mjs). Small synthetic files: seven BPE
  * (reference/tokenizer/make_spm_bpe.py: legacy Prepend/Replace, Metaspace first/always/never/split, no
- * byte fallback) and three Unigram (make_unigram.py), with 43 strings (reference/tokenizer/spm_texts.json).
+ * byte fallback, an added token matched after normalization) and three Unigram (make_unigram.py), with 45 strings (reference/tokenizer/spm_texts.json).
  * Special-token text in the input is parsed, as both references do. Every id and decoded string must equal
  * the Rust output, and equal the transformers.js output wherever that agrees with Rust. It does not for
  * Metaspace split and Unigram byte fallback (both ignored by transformers.js) and for the Metaspace decoder
@@ -51,7 +51,7 @@ class HfSpmTokenizerReferenceTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"spm_bpe/spm_bpe_legacy", "spm_bpe/spm_bpe_ms_first", "spm_bpe/spm_bpe_ms_always",
             "spm_bpe/spm_bpe_ms_never", "spm_bpe/spm_bpe_ms_split", "spm_bpe/spm_bpe_legacy_nobytes",
-            "unigram/uni_always", "unigram/uni_bytes", "unigram/uni_first"})
+            "spm_bpe/spm_bpe_legacy_normtok", "unigram/uni_always", "unigram/uni_bytes", "unigram/uni_first"})
     void idsAndDecodeMatchHuggingFace(String file) throws IOException {
         Tokenizer t = load(file);
         String dir = file.substring(0, file.indexOf('/'));
@@ -59,7 +59,7 @@ class HfSpmTokenizerReferenceTest {
         String prefix = dir.equals("spm_bpe") ? "spm_bpe" : "unigram";
         JsonArray rust = cases(dir + "/" + prefix + "_reference_rust.json", variant);
         JsonArray js = cases(dir + "/" + prefix + "_reference.json", variant);
-        assertEquals(43, rust.size(), "Rust fixture size");
+        assertEquals(45, rust.size(), "Rust fixture size");
         assertEquals(rust.size(), js.size(), "transformers.js fixture size");
         int jsChecked = 0;
         for (int i = 0; i < rust.size(); i++) {
