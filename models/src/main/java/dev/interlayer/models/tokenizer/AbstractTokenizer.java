@@ -21,8 +21,14 @@ abstract class AbstractTokenizer implements Tokenizer {
 
     /** {@code render} gives the bytes token {@code id} renders to in the middle of a text (control tokens: their text). */
     AbstractTokenizer(Vocabulary vocab, int[] prefix, int[] suffix, int maxLength, IntFunction<byte[]> render) {
+        this(vocab, prefix, suffix, maxLength, render, false);
+    }
+
+    /** As above; {@code normalizedTokensLater}: added tokens marked "normalized" are left to {@link #encodeText}. */
+    AbstractTokenizer(Vocabulary vocab, int[] prefix, int[] suffix, int maxLength, IntFunction<byte[]> render,
+                      boolean normalizedTokensLater) {
         this.vocab = vocab;
-        this.splitter = new AddedTokenSplitter(vocab);
+        this.splitter = new AddedTokenSplitter(vocab, normalizedTokensLater);
         this.prefix = prefix.clone();
         this.suffix = suffix.clone();
         this.maxLength = maxLength;
@@ -44,8 +50,9 @@ abstract class AbstractTokenizer implements Tokenizer {
      * Appends the ids of one raw text fragment (no added tokens inside).
      *
      * @param afterSpecial the fragment starts the input or follows an added/special token
+     * @param atStart      the fragment starts at offset 0 of the input (Metaspace's prepend_scheme "first")
      */
-    abstract void encodeText(String text, boolean afterSpecial, IntList out);
+    abstract void encodeText(String text, boolean afterSpecial, boolean atStart, IntList out);
 
     /** Bytes that token {@code id} renders to in the middle of a text (control tokens: their text). */
     final byte[] piece(int id) {
@@ -54,6 +61,15 @@ abstract class AbstractTokenizer implements Tokenizer {
 
     /** True if the first rendered piece loses one leading space (SentencePiece's add-space-prefix, WordPiece's joiner). */
     abstract boolean stripFirstSpace();
+
+    /**
+     * Bytes of token {@code id} when it is the first token emitted (skipped special tokens do not count), or
+     * null for the usual rule ({@link #piece} less one leading space if {@link #stripFirstSpace}, and an
+     * empty first piece passes that on to the next token). Non-null also makes the next token not first.
+     */
+    byte[] firstPiece(int id) {
+        return null;
+    }
 
     // ---- encode ----
 
@@ -95,14 +111,16 @@ abstract class AbstractTokenizer implements Tokenizer {
         }
         List<AddedTokenSplitter.Fragment> frags = splitter.split(text, parseSpecial);
         boolean afterSpecial = true;
+        boolean atStart = true;
         for (AddedTokenSplitter.Fragment f : frags) {
             if (f.isToken()) {
                 out.add(f.id());
                 afterSpecial = true;
             } else {
-                encodeText(f.text(), afterSpecial, out);
+                encodeText(f.text(), afterSpecial, atStart, out);
                 afterSpecial = false;
             }
+            atStart = false;
         }
     }
 
@@ -122,6 +140,11 @@ abstract class AbstractTokenizer implements Tokenizer {
     final boolean appendPiece(int id, boolean renderSpecial, boolean first, ByteArrayOutputStream sink) {
         if (isSpecial(id) && !renderSpecial) {   // isSpecial first: it rejects an id outside the vocabulary
             return first;
+        }
+        byte[] fp = first ? firstPiece(id) : null;
+        if (fp != null) {
+            sink.write(fp, 0, fp.length);
+            return false;
         }
         byte[] p = piece(id);
         int from = first && stripFirstSpace() && p.length > 0 && p[0] == ' ' ? 1 : 0;

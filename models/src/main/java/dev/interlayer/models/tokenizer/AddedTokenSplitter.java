@@ -10,7 +10,9 @@ import java.util.Map;
  * Splits input text at occurrences of added tokens (control, user-defined and unknown-type entries),
  * before the model's own normalisation and splitting, as both Hugging Face (AddedVocabulary) and
  * llama.cpp (tokenizer_st_partition) do. Matching is leftmost, longest token first at a position.
- * Control/unknown tokens match only when {@code parseSpecial}; user-defined tokens always match.
+ * Control/unknown tokens match only when {@code parseSpecial}; user-defined tokens always match. A
+ * tokenizer whose normalizer changes the text may leave tokens marked "normalized" to a second split
+ * after normalization ({@code skipNormalized}).
  */
 final class AddedTokenSplitter {
 
@@ -25,12 +27,19 @@ final class AddedTokenSplitter {
     private final Map<Character, int[]> byFirstChar;   // first UTF-16 unit -> candidate ids, longest text first
 
     AddedTokenSplitter(Vocabulary vocab) {
+        this(vocab, false);
+    }
+
+    /** @param skipNormalized leave out user-defined tokens that match in normalized text (the caller splits on them later) */
+    AddedTokenSplitter(Vocabulary vocab, boolean skipNormalized) {
         this.vocab = vocab;
         Map<Character, List<Integer>> m = new HashMap<>();
         for (int id = 0; id < vocab.size(); id++) {
             TokenType t = vocab.type(id);
             String s = vocab.text(id);
-            if (!s.isEmpty() && (t == TokenType.CONTROL || t == TokenType.USER_DEFINED || t == TokenType.UNKNOWN)) {
+            boolean later = skipNormalized && vocab.normalized(id) && t == TokenType.USER_DEFINED;
+            if (!s.isEmpty() && !later
+                    && (t == TokenType.CONTROL || t == TokenType.USER_DEFINED || t == TokenType.UNKNOWN)) {
                 m.computeIfAbsent(s.charAt(0), k -> new ArrayList<>()).add(id);
             }
         }

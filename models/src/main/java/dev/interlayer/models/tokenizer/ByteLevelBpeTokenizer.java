@@ -40,7 +40,7 @@ public final class ByteLevelBpeTokenizer extends AbstractTokenizer {
     }
 
     @Override
-    void encodeText(String text, boolean afterSpecial, IntList out) {
+    void encodeText(String text, boolean afterSpecial, boolean atStart, IntList out) {
         if (addPrefixSpace && !text.startsWith(" ")) {
             text = " " + text;
         }

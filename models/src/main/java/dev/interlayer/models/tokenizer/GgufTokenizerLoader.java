@@ -44,7 +44,8 @@ final class GgufTokenizerLoader {
                 boolean addBos = bool(md, P + "add_bos_token", true);
                 boolean addEos = bool(md, P + "add_eos_token", false);
                 boolean spacePrefix = bool(md, P + "add_space_prefix", true);
-                yield new SpmTokenizer(v, spacePrefix, bosEos(v, addBos, true), bosEos(v, addEos, false), maxLength);
+                yield new SpmTokenizer(v, SpmTokenizer.Options.llamaCpp(v, spacePrefix), bosEos(v, addBos, true),
+                        bosEos(v, addEos, false), maxLength);
             }
             case "gpt2" -> {
                 String pre = string(md, P + "pre", "default");

@@ -19,45 +19,42 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads a Hugging Face {@code tokenizer.json}: the model ({@code WordPiece} or byte-level {@code BPE}),
- * normalizer, pre-tokenizer, post-processor template, added tokens and truncation. This class is the
- * one place that maps tokenizer.json keys to our settings.
+ * Reads a Hugging Face {@code tokenizer.json}: the model ({@code WordPiece}, byte-level {@code BPE} or
+ * SentencePiece-style {@code BPE}), normalizer, pre-tokenizer, post-processor template, added tokens and
+ * truncation, plus the sibling tokenizer_config.json's max length and add-BOS/EOS flags. This class (with
+ * {@link HfSentencePieceJson} for the ▁ handling) is the one place that maps tokenizer.json keys to our settings.
  */
 final class HfTokenizerJson {
     private final Path file;   // for messages; null for streams
     private final JsonObject root;
-    private final int configMaxLength;   // tokenizer_config.json model_max_length, or MAX_VALUE
+    private final JsonObject config;      // tokenizer_config.json, or an empty object
 
-    private HfTokenizerJson(Path file, JsonObject root, int configMaxLength) {
+    private HfTokenizerJson(Path file, JsonObject root, JsonObject config) {
         this.file = file;
         this.root = root;
-        this.configMaxLength = configMaxLength;
+        this.config = config;
     }
 
     static Tokenizer load(Path file) throws IOException {
-        int configMax = Integer.MAX_VALUE;
-        Path config = file.resolveSibling("tokenizer_config.json");
-        if (Files.isRegularFile(config)) {
-            configMax = modelMaxLength(config);
+        JsonObject config = new JsonObject();
+        Path configFile = file.resolveSibling("tokenizer_config.json");
+        if (Files.isRegularFile(configFile)) {
+            config = readConfig(configFile);
         }
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            return parse(file, r, configMax);
+            return parse(file, r, config);
         }
     }
 
-    /**
-     * {@code model_max_length} of a tokenizer_config.json; transformers writes a huge sentinel
-     * (1e30) for "no limit", so anything beyond int range counts as unlimited.
-     */
-    static int modelMaxLength(Path config) throws IOException {
+    /** A tokenizer_config.json as an object; its model_max_length, if present, must be a number. */
+    static JsonObject readConfig(Path config) throws IOException {
         try (Reader r = Files.newBufferedReader(config, StandardCharsets.UTF_8)) {
-            JsonElement e = JsonParser.parseReader(r);
-            if (e.isJsonObject() && e.getAsJsonObject().has("model_max_length")) {
-                double v = e.getAsJsonObject().get("model_max_length").getAsDouble();
-                return v >= 1 && v < Integer.MAX_VALUE ? (int) v : Integer.MAX_VALUE;
+            JsonObject o = JsonParser.parseReader(r).getAsJsonObject();
+            if (o.has("model_max_length")) {
+                o.get("model_max_length").getAsDouble();
             }
-            return Integer.MAX_VALUE;
-        } catch (JsonParseException | IllegalStateException | NumberFormatException ex) {
+            return o;
+        } catch (JsonParseException | IllegalStateException | NumberFormatException | UnsupportedOperationException ex) {
             throw new ModelFormatException(config, -1, "tokenizer_config.json", "valid JSON with a numeric model_max_length",
                     ex.getMessage(), ex);
         }
@@ -65,11 +62,11 @@ final class HfTokenizerJson {
 
     static Tokenizer load(InputStream in, String name) throws IOException {
         try (Reader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
-            return parse(name == null ? null : Path.of(name), r, Integer.MAX_VALUE);
+            return parse(name == null ? null : Path.of(name), r, new JsonObject());
         }
     }
 
-    private static Tokenizer parse(Path file, Reader r, int configMaxLength) throws IOException {
+    private static Tokenizer parse(Path file, Reader r, JsonObject config) throws IOException {
         JsonElement e;
         try {
             e = JsonParser.parseReader(r);
@@ -81,7 +78,7 @@ final class HfTokenizerJson {
                     Math.min(40, e.toString().length())));
         }
         try {
-            return new HfTokenizerJson(file, e.getAsJsonObject(), configMaxLength).build();
+            return new HfTokenizerJson(file, e.getAsJsonObject(), config).build();
         } catch (IllegalStateException | IllegalArgumentException | UnsupportedOperationException | NullPointerException
                  | ClassCastException | IndexOutOfBoundsException ex) {
             // Gson's getAsX on a value of the wrong JSON type, or a missing member.
@@ -96,7 +93,8 @@ final class HfTokenizerJson {
         return switch (type) {
             case "WordPiece" -> wordPiece(model);
             case "BPE" -> bpe(model);
-            default -> throw fail("model.type", "WordPiece or BPE", type);
+            case "Unigram" -> new HfSentencePieceModels(this, file, root, config).unigram(model);
+            default -> throw fail("model.type", "WordPiece, BPE (byte-level or SentencePiece-style) or Unigram", type);
         };
     }
 
@@ -145,10 +143,41 @@ final class HfTokenizerJson {
     // ---- byte-level BPE ----
 
     private Tokenizer bpe(JsonObject model) throws ModelFormatException {
+        List<String[]> merges = merges(model);
+        if (HfSentencePieceJson.isSentencePiece(root)) {
+            return new HfSentencePieceModels(this, file, root, config).bpe(model, merges);
+        }
         String[] texts = vocabArray(object(model, "vocab"), "model.vocab");
         TokenType[] types = new TokenType[texts.length];
         java.util.Arrays.fill(types, TokenType.NORMAL);
         Vocabulary v = vocabulary(texts, types, null);
+        JsonElement pre = root.get("pre_tokenizer");
+        List<String> regexes = new ArrayList<>();
+        boolean[] addPrefixSpace = {false};
+        boolean[] byteLevel = {false};
+        if (pre != null && pre.isJsonObject()) {
+            JsonObject p = pre.getAsJsonObject();
+            if ("Sequence".equals(p.get("type").getAsString())) {
+                for (JsonElement item : p.getAsJsonArray("pretokenizers")) {
+                    preTokenizerStep(item.getAsJsonObject(), regexes, addPrefixSpace, byteLevel);
+                }
+            } else {
+                preTokenizerStep(p, regexes, addPrefixSpace, byteLevel);
+            }
+        }
+        if (!byteLevel[0]) {
+            throw fail("pre_tokenizer", "a ByteLevel step (byte-level BPE), or Metaspace / a Replace(\" \" -> \"\u2581\") "
+                    + "normalizer (SentencePiece-style BPE)", pre == null ? "null" : pre.toString());
+        }
+        boolean ignoreMerges = bool(model, "ignore_merges", false);
+        PreTokenizerRegex regex = new PreTokenizerRegex("tokenizer.json", regexes.toArray(String[]::new));
+        int[][] template = template(v);
+        return new ByteLevelBpeTokenizer(v, merges, regex, addPrefixSpace[0], ignoreMerges,
+                template[0], template[1], maxLength());
+    }
+
+    /** model.merges as {left, right} pairs, from either "left right" strings or [left, right] arrays. */
+    private List<String[]> merges(JsonObject model) throws ModelFormatException {
         JsonArray mergesJson = model.getAsJsonArray("merges");
         List<String[]> merges = new ArrayList<>(mergesJson == null ? 0 : mergesJson.size());
         if (mergesJson != null) {
@@ -165,29 +194,7 @@ final class HfTokenizerJson {
                 }
             }
         }
-        JsonElement pre = root.get("pre_tokenizer");
-        List<String> regexes = new ArrayList<>();
-        boolean[] addPrefixSpace = {false};
-        boolean[] byteLevel = {false};
-        if (pre != null && pre.isJsonObject()) {
-            JsonObject p = pre.getAsJsonObject();
-            if ("Sequence".equals(p.get("type").getAsString())) {
-                for (JsonElement item : p.getAsJsonArray("pretokenizers")) {
-                    preTokenizerStep(item.getAsJsonObject(), regexes, addPrefixSpace, byteLevel);
-                }
-            } else {
-                preTokenizerStep(p, regexes, addPrefixSpace, byteLevel);
-            }
-        }
-        if (!byteLevel[0]) {
-            throw fail("pre_tokenizer", "a ByteLevel step (byte-level BPE; Metaspace/SentencePiece-style BPE "
-                    + "tokenizer.json is not supported yet, use the GGUF)", pre == null ? "null" : pre.toString());
-        }
-        boolean ignoreMerges = bool(model, "ignore_merges", false);
-        PreTokenizerRegex regex = new PreTokenizerRegex("tokenizer.json", regexes.toArray(String[]::new));
-        int[][] template = template(v);
-        return new ByteLevelBpeTokenizer(v, merges, regex, addPrefixSpace[0], ignoreMerges,
-                template[0], template[1], maxLength());
+        return merges;
     }
 
     /** One pre-tokenizer step: Split (Isolated), ByteLevel (GPT-2 regex if use_regex) or Digits, as a regex. */
@@ -212,13 +219,14 @@ final class HfTokenizerJson {
                         : java.util.regex.Pattern.quote(pattern.get("String").getAsString()));
             }
             case "Digits" -> regexes.add(bool(p, "individual_digits", false) ? "\\p{N}" : "\\p{N}+");
-            default -> throw fail("pre_tokenizer.type", "ByteLevel, Split, Digits or a Sequence of them", type);
+            default -> throw fail("pre_tokenizer.type", "ByteLevel, Split, Digits or a Sequence of them (byte-level BPE), "
+                    + "or Metaspace (SentencePiece-style BPE)", type);
         }
     }
 
     // ---- shared parts ----
 
-    private String[] vocabArray(JsonObject vocab, String field) throws ModelFormatException {
+    String[] vocabArray(JsonObject vocab, String field) throws ModelFormatException {
         int n = vocab.size();
         List<JsonObject> added = addedTokens();
         // Every id below n needs a token, so a valid id is below vocab + added tokens: check before sizing the array.
@@ -253,12 +261,20 @@ final class HfTokenizerJson {
         return texts;
     }
 
-    private Vocabulary vocabulary(String[] texts, TokenType[] types, float[] scores) throws ModelFormatException {
+    Vocabulary vocabulary(String[] texts, TokenType[] types, float[] scores) throws ModelFormatException {
+        return vocabulary(texts, types, scores, -1);
+    }
+
+    /** As {@link #vocabulary(String[], TokenType[], float[])}, with the model's own unknown-token id (-1: none). */
+    Vocabulary vocabulary(String[] texts, TokenType[] types, float[] scores, int unk) throws ModelFormatException {
         for (JsonObject a : addedTokens()) {
             int id = a.get("id").getAsInt();
             types[id] = bool(a, "special", false) ? TokenType.CONTROL : TokenType.USER_DEFINED;
         }
         Map<String, Integer> specials = new HashMap<>();
+        if (unk >= 0) {
+            specials.put("unk", unk);
+        }
         Vocabulary probe = new Vocabulary(texts, types, scores, Map.of());
         // Names from the usual special-token texts; tokenizer_config.json is not read here.
         for (String[] pair : new String[][] {{"unk", "[UNK]"}, {"cls", "[CLS]"}, {"sep", "[SEP]"}, {"pad", "[PAD]"},
@@ -282,6 +298,8 @@ final class HfTokenizerJson {
         Vocabulary v = new Vocabulary(texts, types, scores, specials);
         for (JsonObject a : addedTokens()) {
             v.setStrip(a.get("id").getAsInt(), bool(a, "lstrip", false), bool(a, "rstrip", false));
+            // Hugging Face's default: special tokens match the raw input, others the normalized text.
+            v.setNormalized(a.get("id").getAsInt(), bool(a, "normalized", !bool(a, "special", false)));
         }
         return v;
     }
@@ -298,7 +316,7 @@ final class HfTokenizerJson {
     }
 
     /** {prefix ids, suffix ids} of the single-sequence post-processor template. */
-    private int[][] template(Vocabulary v) throws ModelFormatException {
+    int[][] template(Vocabulary v) throws ModelFormatException {
         JsonElement pe = root.get("post_processor");
         if (pe == null || pe.isJsonNull()) {
             return new int[][] {{}, {}};
@@ -345,25 +363,32 @@ final class HfTokenizerJson {
         }
     }
 
-    /** truncation.max_length of tokenizer.json, else tokenizer_config.json's model_max_length, else unlimited. */
-    private int maxLength() {
+    /**
+     * truncation.max_length of tokenizer.json, else tokenizer_config.json's model_max_length, else unlimited;
+     * transformers writes a huge sentinel (1e30) for "no limit", so anything beyond int range counts as unlimited.
+     */
+    int maxLength() {
         JsonElement t = root.get("truncation");
         if (t != null && t.isJsonObject() && t.getAsJsonObject().has("max_length")) {
             return t.getAsJsonObject().get("max_length").getAsInt();
         }
-        return configMaxLength;
+        if (config.has("model_max_length") && !config.get("model_max_length").isJsonNull()) {
+            double v = config.get("model_max_length").getAsDouble();
+            return v >= 1 && v < Integer.MAX_VALUE ? (int) v : Integer.MAX_VALUE;
+        }
+        return Integer.MAX_VALUE;
     }
 
     private static int[] toInts(List<Integer> l) {
         return l.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    private static boolean bool(JsonObject o, String key, boolean dflt) {
+    static boolean bool(JsonObject o, String key, boolean dflt) {
         JsonElement e = o.get(key);
         return e == null || e.isJsonNull() ? dflt : e.getAsBoolean();
     }
 
-    private JsonObject object(JsonObject o, String key) throws ModelFormatException {
+    JsonObject object(JsonObject o, String key) throws ModelFormatException {
         JsonElement e = o.get(key);
         if (e == null || !e.isJsonObject()) {
             throw fail(key, "a JSON object", e == null ? "nothing" : e.toString().substring(0, Math.min(40, e.toString().length())));
@@ -371,7 +396,7 @@ final class HfTokenizerJson {
         return e.getAsJsonObject();
     }
 
-    private ModelFormatException fail(String field, String expected, String found) {
+    ModelFormatException fail(String field, String expected, String found) {
         return new ModelFormatException(file, -1, field, expected, found);
     }
 }

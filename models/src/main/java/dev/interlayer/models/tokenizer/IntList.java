@@ -40,6 +40,15 @@ final class IntList {
         n = Math.min(n, size);
     }
 
+    /** Reverses the elements from index {@code from} to the end. */
+    void reverseFrom(int from) {
+        for (int i = from, j = n - 1; i < j; i++, j--) {
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+    }
+
     int[] toArray() {
         return Arrays.copyOf(a, n);
     }

@@ -27,10 +27,16 @@ public final class StreamingDecoder {
      */
     public String next(int id) {
         if (!tokenizer.isSpecial(id)) {
-            byte[] p = tokenizer.piece(id);
-            int from = first && tokenizer.stripFirstSpace() && p.length > 0 && p[0] == ' ' ? 1 : 0;
-            append(p, from);
-            first &= p.length == 0;
+            byte[] fp = first ? tokenizer.firstPiece(id) : null;
+            if (fp != null) {
+                append(fp, 0);
+                first = false;
+            } else {
+                byte[] p = tokenizer.piece(id);
+                int from = first && tokenizer.stripFirstSpace() && p.length > 0 && p[0] == ' ' ? 1 : 0;
+                append(p, from);
+                first &= p.length == 0;
+            }
         }
         int complete = completePrefix(pending, n);
         if (complete == 0) {

@@ -20,6 +20,7 @@ final class Vocabulary {
     private final float[] scores;      // [n] SentencePiece log-probabilities (0 when the format has none)
     private final boolean[] lstrip;    // [n] added token swallows whitespace on its left
     private final boolean[] rstrip;    // [n] ... and on its right
+    private final boolean[] normalized; // [n] added token matched in normalized text (HF "normalized": true)
     private final Map<String, Integer> ids;
     private final Map<String, Integer> specials;
 
@@ -34,6 +35,7 @@ final class Vocabulary {
         this.scores = scores == null ? new float[n] : scores.clone();
         this.lstrip = new boolean[n];
         this.rstrip = new boolean[n];
+        this.normalized = new boolean[n];
         this.ids = new HashMap<>(n * 2);
         for (int i = 0; i < n; i++) {
             Objects.requireNonNull(texts[i], () -> "vocabulary: token text is null");
@@ -103,6 +105,16 @@ final class Vocabulary {
         check(id);
         lstrip[id] = left;
         rstrip[id] = right;
+    }
+
+    /** True if added token {@code id} is matched in the normalized text rather than the raw input. */
+    boolean normalized(int id) {
+        return normalized[id];
+    }
+
+    void setNormalized(int id, boolean value) {
+        check(id);
+        normalized[id] = value;
     }
 
     /** Changes the type of one token (used when added tokens of tokenizer.json override the model vocabulary). */

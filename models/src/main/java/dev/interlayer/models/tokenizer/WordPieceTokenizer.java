@@ -34,7 +34,7 @@ public final class WordPieceTokenizer extends AbstractTokenizer {
     }
 
     @Override
-    void encodeText(String text, boolean afterSpecial, IntList out) {
+    void encodeText(String text, boolean afterSpecial, boolean atStart, IntList out) {
         String s = normalizer.normalize(text);
         for (String word : preTokenize(s)) {
             wordPiece(word, out);

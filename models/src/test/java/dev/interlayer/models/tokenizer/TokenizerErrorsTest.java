@@ -33,8 +33,9 @@ class TokenizerErrorsTest {
     @Test
     void unsupportedModelTypeIsNamed() {
         ModelFormatException e = assertThrows(ModelFormatException.class,
-                () -> json("{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}"));
-        assertTrue(e.getMessage().contains("model.type") && e.getMessage().contains("Unigram"), e.getMessage());
+                () -> json("{\"model\": {\"type\": \"WordLevel\", \"vocab\": {}}}"));
+        assertTrue(e.getMessage().contains("model.type") && e.getMessage().contains("WordLevel")
+                && e.getMessage().contains("Unigram"), e.getMessage());
     }
 
     @Test
