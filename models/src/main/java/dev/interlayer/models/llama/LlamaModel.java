@@ -67,6 +67,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
     private final Tensor outNorm;   // [dim]
     private final Tensor output;    // [vocab, dim] (the embedding when tied)
     private final float[] invFreq;  // [ropeDim/2] RoPE frequencies ω'_i after any Llama 3 rescaling
+    private final float[] ropeDivisors;  // [ropeDim/2] GGUF rope_freqs, or null
     private final Tensor[][] qkv;    // [layers][3] {wq, wk, wv}: one fused matmul on the same input
     private final Tensor[][] gateUp; // [layers][2] {gate, up}, or null entries for MoE layers
 
@@ -101,6 +102,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
             }
         }
         this.invFreq = inv;
+        this.ropeDivisors = ropeDivisors == null ? null : ropeDivisors.clone();
         this.config = config;
         this.embed = embed;
         this.layers = layers.clone();
@@ -322,6 +324,11 @@ public final class LlamaModel implements CausalLM, HiddenStates {
     /** The hyperparameters. */
     public LlamaConfig config() {
         return config;
+    }
+
+    /** The same weights under another config of equal geometry (tests: e.g. another sliding window). */
+    LlamaModel withConfig(LlamaConfig other) {
+        return new LlamaModel(other, embed, layers, outNorm, output, ropeDivisors);
     }
 
     /** Layer weights (for inspection and tests). */
