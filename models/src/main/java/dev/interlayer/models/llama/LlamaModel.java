@@ -26,10 +26,11 @@ import java.util.function.IntConsumer;
  *   for each layer:
  *     h = rmsnorm(x) ; q = h·Wqᵀ (+bq) ; k = h·Wkᵀ (+bk) ; v = h·Wvᵀ (+bv)
  *     q, k = rope(q, k, positions)                        [T, heads·hd], [T, kvHeads·hd]
- *     cache[pos0..pos0+T) = k, v
- *     a_h = softmax(q_h·K_gᵀ / √hd, causal) · V_g           g = h / (heads/kvHeads)
+ *     cache[pos0..pos0+T) = k, v                          (a ring of w − 1 + chunk slots in windowed layers)
+ *     a_h = softmax(q_h·K_gᵀ / √hd, mask) · V_g             g = h / (heads/kvHeads)
+ *           mask: key j visible to query i iff j ≤ i, and i − w &lt; j in a layer with sliding window w
  *     x += a·Woᵀ
- *     h = rmsnorm(x) ; x += (silu(h·Wgateᵀ) ⊙ h·Wupᵀ)·Wdownᵀ
+ *     h = rmsnorm(x) ; x += (silu(h·Wgateᵀ) ⊙ h·Wupᵀ)·Wdownᵀ   (MoE layers: routed experts, see moe)
  *   logits = rmsnorm(x)·Woutᵀ                              [T, vocab]
  * </pre>
  *

@@ -25,8 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
  * 1 routes through the experts; layers 0, 2, 3 are dense MLPs of intermediate_size 40, experts are 16 wide) against
  * reference/arch/arch_reference.py --extras (PyTorch float64, written from the equations).
  *
- * <p>Tolerance 1e-4 absolute, as ArchGoldenTest: float32 Java vs float64 reference on logits of magnitude ≲ 10 with
- * d = 32 (float32 rounding ~1e-6 relative); a wrong layer kind or width moves logits by ≫ 1e-2. The script asserts
+ * <p>Tolerance 1e-4 absolute, as ArchGoldenTest: float32 Java vs float64 reference on logits of magnitude ≤ 15 with
+ * d = 32. This model is the worst conditioned of the fixtures (0.5-scale q/k/v biases, a 4/√d output head): PyTorch's
+ * own float32 forward differs from its float64 one by 3.3e-5, and Java measured 4.9e-5 to 7.6e-5 depending on which
+ * kernels the JIT has compiled; a wrong layer kind or width moves logits by ≫ 1e-2. The script asserts
  * every top-2 router margin ≥ 1e-4 (measured 8.4e-3), so both sides route to the same experts.
  */
 class Qwen2MoeMixedLayersTest {

@@ -129,8 +129,11 @@ class SlidingWindowTest {
 
     /**
      * Property: with window w ≥ the session's positions nothing falls out of the window, so the windowed model
-     * equals the same weights with full attention exactly (same float ops in the same order: the ring then has
-     * one slot per position and the visible range starts at 0). Seeded harness; prints seed and case on failure.
+     * equals the same weights with full attention (the ring then has one slot per position and the visible range
+     * starts at 0). The float ops are the same, but not bit-identical across calls: once C2 compiles the Vector
+     * API kernels their reductions add lanes in another order (measured up to 1.1e-5 on logits ≲ 14), so the
+     * budget is the project's F32 1e-4; dropping or adding one key moves logits by ≫ 1e-2. Seeded harness; prints
+     * seed and case on failure.
      */
     @Test
     void windowNoShorterThanTheSequenceEqualsFullAttention() throws Exception {
@@ -149,7 +152,8 @@ class SlidingWindowTest {
                 float[] a = m.newSession(n, chunk).appendAll(tokens, 0, n);
                 float[] b = ref.newSession(n, chunk).appendAll(tokens, 0, n);
                 String ctx = "seed " + seed + " trial " + trial + ": n=" + n + " window=" + w + " chunk=" + chunk;
-                assertTrue(Arrays.equals(a, b), ctx + " differs by " + TinyGolden.maxAbsDiff(a, b));
+                float diff = TinyGolden.maxAbsDiff(a, b);
+                assertTrue(diff <= TOL, ctx + " differs by " + diff);
             }
         }
     }
@@ -176,6 +180,50 @@ class SlidingWindowTest {
                 String ctx = "seed " + seed + " trial " + trial + ": n=" + n + " window=" + w + " chunk=" + chunk;
                 assertTrue(e1 <= TOL && e2 <= TOL, ctx + ": chunked " + e1 + ", decoded " + e2);
             }
+        }
+    }
+
+    @Test
+    void hfWindowSemantics() throws Exception {
+        // qwen2: layer_types, when given, overrides max_window_layers; without use_sliding_window there is no window
+        com.google.gson.JsonArray types = new com.google.gson.JsonArray();
+        types.add("sliding_attention");
+        types.add("full_attention");
+        types.add("sliding_attention");
+        LlamaConfig byTypes = config("qwen2-window", c -> c.add("layer_types", types));
+        assertEquals(java.util.Set.of(0, 2), byTypes.windowLayers());
+        assertEquals(5, byTypes.windowOf(2));
+        assertEquals(0, byTypes.windowOf(1));
+        assertEquals(0, config("qwen2-window", c -> c.addProperty("use_sliding_window", false)).slidingWindow());
+        LlamaConfig defaults = config("qwen2-window", c -> c.remove("max_window_layers"));   // HF default 28 > 3 layers
+        assertTrue(defaults.windowLayers().isEmpty() && defaults.slidingWindow() == 0, defaults.toString());
+        // mistral: null window (v0.2+) = full attention
+        assertEquals(0, config("mistral-window", c -> c.add("sliding_window", JsonNull.INSTANCE)).slidingWindow());
+        types.remove(2);
+        var e = assertThrows(IllegalArgumentException.class, () -> config("qwen2-window", c -> c.add("layer_types",
+                types)));
+        assertTrue(e.getMessage().contains("layer_types"), e.getMessage());
+    }
+
+    @Test
+    void configRejectsInconsistentWindows() throws Exception {
+        LlamaConfig c = config("mistral-window", x -> { });
+        var e = assertThrows(IllegalArgumentException.class, () -> new LlamaConfig(c.arch(), c.dim(), c.hiddenDim(),
+                c.layers(), c.heads(), c.kvHeads(), c.headDim(), c.vocabSize(), c.contextLength(), c.rmsNormEps(),
+                c.ropeTheta(), c.ropeDim(), c.ropePairing(), c.ropeScale(), 0, 0, 0, c.ropeScaling(), false,
+                c.denseHiddenDim(), java.util.Set.of(), 5, java.util.Set.of(2)));
+        assertTrue(e.getMessage().contains("windowLayers"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new LlamaConfig(c.arch(), c.dim(), c.hiddenDim(),
+                c.layers(), c.heads(), c.kvHeads(), c.headDim(), c.vocabSize(), c.contextLength(), c.rmsNormEps(),
+                c.ropeTheta(), c.ropeDim(), c.ropePairing(), c.ropeScale(), 0, 0, 0, c.ropeScaling(), false,
+                c.denseHiddenDim(), java.util.Set.of(), 0, java.util.Set.of(1)));
+        assertTrue(e.getMessage().contains("slidingWindow"), e.getMessage());
+    }
+
+    private LlamaConfig config(String name, java.util.function.Consumer<JsonObject> edit) throws Exception {
+        Path p = TinyGolden.editedHf(tmp.resolve(name + "-" + System.nanoTime()), name, edit);
+        try (HfFolder f = HfFolder.open(p)) {
+            return LlamaConfig.fromHuggingFace(f.config());
         }
     }
 
