@@ -386,7 +386,8 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
             throw new IllegalArgumentException("config.json: '" + key + "' must be a list of layer indices, got " + e);
         }
         for (JsonElement x : e.getAsJsonArray()) {
-            if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isNumber() || x.getAsDouble() != Math.rint(x.getAsDouble())) {
+            if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isNumber()
+                    || x.getAsDouble() != Math.rint(x.getAsDouble())) {
                 throw new IllegalArgumentException("config.json: '" + key + "' must be a list of layer indices, got "
                         + e);
             }

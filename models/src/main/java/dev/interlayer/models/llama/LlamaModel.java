@@ -88,8 +88,8 @@ public final class LlamaModel implements CausalLM, HiddenStates {
         }
         for (int i = 0; i < layers.length; i++) {
             if ((layers[i].moe() != null) != config.isSparse(i)) {
-                throw new IllegalArgumentException("layer " + i + ": config says " + (config.isSparse(i) ? "MoE" : "dense")
-                        + " FFN, weights are " + (layers[i].moe() != null ? "MoE" : "dense"));
+                throw new IllegalArgumentException("layer " + i + ": config says "
+                        + (config.isSparse(i) ? "MoE" : "dense") + " FFN, weights are " + (layers[i].moe() != null ? "MoE" : "dense"));
             }
         }
         float[] inv = config.ropeInvFreq();

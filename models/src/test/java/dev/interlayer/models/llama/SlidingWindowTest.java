@@ -137,7 +137,8 @@ class SlidingWindowTest {
      */
     @Test
     void windowNoShorterThanTheSequenceEqualsFullAttention() throws Exception {
-        Path windowed = TinyGolden.editedHf(tmp.resolve("w"), "mistral-window", c -> c.addProperty("sliding_window", 0));
+        Path windowed = TinyGolden.editedHf(tmp.resolve("w"), "mistral-window",
+                c -> c.addProperty("sliding_window", 0));
         Path full = TinyGolden.editedHf(tmp.resolve("full"), "mistral-window", c -> c.add("sliding_window",
                 JsonNull.INSTANCE));
         long seed = 20251128L;
