@@ -3,7 +3,7 @@
 gemma3, olmo2, gpt2, mixtral, qwen2moe), written from the equations in docs/ARCHITECTURES.md §0-2 and the HF config
 semantics, not from the Java code.
 
-What it does (python3 arch_reference.py REPO_ROOT):
+What it does (python3 arch_reference.py REPO_ROOT; with --extras only the F32 models of extra_configs()):
   1. For each family (and "llama3": the llama weights with Llama 3.1 rope_scaling) builds a tiny random-weight model from a fixed seed and writes a Hugging Face
      folder  models/src/test/resources/hf/<name>/{config.json, model.safetensors}  (F32) and
      models/src/test/resources/hf/<name>-bf16/  (same weights rounded to BF16), with our own
@@ -90,6 +90,47 @@ def configs():
             "gpt2": gpt2, "mixtral": mixtral, "qwen2moe": qwen2moe}
 
 
+def extra_configs():
+    """F32-only models for LlamaModel features (written by --extras, leaving the fixtures above untouched).
+
+    qwen2moe-mixed: 4 layers, decoder_sparse_step 2, mlp_only_layers [3] -> layer 1 sparse, 0, 2, 3 dense
+    (dense MLP of intermediate_size). mistral-window: every layer attends to the last sliding_window = 5
+    positions. qwen2-window: use_sliding_window with max_window_layers 1 -> layer 0 full, layers 1, 2 windowed.
+    """
+    c = configs()
+    mixed = dict(c["qwen2moe"], num_hidden_layers=4, decoder_sparse_step=2, mlp_only_layers=[3])
+    mistral = dict(c["llama"], architectures=["MistralForCausalLM"], model_type="mistral", sliding_window=5,
+                   rope_theta=10000.0)
+    qwin = dict(c["qwen2"], num_hidden_layers=3, use_sliding_window=True, sliding_window=5, max_window_layers=1)
+    return {"qwen2moe-mixed": mixed, "mistral-window": mistral, "qwen2-window": qwin}
+
+
+BASE = {"qwen2moe-mixed": "qwen2moe", "mistral-window": "llama", "qwen2-window": "qwen2", "llama3": "llama"}
+
+
+def sparse_layer(c, i):
+    """Qwen2-MoE: layer i uses the experts iff num_experts > 0, (i + 1) % decoder_sparse_step == 0 and i is not
+    in mlp_only_layers (HF Qwen2MoeDecoderLayer); otherwise a dense MLP of intermediate_size."""
+    return (c.get("num_experts", 0) > 0 and (i + 1) % c.get("decoder_sparse_step", 1) == 0
+            and i not in c.get("mlp_only_layers", []))
+
+
+def hf_window(c, i):
+    """Sliding window of layer i for the Llama-like families (0 = full causal attention), per HF:
+    mistral/mixtral: sliding_window on every layer; qwen2/qwen2_moe: only with use_sliding_window, and only on
+    layers i >= max_window_layers (or as listed in layer_types). Key j is visible to query i iff i - w < j <= i."""
+    w = c.get("sliding_window") or 0
+    if c.get("model_type") in ("mistral", "mixtral"):
+        return w
+    if c.get("model_type") in ("qwen2", "qwen2_moe"):
+        if not c.get("use_sliding_window") or not w:
+            return 0
+        if c.get("layer_types"):
+            return w if c["layer_types"][i] == "sliding_attention" else 0
+        return w if i >= c.get("max_window_layers", 0) else 0
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------------
 # Random weights (HF names and layouts)
 # ---------------------------------------------------------------------------------------------------
@@ -147,7 +188,7 @@ def make_weights(name, c, g):
             for e in range(c["num_local_experts"]):
                 q = p + "block_sparse_moe.experts.%d." % e
                 W[q + "w1.weight"], W[q + "w3.weight"], W[q + "w2.weight"] = mat(f, d), mat(f, d), mat(d, f)
-        elif name == "qwen2moe":
+        elif name == "qwen2moe" and sparse_layer(c, i):
             fe, fs = c["moe_intermediate_size"], c["shared_expert_intermediate_size"]
             W[p + "mlp.gate.weight"] = mat(c["num_experts"], d, 4.0)
             for e in range(c["num_experts"]):
@@ -354,8 +395,8 @@ def forward(name, c, W, tokens, gguf_scale=False, offset_norms=True):
                 theta = c["rope_local_base_freq"]
             else:
                 div = c["rope_scaling"]["factor"]
-        if name == "qwen2" and c.get("use_sliding_window"):
-            raise ValueError("tiny qwen2 uses no sliding window")
+        if name in ("llama", "qwen2", "qwen2moe", "mixtral"):
+            window = hf_window(c, i)
         inv = None
         rs = c.get("rope_scaling") or {}
         if rs.get("rope_type") == "llama3":
@@ -376,7 +417,7 @@ def forward(name, c, W, tokens, gguf_scale=False, offset_norms=True):
         else:
             x = x + a
             h = norm(x, p + "post_attention_layernorm.weight")      # = pre-FFN norm in Llama naming
-            if name in ("mixtral", "qwen2moe"):
+            if name == "mixtral" or (name == "qwen2moe" and sparse_layer(c, i)):
                 x = x + moe(name, c, W, p, h)
                 continue
             m = (torch.nn.functional.silu(h @ W[p + "mlp.gate_proj.weight"].T) * (h @ W[p + "mlp.up_proj.weight"].T)) \
@@ -475,7 +516,8 @@ def permute_llama(w, heads):
     return w.reshape(heads, 2, hd // 2, *rest).transpose(1, 2).reshape(out_dim, *rest)
 
 
-GGUF_ARCH = {"llama": "llama", "llama3": "llama", "qwen2": "qwen2", "gemma2": "gemma2", "gemma3": "gemma3", "olmo2": "olmo2",
+GGUF_ARCH = {"llama": "llama", "llama3": "llama", "qwen2moe-mixed": "qwen2moe", "mistral-window": "llama",
+             "qwen2-window": "qwen2", "qwen2": "qwen2", "gemma2": "gemma2", "gemma3": "gemma3", "olmo2": "olmo2",
              "gpt2": "gpt2", "mixtral": "llama", "qwen2moe": "qwen2moe"}
 
 
@@ -542,6 +584,11 @@ def write_gguf(path, name, c, W):
         gw.add(a + "attention.sliding_window", c["sliding_window"])
     if name == "gemma3":
         gw.add(a + "attention.sliding_window", c["sliding_window"])
+    windows = {hf_window(c, i) for i in range(L)} if GGUF_ARCH[name] in ("llama", "qwen2", "qwen2moe") else {0}
+    if len(windows) == 1 and windows != {0}:        # a uniform window: <arch>.attention.sliding_window
+        gw.add(a + "attention.sliding_window", windows.pop())
+    elif windows != {0}:
+        raise ValueError("GGUF has no per-layer window for " + name)
         gw.add(a + "rope.scaling.type", "linear")
         gw.add(a + "rope.scaling.factor", float(c["rope_scaling"]["factor"]))
 
@@ -584,7 +631,7 @@ def write_gguf(path, name, c, W):
             for g, n in (("gate", "w1"), ("up", "w3"), ("down", "w2")):
                 gw.tensor(b + "ffn_%s_exps.weight" % g,
                           torch.stack([W[q + "experts.%d.%s.weight" % (e, n)] for e in range(E)]))
-        elif name == "qwen2moe":
+        elif name == "qwen2moe" and sparse_layer(c, i):
             q = p + "mlp."
             E = c["num_experts"]
             gw.tensor(b + "ffn_gate_inp.weight", W[q + "gate.weight"])
@@ -782,5 +829,50 @@ def main(root):
         print(out, "ok", "argmax", logits[-1].argmax().item())
 
 
+def extras(root):
+    """F32 HF folder, GGUF (when the windows are uniform) and golden/arch/<name>.json for extra_configs(): logits
+    for the 17- and 1-token inputs, hidden states, and "full_logits" (same weights, every window removed) so a
+    test can check the window changes the result."""
+    res = os.path.join(root, "models", "src", "test", "resources")
+    g = torch.Generator().manual_seed(SEED)
+    tokens17 = torch.randint(0, VOCAB, (17,), generator=g).tolist()        # the same inputs as main()
+    tokens1 = [int(torch.randint(0, VOCAB, (1,), generator=g))]
+    for name, c in extra_configs().items():
+        base = BASE[name]
+        W = make_weights(base, c, torch.Generator().manual_seed(SEED + sum(map(ord, name))))
+        folder = os.path.join(res, "hf", name)
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "config.json"), "w") as f:
+            json.dump(c, f, indent=2)
+        write_safetensors(os.path.join(folder, "model.safetensors"), W, "F32")
+        fx = header(name, "F32", 1e-4)
+        fx["tokens"] = tokens17
+        logits, hidden = forward(base, c, W, tokens17)
+        fx["logits"] = rows(logits)
+        fx["hidden"] = rows(hidden)
+        fx["tokens1"] = tokens1
+        fx["logits1"] = rows(forward(base, c, W, tokens1)[0])
+        fx["windows"] = [hf_window(c, i) for i in range(c["num_hidden_layers"])]
+        if any(fx["windows"]):
+            full = dict(c, sliding_window=None, use_sliding_window=False)
+            fx["full_logits"] = rows(forward(base, full, W, tokens17)[0])
+        if base == "qwen2moe":
+            fx["sparse_layers"] = [i for i in range(c["num_hidden_layers"]) if sparse_layer(c, i)]
+        with open(os.path.join(res, "golden", "arch", name + ".json"), "w") as f:
+            json.dump(fx, f)
+        if len(set(fx["windows"])) == 1:
+            write_gguf(os.path.join(res, "gguf", name + ".gguf"), base, c, W)
+            meta, _ = read_gguf(os.path.join(res, "gguf", name + ".gguf"))
+            assert meta["general.architecture"] == GGUF_ARCH[base], meta
+        print(name, "ok", "windows", fx["windows"], "logits[0,:3] =", fx["logits"][0][:3])
+    print("smallest router-logit gap l_(k) - l_(k+1): %.3g" % MIN_ROUTER_GAP[0])
+    assert MIN_ROUTER_GAP[0] > 1e-4, MIN_ROUTER_GAP[0]
+
+
 if __name__ == "__main__":
-    main(os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..")))
+    args = [a for a in sys.argv[1:] if a != "--extras"]
+    repo = os.path.abspath(args[0] if args else os.path.join(HERE, "..", ".."))
+    if "--extras" in sys.argv:
+        extras(repo)
+    else:
+        main(repo)

@@ -9,10 +9,13 @@ import dev.interlayer.nn.RopeConfig;
 import dev.interlayer.nn.RopeScaling;
 import dev.interlayer.tensor.Rope;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Hyperparameters of a Llama-family decoder (Llama 1/2/3, Mistral, TinyLlama, Qwen2; Mixtral and Qwen2-MoE
- * mixture-of-experts when {@code experts > 0}, every layer sparse).
+ * mixture-of-experts when {@code experts > 0}, each layer sparse unless listed in {@code denseLayers}; optional
+ * sliding-window attention on the layers in {@code windowLayers}).
  *
  * @param arch          GGUF architecture name ("llama", "qwen2", "qwen2moe", ...)
  * @param dim           residual width (n_embd)
@@ -36,18 +39,37 @@ import java.util.List;
  *                      scaling as the {@code rope_freqs} tensor instead, so GGUF configs carry None)
  * @param moeNormTopK   MoE: renormalise the top-k router probabilities to sum to 1 (Mixtral; Qwen2-MoE's
  *                      {@code norm_topk_prob}, false in its checkpoints); ignored when dense
+ * @param denseHiddenDim width of a dense SwiGLU layer: hiddenDim for dense models; for MoE models the width
+ *                      of the layers in denseLayers (Qwen2-MoE {@code intermediate_size})
+ * @param denseLayers   MoE models: indices of the layers with a dense MLP instead of experts (Qwen2-MoE
+ *                      {@code decoder_sparse_step}, {@code mlp_only_layers}); empty when dense or all sparse
+ * @param slidingWindow attention window w of the windowed layers: key j is visible to query i iff
+ *                      i − w &lt; j ≤ i (HF and llama.cpp convention); 0 = none
+ * @param windowLayers  indices of the layers that use the window (Mistral: all; Qwen2: those ≥
+ *                      {@code max_window_layers}); empty when slidingWindow is 0
  */
 public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int heads, int kvHeads, int headDim,
                           int vocabSize, int contextLength, float rmsNormEps, float ropeTheta, int ropeDim,
                           Rope.Pairing ropePairing, float ropeScale, int experts, int expertsUsed,
-                          int sharedHiddenDim, RopeScaling ropeScaling, boolean moeNormTopK) {
+                          int sharedHiddenDim, RopeScaling ropeScaling, boolean moeNormTopK, int denseHiddenDim,
+                          Set<Integer> denseLayers, int slidingWindow, Set<Integer> windowLayers) {
+
+    /** A config with every layer dense (experts = 0) or every layer sparse, and no sliding window. */
+    public LlamaConfig(String arch, int dim, int hiddenDim, int layers, int heads, int kvHeads, int headDim,
+                       int vocabSize, int contextLength, float rmsNormEps, float ropeTheta, int ropeDim,
+                       Rope.Pairing ropePairing, float ropeScale, int experts, int expertsUsed,
+                       int sharedHiddenDim, RopeScaling ropeScaling, boolean moeNormTopK) {
+        this(arch, dim, hiddenDim, layers, heads, kvHeads, headDim, vocabSize, contextLength, rmsNormEps, ropeTheta,
+                ropeDim, ropePairing, ropeScale, experts, expertsUsed, sharedHiddenDim, ropeScaling, moeNormTopK,
+                hiddenDim, Set.of(), 0, Set.of());
+    }
 
     /**
      * Validates sizes and derived geometry.
      *
      * @throws IllegalArgumentException if a size is below 1, kvHeads does not divide heads, ropeDim is odd or above headDim,
-     *                                  an eps/theta/scale is not positive, ropeScaling is not None or Llama3, or the MoE
-     *                                  counts are inconsistent
+     *                                  an eps/theta/scale is not positive, ropeScaling is not None or Llama3, the MoE
+     *                                  counts are inconsistent, or a dense/window layer index is out of range
      */
     public LlamaConfig {
         positive("dim", dim);
@@ -80,6 +102,39 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
             throw new IllegalArgumentException("need 0 < expertsUsed <= experts for MoE, got " + expertsUsed + " of "
                     + experts);
         }
+        positive("denseHiddenDim", denseHiddenDim);
+        denseLayers = layerSet("denseLayers", denseLayers, layers);
+        windowLayers = layerSet("windowLayers", windowLayers, layers);
+        if (experts == 0 && !denseLayers.isEmpty()) {
+            throw new IllegalArgumentException("denseLayers " + denseLayers + " given for a dense model (experts 0)");
+        }
+        if (slidingWindow < 0 || (slidingWindow == 0) != windowLayers.isEmpty()) {
+            throw new IllegalArgumentException("slidingWindow must be >= 0 and > 0 exactly when windowLayers is"
+                    + " non-empty, got " + slidingWindow + " with windowLayers " + windowLayers);
+        }
+    }
+
+    // an immutable sorted copy, every index in [0, layers)
+    private static Set<Integer> layerSet(String name, Set<Integer> s, int layers) {
+        if (s == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        for (Integer i : s) {
+            if (i == null || i < 0 || i >= layers) {
+                throw new IllegalArgumentException(name + " holds " + i + ", outside [0, " + layers + ")");
+            }
+        }
+        return java.util.Collections.unmodifiableSortedSet(new TreeSet<>(s));
+    }
+
+    /** Whether layer i routes through the experts (MoE) rather than a dense SwiGLU of denseHiddenDim. */
+    public boolean isSparse(int layer) {
+        return experts > 0 && !denseLayers.contains(layer);
+    }
+
+    /** The sliding window of layer i (0 = full causal attention). */
+    public int windowOf(int layer) {
+        return windowLayers.contains(layer) ? slidingWindow : 0;
     }
 
     private static void positive(String name, int v) {
@@ -126,8 +181,13 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
      * {@code .attention.head_count(_kv)}, {@code .feed_forward_length} (or {@code .expert_feed_forward_length}),
      * {@code .context_length}, {@code .attention.layer_norm_rms_epsilon}, {@code .rope.freq_base},
      * {@code .rope.dimension_count}, {@code .attention.key_length}, {@code .rope.scaling.*},
-     * {@code .expert_count}, {@code .expert_used_count}; vocab from {@code tokenizer.ggml.tokens} or the
-     * embedding rows.
+     * {@code .expert_count}, {@code .expert_used_count}, {@code .attention.sliding_window} (every layer; GGUF
+     * has no per-layer window list for these archs); vocab from {@code tokenizer.ggml.tokens} or the
+     * embedding rows. Whether a layer is sparse comes from its tensors: {@code blk.N.ffn_gate_inp.weight}
+     * present → MoE, {@code blk.N.ffn_gate/up/down.weight} present → dense MLP of {@code .feed_forward_length}.
+     *
+     * @throws ModelFormatException if a required key is missing, the values are inconsistent, or a layer has
+     *                              both or neither of the router and the dense FFN tensors
      */
     public static LlamaConfig fromGguf(GgufFile f) throws ModelFormatException {
         String arch = f.architecture();
@@ -162,14 +222,23 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
                         "none or linear", scaling);
             }
             Rope.Pairing pairing = arch.startsWith("qwen") ? Rope.Pairing.HALF_SPLIT : Rope.Pairing.INTERLEAVED;
-            return new LlamaConfig(arch, dim, hidden, require(f, p + "block_count"), heads, kvHeads, headDim, vocab,
+            int layers = require(f, p + "block_count");
+            Set<Integer> dense = ggufDenseLayers(f, layers, experts);
+            int window = f.getInt(p + "attention.sliding_window", 0);
+            Set<Integer> windowed = new TreeSet<>();
+            for (int i = 0; window > 0 && i < layers; i++) {
+                windowed.add(i);
+            }
+            return new LlamaConfig(arch, dim, hidden, layers, heads, kvHeads, headDim, vocab,
                     f.getInt(p + "context_length", 2048),
                     f.getFloat(p + "attention.layer_norm_rms_epsilon", 1e-5f),
                     f.getFloat(p + "rope.freq_base", 10000f),
                     f.getInt(p + "rope.dimension_count", headDim), pairing, ropeScale, experts,
                     f.getInt(p + "expert_used_count", 0),
                     f.getInt(p + "expert_shared_feed_forward_length", 0), new RopeScaling.None(),
-                    !arch.equals("qwen2moe"));      // llama.cpp: Mixtral (arch llama) renormalises, qwen2moe not
+                    !arch.equals("qwen2moe"),       // llama.cpp: Mixtral (arch llama) renormalises, qwen2moe not
+                    dense.isEmpty() ? hidden : require(f, p + "feed_forward_length"), dense, Math.max(0, window),
+                    windowed);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(f.path(), -1, arch + " config", "consistent hyperparameters",
                     e.getMessage(), e);
@@ -179,19 +248,21 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
     /**
      * Maps a Hugging Face {@code config.json} (model_type llama, mistral, qwen2, mixtral or qwen2_moe) to a
      * config with half-split RoPE pairs (HF checkpoints are not row-permuted). {@code arch} becomes the
-     * model_type ("qwen2moe" for qwen2_moe, the GGUF name). A sliding window (Mistral/Mixtral
-     * {@code sliding_window}; Qwen2 only when {@code use_sliding_window}) is honoured by capping
-     * {@code contextLength} at the window, where it cannot change any result.
+     * model_type ("qwen2moe" for qwen2_moe, the GGUF name). {@code contextLength} is
+     * {@code max_position_embeddings}. Sliding window, as HF: Mistral/Mixtral {@code sliding_window} on every
+     * layer; Qwen2/Qwen2-MoE only when {@code use_sliding_window}, on the layers marked
+     * {@code "sliding_attention"} in {@code layer_types} or else on layers i ≥ {@code max_window_layers}
+     * (HF default 28).
      *
      * <p>MoE keys: Mixtral {@code num_local_experts}, {@code num_experts_per_tok}, expert width
      * {@code intermediate_size}, top-k renormalised; Qwen2-MoE {@code num_experts}, {@code num_experts_per_tok},
      * {@code moe_intermediate_size}, {@code shared_expert_intermediate_size}, {@code norm_topk_prob} (default
-     * false). Qwen2-MoE dense layers ({@code decoder_sparse_step} != 1 or a non-empty {@code mlp_only_layers})
-     * are rejected: every layer must be sparse.
+     * false). Qwen2-MoE layer i is sparse iff {@code num_experts > 0}, (i + 1) % {@code decoder_sparse_step}
+     * == 0 and i is not in {@code mlp_only_layers}; the others are dense MLPs of {@code intermediate_size}.
      *
      * @throws IllegalArgumentException naming the key for a missing or unsupported setting (rope_scaling
-     *                                  other than linear/llama3, non-SiLU activation, partial rotary, dense
-     *                                  layers in a MoE model, experts on a dense model_type)
+     *                                  other than linear/llama3, non-SiLU activation, partial rotary, experts on a
+     *                                  dense model_type, a bad decoder_sparse_step/mlp_only_layers/layer_types)
      */
     public static LlamaConfig fromHuggingFace(JsonObject c) {
         String type = HfJson.getString(c, "model_type", "");
@@ -204,32 +275,37 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
             throw new IllegalArgumentException("config.json: model_type '" + type + "' with experts "
                     + "(num_local_experts/num_experts) is not supported; MoE needs model_type mixtral or qwen2_moe");
         }
+        int layers = HfJson.requireInt(c, "num_hidden_layers");
         int experts = 0, expertsUsed = 0, sharedHidden = 0;
         boolean normTopK = false;
-        int hidden;
+        int hidden, denseHidden;
+        Set<Integer> dense = new TreeSet<>();
         if (mixtral) {
             experts = HfJson.requireInt(c, "num_local_experts");
             expertsUsed = HfJson.requireInt(c, "num_experts_per_tok");
             hidden = HfJson.requireInt(c, "intermediate_size");
+            denseHidden = hidden;
             normTopK = true;
-        } else if (qwenMoe) {
+        } else if (qwenMoe && HfJson.getInt(c, "num_experts", 0) > 0) {
             experts = HfJson.requireInt(c, "num_experts");
             expertsUsed = HfJson.requireInt(c, "num_experts_per_tok");
             hidden = HfJson.requireInt(c, "moe_intermediate_size");
             sharedHidden = HfJson.getInt(c, "shared_expert_intermediate_size", 0);
             normTopK = HfJson.getBoolean(c, "norm_topk_prob", false);
             int step = HfJson.getInt(c, "decoder_sparse_step", 1);
-            JsonElement mlpOnly = c.get("mlp_only_layers");           // layer indices kept dense
-            boolean denseLayers = mlpOnly != null && !mlpOnly.isJsonNull()
-                    && !(mlpOnly.isJsonArray() && mlpOnly.getAsJsonArray().isEmpty());
-            if (experts <= 0 || step != 1 || denseLayers) {
-                throw new IllegalArgumentException("config.json: qwen2_moe with dense layers (num_experts=" + experts
-                        + ", decoder_sparse_step=" + step + ", mlp_only_layers=" + c.get("mlp_only_layers")
-                        + ") is not supported; every layer must be sparse (num_experts > 0, decoder_sparse_step 1, "
-                        + "mlp_only_layers [])");
+            if (step < 1) {
+                throw new IllegalArgumentException("config.json: decoder_sparse_step must be >= 1, got " + step);
             }
-        } else {
+            Set<Integer> mlpOnly = intSet(c, "mlp_only_layers");     // layer indices kept dense
+            for (int i = 0; i < layers; i++) {
+                if ((i + 1) % step != 0 || mlpOnly.contains(i)) {
+                    dense.add(i);
+                }
+            }
+            denseHidden = dense.isEmpty() ? hidden : HfJson.requireInt(c, "intermediate_size");
+        } else {                                                       // qwen2_moe with num_experts 0: all dense
             hidden = HfJson.requireInt(c, "intermediate_size");
+            denseHidden = hidden;
         }
         String act = HfJson.getString(c, "hidden_act", "silu");
         if (!act.equals("silu")) {
@@ -267,16 +343,99 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
             }
         }
         int ctx = HfJson.getInt(c, "max_position_embeddings", 2048);
-        boolean sliding = type.startsWith("qwen2") ? HfJson.getBoolean(c, "use_sliding_window", false)
-                : HfJson.has(c, "sliding_window");
-        if (sliding && HfJson.getInt(c, "sliding_window", 0) > 0) {
-            ctx = Math.min(ctx, HfJson.getInt(c, "sliding_window", 0));
+        int window = 0;
+        Set<Integer> windowed = new TreeSet<>();
+        if (type.equals("mistral") || type.equals("mixtral")) {
+            window = HfJson.getInt(c, "sliding_window", 0);           // null in Mistral v0.2+: no window
+            for (int i = 0; window > 0 && i < layers; i++) {
+                windowed.add(i);
+            }
+        } else if (type.startsWith("qwen2") && HfJson.getBoolean(c, "use_sliding_window", false)) {
+            window = HfJson.getInt(c, "sliding_window", 0);
+            JsonElement types = c.get("layer_types");
+            int from = HfJson.getInt(c, "max_window_layers", 28);      // HF Qwen2Config default
+            for (int i = 0; window > 0 && i < layers; i++) {
+                boolean sliding = types != null && !types.isJsonNull()
+                        ? layerType(types, i, layers).equals("sliding_attention") : i >= from;
+                if (sliding) {
+                    windowed.add(i);
+                }
+            }
         }
-        return new LlamaConfig(qwenMoe ? "qwen2moe" : type, dim, hidden,
-                HfJson.requireInt(c, "num_hidden_layers"), heads, HfJson.getInt(c, "num_key_value_heads", heads),
-                headDim, HfJson.requireInt(c, "vocab_size"), ctx, (float) HfJson.getDouble(c, "rms_norm_eps", 1e-6),
-                (float) theta, headDim, Rope.Pairing.HALF_SPLIT, ropeScale, experts, expertsUsed, sharedHidden, scaling,
-                normTopK);
+        if (window < 0) {
+            throw new IllegalArgumentException("config.json: sliding_window must be >= 0, got " + window);
+        }
+        if (windowed.isEmpty()) {
+            window = 0;
+        }
+        return new LlamaConfig(qwenMoe ? "qwen2moe" : type, dim, hidden, layers, heads,
+                HfJson.getInt(c, "num_key_value_heads", heads), headDim, HfJson.requireInt(c, "vocab_size"), ctx,
+                (float) HfJson.getDouble(c, "rms_norm_eps", 1e-6), (float) theta, headDim, Rope.Pairing.HALF_SPLIT,
+                ropeScale, experts, expertsUsed, sharedHidden, scaling, normTopK, denseHidden, dense, window,
+                windowed);
+    }
+
+    // a JSON array of integers (absent or null = empty)
+    private static Set<Integer> intSet(JsonObject c, String key) {
+        Set<Integer> out = new TreeSet<>();
+        if (!HfJson.has(c, key)) {
+            return out;
+        }
+        JsonElement e = c.get(key);
+        if (!e.isJsonArray()) {
+            throw new IllegalArgumentException("config.json: '" + key + "' must be a list of layer indices, got " + e);
+        }
+        for (JsonElement x : e.getAsJsonArray()) {
+            if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isNumber()
+                    || x.getAsDouble() != Math.rint(x.getAsDouble())) {
+                throw new IllegalArgumentException("config.json: '" + key + "' must be a list of layer indices, got "
+                        + e);
+            }
+            out.add(x.getAsInt());
+        }
+        return out;
+    }
+
+    // layer_types[i] of a num_hidden_layers-long list of "full_attention"/"sliding_attention"
+    private static String layerType(JsonElement types, int i, int layers) {
+        if (!types.isJsonArray() || types.getAsJsonArray().size() != layers) {
+            throw new IllegalArgumentException("config.json: 'layer_types' must list " + layers + " entries, got "
+                    + types);
+        }
+        String t = types.getAsJsonArray().get(i).getAsString();
+        if (!t.equals("full_attention") && !t.equals("sliding_attention")) {
+            throw new IllegalArgumentException("config.json: layer_types[" + i + "] '" + t
+                    + "' is not full_attention or sliding_attention");
+        }
+        return t;
+    }
+
+    /**
+     * Layers whose FFN is dense in a GGUF MoE model (empty for a dense model): router {@code ffn_gate_inp}
+     * present → sparse, {@code ffn_gate}/{@code ffn_up}/{@code ffn_down} present → dense; both or neither is an
+     * error, as is a router in a model without {@code expert_count}.
+     */
+    private static Set<Integer> ggufDenseLayers(GgufFile f, int layers, int experts) throws ModelFormatException {
+        Set<Integer> dense = new TreeSet<>();
+        for (int i = 0; i < layers; i++) {
+            String b = "blk." + i + ".";
+            boolean router = f.contains(b + "ffn_gate_inp.weight");
+            boolean mlp = f.contains(b + "ffn_gate.weight") || f.contains(b + "ffn_up.weight")
+                    || f.contains(b + "ffn_down.weight");
+            if (router == mlp) {
+                throw new ModelFormatException(f.path(), -1, "layer " + i + " feed-forward tensors",
+                        "either " + b + "ffn_gate_inp.weight (MoE) or " + b + "ffn_gate/ffn_up/ffn_down.weight (dense)",
+                        router ? "both" : "neither");
+            }
+            if (router && experts == 0) {
+                throw new ModelFormatException(f.path(), -1, "layer " + i + " feed-forward tensors",
+                        "dense FFN (metadata has no expert_count)", "router " + b + "ffn_gate_inp.weight");
+            }
+            if (mlp && experts > 0) {
+                dense.add(i);
+            }
+        }
+        return dense;
     }
 
     private static int require(GgufFile f, String key) throws ModelFormatException {

@@ -26,10 +26,11 @@ import java.util.function.IntConsumer;
  *   for each layer:
  *     h = rmsnorm(x) ; q = h·Wqᵀ (+bq) ; k = h·Wkᵀ (+bk) ; v = h·Wvᵀ (+bv)
  *     q, k = rope(q, k, positions)                        [T, heads·hd], [T, kvHeads·hd]
- *     cache[pos0..pos0+T) = k, v
- *     a_h = softmax(q_h·K_gᵀ / √hd, causal) · V_g           g = h / (heads/kvHeads)
+ *     cache[pos0..pos0+T) = k, v                          (a ring of w − 1 + chunk slots in windowed layers)
+ *     a_h = softmax(q_h·K_gᵀ / √hd, mask) · V_g             g = h / (heads/kvHeads)
+ *           mask: key j visible to query i iff j ≤ i, and i − w &lt; j in a layer with sliding window w
  *     x += a·Woᵀ
- *     h = rmsnorm(x) ; x += (silu(h·Wgateᵀ) ⊙ h·Wupᵀ)·Wdownᵀ
+ *     h = rmsnorm(x) ; x += (silu(h·Wgateᵀ) ⊙ h·Wupᵀ)·Wdownᵀ   (MoE layers: routed experts, see moe)
  *   logits = rmsnorm(x)·Woutᵀ                              [T, vocab]
  * </pre>
  *
@@ -67,6 +68,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
     private final Tensor outNorm;   // [dim]
     private final Tensor output;    // [vocab, dim] (the embedding when tied)
     private final float[] invFreq;  // [ropeDim/2] RoPE frequencies ω'_i after any Llama 3 rescaling
+    private final float[] ropeDivisors;  // [ropeDim/2] GGUF rope_freqs, or null
     private final Tensor[][] qkv;    // [layers][3] {wq, wk, wv}: one fused matmul on the same input
     private final Tensor[][] gateUp; // [layers][2] {gate, up}, or null entries for MoE layers
 
@@ -84,6 +86,12 @@ public final class LlamaModel implements CausalLM, HiddenStates {
         if (layers.length != config.layers()) {
             throw new IllegalArgumentException("config has " + config.layers() + " layers, got " + layers.length);
         }
+        for (int i = 0; i < layers.length; i++) {
+            if ((layers[i].moe() != null) != config.isSparse(i)) {
+                throw new IllegalArgumentException("layer " + i + ": config says "
+                        + (config.isSparse(i) ? "MoE" : "dense") + " FFN, weights are " + (layers[i].moe() != null ? "MoE" : "dense"));
+            }
+        }
         float[] inv = config.ropeInvFreq();
         if (ropeDivisors != null) {
             if (ropeDivisors.length != inv.length) {
@@ -95,6 +103,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
             }
         }
         this.invFreq = inv;
+        this.ropeDivisors = ropeDivisors == null ? null : ropeDivisors.clone();
         this.config = config;
         this.embed = embed;
         this.layers = layers.clone();
@@ -129,7 +138,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
     public static LlamaModel load(GgufFile file, WeightSource tensors) throws ModelFormatException {
         LlamaConfig c = LlamaConfig.fromGguf(file);
         Loader l = new Loader(file, tensors);
-        int d = c.dim(), h = c.hiddenDim();
+        int d = c.dim(), h = c.denseHiddenDim();
         Tensor embed = l.get("token_embd.weight", c.vocabSize(), d);
         Layer[] layers = new Layer[c.layers()];
         for (int i = 0; i < layers.length; i++) {
@@ -144,10 +153,10 @@ public final class LlamaModel implements CausalLM, HiddenStates {
                     l.optional(p + "attn_k.bias", c.kvDim()),
                     l.optional(p + "attn_v.bias", c.kvDim()),
                     l.get(p + "ffn_norm.weight", d),
-                    c.experts() > 0 ? null : l.get(p + "ffn_gate.weight", h, d),
-                    c.experts() > 0 ? null : l.get(p + "ffn_up.weight", h, d),
-                    c.experts() > 0 ? null : l.get(p + "ffn_down.weight", d, h),
-                    c.experts() > 0 ? loadMoe(l, c, p) : null);
+                    c.isSparse(i) ? null : l.get(p + "ffn_gate.weight", h, d),
+                    c.isSparse(i) ? null : l.get(p + "ffn_up.weight", h, d),
+                    c.isSparse(i) ? null : l.get(p + "ffn_down.weight", d, h),
+                    c.isSparse(i) ? loadMoe(l, c, p) : null);
         }
         Tensor outNorm = l.get("output_norm.weight", d);
         Tensor output = tensors.contains("output.weight") ? l.get("output.weight", c.vocabSize(), d) : embed;
@@ -180,7 +189,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
         LlamaConfig c = HfJson.parseConfig(folder, LlamaConfig::fromHuggingFace, "llama-family config",
                 "a supported llama/mistral/qwen2/mixtral/qwen2_moe config");
         Weights w = new Weights(tensors, folder.dir());
-        int d = c.dim(), h = c.hiddenDim();
+        int d = c.dim(), h = c.denseHiddenDim();
         Tensor embed = w.get("model.embed_tokens.weight", c.vocabSize(), d);
         Layer[] layers = new Layer[c.layers()];
         for (int i = 0; i < layers.length; i++) {
@@ -199,10 +208,10 @@ public final class LlamaModel implements CausalLM, HiddenStates {
                     w.optional(p + "self_attn.k_proj.bias", c.kvDim()),
                     w.optional(p + "self_attn.v_proj.bias", c.kvDim()),
                     w.get(p + "post_attention_layernorm.weight", d),   // the pre-FFN norm in Llama naming
-                    c.experts() > 0 ? null : w.get(p + "mlp.gate_proj.weight", h, d),
-                    c.experts() > 0 ? null : w.get(p + "mlp.up_proj.weight", h, d),
-                    c.experts() > 0 ? null : w.get(p + "mlp.down_proj.weight", d, h),
-                    c.experts() > 0 ? loadMoe(w, c, p) : null);
+                    c.isSparse(i) ? null : w.get(p + "mlp.gate_proj.weight", h, d),
+                    c.isSparse(i) ? null : w.get(p + "mlp.up_proj.weight", h, d),
+                    c.isSparse(i) ? null : w.get(p + "mlp.down_proj.weight", d, h),
+                    c.isSparse(i) ? loadMoe(w, c, p) : null);
         }
         boolean tied = HfJson.getBoolean(folder.config(), "tie_word_embeddings", false) || !w.has("lm_head.weight");
         Tensor output = tied ? embed : w.get("lm_head.weight", c.vocabSize(), d);
@@ -318,6 +327,11 @@ public final class LlamaModel implements CausalLM, HiddenStates {
         return config;
     }
 
+    /** The same weights under another config of equal geometry (tests: e.g. another sliding window). */
+    LlamaModel withConfig(LlamaConfig other) {
+        return new LlamaModel(other, embed, layers, outNorm, output, ropeDivisors);
+    }
+
     /** Layer weights (for inspection and tests). */
     public Layer layer(int i) {
         return layers[i];
@@ -381,8 +395,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
             }
             s.rope(s.q, len, c.heads(), pos0);
             s.rope(s.k, len, c.kvHeads(), pos0);
-            System.arraycopy(s.k, 0, s.keyCache[l], pos0 * kvDim, len * kvDim);    // cache[pos0 + t] = k[t]
-            System.arraycopy(s.v, 0, s.valueCache[l], pos0 * kvDim, len * kvDim);
+            s.store(l, pos0, len);                                                 // cache[pos0 + t] = k[t], v[t]
             s.layer = l;
             s.chunkLen = len;
             s.chunkPos = pos0;
@@ -483,20 +496,26 @@ public final class LlamaModel implements CausalLM, HiddenStates {
 
     /**
      * Causal attention of query head h for every row of the current chunk:
-     * att[t, h] = Σ_j softmax_j(q[t,h]·k[j,g] / √hd) v[j,g] over cached positions j ≤ pos0 + t.
+     * att[t, h] = Σ_j softmax_j(q[t,h]·k[j,g] / √hd) v[j,g] over cached positions lo ≤ j ≤ p = pos0 + t, where
+     * lo = 0, or max(0, p − w + 1) in a layer with sliding window w. Position j lives in cache slot j mod slots
+     * (a ring for windowed layers; slots = capacity, so slot = j, for the others).
      */
     private void attendHead(State s, int h) {
         final int hd = config.headDim(), kvDim = config.kvDim(), qDim = config.qDim();
         final int g = h / config.groupSize();
         final float scale = (float) (1.0 / Math.sqrt(hd));
         final float[] kc = s.keyCache[s.layer], vc = s.valueCache[s.layer];
+        final int window = s.window[s.layer], slots = s.slots[s.layer];
         final float[] scores = s.scores[h];
         for (int t = 0; t < s.chunkLen; t++) {
             int qOff = t * qDim + h * hd;
-            int n = s.chunkPos + t + 1;                      // visible keys
+            int p = s.chunkPos + t;
+            int lo = window > 0 ? Math.max(0, p - window + 1) : 0;
+            int n = p + 1 - lo;                              // visible keys lo..p, scores[j - lo]
+            int slot0 = lo % slots;
             float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < n; j++) {
-                float sc = Ops.dot(s.q, qOff, kc, j * kvDim + g * hd, hd) * scale;
+            for (int j = 0, slot = slot0; j < n; j++, slot = slot + 1 == slots ? 0 : slot + 1) {
+                float sc = Ops.dot(s.q, qOff, kc, slot * kvDim + g * hd, hd) * scale;
                 scores[j] = sc;
                 max = Math.max(max, sc);
             }
@@ -508,8 +527,8 @@ public final class LlamaModel implements CausalLM, HiddenStates {
             }
             float inv = (float) (1.0 / sum);
             java.util.Arrays.fill(s.att, qOff, qOff + hd, 0f);
-            for (int j = 0; j < n; j++) {
-                Ops.axpy(scores[j] * inv, vc, j * kvDim + g * hd, s.att, qOff, hd);
+            for (int j = 0, slot = slot0; j < n; j++, slot = slot + 1 == slots ? 0 : slot + 1) {
+                Ops.axpy(scores[j] * inv, vc, slot * kvDim + g * hd, s.att, qOff, hd);
             }
         }
     }
@@ -521,6 +540,12 @@ public final class LlamaModel implements CausalLM, HiddenStates {
     /**
      * Activations, KV cache and RoPE tables of one sequence, all allocated here so that decoding a
      * token allocates nothing. Buffer shapes in comments; T ≤ chunk is the rows of the current chunk.
+     *
+     * <p>KV cache: a layer with full attention holds one slot per position (capacity slots). A layer with
+     * sliding window w holds a ring of min(capacity, w − 1 + chunk) slots, position p in slot p mod slots: a
+     * chunk of T ≤ chunk rows writes its keys before attending, and its first query still needs the w − 1
+     * positions before the chunk, so w − 1 + T slots never overwrite a key that is still visible. Memory is
+     * then bounded by the window, not by the session length.
      */
     public static final class State implements CausalLM.Session {
         private final LlamaModel model;
@@ -535,8 +560,10 @@ public final class LlamaModel implements CausalLM, HiddenStates {
         final boolean[] chosen;       // [experts] scratch for top-k
         final int[] topk;             // [expertsUsed]
         final RowViews[] rowViews;    // per row t of a chunk (MoE routes each token separately)
-        final float[][] keyCache, valueCache;   // [layers][capacity * kvDim]
-        final float[][] scores;       // [heads][capacity] attention weights, one row per head (parallel)
+        final float[][] keyCache, valueCache;   // [layers][slots[l] * kvDim]
+        final int[] window;           // [layers] sliding window of the layer, 0 = full attention
+        final int[] slots;            // [layers] cache slots: capacity, or the ring size of a windowed layer
+        final float[][] scores;       // [heads][max visible keys] attention weights, one row per head (parallel)
         final float[] logits;         // [vocab]
         final Tensor logitsRow;       // [1, vocab] view of logits
         final float[] cos, sin;       // [capacity, ropeDim/2]
@@ -565,7 +592,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
             att = new float[ch * c.qDim()];
             k = new float[ch * c.kvDim()];
             v = new float[ch * c.kvDim()];
-            int ffw = Math.max(c.hiddenDim(), c.sharedHiddenDim());
+            int ffw = Math.max(Math.max(c.hiddenDim(), c.sharedHiddenDim()), c.denseHiddenDim());
             gate = new float[ch * ffw];
             up = new float[ch * ffw];
             ffnOut = new float[ch * c.dim()];
@@ -577,9 +604,19 @@ public final class LlamaModel implements CausalLM, HiddenStates {
             for (int t = 0; t < rowViews.length; t++) {
                 rowViews[t] = new RowViews(t);
             }
-            keyCache = new float[c.layers()][Math.multiplyExact(maxTokens, c.kvDim())];
-            valueCache = new float[c.layers()][Math.multiplyExact(maxTokens, c.kvDim())];
-            scores = new float[c.heads()][maxTokens];
+            window = new int[c.layers()];
+            slots = new int[c.layers()];
+            keyCache = new float[c.layers()][];
+            valueCache = new float[c.layers()][];
+            int maxKeys = 1;
+            for (int l = 0; l < c.layers(); l++) {
+                window[l] = c.windowOf(l);
+                slots[l] = window[l] > 0 ? (int) Math.min(maxTokens, window[l] - 1L + ch) : maxTokens;
+                keyCache[l] = new float[Math.multiplyExact(slots[l], c.kvDim())];
+                valueCache[l] = new float[Math.multiplyExact(slots[l], c.kvDim())];
+                maxKeys = Math.max(maxKeys, window[l] > 0 ? Math.min(window[l], maxTokens) : maxTokens);
+            }
+            scores = new float[c.heads()][maxKeys];
             logits = new float[c.vocabSize()];
             logitsRow = Tensor.wrap(logits, Shape.of(1, c.vocabSize()));
             int half = c.ropeDim() / 2;
@@ -616,8 +653,8 @@ public final class LlamaModel implements CausalLM, HiddenStates {
                 att = view(State.this.att, t, c.qDim());
                 k = view(State.this.k, t, c.kvDim());
                 v = view(State.this.v, t, c.kvDim());
-                gate = view(State.this.gate, t, c.hiddenDim());
-                up = view(State.this.up, t, c.hiddenDim());
+                gate = view(State.this.gate, t, c.denseHiddenDim());     // dense layers only (MoE: RowViews)
+                up = view(State.this.up, t, c.denseHiddenDim());
                 ffnOut = view(State.this.ffnOut, t, c.dim());
                 int sh = Math.max(1, c.sharedHiddenDim());
                 gateShared = view(State.this.gate, t, sh);
@@ -654,6 +691,52 @@ public final class LlamaModel implements CausalLM, HiddenStates {
                 views[t] = w;
             }
             return w;
+        }
+
+        /** Writes k, v rows [0, T) (positions pos0 + t) to layer l's cache slots (pos0 + t) mod slots[l]. */
+        void store(int l, int pos0, int len) {
+            int kvDim = model.config.kvDim(), n = slots[l];
+            for (int done = 0; done < len; ) {
+                int slot = (pos0 + done) % n;
+                int run = Math.min(len - done, n - slot);               // rows until the ring wraps
+                System.arraycopy(k, done * kvDim, keyCache[l], slot * kvDim, run * kvDim);
+                System.arraycopy(v, done * kvDim, valueCache[l], slot * kvDim, run * kvDim);
+                done += run;
+            }
+        }
+
+        /** Sliding window of each layer (0 = full attention), as applied by this session. */
+        public int window(int layer) {
+            return window[layer];
+        }
+
+        /** KV-cache slots (positions held) of each layer: capacity, or the ring size of a windowed layer. */
+        public int cacheSlots(int layer) {
+            return slots[layer];
+        }
+
+        /**
+         * Rolls the session back to {@code position} ≤ {@link #position()}: the next token is fed at that
+         * position and the keys/values at positions ≥ it are forgotten.
+         *
+         * @throws IllegalArgumentException if position is negative or past the current position
+         * @throws IllegalStateException    if a windowed layer's ring no longer holds the w − 1 positions
+         *                                  before {@code position} that the next query must see
+         */
+        public void truncate(int position) {
+            if (position < 0 || position > pos) {
+                throw new IllegalArgumentException("truncate: position " + position + " outside [0, " + pos + "]");
+            }
+            for (int l = 0; l < slots.length; l++) {
+                int oldest = Math.max(0, pos - slots[l]);                      // earliest position still in the ring
+                int needed = window[l] > 0 ? Math.max(0, position - window[l] + 1) : 0;
+                if (oldest > needed) {
+                    throw new IllegalStateException("truncate to " + position + ": layer " + l + " (sliding window "
+                            + window[l] + ", " + slots[l] + " cache slots) needs positions from " + needed
+                            + " but holds only " + oldest + ".." + (pos - 1));
+                }
+            }
+            pos = position;
         }
 
         /** Rotates each head of rows [0, T) of {@code a} ([T, heads·hd]) by its position pos0 + t, in place. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.models.llama.LlamaConfig;
 import dev.interlayer.models.llama.LlamaModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,10 +64,13 @@ class LoaderErrorsTest {
             assertEquals(64, m.requireLm().contextLength());
             assertEquals("qwen2", ((LlamaModel) m.requireLm()).config().arch());
         }
-        // enabled: LlamaModel has no window, so the context is capped where the window cannot matter
+        // enabled: the context stays max_position_embeddings; layers >= max_window_layers (1) attend to the last 4
         Path p = edited("qwen2", c -> c.addProperty("use_sliding_window", true));
         try (LoadedModel m = ModelLoader.open(p)) {
-            assertEquals(4, m.requireLm().contextLength());
+            assertEquals(64, m.requireLm().contextLength());
+            LlamaConfig c = ((LlamaModel) m.requireLm()).config();
+            assertEquals(0, c.windowOf(0));
+            assertEquals(4, c.windowOf(1));
         }
     }
 
