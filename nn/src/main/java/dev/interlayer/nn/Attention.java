@@ -11,8 +11,10 @@ import java.util.function.IntConsumer;
  * Multi-head self-attention with grouped KV heads (ARCHITECTURES.md §2.1):
  * q = x·Wqᵀ, k = x·Wkᵀ, v = x·Wvᵀ (optional biases) → optional QK-norm → RoPE on q, k → append k, v
  * to the cache → per query head h with g = h / (Hq/Hkv): s_j = softcap((q·K_j)·τ) − m_h·|pos_i − pos_j|
- * (ALiBi), masked (causal, sliding window, key padding) to −∞, p = softmax(s), o_h = Σ_j p_j·V_j
- * → y = concat_h(o_h)·Woᵀ (+bo). A fully masked query row yields o = 0.
+ * (ALiBi), masked (causal: pos_j ≤ pos_i; sliding window: |pos_i − pos_j| &lt; W; key padding) to −∞,
+ * p = softmax(s), o_h = Σ_j p_j·V_j → y = concat_h(o_h)·Woᵀ (+bo). A fully masked query row yields o = 0.
+ * Positions are the cache length onward, or supplied by the caller per token; a sliding-window layer may
+ * keep its keys in a ring of rows ({@link KvCache#withSlidingRings}).
  *
  * <p>Shapes: wq [Hq·dh, d]; wk, wv [Hkv·dh, d]; wo [d, Hq·dh]; qNorm [dh] (HEAD) or [Hq·dh] (FLAT);
  * kNorm [dh] or [Hkv·dh]; x, out [T, d].
@@ -125,27 +127,8 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
                     + " positions but the chunk reaches position " + (past + t - 1));
         }
         AttentionConfig c = config;
-        int ringRows = cache.rows(st.layer), w = c.window();
-        boolean ring = ringRows < cache.contextLength();
-        if (ring && t > ringRows - w + 1) {
-            throw new IllegalArgumentException("Attention.forward: chunk of " + t + " tokens, but the ring of "
-                    + ringRows + " rows for window " + w + " takes at most " + (ringRows - w + 1) + " per call");
-        }
-        // Positions of this chunk's entries; `regular` = every entry so far sits at its index (fast path).
-        int[] kpos = cache.positions;
-        boolean regular = cache.regularBefore(past);
-        int maxPos = 0;
-        for (int i = 0; i < t; i++) {
-            int p = positions == null ? past + i : positions[i];
-            kpos[past + i] = p;
-            regular &= p == past + i;
-            maxPos = Math.max(maxPos, p);
-        }
-        int end = past + t;
-        st.first = Math.max(cache.oldestRetained(st.layer), end - ringRows); // first entry still in the ring
-        if (ring && !regular) {
-            st.checkDropped(past, t);   // before anything is written, so a refused chunk leaves the cache intact
-        }
+        int maxPos = st.stage(positions, t);
+        int ringRows = cache.rows(st.layer);
         Tensor q = st.q.rows(t), k = st.k.rows(t), v = st.v.rows(t);
         // q, k, v share x: one call so a decode row runs the three matvecs as one parallel region
         // (one fork/join instead of three); biases are added afterwards.
@@ -173,7 +156,6 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         copyToRing(st.v.data(), cache.values(st.layer), past, t, ringRows, kvDim);
         st.tokens = t;
         st.past = past;
-        st.regular = regular;
         if (t == 1) {
             ComputePool.parallelFor(c.kvHeads(), st.groupTask); // decode: one task per KV head
         } else {
@@ -271,6 +253,42 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             this.keyMask = valid;
         }
 
+        /**
+         * Records the positions of the next chunk's cache entries and checks that this layer can run it: the
+         * chunk fits the ring, and no query could see a key the ring drops. Writes nothing but positions
+         * (a refused chunk leaves the cache's keys and values intact); a stack stages every layer before any
+         * layer runs. Returns the largest position of the chunk.
+         *
+         * @throws IllegalArgumentException if T exceeds what this layer's ring accepts per call
+         * @throws IllegalStateException    if a query could see a key the ring no longer holds
+         */
+        int stage(int[] positions, int t) {
+            AttentionConfig c = layerRef.config;
+            int past = cache.length();
+            int ringRows = cache.rows(layer), w = c.window();
+            boolean ring = cache.isRing(layer);
+            if (ring && t > ringRows - w + 1) {
+                throw new IllegalArgumentException("Attention.forward: chunk of " + t + " tokens, but the ring of "
+                        + ringRows + " rows for window " + w + " takes at most " + (ringRows - w + 1) + " per call");
+            }
+            // `regular` = every entry so far sits at the position equal to its index (fast path)
+            int[] kpos = cache.positions;
+            boolean reg = cache.regularBefore(past);
+            int maxPos = 0;
+            for (int i = 0; i < t; i++) {
+                int p = positions == null ? past + i : positions[i];
+                kpos[past + i] = p;
+                reg &= p == past + i;
+                maxPos = Math.max(maxPos, p);
+            }
+            first = Math.max(cache.oldestRetained(layer), past + t - ringRows); // first entry still in the ring
+            regular = reg;
+            if (ring && !reg) {
+                checkDropped(past, t);
+            }
+            return maxPos;
+        }
+
         // Refuses a chunk with explicit irregular positions whose queries could see a key the ring already
         // overwrote (or is about to): the ring would silently differ from a full cache. Conservative: compares
         // against the range [min, max] of dropped positions.
@@ -313,14 +331,15 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         // in place on the session's arrays with one cos/sin row per token shared by q and k: Ops.rope
         // allocates views, cursors, cos/sin rows and a lambda on every call (~0.5 KB per call).
 
-        private void rope(Rope rope, int first, int t) {
+        // Rotates the chunk's q, k rows by the positions of cache entries [slot0, slot0 + t).
+        private void rope(Rope rope, int slot0, int t) {
             AttentionConfig c = layerRef.config;
             int half = rope.rotaryDim() / 2;
             boolean interleaved = rope.pairing() == Rope.Pairing.INTERLEAVED;
             float scaling = rope.attentionScaling();
             int[] pos = cache.positions;
             for (int i = 0; i < t; i++) {
-                int p = pos[first + i];
+                int p = pos[slot0 + i];
                 for (int j = 0; j < half; j++) {
                     double ang = (double) p * rope.invFreq(j);
                     ropeCos[j] = (float) Math.cos(ang) * scaling;

@@ -175,13 +175,9 @@ public final class KvCache {
         return droppedMax[layer];
     }
 
-    /**
-     * Checks positions given for a chunk of {@code tokens} tokens.
-     *
-     * @throws IllegalArgumentException naming {@code op} if the array length differs from tokens or a
-     *                                  position is outside [0, contextLength)
-     */
-    public void checkPositions(String op, int[] positions, int tokens) {
+    // Checks positions given for a chunk of `tokens` tokens: IllegalArgumentException naming op if the array
+    // length differs from tokens or a position is outside [0, contextLength).
+    void checkPositions(String op, int[] positions, int tokens) {
         if (positions.length != tokens) {
             throw new IllegalArgumentException(op + ": positions has " + positions.length + " entries for " + tokens
                     + " tokens");

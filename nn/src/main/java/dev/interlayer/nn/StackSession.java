@@ -20,6 +20,7 @@ public final class StackSession {
     final int[] oneToken = new int[1];
     final int[] onePosition = new int[1];
     final int maxTokens;
+    final boolean anyRing;   // some layer keeps a sliding-window ring
     int lastTokens;
 
     StackSession(List<TransformerBlock> blocks, int contextLength, int maxTokens, boolean taps, boolean ringCache) {
@@ -34,6 +35,11 @@ public final class StackSession {
         }
         this.maxTokens = Math.min(maxTokens, contextLength);
         this.cache = KvCache.withSlidingRings(contextLength, kvDims, windows, this.maxTokens);
+        boolean ring = false;
+        for (int l = 0; l < kvDims.length; l++) {
+            ring |= cache.isRing(l);
+        }
+        this.anyRing = ring;
         this.blocks = new TransformerBlock.State[blocks.size()];
         for (int l = 0; l < kvDims.length; l++) {
             this.blocks[l] = blocks.get(l).newState(cache, l, this.maxTokens);

@@ -95,6 +95,12 @@ final class Stacks {
             embeddingNorm.apply(x, x);
         }
         s.tap(0, t);
+        if (s.anyRing) {
+            // a ring layer that refuses the chunk must do so before any layer overwrites ring rows
+            for (TransformerBlock.State b : s.blocks) {
+                b.attn.stage(tokenPositions, t);
+            }
+        }
         for (int l = 0; l < blocks.size(); l++) {
             blocks.get(l).forward(x, s.blocks[l], tokenPositions);
             s.tap(l + 1, t);

@@ -39,6 +39,16 @@ class PositionsGoldenTest {
                     Golden.doubles(outputs.getAsJsonObject(sched)));
             System.out.printf("positions %-32s %-16s max abs err %.3e%n", name, sched, err);
             assertTrue(err <= atol, name + " " + sched + ": max abs err " + err + " > " + atol);
+            if (a.config().window() > 0 && schedule.length > 1) {
+                // again through a sliding-window ring of W + maxChunk rows (wraps during decode)
+                KvCache ring = KvCache.withSlidingRings(a.config().contextLength(), new int[] {a.config().kvDim()},
+                        new int[] {a.config().window()}, schedule[0]);
+                double rerr = Runs.maxAbs(Runs.attention(a, x, schedule, valid, positions, ring),
+                        Golden.doubles(outputs.getAsJsonObject(sched)));
+                System.out.printf("positions %-32s %-16s ring of %d rows max abs err %.3e%n", name, sched,
+                        ring.rows(0), rerr);
+                assertTrue(ring.isRing(0) && rerr <= atol, name + " ring " + sched + ": " + rerr);
+            }
         }
     }
 }

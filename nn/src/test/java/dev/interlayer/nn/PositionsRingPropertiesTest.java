@@ -286,6 +286,39 @@ class PositionsRingPropertiesTest {
     }
 
     @Test
+    void aChunkRefusedByALaterRingLayerLeavesEveryLayerIntact() {
+        // layer 0: window 4, ring 8 rows; layer 1: window 8, ring 12 rows (maxTokens 4)
+        RandomLayers r = new RandomLayers(0x2EFL);
+        List<TransformerBlock> blocks = new ArrayList<>();
+        for (int w : new int[] {4, 8}) {
+            AttentionConfig ac = AttentionConfig.builder(D, 4, 64).kvHeads(2).headDim(4).window(w)
+                    .rope(RopeConfig.of(10000)).build();
+            blocks.add(r.block(BlockConfig.of(ac, NormPlacement.PRE), r.swiGlu(D, 16)));
+        }
+        DecoderStack stack = new DecoderStack(new Embedding(r.gaussian(1, 0, VOCAB, D)), null, null, blocks,
+                r.rms(D));
+        StackSession ring = stack.newSession(64, 4, false), full = stack.newSession(64, 4, false, false);
+        int[][] history = {{0, 0, 0, 0}, {0, 0, 0, 0}, {4, 5, 6, 7}};
+        for (int[] pos : history) {
+            int[] tok = randomTokens(r, 4);
+            stack.forward(tok, pos, ring);
+            stack.forward(tok, pos, full);
+        }
+        // [4, 8): layer 0 only sees positions above its dropped ones (all 0), layer 1 would see position 0
+        int[] tok = randomTokens(r, 4);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> stack.forward(tok, new int[] {4, 5, 6, 7}, ring));
+        assertTrue(e.getMessage().contains("window 8"), e.getMessage());
+        assertEquals(12, ring.position());
+        assertEquals(4, ring.cache().oldestRetained(0));
+        assertEquals(0, ring.cache().oldestRetained(1));
+        // both layers continue exactly like a full cache that never saw the refused chunk
+        double err = lockstep(stack, ring, full, randomTokens(r, 6), new int[] {3, 1, 1, 1}, new int[] {8, 9, 10, 11,
+            12, 13}, new int[] {8, 9, 10, 11, 12, 13});
+        assertTrue(err <= LOCKSTEP_TOL, "after the refused chunk: " + err);
+    }
+
+    @Test
     void positionsThatRevisitDroppedKeysAreRefusedByRings() {
         RandomLayers r = new RandomLayers(0xD0FL);
         DecoderStack stack = windowStack(r, 4, 32);
