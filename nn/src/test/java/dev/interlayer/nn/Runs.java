@@ -17,7 +17,6 @@ public final class Runs {
      * implicit positions), against a fresh full-length cache.
      */
     public static float[] attention(Attention a, Tensor x, int[] chunks, boolean[] keyValid, int[] positions) {
-        int t = x.dim(0);
         KvCache cache = new KvCache(a.config().contextLength(), a.config().kvDim());
         return attention(a, x, chunks, keyValid, positions, cache);
     }
