@@ -214,10 +214,14 @@ def make_attention(W, p, a, norm_cfg):
     slopes = alibi_slopes(H, a["alibi_max_bias"]) if a["pos"] == "alibi" else None
     G = H // Hkv
 
-    def run(x, chunks=None, key_valid=None):
-        """Processes x [T, d] in chunks (list of sizes), caching post-RoPE k, v like an incremental decoder."""
+    def run(x, chunks=None, key_valid=None, positions=None):
+        """Processes x [T, d] in chunks (list of sizes), caching post-RoPE k, v like an incremental decoder.
+
+        positions[i] is token i's position (default i): RoPE angle, ALiBi distance and the masks use it. A
+        cached key at position pk is visible to a query at pq iff pk <= pq (causal) and |pq - pk| < window."""
         T = x.shape[0]
         chunks = chunks or [T]
+        P = list(positions) if positions is not None else list(range(T))
         K = torch.zeros(0, Hkv, dh, dtype=D)
         V = torch.zeros(0, Hkv, dh, dtype=D)
         outs = []
@@ -230,10 +234,10 @@ def make_attention(W, p, a, norm_cfg):
             q, k, v = q.view(c, H, dh), k.view(c, Hkv, dh), v.view(c, Hkv, dh)
             if qk == "head":
                 q, k = qn(q), kn(k)
-            pos = list(range(past, past + c))
+            pos = P[past:past + c]
             if a["pos"] == "rope":
-                q = apply_rope(q, pos, a["rope"], past + c)
-                k = apply_rope(k, pos, a["rope"], past + c)
+                q = apply_rope(q, pos, a["rope"], max(pos) + 1)
+                k = apply_rope(k, pos, a["rope"], max(pos) + 1)
             K, V = torch.cat([K, k]), torch.cat([V, v])
             S = past + c
             o = torch.zeros(c, H, dh, dtype=D)
@@ -243,17 +247,18 @@ def make_attention(W, p, a, norm_cfg):
                 if a.get("softcap", 0):
                     s = a["softcap"] * torch.tanh(s / a["softcap"])
                 for i in range(c):
-                    qi = past + i
+                    qi = P[past + i]
                     for j in range(S):
+                        kj = P[j]
                         vis = True
-                        if a["causal"] and j > qi:
+                        if a["causal"] and kj > qi:
                             vis = False
-                        if a.get("window", 0) and abs(qi - j) >= a["window"]:
+                        if a.get("window", 0) and abs(qi - kj) >= a["window"]:
                             vis = False
                         if key_valid is not None and not key_valid[j]:
                             vis = False
                         if slopes is not None:
-                            s[i, j] -= slopes[h] * abs(qi - j)
+                            s[i, j] -= slopes[h] * abs(qi - kj)
                         if not vis:
                             s[i, j] = -math.inf
                 for i in range(c):
@@ -296,9 +301,9 @@ def make_block(W, p, cfg):
             return alpha * x + nout(F(x))
         return alpha * x + F(x)
 
-    def run(x, chunks=None, key_valid=None):
+    def run(x, chunks=None, key_valid=None, positions=None):
         """Runs the block; attention is incremental over chunks, the FFN is token-wise."""
-        A = lambda u: attn(u, chunks, key_valid)
+        A = lambda u: attn(u, chunks, key_valid, positions)
         if cfg.get("parallel"):
             u1 = s * attn_in(x)
             u2 = u1 if ffn_in is None else s * ffn_in(x)
@@ -527,6 +532,102 @@ def gen_stacks():
     return out
 
 
+# ---------------------------------------------------------------- caller-supplied positions, ring caches
+
+SCHEDULES = {"prefill": None, "decode": "ones", "prefill3+decode": "three"}
+
+
+def schedule(kind, T):
+    if kind is None:
+        return [T]
+    if kind == "ones":
+        return [1] * T
+    return [3] + [1] * (T - 3)
+
+
+def gen_positions():
+    """Attention with explicit positions, outputs for each chunk schedule (they differ when positions go back)."""
+    gaps = [5, 6, 7, 9, 10, 12, 13]
+    cases = [
+        ("rope_default_gaps", attn_cfg(kv_heads=2, pos="rope", rope=rope()), gaps, None),
+        ("rope_llama3_gaps", attn_cfg(heads=2, kv_heads=1, head_dim=8, pos="rope",
+                                      rope=rope(scaling={"type": "llama3", "factor": 8.0, "low": 1.0, "high": 4.0,
+                                                         "original": 8})), gaps, None),
+        ("rope_interleaved_partial_offset", attn_cfg(heads=3, kv_heads=3, head_dim=8, pos="rope",
+                                                     rope=rope(pairing="interleaved", partial=0.5)),
+         [8, 9, 10, 11, 12, 13, 14], None),
+        ("alibi_gaps", attn_cfg(heads=6, kv_heads=6, head_dim=4, pos="alibi", alibi_max_bias=8.0), gaps, None),
+        ("window3_rope_gaps", attn_cfg(kv_heads=2, pos="rope", rope=rope(), window=3), gaps, None),
+        ("left_padded_rope", attn_cfg(kv_heads=2, pos="rope", rope=rope()), [1, 1, 1, 0, 1, 2, 3],
+         [False, False, False, True, True, True, True]),
+    ]
+    out = []
+    T = 7
+    for i, (name, a, pos, key_valid) in enumerate(cases):
+        seed = 500 + i
+        W = Weights(seed)
+        run = make_attention(W, "", a, RMS)
+        x = torch.randn(T, a["hidden"], generator=torch.Generator().manual_seed(seed + 1000), dtype=torch.float32)
+        xj = {"shape": [T, a["hidden"]], "data": [float("%.9g" % v) for v in x.flatten().tolist()]}
+        x = torch.tensor(xj["data"], dtype=D).view(T, a["hidden"])
+        outs = {k: tensor_json(run(x, schedule(v, T), key_valid, pos)) for k, v in SCHEDULES.items()}
+        case = {"name": name, "seed": seed, "atol": 1e-4, "attention": a, "qk_norm_type": RMS, "weights": W.json(),
+                "x": xj, "positions": pos, "outputs": outs}
+        if key_valid is not None:
+            case["key_valid"] = key_valid
+        out.append(case)
+    return out
+
+
+def decoder_case(name, seed, V, d, T, layers, final, scale, positions, learned=0, context=32):
+    """A decoder stack: x0 = embed*scale (+ learned pos table[positions]); blocks; final norm. Whole sequence
+    at once (attention results do not depend on the chunking when positions increase)."""
+    W = Weights(seed)
+    emb = W.rand("embed", V, d, scale=1.0)
+    posw = W.rand("pos", learned, d, scale=0.5) if learned else None
+    blocks = [make_block(W, "l%d." % l, c) for l, c in enumerate(layers)]
+    fin = make_norm(W, "final", final, d)
+    tokens = torch.randint(0, V, (T,), generator=torch.Generator().manual_seed(seed + 1)).tolist()
+    x = emb[tokens] * scale
+    if posw is not None:
+        x = x + posw[positions]
+    for b in blocks:
+        x = b(x, None, None, positions)
+    case = {"name": name, "seed": seed, "atol": 1e-4, "kind": "decoder", "vocab": V, "context": context,
+            "embedding_scale": scale, "layers": layers, "final_norm": final, "weights": W.json(), "tokens": tokens,
+            "positions": positions, "output": tensor_json(fin(x))}
+    if learned:
+        case["learned_positions"] = learned
+    return case
+
+
+def gen_ring():
+    """Sliding-window stacks for the ring KV cache: local, local, global layers (window 4), 19 tokens."""
+    V, d, T = 32, 16, 19
+    out = []
+    layers = []
+    for l in range(3):
+        local = l != 2
+        a = attn_cfg(kv_heads=2, context=32, pos="rope", rope=rope(theta=10000.0 if local else 1e6),
+                     window=4 if local else 0, qk_norm="head", softcap=20.0, scale=0.3)
+        layers.append({"attention": a, "norm": RMS1P, "placement": "peri",
+                       "ffn": {"kind": "gated", "act": "gelu_tanh", "inter": 24}})
+    out.append(decoder_case("ring_local_global_w4", 600, V, d, T, layers, RMS1P, math.sqrt(d), list(range(T))))
+    # the same stack at increasing positions with gaps (explicit positions through the ring)
+    gapped = [i + i // 4 + 2 for i in range(T)]
+    out.append(decoder_case("ring_local_global_w4_gapped_positions", 600, V, d, T, layers, RMS1P, math.sqrt(d),
+                            gapped))
+    # ALiBi local/global (window 4) and learned absolute positions (GPT-2-like) at explicit positions
+    alayers = []
+    for l in range(2):
+        a = attn_cfg(heads=4, kv_heads=4, context=32, pos="alibi", alibi_max_bias=8.0, window=4 if l == 0 else 0)
+        alayers.append({"attention": a, "norm": LN, "placement": "pre",
+                        "ffn": {"kind": "mlp", "act": "gelu_tanh", "inter": 32, "bias": True}})
+    out.append(decoder_case("learned_alibi_w4_gapped_positions", 601, V, d, T, alayers, LN, 1.0, gapped,
+                            learned=32))
+    return out
+
+
 def write(name, cases):
     doc = {"format": "interlayer-nn-golden", "version": 1, "generator": "reference/nn/golden_nn.py (PyTorch "
            + torch.__version__ + ", float64)", "cases": cases}
@@ -543,3 +644,5 @@ if __name__ == "__main__":
     write("blocks.json", gen_blocks())
     write("moe.json", gen_moe())
     write("stacks.json", gen_stacks())
+    write("positions.json", gen_positions())
+    write("ring.json", gen_ring())

@@ -11,8 +11,10 @@ import java.util.function.IntConsumer;
  * Multi-head self-attention with grouped KV heads (ARCHITECTURES.md §2.1):
  * q = x·Wqᵀ, k = x·Wkᵀ, v = x·Wvᵀ (optional biases) → optional QK-norm → RoPE on q, k → append k, v
  * to the cache → per query head h with g = h / (Hq/Hkv): s_j = softcap((q·K_j)·τ) − m_h·|pos_i − pos_j|
- * (ALiBi), masked (causal, sliding window, key padding) to −∞, p = softmax(s), o_h = Σ_j p_j·V_j
- * → y = concat_h(o_h)·Woᵀ (+bo). A fully masked query row yields o = 0.
+ * (ALiBi), masked (causal: pos_j ≤ pos_i; sliding window: |pos_i − pos_j| &lt; W; key padding) to −∞,
+ * p = softmax(s), o_h = Σ_j p_j·V_j → y = concat_h(o_h)·Woᵀ (+bo). A fully masked query row yields o = 0.
+ * Positions are the cache length onward, or supplied by the caller per token; a sliding-window layer may
+ * keep its keys in a ring of rows ({@link KvCache#withSlidingRings}).
  *
  * <p>Shapes: wq [Hq·dh, d]; wk, wv [Hkv·dh, d]; wo [d, Hq·dh]; qNorm [dh] (HEAD) or [Hq·dh] (FLAT);
  * kNorm [dh] or [Hkv·dh]; x, out [T, d].
@@ -76,14 +78,35 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
     }
 
     /**
-     * out = Attention(x) for a chunk at positions [cache.length(), cache.length() + T); writes this
-     * layer's keys and values at those cache rows (the owner advances the cache afterwards).
-     * Modifies {@code out} (must not alias {@code x}) and the state.
+     * out = Attention(x) for a chunk at the implicit positions [cache.length(), cache.length() + T); same as
+     * {@link #forward(Tensor, Tensor, State, int[])} with those positions.
      *
      * @throws IllegalStateException  if the chunk would pass the context length
      * @throws ShapeMismatchException unless x and out are [T, d] with 1 ≤ T ≤ maxTokens
      */
     public void forward(Tensor x, Tensor out, State st) {
+        forward(x, out, st, null);
+    }
+
+    /**
+     * out = Attention(x) for a chunk whose token i is at position positions[i] (null = implicit positions
+     * [cache.length(), cache.length() + T)): RoPE rotates by that position, ALiBi uses |pos_q − pos_k|, and a
+     * key at position pk is visible to a query at pq iff pk ≤ pq (causal) and |pq − pk| &lt; W (window). Writes
+     * this layer's keys, values and positions at cache entries [cache.length(), cache.length() + T) (the owner
+     * advances the cache afterwards); every layer sharing the cache must get the same positions for a chunk.
+     * Positions need not be contiguous or increasing (left padding, packed or speculative tokens); a query
+     * sees every cached entry whose position passes the mask, including later entries of the same chunk at
+     * lower positions. Implicit positions scan only the window; explicit irregular ones scan all retained
+     * entries. Modifies {@code out} (must not alias {@code x}) and the state.
+     *
+     * @param positions [T] positions in [0, cache.contextLength()), or null; read, not kept
+     * @throws IllegalStateException    if the chunk would pass the context length, or a sliding-window ring
+     *                                  already overwrote a key a query of this chunk could see
+     * @throws IllegalArgumentException if positions has a length other than T or a position outside
+     *                                  [0, contextLength), or T exceeds what the layer's ring accepts per call
+     * @throws ShapeMismatchException   unless x and out are [T, d] with 1 ≤ T ≤ maxTokens
+     */
+    public void forward(Tensor x, Tensor out, State st, int[] positions) {
         if (st.layerRef != this) {
             throw new IllegalArgumentException("Attention.forward: state was made for a different layer");
         }
@@ -96,10 +119,16 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         KvCache cache = st.cache;
         cache.requireRoom(t);
         int past = cache.length();
+        if (positions != null) {
+            cache.checkPositions("Attention.forward", positions, t);
+        }
         if (st.keyMask != null && st.keyMask.length < past + t) {
             throw new IllegalArgumentException("key padding mask covers " + st.keyMask.length
                     + " positions but the chunk reaches position " + (past + t - 1));
         }
+        AttentionConfig c = config;
+        int maxPos = st.stage(positions, t);
+        int ringRows = cache.rows(st.layer);
         Tensor q = st.q.rows(t), k = st.k.rows(t), v = st.v.rows(t);
         // q, k, v share x: one call so a decode row runs the three matvecs as one parallel region
         // (one fork/join instead of three); biases are added afterwards.
@@ -111,7 +140,6 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         wq.addBias(q);
         wk.addBias(k);
         wv.addBias(v);
-        AttentionConfig c = config;
         if (c.qkNorm() == QkNorm.HEAD) {
             Tensor qh = st.qHeads.get(t), kh = st.kHeads.get(t);
             qNorm.apply(qh, qh);
@@ -121,11 +149,11 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             kNorm.apply(k, k);
         }
         if (c.positions() == PositionEncoding.ROPE) {
-            st.rope(st.ropeFor(past + t), past, t);
+            st.rope(st.ropeFor(maxPos + 1), past, t);
         }
         int kvDim = c.kvDim();
-        System.arraycopy(st.k.data(), 0, cache.keys(st.layer), past * kvDim, t * kvDim);
-        System.arraycopy(st.v.data(), 0, cache.values(st.layer), past * kvDim, t * kvDim);
+        copyToRing(st.k.data(), cache.keys(st.layer), past, t, ringRows, kvDim);
+        copyToRing(st.v.data(), cache.values(st.layer), past, t, ringRows, kvDim);
         st.tokens = t;
         st.past = past;
         if (t == 1) {
@@ -134,6 +162,16 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             ComputePool.parallelFor(c.heads(), st.headTask);
         }
         wo.apply(st.o.rows(t), out);
+    }
+
+    // Copies t rows of src into entries [slot, slot + t) of a ring of ringRows rows (at most two runs).
+    private static void copyToRing(float[] src, float[] dst, int slot, int t, int ringRows, int width) {
+        int row = slot % ringRows;
+        int first = Math.min(t, ringRows - row);
+        System.arraycopy(src, 0, dst, row * width, first * width);
+        if (first < t) {
+            System.arraycopy(src, first * width, dst, 0, (t - first) * width);
+        }
     }
 
     /**
@@ -151,7 +189,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         private final RowBuffer o;      // [maxTokens, Hq·dh]
         private final HeadViews qHeads; // q rows(t) as [t, Hq, dh]
         private final HeadViews kHeads; // k rows(t) as [t, Hkv, dh]
-        private final float[][] scores; // [Hq][contextLength]
+        private final float[][] scores; // [Hq][cache rows of this layer] scores of the entries one query scans
         private final float[] ropeCos;  // [rotaryDim/2] one position's cos, scaled
         private final float[] ropeSin;  // [rotaryDim/2] one position's sin, scaled
         private final Rope staticRope;  // table while past + T <= staticRopeUpTo; null for NONE/ALIBI
@@ -162,8 +200,10 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         private final float[] rowMax;   // [Hq] decode: running score max per query head
         private final Tensor[] projW;   // {wq, wk, wv} weights, for the shared-input matmulT
         private final Tensor[] projOut; // {q, k, v} row views of the current call, reset per call
-        private boolean[] keyMask;      // [≥ positions] true = attend, or null
+        private boolean[] keyMask;      // [≥ cache entries] true = attend, or null
         private int tokens, past;       // current call
+        private int first;              // current call: first cache entry the ring still holds
+        private boolean regular;        // current call: every entry's position equals its index
 
         private State(Attention a, KvCache cache, int layer, int maxTokens) {
             AttentionConfig c = a.config;
@@ -175,6 +215,10 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             if (cache.contextLength() > c.contextLength()) {
                 throw new IllegalArgumentException("KvCache contextLength " + cache.contextLength()
                         + " exceeds the layer's contextLength " + c.contextLength());
+            }
+            if (cache.isRing(layer) && cache.ringWindow(layer) != c.window()) {
+                throw new IllegalArgumentException("Attention state: cache layer " + layer + " keeps a ring for window "
+                        + cache.ringWindow(layer) + " but the layer's window is " + c.window());
             }
             this.layerRef = a;
             this.cache = cache;
@@ -188,7 +232,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             this.o = new RowBuffer(mt, c.qDim());
             this.qHeads = new HeadViews(q, c.heads(), c.headDim());
             this.kHeads = new HeadViews(k, c.kvHeads(), c.headDim());
-            this.scores = new float[c.heads()][cache.contextLength()];
+            this.scores = new float[c.heads()][cache.rows(layer)];
             this.rowMax = new float[c.heads()];
             int half = c.positions() == PositionEncoding.ROPE ? c.rope().rotaryDim(c.headDim()) / 2 : 0;
             this.ropeCos = new float[half];
@@ -201,11 +245,80 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         }
 
         /**
-         * Sets the key padding mask over absolute cache positions (true = real token, false = padding,
-         * never attended), or null for none. The array is read, not copied, on every call.
+         * Sets the key padding mask over cache entries (true = real token, false = padding, never attended),
+         * or null for none; entry j is the j-th token appended (position j under implicit positions). The
+         * array is read, not copied, on every call.
          */
         public void setKeyMask(boolean[] valid) {
             this.keyMask = valid;
+        }
+
+        /**
+         * Records the positions of the next chunk's cache entries and checks that this layer can run it: the
+         * chunk fits the ring, and no query could see a key the ring drops. Writes nothing but positions
+         * (a refused chunk leaves the cache's keys and values intact); a stack stages every layer before any
+         * layer runs. Returns the largest position of the chunk.
+         *
+         * @throws IllegalArgumentException if T exceeds what this layer's ring accepts per call
+         * @throws IllegalStateException    if a query could see a key the ring no longer holds
+         */
+        int stage(int[] positions, int t) {
+            AttentionConfig c = layerRef.config;
+            int past = cache.length();
+            int ringRows = cache.rows(layer), w = c.window();
+            boolean ring = cache.isRing(layer);
+            if (ring && t > ringRows - w + 1) {
+                throw new IllegalArgumentException("Attention.forward: chunk of " + t + " tokens, but the ring of "
+                        + ringRows + " rows for window " + w + " takes at most " + (ringRows - w + 1) + " per call");
+            }
+            // `regular` = every entry so far sits at the position equal to its index (fast path)
+            int[] kpos = cache.positions;
+            boolean reg = cache.regularBefore(past);
+            int maxPos = 0;
+            for (int i = 0; i < t; i++) {
+                int p = positions == null ? past + i : positions[i];
+                kpos[past + i] = p;
+                reg &= p == past + i;
+                maxPos = Math.max(maxPos, p);
+            }
+            first = Math.max(cache.oldestRetained(layer), past + t - ringRows); // first entry still in the ring
+            regular = reg;
+            if (ring && !reg) {
+                checkDropped(past, t);
+            }
+            return maxPos;
+        }
+
+        // Refuses a chunk with explicit irregular positions whose queries could see a key the ring already
+        // overwrote (or is about to): the ring would silently differ from a full cache. Conservative: compares
+        // against the range [min, max] of dropped positions.
+        private void checkDropped(int past, int t) {
+            AttentionConfig c = layerRef.config;
+            int w = c.window();
+            int[] pos = cache.positions;
+            int lo = cache.droppedMin(layer), hi = cache.droppedMax(layer);
+            for (int j = cache.oldestRetained(layer); j < first; j++) {
+                lo = Math.min(lo, pos[j]);
+                hi = Math.max(hi, pos[j]);
+            }
+            for (int i = 0; i < t; i++) {
+                int pq = pos[past + i];
+                int top = c.causal() ? pq : pq + w - 1; // visible keys: (pq − w, top]
+                if (lo <= top && hi > pq - w) {
+                    throw new IllegalStateException("Attention.forward: the query at position " + pq + " (index " + i
+                            + ") may see a key at a position in [" + lo + ", " + hi + "] that the sliding-window ring"
+                            + " of " + cache.rows(layer) + " rows (window " + w + ") no longer holds; ring caches"
+                            + " need positions that do not revisit the window of dropped entries");
+                }
+            }
+        }
+
+        // Key at pk visible to a query at pq under the causal/window mask (by position).
+        private static boolean visible(int pq, int pk, boolean causal, int w) {
+            if (causal && pk > pq) {
+                return false;
+            }
+            return w == 0 || Math.abs(pq - pk) < w;
         }
 
         private Rope ropeFor(int seqLen) {
@@ -218,13 +331,15 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         // in place on the session's arrays with one cos/sin row per token shared by q and k: Ops.rope
         // allocates views, cursors, cos/sin rows and a lambda on every call (~0.5 KB per call).
 
-        private void rope(Rope rope, int first, int t) {
+        // Rotates the chunk's q, k rows by the positions of cache entries [slot0, slot0 + t).
+        private void rope(Rope rope, int slot0, int t) {
             AttentionConfig c = layerRef.config;
             int half = rope.rotaryDim() / 2;
             boolean interleaved = rope.pairing() == Rope.Pairing.INTERLEAVED;
             float scaling = rope.attentionScaling();
+            int[] pos = cache.positions;
             for (int i = 0; i < t; i++) {
-                int p = first + i;
+                int p = pos[slot0 + i];
                 for (int j = 0; j < half; j++) {
                     double ang = (double) p * rope.invFreq(j);
                     ropeCos[j] = (float) Math.cos(ang) * scaling;
@@ -263,19 +378,25 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             float tau = c.effectiveScale(), cap = c.softcap();
             float[] qa = q.data(), oa = o.data(), mx = rowMax;
             float[] ka = cache.keys(layer), va = cache.values(layer);
+            int[] pos = cache.positions;
+            int ringRows = cache.rows(layer);
             boolean[] mask = keyMask;
-            int qpos = past;
-            int hi = qpos; // causal or not, the last key is this token
-            int lo = w > 0 ? Math.max(0, qpos - w + 1) : 0;
+            boolean causal = c.causal(), reg = regular;
+            int qslot = past, pq = pos[qslot];
+            int hi = qslot; // causal or not, the last entry is this token
+            int lo = !reg ? first : w > 0 ? Math.max(0, qslot - w + 1) : 0;
+            assert lo >= first : "window entry " + lo + " already left the ring (first " + first + ")";
             for (int h = h0; h < h0 + gs; h++) {
                 mx[h] = Float.NEGATIVE_INFINITY;
             }
-            for (int j = lo; j <= hi; j++) {
-                boolean masked = mask != null && !mask[j];
-                int kRow = j * kvDim + kOff;
+            int row0 = lo % ringRows;
+            for (int j = lo, r = row0; j <= hi; j++, r = r + 1 == ringRows ? 0 : r + 1) {
+                int pk = pos[j];
+                boolean masked = (mask != null && !mask[j]) || (!reg && !visible(pq, pk, causal, w));
+                int kRow = r * kvDim + kOff;
                 for (int h = h0; h < h0 + gs; h++) {
                     if (masked) {
-                        scores[h][j] = Float.NEGATIVE_INFINITY;
+                        scores[h][j - lo] = Float.NEGATIVE_INFINITY;
                         continue;
                     }
                     float s = Ops.dot(qa, h * dh, ka, kRow, dh) * tau;
@@ -283,9 +404,9 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
                         s = (float) (cap * Math.tanh(s / cap));
                     }
                     if (slopes != null && slopes[h] != 0f) {
-                        s -= slopes[h] * Math.abs(qpos - j);
+                        s -= slopes[h] * Math.abs(pq - pk);
                     }
-                    scores[h][j] = s;
+                    scores[h][j - lo] = s;
                     mx[h] = Math.max(mx[h], s);
                 }
             }
@@ -296,13 +417,13 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
                     continue; // fully masked row: output 0 (§0.3); the value pass skips it
                 }
                 float[] sc = scores[h];
-                float sum = Ops.expShiftSum(sc, lo, max, sc, lo, hi - lo + 1);   // SIMD exp, in place
+                float sum = Ops.expShiftSum(sc, 0, max, sc, 0, hi - lo + 1);   // SIMD exp, in place
                 mx[h] = 1f / sum; // reused as this head's 1/Σ
             }
-            for (int j = lo; j <= hi; j++) {
-                int vRow = j * kvDim + kOff;
+            for (int j = lo, r = row0; j <= hi; j++, r = r + 1 == ringRows ? 0 : r + 1) {
+                int vRow = r * kvDim + kOff;
                 for (int h = h0; h < h0 + gs; h++) {
-                    float p = scores[h][j];
+                    float p = scores[h][j - lo];
                     if (p != 0f && mx[h] != Float.NEGATIVE_INFINITY) {
                         Ops.axpy(p * mx[h], va, vRow, oa, h * dh, dh);
                     }
@@ -318,43 +439,56 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             float slope = slopes == null ? 0f : slopes[h];
             float[] sc = scores[h], qa = q.data(), oa = o.data();
             float[] ka = cache.keys(layer), va = cache.values(layer);
+            int[] pos = cache.positions;
+            int ringRows = cache.rows(layer);
             boolean[] mask = keyMask;
+            boolean causal = c.causal(), reg = regular;
             int last = past + tokens - 1;
             for (int i = 0; i < tokens; i++) {
-                int qpos = past + i;
-                int hi = c.causal() ? qpos : last;
-                int lo = 0;
-                if (w > 0) {
-                    lo = Math.max(0, qpos - w + 1);
-                    if (!c.causal()) {
-                        hi = Math.min(hi, qpos + w - 1);
+                int qslot = past + i, pq = pos[qslot];
+                int lo, hi;
+                if (reg) { // entry j is at position j: scan only the visible range
+                    hi = causal ? qslot : last;
+                    lo = 0;
+                    if (w > 0) {
+                        lo = Math.max(0, qslot - w + 1);
+                        if (!causal) {
+                            hi = Math.min(hi, qslot + w - 1);
+                        }
                     }
+                    assert lo >= first : "window entry " + lo + " already left the ring (first " + first + ")";
+                } else {   // explicit positions: every retained entry, masked by position
+                    lo = first;
+                    hi = last;
                 }
                 int qOff = i * qDim + h * dh;
                 float max = Float.NEGATIVE_INFINITY;
-                for (int j = lo; j <= hi; j++) {
-                    if (mask != null && !mask[j]) {
-                        sc[j] = Float.NEGATIVE_INFINITY;
+                int row0 = lo % ringRows;
+                for (int j = lo, r = row0; j <= hi; j++, r = r + 1 == ringRows ? 0 : r + 1) {
+                    int pk = pos[j];
+                    if ((mask != null && !mask[j]) || (!reg && !visible(pq, pk, causal, w))) {
+                        sc[j - lo] = Float.NEGATIVE_INFINITY;
                         continue;
                     }
-                    float s = Ops.dot(qa, qOff, ka, j * kvDim + g * dh, dh) * tau;
+                    float s = Ops.dot(qa, qOff, ka, r * kvDim + g * dh, dh) * tau;
                     if (cap > 0) {
                         s = (float) (cap * Math.tanh(s / cap));
                     }
                     if (slope != 0f) {
-                        s -= slope * Math.abs(qpos - j);
+                        s -= slope * Math.abs(pq - pk);
                     }
-                    sc[j] = s;
+                    sc[j - lo] = s;
                     max = Math.max(max, s);
                 }
                 java.util.Arrays.fill(oa, qOff, qOff + dh, 0f);
                 if (max == Float.NEGATIVE_INFINITY) {
                     continue; // fully masked row: output 0 (§0.3)
                 }
-                float inv = 1f / Ops.expShiftSum(sc, lo, max, sc, lo, hi - lo + 1);   // SIMD exp, in place
-                for (int j = lo; j <= hi; j++) {
-                    if (sc[j] != 0f) {
-                        Ops.axpy(sc[j] * inv, va, j * kvDim + g * dh, oa, qOff, dh);
+                float inv = 1f / Ops.expShiftSum(sc, 0, max, sc, 0, hi - lo + 1);   // SIMD exp, in place
+                for (int j = lo, r = row0; j <= hi; j++, r = r + 1 == ringRows ? 0 : r + 1) {
+                    float p = sc[j - lo];
+                    if (p != 0f) {
+                        Ops.axpy(p * inv, va, r * kvDim + g * dh, oa, qOff, dh);
                     }
                 }
             }

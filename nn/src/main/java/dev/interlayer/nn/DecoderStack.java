@@ -43,13 +43,22 @@ public record DecoderStack(Embedding embedding, LearnedPositions positions, Norm
         return Stacks.contextLength(blocks, positions);
     }
 
-    /** A session whose cache holds {@code contextLength} positions and whose calls take ≤ maxTokens tokens. */
+    /**
+     * A session whose cache holds {@code contextLength} positions and whose calls take ≤ maxTokens tokens.
+     * Sliding-window layers with window W keep a ring of W + maxTokens cache rows when that is below
+     * contextLength (see {@link KvCache#withSlidingRings}); other layers keep contextLength rows.
+     */
     public StackSession newSession(int contextLength, int maxTokens, boolean taps) {
+        return newSession(contextLength, maxTokens, taps, true);
+    }
+
+    // ringCache = false keeps contextLength rows in every layer (tests compare both layouts)
+    StackSession newSession(int contextLength, int maxTokens, boolean taps, boolean ringCache) {
         if (contextLength < 1 || contextLength > contextLength()) {
             throw new IllegalArgumentException("session contextLength " + contextLength + " must be in [1, "
                     + contextLength() + "]");
         }
-        return new StackSession(blocks, contextLength, maxTokens, taps);
+        return new StackSession(blocks, contextLength, maxTokens, taps, ringCache);
     }
 
     /**
@@ -60,17 +69,52 @@ public record DecoderStack(Embedding embedding, LearnedPositions positions, Norm
      * @throws IllegalArgumentException for a token outside the vocabulary or an oversized chunk
      */
     public Tensor forward(int[] tokens, StackSession s) {
-        return Stacks.run(positions, embeddingNorm, blocks, finalNorm, Stacks.embed(embedding, tokens, s), s);
+        return forward(tokens, null, s);
+    }
+
+    /**
+     * Runs a chunk whose token i sits at position positions[i] (null = the session's next positions
+     * [s.position(), s.position() + T), which is what {@link #forward(int[], StackSession)} uses). The positions
+     * drive RoPE, ALiBi, learned absolute positions and the causal/window masks (a key at pk is visible to a
+     * query at pq iff pk ≤ pq and pq − pk &lt; W), for left-padded batches, packed sequences or speculative
+     * tokens; the tokens still take the next cache entries. Returns the [T, d] output (a view into the session).
+     *
+     * @param positions [T] positions in [0, session context length), or null; read, not kept
+     * @throws IllegalStateException    if the chunk would pass the session's context length, or a sliding-window
+     *                                  ring no longer holds a key these positions could see
+     * @throws IllegalArgumentException for a token outside the vocabulary, an oversized chunk, or positions of
+     *                                  the wrong length or outside [0, context length)
+     */
+    public Tensor forward(int[] tokens, int[] positions, StackSession s) {
+        return Stacks.run(this.positions, embeddingNorm, blocks, finalNorm,
+                Stacks.embed(embedding, tokens, positions, s), positions, s);
     }
 
     /** Decodes one token (no per-token allocation in this layer's code). Returns the [1, d] output. */
     public Tensor decode(int token, StackSession s) {
         s.oneToken[0] = token;
-        return forward(s.oneToken, s);
+        return forward(s.oneToken, null, s);
+    }
+
+    /**
+     * Decodes one token at an explicit position (no per-token allocation). Returns the [1, d] output.
+     *
+     * @throws IllegalArgumentException if position is outside [0, session context length)
+     */
+    public Tensor decode(int token, int position, StackSession s) {
+        s.oneToken[0] = token;
+        s.onePosition[0] = position;
+        return forward(s.oneToken, s.onePosition, s);
     }
 
     /** Runs a chunk given as embeddings x₀ [T, d] (positions and embedding norm are still applied). */
     public Tensor forwardEmbeddings(Tensor x0, StackSession s) {
-        return Stacks.run(positions, embeddingNorm, blocks, finalNorm, Stacks.copyIn(x0, s), s);
+        return forwardEmbeddings(x0, null, s);
+    }
+
+    /** Runs a chunk given as embeddings x₀ [T, d] at the given positions (null = the next ones). */
+    public Tensor forwardEmbeddings(Tensor x0, int[] positions, StackSession s) {
+        return Stacks.run(this.positions, embeddingNorm, blocks, finalNorm, Stacks.copyIn(x0, positions, s),
+                positions, s);
     }
 }

@@ -44,7 +44,7 @@ public record EncoderStack(Embedding embedding, LearnedPositions positions, Norm
         if (maxLength < 1 || maxLength > ctx) {
             throw new IllegalArgumentException("maxLength " + maxLength + " must be in [1, " + ctx + "]");
         }
-        return new StackSession(blocks, maxLength, maxLength, taps);
+        return new StackSession(blocks, maxLength, maxLength, taps, false); // one call from 0: no ring
     }
 
     /**
@@ -53,13 +53,13 @@ public record EncoderStack(Embedding embedding, LearnedPositions positions, Norm
      */
     public Tensor forward(int[] tokens, boolean[] valid, StackSession s) {
         begin(tokens.length, valid, s);
-        return Stacks.run(positions, embeddingNorm, blocks, finalNorm, Stacks.embed(embedding, tokens, s), s);
+        return Stacks.run(positions, embeddingNorm, blocks, finalNorm, Stacks.embed(embedding, tokens, null, s), null, s);
     }
 
     /** Encodes one sequence given as embeddings x₀ [T, d]. */
     public Tensor forwardEmbeddings(Tensor x0, boolean[] valid, StackSession s) {
         begin(x0.dim(0), valid, s);
-        return Stacks.run(positions, embeddingNorm, blocks, finalNorm, Stacks.copyIn(x0, s), s);
+        return Stacks.run(positions, embeddingNorm, blocks, finalNorm, Stacks.copyIn(x0, null, s), null, s);
     }
 
     private static void begin(int t, boolean[] valid, StackSession s) {

@@ -1,51 +1,110 @@
 package dev.interlayer.nn;
 
+import java.util.Arrays;
+
 /**
- * Per-session key/value cache for every attention layer, preallocated for the full context length.
- * Entries are post-RoPE (and post-QK-norm) keys and values, one row per position.
+ * Per-session key/value cache for every attention layer. Entries are post-RoPE (and post-QK-norm) keys
+ * and values, one row per cache entry (slot); entry j also records the position it was computed at.
  *
- * <p>Shapes: keys(l), values(l): [contextLength, kvDim(l)] row-major. {@link #length()} positions are
- * valid; attention layers write the next chunk at rows [length, length + T) and the owner calls
- * {@link #advance(int)} once after all layers ran. Mutable; one thread owns it.
+ * <p>A full layer holds {@code contextLength} rows and keeps entry j in row j. A sliding-window layer
+ * (window w) built with {@link #withSlidingRings} keeps a ring of {@code w + maxChunk} rows instead
+ * (when that is smaller than the context) and entry j lives in row {@code j mod rows}: a query only
+ * sees keys within w − 1 positions, so older rows can be reused and memory scales with the window.
+ * The {@code maxChunk} extra rows let a chunk of up to maxChunk + 1 tokens be written before any key
+ * its first query still needs is overwritten, and let {@link #truncate} roll back up to maxChunk + 1
+ * entries at any time. The positions table ({@code int[contextLength]}, shared by all layers) stays
+ * full length.
+ *
+ * <p>Shapes: keys(l), values(l): [rows(l), kvDim(l)] row-major. {@link #length()} entries are valid;
+ * attention layers write the next chunk's entries (and their positions) at slots [length, length + T)
+ * and the owner calls {@link #advance(int)} once after all layers ran. Under implicit positions entry j
+ * is at position j. Mutable; one thread owns it.
  */
 public final class KvCache {
     private final int contextLength;
     private final int[] kvDims;
-    private final float[][] keys;   // [layers][contextLength * kvDim]
-    private final float[][] values; // [layers][contextLength * kvDim]
+    private final int[] rows;        // [layers] rows held: contextLength, or the ring capacity
+    private final int[] windows;     // [layers] window a ring serves; 0 for full layers
+    private final float[][] keys;    // [layers][rows(l) * kvDim(l)]
+    private final float[][] values;  // [layers][rows(l) * kvDim(l)]
+    final int[] positions;           // [contextLength] position of each entry (written by attention layers)
+    private final int[] oldest;      // [layers] first entry a ring still holds (0 for full layers)
+    private final int[] droppedMin;  // [layers] smallest position a ring overwrote, MAX_VALUE if none
+    private final int[] droppedMax;  // [layers] largest position a ring overwrote, MIN_VALUE if none
     private int length;
+    private int irregularFrom = Integer.MAX_VALUE; // first entry < length whose position != its index
 
     /**
-     * A zeroed cache for layers with the given KV widths (Hkv·dh each).
+     * A zeroed cache holding {@code contextLength} rows for every layer, with the given KV widths (Hkv·dh each).
      *
      * @throws IllegalArgumentException if a size is not positive or the cache would exceed 2^31 floats per layer
      */
     public KvCache(int contextLength, int... kvDims) {
+        this(contextLength, kvDims, new int[kvDims.length], 0);
+    }
+
+    /**
+     * A zeroed cache where every layer with window w &gt; 0 and w + maxChunk &lt; contextLength keeps a ring
+     * of w + maxChunk rows; other layers (window 0) hold contextLength rows.
+     *
+     * @param windows  [layers] sliding window of each layer, 0 = none
+     * @param maxChunk largest number of tokens one call writes (the session's maxTokens)
+     * @throws IllegalArgumentException if a size is not positive, windows and kvDims differ in length, a window
+     *                                  is negative, or a layer would exceed 2^31 floats
+     */
+    public static KvCache withSlidingRings(int contextLength, int[] kvDims, int[] windows, int maxChunk) {
+        if (maxChunk < 1) {
+            throw new IllegalArgumentException("KvCache.withSlidingRings: maxChunk must be >= 1, got " + maxChunk);
+        }
+        return new KvCache(contextLength, kvDims, windows, maxChunk);
+    }
+
+    private KvCache(int contextLength, int[] kvDims, int[] windows, int maxChunk) {
         if (contextLength < 1 || kvDims.length == 0) {
             throw new IllegalArgumentException("KvCache needs contextLength >= 1 and at least one layer, got "
                     + contextLength + " and " + kvDims.length + " layers");
         }
+        if (windows.length != kvDims.length) {
+            throw new IllegalArgumentException("KvCache: " + windows.length + " windows for " + kvDims.length
+                    + " layers");
+        }
+        int layers = kvDims.length;
         this.contextLength = contextLength;
         this.kvDims = kvDims.clone();
-        this.keys = new float[kvDims.length][];
-        this.values = new float[kvDims.length][];
-        for (int l = 0; l < kvDims.length; l++) {
-            long n = (long) contextLength * kvDims[l];
+        this.rows = new int[layers];
+        this.windows = new int[layers];
+        this.keys = new float[layers][];
+        this.values = new float[layers][];
+        for (int l = 0; l < layers; l++) {
+            int w = windows[l];
+            if (w < 0) {
+                throw new IllegalArgumentException("KvCache layer " + l + ": window must be >= 0, got " + w);
+            }
+            boolean ring = maxChunk > 0 && w > 0 && (long) w + maxChunk < contextLength;
+            rows[l] = ring ? w + maxChunk : contextLength;
+            this.windows[l] = ring ? w : 0;
+            long n = (long) rows[l] * kvDims[l];
             if (kvDims[l] < 1 || n > Integer.MAX_VALUE - 8) {
-                throw new IllegalArgumentException("KvCache layer " + l + ": contextLength " + contextLength
-                        + " x kvDim " + kvDims[l] + " is not a valid heap array size");
+                throw new IllegalArgumentException("KvCache layer " + l + ": " + rows[l] + " rows x kvDim "
+                        + kvDims[l] + " is not a valid heap array size");
             }
             keys[l] = new float[(int) n];
             values[l] = new float[(int) n];
         }
+        this.positions = new int[contextLength];
+        this.oldest = new int[layers];
+        this.droppedMin = new int[layers];
+        this.droppedMax = new int[layers];
+        Arrays.fill(droppedMin, Integer.MAX_VALUE);
+        Arrays.fill(droppedMax, Integer.MIN_VALUE);
     }
 
-    /** Number of valid positions. */
+    /** Number of valid entries (= the next implicit position). */
     public int length() {
         return length;
     }
 
-    /** Maximum number of positions. */
+    /** Maximum number of entries (and the bound on positions: every position is in [0, contextLength)). */
     public int contextLength() {
         return contextLength;
     }
@@ -60,30 +119,107 @@ public final class KvCache {
         return kvDims[layer];
     }
 
-    /** Keys of layer l, [contextLength, kvDim] row-major (mutable; rows ≥ length are scratch). */
+    /** Rows layer l holds: contextLength, or the ring capacity w + maxChunk for a sliding-window ring. */
+    public int rows(int layer) {
+        return rows[layer];
+    }
+
+    /** True if layer l keeps a ring of {@link #rows(int)} &lt; contextLength rows. */
+    public boolean isRing(int layer) {
+        return windows[layer] > 0;
+    }
+
+    /** The window layer l's ring serves, or 0 for a full layer. */
+    public int ringWindow(int layer) {
+        return windows[layer];
+    }
+
+    /** Row of entry {@code slot} in layer l's arrays ({@code slot mod rows(l)}). */
+    public int row(int layer, int slot) {
+        return slot % rows[layer];
+    }
+
+    /** The first entry layer l still holds (0 for a full layer; older entries of a ring were overwritten). */
+    public int oldestRetained(int layer) {
+        return oldest[layer];
+    }
+
+    /** Position of entry {@code slot} (valid for slot &lt; length). */
+    public int position(int slot) {
+        if (slot < 0 || slot >= length) {
+            throw new IndexOutOfBoundsException("entry " + slot + " outside [0, " + length + ")");
+        }
+        return positions[slot];
+    }
+
+    /** Keys of layer l, [rows(l), kvDim] row-major (mutable; entry j is row j mod rows(l)). */
     public float[] keys(int layer) {
         return keys[layer];
     }
 
-    /** Values of layer l, [contextLength, kvDim] row-major. */
+    /** Values of layer l, [rows(l), kvDim] row-major. */
     public float[] values(int layer) {
         return values[layer];
     }
 
+    // True if every entry before `slot` sits at the position equal to its index (implicit positions).
+    boolean regularBefore(int slot) {
+        return irregularFrom >= slot;
+    }
+
+    int droppedMin(int layer) {
+        return droppedMin[layer];
+    }
+
+    int droppedMax(int layer) {
+        return droppedMax[layer];
+    }
+
+    // Checks positions given for a chunk of `tokens` tokens: IllegalArgumentException naming op if the array
+    // length differs from tokens or a position is outside [0, contextLength).
+    void checkPositions(String op, int[] positions, int tokens) {
+        if (positions.length != tokens) {
+            throw new IllegalArgumentException(op + ": positions has " + positions.length + " entries for " + tokens
+                    + " tokens");
+        }
+        for (int i = 0; i < positions.length; i++) {
+            int p = positions[i];
+            if (p < 0 || p >= contextLength) {
+                throw new IllegalArgumentException(op + ": position " + p + " at index " + i
+                        + " is outside [0, " + contextLength + ") (context length " + contextLength + ")");
+            }
+        }
+    }
+
     /**
-     * Marks {@code tokens} more positions valid (after every layer wrote them).
+     * Marks {@code tokens} more entries valid (after every layer wrote them); rings forget entries that the
+     * write overwrote.
      *
      * @throws IllegalStateException if that passes the context length
      */
     public void advance(int tokens) {
         requireRoom(tokens);
-        length += tokens;
+        int end = length + tokens;
+        for (int j = length; j < end && irregularFrom == Integer.MAX_VALUE; j++) {
+            if (positions[j] != j) {
+                irregularFrom = j;
+            }
+        }
+        for (int l = 0; l < rows.length; l++) {
+            int first = Math.max(oldest[l], end - rows[l]);
+            for (int j = oldest[l]; j < first; j++) {
+                droppedMin[l] = Math.min(droppedMin[l], positions[j]);
+                droppedMax[l] = Math.max(droppedMax[l], positions[j]);
+            }
+            oldest[l] = first;
+        }
+        length = end;
     }
 
     /**
-     * Checks that {@code tokens} more positions fit in the cache.
+     * Checks that {@code tokens} more entries fit in the cache.
      *
-     * @throws IllegalStateException unless {@code tokens} more positions fit
+     * @throws IllegalStateException unless {@code tokens} more entries fit
      */
     public void requireRoom(int tokens) {
         if (tokens < 0 || length + tokens > contextLength) {
@@ -93,18 +229,42 @@ public final class KvCache {
     }
 
     /**
-     * Rolls back to {@code newLength} positions (speculative decoding, retries); later rows become
-     * scratch. @throws IllegalArgumentException unless 0 ≤ newLength ≤ length
+     * Rolls back to {@code newLength} entries (speculative decoding, retries); later rows become scratch.
+     * A ring layer must still hold the entries a query at entry newLength can see (newLength − w + 1 onward);
+     * that always holds when rolling back at most maxChunk + 1 entries.
+     *
+     * @throws IllegalArgumentException unless 0 ≤ newLength ≤ length
+     * @throws IllegalStateException    if a ring layer already overwrote an entry the rollback needs
      */
     public void truncate(int newLength) {
         if (newLength < 0 || newLength > length) {
             throw new IllegalArgumentException("truncate to " + newLength + ": must be in [0, " + length + "]");
         }
+        if (newLength == 0) {
+            reset();
+            return;
+        }
+        for (int l = 0; l < rows.length; l++) {
+            int need = Math.max(0, newLength - windows[l] + 1);
+            if (windows[l] > 0 && oldest[l] > need) {
+                throw new IllegalStateException("truncate to " + newLength + ": layer " + l + " keeps a ring of "
+                        + rows[l] + " rows (window " + windows[l] + ") whose oldest retained position is "
+                        + positions[oldest[l]] + " (entry " + oldest[l] + "), but continuing from " + newLength
+                        + " needs entry " + need + " onward");
+            }
+        }
         length = newLength;
+        if (irregularFrom >= newLength) {
+            irregularFrom = Integer.MAX_VALUE;
+        }
     }
 
     /** Empties the cache (same as truncate(0)). */
     public void reset() {
         length = 0;
+        irregularFrom = Integer.MAX_VALUE;
+        Arrays.fill(oldest, 0);
+        Arrays.fill(droppedMin, Integer.MAX_VALUE);
+        Arrays.fill(droppedMax, Integer.MIN_VALUE);
     }
 }

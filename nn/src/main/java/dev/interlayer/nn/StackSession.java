@@ -18,19 +18,28 @@ public final class StackSession {
     final RowBuffer out;     // [maxTokens, d] final-norm output
     final RowBuffer[] taps;  // [L + 1] of [maxTokens, d], or null when taps are off
     final int[] oneToken = new int[1];
+    final int[] onePosition = new int[1];
     final int maxTokens;
+    final boolean anyRing;   // some layer keeps a sliding-window ring
     int lastTokens;
 
-    StackSession(List<TransformerBlock> blocks, int contextLength, int maxTokens, boolean taps) {
+    StackSession(List<TransformerBlock> blocks, int contextLength, int maxTokens, boolean taps, boolean ringCache) {
         if (maxTokens < 1) {
             throw new IllegalArgumentException("maxTokens must be >= 1, got " + maxTokens);
         }
         int[] kvDims = new int[blocks.size()];
+        int[] windows = new int[blocks.size()];
         for (int l = 0; l < kvDims.length; l++) {
             kvDims[l] = blocks.get(l).config().attention().kvDim();
+            windows[l] = ringCache ? blocks.get(l).config().attention().window() : 0;
         }
-        this.cache = new KvCache(contextLength, kvDims);
         this.maxTokens = Math.min(maxTokens, contextLength);
+        this.cache = KvCache.withSlidingRings(contextLength, kvDims, windows, this.maxTokens);
+        boolean ring = false;
+        for (int l = 0; l < kvDims.length; l++) {
+            ring |= cache.isRing(l);
+        }
+        this.anyRing = ring;
         this.blocks = new TransformerBlock.State[blocks.size()];
         for (int l = 0; l < kvDims.length; l++) {
             this.blocks[l] = blocks.get(l).newState(cache, l, this.maxTokens);
@@ -53,7 +62,7 @@ public final class StackSession {
         return cache;
     }
 
-    /** Number of positions processed so far (= cache length). */
+    /** Number of tokens processed so far (= cache length; the next implicit position). */
     public int position() {
         return cache.length();
     }

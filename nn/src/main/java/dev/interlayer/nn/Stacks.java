@@ -45,8 +45,8 @@ final class Stacks {
         return positions == null ? ctx : Math.min(ctx, positions.maxPositions());
     }
 
-    static Tensor embed(Embedding embedding, int[] tokens, StackSession s) {
-        checkChunk(tokens.length, s);
+    static Tensor embed(Embedding embedding, int[] tokens, int[] positions, StackSession s) {
+        checkChunk(tokens.length, positions, s);
         if (embedding == null) {
             throw new IllegalStateException("this stack has no embedding; pass embeddings to forwardEmbeddings");
         }
@@ -55,38 +55,54 @@ final class Stacks {
         return x;
     }
 
-    static Tensor copyIn(Tensor x0, StackSession s) {
+    static Tensor copyIn(Tensor x0, int[] positions, StackSession s) {
         if (x0.rank() != 2 || x0.dim(1) != s.x.cols()) {
             throw new ShapeMismatchException("forwardEmbeddings: x must be [T, " + s.x.cols() + "], got "
                     + x0.shape());
         }
-        checkChunk(x0.dim(0), s);
+        checkChunk(x0.dim(0), positions, s);
         Tensor x = s.x.rows(x0.dim(0));
         Ops.scale(x0, 1f, x); // a kernel copy (exact: x·1 = x), F16/BF16 inputs widened; no per-call index arrays
         return x;
     }
 
-    private static void checkChunk(int t, StackSession s) {
+    private static void checkChunk(int t, int[] positions, StackSession s) {
         if (t < 1 || t > s.maxTokens) {
             throw new IllegalArgumentException("chunk of " + t + " tokens: must be in [1, maxTokens="
                     + s.maxTokens + "]");
         }
         s.cache.requireRoom(t);
+        if (positions != null) {
+            s.cache.checkPositions("DecoderStack.forward", positions, t);
+        }
     }
 
-    /** Runs positions, embedding norm, blocks and final norm on s.x rows(T); returns the output view. */
+    /**
+     * Runs learned positions, embedding norm, blocks and final norm on s.x rows(T) at the given token
+     * positions (null = the cache's next positions); returns the output view.
+     */
     static Tensor run(LearnedPositions positions, Norm embeddingNorm, List<TransformerBlock> blocks, Norm finalNorm,
-                      Tensor x, StackSession s) {
+                      Tensor x, int[] tokenPositions, StackSession s) {
         int t = x.dim(0);
         if (positions != null) {
-            positions.addTo(x, s.cache.length());
+            if (tokenPositions == null) {
+                positions.addTo(x, s.cache.length());
+            } else {
+                positions.addTo(x, tokenPositions);
+            }
         }
         if (embeddingNorm != null) {
             embeddingNorm.apply(x, x);
         }
         s.tap(0, t);
+        if (s.anyRing) {
+            // a ring layer that refuses the chunk must do so before any layer overwrites ring rows
+            for (TransformerBlock.State b : s.blocks) {
+                b.attn.stage(tokenPositions, t);
+            }
+        }
         for (int l = 0; l < blocks.size(); l++) {
-            blocks.get(l).forward(x, s.blocks[l]);
+            blocks.get(l).forward(x, s.blocks[l], tokenPositions);
             s.tap(l + 1, t);
         }
         s.cache.advance(t);

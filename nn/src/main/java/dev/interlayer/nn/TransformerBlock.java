@@ -73,12 +73,23 @@ public record TransformerBlock(BlockConfig config, Norm attnIn, Attention attent
      * @throws ShapeMismatchException unless x is [T, d]
      */
     public void forward(Tensor x, State st) {
+        forward(x, st, null);
+    }
+
+    /**
+     * x ← Block(x) for a chunk whose token i is at position positions[i] (null = the cache's next positions);
+     * see {@link Attention#forward(Tensor, Tensor, Attention.State, int[])}. Modifies {@code x} and the state.
+     *
+     * @throws ShapeMismatchException   unless x is [T, d]
+     * @throws IllegalArgumentException if positions has a length other than T or a position outside the context
+     */
+    public void forward(Tensor x, State st, int[] positions) {
         int t = x.dim(0);
         Tensor u = st.u.rows(t), a = st.a.rows(t), m = st.m.rows(t);
         NormPlacement p = config.placement();
         float alpha = config.residualAlpha();
         if (config.parallel()) {
-            attention.forward(input(attnIn, x, u), a, st.attn);
+            attention.forward(input(attnIn, x, u), a, st.attn, positions);
             Tensor u2 = ffnIn == null ? u : input(ffnIn, x, st.u2.rows(t));
             ffn.forward(u2, m, st.ffn);
             skip(x, alpha);
@@ -86,7 +97,7 @@ public record TransformerBlock(BlockConfig config, Norm attnIn, Attention attent
             Ops.add(x, m, x);
             return;
         }
-        attention.forward(p.hasInputNorm() ? input(attnIn, x, u) : x, a, st.attn);
+        attention.forward(p.hasInputNorm() ? input(attnIn, x, u) : x, a, st.attn, positions);
         residual(x, a, attnOut, alpha, p);
         ffn.forward(p.hasInputNorm() ? input(ffnIn, x, u) : x, m, st.ffn);
         residual(x, m, ffnOut, alpha, p);

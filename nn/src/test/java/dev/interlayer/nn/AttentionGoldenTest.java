@@ -52,6 +52,16 @@ class AttentionGoldenTest {
             double err = Runs.maxAbs(Runs.attention(a, x, schedule, valid), want);
             System.out.printf("attention %-24s %-16s max abs err %.3e%n", name, Runs.name(schedule, t), err);
             assertTrue(err <= atol, name + " " + Runs.name(schedule, t) + ": max abs err " + err + " > " + atol);
+            if (a.config().window() > 0 && !bidirectional && schedule.length > 1) {
+                // again through a sliding-window ring of W + maxChunk rows (wraps during decode)
+                int maxChunk = schedule[0];
+                KvCache ring = KvCache.withSlidingRings(a.config().contextLength(), new int[] {a.config().kvDim()},
+                        new int[] {a.config().window()}, maxChunk);
+                double rerr = Runs.maxAbs(Runs.attention(a, x, schedule, valid, null, ring), want);
+                System.out.printf("attention %-24s %-16s ring of %d rows max abs err %.3e%n", name,
+                        Runs.name(schedule, t), ring.rows(0), rerr);
+                assertTrue(ring.isRing(0) && rerr <= atol, name + " ring " + Runs.name(schedule, t) + ": " + rerr);
+            }
         }
     }
 }

@@ -90,6 +90,47 @@ class BadInputTest {
     }
 
     @Test
+    void explicitPositionsOutsideContextOrWrongLength() {
+        RandomLayers r = new RandomLayers(10);
+        DecoderStack stack = smallStack(r, 6);
+        StackSession s = stack.newSession(6, 4, false);
+        throwsWith(IllegalArgumentException.class, "DecoderStack.forward|positions has 3 entries for 2 tokens",
+                () -> stack.forward(new int[] {1, 2}, new int[] {0, 1, 2}, s));
+        throwsWith(IllegalArgumentException.class, "DecoderStack.forward|position -1|[0, 6)",
+                () -> stack.forward(new int[] {1, 2}, new int[] {-1, 0}, s));
+        throwsWith(IllegalArgumentException.class, "DecoderStack.forward|position 6|context length 6",
+                () -> stack.decode(1, 6, s));
+        assertTrue(s.position() == 0, "a refused chunk must not advance the session");
+        Attention a = stack.blocks().get(0).attention();
+        KvCache cache = new KvCache(6, a.config().kvDim());
+        Attention.State st = a.newState(cache, 0, 4);
+        throwsWith(IllegalArgumentException.class, "Attention.forward|positions has 1 entries for 2 tokens",
+                () -> a.forward(r.input(2, 16), Tensor.zeros(2, 16), st, new int[] {0}));
+        throwsWith(IllegalArgumentException.class, "Attention.forward|position 9|[0, 6)",
+                () -> a.forward(r.input(2, 16), Tensor.zeros(2, 16), st, new int[] {0, 9}));
+        LearnedPositions pos = new LearnedPositions(r.gaussian(1, 0, 4, 16));
+        throwsWith(IllegalArgumentException.class, "LearnedPositions.addTo|position 4|table of 4",
+                () -> pos.addTo(Tensor.zeros(2, 16), new int[] {0, 4}));
+        throwsWith(IllegalArgumentException.class, "LearnedPositions.addTo|positions has 1 entries for 2 tokens",
+                () -> pos.addTo(Tensor.zeros(2, 16), new int[] {0}));
+    }
+
+    @Test
+    void ringCacheRejectsOversizedChunksAndMismatchedWindows() {
+        RandomLayers r = new RandomLayers(11);
+        AttentionConfig c = AttentionConfig.builder(16, 4, 32).window(4).rope(RopeConfig.of(1e4)).build();
+        Attention a = r.attention(c);
+        KvCache ring = KvCache.withSlidingRings(32, new int[] {c.kvDim()}, new int[] {4}, 2); // 6 rows
+        Attention.State st = a.newState(ring, 0, 8);
+        throwsWith(IllegalArgumentException.class, "chunk of 4 tokens|ring of 6 rows|at most 3",
+                () -> a.forward(r.input(4, 16), Tensor.zeros(4, 16), st));
+        KvCache other = KvCache.withSlidingRings(32, new int[] {c.kvDim()}, new int[] {3}, 2);
+        throwsWith(IllegalArgumentException.class, "ring for window 3|window is 4", () -> a.newState(other, 0, 2));
+        throwsWith(IllegalArgumentException.class, "maxChunk must be >= 1",
+                () -> KvCache.withSlidingRings(32, new int[] {8}, new int[] {4}, 0));
+    }
+
+    @Test
     void nanInputsPropagateToLaterCausalOutputs() {
         // Documented behaviour: no exception; NaN reaches every query that attends to the NaN key.
         RandomLayers r = new RandomLayers(9);

@@ -21,7 +21,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Heap bytes allocated per decode step of a two-layer decoder stack (Llama-style PRE blocks with
- * GQA + RoPE; dense SwiGLU or top-2 MoE), measured with the thread allocation counter on one
+ * GQA + RoPE; dense SwiGLU or top-2 MoE; or "ring": a window-8 local layer whose KV ring of 8 + 16 rows
+ * wraps about three times per 64 steps, then a global layer, decoded at implicit positions or, for
+ * "ring-explicit", at gapped explicit positions through {@code decode(token, position, s)}), measured with the thread allocation counter on one
  * compute thread once the JIT has compiled the decode path.
  *
  * <p>Until C2 compiles them, Vector API calls box their vectors on the heap (about 1 MB per step in
@@ -49,7 +51,7 @@ class DecodeAllocationTest {
     private static final int D = 64, HEADS = 4, KV_HEADS = 2, FFN = 96, CONTEXT = 256, PROMPT = 16, STEPS = 64;
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"dense", "moe"})
+    @ValueSource(strings = {"dense", "moe", "ring", "ring-explicit"})
     void decodeStepAllocatesAtMostBound(String ffn) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -81,13 +83,25 @@ class DecodeAllocationTest {
             ComputePool.setThreads(1); // allocation counters are per thread: keep all work on this one
             var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             long tid = Thread.currentThread().threadId();
-            DecoderStack stack = stack(args[0].equals("moe"));
+            String variant = args[0];
+            DecoderStack stack = stack(variant.equals("moe"), variant.startsWith("ring"));
             StackSession s = stack.newSession(CONTEXT, PROMPT, false);
-            int[] prompt = new int[PROMPT];
+            if (variant.startsWith("ring") && (!s.cache().isRing(0) || s.cache().rows(0) != 8 + PROMPT)) {
+                throw new AssertionError("layer 0 should keep a ring of " + (8 + PROMPT) + " rows");
+            }
+            boolean explicit = variant.equals("ring-explicit");
+            int[] prompt = new int[PROMPT], promptPos = new int[PROMPT];
             for (int i = 0; i < PROMPT; i++) {
                 prompt[i] = (7 * i + 3) % 50;
+                promptPos[i] = position(i);
             }
-            stack.forward(prompt, s);
+            // a ring cannot roll back 64 steps: rewind by reset + prefill (outside the measured window)
+            Runnable rewind = variant.startsWith("ring") ? () -> {
+                s.cache().reset();
+                stack.forward(prompt, explicit ? promptPos : null, s);
+            } : () -> s.cache().truncate(PROMPT);
+            s.cache().reset();
+            stack.forward(prompt, explicit ? promptPos : null, s);
             // Warm-up rounds (JIT, lazily created views) until one allocates nothing, or until SETTLED rounds
             // in a row stay within the bound (a JIT that keeps a small allocation for good); each round rolls
             // the cache back so every round decodes the same positions.
@@ -95,37 +109,48 @@ class DecodeAllocationTest {
             long first = -1, last;
             int rounds = 0, within = 0;
             do {
-                last = bytesPerStep(stack, s, bean, tid);
+                last = bytesPerStep(stack, s, bean, tid, explicit, rewind);
                 first = first < 0 ? last : first;
                 within = last <= BOUND_BYTES ? within + 1 : 0;
                 rounds++;
             } while (last > 0 && within < SETTLED && System.nanoTime() - start < WARMUP_NANOS);
             System.out.printf("warm-up: %d rounds of %d steps in %.1f s, bytes/step first %d, last %d%n", rounds,
                     STEPS, (System.nanoTime() - start) / 1e9, first, last);
-            System.out.println("bytesPerStep=" + bytesPerStep(stack, s, bean, tid));
+            System.out.println("bytesPerStep=" + bytesPerStep(stack, s, bean, tid, explicit, rewind));
         }
 
         private static long bytesPerStep(DecoderStack stack, StackSession s, com.sun.management.ThreadMXBean bean,
-                                         long tid) {
+                                         long tid, boolean explicit, Runnable rewind) {
             long before = bean.getThreadAllocatedBytes(tid);
-            decodeSteps(stack, s);
+            decodeSteps(stack, s, explicit);
             long bytes = bean.getThreadAllocatedBytes(tid) - before;
-            s.cache().truncate(PROMPT);
+            rewind.run();
             return bytes / STEPS;
         }
     }
 
-    private static void decodeSteps(DecoderStack stack, StackSession s) {
+    // Gapped increasing positions for the explicit variant: 3, 5, 7, ... (below CONTEXT for PROMPT + STEPS).
+    private static int position(int i) {
+        return 3 + 2 * i;
+    }
+
+    private static void decodeSteps(DecoderStack stack, StackSession s, boolean explicit) {
         for (int i = 0; i < STEPS; i++) {
-            stack.decode((11 * i + 5) % 50, s);
+            if (explicit) {
+                stack.decode((11 * i + 5) % 50, position(PROMPT + i), s);
+            } else {
+                stack.decode((11 * i + 5) % 50, s);
+            }
         }
     }
-    private static DecoderStack stack(boolean moe) {
+
+    private static DecoderStack stack(boolean moe, boolean ring) {
         RandomLayers r = new RandomLayers(0xA110CL);
-        AttentionConfig ac = AttentionConfig.builder(D, HEADS, CONTEXT).kvHeads(KV_HEADS)
+        AttentionConfig global = AttentionConfig.builder(D, HEADS, CONTEXT).kvHeads(KV_HEADS)
                 .rope(RopeConfig.of(10000)).build();
         List<TransformerBlock> blocks = new ArrayList<>();
         for (int l = 0; l < 2; l++) {
+            AttentionConfig ac = ring && l == 0 ? global.toBuilder().window(8).build() : global;
             FeedForward f;
             if (moe) {
                 List<FeedForward> experts = new ArrayList<>();

@@ -66,6 +66,28 @@ public final class Golden {
         return Tensor.wrap(f, Shape.of(dims));
     }
 
+    /** A JSON int array. */
+    public static int[] ints(JsonArray a) {
+        int[] out = new int[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = a.get(i).getAsInt();
+        }
+        return out;
+    }
+
+    /** A JSON boolean array, or null if the case has no such key. */
+    public static boolean[] booleans(JsonObject c, String key) {
+        if (!c.has(key)) {
+            return null;
+        }
+        JsonArray a = c.getAsJsonArray(key);
+        boolean[] out = new boolean[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = a.get(i).getAsBoolean();
+        }
+        return out;
+    }
+
     /** A {shape, data} object as doubles (expected values are float64). */
     public static double[] doubles(JsonObject t) {
         JsonArray data = t.getAsJsonArray("data");
@@ -177,8 +199,9 @@ public final class Golden {
 
         public DecoderStack decoder(JsonObject c) {
             Embedding emb = new Embedding(w("embed"), c.get("embedding_scale").getAsFloat());
+            LearnedPositions pos = c.has("learned_positions") ? new LearnedPositions(w("pos")) : null;
             Norm fin = norm(c.getAsJsonObject("final_norm"), "final");
-            return new DecoderStack(emb, null, null, blocks(c), fin);
+            return new DecoderStack(emb, pos, null, blocks(c), fin);
         }
 
         public EncoderStack encoder(JsonObject c) {

@@ -9,15 +9,34 @@ public final class Runs {
 
     /** Output [T, d] of attention over x processed in chunks of the given sizes (null = one chunk). */
     public static float[] attention(Attention a, Tensor x, int[] chunks, boolean[] keyValid) {
-        int t = x.dim(0), d = x.dim(1);
+        return attention(a, x, chunks, keyValid, null);
+    }
+
+    /**
+     * Output [T, d] of attention over x in chunks (null = one chunk) with token i at positions[i] (null =
+     * implicit positions), against a fresh full-length cache.
+     */
+    public static float[] attention(Attention a, Tensor x, int[] chunks, boolean[] keyValid, int[] positions) {
         KvCache cache = new KvCache(a.config().contextLength(), a.config().kvDim());
-        Attention.State st = a.newState(cache, 0, t);
+        return attention(a, x, chunks, keyValid, positions, cache);
+    }
+
+    /** As above against the given (empty) cache, layer 0. */
+    public static float[] attention(Attention a, Tensor x, int[] chunks, boolean[] keyValid, int[] positions,
+                                    KvCache cache) {
+        int t = x.dim(0), d = x.dim(1);
+        int maxChunk = 0;
+        for (int c : chunks == null ? new int[] {t} : chunks) {
+            maxChunk = Math.max(maxChunk, c);
+        }
+        Attention.State st = a.newState(cache, 0, maxChunk);
         st.setKeyMask(keyValid);
         float[] out = new float[t * d];
         int past = 0;
         for (int c : chunks == null ? new int[] {t} : chunks) {
             Tensor y = Tensor.zeros(c, d);
-            a.forward(x.slice(0, past, past + c), y, st);
+            int[] pos = positions == null ? null : java.util.Arrays.copyOfRange(positions, past, past + c);
+            a.forward(x.slice(0, past, past + c), y, st, pos);
             cache.advance(c);
             System.arraycopy(y.toFloatArray(), 0, out, past * d, c * d);
             past += c;
@@ -36,6 +55,33 @@ public final class Runs {
             Tensor y = x.slice(0, past, past + c).copy();
             b.forward(y, st);
             cache.advance(c);
+            System.arraycopy(y.toFloatArray(), 0, out, past * d, c * d);
+            past += c;
+        }
+        return out;
+    }
+
+    /** Chunk sizes covering t tokens in chunks of {@code size} (the last one shorter). */
+    public static int[] chunks(int t, int size) {
+        int[] out = new int[(t + size - 1) / size];
+        java.util.Arrays.fill(out, size);
+        out[out.length - 1] = t - size * (out.length - 1);
+        return out;
+    }
+
+    /**
+     * Outputs [T, d] of a decoder stack over tokens in chunks (each ≤ session maxTokens) with explicit positions
+     * (null = implicit).
+     */
+    public static float[] stack(DecoderStack stack, StackSession s, int[] tokens, int[] chunks, int[] positions) {
+        int d = stack.blocks().get(0).config().hidden();
+        float[] out = new float[tokens.length * d];
+        int past = 0;
+        for (int c : chunks) {
+            int[] tok = java.util.Arrays.copyOfRange(tokens, past, past + c);
+            int[] pos = positions == null ? null : java.util.Arrays.copyOfRange(positions, past, past + c);
+            Tensor y = c == 1 && pos != null ? stack.decode(tok[0], pos[0], s)
+                    : c == 1 ? stack.decode(tok[0], s) : stack.forward(tok, pos, s);
             System.arraycopy(y.toFloatArray(), 0, out, past * d, c * d);
             past += c;
         }
