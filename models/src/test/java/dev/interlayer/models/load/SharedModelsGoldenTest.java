@@ -18,15 +18,18 @@ import org.junit.jupiter.params.provider.CsvSource;
  * fake_gpt2) logit of every position. Tolerance 1e-4 absolute as in {@link ArchGoldenTest}, except
  * synth-gemma2: 26 layers with q/k gains ×6 (scores near the soft-cap) and logits up to 25 amplify
  * float32 rounding — PyTorch's own float32 forward of that file differs from its float64 one by
- * 1.0e-3 — so its logits get 2e-3 (Java measured 5e-4 to 8e-4 depending on the kernels).
+ * 1.0e-3 — so its logits get 2e-3 (Java measured 5e-4 to 8e-4 depending on the kernels). Its last
+ * hidden row gets 2e-4 for the same reason: PyTorch's float32 forward differs from float64 there by
+ * 6.8e-5 (2.6e-4 over all rows; reference/arch/arch_reference.py's forward on float32 weights), and
+ * Java measured 1.0e-4 to 1.12e-4 across runs, so the former 1e-4 failed at random.
  */
 class SharedModelsGoldenTest {
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"synthetic/synth-gemma2-f32.gguf, synth-gemma2, gemma, 2e-3",
-                "synthetic/synth-gpt2-f32.gguf, synth-gpt2, gpt2, 1e-4",
-                "hf-tiny-random/fake_gpt2, fake_gpt2, gpt2, 1e-4"})
-    void matchesReference(String file, String fixture, String family, float tol) throws Exception {
+    @CsvSource({"synthetic/synth-gemma2-f32.gguf, synth-gemma2, gemma, 2e-3, 2e-4",
+                "synthetic/synth-gpt2-f32.gguf, synth-gpt2, gpt2, 1e-4, 1e-4",
+                "hf-tiny-random/fake_gpt2, fake_gpt2, gpt2, 1e-4, 1e-4"})
+    void matchesReference(String file, String fixture, String family, float tol, float hiddenTol) throws Exception {
         JsonObject g = Fixture.golden(fixture);
         int[] tokens = Fixture.ints(g, "tokens");
         int[] ids = Fixture.ints(g, "ids");
@@ -62,7 +65,7 @@ class SharedModelsGoldenTest {
             System.out.printf("%-14s logits %.3g  hidden %.3g (d=%d)  chunked-vs-full %.3g%n", fixture, err, hid, d,
                     chunked);
             assertTrue(err <= tol, fixture + " logits differ by " + err);
-            assertTrue(hid <= 1e-4f, fixture + " hidden states differ by " + hid);
+            assertTrue(hid <= hiddenTol, fixture + " hidden states differ by " + hid);
             float chunkTol = Math.max(1e-4f, tol);
             assertTrue(chunked <= chunkTol, fixture + " chunked prefill differs by " + chunked);
         }
