@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.interlayer.tensor.simd.GemmKernel;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -75,6 +76,53 @@ class MatMulTest {
             }
         }
         System.out.printf("BF16 decode k-blocks threads=%d: worst |fast - oracle| / bound = %.3f%n", threads, worst[0]);
+    }
+
+    /**
+     * Decode on native weights at every byte misalignment a file can give (GGUF aligns tensors to 32
+     * bytes; the kernels then take a scalar head so their vector loads are aligned): F32 and BF16, row
+     * lengths that keep or break the alignment from row to row, k across the BF16 k-blocks, 1 and 2
+     * threads, single and fused (several weights with different alignments sharing one x).
+     */
+    @ParameterizedTest(name = "{0} thread(s)")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
+    void decodeOnMisalignedNativeWeightsMatchesOracle(int threads) {
+        ComputePool.setThreads(threads);
+        double[] worst = {0};
+        var rng = new SplittableRandom(99L + threads);
+        try (Arena arena = Arena.ofShared()) {
+            for (DType dt : new DType[] {DType.F32, DType.BF16}) {
+                for (int k : new int[] {1, 7, 16, 40, 64, 2048 + 32, 2048 + 40, 4096 + 16, 6144 + 32}) {
+                    for (int shift : new int[] {0, 4, 8, 32, 36, 60}) {
+                        if (shift % dt.byteSize(1) != 0) {
+                            continue;
+                        }
+                        Tensor x = GemmCheck.gaussian(rng, DType.F32, 1, k);
+                        Tensor w = nativeAt(arena, GemmCheck.gaussian(rng, dt, 13, k), shift);
+                        Tensor out = Tensor.zeros(1, 13);
+                        MatMul.matmulT(x, w, out, MatMul.ACTIVE);
+                        String err = GemmCheck.compare(x, w.transpose(0, 1), out, worst);
+                        assertNull(err, dt + " k=" + k + " shift=" + shift + ": " + err);
+                        Tensor w2 = nativeAt(arena, GemmCheck.gaussian(rng, dt, 6, k), (shift + 32) % 64);
+                        Tensor o1 = Tensor.zeros(1, 13), o2 = Tensor.zeros(1, 6);
+                        MatMul.matmulT(x, new Tensor[] {w, w2}, new Tensor[] {o1, o2});
+                        assertNull(GemmCheck.compare(x, w.transpose(0, 1), o1, worst), dt + " fused w k=" + k);
+                        assertNull(GemmCheck.compare(x, w2.transpose(0, 1), o2, worst), dt + " fused w2 k=" + k);
+                    }
+                }
+            }
+        }
+        System.out.printf("misaligned native decode threads=%d: worst |fast - oracle| / bound = %.3f%n", threads,
+                worst[0]);
+    }
+
+    // A read-only native copy of t whose first element sits `shift` bytes past a 64-byte boundary.
+    private static Tensor nativeAt(Arena arena, Tensor t, int shift) {
+        long bytes = t.dtype().byteSize(t.size());
+        MemorySegment seg = arena.allocate(bytes + 64, 64).asSlice(shift, bytes);
+        Tensor n = Tensor.of(t.dtype(), t.shape(), seg);
+        n.copyFrom(t);
+        return Tensor.of(t.dtype(), t.shape(), seg.asReadOnly());
     }
 
     // ---- several weights, one input (fused Q/K/V, gate/up) ----

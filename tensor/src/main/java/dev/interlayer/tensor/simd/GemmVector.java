@@ -50,24 +50,13 @@ public final class GemmVector implements GemmKernel {
             // Chunks of whole 4-row tiles; a few per thread so a slow core does not hold the rest up.
             int tiles = (n + 3) / 4;
             int chunks = Math.min(tiles, threads == 1 ? 1 : threads * 4);
-            if (m == 1 && chunks <= 1 && kind != GemmSpecies.KIND_BF16) { // decode on this thread: no lambda
+            if (m == 1 && chunks <= 1) {          // decode on this thread: no lambda, nothing allocated per token
                 MatVecVector.decodeRows(k, a, aOff, kind, b, bOff, bsn, c, cOff, 0, n);
                 return;
             }
-            float[] xp = kind == GemmSpecies.KIND_BF16 ? MatVecBf16.reorder(m, k, a, aOff, lda) : null;
+            // m = 1 takes MatVecVector's 2-row decode tiles (faster than the even/odd BF16 split there)
+            float[] xp = kind == GemmSpecies.KIND_BF16 && m > 1 ? MatVecBf16.reorder(m, k, a, aOff, lda) : null;
             try {
-                if (m == 1 && xp != null) {       // BF16 decode: k-blocked tiles (MatVecBf16.decode)
-                    if (chunks <= 1) {
-                        MatVecBf16.decode(k, xp, b, bOff, bsn, c, cOff, 0, n);
-                    } else {
-                        ComputePool.parallelFor(chunks, ch -> {
-                            int j0 = (int) ((long) tiles * ch / chunks) * 4;
-                            int j1 = Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * 4);
-                            MatVecBf16.decode(k, xp, b, bOff, bsn, c, cOff, j0, j1);
-                        });
-                    }
-                    return;
-                }
                 if (chunks <= 1) {
                     if (xp != null) {
                         MatVecBf16.rows(m, k, xp, b, bOff, bsn, c, cOff, ldc, 0, n);
@@ -126,44 +115,28 @@ public final class GemmVector implements GemmKernel {
         }
         int threads = 2 * rows * k < PARALLEL_MIN_FLOPS ? 1 : ComputePool.threads();
         int chunks = Math.min(tiles, threads == 1 ? 1 : threads * 4);
-        boolean anyBf16 = false;
-        for (Tensor w : ws) {
-            anyBf16 |= w.dtype() == DType.BF16;
-        }
-        float[] xp = anyBf16 ? MatVecBf16.reorder(1, k, a, aOff, k) : null;
-        try {
-            if (chunks <= 1) {
-                for (int i = 0; i < ws.length; i++) {
-                    decode(k, a, aOff, xp, ws[i], outs[i], 0, ws[i].dim(0));
-                }
-                return;
+        if (chunks <= 1) {
+            for (int i = 0; i < ws.length; i++) {
+                decode(k, a, aOff, ws[i], outs[i], 0, ws[i].dim(0));
             }
-            int total = tiles;
-            ComputePool.parallelFor(chunks, ch -> {
-                int t0 = (int) ((long) total * ch / chunks), t1 = (int) ((long) total * (ch + 1) / chunks);
-                for (int i = 0, base = 0; i < ws.length && base < t1; i++) {
-                    int n = ws[i].dim(0), nt = (n + 3) / 4;
-                    int lo = Math.max(t0, base), hi = Math.min(t1, base + nt);
-                    if (lo < hi) {
-                        decode(k, a, aOff, xp, ws[i], outs[i], (lo - base) * 4, Math.min(n, (hi - base) * 4));
-                    }
-                    base += nt;
-                }
-            });
-        } finally {
-            if (xp != null) {
-                MatVecBf16.release(xp);
-            }
-        }
-    }
-
-    // c[0, j] = w[j]·a for j in [j0, j1): BF16 through MatVecBf16.decode on the reordered xp, other
-    // dtypes through MatVecVector's 2-row decode tiles.
-    private static void decode(int k, float[] a, int aOff, float[] xp, Tensor w, Tensor c, int j0, int j1) {
-        if (w.dtype() == DType.BF16) {
-            MatVecBf16.decode(k, xp, w.segment(), w.offset(), w.stride(0), c.heapFloats(), GemmKernel.heapIndex(c), j0, j1);
             return;
         }
+        int total = tiles;
+        ComputePool.parallelFor(chunks, ch -> {
+            int t0 = (int) ((long) total * ch / chunks), t1 = (int) ((long) total * (ch + 1) / chunks);
+            for (int i = 0, base = 0; i < ws.length && base < t1; i++) {
+                int n = ws[i].dim(0), nt = (n + 3) / 4;
+                int lo = Math.max(t0, base), hi = Math.min(t1, base + nt);
+                if (lo < hi) {
+                    decode(k, a, aOff, ws[i], outs[i], (lo - base) * 4, Math.min(n, (hi - base) * 4));
+                }
+                base += nt;
+            }
+        });
+    }
+
+    // c[0, j] = w[j]·a for j in [j0, j1) (m = 1: MatVecVector's 2-row decode tiles).
+    private static void decode(int k, float[] a, int aOff, Tensor w, Tensor c, int j0, int j1) {
         MatVecVector.decodeRows(k, a, aOff, GemmSpecies.kind(w.dtype()), w.segment(), w.offset(), w.stride(0),
                 c.heapFloats(), GemmKernel.heapIndex(c), j0, j1);
     }
