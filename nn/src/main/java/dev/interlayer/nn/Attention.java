@@ -197,7 +197,6 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         private final float[] slopes;   // [Hq] for ALiBi, else null
         private final IntConsumer headTask = this::head;
         private final IntConsumer groupTask = this::decodeGroup;
-        private final float[] rowMax;   // [Hq] decode: running score max per query head
         private final Tensor[] projW;   // {wq, wk, wv} weights, for the shared-input matmulT
         private final Tensor[] projOut; // {q, k, v} row views of the current call, reset per call
         private boolean[] keyMask;      // [≥ cache entries] true = attend, or null
@@ -233,7 +232,6 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             this.qHeads = new HeadViews(q, c.heads(), c.headDim());
             this.kHeads = new HeadViews(k, c.kvHeads(), c.headDim());
             this.scores = new float[c.heads()][cache.rows(layer)];
-            this.rowMax = new float[c.heads()];
             int half = c.positions() == PositionEncoding.ROPE ? c.rope().rotaryDim(c.headDim()) / 2 : 0;
             this.ropeCos = new float[half];
             this.ropeSin = new float[half];
@@ -369,85 +367,30 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         // ---- per-head attention core (runs on the compute pool) ----
 
         // Decode (one query row): the query heads of KV head g, h = g·G .. g·G + G − 1, in one task, so
-        // each cached key and value row is read once for the whole group instead of once per head
-        // (halves the cache traffic at G = 2). Same math and summation order per head as head(h).
+        // the group's cached key and value rows are read while they are in cache. Same math and summation
+        // order per head as head(h).
         private void decodeGroup(int g) {
             AttentionConfig c = layerRef.config;
-            int dh = c.headDim(), kvDim = c.kvDim(), w = c.window(), gs = c.groupSize();
-            int h0 = g * gs, kOff = g * dh;
-            float tau = c.effectiveScale(), cap = c.softcap();
-            float[] qa = q.data(), oa = o.data(), mx = rowMax;
-            float[] ka = cache.keys(layer), va = cache.values(layer);
-            int[] pos = cache.positions;
-            int ringRows = cache.rows(layer);
-            boolean[] mask = keyMask;
-            boolean causal = c.causal(), reg = regular;
-            int qslot = past, pq = pos[qslot];
+            int dh = c.headDim(), w = c.window(), gs = c.groupSize();
+            int qslot = past;
             int hi = qslot; // causal or not, the last entry is this token
-            int lo = !reg ? first : w > 0 ? Math.max(0, qslot - w + 1) : 0;
+            int lo = !regular ? first : w > 0 ? Math.max(0, qslot - w + 1) : 0;
             assert lo >= first : "window entry " + lo + " already left the ring (first " + first + ")";
-            for (int h = h0; h < h0 + gs; h++) {
-                mx[h] = Float.NEGATIVE_INFINITY;
-            }
-            int row0 = lo % ringRows;
-            for (int j = lo, r = row0; j <= hi; j++, r = r + 1 == ringRows ? 0 : r + 1) {
-                int pk = pos[j];
-                boolean masked = (mask != null && !mask[j]) || (!reg && !visible(pq, pk, causal, w));
-                int kRow = r * kvDim + kOff;
-                for (int h = h0; h < h0 + gs; h++) {
-                    if (masked) {
-                        scores[h][j - lo] = Float.NEGATIVE_INFINITY;
-                        continue;
-                    }
-                    float s = Ops.dot(qa, h * dh, ka, kRow, dh) * tau;
-                    if (cap > 0) {
-                        s = (float) (cap * Math.tanh(s / cap));
-                    }
-                    if (slopes != null && slopes[h] != 0f) {
-                        s -= slopes[h] * Math.abs(pq - pk);
-                    }
-                    scores[h][j - lo] = s;
-                    mx[h] = Math.max(mx[h], s);
-                }
-            }
-            for (int h = h0; h < h0 + gs; h++) {
-                java.util.Arrays.fill(oa, h * dh, (h + 1) * dh, 0f);
-                float max = mx[h];
-                if (max == Float.NEGATIVE_INFINITY) {
-                    continue; // fully masked row: output 0 (§0.3); the value pass skips it
-                }
-                float[] sc = scores[h];
-                float sum = Ops.expShiftSum(sc, 0, max, sc, 0, hi - lo + 1);   // SIMD exp, in place
-                mx[h] = 1f / sum; // reused as this head's 1/Σ
-            }
-            for (int j = lo, r = row0; j <= hi; j++, r = r + 1 == ringRows ? 0 : r + 1) {
-                int vRow = r * kvDim + kOff;
-                for (int h = h0; h < h0 + gs; h++) {
-                    float p = scores[h][j - lo];
-                    if (p != 0f && mx[h] != Float.NEGATIVE_INFINITY) {
-                        Ops.axpy(p * mx[h], va, vRow, oa, h * dh, dh);
-                    }
-                }
+            for (int h = g * gs; h < (g + 1) * gs; h++) {
+                attendRow(h, g * dh, h * dh, qslot, lo, hi, dh);
             }
         }
 
         private void head(int h) {
             AttentionConfig c = layerRef.config;
-            int dh = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim(), w = c.window();
+            int dh = c.headDim(), qDim = c.qDim(), w = c.window();
             int g = h / c.groupSize();
-            float tau = c.effectiveScale(), cap = c.softcap();
-            float slope = slopes == null ? 0f : slopes[h];
-            float[] sc = scores[h], qa = q.data(), oa = o.data();
-            float[] ka = cache.keys(layer), va = cache.values(layer);
-            int[] pos = cache.positions;
-            int ringRows = cache.rows(layer);
-            boolean[] mask = keyMask;
-            boolean causal = c.causal(), reg = regular;
+            boolean causal = c.causal();
             int last = past + tokens - 1;
             for (int i = 0; i < tokens; i++) {
-                int qslot = past + i, pq = pos[qslot];
+                int qslot = past + i;
                 int lo, hi;
-                if (reg) { // entry j is at position j: scan only the visible range
+                if (regular) { // entry j is at position j: scan only the visible range
                     hi = causal ? qslot : last;
                     lo = 0;
                     if (w > 0) {
@@ -461,16 +404,47 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
                     lo = first;
                     hi = last;
                 }
-                int qOff = i * qDim + h * dh;
-                float max = Float.NEGATIVE_INFINITY;
-                int row0 = lo % ringRows;
-                for (int j = lo, r = row0; j <= hi; j++, r = r + 1 == ringRows ? 0 : r + 1) {
+                attendRow(h, g * dh, i * qDim + h * dh, qslot, lo, hi, dh);
+            }
+        }
+
+        /**
+         * One query row of head h (at qOff in q and o) against cache entries [lo, hi] of its KV head
+         * (at kOff within a KV row): scores for the whole run (one dotRows per contiguous stretch of the
+         * ring), then masks, soft-cap and ALiBi, the softmax, and the weighted sum of value rows
+         * (addWeightedRows), scaled by 1/Σ. A fully masked row gives 0 (§0.3).
+         */
+        private void attendRow(int h, int kOff, int qOff, int qslot, int lo, int hi, int dh) {
+            AttentionConfig c = layerRef.config;
+            int kvDim = c.kvDim(), w = c.window(), ringRows = cache.rows(layer);
+            float tau = c.effectiveScale(), cap = c.softcap();
+            float slope = slopes == null ? 0f : slopes[h];
+            float[] sc = scores[h], qa = q.data(), oa = o.data();
+            float[] ka = cache.keys(layer), va = cache.values(layer);
+            int[] pos = cache.positions;
+            boolean[] mask = keyMask;
+            boolean causal = c.causal(), reg = regular;
+            int n = hi - lo + 1, row0 = lo % ringRows;
+            int run1 = Math.min(n, ringRows - row0);      // entries before the ring wraps to row 0
+            java.util.Arrays.fill(oa, qOff, qOff + dh, 0f);
+            if (n <= 0) {
+                return;
+            }
+            Ops.dotRows(qa, qOff, ka, row0 * kvDim + kOff, kvDim, run1, dh, tau, sc, 0);
+            if (run1 < n) {
+                Ops.dotRows(qa, qOff, ka, kOff, kvDim, n - run1, dh, tau, sc, run1);
+            }
+            int pq = pos[qslot];
+            float max = Float.NEGATIVE_INFINITY;
+            boolean plain = mask == null && reg && cap <= 0 && slope == 0f;
+            for (int j = lo; j <= hi; j++) {
+                float s = sc[j - lo];
+                if (!plain) {
                     int pk = pos[j];
                     if ((mask != null && !mask[j]) || (!reg && !visible(pq, pk, causal, w))) {
                         sc[j - lo] = Float.NEGATIVE_INFINITY;
                         continue;
                     }
-                    float s = Ops.dot(qa, qOff, ka, r * kvDim + g * dh, dh) * tau;
                     if (cap > 0) {
                         s = (float) (cap * Math.tanh(s / cap));
                     }
@@ -478,19 +452,19 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
                         s -= slope * Math.abs(pq - pk);
                     }
                     sc[j - lo] = s;
-                    max = Math.max(max, s);
                 }
-                java.util.Arrays.fill(oa, qOff, qOff + dh, 0f);
-                if (max == Float.NEGATIVE_INFINITY) {
-                    continue; // fully masked row: output 0 (§0.3)
-                }
-                float inv = 1f / Ops.expShiftSum(sc, 0, max, sc, 0, hi - lo + 1);   // SIMD exp, in place
-                for (int j = lo, r = row0; j <= hi; j++, r = r + 1 == ringRows ? 0 : r + 1) {
-                    float p = sc[j - lo];
-                    if (p != 0f) {
-                        Ops.axpy(p * inv, va, r * kvDim + g * dh, oa, qOff, dh);
-                    }
-                }
+                max = Math.max(max, s);
+            }
+            if (max == Float.NEGATIVE_INFINITY) {
+                return; // fully masked row: output 0 (§0.3)
+            }
+            float inv = 1f / Ops.expShiftSum(sc, 0, max, sc, 0, n);   // SIMD exp, in place
+            Ops.addWeightedRows(sc, 0, va, row0 * kvDim + kOff, kvDim, run1, dh, oa, qOff);
+            if (run1 < n) {
+                Ops.addWeightedRows(sc, run1, va, kOff, kvDim, n - run1, dh, oa, qOff);
+            }
+            for (int i = qOff; i < qOff + dh; i++) {
+                oa[i] *= inv;
             }
         }
     }

@@ -63,6 +63,24 @@ public interface Kernels {
     void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
 
     /**
+     * out[oOff+j] = scale·Σ_i q[qOff+i]·k[kOff + j·kStride + i] for j in [0, rows), i in [0, d): the
+     * attention scores of one query against a run of cached key rows (row stride kStride ≥ d).
+     *
+     * @throws IndexOutOfBoundsException if a range leaves its array
+     */
+    void dotRows(float[] q, int qOff, float[] k, int kOff, int kStride, int rows, int d, float scale, float[] out,
+                 int oOff);
+
+    /**
+     * out[oOff+i] += Σ_j p[pOff+j]·v[vOff + j·vStride + i] for i in [0, d), rows j in [0, rows) added in
+     * order: the probability-weighted sum of a run of cached value rows. Modifies out.
+     *
+     * @throws IndexOutOfBoundsException if a range leaves its array
+     */
+    void addWeightedRows(float[] p, int pOff, float[] v, int vOff, int vStride, int rows, int d, float[] out,
+                         int oOff);
+
+    /**
      * Embedding lookup: out[i, :] = table[ids[i], :].
      * Shapes: table [V, d] F32/F16/BF16; out [ids.length, d] (F32, or F16/BF16 with rounding).
      *

@@ -163,6 +163,24 @@ public final class Ops {
         Kernels.active().axpy(alpha, x, xOff, y, yOff, n);
     }
 
+    /**
+     * out[oOff+j] = scale·Σ_i q[qOff+i]·k[kOff + j·kStride + i] for j &lt; rows, i &lt; d: one query's
+     * attention scores against a run of cached key rows, in one call instead of one dot per key.
+     */
+    public static void dotRows(float[] q, int qOff, float[] k, int kOff, int kStride, int rows, int d, float scale,
+                               float[] out, int oOff) {
+        Kernels.active().dotRows(q, qOff, k, kOff, kStride, rows, d, scale, out, oOff);
+    }
+
+    /**
+     * out[oOff+i] += Σ_j p[pOff+j]·v[vOff + j·vStride + i] for i &lt; d, j &lt; rows in order: the
+     * probability-weighted sum of a run of cached value rows (out stays in registers across rows).
+     */
+    public static void addWeightedRows(float[] p, int pOff, float[] v, int vOff, int vStride, int rows, int d,
+                                       float[] out, int oOff) {
+        Kernels.active().addWeightedRows(p, pOff, v, vOff, vStride, rows, d, out, oOff);
+    }
+
     // ---- gather, concat, selection ----
 
     /**

@@ -125,6 +125,18 @@ public final class Checks {
      *
      * @throws IndexOutOfBoundsException naming the op and array when [off, off+n) leaves the array or n &lt; 0
      */
+    /**
+     * Rows [off + j·stride, off + j·stride + d) for j in [0, rows) lie inside a; the stride is at least d
+     * (rows do not overlap) when there is more than one row.
+     */
+    public static void rows(String op, String name, float[] a, int off, int stride, int rows, int d) {
+        if (rows < 0 || d < 0 || off < 0 || (rows > 1 && stride < d)
+                || (rows > 0 && (long) off + (long) (rows - 1) * stride + d > a.length)) {
+            throw new IndexOutOfBoundsException(op + ": " + name + " rows (offset " + off + ", stride " + stride
+                    + ", " + rows + " rows of " + d + ") out of bounds for length " + a.length);
+        }
+    }
+
     public static void range(String op, String name, float[] a, int off, int n) {
         if (n < 0 || off < 0 || off > a.length - n) {
             throw new IndexOutOfBoundsException(op + ": " + name + "[" + off + ", " + off + " + " + n

@@ -285,6 +285,36 @@ public final class ScalarKernels implements Kernels {
         }
     }
 
+    @Override
+    public void dotRows(float[] q, int qOff, float[] k, int kOff, int kStride, int rows, int d, float scale,
+                        float[] out, int oOff) {
+        Checks.range("dotRows", "q", q, qOff, d);
+        Checks.rows("dotRows", "k", k, kOff, kStride, rows, d);
+        Checks.range("dotRows", "out", out, oOff, rows);
+        for (int j = 0; j < rows; j++) {
+            double acc = 0;
+            for (int i = 0; i < d; i++) {
+                acc += (double) q[qOff + i] * k[kOff + j * kStride + i];
+            }
+            out[oOff + j] = (float) (acc * scale);
+        }
+    }
+
+    @Override
+    public void addWeightedRows(float[] p, int pOff, float[] v, int vOff, int vStride, int rows, int d, float[] out,
+                                int oOff) {
+        Checks.range("addWeightedRows", "p", p, pOff, rows);
+        Checks.rows("addWeightedRows", "v", v, vOff, vStride, rows, d);
+        Checks.range("addWeightedRows", "out", out, oOff, d);
+        for (int i = 0; i < d; i++) {
+            double acc = out[oOff + i];
+            for (int j = 0; j < rows; j++) {
+                acc += (double) p[pOff + j] * v[vOff + j * vStride + i];
+            }
+            out[oOff + i] = (float) acc;
+        }
+    }
+
     // ---- gather, concat, selection ----
 
     @Override

@@ -535,6 +535,24 @@ public final class SimdKernels implements Kernels {
         v.axpy(alpha, x, xOff, y, yOff, n);
     }
 
+    @Override
+    public void dotRows(float[] q, int qOff, float[] k, int kOff, int kStride, int rows, int d, float scale,
+                        float[] out, int oOff) {
+        Checks.range("dotRows", "q", q, qOff, d);
+        Checks.rows("dotRows", "k", k, kOff, kStride, rows, d);
+        Checks.range("dotRows", "out", out, oOff, rows);
+        v.dotRows(q, qOff, k, kOff, kStride, rows, d, scale, out, oOff);
+    }
+
+    @Override
+    public void addWeightedRows(float[] p, int pOff, float[] vals, int vOff, int vStride, int rows, int d,
+                                float[] out, int oOff) {
+        Checks.range("addWeightedRows", "p", p, pOff, rows);
+        Checks.rows("addWeightedRows", "v", vals, vOff, vStride, rows, d);
+        Checks.range("addWeightedRows", "out", out, oOff, d);
+        v.addWeightedRows(p, pOff, vals, vOff, vStride, rows, d, out, oOff);
+    }
+
     // ---- gather, concat, selection ----
 
     @Override

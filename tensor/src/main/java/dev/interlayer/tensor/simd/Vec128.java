@@ -185,6 +185,78 @@ final class Vec128 implements VecOps {
         return s;
     }
 
+    // Four key rows at a time: four independent FMA chains over d, one lane reduction per row.
+    @Override
+    public void dotRows(float[] q, int qo, float[] k, int ko, int ks, int rows, int d, float scale, float[] out,
+                        int oo) {
+        int vb = F.loopBound(d), j = 0;
+        for (; j + 4 <= rows; j += 4) {
+            int k0 = ko + j * ks, k1 = k0 + ks, k2 = k1 + ks, k3 = k2 + ks;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            int i = 0;
+            for (; i < vb; i += L) {
+                FloatVector x = FloatVector.fromArray(F, q, qo + i);
+                a0 = FloatVector.fromArray(F, k, k0 + i).fma(x, a0);
+                a1 = FloatVector.fromArray(F, k, k1 + i).fma(x, a1);
+                a2 = FloatVector.fromArray(F, k, k2 + i).fma(x, a2);
+                a3 = FloatVector.fromArray(F, k, k3 + i).fma(x, a3);
+            }
+            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+            float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+            for (; i < d; i++) {
+                float x = q[qo + i];
+                s0 = Math.fma(x, k[k0 + i], s0);
+                s1 = Math.fma(x, k[k1 + i], s1);
+                s2 = Math.fma(x, k[k2 + i], s2);
+                s3 = Math.fma(x, k[k3 + i], s3);
+            }
+            out[oo + j] = s0 * scale;
+            out[oo + j + 1] = s1 * scale;
+            out[oo + j + 2] = s2 * scale;
+            out[oo + j + 3] = s3 * scale;
+        }
+        for (; j < rows; j++) {
+            out[oo + j] = dot(q, qo, k, ko + j * ks, d) * scale;
+        }
+    }
+
+    // Columns in groups of four vectors held in registers across all rows (one load and store of out
+    // per group instead of one per row), then single vectors, then scalar columns; rows in order.
+    @Override
+    public void addWeightedRows(float[] p, int po, float[] v, int vo, int vs, int rows, int d, float[] out, int oo) {
+        int c = 0;
+        for (; c + 4 * L <= d; c += 4 * L) {
+            FloatVector a0 = FloatVector.fromArray(F, out, oo + c), a1 = FloatVector.fromArray(F, out, oo + c + L);
+            FloatVector a2 = FloatVector.fromArray(F, out, oo + c + 2 * L);
+            FloatVector a3 = FloatVector.fromArray(F, out, oo + c + 3 * L);
+            for (int j = 0, r = vo + c; j < rows; j++, r += vs) {
+                FloatVector w = FloatVector.broadcast(F, p[po + j]);
+                a0 = FloatVector.fromArray(F, v, r).fma(w, a0);
+                a1 = FloatVector.fromArray(F, v, r + L).fma(w, a1);
+                a2 = FloatVector.fromArray(F, v, r + 2 * L).fma(w, a2);
+                a3 = FloatVector.fromArray(F, v, r + 3 * L).fma(w, a3);
+            }
+            a0.intoArray(out, oo + c);
+            a1.intoArray(out, oo + c + L);
+            a2.intoArray(out, oo + c + 2 * L);
+            a3.intoArray(out, oo + c + 3 * L);
+        }
+        for (; c + L <= d; c += L) {
+            FloatVector a = FloatVector.fromArray(F, out, oo + c);
+            for (int j = 0, r = vo + c; j < rows; j++, r += vs) {
+                a = FloatVector.fromArray(F, v, r).fma(FloatVector.broadcast(F, p[po + j]), a);
+            }
+            a.intoArray(out, oo + c);
+        }
+        for (; c < d; c++) {
+            float a = out[oo + c];
+            for (int j = 0, r = vo + c; j < rows; j++, r += vs) {
+                a = Math.fma(p[po + j], v[r], a);
+            }
+            out[oo + c] = a;
+        }
+    }
+
     @Override
     public float sum(float[] x, int xo, int n) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);

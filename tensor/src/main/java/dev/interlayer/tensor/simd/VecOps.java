@@ -29,6 +29,12 @@ interface VecOps {
     /** Σ a[i]·b[i] in float with several vector accumulators. */
     float dot(float[] a, int ao, float[] b, int bo, int n);
 
+    /** out[oo+j] = scale·Σ_i q[qo+i]·k[ko + j·ks + i], j in [0, rows), i in [0, d). */
+    void dotRows(float[] q, int qo, float[] k, int ko, int ks, int rows, int d, float scale, float[] out, int oo);
+
+    /** out[oo+i] += Σ_j p[po+j]·v[vo + j·vs + i], i in [0, d), j in [0, rows) in order. */
+    void addWeightedRows(float[] p, int po, float[] v, int vo, int vs, int rows, int d, float[] out, int oo);
+
     /** Σ x[i]. */
     float sum(float[] x, int xo, int n);
 
