@@ -63,9 +63,13 @@ public final class ComputePool {
         return p;
     }
 
+    // getPoolIndex() is assigned only when the pool registers the thread, after this factory returns
+    // (every worker was named "-0"), so workers are numbered here, across pool rebuilds.
+    private static final java.util.concurrent.atomic.AtomicInteger WORKERS = new java.util.concurrent.atomic.AtomicInteger();
+
     private static java.util.concurrent.ForkJoinWorkerThread newWorker(ForkJoinPool p) {
         var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
-        t.setName("interlayer-compute-" + t.getPoolIndex());
+        t.setName("interlayer-compute-" + WORKERS.getAndIncrement());
         t.setDaemon(true);
         return t;
     }
