@@ -77,6 +77,8 @@ final class GemmCheck {
         out.add(new int[] {64, 130, 1000});    // largest small-m
         out.add(new int[] {65, 100, 300});     // packed, two k blocks
         out.add(new int[] {130, 530, 260});    // packed, several MC/NC/KC blocks and edges
+        out.add(new int[] {130, 100, 4100});   // packed, many KC blocks with a k tail, edge panel
+        out.add(new int[] {256, 50, 2049});    // packed, two whole MC blocks, a one-element KC tail
         return out;
     }
 
