@@ -42,5 +42,15 @@ public interface CausalLM {
 
         /** Forgets all positions (keeps the buffers). */
         void reset();
+
+        /**
+         * Rolls back to {@code position} tokens (speculative decoding, retries): the next token goes at
+         * that position and the logits of later positions are forgotten. Sliding-window layers keep a
+         * bounded ring, so a rollback deeper than one prefill chunk can fail.
+         *
+         * @throws IllegalArgumentException unless 0 ≤ position ≤ {@link #position()}
+         * @throws IllegalStateException    if a sliding-window layer already dropped a key the rollback needs
+         */
+        void truncate(int position);
     }
 }

@@ -723,6 +723,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
          * @throws IllegalStateException    if a windowed layer's ring no longer holds the w − 1 positions
          *                                  before {@code position} that the next query must see
          */
+        @Override
         public void truncate(int position) {
             if (position < 0 || position > pos) {
                 throw new IllegalArgumentException("truncate: position " + position + " outside [0, " + pos + "]");

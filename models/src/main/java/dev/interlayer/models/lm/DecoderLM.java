@@ -130,6 +130,11 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
         }
 
         @Override
+        public void truncate(int position) {
+            stack.cache().truncate(position);
+        }
+
+        @Override
         public int position() {
             return stack.position();
         }
