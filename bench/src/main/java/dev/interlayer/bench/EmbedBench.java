@@ -56,6 +56,10 @@ public class EmbedBench {
     @Param({"short", "passage"})
     String kind;
 
+    /** Threads for both engines: Interlayer's ComputePool and ONNX Runtime's intra-op pool. */
+    @Param({"2"})
+    int threads;
+
     EmbeddingModel model;
     List<int[]> ids;
     OrtEnvironment env;
@@ -63,6 +67,7 @@ public class EmbedBench {
 
     @Setup
     public void setup() throws Exception {
+        ComputePool.setThreads(threads);
         model = EmbeddingModel.defaultModel();
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < batch; i++) {
@@ -71,7 +76,7 @@ public class EmbedBench {
         ids = texts.stream().map(model::tokenIds).toList();
         env = OrtEnvironment.getEnvironment();
         OrtSession.SessionOptions o = new OrtSession.SessionOptions();
-        o.setIntraOpNumThreads(ComputePool.threads());
+        o.setIntraOpNumThreads(threads);
         o.setInterOpNumThreads(1);
         session = env.createSession(EmbeddingModel.defaultOnnxPath().toString(), o);
     }
