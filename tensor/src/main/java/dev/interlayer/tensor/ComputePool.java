@@ -110,9 +110,104 @@ public final class ComputePool {
         }
         ForkJoinPool p = pool();
         if (ForkJoinTask.inForkJoinPool() && ForkJoinTask.getPool() == p) {
-            new Range(body, 0, chunks).compute();
+            // Inside run() (every decode step): reusable per-thread job, nothing allocated per call.
+            Job job = Job.lease(threads - 1);
+            try {
+                job.run(chunks, body, Math.min(threads, chunks) - 1);
+            } finally {
+                Job.release(job);
+            }
         } else {
             p.invoke(new Range(body, 0, chunks));
+        }
+    }
+
+    /**
+     * One parallelFor on a pool thread: chunks are handed out from a shared counter to the calling
+     * thread and to {@code helpers} forked tasks, which are reused across calls (reinitialized after
+     * each join), so a decode step's ~100 parallel regions allocate nothing here. The chunk bodies run
+     * exactly once each; the first failure stops the rest and is rethrown to the caller.
+     */
+    private static final class Job {
+        // One job per pool thread, leased out while in use; a nested parallelFor from inside a chunk
+        // finds the slot empty and uses a fresh job.
+        private static final ThreadLocal<Job[]> SLOT = ThreadLocal.withInitial(() -> new Job[1]);
+
+        private final Helper[] helpers;
+        private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        private IntConsumer body;
+        private int chunks;
+
+        private Job(int helpers) {
+            this.helpers = new Helper[helpers];
+            for (int i = 0; i < helpers; i++) {
+                this.helpers[i] = new Helper(this);
+            }
+        }
+
+        static Job lease(int helpers) {
+            Job[] slot = SLOT.get();
+            Job j = slot[0];
+            slot[0] = null;
+            return j != null && j.helpers.length >= helpers ? j : new Job(helpers);
+        }
+
+        static void release(Job j) {
+            SLOT.get()[0] = j;
+        }
+
+        void run(int chunks, IntConsumer body, int helperCount) {
+            this.body = body;
+            this.chunks = chunks;
+            next.set(0);
+            failure.set(null);
+            for (int i = 0; i < helperCount; i++) {
+                helpers[i].reinitialize();
+                helpers[i].fork();
+            }
+            drain();
+            for (int i = helperCount - 1; i >= 0; i--) {
+                helpers[i].join();
+            }
+            this.body = null;
+            Throwable t = failure.get();
+            if (t != null) {
+                failure.set(null);
+                if (t instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (t instanceof Error e) {
+                    throw e;
+                }
+                throw new java.util.concurrent.CompletionException(t);
+            }
+        }
+
+        void drain() {
+            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                try {
+                    body.accept(c);
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                    next.set(chunks);
+                }
+            }
+        }
+    }
+
+    private static final class Helper extends RecursiveAction {
+        private static final long serialVersionUID = 1L;
+        private final transient Job job;
+
+        Helper(Job job) {
+            this.job = job;
+        }
+
+        @Override
+        protected void compute() {
+            job.drain();
         }
     }
 
