@@ -89,8 +89,42 @@ public final class ComputePool {
         ForkJoinPool p = pool();
         if (ForkJoinTask.inForkJoinPool() && ForkJoinTask.getPool() == p) {
             body.run();
-        } else {
-            p.invoke(ForkJoinTask.adapt(body));
+            return;
+        }
+        RunTask task = RunTask.lease();
+        try {
+            task.body = body;
+            p.invoke(task);
+        } finally {
+            RunTask.release(task);
+        }
+    }
+
+    /** The pool side of {@link #run}: one reusable task per calling thread (reinitialized per call). */
+    private static final class RunTask extends RecursiveAction {
+        private static final long serialVersionUID = 1L;
+        private static final ThreadLocal<RunTask[]> SLOT = ThreadLocal.withInitial(() -> new RunTask[1]);
+        private transient Runnable body;
+
+        static RunTask lease() {
+            RunTask[] slot = SLOT.get();
+            RunTask t = slot[0];
+            slot[0] = null;
+            if (t == null) {
+                return new RunTask();
+            }
+            t.reinitialize();
+            return t;
+        }
+
+        static void release(RunTask t) {
+            t.body = null;
+            SLOT.get()[0] = t;
+        }
+
+        @Override
+        protected void compute() {
+            body.run();
         }
     }
 

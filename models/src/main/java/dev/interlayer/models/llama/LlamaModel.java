@@ -800,8 +800,26 @@ public final class LlamaModel implements CausalLM, HiddenStates {
             if (ComputePool.threads() == 1) {
                 model.forwardChunk(this, tokens, off, len, all);     // no lambda: decode allocates nothing
             } else {
-                ComputePool.run(() -> model.forwardChunk(this, tokens, off, len, all));
+                passTokens = tokens;                                 // the arguments of passOnPool
+                passOff = off;
+                passLen = len;
+                passAll = all;
+                try {
+                    ComputePool.run(passOnPool);
+                } finally {
+                    passTokens = null;
+                }
             }
+        }
+
+        // The pool-side pass of forward(), one object per session instead of one lambda per chunk.
+        private int[] passTokens;
+        private int passOff, passLen;
+        private boolean passAll;
+        private final Runnable passOnPool = this::runPass;
+
+        private void runPass() {
+            model.forwardChunk(this, passTokens, passOff, passLen, passAll);
         }
 
         void check(int[] tokens, int off, int len) {

@@ -65,15 +65,13 @@ public final class GemmVector implements GemmKernel {
                     }
                     return;
                 }
-                ComputePool.parallelFor(chunks, ch -> {
-                    int j0 = (int) ((long) tiles * ch / chunks) * 4;
-                    int j1 = Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * 4);
-                    if (xp != null) {
-                        MatVecBf16.rows(m, k, xp, b, bOff, bsn, c, cOff, ldc, j0, j1);
-                    } else {
-                        MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, j0, j1);
-                    }
-                });
+                RowsTask task = RowsTask.lease();
+                try {
+                    task.set(m, n, k, a, aOff, lda, xp, kind, b, bOff, bsn, c, cOff, ldc, tiles, chunks);
+                    ComputePool.parallelFor(chunks, task);
+                } finally {
+                    RowsTask.release(task);
+                }
                 return;
             } finally {
                 if (xp != null) {
@@ -121,8 +119,104 @@ public final class GemmVector implements GemmKernel {
             }
             return;
         }
-        int total = tiles;
-        ComputePool.parallelFor(chunks, ch -> {
+        MatvecsTask task = MatvecsTask.lease();
+        try {
+            task.set(k, a, aOff, ws, outs, tiles, chunks);
+            ComputePool.parallelFor(chunks, task);
+        } finally {
+            MatvecsTask.release(task);
+        }
+    }
+
+    // The chunk bodies of the two decode-time parallel loops, as reusable per-thread objects rather than
+    // capturing lambdas (one allocation per matrix-vector product, ~100 per decode step). A nested call on
+    // the same thread (while its task is in use) finds the slot empty and makes a new one.
+
+    /** Chunk ch of the small-M path: weight rows of whole 4-row tiles [j0, j1). */
+    private static final class RowsTask implements java.util.function.IntConsumer {
+        private static final ThreadLocal<RowsTask[]> SLOT = ThreadLocal.withInitial(() -> new RowsTask[1]);
+        private int m, n, k, aOff, lda, kind, cOff, ldc, tiles, chunks;
+        private long bOff, bsn;
+        private float[] a, xp, c;
+        private MemorySegment b;
+
+        static RowsTask lease() {
+            RowsTask[] slot = SLOT.get();
+            RowsTask t = slot[0];
+            slot[0] = null;
+            return t != null ? t : new RowsTask();
+        }
+
+        static void release(RowsTask t) {
+            t.a = t.xp = t.c = null;                    // do not keep the caller's arrays or weights alive
+            t.b = null;
+            SLOT.get()[0] = t;
+        }
+
+        void set(int m, int n, int k, float[] a, int aOff, int lda, float[] xp, int kind, MemorySegment b, long bOff,
+                 long bsn, float[] c, int cOff, int ldc, int tiles, int chunks) {
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.a = a;
+            this.aOff = aOff;
+            this.lda = lda;
+            this.xp = xp;
+            this.kind = kind;
+            this.b = b;
+            this.bOff = bOff;
+            this.bsn = bsn;
+            this.c = c;
+            this.cOff = cOff;
+            this.ldc = ldc;
+            this.tiles = tiles;
+            this.chunks = chunks;
+        }
+
+        @Override
+        public void accept(int ch) {
+            int j0 = (int) ((long) tiles * ch / chunks) * 4;
+            int j1 = Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * 4);
+            if (xp != null) {
+                MatVecBf16.rows(m, k, xp, b, bOff, bsn, c, cOff, ldc, j0, j1);
+            } else {
+                MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, j0, j1);
+            }
+        }
+    }
+
+    /** Chunk ch of {@link #matvecs}: whole 4-row tiles over the concatenated rows of every weight. */
+    private static final class MatvecsTask implements java.util.function.IntConsumer {
+        private static final ThreadLocal<MatvecsTask[]> SLOT = ThreadLocal.withInitial(() -> new MatvecsTask[1]);
+        private int k, aOff, total, chunks;
+        private float[] a;
+        private Tensor[] ws, outs;
+
+        static MatvecsTask lease() {
+            MatvecsTask[] slot = SLOT.get();
+            MatvecsTask t = slot[0];
+            slot[0] = null;
+            return t != null ? t : new MatvecsTask();
+        }
+
+        static void release(MatvecsTask t) {
+            t.a = null;
+            t.ws = t.outs = null;
+            SLOT.get()[0] = t;
+        }
+
+        void set(int k, float[] a, int aOff, Tensor[] ws, Tensor[] outs, int total, int chunks) {
+            this.k = k;
+            this.a = a;
+            this.aOff = aOff;
+            this.ws = ws;
+            this.outs = outs;
+            this.total = total;
+            this.chunks = chunks;
+        }
+
+        @Override
+        public void accept(int ch) {
             int t0 = (int) ((long) total * ch / chunks), t1 = (int) ((long) total * (ch + 1) / chunks);
             for (int i = 0, base = 0; i < ws.length && base < t1; i++) {
                 int n = ws[i].dim(0), nt = (n + 3) / 4;
@@ -132,7 +226,7 @@ public final class GemmVector implements GemmKernel {
                 }
                 base += nt;
             }
-        });
+        }
     }
 
     // c[0, j] = w[j]·a for j in [j0, j1) (m = 1: MatVecVector's 2-row decode tiles).
