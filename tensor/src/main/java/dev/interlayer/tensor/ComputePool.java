@@ -152,7 +152,44 @@ public final class ComputePool {
                 Job.release(job);
             }
         } else {
-            p.invoke(new Range(body, 0, chunks));
+            // From outside the pool: hand the whole loop over once, with a reusable task, and split it there.
+            LoopTask task = LoopTask.lease();
+            try {
+                task.chunks = chunks;
+                task.body = body;
+                p.invoke(task);
+            } finally {
+                LoopTask.release(task);
+            }
+        }
+    }
+
+    /** A parallelFor called from outside the pool, run on it: one reusable task per calling thread. */
+    private static final class LoopTask extends RecursiveAction {
+        private static final long serialVersionUID = 1L;
+        private static final ThreadLocal<LoopTask[]> SLOT = ThreadLocal.withInitial(() -> new LoopTask[1]);
+        private transient IntConsumer body;
+        private int chunks;
+
+        static LoopTask lease() {
+            LoopTask[] slot = SLOT.get();
+            LoopTask t = slot[0];
+            slot[0] = null;
+            if (t == null) {
+                return new LoopTask();
+            }
+            t.reinitialize();
+            return t;
+        }
+
+        static void release(LoopTask t) {
+            t.body = null;
+            SLOT.get()[0] = t;
+        }
+
+        @Override
+        protected void compute() {
+            parallelFor(chunks, body);
         }
     }
 

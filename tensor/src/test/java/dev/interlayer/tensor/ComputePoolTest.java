@@ -57,6 +57,31 @@ class ComputePoolTest {
     }
 
     @Test
+    void loopsCalledFromOutsideThePoolRunEveryChunkOnceAndAllocateNothing() {
+        ComputePool.setThreads(2);
+        AtomicIntegerArray runs = new AtomicIntegerArray(37);
+        ComputePool.parallelFor(37, runs::incrementAndGet);
+        for (int i = 0; i < 37; i++) {
+            assertEquals(1, runs.get(i), "chunk " + i);
+        }
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        float[] sink = new float[8];
+        IntConsumer body = c -> sink[c] += 1f;
+        int calls = 20_000;
+        for (int i = 0; i < calls; i++) {                         // warm-up
+            ComputePool.parallelFor(8, body);
+        }
+        long before = mx.getTotalThreadAllocatedBytes();
+        for (int i = 0; i < calls; i++) {
+            ComputePool.parallelFor(8, body);
+        }
+        long perCall = (mx.getTotalThreadAllocatedBytes() - before) / calls;
+        // An external ForkJoinPool.invoke waits through the pool (measured ~23 B per call); the recursive
+        // split this replaced allocated ~480 B per 8-chunk call.
+        assertTrue(perCall < 64, "parallelFor from outside the pool allocated " + perCall + " B per call");
+    }
+
+    @Test
     void repeatedLoopsInsideRunAllocateNothing() {
         ComputePool.setThreads(2);
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();

@@ -3,6 +3,7 @@ package dev.interlayer.models.lm;
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.nn.DecoderStack;
 import dev.interlayer.nn.StackSession;
+import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.ShapeMismatchException;
@@ -147,6 +148,33 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
         @Override
         public float[] append(int[] tokens, int off, int len) {
             check(tokens, off, len);
+            if (ComputePool.threads() == 1) {
+                appendHere(tokens, off, len);
+                return logits;
+            }
+            // With several threads the whole step runs on the pool (ComputePool.run): its kernels' parallel
+            // loops then split there, without a hand-off (or an allocation) per loop.
+            passTokens = tokens;
+            passOff = off;
+            passLen = len;
+            try {
+                ComputePool.run(appendPass);
+            } finally {
+                passTokens = null;
+            }
+            return logits;
+        }
+
+        // The pool-side step of append(), one object per session instead of one lambda per call.
+        private int[] passTokens;
+        private int passOff, passLen;
+        private final Runnable appendPass = this::runAppendPass;
+
+        private void runAppendPass() {
+            appendHere(passTokens, passOff, passLen);
+        }
+
+        private void appendHere(int[] tokens, int off, int len) {
             Tensor h = null;
             for (int done = 0; done < len; done += chunk) {
                 h = forwardChunk(tokens, off + done, Math.min(chunk, len - done));
@@ -154,7 +182,6 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
             Tensor last = h.dim(0) == 1 ? h : h.slice(0, h.dim(0) - 1, h.dim(0));
             Ops.matmulT(last, model.head, logitsRow);                             // [1, vocab]
             model.softcap(logits, 0, logits.length);
-            return logits;
         }
 
         @Override

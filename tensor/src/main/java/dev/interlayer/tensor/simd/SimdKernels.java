@@ -101,6 +101,33 @@ public final class SimdKernels implements Kernels {
 
     /** Per-thread scratch for a norm weight row read from a mapped (non-heap) tensor. */
     private static final ThreadLocal<float[][]> WEIGHT_SCRATCH = ThreadLocal.withInitial(() -> new float[1][]);
+    /** Per-thread scratch rows for {@link #rowArray}: slot 0/1 layerNorm weight/bias, slot 2 a binary operand. */
+    private static final ThreadLocal<float[][]> ROW_SCRATCH = ThreadLocal.withInitial(() -> new float[3][]);
+
+    /**
+     * The first n elements of a contiguous F32 tensor as an array: its heap array (at
+     * {@link #rowArrayOffset}) or, for mapped/native memory, a bulk copy into per-thread scratch slot
+     * {@code slot} (offset 0). Null when t is not contiguous F32 (callers take the general path).
+     */
+    private static float[] rowArray(Tensor t, int n, int slot) {
+        float[] d = direct(t);
+        if (d != null) {
+            return d;
+        }
+        if (t.dtype() != DType.F32 || !t.isContiguous()) {
+            return null;
+        }
+        float[][] holder = ROW_SCRATCH.get();
+        if (holder[slot] == null || holder[slot].length < n) {
+            holder[slot] = new float[n];
+        }
+        MemorySegment.copy(t.segment(), Tensor.F32, t.byteOffset(), holder[slot], 0, n);
+        return holder[slot];
+    }
+
+    private static int rowArrayOffset(Tensor t) {
+        return direct(t) != null ? GemmKernel.heapIndex(t) : 0;
+    }
 
     // The backing float[] when t is F32, contiguous and on the (writable) heap, else null.
     private static float[] direct(Tensor t) {
@@ -160,11 +187,26 @@ public final class SimdKernels implements Kernels {
 
     @Override
     public Tensor binary(Binary op, Tensor a, Tensor b, Tensor out) {
-        if (a.shape().equals(out.shape()) && b.shape().equals(out.shape()) && out.size() <= Integer.MAX_VALUE) {
-            float[] ad = direct(a), bd = direct(b), od = direct(out);
-            if (ad != null && bd != null && od != null && sequential(Rows.rowCount(out), out.size())) {
-                v.binary(op, ad, GemmKernel.heapIndex(a), bd, GemmKernel.heapIndex(b), od, GemmKernel.heapIndex(out), (int) out.size());
-                return out;
+        if (a.shape().equals(out.shape()) && out.size() <= Integer.MAX_VALUE && out.rank() >= 1) {
+            float[] ad = direct(a), od = direct(out);
+            int n = (int) out.size(), d = out.dim(-1);
+            if (ad != null && od != null && sequential(Rows.rowCount(out), n)) {
+                int ai = GemmKernel.heapIndex(a), oi = GemmKernel.heapIndex(out);
+                // b of out's shape (a heap tensor, or e.g. learned-position rows of a mapped table), or one
+                // row [d] broadcast over every row (a mapped bias): no cursors, lambdas or allocation.
+                boolean same = b.shape().equals(out.shape()), row = b.rank() == 1 && b.dim(0) == d;
+                float[] bd = same || row ? rowArray(b, same ? n : d, 2) : null;
+                if (bd != null) {
+                    int bi = rowArrayOffset(b);
+                    if (same) {
+                        v.binary(op, ad, ai, bd, bi, od, oi, n);
+                    } else {
+                        for (int r = 0; r < n; r += d) {
+                            v.binary(op, ad, ai + r, bd, bi, od, oi + r, d);
+                        }
+                    }
+                    return out;
+                }
             }
         }
         Shape s = Broadcast.shape("binary " + op, a.shape(), b.shape());
@@ -318,8 +360,24 @@ public final class SimdKernels implements Kernels {
         if (d == 0) {
             return out;
         }
-        float[] w = weightRow(weight, d, false), b = weightRow(bias, d, false);
         long n = Rows.rowCount(x);
+        float[] xd = direct(x), od = direct(out);
+        float[] wr = weight == null ? null : rowArray(weight, d, 0), br = bias == null ? null : rowArray(bias, d, 1);
+        if (xd != null && od != null && sequential(n, n * d * 4) && (weight == null) == (wr == null)
+                && (bias == null) == (br == null)) {
+            // Decode path (e.g. GPT-2, BERT): contiguous heap rows, weights read in place or into scratch.
+            int xo = GemmKernel.heapIndex(x), oo = GemmKernel.heapIndex(out);
+            int wo = weight == null ? 0 : rowArrayOffset(weight), bo = bias == null ? 0 : rowArrayOffset(bias);
+            for (int r = 0; r < n; r++) {
+                int xr = xo + r * d, or = oo + r * d;
+                float mean = (float) ((double) v.sum(xd, xr, d) / d);
+                double var = (double) v.sumSqDev(xd, xr, mean, d) / d;      // two-pass: no cancellation
+                float inv = (float) (1.0 / Math.sqrt(var + eps));            // eps inside the sqrt
+                v.normAffine(xd, xr, mean, inv, wr, wo, br, bo, od, or, d);
+            }
+            return out;
+        }
+        float[] w = weightRow(weight, d, false), b = weightRow(bias, d, false);
         forRange(n, n * d * 4, (lo, hi) -> {
             RowCursor xc = new RowCursor(x), oc = new RowCursor(out);
             for (long r = lo; r < hi; r++) {
