@@ -620,6 +620,17 @@ public final class SimdKernels implements Kernels {
         if (d == 0) {
             return out;
         }
+        float[] od = direct(out);
+        if (od != null && table.dtype() == DType.F32 && table.stride(1) == 1) {
+            // F32 table in any segment (a mapped checkpoint) into a heap output: one bulk copy per id, no
+            // cursors or scratch, so a decode step's lookup allocates nothing.
+            int oo = GemmKernel.heapIndex(out);
+            for (int i = 0; i < ids.length; i++) {
+                long src = table.byteOffset() + (long) ids[i] * table.stride(0) * Float.BYTES;
+                MemorySegment.copy(table.segment(), Tensor.F32, src, od, oo + i * d, d);
+            }
+            return out;
+        }
         // Rows are independent bulk copies (F32) or conversions; never worth threads for a handful of ids.
         RowCursor tc = new RowCursor(table), oc = new RowCursor(out);
         for (int i = 0; i < ids.length; i++) {
