@@ -61,10 +61,21 @@ class DecodeAllocationTest {
             }
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Probe.class.getName(), ffn));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "probe did not finish");
-        assertEquals(0, p.exitValue(), "probe failed:\n" + output);
+        // Output to a file, not a pipe: a probe that hangs is killed at the timeout instead of blocking a read.
+        java.io.File log = java.io.File.createTempFile("decode-alloc", ".log");
+        String output;
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
+            boolean done = p.waitFor(120, TimeUnit.SECONDS);
+            if (!done) {
+                p.destroyForcibly().waitFor();
+            }
+            output = java.nio.file.Files.readString(log.toPath(), StandardCharsets.UTF_8);
+            assertTrue(done, "probe did not finish in 120 s:\n" + output);
+            assertEquals(0, p.exitValue(), "probe failed:\n" + output);
+        } finally {
+            java.nio.file.Files.deleteIfExists(log.toPath());
+        }
         Matcher m = Pattern.compile("bytesPerStep=(\\d+)").matcher(output);
         assertTrue(m.find(), "no measurement in probe output:\n" + output);
         long perStep = Long.parseLong(m.group(1));
