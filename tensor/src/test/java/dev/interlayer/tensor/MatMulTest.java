@@ -134,7 +134,7 @@ class MatMulTest {
 
     /**
      * outs[i] = x·ws[i]ᵀ for mixed dtypes and odd row counts (chunks cross matrix boundaries): within the
-     * oracle bound, and bit-equal to one matmulT per weight (same kernel, same per-row summation order).
+     * oracle bound, as is one matmulT per weight.
      */
     @ParameterizedTest(name = "{0}, {1} thread(s)")
     @MethodSource("kernelsAndThreads")
@@ -160,8 +160,11 @@ class MatMulTest {
                     assertNull(err, kernel.name() + " w" + i + " k=" + k + " m=" + m + ": " + err);
                     Tensor single = Tensor.zeros(Shape.of(m, dims[i + 1]));
                     MatMul.matmulT(x, ws[i], single, kernel);
-                    assertArrayEquals(single.toFloatArray(), outs[i].toFloatArray(),
-                            kernel.name() + " w" + i + " k=" + k + " m=" + m);
+                    // Not bit-equal: the same kernel sums in the same order, but a Vector API lane reduction
+                    // compiled by C1 and by C2 can round differently (seen: 1 ulp at k = 2048), and the two
+                    // calls may run at different tiers. Both must meet the oracle bound.
+                    String serr = GemmCheck.compare(x, ws[i].transpose(0, 1), single, worst);
+                    assertNull(serr, kernel.name() + " single w" + i + " k=" + k + " m=" + m + ": " + serr);
                 }
             }
         }
