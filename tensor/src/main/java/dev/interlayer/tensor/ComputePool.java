@@ -103,13 +103,11 @@ public final class ComputePool {
     /** The pool side of {@link #run}: one reusable task per calling thread (reinitialized per call). */
     private static final class RunTask extends RecursiveAction {
         private static final long serialVersionUID = 1L;
-        private static final ThreadLocal<RunTask[]> SLOT = ThreadLocal.withInitial(() -> new RunTask[1]);
+        private static final ThreadSlot<RunTask> SLOT = new ThreadSlot<>();
         private transient Runnable body;
 
         static RunTask lease() {
-            RunTask[] slot = SLOT.get();
-            RunTask t = slot[0];
-            slot[0] = null;
+            RunTask t = SLOT.lease();
             if (t == null) {
                 return new RunTask();
             }
@@ -119,7 +117,7 @@ public final class ComputePool {
 
         static void release(RunTask t) {
             t.body = null;
-            SLOT.get()[0] = t;
+            SLOT.release(t);
         }
 
         @Override
@@ -167,14 +165,12 @@ public final class ComputePool {
     /** A parallelFor called from outside the pool, run on it: one reusable task per calling thread. */
     private static final class LoopTask extends RecursiveAction {
         private static final long serialVersionUID = 1L;
-        private static final ThreadLocal<LoopTask[]> SLOT = ThreadLocal.withInitial(() -> new LoopTask[1]);
+        private static final ThreadSlot<LoopTask> SLOT = new ThreadSlot<>();
         private transient IntConsumer body;
         private int chunks;
 
         static LoopTask lease() {
-            LoopTask[] slot = SLOT.get();
-            LoopTask t = slot[0];
-            slot[0] = null;
+            LoopTask t = SLOT.lease();
             if (t == null) {
                 return new LoopTask();
             }
@@ -184,7 +180,7 @@ public final class ComputePool {
 
         static void release(LoopTask t) {
             t.body = null;
-            SLOT.get()[0] = t;
+            SLOT.release(t);
         }
 
         @Override
@@ -200,9 +196,8 @@ public final class ComputePool {
      * exactly once each; the first failure stops the rest and is rethrown to the caller.
      */
     private static final class Job {
-        // One job per pool thread, leased out while in use; a nested parallelFor from inside a chunk
-        // finds the slot empty and uses a fresh job.
-        private static final ThreadLocal<Job[]> SLOT = ThreadLocal.withInitial(() -> new Job[1]);
+        // One job per pool thread; a nested parallelFor from inside a chunk gets a fresh one.
+        private static final ThreadSlot<Job> SLOT = new ThreadSlot<>();
 
         private final Helper[] helpers;
         private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
@@ -219,14 +214,12 @@ public final class ComputePool {
         }
 
         static Job lease(int helpers) {
-            Job[] slot = SLOT.get();
-            Job j = slot[0];
-            slot[0] = null;
+            Job j = SLOT.lease();
             return j != null && j.helpers.length >= helpers ? j : new Job(helpers);
         }
 
         static void release(Job j) {
-            SLOT.get()[0] = j;
+            SLOT.release(j);
         }
 
         void run(int chunks, IntConsumer body, int helperCount) {

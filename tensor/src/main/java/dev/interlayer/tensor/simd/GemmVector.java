@@ -3,6 +3,7 @@ package dev.interlayer.tensor.simd;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.ThreadSlot;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -128,29 +129,26 @@ public final class GemmVector implements GemmKernel {
         }
     }
 
-    // The chunk bodies of the two decode-time parallel loops, as reusable per-thread objects rather than
-    // capturing lambdas (one allocation per matrix-vector product, ~100 per decode step). A nested call on
-    // the same thread (while its task is in use) finds the slot empty and makes a new one.
+    // The chunk bodies of the two decode-time parallel loops, as reusable per-thread objects (ThreadSlot)
+    // rather than capturing lambdas (one allocation per matrix-vector product, ~100 per decode step).
 
     /** Chunk ch of the small-M path: weight rows of whole 4-row tiles [j0, j1). */
     private static final class RowsTask implements java.util.function.IntConsumer {
-        private static final ThreadLocal<RowsTask[]> SLOT = ThreadLocal.withInitial(() -> new RowsTask[1]);
+        private static final ThreadSlot<RowsTask> SLOT = new ThreadSlot<>();
         private int m, n, k, aOff, lda, kind, cOff, ldc, tiles, chunks;
         private long bOff, bsn;
         private float[] a, xp, c;
         private MemorySegment b;
 
         static RowsTask lease() {
-            RowsTask[] slot = SLOT.get();
-            RowsTask t = slot[0];
-            slot[0] = null;
+            RowsTask t = SLOT.lease();
             return t != null ? t : new RowsTask();
         }
 
         static void release(RowsTask t) {
             t.a = t.xp = t.c = null;                    // do not keep the caller's arrays or weights alive
             t.b = null;
-            SLOT.get()[0] = t;
+            SLOT.release(t);
         }
 
         void set(int m, int n, int k, float[] a, int aOff, int lda, float[] xp, int kind, MemorySegment b, long bOff,
@@ -187,22 +185,20 @@ public final class GemmVector implements GemmKernel {
 
     /** Chunk ch of {@link #matvecs}: whole 4-row tiles over the concatenated rows of every weight. */
     private static final class MatvecsTask implements java.util.function.IntConsumer {
-        private static final ThreadLocal<MatvecsTask[]> SLOT = ThreadLocal.withInitial(() -> new MatvecsTask[1]);
+        private static final ThreadSlot<MatvecsTask> SLOT = new ThreadSlot<>();
         private int k, aOff, total, chunks;
         private float[] a;
         private Tensor[] ws, outs;
 
         static MatvecsTask lease() {
-            MatvecsTask[] slot = SLOT.get();
-            MatvecsTask t = slot[0];
-            slot[0] = null;
+            MatvecsTask t = SLOT.lease();
             return t != null ? t : new MatvecsTask();
         }
 
         static void release(MatvecsTask t) {
             t.a = null;
             t.ws = t.outs = null;
-            SLOT.get()[0] = t;
+            SLOT.release(t);
         }
 
         void set(int k, float[] a, int aOff, Tensor[] ws, Tensor[] outs, int total, int chunks) {

@@ -5,6 +5,7 @@ import static dev.interlayer.tensor.simd.GemmSpecies.I;
 import static dev.interlayer.tensor.simd.GemmSpecies.LE;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
 
+import dev.interlayer.tensor.ThreadSlot;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.*;
@@ -23,16 +24,14 @@ final class MatVecBf16 {
     // One reusable buffer per thread, leased out by reorder() and handed back by release(). While a
     // thread waits for its own parallel loop it may run another caller's work on the pool; that nested
     // call finds the slot empty and allocates, instead of overwriting activations the loop still reads.
-    private static final ThreadLocal<float[][]> XP = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+    private static final ThreadSlot<float[]> XP = new ThreadSlot<>();
 
     private MatVecBf16() {
     }
 
     /** Activations reordered for this path: [m, k], even/odd split within each whole block. */
     static float[] reorder(int m, int k, float[] a, int aOff, int lda) {
-        float[][] slot = XP.get();
-        float[] xp = slot[0];
-        slot[0] = null;                                   // leased until release(xp)
+        float[] xp = XP.lease();                          // leased until release(xp)
         if (xp == null || xp.length < m * k) {
             xp = new float[m * k];
         }
@@ -52,10 +51,7 @@ final class MatVecBf16 {
 
     /** Hands a buffer from {@link #reorder} back to this thread's slot for reuse. */
     static void release(float[] xp) {
-        float[][] slot = XP.get();
-        if (slot[0] == null || slot[0].length < xp.length) {
-            slot[0] = xp;
-        }
+        XP.release(xp);
     }
 
     /** As {@code MatVecVector.rows}, with {@code xp} from {@link #reorder} (row stride k). */
