@@ -137,6 +137,22 @@ public final class Checks {
         }
     }
 
+    /** The ranges of {@code Kernels.dotRows}: q [d], k rows, out [rows]. */
+    public static void dotRows(float[] q, int qOff, float[] k, int kOff, int kStride, int rows, int d, float[] out,
+                               int oOff) {
+        range("dotRows", "q", q, qOff, d);
+        rows("dotRows", "k", k, kOff, kStride, rows, d);
+        range("dotRows", "out", out, oOff, rows);
+    }
+
+    /** The ranges of {@code Kernels.addWeightedRows}: p [rows], v rows, out [d]. */
+    public static void addWeightedRows(float[] p, int pOff, float[] v, int vOff, int vStride, int rows, int d,
+                                       float[] out, int oOff) {
+        range("addWeightedRows", "p", p, pOff, rows);
+        rows("addWeightedRows", "v", v, vOff, vStride, rows, d);
+        range("addWeightedRows", "out", out, oOff, d);
+    }
+
     public static void range(String op, String name, float[] a, int off, int n) {
         if (n < 0 || off < 0 || off > a.length - n) {
             throw new IndexOutOfBoundsException(op + ": " + name + "[" + off + ", " + off + " + " + n

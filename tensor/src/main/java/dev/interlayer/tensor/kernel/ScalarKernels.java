@@ -288,9 +288,7 @@ public final class ScalarKernels implements Kernels {
     @Override
     public void dotRows(float[] q, int qOff, float[] k, int kOff, int kStride, int rows, int d, float scale,
                         float[] out, int oOff) {
-        Checks.range("dotRows", "q", q, qOff, d);
-        Checks.rows("dotRows", "k", k, kOff, kStride, rows, d);
-        Checks.range("dotRows", "out", out, oOff, rows);
+        Checks.dotRows(q, qOff, k, kOff, kStride, rows, d, out, oOff);
         for (int j = 0; j < rows; j++) {
             double acc = 0;
             for (int i = 0; i < d; i++) {
@@ -303,9 +301,7 @@ public final class ScalarKernels implements Kernels {
     @Override
     public void addWeightedRows(float[] p, int pOff, float[] v, int vOff, int vStride, int rows, int d, float[] out,
                                 int oOff) {
-        Checks.range("addWeightedRows", "p", p, pOff, rows);
-        Checks.rows("addWeightedRows", "v", v, vOff, vStride, rows, d);
-        Checks.range("addWeightedRows", "out", out, oOff, d);
+        Checks.addWeightedRows(p, pOff, v, vOff, vStride, rows, d, out, oOff);
         for (int i = 0; i < d; i++) {
             double acc = out[oOff + i];
             for (int j = 0; j < rows; j++) {

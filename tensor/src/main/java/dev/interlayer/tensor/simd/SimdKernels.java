@@ -596,18 +596,14 @@ public final class SimdKernels implements Kernels {
     @Override
     public void dotRows(float[] q, int qOff, float[] k, int kOff, int kStride, int rows, int d, float scale,
                         float[] out, int oOff) {
-        Checks.range("dotRows", "q", q, qOff, d);
-        Checks.rows("dotRows", "k", k, kOff, kStride, rows, d);
-        Checks.range("dotRows", "out", out, oOff, rows);
+        Checks.dotRows(q, qOff, k, kOff, kStride, rows, d, out, oOff);
         v.dotRows(q, qOff, k, kOff, kStride, rows, d, scale, out, oOff);
     }
 
     @Override
     public void addWeightedRows(float[] p, int pOff, float[] vals, int vOff, int vStride, int rows, int d,
                                 float[] out, int oOff) {
-        Checks.range("addWeightedRows", "p", p, pOff, rows);
-        Checks.rows("addWeightedRows", "v", vals, vOff, vStride, rows, d);
-        Checks.range("addWeightedRows", "out", out, oOff, d);
+        Checks.addWeightedRows(p, pOff, vals, vOff, vStride, rows, d, out, oOff);
         v.addWeightedRows(p, pOff, vals, vOff, vStride, rows, d, out, oOff);
     }
 
