@@ -19,6 +19,28 @@ public interface CausalLM {
      */
     Session newSession(int maxTokens);
 
+    /**
+     * The checks every {@link Session#append} makes before running anything: a non-empty range inside
+     * {@code tokens}, room for it in the session, and every id inside the vocabulary.
+     *
+     * @throws IllegalArgumentException naming the range, the capacity or the offending id and its index
+     */
+    static void checkAppend(int[] tokens, int off, int len, int position, int capacity, int vocab) {
+        if (len < 1 || off < 0 || off + len > tokens.length) {
+            throw new IllegalArgumentException("tokens [" + off + ", " + (off + len) + ") out of " + tokens.length);
+        }
+        if (position + len > capacity) {
+            throw new IllegalArgumentException("session holds " + capacity + " positions; " + position + " used, "
+                    + len + " more requested");
+        }
+        for (int i = off; i < off + len; i++) {
+            if (tokens[i] < 0 || tokens[i] >= vocab) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " at index " + i
+                        + " outside vocabulary [0, " + vocab + ")");
+            }
+        }
+    }
+
     /** Per-sequence state: KV cache and scratch buffers. Not thread-safe. */
     interface Session {
 

@@ -823,20 +823,7 @@ public final class LlamaModel implements CausalLM, HiddenStates {
         }
 
         void check(int[] tokens, int off, int len) {
-            if (len < 1 || off < 0 || off + len > tokens.length) {
-                throw new IllegalArgumentException("tokens [" + off + ", " + (off + len) + ") out of " + tokens.length);
-            }
-            if (pos + len > capacity) {
-                throw new IllegalArgumentException("session holds " + capacity + " positions; " + pos + " used, "
-                        + len + " more requested");
-            }
-            int vocab = model.config.vocabSize();
-            for (int i = off; i < off + len; i++) {
-                if (tokens[i] < 0 || tokens[i] >= vocab) {
-                    throw new IllegalArgumentException("token id " + tokens[i] + " at index " + i
-                            + " outside vocabulary [0, " + vocab + ")");
-                }
-            }
+            CausalLM.checkAppend(tokens, off, len, pos, capacity, model.config.vocabSize());
         }
 
         @Override

@@ -209,20 +209,7 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
         }
 
         private void check(int[] tokens, int off, int len) {
-            if (len < 1 || off < 0 || off + len > tokens.length) {
-                throw new IllegalArgumentException("tokens [" + off + ", " + (off + len) + ") out of " + tokens.length);
-            }
-            if (position() + len > capacity) {
-                throw new IllegalArgumentException("session holds " + capacity + " positions; " + position()
-                        + " used, " + len + " more requested");
-            }
-            int vocab = model.vocabSize();
-            for (int i = off; i < off + len; i++) {
-                if (tokens[i] < 0 || tokens[i] >= vocab) {
-                    throw new IllegalArgumentException("token id " + tokens[i] + " at index " + i
-                            + " outside vocabulary [0, " + vocab + ")");
-                }
-            }
+            CausalLM.checkAppend(tokens, off, len, position(), capacity, model.vocabSize());
         }
 
         @Override
