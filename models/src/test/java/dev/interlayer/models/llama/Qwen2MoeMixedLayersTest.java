@@ -12,6 +12,7 @@ import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.HfFolder;
 import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.models.load.Fixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,18 +41,18 @@ class Qwen2MoeMixedLayersTest {
 
     @Test
     void configMarksDenseLayers() throws Exception {
-        try (HfFolder f = HfFolder.open(TinyGolden.resource("hf/" + NAME))) {
+        try (HfFolder f = HfFolder.open(Fixture.resource("hf/" + NAME))) {
             LlamaConfig c = LlamaConfig.fromHuggingFace(f.config());
             assertEquals(Set.of(0, 2, 3), c.denseLayers());
             assertEquals(40, c.denseHiddenDim());
             assertEquals(16, c.hiddenDim());
             List<Integer> sparse = List.of(1);
-            assertEquals(sparse, intList(TinyGolden.golden(NAME).getAsJsonArray("sparse_layers")));
+            assertEquals(sparse, intList(Fixture.golden(NAME).getAsJsonArray("sparse_layers")));
             for (int i = 0; i < 4; i++) {
                 assertEquals(sparse.contains(i), c.isSparse(i), "layer " + i);
             }
         }
-        try (GgufFile g = Gguf.open(TinyGolden.resource("gguf/" + NAME + ".gguf"))) {
+        try (GgufFile g = Gguf.open(Fixture.resource("gguf/" + NAME + ".gguf"))) {
             assertEquals(Set.of(0, 2, 3), LlamaConfig.fromGguf(g).denseLayers());    // inferred from tensor names
             assertEquals(40, LlamaConfig.fromGguf(g).denseHiddenDim());
         }
@@ -59,7 +60,7 @@ class Qwen2MoeMixedLayersTest {
 
     @Test
     void hfMatchesPyTorch() throws Exception {
-        try (HfFolder f = HfFolder.open(TinyGolden.resource("hf/" + NAME))) {
+        try (HfFolder f = HfFolder.open(Fixture.resource("hf/" + NAME))) {
             LlamaModel m = LlamaModel.load(f);
             assertNull(m.layer(0).moe());
             assertNotNull(m.layer(1).moe());
@@ -69,24 +70,24 @@ class Qwen2MoeMixedLayersTest {
 
     @Test
     void ggufMatchesPyTorch() throws Exception {
-        try (GgufFile g = Gguf.open(TinyGolden.resource("gguf/" + NAME + ".gguf"))) {
+        try (GgufFile g = Gguf.open(Fixture.resource("gguf/" + NAME + ".gguf"))) {
             check("gguf", LlamaModel.load(g));
         }
     }
 
     private static void check(String what, LlamaModel m) throws Exception {
-        JsonObject g = TinyGolden.golden(NAME);
-        int[] tokens = TinyGolden.ints(g, "tokens");
+        JsonObject g = Fixture.golden(NAME);
+        int[] tokens = Fixture.ints(g, "tokens");
         int vocab = m.vocabSize();
-        float prefill = TinyGolden.maxAbsDiff(m.newSession(tokens.length).appendAll(tokens, 0, tokens.length),
-                TinyGolden.matrix(g, "logits"));
-        float chunked = TinyGolden.maxAbsDiff(m.newSession(tokens.length, 3).appendAll(tokens, 0, tokens.length),
-                TinyGolden.matrix(g, "logits"));
-        float decode = TinyGolden.maxAbsDiff(TinyGolden.decodeAll(m.newSession(tokens.length), tokens, vocab),
-                TinyGolden.matrix(g, "logits"));
-        int[] one = TinyGolden.ints(g, "tokens1");
-        float single = TinyGolden.maxAbsDiff(m.newSession(1).append(one, 0, 1), TinyGolden.matrix(g, "logits1"));
-        float hidden = TinyGolden.maxAbsDiff(m.hiddenStates(tokens), TinyGolden.matrix(g, "hidden"));
+        float prefill = Fixture.maxAbsDiff(m.newSession(tokens.length).appendAll(tokens, 0, tokens.length),
+                Fixture.matrix(g, "logits"));
+        float chunked = Fixture.maxAbsDiff(m.newSession(tokens.length, 3).appendAll(tokens, 0, tokens.length),
+                Fixture.matrix(g, "logits"));
+        float decode = Fixture.maxAbsDiff(TinyGolden.decodeAll(m.newSession(tokens.length), tokens, vocab),
+                Fixture.matrix(g, "logits"));
+        int[] one = Fixture.ints(g, "tokens1");
+        float single = Fixture.maxAbsDiff(m.newSession(1).append(one, 0, 1), Fixture.matrix(g, "logits1"));
+        float hidden = Fixture.maxAbsDiff(m.hiddenStates(tokens), Fixture.matrix(g, "hidden"));
         System.out.printf("%s %s vs pytorch: prefill %.3g chunk3 %.3g decode %.3g 1-token %.3g hidden %.3g%n", NAME,
                 what, prefill, chunked, decode, single, hidden);
         assertTrue(prefill <= TOL, "prefill " + prefill);
@@ -139,7 +140,7 @@ class Qwen2MoeMixedLayersTest {
 
     // a copy of the fixture GGUF with tensor names replaced (pairs from, to of equal length: offsets stay valid)
     private Path renamed(String file, String... fromTo) throws Exception {
-        byte[] b = Files.readAllBytes(TinyGolden.resource("gguf/" + NAME + ".gguf"));
+        byte[] b = Files.readAllBytes(Fixture.resource("gguf/" + NAME + ".gguf"));
         String s = new String(b, StandardCharsets.ISO_8859_1);
         for (int i = 0; i < fromTo.length; i += 2) {
             assertEquals(fromTo[i].length(), fromTo[i + 1].length());

@@ -9,6 +9,7 @@ import com.google.gson.JsonObject;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.HfFolder;
+import dev.interlayer.models.load.Fixture;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -36,7 +37,7 @@ class SlidingWindowTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"mistral-window", "qwen2-window"})
     void hfMatchesPyTorchInPrefillChunksAndDecode(String name) throws Exception {
-        try (HfFolder f = HfFolder.open(TinyGolden.resource("hf/" + name))) {
+        try (HfFolder f = HfFolder.open(Fixture.resource("hf/" + name))) {
             LlamaModel m = LlamaModel.load(f);
             assertEquals(64, m.contextLength(), "context stays max_position_embeddings");
             check(name + " hf", m);
@@ -45,7 +46,7 @@ class SlidingWindowTest {
 
     @Test
     void ggufSlidingWindowKeyIsHonoured() throws Exception {
-        try (GgufFile g = Gguf.open(TinyGolden.resource("gguf/mistral-window.gguf"))) {
+        try (GgufFile g = Gguf.open(Fixture.resource("gguf/mistral-window.gguf"))) {
             LlamaModel m = LlamaModel.load(g);
             assertEquals(5, m.config().windowOf(0));
             assertEquals(5, m.config().windowOf(1));
@@ -55,18 +56,18 @@ class SlidingWindowTest {
 
     private static void check(String what, LlamaModel m) throws Exception {
         String name = what.substring(0, what.indexOf(' '));
-        JsonObject g = TinyGolden.golden(name);
-        float[] want = TinyGolden.matrix(g, "logits");
-        float moved = TinyGolden.maxAbsDiff(want, TinyGolden.matrix(g, "full_logits"));
+        JsonObject g = Fixture.golden(name);
+        float[] want = Fixture.matrix(g, "logits");
+        float moved = Fixture.maxAbsDiff(want, Fixture.matrix(g, "full_logits"));
         assertTrue(moved > 1e-2f, "fixture: the window changes nothing (" + moved + ")");
-        int[] tokens = TinyGolden.ints(g, "tokens");
+        int[] tokens = Fixture.ints(g, "tokens");
         int n = tokens.length, vocab = m.vocabSize();
         float[] errs = new float[6];
-        errs[0] = TinyGolden.maxAbsDiff(m.newSession(n).appendAll(tokens, 0, n), want);          // one chunk
-        errs[1] = TinyGolden.maxAbsDiff(m.newSession(n, 3).appendAll(tokens, 0, n), want);       // ring of 7
-        errs[2] = TinyGolden.maxAbsDiff(m.newSession(n, 7).appendAll(tokens, 0, n), want);       // ring of 11
+        errs[0] = Fixture.maxAbsDiff(m.newSession(n).appendAll(tokens, 0, n), want);          // one chunk
+        errs[1] = Fixture.maxAbsDiff(m.newSession(n, 3).appendAll(tokens, 0, n), want);       // ring of 7
+        errs[2] = Fixture.maxAbsDiff(m.newSession(n, 7).appendAll(tokens, 0, n), want);       // ring of 11
         LlamaModel.State ring = m.newSession(m.contextLength(), 1);                              // ring of 5
-        errs[3] = TinyGolden.maxAbsDiff(TinyGolden.decodeAll(ring, tokens, vocab), want);
+        errs[3] = Fixture.maxAbsDiff(TinyGolden.decodeAll(ring, tokens, vocab), want);
         // prefill 7 tokens in chunks of 3, then decode the rest one by one through the same ring
         LlamaModel.State mixed = m.newSession(m.contextLength(), 3);
         float[] got = new float[n * vocab];
@@ -74,10 +75,10 @@ class SlidingWindowTest {
         for (int t = 7; t < n; t++) {
             System.arraycopy(mixed.append(tokens, t, 1), 0, got, t * vocab, vocab);
         }
-        errs[4] = TinyGolden.maxAbsDiff(got, want);
-        int[] one = TinyGolden.ints(g, "tokens1");
-        errs[5] = TinyGolden.maxAbsDiff(m.newSession(1).append(one, 0, 1), TinyGolden.matrix(g, "logits1"));
-        float hidden = TinyGolden.maxAbsDiff(m.hiddenStates(tokens), TinyGolden.matrix(g, "hidden"));
+        errs[4] = Fixture.maxAbsDiff(got, want);
+        int[] one = Fixture.ints(g, "tokens1");
+        errs[5] = Fixture.maxAbsDiff(m.newSession(1).append(one, 0, 1), Fixture.matrix(g, "logits1"));
+        float hidden = Fixture.maxAbsDiff(m.hiddenStates(tokens), Fixture.matrix(g, "hidden"));
         System.out.printf("%s vs pytorch: prefill %.3g chunk3 %.3g chunk7 %.3g decode %.3g chunk3+decode %.3g "
                 + "1-token %.3g hidden %.3g%n", what, errs[0], errs[1], errs[2], errs[3], errs[4], errs[5], hidden);
         for (int i = 0; i < errs.length; i++) {
@@ -94,11 +95,11 @@ class SlidingWindowTest {
 
     @Test
     void truncateWorksWhileTheRingHoldsTheWindow() throws Exception {
-        try (HfFolder f = HfFolder.open(TinyGolden.resource("hf/mistral-window"))) {
+        try (HfFolder f = HfFolder.open(Fixture.resource("hf/mistral-window"))) {
             LlamaModel m = LlamaModel.load(f);
-            JsonObject g = TinyGolden.golden("mistral-window");
-            float[] want = TinyGolden.matrix(g, "logits");
-            int[] tokens = TinyGolden.ints(g, "tokens");
+            JsonObject g = Fixture.golden("mistral-window");
+            float[] want = Fixture.matrix(g, "logits");
+            int[] tokens = Fixture.ints(g, "tokens");
             int n = tokens.length, vocab = m.vocabSize();
             // chunk 7: ring of 11 slots; after 17 tokens it holds positions 6..16. Position 10 needs 6..9: kept.
             LlamaModel.State s = m.newSession(n, 7);
@@ -106,7 +107,7 @@ class SlidingWindowTest {
             s.truncate(10);
             assertEquals(10, s.position());
             float[] again = s.appendAll(tokens, 10, n - 10);
-            float err = TinyGolden.maxAbsDiff(again, Arrays.copyOfRange(want, 10 * vocab, n * vocab));
+            float err = Fixture.maxAbsDiff(again, Arrays.copyOfRange(want, 10 * vocab, n * vocab));
             System.out.printf("mistral-window truncate(10) + re-feed vs pytorch: %.3g%n", err);
             assertTrue(err <= TOL, "after truncate: " + err);
             // position 9 would need 5..8, but position 5 was overwritten by 16
@@ -118,7 +119,7 @@ class SlidingWindowTest {
             LlamaModel.State d = m.newSession(n, 1);
             d.append(tokens, 0, n);
             d.truncate(n - 1);
-            float err1 = TinyGolden.maxAbsDiff(d.append(tokens, n - 1, 1),
+            float err1 = Fixture.maxAbsDiff(d.append(tokens, n - 1, 1),
                     Arrays.copyOfRange(want, (n - 1) * vocab, n * vocab));
             assertTrue(err1 <= TOL, "decode after truncate: " + err1);
             assertThrows(IllegalStateException.class, () -> d.truncate(n - 2));
@@ -153,7 +154,7 @@ class SlidingWindowTest {
                 float[] a = m.newSession(n, chunk).appendAll(tokens, 0, n);
                 float[] b = ref.newSession(n, chunk).appendAll(tokens, 0, n);
                 String ctx = "seed " + seed + " trial " + trial + ": n=" + n + " window=" + w + " chunk=" + chunk;
-                float diff = TinyGolden.maxAbsDiff(a, b);
+                float diff = Fixture.maxAbsDiff(a, b);
                 assertTrue(diff <= TOL, ctx + " differs by " + diff);
             }
         }
@@ -168,7 +169,7 @@ class SlidingWindowTest {
     void ringResultsDoNotDependOnChunkOrCapacity() throws Exception {
         long seed = 77L;
         SplittableRandom r = new SplittableRandom(seed);
-        try (HfFolder f = HfFolder.open(TinyGolden.resource("hf/qwen2-window"))) {
+        try (HfFolder f = HfFolder.open(Fixture.resource("hf/qwen2-window"))) {
             LlamaModel base = LlamaModel.load(f);
             for (int trial = 0; trial < 12; trial++) {
                 int n = r.nextInt(2, 30), w = r.nextInt(1, 9), chunk = r.nextInt(1, 10);
@@ -177,7 +178,7 @@ class SlidingWindowTest {
                 float[] oneChunk = m.newSession(n, n).appendAll(tokens, 0, n);
                 float[] chunked = m.newSession(m.contextLength(), chunk).appendAll(tokens, 0, n);
                 float[] decoded = TinyGolden.decodeAll(m.newSession(n, 1), tokens, m.vocabSize());
-                float e1 = TinyGolden.maxAbsDiff(oneChunk, chunked), e2 = TinyGolden.maxAbsDiff(oneChunk, decoded);
+                float e1 = Fixture.maxAbsDiff(oneChunk, chunked), e2 = Fixture.maxAbsDiff(oneChunk, decoded);
                 String ctx = "seed " + seed + " trial " + trial + ": n=" + n + " window=" + w + " chunk=" + chunk;
                 assertTrue(e1 <= TOL && e2 <= TOL, ctx + ": chunked " + e1 + ", decoded " + e2);
             }

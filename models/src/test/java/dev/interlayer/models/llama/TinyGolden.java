@@ -1,87 +1,30 @@
 package dev.interlayer.models.llama;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.interlayer.models.load.Fixture;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.Reader;
-import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 
 /**
- * Fixtures of reference/arch/arch_reference.py --extras (golden/arch/NAME.json, hf/NAME, gguf/NAME.gguf) and
- * small array helpers for the Llama tests.
+ * Helpers for the Llama tests around the fixtures of reference/arch/arch_reference.py --extras, which
+ * {@link Fixture} reads: an edited copy of an HF folder, and token-by-token logits.
  */
 final class TinyGolden {
     private TinyGolden() {
     }
 
-    static JsonObject golden(String name) throws IOException {
-        try (Reader r = new InputStreamReader(TinyGolden.class.getResourceAsStream("/golden/arch/" + name + ".json"),
-                StandardCharsets.UTF_8)) {
-            return JsonParser.parseReader(r).getAsJsonObject();
-        }
-    }
-
-    static Path resource(String relative) {
-        try {
-            return Path.of(TinyGolden.class.getResource("/" + relative).toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     /** A copy of hf/NAME in {@code dir} with config.json edited by {@code edit}. */
     static Path editedHf(Path dir, String name, Consumer<JsonObject> edit) throws IOException {
-        Path src = resource("hf/" + name);
+        Path src = Fixture.resource("hf/" + name);
         Files.createDirectories(dir);
         Files.copy(src.resolve("model.safetensors"), dir.resolve("model.safetensors"));
         JsonObject c = JsonParser.parseString(Files.readString(src.resolve("config.json"))).getAsJsonObject();
         edit.accept(c);
         Files.writeString(dir.resolve("config.json"), c.toString());
         return dir;
-    }
-
-    static int[] ints(JsonObject o, String key) {
-        JsonArray a = o.getAsJsonArray(key);
-        int[] out = new int[a.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = a.get(i).getAsInt();
-        }
-        return out;
-    }
-
-    /** A [rows][cols] matrix flattened row-major. */
-    static float[] matrix(JsonObject o, String key) {
-        JsonArray rows = o.getAsJsonArray(key);
-        int cols = rows.get(0).getAsJsonArray().size();
-        float[] out = new float[rows.size() * cols];
-        for (int r = 0; r < rows.size(); r++) {
-            JsonArray row = rows.get(r).getAsJsonArray();
-            for (int c = 0; c < cols; c++) {
-                out[r * cols + c] = row.get(c).getAsFloat();
-            }
-        }
-        return out;
-    }
-
-    static float maxAbsDiff(float[] a, float[] b) {
-        if (a.length != b.length) {
-            throw new AssertionError("length " + a.length + " != " + b.length);
-        }
-        float m = 0;
-        for (int i = 0; i < a.length; i++) {
-            float d = Math.abs(a[i] - b[i]);
-            if (Float.isNaN(d)) {
-                return Float.NaN;
-            }
-            m = Math.max(m, d);
-        }
-        return m;
     }
 
     /** Logits of every position fed one token at a time through {@code s} (rows concatenated). */

@@ -10,19 +10,19 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
-/** Golden fixtures of reference/arch/arch_reference.py and paths of the tiny test models. */
-final class Fixture {
+/** Golden fixtures of reference/arch/arch_reference.py and paths of the tiny test models (shared by the model tests). */
+public final class Fixture {
     private Fixture() {
     }
 
-    static JsonObject golden(String name) throws IOException {
+    public static JsonObject golden(String name) throws IOException {
         try (Reader r = new InputStreamReader(Fixture.class.getResourceAsStream("/golden/arch/" + name + ".json"),
                 StandardCharsets.UTF_8)) {
             return JsonParser.parseReader(r).getAsJsonObject();
         }
     }
 
-    static Path resource(String relative) {
+    public static Path resource(String relative) {
         try {
             return Path.of(Fixture.class.getResource("/" + relative).toURI());
         } catch (URISyntaxException e) {
@@ -30,7 +30,7 @@ final class Fixture {
         }
     }
 
-    static int[] ints(JsonObject o, String key) {
+    public static int[] ints(JsonObject o, String key) {
         JsonArray a = o.getAsJsonArray(key);
         int[] out = new int[a.size()];
         for (int i = 0; i < out.length; i++) {
@@ -40,7 +40,7 @@ final class Fixture {
     }
 
     /** A [rows][cols] matrix flattened row-major. */
-    static float[] matrix(JsonObject o, String key) {
+    public static float[] matrix(JsonObject o, String key) {
         JsonArray rows = o.getAsJsonArray(key);
         int cols = rows.get(0).getAsJsonArray().size();
         float[] out = new float[rows.size() * cols];
@@ -53,7 +53,7 @@ final class Fixture {
         return out;
     }
 
-    static float maxAbsDiff(float[] a, float[] b) {
+    public static float maxAbsDiff(float[] a, float[] b) {
         if (a.length != b.length) {
             throw new AssertionError("length " + a.length + " != " + b.length);
         }
