@@ -121,17 +121,10 @@ public final class Runs {
 
     /** max |a − b| over floats. */
     public static double maxAbs(float[] a, float[] b) {
-        if (a.length != b.length) {
-            throw new AssertionError("length " + a.length + " vs " + b.length);
+        double[] wide = new double[b.length];
+        for (int i = 0; i < b.length; i++) {
+            wide[i] = b[i];
         }
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            double e = Math.abs(a[i] - b[i]);
-            if (Double.isNaN(e)) {
-                return Double.NaN;
-            }
-            m = Math.max(m, e);
-        }
-        return m;
+        return maxAbs(a, wide);
     }
 }
