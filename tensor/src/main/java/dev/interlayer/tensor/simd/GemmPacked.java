@@ -1,14 +1,9 @@
 package dev.interlayer.tensor.simd;
 
 import static dev.interlayer.tensor.simd.GemmSpecies.F;
-import static dev.interlayer.tensor.simd.GemmSpecies.I;
-import static dev.interlayer.tensor.simd.GemmSpecies.KIND_BF16;
-import static dev.interlayer.tensor.simd.GemmSpecies.KIND_F32;
-import static dev.interlayer.tensor.simd.GemmSpecies.LE;
-import static dev.interlayer.tensor.simd.GemmSpecies.S;
-import static dev.interlayer.tensor.simd.GemmSpecies.f16ToF32;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
 import static dev.interlayer.tensor.simd.GemmSpecies.load;
+import static dev.interlayer.tensor.simd.GemmSpecies.loadMasked;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
 
 import java.lang.foreign.MemorySegment;
@@ -165,19 +160,6 @@ final class GemmPacked {
                 }
             }
         }
-    }
-
-    /** The first {@code m.trueCount()} lanes of {@link GemmSpecies#load}, the rest zero (never read). */
-    private static FloatVector loadMasked(int kind, MemorySegment s, long elem, VectorMask<Float> m) {
-        if (kind == KIND_F32) {
-            return FloatVector.fromMemorySegment(F, s, elem << 2, LE, m);
-        }
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, s, elem << 1, LE, m.cast(S))
-                .convertShape(VectorOperators.S2I, I, 0);
-        if (kind == KIND_BF16) {
-            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        }
-        return f16ToF32(h);
     }
 
     // ---- micro-kernel ----

@@ -58,6 +58,19 @@ final class GemmSpecies {
         return f16ToF32(h);
     }
 
+    /** The first {@code m.trueCount()} lanes of {@link GemmSpecies#load}, the rest zero (never read). */
+    static FloatVector loadMasked(int kind, MemorySegment s, long elem, VectorMask<Float> m) {
+        if (kind == KIND_F32) {
+            return FloatVector.fromMemorySegment(F, s, elem << 2, LE, m);
+        }
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, s, elem << 1, LE, m.cast(S))
+                .convertShape(VectorOperators.S2I, I, 0);
+        if (kind == KIND_BF16) {
+            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        }
+        return f16ToF32(h);
+    }
+
     /**
      * IEEE half to float on sign-extended 16-bit lanes: shift the magnitude into the float
      * exponent/mantissa position and rescale by 2^112 (exact for normals and subnormals), then force

@@ -21,6 +21,8 @@ public final class GemmVector implements GemmKernel {
     /** Largest m that takes the dot-product path. */
     public static final int SMALL_M = Integer.getInteger("dev.interlayer.gemm.smallm", 64);
     static final long PARALLEL_MIN_FLOPS = 1L << 18;
+    /** Weights with contiguous rows and m above {@link #SMALL_M} take {@link GemmWeightStream} (off: the BLIS layout). */
+    static final boolean WEIGHT_STREAM = !Boolean.getBoolean("dev.interlayer.gemm.blis");
 
     /** Public no-argument constructor for reflective loading. */
     public GemmVector() {
@@ -79,6 +81,10 @@ public final class GemmVector implements GemmKernel {
                     MatVecBf16.release(xp);
                 }
             }
+        }
+        if (bsk == 1 && WEIGHT_STREAM) {
+            GemmWeightStream.gemm(m, n, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, threads);
+            return;
         }
         int nr = GemmPacked.NR, mr = GemmPacked.MR;
         int nPanels = (n + nr - 1) / nr, mPanels = (m + mr - 1) / mr;

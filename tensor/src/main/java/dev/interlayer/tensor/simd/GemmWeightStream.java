@@ -1,0 +1,239 @@
+package dev.interlayer.tensor.simd;
+
+import static dev.interlayer.tensor.simd.GemmSpecies.F;
+import static dev.interlayer.tensor.simd.GemmSpecies.VL;
+import static dev.interlayer.tensor.simd.GemmSpecies.load;
+import static dev.interlayer.tensor.simd.GemmSpecies.loadMasked;
+
+import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.ThreadSlot;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * C[m, n] = A[m, k]·Wᵀ for weights W[n, k] whose rows are contiguous in k (a linear layer's weight)
+ * and more activation rows than the dot-product path takes: prefill and batched encoders.
+ *
+ * <p>It computes the transposed product Cᵀ = W·Aᵀ, so the weights are the broadcast operand of the
+ * micro-kernel and the activations the vector operand. Why: a register-tiled kernel needs its vector
+ * operand contiguous along the output tile, and for the BLIS layout ({@link GemmPacked}) that is W
+ * transposed. Transposing weights that stream from DRAM cost 27-37% of a 128-row GEMM there. Here the
+ * weights are read in their stored order and only widened, MR rows at a time, into a small per-thread
+ * buffer; the activations, which are small and reused by every weight row, are the ones transposed.
+ *
+ * <p>Loops, outermost first: MC activation rows; KC steps of k (that block of A packed once as
+ * [MC/NR][KC][NR] token panels, read by every thread); MR-row groups of W, split over the threads
+ * (each group widened to F32 as [MR][KC]); NR-token panels; the micro-kernel, MR = 12 weight rows ×
+ * NR = 2 vectors of tokens, 24 FMA accumulators, per k step 2 vector loads and 12 broadcasts. Edge
+ * tiles compute on zero padding and store only their valid part.
+ *
+ * <p>Block sizes can be overridden for tuning with {@code dev.interlayer.gemm.ws.kc/mc}.
+ */
+final class GemmWeightStream {
+    static final int MR = 12;
+    static final int NR = 2 * VL;
+    static final int KC = Integer.getInteger("dev.interlayer.gemm.ws.kc", 4096);
+    static final int MC = roundUp(Integer.getInteger("dev.interlayer.gemm.ws.mc", 128), NR);
+
+    /** The packed activation block, leased by the calling thread for the whole call. */
+    private static final ThreadSlot<float[]> PACKED = new ThreadSlot<>();
+    /** One thread's widened weight rows [MR][KC] and its output tile [MR][NR]. */
+    private static final ThreadLocal<float[][]> SCRATCH =
+            ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[MR * NR]});
+
+    private GemmWeightStream() {
+    }
+
+    private static int roundUp(int x, int to) {
+        return Math.max(to, (x + to - 1) / to * to);
+    }
+
+    /**
+     * C[i, j] = Σ_p A[i, p]·W[j, p] for i &lt; m, j &lt; n, p &lt; k; W row j at element {@code wOff + j*ldw}
+     * of {@code w} in storage {@code kind}, unit k stride. Uses up to {@code threads} threads.
+     */
+    static void gemm(int m, int n, int k, float[] a, int aOff, int lda, int kind, MemorySegment w, long wOff,
+                     long ldw, float[] c, int cOff, int ldc, int threads) {
+        // Equal k blocks (5632 = 2 x 2816, not 4096 + 1536): the short last block would pay a whole pass of
+        // C stores and weight-row widening for a quarter of the work.
+        int kBlocks = (k + KC - 1) / KC;
+        int kcMax = (k + kBlocks - 1) / kBlocks;
+        float[] xp = PACKED.lease();
+        if (xp == null || xp.length < MC * kcMax) {
+            xp = new float[MC * Math.min(KC, roundUp(k, 64))];
+        }
+        try {
+            int groups = (n + MR - 1) / MR;
+            int parts = Math.max(1, Math.min(threads, groups));
+            for (int ic = 0; ic < m; ic += MC) {
+                int mc = Math.min(MC, m - ic);
+                for (int pc = 0; pc < k; pc += kcMax) {
+                    int kc = Math.min(kcMax, k - pc);
+                    packActivations(xp, mc, kc, a, aOff + ic * lda + pc, lda);
+                    boolean accumulate = pc > 0;
+                    int cBlock = cOff + ic * ldc;
+                    float[] panels = xp;
+                    if (parts == 1) {
+                        rowGroups(0, groups, n, kc, mc, panels, kind, w, wOff + pc, ldw, c, cBlock, ldc, accumulate);
+                    } else {
+                        long wBlock = wOff + pc;
+                        ComputePool.parallelFor(parts, t -> rowGroups(
+                                (int) ((long) groups * t / parts), (int) ((long) groups * (t + 1) / parts),
+                                n, kc, mc, panels, kind, w, wBlock, ldw, c, cBlock, ldc, accumulate));
+                    }
+                }
+            }
+        } finally {
+            PACKED.release(xp);
+        }
+    }
+
+    /** xp[(q*kc + p)*NR + t] = A[q*NR + t, p] for the block's rows; rows past mc are zero. */
+    private static void packActivations(float[] xp, int mc, int kc, float[] a, int a0, int lda) {
+        for (int q = 0; q * NR < mc; q++) {
+            int base = q * kc * NR;
+            for (int t = 0; t < NR; t++) {
+                int row = q * NR + t;
+                int dst = base + t;
+                if (row < mc) {
+                    for (int p = 0, src = a0 + row * lda; p < kc; p++, dst += NR) {
+                        xp[dst] = a[src + p];
+                    }
+                } else {
+                    for (int p = 0; p < kc; p++, dst += NR) {
+                        xp[dst] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Weight-row groups [g0, g1) of one (MC, KC) block: widen each group, then run it over every token panel. */
+    private static void rowGroups(int g0, int g1, int n, int kc, int mc, float[] xp, int kind, MemorySegment w,
+                                  long w0, long ldw, float[] c, int c0, int ldc, boolean accumulate) {
+        float[][] scratch = SCRATCH.get();
+        if (scratch[0].length < MR * kc) {
+            scratch[0] = new float[MR * Math.min(KC, roundUp(kc, 64))];
+        }
+        float[] wb = scratch[0], tile = scratch[1];
+        for (int g = g0; g < g1; g++) {
+            int j = g * MR;
+            int rows = Math.min(MR, n - j);
+            widenRows(wb, rows, kc, kind, w, w0 + j * ldw, ldw);
+            for (int q = 0; q * NR < mc; q++) {
+                micro(kc, wb, xp, q * kc * NR, tile);
+                int tokens = Math.min(NR, mc - q * NR);
+                store(tile, rows, tokens, c, c0 + q * NR * ldc + j, ldc, accumulate);
+            }
+        }
+    }
+
+    /** wb[r*kc + p] = W[r, p] as F32 for r &lt; rows; rows past that are zero. */
+    private static void widenRows(float[] wb, int rows, int kc, int kind, MemorySegment w, long w0, long ldw) {
+        for (int r = 0; r < MR; r++) {
+            int dst = r * kc;
+            if (r >= rows) {
+                java.util.Arrays.fill(wb, dst, dst + kc, 0f);
+                continue;
+            }
+            long src = w0 + r * ldw;
+            int p = 0;
+            for (; p + VL <= kc; p += VL) {
+                load(kind, w, src + p).intoArray(wb, dst + p);
+            }
+            if (p < kc) {
+                loadMasked(kind, w, src + p, F.indexInRange(0, kc - p)).intoArray(wb, dst + p);
+            }
+        }
+    }
+
+    /** C[t, r] (=, or += when accumulate) tile[r*NR + t] for r &lt; rows, t &lt; tokens; C[t, r] at c[ci + t*ldc + r]. */
+    private static void store(float[] tile, int rows, int tokens, float[] c, int ci, int ldc, boolean accumulate) {
+        for (int t = 0; t < tokens; t++) {
+            int row = ci + t * ldc;
+            if (accumulate) {
+                for (int r = 0; r < rows; r++) {
+                    c[row + r] += tile[r * NR + t];
+                }
+            } else {
+                for (int r = 0; r < rows; r++) {
+                    c[row + r] = tile[r * NR + t];
+                }
+            }
+        }
+    }
+
+    /** tile[r*NR + t] = Σ_p wb[r*kc + p]·xp[xi + p*NR + t] for r &lt; MR, t &lt; NR. */
+    private static void micro(int kc, float[] wb, float[] xp, int xi, float[] tile) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z, a4 = z, b4 = z, a5 = z, b5 = z;
+        FloatVector a6 = z, b6 = z, a7 = z, b7 = z, a8 = z, b8 = z, a9 = z, b9 = z, a10 = z, b10 = z, a11 = z, b11 = z;
+        int r1 = kc, r2 = 2 * kc, r3 = 3 * kc, r4 = 4 * kc, r5 = 5 * kc, r6 = 6 * kc, r7 = 7 * kc, r8 = 8 * kc;
+        int r9 = 9 * kc, r10 = 10 * kc, r11 = 11 * kc;
+        for (int p = 0; p < kc; p++, xi += NR) {
+            FloatVector x0 = FloatVector.fromArray(F, xp, xi);
+            FloatVector x1 = FloatVector.fromArray(F, xp, xi + VL);
+            FloatVector v = FloatVector.broadcast(F, wb[p]);
+            a0 = v.fma(x0, a0);
+            b0 = v.fma(x1, b0);
+            v = FloatVector.broadcast(F, wb[r1 + p]);
+            a1 = v.fma(x0, a1);
+            b1 = v.fma(x1, b1);
+            v = FloatVector.broadcast(F, wb[r2 + p]);
+            a2 = v.fma(x0, a2);
+            b2 = v.fma(x1, b2);
+            v = FloatVector.broadcast(F, wb[r3 + p]);
+            a3 = v.fma(x0, a3);
+            b3 = v.fma(x1, b3);
+            v = FloatVector.broadcast(F, wb[r4 + p]);
+            a4 = v.fma(x0, a4);
+            b4 = v.fma(x1, b4);
+            v = FloatVector.broadcast(F, wb[r5 + p]);
+            a5 = v.fma(x0, a5);
+            b5 = v.fma(x1, b5);
+            v = FloatVector.broadcast(F, wb[r6 + p]);
+            a6 = v.fma(x0, a6);
+            b6 = v.fma(x1, b6);
+            v = FloatVector.broadcast(F, wb[r7 + p]);
+            a7 = v.fma(x0, a7);
+            b7 = v.fma(x1, b7);
+            v = FloatVector.broadcast(F, wb[r8 + p]);
+            a8 = v.fma(x0, a8);
+            b8 = v.fma(x1, b8);
+            v = FloatVector.broadcast(F, wb[r9 + p]);
+            a9 = v.fma(x0, a9);
+            b9 = v.fma(x1, b9);
+            v = FloatVector.broadcast(F, wb[r10 + p]);
+            a10 = v.fma(x0, a10);
+            b10 = v.fma(x1, b10);
+            v = FloatVector.broadcast(F, wb[r11 + p]);
+            a11 = v.fma(x0, a11);
+            b11 = v.fma(x1, b11);
+        }
+        // Written out, not through a helper taking vectors: a vector passed to a call C2 does not inline is boxed.
+        a0.intoArray(tile, 0);
+        b0.intoArray(tile, VL);
+        a1.intoArray(tile, NR);
+        b1.intoArray(tile, NR + VL);
+        a2.intoArray(tile, 2 * NR);
+        b2.intoArray(tile, 2 * NR + VL);
+        a3.intoArray(tile, 3 * NR);
+        b3.intoArray(tile, 3 * NR + VL);
+        a4.intoArray(tile, 4 * NR);
+        b4.intoArray(tile, 4 * NR + VL);
+        a5.intoArray(tile, 5 * NR);
+        b5.intoArray(tile, 5 * NR + VL);
+        a6.intoArray(tile, 6 * NR);
+        b6.intoArray(tile, 6 * NR + VL);
+        a7.intoArray(tile, 7 * NR);
+        b7.intoArray(tile, 7 * NR + VL);
+        a8.intoArray(tile, 8 * NR);
+        b8.intoArray(tile, 8 * NR + VL);
+        a9.intoArray(tile, 9 * NR);
+        b9.intoArray(tile, 9 * NR + VL);
+        a10.intoArray(tile, 10 * NR);
+        b10.intoArray(tile, 10 * NR + VL);
+        a11.intoArray(tile, 11 * NR);
+        b11.intoArray(tile, 11 * NR + VL);
+    }
+}
