@@ -73,12 +73,16 @@ final class GemmCheck {
         for (int t = 0; t < mixes; t++) {
             out.add(new int[] {ODD[rng.nextInt(ODD.length)], ODD[rng.nextInt(ODD.length)], ODD[rng.nextInt(ODD.length)]});
         }
+        // Each shape runs through matmulT (weights w[n, k]: the weight-stream path for m > 16, KC 4096, MC 128)
+        // and matmul (b[k, n]: GemmPacked, KC 256, MC 128, NC 512).
         out.add(new int[] {1, 1000, 777});     // decode: matvec path, k tail
-        out.add(new int[] {64, 130, 1000});    // largest small-m
-        out.add(new int[] {65, 100, 300});     // packed, two k blocks
-        out.add(new int[] {130, 530, 260});    // packed, several MC/NC/KC blocks and edges
-        out.add(new int[] {130, 100, 4100});   // packed, many KC blocks with a k tail, edge panel
-        out.add(new int[] {256, 50, 2049});    // packed, two whole MC blocks, a one-element KC tail
+        out.add(new int[] {16, 130, 1000});    // largest small-m
+        out.add(new int[] {17, 37, 300});      // smallest weight-stream m: one token panel, mostly padding
+        out.add(new int[] {65, 100, 300});     // packed: two k blocks; stream: 3 token panels, edge weight group
+        out.add(new int[] {130, 530, 260});    // packed: several MC/NC/KC blocks and edges; stream: two MC blocks
+        out.add(new int[] {130, 100, 4100});   // packed: many KC blocks with a k tail; stream: two equal k blocks
+        out.add(new int[] {140, 29, 8195});    // stream: three equal k blocks (one a 1-longer), two MC blocks
+        out.add(new int[] {256, 50, 2049});    // packed: two whole MC blocks, a one-element KC tail
         return out;
     }
 

@@ -12,14 +12,18 @@ import java.lang.foreign.MemorySegment;
  * <ul>
  *   <li>weights with contiguous rows (unit k stride) and m ≤ {@value #SMALL_M}: the dot-product form
  *       ({@code MatVecVector}), one pass over the weights, parallel over weight rows (decode and small batches);
- *   <li>otherwise the packed, cache-blocked GEMM ({@code GemmPacked}), parallel over column blocks of C
- *       (or row blocks when C is narrow).
+ *   <li>weights with contiguous rows and larger m: the transposed product ({@code GemmWeightStream}), weights
+ *       as the broadcast operand in their stored order, parallel over weight rows. At 5632x2048 (GFLOP/s, F32,
+ *       1 thread) the dot-product form gives 46/59/79 at m = 8/16/32 and this path 34/66/133; BF16 favours
+ *       the dot-product form up to m = 16 (93 against 70);
+ *   <li>otherwise (other strides, {@code matmul} a·b) the packed, cache-blocked GEMM ({@code GemmPacked}),
+ *       parallel over column blocks of C (or row blocks when C is narrow).
  * </ul>
  * Problems under {@value #PARALLEL_MIN_FLOPS} flops run on the calling thread.
  */
 public final class GemmVector implements GemmKernel {
     /** Largest m that takes the dot-product path. */
-    public static final int SMALL_M = Integer.getInteger("dev.interlayer.gemm.smallm", 64);
+    public static final int SMALL_M = Integer.getInteger("dev.interlayer.gemm.smallm", 16);
     static final long PARALLEL_MIN_FLOPS = 1L << 18;
     /** Weights with contiguous rows and m above {@link #SMALL_M} take {@link GemmWeightStream} (off: the BLIS layout). */
     static final boolean WEIGHT_STREAM = !Boolean.getBoolean("dev.interlayer.gemm.blis");
