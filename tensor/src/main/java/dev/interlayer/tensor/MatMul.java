@@ -179,34 +179,40 @@ final class MatMul {
     }
 
     /**
-     * True if the memory spanned by the two views intersects (conservative for strided views). Decides
-     * without allocating when the storages differ (native vs heap, or two different arrays).
+     * True if the memory spanned by the two views intersects (conservative for strided views). Plain
+     * arithmetic on addresses, nothing allocated: on the decode path the activations are often views of
+     * one scratch array, and the segment slices and Optionals a segment-based test builds were left on the
+     * heap in some JIT profiles (16-100 B per product).
      */
     private static boolean overlaps(Tensor t, Tensor u) {
         if (t.size() == 0 || u.size() == 0) {
             return false;
         }
         MemorySegment a = t.segment(), b = u.segment();
-        if (a.isNative() != b.isNative()) {
+        if (a.isNative() != b.isNative() || (!a.isNative() && !sameArray(t, u))) {
             return false;
         }
-        if (!a.isNative()) {
-            Object ba = a.heapBase().orElse(null), bb = b.heapBase().orElse(null);
-            if (ba != null && bb != null && ba != bb) {
-                return false;
-            }
-        }
-        MemorySegment st = span(t), su = span(u);
-        return st.asOverlappingSlice(su).isPresent();
+        long t0 = a.address() + t.offset() * t.dtype().blockBytes(), t1 = a.address() + spanEnd(t);
+        long u0 = b.address() + u.offset() * u.dtype().blockBytes(), u1 = b.address() + spanEnd(u);
+        return t0 < u1 && u0 < t1;
     }
 
-    private static MemorySegment span(Tensor t) {
+    /** Whether two heap views share their array (F32 arrays through the tensors' cached reference). */
+    private static boolean sameArray(Tensor t, Tensor u) {
+        float[] ft = t.heapFloats(), fu = u.heapFloats();
+        if (ft != null && fu != null) {
+            return ft == fu;
+        }
+        return t.segment().heapBase().orElse(null) == u.segment().heapBase().orElse(null);
+    }
+
+    /** Byte offset, from the segment's address, just past the last element the view can reach. */
+    private static long spanEnd(Tensor t) {
         long last = t.offset();
         for (int i = 0; i < t.rank(); i++) {
             last += (t.dim(i) - 1) * t.stride(i);
         }
-        long bytes = t.dtype().blockBytes();
-        return t.segment().asSlice(t.offset() * bytes, (last - t.offset() + 1) * bytes);
+        return (last + 1) * t.dtype().blockBytes();
     }
 
     private static void requireFloat(String what, Tensor t) {

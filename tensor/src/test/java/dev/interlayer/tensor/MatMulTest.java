@@ -187,6 +187,41 @@ class MatMulTest {
 
     // ---- views and storage ----
 
+    /**
+     * Output and input as views of one array (as the layers' scratch buffers are): the same rows
+     * (in place), rows shifted by part of a row (partial overlap) and disjoint rows. Overlapping outputs
+     * must go through a temporary; disjoint ones are written directly. Each result is checked against
+     * the oracle on a copy of the input taken before the call, and the rows outside out must be untouched.
+     */
+    @ParameterizedTest(name = "m={0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 5, 40})
+    void outputSharingTheInputArrayMatchesOracle(int m) {
+        int k = 24, n = 24;
+        var rng = new SplittableRandom(31 + m);
+        Tensor w = GemmCheck.gaussian(rng, DType.F32, n, k);
+        double[] worst = {0};
+        for (int shift : new int[] {0, 7, -7, m * k, -m * k - 3}) {   // out starts `shift` floats after x
+            float[] buf = new float[3 * m * k + 16];
+            int xAt = m * k + 8, outAt = xAt + shift;
+            for (int i = 0; i < buf.length; i++) {
+                buf[i] = (float) rng.nextGaussian();
+            }
+            Tensor whole = Tensor.wrap(buf);
+            Tensor x = whole.slice(0, xAt, xAt + m * k).reshape(m, k);
+            Tensor out = whole.slice(0, outAt, outAt + m * n).reshape(m, n);
+            Tensor xBefore = Tensor.zeros(m, k);
+            xBefore.copyFrom(x);
+            float[] before = buf.clone();
+            MatMul.matmulT(x, w, out, MatMul.ACTIVE);
+            assertNull(GemmCheck.compare(xBefore, w.transpose(0, 1), out, worst), "shift " + shift);
+            for (int i = 0; i < buf.length; i++) {
+                if (i < outAt || i >= outAt + m * n) {
+                    assertEquals(before[i], buf[i], "shift " + shift + ": element " + i + " outside out changed");
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
     void stridedViewsMatchOracle(DType dtype) {
