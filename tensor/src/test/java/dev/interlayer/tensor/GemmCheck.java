@@ -83,6 +83,7 @@ final class GemmCheck {
         out.add(new int[] {130, 100, 4100});   // packed: many KC blocks with a k tail; stream: two equal k blocks
         out.add(new int[] {140, 29, 8195});    // stream: three equal k blocks (one a 1-longer), two MC blocks
         out.add(new int[] {256, 50, 2049});    // packed: two whole MC blocks, a one-element KC tail
+        out.add(new int[] {520, 37, 70});      // stream: 5 MC blocks (2 threads take whole blocks), 8-row last one
         return out;
     }
 
