@@ -11,6 +11,7 @@ import dev.interlayer.models.io.UsageTrackingWeightSource;
 import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import dev.interlayer.models.tokenizer.Tokenizers;
+import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -264,7 +265,11 @@ public final class EmbeddingModel implements AutoCloseable {
             for (int j = 0; j < n; j++) {
                 batch[j] = ids.get(order[s + j]);
             }
-            Tensor hidden = bert.encode(batch, null);                  // [Σ len, H] packed
+            // The whole pass on the compute pool (one hand-off, kernels split with the pool thread taking
+            // part), not one hand-off per kernel: at batch 1 those dominated and 2 threads ran slower than 1.
+            Tensor[] encoded = new Tensor[1];
+            ComputePool.run(() -> encoded[0] = bert.encode(batch, null));
+            Tensor hidden = encoded[0];                                 // [Σ len, H] packed
             float[] hs = hidden.contiguous().toFloatArray();
             int row = 0;
             for (int j = 0; j < n; j++) {
