@@ -116,6 +116,41 @@ class MatMulTest {
                 worst[0]);
     }
 
+    /**
+     * Prefill-sized products (m > 16: the weight-stream path, which widens weight rows into a buffer) on
+     * read-only native weights at the misalignments a file can give: F32, F16 and BF16, k below one
+     * vector, with a masked tail and across a row length that breaks alignment row to row, a last weight
+     * group of 1 row (n = 13 = 12 + 1), 1 and 2 threads.
+     */
+    @ParameterizedTest(name = "{0} thread(s)")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
+    void prefillOnMisalignedNativeWeightsMatchesOracle(int threads) {
+        ComputePool.setThreads(threads);
+        double[] worst = {0};
+        var rng = new SplittableRandom(199L + threads);
+        try (Arena arena = Arena.ofShared()) {
+            for (DType dt : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+                for (int m : new int[] {17, 40}) {
+                    for (int k : new int[] {7, 40, 2048 + 40}) {
+                        for (int shift : new int[] {0, 2, 4, 32, 36, 62}) {
+                            if (shift % dt.byteSize(1) != 0) {
+                                continue;
+                            }
+                            Tensor x = GemmCheck.gaussian(rng, DType.F32, m, k);
+                            Tensor w = nativeAt(arena, GemmCheck.gaussian(rng, dt, 13, k), shift);
+                            Tensor out = Tensor.zeros(m, 13);
+                            MatMul.matmulT(x, w, out, MatMul.ACTIVE);
+                            String err = GemmCheck.compare(x, w.transpose(0, 1), out, worst);
+                            assertNull(err, dt + " m=" + m + " k=" + k + " shift=" + shift + ": " + err);
+                        }
+                    }
+                }
+            }
+        }
+        System.out.printf("misaligned native prefill threads=%d: worst |fast - oracle| / bound = %.3f%n", threads,
+                worst[0]);
+    }
+
     // A read-only native copy of t whose first element sits `shift` bytes past a 64-byte boundary.
     private static Tensor nativeAt(Arena arena, Tensor t, int shift) {
         long bytes = t.dtype().byteSize(t.size());
