@@ -74,6 +74,14 @@ class LlamaDecodeAllocationTest {
         assertProbe("synthetic/synth-gpt2-f32.gguf", "loader", threads);
     }
 
+    /** The other families the loader builds: Gemma 2 (sandwich norms, soft-capping), Mixtral and Qwen2-MoE (routing). */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"synthetic/synth-gemma2-f32.gguf", "synthetic/synth-mixtral-moe-f32.gguf",
+            "synthetic/synth-qwen2moe-f32.gguf"})
+    void otherFamiliesDecodeAllocatesLessThanOneKilobytePerToken(String relative) throws Exception {
+        assertProbe(relative, "loader", 1);
+    }
+
     private static void assertProbe(String relative, String mode, int threads) throws Exception {
         Path model = SharedModels.require(relative);            // skips (or fails under CI) when absent
         List<String> cmd = new ArrayList<>();

@@ -226,6 +226,13 @@ public final class SimdKernels implements Kernels {
         Checks.sameShape("scale", a.shape(), out.shape());
         Checks.requireFloat("scale", a);
         Checks.requireFloat("scale out", out);
+        float[] ad = direct(a), od = direct(out);
+        if (ad != null && od != null && out.size() <= Integer.MAX_VALUE
+                && sequential(out.rank() == 0 ? 1 : Rows.rowCount(out), out.size())) {
+            // Contiguous heap F32 (Gemma's embedding scale, once per decode step): no cursors or lambda.
+            v.scale(ad, GemmKernel.heapIndex(a), s, od, GemmKernel.heapIndex(out), (int) out.size());
+            return out;
+        }
         elementwise(out, new Tensor[] {a}, false, 1, (in, o, len) ->
                 v.scale(in[0].arr, in[0].off, s, o.arr, o.off, len));
         return out;
