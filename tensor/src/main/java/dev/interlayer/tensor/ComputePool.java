@@ -94,14 +94,71 @@ public final class ComputePool {
         RunTask task = RunTask.lease();
         try {
             task.body = body;
-            p.invoke(task);
+            task.runOn(p);
         } finally {
             RunTask.release(task);
         }
     }
 
+    /**
+     * A task that a thread outside the pool hands over and waits for. It parks on its own flag rather than
+     * joining: a join that has to block allocates a wait node (ForkJoinTask$Aux, 24 B) per call, once per
+     * decode step. Failures are rethrown as thrown (unchecked ones unwrapped).
+     */
+    private abstract static class ExternalTask extends RecursiveAction {
+        private static final long serialVersionUID = 1L;
+        private transient volatile boolean finished;
+        private transient Thread caller;
+        private transient Throwable failure;
+
+        abstract void work();
+
+        @Override
+        protected final void compute() {
+            try {
+                work();
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                finished = true;                     // publishes failure
+                java.util.concurrent.locks.LockSupport.unpark(caller);
+            }
+        }
+
+        /** Hands this task to {@code p} and parks until it has run, rethrowing its failure. */
+        final void runOn(ForkJoinPool p) {
+            caller = Thread.currentThread();
+            finished = false;
+            failure = null;
+            p.execute(this);
+            while (!finished) {
+                java.util.concurrent.locks.LockSupport.park(this);
+            }
+            while (!isDone()) {                      // the pool completes the task just after compute returns
+                Thread.onSpinWait();
+            }
+            caller = null;
+            Throwable t = failure;
+            failure = null;
+            rethrow(t);
+        }
+    }
+
+    private static void rethrow(Throwable t) {
+        if (t == null) {
+            return;
+        }
+        if (t instanceof RuntimeException r) {
+            throw r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        throw new java.util.concurrent.CompletionException(t);
+    }
+
     /** The pool side of {@link #run}: one reusable task per calling thread (reinitialized per call). */
-    private static final class RunTask extends RecursiveAction {
+    private static final class RunTask extends ExternalTask {
         private static final long serialVersionUID = 1L;
         private static final ThreadSlot<RunTask> SLOT = new ThreadSlot<>();
         private transient Runnable body;
@@ -121,7 +178,7 @@ public final class ComputePool {
         }
 
         @Override
-        protected void compute() {
+        void work() {
             body.run();
         }
     }
@@ -155,7 +212,7 @@ public final class ComputePool {
             try {
                 task.chunks = chunks;
                 task.body = body;
-                p.invoke(task);
+                task.runOn(p);
             } finally {
                 LoopTask.release(task);
             }
@@ -163,7 +220,7 @@ public final class ComputePool {
     }
 
     /** A parallelFor called from outside the pool, run on it: one reusable task per calling thread. */
-    private static final class LoopTask extends RecursiveAction {
+    private static final class LoopTask extends ExternalTask {
         private static final long serialVersionUID = 1L;
         private static final ThreadSlot<LoopTask> SLOT = new ThreadSlot<>();
         private transient IntConsumer body;
@@ -184,7 +241,7 @@ public final class ComputePool {
         }
 
         @Override
-        protected void compute() {
+        void work() {
             parallelFor(chunks, body);
         }
     }
@@ -196,6 +253,9 @@ public final class ComputePool {
      * exactly once each; the first failure stops the rest and is rethrown to the caller.
      */
     private static final class Job {
+        /** How long a joining thread spins on a helper that is still running before it blocks. */
+        private static final long JOIN_SPIN_NANOS = 200_000;
+
         // One job per pool thread; a nested parallelFor from inside a chunk gets a fresh one.
         private static final ThreadSlot<Job> SLOT = new ThreadSlot<>();
 
@@ -233,19 +293,24 @@ public final class ComputePool {
             }
             drain();
             for (int i = helperCount - 1; i >= 0; i--) {
-                helpers[i].join();
+                Helper h = helpers[i];
+                if (h.tryUnfork()) {          // never started (still on this thread's queue): no chunk left for it
+                    h.invoke();
+                    continue;
+                }
+                // Taken by another thread, which is finishing its last chunk. Spin briefly before joining: a
+                // join that has to block allocates a wait node (ForkJoinTask$Aux, 24 B) each time, ~100 B per
+                // 2-thread block decode step.
+                for (long end = System.nanoTime() + JOIN_SPIN_NANOS; !h.isDone() && System.nanoTime() - end < 0; ) {
+                    Thread.onSpinWait();
+                }
+                h.join();
             }
             this.body = null;
             Throwable t = failure.get();
             if (t != null) {
                 failure.set(null);
-                if (t instanceof RuntimeException r) {
-                    throw r;
-                }
-                if (t instanceof Error e) {
-                    throw e;
-                }
-                throw new java.util.concurrent.CompletionException(t);
+                rethrow(t);
             }
         }
 

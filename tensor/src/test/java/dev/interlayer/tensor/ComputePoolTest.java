@@ -12,8 +12,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link ComputePool#parallelFor} inside {@link ComputePool#run} (where every decode step runs its
- * kernels): each chunk runs exactly once for any chunk count, nested loops work, the first failure
- * reaches the caller with its own type, and repeated calls allocate nothing (the reused per-thread job).
+ * kernels): each chunk runs exactly once for any chunk count, nested loops work, slow chunks are joined,
+ * the first failure reaches the caller as thrown, and repeated calls allocate nothing (the reused
+ * per-thread job and tasks, a parked rather than joining caller).
  */
 class ComputePoolTest {
     private static final int THREADS = ComputePool.threads();
@@ -46,9 +47,9 @@ class ComputePoolTest {
                         throw boom;
                     }
                 })));
-        // run() hands the body to the pool with ForkJoinPool.invoke, which rethrows a same-type copy
-        // whose cause is the original; either way the caller sees the chunk's own exception type.
-        assertTrue(e == boom || e.getCause() == boom, "got " + e);
+        // run() waits on its own task (not ForkJoinPool.invoke, which rethrows a same-type copy): the caller
+        // gets the chunk's exception object itself.
+        assertTrue(e == boom, "got " + e);
         AtomicIntegerArray runs = new AtomicIntegerArray(16);     // the pool is still usable afterwards
         ComputePool.run(() -> ComputePool.parallelFor(16, runs::incrementAndGet));
         for (int i = 0; i < 16; i++) {
@@ -76,9 +77,54 @@ class ComputePoolTest {
             ComputePool.parallelFor(8, body);
         }
         long perCall = (mx.getTotalThreadAllocatedBytes() - before) / calls;
-        // An external ForkJoinPool.invoke waits through the pool (measured ~23 B per call); the recursive
-        // split this replaced allocated ~480 B per 8-chunk call.
-        assertTrue(perCall < 64, "parallelFor from outside the pool allocated " + perCall + " B per call");
+        // The caller parks on the task's own flag: 0 B measured. ForkJoinPool.invoke, used before, allocated
+        // a 24 B wait node per call; the recursive split before that ~480 B per 8-chunk call.
+        assertTrue(perCall < 8, "parallelFor from outside the pool allocated " + perCall + " B per call");
+    }
+
+    @Test
+    void runFromOutsideThePoolAllocatesNothing() {
+        ComputePool.setThreads(2);
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        float[] sink = new float[1];
+        Runnable step = () -> sink[0] += 1f;
+        int calls = 20_000;
+        for (int i = 0; i < calls; i++) {                         // warm-up
+            ComputePool.run(step);
+        }
+        long before = mx.getTotalThreadAllocatedBytes();
+        for (int i = 0; i < calls; i++) {
+            ComputePool.run(step);
+        }
+        long perCall = (mx.getTotalThreadAllocatedBytes() - before) / calls;
+        assertEquals(2f * calls, sink[0]);
+        // One run() per decode step; ForkJoinPool.invoke's blocking join allocated 24 B per call here.
+        assertTrue(perCall < 8, "run from outside the pool allocated " + perCall + " B per call");
+    }
+
+    /**
+     * Chunks that outlast the joining thread's spin (2 ms against 0.2 ms): the join then blocks, and every
+     * chunk still runs once. Also run() bodies slower than a scheduler tick, so the caller really parks.
+     */
+    @Test
+    void slowChunksAreJoinedAfterTheSpin() {
+        ComputePool.setThreads(2);
+        for (int chunks : new int[] {2, 3, 8}) {
+            AtomicIntegerArray runs = new AtomicIntegerArray(chunks);
+            ComputePool.run(() -> ComputePool.parallelFor(chunks, c -> {
+                if (c % 2 == 1) {
+                    try {
+                        Thread.sleep(2);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                runs.incrementAndGet(c);
+            }));
+            for (int i = 0; i < chunks; i++) {
+                assertEquals(1, runs.get(i), "chunks=" + chunks + " chunk " + i);
+            }
+        }
     }
 
     @Test
