@@ -21,6 +21,10 @@ import jdk.incubator.vector.*;
  * only their valid part is written. Packing buffers are per thread and reused (bounded, L2-sized:
  * the weights themselves are never copied as a whole).
  *
+ * <p>Used for {@code matmul} a·b (B rows contiguous along n) and weights without a unit k stride; weights
+ * w[n, k] with contiguous rows take {@link GemmWeightStream} instead (or this class again with
+ * {@code -Ddev.interlayer.gemm.blis=true}, for comparison).
+ *
  * <p>Block sizes can be overridden for tuning with {@code dev.interlayer.gemm.kc/mc/nc}.
  */
 final class GemmPacked {
