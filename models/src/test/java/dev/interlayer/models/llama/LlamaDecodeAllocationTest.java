@@ -49,8 +49,7 @@ class LlamaDecodeAllocationTest {
 
     /**
      * stories260K with a sliding window of 5 on every layer and chunk 1: the KV ring has 5 slots, so decode wraps
-     * it ~10 times per round. (Not the tiny mistral-window fixture: at its d = 32 the SIMD matvec kernel itself
-     * boxes vectors, ~6 KB/token with or without a window.)
+     * it ~10 times per round.
      */
     @Test
     void windowedRingDecodeAllocatesLessThanOneKilobytePerToken() throws Exception {
@@ -82,8 +81,23 @@ class LlamaDecodeAllocationTest {
         assertProbe(relative, "loader", 1);
     }
 
+    /**
+     * The tiny Mistral fixture (d = 32, window 5 through the loader): at this width the F32 decode kernel
+     * used to box vectors (~6 KB/token); its four-row tiles now run it allocation-free, at 1 and 2 threads.
+     */
+    @ParameterizedTest(name = "mistral-window, {0} thread(s)")
+    @ValueSource(ints = {1, 2})
+    void narrowModelDecodeAllocatesLessThanOneKilobytePerToken(int threads) throws Exception {
+        assertProbe(dev.interlayer.models.load.Fixture.resource("gguf/mistral-window.gguf"), "gguf/mistral-window.gguf",
+                "loader", threads);
+    }
+
     private static void assertProbe(String relative, String mode, int threads) throws Exception {
         Path model = SharedModels.require(relative);            // skips (or fails under CI) when absent
+        assertProbe(model, relative, mode, threads);
+    }
+
+    private static void assertProbe(Path model, String relative, String mode, int threads) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
