@@ -91,32 +91,55 @@ public final class ComputePool {
             body.run();
             return;
         }
-        RunTask task = RunTask.lease();
+        ExternalTask task = ExternalTask.lease();
         try {
             task.body = body;
             task.runOn(p);
         } finally {
-            RunTask.release(task);
+            ExternalTask.release(task);
         }
     }
 
     /**
-     * A task that a thread outside the pool hands over and waits for. It parks on its own flag rather than
-     * joining: a join that has to block allocates a wait node (ForkJoinTask$Aux, 24 B) per call, once per
-     * decode step. Failures are rethrown as thrown (unchecked ones unwrapped).
+     * What a thread outside the pool hands over and waits for: a {@link #run} body, or a whole
+     * {@link #parallelFor} loop. One reusable task per calling thread (reinitialized per call). The caller
+     * parks on the task's own flag rather than joining: a join that has to block allocates a wait node
+     * (ForkJoinTask$Aux, 24 B) per call, once per decode step. Failures are rethrown as thrown (unchecked
+     * ones unwrapped).
      */
-    private abstract static class ExternalTask extends RecursiveAction {
+    private static final class ExternalTask extends RecursiveAction {
         private static final long serialVersionUID = 1L;
+        private static final ThreadSlot<ExternalTask> SLOT = new ThreadSlot<>();
+        private transient Runnable body;           // run(body), or else
+        private transient IntConsumer loop;        // parallelFor(chunks, loop)
+        private int chunks;
         private transient volatile boolean finished;
         private transient Thread caller;
         private transient Throwable failure;
 
-        abstract void work();
+        static ExternalTask lease() {
+            ExternalTask t = SLOT.lease();
+            if (t == null) {
+                return new ExternalTask();
+            }
+            t.reinitialize();
+            return t;
+        }
+
+        static void release(ExternalTask t) {
+            t.body = null;                         // do not keep the caller's work reachable
+            t.loop = null;
+            SLOT.release(t);
+        }
 
         @Override
-        protected final void compute() {
+        protected void compute() {
             try {
-                work();
+                if (body != null) {
+                    body.run();
+                } else {
+                    parallelFor(chunks, loop);
+                }
             } catch (Throwable t) {
                 failure = t;
             } finally {
@@ -126,7 +149,7 @@ public final class ComputePool {
         }
 
         /** Hands this task to {@code p} and parks until it has run, rethrowing its failure. */
-        final void runOn(ForkJoinPool p) {
+        void runOn(ForkJoinPool p) {
             caller = Thread.currentThread();
             finished = false;
             failure = null;
@@ -157,32 +180,6 @@ public final class ComputePool {
         throw new java.util.concurrent.CompletionException(t);
     }
 
-    /** The pool side of {@link #run}: one reusable task per calling thread (reinitialized per call). */
-    private static final class RunTask extends ExternalTask {
-        private static final long serialVersionUID = 1L;
-        private static final ThreadSlot<RunTask> SLOT = new ThreadSlot<>();
-        private transient Runnable body;
-
-        static RunTask lease() {
-            RunTask t = SLOT.lease();
-            if (t == null) {
-                return new RunTask();
-            }
-            t.reinitialize();
-            return t;
-        }
-
-        static void release(RunTask t) {
-            t.body = null;
-            SLOT.release(t);
-        }
-
-        @Override
-        void work() {
-            body.run();
-        }
-    }
-
     /**
      * Runs {@code body.accept(chunk)} for chunk in [0, chunks), in parallel when there is more than one
      * thread and more than one chunk. Returns when all chunks are done; rethrows the first failure.
@@ -208,41 +205,14 @@ public final class ComputePool {
             }
         } else {
             // From outside the pool: hand the whole loop over once, with a reusable task, and split it there.
-            LoopTask task = LoopTask.lease();
+            ExternalTask task = ExternalTask.lease();
             try {
                 task.chunks = chunks;
-                task.body = body;
+                task.loop = body;
                 task.runOn(p);
             } finally {
-                LoopTask.release(task);
+                ExternalTask.release(task);
             }
-        }
-    }
-
-    /** A parallelFor called from outside the pool, run on it: one reusable task per calling thread. */
-    private static final class LoopTask extends ExternalTask {
-        private static final long serialVersionUID = 1L;
-        private static final ThreadSlot<LoopTask> SLOT = new ThreadSlot<>();
-        private transient IntConsumer body;
-        private int chunks;
-
-        static LoopTask lease() {
-            LoopTask t = SLOT.lease();
-            if (t == null) {
-                return new LoopTask();
-            }
-            t.reinitialize();
-            return t;
-        }
-
-        static void release(LoopTask t) {
-            t.body = null;
-            SLOT.release(t);
-        }
-
-        @Override
-        void work() {
-            parallelFor(chunks, body);
         }
     }
 
