@@ -4,6 +4,7 @@ import static dev.interlayer.tensor.simd.GemmSpecies.F;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
 import static dev.interlayer.tensor.simd.GemmSpecies.load;
 import static dev.interlayer.tensor.simd.GemmSpecies.loadMasked;
+import static dev.interlayer.tensor.simd.GemmSpecies.roundUp;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
 
 import java.lang.foreign.MemorySegment;
@@ -49,10 +50,6 @@ final class GemmPacked {
     }
 
     private GemmPacked() {
-    }
-
-    private static int roundUp(int x, int to) {
-        return Math.max(to, (x + to - 1) / to * to);
     }
 
     /** C[i, j] for i in [i0, i1), j in [j0, j1); operands as in {@link GemmKernel#gemm}. */

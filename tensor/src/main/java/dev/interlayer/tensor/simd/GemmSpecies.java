@@ -36,6 +36,11 @@ final class GemmSpecies {
         return bits <= 0 ? FloatVector.SPECIES_PREFERRED : VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
     }
 
+    /** x rounded up to a multiple of {@code to}, at least {@code to} (block sizes and buffer lengths). */
+    static int roundUp(int x, int to) {
+        return Math.max(to, (x + to - 1) / to * to);
+    }
+
     static int kind(DType t) {
         return switch (t) {
             case F32 -> KIND_F32;

@@ -4,6 +4,7 @@ import static dev.interlayer.tensor.simd.GemmSpecies.F;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
 import static dev.interlayer.tensor.simd.GemmSpecies.load;
 import static dev.interlayer.tensor.simd.GemmSpecies.loadMasked;
+import static dev.interlayer.tensor.simd.GemmSpecies.roundUp;
 
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.ThreadSlot;
@@ -33,7 +34,7 @@ import jdk.incubator.vector.FloatVector;
 final class GemmWeightStream {
     static final int MR = 12;
     static final int NR = 2 * VL;
-    static final int KC = Integer.getInteger("dev.interlayer.gemm.ws.kc", 4096);
+    static final int KC = Math.max(1, Integer.getInteger("dev.interlayer.gemm.ws.kc", 4096));
     static final int MC = roundUp(Integer.getInteger("dev.interlayer.gemm.ws.mc", 128), NR);
 
     /** The packed activation block, leased by the calling thread for the whole call. */
@@ -43,10 +44,6 @@ final class GemmWeightStream {
             ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[MR * NR]});
 
     private GemmWeightStream() {
-    }
-
-    private static int roundUp(int x, int to) {
-        return Math.max(to, (x + to - 1) / to * to);
     }
 
     /**
