@@ -795,20 +795,19 @@ public final class LlamaModel implements CausalLM, HiddenStates {
             return out;
         }
 
-        /** One chunk; with several threads the whole pass runs on the compute pool (see ComputePool.run). */
+        /**
+         * One chunk, run through ComputePool.run: on the pool with several threads (its kernels' loops then split
+         * there), directly with one. The pass is a reusable object, not a lambda: decode allocates nothing.
+         */
         private void forward(int[] tokens, int off, int len, boolean all) {
-            if (ComputePool.threads() == 1) {
-                model.forwardChunk(this, tokens, off, len, all);     // no lambda: decode allocates nothing
-            } else {
-                passTokens = tokens;                                 // the arguments of passOnPool
-                passOff = off;
-                passLen = len;
-                passAll = all;
-                try {
-                    ComputePool.run(passOnPool);
-                } finally {
-                    passTokens = null;
-                }
+            passTokens = tokens;                                     // the arguments of passOnPool
+            passOff = off;
+            passLen = len;
+            passAll = all;
+            try {
+                ComputePool.run(passOnPool);
+            } finally {
+                passTokens = null;
             }
         }
 

@@ -148,12 +148,8 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
         @Override
         public float[] append(int[] tokens, int off, int len) {
             check(tokens, off, len);
-            if (ComputePool.threads() == 1) {
-                appendHere(tokens, off, len);
-                return logits;
-            }
-            // With several threads the whole step runs on the pool (ComputePool.run): its kernels' parallel
-            // loops then split there, without a hand-off (or an allocation) per loop.
+            // The whole step runs through ComputePool.run (directly with one thread): with several, its kernels'
+            // parallel loops then split on the pool without a hand-off (or an allocation) per loop.
             passTokens = tokens;
             passOff = off;
             passLen = len;
