@@ -31,19 +31,21 @@ import org.junit.jupiter.params.provider.ValueSource;
  *
  * <p>Each case runs in its own JVM: what the JIT compiled for earlier tests changes the result (after a
  * GPT-2 model had run in the same JVM, this decode allocated ~9.6 KB/token through boxed vectors), so
- * the measurement must not depend on the test order. The bound of 1 KB/token leaves room for rare JVM
- * bookkeeping; a real per-token leak (a Tensor view, a lambda, a scratch array) costs far more per layer,
- * and the unfixed code allocated ~130 KB/token on stories260K at 1 thread and ~1.3 KB at 2.
+ * the measurement must not depend on the test order. Measured after warm-up: 0 B/token for every case (the
+ * 2-thread cases were 24 B until the pool stopped allocating join wait nodes). The bound of 256 B/token
+ * leaves room for a one-off JVM allocation spread over the measured round, and catches a single leaked
+ * object per token: Gemma 2's embedding scale went through a lambda and cursors, 440-616 B/token, which
+ * the earlier 1 KB bound let pass. The unfixed code allocated ~130 KB/token on stories260K at 1 thread.
  */
 class LlamaDecodeAllocationTest {
-    static final long MAX_BYTES_PER_TOKEN = 1024;
+    static final long MAX_BYTES_PER_TOKEN = 256;
     static final int TOKENS_PER_ROUND = 48;
     static final long WARMUP_DEADLINE_NANOS = 30_000_000_000L;   // generous: CI and shared machines are slow
     static final long PROBE_TIMEOUT_SECONDS = 120;
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"stories260K/stories260K.gguf", "synthetic/synth-llama-256-f32.gguf"})
-    void decodeAllocatesLessThanOneKilobytePerToken(String relative) throws Exception {
+    void decodeAllocatesAtMost256BytesPerToken(String relative) throws Exception {
         assertProbe(relative, "plain", 1);
     }
 
@@ -52,14 +54,14 @@ class LlamaDecodeAllocationTest {
      * it ~10 times per round.
      */
     @Test
-    void windowedRingDecodeAllocatesLessThanOneKilobytePerToken() throws Exception {
+    void windowedRingDecodeAllocatesAtMost256BytesPerToken() throws Exception {
         assertProbe("stories260K/stories260K.gguf", "window5", 1);
     }
 
     /** At 2 compute threads (pool tasks and chunk bodies reused; ~1.3 KB/token before on stories260K). */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"stories260K/stories260K.gguf", "synthetic/synth-llama-256-f32.gguf"})
-    void decodeAtTwoThreadsAllocatesLessThanOneKilobytePerToken(String relative) throws Exception {
+    void decodeAtTwoThreadsAllocatesAtMost256BytesPerToken(String relative) throws Exception {
         assertProbe(relative, "plain", 2);
     }
 
@@ -69,7 +71,7 @@ class LlamaDecodeAllocationTest {
      */
     @ParameterizedTest(name = "synth-gpt2, {0} thread(s)")
     @ValueSource(ints = {1, 2})
-    void gpt2DecodeAllocatesLessThanOneKilobytePerToken(int threads) throws Exception {
+    void gpt2DecodeAllocatesAtMost256BytesPerToken(int threads) throws Exception {
         assertProbe("synthetic/synth-gpt2-f32.gguf", "loader", threads);
     }
 
@@ -77,7 +79,7 @@ class LlamaDecodeAllocationTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"synthetic/synth-gemma2-f32.gguf", "synthetic/synth-mixtral-moe-f32.gguf",
             "synthetic/synth-qwen2moe-f32.gguf"})
-    void otherFamiliesDecodeAllocatesLessThanOneKilobytePerToken(String relative) throws Exception {
+    void otherFamiliesDecodeAllocatesAtMost256BytesPerToken(String relative) throws Exception {
         assertProbe(relative, "loader", 1);
     }
 
@@ -87,7 +89,7 @@ class LlamaDecodeAllocationTest {
      */
     @ParameterizedTest(name = "mistral-window, {0} thread(s)")
     @ValueSource(ints = {1, 2})
-    void narrowModelDecodeAllocatesLessThanOneKilobytePerToken(int threads) throws Exception {
+    void narrowModelDecodeAllocatesAtMost256BytesPerToken(int threads) throws Exception {
         assertProbe(dev.interlayer.models.load.Fixture.resource("gguf/mistral-window.gguf"), "gguf/mistral-window.gguf",
                 "loader", threads);
     }
@@ -124,7 +126,7 @@ class LlamaDecodeAllocationTest {
             String label = relative + " " + mode + " " + threads + " thread(s)";
             System.out.printf("%s: %.1f bytes/token after %s warm-up rounds of %d tokens%n", label, measured,
                     m.group(2), TOKENS_PER_ROUND);
-            assertTrue(measured < MAX_BYTES_PER_TOKEN, label + ": decode allocated " + measured
+            assertTrue(measured <= MAX_BYTES_PER_TOKEN, label + ": decode allocated " + measured
                     + " bytes/token after warm-up (limit " + MAX_BYTES_PER_TOKEN + "); probe output:\n" + output);
         } finally {
             Files.deleteIfExists(log.toPath());
