@@ -23,7 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Ops.matmulT throughput: out[m, n] = x[m, k]·w[n, k]ᵀ with weights off-heap (read-only, like a
  * mapping). The {@code flop} counter is FLOP per second (2·m·n·k per call): divide by 1e9 for GFLOP/s.
- * {@code square}: m = n = k = size. {@code tokens}: m tokens against a real layer shape n x k.
+ * {@code square}: m = n = k = size. {@code tokens}: m tokens against a real layer shape n x k, stored
+ * [n, k] or (layout in-out) [k, n] as ONNX exports store it.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -39,10 +40,19 @@ public class GemmBench {
         long flopsPerCall;
 
         void open(int threads, String weights, int m, int n, int k) {
+            open(threads, weights, "out-in", m, n, k);
+        }
+
+        /** layout "out-in": w stored [n, k] (safetensors, GGUF); "in-out": stored [k, n] (ONNX), used transposed. */
+        void open(int threads, String weights, String layout, int m, int n, int k) {
             ComputePool.setThreads(threads);
             arena = Arena.ofShared();
             x = BenchData.activations(1, m, k);
-            w = BenchData.weights(arena, BenchData.dtype(weights), 2, n, k);
+            w = switch (layout) {
+                case "out-in" -> BenchData.weights(arena, BenchData.dtype(weights), 2, n, k);
+                case "in-out" -> BenchData.weights(arena, BenchData.dtype(weights), 2, k, n).transpose(0, 1);
+                default -> throw new IllegalArgumentException("layout " + layout + ": expected out-in or in-out");
+            };
             out = Tensor.zeros(m, n);
             flopsPerCall = 2L * m * n * k;
         }
@@ -81,11 +91,14 @@ public class GemmBench {
         String weights;
         @Param({"1", "2"})
         int threads;
+        /** How the weights are stored: "out-in" [n, k] rows, or "in-out" [k, n] as ONNX exports them. */
+        @Param({"out-in"})
+        String layout;
 
         @Setup(Level.Trial)
         public void setup() {
             String[] d = layer.split("x");
-            open(threads, weights, m, Integer.parseInt(d[0]), Integer.parseInt(d[1]));
+            open(threads, weights, layout, m, Integer.parseInt(d[0]), Integer.parseInt(d[1]));
         }
     }
 

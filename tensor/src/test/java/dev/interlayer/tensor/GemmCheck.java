@@ -77,6 +77,8 @@ final class GemmCheck {
         // and matmul (b[k, n]: GemmPacked, KC 256, MC 128, NC 512).
         out.add(new int[] {1, 1000, 777});     // decode: matvec path, k tail
         out.add(new int[] {16, 130, 1000});    // largest small-m
+        out.add(new int[] {10, 200, 300});     // matmul, native b (few rows): two k blocks, full column tiles + an edge tile
+        out.add(new int[] {13, 64, 7});        // matmul, native b (few rows): one column tile, row tiles of 6, 6, 1
         out.add(new int[] {17, 37, 300});      // smallest weight-stream m: one token panel, mostly padding
         out.add(new int[] {65, 100, 300});     // packed: two k blocks; stream: 3 token panels, edge weight group
         out.add(new int[] {130, 530, 260});    // packed: several MC/NC/KC blocks and edges; stream: two MC blocks
@@ -99,15 +101,25 @@ final class GemmCheck {
                 + " seed=" + seed + ": " + err;
     }
 
-    /** a [m, k]·b [k, n] through matmul with {@code kernel}. */
+    /**
+     * a [m, k]·b [k, n] through matmul with {@code kernel}, b on the heap (packed path) and in native
+     * memory (read in place for m ≤ 16, as ONNX weights are).
+     */
     static String checkMatmul(GemmKernel kernel, DType bType, int m, int n, int k, long seed, double[] worst) {
         SplittableRandom rng = new SplittableRandom(seed);
         Tensor a = gaussian(rng, DType.F32, m, k), b = gaussian(rng, bType, k, n);
-        Tensor out = Tensor.zeros(Shape.of(m, n));
-        MatMul.matmul(a, b, out, kernel);
-        String err = compare(a, b, out, worst);
-        return err == null ? null : kernel.name() + " matmul " + bType + " m=" + m + " n=" + n + " k=" + k
-                + " seed=" + seed + ": " + err;
+        Tensor nativeB = Tensor.allocate(java.lang.foreign.Arena.ofAuto(), bType, b.shape());
+        nativeB.copyFrom(b);
+        for (Tensor bb : new Tensor[] {b, nativeB}) {
+            Tensor out = Tensor.zeros(Shape.of(m, n));
+            MatMul.matmul(a, bb, out, kernel);
+            String err = compare(a, bb, out, worst);
+            if (err != null) {
+                return kernel.name() + " matmul " + bType + (bb == b ? " heap" : " native") + " m=" + m + " n=" + n
+                        + " k=" + k + " seed=" + seed + ": " + err;
+            }
+        }
+        return null;
     }
 
     /**

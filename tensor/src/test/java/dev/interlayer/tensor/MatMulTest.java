@@ -151,6 +151,44 @@ class MatMulTest {
                 worst[0]);
     }
 
+    /**
+     * A few activation rows against weights stored [in, out] as ONNX exports them (matmulT sees the
+     * transposed view, unit n stride), read in place by GemmFewRows: rows of a wider matrix (ldb = n + 3),
+     * read-only native at misaligned offsets, F32/F16/BF16; m from 1 to 16 (row tiles of 6 with a partial
+     * last one), n with and without a partial column tile, k within one and across several k blocks
+     * (KB = 256), 1 and 2 threads (whole column tiles per thread).
+     */
+    @ParameterizedTest(name = "{0} thread(s)")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
+    void fewRowsOnInOutWeightsMatchOracle(int threads) {
+        ComputePool.setThreads(threads);
+        double[] worst = {0};
+        var rng = new SplittableRandom(311L + threads);
+        try (Arena arena = Arena.ofShared()) {
+            for (DType dt : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+                for (int[] s : new int[][] {{1, 64, 5}, {5, 129, 300}, {6, 384, 384}, {7, 397, 40}, {10, 200, 600},
+                        {16, 48, 513}}) {
+                    int m = s[0], n = s[1], k = s[2];
+                    for (int shift : new int[] {0, 2, 36}) {
+                        if (shift % dt.byteSize(1) != 0) {
+                            continue;
+                        }
+                        Tensor x = GemmCheck.gaussian(rng, DType.F32, m, k);
+                        Tensor stored = nativeAt(arena, GemmCheck.gaussian(rng, dt, k, n + 3), shift).slice(1, 0, n);
+                        Tensor w = stored.transpose(0, 1);                 // [n, k], strides [1, n + 3]
+                        Tensor out = Tensor.zeros(m, n);
+                        out.copyFrom(GemmCheck.gaussian(rng, DType.F32, m, n));   // stale values must go
+                        MatMul.matmulT(x, w, out, MatMul.ACTIVE);
+                        String err = GemmCheck.compare(x, stored, out, worst);
+                        assertNull(err, dt + " m=" + m + " n=" + n + " k=" + k + " shift=" + shift + ": " + err);
+                    }
+                }
+            }
+        }
+        System.out.printf("few rows on [in, out] weights threads=%d: worst |fast - oracle| / bound = %.3f%n", threads,
+                worst[0]);
+    }
+
     // A read-only native copy of t whose first element sits `shift` bytes past a 64-byte boundary.
     private static Tensor nativeAt(Arena arena, Tensor t, int shift) {
         long bytes = t.dtype().byteSize(t.size());
