@@ -62,14 +62,17 @@ public final class EmbeddingModel implements AutoCloseable {
      * extracted once to a cache folder if it sits inside a jar, then memory-mapped.
      */
     public static EmbeddingModel defaultModel() throws IOException {
-        Path onnx = ClasspathModel.resolve(DEFAULT_ONNX);
-        Path tok = ClasspathModel.resolve(DEFAULT_TOKENIZER);
-        return fromOnnx(onnx, tok, Pooling.MEAN);
+        return fromOnnx(defaultOnnxPath(), defaultTokenizerPath(), Pooling.MEAN);
     }
 
     /** The mappable path of the default model's ONNX file (extracted from its jar once); for benchmarks next to ONNX Runtime. */
     public static Path defaultOnnxPath() throws IOException {
         return ClasspathModel.resolve(DEFAULT_ONNX);
+    }
+
+    /** The path of the default model's {@code tokenizer.json} (extracted from its jar once), to pair with {@link #defaultOnnxPath()}. */
+    public static Path defaultTokenizerPath() throws IOException {
+        return ClasspathModel.resolve(DEFAULT_TOKENIZER);
     }
 
     /**

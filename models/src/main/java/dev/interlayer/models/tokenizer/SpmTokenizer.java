@@ -86,7 +86,11 @@ public final class SpmTokenizer extends AbstractTokenizer {
         String t = vocab.text(id);
         TokenType type = vocab.type(id);
         if (decodeBytes && type == TokenType.BYTE && t.length() == 6 && t.startsWith("<0x") && t.endsWith(">")) {
-            return new byte[] {(byte) Integer.parseInt(t.substring(3, 5), 16)};
+            if (!java.util.HexFormat.isHexDigit(t.charAt(3)) || !java.util.HexFormat.isHexDigit(t.charAt(4))) {
+                throw new IllegalArgumentException("vocabulary token " + id + " '" + t
+                        + "' is typed BYTE but is not <0xHH> with two hex digits");
+            }
+            return new byte[] {(byte) java.util.HexFormat.fromHexDigits(t, 3, 5)};
         }
         if (type == TokenType.NORMAL || type == TokenType.UNKNOWN || type == TokenType.UNDEFINED
                 || type == TokenType.UNUSED || type == TokenType.BYTE) {

@@ -91,6 +91,18 @@ class TokenizerErrorsTest {
         assertTrue(e.getMessage().contains("token_type"), e.getMessage());
     }
 
+    /** Found by mutating stories260K.gguf: a BYTE token that is not <0xHH> gave NumberFormatException's "For input string". */
+    @Test
+    void ggufByteTokenThatIsNotHexIsNamed() {
+        Map<String, Object> md = new HashMap<>();
+        md.put("tokenizer.ggml.model", "llama");
+        md.put("tokenizer.ggml.tokens", List.of("<unk>", "<s>", "</s>", "<0x0A>", "<0x]B>", "a"));
+        md.put("tokenizer.ggml.scores", new float[] {0, 0, 0, 0, 0, -1});
+        md.put("tokenizer.ggml.token_type", new int[] {2, 3, 3, 6, 6, 1});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tokenizers.fromGguf(md));
+        assertTrue(e.getMessage().contains("<0x]B>") && e.getMessage().contains("4"), e.getMessage());
+    }
+
     @Test
     void tinyGgufBpeFromMetadataMap() {
         // A three-token BPE built by hand: "ab" is the merge of "a" and "b".
