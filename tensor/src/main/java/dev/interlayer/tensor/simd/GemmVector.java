@@ -29,8 +29,8 @@ import java.lang.foreign.MemorySegment;
 public final class GemmVector implements GemmKernel {
     /** Largest m that takes the dot-product path. */
     public static final int SMALL_M = Integer.getInteger("dev.interlayer.gemm.smallm", 16);
-    /** Largest m for which B with unit n stride is read in place ({@code GemmFewRows}) instead of packed. */
-    private static final int FEW_ROWS_DEFAULT = 16;
+    static final int FEW_ROWS_DEFAULT = 16;
+    /** Largest m for which native B with unit n stride is read in place ({@code GemmFewRows}) instead of packed. */
     static final int FEW_ROWS_M = Integer.getInteger("dev.interlayer.gemm.fewrows", FEW_ROWS_DEFAULT);
     static final long PARALLEL_MIN_FLOPS = 1L << 18;
     /** Weights with contiguous rows and m above {@link #SMALL_M} take {@link GemmWeightStream} (off: the BLIS layout). */
