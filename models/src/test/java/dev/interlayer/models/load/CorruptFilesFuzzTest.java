@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Seeded mutation fuzzing of real model files: random bit flips, bytes, 64-bit values (−1 and powers of two,
+ * Seeded mutation fuzzing of real model and tokenizer files: random bit flips, bytes, 64-bit values (−1 and powers of two,
  * the "huge count" lies) in a file's first 64 KB (headers, metadata, tensor tables), and truncations anywhere.
  * Each mutant is loaded and, when that succeeds, run for two tokens (or one sentence).
  *
@@ -41,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * by this test's first run, a BYTE token that was not {@code <0xHH>}), or taking longer than 20 s.
  */
 class CorruptFilesFuzzTest {
-    static final int GGUF_MUTANTS = 150, SAFETENSORS_MUTANTS = 100, ONNX_MUTANTS = 25;
+    static final int GGUF_MUTANTS = 150, SAFETENSORS_MUTANTS = 100, ONNX_MUTANTS = 25, TOKENIZER_JSON_MUTANTS = 150;
     static final long CASE_TIMEOUT_SECONDS = 20;
     static final int HEADER_REGION = 1 << 16;
 
@@ -79,6 +79,18 @@ class CorruptFilesFuzzTest {
                 t.decode(t.encode("Hello wörld 123 \n\t 😀 <s> a</s>b"));
             }
         });
+    }
+
+    @Test
+    void mutatedTokenizerJsonFilesFailCleanly() throws Exception {
+        for (String name : new String[] {"hf-tiny-random/fake_gpt2/tokenizer.json",
+                "hf-tiny-random/bert_tiniest/tokenizer.json"}) {
+            Path src = SharedModels.require(name);
+            fuzz(src, TOKENIZER_JSON_MUTANTS, 0x5EED5L + name.length(), ".json", mutant -> {
+                var t = Tokenizers.fromHuggingFace(mutant);
+                t.decode(t.encode("Hello wörld 123 \n\t 😀 [CLS] a<|endoftext|>b"));
+            });
+        }
     }
 
     @Test
