@@ -136,12 +136,7 @@ class MatMulTest {
                             if (shift % dt.byteSize(1) != 0) {
                                 continue;
                             }
-                            Tensor x = GemmCheck.gaussian(rng, DType.F32, m, k);
-                            Tensor w = nativeAt(arena, GemmCheck.gaussian(rng, dt, 13, k), shift);
-                            Tensor out = Tensor.zeros(m, 13);
-                            MatMul.matmulT(x, w, out, MatMul.ACTIVE);
-                            String err = GemmCheck.compare(x, w.transpose(0, 1), out, worst);
-                            assertNull(err, dt + " m=" + m + " k=" + k + " shift=" + shift + ": " + err);
+                            assertNativeProduct(arena, rng, dt, m, 13, k, shift, false, worst);
                         }
                     }
                 }
@@ -173,20 +168,33 @@ class MatMulTest {
                         if (shift % dt.byteSize(1) != 0) {
                             continue;
                         }
-                        Tensor x = GemmCheck.gaussian(rng, DType.F32, m, k);
-                        Tensor stored = nativeAt(arena, GemmCheck.gaussian(rng, dt, k, n + 3), shift).slice(1, 0, n);
-                        Tensor w = stored.transpose(0, 1);                 // [n, k], strides [1, n + 3]
-                        Tensor out = Tensor.zeros(m, n);
-                        out.copyFrom(GemmCheck.gaussian(rng, DType.F32, m, n));   // stale values must go
-                        MatMul.matmulT(x, w, out, MatMul.ACTIVE);
-                        String err = GemmCheck.compare(x, stored, out, worst);
-                        assertNull(err, dt + " m=" + m + " n=" + n + " k=" + k + " shift=" + shift + ": " + err);
+                        assertNativeProduct(arena, rng, dt, m, n, k, shift, true, worst);
                     }
                 }
             }
         }
         System.out.printf("few rows on [in, out] weights threads=%d: worst |fast - oracle| / bound = %.3f%n", threads,
                 worst[0]);
+    }
+
+    /**
+     * x [m, k]·wᵀ through the active kernel against the oracle, with w read-only native at {@code shift} bytes
+     * past a 64-byte boundary: stored [n, k] (a linear layer's rows), or, with {@code inOut}, stored [k, n] as
+     * rows of a wider matrix (ldb = n + 3) and seen transposed, as ONNX weights are. The output starts with
+     * stale values, which must be overwritten.
+     */
+    private static void assertNativeProduct(Arena arena, SplittableRandom rng, DType dt, int m, int n, int k, int shift,
+                                            boolean inOut, double[] worst) {
+        Tensor x = GemmCheck.gaussian(rng, DType.F32, m, k);
+        Tensor w = inOut
+                ? nativeAt(arena, GemmCheck.gaussian(rng, dt, k, n + 3), shift).slice(1, 0, n).transpose(0, 1)
+                : nativeAt(arena, GemmCheck.gaussian(rng, dt, n, k), shift);
+        Tensor out = Tensor.zeros(m, n);
+        out.copyFrom(GemmCheck.gaussian(rng, DType.F32, m, n));
+        MatMul.matmulT(x, w, out, MatMul.ACTIVE);
+        String err = GemmCheck.compare(x, w.transpose(0, 1), out, worst);
+        assertNull(err, dt + (inOut ? " [in, out]" : " [out, in]") + " m=" + m + " n=" + n + " k=" + k + " shift="
+                + shift + ": " + err);
     }
 
     // A read-only native copy of t whose first element sits `shift` bytes past a 64-byte boundary.
