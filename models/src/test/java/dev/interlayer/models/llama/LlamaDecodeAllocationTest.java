@@ -1,5 +1,6 @@
 package dev.interlayer.models.llama;
 
+import dev.interlayer.models.lm.DecoderLM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -51,7 +52,7 @@ class LlamaDecodeAllocationTest {
     }
 
     /**
-     * stories260K with a sliding window of 5 on every layer and chunk 1: the KV ring has 5 slots, so decode wraps
+     * stories260K with a sliding window of 5 on every layer and chunk 1: the KV ring has 6 slots, so decode wraps
      * it ~10 times per round.
      */
     @Test
@@ -196,9 +197,9 @@ class LlamaDecodeAllocationTest {
                 LlamaModel model = LlamaModel.load(file);
                 CausalLM.Session s;
                 if (mode.equals("window5")) {
-                    LlamaModel.State st = SlidingWindowTest.withWindow(model, 5).newSession(TOKENS_PER_ROUND + 8, 1);
-                    if (st.cacheSlots(0) != 5) {
-                        throw new IllegalStateException("expected a 5-slot ring, got " + st.cacheSlots(0));
+                    DecoderLM.Session st = SlidingWindowTest.withWindow(model, 5).newSession(TOKENS_PER_ROUND + 8, 1);
+                    if (st.cacheSlots(0) != 6) {
+                        throw new IllegalStateException("expected a 6-slot ring, got " + st.cacheSlots(0));
                     }
                     s = st;
                 } else {
