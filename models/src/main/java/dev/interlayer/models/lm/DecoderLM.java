@@ -12,8 +12,8 @@ import dev.interlayer.tensor.Tensor;
 /**
  * A causal language model made of an {@code nn} {@link DecoderStack} (embedding, blocks, final norm)
  * and an LM head: logits = softcap_c(N_f(x_L)·Headᵀ), with softcap_c(s) = c·tanh(s/c) when c &gt; 0
- * (Gemma 2) and the identity otherwise. Families (Gemma, OLMo 2, GPT-2) extend it with their config
- * and loaders; the forward pass itself is the stack's.
+ * (Gemma 2) and the identity otherwise. Families (Llama/Mistral/Qwen2/Mixtral/Qwen2-MoE, Gemma, OLMo 2,
+ * GPT-2) extend it with their config and loaders; the forward pass itself is the stack's.
  *
  * <p>Shapes: head [vocab, d] (the embedding table when tied); logits [vocab] per position.
  * Immutable and thread-safe; each thread uses its own {@link Session}.
