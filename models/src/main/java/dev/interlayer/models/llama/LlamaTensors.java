@@ -21,30 +21,57 @@ final class LlamaTensors {
     private LlamaTensors() {
     }
 
+    /** Per-layer tensor names (after the layer prefix) of one format; oBias is a name the loader refuses. */
+    private record Names(String layer, String attnNorm, String q, String k, String v, String o, String qBias,
+                         String kBias, String vBias, String oBias, String ffnNorm, String gate, String up,
+                         String down, boolean gguf) {
+    }
+
+    private static final Names GGUF = new Names("blk.", "attn_norm.weight", "attn_q.weight", "attn_k.weight",
+            "attn_v.weight", "attn_output.weight", "attn_q.bias", "attn_k.bias", "attn_v.bias", "attn_output.bias",
+            "ffn_norm.weight", "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight", true);
+
+    // post_attention_layernorm is the pre-FFN norm in Llama naming
+    private static final Names HF = new Names("model.layers.", "input_layernorm.weight", "self_attn.q_proj.weight",
+            "self_attn.k_proj.weight", "self_attn.v_proj.weight", "self_attn.o_proj.weight", "self_attn.q_proj.bias",
+            "self_attn.k_proj.bias", "self_attn.v_proj.bias", "self_attn.o_proj.bias",
+            "post_attention_layernorm.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight",
+            false);
+
+    private static Layer[] layers(Weights w, LlamaConfig c, Names n) throws ModelFormatException {
+        int d = c.dim(), h = c.denseHiddenDim();
+        Layer[] layers = new Layer[c.layers()];
+        for (int i = 0; i < layers.length; i++) {
+            String p = n.layer() + i + ".";
+            if (w.has(p + n.oBias())) {
+                throw new ModelFormatException(w.file(), -1, "tensor '" + p + n.oBias() + "'", "absent",
+                        "present (output-projection bias is not supported)");
+            }
+            boolean sparse = c.isSparse(i);
+            layers[i] = new Layer(
+                    w.get(p + n.attnNorm(), d),
+                    w.get(p + n.q(), c.qDim(), d),
+                    w.get(p + n.k(), c.kvDim(), d),
+                    w.get(p + n.v(), c.kvDim(), d),
+                    w.get(p + n.o(), d, c.qDim()),
+                    w.optional(p + n.qBias(), c.qDim()),
+                    w.optional(p + n.kBias(), c.kvDim()),
+                    w.optional(p + n.vBias(), c.kvDim()),
+                    w.get(p + n.ffnNorm(), d),
+                    sparse ? null : w.get(p + n.gate(), h, d),
+                    sparse ? null : w.get(p + n.up(), h, d),
+                    sparse ? null : w.get(p + n.down(), d, h),
+                    !sparse ? null : n.gguf() ? ggufMoe(w, c, p) : hfMoe(w, c, p));
+        }
+        return layers;
+    }
+
     static LlamaModel load(GgufFile file, WeightSource tensors) throws ModelFormatException {
         LlamaConfig c = LlamaConfig.fromGguf(file);
         Weights w = Weights.of(file, tensors);
-        int d = c.dim(), h = c.denseHiddenDim();
+        int d = c.dim();
         Tensor embed = w.get("token_embd.weight", c.vocabSize(), d);
-        Layer[] layers = new Layer[c.layers()];
-        for (int i = 0; i < layers.length; i++) {
-            String p = "blk." + i + ".";
-            boolean sparse = c.isSparse(i);
-            layers[i] = new Layer(
-                    w.get(p + "attn_norm.weight", d),
-                    w.get(p + "attn_q.weight", c.qDim(), d),
-                    w.get(p + "attn_k.weight", c.kvDim(), d),
-                    w.get(p + "attn_v.weight", c.kvDim(), d),
-                    w.get(p + "attn_output.weight", d, c.qDim()),
-                    w.optional(p + "attn_q.bias", c.qDim()),
-                    w.optional(p + "attn_k.bias", c.kvDim()),
-                    w.optional(p + "attn_v.bias", c.kvDim()),
-                    w.get(p + "ffn_norm.weight", d),
-                    sparse ? null : w.get(p + "ffn_gate.weight", h, d),
-                    sparse ? null : w.get(p + "ffn_up.weight", h, d),
-                    sparse ? null : w.get(p + "ffn_down.weight", d, h),
-                    sparse ? ggufMoe(w, c, p) : null);
-        }
+        Layer[] layers = layers(w, c, GGUF);
         Tensor outNorm = w.get("output_norm.weight", d);
         Tensor output = w.has("output.weight") ? w.get("output.weight", c.vocabSize(), d) : embed;
         float[] ropeDivisors = w.has("rope_freqs.weight")
@@ -80,31 +107,9 @@ final class LlamaTensors {
         LlamaConfig c = HfJson.parseConfig(folder, LlamaConfig::fromHuggingFace, "llama-family config",
                 "a supported llama/mistral/qwen2/mixtral/qwen2_moe config");
         Weights w = new Weights(tensors, folder.dir());
-        int d = c.dim(), h = c.denseHiddenDim();
+        int d = c.dim();
         Tensor embed = w.get("model.embed_tokens.weight", c.vocabSize(), d);
-        Layer[] layers = new Layer[c.layers()];
-        for (int i = 0; i < layers.length; i++) {
-            String p = "model.layers." + i + ".";
-            if (w.has(p + "self_attn.o_proj.bias")) {
-                throw new ModelFormatException(folder.dir(), -1, "tensor '" + p + "self_attn.o_proj.bias'", "absent",
-                        "present (output-projection bias is not supported)");
-            }
-            boolean sparse = c.isSparse(i);
-            layers[i] = new Layer(
-                    w.get(p + "input_layernorm.weight", d),
-                    w.get(p + "self_attn.q_proj.weight", c.qDim(), d),
-                    w.get(p + "self_attn.k_proj.weight", c.kvDim(), d),
-                    w.get(p + "self_attn.v_proj.weight", c.kvDim(), d),
-                    w.get(p + "self_attn.o_proj.weight", d, c.qDim()),
-                    w.optional(p + "self_attn.q_proj.bias", c.qDim()),
-                    w.optional(p + "self_attn.k_proj.bias", c.kvDim()),
-                    w.optional(p + "self_attn.v_proj.bias", c.kvDim()),
-                    w.get(p + "post_attention_layernorm.weight", d),   // the pre-FFN norm in Llama naming
-                    sparse ? null : w.get(p + "mlp.gate_proj.weight", h, d),
-                    sparse ? null : w.get(p + "mlp.up_proj.weight", h, d),
-                    sparse ? null : w.get(p + "mlp.down_proj.weight", d, h),
-                    sparse ? hfMoe(w, c, p) : null);
-        }
+        Layer[] layers = layers(w, c, HF);
         boolean tied = HfJson.getBoolean(folder.config(), "tie_word_embeddings", false) || !w.has("lm_head.weight");
         Tensor output = tied ? embed : w.get("lm_head.weight", c.vocabSize(), d);
         return LlamaModel.of(c, embed, layers, w.get("model.norm.weight", d), output, null);
