@@ -87,7 +87,20 @@ public record DecoderStack(Embedding embedding, LearnedPositions positions, Norm
      */
     public Tensor forward(int[] tokens, int[] positions, StackSession s) {
         return Stacks.run(this.positions, embeddingNorm, blocks, finalNorm,
-                Stacks.embed(embedding, tokens, positions, s), positions, s);
+                Stacks.embed(embedding, tokens, 0, tokens.length, positions, s), positions, s);
+    }
+
+    /**
+     * Runs tokens[off, off + len) at the session's next positions, like {@link #forward(int[], StackSession)}
+     * on that range but without copying it (a prefill loop over one long prompt allocates nothing here).
+     *
+     * @throws IllegalArgumentException if the range is outside {@code tokens}, a token is outside the vocabulary
+     *                                  or len is not in [1, maxTokens]
+     * @throws IllegalStateException    if the chunk would pass the session's context length
+     */
+    public Tensor forward(int[] tokens, int off, int len, StackSession s) {
+        return Stacks.run(this.positions, embeddingNorm, blocks, finalNorm,
+                Stacks.embed(embedding, tokens, off, len, null, s), null, s);
     }
 
     /** Decodes one token (no per-token allocation in this layer's code). Returns the [1, d] output. */

@@ -69,29 +69,56 @@ public record Embedding(Tensor table, float scale) {
      * @throws ShapeMismatchException   unless out is [tokens.length, dim]
      */
     public Tensor lookup(int[] tokens, Tensor out) {
+        return lookup(tokens, 0, tokens.length, out);
+    }
+
+    /**
+     * out[t, :] = table[tokens[off + t], :] · scale for t &lt; len. Modifies {@code out}; allocates nothing
+     * for an F32 heap output (the decode path).
+     *
+     * @throws IllegalArgumentException if a token is outside [0, vocab) or the range is outside {@code tokens}
+     * @throws ShapeMismatchException   unless out is [len, dim]
+     */
+    public Tensor lookup(int[] tokens, int off, int len, Tensor out) {
         int d = dim();
-        if (out.rank() != 2 || out.dim(0) != tokens.length || out.dim(1) != d) {
-            throw new ShapeMismatchException("Embedding.lookup: out must be [" + tokens.length + ", " + d
-                    + "], got " + out.shape());
+        if (off < 0 || len < 0 || off + len > tokens.length) {
+            throw new IllegalArgumentException("Embedding.lookup: tokens [" + off + ", " + (off + len) + ") outside "
+                    + tokens.length);
         }
-        for (int t = 0; t < tokens.length; t++) {
-            int tok = tokens[t];
+        if (out.rank() != 2 || out.dim(0) != len || out.dim(1) != d) {
+            throw new ShapeMismatchException("Embedding.lookup: out must be [" + len + ", " + d + "], got "
+                    + out.shape());
+        }
+        for (int t = 0; t < len; t++) {
+            int tok = tokens[off + t];
             if (tok < 0 || tok >= vocab()) {
-                throw new IllegalArgumentException("Embedding.lookup: token " + tok + " at index " + t
+                throw new IllegalArgumentException("Embedding.lookup: token " + tok + " at index " + (off + t)
                         + " is outside the vocabulary [0, " + vocab() + ")");
             }
         }
         float[] src = table.heapFloats(), dst = out.heapFloats();
-        if (src != null && dst != null && table.stride(1) == 1 && out.stride(1) == 1 && !out.isReadOnly()) {
+        boolean heapOut = dst != null && out.stride(1) == 1 && !out.isReadOnly();
+        if (heapOut && src != null && table.stride(1) == 1) {
             // F32 heap table and output: row copies (Ops.embedding allocates two row cursors per call)
             long srcBase = table.segment().address() / Float.BYTES + table.offset();
             long dstBase = out.segment().address() / Float.BYTES + out.offset();
-            for (int t = 0; t < tokens.length; t++) {
-                System.arraycopy(src, (int) (srcBase + tokens[t] * table.stride(0)), dst,
+            for (int t = 0; t < len; t++) {
+                System.arraycopy(src, (int) (srcBase + tokens[off + t] * table.stride(0)), dst,
                         (int) (dstBase + t * out.stride(0)), d);
             }
+        } else if (heapOut) {
+            // mapped (F32/F16/BF16) table, heap output: element reads, nothing allocated per token
+            long dstBase = out.segment().address() / Float.BYTES + out.offset();
+            for (int t = 0; t < len; t++) {
+                long row = table.offset() + tokens[off + t] * table.stride(0);
+                int o = (int) (dstBase + t * out.stride(0));
+                for (int i = 0; i < d; i++) {
+                    dst[o + i] = table.readFloat(row + i * table.stride(1));
+                }
+            }
         } else {
-            Ops.embedding(table, tokens, out);
+            Ops.embedding(table, len == tokens.length && off == 0 ? tokens
+                    : java.util.Arrays.copyOfRange(tokens, off, off + len), out);
         }
         if (scale != 1f) {
             Ops.scale(out, scale, out);

@@ -250,7 +250,7 @@ public final class KvCache {
                 throw new IllegalStateException("truncate to " + newLength + ": layer " + l + " keeps a ring of "
                         + rows[l] + " rows (window " + windows[l] + ") whose oldest retained position is "
                         + positions[oldest[l]] + " (entry " + oldest[l] + "), but continuing from " + newLength
-                        + " needs entry " + need + " onward");
+                        + " needs positions from " + positions[need] + " (entry " + need + " onward)");
             }
         }
         length = newLength;

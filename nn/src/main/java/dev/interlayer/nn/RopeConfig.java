@@ -62,11 +62,16 @@ public record RopeConfig(double theta, Rope.Pairing pairing, double partialFacto
             base = theta * Math.pow(f * seqLen / orig - (f - 1), (double) r / (r - 2));
         }
         float[] out = new float[r / 2];
+        if (scaling instanceof RopeScaling.Divisors div && div.divisors().length != out.length) {
+            throw new IllegalArgumentException("rope frequency divisors: " + div.divisors().length
+                    + " given, rotary width " + r + " needs " + out.length);
+        }
         for (int i = 0; i < out.length; i++) {
             double w = 1.0 / Math.pow(base, (2.0 * i) / r);
             out[i] = (float) switch (scaling) {
                 case RopeScaling.Linear(double f) -> w / f;
                 case RopeScaling.Llama3(double f, double lo, double hi, int l0) -> llama3(w, f, lo, hi, l0);
+                case RopeScaling.Divisors div -> (double) (float) w / div.divisor(i) / div.factor();
                 default -> w;
             };
         }

@@ -2,7 +2,7 @@ package dev.interlayer.nn;
 
 /**
  * How RoPE frequencies are rescaled for long context (HF {@code rope_scaling}; ARCHITECTURES.md §2.2).
- * Implementations: {@link None}, {@link Linear}, {@link DynamicNtk}, {@link Llama3}.
+ * Implementations: {@link None}, {@link Linear}, {@link DynamicNtk}, {@link Llama3}, {@link Divisors}.
  */
 public sealed interface RopeScaling {
     /** No scaling: ω' = ω. */
@@ -59,6 +59,49 @@ public sealed interface RopeScaling {
                         + "high_freq_factor and original_max_position_embeddings >= 1, got factor " + factor
                         + ", low " + lowFreqFactor + ", high " + highFreqFactor + ", original " + originalMax);
             }
+        }
+    }
+
+    /**
+     * Explicit per-pair divisors: ω'_i = ω_i / (divisors[i] · factor). llama.cpp stores Llama 3.1 scaling this
+     * way (the GGUF {@code rope_freqs} tensor, one divisor per rotated pair) instead of its four parameters;
+     * {@code factor} carries a linear scaling on top (1 = none). ω_i is rounded to float before the division,
+     * as llama.cpp's converter and kernels do. The array is copied.
+     *
+     * @param divisors [rotaryDim/2] positive divisors
+     * @param factor   linear position-interpolation factor (1 = none)
+     */
+    record Divisors(float[] divisors, double factor) implements RopeScaling {
+        /**
+         * Checks that every divisor and the factor are finite and positive; copies the array.
+         *
+         * @throws IllegalArgumentException naming the first bad divisor, or for a bad factor
+         */
+        public Divisors {
+            if (divisors == null || divisors.length == 0) {
+                throw new IllegalArgumentException("rope frequency divisors must be a non-empty array");
+            }
+            divisors = divisors.clone();
+            for (int i = 0; i < divisors.length; i++) {
+                if (!(divisors[i] > 0) || Float.isInfinite(divisors[i])) {
+                    throw new IllegalArgumentException("rope frequency divisor " + i + " must be finite and > 0, got "
+                            + divisors[i]);
+                }
+            }
+            if (!(factor > 0) || Double.isInfinite(factor)) {
+                throw new IllegalArgumentException("rope scaling factor must be finite and > 0, got " + factor);
+            }
+        }
+
+        /** divisors[i] (no copy). */
+        public float divisor(int i) {
+            return divisors[i];
+        }
+
+        /** A copy of the divisors. */
+        @Override
+        public float[] divisors() {
+            return divisors.clone();
         }
     }
 }

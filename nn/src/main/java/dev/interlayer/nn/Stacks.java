@@ -46,12 +46,16 @@ final class Stacks {
     }
 
     static Tensor embed(Embedding embedding, int[] tokens, int[] positions, StackSession s) {
-        checkChunk(tokens.length, positions, s);
+        return embed(embedding, tokens, 0, tokens.length, positions, s);
+    }
+
+    static Tensor embed(Embedding embedding, int[] tokens, int off, int len, int[] positions, StackSession s) {
+        checkChunk(len, positions, s);
         if (embedding == null) {
             throw new IllegalStateException("this stack has no embedding; pass embeddings to forwardEmbeddings");
         }
-        Tensor x = s.x.rows(tokens.length);
-        embedding.lookup(tokens, x);
+        Tensor x = s.x.rows(len);
+        embedding.lookup(tokens, off, len, x);
         return x;
     }
 

@@ -87,7 +87,7 @@ public final class GemmaModel extends DecoderLM {
      * such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}); metadata comes from {@code file}.
      */
     public static GemmaModel load(GgufFile file, WeightSource tensors) throws ModelFormatException {
-        return load(GemmaConfig.fromGguf(file), new Weights(tensors, file.path()), false, "");
+        return load(GemmaConfig.fromGguf(file), Weights.of(file, tensors), false, "");
     }
 
     /**

@@ -98,7 +98,7 @@ public final class Gpt2Model extends DecoderLM {
      */
     public static Gpt2Model load(GgufFile file, WeightSource tensors) throws ModelFormatException {
         Gpt2Config c = Gpt2Config.fromGguf(file);
-        Weights w = new Weights(tensors, file.path());
+        Weights w = Weights.of(file, tensors);
         int d = c.dim(), f = c.hiddenDim();
         Tensor wte = w.get("token_embd.weight", c.vocabSize(), d);
         List<TransformerBlock> blocks = new ArrayList<>(c.layers());

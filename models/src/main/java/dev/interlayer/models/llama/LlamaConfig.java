@@ -163,17 +163,34 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
         return moeNormTopK;
     }
 
-    /** The RoPE of one head (unscaled frequencies). */
-    public Rope rope() {
-        return Rope.standard(headDim, ropeDim, ropeTheta, ropePairing);
-    }
-
-    /** ω'_i for i &lt; ropeDim/2: θ^(−2i/ropeDim), rescaled per {@link #ropeScaling()} (Llama 3 rule of §2.2). */
-    public float[] ropeInvFreq() {
-        if (ropeScaling instanceof RopeScaling.None) {
-            return rope().invFreq().clone();
+    /**
+     * The RoPE settings of every layer: base θ = ropeTheta over the first ropeDim dimensions of each head,
+     * frequencies ω_i = θ^(−2i/ropeDim) rescaled by {@link #ropeScaling()} (Llama 3.1), divided per pair by
+     * {@code divisors} when given (GGUF {@code rope_freqs}, llama.cpp's encoding of the same scaling), and
+     * divided by 1/ropeScale for linear position interpolation.
+     *
+     * @param divisors [ropeDim/2] per-pair frequency divisors, or null
+     * @throws IllegalArgumentException if divisors has the wrong length, Llama 3 scaling is combined with
+     *                                  divisors or a linear scale, or ropeDim is not a width the rotary
+     *                                  fraction ropeDim/headDim reproduces
+     */
+    public RopeConfig ropeConfig(float[] divisors) {
+        double linear = 1.0 / ropeScale;
+        boolean llama3 = ropeScaling instanceof RopeScaling.Llama3;
+        if (llama3 && (divisors != null || ropeScale != 1f)) {
+            throw new IllegalArgumentException("llama3 rope_scaling cannot be combined with rope_freqs or a linear"
+                    + " scale (ropeScale " + ropeScale + ")");
         }
-        return new RopeConfig(ropeTheta, ropePairing, ropeDim / (double) headDim, ropeScaling).invFreq(headDim, 0);
+        RopeScaling s = divisors != null ? new RopeScaling.Divisors(divisors, linear)
+                : llama3 ? ropeScaling
+                : ropeScale != 1f ? new RopeScaling.Linear(linear) : new RopeScaling.None();
+        RopeConfig rope = new RopeConfig(ropeTheta, ropePairing, ropeDim / (double) headDim, s);
+        if (rope.rotaryDim(headDim) != ropeDim) {
+            throw new IllegalArgumentException("rotary width " + ropeDim + " of head width " + headDim
+                    + " is not representable as a rotary fraction");
+        }
+        rope.invFreq(headDim, 0);   // checks the divisor count now rather than when a session starts
+        return rope;
     }
 
     /**

@@ -8,20 +8,19 @@ import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.ShapeMismatchException;
 import dev.interlayer.tensor.Tensor;
-import java.util.Arrays;
 
 /**
  * A causal language model made of an {@code nn} {@link DecoderStack} (embedding, blocks, final norm)
  * and an LM head: logits = softcap_c(N_f(x_L)·Headᵀ), with softcap_c(s) = c·tanh(s/c) when c &gt; 0
- * (Gemma 2) and the identity otherwise. Families (Gemma, OLMo 2, GPT-2) extend it with their config
- * and loaders; the forward pass itself is the stack's.
+ * (Gemma 2) and the identity otherwise. Families (Llama/Mistral/Qwen2/Mixtral/Qwen2-MoE, Gemma, OLMo 2,
+ * GPT-2) extend it with their config and loaders; the forward pass itself is the stack's.
  *
  * <p>Shapes: head [vocab, d] (the embedding table when tied); logits [vocab] per position.
  * Immutable and thread-safe; each thread uses its own {@link Session}.
  */
 public abstract class DecoderLM implements CausalLM, HiddenStates {
     /** Tokens per prefill chunk: bounds the activation buffers while keeping matmuls batched. */
-    public static final int DEFAULT_CHUNK = 32;
+    public static final int DEFAULT_CHUNK = 128;
 
     private final DecoderStack stack;
     private final Tensor head;           // [vocab, d]
@@ -77,9 +76,11 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
 
     /** A session with room for {@code maxTokens} positions and prefill chunks of up to {@code chunk} tokens. */
     public Session newSession(int maxTokens, int chunk) {
+        // Positions past the trained context would be silently extrapolated (RoPE) and the KV cache sized
+        // by an unchecked argument: refuse.
         if (maxTokens < 1 || maxTokens > contextLength || chunk < 1) {
             throw new IllegalArgumentException("session of " + maxTokens + " positions (chunk " + chunk
-                    + "): need 1 <= maxTokens <= contextLength " + contextLength + " and chunk >= 1");
+                    + "): need 1 <= positions <= the model's context length " + contextLength + " and chunk >= 1");
         }
         return new Session(this, maxTokens, Math.min(chunk, maxTokens));
     }
@@ -124,10 +125,19 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
         }
 
         // Runs tokens[off, off+t) (t <= chunk) at the next positions; returns the final-norm output [t, d]
-        // (a view into the stack session, valid until the next call). Decode (t = 1) allocates nothing.
+        // (a view into the stack session, valid until the next call). Allocates nothing.
         Tensor forwardChunk(int[] tokens, int off, int t) {
-            return t == 1 ? model.stack.decode(tokens[off], stack)
-                    : model.stack.forward(Arrays.copyOfRange(tokens, off, off + t), stack);
+            return model.stack.forward(tokens, off, t, stack);
+        }
+
+        /** KV-cache rows layer l keeps: the session's positions, or a sliding-window ring (window + chunk). */
+        public int cacheSlots(int layer) {
+            return stack.cache().rows(layer);
+        }
+
+        /** Sliding window of layer l as this session applies it (0 = full causal attention). */
+        public int window(int layer) {
+            return model.stack.blocks().get(layer).config().attention().window();
         }
 
         @Override
@@ -148,59 +158,74 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
         @Override
         public float[] append(int[] tokens, int off, int len) {
             check(tokens, off, len);
-            // The whole step runs through ComputePool.run (directly with one thread): with several, its kernels'
-            // parallel loops then split on the pool without a hand-off (or an allocation) per loop.
-            passTokens = tokens;
-            passOff = off;
-            passLen = len;
-            try {
-                ComputePool.run(appendPass);
-            } finally {
-                passTokens = null;
-            }
+            run(tokens, off, len, LAST, null);
             return logits;
-        }
-
-        // The pool-side step of append(), one object per session instead of one lambda per call.
-        private int[] passTokens;
-        private int passOff, passLen;
-        private final Runnable appendPass = this::runAppendPass;
-
-        private void runAppendPass() {
-            appendHere(passTokens, passOff, passLen);
-        }
-
-        private void appendHere(int[] tokens, int off, int len) {
-            Tensor h = null;
-            for (int done = 0; done < len; done += chunk) {
-                h = forwardChunk(tokens, off + done, Math.min(chunk, len - done));
-            }
-            Tensor last = h.dim(0) == 1 ? h : h.slice(0, h.dim(0) - 1, h.dim(0));
-            Ops.matmulT(last, model.head, logitsRow);                             // [1, vocab]
-            model.softcap(logits, 0, logits.length);
         }
 
         @Override
         public float[] appendAll(int[] tokens, int off, int len) {
             check(tokens, off, len);
-            int vocab = model.vocabSize();
-            float[] out = new float[Math.multiplyExact(len, vocab)];
-            Tensor all = Tensor.wrap(out, Shape.of(len, vocab));                  // [len, vocab]
-            for (int done = 0; done < len; done += chunk) {
-                int t = Math.min(chunk, len - done);
-                Ops.matmulT(forwardChunk(tokens, off + done, t), model.head, all.slice(0, done, done + t));
-            }
-            model.softcap(out, 0, out.length);
+            float[] out = new float[Math.multiplyExact(len, model.vocabSize())];
+            run(tokens, off, len, ALL, out);
             return out;
         }
 
         // Final-norm outputs of tokens[off, off+len) copied into out [len, d].
         void hidden(int[] tokens, int off, int len, float[] out) {
             check(tokens, off, len);
-            Tensor all = Tensor.wrap(out, Shape.of(len, model.hiddenSize()));     // [len, d]
+            run(tokens, off, len, HIDDEN, out);
+        }
+
+        private static final int LAST = 0, ALL = 1, HIDDEN = 2;
+
+        // One call runs through ComputePool.run (directly with one thread): with several, its kernels' parallel
+        // loops then split on the pool without a hand-off (or an allocation) per loop. The pass is a reusable
+        // object holding its arguments, not a lambda, so decode allocates nothing.
+        private void run(int[] tokens, int off, int len, int mode, float[] out) {
+            passTokens = tokens;
+            passOff = off;
+            passLen = len;
+            passMode = mode;
+            passOut = out;
+            try {
+                ComputePool.run(pass);
+            } finally {
+                passTokens = null;
+                passOut = null;
+            }
+        }
+
+        private int[] passTokens;
+        private float[] passOut;
+        private int passOff, passLen, passMode;
+        private final Runnable pass = this::runPass;
+
+        private void runPass() {
+            int[] tokens = passTokens;
+            int off = passOff, len = passLen;
+            if (passMode == LAST) {
+                Tensor h = null;
+                for (int done = 0; done < len; done += chunk) {
+                    h = forwardChunk(tokens, off + done, Math.min(chunk, len - done));
+                }
+                Tensor last = h.dim(0) == 1 ? h : h.slice(0, h.dim(0) - 1, h.dim(0));
+                Ops.matmulT(last, model.head, logitsRow);                             // [1, vocab]
+                model.softcap(logits, 0, logits.length);
+                return;
+            }
+            int width = passMode == ALL ? model.vocabSize() : model.hiddenSize();
+            Tensor all = Tensor.wrap(passOut, Shape.of(len, width));                  // [len, vocab or d]
             for (int done = 0; done < len; done += chunk) {
                 int t = Math.min(chunk, len - done);
-                all.slice(0, done, done + t).copyFrom(forwardChunk(tokens, off + done, t));
+                Tensor h = forwardChunk(tokens, off + done, t);
+                if (passMode == ALL) {
+                    Ops.matmulT(h, model.head, all.slice(0, done, done + t));
+                } else {
+                    all.slice(0, done, done + t).copyFrom(h);
+                }
+            }
+            if (passMode == ALL) {
+                model.softcap(passOut, 0, passOut.length);
             }
         }
 

@@ -76,7 +76,7 @@ public final class Olmo2Model extends DecoderLM {
      * such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}); metadata comes from {@code file}.
      */
     public static Olmo2Model load(GgufFile file, WeightSource tensors) throws ModelFormatException {
-        return load(Olmo2Config.fromGguf(file), new Weights(tensors, file.path()), false,
+        return load(Olmo2Config.fromGguf(file), Weights.of(file, tensors), false,
                 !tensors.contains("output.weight"));
     }
 

@@ -1,5 +1,6 @@
 package dev.interlayer.models.llama;
 
+import dev.interlayer.models.lm.DecoderLM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -51,7 +52,7 @@ class LlamaDecodeAllocationTest {
     }
 
     /**
-     * stories260K with a sliding window of 5 on every layer and chunk 1: the KV ring has 5 slots, so decode wraps
+     * stories260K with a sliding window of 5 on every layer and chunk 1: the KV ring has 6 slots, so decode wraps
      * it ~10 times per round.
      */
     @Test
@@ -93,6 +94,19 @@ class LlamaDecodeAllocationTest {
     void narrowModelDecodeAllocatesAtMost256BytesPerToken(int threads) throws Exception {
         assertProbe(dev.interlayer.models.load.Fixture.resource("gguf/mistral-window.gguf"), "gguf/mistral-window.gguf",
                 "loader", threads);
+    }
+
+    /**
+     * Every family and format through the loader, on the tiny reference fixtures (d = 32): GGUF Llama 3
+     * (rope_freqs), Qwen2 (q/k/v biases), Qwen2-MoE with dense and sparse layers, Gemma 3 (QK-norm), OLMo 2
+     * (flat QK-norm, output norms), and HF folders whose weights are views rather than plain rows: GPT-2's
+     * Conv1D weights transposed to [out, in], and BF16 Llama and Gemma 2 weights.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"gguf/llama3.gguf", "gguf/qwen2.gguf", "gguf/qwen2moe-mixed.gguf", "gguf/gemma3.gguf",
+            "gguf/olmo2.gguf", "hf/gpt2", "hf/llama-bf16", "hf/gemma2-bf16"})
+    void everyFamilyFixtureDecodeAllocatesAtMost256BytesPerToken(String fixture) throws Exception {
+        assertProbe(dev.interlayer.models.load.Fixture.resource(fixture), fixture, "loader", 1);
     }
 
     /**
@@ -188,7 +202,10 @@ class LlamaDecodeAllocationTest {
         private static void run(Path path, String mode, int threads) throws Exception {
             if (mode.equals("loader")) {
                 try (var m = dev.interlayer.models.load.ModelLoader.open(path)) {
-                    measure(m.requireLm().newSession(TOKENS_PER_ROUND + 8), threads);
+                    CausalLM lm = m.requireLm();
+                    // rounds shrink to fit a short trained context (the GPT-2 fixture has 32 positions)
+                    int capacity = Math.min(TOKENS_PER_ROUND + 8, lm.contextLength());
+                    measure(lm.newSession(capacity), threads, capacity - 8);
                 }
                 return;
             }
@@ -196,19 +213,19 @@ class LlamaDecodeAllocationTest {
                 LlamaModel model = LlamaModel.load(file);
                 CausalLM.Session s;
                 if (mode.equals("window5")) {
-                    LlamaModel.State st = SlidingWindowTest.withWindow(model, 5).newSession(TOKENS_PER_ROUND + 8, 1);
-                    if (st.cacheSlots(0) != 5) {
-                        throw new IllegalStateException("expected a 5-slot ring, got " + st.cacheSlots(0));
+                    DecoderLM.Session st = SlidingWindowTest.withWindow(model, 5).newSession(TOKENS_PER_ROUND + 8, 1);
+                    if (st.cacheSlots(0) != 6) {
+                        throw new IllegalStateException("expected a 6-slot ring, got " + st.cacheSlots(0));
                     }
                     s = st;
                 } else {
                     s = model.newSession(TOKENS_PER_ROUND + 8);
                 }
-                measure(s, threads);
+                measure(s, threads, TOKENS_PER_ROUND);
             }
         }
 
-        private static void measure(CausalLM.Session s, int threads) {
+        private static void measure(CausalLM.Session s, int threads, int tokens) {
             {
                 var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
                 long thread = threads == 1 ? Thread.currentThread().threadId() : -1;
@@ -219,26 +236,27 @@ class LlamaDecodeAllocationTest {
                 int round = 0;
                 double last;
                 do {
-                    last = bytesPerToken(s, mx, thread, round++);
+                    last = bytesPerToken(s, mx, thread, round++, tokens);
                 } while (last > settled && System.nanoTime() < deadline);
-                double measured = bytesPerToken(s, mx, thread, round);
+                double measured = bytesPerToken(s, mx, thread, round, tokens);
                 System.out.println("bytesPerToken=" + measured + " rounds=" + round + " lastWarmup=" + last);
             }
         }
 
-        // Bytes allocated per single-token append over one round (prompt of one token first); thread -1 = all.
+        // Bytes allocated per single-token append over one round of `tokens` appends (prompt of one token
+        // first); thread -1 = all.
         private static double bytesPerToken(CausalLM.Session s, com.sun.management.ThreadMXBean mx, long thread,
-                                            int round) {
+                                            int round, int tokens) {
             int[] one = {1 + round % 7};
             s.reset();
             s.append(one, 0, 1);
             long before = thread < 0 ? mx.getTotalThreadAllocatedBytes() : mx.getThreadAllocatedBytes(thread);
-            for (int i = 0; i < TOKENS_PER_ROUND; i++) {
+            for (int i = 0; i < tokens; i++) {
                 one[0] = 1 + (round + i) % 13;
                 s.append(one, 0, 1);
             }
             long after = thread < 0 ? mx.getTotalThreadAllocatedBytes() : mx.getThreadAllocatedBytes(thread);
-            return (after - before) / (double) TOKENS_PER_ROUND;
+            return (after - before) / (double) tokens;
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.interlayer.models.llama;
 
+import dev.interlayer.models.lm.DecoderLM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,10 +67,10 @@ class SlidingWindowTest {
         errs[0] = Fixture.maxAbsDiff(m.newSession(n).appendAll(tokens, 0, n), want);          // one chunk
         errs[1] = Fixture.maxAbsDiff(m.newSession(n, 3).appendAll(tokens, 0, n), want);       // ring of 7
         errs[2] = Fixture.maxAbsDiff(m.newSession(n, 7).appendAll(tokens, 0, n), want);       // ring of 11
-        LlamaModel.State ring = m.newSession(m.contextLength(), 1);                              // ring of 5
+        DecoderLM.Session ring = m.newSession(m.contextLength(), 1);                              // ring of 6
         errs[3] = Fixture.maxAbsDiff(TinyGolden.decodeAll(ring, tokens, vocab), want);
         // prefill 7 tokens in chunks of 3, then decode the rest one by one through the same ring
-        LlamaModel.State mixed = m.newSession(m.contextLength(), 3);
+        DecoderLM.Session mixed = m.newSession(m.contextLength(), 3);
         float[] got = new float[n * vocab];
         System.arraycopy(mixed.appendAll(tokens, 0, 7), 0, got, 0, 7 * vocab);
         for (int t = 7; t < n; t++) {
@@ -85,11 +86,11 @@ class SlidingWindowTest {
             assertTrue(errs[i] <= TOL, what + " case " + i + " differs by " + errs[i]);
         }
         assertTrue(hidden <= TOL, what + " hidden differs by " + hidden);
-        // memory: windowed layers hold w - 1 + chunk slots, full layers the whole session
+        // memory: windowed layers hold w + chunk slots (nn.KvCache's ring), full layers the whole session
         for (int l = 0; l < m.config().layers(); l++) {
             int w = m.config().windowOf(l);
-            assertEquals(w > 0 ? w : m.contextLength(), ring.cacheSlots(l), "layer " + l + " slots");
-            assertEquals(w > 0 ? w + 2 : m.contextLength(), mixed.cacheSlots(l), "layer " + l + " slots");
+            assertEquals(w > 0 ? w + 1 : m.contextLength(), ring.cacheSlots(l), "layer " + l + " slots");
+            assertEquals(w > 0 ? w + 3 : m.contextLength(), mixed.cacheSlots(l), "layer " + l + " slots");
         }
     }
 
@@ -101,8 +102,8 @@ class SlidingWindowTest {
             float[] want = Fixture.matrix(g, "logits");
             int[] tokens = Fixture.ints(g, "tokens");
             int n = tokens.length, vocab = m.vocabSize();
-            // chunk 7: ring of 11 slots; after 17 tokens it holds positions 6..16. Position 10 needs 6..9: kept.
-            LlamaModel.State s = m.newSession(n, 7);
+            // chunk 7: ring of 12 slots; after 17 tokens it holds positions 5..16. Position 10 needs 6..9: kept.
+            DecoderLM.Session s = m.newSession(n, 7);
             s.append(tokens, 0, n);
             s.truncate(10);
             assertEquals(10, s.position());
@@ -110,19 +111,19 @@ class SlidingWindowTest {
             float err = Fixture.maxAbsDiff(again, Arrays.copyOfRange(want, 10 * vocab, n * vocab));
             System.out.printf("mistral-window truncate(10) + re-feed vs pytorch: %.3g%n", err);
             assertTrue(err <= TOL, "after truncate: " + err);
-            // position 9 would need 5..8, but position 5 was overwritten by 16
-            var e = assertThrows(IllegalStateException.class, () -> s.truncate(9));
-            assertTrue(e.getMessage().contains("needs positions from 5"), e.getMessage());
+            // position 8 would need 4..7, but position 4 was overwritten by 16
+            var e = assertThrows(IllegalStateException.class, () -> s.truncate(8));
+            assertTrue(e.getMessage().contains("needs positions from 4"), e.getMessage());
             assertEquals(n, s.position(), "a refused truncate leaves the session as it was");
             assertThrows(IllegalArgumentException.class, () -> s.truncate(n + 1));
-            // decode ring of 5 slots: truncate(16) keeps 12..15, re-feeding token 16 reproduces its logits
-            LlamaModel.State d = m.newSession(n, 1);
+            // decode ring of 6 slots: truncate(16) keeps 11..15, re-feeding token 16 reproduces its logits
+            DecoderLM.Session d = m.newSession(n, 1);
             d.append(tokens, 0, n);
             d.truncate(n - 1);
             float err1 = Fixture.maxAbsDiff(d.append(tokens, n - 1, 1),
                     Arrays.copyOfRange(want, (n - 1) * vocab, n * vocab));
             assertTrue(err1 <= TOL, "decode after truncate: " + err1);
-            assertThrows(IllegalStateException.class, () -> d.truncate(n - 2));
+            assertThrows(IllegalStateException.class, () -> d.truncate(n - 3));   // would need position 10
             d.reset();
             assertEquals(0, d.position());
         }

@@ -1,5 +1,6 @@
 package dev.interlayer.models.llama;
 
+import dev.interlayer.models.lm.DecoderLM;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.interlayer.models.load.Fixture;
@@ -28,7 +29,7 @@ final class TinyGolden {
     }
 
     /** Logits of every position fed one token at a time through {@code s} (rows concatenated). */
-    static float[] decodeAll(LlamaModel.State s, int[] tokens, int vocab) {
+    static float[] decodeAll(DecoderLM.Session s, int[] tokens, int vocab) {
         float[] out = new float[tokens.length * vocab];
         for (int t = 0; t < tokens.length; t++) {
             System.arraycopy(s.append(tokens, t, 1), 0, out, t * vocab, vocab);
