@@ -3,6 +3,7 @@ package dev.interlayer.models.bert;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.io.WeightSource;
+import dev.interlayer.models.lm.HiddenStates;
 import dev.interlayer.nn.Activation;
 import dev.interlayer.nn.Attention;
 import dev.interlayer.nn.AttentionConfig;
@@ -39,7 +40,7 @@ import java.util.List;
  * <p>Immutable and thread-safe: weights are read-only views (usually of a mapped file) and each
  * call allocates its own activations.
  */
-public final class BertModel {
+public final class BertModel implements HiddenStates {
     private final BertConfig config;
     private final EncoderStack stack;
 
@@ -67,6 +68,17 @@ public final class BertModel {
         static final Names GGUF = new Names("token_embd", "position_embd", "token_types", "token_embd_norm",
                 "blk.%d.", "attn_q", "attn_k", "attn_v", "attn_output", "attn_output_norm", "ffn_up", "ffn_down",
                 "layer_output_norm");
+    }
+
+    /**
+     * One line naming the tensors this family reads: llama.cpp GGUF names, or ({@code hf}) Hugging Face names
+     * (also those of ONNX exports); {@code N} is the block index, every name has {@code .weight} and {@code .bias}.
+     */
+    public static String tensorNames(boolean hf) {
+        Names n = hf ? Names.huggingFace("(bert.)") : Names.GGUF;
+        return String.join(", ", n.word(), n.pos(), n.type(), n.embLn()) + ", "
+                + n.layer().replace("%d", "N") + "{" + String.join(", ", n.q(), n.k(), n.v(), n.o(), n.ln1(), n.up(),
+                n.down(), n.ln2()) + "} (each .weight and .bias)";
     }
 
     /** "bert." when the checkpoint wraps the encoder (BertForMaskedLM, BertLMHeadModel, ...), else "". */
@@ -178,6 +190,20 @@ public final class BertModel {
         PackedBatch batch = PackedBatch.of(ids);
         return stack.encode(batch, batch.pack("token ids", ids), typeIds == null ? null
                 : batch.pack("token types", typeIds));
+    }
+
+    @Override
+    public int hiddenSize() {
+        return config.hidden();
+    }
+
+    /** Last hidden states [T, H] of one sequence, token types 0, full mask. */
+    @Override
+    public float[] hiddenStates(int[] tokens) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("hiddenStates: no tokens");
+        }
+        return encode(new int[][] {tokens}, null).toFloatArray();
     }
 
     /** The encoder this model runs on. */
