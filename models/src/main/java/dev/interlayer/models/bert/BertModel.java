@@ -3,61 +3,50 @@ package dev.interlayer.models.bert;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.io.WeightSource;
-import dev.interlayer.tensor.ComputePool;
-import dev.interlayer.tensor.Ops;
+import dev.interlayer.models.lm.HiddenStates;
+import dev.interlayer.nn.Activation;
+import dev.interlayer.nn.Attention;
+import dev.interlayer.nn.AttentionConfig;
+import dev.interlayer.nn.BlockConfig;
+import dev.interlayer.nn.Embedding;
+import dev.interlayer.nn.EncoderStack;
+import dev.interlayer.nn.LayerNorm;
+import dev.interlayer.nn.LearnedPositions;
+import dev.interlayer.nn.Linear;
+import dev.interlayer.nn.Mlp;
+import dev.interlayer.nn.NormPlacement;
+import dev.interlayer.nn.PackedBatch;
+import dev.interlayer.nn.TransformerBlock;
 import dev.interlayer.tensor.Shape;
-import dev.interlayer.tensor.SoftmaxOptions;
 import dev.interlayer.tensor.Tensor;
-import dev.interlayer.tensor.Unary;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * A BERT encoder (Devlin et al. 2018; Hugging Face {@code BertModel}), forward pass only.
+ * A BERT encoder (Devlin et al. 2018; Hugging Face {@code BertModel}): its configuration and tensor names,
+ * mapped onto an {@link EncoderStack} that runs it:
  *
  * <pre>
  *   x   = LayerNorm(word[id] + position[t] + tokenType[type])
- *   for each layer:
- *     a = softmax(Q Kᵀ / √d + mask) V        per head, Q/K/V = x·Wᵀ + b
- *     x = LayerNorm(x + a·Woᵀ + bo)            (post-LN)
- *     x = LayerNorm(x + gelu(x·Wiᵀ + bi)·Wfᵀ + bf)   (exact erf GELU)
+ *   for each layer (post-LN blocks, exact erf GELU):
+ *     x = LayerNorm(x + SelfAttention(x))       Q/K/V/O with biases, bidirectional
+ *     x = LayerNorm(x + gelu(x·Wiᵀ + bi)·Wfᵀ + bf)
  * </pre>
  *
- * <p>Sequences of a batch are packed back to back ([Σ len, H]) instead of padded: linear layers and
- * norms treat rows independently, and attention runs within each sequence's own rows, which is
- * exactly what a padding mask of −∞ (or HF's finfo.min) produces for the valid tokens, without the
- * work on pad rows.
+ * <p>Sequences of a batch are packed back to back ([Σ len, H]) instead of padded (see
+ * {@link dev.interlayer.nn.PackedBatch}): no work is spent on padding.
  *
  * <p>Immutable and thread-safe: weights are read-only views (usually of a mapped file) and each
  * call allocates its own activations.
  */
-public final class BertModel {
-    /** The weights of one encoder block. Linear weights are [out, in] (any strides), biases [out]. */
-    record Layer(Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv,
-                 Tensor wo, Tensor bo, Tensor ln1w, Tensor ln1b,
-                 Tensor wi, Tensor bi, Tensor wf, Tensor bf, Tensor ln2w, Tensor ln2b) {
-    }
-
-    /** Sequences at least this long take the GEMM form of attention (see {@link #attention}). */
-    static final int MATMUL_ATTENTION_MIN = 32;
-
+public final class BertModel implements HiddenStates {
     private final BertConfig config;
-    private final Tensor wordEmb;      // [vocab, H]
-    private final Tensor posEmb;       // [maxPositions, H]
-    private final Tensor typeEmb;      // [typeVocab, H]
-    private final Tensor embLnW, embLnB;   // [H]
-    private final List<Layer> layers;
+    private final EncoderStack stack;
 
-    private BertModel(BertConfig config, Tensor wordEmb, Tensor posEmb, Tensor typeEmb, Tensor embLnW,
-                      Tensor embLnB, List<Layer> layers) {
+    private BertModel(BertConfig config, EncoderStack stack) {
         this.config = config;
-        this.wordEmb = wordEmb;
-        this.posEmb = posEmb;
-        this.typeEmb = typeEmb;
-        this.embLnW = embLnW;
-        this.embLnB = embLnB;
-        this.layers = layers;
+        this.stack = stack;
     }
 
     /**
@@ -79,6 +68,17 @@ public final class BertModel {
         static final Names GGUF = new Names("token_embd", "position_embd", "token_types", "token_embd_norm",
                 "blk.%d.", "attn_q", "attn_k", "attn_v", "attn_output", "attn_output_norm", "ffn_up", "ffn_down",
                 "layer_output_norm");
+    }
+
+    /**
+     * One line naming the tensors this family reads: llama.cpp GGUF names, or ({@code hf}) Hugging Face names
+     * (also those of ONNX exports); {@code N} is the block index, every name has {@code .weight} and {@code .bias}.
+     */
+    public static String tensorNames(boolean hf) {
+        Names n = hf ? Names.huggingFace("(bert.)") : Names.GGUF;
+        return String.join(", ", n.word(), n.pos(), n.type(), n.embLn()) + ", "
+                + n.layer().replace("%d", "N") + "{" + String.join(", ", n.q(), n.k(), n.v(), n.o(), n.ln1(), n.up(),
+                n.down(), n.ln2()) + "} (each .weight and .bias)";
     }
 
     /** "bert." when the checkpoint wraps the encoder (BertForMaskedLM, BertLMHeadModel, ...), else "". */
@@ -127,25 +127,34 @@ public final class BertModel {
 
     private static BertModel load(BertConfig config, WeightSource source, Names n) {
         int h = config.hidden(), ff = config.intermediate();
-        Tensor word = get(source, n.word() + ".weight", config.vocabSize(), h);
-        Tensor pos = get(source, n.pos() + ".weight", config.maxPositions(), h);
-        Tensor type = get(source, n.type() + ".weight", config.typeVocabSize(), h);
-        Tensor lnW = get(source, n.embLn() + ".weight", h);
-        Tensor lnB = get(source, n.embLn() + ".bias", h);
-        List<Layer> layers = new ArrayList<>();
+        float eps = config.layerNormEps();
+        AttentionConfig attention = AttentionConfig.builder(h, config.heads(), config.maxPositions()).causal(false)
+                .build();
+        BlockConfig block = BlockConfig.of(attention, NormPlacement.POST);
+        List<TransformerBlock> layers = new ArrayList<>();
         for (int i = 0; i < config.layers(); i++) {
             String l = n.layer().formatted(i);
-            layers.add(new Layer(
-                    get(source, l + n.q() + ".weight", h, h), get(source, l + n.q() + ".bias", h),
-                    get(source, l + n.k() + ".weight", h, h), get(source, l + n.k() + ".bias", h),
-                    get(source, l + n.v() + ".weight", h, h), get(source, l + n.v() + ".bias", h),
-                    get(source, l + n.o() + ".weight", h, h), get(source, l + n.o() + ".bias", h),
-                    get(source, l + n.ln1() + ".weight", h), get(source, l + n.ln1() + ".bias", h),
-                    get(source, l + n.up() + ".weight", ff, h), get(source, l + n.up() + ".bias", ff),
-                    get(source, l + n.down() + ".weight", h, ff), get(source, l + n.down() + ".bias", h),
-                    get(source, l + n.ln2() + ".weight", h), get(source, l + n.ln2() + ".bias", h)));
+            Attention attn = new Attention(attention, linear(source, l + n.q(), h, h), linear(source, l + n.k(), h, h),
+                    linear(source, l + n.v(), h, h), linear(source, l + n.o(), h, h));
+            Mlp mlp = new Mlp(linear(source, l + n.up(), ff, h), linear(source, l + n.down(), h, ff),
+                    Activation.GELU_ERF);
+            layers.add(new TransformerBlock(block, null, attn, layerNorm(source, l + n.ln1(), h, eps), null, mlp,
+                    layerNorm(source, l + n.ln2(), h, eps)));
         }
-        return new BertModel(config, word, pos, type, lnW, lnB, List.copyOf(layers));
+        EncoderStack stack = new EncoderStack(new Embedding(get(source, n.word() + ".weight", config.vocabSize(), h)),
+                new LearnedPositions(get(source, n.pos() + ".weight", config.maxPositions(), h)),
+                layerNorm(source, n.embLn(), h, eps), layers, null,
+                new Embedding(get(source, n.type() + ".weight", config.typeVocabSize(), h)));
+        return new BertModel(config, stack);
+    }
+
+    // stem.weight [out, in] and stem.bias [out]
+    private static Linear linear(WeightSource src, String stem, int out, int in) {
+        return new Linear(get(src, stem + ".weight", out, in), get(src, stem + ".bias", out));
+    }
+
+    private static LayerNorm layerNorm(WeightSource src, String stem, int h, float eps) {
+        return new LayerNorm(get(src, stem + ".weight", h), get(src, stem + ".bias", h), eps);
     }
 
     private static Tensor get(WeightSource src, String name, int... dims) {
@@ -177,55 +186,37 @@ public final class BertModel {
      * @throws IllegalArgumentException for an out-of-range id, a too long sequence or mismatched lengths
      */
     public Tensor encode(int[][] ids, int[][] typeIds) {
-        int h = config.hidden();
-        int[] offsets = checkInputs(ids, typeIds);
-        int n = offsets[ids.length];
-        if (n == 0) {
-            return Tensor.zeros(0, h);
-        }
-        // ---- embeddings: x[r] = word[id] + pos[t] + type[tt], then LayerNorm ----
-        float[] xa = new float[n * h];                        // x [n, H], the residual stream
-        for (int b = 0; b < ids.length; b++) {
-            for (int t = 0; t < ids[b].length; t++) {
-                int r = offsets[b] + t;
-                int tt = typeIds == null ? 0 : typeIds[b][t];
-                addRow(wordEmb, ids[b][t], xa, r * h, h);
-                addRow(posEmb, t, xa, r * h, h);
-                addRow(typeEmb, tt, xa, r * h, h);
-            }
-        }
-        Tensor x = Tensor.wrap(xa, Shape.of(n, h));
-        Ops.layerNorm(x, embLnW, embLnB, config.layerNormEps(), x);
-
-        // ---- per-call activations ----
-        Tensor q = Tensor.zeros(n, h), k = Tensor.zeros(n, h), v = Tensor.zeros(n, h);   // [n, H]
-        Tensor ctx = Tensor.zeros(n, h);                                               // [n, H] attention output
-        Tensor proj = Tensor.zeros(n, h);                                              // [n, H]
-        Tensor inter = Tensor.zeros(n, config.intermediate());                         // [n, FF]
-        for (Layer l : layers) {
-            linear(x, l.wq(), l.bq(), q);
-            linear(x, l.wk(), l.bk(), k);
-            linear(x, l.wv(), l.bv(), v);
-            attention(q, k, v, offsets, ctx);
-            linear(ctx, l.wo(), l.bo(), proj);
-            Ops.add(x, proj, x);
-            Ops.layerNorm(x, l.ln1w(), l.ln1b(), config.layerNormEps(), x);
-            linear(x, l.wi(), l.bi(), inter);
-            Ops.unary(Unary.GELU_ERF, inter, inter);
-            linear(inter, l.wf(), l.bf(), proj);
-            Ops.add(x, proj, x);
-            Ops.layerNorm(x, l.ln2w(), l.ln2b(), config.layerNormEps(), x);
-        }
-        return x;
+        checkInputs(ids, typeIds);
+        PackedBatch batch = PackedBatch.of(ids);
+        return stack.encode(batch, batch.pack("token ids", ids), typeIds == null ? null
+                : batch.pack("token types", typeIds));
     }
 
-    /** Row offsets (length B + 1) after validating ids, type ids and lengths. */
-    private int[] checkInputs(int[][] ids, int[][] typeIds) {
+    @Override
+    public int hiddenSize() {
+        return config.hidden();
+    }
+
+    /** Last hidden states [T, H] of one sequence, token types 0, full mask. */
+    @Override
+    public float[] hiddenStates(int[] tokens) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("hiddenStates: no tokens");
+        }
+        return encode(new int[][] {tokens}, null).toFloatArray();
+    }
+
+    /** The encoder this model runs on. */
+    public EncoderStack stack() {
+        return stack;
+    }
+
+    /** Validates ids, type ids and lengths against the config, naming the sequence and token. */
+    private void checkInputs(int[][] ids, int[][] typeIds) {
         if (typeIds != null && typeIds.length != ids.length) {
             throw new IllegalArgumentException("BERT encode: " + ids.length + " id sequences but " + typeIds.length
                     + " type-id sequences");
         }
-        int[] off = new int[ids.length + 1];
         for (int b = 0; b < ids.length; b++) {
             int[] s = ids[b];
             if (s.length > config.maxPositions()) {
@@ -246,105 +237,6 @@ public final class BertModel {
                             + "][" + t + "] outside [0, " + config.typeVocabSize() + ")");
                 }
             }
-            off[b + 1] = Math.addExact(off[b], s.length);
         }
-        return off;
-    }
-
-    /** dst[at, at+h) += table[row, :]. */
-    private static void addRow(Tensor table, int row, float[] dst, int at, int h) {
-        long base = table.offset() + row * table.stride(0);
-        long step = table.stride(1);
-        for (int c = 0; c < h; c++) {
-            dst[at + c] += table.readFloat(base + c * step);
-        }
-    }
-
-    /**
-     * out = x · wᵀ + b. Shapes: x [n, in]; w [out, in]; b [out]; out [n, out]. w may be contiguous
-     * (safetensors) or the transposed view of an ONNX [in, out] matrix: matmulT takes strided
-     * weights, so neither layout is copied.
-     */
-    private static void linear(Tensor x, Tensor w, Tensor b, Tensor out) {
-        Ops.matmulT(x, w, out);
-        Ops.add(out, b, out);
-    }
-
-    /**
-     * Multi-head self-attention within each packed sequence:
-     * out[i, head] = Σ_j softmax_j(q_i·k_j / √d) v_j over the rows j of i's own sequence.
-     * Shapes: q, k, v, out [n, H] F32 heap; offsets [B + 1].
-     *
-     * <p>Per (sequence, head): sequences of at least {@value #MATMUL_ATTENTION_MIN} tokens run two small
-     * matrix products on strided views of the packed activations, S = Q_h·K_hᵀ [len, len] and
-     * out_h = softmax(S/√d)·V_h [len, d], so the register-tiled GEMM does the O(len²·d) work; shorter
-     * ones use one dot/axpy per key, which costs less than the per-call overhead of two GEMMs
-     * (measured on MiniLM: 1.37× faster at 128 tokens, 12% slower at ~10 tokens through the GEMMs).
-     * Tasks are split into a few chunks per thread; each chunk owns one score buffer of [maxLen, maxLen].
-     */
-    private void attention(Tensor q, Tensor k, Tensor v, int[] offsets, Tensor out) {
-        int heads = config.heads(), d = config.headDim();
-        SoftmaxOptions scaled = new SoftmaxOptions((float) (1.0 / Math.sqrt(d)), 0f, null, false, 0, 0);
-        int batch = offsets.length - 1, tasks = batch * heads;
-        int maxLen = 0;
-        for (int b = 0; b < batch; b++) {
-            maxLen = Math.max(maxLen, offsets[b + 1] - offsets[b]);
-        }
-        int scoreSize = maxLen * maxLen;
-        int chunks = Math.min(tasks, ComputePool.threads() * 4);
-        ComputePool.parallelFor(chunks, ch -> {
-            float[] scores = new float[scoreSize];                         // S [len, len] of one (sequence, head)
-            for (int task = (int) ((long) tasks * ch / chunks), end = (int) ((long) tasks * (ch + 1) / chunks);
-                    task < end; task++) {
-                int b = task / heads, head = task % heads;
-                int start = offsets[b], len = offsets[b + 1] - start;
-                if (len == 0) {
-                    continue;
-                }
-                if (len < MATMUL_ATTENTION_MIN) {
-                    attendByRows(q.heapFloats(), k.heapFloats(), v.heapFloats(), out.heapFloats(), start, len,
-                            head * d, scaled.scale(), scores);
-                    continue;
-                }
-                Tensor qh = headView(q, start, len, head, d);              // [len, d], row stride H
-                Tensor kh = headView(k, start, len, head, d);
-                Tensor vh = headView(v, start, len, head, d);
-                Tensor s = Tensor.wrap(scores, Shape.of(scoreSize)).narrow(0, 0, len * len).reshape(len, len);
-                Ops.matmulT(qh, kh, s);                                    // S = Q_h · K_hᵀ
-                Ops.softmax(s, scaled, s);                                 // P = softmax(S / √d) per row
-                Ops.matmul(s, vh, headView(out, start, len, head, d));     // out_h = P · V_h
-            }
-        });
-    }
-
-    /**
-     * One (sequence, head) of attention, row by row: out[i] = Σ_j softmax_j(scale·q_i·k_j) v_j.
-     * Shapes: q, k, v, out [n, H] heap arrays, this head's columns at [col, col + d); p [≥ len] scratch.
-     */
-    private void attendByRows(float[] q, float[] k, float[] v, float[] out, int start, int len, int col,
-                              float scale, float[] p) {
-        int h = config.hidden(), d = config.headDim();
-        for (int i = 0; i < len; i++) {
-            int qi = (start + i) * h + col;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < len; j++) {
-                p[j] = Ops.dot(q, qi, k, (start + j) * h + col, d) * scale;
-                max = Math.max(max, p[j]);
-            }
-            float sum = 0;
-            for (int j = 0; j < len; j++) {
-                p[j] = (float) Math.exp(p[j] - max);
-                sum += p[j];
-            }
-            Arrays.fill(out, qi, qi + d, 0f);
-            for (int j = 0; j < len; j++) {
-                Ops.axpy(p[j] / sum, v, (start + j) * h + col, out, qi, d);
-            }
-        }
-    }
-
-    /** Rows [start, start + len) and columns [head·d, (head + 1)·d) of t [n, H], as a view. */
-    private static Tensor headView(Tensor t, int start, int len, int head, int d) {
-        return t.narrow(0, start, len).narrow(1, head * d, d);
     }
 }

@@ -1,15 +1,11 @@
 package dev.interlayer.models.cli;
 
-import dev.interlayer.models.gemma.GemmaConfig;
-import dev.interlayer.models.gpt2.Gpt2Config;
+import dev.interlayer.models.family.Families;
+import dev.interlayer.models.family.Family;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.GgufTensorInfo;
 import dev.interlayer.models.io.HfFolder;
-import dev.interlayer.models.llama.LlamaConfig;
-import dev.interlayer.models.llama.LlamaModel;
-import dev.interlayer.models.load.ModelLoader;
-import dev.interlayer.models.olmo.Olmo2Config;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import dev.interlayer.models.tokenizer.Tokenizers;
 import java.io.PrintWriter;
@@ -54,22 +50,16 @@ public final class InspectCommand implements CliCommand, Callable<Integer> {
             String arch = f.architecture();
             out.printf("architecture: %s%s%n", arch, f.getString("general.name") == null ? ""
                     : " (name: " + f.getString("general.name") + ")");
-            if (arch != null && LlamaModel.SUPPORTED_ARCHS.contains(arch) && !f.tensorInfos().isEmpty()) {
-                try {
-                    LlamaConfig c = LlamaConfig.fromGguf(f);
-                    out.printf("config: dim %d, hidden %d, layers %d, heads %d, kv heads %d, head dim %d, vocab %d,"
-                                    + " context %d, rms eps %g, rope theta %g, rope dim %d (%s)%s%n",
-                            c.dim(), c.hiddenDim(), c.layers(), c.heads(), c.kvHeads(), c.headDim(), c.vocabSize(),
-                            c.contextLength(), c.rmsNormEps(), c.ropeTheta(), c.ropeDim(), c.ropePairing(),
-                            c.experts() > 0 ? ", experts " + c.expertsUsed() + " of " + c.experts()
-                                    + (c.sharedHiddenDim() > 0 ? " + shared " + c.sharedHiddenDim() : "") : "");
-                } catch (Exception e) {
-                    out.println("config: not runnable: " + e.getMessage());
-                }
-            } else if (ModelLoader.ggufFamily(arch) != null && !f.tensorInfos().isEmpty()) {
-                out.println("config: " + familyConfig(ModelLoader.ggufFamily(arch), f));
+            java.util.Optional<Family> family = Families.forGguf(arch);
+            if (family.isPresent() && !f.tensorInfos().isEmpty()) {
+                out.println("family: " + family.get().name());
+                out.println("config: " + describe(family.get(), () -> family.get().config().gguf().parse(f)));
+                out.println("tensor names: " + family.get().tensorNames().gguf());
+            } else if (family.isPresent()) {
+                out.println("config: (no tensors; listing only)");
             } else {
-                out.println("config: (architecture not run by Interlayer; listing only)");
+                out.println("config: (architecture not run by Interlayer; listing only; supported: "
+                        + Families.ggufArchitectures() + ")");
             }
             Map<String, long[]> byType = new TreeMap<>();
             long params = 0, bytes = 0;
@@ -110,17 +100,15 @@ public final class InspectCommand implements CliCommand, Callable<Integer> {
         return 0;
     }
 
-    // The family's config record as read from GGUF (its toString lists every field).
-    private static String familyConfig(String family, GgufFile f) {
+    /** Reads a config; may fail with any exception, which {@link #describe} reports. */
+    private interface ConfigRead {
+        Object read() throws Exception;
+    }
+
+    // The family's one-line description of its config, or why the file cannot be run.
+    private static String describe(Family family, ConfigRead read) {
         try {
-            return switch (family) {
-                case "gemma" -> GemmaConfig.fromGguf(f).toString();
-                case "olmo2" -> Olmo2Config.fromGguf(f).toString();
-                case "gpt2" -> Gpt2Config.fromGguf(f).toString();
-                case "bert" -> dev.interlayer.models.bert.BertConfig.fromGguf(f).toString()
-                        + ", pooling_type " + f.getInt("bert.pooling_type", 0);
-                default -> family;
-            };
+            return family.config().describe().apply(read.read());
         } catch (Exception e) {
             return "not runnable: " + e.getMessage();
         }
@@ -129,22 +117,14 @@ public final class InspectCommand implements CliCommand, Callable<Integer> {
     // HF folder: family, config record, tensors of the safetensors file(s), tokenizer.
     private void inspectHf(PrintWriter out) throws java.io.IOException {
         try (HfFolder h = HfFolder.open(model)) {
-            String family = ModelLoader.hfFamily(h.config());
+            java.util.Optional<Family> family = Families.forHuggingFace(h.config());
             out.printf("folder: %s (model_type %s, architectures %s)%n", model.getFileName(), h.modelType(),
                     h.config().get("architectures"));
-            out.println("family: " + (family == null ? "(not run by Interlayer; listing only)" : family));
-            if (family != null) {
-                try {
-                    out.println("config: " + switch (family) {
-                        case "llama" -> LlamaConfig.fromHuggingFace(h.config()).toString();
-                        case "gemma" -> GemmaConfig.fromHuggingFace(h.config()).toString();
-                        case "olmo2" -> Olmo2Config.fromHuggingFace(h.config()).toString();
-                        case "gpt2" -> Gpt2Config.fromHuggingFace(h.config()).toString();
-                        default -> family;
-                    });
-                } catch (RuntimeException e) {
-                    out.println("config: not runnable: " + e.getMessage());
-                }
+            out.println("family: " + family.map(Family::name).orElse("(not run by Interlayer; listing only;"
+                    + " supported model_type " + Families.hfModelTypes() + ")"));
+            if (family.isPresent()) {
+                out.println("config: " + describe(family.get(), () -> family.get().config().hf().parse(h.config())));
+                out.println("tensor names: " + family.get().tensorNames().hf());
             }
             out.println("tensors:");
             long params = 0;

@@ -8,7 +8,8 @@ import dev.interlayer.models.io.HfFolder;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.io.OnnxWeights;
 import dev.interlayer.models.io.UsageTrackingWeightSource;
-import dev.interlayer.models.load.ModelLoader;
+import dev.interlayer.models.family.Families;
+import dev.interlayer.models.family.Family;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import dev.interlayer.models.tokenizer.Tokenizers;
 import dev.interlayer.tensor.ComputePool;
@@ -94,15 +95,31 @@ public final class EmbeddingModel implements AutoCloseable {
         }
     }
 
-    // one warning per load for tensors BERT neither reads nor deliberately ignores (see ModelLoader.ignoredBy)
+    // one warning per load for tensors BERT neither reads nor deliberately ignores (the registry's list)
     private static void warnUnused(UsageTrackingWeightSource tracked, Path file) {
-        tracked.warnUnused(file.getFileName().toString(), "bert", ModelLoader.ignoredBy("bert"));
+        tracked.warnUnused(file.getFileName().toString(), Families.BERT.name(), Families.BERT::ignores);
+    }
+
+    /**
+     * Checks that {@code family} (found in {@code file}) is one this class embeds with.
+     *
+     * @throws ModelFormatException naming the found family and the encoder architectures of the registry
+     */
+    private static void requireEncoder(Path file, String field, Family family) throws ModelFormatException {
+        if (family != Families.BERT) {
+            throw new ModelFormatException(file, -1, field, "a sentence-embedding encoder: "
+                    + Families.BERT.architectures().gguf() + " (GGUF) or " + Families.BERT.architectures().hfModelTypes()
+                    + " (model_type)", family.name() + " (a " + family.kind().name().toLowerCase(java.util.Locale.ROOT)
+                    + " family)");
+        }
     }
 
     /** A Hugging Face BERT folder (config.json, model.safetensors, tokenizer.json). */
     public static EmbeddingModel fromHuggingFace(Path dir, Pooling pooling) throws IOException {
         HfFolder f = HfFolder.open(dir);
         try {
+            requireEncoder(dir.resolve("config.json"), "architectures / model_type",
+                    Families.requireHuggingFace(dir.resolve("config.json"), f.config()));
             BertConfig config = BertConfig.fromHuggingFace(f.config());
             UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(f.weights());
             BertModel bert = BertModel.load(config, tracked);
@@ -133,6 +150,7 @@ public final class EmbeddingModel implements AutoCloseable {
     public static EmbeddingModel fromGguf(Path gguf, Pooling pooling) throws IOException {
         GgufFile f = Gguf.open(gguf);
         try {
+            requireEncoder(gguf, "metadata 'general.architecture'", Families.requireGguf(gguf, f.architecture()));
             UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(f);
             BertModel bert = BertModel.load(f, tracked);
             warnUnused(tracked, gguf);

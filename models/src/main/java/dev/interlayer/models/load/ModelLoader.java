@@ -1,12 +1,9 @@
 package dev.interlayer.models.load;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import dev.interlayer.models.bert.BertConfig;
-import dev.interlayer.models.bert.BertModel;
-import dev.interlayer.models.gemma.GemmaModel;
+import dev.interlayer.models.family.Families;
+import dev.interlayer.models.family.Family;
 import dev.interlayer.models.generate.CausalLM;
-import dev.interlayer.models.gpt2.Gpt2Model;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.HfFolder;
@@ -14,8 +11,6 @@ import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.io.OnnxWeights;
 import dev.interlayer.models.io.UsageTrackingWeightSource;
 import dev.interlayer.models.lm.HiddenStates;
-import dev.interlayer.models.llama.LlamaModel;
-import dev.interlayer.models.olmo.Olmo2Model;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import dev.interlayer.models.tokenizer.Tokenizers;
 import java.io.IOException;
@@ -24,54 +19,23 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 import java.util.function.Predicate;
-import java.util.regex.Pattern;
 
 /**
- * Opens a model by path and picks its family:
+ * Opens a model by path and picks its family from the {@link Families} registry:
  * <ul>
- *   <li>a {@code .gguf} file (or any file starting with the GGUF magic): by {@code general.architecture} —
- *       llama/mistral/qwen2/qwen2moe → {@link LlamaModel}, gemma2/gemma3 → {@link GemmaModel},
- *       olmo2 → {@link Olmo2Model}, gpt2 → {@link Gpt2Model}, bert → {@link BertModel} (encoder: hidden
- *       states only);</li>
+ *   <li>a {@code .gguf} file (or any file starting with the GGUF magic): by {@code general.architecture};</li>
  *   <li>a folder: a Hugging Face folder, by {@code config.json} {@code architectures[0]} (else
- *       {@code model_type}) — also BERT encoders ({@link BertModel}, hidden states only);</li>
- *   <li>an {@code .onnx} file: a BERT encoder exported to ONNX (hidden states only).</li>
+ *       {@code model_type});</li>
+ *   <li>an {@code .onnx} file: an export of a family that reads ONNX (BERT encoders).</li>
  * </ul>
- * The tokenizer comes from GGUF metadata or a {@code tokenizer.json} next to the weights; none is
- * required (callers may pass token ids).
+ * Encoders give hidden states only ({@link LoadedModel#lm()} is null). The tokenizer comes from GGUF
+ * metadata or a {@code tokenizer.json} next to the weights; none is required (callers may pass token ids).
  */
 public final class ModelLoader {
     private ModelLoader() {
     }
-
-    private static final Map<String, String> HF_ARCHITECTURES = Map.ofEntries(
-            Map.entry("LlamaForCausalLM", "llama"), Map.entry("MistralForCausalLM", "llama"),
-            Map.entry("Qwen2ForCausalLM", "llama"), Map.entry("MixtralForCausalLM", "llama"),
-            Map.entry("Qwen2MoeForCausalLM", "llama"), Map.entry("Gemma2ForCausalLM", "gemma"),
-            Map.entry("Gemma3ForCausalLM", "gemma"), Map.entry("Gemma3ForConditionalGeneration", "gemma"),
-            Map.entry("Olmo2ForCausalLM", "olmo2"), Map.entry("GPT2LMHeadModel", "gpt2"),
-            Map.entry("GPT2Model", "gpt2"), Map.entry("BertModel", "bert"), Map.entry("BertForMaskedLM", "bert"),
-            Map.entry("BertLMHeadModel", "bert"));
-
-    // Names each family deliberately does not read, so they are not reported as unused: tied-head duplicates
-    // (the head is the embedding), buffers of older checkpoints (rotary inv_freq, position_ids, GPT-2 causal
-    // masks; Safetensors already hides the last two), and heads/towers outside what the family computes.
-    private static final String BUFFERS = ".*\\.rotary_emb\\.inv_freq|.*position_ids|.*\\.attn\\.(masked_)?bias";
-    private static final Map<String, Pattern> IGNORED = Map.of(
-            "llama", Pattern.compile(BUFFERS + "|lm_head\\.weight"),
-            "gemma", Pattern.compile(BUFFERS + "|(language_model\\.)?lm_head\\.weight"
-                    + "|vision_tower\\..*|multi_modal_projector\\..*"),     // Gemma 3 multimodal: text tower only
-            "olmo2", Pattern.compile(BUFFERS + "|lm_head\\.weight"),
-            "gpt2", Pattern.compile(BUFFERS + "|lm_head\\.weight"),
-            "bert", Pattern.compile(BUFFERS + "|(bert\\.)?pooler\\..*|cls\\..*"));  // hidden states only: no pooler, no MLM head
-
-    private static final Map<String, String> HF_MODEL_TYPES = Map.ofEntries(Map.entry("llama", "llama"),
-            Map.entry("mistral", "llama"), Map.entry("qwen2", "llama"), Map.entry("mixtral", "llama"),
-            Map.entry("qwen2_moe", "llama"), Map.entry("gemma2", "gemma"), Map.entry("gemma3", "gemma"),
-            Map.entry("gemma3_text", "gemma"), Map.entry("olmo2", "olmo2"), Map.entry("gpt2", "gpt2"),
-            Map.entry("bert", "bert"));
 
     /**
      * Opens {@code path} (GGUF file, HF folder or ONNX file).
@@ -109,8 +73,8 @@ public final class ModelLoader {
      * heads it does not compute); anything else left unread after a load is reported as a warning.
      */
     public static Predicate<String> ignoredBy(String family) {
-        Pattern p = IGNORED.get(family);
-        return p == null ? name -> false : name -> p.matcher(name).matches();
+        Optional<Family> f = Families.byName(family);
+        return f.isEmpty() ? name -> false : f.get()::ignores;
     }
 
     /**
@@ -123,58 +87,23 @@ public final class ModelLoader {
 
     /** The family of a GGUF architecture name, or null if unsupported. */
     public static String ggufFamily(String arch) {
-        if (arch == null) {
-            return null;
-        }
-        if (LlamaModel.SUPPORTED_ARCHS.contains(arch)) {
-            return "llama";
-        }
-        return switch (arch) {
-            case "gemma2", "gemma3" -> "gemma";
-            case "olmo2" -> "olmo2";
-            case "gpt2" -> "gpt2";
-            case "bert" -> "bert";
-            default -> null;
-        };
+        return Families.forGguf(arch).map(Family::name).orElse(null);
     }
 
     /** The family named by an HF config: architectures[0] first, then model_type; null if unsupported. */
     public static String hfFamily(JsonObject config) {
-        if (config.has("architectures") && config.get("architectures").isJsonArray()) {
-            JsonArray a = config.getAsJsonArray("architectures");
-            if (!a.isEmpty() && HF_ARCHITECTURES.containsKey(a.get(0).getAsString())) {
-                return HF_ARCHITECTURES.get(a.get(0).getAsString());
-            }
-        }
-        String type = config.has("model_type") ? config.get("model_type").getAsString() : "";
-        return HF_MODEL_TYPES.get(type);
+        return Families.forHuggingFace(config).map(Family::name).orElse(null);
     }
 
     private static LoadedModel openGguf(Path path) throws IOException {
         GgufFile f = Gguf.open(path);
         UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(f);
         try {
-            String family = ggufFamily(f.architecture());
-            Tokenizer tok = null;
-            if (f.get("tokenizer.ggml.model") != null) {
-                tok = Tokenizers.fromGguf(f);
-            }
-            if ("bert".equals(family)) {
-                HiddenStates bert = bertHidden(BertModel.load(f, tracked));
-                warnUnused(tracked, path, family);
-                return new LoadedModel(family, "gguf", null, bert, tok, f);
-            }
-            CausalLM lm = switch (family == null ? "" : family) {
-                case "llama" -> LlamaModel.load(f, tracked);
-                case "gemma" -> GemmaModel.load(f, tracked);
-                case "olmo2" -> Olmo2Model.load(f, tracked);
-                case "gpt2" -> Gpt2Model.load(f, tracked);
-                default -> throw new ModelFormatException(path, -1, "metadata 'general.architecture'",
-                        "one of " + LlamaModel.SUPPORTED_ARCHS + ", gemma2, gemma3, olmo2, gpt2, bert",
-                        String.valueOf(f.architecture()));
-            };
-            warnUnused(tracked, path, family);
-            return new LoadedModel(family, "gguf", lm, (HiddenStates) lm, tok, f);
+            Family family = Families.requireGguf(path, f.architecture());
+            Tokenizer tok = f.get("tokenizer.ggml.model") != null ? Tokenizers.fromGguf(f) : null;
+            HiddenStates model = family.builder().gguf().build(f, tracked);
+            warnUnused(tracked, path, family.name());
+            return loaded(family, "gguf", model, tok, f);
         } catch (IOException | RuntimeException e) {
             f.close();
             throw e;
@@ -187,25 +116,12 @@ public final class ModelLoader {
         Path weightsFile = Files.isRegularFile(dir.resolve("model.safetensors")) ? dir.resolve("model.safetensors")
                 : dir.resolve("model.safetensors.index.json");
         try {
-            String family = hfFamily(folder.config());
+            Family family = Families.requireHuggingFace(dir.resolve("config.json"), folder.config());
             Tokenizer tok = folder.tokenizerJson().isPresent() ? Tokenizers.fromHuggingFace(folder.tokenizerJson().get())
                     : null;
-            if ("bert".equals(family)) {
-                BertModel bert = BertModel.load(BertConfig.fromHuggingFace(folder.config()), tracked);
-                warnUnused(tracked, weightsFile, family);
-                return new LoadedModel(family, "hf", null, bertHidden(bert), tok, folder);
-            }
-            CausalLM lm = switch (family == null ? "" : family) {
-                case "llama" -> LlamaModel.load(folder, tracked);
-                case "gemma" -> GemmaModel.load(folder, tracked);
-                case "olmo2" -> Olmo2Model.load(folder, tracked);
-                case "gpt2" -> Gpt2Model.load(folder, tracked);
-                default -> throw new ModelFormatException(dir.resolve("config.json"), -1, "architectures / model_type",
-                        "one of " + HF_ARCHITECTURES.keySet().stream().sorted().toList(),
-                        String.valueOf(folder.config().get("architectures")) + " / " + folder.modelType());
-            };
-            warnUnused(tracked, weightsFile, family);
-            return new LoadedModel(family, "hf", lm, (HiddenStates) lm, tok, folder);
+            HiddenStates model = family.builder().hf().build(folder, tracked);
+            warnUnused(tracked, weightsFile, family.name());
+            return loaded(family, "hf", model, tok, folder);
         } catch (IOException | RuntimeException e) {
             folder.close();
             throw e;
@@ -215,42 +131,32 @@ public final class ModelLoader {
     private static LoadedModel openOnnx(Path path) throws IOException {
         OnnxWeights w = OnnxWeights.open(path);
         try {
+            // ONNX exports carry no architecture name: the one family that reads them (BERT) takes the file
+            Family family = Families.onnxFamilies().get(0);
             UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(w);
-            BertModel bert = BertModel.load(BertConfig.fromOnnx(w), tracked);
-            warnUnused(tracked, path, "bert");
+            HiddenStates model = family.builder().onnx().build(w, tracked);
+            warnUnused(tracked, path, family.name());
             String name = path.getFileName().toString();
             Path tj = path.resolveSibling(name.replaceFirst("\\.onnx$", "") + "-tokenizer.json");
             if (!Files.isRegularFile(tj)) {
                 tj = path.resolveSibling("tokenizer.json");
             }
             Tokenizer tok = Files.isRegularFile(tj) ? Tokenizers.fromHuggingFace(tj) : null;
-            return new LoadedModel("bert", "onnx", null, bertHidden(bert), tok, (AutoCloseable) w);
+            return loaded(family, "onnx", model, tok, w);
         } catch (IOException | RuntimeException e) {
             w.close();
             throw e;
         }
     }
 
-    // BERT last_hidden_state for one sequence, token types 0, full mask.
-    private static HiddenStates bertHidden(BertModel bert) {
-        return new HiddenStates() {
-            @Override
-            public int hiddenSize() {
-                return bert.config().hidden();
-            }
-
-            @Override
-            public float[] hiddenStates(int[] tokens) {
-                if (tokens.length == 0) {
-                    throw new IllegalArgumentException("hiddenStates: no tokens");
-                }
-                return bert.encode(new int[][] {tokens}, null).contiguous().toFloatArray();
-            }
-        };
+    private static LoadedModel loaded(Family family, String source, HiddenStates model, Tokenizer tok,
+                                      AutoCloseable resource) {
+        CausalLM lm = family.kind() == Family.Kind.DECODER ? (CausalLM) model : null;
+        return new LoadedModel(family.name(), source, lm, model, tok, resource);
     }
 
-    /** Names of the families this loader knows. */
+    /** Names of the families this loader knows, in registry order. */
     public static List<String> families() {
-        return List.of("llama", "gemma", "olmo2", "gpt2", "bert");
+        return Families.names();
     }
 }

@@ -1,0 +1,213 @@
+package dev.interlayer.models.family;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.interlayer.models.bert.BertConfig;
+import dev.interlayer.models.bert.BertModel;
+import dev.interlayer.models.family.Family.Architectures;
+import dev.interlayer.models.family.Family.Builders;
+import dev.interlayer.models.family.Family.Configs;
+import dev.interlayer.models.family.Family.Kind;
+import dev.interlayer.models.family.Family.TensorNames;
+import dev.interlayer.models.gemma.GemmaConfig;
+import dev.interlayer.models.gemma.GemmaModel;
+import dev.interlayer.models.generate.CausalLM;
+import dev.interlayer.models.gpt2.Gpt2Config;
+import dev.interlayer.models.gpt2.Gpt2Model;
+import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.models.lm.HiddenStates;
+import dev.interlayer.models.llama.LlamaConfig;
+import dev.interlayer.models.llama.LlamaModel;
+import dev.interlayer.models.olmo.Olmo2Config;
+import dev.interlayer.models.olmo.Olmo2Model;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * The family registry: the one list of model families Interlayer runs, and the lookups by the names files
+ * use. {@code ModelLoader}, {@code inspect}, {@code embed} and the error messages that list what is
+ * supported all read {@link #ALL}. Adding a family = a package with its config parser, tensor names and
+ * builder, plus one entry here.
+ */
+public final class Families {
+    private Families() {
+    }
+
+    // Buffers of older checkpoints no family reads: rotary inv_freq, position_ids, GPT-2 causal masks
+    // (Safetensors already hides the last two).
+    private static final String BUFFERS = ".*\\.rotary_emb\\.inv_freq|.*position_ids|.*\\.attn\\.(masked_)?bias";
+    private static final String LLAMA_CPP_NAMES = "token_embd, blk.N.{attn_norm, attn_q, attn_k, attn_v, attn_output,"
+            + " ffn_norm, ffn_gate, ffn_up, ffn_down}, output_norm, output";
+    private static final String HF_DECODER_NAMES = "model.embed_tokens, model.layers.N.{input_layernorm,"
+            + " self_attn.{q,k,v,o}_proj, post_attention_layernorm, mlp.{gate,up,down}_proj}, model.norm, lm_head";
+
+    /** Llama, Mistral, Qwen2 (dense, sliding-window and mixed layers), Mixtral and Qwen2-MoE. */
+    public static final Family LLAMA = new Family("llama", Kind.DECODER,
+            new Architectures(List.of("llama", "mistral", "qwen2", "qwen2moe"),
+                    List.of("llama", "mistral", "qwen2", "mixtral", "qwen2_moe"),
+                    List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "MixtralForCausalLM",
+                            "Qwen2MoeForCausalLM")),
+            new Configs(LlamaConfig::fromGguf, LlamaConfig::fromHuggingFace, c -> describeLlama((LlamaConfig) c)),
+            new TensorNames(LLAMA_CPP_NAMES + " (MoE: ffn_gate_inp, ffn_{gate,up,down}_exps, *_shexp)",
+                    HF_DECODER_NAMES + " (MoE: mlp.gate, mlp.experts.E.*, mlp.shared_expert*)"),
+            Pattern.compile(BUFFERS + "|lm_head\\.weight"),
+            new Builders((f, t) -> hidden(LlamaModel.load(f, t)), (f, t) -> hidden(LlamaModel.load(f, t)), null));
+
+    /** Gemma 2 and Gemma 3 (text tower of the multimodal checkpoints). */
+    public static final Family GEMMA = new Family("gemma", Kind.DECODER,
+            new Architectures(List.of("gemma2", "gemma3"), List.of("gemma2", "gemma3", "gemma3_text"),
+                    List.of("Gemma2ForCausalLM", "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration")),
+            new Configs(GemmaConfig::fromGguf, GemmaConfig::fromHuggingFace),
+            new TensorNames(LLAMA_CPP_NAMES + ", blk.N.{post_attention_norm, post_ffw_norm} (Gemma 3: attn_{q,k}_norm)",
+                    HF_DECODER_NAMES + ", model.layers.N.{pre,post}_feedforward_layernorm (Gemma 3: self_attn.{q,k}_norm;"
+                            + " multimodal checkpoints under language_model.)"),
+            Pattern.compile(BUFFERS + "|(language_model\\.)?lm_head\\.weight"
+                    + "|vision_tower\\..*|multi_modal_projector\\..*"),      // Gemma 3 multimodal: text tower only
+            new Builders((f, t) -> hidden(GemmaModel.load(f, t)), (f, t) -> hidden(GemmaModel.load(f, t)), null));
+
+    /** OLMo 2. */
+    public static final Family OLMO2 = new Family("olmo2", Kind.DECODER,
+            new Architectures(List.of("olmo2"), List.of("olmo2"), List.of("Olmo2ForCausalLM")),
+            new Configs(Olmo2Config::fromGguf, Olmo2Config::fromHuggingFace),
+            new TensorNames("token_embd, blk.N.{attn_q, attn_k, attn_v, attn_output, attn_q_norm, attn_k_norm,"
+                    + " post_attention_norm, ffn_gate, ffn_up, ffn_down, post_ffw_norm}, output_norm, output",
+                    "model.embed_tokens, model.layers.N.{self_attn.{q,k,v,o}_proj, self_attn.{q,k}_norm,"
+                            + " post_attention_layernorm, mlp.{gate,up,down}_proj, post_feedforward_layernorm},"
+                            + " model.norm, lm_head"),
+            Pattern.compile(BUFFERS + "|lm_head\\.weight"),
+            new Builders((f, t) -> hidden(Olmo2Model.load(f, t)), (f, t) -> hidden(Olmo2Model.load(f, t)), null));
+
+    /** GPT-2. */
+    public static final Family GPT2 = new Family("gpt2", Kind.DECODER,
+            new Architectures(List.of("gpt2"), List.of("gpt2"), List.of("GPT2LMHeadModel", "GPT2Model")),
+            new Configs(Gpt2Config::fromGguf, Gpt2Config::fromHuggingFace),
+            new TensorNames("token_embd, position_embd, blk.N.{attn_norm, attn_qkv, attn_output, ffn_norm, ffn_up,"
+                    + " ffn_down}, output_norm", "(transformer.)wte, wpe, h.N.{ln_1, attn.c_attn, attn.c_proj, ln_2,"
+                    + " mlp.c_fc, mlp.c_proj}, ln_f"),
+            Pattern.compile(BUFFERS + "|lm_head\\.weight"),
+            new Builders((f, t) -> hidden(Gpt2Model.load(f, t)), (f, t) -> hidden(Gpt2Model.load(f, t)), null));
+
+    /** BERT encoders (MiniLM, bge, …): hidden states and sentence embeddings. */
+    public static final Family BERT = new Family("bert", Kind.ENCODER,
+            new Architectures(List.of("bert"), List.of("bert"),
+                    List.of("BertModel", "BertForMaskedLM", "BertLMHeadModel")),
+            new Configs(BertConfig::fromGguf, BertConfig::fromHuggingFace),
+            new TensorNames(BertModel.tensorNames(false), BertModel.tensorNames(true)),
+            Pattern.compile(BUFFERS + "|(bert\\.)?pooler\\..*|cls\\..*"),   // hidden states only: no pooler, no MLM head
+            new Builders(BertModel::load, (f, t) -> BertModel.load(BertConfig.fromHuggingFace(f.config()), t),
+                    (w, t) -> BertModel.load(BertConfig.fromOnnx(w), t)));
+
+    /** Every family, in the order the docs list them. */
+    public static final List<Family> ALL = List.of(LLAMA, GEMMA, OLMO2, GPT2, BERT);
+
+    // a decoder's CausalLM is also its HiddenStates (a cast between interfaces: compiles whatever the class)
+    private static HiddenStates hidden(CausalLM lm) {
+        return (HiddenStates) lm;
+    }
+
+    private static String describeLlama(LlamaConfig c) {
+        return String.format("dim %d, hidden %d, layers %d, heads %d, kv heads %d, head dim %d, vocab %d,"
+                        + " context %d, rms eps %g, rope theta %g, rope dim %d (%s)%s",
+                c.dim(), c.hiddenDim(), c.layers(), c.heads(), c.kvHeads(), c.headDim(), c.vocabSize(),
+                c.contextLength(), c.rmsNormEps(), c.ropeTheta(), c.ropeDim(), c.ropePairing(),
+                c.experts() > 0 ? ", experts " + c.expertsUsed() + " of " + c.experts()
+                        + (c.sharedHiddenDim() > 0 ? " + shared " + c.sharedHiddenDim() : "") : "");
+    }
+
+    /** The family named {@code name} ("llama", "bert", …), if any. */
+    public static Optional<Family> byName(String name) {
+        return ALL.stream().filter(f -> f.name().equals(name)).findFirst();
+    }
+
+    /** The family of GGUF {@code general.architecture} value {@code arch}, if supported. */
+    public static Optional<Family> forGguf(String arch) {
+        return ALL.stream().filter(f -> f.architectures().gguf().contains(arch)).findFirst();
+    }
+
+    /** The family of a Hugging Face config: {@code architectures[0]} first, then {@code model_type}. */
+    public static Optional<Family> forHuggingFace(JsonObject config) {
+        if (config.has("architectures") && config.get("architectures").isJsonArray()) {
+            JsonArray a = config.getAsJsonArray("architectures");
+            if (!a.isEmpty() && a.get(0).isJsonPrimitive()) {
+                String arch = a.get(0).getAsString();
+                Optional<Family> f = ALL.stream().filter(x -> x.architectures().hfArchitectures().contains(arch))
+                        .findFirst();
+                if (f.isPresent()) {
+                    return f;
+                }
+            }
+        }
+        if (!config.has("model_type") || !config.get("model_type").isJsonPrimitive()) {
+            return Optional.empty();
+        }
+        String type = config.get("model_type").getAsString();
+        return ALL.stream().filter(f -> f.architectures().hfModelTypes().contains(type)).findFirst();
+    }
+
+    /** The families that read ONNX exports. */
+    public static List<Family> onnxFamilies() {
+        return ALL.stream().filter(Family::readsOnnx).toList();
+    }
+
+    /**
+     * The family of GGUF architecture {@code arch} in {@code file}.
+     *
+     * @throws ModelFormatException naming the file, the found value and every supported architecture
+     */
+    public static Family requireGguf(Path file, String arch) throws ModelFormatException {
+        Optional<Family> f = forGguf(arch);
+        if (f.isEmpty()) {
+            throw new ModelFormatException(file, -1, "metadata 'general.architecture'",
+                    "one of " + ggufArchitectures(), String.valueOf(arch));
+        }
+        return f.get();
+    }
+
+    /**
+     * The family of the Hugging Face {@code config} read from {@code configFile}.
+     *
+     * @throws ModelFormatException naming the file, the found names and every supported model_type and
+     *                              architecture
+     */
+    public static Family requireHuggingFace(Path configFile, JsonObject config) throws ModelFormatException {
+        Optional<Family> f = forHuggingFace(config);
+        if (f.isEmpty()) {
+            throw new ModelFormatException(configFile, -1, "architectures / model_type",
+                    "one of model_type " + hfModelTypes() + " or architectures " + hfArchitectures(),
+                    config.get("architectures") + " / " + config.get("model_type"));
+        }
+        return f.get();
+    }
+
+    /** Every supported GGUF {@code general.architecture}, sorted. */
+    public static List<String> ggufArchitectures() {
+        return sorted(a -> a.gguf());
+    }
+
+    /** Every supported Hugging Face {@code model_type}, sorted. */
+    public static List<String> hfModelTypes() {
+        return sorted(a -> a.hfModelTypes());
+    }
+
+    /** Every supported Hugging Face {@code architectures} entry, sorted. */
+    public static List<String> hfArchitectures() {
+        return sorted(a -> a.hfArchitectures());
+    }
+
+    private static List<String> sorted(java.util.function.Function<Architectures, List<String>> names) {
+        TreeSet<String> out = new TreeSet<>();
+        for (Family f : ALL) {
+            out.addAll(names.apply(f.architectures()));
+        }
+        return new ArrayList<>(out);
+    }
+
+    /** The family names, in registry order. */
+    public static List<String> names() {
+        return ALL.stream().map(Family::name).toList();
+    }
+}
