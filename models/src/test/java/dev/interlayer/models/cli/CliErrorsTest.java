@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.interlayer.models.tokenizer.Tokenizer;
+import dev.interlayer.models.tokenizer.Tokenizers;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -54,6 +56,19 @@ class CliErrorsTest {
     void directoryWhereAFileIsExpected() {
         assertUsageError(embed("embed", "--input", dir.toString()), "--input", "is a directory");
         assertUsageError(run("tokenize", "--model", dir.toString(), "--text", "hi"), "no tokenizer.json");
+    }
+
+    @Test
+    void tokenizeOnAFolderUsesItsTokenizerJson() throws IOException {
+        try (var in = getClass().getResourceAsStream("/golden/tokenizer/unigram/uni_always.json")) {
+            Files.copy(in, dir.resolve("tokenizer.json"));
+        }
+        Tokenizer t = Tokenizers.fromHuggingFace(dir.resolve("tokenizer.json"));
+        LlamaCliTest.Run r = run("tokenize", "--model", dir.toString(), "--text", "Hello world", "--json");
+        assertEquals(0, r.code(), r.err());
+        StringBuilder want = new StringBuilder("{\"tokens\":[");
+        ModelInput.appendIds(want, t.encode("Hello world", true, true));
+        assertEquals(want + "]}", r.out().strip());
     }
 
     @Test
