@@ -20,6 +20,7 @@ import org.junit.platform.launcher.TestPlan;
  */
 public final class SkipSummary implements TestExecutionListener {
     private final Map<String, AtomicInteger> reasons = new ConcurrentHashMap<>();
+    private volatile TestPlan plan;
 
     /** Created by the JUnit Platform's service loader. */
     public SkipSummary() {
@@ -27,6 +28,7 @@ public final class SkipSummary implements TestExecutionListener {
 
     @Override
     public void testPlanExecutionStarted(TestPlan plan) {
+        this.plan = plan;
         reasons.clear();
     }
 
@@ -42,9 +44,11 @@ public final class SkipSummary implements TestExecutionListener {
         }
     }
 
+    // A skipped test counts one; a skipped class (a failed assumption in @BeforeAll) counts the tests in it.
     private void add(TestIdentifier id, String reason) {
+        long n = id.isTest() ? 1 : Math.max(1, plan.getDescendants(id).stream().filter(TestIdentifier::isTest).count());
         if (id.isTest() || id.isContainer()) {
-            reasons.computeIfAbsent(fold(reason), k -> new AtomicInteger()).incrementAndGet();
+            reasons.computeIfAbsent(fold(reason), k -> new AtomicInteger()).addAndGet((int) n);
         }
     }
 
