@@ -1,6 +1,8 @@
 package dev.interlayer.bench;
 
 import dev.interlayer.models.cli.CliCommand;
+import dev.interlayer.models.cli.Flags;
+import dev.interlayer.models.cli.Progress;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.Ops;
@@ -10,9 +12,10 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ./interlayer bench gemm|matvec|bandwidth}: quick kernel measurements without JMH. Each warms
@@ -24,9 +27,17 @@ import picocli.CommandLine.Option;
         subcommands = {BenchCommand.Gemm.class, BenchCommand.MatVec.class, BenchCommand.Bandwidth.class})
 public final class BenchCommand implements CliCommand, Callable<Integer> {
 
+    /** Creates the command; {@link java.util.ServiceLoader} needs this constructor. */
+    public BenchCommand() {
+    }
+
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
-        new CommandLine(this).usage(System.out);
+        // the attached command line: it also has the subcommands other modules nest here (generate)
+        spec.commandLine().usage(spec.commandLine().getOut());
         return 0;
     }
 
@@ -41,17 +52,25 @@ public final class BenchCommand implements CliCommand, Callable<Integer> {
 
         /** Median calls per second of {@code op} over windows of about 0.5 s. */
         double callsPerSecond(Runnable op) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
-            }
-            ComputePool.setThreads(threads);
-            long end = System.nanoTime() + (long) (warmup * 1e9);
-            do {
-                op.run();
-            } while (System.nanoTime() < end);
+            ComputePool.setThreads(Flags.threads(threads));
+            Flags.require(warmup >= 0, "--warmup", ">= 0", warmup);
+            Flags.require(seconds > 0, "--seconds", "> 0", seconds);
+            long begin = System.nanoTime(), end = begin + (long) (warmup * 1e9);
             int windows = Math.max(1, (int) Math.round(seconds / 0.5));
             double[] rates = new double[windows];
-            for (int w = 0; w < windows; w++) {
+            try (Progress p = Progress.start("benchmark", warmup + windows * 0.5)) {
+                do {
+                    op.run();
+                    p.update((System.nanoTime() - begin) / 1e9);
+                } while (System.nanoTime() < end);
+                measure(op, rates, p, begin);
+            }
+            Arrays.sort(rates);
+            return rates[windows / 2];
+        }
+
+        private static void measure(Runnable op, double[] rates, Progress p, long begin) {
+            for (int w = 0; w < rates.length; w++) {
                 long t0 = System.nanoTime(), stop = t0 + 500_000_000L, t;
                 int calls = 0;
                 do {
@@ -59,9 +78,8 @@ public final class BenchCommand implements CliCommand, Callable<Integer> {
                     calls++;
                 } while ((t = System.nanoTime()) < stop);
                 rates[w] = calls / ((t - t0) / 1e9);
+                p.update((t - begin) / 1e9);
             }
-            Arrays.sort(rates);
-            return rates[windows / 2];
         }
     }
 

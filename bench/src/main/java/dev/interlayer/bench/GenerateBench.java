@@ -1,12 +1,16 @@
 package dev.interlayer.bench;
 
 import dev.interlayer.models.cli.CliCommand;
+import dev.interlayer.models.cli.Flags;
+import dev.interlayer.models.cli.Progress;
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.GgufTensorInfo;
 import dev.interlayer.models.llama.LlamaConfig;
 import dev.interlayer.models.llama.LlamaModel;
+import dev.interlayer.models.load.LoadedModel;
+import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import dev.interlayer.models.tokenizer.Tokenizers;
 import dev.interlayer.tensor.ComputePool;
@@ -36,7 +40,8 @@ import picocli.CommandLine.Option;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "End-to-end Llama prefill/decode tokens/s, decode GB/s and peak RSS for a GGUF model.")
 public final class GenerateBench implements CliCommand, Callable<Integer> {
-    @Option(names = "--model", required = true, description = "GGUF model file (llama, mistral, qwen2).")
+    @Option(names = "--model", required = true,
+            description = "GGUF model file (llama, mistral, qwen2) or Hugging Face folder (any causal LM family).")
     Path model;
 
     @Option(names = "--prompt-tokens", defaultValue = "128", description = "Prompt length (default ${DEFAULT-VALUE}).")
@@ -68,80 +73,116 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (promptTokens < 1 || genTokens < 1 || threads < 1 || chunk < 1 || warmupTokens < 0 || warmupSeconds < 0) {
-            throw new IllegalArgumentException("--prompt-tokens, --gen-tokens, --threads and --chunk must be >= 1, "
-                    + "--warmup-tokens and --warmup-seconds >= 0 (got " + promptTokens + ", " + genTokens + ", "
-                    + threads + ", " + chunk + ", " + warmupTokens + ", " + warmupSeconds + ")");
+        Flags.require(promptTokens >= 1, "--prompt-tokens", ">= 1", promptTokens);
+        Flags.require(genTokens >= 1, "--gen-tokens", ">= 1", genTokens);
+        Flags.require(chunk >= 1, "--chunk", ">= 1", chunk);
+        Flags.require(warmupTokens >= 0, "--warmup-tokens", ">= 0", warmupTokens);
+        Flags.require(warmupSeconds >= 0, "--warmup-seconds", ">= 0", warmupSeconds);
+        ComputePool.setThreads(Flags.threads(threads));
+        Flags.exists(model, "--model");
+        if (Files.isDirectory(model)) {
+            return folder();
         }
-        ComputePool.setThreads(threads);
         long fileBytes = Files.size(model);
         long t0 = System.nanoTime();
         try (GgufFile file = Gguf.open(model)) {
             LlamaModel m = LlamaModel.load(file);
             LlamaConfig c = m.config();
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
-            int[] prompt = prompt(file, c.vocabSize());
+            Tokenizer tok = file.get("tokenizer.ggml.model") == null ? null : Tokenizers.fromGguf(file);
+            int[] prompt = prompt(tok, c.vocabSize());
             int capacity = promptTokens + genTokens;
             long kvBytes = 2L * c.layers() * capacity * c.kvDim() * Float.BYTES;
-            long weightBytesPerToken = weightBytesPerToken(file, c);
             System.out.printf(Locale.ROOT, "model %s: %d layers, dim %d, vocab %d, %s weights; file %.2f GB; "
                             + "loaded in %.2f s%n", model.getFileName(), c.layers(), c.dim(), c.vocabSize(),
                     file.info("blk.0.attn_q.weight").type(), fileBytes / 1e9, loadSeconds);
+            measure(m.newSession(capacity, chunk), prompt, fileBytes, weightBytesPerToken(file, c), kvBytes);
+        }
+        return 0;
+    }
 
-            CausalLM.Session s = m.newSession(capacity, chunk);
-            if (warmupSeconds > 0) {
-                // The JIT compiles the vector kernels in the background: a pass or two is not enough.
-                long w0 = System.nanoTime(), until = w0 + (long) (warmupSeconds * 1e9);
-                int warmPrompt = Math.min(promptTokens, chunk), warmDecode = Math.min(warmupTokens, capacity - warmPrompt);
-                int passes = 0;
+    // A Hugging Face folder, through the family registry: its own tokenizer for the prompt; the weight stream
+    // per token is taken as every safetensors byte (an upper bound: the embedding is read one row at a time).
+    private int folder() throws IOException {
+        long fileBytes = 0;
+        try (var files = Files.list(model)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                if (p.getFileName().toString().endsWith(".safetensors")) {
+                    fileBytes += Files.size(p);
+                }
+            }
+        }
+        long t0 = System.nanoTime();
+        try (LoadedModel loaded = ModelLoader.open(model)) {
+            CausalLM lm = loaded.requireLm();
+            System.out.printf(Locale.ROOT, "model %s: %s (Hugging Face folder), vocab %d; weights %.2f GB; loaded in "
+                            + "%.2f s%n", model.getFileName(), loaded.family(), lm.vocabSize(), fileBytes / 1e9,
+                    (System.nanoTime() - t0) / 1e9);
+            int[] prompt = prompt(loaded.optionalTokenizer().orElse(null), lm.vocabSize());
+            measure(lm.newSession(promptTokens + genTokens), prompt, fileBytes, fileBytes, -1);
+        }
+        return 0;
+    }
+
+    // Warm-up, then the measured prefill + decode; prints the report. kvBytes < 0: not known for this model.
+    private void measure(CausalLM.Session s, int[] prompt, long fileBytes, long weightBytesPerToken, long kvBytes) {
+        int capacity = promptTokens + genTokens;
+        if (warmupSeconds > 0) {
+            // The JIT compiles the vector kernels in the background: a pass or two is not enough.
+            long w0 = System.nanoTime(), until = w0 + (long) (warmupSeconds * 1e9);
+            int warmPrompt = Math.min(promptTokens, chunk), warmDecode = Math.min(warmupTokens, capacity - warmPrompt);
+            int passes = 0;
+            try (Progress p = Progress.start("warm-up", warmupSeconds)) {
                 do {
                     decode(s, s.append(prompt, 0, warmPrompt), warmDecode);
                     s.reset();
                     passes++;
+                    p.update((System.nanoTime() - w0) / 1e9);
                 } while (System.nanoTime() < until);
-                System.out.printf(Locale.ROOT, "warm-up: %d passes of %d prompt + %d decode tokens in %.1f s%n",
-                        passes, warmPrompt, warmDecode, (System.nanoTime() - w0) / 1e9);
             }
-
-            // Warm-up garbage (vector code before C2) may have grown the heap: collect it, and restart the
-            // peak-RSS counter (Linux clear_refs "5") so that the measured phase has its own peak too.
-            long warmupHwm = procStatusKb("VmHWM") * 1024;
-            System.gc();
-            boolean hwmReset = resetPeakRss();
-            long cpu0 = processCpuNanos(), p0 = System.nanoTime();
-            float[] logits = s.append(prompt, 0, promptTokens);
-            long p1 = System.nanoTime(), cpu1 = processCpuNanos();
-            decode(s, logits, genTokens);
-            long d1 = System.nanoTime(), cpu2 = processCpuNanos();
-
-            double prefillSeconds = (p1 - p0) / 1e9, decodeSeconds = (d1 - p1) / 1e9;
-            double prefillRate = promptTokens / prefillSeconds, decodeRate = genTokens / decodeSeconds;
-            double gbPerSecond = weightBytesPerToken * decodeRate / 1e9;
-            long measuredHwm = procStatusKb("VmHWM") * 1024;
-            long hwm = Math.max(warmupHwm, measuredHwm);
-            long budget = (long) (fileBytes * 1.1) + kvBytes;
-            System.out.printf(Locale.ROOT, "prefill: %d tokens in %.2f s = %.2f tok/s (cpu %.0f%%)%n", promptTokens,
-                    prefillSeconds, prefillRate, 100.0 * (cpu1 - cpu0) / (p1 - p0) / threads);
-            System.out.printf(Locale.ROOT, "decode:  %d tokens in %.2f s = %.2f tok/s, %.1f GB/s of weights "
-                            + "(%.3f GB/token) (cpu %.0f%%)%n", genTokens, decodeSeconds, decodeRate, gbPerSecond,
-                    weightBytesPerToken / 1e9, 100.0 * (cpu2 - cpu1) / (d1 - p1) / threads);
-            System.out.printf(Locale.ROOT, "memory:  peak RSS %.2f GB; model file %.2f GB; KV cache %.1f MB "
-                            + "(%d positions); budget file+10%%+KV %.2f GB: %s%n", hwm / 1e9, fileBytes / 1e9,
-                    kvBytes / 1e6, capacity, budget / 1e9, hwm <= budget ? "within" : "EXCEEDED");
-            if (hwmReset) {
-                System.out.printf(Locale.ROOT, "         measured phase alone (after warm-up and a GC): peak RSS %.2f GB: %s%n",
-                        measuredHwm / 1e9, measuredHwm <= budget ? "within" : "EXCEEDED");
-            }
-            long heapPeak = peakHeapCommitted();
-            System.out.printf(Locale.ROOT, "         of which Java heap (peak committed) %.2f GB%s%n", heapPeak / 1e9,
-                    hwm > budget ? "; the JIT warm-up (vector code before C2 compiles it) makes garbage that grows "
-                            + "the young generation: -XX:MaxNewSize=128m bounds it" : "");
-            System.out.printf(Locale.ROOT, "bench=generate threads=%d prompt_tokens=%d gen_tokens=%d chunk=%d "
-                            + "prefill_tok_s=%.2f decode_tok_s=%.2f decode_gb_s=%.2f peak_rss_bytes=%d "
-                            + "measured_peak_rss_bytes=%d file_bytes=%d kv_bytes=%d%n", threads, promptTokens, genTokens, chunk,
-                    prefillRate, decodeRate, gbPerSecond, hwm, hwmReset ? measuredHwm : -1, fileBytes, kvBytes);
+            System.out.printf(Locale.ROOT, "warm-up: %d passes of %d prompt + %d decode tokens in %.1f s%n",
+                    passes, warmPrompt, warmDecode, (System.nanoTime() - w0) / 1e9);
         }
-        return 0;
+
+        // Warm-up garbage (vector code before C2) may have grown the heap: collect it, and restart the
+        // peak-RSS counter (Linux clear_refs "5") so that the measured phase has its own peak too.
+        long warmupHwm = procStatusKb("VmHWM") * 1024;
+        System.gc();
+        boolean hwmReset = resetPeakRss();
+        long cpu0 = processCpuNanos(), p0 = System.nanoTime();
+        float[] logits = s.append(prompt, 0, promptTokens);
+        long p1 = System.nanoTime(), cpu1 = processCpuNanos();
+        decode(s, logits, genTokens);
+        long d1 = System.nanoTime(), cpu2 = processCpuNanos();
+
+        double prefillSeconds = (p1 - p0) / 1e9, decodeSeconds = (d1 - p1) / 1e9;
+        double prefillRate = promptTokens / prefillSeconds, decodeRate = genTokens / decodeSeconds;
+        double gbPerSecond = weightBytesPerToken * decodeRate / 1e9;
+        long measuredHwm = procStatusKb("VmHWM") * 1024;
+        long hwm = Math.max(warmupHwm, measuredHwm);
+        long budget = (long) (fileBytes * 1.1) + Math.max(0, kvBytes);
+        System.out.printf(Locale.ROOT, "prefill: %d tokens in %.2f s = %.2f tok/s (cpu %.0f%%)%n", promptTokens,
+                prefillSeconds, prefillRate, 100.0 * (cpu1 - cpu0) / (p1 - p0) / threads);
+        System.out.printf(Locale.ROOT, "decode:  %d tokens in %.2f s = %.2f tok/s, %.1f GB/s of weights "
+                        + "(%.3f GB/token) (cpu %.0f%%)%n", genTokens, decodeSeconds, decodeRate, gbPerSecond,
+                weightBytesPerToken / 1e9, 100.0 * (cpu2 - cpu1) / (d1 - p1) / threads);
+        String kv = kvBytes < 0 ? "KV cache not counted" : String.format(Locale.ROOT, "KV cache %.1f MB (%d positions)",
+                kvBytes / 1e6, capacity);
+        System.out.printf(Locale.ROOT, "memory:  peak RSS %.2f GB; model file %.2f GB; %s; budget file+10%%+KV "
+                        + "%.2f GB: %s%n", hwm / 1e9, fileBytes / 1e9, kv, budget / 1e9,
+                hwm <= budget ? "within" : "EXCEEDED");
+        if (hwmReset) {
+            System.out.printf(Locale.ROOT, "         measured phase alone (after warm-up and a GC): peak RSS %.2f GB: %s%n",
+                    measuredHwm / 1e9, measuredHwm <= budget ? "within" : "EXCEEDED");
+        }
+        long heapPeak = peakHeapCommitted();
+        System.out.printf(Locale.ROOT, "         of which Java heap (peak committed) %.2f GB%s%n", heapPeak / 1e9,
+                hwm > budget ? "; the JIT warm-up (vector code before C2 compiles it) makes garbage that grows "
+                        + "the young generation: -XX:MaxNewSize=128m bounds it" : "");
+        System.out.printf(Locale.ROOT, "bench=generate threads=%d prompt_tokens=%d gen_tokens=%d chunk=%d "
+                        + "prefill_tok_s=%.2f decode_tok_s=%.2f decode_gb_s=%.2f peak_rss_bytes=%d "
+                        + "measured_peak_rss_bytes=%d file_bytes=%d kv_bytes=%d%n", threads, promptTokens, genTokens, chunk,
+                prefillRate, decodeRate, gbPerSecond, hwm, hwmReset ? measuredHwm : -1, fileBytes, kvBytes);
     }
 
     /** n greedy decode steps from the given logits (argmax, no sampling cost in the loop). */
@@ -167,10 +208,9 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
      * The prompt: the model's tokenizer applied to an English text when the file has one (repeated
      * to length), else seeded random ids; exactly {@code --prompt-tokens} ids.
      */
-    private int[] prompt(GgufFile file, int vocab) {
+    private int[] prompt(Tokenizer tok, int vocab) {
         int[] ids = null;
-        if (file.get("tokenizer.ggml.model") != null) {
-            Tokenizer tok = Tokenizers.fromGguf(file);
+        if (tok != null) {
             String text = "The quick brown fox jumps over the lazy dog while the old man reads a book. ";
             ids = tok.encode(text.repeat(Math.max(1, promptTokens / 8)));
         }

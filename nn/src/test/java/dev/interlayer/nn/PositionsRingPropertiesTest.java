@@ -168,7 +168,8 @@ class PositionsRingPropertiesTest {
                     + shift;
             if (alibi) {
                 worstAlibi = Math.max(worstAlibi, err);
-                assertEquals(0.0, err, 0.0, what); // ALiBi sees only integer differences: exact
+                // ALiBi sees only integer differences: equal up to the rounding of two separate runs
+                assertTrue(err <= Runs.ROUNDING_TOL, what + ": " + err);
             } else {
                 worstRope = Math.max(worstRope, err);
                 // angles up to ~256 rad (computed in double, cos/sin rounded to F32): bound 1e-4 on O(1)

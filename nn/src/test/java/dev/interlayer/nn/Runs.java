@@ -7,6 +7,17 @@ public final class Runs {
     private Runs() {
     }
 
+    /**
+     * Bound for two evaluations of the same float32 math that may round differently: the Vector API's
+     * interpreted fallback and its C2 intrinsics sum reductions in different orders and compute exp
+     * (silu, softmax) with different last-bit rounding, and another row count changes GEMM blocking. So
+     * two runs of one layer can differ by a few ulp depending on when the JIT compiles (a MoE-vs-dense run
+     * once differed by 8.9e-8). Outputs here are O(1) sums of a few dozen terms: 1e-5 is ~100 ulp, while
+     * every property these tests check (a causality leak, a wrong window, a stale cache row) moves outputs
+     * by 1e-2 or more.
+     */
+    public static final double ROUNDING_TOL = 1e-5;
+
     /** Output [T, d] of attention over x processed in chunks of the given sizes (null = one chunk). */
     public static float[] attention(Attention a, Tensor x, int[] chunks, boolean[] keyValid) {
         return attention(a, x, chunks, keyValid, null);

@@ -3,13 +3,13 @@ package dev.interlayer.tensor;
 import dev.interlayer.tensor.kernel.ScalarKernels;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import java.util.logging.Logger;
 
 /** Picks the kernel implementation once; see {@link Kernels}. */
 final class KernelSelection {
     static final String PROPERTY = "dev.interlayer.simd.bits";
     static final Kernels SCALAR = new ScalarKernels();
-    static final OnceWarning WARNING = new OnceWarning(m -> Logger.getLogger("dev.interlayer.tensor").warning(m));
+    static final OnceWarning WARNING = new OnceWarning(
+            m -> System.getLogger("dev.interlayer.tensor").log(System.Logger.Level.WARNING, m));
     static final Kernels ACTIVE = select(requestedBits(), vectorModulePresent(), WARNING);
 
     private KernelSelection() {

@@ -3,7 +3,6 @@ package dev.interlayer.tensor;
 import dev.interlayer.tensor.simd.GemmKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import java.util.logging.Logger;
 
 /**
  * Matrix products behind {@link Ops#matmulT} and {@link Ops#matmul}: checks shapes and dtypes,
@@ -26,7 +25,8 @@ final class MatMul {
         try {
             return (GemmKernel) Class.forName("dev.interlayer.tensor.simd.GemmVector").getConstructor().newInstance();
         } catch (ClassNotFoundException | LinkageError e) {
-            Logger.getLogger("dev.interlayer.tensor").warning("SIMD GEMM unavailable (" + e + "); using scalar");
+            System.getLogger("dev.interlayer.tensor")
+                    .log(System.Logger.Level.WARNING, "SIMD GEMM unavailable (" + e + "); using scalar");
             return GemmScalar.INSTANCE;
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("cannot create SIMD GEMM kernel", e);

@@ -49,15 +49,23 @@ public final class EmbedCommand implements CliCommand, Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (model != null) {
+            Flags.exists(model, "--model");
+        }
         List<String> all = new ArrayList<>();
         if (input != null) {
+            Flags.file(input, "--input", "a JSON file (an array of strings)");
             all.addAll(readJsonStrings(input));
         }
         all.addAll(texts);
         if (all.isEmpty()) {
             throw new IllegalArgumentException("embed: give TEXT arguments or --input FILE (a JSON array of strings)");
         }
-        try (EmbeddingModel m0 = model == null ? EmbeddingModel.defaultModel() : EmbeddingModel.open(model)) {
+        EmbeddingModel loaded;
+        try (Progress p = Progress.start("loading " + (model == null ? "the default model" : model.getFileName()))) {
+            loaded = model == null ? EmbeddingModel.defaultModel() : EmbeddingModel.open(model);
+        }
+        try (EmbeddingModel m0 = loaded) {
             EmbeddingModel m = pooling == null ? m0 : m0.withPooling(pooling);
             List<float[]> e = m.embed(all);
             PrintStream out = System.out;

@@ -5,7 +5,6 @@ import dev.interlayer.models.generate.Generator;
 import dev.interlayer.models.generate.Sampler;
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.load.LoadedModel;
-import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -70,13 +69,27 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelInput.requireOne(tokens, prompt);
+        Flags.exists(model, "--model");
         threads.apply();
-        // sampling options are checked here, before the (possibly slow) model load
+        // every option is checked here, before the (possibly slow) model load, and named as typed
+        Flags.require(temperature >= 0 && Float.isFinite(temperature), "--temperature", "finite and >= 0", temperature);
+        Flags.require(topK >= 0, "--top-k", ">= 0", topK);
+        Flags.require(topP > 0 && topP <= 1, "--top-p", "in (0, 1]", topP);
+        Flags.require(minP >= 0 && minP < 1, "--min-p", "in [0, 1)", minP);
+        Flags.require(repeatPenalty > 0 && Float.isFinite(repeatPenalty), "--repeat-penalty", "finite and > 0",
+                repeatPenalty);
+        Flags.require(repeatLastN >= 0, "--repeat-last-n", ">= 0", repeatLastN);
+        Flags.require(maxTokens >= 1, "--max-tokens", ">= 1", maxTokens);
+        if (stop != null) {
+            for (String s : stop) {
+                Flags.require(!s.isEmpty(), "--stop", "non-empty", "\"\"");
+            }
+        }
         Sampler sampler = temperature == 0 ? Sampler.greedy()
                 : new Sampler.Stochastic(temperature, topK, topP, minP, seed);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (LoadedModel loaded = ModelLoader.open(model)) {
+        try (LoadedModel loaded = ModelInput.open(model)) {
             CausalLM m = loaded.requireLm();
             Tokenizer tok = loaded.tokenizer();
             Generator.Builder b = Generator.builder(m, tok).sampler(sampler).maxTokens(maxTokens)
@@ -86,18 +99,16 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
             }
             Generator gen = b.build();
             GenerationResult r;
-            if (tokens != null) {
-                r = gen.generate(tokens, t -> {
-                    out.print(tok == null ? t.id() + " " : t.text());
-                    out.flush();
-                });
-            } else {
-                ModelInput.tokenizer(loaded, model);   // fails with "use --tokens" when there is none
-                out.print(prompt);
-                r = gen.generate(prompt, t -> {
-                    out.print(t.text());
-                    out.flush();
-                });
+            try {
+                if (tokens != null) {
+                    r = gen.generate(tokens, t -> print(out, tok == null ? t.id() + " " : t.text()));
+                } else {
+                    ModelInput.tokenizer(loaded, model);   // fails with "use --tokens" when there is none
+                    print(out, prompt);
+                    r = gen.generate(prompt, t -> print(out, t.text()));
+                }
+            } catch (OutputClosed e) {
+                return 0;                              // `generate ... | head`: the reader has gone, so stop
             }
             out.println();
             out.flush();
@@ -106,5 +117,23 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
             err.flush();
         }
         return 0;
+    }
+
+    // Prints and flushes one piece; stops generation once stdout is closed (a PrintStream swallows EPIPE and only
+    // sets its error flag, which picocli's writer does not see, so System.out is asked too).
+    private static void print(PrintWriter out, String s) {
+        out.print(s);
+        if (out.checkError() || System.out.checkError()) {
+            throw new OutputClosed();
+        }
+    }
+
+    // Thrown from the token callback to end a generation whose output nobody reads.
+    private static final class OutputClosed extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        OutputClosed() {
+            super("stdout closed", null, false, false);
+        }
     }
 }

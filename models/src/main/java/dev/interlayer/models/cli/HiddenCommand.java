@@ -2,7 +2,6 @@ package dev.interlayer.models.cli;
 
 import dev.interlayer.models.lm.HiddenStates;
 import dev.interlayer.models.load.LoadedModel;
-import dev.interlayer.models.load.ModelLoader;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -46,9 +45,10 @@ public final class HiddenCommand implements CliCommand, Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelInput.requireOne(tokens, prompt);
+        Flags.exists(model, "--model");
         threads.apply();
         PrintWriter out = spec.commandLine().getOut();
-        try (LoadedModel loaded = ModelLoader.open(model)) {
+        try (LoadedModel loaded = ModelInput.open(model)) {
             int[] ids = ModelInput.ids(loaded, model, tokens, prompt);
             HiddenStates m = loaded.hidden();
             int d = m.hiddenSize();

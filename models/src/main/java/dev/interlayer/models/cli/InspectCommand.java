@@ -39,6 +39,7 @@ public final class InspectCommand implements CliCommand, Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        Flags.exists(model, "--model");
         if (java.nio.file.Files.isDirectory(model)) {
             inspectHf(out);
             return 0;

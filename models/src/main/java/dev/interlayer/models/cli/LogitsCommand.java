@@ -2,7 +2,6 @@ package dev.interlayer.models.cli;
 
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.load.LoadedModel;
-import dev.interlayer.models.load.ModelLoader;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -45,9 +44,10 @@ public final class LogitsCommand implements CliCommand, Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelInput.requireOne(tokens, prompt);
+        Flags.exists(model, "--model");
         threads.apply();
         PrintWriter out = spec.commandLine().getOut();
-        try (LoadedModel loaded = ModelLoader.open(model)) {
+        try (LoadedModel loaded = ModelInput.open(model)) {
             CausalLM m = loaded.requireLm();
             int[] ids = ModelInput.ids(loaded, model, tokens, prompt);
             int vocab = m.vocabSize();

@@ -1,12 +1,20 @@
 package dev.interlayer.models.cli;
 
 import dev.interlayer.models.load.LoadedModel;
+import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import java.nio.file.Path;
 
 // Input token ids and JSON output shared by the hidden and logits commands.
 final class ModelInput {
     private ModelInput() {
+    }
+
+    // Opens a model, with progress on a terminal when that takes over a second.
+    static LoadedModel open(Path model) throws java.io.IOException {
+        try (Progress p = Progress.start("loading " + model.getFileName())) {
+            return ModelLoader.open(model);
+        }
     }
 
     // Checks that exactly one of --tokens/--prompt was given (before the model is opened).

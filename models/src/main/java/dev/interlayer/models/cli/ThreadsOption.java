@@ -8,10 +8,10 @@ final class ThreadsOption {
     @Option(names = "--threads", description = "Compute threads (default: all cores).")
     Integer threads;
 
-    // Sizes ComputePool when --threads was given; otherwise leaves the default (all cores).
+    // Checks --threads and sizes ComputePool when it was given (else the default, all cores); call before loading.
     void apply() {
         if (threads != null) {
-            ComputePool.setThreads(threads);
+            ComputePool.setThreads(Flags.threads(threads));
         }
     }
 }

@@ -72,7 +72,8 @@ public final class Generator {
         int capacity = (int) Math.min((long) prompt.length + maxTokens, model.contextLength());
         CausalLM.Session session = model.newSession(capacity);
         Sampler.Picker picker = sampler.start(model.vocabSize());
-        StreamingDecoder decoder = tokenizer == null ? null : tokenizer.streamingDecoder();
+        // primed with the prompt: the first token continues its text ("The dog" + "▁was" -> " was")
+        StreamingDecoder decoder = tokenizer == null ? null : tokenizer.streamingDecoder(prompt);
         boolean[] seen = new boolean[model.vocabSize()];          // scratch for the repetition penalty
         // at most one pick per free position plus the last one: sizes the buffers even for maxTokens = MAX_VALUE
         int limit = (int) Math.min(maxTokens, (long) capacity - prompt.length + 1);

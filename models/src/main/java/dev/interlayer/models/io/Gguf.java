@@ -136,6 +136,9 @@ public final class Gguf {
         for (long i = 0; i < tensorCount; i++) {
             long at = r.position();
             String name = r.string("tensor #" + i + " name");
+            if (name.isEmpty()) {   // e.g. a tensor count one too high reads padding as a tensor
+                throw r.error(at, "tensor #" + i + " name", "a non-empty name", "an empty string");
+            }
             String field = "tensor '" + name + "'";
             Long prev = seen.putIfAbsent(name, at);
             if (prev != null) {

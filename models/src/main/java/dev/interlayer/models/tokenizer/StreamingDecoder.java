@@ -9,6 +9,10 @@ import java.util.Arrays;
  * until the character is complete. Concatenating all outputs and {@link #flush()} equals
  * {@link Tokenizer#decode(int[])} of the whole id sequence (except WordPiece's punctuation cleanup,
  * which needs look-ahead). Control tokens are skipped. Not thread-safe: one decoder per stream.
+ *
+ * <p>A continuation of a prompt is decoded as the tail of the whole text: {@link #prime} the decoder with
+ * the prompt's ids first, so that the first generated token renders as it does mid-text ({@code "▁was"}
+ * after "The dog" is " was"; a fresh decoder would drop that space as the start of a text).
  */
 public final class StreamingDecoder {
     private final AbstractTokenizer tokenizer;
@@ -26,6 +30,27 @@ public final class StreamingDecoder {
      * @throws IllegalArgumentException for an id outside the vocabulary
      */
     public String next(int id) {
+        add(id);
+        return takeComplete();
+    }
+
+    /**
+     * Feeds {@code ids} (e.g. the prompt) as already shown: nothing is emitted for them, but the tokens that
+     * follow render as continuations of their text. Bytes of a character the context leaves unfinished are
+     * kept, so the first {@link #next} that completes it emits the whole character.
+     *
+     * @throws IllegalArgumentException for an id outside the vocabulary
+     */
+    public void prime(int... ids) {
+        for (int id : ids) {
+            add(id);
+            int complete = completePrefix(pending, n);
+            System.arraycopy(pending, complete, pending, 0, n - complete);
+            n -= complete;
+        }
+    }
+
+    private void add(int id) {
         if (!tokenizer.isSpecial(id)) {
             byte[] fp = first ? tokenizer.firstPiece(id) : null;
             if (fp != null) {
@@ -38,6 +63,9 @@ public final class StreamingDecoder {
                 first &= p.length == 0;
             }
         }
+    }
+
+    private String takeComplete() {
         int complete = completePrefix(pending, n);
         if (complete == 0) {
             return "";

@@ -54,6 +54,16 @@ public interface Tokenizer {
     /** A new decoder for a stream of ids that emits only complete UTF-8 characters (control tokens skipped). */
     StreamingDecoder streamingDecoder();
 
+    /**
+     * A decoder for the ids that follow {@code context} (e.g. a generation's prompt): {@link #streamingDecoder()}
+     * {@linkplain StreamingDecoder#prime primed} with it, so the first new token keeps its leading space.
+     */
+    default StreamingDecoder streamingDecoder(int[] context) {
+        StreamingDecoder d = streamingDecoder();
+        d.prime(context);
+        return d;
+    }
+
     /** Number of tokens; ids are in {@code [0, vocabSize())}. */
     int vocabSize();
 

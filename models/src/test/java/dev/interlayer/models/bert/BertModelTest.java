@@ -31,8 +31,11 @@ class BertModelTest {
 
     @Test
     void emptySequenceInABatchAddsNoRowsAndChangesNothing() throws Exception {
-        // Packed rows: an empty sequence contributes zero rows, so the other rows must be bit-identical
-        // to the batch without it (attention only ever looks within a sequence's own rows).
+        // Packed rows: an empty sequence contributes zero rows, so the other rows must equal the batch
+        // without it (attention only ever looks within a sequence's own rows). Not bit-exact: the two encodes
+        // are separate runs, and the Vector API's interpreted fallback and C2 intrinsics round reductions and
+        // exp/erf differently, so a JIT compilation between them moves the last bits. 1e-5 on these O(1)
+        // hidden states is ~100 ulp; a leak from another sequence would move them by 1e-2 or more.
         try (HfFolder f = HfFolder.open(SharedModels.require("hf-tiny-random/bert_tiniest"))) {
             BertModel m = BertModel.load(BertConfig.fromHuggingFace(f.config()), f.weights());
             int[] a = new int[40], b = {101, 7592, 102};
@@ -41,7 +44,7 @@ class BertModelTest {
             }
             float[] without = m.encode(new int[][] {a, b}, null).toFloatArray();
             float[] with = m.encode(new int[][] {a, {}, b}, null).toFloatArray();
-            assertArrayEquals(without, with);
+            assertArrayEquals(without, with, 1e-5f);
         }
     }
 

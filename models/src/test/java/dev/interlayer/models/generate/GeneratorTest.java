@@ -44,6 +44,32 @@ class GeneratorTest {
         }
     }
 
+    /** Text that {@code generated} adds after {@code prompt}: decode of both, less the prompt's own text. */
+    static String continuation(int[] prompt, int[] generated) {
+        String p = tokenizer.decode(prompt), whole = tokenizer.decode(concat(prompt, generated));
+        assertTrue(whole.startsWith(p), whole);
+        return whole.substring(p.length());
+    }
+
+    @Test
+    void textPromptContinuationKeepsTheFirstTokensSpace() {
+        // "The dog" -> greedy "▁was": streamed text is " was ...", as the prompt's text plus it decodes
+        int[] prompt = tokenizer.encode("The dog");
+        StringBuilder streamed = new StringBuilder();
+        GenerationResult r = Generator.builder(model, tokenizer).maxTokens(6).build()
+                .generate("The dog", t -> streamed.append(t.text()));
+        assertEquals(continuation(prompt, r.tokens()), r.text());
+        assertEquals(r.text(), streamed.toString());
+        assertEquals(tokenizer.decode(prompt) + r.text(), tokenizer.decode(concat(prompt, r.tokens())));
+        assertTrue(tokenizer.tokenText(r.tokens()[0]).startsWith("\u2581") == r.text().startsWith(" "), r.text());
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
     @Test
     void greedyGeneratorMatchesLlamaCpp() {
         StringBuilder streamed = new StringBuilder();
@@ -57,7 +83,7 @@ class GeneratorTest {
         assertEquals(32, r.generatedTokens());
         assertEquals(5, r.promptTokens());
         assertEquals(GenerationResult.StopReason.MAX_TOKENS, r.stopReason());
-        assertEquals(tokenizer.decode(LLAMA_CPP_32), r.text());
+        assertEquals(continuation(PROMPT, LLAMA_CPP_32), r.text());
         assertEquals(r.text(), streamed.toString());
         assertTrue(count[0] >= 32);
         assertTrue(r.prefillNanos() > 0 && r.decodeNanos() > 0);
@@ -92,7 +118,7 @@ class GeneratorTest {
 
     @Test
     void stopStringCutsTextAndStreamMatches() {
-        String full = tokenizer.decode(LLAMA_CPP_32);
+        String full = continuation(PROMPT, LLAMA_CPP_32);
         String stop = full.substring(full.length() / 2, full.length() / 2 + 4);
         StringBuilder streamed = new StringBuilder();
         GenerationResult r = Generator.builder(model, tokenizer).maxTokens(32).stopStrings(stop).build()
@@ -109,7 +135,7 @@ class GeneratorTest {
                 .generate(PROMPT, null);
         assertEquals(GenerationResult.StopReason.STOP_TOKEN, r.stopReason());
         assertArrayEquals(Arrays.copyOf(LLAMA_CPP_32, 6), r.tokens());
-        assertEquals(tokenizer.decode(Arrays.copyOf(LLAMA_CPP_32, 5)), r.text());
+        assertEquals(continuation(PROMPT, Arrays.copyOf(LLAMA_CPP_32, 5)), r.text());
     }
 
     @Test

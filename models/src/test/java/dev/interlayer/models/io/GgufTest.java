@@ -232,6 +232,13 @@ class GgufTest {
     }
 
     @Test
+    void tensorCountOneTooHighIsRejected() throws IOException {
+        // sample() has 3 tensors; a fourth info is read from the alignment padding: an empty name
+        GgufTestWriter w = sample();
+        expectError(patch64(w.finish(), w.at.get("tensor_count"), 4), "tensor #3 name", "non-empty");
+    }
+
+    @Test
     void lyingStringLength() throws IOException {
         GgufTestWriter w = sample();
         byte[] b = w.finish();

@@ -242,7 +242,12 @@ class KernelPropertiesTest {
             }
             float[] a = k.rmsNorm(Tensor.wrap(x), Tensor.wrap(w), 1e-6f, true, Tensor.zeros(n)).toFloatArray();
             float[] b = k.rmsNorm(Tensor.wrap(x), Tensor.wrap(g), 1e-6f, false, Tensor.zeros(n)).toFloatArray();
-            assertArrayEquals(b, a, 0f, where + ": equal in float32");
+            // Equal in float32 up to the sum of squares: two separate calls may reduce in different orders
+            // (the Vector API's interpreted fallback vs its C2 intrinsic), which moves the shared scale by a
+            // few ulp. 8 ulp relative; treating w as the gain (forgetting the 1) would be off by O(1).
+            for (int i = 0; i < n; i++) {
+                assertEquals(b[i], a[i], 16 * EPS * Math.max(1, Math.abs(b[i])), where + " at " + i);
+            }
         });
     }
 
