@@ -19,7 +19,7 @@ final class Block32Formats {
     /** Q8_0 = {@code d:f16, qs[32]:int8}; {@code x_i = q_i·d}. */
     static final class Q8_0 extends BlockFormat {
         Q8_0() {
-            super(DType.Q8_0);
+            super(DType.Q8_0, 0);
         }
 
         @Override
@@ -34,7 +34,7 @@ final class Block32Formats {
     /** Q4_0 = {@code d:f16, qs[16]}; {@code x = d·(q − 8)}. */
     static final class Q4_0 extends BlockFormat {
         Q4_0() {
-            super(DType.Q4_0);
+            super(DType.Q4_0, 0);
         }
 
         @Override
@@ -51,7 +51,7 @@ final class Block32Formats {
     /** Q4_1 = {@code d:f16, m:f16, qs[16]}; {@code x = d·q + m}. */
     static final class Q4_1 extends BlockFormat {
         Q4_1() {
-            super(DType.Q4_1);
+            super(DType.Q4_1, 0, 2);
         }
 
         @Override
@@ -68,7 +68,7 @@ final class Block32Formats {
     /** Q5_0 = {@code d:f16, qh:u32, qs[16]}; {@code x = d·(q5 − 16)}. */
     static final class Q5_0 extends BlockFormat {
         Q5_0() {
-            super(DType.Q5_0);
+            super(DType.Q5_0, 0);
         }
 
         @Override
@@ -86,7 +86,7 @@ final class Block32Formats {
     /** Q5_1 = {@code d:f16, m:f16, qh:u32, qs[16]}; {@code x = d·q5 + m}. */
     static final class Q5_1 extends BlockFormat {
         Q5_1() {
-            super(DType.Q5_1);
+            super(DType.Q5_1, 0, 2);
         }
 
         @Override
@@ -104,7 +104,7 @@ final class Block32Formats {
     /** IQ4_NL = {@code d:f16, qs[16]}; {@code x = d·KVALUES[q]}. */
     static final class Iq4Nl extends BlockFormat {
         Iq4Nl() {
-            super(DType.IQ4_NL);
+            super(DType.IQ4_NL, 0);
         }
 
         @Override

@@ -29,9 +29,29 @@ public abstract class BlockFormat {
     private static final ThreadSlot<float[]> SCRATCH = new ThreadSlot<>();
 
     private final DType dtype;
+    private final int[] scaleOffsets;
 
-    BlockFormat(DType dtype) {
+    /** @param scaleOffsets byte offsets of the block's f16 scale fields ({@code d}, {@code dmin}, {@code m}) */
+    BlockFormat(DType dtype, int... scaleOffsets) {
         this.dtype = dtype;
+        this.scaleOffsets = scaleOffsets;
+    }
+
+    /**
+     * Index of the first of {@code blocks} consecutive blocks from byte {@code off} whose f16 scales
+     * include a NaN or an infinity, or −1. Reads only the scale fields. A file with such a block is
+     * corrupt: every product touching it is NaN.
+     */
+    public final long firstNonFiniteScale(MemorySegment src, long off, long blocks) {
+        int bb = blockBytes();
+        for (long b = 0; b < blocks; b++) {
+            for (int so : scaleOffsets) {
+                if ((src.get(I16, off + b * bb + so) & 0x7C00) == 0x7C00) {   // exponent all ones: Inf or NaN
+                    return b;
+                }
+            }
+        }
+        return -1;
     }
 
     /** The dtype this format decodes. */

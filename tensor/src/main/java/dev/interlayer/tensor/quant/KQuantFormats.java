@@ -33,7 +33,7 @@ final class KQuantFormats {
     /** Q2_K = {@code scales[16], qs[64], d:f16, dmin:f16}; 16 sub-blocks of 16, 4-bit scale and min each. */
     static final class Q2_K extends BlockFormat {
         Q2_K() {
-            super(DType.Q2_K);
+            super(DType.Q2_K, 80, 82);
         }
 
         @Override
@@ -55,7 +55,7 @@ final class KQuantFormats {
      */
     static final class Q3_K extends BlockFormat {
         Q3_K() {
-            super(DType.Q3_K);
+            super(DType.Q3_K, 108);
         }
 
         @Override
@@ -77,7 +77,7 @@ final class KQuantFormats {
     /** Q4_K = {@code d:f16, dmin:f16, scales[12], qs[128]}; 8 sub-blocks of 32. */
     static final class Q4_K extends BlockFormat {
         Q4_K() {
-            super(DType.Q4_K);
+            super(DType.Q4_K, 0, 2);
         }
 
         @Override
@@ -97,7 +97,7 @@ final class KQuantFormats {
     /** Q5_K = {@code d:f16, dmin:f16, scales[12], qh[32], qs[128]}; Q4_K plus bit j of qh[l] as 5th bit. */
     static final class Q5_K extends BlockFormat {
         Q5_K() {
-            super(DType.Q5_K);
+            super(DType.Q5_K, 0, 2);
         }
 
         @Override
@@ -122,7 +122,7 @@ final class KQuantFormats {
      */
     static final class Q6_K extends BlockFormat {
         Q6_K() {
-            super(DType.Q6_K);
+            super(DType.Q6_K, 208);
         }
 
         @Override
@@ -144,7 +144,7 @@ final class KQuantFormats {
      */
     static final class Iq4Xs extends BlockFormat {
         Iq4Xs() {
-            super(DType.IQ4_XS);
+            super(DType.IQ4_XS, 0);
         }
 
         @Override
