@@ -26,7 +26,23 @@ public enum DType {
     /** GGML Q4_K: 256-value super-block. */
     Q4_K(256, 144),
     /** GGML Q6_K: 256-value super-block. */
-    Q6_K(256, 210);
+    Q6_K(256, 210),
+    /** GGML Q4_1: 32 values = f16 scale + f16 min + 16 bytes of nibbles. */
+    Q4_1(32, 20),
+    /** GGML Q5_0: 32 values = f16 scale + 4 bytes of fifth bits + 16 bytes of nibbles. */
+    Q5_0(32, 22),
+    /** GGML Q5_1: 32 values = f16 scale + f16 min + 4 bytes of fifth bits + 16 bytes of nibbles. */
+    Q5_1(32, 24),
+    /** GGML Q2_K: 256-value super-block of 2-bit codes, 16 sub-blocks with 4-bit scales and mins. */
+    Q2_K(256, 84),
+    /** GGML Q3_K: 256-value super-block of 3-bit codes, 16 sub-blocks with 6-bit signed scales. */
+    Q3_K(256, 110),
+    /** GGML Q5_K: 256-value super-block of 5-bit codes, 8 sub-blocks with 6-bit scales and mins. */
+    Q5_K(256, 176),
+    /** GGML IQ4_NL: 32 values = f16 scale + 16 bytes of 4-bit indices into a fixed non-linear grid. */
+    IQ4_NL(32, 18),
+    /** GGML IQ4_XS: 256-value super-block of IQ4_NL-grid indices, 8 sub-blocks with 6-bit scales. */
+    IQ4_XS(256, 136);
 
     private final int blockSize;
     private final int blockBytes;

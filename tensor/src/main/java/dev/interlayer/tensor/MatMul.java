@@ -1,5 +1,7 @@
 package dev.interlayer.tensor;
 
+import dev.interlayer.tensor.quant.BlockFormats;
+import dev.interlayer.tensor.quant.QuantMatMul;
 import dev.interlayer.tensor.simd.GemmKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -47,6 +49,11 @@ final class MatMul {
                     + ", w " + w.shape() + ", out " + out.shape() + ")");
         }
         requireFloat("matmulT x", x);
+        if (w.dtype().isQuantized()) {
+            requireFloat("matmulT out", out);
+            quantized(x, w, out);
+            return;
+        }
         requireFloat("matmulT w", w);
         requireFloat("matmulT out", out);
         int k = x.dim(-1), n = w.dim(0);
@@ -76,8 +83,9 @@ final class MatMul {
                         + "[..., n] (got x " + x.shape() + ", w" + i + " " + w.shape() + ", out" + i + " "
                         + out.shape() + ")");
             }
-            if (!w.dtype().isFloatingPoint() || !out.dtype().isFloatingPoint()) {   // names built only on failure
-                requireFloat("matmulT w" + i, w);
+            fused &= !w.dtype().isQuantized();      // quantized weights: one product each (QuantMatMul)
+            if ((!w.dtype().isFloatingPoint() && !w.dtype().isQuantized()) || !out.dtype().isFloatingPoint()) {
+                requireFloat("matmulT w" + i, w);       // names built only on failure
                 requireFloat("matmulT out" + i, out);
             }
             fused &= w.stride(1) == 1 && out.size() == w.dim(0) && out.heapFloats() != null && !out.isReadOnly()
@@ -93,6 +101,36 @@ final class MatMul {
         }
         Tensor a = rows(x, 1, k);
         kernel.matvecs(k, a.heapFloats(), GemmKernel.heapIndex(a), ws, outs);
+    }
+
+    /**
+     * x · wᵀ with w [n, k] block-quantized and read in place by {@link QuantMatMul} (its rows must be
+     * contiguous, which quantized tensors always are unless sliced along columns).
+     */
+    private static void quantized(Tensor x, Tensor w, Tensor out) {
+        if (!BlockFormats.supports(w.dtype())) {
+            throw new UnsupportedDTypeException("matmulT w", w.dtype(), DType.F32, DType.F16, DType.BF16, DType.Q8_0,
+                    DType.Q4_0, DType.Q4_K, DType.Q6_K);
+        }
+        int k = x.dim(-1), n = w.dim(0);
+        if (n > 1 && w.stride(0) != k || w.stride(1) != 1) {
+            throw new IllegalArgumentException("matmulT: quantized weight " + w + " must have contiguous rows");
+        }
+        int m = Math.toIntExact(x.size() == 0 ? leading(x, 1).size() : x.size() / Math.max(1, k));
+        if (m == 0 || n == 0) {
+            return;
+        }
+        Tensor a = rows(x, m, k);
+        Tensor c = writableRows(out, m, n);
+        if (c == null || overlaps(out, a)) {
+            c = Tensor.zeros(Shape.of(m, n));
+        }
+        QuantMatMul.matmulT(BlockFormats.of(w.dtype()), m, n, k, a.heapFloats(), GemmKernel.heapIndex(a),
+                Math.toIntExact(a.stride(0)), w.segment(), w.byteOffset(), c.heapFloats(), GemmKernel.heapIndex(c),
+                Math.toIntExact(c.stride(0)));
+        if (c.segment() != out.segment() || c.offset() != out.offset()) {
+            out.copyFrom(c.reshape(out.shape()));
+        }
     }
 
     // ---- a · b, batched ----

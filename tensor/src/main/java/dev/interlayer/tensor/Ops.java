@@ -190,6 +190,9 @@ public final class Ops {
      * @throws IndexOutOfBoundsException naming the position, the id and the vocabulary size (nothing is written)
      */
     public static Tensor embedding(Tensor table, int[] ids, Tensor out) {
+        if (table.dtype().isQuantized()) {         // block-quantized table: dequantize only the rows asked for
+            return dev.interlayer.tensor.quant.QuantEmbedding.lookup(table, ids, out);
+        }
         return Kernels.active().embedding(table, ids, out);
     }
 

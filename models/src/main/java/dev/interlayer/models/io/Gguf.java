@@ -63,7 +63,7 @@ public final class Gguf {
                     data = ch.map(FileChannel.MapMode.READ_ONLY, h.dataOffset, dataBytes, arena);
                 }
                 return new GgufFile(path, h.version, h.metadata, h.tensors, h.alignment, h.dataOffset,
-                        r.fileSize(), arena, data);
+                        r.fileSize(), arena, data, h.rawMetadata);
             } catch (IOException | RuntimeException e) {
                 arena.close();
                 throw e;
@@ -77,7 +77,7 @@ public final class Gguf {
     }
 
     private record Header(int version, Map<String, Object> metadata, Map<String, GgufTensorInfo> tensors,
-                          int alignment, long dataOffset) {
+                          int alignment, long dataOffset, Map<String, long[]> rawMetadata) {
     }
 
     private static Header parse(GgufReader r) throws IOException {
@@ -107,6 +107,7 @@ public final class Gguf {
                     + r.remaining() + " bytes left)", Long.toString(kvCount));
         }
         Map<String, Object> meta = new LinkedHashMap<>();
+        Map<String, long[]> rawMeta = new LinkedHashMap<>();   // key -> {start of its type field, end of value}
         for (long i = 0; i < kvCount; i++) {
             long at = r.position();
             String key = r.string("metadata key #" + i);
@@ -116,6 +117,7 @@ public final class Gguf {
             if (meta.putIfAbsent(key, value) != null) {
                 throw r.error(at, "metadata key #" + i, "unique keys", "duplicate key '" + key + "'");
             }
+            rawMeta.put(key, new long[] {typeAt, r.position()});
         }
         int alignment = DEFAULT_ALIGNMENT;
         Object al = meta.get("general.alignment");
@@ -213,8 +215,37 @@ public final class Gguf {
             tensors.put(name, new GgufTensorInfo(name, (GgufType) raw.get(i)[1], (Shape) raw.get(i)[2], start, t[3],
                     t[1]));
         }
+        checkNoOverlap(r, tensors, rel);
         return new Header((int) version, Collections.unmodifiableMap(meta), Collections.unmodifiableMap(tensors),
-                alignment, dataOffset);
+                alignment, dataOffset, Collections.unmodifiableMap(rawMeta));
+    }
+
+    /**
+     * Tensors must not overlap: a tensor whose stored bytes run into the next one has a byte size
+     * (implied by its type and shape) that disagrees with the layout the file was written with.
+     */
+    private static void checkNoOverlap(GgufReader r, Map<String, GgufTensorInfo> tensors, List<long[]> rel)
+            throws ModelFormatException {
+        List<GgufTensorInfo> byStart = new ArrayList<>(tensors.values());
+        long[] offsetFieldAt = new long[byStart.size()];
+        for (int i = 0; i < offsetFieldAt.length; i++) {
+            offsetFieldAt[i] = rel.get(i)[2];
+        }
+        Integer[] order = new Integer[byStart.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Long.compare(byStart.get(a).fileOffset(), byStart.get(b).fileOffset()));
+        for (int i = 0; i + 1 < order.length; i++) {
+            GgufTensorInfo t = byStart.get(order[i]), next = byStart.get(order[i + 1]);
+            long end = t.fileOffset() + t.byteSize();
+            if (t.byteSize() > 0 && end > next.fileOffset()) {
+                throw r.error(offsetFieldAt[order[i]], "tensor '" + t.name() + "' data (" + t.type() + " " + t.shape()
+                        + " = " + t.byteSize() + " bytes at byte " + t.fileOffset() + ")",
+                        "to end by byte " + next.fileOffset() + " where tensor '" + next.name() + "' starts",
+                        "end at byte " + end + " (its byte size disagrees with the file layout)");
+            }
+        }
     }
 
     private static int[] knownIds() {

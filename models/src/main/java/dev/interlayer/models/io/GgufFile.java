@@ -2,9 +2,16 @@ package dev.interlayer.models.io;
 
 import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.quant.BlockFormat;
+import dev.interlayer.tensor.quant.BlockFormats;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
@@ -25,7 +32,9 @@ import java.util.stream.Collectors;
 public final class GgufFile implements WeightSource {
     /** Element types {@link #tensor} hands out. */
     public static final List<GgufType> TENSOR_TYPES = List.of(GgufType.F32, GgufType.F16, GgufType.BF16,
-            GgufType.I8, GgufType.I32, GgufType.I64);
+            GgufType.I8, GgufType.I32, GgufType.I64, GgufType.Q8_0, GgufType.Q4_0, GgufType.Q4_1, GgufType.Q5_0,
+            GgufType.Q5_1, GgufType.Q2_K, GgufType.Q3_K, GgufType.Q4_K, GgufType.Q5_K, GgufType.Q6_K,
+            GgufType.IQ4_NL, GgufType.IQ4_XS);
 
     private final Path path;
     private final int version;
@@ -36,10 +45,13 @@ public final class GgufFile implements WeightSource {
     private final long fileSize;
     private final Arena arena;
     private final MemorySegment data;   // [dataOffset, fileSize) of the file, read-only
+    private final Map<String, long[]> rawMetadata;   // key -> {file offset of its value type, end of its value}
     private volatile boolean closed;
 
     GgufFile(Path path, int version, Map<String, Object> metadata, Map<String, GgufTensorInfo> tensors,
-             int alignment, long dataOffset, long fileSize, Arena arena, MemorySegment data) {
+             int alignment, long dataOffset, long fileSize, Arena arena, MemorySegment data,
+             Map<String, long[]> rawMetadata) {
+        this.rawMetadata = rawMetadata;
         this.path = path;
         this.version = version;
         this.metadata = metadata;
@@ -96,6 +108,28 @@ public final class GgufFile implements WeightSource {
         return fileSize;
     }
 
+    /**
+     * The stored bytes of metadata value {@code key}: its u32 value type followed by the value, exactly as
+     * in the file (so a writer can copy it without losing the GGUF type, e.g. uint32 vs int64), or null
+     * if absent.
+     */
+    public byte[] rawMetadataValue(String key) throws IOException {
+        long[] at = rawMetadata.get(key);
+        if (at == null) {
+            return null;
+        }
+        ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(at[1] - at[0]));
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            while (b.hasRemaining()) {
+                if (ch.read(b, at[0] + b.position()) < 0) {
+                    throw new ModelFormatException(path, at[0], "metadata '" + key + "'", (at[1] - at[0]) + " bytes",
+                            "end of file (the file changed since it was opened?)");
+                }
+            }
+        }
+        return b.array();
+    }
+
     /** {@code general.architecture}, or null. */
     public String architecture() {
         return getString("general.architecture");
@@ -117,7 +151,11 @@ public final class GgufFile implements WeightSource {
      * A read-only view of tensor {@code name} in the mapped file, shape outermost-first.
      *
      * @throws IllegalArgumentException      if absent (lists the closest names)
-     * @throws UnsupportedOperationException if the tensor is block-quantized or of a type with no
+     * Block-quantized tensors (Q8_0 … Q6_K, IQ4_NL, IQ4_XS) come back as tensors of their block dtype over
+     * the mapped bytes; their f16 scales are checked first (NaN/Inf: {@link UncheckedIOException} wrapping
+     * a {@link ModelFormatException} naming file, tensor, type and byte offset).
+     *
+     * @throws UnsupportedOperationException if the tensor is of a type with no
      *                                       {@link DType}; the message names the tensor, its type and
      *                                       {@link #TENSOR_TYPES}. Use {@link #rawData} for its bytes.
      * @throws IllegalStateException         after {@link #close()}
@@ -130,7 +168,26 @@ public final class GgufFile implements WeightSource {
                     + i.type() + ", which tensor() does not support (supported: " + TENSOR_TYPES
                     + "); rawData() gives its bytes");
         }
-        return Tensor.of(i.type().dtype(), i.shape(), rawData(name));
+        MemorySegment raw = rawData(name);
+        if (i.type().isQuantized()) {
+            checkScales(i, raw);
+        }
+        return Tensor.of(i.type().dtype(), i.shape(), raw);
+    }
+
+    /**
+     * Rejects a block-quantized tensor with a NaN or infinite f16 scale (reading only the scale fields):
+     * such a block turns every output it touches into NaN. Throws {@link UncheckedIOException} wrapping
+     * a {@link ModelFormatException} that names the file, tensor, type and the block's byte offset.
+     */
+    private void checkScales(GgufTensorInfo i, MemorySegment raw) {
+        BlockFormat f = BlockFormats.of(i.type().dtype());
+        long bad = f.firstNonFiniteScale(raw, 0, i.byteSize() / f.blockBytes());
+        if (bad >= 0) {
+            long at = i.fileOffset() + bad * f.blockBytes();
+            throw new UncheckedIOException(new ModelFormatException(path, at, "tensor '" + i.name() + "' (" + i.type()
+                    + ") block " + bad + " scale", "a finite f16 scale", "NaN or infinity"));
+        }
     }
 
     /** The stored bytes of tensor {@code name}, any type (read-only slice of the mapping). */

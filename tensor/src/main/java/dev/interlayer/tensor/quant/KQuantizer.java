@@ -1,0 +1,296 @@
+package dev.interlayer.tensor.quant;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * ggml's reference quantizers for Q4_K, Q5_K and Q6_K ({@code quantize_row_q{4,5,6}_K_ref}), ported
+ * operation for operation in single precision so the bytes match ggml built without floating-point
+ * contraction (ISO C; a build that fuses multiply-adds may differ in rare last-bit ties).
+ *
+ * <p>Q4_K/Q5_K: per sub-block of 32, a weighted least-squares search over scale and min
+ * ({@link #makeQkx2}, weights {@code sqrt(mean x²) + |x|}); scales and mins are then stored as 6-bit
+ * integers relative to the super-block maxima ({@code d = max_scale/63}, {@code dmin = max_min/63}) and
+ * every value is re-rounded with the stored scales. Q6_K: per sub-block of 16, a scale search
+ * ({@link #makeQx}, weights {@code x²}), int8 sub-block scales relative to {@code d = max_scale/−128}.
+ */
+final class KQuantizer {
+    private static final float GROUP_MAX_EPS = 1e-15f;
+
+    private KQuantizer() {
+    }
+
+    /** ggml's {@code nearest_int}: round half to even through the 1.5·2^23 trick (bit-exact, also out of range). */
+    static int nearestInt(float f) {
+        float v = f + 12582912.f;
+        return (Float.floatToRawIntBits(v) & 0x007fffff) - 0x00400000;
+    }
+
+    /** Q4_K ({@code bits = 4}) or Q5_K ({@code bits = 5}): one 256-value super-block. */
+    static void q45K(int bits, float[] x, int xo, MemorySegment y, long yo) {
+        int nmax = (1 << bits) - 1;
+        byte[] lq = new byte[256], laux = new byte[32];
+        float[] weights = new float[32], mins = new float[8], scales = new float[8], theMin = new float[1];
+        float maxScale = 0, maxMin = 0;
+        for (int j = 0; j < 8; j++) {
+            float sumX2 = 0;
+            for (int l = 0; l < 32; l++) {
+                sumX2 += x[xo + 32 * j + l] * x[xo + 32 * j + l];
+            }
+            float avX = (float) Math.sqrt(sumX2 / 32);
+            for (int l = 0; l < 32; l++) {
+                weights[l] = avX + Math.abs(x[xo + 32 * j + l]);
+            }
+            scales[j] = bits == 4
+                    ? makeQkx2(32, nmax, x, xo + 32 * j, weights, lq, 32 * j, theMin, laux, -1.f, 0.1f, 20)
+                    : makeQkx2(32, nmax, x, xo + 32 * j, weights, lq, 32 * j, theMin, laux, -0.5f, 0.1f, 15);
+            mins[j] = theMin[0];
+            if (scales[j] > maxScale) {
+                maxScale = scales[j];
+            }
+            if (mins[j] > maxMin) {
+                maxMin = mins[j];
+            }
+        }
+        float invScale = maxScale > 0 ? 63.f / maxScale : 0.f;
+        float invMin = maxMin > 0 ? 63.f / maxMin : 0.f;
+        byte[] sc = new byte[12];
+        for (int j = 0; j < 8; j++) {
+            int ls = Math.min(63, nearestInt(invScale * scales[j]) & 0xFF);
+            int lm = Math.min(63, nearestInt(invMin * mins[j]) & 0xFF);
+            if (j < 4) {
+                sc[j] = (byte) ls;
+                sc[j + 4] = (byte) lm;
+            } else {
+                sc[j + 4] = (byte) ((ls & 0xF) | ((lm & 0xF) << 4));
+                sc[j - 4] |= (byte) ((ls >> 4) << 6);
+                sc[j] |= (byte) ((lm >> 4) << 6);
+            }
+        }
+        short d16 = Float.floatToFloat16(maxScale / 63.f), dmin16 = Float.floatToFloat16(maxMin / 63.f);
+        y.set(BlockFormat.I16, yo, d16);
+        y.set(BlockFormat.I16, yo + 2, dmin16);
+        MemorySegment.copy(sc, 0, y, BlockFormat.I8, yo + 4, 12);
+        float dAll = Float.float16ToFloat(d16), dminAll = Float.float16ToFloat(dmin16);
+        MemorySegment scSeg = MemorySegment.ofArray(sc);
+        for (int j = 0; j < 8; j++) {
+            float d = dAll * KQuantFormats.scaleMinK4(scSeg, 0, j, 0);
+            if (d == 0) {
+                continue;
+            }
+            float dm = dminAll * KQuantFormats.scaleMinK4(scSeg, 0, j, 1);
+            for (int ii = 0; ii < 32; ii++) {
+                int l = nearestInt((x[xo + 32 * j + ii] + dm) / d);
+                lq[32 * j + ii] = (byte) Math.max(0, Math.min(nmax, l));
+            }
+        }
+        if (bits == 4) {
+            for (int c = 0; c < 4; c++) {
+                for (int l = 0; l < 32; l++) {
+                    y.set(BlockFormat.I8, yo + 16 + 32 * c + l, (byte) (lq[64 * c + l] | (lq[64 * c + l + 32] << 4)));
+                }
+            }
+            return;
+        }
+        byte[] qh = new byte[32];
+        int m1 = 1, m2 = 2;
+        for (int c = 0; c < 4; c++) {
+            for (int j = 0; j < 32; j++) {
+                int l1 = lq[64 * c + j], l2 = lq[64 * c + j + 32];
+                if (l1 > 15) {
+                    l1 -= 16;
+                    qh[j] |= (byte) m1;
+                }
+                if (l2 > 15) {
+                    l2 -= 16;
+                    qh[j] |= (byte) m2;
+                }
+                y.set(BlockFormat.I8, yo + 48 + 32 * c + j, (byte) (l1 | (l2 << 4)));
+            }
+            m1 <<= 2;
+            m2 <<= 2;
+        }
+        MemorySegment.copy(qh, 0, y, BlockFormat.I8, yo + 16, 32);
+    }
+
+    /**
+     * ggml's {@code make_qkx2_quants}: codes {@code L[lo ..]} in [0, nmax] and returns the scale; the
+     * min (as a positive offset) goes to {@code theMin[0]}. Tries {@code nstep + 1} inverse scales
+     * {@code (rmin + rdelta·is + nmax)/(max − min)} and keeps the weighted-least-squares fit with the
+     * smallest weighted squared error.
+     */
+    static float makeQkx2(int n, int nmax, float[] x, int xo, float[] weights, byte[] lq, int lo, float[] theMin,
+                          byte[] laux, float rmin, float rdelta, int nstep) {
+        float min = x[xo], max = x[xo];
+        float sumW = weights[0], sumX = sumW * x[xo];
+        for (int i = 1; i < n; i++) {
+            float v = x[xo + i];
+            if (v < min) {
+                min = v;
+            }
+            if (v > max) {
+                max = v;
+            }
+            float w = weights[i];
+            sumW += w;
+            sumX += w * v;
+        }
+        if (min > 0) {
+            min = 0;
+        }
+        if (max == min) {
+            for (int i = 0; i < n; i++) {
+                lq[lo + i] = 0;
+            }
+            theMin[0] = -min;
+            return 0.f;
+        }
+        float iscale = nmax / (max - min);
+        float scale = 1 / iscale;
+        float bestError = 0;
+        for (int i = 0; i < n; i++) {
+            int l = nearestInt(iscale * (x[xo + i] - min));
+            lq[lo + i] = (byte) Math.max(0, Math.min(nmax, l));
+            float diff = scale * lq[lo + i] + min - x[xo + i];
+            bestError += weights[i] * (diff * diff);
+        }
+        for (int is = 0; is <= nstep; is++) {
+            iscale = (rmin + rdelta * is + nmax) / (max - min);
+            float sumL = 0, sumL2 = 0, sumXl = 0;
+            for (int i = 0; i < n; i++) {
+                int l = Math.max(0, Math.min(nmax, nearestInt(iscale * (x[xo + i] - min))));
+                laux[i] = (byte) l;
+                float w = weights[i];
+                sumL += w * l;
+                sumL2 += w * l * l;
+                sumXl += w * l * x[xo + i];
+            }
+            float det = sumW * sumL2 - sumL * sumL;
+            if (det > 0) {
+                float thisScale = (sumW * sumXl - sumX * sumL) / det;
+                float thisMin = (sumL2 * sumX - sumL * sumXl) / det;
+                if (thisMin > 0) {
+                    thisMin = 0;
+                    thisScale = sumXl / sumL2;
+                }
+                float curError = 0;
+                for (int i = 0; i < n; i++) {
+                    float diff = thisScale * laux[i] + thisMin - x[xo + i];
+                    curError += weights[i] * (diff * diff);
+                }
+                if (curError < bestError) {
+                    System.arraycopy(laux, 0, lq, lo, n);
+                    bestError = curError;
+                    scale = thisScale;
+                    min = thisMin;
+                }
+            }
+        }
+        theMin[0] = -min;
+        return scale;
+    }
+
+    /** Q6_K: one 256-value super-block. */
+    static void q6K(float[] x, int xo, MemorySegment y, long yo) {
+        byte[] lq = new byte[256];
+        float[] scales = new float[16];
+        float maxScale = 0, maxAbsScale = 0;
+        for (int ib = 0; ib < 16; ib++) {
+            float scale = makeQx(16, 32, x, xo + 16 * ib, lq, 16 * ib);
+            scales[ib] = scale;
+            float abs = Math.abs(scale);
+            if (abs > maxAbsScale) {
+                maxAbsScale = abs;
+                maxScale = scale;
+            }
+        }
+        if (maxAbsScale < GROUP_MAX_EPS) {
+            y.asSlice(yo, 210).fill((byte) 0);
+            return;
+        }
+        float iscale = -128.f / maxScale;
+        short d16 = Float.floatToFloat16(1 / iscale);
+        y.set(BlockFormat.I16, yo + 208, d16);
+        float dAll = Float.float16ToFloat(d16);
+        for (int ib = 0; ib < 16; ib++) {
+            byte sc = (byte) Math.min(127, nearestInt(iscale * scales[ib]));
+            y.set(BlockFormat.I8, yo + 192 + ib, sc);
+            float d = dAll * sc;
+            if (d == 0) {
+                continue;
+            }
+            for (int ii = 0; ii < 16; ii++) {
+                int l = nearestInt(x[xo + 16 * ib + ii] / d);
+                lq[16 * ib + ii] = (byte) (Math.max(-32, Math.min(31, l)) + 32);
+            }
+        }
+        for (int h = 0; h < 2; h++) {
+            int j = 128 * h;
+            for (int l = 0; l < 32; l++) {
+                int q1 = lq[j + l] & 0xF, q2 = lq[j + l + 32] & 0xF, q3 = lq[j + l + 64] & 0xF, q4 = lq[j + l + 96] & 0xF;
+                y.set(BlockFormat.I8, yo + 64 * h + l, (byte) (q1 | (q3 << 4)));
+                y.set(BlockFormat.I8, yo + 64 * h + l + 32, (byte) (q2 | (q4 << 4)));
+                y.set(BlockFormat.I8, yo + 128 + 32 * h + l, (byte) ((lq[j + l] >> 4) | ((lq[j + l + 32] >> 4) << 2)
+                        | ((lq[j + l + 64] >> 4) << 4) | ((lq[j + l + 96] >> 4) << 6)));
+            }
+        }
+    }
+
+    /**
+     * ggml's {@code make_qx_quants} with {@code rmse_type = 1} and no importance: signed codes stored as
+     * {@code L = l + nmax} in [0, 2·nmax), returns the scale. Starts from {@code iscale = −nmax/m} (m the
+     * value of largest magnitude) and tries {@code −(nmax + 0.1·is)/m} for is = −9..9, keeping the
+     * least-squares scale with the best weighted fit (weights x²).
+     */
+    static float makeQx(int n, int nmax, float[] x, int xo, byte[] lq, int lo) {
+        float max = 0, amax = 0;
+        for (int i = 0; i < n; i++) {
+            float ax = Math.abs(x[xo + i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[xo + i];
+            }
+        }
+        if (amax < GROUP_MAX_EPS) {
+            for (int i = 0; i < n; i++) {
+                lq[lo + i] = 0;
+            }
+            return 0.f;
+        }
+        float iscale = -nmax / max;
+        float sumLx = 0, sumL2 = 0;
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * v)));
+            lq[lo + i] = (byte) (l + nmax);
+            float w = v * v;
+            sumLx += w * v * l;
+            sumL2 += w * l * l;
+        }
+        float scale = sumL2 != 0 ? sumLx / sumL2 : 0.0f;
+        float best = scale * sumLx;
+        for (int is = -9; is <= 9; is++) {
+            if (is == 0) {
+                continue;
+            }
+            iscale = -(nmax + 0.1f * is) / max;
+            sumLx = 0;
+            sumL2 = 0;
+            for (int i = 0; i < n; i++) {
+                float v = x[xo + i];
+                int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * v)));
+                float w = v * v;
+                sumLx += w * v * l;
+                sumL2 += w * l * l;
+            }
+            if (sumL2 > 0 && sumLx * sumLx > best * sumL2) {
+                for (int i = 0; i < n; i++) {
+                    int l = nearestInt(iscale * x[xo + i]);
+                    lq[lo + i] = (byte) (nmax + Math.max(-nmax, Math.min(nmax - 1, l)));
+                }
+                scale = sumLx / sumL2;
+                best = scale * sumLx;
+            }
+        }
+        return scale;
+    }
+}

@@ -1,0 +1,125 @@
+package dev.interlayer.tensor.quant;
+
+import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.ThreadSlot;
+import java.lang.foreign.MemorySegment;
+import java.util.function.IntConsumer;
+import java.util.logging.Logger;
+
+/**
+ * Products of F32 activations with block-quantized weights read in place:
+ * {@code C[i, j] = Σ_p A[i, p] · dequant(W)[j, p]} with W [n, k] stored row after row as GGML blocks
+ * (a linear layer's weight). m = 1 is the decode matrix-vector product; small m the prefill chunks.
+ *
+ * <p>The weight rows are split over {@link ComputePool} in chunks of whole 4-row tiles (a few chunks
+ * per thread so a slow core does not hold the rest up); each chunk runs {@link QuantRows}: the Vector
+ * API kernels ({@code quant.vector.QuantVectorRows}) when the incubator module is present and
+ * {@code dev.interlayer.simd.bits} is not 0, else the scalar oracle. Nothing is allocated per call
+ * once each thread has its task object and scratch rows.
+ */
+public final class QuantMatMul {
+    /** Below this many flops a product runs on the calling thread (a fork costs more). */
+    static final long PARALLEL_MIN_FLOPS = 1L << 18;
+    /** The kernels chosen for this JVM. */
+    public static final QuantRows ACTIVE = select();
+
+    private QuantMatMul() {
+    }
+
+    private static QuantRows select() {
+        String bits = System.getProperty("dev.interlayer.simd.bits");
+        if ((bits != null && bits.trim().equals("0")) || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            return QuantRows.SCALAR;
+        }
+        try {
+            return (QuantRows) Class.forName("dev.interlayer.tensor.quant.vector.QuantVectorRows")
+                    .getConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            Logger.getLogger("dev.interlayer.tensor").warning("SIMD quantized kernels unavailable (" + e + "); using scalar");
+            return QuantRows.SCALAR;
+        }
+    }
+
+    /** As {@link #matmulT(QuantRows, BlockFormat, int, int, int, float[], int, int, MemorySegment, long, float[], int, int)} with {@link #ACTIVE}. */
+    public static void matmulT(BlockFormat f, int m, int n, int k, float[] a, int aOff, int lda, MemorySegment w,
+                               long wOff, float[] c, int cOff, int ldc) {
+        matmulT(ACTIVE, f, m, n, k, a, aOff, lda, w, wOff, c, cOff, ldc);
+    }
+
+    /**
+     * {@code c[cOff + i·ldc + j] = Σ_p a[aOff + i·lda + p]·W[j, p]} for i &lt; m, j &lt; n, with W's n rows of k
+     * values (whole blocks of f) stored contiguously from byte {@code wOff} of {@code w}.
+     *
+     * @throws IllegalArgumentException if k is not a whole number of blocks
+     */
+    public static void matmulT(QuantRows kernel, BlockFormat f, int m, int n, int k, float[] a, int aOff, int lda,
+                               MemorySegment w, long wOff, float[] c, int cOff, int ldc) {
+        long rowBytes = f.rowBytes(k);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        int tiles = (n + 3) / 4;
+        int threads = 2L * m * n * k < PARALLEL_MIN_FLOPS ? 1 : ComputePool.threads();
+        int chunks = Math.min(tiles, threads == 1 ? 1 : threads * 4);
+        if (chunks <= 1) {
+            kernel.rows(f, m, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, 0, n);
+            return;
+        }
+        Task t = Task.lease();
+        try {
+            t.set(kernel, f, m, n, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, tiles, chunks);
+            ComputePool.parallelFor(chunks, t);
+        } finally {
+            Task.release(t);
+        }
+    }
+
+    /** Chunk ch: weight rows of whole 4-row tiles; a reusable per-thread object, not a capturing lambda. */
+    private static final class Task implements IntConsumer {
+        private static final ThreadSlot<Task> SLOT = new ThreadSlot<>();
+        private QuantRows kernel;
+        private BlockFormat f;
+        private int m, n, k, aOff, lda, cOff, ldc, tiles, chunks;
+        private long wOff, rowBytes;
+        private float[] a, c;
+        private MemorySegment w;
+
+        static Task lease() {
+            Task t = SLOT.lease();
+            return t != null ? t : new Task();
+        }
+
+        static void release(Task t) {
+            t.a = t.c = null;                 // do not keep the caller's arrays or weights alive
+            t.w = null;
+            SLOT.release(t);
+        }
+
+        void set(QuantRows kernel, BlockFormat f, int m, int n, int k, float[] a, int aOff, int lda, MemorySegment w,
+                 long wOff, long rowBytes, float[] c, int cOff, int ldc, int tiles, int chunks) {
+            this.kernel = kernel;
+            this.f = f;
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.a = a;
+            this.aOff = aOff;
+            this.lda = lda;
+            this.w = w;
+            this.wOff = wOff;
+            this.rowBytes = rowBytes;
+            this.c = c;
+            this.cOff = cOff;
+            this.ldc = ldc;
+            this.tiles = tiles;
+            this.chunks = chunks;
+        }
+
+        @Override
+        public void accept(int ch) {
+            int j0 = (int) ((long) tiles * ch / chunks) * 4;
+            int j1 = Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * 4);
+            kernel.rows(f, m, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, j0, j1);
+        }
+    }
+}

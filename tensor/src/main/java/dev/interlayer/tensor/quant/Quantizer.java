@@ -1,0 +1,62 @@
+package dev.interlayer.tensor.quant;
+
+import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.UnsupportedDTypeException;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Writes GGML blocks from F32 values with ggml's reference rounding ({@code quantize_row_*_ref}): the
+ * bytes of Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 equal llama.cpp's for the same input; Q4_K, Q5_K and Q6_K
+ * follow ggml's scale searches operation for operation. F16 and BF16 sources are widened to F32 first
+ * (exactly), as llama-quantize does.
+ */
+public final class Quantizer {
+    /** The types this class writes. */
+    public static final DType[] TARGETS = {DType.Q8_0, DType.Q4_0, DType.Q4_1, DType.Q5_0, DType.Q5_1,
+            DType.Q4_K, DType.Q5_K, DType.Q6_K};
+
+    private Quantizer() {
+    }
+
+    /** True if {@link #quantizeRow} can write {@code t}. */
+    public static boolean canWrite(DType t) {
+        for (DType d : TARGETS) {
+            if (d == t) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Quantizes {@code x[xOff .. xOff + n)} into {@code n / blockSize} blocks of {@code type} at byte
+     * {@code outOff} of {@code out}.
+     *
+     * @throws IllegalArgumentException  if n is not a whole number of blocks
+     * @throws UnsupportedDTypeException if type is not one of {@link #TARGETS}
+     */
+    public static void quantizeRow(DType type, float[] x, int xOff, int n, MemorySegment out, long outOff) {
+        if (!canWrite(type)) {
+            throw new UnsupportedDTypeException("quantize", type, TARGETS);
+        }
+        int bs = type.blockSize(), bb = type.blockBytes();
+        if (n < 0 || n % bs != 0) {
+            throw new IllegalArgumentException(type + " rows are whole blocks of " + bs + " values; got " + n);
+        }
+        for (int b = 0; b < n / bs; b++) {
+            int xo = xOff + b * bs;
+            long yo = outOff + (long) b * bb;
+            switch (type) {
+                case Q8_0 -> Block32Quantizer.q8_0(x, xo, out, yo);
+                case Q4_0 -> Block32Quantizer.symmetric(4, x, xo, out, yo);
+                case Q5_0 -> Block32Quantizer.symmetric(5, x, xo, out, yo);
+                case Q4_1 -> Block32Quantizer.affine(4, x, xo, out, yo);
+                case Q5_1 -> Block32Quantizer.affine(5, x, xo, out, yo);
+                case Q4_K -> KQuantizer.q45K(4, x, xo, out, yo);
+                case Q5_K -> KQuantizer.q45K(5, x, xo, out, yo);
+                case Q6_K -> KQuantizer.q6K(x, xo, out, yo);
+                default -> throw new AssertionError(type);
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.interlayer.tensor.quant.vector;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Species of the quantized kernels, fixed once per JVM ({@code static final}, so the JIT compiles
+ * Vector API calls to instructions): floats of the preferred width or {@code dev.interlayer.simd.bits}
+ * (128, 256 or 512), and 16-byte groups of codes. A group of 16 codes widens to {@link #PARTS} float
+ * vectors; every block format's rows are whole multiples of 16 values, so there is no tail.
+ */
+final class QSpecies {
+    static final VectorSpecies<Float> F = pick();
+    static final int VL = F.length();
+    static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    /** Float vectors per 16-byte group. */
+    static final int PARTS = 16 / VL;
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+
+    private QSpecies() {
+    }
+
+    private static VectorSpecies<Float> pick() {
+        String p = System.getProperty("dev.interlayer.simd.bits");
+        int bits = p == null || p.isBlank() ? -1 : Integer.parseInt(p.trim());
+        VectorSpecies<Float> s = bits <= 0 ? FloatVector.SPECIES_PREFERRED
+                : VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
+        return s.vectorBitSize() > 512 ? FloatVector.SPECIES_512 : s.vectorBitSize() < 128 ? FloatVector.SPECIES_128 : s;
+    }
+
+    /** A vector with every lane v. */
+    static FloatVector bc(float v) {
+        return FloatVector.broadcast(F, v);
+    }
+
+    static float f16(MemorySegment s, long off) {
+        return Float.float16ToFloat(s.get(I16, off));
+    }
+
+    static int u8(MemorySegment s, long off) {
+        return s.get(ValueLayout.JAVA_BYTE, off) & 0xFF;
+    }
+
+    static ByteVector bytes(MemorySegment s, long off) {
+        return ByteVector.fromMemorySegment(B, s, off, LE);
+    }
+
+    /** Part p (of {@link #PARTS}) of 16 byte lanes, sign-extended to floats. */
+    static FloatVector part(ByteVector v, int p) {
+        return (FloatVector) v.convertShape(jdk.incubator.vector.VectorOperators.B2F, F, p);
+    }
+
+    /** Σ over the 16 codes of v (as signed bytes) times x[xo ..]: a vector of partial sums added to acc. */
+    static FloatVector dot16(ByteVector v, float[] x, int xo, FloatVector acc) {
+        for (int p = 0; p < PARTS; p++) {
+            acc = part(v, p).fma(FloatVector.fromArray(F, x, xo + p * VL), acc);
+        }
+        return acc;
+    }
+
+    /** x[xo .. xo+16) summed into acc lane-wise. */
+    static FloatVector sum16(float[] x, int xo, FloatVector acc) {
+        for (int p = 0; p < PARTS; p++) {
+            acc = acc.add(FloatVector.fromArray(F, x, xo + p * VL));
+        }
+        return acc;
+    }
+
+    /** out[o .. o+16) = codes of v · d (exactly the scalar dequantizer's product). */
+    static void store16(ByteVector v, float d, float[] out, int o) {
+        for (int p = 0; p < PARTS; p++) {
+            part(v, p).mul(d).intoArray(out, o + p * VL);
+        }
+    }
+}

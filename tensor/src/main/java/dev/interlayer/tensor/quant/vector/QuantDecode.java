@@ -1,0 +1,91 @@
+package dev.interlayer.tensor.quant.vector;
+
+import static dev.interlayer.tensor.quant.vector.QSpecies.F;
+import static dev.interlayer.tensor.quant.vector.QSpecies.PARTS;
+import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
+import static dev.interlayer.tensor.quant.vector.QSpecies.bytes;
+import static dev.interlayer.tensor.quant.vector.QSpecies.f16;
+import static dev.interlayer.tensor.quant.vector.QSpecies.part;
+import static dev.interlayer.tensor.quant.vector.QSpecies.store16;
+
+import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.quant.BlockFormat;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Vectorized dequantization of one row into a float buffer, bit-identical to
+ * {@link BlockFormat#dequantizeRow} (the same single-precision products, no FMA) for Q8_0, Q4_0,
+ * Q4_K and Q6_K; the other formats use the scalar decoder. The prefill kernel decodes a few weight
+ * rows at a time into a per-thread buffer and reuses them for every activation row.
+ */
+final class QuantDecode {
+    private QuantDecode() {
+    }
+
+    static void row(BlockFormat f, MemorySegment w, long off, int k, float[] out, int o) {
+        DType t = f.dtype();
+        if (t == DType.Q8_0) {
+            for (int b = 0; b < k / 32; b++, off += 34, o += 32) {
+                float d = f16(w, off);
+                store16(bytes(w, off + 2), d, out, o);
+                store16(bytes(w, off + 18), d, out, o + 16);
+            }
+        } else if (t == DType.Q4_0) {
+            for (int b = 0; b < k / 32; b++, off += 18, o += 32) {
+                float d = f16(w, off);
+                ByteVector v = bytes(w, off + 2);
+                store16(v.and((byte) 15).sub((byte) 8), d, out, o);
+                store16(v.lanewise(VectorOperators.LSHR, 4).and((byte) 15).sub((byte) 8), d, out, o + 16);
+            }
+        } else if (t == DType.Q4_K) {
+            q4K(w, off, k, out, o);
+        } else if (t == DType.Q6_K) {
+            q6K(w, off, k, out, o);
+        } else {
+            f.dequantizeRow(w, off, k, out, o);
+        }
+    }
+
+    private static void q4K(MemorySegment w, long off, int k, float[] out, int o) {
+        for (int sb = 0; sb < k / 256; sb++, off += 144, o += 256) {
+            float d = f16(w, off), dmin = f16(w, off + 2);
+            for (int c = 0; c < 4; c++) {
+                int j = 2 * c;
+                float dl0 = d * QuantDots.scale(w, off + 4, j), ml0 = dmin * QuantDots.min(w, off + 4, j);
+                float dl1 = d * QuantDots.scale(w, off + 4, j + 1), ml1 = dmin * QuantDots.min(w, off + 4, j + 1);
+                for (int g = 0; g < 2; g++) {
+                    ByteVector v = bytes(w, off + 16 + 32 * c + 16 * g);
+                    ByteVector lo = v.and((byte) 15), hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 15);
+                    int ob = o + 64 * c + 16 * g;
+                    for (int p = 0; p < PARTS; p++) {
+                        part(lo, p).mul(dl0).sub(ml0).intoArray(out, ob + p * VL);
+                        part(hi, p).mul(dl1).sub(ml1).intoArray(out, ob + 32 + p * VL);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void q6K(MemorySegment w, long off, int k, float[] out, int o) {
+        for (int sb = 0; sb < k / 256; sb++, off += 210, o += 256) {
+            float d = f16(w, off + 208);
+            long sc = off + 192;
+            for (int h = 0; h < 2; h++) {
+                for (int l0 = 0; l0 < 32; l0 += 16) {
+                    ByteVector ql0 = bytes(w, off + 64 * h + l0), ql1 = bytes(w, off + 64 * h + 32 + l0);
+                    ByteVector qh = bytes(w, off + 128 + 32 * h + l0);
+                    int is = 8 * h + l0 / 16, ob = o + 128 * h + l0;
+                    for (int g = 0; g < 4; g++) {
+                        ByteVector lo = ((g & 1) == 0 ? ql0 : ql1).lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and((byte) 15);
+                        ByteVector e = lo.or(qh.lanewise(VectorOperators.LSHR, 2 * g).and((byte) 3)
+                                .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                        store16(e, d * w.get(ValueLayout.JAVA_BYTE, sc + is + 2 * g), out, ob + 32 * g);
+                    }
+                }
+            }
+        }
+    }
+}

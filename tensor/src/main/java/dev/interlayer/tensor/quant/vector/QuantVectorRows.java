@@ -1,0 +1,113 @@
+package dev.interlayer.tensor.quant.vector;
+
+import static dev.interlayer.tensor.quant.vector.QSpecies.F;
+import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
+
+import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.ThreadSlot;
+import dev.interlayer.tensor.quant.BlockFormat;
+import dev.interlayer.tensor.quant.QuantRows;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Vector API kernels for quantized weights (loaded reflectively by {@code QuantMatMul}).
+ *
+ * <p>Decode (m = 1) on Q8_0, Q4_0, Q4_K and Q6_K: {@link QuantDots}, one pass over each weight row in
+ * place, F32 activations with the block scale applied once per block. We keep the F32 style rather
+ * than llama.cpp's (activations quantized to Q8_0/Q8_K, int8×int8 products summed in int32): the
+ * Vector API has no byte dot-product instruction (no {@code vpdpbusd}/{@code pmaddubsw} lowering), so an
+ * int8 product needs byte→short widening, a short multiply and a short→int widening add, three
+ * conversions where the F32 style needs one byte→float conversion and one FMA per 16-lane group;
+ * decode is bound by reading the weights, and both styles read the same bytes, so the cheaper inner
+ * loop wins. The int8 style would also add the activation-quantization error.
+ *
+ * <p>Prefill (m &gt; 1) and the other formats: four weight rows at a time are dequantized into a
+ * per-thread buffer [4, k] ({@link QuantDecode}, vectorized for the four main formats) and each is
+ * dotted with every activation row, four independent accumulators sharing each activation load; the
+ * decoding cost is spread over the m activation rows.
+ */
+public final class QuantVectorRows implements QuantRows {
+    private static final ThreadSlot<float[]> ROWS = new ThreadSlot<>();
+
+    /** Used reflectively. */
+    public QuantVectorRows() {
+    }
+
+    @Override
+    public String name() {
+        return "simd-" + F.vectorBitSize();
+    }
+
+    @Override
+    public void rows(BlockFormat f, int m, int k, float[] a, int aOff, int lda, MemorySegment w, long wOff,
+                     long rowBytes, float[] c, int cOff, int ldc, int j0, int j1) {
+        DType t = f.dtype();
+        if (m == 1 && (t == DType.Q8_0 || t == DType.Q4_0 || t == DType.Q4_K || t == DType.Q6_K)) {
+            for (int j = j0; j < j1; j++) {
+                long off = wOff + j * rowBytes;
+                c[cOff + j] = switch (t) {
+                    case Q8_0 -> QuantDots.q8_0(w, off, k, a, aOff);
+                    case Q4_0 -> QuantDots.q4_0(w, off, k, a, aOff);
+                    case Q4_K -> QuantDots.q4_K(w, off, k, a, aOff);
+                    default -> QuantDots.q6_K(w, off, k, a, aOff);
+                };
+            }
+            return;
+        }
+        float[] buf = ROWS.lease();
+        if (buf == null || buf.length < 4 * k) {
+            buf = new float[4 * k];
+        }
+        try {
+            for (int j = j0; j < j1; j += 4) {
+                int r = Math.min(4, j1 - j);
+                for (int t2 = 0; t2 < r; t2++) {
+                    QuantDecode.row(f, w, wOff + (j + t2) * rowBytes, k, buf, t2 * k);
+                }
+                for (int i = 0; i < m; i++) {
+                    int ai = aOff + i * lda, ci = cOff + i * ldc + j;
+                    if (r == 4) {
+                        dot4(k, buf, a, ai, c, ci);
+                    } else {
+                        for (int t2 = 0; t2 < r; t2++) {
+                            c[ci + t2] = dot1(k, buf, t2 * k, a, ai);
+                        }
+                    }
+                }
+            }
+        } finally {
+            ROWS.release(buf);
+        }
+    }
+
+    /** c[ci + r] = Σ_p w[r·k + p]·x[xi + p] for r &lt; 4; k is a multiple of 16 (whole blocks). */
+    private static void dot4(int k, float[] w, float[] x, int xi, float[] c, int ci) {
+        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+        for (int p = 0; p < k; p += VL) {
+            FloatVector xv = FloatVector.fromArray(F, x, xi + p);
+            s0 = FloatVector.fromArray(F, w, p).fma(xv, s0);
+            s1 = FloatVector.fromArray(F, w, k + p).fma(xv, s1);
+            s2 = FloatVector.fromArray(F, w, 2 * k + p).fma(xv, s2);
+            s3 = FloatVector.fromArray(F, w, 3 * k + p).fma(xv, s3);
+        }
+        c[ci] = s0.reduceLanes(VectorOperators.ADD);
+        c[ci + 1] = s1.reduceLanes(VectorOperators.ADD);
+        c[ci + 2] = s2.reduceLanes(VectorOperators.ADD);
+        c[ci + 3] = s3.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float dot1(int k, float[] w, int wo, float[] x, int xi) {
+        FloatVector s0 = FloatVector.zero(F), s1 = s0;
+        int p = 0;
+        for (; p + 2 * VL <= k; p += 2 * VL) {
+            s0 = FloatVector.fromArray(F, w, wo + p).fma(FloatVector.fromArray(F, x, xi + p), s0);
+            s1 = FloatVector.fromArray(F, w, wo + p + VL).fma(FloatVector.fromArray(F, x, xi + p + VL), s1);
+        }
+        for (; p < k; p += VL) {
+            s0 = FloatVector.fromArray(F, w, wo + p).fma(FloatVector.fromArray(F, x, xi + p), s0);
+        }
+        return s0.add(s1).reduceLanes(VectorOperators.ADD);
+    }
+}

@@ -1,0 +1,121 @@
+package dev.interlayer.tensor.quant;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.DType;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The active quantized kernels ({@link QuantMatMul#ACTIVE}: Vector API when present) and the scalar
+ * oracle against a double-precision dot of the reference dequantization, for every format, odd row
+ * counts (1, 3, 7, 13), k of one and three blocks, m = 1..17 (decode and prefill paths), on 1 and 2
+ * threads, with outputs at an offset and a row stride larger than n (untouched entries stay NaN).
+ *
+ * <p>Tolerance: the kernels sum k products in another order than the oracle, and apply the block
+ * scale (and K-quant min) to partial sums instead of to each value; in single precision that is within
+ * {@code (k + 8)·2^-24} relative to {@code Σ_p (|w_p| + A)·|x_p|}, A = max|w| over the row, which
+ * covers the sub-block offsets {@code dmin·m} the fused kernels fold in separately. We allow 8× that.
+ * One wrong element would cost about {@code Σ|w x| / k}, far above it.
+ */
+class QuantMatMulTest {
+    private static final int[] ROWS = {1, 3, 7, 13};
+
+    @AfterEach
+    void restoreThreads() {
+        ComputePool.setThreads(ComputePool.threads());
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K",
+            "Q4_K", "Q5_K", "Q6_K", "IQ4_XS"})
+    void kernelsMatchTheDequantizingOracle(DType t) {
+        BlockFormat f = BlockFormats.of(t);
+        Random r = new Random(t.ordinal() * 31L + 5);
+        int before = ComputePool.threads();
+        try {
+            for (int threads : new int[] {1, 2}) {
+                ComputePool.setThreads(threads);
+                for (int kBlocks : new int[] {1, 3}) {
+                    int k = kBlocks * f.blockSize();
+                    for (int n : ROWS) {
+                        MemorySegment w = QuantTestData.randomRows(t, n, k, r);
+                        for (int m = 1; m <= 17; m += (n == 13 ? 1 : 4)) {
+                            check(f, w, n, k, m, r, QuantMatMul.ACTIVE);
+                            if (m <= 2) {
+                                check(f, w, n, k, m, r, QuantRows.SCALAR);
+                            }
+                        }
+                    }
+                }
+                // large enough (2·m·n·k ≥ 2^18 flops) to be split over the pool in 4-row tiles, n not a multiple of 4
+                int k = 2 * 256;
+                MemorySegment w = QuantTestData.randomRows(t, 301, k, r);
+                check(f, w, 301, k, 1, r, QuantMatMul.ACTIVE);
+                check(f, w, 301, k, 5, r, QuantMatMul.ACTIVE);
+            }
+        } finally {
+            ComputePool.setThreads(before);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void vectorKernelsAreActiveWhenTheModuleIsPresent() {
+        boolean vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                && !"0".equals(System.getProperty("dev.interlayer.simd.bits"));
+        assertEquals(vector, QuantMatMul.ACTIVE.name().startsWith("simd-"), QuantMatMul.ACTIVE.name());
+    }
+
+    private static void check(BlockFormat f, MemorySegment w, int n, int k, int m, Random r, QuantRows kernel) {
+        int lda = k + 3, aOff = 5, ldc = n + 2, cOff = 3;
+        float[] a = QuantTestData.gaussian(aOff + m * lda, r);
+        float[] c = new float[cOff + m * ldc];
+        java.util.Arrays.fill(c, Float.NaN);
+        QuantMatMul.matmulT(kernel, f, m, n, k, a, aOff, lda, w, 0, c, cOff, ldc);
+        float[] row = new float[k];
+        long rowBytes = f.rowBytes(k);
+        for (int j = 0; j < n; j++) {
+            f.dequantizeRow(w, j * rowBytes, k, row, 0);
+            double amax = 0;
+            for (float v : row) {
+                amax = Math.max(amax, Math.abs(v));
+            }
+            for (int i = 0; i < m; i++) {
+                double want = 0, mag = 0;
+                for (int p = 0; p < k; p++) {
+                    double xv = a[aOff + i * lda + p];
+                    want += row[p] * xv;
+                    mag += (Math.abs(row[p]) + amax) * Math.abs(xv);
+                }
+                double tol = 8 * (k + 8) * 0x1p-24 * mag;
+                float got = c[cOff + i * ldc + j];
+                assertEquals(want, got, tol, f + " " + kernel.name() + " m=" + m + " n=" + n + " k=" + k
+                        + " row " + j + " act " + i);
+            }
+        }
+        for (int i = 0; i < m; i++) {
+            for (int j = n; j < ldc && cOff + i * ldc + j < c.length; j++) {
+                assertTrue(Float.isNaN(c[cOff + i * ldc + j]), "wrote outside the output columns");
+            }
+        }
+        for (int i = 0; i < cOff; i++) {
+            assertTrue(Float.isNaN(c[i]), "wrote before the output offset");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K", "Q5_K", "IQ4_XS"})
+    void zeroRowsOrActivationsWriteNothing(DType t) {
+        BlockFormat f = BlockFormats.of(t);
+        float[] c = {7f};
+        QuantMatMul.matmulT(f, 0, 1, f.blockSize(), new float[f.blockSize()], 0, f.blockSize(),
+                MemorySegment.ofArray(new byte[t.blockBytes()]), 0, c, 0, 1);
+        assertArrayEquals(new float[] {7f}, c);
+    }
+}
