@@ -223,23 +223,31 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
     private void collectStats(State st, RoutingContext ctx, double slotsPerToken) {
         Routing r = st.routing;
         int e = r.experts();
-        float[] s = r.scores(), z = r.logits();
         st.stats.reset(slotsPerToken);
+        accumulate(st.stats, r);
         for (int i = 0; i < r.tokens(); i++) {
-            st.stats.addToken(s, i * e, RouterMath.entropy(s, i * e, e));
+            st.top1[i] = RouterMath.argmax(r.scores(), i * e, e);
+        }
+        st.stats.setSameTop1(ctx.updateTop1(st.top1));
+    }
+
+    /** Adds one routed call to the statistics: score rows, entropies, z-loss terms, kept and dropped assignments. */
+    static void accumulate(RouterStats stats, Routing r) {
+        int e = r.experts();
+        float[] s = r.scores(), z = r.logits();
+        for (int i = 0; i < r.tokens(); i++) {
+            stats.addToken(s, i * e, RouterMath.entropy(s, i * e, e));
             if (r.hasLogits()) {
-                st.stats.addLogSumExp(RouterMath.logSumExp(z, i * e, e));
+                stats.addLogSumExp(RouterMath.logSumExp(z, i * e, e));
             }
-            st.top1[i] = RouterMath.argmax(s, i * e, e);
         }
         for (int a = 0; a < r.count(); a++) {
             if (r.dropped(a)) {
-                st.stats.addDropped();
+                stats.addDropped();
             } else {
-                st.stats.addSelection(r.expert(a));
+                stats.addSelection(r.expert(a));
             }
         }
-        st.stats.setSameTop1(ctx.updateTop1(st.top1));
     }
 
     // acc[t] += (1 − Σ_kept w_t)·x[t]
