@@ -11,9 +11,13 @@ import java.util.Arrays;
 public final class RouterStats {
     private final int[] counts;     // [E]
     private final double[] probSum; // [E]
-    private final int topK;
+    private double topK;
     private int tokens;
     private double entropySum;
+    private double zSquaredSum;    // Σ_t (logsumexp z_t)²
+    private boolean hasLogits;
+    private int dropped;           // assignments removed by a capacity limit
+    private int sameTop1 = -1;     // tokens whose top-1 equals the previous MoE layer's, -1 = no previous layer
 
     RouterStats(int experts, int topK) {
         this.counts = new int[experts];
@@ -26,6 +30,29 @@ public final class RouterStats {
         Arrays.fill(probSum, 0);
         tokens = 0;
         entropySum = 0;
+        zSquaredSum = 0;
+        hasLogits = false;
+        dropped = 0;
+        sameTop1 = -1;
+    }
+
+    /** Starts a call whose routers make {@code slotsPerToken} assignments per token (k; c·E/N for expert choice). */
+    void reset(double slotsPerToken) {
+        reset();
+        topK = slotsPerToken;
+    }
+
+    void addLogSumExp(double lse) {
+        hasLogits = true;
+        zSquaredSum += lse * lse;
+    }
+
+    void addDropped() {
+        dropped++;
+    }
+
+    void setSameTop1(int same) {
+        sameTop1 = same;
     }
 
     void addToken(float[] probs, int off, double entropy) {
@@ -75,6 +102,82 @@ public final class RouterStats {
             acc += (double) counts[e] / ((double) topK * tokens) * meanProbability(e);
         }
         return counts.length * acc;
+    }
+
+    /** Assignments per token k used by the load fraction (k for top-k routers; the mean for expert choice). */
+    public double slotsPerToken() {
+        return topK;
+    }
+
+    /** f_e = c_e / (k·N), the fraction of assignment slots that went to expert e. */
+    public double loadFraction(int expert) {
+        return tokens == 0 ? 0 : counts[expert] / ((double) topK * tokens);
+    }
+
+    /** HF Mixtral / Qwen-MoE auxiliary loss E·Σ_e (c_e/N)·P_e = k·{@link #loadBalancingLoss()} (k at balance). */
+    public double hfAuxLoss() {
+        return topK * loadBalancingLoss();
+    }
+
+    /** Router z-loss (1/N)·Σ_t (logsumexp_e z_{t,e})² (ST-MoE); NaN for routers without logits (hash). */
+    public double zLoss() {
+        return !hasLogits || tokens == 0 ? Double.NaN : zSquaredSum / tokens;
+    }
+
+    /** MaxVio = max_e c_e / mean_e c_e − 1 (0 at perfect balance; 0 when nothing was assigned). */
+    public double maxViolation() {
+        double mean = meanCount();
+        if (mean == 0) {
+            return 0;
+        }
+        int max = 0;
+        for (int c : counts) {
+            max = Math.max(max, c);
+        }
+        return max / mean - 1;
+    }
+
+    /** Coefficient of variation of c_e: population standard deviation over the mean (0 when nothing assigned). */
+    public double coefficientOfVariation() {
+        double mean = meanCount();
+        if (mean == 0) {
+            return 0;
+        }
+        double var = 0;
+        for (int c : counts) {
+            var += (c - mean) * (c - mean);
+        }
+        return Math.sqrt(var / counts.length) / mean;
+    }
+
+    private double meanCount() {
+        long sum = 0;
+        for (int c : counts) {
+            sum += c;
+        }
+        return (double) sum / counts.length;
+    }
+
+    /** Assignments dropped by a capacity limit, over all assignments the router made (0 without a limit). */
+    public double droppedFraction() {
+        long kept = 0;
+        for (int c : counts) {
+            kept += c;
+        }
+        return kept + dropped == 0 ? 0 : dropped / (double) (kept + dropped);
+    }
+
+    /** Number of assignments dropped by a capacity limit. */
+    public int droppedAssignments() {
+        return dropped;
+    }
+
+    /**
+     * Routing stability: fraction of tokens whose top-1 expert equals the previous MoE layer's in the same
+     * forward pass; NaN for the first MoE layer (or a layer run outside a shared {@link RoutingContext}).
+     */
+    public double top1Agreement() {
+        return sameTop1 < 0 || tokens == 0 ? Double.NaN : sameTop1 / (double) tokens;
     }
 
     @Override
