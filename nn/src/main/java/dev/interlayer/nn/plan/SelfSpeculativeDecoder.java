@@ -1,0 +1,183 @@
+package dev.interlayer.nn.plan;
+
+import dev.interlayer.nn.RowBuffer;
+import dev.interlayer.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * Greedy self-speculative decoding ("LayerSkip: Enabling Early Exit Inference and Self-Speculative Decoding",
+ * Elhoushi et al.): the first E steps of a plan, read out through the shared final norm and head, draft up to n
+ * tokens; the remaining steps verify them in one batched call that reuses the draft's hidden states x_E and the
+ * early steps' KV entries; rejected entries are rolled back.
+ *
+ * <p>Round (all caches hold the accepted tokens except the newest one, a, which no step has seen):
+ * <pre>
+ *   draft:   for k = 1..n: run steps [0, E) on the previous token (a, then d_{k−1}); keep x_E;
+ *            d_k = argmax Head(N_f(x_E))            (stop early at EOS)
+ *   verify:  steps [0, E) on d_n only; steps [E, L) on the stored x_E of [a, d_1, …, d_n]
+ *            p_k = Head(N_f(x_L)) at a, d_1, …, d_n
+ *   accept:  m = longest prefix with d_k = argmax p_{k−1}; emit d_1..d_m and the bonus argmax p_m;
+ *            truncate every cache to the accepted tokens (the bonus becomes the next a)
+ * </pre>
+ * Invariant: the output equals full-model greedy decoding token for token, for every E and n; the number of
+ * late-step calls equals the number of rounds.
+ *
+ * <p>Not thread-safe: one decoder per thread (it owns its session).
+ */
+public final class SelfSpeculativeDecoder {
+    private final PlannedStack stack;
+    private final OutputHead head;
+    private final int draftSteps;
+    private final int speculations;
+    private final PlanSession session;
+    private final RowBuffer exits;   // [n + 1, d] x_E of the tokens the late steps have not seen
+    private final RowBuffer logits;  // [n + 1, V]
+
+    /** Statistics of one {@link #generate} call. */
+    public record Result(int[] tokens, int rounds, int drafted, int accepted, long nanos) {
+        /** Fraction of drafted tokens accepted (1 when nothing was drafted). */
+        public double acceptanceRate() {
+            return drafted == 0 ? 1.0 : (double) accepted / drafted;
+        }
+
+        /** Emitted tokens per second of the generate call (prefill included). */
+        public double tokensPerSecond() {
+            return nanos == 0 ? 0 : tokens.length * 1e9 / nanos;
+        }
+    }
+
+    /**
+     * @param stack         the full model as a plan (identity for the plain model)
+     * @param head          the shared LM head
+     * @param draftSteps    E: steps [0, E) draft; 1 ≤ E ≤ plan size (E = size drafts with the full model)
+     * @param speculations  n ≥ 1 draft tokens per round
+     * @param contextLength session context length
+     * @param prefillChunk  largest prompt chunk per call
+     * @throws IllegalArgumentException if E or n is out of range or E cuts a parallel group
+     */
+    public SelfSpeculativeDecoder(PlannedStack stack, OutputHead head, int draftSteps, int speculations,
+                                  int contextLength, int prefillChunk) {
+        int steps = stack.plan().size();
+        if (draftSteps < 1 || draftSteps > steps) {
+            throw new IllegalArgumentException("draft depth E = " + draftSteps + " outside [1, " + steps + "]");
+        }
+        if (speculations < 1) {
+            throw new IllegalArgumentException("speculations must be >= 1, got " + speculations);
+        }
+        if (head.head().in() != stack.hidden()) {
+            throw new IllegalArgumentException("head width " + head.head().in() + " != hidden " + stack.hidden());
+        }
+        if (draftSteps < steps && stack.plan().step(draftSteps).parallel()
+                && stack.plan().step(draftSteps - 1).group() == stack.plan().step(draftSteps).group()) {
+            throw new IllegalArgumentException("draft depth E = " + draftSteps + " cuts a parallel group");
+        }
+        this.stack = stack;
+        this.head = head;
+        this.draftSteps = draftSteps;
+        this.speculations = speculations;
+        this.session = stack.newSession(contextLength, Math.max(prefillChunk, speculations + 1));
+        this.exits = new RowBuffer(speculations + 1, stack.hidden());
+        this.logits = new RowBuffer(speculations + 1, head.vocab());
+    }
+
+    /**
+     * Generates up to maxNew tokens after the prompt (stopping after eos, if eos ≥ 0), starting from an empty
+     * session.
+     *
+     * @throws IllegalArgumentException if the prompt is empty
+     * @throws IllegalStateException    if prompt + maxNew passes the context length
+     */
+    public Result generate(int[] prompt, int maxNew, int eos) {
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("generate: empty prompt");
+        }
+        if (prompt.length + maxNew > session.contextLength) {
+            throw new IllegalStateException("prompt " + prompt.length + " + maxNew " + maxNew
+                    + " passes the context length " + session.contextLength);
+        }
+        long start = System.nanoTime();
+        session.truncate(0);
+        prefill(Arrays.copyOf(prompt, prompt.length - 1));
+        int[] out = new int[maxNew];
+        int emitted = 0, rounds = 0, drafted = 0, accepted = 0;
+        int pending = prompt[prompt.length - 1];
+        int[] drafts = new int[speculations];
+        int steps = stack.plan().size();
+        while (emitted < maxNew) {
+            int base = session.position();
+            int budget = Math.min(speculations, maxNew - emitted - 1);
+            int m = 0, inp = pending;
+            while (m < budget) {                             // draft phase
+                Tensor xe = draft(inp, m);
+                head.logits(stack.finish(xe, session), logits.rows(1));
+                drafts[m++] = inp = OutputHead.argmax(logits.rows(1), 0);
+                if (inp == eos) {
+                    break;
+                }
+            }
+            draft(m == 0 ? pending : drafts[m - 1], m);     // early steps on the last token (verify, part 1)
+            Tensor late = exits.rows(m + 1);
+            stack.runSteps(draftSteps, steps, late, null, session); // verify, part 2: one late call
+            Tensor lg = head.logits(stack.finish(late, session), logits.rows(m + 1));
+            rounds++;
+            drafted += m;
+            int j = 0;
+            while (j < m && drafts[j] == OutputHead.argmax(lg, j)) {
+                j++;
+            }
+            accepted += j;
+            int bonus = OutputHead.argmax(lg, j);
+            session.truncate(base + 1 + j);
+            boolean stop = false;
+            for (int k = 0; k <= j && !stop; k++) {
+                int tok = k < j ? drafts[k] : bonus;
+                out[emitted++] = tok;
+                stop = tok == eos || emitted == maxNew;
+            }
+            if (stop) {
+                break;
+            }
+            pending = bonus;
+        }
+        return new Result(Arrays.copyOf(out, emitted), rounds, drafted, accepted, System.nanoTime() - start);
+    }
+
+    // Runs steps [0, E) on one token and stores x_E in row `row` of the exit buffer; returns the stream view.
+    private Tensor draft(int token, int row) {
+        session.oneToken[0] = token;
+        Tensor x = stack.embed(session.oneToken, null, session);
+        stack.runSteps(0, draftSteps, x, null, session);
+        int d = stack.hidden();
+        System.arraycopy(session.x.data(), 0, exits.data(), row * d, d); // x is the first row of session.x
+        return x;
+    }
+
+    private void prefill(int[] tokens) {
+        for (int i = 0; i < tokens.length; i += session.maxTokens) {
+            int[] chunk = Arrays.copyOfRange(tokens, i, Math.min(tokens.length, i + session.maxTokens));
+            Tensor x = stack.embed(chunk, null, session);
+            stack.runSteps(0, stack.plan().size(), x, null, session);
+        }
+    }
+
+    /** Plain greedy decoding with the same plan (the reference the self-speculative output must equal). */
+    public static int[] greedy(PlannedStack stack, OutputHead head, int[] prompt, int maxNew, int eos,
+                               int contextLength) {
+        PlanSession s = stack.newSession(contextLength, prompt.length);
+        Tensor h = stack.forward(prompt, s);
+        Tensor lg = Tensor.zeros(prompt.length, head.vocab());
+        head.logits(h, lg);
+        int[] out = new int[maxNew];
+        int tok = OutputHead.argmax(lg, prompt.length - 1), n = 0;
+        Tensor one = Tensor.zeros(1, head.vocab());
+        while (true) {
+            out[n++] = tok;
+            if (tok == eos || n == maxNew) {
+                break;
+            }
+            head.logits(stack.decode(tok, s), one);
+            tok = OutputHead.argmax(one, 0);
+        }
+        return Arrays.copyOf(out, n);
+    }
+}

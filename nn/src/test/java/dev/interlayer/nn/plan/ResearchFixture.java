@@ -1,0 +1,137 @@
+package dev.interlayer.nn.plan;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.interlayer.nn.AttentionConfig;
+import dev.interlayer.nn.Attention;
+import dev.interlayer.nn.BlockConfig;
+import dev.interlayer.nn.DecoderStack;
+import dev.interlayer.nn.Embedding;
+import dev.interlayer.nn.GatedMlp;
+import dev.interlayer.nn.Linear;
+import dev.interlayer.nn.NormPlacement;
+import dev.interlayer.nn.RmsNorm;
+import dev.interlayer.nn.RopeConfig;
+import dev.interlayer.nn.TransformerBlock;
+import dev.interlayer.tensor.Shape;
+import dev.interlayer.tensor.Tensor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads research/research.json (reference/research/research_reference.py) and builds its Pre-LN Llama-style
+ * stack (RMSNorm, RoPE half pairing, GQA, SwiGLU, final norm, untied head) from the stored weights.
+ */
+public final class ResearchFixture {
+    public final JsonObject json;
+    public final DecoderStack stack;
+    public final OutputHead head;
+    public final int[] tokens;
+    public final int[] corrupt;
+    public final int layers, hidden, vocab, heads;
+    private final JsonObject weights;
+
+    private ResearchFixture(JsonObject json) {
+        this.json = json;
+        this.weights = json.getAsJsonObject("weights");
+        JsonObject c = json.getAsJsonObject("config");
+        layers = c.get("layers").getAsInt();
+        hidden = c.get("hidden").getAsInt();
+        vocab = c.get("vocab").getAsInt();
+        heads = c.get("heads").getAsInt();
+        float eps = c.get("eps").getAsFloat();
+        AttentionConfig ac = AttentionConfig.builder(hidden, heads, 64).kvHeads(c.get("kv_heads").getAsInt())
+                .headDim(c.get("head_dim").getAsInt()).rope(RopeConfig.of(c.get("theta").getAsDouble())).build();
+        List<TransformerBlock> blocks = new ArrayList<>();
+        for (int l = 0; l < layers; l++) {
+            String p = "layers." + l + ".";
+            Attention a = new Attention(ac, lin(p + "q"), lin(p + "k"), lin(p + "v"), lin(p + "o"));
+            blocks.add(new TransformerBlock(BlockConfig.of(ac, NormPlacement.PRE), new RmsNorm(w(p + "attn_in"), eps),
+                    a, null, new RmsNorm(w(p + "ffn_in"), eps), GatedMlp.swiGlu(lin(p + "gate"), lin(p + "up"),
+                    lin(p + "down")), null));
+        }
+        stack = new DecoderStack(new Embedding(w("embed")), null, null, blocks, new RmsNorm(w("final_norm"), eps));
+        head = new OutputHead(lin("head"));
+        tokens = ints(json.getAsJsonArray("tokens"));
+        corrupt = ints(json.getAsJsonArray("corrupt"));
+    }
+
+    /** The fixture (parsed once per call; tests keep it in a static field). */
+    public static ResearchFixture load() {
+        try (InputStream in = ResearchFixture.class.getResourceAsStream("/research/research.json")) {
+            if (in == null) {
+                throw new IllegalStateException("missing fixture research/research.json");
+            }
+            return new ResearchFixture(JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8))
+                    .getAsJsonObject());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Weight {@code name} as an F32 tensor. */
+    public Tensor w(String name) {
+        return tensor(weights.getAsJsonObject(name));
+    }
+
+    private Linear lin(String name) {
+        return new Linear(w(name));
+    }
+
+    /** A {shape, data} object as an F32 tensor. */
+    public static Tensor tensor(JsonObject t) {
+        int[] dims = ints(t.getAsJsonArray("shape"));
+        JsonArray data = t.getAsJsonArray("data");
+        float[] f = new float[data.size()];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = data.get(i).getAsFloat();
+        }
+        return Tensor.wrap(f, Shape.of(dims));
+    }
+
+    /** A {shape, data} object's data in float64. */
+    public static double[] doubles(JsonElement t) {
+        JsonArray data = t.getAsJsonObject().getAsJsonArray("data");
+        double[] d = new double[data.size()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = data.get(i).getAsDouble();
+        }
+        return d;
+    }
+
+    /** A JSON number array in float64. */
+    public static double[] numbers(JsonArray a) {
+        double[] d = new double[a.size()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = a.get(i).getAsDouble();
+        }
+        return d;
+    }
+
+    public static int[] ints(JsonArray a) {
+        int[] out = new int[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = a.get(i).getAsInt();
+        }
+        return out;
+    }
+
+    /** max |a − b|. */
+    public static double maxAbs(float[] a, double[] b) {
+        if (a.length != b.length) {
+            throw new AssertionError("length " + a.length + " vs " + b.length);
+        }
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            double e = Math.abs(a[i] - b[i]);
+            m = Double.isNaN(e) ? Double.POSITIVE_INFINITY : Math.max(m, e);
+        }
+        return m;
+    }
+}

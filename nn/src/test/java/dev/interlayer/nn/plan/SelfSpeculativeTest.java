@@ -1,0 +1,71 @@
+package dev.interlayer.nn.plan;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.interlayer.nn.DecoderStack;
+import org.junit.jupiter.api.Test;
+
+/**
+ * LayerSkip self-speculative decoding: greedy output is token-for-token the full model's greedy output for every
+ * draft depth E and speculation count n; full-model greedy itself matches the float64 reference continuation.
+ */
+class SelfSpeculativeTest {
+    private static final ResearchFixture F = ResearchFixture.load();
+
+    @Test
+    void fullGreedyMatchesTheReference() {
+        int[] want = ResearchFixture.ints(F.json.getAsJsonArray("greedy"));
+        PlannedStack ps = new PlannedStack(F.stack, ExecutionPlan.identity(F.layers));
+        assertArrayEquals(want, SelfSpeculativeDecoder.greedy(ps, F.head, F.tokens, want.length, -1, 32));
+    }
+
+    @Test
+    void selfSpeculativeEqualsFullGreedyForEveryDraftDepth() {
+        PlannedStack ps = new PlannedStack(F.stack, ExecutionPlan.identity(F.layers));
+        int[] want = SelfSpeculativeDecoder.greedy(ps, F.head, F.tokens, 12, -1, 40);
+        for (int e = 1; e <= F.layers; e++) {
+            for (int n : new int[] {1, 3, 5}) {
+                var dec = new SelfSpeculativeDecoder(ps, F.head, e, n, 40, 4);
+                var r = dec.generate(F.tokens, 12, -1);
+                assertArrayEquals(want, r.tokens(), "E = " + e + ", n = " + n);
+                assertTrue(r.accepted() <= r.drafted() && r.rounds() >= (12 + n) / (n + 1));
+                if (e == F.layers) {
+                    assertEquals(1.0, r.acceptanceRate(), "E = L drafts with the full model");
+                }
+            }
+        }
+    }
+
+    /** A stack whose late layers barely move the stream: a shallow draft is mostly accepted, output unchanged. */
+    @Test
+    void gentleLateLayersGiveHighAcceptance() {
+        DecoderStack stack = RandomStacks.gentle(21, 6);
+        OutputHead head = RandomStacks.head(22);
+        PlannedStack ps = new PlannedStack(stack, ExecutionPlan.identity(6));
+        int[] prompt = {1, 2, 3, 4, 5};
+        int[] want = SelfSpeculativeDecoder.greedy(ps, head, prompt, 20, -1, 40);
+        var r = new SelfSpeculativeDecoder(ps, head, 2, 4, 40, 8).generate(prompt, 20, -1);
+        assertArrayEquals(want, r.tokens());
+        System.out.printf("gentle stack E=2 n=4: acceptance %.2f over %d rounds%n", r.acceptanceRate(), r.rounds());
+        assertTrue(r.acceptanceRate() >= 0.6, "acceptance " + r.acceptanceRate());
+        assertTrue(r.rounds() < 20, "rounds " + r.rounds());
+    }
+
+    @Test
+    void eosStopsAndBadArgumentsAreRejected() {
+        PlannedStack ps = new PlannedStack(F.stack, ExecutionPlan.identity(F.layers));
+        int[] full = SelfSpeculativeDecoder.greedy(ps, F.head, F.tokens, 8, -1, 40);
+        int eos = full[3];
+        int[] want = SelfSpeculativeDecoder.greedy(ps, F.head, F.tokens, 8, eos, 40);
+        assertEquals(eos, want[want.length - 1]);
+        assertArrayEquals(want, new SelfSpeculativeDecoder(ps, F.head, 2, 4, 40, 8).generate(F.tokens, 8, eos)
+                .tokens());
+        assertThrows(IllegalArgumentException.class, () -> new SelfSpeculativeDecoder(ps, F.head, 0, 4, 40, 8));
+        assertThrows(IllegalArgumentException.class, () -> new SelfSpeculativeDecoder(ps, F.head, 2, 0, 40, 8));
+        var dec = new SelfSpeculativeDecoder(ps, F.head, 2, 2, 12, 8);
+        assertThrows(IllegalStateException.class, () -> dec.generate(F.tokens, 10, -1));
+    }
+}
