@@ -125,6 +125,9 @@ public final class Families {
 
     /** The family of GGUF {@code general.architecture} value {@code arch}, if supported. */
     public static Optional<Family> forGguf(String arch) {
+        if (arch == null) {
+            return Optional.empty();
+        }
         return ALL.stream().filter(f -> f.architectures().gguf().contains(arch)).findFirst();
     }
 
@@ -204,6 +207,27 @@ public final class Families {
             out.addAll(names.apply(f.architectures()));
         }
         return new ArrayList<>(out);
+    }
+
+    /**
+     * The Markdown table of supported architectures that README.md shows (a test keeps the two equal): one
+     * row per family with its kind, GGUF architectures, HF model types and architectures, and ONNX support.
+     */
+    public static String markdownTable() {
+        StringBuilder sb = new StringBuilder("| Family | Kind | GGUF `general.architecture` | HF `model_type` |"
+                + " HF `architectures` | ONNX |\n|---|---|---|---|---|---|\n");
+        for (Family f : ALL) {
+            Architectures a = f.architectures();
+            sb.append("| ").append(f.name()).append(" | ").append(f.kind().name().toLowerCase(java.util.Locale.ROOT))
+                    .append(" | ").append(codes(a.gguf())).append(" | ").append(codes(a.hfModelTypes()))
+                    .append(" | ").append(codes(a.hfArchitectures())).append(" | ").append(f.readsOnnx() ? "yes" : "")
+                    .append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    private static String codes(List<String> names) {
+        return String.join(", ", names.stream().map(n -> "`" + n + "`").toList());
     }
 
     /** The family names, in registry order. */
