@@ -16,7 +16,7 @@ import java.util.List;
  * <ul>
  *   <li>{@link #encode(PackedBatch, int[], int[])}: a batch of sequences of unequal lengths packed back to
  *       back ([Σ len, d]); row-wise layers run on the real rows only and attention stays within each
- *       sequence ({@link PackedAttention}), so nothing is computed on padding. Learned or no positions,
+ *       sequence (bidirectional attention per sequence, GEMM form from 32 tokens), so nothing is computed on padding. Learned or no positions,
  *       MHA/GQA, sequential blocks.</li>
  *   <li>{@link #forward(int[], boolean[], StackSession)}: one sequence in a session, with an optional key
  *       padding mask (padded keys are never attended; padded query rows are computed but meaningless) and
@@ -107,8 +107,9 @@ public record EncoderStack(Embedding embedding, LearnedPositions positions, Norm
      * @param tokens     [n] token ids in row order ({@link PackedBatch#pack})
      * @param tokenTypes [n] token types, or null for type 0 everywhere (ignored without a type table)
      * @return [n, d] F32, a new tensor
-     * @throws IllegalArgumentException      for lengths that do not match the batch, a token, type or position
-     *                                       outside its table, or a stack without embedding
+     * @throws IllegalArgumentException      for lengths that do not match the batch, or a token, type or position
+     *                                       outside its table
+     * @throws IllegalStateException         if the stack has no embedding (use encodeEmbeddings)
      * @throws UnsupportedOperationException if a block needs what the packed path lacks (see the class doc)
      */
     public Tensor encode(PackedBatch batch, int[] tokens, int[] tokenTypes) {
