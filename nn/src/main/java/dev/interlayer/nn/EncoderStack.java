@@ -16,7 +16,7 @@ import java.util.List;
  * <ul>
  *   <li>{@link #encode(PackedBatch, int[], int[])}: a batch of sequences of unequal lengths packed back to
  *       back ([Σ len, d]); row-wise layers run on the real rows only and attention stays within each
- *       sequence ({@link PackedAttention}), so nothing is computed on padding. Learned or no positions,
+ *       sequence (bidirectional attention per sequence, GEMM form from 32 tokens), so nothing is computed on padding. Learned or no positions,
  *       MHA/GQA, sequential blocks.</li>
  *   <li>{@link #forward(int[], boolean[], StackSession)}: one sequence in a session, with an optional key
  *       padding mask (padded keys are never attended; padded query rows are computed but meaningless) and
@@ -107,8 +107,9 @@ public record EncoderStack(Embedding embedding, LearnedPositions positions, Norm
      * @param tokens     [n] token ids in row order ({@link PackedBatch#pack})
      * @param tokenTypes [n] token types, or null for type 0 everywhere (ignored without a type table)
      * @return [n, d] F32, a new tensor
-     * @throws IllegalArgumentException      for lengths that do not match the batch, a token, type or position
-     *                                       outside its table, or a stack without embedding
+     * @throws IllegalArgumentException      for lengths that do not match the batch, or a token, type or position
+     *                                       outside its table
+     * @throws IllegalStateException         if the stack has no embedding (use encodeEmbeddings)
      * @throws UnsupportedOperationException if a block needs what the packed path lacks (see the class doc)
      */
     public Tensor encode(PackedBatch batch, int[] tokens, int[] tokenTypes) {
@@ -201,11 +202,17 @@ public record EncoderStack(Embedding embedding, LearnedPositions positions, Norm
 
     // x₀ terms after the token embedding, then the blocks and the final norm, in place on x [n, d]
     private Tensor run(PackedBatch batch, Tensor x, int[] types) {
-        if (positions != null) {
-            positions.addTo(x, batch.positionsView());
+        Tensor rows = positions == null && tokenTypes == null ? null : Tensor.zeros(x.dim(0), x.dim(1));
+        if (positions != null) {       // gather + vector add: the same sums as LearnedPositions.addTo, faster
+            Ops.embedding(positions.table(), batch.positionsView(), rows);
+            Ops.add(x, rows, x);
         }
         if (tokenTypes != null) {
-            addTokenTypes(x, types);
+            Ops.embedding(tokenTypes.table(), checkTypes(x.dim(0), types), rows);
+            if (tokenTypes.scale() != 1f) {
+                Ops.scale(rows, tokenTypes.scale(), rows);
+            }
+            Ops.add(x, rows, x);
         }
         if (embeddingNorm != null) {
             embeddingNorm.apply(x, x);
@@ -217,28 +224,22 @@ public record EncoderStack(Embedding embedding, LearnedPositions positions, Norm
         return x;
     }
 
-    // x[r] += S[types[r]]·scale (S[0] for null types)
-    private void addTokenTypes(Tensor x, int[] types) {
-        int n = x.dim(0), d = x.dim(1);
-        if (types != null && types.length != n) {
+    // the token types of n rows (null: all 0), each checked against the type table
+    private int[] checkTypes(int n, int[] types) {
+        if (types == null) {
+            return new int[n];
+        }
+        if (types.length != n) {
             throw new IllegalArgumentException("EncoderStack.encode: " + types.length + " token types for " + n
                     + " rows");
         }
-        Tensor table = tokenTypes.table();
-        float scale = tokenTypes.scale();
-        float[] xa = x.heapFloats();
         for (int r = 0; r < n; r++) {
-            int type = types == null ? 0 : types[r];
-            if (type < 0 || type >= tokenTypes.vocab()) {
-                throw new IllegalArgumentException("EncoderStack.encode: token type " + type + " at row " + r
+            if (types[r] < 0 || types[r] >= tokenTypes.vocab()) {
+                throw new IllegalArgumentException("EncoderStack.encode: token type " + types[r] + " at row " + r
                         + " outside [0, " + tokenTypes.vocab() + ")");
             }
-            long base = table.offset() + type * table.stride(0);
-            for (int c = 0; c < d; c++) {
-                float t = table.readFloat(base + c * table.stride(1));
-                xa[r * d + c] += scale == 1f ? t : t * scale;
-            }
         }
+        return types;
     }
 
     private static void begin(int t, boolean[] valid, StackSession s) {

@@ -18,7 +18,6 @@ import java.util.Map;
  * count, not known in advance), once per call and shared by all blocks.
  */
 final class PackedEncoder {
-    private final List<TransformerBlock> blocks;
     private final PackedBatch batch;
     private final int n;
     private final Map<Integer, Tensor[]> headBuffers = new HashMap<>(); // width → {q, o} or {k, v}
@@ -27,7 +26,6 @@ final class PackedEncoder {
     private Tensor u;         // [n, d] normed sublayer input, when some block has input norms
 
     private PackedEncoder(List<TransformerBlock> blocks, PackedBatch batch) {
-        this.blocks = blocks;
         this.batch = batch;
         this.n = batch.rows();
         this.f = Tensor.zeros(n, blocks.get(0).config().hidden());

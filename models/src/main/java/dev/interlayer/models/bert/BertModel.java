@@ -71,14 +71,18 @@ public final class BertModel implements HiddenStates {
     }
 
     /**
-     * One line naming the tensors this family reads: llama.cpp GGUF names, or ({@code hf}) Hugging Face names
-     * (also those of ONNX exports); {@code N} is the block index, every name has {@code .weight} and {@code .bias}.
+     * The tensor names this family reads, without {@code .weight} / {@code .bias} and with {@code N} for the
+     * block index: llama.cpp GGUF names, or ({@code hf}) Hugging Face names, as in ONNX exports (optionally
+     * under {@code bert.}).
      */
-    public static String tensorNames(boolean hf) {
-        Names n = hf ? Names.huggingFace("(bert.)") : Names.GGUF;
-        return String.join(", ", n.word(), n.pos(), n.type(), n.embLn()) + ", "
-                + n.layer().replace("%d", "N") + "{" + String.join(", ", n.q(), n.k(), n.v(), n.o(), n.ln1(), n.up(),
-                n.down(), n.ln2()) + "} (each .weight and .bias)";
+    public static List<String> tensorNames(boolean hf) {
+        Names n = hf ? Names.huggingFace("") : Names.GGUF;
+        List<String> out = new ArrayList<>(List.of(n.word(), n.pos(), n.type(), n.embLn()));
+        String layer = n.layer().replace("%d", "N");
+        for (String s : List.of(n.q(), n.k(), n.v(), n.o(), n.ln1(), n.up(), n.down(), n.ln2())) {
+            out.add(layer + s);
+        }
+        return out;
     }
 
     /** "bert." when the checkpoint wraps the encoder (BertForMaskedLM, BertLMHeadModel, ...), else "". */

@@ -55,7 +55,7 @@ public final class InspectCommand implements CliCommand, Callable<Integer> {
             if (family.isPresent() && !f.tensorInfos().isEmpty()) {
                 out.println("family: " + family.get().name());
                 out.println("config: " + describe(family.get(), () -> family.get().config().gguf().parse(f)));
-                out.println("tensor names: " + family.get().tensorNames().gguf());
+                out.println("tensor names: " + family.get().tensorNames().line(false));
             } else if (family.isPresent()) {
                 out.println("config: (no tensors; listing only)");
             } else {
@@ -125,7 +125,7 @@ public final class InspectCommand implements CliCommand, Callable<Integer> {
                     + " supported model_type " + Families.hfModelTypes() + ")"));
             if (family.isPresent()) {
                 out.println("config: " + describe(family.get(), () -> family.get().config().hf().parse(h.config())));
-                out.println("tensor names: " + family.get().tensorNames().hf());
+                out.println("tensor names: " + family.get().tensorNames().line(true));
             }
             out.println("tensors:");
             long params = 0;

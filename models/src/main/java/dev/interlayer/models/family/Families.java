@@ -40,10 +40,13 @@ public final class Families {
     // Buffers of older checkpoints no family reads: rotary inv_freq, position_ids, GPT-2 causal masks
     // (Safetensors already hides the last two).
     private static final String BUFFERS = ".*\\.rotary_emb\\.inv_freq|.*position_ids|.*\\.attn\\.(masked_)?bias";
-    private static final String LLAMA_CPP_NAMES = "token_embd, blk.N.{attn_norm, attn_q, attn_k, attn_v, attn_output,"
-            + " ffn_norm, ffn_gate, ffn_up, ffn_down}, output_norm, output";
-    private static final String HF_DECODER_NAMES = "model.embed_tokens, model.layers.N.{input_layernorm,"
-            + " self_attn.{q,k,v,o}_proj, post_attention_layernorm, mlp.{gate,up,down}_proj}, model.norm, lm_head";
+    private static final List<String> GGUF_ATTENTION = List.of("token_embd", "output_norm", "output",
+            "blk.N.attn_q", "blk.N.attn_k", "blk.N.attn_v", "blk.N.attn_output", "blk.N.ffn_gate", "blk.N.ffn_up",
+            "blk.N.ffn_down");
+    private static final List<String> HF_ATTENTION = List.of("model.embed_tokens", "model.norm", "lm_head",
+            "model.layers.N.self_attn.q_proj", "model.layers.N.self_attn.k_proj", "model.layers.N.self_attn.v_proj",
+            "model.layers.N.self_attn.o_proj", "model.layers.N.mlp.gate_proj", "model.layers.N.mlp.up_proj",
+            "model.layers.N.mlp.down_proj");
 
     /** Llama, Mistral, Qwen2 (dense, sliding-window and mixed layers), Mixtral and Qwen2-MoE. */
     public static final Family LLAMA = new Family("llama", Kind.DECODER,
@@ -52,8 +55,17 @@ public final class Families {
                     List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "MixtralForCausalLM",
                             "Qwen2MoeForCausalLM")),
             new Configs(LlamaConfig::fromGguf, LlamaConfig::fromHuggingFace, c -> describeLlama((LlamaConfig) c)),
-            new TensorNames(LLAMA_CPP_NAMES + " (MoE: ffn_gate_inp, ffn_{gate,up,down}_exps, *_shexp)",
-                    HF_DECODER_NAMES + " (MoE: mlp.gate, mlp.experts.E.*, mlp.shared_expert*)"),
+            new TensorNames(plus(GGUF_ATTENTION, "rope_freqs", "blk.N.attn_norm", "blk.N.ffn_norm",
+                    "blk.N.ffn_gate_inp", "blk.N.ffn_gate_exps", "blk.N.ffn_up_exps", "blk.N.ffn_down_exps",
+                    "blk.N.ffn_gate_inp_shexp", "blk.N.ffn_gate_shexp", "blk.N.ffn_up_shexp", "blk.N.ffn_down_shexp"),
+                    plus(HF_ATTENTION, "model.layers.N.input_layernorm", "model.layers.N.post_attention_layernorm",
+                            "model.layers.N.block_sparse_moe.gate", "model.layers.N.block_sparse_moe.experts.N.w1",
+                            "model.layers.N.block_sparse_moe.experts.N.w2", "model.layers.N.block_sparse_moe.experts.N.w3",
+                            "model.layers.N.mlp.gate", "model.layers.N.mlp.experts.N.gate_proj",
+                            "model.layers.N.mlp.experts.N.up_proj", "model.layers.N.mlp.experts.N.down_proj",
+                            "model.layers.N.mlp.shared_expert.gate_proj", "model.layers.N.mlp.shared_expert.up_proj",
+                            "model.layers.N.mlp.shared_expert.down_proj", "model.layers.N.mlp.shared_expert_gate"),
+                    List.of()),
             Pattern.compile(BUFFERS + "|lm_head\\.weight"),
             new Builders((f, t) -> hidden(LlamaModel.load(f, t)), (f, t) -> hidden(LlamaModel.load(f, t)), null));
 
@@ -62,9 +74,12 @@ public final class Families {
             new Architectures(List.of("gemma2", "gemma3"), List.of("gemma2", "gemma3", "gemma3_text"),
                     List.of("Gemma2ForCausalLM", "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration")),
             new Configs(GemmaConfig::fromGguf, GemmaConfig::fromHuggingFace),
-            new TensorNames(LLAMA_CPP_NAMES + ", blk.N.{post_attention_norm, post_ffw_norm} (Gemma 3: attn_{q,k}_norm)",
-                    HF_DECODER_NAMES + ", model.layers.N.{pre,post}_feedforward_layernorm (Gemma 3: self_attn.{q,k}_norm;"
-                            + " multimodal checkpoints under language_model.)"),
+            new TensorNames(plus(GGUF_ATTENTION, "blk.N.attn_norm", "blk.N.post_attention_norm", "blk.N.ffn_norm",
+                    "blk.N.post_ffw_norm", "blk.N.attn_q_norm", "blk.N.attn_k_norm"),
+                    plus(HF_ATTENTION, "model.layers.N.input_layernorm", "model.layers.N.post_attention_layernorm",
+                            "model.layers.N.pre_feedforward_layernorm", "model.layers.N.post_feedforward_layernorm",
+                            "model.layers.N.self_attn.q_norm", "model.layers.N.self_attn.k_norm"),
+                    List.of("language_model.")),                                  // Gemma 3 multimodal checkpoints
             Pattern.compile(BUFFERS + "|(language_model\\.)?lm_head\\.weight"
                     + "|vision_tower\\..*|multi_modal_projector\\..*"),      // Gemma 3 multimodal: text tower only
             new Builders((f, t) -> hidden(GemmaModel.load(f, t)), (f, t) -> hidden(GemmaModel.load(f, t)), null));
@@ -73,11 +88,11 @@ public final class Families {
     public static final Family OLMO2 = new Family("olmo2", Kind.DECODER,
             new Architectures(List.of("olmo2"), List.of("olmo2"), List.of("Olmo2ForCausalLM")),
             new Configs(Olmo2Config::fromGguf, Olmo2Config::fromHuggingFace),
-            new TensorNames("token_embd, blk.N.{attn_q, attn_k, attn_v, attn_output, attn_q_norm, attn_k_norm,"
-                    + " post_attention_norm, ffn_gate, ffn_up, ffn_down, post_ffw_norm}, output_norm, output",
-                    "model.embed_tokens, model.layers.N.{self_attn.{q,k,v,o}_proj, self_attn.{q,k}_norm,"
-                            + " post_attention_layernorm, mlp.{gate,up,down}_proj, post_feedforward_layernorm},"
-                            + " model.norm, lm_head"),
+            new TensorNames(plus(GGUF_ATTENTION, "blk.N.attn_q_norm", "blk.N.attn_k_norm", "blk.N.post_attention_norm",
+                    "blk.N.post_ffw_norm"),
+                    plus(HF_ATTENTION, "model.layers.N.self_attn.q_norm", "model.layers.N.self_attn.k_norm",
+                            "model.layers.N.post_attention_layernorm", "model.layers.N.post_feedforward_layernorm"),
+                    List.of()),
             Pattern.compile(BUFFERS + "|lm_head\\.weight"),
             new Builders((f, t) -> hidden(Olmo2Model.load(f, t)), (f, t) -> hidden(Olmo2Model.load(f, t)), null));
 
@@ -85,9 +100,11 @@ public final class Families {
     public static final Family GPT2 = new Family("gpt2", Kind.DECODER,
             new Architectures(List.of("gpt2"), List.of("gpt2"), List.of("GPT2LMHeadModel", "GPT2Model")),
             new Configs(Gpt2Config::fromGguf, Gpt2Config::fromHuggingFace),
-            new TensorNames("token_embd, position_embd, blk.N.{attn_norm, attn_qkv, attn_output, ffn_norm, ffn_up,"
-                    + " ffn_down}, output_norm", "(transformer.)wte, wpe, h.N.{ln_1, attn.c_attn, attn.c_proj, ln_2,"
-                    + " mlp.c_fc, mlp.c_proj}, ln_f"),
+            new TensorNames(List.of("token_embd", "position_embd", "output_norm", "output", "blk.N.attn_norm",
+                    "blk.N.attn_qkv", "blk.N.attn_output", "blk.N.ffn_norm", "blk.N.ffn_up", "blk.N.ffn_down"),
+                    List.of("wte", "wpe", "ln_f", "lm_head", "h.N.ln_1", "h.N.attn.c_attn", "h.N.attn.c_proj",
+                            "h.N.ln_2", "h.N.mlp.c_fc", "h.N.mlp.c_proj"),
+                    List.of("transformer.")),
             Pattern.compile(BUFFERS + "|lm_head\\.weight"),
             new Builders((f, t) -> hidden(Gpt2Model.load(f, t)), (f, t) -> hidden(Gpt2Model.load(f, t)), null));
 
@@ -96,13 +113,19 @@ public final class Families {
             new Architectures(List.of("bert"), List.of("bert"),
                     List.of("BertModel", "BertForMaskedLM", "BertLMHeadModel")),
             new Configs(BertConfig::fromGguf, BertConfig::fromHuggingFace),
-            new TensorNames(BertModel.tensorNames(false), BertModel.tensorNames(true)),
+            new TensorNames(BertModel.tensorNames(false), BertModel.tensorNames(true), List.of("bert.")),
             Pattern.compile(BUFFERS + "|(bert\\.)?pooler\\..*|cls\\..*"),   // hidden states only: no pooler, no MLM head
             new Builders(BertModel::load, (f, t) -> BertModel.load(BertConfig.fromHuggingFace(f.config()), t),
                     (w, t) -> BertModel.load(BertConfig.fromOnnx(w), t)));
 
     /** Every family, in the order the docs list them. */
     public static final List<Family> ALL = List.of(LLAMA, GEMMA, OLMO2, GPT2, BERT);
+
+    private static List<String> plus(List<String> base, String... more) {
+        List<String> out = new ArrayList<>(base);
+        out.addAll(List.of(more));
+        return out;
+    }
 
     // a decoder's CausalLM is also its HiddenStates (a cast between interfaces: compiles whatever the class)
     private static HiddenStates hidden(CausalLM lm) {
@@ -125,6 +148,9 @@ public final class Families {
 
     /** The family of GGUF {@code general.architecture} value {@code arch}, if supported. */
     public static Optional<Family> forGguf(String arch) {
+        if (arch == null) {
+            return Optional.empty();
+        }
         return ALL.stream().filter(f -> f.architectures().gguf().contains(arch)).findFirst();
     }
 
@@ -204,6 +230,27 @@ public final class Families {
             out.addAll(names.apply(f.architectures()));
         }
         return new ArrayList<>(out);
+    }
+
+    /**
+     * The Markdown table of supported architectures that README.md shows (a test keeps the two equal): one
+     * row per family with its kind, GGUF architectures, HF model types and architectures, and ONNX support.
+     */
+    public static String markdownTable() {
+        StringBuilder sb = new StringBuilder("| Family | Kind | GGUF `general.architecture` | HF `model_type` |"
+                + " HF `architectures` | ONNX |\n|---|---|---|---|---|---|\n");
+        for (Family f : ALL) {
+            Architectures a = f.architectures();
+            sb.append("| ").append(f.name()).append(" | ").append(f.kind().name().toLowerCase(java.util.Locale.ROOT))
+                    .append(" | ").append(codes(a.gguf())).append(" | ").append(codes(a.hfModelTypes()))
+                    .append(" | ").append(codes(a.hfArchitectures())).append(" | ").append(f.readsOnnx() ? "yes" : "")
+                    .append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    private static String codes(List<String> names) {
+        return String.join(", ", names.stream().map(n -> "`" + n + "`").toList());
     }
 
     /** The family names, in registry order. */

@@ -92,13 +92,50 @@ public record Family(String name, Kind kind, Architectures architectures, Config
     }
 
     /**
-     * How a family names its tensors, one line per format ({@code N} = block index); the names themselves
-     * live in the family's loader.
+     * The tensor-name map of a family: every tensor name it reads, per format, without the {@code .weight} /
+     * {@code .bias} suffix and with {@code N} for a block or expert index ({@code blk.N.attn_q},
+     * {@code model.layers.N.mlp.experts.N.up_proj}). A test checks every tensor of the checked-in fixtures
+     * against it.
      *
-     * @param gguf llama.cpp GGUF names
-     * @param hf   Hugging Face safetensors names (ONNX exports of HF models use the same)
+     * @param gguf       llama.cpp GGUF names
+     * @param hf         Hugging Face safetensors names (ONNX exports of HF models use the same)
+     * @param hfPrefixes optional prefixes of HF names (wrapper modules such as {@code bert.}, {@code transformer.})
      */
-    public record TensorNames(String gguf, String hf) {
+    public record TensorNames(List<String> gguf, List<String> hf, List<String> hfPrefixes) {
+        private static final Pattern INDEX = Pattern.compile("\\.\\d+\\.");
+        private static final Pattern SUFFIX = Pattern.compile("\\.(weight|bias)$");
+
+        /** Copies the lists. */
+        public TensorNames {
+            gguf = List.copyOf(gguf);
+            hf = List.copyOf(hf);
+            hfPrefixes = List.copyOf(hfPrefixes);
+        }
+
+        /** True if {@code tensorName} (a full name as stored in a GGUF file, or in an HF folder when {@code hf}) is listed. */
+        public boolean lists(boolean hfNames, String tensorName) {
+            String n = SUFFIX.matcher(tensorName).replaceFirst("");
+            n = INDEX.matcher(INDEX.matcher(n).replaceAll(".N.")).replaceAll(".N.");   // overlapping ".0.1."
+            if (!hfNames) {
+                return gguf.contains(n);
+            }
+            if (hf.contains(n)) {
+                return true;
+            }
+            for (String p : hfPrefixes) {
+                if (n.startsWith(p) && hf.contains(n.substring(p.length()))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** One line for {@code inspect}: the names of one format, comma-separated. */
+        public String line(boolean hfNames) {
+            String names = String.join(", ", hfNames ? hf : gguf);
+            return hfNames && !hfPrefixes.isEmpty() ? names + " (optionally under " + String.join(" or ", hfPrefixes)
+                    + ")" : names;
+        }
     }
 
     /** Builds a model from a GGUF file's metadata and tensors ({@code tensors} is the file or a decorator). */

@@ -9,7 +9,7 @@ import java.util.Optional;
  * A model opened by {@link ModelLoader} together with the file mapping it reads from. Close it to
  * unmap the weights; the model must not be used afterwards.
  *
- * @param family    family name: llama (incl. mistral, qwen2, MoE), gemma, olmo2, gpt2, bert
+ * @param family    family name, as in the {@link dev.interlayer.models.family.Families} registry
  * @param source    the format read: gguf, hf or onnx
  * @param lm        the causal LM, or null for encoders (BERT)
  * @param hidden    last hidden state per position (every family)

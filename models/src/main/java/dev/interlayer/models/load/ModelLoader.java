@@ -132,7 +132,12 @@ public final class ModelLoader {
         OnnxWeights w = OnnxWeights.open(path);
         try {
             // ONNX exports carry no architecture name: the one family that reads them (BERT) takes the file
-            Family family = Families.onnxFamilies().get(0);
+            List<Family> readers = Families.onnxFamilies();
+            if (readers.size() != 1) {
+                throw new ModelFormatException(path, 0, "ONNX export", "the one family that reads ONNX",
+                        readers.size() + " such families: " + readers.stream().map(Family::name).toList());
+            }
+            Family family = readers.get(0);
             UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(w);
             HiddenStates model = family.builder().onnx().build(w, tracked);
             warnUnused(tracked, path, family.name());
