@@ -74,7 +74,12 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
 
     /** Per-session buffers and derived tables for this layer, writing into layer {@code layer} of {@code cache}. */
     public State newState(KvCache cache, int layer, int maxTokens) {
-        return new State(this, cache, layer, maxTokens);
+        return new State(this, cache, layer, maxTokens, null);
+    }
+
+    /** As {@link #newState(KvCache, int, int)}, taking its temporaries from {@code pool} (null = private ones). */
+    public State newState(KvCache cache, int layer, int maxTokens, ScratchPool pool) {
+        return new State(this, cache, layer, maxTokens, pool);
     }
 
     /**
@@ -204,7 +209,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         private int first;              // current call: first cache entry the ring still holds
         private boolean regular;        // current call: every entry's position equals its index
 
-        private State(Attention a, KvCache cache, int layer, int maxTokens) {
+        private State(Attention a, KvCache cache, int layer, int maxTokens, ScratchPool pool) {
             AttentionConfig c = a.config;
             if (layer < 0 || layer >= cache.layers() || cache.kvDim(layer) != c.kvDim()) {
                 throw new IllegalArgumentException("Attention state: cache layer " + layer + " does not exist or has"
@@ -225,13 +230,13 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             int mt = Math.min(maxTokens, cache.contextLength());
             this.projW = new Tensor[] {a.wq.weight(), a.wk.weight(), a.wv.weight()};
             this.projOut = new Tensor[3];
-            this.q = new RowBuffer(mt, c.qDim());
-            this.k = new RowBuffer(mt, c.kvDim());
-            this.v = new RowBuffer(mt, c.kvDim());
-            this.o = new RowBuffer(mt, c.qDim());
+            this.q = ScratchPool.rows(pool, "attention q", mt, c.qDim());
+            this.k = ScratchPool.rows(pool, "attention k", mt, c.kvDim());
+            this.v = ScratchPool.rows(pool, "attention v", mt, c.kvDim());
+            this.o = ScratchPool.rows(pool, "attention o", mt, c.qDim());
             this.qHeads = new HeadViews(q, c.heads(), c.headDim());
             this.kHeads = new HeadViews(k, c.kvHeads(), c.headDim());
-            this.scores = new float[c.heads()][cache.rows(layer)];
+            this.scores = ScratchPool.matrix(pool, "attention scores", c.heads(), cache.rows(layer));
             int half = c.positions() == PositionEncoding.ROPE ? c.rope().rotaryDim(c.headDim()) / 2 : 0;
             this.ropeCos = new float[half];
             this.ropeSin = new float[half];
@@ -466,29 +471,6 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             for (int i = qOff; i < qOff + dh; i++) {
                 oa[i] *= inv;
             }
-        }
-    }
-
-    /** Per-head [t, heads, dh] views of a RowBuffer's first t rows, created once per t (decode reuses one). */
-    private static final class HeadViews {
-        private final RowBuffer rows;
-        private final int heads, dh;
-        private final Tensor[] views; // [maxRows + 1], lazily filled
-
-        HeadViews(RowBuffer rows, int heads, int dh) {
-            this.rows = rows;
-            this.heads = heads;
-            this.dh = dh;
-            this.views = new Tensor[rows.maxRows() + 1];
-        }
-
-        Tensor get(int t) {
-            Tensor v = views[t];
-            if (v == null) {
-                v = rows.rows(t).reshape(t, heads, dh);
-                views[t] = v;
-            }
-            return v;
         }
     }
 }

@@ -19,6 +19,14 @@ public interface FeedForward {
     /** Scratch buffers for calls of up to {@code maxTokens} tokens. */
     Scratch newScratch(int maxTokens);
 
+    /**
+     * Scratch buffers for calls of up to {@code maxTokens} tokens whose temporaries may come from {@code pool}
+     * (shared with the session's other layers; see {@link ScratchPool}). The default makes private ones.
+     */
+    default Scratch newScratch(int maxTokens, ScratchPool pool) {
+        return newScratch(maxTokens);
+    }
+
     /** out = F(x). Modifies {@code out} (must not alias {@code x}) and the scratch. */
     void forward(Tensor x, Tensor out, Scratch scratch);
 }

@@ -42,9 +42,9 @@ public record GatedMlp(Linear gate, Linear up, Linear down, Activation activatio
         final Tensor[] ws = new Tensor[2];
         final Tensor[] outs = new Tensor[2];
 
-        Buffers(int maxTokens, int f) {
-            g = new RowBuffer(maxTokens, f);
-            u = new RowBuffer(maxTokens, f);
+        Buffers(int maxTokens, int f, ScratchPool pool) {
+            g = ScratchPool.rows(pool, "gated mlp gate", maxTokens, f);
+            u = ScratchPool.rows(pool, "gated mlp up", maxTokens, f);
         }
     }
 
@@ -60,7 +60,12 @@ public record GatedMlp(Linear gate, Linear up, Linear down, Activation activatio
 
     @Override
     public Scratch newScratch(int maxTokens) {
-        return new Buffers(maxTokens, up.out());
+        return new Buffers(maxTokens, up.out(), null);
+    }
+
+    @Override
+    public Scratch newScratch(int maxTokens, ScratchPool pool) {
+        return new Buffers(maxTokens, up.out(), pool);
     }
 
     @Override

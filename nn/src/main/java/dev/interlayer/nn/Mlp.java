@@ -29,8 +29,8 @@ public record Mlp(Linear up, Linear down, Activation activation) implements Feed
     static final class Buffers implements Scratch {
         final RowBuffer h; // [maxTokens, f]
 
-        Buffers(int maxTokens, int f) {
-            h = new RowBuffer(maxTokens, f);
+        Buffers(int maxTokens, int f, ScratchPool pool) {
+            h = ScratchPool.rows(pool, "mlp hidden", maxTokens, f);
         }
     }
 
@@ -41,7 +41,12 @@ public record Mlp(Linear up, Linear down, Activation activation) implements Feed
 
     @Override
     public Scratch newScratch(int maxTokens) {
-        return new Buffers(maxTokens, up.out());
+        return new Buffers(maxTokens, up.out(), null);
+    }
+
+    @Override
+    public Scratch newScratch(int maxTokens, ScratchPool pool) {
+        return new Buffers(maxTokens, up.out(), pool);
     }
 
     @Override

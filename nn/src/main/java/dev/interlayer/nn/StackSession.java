@@ -41,8 +41,9 @@ public final class StackSession {
         }
         this.anyRing = ring;
         this.blocks = new TransformerBlock.State[blocks.size()];
+        ScratchPool pool = new ScratchPool();   // the blocks run one after another: one set of temporaries
         for (int l = 0; l < kvDims.length; l++) {
-            this.blocks[l] = blocks.get(l).newState(cache, l, this.maxTokens);
+            this.blocks[l] = blocks.get(l).newState(cache, l, this.maxTokens, pool);
         }
         int d = blocks.get(0).config().hidden();
         this.x = new RowBuffer(this.maxTokens, d);

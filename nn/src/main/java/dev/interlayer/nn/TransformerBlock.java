@@ -64,7 +64,15 @@ public record TransformerBlock(BlockConfig config, Norm attnIn, Attention attent
 
     /** Session state for this block writing into layer {@code layer} of {@code cache}. */
     public State newState(KvCache cache, int layer, int maxTokens) {
-        return new State(this, cache, layer, maxTokens);
+        return new State(this, cache, layer, maxTokens, null);
+    }
+
+    /**
+     * As {@link #newState(KvCache, int, int)}, taking the temporaries of this block and its sublayers from
+     * {@code pool}, shared with the session's other blocks (null = private ones).
+     */
+    public State newState(KvCache cache, int layer, int maxTokens, ScratchPool pool) {
+        return new State(this, cache, layer, maxTokens, pool);
     }
 
     /**
@@ -147,15 +155,16 @@ public record TransformerBlock(BlockConfig config, Norm attnIn, Attention attent
         final RowBuffer a;  // [maxTokens, d] attention output
         final RowBuffer m;  // [maxTokens, d] ffn output
 
-        private State(TransformerBlock b, KvCache cache, int layer, int maxTokens) {
+        private State(TransformerBlock b, KvCache cache, int layer, int maxTokens, ScratchPool pool) {
             int d = b.config.hidden();
             int mt = Math.min(maxTokens, cache.contextLength());
-            this.attn = b.attention.newState(cache, layer, mt);
-            this.ffn = b.ffn.newScratch(mt);
-            this.u = new RowBuffer(mt, d);
-            this.u2 = b.config.parallel() && b.ffnIn != null ? new RowBuffer(mt, d) : null; // parallel path only
-            this.a = new RowBuffer(mt, d);
-            this.m = new RowBuffer(mt, d);
+            this.attn = b.attention.newState(cache, layer, mt, pool);
+            this.ffn = b.ffn.newScratch(mt, pool);
+            this.u = ScratchPool.rows(pool, "block normed input", mt, d);
+            this.u2 = b.config.parallel() && b.ffnIn != null   // parallel path only
+                    ? ScratchPool.rows(pool, "block second normed input", mt, d) : null;
+            this.a = ScratchPool.rows(pool, "block attention output", mt, d);
+            this.m = ScratchPool.rows(pool, "block ffn output", mt, d);
         }
 
         /** The attention state (for example to set a key padding mask). */

@@ -1,6 +1,5 @@
 package dev.interlayer.models.llama;
 
-import dev.interlayer.models.lm.DecoderLM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +8,7 @@ import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.tensor.ComputePool;
 import java.io.File;
 import java.lang.management.ManagementFactory;

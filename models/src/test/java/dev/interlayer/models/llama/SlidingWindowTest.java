@@ -1,6 +1,5 @@
 package dev.interlayer.models.llama;
 
-import dev.interlayer.models.lm.DecoderLM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +9,7 @@ import com.google.gson.JsonObject;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.HfFolder;
+import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.models.load.Fixture;
 import java.nio.file.Path;
 import java.util.Arrays;

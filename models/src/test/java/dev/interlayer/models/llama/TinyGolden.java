@@ -1,8 +1,8 @@
 package dev.interlayer.models.llama;
 
-import dev.interlayer.models.lm.DecoderLM;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.models.load.Fixture;
 import java.io.IOException;
 import java.nio.file.Files;

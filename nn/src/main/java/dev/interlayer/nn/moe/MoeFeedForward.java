@@ -3,6 +3,7 @@ package dev.interlayer.nn.moe;
 import dev.interlayer.nn.FeedForward;
 import dev.interlayer.nn.Linear;
 import dev.interlayer.nn.RowBuffer;
+import dev.interlayer.nn.ScratchPool;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.ShapeMismatchException;
 import dev.interlayer.tensor.Tensor;
@@ -84,7 +85,12 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
 
     @Override
     public State newScratch(int maxTokens) {
-        return new State(this, maxTokens);
+        return new State(this, maxTokens, null);
+    }
+
+    @Override
+    public State newScratch(int maxTokens, ScratchPool pool) {
+        return new State(this, maxTokens, pool);
     }
 
     /** Per-session buffers of one MoE layer, and the router statistics of its last call. */
@@ -106,23 +112,24 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
         private final Scratch sharedScratch;
         private final RouterStats stats;
 
-        private State(MoeFeedForward m, int maxTokens) {
+        private State(MoeFeedForward m, int maxTokens, ScratchPool pool) {
             int e = m.config.numExperts(), k = m.config.topK(), d = m.config.hidden();
-            logits = new RowBuffer(maxTokens, e);
+            logits = ScratchPool.rows(pool, "moe router probabilities", maxTokens, e);
             selected = new int[maxTokens * k];
             weights = new float[maxTokens * k];
             order = new int[maxTokens * k];
             start = new int[e + 1];
             fill = new int[e];
-            gx = new RowBuffer(maxTokens, d);
-            gy = new RowBuffer(maxTokens, d);
+            gx = ScratchPool.rows(pool, "moe gathered tokens", maxTokens, d);
+            gy = ScratchPool.rows(pool, "moe expert outputs", maxTokens, d);
             topValues = new float[k];
             topIndices = new int[k];
             this.maxTokens = maxTokens;
             this.d = d;
-            gate = new RowBuffer(maxTokens, 1);
-            expertScratch = m.experts.get(0).newScratch(maxTokens); // experts run one after another
-            sharedScratch = m.shared == null ? null : m.shared.newScratch(maxTokens);
+            gate = ScratchPool.rows(pool, "moe shared gate", maxTokens, 1);
+            // experts run one after another, then the shared expert: they may share temporaries too
+            expertScratch = m.experts.get(0).newScratch(maxTokens, pool);
+            sharedScratch = m.shared == null ? null : m.shared.newScratch(maxTokens, pool);
             stats = new RouterStats(e, k);
         }
 
