@@ -17,6 +17,12 @@ META = "\u2581"
 
 def read_gguf_vocab(path):
     """tokenizer.ggml.tokens and .scores from a GGUF v2/v3 file (metadata only)."""
+    md = read_gguf_metadata(path)
+    return md["tokenizer.ggml.tokens"], md["tokenizer.ggml.scores"]
+
+
+def read_gguf_metadata(path):
+    """Every metadata key/value of a GGUF v2/v3 file."""
     with open(path, "rb") as f:
         data = f.read()
     pos = 0
@@ -56,7 +62,7 @@ def read_gguf_vocab(path):
     for _ in range(n_kv):
         key = string()
         md[key] = value(take("I"))
-    return md["tokenizer.ggml.tokens"], md["tokenizer.ggml.scores"]
+    return md
 
 
 def merges(pieces, scores):

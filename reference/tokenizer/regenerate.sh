@@ -28,3 +28,8 @@ json.dump(p, open(sys.argv[2],'w'), ensure_ascii=False)" $SHARED/ggml-vocab-llam
 mvn -q -B compile exec:java -Dexec.mainClass=HfRustReference \
   -Dexec.args="$T/inputs.json $ABS/llama_spm_metaspace_rust.json $T/llama_metaspace.json"
 rm -rf target $T
+# Precompiled normalizer + WhitespaceSplit (T5/ALBERT layout) and Phi-3's rstrip specials, with Hugging Face's
+# Rust tokenizers from PyPI: pip install --target /tmp/pytok tokenizers sentencepiece
+cd ..
+PYTHONPATH=/tmp/pytok python3 make_precompiled.py $G/precompiled
+PYTHONPATH=/tmp/pytok python3 phi3_rstrip_reference.py $SHARED/ggml-vocab-phi-3.gguf $G/phi3_rstrip.json

@@ -166,19 +166,19 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
         System.out.printf(Locale.ROOT, "decode:  %d tokens in %.2f s = %.2f tok/s, %.1f GB/s of weights "
                         + "(%.3f GB/token) (cpu %.0f%%)%n", genTokens, decodeSeconds, decodeRate, gbPerSecond,
                 weightBytesPerToken / 1e9, 100.0 * (cpu2 - cpu1) / (d1 - p1) / threads);
-        String kv = kvBytes < 0 ? "KV cache not counted" : String.format(Locale.ROOT, "KV cache %.1f MB (%d positions)",
-                kvBytes / 1e6, capacity);
-        System.out.printf(Locale.ROOT, "memory:  peak RSS %.2f GB; model file %.2f GB; %s; budget file+10%%+KV "
-                        + "%.2f GB: %s%n", hwm / 1e9, fileBytes / 1e9, kv, budget / 1e9,
-                hwm <= budget ? "within" : "EXCEEDED");
-        if (hwmReset) {
+        String kv = kvBytes < 0 ? "KV cache size unknown, budget not checked"
+                : String.format(Locale.ROOT, "KV cache %.1f MB (%d positions); budget file+10%%+KV %.2f GB: %s",
+                        kvBytes / 1e6, capacity, budget / 1e9, hwm <= budget ? "within" : "EXCEEDED");
+        System.out.printf(Locale.ROOT, "memory:  peak RSS %.2f GB; model file %.2f GB; %s%n", hwm / 1e9,
+                fileBytes / 1e9, kv);
+        if (hwmReset && kvBytes >= 0) {
             System.out.printf(Locale.ROOT, "         measured phase alone (after warm-up and a GC): peak RSS %.2f GB: %s%n",
                     measuredHwm / 1e9, measuredHwm <= budget ? "within" : "EXCEEDED");
         }
         long heapPeak = peakHeapCommitted();
         System.out.printf(Locale.ROOT, "         of which Java heap (peak committed) %.2f GB%s%n", heapPeak / 1e9,
-                hwm > budget ? "; the JIT warm-up (vector code before C2 compiles it) makes garbage that grows "
-                        + "the young generation: -XX:MaxNewSize=128m bounds it" : "");
+                kvBytes >= 0 && hwm > budget ? "; the JIT warm-up (vector code before C2 compiles it) makes garbage"
+                        + " that grows the young generation: -XX:MaxNewSize=128m bounds it" : "");
         System.out.printf(Locale.ROOT, "bench=generate threads=%d prompt_tokens=%d gen_tokens=%d chunk=%d "
                         + "prefill_tok_s=%.2f decode_tok_s=%.2f decode_gb_s=%.2f peak_rss_bytes=%d "
                         + "measured_peak_rss_bytes=%d file_bytes=%d kv_bytes=%d%n", threads, promptTokens, genTokens, chunk,

@@ -9,7 +9,6 @@ import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The CLI as packaged here (every command on the class path): usage listings and bench's input checks. */
 class BenchCliTest {
@@ -20,11 +19,8 @@ class BenchCliTest {
     }
 
     static Run run(String... args) {
-        CommandLine cl = Main.commandLine();
         StringWriter out = new StringWriter(), err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
+        int code = Main.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err)).execute(args);
         return new Run(code, out.toString(), err.toString());
     }
 

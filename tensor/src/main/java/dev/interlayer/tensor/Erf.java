@@ -1,6 +1,6 @@
 package dev.interlayer.tensor;
 
-/** The error function and its complement in double precision (W. J. Cody's rational approximations, |rel err| < 1e-15). */
+/** The error function and its complement in double precision (W. J. Cody's rational approximations, |rel err| {@literal <} 1e-15). */
 public final class Erf {
     private Erf() {
     }

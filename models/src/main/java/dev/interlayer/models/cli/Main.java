@@ -100,7 +100,8 @@ public final class Main implements Runnable {
 
     /**
      * {@code s} with control characters, U+FFFD (undecodable bytes), unpaired surrogates and other non-printing
-     * characters shown as {@code \xNN} or a backslash-u {@code NNNN} escape, so text read from a damaged file cannot garble the terminal.
+     * characters shown as {@code \xNN} or a backslash-u {@code NNNN} escape, so text read from a damaged file
+     * cannot garble the terminal.
      */
     static String printable(String s) {
         StringBuilder sb = new StringBuilder(s.length());

@@ -41,6 +41,7 @@ final class GgufTokenizerLoader {
             case "llama" -> {
                 Map<String, Integer> sp = specials(md, Map.of("bos", 1, "eos", 2, "unk", 0));
                 Vocabulary v = new Vocabulary(texts, types, scores, sp);
+                stripAttributes(md, v);
                 boolean addBos = bool(md, P + "add_bos_token", true);
                 boolean addEos = bool(md, P + "add_eos_token", false);
                 boolean spacePrefix = bool(md, P + "add_space_prefix", true);
@@ -103,6 +104,30 @@ final class GgufTokenizerLoader {
         int[] suffix = addEos ? new int[] {sp.get("sep")} : new int[0];
         return new WordPieceTokenizer(v, new BertNormalizer(true, true, null, true), "##", 100, sp.get("unk"),
                 prefix, suffix, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Phi-3's special tokens swallow the whitespace that follows them, as its tokenizer.json says (rstrip);
+     * GGUF has no field for that, so llama.cpp sets it by model name and we do the same: every control,
+     * user-defined and unknown token except {@code <unk>}, {@code <s>} and {@code <|endoftext|>}.
+     */
+    private static void stripAttributes(Map<String, Object> md, Vocabulary v) {
+        String name = md.get("general.name") instanceof String s ? s.toLowerCase(java.util.Locale.ROOT) : "";
+        if (!name.contains("phi-3") && !name.contains("phi3")) {
+            return;
+        }
+        for (int id = 0; id < v.size(); id++) {
+            TokenType t = v.type(id);
+            if (t == TokenType.CONTROL || t == TokenType.USER_DEFINED || t == TokenType.UNKNOWN) {
+                v.setStrip(id, false, true);
+            }
+        }
+        for (String keep : new String[] {"<unk>", "<s>", "<|endoftext|>"}) {
+            int id = v.id(keep);
+            if (id >= 0) {
+                v.setStrip(id, false, false);
+            }
+        }
     }
 
     private static int[] bosEos(Vocabulary v, boolean add, boolean bos) {

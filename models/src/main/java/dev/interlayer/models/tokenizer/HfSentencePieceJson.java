@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import dev.interlayer.models.io.ModelFormatException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * Reads the space handling of a SentencePiece-style tokenizer.json (BPE: Llama 2, TinyLlama, Mistral,
@@ -15,9 +16,10 @@ import java.util.List;
  *   <li>newer: no normalizer, pre-tokenizer {@code Metaspace(replacement "▁", prepend_scheme, split)};</li>
  * </ul>
  * with decoder {@code Sequence[Replace("▁" -> " "), ByteFallback, Fuse, Strip(" ", 1, 0)]} or {@code Metaspace}
- * (also a Prepend-less Replace normalizer, as Gemma's, and Metaspace {@code split}). Not supported, with a
- * named error: SentencePiece's {@code Precompiled} normalizer (T5, ALBERT) and other normalizer, pre-tokenizer
- * or decoder steps.
+ * (also a Prepend-less Replace normalizer, as Gemma's, and Metaspace {@code split}). Text steps may come
+ * before the ▁ handling in the normalizer ({@code Precompiled}, {@code Replace}, {@code Lowercase}, Unicode
+ * forms: T5, ALBERT, XLM-R; see {@link HfNormalizers}), and the pre-tokenizer may be
+ * {@code Sequence[WhitespaceSplit, Metaspace]} (T5, ALBERT). Other steps fail with a named error.
  */
 final class HfSentencePieceJson {
     private static final String META = String.valueOf(SpmTokenizer.SPACE);
@@ -29,6 +31,8 @@ final class HfSentencePieceJson {
     private boolean decodeMeta;
     private boolean decodeBytes;
     private SpmTokenizer.FirstToken firstToken = SpmTokenizer.FirstToken.KEEP;
+    private UnaryOperator<String> textSteps;   // Precompiled, Replace, Lowercase...: before the ▁ handling
+    private boolean whitespaceSplit;
 
     private HfSentencePieceJson(Path file) {
         this.file = file;
@@ -81,25 +85,44 @@ final class HfSentencePieceJson {
             throw p.fail("model.ignore_merges", "false for a SentencePiece-style BPE", "true");
         }
         return new SpmTokenizer.Options(p.prefix, p.split, merges, unigram, bool(model, "byte_fallback", false), unk,
-                bool(model, "fuse_unk", false), p.decodeBytes, p.firstToken);
+                bool(model, "fuse_unk", false), p.decodeBytes, p.firstToken, p.textSteps, p.whitespaceSplit);
     }
 
     private void normalizer(JsonElement e) throws ModelFormatException {
+        boolean metaStep = false;
         for (JsonObject o : steps(e, "normalizers")) {
-            switch (type(o)) {
-                case "Prepend" -> {
-                    expect(o, "prepend", META, "normalizer Prepend.prepend");
-                    prefix = SpmTokenizer.Prefix.NORMALIZER;
+            if ("Prepend".equals(type(o))) {
+                expect(o, "prepend", META, "normalizer Prepend.prepend");
+                prefix = SpmTokenizer.Prefix.NORMALIZER;
+                metaStep = true;
+            } else if (isSpaceToMeta(o)) {
+                replacesSpaces = true;
+                metaStep = true;
+            } else {
+                UnaryOperator<String> step;
+                try {
+                    step = HfNormalizers.step(o);
+                } catch (IllegalArgumentException ex) {
+                    throw fail("normalizer", "a well-formed " + type(o) + " step", ex.getMessage());
                 }
-                case "Replace" -> {
-                    expect(o.getAsJsonObject("pattern"), "String", " ", "normalizer Replace.pattern");
-                    expect(o, "content", META, "normalizer Replace.content");
-                    replacesSpaces = true;
+                if (step == null) {
+                    throw fail("normalizer.type", "Prepend(\"" + META + "\"), Replace, " + HfNormalizers.SUPPORTED
+                            + " or a Sequence of them, for a SentencePiece-style model", type(o));
                 }
-                default -> throw fail("normalizer.type", "Prepend(\"" + META + "\"), Replace(\" \" -> \"" + META
-                        + "\") or a Sequence of them, for a SentencePiece-style model", type(o));
+                if (metaStep) {   // the model applies the ▁ steps last, so text steps must come first
+                    throw fail("normalizer", type(o) + " before the Prepend/Replace(\" \" -> \"" + META + "\") steps",
+                            type(o) + " after them");
+                }
+                textSteps = HfNormalizers.andThen(textSteps, step);
             }
         }
+    }
+
+    private static boolean isSpaceToMeta(JsonObject o) {
+        JsonElement p = o.get("pattern");
+        return "Replace".equals(type(o)) && p != null && p.isJsonObject() && p.getAsJsonObject().has("String")
+                && " ".equals(p.getAsJsonObject().get("String").getAsString()) && o.has("content")
+                && META.equals(o.get("content").getAsString());
     }
 
     private void preTokenizer(JsonElement e) throws ModelFormatException {
@@ -107,11 +130,16 @@ final class HfSentencePieceJson {
             return;
         }
         JsonObject p = e.getAsJsonObject();
-        if ("Sequence".equals(type(p)) && p.getAsJsonArray("pretokenizers").size() == 1) {
+        if ("Sequence".equals(type(p)) && p.getAsJsonArray("pretokenizers").size() == 2
+                && "WhitespaceSplit".equals(type(p.getAsJsonArray("pretokenizers").get(0).getAsJsonObject()))) {
+            whitespaceSplit = true;          // T5 / ALBERT: words at whitespace, then Metaspace on each
+            p = p.getAsJsonArray("pretokenizers").get(1).getAsJsonObject();
+        } else if ("Sequence".equals(type(p)) && p.getAsJsonArray("pretokenizers").size() == 1) {
             p = p.getAsJsonArray("pretokenizers").get(0).getAsJsonObject();
         }
         if (!"Metaspace".equals(type(p))) {
-            throw fail("pre_tokenizer.type", "Metaspace or null, for a SentencePiece-style model", type(p));
+            throw fail("pre_tokenizer.type", "Metaspace, Sequence[WhitespaceSplit, Metaspace] or null, for a "
+                    + "SentencePiece-style model", type(p));
         }
         expect(p, "replacement", META, "pre_tokenizer Metaspace.replacement");
         replacesSpaces = true;

@@ -1,6 +1,7 @@
 package dev.interlayer.models.tokenizer;
 
 import java.util.PriorityQueue;
+import java.util.function.UnaryOperator;
 
 /**
  * SentencePiece-style tokenizer: spaces become {@code ▁} (with a {@code ▁} prepended to a fragment as the
@@ -43,14 +44,19 @@ public final class SpmTokenizer extends AbstractTokenizer {
      * @param fuseUnk         consecutive unknown characters of a word give one unk id (HF {@code fuse_unk})
      * @param decodeBytes     {@code <0xNN>} tokens decode to their byte (HF ByteFallback decoder), not their text
      * @param firstToken      how decoding treats the first token
+     * @param normalizer      text steps applied to each fragment first (e.g. Precompiled), or null
+     * @param whitespaceSplit split the normalized fragment at whitespace (dropped) and prefix each word alone
+     *                        (HF {@code WhitespaceSplit} before {@code Metaspace})
      */
     record Options(Prefix prefix, boolean splitWords, MergeRanks merges, UnigramModel unigram, boolean byteFallback, int unk,
-                   boolean fuseUnk, boolean decodeBytes, FirstToken firstToken) {
+                   boolean fuseUnk, boolean decodeBytes, FirstToken firstToken, UnaryOperator<String> normalizer,
+                   boolean whitespaceSplit) {
 
         /** llama.cpp's SPM tokenizer: score order, per-byte fallback, ▁ prepended when {@code addSpacePrefix}. */
         static Options llamaCpp(Vocabulary vocab, boolean addSpacePrefix) {
             return new Options(addSpacePrefix ? Prefix.EVERY_FRAGMENT : Prefix.NEVER, false, null, null, true,
-                    vocab.specialOr("unk"), false, true, addSpacePrefix ? FirstToken.STRIP_SPACE : FirstToken.KEEP);
+                    vocab.specialOr("unk"), false, true, addSpacePrefix ? FirstToken.STRIP_SPACE : FirstToken.KEEP, null,
+                    false);
         }
     }
 
@@ -101,6 +107,36 @@ public final class SpmTokenizer extends AbstractTokenizer {
 
     @Override
     void encodeText(String text, boolean afterSpecial, boolean atStart, IntList out) {
+        String norm = opt.normalizer == null ? text : opt.normalizer.apply(text);
+        if (!opt.whitespaceSplit) {
+            if (!norm.isEmpty()) {
+                encodeWord(norm, afterSpecial, atStart, out);
+            }
+            return;
+        }
+        // WhitespaceSplit: words between runs of Unicode White_Space; each is its own pre-token for Metaspace
+        int i = 0, n = norm.length();
+        while (i < n) {
+            while (i < n && isWhiteSpace(norm.codePointAt(i))) {
+                i += Character.charCount(norm.codePointAt(i));
+            }
+            int from = i;
+            while (i < n && !isWhiteSpace(norm.codePointAt(i))) {
+                i += Character.charCount(norm.codePointAt(i));
+            }
+            if (i > from) {
+                encodeWord(norm.substring(from, i), afterSpecial && from == 0, atStart && from == 0, out);
+            }
+        }
+    }
+
+    /** Unicode White_Space (Rust's {@code char::is_whitespace}): separators Zs/Zl/Zp, tab to CR, and NEL. */
+    static boolean isWhiteSpace(int cp) {
+        return Character.isSpaceChar(cp) || (cp >= 0x09 && cp <= 0x0D) || cp == 0x85;
+    }
+
+    // One pre-token: spaces to ▁, the ▁ prefix as the Prefix rule says, then the model.
+    private void encodeWord(String text, boolean afterSpecial, boolean atStart, IntList out) {
         String s = text.replace(' ', SPACE);
         boolean prepend = switch (opt.prefix) {
             case NEVER -> false;

@@ -18,7 +18,8 @@ public final class Tokenizers {
      * Tokenizer described by a Hugging Face {@code tokenizer.json}: WordPiece (BERT), byte-level BPE (GPT-2,
      * Llama 3, Qwen), SentencePiece-style BPE with byte fallback (Llama 2, Mistral; both the legacy
      * Prepend/Replace normalizer and the Metaspace pre-tokenizer layout) or SentencePiece Unigram with the same
-     * space handling (not T5's Precompiled normalizer). A sibling {@code tokenizer_config.json} supplies
+     * space handling, including T5/ALBERT/XLM-R's {@code Precompiled} normalizer and {@code WhitespaceSplit}
+     * pre-tokenizer. A sibling {@code tokenizer_config.json} supplies
      * {@code model_max_length} and, for the SentencePiece kinds, {@code add_bos_token}/{@code add_eos_token}.
      *
      * @throws dev.interlayer.models.io.ModelFormatException if the JSON is invalid or uses an unsupported model,

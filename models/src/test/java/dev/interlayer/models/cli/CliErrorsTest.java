@@ -87,6 +87,37 @@ class CliErrorsTest {
     }
 
     @Test
+    void generateStopsWhenItsOutputIsClosed() {
+        // `generate ... | head`: once the reader is gone every write fails; generation must end, quietly
+        int[] writes = {0};
+        java.io.Writer closed = new java.io.Writer() {
+            @Override
+            public void write(char[] b, int off, int len) throws IOException {
+                if (++writes[0] > 2) {
+                    throw new IOException("Broken pipe");
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        picocli.CommandLine cl = Main.commandLine();
+        java.io.StringWriter err = new java.io.StringWriter();
+        cl.setOut(new java.io.PrintWriter(closed));
+        cl.setErr(new java.io.PrintWriter(err));
+        int code = cl.execute("generate", "--model", LlamaCliTest.stories(), "--prompt", "The dog", "--temperature",
+                "0", "--max-tokens", "200", "--threads", "1");
+        assertEquals(0, code, err.toString());
+        assertTrue(writes[0] <= 4, "kept writing after the pipe closed: " + writes[0] + " writes");
+        assertFalse(err.toString().contains("generated: 200 tokens"), err.toString());
+    }
+
+    @Test
     void binaryFromADamagedFileIsEscaped() throws IOException {
         // a GGUF whose one key length is too large: the key read runs into the type and value bytes
         ByteArrayOutputStream b = new ByteArrayOutputStream();

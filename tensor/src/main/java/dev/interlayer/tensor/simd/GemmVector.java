@@ -10,7 +10,7 @@ import java.lang.foreign.MemorySegment;
  * The Vector API implementation of {@link GemmKernel}; loaded reflectively, only when the
  * {@code jdk.incubator.vector} module is present. Picks a path per call:
  * <ul>
- *   <li>weights with contiguous rows (unit k stride) and m ≤ {@value #SMALL_M}: the dot-product form
+ *   <li>weights with contiguous rows (unit k stride) and m ≤ {@link #SMALL_M} (default 16): the dot-product form
  *       ({@code MatVecVector}), one pass over the weights, parallel over weight rows (decode and small batches);
  *   <li>weights with contiguous rows and larger m: the transposed product ({@code GemmWeightStream}), weights
  *       as the broadcast operand in their stored order, parallel over weight rows. At 5632x2048 (GFLOP/s, F32,
