@@ -11,7 +11,8 @@ import java.util.Arrays;
  * turns tensor views into strided matrices (copying only activations that are not row-contiguous,
  * never the weights) and hands them to a {@link GemmKernel}: the Vector API one
  * ({@code simd.GemmVector}) when available, else {@link GemmScalar}. {@link GemmReference} is the
- * oracle tests compare both against.
+ * oracle tests compare both against. Block-quantized weights (GGML Q8_0 … Q6_K) go to
+ * {@link QuantMatMul}, which reads them in place.
  */
 final class MatMul {
     /** The kernel chosen for this JVM (same rule as {@link Kernels#active()}). */

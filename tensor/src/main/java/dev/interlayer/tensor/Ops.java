@@ -18,7 +18,8 @@ public final class Ops {
 
     /**
      * out = x · wᵀ (a linear layer with weights stored [out, in]).
-     * Shapes: x [..., k] F32; w [n, k] in F32, F16 or BF16; out [..., n] F32.
+     * Shapes: x [..., k] F32; w [n, k] in F32, F16, BF16 or a GGML block format (Q8_0 … Q6_K, IQ4_NL,
+     * IQ4_XS, read in place by {@code quant.QuantMatMul}); out [..., n] F32.
      *
      * @throws ShapeMismatchException naming the op and the shapes
      */
@@ -29,7 +30,8 @@ public final class Ops {
 
     /**
      * outs[i] = x · ws[i]ᵀ for every i: several linear layers on the same input (Q/K/V, gate/up), run as
-     * one parallel region when x is one row. Shapes: x [..., k] F32; ws[i] [n_i, k] F32/F16/BF16;
+     * one parallel region when x is one row (block-quantized weights: one product each). Shapes: x [..., k] F32;
+     * ws[i] [n_i, k] F32/F16/BF16 or block-quantized;
      * outs[i] [..., n_i] F32. Modifies outs only; the arrays themselves are not kept or changed.
      *
      * @throws ShapeMismatchException naming the op, the index and the shapes
@@ -185,7 +187,8 @@ public final class Ops {
 
     /**
      * Embedding lookup: out[i, :] = table[ids[i], :].
-     * Shapes: table [V, d] F32/F16/BF16 (e.g. a mapped weight); out [ids.length, d].
+     * Shapes: table [V, d] F32/F16/BF16 or block-quantized (only the requested rows are dequantized;
+     * e.g. a mapped weight); out [ids.length, d].
      *
      * @throws IndexOutOfBoundsException naming the position, the id and the vocabulary size (nothing is written)
      */

@@ -1,14 +1,8 @@
 package dev.interlayer.tensor;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -23,26 +17,8 @@ class GemmWidthsTest {
     @ParameterizedTest(name = "bits={0}")
     @ValueSource(ints = {0, 128, 256, 512})
     void forcedWidthMatchesOracle(int bits) throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = List.of(java, "--add-modules", "jdk.incubator.vector", "-ea",
-                "-Ddev.interlayer.simd.bits=" + bits, "-cp", System.getProperty("java.class.path"),
-                GemmCheck.class.getName(), "3", "2");     // 2 threads: also exercises the work split
-        // Output goes to a file so the timeout below can fire: reading the pipe first would block until exit.
-        Path log = Files.createTempFile("gemm-widths-" + bits, ".log");
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            boolean exited = p.waitFor(120, TimeUnit.SECONDS);
-            if (!exited) {
-                p.destroyForcibly().waitFor();
-            }
-            String out = Files.readString(log, StandardCharsets.UTF_8);
-            assertTrue(exited, () -> "child JVM timed out; output so far:\n" + out);
-            System.out.println("bits=" + bits + ": " + out.lines()
-                    .filter(l -> l.startsWith("OK") || l.startsWith("FAIL")).findFirst().orElse(out));
-            assertEquals(0, p.exitValue(), out);
-            assertTrue(out.contains("OK kernel=" + (bits == 0 ? "scalar" : "simd-" + bits)), out);
-        } finally {
-            Files.deleteIfExists(log);
-        }
+        // 2 threads: also exercises the work split
+        String out = ChildJvm.runWithBits(bits, GemmCheck.class.getName(), "3", "2");
+        assertTrue(out.contains("OK kernel=" + (bits == 0 ? "scalar" : "simd-" + bits)), out);
     }
 }

@@ -2,7 +2,6 @@ package dev.interlayer.tensor.quant;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
@@ -47,9 +46,9 @@ class QuantMatMulTest {
                     for (int n : ROWS) {
                         MemorySegment w = QuantTestData.randomRows(t, n, k, r);
                         for (int m = 1; m <= 17; m += (n == 13 ? 1 : 4)) {
-                            check(f, w, n, k, m, r, QuantMatMul.ACTIVE);
+                            QuantCheck.check(f, w, n, k, m, r, QuantMatMul.ACTIVE);
                             if (m <= 2) {
-                                check(f, w, n, k, m, r, QuantRows.SCALAR);
+                                QuantCheck.check(f, w, n, k, m, r, QuantRows.SCALAR);
                             }
                         }
                     }
@@ -57,8 +56,8 @@ class QuantMatMulTest {
                 // large enough (2·m·n·k ≥ 2^18 flops) to be split over the pool in 4-row tiles, n not a multiple of 4
                 int k = 2 * 256;
                 MemorySegment w = QuantTestData.randomRows(t, 301, k, r);
-                check(f, w, 301, k, 1, r, QuantMatMul.ACTIVE);
-                check(f, w, 301, k, 5, r, QuantMatMul.ACTIVE);
+                QuantCheck.check(f, w, 301, k, 1, r, QuantMatMul.ACTIVE);
+                QuantCheck.check(f, w, 301, k, 5, r, QuantMatMul.ACTIVE);
             }
         } finally {
             ComputePool.setThreads(before);
@@ -70,43 +69,6 @@ class QuantMatMulTest {
         boolean vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
                 && !"0".equals(System.getProperty("dev.interlayer.simd.bits"));
         assertEquals(vector, QuantMatMul.ACTIVE.name().startsWith("simd-"), QuantMatMul.ACTIVE.name());
-    }
-
-    private static void check(BlockFormat f, MemorySegment w, int n, int k, int m, Random r, QuantRows kernel) {
-        int lda = k + 3, aOff = 5, ldc = n + 2, cOff = 3;
-        float[] a = QuantTestData.gaussian(aOff + m * lda, r);
-        float[] c = new float[cOff + m * ldc];
-        java.util.Arrays.fill(c, Float.NaN);
-        QuantMatMul.matmulT(kernel, f, m, n, k, a, aOff, lda, w, 0, c, cOff, ldc);
-        float[] row = new float[k];
-        long rowBytes = f.rowBytes(k);
-        for (int j = 0; j < n; j++) {
-            f.dequantizeRow(w, j * rowBytes, k, row, 0);
-            double amax = 0;
-            for (float v : row) {
-                amax = Math.max(amax, Math.abs(v));
-            }
-            for (int i = 0; i < m; i++) {
-                double want = 0, mag = 0;
-                for (int p = 0; p < k; p++) {
-                    double xv = a[aOff + i * lda + p];
-                    want += row[p] * xv;
-                    mag += (Math.abs(row[p]) + amax) * Math.abs(xv);
-                }
-                double tol = 8 * (k + 8) * 0x1p-24 * mag;
-                float got = c[cOff + i * ldc + j];
-                assertEquals(want, got, tol, f + " " + kernel.name() + " m=" + m + " n=" + n + " k=" + k
-                        + " row " + j + " act " + i);
-            }
-        }
-        for (int i = 0; i < m; i++) {
-            for (int j = n; j < ldc && cOff + i * ldc + j < c.length; j++) {
-                assertTrue(Float.isNaN(c[cOff + i * ldc + j]), "wrote outside the output columns");
-            }
-        }
-        for (int i = 0; i < cOff; i++) {
-            assertTrue(Float.isNaN(c[i]), "wrote before the output offset");
-        }
     }
 
     @ParameterizedTest

@@ -34,48 +34,11 @@ final class QSpecies {
         return s.vectorBitSize() > 512 ? FloatVector.SPECIES_512 : s.vectorBitSize() < 128 ? FloatVector.SPECIES_128 : s;
     }
 
-    /** A vector with every lane v. */
-    static FloatVector bc(float v) {
-        return FloatVector.broadcast(F, v);
-    }
-
     static float f16(MemorySegment s, long off) {
         return Float.float16ToFloat(s.get(I16, off));
     }
 
     static int u8(MemorySegment s, long off) {
         return s.get(ValueLayout.JAVA_BYTE, off) & 0xFF;
-    }
-
-    static ByteVector bytes(MemorySegment s, long off) {
-        return ByteVector.fromMemorySegment(B, s, off, LE);
-    }
-
-    /** Part p (of {@link #PARTS}) of 16 byte lanes, sign-extended to floats. */
-    static FloatVector part(ByteVector v, int p) {
-        return (FloatVector) v.convertShape(jdk.incubator.vector.VectorOperators.B2F, F, p);
-    }
-
-    /** Σ over the 16 codes of v (as signed bytes) times x[xo ..]: a vector of partial sums added to acc. */
-    static FloatVector dot16(ByteVector v, float[] x, int xo, FloatVector acc) {
-        for (int p = 0; p < PARTS; p++) {
-            acc = part(v, p).fma(FloatVector.fromArray(F, x, xo + p * VL), acc);
-        }
-        return acc;
-    }
-
-    /** x[xo .. xo+16) summed into acc lane-wise. */
-    static FloatVector sum16(float[] x, int xo, FloatVector acc) {
-        for (int p = 0; p < PARTS; p++) {
-            acc = acc.add(FloatVector.fromArray(F, x, xo + p * VL));
-        }
-        return acc;
-    }
-
-    /** out[o .. o+16) = codes of v · d (exactly the scalar dequantizer's product). */
-    static void store16(ByteVector v, float d, float[] out, int o) {
-        for (int p = 0; p < PARTS; p++) {
-            part(v, p).mul(d).intoArray(out, o + p * VL);
-        }
     }
 }

@@ -1,12 +1,11 @@
 package dev.interlayer.tensor.quant.vector;
 
+import static dev.interlayer.tensor.quant.vector.QSpecies.B;
 import static dev.interlayer.tensor.quant.vector.QSpecies.F;
+import static dev.interlayer.tensor.quant.vector.QSpecies.LE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.PARTS;
 import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
-import static dev.interlayer.tensor.quant.vector.QSpecies.bytes;
 import static dev.interlayer.tensor.quant.vector.QSpecies.f16;
-import static dev.interlayer.tensor.quant.vector.QSpecies.part;
-import static dev.interlayer.tensor.quant.vector.QSpecies.store16;
 
 import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.quant.BlockFormat;
@@ -19,7 +18,8 @@ import jdk.incubator.vector.VectorOperators;
  * Vectorized dequantization of one row into a float buffer, bit-identical to
  * {@link BlockFormat#dequantizeRow} (the same single-precision products, no FMA) for Q8_0, Q4_0,
  * Q4_K and Q6_K; the other formats use the scalar decoder. The prefill kernel decodes a few weight
- * rows at a time into a per-thread buffer and reuses them for every activation row.
+ * rows at a time into a per-thread buffer and reuses them for every activation row. Vector API calls
+ * are written out in each loop for the reason given in {@link QuantDots}.
  */
 final class QuantDecode {
     private QuantDecode() {
@@ -28,24 +28,40 @@ final class QuantDecode {
     static void row(BlockFormat f, MemorySegment w, long off, int k, float[] out, int o) {
         DType t = f.dtype();
         if (t == DType.Q8_0) {
-            for (int b = 0; b < k / 32; b++, off += 34, o += 32) {
-                float d = f16(w, off);
-                store16(bytes(w, off + 2), d, out, o);
-                store16(bytes(w, off + 18), d, out, o + 16);
-            }
+            q8_0(w, off, k, out, o);
         } else if (t == DType.Q4_0) {
-            for (int b = 0; b < k / 32; b++, off += 18, o += 32) {
-                float d = f16(w, off);
-                ByteVector v = bytes(w, off + 2);
-                store16(v.and((byte) 15).sub((byte) 8), d, out, o);
-                store16(v.lanewise(VectorOperators.LSHR, 4).and((byte) 15).sub((byte) 8), d, out, o + 16);
-            }
+            q4_0(w, off, k, out, o);
         } else if (t == DType.Q4_K) {
             q4K(w, off, k, out, o);
         } else if (t == DType.Q6_K) {
             q6K(w, off, k, out, o);
         } else {
             f.dequantizeRow(w, off, k, out, o);
+        }
+    }
+
+    private static void q8_0(MemorySegment w, long off, int k, float[] out, int o) {
+        for (int b = 0; b < k / 32; b++, off += 34, o += 32) {
+            float d = f16(w, off);
+            ByteVector v0 = ByteVector.fromMemorySegment(B, w, off + 2, LE);
+            ByteVector v1 = ByteVector.fromMemorySegment(B, w, off + 18, LE);
+            for (int p = 0; p < PARTS; p++) {
+                v0.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(d).intoArray(out, o + p * VL);
+                v1.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(d).intoArray(out, o + 16 + p * VL);
+            }
+        }
+    }
+
+    private static void q4_0(MemorySegment w, long off, int k, float[] out, int o) {
+        for (int b = 0; b < k / 32; b++, off += 18, o += 32) {
+            float d = f16(w, off);
+            ByteVector v = ByteVector.fromMemorySegment(B, w, off + 2, LE);
+            ByteVector lo = v.and((byte) 15).sub((byte) 8);
+            ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 15).sub((byte) 8);
+            for (int p = 0; p < PARTS; p++) {
+                lo.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(d).intoArray(out, o + p * VL);
+                hi.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(d).intoArray(out, o + 16 + p * VL);
+            }
         }
     }
 
@@ -57,12 +73,14 @@ final class QuantDecode {
                 float dl0 = d * QuantDots.scale(w, off + 4, j), ml0 = dmin * QuantDots.min(w, off + 4, j);
                 float dl1 = d * QuantDots.scale(w, off + 4, j + 1), ml1 = dmin * QuantDots.min(w, off + 4, j + 1);
                 for (int g = 0; g < 2; g++) {
-                    ByteVector v = bytes(w, off + 16 + 32 * c + 16 * g);
+                    ByteVector v = ByteVector.fromMemorySegment(B, w, off + 16 + 32 * c + 16 * g, LE);
                     ByteVector lo = v.and((byte) 15), hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 15);
                     int ob = o + 64 * c + 16 * g;
                     for (int p = 0; p < PARTS; p++) {
-                        part(lo, p).mul(dl0).sub(ml0).intoArray(out, ob + p * VL);
-                        part(hi, p).mul(dl1).sub(ml1).intoArray(out, ob + 32 + p * VL);
+                        lo.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(dl0).sub(ml0)
+                                .intoArray(out, ob + p * VL);
+                        hi.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(dl1).sub(ml1)
+                                .intoArray(out, ob + 32 + p * VL);
                     }
                 }
             }
@@ -72,17 +90,22 @@ final class QuantDecode {
     private static void q6K(MemorySegment w, long off, int k, float[] out, int o) {
         for (int sb = 0; sb < k / 256; sb++, off += 210, o += 256) {
             float d = f16(w, off + 208);
-            long sc = off + 192;
             for (int h = 0; h < 2; h++) {
                 for (int l0 = 0; l0 < 32; l0 += 16) {
-                    ByteVector ql0 = bytes(w, off + 64 * h + l0), ql1 = bytes(w, off + 64 * h + 32 + l0);
-                    ByteVector qh = bytes(w, off + 128 + 32 * h + l0);
+                    ByteVector ql0 = ByteVector.fromMemorySegment(B, w, off + 64 * h + l0, LE);
+                    ByteVector ql1 = ByteVector.fromMemorySegment(B, w, off + 64 * h + 32 + l0, LE);
+                    ByteVector qh = ByteVector.fromMemorySegment(B, w, off + 128 + 32 * h + l0, LE);
                     int is = 8 * h + l0 / 16, ob = o + 128 * h + l0;
                     for (int g = 0; g < 4; g++) {
-                        ByteVector lo = ((g & 1) == 0 ? ql0 : ql1).lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and((byte) 15);
-                        ByteVector e = lo.or(qh.lanewise(VectorOperators.LSHR, 2 * g).and((byte) 3)
-                                .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                        store16(e, d * w.get(ValueLayout.JAVA_BYTE, sc + is + 2 * g), out, ob + 32 * g);
+                        ByteVector ql = (g & 1) == 0 ? ql0 : ql1;
+                        ByteVector e = ql.lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and((byte) 15)
+                                .or(qh.lanewise(VectorOperators.LSHR, 2 * g).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+                                .sub((byte) 32);
+                        float dl = d * w.get(ValueLayout.JAVA_BYTE, off + 192 + is + 2 * g);
+                        for (int p = 0; p < PARTS; p++) {
+                            e.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(dl)
+                                    .intoArray(out, ob + 32 * g + p * VL);
+                        }
                     }
                 }
             }

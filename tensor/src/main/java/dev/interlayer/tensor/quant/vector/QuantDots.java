@@ -1,11 +1,11 @@
 package dev.interlayer.tensor.quant.vector;
 
+import static dev.interlayer.tensor.quant.vector.QSpecies.B;
 import static dev.interlayer.tensor.quant.vector.QSpecies.F;
-import static dev.interlayer.tensor.quant.vector.QSpecies.bc;
-import static dev.interlayer.tensor.quant.vector.QSpecies.bytes;
-import static dev.interlayer.tensor.quant.vector.QSpecies.dot16;
+import static dev.interlayer.tensor.quant.vector.QSpecies.LE;
+import static dev.interlayer.tensor.quant.vector.QSpecies.PARTS;
+import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
 import static dev.interlayer.tensor.quant.vector.QSpecies.f16;
-import static dev.interlayer.tensor.quant.vector.QSpecies.sum16;
 import static dev.interlayer.tensor.quant.vector.QSpecies.u8;
 
 import java.lang.foreign.MemorySegment;
@@ -22,8 +22,13 @@ import jdk.incubator.vector.VectorOperators;
  * <p>F32 style: per block (or sub-block) the integer codes are widened to floats and multiplied into a
  * vector of partial sums with the activations; the block's scale is applied once to that vector
  * ({@code acc += d·Σ q·x}, one FMA), and the K-quant mins once through the activations' sub-block
- * sums ({@code − dmin·m·Σ x}). Two accumulators alternate between blocks so consecutive FMAs are
- * independent. Results differ from the oracle only in summation order.
+ * sums ({@code − dmin·m·Σ x}). Two accumulators alternate so consecutive FMAs are independent.
+ * Results differ from the oracle only in summation order.
+ *
+ * <p>Every Vector API call is written out in the kernel body on purpose: C2 only keeps vectors in
+ * registers when the whole computation is inlined into one compiled method, and small helpers taking
+ * or returning vectors were left out of line here ("callee is too large" / "uses too much stack"),
+ * boxing every vector on the heap (about 100 bytes per block).
  */
 final class QuantDots {
     private QuantDots() {
@@ -31,35 +36,42 @@ final class QuantDots {
 
     /** Q8_0: Σ_blocks d·Σ_i q_i·x_i. */
     static float q8_0(MemorySegment w, long off, int k, float[] x, int xo) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        int blocks = k / 32;
-        int b = 0;
-        for (; b + 2 <= blocks; b += 2, off += 68, xo += 64) {
-            FloatVector s0 = dot16(bytes(w, off + 18), x, xo + 16, dot16(bytes(w, off + 2), x, xo, FloatVector.zero(F)));
-            FloatVector s1 = dot16(bytes(w, off + 52), x, xo + 48, dot16(bytes(w, off + 36), x, xo + 32, FloatVector.zero(F)));
-            acc0 = s0.fma(bc(f16(w, off)), acc0);
-            acc1 = s1.fma(bc(f16(w, off + 34)), acc1);
-        }
-        if (b < blocks) {
-            FloatVector s0 = dot16(bytes(w, off + 18), x, xo + 16, dot16(bytes(w, off + 2), x, xo, FloatVector.zero(F)));
-            acc0 = s0.fma(bc(f16(w, off)), acc0);
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        for (int b = 0, blocks = k / 32; b < blocks; b++, off += 34, xo += 32) {
+            ByteVector v0 = ByteVector.fromMemorySegment(B, w, off + 2, LE);
+            ByteVector v1 = ByteVector.fromMemorySegment(B, w, off + 18, LE);
+            FloatVector s = FloatVector.zero(F);
+            for (int p = 0; p < PARTS; p++) {
+                s = ((FloatVector) v0.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + p * VL), s);
+                s = ((FloatVector) v1.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + 16 + p * VL), s);
+            }
+            FloatVector d = FloatVector.broadcast(F, f16(w, off));
+            if ((b & 1) == 0) {
+                acc0 = s.fma(d, acc0);
+            } else {
+                acc1 = s.fma(d, acc1);
+            }
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
     /** Q4_0: Σ_blocks d·Σ_i (q_i − 8)·x_i; low nibbles are elements 0..15, high ones 16..31. */
     static float q4_0(MemorySegment w, long off, int k, float[] x, int xo) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        int blocks = k / 32;
-        for (int b = 0; b < blocks; b++, off += 18, xo += 32) {
-            ByteVector v = bytes(w, off + 2);
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        for (int b = 0, blocks = k / 32; b < blocks; b++, off += 18, xo += 32) {
+            ByteVector v = ByteVector.fromMemorySegment(B, w, off + 2, LE);
             ByteVector lo = v.and((byte) 15).sub((byte) 8);
             ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 15).sub((byte) 8);
-            FloatVector s = dot16(hi, x, xo + 16, dot16(lo, x, xo, FloatVector.zero(F)));
+            FloatVector s = FloatVector.zero(F);
+            for (int p = 0; p < PARTS; p++) {
+                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + p * VL), s);
+                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + 16 + p * VL), s);
+            }
+            FloatVector d = FloatVector.broadcast(F, f16(w, off));
             if ((b & 1) == 0) {
-                acc0 = s.fma(bc(f16(w, off)), acc0);
+                acc0 = s.fma(d, acc0);
             } else {
-                acc1 = s.fma(bc(f16(w, off)), acc1);
+                acc1 = s.fma(d, acc1);
             }
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
@@ -70,21 +82,29 @@ final class QuantDots {
      * sub-block 2c in its low nibbles and 2c+1 in its high ones.
      */
     static float q4_K(MemorySegment w, long off, int k, float[] x, int xo) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
         for (int sb = 0, n = k / 256; sb < n; sb++, off += 144, xo += 256) {
             float d = f16(w, off), dmin = f16(w, off + 2);
             for (int c = 0; c < 4; c++) {
+                FloatVector sLo = FloatVector.zero(F), sHi = sLo, xLo = sLo, xHi = sLo;
+                for (int g = 0; g < 2; g++) {
+                    ByteVector v = ByteVector.fromMemorySegment(B, w, off + 16 + 32 * c + 16 * g, LE);
+                    ByteVector lo = v.and((byte) 15), hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 15);
+                    int xb = xo + 64 * c + 16 * g;
+                    for (int p = 0; p < PARTS; p++) {
+                        FloatVector xl = FloatVector.fromArray(F, x, xb + p * VL);
+                        FloatVector xh = FloatVector.fromArray(F, x, xb + 32 + p * VL);
+                        sLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(xl, sLo);
+                        sHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(xh, sHi);
+                        xLo = xLo.add(xl);
+                        xHi = xHi.add(xh);
+                    }
+                }
                 int j = 2 * c;
-                long q = off + 16 + 32 * c;
-                int xb = xo + 64 * c;
-                ByteVector v0 = bytes(w, q), v1 = bytes(w, q + 16);
-                FloatVector sLo = dot16(v1.and((byte) 15), x, xb + 16, dot16(v0.and((byte) 15), x, xb, FloatVector.zero(F)));
-                FloatVector sHi = dot16(v1.lanewise(VectorOperators.LSHR, 4).and((byte) 15), x, xb + 48,
-                        dot16(v0.lanewise(VectorOperators.LSHR, 4).and((byte) 15), x, xb + 32, FloatVector.zero(F)));
-                FloatVector xLo = sum16(x, xb + 16, sum16(x, xb, FloatVector.zero(F)));
-                FloatVector xHi = sum16(x, xb + 48, sum16(x, xb + 32, FloatVector.zero(F)));
-                acc0 = xLo.fma(bc(-(dmin * min(w, off + 4, j))), sLo.fma(bc(d * scale(w, off + 4, j)), acc0));
-                acc1 = xHi.fma(bc(-(dmin * min(w, off + 4, j + 1))), sHi.fma(bc(d * scale(w, off + 4, j + 1)), acc1));
+                acc0 = xLo.fma(FloatVector.broadcast(F, -(dmin * min(w, off + 4, j))),
+                        sLo.fma(FloatVector.broadcast(F, d * scale(w, off + 4, j)), acc0));
+                acc1 = xHi.fma(FloatVector.broadcast(F, -(dmin * min(w, off + 4, j + 1))),
+                        sHi.fma(FloatVector.broadcast(F, d * scale(w, off + 4, j + 1)), acc1));
             }
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
@@ -92,29 +112,36 @@ final class QuantDots {
 
     /**
      * Q6_K: per sub-block of 16, {@code (d·scale)·Σ (q6 − 32)·x}. In half h, 16-byte group l0 of ql/qh gives
-     * elements 128h + l0 + {0, 32, 64, 96} with scales 8h + l0/16 + {0, 2, 4, 6}.
+     * elements {@code 128h + l0 + 32g} (g = 0..3: low nibbles of ql0, of ql1, high nibbles of ql0, of ql1,
+     * with bits 2g, 2g+1 of qh) with scale {@code 8h + l0/16 + 2g}.
      */
     static float q6_K(MemorySegment w, long off, int k, float[] x, int xo) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
         for (int sb = 0, n = k / 256; sb < n; sb++, off += 210, xo += 256) {
             float d = f16(w, off + 208);
-            long sc = off + 192;
             for (int h = 0; h < 2; h++) {
                 for (int l0 = 0; l0 < 32; l0 += 16) {
-                    ByteVector ql0 = bytes(w, off + 64 * h + l0), ql1 = bytes(w, off + 64 * h + 32 + l0);
-                    ByteVector qh = bytes(w, off + 128 + 32 * h + l0);
-                    ByteVector e0 = ql0.and((byte) 15).or(qh.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector e1 = ql1.and((byte) 15).or(qh.lanewise(VectorOperators.LSHR, 2).and((byte) 3)
-                            .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector e2 = ql0.lanewise(VectorOperators.LSHR, 4).and((byte) 15).or(qh.lanewise(VectorOperators.LSHR, 4)
-                            .and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector e3 = ql1.lanewise(VectorOperators.LSHR, 4).and((byte) 15).or(qh.lanewise(VectorOperators.LSHR, 6)
-                            .and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector ql0 = ByteVector.fromMemorySegment(B, w, off + 64 * h + l0, LE);
+                    ByteVector ql1 = ByteVector.fromMemorySegment(B, w, off + 64 * h + 32 + l0, LE);
+                    ByteVector qh = ByteVector.fromMemorySegment(B, w, off + 128 + 32 * h + l0, LE);
                     int is = 8 * h + l0 / 16, xb = xo + 128 * h + l0;
-                    acc0 = dot16(e0, x, xb, FloatVector.zero(F)).fma(bc(d * w.get(ValueLayout.JAVA_BYTE, sc + is)), acc0);
-                    acc1 = dot16(e1, x, xb + 32, FloatVector.zero(F)).fma(bc(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 2)), acc1);
-                    acc0 = dot16(e2, x, xb + 64, FloatVector.zero(F)).fma(bc(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 4)), acc0);
-                    acc1 = dot16(e3, x, xb + 96, FloatVector.zero(F)).fma(bc(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 6)), acc1);
+                    for (int g = 0; g < 4; g++) {
+                        ByteVector ql = (g & 1) == 0 ? ql0 : ql1;
+                        ByteVector e = ql.lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and((byte) 15)
+                                .or(qh.lanewise(VectorOperators.LSHR, 2 * g).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+                                .sub((byte) 32);
+                        FloatVector s = FloatVector.zero(F);
+                        for (int p = 0; p < PARTS; p++) {
+                            s = ((FloatVector) e.convertShape(VectorOperators.B2F, F, p))
+                                    .fma(FloatVector.fromArray(F, x, xb + 32 * g + p * VL), s);
+                        }
+                        FloatVector dl = FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, off + 192 + is + 2 * g));
+                        if ((g & 1) == 0) {
+                            acc0 = s.fma(dl, acc0);
+                        } else {
+                            acc1 = s.fma(dl, acc1);
+                        }
+                    }
                 }
             }
         }

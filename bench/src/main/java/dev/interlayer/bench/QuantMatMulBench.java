@@ -1,0 +1,97 @@
+package dev.interlayer.bench;
+
+import dev.interlayer.bench.Counters.Bytes;
+import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.Ops;
+import dev.interlayer.tensor.Shape;
+import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.quant.Quantizer;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Quantized products out[m, rows] = x[m, cols]·w[rows, cols]ᵀ through {@link Ops#matmulT} with the
+ * weight block-quantized off-heap (as a mapped GGUF tensor is): m = 1 is decode, larger m a prefill
+ * chunk. Next to it the streaming read of the same bytes (the bandwidth ceiling). The {@code bytes}
+ * counter is weight bytes read per second: divide by 1e9 for GB/s.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class QuantMatMulBench {
+
+    /** One quantized weight matrix "rows x cols" and m activation rows. */
+    @State(Scope.Benchmark)
+    public static class Problem {
+        @Param({"2048x2048", "8192x2048"})
+        String shape;
+        @Param({"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+        String format;
+        @Param({"1", "16"})
+        int m;
+        @Param({"1", "2"})
+        int threads;
+        Arena arena;
+        Tensor w, x, out;
+        long weightBytes;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            ComputePool.setThreads(threads);
+            String[] d = shape.split("x");
+            int rows = Integer.parseInt(d[0]), cols = Integer.parseInt(d[1]);
+            DType t = DType.valueOf(format);
+            arena = Arena.ofShared();
+            long rowBytes = t.byteSize(cols);
+            MemorySegment seg = arena.allocate(rows * rowBytes, 64);
+            Random r = new Random(3);
+            float[] row = new float[cols];
+            for (int j = 0; j < rows; j++) {
+                for (int i = 0; i < cols; i++) {
+                    row[i] = (float) (r.nextGaussian() * 0.02);
+                }
+                Quantizer.quantizeRow(t, row, 0, cols, seg, j * rowBytes);
+            }
+            w = Tensor.of(t, Shape.of(rows, cols), seg.asReadOnly());
+            x = BenchData.activations(4, m, cols);
+            out = Tensor.zeros(m, rows);
+            weightBytes = seg.byteSize();
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            arena.close();
+        }
+    }
+
+    @Benchmark
+    public Tensor matmulT(Problem p, Bytes b) {
+        b.bytes += p.weightBytes;
+        return Ops.matmulT(p.x, p.w, p.out);
+    }
+
+    /** Single-thread streaming sum over the same weight bytes (reinterpreted as floats). */
+    @Benchmark
+    public float streamSameBytes(Problem p, Bytes b) {
+        b.bytes += p.weightBytes;
+        return StreamSum.sum(p.w.segment());
+    }
+}

@@ -1,0 +1,70 @@
+package dev.interlayer.models.cli;
+
+import dev.interlayer.models.io.Gguf;
+import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.io.GgufQuantize;
+import dev.interlayer.models.io.QuantPreset;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code interlayer quantize}: a GGUF model with F32/F16/BF16 weights to Q8_0 … Q6_K or a K-quant mix. */
+@Command(name = "quantize", mixinStandardHelpOptions = true,
+        description = "Quantize a GGUF model (F32/F16/BF16 weights) with ggml's reference rounding; prints the"
+                + " type of every tensor and the bits per weight.")
+public final class QuantizeCommand implements CliCommand, Callable<Integer> {
+    /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
+    public QuantizeCommand() {
+    }
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ThreadsOption threads;
+
+    @Option(names = "--model", required = true, description = "Input GGUF file.")
+    Path model;
+
+    @Option(names = "--type", required = true,
+            description = "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M or Q6_K.")
+    String type;
+
+    @Option(names = "--out", required = true, description = "Output GGUF file.")
+    Path out;
+
+    @Option(names = "--pure", description = "Every 2-D weight in the base type (no K-quant mix), like llama-quantize --pure.")
+    boolean pure;
+
+    @Option(names = "--list", description = "Also print every tensor's type change.")
+    boolean list;
+
+    @Override
+    public Integer call() throws Exception {
+        QuantPreset preset = QuantPreset.parse(type);
+        threads.apply();
+        PrintWriter o = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try (GgufFile in = Gguf.open(model)) {
+            GgufQuantize.Summary s = GgufQuantize.quantize(in, out, preset, pure, (f, name) -> {
+                int bar = (int) Math.round(f * 30);
+                err.printf("\r[%s%s] %3.0f%% %-40s", "#".repeat(bar), " ".repeat(30 - bar), 100 * f, name);
+                err.flush();
+            });
+            err.println();
+            if (list) {
+                s.lines().forEach(o::println);
+            }
+            o.printf("wrote %s: %s%s, %,d bytes; %,d of %,d parameters quantized at %.3f bits per weight;"
+                            + " whole file %.3f bits per weight%n", out, preset, pure ? " (pure)" : "", s.fileBytes(),
+                    s.quantizedParameters(), s.parameters(), s.quantizedBpw(), s.fileBpw());
+            o.flush();
+        }
+        return 0;
+    }
+}

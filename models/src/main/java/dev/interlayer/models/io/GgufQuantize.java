@@ -1,0 +1,147 @@
+package dev.interlayer.models.io;
+
+import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.FloatFormats;
+import dev.interlayer.tensor.quant.Quantizer;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Quantizes a GGUF model with F32/F16/BF16 weights into a {@link QuantPreset}: every metadata value is
+ * copied with its GGUF type ({@code general.file_type} set to the preset's llama.cpp value,
+ * {@code general.quantization_version} = 2), each tensor is stored as {@link QuantPreset#typeFor} says,
+ * and the rows are quantized with ggml's reference rounding ({@link Quantizer}) a batch at a time, in
+ * parallel on the {@link ComputePool}, while the file is written (the model is never held in memory).
+ */
+public final class GgufQuantize {
+    /** Rows quantized per parallel batch. */
+    private static final int BATCH_ROWS = 256;
+
+    /** What was written: per-type tensor counts and sizes. */
+    public record Summary(long parameters, long quantizedParameters, long quantizedBytes, long fileBytes,
+                          List<String> lines) {
+        /** Bits per weight over the tensors that were quantized (codes, scales and mins). */
+        public double quantizedBpw() {
+            return quantizedParameters == 0 ? 0 : 8.0 * quantizedBytes / quantizedParameters;
+        }
+
+        /** Bits per weight of the whole file (metadata, norms and unquantized tensors included). */
+        public double fileBpw() {
+            return parameters == 0 ? 0 : 8.0 * fileBytes / parameters;
+        }
+    }
+
+    private GgufQuantize() {
+    }
+
+    /**
+     * Writes {@code in} quantized with {@code preset} to {@code out}; {@code progress} gets the fraction
+     * of tensor bytes written (0..1) and the tensor being written.
+     *
+     * @throws IOException              on I/O failure or a malformed input
+     * @throws IllegalArgumentException if a weight has a type that cannot be re-quantized
+     */
+    public static Summary quantize(GgufFile in, Path out, QuantPreset preset, boolean pure,
+                                   java.util.function.BiConsumer<Double, String> progress) throws IOException {
+        int layers = in.getInt(in.architecture() + ".block_count", 0);
+        GgufWriter w = new GgufWriter();
+        for (String k : in.metadata().keySet()) {
+            if (!k.equals("general.file_type") && !k.equals("general.quantization_version")) {
+                w.putRaw(k, in.rawMetadataValue(k));
+            }
+        }
+        w.putU32("general.quantization_version", 2).putU32("general.file_type", preset.fileType());
+        long params = 0, qParams = 0, qBytes = 0;
+        List<String> lines = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (GgufTensorInfo t : in.tensorInfos()) {
+            long[] shape = java.util.Arrays.stream(t.shape().dims()).asLongStream().toArray();
+            GgufType target = preset.typeFor(t.name(), shape, t.type(), layers, pure);
+            params += t.elements();
+            if (target != t.type() && !(t.type() == GgufType.F32 || t.type() == GgufType.F16 || t.type() == GgufType.BF16)) {
+                throw new IllegalArgumentException(in.path().getFileName() + ": tensor '" + t.name() + "' is "
+                        + t.type() + "; only F32, F16 and BF16 tensors can be quantized");
+            }
+            GgufWriter.TensorData data = target == t.type() ? copy(in.rawData(t.name()))
+                    : convert(in.rawData(t.name()), t.type(), target, t.shape().dim(-1), t.elements());
+            w.addTensor(t.name(), target, t.shape(), data);
+            names.add(t.name());
+            if (target.isQuantized()) {
+                qParams += t.elements();
+                qBytes += t.elements() / target.blockSize() * target.blockBytes();
+            }
+            lines.add(String.format("%-40s %-5s -> %-5s %s", t.name(), t.type(), target, t.shape()));
+        }
+        long total = Math.max(1, w.tensorBytes());
+        int[] index = {0};
+        w.write(out, done -> progress.accept((double) done / total, names.get(Math.min(index[0]++, names.size() - 1))));
+        return new Summary(params, qParams, qBytes, java.nio.file.Files.size(out), lines);
+    }
+
+    private static GgufWriter.TensorData copy(MemorySegment src) {
+        return ch -> GgufWriter.writeFully(ch, src.asByteBuffer());
+    }
+
+    /** Rows of {@code rowLen} values of {@code from} (F32/F16/BF16) converted to {@code to}, a batch at a time. */
+    private static GgufWriter.TensorData convert(MemorySegment src, GgufType from, GgufType to, int rowLen,
+                                                 long elements) {
+        return ch -> {
+            long rows = elements / rowLen;
+            int outRow = (int) (rowLen / to.blockSize() * to.blockBytes());
+            for (long r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
+                int n = (int) Math.min(BATCH_ROWS, rows - r0);
+                byte[] batch = new byte[n * outRow];
+                MemorySegment dst = MemorySegment.ofArray(batch);
+                long first = r0;
+                ComputePool.parallelFor(n, i -> {
+                    float[] x = new float[rowLen];
+                    long at = (first + i) * rowLen;
+                    for (int j = 0; j < rowLen; j++) {
+                        x[j] = read(src, from, at + j);
+                    }
+                    if (to == GgufType.F16) {
+                        for (int j = 0; j < rowLen; j++) {
+                            dst.set(ValueLayout.JAVA_SHORT_UNALIGNED, (long) i * outRow + 2L * j, FloatFormats.f32ToF16(x[j]));
+                        }
+                    } else if (to == GgufType.F32) {
+                        MemorySegment.copy(x, 0, dst, ValueLayout.JAVA_FLOAT_UNALIGNED, (long) i * outRow, rowLen);
+                    } else {
+                        Quantizer.quantizeRow(dtypeOf(to), x, 0, rowLen, dst, (long) i * outRow);
+                    }
+                });
+                write(ch, batch);
+            }
+        };
+    }
+
+    private static void write(WritableByteChannel ch, byte[] b) throws IOException {
+        GgufWriter.writeFully(ch, ByteBuffer.wrap(b));
+    }
+
+    private static DType dtypeOf(GgufType t) {
+        if (t.dtype() == null || !Quantizer.canWrite(t.dtype())) {
+            throw new IllegalArgumentException("cannot write " + t + " (writable: "
+                    + java.util.Arrays.toString(Quantizer.TARGETS) + ")");
+        }
+        return t.dtype();
+    }
+
+    private static float read(MemorySegment s, GgufType t, long i) {
+        return switch (t) {
+            case F32 -> s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * i);
+            case F16 -> Float.float16ToFloat(s.get(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * i));
+            case BF16 -> FloatFormats.bf16ToF32(s.get(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * i));
+            default -> throw new IllegalArgumentException("cannot quantize from " + t);
+        };
+    }
+
+    /** Progress callback that ignores updates. */
+    public static final java.util.function.BiConsumer<Double, String> SILENT = (f, n) -> { };
+}

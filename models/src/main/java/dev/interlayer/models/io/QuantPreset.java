@@ -1,0 +1,113 @@
+package dev.interlayer.models.io;
+
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The {@code llama-quantize} presets Interlayer writes and the per-tensor type each picks. A preset
+ * has a base type for 2-D weights; the {@code _S/_M} K-quant mixes give more bits to the tensors
+ * quantization hurts most, following llama.cpp's {@code llama_tensor_get_type}: the output head gets
+ * Q6_K, and in the _M mixes {@code attn_v} and {@code ffn_down} get Q6_K in the first and last eighth of
+ * the layers and every third layer between ({@code use_more_bits}); the _S mixes give {@code ffn_down}
+ * one step more (Q5_K) in the first eighth. 1-D tensors (norms, biases) stay as they are. This is a
+ * close reading of llama.cpp's rules, not a byte-for-byte copy of every architecture special case.
+ *
+ * <p>A row whose length is not a multiple of the chosen type's block falls back like llama.cpp:
+ * Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0, and to F16 if even 32 does not divide it.
+ */
+public enum QuantPreset {
+    Q8_0(GgufType.Q8_0, 7, false),
+    Q4_0(GgufType.Q4_0, 2, false),
+    Q4_1(GgufType.Q4_1, 3, false),
+    Q5_0(GgufType.Q5_0, 8, false),
+    Q5_1(GgufType.Q5_1, 9, false),
+    Q4_K_S(GgufType.Q4_K, 14, true),
+    Q4_K_M(GgufType.Q4_K, 15, true),
+    Q5_K_S(GgufType.Q5_K, 16, true),
+    Q5_K_M(GgufType.Q5_K, 17, true),
+    Q6_K(GgufType.Q6_K, 18, false);
+
+    private static final Pattern LAYER = Pattern.compile("^blk\\.(\\d+)\\.");
+
+    private final GgufType base;
+    private final int fileType;
+    private final boolean mix;
+
+    QuantPreset(GgufType base, int fileType, boolean mix) {
+        this.base = base;
+        this.fileType = fileType;
+        this.mix = mix;
+    }
+
+    /** The base type of 2-D weights. */
+    public GgufType base() {
+        return base;
+    }
+
+    /** llama.cpp's {@code llama_ftype} value, written as {@code general.file_type}. */
+    public int fileType() {
+        return fileType;
+    }
+
+    /** The preset named {@code s} (case-insensitive). @throws IllegalArgumentException listing the presets */
+    public static QuantPreset parse(String s) {
+        try {
+            return valueOf(s.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown quantization type '" + s + "'; supported: "
+                    + java.util.Arrays.toString(values()));
+        }
+    }
+
+    /**
+     * The type tensor {@code name} (shape outermost first, innermost = row length) is stored as, for a
+     * model of {@code layers} layers. {@code pure}: every 2-D weight gets the base type (llama-quantize
+     * {@code --pure}), still subject to the row-length fallback.
+     */
+    public GgufType typeFor(String name, long[] shape, GgufType stored, int layers, boolean pure) {
+        if (shape.length < 2 || !name.endsWith(".weight") || stored.isQuantized()) {
+            return stored;
+        }
+        GgufType t = base;
+        if (!pure) {
+            boolean output = name.equals("output.weight");
+            if (output && mix) {
+                t = GgufType.Q6_K;
+            }
+            int layer = layerOf(name);
+            if (mix && layer >= 0 && (name.contains("attn_v.") || name.contains("ffn_down."))) {
+                boolean mSuffix = this == Q4_K_M || this == Q5_K_M;
+                if (mSuffix && moreBits(layer, layers)) {
+                    t = GgufType.Q6_K;
+                } else if (!mSuffix && name.contains("ffn_down.") && layer < layers / 8) {
+                    t = GgufType.Q5_K;
+                }
+            }
+        }
+        return fallback(t, shape[shape.length - 1]);
+    }
+
+    /** llama.cpp's {@code use_more_bits}: the first and last eighth of the layers, and every third between. */
+    static boolean moreBits(int layer, int layers) {
+        return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+    }
+
+    static GgufType fallback(GgufType t, long rowLength) {
+        if (rowLength % t.blockSize() == 0) {
+            return t;
+        }
+        GgufType f = switch (t) {
+            case Q4_K -> GgufType.Q5_0;
+            case Q5_K -> GgufType.Q5_1;
+            case Q6_K -> GgufType.Q8_0;
+            default -> t;
+        };
+        return rowLength % f.blockSize() == 0 ? f : GgufType.F16;
+    }
+
+    private static int layerOf(String name) {
+        Matcher m = LAYER.matcher(name);
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    }
+}

@@ -1,0 +1,132 @@
+package dev.interlayer.models.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.Shape;
+import dev.interlayer.tensor.quant.Quantizer;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link GgufQuantize} on a synthetic 8-layer F32 model whose rows are 256 wide (K-quants apply) except
+ * one 96-wide tensor (falls back): per-tensor types of each preset against the rules in
+ * {@link QuantPreset}, tensor bytes equal to {@link Quantizer} on the same rows (itself checked against
+ * ggml's C quantizers), metadata copied with its GGUF types, and the bits-per-weight accounting.
+ */
+class GgufQuantizeTest {
+    @TempDir
+    Path tmp;
+
+    private Path model(Map<String, float[]> weights) throws Exception {
+        GgufWriter w = new GgufWriter().putString("general.architecture", "llama").putU32("llama.block_count", 8)
+                .putU32("general.file_type", 0);
+        for (int l = 0; l < 8; l++) {
+            add(w, weights, "blk." + l + ".attn_v.weight", Shape.of(2, 256), 100 + l);
+            add(w, weights, "blk." + l + ".ffn_down.weight", Shape.of(2, 256), 200 + l);
+            add(w, weights, "blk." + l + ".attn_q.weight", Shape.of(1, 256), 300 + l);
+            add(w, weights, "blk." + l + ".attn_norm.weight", Shape.of(256), 400 + l);
+        }
+        add(w, weights, "output.weight", Shape.of(3, 256), 500);
+        add(w, weights, "token_embd.weight", Shape.of(3, 256), 501);
+        add(w, weights, "odd.weight", Shape.of(2, 96), 502);
+        Path p = tmp.resolve("f32.gguf");
+        w.write(p, d -> { });
+        return p;
+    }
+
+    private static void add(GgufWriter w, Map<String, float[]> weights, String name, Shape s, long seed) {
+        float[] x = GgufWriterTest.gaussian((int) s.size(), seed);
+        weights.put(name, x);
+        byte[] b = new byte[x.length * 4];
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(x);
+        w.addTensor(name, GgufType.F32, s, GgufWriterTest.bytes(b));
+    }
+
+    @Test
+    void q4KmMixAndBytes() throws Exception {
+        Map<String, float[]> weights = new LinkedHashMap<>();
+        Path in = model(weights), out = tmp.resolve("q4km.gguf");
+        GgufQuantize.Summary s;
+        try (GgufFile f = Gguf.open(in)) {
+            s = GgufQuantize.quantize(f, out, QuantPreset.Q4_K_M, false, GgufQuantize.SILENT);
+        }
+        try (GgufFile q = Gguf.open(out)) {
+            assertEquals(15L, q.metadata().get("general.file_type"));
+            assertEquals(2L, q.metadata().get("general.quantization_version"));
+            assertEquals(8L, q.metadata().get("llama.block_count"));        // uint32 stays uint32
+            for (int l = 0; l < 8; l++) {
+                // use_more_bits for 8 layers: l < 1, l >= 7, (l - 1) % 3 == 2 -> layers 0, 3, 6, 7
+                GgufType more = l == 0 || l == 3 || l == 6 || l == 7 ? GgufType.Q6_K : GgufType.Q4_K;
+                assertEquals(more, q.info("blk." + l + ".attn_v.weight").type(), "attn_v layer " + l);
+                assertEquals(more, q.info("blk." + l + ".ffn_down.weight").type(), "ffn_down layer " + l);
+                assertEquals(GgufType.Q4_K, q.info("blk." + l + ".attn_q.weight").type());
+                assertEquals(GgufType.F32, q.info("blk." + l + ".attn_norm.weight").type());
+            }
+            assertEquals(GgufType.Q6_K, q.info("output.weight").type());
+            assertEquals(GgufType.Q4_K, q.info("token_embd.weight").type());
+            assertEquals(GgufType.Q5_0, q.info("odd.weight").type());       // 96 % 256 != 0 -> Q5_0
+            for (String name : weights.keySet()) {
+                GgufTensorInfo i = q.info(name);
+                byte[] got = q.rawData(name).toArray(ValueLayout.JAVA_BYTE);
+                if (i.type().isQuantized()) {
+                    byte[] want = new byte[got.length];
+                    int row = i.shape().dim(-1);
+                    long rowBytes = i.type().dtype().byteSize(row);
+                    for (int r = 0; r < i.elements() / row; r++) {
+                        Quantizer.quantizeRow(i.type().dtype(), weights.get(name), r * row, row,
+                                MemorySegment.ofArray(want), r * rowBytes);
+                    }
+                    assertArrayEquals(want, got, name);
+                } else {
+                    float[] f = new float[got.length / 4];
+                    ByteBuffer.wrap(got).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
+                    assertArrayEquals(weights.get(name), f, name);
+                }
+            }
+        }
+        long quantized = 0, all = 0, qBytes = 0;
+        try (GgufFile q = Gguf.open(out)) {
+            for (GgufTensorInfo i : q.tensorInfos()) {
+                all += i.elements();
+                if (i.type().isQuantized()) {
+                    quantized += i.elements();
+                    qBytes += i.byteSize();
+                }
+            }
+        }
+        assertEquals(all, s.parameters());
+        assertEquals(quantized, s.quantizedParameters());
+        assertEquals(8.0 * qBytes / quantized, s.quantizedBpw(), 1e-12);
+        assertTrue(s.quantizedBpw() > 4.5 && s.quantizedBpw() < 6.5625, "between Q4_K and Q6_K: " + s.quantizedBpw());
+    }
+
+    @Test
+    void pureUsesTheBaseTypeAndFallsBackToF16WhenNoBlockFits() throws Exception {
+        Map<String, float[]> weights = new LinkedHashMap<>();
+        Path in = model(weights), out = tmp.resolve("pure.gguf");
+        try (GgufFile f = Gguf.open(in)) {
+            GgufQuantize.quantize(f, out, QuantPreset.Q6_K, true, GgufQuantize.SILENT);
+        }
+        try (GgufFile q = Gguf.open(out)) {
+            assertEquals(GgufType.Q6_K, q.info("output.weight").type());
+            assertEquals(GgufType.Q6_K, q.info("blk.3.attn_v.weight").type());
+            assertEquals(GgufType.Q8_0, q.info("odd.weight").type());       // Q6_K -> Q8_0 for 96-wide rows
+        }
+        assertEquals(GgufType.F16, QuantPreset.Q8_0.typeFor("blk.0.ffn_down.weight", new long[] {64, 172},
+                GgufType.F32, 5, false));
+        assertEquals(DType.Q8_0, QuantPreset.parse("q8_0").base().dtype());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> QuantPreset.parse("Q3_K_M"));
+        assertTrue(e.getMessage().contains("Q4_K_M"), e.getMessage());
+    }
+}
