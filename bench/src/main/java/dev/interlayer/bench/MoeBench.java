@@ -39,6 +39,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code prefillMoe} vs {@code prefillDense}: 256 tokens; the MoE groups each expert's ~32 tokens into
  *       one GEMM per weight matrix. Same FLOPs, so the time ratio is the inverse GFLOP/s ratio; GFLOP/s =
  *       256·100.7e6 / time. Target: MoE ≥ 0.8× the dense GEMM's GFLOP/s.</li>
+ *   <li>{@code prefillExpertShapes}: the very GEMMs the grouped kernel runs (each active expert on its routed
+ *       row count, inputs already contiguous) without routing, gather or scatter: {@code prefillMoe} against it
+ *       isolates the cost of grouping; {@code prefillDense} against it is the cost of small-m GEMMs.</li>
  * </ul>
  * Weights in a native arena (like a mapped checkpoint), F32 or BF16; the F32 expert weights take 1.6 GB.
  *
@@ -73,6 +76,10 @@ public class MoeBench {
     private final Runnable denseDecodeStep = () -> dense.forward(x1, y1, denseDecode);
     private final Runnable moePrefillStep = () -> moe.forward(xp, yp, moePrefill);
     private final Runnable densePrefillStep = () -> dense.forward(xp, yp, densePrefill);
+    private List<FeedForward> experts;
+    private Tensor[] groupIn, groupOut; // per expert [n_e, d] (null when n_e = 0)
+    private FeedForward.Scratch expertScratch;
+    private final Runnable expertShapesStep = this::runExpertShapes;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -80,7 +87,7 @@ public class MoeBench {
         arena = Arena.ofShared();
         SplittableRandom rng = new SplittableRandom(7);
         DType wt = DType.valueOf(dtype);
-        List<FeedForward> experts = new ArrayList<>();
+        experts = new ArrayList<>();
         for (int e = 0; e < EXPERTS; e++) {
             experts.add(swiGlu(rng, wt, expertWidth));
         }
@@ -95,6 +102,27 @@ public class MoeBench {
         y1 = Tensor.zeros(1, D);
         xp = random(rng, PREFILL, D);
         yp = Tensor.zeros(PREFILL, D);
+        // the row count each expert receives for xp, from one routed call
+        RoutedMoe.State st = (RoutedMoe.State) moePrefill;
+        moe.forward(xp, yp, st);
+        expertScratch = experts.get(0).newScratch(PREFILL);
+        groupIn = new Tensor[EXPERTS];
+        groupOut = new Tensor[EXPERTS];
+        for (int e = 0; e < EXPERTS; e++) {
+            int n = st.stats().tokensFor(e);
+            if (n > 0) {
+                groupIn[e] = random(rng, n, D);
+                groupOut[e] = Tensor.zeros(n, D);
+            }
+        }
+    }
+
+    private void runExpertShapes() {
+        for (int e = 0; e < EXPERTS; e++) {
+            if (groupIn[e] != null) {
+                experts.get(e).forward(groupIn[e], groupOut[e], expertScratch);
+            }
+        }
     }
 
     @TearDown(Level.Trial)
@@ -128,6 +156,13 @@ public class MoeBench {
     public Tensor prefillDense() {
         ComputePool.run(densePrefillStep);
         return yp;
+    }
+
+    /** The grouped kernel's per-expert GEMMs alone (same shapes, no routing/gather/scatter). */
+    @Benchmark
+    public Tensor[] prefillExpertShapes() {
+        ComputePool.run(expertShapesStep);
+        return groupOut;
     }
 
     private GatedMlp swiGlu(SplittableRandom rng, DType wt, int f) {
