@@ -254,6 +254,7 @@ class RouterPropertiesTest {
         for (int j = 0; j < e; j++) {
             assertEquals(router.perExpert(t), st.stats().tokensFor(j));
         }
+        st.startSequence(); // a second whole sequence, not a continuation
         m.forward(xp, yp, st);
         for (int i = 0; i < t; i++) {
             double err = Runs.maxAbs(yp.select(0, i).toFloatArray(), y.select(0, perm[i]).toFloatArray());
