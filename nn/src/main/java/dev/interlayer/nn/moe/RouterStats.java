@@ -7,6 +7,12 @@ import java.util.Arrays;
  * per expert, Σ c_e = k·N), P_e (mean router probability), mean entropy H = −Σ_e s_e log s_e, and
  * the Switch load-balancing loss E·Σ_e f_e·P_e with f_e = c_e/(k·N). Collecting them does not change
  * the layer output. Mutable: overwritten by every call; one thread owns it.
+ *
+ * <p>Also, for every router of {@link RoutedMoe}: the HF Mixtral/Qwen auxiliary loss k·L_aux, the ST-MoE router
+ * z-loss (Zoph et al. 2022), MaxVio (Wang et al. 2024, "Auxiliary-Loss-Free Load Balancing"), the coefficient of
+ * variation of c_e, the dropped-assignment rate under a capacity limit, and the fraction of tokens whose top-1
+ * expert equals the previous MoE layer's. These are computed, never trained. For sigmoid routers the scores are
+ * normalized to sum to 1 first; hash routing counts as a one-hot score and has no z-loss.
  */
 public final class RouterStats {
     private final int[] counts;     // [E]
