@@ -228,6 +228,14 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
         if (combine == Combine.MIX_WITH_INPUT) {
             mixInput(st, x, acc, accOff, t, d);
         }
+        if (capacity != null && capacity.policy() == CapacityLimit.DropPolicy.HF_SWITCH_PASSTHROUGH) {
+            for (int a = 0; a < r.count(); a++) {
+                if (r.dropped(a)) {
+                    GroupedExperts.gatherRow(x, r.token(a), 0, st.xRow, 0, d);
+                    Ops.axpy(r.weight(a), st.xRow, 0, acc, accOff + r.token(a) * d, d);
+                }
+            }
+        }
         if (!direct) {
             out.copyFrom(st.acc.rows(t));
         }
