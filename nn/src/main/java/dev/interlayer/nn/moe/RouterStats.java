@@ -23,7 +23,8 @@ public final class RouterStats {
     private double zSquaredSum;    // Σ_t (logsumexp z_t)²
     private boolean hasLogits;
     private int dropped;           // assignments removed by a capacity limit
-    private int sameTop1 = -1;     // tokens whose top-1 equals the previous MoE layer's, -1 = no previous layer
+    private int sameTop1;          // tokens whose top-1 equals the previous MoE layer's
+    private int top1Compared;      // tokens compared with a previous MoE layer (0 for the first MoE layer)
 
     RouterStats(int experts, int topK) {
         this.counts = new int[experts];
@@ -39,7 +40,43 @@ public final class RouterStats {
         zSquaredSum = 0;
         hasLogits = false;
         dropped = 0;
-        sameTop1 = -1;
+        sameTop1 = 0;
+        top1Compared = 0;
+    }
+
+    /**
+     * An empty running total for E experts, e.g. of one layer over a whole generation: feed it every call's
+     * statistics with {@link #add(RouterStats)} (a layer's statistics are overwritten by each call).
+     */
+    public static RouterStats total(int experts) {
+        return new RouterStats(experts, 0);
+    }
+
+    /**
+     * Adds another call's statistics (same E) to this total: counts, probability and entropy sums, z-loss terms,
+     * drops and top-1 comparisons add up; k becomes the token-weighted mean of the calls' k.
+     *
+     * @throws IllegalArgumentException if the expert counts differ
+     */
+    public void add(RouterStats call) {
+        if (call.counts.length != counts.length) {
+            throw new IllegalArgumentException("RouterStats.add: " + counts.length + " experts vs " + call.counts.length);
+        }
+        if (call.tokens == 0) {
+            return;
+        }
+        topK = (topK * tokens + call.topK * call.tokens) / (tokens + call.tokens);
+        for (int e = 0; e < counts.length; e++) {
+            counts[e] += call.counts[e];
+            probSum[e] += call.probSum[e];
+        }
+        tokens += call.tokens;
+        entropySum += call.entropySum;
+        zSquaredSum += call.zSquaredSum;
+        hasLogits |= call.hasLogits;
+        dropped += call.dropped;
+        sameTop1 += call.sameTop1;
+        top1Compared += call.top1Compared;
     }
 
     /** Starts a call whose routers make {@code slotsPerToken} assignments per token (k; c·E/N for expert choice). */
@@ -57,8 +94,10 @@ public final class RouterStats {
         dropped++;
     }
 
+    /** After the call's tokens were added: {@code same} of them match the previous MoE layer's top-1 (−1: none). */
     void setSameTop1(int same) {
-        sameTop1 = same;
+        sameTop1 = Math.max(same, 0);
+        top1Compared = same < 0 ? 0 : tokens;
     }
 
     void addToken(float[] probs, int off, double entropy) {
@@ -183,7 +222,7 @@ public final class RouterStats {
      * forward pass; NaN for the first MoE layer (or a layer run outside a shared {@link RoutingContext}).
      */
     public double top1Agreement() {
-        return sameTop1 < 0 || tokens == 0 ? Double.NaN : sameTop1 / (double) tokens;
+        return top1Compared == 0 ? Double.NaN : sameTop1 / (double) top1Compared;
     }
 
     @Override
