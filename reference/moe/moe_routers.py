@@ -97,6 +97,8 @@ def stats(scores, logits, assignments, E, slots):
            "slots": slots}
     if logits is not None:
         out["z_loss"] = float((torch.logsumexp(logits, 1) ** 2).mean())
+        pbar = torch.softmax(logits, 1).mean(0)   # sigma-MoE regularizer: entropy of the mean selection softmax
+        out["marginal_entropy"] = float(-(pbar * pbar.log()).sum())
     return out
 
 

@@ -259,7 +259,7 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
         for (int i = 0; i < r.tokens(); i++) {
             stats.addToken(s, i * e, RouterMath.entropy(s, i * e, e));
             if (r.hasLogits()) {
-                stats.addLogSumExp(RouterMath.logSumExp(z, i * e, e));
+                stats.addLogits(z, i * e);
             }
         }
         for (int a = 0; a < r.count(); a++) {

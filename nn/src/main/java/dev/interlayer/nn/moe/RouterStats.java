@@ -17,6 +17,7 @@ import java.util.Arrays;
 public final class RouterStats {
     private final int[] counts;     // [E]
     private final double[] probSum; // [E]
+    private final double[] softmaxSum; // [E] Σ_t softmax(z_t)_e
     private double topK;
     private int tokens;
     private double entropySum;
@@ -29,12 +30,14 @@ public final class RouterStats {
     RouterStats(int experts, int topK) {
         this.counts = new int[experts];
         this.probSum = new double[experts];
+        this.softmaxSum = new double[experts];
         this.topK = topK;
     }
 
     void reset() {
         Arrays.fill(counts, 0);
         Arrays.fill(probSum, 0);
+        Arrays.fill(softmaxSum, 0);
         tokens = 0;
         entropySum = 0;
         zSquaredSum = 0;
@@ -69,6 +72,7 @@ public final class RouterStats {
         for (int e = 0; e < counts.length; e++) {
             counts[e] += call.counts[e];
             probSum[e] += call.probSum[e];
+            softmaxSum[e] += call.softmaxSum[e];
         }
         tokens += call.tokens;
         entropySum += call.entropySum;
@@ -85,9 +89,14 @@ public final class RouterStats {
         topK = slotsPerToken;
     }
 
-    void addLogSumExp(double lse) {
+    /** One token's raw logits z[off ..+ E): the z-loss term and softmax(z) for the marginal entropy. */
+    void addLogits(float[] z, int off) {
+        double lse = RouterMath.logSumExp(z, off, counts.length);
         hasLogits = true;
         zSquaredSum += lse * lse;
+        for (int e = 0; e < counts.length; e++) {
+            softmaxSum[e] += Math.exp(z[off + e] - lse);
+        }
     }
 
     void addDropped() {
@@ -167,6 +176,25 @@ public final class RouterStats {
     /** Router z-loss (1/N)·Σ_t (logsumexp_e z_{t,e})² (ST-MoE); NaN for routers without logits (hash). */
     public double zLoss() {
         return !hasLogits || tokens == 0 ? Double.NaN : zSquaredSum / tokens;
+    }
+
+    /**
+     * Entropy H(p̄) of the call-averaged selection distribution p̄_e = (1/N)·Σ_t softmax(z_t)_e (nats): the
+     * quantity σ-MoE and SwitchHead (Csordás et al.) regularize in training, with loss −coef·H (coef 0.01 for the
+     * feed-forward, 0.001 for attention). NaN for routers without logits (hash).
+     */
+    public double marginalEntropy() {
+        if (!hasLogits || tokens == 0) {
+            return Double.NaN;
+        }
+        double h = 0;
+        for (double sum : softmaxSum) {
+            double p = sum / tokens;
+            if (p > 0) {
+                h -= p * Math.log(p);
+            }
+        }
+        return h;
     }
 
     /** MaxVio = max_e c_e / mean_e c_e − 1 (0 at perfect balance; 0 when nothing was assigned). */
