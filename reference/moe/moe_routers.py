@@ -97,6 +97,8 @@ def stats(scores, logits, assignments, E, slots):
            "slots": slots}
     if logits is not None:
         out["z_loss"] = float((torch.logsumexp(logits, 1) ** 2).mean())
+        pbar = torch.softmax(logits, 1).mean(0)   # sigma-MoE regularizer: entropy of the mean selection softmax
+        out["marginal_entropy"] = float(-(pbar * pbar.log()).sum())
     return out
 
 
@@ -159,7 +161,7 @@ def gru(x, h, Wih, Whh, bih, bhh, cell):
 
 # ---------------------------------------------------------------- cases
 
-def case_topk(name, seed, score, E, k, norm, capacity=None, sigma=False):
+def case_topk(name, seed, score, E, k, norm, capacity=None, sigma=False, passthrough=False):
     W = Weights(seed)
     d, f, N = 8, 6, 9
     router = W.rand("router", E, d)
@@ -177,7 +179,13 @@ def case_topk(name, seed, score, E, k, norm, capacity=None, sigma=False):
         a, cap = apply_capacity(a, N, k, E, capacity)
         c["capacity_factor"] = capacity
         c["capacity"] = cap
-    c.update({"weights": W.json(), "routing": routing_json(a), "output": tj(combine(x, a, experts)),
+        c["drop_policy"] = "hf_switch_passthrough" if passthrough else "zero"
+    y = combine(x, a, experts)
+    if passthrough:  # HF SwitchTransformers: a dropped token's output is router_prob * u_t
+        for t, e, w, kept in a:
+            if not kept:
+                y[t] += w * x[t]
+    c.update({"weights": W.json(), "routing": routing_json(a), "output": tj(y),
               "stats": stats(probs, z, a, E, k)})
     return c
 
@@ -318,6 +326,7 @@ def main():
         case_topk("topk_softmax_plain", 12, "softmax", 6, 3, False),
         case_topk("sigma_moe", 13, "sigmoid", 8, 3, False, sigma=True),
         case_topk("capacity_top2", 14, "softmax", 4, 2, True, capacity=0.75),
+        case_topk("switch_top1_passthrough", 24, "softmax", 4, 1, False, capacity=0.5, passthrough=True),
         case_hash(15),
         case_expert_choice(16),
         case_recurrent(17, "gru"),

@@ -97,7 +97,11 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
         return experts.get(0).hidden();
     }
 
-    /** Scratch with a private routing context: each call is a standalone sequence (past 0, no token ids). */
+    /**
+     * Scratch with a private routing context and no token ids: successive calls continue one sequence (so a
+     * non-causal layer refuses the second call, as in token-by-token decoding) until
+     * {@link State#startSequence()}.
+     */
     @Override
     public State newScratch(int maxTokens) {
         return new State(this, maxTokens, null);
@@ -123,6 +127,7 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
         private final int[] used;       // [E] capacity counters
         private final RoutingContext context;
         private final boolean ownContext;
+        private int ownPast;            // tokens of the current sequence before this call (private context)
 
         private State(RoutedMoe m, int maxTokens, RoutingContext shared) {
             int e = m.router.numExperts(), d = m.hidden(), maxA = m.router.maxAssignments(maxTokens);
@@ -154,6 +159,11 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
         /** The routing of the last call (logits, scores, assignments). */
         public Routing routing() {
             return routing;
+        }
+
+        /** With a private context: the next call starts a new sequence (past = 0). */
+        public void startSequence() {
+            ownPast = 0;
         }
 
         /** The routing context this layer reads (private unless one was given). */
@@ -188,7 +198,7 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
         }
         RoutingContext ctx = st.context;
         if (st.ownContext) {
-            ctx.begin(null, t, 0);
+            ctx.begin(null, t, st.ownPast);
         } else if (ctx.tokens() != t) {
             throw new IllegalStateException("RoutingContext was begun for " + ctx.tokens() + " tokens, layer called "
                     + "with " + t + ": call begin(ids, tokens, past) once per model forward");
@@ -197,6 +207,9 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
             throw new IllegalStateException("non-causal MoE routing (" + (router.causal() ? "capacity limit"
                     : router.getClass().getSimpleName()) + ") couples the tokens of a call; a continuation call "
                     + "(past = " + ctx.past() + ") has no faithful definition. Score full sequences in one call");
+        }
+        if (st.ownContext) {
+            st.ownPast += t;
         }
         Routing r = st.routing;
         r.begin(t);
@@ -214,6 +227,14 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
         st.grouped.run(r, x, 0, st, acc, accOff, d, 0);
         if (combine == Combine.MIX_WITH_INPUT) {
             mixInput(st, x, acc, accOff, t, d);
+        }
+        if (capacity != null && capacity.policy() == CapacityLimit.DropPolicy.HF_SWITCH_PASSTHROUGH) {
+            for (int a = 0; a < r.count(); a++) {
+                if (r.dropped(a)) {
+                    GroupedExperts.gatherRow(x, r.token(a), 0, st.xRow, 0, d);
+                    Ops.axpy(r.weight(a), st.xRow, 0, acc, accOff + r.token(a) * d, d);
+                }
+            }
         }
         if (!direct) {
             out.copyFrom(st.acc.rows(t));
@@ -238,7 +259,7 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
         for (int i = 0; i < r.tokens(); i++) {
             stats.addToken(s, i * e, RouterMath.entropy(s, i * e, e));
             if (r.hasLogits()) {
-                stats.addLogSumExp(RouterMath.logSumExp(z, i * e, e));
+                stats.addLogits(z, i * e);
             }
         }
         for (int a = 0; a < r.count(); a++) {

@@ -41,7 +41,8 @@ public final class RoutingContext {
      */
     public void begin(int[] ids, int tokens, int past) {
         if (tokens < 1 || tokens > maxTokens) {
-            throw new IllegalArgumentException("routing context holds 1.." + maxTokens + " tokens, got " + tokens);
+            throw new IllegalArgumentException("routing context holds 1.." + maxTokens + " tokens (the session's "
+                    + "maxTokens), got " + tokens);
         }
         if (past < 0) {
             throw new IllegalArgumentException("past must be >= 0, got " + past);

@@ -1,6 +1,13 @@
 /**
- * Token-choice mixture-of-experts feed-forward layers (ARCHITECTURES.md §5.1–5.2, §5.10): a linear
- * router, softmax → top-k with optional renormalization, optional shared experts, per-call router
- * statistics, and the per-layer dense-vs-MoE rules of released families.
+ * Mixture-of-experts layers. {@link dev.interlayer.nn.moe.MoeFeedForward} runs the token-choice top-k routers
+ * of released checkpoints (softmax → top-k with optional renormalization, shared experts).
+ * {@link dev.interlayer.nn.moe.RoutedMoe} takes a pluggable {@link dev.interlayer.nn.moe.Router}: top-k with
+ * softmax or sigmoid (σ-MoE) scores, hash layers, BASE layers, the layerwise recurrent router, expert choice,
+ * with an optional capacity limit; its experts run grouped per expert (one GEMM per active expert and weight
+ * matrix, {@link dev.interlayer.nn.moe.GroupedExperts}).
+ * SwitchHead attention and MoEUT layer grouping, the DEMix posterior mixture, per-call
+ * {@link dev.interlayer.nn.moe.RouterStats}, and the per-layer dense-vs-MoE rules of released families
+ * complete the package. Routers that couple the tokens of a call (expert choice, BASE balanced assignment,
+ * capacity dropping) report {@code causal() = false} and are refused on continuation calls.
  */
 package dev.interlayer.nn.moe;

@@ -84,4 +84,23 @@ class NonCausalRoutingTest {
         // append (0, 1) (C = 1): its FIRST choice is expert 1, ranked before token 0's second choice → dropped
         assertEquals(Set.of(0), expertsOf(m, rows(1, 0, 0, 1), 0));
     }
+
+    @Test
+    void aNonCausalLayerUsedAsAPlainFeedForwardRefusesTheSecondCallOfASequence() {
+        // as inside a decoder stack that calls FeedForward.forward once per decode step without a shared context
+        RoutedMoe m = new RoutedMoe(new ExpertChoiceRouter(ROUTER, 1.0), experts(), RoutedMoe.Combine.WEIGHTED_SUM);
+        RoutedMoe.State st = m.newScratch(2);
+        m.forward(rows(1, 0, 0, 1), Tensor.zeros(2, 2), st);
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> m.forward(rows(1, 1), Tensor.zeros(1, 2), st));
+        assertTrue(e.getMessage().contains("non-causal") && e.getMessage().contains("past = 2"), e.getMessage());
+        st.startSequence();
+        m.forward(rows(1, 1), Tensor.zeros(1, 2), st); // a new one-token sequence is fine
+        // a causal layer continues freely
+        RoutedMoe c = new RoutedMoe(TopKRouter.softmax(ROUTER, 1, true), experts(), RoutedMoe.Combine.WEIGHTED_SUM);
+        RoutedMoe.State cs = c.newScratch(2);
+        c.forward(rows(1, 0, 0, 1), Tensor.zeros(2, 2), cs);
+        c.forward(rows(1, 1), Tensor.zeros(1, 2), cs);
+        assertEquals(1, cs.stats().tokens());
+    }
 }

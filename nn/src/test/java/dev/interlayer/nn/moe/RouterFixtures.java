@@ -66,8 +66,8 @@ final class RouterFixtures {
                         : TopKRouter.Score.SIGMOID;
                 TopKRouter r = new TopKRouter(new Linear(w(c, "router")), c.get("top_k").getAsInt(), score,
                         c.get("norm_topk").getAsBoolean());
-                CapacityLimit cap = c.has("capacity_factor")
-                        ? new CapacityLimit(c.get("capacity_factor").getAsDouble()) : null;
+                CapacityLimit cap = c.has("capacity_factor") ? new CapacityLimit(c.get("capacity_factor").getAsDouble(),
+                        CapacityLimit.DropPolicy.valueOf(c.get("drop_policy").getAsString().toUpperCase())) : null;
                 yield new RoutedMoe(r, experts(c, "", e), RoutedMoe.Combine.WEIGHTED_SUM, cap);
             }
             case "hash" -> new RoutedMoe(new HashRouter(Golden.ints(c.getAsJsonArray("table")), e),

@@ -115,8 +115,10 @@ class RouterGoldenTest {
         if (w.has("z_loss")) {
             double z = w.get("z_loss").getAsDouble();
             assertEquals(z, s.zLoss(), STAT_TOL * Math.max(1, z), name + " z-loss");
+            assertEquals(w.get("marginal_entropy").getAsDouble(), s.marginalEntropy(), STAT_TOL, name + " H(p̄)");
         } else {
             assertTrue(Double.isNaN(s.zLoss()), name + ": no logits, z-loss must be NaN");
+            assertTrue(Double.isNaN(s.marginalEntropy()), name + ": no logits, no marginal entropy");
         }
     }
 

@@ -131,4 +131,54 @@ class RouterMechanismTest {
             assertTrue(Runs.maxAbs(y, x.toFloatArray()) <= 1e-6, "balanced=" + balanced);
         }
     }
+
+    static SwitchHeadAttention switchHead(RandomLayers r, SwitchHeadConfig c, int[] perm) {
+        int h = c.heads(), ne = c.numExperts(), dh = c.headDim();
+        Linear wq = r.linear(h * dh, D), wk = r.linear(h * dh, D), selV = r.linear(h * ne, D),
+                selO = r.linear(h * ne, D);
+        List<Linear> v = new ArrayList<>(), o = new ArrayList<>();
+        for (int i = 0; i < h * ne; i++) {
+            v.add(r.linear(dh, D));
+            o.add(r.linear(D, dh));
+        }
+        if (perm == null) {
+            return SwitchHeadAttention.withExperts(c, wq, wk, selV, selO, v, o);
+        }
+        // expert e of head hh becomes expert perm[e], selection rows moving with it
+        Tensor pv = Tensor.zeros(h * ne, D), po = Tensor.zeros(h * ne, D);
+        List<Linear> v2 = new ArrayList<>(v), o2 = new ArrayList<>(o);
+        for (int hh = 0; hh < h; hh++) {
+            for (int e = 0; e < ne; e++) {
+                int from = hh * ne + e, to = hh * ne + perm[e];
+                pv.select(0, to).copyFrom(selV.weight().select(0, from));
+                po.select(0, to).copyFrom(selO.weight().select(0, from));
+                v2.set(to, v.get(from));
+                o2.set(to, o.get(from));
+            }
+        }
+        return SwitchHeadAttention.withExperts(c, wq, wk, new Linear(pv), new Linear(po), v2, o2);
+    }
+
+    static float[] attend(SwitchHeadAttention a, Tensor n, Tensor x) {
+        Tensor y = Tensor.zeros(x.dim(0), x.dim(1));
+        a.forward(n, x, y, a.newState(x.dim(0)));
+        return y.toFloatArray();
+    }
+
+    @Test
+    void switchHeadValuesSeeTheRawStreamAndExpertPermutationChangesNothing() {
+        SwitchHeadConfig c = new SwitchHeadConfig(D, 2, 6, 4, 2, 0.5, 10000, 16);
+        Tensor n = new RandomLayers(1).input(9, D), x = new RandomLayers(2).input(9, D), x2 = Tensor.zeros(9, D);
+        Ops.scale(x, 2f, x2);
+        SwitchHeadAttention a = switchHead(new RandomLayers(0x5E1L), c, null);
+        float[] y = attend(a, n, x), y2 = attend(a, n, x2);
+        double err = 0;
+        for (int i = 0; i < y.length; i++) {
+            err = Math.max(err, Math.abs(y2[i] - 2 * y[i]));
+        }
+        // the selection reads n only, so doubling x doubles v, o and the output
+        assertTrue(err <= 1e-5, "x → 2x: " + err);
+        SwitchHeadAttention b = switchHead(new RandomLayers(0x5E1L), c, new int[] {2, 0, 3, 1});
+        assertTrue(Runs.maxAbs(attend(b, n, x), y) <= 1e-6, "permuted experts");
+    }
 }

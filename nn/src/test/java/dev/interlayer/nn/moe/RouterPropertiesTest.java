@@ -254,10 +254,40 @@ class RouterPropertiesTest {
         for (int j = 0; j < e; j++) {
             assertEquals(router.perExpert(t), st.stats().tokensFor(j));
         }
+        st.startSequence(); // a second whole sequence, not a continuation
         m.forward(xp, yp, st);
         for (int i = 0; i < t; i++) {
             double err = Runs.maxAbs(yp.select(0, i).toFloatArray(), y.select(0, perm[i]).toFloatArray());
             assertTrue(err <= 1e-6, "row " + i + ": " + err);
         }
+    }
+
+    @Test
+    void aRunningTotalOfCallsEqualsOneCallOverAllTheirTokens() {
+        RandomLayers r = new RandomLayers(0x707L);
+        int e = 5, t = 9;
+        RoutedMoe m = new RoutedMoe(TopKRouter.softmax(r.linear(e, D), 2, false), experts(r, e),
+                RoutedMoe.Combine.WEIGHTED_SUM);
+        Tensor x = r.input(t, D);
+        RoutedMoe.State whole = m.newScratch(t), part = m.newScratch(t);
+        m.forward(x, Tensor.zeros(t, D), whole);
+        RouterStats total = RouterStats.total(e);
+        for (int[] c : new int[][] {{0, 4}, {4, 9}}) {
+            part.startSequence();
+            m.forward(x.slice(0, c[0], c[1]), Tensor.zeros(c[1] - c[0], D), part);
+            total.add(part.stats());
+        }
+        RouterStats w = whole.stats();
+        assertArrayEquals(w.tokensPerExpert(), total.tokensPerExpert());
+        assertEquals(t, total.tokens());
+        assertEquals(w.slotsPerToken(), total.slotsPerToken(), 1e-12);
+        for (int j = 0; j < e; j++) {
+            assertEquals(w.meanProbability(j), total.meanProbability(j), 1e-7); // F32 router rows: sums in order
+        }
+        assertEquals(w.meanEntropy(), total.meanEntropy(), 1e-7);
+        assertEquals(w.zLoss(), total.zLoss(), 1e-6);
+        assertEquals(w.loadBalancingLoss(), total.loadBalancingLoss(), 1e-7);
+        assertEquals(w.maxViolation(), total.maxViolation(), 1e-12);
+        assertTrue(Double.isNaN(total.top1Agreement()), "a lone layer has no previous layer to agree with");
     }
 }
