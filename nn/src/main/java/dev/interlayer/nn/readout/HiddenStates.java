@@ -2,6 +2,7 @@ package dev.interlayer.nn.readout;
 
 import dev.interlayer.nn.plan.PlanSession;
 import dev.interlayer.nn.plan.PlannedStack;
+import dev.interlayer.nn.plan.StepHook;
 import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
 import java.util.ArrayList;
@@ -21,9 +22,19 @@ import java.util.List;
 public record HiddenStates(List<Tensor> taps, Tensor normalizedLast) {
     /** Runs the tokens as one prefill through a fresh session of the planned stack and records every tap. */
     public static HiddenStates collect(PlannedStack ps, int[] tokens) {
+        return collect(ps, tokens, null);
+    }
+
+    /**
+     * As {@link #collect(PlannedStack, int[])} with a cross-layer mechanism's hook (DenseFormer, hyper-connections)
+     * running first, so each tap is the stream the next step consumes.
+     */
+    public static HiddenStates collect(PlannedStack ps, int[] tokens, StepHook mechanism) {
         PlanSession s = ps.newSession(tokens.length, tokens.length);
         List<Tensor> taps = new ArrayList<>();
-        s.setHook((step, x, positions) -> taps.add(Tensor.wrap(x.toFloatArray(), Shape.of(x.dim(0), x.dim(1)))));
+        StepHook record = (step, x, positions) -> taps.add(Tensor.wrap(x.toFloatArray(), Shape.of(x.dim(0),
+                x.dim(1))));
+        s.setHook(mechanism == null ? record : mechanism.andThen(record));
         Tensor out = ps.forward(tokens, s);
         return new HiddenStates(List.copyOf(taps), Tensor.wrap(out.toFloatArray(), Shape.of(out.dim(0), out.dim(1))));
     }
