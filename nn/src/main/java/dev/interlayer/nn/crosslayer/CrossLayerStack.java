@@ -8,6 +8,7 @@ import dev.interlayer.nn.PositionEncoding;
 import dev.interlayer.nn.QkNorm;
 import dev.interlayer.nn.RopeScaling;
 import dev.interlayer.nn.TransformerBlock;
+import dev.interlayer.nn.plan.Embeddings;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Rope;
 import dev.interlayer.tensor.Tensor;
@@ -127,14 +128,7 @@ public record CrossLayerStack(DecoderStack stack, CrossLayerConfig config) {
             throw new IllegalStateException("positions [" + past + ", " + (past + t) + ") are past the context length "
                     + s.contextLength);
         }
-        Tensor x = s.x.rows(t);
-        stack.embedding().lookup(tokens, x);
-        if (stack.positions() != null) {
-            stack.positions().addTo(x, past);
-        }
-        if (stack.embeddingNorm() != null) {
-            stack.embeddingNorm().apply(x, x);
-        }
+        Tensor x = Embeddings.x0(stack, tokens, past, null, s.x.rows(t));
         if (s.hook != null) {
             s.hook.after(-1, x, null);
         }
