@@ -252,7 +252,17 @@ def main():
     for _ in range(8):
         seq.append(int(m.logits(m.streams(seq)[0][L])[-1].argmax()))
 
-    case = {"config": CFG, "tokens": clean, "corrupt": corrupt, "weights": W.json(), "atol": 1e-4,
+    # auto-contrastive decoding on the specification's example (upper/lower logits, α = 0.1, m = 1)
+    u = torch.tensor([3, 2.5, 0, -1], dtype=D)
+    lo = torch.tensor([3, 1, 0, -1], dtype=D)
+    lu, ll = u.log_softmax(-1), lo.log_softmax(-1)
+    pu = lu.exp()
+    tau = min(0.1 * float(pu.max()), float(pu.sort(descending=True).values[0]))
+    A = pu >= tau
+    q = torch.where(A, lu - ll, torch.tensor(-math.inf, dtype=D)).softmax(-1)
+    acd = torch.where(A, (q * pu[A].sum()).log(), lu)
+
+    case = {"config": CFG, "acd": {"upper": u.tolist(), "lower": lo.tolist(), "alpha": 0.1, "log_probs": acd.tolist()}, "tokens": clean, "corrupt": corrupt, "weights": W.json(), "atol": 1e-4,
             "plans": plan_cases, "hidden_states": hidden, "lens": lens, "tuned_lens": tuned,
             "angular": ang, "block_influence": bi, "attn_importance": attn_imp, "mlp_importance": mlp_imp,
             "patch": {"target": ta, "foil": tb, "clean": metric(m.logits(xs[L])),
