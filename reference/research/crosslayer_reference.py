@@ -114,6 +114,45 @@ def hyper(m, tokens, n, params):
     return rms(Hs.sum(0), m.final, CFG["eps"])
 
 
+def attention_qkv(m, l, uq, uk, uv):
+    """Causal GQA attention of layer l with separate query, key and value inputs (MUDDFormer)."""
+    c, P = CFG, m.layers[l]
+    T, H, Hkv, dh = uq.shape[0], c["heads"], c["kv_heads"], c["head_dim"]
+    pos = list(range(T))
+    q = rope((uq @ P["q"].T).view(T, H, dh), pos)
+    k = rope((uk @ P["k"].T).view(T, Hkv, dh), pos)
+    v = (uv @ P["v"].T).view(T, Hkv, dh)
+    mask = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
+    o = torch.zeros(T, H, dh, dtype=D)
+    for h in range(H):
+        g = h // (H // Hkv)
+        s = (q[:, h] @ k[:, g].T / math.sqrt(dh)).masked_fill(mask, -math.inf)
+        o[:, h] = torch.softmax(s, -1) @ v[:, g]
+    return o.reshape(T, H * dh) @ P["o"].T
+
+
+def mudd(m, tokens, params):
+    """MUDDFormer: per-token dynamic dense weights for the Q, K, V and R streams of the next block."""
+    L, eps = CFG["layers"], CFG["eps"]
+    gelu = lambda z: 0.5 * z * (1.0 + torch.erf(z / math.sqrt(2.0)))
+    X = [m.embed(tokens)]
+    S = None
+    for i in range(L):
+        P = m.layers[i]
+        if i == 0:
+            h = X[0] + attention_qkv(m, 0, *([rms(X[0], P["attn_in"], eps)] * 3))
+        else:
+            nq, nk, nv = params["norms"][i]
+            h = S[3] + attention_qkv(m, i, rms(S[0], nq, eps), rms(S[1], nk, eps), rms(S[2], nv, eps))
+        X.append(m.mlp_sub(i, h))
+        C, n = (4 if i < L - 1 else 1), i + 2
+        z = X[-1] / torch.sqrt((X[-1] ** 2).mean(-1, keepdim=True) + eps)
+        W1, W2, B = params["dense"][i]
+        w = (gelu(z @ W1.T) @ W2.T).view(-1, C, n) + B[None]
+        S = [sum(w[:, c, j, None] * X[j] for j in range(n)) for c in range(C)]
+    return rms(S[0], m.final, eps)
+
+
 def main():
     m = Model(1401)
     W = Weights(77)
@@ -164,6 +203,19 @@ def main():
         B = W.rand("hc.%d.b" % s, n, scale=0.3, offset=1.0)
         params.append((Am, Ar, B))
     cases.append({"name": "hyper_connections", "rate": n, "out": tj(hyper(m, tokens, n, params))})
+
+    params = {"norms": {}, "dense": {}}
+    for i in range(L):
+        C, n = (4 if i < L - 1 else 1), i + 2
+        hid = C * n
+        W1 = W.rand("mudd.%d.w1" % i, hid, CFG["hidden"])
+        W2 = W.rand("mudd.%d.w2" % i, C * n, hid, scale=0.1)
+        Bz = W.rand("mudd.%d.b" % i, C, n, scale=0.3, offset=1.0 / n)
+        params["dense"][i] = (W1, W2, Bz)
+        if i >= 1:
+            params["norms"][i] = tuple(W.rand("mudd.%d.norm%d" % (i, j), CFG["hidden"], scale=0.2, offset=1.0)
+                                       for j in range(3))
+    cases.append({"name": "muddformer", "out": tj(mudd(m, tokens, params))})
 
     doc = {"tokens": tokens, "atol": 1e-4, "weights": W.json(), "cases": cases}
     with open(os.path.join(OUT, "crosslayer.json"), "w") as fh:
