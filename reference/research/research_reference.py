@@ -14,27 +14,16 @@ import json
 import math
 import os
 
+import sys
+
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "nn"))
+from golden_nn import Weights  # noqa: E402  (seeded float32 weights, stored as used)
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "nn", "src", "test", "resources", "research")
 D = torch.float64
 CFG = dict(vocab=24, hidden=16, heads=4, kv_heads=2, head_dim=4, ffn=24, layers=6, eps=1e-5, theta=10000.0)
-
-
-class Weights:
-    def __init__(self, seed):
-        self.g = torch.Generator().manual_seed(seed)
-        self.store = {}
-
-    def rand(self, name, *shape, scale=None, offset=0.0):
-        s = scale if scale is not None else 1.0 / math.sqrt(shape[-1])
-        t = (torch.randn(*shape, generator=self.g, dtype=torch.float32) * s + offset).to(torch.float32)
-        self.store[name] = t
-        return t.to(D)
-
-    def json(self):
-        return {k: {"shape": list(v.shape), "data": [float("%.9g" % x) for x in v.flatten().tolist()]}
-                for k, v in self.store.items()}
 
 
 def tj(t):

@@ -119,22 +119,21 @@ public final class LayerScores {
 
     /** Attention importance per layer: 1 − mean cos(x_ℓ, h_ℓ) (NaN for a parallel block). */
     public static double[] attentionImportance(List<Streams> samples) {
-        int layers = samples.get(0).h().length;
-        double[] out = new double[layers];
-        for (int l = 0; l < layers; l++) {
-            final int ll = l;
-            out[l] = samples.get(0).h()[l] == null ? Double.NaN : 1 - meanCos(samples, s -> s.x()[ll], s -> s.h()[ll]);
-        }
-        return out;
+        return sublayerImportance(samples, true);
     }
 
     /** MLP importance per layer: 1 − mean cos(h_ℓ, x_{ℓ+1}) (NaN for a parallel block). */
     public static double[] mlpImportance(List<Streams> samples) {
+        return sublayerImportance(samples, false);
+    }
+
+    private static double[] sublayerImportance(List<Streams> samples, boolean attention) {
         int layers = samples.get(0).h().length;
         double[] out = new double[layers];
         for (int l = 0; l < layers; l++) {
             final int ll = l;
-            out[l] = samples.get(0).h()[l] == null ? Double.NaN
+            out[l] = samples.get(0).h()[l] == null ? Double.NaN : attention
+                    ? 1 - meanCos(samples, s -> s.x()[ll], s -> s.h()[ll])
                     : 1 - meanCos(samples, s -> s.h()[ll], s -> s.x()[ll + 1]);
         }
         return out;

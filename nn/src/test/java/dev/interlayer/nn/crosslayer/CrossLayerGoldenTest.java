@@ -76,16 +76,8 @@ class CrossLayerGoldenTest {
 
     static float[] run(CrossLayerStack stack, int[] tokens, int[] schedule) {
         CrossLayerSession s = stack.newSession(32, 8);
-        int d = M.hidden;
-        float[] out = new float[tokens.length * d];
-        int past = 0;
-        for (int c : schedule) {
-            Tensor y = c == 1 ? stack.decode(tokens[past], s)
-                    : stack.forward(Arrays.copyOfRange(tokens, past, past + c), s);
-            System.arraycopy(y.toFloatArray(), 0, out, past * d, c * d);
-            past += c;
-        }
-        return out;
+        return ResearchFixture.run(tokens, schedule, M.hidden, c -> c.length == 1 ? stack.decode(c[0], s)
+                : stack.forward(c, s));
     }
 
     @Test

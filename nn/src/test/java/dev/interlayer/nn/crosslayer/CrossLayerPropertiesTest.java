@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.interlayer.nn.AttentionConfig;
 import dev.interlayer.nn.RopeConfig;
 import dev.interlayer.nn.plan.ResearchFixture;
-import dev.interlayer.tensor.Tensor;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -23,7 +22,7 @@ class CrossLayerPropertiesTest {
         float[] plain = M.stack.forward(M.tokens, M.stack.newSession(32, 8, false)).toFloatArray();
         float[] none = CrossLayerGoldenTest.run(new CrossLayerStack(M.stack, CrossLayerConfig.none()), M.tokens,
                 new int[] {7});
-        assertTrue(ResearchFixture.maxAbs(none, toDouble(plain)) <= 1e-5);
+        assertTrue(ResearchFixture.maxAbs(none, (plain)) <= 1e-5);
     }
 
     /** λ = (0, 1) and KV-shift (prev, cur) = (0, 1) are vanilla attention: 1·v + 0·v0 is exact. */
@@ -33,14 +32,14 @@ class CrossLayerPropertiesTest {
                 new int[] {7});
         float[] lambda = CrossLayerGoldenTest.run(new CrossLayerStack(M.stack, CrossLayerConfig.valueResidual(0f, 1f)),
                 M.tokens, new int[] {7});
-        assertEquals(0, ResearchFixture.maxAbs(lambda, toDouble(none)), 1e-6);
+        assertEquals(0, ResearchFixture.maxAbs(lambda, (none)), 1e-6);
         Map<Integer, CrossLayerConfig.KvShift> id = new HashMap<>();
         for (int l = 0; l < M.layers; l++) {
             id.put(l, CrossLayerConfig.KvShift.identity(2));
         }
         float[] shift = CrossLayerGoldenTest.run(new CrossLayerStack(M.stack, CrossLayerConfig.kvShift(id)), M.tokens,
                 new int[] {3, 1, 1, 1, 1});
-        assertEquals(0, ResearchFixture.maxAbs(shift, toDouble(none)), 1e-6);
+        assertEquals(0, ResearchFixture.maxAbs(shift, (none)), 1e-6);
     }
 
     /** Rolling back restores the KV-shift state (the raw previous key is kept per position, not as one register). */
@@ -108,11 +107,4 @@ class CrossLayerPropertiesTest {
         return f;
     }
 
-    static double[] toDouble(float[] f) {
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) {
-            d[i] = f[i];
-        }
-        return d;
-    }
 }

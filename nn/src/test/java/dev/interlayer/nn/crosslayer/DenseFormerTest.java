@@ -8,7 +8,6 @@ import dev.interlayer.nn.plan.ExecutionPlan;
 import dev.interlayer.nn.plan.PlanSession;
 import dev.interlayer.nn.plan.PlannedStack;
 import dev.interlayer.nn.plan.ResearchFixture;
-import dev.interlayer.tensor.Tensor;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -46,7 +45,7 @@ class DenseFormerTest {
             for (int p : new int[] {1, 2, 3}) {
                 for (int k : new int[] {1, 2, 4}) {
                     float[] got = run(DenseFormer.identity(M.layers, p, k, mode), new int[] {7});
-                    double err = ResearchFixture.maxAbs(got, toDouble(plain));
+                    double err = ResearchFixture.maxAbs(got, (plain));
                     // 1·x + 0·y is exact; 1e-6 only absorbs JIT-dependent reduction order between the two runs
                     assertTrue(err <= 1e-6, mode + " p=" + p + " k=" + k + ": " + err);
                 }
@@ -61,21 +60,7 @@ class DenseFormerTest {
     private float[] run(DenseFormer dwa, int[] schedule) {
         PlanSession s = ps.newSession(32, 8);
         s.setHook(dwa.newHook(8, M.hidden));
-        float[] out = new float[M.tokens.length * M.hidden];
-        int past = 0;
-        for (int c : schedule) {
-            Tensor y = ps.forward(Arrays.copyOfRange(M.tokens, past, past + c), s);
-            System.arraycopy(y.toFloatArray(), 0, out, past * M.hidden, c * M.hidden);
-            past += c;
-        }
-        return out;
+        return ResearchFixture.run(M.tokens, schedule, M.hidden, c -> ps.forward(c, s));
     }
 
-    static double[] toDouble(float[] f) {
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) {
-            d[i] = f[i];
-        }
-        return d;
-    }
 }

@@ -43,10 +43,10 @@ class MuddFormerTest {
     void staticOneHotWeightsArePreLnAndStreamRolesMatter() {
         float[] plain = M.stack.forward(M.tokens, M.stack.newSession(32, 8, false)).toFloatArray();
         MuddFormer oneHot = staticMudd(false);
-        double err = ResearchFixture.maxAbs(run(oneHot, new int[] {3, 1, 1, 1, 1}), CrossLayerPropertiesTest.toDouble(
+        double err = ResearchFixture.maxAbs(run(oneHot, new int[] {3, 1, 1, 1, 1}), (
                 plain));
         assertTrue(err <= 1e-5, "one-hot static MUDD vs Pre-LN: " + err);
-        double diff = ResearchFixture.maxAbs(run(staticMudd(true), new int[] {7}), CrossLayerPropertiesTest.toDouble(
+        double diff = ResearchFixture.maxAbs(run(staticMudd(true), new int[] {7}), (
                 plain));
         assertTrue(diff > 1e-3, "swapping the Q and K stream weights must change the output, diff " + diff);
     }
@@ -79,13 +79,6 @@ class MuddFormerTest {
 
     private static float[] run(MuddFormer mudd, int[] schedule) {
         MuddFormer.Session s = mudd.newSession(32, 8);
-        float[] out = new float[M.tokens.length * M.hidden];
-        int past = 0;
-        for (int c : schedule) {
-            Tensor y = mudd.forward(Arrays.copyOfRange(M.tokens, past, past + c), s);
-            System.arraycopy(y.toFloatArray(), 0, out, past * M.hidden, c * M.hidden);
-            past += c;
-        }
-        return out;
+        return ResearchFixture.run(M.tokens, schedule, M.hidden, c -> mudd.forward(c, s));
     }
 }

@@ -76,13 +76,13 @@ class RecursionTest {
         }
         DecoderStack relaxed = Recursion.relax(unique, cycle, loras);
         double err = ResearchFixture.maxAbs(relaxed.forward(TOKENS, relaxed.newSession(32, 8, false)).toFloatArray(),
-                PlanPropertiesTest.toDouble(original.forward(TOKENS, original.newSession(32, 8, false))
+                (original.forward(TOKENS, original.newSession(32, 8, false))
                         .toFloatArray()));
         assertTrue(err <= 1e-5, "full-rank relaxation vs original: " + err);
         // without the deltas the recursion is a different model
         PlannedStack pure = new PlannedStack(unique, cycle);
         double diff = ResearchFixture.maxAbs(pure.forward(TOKENS, pure.newSession(32, 8)).toFloatArray(),
-                PlanPropertiesTest.toDouble(original.forward(TOKENS, original.newSession(32, 8, false))
+                (original.forward(TOKENS, original.newSession(32, 8, false))
                         .toFloatArray()));
         assertTrue(diff > 1e-3, "pure recursion should differ, diff " + diff);
         assertThrows(IllegalArgumentException.class, () -> Recursion.relax(unique, cycle, List.of(Map.of("x",

@@ -74,7 +74,7 @@ class ReadoutGoldenTest {
         LogitLens tuned = new LogitLens(F.stack.finalNorm(), F.head, zero);
         for (int l = 0; l <= F.layers; l++) {
             assertEquals(0, ResearchFixture.maxAbs(tuned.logits(l, hs.taps().get(l)).toFloatArray(),
-                    toDouble(plain.logits(l, hs.taps().get(l)).toFloatArray())), 1e-6);
+                    (plain.logits(l, hs.taps().get(l)).toFloatArray())), 1e-6);
         }
     }
 
@@ -94,7 +94,7 @@ class ReadoutGoldenTest {
             KvCache cache = new KvCache(16, b.config().attention().kvDim());
             Tensor fast = Tensor.zeros(t, F.hidden);
             b.attention().forward(u, fast, b.attention().newState(cache, 0, t));
-            assertTrue(ResearchFixture.maxAbs(probe.output().toFloatArray(), toDouble(fast.toFloatArray())) <= 1e-5,
+            assertTrue(ResearchFixture.maxAbs(probe.output().toFloatArray(), (fast.toFloatArray())) <= 1e-5,
                     "probe vs Attention layer " + l);
         }
     }
@@ -125,11 +125,4 @@ class ReadoutGoldenTest {
                 new int[] {1, 2}, metric));
     }
 
-    static double[] toDouble(float[] f) {
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) {
-            d[i] = f[i];
-        }
-        return d;
-    }
 }
