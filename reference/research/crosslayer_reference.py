@@ -35,7 +35,8 @@ def attention(m, l, u, ctx, opt):
             ctx["v0"] = v
         vr = opt.get("value_residual")
         if vr is not None and l >= 1:
-            v = vr[0] * ctx["v0"] + vr[1] * v
+            lam = vr[l] if isinstance(vr, list) else vr            # per-layer pairs (learnable λ) or one pair
+            v = lam[0] * ctx["v0"] + lam[1] * v
         sh = opt.get("kv_shift", {}).get(l)
         if sh is not None:
             ks, vs = sh
@@ -216,6 +217,10 @@ def main():
             params["norms"][i] = tuple(W.rand("mudd.%d.norm%d" % (i, j), CFG["hidden"], scale=0.2, offset=1.0)
                                        for j in range(3))
     cases.append({"name": "muddformer", "out": tj(mudd(m, tokens, params))})
+
+    lam = W.rand("value_residual_lambda", L, 2, scale=0.3, offset=0.5)     # [L, 2], row 0 unused
+    cases.append({"name": "resformer_per_layer", "out": tj(run(m, tokens, {"value_residual": [tuple(r) for r in
+                                                                                           lam.tolist()]}))})
 
     doc = {"tokens": tokens, "atol": 1e-4, "weights": W.json(), "cases": cases}
     with open(os.path.join(OUT, "crosslayer.json"), "w") as fh:

@@ -23,7 +23,8 @@ import java.util.Map;
  *     others attend with their own queries to that cache (their key/value projections are unused).</li>
  * </ul>
  *
- * @param valueResidual (λ1, λ2), or null for none
+ * @param valueResidual (λ1, λ2) for every layer, or per-layer pairs (λ1_ℓ, λ2_ℓ) for ℓ = 0..L−1 (learnable λ;
+ *                      entry 0 unused), or null for none
  * @param kvShift       per layer: shift coefficients, absent = no shift
  * @param memory        per layer: persistent memory, absent = none
  * @param replaceFfn    true to drop the FFN of every layer that has persistent memory
@@ -33,9 +34,9 @@ public record CrossLayerConfig(float[] valueResidual, Map<Integer, KvShift> kvSh
                                Map<Integer, PersistentMemory> memory, boolean replaceFfn, int shareGroup) {
     /** @throws IllegalArgumentException if λ is not a pair or the share group is below 1 */
     public CrossLayerConfig {
-        if (valueResidual != null && valueResidual.length != 2) {
-            throw new IllegalArgumentException("value residual λ must be a pair (λ1, λ2), got " + valueResidual.length
-                    + " values");
+        if (valueResidual != null && (valueResidual.length < 2 || valueResidual.length % 2 != 0)) {
+            throw new IllegalArgumentException("value residual λ must be a pair (λ1, λ2) or one pair per layer, got "
+                    + valueResidual.length + " values");
         }
         if (shareGroup < 1) {
             throw new IllegalArgumentException("KV share group must be >= 1, got " + shareGroup);
@@ -68,6 +69,16 @@ public record CrossLayerConfig(float[] valueResidual, Map<Integer, KvShift> kvSh
     /** Cross-layer KV sharing in groups of {@code group} adjacent layers. */
     public static CrossLayerConfig shareKv(int group) {
         return new CrossLayerConfig(null, null, null, false, group);
+    }
+
+    /** λ1 (weight of V_0) of layer ℓ; the value residual must be on. */
+    public float lambda1(int layer) {
+        return valueResidual.length == 2 ? valueResidual[0] : valueResidual[2 * layer];
+    }
+
+    /** λ2 (weight of the layer's own V) of layer ℓ; the value residual must be on. */
+    public float lambda2(int layer) {
+        return valueResidual.length == 2 ? valueResidual[1] : valueResidual[2 * layer + 1];
     }
 
     /** The layer whose cache layer ℓ attends to (ℓ itself unless it shares a group's cache). */

@@ -66,6 +66,11 @@ public record CrossLayerStack(DecoderStack stack, CrossLayerConfig config) {
                 throw new IllegalArgumentException("layer " + l + " shares layer " + config.kvSource(l)
                         + "'s KV cache but their KV widths differ");
             }
+            if (config.valueResidual() != null && config.valueResidual().length != 2
+                    && config.valueResidual().length != 2 * stack.layers()) {
+                throw new IllegalArgumentException("per-layer value residual needs " + 2 * stack.layers()
+                        + " λ values (a pair per layer), got " + config.valueResidual().length);
+            }
             if (config.valueResidual() != null && c.kvDim() != stack.blocks().get(0).config().attention().kvDim()) {
                 throw new IllegalArgumentException("value residual needs equal Hkv·dh in every layer; layer " + l
                         + " differs from layer 0");
@@ -203,19 +208,20 @@ public record CrossLayerStack(DecoderStack stack, CrossLayerConfig config) {
         } else if (c.qkNorm() == QkNorm.HEAD) {
             at.kNorm().apply(k.reshape(t, c.kvHeads(), c.headDim()), k.reshape(t, c.kvHeads(), c.headDim()));
         }
-        float[] lambda = config.valueResidual();
-        if (l == 0 || lambda == null || lambda[1] != 0f) {
+        boolean mix = config.valueResidual() != null && l > 0;
+        float l1 = mix ? config.lambda1(l) : 0f, l2 = mix ? config.lambda2(l) : 1f;
+        if (l2 != 0f) {
             at.wv().apply(u, v);                       // SVFormer layers ≥ 1 (λ2 = 0) never use W_v
         }
         if (l == 0) {
             System.arraycopy(s.v.data(), 0, s.v0.data(), 0, t * kvDim); // V_0 side channel for this call
-        } else if (lambda != null) {
+        } else if (mix) {
             Tensor v0 = s.v0.rows(t);
-            if (lambda[1] == 0f) {
-                Ops.scale(v0, lambda[0], v);
+            if (l2 == 0f) {
+                Ops.scale(v0, l1, v);
             } else {
-                Ops.scale(v, lambda[1], v);
-                Ops.axpy(lambda[0], v0, v);
+                Ops.scale(v, l2, v);
+                Ops.axpy(l1, v0, v);
             }
         }
         CrossLayerConfig.KvShift sh = config.kvShift().get(l);

@@ -25,6 +25,8 @@ class CrossLayerGoldenTest {
         check("resformer", CrossLayerConfig.valueResidual(0.5f, 0.5f));
         check("resformer_learned", CrossLayerConfig.valueResidual(0.3f, 0.9f));
         check("svformer", CrossLayerConfig.valueResidual(1f, 0f));
+        check("resformer_per_layer", new CrossLayerConfig(CrossLayerFixture.w("value_residual_lambda").toFloatArray(),
+                null, null, false, 1));
     }
 
     @Test
