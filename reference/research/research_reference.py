@@ -14,27 +14,16 @@ import json
 import math
 import os
 
+import sys
+
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "nn"))
+from golden_nn import Weights  # noqa: E402  (seeded float32 weights, stored as used)
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "nn", "src", "test", "resources", "research")
 D = torch.float64
 CFG = dict(vocab=24, hidden=16, heads=4, kv_heads=2, head_dim=4, ffn=24, layers=6, eps=1e-5, theta=10000.0)
-
-
-class Weights:
-    def __init__(self, seed):
-        self.g = torch.Generator().manual_seed(seed)
-        self.store = {}
-
-    def rand(self, name, *shape, scale=None, offset=0.0):
-        s = scale if scale is not None else 1.0 / math.sqrt(shape[-1])
-        t = (torch.randn(*shape, generator=self.g, dtype=torch.float32) * s + offset).to(torch.float32)
-        self.store[name] = t
-        return t.to(D)
-
-    def json(self):
-        return {k: {"shape": list(v.shape), "data": [float("%.9g" % x) for x in v.flatten().tolist()]}
-                for k, v in self.store.items()}
 
 
 def tj(t):
@@ -252,7 +241,17 @@ def main():
     for _ in range(8):
         seq.append(int(m.logits(m.streams(seq)[0][L])[-1].argmax()))
 
-    case = {"config": CFG, "tokens": clean, "corrupt": corrupt, "weights": W.json(), "atol": 1e-4,
+    # auto-contrastive decoding on the specification's example (upper/lower logits, α = 0.1, m = 1)
+    u = torch.tensor([3, 2.5, 0, -1], dtype=D)
+    lo = torch.tensor([3, 1, 0, -1], dtype=D)
+    lu, ll = u.log_softmax(-1), lo.log_softmax(-1)
+    pu = lu.exp()
+    tau = min(0.1 * float(pu.max()), float(pu.sort(descending=True).values[0]))
+    A = pu >= tau
+    q = torch.where(A, lu - ll, torch.tensor(-math.inf, dtype=D)).softmax(-1)
+    acd = torch.where(A, (q * pu[A].sum()).log(), lu)
+
+    case = {"config": CFG, "acd": {"upper": u.tolist(), "lower": lo.tolist(), "alpha": 0.1, "log_probs": acd.tolist()}, "tokens": clean, "corrupt": corrupt, "weights": W.json(), "atol": 1e-4,
             "plans": plan_cases, "hidden_states": hidden, "lens": lens, "tuned_lens": tuned,
             "angular": ang, "block_influence": bi, "attn_importance": attn_imp, "mlp_importance": mlp_imp,
             "patch": {"target": ta, "foil": tb, "clean": metric(m.logits(xs[L])),

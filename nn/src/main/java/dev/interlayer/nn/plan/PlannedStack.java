@@ -78,11 +78,7 @@ public record PlannedStack(DecoderStack stack, ExecutionPlan plan) {
     public Tensor embed(int[] tokens, int[] positions, PlanSession s) {
         int t = tokens.length;
         checkChunk(t, positions, s);
-        if (stack.embedding() == null) {
-            throw new IllegalStateException("this stack has no embedding; use embedInput with x0");
-        }
-        Tensor x = s.x.rows(t);
-        stack.embedding().lookup(tokens, x);
+        Tensor x = Embeddings.x0(stack, tokens, s.length, positions, s.x.rows(t));
         return afterEmbedding(x, positions, s);
     }
 
@@ -95,20 +91,11 @@ public record PlannedStack(DecoderStack stack, ExecutionPlan plan) {
         checkChunk(x0.dim(0), positions, s);
         Tensor x = s.x.rows(x0.dim(0));
         Ops.scale(x0, 1f, x);
+        Embeddings.finish(stack, s.length, positions, x);
         return afterEmbedding(x, positions, s);
     }
 
     private Tensor afterEmbedding(Tensor x, int[] positions, PlanSession s) {
-        if (stack.positions() != null) {
-            if (positions == null) {
-                stack.positions().addTo(x, s.length);
-            } else {
-                stack.positions().addTo(x, positions);
-            }
-        }
-        if (stack.embeddingNorm() != null) {
-            stack.embeddingNorm().apply(x, x);
-        }
         s.length += x.dim(0);
         if (s.hook != null) {
             s.hook.after(-1, x, positions);

@@ -160,6 +160,11 @@ public final class SelfSpeculativeDecoder {
         }
     }
 
+    // the decoder's session (tests compare its caches with plain decoding)
+    PlanSession session() {
+        return session;
+    }
+
     /** Plain greedy decoding with the same plan (the reference the self-speculative output must equal). */
     public static int[] greedy(PlannedStack stack, OutputHead head, int[] prompt, int maxNew, int eos,
                                int contextLength) {

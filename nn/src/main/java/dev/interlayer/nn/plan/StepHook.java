@@ -16,4 +16,12 @@ public interface StepHook {
      * @param positions the call's explicit positions, or null for the implicit ones
      */
     void after(int step, Tensor x, int[] positions);
+
+    /** This hook, then {@code next} (for example a mechanism that rewrites x, then a tap that records it). */
+    default StepHook andThen(StepHook next) {
+        return (step, x, positions) -> {
+            after(step, x, positions);
+            next.after(step, x, positions);
+        };
+    }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import dev.interlayer.tensor.Tensor;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -52,14 +51,7 @@ class PlanGoldenTest {
 
     static float[] run(PlannedStack ps, int[] tokens, int[] schedule) {
         PlanSession s = ps.newSession(32, 8);
-        int d = ps.hidden();
-        float[] out = new float[tokens.length * d];
-        int past = 0;
-        for (int c : schedule) {
-            Tensor y = c == 1 ? ps.decode(tokens[past], s) : ps.forward(Arrays.copyOfRange(tokens, past, past + c), s);
-            System.arraycopy(y.toFloatArray(), 0, out, past * d, c * d);
-            past += c;
-        }
-        return out;
+        return ResearchFixture.run(tokens, schedule, ps.hidden(), c -> c.length == 1 ? ps.decode(c[0], s)
+                : ps.forward(c, s));
     }
 }

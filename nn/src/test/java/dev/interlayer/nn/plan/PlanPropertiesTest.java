@@ -60,7 +60,7 @@ class PlanPropertiesTest {
         PlannedStack ps = new PlannedStack(stack, split);
         same(want, ps.forward(TOKENS, ps.newSession(32, 8)).toFloatArray());
         float[] decoded = PlanGoldenTest.run(ps, TOKENS, new int[] {3, 1, 1, 1, 1, 1});
-        double err = ResearchFixture.maxAbs(decoded, toDouble(want));
+        double err = ResearchFixture.maxAbs(decoded, (want));
         assertTrue(err < 1e-5, "split plan prefill+decode vs prefill: " + err);
     }
 
@@ -73,7 +73,7 @@ class PlanPropertiesTest {
         PlanSession s = ps.newSession(32, 8);
         float[] dropped = ps.forward(TOKENS, s).toFloatArray();
         assertEquals(null, s.cache(2));
-        assertNotEquals(0, ResearchFixture.maxAbs(dropped, toDouble(stack.forward(TOKENS, stack.newSession(32, 8,
+        assertNotEquals(0, ResearchFixture.maxAbs(dropped, (stack.forward(TOKENS, stack.newSession(32, 8,
                 false)).toFloatArray())));
         assertEquals(ExecutionPlan.identity(4), ExecutionPlan.dropSublayers(4, new int[] {}, new int[] {}));
     }
@@ -104,7 +104,7 @@ class PlanPropertiesTest {
         assertEquals("0,1,(2),3", par.toString());
         PlannedStack ps = new PlannedStack(stack, par);
         double err = ResearchFixture.maxAbs(ps.forward(TOKENS, ps.newSession(32, 8)).toFloatArray(),
-                toDouble(stack.forward(TOKENS, stack.newSession(32, 8, false)).toFloatArray()));
+                (stack.forward(TOKENS, stack.newSession(32, 8, false)).toFloatArray()));
         assertTrue(err < 1e-6, "parallel(4, 1) vs model: " + err);
     }
 
@@ -143,7 +143,7 @@ class PlanPropertiesTest {
 
     /** Same computation path: equal up to JIT-dependent reduction order (see the identity test). */
     static void same(float[] want, float[] got, String... what) {
-        double err = ResearchFixture.maxAbs(got, toDouble(want));
+        double err = ResearchFixture.maxAbs(got, (want));
         assertTrue(err <= 1e-6, String.join(" ", what) + ": max abs diff " + err);
     }
 
@@ -151,11 +151,4 @@ class PlanPropertiesTest {
         same(want, got, "");
     }
 
-    static double[] toDouble(float[] f) {
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) {
-            d[i] = f[i];
-        }
-        return d;
-    }
 }

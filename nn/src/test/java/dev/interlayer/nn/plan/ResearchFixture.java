@@ -10,19 +10,22 @@ import dev.interlayer.nn.BlockConfig;
 import dev.interlayer.nn.DecoderStack;
 import dev.interlayer.nn.Embedding;
 import dev.interlayer.nn.GatedMlp;
+import dev.interlayer.nn.Golden;
 import dev.interlayer.nn.Linear;
 import dev.interlayer.nn.NormPlacement;
 import dev.interlayer.nn.RmsNorm;
 import dev.interlayer.nn.RopeConfig;
+import dev.interlayer.nn.Runs;
 import dev.interlayer.nn.TransformerBlock;
-import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Reads research/research.json (reference/research/research_reference.py) and builds its Pre-LN Llama-style
@@ -86,23 +89,12 @@ public final class ResearchFixture {
 
     /** A {shape, data} object as an F32 tensor. */
     public static Tensor tensor(JsonObject t) {
-        int[] dims = ints(t.getAsJsonArray("shape"));
-        JsonArray data = t.getAsJsonArray("data");
-        float[] f = new float[data.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = data.get(i).getAsFloat();
-        }
-        return Tensor.wrap(f, Shape.of(dims));
+        return Golden.tensor(t);
     }
 
     /** A {shape, data} object's data in float64. */
     public static double[] doubles(JsonElement t) {
-        JsonArray data = t.getAsJsonObject().getAsJsonArray("data");
-        double[] d = new double[data.size()];
-        for (int i = 0; i < d.length; i++) {
-            d[i] = data.get(i).getAsDouble();
-        }
-        return d;
+        return Golden.doubles(t.getAsJsonObject());
     }
 
     /** A JSON number array in float64. */
@@ -115,23 +107,31 @@ public final class ResearchFixture {
     }
 
     public static int[] ints(JsonArray a) {
-        int[] out = new int[a.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = a.get(i).getAsInt();
-        }
-        return out;
+        return Golden.ints(a);
     }
 
-    /** max |a − b|. */
+    /** max |a − b| (NaN if either holds NaN, so a tolerance check fails). */
     public static double maxAbs(float[] a, double[] b) {
-        if (a.length != b.length) {
-            throw new AssertionError("length " + a.length + " vs " + b.length);
+        return Runs.maxAbs(a, b);
+    }
+
+    /** max |a − b| over floats. */
+    public static double maxAbs(float[] a, float[] b) {
+        return Runs.maxAbs(a, b);
+    }
+
+    /**
+     * Outputs [T, d] of a runner over tokens fed in chunks of the schedule's sizes (chunks of 1 = decode), against
+     * one session the step function closes over.
+     */
+    public static float[] run(int[] tokens, int[] schedule, int d, Function<int[], Tensor> step) {
+        float[] out = new float[tokens.length * d];
+        int past = 0;
+        for (int c : schedule) {
+            Tensor y = step.apply(Arrays.copyOfRange(tokens, past, past + c));
+            System.arraycopy(y.toFloatArray(), 0, out, past * d, c * d);
+            past += c;
         }
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            double e = Math.abs(a[i] - b[i]);
-            m = Double.isNaN(e) ? Double.POSITIVE_INFINITY : Math.max(m, e);
-        }
-        return m;
+        return out;
     }
 }

@@ -39,6 +39,32 @@ class SelfSpeculativeTest {
         }
     }
 
+    /**
+     * LayerSkip invariant 2: after generation the draft layers' caches hold exactly the K/V of plain decoding over
+     * the accepted tokens (nothing rejected leaks in). Different chunking than plain decoding, so 1e-5.
+     */
+    @Test
+    void draftCachesEqualPlainDecodingCaches() {
+        PlannedStack ps = new PlannedStack(F.stack, ExecutionPlan.identity(F.layers));
+        var dec = new SelfSpeculativeDecoder(ps, F.head, 2, 3, 40, 8);
+        int[] out = dec.generate(F.tokens, 9, -1).tokens();
+        PlanSession plain = ps.newSession(40, 8);
+        ps.forward(F.tokens, plain);
+        for (int i = 0; i < out.length - 1; i++) {
+            ps.decode(out[i], plain);
+        }
+        PlanSession spec = dec.session();
+        for (int step = 0; step < F.layers; step++) {
+            int n = plain.cacheLength(step);
+            assertEquals(n, spec.cacheLength(step), "cache length of step " + step);
+            int w = n * plain.cache(step).kvDim(0);
+            assertTrue(ResearchFixture.maxAbs(java.util.Arrays.copyOf(spec.cache(step).keys(0), w),
+                    java.util.Arrays.copyOf(plain.cache(step).keys(0), w)) <= 1e-5, "keys of step " + step);
+            assertTrue(ResearchFixture.maxAbs(java.util.Arrays.copyOf(spec.cache(step).values(0), w),
+                    java.util.Arrays.copyOf(plain.cache(step).values(0), w)) <= 1e-5, "values of step " + step);
+        }
+    }
+
     /** A stack whose late layers barely move the stream: a shallow draft is mostly accepted, output unchanged. */
     @Test
     void gentleLateLayersGiveHighAcceptance() {

@@ -1,0 +1,115 @@
+package dev.interlayer.nn.crosslayer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.interlayer.nn.AttentionConfig;
+import dev.interlayer.nn.RopeConfig;
+import dev.interlayer.nn.plan.ResearchFixture;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Spec invariants of the attention-level cross-layer mechanisms. */
+class CrossLayerPropertiesTest {
+    private static final ResearchFixture M = CrossLayerFixture.MODEL;
+
+    /** No mechanism = the engine's stack (different attention code: scalar double vs SIMD float, so 1e-5). */
+    @Test
+    void noMechanismIsThePlainModel() {
+        float[] plain = M.stack.forward(M.tokens, M.stack.newSession(32, 8, false)).toFloatArray();
+        float[] none = CrossLayerGoldenTest.run(new CrossLayerStack(M.stack, CrossLayerConfig.none()), M.tokens,
+                new int[] {7});
+        assertTrue(ResearchFixture.maxAbs(none, (plain)) <= 1e-5);
+    }
+
+    /**
+     * λ = (0, 1) and KV-shift (prev, cur) = (0, 1) are vanilla attention: 1·v + 0·v0 is exact, so the runs agree up
+     * to JIT-dependent reduction order (1e-6); each comparison uses the same chunk schedule.
+     */
+    @Test
+    void neutralParametersAreThePlainModel() {
+        float[] none = CrossLayerGoldenTest.run(new CrossLayerStack(M.stack, CrossLayerConfig.none()), M.tokens,
+                new int[] {7});
+        float[] noneChunked = CrossLayerGoldenTest.run(new CrossLayerStack(M.stack, CrossLayerConfig.none()),
+                M.tokens, new int[] {3, 1, 1, 1, 1});
+        float[] lambda = CrossLayerGoldenTest.run(new CrossLayerStack(M.stack, CrossLayerConfig.valueResidual(0f, 1f)),
+                M.tokens, new int[] {7});
+        assertEquals(0, ResearchFixture.maxAbs(lambda, (none)), 1e-6);
+        Map<Integer, CrossLayerConfig.KvShift> id = new HashMap<>();
+        for (int l = 0; l < M.layers; l++) {
+            id.put(l, CrossLayerConfig.KvShift.identity(2));
+        }
+        float[] shift = CrossLayerGoldenTest.run(new CrossLayerStack(M.stack, CrossLayerConfig.kvShift(id)), M.tokens,
+                new int[] {3, 1, 1, 1, 1});
+        assertEquals(0, ResearchFixture.maxAbs(shift, noneChunked), 1e-6);
+    }
+
+    /** Rolling back restores the KV-shift state (the raw previous key is kept per position, not as one register). */
+    @Test
+    void kvShiftSurvivesRollback() {
+        Map<Integer, CrossLayerConfig.KvShift> shifts = new HashMap<>();
+        for (int l : new int[] {0, 2, 3}) {
+            shifts.put(l, new CrossLayerConfig.KvShift(CrossLayerFixture.w("kvshift." + l + ".k"),
+                    CrossLayerFixture.w("kvshift." + l + ".v")));
+        }
+        CrossLayerStack stack = new CrossLayerStack(M.stack, CrossLayerConfig.kvShift(shifts));
+        float[] straight = CrossLayerGoldenTest.run(stack, M.tokens, new int[] {7});
+        CrossLayerSession s = stack.newSession(32, 8);
+        stack.forward(Arrays.copyOf(M.tokens, 5), s);
+        stack.forward(new int[] {0, 1}, s);                 // a rejected continuation
+        s.truncate(4);
+        float[] tail = stack.forward(Arrays.copyOfRange(M.tokens, 4, 7), s).toFloatArray();
+        double[] want = new double[tail.length];
+        for (int i = 0; i < tail.length; i++) {
+            want[i] = straight[4 * M.hidden + i];
+        }
+        assertTrue(ResearchFixture.maxAbs(tail, want) <= 1e-5);
+    }
+
+    /**
+     * Zero persistent keys and values change only the softmax normaliser: each slot scores 0, so the output is the
+     * vanilla output times Z/(Z + N) with Z = Σ_j exp(τ·q·k_j) (spec invariant, checked per head and query).
+     */
+    @Test
+    void zeroPersistentMemoryOnlyRescales() {
+        AttentionConfig c = AttentionConfig.builder(8, 2, 16).kvHeads(1).rope(RopeConfig.of(1e4)).build();
+        SplittableRandom r = new SplittableRandom(5);
+        int t = 4, n = 3, dh = c.headDim();
+        float[] q = rand(r, t * c.qDim()), k = rand(r, t * c.kvDim()), v = rand(r, t * c.kvDim());
+        float[] plain = new float[t * c.qDim()], mem = new float[t * c.qDim()];
+        KvMath.attend(c, q, k, v, null, null, 0, 0, t, new double[t], plain);
+        KvMath.attend(c, q, k, v, new float[2 * n * dh], new float[2 * n * dh], n, 0, t, new double[t + n], mem);
+        for (int h = 0; h < 2; h++) {
+            for (int i = 0; i < t; i++) {
+                double z = 0, max = Double.NEGATIVE_INFINITY;
+                double[] s = new double[i + 1];
+                for (int j = 0; j <= i; j++) {
+                    for (int e = 0; e < dh; e++) {
+                        s[j] += (double) q[i * c.qDim() + h * dh + e] * k[j * c.kvDim() + e];
+                    }
+                    s[j] *= c.effectiveScale();
+                }
+                for (int j = 0; j <= i; j++) {
+                    z += Math.exp(s[j]);
+                }
+                double ratio = z / (z + n);
+                for (int e = 0; e < dh; e++) {
+                    int at = i * c.qDim() + h * dh + e;
+                    assertEquals(plain[at] * ratio, mem[at], 1e-6, "head " + h + " query " + i);
+                }
+            }
+        }
+    }
+
+    private static float[] rand(SplittableRandom r, int n) {
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) {
+            f[i] = (float) (r.nextDouble() * 2 - 1);
+        }
+        return f;
+    }
+
+}
