@@ -58,6 +58,19 @@ final class Rand {
         return h.hessian();
     }
 
+    static int[] permutation(SplittableRandom r, int n) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1), t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+
     static QuantScheme scheme(SplittableRandom r) {
         GridKind kind = GridKind.values()[r.nextInt(GridKind.values().length)];
         int bits = kind == GridKind.SYM_RESTRICTED ? 4 + r.nextInt(5) : 2 + r.nextInt(7);
