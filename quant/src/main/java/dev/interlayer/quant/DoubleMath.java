@@ -2,11 +2,19 @@ package dev.interlayer.quant;
 
 /** Small double-precision loops the solvers share, written so the JIT keeps them in registers. */
 final class DoubleMath {
+    private static final boolean SIMD = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+            && !"0".equals(System.getProperty("dev.interlayer.simd.bits"));
+
     private DoubleMath() {
     }
 
-    /** {@code Σ_k a[ao + k]·b[bo + k]} for k < n, with four partial sums. */
+    /** {@code Σ_k a[ao + k]·b[bo + k]} for k < n (Vector API when available; summation order differs). */
     static double dot(double[] a, int ao, double[] b, int bo, int n) {
+        return SIMD && n >= 16 ? DoubleSimd.dot(a, ao, b, bo, n) : scalarDot(a, ao, b, bo, n);
+    }
+
+    /** {@code Σ_k a[ao + k]·b[bo + k]} for k < n, with four partial sums. */
+    static double scalarDot(double[] a, int ao, double[] b, int bo, int n) {
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         int k = 0;
         for (; k + 3 < n; k += 4) {
