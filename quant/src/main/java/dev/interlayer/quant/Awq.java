@@ -1,0 +1,196 @@
+package dev.interlayer.quant;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * AWQ (Lin et al., "AWQ: Activation-aware Weight Quantization for LLM Compression and Acceleration", MLSys
+ * 2024): input channels with large activations matter most, so their weight columns are scaled up by
+ * {@code s_j} before rounding (and the activations divided by {@code s_j}, folded into the op that produces
+ * them), which shrinks their relative rounding error. The scale is searched on a grid of exponents:
+ * {@code s = max(s_x^α, 1e-4)}, {@code s ← s / sqrt(max(s)·min(s))} for {@code α ∈ {0, 1/grid, …}}, with
+ * {@code s_x[j] = mean_t |x_tj|}; each candidate quantizes {@code W·diag(s)} with RTN and scores
+ * {@code Ŵ = quant(W·diag(s))·diag(s)⁻¹} by the mean squared error of the linears' outputs,
+ * {@code Σ_l tr((W_l − Ŵ_l)·H·(W_l − Ŵ_l)ᵀ) / (2·Σ_l rows_l)} with {@code H = 2XᵀX/N}. Then, per output row and
+ * group, the clipping search of AWQ: clamp the scaled weights to {@code ±max|w|·(1 − i/clipGrid)} for
+ * {@code i < clipMaxShrink·clipGrid} and keep the clamp with the smallest output error on the scaled inputs.
+ */
+public final class Awq {
+    private Awq() {
+    }
+
+    /**
+     * Search settings (the reference's: 20 exponents; clip ratios 1.00 … 0.55, skipped for query/key).
+     *
+     * @param grid          number of exponents {@code α = i/grid}, i < grid
+     * @param clip          run the clipping search
+     * @param clipGrid      clip steps per unit
+     * @param clipMaxShrink largest clip fraction
+     */
+    public record Options(int grid, boolean clip, int clipGrid, double clipMaxShrink) {
+        /** The reference defaults. */
+        public static final Options DEFAULT = new Options(20, true, 20, 0.5);
+
+        public Options {
+            if (grid < 1 || clipGrid < 1 || !(clipMaxShrink >= 0 && clipMaxShrink < 1)) {
+                throw new IllegalArgumentException("Awq.Options: need grid, clipGrid >= 1 and 0 <= clipMaxShrink < 1; got "
+                        + grid + ", " + clipGrid + ", " + clipMaxShrink);
+            }
+        }
+
+        /** With the clipping search on or off. */
+        public Options withClip(boolean on) {
+            return new Options(grid, on, clipGrid, clipMaxShrink);
+        }
+    }
+
+    /**
+     * The result for a group of linears that read the same input.
+     *
+     * @param inputScales [dIn] {@code s}: the layers below hold {@code W·diag(s)}; the producer of their input
+     *                    must divide its output channel {@code j} by {@code s[j]} (e.g. the norm weight)
+     * @param alpha       the chosen exponent
+     * @param loss        the output error of the chosen scale (before clipping)
+     * @param weights     the quantized {@code W_l·diag(s)}, one per input linear, in order
+     */
+    public record Result(double[] inputScales, double alpha, double loss, List<QuantizedLinear> weights) {
+    }
+
+    /**
+     * Searches the input scale for linears {@code ws[l] [rows[l], dIn]} that share one input, and quantizes them.
+     * {@code meanAbs [dIn]} is {@code mean_t |x_tj|} and {@code h [dIn, dIn]} the Hessian {@code 2XᵀX/N} of
+     * that input. Nothing passed in is modified.
+     *
+     * @throws IllegalArgumentException on mismatched shapes
+     */
+    public static Result quantize(List<float[]> ws, int[] rows, int dIn, double[] meanAbs, double[] h,
+                                  QuantScheme scheme, Options opt) {
+        if (ws.isEmpty() || ws.size() != rows.length || meanAbs.length != dIn) {
+            throw new IllegalArgumentException("Awq.quantize: need one row count per weight and meanAbs[" + dIn
+                    + "]; got " + ws.size() + " weights, " + rows.length + " row counts, meanAbs[" + meanAbs.length + "]");
+        }
+        Shapes.checkSquare("Awq.quantize", h.length, dIn);
+        for (int l = 0; l < ws.size(); l++) {
+            Shapes.checkMatrix("Awq.quantize", ws.get(l).length, rows[l], dIn);
+        }
+        int totalRows = 0;
+        for (int r : rows) {
+            totalRows += r;
+        }
+        double best = Double.POSITIVE_INFINITY, bestAlpha = 0;
+        double[] bestS = null;
+        for (int i = 0; i < opt.grid(); i++) {
+            double alpha = (double) i / opt.grid();
+            double[] s = scales(meanAbs, alpha);
+            double loss = 0;
+            for (int l = 0; l < ws.size(); l++) {
+                float[] scaled = scaleColumns(ws.get(l), rows[l], dIn, s);
+                QuantizedLinear q = Rtn.quantize(scaled, rows[l], dIn, scheme);
+                loss += unscaledError(ws.get(l), q, s, h);
+            }
+            loss /= 2.0 * totalRows;
+            if (loss < best) {
+                best = loss;
+                bestAlpha = alpha;
+                bestS = s;
+            }
+        }
+        double[] hs = new double[dIn * dIn];               // Hessian of the scaled input x/s
+        for (int a = 0; a < dIn; a++) {
+            for (int b = 0; b < dIn; b++) {
+                hs[a * dIn + b] = h[a * dIn + b] / (bestS[a] * bestS[b]);
+            }
+        }
+        List<QuantizedLinear> out = new ArrayList<>();
+        for (int l = 0; l < ws.size(); l++) {
+            float[] scaled = scaleColumns(ws.get(l), rows[l], dIn, bestS);
+            if (opt.clip()) {
+                clip(scaled, rows[l], dIn, hs, scheme, opt);
+            }
+            out.add(Rtn.quantize(scaled, rows[l], dIn, scheme));
+        }
+        return new Result(bestS, bestAlpha, best, out);
+    }
+
+    /** {@code s = max(meanAbs^α, 1e-4)}, normalised by {@code sqrt(max(s)·min(s))}. */
+    static double[] scales(double[] meanAbs, double alpha) {
+        double[] s = new double[meanAbs.length];
+        double mx = 0, mn = Double.POSITIVE_INFINITY;
+        for (int j = 0; j < s.length; j++) {
+            s[j] = Math.max(Math.pow(meanAbs[j], alpha), 1e-4);
+            mx = Math.max(mx, s[j]);
+            mn = Math.min(mn, s[j]);
+        }
+        double norm = Math.sqrt(mx * mn);
+        for (int j = 0; j < s.length; j++) {
+            s[j] /= norm;
+        }
+        return s;
+    }
+
+    /** float32({@code W·diag(s)}). */
+    static float[] scaleColumns(float[] w, int rows, int cols, double[] s) {
+        float[] out = new float[w.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                out[r * cols + c] = (float) (w[r * cols + c] * s[c]);
+            }
+        }
+        return out;
+    }
+
+    // tr(ΔW H ΔWᵀ) with ΔW = W − dequant(q)·diag(s)⁻¹.
+    private static double unscaledError(float[] w, QuantizedLinear q, double[] s, double[] h) {
+        int cols = q.cols();
+        double total = 0;
+        double[] d = new double[cols];
+        for (int r = 0; r < q.rows(); r++) {
+            for (int c = 0; c < cols; c++) {
+                d[c] = w[r * cols + c] - q.value(r, c) / s[c];
+            }
+            for (int i = 0; i < cols; i++) {
+                total += d[i] * DoubleMath.dot(h, i * cols, d, 0, cols);
+            }
+        }
+        return total;
+    }
+
+    // Clamps each (row, group) of w to the ±max|w|·(1 − i/clipGrid) with the smallest Δᵀ·H_gg·Δ.
+    private static void clip(float[] w, int rows, int cols, double[] h, QuantScheme scheme, Options opt) {
+        int g = scheme.groupFor(cols), steps = (int) Math.round(opt.clipMaxShrink() * opt.clipGrid());
+        int qmin = scheme.kind().minCode(), maxq = scheme.maxq();
+        double[] v = new double[g], cl = new double[g], d = new double[g], sz = new double[2];
+        for (int r = 0; r < rows; r++) {
+            for (int c0 = 0; c0 < cols; c0 += g) {
+                int len = Math.min(cols, c0 + g) - c0;
+                double amax = 0;
+                for (int j = 0; j < len; j++) {
+                    v[j] = w[r * cols + c0 + j];
+                    amax = Math.max(amax, Math.abs(v[j]));
+                }
+                double best = Double.POSITIVE_INFINITY, bestMax = amax;
+                for (int i = 0; i < steps; i++) {
+                    double m = (float) (amax * (1 - (double) i / opt.clipGrid()));   // float: the clamped weights are stored as float
+                    for (int j = 0; j < len; j++) {
+                        cl[j] = Math.max(-m, Math.min(m, v[j]));
+                    }
+                    Grid.fit(scheme, cl, 0, len, 1.0, sz);
+                    for (int j = 0; j < len; j++) {
+                        d[j] = Grid.roundTrip(cl[j], sz[0], sz[1], qmin, maxq) - v[j];
+                    }
+                    double err = 0;
+                    for (int a = 0; a < len; a++) {
+                        err += d[a] * DoubleMath.dot(h, (c0 + a) * cols + c0, d, 0, len);
+                    }
+                    if (err < best) {
+                        best = err;
+                        bestMax = m;
+                    }
+                }
+                for (int j = 0; j < len; j++) {
+                    w[r * cols + c0 + j] = (float) Math.max(-bestMax, Math.min(bestMax, v[j]));
+                }
+            }
+        }
+    }
+}

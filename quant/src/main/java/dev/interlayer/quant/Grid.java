@@ -1,0 +1,137 @@
+package dev.interlayer.quant;
+
+/**
+ * Fits and applies one {@link QuantScheme} grid to a slice of weights, in double precision. A fitted grid is
+ * a pair {@code (scale, zero)} written into a caller's {@code double[2]}; codes are
+ * {@code clamp(rne(w/scale) + zero, qmin, maxq)} and values {@code scale · (q − zero)} (see {@link GridKind}
+ * for how each kind picks {@code scale} and {@code zero}). The scale is rounded to its storage format
+ * before the zero point is derived from it.
+ */
+public final class Grid {
+    private Grid() {
+    }
+
+    /** The code of {@code w}: {@code clamp(rne(w/scale) + zero, qmin, maxq)}. */
+    public static int code(double w, double scale, double zero, int qmin, int maxq) {
+        double q = Math.rint(w / scale) + zero;
+        return (int) Math.max(qmin, Math.min(maxq, q));
+    }
+
+    /** The value of code {@code q}: {@code scale · (q − zero)}. */
+    public static double value(int q, double scale, double zero) {
+        return scale * (q - zero);
+    }
+
+    /** {@code value(code(w))}. */
+    public static double roundTrip(double w, double scale, double zero, int qmin, int maxq) {
+        return value(code(w, scale, zero, qmin, maxq), scale, zero);
+    }
+
+    /**
+     * Fits the grid of {@code scheme} to {@code v[off, off+len)} with the range shrunk by {@code p} (1 = the
+     * full range). Writes {@code out[0] = scale}, {@code out[1] = zero}.
+     */
+    public static void fit(QuantScheme scheme, double[] v, int off, int len, double p, double[] out) {
+        int maxq = scheme.maxq();
+        int half = 1 << (scheme.bits() - 1);
+        double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY, ext = 0;
+        for (int i = off; i < off + len; i++) {
+            double x = v[i];
+            min = Math.min(min, x);
+            max = Math.max(max, x);
+            if (Math.abs(x) > Math.abs(ext)) {
+                ext = x;                                   // first element of largest magnitude, with its sign
+            }
+        }
+        if (len == 0) {
+            min = 0;
+            max = 0;
+        }
+        double scale, zero;
+        switch (scheme.kind()) {
+            case ASYM_ZERO -> {
+                double lo = Math.min(min, 0), hi = Math.max(max, 0);
+                if (lo == 0 && hi == 0) {                  // all-zero slice: GPTQ's guard
+                    lo = -1;
+                    hi = 1;
+                }
+                lo *= p;
+                hi *= p;
+                scale = store(scheme, (hi - lo) / maxq);
+                zero = Math.rint(-lo / scale);
+            }
+            case ASYM_MINMAX -> {
+                double lo = p * min, hi = p * max;
+                scale = store(scheme, Math.max(hi - lo, 1e-5) / maxq);
+                zero = Math.max(0, Math.min(maxq, Math.rint(-lo / scale)));
+            }
+            case SYM -> {
+                double a = Math.max(Math.abs(min), Math.abs(max));
+                if (a == 0) {
+                    a = 1;
+                }
+                scale = store(scheme, 2 * (p * a) / maxq);
+                zero = (maxq + 1) / 2;
+            }
+            case SYM_SIGNED_MAX -> {
+                double m = ext == 0 ? -half : ext;         // all-zero slice: scale 1
+                scale = store(scheme, p * m / -half);
+                zero = half;
+            }
+            case SYM_RESTRICTED -> {
+                double a = Math.max(Math.abs(min), Math.abs(max));
+                if (a == 0) {
+                    a = half - 1;                          // all-zero slice: scale 1
+                }
+                scale = store(scheme, p * a / (half - 1));
+                zero = half;
+            }
+            default -> throw new IllegalStateException(scheme.kind().toString());
+        }
+        out[0] = scale;
+        out[1] = zero;
+    }
+
+    /** Rounds a scale to the scheme's storage format, never to 0 (which would divide by zero). */
+    static double store(QuantScheme scheme, double s) {
+        double r = scheme.scales() == QuantScheme.ScaleFormat.F16
+                ? Float.float16ToFloat(Float.floatToFloat16((float) s)) : (double) (float) s;
+        if (r == 0 || Double.isInfinite(r)) {
+            throw new IllegalArgumentException("grid scale " + s + " is not representable as " + scheme.scales()
+                    + " (weights too small or too large for this storage format)");
+        }
+        return r;
+    }
+
+    /**
+     * Fits the grid to {@code v[off, off+len)} with the scheme's {@link ClipSearch}: the candidate with the
+     * smallest {@code Σ|roundTrip(v) − v|^norm}. Writes {@code out[0] = scale}, {@code out[1] = zero}.
+     */
+    public static void search(QuantScheme scheme, double[] v, int off, int len, double[] out) {
+        ClipSearch c = scheme.clip();
+        fit(scheme, v, off, len, 1.0, out);
+        int steps = c.steps();
+        if (steps == 1) {
+            return;
+        }
+        int qmin = scheme.kind().minCode(), maxq = scheme.maxq();
+        double best = Double.POSITIVE_INFINITY;
+        double bestScale = out[0], bestZero = out[1];
+        double[] cand = new double[2];
+        for (int i = 0; i < steps; i++) {
+            fit(scheme, v, off, len, c.shrink(i), cand);
+            double err = 0;
+            for (int j = off; j < off + len; j++) {
+                double e = Math.abs(roundTrip(v[j], cand[0], cand[1], qmin, maxq) - v[j]);
+                err += c.norm() == 2.0 ? e * e : Math.pow(e, c.norm());
+            }
+            if (err < best) {
+                best = err;
+                bestScale = cand[0];
+                bestZero = cand[1];
+            }
+        }
+        out[0] = bestScale;
+        out[1] = bestZero;
+    }
+}

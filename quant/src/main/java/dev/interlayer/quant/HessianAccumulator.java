@@ -1,0 +1,122 @@
+package dev.interlayer.quant;
+
+import dev.interlayer.tensor.ComputePool;
+
+/**
+ * Accumulates the layer Hessian of GPTQ (Frantar et al., "GPTQ", ICLR 2023), {@code H = (2/N)·Σ_t x_t x_tᵀ},
+ * over streamed activation rows, in float64. It keeps the raw sum {@code Σ x xᵀ} and the token count and
+ * scales on {@link #hessian()}, which equals GPTQ's running average {@code H ← H·n/(n+m) + (2/(n+m))·BᵀB}
+ * (the quantizers are invariant to a positive factor on H anyway). Rows marked as padding are skipped.
+ * Not thread-safe: one accumulator per layer, fed by one thread.
+ */
+public final class HessianAccumulator {
+    private static final int TILE = 64;          // tokens per rank-k update
+
+    private final int d;
+    private final double[] sum;                  // [d, d], upper triangle (j >= i) accumulated
+    private final double[] tile;                 // [d, TILE] the current tokens, transposed
+    private long count;
+
+    /** An empty accumulator for inputs of width {@code dIn}. */
+    public HessianAccumulator(int dIn) {
+        if (dIn < 1) {
+            throw new IllegalArgumentException("HessianAccumulator: dIn must be >= 1, got " + dIn);
+        }
+        this.d = dIn;
+        this.sum = new double[dIn * dIn];
+        this.tile = new double[dIn * TILE];
+    }
+
+    /** Input width. */
+    public int dIn() {
+        return d;
+    }
+
+    /** Number of rows accumulated (padding excluded). */
+    public long count() {
+        return count;
+    }
+
+    /**
+     * Adds rows {@code x[n, dIn]}, skipping {@code t} where {@code keep != null && !keep[t]}.
+     *
+     * @throws IllegalArgumentException if {@code x} is shorter than {@code n·dIn} or {@code keep} shorter than n
+     */
+    public void accept(float[] x, int n, boolean[] keep) {
+        if (n < 0 || x.length < (long) n * d || (keep != null && keep.length < n)) {
+            throw new IllegalArgumentException("HessianAccumulator.accept: need x[" + n + ", " + d + "] and keep[" + n
+                    + "]; got " + x.length + " values and " + (keep == null ? "no mask" : keep.length + " flags"));
+        }
+        int m = 0;
+        for (int t = 0; t < n; t++) {
+            if (keep != null && !keep[t]) {
+                continue;
+            }
+            for (int i = 0; i < d; i++) {
+                tile[i * TILE + m] = x[t * d + i];
+            }
+            if (++m == TILE) {
+                flush(m);
+                m = 0;
+            }
+        }
+        if (m > 0) {
+            flush(m);
+        }
+    }
+
+    // sum[i, j] += Σ_k tile[i, k]·tile[j, k] for j >= i; rows split into chunks of about equal triangle area.
+    private void flush(int m) {
+        if (m < TILE) {
+            for (int i = 0; i < d; i++) {
+                java.util.Arrays.fill(tile, i * TILE + m, (i + 1) * TILE, 0.0);
+            }
+        }
+        int chunks = Math.min(d, 4 * ComputePool.threads());
+        ComputePool.parallelFor(chunks, ch -> {
+            int lo = triangleSplit(ch, chunks), hi = triangleSplit(ch + 1, chunks);
+            for (int i = lo; i < hi; i++) {
+                int ai = i * TILE;
+                for (int j = i; j < d; j++) {
+                    sum[i * d + j] += DoubleMath.dot(tile, ai, tile, j * TILE, TILE);
+                }
+            }
+        });
+        count += m;
+    }
+
+    // First row of chunk c when rows i carry work (d − i): equal areas of the upper triangle.
+    private int triangleSplit(int c, int chunks) {
+        if (c >= chunks) {
+            return d;
+        }
+        double f = 1.0 - Math.sqrt(1.0 - (double) c / chunks);
+        return (int) Math.round(f * d);
+    }
+
+    /** The raw sum {@code Σ x xᵀ} [dIn, dIn], symmetric, as a new array. */
+    public double[] sumOfOuterProducts() {
+        double[] s = new double[d * d];
+        for (int i = 0; i < d; i++) {
+            for (int j = i; j < d; j++) {
+                s[i * d + j] = sum[i * d + j];
+                s[j * d + i] = sum[i * d + j];
+            }
+        }
+        return s;
+    }
+
+    /**
+     * {@code H = (2/N)·Σ x xᵀ} [dIn, dIn] as a new symmetric array (all zeros when no row was accepted).
+     */
+    public double[] hessian() {
+        double[] h = sumOfOuterProducts();
+        if (count > 0) {
+            double f = 2.0 / count;
+            for (int i = 0; i < h.length; i++) {
+                h[i] *= f;
+            }
+        }
+        return h;
+    }
+}

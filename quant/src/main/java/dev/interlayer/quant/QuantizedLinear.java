@@ -1,0 +1,101 @@
+package dev.interlayer.quant;
+
+import java.util.Arrays;
+
+/**
+ * A linear layer's weight {@code W[rows, cols]} in the plain grouped integer format every quantizer here
+ * produces: {@code W[r][c] ≈ scales[r, g] · (codes[r, c] − zeros[r, g])} with {@code g = group(c)}.
+ *
+ * <p>Layout: {@code codes} row-major {@code [rows, cols]}, one unsigned byte per weight (0..2^bits − 1,
+ * read with {@link Byte#toUnsignedInt}); {@code scales} and {@code zeros} row-major {@code [rows, groups]}
+ * with {@code groups = ceil(cols / groupSize)}. {@code groupIndex} is null when group {@code g} holds columns
+ * {@code [g·groupSize, (g+1)·groupSize)}; after act-order with dynamic groups it maps each (original) column
+ * to its group. This is the mapping point to GGML blocks: with {@code groupIndex == null} and
+ * {@code groupSize} = the block size, {@link GridKind#SYM_SIGNED_MAX} 4/5-bit groups are Q4_0/Q5_0 blocks
+ * ({@code d = scale}, {@code q} unchanged), {@link GridKind#SYM_RESTRICTED} 8-bit groups are Q8_0
+ * ({@code d = scale}, {@code qs = q − 128}), and asymmetric groups are Q4_1/Q5_1 with {@code m = −scale·zero}
+ * (exact only if that product is stored exactly).
+ *
+ * @param rows       output features
+ * @param cols       input features
+ * @param scheme     the grid, bits and group size the codes were chosen on
+ * @param codes      [rows, cols] unsigned codes
+ * @param scales     [rows, groups]
+ * @param zeros      [rows, groups] integer zero points
+ * @param groupIndex [cols] group of each column, or null for consecutive groups
+ */
+public record QuantizedLinear(int rows, int cols, QuantScheme scheme, byte[] codes, float[] scales, int[] zeros,
+                              int[] groupIndex) {
+    public QuantizedLinear {
+        int g = scheme.groupFor(cols);
+        int groups = cols == 0 ? 0 : (cols + g - 1) / g;
+        if ((long) rows * cols != codes.length || (long) rows * groups != scales.length
+                || scales.length != zeros.length || (groupIndex != null && groupIndex.length != cols)) {
+            throw new IllegalArgumentException("QuantizedLinear: need codes[" + rows + "*" + cols + "], scales and zeros["
+                    + rows + "*" + groups + "], groupIndex[" + cols + "]; got " + codes.length + ", " + scales.length
+                    + ", " + zeros.length + ", " + (groupIndex == null ? "null" : groupIndex.length));
+        }
+    }
+
+    /** Columns per group. */
+    public int groupSize() {
+        return scheme.groupFor(cols);
+    }
+
+    /** Number of groups per row. */
+    public int groups() {
+        return cols == 0 ? 0 : (cols + groupSize() - 1) / groupSize();
+    }
+
+    /** The group of column {@code c}. */
+    public int group(int c) {
+        return groupIndex == null ? c / groupSize() : groupIndex[c];
+    }
+
+    /** The unsigned code of {@code W[r][c]}. */
+    public int code(int r, int c) {
+        return Byte.toUnsignedInt(codes[r * cols + c]);
+    }
+
+    /** {@code scale · (code − zero)} of {@code W[r][c]}, in double. */
+    public double value(int r, int c) {
+        int g = r * groups() + group(c);
+        return Grid.value(code(r, c), scales[g], zeros[g]);
+    }
+
+    /** The dequantized weight, row-major [rows, cols]. */
+    public float[] dequantize() {
+        float[] w = new float[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                w[r * cols + c] = (float) value(r, c);
+            }
+        }
+        return w;
+    }
+
+    /** Storage cost in bits per weight: codes, scales (16 or 32 bits), zeros ({@code bits}) if the grid stores them, and 32 bits per column for a group index. */
+    public double bitsPerWeight() {
+        int scaleBits = scheme.scales() == QuantScheme.ScaleFormat.F16 ? 16 : 32;
+        double perGroup = scaleBits + (scheme.kind().storesZero() ? scheme.bits() : 0);
+        double idx = groupIndex == null ? 0 : 32.0 * cols;
+        return scheme.bits() + (perGroup * rows * groups() + idx) / ((double) rows * cols);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof QuantizedLinear q && rows == q.rows && cols == q.cols && scheme.equals(q.scheme)
+                && Arrays.equals(codes, q.codes) && Arrays.equals(scales, q.scales) && Arrays.equals(zeros, q.zeros)
+                && Arrays.equals(groupIndex, q.groupIndex);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(codes) * 31 + Arrays.hashCode(scales);
+    }
+
+    @Override
+    public String toString() {
+        return "QuantizedLinear[" + rows + "x" + cols + ", " + scheme + "]";
+    }
+}

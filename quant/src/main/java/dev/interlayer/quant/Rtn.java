@@ -1,0 +1,43 @@
+package dev.interlayer.quant;
+
+/**
+ * Round-to-nearest: fit each group's grid to the weights alone (with the scheme's clipping search) and round
+ * every weight to its nearest grid point, {@code q = clamp(rne(w/scale) + zero, qmin, maxq)}. The data-free
+ * baseline every calibrated method is compared with.
+ */
+public final class Rtn {
+    private Rtn() {
+    }
+
+    /**
+     * Quantizes {@code w}. Shapes: {@code w [rows, cols]} row-major. Does not modify {@code w}.
+     *
+     * @throws IllegalArgumentException if {@code w.length != rows·cols}
+     */
+    public static QuantizedLinear quantize(float[] w, int rows, int cols, QuantScheme scheme) {
+        Shapes.checkMatrix("Rtn.quantize", w.length, rows, cols);
+        int g = scheme.groupFor(cols);
+        int groups = cols == 0 ? 0 : (cols + g - 1) / g;
+        byte[] codes = new byte[rows * cols];
+        float[] scales = new float[rows * groups];
+        int[] zeros = new int[rows * groups];
+        int qmin = scheme.kind().minCode(), maxq = scheme.maxq();
+        double[] row = new double[cols];
+        double[] sz = new double[2];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                row[c] = w[r * cols + c];
+            }
+            for (int k = 0; k < groups; k++) {
+                int c0 = k * g, c1 = Math.min(cols, c0 + g);
+                Grid.search(scheme, row, c0, c1 - c0, sz);
+                scales[r * groups + k] = (float) sz[0];
+                zeros[r * groups + k] = (int) sz[1];
+                for (int c = c0; c < c1; c++) {
+                    codes[r * cols + c] = (byte) Grid.code(row[c], sz[0], sz[1], qmin, maxq);
+                }
+            }
+        }
+        return new QuantizedLinear(rows, cols, scheme, codes, scales, zeros, null);
+    }
+}

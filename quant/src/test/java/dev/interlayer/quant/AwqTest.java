@@ -1,0 +1,79 @@
+package dev.interlayer.quant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * AWQ against reference/quant-ptq/gen_awq.py (PyTorch float64; its losses are computed on the rows X directly,
+ * the Java code uses tr(ΔW·H·ΔWᵀ)): same exponent, same input scales (1e-12 relative: Math.pow vs torch.pow),
+ * identical codes, zero points and float32 scales, loss to 1e-9 relative. And the invariant: with only the
+ * exponent 0 (scale 1) and no clipping, AWQ is RTN.
+ */
+class AwqTest {
+    @Test
+    void matchesReference() {
+        int n = 0;
+        for (JsonObject c : Golden.cases("awq.json")) {
+            int d = c.get("cols").getAsInt(), tokens = c.get("n").getAsInt();
+            boolean[] keep = new boolean[tokens];
+            for (int t = 0; t < tokens; t++) {
+                keep[t] = c.getAsJsonArray("keep").get(t).getAsBoolean();
+            }
+            float[] x = Golden.floats(c, "x");
+            ActivationStats stats = new ActivationStats(d);
+            stats.accept(x, tokens, keep);
+            HessianAccumulator h = new HessianAccumulator(d);
+            h.accept(x, tokens, keep);
+            JsonArray wj = c.getAsJsonArray("w");
+            List<float[]> ws = new ArrayList<>();
+            int[] rows = Golden.ints(c, "rows");
+            for (int l = 0; l < rows.length; l++) {
+                JsonObject holder = new JsonObject();
+                holder.add("w", wj.get(l));
+                ws.add(Golden.floats(holder, "w"));
+            }
+            Awq.Result r = Awq.quantize(ws, rows, d, stats.meanAbs(), h.hessian(), Golden.scheme(c),
+                    Awq.Options.DEFAULT.withClip(c.get("awqClip").getAsBoolean()));
+            String name = c.get("name").getAsString();
+            assertEquals(c.get("alpha").getAsDouble(), r.alpha(), 0.0, name + " alpha");
+            assertEquals(c.get("loss").getAsDouble(), r.loss(), 1e-9 * c.get("loss").getAsDouble(), name + " loss");
+            double[] s = Golden.doubles(c, "scales_in");
+            for (int j = 0; j < d; j++) {
+                assertEquals(s[j], r.inputScales()[j], 1e-12 * s[j], name + " input scale " + j);
+            }
+            for (int l = 0; l < rows.length; l++) {
+                JsonObject out = c.getAsJsonArray("out").get(l).getAsJsonObject().deepCopy();
+                out.add("name", new com.google.gson.JsonPrimitive(name + " linear " + l));
+                Golden.assertSame(out, r.weights().get(l));
+            }
+            n++;
+        }
+        assertEquals(4, n, "fixture cases");
+    }
+
+    @Test
+    void scaleOneIsRtn() {
+        for (int t = 0; t < 10; t++) {
+            var r = new SplittableRandom(7000 + t);
+            int d = 8 + r.nextInt(40), rows = 1 + r.nextInt(10), n = d + 10;
+            float[] x = Rand.activations(r, n, d);
+            ActivationStats st = new ActivationStats(d);
+            st.accept(x, n, null);
+            QuantScheme s = Rand.scheme(r);
+            float[] w = Rand.weights(r, rows, d);
+            Awq.Result res = Awq.quantize(List.of(w), new int[] {rows}, d, st.meanAbs(), Rand.hessian(x, n, d), s,
+                    new Awq.Options(1, false, 20, 0.5));
+            assertEquals(0.0, res.alpha(), "try " + t);
+            for (double v : res.inputScales()) {
+                assertEquals(1.0, v, 0.0, "try " + t + ": scale of α = 0");
+            }
+            assertEquals(Rtn.quantize(w, rows, d, s), res.weights().get(0), "try " + t + " " + s);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package dev.interlayer.quant;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads the fixtures written by reference/quant-ptq/*.py (PyTorch float64, from the equations). */
+final class Golden {
+    private Golden() {
+    }
+
+    static List<JsonObject> cases(String file) {
+        try (InputStream in = Golden.class.getResourceAsStream("/golden/" + file)) {
+            if (in == null) {
+                throw new IllegalStateException("missing fixture golden/" + file);
+            }
+            JsonObject doc = JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
+            List<JsonObject> out = new ArrayList<>();
+            for (JsonElement e : doc.getAsJsonArray("cases")) {
+                out.add(e.getAsJsonObject());
+            }
+            return out;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static float[] floats(JsonObject c, String key) {
+        JsonArray a = c.getAsJsonArray(key);
+        float[] f = new float[a.size()];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = a.get(i).getAsFloat();
+        }
+        return f;
+    }
+
+    static double[] doubles(JsonObject c, String key) {
+        JsonArray a = c.getAsJsonArray(key);
+        double[] f = new double[a.size()];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = a.get(i).getAsDouble();
+        }
+        return f;
+    }
+
+    static int[] ints(JsonObject c, String key) {
+        JsonArray a = c.getAsJsonArray(key);
+        int[] f = new int[a.size()];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = a.get(i).getAsInt();
+        }
+        return f;
+    }
+
+    static QuantScheme scheme(JsonObject c) {
+        JsonArray clip = c.getAsJsonArray("clip");
+        return new QuantScheme(GridKind.valueOf(c.get("kind").getAsString()), c.get("bits").getAsInt(),
+                c.get("group").getAsInt(), new ClipSearch(clip.get(0).getAsInt(), clip.get(1).getAsDouble(),
+                clip.get(2).getAsDouble()), QuantScheme.ScaleFormat.F32);
+    }
+
+    /** Asserts codes, scales and zeros equal the fixture's (codes and zeros exactly, scales as float32). */
+    static void assertSame(JsonObject c, QuantizedLinear q) {
+        String name = c.get("name").getAsString();
+        int[] codes = ints(c, "codes");
+        int mismatches = 0;
+        String first = null;
+        for (int i = 0; i < codes.length; i++) {
+            int got = Byte.toUnsignedInt(q.codes()[i]);
+            if (got != codes[i]) {
+                mismatches++;
+                if (first == null) {
+                    first = "code[" + i / q.cols() + "," + i % q.cols() + "] = " + got + ", reference " + codes[i];
+                }
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(0, mismatches, name + ": " + mismatches + " codes differ, first " + first);
+        double[] scales = doubles(c, "scales");
+        int[] zeros = ints(c, "zeros");
+        for (int i = 0; i < scales.length; i++) {
+            org.junit.jupiter.api.Assertions.assertEquals((float) scales[i], q.scales()[i], name + " scale " + i);
+            org.junit.jupiter.api.Assertions.assertEquals(zeros[i], q.zeros()[i], name + " zero " + i);
+        }
+    }
+}

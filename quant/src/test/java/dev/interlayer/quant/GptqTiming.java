@@ -1,0 +1,52 @@
+package dev.interlayer.quant;
+
+import java.util.SplittableRandom;
+
+/**
+ * Wall-clock timing of GPTQ on the linears of a 384-wide, 12-layer encoder (MiniLM/e5-small/bge-small
+ * shapes): per layer four 384x384 projections, one 1536x384 (up) and one 384x1536 (down), 4-bit g128 with
+ * act-order. Not a test (no Test suffix); run it on a quiet machine:
+ * <pre>
+ * mvn -q -B -o test-compile -pl quant -am &amp;&amp; /usr/lib/jvm/temurin-25-jdk-amd64/bin/java --add-modules jdk.incubator.vector \
+ *   -cp quant/target/classes:quant/target/test-classes:nn/target/classes:tensor/target/classes \
+ *   dev.interlayer.quant.GptqTiming [layers=12]
+ * </pre>
+ */
+public final class GptqTiming {
+    private GptqTiming() {
+    }
+
+    public static void main(String[] args) {
+        int layers = args.length > 0 ? Integer.parseInt(args[0]) : 12;
+        var r = new SplittableRandom(1);
+        int d = 384, ff = 1536;
+        double[] h384 = Rand.hessian(Rand.activations(r, 2 * d, d), 2 * d, d);
+        double[] h1536 = Rand.hessian(Rand.activations(r, 2 * ff, ff), 2 * ff, ff);
+        float[] wSq = Rand.weights(r, d, d), wUp = Rand.weights(r, ff, d), wDown = Rand.weights(r, d, ff);
+        QuantScheme s = QuantScheme.of(GridKind.ASYM_ZERO, 4, 128);
+        GptqOptions opt = GptqOptions.DEFAULT.withActOrder(true).withStaticGroups(true);
+        for (int warm = 0; warm < 2; warm++) {
+            Gptq.quantize(wUp, ff, d, h384, s, opt);
+            Gptq.quantize(wDown, d, ff, h1536, s, opt);
+        }
+        long t0 = System.nanoTime();
+        long sq = 0, up = 0, down = 0;
+        for (int l = 0; l < layers; l++) {
+            long a = System.nanoTime();
+            for (int k = 0; k < 4; k++) {
+                Gptq.quantize(wSq, d, d, h384, s, opt);
+            }
+            long b = System.nanoTime();
+            Gptq.quantize(wUp, ff, d, h384, s, opt);
+            long c = System.nanoTime();
+            Gptq.quantize(wDown, d, ff, h1536, s, opt);
+            long e = System.nanoTime();
+            sq += b - a;
+            up += c - b;
+            down += e - c;
+        }
+        double total = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("GPTQ %d layers: %.2f s total, %.3f s/layer (4x 384x384 %.3f s, 1536x384 %.3f s, 384x1536 %.3f s)%n",
+                layers, total, total / layers, sq / 1e9 / layers, up / 1e9 / layers, down / 1e9 / layers);
+    }
+}
