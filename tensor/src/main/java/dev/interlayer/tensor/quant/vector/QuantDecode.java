@@ -77,7 +77,8 @@ final class QuantDecode {
                 for (int g = 0; g < 2; g++) {
                     ByteVector v = ByteVector.fromMemorySegment(B, w, off + 16 + 32 * c + 16 * g, LE);
                     ByteVector lo = v.and((byte) 15);
-                    ByteVector hi = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15);
+                    ByteVector hi = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and((byte) 15);
                     int ob = o + 64 * c + 16 * g;
                     for (int p = 0; p < PARTS; p++) {
                         lo.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(dl0).sub(ml0)

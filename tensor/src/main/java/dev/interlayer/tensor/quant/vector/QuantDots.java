@@ -43,8 +43,10 @@ final class QuantDots {
             ByteVector v1 = ByteVector.fromMemorySegment(B, w, off + 18, LE);
             FloatVector s = FloatVector.zero(F);
             for (int p = 0; p < PARTS; p++) {
-                s = ((FloatVector) v0.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + p * VL), s);
-                s = ((FloatVector) v1.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + 16 + p * VL), s);
+                s = ((FloatVector) v0.convertShape(VectorOperators.B2F, F, p))
+                        .fma(FloatVector.fromArray(F, x, xo + p * VL), s);
+                s = ((FloatVector) v1.convertShape(VectorOperators.B2F, F, p))
+                        .fma(FloatVector.fromArray(F, x, xo + 16 + p * VL), s);
             }
             FloatVector d = FloatVector.broadcast(F, f16(w, off));
             if ((b & 1) == 0) {
@@ -66,8 +68,10 @@ final class QuantDots {
                     .and((byte) 15).sub((byte) 8);
             FloatVector s = FloatVector.zero(F);
             for (int p = 0; p < PARTS; p++) {
-                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + p * VL), s);
-                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + 16 + p * VL), s);
+                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p))
+                        .fma(FloatVector.fromArray(F, x, xo + p * VL), s);
+                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p))
+                        .fma(FloatVector.fromArray(F, x, xo + 16 + p * VL), s);
             }
             FloatVector d = FloatVector.broadcast(F, f16(w, off));
             if ((b & 1) == 0) {
@@ -92,7 +96,8 @@ final class QuantDots {
                 for (int g = 0; g < 2; g++) {
                     ByteVector v = ByteVector.fromMemorySegment(B, w, off + 16 + 32 * c + 16 * g, LE);
                     ByteVector lo = v.and((byte) 15);
-                    ByteVector hi = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15);
+                    ByteVector hi = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and((byte) 15);
                     int xb = xo + 64 * c + 16 * g;
                     for (int p = 0; p < PARTS; p++) {
                         FloatVector xl = FloatVector.fromArray(F, x, xb + p * VL);
@@ -139,7 +144,8 @@ final class QuantDots {
                             s = ((FloatVector) e.convertShape(VectorOperators.B2F, F, p))
                                     .fma(FloatVector.fromArray(F, x, xb + 32 * g + p * VL), s);
                         }
-                        FloatVector dl = FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, off + 192 + is + 2 * g));
+                        float scale = d * w.get(ValueLayout.JAVA_BYTE, off + 192 + is + 2 * g);
+                        FloatVector dl = FloatVector.broadcast(F, scale);
                         if ((g & 1) == 0) {
                             acc0 = s.fma(dl, acc0);
                         } else {
