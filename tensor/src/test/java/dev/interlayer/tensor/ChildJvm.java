@@ -23,7 +23,8 @@ public final class ChildJvm {
      * Runs {@code mainClass args} with {@code -Ddev.interlayer.simd.bits=bits} and this JVM's class path,
      * asserts it exits with 0 within 120 s, and returns its output.
      */
-    public static String runWithBits(int bits, String mainClass, String... args) throws IOException, InterruptedException {
+    public static String runWithBits(int bits, String mainClass, String... args)
+            throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-ea",
                 "-Ddev.interlayer.simd.bits=" + bits, "-cp", System.getProperty("java.class.path"), mainClass));

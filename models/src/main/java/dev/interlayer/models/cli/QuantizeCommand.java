@@ -38,7 +38,8 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
     @Option(names = "--out", required = true, description = "Output GGUF file.")
     Path out;
 
-    @Option(names = "--pure", description = "Every 2-D weight in the base type (no K-quant mix), like llama-quantize --pure.")
+    @Option(names = "--pure",
+            description = "Every 2-D weight in the base type (no K-quant mix), like llama-quantize --pure.")
     boolean pure;
 
     @Option(names = "--list", description = "Also print every tensor's type change.")

@@ -65,7 +65,8 @@ public final class GgufQuantize {
             long[] shape = java.util.Arrays.stream(t.shape().dims()).asLongStream().toArray();
             GgufType target = preset.typeFor(t.name(), shape, t.type(), layers, pure);
             params += t.elements();
-            if (target != t.type() && !(t.type() == GgufType.F32 || t.type() == GgufType.F16 || t.type() == GgufType.BF16)) {
+            boolean floats = t.type() == GgufType.F32 || t.type() == GgufType.F16 || t.type() == GgufType.BF16;
+            if (target != t.type() && !floats) {
                 throw new IllegalArgumentException(in.path().getFileName() + ": tensor '" + t.name() + "' is "
                         + t.type() + "; only F32, F16 and BF16 tensors can be quantized");
             }
@@ -108,7 +109,8 @@ public final class GgufQuantize {
                     }
                     if (to == GgufType.F16) {
                         for (int j = 0; j < rowLen; j++) {
-                            dst.set(ValueLayout.JAVA_SHORT_UNALIGNED, (long) i * outRow + 2L * j, FloatFormats.f32ToF16(x[j]));
+                            dst.set(ValueLayout.JAVA_SHORT_UNALIGNED, (long) i * outRow + 2L * j,
+                                    FloatFormats.f32ToF16(x[j]));
                         }
                     } else if (to == GgufType.F32) {
                         MemorySegment.copy(x, 0, dst, ValueLayout.JAVA_FLOAT_UNALIGNED, (long) i * outRow, rowLen);

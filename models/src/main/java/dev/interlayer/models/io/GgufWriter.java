@@ -38,7 +38,10 @@ public final class GgufWriter {
     private final List<Entry> tensors = new ArrayList<>();
     private int alignment = Gguf.DEFAULT_ALIGNMENT;
 
-    /** Metadata {@code key} with its stored bytes (u32 value type, then the value), e.g. from {@link GgufFile#rawMetadataValue}. */
+    /**
+     * Metadata {@code key} with its stored bytes (u32 value type, then the value), e.g. from
+     * {@link GgufFile#rawMetadataValue}.
+     */
     public GgufWriter putRaw(String key, byte[] typeAndValue) {
         if (typeAndValue.length < 5) {
             throw new IllegalArgumentException("metadata '" + key + "': a value type and a value, got "
@@ -74,7 +77,8 @@ public final class GgufWriter {
 
     /** A float32 value. */
     public GgufWriter putF32(String key, float value) {
-        return putRaw(key, new Bytes().u32(Gguf.T_FLOAT32).u32(Float.floatToRawIntBits(value) & 0xFFFF_FFFFL).toArray());
+        long bits = Float.floatToRawIntBits(value) & 0xFFFF_FFFFL;
+        return putRaw(key, new Bytes().u32(Gguf.T_FLOAT32).u32(bits).toArray());
     }
 
     /**

@@ -153,9 +153,11 @@ class GgufWriterTest {
     @Test
     void writerRejectsPartialBlocksAndShortData() {
         GgufWriter w = new GgufWriter();
-        assertThrows(IllegalArgumentException.class, () -> w.addTensor("x", GgufType.Q4_K, Shape.of(2, 128), bytes(new byte[0])));
+        assertThrows(IllegalArgumentException.class,
+                () -> w.addTensor("x", GgufType.Q4_K, Shape.of(2, 128), bytes(new byte[0])));
         w.addTensor("y", GgufType.Q8_0, Shape.of(1, 32), bytes(new byte[33]));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> w.write(tmp.resolve("s.gguf"), d -> { }));
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> w.write(tmp.resolve("s.gguf"), d -> { }));
         assertTrue(e.getMessage().contains("'y'") && e.getMessage().contains("34"), e.getMessage());
     }
 }

@@ -92,6 +92,7 @@ class QuantizedGgufFuzzTest {
                 Files.delete(p);
             }
         }
-        assertTrue(rejected > 0 && opened > 0, "some mutants rejected (" + rejected + ") and some opened (" + opened + ")");
+        assertTrue(rejected > 0 && opened > 0,
+                "some mutants rejected (" + rejected + ") and some opened (" + opened + ")");
     }
 }

@@ -118,7 +118,8 @@ public abstract class BlockFormat {
 
     private void requireWholeBlocks(int n) {
         if (n < 0 || n % blockSize() != 0) {
-            throw new IllegalArgumentException(dtype + " rows are whole blocks of " + blockSize() + " values; got " + n);
+            throw new IllegalArgumentException(dtype + " rows are whole blocks of " + blockSize() + " values; got "
+                    + n);
         }
     }
 

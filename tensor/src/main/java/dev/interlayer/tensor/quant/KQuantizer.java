@@ -226,7 +226,8 @@ final class KQuantizer {
         for (int h = 0; h < 2; h++) {
             int j = 128 * h;
             for (int l = 0; l < 32; l++) {
-                int q1 = lq[j + l] & 0xF, q2 = lq[j + l + 32] & 0xF, q3 = lq[j + l + 64] & 0xF, q4 = lq[j + l + 96] & 0xF;
+                int q1 = lq[j + l] & 0xF, q2 = lq[j + l + 32] & 0xF;
+                int q3 = lq[j + l + 64] & 0xF, q4 = lq[j + l + 96] & 0xF;
                 y.set(BlockFormat.I8, yo + 64 * h + l, (byte) (q1 | (q3 << 4)));
                 y.set(BlockFormat.I8, yo + 64 * h + l + 32, (byte) (q2 | (q4 << 4)));
                 y.set(BlockFormat.I8, yo + 128 + 32 * h + l, (byte) ((lq[j + l] >> 4) | ((lq[j + l + 32] >> 4) << 2)

@@ -28,19 +28,21 @@ public final class QuantMatMul {
 
     private static QuantRows select() {
         String bits = System.getProperty("dev.interlayer.simd.bits");
-        if ((bits != null && bits.trim().equals("0")) || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+        boolean scalar = bits != null && bits.trim().equals("0");
+        if (scalar || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             return QuantRows.SCALAR;
         }
         try {
             return (QuantRows) Class.forName("dev.interlayer.tensor.quant.vector.QuantVectorRows")
                     .getConstructor().newInstance();
         } catch (ReflectiveOperationException | LinkageError e) {
-            Logger.getLogger("dev.interlayer.tensor").warning("SIMD quantized kernels unavailable (" + e + "); using scalar");
+            Logger.getLogger("dev.interlayer.tensor")
+                    .warning("SIMD quantized kernels unavailable (" + e + "); using scalar");
             return QuantRows.SCALAR;
         }
     }
 
-    /** As {@link #matmulT(QuantRows, BlockFormat, int, int, int, float[], int, int, MemorySegment, long, float[], int, int)} with {@link #ACTIVE}. */
+    /** As the method below, with the kernels chosen for this JVM ({@link #ACTIVE}). */
     public static void matmulT(BlockFormat f, int m, int n, int k, float[] a, int aOff, int lda, MemorySegment w,
                                long wOff, float[] c, int cOff, int ldc) {
         matmulT(ACTIVE, f, m, n, k, a, aOff, lda, w, wOff, c, cOff, ldc);

@@ -55,7 +55,8 @@ class QuantDecodeAllocationTest {
                 Ops.matmulT(x, ws[i], out);
                 detail.append(types[i]).append(": ").append(mx.getCurrentThreadAllocatedBytes() - a0).append(" B; ");
             }
-            assertTrue(perCall <= BOUND_PER_CALL, threads + " threads: " + perCall + " bytes per decode matmul " + detail);
+            assertTrue(perCall <= BOUND_PER_CALL,
+                    threads + " threads: " + perCall + " bytes per decode matmul " + detail);
         } finally {
             ComputePool.setThreads(before);
         }

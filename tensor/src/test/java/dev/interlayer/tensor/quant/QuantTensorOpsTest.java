@@ -43,7 +43,8 @@ class QuantTensorOpsTest {
                 for (int p = 0; p < k; p++) {
                     mag += (Math.abs(deq[j * k + p]) + amax) * Math.abs(x.getFloat(i, p));
                 }
-                assertEquals(want.getFloat(i, j), got.getFloat(i, j), 8 * (k + 8) * 0x1p-24 * mag, t + " [" + i + "," + j + "]");
+                assertEquals(want.getFloat(i, j), got.getFloat(i, j), 8 * (k + 8) * 0x1p-24 * mag,
+                        t + " [" + i + "," + j + "]");
             }
         }
         int[] ids = {4, 0, 8, 4};

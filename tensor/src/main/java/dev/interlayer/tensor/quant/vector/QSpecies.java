@@ -31,7 +31,8 @@ final class QSpecies {
         int bits = p == null || p.isBlank() ? -1 : Integer.parseInt(p.trim());
         VectorSpecies<Float> s = bits <= 0 ? FloatVector.SPECIES_PREFERRED
                 : VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
-        return s.vectorBitSize() > 512 ? FloatVector.SPECIES_512 : s.vectorBitSize() < 128 ? FloatVector.SPECIES_128 : s;
+        return s.vectorBitSize() > 512 ? FloatVector.SPECIES_512
+                : s.vectorBitSize() < 128 ? FloatVector.SPECIES_128 : s;
     }
 
     static float f16(MemorySegment s, long off) {

@@ -12,6 +12,7 @@ import dev.interlayer.tensor.quant.BlockFormat;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -57,7 +58,8 @@ final class QuantDecode {
             float d = f16(w, off);
             ByteVector v = ByteVector.fromMemorySegment(B, w, off + 2, LE);
             ByteVector lo = v.and((byte) 15).sub((byte) 8);
-            ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 15).sub((byte) 8);
+            ByteVector hi = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                    .and((byte) 15).sub((byte) 8);
             for (int p = 0; p < PARTS; p++) {
                 lo.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(d).intoArray(out, o + p * VL);
                 hi.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(d).intoArray(out, o + 16 + p * VL);
@@ -74,7 +76,9 @@ final class QuantDecode {
                 float dl1 = d * QuantDots.scale(w, off + 4, j + 1), ml1 = dmin * QuantDots.min(w, off + 4, j + 1);
                 for (int g = 0; g < 2; g++) {
                     ByteVector v = ByteVector.fromMemorySegment(B, w, off + 16 + 32 * c + 16 * g, LE);
-                    ByteVector lo = v.and((byte) 15), hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 15);
+                    ByteVector lo = v.and((byte) 15);
+                    ByteVector hi = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and((byte) 15);
                     int ob = o + 64 * c + 16 * g;
                     for (int p = 0; p < PARTS; p++) {
                         lo.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(dl0).sub(ml0)
@@ -97,10 +101,11 @@ final class QuantDecode {
                     ByteVector qh = ByteVector.fromMemorySegment(B, w, off + 128 + 32 * h + l0, LE);
                     int is = 8 * h + l0 / 16, ob = o + 128 * h + l0;
                     for (int g = 0; g < 4; g++) {
-                        ByteVector ql = (g & 1) == 0 ? ql0 : ql1;
-                        ByteVector e = ql.lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and((byte) 15)
-                                .or(qh.lanewise(VectorOperators.LSHR, 2 * g).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
-                                .sub((byte) 32);
+                        IntVector ql = ((g & 1) == 0 ? ql0 : ql1).reinterpretAsInts();
+                        ByteVector e = ql.lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and(0x0F0F0F0F)
+                                .or(qh.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303)
+                                        .lanewise(VectorOperators.LSHL, 4))
+                                .reinterpretAsBytes().sub((byte) 32);
                         float dl = d * w.get(ValueLayout.JAVA_BYTE, off + 192 + is + 2 * g);
                         for (int p = 0; p < PARTS; p++) {
                             e.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(dl)

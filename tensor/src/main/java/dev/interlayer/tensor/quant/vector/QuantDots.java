@@ -11,6 +11,7 @@ import static dev.interlayer.tensor.quant.vector.QSpecies.u8;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -42,8 +43,10 @@ final class QuantDots {
             ByteVector v1 = ByteVector.fromMemorySegment(B, w, off + 18, LE);
             FloatVector s = FloatVector.zero(F);
             for (int p = 0; p < PARTS; p++) {
-                s = ((FloatVector) v0.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + p * VL), s);
-                s = ((FloatVector) v1.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + 16 + p * VL), s);
+                s = ((FloatVector) v0.convertShape(VectorOperators.B2F, F, p))
+                        .fma(FloatVector.fromArray(F, x, xo + p * VL), s);
+                s = ((FloatVector) v1.convertShape(VectorOperators.B2F, F, p))
+                        .fma(FloatVector.fromArray(F, x, xo + 16 + p * VL), s);
             }
             FloatVector d = FloatVector.broadcast(F, f16(w, off));
             if ((b & 1) == 0) {
@@ -61,11 +64,14 @@ final class QuantDots {
         for (int b = 0, blocks = k / 32; b < blocks; b++, off += 18, xo += 32) {
             ByteVector v = ByteVector.fromMemorySegment(B, w, off + 2, LE);
             ByteVector lo = v.and((byte) 15).sub((byte) 8);
-            ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 15).sub((byte) 8);
+            ByteVector hi = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                    .and((byte) 15).sub((byte) 8);
             FloatVector s = FloatVector.zero(F);
             for (int p = 0; p < PARTS; p++) {
-                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + p * VL), s);
-                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + 16 + p * VL), s);
+                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p))
+                        .fma(FloatVector.fromArray(F, x, xo + p * VL), s);
+                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p))
+                        .fma(FloatVector.fromArray(F, x, xo + 16 + p * VL), s);
             }
             FloatVector d = FloatVector.broadcast(F, f16(w, off));
             if ((b & 1) == 0) {
@@ -89,7 +95,9 @@ final class QuantDots {
                 FloatVector sLo = FloatVector.zero(F), sHi = sLo, xLo = sLo, xHi = sLo;
                 for (int g = 0; g < 2; g++) {
                     ByteVector v = ByteVector.fromMemorySegment(B, w, off + 16 + 32 * c + 16 * g, LE);
-                    ByteVector lo = v.and((byte) 15), hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 15);
+                    ByteVector lo = v.and((byte) 15);
+                    ByteVector hi = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and((byte) 15);
                     int xb = xo + 64 * c + 16 * g;
                     for (int p = 0; p < PARTS; p++) {
                         FloatVector xl = FloatVector.fromArray(F, x, xb + p * VL);
@@ -126,16 +134,18 @@ final class QuantDots {
                     ByteVector qh = ByteVector.fromMemorySegment(B, w, off + 128 + 32 * h + l0, LE);
                     int is = 8 * h + l0 / 16, xb = xo + 128 * h + l0;
                     for (int g = 0; g < 4; g++) {
-                        ByteVector ql = (g & 1) == 0 ? ql0 : ql1;
-                        ByteVector e = ql.lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and((byte) 15)
-                                .or(qh.lanewise(VectorOperators.LSHR, 2 * g).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
-                                .sub((byte) 32);
+                        IntVector ql = ((g & 1) == 0 ? ql0 : ql1).reinterpretAsInts();
+                        ByteVector e = ql.lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and(0x0F0F0F0F)
+                                .or(qh.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303)
+                                        .lanewise(VectorOperators.LSHL, 4))
+                                .reinterpretAsBytes().sub((byte) 32);
                         FloatVector s = FloatVector.zero(F);
                         for (int p = 0; p < PARTS; p++) {
                             s = ((FloatVector) e.convertShape(VectorOperators.B2F, F, p))
                                     .fma(FloatVector.fromArray(F, x, xb + 32 * g + p * VL), s);
                         }
-                        FloatVector dl = FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, off + 192 + is + 2 * g));
+                        float scale = d * w.get(ValueLayout.JAVA_BYTE, off + 192 + is + 2 * g);
+                        FloatVector dl = FloatVector.broadcast(F, scale);
                         if ((g & 1) == 0) {
                             acc0 = s.fma(dl, acc0);
                         } else {

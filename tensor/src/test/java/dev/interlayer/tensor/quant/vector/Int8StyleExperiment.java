@@ -59,11 +59,13 @@ public final class Int8StyleExperiment {
             float dw = Float.float16ToFloat(w.get(ValueLayout.JAVA_SHORT_UNALIGNED, off));
             ShortVector ws = (ShortVector) ByteVector.fromMemorySegment(B32, w, off + 2, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.B2S, S32, 0);
-            ShortVector xs = (ShortVector) ByteVector.fromArray(B32, xq, 32 * b).convertShape(VectorOperators.B2S, S32, 0);
+            ShortVector xs = (ShortVector) ByteVector.fromArray(B32, xq, 32 * b)
+                    .convertShape(VectorOperators.B2S, S32, 0);
             ShortVector p = ws.mul(xs);
             IntVector s = ((IntVector) p.convertShape(VectorOperators.S2I, I16, 0))
                     .add((IntVector) p.convertShape(VectorOperators.S2I, I16, 1));
-            acc = ((FloatVector) s.convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * xd[b]), acc);
+            acc = ((FloatVector) s.convertShape(VectorOperators.I2F, F16, 0))
+                    .fma(FloatVector.broadcast(F16, dw * xd[b]), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -103,7 +105,8 @@ public final class Int8StyleExperiment {
             }
             double gb = rows * rowBytes / 1e9;
             System.out.printf("Q8_0 %dx%d, 1 thread: F32 style %.2f ms (%.1f GB/s), int8 style %.2f ms (%.1f GB/s)"
-                    + " [checksum %.3f]%n", rows, k, bestF32, gb / bestF32 * 1e3, bestInt8, gb / bestInt8 * 1e3, out[0]);
+                    + " [checksum %.3f]%n", rows, k, bestF32, gb / bestF32 * 1e3, bestInt8, gb / bestInt8 * 1e3,
+                    out[0]);
         }
     }
 }
