@@ -38,6 +38,7 @@ def gptq(w, h, kind, bits, group, clip, percdamp=0.01, actorder=False, static_gr
     H = H + damp * torch.eye(cols, dtype=D)
     U = torch.linalg.cholesky(torch.cholesky_inverse(torch.linalg.cholesky(H)), upper=True)
     W0 = W.clone()
+    Wu = torch.zeros(rows, cols, dtype=D)         # each column's value when it is rounded (aespa's start)
     Q = torch.zeros(rows, cols, dtype=D)
     loss = torch.zeros(rows, dtype=D)
     for c in range(cols):
@@ -51,6 +52,7 @@ def gptq(w, h, kind, bits, group, clip, percdamp=0.01, actorder=False, static_gr
                 for r in range(rows):
                     S[r, k], Z[r, k] = grid.search(kind, bits, W[r, c:min(cols, c + g)], clip)
         s, z = S[:, k], Z[:, k]
+        Wu[:, int(perm[c])] = W[:, c]
         q = grid.codes(kind, bits, W[:, c], s, z)
         e = (W[:, c] - grid.values(q, s, z)) / U[c, c]
         loss += e * e / 2
@@ -60,4 +62,5 @@ def gptq(w, h, kind, bits, group, clip, percdamp=0.01, actorder=False, static_gr
     if actorder and not per_row and not static:
         g_idx = torch.zeros(cols, dtype=torch.int64)
         g_idx[perm] = torch.arange(cols) // g
+    gptq.updated = Wu
     return Q, S, Z, g_idx, loss, W0, H, perm

@@ -33,8 +33,10 @@ public final class Gptq {
      * @param weights  the quantized layer
      * @param rowLoss  [rows] {@code Σ_c e²/2}: each row's share of {@code ½·tr((W₀ − Ŵ)·H_damped·(W₀ − Ŵ)ᵀ)}
      * @param damping  the total damping added to the diagonal of H
+     * @param updated  [rows, cols] (original column order) the value each weight had when its column was rounded,
+     *                 i.e. after the updates from earlier columns: the starting point of learned rounding (aespa)
      */
-    public record Result(QuantizedLinear weights, double[] rowLoss, double damping) {
+    public record Result(QuantizedLinear weights, double[] rowLoss, double damping, double[] updated) {
     }
 
     /**
@@ -119,7 +121,13 @@ public final class Gptq {
                 groupIndex[perm[k]] = k / g;
             }
         }
-        return new Result(new QuantizedLinear(rows, cols, scheme, codes, scales, zeros, groupIndex), loss, damp);
+        double[] updated = new double[rows * cols];     // wp keeps each column's value at its rounding time
+        for (int r = 0; r < rows; r++) {
+            for (int k = 0; k < cols; k++) {
+                updated[r * cols + perm[k]] = wp[r * cols + k];
+            }
+        }
+        return new Result(new QuantizedLinear(rows, cols, scheme, codes, scales, zeros, groupIndex), loss, damp, updated);
     }
 
     /** Columns by decreasing {@code H[j][j]}; ties keep the original order. */

@@ -100,7 +100,11 @@ class GptqPropertiesTest {
             for (int row = 0; row < l.rows; row++) {
                 got += res.rowLoss()[row];
             }
-            double want = 0.5 * LayerError.trace(w0, res.weights(), hd);
+            float[] w0f = new float[w0.length];
+            for (int i = 0; i < w0.length; i++) {
+                w0f[i] = (float) w0[i];                 // exact: w0 holds float weights and zeros
+            }
+            double want = 0.5 * MixedPrecision.hessianError(w0f, res.weights(), hd);
             assertEquals(want, got, 1e-9 * want, "try " + t + " " + s);
         }
     }
@@ -175,8 +179,8 @@ class GptqPropertiesTest {
             var r = new SplittableRandom(6000 + t);
             Layer l = layer(r, 32, 64);
             QuantScheme s = QuantScheme.of(t % 2 == 0 ? GridKind.ASYM_ZERO : GridKind.SYM, 3 + t % 2, t % 3 == 0 ? 0 : 16);
-            double g = LayerError.of(l.w, Gptq.quantize(l.w, l.rows, l.cols, l.h, s, GptqOptions.DEFAULT).weights(), l.h);
-            double n = LayerError.of(l.w, Rtn.quantize(l.w, l.rows, l.cols, s), l.h);
+            double g = MixedPrecision.hessianError(l.w, Gptq.quantize(l.w, l.rows, l.cols, l.h, s, GptqOptions.DEFAULT).weights(), l.h);
+            double n = MixedPrecision.hessianError(l.w, Rtn.quantize(l.w, l.rows, l.cols, s), l.h);
             wins += g < n ? 1 : 0;
             log.append(String.format(" %.3g/%.3g", g, n));
         }

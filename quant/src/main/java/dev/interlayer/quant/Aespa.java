@@ -1,0 +1,164 @@
+package dev.interlayer.quant;
+
+/**
+ * aespa's rounding step (Kim et al., "Towards Next-Level Post-Training Quantization of Hyper-Scale
+ * Transformers", NeurIPS 2024): start from GPTQ's updated weights {@code W_u} (its grids and column updates with
+ * the layer Hessian H), then learn, per weight, whether to round down or up by AdaRound on the attention-aware
+ * objective {@code tr(G·E·H·Eᵀ)} of each head ({@code E = Ŵ − W}, {@code G} = the head's row factor from
+ * {@link HeadStatistics}, or the identity for layers without one):
+ * {@code Ŵ = s·(clamp(floor(W_u/s) + h(V) + z, 0, maxq) − z)}, {@code h(V) = clamp(1.2·σ(V) − 0.1, 0, 1)},
+ * {@code V} initialised so that {@code h(V) = frac(W_u/s)}, loss {@code tr(G·E·H·Eᵀ) + λ·Σ(1 − |2h(V) − 1|^β)} with
+ * the regulariser off for the first {@code warmup} fraction of the iterations and {@code β} decaying linearly
+ * from {@code betaStart} to {@code betaEnd} after it; Adam on V with the hand-derived gradient
+ * {@code ∂/∂Ŵ = 2·G·E·H}. Final codes: {@code floor(W_u/s) + [V ≥ 0] + z}, clamped: never more than one step
+ * from the GPTQ-updated weight. Grids are GPTQ's per-row grids; cost per iteration {@code O(d_h·d²)} per head,
+ * independent of the number of calibration tokens.
+ */
+public final class Aespa {
+    private Aespa() {
+    }
+
+    /**
+     * AdaRound settings (aespa's defaults: 2000 Adam steps at 0.015, λ = 1.5 for q/k/v and 1.0 otherwise,
+     * regulariser from 20 %, β 20 → 2).
+     */
+    public record Options(int iterations, double lr, double lambda, double warmup, double betaStart, double betaEnd) {
+        /** The defaults for query/key/value projections. */
+        public static final Options QKV = new Options(2000, 0.015, 1.5, 0.2, 20, 2);
+
+        public Options {
+            if (iterations < 0 || !(lr > 0) || !(lambda >= 0) || !(warmup >= 0 && warmup <= 1)) {
+                throw new IllegalArgumentException("Aespa.Options: need iterations >= 0, lr > 0, lambda >= 0, 0 <= warmup <= 1");
+            }
+        }
+
+        /** With another iteration count. */
+        public Options withIterations(int n) {
+            return new Options(n, lr, lambda, warmup, betaStart, betaEnd);
+        }
+    }
+
+    /**
+     * Quantizes {@code w [heads·headDim, cols]} with layer Hessian {@code h [cols, cols]} and row factors
+     * {@code g[head] [headDim, headDim]} (null: the identity, i.e. the layer-wise objective). Per-row grids
+     * ({@code scheme.groupSize()} must be 0). Nothing passed in is modified.
+     *
+     * @throws IllegalArgumentException on mismatched shapes or a grouped scheme
+     */
+    public static QuantizedLinear quantize(float[] w, int heads, int headDim, int cols, double[] h, double[][] g,
+                                           QuantScheme scheme, Options opt) {
+        int rows = heads * headDim;
+        Shapes.checkMatrix("Aespa.quantize", w.length, rows, cols);
+        if (scheme.groupFor(cols) != Math.max(cols, 1)) {
+            throw new IllegalArgumentException("Aespa.quantize supports per-row grids (groupSize 0), got " + scheme.groupSize());
+        }
+        if (g != null && (g.length != heads || java.util.Arrays.stream(g).anyMatch(x -> x.length != headDim * headDim))) {
+            throw new IllegalArgumentException("Aespa.quantize: need " + heads + " row factors [" + headDim + ", " + headDim + "]");
+        }
+        Gptq.Result init = Gptq.quantize(w, rows, cols, h, scheme, GptqOptions.DEFAULT);
+        QuantizedLinear q = init.weights();
+        byte[] codes = q.codes().clone();
+        int maxq = scheme.maxq();
+        for (int head = 0; head < heads; head++) {
+            Head hs = new Head(w, q, init.updated(), head * headDim, headDim, cols, h, g == null ? null : g[head]);
+            hs.optimise(opt, maxq);
+            for (int i = 0; i < headDim * cols; i++) {
+                int r = head * headDim + i / cols;
+                double code = hs.base[i] + (hs.v[i] >= 0 ? 1 : 0) + q.zeros()[r];
+                codes[r * cols + i % cols] = (byte) Math.max(0, Math.min(maxq, code));
+            }
+        }
+        return new QuantizedLinear(rows, cols, scheme, codes, q.scales(), q.zeros(), null);
+    }
+
+    /** One head's AdaRound state: {@code base = floor(W_u/s)}, the rounding logits V and Adam moments. */
+    private static final class Head {
+        final int r0, hd, cols;
+        final double[] w, base, v, scale, zero, h, g;
+        final double[] m, s2;
+
+        Head(float[] wf, QuantizedLinear q, double[] updated, int r0, int hd, int cols, double[] h, double[] g) {
+            this.r0 = r0;
+            this.hd = hd;
+            this.cols = cols;
+            this.h = h;
+            this.g = g;
+            int n = hd * cols;
+            w = new double[n];
+            base = new double[n];
+            v = new double[n];
+            m = new double[n];
+            s2 = new double[n];
+            scale = new double[hd];
+            zero = new double[hd];
+            for (int i = 0; i < hd; i++) {
+                scale[i] = q.scales()[r0 + i];
+                zero[i] = q.zeros()[r0 + i];
+            }
+            for (int i = 0; i < n; i++) {
+                int r = i / cols;
+                w[i] = wf[(r0 + r) * cols + i % cols];
+                double x = updated[(r0 + r) * cols + i % cols] / scale[r];
+                base[i] = Math.floor(x);
+                double p = (x - base[i] + 0.1) / 1.2;       // h(V) = frac ⇔ σ(V) = (frac + 0.1)/1.2
+                v[i] = Math.log(p / (1 - p));
+            }
+        }
+
+        void optimise(Options opt, int maxq) {
+            int n = hd * cols;
+            double[] e = new double[n], eh = new double[n], grad = new double[n];
+            double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+            int start = (int) (opt.warmup() * opt.iterations());
+            for (int t = 1; t <= opt.iterations(); t++) {
+                for (int i = 0; i < n; i++) {                  // E = Ŵ − W
+                    int r = i / cols;
+                    double inner = base[i] + rect(v[i]) + zero[r];
+                    e[i] = scale[r] * (Math.max(0, Math.min(maxq, inner)) - zero[r]) - w[i];
+                }
+                for (int r = 0; r < hd; r++) {                 // EH = E·H
+                    for (int c = 0; c < cols; c++) {
+                        eh[r * cols + c] = DoubleMath.dot(e, r * cols, h, c * cols, cols);   // H symmetric
+                    }
+                }
+                for (int r = 0; r < hd; r++) {                 // ∂/∂Ŵ = 2·G·EH
+                    for (int c = 0; c < cols; c++) {
+                        double s = 0;
+                        if (g == null) {
+                            s = eh[r * cols + c];
+                        } else {
+                            for (int k = 0; k < hd; k++) {
+                                s += g[r * hd + k] * eh[k * cols + c];
+                            }
+                        }
+                        grad[r * cols + c] = 2 * s;
+                    }
+                }
+                boolean reg = t >= start && opt.lambda() > 0;
+                double beta = t < start ? opt.betaStart()
+                        : opt.betaEnd() + (opt.betaStart() - opt.betaEnd())
+                          * Math.max(0, 1 - (double) (t - start) / (opt.iterations() - start));
+                for (int i = 0; i < n; i++) {
+                    int r = i / cols;
+                    double sig = 1 / (1 + Math.exp(-v[i]));
+                    double hv = 1.2 * sig - 0.1;
+                    double dh = hv >= 0 && hv <= 1 ? 1.2 * sig * (1 - sig) : 0;
+                    double inner = base[i] + Math.max(0, Math.min(1, hv)) + zero[r];
+                    double gi = inner >= 0 && inner <= maxq ? grad[i] * scale[r] * dh : 0;
+                    if (reg) {                                 // d/dV λ(1 − |2h − 1|^β)
+                        double u = 2 * Math.max(0, Math.min(1, hv)) - 1;
+                        gi += -opt.lambda() * beta * Math.pow(Math.abs(u), beta - 1) * Math.signum(u) * 2 * dh;
+                    }
+                    m[i] += (1 - b1) * (gi - m[i]);            // torch Adam: lerp, then addcmul
+                    s2[i] = s2[i] * b2 + (1 - b2) * gi * gi;
+                    double denom = Math.sqrt(s2[i]) / Math.sqrt(1 - Math.pow(b2, t)) + eps;
+                    v[i] -= opt.lr() / (1 - Math.pow(b1, t)) * m[i] / denom;
+                }
+            }
+        }
+
+        private static double rect(double v) {
+            return Math.max(0, Math.min(1, 1.2 / (1 + Math.exp(-v)) - 0.1));
+        }
+    }
+}
