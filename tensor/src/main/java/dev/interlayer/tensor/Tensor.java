@@ -467,27 +467,7 @@ public final class Tensor {
         }
         requireScalarType("copyFrom");
         src.requireScalarType("copyFrom");
-        int r = rank();
-        if (r == 0) {
-            writeFloat(offset, src.readFloat(src.offset));
-            return;
-        }
-        int[] idx = new int[r];
-        long n = shape.size();
-        for (long k = 0; k < n; k++) {
-            long so = src.offset, dOff = offset;
-            for (int i = 0; i < r; i++) {
-                so += idx[i] * src.strides[i];
-                dOff += idx[i] * strides[i];
-            }
-            writeFloat(dOff, src.readFloat(so));
-            for (int i = r - 1; i >= 0; i--) {
-                if (++idx[i] < shape.dim(i)) {
-                    break;
-                }
-                idx[i] = 0;
-            }
-        }
+        StridedCopy.copy(src, this);
     }
 
     /** All elements in row-major order as a new float[]. */
