@@ -86,7 +86,10 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
         long fileBytes = Files.size(model);
         long t0 = System.nanoTime();
         try (GgufFile file = Gguf.open(model)) {
-            LlamaModel m = LlamaModel.load(file);
+            LlamaModel m;
+            try (Progress p = Progress.start("loading " + model.getFileName())) {
+                m = LlamaModel.load(file);
+            }
             LlamaConfig c = m.config();
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             Tokenizer tok = file.get("tokenizer.ggml.model") == null ? null : Tokenizers.fromGguf(file);
@@ -113,7 +116,11 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
             }
         }
         long t0 = System.nanoTime();
-        try (LoadedModel loaded = ModelLoader.open(model)) {
+        LoadedModel opened;
+        try (Progress p = Progress.start("loading " + model.getFileName())) {
+            opened = ModelLoader.open(model);
+        }
+        try (LoadedModel loaded = opened) {
             CausalLM lm = loaded.requireLm();
             System.out.printf(Locale.ROOT, "model %s: %s (Hugging Face folder), vocab %d; weights %.2f GB; loaded in "
                             + "%.2f s%n", model.getFileName(), loaded.family(), lm.vocabSize(), fileBytes / 1e9,

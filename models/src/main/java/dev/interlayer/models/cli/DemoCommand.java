@@ -31,16 +31,25 @@ public final class DemoCommand implements CliCommand, Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream out = System.out;
         long t0 = System.nanoTime();
-        try (EmbeddingModel model = EmbeddingModel.defaultModel()) {
+        EmbeddingModel loaded;
+        try (Progress p = Progress.start("loading all-MiniLM-L6-v2")) {
+            loaded = EmbeddingModel.defaultModel();
+        }
+        try (EmbeddingModel model = loaded) {
             long t1 = System.nanoTime();
-            List<float[]> e = model.embed(SENTENCES);
-            long t2 = System.nanoTime();
+            // what is known already goes out first: the user sees output while the first embed call compiles
             out.printf(Locale.ROOT, "Model: all-MiniLM-L6-v2 (BERT, %d layers, dim %d, max %d tokens), mean pooling, "
                     + "L2-normalised%n%n", model.bert().config().layers(), model.dimension(), model.maxTokens());
             for (int i = 0; i < SENTENCES.size(); i++) {
                 out.printf(Locale.ROOT, "  [%d] %s%n", i + 1, SENTENCES.get(i));
             }
             out.println();
+            out.flush();
+            List<float[]> e;
+            try (Progress p = Progress.start("embedding")) {
+                e = model.embed(SENTENCES);
+            }
+            long t2 = System.nanoTime();
             out.println("Cosine similarity:");
             StringBuilder head = new StringBuilder("      ");
             for (int j = 0; j < e.size(); j++) {

@@ -62,8 +62,8 @@ class HfSpmTokenizerErrorsTest {
     @Test
     void unknownNormalizerStepIsNamed() throws IOException {
         ModelFormatException e = rejected(r -> r.getAsJsonObject("normalizer").getAsJsonArray("normalizers")
-                .add(JsonParser.parseString("{\"type\":\"NFKC\"}")));
-        assertMentions(e, "normalizer.type", "NFKC", "Prepend", "Replace");
+                .set(0, JsonParser.parseString("{\"type\":\"Nmt\"}")));
+        assertMentions(e, "normalizer.type", "Nmt", "Prepend", "Replace", "Precompiled");
     }
 
     @Test
@@ -133,11 +133,11 @@ class HfSpmTokenizerErrorsTest {
     }
 
     @Test
-    void precompiledNormalizerIsNamedAsUnsupported() throws IOException {
-        // T5/ALBERT files carry SentencePiece's compiled normalization map; we do not implement it.
+    void textStepAfterTheSpaceStepsIsNamed() throws IOException {
+        // The model applies Prepend/Replace(" " -> "▁") last; a text step after them would be applied out of order.
         ModelFormatException e = rejected("unigram/uni_bytes", r -> r.getAsJsonObject("normalizer")
                 .getAsJsonArray("normalizers").add(JsonParser.parseString("{\"type\":\"Precompiled\",\"precompiled_charsmap\":\"\"}")));
-        assertMentions(e, "normalizer.type", "Precompiled", "Prepend", "Replace");
+        assertMentions(e, "normalizer", "Precompiled before the Prepend/Replace", "after them");
     }
 
     @Test
