@@ -117,19 +117,7 @@ def hyper(m, tokens, n, params):
 
 def attention_qkv(m, l, uq, uk, uv):
     """Causal GQA attention of layer l with separate query, key and value inputs (MUDDFormer)."""
-    c, P = CFG, m.layers[l]
-    T, H, Hkv, dh = uq.shape[0], c["heads"], c["kv_heads"], c["head_dim"]
-    pos = list(range(T))
-    q = rope((uq @ P["q"].T).view(T, H, dh), pos)
-    k = rope((uk @ P["k"].T).view(T, Hkv, dh), pos)
-    v = (uv @ P["v"].T).view(T, Hkv, dh)
-    mask = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
-    o = torch.zeros(T, H, dh, dtype=D)
-    for h in range(H):
-        g = h // (H // Hkv)
-        s = (q[:, h] @ k[:, g].T / math.sqrt(dh)).masked_fill(mask, -math.inf)
-        o[:, h] = torch.softmax(s, -1) @ v[:, g]
-    return o.reshape(T, H * dh) @ P["o"].T
+    return m.attention(l, uq, uk=uk, uv=uv)[0]
 
 
 def mudd(m, tokens, params):

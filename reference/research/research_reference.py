@@ -65,13 +65,16 @@ class Model:
         self.W = W
 
     # attention over the whole causal sequence; returns output [T, d], probabilities [H, T, T], heads o [T, H, dh]
-    def attention(self, l, u, head_patch=None):
+    def attention(self, l, u, head_patch=None, uk=None, uv=None):
+        """uk, uv: separate key and value inputs (MUDDFormer); default u."""
         c, P = CFG, self.layers[l]
         T, H, Hkv, dh = u.shape[0], c["heads"], c["kv_heads"], c["head_dim"]
+        uk = u if uk is None else uk
+        uv = u if uv is None else uv
         pos = list(range(T))
         q = rope((u @ P["q"].T).view(T, H, dh), pos)
-        k = rope((u @ P["k"].T).view(T, Hkv, dh), pos)
-        v = (u @ P["v"].T).view(T, Hkv, dh)
+        k = rope((uk @ P["k"].T).view(T, Hkv, dh), pos)
+        v = (uv @ P["v"].T).view(T, Hkv, dh)
         mask = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
         probs = torch.zeros(H, T, T, dtype=D)
         o = torch.zeros(T, H, dh, dtype=D)

@@ -65,6 +65,16 @@ public record OutputHead(Linear head, float softcap) {
     /** Index of the largest logit of row i (lowest index on ties). */
     public static int argmax(Tensor logits, int row) {
         int v = logits.dim(1), best = 0;
+        float[] a = logits.heapFloats();
+        if (a != null && logits.isContiguous()) {   // heap F32 rows: read the array directly
+            int off = (int) (logits.segment().address() / Float.BYTES + logits.offset()) + row * v; // as Embedding
+            for (int j = 1; j < v; j++) {
+                if (a[off + j] > a[off + best]) {
+                    best = j;
+                }
+            }
+            return best;
+        }
         float max = logits.getFloat(row, 0);
         for (int j = 1; j < v; j++) {
             float f = logits.getFloat(row, j);

@@ -11,7 +11,8 @@ import java.util.List;
  * step's block state, and the residual-stream buffers. Each step's cache keeps its own length, so a prefix
  * of the plan can run ahead of the rest (self-speculative drafting) and be rolled back.
  *
- * <p>Memory: slots × contextLength × kvDim × 2 floats, the same as the fixed loop for the identity plan.
+ * <p>Memory: slots × rows × kvDim × 2 floats (rows = contextLength, or window + maxTokens for a sliding-window
+ * layer), the same as the fixed loop for the identity plan.
  * Mutable; one thread owns it.
  */
 public final class PlanSession {
@@ -43,7 +44,10 @@ public final class PlanSession {
             Step st = plan.step(t);
             TransformerBlock b = blocks.get(st.layer());
             if (st.runsAttention()) {
-                caches[t] = new KvCache(contextLength, b.config().attention().kvDim());
+                // a sliding-window layer keeps a ring of window + maxTokens rows, as in DecoderStack (rollbacks
+                // of up to maxTokens + 1 entries stay possible, which self-speculative decoding needs)
+                caches[t] = KvCache.withSlidingRings(contextLength, new int[] {b.config().attention().kvDim()},
+                        new int[] {b.config().attention().window()}, this.maxTokens);
                 states[t] = b.newState(caches[t], 0, this.maxTokens);
                 ffn[t] = states[t].ffn();
             } else {

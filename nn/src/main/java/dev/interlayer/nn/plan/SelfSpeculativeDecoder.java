@@ -22,6 +22,12 @@ import java.util.Arrays;
  * Invariant: the output equals full-model greedy decoding token for token, for every E and n; the number of
  * late-step calls equals the number of rounds.
  *
+ * <p>Sampling (temperature T &gt; 0, speculative sampling of Leviathan et al. / Chen et al. as in the LayerSkip
+ * reference): q_k = softmax(draft logits / T), p_k = softmax(verify logits / T); accept d_k with probability
+ * min(1, p_{k−1}(d_k) / q_k(d_k)); at the first rejection emit a sample of normalize(max(p_{k−1} − q_k, 0)) and
+ * stop; if all are accepted emit a sample of p_n. The emitted tokens then follow the full model's sampling
+ * distribution. (Top-k/top-p filtering is not implemented.)
+ *
  * <p>Not thread-safe: one decoder per thread (it owns its session).
  */
 public final class SelfSpeculativeDecoder {
@@ -32,6 +38,10 @@ public final class SelfSpeculativeDecoder {
     private final PlanSession session;
     private final RowBuffer exits;   // [n + 1, d] x_E of the tokens the late steps have not seen
     private final RowBuffer logits;  // [n + 1, V]
+    private final double temperature; // 0 = greedy
+    private final java.util.SplittableRandom rng;
+    private final double[][] q;       // [n][V] draft distributions of the round (sampling only)
+    private final double[] p;         // [V] verifier distribution (sampling only)
 
     /** Statistics of one {@link #generate} call. */
     public record Result(int[] tokens, int rounds, int drafted, int accepted, long nanos) {
@@ -57,6 +67,19 @@ public final class SelfSpeculativeDecoder {
      */
     public SelfSpeculativeDecoder(PlannedStack stack, OutputHead head, int draftSteps, int speculations,
                                   int contextLength, int prefillChunk) {
+        this(stack, head, draftSteps, speculations, contextLength, prefillChunk, 0, 0);
+    }
+
+    /**
+     * A sampling decoder (temperature &gt; 0) with a seeded random source; temperature 0 is greedy.
+     *
+     * @throws IllegalArgumentException also if temperature is negative or not finite
+     */
+    public SelfSpeculativeDecoder(PlannedStack stack, OutputHead head, int draftSteps, int speculations,
+                                  int contextLength, int prefillChunk, double temperature, long seed) {
+        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
+            throw new IllegalArgumentException("temperature must be finite and >= 0, got " + temperature);
+        }
         int steps = stack.plan().size();
         if (draftSteps < 1 || draftSteps > steps) {
             throw new IllegalArgumentException("draft depth E = " + draftSteps + " outside [1, " + steps + "]");
@@ -78,6 +101,10 @@ public final class SelfSpeculativeDecoder {
         this.session = stack.newSession(contextLength, Math.max(prefillChunk, speculations + 1));
         this.exits = new RowBuffer(speculations + 1, stack.hidden());
         this.logits = new RowBuffer(speculations + 1, head.vocab());
+        this.temperature = temperature;
+        this.rng = new java.util.SplittableRandom(seed);
+        this.q = temperature > 0 ? new double[speculations][head.vocab()] : null;
+        this.p = temperature > 0 ? new double[head.vocab()] : null;
     }
 
     /**
@@ -110,7 +137,12 @@ public final class SelfSpeculativeDecoder {
             while (m < budget) {                             // draft phase
                 Tensor xe = draft(inp, m);
                 head.logits(stack.finish(xe, session), logits.rows(1));
-                drafts[m++] = inp = OutputHead.argmax(logits.rows(1), 0);
+                if (q == null) {
+                    inp = OutputHead.argmax(logits.rows(1), 0);
+                } else {
+                    inp = sample(distribution(logits.rows(1), 0, q[m]));
+                }
+                drafts[m++] = inp;
                 if (inp == eos) {
                     break;
                 }
@@ -121,12 +153,32 @@ public final class SelfSpeculativeDecoder {
             Tensor lg = head.logits(stack.finish(late, session), logits.rows(m + 1));
             rounds++;
             drafted += m;
-            int j = 0;
-            while (j < m && drafts[j] == OutputHead.argmax(lg, j)) {
-                j++;
+            int j = 0, bonus;
+            if (q == null) {
+                while (j < m && drafts[j] == OutputHead.argmax(lg, j)) {
+                    j++;
+                }
+                bonus = OutputHead.argmax(lg, j);
+            } else {
+                bonus = -1;
+                while (j < m) {
+                    distribution(lg, j, p);
+                    int d = drafts[j];
+                    if (rng.nextDouble() * q[j][d] < p[d]) {  // accept with probability min(1, p/q)
+                        j++;
+                        continue;
+                    }
+                    for (int v = 0; v < p.length; v++) {
+                        p[v] = Math.max(p[v] - q[j][v], 0);
+                    }
+                    bonus = sample(p);
+                    break;
+                }
+                if (bonus < 0) {
+                    bonus = sample(distribution(lg, j, p));
+                }
             }
             accepted += j;
-            int bonus = OutputHead.argmax(lg, j);
             session.truncate(base + 1 + j);
             boolean stop = false;
             for (int k = 0; k <= j && !stop; k++) {
@@ -140,6 +192,43 @@ public final class SelfSpeculativeDecoder {
             pending = bonus;
         }
         return new Result(Arrays.copyOf(out, emitted), rounds, drafted, accepted, System.nanoTime() - start);
+    }
+
+    // softmax(logits[row] / T) into out (double); returns out
+    private double[] distribution(Tensor lg, int row, double[] out) {
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (int v = 0; v < out.length; v++) {
+            out[v] = lg.getFloat(row, v) / temperature;
+            max = Math.max(max, out[v]);
+        }
+        for (int v = 0; v < out.length; v++) {
+            out[v] = Math.exp(out[v] - max);
+            sum += out[v];
+        }
+        for (int v = 0; v < out.length; v++) {
+            out[v] /= sum;
+        }
+        return out;
+    }
+
+    // a token drawn from weights w (not necessarily normalized)
+    private int sample(double[] w) {
+        double total = 0;
+        for (double x : w) {
+            total += x;
+        }
+        double u = rng.nextDouble() * total;
+        int last = 0;
+        for (int v = 0; v < w.length; v++) {
+            if (w[v] > 0) {
+                last = v;
+                u -= w[v];
+                if (u < 0) {
+                    return v;
+                }
+            }
+        }
+        return last;
     }
 
     // Runs steps [0, E) on one token and stores x_E in row `row` of the exit buffer; returns the stream view.

@@ -39,6 +39,25 @@ class PlanPropertiesTest {
     }
 
     /**
+     * The identity plan on the golden Mix-LN stack with a sliding-window layer (ring cache) and MoE FFNs
+     * (stacks.json of reference/nn): equal to DecoderStack in prefill and decode (same kernels; 1e-6 as above).
+     */
+    @Test
+    void identityPlanOnTheGoldenSlidingMoeStack() {
+        var c = dev.interlayer.nn.Golden.find("stacks.json", "decoder_mixln_sliding_moe");
+        DecoderStack stack = new dev.interlayer.nn.Golden.Builder(c.getAsJsonObject("weights")).decoder(c);
+        int[] tokens = ResearchFixture.ints(c.getAsJsonArray("tokens"));
+        PlannedStack ps = new PlannedStack(stack, ExecutionPlan.identity(stack.layers()));
+        same(stack.forward(tokens, stack.newSession(16, tokens.length, false)).toFloatArray(),
+                ps.forward(tokens, ps.newSession(16, tokens.length)).toFloatArray(), "prefill");
+        StackSession sd = stack.newSession(16, 1, false);
+        PlanSession pd = ps.newSession(16, 1);
+        for (int i = 0; i < tokens.length; i++) {
+            same(stack.decode(tokens[i], sd).toFloatArray(), ps.decode(tokens[i], pd).toFloatArray(), "decode " + i);
+        }
+    }
+
+    /**
      * Attention-only step ℓa followed by FFN-only step ℓf is block ℓ for sequential blocks (Sublayers reproduces
      * the block's residual rules for every placement). Same kernels in the same order.
      */
