@@ -49,28 +49,23 @@ public final class Boa {
         }
         float[] scales = new float[rows * groups];
         int[] zeros = new int[rows * groups];
-        double[] sz = new double[2];
         if (groups <= 1) {
-            fitGroups(scheme, wd, rows, cols, cols, 1, scales, zeros, sz);
+            Preprocess.fitGroups(scheme, wd, rows, cols, Math.max(cols, 1), scales, zeros);
         }
         double[] hc = hCol.clone();
-        for (int j = 0; j < cols; j++) {
-            if (hc[j * cols + j] == 0) {
-                hc[j * cols + j] = 1;
-                for (int r = 0; r < rows; r++) {
-                    wd[r * cols + j] = 0;
-                }
-            }
-        }
+        Preprocess.fixDeadColumns(hc, wd, rows, cols);
         if (groups > 1) {
-            fitGroups(scheme, wd, rows, cols, g, groups, scales, zeros, sz);
+            Preprocess.fitGroups(scheme, wd, rows, cols, g, scales, zeros);
         }
-        double[] uCol = dampedFactor(hc, cols, percDamp, "column");
+        double[][] factor = new double[1][];
+        Preprocess.damp(hc, cols, percDamp, "Boa.quantize: the column Hessian", factor);
+        double[] uCol = factor[0];
         byte[] codes = new byte[rows * cols];
         int qmin = scheme.kind().minCode(), maxq = scheme.maxq();
         double[] delta = new double[cols];
         for (int h = 0; h < heads; h++) {
-            double[] uRow = dampedFactor(hRow[h].clone(), headDim, percDamp, "row (head " + h + ")");
+            Preprocess.damp(hRow[h].clone(), headDim, percDamp, "Boa.quantize: the row Hessian of head " + h, factor);
+            double[] uRow = factor[0];
             for (int i = 0; i < headDim; i++) {
                 int r = h * headDim + i, row = r * cols;
                 System.arraycopy(wd, row, delta, 0, cols);         // the row before its own GPTQ pass
@@ -96,40 +91,5 @@ public final class Boa {
             }
         }
         return new QuantizedLinear(rows, cols, scheme, codes, scales, zeros, null);
-    }
-
-    private static void fitGroups(QuantScheme scheme, double[] wd, int rows, int cols, int g, int groups,
-                                  float[] scales, int[] zeros, double[] sz) {
-        for (int r = 0; r < rows; r++) {
-            for (int k = 0; k < groups; k++) {
-                int c0 = k * g;
-                Grid.search(scheme, wd, r * cols + c0, Math.min(cols, c0 + g) - c0, sz);
-                scales[r * groups + k] = (float) sz[0];
-                zeros[r * groups + k] = (int) sz[1];
-            }
-        }
-    }
-
-    /** {@code U} with {@code Uᵀ·U = (H + λ·I)⁻¹}, {@code λ = percDamp·mean(diag H)} added until H is positive definite. Modifies {@code h}. */
-    static double[] dampedFactor(double[] h, int n, double percDamp, String what) {
-        double mean = 0;
-        for (int j = 0; j < n; j++) {
-            mean += h[j * n + j];
-        }
-        double lambda = percDamp * mean / Math.max(n, 1);
-        for (int attempt = 0; attempt < 12; attempt++) {
-            for (int j = 0; j < n; j++) {
-                h[j * n + j] += lambda;
-            }
-            double[] u = Dense.upperCholeskyOfInverse(h, n);
-            if (u != null) {
-                return u;
-            }
-            if (!(lambda > 0)) {
-                break;
-            }
-        }
-        throw new IllegalArgumentException("Boa.quantize: the " + what + " Hessian [" + n + ", " + n
-                + "] is not positive definite after damping");
     }
 }

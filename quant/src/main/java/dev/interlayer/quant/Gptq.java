@@ -22,7 +22,6 @@ import java.util.Comparator;
  */
 public final class Gptq {
     private static final int ROWS_PER_TASK = 16;
-    private static final int MAX_DAMPINGS = 12;
 
     private Gptq() {
     }
@@ -58,56 +57,20 @@ public final class Gptq {
         }
         float[] scales = new float[rows * groups];
         int[] zeros = new int[rows * groups];
-        double[] sz = new double[2];
         if (perRow) {                                    // from the original rows, before dead columns are zeroed
-            for (int r = 0; r < rows; r++) {
-                Grid.search(scheme, wd, r * cols, cols, sz);
-                scales[r] = (float) sz[0];
-                zeros[r] = (int) sz[1];
-            }
+            Preprocess.fitGroups(scheme, wd, rows, cols, Math.max(cols, 1), scales, zeros);
         }
         double[] hw = h.clone();
-        for (int j = 0; j < cols; j++) {
-            if (hw[j * cols + j] == 0) {
-                hw[j * cols + j] = 1;
-                for (int r = 0; r < rows; r++) {
-                    wd[r * cols + j] = 0;
-                }
-            }
-        }
+        Preprocess.fixDeadColumns(hw, wd, rows, cols);
         if (staticGroups) {
-            for (int r = 0; r < rows; r++) {
-                for (int k = 0; k < groups; k++) {
-                    int c0 = k * g;
-                    Grid.search(scheme, wd, r * cols + c0, Math.min(cols, c0 + g) - c0, sz);
-                    scales[r * groups + k] = (float) sz[0];
-                    zeros[r * groups + k] = (int) sz[1];
-                }
-            }
+            Preprocess.fitGroups(scheme, wd, rows, cols, g, scales, zeros);
         }
         int[] perm = opt.actOrder() ? actOrder(hw, cols) : identity(cols);
         double[] wp = permuteColumns(wd, rows, cols, perm);
         double[] hp = permuteSymmetric(hw, cols, perm);
-        double damp = 0;
-        double[] u = null;
-        if (cols > 0) {
-            double mean = 0;
-            for (int j = 0; j < cols; j++) {
-                mean += hp[j * cols + j];
-            }
-            double lambda = opt.percDamp() * mean / cols;
-            for (int attempt = 0; u == null; attempt++) {
-                if (attempt == MAX_DAMPINGS || !(lambda > 0) && attempt > 0) {
-                    throw new IllegalArgumentException("Gptq.quantize: H [" + cols + ", " + cols
-                            + "] is not positive definite after damping " + damp + " (check the calibration data)");
-                }
-                for (int j = 0; j < cols; j++) {
-                    hp[j * cols + j] += lambda;
-                }
-                damp += lambda;
-                u = Dense.upperCholeskyOfInverse(hp, cols);
-            }
-        }
+        double[][] factor = new double[1][];
+        double damp = cols == 0 ? 0 : Preprocess.damp(hp, cols, opt.percDamp(), "Gptq.quantize: H", factor);
+        double[] u = factor[0];
         byte[] codes = new byte[rows * cols];
         double[] loss = new double[rows];
         Columns plan = new Columns(scheme, cols, g, groups, perRow, staticGroups, perm, u, opt.blockSize());

@@ -76,4 +76,24 @@ class AwqTest {
             assertEquals(Rtn.quantize(w, rows, d, s), res.weights().get(0), "try " + t + " " + s);
         }
     }
+
+    /** The exponent grid contains α = 0 (RTN), so the chosen scale's output error never exceeds RTN's. */
+    @Test
+    void neverWorseThanRtnOnItsObjective() {
+        for (int t = 0; t < 10; t++) {
+            var r = new SplittableRandom(7500 + t);
+            int d = 8 + r.nextInt(40), rows = 1 + r.nextInt(10), n = d + 10;
+            float[] x = Rand.activations(r, n, d);
+            ActivationStats st = new ActivationStats(d);
+            st.accept(x, n, null);
+            double[] h = Rand.hessian(x, n, d);
+            QuantScheme s = Rand.scheme(r);
+            float[] w = Rand.weights(r, rows, d);
+            Awq.Result res = Awq.quantize(List.of(w), new int[] {rows}, d, st.meanAbs(), h, s,
+                    Awq.Options.DEFAULT.withClip(false));
+            double rtn = MixedPrecision.hessianError(w, Rtn.quantize(w, rows, d, s), h) / (2.0 * rows);
+            org.junit.jupiter.api.Assertions.assertTrue(res.loss() <= rtn * (1 + 1e-12), "try " + t + ": AWQ " + res.loss()
+                    + " > RTN " + rtn);
+        }
+    }
 }

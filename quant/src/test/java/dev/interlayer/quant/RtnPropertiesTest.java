@@ -126,4 +126,26 @@ class RtnPropertiesTest {
         double rel = num / den;
         assertEquals(expected, rel, 0.05 * expected, s + ": relative MSE");
     }
+
+    /** With F16 scale storage every stored scale is an fp16 value, and the codes were chosen on that scale. */
+    @Test
+    void f16ScalesAreFp16Values() {
+        for (int t = 0; t < TRIES; t++) {
+            var r = new SplittableRandom(400 + t);
+            QuantScheme s0 = Rand.scheme(r);
+            QuantScheme s = new QuantScheme(s0.kind(), s0.bits(), s0.groupSize(), ClipSearch.MSE, QuantScheme.ScaleFormat.F16);
+            int rows = 1 + r.nextInt(4), cols = 1 + r.nextInt(70);
+            float[] w = Rand.weights(r, rows, cols);
+            QuantizedLinear q = Rtn.quantize(w, rows, cols, s);
+            for (int g = 0; g < q.scales().length; g++) {
+                float sc = q.scales()[g];
+                assertEquals(sc, Float.float16ToFloat(Float.floatToFloat16(sc)), 0f, "try " + t + " scale " + g);
+            }
+            for (int i = 0; i < w.length; i++) {
+                int row = i / cols, c = i % cols, k = row * q.groups() + q.group(c);
+                assertEquals(Grid.code(w[i], q.scales()[k], q.zeros()[k], s.kind().minCode(), s.maxq()), q.code(row, c),
+                        "try " + t + " code " + i);
+            }
+        }
+    }
 }
