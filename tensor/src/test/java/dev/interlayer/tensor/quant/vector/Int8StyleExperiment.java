@@ -83,7 +83,8 @@ public final class Int8StyleExperiment {
             ByteVector lo = v.and((byte) 15).sub((byte) 8);
             ByteVector hi = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
                     .and((byte) 15).sub((byte) 8);
-            ShortVector xl = (ShortVector) ByteVector.fromArray(B16, xq, 32 * b).convertShape(VectorOperators.B2S, S16, 0);
+            ShortVector xl = (ShortVector) ByteVector.fromArray(B16, xq, 32 * b)
+                    .convertShape(VectorOperators.B2S, S16, 0);
             ShortVector xh = (ShortVector) ByteVector.fromArray(B16, xq, 32 * b + 16)
                     .convertShape(VectorOperators.B2S, S16, 0);
             ShortVector pl = ((ShortVector) lo.convertShape(VectorOperators.B2S, S16, 0)).mul(xl);
