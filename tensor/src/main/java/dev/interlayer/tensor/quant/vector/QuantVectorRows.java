@@ -20,10 +20,12 @@ import jdk.incubator.vector.VectorOperators;
  * Vector API has no byte dot-product instruction (no {@code vpdpbusd}/{@code pmaddubsw} lowering), so an
  * int8 product needs byte→short widening, a short multiply and a short→int widening add, three
  * conversions where the F32 style needs one byte→float conversion and one FMA per 16-lane group.
- * Measured on Q8_0 (4096×4096, one thread, AVX-512, best of 30 on a busy shared machine; the test
- * class {@code Int8StyleExperiment} reruns it): F32 style 2.25 ms (7.9 GB/s of weights), int8 style
- * 3.28 ms (5.4 GB/s), activation quantization included. Both read the same weight bytes, so the
- * cheaper inner loop wins; the int8 style would also add the activation-quantization error.
+ * Measured (4096×4096, one thread, AVX-512, best of 30 on a busy shared machine, so noisy; the test
+ * class {@code Int8StyleExperiment} reruns it), activation quantization included: Q8_0 F32 style
+ * 1.70–2.26 ms vs int8 style 1.99–3.12 ms; Q4_0 2.12–2.34 ms vs 2.15–2.60 ms. Both read the same
+ * weight bytes, so the cheaper inner loop wins (or ties); the int8 style would also add the
+ * activation-quantization error. Q4_K and Q6_K use the F32 style by the same argument, not measured
+ * in the int8 style.
  *
  * <p>Prefill (m &gt; 1) and the other formats: four weight rows at a time are dequantized into a
  * per-thread buffer [4, k] ({@link QuantDecode}, vectorized for the four main formats) and each is

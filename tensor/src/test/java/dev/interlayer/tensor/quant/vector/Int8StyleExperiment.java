@@ -15,9 +15,10 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The experiment behind {@link QuantVectorRows}'s choice of the F32 computing style: Q8_0 decode
- * matrix-vector products (rows x k) computed (a) as shipped, F32 activations and one scale FMA per
- * block ({@link QuantDots#q8_0}), and (b) llama.cpp's way, activations quantized to Q8_0 once per
+ * The experiment behind {@link QuantVectorRows}'s choice of the F32 computing style: Q8_0 and Q4_0
+ * decode matrix-vector products (rows x k) computed (a) as shipped, F32 activations and one scale FMA
+ * per block ({@link QuantDots#q8_0}, {@link QuantDots#q4_0}), and (b) llama.cpp's way, activations
+ * quantized to Q8_0 once per
  * call and int8×int8 products summed in int32 per block (bytes widened to shorts, multiplied, widened
  * to ints, since the Vector API has no byte dot-product operation), then {@code d_w·d_x·Σ} per block.
  * Not a test: run by hand (single thread, best of several runs, weights off-heap):
@@ -70,21 +71,51 @@ public final class Int8StyleExperiment {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+
+    /** Q4_0 int8 style: Σ_blocks d_w·d_x·Σ (q_w − 8)·q_x, 16 low and 16 high nibbles widened to shorts. */
+    static float int8DotQ4(MemorySegment w, long off, int k, byte[] xq, float[] xd) {
+        FloatVector acc = FloatVector.zero(F16);
+        for (int b = 0; b < k / 32; b++, off += 18) {
+            float dw = Float.float16ToFloat(w.get(ValueLayout.JAVA_SHORT_UNALIGNED, off));
+            ByteVector v = ByteVector.fromMemorySegment(B16, w, off + 2, ByteOrder.LITTLE_ENDIAN);
+            ByteVector lo = v.and((byte) 15).sub((byte) 8);
+            ByteVector hi = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                    .and((byte) 15).sub((byte) 8);
+            ShortVector xl = (ShortVector) ByteVector.fromArray(B16, xq, 32 * b)
+                    .convertShape(VectorOperators.B2S, S16, 0);
+            ShortVector xh = (ShortVector) ByteVector.fromArray(B16, xq, 32 * b + 16)
+                    .convertShape(VectorOperators.B2S, S16, 0);
+            ShortVector pl = ((ShortVector) lo.convertShape(VectorOperators.B2S, S16, 0)).mul(xl);
+            ShortVector ph = ((ShortVector) hi.convertShape(VectorOperators.B2S, S16, 0)).mul(xh);
+            IntVector s = ((IntVector) pl.convertShape(VectorOperators.S2I, I16, 0))
+                    .add((IntVector) ph.convertShape(VectorOperators.S2I, I16, 0));
+            acc = ((FloatVector) s.convertShape(VectorOperators.I2F, F16, 0))
+                    .fma(FloatVector.broadcast(F16, dw * xd[b]), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
     public static void main(String[] args) {
-        int rows = Integer.parseInt(args[0]), k = Integer.parseInt(args[1]);
+        run(DType.Q8_0, Integer.parseInt(args[0]), Integer.parseInt(args[1]));
+        run(DType.Q4_0, Integer.parseInt(args[0]), Integer.parseInt(args[1]));
+    }
+
+    private static void run(DType type, int rows, int k) {
         Random r = new Random(1);
         float[] x = new float[k], row = new float[k];
         for (int i = 0; i < k; i++) {
             x[i] = (float) r.nextGaussian();
         }
         try (Arena arena = Arena.ofConfined()) {
-            long rowBytes = DType.Q8_0.byteSize(k);
+            long rowBytes = type.byteSize(k);
             MemorySegment w = arena.allocate(rows * rowBytes, 64);
             for (int j = 0; j < rows; j++) {
                 for (int i = 0; i < k; i++) {
                     row[i] = (float) r.nextGaussian();
                 }
-                Quantizer.quantizeRow(DType.Q8_0, row, 0, k, w, j * rowBytes);
+                Quantizer.quantizeRow(type, row, 0, k, w, j * rowBytes);
             }
             byte[] xq = new byte[k];
             float[] xd = new float[k / 32], out = new float[rows];
@@ -92,20 +123,22 @@ public final class Int8StyleExperiment {
             for (int rep = 0; rep < 30; rep++) {
                 long t0 = System.nanoTime();
                 for (int j = 0; j < rows; j++) {
-                    out[j] = QuantDots.q8_0(w, j * rowBytes, k, x, 0);
+                    out[j] = type == DType.Q8_0 ? QuantDots.q8_0(w, j * rowBytes, k, x, 0)
+                            : QuantDots.q4_0(w, j * rowBytes, k, x, 0);
                 }
                 long t1 = System.nanoTime();
                 quantizeActivations(x, k, xq, xd);
                 for (int j = 0; j < rows; j++) {
-                    out[j] += int8Dot(w, j * rowBytes, k, xq, xd);
+                    out[j] += type == DType.Q8_0 ? int8Dot(w, j * rowBytes, k, xq, xd)
+                            : int8DotQ4(w, j * rowBytes, k, xq, xd);
                 }
                 long t2 = System.nanoTime();
                 bestF32 = Math.min(bestF32, (t1 - t0) / 1e6);
                 bestInt8 = Math.min(bestInt8, (t2 - t1) / 1e6);
             }
             double gb = rows * rowBytes / 1e9;
-            System.out.printf("Q8_0 %dx%d, 1 thread: F32 style %.2f ms (%.1f GB/s), int8 style %.2f ms (%.1f GB/s)"
-                    + " [checksum %.3f]%n", rows, k, bestF32, gb / bestF32 * 1e3, bestInt8, gb / bestInt8 * 1e3,
+            System.out.printf("%s %dx%d, 1 thread: F32 style %.2f ms (%.1f GB/s), int8 style %.2f ms (%.1f GB/s)"
+                    + " [checksum %.3f]%n", type, rows, k, bestF32, gb / bestF32 * 1e3, bestInt8, gb / bestInt8 * 1e3,
                     out[0]);
         }
     }
