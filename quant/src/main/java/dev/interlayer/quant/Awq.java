@@ -22,7 +22,7 @@ public final class Awq {
     /**
      * Search settings (the reference's: 20 exponents; clip ratios 1.00 … 0.55, skipped for query/key).
      *
-     * @param grid          number of exponents {@code α = i/grid}, i < grid
+     * @param grid          number of exponents {@code α = i/grid}, i &lt; grid
      * @param clip          run the clipping search
      * @param clipGrid      clip steps per unit
      * @param clipMaxShrink largest clip fraction

@@ -4,7 +4,7 @@ package dev.interlayer.quant;
  * Receives the input activations of named linear layers as calibration data streams through a model. A
  * forward hook in {@code nn} calls {@link #accept} once per linear per batch, before the matrix product, with
  * the batch's rows {@code X[n, dIn]} (one row per token); statistics accumulators ({@link HessianAccumulator},
- * {@link ImatrixAccumulator}) sit behind it, keyed by layer name (for MoE experts: one name per expert, and
+ * {@link ActivationStats}, whose squared means are the importance matrix) sit behind it, keyed by layer name (for MoE experts: one name per expert, and
  * only the rows routed to it).
  */
 @FunctionalInterface
