@@ -20,6 +20,9 @@ final class QSpecies {
     static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     /** Float vectors per 16-byte group. */
     static final int PARTS = 16 / VL;
+    /** 32-byte groups (Q6_K's columns), widening to {@link #PARTS32} float vectors. */
+    static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+    static final int PARTS32 = 32 / VL;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 

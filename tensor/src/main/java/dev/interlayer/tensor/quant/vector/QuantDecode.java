@@ -12,7 +12,6 @@ import dev.interlayer.tensor.quant.BlockFormat;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -101,11 +100,7 @@ final class QuantDecode {
                     ByteVector qh = ByteVector.fromMemorySegment(B, w, off + 128 + 32 * h + l0, LE);
                     int is = 8 * h + l0 / 16, ob = o + 128 * h + l0;
                     for (int g = 0; g < 4; g++) {
-                        IntVector ql = ((g & 1) == 0 ? ql0 : ql1).reinterpretAsInts();
-                        ByteVector e = ql.lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and(0x0F0F0F0F)
-                                .or(qh.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303)
-                                        .lanewise(VectorOperators.LSHL, 4))
-                                .reinterpretAsBytes().sub((byte) 32);
+                        ByteVector e = QuantDots.q6Codes(ql0, ql1, qh, g);
                         float dl = d * w.get(ValueLayout.JAVA_BYTE, off + 192 + is + 2 * g);
                         for (int p = 0; p < PARTS; p++) {
                             e.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(dl)
