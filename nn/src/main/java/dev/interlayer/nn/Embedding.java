@@ -106,7 +106,7 @@ public record Embedding(Tensor table, float scale) {
                 System.arraycopy(src, (int) (srcBase + tokens[off + t] * table.stride(0)), dst,
                         (int) (dstBase + t * out.stride(0)), d);
             }
-        } else if (heapOut) {
+        } else if (heapOut && !table.dtype().isQuantized()) {
             // mapped (F32/F16/BF16) table, heap output: element reads, nothing allocated per token
             long dstBase = out.segment().address() / Float.BYTES + out.offset();
             for (int t = 0; t < len; t++) {
@@ -117,6 +117,7 @@ public record Embedding(Tensor table, float scale) {
                 }
             }
         } else {
+            // block-quantized tables (each requested row dequantized in place) and non-heap outputs
             Ops.embedding(table, len == tokens.length && off == 0 ? tokens
                     : java.util.Arrays.copyOfRange(tokens, off, off + len), out);
         }

@@ -2,6 +2,7 @@ package dev.interlayer.nn;
 
 import dev.interlayer.tensor.ShapeMismatchException;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.quant.BlockFormats;
 
 /**
  * Learned absolute position embeddings (GPT-2, BERT): x[t] += table[pos(t)], with pos(t) = firstPosition + t
@@ -45,12 +46,7 @@ public record LearnedPositions(Tensor table) {
                     + (firstPosition + tokens) + ") are past the table of " + maxPositions() + " positions");
         }
         for (int t = 0; t < tokens; t++) {
-            long src = table.offset() + (firstPosition + t) * table.stride(0);
-            long dst = x.offset() + t * x.stride(0);
-            for (int i = 0; i < d; i++) {
-                long o = dst + i * x.stride(1);
-                x.writeFloat(o, x.readFloat(o) + table.readFloat(src + i * table.stride(1)));
-            }
+            addRow(x, t, firstPosition + t, d);
         }
         return x;
     }
@@ -78,13 +74,36 @@ public record LearnedPositions(Tensor table) {
             }
         }
         for (int t = 0; t < tokens; t++) {
-            long src = table.offset() + positions[t] * table.stride(0);
-            long dst = x.offset() + t * x.stride(0);
-            for (int i = 0; i < d; i++) {
-                long o = dst + i * x.stride(1);
-                x.writeFloat(o, x.readFloat(o) + table.readFloat(src + i * table.stride(1)));
-            }
+            addRow(x, t, positions[t], d);
         }
         return x;
+    }
+
+    /** Per-thread row of a block-quantized table, decoded before it is added (never the whole table). */
+    private static final ThreadLocal<float[][]> QUANT_ROW = ThreadLocal.withInitial(() -> new float[1][]);
+
+    // x[t, :] += table[p, :]; a block-quantized table (a quantized GGUF's position_embd) is decoded one row
+    // at a time by the format's reference codec into per-thread scratch, so nothing is allocated per token.
+    private void addRow(Tensor x, int t, int p, int d) {
+        long dst = x.offset() + t * x.stride(0);
+        if (table.dtype().isQuantized()) {
+            float[][] holder = QUANT_ROW.get();
+            if (holder[0] == null || holder[0].length < d) {
+                holder[0] = new float[d];
+            }
+            float[] row = holder[0];
+            long rowStart = table.offset() + p * table.stride(0);
+            BlockFormats.of(table.dtype()).dequantizeRow(table.segment(), table.dtype().byteSize(rowStart), d, row, 0);
+            for (int i = 0; i < d; i++) {
+                long o = dst + i * x.stride(1);
+                x.writeFloat(o, x.readFloat(o) + row[i]);
+            }
+            return;
+        }
+        long src = table.offset() + p * table.stride(0);
+        for (int i = 0; i < d; i++) {
+            long o = dst + i * x.stride(1);
+            x.writeFloat(o, x.readFloat(o) + table.readFloat(src + i * table.stride(1)));
+        }
     }
 }

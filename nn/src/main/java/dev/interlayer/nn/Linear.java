@@ -5,6 +5,7 @@ import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.ShapeMismatchException;
 import dev.interlayer.tensor.Tensor;
 import dev.interlayer.tensor.UnsupportedDTypeException;
+import dev.interlayer.tensor.quant.BlockFormats;
 import dev.interlayer.tensor.DType;
 
 /**
@@ -20,7 +21,8 @@ public record Linear(Tensor weight, Tensor bias) {
      * Checks weight [out, in] (floating point) and bias [out].
      *
      * @throws ShapeMismatchException    if weight is not rank 2 or bias is not [out]
-     * @throws UnsupportedDTypeException if weight is not F32, F16 or BF16
+     * @throws UnsupportedDTypeException if weight is neither F32/F16/BF16 nor a GGML block format that
+     *                                   {@link BlockFormats} reads in place (Q8_0 … Q6_K, IQ4_NL, IQ4_XS)
      * @throws IllegalArgumentException  if weight is null
      */
     public Linear {
@@ -30,13 +32,19 @@ public record Linear(Tensor weight, Tensor bias) {
         if (weight.rank() != 2) {
             throw new ShapeMismatchException("Linear: weight must be [out, in], got " + weight.shape());
         }
-        if (!weight.dtype().isFloatingPoint()) {
-            throw new UnsupportedDTypeException("Linear weight", weight.dtype(), DType.F32, DType.F16, DType.BF16);
+        if (!weight.dtype().isFloatingPoint() && !BlockFormats.supports(weight.dtype())) {
+            throw new UnsupportedDTypeException("Linear weight", weight.dtype(), supportedWeightTypes());
         }
         if (bias != null && !bias.shape().equals(Shape.of(weight.dim(0)))) {
             throw ShapeMismatchException.of("Linear", "bias must be [out] for weight [out, in]", bias.shape(),
                     weight.shape());
         }
+    }
+
+    // F32/F16/BF16 and every block-quantized type the in-place kernels read, for error messages.
+    private static DType[] supportedWeightTypes() {
+        return java.util.Arrays.stream(DType.values())
+                .filter(t -> t.isFloatingPoint() || BlockFormats.supports(t)).toArray(DType[]::new);
     }
 
     /** A linear layer without bias. */

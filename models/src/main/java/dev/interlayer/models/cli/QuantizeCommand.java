@@ -50,14 +50,10 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
         QuantPreset preset = QuantPreset.parse(type);
         threads.apply();
         PrintWriter o = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        try (GgufFile in = Gguf.open(model)) {
-            GgufQuantize.Summary s = GgufQuantize.quantize(in, out, preset, pure, (f, name) -> {
-                int bar = (int) Math.round(f * 30);
-                err.printf("\r[%s%s] %3.0f%% %-40s", "#".repeat(bar), " ".repeat(30 - bar), 100 * f, name);
-                err.flush();
-            });
-            err.println();
+        // Progress on stderr only when it is a terminal (pipes and logs stay clean), as for every long command.
+        try (GgufFile in = Gguf.open(model);
+             Progress progress = Progress.start("quantizing " + model.getFileName() + " to " + preset, 1.0)) {
+            GgufQuantize.Summary s = GgufQuantize.quantize(in, out, preset, pure, (f, name) -> progress.update(f));
             if (list) {
                 s.lines().forEach(o::println);
             }

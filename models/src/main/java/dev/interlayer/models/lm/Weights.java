@@ -5,6 +5,7 @@ import dev.interlayer.models.io.GgufTensorInfo;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.io.WeightSource;
 import dev.interlayer.tensor.Shape;
+import dev.interlayer.tensor.quant.BlockFormats;
 import dev.interlayer.tensor.Tensor;
 import java.nio.file.Path;
 
@@ -18,6 +19,9 @@ import java.nio.file.Path;
  * info before the tensor is mapped, so a mis-shaped quantized tensor reports its shape, not its type.
  */
 public final class Weights {
+    /** What a matrix may be stored as: read in place by nn.Linear / nn.Embedding. */
+    private static final String SUPPORTED = "F32, F16, BF16 or a block format (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K,"
+            + " Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS)";
     private final WeightSource source;
     private final Path file;
     private final GgufFile gguf;   // tensor infos (shape, offset) when the source is a GGUF file, else null
@@ -59,7 +63,9 @@ public final class Weights {
     /**
      * The tensor {@code name}, which must have shape {@code dims} (outermost first).
      *
-     * @throws ModelFormatException if absent (the message lists the closest names), mis-shaped or not F32/F16/BF16
+     * @throws ModelFormatException if absent (the message lists the closest names), mis-shaped, or of a type
+     *                              nn cannot read in place (matrices: F32/F16/BF16 or a GGML block format;
+     *                              vectors: F32/F16/BF16)
      */
     public Tensor get(String name, int... dims) throws ModelFormatException {
         if (!source.contains(name)) {
@@ -76,14 +82,15 @@ public final class Weights {
         try {
             t = source.tensor(name);
         } catch (UnsupportedOperationException e) {
-            throw new ModelFormatException(file, at, "tensor '" + name + "' type", "F32, F16 or BF16",
-                    (info != null ? info.type() : source.dtype(name)) + " (quantized weights are not supported yet)");
+            throw new ModelFormatException(file, at, "tensor '" + name + "' type", SUPPORTED,
+                    String.valueOf(info != null ? info.type() : source.dtype(name)));
         }
         if (!t.shape().equals(want)) {
             throw shapeError(name, at, want, t.shape());
         }
-        if (!t.dtype().isFloatingPoint()) {
-            throw new ModelFormatException(file, at, "tensor '" + name + "' type", "F32, F16 or BF16",
+        if (!t.dtype().isFloatingPoint() && !(BlockFormats.supports(t.dtype()) && dims.length >= 2)) {
+            throw new ModelFormatException(file, at, "tensor '" + name + "' type",
+                    dims.length >= 2 ? SUPPORTED : "F32, F16 or BF16 (a vector is never block-quantized)",
                     t.dtype().toString());
         }
         return t;
