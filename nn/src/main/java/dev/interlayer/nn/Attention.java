@@ -209,6 +209,11 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         private int first;              // current call: first cache entry the ring still holds
         private boolean regular;        // current call: every entry's position equals its index
 
+        // the last call's concatenated head outputs [t, Hq·dh] (the output projection's input)
+        Tensor context(int t) {
+            return o.rows(t);
+        }
+
         private State(Attention a, KvCache cache, int layer, int maxTokens, ScratchPool pool) {
             AttentionConfig c = a.config;
             if (layer < 0 || layer >= cache.layers() || cache.kvDim(layer) != c.kvDim()) {

@@ -29,4 +29,12 @@ public interface FeedForward {
 
     /** out = F(x). Modifies {@code out} (must not alias {@code x}) and the scratch. */
     void forward(Tensor x, Tensor out, Scratch scratch);
+
+    /**
+     * out = F(x), reporting the input rows of this sublayer's linears to {@code tap} (when not null) as block
+     * {@code layer}. The default runs {@link #forward(Tensor, Tensor, Scratch)} and reports nothing.
+     */
+    default void forward(Tensor x, Tensor out, Scratch scratch, int layer, LinearTap tap) {
+        forward(x, out, scratch);
+    }
 }

@@ -85,4 +85,13 @@ public record GatedMlp(Linear gate, Linear up, Linear down, Activation activatio
         Ops.mul(g, u, g);
         down.apply(g, out);
     }
+
+    @Override
+    public void forward(Tensor x, Tensor out, Scratch scratch, int layer, LinearTap tap) {
+        forward(x, out, scratch);
+        if (tap != null) {   // the hidden buffer still holds the down projection's input
+            tap.observe(layer, LinearSite.FFN_IN, -1, x);
+            tap.observe(layer, LinearSite.FFN_DOWN, -1, ((Buffers) scratch).g.rows(x.dim(0)));
+        }
+    }
 }

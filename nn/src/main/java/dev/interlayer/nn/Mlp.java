@@ -56,4 +56,13 @@ public record Mlp(Linear up, Linear down, Activation activation) implements Feed
         activation.apply(h, h);
         down.apply(h, out);
     }
+
+    @Override
+    public void forward(Tensor x, Tensor out, Scratch scratch, int layer, LinearTap tap) {
+        forward(x, out, scratch);
+        if (tap != null) {   // the hidden buffer still holds the down projection's input
+            tap.observe(layer, LinearSite.FFN_IN, -1, x);
+            tap.observe(layer, LinearSite.FFN_DOWN, -1, ((Buffers) scratch).h.rows(x.dim(0)));
+        }
+    }
 }

@@ -21,6 +21,7 @@ public final class StackSession {
     final int[] onePosition = new int[1];
     final int maxTokens;
     final boolean anyRing;   // some layer keeps a sliding-window ring
+    LinearTap linearTap;     // calibration observer, or null
     int lastTokens;
 
     StackSession(List<TransformerBlock> blocks, int contextLength, int maxTokens, boolean taps, boolean ringCache) {
@@ -94,6 +95,15 @@ public final class StackSession {
             throw new IndexOutOfBoundsException("tap " + layer + " outside [0, " + (taps.length - 1) + "]");
         }
         return taps[layer].rows(lastTokens);
+    }
+
+    /**
+     * Installs (or, with null, removes) a tap that sees the input rows of every block's linears on the
+     * following forward calls (for calibration). Returns this session.
+     */
+    public StackSession linearTap(LinearTap tap) {
+        this.linearTap = tap;
+        return this;
     }
 
     void tap(int layer, int tokens) {

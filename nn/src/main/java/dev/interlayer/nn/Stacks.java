@@ -106,7 +106,7 @@ final class Stacks {
             }
         }
         for (int l = 0; l < blocks.size(); l++) {
-            blocks.get(l).forward(x, s.blocks[l], tokenPositions);
+            blocks.get(l).forward(x, s.blocks[l], tokenPositions, l, s.linearTap);
             s.tap(l + 1, t);
         }
         s.cache.advance(t);

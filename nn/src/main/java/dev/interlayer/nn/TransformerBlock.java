@@ -92,23 +92,38 @@ public record TransformerBlock(BlockConfig config, Norm attnIn, Attention attent
      * @throws IllegalArgumentException if positions has a length other than T or a position outside the context
      */
     public void forward(Tensor x, State st, int[] positions) {
+        forward(x, st, positions, 0, null);
+    }
+
+    // as above, reporting linear inputs to tap (when not null) as block `layer`
+    void forward(Tensor x, State st, int[] positions, int layer, LinearTap tap) {
         int t = x.dim(0);
         Tensor u = st.u.rows(t), a = st.a.rows(t), m = st.m.rows(t);
         NormPlacement p = config.placement();
         float alpha = config.residualAlpha();
         if (config.parallel()) {
             attention.forward(input(attnIn, x, u), a, st.attn, positions);
+            observeAttention(tap, layer, u, st, t);
             Tensor u2 = ffnIn == null ? u : input(ffnIn, x, st.u2.rows(t));
-            ffn.forward(u2, m, st.ffn);
+            ffn.forward(u2, m, st.ffn, layer, tap);
             skip(x, alpha);
             Ops.add(x, a, x);
             Ops.add(x, m, x);
             return;
         }
-        attention.forward(p.hasInputNorm() ? input(attnIn, x, u) : x, a, st.attn, positions);
+        Tensor in = p.hasInputNorm() ? input(attnIn, x, u) : x;
+        attention.forward(in, a, st.attn, positions);
+        observeAttention(tap, layer, in, st, t);
         residual(x, a, attnOut, alpha, p);
-        ffn.forward(p.hasInputNorm() ? input(ffnIn, x, u) : x, m, st.ffn);
+        ffn.forward(p.hasInputNorm() ? input(ffnIn, x, u) : x, m, st.ffn, layer, tap);
         residual(x, m, ffnOut, alpha, p);
+    }
+
+    private static void observeAttention(LinearTap tap, int layer, Tensor in, State st, int t) {
+        if (tap != null) {
+            tap.observe(layer, LinearSite.ATTN_QKV, -1, in);
+            tap.observe(layer, LinearSite.ATTN_OUTPUT, -1, st.attn.context(t));
+        }
     }
 
     // u = s·N(x)

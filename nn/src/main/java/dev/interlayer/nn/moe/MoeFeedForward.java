@@ -2,6 +2,7 @@ package dev.interlayer.nn.moe;
 
 import dev.interlayer.nn.FeedForward;
 import dev.interlayer.nn.Linear;
+import dev.interlayer.nn.LinearTap;
 import dev.interlayer.nn.RowBuffer;
 import dev.interlayer.nn.ScratchPool;
 import dev.interlayer.tensor.Ops;
@@ -148,6 +149,12 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
 
     @Override
     public void forward(Tensor x, Tensor out, Scratch scratch) {
+        forward(x, out, scratch, 0, null);
+    }
+
+    /** As {@link #forward(Tensor, Tensor, Scratch)}; each expert reports its routed rows to the tap under its index. */
+    @Override
+    public void forward(Tensor x, Tensor out, Scratch scratch, int layer, LinearTap tap) {
         State st = (State) scratch;
         int t = x.dim(0), d = config.hidden(), e = config.numExperts(), k = config.topK();
         if (x.rank() != 2 || x.dim(1) != d || !x.shape().equals(out.shape())) {
@@ -202,7 +209,8 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
                 int tok = st.order[st.start[j] + r] / k;
                 copyRow(xc, tok, gx, r * d, d);
             }
-            experts.get(j).forward(st.gx.rows(n), st.gy.rows(n), st.expertScratch);
+            experts.get(j).forward(st.gx.rows(n), st.gy.rows(n), st.expertScratch, layer,
+                    tap == null ? null : tap.forExpert(j));
             for (int r = 0; r < n; r++) {
                 int slot = st.order[st.start[j] + r];
                 Ops.axpy(st.weights[slot], gy, r * d, acc, accOff + (slot / k) * d, d);
@@ -210,7 +218,8 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
         }
         // ---- shared expert ----
         if (shared != null) {
-            shared.forward(x, st.gy.rows(t), st.sharedScratch);
+            shared.forward(x, st.gy.rows(t), st.sharedScratch, layer,
+                    tap == null ? null : tap.forExpert(LinearTap.SHARED_EXPERT));
             float[] g = st.gate.data();
             if (sharedGate != null) {
                 sharedGate.apply(x, st.gate.rows(t));

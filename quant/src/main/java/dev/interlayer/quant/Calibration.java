@@ -1,0 +1,89 @@
+package dev.interlayer.quant;
+
+import dev.interlayer.nn.DecoderStack;
+import dev.interlayer.nn.EncoderStack;
+import dev.interlayer.nn.StackSession;
+import dev.interlayer.tensor.Ops;
+import dev.interlayer.tensor.Tensor;
+import java.util.List;
+
+/**
+ * Runs calibration data through a whole stack once with a {@link CalibrationTap} installed, so every linear's
+ * input rows reach a {@link CalibrationSink} (typically {@link CalibrationStats}: GPTQ's H = 2XᵀX/N per input,
+ * in float64). This is GPTQ's "one forward, all linears of the block at once" variant with the unquantized
+ * model feeding every block (Frantar et al., "GPTQ", ICLR 2023); the block-by-block variant that feeds
+ * quantized outputs forward is not this class.
+ */
+public final class Calibration {
+    private Calibration() {
+    }
+
+    /**
+     * Decoder: tokens in non-overlapping windows of {@code window} tokens, each with a fresh context (as the
+     * perplexity protocol evaluates), run in chunks of at most {@code chunk} tokens; a shorter tail window
+     * is included. Returns the number of token rows fed.
+     *
+     * @throws IllegalArgumentException if window or chunk is below 1, window exceeds the stack's context, or
+     *                                  a token is outside the vocabulary
+     */
+    public static long decoder(DecoderStack stack, int[] tokens, int window, int chunk, CalibrationSink sink) {
+        if (window < 1 || chunk < 1 || window > stack.contextLength()) {
+            throw new IllegalArgumentException("Calibration.decoder: window " + window + " and chunk " + chunk
+                    + " must be >= 1 and window <= context length " + stack.contextLength());
+        }
+        StackSession s = stack.newSession(window, Math.min(chunk, window), false)
+                .linearTap(new CalibrationTap(sink));
+        for (int w = 0; w < tokens.length; w += window) {
+            s.cache().reset();
+            int end = Math.min(tokens.length, w + window);
+            for (int c = w; c < end; c += s.maxTokens()) {
+                stack.forward(tokens, c, Math.min(s.maxTokens(), end - c), s);
+            }
+        }
+        return tokens.length;
+    }
+
+    /**
+     * Encoder: each sequence alone (token type 0, no padding). Returns the number of token rows fed.
+     *
+     * @throws IllegalArgumentException if a sequence is empty, longer than the stack's context, or has a
+     *                                  token outside the vocabulary
+     */
+    public static long encoder(EncoderStack stack, List<int[]> sequences, CalibrationSink sink) {
+        long rows = 0;
+        for (int[] seq : sequences) {
+            encoder(stack, seq, null, sink);
+            rows += seq.length;
+        }
+        return rows;
+    }
+
+    /**
+     * Encoder: one padded sequence; rows with {@code valid[t] == false} are attended by nobody and excluded
+     * from the statistics.
+     *
+     * @param valid [T] true = real token, or null for none padded
+     * @throws IllegalArgumentException if the sequence is empty or too long, or valid has the wrong length
+     */
+    public static void encoder(EncoderStack stack, int[] tokens, boolean[] valid, CalibrationSink sink) {
+        if (tokens.length == 0 || tokens.length > stack.contextLength()) {
+            throw new IllegalArgumentException("Calibration.encoder: sequence of " + tokens.length
+                    + " tokens; need 1.." + stack.contextLength());
+        }
+        if (stack.embedding() == null) {
+            throw new IllegalArgumentException("Calibration.encoder: the stack has no token embedding");
+        }
+        CalibrationTap tap = new CalibrationTap(sink);
+        tap.keep(valid);
+        StackSession s = stack.newSession(tokens.length, false).linearTap(tap);
+        // x₀ = E[token] + S[0]; the stack adds positions and the embedding norm (as its packed encode does)
+        Tensor x0 = stack.embedding().lookup(tokens, Tensor.zeros(tokens.length, stack.hidden()));
+        if (stack.tokenTypes() != null) {
+            Tensor type0 = stack.tokenTypes().table().select(0, 0);
+            Tensor row = Tensor.zeros(stack.hidden());
+            Ops.scale(type0, stack.tokenTypes().scale(), row);
+            Ops.add(x0, row, x0);
+        }
+        stack.forwardEmbeddings(x0, valid, s);
+    }
+}
