@@ -103,11 +103,6 @@ final class RouterStatsLM implements CausalLM {
         return null;
     }
 
-    /** The running totals per layer (null entries for dense layers). */
-    RouterStats[] totals() {
-        return totals.clone();
-    }
-
     // One line per MoE layer: tokens, load per expert (token slots c_e), mean entropy, Switch load-balancing loss,
     // HF auxiliary loss, z-loss, MaxVio.
     void print(PrintWriter err) {
@@ -118,10 +113,10 @@ final class RouterStatsLM implements CausalLM {
                 continue;
             }
             any = true;
+            String z = Double.isNaN(t.zLoss()) ? "n/a" : String.format("%.4f", t.zLoss());   // n/a: no router logits
             err.printf("router layer %d: tokens %d, load %s, entropy %.4f, lb-loss %.4f, hf-aux %.4f, z-loss %s,"
                     + " maxvio %.4f%n", l, t.tokens(), java.util.Arrays.toString(t.tokensPerExpert()),
-                    t.meanEntropy(), t.loadBalancingLoss(), t.hfAuxLoss(), Double.isNaN(t.zLoss()) ? "n/a" : String.format("%.4f", t.zLoss()),
-                    t.maxViolation());
+                    t.meanEntropy(), t.loadBalancingLoss(), t.hfAuxLoss(), z, t.maxViolation());
         }
         if (!any) {
             err.println("router stats: this model has no MoE layers");
