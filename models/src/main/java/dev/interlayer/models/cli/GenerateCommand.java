@@ -66,6 +66,13 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
     @Mixin
     ThreadsOption threads = new ThreadsOption();
 
+    @Mixin
+    PlanOptions planOptions = new PlanOptions();
+
+    @Option(names = "--router-stats", description = "After generating, print each MoE layer's expert load, router"
+            + " entropy and auxiliary losses on stderr.")
+    boolean routerStats;
+
     @Override
     public Integer call() throws Exception {
         ModelInput.requireOne(tokens, prompt);
@@ -85,6 +92,15 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
                 Flags.require(!s.isEmpty(), "--stop", "non-empty", "\"\"");
             }
         }
+        planOptions.validate();
+        if (planOptions.active()) {
+            Flags.require(!routerStats, "--router-stats", "used without --plan/--draft-layers", "both");
+        }
+        if (planOptions.draftLayers != null) {
+            Flags.require(repeatPenalty == 1f, "--repeat-penalty", "1 with --draft-layers", repeatPenalty);
+            Flags.require(stop == null, "--stop", "absent with --draft-layers", String.join(",", stop == null
+                    ? new String[0] : stop));
+        }
         Sampler sampler = temperature == 0 ? Sampler.greedy()
                 : new Sampler.Stochastic(temperature, topK, topP, minP, seed);
         PrintWriter out = spec.commandLine().getOut();
@@ -92,6 +108,21 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
         try (LoadedModel loaded = ModelInput.open(model)) {
             CausalLM m = loaded.requireLm();
             Tokenizer tok = loaded.tokenizer();
+            if (planOptions.draftLayers != null) {
+                if (temperature > 0) {
+                    err.println("note: --draft-layers samples with --temperature only (top-k, top-p, min-p off)");
+                }
+                int[] ids = ModelInput.ids(loaded, model, tokens, prompt);
+                planOptions.speculate(ModelInput.decoder(loaded, "--draft-layers"), tok, ids,
+                        prompt, maxTokens, temperature, seed, out, err);
+                return 0;
+            }
+            RouterStatsLM stats = routerStats ? new RouterStatsLM(ModelInput.decoder(loaded, "--router-stats")) : null;
+            if (planOptions.active()) {
+                m = planOptions.planned(ModelInput.decoder(loaded, "--plan"));
+            } else if (stats != null) {
+                m = stats;
+            }
             Generator.Builder b = Generator.builder(m, tok).sampler(sampler).maxTokens(maxTokens)
                     .repetitionPenalty(repeatPenalty, repeatLastN);
             if (stop != null) {
@@ -114,6 +145,9 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
             out.flush();
             err.printf("prompt: %d tokens, %.1f tok/s; generated: %d tokens, %.1f tok/s (%s)%n", r.promptTokens(),
                     r.prefillTokensPerSecond(), r.generatedTokens(), r.decodeTokensPerSecond(), r.stopReason());
+            if (stats != null) {
+                stats.print(err);
+            }
             err.flush();
         }
         return 0;

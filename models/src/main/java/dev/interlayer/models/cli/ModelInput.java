@@ -1,5 +1,6 @@
 package dev.interlayer.models.cli;
 
+import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.models.tokenizer.Tokenizer;
@@ -15,6 +16,15 @@ final class ModelInput {
         try (Progress p = Progress.start("loading " + model.getFileName())) {
             return ModelLoader.open(model);
         }
+    }
+
+    // The decoder-only LM behind a loaded model (every decoder family is a DecoderLM over an nn DecoderStack).
+    static DecoderLM decoder(LoadedModel loaded, String command) {
+        if (!(loaded.lm() instanceof DecoderLM lm)) {
+            throw new IllegalArgumentException(command + " needs a decoder-only language model; family '"
+                    + loaded.family() + "' is not one");
+        }
+        return lm;
     }
 
     // Checks that exactly one of --tokens/--prompt was given (before the model is opened).

@@ -2,7 +2,9 @@ package dev.interlayer.models.lm;
 
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.nn.DecoderStack;
+import dev.interlayer.nn.Linear;
 import dev.interlayer.nn.StackSession;
+import dev.interlayer.nn.plan.OutputHead;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Shape;
@@ -52,6 +54,14 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
     /** The decoder stack. */
     public DecoderStack stack() {
         return stack;
+    }
+
+    /**
+     * The LM head as {@code nn} applies it to N_f(x): logits = softcap_c(h·Headᵀ), for plans, early exits and
+     * the logit lens (a view of the same weights, nothing copied).
+     */
+    public OutputHead outputHead() {
+        return new OutputHead(new Linear(head), finalSoftcap);
     }
 
     @Override
@@ -128,6 +138,11 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
         // (a view into the stack session, valid until the next call). Allocates nothing.
         Tensor forwardChunk(int[] tokens, int off, int t) {
             return model.stack.forward(tokens, off, t, stack);
+        }
+
+        /** The stack session: per-block states (MoE router statistics of the last call) and the KV cache. */
+        public StackSession stackSession() {
+            return stack;
         }
 
         /** KV-cache rows layer l keeps: the session's positions, or a sliding-window ring (window + chunk). */

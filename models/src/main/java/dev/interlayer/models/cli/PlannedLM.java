@@ -1,0 +1,95 @@
+package dev.interlayer.models.cli;
+
+import dev.interlayer.models.generate.CausalLM;
+import dev.interlayer.nn.plan.OutputHead;
+import dev.interlayer.nn.plan.PlanSession;
+import dev.interlayer.nn.plan.PlannedStack;
+import dev.interlayer.tensor.Shape;
+import dev.interlayer.tensor.Tensor;
+import java.util.Arrays;
+
+// A decoder stack run through an execution plan, seen as a CausalLM so that Generator (sampling, stop strings,
+// streaming) drives it unchanged: logits = Head(PlannedStack.forward(tokens)) at the last position.
+record PlannedLM(PlannedStack stack, OutputHead head, int contextLength) implements CausalLM {
+    private static final int CHUNK = 128;
+
+    @Override
+    public int vocabSize() {
+        return head.vocab();
+    }
+
+    @Override
+    public Session newSession(int maxTokens) {
+        if (maxTokens < 1 || maxTokens > contextLength) {
+            throw new IllegalArgumentException("session of " + maxTokens + " positions: need 1 <= positions <= the"
+                    + " model's context length " + contextLength);
+        }
+        return new PlanLmSession(this, stack.newSession(maxTokens, Math.min(CHUNK, maxTokens)), maxTokens);
+    }
+
+    // One sequence: the plan session (one KV cache per attention-running step) and a logits row.
+    private static final class PlanLmSession implements Session {
+        private final PlannedLM lm;
+        private final PlanSession s;
+        private final float[] logits;
+        private final Tensor logitsRow;
+        private final int capacity;
+
+        PlanLmSession(PlannedLM lm, PlanSession s, int capacity) {
+            this.lm = lm;
+            this.capacity = capacity;
+            this.s = s;
+            this.logits = new float[lm.vocabSize()];
+            this.logitsRow = Tensor.wrap(logits, Shape.of(1, logits.length));
+        }
+
+        @Override
+        public int position() {
+            return s.position();
+        }
+
+        @Override
+        public int capacity() {
+            return capacity;
+        }
+
+        @Override
+        public float[] append(int[] tokens, int off, int len) {
+            CausalLM.checkAppend(tokens, off, len, position(), capacity(), lm.vocabSize());
+            Tensor h = null;
+            if (len == 1) {
+                h = lm.stack.decode(tokens[off], s);     // no allocation per decoded token
+            } else {
+                for (int done = 0; done < len; done += s.maxTokens()) {
+                    h = lm.stack.forward(Arrays.copyOfRange(tokens, off + done,
+                            off + Math.min(len, done + s.maxTokens())), s);
+                }
+            }
+            lm.head.logits(h.dim(0) == 1 ? h : h.slice(0, h.dim(0) - 1, h.dim(0)), logitsRow);
+            return logits;
+        }
+
+        @Override
+        public float[] appendAll(int[] tokens, int off, int len) {
+            CausalLM.checkAppend(tokens, off, len, position(), capacity(), lm.vocabSize());
+            int v = lm.vocabSize();
+            float[] out = new float[Math.multiplyExact(len, v)];
+            for (int done = 0; done < len; done += s.maxTokens()) {
+                int t = Math.min(s.maxTokens(), len - done);
+                Tensor h = lm.stack.forward(Arrays.copyOfRange(tokens, off + done, off + done + t), s);
+                lm.head.logits(h, Tensor.wrap(out, Shape.of(len, v)).slice(0, done, done + t));
+            }
+            return out;
+        }
+
+        @Override
+        public void reset() {
+            s.truncate(0);
+        }
+
+        @Override
+        public void truncate(int position) {
+            s.truncate(position);
+        }
+    }
+}
