@@ -7,12 +7,10 @@ import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.GgufTensorInfo;
-import dev.interlayer.models.llama.LlamaConfig;
-import dev.interlayer.models.llama.LlamaModel;
+import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.models.tokenizer.Tokenizer;
-import dev.interlayer.models.tokenizer.Tokenizers;
 import dev.interlayer.tensor.ComputePool;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -27,7 +25,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./interlayer bench generate}: end-to-end Llama speed on one GGUF file. Prefill of
+ * {@code ./interlayer bench generate}: end-to-end speed of a causal LM of any decoder family the model loader
+ * reads (Llama/Mistral/Qwen2 and their MoE variants, Gemma, OLMo 2, GPT-2), from a GGUF file or a Hugging Face
+ * folder. Prefill of
  * {@code --prompt-tokens} (chunked, batched matmuls), then {@code --gen-tokens} greedy decode steps
  * (matrix-vector products); prints prefill and decode tokens/s, the decode weight stream in GB/s
  * (weight bytes read per token × tokens/s) and peak RSS (VmHWM) next to the model file size. The KV
@@ -38,10 +38,10 @@ import picocli.CommandLine.Option;
  * {@code cpu} figure (process CPU time / (wall time × threads)) says how much that was.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "End-to-end Llama prefill/decode tokens/s, decode GB/s and peak RSS for a GGUF model.")
+        description = "End-to-end prefill/decode tokens/s, decode GB/s and peak RSS for a GGUF model or HF folder.")
 public final class GenerateBench implements CliCommand, Callable<Integer> {
     @Option(names = "--model", required = true,
-            description = "GGUF model file (llama, mistral, qwen2) or Hugging Face folder (any causal LM family).")
+            description = "GGUF model file or Hugging Face folder (any causal LM family).")
     Path model;
 
     @Option(names = "--prompt-tokens", defaultValue = "128", description = "Prompt length (default ${DEFAULT-VALUE}).")
@@ -53,7 +53,7 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", description = "ComputePool threads (default ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--chunk", defaultValue = "" + LlamaModel.DEFAULT_CHUNK,
+    @Option(names = "--chunk", defaultValue = "" + DecoderLM.DEFAULT_CHUNK,
             description = "Prefill chunk: tokens per batched matmul (default ${DEFAULT-VALUE}).")
     int chunk;
 
@@ -80,41 +80,6 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
         Flags.require(warmupSeconds >= 0, "--warmup-seconds", ">= 0", warmupSeconds);
         ComputePool.setThreads(Flags.threads(threads));
         Flags.exists(model, "--model");
-        if (Files.isDirectory(model)) {
-            return folder();
-        }
-        long fileBytes = Files.size(model);
-        long t0 = System.nanoTime();
-        try (GgufFile file = Gguf.open(model)) {
-            LlamaModel m;
-            try (Progress p = Progress.start("loading " + model.getFileName())) {
-                m = LlamaModel.load(file);
-            }
-            LlamaConfig c = m.config();
-            double loadSeconds = (System.nanoTime() - t0) / 1e9;
-            Tokenizer tok = file.get("tokenizer.ggml.model") == null ? null : Tokenizers.fromGguf(file);
-            int[] prompt = prompt(tok, c.vocabSize());
-            int capacity = promptTokens + genTokens;
-            long kvBytes = 2L * c.layers() * capacity * c.kvDim() * Float.BYTES;
-            System.out.printf(Locale.ROOT, "model %s: %d layers, dim %d, vocab %d, %s weights; file %.2f GB; "
-                            + "loaded in %.2f s%n", model.getFileName(), c.layers(), c.dim(), c.vocabSize(),
-                    file.info("blk.0.attn_q.weight").type(), fileBytes / 1e9, loadSeconds);
-            measure(m.newSession(capacity, chunk), prompt, fileBytes, weightBytesPerToken(file, c), kvBytes);
-        }
-        return 0;
-    }
-
-    // A Hugging Face folder, through the family registry: its own tokenizer for the prompt; the weight stream
-    // per token is taken as every safetensors byte (an upper bound: the embedding is read one row at a time).
-    private int folder() throws IOException {
-        long fileBytes = 0;
-        try (var files = Files.list(model)) {
-            for (Path p : (Iterable<Path>) files::iterator) {
-                if (p.getFileName().toString().endsWith(".safetensors")) {
-                    fileBytes += Files.size(p);
-                }
-            }
-        }
         long t0 = System.nanoTime();
         LoadedModel opened;
         try (Progress p = Progress.start("loading " + model.getFileName())) {
@@ -122,13 +87,77 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
         }
         try (LoadedModel loaded = opened) {
             CausalLM lm = loaded.requireLm();
-            System.out.printf(Locale.ROOT, "model %s: %s (Hugging Face folder), vocab %d; weights %.2f GB; loaded in "
-                            + "%.2f s%n", model.getFileName(), loaded.family(), lm.vocabSize(), fileBytes / 1e9,
-                    (System.nanoTime() - t0) / 1e9);
+            double loadSeconds = (System.nanoTime() - t0) / 1e9;
+            int capacity = promptTokens + genTokens;
+            // --chunk applies to the nn decoder families (every family the loader builds); kvBytes < 0: unknown
+            CausalLM.Session s;
+            long kvBytes = -1;
+            int layers = -1;
+            int dim = -1;
+            if (lm instanceof DecoderLM d) {
+                DecoderLM.Session ds = d.newSession(capacity, chunk);
+                kvBytes = kvBytes(d, ds);
+                layers = d.stack().layers();
+                dim = d.hiddenSize();
+                s = ds;
+            } else {
+                s = lm.newSession(capacity);
+            }
+            long fileBytes;
+            long weightBytes;
+            if (Files.isDirectory(model)) {
+                // The weight stream per token is taken as every safetensors byte (an upper bound: the embedding
+                // is read one row at a time).
+                fileBytes = safetensorsBytes(model);
+                weightBytes = fileBytes;
+                System.out.printf(Locale.ROOT, "model %s: %s (Hugging Face folder), vocab %d; weights %.2f GB; "
+                        + "loaded in %.2f s%n", model.getFileName(), loaded.family(), lm.vocabSize(), fileBytes / 1e9,
+                        loadSeconds);
+            } else {
+                fileBytes = Files.size(model);
+                try (GgufFile file = Gguf.open(model)) {   // tensor infos only: the header, no weight pages
+                    weightBytes = weightBytesPerToken(file, lm.vocabSize());
+                    System.out.printf(Locale.ROOT, "model %s: %d layers, dim %d, vocab %d, %s weights; file %.2f GB; "
+                                    + "loaded in %.2f s%n", model.getFileName(),
+                            layers, dim, lm.vocabSize(),
+                            matrixType(file), fileBytes / 1e9, loadSeconds);
+                }
+            }
             int[] prompt = prompt(loaded.optionalTokenizer().orElse(null), lm.vocabSize());
-            measure(lm.newSession(promptTokens + genTokens), prompt, fileBytes, fileBytes, -1);
+            measure(s, prompt, fileBytes, weightBytes, kvBytes);
         }
         return 0;
+    }
+
+    private static long safetensorsBytes(Path dir) throws IOException {
+        long bytes = 0;
+        try (var files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                if (p.getFileName().toString().endsWith(".safetensors")) {
+                    bytes += Files.size(p);
+                }
+            }
+        }
+        return bytes;
+    }
+
+    /** KV-cache bytes of a session: per layer, keys and values of its cache rows (positions or ring slots). */
+    private static long kvBytes(DecoderLM m, DecoderLM.Session s) {
+        long bytes = 0;
+        for (int l = 0; l < m.stack().layers(); l++) {
+            bytes += 2L * s.cacheSlots(l) * m.stack().blocks().get(l).config().attention().kvDim() * Float.BYTES;
+        }
+        return bytes;
+    }
+
+    /** Storage type of the first block's first matrix (the weights' format, whatever the family names them). */
+    private static String matrixType(GgufFile file) {
+        for (GgufTensorInfo t : file.tensorInfos()) {
+            if (t.name().startsWith("blk.0.") && t.shape().rank() == 2) {
+                return t.type().toString();
+            }
+        }
+        return "?";
     }
 
     // Warm-up, then the measured prefill + decode; prints the report. kvBytes < 0: not known for this model.
@@ -236,14 +265,14 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
      * Bytes of weights one decode step reads: every tensor except the token embedding, of which one
      * row is read (unless the output projection is tied to it, then it is read whole).
      */
-    static long weightBytesPerToken(GgufFile file, LlamaConfig c) {
+    static long weightBytesPerToken(GgufFile file, int vocab) {
         long total = 0;
         for (GgufTensorInfo t : file.tensorInfos()) {
             total += t.byteSize();
         }
         if (file.contains("output.weight")) {
             long embed = file.info("token_embd.weight").byteSize();
-            total -= embed - embed / c.vocabSize();
+            total -= embed - embed / vocab;
         }
         return total;
     }

@@ -4,7 +4,11 @@ import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Tensor;
 import dev.interlayer.tensor.Unary;
 
-/** Feed-forward activations (ARCHITECTURES.md §0.2, §1.6.b) mapped to the tensor module's unary kernels. */
+/**
+ * Feed-forward activations act in m = W₂·act(W₁·h) (gated: W₂·(act(W_g·h) ⊙ W_u·h)), mapped to the tensor module's
+ * unary kernels. ReLU and leaky ReLU are also what norm-free GPT-2 models train with (Jha and Reagen 2024,
+ * "ReLU's Revival: On the Entropic Overload in Normalization-Free Large Language Models").
+ */
 public enum Activation {
     /** x·Φ(x), exact erf (BERT, GPT-NeoX "gelu"). */
     GELU_ERF(Unary.GELU_ERF),

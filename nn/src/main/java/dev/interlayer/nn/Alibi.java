@@ -1,7 +1,8 @@
 package dev.interlayer.nn;
 
 /**
- * ALiBi head slopes (BLOOM/MPT construction, ARCHITECTURES.md §2.3): for p = 2^floor(log2 n),
+ * ALiBi head slopes (Press et al. 2022, "Train Short, Test Long: Attention with Linear Biases Enables Input
+ * Length Extrapolation"; BLOOM/MPT construction): for p = 2^floor(log2 n),
  * m_h = (2^(−maxBias/p))^(h+1) for h &lt; p, then odd powers of 2^(−maxBias/(2p)) for the rest.
  * The score bias is −m_h·(pos(i) − pos(j)).
  */

@@ -8,7 +8,7 @@ import dev.interlayer.tensor.Tensor;
 import java.util.function.IntConsumer;
 
 /**
- * Multi-head self-attention with grouped KV heads (ARCHITECTURES.md §2.1):
+ * Multi-head self-attention (Vaswani et al. 2017, "Attention Is All You Need") with grouped KV heads (GQA):
  * q = x·Wqᵀ, k = x·Wkᵀ, v = x·Wvᵀ (optional biases) → optional QK-norm → RoPE on q, k → append k, v
  * to the cache → per query head h with g = h / (Hq/Hkv): s_j = softcap((q·K_j)·τ) − m_h·|pos_i − pos_j|
  * (ALiBi), masked (causal: pos_j ≤ pos_i; sliding window: |pos_i − pos_j| &lt; W; key padding) to −∞,
@@ -422,7 +422,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
          * One query row of head h (at qOff in q and o) against cache entries [lo, hi] of its KV head
          * (at kOff within a KV row): scores for the whole run (one dotRows per contiguous stretch of the
          * ring), then masks, soft-cap and ALiBi, the softmax, and the weighted sum of value rows
-         * (addWeightedRows), scaled by 1/Σ. A fully masked row gives 0 (§0.3).
+         * (addWeightedRows), scaled by 1/Σ. A fully masked row gives 0, not the NaN of a 0/0 softmax.
          */
         private void attendRow(int h, int kOff, int qOff, int qslot, int lo, int hi, int dh) {
             AttentionConfig c = layerRef.config;
@@ -466,7 +466,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
                 max = Math.max(max, s);
             }
             if (max == Float.NEGATIVE_INFINITY) {
-                return; // fully masked row: output 0 (§0.3)
+                return; // fully masked row: output 0 (softmax over no keys is undefined; 0, never NaN)
             }
             float inv = 1f / Ops.expShiftSum(sc, 0, max, sc, 0, n);   // SIMD exp, in place
             Ops.addWeightedRows(sc, 0, va, row0 * kvDim + kOff, kvDim, run1, dh, oa, qOff);

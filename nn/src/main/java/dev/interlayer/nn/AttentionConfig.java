@@ -1,7 +1,9 @@
 package dev.interlayer.nn;
 
 /**
- * Hyperparameters of one self-attention layer (ARCHITECTURES.md §2.1–2.6). Validated on construction;
+ * Hyperparameters of one self-attention layer: grouped-query heads (Ainslie et al. 2023, "GQA: Training
+ * Generalized Multi-Query Transformer Models from Multi-Head Checkpoints"; query head h reads KV head
+ * floor(h / (Hq/Hkv))), RoPE or ALiBi, QK-norm, soft-capping s = c·tanh(s/c) and a sliding window. Validated on construction;
  * messages name the offending field. Build with {@link #builder(int, int, int)}.
  *
  * @param hidden        model width d

@@ -1,7 +1,8 @@
 package dev.interlayer.nn;
 
 /**
- * Hyperparameters of one transformer block (ARCHITECTURES.md §0.2, §1.2–1.5).
+ * Hyperparameters of one transformer block: the canonical Pre-LN block h = x + Attn(N₁(x)), x' = h + FFN(N₂(h))
+ * and its variants (norm placement, parallel form, DeepNorm skip weight, LayerNorm Scaling).
  *
  * @param attention     attention hyperparameters (hidden width comes from here)
  * @param placement     norm placement of both sublayers
@@ -47,7 +48,10 @@ public record BlockConfig(AttentionConfig attention, NormPlacement placement, bo
         return attention.hidden();
     }
 
-    /** LayerNorm Scaling (§1.4): s = 1/sqrt(layer + 1) for a 0-based layer index. */
+    /**
+     * LayerNorm Scaling (Sun et al. 2025, "The Curse of Depth in Large Language Models"): s = 1/sqrt(layer + 1)
+     * for a 0-based layer index, multiplying both input-norm outputs of the layer.
+     */
     public static float layerNormScaling(int layer) {
         if (layer < 0) {
             throw new IllegalArgumentException("layer index must be >= 0, got " + layer);
@@ -55,7 +59,10 @@ public record BlockConfig(AttentionConfig attention, NormPlacement placement, bo
         return (float) (1.0 / Math.sqrt(layer + 1.0));
     }
 
-    /** DeepNorm α (§1.5) for an encoder-only or decoder-only stack of N layers: (2N)^(1/4). */
+    /**
+     * DeepNorm α (Wang et al. 2022, "DeepNet: Scaling Transformers to 1,000 Layers") for an encoder-only or
+     * decoder-only stack of N layers: (2N)^(1/4), the skip weight in x' = LN(α·x + F(x)).
+     */
     public static float deepNormAlpha(int layers) {
         if (layers < 1) {
             throw new IllegalArgumentException("layers must be >= 1, got " + layers);

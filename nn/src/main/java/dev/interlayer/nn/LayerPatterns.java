@@ -1,6 +1,10 @@
 package dev.interlayer.nn;
 
-/** Per-layer local/global attention patterns (ARCHITECTURES.md §2.6). */
+/**
+ * Per-layer local/global attention patterns: which layers use sliding-window attention, where key j is visible
+ * from query i iff pos(i) − W &lt; pos(j) ≤ pos(i) (exactly W keys including the query itself), and which attend
+ * globally (Gemma 2 alternates them; Gemma 3 has five local layers per global one).
+ */
 public final class LayerPatterns {
     private LayerPatterns() {
     }

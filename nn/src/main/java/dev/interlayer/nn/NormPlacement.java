@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Where a block's norms sit relative to each residual add (ARCHITECTURES.md §1.2), per sublayer F
+ * Where a block's norms sit relative to each residual add, per sublayer F
  * with skip weight α (1 except DeepNorm):
  * <pre>
  * PRE    x' = α·x + F(s·N_in(x))
@@ -20,7 +20,10 @@ public enum NormPlacement {
     PRE,
     /** x' = N_out(α·x + F(x)): original Transformer, BERT. */
     POST,
-    /** x' = α·x + N_out(F(s·N_in(x))): Gemma 2/3 sandwich. */
+    /**
+     * x' = α·x + N_out(F(s·N_in(x))): Peri-LN (Kim et al. 2025, "Peri-LN: Revisiting Layer Normalization in the
+     * Transformer Architecture"), the Gemma 2/3 sandwich. The output norm acts on F(·) before the add, unlike POST.
+     */
     PERI,
     /** x' = α·x + N_out(F(x)): OLMo 2. */
     OUTPUT,
@@ -37,7 +40,10 @@ public enum NormPlacement {
         return this == POST || this == PERI || this == OUTPUT;
     }
 
-    /** Mix-LN (§1.3): the first {@code postLayers} layers POST, the rest PRE. */
+    /**
+     * Mix-LN (Li et al. 2024, "Mix-LN: Unleashing the Power of Deeper Layers by Combining Pre-LN and Post-LN"):
+     * the first {@code postLayers} layers POST, the rest PRE.
+     */
     public static List<NormPlacement> mixLn(int layers, int postLayers) {
         if (postLayers < 0 || postLayers > layers) {
             throw new IllegalArgumentException("mixLn: postLayers " + postLayers + " must be in [0, layers="

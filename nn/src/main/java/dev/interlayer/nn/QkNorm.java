@@ -1,6 +1,10 @@
 package dev.interlayer.nn;
 
-/** Where QK-norm normalizes (ARCHITECTURES.md §2.4). */
+/**
+ * Where QK-norm normalizes queries and keys before the dot product, bounding attention logits (Henry et al. 2020,
+ * "Query-Key Normalization for Transformers"; Gemma 3 uses it in place of soft-capping). The two layouts in
+ * released models are not interchangeable.
+ */
 public enum QkNorm {
     /** No QK-norm. */
     NONE,

@@ -3,8 +3,10 @@ package dev.interlayer.nn;
 import dev.interlayer.tensor.Rope;
 
 /**
- * Rotary embedding settings: base θ, pair layout, rotated fraction and frequency scaling
- * (ARCHITECTURES.md §2.2). Builds the tensor module's {@link Rope} tables.
+ * Rotary embedding settings (Su et al. 2021, "RoFormer: Enhanced Transformer with Rotary Position Embedding"):
+ * base θ, pair layout, rotated fraction and frequency scaling. A pair (a, b) at position p is rotated by
+ * φ = p·ω'_i: a' = a·cos φ − b·sin φ, b' = b·cos φ + a·sin φ, so q·k depends only on the relative offset.
+ * Builds the tensor module's {@link Rope} tables.
  *
  * <p>ω_i = θ^(−2i/r) for i &lt; r/2, r = headDim·partialFactor (even); angle = position·ω'_i.
  *

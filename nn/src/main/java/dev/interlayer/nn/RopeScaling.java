@@ -1,7 +1,7 @@
 package dev.interlayer.nn;
 
 /**
- * How RoPE frequencies are rescaled for long context (HF {@code rope_scaling}; ARCHITECTURES.md §2.2).
+ * How RoPE frequencies ω_i = θ^(−2i/r) are rescaled to ω'_i for long context (HF {@code rope_scaling}).
  * Implementations: {@link None}, {@link Linear}, {@link DynamicNtk}, {@link Llama3}, {@link Divisors}.
  */
 public sealed interface RopeScaling {

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * Per-session state of a {@link DecoderStack} or {@link EncoderStack}: the KV cache, every block's
- * buffers, the residual stream, and optional hidden-state taps (ARCHITECTURES.md §6.1).
+ * buffers, the residual stream, and optional hidden-state taps (for logit-lens style readouts).
  *
  * <p>Tap ℓ (0..L) is the residual stream entering layer ℓ: tap 0 = embedding output (after scale,
  * learned positions and embedding norm), tap L = last block output before the final norm. Unlike HF

@@ -9,7 +9,7 @@ import dev.interlayer.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 /**
- * Invariants of attention, blocks and stacks (ARCHITECTURES.md §1.2, §2.1–2.6, §7.3), on seeded random
+ * Invariants of norm placement, attention, blocks and stacks, and float64 reference values, on seeded random
  * weights. Each failure message names the seed and try. Tolerances: 1e-5 where both sides run the same
  * F32 arithmetic in a different order; 1e-4 where a norm's ε or a rescaling enters.
  */
@@ -235,7 +235,7 @@ class NnPropertiesTest {
 
     @Test
     void deepNormEqualsPostLnWithLastProjectionsDividedByAlpha() {
-        // LN(α·x + F(x)) = LN(x + F(x)/α) (§1.5 invariant 2), up to LayerNorm ε
+        // LN(α·x + F(x)) = LN(x + F(x)/α) (LayerNorm is scale invariant), up to LayerNorm ε
         RandomLayers r = new RandomLayers(0xDEE9L);
         AttentionConfig c = AttentionConfig.builder(12, 4, 24).build();
         float alpha = BlockConfig.deepNormAlpha(24);
@@ -253,7 +253,7 @@ class NnPropertiesTest {
         assertTrue(err <= 1e-4, "DeepNorm identity: " + err);
     }
 
-    // ---- §7.3 reference values (float64 from the equations, in ARCHITECTURES.md) ----
+    // ---- reference values (computed in float64 from the equations in the classes' Javadoc) ----
 
     @Test
     void referenceVectors() {

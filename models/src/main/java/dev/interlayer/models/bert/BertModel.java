@@ -4,6 +4,7 @@ import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.io.WeightSource;
 import dev.interlayer.models.lm.HiddenStates;
+import dev.interlayer.models.lm.Weights;
 import dev.interlayer.nn.Activation;
 import dev.interlayer.nn.Attention;
 import dev.interlayer.nn.AttentionConfig;
@@ -17,10 +18,9 @@ import dev.interlayer.nn.Mlp;
 import dev.interlayer.nn.NormPlacement;
 import dev.interlayer.nn.PackedBatch;
 import dev.interlayer.nn.TransformerBlock;
-import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
+import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -96,10 +96,12 @@ public final class BertModel implements HiddenStates {
      * checks every shape against {@code config}. Weights stay views of {@code source}, which must
      * stay open while the model is used.
      *
-     * @throws IllegalArgumentException for a missing tensor (listing close names) or a wrong shape
+     * @param file the file or folder {@code source} reads, named in error messages
+     * @throws ModelFormatException for a missing tensor (listing close names), a wrong shape or a non-float
+     *                              tensor, naming {@code file} and the tensor
      */
-    public static BertModel load(BertConfig config, WeightSource source) {
-        return load(config, source, Names.huggingFace(prefix(source)));
+    public static BertModel load(BertConfig config, WeightSource source, Path file) throws ModelFormatException {
+        return load(config, new Weights(source, file), Names.huggingFace(prefix(source)));
     }
 
     /**
@@ -120,16 +122,10 @@ public final class BertModel implements HiddenStates {
      * such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}); metadata comes from {@code file}.
      */
     public static BertModel load(GgufFile file, WeightSource tensors) throws ModelFormatException {
-        BertConfig config = BertConfig.fromGguf(file);
-        try {
-            return load(config, tensors, Names.GGUF);
-        } catch (IllegalArgumentException | UnsupportedOperationException e) {
-            throw new ModelFormatException(file.path(), -1, "bert weights", "tensors matching " + config,
-                    e.getMessage(), e);
-        }
+        return load(BertConfig.fromGguf(file), Weights.of(file, tensors), Names.GGUF);
     }
 
-    private static BertModel load(BertConfig config, WeightSource source, Names n) {
+    private static BertModel load(BertConfig config, Weights w, Names n) throws ModelFormatException {
         int h = config.hidden(), ff = config.intermediate();
         float eps = config.layerNormEps();
         AttentionConfig attention = AttentionConfig.builder(h, config.heads(), config.maxPositions()).causal(false)
@@ -138,39 +134,26 @@ public final class BertModel implements HiddenStates {
         List<TransformerBlock> layers = new ArrayList<>();
         for (int i = 0; i < config.layers(); i++) {
             String l = n.layer().formatted(i);
-            Attention attn = new Attention(attention, linear(source, l + n.q(), h, h), linear(source, l + n.k(), h, h),
-                    linear(source, l + n.v(), h, h), linear(source, l + n.o(), h, h));
-            Mlp mlp = new Mlp(linear(source, l + n.up(), ff, h), linear(source, l + n.down(), h, ff),
-                    Activation.GELU_ERF);
-            layers.add(new TransformerBlock(block, null, attn, layerNorm(source, l + n.ln1(), h, eps), null, mlp,
-                    layerNorm(source, l + n.ln2(), h, eps)));
+            Attention attn = new Attention(attention, linear(w, l + n.q(), h, h), linear(w, l + n.k(), h, h),
+                    linear(w, l + n.v(), h, h), linear(w, l + n.o(), h, h));
+            Mlp mlp = new Mlp(linear(w, l + n.up(), ff, h), linear(w, l + n.down(), h, ff), Activation.GELU_ERF);
+            layers.add(new TransformerBlock(block, null, attn, layerNorm(w, l + n.ln1(), h, eps), null, mlp,
+                    layerNorm(w, l + n.ln2(), h, eps)));
         }
-        EncoderStack stack = new EncoderStack(new Embedding(get(source, n.word() + ".weight", config.vocabSize(), h)),
-                new LearnedPositions(get(source, n.pos() + ".weight", config.maxPositions(), h)),
-                layerNorm(source, n.embLn(), h, eps), layers, null,
-                new Embedding(get(source, n.type() + ".weight", config.typeVocabSize(), h)));
+        EncoderStack stack = new EncoderStack(new Embedding(w.get(n.word() + ".weight", config.vocabSize(), h)),
+                new LearnedPositions(w.get(n.pos() + ".weight", config.maxPositions(), h)),
+                layerNorm(w, n.embLn(), h, eps), layers, null,
+                new Embedding(w.get(n.type() + ".weight", config.typeVocabSize(), h)));
         return new BertModel(config, stack);
     }
 
     // stem.weight [out, in] and stem.bias [out]
-    private static Linear linear(WeightSource src, String stem, int out, int in) {
-        return new Linear(get(src, stem + ".weight", out, in), get(src, stem + ".bias", out));
+    private static Linear linear(Weights w, String stem, int out, int in) throws ModelFormatException {
+        return new Linear(w.get(stem + ".weight", out, in), w.get(stem + ".bias", out));
     }
 
-    private static LayerNorm layerNorm(WeightSource src, String stem, int h, float eps) {
-        return new LayerNorm(get(src, stem + ".weight", h), get(src, stem + ".bias", h), eps);
-    }
-
-    private static Tensor get(WeightSource src, String name, int... dims) {
-        Tensor t = src.tensor(name);
-        if (!t.shape().equals(Shape.of(dims))) {
-            throw new IllegalArgumentException("BERT weight '" + name + "': expected shape " + Arrays.toString(dims)
-                    + " from the config, found " + t.shape());
-        }
-        if (!t.dtype().isFloatingPoint()) {
-            throw new IllegalArgumentException("BERT weight '" + name + "': expected F32/F16/BF16, found " + t.dtype());
-        }
-        return t;
+    private static LayerNorm layerNorm(Weights w, String stem, int h, float eps) throws ModelFormatException {
+        return new LayerNorm(w.get(stem + ".weight", h), w.get(stem + ".bias", h), eps);
     }
 
     /** The hyperparameters. */

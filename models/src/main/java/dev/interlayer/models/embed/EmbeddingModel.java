@@ -85,7 +85,7 @@ public final class EmbeddingModel implements AutoCloseable {
         try {
             BertConfig config = BertConfig.fromOnnx(w);
             UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(w);
-            BertModel bert = BertModel.load(config, tracked);
+            BertModel bert = BertModel.load(config, tracked, onnx);
             warnUnused(tracked, onnx);
             Tokenizer tok = Tokenizers.fromHuggingFace(tokenizerJson);
             return new EmbeddingModel(bert, tok, maxTokens(tok, config), pooling, w);
@@ -122,7 +122,7 @@ public final class EmbeddingModel implements AutoCloseable {
                     Families.requireHuggingFace(dir.resolve("config.json"), f.config()));
             BertConfig config = BertConfig.fromHuggingFace(f.config());
             UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(f.weights());
-            BertModel bert = BertModel.load(config, tracked);
+            BertModel bert = BertModel.load(config, tracked, dir);
             warnUnused(tracked, dir.resolve("model.safetensors"));
             Path tj = f.tokenizerJson().orElseThrow(() -> new java.nio.file.NoSuchFileException(
                     dir.resolve("tokenizer.json").toString()));

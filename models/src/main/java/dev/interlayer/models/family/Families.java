@@ -115,8 +115,8 @@ public final class Families {
             new Configs(BertConfig::fromGguf, BertConfig::fromHuggingFace),
             new TensorNames(BertModel.tensorNames(false), BertModel.tensorNames(true), List.of("bert.")),
             Pattern.compile(BUFFERS + "|(bert\\.)?pooler\\..*|cls\\..*"),   // hidden states only: no pooler, no MLM head
-            new Builders(BertModel::load, (f, t) -> BertModel.load(BertConfig.fromHuggingFace(f.config()), t),
-                    (w, t) -> BertModel.load(BertConfig.fromOnnx(w), t)));
+            new Builders(BertModel::load, (f, t) -> BertModel.load(BertConfig.fromHuggingFace(f.config()), t, f.dir()),
+                    (w, t) -> BertModel.load(BertConfig.fromOnnx(w), t, w.model().file())));
 
     /** Every family, in the order the docs list them. */
     public static final List<Family> ALL = List.of(LLAMA, GEMMA, OLMO2, GPT2, BERT);

@@ -155,8 +155,11 @@ public record Family(String name, Kind kind, Architectures architectures, Config
     /** Builds a model from an ONNX export (weights only; the config is read from the graph). */
     @FunctionalInterface
     public interface OnnxBuilder {
-        /** The model. @throws IllegalArgumentException for a graph the family cannot read */
-        HiddenStates build(OnnxWeights onnx, WeightSource tensors);
+        /**
+         * The model. @throws ModelFormatException for missing or mis-shaped tensors; IllegalArgumentException for
+         * a graph the family cannot read
+         */
+        HiddenStates build(OnnxWeights onnx, WeightSource tensors) throws ModelFormatException;
     }
 
     /**

@@ -8,7 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Hyperparameters of a Gemma 2 or Gemma 3 text decoder (ARCHITECTURES.md §1.2, §2.1, §2.5, §2.6).
+ * Hyperparameters of a Gemma 2 or Gemma 3 text decoder: Peri-LN ("sandwich") norms, grouped-query attention,
+ * soft-capping s = c·tanh(s/c) of attention and final logits (Gemma 2), and alternating sliding-window and global
+ * layers.
  *
  * @param version          2 or 3
  * @param dim              residual width d (hidden_size)

@@ -28,7 +28,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Gemma 2 / Gemma 3 decoder (ARCHITECTURES.md §1.2 "peri" placement):
+ * Gemma 2 / Gemma 3 decoder (Gemma Team 2024, "Gemma 2: Improving Open Language Models at a Practical Size"),
+ * with Peri-LN placement (Kim et al. 2025, "Peri-LN: Revisiting Layer Normalization in the Transformer
+ * Architecture"): every sublayer has an input and an output norm, x' = x + N_out(F(N_in(x))):
  *
  * <pre>
  *   x = embed[tokens] · sqrt(d)                                  [T, d]  (sqrt(d) rounded to F32, the activation dtype)

@@ -6,7 +6,8 @@ import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.lm.HfJson;
 
 /**
- * Hyperparameters of an OLMo 2 decoder (ARCHITECTURES.md §1.2 "output" placement, §2.4 "flat" QK-norm).
+ * Hyperparameters of an OLMo 2 decoder: output-only norms x' = x + N_out(F(x)), and "flat" QK-norm (q normalized
+ * over its full width Hq·dh before the head split, k over Hkv·dh).
  *
  * @param dim           residual width d
  * @param hiddenDim     SwiGLU width

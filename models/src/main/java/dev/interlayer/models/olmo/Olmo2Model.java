@@ -24,7 +24,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * OLMo 2 decoder (ARCHITECTURES.md §1.2 "output" placement — the sublayers see the un-normalized stream):
+ * OLMo 2 decoder (OLMo Team 2024, "2 OLMo 2 Furious") with output-only norms, x' = x + N_out(F(x)): the sublayers
+ * see the un-normalized stream:
  *
  * <pre>
  *   x = embed[tokens]                                            [T, d]

@@ -16,7 +16,7 @@ class BertModelTest {
     void rejectsBadInputsWithClearMessages() throws Exception {
         Path dir = SharedModels.require("hf-tiny-random/bert_tiniest");
         try (HfFolder f = HfFolder.open(dir)) {
-            BertModel m = BertModel.load(BertConfig.fromHuggingFace(f.config()), f.weights());
+            BertModel m = BertModel.load(BertConfig.fromHuggingFace(f.config()), f.weights(), f.dir());
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> m.encode(new int[][] {{101, 30522}}, null));
             assertTrue(e.getMessage().contains("token id 30522"), e.getMessage());
@@ -37,7 +37,7 @@ class BertModelTest {
         // exp/erf differently, so a JIT compilation between them moves the last bits. 1e-5 on these O(1)
         // hidden states is ~100 ulp; a leak from another sequence would move them by 1e-2 or more.
         try (HfFolder f = HfFolder.open(SharedModels.require("hf-tiny-random/bert_tiniest"))) {
-            BertModel m = BertModel.load(BertConfig.fromHuggingFace(f.config()), f.weights());
+            BertModel m = BertModel.load(BertConfig.fromHuggingFace(f.config()), f.weights(), f.dir());
             int[] a = new int[40], b = {101, 7592, 102};
             for (int i = 0; i < a.length; i++) {
                 a[i] = 1000 + 37 * i;                    // ≥ MATMUL_ATTENTION_MIN tokens: the GEMM attention path

@@ -55,7 +55,7 @@ class BertTiniestReferenceTest {
             BertConfig c = BertConfig.fromHuggingFace(f.config());
             assertEquals(4, c.hidden());
             assertEquals(8, c.intermediate());
-            Tensor h = BertModel.load(c, f.weights()).encode(ids, null);
+            Tensor h = BertModel.load(c, f.weights(), f.dir()).encode(ids, null);
             JsonArray ref = g.getAsJsonArray("last_hidden_state");
             int row = 0;
             double worst = 0;

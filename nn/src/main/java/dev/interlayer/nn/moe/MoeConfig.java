@@ -1,7 +1,7 @@
 package dev.interlayer.nn.moe;
 
 /**
- * Hyperparameters of a token-choice top-k MoE layer with softmax scores (§5.2 form A).
+ * Hyperparameters of a token-choice top-k MoE layer with softmax scores s = softmax(u·W_rᵀ) (Mixtral, Qwen2-MoE).
  *
  * @param hidden     model width d
  * @param numExperts E

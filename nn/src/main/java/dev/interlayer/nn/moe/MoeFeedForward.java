@@ -12,7 +12,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Token-choice top-k mixture of experts (§5.1–5.2 form A): z = u·W_rᵀ, s = softmax(z) (float32 or
+ * Token-choice top-k mixture of experts (Shazeer et al. 2017, "Outrageously Large Neural Networks: The
+ * Sparsely-Gated Mixture-of-Experts Layer"; as in Mixtral and Qwen2-MoE): z = u·W_rᵀ, s = softmax(z) (float32 or
  * wider), E_t = the k largest s_e (ties: lower index wins), w_e = s_e or s_e / Σ_{E_t} s (normTopK),
  * y = Σ_{e∈E_t} w_e·Expert_e(u) (+ shared expert, gated by sigmoid(w_sg·u) or always on). Only the
  * selected experts run, each on the batch of tokens routed to it.

@@ -2,7 +2,7 @@ package dev.interlayer.nn.moe;
 
 import java.util.Set;
 
-/** Which layers of a model are MoE (the rest are dense), per family (§5.2 "Which layers are MoE"). */
+/** Which layers of a model are MoE (the rest are dense), per family, from its config fields. */
 public final class MoeLayers {
     private MoeLayers() {
     }

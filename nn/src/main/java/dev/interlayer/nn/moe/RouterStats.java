@@ -3,10 +3,10 @@ package dev.interlayer.nn.moe;
 import java.util.Arrays;
 
 /**
- * Router statistics of the last call of one MoE layer (§5.10), over its N tokens: c_e (token slots
+ * Router statistics of the last call of one MoE layer, over its N tokens: c_e (token slots
  * per expert, Σ c_e = k·N), P_e (mean router probability), mean entropy H = −Σ_e s_e log s_e, and
- * the Switch load-balancing loss E·Σ_e f_e·P_e with f_e = c_e/(k·N). Collecting them does not change
- * the layer output. Mutable: overwritten by every call; one thread owns it.
+ * the load-balancing loss E·Σ_e f_e·P_e with f_e = c_e/(k·N) (Fedus et al. 2022, "Switch Transformers").
+ * Collecting them does not change the layer output. Mutable: overwritten by every call; one thread owns it.
  *
  * <p>Also, for every router of {@link RoutedMoe}: the HF Mixtral/Qwen auxiliary loss k·L_aux, the ST-MoE router
  * z-loss (Zoph et al. 2022), MaxVio (Wang et al. 2024, "Auxiliary-Loss-Free Load Balancing"), the coefficient of

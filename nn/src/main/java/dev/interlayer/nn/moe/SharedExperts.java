@@ -1,6 +1,9 @@
 package dev.interlayer.nn.moe;
 
-/** How a shared expert joins the routed output (§5.2). */
+/**
+ * How a shared expert, run on every token, joins the routed output y (shared experts: Dai et al. 2024,
+ * "DeepSeekMoE: Towards Ultimate Expert Specialization in Mixture-of-Experts Language Models").
+ */
 public enum SharedExperts {
     /** No shared expert (Mixtral, OLMoE). */
     NONE,

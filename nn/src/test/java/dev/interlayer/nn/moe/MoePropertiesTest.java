@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** MoE invariants (§5.2, §5.10) on seeded random weights. */
+/** Invariants of top-k MoE layers and their router statistics on seeded random weights. */
 class MoePropertiesTest {
     static float[] run(FeedForward f, Tensor x) {
         Tensor y = Tensor.zeros(x.dim(0), x.dim(1));

@@ -16,7 +16,12 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The per-mechanism invariants of σ-MoE (§5.8), the recurrent router (§5.7) and BASE layers (§5.6). */
+/**
+ * The per-mechanism invariants of σ-MoE (Csordás et al. 2023, "Approximating Two-Layer Feedforward Networks for
+ * Efficient Transformers"), the layerwise recurrent router (Qiu et al. 2024, "Layerwise Recurrent Router for
+ * Mixture-of-Experts") and BASE layers (Lewis et al. 2021, "BASE Layers: Simplifying Training of Large, Sparse
+ * Models").
+ */
 class RouterMechanismTest {
     static final int D = 10, M = 6;
 

@@ -17,7 +17,10 @@ import java.util.List;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
 
-/** Invariants of the routers (§5.3–5.10) on seeded random weights. */
+/**
+ * Invariants of the routers (top-k with capacity limits, expert choice, hash, BASE, recurrent) and their
+ * statistics on seeded random weights.
+ */
 class RouterPropertiesTest {
     static final int D = 12;
 

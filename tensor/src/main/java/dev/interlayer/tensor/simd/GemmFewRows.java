@@ -1,9 +1,12 @@
 package dev.interlayer.tensor.simd;
 
 import static dev.interlayer.tensor.simd.GemmSpecies.F;
+import static dev.interlayer.tensor.simd.GemmSpecies.KIND_BF16;
 import static dev.interlayer.tensor.simd.GemmSpecies.KIND_F32;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
-import static dev.interlayer.tensor.simd.GemmSpecies.load;
+import static dev.interlayer.tensor.simd.GemmSpecies.loadBf16;
+import static dev.interlayer.tensor.simd.GemmSpecies.loadF16;
+import static dev.interlayer.tensor.simd.GemmSpecies.loadF32;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
 
 import dev.interlayer.tensor.ComputePool;
@@ -171,10 +174,25 @@ final class GemmFewRows {
         }
         long bp = b0;
         for (int p = 0; p < kb; p++, bp += ldb) {
-            FloatVector b0v = load(kind, b, bp);
-            FloatVector b1v = load(kind, b, bp + v1);
-            FloatVector b2v = load(kind, b, bp + v2);
-            FloatVector b3v = load(kind, b, bp + v3);
+            // Per-kind loaders written out, not load(kind, ...): that dispatcher is too big for C2 to inline once
+            // compiled for several kinds or at a cold call site, and each vector it returns is then boxed.
+            FloatVector b0v, b1v, b2v, b3v;
+            if (kind == KIND_F32) {
+                b0v = loadF32(b, bp);
+                b1v = loadF32(b, bp + v1);
+                b2v = loadF32(b, bp + v2);
+                b3v = loadF32(b, bp + v3);
+            } else if (kind == KIND_BF16) {
+                b0v = loadBf16(b, bp);
+                b1v = loadBf16(b, bp + v1);
+                b2v = loadBf16(b, bp + v2);
+                b3v = loadBf16(b, bp + v3);
+            } else {
+                b0v = loadF16(b, bp);
+                b1v = loadF16(b, bp + v1);
+                b2v = loadF16(b, bp + v2);
+                b3v = loadF16(b, bp + v3);
+            }
             FloatVector s = FloatVector.broadcast(F, a[x0 + p]);
             c00 = s.fma(b0v, c00);
             c01 = s.fma(b1v, c01);

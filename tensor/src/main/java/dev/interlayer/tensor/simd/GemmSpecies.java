@@ -50,17 +50,33 @@ final class GemmSpecies {
         };
     }
 
-    /** VL weights starting at element {@code elem}, widened to F32. */
+    /**
+     * VL weights starting at element {@code elem}, widened to F32 (packing and m &gt; 1 loops). Decode kernels call
+     * a per-kind loader below directly: compiled for several kinds, this dispatcher can grow too big for C2 to
+     * inline, and every vector it returns is then boxed on the heap.
+     */
     static FloatVector load(int kind, MemorySegment s, long elem) {
-        if (kind == KIND_F32) {
-            return FloatVector.fromMemorySegment(F, s, elem << 2, LE);
-        }
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, s, elem << 1, LE)
-                .convertShape(VectorOperators.S2I, I, 0);
-        if (kind == KIND_BF16) {
-            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // bf16 = top half of an f32
-        }
-        return f16ToF32(h);
+        return kind == KIND_F32 ? loadF32(s, elem) : kind == KIND_BF16 ? loadBf16(s, elem) : loadF16(s, elem);
+    }
+
+    // One loader per storage kind, each small enough that C2 inlines it at every call site (a vector
+    // returned from a call that is not inlined is boxed).
+
+    /** VL F32 weights starting at element {@code elem}. */
+    static FloatVector loadF32(MemorySegment s, long elem) {
+        return FloatVector.fromMemorySegment(F, s, elem << 2, LE);
+    }
+
+    /** VL BF16 weights starting at element {@code elem}, widened to F32 (bf16 = the top half of an f32). */
+    static FloatVector loadBf16(MemorySegment s, long elem) {
+        return ((IntVector) ShortVector.fromMemorySegment(S, s, elem << 1, LE).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** VL F16 weights starting at element {@code elem}, widened to F32. */
+    static FloatVector loadF16(MemorySegment s, long elem) {
+        return f16ToF32((IntVector) ShortVector.fromMemorySegment(S, s, elem << 1, LE)
+                .convertShape(VectorOperators.S2I, I, 0));
     }
 
     /** The first {@code m.trueCount()} lanes of {@link GemmSpecies#load}, the rest zero (never read). */

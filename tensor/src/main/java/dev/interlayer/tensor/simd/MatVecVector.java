@@ -1,14 +1,14 @@
 package dev.interlayer.tensor.simd;
 
 import static dev.interlayer.tensor.simd.GemmSpecies.F;
-import static dev.interlayer.tensor.simd.GemmSpecies.I;
 import static dev.interlayer.tensor.simd.GemmSpecies.KIND_BF16;
 import static dev.interlayer.tensor.simd.GemmSpecies.KIND_F16;
 import static dev.interlayer.tensor.simd.GemmSpecies.KIND_F32;
-import static dev.interlayer.tensor.simd.GemmSpecies.LE;
-import static dev.interlayer.tensor.simd.GemmSpecies.S;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
 import static dev.interlayer.tensor.simd.GemmSpecies.load;
+import static dev.interlayer.tensor.simd.GemmSpecies.loadBf16;
+import static dev.interlayer.tensor.simd.GemmSpecies.loadF16;
+import static dev.interlayer.tensor.simd.GemmSpecies.loadF32;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
 
 import java.lang.foreign.MemorySegment;
@@ -102,10 +102,10 @@ final class MatVecVector {
         int kv = k - k % VL;
         for (int p = 0; p < kv; p += VL) {
             FloatVector x = FloatVector.fromArray(F, a, ai + p);
-            s0 = f32(w, w0 + p).fma(x, s0);
-            s1 = f32(w, w1 + p).fma(x, s1);
-            s2 = f32(w, w2 + p).fma(x, s2);
-            s3 = f32(w, w3 + p).fma(x, s3);
+            s0 = loadF32(w, w0 + p).fma(x, s0);
+            s1 = loadF32(w, w1 + p).fma(x, s1);
+            s2 = loadF32(w, w2 + p).fma(x, s2);
+            s3 = loadF32(w, w3 + p).fma(x, s3);
         }
         finish4(k, kv, a, ai, KIND_F32, w, w0, step, s0.reduceLanes(VectorOperators.ADD),
                 s1.reduceLanes(VectorOperators.ADD), s2.reduceLanes(VectorOperators.ADD),
@@ -119,10 +119,10 @@ final class MatVecVector {
         int kv = k - k % VL;
         for (int p = 0; p < kv; p += VL) {
             FloatVector x = FloatVector.fromArray(F, a, ai + p);
-            s0 = bf16(w, w0 + p).fma(x, s0);
-            s1 = bf16(w, w1 + p).fma(x, s1);
-            s2 = bf16(w, w2 + p).fma(x, s2);
-            s3 = bf16(w, w3 + p).fma(x, s3);
+            s0 = loadBf16(w, w0 + p).fma(x, s0);
+            s1 = loadBf16(w, w1 + p).fma(x, s1);
+            s2 = loadBf16(w, w2 + p).fma(x, s2);
+            s3 = loadBf16(w, w3 + p).fma(x, s3);
         }
         finish4(k, kv, a, ai, KIND_BF16, w, w0, step, s0.reduceLanes(VectorOperators.ADD),
                 s1.reduceLanes(VectorOperators.ADD), s2.reduceLanes(VectorOperators.ADD),
@@ -136,10 +136,10 @@ final class MatVecVector {
         int kv = k - k % VL;
         for (int p = 0; p < kv; p += VL) {
             FloatVector x = FloatVector.fromArray(F, a, ai + p);
-            s0 = f16(w, w0 + p).fma(x, s0);
-            s1 = f16(w, w1 + p).fma(x, s1);
-            s2 = f16(w, w2 + p).fma(x, s2);
-            s3 = f16(w, w3 + p).fma(x, s3);
+            s0 = loadF16(w, w0 + p).fma(x, s0);
+            s1 = loadF16(w, w1 + p).fma(x, s1);
+            s2 = loadF16(w, w2 + p).fma(x, s2);
+            s3 = loadF16(w, w3 + p).fma(x, s3);
         }
         finish4(k, kv, a, ai, KIND_F16, w, w0, step, s0.reduceLanes(VectorOperators.ADD),
                 s1.reduceLanes(VectorOperators.ADD), s2.reduceLanes(VectorOperators.ADD),
@@ -163,20 +163,6 @@ final class MatVecVector {
         c[ci + 3 * cs] = r3;
     }
 
-    private static FloatVector f32(MemorySegment w, long e) {
-        return FloatVector.fromMemorySegment(F, w, e << 2, LE);
-    }
-
-    private static FloatVector bf16(MemorySegment w, long e) {
-        return ((IntVector) ShortVector.fromMemorySegment(S, w, e << 1, LE).convertShape(VectorOperators.S2I, I, 0))
-                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    private static FloatVector f16(MemorySegment w, long e) {
-        return GemmSpecies.f16ToF32((IntVector) ShortVector.fromMemorySegment(S, w, e << 1, LE)
-                .convertShape(VectorOperators.S2I, I, 0));
-    }
-
     // dot2x1 for F32, BF16 and F16 weights: the same loop, each with its own load (see decodeRows).
 
     private static void dot2x1F32(int k, float[] a, int ai, MemorySegment w, long w0, long ldw, float[] c, int ci) {
@@ -185,15 +171,15 @@ final class MatVecVector {
         int kv = k - k % (2 * VL);
         for (int p = 0; p < kv; p += 2 * VL) {
             FloatVector x = FloatVector.fromArray(F, a, ai + p), y = FloatVector.fromArray(F, a, ai + p + VL);
-            s0 = f32(w, w0 + p).fma(x, s0);
-            t0 = f32(w, w0 + p + VL).fma(y, t0);
-            s1 = f32(w, w1 + p).fma(x, s1);
-            t1 = f32(w, w1 + p + VL).fma(y, t1);
+            s0 = loadF32(w, w0 + p).fma(x, s0);
+            t0 = loadF32(w, w0 + p + VL).fma(y, t0);
+            s1 = loadF32(w, w1 + p).fma(x, s1);
+            t1 = loadF32(w, w1 + p + VL).fma(y, t1);
         }
         if (kv + VL <= k) {
             FloatVector x = FloatVector.fromArray(F, a, ai + kv);
-            s0 = f32(w, w0 + kv).fma(x, s0);
-            s1 = f32(w, w1 + kv).fma(x, s1);
+            s0 = loadF32(w, w0 + kv).fma(x, s0);
+            s1 = loadF32(w, w1 + kv).fma(x, s1);
             kv += VL;
         }
         finish2(k, kv, a, ai, KIND_F32, w, w0, w1, s0.add(t0).reduceLanes(VectorOperators.ADD),
@@ -206,15 +192,15 @@ final class MatVecVector {
         int kv = k - k % (2 * VL);
         for (int p = 0; p < kv; p += 2 * VL) {
             FloatVector x = FloatVector.fromArray(F, a, ai + p), y = FloatVector.fromArray(F, a, ai + p + VL);
-            s0 = bf16(w, w0 + p).fma(x, s0);
-            t0 = bf16(w, w0 + p + VL).fma(y, t0);
-            s1 = bf16(w, w1 + p).fma(x, s1);
-            t1 = bf16(w, w1 + p + VL).fma(y, t1);
+            s0 = loadBf16(w, w0 + p).fma(x, s0);
+            t0 = loadBf16(w, w0 + p + VL).fma(y, t0);
+            s1 = loadBf16(w, w1 + p).fma(x, s1);
+            t1 = loadBf16(w, w1 + p + VL).fma(y, t1);
         }
         if (kv + VL <= k) {
             FloatVector x = FloatVector.fromArray(F, a, ai + kv);
-            s0 = bf16(w, w0 + kv).fma(x, s0);
-            s1 = bf16(w, w1 + kv).fma(x, s1);
+            s0 = loadBf16(w, w0 + kv).fma(x, s0);
+            s1 = loadBf16(w, w1 + kv).fma(x, s1);
             kv += VL;
         }
         finish2(k, kv, a, ai, KIND_BF16, w, w0, w1, s0.add(t0).reduceLanes(VectorOperators.ADD),
@@ -227,15 +213,15 @@ final class MatVecVector {
         int kv = k - k % (2 * VL);
         for (int p = 0; p < kv; p += 2 * VL) {
             FloatVector x = FloatVector.fromArray(F, a, ai + p), y = FloatVector.fromArray(F, a, ai + p + VL);
-            s0 = f16(w, w0 + p).fma(x, s0);
-            t0 = f16(w, w0 + p + VL).fma(y, t0);
-            s1 = f16(w, w1 + p).fma(x, s1);
-            t1 = f16(w, w1 + p + VL).fma(y, t1);
+            s0 = loadF16(w, w0 + p).fma(x, s0);
+            t0 = loadF16(w, w0 + p + VL).fma(y, t0);
+            s1 = loadF16(w, w1 + p).fma(x, s1);
+            t1 = loadF16(w, w1 + p + VL).fma(y, t1);
         }
         if (kv + VL <= k) {
             FloatVector x = FloatVector.fromArray(F, a, ai + kv);
-            s0 = f16(w, w0 + kv).fma(x, s0);
-            s1 = f16(w, w1 + kv).fma(x, s1);
+            s0 = loadF16(w, w0 + kv).fma(x, s0);
+            s1 = loadF16(w, w1 + kv).fma(x, s1);
             kv += VL;
         }
         finish2(k, kv, a, ai, KIND_F16, w, w0, w1, s0.add(t0).reduceLanes(VectorOperators.ADD),
@@ -353,12 +339,21 @@ final class MatVecVector {
     }
 
     private static float dot1x1(int k, float[] a, int ai, int kind, MemorySegment w, long wj) {
-        FloatVector s = FloatVector.zero(F);
         int kv = k - k % VL;
-        for (int p = 0; p < kv; p += VL) {
-            s = load(kind, w, wj + p).fma(FloatVector.fromArray(F, a, ai + p), s);
+        float r = 0;
+        // No vector at all when k < VL (a tiny model): a vector loop that never runs leaves its vectors without a
+        // type profile, C2 then compiled fma/reduceLanes as virtual calls and boxed the accumulator (96 B per
+        // token on the 2-wide HF GPT-2 fixture, whose 50257-row head leaves one row for this tile).
+        if (kv > 0) {
+            FloatVector s = FloatVector.zero(F);
+            for (int p = 0; p < kv; p += VL) {
+                // per-kind loaders, each small enough to inline (see decodeRows)
+                FloatVector v = kind == KIND_F32 ? loadF32(w, wj + p)
+                        : kind == KIND_BF16 ? loadBf16(w, wj + p) : loadF16(w, wj + p);
+                s = v.fma(FloatVector.fromArray(F, a, ai + p), s);
+            }
+            r = s.reduceLanes(VectorOperators.ADD);
         }
-        float r = s.reduceLanes(VectorOperators.ADD);
         for (int p = kv; p < k; p++) {
             r += scalar(kind, w, wj + p) * a[ai + p];
         }

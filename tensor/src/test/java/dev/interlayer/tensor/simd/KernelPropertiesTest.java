@@ -210,7 +210,8 @@ class KernelPropertiesTest {
     }
 
 
-    // ARCHITECTURES.md §1.1 invariants; they pin where eps goes (inside the sqrt) without the oracle.
+    // Norm invariants: with unit gain, RMSNorm gives mean(y²) = mean(x²)/(mean(x²) + ε) and LayerNorm variance
+    // σ²/(σ² + ε); they pin where eps goes (inside the sqrt) without the oracle.
 
     @Test
     void rmsNormWithEpsHasTheDocumentedMeanSquare() {
