@@ -1,5 +1,8 @@
 package dev.interlayer.nn;
 
+import dev.interlayer.tensor.Ops;
+import dev.interlayer.tensor.Tensor;
+
 /**
  * Hyperparameters of one transformer block: the canonical Pre-LN block h = x + Attn(N₁(x)), x' = h + FFN(N₂(h))
  * and its variants (norm placement, parallel form, DeepNorm skip weight, LayerNorm Scaling).
@@ -46,6 +49,15 @@ public record BlockConfig(AttentionConfig attention, NormPlacement placement, bo
     /** Model width d. */
     public int hidden() {
         return attention.hidden();
+    }
+
+    /** u = s·N(x): input norm {@code n} of x into u, scaled by {@link #normScale} s; returns u. */
+    public Tensor normalizeInput(Norm n, Tensor x, Tensor u) {
+        n.apply(x, u);
+        if (normScale != 1f) {
+            Ops.scale(u, normScale, u);
+        }
+        return u;
     }
 
     /**

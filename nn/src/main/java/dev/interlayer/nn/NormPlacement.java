@@ -1,5 +1,7 @@
 package dev.interlayer.nn;
 
+import dev.interlayer.tensor.Ops;
+import dev.interlayer.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -29,6 +31,36 @@ public enum NormPlacement {
     OUTPUT,
     /** x' = α·x + F(x): no norms in the block. */
     NONE;
+
+    /**
+     * x ← x' for one sublayer output f = F(·), per this placement (table above) with skip weight {@code alpha};
+     * {@code out} is N_out (unused by PRE and NONE). Modifies x, and f (scratch) for PERI and OUTPUT.
+     */
+    public void residual(Tensor x, Tensor f, Norm out, float alpha) {
+        switch (this) {
+            case PRE, NONE -> {
+                scaleSkip(x, alpha);
+                Ops.add(x, f, x);
+            }
+            case PERI, OUTPUT -> {
+                out.apply(f, f);
+                scaleSkip(x, alpha);
+                Ops.add(x, f, x);
+            }
+            case POST -> {
+                scaleSkip(x, alpha);
+                Ops.add(x, f, x);
+                out.apply(x, x);
+            }
+        }
+    }
+
+    /** x ← α·x, the skip branch's weight (nothing to do for α = 1). */
+    public static void scaleSkip(Tensor x, float alpha) {
+        if (alpha != 1f) {
+            Ops.scale(x, alpha, x);
+        }
+    }
 
     /** True if the sublayer input is normalized. */
     public boolean hasInputNorm() {

@@ -102,62 +102,27 @@ public record TransformerBlock(BlockConfig config, Norm attnIn, Attention attent
         NormPlacement p = config.placement();
         float alpha = config.residualAlpha();
         if (config.parallel()) {
-            attention.forward(input(attnIn, x, u), a, st.attn, positions);
+            attention.forward(config.normalizeInput(attnIn, x, u), a, st.attn, positions);
             observeAttention(tap, layer, u, st, t);
-            Tensor u2 = ffnIn == null ? u : input(ffnIn, x, st.u2.rows(t));
+            Tensor u2 = ffnIn == null ? u : config.normalizeInput(ffnIn, x, st.u2.rows(t));
             ffn.forward(u2, m, st.ffn, layer, tap);
-            skip(x, alpha);
+            NormPlacement.scaleSkip(x, alpha);
             Ops.add(x, a, x);
             Ops.add(x, m, x);
             return;
         }
-        Tensor in = p.hasInputNorm() ? input(attnIn, x, u) : x;
+        Tensor in = p.hasInputNorm() ? config.normalizeInput(attnIn, x, u) : x;
         attention.forward(in, a, st.attn, positions);
         observeAttention(tap, layer, in, st, t);
-        residual(x, a, attnOut, alpha, p);
-        ffn.forward(p.hasInputNorm() ? input(ffnIn, x, u) : x, m, st.ffn, layer, tap);
-        residual(x, m, ffnOut, alpha, p);
+        p.residual(x, a, attnOut, alpha);
+        ffn.forward(p.hasInputNorm() ? config.normalizeInput(ffnIn, x, u) : x, m, st.ffn, layer, tap);
+        p.residual(x, m, ffnOut, alpha);
     }
 
     private static void observeAttention(LinearTap tap, int layer, Tensor in, State st, int t) {
         if (tap != null) {
             tap.observe(layer, LinearSite.ATTN_QKV, -1, in);
             tap.observe(layer, LinearSite.ATTN_OUTPUT, -1, st.attn.context(t));
-        }
-    }
-
-    // u = s·N(x)
-    private Tensor input(Norm n, Tensor x, Tensor u) {
-        n.apply(x, u);
-        if (config.normScale() != 1f) {
-            Ops.scale(u, config.normScale(), u);
-        }
-        return u;
-    }
-
-    private static void skip(Tensor x, float alpha) {
-        if (alpha != 1f) {
-            Ops.scale(x, alpha, x);
-        }
-    }
-
-    // x ← combine(x, f) per placement; f is scratch and may be overwritten
-    private static void residual(Tensor x, Tensor f, Norm out, float alpha, NormPlacement p) {
-        switch (p) {
-            case PRE, NONE -> {
-                skip(x, alpha);
-                Ops.add(x, f, x);
-            }
-            case PERI, OUTPUT -> {
-                out.apply(f, f);
-                skip(x, alpha);
-                Ops.add(x, f, x);
-            }
-            case POST -> {
-                skip(x, alpha);
-                Ops.add(x, f, x);
-                out.apply(x, x);
-            }
         }
     }
 

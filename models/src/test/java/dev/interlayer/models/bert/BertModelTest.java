@@ -7,11 +7,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonParser;
 import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.io.HfFolder;
+import dev.interlayer.models.io.ModelFormatException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /** Input and config validation. */
 class BertModelTest {
+    @Test
+    void weightThatDoesNotFitTheConfigNamesFileTensorAndShapes() throws Exception {
+        Path dir = SharedModels.require("hf-tiny-random/bert_tiniest");
+        try (HfFolder f = HfFolder.open(dir)) {
+            BertConfig c = BertConfig.fromHuggingFace(f.config());
+            BertConfig wider = new BertConfig(c.vocabSize(), c.hidden(), c.layers(), c.heads(), c.intermediate() + 1,
+                    c.maxPositions(), c.typeVocabSize(), c.layerNormEps());
+            ModelFormatException e = assertThrows(ModelFormatException.class,
+                    () -> BertModel.load(wider, f.weights(), dir));
+            String m = e.getMessage();
+            assertTrue(m.contains(dir.getFileName().toString()) && m.contains("encoder.layer.0.intermediate.dense.weight")
+                    && m.contains("[" + (c.intermediate() + 1) + ", " + c.hidden() + "]"), m);
+        }
+    }
+
     @Test
     void rejectsBadInputsWithClearMessages() throws Exception {
         Path dir = SharedModels.require("hf-tiny-random/bert_tiniest");

@@ -1,7 +1,6 @@
 package dev.interlayer.nn.plan;
 
 import dev.interlayer.nn.FeedForward;
-import dev.interlayer.nn.Norm;
 import dev.interlayer.nn.NormPlacement;
 import dev.interlayer.nn.RowBuffer;
 import dev.interlayer.nn.TransformerBlock;
@@ -55,9 +54,9 @@ public final class Sublayers {
         int t = x.dim(0);
         NormPlacement p = b.config().placement();
         Tensor out = a.rows(t);
-        b.attention().forward(p.hasInputNorm() ? input(b, b.attnIn(), x, u.rows(t)) : x, out, st.attention(),
-                positions);
-        residual(x, out, b.attnOut(), b.config().residualAlpha(), p);
+        Tensor in = p.hasInputNorm() ? b.config().normalizeInput(b.attnIn(), x, u.rows(t)) : x;
+        b.attention().forward(in, out, st.attention(), positions);
+        p.residual(x, out, b.attnOut(), b.config().residualAlpha());
     }
 
     /** x ← combine(x, FFN(s·N_ffn(x))) (sequential blocks). */
@@ -65,62 +64,29 @@ public final class Sublayers {
         int t = x.dim(0);
         NormPlacement p = b.config().placement();
         Tensor out = m.rows(t);
-        b.ffn().forward(p.hasInputNorm() ? input(b, b.ffnIn(), x, u.rows(t)) : x, out, scratch);
-        residual(x, out, b.ffnOut(), b.config().residualAlpha(), p);
+        b.ffn().forward(p.hasInputNorm() ? b.config().normalizeInput(b.ffnIn(), x, u.rows(t)) : x, out, scratch);
+        p.residual(x, out, b.ffnOut(), b.config().residualAlpha());
     }
 
     private void parallel(TransformerBlock b, Tensor x, TransformerBlock.State attn, FeedForward.Scratch scratch,
                           int[] positions, boolean runAttn, boolean runFfn) {
         int t = x.dim(0);
-        Tensor un = input(b, b.attnIn(), x, u.rows(t));
+        Tensor un = b.config().normalizeInput(b.attnIn(), x, u.rows(t));
         Tensor ao = a.rows(t), mo = m.rows(t);
         if (runAttn) {
             b.attention().forward(un, ao, attn.attention(), positions);
         }
         if (runFfn) {
             // a second input norm overwrites u, so the attention (if any) has already consumed it
-            Tensor u2 = b.ffnIn() == null ? un : input(b, b.ffnIn(), x, un);
+            Tensor u2 = b.ffnIn() == null ? un : b.config().normalizeInput(b.ffnIn(), x, un);
             b.ffn().forward(u2, mo, scratch);
         }
-        skip(x, b.config().residualAlpha());
+        NormPlacement.scaleSkip(x, b.config().residualAlpha());
         if (runAttn) {
             Ops.add(x, ao, x);
         }
         if (runFfn) {
             Ops.add(x, mo, x);
-        }
-    }
-
-    private static Tensor input(TransformerBlock b, Norm n, Tensor x, Tensor u) {
-        n.apply(x, u);
-        if (b.config().normScale() != 1f) {
-            Ops.scale(u, b.config().normScale(), u);
-        }
-        return u;
-    }
-
-    private static void skip(Tensor x, float alpha) {
-        if (alpha != 1f) {
-            Ops.scale(x, alpha, x);
-        }
-    }
-
-    private static void residual(Tensor x, Tensor f, Norm out, float alpha, NormPlacement p) {
-        switch (p) {
-            case PRE, NONE -> {
-                skip(x, alpha);
-                Ops.add(x, f, x);
-            }
-            case PERI, OUTPUT -> {
-                out.apply(f, f);
-                skip(x, alpha);
-                Ops.add(x, f, x);
-            }
-            case POST -> {
-                skip(x, alpha);
-                Ops.add(x, f, x);
-                out.apply(x, x);
-            }
         }
     }
 }
