@@ -2,10 +2,11 @@
 # OpenBLAS sgemm peer for BENCHMARKS.md: same shapes as the Java GEMM benchmarks, 1 and 2 threads.
 # Needs: apt-get install -y libopenblas-dev gcc. Run by hand (about 1 minute): bench/native/run-openblas.sh [seconds]
 set -euo pipefail
-# This machine's environment sets OPENBLAS_CORETYPE=Haswell, which pins OpenBLAS to its AVX2 kernel.
-# Unset it so the peer runs its best kernel for this CPU (SkylakeX/Cooperlake on AVX-512); the corename
-# is printed on every line. Pass KEEP_CORETYPE=1 to reproduce the older, pinned figures.
-[[ "${KEEP_CORETYPE:-0}" == 1 ]] || unset OPENBLAS_CORETYPE
+# This machine's environment sets OPENBLAS_CORETYPE=Haswell, which pins OpenBLAS to its AVX2 kernel, and with
+# the variable unset OpenBLAS 0.3.21 may not recognise a virtualised CPU at all (it chose "Prescott", SSE3,
+# on 2026-12-06). So the peer is pinned to its AVX-512 kernel, SkylakeX (BLAS_CORE=... picks another); the
+# corename is printed on every line. KEEP_CORETYPE=1 keeps the environment's value.
+[[ "${KEEP_CORETYPE:-0}" == 1 ]] || export OPENBLAS_CORETYPE="${BLAS_CORE:-SkylakeX}"
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OUT="${TMPDIR:-/tmp}/interlayer-sgemm-bench"
 gcc -O2 -o "$OUT" "$DIR/sgemm_bench.c" -lopenblas
