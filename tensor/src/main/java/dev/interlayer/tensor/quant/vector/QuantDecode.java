@@ -100,7 +100,12 @@ final class QuantDecode {
                     ByteVector qh = ByteVector.fromMemorySegment(B, w, off + 128 + 32 * h + l0, LE);
                     int is = 8 * h + l0 / 16, ob = o + 128 * h + l0;
                     for (int g = 0; g < 4; g++) {
-                        ByteVector e = QuantDots.q6Codes(ql0, ql1, qh, g);
+                        // written out, not a call: see QuantDots.q6_K (a vector-taking helper boxes when not inlined)
+                        ByteVector e = ((g & 1) == 0 ? ql0 : ql1).reinterpretAsInts()
+                                .lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and(0x0F0F0F0F)
+                                .or(qh.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303)
+                                        .lanewise(VectorOperators.LSHL, 4))
+                                .reinterpretAsBytes().sub((byte) 32);
                         float dl = d * w.get(ValueLayout.JAVA_BYTE, off + 192 + is + 2 * g);
                         for (int p = 0; p < PARTS; p++) {
                             e.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(dl)

@@ -13,7 +13,6 @@ import static dev.interlayer.tensor.quant.vector.QSpecies.u8;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -137,7 +136,14 @@ final class QuantDots {
                 ByteVector ql1 = ByteVector.fromMemorySegment(B32, w, off + 64 * h + 32, LE);
                 ByteVector qh = ByteVector.fromMemorySegment(B32, w, off + 128 + 32 * h, LE);
                 for (int g = 0; g < 4; g++) {
-                    ByteVector e = q6Codes(ql0, ql1, qh, g);
+                    // The Q6_K codes minus 32, written out: a helper taking vectors boxes them whenever C2
+                    // declines to inline it (it did in a whole model, where the helper had been compiled on its
+                    // own first), which made Q4_K_M decode of the 1B model 5x slower than it is now.
+                    ByteVector e = ((g & 1) == 0 ? ql0 : ql1).reinterpretAsInts()
+                            .lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and(0x0F0F0F0F)
+                            .or(qh.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303)
+                                    .lanewise(VectorOperators.LSHL, 4))
+                            .reinterpretAsBytes().sub((byte) 32);
                     int xb = xo + 128 * h + 32 * g;
                     long sc = off + 192 + 8 * h + 2 * g;
                     FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
@@ -155,20 +161,6 @@ final class QuantDots {
             }
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * Q6_K codes minus 32 of group g (0..3) of a 16- or 32-byte column: the low (g &lt; 2) or high nibbles of
-     * ql0 (even g) or ql1 (odd g), with bits 2g, 2g+1 of qh on top. Shifts run in 32-bit lanes (x86 has no
-     * byte shifts); the masks keep each byte's own bits. Small enough for C2 to inline (checked: the
-     * kernels allocate nothing).
-     */
-    static ByteVector q6Codes(ByteVector ql0, ByteVector ql1, ByteVector qh, int g) {
-        IntVector ql = ((g & 1) == 0 ? ql0 : ql1).reinterpretAsInts();
-        return ql.lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and(0x0F0F0F0F)
-                .or(qh.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303)
-                        .lanewise(VectorOperators.LSHL, 4))
-                .reinterpretAsBytes().sub((byte) 32);
     }
 
     /** 6-bit scale of Q4_K/Q5_K sub-block j from the 12-byte field at {@code s}. */
