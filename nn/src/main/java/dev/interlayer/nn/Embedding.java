@@ -5,6 +5,8 @@ import dev.interlayer.tensor.FloatFormats;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.ShapeMismatchException;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.quant.BlockFormat;
+import dev.interlayer.tensor.quant.BlockFormats;
 
 /**
  * Token embedding: out[t] = table[token[t]] · scale (scale = 1 for most families, sqrt(d) rounded to
@@ -106,7 +108,17 @@ public record Embedding(Tensor table, float scale) {
                 System.arraycopy(src, (int) (srcBase + tokens[off + t] * table.stride(0)), dst,
                         (int) (dstBase + t * out.stride(0)), d);
             }
-        } else if (heapOut && !table.dtype().isQuantized()) {
+        } else if (heapOut && table.dtype().isQuantized()) {
+            // block-quantized table (GGUF Q8_0 … Q6_K): each requested row decoded straight into the output
+            // by the format's reference codec; no token-range copy, nothing allocated per token
+            BlockFormat f = BlockFormats.of(table.dtype());
+            long dstBase = out.segment().address() / Float.BYTES + out.offset();
+            for (int t = 0; t < len; t++) {
+                long row = table.offset() + tokens[off + t] * table.stride(0);
+                int o = (int) (dstBase + t * out.stride(0));
+                f.dequantizeRow(table.segment(), table.dtype().byteSize(row), d, dst, o);
+            }
+        } else if (heapOut) {
             // mapped (F32/F16/BF16) table, heap output: element reads, nothing allocated per token
             long dstBase = out.segment().address() / Float.BYTES + out.offset();
             for (int t = 0; t < len; t++) {
@@ -117,7 +129,7 @@ public record Embedding(Tensor table, float scale) {
                 }
             }
         } else {
-            // block-quantized tables (each requested row dequantized in place) and non-heap outputs
+            // non-heap outputs
             Ops.embedding(table, len == tokens.length && off == 0 ? tokens
                     : java.util.Arrays.copyOfRange(tokens, off, off + len), out);
         }
