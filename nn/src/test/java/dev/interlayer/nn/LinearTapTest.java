@@ -54,9 +54,11 @@ class LinearTapTest {
             assertClose(rebuilt.toFloatArray(), next.toFloatArray(), "block " + l + " output");
             assertEquals(-1, h.expert);
         }
-        // the tap observes only: the same chunk without it gives the same output, bit for bit (same kernels)
+        // the tap observes only: the same chunk without it gives the same output. Not bit for bit: a session
+        // without hidden-state taps may take other kernel splits (the CI run of 2026-12-06 saw a difference
+        // at float32 rounding level), so the stated TOL applies here too.
         StackSession plain = stack.newSession(32, 16, false);
-        assertEquals(0, Float.compare(0f, maxDiff(stack.forward(tokens, plain).toFloatArray(), tapped.toFloatArray())));
+        assertClose(stack.forward(tokens, plain).toFloatArray(), tapped.toFloatArray(), "untapped session");
     }
 
     @Test
