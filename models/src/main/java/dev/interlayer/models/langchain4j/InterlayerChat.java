@@ -114,29 +114,27 @@ public final class InterlayerChat {
                 .tokenUsage(new TokenUsage(r.promptTokens(), r.generatedTokens())).finishReason(finish).build();
     }
 
+    // p is the request over the defaults, so temperature, topP, topK and maxOutputTokens are all set
     private Generator generator(ChatRequestParameters p) {
-        double temperature = orElse(p.temperature(), 0.8);
-        double topP = orElse(p.topP(), 1.0);
-        int topK = p.topK() == null ? 0 : p.topK();
-        int maxTokens = p.maxOutputTokens() == null ? 256 : p.maxOutputTokens();
+        int maxTokens = p.maxOutputTokens();
         if (maxTokens < 1) {
             throw new IllegalArgumentException("maxOutputTokens must be >= 1, got " + maxTokens);
         }
-        if (topK < 0) {
-            throw new IllegalArgumentException("topK must be >= 0 (0 = off), got " + topK);
-        }
-        // Stochastic validates temperature and topP, naming each; at temperature 0 it picks the argmax
-        Sampler sampler = new Sampler.Stochastic((float) temperature, topK, (float) topP, minP, seed);
-        Generator.Builder b = Generator.builder(lm, tokenizer).sampler(sampler).maxTokens(maxTokens)
-                .repetitionPenalty(repetitionPenalty, repeatLastN);
+        Generator.Builder b = Generator.builder(lm, tokenizer).sampler(sampler(p.temperature(), p.topK(), p.topP()))
+                .maxTokens(maxTokens).repetitionPenalty(repetitionPenalty, repeatLastN);
         if (p.stopSequences() != null) {
             b.stopStrings(p.stopSequences().toArray(String[]::new));
         }
         return b.build();
     }
 
-    private static double orElse(Double v, double fallback) {
-        return v == null ? fallback : v;
+    /** Stochastic validates temperature, topK and topP, naming each; at temperature 0 it picks the argmax. */
+    private static Sampler.Stochastic sampler(double temperature, int topK, double topP, float minP, long seed) {
+        return new Sampler.Stochastic((float) temperature, topK, (float) topP, minP, seed);
+    }
+
+    private Sampler.Stochastic sampler(double temperature, int topK, double topP) {
+        return sampler(temperature, topK, topP, minP, seed);
     }
 
     private static void refuseUnsupported(ChatRequestParameters p) {
@@ -163,7 +161,7 @@ public final class InterlayerChat {
         private double topP = 0.95;
         private int topK = 40;
         private float minP = 0.05f;
-        private int maxOutputTokens = 256;
+        private int maxOutputTokens = 128;
         private long seed = 42;
         private float repetitionPenalty = 1f;
         private int repeatLastN = 64;
@@ -205,18 +203,12 @@ public final class InterlayerChat {
 
         /** Min-p filter (0.05; 0 = off); LangChain4j has no request parameter for it. */
         public Builder minP(float p) {
-            if (!(p >= 0 && p < 1)) {
-                throw new IllegalArgumentException("minP must be in [0, 1), got " + p);
-            }
             this.minP = p;
             return this;
         }
 
-        /** Default token limit per response (256). */
+        /** Default token limit per response (128). */
         public Builder maxOutputTokens(int n) {
-            if (n < 1) {
-                throw new IllegalArgumentException("maxOutputTokens must be >= 1, got " + n);
-            }
             this.maxOutputTokens = n;
             return this;
         }
@@ -229,17 +221,20 @@ public final class InterlayerChat {
 
         /** Repetition penalty over the last {@code lastN} tokens (1 = off, default), as {@link Generator.Builder#repetitionPenalty}. */
         public Builder repetitionPenalty(float penalty, int lastN) {
-            if (!(penalty > 0) || Float.isInfinite(penalty) || lastN < 0) {
-                throw new IllegalArgumentException("repetition penalty must be > 0 and lastN >= 0, got " + penalty
-                        + ", " + lastN);
-            }
             this.repetitionPenalty = penalty;
             this.repeatLastN = lastN;
             return this;
         }
 
-        /** The chat setup. */
+        /**
+         * The chat setup.
+         *
+         * @throws IllegalArgumentException if a setting is out of range (named)
+         */
         public InterlayerChat build() {
+            // the Sampler and Generator check the settings now, not at the first request
+            sampler(temperature, topK, topP, minP, seed);
+            Generator.builder(lm, tokenizer).maxTokens(maxOutputTokens).repetitionPenalty(repetitionPenalty, repeatLastN);
             return new InterlayerChat(this);
         }
     }

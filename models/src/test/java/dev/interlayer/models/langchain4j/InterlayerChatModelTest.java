@@ -191,5 +191,14 @@ class InterlayerChatModelTest {
         assertTrue(e.getMessage().contains("temperature"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> model.chat(request(tooLong()).build()));
         assertTrue(e.getMessage().contains("context"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> model.chat(request(PROMPT).maxOutputTokens(0).build()));
+        assertTrue(e.getMessage().contains("maxOutputTokens"), e.getMessage());
+        // the builder's defaults are checked when it builds
+        e = assertThrows(IllegalArgumentException.class,
+                () -> InterlayerChat.builder(m.requireLm(), m.tokenizer()).topP(2).build());
+        assertTrue(e.getMessage().contains("topP"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> InterlayerChat.builder(m.requireLm(), m.tokenizer()).maxOutputTokens(0).build());
+        assertTrue(e.getMessage().contains("maxTokens"), e.getMessage());
     }
 }
