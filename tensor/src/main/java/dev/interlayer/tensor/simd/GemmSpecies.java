@@ -104,35 +104,23 @@ final class GemmSpecies {
         return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
-    // Lane permutations i -> i ^ s for the fixed-order sum below (null where s >= VL, never used then).
-    private static final VectorShuffle<Float> XOR1 = xor(1), XOR2 = xor(2), XOR4 = xor(4), XOR8 = xor(8);
-
-    private static VectorShuffle<Float> xor(int s) {
-        return s < VL ? VectorShuffle.fromOp(F, i -> i ^ s) : null;
-    }
-
     /**
-     * Σ of the lanes of v in one fixed order on every tier: pairwise folds v + v[i ^ s] for s = VL/2 … 1,
-     * then lane 0 (lanes 0..VL/2 first added to lanes VL/2..VL, and so on). {@code reduceLanes(ADD)} leaves
-     * the order to the implementation: the interpreter adds lanes in sequence and C2 in a tree, so a product
-     * computed before and after JIT compilation differed in the last bits (632 of 1000 sums of 16 lanes in a
-     * probe on JDK 25). The dot-product kernels use this sum so that a row's result depends only on its
-     * inputs: the same on every call, for every batch size m and position in the batch.
+     * Σ of the VL lanes a kernel stored at t[off, off + VL), in one fixed order: pairwise halving, t[i] += t[i + s]
+     * for s = VL/2, …, 1 (the lanes of the upper half added to the lower, and so on; t is overwritten). A
+     * vector's {@code reduceLanes(ADD)} leaves the order to the implementation: the interpreter adds lanes in
+     * sequence and C2 in a tree, so a product computed before and after JIT compilation differed in the last
+     * bits (632 of 1000 sums of 16 lanes in a probe on JDK 25). The dot-product kernels sum with this so that a
+     * row's result depends only on its inputs: the same on every call, for every batch size and place in the
+     * batch. Scalar code on a stored vector, not lane shuffles in a helper taking the vector: a vector passed to
+     * a call C2 does not inline is boxed (16 such calls in one tile were left un-inlined, 190 KB per step).
      */
-    static float sum(FloatVector v) {
-        if (VL > 8) {
-            v = v.add(v.rearrange(XOR8));
+    static float fold(float[] t, int off) {
+        for (int s = VL / 2; s >= 1; s >>= 1) {
+            for (int i = off; i < off + s; i++) {
+                t[i] += t[i + s];
+            }
         }
-        if (VL > 4) {
-            v = v.add(v.rearrange(XOR4));
-        }
-        if (VL > 2) {
-            v = v.add(v.rearrange(XOR2));
-        }
-        if (VL > 1) {
-            v = v.add(v.rearrange(XOR1));
-        }
-        return v.lane(0);
+        return t[off];
     }
 
     /** One weight element widened to F32. */

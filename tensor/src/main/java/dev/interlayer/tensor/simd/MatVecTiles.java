@@ -8,7 +8,7 @@ import static dev.interlayer.tensor.simd.GemmSpecies.loadBf16;
 import static dev.interlayer.tensor.simd.GemmSpecies.loadF16;
 import static dev.interlayer.tensor.simd.GemmSpecies.loadF32;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
-import static dev.interlayer.tensor.simd.GemmSpecies.sum;
+import static dev.interlayer.tensor.simd.GemmSpecies.fold;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
@@ -18,7 +18,7 @@ import jdk.incubator.vector.FloatVector;
  * w0 + t·step (t &lt; 4) against 4 or 2 activation rows, 16 or 8 vector accumulators. Each weight vector
  * is loaded (and widened from F16/BF16) once and multiplied into every activation row, so a batch of m
  * sequences reads the weights once. Every output follows the order {@link MatVecVector} states: one
- * accumulator, FMA per VL-wide k step, {@link GemmSpecies#sum}, then the scalar {@link #tail}.
+ * accumulator, FMA per VL-wide k step, {@link GemmSpecies#fold}, then the scalar {@link #tail}.
  *
  * <p>Outputs: activation row r, weight row t at {@code c[c0 + r*ldc + t*cs]}.
  */
@@ -46,7 +46,7 @@ final class MatVecTiles {
      * {@code a[a0 + r*lda]}, against weight rows w0 + t·step.
      */
     static void far4x4(int k, int rows, float[] a, int a0, int lda, int kind, MemorySegment w, long w0, long step,
-                       float[] c, int c0, int ldc, int cs) {
+                       float[] c, int c0, int ldc, int cs, float[] t) {
         int a1 = a0 + lda, a2 = a1 + lda, a3 = rows > 3 ? a2 + lda : a2;
         long w1 = w0 + step, w2 = w1 + step, w3 = w2 + step;
         FloatVector z = FloatVector.zero(F);
@@ -78,31 +78,47 @@ final class MatVecTiles {
             s32 = v.fma(x2, s32);
             s33 = v.fma(x3, s33);
         }
-        // Reduced right away into scalar locals (no float[16]: C2 may not scalar-replace it).
+        // t [16·VL]: the accumulators stored, folded in scalar code (see GemmSpecies.fold)
+        s00.intoArray(t, 0 * VL);
+        s10.intoArray(t, 1 * VL);
+        s20.intoArray(t, 2 * VL);
+        s30.intoArray(t, 3 * VL);
+        s01.intoArray(t, 4 * VL);
+        s11.intoArray(t, 5 * VL);
+        s21.intoArray(t, 6 * VL);
+        s31.intoArray(t, 7 * VL);
+        s02.intoArray(t, 8 * VL);
+        s12.intoArray(t, 9 * VL);
+        s22.intoArray(t, 10 * VL);
+        s32.intoArray(t, 11 * VL);
+        s03.intoArray(t, 12 * VL);
+        s13.intoArray(t, 13 * VL);
+        s23.intoArray(t, 14 * VL);
+        s33.intoArray(t, 15 * VL);
         int c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
-        c[c0] = tail(k, kv, a, a0, kind, w, w0, sum(s00));
-        c[c0 + cs] = tail(k, kv, a, a0, kind, w, w1, sum(s10));
-        c[c0 + 2 * cs] = tail(k, kv, a, a0, kind, w, w2, sum(s20));
-        c[c0 + 3 * cs] = tail(k, kv, a, a0, kind, w, w3, sum(s30));
-        c[c1] = tail(k, kv, a, a1, kind, w, w0, sum(s01));
-        c[c1 + cs] = tail(k, kv, a, a1, kind, w, w1, sum(s11));
-        c[c1 + 2 * cs] = tail(k, kv, a, a1, kind, w, w2, sum(s21));
-        c[c1 + 3 * cs] = tail(k, kv, a, a1, kind, w, w3, sum(s31));
-        c[c2] = tail(k, kv, a, a2, kind, w, w0, sum(s02));
-        c[c2 + cs] = tail(k, kv, a, a2, kind, w, w1, sum(s12));
-        c[c2 + 2 * cs] = tail(k, kv, a, a2, kind, w, w2, sum(s22));
-        c[c2 + 3 * cs] = tail(k, kv, a, a2, kind, w, w3, sum(s32));
+        c[c0] = tail(k, kv, a, a0, kind, w, w0, fold(t, 0 * VL));
+        c[c0 + cs] = tail(k, kv, a, a0, kind, w, w1, fold(t, 1 * VL));
+        c[c0 + 2 * cs] = tail(k, kv, a, a0, kind, w, w2, fold(t, 2 * VL));
+        c[c0 + 3 * cs] = tail(k, kv, a, a0, kind, w, w3, fold(t, 3 * VL));
+        c[c1] = tail(k, kv, a, a1, kind, w, w0, fold(t, 4 * VL));
+        c[c1 + cs] = tail(k, kv, a, a1, kind, w, w1, fold(t, 5 * VL));
+        c[c1 + 2 * cs] = tail(k, kv, a, a1, kind, w, w2, fold(t, 6 * VL));
+        c[c1 + 3 * cs] = tail(k, kv, a, a1, kind, w, w3, fold(t, 7 * VL));
+        c[c2] = tail(k, kv, a, a2, kind, w, w0, fold(t, 8 * VL));
+        c[c2 + cs] = tail(k, kv, a, a2, kind, w, w1, fold(t, 9 * VL));
+        c[c2 + 2 * cs] = tail(k, kv, a, a2, kind, w, w2, fold(t, 10 * VL));
+        c[c2 + 3 * cs] = tail(k, kv, a, a2, kind, w, w3, fold(t, 11 * VL));
         if (rows > 3) {
-            c[c3] = tail(k, kv, a, a3, kind, w, w0, sum(s03));
-            c[c3 + cs] = tail(k, kv, a, a3, kind, w, w1, sum(s13));
-            c[c3 + 2 * cs] = tail(k, kv, a, a3, kind, w, w2, sum(s23));
-            c[c3 + 3 * cs] = tail(k, kv, a, a3, kind, w, w3, sum(s33));
+            c[c3] = tail(k, kv, a, a3, kind, w, w0, fold(t, 12 * VL));
+            c[c3 + cs] = tail(k, kv, a, a3, kind, w, w1, fold(t, 13 * VL));
+            c[c3 + 2 * cs] = tail(k, kv, a, a3, kind, w, w2, fold(t, 14 * VL));
+            c[c3 + 3 * cs] = tail(k, kv, a, a3, kind, w, w3, fold(t, 15 * VL));
         }
     }
 
     /** Activation rows 0 and 1 (A row r at {@code a[a0 + r*lda]}) against weight rows w0 + t·step. */
     static void far4x2(int k, float[] a, int a0, int lda, int kind, MemorySegment w, long w0, long step,
-                       float[] c, int c0, int ldc, int cs) {
+                       float[] c, int c0, int ldc, int cs, float[] t) {
         int a1 = a0 + lda;
         long w1 = w0 + step, w2 = w1 + step, w3 = w2 + step;
         FloatVector z = FloatVector.zero(F);
@@ -124,14 +140,22 @@ final class MatVecTiles {
             s30 = v.fma(x0, s30);
             s31 = v.fma(x1, s31);
         }
+        s00.intoArray(t, 0 * VL);
+        s10.intoArray(t, 1 * VL);
+        s20.intoArray(t, 2 * VL);
+        s30.intoArray(t, 3 * VL);
+        s01.intoArray(t, 4 * VL);
+        s11.intoArray(t, 5 * VL);
+        s21.intoArray(t, 6 * VL);
+        s31.intoArray(t, 7 * VL);
         int c1 = c0 + ldc;
-        c[c0] = tail(k, kv, a, a0, kind, w, w0, sum(s00));
-        c[c0 + cs] = tail(k, kv, a, a0, kind, w, w1, sum(s10));
-        c[c0 + 2 * cs] = tail(k, kv, a, a0, kind, w, w2, sum(s20));
-        c[c0 + 3 * cs] = tail(k, kv, a, a0, kind, w, w3, sum(s30));
-        c[c1] = tail(k, kv, a, a1, kind, w, w0, sum(s01));
-        c[c1 + cs] = tail(k, kv, a, a1, kind, w, w1, sum(s11));
-        c[c1 + 2 * cs] = tail(k, kv, a, a1, kind, w, w2, sum(s21));
-        c[c1 + 3 * cs] = tail(k, kv, a, a1, kind, w, w3, sum(s31));
+        c[c0] = tail(k, kv, a, a0, kind, w, w0, fold(t, 0 * VL));
+        c[c0 + cs] = tail(k, kv, a, a0, kind, w, w1, fold(t, 1 * VL));
+        c[c0 + 2 * cs] = tail(k, kv, a, a0, kind, w, w2, fold(t, 2 * VL));
+        c[c0 + 3 * cs] = tail(k, kv, a, a0, kind, w, w3, fold(t, 3 * VL));
+        c[c1] = tail(k, kv, a, a1, kind, w, w0, fold(t, 4 * VL));
+        c[c1 + cs] = tail(k, kv, a, a1, kind, w, w1, fold(t, 5 * VL));
+        c[c1 + 2 * cs] = tail(k, kv, a, a1, kind, w, w2, fold(t, 6 * VL));
+        c[c1 + 3 * cs] = tail(k, kv, a, a1, kind, w, w3, fold(t, 7 * VL));
     }
 }

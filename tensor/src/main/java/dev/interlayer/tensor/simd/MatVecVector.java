@@ -9,7 +9,7 @@ import static dev.interlayer.tensor.simd.GemmSpecies.loadBf16;
 import static dev.interlayer.tensor.simd.GemmSpecies.loadF16;
 import static dev.interlayer.tensor.simd.GemmSpecies.loadF32;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
-import static dev.interlayer.tensor.simd.GemmSpecies.sum;
+import static dev.interlayer.tensor.simd.GemmSpecies.fold;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.*;
@@ -21,14 +21,16 @@ import jdk.incubator.vector.*;
  * the tile while it is in registers, so the cost is one pass over the weights whatever m is.
  *
  * <p><b>Every output is computed the same way, whatever m and wherever its rows fall in the tiles:</b>
- * c[i, j] = tail(sum(acc)), where acc is one vector accumulator, acc ← W[j, p..p+VL)·A[i, p..p+VL) + acc
- * (lane-wise FMA) for p = 0, VL, … below kv = k − k mod VL, {@link GemmSpecies#sum} folds its lanes in a
+ * c[i, j] = tail(fold(acc)), where acc is one vector accumulator, acc ← W[j, p..p+VL)·A[i, p..p+VL) + acc
+ * (lane-wise FMA) for p = 0, VL, … below kv = k − k mod VL, {@link GemmSpecies#fold} sums its lanes in a
  * fixed order, and the scalar tail adds W[j, p]·A[i, p] for p in [kv, k) in sequence. So row i of a
  * product over m rows is bit-identical to the product of row i alone (batched decode equals single
  * decode; {@code MatVecRowsOracle} in the tests spells the order out). The tiles differ only in how
  * many outputs they compute per pass over k: 4 weight rows × 4, 2 or 1 activation rows.
  */
 final class MatVecVector {
+    /** Per-thread lanes of up to 16 accumulators stored for {@link GemmSpecies#fold}. */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[16 * VL]);
 
     private MatVecVector() {
     }
@@ -46,6 +48,7 @@ final class MatVecVector {
      */
     static void rows(int m, int k, float[] a, int aOff, int lda, int kind, MemorySegment w, long wOff,
                      long ldw, float[] c, int cOff, int ldc, int j0, int j1) {
+        float[] t = LANES.get();
         int q = (j1 - j0) / 4;
         long quarter = q * ldw;
         for (int j = j0; j < j0 + q; j++) {
@@ -53,17 +56,18 @@ final class MatVecVector {
             int i = 0;
             for (; m - i >= 3; i += 4) {
                 MatVecTiles.far4x4(k, Math.min(4, m - i), a, aOff + i * lda, lda, kind, w, w0, quarter,
-                        c, cOff + i * ldc + j, ldc, q);
+                        c, cOff + i * ldc + j, ldc, q, t);
             }
             if (m - i == 2) {
-                MatVecTiles.far4x2(k, a, aOff + i * lda, lda, kind, w, w0, quarter, c, cOff + i * ldc + j, ldc, q);
+                MatVecTiles.far4x2(k, a, aOff + i * lda, lda, kind, w, w0, quarter, c, cOff + i * ldc + j, ldc, q,
+                        t);
             } else if (m - i == 1) {
-                decodeQuarter(k, a, aOff + i * lda, kind, w, w0, quarter, c, cOff + i * ldc + j, q);
+                decodeQuarter(k, a, aOff + i * lda, kind, w, w0, quarter, c, cOff + i * ldc + j, q, t);
             }
         }
         for (int j = j0 + 4 * q; j < j1; j++) {
             for (int i = 0; i < m; i++) {
-                c[cOff + i * ldc + j] = dot1x1(k, a, aOff + i * lda, kind, w, wOff + j * ldw);
+                c[cOff + i * ldc + j] = dot1x1(k, a, aOff + i * lda, kind, w, wOff + j * ldw, t);
             }
         }
     }
@@ -79,11 +83,11 @@ final class MatVecVector {
     // loads. A shared load(kind, ...) was left un-inlined once a JVM had run F16 and F32 models (compiled too
     // big), and every vector it returned was boxed (~1 MB/token).
     private static void decodeQuarter(int k, float[] a, int ai, int kind, MemorySegment w, long w0, long step,
-                                      float[] c, int ci, int cs) {
+                                      float[] c, int ci, int cs, float[] t) {
         switch (kind) {
-            case KIND_F32 -> dot4FarF32(k, a, ai, w, w0, step, c, ci, cs);
-            case KIND_BF16 -> dot4FarBf16(k, a, ai, w, w0, step, c, ci, cs);
-            default -> dot4FarF16(k, a, ai, w, w0, step, c, ci, cs);
+            case KIND_F32 -> dot4FarF32(k, a, ai, w, w0, step, c, ci, cs, t);
+            case KIND_BF16 -> dot4FarBf16(k, a, ai, w, w0, step, c, ci, cs, t);
+            default -> dot4FarF16(k, a, ai, w, w0, step, c, ci, cs, t);
         }
     }
 
@@ -91,7 +95,7 @@ final class MatVecVector {
     // loop, each with its own load (see decodeRows).
 
     private static void dot4FarF32(int k, float[] a, int ai, MemorySegment w, long w0, long step, float[] c, int ci,
-                                   int cs) {
+                                   int cs, float[] t) {
         long w1 = w0 + step, w2 = w1 + step, w3 = w2 + step;
         FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
         int kv = k - k % VL;
@@ -102,11 +106,15 @@ final class MatVecVector {
             s2 = loadF32(w, w2 + p).fma(x, s2);
             s3 = loadF32(w, w3 + p).fma(x, s3);
         }
-        finish4(k, kv, a, ai, KIND_F32, w, w0, step, sum(s0), sum(s1), sum(s2), sum(s3), c, ci, cs);
+        s0.intoArray(t, 0);
+        s1.intoArray(t, VL);
+        s2.intoArray(t, 2 * VL);
+        s3.intoArray(t, 3 * VL);
+        finish4(k, kv, a, ai, KIND_F32, w, w0, step, t, c, ci, cs);
     }
 
     private static void dot4FarBf16(int k, float[] a, int ai, MemorySegment w, long w0, long step, float[] c, int ci,
-                                    int cs) {
+                                    int cs, float[] t) {
         long w1 = w0 + step, w2 = w1 + step, w3 = w2 + step;
         FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
         int kv = k - k % VL;
@@ -117,11 +125,15 @@ final class MatVecVector {
             s2 = loadBf16(w, w2 + p).fma(x, s2);
             s3 = loadBf16(w, w3 + p).fma(x, s3);
         }
-        finish4(k, kv, a, ai, KIND_BF16, w, w0, step, sum(s0), sum(s1), sum(s2), sum(s3), c, ci, cs);
+        s0.intoArray(t, 0);
+        s1.intoArray(t, VL);
+        s2.intoArray(t, 2 * VL);
+        s3.intoArray(t, 3 * VL);
+        finish4(k, kv, a, ai, KIND_BF16, w, w0, step, t, c, ci, cs);
     }
 
     private static void dot4FarF16(int k, float[] a, int ai, MemorySegment w, long w0, long step, float[] c, int ci,
-                                   int cs) {
+                                   int cs, float[] t) {
         long w1 = w0 + step, w2 = w1 + step, w3 = w2 + step;
         FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
         int kv = k - k % VL;
@@ -132,13 +144,19 @@ final class MatVecVector {
             s2 = loadF16(w, w2 + p).fma(x, s2);
             s3 = loadF16(w, w3 + p).fma(x, s3);
         }
-        finish4(k, kv, a, ai, KIND_F16, w, w0, step, sum(s0), sum(s1), sum(s2), sum(s3), c, ci, cs);
+        s0.intoArray(t, 0);
+        s1.intoArray(t, VL);
+        s2.intoArray(t, 2 * VL);
+        s3.intoArray(t, 3 * VL);
+        finish4(k, kv, a, ai, KIND_F16, w, w0, step, t, c, ci, cs);
     }
 
-    // The scalar k tail [kv, k) of four rows w0 + t*step added to their vector sums; stores c[ci + t*cs].
+    // The scalar k tail [kv, k) of four rows w0 + t*step added to their folded vector sums (stored in
+    // lanes[0, 4·VL)); stores c[ci + t*cs].
     private static void finish4(int k, int kv, float[] a, int ai, int kind, MemorySegment w, long w0, long step,
-                                float r0, float r1, float r2, float r3, float[] c, int ci, int cs) {
+                                float[] lanes, float[] c, int ci, int cs) {
         long w1 = w0 + step, w2 = w1 + step, w3 = w2 + step;
+        float r0 = fold(lanes, 0), r1 = fold(lanes, VL), r2 = fold(lanes, 2 * VL), r3 = fold(lanes, 3 * VL);
         for (int p = kv; p < k; p++) {
             float x = a[ai + p];
             r0 += scalar(kind, w, w0 + p) * x;
@@ -153,7 +171,7 @@ final class MatVecVector {
     }
 
     /** One output, in the order every tile follows (see the class comment); also the k &lt; VL case. */
-    static float dot1x1(int k, float[] a, int ai, int kind, MemorySegment w, long wj) {
+    static float dot1x1(int k, float[] a, int ai, int kind, MemorySegment w, long wj, float[] t) {
         int kv = k - k % VL;
         float r = 0;
         // No vector at all when k < VL (a tiny model): a vector loop that never runs leaves its vectors without a
@@ -167,7 +185,8 @@ final class MatVecVector {
                         : kind == KIND_BF16 ? loadBf16(w, wj + p) : loadF16(w, wj + p);
                 s = v.fma(FloatVector.fromArray(F, a, ai + p), s);
             }
-            r = sum(s);
+            s.intoArray(t, 0);
+            r = fold(t, 0);
         }
         return MatVecTiles.tail(k, kv, a, ai, kind, w, wj, r);
     }
