@@ -14,7 +14,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The row-exact contract of {@link Ops#matmulT} with F32/F16/BF16 weights ({@link GemmKernel#ROW_EXACT_MAX}):
  * for m = 1..9 rows, odd k (tails below a whole vector), 1 and 2 threads and strided views of x and w, row i
  * of the m-row product is bit-identical to the product of row i alone, and both are bit-identical to a
- * scalar model of the kernel's summation order ({@link #exactOrder}).
+ * scalar model of the kernel's summation order ({@link #exactOrder}). {@link GemmWidthsTest} repeats the sweep
+ * at every forced vector width (4, 8 and 16 lanes, and the scalar kernel).
  *
  * <p>Exact float equality is legitimate here because both sides are the same arithmetic by design, not two
  * approximations of one sum: every output is one FMA chain per vector lane over the k steps, the lanes
@@ -38,6 +39,11 @@ class RowExactMatMulTest {
     @ParameterizedTest(name = "{0} weights")
     @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
     void eachRowOfABatchEqualsThatRowAloneAndTheOrderModel(DType dtype) {
+        sweep(dtype);
+    }
+
+    /** The whole sweep for one weight dtype (also run by {@link GemmCheck} at every forced vector width). */
+    static void sweep(DType dtype) {
         SplittableRandom rng = new SplittableRandom(0x20E5AL + dtype.ordinal());
         for (int threads : new int[] {1, 2}) {
             ComputePool.setThreads(threads);
