@@ -4,7 +4,9 @@ import dev.interlayer.nn.moe.MoeConfig;
 import dev.interlayer.nn.moe.MoeFeedForward;
 import dev.interlayer.nn.moe.SharedExperts;
 import dev.interlayer.nn.plan.OutputHead;
+import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.quant.Quantizer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -29,6 +31,9 @@ final class BatchFamilies {
     }
 
     static Model build(String family, long seed) {
+        if (family.startsWith("quant-")) {
+            return quantized(DType.valueOf(family.substring(6)), seed);
+        }
         RandomLayers r = new RandomLayers(seed);
         AttentionConfig base = AttentionConfig.builder(D, HEADS, CONTEXT).headDim(HEAD_DIM).kvHeads(2)
                 .rope(RopeConfig.of(10000)).build();
@@ -88,6 +93,38 @@ final class BatchFamilies {
         }
         DecoderStack stack = new DecoderStack(embedding, positions, null, blocks, finalNorm);
         return new Model(stack, new OutputHead(r.linear(VOCAB, D), softcap));
+    }
+
+    /**
+     * A two-layer Llama-like stack (d = 64, f = 96: whole blocks of 32) whose block linears are stored in the
+     * GGML block format {@code type} (round to nearest, {@link Quantizer}), as a quantized GGUF loads them.
+     */
+    static Model quantized(DType type, long seed) {
+        RandomLayers r = new RandomLayers(seed);
+        int d = 64, f = 96;
+        AttentionConfig ac = AttentionConfig.builder(d, 4, CONTEXT).kvHeads(2).rope(RopeConfig.of(10000)).build();
+        List<TransformerBlock> blocks = new ArrayList<>();
+        for (int l = 0; l < 2; l++) {
+            Attention a = r.attention(ac);
+            GatedMlp g = r.swiGlu(d, f);
+            blocks.add(new TransformerBlock(BlockConfig.of(ac, NormPlacement.PRE), r.rms(d),
+                    new Attention(ac, quantize(a.wq(), type), quantize(a.wk(), type), quantize(a.wv(), type),
+                            quantize(a.wo(), type)), null, r.rms(d),
+                    GatedMlp.swiGlu(quantize(g.gate(), type), quantize(g.up(), type), quantize(g.down(), type)), null));
+        }
+        DecoderStack stack = new DecoderStack(new Embedding(r.gaussian(1.0, 0.0, VOCAB, d)), null, null, blocks,
+                r.rms(d));
+        return new Model(stack, new OutputHead(r.linear(VOCAB, d)));
+    }
+
+    private static Linear quantize(Linear lin, DType type) {
+        Tensor w = lin.weight(), q = Tensor.zeros(type, w.shape());
+        int k = lin.in();
+        float[] v = w.toFloatArray();
+        for (int j = 0; j < lin.out(); j++) {
+            Quantizer.quantizeRow(type, v, j * k, k, q.segment(), q.byteOffset() + (long) j * type.byteSize(k));
+        }
+        return new Linear(q);
     }
 
     private static Norm gemmaNorm(RandomLayers r) {
