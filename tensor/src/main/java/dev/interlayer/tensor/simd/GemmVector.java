@@ -15,8 +15,9 @@ import java.lang.foreign.MemorySegment;
  *       weight rows (decode and batched decode); each output row is computed exactly as that row alone;
  *   <li>weights with contiguous rows and larger m: the transposed product ({@code GemmWeightStream}), weights
  *       as the broadcast operand in their stored order, parallel over weight rows. At 5632x2048 (GFLOP/s, F32,
- *       1 thread) the dot-product form gives 46/59/79 at m = 8/16/32 and this path 34/66/133; BF16 favours
- *       the dot-product form up to m = 16 (93 against 70);
+ *       1 thread) the dot-product form gives 46/59/79 at m = 8/16/32 and this path 34/66/133; BF16 favoured
+ *       the dot-product form up to m = 16 (93 against 70; measured before its 4 × 4 tiles and fixed-order sums
+ *       replaced the 4 × 3 tiles and the even/odd BF16 kernel, not re-measured since);
  *   <li>B in native memory with unit n stride (ONNX's [in, out] weights seen transposed) and
  *       m ≤ {@value #FEW_ROWS_DEFAULT}: B read in place, no packing ({@code GemmFewRows}). MiniLM batch 1:
  *       213 → 347 sentences/s. Heap B (activations, as in attention's P·V) stays on the packed path: one
