@@ -14,7 +14,11 @@ import java.util.List;
  * KV head). Row i of the result is bit-identical to {@link DecoderStack#decode(int, StackSession)} of
  * sequence i alone: both run the same per-row code, and the products compute each row as they compute it
  * alone (the reduction order over k depends on k only, {@code GemmKernel.ROW_EXACT_MAX} = 16 rows; F32/F16/BF16
- * weights — block-quantized weights go through their own kernels, see the tests for what holds there).
+ * weights). Two caveats, both outside this class: block-quantized weights go through {@code tensor.quant}'s
+ * kernels, where Q4_1, Q5_0, Q5_1 and Q5_K are row-exact but Q8_0, Q4_0, Q4_K and Q6_K sum one row (their fused
+ * decode kernel) in another order than several (equal to rounding, ~1e-6); and the JVM's Vector API sums lanes and
+ * computes exp differently before and after C2 compiles a kernel (norms, softmax, activations), so bit equality
+ * holds between calls that run the same compiled code, as in a warmed-up server.
  *
  * <p>Built once per stack and reused: it holds the [maxBatch, ·] scratch of every layer (shared between layers
  * like a session's), so a steady-state step allocates nothing. Each call runs inside one

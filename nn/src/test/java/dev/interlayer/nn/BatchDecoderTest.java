@@ -33,6 +33,7 @@ class BatchDecoderTest {
     @ValueSource(strings = {"llama", "qwen2-window", "gemma2", "olmo2", "gpt2", "moe"})
     void batchedMatchesDecodingAlone(String family) {
         double worst = BatchFamilies.maxBatchVsAlone(family);
+        System.out.printf("batched vs alone in-process %s: %.3g%n", family, worst);
         assertTrue(worst <= Runs.ROUNDING_TOL, family + ": batched logits differ from single decode by " + worst);
     }
 

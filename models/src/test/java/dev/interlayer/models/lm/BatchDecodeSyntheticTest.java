@@ -67,6 +67,7 @@ class BatchDecodeSyntheticTest {
                     assertEquals(alone[i].position(), batched[i].position(), "sequence " + i + " position");
                 }
             }
+            System.out.printf("batched vs alone %s: %.3g%n", file, worst);
             assertTrue(worst <= TOL, file + ": batched logits differ from decoding alone by " + worst);
         }
     }
