@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.interlayer.models.cli.Main;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,7 +39,7 @@ class BenchCliTest {
     void benchWithoutSubcommandListsGenerateToo() {
         Run r = run("bench");
         assertEquals(0, r.code(), r.err());
-        for (String c : new String[] {"gemm", "matvec", "bandwidth", "generate"}) {
+        for (String c : new String[] {"gemm", "matvec", "bandwidth", "generate", "batch"}) {
             assertTrue(r.out().contains("  " + c + " "), c + " missing from:\n" + r.out());
         }
     }
@@ -52,5 +54,23 @@ class BenchCliTest {
         assertTrue(r.err().contains("--threads must be between 1 and"), r.err());
         r = run("bench", "gemm", "--threads", "0");
         assertTrue(r.err().contains("--threads must be between 1 and"), r.err());
+    }
+
+    @Test
+    void benchBatchChecksItsInputAndRuns() {
+        String nope = dir.resolve("nope.gguf").toString();
+        Run r = run("bench", "batch", "--model", nope);
+        assertEquals(Main.EXIT_USAGE, r.code(), r.err());
+        assertTrue(r.err().contains(nope + ": not found"), r.err());
+        r = run("bench", "batch", "--model", nope, "--batch", "1,17");
+        assertTrue(r.err().contains("--batch must be values in [1, 16]"), r.err());
+        // ../shared/models next to the repository root, which is this module's parent (as models' SharedModels)
+        Path llama = Path.of("").toAbsolutePath().getParent()
+                .resolve("../shared/models/synthetic/synth-llama-256-f32.gguf").normalize();
+        Assumptions.assumeTrue(Files.exists(llama) || "true".equals(System.getenv("CI")),
+                "../shared/models (test data outside the repository) not found");
+        r = run("bench", "batch", "--model", llama.toString(), "--batch", "1,3", "--prompt-tokens", "3",
+                "--gen-tokens", "2", "--warmup-seconds", "0");
+        assertEquals(0, r.code(), r.err());
     }
 }

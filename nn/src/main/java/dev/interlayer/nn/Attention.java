@@ -121,6 +121,26 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
                     out.shape());
         }
         int t = x.dim(0);
+        int maxPos = begin(st, positions, t);
+        // q, k, v share x: one call so a decode row runs the three matvecs as one parallel region
+        // (one fork/join instead of three); biases are added afterwards.
+        Tensor[] outs = st.projOut;
+        outs[0] = st.q.rows(t);
+        outs[1] = st.k.rows(t);
+        outs[2] = st.v.rows(t);
+        Ops.matmulT(x, st.projW, outs);
+        prepare(st, maxPos, t);
+        if (t == 1) {
+            ComputePool.parallelFor(config.kvHeads(), st.groupTask); // decode: one task per KV head
+        } else {
+            ComputePool.parallelFor(config.heads(), st.headTask);
+        }
+        wo.apply(st.o.rows(t), out);
+    }
+
+    // Checks that a chunk of t tokens at these positions (null = implicit) fits the cache and key mask, stages
+    // its positions (nothing else is written) and returns the largest one.
+    int begin(State st, int[] positions, int t) {
         KvCache cache = st.cache;
         cache.requireRoom(t);
         int past = cache.length();
@@ -131,17 +151,16 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             throw new IllegalArgumentException("key padding mask covers " + st.keyMask.length
                     + " positions but the chunk reaches position " + (past + t - 1));
         }
+        return st.stage(positions, t);
+    }
+
+    // With the chunk's projections in st.q, st.k, st.v rows [0, t): biases, QK-norm, RoPE, keys and values into
+    // cache entries [past, past + t), the core's call set up. Single and batched forward both run exactly this.
+    void prepare(State st, int maxPos, int t) {
         AttentionConfig c = config;
-        int maxPos = st.stage(positions, t);
-        int ringRows = cache.rows(st.layer);
+        KvCache cache = st.cache;
+        int past = cache.length();
         Tensor q = st.q.rows(t), k = st.k.rows(t), v = st.v.rows(t);
-        // q, k, v share x: one call so a decode row runs the three matvecs as one parallel region
-        // (one fork/join instead of three); biases are added afterwards.
-        Tensor[] outs = st.projOut;
-        outs[0] = q;
-        outs[1] = k;
-        outs[2] = v;
-        Ops.matmulT(x, st.projW, outs);
         wq.addBias(q);
         wk.addBias(k);
         wv.addBias(v);
@@ -156,17 +175,11 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         if (c.positions() == PositionEncoding.ROPE) {
             st.rope(st.ropeFor(maxPos + 1), past, t);
         }
-        int kvDim = c.kvDim();
+        int kvDim = c.kvDim(), ringRows = cache.rows(st.layer);
         copyToRing(st.k.data(), cache.keys(st.layer), past, t, ringRows, kvDim);
         copyToRing(st.v.data(), cache.values(st.layer), past, t, ringRows, kvDim);
         st.tokens = t;
         st.past = past;
-        if (t == 1) {
-            ComputePool.parallelFor(c.kvHeads(), st.groupTask); // decode: one task per KV head
-        } else {
-            ComputePool.parallelFor(c.heads(), st.headTask);
-        }
-        wo.apply(st.o.rows(t), out);
     }
 
     // Copies t rows of src into entries [slot, slot + t) of a ring of ringRows rows (at most two runs).
@@ -188,10 +201,10 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         private final Attention layerRef;
         private final KvCache cache;
         private final int layer;
-        private final RowBuffer q;      // [maxTokens, Hq·dh]
-        private final RowBuffer k;      // [maxTokens, Hkv·dh]
-        private final RowBuffer v;      // [maxTokens, Hkv·dh]
-        private final RowBuffer o;      // [maxTokens, Hq·dh]
+        final RowBuffer q;              // [maxTokens, Hq·dh]
+        final RowBuffer k;              // [maxTokens, Hkv·dh]
+        final RowBuffer v;              // [maxTokens, Hkv·dh]
+        final RowBuffer o;              // [maxTokens, Hq·dh]
         private final HeadViews qHeads; // q rows(t) as [t, Hq, dh]
         private final HeadViews kHeads; // k rows(t) as [t, Hkv, dh]
         private final float[][] scores; // [Hq][cache rows of this layer] scores of the entries one query scans
@@ -208,6 +221,11 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         private int tokens, past;       // current call
         private int first;              // current call: first cache entry the ring still holds
         private boolean regular;        // current call: every entry's position equals its index
+
+        // whether this state belongs to layer a (a session made for another stack does not)
+        boolean madeFor(Attention a) {
+            return layerRef == a;
+        }
 
         // the last call's concatenated head outputs [t, Hq·dh] (the output projection's input)
         Tensor context(int t) {
@@ -379,7 +397,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         // Decode (one query row): the query heads of KV head g, h = g·G .. g·G + G − 1, in one task, so
         // the group's cached key and value rows are read while they are in cache. Same math and summation
         // order per head as head(h).
-        private void decodeGroup(int g) {
+        void decodeGroup(int g) {
             AttentionConfig c = layerRef.config;
             int dh = c.headDim(), w = c.window(), gs = c.groupSize();
             int qslot = past;

@@ -120,6 +120,16 @@ public record DecoderStack(Embedding embedding, LearnedPositions positions, Norm
         return forward(s.oneToken, s.onePosition, s);
     }
 
+    /**
+     * A reusable decoder that advances up to {@code maxBatch} sessions of this stack by one token each in one pass
+     * over the weights, bit-identical to {@link #decode(int, StackSession)} per session (see {@link BatchDecoder}).
+     *
+     * @throws IllegalArgumentException if maxBatch is not in [1, 16] or the stack has no embedding
+     */
+    public BatchDecoder newBatchDecoder(int maxBatch) {
+        return new BatchDecoder(this, maxBatch);
+    }
+
     /** Runs a chunk given as embeddings x₀ [T, d] (positions and embedding norm are still applied). */
     public Tensor forwardEmbeddings(Tensor x0, StackSession s) {
         return forwardEmbeddings(x0, null, s);

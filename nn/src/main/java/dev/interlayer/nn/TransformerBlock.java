@@ -98,25 +98,53 @@ public record TransformerBlock(BlockConfig config, Norm attnIn, Attention attent
     // as above, reporting linear inputs to tap (when not null) as block `layer`
     void forward(Tensor x, State st, int[] positions, int layer, LinearTap tap) {
         int t = x.dim(0);
-        Tensor u = st.u.rows(t), a = st.a.rows(t), m = st.m.rows(t);
+        run(x, st.u.rows(t), st.u2 == null ? null : st.u2.rows(t), st.a.rows(t), st.m.rows(t), st.ffn, st, positions,
+                null, layer, tap);
+    }
+
+    /**
+     * x ← Block(x) where row i is the next token of the sequence whose attention state is batch.states[i]
+     * (one token each; see {@link BatchDecoder}): the same steps as {@link #forward(Tensor, State)}, with the
+     * attention's per-sequence part on each sequence's state and the FFN on the batch's scratch.
+     */
+    void forwardBatch(Tensor x, BatchAttention batch, FeedForward.Scratch ffnScratch, RowBuffer u, RowBuffer u2,
+                      RowBuffer a, RowBuffer m, int layer) {
+        int n = x.dim(0);
+        run(x, u.rows(n), u2 == null ? null : u2.rows(n), a.rows(n), m.rows(n), ffnScratch, null, null, batch, layer,
+                null);
+    }
+
+    // The block's steps on x [t, d] with temporaries u, u2 (parallel blocks with a second norm), a, m [t, d];
+    // attention on st (single sequence) or on batch (one token of each of t sequences).
+    private void run(Tensor x, Tensor u, Tensor u2, Tensor a, Tensor m, FeedForward.Scratch ffnScratch, State st,
+                     int[] positions, BatchAttention batch, int layer, LinearTap tap) {
+        int t = x.dim(0);
         NormPlacement p = config.placement();
         float alpha = config.residualAlpha();
         if (config.parallel()) {
-            attention.forward(config.normalizeInput(attnIn, x, u), a, st.attn, positions);
+            attend(config.normalizeInput(attnIn, x, u), a, st, positions, batch);
             observeAttention(tap, layer, u, st, t);
-            Tensor u2 = ffnIn == null ? u : config.normalizeInput(ffnIn, x, st.u2.rows(t));
-            ffn.forward(u2, m, st.ffn, layer, tap);
+            Tensor in2 = ffnIn == null ? u : config.normalizeInput(ffnIn, x, u2);
+            ffn.forward(in2, m, ffnScratch, layer, tap);
             NormPlacement.scaleSkip(x, alpha);
             Ops.add(x, a, x);
             Ops.add(x, m, x);
             return;
         }
         Tensor in = p.hasInputNorm() ? config.normalizeInput(attnIn, x, u) : x;
-        attention.forward(in, a, st.attn, positions);
+        attend(in, a, st, positions, batch);
         observeAttention(tap, layer, in, st, t);
         p.residual(x, a, attnOut, alpha);
-        ffn.forward(p.hasInputNorm() ? config.normalizeInput(ffnIn, x, u) : x, m, st.ffn, layer, tap);
+        ffn.forward(p.hasInputNorm() ? config.normalizeInput(ffnIn, x, u) : x, m, ffnScratch, layer, tap);
         p.residual(x, m, ffnOut, alpha);
+    }
+
+    private void attend(Tensor in, Tensor out, State st, int[] positions, BatchAttention batch) {
+        if (batch == null) {
+            attention.forward(in, out, st.attn, positions);
+        } else {
+            batch.forward(in, out, in.dim(0));
+        }
     }
 
     private static void observeAttention(LinearTap tap, int layer, Tensor in, State st, int t) {

@@ -1,6 +1,5 @@
 package dev.interlayer.nn;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.interlayer.nn.moe.MoeConfig;
@@ -9,11 +8,8 @@ import dev.interlayer.nn.moe.SharedExperts;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Tensor;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,29 +49,7 @@ class DecodeAllocationTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"dense", "moe", "ring", "ring-explicit"})
     void decodeStepAllocatesAtMostBound(String ffn) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (arg.startsWith("--add-modules") || arg.startsWith("--enable-native-access") || arg.startsWith("-X")) {
-                cmd.add(arg);
-            }
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Probe.class.getName(), ffn));
-        // Output to a file, not a pipe: a probe that hangs is killed at the timeout instead of blocking a read.
-        java.io.File log = java.io.File.createTempFile("decode-alloc", ".log");
-        String output;
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
-            boolean done = p.waitFor(120, TimeUnit.SECONDS);
-            if (!done) {
-                p.destroyForcibly().waitFor();
-            }
-            output = java.nio.file.Files.readString(log.toPath(), StandardCharsets.UTF_8);
-            assertTrue(done, "probe did not finish in 120 s:\n" + output);
-            assertEquals(0, p.exitValue(), "probe failed:\n" + output);
-        } finally {
-            java.nio.file.Files.deleteIfExists(log.toPath());
-        }
+        String output = ChildJvm.run(Probe.class, List.of(), ffn);
         Matcher m = Pattern.compile("bytesPerStep=(\\d+)").matcher(output);
         assertTrue(m.find(), "no measurement in probe output:\n" + output);
         long perStep = Long.parseLong(m.group(1));

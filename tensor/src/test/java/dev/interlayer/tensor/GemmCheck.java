@@ -123,7 +123,8 @@ final class GemmCheck {
     }
 
     /**
-     * Child-JVM entry: sweeps the active kernel (width from -Ddev.interlayer.simd.bits) over dtypes.
+     * Child-JVM entry: sweeps the active kernel (width from -Ddev.interlayer.simd.bits) over dtypes, then checks
+     * its row-exact contract ({@link RowExactMatMulTest#sweep}).
      * Arguments: number of random shape mixes (default 12), thread counts (default 1 and 2).
      */
     public static void main(String[] args) {
@@ -146,6 +147,14 @@ final class GemmCheck {
                         System.exit(1);
                     }
                 }
+            }
+        }
+        for (DType dt : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+            try {
+                RowExactMatMulTest.sweep(dt);                 // a row of a batch == that row alone, this width
+            } catch (AssertionError e) {
+                System.out.println("FAIL row-exact " + e.getMessage());
+                System.exit(1);
             }
         }
         System.out.println("OK kernel=" + kernel.name() + " cases=" + cases + " worst error/bound=" + worst[0]);

@@ -18,6 +18,13 @@ import java.lang.foreign.MemorySegment;
  * our measurements. C is overwritten and must not overlap A. Work is split on {@code ComputePool}.
  */
 public interface GemmKernel {
+    /**
+     * Up to this many rows of A, a product whose B has unit k stride (a linear layer's weight) computes each
+     * row of C exactly as it computes that row alone: bit for bit, whatever the other rows, the row's place
+     * among them and the thread count (the reduction order over k depends on k only). Batched decode relies
+     * on it to equal single decode.
+     */
+    int ROW_EXACT_MAX = 16;
 
     /** C[i, j] = Σ_p A[i, p]·B[p, j] for i &lt; m, j &lt; n, p &lt; k. Modifies C only. */
     void gemm(int m, int n, int k,

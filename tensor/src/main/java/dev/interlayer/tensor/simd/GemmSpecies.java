@@ -104,6 +104,25 @@ final class GemmSpecies {
         return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
+    /**
+     * Σ of the VL lanes a kernel stored at t[off, off + VL), in one fixed order: pairwise halving, t[i] += t[i + s]
+     * for s = VL/2, …, 1 (the lanes of the upper half added to the lower, and so on; t is overwritten). A
+     * vector's {@code reduceLanes(ADD)} leaves the order to the implementation: the interpreter adds lanes in
+     * sequence and C2 in a tree, so a product computed before and after JIT compilation differed in the last
+     * bits (632 of 1000 sums of 16 lanes in a probe on JDK 25). The dot-product kernels sum with this so that a
+     * row's result depends only on its inputs: the same on every call, for every batch size and place in the
+     * batch. Scalar code on a stored vector, not lane shuffles in a helper taking the vector: a vector passed to
+     * a call C2 does not inline is boxed (16 such calls in one tile were left un-inlined, 190 KB per step).
+     */
+    static float fold(float[] t, int off) {
+        for (int s = VL / 2; s >= 1; s >>= 1) {
+            for (int i = off; i < off + s; i++) {
+                t[i] += t[i + s];
+            }
+        }
+        return t[off];
+    }
+
     /** One weight element widened to F32. */
     static float scalar(int kind, MemorySegment s, long elem) {
         return switch (kind) {

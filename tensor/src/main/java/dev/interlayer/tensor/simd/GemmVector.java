@@ -10,12 +10,14 @@ import java.lang.foreign.MemorySegment;
  * The Vector API implementation of {@link GemmKernel}; loaded reflectively, only when the
  * {@code jdk.incubator.vector} module is present. Picks a path per call:
  * <ul>
- *   <li>weights with contiguous rows (unit k stride) and m ≤ {@link #SMALL_M} (default 16): the dot-product form
- *       ({@code MatVecVector}), one pass over the weights, parallel over weight rows (decode and small batches);
+ *   <li>weights with contiguous rows (unit k stride) and m ≤ max({@link #SMALL_M}, {@link GemmKernel#ROW_EXACT_MAX})
+ *       (both 16 by default): the dot-product form ({@code MatVecVector}), one pass over the weights, parallel over
+ *       weight rows (decode and batched decode); each output row is computed exactly as that row alone;
  *   <li>weights with contiguous rows and larger m: the transposed product ({@code GemmWeightStream}), weights
  *       as the broadcast operand in their stored order, parallel over weight rows. At 5632x2048 (GFLOP/s, F32,
- *       1 thread) the dot-product form gives 46/59/79 at m = 8/16/32 and this path 34/66/133; BF16 favours
- *       the dot-product form up to m = 16 (93 against 70);
+ *       1 thread) the dot-product form gives 46/59/79 at m = 8/16/32 and this path 34/66/133; BF16 favoured
+ *       the dot-product form up to m = 16 (93 against 70; measured before its 4 × 4 tiles and fixed-order sums
+ *       replaced the 4 × 3 tiles and the even/odd BF16 kernel, not re-measured since);
  *   <li>B in native memory with unit n stride (ONNX's [in, out] weights seen transposed) and
  *       m ≤ {@value #FEW_ROWS_DEFAULT}: B read in place, no packing ({@code GemmFewRows}). MiniLM batch 1:
  *       213 → 347 sentences/s. Heap B (activations, as in attention's P·V) stays on the packed path: one
@@ -61,38 +63,22 @@ public final class GemmVector implements GemmKernel {
         int kind = GemmSpecies.kind(bType);
         long flops = 2L * m * n * k;
         int threads = flops < PARALLEL_MIN_FLOPS ? 1 : ComputePool.threads();
-        if (bsk == 1 && m <= SMALL_M) {
+        if (bsk == 1 && m <= Math.max(SMALL_M, ROW_EXACT_MAX)) {
             // Chunks of whole 4-row tiles; a few per thread so a slow core does not hold the rest up.
             int tiles = (n + 3) / 4;
             int chunks = Math.min(tiles, threads == 1 ? 1 : threads * 4);
-            if (m == 1 && chunks <= 1) {          // decode on this thread: no lambda, nothing allocated per token
-                MatVecVector.decodeRows(k, a, aOff, kind, b, bOff, bsn, c, cOff, 0, n);
+            if (chunks <= 1) {          // on this thread: no lambda, nothing allocated per token
+                MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, 0, n);
                 return;
             }
-            // m = 1 takes MatVecVector's 2-row decode tiles (faster than the even/odd BF16 split there)
-            float[] xp = kind == GemmSpecies.KIND_BF16 && m > 1 ? MatVecBf16.reorder(m, k, a, aOff, lda) : null;
+            RowsTask task = RowsTask.lease();
             try {
-                if (chunks <= 1) {
-                    if (xp != null) {
-                        MatVecBf16.rows(m, k, xp, b, bOff, bsn, c, cOff, ldc, 0, n);
-                    } else {
-                        MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, 0, n);
-                    }
-                    return;
-                }
-                RowsTask task = RowsTask.lease();
-                try {
-                    task.set(m, n, k, a, aOff, lda, xp, kind, b, bOff, bsn, c, cOff, ldc, tiles, chunks);
-                    ComputePool.parallelFor(chunks, task);
-                } finally {
-                    RowsTask.release(task);
-                }
-                return;
+                task.set(m, n, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, tiles, chunks);
+                ComputePool.parallelFor(chunks, task);
             } finally {
-                if (xp != null) {
-                    MatVecBf16.release(xp);
-                }
+                RowsTask.release(task);
             }
+            return;
         }
         if (bsn == 1 && m <= FEW_ROWS_M && b.isNative()) {
             GemmFewRows.gemm(m, n, k, a, aOff, lda, kind, b, bOff, bsk, c, cOff, ldc, threads);
@@ -159,7 +145,7 @@ public final class GemmVector implements GemmKernel {
         private static final ThreadSlot<RowsTask> SLOT = new ThreadSlot<>();
         private int m, n, k, aOff, lda, kind, cOff, ldc, tiles, chunks;
         private long bOff, bsn;
-        private float[] a, xp, c;
+        private float[] a, c;
         private MemorySegment b;
 
         static RowsTask lease() {
@@ -168,12 +154,12 @@ public final class GemmVector implements GemmKernel {
         }
 
         static void release(RowsTask t) {
-            t.a = t.xp = t.c = null;                    // do not keep the caller's arrays or weights alive
+            t.a = t.c = null;                    // do not keep the caller's arrays or weights alive
             t.b = null;
             SLOT.release(t);
         }
 
-        void set(int m, int n, int k, float[] a, int aOff, int lda, float[] xp, int kind, MemorySegment b, long bOff,
+        void set(int m, int n, int k, float[] a, int aOff, int lda, int kind, MemorySegment b, long bOff,
                  long bsn, float[] c, int cOff, int ldc, int tiles, int chunks) {
             this.m = m;
             this.n = n;
@@ -181,7 +167,6 @@ public final class GemmVector implements GemmKernel {
             this.a = a;
             this.aOff = aOff;
             this.lda = lda;
-            this.xp = xp;
             this.kind = kind;
             this.b = b;
             this.bOff = bOff;
@@ -197,11 +182,7 @@ public final class GemmVector implements GemmKernel {
         public void accept(int ch) {
             int j0 = (int) ((long) tiles * ch / chunks) * 4;
             int j1 = Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * 4);
-            if (xp != null) {
-                MatVecBf16.rows(m, k, xp, b, bOff, bsn, c, cOff, ldc, j0, j1);
-            } else {
-                MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, j0, j1);
-            }
+            MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, j0, j1);
         }
     }
 

@@ -97,11 +97,22 @@ final class SimdDrivers {
      * contiguous they are walked as one flat row; otherwise row by row. readOut loads out first (axpy).
      */
     static void elementwise(Tensor out, Tensor[] ins, boolean readOut, int costPerElement, TileOp op) {
+        elementwise(out, ins, readOut, costPerElement, op, false);
+    }
+
+    /**
+     * As above; {@code byRow} walks row by row even when everything is contiguous, so that where an element
+     * falls (vector body or scalar tail of its tile) depends on its column only, not on the row count: for
+     * functions whose vector and scalar forms round differently (exp, tanh), a row then gives the same values
+     * alone as inside a batch.
+     */
+    static void elementwise(Tensor out, Tensor[] ins, boolean readOut, int costPerElement, TileOp op,
+                            boolean byRow) {
         long n = out.size();
         if (n == 0) {
             return;
         }
-        boolean flat = out.isContiguous() && n <= Integer.MAX_VALUE - 8;
+        boolean flat = !byRow && out.isContiguous() && n <= Integer.MAX_VALUE - 8;
         for (Tensor in : ins) {
             flat &= in.isContiguous();
         }

@@ -87,14 +87,18 @@ final class SimdElementwise {
         float[] xd = direct(x), od = direct(out);
         if (xd != null && od != null && x.shape().equals(out.shape()) && x.size() <= Integer.MAX_VALUE
                 && sequential(Rows.rowCount(out), out.size() * cost)) {
-            v.unary(f, xd, GemmKernel.heapIndex(x), od, GemmKernel.heapIndex(out), (int) out.size());
+            // Row by row (see elementwise(..., byRow)): a row's values do not depend on how many rows there are.
+            int cols = width(out), xi = GemmKernel.heapIndex(x), oi = GemmKernel.heapIndex(out);
+            for (long r = 0, rows = cols == 0 ? 0 : out.size() / cols; r < rows; r++) {
+                v.unary(f, xd, xi + (int) r * cols, od, oi + (int) r * cols, cols);
+            }
             return out;
         }
         Checks.sameShape("unary " + f, x.shape(), out.shape());
         Checks.requireFloat("unary " + f, x);
         Checks.requireFloat("unary " + f + " out", out);
         elementwise(out, new Tensor[] {x}, false, cost, (in, o, len) ->
-                v.unary(f, in[0].arr, in[0].off, o.arr, o.off, len));
+                v.unary(f, in[0].arr, in[0].off, o.arr, o.off, len), true);
         return out;
     }
 }

@@ -1,0 +1,140 @@
+package dev.interlayer.bench;
+
+import dev.interlayer.models.cli.CliCommand;
+import dev.interlayer.models.cli.Flags;
+import dev.interlayer.models.cli.Progress;
+import dev.interlayer.models.lm.DecoderLM;
+import dev.interlayer.models.load.LoadedModel;
+import dev.interlayer.models.load.ModelLoader;
+import dev.interlayer.nn.BatchDecoder;
+import dev.interlayer.nn.StackSession;
+import dev.interlayer.nn.plan.OutputHead;
+import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.Tensor;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./interlayer bench batch}: aggregate decode tokens/s when b sequences advance together through
+ * {@link BatchDecoder} (one pass over the weights per step), for each b of {@code --batch}, next to the plain
+ * single-sequence decode of the same model. Each sequence has its own session and a prompt of
+ * {@code --prompt-tokens} (rotated per sequence, so the positions match but the tokens differ); decode is greedy.
+ * Warm-up at the largest b first ({@code --warmup-seconds}). The last line per b is machine-readable.
+ */
+@Command(name = "batch", mixinStandardHelpOptions = true,
+        description = "Aggregate decode tokens/s of b sequences decoded together (batched decode) for each b.")
+public final class BatchDecodeBench implements CliCommand, Callable<Integer> {
+    @Option(names = "--model", required = true, description = "GGUF model file or Hugging Face folder (decoder).")
+    Path model;
+
+    @Option(names = "--batch", defaultValue = "1,2,4", split = ",",
+            description = "Batch sizes, 1..16 (default ${DEFAULT-VALUE}).")
+    int[] batches;
+
+    @Option(names = "--prompt-tokens", defaultValue = "32", description = "Prompt length (default ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--gen-tokens", defaultValue = "32", description = "Decode steps (default ${DEFAULT-VALUE}).")
+    int genTokens;
+
+    @Option(names = "--threads", defaultValue = "1", description = "ComputePool threads (default ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--warmup-seconds", defaultValue = "10", description = "Warm-up (default ${DEFAULT-VALUE}).")
+    double warmupSeconds;
+
+    @Override
+    public String parent() {
+        return "bench";
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Flags.require(promptTokens >= 1, "--prompt-tokens", ">= 1", promptTokens);
+        Flags.require(genTokens >= 1, "--gen-tokens", ">= 1", genTokens);
+        Flags.require(warmupSeconds >= 0, "--warmup-seconds", ">= 0", warmupSeconds);
+        int most = 0;
+        for (int b : batches) {
+            Flags.require(b >= 1 && b <= 16, "--batch", "values in [1, 16]", b);
+            most = Math.max(most, b);
+        }
+        ComputePool.setThreads(Flags.threads(threads));
+        Flags.exists(model, "--model");
+        LoadedModel opened;
+        try (Progress p = Progress.start("loading " + model.getFileName())) {
+            opened = ModelLoader.open(model);
+        }
+        try (LoadedModel loaded = opened) {
+            if (!(loaded.requireLm() instanceof DecoderLM lm)) {
+                throw new IllegalArgumentException("--model: batched decode needs an nn decoder model, got "
+                        + loaded.family());
+            }
+            BatchDecoder decoder = lm.stack().newBatchDecoder(most);
+            OutputHead head = lm.outputHead();
+            long w0 = System.nanoTime();
+            try (Progress p = Progress.start("warm-up", warmupSeconds)) {
+                do {
+                    run(lm, decoder, head, most, Math.min(8, genTokens));
+                    run(lm, null, head, 1, Math.min(8, genTokens));
+                    p.update((System.nanoTime() - w0) / 1e9);
+                } while (System.nanoTime() - w0 < warmupSeconds * 1e9);
+            }
+            double single = run(lm, null, head, 1, genTokens);
+            System.out.printf(Locale.ROOT, "single decode: %.2f tok/s%n", single);
+            for (int b : batches) {
+                double rate = run(lm, decoder, head, b, genTokens);
+                System.out.printf(Locale.ROOT, "bench=batch threads=%d batch=%d gen_tokens=%d aggregate_tok_s=%.2f "
+                        + "per_sequence_tok_s=%.2f vs_single=%.2f%n", threads, b, genTokens, rate, rate / b,
+                        rate / single);
+            }
+        }
+        return 0;
+    }
+
+    // Prefills b sessions, then n greedy steps (batched through decoder, or one session alone when it is null);
+    // returns aggregate decode tokens/s.
+    private double run(DecoderLM lm, BatchDecoder decoder, OutputHead head, int b, int n) {
+        int vocab = lm.vocabSize();
+        DecoderLM.Session[] sessions = new DecoderLM.Session[b];
+        StackSession[] stacks = new StackSession[b];
+        int[] tokens = new int[b];
+        for (int i = 0; i < b; i++) {
+            int[] prompt = new int[promptTokens];
+            for (int p = 0; p < promptTokens; p++) {
+                prompt[p] = (int) ((31L * p + 7L * i + 1) % vocab);
+            }
+            sessions[i] = lm.newSession(promptTokens + n, Math.min(promptTokens, DecoderLM.DEFAULT_CHUNK));
+            stacks[i] = sessions[i].stackSession();
+            tokens[i] = argmax(sessions[i].append(prompt, 0, promptTokens), 0, vocab);
+        }
+        Tensor logits = Tensor.zeros(b, vocab);
+        float[] rows = logits.heapFloats();
+        int[] one = new int[1];
+        long t0 = System.nanoTime();
+        for (int step = 0; step < n; step++) {
+            if (decoder == null) {
+                one[0] = tokens[0];
+                tokens[0] = argmax(sessions[0].append(one, 0, 1), 0, vocab);
+                continue;
+            }
+            decoder.decode(tokens, stacks, b, head, logits);
+            for (int i = 0; i < b; i++) {
+                tokens[i] = argmax(rows, i * vocab, vocab);
+            }
+        }
+        return (double) b * n / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    private static int argmax(float[] a, int off, int n) {
+        int best = 0;
+        for (int j = 1; j < n; j++) {
+            if (a[off + j] > a[off + best]) {
+                best = j;
+            }
+        }
+        return best;
+    }
+}

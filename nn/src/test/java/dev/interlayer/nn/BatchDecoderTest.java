@@ -1,0 +1,170 @@
+package dev.interlayer.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.Tensor;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@link BatchDecoder} against the reference it must reproduce: the same sequences decoded one at a time by
+ * {@link DecoderStack#decode} (twin sessions with the same history), on a small random stack of every family
+ * ({@link BatchFamilies}), with batch sizes 1..5 over sequences at different positions.
+ *
+ * <p>Exact equality is the contract here, not a tolerance: both paths run the same per-row code and
+ * products that compute a row the same way for any row count (identical by design, see
+ * {@code MatVecVector}). It is checked bit for bit in a JVM that does not reorder (C1 only): there the
+ * Vector API runs its Java form, in which lane sums and exp have one order and one rounding. In this JVM the
+ * interpreter and C2 differ in both (C2 sums lanes in a tree and takes exp from a vector library), so a kernel
+ * compiled between the batched step and the single one moves the last bits; in-process the comparison uses
+ * {@link Runs#ROUNDING_TOL}.
+ */
+class BatchDecoderTest {
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"llama", "qwen2-window", "gemma2", "olmo2", "gpt2", "moe"})
+    void batchedMatchesDecodingAlone(String family) {
+        double worst = BatchFamilies.maxBatchVsAlone(family);
+        System.out.printf("batched vs alone in-process %s: %.3g%n", family, worst);
+        assertTrue(worst <= Runs.ROUNDING_TOL, family + ": batched logits differ from single decode by " + worst);
+    }
+
+    /**
+     * Block-quantized weights run the quantized kernels of {@code tensor.quant}: Q4_1 (like Q5_0, Q5_1, Q5_K)
+     * computes one row and several rows with the same code; Q8_0 (like Q4_0, Q4_K, Q6_K) has a fused m = 1
+     * decode kernel whose summation order differs from its several-row path, so batched and single decode
+     * agree only to rounding there.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"quant-Q4_1", "quant-Q8_0"})
+    void quantizedWeightsMatchDecodingAloneToRounding(String family) {
+        double worst = BatchFamilies.maxBatchVsAlone(family);
+        assertTrue(worst <= Runs.ROUNDING_TOL, family + ": batched logits differ from single decode by " + worst);
+    }
+
+    @Test
+    void batchedIsBitIdenticalWithOneJitOrder() throws Exception {
+        String out = ChildJvm.run(ExactProbe.class, List.of("-XX:TieredStopAtLevel=1"));
+        System.out.print(out.lines().filter(l -> l.contains("worst=")).map(l -> "batched vs alone: " + l + "\n")
+                .reduce("", String::concat));
+        for (String family : BatchFamilies.NAMES) {
+            assertTrue(out.contains(family + " worst=0.0\n"), family + " not bit-identical:\n" + out);
+        }
+        assertTrue(out.contains("quant-Q4_1 worst=0.0\n"), "Q4_1 shares its one-row and batch code:\n" + out);
+    }
+
+    /** Prints "family worst=E" per family, E = max |batched − alone| over the logits of every step. */
+    static final class ExactProbe {
+        private ExactProbe() {
+        }
+
+        public static void main(String[] args) {
+            for (String family : BatchFamilies.NAMES) {
+                System.out.print(family + " worst=" + BatchFamilies.maxBatchVsAlone(family) + "\n");
+            }
+            for (String family : new String[] {"quant-Q4_1", "quant-Q8_0"}) {
+                System.out.print(family + " worst=" + BatchFamilies.maxBatchVsAlone(family) + "\n");
+            }
+        }
+    }
+
+    @Test
+    void badInputIsRefusedWithoutTouchingTheSessions() {
+        BatchFamilies.Model model = BatchFamilies.build("llama", 5);
+        DecoderStack stack = model.stack();
+        assertThrows(IllegalArgumentException.class, () -> new BatchDecoder(stack, 0));
+        assertThrows(IllegalArgumentException.class, () -> new BatchDecoder(stack, 17));
+        BatchDecoder decoder = stack.newBatchDecoder(2);
+        StackSession a = stack.newSession(4, 4, false), b = stack.newSession(4, 4, false);
+        StackSession other = BatchFamilies.build("llama", 6).stack().newSession(4, 4, false);
+        int[] tokens = {1, 2};
+        String dup = assertThrows(IllegalArgumentException.class,
+                () -> decoder.decode(tokens, new StackSession[] {a, a}, 2)).getMessage();
+        assertTrue(dup.contains("session 1 is also session 0"), dup);
+        assertThrows(IllegalArgumentException.class, () -> decoder.decode(tokens, new StackSession[] {a, b}, 3));
+        assertThrows(IllegalArgumentException.class, () -> decoder.decode(tokens, new StackSession[] {a, b}, 0));
+        assertThrows(IllegalArgumentException.class, () -> decoder.decode(tokens, new StackSession[] {a, other}, 2));
+        assertThrows(IllegalArgumentException.class,
+                () -> decoder.decode(new int[] {1, BatchFamilies.VOCAB}, new StackSession[] {a, b}, 2));
+        assertThrows(IllegalArgumentException.class, () -> decoder.decode(tokens,
+                new StackSession[] {a, stack.newSession(4, 4, true)}, 2));
+        assertThrows(IllegalArgumentException.class, () -> decoder.decode(tokens, new StackSession[] {a, b}, 2,
+                model.head(), Tensor.zeros(2, BatchFamilies.VOCAB + 1)));
+        stack.forward(new int[] {1, 2, 3, 4}, b);                  // b is full
+        assertThrows(IllegalStateException.class, () -> decoder.decode(tokens, new StackSession[] {a, b}, 2));
+        assertEquals(0, a.position(), "a refused step must not advance any session");
+        assertEquals(4, b.position());
+    }
+
+    /** Bytes per batched step of 4 sequences, dense and MoE, once warm: same bound as single decode. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"llama", "moe"})
+    void steadyStateStepAllocatesAtMostBound(String family) throws Exception {
+        String output = ChildJvm.run(AllocationProbe.class, List.of(), family);
+        Matcher m = Pattern.compile("bytesPerStep=(\\d+)").matcher(output);
+        assertTrue(m.find(), "no measurement in probe output:\n" + output);
+        long perStep = Long.parseLong(m.group(1));
+        System.out.printf("batched decode allocation %s: %d bytes/step (bound %d)%n", family, perStep,
+                DecodeAllocationTest.BOUND_BYTES);
+        assertTrue(perStep <= DecodeAllocationTest.BOUND_BYTES, "batched step allocated " + perStep
+                + " bytes; probe output:\n" + output);
+    }
+
+    /** Runs in its own JVM (see {@link DecodeAllocationTest}): warms batched decode up, prints bytesPerStep=N. */
+    static final class AllocationProbe {
+        private static final int STEPS = 32, PROMPT = 4, BATCH = 4;
+
+        private AllocationProbe() {
+        }
+
+        public static void main(String[] args) {
+            ComputePool.setThreads(1); // allocation counters are per thread: keep all work on this one
+            var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long tid = Thread.currentThread().threadId();
+            BatchFamilies.Model model = BatchFamilies.build(args[0], 9);
+            DecoderStack stack = model.stack();
+            StackSession[] sessions = new StackSession[BATCH];
+            for (int i = 0; i < BATCH; i++) {
+                sessions[i] = stack.newSession(BatchFamilies.CONTEXT, PROMPT + i, false);
+                stack.forward(new int[PROMPT + i], sessions[i]);
+            }
+            BatchDecoder decoder = stack.newBatchDecoder(BATCH);
+            Tensor logits = Tensor.zeros(BATCH, BatchFamilies.VOCAB);
+            int[] tokens = new int[BATCH];
+            long start = System.nanoTime(), last;
+            int within = 0;
+            do {
+                last = round(decoder, sessions, tokens, model, logits, bean, tid);
+                within = last <= DecodeAllocationTest.BOUND_BYTES ? within + 1 : 0;
+            } while (last > 0 && within < DecodeAllocationTest.SETTLED
+                    && System.nanoTime() - start < DecodeAllocationTest.WARMUP_NANOS);
+            System.out.println("bytesPerStep=" + round(decoder, sessions, tokens, model, logits, bean, tid));
+        }
+
+        // STEPS batched steps, then every session rolled back to its prompt; bytes per step
+        private static long round(BatchDecoder decoder, StackSession[] sessions, int[] tokens,
+                                  BatchFamilies.Model model, Tensor logits, com.sun.management.ThreadMXBean bean,
+                                  long tid) {
+            long before = bean.getThreadAllocatedBytes(tid);
+            for (int step = 0; step < STEPS; step++) {
+                for (int i = 0; i < BATCH; i++) {
+                    tokens[i] = (7 * step + 3 * i) % BatchFamilies.VOCAB;
+                }
+                decoder.decode(tokens, sessions, BATCH, model.head(), logits);
+            }
+            long bytes = bean.getThreadAllocatedBytes(tid) - before;
+            for (int i = 0; i < BATCH; i++) {
+                sessions[i].cache().truncate(PROMPT + i);
+            }
+            return bytes / STEPS;
+        }
+    }
+}

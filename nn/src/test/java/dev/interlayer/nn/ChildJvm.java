@@ -1,0 +1,49 @@
+package dev.interlayer.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs a test probe's {@code main} in a fresh JVM with this JVM's module and -X options (plus extra ones)
+ * and the test class path; returns its output. Output goes to a file, not a pipe: a probe that hangs is
+ * killed at the timeout instead of blocking a read.
+ */
+final class ChildJvm {
+    private ChildJvm() {
+    }
+
+    static String run(Class<?> main, List<String> jvmOptions, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("--add-modules") || arg.startsWith("--enable-native-access") || arg.startsWith("-X")) {
+                cmd.add(arg);
+            }
+        }
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+        cmd.addAll(List.of(args));
+        java.io.File log = java.io.File.createTempFile("nn-probe", ".log");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
+            boolean done = p.waitFor(120, TimeUnit.SECONDS);
+            if (!done) {
+                p.destroyForcibly().waitFor();
+            }
+            String output = Files.readString(log.toPath(), StandardCharsets.UTF_8);
+            assertTrue(done, "probe did not finish in 120 s:\n" + output);
+            assertEquals(0, p.exitValue(), "probe failed:\n" + output);
+            return output;
+        } finally {
+            Files.deleteIfExists(log.toPath());
+        }
+    }
+}
