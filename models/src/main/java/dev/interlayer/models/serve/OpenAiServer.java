@@ -183,7 +183,7 @@ public final class OpenAiServer implements AutoCloseable {
     // Method check, and every failure answered as a JSON error (the exchange is always closed).
     private HttpHandler guarded(String method, Endpoint e) {
         return ex -> {
-            try (ex) {
+            try {
                 if (method != null && !method.equalsIgnoreCase(ex.getRequestMethod())) {
                     throw new ApiError(405, "invalid_request_error", ex.getRequestURI().getPath() + " takes "
                             + method + ", got " + ex.getRequestMethod(), null);
@@ -196,6 +196,8 @@ public final class OpenAiServer implements AutoCloseable {
             } catch (RuntimeException err) {
                 LOG.log(System.Logger.Level.WARNING, "request failed", err);
                 Http.trySendJson(ex, 500, new ApiError(500, "server_error", "internal error: " + err, null).toJson());
+            } finally {
+                ex.close();   // after the catch blocks: they still answer on this exchange
             }
         };
     }

@@ -82,6 +82,11 @@ public final class Scheduler implements AutoCloseable {
         return new Stats(admitted.get(), completed.get(), cancelled.get(), failed.get(), rejected.get());
     }
 
+    /** Requests waiting for a slot now. */
+    public int waiting() {
+        return queue.size();
+    }
+
     /** Requests that may wait for a slot. */
     public int queueCapacity() {
         return queue.size() + queue.remainingCapacity();
