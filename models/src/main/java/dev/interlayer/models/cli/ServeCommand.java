@@ -8,9 +8,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code interlayer serve}: an OpenAI-compatible HTTP server for one model, until the process is stopped. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
@@ -20,9 +18,6 @@ public final class ServeCommand implements CliCommand, Callable<Integer> {
     /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
     public ServeCommand() {
     }
-
-    @Spec
-    CommandSpec spec;
 
     @Option(names = "--model", required = true, description = "GGUF file, Hugging Face folder or ONNX file"
             + " (decoders: completions; encoders: embeddings).")
@@ -71,10 +66,7 @@ public final class ServeCommand implements CliCommand, Callable<Integer> {
         try (Progress p = Progress.start("loading " + model.getFileName())) {
             served = ServedModel.open(model);
         }
-        try (served; OpenAiServer server = OpenAiServer.start(served, options)) {
-            var err = spec.commandLine().getErr();
-            err.printf("interlayer: serving %s on http://%s:%d (Ctrl-C to stop)%n", served.id(), host, server.port());
-            err.flush();
+        try (served; OpenAiServer server = OpenAiServer.start(served, options)) {   // logs where it listens
             CountDownLatch stop = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
             stop.await();

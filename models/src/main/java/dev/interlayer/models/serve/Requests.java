@@ -6,10 +6,15 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import dev.interlayer.models.chat.ChatTemplateException;
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.generate.Generator;
 import dev.interlayer.models.generate.Sampler;
+import java.io.IOException;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,8 +44,14 @@ final class Requests {
     static JsonObject object(byte[] body) {
         JsonElement e;
         try {
-            e = JsonParser.parseString(new String(body, StandardCharsets.UTF_8));
-        } catch (JsonParseException ex) {
+            // strict RFC 8259 JSON: Gson's default lenient mode would take `nope` or {a:1} as valid
+            JsonReader r = new JsonReader(new StringReader(new String(body, StandardCharsets.UTF_8)));
+            r.setStrictness(Strictness.STRICT);
+            e = JsonParser.parseReader(r);
+            if (r.peek() != JsonToken.END_DOCUMENT) {
+                throw new JsonParseException("trailing data after the JSON value");
+            }
+        } catch (JsonParseException | IOException ex) {
             throw ApiError.invalid("request body is not valid JSON: " + firstLine(ex.getMessage()), null);
         }
         if (!e.isJsonObject()) {

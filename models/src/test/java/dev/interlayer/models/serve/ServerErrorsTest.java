@@ -83,6 +83,8 @@ class ServerErrorsTest {
             assertError(c.send(c.post(chat, "{\"model\": ")), 400, "invalid_request_error", null);
             stillServing.run();
             assertError(c.send(c.post(chat, "[1, 2]")), 400, "invalid_request_error", null);
+            assertError(c.send(c.post(chat, "{model: 'x'}")), 400, "invalid_request_error", null);   // lenient JSON
+            assertError(c.send(c.post(chat, good + " trailing")), 400, "invalid_request_error", null);
             stillServing.run();
             assertError(c.post(chat, with(good, o -> o.addProperty("model", "gpt-4o"))), 400,
                     "invalid_request_error", "model");
