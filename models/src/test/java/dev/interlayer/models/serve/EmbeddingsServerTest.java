@@ -35,12 +35,7 @@ class EmbeddingsServerTest {
 
     @AfterAll
     static void stop() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-        if (model != null) {
-            model.close();
-        }
+        ServeClient.closeAll(server, model);
     }
 
     static JsonObject request(List<String> texts, String format) {

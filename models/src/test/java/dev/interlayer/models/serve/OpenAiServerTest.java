@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.generate.GenerationResult;
 import dev.interlayer.models.generate.Generator;
 import dev.interlayer.models.generate.Sampler;
@@ -33,7 +32,7 @@ class OpenAiServerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        model = ServedModel.open(SharedModels.require("stories260K/stories260K.gguf"));
+        model = ServeClient.stories();
         server = OpenAiServer.start(model, new OpenAiServer.Options("127.0.0.1", 0, 4, 32, Duration.ofSeconds(20),
                 1 << 20));
         client = new ServeClient(server.port());
@@ -41,12 +40,7 @@ class OpenAiServerTest {
 
     @AfterAll
     static void stop() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-        if (model != null) {
-            model.close();
-        }
+        ServeClient.closeAll(server, model);
     }
 
     static JsonObject chat(String user, int maxTokens) {

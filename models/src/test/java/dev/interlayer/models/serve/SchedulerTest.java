@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.generate.GenerationResult;
 import dev.interlayer.models.generate.Generator;
 import dev.interlayer.models.generate.Sampler;
@@ -27,14 +26,12 @@ class SchedulerTest {
 
     @BeforeAll
     static void load() throws Exception {
-        model = ServedModel.open(SharedModels.require("stories260K/stories260K.gguf"));
+        model = ServeClient.stories();
     }
 
     @AfterAll
     static void close() throws Exception {
-        if (model != null) {
-            model.close();
-        }
+        ServeClient.closeAll(model);
     }
 
     /** Collects one slot's stream and result. */

@@ -49,6 +49,20 @@ final class ServeClient {
         }
     }
 
+    /** stories260K, the small generation model of these tests (skips without ../shared/models). */
+    static ServedModel stories() throws IOException {
+        return ServedModel.open(dev.interlayer.models.SharedModels.require("stories260K/stories260K.gguf"));
+    }
+
+    /** Closes each non-null resource in order (servers before the model they serve). */
+    static void closeAll(AutoCloseable... resources) throws Exception {
+        for (AutoCloseable r : resources) {
+            if (r != null) {
+                r.close();
+            }
+        }
+    }
+
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
     final String base;

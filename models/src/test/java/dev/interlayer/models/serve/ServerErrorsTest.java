@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.interlayer.models.SharedModels;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -32,14 +31,12 @@ class ServerErrorsTest {
 
     @BeforeAll
     static void load() throws Exception {
-        model = ServedModel.open(SharedModels.require("stories260K/stories260K.gguf"));
+        model = ServeClient.stories();
     }
 
     @AfterAll
     static void close() throws Exception {
-        if (model != null) {
-            model.close();
-        }
+        ServeClient.closeAll(model);
     }
 
     // The sequential step, slowed by {@code millis} per token.
