@@ -1,6 +1,6 @@
 """Reference renderings of chat templates with Python's jinja2, in the environment Hugging Face's
 apply_chat_template builds (ImmutableSandboxedEnvironment, trim_blocks, lstrip_blocks, loopcontrols,
-raise_exception). Writes models/src/test/resources/golden/chat/templates.json, read by ChatTemplateTest.
+raise_exception, tojson as json.dumps). Writes models/src/test/resources/golden/chat/templates.json, read by ChatTemplateTest.
 
 Templates: our own files in templates/ (written in the idioms of the Llama 3, Qwen2, Mistral, Gemma and Phi-3
 templates, reproducing each family's documented prompt format) and the real Phi-3 template inside
@@ -30,8 +30,14 @@ def raise_exception(message):
     raise jinja2.exceptions.TemplateError(message)
 
 
+def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+    # Hugging Face replaces jinja2's HTML-safe, key-sorting tojson with plain json.dumps
+    return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+
 ENV = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
 ENV.globals["raise_exception"] = raise_exception
+ENV.filters["tojson"] = tojson
 
 
 def msg(role, content):

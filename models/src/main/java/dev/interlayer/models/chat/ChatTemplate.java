@@ -18,7 +18,8 @@ import jinjava.javax.el.CompositeELResolver;
 /**
  * A model's chat template: prompt = render(template, messages, bos_token, eos_token, add_generation_prompt),
  * evaluated as Hugging Face's {@code apply_chat_template} does (Jinja with {@code trim_blocks} and
- * {@code lstrip_blocks}, a {@code raise_exception(msg)} function, {@code namespace()}, {@code tojson}) on
+ * {@code lstrip_blocks}, a {@code raise_exception(msg)} function, {@code namespace()}, {@code tojson} as
+ * Python's {@code json.dumps} writes it) on
  * HubSpot's jinjava, with Python's {@code str} methods added ({@link PythonStringMethods}) because templates call
  * them. Immutable and thread-safe (each render runs its own interpreter).
  *
@@ -132,6 +133,7 @@ public final class ChatTemplate {
                         .build())
                 .build();
         Jinjava j = new Jinjava(config);
+        j.getGlobalContext().registerFilter(new PythonJson());   // replaces jinjava's compact tojson
         try {
             j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
                     ChatTemplate.class.getMethod("raiseException", String.class)));
