@@ -218,4 +218,36 @@ class OpenAiServerTest {
         }
         assertEquals(0, server.scheduler().stats().rejected());
     }
+
+    @Test
+    void chatPromptComesFromTheModelsTemplateAndARefusalIsA400() throws Exception {
+        // stories260K has no template: serve it with one (Mistral-style, refusing out-of-order roles)
+        String source = "{{ bos_token }}{% for m in messages %}{% if (m['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+                + "{{ raise_exception('roles must alternate') }}{% endif %}{% if m['role'] == 'user' %}"
+                + "{{ '[INST] ' + m['content'].strip() + ' [/INST]' }}{% else %}{{ ' ' + m['content'] + eos_token }}"
+                + "{% endif %}{% endfor %}";
+        var tok = model.tokenizer();
+        var template = new dev.interlayer.models.chat.ChatTemplate(source, tok.tokenText(tok.bos().getAsInt()),
+                tok.tokenText(tok.eos().getAsInt()));
+        ServedModel templated = ServedModel.decoder("templated", model.lm().orElseThrow(), tok, template);
+        try (OpenAiServer s = OpenAiServer.start(templated, new OpenAiServer.Options("127.0.0.1", 0, 1, 2,
+                Duration.ofSeconds(20), 1 << 20))) {
+            ServeClient c = new ServeClient(s.port());
+            JsonObject req = chat("  Once upon a time ", 12);
+            req.addProperty("model", "templated");
+            String rendered = template.render(List.of(Map.of("role", "user", "content", "  Once upon a time ")), true);
+            // the rendered text holds BOS as text: parsed as the special token, none added
+            int[] prompt = tok.encode(rendered, false, true);
+            assertEquals(tok.bos().getAsInt(), prompt[0]);
+            assertEquals(direct(prompt, 12).text(), chatText(c.post("/v1/chat/completions", req)));
+            assertEquals("template", c.get("/v1/models").json().getAsJsonArray("data").get(0).getAsJsonObject()
+                    .get("chat_format").getAsString());
+            JsonObject bad = req.deepCopy();
+            bad.getAsJsonArray("messages").get(0).getAsJsonObject().addProperty("role", "assistant");
+            ServeClient.Answer refused = c.post("/v1/chat/completions", bad);
+            ServeClient.assertError(refused, 400, "invalid_request_error", "messages");
+            assertTrue(refused.json().getAsJsonObject("error").get("message").getAsString()
+                    .contains("roles must alternate"), refused.json().toString());
+        }
+    }
 }
