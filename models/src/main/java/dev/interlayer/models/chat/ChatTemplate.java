@@ -19,7 +19,7 @@ import jinjava.javax.el.CompositeELResolver;
  * A model's chat template: prompt = render(template, messages, bos_token, eos_token, add_generation_prompt),
  * evaluated as Hugging Face's {@code apply_chat_template} does (Jinja with {@code trim_blocks} and
  * {@code lstrip_blocks}, a {@code raise_exception(msg)} function, {@code namespace()}, {@code tojson} as
- * Python's {@code json.dumps} writes it) on
+ * Python's {@code json.dumps} writes it, the {@code items} filter, {@code x[::-1]}) on
  * HubSpot's jinjava, with Python's {@code str} methods added ({@link PythonStringMethods}) because templates call
  * them. Immutable and thread-safe (each render runs its own interpreter).
  *
@@ -37,6 +37,7 @@ public final class ChatTemplate {
     }
 
     private static final Jinjava JINJAVA = newEngine();
+    private static final java.util.regex.Pattern REVERSED_SLICE = java.util.regex.Pattern.compile("\\[\\s*::\\s*-1\\s*\\]");
 
     private final String source;
     private final String body;                  // source less one trailing newline, as Jinja's lexer drops it
@@ -49,8 +50,11 @@ public final class ChatTemplate {
     public ChatTemplate(String source, String bosToken, String eosToken) {
         this.source = Objects.requireNonNull(source, "source");
         // Jinja (keep_trailing_newline=False, Hugging Face's setting) drops a single trailing newline; jinjava keeps it
-        this.body = source.endsWith("\r\n") ? source.substring(0, source.length() - 2)
+        String b = source.endsWith("\r\n") ? source.substring(0, source.length() - 2)
                 : source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
+        // jinjava's slices take no step: x[::-1] (Qwen3's reversed message walk) is written as the reverse filter,
+        // which binds to the same primary expression
+        this.body = REVERSED_SLICE.matcher(b).replaceAll("|reverse");
         this.bosToken = bosToken == null ? "" : bosToken;
         this.eosToken = eosToken == null ? "" : eosToken;
     }
@@ -130,10 +134,14 @@ public final class ChatTemplate {
                         .withUseNaturalOperatorPrecedence(true)        // `a + b | trim` binds the filter first
                         .withKeepNullableLoopValues(true)
                         .withAllowAdjacentTextNodes(true)
+                        .withUsePyishObjectMapper(true)                // {{ [1, 'a'] }} prints as Python does
                         .build())
                 .build();
         Jinjava j = new Jinjava(config);
         j.getGlobalContext().registerFilter(new PythonJson());   // replaces jinjava's compact tojson
+        j.getGlobalContext().registerFilter(new ItemsFilter());
+        j.getGlobalContext().registerFilter(new LengthFilter("length"));
+        j.getGlobalContext().registerFilter(new LengthFilter("count"));
         try {
             j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
                     ChatTemplate.class.getMethod("raiseException", String.class)));
