@@ -14,7 +14,7 @@ import java.util.function.Consumer;
  *
  * <p>Text is streamed as it becomes safe: the tail that could still be the start of a stop string is held
  * back until it is known not to be one, so a stop string never reaches {@code onToken}, not even in part.
- * Not thread-safe: one thread at a time drives a run. Decode steps allocate nothing but the streamed text.
+ * Not thread-safe: one thread at a time drives a run. A decode step allocates only the streamed token and its text.
  */
 public final class GenerationRun {
     private final Generator gen;
