@@ -1,9 +1,7 @@
 package dev.interlayer.models.generate;
 
-import dev.interlayer.models.tokenizer.StreamingDecoder;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -62,149 +60,62 @@ public final class Generator {
 
     /** Generates after the prompt token ids (used as given: no BOS is added). {@code onToken} may be null. */
     public GenerationResult generate(int[] prompt, Consumer<Token> onToken) {
-        if (prompt.length == 0) {
-            throw new IllegalArgumentException("prompt must have at least one token (e.g. BOS)");
+        GenerationRun run = start(prompt, onToken);
+        run.prefill();
+        while (!run.done()) {
+            run.step();
         }
-        if (prompt.length >= model.contextLength()) {
-            throw new IllegalArgumentException("prompt of " + prompt.length + " tokens does not fit the context of "
-                    + model.contextLength());
-        }
-        int capacity = (int) Math.min((long) prompt.length + maxTokens, model.contextLength());
-        CausalLM.Session session = model.newSession(capacity);
-        Sampler.Picker picker = sampler.start(model.vocabSize());
-        // primed with the prompt: the first token continues its text ("The dog" + "▁was" -> " was")
-        StreamingDecoder decoder = tokenizer == null ? null : tokenizer.streamingDecoder(prompt);
-        boolean[] seen = new boolean[model.vocabSize()];          // scratch for the repetition penalty
-        // at most one pick per free position plus the last one: sizes the buffers even for maxTokens = MAX_VALUE
-        int limit = (int) Math.min(maxTokens, (long) capacity - prompt.length + 1);
-        int[] history = Arrays.copyOf(prompt, prompt.length + limit);
-        int historyLen = prompt.length;
-        int[] generated = new int[limit];
-        int[] one = new int[1];
-        StringBuilder text = new StringBuilder();
-        int emitted = 0;                                          // chars of text already streamed
-        GenerationResult.StopReason reason = GenerationResult.StopReason.MAX_TOKENS;
-
-        long t0 = System.nanoTime();
-        float[] logits = session.append(prompt, 0, prompt.length);
-        long t1 = System.nanoTime();
-        int n = 0;
-        while (n < maxTokens) {
-            penalize(logits, history, historyLen, seen);
-            int id = picker.pick(logits);
-            generated[n++] = id;
-            history[historyLen++] = id;
-            if (contains(stopTokens, id)) {
-                reason = GenerationResult.StopReason.STOP_TOKEN;
-                break;
-            }
-            String piece = decoder == null ? "" : decoder.next(id);
-            text.append(piece);
-            int stopAt = findStop(text, emitted);
-            if (stopAt >= 0) {
-                text.setLength(stopAt);
-                emit(onToken, id, text, emitted);
-                emitted = text.length();
-                reason = GenerationResult.StopReason.STOP_STRING;
-                break;
-            }
-            int safe = text.length() - heldBack(text);
-            if (onToken != null) {
-                onToken.accept(new Token(id, text.substring(emitted, Math.max(emitted, safe))));
-            }
-            emitted = Math.max(emitted, safe);
-            if (n == maxTokens) {
-                break;
-            }
-            if (session.position() >= session.capacity()) {
-                reason = GenerationResult.StopReason.CONTEXT_FULL;
-                break;
-            }
-            one[0] = id;
-            logits = session.append(one, 0, 1);
-        }
-        if (reason != GenerationResult.StopReason.STOP_STRING && decoder != null) {
-            text.append(decoder.flush());
-        }
-        if (emitted < text.length() && onToken != null) {
-            onToken.accept(new Token(-1, text.substring(emitted)));
-        }
-        long t2 = System.nanoTime();
-        return new GenerationResult(text.toString(), prompt.length, n, t1 - t0, t2 - t1, Arrays.copyOf(generated, n),
-                reason);
-    }
-
-    private static void emit(Consumer<Token> onToken, int id, StringBuilder text, int emitted) {
-        if (onToken != null) {
-            onToken.accept(new Token(id, text.substring(Math.min(emitted, text.length()))));
-        }
+        return run.finish();
     }
 
     /**
-     * CTRL-style penalty on the last {@code repeatLastN} tokens (each distinct token once): a positive
-     * logit is divided by the penalty, a negative one multiplied (as llama.cpp and HF do).
+     * A generation after {@code prompt} (used as given) that the caller advances step by step, e.g. a server
+     * interleaving many requests; {@link #generate(int[], Consumer)} runs the same steps to the end.
+     *
+     * @throws IllegalArgumentException if the prompt is empty or does not fit the context
      */
-    private void penalize(float[] logits, int[] history, int len, boolean[] seen) {
-        if (repetitionPenalty == 1f) {
-            return;
-        }
-        int from = Math.max(0, len - repeatLastN);
-        for (int i = from; i < len; i++) {
-            int id = history[i];
-            if (!seen[id]) {
-                seen[id] = true;
-                logits[id] = logits[id] > 0 ? logits[id] / repetitionPenalty : logits[id] * repetitionPenalty;
-            }
-        }
-        for (int i = from; i < len; i++) {
-            seen[history[i]] = false;
-        }
+    public GenerationRun start(int[] prompt, Consumer<Token> onToken) {
+        return new GenerationRun(this, prompt, onToken);
     }
 
-    /** Start of the first stop string in text that ends after {@code emitted}, or -1. */
-    private int findStop(StringBuilder text, int emitted) {
-        int best = -1;
-        for (String s : stopStrings) {
-            int at = text.indexOf(s, Math.max(0, emitted - s.length() + 1));
-            if (at >= 0 && (best < 0 || at < best)) {
-                best = at;
-            }
+    /** {@link #start(int[], Consumer)} for a text prompt encoded with the tokenizer (BOS as the model's file says). */
+    public GenerationRun start(String prompt, Consumer<Token> onToken) {
+        if (tokenizer == null) {
+            throw new IllegalStateException("start(String) needs a tokenizer; pass token ids instead");
         }
-        return best;
+        return start(tokenizer.encode(prompt), onToken);
     }
 
-    /** Length of the longest suffix of text that is a proper prefix of a stop string (not yet safe to stream). */
-    private int heldBack(StringBuilder text) {
-        int hold = 0;
-        for (String s : stopStrings) {
-            for (int k = Math.min(s.length() - 1, text.length()); k > hold; k--) {
-                if (endsWithPrefix(text, s, k)) {
-                    hold = k;
-                    break;
-                }
-            }
-        }
-        return hold;
+    CausalLM model() {
+        return model;
     }
 
-    /** True if the last k chars of text equal the first k chars of s. */
-    private static boolean endsWithPrefix(StringBuilder text, String s, int k) {
-        int base = text.length() - k;
-        for (int i = 0; i < k; i++) {
-            if (text.charAt(base + i) != s.charAt(i)) {
-                return false;
-            }
-        }
-        return true;
+    Tokenizer tokenizer() {
+        return tokenizer;
     }
 
-    private static boolean contains(int[] a, int v) {
-        for (int x : a) {
-            if (x == v) {
-                return true;
-            }
-        }
-        return false;
+    Sampler sampler() {
+        return sampler;
+    }
+
+    int maxTokens() {
+        return maxTokens;
+    }
+
+    int[] stopTokens() {
+        return stopTokens;
+    }
+
+    List<String> stopStrings() {
+        return stopStrings;
+    }
+
+    float repetitionPenalty() {
+        return repetitionPenalty;
+    }
+
+    int repeatLastN() {
+        return repeatLastN;
     }
 
     /** Settings for a {@link Generator}. */

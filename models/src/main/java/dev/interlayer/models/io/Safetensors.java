@@ -311,7 +311,12 @@ public final class Safetensors implements WeightSource {
         return out.flip().toString();
     }
 
-    static JsonObject parseJsonFile(Path path) throws IOException {
+    /**
+     * A JSON object file (config.json, tokenizer_config.json) read as strict UTF-8.
+     *
+     * @throws ModelFormatException naming the file if it is not UTF-8, not JSON or not an object
+     */
+    public static JsonObject parseJsonFile(Path path) throws IOException {
         byte[] raw = Files.readAllBytes(path);
         String text = decodeUtf8(path, MemorySegment.ofArray(raw), 0);
         try {

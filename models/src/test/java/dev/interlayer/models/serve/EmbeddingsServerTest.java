@@ -1,0 +1,108 @@
+package dev.interlayer.models.serve;
+
+import static dev.interlayer.models.serve.ServeClient.assertError;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.interlayer.models.SharedModels;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * /v1/embeddings on an encoder (the synthetic BERT GGUF): the vectors equal {@code EmbeddingModel.embed} on the
+ * same texts, as float lists and as OpenAI's base64 little-endian float32; completions on an encoder are a 400.
+ */
+class EmbeddingsServerTest {
+    static ServedModel model;
+    static OpenAiServer server;
+    static ServeClient client;
+
+    @BeforeAll
+    static void start() throws Exception {
+        model = ServedModel.open(SharedModels.require("synthetic/synth-bert-f32.gguf"));
+        server = OpenAiServer.start(model, new OpenAiServer.Options("127.0.0.1", 0, 2, 4, Duration.ofSeconds(20),
+                1 << 20));
+        client = new ServeClient(server.port());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        ServeClient.closeAll(server, model);
+    }
+
+    static JsonObject request(List<String> texts, String format) {
+        JsonObject o = new JsonObject();
+        o.addProperty("model", "synth-bert-f32.gguf");
+        JsonArray in = new JsonArray();
+        texts.forEach(in::add);
+        o.add("input", in);
+        if (format != null) {
+            o.addProperty("encoding_format", format);
+        }
+        return o;
+    }
+
+    @Test
+    void embeddingsEqualTheLibrarysInFloatAndBase64() throws Exception {
+        List<String> texts = List.of("hello world", "the quick brown fox", "");
+        // the server calls the same EmbeddingModel.embed: equal by design, and JSON floats round-trip exactly
+        List<float[]> want = model.embedder().orElseThrow().embed(texts);
+        ServeClient.Answer a = client.post("/v1/embeddings", request(texts, null));
+        assertEquals(200, a.status(), a.json().toString());
+        assertEquals("list", a.json().get("object").getAsString());
+        JsonArray data = a.json().getAsJsonArray("data");
+        assertEquals(texts.size(), data.size());
+        for (int i = 0; i < texts.size(); i++) {
+            JsonObject e = data.get(i).getAsJsonObject();
+            assertEquals("embedding", e.get("object").getAsString());
+            assertEquals(i, e.get("index").getAsInt());
+            JsonArray v = e.getAsJsonArray("embedding");
+            float[] got = new float[v.size()];
+            for (int j = 0; j < got.length; j++) {
+                got[j] = v.get(j).getAsFloat();
+            }
+            assertArrayEquals(want.get(i), got, "text " + i);
+        }
+        assertEquals(model.embeddingTokens(texts), a.json().getAsJsonObject("usage").get("prompt_tokens").getAsInt());
+
+        ServeClient.Answer b = client.post("/v1/embeddings", request(texts, "base64"));
+        for (int i = 0; i < texts.size(); i++) {
+            byte[] raw = Base64.getDecoder().decode(b.json().getAsJsonArray("data").get(i).getAsJsonObject()
+                    .get("embedding").getAsString());
+            float[] got = new float[raw.length / 4];
+            ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(got);
+            assertArrayEquals(want.get(i), got, "base64 text " + i);
+        }
+        JsonObject single = request(List.of(), null);
+        single.addProperty("input", "hello world");
+        ServeClient.Answer s = client.post("/v1/embeddings", single);
+        assertEquals(1, s.json().getAsJsonArray("data").size());
+    }
+
+    @Test
+    void encoderRefusesCompletionsAndBadEmbeddingInput() throws Exception {
+        assertError(client.post("/v1/chat/completions", OpenAiServerTest.chat("hi", 3)), 400,
+                "invalid_request_error", "model");
+        JsonObject ids = request(List.of(), null);
+        JsonArray tokens = new JsonArray();
+        tokens.add(1);
+        tokens.add(2);
+        ids.add("input", tokens);
+        assertError(client.post("/v1/embeddings", ids), 400, "invalid_request_error", "input");
+        assertError(client.post("/v1/embeddings", request(List.of("x"), "int8")), 400, "invalid_request_error",
+                "encoding_format");
+        JsonObject dims = request(List.of("x"), null);
+        dims.addProperty("dimensions", 7);
+        assertError(client.post("/v1/embeddings", dims), 400, "invalid_request_error", "dimensions");
+        assertEquals("embedding", client.get("/v1/models").json().getAsJsonArray("data").get(0).getAsJsonObject()
+                .get("kind").getAsString());
+    }
+}

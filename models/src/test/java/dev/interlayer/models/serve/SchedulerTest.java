@@ -1,0 +1,119 @@
+package dev.interlayer.models.serve;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.interlayer.models.generate.GenerationResult;
+import dev.interlayer.models.generate.Generator;
+import dev.interlayer.models.generate.Sampler;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The scheduler without HTTP, on stories260K: a decode step written against the batched-decode contract
+ * ({@code nextInput} → the slot's own session → {@code accept(logits)}) gives every request the same tokens as
+ * {@link Generator#generate} run alone, whatever the interleaving.
+ */
+class SchedulerTest {
+    static ServedModel model;
+
+    @BeforeAll
+    static void load() throws Exception {
+        model = ServeClient.stories();
+    }
+
+    @AfterAll
+    static void close() throws Exception {
+        ServeClient.closeAll(model);
+    }
+
+    /** Collects one slot's stream and result. */
+    static final class Collect implements Slot.Sink {
+        final StringBuilder streamed = new StringBuilder();
+        final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+
+        @Override
+        public void text(String piece) {
+            streamed.append(piece);
+        }
+
+        @Override
+        public void done(GenerationResult r) {
+            result.complete(r);
+        }
+
+        @Override
+        public void failed(Throwable error) {
+            result.completeExceptionally(error);
+        }
+    }
+
+    static Generator generator(int i) {
+        Sampler s = i % 2 == 0 ? Sampler.greedy() : new Sampler.Stochastic(0.8f, 0, 0.95f, 0f, 31L * i);
+        return Generator.builder(model.lm().orElseThrow(), model.tokenizer()).sampler(s).maxTokens(5 + 4 * i)
+                .build();
+    }
+
+    @Test
+    void stepsThroughTheBatchedDecodeContractEqualGenerateAlone() throws Exception {
+        // what a batched step does per slot, written out one slot at a time: token in, logits out, accept
+        DecodeStep contract = active -> {
+            int[] one = new int[1];
+            for (Slot s : active) {
+                one[0] = s.run().nextInput();
+                s.run().accept(s.run().session().append(one, 0, 1));
+            }
+        };
+        String[] prompts = {"Once upon a time", "The cat", "Lily and Tom", "One day", "A big red ball", "The sun"};
+        try (Scheduler scheduler = new Scheduler(3, 8, contract)) {
+            List<Collect> sinks = new ArrayList<>();
+            for (int i = 0; i < prompts.length; i++) {
+                Collect c = new Collect();
+                assertTrue(scheduler.submit(generator(i), model.completionPrompt(prompts[i]), c) != null);
+                sinks.add(c);
+            }
+            for (int i = 0; i < prompts.length; i++) {
+                GenerationResult got = sinks.get(i).result.get(10, TimeUnit.SECONDS);
+                GenerationResult alone = generator(i).generate(model.completionPrompt(prompts[i]), null);
+                assertArrayEquals(alone.tokens(), got.tokens(), "request " + i);
+                assertEquals(alone.text(), got.text(), "request " + i);
+                assertEquals(got.text(), sinks.get(i).streamed.toString(), "request " + i + " stream");
+            }
+            assertEquals(prompts.length, scheduler.stats().completed());
+        }
+    }
+
+    @Test
+    void queueRefusesBeyondItsCapacityAndAFailingStepFailsItsSlotsOnly() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        DecodeStep blockedThenFailing = active -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("step failed");
+        };
+        try (Scheduler scheduler = new Scheduler(1, 1, blockedThenFailing)) {
+            Collect a = new Collect(), b = new Collect(), c = new Collect();
+            assertTrue(scheduler.submit(generator(2), model.completionPrompt("The cat"), a) != null);
+            ServerErrorsTest.waitFor(() -> scheduler.stats().admitted() == 1, "a admitted");   // a holds the slot
+            assertTrue(scheduler.submit(generator(2), model.completionPrompt("The dog"), b) != null);   // queued
+            assertNull(scheduler.submit(generator(2), model.completionPrompt("The sun"), c), "queue of 1 is full");
+            assertEquals(1, scheduler.stats().rejected());
+            release.countDown();
+            Throwable ea = a.result.handle((r, t) -> t).get(10, TimeUnit.SECONDS);
+            Throwable eb = b.result.handle((r, t) -> t).get(10, TimeUnit.SECONDS);
+            assertEquals("step failed", ea.getMessage());
+            assertEquals("step failed", eb.getMessage(), "the queued request ran (and failed) after a left");
+            assertEquals(2, scheduler.stats().failed());
+        }
+    }
+}
