@@ -42,6 +42,9 @@ public final class BatchDecoder {
     private OutputHead passHead;
     private Tensor passLogits;
 
+    /** The largest batch: the row-exact limit of the batched products ({@code GemmKernel.ROW_EXACT_MAX}). */
+    public static final int MAX_BATCH = 16;
+
     /**
      * Scratch for steps of up to {@code maxBatch} sequences of {@code stack}.
      *
@@ -49,7 +52,7 @@ public final class BatchDecoder {
      *                                  the stack has no embedding
      */
     public BatchDecoder(DecoderStack stack, int maxBatch) {
-        if (maxBatch < 1 || maxBatch > 16) {
+        if (maxBatch < 1 || maxBatch > MAX_BATCH) {
             throw new IllegalArgumentException("BatchDecoder: maxBatch " + maxBatch + " must be in [1, 16]");
         }
         if (stack.embedding() == null) {

@@ -105,16 +105,21 @@ public final class OpenAiServer implements AutoCloseable {
     public static OpenAiServer start(ServedModel model, Options options, DecodeStep step) throws IOException {
         OpenAiServer s = new OpenAiServer(model, options, step);
         LOG.log(System.Logger.Level.INFO, "serving " + model.id() + " on http://" + options.host() + ":" + s.port()
-                + " (parallel " + options.parallel() + ", queue " + options.queue() + ")"
+                + " (parallel " + options.parallel() + (step instanceof BatchedDecodeStep ? ", batched decode" : "")
+                + ", queue " + options.queue() + ")"
                 + (model.lm().isEmpty() ? "; embeddings only"
                 : model.chatFormat().equals("template") ? "; chat prompts from the model's template"
                 : "; the model has no chat template: chat prompts use the plain 'User: / Assistant:' format"));
         return s;
     }
 
-    /** {@link #start(ServedModel, Options, DecodeStep)} with {@link DecodeStep#sequential()}. */
+    /**
+     * {@link #start(ServedModel, Options, DecodeStep)} with continuous batching: the active sequences of a decoder
+     * advance together through one pass over the weights ({@link BatchedDecodeStep}); sequential for other models.
+     */
     public static OpenAiServer start(ServedModel model, Options options) throws IOException {
-        return start(model, options, DecodeStep.sequential());
+        return start(model, options, model.lm().map(lm -> BatchedDecodeStep.forModel(lm, options.parallel()))
+                .orElse(DecodeStep.sequential()));
     }
 
     /** The bound port (the chosen one when {@link Options#port()} was 0). */

@@ -71,8 +71,26 @@ class SchedulerTest {
                 s.run().accept(s.run().session().append(one, 0, 1));
             }
         };
+        everyRequestEqualsGenerateAlone(contract, 3);
+    }
+
+    /**
+     * The real batched step (one weight pass per step): F32 stories260K, so the rows are bit-identical to decoding
+     * alone by design and the tokens must be equal, also when the slots outnumber one pass (5 slots, passes of 2).
+     */
+    @Test
+    void batchedDecodeStepEqualsGenerateAlone() throws Exception {
+        DecodeStep batched = BatchedDecodeStep.forModel(model.lm().orElseThrow(), 4);
+        assertTrue(batched instanceof BatchedDecodeStep, "a DecoderLM with parallel 4 decodes batched");
+        everyRequestEqualsGenerateAlone(batched, 4);
+        everyRequestEqualsGenerateAlone(BatchedDecodeStep.forModel(model.lm().orElseThrow(), 2), 5);
+        assertTrue(!(BatchedDecodeStep.forModel(model.lm().orElseThrow(), 1) instanceof BatchedDecodeStep),
+                "parallel 1 has nothing to batch");
+    }
+
+    private static void everyRequestEqualsGenerateAlone(DecodeStep step, int parallel) throws Exception {
         String[] prompts = {"Once upon a time", "The cat", "Lily and Tom", "One day", "A big red ball", "The sun"};
-        try (Scheduler scheduler = new Scheduler(3, 8, contract)) {
+        try (Scheduler scheduler = new Scheduler(parallel, 8, step)) {
             List<Collect> sinks = new ArrayList<>();
             for (int i = 0; i < prompts.length; i++) {
                 Collect c = new Collect();
