@@ -78,14 +78,16 @@ class XlStackTest {
         noMemory.forward(new int[] {7, 7, 7, 1}, mem);
         assertEquals(0, mem.length());
         float[] again = noMemory.forward(new int[] {5, 9, 2}, mem).toFloatArray();
-        assertTrue(ResearchFixture.maxAbs(first, again) == 0, "memLen 0: the same segment gives the same output");
+        // same code, but not bit for bit: the JIT may compile a kernel between the two calls, and the Vector API's
+        // lane sums add in another order interpreted than compiled
+        assertTrue(ResearchFixture.maxAbs(first, again) <= 1e-6, "memLen 0: the same segment gives the same output");
         XlStack with = stack(case0());
         XlMemory m2 = with.newMemory();
         float[] a = with.forward(new int[] {5, 9, 2}, m2).toFloatArray();
         with.forward(new int[] {7, 7, 7, 1}, m2);
         m2.clear();
-        assertTrue(ResearchFixture.maxAbs(a, with.forward(new int[] {5, 9, 2}, m2).toFloatArray()) == 0,
-                "cleared memory = a new text (same arithmetic, same order)");
+        assertTrue(ResearchFixture.maxAbs(a, with.forward(new int[] {5, 9, 2}, m2).toFloatArray()) <= 1e-6,
+                "cleared memory = a new text");
     }
 
     @Test
