@@ -17,6 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class QSpecies {
     static final VectorSpecies<Float> F = pick();
     static final int VL = F.length();
+    /** Ints of the same shape as {@link #F}. */
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     /** Float vectors per 16-byte group. */
     static final int PARTS = 16 / VL;
@@ -40,6 +42,21 @@ final class QSpecies {
 
     static float f16(MemorySegment s, long off) {
         return Float.float16ToFloat(s.get(I16, off));
+    }
+
+    /**
+     * The sum of {@code r[o .. o + VL)} in one fixed order (halves added lane-wise, then halves of that), so
+     * that every tile shape and every compilation tier reduces an accumulator to the same float; unlike
+     * {@code reduceLanes(ADD)}, whose order the Vector API leaves to the implementation. Overwrites those
+     * entries of r.
+     */
+    static float hsum(float[] r, int o) {
+        for (int h = VL / 2; h >= 1; h >>= 1) {
+            for (int i = 0; i < h; i++) {
+                r[o + i] += r[o + i + h];
+            }
+        }
+        return r[o];
     }
 
     static int u8(MemorySegment s, long off) {
