@@ -122,26 +122,32 @@ public final class QuantKernelProbe {
         for (int c = 0; c < ws.length; c++) {
             w[c] = dev.interlayer.tensor.Tensor.of(DType.BF16, dev.interlayer.tensor.Shape.of(n, k), ws[c]);
         }
-        long start = System.nanoTime(), calls = 0;
+        long start = System.nanoTime(), cpu = MX.getCurrentThreadCpuTime(), calls = 0;
         while (System.nanoTime() - start < 250_000_000L) {
             for (dev.interlayer.tensor.Tensor wc : w) {
                 dev.interlayer.tensor.Ops.matmulT(x, wc, y);
             }
             calls += ws.length;
         }
-        return (System.nanoTime() - start) / 1e9 / calls;
+        long spent = ComputePool.threads() == 1 ? MX.getCurrentThreadCpuTime() - cpu : System.nanoTime() - start;
+        return spent / 1e9 / calls;
     }
 
-    /** Seconds per product, averaged over about 0.25 s of calls cycling through the weight copies. */
+    /**
+     * Seconds per product, averaged over about 0.25 s of calls cycling through the weight copies: the calling
+     * thread's CPU time on one thread (the machine is shared: time spent descheduled is not the kernel's),
+     * wall time on more.
+     */
     private static double timePerCall(QuantRows kernel, BlockFormat f, int m, int n, int k, float[] a,
                                       MemorySegment[] ws, float[] out) {
-        long start = System.nanoTime(), calls = 0;
+        long start = System.nanoTime(), cpu = MX.getCurrentThreadCpuTime(), calls = 0;
         while (System.nanoTime() - start < 250_000_000L) {
             for (MemorySegment w : ws) {
                 QuantMatMul.matmulT(kernel, f, m, n, k, a, 0, k, w, 0, out, 0, n);
             }
             calls += ws.length;
         }
-        return (System.nanoTime() - start) / 1e9 / calls;
+        long spent = ComputePool.threads() == 1 ? MX.getCurrentThreadCpuTime() - cpu : System.nanoTime() - start;
+        return spent / 1e9 / calls;
     }
 }

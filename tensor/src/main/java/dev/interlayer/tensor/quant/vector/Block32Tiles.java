@@ -143,12 +143,16 @@ final class Block32Tiles {
      * offset vectors of the Q4_0 tiles for one activation row, k/32 blocks.
      */
     static void offsets(float[] x, int xo, int k, float[] n, int no) {
+        // scalar, lane by lane, with the additions of the vector form: it runs once per call, too rarely for C2
+        // to compile it early, and interpreted Vector API code boxes every vector
         for (int b = 0, nb = k / 32; b < nb; b++, xo += 32) {
-            FloatVector s = FloatVector.fromArray(F, x, xo).add(FloatVector.fromArray(F, x, xo + 16));
-            for (int p = 1; p < PARTS; p++) {
-                s = s.add(FloatVector.fromArray(F, x, xo + p * VL).add(FloatVector.fromArray(F, x, xo + 16 + p * VL)));
+            for (int l = 0; l < VL; l++) {
+                float s = x[xo + l] + x[xo + 16 + l];
+                for (int p = 1; p < PARTS; p++) {
+                    s += x[xo + p * VL + l] + x[xo + 16 + p * VL + l];
+                }
+                n[no + b * VL + l] = s * -8f;
             }
-            s.mul(-8f).intoArray(n, no + b * VL);
         }
     }
 

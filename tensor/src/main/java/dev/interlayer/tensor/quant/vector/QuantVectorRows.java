@@ -50,93 +50,27 @@ public final class QuantVectorRows implements QuantRows {
     public void rows(BlockFormat f, int m, int k, float[] a, int aOff, int lda, MemorySegment w, long wOff,
                      long rowBytes, float[] c, int cOff, int ldc, int j0, int j1) {
         DType t = f.dtype();
-        if (t == DType.Q8_0 || t == DType.Q4_0) {
-            // scratch: [0, 4·VL) the tiles' reduction lanes, then Q4_0's offset vectors, k/32·VL per activation row
-            int per = k / 32 * VL, need = 4 * VL + (t == DType.Q4_0 ? m * per : 0);
+        int kind = TileDriver.kind(t);
+        if (kind >= 0) {
+            int per = TileDriver.perRow(kind, k), need = TileDriver.base(k) + m * per;
             float[] s = SCRATCH.lease();
             if (s == null || s.length < need) {
                 s = new float[need];
             }
             try {
-                if (t == DType.Q4_0) {
-                    for (int i = 0; i < m; i++) {
-                        Block32Tiles.offsets(a, aOff + i * lda, k, s, 4 * VL + i * per);
-                    }
-                }
-                if (m == 1) {
-                    decode32(t, k, a, aOff, w, wOff, rowBytes, s, c, cOff, j0, j1);
-                } else {
-                    for (int j = j0; j < j1; j++) {
-                        acts32(t, m, k, a, aOff, lda, w, wOff + j * rowBytes, s, c, cOff + j, ldc);
-                    }
-                }
+                TileDriver.rows(kind, m, k, a, aOff, lda, w, wOff, rowBytes, s, c, cOff, ldc, j0, j1);
             } finally {
                 SCRATCH.release(s);
             }
             return;
         }
-        if (m == 1 && (t == DType.Q4_K || t == DType.Q6_K)) {
+        if (m == 1 && t == DType.Q6_K) {
             for (int j = j0; j < j1; j++) {
-                long off = wOff + j * rowBytes;
-                c[cOff + j] = t == DType.Q4_K ? QuantDots.q4_K(w, off, k, a, aOff) : QuantDots.q6_K(w, off, k, a, aOff);
+                c[cOff + j] = QuantDots.q6_K(w, wOff + j * rowBytes, k, a, aOff);
             }
             return;
         }
         decodedRows(f, m, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, j0, j1);
-    }
-
-    /**
-     * m = 1, Q8_0/Q4_0: the range is cut into four quarters and each tile takes one row from each (four read
-     * streams far apart, as {@code simd.MatVecVector.decodeRows} does for F32/BF16); the 0-3 rows left over
-     * go one at a time. One loop per format, so each kernel's profile stays monomorphic.
-     */
-    private static void decode32(DType t, int k, float[] x, int xo, MemorySegment w, long wOff, long rowBytes,
-                                 float[] red, float[] c, int cOff, int j0, int j1) {
-        int q = (j1 - j0) / 4;
-        long step = q * rowBytes;
-        if (t == DType.Q8_0) {
-            for (int j = j0; j < j0 + q; j++) {
-                Block32Tiles.q8_0Far4(w, wOff + j * rowBytes, step, k, x, xo, red, c, cOff + j, q);
-            }
-            for (int j = j0 + 4 * q; j < j1; j++) {
-                c[cOff + j] = Block32Tiles.q8_0One(w, wOff + j * rowBytes, k, x, xo, red);
-            }
-        } else {
-            for (int j = j0; j < j0 + q; j++) {
-                Block32Tiles.q4_0Far4(w, wOff + j * rowBytes, step, k, x, xo, red, 4 * VL, red, c, cOff + j, q);
-            }
-            for (int j = j0 + 4 * q; j < j1; j++) {
-                c[cOff + j] = Block32Tiles.q4_0One(w, wOff + j * rowBytes, k, x, xo, red, 4 * VL, red);
-            }
-        }
-    }
-
-    /**
-     * m &gt; 1, one weight row at byte {@code o} against every activation row, output column {@code ci}: four
-     * activation rows per pass over the row, so each weight block is read and widened once per four rows; a
-     * last group of two or three repeats its last row (its duplicate outputs are written twice, identically),
-     * one left over runs alone. Each output is computed exactly as the m = 1 kernels compute it.
-     */
-    private static void acts32(DType t, int m, int k, float[] a, int aOff, int lda, MemorySegment w, long o,
-                               float[] red, float[] c, int ci, int ldc) {
-        boolean q8 = t == DType.Q8_0;
-        int i = 0;
-        for (; i + 1 < m; i += 4) {
-            int i1 = i + 1, i2 = Math.min(i + 2, m - 1), i3 = Math.min(i + 3, m - 1);
-            int x0 = aOff + i * lda, x1 = aOff + i1 * lda, x2 = aOff + i2 * lda, x3 = aOff + i3 * lda;
-            int c0 = ci + i * ldc, c1 = ci + i1 * ldc, c2 = ci + i2 * ldc, c3 = ci + i3 * ldc;
-            if (q8) {
-                Block32Tiles.q8_0Acts4(w, o, k, a, x0, x1, x2, x3, red, c, c0, c1, c2, c3);
-            } else {
-                int per = k / 32 * VL, n0 = 4 * VL;
-                Block32Tiles.q4_0Acts4(w, o, k, a, x0, x1, x2, x3, red, n0 + i * per, n0 + i1 * per, n0 + i2 * per,
-                        n0 + i3 * per, red, c, c0, c1, c2, c3);
-            }
-        }
-        if (i < m) {
-            c[ci + i * ldc] = q8 ? Block32Tiles.q8_0One(w, o, k, a, aOff + i * lda, red)
-                    : Block32Tiles.q4_0One(w, o, k, a, aOff + i * lda, red, 4 * VL + i * (k / 32 * VL), red);
-        }
     }
 
     /** The other formats (and Q4_K/Q6_K prefill): four rows decoded into a per-thread buffer, then dotted. */
