@@ -64,12 +64,6 @@ public final class QuantVectorRows implements QuantRows {
             }
             return;
         }
-        if (m == 1 && t == DType.Q6_K) {
-            for (int j = j0; j < j1; j++) {
-                c[cOff + j] = QuantDots.q6_K(w, wOff + j * rowBytes, k, a, aOff);
-            }
-            return;
-        }
         decodedRows(f, m, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, j0, j1);
     }
 

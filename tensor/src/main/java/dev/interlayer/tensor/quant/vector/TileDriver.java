@@ -6,7 +6,7 @@ import dev.interlayer.tensor.DType;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Runs the tile kernels ({@link Block32Tiles}, {@link Q4KTiles}) over one thread's weight rows
+ * Runs the tile kernels ({@link Block32Tiles}, {@link Q4KTiles}, {@link Q6KTiles}) over one thread's weight rows
  * {@code [j0, j1)}. Every output is computed by the same per-output sequence of operations whichever
  * tile computes it, so row i of an m-row product is bit for bit the m = 1 result for that row.
  *
@@ -25,14 +25,14 @@ import java.lang.foreign.MemorySegment;
  * Q4_K's sub-block sums).
  */
 final class TileDriver {
-    static final int Q8_0 = 0, Q4_0 = 1, Q4_K = 2;
+    static final int Q8_0 = 0, Q4_0 = 1, Q4_K = 2, Q6_K = 3;
 
     private TileDriver() {
     }
 
     /** Start of the per-activation-row terms in the scratch: after the lanes and four rows' K-quant scales. */
     static int base(int k) {
-        return 4 * VL + k / 8;
+        return 4 * VL + k / 4;
     }
 
     /** The tile kind of t, or −1 when t has no tile kernels. */
@@ -41,6 +41,7 @@ final class TileDriver {
             case Q8_0 -> Q8_0;
             case Q4_0 -> Q4_0;
             case Q4_K -> Q4_K;
+            case Q6_K -> Q6_K;
             default -> -1;
         };
     }
@@ -82,6 +83,12 @@ final class TileDriver {
             switch (kind) {
                 case Q8_0 -> Block32Tiles.q8_0Far4(w, o, step, k, x, xo, s, c, cOff + j, q);
                 case Q4_0 -> Block32Tiles.q4_0Far4(w, o, step, k, x, xo, s, base(k), s, c, cOff + j, q);
+                case Q6_K -> {
+                    for (int r = 0; r < 4; r++) {
+                        Q6KTiles.scales(w, o + r * step, k, s, 4 * VL + r * (k / 16));
+                    }
+                    Q6KTiles.far4(w, o, step, k, x, xo, s, c, cOff + j, q);
+                }
                 default -> {
                     int nj = k / 32, sc = 4 * VL, xs = base(k);
                     for (int r = 0; r < 4; r++) {
@@ -102,6 +109,10 @@ final class TileDriver {
         return switch (kind) {
             case Q8_0 -> Block32Tiles.q8_0One(w, o, k, x, xo, s);
             case Q4_0 -> Block32Tiles.q4_0One(w, o, k, x, xo, s, terms, s);
+            case Q6_K -> {
+                Q6KTiles.scales(w, o, k, s, 4 * VL);
+                yield Q6KTiles.one(w, o, k, x, xo, s);
+            }
             default -> {
                 Q4KTiles.scales(w, o, k, s, 4 * VL);
                 yield Q4KTiles.one(w, o, k, x, xo, s, Q4KTiles.mins(w, o, k, s, terms));
@@ -122,6 +133,10 @@ final class TileDriver {
                 case Q8_0 -> Block32Tiles.q8_0Acts4(w, o, k, a, x0, x1, x2, x3, s, c, c0, c1, c2, c3);
                 case Q4_0 -> Block32Tiles.q4_0Acts4(w, o, k, a, x0, x1, x2, x3, s, t0, t1, t2, t3, s, c, c0, c1, c2,
                         c3);
+                case Q6_K -> {
+                    Q6KTiles.scales(w, o, k, s, 4 * VL);
+                    Q6KTiles.acts4(w, o, k, a, x0, x1, x2, x3, s, c, c0, c1, c2, c3);
+                }
                 default -> {
                     Q4KTiles.scales(w, o, k, s, 4 * VL);
                     Q4KTiles.acts4(w, o, k, a, x0, x1, x2, x3, s, Q4KTiles.mins(w, o, k, s, t0),
