@@ -6,20 +6,26 @@ import static dev.interlayer.tensor.quant.vector.QSpecies.LE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.PARTS;
 import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
 import static dev.interlayer.tensor.quant.vector.QSpecies.f16;
+import static dev.interlayer.tensor.quant.vector.QSpecies.u8;
 
 import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.quant.BlockFormat;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Vectorized dequantization of one row into a float buffer, bit-identical to
- * {@link BlockFormat#dequantizeRow} (the same single-precision products, no FMA) for Q8_0, Q4_0,
- * Q4_K and Q6_K; the other formats use the scalar decoder. The prefill kernel decodes a few weight
- * rows at a time into a per-thread buffer and reuses them for every activation row. Vector API calls
- * are written out in each loop for the reason given in {@link QuantDots}.
+ * Vectorized dequantization of one row into a float buffer for Q8_0, Q4_0, Q4_K and Q6_K; the other
+ * formats use the scalar decoder. Bit-identical to {@link BlockFormat#dequantizeRow} (the same
+ * single-precision products) except Q4_K, whose {@code q·(d·sc) − dmin·m} is one FMA here (one rounding
+ * instead of two, within the kernels' tolerance): the decode tiles compute it so, one instruction
+ * instead of two per vector, and prefill must produce the same floats. The prefill kernel decodes a few weight
+ * rows at a time into a per-thread buffer and reuses them for every activation row; the decode tiles
+ * ({@link TileDriver}) dequantize in registers to exactly these values. Vector API calls are written out in
+ * each loop: a helper taking or returning vectors that C2 leaves out of line ("callee is too large", or
+ * compiled on its own first) boxes every vector it passes, about 100 bytes each.
  */
 final class QuantDecode {
     private QuantDecode() {
@@ -71,8 +77,8 @@ final class QuantDecode {
             float d = f16(w, off), dmin = f16(w, off + 2);
             for (int c = 0; c < 4; c++) {
                 int j = 2 * c;
-                float dl0 = d * QuantDots.scale(w, off + 4, j), ml0 = dmin * QuantDots.min(w, off + 4, j);
-                float dl1 = d * QuantDots.scale(w, off + 4, j + 1), ml1 = dmin * QuantDots.min(w, off + 4, j + 1);
+                float dl0 = d * scale(w, off + 4, j), ml0 = dmin * min(w, off + 4, j);
+                float dl1 = d * scale(w, off + 4, j + 1), ml1 = dmin * min(w, off + 4, j + 1);
                 for (int g = 0; g < 2; g++) {
                     ByteVector v = ByteVector.fromMemorySegment(B, w, off + 16 + 32 * c + 16 * g, LE);
                     ByteVector lo = v.and((byte) 15);
@@ -80,9 +86,9 @@ final class QuantDecode {
                             .and((byte) 15);
                     int ob = o + 64 * c + 16 * g;
                     for (int p = 0; p < PARTS; p++) {
-                        lo.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(dl0).sub(ml0)
+                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(dl0, -ml0)
                                 .intoArray(out, ob + p * VL);
-                        hi.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(dl1).sub(ml1)
+                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(dl1, -ml1)
                                 .intoArray(out, ob + 32 + p * VL);
                     }
                 }
@@ -100,7 +106,7 @@ final class QuantDecode {
                     ByteVector qh = ByteVector.fromMemorySegment(B, w, off + 128 + 32 * h + l0, LE);
                     int is = 8 * h + l0 / 16, ob = o + 128 * h + l0;
                     for (int g = 0; g < 4; g++) {
-                        // written out, not a call: see QuantDots.q6_K (a vector-taking helper boxes when not inlined)
+                        // written out, not a call: a vector-taking helper boxes when C2 does not inline it
                         ByteVector e = ((g & 1) == 0 ? ql0 : ql1).reinterpretAsInts()
                                 .lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and(0x0F0F0F0F)
                                 .or(qh.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303)
@@ -115,5 +121,15 @@ final class QuantDecode {
                 }
             }
         }
+    }
+
+    /** 6-bit scale of Q4_K/Q5_K sub-block j from the 12-byte field at {@code s}. */
+    static int scale(MemorySegment w, long s, int j) {
+        return j < 4 ? u8(w, s + j) & 63 : (u8(w, s + j + 4) & 15) | ((u8(w, s + j - 4) >>> 6) << 4);
+    }
+
+    /** 6-bit min of Q4_K/Q5_K sub-block j. */
+    static int min(MemorySegment w, long s, int j) {
+        return j < 4 ? u8(w, s + j + 4) & 63 : (u8(w, s + j + 4) >>> 4) | ((u8(w, s + j) >>> 6) << 4);
     }
 }

@@ -51,14 +51,13 @@ public final class QuantVectorRows implements QuantRows {
                      long rowBytes, float[] c, int cOff, int ldc, int j0, int j1) {
         DType t = f.dtype();
         int kind = TileDriver.kind(t);
-        if (kind >= 0) {
-            int per = TileDriver.perRow(kind, k), need = TileDriver.base(k) + m * per;
+        if (m == 1 && kind >= 0) {
             float[] s = SCRATCH.lease();
-            if (s == null || s.length < need) {
-                s = new float[need];
+            if (s == null || s.length < TileDriver.scratch(k)) {
+                s = new float[TileDriver.scratch(k)];
             }
             try {
-                TileDriver.rows(kind, m, k, a, aOff, lda, w, wOff, rowBytes, s, c, cOff, ldc, j0, j1);
+                TileDriver.decode(kind, k, a, aOff, w, wOff, rowBytes, s, c, cOff, j0, j1);
             } finally {
                 SCRATCH.release(s);
             }
@@ -70,9 +69,12 @@ public final class QuantVectorRows implements QuantRows {
     /** The other formats (and Q4_K/Q6_K prefill): four rows decoded into a per-thread buffer, then dotted. */
     private static void decodedRows(BlockFormat f, int m, int k, float[] a, int aOff, int lda, MemorySegment w,
                                     long wOff, long rowBytes, float[] c, int cOff, int ldc, int j0, int j1) {
-        float[] buf = ROWS.lease();
+        float[] buf = ROWS.lease(), red = SCRATCH.lease();
         if (buf == null || buf.length < 4 * k) {
             buf = new float[4 * k];
+        }
+        if (red == null) {
+            red = new float[4 * VL];
         }
         try {
             for (int j = j0; j < j1; j += 4) {
@@ -83,21 +85,27 @@ public final class QuantVectorRows implements QuantRows {
                 for (int i = 0; i < m; i++) {
                     int ai = aOff + i * lda, ci = cOff + i * ldc + j;
                     if (r == 4) {
-                        dot4(k, buf, a, ai, c, ci);
+                        dot4(k, buf, a, ai, red, c, ci);
                     } else {
                         for (int t2 = 0; t2 < r; t2++) {
-                            c[ci + t2] = dot1(k, buf, t2 * k, a, ai);
+                            c[ci + t2] = dot1(k, buf, t2 * k, a, ai, red);
                         }
                     }
                 }
             }
         } finally {
             ROWS.release(buf);
+            SCRATCH.release(red);
         }
     }
 
-    /** c[ci + r] = Σ_p w[r·k + p]·x[xi + p] for r &lt; 4; k is a multiple of 16 (whole blocks). */
-    private static void dot4(int k, float[] w, float[] x, int xi, float[] c, int ci) {
+    /**
+     * c[ci + r] = Σ_p w[r·k + p]·x[xi + p] for r &lt; 4, k a multiple of 16 (whole blocks): per output one
+     * accumulator, {@code acc = fma(w, x, acc)} a vector at a time in element order, then
+     * {@link QSpecies#hsum} — the sequence of the decode tiles ({@link TileDriver}), so a prefill row equals its
+     * decode bit for bit. The four rows share each activation load and are four independent FMA chains.
+     */
+    private static void dot4(int k, float[] w, float[] x, int xi, float[] red, float[] c, int ci) {
         FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
         for (int p = 0; p < k; p += VL) {
             FloatVector xv = FloatVector.fromArray(F, x, xi + p);
@@ -106,22 +114,22 @@ public final class QuantVectorRows implements QuantRows {
             s2 = FloatVector.fromArray(F, w, 2 * k + p).fma(xv, s2);
             s3 = FloatVector.fromArray(F, w, 3 * k + p).fma(xv, s3);
         }
-        c[ci] = s0.reduceLanes(VectorOperators.ADD);
-        c[ci + 1] = s1.reduceLanes(VectorOperators.ADD);
-        c[ci + 2] = s2.reduceLanes(VectorOperators.ADD);
-        c[ci + 3] = s3.reduceLanes(VectorOperators.ADD);
+        s0.intoArray(red, 0);
+        s1.intoArray(red, VL);
+        s2.intoArray(red, 2 * VL);
+        s3.intoArray(red, 3 * VL);
+        for (int r = 0; r < 4; r++) {
+            c[ci + r] = QSpecies.hsum(red, r * VL);
+        }
     }
 
-    private static float dot1(int k, float[] w, int wo, float[] x, int xi) {
-        FloatVector s0 = FloatVector.zero(F), s1 = s0;
-        int p = 0;
-        for (; p + 2 * VL <= k; p += 2 * VL) {
-            s0 = FloatVector.fromArray(F, w, wo + p).fma(FloatVector.fromArray(F, x, xi + p), s0);
-            s1 = FloatVector.fromArray(F, w, wo + p + VL).fma(FloatVector.fromArray(F, x, xi + p + VL), s1);
-        }
-        for (; p < k; p += VL) {
+    /** As {@link #dot4} for one row. */
+    private static float dot1(int k, float[] w, int wo, float[] x, int xi, float[] red) {
+        FloatVector s0 = FloatVector.zero(F);
+        for (int p = 0; p < k; p += VL) {
             s0 = FloatVector.fromArray(F, w, wo + p).fma(FloatVector.fromArray(F, x, xi + p), s0);
         }
-        return s0.add(s1).reduceLanes(VectorOperators.ADD);
+        s0.intoArray(red, 0);
+        return QSpecies.hsum(red, 0);
     }
 }
