@@ -19,6 +19,13 @@ final class QuantCheck {
     }
 
     static void check(BlockFormat f, MemorySegment w, int n, int k, int m, Random r, QuantRows kernel) {
+        checkOne(f, w, n, k, m, r, kernel);
+        if (m <= 2 && w.isNative()) {
+            checkOne(f, QuantTestData.onHeap(w), n, k, m, r, kernel);      // heap weights take the buffer path
+        }
+    }
+
+    private static void checkOne(BlockFormat f, MemorySegment w, int n, int k, int m, Random r, QuantRows kernel) {
         int lda = k + 3, aOff = 5, ldc = n + 2, cOff = 3;
         float[] a = QuantTestData.gaussian(aOff + m * lda, r);
         float[] c = new float[cOff + m * ldc];

@@ -48,6 +48,12 @@ class QuantRowsIdentityTest {
         for (int i = 0; i < m; i++) {
             QuantMatMul.matmulT(f, 1, n, k, a, i * lda, lda, w, 0, single[i], 0, n);
         }
+        float[] heap = new float[n];            // heap weights take the dequantize-into-buffer path at m = 1 too
+        QuantMatMul.matmulT(f, 1, n, k, a, 0, lda, QuantTestData.onHeap(w), 0, heap, 0, n);
+        for (int j = 0; j < n; j++) {
+            assertEquals(Float.floatToRawIntBits(single[0][j]), Float.floatToRawIntBits(heap[j]),
+                    t + " n=" + n + " k=" + k + ": heap and off-heap weights differ at row " + j);
+        }
         for (int rows = 1; rows <= m; rows++) {
             float[] c = new float[rows * n];
             QuantMatMul.matmulT(f, rows, n, k, a, 0, lda, w, 0, c, 0, n);

@@ -4,6 +4,7 @@ import static dev.interlayer.tensor.quant.vector.QSpecies.B;
 import static dev.interlayer.tensor.quant.vector.QSpecies.F;
 import static dev.interlayer.tensor.quant.vector.QSpecies.I;
 import static dev.interlayer.tensor.quant.vector.QSpecies.LE;
+import static dev.interlayer.tensor.quant.vector.QSpecies.NATIVE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.PARTS;
 import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
 import static dev.interlayer.tensor.quant.vector.QSpecies.f16;
@@ -32,8 +33,9 @@ final class Block32Tiles {
 
     // ---------------- Q8_0: 34-byte blocks, f16 d then 32 signed bytes ----------------
 
-    static void q8_0Far4(MemorySegment w, long o0, long step, int k, float[] x, int xo, float[] red, float[] c,
+    static void q8_0Far4(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] red, float[] c,
                          int ci, int cs) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         long o1 = o0 + step, o2 = o1 + step, o3 = o2 + step;
         FloatVector z = FloatVector.zero(F), a0 = z, a1 = z, a2 = z, a3 = z;
         for (int b = 0, nb = k / 32; b < nb; b++, xo += 32) {
@@ -64,7 +66,8 @@ final class Block32Tiles {
         }
     }
 
-    static float q8_0One(MemorySegment w, long o, int k, float[] x, int xo, float[] red) {
+    static float q8_0One(MemorySegment seg, long o, int k, float[] x, int xo, float[] red) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0, nb = k / 32; b < nb; b++, o += 34, xo += 32) {
             FloatVector d = FloatVector.broadcast(F, f16(w, o));
@@ -83,8 +86,9 @@ final class Block32Tiles {
     // ---------------- Q4_0: 18-byte blocks, f16 d then 16 bytes: element i low nibble, 16 + i high ----------------
     // Bytes are widened unsigned to int lanes once and both nibbles taken from them (& 15, >>> 4).
 
-    static void q4_0Far4(MemorySegment w, long o0, long step, int k, float[] x, int xo, float[] red, float[] c,
+    static void q4_0Far4(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] red, float[] c,
                          int ci, int cs) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         long o1 = o0 + step, o2 = o1 + step, o3 = o2 + step;
         FloatVector z = FloatVector.zero(F), a0 = z, a1 = z, a2 = z, a3 = z;
         for (int b = 0, nb = k / 32; b < nb; b++, xo += 32) {
@@ -126,7 +130,8 @@ final class Block32Tiles {
         }
     }
 
-    static float q4_0One(MemorySegment w, long o, int k, float[] x, int xo, float[] red) {
+    static float q4_0One(MemorySegment seg, long o, int k, float[] x, int xo, float[] red) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0, nb = k / 32; b < nb; b++, o += 18, xo += 32) {
             float e = f16(w, o);

@@ -4,6 +4,7 @@ import static dev.interlayer.tensor.quant.vector.QSpecies.B;
 import static dev.interlayer.tensor.quant.vector.QSpecies.F;
 import static dev.interlayer.tensor.quant.vector.QSpecies.I;
 import static dev.interlayer.tensor.quant.vector.QSpecies.LE;
+import static dev.interlayer.tensor.quant.vector.QSpecies.NATIVE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.PARTS;
 import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
 import static dev.interlayer.tensor.quant.vector.QSpecies.f16;
@@ -48,7 +49,8 @@ final class Q4KTiles {
      * scales (and mins) become floats as one 8-lane vector (byte-by-byte segment reads and scalar
      * conversions, on the same pipes as the vector work, had made the kernel 2-4x slower).
      */
-    static void scales(MemorySegment w, long o, int k, float[] s, int so) {
+    static void scales(MemorySegment seg, long o, int k, float[] s, int so) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         int nj = k / 32;
         for (int sb = 0; sb < nj / 8; sb++, o += 144, so += 8) {
             long lo = w.get(I64, o + 4);
@@ -68,8 +70,9 @@ final class Q4KTiles {
      * Rows o0 + r·step (r &lt; 4), their scales decoded by {@link #scales} at {@code s[4·VL + 2r·k/32 ..]}, with
      * x; outputs c[ci + r·cs].
      */
-    static void far4(MemorySegment w, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci,
+    static void far4(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci,
                      int cs) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         long o1 = o0 + step, o2 = o1 + step, o3 = o2 + step;
         int nj = k / 32, sc = 4 * VL, rs = 2 * nj;
         FloatVector z = FloatVector.zero(F), a0 = z, a1 = z, a2 = z, a3 = z;
@@ -117,7 +120,8 @@ final class Q4KTiles {
     }
 
     /** One row at byte o (scales at {@code s[4·VL ..]}) with x. */
-    static float one(MemorySegment w, long o, int k, float[] x, int xo, float[] s) {
+    static float one(MemorySegment seg, long o, int k, float[] x, int xo, float[] s) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         int nj = k / 32, sc = 4 * VL;
         FloatVector acc = FloatVector.zero(F);
         for (int jb = 0; jb < nj; jb++, xo += 32) {                    // sub-blocks, as in far4

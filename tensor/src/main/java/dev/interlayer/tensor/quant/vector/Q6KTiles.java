@@ -3,6 +3,7 @@ package dev.interlayer.tensor.quant.vector;
 import static dev.interlayer.tensor.quant.vector.QSpecies.B;
 import static dev.interlayer.tensor.quant.vector.QSpecies.F;
 import static dev.interlayer.tensor.quant.vector.QSpecies.LE;
+import static dev.interlayer.tensor.quant.vector.QSpecies.NATIVE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.PARTS;
 import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
 import static dev.interlayer.tensor.quant.vector.QSpecies.f16;
@@ -30,7 +31,8 @@ final class Q6KTiles {
     }
 
     /** {@code s[so + i] = d·sc_i} for every 16-value sub-block i &lt; k/16 of the row at byte o. */
-    static void scales(MemorySegment w, long o, int k, float[] s, int so) {
+    static void scales(MemorySegment seg, long o, int k, float[] s, int so) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         for (int sb = 0, n = k / 256; sb < n; sb++, o += 210, so += 16) {
             float d = f16(w, o + 208);
             ByteVector sc = ByteVector.fromMemorySegment(B, w, o + 192, LE);
@@ -41,8 +43,9 @@ final class Q6KTiles {
     }
 
     /** Rows o0 + r·step (r &lt; 4), their scales at {@code s[4·VL + r·k/16 ..]}, with x; outputs c[ci + r·cs]. */
-    static void far4(MemorySegment w, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci,
+    static void far4(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci,
                      int cs) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         long o1 = o0 + step, o2 = o1 + step, o3 = o2 + step;
         int ns = k / 16, sc = 4 * VL;
         FloatVector z = FloatVector.zero(F), a0 = z, a1 = z, a2 = z, a3 = z;
@@ -95,7 +98,8 @@ final class Q6KTiles {
     }
 
     /** One row at byte o (scales at {@code s[4·VL ..]}) with x. */
-    static float one(MemorySegment w, long o, int k, float[] x, int xo, float[] s) {
+    static float one(MemorySegment seg, long o, int k, float[] x, int xo, float[] s) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         int sc = 4 * VL;
         FloatVector acc = FloatVector.zero(F);
         for (int sb = 0, n = k / 256; sb < n; sb++) for (int h = 0; h < 2; h++) for (int g = 0; g < 4; g++) {

@@ -28,6 +28,18 @@ final class QSpecies {
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
+    /**
+     * The class of off-heap segments (allocated or mapped). The decode tiles cast their weight segment to it
+     * first thing ({@code NATIVE.cast(w)}), which gives C2 the segment's class inside the kernel: without it,
+     * each vector load asks the JDK-internal {@code ScopedMemoryAccess.loadFromMemorySegment} for the
+     * segment's base through a call whose one type profile is shared by every Vector API segment load in
+     * the JVM, and once heap (short[] BF16 tensors, byte[] test data) and off-heap segments have both been
+     * loaded from anywhere, that call is megamorphic, the load is not intrinsified, and every vector the
+     * kernel makes is boxed (measured: Q6_K decode 4x slower, 100 MB allocated per call, in a JVM that had
+     * run the BF16 kernels). Heap segments take the dequantize-into-buffer path instead.
+     */
+    static final Class<?> NATIVE = java.lang.foreign.Arena.global().allocate(1).getClass();
+
     private QSpecies() {
     }
 

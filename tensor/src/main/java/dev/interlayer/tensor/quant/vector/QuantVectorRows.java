@@ -51,7 +51,7 @@ public final class QuantVectorRows implements QuantRows {
                      long rowBytes, float[] c, int cOff, int ldc, int j0, int j1) {
         DType t = f.dtype();
         int kind = TileDriver.kind(t);
-        if (m == 1 && kind >= 0) {
+        if (m == 1 && kind >= 0 && QSpecies.NATIVE.isInstance(w)) {
             float[] s = SCRATCH.lease();
             if (s == null || s.length < TileDriver.scratch(k)) {
                 s = new float[TileDriver.scratch(k)];

@@ -45,7 +45,10 @@ final class TileDriver {
 
     static void decode(int kind, int k, float[] x, int xo, MemorySegment w, long wOff, long rowBytes, float[] s,
                        float[] c, int cOff, int j0, int j1) {
-        int q = (j1 - j0) / 4, rs = k / 16;
+        // Q6_K runs one row at a time: its four-row tile (about 900 bytecodes) was compiled into boxing code in a
+        // JVM that had run the other formats and the BF16 kernels (100 MB allocated per call), the one-row
+        // kernel was not
+        int q = kind == Q6_K ? 0 : (j1 - j0) / 4, rs = k / 16;
         long step = q * rowBytes;
         for (int j = j0; j < j0 + q; j++) {
             long o = wOff + j * rowBytes;
