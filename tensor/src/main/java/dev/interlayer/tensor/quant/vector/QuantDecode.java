@@ -3,6 +3,7 @@ package dev.interlayer.tensor.quant.vector;
 import static dev.interlayer.tensor.quant.vector.QSpecies.B;
 import static dev.interlayer.tensor.quant.vector.QSpecies.F;
 import static dev.interlayer.tensor.quant.vector.QSpecies.LE;
+import static dev.interlayer.tensor.quant.vector.QSpecies.NATIVE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.PARTS;
 import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
 import static dev.interlayer.tensor.quant.vector.QSpecies.f16;
@@ -46,19 +47,21 @@ final class QuantDecode {
         }
     }
 
-    private static void q8_0(MemorySegment w, long off, int k, float[] out, int o) {
+    private static void q8_0(MemorySegment seg, long off, int k, float[] out, int o) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // off-heap only: see QSpecies.NATIVE
         for (int b = 0; b < k / 32; b++, off += 34, o += 32) {
             float d = f16(w, off);
             ByteVector v0 = ByteVector.fromMemorySegment(B, w, off + 2, LE);
             ByteVector v1 = ByteVector.fromMemorySegment(B, w, off + 18, LE);
             for (int p = 0; p < PARTS; p++) {
-                v0.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(d).intoArray(out, o + p * VL);
-                v1.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(d).intoArray(out, o + 16 + p * VL);
+                ((FloatVector) v0.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, o + p * VL);
+                ((FloatVector) v1.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, o + 16 + p * VL);
             }
         }
     }
 
-    private static void q4_0(MemorySegment w, long off, int k, float[] out, int o) {
+    private static void q4_0(MemorySegment seg, long off, int k, float[] out, int o) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // off-heap only: see QSpecies.NATIVE
         for (int b = 0; b < k / 32; b++, off += 18, o += 32) {
             float d = f16(w, off);
             ByteVector v = ByteVector.fromMemorySegment(B, w, off + 2, LE);
@@ -66,13 +69,14 @@ final class QuantDecode {
             ByteVector hi = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
                     .and((byte) 15).sub((byte) 8);
             for (int p = 0; p < PARTS; p++) {
-                lo.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(d).intoArray(out, o + p * VL);
-                hi.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(d).intoArray(out, o + 16 + p * VL);
+                ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, o + p * VL);
+                ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, o + 16 + p * VL);
             }
         }
     }
 
-    private static void q4K(MemorySegment w, long off, int k, float[] out, int o) {
+    private static void q4K(MemorySegment seg, long off, int k, float[] out, int o) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // off-heap only: see QSpecies.NATIVE
         for (int sb = 0; sb < k / 256; sb++, off += 144, o += 256) {
             float d = f16(w, off), dmin = f16(w, off + 2);
             for (int c = 0; c < 4; c++) {
@@ -96,26 +100,25 @@ final class QuantDecode {
         }
     }
 
-    private static void q6K(MemorySegment w, long off, int k, float[] out, int o) {
+    private static void q6K(MemorySegment seg, long off, int k, float[] out, int o) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // off-heap only: see QSpecies.NATIVE
         for (int sb = 0; sb < k / 256; sb++, off += 210, o += 256) {
             float d = f16(w, off + 208);
             for (int h = 0; h < 2; h++) {
-                for (int l0 = 0; l0 < 32; l0 += 16) {
-                    ByteVector ql0 = ByteVector.fromMemorySegment(B, w, off + 64 * h + l0, LE);
-                    ByteVector ql1 = ByteVector.fromMemorySegment(B, w, off + 64 * h + 32 + l0, LE);
-                    ByteVector qh = ByteVector.fromMemorySegment(B, w, off + 128 + 32 * h + l0, LE);
-                    int is = 8 * h + l0 / 16, ob = o + 128 * h + l0;
-                    for (int g = 0; g < 4; g++) {
-                        // written out, not a call: a vector-taking helper boxes when C2 does not inline it
-                        ByteVector e = ((g & 1) == 0 ? ql0 : ql1).reinterpretAsInts()
-                                .lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and(0x0F0F0F0F)
-                                .or(qh.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303)
-                                        .lanewise(VectorOperators.LSHL, 4))
+                for (int g = 0; g < 4; g++) {
+                    for (int l0 = 0; l0 < 32; l0 += 16) {
+                        // as Q6KTiles.one: each column loaded where used (a vector chosen by a ternary, and
+                        // reinterpretAsFloats on the Vector interface, were compiled into boxing code in a JVM that
+                        // had run the other kernels: 200 MB per 2048x8192 product)
+                        ByteVector e = ByteVector.fromMemorySegment(B, w, off + 64 * h + 32 * (g & 1) + l0, LE)
+                                .reinterpretAsInts().lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and(0x0F0F0F0F)
+                                .or(ByteVector.fromMemorySegment(B, w, off + 128 + 32 * h + l0, LE).reinterpretAsInts()
+                                        .lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303).lanewise(VectorOperators.LSHL, 4))
                                 .reinterpretAsBytes().sub((byte) 32);
-                        float dl = d * w.get(ValueLayout.JAVA_BYTE, off + 192 + is + 2 * g);
+                        float dl = d * w.get(ValueLayout.JAVA_BYTE, off + 192 + 8 * h + 2 * g + l0 / 16);
                         for (int p = 0; p < PARTS; p++) {
-                            e.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(dl)
-                                    .intoArray(out, ob + 32 * g + p * VL);
+                            ((FloatVector) e.convertShape(VectorOperators.B2F, F, p)).mul(dl)
+                                    .intoArray(out, o + 128 * h + 32 * g + l0 + p * VL);
                         }
                     }
                 }

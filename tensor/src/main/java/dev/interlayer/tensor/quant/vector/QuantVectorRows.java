@@ -7,6 +7,7 @@ import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.ThreadSlot;
 import dev.interlayer.tensor.quant.BlockFormat;
 import dev.interlayer.tensor.quant.QuantRows;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -34,6 +35,7 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class QuantVectorRows implements QuantRows {
     private static final ThreadSlot<float[]> ROWS = new ThreadSlot<>();
+    private static final ThreadSlot<MemorySegment> HEAP_COPY = new ThreadSlot<>();
     /** Per-thread scratch of the tile kernels: lanes for {@link QSpecies#hsum}, then per-call activation terms. */
     private static final ThreadSlot<float[]> SCRATCH = new ThreadSlot<>();
 
@@ -50,8 +52,24 @@ public final class QuantVectorRows implements QuantRows {
     public void rows(BlockFormat f, int m, int k, float[] a, int aOff, int lda, MemorySegment w, long wOff,
                      long rowBytes, float[] c, int cOff, int ldc, int j0, int j1) {
         DType t = f.dtype();
+        if (!QSpecies.NATIVE.isInstance(w)) {
+            // heap weights (tests, freshly quantized tensors): the kernels read only off-heap segments (see
+            // QSpecies.NATIVE), so this thread's rows are copied to an off-heap buffer first
+            long bytes = (j1 - j0) * rowBytes;
+            MemorySegment copy = HEAP_COPY.lease();
+            if (copy == null || copy.byteSize() < bytes) {
+                copy = Arena.ofAuto().allocate(Math.max(bytes, 64), 64);
+            }
+            try {
+                MemorySegment.copy(w, wOff + j0 * rowBytes, copy, 0, bytes);
+                rows(f, m, k, a, aOff, lda, copy, -j0 * rowBytes, rowBytes, c, cOff, ldc, j0, j1);
+            } finally {
+                HEAP_COPY.release(copy);
+            }
+            return;
+        }
         int kind = TileDriver.kind(t);
-        if (m == 1 && kind >= 0 && QSpecies.NATIVE.isInstance(w)) {
+        if (m == 1 && kind >= 0) {
             float[] s = SCRATCH.lease();
             if (s == null || s.length < TileDriver.scratch(k)) {
                 s = new float[TileDriver.scratch(k)];
