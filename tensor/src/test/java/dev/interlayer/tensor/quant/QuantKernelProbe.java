@@ -24,7 +24,10 @@ import java.util.Random;
  *   dev.interlayer.tensor.quant.QuantKernelProbe Q8_0,Q4_0,Q4_K,Q6_K [active] [scalar] [CLASS ...]
  * </pre>
  * CLASS is a {@link QuantRows} implementation with a public no-argument constructor (an old copy of the
- * kernels on the class path, say), {@code active} is {@link QuantMatMul#ACTIVE}.
+ * kernels on the class path, say), {@code active} is {@link QuantMatMul#ACTIVE}, {@code bf16} the BF16
+ * product of the same shape through {@code Ops.matmulT} (the streaming reference). On one thread the time
+ * is the thread's CPU time (the machine is shared); the B/call column is what one product allocated
+ * (non-zero: vectors boxed, a kernel C2 did not compile whole).
  */
 public final class QuantKernelProbe {
     private static final com.sun.management.ThreadMXBean MX =

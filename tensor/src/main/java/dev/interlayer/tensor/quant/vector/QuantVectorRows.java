@@ -15,23 +15,29 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Vector API kernels for quantized weights (loaded reflectively by {@code QuantMatMul}).
  *
- * <p>Decode (m = 1) on Q8_0, Q4_0, Q4_K and Q6_K: {@link QuantDots}, one pass over each weight row in
- * place, F32 activations with the block scale applied once per block. We keep the F32 style rather
- * than llama.cpp's (activations quantized to Q8_0/Q8_K, int8×int8 products summed in int32): the
- * Vector API has no byte dot-product instruction (no {@code vpdpbusd}/{@code pmaddubsw} lowering), so an
- * int8 product needs byte→short widening, a short multiply and a short→int widening add, three
- * conversions where the F32 style needs one byte→float conversion and one FMA per 16-lane group.
- * Measured (4096×4096, one thread, AVX-512, best of 30 on a busy shared machine, so noisy; the test
- * class {@code Int8StyleExperiment} reruns it), activation quantization included: Q8_0 F32 style
- * 1.70–2.26 ms vs int8 style 1.99–3.12 ms; Q4_0 2.12–2.34 ms vs 2.15–2.60 ms. Both read the same
- * weight bytes, so the cheaper inner loop wins (or ties); the int8 style would also add the
- * activation-quantization error. Q4_K and Q6_K use the F32 style by the same argument, not measured
- * in the int8 style.
+ * <p>Decode (m = 1) on Q8_0, Q4_0, Q4_K and Q6_K: {@link TileDriver}, the weight rows read in place, four
+ * rows a quarter-range apart per tile (Q6_K one at a time, see there), dequantized in registers. Everything
+ * else (m &gt; 1, the other formats, heap weights): four weight rows dequantized into a per-thread buffer
+ * ({@link QuantDecode}; each weight block read and decoded once for all m activation rows) and dotted with
+ * every activation row. Both compute each output by the same sequence (the dequantized row, one FMA chain,
+ * {@link QSpecies#hsum}), so row i of an m-row product is bit for bit the decode of row i.
  *
- * <p>Prefill (m &gt; 1) and the other formats: four weight rows at a time are dequantized into a
- * per-thread buffer [4, k] ({@link QuantDecode}, vectorized for the four main formats) and each is
- * dotted with every activation row, four independent accumulators sharing each activation load; the
- * decoding cost is spread over the m activation rows.
+ * <p>Computing style (issue 12: try both, keep the faster). (a) llama.cpp's: activations quantized per
+ * block to int8, integer dot products. The Vector API has no byte or short dot-product operation, so
+ * nothing reaches {@code vpdpbusd}/{@code vpmaddwd} even on this AVX-512 VNNI machine: an int8 block
+ * costs byte-to-short widening, a short multiply and short-to-int widening adds. (b) F32 activations, the
+ * block scale applied once per block ({@code acc = fma(Σ q·x, d, acc)}). (c) F32 activations, the weights
+ * dequantized in registers ({@code d·q}) and a plain FMA dot. Measured in one run
+ * ({@code QuantKernelProbe}, one thread, thread CPU time, weights in L3, GB/s of weights, 2048×8192 /
+ * 8192×2048), (b) against (c): Q8_0 33.2/31.4 vs 31.7/30.4, Q4_0 20.2/17.1 vs 17.6/15.1, Q4_K 9.7/8.0 vs
+ * 10.8/9.3 (a per-row scale pass, a single loop over sub-blocks). We ship (c): as fast within 10-15% on
+ * decode, and its per-output operations are those of the buffer kernel, which stays the fastest prefill:
+ * (b)'s bit-identical m-row tiles (one weight row, four activation rows) ran 54-57 GFLOP/s on Q8_0 at
+ * m = 16 against 67-117 for the buffer. (a) was measured only one row at a time
+ * ({@code Int8StyleExperiment}, 4096², in L3): Q8_0 0.71 ms vs 1.05 ms for (c)'s one-row kernel, Q4_0 0.82
+ * vs 1.00, activation quantization included; (c)'s one-row kernel is bound by its single FMA chain and
+ * its four-row tile reads Q8_0 at about 30 GB/s against 25 for (a) one row at a time, so whether an int8
+ * four-row tile would win is open (not written).
  */
 public final class QuantVectorRows implements QuantRows {
     private static final ThreadSlot<float[]> ROWS = new ThreadSlot<>();
