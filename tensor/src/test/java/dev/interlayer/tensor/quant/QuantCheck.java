@@ -10,7 +10,8 @@ import java.util.Random;
 
 /**
  * The kernel-vs-oracle check of {@link QuantMatMulTest} (tolerance derived there), and a {@link #main}
- * that sweeps every format at the JVM's vector width for {@link QuantWidthsTest}, which starts one JVM
+ * that sweeps every format at the JVM's vector width for {@link QuantWidthsTest} (with the bitwise m-row
+ * check of {@link QuantRowsIdentityTest} for the formats with tile kernels), which starts one JVM
  * per forced width ({@code -Ddev.interlayer.simd.bits}; the species is a JVM-wide constant).
  */
 final class QuantCheck {
@@ -18,6 +19,13 @@ final class QuantCheck {
     }
 
     static void check(BlockFormat f, MemorySegment w, int n, int k, int m, Random r, QuantRows kernel) {
+        checkOne(f, w, n, k, m, r, kernel);
+        if (m <= 2 && w.isNative()) {
+            checkOne(f, QuantTestData.onHeap(w), n, k, m, r, kernel);      // heap weights take the buffer path
+        }
+    }
+
+    private static void checkOne(BlockFormat f, MemorySegment w, int n, int k, int m, Random r, QuantRows kernel) {
         int lda = k + 3, aOff = 5, ldc = n + 2, cOff = 3;
         float[] a = QuantTestData.gaussian(aOff + m * lda, r);
         float[] c = new float[cOff + m * ldc];
@@ -68,6 +76,9 @@ final class QuantCheck {
                 MemorySegment w = QuantTestData.randomRows(t, n, k, r);
                 for (int m : n == 7 ? new int[] {1, 2, 5, 17} : new int[] {1, 5}) {
                     check(f, w, n, k, m, r, QuantMatMul.ACTIVE);
+                }
+                if (t == DType.Q8_0 || t == DType.Q4_0 || t == DType.Q4_K || t == DType.Q6_K) {
+                    QuantRowsIdentityTest.check(t, n, k, r);      // m-row outputs == one-row outputs, bit for bit
                 }
             }
         }

@@ -22,12 +22,17 @@ final class QuantTestData {
         };
     }
 
-    /** n rows of k values of type t: random bytes with every f16 scale field set to a random normal value. */
+    /**
+     * n rows of k values of type t: random bytes with every f16 scale field set to a random normal value, off
+     * heap as a mapped file's tensors are (the decode tiles take only off-heap segments; {@link #onHeap} gives
+     * the same bytes on the heap for the other path).
+     */
     static MemorySegment randomRows(DType t, int n, int k, Random r) {
         long bytes = t.byteSize((long) n * k);
         byte[] b = new byte[(int) bytes];
         r.nextBytes(b);
-        MemorySegment s = MemorySegment.ofArray(b);
+        MemorySegment s = java.lang.foreign.Arena.ofAuto().allocate(Math.max(1, bytes), 64).asSlice(0, bytes)
+                .copyFrom(MemorySegment.ofArray(b));
         for (long off = 0; off < bytes; off += t.blockBytes()) {
             for (int so : scaleOffsets(t)) {
                 float v = (float) (r.nextGaussian() * 0.02);
@@ -35,6 +40,11 @@ final class QuantTestData {
             }
         }
         return s;
+    }
+
+    /** A heap (byte[]) copy of s. */
+    static MemorySegment onHeap(MemorySegment s) {
+        return MemorySegment.ofArray(s.toArray(ValueLayout.JAVA_BYTE));
     }
 
     static float[] gaussian(int n, Random r) {

@@ -17,6 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class QSpecies {
     static final VectorSpecies<Float> F = pick();
     static final int VL = F.length();
+    /** Ints of the same shape as {@link #F}. */
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     /** Float vectors per 16-byte group. */
     static final int PARTS = 16 / VL;
@@ -25,6 +27,18 @@ final class QSpecies {
     static final int PARTS32 = 32 / VL;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+
+    /**
+     * The class of off-heap segments (allocated or mapped). The decode tiles cast their weight segment to it
+     * first thing ({@code NATIVE.cast(w)}), which gives C2 the segment's class inside the kernel: without it,
+     * each vector load asks the JDK-internal {@code ScopedMemoryAccess.loadFromMemorySegment} for the
+     * segment's base through a call whose one type profile is shared by every Vector API segment load in
+     * the JVM, and once heap (short[] BF16 tensors, byte[] test data) and off-heap segments have both been
+     * loaded from anywhere, that call is megamorphic, the load is not intrinsified, and every vector the
+     * kernel makes is boxed (measured: Q6_K decode 4x slower, 100 MB allocated per call, in a JVM that had
+     * run the BF16 kernels). Heap segments take the dequantize-into-buffer path instead.
+     */
+    static final Class<?> NATIVE = java.lang.foreign.Arena.global().allocate(1).getClass();
 
     private QSpecies() {
     }
@@ -40,6 +54,21 @@ final class QSpecies {
 
     static float f16(MemorySegment s, long off) {
         return Float.float16ToFloat(s.get(I16, off));
+    }
+
+    /**
+     * The sum of {@code r[o .. o + VL)} in one fixed order (halves added lane-wise, then halves of that), so
+     * that every tile shape and every compilation tier reduces an accumulator to the same float; unlike
+     * {@code reduceLanes(ADD)}, whose order the Vector API leaves to the implementation. Overwrites those
+     * entries of r.
+     */
+    static float hsum(float[] r, int o) {
+        for (int h = VL / 2; h >= 1; h >>= 1) {
+            for (int i = 0; i < h; i++) {
+                r[o + i] += r[o + i + h];
+            }
+        }
+        return r[o];
     }
 
     static int u8(MemorySegment s, long off) {

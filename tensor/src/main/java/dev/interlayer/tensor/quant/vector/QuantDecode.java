@@ -3,23 +3,30 @@ package dev.interlayer.tensor.quant.vector;
 import static dev.interlayer.tensor.quant.vector.QSpecies.B;
 import static dev.interlayer.tensor.quant.vector.QSpecies.F;
 import static dev.interlayer.tensor.quant.vector.QSpecies.LE;
+import static dev.interlayer.tensor.quant.vector.QSpecies.NATIVE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.PARTS;
 import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
 import static dev.interlayer.tensor.quant.vector.QSpecies.f16;
+import static dev.interlayer.tensor.quant.vector.QSpecies.u8;
 
 import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.quant.BlockFormat;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Vectorized dequantization of one row into a float buffer, bit-identical to
- * {@link BlockFormat#dequantizeRow} (the same single-precision products, no FMA) for Q8_0, Q4_0,
- * Q4_K and Q6_K; the other formats use the scalar decoder. The prefill kernel decodes a few weight
- * rows at a time into a per-thread buffer and reuses them for every activation row. Vector API calls
- * are written out in each loop for the reason given in {@link QuantDots}.
+ * Vectorized dequantization of one row into a float buffer for Q8_0, Q4_0, Q4_K and Q6_K; the other
+ * formats use the scalar decoder. Bit-identical to {@link BlockFormat#dequantizeRow} (the same
+ * single-precision products) except Q4_K, whose {@code q·(d·sc) − dmin·m} is one FMA here (one rounding
+ * instead of two, within the kernels' tolerance): the decode tiles compute it so, one instruction
+ * instead of two per vector, and prefill must produce the same floats. The prefill kernel decodes a few weight
+ * rows at a time into a per-thread buffer and reuses them for every activation row; the decode tiles
+ * ({@link TileDriver}) dequantize in registers to exactly these values. Vector API calls are written out in
+ * each loop: a helper taking or returning vectors that C2 leaves out of line ("callee is too large", or
+ * compiled on its own first) boxes every vector it passes, about 100 bytes each.
  */
 final class QuantDecode {
     private QuantDecode() {
@@ -40,19 +47,21 @@ final class QuantDecode {
         }
     }
 
-    private static void q8_0(MemorySegment w, long off, int k, float[] out, int o) {
+    private static void q8_0(MemorySegment seg, long off, int k, float[] out, int o) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // off-heap only: see QSpecies.NATIVE
         for (int b = 0; b < k / 32; b++, off += 34, o += 32) {
             float d = f16(w, off);
             ByteVector v0 = ByteVector.fromMemorySegment(B, w, off + 2, LE);
             ByteVector v1 = ByteVector.fromMemorySegment(B, w, off + 18, LE);
             for (int p = 0; p < PARTS; p++) {
-                v0.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(d).intoArray(out, o + p * VL);
-                v1.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(d).intoArray(out, o + 16 + p * VL);
+                ((FloatVector) v0.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, o + p * VL);
+                ((FloatVector) v1.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, o + 16 + p * VL);
             }
         }
     }
 
-    private static void q4_0(MemorySegment w, long off, int k, float[] out, int o) {
+    private static void q4_0(MemorySegment seg, long off, int k, float[] out, int o) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // off-heap only: see QSpecies.NATIVE
         for (int b = 0; b < k / 32; b++, off += 18, o += 32) {
             float d = f16(w, off);
             ByteVector v = ByteVector.fromMemorySegment(B, w, off + 2, LE);
@@ -60,19 +69,20 @@ final class QuantDecode {
             ByteVector hi = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
                     .and((byte) 15).sub((byte) 8);
             for (int p = 0; p < PARTS; p++) {
-                lo.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(d).intoArray(out, o + p * VL);
-                hi.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(d).intoArray(out, o + 16 + p * VL);
+                ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, o + p * VL);
+                ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, o + 16 + p * VL);
             }
         }
     }
 
-    private static void q4K(MemorySegment w, long off, int k, float[] out, int o) {
+    private static void q4K(MemorySegment seg, long off, int k, float[] out, int o) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // off-heap only: see QSpecies.NATIVE
         for (int sb = 0; sb < k / 256; sb++, off += 144, o += 256) {
             float d = f16(w, off), dmin = f16(w, off + 2);
             for (int c = 0; c < 4; c++) {
                 int j = 2 * c;
-                float dl0 = d * QuantDots.scale(w, off + 4, j), ml0 = dmin * QuantDots.min(w, off + 4, j);
-                float dl1 = d * QuantDots.scale(w, off + 4, j + 1), ml1 = dmin * QuantDots.min(w, off + 4, j + 1);
+                float dl0 = d * scale(w, off + 4, j), ml0 = dmin * min(w, off + 4, j);
+                float dl1 = d * scale(w, off + 4, j + 1), ml1 = dmin * min(w, off + 4, j + 1);
                 for (int g = 0; g < 2; g++) {
                     ByteVector v = ByteVector.fromMemorySegment(B, w, off + 16 + 32 * c + 16 * g, LE);
                     ByteVector lo = v.and((byte) 15);
@@ -80,9 +90,9 @@ final class QuantDecode {
                             .and((byte) 15);
                     int ob = o + 64 * c + 16 * g;
                     for (int p = 0; p < PARTS; p++) {
-                        lo.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(dl0).sub(ml0)
+                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(dl0, -ml0)
                                 .intoArray(out, ob + p * VL);
-                        hi.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(dl1).sub(ml1)
+                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(dl1, -ml1)
                                 .intoArray(out, ob + 32 + p * VL);
                     }
                 }
@@ -90,30 +100,39 @@ final class QuantDecode {
         }
     }
 
-    private static void q6K(MemorySegment w, long off, int k, float[] out, int o) {
+    private static void q6K(MemorySegment seg, long off, int k, float[] out, int o) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // off-heap only: see QSpecies.NATIVE
         for (int sb = 0; sb < k / 256; sb++, off += 210, o += 256) {
             float d = f16(w, off + 208);
             for (int h = 0; h < 2; h++) {
-                for (int l0 = 0; l0 < 32; l0 += 16) {
-                    ByteVector ql0 = ByteVector.fromMemorySegment(B, w, off + 64 * h + l0, LE);
-                    ByteVector ql1 = ByteVector.fromMemorySegment(B, w, off + 64 * h + 32 + l0, LE);
-                    ByteVector qh = ByteVector.fromMemorySegment(B, w, off + 128 + 32 * h + l0, LE);
-                    int is = 8 * h + l0 / 16, ob = o + 128 * h + l0;
-                    for (int g = 0; g < 4; g++) {
-                        // written out, not a call: see QuantDots.q6_K (a vector-taking helper boxes when not inlined)
-                        ByteVector e = ((g & 1) == 0 ? ql0 : ql1).reinterpretAsInts()
-                                .lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and(0x0F0F0F0F)
-                                .or(qh.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303)
-                                        .lanewise(VectorOperators.LSHL, 4))
+                for (int g = 0; g < 4; g++) {
+                    for (int l0 = 0; l0 < 32; l0 += 16) {
+                        // as Q6KTiles.one: each column loaded where used (a vector chosen by a ternary, and
+                        // reinterpretAsFloats on the Vector interface, were compiled into boxing code in a JVM that
+                        // had run the other kernels: 200 MB per 2048x8192 product)
+                        ByteVector e = ByteVector.fromMemorySegment(B, w, off + 64 * h + 32 * (g & 1) + l0, LE)
+                                .reinterpretAsInts().lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and(0x0F0F0F0F)
+                                .or(ByteVector.fromMemorySegment(B, w, off + 128 + 32 * h + l0, LE).reinterpretAsInts()
+                                        .lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303).lanewise(VectorOperators.LSHL, 4))
                                 .reinterpretAsBytes().sub((byte) 32);
-                        float dl = d * w.get(ValueLayout.JAVA_BYTE, off + 192 + is + 2 * g);
+                        float dl = d * w.get(ValueLayout.JAVA_BYTE, off + 192 + 8 * h + 2 * g + l0 / 16);
                         for (int p = 0; p < PARTS; p++) {
-                            e.convertShape(VectorOperators.B2F, F, p).reinterpretAsFloats().mul(dl)
-                                    .intoArray(out, ob + 32 * g + p * VL);
+                            ((FloatVector) e.convertShape(VectorOperators.B2F, F, p)).mul(dl)
+                                    .intoArray(out, o + 128 * h + 32 * g + l0 + p * VL);
                         }
                     }
                 }
             }
         }
+    }
+
+    /** 6-bit scale of Q4_K/Q5_K sub-block j from the 12-byte field at {@code s}. */
+    static int scale(MemorySegment w, long s, int j) {
+        return j < 4 ? u8(w, s + j) & 63 : (u8(w, s + j + 4) & 15) | ((u8(w, s + j - 4) >>> 6) << 4);
+    }
+
+    /** 6-bit min of Q4_K/Q5_K sub-block j. */
+    static int min(MemorySegment w, long s, int j) {
+        return j < 4 ? u8(w, s + j + 4) & 63 : (u8(w, s + j + 4) >>> 4) | ((u8(w, s + j) >>> 6) << 4);
     }
 }

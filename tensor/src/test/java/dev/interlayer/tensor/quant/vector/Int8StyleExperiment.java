@@ -17,7 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The experiment behind {@link QuantVectorRows}'s choice of the F32 computing style: Q8_0 and Q4_0
  * decode matrix-vector products (rows x k) computed (a) as shipped, F32 activations and one scale FMA
- * per block ({@link QuantDots#q8_0}, {@link QuantDots#q4_0}), and (b) llama.cpp's way, activations
+ * per block in the first measurement, dequantized values since (the one-row decode kernels
+ * {@link Block32Tiles#q8_0One}, {@link Block32Tiles#q4_0One}), and (b) llama.cpp's way, activations
  * quantized to Q8_0 once per
  * call and int8×int8 products summed in int32 per block (bytes widened to shorts, multiplied, widened
  * to ints, since the Vector API has no byte dot-product operation), then {@code d_w·d_x·Σ} per block.
@@ -118,13 +119,13 @@ public final class Int8StyleExperiment {
                 Quantizer.quantizeRow(type, row, 0, k, w, j * rowBytes);
             }
             byte[] xq = new byte[k];
-            float[] xd = new float[k / 32], out = new float[rows];
+            float[] xd = new float[k / 32], out = new float[rows], red = new float[QSpecies.VL];
             double bestF32 = 1e9, bestInt8 = 1e9;
             for (int rep = 0; rep < 30; rep++) {
                 long t0 = System.nanoTime();
                 for (int j = 0; j < rows; j++) {
-                    out[j] = type == DType.Q8_0 ? QuantDots.q8_0(w, j * rowBytes, k, x, 0)
-                            : QuantDots.q4_0(w, j * rowBytes, k, x, 0);
+                    out[j] = type == DType.Q8_0 ? Block32Tiles.q8_0One(w, j * rowBytes, k, x, 0, red)
+                            : Block32Tiles.q4_0One(w, j * rowBytes, k, x, 0, red);
                 }
                 long t1 = System.nanoTime();
                 quantizeActivations(x, k, xq, xd);

@@ -1,0 +1,88 @@
+package dev.interlayer.tensor.quant.vector;
+
+import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
+
+import dev.interlayer.tensor.DType;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The decode (m = 1) path for the formats that carry most weights (Q8_0, Q4_0, Q4_K, Q6_K): runs the tile
+ * kernels ({@link Block32Tiles}, {@link Q4KTiles}, {@link Q6KTiles}) over one thread's weight rows
+ * {@code [j0, j1)}. The range is cut into four quarters and each tile takes one row from each: four read
+ * streams far apart in memory sharing each activation load (as {@code simd.MatVecVector} does for
+ * F32/BF16); the 0-3 rows left over run one at a time.
+ *
+ * <p>Every output, whichever tile computes it and whatever m, is the same sequence of operations: the
+ * weight row dequantized exactly as {@link QuantDecode} writes it, VL values at a time in element order,
+ * each vector folded into one accumulator by {@code acc = fma(w, x, acc)} from zero, then
+ * {@link QSpecies#hsum}. The m &gt; 1 path ({@link QuantVectorRows}) dequantizes rows into a buffer and runs
+ * that same sequence on them, so row i of any m-row product is bit for bit the decode of row i.
+ *
+ * <p>Scratch {@code s}: {@code [0, 4·VL)} reduction lanes, then the decoded scales of four rows
+ * ({@link #scratch}).
+ */
+final class TileDriver {
+    static final int Q8_0 = 0, Q4_0 = 1, Q4_K = 2, Q6_K = 3;
+
+    private TileDriver() {
+    }
+
+    /** The tile kind of t, or −1 when t has no tile kernels. */
+    static int kind(DType t) {
+        return switch (t) {
+            case Q8_0 -> Q8_0;
+            case Q4_0 -> Q4_0;
+            case Q4_K -> Q4_K;
+            case Q6_K -> Q6_K;
+            default -> -1;
+        };
+    }
+
+    /** Floats of scratch for rows of k values: the lanes and four rows' decoded K-quant scales (k/16 each). */
+    static int scratch(int k) {
+        return 4 * VL + k / 4;
+    }
+
+    static void decode(int kind, int k, float[] x, int xo, MemorySegment w, long wOff, long rowBytes, float[] s,
+                       float[] c, int cOff, int j0, int j1) {
+        // Q6_K runs one row at a time: its four-row tile (about 900 bytecodes) was compiled into boxing code in a
+        // JVM that had run the other formats and the BF16 kernels (100 MB allocated per call), the one-row
+        // kernel was not
+        int q = kind == Q6_K ? 0 : (j1 - j0) / 4, rs = k / 16;
+        long step = q * rowBytes;
+        for (int j = j0; j < j0 + q; j++) {
+            long o = wOff + j * rowBytes;
+            switch (kind) {
+                case Q8_0 -> Block32Tiles.q8_0Far4(w, o, step, k, x, xo, s, c, cOff + j, q);
+                case Q4_0 -> Block32Tiles.q4_0Far4(w, o, step, k, x, xo, s, c, cOff + j, q);
+                case Q4_K -> {
+                    for (int r = 0; r < 4; r++) {
+                        Q4KTiles.scales(w, o + r * step, k, s, 4 * VL + r * rs);
+                    }
+                    Q4KTiles.far4(w, o, step, k, x, xo, s, c, cOff + j, q);
+                }
+                default -> {
+                    for (int r = 0; r < 4; r++) {
+                        Q6KTiles.scales(w, o + r * step, k, s, 4 * VL + r * rs);
+                    }
+                    Q6KTiles.far4(w, o, step, k, x, xo, s, c, cOff + j, q);
+                }
+            }
+        }
+        for (int j = j0 + 4 * q; j < j1; j++) {
+            long o = wOff + j * rowBytes;
+            c[cOff + j] = switch (kind) {
+                case Q8_0 -> Block32Tiles.q8_0One(w, o, k, x, xo, s);
+                case Q4_0 -> Block32Tiles.q4_0One(w, o, k, x, xo, s);
+                case Q4_K -> {
+                    Q4KTiles.scales(w, o, k, s, 4 * VL);
+                    yield Q4KTiles.one(w, o, k, x, xo, s);
+                }
+                default -> {
+                    Q6KTiles.scales(w, o, k, s, 4 * VL);
+                    yield Q6KTiles.one(w, o, k, x, xo, s);
+                }
+            };
+        }
+    }
+}
