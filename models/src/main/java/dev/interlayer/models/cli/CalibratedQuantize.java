@@ -52,8 +52,9 @@ final class CalibratedQuantize {
     @Option(names = "--damp", paramLabel = "X", description = "GPTQ/BoA damping as a fraction of mean diag H (default 0.01).")
     double damp = 0.01;
 
-    @Option(names = "--act-order", negatable = true, description = "GPTQ: columns by decreasing H[j][j], with static groups (default on).")
-    boolean actOrder = true;
+    @Option(names = "--no-act-order", description = "GPTQ: columns in their stored order with dynamic groups (default:"
+            + " act-order, columns by decreasing H[j][j], with static groups).")
+    boolean noActOrder;
 
     @Option(names = "--mse", description = "RTN/GPTQ/BoA/aespa: fit each block's grid with the MSE clipping search (default: min/max).")
     boolean mse;
@@ -88,7 +89,7 @@ final class CalibratedQuantize {
         if (ctx != null) {
             Flags.require(ctx >= 2, "--ctx", ">= 2", ctx);
         }
-        GptqOptions gptq = new GptqOptions(damp, 128, actOrder, actOrder);
+        GptqOptions gptq = new GptqOptions(damp, 128, !noActOrder, !noActOrder);
         SiteQuantizer.Options opt = new SiteQuantizer.Options(m, scheme, gptq,
                 Aespa.Options.QKV.withIterations(aespaSteps), true);
         try (LoadedModel loaded = ModelInput.open(model); GgufFile file = Gguf.open(model)) {
