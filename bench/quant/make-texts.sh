@@ -9,6 +9,6 @@ gen() { ./interlayer generate --model "$M" --prompt "$1" --seed "$2" --max-token
 prompts=("Once upon a time" "One day" "Tom and Sue" "There was a little dog" "Lily wanted to")
 : > bench/quant/calibration.txt
 : > bench/quant/heldout.txt
-for s in 1 2; do for p in "${prompts[@]}"; do gen "$p" "$s" >> bench/quant/calibration.txt; done; done
+for s in 1 2 3 4 5 6; do for p in "${prompts[@]}"; do gen "$p" "$s" >> bench/quant/calibration.txt; done; done
 for s in 101; do for p in "${prompts[@]}"; do gen "$p" "$s" >> bench/quant/heldout.txt; done; done
 wc -c bench/quant/calibration.txt bench/quant/heldout.txt

@@ -30,7 +30,9 @@ import java.util.function.Consumer;
  *
  * <p>Linears whose input width is not a multiple of the block size are left as they are (reported). AWQ folds its
  * input scales into the pre-norm weight ({@code blk.L.attn_norm}, {@code blk.L.ffn_norm}); sites without one
- * (attention output, FFN down) get AWQ's clipping search only.
+ * (attention output, FFN down) get AWQ's clipping search only. BoA and aespa weigh the rows of each query and key
+ * head with {@link HeadFactors} from the same pass; value, output and FFN linears use the identity (per-row GPTQ
+ * with static groups for BoA, the layer-wise objective for aespa).
  */
 public final class SequentialQuantizer {
     /** One quantized (or skipped) linear: relative output error on its calibration inputs, time. */
@@ -77,6 +79,7 @@ public final class SequentialQuantizer {
         DecoderStack stack0 = stack(file, replaced);
         int n = stack0.layers();
         int win = Math.min(window, stack0.contextLength());
+        boolean attentionAware = opt.method() == SiteQuantizer.Method.BOA || opt.method() == SiteQuantizer.Method.AESPA;
         for (int l = 0; l < n; l++) {
             long t0 = System.nanoTime();
             AttentionConfig ac = stack0.blocks().get(l).config().attention();
@@ -107,6 +110,7 @@ public final class SequentialQuantizer {
                 long s0 = System.nanoTime();
                 int dIn = linears.get(0).cols();
                 double[] h, meanAbs;
+                HeadFactors headFactors = null;
                 if (calib == null) {
                     h = new double[dIn * dIn];
                     meanAbs = new double[dIn];
@@ -117,20 +121,30 @@ public final class SequentialQuantizer {
                 } else {
                     String key = CalibrationTap.name(l, site, -1);
                     CalibrationStats stats = new CalibrationStats(true);
+                    headFactors = site == LinearSite.ATTN_QKV && attentionAware ? headFactors(ac, linears, dIn, win) : null;
+                    HeadFactors hf = headFactors;
                     Calibration.decoder(stack(file, replaced), calib, win, 64, (name, rows, m, d, keep) -> {
                         if (name.equals(key)) {
                             stats.accept(name, rows, m, d, keep);
+                            if (hf != null) {
+                                hf.accept(rows, m);
+                            }
                         }
                     });
                     h = stats.hessian(key).hessian();
                     meanAbs = stats.activations().get(key).meanAbs();
+                }
+                List<double[][]> rowFactors = new ArrayList<>();
+                for (SiteQuantizer.Linear lin : linears) {
+                    rowFactors.add(headFactors == null ? null : lin.name().contains(".attn_q.") ? headFactors.forQueries()
+                            : lin.name().contains(".attn_k.") ? headFactors.forKeys() : null);
                 }
                 String norm = site == LinearSite.ATTN_QKV ? "blk." + l + ".attn_norm.weight"
                         : site == LinearSite.FFN_IN ? "blk." + l + ".ffn_norm.weight" : null;
                 boolean foldable = norm != null && file.contains(norm) && !file.contains(norm.replace(".weight", ".bias"));
                 SiteQuantizer.Options so = new SiteQuantizer.Options(opt.method(), opt.scheme(), opt.gptq(), opt.aespa(),
                         foldable);
-                SiteQuantizer.Result r = SiteQuantizer.quantize(linears, dIn, h, meanAbs, null, so);
+                SiteQuantizer.Result r = SiteQuantizer.quantize(linears, dIn, h, meanAbs, rowFactors, so);
                 double[] s = r.inputScales();
                 double[] hq = s == null ? h : scaledHessian(h, s, dIn);
                 if (s != null && foldable) {
@@ -160,6 +174,19 @@ public final class SequentialQuantizer {
             layers.add(new LayerReport(l, (System.nanoTime() - t0) / 1e9, reports));
         }
         return new Result(quantized, changed, layers, calib == null ? 0 : calib.length);
+    }
+
+    // BoA's and aespa's per-head row factors, from the q and k weights of this attention input (null without both)
+    private static HeadFactors headFactors(AttentionConfig ac, List<SiteQuantizer.Linear> linears, int dIn, int window) {
+        float[] wq = null, wk = null;
+        for (SiteQuantizer.Linear lin : linears) {
+            if (lin.name().contains(".attn_q.")) {
+                wq = lin.w();
+            } else if (lin.name().contains(".attn_k.")) {
+                wk = lin.w();
+            }
+        }
+        return wq == null || wk == null ? null : new HeadFactors(ac, wq, wk, dIn, window);
     }
 
     /** The decoder stack of {@code file} with {@code replaced} tensors served in place of the file's. */
