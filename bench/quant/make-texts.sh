@@ -10,5 +10,5 @@ prompts=("Once upon a time" "One day" "Tom and Sue" "There was a little dog" "Li
 : > bench/quant/calibration.txt
 : > bench/quant/heldout.txt
 for s in 1 2 3 4 5 6; do for p in "${prompts[@]}"; do gen "$p" "$s" >> bench/quant/calibration.txt; done; done
-for s in 101; do for p in "${prompts[@]}"; do gen "$p" "$s" >> bench/quant/heldout.txt; done; done
+for s in 101 102 103 104; do for p in "${prompts[@]}"; do gen "$p" "$s" >> bench/quant/heldout.txt; done; done
 wc -c bench/quant/calibration.txt bench/quant/heldout.txt

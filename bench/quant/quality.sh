@@ -9,7 +9,7 @@ M=${1:-../shared/models/stories260K/stories260K.gguf}
 shift || true
 OUT=${TMPDIR:-/tmp}/interlayer-quality
 mkdir -p "$OUT"
-printf '%-6s %-10s %-10s %-8s %-9s %-10s %s\n' method "KLD mean" "KLD p99" top-1 PPL "s/layer" "rel.err (mean)"
+printf '%-6s %-10s %-10s %-8s %-9s %-18s %s\n' method "KLD mean" "KLD p99" top-1 PPL "s/layer (w/ calib)" "rel.err (mean)"
 for method in rtn gptq awq boa aespa; do
   ./interlayer quantize --model "$M" --method "$method" --calibration bench/quant/calibration.txt \
       --out "$OUT/$method.gguf" "$@" > "$OUT/$method.log" 2> "$OUT/$method.err"
@@ -17,9 +17,9 @@ for method in rtn gptq awq boa aespa; do
   kld=$(awk '/^KLD mean/ {print $3, $5}' "$OUT/$method.eval")
   top1=$(awk '/^top-1/ {print $3}' "$OUT/$method.eval")
   ppl=$(awk '/^perplexity/ {print $2}' "$OUT/$method.eval")
-  spl=$(sed -n 's/.*(\([0-9.]*\) s per layer).*/\1/p' "$OUT/$method.log")
+  spl=$(sed -n 's/.*(\([0-9.]*\) s per layer, of which quantizing \([0-9.]*\) s.*/\2 (\1)/p' "$OUT/$method.log")
   err=$(awk '/mean rel. error/ {s += $NF; n++} END {if (n) printf "%.3e", s / n}' "$OUT/$method.log")
-  printf '%-6s %-10s %-10s %-8s %-9s %-10s %s\n' "$method" ${kld} "$top1" "$ppl" "$spl" "$err"
+  printf '%-6s %-10s %-10s %-8s %-9s %-18s %s\n' "$method" ${kld} "$top1" "$ppl" "$spl" "$err"
 done
 awk '/^reference perplexity/ {print "float32 PPL " $3}' "$OUT/rtn.eval"
 head -1 "$OUT/gptq.log"

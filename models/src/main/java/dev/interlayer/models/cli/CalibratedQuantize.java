@@ -121,8 +121,9 @@ final class CalibratedQuantize {
         o.printf(Locale.ROOT, "method %s; %s (%d-bit codes, groups of %d, fp16 scales)%s%n", label, type, bits, group,
                 calibrated ? String.format(Locale.ROOT, "; calibration %d tokens in windows of %d", r.calibrationTokens(),
                         window) : "");
-        o.printf(Locale.ROOT, "%-5s %-26s %-12s %-12s %s%n", "layer", "linear", "shape", "rel. error", "time");
+        o.printf(Locale.ROOT, "%-5s %-26s %-12s %-12s %s%n", "layer", "linear", "shape", "rel. error", "solver time");
         long params = 0, qParams = 0, qBits = 0;
+        double solver = 0;
         for (var t : file.tensorInfos()) {
             params += t.elements();
         }
@@ -142,11 +143,15 @@ final class CalibratedQuantize {
                     o.printf(Locale.ROOT, "%-5d %-26s %-12s %s%n", l.layer(), lr.name(), shape, lr.note());
                 }
             }
-            o.printf(Locale.ROOT, "layer %d: %.2f s (calibration passes included), mean rel. error %.4e%n", l.layer(),
-                    l.seconds(), k == 0 ? 0 : errSum / k);
+            o.printf(Locale.ROOT, "layer %d: %.2f s (%.2f s quantizing, %.2f s calibration passes), mean rel. error %.4e%n",
+                    l.layer(), l.seconds(), l.seconds() - l.calibrationSeconds(), l.calibrationSeconds(),
+                    k == 0 ? 0 : errSum / k);
+            solver += l.seconds() - l.calibrationSeconds();
         }
-        o.printf(Locale.ROOT, "time %.1f s (%.2f s per layer); %,d of %,d parameters quantized at %.3f bits per weight;"
-                        + " wrote %,d bytes, whole file %.3f bits per weight%n", total, total / Math.max(1, r.layers().size()),
+        int layers = Math.max(1, r.layers().size());
+        o.printf(Locale.ROOT, "time %.1f s (%.2f s per layer, of which quantizing %.2f s per layer); %,d of %,d parameters"
+                        + " quantized at %.3f bits per weight; wrote %,d bytes, whole file %.3f bits per weight%n", total,
+                total / layers, solver / layers,
                 qParams, params, qParams == 0 ? 0 : (double) qBits / qParams, bytes, 8.0 * bytes / params);
         o.flush();
     }

@@ -35,13 +35,16 @@ import java.util.function.Consumer;
  * with static groups for BoA, the layer-wise objective for aespa).
  */
 public final class SequentialQuantizer {
-    /** One quantized (or skipped) linear: relative output error on its calibration inputs, time. */
+    /**
+     * One quantized (or skipped) linear: relative output error on its calibration inputs, and the solver's time
+     * (its site's quantizer time split evenly between the site's linears; calibration passes not included).
+     */
     public record LinearReport(String name, int rows, int cols, boolean quantized, double relError, double seconds,
                                String note) {
     }
 
-    /** One layer's linears and its total time (calibration passes included). */
-    public record LayerReport(int layer, double seconds, List<LinearReport> linears) {
+    /** One layer's linears, its total time and the part of it spent in calibration passes. */
+    public record LayerReport(int layer, double seconds, double calibrationSeconds, List<LinearReport> linears) {
     }
 
     /**
@@ -81,7 +84,7 @@ public final class SequentialQuantizer {
         int win = Math.min(window, stack0.contextLength());
         boolean attentionAware = opt.method() == SiteQuantizer.Method.BOA || opt.method() == SiteQuantizer.Method.AESPA;
         for (int l = 0; l < n; l++) {
-            long t0 = System.nanoTime();
+            long t0 = System.nanoTime(), calibNanos = 0;
             AttentionConfig ac = stack0.blocks().get(l).config().attention();
             List<LinearReport> reports = new ArrayList<>();
             for (LinearSite site : LinearSite.values()) {
@@ -134,6 +137,8 @@ public final class SequentialQuantizer {
                     h = stats.hessian(key).hessian();
                     meanAbs = stats.activations().get(key).meanAbs();
                 }
+                long c1 = System.nanoTime();
+                calibNanos += c1 - s0;
                 List<double[][]> rowFactors = new ArrayList<>();
                 for (SiteQuantizer.Linear lin : linears) {
                     rowFactors.add(headFactors == null ? null : lin.name().contains(".attn_q.") ? headFactors.forQueries()
@@ -157,7 +162,7 @@ public final class SequentialQuantizer {
                     replaced.put(norm, nt);
                     changed.put(norm, nt);
                 }
-                double secs = (System.nanoTime() - s0) / 1e9 / linears.size();
+                double secs = (System.nanoTime() - c1) / 1e9 / linears.size();
                 for (int i = 0; i < linears.size(); i++) {
                     SiteQuantizer.Linear lin = linears.get(i);
                     QuantizedLinear q = r.weights().get(i);
@@ -171,7 +176,7 @@ public final class SequentialQuantizer {
                             lin.name().length() - 7), lin.rows(), lin.cols(), err, secs));
                 }
             }
-            layers.add(new LayerReport(l, (System.nanoTime() - t0) / 1e9, reports));
+            layers.add(new LayerReport(l, (System.nanoTime() - t0) / 1e9, calibNanos / 1e9, reports));
         }
         return new Result(quantized, changed, layers, calib == null ? 0 : calib.length);
     }

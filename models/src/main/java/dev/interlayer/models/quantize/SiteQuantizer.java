@@ -5,6 +5,7 @@ import dev.interlayer.quant.Awq;
 import dev.interlayer.quant.Boa;
 import dev.interlayer.quant.Gptq;
 import dev.interlayer.quant.GptqOptions;
+import dev.interlayer.quant.MixedPrecision;
 import dev.interlayer.quant.QuantScheme;
 import dev.interlayer.quant.QuantizedLinear;
 import dev.interlayer.quant.Rtn;
@@ -105,17 +106,15 @@ public final class SiteQuantizer {
      */
     public static double relativeError(float[] w, QuantizedLinear q, double[] h) {
         int cols = q.cols();
-        double err = 0, ref = 0;
-        double[] d = new double[cols], x = new double[cols];
+        double ref = 0;
+        double[] x = new double[cols];
         for (int r = 0; r < q.rows(); r++) {
             for (int c = 0; c < cols; c++) {
                 x[c] = w[r * cols + c];
-                d[c] = x[c] - q.value(r, c);
             }
-            err += quadratic(d, h, cols);
             ref += quadratic(x, h, cols);
         }
-        return ref == 0 ? 0 : err / ref;
+        return ref == 0 ? 0 : MixedPrecision.hessianError(w, q, h) / ref;
     }
 
     private static double quadratic(double[] v, double[] h, int n) {
