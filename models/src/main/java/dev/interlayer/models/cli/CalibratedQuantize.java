@@ -138,7 +138,8 @@ final class CalibratedQuantize {
                     errSum += lr.relError();
                     k++;
                     qParams += (long) lr.rows() * lr.cols();
-                    qBits += 8L * lr.rows() * lr.cols() / type.blockSize() * type.blockBytes();
+                    GgufType t = GgmlBlocks.typeOf(r.quantized().get(lr.name()).scheme());   // mixed: per linear
+                    qBits += 8L * lr.rows() * lr.cols() / t.blockSize() * t.blockBytes();
                 } else {
                     o.printf(Locale.ROOT, "%-5d %-26s %-12s %s%n", l.layer(), lr.name(), shape, lr.note());
                 }

@@ -28,7 +28,7 @@ public final class MixedQuantizer {
     /**
      * The result: the assembled linears (with per-layer reports of the low-format run), and what the search found.
      *
-     * @param result   the chosen linears (in {@code result.quantized()}) and the low-format run's reports
+     * @param result   the chosen linears (in {@code result.quantized()}) with the reports of the run each came from
      * @param low      linears at the low format
      * @param kld      the evaluated mean KLD of the assignment on the calibration tokens
      * @param target   the bound
@@ -99,7 +99,20 @@ public final class MixedQuantizer {
             low += isLow ? 1 : 0;
             chosen.put(names.get(i), (isLow ? lo : hi).quantized().get(names.get(i)));
         }
-        SequentialQuantizer.Result r = new SequentialQuantizer.Result(chosen, Map.of(), lo.layers(), lo.calibrationTokens());
+        List<SequentialQuantizer.LayerReport> reports = new ArrayList<>();   // each linear's report from its chosen run
+        for (int l = 0; l < lo.layers().size(); l++) {
+            var a1 = lo.layers().get(l);
+            var a2 = hi.layers().get(l);
+            List<SequentialQuantizer.LinearReport> lin = new ArrayList<>();
+            for (int k = 0; k < a1.linears().size(); k++) {
+                var r1 = a1.linears().get(k);
+                boolean isHigh = chosen.get(r1.name()) == hi.quantized().get(r1.name()) && r1.quantized();
+                lin.add(isHigh ? a2.linears().get(k) : r1);
+            }
+            reports.add(new SequentialQuantizer.LayerReport(l, a1.seconds() + a2.seconds(),
+                    a1.calibrationSeconds() + a2.calibrationSeconds(), lin));
+        }
+        SequentialQuantizer.Result r = new SequentialQuantizer.Result(chosen, Map.of(), reports, lo.calibrationTokens());
         return new Result(r, low, n, a.metric(), target, a.evaluations());
     }
 
