@@ -11,7 +11,7 @@ package dev.interlayer.quant;
  * the regulariser off for the first {@code warmup} fraction of the iterations and {@code β} decaying linearly
  * from {@code betaStart} to {@code betaEnd} after it; Adam on V with the hand-derived gradient
  * {@code ∂/∂Ŵ = 2·G·E·H}. Final codes: {@code floor(W_u/s) + [V ≥ 0] + z}, clamped: never more than one step
- * from the GPTQ-updated weight. Grids are GPTQ's per-row grids; cost per iteration {@code O(d_h·d²)} per head,
+ * from the GPTQ-updated weight. Grids are GPTQ's (per row or per dynamic group); cost per iteration {@code O(d_h·d²)} per head,
  * independent of the number of calibration tokens.
  */
 public final class Aespa {
@@ -40,41 +40,43 @@ public final class Aespa {
 
     /**
      * Quantizes {@code w [heads·headDim, cols]} with layer Hessian {@code h [cols, cols]} and row factors
-     * {@code g[head] [headDim, headDim]} (null: the identity, i.e. the layer-wise objective). Per-row grids
-     * ({@code scheme.groupSize()} must be 0). Nothing passed in is modified.
+     * {@code g[head] [headDim, headDim]} (null: the identity, i.e. the layer-wise objective). Grids are GPTQ's:
+     * per row, or per group of {@code scheme.groupSize()} columns fitted as GPTQ reaches them (dynamic groups, no
+     * act-order), on any {@link GridKind}. Nothing passed in is modified.
      *
-     * @throws IllegalArgumentException on mismatched shapes or a grouped scheme
+     * @throws IllegalArgumentException on mismatched shapes
      */
     public static QuantizedLinear quantize(float[] w, int heads, int headDim, int cols, double[] h, double[][] g,
                                            QuantScheme scheme, Options opt) {
         int rows = heads * headDim;
         Shapes.checkMatrix("Aespa.quantize", w.length, rows, cols);
-        if (scheme.groupFor(cols) != Math.max(cols, 1)) {
-            throw new IllegalArgumentException("Aespa.quantize supports per-row grids (groupSize 0), got " + scheme.groupSize());
-        }
         if (g != null && (g.length != heads || java.util.Arrays.stream(g).anyMatch(x -> x.length != headDim * headDim))) {
             throw new IllegalArgumentException("Aespa.quantize: need " + heads + " row factors [" + headDim + ", " + headDim + "]");
         }
         Gptq.Result init = Gptq.quantize(w, rows, cols, h, scheme, GptqOptions.DEFAULT);
         QuantizedLinear q = init.weights();
         byte[] codes = q.codes().clone();
-        int maxq = scheme.maxq();
+        int qmin = scheme.kind().minCode(), maxq = scheme.maxq();
         for (int head = 0; head < heads; head++) {
             Head hs = new Head(w, q, init.updated(), head * headDim, headDim, cols, h, g == null ? null : g[head]);
-            hs.optimise(opt, maxq);
+            hs.optimise(opt, qmin, maxq);
             for (int i = 0; i < headDim * cols; i++) {
                 int r = head * headDim + i / cols;
-                double code = hs.base[i] + (hs.v[i] >= 0 ? 1 : 0) + q.zeros()[r];
-                codes[r * cols + i % cols] = (byte) Math.max(0, Math.min(maxq, code));
+                double code = hs.base[i] + (hs.v[i] >= 0 ? 1 : 0) + hs.zero[i];
+                codes[r * cols + i % cols] = (byte) Math.max(qmin, Math.min(maxq, code));
             }
         }
         return new QuantizedLinear(rows, cols, scheme, codes, q.scales(), q.zeros(), null);
     }
 
-    /** One head's AdaRound state: {@code base = floor(W_u/s)}, the rounding logits V and Adam moments. */
+    /**
+     * One head's AdaRound state: {@code base = floor(x)} with {@code x = W_u/s} (zero-point grids) or
+     * {@code (W_u − m)/s} (offset grids), the rounding logits V and Adam moments; per weight its group's scale,
+     * zero point and offset, so that {@code Ŵ = s·(clamp(base + h(V) + zero) − zero) + offset}.
+     */
     private static final class Head {
         final int r0, hd, cols;
-        final double[] w, base, v, scale, zero, h, g;
+        final double[] w, base, v, scale, zero, offset, h, g;
         final double[] m, s2;
 
         Head(float[] wf, QuantizedLinear q, double[] updated, int r0, int hd, int cols, double[] h, double[] g) {
@@ -89,32 +91,32 @@ public final class Aespa {
             v = new double[n];
             m = new double[n];
             s2 = new double[n];
-            scale = new double[hd];
-            zero = new double[hd];
-            for (int i = 0; i < hd; i++) {
-                scale[i] = q.scales()[r0 + i];
-                zero[i] = q.zeros()[r0 + i];
-            }
+            scale = new double[n];
+            zero = new double[n];
+            offset = new double[n];
+            boolean offsets = q.scheme().kind().storesOffset();
             for (int i = 0; i < n; i++) {
-                int r = i / cols;
-                w[i] = wf[(r0 + r) * cols + i % cols];
-                double x = updated[(r0 + r) * cols + i % cols] / scale[r];
+                int r = i / cols, c = i % cols, k = (r0 + r) * q.groups() + q.group(c);
+                scale[i] = q.scales()[k];
+                zero[i] = offsets ? 0 : q.zeros()[k];
+                offset[i] = offsets ? q.zeros()[k] : 0;
+                w[i] = wf[(r0 + r) * cols + c];
+                double x = (updated[(r0 + r) * cols + c] - offset[i]) / scale[i];
                 base[i] = Math.floor(x);
                 double p = (x - base[i] + 0.1) / 1.2;       // h(V) = frac ⇔ σ(V) = (frac + 0.1)/1.2
                 v[i] = Math.log(p / (1 - p));
             }
         }
 
-        void optimise(Options opt, int maxq) {
+        void optimise(Options opt, int qmin, int maxq) {
             int n = hd * cols;
             double[] e = new double[n], eh = new double[n], grad = new double[n];
             double b1 = 0.9, b2 = 0.999, eps = 1e-8;
             int start = (int) (opt.warmup() * opt.iterations());
             for (int t = 1; t <= opt.iterations(); t++) {
                 for (int i = 0; i < n; i++) {                  // E = Ŵ − W
-                    int r = i / cols;
-                    double inner = base[i] + rect(v[i]) + zero[r];
-                    e[i] = scale[r] * (Math.max(0, Math.min(maxq, inner)) - zero[r]) - w[i];
+                    double inner = base[i] + rect(v[i]) + zero[i];
+                    e[i] = scale[i] * (Math.max(qmin, Math.min(maxq, inner)) - zero[i]) + offset[i] - w[i];
                 }
                 for (int r = 0; r < hd; r++) {                 // EH = E·H
                     for (int c = 0; c < cols; c++) {
@@ -139,12 +141,11 @@ public final class Aespa {
                         : opt.betaEnd() + (opt.betaStart() - opt.betaEnd())
                           * Math.max(0, 1 - (double) (t - start) / (opt.iterations() - start));
                 for (int i = 0; i < n; i++) {
-                    int r = i / cols;
                     double sig = 1 / (1 + Math.exp(-v[i]));
                     double hv = 1.2 * sig - 0.1;
                     double dh = hv >= 0 && hv <= 1 ? 1.2 * sig * (1 - sig) : 0;
-                    double inner = base[i] + Math.max(0, Math.min(1, hv)) + zero[r];
-                    double gi = inner >= 0 && inner <= maxq ? grad[i] * scale[r] * dh : 0;
+                    double inner = base[i] + Math.max(0, Math.min(1, hv)) + zero[i];
+                    double gi = inner >= qmin && inner <= maxq ? grad[i] * scale[i] * dh : 0;
                     if (reg) {                                 // d/dV λ(1 − |2h − 1|^β)
                         double u = 2 * Math.max(0, Math.min(1, hv)) - 1;
                         gi += -opt.lambda() * beta * Math.pow(Math.abs(u), beta - 1) * Math.signum(u) * 2 * dh;

@@ -176,7 +176,7 @@ public final class Awq {
                     }
                     Grid.fit(scheme, cl, 0, len, 1.0, sz);
                     for (int j = 0; j < len; j++) {
-                        d[j] = Grid.roundTrip(cl[j], sz[0], sz[1], qmin, maxq) - v[j];
+                        d[j] = Grid.roundTrip(scheme.kind(), cl[j], sz[0], sz[1], qmin, maxq) - v[j];
                     }
                     double err = 0;
                     for (int a = 0; a < len; a++) {

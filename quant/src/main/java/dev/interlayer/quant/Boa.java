@@ -48,7 +48,7 @@ public final class Boa {
             wd[i] = w[i];
         }
         float[] scales = new float[rows * groups];
-        int[] zeros = new int[rows * groups];
+        float[] zeros = new float[rows * groups];
         if (groups <= 1) {
             Preprocess.fitGroups(scheme, wd, rows, cols, Math.max(cols, 1), scales, zeros);
         }
@@ -72,9 +72,9 @@ public final class Boa {
                 for (int c = 0; c < cols; c++) {
                     int k = r * groups + (groups <= 1 ? 0 : c / g);
                     double x = wd[row + c];
-                    int q = Grid.code(x, scales[k], zeros[k], qmin, maxq);
+                    int q = Grid.code(scheme.kind(), x, scales[k], zeros[k], qmin, maxq);
                     codes[row + c] = (byte) q;
-                    double qv = Grid.value(q, scales[k], zeros[k]);
+                    double qv = Grid.value(scheme.kind(), q, scales[k], zeros[k]);
                     double e = (x - qv) / uCol[c * cols + c];
                     DoubleMath.subScaled(wd, row + c + 1, e, uCol, c * cols + c + 1, cols - c - 1);
                     wd[row + c] = qv;

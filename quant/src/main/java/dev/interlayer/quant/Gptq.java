@@ -56,7 +56,7 @@ public final class Gptq {
             wd[i] = w[i];
         }
         float[] scales = new float[rows * groups];
-        int[] zeros = new int[rows * groups];
+        float[] zeros = new float[rows * groups];
         if (perRow) {                                    // from the original rows, before dead columns are zeroed
             Preprocess.fitGroups(scheme, wd, rows, cols, Math.max(cols, 1), scales, zeros);
         }
@@ -143,7 +143,7 @@ public final class Gptq {
      */
     private record Columns(QuantScheme scheme, int cols, int g, int groups, boolean perRow, boolean staticGroups,
                            int[] perm, double[] u, int block) {
-        void run(double[] wp, int r0, int r1, byte[] codes, float[] scales, int[] zeros, double[] loss) {
+        void run(double[] wp, int r0, int r1, byte[] codes, float[] scales, float[] zeros, double[] loss) {
             int n = r1 - r0, qmin = scheme.kind().minCode(), maxq = scheme.maxq();
             double[] err = new double[n * block];        // [n, block] scaled errors of the current block
             double[] slice = new double[g];
@@ -164,16 +164,16 @@ public final class Gptq {
                                     int len = current(wp, row, c, Math.min(cols, c + g), i1, i2, err, rr * block, slice);
                                     Grid.search(scheme, slice, 0, len, sz);
                                     scales[r * groups + grp] = (float) sz[0];
-                                    zeros[r * groups + grp] = (int) sz[1];
+                                    zeros[r * groups + grp] = (float) sz[1];
                                 }
                             }
                             scale = scales[r * groups + grp];
                             zero = zeros[r * groups + grp];
                         }
                         double x = wp[row + c];
-                        int q = Grid.code(x, scale, zero, qmin, maxq);
+                        int q = Grid.code(scheme.kind(), x, scale, zero, qmin, maxq);
                         codes[row + perm[c]] = (byte) q;
-                        double e = (x - Grid.value(q, scale, zero)) / u[c * cols + c];
+                        double e = (x - Grid.value(scheme.kind(), q, scale, zero)) / u[c * cols + c];
                         err[rr * block + (c - i1)] = e;
                         loss[r] += e * e / 2;
                         DoubleMath.subScaled(wp, row + c + 1, e, u, c * cols + c + 1, i2 - c - 1);

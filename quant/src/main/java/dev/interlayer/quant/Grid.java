@@ -5,7 +5,10 @@ package dev.interlayer.quant;
  * a pair {@code (scale, zero)} written into a caller's {@code double[2]}; codes are
  * {@code clamp(rne(w/scale) + zero, qmin, maxq)} and values {@code scale · (q − zero)} (see {@link GridKind}
  * for how each kind picks {@code scale} and {@code zero}). The scale is rounded to its storage format
- * before the zero point is derived from it.
+ * before the zero point is derived from it. For {@link GridKind#ASYM_OFFSET} the pair is {@code (scale, m)},
+ * both rounded to the storage format, with codes {@code clamp(rne((w − m)/scale), 0, maxq)} and values
+ * {@code scale·q + m} computed in float32 as GGML's Q4_1/Q5_1 decoders do; the methods taking a
+ * {@link GridKind} dispatch on it, the others are the zero-point forms.
  */
 public final class Grid {
     private Grid() {
@@ -25,6 +28,33 @@ public final class Grid {
     /** {@code value(code(w))}. */
     public static double roundTrip(double w, double scale, double zero, int qmin, int maxq) {
         return value(code(w, scale, zero, qmin, maxq), scale, zero);
+    }
+
+    /** The code of {@code w} on a grid of {@code kind} with parameters {@code (scale, b)} (b = zero or offset). */
+    public static int code(GridKind kind, double w, double scale, double b, int qmin, int maxq) {
+        if (kind == GridKind.ASYM_OFFSET) {
+            double q = Math.rint((w - b) / scale);
+            return (int) Math.max(qmin, Math.min(maxq, q));
+        }
+        return code(w, scale, b, qmin, maxq);
+    }
+
+    /**
+     * The value of code {@code q} on a grid of {@code kind}. For {@link GridKind#ASYM_OFFSET}
+     * {@code float(scale)·q + float(m)} in float32: the product is exact (a scale of at most 24 significant bits
+     * times a code below 2^8 would not be, but fp16 scales have 11), so the one rounding of the sum is the same as
+     * in a GGML decoder computing {@code d·q + m} in float.
+     */
+    public static double value(GridKind kind, int q, double scale, double b) {
+        if (kind == GridKind.ASYM_OFFSET) {
+            return (float) scale * q + (float) b;
+        }
+        return value(q, scale, b);
+    }
+
+    /** {@code value(kind, code(kind, w))}. */
+    public static double roundTrip(GridKind kind, double w, double scale, double b, int qmin, int maxq) {
+        return value(kind, code(kind, w, scale, b, qmin, maxq), scale, b);
     }
 
     /**
@@ -65,6 +95,11 @@ public final class Grid {
                 scale = store(scheme, Math.max(hi - lo, 1e-5) / maxq);
                 zero = Math.max(0, Math.min(maxq, Math.rint(-lo / scale)));
             }
+            case ASYM_OFFSET -> {
+                double lo = p * min, hi = p * max;
+                scale = store(scheme, Math.max(hi - lo, 1e-5) / maxq);
+                zero = store(scheme, lo, true);
+            }
             case SYM -> {
                 double a = Math.max(Math.abs(min), Math.abs(max));
                 if (a == 0) {
@@ -94,9 +129,14 @@ public final class Grid {
 
     /** Rounds a scale to the scheme's storage format, never to 0 (which would divide by zero). */
     static double store(QuantScheme scheme, double s) {
+        return store(scheme, s, false);
+    }
+
+    // Rounds to the storage format; a zero result is allowed for an offset, never for a scale.
+    private static double store(QuantScheme scheme, double s, boolean zeroOk) {
         double r = scheme.scales() == QuantScheme.ScaleFormat.F16
                 ? Float.float16ToFloat(Float.floatToFloat16((float) s)) : (double) (float) s;
-        if (r == 0 || Double.isInfinite(r)) {
+        if ((r == 0 && !zeroOk) || Double.isInfinite(r)) {
             throw new IllegalArgumentException("grid scale " + s + " is not representable as " + scheme.scales()
                     + " (weights too small or too large for this storage format)");
         }
@@ -115,6 +155,7 @@ public final class Grid {
             return;
         }
         int qmin = scheme.kind().minCode(), maxq = scheme.maxq();
+        GridKind kind = scheme.kind();
         double best = Double.POSITIVE_INFINITY;
         double bestScale = out[0], bestZero = out[1];
         double[] cand = new double[2];
@@ -122,7 +163,7 @@ public final class Grid {
             fit(scheme, v, off, len, c.shrink(i), cand);
             double err = 0;
             for (int j = off; j < off + len; j++) {
-                double e = Math.abs(roundTrip(v[j], cand[0], cand[1], qmin, maxq) - v[j]);
+                double e = Math.abs(roundTrip(kind, v[j], cand[0], cand[1], qmin, maxq) - v[j]);
                 err += c.norm() == 2.0 ? e * e : Math.pow(e, c.norm());
             }
             if (err < best) {

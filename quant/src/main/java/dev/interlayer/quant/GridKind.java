@@ -21,8 +21,13 @@ package dev.interlayer.quant;
  *   <li>{@link #SYM_RESTRICTED}: {@code scale = max|v| / (2^(b−1) − 1)}, {@code zero = 2^(b−1)}, codes in
  *       {@code [1, maxq]} so {@code q − zero ∈ [−(2^(b−1) − 1), 2^(b−1) − 1]} (int8 ±127 as in
  *       SmoothQuant and ONNX Runtime; also GGML Q8_0).</li>
+ *   <li>{@link #ASYM_OFFSET}: {@code lo = min v}, {@code hi = max v}, {@code scale = max(hi − lo, 1e-5)/maxq} and
+ *       an offset {@code m = lo}, both rounded to the scale format; {@code value = scale·q + m} with
+ *       {@code q = clamp(rne((w − m)/scale), 0, maxq)}. The GGML Q4_1/Q5_1 grid ({@code d} and {@code m} in
+ *       fp16): the only kind whose second parameter is not an integer zero point.</li>
  * </ul>
- * Codes are always {@code clamp(rne(w/scale) + zero, qmin, maxq)} with {@code rne} = round half to even.
+ * Codes are {@code clamp(rne(w/scale) + zero, qmin, maxq)} with {@code rne} = round half to even (for
+ * {@link #ASYM_OFFSET} as above).
  */
 public enum GridKind {
     /** Asymmetric, range forced to contain 0 (GPTQ default). */
@@ -34,11 +39,18 @@ public enum GridKind {
     /** Symmetric, scale from the signed extreme element (GGML Q4_0 style). */
     SYM_SIGNED_MAX,
     /** Symmetric restricted range ±(2^(b−1) − 1) (int8 ±127 style). */
-    SYM_RESTRICTED;
+    SYM_RESTRICTED,
+    /** Asymmetric with a stored offset instead of an integer zero point (GGML Q4_1/Q5_1). */
+    ASYM_OFFSET;
 
-    /** Whether this grid stores a per-slice zero point (the symmetric kinds use a constant one). */
+    /** Whether this grid stores a per-slice integer zero point (the symmetric kinds use a constant one). */
     public boolean storesZero() {
         return this == ASYM_ZERO || this == ASYM_MINMAX;
+    }
+
+    /** Whether this grid stores a per-slice offset {@code m} (as wide as a scale): {@code value = scale·q + m}. */
+    public boolean storesOffset() {
+        return this == ASYM_OFFSET;
     }
 
     /** Smallest code this grid uses for {@code bits}-bit codes. */

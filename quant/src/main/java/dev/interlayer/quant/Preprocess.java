@@ -20,7 +20,7 @@ final class Preprocess {
     }
 
     /** Fits every (row, group of g columns) grid of {@code w [rows, cols]} with the scheme's clip search. */
-    static void fitGroups(QuantScheme scheme, double[] w, int rows, int cols, int g, float[] scales, int[] zeros) {
+    static void fitGroups(QuantScheme scheme, double[] w, int rows, int cols, int g, float[] scales, float[] zeros) {
         int groups = cols == 0 ? 0 : (cols + g - 1) / g;
         double[] sz = new double[2];
         for (int r = 0; r < rows; r++) {
@@ -28,7 +28,7 @@ final class Preprocess {
                 int c0 = k * g;
                 Grid.search(scheme, w, r * cols + c0, Math.min(cols, c0 + g) - c0, sz);
                 scales[r * groups + k] = (float) sz[0];
-                zeros[r * groups + k] = (int) sz[1];
+                zeros[r * groups + k] = (float) sz[1];
             }
         }
     }

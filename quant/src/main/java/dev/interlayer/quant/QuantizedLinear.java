@@ -4,7 +4,9 @@ import java.util.Arrays;
 
 /**
  * A linear layer's weight {@code W[rows, cols]} in the plain grouped integer format every quantizer here
- * produces: {@code W[r][c] ≈ scales[r, g] · (codes[r, c] − zeros[r, g])} with {@code g = group(c)}.
+ * produces: {@code W[r][c] ≈ scales[r, g] · (codes[r, c] − zeros[r, g])} with {@code g = group(c)} (for
+ * {@link GridKind#ASYM_OFFSET}, {@code zeros} holds the offsets m: {@code W[r][c] ≈ scales[r, g]·codes[r, c] +
+ * zeros[r, g]}).
  *
  * <p>Layout: {@code codes} row-major {@code [rows, cols]}, one unsigned byte per weight (0..2^bits − 1,
  * read with {@link Byte#toUnsignedInt}); {@code scales} and {@code zeros} row-major {@code [rows, groups]}
@@ -13,18 +15,18 @@ import java.util.Arrays;
  * to its group. This is the mapping point to GGML blocks: with {@code groupIndex == null} and
  * {@code groupSize} = the block size, {@link GridKind#SYM_SIGNED_MAX} 4/5-bit groups are Q4_0/Q5_0 blocks
  * ({@code d = scale}, {@code q} unchanged), {@link GridKind#SYM_RESTRICTED} 8-bit groups are Q8_0
- * ({@code d = scale}, {@code qs = q − 128}), and asymmetric groups are Q4_1/Q5_1 with {@code m = −scale·zero}
- * (exact only if that product is stored exactly).
+ * ({@code d = scale}, {@code qs = q − 128}), and {@link GridKind#ASYM_OFFSET} 4/5-bit groups are Q4_1/Q5_1
+ * ({@code d = scale}, {@code m = zeros}); with fp16 scales all of these are lossless.
  *
  * @param rows       output features
  * @param cols       input features
  * @param scheme     the grid, bits and group size the codes were chosen on
  * @param codes      [rows, cols] unsigned codes
  * @param scales     [rows, groups]
- * @param zeros      [rows, groups] integer zero points
+ * @param zeros      [rows, groups] integer zero points (offsets for {@link GridKind#ASYM_OFFSET})
  * @param groupIndex [cols] group of each column, or null for consecutive groups
  */
-public record QuantizedLinear(int rows, int cols, QuantScheme scheme, byte[] codes, float[] scales, int[] zeros,
+public record QuantizedLinear(int rows, int cols, QuantScheme scheme, byte[] codes, float[] scales, float[] zeros,
                               int[] groupIndex) {
     public QuantizedLinear {
         int g = scheme.groupFor(cols);
@@ -60,7 +62,7 @@ public record QuantizedLinear(int rows, int cols, QuantScheme scheme, byte[] cod
     /** {@code scale · (code − zero)} of {@code W[r][c]}, in double. */
     public double value(int r, int c) {
         int g = r * groups() + group(c);
-        return Grid.value(code(r, c), scales[g], zeros[g]);
+        return Grid.value(scheme.kind(), code(r, c), scales[g], zeros[g]);
     }
 
     /** The dequantized weight, row-major [rows, cols]. */
@@ -74,10 +76,14 @@ public record QuantizedLinear(int rows, int cols, QuantScheme scheme, byte[] cod
         return w;
     }
 
-    /** Storage cost in bits per weight: codes, scales (16 or 32 bits), zeros ({@code bits}) if the grid stores them, and 32 bits per column for a group index. */
+    /**
+     * Storage cost in bits per weight: codes, scales (16 or 32 bits), zeros ({@code bits}) or offsets (as wide as
+     * a scale) if the grid stores them, and 32 bits per column for a group index.
+     */
     public double bitsPerWeight() {
         int scaleBits = scheme.scales() == QuantScheme.ScaleFormat.F16 ? 16 : 32;
-        double perGroup = scaleBits + (scheme.kind().storesZero() ? scheme.bits() : 0);
+        double perGroup = scaleBits + (scheme.kind().storesZero() ? scheme.bits() : 0)
+                + (scheme.kind().storesOffset() ? scaleBits : 0);
         double idx = groupIndex == null ? 0 : 32.0 * cols;
         return scheme.bits() + (perGroup * rows * groups() + idx) / ((double) rows * cols);
     }

@@ -20,7 +20,7 @@ public final class Rtn {
         int groups = cols == 0 ? 0 : (cols + g - 1) / g;
         byte[] codes = new byte[rows * cols];
         float[] scales = new float[rows * groups];
-        int[] zeros = new int[rows * groups];
+        float[] zeros = new float[rows * groups];
         int qmin = scheme.kind().minCode(), maxq = scheme.maxq();
         double[] row = new double[cols];
         double[] sz = new double[2];
@@ -32,9 +32,9 @@ public final class Rtn {
                 int c0 = k * g, c1 = Math.min(cols, c0 + g);
                 Grid.search(scheme, row, c0, c1 - c0, sz);
                 scales[r * groups + k] = (float) sz[0];
-                zeros[r * groups + k] = (int) sz[1];
+                zeros[r * groups + k] = (float) sz[1];
                 for (int c = c0; c < c1; c++) {
-                    codes[r * cols + c] = (byte) Grid.code(row[c], sz[0], sz[1], qmin, maxq);
+                    codes[r * cols + c] = (byte) Grid.code(scheme.kind(), row[c], sz[0], sz[1], qmin, maxq);
                 }
             }
         }

@@ -72,4 +72,34 @@ class AespaTest {
             }
         }
     }
+
+    /** Grouped grids (GGML Q4_1's offset grid, Q4_0's signed-max grid, fp16): the same two invariants per group. */
+    @Test
+    void groupedGridsZeroIterationsIsGptqAndCodesStayWithinOneStep() {
+        for (int t = 0; t < 6; t++) {
+            var r = new SplittableRandom(12_000 + t);
+            int heads = 1 + r.nextInt(2), hd = 1 + r.nextInt(4), cols = 8 * (2 + r.nextInt(3)), rows = heads * hd;
+            float[] x = Rand.activations(r, 2 * cols, cols);
+            double[] h = Rand.hessian(x, 2 * cols, cols);
+            float[] w = Rand.weights(r, rows, cols);
+            GridKind kind = t % 2 == 0 ? GridKind.ASYM_OFFSET : GridKind.SYM_SIGNED_MAX;
+            QuantScheme s = new QuantScheme(kind, 4, 8, ClipSearch.NONE, QuantScheme.ScaleFormat.F16);
+            Gptq.Result gptq = Gptq.quantize(w, rows, cols, h, s, GptqOptions.DEFAULT);
+            assertArrayEquals(gptq.weights().codes(),
+                    Aespa.quantize(w, heads, hd, cols, h, null, s, Aespa.Options.QKV.withIterations(0)).codes(), "try " + t);
+            QuantizedLinear q = Aespa.quantize(w, heads, hd, cols, h, null, s, Aespa.Options.QKV.withIterations(100));
+            for (int row = 0; row < rows; row++) {
+                for (int c = 0; c < cols; c++) {
+                    int k = row * q.groups() + q.group(c);
+                    double v = gptq.updated()[row * cols + c];
+                    double u = kind == GridKind.ASYM_OFFSET ? (v - q.zeros()[k]) / q.scales()[k]
+                            : v / q.scales()[k] + q.zeros()[k];
+                    double lo = Math.max(0, Math.floor(u)), hi = Math.min(s.maxq(), Math.floor(u) + 1);
+                    int code = q.code(row, c);
+                    assertTrue(code >= Math.min(lo, hi) && code <= Math.max(lo, hi), "try " + t + ": code " + code
+                            + " is not floor/ceil of " + u);
+                }
+            }
+        }
+    }
 }

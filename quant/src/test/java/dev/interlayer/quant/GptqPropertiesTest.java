@@ -163,7 +163,7 @@ class GptqPropertiesTest {
             for (int row = 0; row < l.rows; row++) {
                 for (int c = 0; c < l.cols; c++) {
                     int k = row * once.groups() + once.group(c);
-                    assertEquals(once.code(row, c), Grid.code(once.value(row, c), once.scales()[k], once.zeros()[k],
+                    assertEquals(once.code(row, c), Grid.code(s.kind(), once.value(row, c), once.scales()[k], once.zeros()[k],
                             s.kind().minCode(), s.maxq()), "try " + t + ": GPTQ output off its grid");
                 }
             }

@@ -19,20 +19,26 @@ class RtnPropertiesTest {
             float[] w = Rand.weights(r, rows, cols);
             w[r.nextInt(w.length)] = 0f;
             QuantizedLinear q = Rtn.quantize(w, rows, cols, s);
-            int half = 1 << (s.bits() - 1);
             for (int i = 0; i < w.length; i++) {
                 int row = i / cols, c = i % cols, g = row * q.groups() + q.group(c);
                 double scale = Math.abs(q.scales()[g]);
                 double err = Math.abs(q.value(row, c) - w[i]);
-                double bound = scale / 2;
-                if (s.kind() == GridKind.SYM_SIGNED_MAX && w[i] / (double) q.scales()[g] > half - 0.5) {
-                    bound = scale;                          // the opposite-sign extreme clamps at maxq
+                // Inside the grid's range the nearest level is at most half a step away; outside it (the
+                // opposite-sign extreme of SYM_SIGNED_MAX, a clamped AWQ zero point, an fp-rounded offset) the
+                // weight clamps to the nearer end.
+                double a = Grid.value(s.kind(), s.kind().minCode(), q.scales()[g], q.zeros()[g]);
+                double b = Grid.value(s.kind(), s.maxq(), q.scales()[g], q.zeros()[g]);
+                double outside = Math.max(0, Math.max(Math.min(a, b) - w[i], w[i] - Math.max(a, b)));
+                if (s.kind() != GridKind.ASYM_MINMAX) {      // only AWQ's clamped zero can leave more out
+                    assertTrue(outside <= scale * (1 + 0x1p-20), "try " + t + " " + s + " element " + i
+                            + ": " + outside + " outside the grid's range");
                 }
+                double bound = Math.max(scale / 2, outside);
                 // The scale is rounded to float32, which moves the grid's far end by up to maxq/2 float ulps.
                 bound += s.maxq() * scale * 0x1p-24;
                 assertTrue(err <= bound, "try " + t + " " + s + " element " + i + ": error " + err
                         + " > " + bound);
-                if (w[i] == 0 && s.kind() != GridKind.ASYM_MINMAX) {
+                if (w[i] == 0 && s.kind() != GridKind.ASYM_MINMAX && s.kind() != GridKind.ASYM_OFFSET) {
                     assertTrue(q.value(row, c) == 0.0, "try " + t + " " + s + ": zero not exact");   // ±0
                 }
             }
@@ -52,7 +58,7 @@ class RtnPropertiesTest {
                 for (int c = 0; c < cols; c++) {
                     int g = row * q.groups() + q.group(c);
                     double v = q.value(row, c);
-                    assertEquals(q.code(row, c), Grid.code(v, q.scales()[g], q.zeros()[g], qmin, maxq),
+                    assertEquals(q.code(row, c), Grid.code(s.kind(), v, q.scales()[g], q.zeros()[g], qmin, maxq),
                             "try " + t + ": re-quantizing a grid value changed its code");
                     for (int c2 = 0; c2 < cols; c2++) {
                         if (q.group(c2) == q.group(c) && w[row * cols + c] <= w[row * cols + c2]) {
@@ -98,7 +104,7 @@ class RtnPropertiesTest {
     static double lpError(QuantScheme s, double[] v, double[] sz, double p) {
         double e = 0;
         for (double x : v) {
-            e += Math.pow(Math.abs(Grid.roundTrip(x, sz[0], sz[1], s.kind().minCode(), s.maxq()) - x), p);
+            e += Math.pow(Math.abs(Grid.roundTrip(s.kind(), x, sz[0], sz[1], s.kind().minCode(), s.maxq()) - x), p);
         }
         return e;
     }
@@ -143,7 +149,7 @@ class RtnPropertiesTest {
             }
             for (int i = 0; i < w.length; i++) {
                 int row = i / cols, c = i % cols, k = row * q.groups() + q.group(c);
-                assertEquals(Grid.code(w[i], q.scales()[k], q.zeros()[k], s.kind().minCode(), s.maxq()), q.code(row, c),
+                assertEquals(Grid.code(s.kind(), w[i], q.scales()[k], q.zeros()[k], s.kind().minCode(), s.maxq()), q.code(row, c),
                         "try " + t + " code " + i);
             }
         }

@@ -13,10 +13,15 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code interlayer quantize}: a GGUF model with F32/F16/BF16 weights to Q8_0 … Q6_K or a K-quant mix. */
+/**
+ * {@code interlayer quantize}: a GGUF model with F32/F16/BF16 weights to Q8_0 … Q6_K or a K-quant mix with
+ * ggml's reference rounding ({@code --type}), or with a calibrated quantizer ({@code --method}, see
+ * {@link CalibratedQuantize}) into Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 blocks.
+ */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
-        description = "Quantize a GGUF model (F32/F16/BF16 weights) with ggml's reference rounding; prints the"
-                + " type of every tensor and the bits per weight.")
+        description = "Quantize a GGUF model (F32/F16/BF16 weights): --type PRESET with ggml's reference rounding, or"
+                + " --method rtn|gptq|awq|boa|aespa|mixed with calibration text into GGUF blocks; prints bits per"
+                + " weight (and with --method per-layer error and time).")
 public final class QuantizeCommand implements CliCommand, Callable<Integer> {
     /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
     public QuantizeCommand() {
@@ -31,9 +36,12 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
     @Option(names = "--model", required = true, description = "Input GGUF file.")
     Path model;
 
-    @Option(names = "--type", required = true,
-            description = "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M or Q6_K.")
+    @Option(names = "--type",
+            description = "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M or Q6_K (plain rounding).")
     String type;
+
+    @Mixin
+    CalibratedQuantize calibrated;
 
     @Option(names = "--out", required = true, description = "Output GGUF file.")
     Path out;
@@ -47,9 +55,17 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if ((type == null) == (calibrated.method == null)) {
+            throw new IllegalArgumentException("quantize: give exactly one of --type PRESET (plain rounding) and"
+                    + " --method rtn|gptq|awq|boa|aespa|mixed (calibrated)");
+        }
+        PrintWriter o = spec.commandLine().getOut();
+        if (calibrated.method != null) {
+            threads.apply();
+            return calibrated.run(model, out, o);
+        }
         QuantPreset preset = QuantPreset.parse(type);
         threads.apply();
-        PrintWriter o = spec.commandLine().getOut();
         // Progress on stderr only when it is a terminal (pipes and logs stay clean), as for every long command.
         try (GgufFile in = Gguf.open(model);
              Progress progress = Progress.start("quantizing " + model.getFileName() + " to " + preset, 1.0)) {

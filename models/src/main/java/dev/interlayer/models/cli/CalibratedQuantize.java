@@ -1,0 +1,176 @@
+package dev.interlayer.models.cli;
+
+import dev.interlayer.models.io.Gguf;
+import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.io.GgufType;
+import dev.interlayer.models.load.LoadedModel;
+import dev.interlayer.models.quantize.GgmlBlocks;
+import dev.interlayer.models.quantize.MixedQuantizer;
+import dev.interlayer.models.quantize.QuantizedGguf;
+import dev.interlayer.models.quantize.SequentialQuantizer;
+import dev.interlayer.models.quantize.SiteQuantizer;
+import dev.interlayer.quant.Aespa;
+import dev.interlayer.quant.ClipSearch;
+import dev.interlayer.quant.GptqOptions;
+import dev.interlayer.quant.QuantScheme;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code --method} half of {@code ./interlayer quantize}: calibrated post-training quantization of a GGUF
+ * decoder's block linears into GGUF blocks (see {@link SequentialQuantizer} for the protocol and
+ * {@link GgmlBlocks} for the grids), with progress per linear on stderr and a summary on stdout.
+ */
+final class CalibratedQuantize {
+    @Option(names = "--method", paramLabel = "M", description = "rtn, gptq, awq, boa, aespa or mixed (calibrated; needs --calibration except rtn).")
+    String method;
+
+    @Option(names = "--bits", paramLabel = "B", description = "Code width: 4, 5 or 8 (default 4).")
+    int bits = 4;
+
+    @Option(names = "--group", paramLabel = "G", description = "Columns per group; 32, the GGUF block (default 32).")
+    int group = GgmlBlocks.GROUP;
+
+    @Option(names = "--sym", description = "Symmetric grid (Q4_0/Q5_0) instead of asymmetric (Q4_1/Q5_1).")
+    boolean sym;
+
+    @Option(names = "--calibration", paramLabel = "FILE", description = "Calibration text (UTF-8; BOS once at the start).")
+    Path calibration;
+
+    @Option(names = "--calibration-ids", paramLabel = "FILE", description = "Calibration token ids (integers separated by spaces, commas or newlines).")
+    Path calibrationIds;
+
+    @Option(names = "--ctx", paramLabel = "N", description = "Calibration window in tokens (default min(512, context length)).")
+    Integer ctx;
+
+    @Option(names = "--damp", paramLabel = "X", description = "GPTQ/BoA damping as a fraction of mean diag H (default 0.01).")
+    double damp = 0.01;
+
+    @Option(names = "--no-act-order", description = "GPTQ: columns in their stored order with dynamic groups (default:"
+            + " act-order, columns by decreasing H[j][j], with static groups).")
+    boolean noActOrder;
+
+    @Option(names = "--mse", description = "RTN/GPTQ/BoA/aespa: fit each block's grid with the MSE clipping search (default: min/max).")
+    boolean mse;
+
+    @Option(names = "--aespa-steps", paramLabel = "N", description = "aespa: AdaRound iterations per layer (default 2000).")
+    int aespaSteps = 2000;
+
+    @Option(names = "--target-kld", paramLabel = "X", description = "mixed: largest mean KL divergence from the unquantized model on the calibration text.")
+    Double targetKld;
+
+    Integer run(Path model, Path out, PrintWriter o) throws IOException {
+        Flags.exists(model, "--model");
+        boolean mixed = method.equalsIgnoreCase("mixed");
+        SiteQuantizer.Method m = mixed ? SiteQuantizer.Method.GPTQ : SiteQuantizer.Method.parse(method);
+        QuantScheme scheme = GgmlBlocks.scheme(bits, group, sym, mse ? ClipSearch.MSE : ClipSearch.NONE);
+        if (calibration != null && calibrationIds != null) {
+            throw new IllegalArgumentException("--calibration and --calibration-ids: give one");
+        }
+        if (calibration == null && calibrationIds == null && m != SiteQuantizer.Method.RTN) {
+            throw new IllegalArgumentException("--method " + method + " needs --calibration FILE (or --calibration-ids FILE)");
+        }
+        if (calibration != null) {
+            Flags.file(calibration, "--calibration", "a UTF-8 text file");
+        }
+        if (calibrationIds != null) {
+            Flags.file(calibrationIds, "--calibration-ids", "a file of token ids");
+        }
+        Flags.require(mixed == (targetKld != null), "--target-kld", "given with --method mixed only", targetKld);
+        Flags.require(targetKld == null || targetKld > 0, "--target-kld", "> 0", targetKld);
+        Flags.require(damp >= 0, "--damp", ">= 0", damp);
+        Flags.require(aespaSteps >= 0, "--aespa-steps", ">= 0", aespaSteps);
+        if (ctx != null) {
+            Flags.require(ctx >= 2, "--ctx", ">= 2", ctx);
+        }
+        GptqOptions gptq = new GptqOptions(damp, 128, !noActOrder, !noActOrder);
+        SiteQuantizer.Options opt = new SiteQuantizer.Options(m, scheme, gptq,
+                Aespa.Options.QKV.withIterations(aespaSteps), true);
+        try (LoadedModel loaded = ModelInput.open(model); GgufFile file = Gguf.open(model)) {
+            int[] calib = calibrationIds != null ? readIds(calibrationIds, loaded)
+                    : calibration != null ? ModelInput.tokenizer(loaded, model)
+                    .encode(Files.readString(calibration, StandardCharsets.UTF_8)) : null;
+            int window = ctx != null ? ctx : Math.min(512, loaded.requireLm().contextLength());
+            GgufType type = GgmlBlocks.typeOf(scheme);
+            long t0 = System.nanoTime();
+            SequentialQuantizer.Result r;
+            String label;
+            if (mixed) {
+                MixedQuantizer.Result mr = MixedQuantizer.run(file, calib, window, opt, targetKld, System.err::println);
+                r = mr.result();
+                label = "mixed " + mr.describe();
+            } else {
+                r = SequentialQuantizer.run(file, calib, window, opt, System.err::println);
+                label = SiteQuantizer.describe(opt);
+            }
+            double total = (System.nanoTime() - t0) / 1e9;
+            long bytes = QuantizedGguf.write(file, out, r.quantized(), r.replacedF32(), label);
+            summary(o, r, label, type, calibration != null || calibrationIds != null, window, total, bytes, file);
+        }
+        return 0;
+    }
+
+    private void summary(PrintWriter o, SequentialQuantizer.Result r, String label, GgufType type, boolean calibrated,
+                         int window, double total, long bytes, GgufFile file) {
+        o.printf(Locale.ROOT, "method %s; %s (%d-bit codes, groups of %d, fp16 scales)%s%n", label, type, bits, group,
+                calibrated ? String.format(Locale.ROOT, "; calibration %d tokens in windows of %d", r.calibrationTokens(),
+                        window) : "");
+        o.printf(Locale.ROOT, "%-5s %-26s %-12s %-12s %s%n", "layer", "linear", "shape", "rel. error", "solver time");
+        long params = 0, qParams = 0, qBits = 0;
+        double solver = 0;
+        for (var t : file.tensorInfos()) {
+            params += t.elements();
+        }
+        for (SequentialQuantizer.LayerReport l : r.layers()) {
+            double errSum = 0;
+            int k = 0;
+            for (SequentialQuantizer.LinearReport lr : l.linears()) {
+                String shape = lr.rows() + "x" + lr.cols();
+                if (lr.quantized()) {
+                    o.printf(Locale.ROOT, "%-5d %-26s %-12s %-12.4e %.2f s%n", l.layer(), lr.name(), shape, lr.relError(),
+                            lr.seconds());
+                    errSum += lr.relError();
+                    k++;
+                    qParams += (long) lr.rows() * lr.cols();
+                    GgufType t = GgmlBlocks.typeOf(r.quantized().get(lr.name()).scheme());   // mixed: per linear
+                    qBits += 8L * lr.rows() * lr.cols() / t.blockSize() * t.blockBytes();
+                } else {
+                    o.printf(Locale.ROOT, "%-5d %-26s %-12s %s%n", l.layer(), lr.name(), shape, lr.note());
+                }
+            }
+            o.printf(Locale.ROOT, "layer %d: %.2f s (%.2f s quantizing, %.2f s calibration passes), mean rel. error %.4e%n",
+                    l.layer(), l.seconds(), l.seconds() - l.calibrationSeconds(), l.calibrationSeconds(),
+                    k == 0 ? 0 : errSum / k);
+            solver += l.seconds() - l.calibrationSeconds();
+        }
+        int layers = Math.max(1, r.layers().size());
+        o.printf(Locale.ROOT, "time %.1f s (%.2f s per layer, of which quantizing %.2f s per layer); %,d of %,d parameters"
+                        + " quantized at %.3f bits per weight; wrote %,d bytes, whole file %.3f bits per weight%n", total,
+                total / layers, solver / layers,
+                qParams, params, qParams == 0 ? 0 : (double) qBits / qParams, bytes, 8.0 * bytes / params);
+        o.flush();
+    }
+
+    private static int[] readIds(Path p, LoadedModel loaded) throws IOException {
+        String[] parts = Files.readString(p, StandardCharsets.UTF_8).trim().split("[\\s,]+");
+        int vocab = loaded.requireLm().vocabSize();
+        int[] ids = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                ids[i] = Integer.parseInt(parts[i]);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--calibration-ids " + p + ": item " + i + " '" + parts[i]
+                        + "' is not an integer");
+            }
+            Flags.require(ids[i] >= 0 && ids[i] < vocab, "--calibration-ids", "token ids in [0, " + vocab + ")",
+                    ids[i] + " at item " + i);
+        }
+        return Arrays.copyOf(ids, ids.length);
+    }
+}

@@ -1,0 +1,83 @@
+package dev.interlayer.models.quantize;
+
+import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.io.GgufTensorInfo;
+import dev.interlayer.models.io.GgufType;
+import dev.interlayer.models.io.GgufWriter;
+import dev.interlayer.models.io.QuantPreset;
+import dev.interlayer.quant.QuantizedLinear;
+import dev.interlayer.tensor.Tensor;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Writes a GGUF file from a source GGUF and a quantizer's output: every metadata value is copied (with
+ * {@code general.file_type} set to the block type's llama.cpp file type and {@code general.quantization_version}
+ * = 2), each quantized linear is packed losslessly into its {@link GgmlBlocks} type, replaced float tensors (AWQ's
+ * scaled norms) are written as F32, and every other tensor is copied byte for byte.
+ */
+public final class QuantizedGguf {
+    private QuantizedGguf() {
+    }
+
+    /**
+     * Writes {@code out}; returns its size in bytes.
+     *
+     * @param quantized linears by tensor name, all on one block type's grid
+     * @param floats    tensors by name to store as F32 instead of the source's
+     * @throws IllegalArgumentException if a name is not in {@code in} or a linear's shape differs from the source's
+     */
+    public static long write(GgufFile in, Path out, Map<String, QuantizedLinear> quantized, Map<String, Tensor> floats,
+                             String method) throws IOException {
+        GgufType base = null;
+        for (QuantizedLinear q : quantized.values()) {
+            base = GgmlBlocks.typeOf(q.scheme());
+        }
+        GgufWriter w = new GgufWriter();
+        for (String k : in.metadata().keySet()) {
+            if (!k.equals("general.file_type") && !k.equals("general.quantization_version")) {
+                w.putRaw(k, in.rawMetadataValue(k));
+            }
+        }
+        w.putU32("general.quantization_version", 2);
+        if (base != null) {
+            w.putU32("general.file_type", QuantPreset.valueOf(base.name()).fileType());
+        }
+        w.putString("interlayer.quantize.method", method);
+        quantized.keySet().forEach(in::info);              // each throws naming the file and close names
+        floats.keySet().forEach(in::info);
+        for (GgufTensorInfo t : in.tensorInfos()) {
+            QuantizedLinear q = quantized.get(t.name());
+            Tensor f = floats.get(t.name());
+            if (q != null) {
+                if (t.shape().dim(0) != q.rows() || t.shape().dim(1) != q.cols()) {
+                    throw new IllegalArgumentException("quantized " + t.name() + " is [" + q.rows() + ", " + q.cols()
+                            + "], the source tensor " + t.shape());
+                }
+                byte[] b = GgmlBlocks.pack(q);
+                w.addTensor(t.name(), GgmlBlocks.typeOf(q.scheme()), t.shape(),
+                        ch -> writeAll(ch, ByteBuffer.wrap(b)));
+            } else if (f != null) {
+                float[] v = f.toFloatArray();
+                byte[] b = new byte[4 * v.length];
+                MemorySegment.copy(v, 0, MemorySegment.ofArray(b), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, v.length);
+                w.addTensor(t.name(), GgufType.F32, t.shape(), ch -> writeAll(ch, ByteBuffer.wrap(b)));
+            } else {
+                MemorySegment src = in.rawData(t.name());
+                w.addTensor(t.name(), t.type(), t.shape(), ch -> writeAll(ch, src.asByteBuffer()));
+            }
+        }
+        w.write(out, done -> { });
+        return java.nio.file.Files.size(out);
+    }
+
+    private static void writeAll(java.nio.channels.WritableByteChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
+    }
+}

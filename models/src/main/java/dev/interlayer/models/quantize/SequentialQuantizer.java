@@ -1,0 +1,234 @@
+package dev.interlayer.models.quantize;
+
+import dev.interlayer.models.family.Families;
+import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.lm.DecoderLM;
+import dev.interlayer.models.lm.HiddenStates;
+import dev.interlayer.nn.AttentionConfig;
+import dev.interlayer.nn.DecoderStack;
+import dev.interlayer.nn.LinearSite;
+import dev.interlayer.quant.Calibration;
+import dev.interlayer.quant.CalibrationStats;
+import dev.interlayer.quant.CalibrationTap;
+import dev.interlayer.quant.QuantizedLinear;
+import dev.interlayer.tensor.Shape;
+import dev.interlayer.tensor.Tensor;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Quantizes the block linears of a GGUF decoder in execution order with the GPTQ protocol (Frantar et al.,
+ * "GPTQ", ICLR 2023, with its "true sequential" option): for each layer and each input site in turn (attention
+ * input → q, k, v; attention output; FFN input → gate, up; FFN hidden → down) the calibration tokens are run
+ * through the model whose earlier linears are already replaced by their dequantized values, and that site's
+ * statistics (H = 2XᵀX/N, mean |x|) are taken from this pass, so every linear is fitted to the inputs it will
+ * see in the quantized model. Cost: one forward pass of the calibration set per site (4·L passes).
+ *
+ * <p>Linears whose input width is not a multiple of the block size are left as they are (reported). AWQ folds its
+ * input scales into the pre-norm weight ({@code blk.L.attn_norm}, {@code blk.L.ffn_norm}); sites without one
+ * (attention output, FFN down) get AWQ's clipping search only. BoA and aespa weigh the rows of each query and key
+ * head with {@link HeadFactors} from the same pass; value, output and FFN linears use the identity (per-row GPTQ
+ * with static groups for BoA, the layer-wise objective for aespa).
+ */
+public final class SequentialQuantizer {
+    /**
+     * One quantized (or skipped) linear: relative output error on its calibration inputs, and the solver's time
+     * (its site's quantizer time split evenly between the site's linears; calibration passes not included).
+     */
+    public record LinearReport(String name, int rows, int cols, boolean quantized, double relError, double seconds,
+                               String note) {
+    }
+
+    /** One layer's linears, its total time and the part of it spent in calibration passes. */
+    public record LayerReport(int layer, double seconds, double calibrationSeconds, List<LinearReport> linears) {
+    }
+
+    /**
+     * What was produced.
+     *
+     * @param quantized    the quantized linears by tensor name ({@code blk.L.attn_q.weight} …)
+     * @param replacedF32  other tensors that changed (AWQ's scaled norm weights), float32
+     * @param layers       per-layer reports
+     * @param calibrationTokens tokens per calibration pass
+     */
+    public record Result(Map<String, QuantizedLinear> quantized, Map<String, Tensor> replacedF32,
+                         List<LayerReport> layers, int calibrationTokens) {
+    }
+
+    private SequentialQuantizer() {
+    }
+
+    /**
+     * Runs the protocol on {@code file} with calibration token ids {@code calib} in windows of {@code window}
+     * tokens; {@code progress} gets one line per linear. RTN may run without calibration ({@code calib} null):
+     * its reported error is then the relative weight error (H = I).
+     *
+     * @throws IllegalArgumentException if the model is not a decoder, or the calibration set is empty or missing
+     *                                  for a calibrated method
+     */
+    public static Result run(GgufFile file, int[] calib, int window, SiteQuantizer.Options opt,
+                             Consumer<String> progress) throws IOException {
+        if (calib == null ? opt.method() != SiteQuantizer.Method.RTN : calib.length == 0) {
+            throw new IllegalArgumentException("quantize: " + opt.method() + " needs calibration tokens");
+        }
+        Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
+        Map<String, Tensor> replaced = new LinkedHashMap<>();   // what the model currently runs with
+        Map<String, Tensor> changed = new LinkedHashMap<>();    // non-linear tensors changed (AWQ norms)
+        List<LayerReport> layers = new ArrayList<>();
+        DecoderStack stack0 = stack(file, replaced);
+        int n = stack0.layers();
+        int win = Math.min(window, stack0.contextLength());
+        boolean attentionAware = opt.method() == SiteQuantizer.Method.BOA || opt.method() == SiteQuantizer.Method.AESPA;
+        for (int l = 0; l < n; l++) {
+            long t0 = System.nanoTime(), calibNanos = 0;
+            AttentionConfig ac = stack0.blocks().get(l).config().attention();
+            List<LinearReport> reports = new ArrayList<>();
+            for (LinearSite site : LinearSite.values()) {
+                List<SiteQuantizer.Linear> linears = new ArrayList<>();
+                for (String lin : site.linears()) {
+                    String name = "blk." + l + "." + lin + ".weight";
+                    if (!file.contains(name) || file.tensor(name).rank() != 2) {
+                        continue;
+                    }
+                    Tensor t = file.tensor(name);
+                    int rows = t.dim(0), cols = t.dim(1);
+                    if (cols % opt.scheme().groupSize() != 0) {
+                        reports.add(new LinearReport(name, rows, cols, false, 0, 0, cols + " input columns are not a"
+                                + " multiple of " + opt.scheme().groupSize() + ": kept as " + file.dtype(name)));
+                        progress.accept(String.format("layer %d/%d %-16s kept (%d columns not a multiple of %d)",
+                                l + 1, n, lin, cols, opt.scheme().groupSize()));
+                        continue;
+                    }
+                    int heads = lin.equals("attn_q") ? ac.heads() : lin.equals("attn_k") || lin.equals("attn_v")
+                            ? ac.kvHeads() : 1;
+                    linears.add(new SiteQuantizer.Linear(name, t.toF32().toFloatArray(), rows, cols, heads));
+                }
+                if (linears.isEmpty()) {
+                    continue;
+                }
+                long s0 = System.nanoTime();
+                int dIn = linears.get(0).cols();
+                double[] h, meanAbs;
+                HeadFactors headFactors = null;
+                if (calib == null) {
+                    h = new double[dIn * dIn];
+                    meanAbs = new double[dIn];
+                    for (int j = 0; j < dIn; j++) {
+                        h[j * dIn + j] = 1;
+                        meanAbs[j] = 1;
+                    }
+                } else {
+                    String key = CalibrationTap.name(l, site, -1);
+                    CalibrationStats stats = new CalibrationStats(true);
+                    headFactors = site == LinearSite.ATTN_QKV && attentionAware ? headFactors(ac, linears, dIn, win) : null;
+                    HeadFactors hf = headFactors;
+                    Calibration.decoder(stack(file, replaced), calib, win, 64, (name, rows, m, d, keep) -> {
+                        if (name.equals(key)) {
+                            stats.accept(name, rows, m, d, keep);
+                            if (hf != null) {
+                                hf.accept(rows, m);
+                            }
+                        }
+                    });
+                    h = stats.hessian(key).hessian();
+                    meanAbs = stats.activations().get(key).meanAbs();
+                }
+                long c1 = System.nanoTime();
+                calibNanos += c1 - s0;
+                List<double[][]> rowFactors = new ArrayList<>();
+                for (SiteQuantizer.Linear lin : linears) {
+                    rowFactors.add(headFactors == null ? null : lin.name().contains(".attn_q.") ? headFactors.forQueries()
+                            : lin.name().contains(".attn_k.") ? headFactors.forKeys() : null);
+                }
+                String norm = site == LinearSite.ATTN_QKV ? "blk." + l + ".attn_norm.weight"
+                        : site == LinearSite.FFN_IN ? "blk." + l + ".ffn_norm.weight" : null;
+                boolean foldable = norm != null && file.contains(norm) && !file.contains(norm.replace(".weight", ".bias"));
+                SiteQuantizer.Options so = new SiteQuantizer.Options(opt.method(), opt.scheme(), opt.gptq(), opt.aespa(),
+                        foldable);
+                SiteQuantizer.Result r = SiteQuantizer.quantize(linears, dIn, h, meanAbs, rowFactors, so);
+                double[] s = r.inputScales();
+                double[] hq = s == null ? h : scaledHessian(h, s, dIn);
+                if (s != null && foldable) {
+                    float[] w = replaced.containsKey(norm) ? replaced.get(norm).toFloatArray()
+                            : file.tensor(norm).toF32().toFloatArray();
+                    for (int j = 0; j < dIn; j++) {
+                        w[j] = (float) (w[j] / s[j]);
+                    }
+                    Tensor nt = Tensor.wrap(w, Shape.of(dIn));
+                    replaced.put(norm, nt);
+                    changed.put(norm, nt);
+                }
+                double secs = (System.nanoTime() - c1) / 1e9 / linears.size();
+                for (int i = 0; i < linears.size(); i++) {
+                    SiteQuantizer.Linear lin = linears.get(i);
+                    QuantizedLinear q = r.weights().get(i);
+                    float[] w = s == null ? lin.w() : scaledColumns(lin.w(), lin.rows(), lin.cols(), s);
+                    double err = SiteQuantizer.relativeError(w, q, hq);
+                    quantized.put(lin.name(), q);
+                    replaced.put(lin.name(), Tensor.wrap(q.dequantize(), Shape.of(lin.rows(), lin.cols())));
+                    reports.add(new LinearReport(lin.name(), lin.rows(), lin.cols(), true, err, secs, ""));
+                    progress.accept(String.format(java.util.Locale.ROOT, "layer %d/%d %-16s [%d x %d] rel. error %.3e"
+                            + "  %.2f s", l + 1, n, lin.name().substring(lin.name().indexOf('.', 4) + 1,
+                            lin.name().length() - 7), lin.rows(), lin.cols(), err, secs));
+                }
+            }
+            layers.add(new LayerReport(l, (System.nanoTime() - t0) / 1e9, calibNanos / 1e9, reports));
+        }
+        return new Result(quantized, changed, layers, calib == null ? 0 : calib.length);
+    }
+
+    // BoA's and aespa's per-head row factors, from the q and k weights of this attention input (null without both)
+    private static HeadFactors headFactors(AttentionConfig ac, List<SiteQuantizer.Linear> linears, int dIn, int window) {
+        float[] wq = null, wk = null;
+        for (SiteQuantizer.Linear lin : linears) {
+            if (lin.name().contains(".attn_q.")) {
+                wq = lin.w();
+            } else if (lin.name().contains(".attn_k.")) {
+                wk = lin.w();
+            }
+        }
+        return wq == null || wk == null ? null : new HeadFactors(ac, wq, wk, dIn, window);
+    }
+
+    /** The decoder stack of {@code file} with {@code replaced} tensors served in place of the file's. */
+    static DecoderStack stack(GgufFile file, Map<String, Tensor> replaced) throws IOException {
+        return decoder(file, replaced).stack();
+    }
+
+    /** The decoder of {@code file} with {@code replaced} tensors served in place of the file's. */
+    static DecoderLM decoder(GgufFile file, Map<String, Tensor> replaced) throws IOException {
+        HiddenStates m = Families.requireGguf(file.path(), file.architecture()).builder().gguf()
+                .build(file, replaced.isEmpty() ? file : new ReplacedWeights(file, replaced));
+        if (!(m instanceof DecoderLM lm)) {
+            throw new IllegalArgumentException("quantize --method: " + file.path().getFileName() + " is not a decoder"
+                    + " (calibrated quantization runs decoders; use --type for plain rounding)");
+        }
+        return lm;
+    }
+
+    // H of the input x/s: H[a][b] / (s[a]·s[b]).
+    private static double[] scaledHessian(double[] h, double[] s, int d) {
+        double[] o = new double[h.length];
+        for (int a = 0; a < d; a++) {
+            for (int b = 0; b < d; b++) {
+                o[a * d + b] = h[a * d + b] / (s[a] * s[b]);
+            }
+        }
+        return o;
+    }
+
+    // float32(W·diag(s)), as AWQ quantized it.
+    private static float[] scaledColumns(float[] w, int rows, int cols, double[] s) {
+        float[] o = new float[w.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                o[r * cols + c] = (float) (w[r * cols + c] * s[c]);
+            }
+        }
+        return o;
+    }
+}

@@ -1,0 +1,150 @@
+package dev.interlayer.models.quantize;
+
+import dev.interlayer.quant.Aespa;
+import dev.interlayer.quant.Awq;
+import dev.interlayer.quant.Boa;
+import dev.interlayer.quant.Gptq;
+import dev.interlayer.quant.GptqOptions;
+import dev.interlayer.quant.MixedPrecision;
+import dev.interlayer.quant.QuantScheme;
+import dev.interlayer.quant.QuantizedLinear;
+import dev.interlayer.quant.Rtn;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Quantizes the linears that read one input (q, k, v; gate, up; output; down) with one method, given that
+ * input's calibration statistics. Attention projections are split into heads for BoA and aespa, which take a
+ * row factor per head ({@code null}: the identity, i.e. the layer-wise objective); other linears are one
+ * "head" per row (BoA) or one head of all rows (aespa).
+ */
+public final class SiteQuantizer {
+    /** The calibrated (and baseline) quantizers of {@code ./interlayer quantize --method}. */
+    public enum Method {
+        RTN, GPTQ, AWQ, BOA, AESPA;
+
+        /** The method named {@code s} (case-insensitive). @throws IllegalArgumentException listing the methods */
+        public static Method parse(String s) {
+            for (Method m : values()) {
+                if (m.name().equalsIgnoreCase(s)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("unknown --method '" + s + "'; supported: rtn, gptq, awq, boa, aespa, mixed");
+        }
+    }
+
+    /**
+     * Settings.
+     *
+     * @param method     the quantizer
+     * @param scheme     grid, bits, group
+     * @param gptq       GPTQ's settings (also the damping of BoA and the initialisation of aespa)
+     * @param aespa      aespa's AdaRound settings
+     * @param awqScales  search AWQ's input scales at this site (false: scale 1, AWQ's clip search only)
+     */
+    public record Options(Method method, QuantScheme scheme, GptqOptions gptq, Aespa.Options aespa, boolean awqScales) {
+    }
+
+    /** One linear of a site: its name, weight {@code [rows, cols]} and, for attention projections, its heads. */
+    public record Linear(String name, float[] w, int rows, int cols, int heads) {
+    }
+
+    /**
+     * The result: the quantized linears in order, and AWQ's input scales (null for other methods): the site's
+     * input must be divided by them, the linears hold {@code W·diag(s)}.
+     */
+    public record Result(List<QuantizedLinear> weights, double[] inputScales) {
+    }
+
+    private SiteQuantizer() {
+    }
+
+    /**
+     * Quantizes {@code linears}, all reading inputs of width {@code dIn} with Hessian {@code h [dIn, dIn]} and mean
+     * absolute activations {@code meanAbs [dIn]}. {@code rowFactors.get(i)}: the per-head row factors of linear i,
+     * or null.
+     */
+    public static Result quantize(List<Linear> linears, int dIn, double[] h, double[] meanAbs,
+                                  List<double[][]> rowFactors, Options opt) {
+        QuantScheme s = opt.scheme();
+        List<QuantizedLinear> out = new ArrayList<>();
+        if (opt.method() == Method.AWQ) {
+            List<float[]> ws = new ArrayList<>();
+            int[] rows = new int[linears.size()];
+            for (int i = 0; i < rows.length; i++) {
+                ws.add(linears.get(i).w());
+                rows[i] = linears.get(i).rows();
+            }
+            Awq.Options ao = opt.awqScales() ? Awq.Options.DEFAULT : new Awq.Options(1, true, 20, 0.5);
+            Awq.Result r = Awq.quantize(ws, rows, dIn, meanAbs, h, s, ao);
+            return new Result(r.weights(), r.inputScales());
+        }
+        for (int i = 0; i < linears.size(); i++) {
+            Linear l = linears.get(i);
+            double[][] g = rowFactors == null ? null : rowFactors.get(i);
+            out.add(switch (opt.method()) {
+                case RTN -> Rtn.quantize(l.w(), l.rows(), l.cols(), s);
+                case GPTQ -> Gptq.quantize(l.w(), l.rows(), l.cols(), h, s, opt.gptq()).weights();
+                case BOA -> g == null
+                        ? Boa.quantize(l.w(), l.rows(), 1, l.cols(), h, identities(l.rows()), s, opt.gptq().percDamp())
+                        : Boa.quantize(l.w(), l.heads(), l.rows() / l.heads(), l.cols(), h, g, s, opt.gptq().percDamp());
+                case AESPA -> g == null
+                        ? Aespa.quantize(l.w(), 1, l.rows(), l.cols(), h, null, s, opt.aespa())
+                        : Aespa.quantize(l.w(), l.heads(), l.rows() / l.heads(), l.cols(), h, g, s, opt.aespa());
+                default -> throw new IllegalStateException(opt.method().toString());
+            });
+        }
+        return new Result(out, null);
+    }
+
+    /**
+     * The relative output error {@code tr(ΔW·H·ΔWᵀ) / tr(W·H·Wᵀ)} of a quantized linear ({@code w} the weights it
+     * was quantized from, H the Hessian of its input): the share of the output's energy on the calibration
+     * inputs lost to rounding.
+     */
+    public static double relativeError(float[] w, QuantizedLinear q, double[] h) {
+        int cols = q.cols();
+        double ref = 0;
+        double[] x = new double[cols];
+        for (int r = 0; r < q.rows(); r++) {
+            for (int c = 0; c < cols; c++) {
+                x[c] = w[r * cols + c];
+            }
+            ref += quadratic(x, h, cols);
+        }
+        return ref == 0 ? 0 : MixedPrecision.hessianError(w, q, h) / ref;
+    }
+
+    private static double quadratic(double[] v, double[] h, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            double t = 0;
+            for (int j = 0; j < n; j++) {
+                t += h[i * n + j] * v[j];
+            }
+            s += v[i] * t;
+        }
+        return s;
+    }
+
+    private static double[][] identities(int n) {
+        double[][] id = new double[n][];
+        for (int i = 0; i < n; i++) {
+            id[i] = new double[] {1};
+        }
+        return id;
+    }
+
+    /** A one-line description of the options, for the summary. */
+    public static String describe(Options o) {
+        String extra = switch (o.method()) {
+            case GPTQ, BOA -> String.format(Locale.ROOT, ", damp %.3g%s", o.gptq().percDamp(),
+                    o.method() == Method.GPTQ && o.gptq().actOrder() ? ", act-order (static groups)" : "");
+            case AESPA -> ", " + o.aespa().iterations() + " AdaRound steps from GPTQ";
+            default -> "";
+        };
+        return o.method().name().toLowerCase(Locale.ROOT) + extra;
+    }
+}

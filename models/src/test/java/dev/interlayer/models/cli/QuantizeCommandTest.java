@@ -1,0 +1,85 @@
+package dev.interlayer.models.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.interlayer.models.SharedModels;
+import dev.interlayer.models.io.Gguf;
+import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.io.GgufType;
+import dev.interlayer.models.load.LoadedModel;
+import dev.interlayer.models.load.ModelLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code ./interlayer quantize --method …} through Main's command line: flag errors, output, the mixed search. */
+class QuantizeCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void badFlagCombinationsFailBeforeLoadingWithClearMessages() throws Exception {
+        String stories = SharedModels.require("stories260K/stories260K.gguf").toString();
+        String out = dir.resolve("o.gguf").toString();
+        Path text = dir.resolve("c.txt");
+        Files.writeString(text, "Once upon a time there was a cat.");
+        String[][] cases = {
+            {"--method", "gptq", "--bits", "3", "--calibration", text.toString()}, {"supported", "Q4_1"},
+            {"--method", "rtn", "--group", "128"}, {"groups of 128", "supported"},
+            {"--method", "gptq"}, {"needs --calibration"},
+            {"--method", "rtn", "--type", "Q4_0"}, {"exactly one of --type"},
+            {"--method", "mixed", "--calibration", text.toString()}, {"--target-kld"},
+            {"--method", "gptq", "--target-kld", "0.1", "--calibration", text.toString()}, {"--target-kld"},
+            {"--method", "hqq", "--calibration", text.toString()}, {"unknown --method 'hqq'", "aespa"},
+        };
+        for (int i = 0; i < cases.length; i += 2) {
+            String[] args = concat(new String[] {"quantize", "--model", stories, "--out", out}, cases[i]);
+            EmbedCommandTest.Run r = EmbedCommandTest.run(args);
+            assertNotEquals(0, r.code(), String.join(" ", args));
+            for (String want : cases[i + 1]) {
+                assertTrue(r.err().contains(want), String.join(" ", args) + " -> " + r.err());
+            }
+        }
+        assertTrue(Files.notExists(Path.of(out)), "no file written on a flag error");
+    }
+
+    @Test
+    void mixedMeetsItsKldBoundAndWritesQ8AndQ4Blocks() throws Exception {
+        String stories = SharedModels.require("stories260K/stories260K.gguf").toString();
+        Path text = dir.resolve("c.txt");
+        Files.writeString(text, "Once upon a time, there was a big cat named Tim. Tim liked to sleep in the sun. One day,"
+                + " a little bird came to the garden. The bird said, \"Can we be friends?\" Tim was happy. They played"
+                + " in the grass and ate cake under the tree. When the sun went down, the bird flew home. Tim smiled"
+                + " and went to sleep. The next day, the bird came back with her mom. They all had fun together.");
+        Path out = dir.resolve("mixed.gguf");
+        EmbedCommandTest.Run r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "mixed", "--calibration",
+                text.toString(), "--ctx", "64", "--target-kld", "0.01", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        Matcher m = Pattern.compile("(\\d+) of (\\d+) linears low, \\d+ high; calibration KLD ([0-9.]+) <= target 0.01000")
+                .matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertTrue(Double.parseDouble(m.group(3)) <= 0.01, r.out());
+        assertTrue(r.out().contains("bits per weight") && r.out().contains("rel. error"), r.out());
+        int low = Integer.parseInt(m.group(1)), q4 = 0, q8 = 0;
+        try (GgufFile f = Gguf.open(out); LoadedModel model = ModelLoader.open(out)) {
+            for (var t : f.tensorInfos()) {
+                q4 += t.type() == GgufType.Q4_1 ? 1 : 0;
+                q8 += t.type() == GgufType.Q8_0 ? 1 : 0;
+            }
+            assertTrue(model.requireLm().vocabSize() > 0);
+        }
+        assertEquals(low, q4, r.out());
+        assertEquals(Integer.parseInt(m.group(2)) - low, q8, r.out());
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+}
