@@ -24,7 +24,8 @@ public final class StackSession {
     LinearTap linearTap;     // calibration observer, or null
     int lastTokens;
 
-    StackSession(List<TransformerBlock> blocks, int contextLength, int maxTokens, boolean taps, boolean ringCache) {
+    StackSession(List<TransformerBlock> blocks, int contextLength, int maxTokens, boolean taps, boolean ringCache,
+                 KvType kvType) {
         if (maxTokens < 1) {
             throw new IllegalArgumentException("maxTokens must be >= 1, got " + maxTokens);
         }
@@ -35,7 +36,7 @@ public final class StackSession {
             windows[l] = ringCache ? blocks.get(l).config().attention().window() : 0;
         }
         this.maxTokens = Math.min(maxTokens, contextLength);
-        this.cache = KvCache.withSlidingRings(contextLength, kvDims, windows, this.maxTokens);
+        this.cache = KvCache.withSlidingRings(contextLength, kvDims, windows, this.maxTokens, kvType);
         boolean ring = false;
         for (int l = 0; l < kvDims.length; l++) {
             ring |= cache.isRing(l);
