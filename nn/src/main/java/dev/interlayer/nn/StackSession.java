@@ -34,6 +34,7 @@ public final class StackSession {
         for (int l = 0; l < kvDims.length; l++) {
             kvDims[l] = blocks.get(l).config().attention().kvDim();
             windows[l] = ringCache ? blocks.get(l).config().attention().window() : 0;
+            kvType.requireHeadDim(l, blocks.get(l).config().attention().headDim()); // before any allocation
         }
         this.maxTokens = Math.min(maxTokens, contextLength);
         this.cache = KvCache.withSlidingRings(contextLength, kvDims, windows, this.maxTokens, kvType);

@@ -265,6 +265,67 @@ class KvTypeTest {
         return amax / 254 + amax * F16_REL;
     }
 
+    /**
+     * Whole stacks with a typed cache: a prompt run as chunks of 4 and token by token, then decode, a rollback of
+     * 3 entries and more decode, give the same final-norm outputs up to F32 rounding ({@link Runs#ROUNDING_TOL}):
+     * each row is stored the same way whatever the chunking, so only GEMM blocking differs. The windowed layers
+     * keep rings (window + 4 rows) that wrap.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"llama,F16", "qwen2-window,F16", "qwen2-window,Q8_0", "gemma2,Q8_0", "gpt2,Q8_0", "moe,F16"})
+    void prefillEqualsDecodeWithTruncate(String family, KvType type) {
+        DecoderStack stack = BatchFamilies.build(family, 0x9E1L ^ family.hashCode(), BatchFamilies.BLOCK_HEAD_DIM)
+                .stack();
+        StackSession chunked = stack.newSession(BatchFamilies.CONTEXT, 4, false, type);
+        StackSession single = stack.newSession(BatchFamilies.CONTEXT, 4, false, type);
+        int[] prompt = new int[14];
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = (17 * i + 5) % BatchFamilies.VOCAB;
+        }
+        for (int i = 0; i < prompt.length; i += 4) {
+            stack.forward(java.util.Arrays.copyOfRange(prompt, i, Math.min(prompt.length, i + 4)), chunked);
+        }
+        for (int tok : prompt) {
+            stack.decode(tok, single);
+        }
+        double worst = 0;
+        for (int step = 0; step < 12; step++) {
+            if (step == 6) {
+                chunked.cache().truncate(chunked.position() - 3);
+                single.cache().truncate(single.position() - 3);
+            }
+            int tok = (step * 7 + 2) % BatchFamilies.VOCAB;
+            float[] a = stack.decode(tok, chunked).toFloatArray(), b = stack.decode(tok, single).toFloatArray();
+            for (int i = 0; i < a.length; i++) {
+                worst = Math.max(worst, Math.abs(a[i] - b[i]));
+            }
+        }
+        assertTrue(worst <= Runs.ROUNDING_TOL, family + " " + type + ": chunked vs single differ by " + worst);
+    }
+
+    /** Batched decode over typed caches equals decoding alone (same per-row code; see BatchDecoderTest). */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"llama,F16", "llama,Q8_0", "qwen2-window,Q8_0", "gemma2,F16", "olmo2,Q8_0"})
+    void batchedEqualsAlone(String family, KvType type) {
+        double worst = BatchFamilies.maxBatchVsAlone(family, type);
+        assertTrue(worst <= Runs.ROUNDING_TOL, family + " " + type + ": batched differs from alone by " + worst);
+    }
+
+    @org.junit.jupiter.api.Test
+    void q8RejectsHeadDimsThatAreNotWholeBlocks() {
+        DecoderStack stack = BatchFamilies.build("llama", 3).stack();   // head dim 10
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> stack.newSession(BatchFamilies.CONTEXT, 4, false, KvType.Q8_0));
+        assertTrue(e.getMessage().contains("head dim 10") && e.getMessage().contains("q8_0"), e.getMessage());
+        stack.newSession(BatchFamilies.CONTEXT, 4, false, KvType.F16);   // F16 takes any width
+        var p = assertThrows(IllegalArgumentException.class, () -> KvType.parse("--kv-type", "q4_0"));
+        assertEquals("--kv-type: unknown KV cache type 'q4_0'; allowed: f32, f16, q8_0", p.getMessage());
+        assertEquals(KvType.Q8_0, KvType.parse("--kv-type", "Q8_0"));
+        var f = assertThrows(IllegalStateException.class,
+                () -> stack.newSession(BatchFamilies.CONTEXT, 4, false, KvType.F16).cache().keys(0));
+        assertTrue(f.getMessage().contains("readKey"), f.getMessage());
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"F32", "F16", "Q8_0"})
     void cacheBytesAreTheStorageSize(KvType type) {
