@@ -69,6 +69,9 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
     @Mixin
     PlanOptions planOptions = new PlanOptions();
 
+    @Mixin
+    KvTypeOption kvType = new KvTypeOption();
+
     @Option(names = "--router-stats", description = "After generating, print each MoE layer's expert load, router"
             + " entropy and auxiliary losses on stderr.")
     boolean routerStats;
@@ -93,6 +96,8 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
             }
         }
         planOptions.validate();
+        Flags.require(kvType.type() == dev.interlayer.nn.KvType.F32 || !planOptions.active(), "--kv-type",
+                "f32 with --plan/--draft-layers (plan sessions keep F32 caches)", kvType.kvType);
         if (planOptions.active()) {
             Flags.require(!routerStats, "--router-stats", "used without --plan/--draft-layers", "both");
         }
@@ -106,7 +111,7 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (LoadedModel loaded = ModelInput.open(model)) {
-            CausalLM m = loaded.requireLm();
+            CausalLM m = kvType.apply(loaded.requireLm());
             Tokenizer tok = loaded.tokenizer();
             if (planOptions.draftLayers != null) {
                 if (temperature > 0) {
@@ -117,7 +122,8 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
                         prompt, maxTokens, temperature, seed, out, err);
                 return 0;
             }
-            RouterStatsLM stats = routerStats ? new RouterStatsLM(ModelInput.decoder(loaded, "--router-stats")) : null;
+            RouterStatsLM stats = routerStats ? new RouterStatsLM(
+                    (dev.interlayer.models.lm.DecoderLM) kvType.apply(ModelInput.decoder(loaded, "--router-stats"))) : null;
             if (planOptions.active()) {
                 m = planOptions.planned(ModelInput.decoder(loaded, "--plan"));
             } else if (stats != null) {
