@@ -303,6 +303,27 @@ class KvTypeTest {
         assertTrue(worst <= Runs.ROUNDING_TOL, family + " " + type + ": chunked vs single differ by " + worst);
     }
 
+    /**
+     * LayerSkip self-speculative decoding over typed caches (rejected drafts are rolled back with truncate, rings
+     * included): its greedy tokens equal plain greedy decoding of the same plan with the same cache type.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"llama,F16", "llama,Q8_0", "qwen2-window,F16", "qwen2-window,Q8_0"})
+    void selfSpeculativeEqualsGreedy(String family, KvType type) {
+        BatchFamilies.Model m = BatchFamilies.build(family, 0x5EL ^ family.hashCode(), BatchFamilies.BLOCK_HEAD_DIM);
+        var ps = new dev.interlayer.nn.plan.PlannedStack(m.stack(),
+                dev.interlayer.nn.plan.ExecutionPlan.identity(m.stack().layers()));
+        int[] prompt = {3, 17, 29, 41, 5, 8};
+        int[] want = dev.interlayer.nn.plan.SelfSpeculativeDecoder.greedy(ps, m.head(), prompt, 12, -1, 48, type);
+        for (int e = 1; e <= 2; e++) {
+            for (int n : new int[] {1, 3}) {
+                var dec = new dev.interlayer.nn.plan.SelfSpeculativeDecoder(ps, m.head(), e, n, 48, 4, 0, 0, type);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(want, dec.generate(prompt, 12, -1).tokens(),
+                        family + " " + type + " E = " + e + ", n = " + n);
+            }
+        }
+    }
+
     /** Batched decode over typed caches equals decoding alone (same per-row code; see BatchDecoderTest). */
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"llama,F16", "llama,Q8_0", "qwen2-window,Q8_0", "gemma2,F16", "olmo2,Q8_0"})
