@@ -4,6 +4,7 @@ import dev.interlayer.models.generate.GenerationResult;
 import dev.interlayer.models.generate.Generator;
 import dev.interlayer.models.generate.Sampler;
 import dev.interlayer.models.generate.CausalLM;
+import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import java.io.PrintWriter;
@@ -76,6 +77,11 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
             + " entropy and auxiliary losses on stderr.")
     boolean routerStats;
 
+    // the loaded decoder with its sessions caching in --kv-type's type
+    private DecoderLM decoder(LoadedModel loaded, String command) {
+        return (DecoderLM) kvType.apply(ModelInput.decoder(loaded, command));
+    }
+
     @Override
     public Integer call() throws Exception {
         ModelInput.requireOne(tokens, prompt);
@@ -96,8 +102,7 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
             }
         }
         planOptions.validate();
-        Flags.require(kvType.type() == dev.interlayer.nn.KvType.F32 || !planOptions.active(), "--kv-type",
-                "f32 with --plan/--draft-layers (plan sessions keep F32 caches)", kvType.kvType);
+        kvType.type();   // checked before the load
         if (planOptions.active()) {
             Flags.require(!routerStats, "--router-stats", "used without --plan/--draft-layers", "both");
         }
@@ -118,14 +123,13 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
                     err.println("note: --draft-layers samples with --temperature only (top-k, top-p, min-p off)");
                 }
                 int[] ids = ModelInput.ids(loaded, model, tokens, prompt);
-                planOptions.speculate(ModelInput.decoder(loaded, "--draft-layers"), tok, ids,
+                planOptions.speculate(decoder(loaded, "--draft-layers"), tok, ids,
                         prompt, maxTokens, temperature, seed, out, err);
                 return 0;
             }
-            RouterStatsLM stats = routerStats ? new RouterStatsLM(
-                    (dev.interlayer.models.lm.DecoderLM) kvType.apply(ModelInput.decoder(loaded, "--router-stats"))) : null;
+            RouterStatsLM stats = routerStats ? new RouterStatsLM(decoder(loaded, "--router-stats")) : null;
             if (planOptions.active()) {
-                m = planOptions.planned(ModelInput.decoder(loaded, "--plan"));
+                m = planOptions.planned(decoder(loaded, "--plan"));
             } else if (stats != null) {
                 m = stats;
             }
