@@ -200,7 +200,8 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
                 weightBytesPerToken / 1e9, 100.0 * (cpu2 - cpu1) / (d1 - p1) / threads);
         String kv = kvBytes < 0 ? "KV cache size unknown, budget not checked"
                 : String.format(Locale.ROOT, "KV cache %.1f MB (%d positions, %s); budget file+10%%+KV %.2f GB: %s",
-                        kvBytes / 1e6, capacity, kvType.type().cliName(), budget / 1e9, hwm <= budget ? "within" : "EXCEEDED");
+                        kvBytes / 1e6, capacity, kvType.type().cliName(), budget / 1e9,
+                        hwm <= budget ? "within" : "EXCEEDED");
         System.out.printf(Locale.ROOT, "memory:  peak RSS %.2f GB; model file %.2f GB; %s%n", hwm / 1e9,
                 fileBytes / 1e9, kv);
         if (hwmReset && kvBytes >= 0) {

@@ -19,7 +19,8 @@ import java.lang.foreign.MemorySegment;
  * F16 and Q8_0 widen the run, {@link #TILE} rows at a time, into a caller-owned F32 tile (a few KB, stays in L1)
  * and run the same kernels on it; Q8_0 scores go straight to the quantized matrix-vector kernel of
  * {@code tensor.quant} (dequantized in registers). Conversions are tensor's ({@link FloatFormats},
- * {@link Quantizer}, {@link BlockFormat}). Nothing is allocated per call. Mutable; one thread owns it.
+ * {@link Quantizer}, {@link BlockFormat}). Nothing is allocated per call. Written by the session's thread; read
+ * concurrently by the attention tasks of one call (which write only their own tiles).
  */
 abstract sealed class KvRows permits KvRows.F32Rows, KvRows.F16Rows, KvRows.Q8Rows {
     /** Rows widened per step of a non-F32 read; the tile a caller passes holds TILE·dh floats. */

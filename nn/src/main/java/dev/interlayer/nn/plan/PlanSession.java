@@ -12,8 +12,8 @@ import java.util.List;
  * step's block state, and the residual-stream buffers. Each step's cache keeps its own length, so a prefix
  * of the plan can run ahead of the rest (self-speculative drafting) and be rolled back.
  *
- * <p>Memory: slots × rows × kvDim × 2 values of the session's {@link KvType} (rows = contextLength, or window + maxTokens for a sliding-window
- * layer), the same as the fixed loop for the identity plan.
+ * <p>Memory: slots × rows × kvDim × 2 values of the session's {@link KvType} (rows = contextLength, or
+ * window + maxTokens for a sliding-window layer), the same as the fixed loop for the identity plan.
  * Mutable; one thread owns it.
  */
 public final class PlanSession {
