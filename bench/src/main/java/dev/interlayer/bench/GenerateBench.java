@@ -2,6 +2,7 @@ package dev.interlayer.bench;
 
 import dev.interlayer.models.cli.CliCommand;
 import dev.interlayer.models.cli.Flags;
+import dev.interlayer.models.cli.KvTypeOption;
 import dev.interlayer.models.cli.Progress;
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.io.Gguf;
@@ -66,6 +67,9 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
                     + "0 = no warm-up (default ${DEFAULT-VALUE}).")
     double warmupSeconds;
 
+    @picocli.CommandLine.Mixin
+    KvTypeOption kvType = new KvTypeOption();
+
     @Override
     public String parent() {
         return "bench";
@@ -79,6 +83,7 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
         Flags.require(warmupTokens >= 0, "--warmup-tokens", ">= 0", warmupTokens);
         Flags.require(warmupSeconds >= 0, "--warmup-seconds", ">= 0", warmupSeconds);
         ComputePool.setThreads(Flags.threads(threads));
+        kvType.type();   // checked before the load
         Flags.exists(model, "--model");
         long t0 = System.nanoTime();
         LoadedModel opened;
@@ -86,7 +91,7 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
             opened = ModelLoader.open(model);
         }
         try (LoadedModel loaded = opened) {
-            CausalLM lm = loaded.requireLm();
+            CausalLM lm = kvType.apply(loaded.requireLm());
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             int capacity = promptTokens + genTokens;
             // --chunk applies to the nn decoder families (every family the loader builds); kvBytes < 0: unknown
@@ -96,7 +101,7 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
             int dim = -1;
             if (lm instanceof DecoderLM d) {
                 DecoderLM.Session ds = d.newSession(capacity, chunk);
-                kvBytes = kvBytes(d, ds);
+                kvBytes = ds.cacheBytes();
                 layers = d.stack().layers();
                 dim = d.hiddenSize();
                 s = ds;
@@ -137,15 +142,6 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
                     bytes += Files.size(p);
                 }
             }
-        }
-        return bytes;
-    }
-
-    /** KV-cache bytes of a session: per layer, keys and values of its cache rows (positions or ring slots). */
-    private static long kvBytes(DecoderLM m, DecoderLM.Session s) {
-        long bytes = 0;
-        for (int l = 0; l < m.stack().layers(); l++) {
-            bytes += 2L * s.cacheSlots(l) * m.stack().blocks().get(l).config().attention().kvDim() * Float.BYTES;
         }
         return bytes;
     }
@@ -203,8 +199,9 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
                         + "(%.3f GB/token) (cpu %.0f%%)%n", genTokens, decodeSeconds, decodeRate, gbPerSecond,
                 weightBytesPerToken / 1e9, 100.0 * (cpu2 - cpu1) / (d1 - p1) / threads);
         String kv = kvBytes < 0 ? "KV cache size unknown, budget not checked"
-                : String.format(Locale.ROOT, "KV cache %.1f MB (%d positions); budget file+10%%+KV %.2f GB: %s",
-                        kvBytes / 1e6, capacity, budget / 1e9, hwm <= budget ? "within" : "EXCEEDED");
+                : String.format(Locale.ROOT, "KV cache %.1f MB (%d positions, %s); budget file+10%%+KV %.2f GB: %s",
+                        kvBytes / 1e6, capacity, kvType.type().cliName(), budget / 1e9,
+                        hwm <= budget ? "within" : "EXCEEDED");
         System.out.printf(Locale.ROOT, "memory:  peak RSS %.2f GB; model file %.2f GB; %s%n", hwm / 1e9,
                 fileBytes / 1e9, kv);
         if (hwmReset && kvBytes >= 0) {

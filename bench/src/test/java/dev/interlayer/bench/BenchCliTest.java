@@ -54,6 +54,9 @@ class BenchCliTest {
         assertTrue(r.err().contains("--threads must be between 1 and"), r.err());
         r = run("bench", "gemm", "--threads", "0");
         assertTrue(r.err().contains("--threads must be between 1 and"), r.err());
+        r = run("bench", "generate", "--model", nope, "--kv-type", "q4_0");   // checked before the file
+        assertEquals(Main.EXIT_USAGE, r.code(), r.err());
+        assertTrue(r.err().contains("--kv-type must be one of f32, f16, q8_0, got q4_0"), r.err());
     }
 
     @Test

@@ -175,21 +175,9 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         if (c.positions() == PositionEncoding.ROPE) {
             st.rope(st.ropeFor(maxPos + 1), past, t);
         }
-        int kvDim = c.kvDim(), ringRows = cache.rows(st.layer);
-        copyToRing(st.k.data(), cache.keys(st.layer), past, t, ringRows, kvDim);
-        copyToRing(st.v.data(), cache.values(st.layer), past, t, ringRows, kvDim);
+        cache.write(st.layer, st.k.data(), st.v.data(), past, t);   // in the cache's KvType
         st.tokens = t;
         st.past = past;
-    }
-
-    // Copies t rows of src into entries [slot, slot + t) of a ring of ringRows rows (at most two runs).
-    private static void copyToRing(float[] src, float[] dst, int slot, int t, int ringRows, int width) {
-        int row = slot % ringRows;
-        int first = Math.min(t, ringRows - row);
-        System.arraycopy(src, 0, dst, row * width, first * width);
-        if (first < t) {
-            System.arraycopy(src, first * width, dst, 0, (t - first) * width);
-        }
     }
 
     /**
@@ -208,6 +196,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         private final HeadViews qHeads; // q rows(t) as [t, Hq, dh]
         private final HeadViews kHeads; // k rows(t) as [t, Hkv, dh]
         private final float[][] scores; // [Hq][cache rows of this layer] scores of the entries one query scans
+        private final float[][] tiles;  // [Hq][KvRows.TILE·dh] widened F16/Q8_0 cache rows; null for F32
         private final float[] ropeCos;  // [rotaryDim/2] one position's cos, scaled
         private final float[] ropeSin;  // [rotaryDim/2] one position's sin, scaled
         private final Rope staticRope;  // table while past + T <= staticRopeUpTo; null for NONE/ALIBI
@@ -247,6 +236,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
                 throw new IllegalArgumentException("Attention state: cache layer " + layer + " keeps a ring for window "
                         + cache.ringWindow(layer) + " but the layer's window is " + c.window());
             }
+            cache.type().requireHeadDim(layer, c.headDim());
             this.layerRef = a;
             this.cache = cache;
             this.layer = layer;
@@ -260,6 +250,8 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             this.qHeads = new HeadViews(q, c.heads(), c.headDim());
             this.kHeads = new HeadViews(k, c.kvHeads(), c.headDim());
             this.scores = ScratchPool.matrix(pool, "attention scores", c.heads(), cache.rows(layer));
+            this.tiles = cache.type() == KvType.F32 ? null
+                    : ScratchPool.matrix(pool, "attention kv tile", c.heads(), KvRows.TILE * c.headDim());
             int half = c.positions() == PositionEncoding.ROPE ? c.rope().rotaryDim(c.headDim()) / 2 : 0;
             this.ropeCos = new float[half];
             this.ropeSin = new float[half];
@@ -438,17 +430,18 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
 
         /**
          * One query row of head h (at qOff in q and o) against cache entries [lo, hi] of its KV head
-         * (at kOff within a KV row): scores for the whole run (one dotRows per contiguous stretch of the
-         * ring), then masks, soft-cap and ALiBi, the softmax, and the weighted sum of value rows
-         * (addWeightedRows), scaled by 1/Σ. A fully masked row gives 0, not the NaN of a 0/0 softmax.
+         * (at kOff within a KV row): scores for the whole run (one {@link KvRows#dot} per contiguous stretch of
+         * the ring), then masks, soft-cap and ALiBi, the softmax, and the weighted sum of value rows
+         * ({@link KvRows#addWeighted}), scaled by 1/Σ. A fully masked row gives 0, not the NaN of a 0/0 softmax.
          */
         private void attendRow(int h, int kOff, int qOff, int qslot, int lo, int hi, int dh) {
             AttentionConfig c = layerRef.config;
-            int kvDim = c.kvDim(), w = c.window(), ringRows = cache.rows(layer);
+            int w = c.window(), ringRows = cache.rows(layer);
             float tau = c.effectiveScale(), cap = c.softcap();
             float slope = slopes == null ? 0f : slopes[h];
             float[] sc = scores[h], qa = q.data(), oa = o.data();
-            float[] ka = cache.keys(layer), va = cache.values(layer);
+            KvRows ka = cache.keyRows(layer), va = cache.valueRows(layer);
+            float[] tile = tiles == null ? null : tiles[h];
             int[] pos = cache.positions;
             boolean[] mask = keyMask;
             boolean causal = c.causal(), reg = regular;
@@ -458,9 +451,9 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             if (n <= 0) {
                 return;
             }
-            Ops.dotRows(qa, qOff, ka, row0 * kvDim + kOff, kvDim, run1, dh, tau, sc, 0);
+            ka.dot(qa, qOff, row0, run1, kOff, dh, tau, sc, 0, tile);
             if (run1 < n) {
-                Ops.dotRows(qa, qOff, ka, kOff, kvDim, n - run1, dh, tau, sc, run1);
+                ka.dot(qa, qOff, 0, n - run1, kOff, dh, tau, sc, run1, tile);
             }
             int pq = pos[qslot];
             float max = Float.NEGATIVE_INFINITY;
@@ -487,9 +480,9 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
                 return; // fully masked row: output 0 (softmax over no keys is undefined; 0, never NaN)
             }
             float inv = 1f / Ops.expShiftSum(sc, 0, max, sc, 0, n);   // SIMD exp, in place
-            Ops.addWeightedRows(sc, 0, va, row0 * kvDim + kOff, kvDim, run1, dh, oa, qOff);
+            va.addWeighted(sc, 0, row0, run1, kOff, dh, oa, qOff, tile);
             if (run1 < n) {
-                Ops.addWeightedRows(sc, run1, va, kOff, kvDim, n - run1, dh, oa, qOff);
+                va.addWeighted(sc, run1, 0, n - run1, kOff, dh, oa, qOff, tile);
             }
             for (int i = qOff; i < qOff + dh; i++) {
                 oa[i] *= inv;

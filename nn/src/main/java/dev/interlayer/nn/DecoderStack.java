@@ -49,16 +49,30 @@ public record DecoderStack(Embedding embedding, LearnedPositions positions, Norm
      * contextLength (see {@link KvCache#withSlidingRings}); other layers keep contextLength rows.
      */
     public StackSession newSession(int contextLength, int maxTokens, boolean taps) {
-        return newSession(contextLength, maxTokens, taps, true);
+        return newSession(contextLength, maxTokens, taps, true, KvType.F32);
+    }
+
+    /**
+     * As {@link #newSession(int, int, boolean)}, with the KV cache stored in {@code kvType} (F16 or Q8_0 for long
+     * contexts: 2 or 1.0625 bytes per cached value instead of 4; see {@link KvType}).
+     *
+     * @throws IllegalArgumentException also if kvType is Q8_0 and a layer's head dimension is not a multiple of 32
+     */
+    public StackSession newSession(int contextLength, int maxTokens, boolean taps, KvType kvType) {
+        return newSession(contextLength, maxTokens, taps, true, kvType);
     }
 
     // ringCache = false keeps contextLength rows in every layer (tests compare both layouts)
     StackSession newSession(int contextLength, int maxTokens, boolean taps, boolean ringCache) {
+        return newSession(contextLength, maxTokens, taps, ringCache, KvType.F32);
+    }
+
+    StackSession newSession(int contextLength, int maxTokens, boolean taps, boolean ringCache, KvType kvType) {
         if (contextLength < 1 || contextLength > contextLength()) {
             throw new IllegalArgumentException("session contextLength " + contextLength + " must be in [1, "
                     + contextLength() + "]");
         }
-        return new StackSession(blocks, contextLength, maxTokens, taps, ringCache);
+        return new StackSession(blocks, contextLength, maxTokens, taps, ringCache, kvType);
     }
 
     /**

@@ -80,7 +80,7 @@ public record EncoderStack(Embedding embedding, LearnedPositions positions, Norm
         if (maxLength < 1 || maxLength > ctx) {
             throw new IllegalArgumentException("maxLength " + maxLength + " must be in [1, " + ctx + "]");
         }
-        return new StackSession(blocks, maxLength, maxLength, taps, false); // one call from 0: no ring
+        return new StackSession(blocks, maxLength, maxLength, taps, false, KvType.F32); // one call from 0: no ring
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.interlayer.nn;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * Per-session key/value cache for every attention layer. Entries are post-RoPE (and post-QK-norm) keys
@@ -19,14 +20,20 @@ import java.util.Arrays;
  * attention layers write the next chunk's entries (and their positions) at slots [length, length + T)
  * and the owner calls {@link #advance(int)} once after all layers ran. Under implicit positions entry j
  * is at position j. Mutable; one thread owns it.
+ *
+ * <p>Storage ({@link KvType}): F32 by default; F16 or Q8_0 ({@link #withSlidingRings(int, int[], int[], int,
+ * KvType)}) store each row on append and widen it when attention reads it, for 2 or 1.0625 bytes per value
+ * instead of 4 ({@link #bytes()}). {@link #keys(int)}/{@link #values(int)} expose the arrays of an F32 cache;
+ * {@link #readKey}/{@link #readValue} read any type.
  */
 public final class KvCache {
     private final int contextLength;
     private final int[] kvDims;
     private final int[] rows;        // [layers] rows held: contextLength, or the ring capacity
     private final int[] windows;     // [layers] window a ring serves; 0 for full layers
-    private final float[][] keys;    // [layers][rows(l) * kvDim(l)]
-    private final float[][] values;  // [layers][rows(l) * kvDim(l)]
+    private final KvType type;
+    private final KvRows[] keys;     // [layers] [rows(l), kvDim(l)] in type
+    private final KvRows[] values;   // [layers] [rows(l), kvDim(l)] in type
     final int[] positions;           // [contextLength] position of each entry (written by attention layers)
     private final int[] oldest;      // [layers] first entry a ring still holds (0 for full layers)
     private final int[] droppedMin;  // [layers] smallest position a ring overwrote, MAX_VALUE if none
@@ -40,7 +47,7 @@ public final class KvCache {
      * @throws IllegalArgumentException if a size is not positive or the cache would exceed 2^31 floats per layer
      */
     public KvCache(int contextLength, int... kvDims) {
-        this(contextLength, kvDims, new int[kvDims.length], 0);
+        this(contextLength, kvDims, new int[kvDims.length], 0, KvType.F32);
     }
 
     /**
@@ -53,13 +60,23 @@ public final class KvCache {
      *                                  is negative, or a layer would exceed 2^31 floats
      */
     public static KvCache withSlidingRings(int contextLength, int[] kvDims, int[] windows, int maxChunk) {
+        return withSlidingRings(contextLength, kvDims, windows, maxChunk, KvType.F32);
+    }
+
+    /**
+     * As {@link #withSlidingRings(int, int[], int[], int)}, storing keys and values in {@code type}.
+     *
+     * @throws IllegalArgumentException also if type is Q8_0 and a kvDim is not a multiple of 32
+     */
+    public static KvCache withSlidingRings(int contextLength, int[] kvDims, int[] windows, int maxChunk,
+                                           KvType type) {
         if (maxChunk < 1) {
             throw new IllegalArgumentException("KvCache.withSlidingRings: maxChunk must be >= 1, got " + maxChunk);
         }
-        return new KvCache(contextLength, kvDims, windows, maxChunk);
+        return new KvCache(contextLength, kvDims, windows, maxChunk, Objects.requireNonNull(type, "KV cache type"));
     }
 
-    private KvCache(int contextLength, int[] kvDims, int[] windows, int maxChunk) {
+    private KvCache(int contextLength, int[] kvDims, int[] windows, int maxChunk, KvType type) {
         if (contextLength < 1 || kvDims.length == 0) {
             throw new IllegalArgumentException("KvCache needs contextLength >= 1 and at least one layer, got "
                     + contextLength + " and " + kvDims.length + " layers");
@@ -73,8 +90,9 @@ public final class KvCache {
         this.kvDims = kvDims.clone();
         this.rows = new int[layers];
         this.windows = new int[layers];
-        this.keys = new float[layers][];
-        this.values = new float[layers][];
+        this.type = type;
+        this.keys = new KvRows[layers];
+        this.values = new KvRows[layers];
         for (int l = 0; l < layers; l++) {
             int w = windows[l];
             if (w < 0) {
@@ -88,8 +106,9 @@ public final class KvCache {
                 throw new IllegalArgumentException("KvCache layer " + l + ": " + rows[l] + " rows x kvDim "
                         + kvDims[l] + " is not a valid heap array size");
             }
-            keys[l] = new float[(int) n];
-            values[l] = new float[(int) n];
+            type.rowBytes(kvDims[l]); // Q8_0: whole blocks per row, refused here with the width
+            keys[l] = KvRows.of(type, rows[l], kvDims[l]);
+            values[l] = KvRows.of(type, rows[l], kvDims[l]);
         }
         this.positions = new int[contextLength];
         this.oldest = new int[layers];
@@ -152,14 +171,81 @@ public final class KvCache {
         return positions[slot];
     }
 
-    /** Keys of layer l, [rows(l), kvDim] row-major (mutable; entry j is row j mod rows(l)). */
+    /** The storage type of keys and values. */
+    public KvType type() {
+        return type;
+    }
+
+    /**
+     * Bytes of key and value storage over all layers: Σ_l 2·rows(l)·rowBytes(kvDim(l)), rowBytes = 4·kvDim (F32),
+     * 2·kvDim (F16) or 34·kvDim/32 (Q8_0). The positions table (4·contextLength bytes) is not included.
+     */
+    public long bytes() {
+        long b = 0;
+        for (int l = 0; l < keys.length; l++) {
+            b += keys[l].bytes() + values[l].bytes();
+        }
+        return b;
+    }
+
+    /**
+     * Keys of layer l, [rows(l), kvDim] row-major (mutable; entry j is row j mod rows(l)).
+     *
+     * @throws IllegalStateException unless this cache stores F32 (use {@link #readKey})
+     */
     public float[] keys(int layer) {
+        return f32(keys[layer], "keys");
+    }
+
+    /**
+     * Values of layer l, [rows(l), kvDim] row-major.
+     *
+     * @throws IllegalStateException unless this cache stores F32 (use {@link #readValue})
+     */
+    public float[] values(int layer) {
+        return f32(values[layer], "values");
+    }
+
+    private float[] f32(KvRows r, String what) {
+        if (r instanceof KvRows.F32Rows f) {
+            return f.data;
+        }
+        throw new IllegalStateException("KvCache." + what + "(layer): this cache stores " + type.cliName()
+                + ", not float arrays; read entries with read" + (what.equals("keys") ? "Key" : "Value"));
+    }
+
+    /** Key of entry {@code slot} in layer l widened to F32 into out[off .. off + kvDim(l)) (row slot mod rows(l)). */
+    public void readKey(int layer, int slot, float[] out, int off) {
+        keys[layer].read(row(layer, slot), out, off);
+    }
+
+    /** Value of entry {@code slot} in layer l widened to F32 into out[off .. off + kvDim(l)). */
+    public void readValue(int layer, int slot, float[] out, int off) {
+        values[layer].read(row(layer, slot), out, off);
+    }
+
+    // Key rows of layer l (attention reads them through KvRows).
+    KvRows keyRows(int layer) {
         return keys[layer];
     }
 
-    /** Values of layer l, [rows(l), kvDim] row-major. */
-    public float[] values(int layer) {
+    // Value rows of layer l.
+    KvRows valueRows(int layer) {
         return values[layer];
+    }
+
+    // Writes t rows of k and v ([t, kvDim] from offset 0) into entries [slot, slot + t) of layer l, converting to
+    // the storage type; a ring wraps at most once (t ≤ rows).
+    void write(int layer, float[] k, float[] v, int slot, int t) {
+        int ringRows = rows[layer], width = kvDims[layer];
+        int row = slot % ringRows;
+        int first = Math.min(t, ringRows - row);
+        keys[layer].write(k, 0, row, first);
+        values[layer].write(v, 0, row, first);
+        if (first < t) {
+            keys[layer].write(k, first * width, 0, t - first);
+            values[layer].write(v, first * width, 0, t - first);
+        }
     }
 
     // True if every entry before `slot` sits at the position equal to its index (implicit positions).

@@ -24,7 +24,8 @@ public final class StackSession {
     LinearTap linearTap;     // calibration observer, or null
     int lastTokens;
 
-    StackSession(List<TransformerBlock> blocks, int contextLength, int maxTokens, boolean taps, boolean ringCache) {
+    StackSession(List<TransformerBlock> blocks, int contextLength, int maxTokens, boolean taps, boolean ringCache,
+                 KvType kvType) {
         if (maxTokens < 1) {
             throw new IllegalArgumentException("maxTokens must be >= 1, got " + maxTokens);
         }
@@ -33,9 +34,10 @@ public final class StackSession {
         for (int l = 0; l < kvDims.length; l++) {
             kvDims[l] = blocks.get(l).config().attention().kvDim();
             windows[l] = ringCache ? blocks.get(l).config().attention().window() : 0;
+            kvType.requireHeadDim(l, blocks.get(l).config().attention().headDim()); // before any allocation
         }
         this.maxTokens = Math.min(maxTokens, contextLength);
-        this.cache = KvCache.withSlidingRings(contextLength, kvDims, windows, this.maxTokens);
+        this.cache = KvCache.withSlidingRings(contextLength, kvDims, windows, this.maxTokens, kvType);
         boolean ring = false;
         for (int l = 0; l < kvDims.length; l++) {
             ring |= cache.isRing(l);

@@ -22,6 +22,8 @@ final class BatchFamilies {
     static final String[] NAMES = {"llama", "qwen2-window", "gemma2", "olmo2", "gpt2", "moe"};
     static final int VOCAB = 61, CONTEXT = 64;
     private static final int D = 37, HEADS = 4, HEAD_DIM = 10, FFN = 53;
+    /** Head dimension of {@link #build(String, long, int)} stacks that a Q8_0 KV cache accepts (whole blocks). */
+    static final int BLOCK_HEAD_DIM = 32;
 
     private BatchFamilies() {
     }
@@ -31,11 +33,16 @@ final class BatchFamilies {
     }
 
     static Model build(String family, long seed) {
+        return build(family, seed, HEAD_DIM);
+    }
+
+    /** As {@link #build(String, long)} with head dimension {@code headDim} (d stays 37). */
+    static Model build(String family, long seed, int headDim) {
         if (family.startsWith("quant-")) {
             return quantized(DType.valueOf(family.substring(6)), seed);
         }
         RandomLayers r = new RandomLayers(seed);
-        AttentionConfig base = AttentionConfig.builder(D, HEADS, CONTEXT).headDim(HEAD_DIM).kvHeads(2)
+        AttentionConfig base = AttentionConfig.builder(D, HEADS, CONTEXT).headDim(headDim).kvHeads(2)
                 .rope(RopeConfig.of(10000)).build();
         List<TransformerBlock> blocks = new ArrayList<>();
         Embedding embedding = new Embedding(r.gaussian(1.0, 0.0, VOCAB, D));
@@ -66,7 +73,7 @@ final class BatchFamilies {
                 case "olmo2" -> blocks.add(r.block(BlockConfig.of(base.toBuilder().qkNorm(QkNorm.FLAT).build(),
                         NormPlacement.OUTPUT), r.swiGlu(D, FFN)));
                 case "gpt2" -> {
-                    AttentionConfig ac = AttentionConfig.builder(D, HEADS, CONTEXT).headDim(HEAD_DIM).build();
+                    AttentionConfig ac = AttentionConfig.builder(D, HEADS, CONTEXT).headDim(headDim).build();
                     Attention a = r.attention(ac);
                     Attention biased = new Attention(ac, new Linear(a.wq().weight(), r.gaussian(0.5, 0, ac.qDim())),
                             new Linear(a.wk().weight(), r.gaussian(0.5, 0, ac.kvDim())),
@@ -142,7 +149,13 @@ final class BatchFamilies {
      * {@link DecoderStack#decode}; returns the largest |batched − alone| over the logits of every step (0 when bit-identical; NaN propagates as NaN).
      */
     static double maxBatchVsAlone(String family) {
-        Model model = build(family, 0xBA7C4L ^ family.hashCode());
+        return maxBatchVsAlone(family, KvType.F32);
+    }
+
+    /** As {@link #maxBatchVsAlone(String)} with every session's KV cache stored in {@code kv}. */
+    static double maxBatchVsAlone(String family, KvType kv) {
+        Model model = kv == KvType.F32 ? build(family, 0xBA7C4L ^ family.hashCode())
+                : build(family, 0xBA7C4L ^ family.hashCode(), BLOCK_HEAD_DIM);
         DecoderStack stack = model.stack();
         int seqs = 5, steps = 7;
         StackSession[] batched = new StackSession[seqs], alone = new StackSession[seqs];
@@ -151,8 +164,8 @@ final class BatchFamilies {
             for (int p = 0; p < prompt.length; p++) {
                 prompt[p] = (13 * p + 7 * i + 1) % VOCAB;
             }
-            batched[i] = stack.newSession(CONTEXT, 16, false);
-            alone[i] = stack.newSession(CONTEXT, 16, false);
+            batched[i] = stack.newSession(CONTEXT, 16, false, kv);
+            alone[i] = stack.newSession(CONTEXT, 16, false, kv);
             stack.forward(prompt, batched[i]);
             stack.forward(prompt, alone[i]);
         }

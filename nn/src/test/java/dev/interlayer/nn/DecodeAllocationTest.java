@@ -19,7 +19,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Heap bytes allocated per decode step of a two-layer decoder stack (Llama-style PRE blocks with
  * GQA + RoPE; dense SwiGLU or top-2 MoE; or "ring": a window-8 local layer whose KV ring of 8 + 16 rows
  * wraps about three times per 64 steps, then a global layer, decoded at implicit positions or, for
- * "ring-explicit", at gapped explicit positions through {@code decode(token, position, s)}), measured with the thread allocation counter on one
+ * "ring-explicit", at gapped explicit positions through {@code decode(token, position, s)}; "ring-f16" and
+ * "ring-q8_0": the ring stack with head dim 32 and its KV cache stored in F16 or Q8_0), measured with the thread
+ * allocation counter on one
  * compute thread once the JIT has compiled the decode path.
  *
  * <p>Until C2 compiles them, Vector API calls box their vectors on the heap (about 1 MB per step in
@@ -47,7 +49,7 @@ class DecodeAllocationTest {
     private static final int D = 64, HEADS = 4, KV_HEADS = 2, FFN = 96, CONTEXT = 256, PROMPT = 16, STEPS = 64;
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"dense", "moe", "ring", "ring-explicit"})
+    @ValueSource(strings = {"dense", "moe", "ring", "ring-explicit", "ring-f16", "ring-q8_0"})
     void decodeStepAllocatesAtMostBound(String ffn) throws Exception {
         String output = ChildJvm.run(Probe.class, List.of(), ffn);
         Matcher m = Pattern.compile("bytesPerStep=(\\d+)").matcher(output);
@@ -69,8 +71,9 @@ class DecodeAllocationTest {
             var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             long tid = Thread.currentThread().threadId();
             String variant = args[0];
-            DecoderStack stack = stack(variant.equals("moe"), variant.startsWith("ring"));
-            StackSession s = stack.newSession(CONTEXT, PROMPT, false);
+            KvType kv = variant.endsWith("f16") ? KvType.F16 : variant.endsWith("q8_0") ? KvType.Q8_0 : KvType.F32;
+            DecoderStack stack = stack(variant.equals("moe"), variant.startsWith("ring"), kv);
+            StackSession s = stack.newSession(CONTEXT, PROMPT, false, kv);
             if (variant.startsWith("ring") && (!s.cache().isRing(0) || s.cache().rows(0) != 8 + PROMPT)) {
                 throw new AssertionError("layer 0 should keep a ring of " + (8 + PROMPT) + " rows");
             }
@@ -129,10 +132,11 @@ class DecodeAllocationTest {
         }
     }
 
-    private static DecoderStack stack(boolean moe, boolean ring) {
+    // kv != F32: head dim 32 (whole Q8_0 blocks) instead of D / HEADS = 16
+    private static DecoderStack stack(boolean moe, boolean ring, KvType kv) {
         RandomLayers r = new RandomLayers(0xA110CL);
         AttentionConfig global = AttentionConfig.builder(D, HEADS, CONTEXT).kvHeads(KV_HEADS)
-                .rope(RopeConfig.of(10000)).build();
+                .headDim(kv == KvType.F32 ? D / HEADS : 32).rope(RopeConfig.of(10000)).build();
         List<TransformerBlock> blocks = new ArrayList<>();
         for (int l = 0; l < 2; l++) {
             AttentionConfig ac = ring && l == 0 ? global.toBuilder().window(8).build() : global;

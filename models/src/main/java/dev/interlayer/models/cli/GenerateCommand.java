@@ -4,6 +4,7 @@ import dev.interlayer.models.generate.GenerationResult;
 import dev.interlayer.models.generate.Generator;
 import dev.interlayer.models.generate.Sampler;
 import dev.interlayer.models.generate.CausalLM;
+import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import java.io.PrintWriter;
@@ -69,9 +70,17 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
     @Mixin
     PlanOptions planOptions = new PlanOptions();
 
+    @Mixin
+    KvTypeOption kvType = new KvTypeOption();
+
     @Option(names = "--router-stats", description = "After generating, print each MoE layer's expert load, router"
             + " entropy and auxiliary losses on stderr.")
     boolean routerStats;
+
+    // the loaded decoder with its sessions caching in --kv-type's type
+    private DecoderLM decoder(LoadedModel loaded, String command) {
+        return (DecoderLM) kvType.apply(ModelInput.decoder(loaded, command));
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -93,6 +102,7 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
             }
         }
         planOptions.validate();
+        kvType.type();   // checked before the load
         if (planOptions.active()) {
             Flags.require(!routerStats, "--router-stats", "used without --plan/--draft-layers", "both");
         }
@@ -106,20 +116,20 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (LoadedModel loaded = ModelInput.open(model)) {
-            CausalLM m = loaded.requireLm();
+            CausalLM m = kvType.apply(loaded.requireLm());
             Tokenizer tok = loaded.tokenizer();
             if (planOptions.draftLayers != null) {
                 if (temperature > 0) {
                     err.println("note: --draft-layers samples with --temperature only (top-k, top-p, min-p off)");
                 }
                 int[] ids = ModelInput.ids(loaded, model, tokens, prompt);
-                planOptions.speculate(ModelInput.decoder(loaded, "--draft-layers"), tok, ids,
+                planOptions.speculate(decoder(loaded, "--draft-layers"), tok, ids,
                         prompt, maxTokens, temperature, seed, out, err);
                 return 0;
             }
-            RouterStatsLM stats = routerStats ? new RouterStatsLM(ModelInput.decoder(loaded, "--router-stats")) : null;
+            RouterStatsLM stats = routerStats ? new RouterStatsLM(decoder(loaded, "--router-stats")) : null;
             if (planOptions.active()) {
-                m = planOptions.planned(ModelInput.decoder(loaded, "--plan"));
+                m = planOptions.planned(decoder(loaded, "--plan"));
             } else if (stats != null) {
                 m = stats;
             }

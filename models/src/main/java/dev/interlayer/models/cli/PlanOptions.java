@@ -72,9 +72,9 @@ public final class PlanOptions {
         }
     }
 
-    /** The model run through the plan, for the ordinary generator. */
+    /** The model run through the plan, for the ordinary generator (its sessions cache in lm's KV type). */
     PlannedLM planned(DecoderLM lm) {
-        return new PlannedLM(stack(lm), lm.outputHead(), lm.contextLength());
+        return new PlannedLM(stack(lm), lm.outputHead(), lm.contextLength(), lm.kvType());
     }
 
     /**
@@ -92,7 +92,7 @@ public final class PlanOptions {
         }
         int eos = tok == null ? -1 : tok.eos().orElse(-1);
         var decoder = new SelfSpeculativeDecoder(ps, lm.outputHead(), draftLayers, speculations,
-                ids.length + maxTokens, DecoderLM.DEFAULT_CHUNK, temperature, seed);
+                ids.length + maxTokens, DecoderLM.DEFAULT_CHUNK, temperature, seed, lm.kvType());
         SelfSpeculativeDecoder.Result r = decoder.generate(ids, maxTokens, eos);
         if (tok == null) {
             StringBuilder sb = new StringBuilder();

@@ -1,6 +1,7 @@
 package dev.interlayer.models.cli;
 
 import dev.interlayer.models.generate.CausalLM;
+import dev.interlayer.nn.KvType;
 import dev.interlayer.nn.plan.OutputHead;
 import dev.interlayer.nn.plan.PlanSession;
 import dev.interlayer.nn.plan.PlannedStack;
@@ -10,8 +11,13 @@ import java.util.Arrays;
 
 // A decoder stack run through an execution plan, seen as a CausalLM so that Generator (sampling, stop strings,
 // streaming) drives it unchanged: logits = Head(PlannedStack.forward(tokens)) at the last position.
-record PlannedLM(PlannedStack stack, OutputHead head, int contextLength) implements CausalLM {
+record PlannedLM(PlannedStack stack, OutputHead head, int contextLength, KvType kvType) implements CausalLM {
     private static final int CHUNK = 128;
+
+    // plan sessions with F32 KV caches
+    PlannedLM(PlannedStack stack, OutputHead head, int contextLength) {
+        this(stack, head, contextLength, KvType.F32);
+    }
 
     @Override
     public int vocabSize() {
@@ -24,7 +30,7 @@ record PlannedLM(PlannedStack stack, OutputHead head, int contextLength) impleme
             throw new IllegalArgumentException("session of " + maxTokens + " positions: need 1 <= positions <= the"
                     + " model's context length " + contextLength);
         }
-        return new PlanLmSession(this, stack.newSession(maxTokens, Math.min(CHUNK, maxTokens)), maxTokens);
+        return new PlanLmSession(this, stack.newSession(maxTokens, Math.min(CHUNK, maxTokens), kvType), maxTokens);
     }
 
     // One sequence: the plan session (one KV cache per attention-running step) and a logits row.

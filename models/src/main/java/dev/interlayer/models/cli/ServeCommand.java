@@ -50,6 +50,9 @@ public final class ServeCommand implements CliCommand, Callable<Integer> {
     @Mixin
     ThreadsOption threads = new ThreadsOption();
 
+    @Mixin
+    KvTypeOption kvType = new KvTypeOption();
+
     @Override
     public Integer call() throws Exception {
         Flags.exists(model, "--model");
@@ -60,11 +63,12 @@ public final class ServeCommand implements CliCommand, Callable<Integer> {
         Flags.require(timeoutSeconds >= 1, "--timeout", ">= 1 second", timeoutSeconds);
         Flags.require(maxBody >= 1, "--max-body", ">= 1 byte", maxBody);
         threads.apply();
+        kvType.type();   // checked before the load
         OpenAiServer.Options options = new OpenAiServer.Options(host, port, parallel, q,
                 Duration.ofSeconds(timeoutSeconds), maxBody);
         ServedModel served;
         try (Progress p = Progress.start("loading " + model.getFileName())) {
-            served = ServedModel.open(model);
+            served = ServedModel.open(model, kvType::apply);
         }
         try (served; OpenAiServer server = OpenAiServer.start(served, options)) {   // logs where it listens
             CountDownLatch stop = new CountDownLatch(1);

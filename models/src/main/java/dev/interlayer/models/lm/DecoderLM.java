@@ -2,6 +2,7 @@ package dev.interlayer.models.lm;
 
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.nn.DecoderStack;
+import dev.interlayer.nn.KvType;
 import dev.interlayer.nn.Linear;
 import dev.interlayer.nn.StackSession;
 import dev.interlayer.nn.plan.OutputHead;
@@ -28,6 +29,7 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
     private final Tensor head;           // [vocab, d]
     private final float finalSoftcap;    // 0 = none
     private final int contextLength;
+    private final KvType kvType;         // storage of every new session's KV cache
 
     /**
      * A causal LM: logits = head · finalNorm(stack(ids)), soft-capped when {@code finalSoftcap > 0}.
@@ -49,6 +51,45 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
         this.head = head;
         this.finalSoftcap = finalSoftcap;
         this.contextLength = Math.min(contextLength, stack.contextLength());
+        this.kvType = KvType.F32;
+    }
+
+    // the same model (stack, head, soft-cap, context shared, nothing copied) with sessions caching in kvType
+    private DecoderLM(DecoderLM base, KvType kvType) {
+        this.stack = base.stack;
+        this.head = base.head;
+        this.finalSoftcap = base.finalSoftcap;
+        this.contextLength = base.contextLength;
+        this.kvType = kvType;
+    }
+
+    /**
+     * This model with every new session's KV cache stored in {@code type} (F16 or Q8_0 halve or nearly quarter
+     * the cache for long contexts; see {@link KvType}): a view sharing the weights. Checked here, so a model
+     * whose head dimension Q8_0 cannot block is refused before any session is made.
+     *
+     * @throws IllegalArgumentException if type is Q8_0 and a layer's head dimension is not a multiple of 32
+     */
+    public DecoderLM withKvType(KvType type) {
+        if (type == kvType) {
+            return this;
+        }
+        for (int l = 0; l < stack.layers(); l++) {
+            type.requireHeadDim(l, stack.blocks().get(l).config().attention().headDim());
+        }
+        return new KvView(this, type);
+    }
+
+    /** Storage type of the KV cache of this model's sessions (F32 unless {@link #withKvType} chose another). */
+    public KvType kvType() {
+        return kvType;
+    }
+
+    // the view withKvType returns (DecoderLM is abstract; families add no behaviour of their own)
+    private static final class KvView extends DecoderLM {
+        KvView(DecoderLM base, KvType type) {
+            super(base, type);
+        }
     }
 
     /** The decoder stack. */
@@ -129,7 +170,7 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
             this.model = model;
             this.capacity = capacity;
             this.chunk = chunk;
-            this.stack = model.stack.newSession(capacity, chunk, false);
+            this.stack = model.stack.newSession(capacity, chunk, false, model.kvType);
             this.logits = new float[model.vocabSize()];
             this.logitsRow = Tensor.wrap(logits, Shape.of(1, logits.length));
         }
@@ -143,6 +184,11 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
         /** The stack session: per-block states (MoE router statistics of the last call) and the KV cache. */
         public StackSession stackSession() {
             return stack;
+        }
+
+        /** Bytes of the session's KV cache (keys and values of every layer, in the model's {@link KvType}). */
+        public long cacheBytes() {
+            return stack.cache().bytes();
         }
 
         /** KV-cache rows layer l keeps: the session's positions, or a sliding-window ring (window + chunk). */

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 
 /**
@@ -55,6 +56,17 @@ public final class ServedModel implements AutoCloseable {
      * @throws IllegalArgumentException if a decoder comes without a tokenizer
      */
     public static ServedModel open(Path path) throws IOException {
+        return open(path, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #open(Path)}, serving {@code lmView.apply(lm)} for a decoder (for example the model with an F16 or
+     * Q8_0 KV cache); an exception from lmView closes the model and propagates.
+     *
+     * @throws IOException if the model cannot be read
+     * @throws IllegalArgumentException if a decoder comes without a tokenizer, or from lmView
+     */
+    public static ServedModel open(Path path, UnaryOperator<CausalLM> lmView) throws IOException {
         String id = path.getFileName().toString();
         LoadedModel loaded = ModelLoader.open(path);
         if (loaded.lm() == null) {
@@ -66,7 +78,7 @@ public final class ServedModel implements AutoCloseable {
             Tokenizer tok = loaded.optionalTokenizer().orElseThrow(() -> new IllegalArgumentException(id
                     + " has no tokenizer (no tokenizer.json / GGUF tokenizer metadata): serve needs one"));
             ChatTemplate t = ChatTemplates.find(path, tok).orElse(null);
-            return new ServedModel(id, loaded.lm(), tok, t, null, loaded);
+            return new ServedModel(id, lmView.apply(loaded.lm()), tok, t, null, loaded);
         } catch (IOException | RuntimeException e) {
             loaded.close();
             throw e;

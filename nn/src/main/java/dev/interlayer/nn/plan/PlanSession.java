@@ -2,6 +2,7 @@ package dev.interlayer.nn.plan;
 
 import dev.interlayer.nn.FeedForward;
 import dev.interlayer.nn.KvCache;
+import dev.interlayer.nn.KvType;
 import dev.interlayer.nn.RowBuffer;
 import dev.interlayer.nn.TransformerBlock;
 import java.util.List;
@@ -11,8 +12,8 @@ import java.util.List;
  * step's block state, and the residual-stream buffers. Each step's cache keeps its own length, so a prefix
  * of the plan can run ahead of the rest (self-speculative drafting) and be rolled back.
  *
- * <p>Memory: slots × rows × kvDim × 2 floats (rows = contextLength, or window + maxTokens for a sliding-window
- * layer), the same as the fixed loop for the identity plan.
+ * <p>Memory: slots × rows × kvDim × 2 values of the session's {@link KvType} (rows = contextLength, or
+ * window + maxTokens for a sliding-window layer), the same as the fixed loop for the identity plan.
  * Mutable; one thread owns it.
  */
 public final class PlanSession {
@@ -30,7 +31,7 @@ public final class PlanSession {
     StepHook hook;
     int length;                             // tokens embedded so far (the next implicit embedding position)
 
-    PlanSession(List<TransformerBlock> blocks, ExecutionPlan plan, int contextLength, int maxTokens) {
+    PlanSession(List<TransformerBlock> blocks, ExecutionPlan plan, int contextLength, int maxTokens, KvType kvType) {
         if (maxTokens < 1) {
             throw new IllegalArgumentException("PlanSession: maxTokens must be >= 1, got " + maxTokens);
         }
@@ -46,8 +47,9 @@ public final class PlanSession {
             if (st.runsAttention()) {
                 // a sliding-window layer keeps a ring of window + maxTokens rows, as in DecoderStack (rollbacks
                 // of up to maxTokens + 1 entries stay possible, which self-speculative decoding needs)
+                kvType.requireHeadDim(st.layer(), b.config().attention().headDim());
                 caches[t] = KvCache.withSlidingRings(contextLength, new int[] {b.config().attention().kvDim()},
-                        new int[] {b.config().attention().window()}, this.maxTokens);
+                        new int[] {b.config().attention().window()}, this.maxTokens, kvType);
                 states[t] = b.newState(caches[t], 0, this.maxTokens);
                 ffn[t] = states[t].ffn();
             } else {

@@ -2,6 +2,7 @@ package dev.interlayer.nn.plan;
 
 import dev.interlayer.nn.DecoderStack;
 import dev.interlayer.nn.KvCache;
+import dev.interlayer.nn.KvType;
 import dev.interlayer.nn.TransformerBlock;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.ShapeMismatchException;
@@ -43,11 +44,20 @@ public record PlannedStack(DecoderStack stack, ExecutionPlan plan) {
      * @throws IllegalArgumentException if contextLength is outside [1, stack.contextLength()]
      */
     public PlanSession newSession(int contextLength, int maxTokens) {
+        return newSession(contextLength, maxTokens, KvType.F32);
+    }
+
+    /**
+     * As {@link #newSession(int, int)}, every step's KV cache stored in {@code kvType} (see {@link KvType}).
+     *
+     * @throws IllegalArgumentException also if kvType is Q8_0 and a layer's head dimension is not a multiple of 32
+     */
+    public PlanSession newSession(int contextLength, int maxTokens, KvType kvType) {
         if (contextLength < 1 || contextLength > stack.contextLength()) {
             throw new IllegalArgumentException("PlanSession contextLength " + contextLength + " must be in [1, "
                     + stack.contextLength() + "]");
         }
-        return new PlanSession(stack.blocks(), plan, contextLength, maxTokens);
+        return new PlanSession(stack.blocks(), plan, contextLength, maxTokens, kvType);
     }
 
     /** Runs the whole plan on a chunk at the next positions; returns N_f(x) [T, d]. */

@@ -1,5 +1,7 @@
 package dev.interlayer.nn.plan;
 
+import dev.interlayer.nn.KvCache;
+import dev.interlayer.nn.KvType;
 import dev.interlayer.nn.RowBuffer;
 import dev.interlayer.tensor.Tensor;
 import java.util.Arrays;
@@ -77,6 +79,17 @@ public final class SelfSpeculativeDecoder {
      */
     public SelfSpeculativeDecoder(PlannedStack stack, OutputHead head, int draftSteps, int speculations,
                                   int contextLength, int prefillChunk, double temperature, long seed) {
+        this(stack, head, draftSteps, speculations, contextLength, prefillChunk, temperature, seed, KvType.F32);
+    }
+
+    /**
+     * As above, with the session's KV caches stored in {@code kvType}: rejected drafts roll back by
+     * {@link KvCache#truncate}, which only moves lengths, so every type rolls back alike.
+     *
+     * @throws IllegalArgumentException also if kvType is Q8_0 and a head dimension is not a multiple of 32
+     */
+    public SelfSpeculativeDecoder(PlannedStack stack, OutputHead head, int draftSteps, int speculations,
+                                  int contextLength, int prefillChunk, double temperature, long seed, KvType kvType) {
         if (!(temperature >= 0) || Double.isInfinite(temperature)) {
             throw new IllegalArgumentException("temperature must be finite and >= 0, got " + temperature);
         }
@@ -98,7 +111,7 @@ public final class SelfSpeculativeDecoder {
         this.head = head;
         this.draftSteps = draftSteps;
         this.speculations = speculations;
-        this.session = stack.newSession(contextLength, Math.max(prefillChunk, speculations + 1));
+        this.session = stack.newSession(contextLength, Math.max(prefillChunk, speculations + 1), kvType);
         this.exits = new RowBuffer(speculations + 1, stack.hidden());
         this.logits = new RowBuffer(speculations + 1, head.vocab());
         this.temperature = temperature;
@@ -257,7 +270,13 @@ public final class SelfSpeculativeDecoder {
     /** Plain greedy decoding with the same plan (the reference the self-speculative output must equal). */
     public static int[] greedy(PlannedStack stack, OutputHead head, int[] prompt, int maxNew, int eos,
                                int contextLength) {
-        PlanSession s = stack.newSession(contextLength, prompt.length);
+        return greedy(stack, head, prompt, maxNew, eos, contextLength, KvType.F32);
+    }
+
+    /** As above, with the session's KV caches stored in {@code kvType}. */
+    public static int[] greedy(PlannedStack stack, OutputHead head, int[] prompt, int maxNew, int eos,
+                               int contextLength, KvType kvType) {
+        PlanSession s = stack.newSession(contextLength, prompt.length, kvType);
         Tensor h = stack.forward(prompt, s);
         Tensor lg = Tensor.zeros(prompt.length, head.vocab());
         head.logits(h, lg);
