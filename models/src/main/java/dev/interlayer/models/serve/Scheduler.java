@@ -167,8 +167,8 @@ public final class Scheduler implements AutoCloseable {
                 if (s.cancelled()) {
                     cancelled.incrementAndGet();
                 } else if (s.run().done() && !s.failedAlready()) {
+                    completed.incrementAndGet();      // before the sink hears of it: stats never lag a seen result
                     s.complete();
-                    completed.incrementAndGet();
                 } else {
                     failed.incrementAndGet();
                 }

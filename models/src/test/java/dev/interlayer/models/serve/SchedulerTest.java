@@ -104,7 +104,7 @@ class SchedulerTest {
                 assertEquals(alone.text(), got.text(), "request " + i);
                 assertEquals(got.text(), sinks.get(i).streamed.toString(), "request " + i + " stream");
             }
-            assertEquals(prompts.length, scheduler.stats().completed());
+            assertEquals(prompts.length, scheduler.stats().completed(), "counted before each result was handed over");
         }
     }
 
