@@ -41,7 +41,28 @@ public final class Gguf {
     private static final String[] TYPE_NAMES = {"uint8", "int8", "uint16", "int16", "uint32", "int32", "float32",
             "bool", "string", "array", "uint64", "int64", "float64"};
 
+    /**
+     * String arrays longer than this (tokenizer vocabularies and merge lists: 100k+ strings at ~50 heap bytes
+     * each) are validated when the file opens but not kept decoded for the life of the file: {@link GgufFile}
+     * reads them again when asked (the tokenizer is built once from them).
+     */
+    static final int DEFERRED_STRINGS = 4096;
+
+    /** Placeholder for a metadata value not kept decoded; {@code typeAt}: file offset of its type field. */
+    record Deferred(long typeAt) {
+    }
+
     private Gguf() {
+    }
+
+    /** Decodes the metadata value whose type field is at {@code typeAt} (a {@link Deferred} value) anew. */
+    static Object readValueAt(Path path, long typeAt, String key) throws IOException {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            GgufReader r = new GgufReader(ch, path);
+            r.seek(typeAt);
+            int type = r.i32("metadata '" + key + "' type");
+            return readValue(r, type, typeAt, "metadata '" + key + "'", 0);
+        }
     }
 
     /**
@@ -114,6 +135,9 @@ public final class Gguf {
             long typeAt = r.position();
             int type = r.i32("metadata '" + key + "' type");
             Object value = readValue(r, type, typeAt, "metadata '" + key + "'", 0);
+            if (value instanceof String[] a && a.length > DEFERRED_STRINGS) {
+                value = new Deferred(typeAt);
+            }
             if (meta.putIfAbsent(key, value) != null) {
                 throw r.error(at, "metadata key #" + i, "unique keys", "duplicate key '" + key + "'");
             }
