@@ -61,7 +61,7 @@ public final class Gguf {
             GgufReader r = new GgufReader(ch, path);
             r.seek(typeAt);
             int type = r.i32("metadata '" + key + "' type");
-            return readValue(r, type, typeAt, "metadata '" + key + "'", 0);
+            return readValue(r, type, typeAt, "metadata '" + key + "'", 0, false);
         }
     }
 
@@ -134,8 +134,8 @@ public final class Gguf {
             String key = r.string("metadata key #" + i);
             long typeAt = r.position();
             int type = r.i32("metadata '" + key + "' type");
-            Object value = readValue(r, type, typeAt, "metadata '" + key + "'", 0);
-            if (value instanceof String[] a && a.length > DEFERRED_STRINGS) {
+            Object value = readValue(r, type, typeAt, "metadata '" + key + "'", 0, true);
+            if (value == DEFER) {
                 value = new Deferred(typeAt);
             }
             if (meta.putIfAbsent(key, value) != null) {
@@ -290,7 +290,13 @@ public final class Gguf {
     }
 
     /** Reads one metadata value of type {@code type}; arrays become typed Java arrays or a List (nested). */
-    private static Object readValue(GgufReader r, int type, long typeAt, String field, int depth) throws IOException {
+    /** What {@link #readArray} returns for a validated but not kept string array (see {@link #DEFERRED_STRINGS}). */
+    private static final Object DEFER = new Object();
+
+    // defer: a top-level string array over DEFERRED_STRINGS entries is validated string by string (each one
+    // garbage at once, so the young collector reclaims it) and returned as DEFER instead of decoded
+    private static Object readValue(GgufReader r, int type, long typeAt, String field, int depth, boolean defer)
+            throws IOException {
         return switch (type) {
             case T_UINT8 -> r.u8(field);
             case T_INT8 -> (int) (byte) r.u8(field);
@@ -303,7 +309,7 @@ public final class Gguf {
             case T_STRING -> r.string(field);
             case T_UINT64, T_INT64 -> r.i64(field);
             case T_FLOAT64 -> r.f64(field);
-            case T_ARRAY -> readArray(r, field, depth);
+            case T_ARRAY -> readArray(r, field, depth, defer);
             default -> throw r.error(typeAt, field + " type", "a GGUF value type 0..12", Integer.toString(type));
         };
     }
@@ -317,7 +323,7 @@ public final class Gguf {
         return b == 1;
     }
 
-    private static Object readArray(GgufReader r, String field, int depth) throws IOException {
+    private static Object readArray(GgufReader r, String field, int depth, boolean defer) throws IOException {
         if (depth >= MAX_ARRAY_DEPTH) {
             throw r.error(r.position(), field, "arrays nested at most " + MAX_ARRAY_DEPTH + " deep", "deeper nesting");
         }
@@ -345,14 +351,14 @@ public final class Gguf {
             case T_UINT8, T_INT8, T_UINT16, T_INT16, T_INT32 -> {
                 int[] a = new int[len];
                 for (int i = 0; i < len; i++) {
-                    a[i] = ((Number) readValue(r, et, typeAt, field, depth)).intValue();
+                    a[i] = ((Number) readValue(r, et, typeAt, field, depth, false)).intValue();
                 }
                 return a;
             }
             case T_UINT32, T_UINT64, T_INT64 -> {
                 long[] a = new long[len];
                 for (int i = 0; i < len; i++) {
-                    a[i] = ((Number) readValue(r, et, typeAt, field, depth)).longValue();
+                    a[i] = ((Number) readValue(r, et, typeAt, field, depth, false)).longValue();
                 }
                 return a;
             }
@@ -378,6 +384,12 @@ public final class Gguf {
                 return a;
             }
             case T_STRING -> {
+                if (defer && len > DEFERRED_STRINGS) {
+                    for (int i = 0; i < len; i++) {
+                        r.string(field + "[" + i + "]");
+                    }
+                    return DEFER;
+                }
                 String[] a = new String[len];
                 for (int i = 0; i < len; i++) {
                     a[i] = r.string(field + "[" + i + "]");
@@ -387,7 +399,7 @@ public final class Gguf {
             default -> {
                 List<Object> a = new ArrayList<>(len);
                 for (int i = 0; i < len; i++) {
-                    a.add(readArray(r, field + "[" + i + "]", depth + 1));
+                    a.add(readArray(r, field + "[" + i + "]", depth + 1, false));
                 }
                 return Collections.unmodifiableList(a);
             }
