@@ -67,6 +67,7 @@ public final class BatchDecodeBench implements CliCommand, Callable<Integer> {
         try (Progress p = Progress.start("loading " + model.getFileName())) {
             opened = ModelLoader.open(model);
         }
+        ModelLoader.releaseLoadGarbage();
         try (LoadedModel loaded = opened) {
             if (!(loaded.requireLm() instanceof DecoderLM lm)) {
                 throw new IllegalArgumentException("--model: batched decode needs an nn decoder model, got "

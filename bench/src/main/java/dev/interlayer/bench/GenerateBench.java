@@ -90,6 +90,7 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
         try (Progress p = Progress.start("loading " + model.getFileName())) {
             opened = ModelLoader.open(model);
         }
+        ModelLoader.releaseLoadGarbage();
         try (LoadedModel loaded = opened) {
             CausalLM lm = kvType.apply(loaded.requireLm());
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
@@ -210,8 +211,8 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
         }
         long heapPeak = peakHeapCommitted();
         System.out.printf(Locale.ROOT, "         of which Java heap (peak committed) %.2f GB%s%n", heapPeak / 1e9,
-                kvBytes >= 0 && hwm > budget ? "; the JIT warm-up (vector code before C2 compiles it) makes garbage"
-                        + " that grows the young generation: -XX:MaxNewSize=128m bounds it" : "");
+                kvBytes >= 0 && hwm > budget ? "; the launcher bounds it with -XX:+UseSerialGC -Xmn8m -Xms32m and heap free ratios 10-30%"
+                        + " (check INTERLAYER_JVM_OPTS for flags that undo that)" : "");
         System.out.printf(Locale.ROOT, "bench=generate threads=%d prompt_tokens=%d gen_tokens=%d chunk=%d "
                         + "prefill_tok_s=%.2f decode_tok_s=%.2f decode_gb_s=%.2f peak_rss_bytes=%d "
                         + "measured_peak_rss_bytes=%d file_bytes=%d kv_bytes=%d%n", threads, promptTokens, genTokens, chunk,

@@ -13,9 +13,12 @@ final class ModelInput {
 
     // Opens a model, with progress on a terminal when that takes over a second.
     static LoadedModel open(Path model) throws java.io.IOException {
+        LoadedModel loaded;
         try (Progress p = Progress.start("loading " + model.getFileName())) {
-            return ModelLoader.open(model);
+            loaded = ModelLoader.open(model);
         }
+        ModelLoader.releaseLoadGarbage();
+        return loaded;
     }
 
     // The decoder-only LM behind a loaded model (every decoder family is a DecoderLM over an nn DecoderStack).

@@ -41,7 +41,28 @@ public final class Gguf {
     private static final String[] TYPE_NAMES = {"uint8", "int8", "uint16", "int16", "uint32", "int32", "float32",
             "bool", "string", "array", "uint64", "int64", "float64"};
 
+    /**
+     * String arrays longer than this (tokenizer vocabularies and merge lists: 100k+ strings at ~50 heap bytes
+     * each) are validated when the file opens but not kept decoded for the life of the file: {@link GgufFile}
+     * reads them again when asked (the tokenizer is built once from them).
+     */
+    static final int DEFERRED_STRINGS = 4096;
+
+    /** Placeholder for a metadata value not kept decoded; {@code typeAt}: file offset of its type field. */
+    record Deferred(long typeAt) {
+    }
+
     private Gguf() {
+    }
+
+    /** Decodes the metadata value whose type field is at {@code typeAt} (a {@link Deferred} value) anew. */
+    static Object readValueAt(Path path, long typeAt, String key) throws IOException {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            GgufReader r = new GgufReader(ch, path);
+            r.seek(typeAt);
+            int type = r.i32("metadata '" + key + "' type");
+            return readValue(r, type, typeAt, "metadata '" + key + "'", 0, false);
+        }
     }
 
     /**
@@ -113,7 +134,10 @@ public final class Gguf {
             String key = r.string("metadata key #" + i);
             long typeAt = r.position();
             int type = r.i32("metadata '" + key + "' type");
-            Object value = readValue(r, type, typeAt, "metadata '" + key + "'", 0);
+            Object value = readValue(r, type, typeAt, "metadata '" + key + "'", 0, true);
+            if (value == DEFER) {
+                value = new Deferred(typeAt);
+            }
             if (meta.putIfAbsent(key, value) != null) {
                 throw r.error(at, "metadata key #" + i, "unique keys", "duplicate key '" + key + "'");
             }
@@ -266,7 +290,13 @@ public final class Gguf {
     }
 
     /** Reads one metadata value of type {@code type}; arrays become typed Java arrays or a List (nested). */
-    private static Object readValue(GgufReader r, int type, long typeAt, String field, int depth) throws IOException {
+    /** What {@link #readArray} returns for a validated but not kept string array (see {@link #DEFERRED_STRINGS}). */
+    private static final Object DEFER = new Object();
+
+    // defer: a top-level string array over DEFERRED_STRINGS entries is validated string by string (each one
+    // garbage at once, so the young collector reclaims it) and returned as DEFER instead of decoded
+    private static Object readValue(GgufReader r, int type, long typeAt, String field, int depth, boolean defer)
+            throws IOException {
         return switch (type) {
             case T_UINT8 -> r.u8(field);
             case T_INT8 -> (int) (byte) r.u8(field);
@@ -279,7 +309,7 @@ public final class Gguf {
             case T_STRING -> r.string(field);
             case T_UINT64, T_INT64 -> r.i64(field);
             case T_FLOAT64 -> r.f64(field);
-            case T_ARRAY -> readArray(r, field, depth);
+            case T_ARRAY -> readArray(r, field, depth, defer);
             default -> throw r.error(typeAt, field + " type", "a GGUF value type 0..12", Integer.toString(type));
         };
     }
@@ -293,7 +323,7 @@ public final class Gguf {
         return b == 1;
     }
 
-    private static Object readArray(GgufReader r, String field, int depth) throws IOException {
+    private static Object readArray(GgufReader r, String field, int depth, boolean defer) throws IOException {
         if (depth >= MAX_ARRAY_DEPTH) {
             throw r.error(r.position(), field, "arrays nested at most " + MAX_ARRAY_DEPTH + " deep", "deeper nesting");
         }
@@ -321,14 +351,14 @@ public final class Gguf {
             case T_UINT8, T_INT8, T_UINT16, T_INT16, T_INT32 -> {
                 int[] a = new int[len];
                 for (int i = 0; i < len; i++) {
-                    a[i] = ((Number) readValue(r, et, typeAt, field, depth)).intValue();
+                    a[i] = ((Number) readValue(r, et, typeAt, field, depth, false)).intValue();
                 }
                 return a;
             }
             case T_UINT32, T_UINT64, T_INT64 -> {
                 long[] a = new long[len];
                 for (int i = 0; i < len; i++) {
-                    a[i] = ((Number) readValue(r, et, typeAt, field, depth)).longValue();
+                    a[i] = ((Number) readValue(r, et, typeAt, field, depth, false)).longValue();
                 }
                 return a;
             }
@@ -354,6 +384,12 @@ public final class Gguf {
                 return a;
             }
             case T_STRING -> {
+                if (defer && len > DEFERRED_STRINGS) {
+                    for (int i = 0; i < len; i++) {
+                        r.string(field + "[" + i + "]");
+                    }
+                    return DEFER;
+                }
                 String[] a = new String[len];
                 for (int i = 0; i < len; i++) {
                     a[i] = r.string(field + "[" + i + "]");
@@ -363,7 +399,7 @@ public final class Gguf {
             default -> {
                 List<Object> a = new ArrayList<>(len);
                 for (int i = 0; i < len; i++) {
-                    a.add(readArray(r, field + "[" + i + "]", depth + 1));
+                    a.add(readArray(r, field + "[" + i + "]", depth + 1, false));
                 }
                 return Collections.unmodifiableList(a);
             }

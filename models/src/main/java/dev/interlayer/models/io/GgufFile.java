@@ -12,8 +12,12 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -73,9 +77,55 @@ public final class GgufFile implements WeightSource {
         return version;
     }
 
-    /** All metadata key/values in file order (unmodifiable). */
+    /**
+     * All metadata key/values in file order (an unmodifiable view). String arrays longer than
+     * {@link Gguf#DEFERRED_STRINGS} are decoded from the file anew each time their value is read (so an open
+     * model does not keep its tokenizer's source strings on the heap).
+     */
     public Map<String, Object> metadata() {
-        return metadata;
+        return new AbstractMap<>() {
+            @Override
+            public Set<Entry<String, Object>> entrySet() {
+                return new AbstractSet<>() {
+                    @Override
+                    public Iterator<Entry<String, Object>> iterator() {
+                        Iterator<String> keys = metadata.keySet().iterator();
+                        return new Iterator<>() {
+                            @Override
+                            public boolean hasNext() {
+                                return keys.hasNext();
+                            }
+
+                            @Override
+                            public Entry<String, Object> next() {
+                                String k = keys.next();
+                                return new SimpleImmutableEntry<>(k, get(k));
+                            }
+                        };
+                    }
+
+                    @Override
+                    public int size() {
+                        return metadata.size();
+                    }
+                };
+            }
+
+            @Override
+            public Object get(Object key) {
+                return key instanceof String k ? GgufFile.this.get(k) : null;
+            }
+
+            @Override
+            public boolean containsKey(Object key) {
+                return metadata.containsKey(key);
+            }
+
+            @Override
+            public Set<String> keySet() {
+                return Collections.unmodifiableSet(metadata.keySet());
+            }
+        };
     }
 
     /** Tensor infos in file order. */
@@ -229,12 +279,21 @@ public final class GgufFile implements WeightSource {
 
     /** The raw value of {@code key}, or null. */
     public Object get(String key) {
-        return metadata.get(key);
+        Object v = metadata.get(key);
+        if (v instanceof Gguf.Deferred d) {
+            try {
+                return Gguf.readValueAt(path, d.typeAt(), key);
+            } catch (IOException e) {
+                throw new UncheckedIOException(path.getFileName() + ": metadata '" + key + "': reading it again failed"
+                        + " (the file changed since it was opened?)", e);
+            }
+        }
+        return v;
     }
 
     /** A string value, or null if absent. @throws IllegalArgumentException if present with another type */
     public String getString(String key) {
-        Object v = metadata.get(key);
+        Object v = get(key);
         if (v == null || v instanceof String) {
             return (String) v;
         }
@@ -243,7 +302,7 @@ public final class GgufFile implements WeightSource {
 
     /** An integer value of any integer type that fits in an int, or {@code dflt} if absent. */
     public int getInt(String key, int dflt) {
-        Object v = metadata.get(key);
+        Object v = get(key);
         if (v == null) {
             return dflt;
         }
@@ -258,7 +317,7 @@ public final class GgufFile implements WeightSource {
 
     /** An integer value of any integer type, or {@code dflt} if absent. */
     public long getLong(String key, long dflt) {
-        Object v = metadata.get(key);
+        Object v = get(key);
         if (v == null) {
             return dflt;
         }
@@ -270,7 +329,7 @@ public final class GgufFile implements WeightSource {
 
     /** A float32/float64 value (integers accepted), or {@code dflt} if absent. */
     public float getFloat(String key, float dflt) {
-        Object v = metadata.get(key);
+        Object v = get(key);
         if (v == null) {
             return dflt;
         }
@@ -282,7 +341,7 @@ public final class GgufFile implements WeightSource {
 
     /** A boolean value, or {@code dflt} if absent. */
     public boolean getBoolean(String key, boolean dflt) {
-        Object v = metadata.get(key);
+        Object v = get(key);
         if (v == null) {
             return dflt;
         }
@@ -298,7 +357,7 @@ public final class GgufFile implements WeightSource {
      * value fits.
      */
     public <T> T getArray(String key, Class<T> type) {
-        Object v = metadata.get(key);
+        Object v = get(key);
         if (v == null) {
             return null;
         }

@@ -38,6 +38,17 @@ public final class ModelLoader {
     }
 
     /**
+     * A full collection for a command that has just opened a model and will now run it: the load's temporaries
+     * (tokenizer source strings, builder tables) are freed and the old generation shrinks (the launcher sets
+     * the heap free ratios) before decoding pages the mapped weights in, so peak RSS is weights + live heap
+     * rather than weights + load garbage. Tens of ms; {@link #open} does not do it because tests and tools
+     * open many small models.
+     */
+    public static void releaseLoadGarbage() {
+        System.gc();
+    }
+
+    /**
      * Opens {@code path} (GGUF file, HF folder or ONNX file).
      *
      * @throws ModelFormatException for an unknown family or a corrupt/unsupported file

@@ -69,6 +69,7 @@ public final class ServedModel implements AutoCloseable {
     public static ServedModel open(Path path, UnaryOperator<CausalLM> lmView) throws IOException {
         String id = path.getFileName().toString();
         LoadedModel loaded = ModelLoader.open(path);
+        ModelLoader.releaseLoadGarbage();
         if (loaded.lm() == null) {
             loaded.close();
             EmbeddingModel e = EmbeddingModel.open(path);

@@ -12,7 +12,8 @@ import java.util.PriorityQueue;
  * on ties) until no listed merge applies; each final symbol is a vocabulary token.
  */
 public final class ByteLevelBpeTokenizer extends AbstractTokenizer {
-    private final Map<String, Integer> ranks;   // "left right" -> merge rank (lower merges first)
+    private final LongIntTable ranks;           // (left id << 32 | right id) -> merge rank (lower merges first)
+    private final Map<String, Integer> oddRanks; // "left right" -> rank for merges with a part outside the vocabulary
     private final PreTokenizerRegex pre;
     private final boolean addPrefixSpace;
     private final boolean ignoreMerges;         // whole word in vocabulary wins (Llama 3's tokenizer.json)
@@ -20,10 +21,17 @@ public final class ByteLevelBpeTokenizer extends AbstractTokenizer {
     ByteLevelBpeTokenizer(Vocabulary vocab, List<String[]> merges, PreTokenizerRegex pre, boolean addPrefixSpace,
                           boolean ignoreMerges, int[] prefix, int[] suffix, int maxLength) {
         super(vocab, prefix, suffix, maxLength, id -> render(vocab, id));
-        this.ranks = new HashMap<>(merges.size() * 2);
+        this.ranks = new LongIntTable(merges.size());
+        this.oddRanks = new HashMap<>();
         for (int i = 0; i < merges.size(); i++) {
             String[] m = merges.get(i);
-            ranks.putIfAbsent(m[0] + " " + m[1], i);
+            int l = vocab.id(m[0]);
+            int r = vocab.id(m[1]);
+            if (l >= 0 && r >= 0) {
+                ranks.putIfAbsent(pair(l, r), i);   // the first listing of a pair wins
+            } else {
+                oddRanks.putIfAbsent(m[0] + " " + m[1], i);   // kept by text: its symbols have no id to pair
+            }
         }
         this.pre = pre;
         this.addPrefixSpace = addPrefixSpace;
@@ -121,10 +129,19 @@ public final class ByteLevelBpeTokenizer extends AbstractTokenizer {
     private void addPair(String word, int l, int r, int[] start, int[] len, PriorityQueue<Pair> queue) {
         String a = word.substring(start[l], start[l] + len[l]);
         String b = word.substring(start[r], start[r] + len[r]);
-        Integer rank = ranks.get(a + " " + b);
-        if (rank != null) {
+        int la = vocab.id(a);
+        int rb = vocab.id(b);
+        int rank = la >= 0 && rb >= 0 ? ranks.get(pair(la, rb)) : -1;
+        if (rank < 0 && !oddRanks.isEmpty()) {
+            rank = oddRanks.getOrDefault(a + " " + b, -1);
+        }
+        if (rank >= 0) {
             queue.add(new Pair(rank, l, len[l] + len[r]));
         }
+    }
+
+    private static long pair(int left, int right) {
+        return (long) left << 32 | right;
     }
 
     @Override

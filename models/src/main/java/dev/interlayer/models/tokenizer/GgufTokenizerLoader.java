@@ -1,6 +1,7 @@
 package dev.interlayer.models.tokenizer;
 
 import java.lang.reflect.Array;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -52,15 +53,26 @@ final class GgufTokenizerLoader {
                 String pre = string(md, P + "pre", "default");
                 Map<String, Integer> sp = specials(md, Map.of());
                 Vocabulary v = new Vocabulary(texts, types, scores, sp);
-                List<String[]> merges = new ArrayList<>();
-                for (String m : strings(md, P + "merges")) {
-                    int at = m.indexOf(' ', 1);
-                    if (at < 0) {
-                        throw new IllegalArgumentException("GGUF metadata: " + P + "merges entry '" + m
-                                + "' is not 'left right'");
+                String[] rawMerges = strings(md, P + "merges");
+                // Split on access: the tokenizer turns each merge into an id pair at once, so the 100k+ small
+                // pairs never live together (they would be promoted and grow the resident old generation).
+                List<String[]> merges = new AbstractList<>() {
+                    @Override
+                    public String[] get(int i) {
+                        String m = rawMerges[i];
+                        int at = m.indexOf(' ', 1);
+                        if (at < 0) {
+                            throw new IllegalArgumentException("GGUF metadata: " + P + "merges entry '" + m
+                                    + "' is not 'left right'");
+                        }
+                        return new String[] {m.substring(0, at), m.substring(at + 1)};
                     }
-                    merges.add(new String[] {m.substring(0, at), m.substring(at + 1)});
-                }
+
+                    @Override
+                    public int size() {
+                        return rawMerges.length;
+                    }
+                };
                 PreTokenizerRegex regex = PreTokenizerRegex.forGgufPre(pre);
                 boolean llama3 = regex == PreTokenizerRegex.LLAMA3;
                 boolean addBos = bool(md, P + "add_bos_token", llama3);

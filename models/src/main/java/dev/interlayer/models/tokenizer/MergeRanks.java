@@ -1,8 +1,6 @@
 package dev.interlayer.models.tokenizer;
 
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * BPE merge table over vocabulary ids: {@code rank(left, right)} is the position of the merge
@@ -10,7 +8,7 @@ import java.util.Map;
  * Built once; every merge's two parts and its result must be vocabulary tokens (as Hugging Face requires).
  */
 final class MergeRanks {
-    private final Map<Long, Integer> ranks;   // (left id << 32 | right id) -> rank
+    private final LongIntTable ranks;   // (left id * vocabSize + right id) -> rank
     private final int vocabSize;
 
     /**
@@ -19,7 +17,7 @@ final class MergeRanks {
      */
     MergeRanks(Vocabulary vocab, List<String[]> merges) {
         this.vocabSize = vocab.size();
-        this.ranks = new HashMap<>(merges.size() * 2);
+        this.ranks = new LongIntTable(merges.size());
         for (int i = 0; i < merges.size(); i++) {
             String[] m = merges.get(i);
             int l = vocab.id(m[0]);
@@ -34,8 +32,7 @@ final class MergeRanks {
 
     /** Rank of merging token {@code left} with token {@code right}, or -1 if they do not merge. */
     int rank(int left, int right) {
-        Integer r = ranks.get(key(left, right));
-        return r == null ? -1 : r;
+        return ranks.get(key(left, right));
     }
 
     int size() {
