@@ -55,12 +55,7 @@ final class TileDriver {
             switch (kind) {
                 case Q8_0 -> Block32Tiles.q8_0Far4(w, o, step, k, x, xo, s, c, cOff + j, q);
                 case Q4_0 -> Block32Tiles.q4_0Far4(w, o, step, k, x, xo, s, c, cOff + j, q);
-                case Q4_K -> {
-                    for (int r = 0; r < 4; r++) {
-                        Q4KTiles.scales(w, o + r * step, k, s, 4 * VL + r * rs);
-                    }
-                    Q4KTiles.far4(w, o, step, k, x, xo, s, c, cOff + j, q);
-                }
+                case Q4_K -> Q4KTiles.far4(w, o, step, k, x, xo, s, c, cOff + j, q);
                 default -> {
                     for (int r = 0; r < 4; r++) {
                         Q6KTiles.scales(w, o + r * step, k, s, 4 * VL + r * rs);
@@ -74,10 +69,7 @@ final class TileDriver {
             c[cOff + j] = switch (kind) {
                 case Q8_0 -> Block32Tiles.q8_0One(w, o, k, x, xo, s);
                 case Q4_0 -> Block32Tiles.q4_0One(w, o, k, x, xo, s);
-                case Q4_K -> {
-                    Q4KTiles.scales(w, o, k, s, 4 * VL);
-                    yield Q4KTiles.one(w, o, k, x, xo, s);
-                }
+                case Q4_K -> Q4KTiles.one(w, o, k, x, xo, s);
                 default -> {
                     Q6KTiles.scales(w, o, k, s, 4 * VL);
                     yield Q6KTiles.one(w, o, k, x, xo, s);
