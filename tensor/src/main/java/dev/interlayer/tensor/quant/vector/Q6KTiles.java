@@ -97,12 +97,15 @@ final class Q6KTiles {
         }
     }
 
-    /** One row at byte o (scales at {@code s[4·VL ..]}) with x. */
+    /** One row at byte o with x; decodes its scales into {@code s[4·VL ..]} itself. */
     static float one(MemorySegment seg, long o, int k, float[] x, int xo, float[] s) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         int sc = 4 * VL;
         FloatVector acc = FloatVector.zero(F);
-        for (int sb = 0, n = k / 256; sb < n; sb++) for (int h = 0; h < 2; h++) for (int g = 0; g < 4; g++) {
+        for (int sb = 0, n = k / 256; sb < n; sb++) {
+            // this super-block's scales, decoded where its bytes are read (see Q4KTiles)
+            scales(w, o + 210L * sb, 256, s, sc + 16 * sb);
+            for (int h = 0; h < 2; h++) for (int g = 0; g < 4; g++) {
             for (int l0 = 0; l0 < 32; l0 += 16) {                      // as in far4
             long q = o + 210L * sb + 64 * h + 32 * (g & 1) + l0, qh = o + 210L * sb + 128 + 32 * h + l0;
             ByteVector e = ByteVector.fromMemorySegment(B, w, q, LE).reinterpretAsInts()
@@ -115,6 +118,7 @@ final class Q6KTiles {
             for (int p = 0; p < PARTS; p++) {
                 acc = ((FloatVector) e.convertShape(VectorOperators.B2F, F, p)).mul(d)
                         .fma(FloatVector.fromArray(F, x, xb + p * VL), acc);
+            }
             }
             }
         }

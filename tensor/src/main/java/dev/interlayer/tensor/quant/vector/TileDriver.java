@@ -70,10 +70,7 @@ final class TileDriver {
                 case Q8_0 -> Block32Tiles.q8_0One(w, o, k, x, xo, s);
                 case Q4_0 -> Block32Tiles.q4_0One(w, o, k, x, xo, s);
                 case Q4_K -> Q4KTiles.one(w, o, k, x, xo, s);
-                default -> {
-                    Q6KTiles.scales(w, o, k, s, 4 * VL);
-                    yield Q6KTiles.one(w, o, k, x, xo, s);
-                }
+                default -> Q6KTiles.one(w, o, k, x, xo, s);
             };
         }
     }
