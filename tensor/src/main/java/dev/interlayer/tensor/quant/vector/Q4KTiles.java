@@ -31,7 +31,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The scale and min products of each super-block are decoded into scratch by {@link #scales} when the
  * loop reaches it, for the four rows. A pass over each whole row before the vector loop (as before) read
  * every row twice from memory, the first time with one load per 144 bytes and nothing to overlap it: half
- * of the kernel's time (probe, 2048x8192, one thread: 6.4 -&gt; 8.9 GB/s moving it into the loop).
+ * of the kernel's time (probe, 2048x8192, one thread: 6.4 -&gt; 8.9 GB/s moving it into the loop). The four
+ * rows' scales are one call ({@code scales4}): four calls written in the loop were inlined or not depending
+ * on what the JVM had compiled before (C2's NodeCountInliningCutoff), and the kernel ran 5 or 9 GB/s
+ * from one JVM to the next.
  */
 final class Q4KTiles {
     private static final VectorSpecies<Long> L2 = LongVector.SPECIES_128;   // two lanes: C2 has no one-lane vectors
@@ -70,6 +73,13 @@ final class Q4KTiles {
         }
     }
 
+    /** {@link #scales} of one super-block of the four rows o0 + r·step, to {@code s[so + r·rs ..]}. */
+    private static void scales4(MemorySegment w, long o0, long step, float[] s, int so, int rs) {
+        for (int r = 0; r < 4; r++) {
+            scales(w, o0 + r * step, 256, s, so + r * rs);
+        }
+    }
+
     /**
      * Rows o0 + r·step (r &lt; 4), their scales decoded by {@link #scales} at {@code s[4·VL + 2r·k/32 ..]}, with
      * x; outputs c[ci + r·cs].
@@ -87,11 +97,7 @@ final class Q4KTiles {
             if ((ch & 3) == 0) {
                 // this super-block's scales of the four rows, decoded where its bytes are read (a separate pass over
                 // each row first read the row twice, the first time one load per 144 bytes: half of the time)
-                int so = sc + 16 * (ch >> 2);
-                scales(w, o0 + qo - 16, 256, s, so);
-                scales(w, o1 + qo - 16, 256, s, so + rs);
-                scales(w, o2 + qo - 16, 256, s, so + 2 * rs);
-                scales(w, o3 + qo - 16, 256, s, so + 3 * rs);
+                scales4(w, o0 + qo - 16, step, s, sc + 16 * (ch >> 2), rs);
             }
             ByteVector v00 = ByteVector.fromMemorySegment(B, w, o0 + qo, LE);
             ByteVector v01 = ByteVector.fromMemorySegment(B, w, o0 + qo + 16, LE);
