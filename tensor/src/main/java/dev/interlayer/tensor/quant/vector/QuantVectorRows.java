@@ -46,7 +46,9 @@ import jdk.incubator.vector.VectorOperators;
  * ({@code Int8StyleExperiment}, 4096², in L3): Q8_0 0.71 ms vs 1.05 ms for (c)'s one-row kernel, Q4_0 0.82
  * vs 1.00, activation quantization included; (c)'s one-row kernel is bound by its single FMA chain and
  * its four-row tile reads Q8_0 at about 30 GB/s against 25 for (a) one row at a time, so whether an int8
- * four-row tile would win is open (not written).
+ * four-row tile would win is open (not written). It was not retried for Q4_0/Q4_K in the December round
+ * (prefill split, K-quant scale decoding moved into the tiles): an int8 decode kernel must be matched by an
+ * int8 path for 1 &lt; m ≤ 16 to keep batched decode row-exact, so it is a change of both paths together.
  */
 public final class QuantVectorRows implements QuantRows {
     private static final ThreadSlot<float[]> ROWS = new ThreadSlot<>();
