@@ -10,7 +10,8 @@ import java.lang.foreign.MemorySegment;
  * kernels ({@link Block32Tiles}, {@link Q4KTiles}, {@link Q6KTiles}) over one thread's weight rows
  * {@code [j0, j1)}. The range is cut into four quarters and each tile takes one row from each: four read
  * streams far apart in memory sharing each activation load (as {@code simd.MatVecVector} does for
- * F32/BF16); the 0-3 rows left over run one at a time.
+ * F32/BF16); the 0-3 rows left over run one at a time. Q6_K is cut into halves, two rows per tile (see
+ * {@link #q6K}).
  *
  * <p>Every output, whichever tile computes it and whatever m, is the same sequence of operations: the
  * weight row dequantized exactly as {@link QuantDecode} writes it, VL values at a time in element order,
