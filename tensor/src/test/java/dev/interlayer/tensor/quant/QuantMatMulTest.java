@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The active quantized kernels ({@link QuantMatMul#ACTIVE}: Vector API when present) and the scalar
  * oracle against a double-precision dot of the reference dequantization, for every format, odd row
- * counts (1, 3, 7, 13), k of one and three blocks, m = 1..17 (decode and prefill paths), on 1 and 2
+ * counts (1, 3, 7, 13), k of one and three blocks, m = 1..17 (decode, exact-row and prefill paths) and m = 37 with k = 1280, on 1 and 2
  * threads, with outputs at an offset and a row stride larger than n (untouched entries stay NaN).
  *
  * <p>Tolerance: the kernels sum k products in another order than the oracle, and apply the block
@@ -58,6 +58,11 @@ class QuantMatMulTest {
                 MemorySegment w = QuantTestData.randomRows(t, 301, k, r);
                 QuantCheck.check(f, w, 301, k, 1, r, QuantMatMul.ACTIVE);
                 QuantCheck.check(f, w, 301, k, 5, r, QuantMatMul.ACTIVE);
+                // the prefill path (m > GemmKernel.ROW_EXACT_MAX = 16): k over several of its 512-value steps and
+                // a partial one, m and n with remainders of its 4 x 4 tiles and 16-row panels
+                int kp = 1280 / f.blockSize() * f.blockSize();
+                MemorySegment wp = QuantTestData.randomRows(t, 23, kp, r);
+                QuantCheck.check(f, wp, 23, kp, 37, r, QuantMatMul.ACTIVE);
             }
         } finally {
             ComputePool.setThreads(before);

@@ -11,8 +11,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Row i of an m-row quantized product is bit for bit the one-row (decode) product of activation row i,
- * for every m, on 1 and 2 threads, for the formats with tile kernels (Q8_0, Q4_0, Q4_K, Q6_K): prefill
- * chunks and batched decode must give each sequence exactly what decoding it alone gives.
+ * for every m up to {@code GemmKernel.ROW_EXACT_MAX} (16), on 1 and 2 threads, for the formats with tile
+ * kernels (Q8_0, Q4_0, Q4_K, Q6_K): batched decode must give each sequence exactly what decoding it alone
+ * gives. Larger m (prefill chunks) take a faster path that is not row-exact (checked against the reference
+ * by {@link QuantMatMulTest}).
  *
  * <p>Exact float equality is legitimate here, and only here: the kernels compute every output with the
  * same operations in the same order whichever tile computes it (four far rows, one row with four
@@ -38,11 +40,11 @@ class QuantRowsIdentityTest {
         }
     }
 
-    /** n weight rows of k values; m = 1 .. 9 covers full groups of four activation rows and every remainder. */
+    /** n weight rows of k values; m = 1 .. 16 (GemmKernel.ROW_EXACT_MAX): every m that batched decode uses. */
     static void check(DType t, int n, int k, Random r) {
         BlockFormat f = BlockFormats.of(t);
         MemorySegment w = QuantTestData.randomRows(t, n, k, r);
-        int m = 9, lda = k + 5;
+        int m = dev.interlayer.tensor.simd.GemmKernel.ROW_EXACT_MAX, lda = k + 5;
         float[] a = QuantTestData.gaussian(m * lda, r);
         float[][] single = new float[m][n];
         for (int i = 0; i < m; i++) {

@@ -15,16 +15,17 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Decode-time (m = 1) dot products of Q6_K weight rows read in place with F32 activations, in the two tile
- * shapes of {@link Block32Tiles}. Each output is the {@link TileDriver} sequence over the row dequantized
+ * Decode-time (m = 1) dot products of Q6_K weight rows read in place with F32 activations: two rows far
+ * apart ({@link #far2}; see {@link TileDriver} for why not four) or one. Each output is the {@link TileDriver} sequence over the row dequantized
  * exactly as {@link QuantDecode} does ({@code (q − 32)·(d·sc)}): per super-block (256 values, 210 bytes:
  * ql[128], qh[64], 16 int8 scales, f16 d) and half h, the 32-byte columns {@code ql[64h ..]},
  * {@code ql[64h + 32 ..]}, {@code qh[32h ..]} give the codes of group g = 0..3 (elements
  * {@code 128h + 32g + l}: low nibbles of the first column, of the second, high nibbles of the first, of the
  * second, with bits 2g, 2g+1 of qh), minus 32 as bytes, 16 at a time. (Whole 32-byte columns halve the
  * bit operations, but a 256-bit byte shape next to the other kernels' 128-bit one measured 2-3x slower in a
- * JVM that had run all four formats: shared profiles inside the Vector API.) The products {@code d·sc} of a row are decoded into scratch by {@link #scales}, run by the
- * caller before the vector loop (see {@link Q4KTiles} for why).
+ * JVM that had run all four formats: shared profiles inside the Vector API.) The products {@code d·sc}
+ * of each super-block are decoded into scratch by {@link #scales} when the loop reaches it (see
+ * {@link Q4KTiles} for why).
  */
 final class Q6KTiles {
     private Q6KTiles() {
@@ -42,18 +43,23 @@ final class Q6KTiles {
         }
     }
 
-    /** Rows o0 + r·step (r &lt; 4), their scales at {@code s[4·VL + r·k/16 ..]}, with x; outputs c[ci + r·cs]. */
-    static void far4(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci,
+    /**
+     * Rows o0 and o0 + step with x, each decoding its scales into {@code s[4·VL + r·k/16 ..]} per super-block;
+     * outputs c[ci] and c[ci + cs]. Two rows, not four: the four-row tile exceeded C2's inlining node budget
+     * and, in a JVM that had run the other formats, was compiled into boxing code (84 MB per 2048x8192
+     * product); two FMA chains instead of one still lift the one-row kernel's latency bound.
+     */
+    static void far2(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci,
                      int cs) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
-        long o1 = o0 + step, o2 = o1 + step, o3 = o2 + step;
+        long o1 = o0 + step;
         int ns = k / 16, sc = 4 * VL;
-        FloatVector z = FloatVector.zero(F), a0 = z, a1 = z, a2 = z, a3 = z;
-        // nested loops: flattened into one loop over the 16-value sub-blocks, this kernel measured 25% slower
-        for (int sb = 0, n = k / 256; sb < n; sb++) for (int h = 0; h < 2; h++) for (int g = 0; g < 4; g++) {
-            for (int l0 = 0; l0 < 32; l0 += 16) {
-            // codes of elements 128h + 32g + l0 .. + 16: the 16-byte column of ql (low or high nibbles),
-            // bits 2g, 2g+1 of the qh column, minus 32
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int sb = 0, n = k / 256; sb < n; sb++) {
+            scales(w, o0 + 210L * sb, 256, s, sc + 16 * sb);        // decoded where read (see Q4KTiles)
+            scales(w, o1 + 210L * sb, 256, s, sc + 16 * sb + ns);
+            for (int h = 0; h < 2; h++) for (int g = 0; g < 4; g++) {
+            for (int l0 = 0; l0 < 32; l0 += 16) {                      // codes of 128h + 32g + l0 .. + 16
             long q = 210L * sb + 64 * h + 32 * (g & 1) + l0, qh = 210L * sb + 128 + 32 * h + l0;
             int lo = 4 * (g >> 1), hs = 2 * g;
             ByteVector q0 = ByteVector.fromMemorySegment(B, w, o0 + q, LE).reinterpretAsInts()
@@ -66,44 +72,32 @@ final class Q6KTiles {
                     .or(ByteVector.fromMemorySegment(B, w, o1 + qh, LE).reinterpretAsInts()
                             .lanewise(VectorOperators.LSHR, hs).and(0x03030303).lanewise(VectorOperators.LSHL, 4))
                     .reinterpretAsBytes().sub((byte) 32);
-            ByteVector q2 = ByteVector.fromMemorySegment(B, w, o2 + q, LE).reinterpretAsInts()
-                    .lanewise(VectorOperators.LSHR, lo).and(0x0F0F0F0F)
-                    .or(ByteVector.fromMemorySegment(B, w, o2 + qh, LE).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, hs).and(0x03030303).lanewise(VectorOperators.LSHL, 4))
-                    .reinterpretAsBytes().sub((byte) 32);
-            ByteVector q3 = ByteVector.fromMemorySegment(B, w, o3 + q, LE).reinterpretAsInts()
-                    .lanewise(VectorOperators.LSHR, lo).and(0x0F0F0F0F)
-                    .or(ByteVector.fromMemorySegment(B, w, o3 + qh, LE).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, hs).and(0x03030303).lanewise(VectorOperators.LSHL, 4))
-                    .reinterpretAsBytes().sub((byte) 32);
             int j = sc + 16 * sb + 8 * h + 2 * g + l0 / 16, xb = xo + 256 * sb + 128 * h + 32 * g + l0;
             FloatVector d0 = FloatVector.broadcast(F, s[j]), d1 = FloatVector.broadcast(F, s[j + ns]);
-            FloatVector d2 = FloatVector.broadcast(F, s[j + 2 * ns]), d3 = FloatVector.broadcast(F, s[j + 3 * ns]);
             for (int p = 0; p < PARTS; p++) {
                 FloatVector xv = FloatVector.fromArray(F, x, xb + p * VL);
                 a0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, p)).mul(d0).fma(xv, a0);
                 a1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p)).mul(d1).fma(xv, a1);
-                a2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, p)).mul(d2).fma(xv, a2);
-                a3 = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, p)).mul(d3).fma(xv, a3);
+            }
             }
             }
         }
         a0.intoArray(s, 0);
         a1.intoArray(s, VL);
-        a2.intoArray(s, 2 * VL);
-        a3.intoArray(s, 3 * VL);
-        for (int r = 0; r < 4; r++) {
-            c[ci + r * cs] = hsum(s, r * VL);
-        }
+        c[ci] = hsum(s, 0);
+        c[ci + cs] = hsum(s, VL);
     }
 
-    /** One row at byte o (scales at {@code s[4·VL ..]}) with x. */
+    /** One row at byte o with x; decodes its scales into {@code s[4·VL ..]} itself. */
     static float one(MemorySegment seg, long o, int k, float[] x, int xo, float[] s) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         int sc = 4 * VL;
         FloatVector acc = FloatVector.zero(F);
-        for (int sb = 0, n = k / 256; sb < n; sb++) for (int h = 0; h < 2; h++) for (int g = 0; g < 4; g++) {
-            for (int l0 = 0; l0 < 32; l0 += 16) {                      // as in far4
+        for (int sb = 0, n = k / 256; sb < n; sb++) {
+            // this super-block's scales, decoded where its bytes are read (see Q4KTiles)
+            scales(w, o + 210L * sb, 256, s, sc + 16 * sb);
+            for (int h = 0; h < 2; h++) for (int g = 0; g < 4; g++) {
+            for (int l0 = 0; l0 < 32; l0 += 16) {                      // as in far2
             long q = o + 210L * sb + 64 * h + 32 * (g & 1) + l0, qh = o + 210L * sb + 128 + 32 * h + l0;
             ByteVector e = ByteVector.fromMemorySegment(B, w, q, LE).reinterpretAsInts()
                     .lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and(0x0F0F0F0F)
@@ -115,6 +109,7 @@ final class Q6KTiles {
             for (int p = 0; p < PARTS; p++) {
                 acc = ((FloatVector) e.convertShape(VectorOperators.B2F, F, p)).mul(d)
                         .fma(FloatVector.fromArray(F, x, xb + p * VL), acc);
+            }
             }
             }
         }

@@ -7,6 +7,7 @@ import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.ThreadSlot;
 import dev.interlayer.tensor.quant.BlockFormat;
 import dev.interlayer.tensor.quant.QuantRows;
+import dev.interlayer.tensor.simd.GemmKernel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
@@ -15,12 +16,20 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Vector API kernels for quantized weights (loaded reflectively by {@code QuantMatMul}).
  *
- * <p>Decode (m = 1) on Q8_0, Q4_0, Q4_K and Q6_K: {@link TileDriver}, the weight rows read in place, four
- * rows a quarter-range apart per tile (Q6_K one at a time, see there), dequantized in registers. Everything
- * else (m &gt; 1, the other formats, heap weights): four weight rows dequantized into a per-thread buffer
- * ({@link QuantDecode}; each weight block read and decoded once for all m activation rows) and dotted with
- * every activation row. Both compute each output by the same sequence (the dequantized row, one FMA chain,
- * {@link QSpecies#hsum}), so row i of an m-row product is bit for bit the decode of row i.
+ * <p>Three paths, split by m:
+ * <ul>
+ * <li>m = 1 (decode) on Q8_0, Q4_0, Q4_K and Q6_K: {@link TileDriver}, the weight rows read in place, four
+ * rows a quarter-range apart per tile (Q6_K one at a time, see there), dequantized in registers.
+ * <li>1 &lt; m ≤ {@link GemmKernel#ROW_EXACT_MAX} (batched decode), and m = 1 on the other formats: four
+ * weight rows dequantized into a per-thread buffer ({@link QuantDecode}; each weight block read and decoded
+ * once for all m activation rows) and dotted with every activation row. This and the tiles compute each
+ * output by the same sequence (the dequantized row, one FMA chain, {@link QSpecies#hsum}), so row i of an
+ * m-row product is bit for bit the decode of row i ({@code QuantRowsIdentityTest}): batched decode gives
+ * each sequence what decoding it alone gives.
+ * <li>m &gt; {@link GemmKernel#ROW_EXACT_MAX} (prefill chunks): {@link QuantPrefill}, panels dequantized
+ * once and a 4 × 4 register tile, steps of k; not row-exact (another summation order), 2.5x the GFLOP/s of
+ * the path above at m = 128.
+ * </ul>
  *
  * <p>Computing style (issue 12: try both, keep the faster). (a) llama.cpp's: activations quantized per
  * block to int8, integer dot products. The Vector API has no byte or short dot-product operation, so
@@ -37,7 +46,9 @@ import jdk.incubator.vector.VectorOperators;
  * ({@code Int8StyleExperiment}, 4096², in L3): Q8_0 0.71 ms vs 1.05 ms for (c)'s one-row kernel, Q4_0 0.82
  * vs 1.00, activation quantization included; (c)'s one-row kernel is bound by its single FMA chain and
  * its four-row tile reads Q8_0 at about 30 GB/s against 25 for (a) one row at a time, so whether an int8
- * four-row tile would win is open (not written).
+ * four-row tile would win is open (not written). It was not retried for Q4_0/Q4_K in the December round
+ * (prefill split, K-quant scale decoding moved into the tiles): an int8 decode kernel must be matched by an
+ * int8 path for 1 &lt; m ≤ 16 to keep batched decode row-exact, so it is a change of both paths together.
  */
 public final class QuantVectorRows implements QuantRows {
     private static final ThreadSlot<float[]> ROWS = new ThreadSlot<>();
@@ -72,6 +83,10 @@ public final class QuantVectorRows implements QuantRows {
             } finally {
                 HEAP_COPY.release(copy);
             }
+            return;
+        }
+        if (m > GemmKernel.ROW_EXACT_MAX) {
+            QuantPrefill.rows(f, m, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, j0, j1);
             return;
         }
         int kind = TileDriver.kind(t);

@@ -10,7 +10,8 @@ import java.lang.foreign.MemorySegment;
  * kernels ({@link Block32Tiles}, {@link Q4KTiles}, {@link Q6KTiles}) over one thread's weight rows
  * {@code [j0, j1)}. The range is cut into four quarters and each tile takes one row from each: four read
  * streams far apart in memory sharing each activation load (as {@code simd.MatVecVector} does for
- * F32/BF16); the 0-3 rows left over run one at a time.
+ * F32/BF16); the 0-3 rows left over run one at a time. Q6_K is cut into halves, two rows per tile (see
+ * {@link #q6K}).
  *
  * <p>Every output, whichever tile computes it and whatever m, is the same sequence of operations: the
  * weight row dequantized exactly as {@link QuantDecode} writes it, VL values at a time in element order,
@@ -45,28 +46,18 @@ final class TileDriver {
 
     static void decode(int kind, int k, float[] x, int xo, MemorySegment w, long wOff, long rowBytes, float[] s,
                        float[] c, int cOff, int j0, int j1) {
-        // Q6_K runs one row at a time: its four-row tile (about 900 bytecodes) was compiled into boxing code in a
-        // JVM that had run the other formats and the BF16 kernels (100 MB allocated per call), the one-row
-        // kernel was not
-        int q = kind == Q6_K ? 0 : (j1 - j0) / 4, rs = k / 16;
+        if (kind == Q6_K) {
+            q6K(k, x, xo, w, wOff, rowBytes, s, c, cOff, j0, j1);
+            return;
+        }
+        int q = (j1 - j0) / 4;
         long step = q * rowBytes;
         for (int j = j0; j < j0 + q; j++) {
             long o = wOff + j * rowBytes;
             switch (kind) {
                 case Q8_0 -> Block32Tiles.q8_0Far4(w, o, step, k, x, xo, s, c, cOff + j, q);
                 case Q4_0 -> Block32Tiles.q4_0Far4(w, o, step, k, x, xo, s, c, cOff + j, q);
-                case Q4_K -> {
-                    for (int r = 0; r < 4; r++) {
-                        Q4KTiles.scales(w, o + r * step, k, s, 4 * VL + r * rs);
-                    }
-                    Q4KTiles.far4(w, o, step, k, x, xo, s, c, cOff + j, q);
-                }
-                default -> {
-                    for (int r = 0; r < 4; r++) {
-                        Q6KTiles.scales(w, o + r * step, k, s, 4 * VL + r * rs);
-                    }
-                    Q6KTiles.far4(w, o, step, k, x, xo, s, c, cOff + j, q);
-                }
+                default -> Q4KTiles.far4(w, o, step, k, x, xo, s, c, cOff + j, q);
             }
         }
         for (int j = j0 + 4 * q; j < j1; j++) {
@@ -74,15 +65,26 @@ final class TileDriver {
             c[cOff + j] = switch (kind) {
                 case Q8_0 -> Block32Tiles.q8_0One(w, o, k, x, xo, s);
                 case Q4_0 -> Block32Tiles.q4_0One(w, o, k, x, xo, s);
-                case Q4_K -> {
-                    Q4KTiles.scales(w, o, k, s, 4 * VL);
-                    yield Q4KTiles.one(w, o, k, x, xo, s);
-                }
-                default -> {
-                    Q6KTiles.scales(w, o, k, s, 4 * VL);
-                    yield Q6KTiles.one(w, o, k, x, xo, s);
-                }
+                default -> Q4KTiles.one(w, o, k, x, xo, s);
             };
+        }
+    }
+
+    /**
+     * Q6_K: two rows half the range apart per tile ({@link Q6KTiles#far2}), the odd row left one at a time. Its
+     * four-row tile exceeded C2's inlining node budget and, in a JVM that had run the other formats, compiled
+     * into boxing code (84 MB per 2048x8192 product, 3x slower); the one-row kernel is bound by its single
+     * FMA chain.
+     */
+    private static void q6K(int k, float[] x, int xo, MemorySegment w, long wOff, long rowBytes, float[] s, float[] c,
+                            int cOff, int j0, int j1) {
+        int q = (j1 - j0) / 2;
+        long step = q * rowBytes;
+        for (int j = j0; j < j0 + q; j++) {
+            Q6KTiles.far2(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+        }
+        for (int j = j0 + 2 * q; j < j1; j++) {
+            c[cOff + j] = Q6KTiles.one(w, wOff + j * rowBytes, k, x, xo, s);
         }
     }
 }
