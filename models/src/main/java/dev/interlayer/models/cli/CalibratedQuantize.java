@@ -62,6 +62,10 @@ final class CalibratedQuantize {
     @Option(names = "--aespa-steps", paramLabel = "N", description = "aespa: AdaRound iterations per layer (default 2000).")
     int aespaSteps = 2000;
 
+    @Option(names = "--one-pass", description = "Encoders: one calibration pass per block for all its linears (faster;"
+            + " default: one pass per input site, each on the block's already quantized earlier linears).")
+    boolean onePass;
+
     @Option(names = "--target-kld", paramLabel = "X", description = "mixed: largest mean KL divergence from the unquantized model on the calibration text.")
     Double targetKld;
 

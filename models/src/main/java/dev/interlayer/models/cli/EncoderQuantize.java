@@ -85,7 +85,7 @@ final class EncoderQuantize {
             }
             try (GgufFile file = Gguf.open(gguf)) {
                 long t0 = System.nanoTime();
-                SequentialQuantizer.Result r = EncoderQuantizer.run(file, calib, opt, System.err::println);
+                SequentialQuantizer.Result r = EncoderQuantizer.run(file, calib, opt, c.onePass, System.err::println);
                 double total = (System.nanoTime() - t0) / 1e9;
                 String label = SiteQuantizer.describe(opt);
                 long bytes = QuantizedGguf.write(file, out, r.quantized(), r.replacedF32(), label);

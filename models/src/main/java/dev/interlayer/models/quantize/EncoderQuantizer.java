@@ -25,7 +25,8 @@ import java.util.function.Consumer;
  * cached inputs of block ℓ are run through block ℓ alone, whose earlier linears already hold their dequantized
  * values, and the site's statistics (H = 2XᵀX/N, mean |x|) are taken from that pass; after the block's last site
  * its outputs become block ℓ + 1's inputs. Each sequence runs alone, so no padding row enters a statistic.
- * Cost: five passes of one block per layer.
+ * Cost: five passes of one block per layer; with {@code onePass} two (all sites' statistics from one pass of the
+ * block with its float weights, as GPTQ without its "true sequential" option, then the output pass).
  *
  * <p>AWQ's input scales are not searched: in a post-LayerNorm encoder every site input is either a LayerNorm output
  * that is also the residual stream (q/k/v, up) or not a linear function of a foldable weight (GELU before down;
@@ -41,10 +42,12 @@ public final class EncoderQuantizer {
      * their special tokens, each at most the model's positions). RTN may run without calibration ({@code calib}
      * null; its error is then the relative weight error).
      *
+     * @param onePass one calibration pass per block for all its sites (faster, sites not fitted to the quantized
+     *                earlier sites of the same block)
      * @throws IllegalArgumentException if the calibration set is empty, or missing for a calibrated method
      */
     public static SequentialQuantizer.Result run(GgufFile file, List<int[]> calib, SiteQuantizer.Options opt,
-                                                 Consumer<String> progress) throws IOException {
+                                                 boolean onePass, Consumer<String> progress) throws IOException {
         if (calib == null ? opt.method() != SiteQuantizer.Method.RTN : calib.isEmpty()) {
             throw new IllegalArgumentException("quantize: " + opt.method() + " needs calibration sequences");
         }
@@ -67,6 +70,17 @@ public final class EncoderQuantizer {
             long t0 = System.nanoTime(), calibNanos = 0;
             AttentionConfig ac = stack0.blocks().get(l).config().attention();
             List<SequentialQuantizer.LinearReport> reports = new ArrayList<>();
+            CalibrationStats shared = null;
+            HeadFactors sharedHf = null;
+            if (calib != null && onePass) {
+                long s0 = System.nanoTime();
+                List<SiteQuantizer.Linear> qkv = SequentialQuantizer.linears(file, l, n, LinearSite.ATTN_QKV, ac,
+                        opt.scheme().groupSize(), new ArrayList<>(), s -> { });
+                sharedHf = attentionAware && !qkv.isEmpty()
+                        ? SequentialQuantizer.headFactors(ac, qkv, qkv.get(0).cols(), ac.contextLength()) : null;
+                shared = statistics(block(file, replaced, l), xs, null, sharedHf);
+                calibNanos += System.nanoTime() - s0;
+            }
             for (LinearSite site : LinearSite.values()) {
                 List<SiteQuantizer.Linear> linears = SequentialQuantizer.linears(file, l, n, site, ac,
                         opt.scheme().groupSize(), reports, progress);
@@ -79,20 +93,12 @@ public final class EncoderQuantizer {
                 HeadFactors hf = null;
                 if (calib != null) {
                     String key = CalibrationTap.name(0, site, -1);     // block l runs as block 0 of a one-block stack
-                    CalibrationStats stats = new CalibrationStats(true);
-                    hf = site == LinearSite.ATTN_QKV && attentionAware
-                            ? SequentialQuantizer.headFactors(ac, linears, dIn, ac.contextLength()) : null;
-                    HeadFactors f = hf;
-                    EncoderStack block = block(file, replaced, l);
-                    for (Tensor x : xs) {
-                        Calibration.encoderBlocks(block, x, (name, rows, m, d, keep) -> {
-                            if (name.equals(key)) {
-                                stats.accept(name, rows, m, d, keep);
-                                if (f != null) {
-                                    f.accept(rows, m);
-                                }
-                            }
-                        });
+                    CalibrationStats stats = shared;
+                    hf = site == LinearSite.ATTN_QKV ? sharedHf : null;
+                    if (stats == null) {
+                        hf = site == LinearSite.ATTN_QKV && attentionAware
+                                ? SequentialQuantizer.headFactors(ac, linears, dIn, ac.contextLength()) : null;
+                        stats = statistics(block(file, replaced, l), xs, key, hf);
                     }
                     h = stats.hessian(key).hessian();
                     meanAbs = stats.activations().get(key).meanAbs();
@@ -113,6 +119,23 @@ public final class EncoderQuantizer {
             layers.add(new SequentialQuantizer.LayerReport(l, (System.nanoTime() - t0) / 1e9, calibNanos / 1e9, reports));
         }
         return new SequentialQuantizer.Result(quantized, Map.of(), layers, (int) Math.min(Integer.MAX_VALUE, tokens));
+    }
+
+    // statistics of site key (null: every site) over the cached inputs; attention inputs also go to hf
+    private static CalibrationStats statistics(EncoderStack block, List<Tensor> xs, String key, HeadFactors hf) {
+        CalibrationStats stats = new CalibrationStats(true);
+        String qkv = CalibrationTap.name(0, LinearSite.ATTN_QKV, -1);
+        for (Tensor x : xs) {
+            Calibration.encoderBlocks(block, x, (name, rows, m, d, keep) -> {
+                if (key == null || name.equals(key)) {
+                    stats.accept(name, rows, m, d, keep);
+                    if (hf != null && name.equals(qkv)) {
+                        hf.accept(rows, m);
+                    }
+                }
+            });
+        }
+        return stats;
     }
 
     // block l of the encoder with the replaced weights, alone in a stack of blocks only

@@ -50,30 +50,32 @@ class EncoderQuantizerTest {
             var opt = new SiteQuantizer.Options(SiteQuantizer.Method.GPTQ, GgmlBlocks.scheme(8, 32, true,
                     ClipSearch.NONE), GptqOptions.DEFAULT.withActOrder(true).withStaticGroups(true),
                     Aespa.Options.QKV, false);
-            List<String> lines = new ArrayList<>();
-            SequentialQuantizer.Result r = EncoderQuantizer.run(file, calib, opt, lines::add);
-            assertEquals(2 * 6, r.quantized().size(), r.quantized().keySet().toString());   // q k v o up down × 2
-            Path out = dir.resolve("q8.gguf");
-            QuantizedGguf.write(file, out, r.quantized(), r.replacedF32(), "gptq");
-            try (GgufFile written = Gguf.open(out); EmbeddingModel q = EmbeddingModel.fromGguf(out)) {
-                boolean changed = false;
-                for (Map.Entry<String, QuantizedLinear> e : r.quantized().entrySet()) {
-                    assertEquals(GgufType.Q8_0, written.info(e.getKey()).type(), e.getKey());
-                    float[] decoded = GgmlBlocksTest.decode(written, e.getKey());
-                    // exact by design: fp16 scales fixed before codes are chosen, d·q exact in float32
-                    assertArrayEquals(e.getValue().dequantize(), decoded, e.getKey());
-                    changed |= !java.util.Arrays.equals(decoded, file.tensor(e.getKey()).toF32().toFloatArray());
+            for (boolean onePass : new boolean[] {false, true}) {
+                List<String> lines = new ArrayList<>();
+                SequentialQuantizer.Result r = EncoderQuantizer.run(file, calib, opt, onePass, lines::add);
+                assertEquals(2 * 6, r.quantized().size(), r.quantized().keySet().toString());   // q k v o up down × 2
+                Path out = dir.resolve("q8-" + onePass + ".gguf");
+                QuantizedGguf.write(file, out, r.quantized(), r.replacedF32(), "gptq");
+                try (GgufFile written = Gguf.open(out); EmbeddingModel q = EmbeddingModel.fromGguf(out)) {
+                    boolean changed = false;
+                    for (Map.Entry<String, QuantizedLinear> e : r.quantized().entrySet()) {
+                        assertEquals(GgufType.Q8_0, written.info(e.getKey()).type(), e.getKey());
+                        float[] decoded = GgmlBlocksTest.decode(written, e.getKey());
+                        // exact by design: fp16 scales fixed before codes are chosen, d·q exact in float32
+                        assertArrayEquals(e.getValue().dequantize(), decoded, e.getKey());
+                        changed |= !java.util.Arrays.equals(decoded, file.tensor(e.getKey()).toF32().toFloatArray());
+                    }
+                    assertTrue(changed, "8-bit rounding must change some weight");
+                    assertEquals(GgufType.F32, written.info("token_embd.weight").type());
+                    List<float[]> a = q.embed(HELD_OUT), b = f32.embed(HELD_OUT);
+                    for (int i = 0; i < HELD_OUT.size(); i++) {
+                        double cos = EmbeddingEval.cosine(a.get(i), b.get(i));
+                        // 8-bit codes with fp16 block scales: relative weight error ~1e-3, far inside 1 − cos ≤ 0.01
+                        assertTrue(cos >= 0.99 && cos < 1, HELD_OUT.get(i) + ": cosine " + cos);
+                    }
                 }
-                assertTrue(changed, "8-bit rounding must change some weight");
-                assertEquals(GgufType.F32, written.info("token_embd.weight").type());
-                List<float[]> a = q.embed(HELD_OUT), b = f32.embed(HELD_OUT);
-                for (int i = 0; i < HELD_OUT.size(); i++) {
-                    double cos = EmbeddingEval.cosine(a.get(i), b.get(i));
-                    // 8-bit codes with fp16 block scales: relative weight error ~1e-3, far inside 1 − cos ≤ 0.01
-                    assertTrue(cos >= 0.99 && cos < 1, HELD_OUT.get(i) + ": cosine " + cos);
-                }
+                assertTrue(lines.stream().anyMatch(l -> l.startsWith("layer 2/2 ffn_down")), String.join("\n", lines));
             }
-            assertTrue(lines.stream().anyMatch(l -> l.startsWith("layer 2/2 ffn_down")), String.join("\n", lines));
         }
     }
 
@@ -84,11 +86,11 @@ class EncoderQuantizerTest {
             var scheme = GgmlBlocks.scheme(4, 32, false, ClipSearch.NONE);
             var gptq = new SiteQuantizer.Options(SiteQuantizer.Method.GPTQ, scheme, GptqOptions.DEFAULT,
                     Aespa.Options.QKV, false);
-            var e = assertThrows(IllegalArgumentException.class, () -> EncoderQuantizer.run(file, null, gptq, s -> { }));
+            var e = assertThrows(IllegalArgumentException.class, () -> EncoderQuantizer.run(file, null, gptq, false, s -> { }));
             assertTrue(e.getMessage().contains("calibration"), e.getMessage());
             var rtn = new SiteQuantizer.Options(SiteQuantizer.Method.RTN, scheme, GptqOptions.DEFAULT,
                     Aespa.Options.QKV, false);
-            SequentialQuantizer.Result r = EncoderQuantizer.run(file, null, rtn, s -> { });
+            SequentialQuantizer.Result r = EncoderQuantizer.run(file, null, rtn, false, s -> { });
             assertEquals(12, r.quantized().size());
             assertEquals(0, r.calibrationTokens());
         }
