@@ -76,7 +76,56 @@ public final class Calibration {
         CalibrationTap tap = new CalibrationTap(sink);
         tap.keep(valid);
         StackSession s = stack.newSession(tokens.length, false).linearTap(tap);
-        // x₀ = E[token] + S[0]; the stack adds positions and the embedding norm (as its packed encode does)
+        // the stack adds positions and the embedding norm (as its packed encode does)
+        stack.forwardEmbeddings(typed(stack, tokens), valid, s);
+    }
+
+    /**
+     * The input of an encoder's first block for one sequence (token type 0):
+     * x₀ = N_e(E[token] + P[t] + S[0]), each term when the stack has it. Shape [T, d], a new tensor.
+     *
+     * @throws IllegalArgumentException if the sequence is empty or too long, or the stack has no token embedding
+     */
+    public static Tensor encoderInput(EncoderStack stack, int[] tokens) {
+        if (tokens.length == 0 || tokens.length > stack.contextLength() || stack.embedding() == null) {
+            throw new IllegalArgumentException("Calibration.encoderInput: sequence of " + tokens.length
+                    + " tokens; need 1.." + stack.contextLength() + " and a stack with a token embedding");
+        }
+        Tensor x0 = typed(stack, tokens);
+        if (stack.positions() != null) {
+            stack.positions().addTo(x0, 0);
+        }
+        if (stack.embeddingNorm() != null) {
+            stack.embeddingNorm().apply(x0, x0);
+        }
+        return x0;
+    }
+
+    /**
+     * Runs hidden states x [T, d] of one sequence (no padding) through {@code blocks}, a stack of blocks only (no
+     * embedding, positions or norms: the GPTQ protocol's one block on the cached outputs of the blocks before it),
+     * with every linear's input rows sent to {@code sink} (null: none). Returns the output [T, d], a new tensor.
+     *
+     * @throws IllegalArgumentException if the stack has an embedding stage or a final norm, or x does not fit
+     */
+    public static Tensor encoderBlocks(EncoderStack blocks, Tensor x, CalibrationSink sink) {
+        if (blocks.embedding() != null || blocks.positions() != null || blocks.embeddingNorm() != null
+                || blocks.finalNorm() != null || blocks.tokenTypes() != null) {
+            throw new IllegalArgumentException("Calibration.encoderBlocks: expects a stack of blocks only");
+        }
+        if (x.rank() != 2 || x.dim(1) != blocks.hidden() || x.dim(0) < 1 || x.dim(0) > blocks.contextLength()) {
+            throw new IllegalArgumentException("Calibration.encoderBlocks: x " + x.shape() + "; need [1.."
+                    + blocks.contextLength() + ", " + blocks.hidden() + "]");
+        }
+        StackSession s = blocks.newSession(x.dim(0), false);
+        if (sink != null) {
+            s.linearTap(new CalibrationTap(sink));
+        }
+        return Tensor.wrap(blocks.forwardEmbeddings(x, null, s).toFloatArray(), x.shape());
+    }
+
+    // x₀ = E[token] + S[0], a new [T, d] tensor
+    private static Tensor typed(EncoderStack stack, int[] tokens) {
         Tensor x0 = stack.embedding().lookup(tokens, Tensor.zeros(tokens.length, stack.hidden()));
         if (stack.tokenTypes() != null) {
             Tensor type0 = stack.tokenTypes().table().select(0, 0);
@@ -84,6 +133,6 @@ public final class Calibration {
             Ops.scale(type0, stack.tokenTypes().scale(), row);
             Ops.add(x0, row, x0);
         }
-        stack.forwardEmbeddings(x0, valid, s);
+        return x0;
     }
 }

@@ -16,6 +16,7 @@ public final class HessianAccumulator {
     private final double[] sum;                  // [d, d], upper triangle (j >= i) accumulated
     private final double[] tile;                 // [d, TILE] the current tokens, transposed
     private long count;
+    private int pending;                         // tokens in the tile not yet added to sum (short inputs fill it)
 
     /** An empty accumulator for inputs of width {@code dIn}. */
     public HessianAccumulator(int dIn) {
@@ -34,7 +35,7 @@ public final class HessianAccumulator {
 
     /** Number of rows accumulated (padding excluded). */
     public long count() {
-        return count;
+        return count + pending;
     }
 
     /**
@@ -47,7 +48,7 @@ public final class HessianAccumulator {
             throw new IllegalArgumentException("HessianAccumulator.accept: need x[" + n + ", " + d + "] and keep[" + n
                     + "]; got " + x.length + " values and " + (keep == null ? "no mask" : keep.length + " flags"));
         }
-        int m = 0;
+        int m = pending;
         for (int t = 0; t < n; t++) {
             if (keep != null && !keep[t]) {
                 continue;
@@ -60,9 +61,7 @@ public final class HessianAccumulator {
                 m = 0;
             }
         }
-        if (m > 0) {
-            flush(m);
-        }
+        pending = m;     // flushed when the tile fills or the sum is read: one sequence at a time stays fast
     }
 
     // sum[i, j] += Σ_k tile[i, k]·tile[j, k] for j >= i; rows split into chunks of about equal triangle area.
@@ -96,6 +95,10 @@ public final class HessianAccumulator {
 
     /** The raw sum {@code Σ x xᵀ} [dIn, dIn], symmetric, as a new array. */
     public double[] sumOfOuterProducts() {
+        if (pending > 0) {
+            flush(pending);
+            pending = 0;
+        }
         double[] s = new double[d * d];
         for (int i = 0; i < d; i++) {
             for (int j = i; j < d; j++) {

@@ -46,6 +46,19 @@ class CalibrationTest {
         }
         assertEquals(c.get("count").getAsLong(), stats.hessian("blk.0.attn_q.weight").count());
         assertClose(Golden.doubles(c, "hessian"), stats.hessian("blk.0.attn_q.weight").hessian(), 1e-12, "H");
+        // one row per call (short encoder sequences): rows wait in a partial tile, same reference
+        HessianAccumulator single = new HessianAccumulator(d);
+        for (var b : c.getAsJsonArray("batches")) {
+            JsonObject bo = b.getAsJsonObject();
+            float[] x = Golden.floats(bo, "x");
+            for (int t = 0; t < bo.get("n").getAsInt(); t++) {
+                if (bo.getAsJsonArray("keep").get(t).getAsBoolean()) {
+                    single.accept(java.util.Arrays.copyOfRange(x, t * d, (t + 1) * d), 1, null);
+                }
+            }
+        }
+        assertEquals(c.get("count").getAsLong(), single.count());
+        assertClose(Golden.doubles(c, "hessian"), single.hessian(), 1e-12, "H from single rows");
         ActivationStats q = stats.activations().get("blk.0.attn_q.weight");
         assertClose(Golden.doubles(c, "meanAbs"), q.meanAbs(), 1e-12, "mean |x|");
         assertClose(Golden.doubles(c, "meanSquare"), q.meanSquare(), 1e-12, "mean x²");

@@ -62,11 +62,18 @@ final class CalibratedQuantize {
     @Option(names = "--aespa-steps", paramLabel = "N", description = "aespa: AdaRound iterations per layer (default 2000).")
     int aespaSteps = 2000;
 
+    @Option(names = "--one-pass", description = "Encoders: one calibration pass per block for all its linears (faster;"
+            + " default: one pass per input site, each on the block's already quantized earlier linears).")
+    boolean onePass;
+
     @Option(names = "--target-kld", paramLabel = "X", description = "mixed: largest mean KL divergence from the unquantized model on the calibration text.")
     Double targetKld;
 
     Integer run(Path model, Path out, PrintWriter o) throws IOException {
-        Flags.exists(model, "--model");
+        boolean builtIn = model.toString().equals(EncoderQuantize.DEFAULT);
+        if (!builtIn) {
+            Flags.exists(model, "--model");
+        }
         boolean mixed = method.equalsIgnoreCase("mixed");
         SiteQuantizer.Method m = mixed ? SiteQuantizer.Method.GPTQ : SiteQuantizer.Method.parse(method);
         QuantScheme scheme = GgmlBlocks.scheme(bits, group, sym, mse ? ClipSearch.MSE : ClipSearch.NONE);
@@ -92,6 +99,13 @@ final class CalibratedQuantize {
         GptqOptions gptq = new GptqOptions(damp, 128, !noActOrder, !noActOrder);
         SiteQuantizer.Options opt = new SiteQuantizer.Options(m, scheme, gptq,
                 Aespa.Options.QKV.withIterations(aespaSteps), true);
+        if (builtIn || EncoderQuantize.isEncoder(model)) {
+            Flags.require(!mixed, "--method", "rtn, gptq, awq, boa or aespa for an encoder (mixed needs a decoder's"
+                    + " KL divergence)", method);
+            Flags.require(calibrationIds == null, "--calibration-ids", "absent for an encoder (give --calibration with"
+                    + " one text per line)", calibrationIds);
+            return EncoderQuantize.run(this, model, out, o, opt);
+        }
         try (LoadedModel loaded = ModelInput.open(model); GgufFile file = Gguf.open(model)) {
             int[] calib = calibrationIds != null ? readIds(calibrationIds, loaded)
                     : calibration != null ? ModelInput.tokenizer(loaded, model)
@@ -111,16 +125,16 @@ final class CalibratedQuantize {
             }
             double total = (System.nanoTime() - t0) / 1e9;
             long bytes = QuantizedGguf.write(file, out, r.quantized(), r.replacedF32(), label);
-            summary(o, r, label, type, calibration != null || calibrationIds != null, window, total, bytes, file);
+            summary(o, r, label, type, calibration != null || calibrationIds != null ? String.format(Locale.ROOT,
+                    "; calibration %d tokens in windows of %d", r.calibrationTokens(), window) : "", total, bytes, file);
         }
         return 0;
     }
 
-    private void summary(PrintWriter o, SequentialQuantizer.Result r, String label, GgufType type, boolean calibrated,
-                         int window, double total, long bytes, GgufFile file) {
+    void summary(PrintWriter o, SequentialQuantizer.Result r, String label, GgufType type, String calibrationNote,
+                 double total, long bytes, GgufFile file) {
         o.printf(Locale.ROOT, "method %s; %s (%d-bit codes, groups of %d, fp16 scales)%s%n", label, type, bits, group,
-                calibrated ? String.format(Locale.ROOT, "; calibration %d tokens in windows of %d", r.calibrationTokens(),
-                        window) : "");
+                calibrationNote);
         o.printf(Locale.ROOT, "%-5s %-26s %-12s %-12s %s%n", "layer", "linear", "shape", "rel. error", "solver time");
         long params = 0, qParams = 0, qBits = 0;
         double solver = 0;

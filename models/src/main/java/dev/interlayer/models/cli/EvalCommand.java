@@ -35,7 +35,8 @@ public final class EvalCommand implements CliCommand, Callable<Integer> {
             description = "UTF-8 text: one sequence for a causal LM (BOS once at the start), one text per line for an encoder.")
     Path text;
 
-    @Option(names = "--reference", paramLabel = "PATH", description = "The unquantized model to compare with.")
+    @Option(names = "--reference", paramLabel = "PATH", description = "The unquantized model to compare with"
+            + " ('default': the built-in all-MiniLM-L6-v2).")
     Path reference;
 
     @Option(names = "--ctx", paramLabel = "N", description = "Window length (default: min(512, context length)).")
@@ -45,7 +46,7 @@ public final class EvalCommand implements CliCommand, Callable<Integer> {
     public Integer call() throws Exception {
         Flags.exists(model, "--model");
         Flags.file(text, "--text", "a UTF-8 text file");
-        if (reference != null) {
+        if (reference != null && !reference.toString().equals(EncoderQuantize.DEFAULT)) {
             Flags.exists(reference, "--reference");
         }
         if (ctx != null) {
@@ -89,7 +90,8 @@ public final class EvalCommand implements CliCommand, Callable<Integer> {
             throw new IllegalArgumentException("--text " + text + ": no non-blank lines to embed");
         }
         EmbeddingEval.Result r;
-        try (EmbeddingModel a = EmbeddingModel.open(model); EmbeddingModel b = EmbeddingModel.open(reference)) {
+        try (EmbeddingModel a = EmbeddingModel.open(model); EmbeddingModel b = reference.toString().equals(EncoderQuantize.DEFAULT)
+                ? EmbeddingModel.defaultModel() : EmbeddingModel.open(reference)) {
             r = EmbeddingEval.compare(a.embed(lines), b.embed(lines));
         }
         System.out.printf(Locale.ROOT, "texts %d%ncosine min %.6f  median %.6f  mean %.6f%ntop-%d overlap %.4f%n",

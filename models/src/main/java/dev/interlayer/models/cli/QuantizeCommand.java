@@ -33,7 +33,7 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
-    @Option(names = "--model", required = true, description = "Input GGUF file.")
+    @Option(names = "--model", required = true, description = "Input GGUF file; with --method also a BERT encoder: GGUF, ONNX (tokenizer.json next to it) or 'default' (the built-in all-MiniLM-L6-v2).")
     Path model;
 
     @Option(names = "--type",

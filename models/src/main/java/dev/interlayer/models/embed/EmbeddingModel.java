@@ -186,10 +186,14 @@ public final class EmbeddingModel implements AutoCloseable {
         if (isGguf(path)) {
             return fromGguf(path);
         }
-        String name = path.getFileName().toString();
-        Path sibling = path.resolveSibling(name.replaceFirst("\\.onnx$", "") + "-tokenizer.json");
-        Path tok = java.nio.file.Files.isRegularFile(sibling) ? sibling : path.resolveSibling("tokenizer.json");
-        return fromOnnx(path, tok, Pooling.MEAN);
+        return fromOnnx(path, onnxTokenizer(path), Pooling.MEAN);
+    }
+
+    /** The {@code tokenizer.json} of an ONNX file: {@code <name>-tokenizer.json} next to it if present, else {@code tokenizer.json}. */
+    public static Path onnxTokenizer(Path onnx) {
+        String name = onnx.getFileName().toString();
+        Path sibling = onnx.resolveSibling(name.replaceFirst("\\.onnx$", "") + "-tokenizer.json");
+        return java.nio.file.Files.isRegularFile(sibling) ? sibling : onnx.resolveSibling("tokenizer.json");
     }
 
     private static boolean isGguf(Path path) throws IOException {

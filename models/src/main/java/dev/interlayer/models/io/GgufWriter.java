@@ -81,6 +81,27 @@ public final class GgufWriter {
         return putRaw(key, new Bytes().u32(Gguf.T_FLOAT32).u32(bits).toArray());
     }
 
+    /** A bool value (e.g. {@code bert.attention.causal}). */
+    public GgufWriter putBool(String key, boolean value) {
+        return putRaw(key, new Bytes().u32(Gguf.T_BOOL).raw(new byte[] {(byte) (value ? 1 : 0)}).toArray());
+    }
+
+    /** An array of strings (e.g. {@code tokenizer.ggml.tokens}). */
+    public GgufWriter putStrings(String key, List<String> values) {
+        Bytes b = new Bytes().u32(Gguf.T_ARRAY).u32(Gguf.T_STRING).u64(values.size());
+        values.forEach(b::string);
+        return putRaw(key, b.toArray());
+    }
+
+    /** An array of int32 values (e.g. {@code tokenizer.ggml.token_type}). */
+    public GgufWriter putI32s(String key, int[] values) {
+        Bytes b = new Bytes().u32(Gguf.T_ARRAY).u32(Gguf.T_INT32).u64(values.length);
+        for (int v : values) {
+            b.u32(v & 0xFFFF_FFFFL);
+        }
+        return putRaw(key, b.toArray());
+    }
+
     /**
      * Adds a tensor of {@code shape} (outermost first, as {@link GgufFile} reports it) stored as
      * {@code type}; {@code data} must write exactly its byte size.

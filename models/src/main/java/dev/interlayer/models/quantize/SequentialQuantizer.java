@@ -88,25 +88,8 @@ public final class SequentialQuantizer {
             AttentionConfig ac = stack0.blocks().get(l).config().attention();
             List<LinearReport> reports = new ArrayList<>();
             for (LinearSite site : LinearSite.values()) {
-                List<SiteQuantizer.Linear> linears = new ArrayList<>();
-                for (String lin : site.linears()) {
-                    String name = "blk." + l + "." + lin + ".weight";
-                    if (!file.contains(name) || file.tensor(name).rank() != 2) {
-                        continue;
-                    }
-                    Tensor t = file.tensor(name);
-                    int rows = t.dim(0), cols = t.dim(1);
-                    if (cols % opt.scheme().groupSize() != 0) {
-                        reports.add(new LinearReport(name, rows, cols, false, 0, 0, cols + " input columns are not a"
-                                + " multiple of " + opt.scheme().groupSize() + ": kept as " + file.dtype(name)));
-                        progress.accept(String.format("layer %d/%d %-16s kept (%d columns not a multiple of %d)",
-                                l + 1, n, lin, cols, opt.scheme().groupSize()));
-                        continue;
-                    }
-                    int heads = lin.equals("attn_q") ? ac.heads() : lin.equals("attn_k") || lin.equals("attn_v")
-                            ? ac.kvHeads() : 1;
-                    linears.add(new SiteQuantizer.Linear(name, t.toF32().toFloatArray(), rows, cols, heads));
-                }
+                List<SiteQuantizer.Linear> linears = linears(file, l, n, site, ac, opt.scheme().groupSize(), reports,
+                        progress);
                 if (linears.isEmpty()) {
                     continue;
                 }
@@ -115,12 +98,8 @@ public final class SequentialQuantizer {
                 double[] h, meanAbs;
                 HeadFactors headFactors = null;
                 if (calib == null) {
-                    h = new double[dIn * dIn];
-                    meanAbs = new double[dIn];
-                    for (int j = 0; j < dIn; j++) {
-                        h[j * dIn + j] = 1;
-                        meanAbs[j] = 1;
-                    }
+                    h = identity(dIn);
+                    meanAbs = ones(dIn);
                 } else {
                     String key = CalibrationTap.name(l, site, -1);
                     CalibrationStats stats = new CalibrationStats(true);
@@ -139,11 +118,7 @@ public final class SequentialQuantizer {
                 }
                 long c1 = System.nanoTime();
                 calibNanos += c1 - s0;
-                List<double[][]> rowFactors = new ArrayList<>();
-                for (SiteQuantizer.Linear lin : linears) {
-                    rowFactors.add(headFactors == null ? null : lin.name().contains(".attn_q.") ? headFactors.forQueries()
-                            : lin.name().contains(".attn_k.") ? headFactors.forKeys() : null);
-                }
+                List<double[][]> rowFactors = rowFactors(linears, headFactors);
                 String norm = site == LinearSite.ATTN_QKV ? "blk." + l + ".attn_norm.weight"
                         : site == LinearSite.FFN_IN ? "blk." + l + ".ffn_norm.weight" : null;
                 boolean foldable = norm != null && file.contains(norm) && !file.contains(norm.replace(".weight", ".bias"));
@@ -163,26 +138,91 @@ public final class SequentialQuantizer {
                     changed.put(norm, nt);
                 }
                 double secs = (System.nanoTime() - c1) / 1e9 / linears.size();
-                for (int i = 0; i < linears.size(); i++) {
-                    SiteQuantizer.Linear lin = linears.get(i);
-                    QuantizedLinear q = r.weights().get(i);
-                    float[] w = s == null ? lin.w() : scaledColumns(lin.w(), lin.rows(), lin.cols(), s);
-                    double err = SiteQuantizer.relativeError(w, q, hq);
-                    quantized.put(lin.name(), q);
-                    replaced.put(lin.name(), Tensor.wrap(q.dequantize(), Shape.of(lin.rows(), lin.cols())));
-                    reports.add(new LinearReport(lin.name(), lin.rows(), lin.cols(), true, err, secs, ""));
-                    progress.accept(String.format(java.util.Locale.ROOT, "layer %d/%d %-16s [%d x %d] rel. error %.3e"
-                            + "  %.2f s", l + 1, n, lin.name().substring(lin.name().indexOf('.', 4) + 1,
-                            lin.name().length() - 7), lin.rows(), lin.cols(), err, secs));
-                }
+                record(l, n, linears, r, hq, secs, quantized, replaced, reports, progress);
             }
             layers.add(new LayerReport(l, (System.nanoTime() - t0) / 1e9, calibNanos / 1e9, reports));
         }
         return new Result(quantized, changed, layers, calib == null ? 0 : calib.length);
     }
 
+    /**
+     * The 2-D linears of layer {@code l} that read {@code site}'s input ({@code blk.l.<linear>.weight}), as float32;
+     * those whose columns are not a multiple of {@code group} are reported as kept and left out.
+     */
+    static List<SiteQuantizer.Linear> linears(GgufFile file, int l, int n, LinearSite site, AttentionConfig ac,
+                                              int group, List<LinearReport> reports, Consumer<String> progress) {
+        List<SiteQuantizer.Linear> linears = new ArrayList<>();
+        for (String lin : site.linears()) {
+            String name = "blk." + l + "." + lin + ".weight";
+            if (!file.contains(name) || file.tensor(name).rank() != 2) {
+                continue;
+            }
+            Tensor t = file.tensor(name);
+            int rows = t.dim(0), cols = t.dim(1);
+            if (cols % group != 0) {
+                reports.add(new LinearReport(name, rows, cols, false, 0, 0, cols + " input columns are not a"
+                        + " multiple of " + group + ": kept as " + file.dtype(name)));
+                progress.accept(String.format("layer %d/%d %-16s kept (%d columns not a multiple of %d)",
+                        l + 1, n, lin, cols, group));
+                continue;
+            }
+            int heads = lin.equals("attn_q") ? ac.heads() : lin.equals("attn_k") || lin.equals("attn_v")
+                    ? ac.kvHeads() : 1;
+            linears.add(new SiteQuantizer.Linear(name, t.toF32().toFloatArray(), rows, cols, heads));
+        }
+        return linears;
+    }
+
+    /**
+     * Records a site's result: each linear's relative output error under {@code hq} (the Hessian of the input the
+     * quantized weights read), its quantized form, its dequantized weights in {@code replaced} (what the model runs
+     * with from now on), a report and a progress line.
+     */
+    static void record(int l, int n, List<SiteQuantizer.Linear> linears, SiteQuantizer.Result r, double[] hq,
+                       double secs, Map<String, QuantizedLinear> quantized, Map<String, Tensor> replaced,
+                       List<LinearReport> reports, Consumer<String> progress) {
+        double[] s = r.inputScales();
+        for (int i = 0; i < linears.size(); i++) {
+            SiteQuantizer.Linear lin = linears.get(i);
+            QuantizedLinear q = r.weights().get(i);
+            float[] w = s == null ? lin.w() : scaledColumns(lin.w(), lin.rows(), lin.cols(), s);
+            double err = SiteQuantizer.relativeError(w, q, hq);
+            quantized.put(lin.name(), q);
+            replaced.put(lin.name(), Tensor.wrap(q.dequantize(), Shape.of(lin.rows(), lin.cols())));
+            reports.add(new LinearReport(lin.name(), lin.rows(), lin.cols(), true, err, secs, ""));
+            progress.accept(String.format(java.util.Locale.ROOT, "layer %d/%d %-16s [%d x %d] rel. error %.3e"
+                    + "  %.2f s", l + 1, n, lin.name().substring(lin.name().indexOf('.', 4) + 1,
+                    lin.name().length() - 7), lin.rows(), lin.cols(), err, secs));
+        }
+    }
+
+    /** The row factors of each linear: per query / key head from {@code hf}, null (identity) for others or no hf. */
+    static List<double[][]> rowFactors(List<SiteQuantizer.Linear> linears, HeadFactors hf) {
+        List<double[][]> rowFactors = new ArrayList<>();
+        for (SiteQuantizer.Linear lin : linears) {
+            rowFactors.add(hf == null ? null : lin.name().contains(".attn_q.") ? hf.forQueries()
+                    : lin.name().contains(".attn_k.") ? hf.forKeys() : null);
+        }
+        return rowFactors;
+    }
+
+    /** H = I [d, d]: the Hessian of RTN without calibration (relative weight error). */
+    static double[] identity(int d) {
+        double[] h = new double[d * d];
+        for (int j = 0; j < d; j++) {
+            h[j * d + j] = 1;
+        }
+        return h;
+    }
+
+    static double[] ones(int d) {
+        double[] o = new double[d];
+        java.util.Arrays.fill(o, 1);
+        return o;
+    }
+
     // BoA's and aespa's per-head row factors, from the q and k weights of this attention input (null without both)
-    private static HeadFactors headFactors(AttentionConfig ac, List<SiteQuantizer.Linear> linears, int dIn, int window) {
+    static HeadFactors headFactors(AttentionConfig ac, List<SiteQuantizer.Linear> linears, int dIn, int window) {
         float[] wq = null, wk = null;
         for (SiteQuantizer.Linear lin : linears) {
             if (lin.name().contains(".attn_q.")) {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One command for the encoder rows of the quantizer quality table: quantizes a BERT encoder (default: the built-in
+# all-MiniLM-L6-v2) with each method on bench/quant/encoder-calibration.txt and compares the embeddings of
+# bench/quant/encoder-heldout.txt (1,200 sentences, disjoint from calibration; both from make-sentences.py) with
+# the float32 model: cosine min / median / mean, top-10 retrieval overlap, and for 4-bit the ratio of
+# (1 − mean cosine) to RTN's. 8-bit: Q8_0 with RTN and GPTQ; 4-bit: groups of 32 (Q4_1) with RTN, GPTQ, AWQ, BoA.
+# Usage: bench/quant/encoder-quality.sh [MODEL (default | .onnx | bert .gguf)] [extra quantize flags, e.g. --one-pass]
+# (INTERLAYER=command overrides ./interlayer)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+M=${1:-default}
+shift || true
+EXTRA=("$@")
+IL=${INTERLAYER:-./interlayer}
+OUT=${TMPDIR:-/tmp}/interlayer-encoder-quality
+mkdir -p "$OUT"
+CAL=bench/quant/encoder-calibration.txt
+TXT=bench/quant/encoder-heldout.txt
+printf '%-5s %-6s %-10s %-10s %-10s %-8s %-10s %s\n' bits method "cos min" "cos median" "cos mean" top-10 "1-cos/RTN" "s/layer (quantizing)"
+rtn_loss=
+for run in "8 rtn" "8 gptq" "4 rtn" "4 gptq" "4 awq" "4 boa"; do
+  read -r bits method <<< "$run"
+  tag="$bits-$method"
+  cal=(--calibration "$CAL")
+  [ "$method" = rtn ] && cal=()      # RTN reads no activations
+  $IL quantize --model "$M" --method "$method" --bits "$bits" --group 32 "${cal[@]}" "${EXTRA[@]}" --out "$OUT/$tag.gguf" \
+      > "$OUT/$tag.log" 2> "$OUT/$tag.err"
+  $IL eval --model "$OUT/$tag.gguf" --reference "$M" --text "$TXT" > "$OUT/$tag.eval" 2>/dev/null
+  read -r mn md mean < <(awk '/^cosine/ {print $3, $5, $7}' "$OUT/$tag.eval")
+  top=$(awk '/^top-10/ {print $3}' "$OUT/$tag.eval")
+  spl=$(sed -n 's/.*(\([0-9.]*\) s per layer, of which quantizing \([0-9.]*\) s.*/\1 (\2)/p' "$OUT/$tag.log")
+  ratio=-
+  if [ "$bits" = 4 ]; then
+    loss=$(awk -v m="$mean" 'BEGIN {printf "%.6e", 1 - m}')
+    [ "$method" = rtn ] && rtn_loss=$loss
+    ratio=$(awk -v a="$loss" -v b="$rtn_loss" 'BEGIN {printf "%.3f", a / b}')
+  fi
+  printf '%-5s %-6s %-10s %-10s %-10s %-8s %-10s %s\n' "$bits" "$method" "$mn" "$md" "$mean" "$top" "$ratio" "$spl"
+done
+head -1 "$OUT/8-gptq.log"
