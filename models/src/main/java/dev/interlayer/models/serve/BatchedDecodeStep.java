@@ -25,7 +25,7 @@ public final class BatchedDecodeStep implements DecodeStep {
     private final int[] tokens;
     private final StackSession[] sessions;
     private final float[] logitData;
-    private final Tensor logits;
+    private final Tensor[] logits;   // logits[n] = the first n rows: a view made once, not per step
     private final float[][] rows;
 
     private BatchedDecodeStep(DecoderLM lm, int maxBatch) {
@@ -35,7 +35,11 @@ public final class BatchedDecodeStep implements DecodeStep {
         this.tokens = new int[maxBatch];
         this.sessions = new StackSession[maxBatch];
         this.logitData = new float[maxBatch * vocab];
-        this.logits = Tensor.wrap(logitData, Shape.of(maxBatch, vocab));
+        Tensor all = Tensor.wrap(logitData, Shape.of(maxBatch, vocab));
+        this.logits = new Tensor[maxBatch + 1];
+        for (int n = 1; n <= maxBatch; n++) {
+            logits[n] = n == maxBatch ? all : all.slice(0, 0, n);
+        }
         this.rows = new float[maxBatch][vocab];
     }
 
@@ -67,7 +71,7 @@ public final class BatchedDecodeStep implements DecodeStep {
             sessions[i] = ((DecoderLM.Session) r.session()).stackSession();
         }
         try {
-            decoder.decode(tokens, sessions, n, lm.outputHead(), logits);
+            decoder.decode(tokens, sessions, n, lm.outputHead(), logits[n]);
         } catch (RuntimeException e) {
             // the decoder refuses a step before changing any session: run these slots one by one, so that only
             // the slot at fault fails, with its own error
