@@ -128,6 +128,9 @@ public final class ChatTemplate {
                 .withLstripBlocks(true)                      // both as in apply_chat_template's environment
                 .withElResolver(resolver)
                 .withMaxOutputSize(64L << 20)                // a runaway template fails instead of filling memory
+                // jinjava re-renders expression output that contains {{ or {% by default: message text would run
+                // as template code (mangled content, and a request could loop for minutes); Jinja treats it as data
+                .withNestedInterpretationEnabled(false)
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
                         .withUseTrimmingForNotesAndExpressions(true)   // `{{-`/`-}}` strip as in Jinja
                         .withParseWhitespaceControlStrictly(true)

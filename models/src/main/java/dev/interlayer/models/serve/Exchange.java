@@ -42,7 +42,9 @@ final class Exchange implements Slot.Sink {
 
     @Override
     public void text(String piece) {
-        events.add(piece);
+        if (request.stream()) {   // a whole answer takes its text from the result: no queue node per token
+            events.add(piece);
+        }
     }
 
     @Override

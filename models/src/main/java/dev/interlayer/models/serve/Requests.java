@@ -28,6 +28,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * Fields the server does not use (user, logit_bias, presence_penalty, ...) are ignored, as llama.cpp does.
  */
 final class Requests {
+    /** Stop strings per request, and their length (OpenAI allows 4; llama.cpp's server any number). */
+    static final int MAX_STOPS = 16, MAX_STOP_CHARS = 512;
+
     private Requests() {
     }
 
@@ -177,7 +180,7 @@ final class Requests {
             throw ApiError.invalid("'temperature' must be in [0, 2], got " + temperature, "temperature");
         }
         double topP = number(o, "top_p", 1.0);
-        if (!(topP > 0 && topP <= 1)) {
+        if (!((float) topP > 0 && topP <= 1)) {   // checked as the float the sampler gets (1e-46 rounds to 0)
             throw ApiError.invalid("'top_p' must be in (0, 1], got " + topP, "top_p");
         }
         int topK = integer(o, "top_k", 0);
@@ -224,6 +227,11 @@ final class Requests {
         }
         if (out.stream().anyMatch(String::isEmpty)) {
             throw ApiError.invalid("'stop' strings must be non-empty", "stop");
+        }
+        // every stop string is searched after every token on the scheduler thread, which all streams share
+        if (out.size() > MAX_STOPS || out.stream().anyMatch(x -> x.length() > MAX_STOP_CHARS)) {
+            throw ApiError.invalid("'stop' takes at most " + MAX_STOPS + " strings of at most " + MAX_STOP_CHARS
+                    + " characters", "stop");
         }
         return out;
     }

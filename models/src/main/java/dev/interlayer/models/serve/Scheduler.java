@@ -148,7 +148,7 @@ public final class Scheduler implements AutoCloseable {
             admitted.incrementAndGet();
             try {
                 s.start();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {   // e.g. no memory for its KV cache: fail this request only
                 s.fail(e);
                 failed.incrementAndGet();
                 continue;

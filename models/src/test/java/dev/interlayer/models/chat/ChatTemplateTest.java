@@ -78,6 +78,18 @@ class ChatTemplateTest {
         return n;
     }
 
+    /**
+     * Message text is data, as in Jinja: template syntax inside it is printed, not run (jinjava re-renders such
+     * output unless told not to; then "{{ 1 + 1 }}" came out "2" and a nested loop in a message ran).
+     */
+    @Test
+    void templateSyntaxInsideMessagesStaysLiteral() {
+        ChatTemplate t = new ChatTemplate("{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% endfor %}",
+                "<s>", "</s>");
+        String content = "{{ 1 + 1 }} and {% for a in range(1000000) %}x{% endfor %} {{ name }}";
+        assertEquals("<user>" + content, t.render(List.of(Map.of("role", "user", "content", content)), false));
+    }
+
     @Test
     void ownTemplatesInEachFamilysIdiomMatchJinja2() throws IOException {
         int n = 0;

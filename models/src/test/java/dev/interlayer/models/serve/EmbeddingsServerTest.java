@@ -3,6 +3,7 @@ package dev.interlayer.models.serve;
 import static dev.interlayer.models.serve.ServeClient.assertError;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -71,7 +72,15 @@ class EmbeddingsServerTest {
             }
             assertArrayEquals(want.get(i), got, "text " + i);
         }
-        assertEquals(model.embeddingTokens(texts), a.json().getAsJsonObject("usage").get("prompt_tokens").getAsInt());
+        // usage counts what the encoder read: [CLS] + word pieces + [SEP] of every input, from the encoder's own
+        // tokenizer (not the server's helper): [CLS] and [SEP] at least, plus a piece unless empty
+        int wantTokens = 0;
+        for (String t : texts) {
+            int n = model.embedder().orElseThrow().tokenIds(t).length;
+            assertTrue(n >= (t.isEmpty() ? 2 : 3), "text '" + t + "' has " + n + " tokens");
+            wantTokens += n;
+        }
+        assertEquals(wantTokens, a.json().getAsJsonObject("usage").get("prompt_tokens").getAsInt());
 
         ServeClient.Answer b = client.post("/v1/embeddings", request(texts, "base64"));
         for (int i = 0; i < texts.size(); i++) {
