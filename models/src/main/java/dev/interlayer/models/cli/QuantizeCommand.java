@@ -5,6 +5,7 @@ import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.GgufQuantize;
 import dev.interlayer.models.io.QuantPreset;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -58,6 +59,10 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
         if ((type == null) == (calibrated.method == null)) {
             throw new IllegalArgumentException("quantize: give exactly one of --type PRESET (plain rounding) and"
                     + " --method rtn|gptq|awq|boa|aespa|mixed (calibrated)");
+        }
+        // the input stays mapped while the output is written: writing over it would truncate what is being read
+        if (Files.exists(model) && Files.exists(out) && Files.isSameFile(model, out)) {
+            throw new IllegalArgumentException("quantize: --out " + out + " is the input file; write to another path");
         }
         PrintWriter o = spec.commandLine().getOut();
         if (calibrated.method != null) {
