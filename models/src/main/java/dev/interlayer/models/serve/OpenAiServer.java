@@ -106,7 +106,8 @@ public final class OpenAiServer implements AutoCloseable {
         OpenAiServer s = new OpenAiServer(model, options, step);
         LOG.log(System.Logger.Level.INFO, "serving " + model.id() + " on http://" + options.host() + ":" + s.port()
                 + " (parallel " + options.parallel() + (step instanceof BatchedDecodeStep ? ", batched decode" : "")
-                + ", queue " + options.queue() + ")"
+                + ", queue " + options.queue()
+                + (model.lm().isPresent() ? ", context " + model.contextLength() + " per request" : "") + ")"
                 + (model.lm().isEmpty() ? "; embeddings only"
                 : model.chatFormat().equals("template") ? "; chat prompts from the model's template"
                 : "; the model has no chat template: chat prompts use the plain 'User: / Assistant:' format"));
