@@ -166,8 +166,10 @@ public final class OpenAiServer implements AutoCloseable {
                 throw Http.timeout(options.timeout());
             }
             try {
-                vectors = model.embedder().orElseThrow().embed(r.inputs());
-                tokens = model.embeddingTokens(r.inputs());
+                // tokenized once: the ids give both the vectors and the usage count
+                List<int[]> ids = model.embeddingTokenIds(r.inputs());
+                vectors = model.embedder().orElseThrow().embedTokenIds(ids);
+                tokens = ids.stream().mapToInt(a -> a.length).sum();
             } finally {
                 embedSlots.release();
             }

@@ -15,7 +15,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.function.UnaryOperator;
-import java.util.stream.IntStream;
 
 /**
  * The one model a server answers for: a decoder (generation; chat through its template or the plain format) or
@@ -175,7 +174,12 @@ public final class ServedModel implements AutoCloseable {
 
     /** Token count of the input an embedding request pays for (each text as the encoder sees it). */
     public int embeddingTokens(List<String> texts) {
-        return IntStream.range(0, texts.size()).map(i -> embedder.tokenIds(texts.get(i)).length).sum();
+        return embeddingTokenIds(texts).stream().mapToInt(ids -> ids.length).sum();
+    }
+
+    /** Each text's token ids as the encoder sees them (special tokens included, truncated to its maximum). */
+    public List<int[]> embeddingTokenIds(List<String> texts) {
+        return texts.stream().map(t -> embedder.tokenIds(Objects.requireNonNull(t, "text"))).toList();
     }
 
     @Override
