@@ -18,7 +18,8 @@ import jinjava.javax.el.CompositeELResolver;
 /**
  * A model's chat template: prompt = render(template, messages, bos_token, eos_token, add_generation_prompt),
  * evaluated as Hugging Face's {@code apply_chat_template} does (Jinja with {@code trim_blocks} and
- * {@code lstrip_blocks}, a {@code raise_exception(msg)} function, {@code namespace()}, {@code tojson} as
+ * {@code lstrip_blocks}, {@code raise_exception(msg)} and {@code strftime_now(format)} functions ({@link
+ * PythonStrftime}), {@code namespace()}, {@code tojson} as
  * Python's {@code json.dumps} writes it, the {@code items} filter, {@code x[::-1]}) on
  * HubSpot's jinjava, with Python's {@code str} methods added ({@link PythonStringMethods}) because templates call
  * them. Immutable and thread-safe (each render runs its own interpreter).
@@ -82,6 +83,8 @@ public final class ChatTemplate {
         ctx.put("bos_token", bosToken);
         ctx.put("eos_token", eosToken);
         ctx.put("add_generation_prompt", addGenerationPrompt);
+        // a variable of the same name, so that `strftime_now is defined` (Llama 3.1's test) holds as in Hugging Face
+        ctx.put("strftime_now", "strftime_now");
         RenderResult r;
         try {
             r = JINJAVA.renderForResult(body, ctx);
@@ -119,6 +122,11 @@ public final class ChatTemplate {
         throw new Raised(message);
     }
 
+    /** {@code strftime_now(format)} as Hugging Face defines it for templates: the local time, Python-formatted. */
+    public static String strftimeNow(String format) {
+        return PythonStrftime.format(format, java.time.LocalDateTime.now());
+    }
+
     private static Jinjava newEngine() {
         CompositeELResolver resolver = new CompositeELResolver();
         resolver.add(new PythonStringMethods());
@@ -148,6 +156,8 @@ public final class ChatTemplate {
         try {
             j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
                     ChatTemplate.class.getMethod("raiseException", String.class)));
+            j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
+                    ChatTemplate.class.getMethod("strftimeNow", String.class)));
         } catch (NoSuchMethodException e) {
             throw new IllegalStateException(e);
         }

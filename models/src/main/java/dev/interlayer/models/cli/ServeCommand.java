@@ -47,6 +47,11 @@ public final class ServeCommand implements CliCommand, Callable<Integer> {
             + " ones get 413 (default ${DEFAULT-VALUE}).")
     long maxBody;
 
+    @Option(names = "--ctx", defaultValue = "4096", description = "Positions one request may use, prompt plus"
+            + " generated tokens; bounds each slot's KV cache (default ${DEFAULT-VALUE}, or the model's context if"
+            + " smaller; 0 = the model's whole context).")
+    int ctx;
+
     @Mixin
     ThreadsOption threads = new ThreadsOption();
 
@@ -62,13 +67,14 @@ public final class ServeCommand implements CliCommand, Callable<Integer> {
         Flags.require(q >= 1, "--queue", ">= 1", q);
         Flags.require(timeoutSeconds >= 1, "--timeout", ">= 1 second", timeoutSeconds);
         Flags.require(maxBody >= 1, "--max-body", ">= 1 byte", maxBody);
+        Flags.require(ctx >= 0, "--ctx", ">= 0 (0 = the model's context)", ctx);
         threads.apply();
         kvType.type();   // checked before the load
         OpenAiServer.Options options = new OpenAiServer.Options(host, port, parallel, q,
                 Duration.ofSeconds(timeoutSeconds), maxBody);
         ServedModel served;
         try (Progress p = Progress.start("loading " + model.getFileName())) {
-            served = ServedModel.open(model, kvType::apply);
+            served = ServedModel.open(model, kvType::apply, ctx);
         }
         try (served; OpenAiServer server = OpenAiServer.start(served, options)) {   // logs where it listens
             CountDownLatch stop = new CountDownLatch(1);

@@ -30,6 +30,7 @@ public final class GenerationRun {
     private final int[] one = new int[1];
     private final StringBuilder text = new StringBuilder();
     private int historyLen, n, emitted;           // emitted: chars of text already streamed
+    private int prefillPos;                       // prompt tokens appended to the session so far
     private boolean prefilled, done;
     private GenerationResult.StopReason reason = GenerationResult.StopReason.MAX_TOKENS;
     private long t0, t1;
@@ -89,11 +90,44 @@ public final class GenerationRun {
         if (prefilled) {
             throw new IllegalStateException("prefill: already done");
         }
+        prefillSlice(prompt.length);
+    }
+
+    /**
+     * Appends the next {@code maxTokens} prompt tokens (fewer at the end of the prompt) and, once the whole prompt
+     * is in, picks the first token: a server interleaves a long prompt with the other requests' decode steps this
+     * way instead of stalling them for the whole prefill. Slices that are multiples of the session's prefill chunk
+     * leave the chunk boundaries, and so the logits, exactly as one {@link #prefill()} would.
+     *
+     * @return true once the prompt is complete (the run is then prefilled)
+     * @throws IllegalStateException    if the prompt is already complete
+     * @throws IllegalArgumentException if maxTokens < 1
+     */
+    public boolean prefillSlice(int maxTokens) {
+        if (prefilled) {
+            throw new IllegalStateException("prefill: already done");
+        }
+        if (maxTokens < 1) {
+            throw new IllegalArgumentException("prefill slice of " + maxTokens + " tokens: need >= 1");
+        }
+        if (prefillPos == 0) {
+            t0 = System.nanoTime();
+        }
+        int len = Math.min(maxTokens, prompt.length - prefillPos);
+        float[] logits = session.append(prompt, prefillPos, len);
+        prefillPos += len;
+        if (prefillPos < prompt.length) {
+            return false;
+        }
         prefilled = true;
-        t0 = System.nanoTime();
-        float[] logits = session.append(prompt, 0, prompt.length);
         t1 = System.nanoTime();
         accept(logits);
+        return true;
+    }
+
+    /** True once the whole prompt is in the session and the first token is picked. */
+    public boolean prefilled() {
+        return prefilled;
     }
 
     /**

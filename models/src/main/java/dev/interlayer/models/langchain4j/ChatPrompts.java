@@ -4,13 +4,16 @@ import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
  * Prompt formatters: a chat (a list of LangChain4j messages) rendered as the one prompt string the
  * model continues. A model's own chat template (GGUF {@code tokenizer.chat_template}) is the right
- * formatter for an instruction-tuned model; pass it to {@link InterlayerChat.Builder#promptFormatter}.
+ * formatter for an instruction-tuned model; pass it to {@link InterlayerChat.Builder#chatTemplate}, which also
+ * encodes the rendered special tokens as special tokens.
  */
 public final class ChatPrompts {
     private ChatPrompts() {
@@ -54,6 +57,30 @@ public final class ChatPrompts {
             sb.append(line).append('\n');
         }
         return sb.append("Assistant:").toString();
+    }
+
+    /**
+     * The messages as a chat template's {@code messages}: one {@code {role, content}} map each, role
+     * {@code system}, {@code user} or {@code assistant}.
+     *
+     * @throws IllegalArgumentException for an empty chat or a message without text (as {@link #plain()})
+     */
+    public static List<Map<String, Object>> roleContentMaps(List<ChatMessage> messages) {
+        if (messages == null || messages.isEmpty()) {
+            throw new IllegalArgumentException("chat prompt: no messages");
+        }
+        List<Map<String, Object>> out = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+            ChatMessage m = messages.get(i);
+            out.add(switch (m) {
+                case SystemMessage s -> Map.of("role", "system", "content", s.text());
+                case UserMessage u -> Map.of("role", "user", "content", userText(u, i));
+                case AiMessage a when a.text() != null -> Map.of("role", "assistant", "content", a.text());
+                default -> throw new IllegalArgumentException("chat prompt: message " + i + " of type " + m.type()
+                        + " has no text a chat template can render (text-only system, user and assistant messages)");
+            });
+        }
+        return out;
     }
 
     private static String userText(UserMessage u, int index) {

@@ -1,5 +1,6 @@
 package dev.interlayer.models.langchain4j;
 
+import dev.interlayer.models.chat.ChatTemplate;
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.generate.GenerationResult;
 import dev.interlayer.models.generate.Generator;
@@ -25,7 +26,10 @@ import java.util.function.Function;
  * {@link Generator} run and of its {@link GenerationResult} into a {@link ChatResponse}, shared by
  * {@link InterlayerChatModel} and {@link InterlayerStreamingChatModel}.
  *
- * <p>Per request: prompt = formatter(messages), encoded with the model's tokenizer (BOS as its file says);
+ * <p>Per request: prompt = formatter(messages), encoded with the model's tokenizer (BOS as its file says,
+ * special-token text kept as text); with {@link Builder#chatTemplate} the model's chat template renders the
+ * messages and its output is encoded as Hugging Face's {@code apply_chat_template} does: special-token text such
+ * as {@code <|im_start|>} becomes the special token, and no BOS is added (the template writes it);
  * sampling {@code Sampler.Stochastic(temperature, topK, topP, minP, seed)} — temperature 0 is greedy —
  * with the request's {@code temperature}, {@code topP}, {@code topK}, falling back to
  * {@link #defaultRequestParameters()}; at most {@code maxOutputTokens} tokens; generation ends at the
@@ -43,6 +47,7 @@ public final class InterlayerChat {
     private final CausalLM lm;
     private final Tokenizer tokenizer;
     private final Function<List<ChatMessage>, String> formatter;
+    private final boolean templated;   // formatter renders a chat template: parse special tokens, add no BOS
     private final ChatRequestParameters defaults;
     private final String modelName;
     private final float minP;
@@ -54,6 +59,7 @@ public final class InterlayerChat {
         this.lm = b.lm;
         this.tokenizer = b.tokenizer;
         this.formatter = b.formatter;
+        this.templated = b.templated;
         this.defaults = ChatRequestParameters.builder().modelName(b.modelName).temperature(b.temperature)
                 .topP(b.topP).topK(b.topK).maxOutputTokens(b.maxOutputTokens).build();
         this.modelName = b.modelName;
@@ -93,6 +99,12 @@ public final class InterlayerChat {
         return Objects.requireNonNull(formatter.apply(messages), "prompt formatter returned null");
     }
 
+    /** The prompt's token ids: {@link #prompt} encoded as the class comment says (template or plain). */
+    public int[] promptIds(List<ChatMessage> messages) {
+        String text = prompt(messages);
+        return templated ? tokenizer.encode(text, false, true) : tokenizer.encode(text);
+    }
+
     /**
      * Runs {@code request} to completion in a fresh session. {@code onToken} (may be null) sees each
      * streamed piece; its text pieces concatenate to the response text.
@@ -105,7 +117,7 @@ public final class InterlayerChat {
         ChatRequestParameters p = request.parameters() == null ? defaults : defaults.overrideWith(request.parameters());
         refuseUnsupported(p);
         Generator generator = generator(p);
-        GenerationResult r = generator.generate(prompt(request.messages()), onToken);
+        GenerationResult r = generator.generate(promptIds(request.messages()), onToken);
         FinishReason finish = switch (r.stopReason()) {
             case STOP_TOKEN, STOP_STRING -> FinishReason.STOP;
             case MAX_TOKENS, CONTEXT_FULL -> FinishReason.LENGTH;
@@ -156,6 +168,7 @@ public final class InterlayerChat {
         private final CausalLM lm;
         private final Tokenizer tokenizer;
         private Function<List<ChatMessage>, String> formatter = ChatPrompts.plain();
+        private boolean templated;
         private String modelName = "interlayer";
         private double temperature = 0.8;
         private double topP = 0.95;
@@ -174,6 +187,19 @@ public final class InterlayerChat {
         /** Messages to prompt (default {@link ChatPrompts#plain()}); plug a chat-template renderer here. */
         public Builder promptFormatter(Function<List<ChatMessage>, String> f) {
             this.formatter = Objects.requireNonNull(f, "promptFormatter");
+            this.templated = false;
+            return this;
+        }
+
+        /**
+         * Renders messages with the model's chat template (for instance {@code ChatTemplates.find(path,
+         * tokenizer)}) with {@code add_generation_prompt}; the rendered text is encoded with special tokens parsed
+         * and no BOS added, as Hugging Face's {@code apply_chat_template} and {@code ./interlayer serve} do.
+         */
+        public Builder chatTemplate(ChatTemplate template) {
+            Objects.requireNonNull(template, "chatTemplate");
+            this.formatter = messages -> template.render(ChatPrompts.roleContentMaps(messages), true);
+            this.templated = true;
             return this;
         }
 

@@ -106,7 +106,8 @@ public final class OpenAiServer implements AutoCloseable {
         OpenAiServer s = new OpenAiServer(model, options, step);
         LOG.log(System.Logger.Level.INFO, "serving " + model.id() + " on http://" + options.host() + ":" + s.port()
                 + " (parallel " + options.parallel() + (step instanceof BatchedDecodeStep ? ", batched decode" : "")
-                + ", queue " + options.queue() + ")"
+                + ", queue " + options.queue()
+                + (model.lm().isPresent() ? ", context " + model.contextLength() + " per request" : "") + ")"
                 + (model.lm().isEmpty() ? "; embeddings only"
                 : model.chatFormat().equals("template") ? "; chat prompts from the model's template"
                 : "; the model has no chat template: chat prompts use the plain 'User: / Assistant:' format"));
@@ -165,8 +166,10 @@ public final class OpenAiServer implements AutoCloseable {
                 throw Http.timeout(options.timeout());
             }
             try {
-                vectors = model.embedder().orElseThrow().embed(r.inputs());
-                tokens = model.embeddingTokens(r.inputs());
+                // tokenized once: the ids give both the vectors and the usage count
+                List<int[]> ids = model.embeddingTokenIds(r.inputs());
+                vectors = model.embedder().orElseThrow().embedTokenIds(ids);
+                tokens = ids.stream().mapToInt(a -> a.length).sum();
             } finally {
                 embedSlots.release();
             }

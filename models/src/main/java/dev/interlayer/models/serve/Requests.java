@@ -165,15 +165,19 @@ final class Requests {
         if (prompt.length == 0) {
             throw ApiError.invalid("the prompt has no tokens", promptField);
         }
-        int room = lm.contextLength() - prompt.length;
+        int room = m.contextLength() - prompt.length;
         if (room < 1) {
             throw ApiError.invalid("prompt of " + prompt.length + " tokens does not fit the context of "
-                    + lm.contextLength(), promptField);
+                    + m.contextLength() + " tokens" + contextNote(m, lm), promptField);
         }
         String maxKey = o.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
         int maxTokens = integer(o, maxKey, room);
         if (maxTokens < 1) {
             throw ApiError.invalid("'" + maxKey + "' must be >= 1, got " + maxTokens, maxKey);
+        }
+        if (maxTokens > room) {   // refused rather than cut: the client asked for more than the context holds
+            throw ApiError.invalid("'" + maxKey + "' = " + maxTokens + " plus the prompt's " + prompt.length
+                    + " tokens exceeds the context of " + m.contextLength() + " tokens" + contextNote(m, lm), maxKey);
         }
         double temperature = number(o, "temperature", 1.0);
         if (temperature < 0 || temperature > 2) {
@@ -205,6 +209,11 @@ final class Requests {
             includeUsage = bool(so.getAsJsonObject(), "include_usage", false);
         }
         return new Generation(prompt, b.build(), stream, includeUsage);
+    }
+
+    private static String contextNote(ServedModel m, CausalLM lm) {
+        return m.contextLength() < lm.contextLength()
+                ? " (the server's --ctx; the model has " + lm.contextLength() + ")" : "";
     }
 
     private static List<String> stops(JsonObject o) {

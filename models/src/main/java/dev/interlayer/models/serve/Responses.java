@@ -143,7 +143,7 @@ final class Responses {
         return o;
     }
 
-    /** {@code /v1/models}: the served model, with how chat prompts are built (extension field). */
+    /** {@code /v1/models}: the served model, with how chat prompts are built and its per-request context (extensions). */
     static JsonObject models(ServedModel m, long created) {
         JsonObject e = new JsonObject();
         e.addProperty("id", m.id());
@@ -153,6 +153,7 @@ final class Responses {
         e.addProperty("kind", m.embedder().isPresent() ? "embedding" : "generation");
         if (m.lm().isPresent()) {
             e.addProperty("chat_format", m.chatFormat());
+            e.addProperty("max_model_len", m.contextLength());   // vLLM's name for the per-request context
         }
         JsonArray data = new JsonArray();
         data.add(e);

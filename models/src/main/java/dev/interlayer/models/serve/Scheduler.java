@@ -9,14 +9,22 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Continuous batching over {@code parallel} slots: one thread admits waiting requests into free slots (prefill),
- * then advances all active slots together by one {@link DecodeStep} per iteration, and removes each slot as soon
- * as it is done, failed or cancelled, so a freed slot is refilled at the next iteration. Requests beyond the free
+ * Continuous batching over {@code parallel} slots: one thread admits waiting requests into free slots, prefills
+ * each new prompt by one {@link #PREFILL_SLICE} per iteration, then advances all prefilled slots together by one
+ * {@link DecodeStep}, and removes each slot as soon as it is done, failed or cancelled, so a freed slot is
+ * refilled at the next iteration. Requests beyond the free
  * slots wait in a queue of {@code queueCapacity}; {@link #submit} refuses when it is full.
  *
  * <p>Each slot owns its session and KV cache; nothing is shared between requests but the immutable model.
  */
 public final class Scheduler implements AutoCloseable {
+    /**
+     * Prompt tokens a slot prefills per iteration before the decode step: a long prompt then delays the other
+     * slots' next token by one slice, not by its whole prefill. A multiple of the sessions' prefill chunk
+     * (128), so the slicing leaves every prompt's logits exactly as one prefill would.
+     */
+    public static final int PREFILL_SLICE = 128;
+
     /** Counters since start (for logs and tests). */
     public record Stats(long admitted, long completed, long cancelled, long failed, long rejected) {
     }
@@ -104,9 +112,10 @@ public final class Scheduler implements AutoCloseable {
                 if (active.isEmpty()) {
                     continue;
                 }
+                prefillSlices();
                 stepping.clear();
                 for (Slot s : active) {
-                    if (!s.cancelled()) {
+                    if (!s.cancelled() && s.prefilled() && !s.run().done()) {
                         stepping.add(s);
                     }
                 }
@@ -155,6 +164,19 @@ public final class Scheduler implements AutoCloseable {
             }
             active.add(s);
             sweep();
+        }
+    }
+
+    // One prompt slice for every slot still prefilling; a failure (e.g. a token id out of range) fails that slot.
+    private void prefillSlices() {
+        for (Slot s : active) {
+            if (!s.cancelled() && !s.prefilled()) {
+                try {
+                    s.prefillSlice(PREFILL_SLICE);
+                } catch (RuntimeException | Error e) {
+                    s.fail(e);
+                }
+            }
         }
     }
 

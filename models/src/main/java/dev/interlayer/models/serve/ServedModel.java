@@ -15,7 +15,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.function.UnaryOperator;
-import java.util.stream.IntStream;
 
 /**
  * The one model a server answers for: a decoder (generation; chat through its template or the plain format) or
@@ -33,12 +32,18 @@ public final class ServedModel implements AutoCloseable {
     private final ChatTemplate template;         // null: plain format
     private final EmbeddingModel embedder;       // null for a decoder
     private final int[] stopTokens;
+    private final int contextLength;             // per-request limit of prompt + generated tokens; 0 for an encoder
     private final AutoCloseable resource;
 
     private ServedModel(String id, CausalLM lm, Tokenizer tokenizer, ChatTemplate template, EmbeddingModel embedder,
-                        AutoCloseable resource) {
+                        AutoCloseable resource, int contextLimit) {
         this.id = Objects.requireNonNull(id, "id");
+        if (contextLimit < 0) {
+            throw new IllegalArgumentException("context limit must be >= 0 (0 = the model's own), got " + contextLimit);
+        }
         this.lm = lm;
+        this.contextLength = lm == null ? 0
+                : contextLimit == 0 ? lm.contextLength() : Math.min(contextLimit, lm.contextLength());
         this.tokenizer = tokenizer;
         this.template = template;
         this.embedder = embedder;
@@ -56,17 +61,20 @@ public final class ServedModel implements AutoCloseable {
      * @throws IllegalArgumentException if a decoder comes without a tokenizer
      */
     public static ServedModel open(Path path) throws IOException {
-        return open(path, UnaryOperator.identity());
+        return open(path, UnaryOperator.identity(), 0);
     }
 
     /**
      * As {@link #open(Path)}, serving {@code lmView.apply(lm)} for a decoder (for example the model with an F16 or
-     * Q8_0 KV cache); an exception from lmView closes the model and propagates.
+     * Q8_0 KV cache); an exception from lmView closes the model and propagates. A request's prompt plus generated
+     * tokens may use at most {@code contextLimit} positions (0: the model's whole context). Each request's KV
+     * cache is sized for its prompt plus its {@code max_tokens}, so this bounds a slot's cache memory, which a
+     * model with a long context would otherwise let one request without {@code max_tokens} take.
      *
      * @throws IOException if the model cannot be read
-     * @throws IllegalArgumentException if a decoder comes without a tokenizer, or from lmView
+     * @throws IllegalArgumentException if a decoder comes without a tokenizer, from lmView, or if contextLimit < 0
      */
-    public static ServedModel open(Path path, UnaryOperator<CausalLM> lmView) throws IOException {
+    public static ServedModel open(Path path, UnaryOperator<CausalLM> lmView, int contextLimit) throws IOException {
         String id = path.getFileName().toString();
         LoadedModel loaded = ModelLoader.open(path);
         ModelLoader.releaseLoadGarbage();
@@ -79,7 +87,7 @@ public final class ServedModel implements AutoCloseable {
             Tokenizer tok = loaded.optionalTokenizer().orElseThrow(() -> new IllegalArgumentException(id
                     + " has no tokenizer (no tokenizer.json / GGUF tokenizer metadata): serve needs one"));
             ChatTemplate t = ChatTemplates.find(path, tok).orElse(null);
-            return new ServedModel(id, lmView.apply(loaded.lm()), tok, t, null, loaded);
+            return new ServedModel(id, lmView.apply(loaded.lm()), tok, t, null, loaded, contextLimit);
         } catch (IOException | RuntimeException e) {
             loaded.close();
             throw e;
@@ -89,12 +97,22 @@ public final class ServedModel implements AutoCloseable {
     /** A decoder served under {@code id}; {@code template} null means the plain chat format. Not closed by us. */
     public static ServedModel decoder(String id, CausalLM lm, Tokenizer tokenizer, ChatTemplate template) {
         return new ServedModel(id, Objects.requireNonNull(lm, "lm"), Objects.requireNonNull(tokenizer, "tokenizer"),
-                template, null, null);
+                template, null, null, 0);
+    }
+
+    /**
+     * As {@link #decoder(String, CausalLM, Tokenizer, ChatTemplate)} with requests limited to {@code contextLimit}
+     * positions, prompt included (0: the model's whole context).
+     */
+    public static ServedModel decoder(String id, CausalLM lm, Tokenizer tokenizer, ChatTemplate template,
+                                      int contextLimit) {
+        return new ServedModel(id, Objects.requireNonNull(lm, "lm"), Objects.requireNonNull(tokenizer, "tokenizer"),
+                template, null, null, contextLimit);
     }
 
     /** An encoder served under {@code id} for embeddings; closing the served model closes it. */
     public static ServedModel encoder(String id, EmbeddingModel model) {
-        return new ServedModel(id, null, null, null, Objects.requireNonNull(model, "model"), model);
+        return new ServedModel(id, null, null, null, Objects.requireNonNull(model, "model"), model, 0);
     }
 
     /** The model id clients name in requests and {@code /v1/models} lists. */
@@ -105,6 +123,14 @@ public final class ServedModel implements AutoCloseable {
     /** The causal LM, if this is a decoder. */
     public Optional<CausalLM> lm() {
         return Optional.ofNullable(lm);
+    }
+
+    /**
+     * Positions a request may use, prompt plus generated tokens: the smaller of the model's context and the
+     * server's limit (0 for an encoder).
+     */
+    public int contextLength() {
+        return contextLength;
     }
 
     /** The decoder's tokenizer (null for an encoder). */
@@ -148,7 +174,12 @@ public final class ServedModel implements AutoCloseable {
 
     /** Token count of the input an embedding request pays for (each text as the encoder sees it). */
     public int embeddingTokens(List<String> texts) {
-        return IntStream.range(0, texts.size()).map(i -> embedder.tokenIds(texts.get(i)).length).sum();
+        return embeddingTokenIds(texts).stream().mapToInt(ids -> ids.length).sum();
+    }
+
+    /** Each text's token ids as the encoder sees them (special tokens included, truncated to its maximum). */
+    public List<int[]> embeddingTokenIds(List<String> texts) {
+        return texts.stream().map(t -> embedder.tokenIds(Objects.requireNonNull(t, "text"))).toList();
     }
 
     @Override

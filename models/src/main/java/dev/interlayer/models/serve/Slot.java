@@ -7,7 +7,7 @@ import dev.interlayer.models.generate.Generator;
 /**
  * One request's generation inside the {@link Scheduler}: its {@link GenerationRun} (own session and KV cache)
  * and the {@link Sink} its text goes to. Created by {@link Scheduler#submit}; the run exists once the scheduler
- * admits the slot and prefills its prompt. {@link #cancel()} may be called from any thread (a client that went
+ * admits the slot, which then prefills its prompt a slice per scheduler iteration. {@link #cancel()} may be called from any thread (a client that went
  * away, a timeout); everything else happens on the scheduler thread.
  */
 public final class Slot {
@@ -61,14 +61,23 @@ public final class Slot {
 
     // ---- scheduler side ----
 
-    // Creates the run and prefills the prompt (picks the first token).
+    // Creates the run (its session and KV cache); the prompt goes in by prefillSlice.
     void start() {
         run = generator.start(prompt, t -> {
             if (!t.text().isEmpty()) {
                 sink.text(t.text());
             }
         });
-        run.prefill();
+    }
+
+    // Appends the next slice of the prompt; true once the prompt is in and the first token picked.
+    boolean prefillSlice(int tokens) {
+        return run.prefillSlice(tokens);
+    }
+
+    // True once the prompt is in: the slot takes part in decode steps.
+    boolean prefilled() {
+        return run != null && run.prefilled();
     }
 
     // True when the scheduler should remove this slot: done, failed or cancelled.

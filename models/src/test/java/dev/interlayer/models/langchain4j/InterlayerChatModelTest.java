@@ -156,6 +156,37 @@ class InterlayerChatModelTest {
     }
 
     @Test
+    void aChatTemplatesSpecialTokensAreEncodedAsSpecialTokens() {
+        // stories260K has no template of its own: a Mistral-style one that writes BOS and, after an earlier
+        // answer, EOS as text. Encoded as text they would be a dozen byte/piece tokens each; as HF's
+        // apply_chat_template does (and the server), they must be the single special tokens, with no BOS added.
+        var tok = m.tokenizer();
+        var template = new dev.interlayer.models.chat.ChatTemplate("{{ bos_token }}{% for m in messages %}"
+                + "{% if m['role'] == 'user' %}{{ '[INST] ' + m['content'] + ' [/INST]' }}"
+                + "{% else %}{{ ' ' + m['content'] + eos_token }}{% endif %}{% endfor %}",
+                tok.tokenText(tok.bos().getAsInt()), tok.tokenText(tok.eos().getAsInt()));
+        InterlayerChat c = InterlayerChat.builder(m.requireLm(), tok).chatTemplate(template).temperature(0)
+                .maxOutputTokens(12).build();
+        List<ChatMessage> chatHistory = List.of(UserMessage.from("Once upon a time"), AiMessage.from("there was a cat."),
+                UserMessage.from("What next?"));
+        int[] ids = c.promptIds(chatHistory);
+        int bos = tok.bos().getAsInt();
+        int eos = tok.eos().getAsInt();
+        assertEquals(bos, ids[0]);
+        assertEquals(1, java.util.Arrays.stream(ids).filter(id -> id == bos).count(), java.util.Arrays.toString(ids));
+        assertEquals(1, java.util.Arrays.stream(ids).filter(id -> id == eos).count(), java.util.Arrays.toString(ids));
+        GenerationResult ref = Generator.builder(m.requireLm(), tok).sampler(Sampler.greedy()).maxTokens(12).build()
+                .generate(ids, null);
+        ChatResponse r = c.chatModel().chat(ChatRequest.builder().messages(chatHistory).build());
+        assertEquals(ref.text(), r.aiMessage().text());
+        assertEquals(ids.length, r.tokenUsage().inputTokenCount());
+        // the plain formatter keeps special-token text as text (a user typing "</s>" does not end a turn)
+        InterlayerChat plain = InterlayerChat.builder(m.requireLm(), tok).build();
+        int[] plainIds = plain.promptIds(List.of(UserMessage.from("a </s> b")));
+        assertEquals(0, java.util.Arrays.stream(plainIds).filter(id -> id == eos).count());
+    }
+
+    @Test
     void thePromptFormatterIsPluggable() {
         List<ChatMessage> seen = new ArrayList<>();
         InterlayerChat c = InterlayerChat.builder(m.requireLm(), m.tokenizer()).promptFormatter(msgs -> {

@@ -108,6 +108,47 @@ class SchedulerTest {
         }
     }
 
+    /**
+     * A long prompt is prefilled a slice per iteration while the running request keeps decoding: the running
+     * request's steps see the newcomer's session part-way through its prompt (without slicing it would go from 0
+     * to the whole prompt between two steps), and both answers still equal generating alone (slices are multiples
+     * of the prefill chunk, so the long prompt's logits are those of one prefill).
+     */
+    @Test
+    void aLongPromptIsPrefilledInSlicesBetweenTheOtherRequestsSteps() throws Exception {
+        int[] longPrompt = model.completionPrompt("Once upon a time, there was a little dog. ".repeat(60));
+        assertTrue(longPrompt.length > 4 * Scheduler.PREFILL_SLICE, "prompt of " + longPrompt.length + " tokens");
+        Generator shortGen = Generator.builder(model.lm().orElseThrow(), model.tokenizer()).sampler(Sampler.greedy())
+                .maxTokens(200).stopTokens(new int[0]).build();
+        Generator longGen = Generator.builder(model.lm().orElseThrow(), model.tokenizer()).sampler(Sampler.greedy())
+                .maxTokens(8).build();
+        List<Integer> seenPositions = java.util.Collections.synchronizedList(new ArrayList<>());
+        var newcomer = new java.util.concurrent.atomic.AtomicReference<Slot>();
+        java.util.concurrent.CountDownLatch firstStep = new java.util.concurrent.CountDownLatch(1);
+        DecodeStep recording = active -> {
+            Slot b = newcomer.get();
+            if (b != null && b.run() != null) {
+                seenPositions.add(b.run().session().position());
+            }
+            DecodeStep.sequential().step(active);
+            firstStep.countDown();
+        };
+        try (Scheduler scheduler = new Scheduler(2, 4, recording)) {
+            Collect a = new Collect();
+            Collect b = new Collect();
+            int[] shortPrompt = model.completionPrompt("The cat");
+            assertTrue(scheduler.submit(shortGen, shortPrompt, a) != null);
+            assertTrue(firstStep.await(10, TimeUnit.SECONDS));
+            newcomer.set(scheduler.submit(longGen, longPrompt, b));
+            GenerationResult gotB = b.result.get(30, TimeUnit.SECONDS);
+            GenerationResult gotA = a.result.get(30, TimeUnit.SECONDS);
+            long partWay = seenPositions.stream().filter(p -> p > 0 && p < longPrompt.length).distinct().count();
+            assertTrue(partWay >= 3, "positions of the long prompt seen at the other request's steps: " + seenPositions);
+            assertArrayEquals(longGen.generate(longPrompt, null).tokens(), gotB.tokens());
+            assertArrayEquals(shortGen.generate(shortPrompt, null).tokens(), gotA.tokens());
+        }
+    }
+
     @Test
     void queueRefusesBeyondItsCapacityAndAFailingStepFailsItsSlotsOnly() throws Exception {
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
