@@ -84,7 +84,7 @@ class BenchCliTest {
     private static Path shared(String relative) {
         Path p = Path.of("").toAbsolutePath().getParent().resolve("../shared/models").resolve(relative).normalize();
         Assumptions.assumeTrue(Files.exists(p) || "true".equals(System.getenv("CI")),
-                "../shared/models (test data outside the repository) not found");
+                "shared test data '" + relative + "' not found at " + p);
         return p;
     }
 
