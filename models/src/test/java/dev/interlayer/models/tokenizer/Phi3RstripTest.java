@@ -69,15 +69,7 @@ class Phi3RstripTest {
         for (int i = 0; i < hfVocab; i++) {
             if (types[i] >= 2 && types[i] <= 4 && texts[i].startsWith("<")) {
                 boolean r = !java.util.Set.of("<unk>", "<s>", "<|endoftext|>").contains(texts[i]);
-                JsonObject a = new JsonObject();
-                a.addProperty("id", i);
-                a.addProperty("content", texts[i]);
-                a.addProperty("single_word", false);
-                a.addProperty("lstrip", false);
-                a.addProperty("rstrip", r);
-                a.addProperty("normalized", false);
-                a.addProperty("special", true);
-                added.add(a);
+                added.add(LlamaTokenizerJson.specialToken(i, texts[i], r));
                 if (r) {
                     rstrip.add(texts[i]);
                 }
