@@ -35,7 +35,7 @@ final class ChildJvm {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
             boolean done = dev.interlayer.tensor.ChildJvm.waitFor(p, 120);
             String output = Files.readString(log.toPath(), StandardCharsets.UTF_8);
-            assertTrue(done, "probe did not finish in 120 s of CPU time:\n" + output);
+            assertTrue(done, "probe did not finish in 120 s of CPU time per core:\n" + output);
             assertEquals(0, p.exitValue(), "probe failed:\n" + output);
             return output;
         } finally {

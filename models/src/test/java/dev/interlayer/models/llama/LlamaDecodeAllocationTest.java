@@ -188,7 +188,7 @@ class LlamaDecodeAllocationTest {
             long timeout = PROBE_TIMEOUT_SECONDS * (1 + (args.size() - 3) / 2);   // per model in the sequence
             boolean done = dev.interlayer.tensor.ChildJvm.waitFor(p, timeout);   // CPU seconds; kills on failure
             String output = Files.readString(log.toPath(), StandardCharsets.UTF_8);
-            assertTrue(done, "probe did not finish in " + timeout + " s of CPU time:\n" + output);
+            assertTrue(done, "probe did not finish in " + timeout + " s of CPU time per core:\n" + output);
             assertEquals(0, p.exitValue(), "probe failed:\n" + output);
             Matcher m = Pattern.compile("bytesPerToken=([0-9.]+) rounds=(\\d+)").matcher(output);
             List<String> measured = new ArrayList<>();
