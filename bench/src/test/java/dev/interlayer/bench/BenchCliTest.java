@@ -60,6 +60,35 @@ class BenchCliTest {
     }
 
     @Test
+    void benchGenerateTakesAHuggingFaceFolderWithItsOwnTokenizer() {
+        // the README promises HF folders for bench generate; it once failed with "Is a directory"
+        Path hf = shared("hf-tiny-random/fake_gpt2");
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stdout = System.out;
+        Run r;
+        System.setOut(new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {   // GenerateBench prints its report to System.out
+            r = run("bench", "generate", "--model", hf.toString(), "--prompt-tokens", "6", "--gen-tokens", "2",
+                    "--warmup-seconds", "0");
+        } finally {
+            System.setOut(stdout);
+        }
+        String out = bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, r.code(), r.err() + out);
+        assertTrue(out.contains("(Hugging Face folder)"), out);
+        assertTrue(out.contains("prompt: 6 tokens (6 from the model's tokenizer"), out);
+    }
+
+    // ../shared/models next to the repository root, which is this module's parent (as models' SharedModels);
+    // skips when absent, fails under CI=true
+    private static Path shared(String relative) {
+        Path p = Path.of("").toAbsolutePath().getParent().resolve("../shared/models").resolve(relative).normalize();
+        Assumptions.assumeTrue(Files.exists(p) || "true".equals(System.getenv("CI")),
+                "shared test data '" + relative + "' not found at " + p);
+        return p;
+    }
+
+    @Test
     void benchBatchChecksItsInputAndRuns() {
         String nope = dir.resolve("nope.gguf").toString();
         Run r = run("bench", "batch", "--model", nope);
@@ -67,11 +96,7 @@ class BenchCliTest {
         assertTrue(r.err().contains(nope + ": not found"), r.err());
         r = run("bench", "batch", "--model", nope, "--batch", "1,17");
         assertTrue(r.err().contains("--batch must be values in [1, 16]"), r.err());
-        // ../shared/models next to the repository root, which is this module's parent (as models' SharedModels)
-        Path llama = Path.of("").toAbsolutePath().getParent()
-                .resolve("../shared/models/synthetic/synth-llama-256-f32.gguf").normalize();
-        Assumptions.assumeTrue(Files.exists(llama) || "true".equals(System.getenv("CI")),
-                "../shared/models (test data outside the repository) not found");
+        Path llama = shared("synthetic/synth-llama-256-f32.gguf");
         r = run("bench", "batch", "--model", llama.toString(), "--batch", "1,3", "--prompt-tokens", "3",
                 "--gen-tokens", "2", "--warmup-seconds", "0");
         assertEquals(0, r.code(), r.err());

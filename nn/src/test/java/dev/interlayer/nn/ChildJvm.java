@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Runs a test probe's {@code main} in a fresh JVM with this JVM's module and -X options (plus extra ones)
@@ -34,12 +33,9 @@ final class ChildJvm {
         java.io.File log = java.io.File.createTempFile("nn-probe", ".log");
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
-            boolean done = p.waitFor(120, TimeUnit.SECONDS);
-            if (!done) {
-                p.destroyForcibly().waitFor();
-            }
+            boolean done = dev.interlayer.tensor.ChildJvm.waitFor(p, 120);
             String output = Files.readString(log.toPath(), StandardCharsets.UTF_8);
-            assertTrue(done, "probe did not finish in 120 s:\n" + output);
+            assertTrue(done, "probe did not finish in 120 s of CPU time per core:\n" + output);
             assertEquals(0, p.exitValue(), "probe failed:\n" + output);
             return output;
         } finally {

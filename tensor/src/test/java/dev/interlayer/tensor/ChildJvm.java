@@ -20,8 +20,30 @@ public final class ChildJvm {
     }
 
     /**
+     * Waits for a child JVM, killing it when it has used {@code seconds} × (available processors) of CPU time,
+     * i.e. {@code seconds} of wall time with every core busy (if the OS does not report the child's CPU time:
+     * {@code seconds} of wall time), or has run for {@code 20 × seconds} of wall time (a child that hangs without
+     * using the CPU). A wall-clock limit alone failed on a shared 2-core machine: at load average 26 a GemmCheck
+     * child that needs 14 s of CPU took 181 s. Returns whether it exited.
+     */
+    public static boolean waitFor(Process p, long seconds) throws InterruptedException {
+        long start = System.nanoTime();
+        double cpuBudget = (double) seconds * Runtime.getRuntime().availableProcessors();
+        while (!p.waitFor(1, TimeUnit.SECONDS)) {
+            double wall = (System.nanoTime() - start) / 1e9;
+            var cpuTime = p.info().totalCpuDuration();
+            boolean over = cpuTime.isPresent() ? cpuTime.get().toMillis() / 1e3 > cpuBudget : wall > seconds;
+            if (over || wall > 20.0 * seconds) {
+                p.destroyForcibly().waitFor();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Runs {@code mainClass args} with {@code -Ddev.interlayer.simd.bits=bits} and this JVM's class path,
-     * asserts it exits with 0 within 120 s, and returns its output.
+     * asserts it exits with 0 within 120 s of CPU time per core ({@link #waitFor}), and returns its output.
      */
     public static String runWithBits(int bits, String mainClass, String... args)
             throws IOException, InterruptedException {
@@ -33,10 +55,7 @@ public final class ChildJvm {
         Path log = Files.createTempFile("widths-" + bits, ".log");
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            boolean exited = p.waitFor(120, TimeUnit.SECONDS);
-            if (!exited) {
-                p.destroyForcibly().waitFor();
-            }
+            boolean exited = waitFor(p, 120);
             String out = Files.readString(log, StandardCharsets.UTF_8);
             assertTrue(exited, () -> "child JVM timed out; output so far:\n" + out);
             System.out.println("bits=" + bits + ": " + out.lines()

@@ -1,6 +1,10 @@
 package dev.interlayer.models.cli;
 
 import java.io.PrintStream;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.util.Locale;
 
 /**
@@ -42,10 +46,37 @@ public final class Progress implements AutoCloseable {
         return start(what, 0);
     }
 
-    /** True when stderr is an interactive terminal (the JVM's console is attached to one). */
+    /**
+     * True when stderr is an interactive terminal: {@code isatty(2)} through FFM when native access is enabled
+     * (the launcher enables it). {@link java.io.Console#isTerminal()} is only the fallback: it looks at stdin and
+     * stdout, so it would draw into {@code 2> log} and stay silent for {@code > out.txt} in a terminal.
+     */
     static boolean isTerminal() {
+        Boolean tty = stderrIsTty();
+        if (tty != null) {
+            return tty;
+        }
         java.io.Console c = System.console();
         return c != null && c.isTerminal();
+    }
+
+    // isatty(2), or null when it cannot be asked (native access off, no such C symbol, a failing call).
+    private static Boolean stderrIsTty() {
+        if (!Progress.class.getModule().isNativeAccessEnabled()) {
+            return null;                  // a restricted call here would print a JVM warning
+        }
+        try {
+            Linker linker = Linker.nativeLinker();
+            var isatty = linker.defaultLookup().find("isatty");
+            if (isatty.isEmpty()) {
+                return null;
+            }
+            MethodHandle h = linker.downcallHandle(isatty.get(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+            return (int) h.invokeExact(2) == 1;
+        } catch (Throwable e) {
+            return null;
+        }
     }
 
     /** Sets how much of the total is done (same unit as the total). */

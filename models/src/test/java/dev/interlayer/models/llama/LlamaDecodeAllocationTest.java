@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -187,12 +186,9 @@ class LlamaDecodeAllocationTest {
             // Output to a file, not a pipe: a probe that hangs is killed at the timeout instead of blocking a read.
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
             long timeout = PROBE_TIMEOUT_SECONDS * (1 + (args.size() - 3) / 2);   // per model in the sequence
-            boolean done = p.waitFor(timeout, TimeUnit.SECONDS);
-            if (!done) {
-                p.destroyForcibly().waitFor();
-            }
+            boolean done = dev.interlayer.tensor.ChildJvm.waitFor(p, timeout);   // CPU seconds; kills on failure
             String output = Files.readString(log.toPath(), StandardCharsets.UTF_8);
-            assertTrue(done, "probe did not finish in " + timeout + " s:\n" + output);
+            assertTrue(done, "probe did not finish in " + timeout + " s of CPU time per core:\n" + output);
             assertEquals(0, p.exitValue(), "probe failed:\n" + output);
             Matcher m = Pattern.compile("bytesPerToken=([0-9.]+) rounds=(\\d+)").matcher(output);
             List<String> measured = new ArrayList<>();

@@ -84,21 +84,26 @@ final class LlamaTokenizerJson {
         return all.stream().map(m -> new String[] {m.left, m.right}).toList();
     }
 
+    /** An {@code added_tokens} entry for a special token (not normalized, no lstrip). */
+    static JsonObject specialToken(int id, String content, boolean rstrip) {
+        JsonObject a = new JsonObject();
+        a.addProperty("id", id);
+        a.addProperty("content", content);
+        a.addProperty("single_word", false);
+        a.addProperty("lstrip", false);
+        a.addProperty("rstrip", rstrip);
+        a.addProperty("normalized", false);
+        a.addProperty("special", true);
+        return a;
+    }
+
     /** The tokenizer.json text for {@code p} in {@code layout}. */
     static String json(Pieces p, Layout layout) {
         JsonObject root = new JsonObject();
         root.addProperty("version", "1.0");
         JsonArray added = new JsonArray();
         for (int id = 0; id < 3; id++) {
-            JsonObject a = new JsonObject();
-            a.addProperty("id", id);
-            a.addProperty("content", p.texts[id]);
-            a.addProperty("single_word", false);
-            a.addProperty("lstrip", false);
-            a.addProperty("rstrip", false);
-            a.addProperty("normalized", false);
-            a.addProperty("special", true);
-            added.add(a);
+            added.add(specialToken(id, p.texts[id], false));
         }
         root.add("added_tokens", added);
         if (layout == Layout.LEGACY) {
