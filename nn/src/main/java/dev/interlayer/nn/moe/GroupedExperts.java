@@ -37,13 +37,27 @@ public final class GroupedExperts {
      * expert, and experts mapping inWidth → outWidth.
      */
     public GroupedExperts(int experts, int maxAssignments, int maxRows, int inWidth, int outWidth) {
+        this(experts, maxAssignments, new RowBuffer(maxRows, inWidth), new RowBuffer(maxRows, outWidth));
+    }
+
+    /**
+     * As above, gathering into {@code in} [maxRows, inWidth] and running experts into {@code out} [maxRows,
+     * outWidth] (buffers that may be shared with other layers of a session: they are free between calls).
+     *
+     * @throws IllegalArgumentException if the buffers hold different row counts
+     */
+    public GroupedExperts(int experts, int maxAssignments, RowBuffer in, RowBuffer out) {
+        if (in.maxRows() != out.maxRows()) {
+            throw new IllegalArgumentException("GroupedExperts: gather buffer holds " + in.maxRows()
+                    + " rows, output buffer " + out.maxRows());
+        }
         this.start = new int[experts + 1];
         this.fill = new int[experts];
         this.order = new int[Math.max(1, maxAssignments)];
-        this.in = new RowBuffer(maxRows, inWidth);
-        this.out = new RowBuffer(maxRows, outWidth);
-        this.inWidth = inWidth;
-        this.outWidth = outWidth;
+        this.in = in;
+        this.out = out;
+        this.inWidth = in.cols();
+        this.outWidth = out.cols();
     }
 
     /**
