@@ -141,6 +141,10 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
             return routedState.stats();
         }
 
+        boolean lastConcurrent() {
+            return routedState.lastConcurrent();
+        }
+
         /** The routing of the last call (logits, softmax scores, the top-k assignments). */
         public Routing routing() {
             return routedState.routing();

@@ -136,6 +136,8 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
         private final RoutingContext context;
         private final boolean ownContext;
         private int ownPast;            // tokens of the current sequence before this call (private context)
+        private final int maxTokens;
+        private Scratch[] slotScratch;  // per concurrent slot; [0] is expertScratch, the others made on first use
         private int layer;              // the running call's layer index and tap (null: no reporting)
         private LinearTap tap;
 
@@ -148,6 +150,8 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
             grouped = new GroupedExperts(e, maxA, ScratchPool.rows(pool, "moe gathered tokens", maxTokens, d),
                     ScratchPool.rows(pool, "moe expert outputs", maxTokens, d));
             expertScratch = m.experts.get(0).newScratch(maxTokens, pool);
+            this.maxTokens = maxTokens;
+            slotScratch = new Scratch[] {expertScratch};
             stats = new RouterStats(e, 1);
             acc = ScratchPool.rows(pool, "moe combined output", maxTokens, d);
             mixSum = new float[maxTokens];
@@ -159,6 +163,27 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
         }
 
         @Override
+        public boolean prepareSlots(int slots) {
+            if (tap != null) {
+                return false; // taps collect per expert and need not be thread-safe
+            }
+            if (slotScratch.length < slots) {
+                Scratch[] grown = java.util.Arrays.copyOf(slotScratch, slots);
+                for (int i = slotScratch.length; i < slots; i++) {
+                    // private: pooled buffers are shared by the session's layers, not by threads
+                    grown[i] = experts.get(0).newScratch(maxTokens);
+                }
+                slotScratch = grown;
+            }
+            return true;
+        }
+
+        @Override
+        public void apply(int expert, Tensor in, Tensor out, int slot) {
+            experts.get(expert).forward(in, out, slotScratch[slot]);
+        }
+
+        @Override
         public void apply(int expert, Tensor in, Tensor out) {
             experts.get(expert).forward(in, out, expertScratch, layer, tap == null ? null : tap.forExpert(expert));
         }
@@ -166,6 +191,11 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
         /** Router statistics of the last call. */
         public RouterStats stats() {
             return stats;
+        }
+
+        /** Whether the last call ran its experts concurrently (for tests). */
+        boolean lastConcurrent() {
+            return grouped.lastConcurrent();
         }
 
         /** The routing of the last call (logits, scores, assignments). */

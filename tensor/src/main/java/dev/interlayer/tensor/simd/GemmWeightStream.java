@@ -9,7 +9,6 @@ import static dev.interlayer.tensor.simd.GemmSpecies.roundUp;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.ThreadSlot;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -36,15 +35,13 @@ final class GemmWeightStream {
     static final int MR = 12;
     static final int NR = 2 * VL;
     static final int KC = Math.max(1, Integer.getInteger("dev.interlayer.gemm.ws.kc", 4096));
-    /** k steps between two touches of the next group's rows (one 64-byte line of F32). */
-    private static final int TOUCH_STEP = 16;
     static final int MC = roundUp(Integer.getInteger("dev.interlayer.gemm.ws.mc", 128), NR);
 
     /** The packed activation block, leased by the calling thread for the whole call. */
     private static final ThreadSlot<float[]> PACKED = new ThreadSlot<>();
     /** One thread's widened weight rows [MR][KC] (this group's and the next one's) and its output tile [MR][NR]. */
     private static final ThreadLocal<float[][]> SCRATCH =
-            ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[MR * NR + 1], new float[0]});
+            ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[MR * NR], new float[0]});
 
     private GemmWeightStream() {
     }
@@ -142,12 +139,10 @@ final class GemmWeightStream {
      * 175–186 before, 82–87 / 149–151 / 183–196 after. Widening inside the micro-kernel, one vector per k step,
      * gave BF16 another 5–15% at these sizes but cost F32 20% and did not move a MoE block's BF16 prefill.
      *
-     * <p>With few tokens (a MoE expert's ~32 rows: one panel per group) the next group's weights used to come
-     * from DRAM only when widened, after the panel, so memory and arithmetic took turns. The first panel now
-     * touches one byte per 16 elements of every next-group row as it goes ({@link #micro}), so those rows
-     * stream in while it computes and the widening reads them from cache. The last {@code mc mod NR ≤}
-     * {@link GemmDotTail#MAX_TOKENS} tokens skip the zero-padded panel and take the dot-product tail on the same
-     * widened rows: a 33-row expert computed 64 token columns before.
+     * <p>The last {@code mc mod NR ≤} {@link GemmDotTail#MAX_TOKENS} tokens skip the zero-padded panel and take
+     * the dot-product tail on the same widened rows: a 33-row MoE expert computed 64 token columns before.
+     * (Touching the next group's weights during the panel, so that they stream in while it computes, made no
+     * difference at 32 rows: 64 experts' weights cold from DRAM ran as fast as one expert's, warm.)
      */
     private static void rowGroups(int g0, int g1, int n, int kc, int mc, float[] xp, float[] a, int a0, int lda,
                                   int kind, MemorySegment w, long w0, long ldw, float[] c, int c0, int ldc,
@@ -159,7 +154,6 @@ final class GemmWeightStream {
         }
         float[] wb = scratch[0], next = scratch[2], tile = scratch[1];
         int panelRows = packedRows(mc);
-        long elemBytes = kind == GemmSpecies.KIND_F32 ? Float.BYTES : 2;
         if (g0 < g1) {
             widenRows(wb, Math.min(MR, n - g0 * MR), kc, kind, w, w0 + g0 * MR * ldw, ldw);
         }
@@ -172,8 +166,7 @@ final class GemmWeightStream {
                 if (q * NR >= panelRows) {
                     GemmDotTail.tile(kc, wb, a, a0 + q * NR * lda, lda, tokens, tile, NR);
                 } else {
-                    micro(kc, wb, xp, q * kc * NR, tile, w, (w0 + (j + MR) * ldw) * elemBytes, ldw * elemBytes,
-                            q == 0 ? nextRows : 0, elemBytes);
+                    micro(kc, wb, xp, q * kc * NR, tile);
                 }
                 if (q == 0 && nextRows > 0) {
                     widenRows(next, nextRows, kc, kind, w, w0 + (j + MR) * ldw, ldw);
@@ -221,25 +214,14 @@ final class GemmWeightStream {
         }
     }
 
-    /**
-     * tile[r*NR + t] = Σ_p wb[r*kc + p]·xp[xi + p*NR + t] for r &lt; MR, t &lt; NR. Every 16 k steps it also reads
-     * one byte of each of the first {@code touchRows} rows at {@code touch + r*touchStride} (bytes, advancing
-     * 16 elements a block) so that the hardware fetches the next group's weights meanwhile; the bytes are folded
-     * into tile[MR*NR] so the reads are not dropped.
-     */
-    private static void micro(int kc, float[] wb, float[] xp, int xi, float[] tile, MemorySegment touchSeg,
-                              long touch, long touchStride, int touchRows, long elemBytes) {
+    /** tile[r*NR + t] = Σ_p wb[r*kc + p]·xp[xi + p*NR + t] for r &lt; MR, t &lt; NR. */
+    private static void micro(int kc, float[] wb, float[] xp, int xi, float[] tile) {
         FloatVector z = FloatVector.zero(F);
         FloatVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z, a4 = z, b4 = z, a5 = z, b5 = z;
         FloatVector a6 = z, b6 = z, a7 = z, b7 = z, a8 = z, b8 = z, a9 = z, b9 = z, a10 = z, b10 = z, a11 = z, b11 = z;
         int r1 = kc, r2 = 2 * kc, r3 = 3 * kc, r4 = 4 * kc, r5 = 5 * kc, r6 = 6 * kc, r7 = 7 * kc, r8 = 8 * kc;
         int r9 = 9 * kc, r10 = 10 * kc, r11 = 11 * kc;
-        int sink = 0;
-        for (int p0 = 0; p0 < kc; p0 += TOUCH_STEP) {
-          for (int r = 0; r < touchRows; r++) {
-              sink += touchSeg.get(ValueLayout.JAVA_BYTE, touch + r * touchStride + p0 * elemBytes);
-          }
-          for (int p = p0, pe = Math.min(kc, p0 + TOUCH_STEP); p < pe; p++, xi += NR) {
+        for (int p = 0; p < kc; p++, xi += NR) {
             FloatVector x0 = FloatVector.fromArray(F, xp, xi);
             FloatVector x1 = FloatVector.fromArray(F, xp, xi + VL);
             FloatVector v = FloatVector.broadcast(F, wb[p]);
@@ -278,9 +260,7 @@ final class GemmWeightStream {
             v = FloatVector.broadcast(F, wb[r11 + p]);
             a11 = v.fma(x0, a11);
             b11 = v.fma(x1, b11);
-          }
         }
-        tile[MR * NR] = sink;
         // Written out, not through a helper taking vectors: a vector passed to a call C2 does not inline is boxed.
         a0.intoArray(tile, 0);
         b0.intoArray(tile, VL);
