@@ -11,7 +11,7 @@ import dev.interlayer.tensor.Tensor;
  * <p>Rows are reported for every token of the chunk, padding included (the caller knows its mask). For a
  * mixture of experts, expert e's call carries only the rows routed to it; the dense experts of a block report
  * with {@code expert = -1}, the shared expert with {@link #SHARED_EXPERT}. Feed-forward kinds other than
- * {@link Mlp}, {@link GatedMlp} and {@code MoeFeedForward} report nothing for their FFN sites.
+ * {@link Mlp}, {@link GatedMlp}, {@code MoeFeedForward} and {@code RoutedMoe} report nothing for their FFN sites.
  */
 @FunctionalInterface
 public interface LinearTap {

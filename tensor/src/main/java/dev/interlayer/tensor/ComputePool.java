@@ -29,9 +29,52 @@ public final class ComputePool {
         return Runtime.getRuntime().availableProcessors();
     }
 
-    /** Number of threads kernels use. */
+    /** Nesting depth of {@link #parallelTasks} bodies on this thread (kernels inside them run on one thread). */
+    private static final ThreadLocal<int[]> SERIAL = ThreadLocal.withInitial(() -> new int[1]);
+
+    /** Number of threads kernels use: 1 inside a {@link #parallelTasks} task, whose thread is the task's alone. */
     public static int threads() {
-        return threads;
+        int t = threads;
+        return t == 1 || SERIAL.get()[0] == 0 ? t : 1;
+    }
+
+    /** One of {@link #parallelTasks}' independent tasks. */
+    @FunctionalInterface
+    public interface Task {
+        /**
+         * Runs task {@code task} on the thread holding {@code slot} (0 ≤ slot &lt; the slots asked for): no two
+         * tasks run on one slot at the same time, so per-slot scratch needs no locking.
+         */
+        void run(int task, int slot);
+    }
+
+    /**
+     * Runs tasks 0 .. tasks−1 spread over up to {@code slots} threads (taken from a shared counter, so uneven
+     * tasks balance), each task on one thread: kernels called inside a task see {@link #threads()} = 1 and do
+     * not split their work further. For many independent medium-sized jobs (a mixture-of-experts layer's
+     * per-expert GEMMs): one parallel region instead of one per kernel, and no kernel split too thin.
+     * Allocates a little per call (not for decode loops).
+     */
+    public static void parallelTasks(int tasks, int slots, Task body) {
+        int parts = Math.min(Math.min(slots, threads()), tasks);
+        if (parts <= 1) {
+            for (int i = 0; i < tasks; i++) {
+                body.run(i, 0);
+            }
+            return;
+        }
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        parallelFor(parts, slot -> {
+            int[] depth = SERIAL.get();
+            depth[0]++;
+            try {
+                for (int i = next.getAndIncrement(); i < tasks; i = next.getAndIncrement()) {
+                    body.run(i, slot);
+                }
+            } finally {
+                depth[0]--;
+            }
+        });
     }
 
     /** Sets the number of threads kernels use (>= 1); replaces the pool. */
@@ -188,7 +231,7 @@ public final class ComputePool {
         if (chunks <= 0) {
             return;
         }
-        if (chunks == 1 || threads == 1) {
+        if (chunks == 1 || threads() == 1) {
             for (int c = 0; c < chunks; c++) {
                 body.accept(c);
             }

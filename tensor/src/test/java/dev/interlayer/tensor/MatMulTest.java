@@ -130,7 +130,7 @@ class MatMulTest {
         var rng = new SplittableRandom(199L + threads);
         try (Arena arena = Arena.ofShared()) {
             for (DType dt : new DType[] {DType.F32, DType.F16, DType.BF16}) {
-                for (int m : new int[] {17, 40}) {
+                for (int m : new int[] {17, 40, 44, 45}) { // 40, 44: dot-product tail of 8, 12 rows; 45: padded panel
                     for (int k : new int[] {7, 40, 2048 + 40}) {
                         for (int shift : new int[] {0, 2, 4, 32, 36, 62}) {
                             if (shift % dt.byteSize(1) != 0) {

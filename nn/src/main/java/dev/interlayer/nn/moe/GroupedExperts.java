@@ -1,6 +1,7 @@
 package dev.interlayer.nn.moe;
 
 import dev.interlayer.nn.RowBuffer;
+import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Tensor;
 import java.util.Arrays;
@@ -22,7 +23,27 @@ public final class GroupedExperts {
     public interface Expert {
         /** out = Expert_e(in). Shapes: in [n, inWidth], out [n, outWidth]. */
         void apply(int expert, Tensor in, Tensor out);
+
+        /**
+         * Readies {@code slots} independent scratch sets so that experts can run concurrently, one per slot;
+         * false (the default) when this expert set cannot (then they run one after another).
+         */
+        default boolean prepareSlots(int slots) {
+            return false;
+        }
+
+        /** As {@link #apply(int, Tensor, Tensor)} with slot {@code slot}'s scratch (after {@link #prepareSlots}). */
+        default void apply(int expert, Tensor in, Tensor out, int slot) {
+            apply(expert, in, out);
+        }
     }
+
+    /**
+     * Least mean rows per active expert for running experts concurrently (each expert's GEMMs then on one
+     * thread): below it a call is decode-like, where splitting each expert's weight rows over the threads
+     * is what spreads the memory traffic, and where nothing may be allocated.
+     */
+    static final int PARALLEL_MIN_ROWS = 8;
 
     private final int[] start;   // [E + 1] group starts in order
     private final int[] fill;    // [E] next free place per group
@@ -31,19 +52,38 @@ public final class GroupedExperts {
     private final RowBuffer out; // [maxRows, outWidth] that expert's outputs
     private final int inWidth;
     private final int outWidth;
+    private final int[] active;  // [E] experts with rows, in index order (concurrent path)
+    private RowBuffer allIn;     // [maxAssignments, inWidth] every expert's rows at its group's place (lazy)
+    private RowBuffer allOut;    // [maxAssignments, outWidth]
+    private boolean lastConcurrent;
 
     /**
      * Buffers for E experts, up to maxAssignments assignments per call, at most maxRows of them for one
      * expert, and experts mapping inWidth → outWidth.
      */
     public GroupedExperts(int experts, int maxAssignments, int maxRows, int inWidth, int outWidth) {
+        this(experts, maxAssignments, new RowBuffer(maxRows, inWidth), new RowBuffer(maxRows, outWidth));
+    }
+
+    /**
+     * As above, gathering into {@code in} [maxRows, inWidth] and running experts into {@code out} [maxRows,
+     * outWidth] (buffers that may be shared with other layers of a session: they are free between calls).
+     *
+     * @throws IllegalArgumentException if the buffers hold different row counts
+     */
+    public GroupedExperts(int experts, int maxAssignments, RowBuffer in, RowBuffer out) {
+        if (in.maxRows() != out.maxRows()) {
+            throw new IllegalArgumentException("GroupedExperts: gather buffer holds " + in.maxRows()
+                    + " rows, output buffer " + out.maxRows());
+        }
         this.start = new int[experts + 1];
         this.fill = new int[experts];
         this.order = new int[Math.max(1, maxAssignments)];
-        this.in = new RowBuffer(maxRows, inWidth);
-        this.out = new RowBuffer(maxRows, outWidth);
-        this.inWidth = inWidth;
-        this.outWidth = outWidth;
+        this.in = in;
+        this.out = out;
+        this.inWidth = in.cols();
+        this.outWidth = out.cols();
+        this.active = new int[experts];
     }
 
     /**
@@ -70,6 +110,18 @@ public final class GroupedExperts {
                 order[fill[r.expert(i)]++] = i;
             }
         }
+        int kept = start[e], used = 0;
+        for (int j = 0; j < e; j++) {
+            if (start[j + 1] > start[j]) {
+                active[used++] = j;
+            }
+        }
+        int slots = ComputePool.threads();
+        lastConcurrent = slots > 1 && used > 1 && kept >= PARALLEL_MIN_ROWS * used && f.prepareSlots(slots);
+        if (lastConcurrent) {
+            runConcurrently(r, src, srcCol, f, used, slots, acc, accOff, accStride, accCol);
+            return;
+        }
         float[] gin = in.data(), gout = out.data();
         for (int j = 0; j < e; j++) {
             int rows = start[j + 1] - start[j];
@@ -89,6 +141,41 @@ public final class GroupedExperts {
                 Ops.axpy(r.weight(a), gout, q * outWidth, acc, accOff + r.token(a) * accStride + accCol, outWidth);
             }
         }
+    }
+
+    /**
+     * The experts concurrently, each on one thread ({@link ComputePool#parallelTasks}): all groups gathered
+     * into one buffer at their group's place, every expert run into its place of a second one, then the
+     * weighted sum in the same order as the one-after-another path (experts by index, rows in assignment order).
+     * An expert's output rows do not depend on the thread count (the weight-stream GEMM splits weight rows,
+     * never the reduction), so both paths give the same sums.
+     */
+    private void runConcurrently(Routing r, Tensor src, int srcCol, Expert f, int used, int slots, float[] acc,
+                                 int accOff, int accStride, int accCol) {
+        int rows = start[r.experts()];
+        if (allIn == null) {
+            allIn = new RowBuffer(order.length, inWidth);
+            allOut = new RowBuffer(order.length, outWidth);
+        }
+        float[] gin = allIn.data(), gout = allOut.data();
+        for (int q = 0; q < rows; q++) {
+            gatherRow(src, r.token(order[q]), srcCol, gin, q * inWidth, inWidth);
+        }
+        Tensor ins = allIn.rows(rows), outs = allOut.rows(rows);
+        ComputePool.parallelTasks(used, slots, (task, slot) -> {
+            int j = active[task];
+            int s0 = start[j], n = start[j + 1] - s0;
+            f.apply(j, ins.narrow(0, s0, n), outs.narrow(0, s0, n), slot);
+        });
+        for (int q = 0; q < rows; q++) {
+            int a = order[q];
+            Ops.axpy(r.weight(a), gout, q * outWidth, acc, accOff + r.token(a) * accStride + accCol, outWidth);
+        }
+    }
+
+    /** Whether the last {@link #run} ran its experts concurrently (for tests). */
+    boolean lastConcurrent() {
+        return lastConcurrent;
     }
 
     /** dst[dstOff ..+ width) = x[row, col ..+ width) for any F32/F16/BF16 view. */

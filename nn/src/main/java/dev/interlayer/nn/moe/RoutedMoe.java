@@ -2,8 +2,10 @@ package dev.interlayer.nn.moe;
 
 import dev.interlayer.nn.FeedForward;
 import dev.interlayer.nn.GatedMlp;
+import dev.interlayer.nn.LinearTap;
 import dev.interlayer.nn.Mlp;
 import dev.interlayer.nn.RowBuffer;
+import dev.interlayer.nn.ScratchPool;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.ShapeMismatchException;
 import dev.interlayer.tensor.Tensor;
@@ -104,12 +106,18 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
      */
     @Override
     public State newScratch(int maxTokens) {
-        return new State(this, maxTokens, null);
+        return new State(this, maxTokens, null, null);
+    }
+
+    /** As {@link #newScratch(int)}, with the gather/expert/output buffers and the experts' scratch from the pool. */
+    @Override
+    public State newScratch(int maxTokens, ScratchPool pool) {
+        return new State(this, maxTokens, null, pool);
     }
 
     /** Scratch reading the given context, which the caller begins once per model forward (shared by layers). */
     public State newScratch(int maxTokens, RoutingContext context) {
-        return new State(this, maxTokens, context);
+        return new State(this, maxTokens, context, null);
     }
 
     /** Per-session buffers of one layer and the router statistics of its last call. */
@@ -128,16 +136,24 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
         private final RoutingContext context;
         private final boolean ownContext;
         private int ownPast;            // tokens of the current sequence before this call (private context)
+        private final int maxTokens;
+        private Scratch[] slotScratch;  // per concurrent slot; [0] is expertScratch, the others made on first use
+        private int layer;              // the running call's layer index and tap (null: no reporting)
+        private LinearTap tap;
 
-        private State(RoutedMoe m, int maxTokens, RoutingContext shared) {
+        private State(RoutedMoe m, int maxTokens, RoutingContext shared, ScratchPool pool) {
             int e = m.router.numExperts(), d = m.hidden(), maxA = m.router.maxAssignments(maxTokens);
             experts = m.experts;
             routing = new Routing(e, maxTokens, maxA);
             routerScratch = m.router.newScratch(maxTokens);
-            grouped = new GroupedExperts(e, maxA, maxTokens, d, d);
-            expertScratch = m.experts.get(0).newScratch(maxTokens);
+            // experts run one after another: they share one scratch, and with a pool the session's other layers too
+            grouped = new GroupedExperts(e, maxA, ScratchPool.rows(pool, "moe gathered tokens", maxTokens, d),
+                    ScratchPool.rows(pool, "moe expert outputs", maxTokens, d));
+            expertScratch = m.experts.get(0).newScratch(maxTokens, pool);
+            this.maxTokens = maxTokens;
+            slotScratch = new Scratch[] {expertScratch};
             stats = new RouterStats(e, 1);
-            acc = new RowBuffer(maxTokens, d);
+            acc = ScratchPool.rows(pool, "moe combined output", maxTokens, d);
             mixSum = new float[maxTokens];
             top1 = new int[maxTokens];
             xRow = new float[d];
@@ -147,13 +163,39 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
         }
 
         @Override
+        public boolean prepareSlots(int slots) {
+            if (tap != null) {
+                return false; // taps collect per expert and need not be thread-safe
+            }
+            if (slotScratch.length < slots) {
+                Scratch[] grown = java.util.Arrays.copyOf(slotScratch, slots);
+                for (int i = slotScratch.length; i < slots; i++) {
+                    // private: pooled buffers are shared by the session's layers, not by threads
+                    grown[i] = experts.get(0).newScratch(maxTokens);
+                }
+                slotScratch = grown;
+            }
+            return true;
+        }
+
+        @Override
+        public void apply(int expert, Tensor in, Tensor out, int slot) {
+            experts.get(expert).forward(in, out, slotScratch[slot]);
+        }
+
+        @Override
         public void apply(int expert, Tensor in, Tensor out) {
-            experts.get(expert).forward(in, out, expertScratch);
+            experts.get(expert).forward(in, out, expertScratch, layer, tap == null ? null : tap.forExpert(expert));
         }
 
         /** Router statistics of the last call. */
         public RouterStats stats() {
             return stats;
+        }
+
+        /** Whether the last call ran its experts concurrently (for tests). */
+        boolean lastConcurrent() {
+            return grouped.lastConcurrent();
         }
 
         /** The routing of the last call (logits, scores, assignments). */
@@ -185,7 +227,28 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
      * @throws IllegalStateException  if routing is non-causal and the context says this call continues a sequence
      */
     public void forward(Tensor x, Tensor selection, Tensor out, Scratch scratch) {
+        forward(x, selection, out, scratch, 0, null);
+    }
+
+    /** As {@link #forward(Tensor, Tensor, Scratch)}; each expert reports its routed rows to the tap under its index. */
+    @Override
+    public void forward(Tensor x, Tensor out, Scratch scratch, int layer, LinearTap tap) {
+        forward(x, x, out, scratch, layer, tap);
+    }
+
+    /** As {@link #forward(Tensor, Tensor, Tensor, Scratch)}, reporting each expert's rows to the tap. */
+    public void forward(Tensor x, Tensor selection, Tensor out, Scratch scratch, int layer, LinearTap tap) {
         State st = (State) scratch;
+        st.layer = layer;
+        st.tap = tap;
+        try {
+            route(x, selection, out, st);
+        } finally {
+            st.tap = null;
+        }
+    }
+
+    private void route(Tensor x, Tensor selection, Tensor out, State st) {
         int t = x.dim(0), d = hidden();
         if (x.rank() != 2 || x.dim(1) != d || !x.shape().equals(out.shape())) {
             throw ShapeMismatchException.of("RoutedMoe.forward", "x and out must be [T, " + d + "]", x.shape(),

@@ -84,23 +84,31 @@ final class GemmWeightStream {
                 int mc = Math.min(MC, i1 - ic);
                 for (int pc = 0; pc < k; pc += kcMax) {
                     int kc = Math.min(kcMax, k - pc);
-                    packActivations(xp, mc, kc, a, aOff + ic * lda + pc, lda);
+                    int aBlock = aOff + ic * lda + pc;
+                    packActivations(xp, packedRows(mc), kc, a, aBlock, lda);
                     boolean accumulate = pc > 0;
                     int cBlock = cOff + ic * ldc;
                     float[] panels = xp;
                     if (parts == 1) {
-                        rowGroups(0, groups, n, kc, mc, panels, kind, w, wOff + pc, ldw, c, cBlock, ldc, accumulate);
+                        rowGroups(0, groups, n, kc, mc, panels, a, aBlock, lda, kind, w, wOff + pc, ldw, c, cBlock,
+                                ldc, accumulate);
                     } else {
                         long wBlock = wOff + pc;
                         ComputePool.parallelFor(parts, t -> rowGroups(
                                 (int) ((long) groups * t / parts), (int) ((long) groups * (t + 1) / parts),
-                                n, kc, mc, panels, kind, w, wBlock, ldw, c, cBlock, ldc, accumulate));
+                                n, kc, mc, panels, a, aBlock, lda, kind, w, wBlock, ldw, c, cBlock, ldc, accumulate));
                     }
                 }
             }
         } finally {
             PACKED.release(xp);
         }
+    }
+
+    /** Rows of an mc-row block that go through token panels: all, unless the last few take the dot-product tail. */
+    private static int packedRows(int mc) {
+        int rem = mc % NR;
+        return rem > 0 && rem <= GemmDotTail.MAX_TOKENS ? mc - rem : mc;
     }
 
     /** xp[(q*kc + p)*NR + t] = A[q*NR + t, p] for the block's rows; rows past mc are zero. */
@@ -130,27 +138,39 @@ final class GemmWeightStream {
      * runs: F32 72–74 / 135–138 / 177–179 before, 77–78 / 143–149 / 184–186 after; BF16 77 / 141–150 /
      * 175–186 before, 82–87 / 149–151 / 183–196 after. Widening inside the micro-kernel, one vector per k step,
      * gave BF16 another 5–15% at these sizes but cost F32 20% and did not move a MoE block's BF16 prefill.
+     *
+     * <p>The last {@code mc mod NR ≤} {@link GemmDotTail#MAX_TOKENS} tokens skip the zero-padded panel and take
+     * the dot-product tail on the same widened rows: a 33-row MoE expert computed 64 token columns before.
+     * (Touching the next group's weights during the panel, so that they stream in while it computes, made no
+     * difference at 32 rows: 64 experts' weights cold from DRAM ran as fast as one expert's, warm.)
      */
-    private static void rowGroups(int g0, int g1, int n, int kc, int mc, float[] xp, int kind, MemorySegment w,
-                                  long w0, long ldw, float[] c, int c0, int ldc, boolean accumulate) {
+    private static void rowGroups(int g0, int g1, int n, int kc, int mc, float[] xp, float[] a, int a0, int lda,
+                                  int kind, MemorySegment w, long w0, long ldw, float[] c, int c0, int ldc,
+                                  boolean accumulate) {
         float[][] scratch = SCRATCH.get();
         if (scratch[0].length < MR * kc) {
             scratch[0] = new float[MR * Math.min(KC, roundUp(kc, 64))];
             scratch[2] = new float[scratch[0].length];
         }
         float[] wb = scratch[0], next = scratch[2], tile = scratch[1];
+        int panelRows = packedRows(mc);
         if (g0 < g1) {
             widenRows(wb, Math.min(MR, n - g0 * MR), kc, kind, w, w0 + g0 * MR * ldw, ldw);
         }
         for (int g = g0; g < g1; g++) {
             int j = g * MR;
             int rows = Math.min(MR, n - j);
+            int nextRows = g + 1 < g1 ? Math.min(MR, n - j - MR) : 0;
             for (int q = 0; q * NR < mc; q++) {
-                micro(kc, wb, xp, q * kc * NR, tile);
-                if (q == 0 && g + 1 < g1) {
-                    widenRows(next, Math.min(MR, n - j - MR), kc, kind, w, w0 + (j + MR) * ldw, ldw);
-                }
                 int tokens = Math.min(NR, mc - q * NR);
+                if (q * NR >= panelRows) {
+                    GemmDotTail.tile(kc, wb, a, a0 + q * NR * lda, lda, tokens, tile, NR);
+                } else {
+                    micro(kc, wb, xp, q * kc * NR, tile);
+                }
+                if (q == 0 && nextRows > 0) {
+                    widenRows(next, nextRows, kc, kind, w, w0 + (j + MR) * ldw, ldw);
+                }
                 store(tile, rows, tokens, c, c0 + q * NR * ldc + j, ldc, accumulate);
             }
             float[] t = wb;

@@ -1,0 +1,111 @@
+package dev.interlayer.bench;
+
+import dev.interlayer.nn.FeedForward;
+import dev.interlayer.nn.GatedMlp;
+import dev.interlayer.nn.Linear;
+import dev.interlayer.nn.moe.RoutedMoe;
+import dev.interlayer.nn.moe.TopKRouter;
+import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.Shape;
+import dev.interlayer.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * {@link MoeBench}'s prefill pair (256 tokens; 64 experts of width 1024, top-8, against a dense SwiGLU of width
+ * 8192, d = 2048) for a shared, loaded machine: the two run alternately, one call each per repetition, and every
+ * repetition prints the wall-time ratio and, at one thread, the ratio of the calling thread's CPU time (which
+ * excludes the time the scheduler gave to other processes). Same FLOPs, so a time ratio dense/MoE is the MoE's
+ * GFLOP/s as a fraction of the dense GEMM's. The first three repetitions are JIT warm-up and not summarized.
+ *
+ * <p>Usage: {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp
+ * bench/target/interlayer.jar dev.interlayer.bench.MoePrefillTiming THREADS F32|BF16 REPS}
+ */
+public final class MoePrefillTiming {
+    private MoePrefillTiming() {
+    }
+
+    private static final java.lang.management.ThreadMXBean MX =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+    private static long cpu; // CPU time of the last timed body, on the thread that ran it
+
+    /** Runs the comparison: args threads, weight dtype, repetitions (at least 4). */
+    public static void main(String[] a) {
+        int threads = Integer.parseInt(a[0]);
+        DType wt = DType.valueOf(a[1]);
+        int reps = Integer.parseInt(a[2]);
+        ComputePool.setThreads(threads);
+        Arena arena = Arena.ofShared();
+        SplittableRandom rng = new SplittableRandom(7);
+        int d = 2048, e = 64, k = 8, f = 1024, t = 256;
+        List<FeedForward> ex = new ArrayList<>();
+        for (int j = 0; j < e; j++) {
+            ex.add(swiGlu(arena, rng, wt, f, d));
+        }
+        RoutedMoe moe = new RoutedMoe(TopKRouter.softmax(lin(arena, rng, DType.F32, e, d), k, true), ex,
+                RoutedMoe.Combine.WEIGHTED_SUM);
+        GatedMlp dense = swiGlu(arena, rng, wt, k * f, d);
+        Tensor x = Tensor.zeros(t, d), y = Tensor.zeros(t, d);
+        for (long i = 0; i < x.size(); i++) {
+            x.writeFloat(i, (float) ((rng.nextDouble() * 2 - 1) * Math.sqrt(3)));
+        }
+        FeedForward.Scratch ms = moe.newScratch(t), ds = dense.newScratch(t);
+        double flops = 2.0 * 3 * d * k * f * t;
+        double[] rd = new double[reps], rm = new double[reps], cd = new double[reps], cm = new double[reps];
+        for (int r = 0; r < reps; r++) {
+            rd[r] = timed(() -> dense.forward(x, y, ds));
+            cd[r] = cpu;
+            rm[r] = timed(() -> moe.forward(x, y, ms));
+            cm[r] = cpu;
+            System.out.printf("rep %d wall dense %.0f ms moe %.0f ms ratio %.2f | cpu(1T) dense %.0f moe %.0f "
+                    + "ratio %.2f%n",
+                    r, rd[r] / 1e6, rm[r] / 1e6, rd[r] / rm[r], cd[r] / 1e6, cm[r] / 1e6, cd[r] / cm[r]);
+        }
+        double[] w = new double[reps - 3], c = new double[reps - 3];
+        for (int r = 3; r < reps; r++) {
+            w[r - 3] = rd[r] / rm[r];
+            c[r - 3] = cd[r] / cm[r];
+        }
+        Arrays.sort(w);
+        Arrays.sort(c);
+        System.out.printf("%s %dT: median wall ratio %.2f (min %.2f max %.2f); best dense %.0f ms (%.0f GF/s), "
+                        + "best moe %.0f ms (%.0f GF/s); median cpu ratio %.2f%n", wt, threads, w[w.length / 2], w[0],
+                w[w.length - 1], min(rd) / 1e6, flops / min(rd), min(rm) / 1e6, flops / min(rm), c[c.length / 2]);
+    }
+
+    // Wall nanoseconds of body on the compute pool; its thread's CPU nanoseconds in cpu.
+    private static double timed(Runnable body) {
+        long t0 = System.nanoTime();
+        ComputePool.run(() -> {
+            long c = MX.getCurrentThreadCpuTime();
+            body.run();
+            cpu = MX.getCurrentThreadCpuTime() - c;
+        });
+        return System.nanoTime() - t0;
+    }
+
+    private static double min(double[] v) {
+        double m = Double.MAX_VALUE;
+        for (int i = 3; i < v.length; i++) {
+            m = Math.min(m, v[i]);
+        }
+        return m;
+    }
+
+    private static GatedMlp swiGlu(Arena ar, SplittableRandom rng, DType wt, int f, int d) {
+        return GatedMlp.swiGlu(lin(ar, rng, wt, f, d), lin(ar, rng, wt, f, d), lin(ar, rng, wt, d, f));
+    }
+
+    private static Linear lin(Arena ar, SplittableRandom rng, DType wt, int out, int in) {
+        Tensor w = Tensor.allocate(ar, wt, Shape.of(out, in));
+        float s = (float) Math.sqrt(3.0 / in);
+        for (long i = 0, n = w.size(); i < n; i++) {
+            w.writeFloat(i, (float) ((rng.nextDouble() * 2 - 1) * s));
+        }
+        return new Linear(w);
+    }
+}
