@@ -9,8 +9,10 @@
 # ggml-org/llama.cpp at commit d32676d77, the commit is recorded in the fixture). The script configures
 # it once (Release, -DGGML_NATIVE=ON, shared libraries, no CURL/server/tests), builds only the
 # llama and ggml libraries with -j2, then compiles both programs into $LLAMA_SRC/build/bin with an rpath
-# to those libraries. GGML_NATIVE matters only for speed: the CPU backend quantizes activations
-# to Q8_0/Q8_1/Q8_K per block the same way on every instruction set (see QuantizedGreedyVsLlamaCppTest).
+# to those libraries. With GGML_NATIVE the CPU backend's SIMD paths round activations to Q8_0/Q8_1/Q8_K
+# (QuantizedGreedyVsLlamaCppTest); the scalar path of another machine stays within the same bound but
+# may round a few activations the other way, so llama.cpp's logits on a quantized file can differ in
+# the last digits between machines. The fixtures were made on an x86-64 machine with AVX-512.
 set -euo pipefail
 : "${LLAMA_SRC:?set LLAMA_SRC to a llama.cpp source tree}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

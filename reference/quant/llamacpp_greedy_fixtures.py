@@ -11,8 +11,9 @@ For each (model, preset) case:
      every step, the whole logit row at step 0.
   4. `llamacpp_quantize Q.gguf F.gguf F32 --allow-requantize` dequantizes Q.gguf with ggml's own
      dequantizers; llamacpp_greedy runs F.gguf teacher-forced along the tokens of 3. and the logits at
-     the same top-8 ids are recorded ("f32_logits"). llama.cpp multiplies F32 weights with F32
-     activations, so F.gguf shows llama.cpp without its activation quantization.
+     the same top-8 ids are recorded ("f32_logits"), then F.gguf's own free greedy run ("f32_tokens",
+     with the smallest top-1/top-2 gap along it, "f32_min_gap"). llama.cpp multiplies F32 weights with
+     F32 activations, so F.gguf shows llama.cpp without its activation quantization.
 
 Run (llama.cpp built by llamacpp_greedy.sh; no Python packages needed):
   LLAMA_BIN=/tmp/llamacpp/src/build/bin LLAMA_COMMIT=d32676d77 python3 reference/quant/llamacpp_greedy_fixtures.py
@@ -106,7 +107,7 @@ def llama_quantize(src, dst, preset, extra):
     rc, out, err = run([os.path.join(BIN, "llamacpp_quantize"), src, dst, preset] + extra)
     if rc != 0:
         lines = [ln.strip() for ln in (out + err).splitlines() if "failed to quantize" in ln]
-        return None, (lines[-1] if lines else f"exit {rc}: {err.strip()[-300:]}")
+        return None, (lines[-1][lines[-1].index("failed to quantize"):] if lines else f"exit {rc}: {err.strip()[-300:]}")
     return sha256(dst), None
 
 
@@ -129,8 +130,9 @@ def case(tmp, source, preset):
         sys.exit(f"llama-quantize F32 failed: {out}{err}")
     forced = [r["tokens"] for r in q["runs"]]
     d = greedy(f32, [r["prompt"] for r in q["runs"]], forced, top=q["n_vocab"], full_steps="")
+    free = greedy(f32, [r["prompt"] for r in q["runs"]], top=2, full_steps="")
     runs = []
-    for rq, rd in zip(q["runs"], d["runs"]):
+    for rq, rd, rf in zip(q["runs"], d["runs"], free["runs"]):
         f32_at = []
         for sq, sd in zip(rq["steps"], rd["steps"]):
             by_id = dict(zip(sd["top_ids"], sd["top_logits"]))
@@ -138,7 +140,9 @@ def case(tmp, source, preset):
         runs.append({"text": rq["text"], "prompt": rq["prompt"], "tokens": rq["tokens"],
                      "top_ids": [s["top_ids"] for s in rq["steps"]],
                      "top_logits": [s["top_logits"] for s in rq["steps"]],
-                     "f32_logits": f32_at, "logits0": rq["steps"][0]["logits"]})
+                     "f32_logits": f32_at, "logits0": rq["steps"][0]["logits"],
+                     "f32_tokens": rf["tokens"],
+                     "f32_min_gap": min(st["top_logits"][0] - st["top_logits"][1] for st in rf["steps"])})
     return {
         "generator": "reference/quant/llamacpp_greedy_fixtures.py",
         "llama_cpp": f"llama.cpp {COMMIT} (unslothai/llama.cpp snapshot of ggml-org/llama.cpp), CPU backend, "
@@ -151,6 +155,17 @@ def case(tmp, source, preset):
     }
 
 
+def rounded(o):
+    """Floats to 6 significant digits (at most 5e-5 off for logits below 100, far inside the test's 1e-3)."""
+    if isinstance(o, float):
+        return float(f"{o:.6g}")
+    if isinstance(o, list):
+        return [rounded(v) for v in o]
+    if isinstance(o, dict):
+        return {k: rounded(v) for k, v in o.items()}
+    return o
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     names = []
@@ -159,7 +174,7 @@ def main():
             c = case(tmp, source, preset)
             name = os.path.basename(source).split("-f32")[0].replace(".gguf", "") + "-" + preset
             with open(os.path.join(OUT, name + ".json"), "w") as f:
-                json.dump(c, f, separators=(",", ":"))
+                json.dump(rounded(c), f, separators=(",", ":"))
                 f.write("\n")
             names.append(name)
             lq = c["llama_quantize"]
