@@ -19,6 +19,8 @@ import java.util.List;
  * {@code general.quantization_version} = 2), each tensor is stored as {@link QuantPreset#typeFor} says,
  * and the rows are quantized with ggml's reference rounding ({@link Quantizer}) a batch at a time, in
  * parallel on the {@link ComputePool}, while the file is written (the model is never held in memory).
+ * Tensors are written in llama-quantize's order (outside the layers first, then layer by layer, by
+ * name), so that for the same input and type mix the file is byte-identical to llama-quantize's.
  */
 public final class GgufQuantize {
     /** Rows quantized per parallel batch. */
@@ -61,7 +63,9 @@ public final class GgufQuantize {
         long params = 0, qParams = 0, qBytes = 0;
         List<String> lines = new ArrayList<>();
         List<String> names = new ArrayList<>();
-        for (GgufTensorInfo t : in.tensorInfos()) {
+        List<GgufTensorInfo> infos = new ArrayList<>(in.tensorInfos());
+        infos.sort(LLAMA_ORDER);
+        for (GgufTensorInfo t : infos) {
             long[] shape = java.util.Arrays.stream(t.shape().dims()).asLongStream().toArray();
             GgufType target = preset.typeFor(t.name(), shape, t.type(), layers, pure);
             params += t.elements();
@@ -84,6 +88,18 @@ public final class GgufQuantize {
         int[] index = {0};
         w.write(out, done -> progress.accept((double) done / total, names.get(Math.min(index[0]++, names.size() - 1))));
         return new Summary(params, qParams, qBytes, java.nio.file.Files.size(out), lines);
+    }
+
+    /**
+     * llama.cpp's {@code weight_name_comparer}, the order llama-quantize writes tensors in: tensors outside
+     * the {@code blk.N.} layers first, then layer by layer, by name within each group.
+     */
+    static final java.util.Comparator<GgufTensorInfo> LLAMA_ORDER = java.util.Comparator
+            .comparingInt((GgufTensorInfo t) -> layerOf(t.name())).thenComparing(GgufTensorInfo::name);
+
+    private static int layerOf(String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^blk\\.(\\d+)\\.").matcher(name);
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
     }
 
     private static GgufWriter.TensorData copy(MemorySegment src) {

@@ -10,8 +10,9 @@ import java.util.regex.Pattern;
  * quantization hurts most, following llama.cpp's {@code llama_tensor_get_type}: the output head gets
  * Q6_K, and in the _M mixes {@code attn_v} and {@code ffn_down} get Q6_K in the first and last eighth of
  * the layers and every third layer between ({@code use_more_bits}); the _S mixes give {@code ffn_down}
- * one step more (Q5_K) in the first eighth. 1-D tensors (norms, biases) stay as they are. This is a
- * close reading of llama.cpp's rules, not a byte-for-byte copy of every architecture special case.
+ * one step more (Q5_K) in the first eighth, and Q4_K_S gives {@code attn_v} Q5_K in the first 4
+ * layers. 1-D tensors (norms, biases) stay as they are. This is a close reading of llama.cpp's rules,
+ * not a byte-for-byte copy of every architecture special case.
  *
  * <p>A row whose length is not a multiple of the chosen type's block falls back like llama.cpp:
  * Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0, and to F16 if even 32 does not divide it.
@@ -81,6 +82,8 @@ public enum QuantPreset {
                 if (mSuffix && moreBits(layer, layers)) {
                     t = GgufType.Q6_K;
                 } else if (!mSuffix && name.contains("ffn_down.") && layer < layers / 8) {
+                    t = GgufType.Q5_K;
+                } else if (this == Q4_K_S && name.contains("attn_v.") && layer < 4) {
                     t = GgufType.Q5_K;
                 }
             }

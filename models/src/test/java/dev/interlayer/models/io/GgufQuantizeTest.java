@@ -13,7 +13,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -112,6 +115,24 @@ class GgufQuantizeTest {
     }
 
     @Test
+    void tensorsAreWrittenInLlamaQuantizesOrder() throws Exception {
+        Map<String, float[]> weights = new LinkedHashMap<>();
+        Path in = model(weights), out = tmp.resolve("order.gguf");
+        try (GgufFile f = Gguf.open(in)) {
+            GgufQuantize.quantize(f, out, QuantPreset.Q8_0, false, GgufQuantize.SILENT);
+        }
+        try (GgufFile q = Gguf.open(out)) {
+            List<String> names = q.tensorInfos().stream().map(GgufTensorInfo::name).toList();
+            List<String> want = new ArrayList<>(names);
+            // llama.cpp's weight_name_comparer: non-layer tensors first, then by layer number, then by name
+            want.sort(Comparator.comparingInt((String n) -> n.startsWith("blk.")
+                    ? Integer.parseInt(n.substring(4, n.indexOf('.', 4))) : -1).thenComparing(n -> n));
+            assertEquals(want, names);
+            assertTrue(names.size() > 2, names.toString());
+        }
+    }
+
+    @Test
     void pureUsesTheBaseTypeAndFallsBackToF16WhenNoBlockFits() throws Exception {
         Map<String, float[]> weights = new LinkedHashMap<>();
         Path in = model(weights), out = tmp.resolve("pure.gguf");
@@ -125,6 +146,11 @@ class GgufQuantizeTest {
         }
         assertEquals(GgufType.F16, QuantPreset.Q8_0.typeFor("blk.0.ffn_down.weight", new long[] {64, 172},
                 GgufType.F32, 5, false));
+        // llama.cpp's Q4_K_S: attn_v one step up (Q5_K) in the first 4 layers
+        assertEquals(GgufType.Q5_K, QuantPreset.Q4_K_S.typeFor("blk.3.attn_v.weight", new long[] {256, 256},
+                GgufType.F32, 32, false));
+        assertEquals(GgufType.Q4_K, QuantPreset.Q4_K_S.typeFor("blk.4.attn_v.weight", new long[] {256, 256},
+                GgufType.F32, 32, false));
         assertEquals(DType.Q8_0, QuantPreset.parse("q8_0").base().dtype());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> QuantPreset.parse("Q3_K_M"));
         assertTrue(e.getMessage().contains("Q4_K_M"), e.getMessage());
