@@ -90,13 +90,18 @@ public final class QuantVectorRows implements QuantRows {
             return;
         }
         int kind = TileDriver.kind(t);
-        if (m == 1 && kind >= 0) {
+        if (kind >= 0) {
+            int need = m == 1 ? TileDriver.scratch(k) : BatchDriver.scratch();
             float[] s = SCRATCH.lease();
-            if (s == null || s.length < TileDriver.scratch(k)) {
-                s = new float[TileDriver.scratch(k)];
+            if (s == null || s.length < need) {
+                s = new float[need];
             }
             try {
-                TileDriver.decode(kind, k, a, aOff, w, wOff, rowBytes, s, c, cOff, j0, j1);
+                if (m == 1) {
+                    TileDriver.decode(kind, k, a, aOff, w, wOff, rowBytes, s, c, cOff, j0, j1);
+                } else {
+                    BatchDriver.rows(kind, m, k, a, aOff, lda, w, wOff, rowBytes, s, c, cOff, ldc, j0, j1);
+                }
             } finally {
                 SCRATCH.release(s);
             }
