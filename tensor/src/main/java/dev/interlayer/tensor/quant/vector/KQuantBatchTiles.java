@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Batched-decode (1 &lt; m ≤ 16) tiles of Q4_K and Q6_K weights read in place, in the shape of
- * {@link Block32BatchTiles}: two weight rows times four activation rows (or four times two), each weight vector dequantized once in
- * registers exactly as {@link Q4KTiles} / {@link Q6KTiles} do for m = 1 (the same scale products, decoded per
+ * {@link Block32BatchTiles}: two weight rows times four activation rows (or four times two), each weight
+ * vector dequantized once in registers exactly as {@link Q4KTiles} / {@link Q6KTiles} do for m = 1 (the same scale products, decoded per
  * super-block into {@code s[8·VL ..]} by their {@code scales}) and folded into four accumulators; every output is
  * the {@link TileDriver} sequence, bit for bit the one-row result.
  */
