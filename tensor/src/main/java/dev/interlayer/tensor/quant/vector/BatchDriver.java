@@ -9,8 +9,8 @@ import java.lang.foreign.MemorySegment;
  * The batched-decode path (1 &lt; m ≤ {@code GemmKernel.ROW_EXACT_MAX}) for Q8_0, Q4_0, Q4_K and Q6_K: one
  * thread's weight rows {@code [j0, j1)} four at a time; for each group of four, the activation rows four at a
  * time as two tiles of two weight rows × four activation rows while three or more are left, then one tile of
- * four weight rows × two activation rows for the last one or two ({@link Block32BatchTiles},
- * {@link KQuantBatchTiles}). Each weight vector is decoded in registers once per tile and used by 8 FMAs (the
+ * four weight rows × two activation rows for the last one or two (Q6_K: two × four with repeated rows;
+ * {@link Block32BatchTiles}, {@link KQuantBatchTiles}). Each weight vector is decoded in registers once per tile and used by 8 FMAs (the
  * group's bytes stay in L1 between tiles), where the dequantize-into-a-buffer path this replaces wrote and
  * re-read every value as a float, costing more than reading the blocks again.
  *
@@ -47,13 +47,18 @@ final class BatchDriver {
                     w2x4(kind, w, o2, o3, k, a, x0, x1, x2, x3, s, c, ci + 2, ldc, nr - 2, mr);
                 }
             }
-            if (i < m) {
+            if (i < m && kind == TileDriver.Q6_K) {              // no four-row Q6_K tile (KQuantBatchTiles)
+                int x0 = aOff + i * lda, x1 = m - i > 1 ? x0 + lda : x0, ci = cOff + i * ldc + j;
+                w2x4(kind, w, o0, o1, k, a, x0, x1, x1, x1, s, c, ci, ldc, Math.min(2, nr), m - i);
+                if (nr > 2) {
+                    w2x4(kind, w, o2, o3, k, a, x0, x1, x1, x1, s, c, ci + 2, ldc, nr - 2, m - i);
+                }
+            } else if (i < m) {
                 int mr = m - i, x0 = aOff + i * lda, x1 = mr > 1 ? x0 + lda : x0, ci = cOff + i * ldc + j;
                 switch (kind) {
                     case TileDriver.Q8_0 -> Block32BatchTiles.q8_0W4X2(w, o0, o1, o2, o3, k, a, x0, x1, s, c, ci, ldc, nr, mr);
                     case TileDriver.Q4_0 -> Block32BatchTiles.q4_0W4X2(w, o0, o1, o2, o3, k, a, x0, x1, s, c, ci, ldc, nr, mr);
-                    case TileDriver.Q4_K -> KQuantBatchTiles.q4KW4X2(w, o0, o1, o2, o3, k, a, x0, x1, s, c, ci, ldc, nr, mr);
-                    default -> KQuantBatchTiles.q6KW4X2(w, o0, o1, o2, o3, k, a, x0, x1, s, c, ci, ldc, nr, mr);
+                    default -> KQuantBatchTiles.q4KW4X2(w, o0, o1, o2, o3, k, a, x0, x1, s, c, ci, ldc, nr, mr);
                 }
             }
         }

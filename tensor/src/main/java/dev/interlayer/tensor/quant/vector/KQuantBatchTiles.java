@@ -20,6 +20,10 @@ import jdk.incubator.vector.VectorOperators;
  * vector dequantized once in registers exactly as {@link Q4KTiles} / {@link Q6KTiles} do for m = 1 (the same scale products, decoded per
  * super-block into {@code s[8·VL ..]} by their {@code scales}) and folded into four accumulators; every output is
  * the {@link TileDriver} sequence, bit for bit the one-row result.
+ *
+ * <p>Q6_K has no four-weight-row tile: decoding four rows' 6-bit codes exceeded C2's inlining budget and compiled
+ * into boxing code (16 MB per 2048x8192 product at m = 2, as Q6_K's four-row decode tile did, see
+ * {@link TileDriver}); its last one or two activation rows run the two-row tile with repeated rows.
  */
 final class KQuantBatchTiles {
     private KQuantBatchTiles() {
@@ -189,75 +193,6 @@ final class KQuantBatchTiles {
                         a31 = w3.fma(xv, a31);
                     }
                 }
-            }
-        }
-        a00.intoArray(s, 0);
-        a01.intoArray(s, VL);
-        a10.intoArray(s, 2 * VL);
-        a11.intoArray(s, 3 * VL);
-        a20.intoArray(s, 4 * VL);
-        a21.intoArray(s, 5 * VL);
-        a30.intoArray(s, 6 * VL);
-        a31.intoArray(s, 7 * VL);
-        BatchDriver.store(s, c, ci, ldc, nr, mr, 2);
-    }
-
-    /** As {@link #q4KW4X2} for Q6_K. */
-    static void q6KW4X2(MemorySegment seg, long o0, long o1, long o2, long o3, int k, float[] x, int x0, int x1,
-                        float[] s, float[] c, int ci, int ldc, int nr, int mr) {
-        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
-        int sc = 8 * VL;
-        FloatVector z = FloatVector.zero(F), a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
-        for (int sb = 0, n = k / 256; sb < n; sb++) {
-            Q6KTiles.scales(w, o0 + 210L * sb, 256, s, sc);
-            Q6KTiles.scales(w, o1 + 210L * sb, 256, s, sc + 16);
-            Q6KTiles.scales(w, o2 + 210L * sb, 256, s, sc + 32);
-            Q6KTiles.scales(w, o3 + 210L * sb, 256, s, sc + 48);
-            for (int h = 0; h < 2; h++) for (int g = 0; g < 4; g++) {
-            for (int l0 = 0; l0 < 32; l0 += 16) {
-            long q = 210L * sb + 64 * h + 32 * (g & 1) + l0, qh = 210L * sb + 128 + 32 * h + l0;
-            int lo = 4 * (g >> 1), hs = 2 * g;
-            ByteVector q0 = ByteVector.fromMemorySegment(B, w, o0 + q, LE).reinterpretAsInts()
-                    .lanewise(VectorOperators.LSHR, lo).and(0x0F0F0F0F)
-                    .or(ByteVector.fromMemorySegment(B, w, o0 + qh, LE).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, hs).and(0x03030303).lanewise(VectorOperators.LSHL, 4))
-                    .reinterpretAsBytes().sub((byte) 32);
-            ByteVector q1 = ByteVector.fromMemorySegment(B, w, o1 + q, LE).reinterpretAsInts()
-                    .lanewise(VectorOperators.LSHR, lo).and(0x0F0F0F0F)
-                    .or(ByteVector.fromMemorySegment(B, w, o1 + qh, LE).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, hs).and(0x03030303).lanewise(VectorOperators.LSHL, 4))
-                    .reinterpretAsBytes().sub((byte) 32);
-            ByteVector q2 = ByteVector.fromMemorySegment(B, w, o2 + q, LE).reinterpretAsInts()
-                    .lanewise(VectorOperators.LSHR, lo).and(0x0F0F0F0F)
-                    .or(ByteVector.fromMemorySegment(B, w, o2 + qh, LE).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, hs).and(0x03030303).lanewise(VectorOperators.LSHL, 4))
-                    .reinterpretAsBytes().sub((byte) 32);
-            ByteVector q3 = ByteVector.fromMemorySegment(B, w, o3 + q, LE).reinterpretAsInts()
-                    .lanewise(VectorOperators.LSHR, lo).and(0x0F0F0F0F)
-                    .or(ByteVector.fromMemorySegment(B, w, o3 + qh, LE).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, hs).and(0x03030303).lanewise(VectorOperators.LSHL, 4))
-                    .reinterpretAsBytes().sub((byte) 32);
-            int j = sc + 8 * h + 2 * g + l0 / 16, xb = 256 * sb + 128 * h + 32 * g + l0;
-            FloatVector d0 = FloatVector.broadcast(F, s[j]), d1 = FloatVector.broadcast(F, s[j + 16]);
-            FloatVector d2 = FloatVector.broadcast(F, s[j + 32]), d3 = FloatVector.broadcast(F, s[j + 48]);
-            for (int p = 0; p < PARTS; p++) {
-                int xp = xb + p * VL;
-                FloatVector w0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, p)).mul(d0);
-                FloatVector w1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p)).mul(d1);
-                FloatVector w2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, p)).mul(d2);
-                FloatVector w3 = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, p)).mul(d3);
-                FloatVector xv = FloatVector.fromArray(F, x, x0 + xp);
-                a00 = w0.fma(xv, a00);
-                a10 = w1.fma(xv, a10);
-                a20 = w2.fma(xv, a20);
-                a30 = w3.fma(xv, a30);
-                xv = FloatVector.fromArray(F, x, x1 + xp);
-                a01 = w0.fma(xv, a01);
-                a11 = w1.fma(xv, a11);
-                a21 = w2.fma(xv, a21);
-                a31 = w3.fma(xv, a31);
-            }
-            }
             }
         }
         a00.intoArray(s, 0);
