@@ -17,8 +17,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * by {@link QuantMatMulTest}).
  *
  * <p>Exact float equality is legitimate here, and only here: the kernels compute every output with the
- * same operations in the same order whichever tile computes it (four far rows, one row with four
- * activation rows, one of each; {@code quant.vector.TileDriver}), so the two paths are identical by
+ * same operations in the same order whichever tile computes it (m = 1: four or two far weight rows, or one;
+ * 1 &lt; m ≤ 16: two weight rows × four activation rows or four × two, with repeated rows at the edges;
+ * {@code quant.vector.TileDriver}, {@code quant.vector.BatchDriver}), so the paths are identical by
  * design, not merely close. Closeness to the reference is {@link QuantMatMulTest}'s job.
  */
 class QuantRowsIdentityTest {

@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -56,19 +57,32 @@ final class QSpecies {
         return Float.float16ToFloat(s.get(I16, off));
     }
 
+    /** Shuffles moving lane i + h to lane i (h = 1, 2, 4, 8; those of h ≥ VL unused), for {@link #hsum}. */
+    private static final VectorShuffle<Float> ROT1 = VectorShuffle.iota(F, 1, 1, true);
+    private static final VectorShuffle<Float> ROT2 = VectorShuffle.iota(F, 2 % VL, 1, true);
+    private static final VectorShuffle<Float> ROT4 = VectorShuffle.iota(F, 4 % VL, 1, true);
+    private static final VectorShuffle<Float> ROT8 = VectorShuffle.iota(F, 8 % VL, 1, true);
+
     /**
      * The sum of {@code r[o .. o + VL)} in one fixed order (halves added lane-wise, then halves of that), so
      * that every tile shape and every compilation tier reduces an accumulator to the same float; unlike
-     * {@code reduceLanes(ADD)}, whose order the Vector API leaves to the implementation. Overwrites those
-     * entries of r.
+     * {@code reduceLanes(ADD)}, whose order the Vector API leaves to the implementation. Computed with vector
+     * adds of the vector and its rotation by h = VL/2, ..., 1: lane i &lt; h gets {@code r[i] + r[i + h]}, exactly
+     * the scalar loop's {@code r[i] += r[i + h]} (lanes ≥ h are not used again); 4 shuffles and adds instead of
+     * 15 dependent scalar loads, adds and stores, which cost as much as the FMAs of a short (k = 2048) batched
+     * tile. The vector is loaded here, not passed in (see {@code QuantDecode} on passing vectors).
      */
     static float hsum(float[] r, int o) {
-        for (int h = VL / 2; h >= 1; h >>= 1) {
-            for (int i = 0; i < h; i++) {
-                r[o + i] += r[o + i + h];
-            }
+        FloatVector t = FloatVector.fromArray(F, r, o);
+        if (VL >= 16) {
+            t = t.add(t.rearrange(ROT8));
         }
-        return r[o];
+        if (VL >= 8) {
+            t = t.add(t.rearrange(ROT4));
+        }
+        t = t.add(t.rearrange(ROT2));
+        t = t.add(t.rearrange(ROT1));
+        return t.lane(0);
     }
 
     static int u8(MemorySegment s, long off) {

@@ -16,20 +16,23 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Vector API kernels for quantized weights (loaded reflectively by {@code QuantMatMul}).
  *
- * <p>Three paths, split by m:
+ * <p>Four paths, split by m and format:
  * <ul>
  * <li>m = 1 (decode) on Q8_0, Q4_0, Q4_K and Q6_K: {@link TileDriver}, the weight rows read in place, four
- * rows a quarter-range apart per tile (Q6_K one at a time, see there), dequantized in registers.
- * <li>1 &lt; m ≤ {@link GemmKernel#ROW_EXACT_MAX} (batched decode), and m = 1 on the other formats: four
- * weight rows dequantized into a per-thread buffer ({@link QuantDecode}; each weight block read and decoded
- * once for all m activation rows) and dotted with every activation row. This and the tiles compute each
- * output by the same sequence (the dequantized row, one FMA chain, {@link QSpecies#hsum}), so row i of an
- * m-row product is bit for bit the decode of row i ({@code QuantRowsIdentityTest}): batched decode gives
- * each sequence what decoding it alone gives.
+ * rows a quarter-range apart per tile (Q6_K two, see there), dequantized in registers.
+ * <li>1 &lt; m ≤ {@link GemmKernel#ROW_EXACT_MAX} (batched decode) on the same four formats:
+ * {@link BatchDriver}, register tiles of two weight rows × four activation rows (four × two for the last
+ * rows), each weight vector decoded in registers once and used by eight FMA chains.
+ * <li>m ≤ {@link GemmKernel#ROW_EXACT_MAX} on the other formats: four weight rows dequantized into a
+ * per-thread buffer ({@link QuantDecode}; each weight block read and decoded once for all m activation rows)
+ * and dotted with every activation row.
  * <li>m &gt; {@link GemmKernel#ROW_EXACT_MAX} (prefill chunks): {@link QuantPrefill}, panels dequantized
  * once and a 4 × 4 register tile, steps of k; not row-exact (another summation order), 2.5x the GFLOP/s of
- * the path above at m = 128.
+ * the buffer path at m = 128.
  * </ul>
+ * The first three compute each output by the same sequence (the dequantized row, one FMA chain,
+ * {@link QSpecies#hsum}), so row i of an m-row product is bit for bit the decode of row i
+ * ({@code QuantRowsIdentityTest}): batched decode gives each sequence what decoding it alone gives.
  *
  * <p>Computing style (issue 12: try both, keep the faster). (a) llama.cpp's: activations quantized per
  * block to int8, integer dot products. The Vector API has no byte or short dot-product operation, so
@@ -90,13 +93,18 @@ public final class QuantVectorRows implements QuantRows {
             return;
         }
         int kind = TileDriver.kind(t);
-        if (m == 1 && kind >= 0) {
+        if (kind >= 0) {
+            int need = m == 1 ? TileDriver.scratch(k) : BatchDriver.scratch();
             float[] s = SCRATCH.lease();
-            if (s == null || s.length < TileDriver.scratch(k)) {
-                s = new float[TileDriver.scratch(k)];
+            if (s == null || s.length < need) {
+                s = new float[need];
             }
             try {
-                TileDriver.decode(kind, k, a, aOff, w, wOff, rowBytes, s, c, cOff, j0, j1);
+                if (m == 1) {
+                    TileDriver.decode(kind, k, a, aOff, w, wOff, rowBytes, s, c, cOff, j0, j1);
+                } else {
+                    BatchDriver.rows(kind, m, k, a, aOff, lda, w, wOff, rowBytes, s, c, cOff, ldc, j0, j1);
+                }
             } finally {
                 SCRATCH.release(s);
             }
@@ -105,7 +113,7 @@ public final class QuantVectorRows implements QuantRows {
         decodedRows(f, m, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, j0, j1);
     }
 
-    /** The other formats (and Q4_K/Q6_K prefill): four rows decoded into a per-thread buffer, then dotted. */
+    /** The formats without tiles: four rows decoded into a per-thread buffer, then dotted with each activation row. */
     private static void decodedRows(BlockFormat f, int m, int k, float[] a, int aOff, int lda, MemorySegment w,
                                     long wOff, long rowBytes, float[] c, int cOff, int ldc, int j0, int j1) {
         float[] buf = ROWS.lease(), red = SCRATCH.lease();

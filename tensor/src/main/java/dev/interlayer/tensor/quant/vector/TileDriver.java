@@ -16,8 +16,8 @@ import java.lang.foreign.MemorySegment;
  * <p>Every output, whichever tile computes it and whatever m, is the same sequence of operations: the
  * weight row dequantized exactly as {@link QuantDecode} writes it, VL values at a time in element order,
  * each vector folded into one accumulator by {@code acc = fma(w, x, acc)} from zero, then
- * {@link QSpecies#hsum}. The m &gt; 1 path ({@link QuantVectorRows}) dequantizes rows into a buffer and runs
- * that same sequence on them, so row i of any m-row product is bit for bit the decode of row i.
+ * {@link QSpecies#hsum}. The batched-decode tiles ({@link BatchDriver}, 1 &lt; m ≤ 16) run that same sequence
+ * per output, so row i of any m-row product is bit for bit the decode of row i.
  *
  * <p>Scratch {@code s}: {@code [0, 4·VL)} reduction lanes, then the decoded scales of four rows
  * ({@link #scratch}).
