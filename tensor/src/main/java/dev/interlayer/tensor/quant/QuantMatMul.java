@@ -4,7 +4,6 @@ import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.ThreadSlot;
 import java.lang.foreign.MemorySegment;
 import java.util.function.IntConsumer;
-import java.util.logging.Logger;
 
 /**
  * Products of F32 activations with block-quantized weights read in place:
@@ -36,8 +35,8 @@ public final class QuantMatMul {
             return (QuantRows) Class.forName("dev.interlayer.tensor.quant.vector.QuantVectorRows")
                     .getConstructor().newInstance();
         } catch (ReflectiveOperationException | LinkageError e) {
-            Logger.getLogger("dev.interlayer.tensor")
-                    .warning("SIMD quantized kernels unavailable (" + e + "); using scalar");
+            System.getLogger("dev.interlayer.tensor")
+                    .log(System.Logger.Level.WARNING, "SIMD quantized kernels unavailable (" + e + "); using scalar");
             return QuantRows.SCALAR;
         }
     }
