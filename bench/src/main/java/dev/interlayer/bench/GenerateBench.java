@@ -296,7 +296,7 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
         return sum;
     }
 
-    private static long processCpuNanos() {
+    static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
     }
