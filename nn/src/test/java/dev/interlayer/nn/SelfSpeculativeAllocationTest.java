@@ -1,0 +1,84 @@
+package dev.interlayer.nn;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.interlayer.nn.plan.ExecutionPlan;
+import dev.interlayer.nn.plan.OutputHead;
+import dev.interlayer.nn.plan.PlannedStack;
+import dev.interlayer.nn.plan.SelfSpeculativeDecoder;
+import dev.interlayer.tensor.ComputePool;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Heap bytes allocated per emitted token by greedy self-speculative decoding (draft E = 1 of 3 layers, n = 4),
+ * measured with the thread allocation counter in a fresh JVM after warm-up, as {@link DecodeAllocationTest} does
+ * for plain decode (same bound, same reasons). One generate call of 64 tokens also allocates a fixed amount
+ * (the output array, the prompt copy, the result: about 1 KB, 16 B/token) which the bound absorbs; a leaked view,
+ * lambda or buffer per draft or verify call would exceed it.
+ */
+class SelfSpeculativeAllocationTest {
+    private static final int D = 64, VOCAB = 50, CONTEXT = 256, PROMPT = 16, TOKENS = 64;
+
+    @Test
+    void speculativeDecodeAllocatesAtMostBoundPerToken() throws Exception {
+        String output = ChildJvm.run(Probe.class, List.of());
+        Matcher m = Pattern.compile("bytesPerToken=(\\d+)").matcher(output);
+        assertTrue(m.find(), "no measurement in probe output:\n" + output);
+        long perToken = Long.parseLong(m.group(1));
+        System.out.printf("self-speculative allocation %d bytes/token (bound %d) %s%n", perToken,
+                DecodeAllocationTest.BOUND_BYTES, output.lines().filter(l -> l.startsWith("warm-up")).findFirst()
+                        .orElse(""));
+        assertTrue(perToken <= DecodeAllocationTest.BOUND_BYTES, "self-speculative decoding allocated " + perToken
+                + " bytes per token; probe output:\n" + output);
+    }
+
+    /** Runs in its own JVM: builds a 3-layer stack, warms generate up, prints bytesPerToken=N. */
+    static final class Probe {
+        private Probe() {
+        }
+
+        public static void main(String[] args) {
+            ComputePool.setThreads(1); // allocation counters are per thread: keep all work on this one
+            var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long tid = Thread.currentThread().threadId();
+            RandomLayers r = new RandomLayers(0x5BEC);
+            AttentionConfig ac = AttentionConfig.builder(D, 4, CONTEXT).kvHeads(2).rope(RopeConfig.of(10000)).build();
+            List<TransformerBlock> blocks = new ArrayList<>();
+            for (int l = 0; l < 3; l++) {
+                blocks.add(r.block(BlockConfig.of(ac, NormPlacement.PRE), r.swiGlu(D, 96)));
+            }
+            DecoderStack stack = new DecoderStack(new Embedding(r.gaussian(1.0, 0.0, VOCAB, D)), null, null, blocks,
+                    r.rms(D));
+            var dec = new SelfSpeculativeDecoder(new PlannedStack(stack, ExecutionPlan.identity(3)),
+                    new OutputHead(r.linear(VOCAB, D)), 1, 4, CONTEXT, PROMPT);
+            int[] prompt = new int[PROMPT];
+            for (int i = 0; i < PROMPT; i++) {
+                prompt[i] = (7 * i + 3) % VOCAB;
+            }
+            long start = System.nanoTime(), first = -1, last;
+            int rounds = 0, within = 0;
+            do {
+                last = bytesPerToken(dec, prompt, bean, tid);
+                first = first < 0 ? last : first;
+                within = last <= DecodeAllocationTest.BOUND_BYTES ? within + 1 : 0;
+                rounds++;
+            } while (within < DecodeAllocationTest.SETTLED && System.nanoTime() - start
+                    < DecodeAllocationTest.WARMUP_NANOS);
+            System.out.printf("warm-up: %d calls of %d tokens in %.1f s, bytes/token first %d, last %d%n", rounds,
+                    TOKENS, (System.nanoTime() - start) / 1e9, first, last);
+            System.out.println("bytesPerToken=" + bytesPerToken(dec, prompt, bean, tid));
+        }
+
+        private static long bytesPerToken(SelfSpeculativeDecoder dec, int[] prompt,
+                                          com.sun.management.ThreadMXBean bean, long tid) {
+            long before = bean.getThreadAllocatedBytes(tid);
+            int n = dec.generate(prompt, TOKENS, -1).tokens().length;
+            return (bean.getThreadAllocatedBytes(tid) - before) / n;
+        }
+    }
+}
