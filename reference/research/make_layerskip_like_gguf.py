@@ -51,70 +51,34 @@ def main():
     args = ap.parse_args()
     d, ff, heads, kv, V, L = args.dim, args.ff, args.heads, args.kv_heads, args.vocab, args.layers
     if d % heads or heads % kv or V <= SPECIALS + 256 or not 0 <= args.early <= L:
-        raise SystemExit("bad shape: dim %% heads, heads %% kv-heads, vocab > 512, 0 <= early <= layers required")
+        raise SystemExit("bad shape: need dim % heads == 0, heads % kv-heads == 0, vocab > 512, 0 <= early <= layers")
     hd = d // heads
     base = V - SPECIALS
     tokens, merges = mlg.vocab(base=base, specials=SPECIALS)
     assert len(tokens) == V
-    tensors = [("token_embd.weight", (V, d)), ("output_norm.weight", (d,)), ("output.weight", (V, d))]
-    for i in range(L):
-        p = "blk.%d." % i
-        tensors += [(p + "attn_norm.weight", (d,)), (p + "attn_q.weight", (d, d)), (p + "attn_k.weight", (kv * hd, d)),
-                    (p + "attn_v.weight", (kv * hd, d)), (p + "attn_output.weight", (d, d)),
-                    (p + "ffn_norm.weight", (d,)), (p + "ffn_gate.weight", (ff, d)), (p + "ffn_up.weight", (ff, d)),
-                    (p + "ffn_down.weight", (d, ff))]
-    esize = 4 if args.dtype == "f32" else 2
-    rng = np.random.default_rng(args.seed)
-    with open(args.out, "wb") as f:
-        w = mlg.Writer(f)
-        w.u32(mlg.GGUF_MAGIC); w.u32(3); w.u64(len(tensors))
-        T = mlg
-        meta = [("general.architecture", T.T_STRING, "llama"),
-                ("general.name", T.T_STRING, "random-layerskip-like-%dx%d" % (L, d)),
-                ("general.alignment", T.T_UINT32, mlg.ALIGN),
-                ("llama.context_length", T.T_UINT32, 4096), ("llama.embedding_length", T.T_UINT32, d),
-                ("llama.block_count", T.T_UINT32, L), ("llama.feed_forward_length", T.T_UINT32, ff),
-                ("llama.attention.head_count", T.T_UINT32, heads), ("llama.attention.head_count_kv", T.T_UINT32, kv),
-                ("llama.rope.freq_base", T.T_FLOAT32, 10000.0), ("llama.rope.dimension_count", T.T_UINT32, hd),
-                ("llama.attention.layer_norm_rms_epsilon", T.T_FLOAT32, 1e-5), ("llama.vocab_size", T.T_UINT32, V),
-                ("general.file_type", T.T_UINT32, {"f32": 0, "f16": 1, "bf16": 32}[args.dtype]),
-                ("tokenizer.ggml.model", T.T_STRING, "gpt2"), ("tokenizer.ggml.pre", T.T_STRING, "llama-bpe"),
-                ("tokenizer.ggml.bos_token_id", T.T_UINT32, base),
-                ("tokenizer.ggml.eos_token_id", T.T_UINT32, base + 1),
-                ("tokenizer.ggml.add_bos_token", T.T_BOOL, True)]
-        w.u64(len(meta) + 3)
-        for k, t, v in meta:
-            w.kv(k, t, v)
-        w.kv("tokenizer.ggml.tokens", T.T_ARRAY, tokens, T.T_STRING)
-        w.kv("tokenizer.ggml.token_type", T.T_ARRAY, [1] * base + [3] * SPECIALS, T.T_INT32)
-        w.kv("tokenizer.ggml.merges", T.T_ARRAY, merges, T.T_STRING)
-        off = 0
-        for name, shape in tensors:
-            w.string(name)
-            w.u32(len(shape))
-            for dim in reversed(shape):  # GGUF dims are innermost first
-                w.u64(dim)
-            w.u32(mlg.GGML["f32"] if len(shape) == 1 else mlg.GGML[args.dtype])
-            w.u64(off)
-            n = int(np.prod(shape)) * (4 if len(shape) == 1 else esize)
-            off += (n + mlg.ALIGN - 1) // mlg.ALIGN * mlg.ALIGN
-        f.write(b"\0" * ((-f.tell()) % mlg.ALIGN))
-        for name, shape in tensors:
-            n = int(np.prod(shape))
-            start = f.tell()
-            if len(shape) == 1:
-                f.write(np.ones(n, dtype="<f4").tobytes())
-            else:
-                layer = int(name.split(".")[1]) if name.startswith("blk.") else -1
-                late = layer >= args.early and name.endswith(("attn_output.weight", "ffn_down.weight"))
-                scale = 0.02 * (args.late_scale if late else 1.0)
-                rows_per_chunk = max(1, (1 << 24) // shape[1])
-                for r in range(0, shape[0], rows_per_chunk):
-                    rr = min(rows_per_chunk, shape[0] - r)
-                    a = rng.standard_normal(rr * shape[1], dtype=np.float32) * np.float32(scale)
-                    f.write(mlg.to_dtype(a, args.dtype).tobytes())
-            written = f.tell() - start
-            f.write(b"\0" * ((-written) % mlg.ALIGN))
+    tensors = mlg.llama_tensors(d, ff, kv * hd, V, L)
+
+    def std(name):  # attn_output and ffn_down of layers >= early are scaled down
+        layer = int(name.split(".")[1]) if name.startswith("blk.") else -1
+        late = layer >= args.early and name.endswith(("attn_output.weight", "ffn_down.weight"))
+        return 0.02 * (args.late_scale if late else 1.0)
+
+    T = mlg
+    meta = [("general.architecture", T.T_STRING, "llama"),
+            ("general.name", T.T_STRING, "random-layerskip-like-%dx%d" % (L, d)),
+            ("general.alignment", T.T_UINT32, mlg.ALIGN),
+            ("llama.context_length", T.T_UINT32, 4096), ("llama.embedding_length", T.T_UINT32, d),
+            ("llama.block_count", T.T_UINT32, L), ("llama.feed_forward_length", T.T_UINT32, ff),
+            ("llama.attention.head_count", T.T_UINT32, heads), ("llama.attention.head_count_kv", T.T_UINT32, kv),
+            ("llama.rope.freq_base", T.T_FLOAT32, 10000.0), ("llama.rope.dimension_count", T.T_UINT32, hd),
+            ("llama.attention.layer_norm_rms_epsilon", T.T_FLOAT32, 1e-5), ("llama.vocab_size", T.T_UINT32, V),
+            ("general.file_type", T.T_UINT32, {"f32": 0, "f16": 1, "bf16": 32}[args.dtype]),
+            ("tokenizer.ggml.model", T.T_STRING, "gpt2"), ("tokenizer.ggml.pre", T.T_STRING, "llama-bpe"),
+            ("tokenizer.ggml.bos_token_id", T.T_UINT32, base),
+            ("tokenizer.ggml.eos_token_id", T.T_UINT32, base + 1),
+            ("tokenizer.ggml.add_bos_token", T.T_BOOL, True)]
+    mlg.write_gguf(args.out, meta, tokens, [1] * base + [3] * SPECIALS, merges, tensors, args.dtype,
+                   np.random.default_rng(args.seed), std)
     print("wrote", args.out, "tensors", len(tensors), "late layers", L - args.early, "scaled by", args.late_scale)
 
 

@@ -228,7 +228,7 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
         }
     }
 
-    private static int argmax(float[] a) {
+    static int argmax(float[] a) {
         int best = 0;
         for (int i = 1; i < a.length; i++) {
             if (a[i] > a[best]) {

@@ -152,22 +152,12 @@ public final class SpeculativeBench implements CliCommand, Callable<Integer> {
         float[] logits = s.append(prompt, 0, prompt.length);
         int[] one = new int[1];
         for (int i = 0; i < out.length; i++) {
-            out[i] = argmax(logits);
+            out[i] = GenerateBench.argmax(logits);
             if (i + 1 < out.length) {
                 one[0] = out[i];
                 logits = s.append(one, 0, 1);
             }
         }
-    }
-
-    private static int argmax(float[] a) {
-        int best = 0;
-        for (int i = 1; i < a.length; i++) {
-            if (a[i] > a[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     // "min-max (median m)" of the values

@@ -10,8 +10,6 @@ import dev.interlayer.tensor.ComputePool;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,15 +24,11 @@ class SelfSpeculativeAllocationTest {
 
     @Test
     void speculativeDecodeAllocatesAtMostBoundPerToken() throws Exception {
-        String output = ChildJvm.run(Probe.class, List.of());
-        Matcher m = Pattern.compile("bytesPerToken=(\\d+)").matcher(output);
-        assertTrue(m.find(), "no measurement in probe output:\n" + output);
-        long perToken = Long.parseLong(m.group(1));
-        System.out.printf("self-speculative allocation %d bytes/token (bound %d) %s%n", perToken,
-                DecodeAllocationTest.BOUND_BYTES, output.lines().filter(l -> l.startsWith("warm-up")).findFirst()
-                        .orElse(""));
+        long perToken = ChildJvm.measure(Probe.class, "bytesPerToken", "self-speculative allocation");
+        System.out.printf("self-speculative allocation %d bytes/token (bound %d)%n", perToken,
+                DecodeAllocationTest.BOUND_BYTES);
         assertTrue(perToken <= DecodeAllocationTest.BOUND_BYTES, "self-speculative decoding allocated " + perToken
-                + " bytes per token; probe output:\n" + output);
+                + " bytes per token");
     }
 
     /** Runs in its own JVM: builds a 3-layer stack, warms generate up, prints bytesPerToken=N. */
@@ -44,8 +38,6 @@ class SelfSpeculativeAllocationTest {
 
         public static void main(String[] args) {
             ComputePool.setThreads(1); // allocation counters are per thread: keep all work on this one
-            var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long tid = Thread.currentThread().threadId();
             RandomLayers r = new RandomLayers(0x5BEC);
             AttentionConfig ac = AttentionConfig.builder(D, 4, CONTEXT).kvHeads(2).rope(RopeConfig.of(10000)).build();
             List<TransformerBlock> blocks = new ArrayList<>();
@@ -60,6 +52,8 @@ class SelfSpeculativeAllocationTest {
             for (int i = 0; i < PROMPT; i++) {
                 prompt[i] = (7 * i + 3) % VOCAB;
             }
+            var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long tid = Thread.currentThread().threadId();
             long start = System.nanoTime(), first = -1, last;
             int rounds = 0, within = 0;
             do {
