@@ -101,7 +101,8 @@ public final class SpeculativeBench implements CliCommand, Callable<Integer> {
                 Flags.require(e >= 1 && e <= layers, "--draft-layers", "in [1, " + layers + "]", e);
                 for (int n : speculations) {
                     configs.add(new Config(e, n, new SelfSpeculativeDecoder(ps, lm.outputHead(), e, n, capacity,
-                            DecoderLM.DEFAULT_CHUNK), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new double[1]));
+                            DecoderLM.DEFAULT_CHUNK), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
+                            new double[1]));
                 }
             }
             DecoderLM.Session session = lm.newSession(capacity);

@@ -3,7 +3,8 @@ package dev.interlayer.nn;
 /**
  * A change to an attention layer's new keys and values before they are rotated and cached, for mechanisms that
  * mix what attention caches: value residual learning ("Value Residual Learning", Zhou et al.: v ← λ1·v_0 + λ2·v)
- * and KV shifting ("KV Shifting Attention Enhances Language Modeling", Xu et al.: k̂_t = c_cur·k_t + c_prev·k_{t−1}).
+ * and KV shifting ("KV Shifting Attention Enhances Language Modeling", Xu et al.:
+ * k̂_t = c_cur·k_t + c_prev·k_{t−1}).
  * Installed with {@link Attention.State#setKvTransform}.
  */
 @FunctionalInterface

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class CrossLayerPropertiesTest {
     private static final ResearchFixture M = CrossLayerFixture.MODEL;
 
-    /** No mechanism = the engine's stack (different attention code: scalar double vs SIMD float, so 1e-5). */
+    /** No mechanism = the engine's stack (same attention; norms, adds and FFN through Sublayers, so 1e-5). */
     @Test
     void noMechanismIsThePlainModel() {
         float[] plain = M.stack.forward(M.tokens, M.stack.newSession(32, 8, false)).toFloatArray();
