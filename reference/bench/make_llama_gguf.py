@@ -104,6 +104,59 @@ def to_dtype(a, dtype):
     return rounded.astype("<u2")
 
 
+def llama_tensors(d, ff, kv_dim, V, L):
+    """(name, shape) of a Llama GGUF's tensors in file order, shapes as PyTorch writes them ([out, in])."""
+    tensors = [("token_embd.weight", (V, d)), ("output_norm.weight", (d,)), ("output.weight", (V, d))]
+    for i in range(L):
+        p = "blk.%d." % i
+        tensors += [(p + "attn_norm.weight", (d,)), (p + "attn_q.weight", (d, d)), (p + "attn_k.weight", (kv_dim, d)),
+                    (p + "attn_v.weight", (kv_dim, d)), (p + "attn_output.weight", (d, d)),
+                    (p + "ffn_norm.weight", (d,)), (p + "ffn_gate.weight", (ff, d)), (p + "ffn_up.weight", (ff, d)),
+                    (p + "ffn_down.weight", (d, ff))]
+    return tensors
+
+
+def write_gguf(path, meta, tokens, token_types, merges, tensors, dtype, rng, std=lambda name: 0.02):
+    """Writes a GGUF v3: meta (key, type, value) plus the tokenizer arrays, then the tensors: 1-D ones (norms)
+    F32 ones, matrices N(0, std(name)^2) in dtype, drawn from rng in file order."""
+    esize = 4 if dtype == "f32" else 2
+    with open(path, "wb") as f:
+        w = Writer(f)
+        w.u32(GGUF_MAGIC); w.u32(3); w.u64(len(tensors))
+        w.u64(len(meta) + 3)
+        for k, t, v in meta:
+            w.kv(k, t, v)
+        w.kv("tokenizer.ggml.tokens", T_ARRAY, tokens, T_STRING)
+        w.kv("tokenizer.ggml.token_type", T_ARRAY, token_types, T_INT32)
+        w.kv("tokenizer.ggml.merges", T_ARRAY, merges, T_STRING)
+        off = 0
+        for name, shape in tensors:
+            w.string(name)
+            w.u32(len(shape))
+            for dim in reversed(shape):  # GGUF dims are innermost first
+                w.u64(dim)
+            w.u32(GGML["f32"] if len(shape) == 1 else GGML[dtype])   # norms stay F32, as converters write them
+            w.u64(off)
+            n = int(np.prod(shape)) * (4 if len(shape) == 1 else esize)
+            off += (n + ALIGN - 1) // ALIGN * ALIGN
+        pad = (-f.tell()) % ALIGN
+        f.write(b"\0" * pad)
+        for name, shape in tensors:
+            n = int(np.prod(shape))
+            start = f.tell()
+            if len(shape) == 1:
+                f.write(np.ones(n, dtype="<f4").tobytes())
+            else:
+                scale = std(name)
+                rows_per_chunk = max(1, (1 << 24) // shape[1])
+                for r in range(0, shape[0], rows_per_chunk):
+                    rr = min(rows_per_chunk, shape[0] - r)
+                    a = rng.standard_normal(rr * shape[1], dtype=np.float32) * scale
+                    f.write(to_dtype(a, dtype).tobytes())
+            written = f.tell() - start
+            f.write(b"\0" * ((-written) % ALIGN))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -116,60 +169,20 @@ def main():
     L = args.layers
     tokens, merges = vocab()
     assert len(tokens) == V
-    tensors = [("token_embd.weight", (V, d)), ("output_norm.weight", (d,)), ("output.weight", (V, d))]
-    for i in range(L):
-        p = "blk.%d." % i
-        tensors += [(p + "attn_norm.weight", (d,)), (p + "attn_q.weight", (d, d)), (p + "attn_k.weight", (kv * hd, d)),
-                    (p + "attn_v.weight", (kv * hd, d)), (p + "attn_output.weight", (d, d)),
-                    (p + "ffn_norm.weight", (d,)), (p + "ffn_gate.weight", (ff, d)), (p + "ffn_up.weight", (ff, d)),
-                    (p + "ffn_down.weight", (d, ff))]
-    esize = 4 if args.dtype == "f32" else 2
+    tensors = llama_tensors(d, ff, kv * hd, V, L)
     rng = np.random.default_rng(args.seed)
-    with open(args.out, "wb") as f:
-        w = Writer(f)
-        w.u32(GGUF_MAGIC); w.u32(3); w.u64(len(tensors))
-        meta = [("general.architecture", T_STRING, "llama"), ("general.name", T_STRING, "random-llama-1b"),
-                ("general.alignment", T_UINT32, ALIGN),
-                ("llama.context_length", T_UINT32, 8192), ("llama.embedding_length", T_UINT32, d),
-                ("llama.block_count", T_UINT32, L), ("llama.feed_forward_length", T_UINT32, ff),
-                ("llama.attention.head_count", T_UINT32, heads), ("llama.attention.head_count_kv", T_UINT32, kv),
-                ("llama.rope.freq_base", T_FLOAT32, 500000.0), ("llama.rope.dimension_count", T_UINT32, hd),
-                ("llama.attention.layer_norm_rms_epsilon", T_FLOAT32, 1e-5), ("llama.vocab_size", T_UINT32, V),
-                ("general.file_type", T_UINT32, {"f32": 0, "f16": 1, "bf16": 32}[args.dtype]),
-                ("tokenizer.ggml.model", T_STRING, "gpt2"), ("tokenizer.ggml.pre", T_STRING, "llama-bpe"),
-                ("tokenizer.ggml.bos_token_id", T_UINT32, 128000), ("tokenizer.ggml.eos_token_id", T_UINT32, 128001),
-                ("tokenizer.ggml.add_bos_token", T_BOOL, True)]
-        w.u64(len(meta) + 3)
-        for k, t, v in meta:
-            w.kv(k, t, v)
-        w.kv("tokenizer.ggml.tokens", T_ARRAY, tokens, T_STRING)
-        w.kv("tokenizer.ggml.token_type", T_ARRAY, [1] * 128000 + [3] * 256, T_INT32)
-        w.kv("tokenizer.ggml.merges", T_ARRAY, merges, T_STRING)
-        off = 0
-        for name, shape in tensors:
-            w.string(name)
-            w.u32(len(shape))
-            for dim in reversed(shape):  # GGUF dims are innermost first
-                w.u64(dim)
-            w.u32(GGML["f32"] if len(shape) == 1 else GGML[args.dtype])   # norms stay F32, as converters write them
-            w.u64(off)
-            n = int(np.prod(shape)) * (4 if len(shape) == 1 else esize)
-            off += (n + ALIGN - 1) // ALIGN * ALIGN
-        pad = (-f.tell()) % ALIGN
-        f.write(b"\0" * pad)
-        for name, shape in tensors:
-            n = int(np.prod(shape))
-            start = f.tell()
-            if len(shape) == 1:
-                f.write(np.ones(n, dtype="<f4").tobytes())
-            else:
-                rows_per_chunk = max(1, (1 << 24) // shape[1])
-                for r in range(0, shape[0], rows_per_chunk):
-                    rr = min(rows_per_chunk, shape[0] - r)
-                    a = rng.standard_normal(rr * shape[1], dtype=np.float32) * 0.02
-                    f.write(to_dtype(a, args.dtype).tobytes())
-            written = f.tell() - start
-            f.write(b"\0" * ((-written) % ALIGN))
+    meta = [("general.architecture", T_STRING, "llama"), ("general.name", T_STRING, "random-llama-1b"),
+            ("general.alignment", T_UINT32, ALIGN),
+            ("llama.context_length", T_UINT32, 8192), ("llama.embedding_length", T_UINT32, d),
+            ("llama.block_count", T_UINT32, L), ("llama.feed_forward_length", T_UINT32, ff),
+            ("llama.attention.head_count", T_UINT32, heads), ("llama.attention.head_count_kv", T_UINT32, kv),
+            ("llama.rope.freq_base", T_FLOAT32, 500000.0), ("llama.rope.dimension_count", T_UINT32, hd),
+            ("llama.attention.layer_norm_rms_epsilon", T_FLOAT32, 1e-5), ("llama.vocab_size", T_UINT32, V),
+            ("general.file_type", T_UINT32, {"f32": 0, "f16": 1, "bf16": 32}[args.dtype]),
+            ("tokenizer.ggml.model", T_STRING, "gpt2"), ("tokenizer.ggml.pre", T_STRING, "llama-bpe"),
+            ("tokenizer.ggml.bos_token_id", T_UINT32, 128000), ("tokenizer.ggml.eos_token_id", T_UINT32, 128001),
+            ("tokenizer.ggml.add_bos_token", T_BOOL, True)]
+    write_gguf(args.out, meta, tokens, [1] * 128000 + [3] * 256, merges, tensors, args.dtype, rng)
     print("wrote", args.out, "tensors", len(tensors))
 
 

@@ -228,7 +228,7 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
         }
     }
 
-    private static int argmax(float[] a) {
+    static int argmax(float[] a) {
         int best = 0;
         for (int i = 1; i < a.length; i++) {
             if (a[i] > a[best]) {
@@ -296,7 +296,7 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
         return sum;
     }
 
-    private static long processCpuNanos() {
+    static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
     }

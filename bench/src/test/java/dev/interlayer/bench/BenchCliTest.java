@@ -39,7 +39,7 @@ class BenchCliTest {
     void benchWithoutSubcommandListsGenerateToo() {
         Run r = run("bench");
         assertEquals(0, r.code(), r.err());
-        for (String c : new String[] {"gemm", "matvec", "bandwidth", "generate", "batch"}) {
+        for (String c : new String[] {"gemm", "matvec", "bandwidth", "generate", "batch", "speculative"}) {
             assertTrue(r.out().contains("  " + c + " "), c + " missing from:\n" + r.out());
         }
     }
@@ -99,6 +99,26 @@ class BenchCliTest {
         Path llama = shared("synthetic/synth-llama-256-f32.gguf");
         r = run("bench", "batch", "--model", llama.toString(), "--batch", "1,3", "--prompt-tokens", "3",
                 "--gen-tokens", "2", "--warmup-seconds", "0");
+        assertEquals(0, r.code(), r.err());
+    }
+
+    @Test
+    void benchSpeculativeChecksItsInputAndRuns() {
+        String nope = dir.resolve("nope.gguf").toString();
+        Run r = run("bench", "speculative", "--model", nope, "--draft-layers", "1");
+        assertEquals(Main.EXIT_USAGE, r.code(), r.err());
+        assertTrue(r.err().contains(nope + ": not found"), r.err());
+        r = run("bench", "speculative", "--model", nope, "--draft-layers", "1", "--speculations", "2,0");
+        assertTrue(r.err().contains("--speculations must be >= 1"), r.err());
+        Path stories = Path.of("").toAbsolutePath().getParent()
+                .resolve("../shared/models/stories260K/stories260K.gguf").normalize();
+        Assumptions.assumeTrue(Files.exists(stories) || "true".equals(System.getenv("CI")),
+                "../shared/models (test data outside the repository) not found");
+        r = run("bench", "speculative", "--model", stories.toString(), "--draft-layers", "9");
+        assertTrue(r.err().contains("--draft-layers must be in [1, 5]"), r.err());
+        // E = 2 and E = L (every draft accepted); the bench itself fails if an output differs from normal greedy
+        r = run("bench", "speculative", "--model", stories.toString(), "--draft-layers", "2,5", "--gen-tokens", "8",
+                "--rounds", "1", "--warmup-rounds", "0");
         assertEquals(0, r.code(), r.err());
     }
 }

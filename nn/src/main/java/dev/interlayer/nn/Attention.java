@@ -74,12 +74,21 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
 
     /** Per-session buffers and derived tables for this layer, writing into layer {@code layer} of {@code cache}. */
     public State newState(KvCache cache, int layer, int maxTokens) {
-        return new State(this, cache, layer, maxTokens, null);
+        return new State(this, cache, layer, maxTokens, null, false);
     }
 
     /** As {@link #newState(KvCache, int, int)}, taking its temporaries from {@code pool} (null = private ones). */
     public State newState(KvCache cache, int layer, int maxTokens, ScratchPool pool) {
-        return new State(this, cache, layer, maxTokens, pool);
+        return new State(this, cache, layer, maxTokens, pool, false);
+    }
+
+    /**
+     * A state that attends to layer {@code layer} of {@code cache} as another layer wrote it earlier in the same
+     * call ("Reducing Transformer Key-Value Cache Size with Cross-Layer Attention", Brandon et al.): forward
+     * projects only queries and writes nothing to the cache; wk and wv are unused.
+     */
+    public State newSharedState(KvCache cache, int layer, int maxTokens) {
+        return new State(this, cache, layer, maxTokens, null, true);
     }
 
     /**
@@ -123,13 +132,46 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         int t = x.dim(0);
         int maxPos = begin(st, positions, t);
         // q, k, v share x: one call so a decode row runs the three matvecs as one parallel region
-        // (one fork/join instead of three); biases are added afterwards.
+        // (one fork/join instead of three); biases are added afterwards. A shared-cache state projects q only.
         Tensor[] outs = st.projOut;
         outs[0] = st.q.rows(t);
-        outs[1] = st.k.rows(t);
-        outs[2] = st.v.rows(t);
+        if (outs.length == 3) {
+            outs[1] = st.k.rows(t);
+            outs[2] = st.v.rows(t);
+        }
         Ops.matmulT(x, st.projW, outs);
         prepare(st, maxPos, t);
+        attendAndProject(st, t, out);
+    }
+
+    /**
+     * As {@link #forward(Tensor, Tensor, State)} with queries, keys and values projected from three inputs,
+     * q = xq·Wqᵀ, k = xk·Wkᵀ, v = xv·Wvᵀ ("MUDDFormer", Xiao et al.: decoupled Q/K/V input streams), at the
+     * implicit positions.
+     *
+     * @throws ShapeMismatchException unless xq, xk, xv and out are all [T, d]
+     */
+    public void forward(Tensor xq, Tensor xk, Tensor xv, Tensor out, State st) {
+        if (st.layerRef != this || st.projOut.length != 3) {
+            throw new IllegalArgumentException("Attention.forward: state was made for a different layer or reads a"
+                    + " shared cache");
+        }
+        if (xq.rank() != 2 || xq.dim(1) != config.hidden() || !xq.shape().equals(out.shape())
+                || !xq.shape().equals(xk.shape()) || !xq.shape().equals(xv.shape())) {
+            throw new ShapeMismatchException("Attention.forward: xq, xk, xv and out must be [T, " + config.hidden()
+                    + "], got " + xq.shape() + ", " + xk.shape() + ", " + xv.shape() + ", " + out.shape());
+        }
+        int t = xq.dim(0);
+        int maxPos = begin(st, null, t);
+        Ops.matmulT(xq, wq.weight(), st.q.rows(t));
+        Ops.matmulT(xk, wk.weight(), st.k.rows(t));
+        Ops.matmulT(xv, wv.weight(), st.v.rows(t));
+        prepare(st, maxPos, t);
+        attendAndProject(st, t, out);
+    }
+
+    // The core over the prepared call (one task per KV head for a decode row, else per query head), then Wo.
+    private void attendAndProject(State st, int t, Tensor out) {
         if (t == 1) {
             ComputePool.parallelFor(config.kvHeads(), st.groupTask); // decode: one task per KV head
         } else {
@@ -161,21 +203,34 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         KvCache cache = st.cache;
         int past = cache.length();
         Tensor q = st.q.rows(t), k = st.k.rows(t), v = st.v.rows(t);
+        boolean own = !st.shared;   // a shared-cache state has no keys or values of its own
         wq.addBias(q);
-        wk.addBias(k);
-        wv.addBias(v);
+        if (own) {
+            wk.addBias(k);
+            wv.addBias(v);
+        }
         if (c.qkNorm() == QkNorm.HEAD) {
             Tensor qh = st.qHeads.get(t), kh = st.kHeads.get(t);
             qNorm.apply(qh, qh);
-            kNorm.apply(kh, kh);
+            if (own) {
+                kNorm.apply(kh, kh);
+            }
         } else if (c.qkNorm() == QkNorm.FLAT) {
             qNorm.apply(q, q);
-            kNorm.apply(k, k);
+            if (own) {
+                kNorm.apply(k, k);
+            }
+        }
+        if (own && st.kvTransform != null) {
+            st.kvTransform.apply(st.k.data(), st.v.data(), past, t);
         }
         if (c.positions() == PositionEncoding.ROPE) {
-            st.rope(st.ropeFor(maxPos + 1), past, t);
+            st.ropeRows.rotate(st.ropeFor(maxPos + 1), cache.positions, past, t, st.q.data(), c.heads(),
+                    own ? st.k.data() : null, c.kvHeads(), c.headDim());
         }
-        cache.write(st.layer, st.k.data(), st.v.data(), past, t);   // in the cache's KvType
+        if (own) {
+            cache.write(st.layer, st.k.data(), st.v.data(), past, t);   // in the cache's KvType
+        }
         st.tokens = t;
         st.past = past;
     }
@@ -195,10 +250,12 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         final RowBuffer o;              // [maxTokens, Hq·dh]
         private final HeadViews qHeads; // q rows(t) as [t, Hq, dh]
         private final HeadViews kHeads; // k rows(t) as [t, Hkv, dh]
-        private final float[][] scores; // [Hq][cache rows of this layer] scores of the entries one query scans
+        private float[][] scores;       // [Hq][cache rows (+ persistent slots)] scores of the entries one query scans
         private final float[][] tiles;  // [Hq][KvRows.TILE·dh] widened F16/Q8_0 cache rows; null for F32
-        private final float[] ropeCos;  // [rotaryDim/2] one position's cos, scaled
-        private final float[] ropeSin;  // [rotaryDim/2] one position's sin, scaled
+        private final RopeRows ropeRows; // RoPE scratch
+        private final boolean shared;   // attends to another layer's cache entries; projects and writes no K, V
+        private KvTransform kvTransform; // change to new keys/values before RoPE, or null
+        private PersistentSlots memory; // persistent key/value slots per query head, or null
         private final Rope staticRope;  // table while past + T <= staticRopeUpTo; null for NONE/ALIBI
         private final int staticRopeUpTo; // dynamic NTK: originalMax (the table depends on length past it)
         private final float[] slopes;   // [Hq] for ALiBi, else null
@@ -221,28 +278,17 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             return o.rows(t);
         }
 
-        private State(Attention a, KvCache cache, int layer, int maxTokens, ScratchPool pool) {
+        private State(Attention a, KvCache cache, int layer, int maxTokens, ScratchPool pool, boolean shared) {
             AttentionConfig c = a.config;
-            if (layer < 0 || layer >= cache.layers() || cache.kvDim(layer) != c.kvDim()) {
-                throw new IllegalArgumentException("Attention state: cache layer " + layer + " does not exist or has"
-                        + " kvDim " + (layer >= 0 && layer < cache.layers() ? cache.kvDim(layer) : -1)
-                        + " instead of " + c.kvDim());
-            }
-            if (cache.contextLength() > c.contextLength()) {
-                throw new IllegalArgumentException("KvCache contextLength " + cache.contextLength()
-                        + " exceeds the layer's contextLength " + c.contextLength());
-            }
-            if (cache.isRing(layer) && cache.ringWindow(layer) != c.window()) {
-                throw new IllegalArgumentException("Attention state: cache layer " + layer + " keeps a ring for window "
-                        + cache.ringWindow(layer) + " but the layer's window is " + c.window());
-            }
-            cache.type().requireHeadDim(layer, c.headDim());
+            cache.requireServes(layer, c);
             this.layerRef = a;
             this.cache = cache;
             this.layer = layer;
             int mt = Math.min(maxTokens, cache.contextLength());
-            this.projW = new Tensor[] {a.wq.weight(), a.wk.weight(), a.wv.weight()};
-            this.projOut = new Tensor[3];
+            this.shared = shared;
+            this.projW = shared ? new Tensor[] {a.wq.weight()} : new Tensor[] {a.wq.weight(), a.wk.weight(),
+                    a.wv.weight()};
+            this.projOut = new Tensor[projW.length];
             this.q = ScratchPool.rows(pool, "attention q", mt, c.qDim());
             this.k = ScratchPool.rows(pool, "attention k", mt, c.kvDim());
             this.v = ScratchPool.rows(pool, "attention v", mt, c.kvDim());
@@ -253,8 +299,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             this.tiles = cache.type() == KvType.F32 ? null
                     : ScratchPool.matrix(pool, "attention kv tile", c.heads(), KvRows.TILE * c.headDim());
             int half = c.positions() == PositionEncoding.ROPE ? c.rope().rotaryDim(c.headDim()) / 2 : 0;
-            this.ropeCos = new float[half];
-            this.ropeSin = new float[half];
+            this.ropeRows = new RopeRows(half);
             this.staticRope = c.positions() == PositionEncoding.ROPE ? c.rope().table(c.headDim(), 0) : null;
             // invFreq(headDim, seqLen) equals invFreq(headDim, 0) while seqLen <= originalMax
             this.staticRopeUpTo = staticRope != null && c.rope().scaling() instanceof RopeScaling.DynamicNtk ntk
@@ -269,6 +314,24 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
          */
         public void setKeyMask(boolean[] valid) {
             this.keyMask = valid;
+        }
+
+        /** Installs a change to the new keys and values before RoPE and the cache write (null = none). */
+        public void setKvTransform(KvTransform transform) {
+            this.kvTransform = transform;
+        }
+
+        /**
+         * Adds N persistent key/value slots per query head to every query's softmax (no position term, never
+         * masked; see {@link PersistentSlots}), or removes them with null. Copies the vectors.
+         *
+         * @param keys   [Hq, N, dh]
+         * @param values [Hq, N, dh]
+         * @throws ShapeMismatchException unless keys and values are both [Hq, N, dh]
+         */
+        public void setPersistentMemory(Tensor keys, Tensor values) {
+            memory = keys == null ? null : PersistentSlots.of(keys, values, layerRef.config);
+            scores = new float[layerRef.config.heads()][cache.rows(layer) + (memory == null ? 0 : memory.slots)];
         }
 
         /**
@@ -302,33 +365,9 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             first = Math.max(cache.oldestRetained(layer), past + t - ringRows); // first entry still in the ring
             regular = reg;
             if (ring && !reg) {
-                checkDropped(past, t);
+                cache.requireRetained(layer, first, past, t, w, c.causal());
             }
             return maxPos;
-        }
-
-        // Refuses a chunk with explicit irregular positions whose queries could see a key the ring already
-        // overwrote (or is about to): the ring would silently differ from a full cache. Conservative: compares
-        // against the range [min, max] of dropped positions.
-        private void checkDropped(int past, int t) {
-            AttentionConfig c = layerRef.config;
-            int w = c.window();
-            int[] pos = cache.positions;
-            int lo = cache.droppedMin(layer), hi = cache.droppedMax(layer);
-            for (int j = cache.oldestRetained(layer); j < first; j++) {
-                lo = Math.min(lo, pos[j]);
-                hi = Math.max(hi, pos[j]);
-            }
-            for (int i = 0; i < t; i++) {
-                int pq = pos[past + i];
-                int top = c.causal() ? pq : pq + w - 1; // visible keys: (pq − w, top]
-                if (lo <= top && hi > pq - w) {
-                    throw new IllegalStateException("Attention.forward: the query at position " + pq + " (index " + i
-                            + ") may see a key at a position in [" + lo + ", " + hi + "] that the sliding-window ring"
-                            + " of " + cache.rows(layer) + " rows (window " + w + ") no longer holds; ring caches"
-                            + " need positions that do not revisit the window of dropped entries");
-                }
-            }
         }
 
         // Key at pk visible to a query at pq under the causal/window mask (by position).
@@ -342,46 +381,6 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         private Rope ropeFor(int seqLen) {
             AttentionConfig c = layerRef.config;
             return seqLen <= staticRopeUpTo ? staticRope : c.rope().table(c.headDim(), seqLen);
-        }
-
-        // ---- RoPE on the heap q, k rows ----
-        // Same math as Ops.rope (angle p·invFreq[i] in double, cos/sin rounded to float and scaled), but
-        // in place on the session's arrays with one cos/sin row per token shared by q and k: Ops.rope
-        // allocates views, cursors, cos/sin rows and a lambda on every call (~0.5 KB per call).
-
-        // Rotates the chunk's q, k rows by the positions of cache entries [slot0, slot0 + t).
-        private void rope(Rope rope, int slot0, int t) {
-            AttentionConfig c = layerRef.config;
-            int half = rope.rotaryDim() / 2;
-            boolean interleaved = rope.pairing() == Rope.Pairing.INTERLEAVED;
-            float scaling = rope.attentionScaling();
-            int[] pos = cache.positions;
-            for (int i = 0; i < t; i++) {
-                int p = pos[slot0 + i];
-                for (int j = 0; j < half; j++) {
-                    double ang = (double) p * rope.invFreq(j);
-                    ropeCos[j] = (float) Math.cos(ang) * scaling;
-                    ropeSin[j] = (float) Math.sin(ang) * scaling;
-                }
-                rotateHeads(q.data(), i * c.qDim(), c.heads(), c.headDim(), half, interleaved);
-                rotateHeads(k.data(), i * c.kvDim(), c.kvHeads(), c.headDim(), half, interleaved);
-            }
-        }
-
-        // Rotates pairs (x[i], x[i+half]) or (x[2i], x[2i+1]) of each head in a[off .. off + heads·dh);
-        // dimensions past 2·half (partial rotary) stay as they are.
-        private void rotateHeads(float[] a, int off, int heads, int dh, int half, boolean interleaved) {
-            float[] cs = ropeCos, sn = ropeSin;
-            for (int h = 0; h < heads; h++) {
-                int base = off + h * dh;
-                for (int j = 0; j < half; j++) {
-                    int i0 = interleaved ? base + 2 * j : base + j;
-                    int i1 = interleaved ? i0 + 1 : i0 + half;
-                    float x0 = a[i0], x1 = a[i1];
-                    a[i0] = x0 * cs[j] - x1 * sn[j];
-                    a[i1] = x1 * cs[j] + x0 * sn[j];
-                }
-            }
         }
 
         // ---- per-head attention core (runs on the compute pool) ----
@@ -445,10 +444,11 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             int[] pos = cache.positions;
             boolean[] mask = keyMask;
             boolean causal = c.causal(), reg = regular;
-            int n = hi - lo + 1, row0 = lo % ringRows;
+            PersistentSlots mem = memory;
+            int n = Math.max(0, hi - lo + 1), row0 = lo % ringRows;
             int run1 = Math.min(n, ringRows - row0);      // entries before the ring wraps to row 0
             java.util.Arrays.fill(oa, qOff, qOff + dh, 0f);
-            if (n <= 0) {
+            if (n == 0 && mem == null) {
                 return;
             }
             ka.dot(qa, qOff, row0, run1, kOff, dh, tau, sc, 0, tile);
@@ -476,13 +476,20 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
                 }
                 max = Math.max(max, s);
             }
+            if (mem != null) {   // persistent slots: scores after the cached entries', one softmax over both
+                max = Math.max(max, mem.score(h, qa, qOff, tau, cap, sc, n));
+            }
             if (max == Float.NEGATIVE_INFINITY) {
                 return; // fully masked row: output 0 (softmax over no keys is undefined; 0, never NaN)
             }
-            float inv = 1f / Ops.expShiftSum(sc, 0, max, sc, 0, n);   // SIMD exp, in place
+            int total = n + (mem == null ? 0 : mem.slots);
+            float inv = 1f / Ops.expShiftSum(sc, 0, max, sc, 0, total);   // SIMD exp, in place
             va.addWeighted(sc, 0, row0, run1, kOff, dh, oa, qOff, tile);
             if (run1 < n) {
                 va.addWeighted(sc, run1, 0, n - run1, kOff, dh, oa, qOff, tile);
+            }
+            if (mem != null) {
+                mem.addWeighted(h, sc, n, oa, qOff);
             }
             for (int i = qOff; i < qOff + dh; i++) {
                 oa[i] *= inv;

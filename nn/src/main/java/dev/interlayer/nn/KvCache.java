@@ -248,17 +248,48 @@ public final class KvCache {
         }
     }
 
+    // Checks that layer l can serve an attention layer of config c (else IllegalArgumentException naming both).
+    void requireServes(int layer, AttentionConfig c) {
+        if (layer < 0 || layer >= layers() || kvDim(layer) != c.kvDim()) {
+            throw new IllegalArgumentException("Attention state: cache layer " + layer + " does not exist or has"
+                    + " kvDim " + (layer >= 0 && layer < layers() ? kvDim(layer) : -1) + " instead of " + c.kvDim());
+        }
+        if (contextLength > c.contextLength()) {
+            throw new IllegalArgumentException("KvCache contextLength " + contextLength
+                    + " exceeds the layer's contextLength " + c.contextLength());
+        }
+        if (isRing(layer) && ringWindow(layer) != c.window()) {
+            throw new IllegalArgumentException("Attention state: cache layer " + layer + " keeps a ring for window "
+                    + ringWindow(layer) + " but the layer's window is " + c.window());
+        }
+        type.requireHeadDim(layer, c.headDim());
+    }
+
+    // Refuses a chunk [past, past + t) with explicit irregular positions whose queries could see a key the ring of
+    // layer l already overwrote (or is about to; `first` = first entry still held after the write): the ring would
+    // silently differ from a full cache. Conservative: compares against the range [min, max] of dropped positions.
+    void requireRetained(int layer, int first, int past, int t, int w, boolean causal) {
+        int[] pos = positions;
+        int lo = droppedMin[layer], hi = droppedMax[layer];
+        for (int j = oldest[layer]; j < first; j++) {
+            lo = Math.min(lo, pos[j]);
+            hi = Math.max(hi, pos[j]);
+        }
+        for (int i = 0; i < t; i++) {
+            int pq = pos[past + i];
+            int top = causal ? pq : pq + w - 1; // visible keys: (pq − w, top]
+            if (lo <= top && hi > pq - w) {
+                throw new IllegalStateException("Attention.forward: the query at position " + pq + " (index " + i
+                        + ") may see a key at a position in [" + lo + ", " + hi + "] that the sliding-window ring"
+                        + " of " + rows[layer] + " rows (window " + w + ") no longer holds; ring caches"
+                        + " need positions that do not revisit the window of dropped entries");
+            }
+        }
+    }
+
     // True if every entry before `slot` sits at the position equal to its index (implicit positions).
     boolean regularBefore(int slot) {
         return irregularFrom >= slot;
-    }
-
-    int droppedMin(int layer) {
-        return droppedMin[layer];
-    }
-
-    int droppedMax(int layer) {
-        return droppedMax[layer];
     }
 
     // Checks positions given for a chunk of `tokens` tokens: IllegalArgumentException naming op if the array

@@ -42,4 +42,16 @@ final class ChildJvm {
             Files.deleteIfExists(log.toPath());
         }
     }
+
+    /**
+     * Runs the probe and returns the number it printed as {@code key=N}, after echoing its "warm-up" line with
+     * {@code label} (fails naming the probe output when there is none).
+     */
+    static long measure(Class<?> main, String key, String label, String... args) throws Exception {
+        String output = run(main, List.of(), args);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(key + "=(\\d+)").matcher(output);
+        assertTrue(m.find(), "no " + key + " in probe output:\n" + output);
+        System.out.println(label + " " + output.lines().filter(l -> l.startsWith("warm-up")).findFirst().orElse(""));
+        return Long.parseLong(m.group(1));
+    }
 }

@@ -5,12 +5,10 @@ import dev.interlayer.nn.AttentionConfig;
 import dev.interlayer.nn.DecoderStack;
 import dev.interlayer.nn.NormPlacement;
 import dev.interlayer.nn.PositionEncoding;
-import dev.interlayer.nn.QkNorm;
 import dev.interlayer.nn.RopeScaling;
 import dev.interlayer.nn.TransformerBlock;
 import dev.interlayer.nn.plan.Embeddings;
 import dev.interlayer.tensor.Ops;
-import dev.interlayer.tensor.Rope;
 import dev.interlayer.tensor.Tensor;
 
 /**
@@ -21,13 +19,13 @@ import dev.interlayer.tensor.Tensor;
  *   o_h,i = Σ_j p_j·V̂_j + Σ_n p_n·PV_h[n],  p = softmax(τ·[q·K̂_j (causal, window) ; q·PK_h[n]])
  *   x ← α·x + o·Woᵀ (+bo);  x ← x + FFN(s·N_ffn(x)) unless the FFN is replaced by persistent memory
  * </pre>
- * Why its own attention: these mechanisms change what the attention reads and caches (layer 0's values, the raw
- * previous key, extra slots, another layer's cache), which the engine's {@link Attention} keeps private. The hook
- * that would let them run inside it: a per-layer "KV transform" callback after the projections (value residual,
- * KV shift), extra always-visible KV slots (persistent memory), and a cache-layer alias (KV sharing).
+ * The attention is the engine's {@link Attention} (its projections, QK-norm, RoPE, {@link dev.interlayer.nn.KvCache}
+ * and SIMD core); the mechanisms sit around that core: value residual and KV shift as a
+ * {@link dev.interlayer.nn.KvTransform} on the new keys and values before RoPE, persistent memory as extra
+ * always-visible slots of the state, KV sharing as a shared-cache state that reads the group's first layer.
  *
  * <p>Supports sequential PRE blocks with RoPE (without dynamic NTK) or no positions, GQA, QK-norm, soft-cap and
- * sliding windows; positions are implicit (0, 1, …). Scalar attention loops: a research path, not the fast one.
+ * sliding windows; positions are implicit (0, 1, …).
  *
  * @param stack  the model (its embedding, blocks and final norm)
  * @param config the mechanisms
@@ -124,7 +122,7 @@ public record CrossLayerStack(DecoderStack stack, CrossLayerConfig config) {
      * @throws IllegalStateException    if the chunk passes the context length
      */
     public Tensor forward(int[] tokens, CrossLayerSession s) {
-        int t = tokens.length, past = s.length;
+        int t = tokens.length, past = s.position();
         if (t < 1 || t > s.maxTokens) {
             throw new IllegalArgumentException("chunk of " + t + " tokens: must be in [1, maxTokens=" + s.maxTokens
                     + "]");
@@ -139,7 +137,7 @@ public record CrossLayerStack(DecoderStack stack, CrossLayerConfig config) {
         }
         for (int l = 0; l < stack.layers(); l++) {
             TransformerBlock b = stack.blocks().get(l);
-            attention(l, b, x, past, s);
+            attention(l, b, x, s);
             if (!(config.replaceFfn() && config.memory().containsKey(l))) {
                 s.sublayers.ffn(b, x, s.ffn[l]);
             }
@@ -147,7 +145,7 @@ public record CrossLayerStack(DecoderStack stack, CrossLayerConfig config) {
                 s.hook.after(l, x, null);
             }
         }
-        s.length = past + t;
+        s.cache.advance(t);
         Tensor out = s.out.rows(t);
         if (stack.finalNorm() != null) {
             stack.finalNorm().apply(x, out);
@@ -157,79 +155,18 @@ public record CrossLayerStack(DecoderStack stack, CrossLayerConfig config) {
         return out;
     }
 
-    // x ← α·x + Attn(s·N(x)) with the layer's mechanisms
-    private void attention(int l, TransformerBlock b, Tensor x, int past, CrossLayerSession s) {
-        Attention at = b.attention();
-        AttentionConfig c = at.config();
-        int t = x.dim(0), kvDim = c.kvDim(), dh = c.headDim();
-        Tensor u = s.u.rows(t), q = s.q.rows(t);
+    // x ← α·x + Attn(s·N(x)) with the layer's mechanisms (installed on its attention state by the session)
+    private static void attention(int l, TransformerBlock b, Tensor x, CrossLayerSession s) {
+        int t = x.dim(0);
+        Tensor u = s.u.rows(t), a = s.a.rows(t);
         b.attnIn().apply(x, u);
         if (b.config().normScale() != 1f) {
             Ops.scale(u, b.config().normScale(), u);
         }
-        at.wq().apply(u, q);
-        if (c.qkNorm() == QkNorm.FLAT) {
-            at.qNorm().apply(q, q);
-        } else if (c.qkNorm() == QkNorm.HEAD) {
-            at.qNorm().apply(q.reshape(t, c.heads(), dh), q.reshape(t, c.heads(), dh));
-        }
-        Rope rope = s.ropes[l];
-        if (rope != null) {
-            KvMath.rope(s.q.data(), rope, past, t, c.heads(), dh);
-        }
-        int src = config.kvSource(l);
-        if (src == l) {
-            projectKv(l, b, u, past, s);
-            if (rope != null) {
-                KvMath.rope(s.k.data(), rope, past, t, c.kvHeads(), dh);
-            }
-            System.arraycopy(s.k.data(), 0, s.keys[l], past * kvDim, t * kvDim);
-            System.arraycopy(s.v.data(), 0, s.values[l], past * kvDim, t * kvDim);
-        }
-        KvMath.attend(c, s.q.data(), s.keys[src], s.values[src], s.memK[l], s.memV[l], s.memK[l] == null ? 0
-                : config.memory().get(l).size(), past, t, s.scores, s.o.data());
-        Tensor a = s.a.rows(t);
-        at.wo().apply(s.o.rows(t), a);
+        b.attention().forward(u, a, s.attn[l]);
         if (b.config().residualAlpha() != 1f) {
             Ops.scale(x, b.config().residualAlpha(), x);
         }
         Ops.add(x, a, x);
-    }
-
-    // k, v rows of the call: projections, QK-norm on k, value residual, KV shift (raw state kept for rollback)
-    private void projectKv(int l, TransformerBlock b, Tensor u, int past, CrossLayerSession s) {
-        Attention at = b.attention();
-        AttentionConfig c = at.config();
-        int t = u.dim(0), kvDim = c.kvDim();
-        Tensor k = s.k.rows(t), v = s.v.rows(t);
-        at.wk().apply(u, k);
-        if (c.qkNorm() == QkNorm.FLAT) {
-            at.kNorm().apply(k, k);
-        } else if (c.qkNorm() == QkNorm.HEAD) {
-            at.kNorm().apply(k.reshape(t, c.kvHeads(), c.headDim()), k.reshape(t, c.kvHeads(), c.headDim()));
-        }
-        boolean mix = config.valueResidual() != null && l > 0;
-        float l1 = mix ? config.lambda1(l) : 0f, l2 = mix ? config.lambda2(l) : 1f;
-        if (l2 != 0f) {
-            at.wv().apply(u, v);                       // SVFormer layers ≥ 1 (λ2 = 0) never use W_v
-        }
-        if (l == 0) {
-            System.arraycopy(s.v.data(), 0, s.v0.data(), 0, t * kvDim); // V_0 side channel for this call
-        } else if (mix) {
-            Tensor v0 = s.v0.rows(t);
-            if (l2 == 0f) {
-                Ops.scale(v0, l1, v);
-            } else {
-                Ops.scale(v, l2, v);
-                Ops.axpy(l1, v0, v);
-            }
-        }
-        CrossLayerConfig.KvShift sh = config.kvShift().get(l);
-        if (sh != null) {
-            System.arraycopy(s.k.data(), 0, s.rawK[l], past * kvDim, t * kvDim);
-            System.arraycopy(s.v.data(), 0, s.rawV[l], past * kvDim, t * kvDim);
-            KvMath.shift(s.k.data(), s.rawK[l], sh.k(), past, t, c.kvHeads(), c.headDim());
-            KvMath.shift(s.v.data(), s.rawV[l], sh.v(), past, t, c.kvHeads(), c.headDim());
-        }
     }
 }

@@ -3,17 +3,16 @@ package dev.interlayer.nn.crosslayer;
 import dev.interlayer.nn.Attention;
 import dev.interlayer.nn.AttentionConfig;
 import dev.interlayer.nn.DecoderStack;
+import dev.interlayer.nn.KvCache;
 import dev.interlayer.nn.Linear;
 import dev.interlayer.nn.Norm;
 import dev.interlayer.nn.NormPlacement;
-import dev.interlayer.nn.PositionEncoding;
-import dev.interlayer.nn.QkNorm;
 import dev.interlayer.nn.RowBuffer;
+import dev.interlayer.nn.ScratchPool;
 import dev.interlayer.nn.TransformerBlock;
 import dev.interlayer.nn.plan.Embeddings;
 import dev.interlayer.nn.plan.Sublayers;
 import dev.interlayer.tensor.Ops;
-import dev.interlayer.tensor.Rope;
 import dev.interlayer.tensor.Tensor;
 import dev.interlayer.tensor.Unary;
 import java.util.List;
@@ -30,7 +29,8 @@ import java.util.List;
  * </pre>
  * Block 0 reads x₀ through its own attention norm. Dense weights are per token (no cross-position mixing): the
  * session keeps X_j only for the current call's tokens; attention caches are per layer as usual. The attention is
- * this package's scalar path ({@link KvMath}) because q, k and v come from different streams.
+ * the engine's {@link Attention} with q, k and v projected from their three streams
+ * ({@link Attention#forward(Tensor, Tensor, Tensor, Tensor, Attention.State)}).
  *
  * @see CrossLayerStack for the supported attention features (RoPE without dynamic NTK, GQA, QK-norm, soft-cap, window)
  */
@@ -86,19 +86,17 @@ public final class MuddFormer {
         this.zeroGain = Tensor.zeros(d);
     }
 
-    /** Per-session state (caches, stored X_j, streams, scratch); preallocated. */
+    /** Per-session state (KV cache and attention states, stored X_j, streams, scratch); preallocated. */
     public final class Session {
-        final float[][] keys, values;   // [L][ctx·kvDim]
+        final KvCache cache;            // one layer per block
+        final Attention.State[] attn;   // [L]
         final RowBuffer[] xs;           // [L + 1] X_j rows of the current call
         final RowBuffer[] streams;      // [4] S_Q, S_K, S_V, S_R
         final RowBuffer[] hid, wd;      // [L] dense scratch
-        final RowBuffer uq, uk, uv, a, z, q, o, k, v;
-        final Rope[] ropes;
-        final double[] scores;
+        final RowBuffer uq, uk, uv, a, z;
         final Sublayers sublayers;
         final dev.interlayer.nn.FeedForward.Scratch[] ffn;
         final int maxTokens, contextLength;
-        int length;
 
         Session(int contextLength, int maxTokens) {
             int layers = stack.layers();
@@ -106,17 +104,18 @@ public final class MuddFormer {
             int d = c0.hidden(), mt = Math.min(maxTokens, contextLength);
             this.maxTokens = mt;
             this.contextLength = contextLength;
-            keys = new float[layers][];
-            values = new float[layers][];
-            ropes = new Rope[layers];
+            int[] kvDims = new int[layers];
+            for (int l = 0; l < layers; l++) {
+                kvDims[l] = stack.blocks().get(l).config().attention().kvDim();
+            }
+            cache = new KvCache(contextLength, kvDims);
+            attn = new Attention.State[layers];
             ffn = new dev.interlayer.nn.FeedForward.Scratch[layers];
             hid = new RowBuffer[layers];
             wd = new RowBuffer[layers];
+            ScratchPool pool = new ScratchPool();   // the blocks run one after another: one set of temporaries
             for (int l = 0; l < layers; l++) {
-                AttentionConfig c = stack.blocks().get(l).config().attention();
-                keys[l] = new float[contextLength * c.kvDim()];
-                values[l] = new float[contextLength * c.kvDim()];
-                ropes[l] = c.positions() == PositionEncoding.ROPE ? c.rope().table(c.headDim(), 0) : null;
+                attn[l] = stack.blocks().get(l).attention().newState(cache, l, mt, pool);
                 ffn[l] = stack.blocks().get(l).ffn().newScratch(mt);
                 hid[l] = new RowBuffer(mt, dense.get(l).w1().out());
                 wd[l] = new RowBuffer(mt, dense.get(l).w2().out());
@@ -134,11 +133,6 @@ public final class MuddFormer {
             uv = new RowBuffer(mt, d);
             a = new RowBuffer(mt, d);
             z = new RowBuffer(mt, d);
-            q = new RowBuffer(mt, c0.qDim());
-            o = new RowBuffer(mt, c0.qDim());
-            k = new RowBuffer(mt, c0.kvDim());
-            v = new RowBuffer(mt, c0.kvDim());
-            scores = new double[contextLength];
             sublayers = new Sublayers(mt, d);
         }
     }
@@ -150,7 +144,7 @@ public final class MuddFormer {
 
     /** Runs a chunk at the next positions; returns N_f(S_single) [T, d] (a view into the session). */
     public Tensor forward(int[] tokens, Session s) {
-        int t = tokens.length, past = s.length, layers = stack.layers();
+        int t = tokens.length, past = s.cache.length(), layers = stack.layers();
         if (t < 1 || t > s.maxTokens || past + t > s.contextLength) {
             throw new IllegalArgumentException("chunk of " + t + " tokens at position " + past + ": need 1 <= T <= "
                     + s.maxTokens + " and the end within " + s.contextLength);
@@ -161,20 +155,20 @@ public final class MuddFormer {
             Tensor x = s.xs[i + 1].rows(t);
             if (i == 0) {
                 Tensor u = b.attnIn().apply(s.xs[0].rows(t), s.uq.rows(t));
-                attention(i, b, u, u, u, past, s);
+                b.attention().forward(u, s.a.rows(t), s.attn[i]);
                 x.copyFrom(s.xs[0].rows(t));
             } else {
                 Norm[] nn = norms.get(i);
-                attention(i, b, nn[0].apply(s.streams[0].rows(t), s.uq.rows(t)),
+                b.attention().forward(nn[0].apply(s.streams[0].rows(t), s.uq.rows(t)),
                         nn[1].apply(s.streams[1].rows(t), s.uk.rows(t)), nn[2].apply(s.streams[2].rows(t),
-                                s.uv.rows(t)), past, s);
+                                s.uv.rows(t)), s.a.rows(t), s.attn[i]);
                 x.copyFrom(s.streams[3].rows(t));
             }
             Ops.add(x, s.a.rows(t), x);                       // h = S_R + a
             s.sublayers.ffn(b, x, s.ffn[i]);                  // X_{i+1} = h + FFN(N(h))
             connect(i, t, s);
         }
-        s.length = past + t;
+        s.cache.advance(t);
         Tensor out = s.uq.rows(t);
         if (stack.finalNorm() != null) {
             stack.finalNorm().apply(s.streams[0].rows(t), out);
@@ -208,28 +202,5 @@ public final class MuddFormer {
                 }
             }
         }
-    }
-
-    private void attention(int l, TransformerBlock b, Tensor uq, Tensor uk, Tensor uv, int past, Session s) {
-        Attention at = b.attention();
-        AttentionConfig c = at.config();
-        int t = uq.dim(0), dh = c.headDim(), kvDim = c.kvDim();
-        Tensor q = at.wq().apply(uq, s.q.rows(t)), k = at.wk().apply(uk, s.k.rows(t));
-        at.wv().apply(uv, s.v.rows(t));
-        if (c.qkNorm() == QkNorm.FLAT) {
-            at.qNorm().apply(q, q);
-            at.kNorm().apply(k, k);
-        } else if (c.qkNorm() == QkNorm.HEAD) {
-            at.qNorm().apply(q.reshape(t, c.heads(), dh), q.reshape(t, c.heads(), dh));
-            at.kNorm().apply(k.reshape(t, c.kvHeads(), dh), k.reshape(t, c.kvHeads(), dh));
-        }
-        if (s.ropes[l] != null) {
-            KvMath.rope(s.q.data(), s.ropes[l], past, t, c.heads(), dh);
-            KvMath.rope(s.k.data(), s.ropes[l], past, t, c.kvHeads(), dh);
-        }
-        System.arraycopy(s.k.data(), 0, s.keys[l], past * kvDim, t * kvDim);
-        System.arraycopy(s.v.data(), 0, s.values[l], past * kvDim, t * kvDim);
-        KvMath.attend(c, s.q.data(), s.keys[l], s.values[l], null, null, 0, past, t, s.scores, s.o.data());
-        at.wo().apply(s.o.rows(t), s.a.rows(t));
     }
 }

@@ -3,6 +3,7 @@ package dev.interlayer.nn.plan;
 import dev.interlayer.nn.KvCache;
 import dev.interlayer.nn.KvType;
 import dev.interlayer.nn.RowBuffer;
+import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Tensor;
 import java.util.Arrays;
 
@@ -135,6 +136,13 @@ public final class SelfSpeculativeDecoder {
             throw new IllegalStateException("prompt " + prompt.length + " + maxNew " + maxNew
                     + " passes the context length " + session.contextLength);
         }
+        Result[] result = new Result[1];
+        // one hand-off to the compute pool per call: its kernels' parallel loops then split without one per loop
+        ComputePool.run(() -> result[0] = run(prompt, maxNew, eos));
+        return result[0];
+    }
+
+    private Result run(int[] prompt, int maxNew, int eos) {
         long start = System.nanoTime();
         session.truncate(0);
         prefill(Arrays.copyOf(prompt, prompt.length - 1));

@@ -3,9 +3,14 @@ package dev.interlayer.nn.crosslayer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.interlayer.nn.Attention;
 import dev.interlayer.nn.AttentionConfig;
-import dev.interlayer.nn.RopeConfig;
+import dev.interlayer.nn.KvCache;
+import dev.interlayer.nn.Linear;
 import dev.interlayer.nn.plan.ResearchFixture;
+import dev.interlayer.tensor.Ops;
+import dev.interlayer.tensor.Shape;
+import dev.interlayer.tensor.Tensor;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -16,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class CrossLayerPropertiesTest {
     private static final ResearchFixture M = CrossLayerFixture.MODEL;
 
-    /** No mechanism = the engine's stack (different attention code: scalar double vs SIMD float, so 1e-5). */
+    /** No mechanism = the engine's stack (same attention; norms, adds and FFN through Sublayers, so 1e-5). */
     @Test
     void noMechanismIsThePlainModel() {
         float[] plain = M.stack.forward(M.tokens, M.stack.newSession(32, 8, false)).toFloatArray();
@@ -71,37 +76,54 @@ class CrossLayerPropertiesTest {
 
     /**
      * Zero persistent keys and values change only the softmax normaliser: each slot scores 0, so the output is the
-     * vanilla output times Z/(Z + N) with Z = Σ_j exp(τ·q·k_j) (spec invariant, checked per head and query).
+     * vanilla output times Z/(Z + N) with Z = Σ_j exp(τ·q·k_j) (spec invariant, checked per head and query). Run
+     * through the engine's attention (no positions, Wo = identity so the output is the heads' concatenation);
+     * Z is recomputed in double from the same weights (1e-6: float attention against a double ratio).
      */
     @Test
     void zeroPersistentMemoryOnlyRescales() {
-        AttentionConfig c = AttentionConfig.builder(8, 2, 16).kvHeads(1).rope(RopeConfig.of(1e4)).build();
+        AttentionConfig c = AttentionConfig.builder(8, 2, 16).kvHeads(1).build();
         SplittableRandom r = new SplittableRandom(5);
-        int t = 4, n = 3, dh = c.headDim();
-        float[] q = rand(r, t * c.qDim()), k = rand(r, t * c.kvDim()), v = rand(r, t * c.kvDim());
-        float[] plain = new float[t * c.qDim()], mem = new float[t * c.qDim()];
-        KvMath.attend(c, q, k, v, null, null, 0, 0, t, new double[t], plain);
-        KvMath.attend(c, q, k, v, new float[2 * n * dh], new float[2 * n * dh], n, 0, t, new double[t + n], mem);
+        int t = 4, n = 3, dh = c.headDim(), d = c.hidden();
+        Tensor wq = Tensor.wrap(rand(r, c.qDim() * d), Shape.of(c.qDim(), d));
+        Tensor wk = Tensor.wrap(rand(r, c.kvDim() * d), Shape.of(c.kvDim(), d));
+        Tensor wv = Tensor.wrap(rand(r, c.kvDim() * d), Shape.of(c.kvDim(), d));
+        float[] eye = new float[d * c.qDim()];
+        for (int i = 0; i < d; i++) {
+            eye[i * d + i] = 1f;
+        }
+        Attention at = new Attention(c, new Linear(wq), new Linear(wk), new Linear(wv),
+                new Linear(Tensor.wrap(eye, Shape.of(d, c.qDim()))));
+        Tensor x = Tensor.wrap(rand(r, t * d), Shape.of(t, d));
+        Attention.State withMemory = at.newState(new KvCache(16, c.kvDim()), 0, t);
+        withMemory.setPersistentMemory(Tensor.zeros(2, n, dh), Tensor.zeros(2, n, dh));
+        float[] plain = attend(at, x, at.newState(new KvCache(16, c.kvDim()), 0, t));
+        float[] mem = attend(at, x, withMemory);
+        float[] q = Ops.matmulT(x, wq, Tensor.zeros(t, c.qDim())).toFloatArray();
+        float[] k = Ops.matmulT(x, wk, Tensor.zeros(t, c.kvDim())).toFloatArray();
         for (int h = 0; h < 2; h++) {
             for (int i = 0; i < t; i++) {
-                double z = 0, max = Double.NEGATIVE_INFINITY;
-                double[] s = new double[i + 1];
+                double z = 0;
                 for (int j = 0; j <= i; j++) {
+                    double s = 0;
                     for (int e = 0; e < dh; e++) {
-                        s[j] += (double) q[i * c.qDim() + h * dh + e] * k[j * c.kvDim() + e];
+                        s += (double) q[i * c.qDim() + h * dh + e] * k[j * c.kvDim() + e];
                     }
-                    s[j] *= c.effectiveScale();
-                }
-                for (int j = 0; j <= i; j++) {
-                    z += Math.exp(s[j]);
+                    z += Math.exp(s * c.effectiveScale());
                 }
                 double ratio = z / (z + n);
                 for (int e = 0; e < dh; e++) {
-                    int at = i * c.qDim() + h * dh + e;
-                    assertEquals(plain[at] * ratio, mem[at], 1e-6, "head " + h + " query " + i);
+                    int at2 = i * c.qDim() + h * dh + e;
+                    assertEquals(plain[at2] * ratio, mem[at2], 1e-6, "head " + h + " query " + i);
                 }
             }
         }
+    }
+
+    private static float[] attend(Attention at, Tensor x, Attention.State st) {
+        Tensor out = Tensor.zeros(x.dim(0), x.dim(1));
+        at.forward(x, out, st);
+        return out.toFloatArray();
     }
 
     private static float[] rand(SplittableRandom r, int n) {

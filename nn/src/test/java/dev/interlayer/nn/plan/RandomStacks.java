@@ -37,11 +37,20 @@ final class RandomStacks {
 
     /** A stack whose blocks are PRE with small attention/FFN outputs (later layers change the stream little). */
     static DecoderStack gentle(long seed, int layers) {
+        return layerSkipLike(seed, layers, 1, 0.05);
+    }
+
+    /**
+     * The shape of a LayerSkip-trained residual stream with random weights (as
+     * reference/research/make_layerskip_like_gguf.py writes it): PRE blocks; in layers ≥ early the attention output
+     * projection Wo and the FFN down projection are scaled by lateScale, so those layers refine x only a little.
+     */
+    static DecoderStack layerSkipLike(long seed, int layers, int early, double lateScale) {
         RandomLayers r = new RandomLayers(seed);
         AttentionConfig ac = AttentionConfig.builder(D, 4, 64).kvHeads(2).rope(RopeConfig.of(1e4)).build();
         List<TransformerBlock> blocks = new ArrayList<>();
         for (int l = 0; l < layers; l++) {
-            double s = l == 0 ? 1.0 : 0.05; // layer 0 does the work; the rest barely move the stream
+            double s = l < early ? 1.0 : lateScale;
             dev.interlayer.nn.Attention a = new dev.interlayer.nn.Attention(ac, r.linear(ac.qDim(), D),
                     r.linear(ac.kvDim(), D), r.linear(ac.kvDim(), D),
                     new Linear(r.gaussian(s / Math.sqrt(ac.qDim()), 0, D, ac.qDim())));

@@ -80,6 +80,47 @@ class SelfSpeculativeTest {
         assertTrue(r.rounds() < 20, "rounds " + r.rounds());
     }
 
+    /**
+     * On a LayerSkip-like stack (8 layers; Wo and W_down of layers ≥ 3 scaled by 0.02) a draft of E ≥ 3 layers is
+     * mostly accepted and the output is still full greedy; and each round verifies its m drafts in ONE call of the
+     * late steps over m + 1 positions (counted with a hook on the last step: one call per round besides the prompt,
+     * rows = drafted + rounds), while the first E steps see one token per call (m + 1 calls per round).
+     */
+    @Test
+    void layerSkipLikeStackAcceptsMostDraftsAndVerifiesInOneBatchedCall() {
+        int layers = 8;
+        DecoderStack stack = RandomStacks.layerSkipLike(31, layers, 3, 0.02);
+        OutputHead head = RandomStacks.head(32);
+        PlannedStack ps = new PlannedStack(stack, ExecutionPlan.identity(layers));
+        int[] prompt = {3, 1, 4, 1, 5, 9};
+        int gen = 40;
+        int[] want = SelfSpeculativeDecoder.greedy(ps, head, prompt, gen, -1, 64);
+        for (int e : new int[] {3, 5}) {
+            for (int n : new int[] {3, 5}) {
+                var dec = new SelfSpeculativeDecoder(ps, head, e, n, 64, 8);
+                int[] lastCalls = new int[2], draftCalls = new int[1];
+                dec.session().setHook((step, x, positions) -> {
+                    if (step == layers - 1) {
+                        lastCalls[0]++;
+                        lastCalls[1] += x.dim(0);
+                    } else if (step == e - 1) {
+                        draftCalls[0]++;
+                    }
+                });
+                var r = dec.generate(prompt, gen, -1);
+                assertArrayEquals(want, r.tokens(), "E = " + e + ", n = " + n);
+                System.out.printf("layerskip-like stack E=%d n=%d: acceptance %.2f (%d of %d), %d rounds for %d"
+                        + " tokens%n", e, n, r.acceptanceRate(), r.accepted(), r.drafted(), r.rounds(), gen);
+                assertTrue(r.acceptanceRate() >= 0.6, "E = " + e + ", n = " + n + ": acceptance "
+                        + r.acceptanceRate());
+                assertEquals(1 + r.rounds(), lastCalls[0], "late-step calls: the prompt, then one per round");
+                assertEquals(prompt.length - 1 + r.drafted() + r.rounds(), lastCalls[1], "late-step rows");
+                assertEquals(1 + r.drafted() + r.rounds(), draftCalls[0], "draft-step calls");
+                assertEquals(gen, r.accepted() + r.rounds(), "every round emits its accepted drafts and one more");
+            }
+        }
+    }
+
     @Test
     void eosStopsAndBadArgumentsAreRejected() {
         PlannedStack ps = new PlannedStack(F.stack, ExecutionPlan.identity(F.layers));
