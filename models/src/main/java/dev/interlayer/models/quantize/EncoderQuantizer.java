@@ -89,7 +89,7 @@ public final class EncoderQuantizer {
                 }
                 long s0 = System.nanoTime();
                 int dIn = linears.get(0).cols();
-                double[] h = SequentialQuantizer.identity(dIn), meanAbs = SequentialQuantizer.ones(dIn);
+                double[] h = null, meanAbs = null;         // RTN without calibration reads neither
                 HeadFactors hf = null;
                 if (calib != null) {
                     String key = CalibrationTap.name(0, site, -1);     // block l runs as block 0 of a one-block stack
