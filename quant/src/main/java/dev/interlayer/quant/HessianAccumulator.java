@@ -10,7 +10,7 @@ import dev.interlayer.tensor.ComputePool;
  * Not thread-safe: one accumulator per layer, fed by one thread.
  */
 public final class HessianAccumulator {
-    private static final int TILE = 128;         // tokens per rank-k update
+    private static final int TILE = 256;         // tokens per rank-k update (fewer, larger parallel products)
     private static final int ROWS = 16;          // rows of H per band of the update
 
     private final int d;

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The float64 kernels behind the GPTQ speed-up against plain loops on seeded random data, at sizes that cross
  * every tile edge (4-row tiles, two-vector panels, 256-deep k blocks, 64-row Cholesky blocks, 16-row Hessian
- * bands, 128-token Hessian tiles). Tolerances: the kernels only reorder float64 sums, so each element agrees to
+ * bands, 256-token Hessian tiles). Tolerances: the kernels only reorder float64 sums, so each element agrees to
  * 1e-12 of the sum of its terms' magnitudes (n·ε with n ≤ 600 is about 1e-13); the Cholesky factors, which
  * amplify rounding by the condition number (≤ about 1e3 here), agree to 1e-9 relative (Frobenius).
  */
@@ -105,7 +105,7 @@ class DoubleKernelsTest {
             }
         }
         HessianAccumulator acc = new HessianAccumulator(d);
-        for (int t = 0; t < n; ) {                       // pieces of random length cross the 128-token tiles
+        for (int t = 0; t < n; ) {                       // pieces of random length cross the 256-token tiles
             int len = Math.min(n - t, 1 + r.nextInt(90));
             float[] piece = java.util.Arrays.copyOfRange(x, t * d, (t + len) * d);
             acc.accept(piece, len, java.util.Arrays.copyOfRange(keep, t, t + len));
