@@ -119,6 +119,8 @@ public final class EncoderQuantizer {
                 xs.addAll(next);
                 calibNanos += System.nanoTime() - s0;
             }
+            String prefix = "blk." + l + ".";   // later passes start from the cached outputs: drop block l's floats
+            replaced.keySet().removeIf(k -> k.startsWith(prefix));
             layers.add(new SequentialQuantizer.LayerReport(l, (System.nanoTime() - t0) / 1e9, calibNanos / 1e9, reports));
         }
         return new SequentialQuantizer.Result(quantized, Map.of(), layers, (int) Math.min(Integer.MAX_VALUE, tokens));
