@@ -5,8 +5,8 @@ package dev.interlayer.quant;
  * {@code A} read through arbitrary strides (so {@code Aᵀ} needs no copy). A register tile of 4 rows of C by two
  * vectors of columns (Vector API when the incubator module is present, else a scalar loop) keeps each loaded
  * B vector in use for four FMAs, where a dot-product formulation loads two values per multiply. Every product
- * and sum is float64; the summation order over {@code p} is sequential per element (tile or scalar path alike),
- * so results differ from other orders by rounding only. Single-threaded: callers split the rows.
+ * and sum is float64; each element sums {@code p} in order within blocks of 256 and adds each block's sum to C,
+ * so results differ from other orders by rounding only. Single-threaded: callers split the work.
  */
 final class DoubleGemm {
     static final boolean SIMD = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()

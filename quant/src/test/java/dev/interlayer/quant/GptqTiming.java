@@ -53,21 +53,14 @@ public final class GptqTiming {
                 layers, total, total / layers, sq / 1e9 / layers, up / 1e9 / layers, down / 1e9 / layers);
     }
 
-    // correlated activations in O(n·d): each column mixes with two others, per-column log-normal scales
+    // correlated activations in O(n·d): column j of unit Gaussians z mixed with two others, times a log-normal scale
     private static float[] cheapActivations(SplittableRandom r, int n, int d) {
-        double[] scale = new double[d];
-        for (int j = 0; j < d; j++) {
-            scale[j] = Math.exp(r.nextGaussian());
-        }
-        float[] x = new float[n * d];
-        double[] z = new double[d];
-        for (int t = 0; t < n; t++) {
-            for (int k = 0; k < d; k++) {
-                z[k] = r.nextGaussian();
-            }
-            for (int j = 0; j < d; j++) {
-                x[t * d + j] = (float) ((z[j] + 0.6 * z[(7 * j + 1) % d] + 0.3 * z[(j + d / 2) % d]) * scale[j]);
-            }
+        float[] z = Rand.gaussian(r, n * d, 1.0), x = new float[n * d];
+        float[] logScale = Rand.gaussian(r, d, 1.0);
+        for (int i = 0; i < x.length; i++) {
+            int row = i - i % d, j = i % d;
+            double mixed = z[i] + 0.6 * z[row + (7 * j + 1) % d] + 0.3 * z[row + (j + d / 2) % d];
+            x[i] = (float) (mixed * Math.exp(logScale[j]));
         }
         return x;
     }
