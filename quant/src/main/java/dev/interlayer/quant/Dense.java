@@ -7,6 +7,8 @@ import dev.interlayer.tensor.ComputePool;
  * of a lower-triangular matrix, and the upper Cholesky factor of an inverse that GPTQ needs.
  */
 public final class Dense {
+    private static final int QF_ROWS = 16;
+
     private Dense() {
     }
 
@@ -60,10 +62,15 @@ public final class Dense {
      * The upper-triangular {@code U} with {@code Uᵀ·U = H⁻¹} for a symmetric positive definite {@code h [n, n]},
      * or null if {@code h} is not numerically positive definite. With {@code J} the order reversal and
      * {@code J·H·J = M·Mᵀ}, {@code U = J·M⁻¹·J}: one Cholesky and one triangular inverse, no explicit
-     * {@code H⁻¹}.
+     * {@code H⁻¹}; both run in blocks on matrix products ({@link BlockedCholesky}).
      */
     public static double[] upperCholeskyOfInverse(double[] h, int n) {
         Shapes.checkSquare("Dense.upperCholeskyOfInverse", h.length, n);
+        return BlockedCholesky.upperCholeskyOfInverse(h, n);
+    }
+
+    /** {@link #upperCholeskyOfInverse} with the unblocked {@link #choleskyLower} and {@link #invertLower}. */
+    static double[] upperCholeskyOfInverseUnblocked(double[] h, int n) {
         double[] rev = new double[n * n];
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < n; j++) {
@@ -82,5 +89,28 @@ public final class Dense {
             }
         }
         return u;
+    }
+
+    /**
+     * {@code Σ_r v_r·H·v_rᵀ} over the rows of {@code v [rows, n]} for a symmetric {@code h [n, n]}: the layer error
+     * {@code tr(V·H·Vᵀ)} of GPTQ's objective when V is a weight difference. Row blocks of {@code V·H} are products
+     * on the compute pool, each dotted with its rows of V.
+     */
+    public static double sumOfQuadraticForms(double[] v, int rows, int n, double[] h) {
+        Shapes.checkMatrix("Dense.sumOfQuadraticForms", v.length, rows, n);
+        Shapes.checkSquare("Dense.sumOfQuadraticForms", h.length, n);
+        int tasks = (rows + QF_ROWS - 1) / QF_ROWS;
+        double[] part = new double[tasks];
+        ComputePool.parallelFor(tasks, t -> {
+            int r0 = t * QF_ROWS, m = Math.min(rows, r0 + QF_ROWS) - r0;
+            double[] y = new double[m * n];
+            DoubleGemm.multiplyAdd(m, n, n, 1.0, v, r0 * n, n, 1, h, 0, n, y, 0, n);
+            part[t] = DoubleMath.dot(y, 0, v, r0 * n, m * n);
+        });
+        double total = 0;
+        for (double p : part) {
+            total += p;
+        }
+        return total;
     }
 }

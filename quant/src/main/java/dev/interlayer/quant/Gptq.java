@@ -180,15 +180,8 @@ public final class Gptq {
                     }
                 }
                 if (i2 < cols) {                         // lazy update: W[:, i2:] −= Err · U[i1:i2, i2:]
-                    for (int k = 0; k < b; k++) {
-                        int uo = (i1 + k) * cols + i2;
-                        for (int rr = 0; rr < n; rr++) {
-                            double e = err[rr * block + k];
-                            if (e != 0) {
-                                DoubleMath.subScaled(wp, (r0 + rr) * cols + i2, e, u, uo, cols - i2);
-                            }
-                        }
-                    }
+                    DoubleGemm.multiplyAdd(n, cols - i2, b, -1.0, err, 0, block, 1, u, i1 * cols + i2, cols,
+                            wp, r0 * cols + i2, cols);
                 }
             }
         }

@@ -10,11 +10,12 @@ import dev.interlayer.tensor.ComputePool;
  * Not thread-safe: one accumulator per layer, fed by one thread.
  */
 public final class HessianAccumulator {
-    private static final int TILE = 64;          // tokens per rank-k update
+    private static final int TILE = 256;         // tokens per rank-k update (fewer, larger parallel products)
+    private static final int ROWS = 16;          // rows of H per band of the update
 
     private final int d;
-    private final double[] sum;                  // [d, d], upper triangle (j >= i) accumulated
-    private final double[] tile;                 // [d, TILE] the current tokens, transposed
+    private final double[] sum;                  // [d, d], blocks on and above the diagonal accumulated
+    private final double[] tile;                 // [TILE, d] the current tokens, widened to float64 (exactly)
     private long count;
     private int pending;                         // tokens in the tile not yet added to sum (short inputs fill it)
 
@@ -25,7 +26,7 @@ public final class HessianAccumulator {
         }
         this.d = dIn;
         this.sum = new double[dIn * dIn];
-        this.tile = new double[dIn * TILE];
+        this.tile = new double[TILE * dIn];
     }
 
     /** Input width. */
@@ -54,7 +55,7 @@ public final class HessianAccumulator {
                 continue;
             }
             for (int i = 0; i < d; i++) {
-                tile[i * TILE + m] = x[t * d + i];
+                tile[m * d + i] = x[t * d + i];
             }
             if (++m == TILE) {
                 flush(m);
@@ -64,33 +65,29 @@ public final class HessianAccumulator {
         pending = m;     // flushed when the tile fills or the sum is read: one sequence at a time stays fast
     }
 
-    // sum[i, j] += Σ_k tile[i, k]·tile[j, k] for j >= i; rows split into chunks of about equal triangle area.
+    // sum[i, j] += Σ_t tile[t, i]·tile[t, j] as a product Tᵀ·T (float32 inputs widen exactly, so every product is
+    // exact and only the float64 sums round); each thread takes row bands of ROWS and computes the columns from the
+    // band's first row on (the blocks on and above the diagonal), bands dealt out by equal triangle area.
     private void flush(int m) {
-        if (m < TILE) {
-            for (int i = 0; i < d; i++) {
-                java.util.Arrays.fill(tile, i * TILE + m, (i + 1) * TILE, 0.0);
-            }
-        }
-        int chunks = Math.min(d, 4 * ComputePool.threads());
+        int bands = (d + ROWS - 1) / ROWS;
+        int chunks = Math.min(bands, 4 * ComputePool.threads());
         ComputePool.parallelFor(chunks, ch -> {
-            int lo = triangleSplit(ch, chunks), hi = triangleSplit(ch + 1, chunks);
-            for (int i = lo; i < hi; i++) {
-                int ai = i * TILE;
-                for (int j = i; j < d; j++) {
-                    sum[i * d + j] += DoubleMath.dot(tile, ai, tile, j * TILE, TILE);
-                }
+            int lo = triangleSplit(ch, chunks, bands), hi = triangleSplit(ch + 1, chunks, bands);
+            for (int band = lo; band < hi; band++) {
+                int i0 = band * ROWS, rows = Math.min(ROWS, d - i0);
+                DoubleGemm.multiplyAdd(rows, d - i0, m, 1.0, tile, i0, 1, d, tile, i0, d, sum, i0 * d + i0, d);
             }
         });
         count += m;
     }
 
-    // First row of chunk c when rows i carry work (d − i): equal areas of the upper triangle.
-    private int triangleSplit(int c, int chunks) {
+    // First band of chunk c when band i carries work (bands − i): equal areas of the upper triangle.
+    private static int triangleSplit(int c, int chunks, int bands) {
         if (c >= chunks) {
-            return d;
+            return bands;
         }
         double f = 1.0 - Math.sqrt(1.0 - (double) c / chunks);
-        return (int) Math.round(f * d);
+        return (int) Math.round(f * bands);
     }
 
     /** The raw sum {@code Σ x xᵀ} [dIn, dIn], symmetric, as a new array. */
@@ -100,7 +97,7 @@ public final class HessianAccumulator {
             pending = 0;
         }
         double[] s = new double[d * d];
-        for (int i = 0; i < d; i++) {
+        for (int i = 0; i < d; i++) {                // bands hold their diagonal blocks whole: mirror the upper part
             for (int j = i; j < d; j++) {
                 s[i * d + j] = sum[i * d + j];
                 s[j * d + i] = sum[i * d + j];

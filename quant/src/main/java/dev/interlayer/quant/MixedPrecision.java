@@ -173,16 +173,12 @@ public final class MixedPrecision {
         Shapes.checkMatrix("MixedPrecision.hessianError", w.length, q.rows(), q.cols());
         Shapes.checkSquare("MixedPrecision.hessianError", h.length, q.cols());
         int cols = q.cols();
-        double total = 0;
-        double[] d = new double[cols];
+        double[] d = new double[w.length];
         for (int r = 0; r < q.rows(); r++) {
             for (int c = 0; c < cols; c++) {
-                d[c] = w[r * cols + c] - q.value(r, c);
-            }
-            for (int i = 0; i < cols; i++) {
-                total += d[i] * DoubleMath.dot(h, i * cols, d, 0, cols);
+                d[r * cols + c] = w[r * cols + c] - q.value(r, c);
             }
         }
-        return total;
+        return Dense.sumOfQuadraticForms(d, q.rows(), cols, h);
     }
 }

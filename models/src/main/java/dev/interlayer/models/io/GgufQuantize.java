@@ -53,13 +53,7 @@ public final class GgufQuantize {
     public static Summary quantize(GgufFile in, Path out, QuantPreset preset, boolean pure,
                                    java.util.function.BiConsumer<Double, String> progress) throws IOException {
         int layers = in.getInt(in.architecture() + ".block_count", 0);
-        GgufWriter w = new GgufWriter();
-        for (String k : in.metadata().keySet()) {
-            if (!k.equals("general.file_type") && !k.equals("general.quantization_version")) {
-                w.putRaw(k, in.rawMetadataValue(k));
-            }
-        }
-        w.putU32("general.quantization_version", 2).putU32("general.file_type", preset.fileType());
+        GgufWriter w = quantizedHeader(in, preset);
         long params = 0, qParams = 0, qBytes = 0;
         List<String> lines = new ArrayList<>();
         List<String> names = new ArrayList<>();
@@ -100,6 +94,25 @@ public final class GgufQuantize {
     private static int layerOf(String name) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("^blk\\.(\\d+)\\.").matcher(name);
         return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
+    /**
+     * A writer holding every metadata value of {@code in} except its file type, with
+     * {@code general.quantization_version} = 2 and, when {@code preset} is not null, {@code general.file_type} =
+     * the preset's llama.cpp file type: the header of a quantized copy of {@code in}.
+     */
+    public static GgufWriter quantizedHeader(GgufFile in, QuantPreset preset) throws IOException {
+        GgufWriter w = new GgufWriter();
+        for (String k : in.metadata().keySet()) {
+            if (!k.equals("general.file_type") && !k.equals("general.quantization_version")) {
+                w.putRaw(k, in.rawMetadataValue(k));
+            }
+        }
+        w.putU32("general.quantization_version", 2);
+        if (preset != null) {
+            w.putU32("general.file_type", preset.fileType());
+        }
+        return w;
     }
 
     private static GgufWriter.TensorData copy(MemorySegment src) {

@@ -182,7 +182,8 @@ public final class GgufWriter {
         return (n + alignment - 1) / alignment * alignment;
     }
 
-    static void writeFully(WritableByteChannel ch, ByteBuffer b) throws IOException {
+    /** Writes all of {@code b} to {@code ch} (a channel may take fewer bytes per call). */
+    public static void writeFully(WritableByteChannel ch, ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
             ch.write(b);
         }

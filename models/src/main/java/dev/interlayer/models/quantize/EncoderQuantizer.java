@@ -24,9 +24,11 @@ import java.util.function.Consumer;
  * its input sites in turn (attention input → q, k, v; attention output; FFN input → up; FFN hidden → down) the
  * cached inputs of block ℓ are run through block ℓ alone, whose earlier linears already hold their dequantized
  * values, and the site's statistics (H = 2XᵀX/N, mean |x|) are taken from that pass; after the block's last site
- * its outputs become block ℓ + 1's inputs. Each sequence runs alone, so no padding row enters a statistic.
- * Cost: five passes of one block per layer; with {@code onePass} two (all sites' statistics from one pass of the
- * block with its float weights, as GPTQ without its "true sequential" option, then the output pass).
+ * its outputs become block ℓ + 1's inputs. Each sequence runs alone in the statistics passes, so no padding row
+ * enters a statistic; the output pass, which needs no statistics, runs the sequences packed back to back
+ * (attention within each), as large products. Cost: five passes of one block per layer; with {@code onePass} two
+ * (all sites' statistics from one pass of the block with its float weights, as GPTQ without its "true
+ * sequential" option, then the output pass).
  *
  * <p>AWQ's input scales are not searched: in a post-LayerNorm encoder every site input is either a LayerNorm output
  * that is also the residual stream (q/k/v, up) or not a linear function of a foldable weight (GELU before down;
@@ -89,7 +91,7 @@ public final class EncoderQuantizer {
                 }
                 long s0 = System.nanoTime();
                 int dIn = linears.get(0).cols();
-                double[] h = SequentialQuantizer.identity(dIn), meanAbs = SequentialQuantizer.ones(dIn);
+                double[] h = null, meanAbs = null;         // RTN without calibration reads neither
                 HeadFactors hf = null;
                 if (calib != null) {
                     String key = CalibrationTap.name(0, site, -1);     // block l runs as block 0 of a one-block stack
@@ -112,10 +114,13 @@ public final class EncoderQuantizer {
             }
             if (calib != null && l + 1 < n) {
                 long s0 = System.nanoTime();
-                EncoderStack block = block(file, replaced, l);
-                xs.replaceAll(x -> Calibration.encoderBlocks(block, x, null));
+                List<Tensor> next = Calibration.encoderBlocks(block(file, replaced, l), xs);   // packed: no taps needed
+                xs.clear();
+                xs.addAll(next);
                 calibNanos += System.nanoTime() - s0;
             }
+            String prefix = "blk." + l + ".";   // later passes start from the cached outputs: drop block l's floats
+            replaced.keySet().removeIf(k -> k.startsWith(prefix));
             layers.add(new SequentialQuantizer.LayerReport(l, (System.nanoTime() - t0) / 1e9, calibNanos / 1e9, reports));
         }
         return new SequentialQuantizer.Result(quantized, Map.of(), layers, (int) Math.min(Integer.MAX_VALUE, tokens));

@@ -5,6 +5,7 @@ import dev.interlayer.quant.ClipSearch;
 import dev.interlayer.quant.GridKind;
 import dev.interlayer.quant.QuantScheme;
 import dev.interlayer.quant.QuantizedLinear;
+import dev.interlayer.tensor.quant.Quantizer;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -103,32 +104,15 @@ public final class GgmlBlocks {
                             out[(int) at + 2 + j] = (byte) (codes[j] - 128);
                         }
                     }
-                    case Q4_0, Q5_0 -> nibbles(t == GgufType.Q5_0, codes, s, at + 2);
+                    case Q4_0, Q5_0 -> Quantizer.packCodes32(t == GgufType.Q5_0 ? 5 : 4, codes, s, at + 2);
                     case Q4_1, Q5_1 -> {
                         s.set(ValueLayout.JAVA_SHORT_UNALIGNED, at + 2, Float.floatToFloat16(q.zeros()[g]));
-                        nibbles(t == GgufType.Q5_1, codes, s, at + 4);
+                        Quantizer.packCodes32(t == GgufType.Q5_1 ? 5 : 4, codes, s, at + 4);
                     }
                     default -> throw new IllegalStateException(t.toString());
                 }
             }
         }
         return out;
-    }
-
-    // ggml's layout: element j in the low nibble of qs[j], element j + 16 in the high nibble; for 5-bit codes the
-    // fifth bits first, as the little-endian uint32 qh (bit j = element j).
-    private static void nibbles(boolean five, int[] q, MemorySegment s, long at) {
-        long qs = at;
-        if (five) {
-            int qh = 0;
-            for (int j = 0; j < GROUP; j++) {
-                qh |= ((q[j] >>> 4) & 1) << j;
-            }
-            s.set(ValueLayout.JAVA_INT_UNALIGNED, at, qh);
-            qs = at + 4;
-        }
-        for (int j = 0; j < GROUP / 2; j++) {
-            s.set(ValueLayout.JAVA_BYTE, qs + j, (byte) ((q[j] & 15) | (q[j + 16] & 15) << 4));
-        }
     }
 }

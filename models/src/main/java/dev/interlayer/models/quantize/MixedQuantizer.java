@@ -57,6 +57,13 @@ public final class MixedQuantizer {
         if (opt.scheme().bits() >= 8) {
             throw new IllegalArgumentException("--method mixed mixes --bits 4 or 5 with Q8_0; got --bits " + opt.scheme().bits());
         }
+        DecoderLM ref = SequentialQuantizer.decoder(file, Map.of());
+        int ctx = Math.min(window, ref.contextLength());
+        if (calib == null || ctx < 2 || calib.length < ctx) {   // checked before the two quantizations, not after
+            throw new IllegalArgumentException("--method mixed: the calibration text has " + (calib == null ? 0
+                    : calib.length) + " tokens; its KLD evaluation needs at least one window of " + Math.max(ctx, 2)
+                    + " (the model's context " + ref.contextLength() + ", --ctx " + window + ")");
+        }
         QuantScheme high = GgmlBlocks.scheme(8, GgmlBlocks.GROUP, true, ClipSearch.NONE);
         progress.accept("mixed: low format " + GgmlBlocks.typeOf(opt.scheme()));
         SequentialQuantizer.Result lo = SequentialQuantizer.run(file, calib, window, opt, progress);
@@ -66,8 +73,6 @@ public final class MixedQuantizer {
         List<String> names = new ArrayList<>(lo.quantized().keySet());
         int n = names.size();
         Map<String, Tensor> loT = dequantized(lo.quantized()), hiT = dequantized(hi.quantized());
-        DecoderLM ref = SequentialQuantizer.decoder(file, Map.of());
-        int ctx = Math.min(window, ref.contextLength());
         double[] omega = new double[n], d = new double[n], saved = new double[n];
         Map<String, Double> relErr = new LinkedHashMap<>();
         lo.layers().forEach(l -> l.linears().forEach(r -> relErr.put(r.name(), r.relError())));

@@ -1,6 +1,7 @@
 package dev.interlayer.models.quantize;
 
 import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.io.GgufQuantize;
 import dev.interlayer.models.io.GgufTensorInfo;
 import dev.interlayer.models.io.GgufType;
 import dev.interlayer.models.io.GgufWriter;
@@ -37,16 +38,7 @@ public final class QuantizedGguf {
         for (QuantizedLinear q : quantized.values()) {
             base = GgmlBlocks.typeOf(q.scheme());
         }
-        GgufWriter w = new GgufWriter();
-        for (String k : in.metadata().keySet()) {
-            if (!k.equals("general.file_type") && !k.equals("general.quantization_version")) {
-                w.putRaw(k, in.rawMetadataValue(k));
-            }
-        }
-        w.putU32("general.quantization_version", 2);
-        if (base != null) {
-            w.putU32("general.file_type", QuantPreset.valueOf(base.name()).fileType());
-        }
+        GgufWriter w = GgufQuantize.quantizedHeader(in, base == null ? null : QuantPreset.valueOf(base.name()));
         w.putString("interlayer.quantize.method", method);
         quantized.keySet().forEach(in::info);              // each throws naming the file and close names
         floats.keySet().forEach(in::info);
@@ -60,24 +52,18 @@ public final class QuantizedGguf {
                 }
                 byte[] b = GgmlBlocks.pack(q);
                 w.addTensor(t.name(), GgmlBlocks.typeOf(q.scheme()), t.shape(),
-                        ch -> writeAll(ch, ByteBuffer.wrap(b)));
+                        ch -> GgufWriter.writeFully(ch, ByteBuffer.wrap(b)));
             } else if (f != null) {
                 float[] v = f.toFloatArray();
                 byte[] b = new byte[4 * v.length];
                 MemorySegment.copy(v, 0, MemorySegment.ofArray(b), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, v.length);
-                w.addTensor(t.name(), GgufType.F32, t.shape(), ch -> writeAll(ch, ByteBuffer.wrap(b)));
+                w.addTensor(t.name(), GgufType.F32, t.shape(), ch -> GgufWriter.writeFully(ch, ByteBuffer.wrap(b)));
             } else {
                 MemorySegment src = in.rawData(t.name());
-                w.addTensor(t.name(), t.type(), t.shape(), ch -> writeAll(ch, src.asByteBuffer()));
+                w.addTensor(t.name(), t.type(), t.shape(), ch -> GgufWriter.writeFully(ch, src.asByteBuffer()));
             }
         }
         w.write(out, done -> { });
         return java.nio.file.Files.size(out);
-    }
-
-    private static void writeAll(java.nio.channels.WritableByteChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
     }
 }

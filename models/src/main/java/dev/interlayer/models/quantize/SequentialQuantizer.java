@@ -98,8 +98,8 @@ public final class SequentialQuantizer {
                 double[] h, meanAbs;
                 HeadFactors headFactors = null;
                 if (calib == null) {
-                    h = identity(dIn);
-                    meanAbs = ones(dIn);
+                    h = null;                            // RTN: reads neither; its error is the relative weight error
+                    meanAbs = null;
                 } else {
                     String key = CalibrationTap.name(l, site, -1);
                     CalibrationStats stats = new CalibrationStats(true);
@@ -204,21 +204,6 @@ public final class SequentialQuantizer {
                     : lin.name().contains(".attn_k.") ? hf.forKeys() : null);
         }
         return rowFactors;
-    }
-
-    /** H = I [d, d]: the Hessian of RTN without calibration (relative weight error). */
-    static double[] identity(int d) {
-        double[] h = new double[d * d];
-        for (int j = 0; j < d; j++) {
-            h[j * d + j] = 1;
-        }
-        return h;
-    }
-
-    static double[] ones(int d) {
-        double[] o = new double[d];
-        java.util.Arrays.fill(o, 1);
-        return o;
     }
 
     // BoA's and aespa's per-head row factors, from the q and k weights of this attention input (null without both)

@@ -3,6 +3,7 @@ package dev.interlayer.models.quantize;
 import dev.interlayer.quant.Aespa;
 import dev.interlayer.quant.Awq;
 import dev.interlayer.quant.Boa;
+import dev.interlayer.quant.Dense;
 import dev.interlayer.quant.Gptq;
 import dev.interlayer.quant.GptqOptions;
 import dev.interlayer.quant.MixedPrecision;
@@ -102,31 +103,28 @@ public final class SiteQuantizer {
     /**
      * The relative output error {@code tr(ΔW·H·ΔWᵀ) / tr(W·H·Wᵀ)} of a quantized linear ({@code w} the weights it
      * was quantized from, H the Hessian of its input): the share of the output's energy on the calibration
-     * inputs lost to rounding.
+     * inputs lost to rounding. {@code h == null} stands for H = I, the relative weight error
+     * {@code ‖ΔW‖² / ‖W‖²} (RTN without calibration), without building an identity.
      */
     public static double relativeError(float[] w, QuantizedLinear q, double[] h) {
-        int cols = q.cols();
-        double ref = 0;
-        double[] x = new double[cols];
-        for (int r = 0; r < q.rows(); r++) {
-            for (int c = 0; c < cols; c++) {
-                x[c] = w[r * cols + c];
+        int rows = q.rows(), cols = q.cols();
+        if (h == null) {
+            double ref = 0, err = 0;
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    double x = w[r * cols + c], e = x - q.value(r, c);
+                    ref += x * x;
+                    err += e * e;
+                }
             }
-            ref += quadratic(x, h, cols);
+            return ref == 0 ? 0 : err / ref;
         }
+        double[] x = new double[w.length];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = w[i];
+        }
+        double ref = Dense.sumOfQuadraticForms(x, rows, cols, h);
         return ref == 0 ? 0 : MixedPrecision.hessianError(w, q, h) / ref;
-    }
-
-    private static double quadratic(double[] v, double[] h, int n) {
-        double s = 0;
-        for (int i = 0; i < n; i++) {
-            double t = 0;
-            for (int j = 0; j < n; j++) {
-                t += h[i * n + j] * v[j];
-            }
-            s += v[i] * t;
-        }
-        return s;
     }
 
     private static double[][] identities(int n) {

@@ -36,6 +36,9 @@ class QuantizeCommandTest {
             {"--method", "mixed", "--calibration", text.toString()}, {"--target-kld"},
             {"--method", "gptq", "--target-kld", "0.1", "--calibration", text.toString()}, {"--target-kld"},
             {"--method", "hqq", "--calibration", text.toString()}, {"unknown --method 'hqq'", "aespa"},
+            // a 10-token text is shorter than one 64-token window: refused before the two quantizations
+            {"--method", "mixed", "--calibration", text.toString(), "--ctx", "64", "--target-kld", "0.01"},
+            {"--method mixed", "at least one window of 64"},
         };
         for (int i = 0; i < cases.length; i += 2) {
             String[] args = concat(new String[] {"quantize", "--model", stories, "--out", out}, cases[i]);

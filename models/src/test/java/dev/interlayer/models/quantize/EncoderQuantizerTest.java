@@ -79,6 +79,36 @@ class EncoderQuantizerTest {
         }
     }
 
+    /**
+     * The packed output pass (sequences back to back, attention within each) against one sequence at a time: both
+     * are float32 forwards of the same block, equal up to summation order (tolerance 1e-4 of the row's largest
+     * value: a few float32 ulps accumulated through two 2-block layers).
+     */
+    @Test
+    void packedBlockPassMatchesOneSequenceAtATime() throws IOException {
+        Path path = SharedModels.require("synthetic/synth-bert-f32.gguf");
+        try (EmbeddingModel f32 = EmbeddingModel.fromGguf(path); GgufFile file = Gguf.open(path)) {
+            var stack = dev.interlayer.models.bert.BertModel.load(file, file).stack();
+            var blocks = new dev.interlayer.nn.EncoderStack(null, null, null, stack.blocks(), null);
+            List<dev.interlayer.tensor.Tensor> xs = new ArrayList<>();
+            for (String t : TEXTS) {
+                xs.add(dev.interlayer.quant.Calibration.encoderInput(stack, f32.tokenIds(t)));
+            }
+            List<dev.interlayer.tensor.Tensor> packed = dev.interlayer.quant.Calibration.encoderBlocks(blocks, xs);
+            assertEquals(xs.size(), packed.size());
+            for (int b = 0; b < xs.size(); b++) {
+                float[] want = dev.interlayer.quant.Calibration.encoderBlocks(blocks, xs.get(b), null).toFloatArray();
+                float[] got = packed.get(b).toFloatArray();
+                assertEquals(xs.get(b).shape(), packed.get(b).shape(), "sequence " + b);
+                float max = 0;
+                for (float v : want) {
+                    max = Math.max(max, Math.abs(v));
+                }
+                assertArrayEquals(want, got, 1e-4f * max, "sequence " + b);
+            }
+        }
+    }
+
     @Test
     void gptqNeedsCalibrationAndRtnRunsWithout() throws IOException {
         Path path = SharedModels.require("synthetic/synth-bert-f32.gguf");

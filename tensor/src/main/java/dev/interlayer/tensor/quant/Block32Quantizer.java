@@ -78,7 +78,7 @@ final class Block32Quantizer {
     }
 
     /** Nibbles (j, j+16) into 16 bytes, after the little-endian u32 of fifth bits when bits = 5. */
-    private static void pack(int bits, int[] q, MemorySegment y, long at) {
+    static void pack(int bits, int[] q, MemorySegment y, long at) {
         long qs = at;
         if (bits == 5) {
             int qh = 0;

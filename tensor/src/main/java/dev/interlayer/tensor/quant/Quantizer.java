@@ -29,6 +29,22 @@ public final class Quantizer {
     }
 
     /**
+     * Packs 32 unsigned 4- or 5-bit codes in ggml's Q4_x/Q5_x layout at byte {@code at} of {@code out}: for 5 bits
+     * first the little-endian uint32 of fifth bits (bit j = code j), then 16 bytes with code j in the low nibble and
+     * code j + 16 in the high nibble of byte j (the block's scale and min are the caller's). For quantizers that
+     * choose their own codes.
+     *
+     * @throws IllegalArgumentException if bits is not 4 or 5, or fewer than 32 codes are given
+     */
+    public static void packCodes32(int bits, int[] codes, MemorySegment out, long at) {
+        if ((bits != 4 && bits != 5) || codes.length < 32) {
+            throw new IllegalArgumentException("packCodes32: need 4 or 5 bits and 32 codes, got " + bits + " bits and "
+                    + codes.length + " codes");
+        }
+        Block32Quantizer.pack(bits, codes, out, at);
+    }
+
+    /**
      * Quantizes {@code x[xOff .. xOff + n)} into {@code n / blockSize} blocks of {@code type} at byte
      * {@code outOff} of {@code out}.
      *
