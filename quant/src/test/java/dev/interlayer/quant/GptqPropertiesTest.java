@@ -128,8 +128,13 @@ class GptqPropertiesTest {
             QuantizedLinear b = Gptq.quantize(w2, l.rows, l.cols, h2, s, opt).weights();
             for (int row = 0; row < l.rows; row++) {
                 for (int k = 0; k < l.cols; k++) {
+                    // After act-order both runs solve the same problem in the same column order, so the codes agree
+                    // exactly unless the JIT reorders a vector lane sum between the two calls (a 1e-16 relative
+                    // change, which flips a code only for a weight that close to a rounding midpoint). The values
+                    // are scale x code: scales from reordered sums may differ in the last bits, hence a 1e-12 relative bound.
                     assertEquals(a.code(row, p[k]), b.code(row, k), "try " + t + " " + s + " code " + row + "," + k);
-                    assertEquals(a.value(row, p[k]), b.value(row, k), 0.0, "try " + t + " value");
+                    double va = a.value(row, p[k]);
+                    assertEquals(va, b.value(row, k), 1e-12 * Math.abs(va), "try " + t + " value");
                 }
             }
         }
