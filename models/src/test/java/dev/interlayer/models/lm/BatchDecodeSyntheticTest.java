@@ -21,12 +21,14 @@ import org.junit.jupiter.params.provider.ValueSource;
  * <p>The two paths are identical by design (same per-row code, row-exact products), but this runs in the
  * shared test JVM, where the Vector API's interpreted form and C2's intrinsics sum lanes and compute exp in
  * different orders: a kernel compiled between the two paths moves last bits. So the bound is a rounding
- * tolerance, 1e-4 on logits of magnitude O(1..10) (~100 ulp), far below what a wrong position, a mixed-up
- * cache or a skipped layer moves them (≥ 1e-2). Bit equality is asserted in nn's BatchDecoderTest, in a JVM
- * without that reordering.
+ * tolerance. A reordered float sum of n products moves its result by up to about n·ε·Σ|aᵢbᵢ|, which for these
+ * random-weight layers (d = 256, sums with heavy cancellation) reaches 1e-4..1e-3 on logits of magnitude
+ * O(1..30): 3e-4 was seen once in five full-suite runs (synth-gemma2, after the suite's other tests had
+ * compiled the kernels). 2e-3 stays far below what a wrong position, a mixed-up cache or a skipped layer moves
+ * them (≥ 1e-2). Bit equality is asserted in nn's BatchDecoderTest, in a JVM without that reordering.
  */
 class BatchDecodeSyntheticTest {
-    private static final double TOL = 1e-4;
+    private static final double TOL = 2e-3;
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"synth-llama-256-f32.gguf", "synth-gemma2-f32.gguf", "synth-gpt2-f32.gguf",
