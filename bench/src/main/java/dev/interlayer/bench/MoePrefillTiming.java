@@ -38,6 +38,9 @@ public final class MoePrefillTiming {
         int threads = Integer.parseInt(a[0]);
         DType wt = DType.valueOf(a[1]);
         int reps = Integer.parseInt(a[2]);
+        if (reps < 4) {
+            throw new IllegalArgumentException("repetitions must be >= 4 (the first 3 are warm-up), got " + reps);
+        }
         ComputePool.setThreads(threads);
         Arena arena = Arena.ofShared();
         SplittableRandom rng = new SplittableRandom(7);

@@ -330,7 +330,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
          * @throws ShapeMismatchException unless keys and values are both [Hq, N, dh]
          */
         public void setPersistentMemory(Tensor keys, Tensor values) {
-            memory = keys == null ? null : PersistentSlots.of(keys, values, layerRef.config);
+            memory = PersistentSlots.ofOrNone(keys, values, layerRef.config);
             scores = new float[layerRef.config.heads()][cache.rows(layer) + (memory == null ? 0 : memory.slots)];
         }
 

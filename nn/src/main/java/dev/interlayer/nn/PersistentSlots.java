@@ -24,6 +24,20 @@ final class PersistentSlots {
         this.dh = dh;
     }
 
+    /**
+     * {@link #of}, or null (no slots) when both are null.
+     *
+     * @throws IllegalArgumentException if exactly one of keys and values is null
+     */
+    static PersistentSlots ofOrNone(Tensor keys, Tensor values, AttentionConfig c) {
+        if ((keys == null) != (values == null)) {
+            throw new IllegalArgumentException("persistent memory: keys and values must both be given or both be"
+                    + " null, got " + (keys == null ? "null" : keys.shape()) + " and "
+                    + (values == null ? "null" : values.shape()));
+        }
+        return keys == null ? null : of(keys, values, c);
+    }
+
     /** Copies of keys and values [Hq, N, dh] for a layer of config c. @throws ShapeMismatchException otherwise */
     static PersistentSlots of(Tensor keys, Tensor values, AttentionConfig c) {
         if (keys.rank() != 3 || keys.dim(0) != c.heads() || keys.dim(2) != c.headDim()

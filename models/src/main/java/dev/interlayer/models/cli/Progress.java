@@ -73,7 +73,7 @@ public final class Progress implements AutoCloseable {
             }
             MethodHandle h = linker.downcallHandle(isatty.get(),
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-            return (int) h.invokeExact(2) == 1;
+            return (int) h.invokeExact(2) != 0;   // POSIX: non-zero for a terminal
         } catch (Throwable e) {
             return null;
         }

@@ -33,7 +33,7 @@ public final class GenerationRun {
     private int prefillPos;                       // prompt tokens appended to the session so far
     private boolean prefilled, done;
     private GenerationResult.StopReason reason = GenerationResult.StopReason.MAX_TOKENS;
-    private long t0, t1;
+    private long prefillNanos, t1;               // prefill: the slices' own time, not what ran between them
 
     GenerationRun(Generator gen, int[] prompt, Consumer<Generator.Token> onToken) {
         CausalLM model = gen.model();
@@ -110,12 +110,11 @@ public final class GenerationRun {
         if (maxTokens < 1) {
             throw new IllegalArgumentException("prefill slice of " + maxTokens + " tokens: need >= 1");
         }
-        if (prefillPos == 0) {
-            t0 = System.nanoTime();
-        }
+        long start = System.nanoTime();
         int len = Math.min(maxTokens, prompt.length - prefillPos);
         float[] logits = session.append(prompt, prefillPos, len);
         prefillPos += len;
+        prefillNanos += System.nanoTime() - start;
         if (prefillPos < prompt.length) {
             return false;
         }
@@ -213,7 +212,7 @@ public final class GenerationRun {
         }
         emitted = text.length();
         long t2 = System.nanoTime();
-        return new GenerationResult(text.toString(), prompt.length, n, t1 - t0, t2 - t1, Arrays.copyOf(generated, n),
+        return new GenerationResult(text.toString(), prompt.length, n, prefillNanos, t2 - t1, Arrays.copyOf(generated, n),
                 reason);
     }
 

@@ -89,12 +89,8 @@ public final class GgufQuantize {
      * the {@code blk.N.} layers first, then layer by layer, by name within each group.
      */
     static final java.util.Comparator<GgufTensorInfo> LLAMA_ORDER = java.util.Comparator
-            .comparingInt((GgufTensorInfo t) -> layerOf(t.name())).thenComparing(GgufTensorInfo::name);
+            .comparingInt((GgufTensorInfo t) -> QuantPreset.layerOf(t.name())).thenComparing(GgufTensorInfo::name);
 
-    private static int layerOf(String name) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^blk\\.(\\d+)\\.").matcher(name);
-        return m.find() ? Integer.parseInt(m.group(1)) : -1;
-    }
 
     /**
      * A writer holding every metadata value of {@code in} except its file type, with

@@ -109,8 +109,17 @@ public enum QuantPreset {
         return rowLength % f.blockSize() == 0 ? f : GgufType.F16;
     }
 
-    private static int layerOf(String name) {
+    // Layer index of a blk.N. tensor name, -1 outside the layers (and for an index beyond int, which no real file
+    // has: such a name is then sorted and typed as a non-layer tensor instead of failing inside a comparator).
+    static int layerOf(String name) {
         Matcher m = LAYER.matcher(name);
-        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+        if (!m.find()) {
+            return -1;
+        }
+        try {
+            return Integer.parseInt(m.group(1));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 }

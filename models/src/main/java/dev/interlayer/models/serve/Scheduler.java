@@ -108,12 +108,12 @@ public final class Scheduler implements AutoCloseable {
     private void loop() {
         while (running) {
             try {
+                stepping.clear();   // before anything can fail, so the catch never sees last iteration's slots
                 admit();
                 if (active.isEmpty()) {
                     continue;
                 }
                 prefillSlices();
-                stepping.clear();
                 for (Slot s : active) {
                     if (!s.cancelled() && s.prefilled() && !s.run().done()) {
                         stepping.add(s);
@@ -128,8 +128,9 @@ public final class Scheduler implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             } catch (RuntimeException | Error e) {
-                // a decode step that failed as a whole fails every slot in it; the scheduler keeps serving
-                for (Slot s : active) {
+                // a decode step that failed as a whole fails every slot in it (not the ones still prefilling);
+                // anything else that failed the iteration fails every active slot; the scheduler keeps serving
+                for (Slot s : stepping.isEmpty() ? active : stepping) {
                     s.fail(e);
                 }
                 sweep();

@@ -115,6 +115,17 @@ class GgufQuantizeTest {
     }
 
     @Test
+    void layerIndicesSortNumericallyAndAnIndexBeyondIntIsNotALayer() {
+        // blk.10 after blk.2 (numeric, as llama.cpp compares), and a name whose index overflows int sorts with
+        // the non-layer tensors instead of throwing from inside the comparator
+        List<String> names = new ArrayList<>(List.of("blk.10.attn_q.weight", "blk.2.attn_q.weight",
+                "blk.99999999999.attn_q.weight", "token_embd.weight"));
+        names.sort(java.util.Comparator.comparingInt(QuantPreset::layerOf).thenComparing(n -> n));
+        assertEquals(List.of("blk.99999999999.attn_q.weight", "token_embd.weight", "blk.2.attn_q.weight",
+                "blk.10.attn_q.weight"), names);
+    }
+
+    @Test
     void tensorsAreWrittenInLlamaQuantizesOrder() throws Exception {
         Map<String, float[]> weights = new LinkedHashMap<>();
         Path in = model(weights), out = tmp.resolve("order.gguf");

@@ -96,6 +96,10 @@ class CrossLayerPropertiesTest {
                 new Linear(Tensor.wrap(eye, Shape.of(d, c.qDim()))));
         Tensor x = Tensor.wrap(rand(r, t * d), Shape.of(t, d));
         Attention.State withMemory = at.newState(new KvCache(16, c.kvDim()), 0, t);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> withMemory.setPersistentMemory(Tensor.zeros(2, n, dh), null), "keys without values");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> withMemory.setPersistentMemory(null, Tensor.zeros(2, n, dh)), "values without keys");
         withMemory.setPersistentMemory(Tensor.zeros(2, n, dh), Tensor.zeros(2, n, dh));
         float[] plain = attend(at, x, at.newState(new KvCache(16, c.kvDim()), 0, t));
         float[] mem = attend(at, x, withMemory);
