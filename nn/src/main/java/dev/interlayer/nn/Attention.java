@@ -85,7 +85,8 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
     /**
      * A state that attends to layer {@code layer} of {@code cache} as another layer wrote it earlier in the same
      * call ("Reducing Transformer Key-Value Cache Size with Cross-Layer Attention", Brandon et al.): forward
-     * projects only queries and writes nothing to the cache; wk and wv are unused.
+     * projects only queries and writes nothing to the cache; wk and wv are unused and no key or value buffers
+     * are allocated. Its forward throws IllegalStateException unless the source layer wrote the chunk's entries.
      */
     public State newSharedState(KvCache cache, int layer, int maxTokens) {
         return new State(this, cache, layer, maxTokens, null, true);
@@ -193,6 +194,9 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
             throw new IllegalArgumentException("key padding mask covers " + st.keyMask.length
                     + " positions but the chunk reaches position " + (past + t - 1));
         }
+        if (st.shared) {
+            cache.requireWritten(st.layer, past, t);
+        }
         return st.stage(positions, t);
     }
 
@@ -202,23 +206,23 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
         AttentionConfig c = config;
         KvCache cache = st.cache;
         int past = cache.length();
-        Tensor q = st.q.rows(t), k = st.k.rows(t), v = st.v.rows(t);
-        boolean own = !st.shared;   // a shared-cache state has no keys or values of its own
+        Tensor q = st.q.rows(t);
+        boolean own = !st.shared;   // a shared-cache state has no keys or values of its own (k, v are null)
         wq.addBias(q);
         if (own) {
-            wk.addBias(k);
-            wv.addBias(v);
+            wk.addBias(st.k.rows(t));
+            wv.addBias(st.v.rows(t));
         }
         if (c.qkNorm() == QkNorm.HEAD) {
-            Tensor qh = st.qHeads.get(t), kh = st.kHeads.get(t);
+            Tensor qh = st.qHeads.get(t);
             qNorm.apply(qh, qh);
             if (own) {
-                kNorm.apply(kh, kh);
+                kNorm.apply(st.kHeads.get(t), st.kHeads.get(t));
             }
         } else if (c.qkNorm() == QkNorm.FLAT) {
             qNorm.apply(q, q);
             if (own) {
-                kNorm.apply(k, k);
+                kNorm.apply(st.k.rows(t), st.k.rows(t));
             }
         }
         if (own && st.kvTransform != null) {
@@ -290,11 +294,11 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
                     a.wv.weight()};
             this.projOut = new Tensor[projW.length];
             this.q = ScratchPool.rows(pool, "attention q", mt, c.qDim());
-            this.k = ScratchPool.rows(pool, "attention k", mt, c.kvDim());
-            this.v = ScratchPool.rows(pool, "attention v", mt, c.kvDim());
+            this.k = shared ? null : ScratchPool.rows(pool, "attention k", mt, c.kvDim());
+            this.v = shared ? null : ScratchPool.rows(pool, "attention v", mt, c.kvDim());
             this.o = ScratchPool.rows(pool, "attention o", mt, c.qDim());
             this.qHeads = new HeadViews(q, c.heads(), c.headDim());
-            this.kHeads = new HeadViews(k, c.kvHeads(), c.headDim());
+            this.kHeads = shared ? null : new HeadViews(k, c.kvHeads(), c.headDim());
             this.scores = ScratchPool.matrix(pool, "attention scores", c.heads(), cache.rows(layer));
             this.tiles = cache.type() == KvType.F32 ? null
                     : ScratchPool.matrix(pool, "attention kv tile", c.heads(), KvRows.TILE * c.headDim());
@@ -372,10 +376,7 @@ public record Attention(AttentionConfig config, Linear wq, Linear wk, Linear wv,
 
         // Key at pk visible to a query at pq under the causal/window mask (by position).
         private static boolean visible(int pq, int pk, boolean causal, int w) {
-            if (causal && pk > pq) {
-                return false;
-            }
-            return w == 0 || Math.abs(pq - pk) < w;
+            return !(causal && pk > pq) && (w == 0 || Math.abs(pq - pk) < w);
         }
 
         private Rope ropeFor(int seqLen) {

@@ -44,6 +44,10 @@ final class BatchAttention implements IntConsumer {
         Ops.matmulT(x, projW, projOut);
         for (int i = 0; i < n; i++) {
             Attention.State st = states[i];
+            if (st.k == null) {
+                throw new IllegalArgumentException("batched decode: layer state " + i + " reads a shared cache"
+                        + " (cross-layer KV sharing), which batched decode does not run");
+            }
             int maxPos = layer.begin(st, null, 1);
             System.arraycopy(q.data(), i * qDim, st.q.data(), 0, qDim);
             System.arraycopy(k.data(), i * kvDim, st.k.data(), 0, kvDim);

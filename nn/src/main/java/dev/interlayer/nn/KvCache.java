@@ -38,6 +38,7 @@ public final class KvCache {
     private final int[] oldest;      // [layers] first entry a ring still holds (0 for full layers)
     private final int[] droppedMin;  // [layers] smallest position a ring overwrote, MAX_VALUE if none
     private final int[] droppedMax;  // [layers] largest position a ring overwrote, MIN_VALUE if none
+    private final int[] writtenEnd;  // [layers] end of the entries the last write to layer l covered
     private int length;
     private int irregularFrom = Integer.MAX_VALUE; // first entry < length whose position != its index
 
@@ -112,6 +113,7 @@ public final class KvCache {
         }
         this.positions = new int[contextLength];
         this.oldest = new int[layers];
+        this.writtenEnd = new int[layers];
         this.droppedMin = new int[layers];
         this.droppedMax = new int[layers];
         Arrays.fill(droppedMin, Integer.MAX_VALUE);
@@ -237,6 +239,7 @@ public final class KvCache {
     // Writes t rows of k and v ([t, kvDim] from offset 0) into entries [slot, slot + t) of layer l, converting to
     // the storage type; a ring wraps at most once (t ≤ rows).
     void write(int layer, float[] k, float[] v, int slot, int t) {
+        writtenEnd[layer] = slot + t;
         int ringRows = rows[layer], width = kvDims[layer];
         int row = slot % ringRows;
         int first = Math.min(t, ringRows - row);
@@ -245,6 +248,16 @@ public final class KvCache {
         if (first < t) {
             keys[layer].write(k, first * width, 0, t - first);
             values[layer].write(v, first * width, 0, t - first);
+        }
+    }
+
+    // Checks that entries [past, past + t) of layer l were written (by its owning attention layer, earlier in this
+    // call) before a layer sharing the cache reads them: else it would attend to stale or zero rows.
+    void requireWritten(int layer, int past, int t) {
+        if (writtenEnd[layer] < past + t) {
+            throw new IllegalStateException("Attention.forward: a layer sharing cache layer " + layer
+                    + " reads entries [" + past + ", " + (past + t) + ") but its source layer has written only up"
+                    + " to entry " + writtenEnd[layer] + "; run the source layer first in each call");
         }
     }
 
@@ -371,6 +384,9 @@ public final class KvCache {
             }
         }
         length = newLength;
+        for (int l = 0; l < writtenEnd.length; l++) {
+            writtenEnd[l] = Math.min(writtenEnd[l], newLength);
+        }
         if (irregularFrom >= newLength) {
             irregularFrom = Integer.MAX_VALUE;
         }
@@ -379,6 +395,7 @@ public final class KvCache {
     /** Empties the cache (same as truncate(0)). */
     public void reset() {
         length = 0;
+        Arrays.fill(writtenEnd, 0);
         irregularFrom = Integer.MAX_VALUE;
         Arrays.fill(oldest, 0);
         Arrays.fill(droppedMin, Integer.MAX_VALUE);
