@@ -98,7 +98,10 @@ class PositionsRingPropertiesTest {
      * Runs the same chunks through two sessions in lockstep and returns max |a − b| / max(1, max |b|). Both
      * sides do the same arithmetic in the same order, but Vector API lane reductions may round differently
      * before and after C2 compiles a kernel (seen: 1-ulp differences between two identical runs), so the
-     * sessions advance together and the bound (1e-6 of the output scale) only allows that rounding noise.
+     * sessions advance together and the bound only allows that rounding noise: 1e-5 of the output scale. A
+     * 1-ulp (6e-8) change in one layer grows through up to six layers' norms and softmaxes; a full-suite run
+     * under load measured 1.26e-6 once (the bound was 1e-6 then), while a key read from the wrong ring row
+     * changes a softmax weight by about 1/W, orders of magnitude above the bound.
      */
     static double lockstep(DecoderStack stack, StackSession a, StackSession b, int[] tokens, int[] chunks,
                            int[] positionsA, int[] positionsB) {
@@ -119,7 +122,7 @@ class PositionsRingPropertiesTest {
         return diff / scale;
     }
 
-    static final double LOCKSTEP_TOL = 1e-6;
+    static final double LOCKSTEP_TOL = 1e-5;
 
     @Test
     void implicitPositionsEqualExplicitContiguousOnes() {
