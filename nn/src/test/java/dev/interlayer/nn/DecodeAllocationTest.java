@@ -2,9 +2,6 @@ package dev.interlayer.nn;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.interlayer.nn.moe.MoeConfig;
-import dev.interlayer.nn.moe.MoeFeedForward;
-import dev.interlayer.nn.moe.SharedExperts;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Tensor;
 import java.lang.management.ManagementFactory;
@@ -142,12 +139,7 @@ class DecodeAllocationTest {
             AttentionConfig ac = ring && l == 0 ? global.toBuilder().window(8).build() : global;
             FeedForward f;
             if (moe) {
-                List<FeedForward> experts = new ArrayList<>();
-                for (int e = 0; e < 4; e++) {
-                    experts.add(r.swiGlu(D, FFN));
-                }
-                f = new MoeFeedForward(new MoeConfig(D, 4, 2, true, SharedExperts.NONE), r.linear(4, D), experts,
-                        null, null);
+                f = r.topTwoOfFourSwiGlu(D, FFN);
             } else {
                 f = r.swiGlu(D, FFN);
             }
