@@ -8,7 +8,9 @@ import java.io.InputStreamReader;
 import java.io.Reader;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Consumer;
 
 /** Golden fixtures of reference/arch/arch_reference.py and paths of the tiny test models (shared by the model tests). */
 public final class Fixture {
@@ -28,6 +30,20 @@ public final class Fixture {
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * A copy of the tiny HF folder hf/{@code name} (model.safetensors and config.json) in {@code dir} (created if
+     * absent), its config.json edited by {@code edit} first: for tests of config keys the fixtures do not vary.
+     */
+    public static Path editedHf(Path dir, String name, Consumer<JsonObject> edit) throws IOException {
+        Path src = resource("hf/" + name);
+        Files.createDirectories(dir);
+        Files.copy(src.resolve("model.safetensors"), dir.resolve("model.safetensors"));
+        JsonObject c = JsonParser.parseString(Files.readString(src.resolve("config.json"))).getAsJsonObject();
+        edit.accept(c);
+        Files.writeString(dir.resolve("config.json"), c.toString());
+        return dir;
     }
 
     public static int[] ints(JsonObject o, String key) {

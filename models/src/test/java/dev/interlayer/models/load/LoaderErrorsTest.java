@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.llama.LlamaConfig;
 import dev.interlayer.models.llama.LlamaModel;
@@ -22,13 +21,7 @@ class LoaderErrorsTest {
 
     // a copy of hf/<name> (in a fresh subfolder) whose config.json was edited by `edit`
     private Path edited(String name, Consumer<JsonObject> edit) throws Exception {
-        Path src = Fixture.resource("hf/" + name);
-        Path out = Files.createTempDirectory(dir, name);
-        Files.copy(src.resolve("model.safetensors"), out.resolve("model.safetensors"));
-        JsonObject c = JsonParser.parseString(Files.readString(src.resolve("config.json"))).getAsJsonObject();
-        edit.accept(c);
-        Files.writeString(out.resolve("config.json"), c.toString());
-        return out;
+        return Fixture.editedHf(Files.createTempDirectory(dir, name), name, edit);
     }
 
     @Test
