@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.generate.CausalLM;
+import dev.interlayer.models.generate.Sampler;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.tensor.ComputePool;
@@ -42,23 +43,13 @@ class Stories260KTest {
         }
     }
 
-    static int argmax(float[] a) {
-        int best = 0;
-        for (int i = 1; i < a.length; i++) {
-            if (a[i] > a[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
     static int[] greedy(LlamaModel m, int chunk, int n) {
         CausalLM.Session s = m.newSession(PROMPT.length + n, chunk);
         float[] logits = s.append(PROMPT, 0, PROMPT.length);
         int[] out = new int[n];
         int[] one = new int[1];
         for (int i = 0; i < n; i++) {
-            out[i] = argmax(logits);
+            out[i] = Sampler.Greedy.argmax(logits);
             if (i + 1 < n) {
                 one[0] = out[i];
                 logits = s.append(one, 0, 1);
