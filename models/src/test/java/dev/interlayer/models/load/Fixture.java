@@ -4,8 +4,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.Reader;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,9 +18,16 @@ public final class Fixture {
     }
 
     public static JsonObject golden(String name) throws IOException {
-        try (Reader r = new InputStreamReader(Fixture.class.getResourceAsStream("/golden/arch/" + name + ".json"),
-                StandardCharsets.UTF_8)) {
-            return JsonParser.parseReader(r).getAsJsonObject();
+        return json("/golden/arch/" + name + ".json");
+    }
+
+    /** The JSON object in the test resource {@code resource}, an absolute class-path name such as "/golden/x.json". */
+    public static JsonObject json(String resource) throws IOException {
+        try (InputStream in = Fixture.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IOException("missing test resource " + resource);
+            }
+            return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
         }
     }
 

@@ -8,12 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.interlayer.models.SharedModels;
+import dev.interlayer.models.load.Fixture;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
@@ -43,11 +41,7 @@ class WordPieceTokenizerTest {
     @Test
     void miniLmMatchesPythonReference() throws IOException {
         Tokenizer t = minilm();
-        JsonObject golden;
-        try (InputStream in = getClass().getResourceAsStream("/golden/tokenizer/minilm_wordpiece.json")) {
-            assertNotNull(in, "golden/tokenizer/minilm_wordpiece.json missing");
-            golden = JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
-        }
+        JsonObject golden = Fixture.json("/golden/tokenizer/minilm_wordpiece.json");
         JsonArray cases = golden.getAsJsonArray("cases");
         assertEquals(12, cases.size());
         for (JsonElement e : cases) {
