@@ -3,6 +3,7 @@ package dev.interlayer.models.gemma;
 import com.google.gson.JsonObject;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.models.lm.DecoderSizes;
 import dev.interlayer.models.lm.HfJson;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,16 +47,7 @@ public record GemmaConfig(int version, int dim, int hiddenDim, int layers, int h
         if (version != 2 && version != 3) {
             throw new IllegalArgumentException("Gemma version must be 2 or 3, got " + version);
         }
-        for (int v : new int[] {dim, hiddenDim, layers, heads, kvHeads, headDim, vocabSize, contextLength}) {
-            if (v < 1) {
-                throw new IllegalArgumentException("Gemma config: sizes must be >= 1, got dim " + dim + ", hidden "
-                        + hiddenDim + ", layers " + layers + ", heads " + heads + "/" + kvHeads + ", headDim "
-                        + headDim + ", vocab " + vocabSize + ", context " + contextLength);
-            }
-        }
-        if (heads % kvHeads != 0) {
-            throw new IllegalArgumentException("heads " + heads + " not divisible by kvHeads " + kvHeads);
-        }
+        DecoderSizes.check("Gemma", dim, hiddenDim, layers, heads, kvHeads, headDim, vocabSize, contextLength);
         slidingLayers = List.copyOf(slidingLayers);
         if (slidingLayers.size() != layers) {
             throw new IllegalArgumentException("slidingLayers has " + slidingLayers.size() + " entries for " + layers

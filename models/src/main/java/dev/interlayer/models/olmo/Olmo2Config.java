@@ -3,6 +3,7 @@ package dev.interlayer.models.olmo;
 import com.google.gson.JsonObject;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.models.lm.DecoderSizes;
 import dev.interlayer.models.lm.HfJson;
 
 /**
@@ -28,16 +29,7 @@ public record Olmo2Config(int dim, int hiddenDim, int layers, int heads, int kvH
      * @throws IllegalArgumentException if a size is below 1 or kvHeads does not divide heads
      */
     public Olmo2Config {
-        for (int v : new int[] {dim, hiddenDim, layers, heads, kvHeads, headDim, vocabSize, contextLength}) {
-            if (v < 1) {
-                throw new IllegalArgumentException("OLMo 2 config: sizes must be >= 1, got dim " + dim + ", hidden "
-                        + hiddenDim + ", layers " + layers + ", heads " + heads + "/" + kvHeads + ", headDim "
-                        + headDim + ", vocab " + vocabSize + ", context " + contextLength);
-            }
-        }
-        if (heads % kvHeads != 0) {
-            throw new IllegalArgumentException("heads " + heads + " not divisible by kvHeads " + kvHeads);
-        }
+        DecoderSizes.check("OLMo 2", dim, hiddenDim, layers, heads, kvHeads, headDim, vocabSize, contextLength);
     }
 
     /** Query width heads·headDim. */
