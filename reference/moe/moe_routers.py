@@ -11,27 +11,22 @@ import itertools
 import json
 import math
 import os
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "nn"))
+import golden_nn  # noqa: E402  (the seeded weight store shared with the nn fixtures)
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "nn", "src", "test", "resources", "golden")
 D = torch.float64
 
 
-class Weights:
+class Weights(golden_nn.Weights):
+    """reference/nn/golden_nn.py's seeded weights, written with all 17 significant digits (as tj writes)."""
+
     def __init__(self, seed):
-        self.g = torch.Generator().manual_seed(seed)
-        self.store = {}
-
-    def rand(self, name, *shape, scale=None, offset=0.0):
-        s = scale if scale is not None else 1.0 / math.sqrt(shape[-1])
-        t = (torch.randn(*shape, generator=self.g, dtype=torch.float32) * s + offset).to(torch.float32)
-        if name is not None:
-            self.store[name] = t
-        return t.to(D)
-
-    def json(self):
-        return {k: tj(v) for k, v in self.store.items()}
+        super().__init__(seed, digits=17)
 
 
 def tj(t):

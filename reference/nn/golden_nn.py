@@ -19,19 +19,26 @@ D = torch.float64
 # ---------------------------------------------------------------- weights
 
 class Weights:
-    def __init__(self, seed):
+    """Seeded float32 weights, returned in float64 and stored (under their name) as the float32 values drawn.
+    Shared by the other nn-side generators (reference/moe, reference/research)."""
+
+    def __init__(self, seed, digits=9):
         self.g = torch.Generator().manual_seed(seed)
         self.store = {}
+        self.digits = digits   # significant digits written per value by json()
 
     def rand(self, name, *shape, scale=None, offset=0.0):
+        """N(offset, scale²) with scale 1/sqrt(fan_in) by default; name None: drawn but not stored (inputs)."""
         fan_in = shape[-1]
         s = scale if scale is not None else 1.0 / math.sqrt(fan_in)
         t = (torch.randn(*shape, generator=self.g, dtype=torch.float32) * s + offset).to(torch.float32)
-        self.store[name] = t
+        if name is not None:
+            self.store[name] = t
         return t.to(D)
 
     def json(self):
-        return {k: {"shape": list(v.shape), "data": [float("%.9g" % x) for x in v.flatten().tolist()]}
+        fmt = "%%.%dg" % self.digits
+        return {k: {"shape": list(v.shape), "data": [float(fmt % x) for x in v.flatten().tolist()]}
                 for k, v in self.store.items()}
 
 
