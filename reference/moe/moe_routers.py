@@ -332,10 +332,15 @@ def main():
         case_demix(22, "updating_prior"),
         case_demix(23, "simple_average"),
     ]
+    write("moe_routers.json", "reference/moe/moe_routers.py", cases)
+
+
+def write(name, generator, cases):
+    """Writes OUT/name: {"generator", "cases"} as compact JSON (moeut.py writes its fixture with this too)."""
     os.makedirs(OUT, exist_ok=True)
-    path = os.path.join(OUT, "moe_routers.json")
+    path = os.path.join(OUT, name)
     with open(path, "w") as fh:
-        json.dump({"generator": "reference/moe/moe_routers.py", "cases": cases}, fh, separators=(",", ":"))
+        json.dump({"generator": generator, "cases": cases}, fh, separators=(",", ":"))
     print("wrote", path, os.path.getsize(path), "bytes")
 
 
