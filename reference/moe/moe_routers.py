@@ -11,27 +11,22 @@ import itertools
 import json
 import math
 import os
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "nn"))
+import golden_nn  # noqa: E402  (the seeded weight store shared with the nn fixtures)
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "nn", "src", "test", "resources", "golden")
 D = torch.float64
 
 
-class Weights:
+class Weights(golden_nn.Weights):
+    """reference/nn/golden_nn.py's seeded weights, written with all 17 significant digits (as tj writes)."""
+
     def __init__(self, seed):
-        self.g = torch.Generator().manual_seed(seed)
-        self.store = {}
-
-    def rand(self, name, *shape, scale=None, offset=0.0):
-        s = scale if scale is not None else 1.0 / math.sqrt(shape[-1])
-        t = (torch.randn(*shape, generator=self.g, dtype=torch.float32) * s + offset).to(torch.float32)
-        if name is not None:
-            self.store[name] = t
-        return t.to(D)
-
-    def json(self):
-        return {k: tj(v) for k, v in self.store.items()}
+        super().__init__(seed, digits=17)
 
 
 def tj(t):
@@ -337,10 +332,15 @@ def main():
         case_demix(22, "updating_prior"),
         case_demix(23, "simple_average"),
     ]
+    write("moe_routers.json", "reference/moe/moe_routers.py", cases)
+
+
+def write(name, generator, cases):
+    """Writes OUT/name: {"generator", "cases"} as compact JSON (moeut.py writes its fixture with this too)."""
     os.makedirs(OUT, exist_ok=True)
-    path = os.path.join(OUT, "moe_routers.json")
+    path = os.path.join(OUT, name)
     with open(path, "w") as fh:
-        json.dump({"generator": "reference/moe/moe_routers.py", "cases": cases}, fh, separators=(",", ":"))
+        json.dump({"generator": generator, "cases": cases}, fh, separators=(",", ":"))
     print("wrote", path, os.path.getsize(path), "bytes")
 
 

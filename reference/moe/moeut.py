@@ -5,12 +5,10 @@ plain PyTorch in float64 over float32-valued weights stored in the JSON.
 
 Run: /usr/bin/python3 reference/moe/moeut.py   (writes nn/src/test/resources/golden/moeut.json)
 """
-import json
-import os
 
 import torch
 
-from moe_routers import OUT, D, Weights, tj, layer_norm, topk_lower_index
+from moe_routers import D, Weights, tj, layer_norm, topk_lower_index, write
 
 
 def rope_half(x, rot, theta):
@@ -125,10 +123,7 @@ def main():
     for s in range(c["steps"]):
         y = blocks[s % c["group"]](y)
     cases.append({"name": "moeut_g2_l4", "config": c, "weights": W.json(), "x": tj(x.float()), "output": tj(y)})
-    path = os.path.join(OUT, "moeut.json")
-    with open(path, "w") as fh:
-        json.dump({"generator": "reference/moe/moeut.py", "cases": cases}, fh, separators=(",", ":"))
-    print("wrote", path, os.path.getsize(path), "bytes")
+    write("moeut.json", "reference/moe/moeut.py", cases)
 
 
 if __name__ == "__main__":

@@ -19,19 +19,26 @@ D = torch.float64
 # ---------------------------------------------------------------- weights
 
 class Weights:
-    def __init__(self, seed):
+    """Seeded float32 weights, returned in float64 and stored (under their name) as the float32 values drawn.
+    Shared by the other nn-side generators (reference/moe, reference/research)."""
+
+    def __init__(self, seed, digits=9):
         self.g = torch.Generator().manual_seed(seed)
         self.store = {}
+        self.digits = digits   # significant digits written per value by json()
 
     def rand(self, name, *shape, scale=None, offset=0.0):
+        """N(offset, scale²) with scale 1/sqrt(fan_in) by default; name None: drawn but not stored (inputs)."""
         fan_in = shape[-1]
         s = scale if scale is not None else 1.0 / math.sqrt(fan_in)
         t = (torch.randn(*shape, generator=self.g, dtype=torch.float32) * s + offset).to(torch.float32)
-        self.store[name] = t
+        if name is not None:
+            self.store[name] = t
         return t.to(D)
 
     def json(self):
-        return {k: {"shape": list(v.shape), "data": [float("%.9g" % x) for x in v.flatten().tolist()]}
+        fmt = "%%.%dg" % self.digits
+        return {k: {"shape": list(v.shape), "data": [float(fmt % x) for x in v.flatten().tolist()]}
                 for k, v in self.store.items()}
 
 
@@ -473,10 +480,7 @@ def gen_stacks():
     wf = W.rand("final.w", d, scale=0.2, offset=1.0)
     tokens = torch.randint(0, V, (T,), generator=torch.Generator().manual_seed(seed + 1)).tolist()
     x = emb[tokens]
-    taps = [x]
-    for b in blocks:
-        x = b(x)
-        taps.append(x)
+    x, taps = run_with_taps(blocks, x)
     y = rms_norm(x, wf, 1e-6, False)
     out.append({"name": "decoder_mixln_sliding_moe", "seed": seed, "atol": 1e-4, "kind": "decoder", "vocab": V,
                 "embedding_scale": 1.0, "layers": layers, "final_norm": RMS, "weights": W.json(), "tokens": tokens,
@@ -496,10 +500,7 @@ def gen_stacks():
     wf = W.rand("final.w", d, scale=0.2)
     tokens = torch.randint(0, V, (T,), generator=torch.Generator().manual_seed(seed + 1)).tolist()
     x = emb[tokens] * math.sqrt(d)
-    taps = [x]
-    for b in blocks:
-        x = b(x)
-        taps.append(x)
+    x, taps = run_with_taps(blocks, x)
     y = rms_norm(x, wf, 1e-6, True)
     out.append({"name": "decoder_gemma_like", "seed": seed, "atol": 1e-4, "kind": "decoder", "vocab": V,
                 "embedding_scale": math.sqrt(d), "layers": layers, "final_norm": RMS1P, "weights": W.json(),
@@ -521,10 +522,7 @@ def gen_stacks():
     tokens = torch.randint(0, V, (T,), generator=torch.Generator().manual_seed(seed + 1)).tolist()
     valid = [True] * (T - 2) + [False, False]
     x = en(emb[tokens] + posw[:T])
-    taps = [x]
-    for b in blocks:
-        x = b(x, None, valid)
-        taps.append(x)
+    x, taps = run_with_taps(blocks, x, None, valid)
     out.append({"name": "encoder_bert_like", "seed": seed, "atol": 1e-4, "kind": "encoder", "vocab": V,
                 "embedding_scale": 1.0, "layers": layers, "embedding_norm": LN, "learned_positions": 16,
                 "weights": W.json(), "tokens": tokens, "valid": valid, "output": tensor_json(x),
@@ -626,6 +624,16 @@ def gen_ring():
     out.append(decoder_case("learned_alibi_w4_gapped_positions", 601, V, d, T, alayers, LN, 1.0, gapped,
                             learned=32))
     return out
+
+
+def run_with_taps(blocks, x, *args):
+    """x through the blocks in turn (each called with *args after x): the output, and the taps (x, then every
+    block's output)."""
+    taps = [x]
+    for b in blocks:
+        x = b(x, *args)
+        taps.append(x)
+    return x, taps
 
 
 def write(name, cases):

@@ -9,8 +9,11 @@ Usage: python3 llama_spm_to_json.py GGUF OUT.json {legacy|metaspace}
 (hf-rust/ then tokenizes llama.cpp's inputs with the result: see regenerate.sh.)
 """
 import json
-import struct
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "chat"))
+import gguf_meta  # noqa: E402  (GGUF metadata reader shared with the chat-template reference)
 
 META = "\u2581"
 
@@ -22,47 +25,8 @@ def read_gguf_vocab(path):
 
 
 def read_gguf_metadata(path):
-    """Every metadata key/value of a GGUF v2/v3 file."""
-    with open(path, "rb") as f:
-        data = f.read()
-    pos = 0
-
-    def take(fmt):
-        nonlocal pos
-        v = struct.unpack_from("<" + fmt, data, pos)
-        pos += struct.calcsize("<" + fmt)
-        return v[0]
-
-    def string():
-        nonlocal pos
-        n = take("Q")
-        s = data[pos:pos + n].decode("utf-8")
-        pos += n
-        return s
-
-    scalar = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
-
-    def value(t):
-        if t in scalar:
-            return take(scalar[t])
-        if t == 8:
-            return string()
-        if t == 9:
-            et = take("I")
-            n = take("Q")
-            return [value(et) for _ in range(n)]
-        raise ValueError(f"GGUF value type {t}")
-
-    assert data[:4] == b"GGUF", "not a GGUF file"
-    pos = 4
-    take("I")  # version
-    take("Q")  # tensor count
-    n_kv = take("Q")
-    md = {}
-    for _ in range(n_kv):
-        key = string()
-        md[key] = value(take("I"))
-    return md
+    """Every metadata key/value of a GGUF v2/v3 file (reference/chat/gguf_meta.py's reader)."""
+    return gguf_meta.read_metadata(path)
 
 
 def merges(pieces, scores):

@@ -5,6 +5,7 @@ import dev.interlayer.models.cli.Flags;
 import dev.interlayer.models.cli.KvTypeOption;
 import dev.interlayer.models.cli.Progress;
 import dev.interlayer.models.generate.CausalLM;
+import dev.interlayer.models.generate.Sampler;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.GgufTensorInfo;
@@ -223,19 +224,9 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
     private static void decode(CausalLM.Session s, float[] logits, int n) {
         int[] one = new int[1];
         for (int i = 0; i < n; i++) {
-            one[0] = argmax(logits);
+            one[0] = Sampler.Greedy.argmax(logits);
             logits = s.append(one, 0, 1);
         }
-    }
-
-    static int argmax(float[] a) {
-        int best = 0;
-        for (int i = 1; i < a.length; i++) {
-            if (a[i] > a[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     /**

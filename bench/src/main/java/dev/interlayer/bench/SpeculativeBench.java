@@ -3,6 +3,7 @@ package dev.interlayer.bench;
 import dev.interlayer.models.cli.CliCommand;
 import dev.interlayer.models.cli.Flags;
 import dev.interlayer.models.cli.Progress;
+import dev.interlayer.models.generate.Sampler;
 import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.load.ModelLoader;
@@ -153,7 +154,7 @@ public final class SpeculativeBench implements CliCommand, Callable<Integer> {
         float[] logits = s.append(prompt, 0, prompt.length);
         int[] one = new int[1];
         for (int i = 0; i < out.length; i++) {
-            out[i] = GenerateBench.argmax(logits);
+            out[i] = Sampler.Greedy.argmax(logits);
             if (i + 1 < out.length) {
                 one[0] = out[i];
                 logits = s.append(one, 0, 1);

@@ -4,12 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Tensor;
-import java.lang.management.ManagementFactory;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -108,14 +104,11 @@ class BatchDecoderTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"llama", "moe"})
     void steadyStateStepAllocatesAtMostBound(String family) throws Exception {
-        String output = ChildJvm.run(AllocationProbe.class, List.of(), family);
-        Matcher m = Pattern.compile("bytesPerStep=(\\d+)").matcher(output);
-        assertTrue(m.find(), "no measurement in probe output:\n" + output);
-        long perStep = Long.parseLong(m.group(1));
-        System.out.printf("batched decode allocation %s: %d bytes/step (bound %d)%n", family, perStep,
+        ChildJvm.Measured perStep = ChildJvm.measured(AllocationProbe.class, "bytesPerStep", family);
+        System.out.printf("batched decode allocation %s: %d bytes/step (bound %d)%n", family, perStep.value(),
                 DecodeAllocationTest.BOUND_BYTES);
-        assertTrue(perStep <= DecodeAllocationTest.BOUND_BYTES, "batched step allocated " + perStep
-                + " bytes; probe output:\n" + output);
+        assertTrue(perStep.value() <= DecodeAllocationTest.BOUND_BYTES, "batched step allocated " + perStep.value()
+                + " bytes; probe output:\n" + perStep.output());
     }
 
     /** Runs in its own JVM (see {@link DecodeAllocationTest}): warms batched decode up, prints bytesPerStep=N. */
@@ -126,9 +119,7 @@ class BatchDecoderTest {
         }
 
         public static void main(String[] args) {
-            ComputePool.setThreads(1); // allocation counters are per thread: keep all work on this one
-            var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long tid = Thread.currentThread().threadId();
+            ThreadAllocation alloc = ThreadAllocation.onThisThread();
             BatchFamilies.Model model = BatchFamilies.build(args[0], 9);
             DecoderStack stack = model.stack();
             StackSession[] sessions = new StackSession[BATCH];
@@ -142,25 +133,24 @@ class BatchDecoderTest {
             long start = System.nanoTime(), last;
             int within = 0;
             do {
-                last = round(decoder, sessions, tokens, model, logits, bean, tid);
+                last = round(decoder, sessions, tokens, model, logits, alloc);
                 within = last <= DecodeAllocationTest.BOUND_BYTES ? within + 1 : 0;
             } while (last > 0 && within < DecodeAllocationTest.SETTLED
                     && System.nanoTime() - start < DecodeAllocationTest.WARMUP_NANOS);
-            System.out.println("bytesPerStep=" + round(decoder, sessions, tokens, model, logits, bean, tid));
+            System.out.println("bytesPerStep=" + round(decoder, sessions, tokens, model, logits, alloc));
         }
 
         // STEPS batched steps, then every session rolled back to its prompt; bytes per step
         private static long round(BatchDecoder decoder, StackSession[] sessions, int[] tokens,
-                                  BatchFamilies.Model model, Tensor logits, com.sun.management.ThreadMXBean bean,
-                                  long tid) {
-            long before = bean.getThreadAllocatedBytes(tid);
+                                  BatchFamilies.Model model, Tensor logits, ThreadAllocation alloc) {
+            long before = alloc.bytes();
             for (int step = 0; step < STEPS; step++) {
                 for (int i = 0; i < BATCH; i++) {
                     tokens[i] = (7 * step + 3 * i) % BatchFamilies.VOCAB;
                 }
                 decoder.decode(tokens, sessions, BATCH, model.head(), logits);
             }
-            long bytes = bean.getThreadAllocatedBytes(tid) - before;
+            long bytes = alloc.bytes() - before;
             for (int i = 0; i < BATCH; i++) {
                 sessions[i].cache().truncate(PROMPT + i);
             }

@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.Tensor;
-import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every norm placement (PRE, POST, PERI, OUTPUT, NONE, LayerNorm Scaling, DeepNorm, parallel GPT-J /
@@ -16,14 +14,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Tolerance 1e-4 absolute (F32 vs float64 reference).
  */
 class BlockGoldenTest {
-    static Stream<String> cases() {
-        return Golden.cases("blocks.json").stream().map(c -> c.get("name").getAsString());
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void matchesReference(String name) {
-        JsonObject c = Golden.find("blocks.json", name);
+    @GoldenCases("blocks.json")
+    void matchesReference(String name, JsonObject c) {
         TransformerBlock block = new Golden.Builder(c.getAsJsonObject("weights")).block(c.getAsJsonObject("block"), "");
         Tensor x = Golden.tensor(c.getAsJsonObject("x"));
         double atol = c.get("atol").getAsDouble();

@@ -43,15 +43,29 @@ final class ChildJvm {
         }
     }
 
+    /** The number a probe printed as {@code key=N}, and the probe's whole output (for failure messages). */
+    record Measured(long value, String output) {
+        /** The probe's first "warm-up" line, or "" without one. */
+        String warmUp() {
+            return output.lines().filter(l -> l.startsWith("warm-up")).findFirst().orElse("");
+        }
+    }
+
+    /** Runs the probe and reads the number it printed as {@code key=N} (fails naming the output without one). */
+    static Measured measured(Class<?> main, String key, String... args) throws Exception {
+        String output = run(main, List.of(), args);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(key + "=(\\d+)").matcher(output);
+        assertTrue(m.find(), "no " + key + " in probe output:\n" + output);
+        return new Measured(Long.parseLong(m.group(1)), output);
+    }
+
     /**
      * Runs the probe and returns the number it printed as {@code key=N}, after echoing its "warm-up" line with
      * {@code label} (fails naming the probe output when there is none).
      */
     static long measure(Class<?> main, String key, String label, String... args) throws Exception {
-        String output = run(main, List.of(), args);
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile(key + "=(\\d+)").matcher(output);
-        assertTrue(m.find(), "no " + key + " in probe output:\n" + output);
-        System.out.println(label + " " + output.lines().filter(l -> l.startsWith("warm-up")).findFirst().orElse(""));
-        return Long.parseLong(m.group(1));
+        Measured m = measured(main, key, args);
+        System.out.println(label + " " + m.warmUp());
+        return m.value();
     }
 }

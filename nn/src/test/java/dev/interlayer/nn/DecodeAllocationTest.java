@@ -2,16 +2,9 @@ package dev.interlayer.nn;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.interlayer.nn.moe.MoeConfig;
-import dev.interlayer.nn.moe.MoeFeedForward;
-import dev.interlayer.nn.moe.SharedExperts;
-import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Tensor;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -51,14 +44,11 @@ class DecodeAllocationTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"dense", "moe", "ring", "ring-explicit", "ring-f16", "ring-q8_0"})
     void decodeStepAllocatesAtMostBound(String ffn) throws Exception {
-        String output = ChildJvm.run(Probe.class, List.of(), ffn);
-        Matcher m = Pattern.compile("bytesPerStep=(\\d+)").matcher(output);
-        assertTrue(m.find(), "no measurement in probe output:\n" + output);
-        long perStep = Long.parseLong(m.group(1));
-        System.out.printf("decode allocation %-5s %d bytes/step (bound %d) %s%n", ffn, perStep, BOUND_BYTES,
-                output.lines().filter(l -> l.startsWith("warm-up")).findFirst().orElse(""));
-        assertTrue(perStep <= BOUND_BYTES, "decode step allocated " + perStep + " bytes, bound " + BOUND_BYTES
-                + "; probe output:\n" + output);
+        ChildJvm.Measured perStep = ChildJvm.measured(Probe.class, "bytesPerStep", ffn);
+        System.out.printf("decode allocation %-5s %d bytes/step (bound %d) %s%n", ffn, perStep.value(), BOUND_BYTES,
+                perStep.warmUp());
+        assertTrue(perStep.value() <= BOUND_BYTES, "decode step allocated " + perStep.value() + " bytes, bound "
+                + BOUND_BYTES + "; probe output:\n" + perStep.output());
     }
 
     /** Runs in its own JVM: builds the stack, warms decode up, prints bytesPerStep=N. */
@@ -67,9 +57,7 @@ class DecodeAllocationTest {
         }
 
         public static void main(String[] args) {
-            ComputePool.setThreads(1); // allocation counters are per thread: keep all work on this one
-            var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long tid = Thread.currentThread().threadId();
+            ThreadAllocation alloc = ThreadAllocation.onThisThread();
             String variant = args[0];
             KvType kv = variant.endsWith("f16") ? KvType.F16 : variant.endsWith("q8_0") ? KvType.Q8_0 : KvType.F32;
             DecoderStack stack = stack(variant.equals("moe"), variant.startsWith("ring"), kv);
@@ -97,21 +85,21 @@ class DecodeAllocationTest {
             long first = -1, last;
             int rounds = 0, within = 0;
             do {
-                last = bytesPerStep(stack, s, bean, tid, explicit, rewind);
+                last = bytesPerStep(stack, s, alloc, explicit, rewind);
                 first = first < 0 ? last : first;
                 within = last <= BOUND_BYTES ? within + 1 : 0;
                 rounds++;
             } while (last > 0 && within < SETTLED && System.nanoTime() - start < WARMUP_NANOS);
             System.out.printf("warm-up: %d rounds of %d steps in %.1f s, bytes/step first %d, last %d%n", rounds,
                     STEPS, (System.nanoTime() - start) / 1e9, first, last);
-            System.out.println("bytesPerStep=" + bytesPerStep(stack, s, bean, tid, explicit, rewind));
+            System.out.println("bytesPerStep=" + bytesPerStep(stack, s, alloc, explicit, rewind));
         }
 
-        private static long bytesPerStep(DecoderStack stack, StackSession s, com.sun.management.ThreadMXBean bean,
-                                         long tid, boolean explicit, Runnable rewind) {
-            long before = bean.getThreadAllocatedBytes(tid);
+        private static long bytesPerStep(DecoderStack stack, StackSession s, ThreadAllocation alloc,
+                                         boolean explicit, Runnable rewind) {
+            long before = alloc.bytes();
             decodeSteps(stack, s, explicit);
-            long bytes = bean.getThreadAllocatedBytes(tid) - before;
+            long bytes = alloc.bytes() - before;
             rewind.run();
             return bytes / STEPS;
         }
@@ -142,12 +130,7 @@ class DecodeAllocationTest {
             AttentionConfig ac = ring && l == 0 ? global.toBuilder().window(8).build() : global;
             FeedForward f;
             if (moe) {
-                List<FeedForward> experts = new ArrayList<>();
-                for (int e = 0; e < 4; e++) {
-                    experts.add(r.swiGlu(D, FFN));
-                }
-                f = new MoeFeedForward(new MoeConfig(D, 4, 2, true, SharedExperts.NONE), r.linear(4, D), experts,
-                        null, null);
+                f = r.topTwoOfFourSwiGlu(D, FFN);
             } else {
                 f = r.swiGlu(D, FFN);
             }

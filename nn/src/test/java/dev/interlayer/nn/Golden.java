@@ -27,22 +27,28 @@ public final class Golden {
     private Golden() {
     }
 
-    /** The cases of golden/{file}. */
-    public static List<JsonObject> cases(String file) {
-        try (InputStream in = Golden.class.getResourceAsStream("/golden/" + file)) {
+    /**
+     * The JSON object in the test resource {@code path} (e.g. {@code "research/xl.json"}); a missing file is an
+     * IllegalStateException naming it and {@code madeBy} (the script that writes it, or "").
+     */
+    public static JsonObject resource(String path, String madeBy) {
+        try (InputStream in = Golden.class.getResourceAsStream("/" + path)) {
             if (in == null) {
-                throw new IllegalStateException("missing fixture golden/" + file);
+                throw new IllegalStateException("missing fixture " + path + madeBy);
             }
-            JsonObject doc = JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8))
-                    .getAsJsonObject();
-            List<JsonObject> out = new ArrayList<>();
-            for (JsonElement e : doc.getAsJsonArray("cases")) {
-                out.add(e.getAsJsonObject());
-            }
-            return out;
+            return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The cases of golden/{file}. */
+    public static List<JsonObject> cases(String file) {
+        List<JsonObject> out = new ArrayList<>();
+        for (JsonElement e : resource("golden/" + file, "").getAsJsonArray("cases")) {
+            out.add(e.getAsJsonObject());
+        }
+        return out;
     }
 
     /** The case named {@code name} of golden/{file}. */

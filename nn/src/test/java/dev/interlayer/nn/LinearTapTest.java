@@ -3,9 +3,6 @@ package dev.interlayer.nn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.interlayer.nn.moe.MoeConfig;
-import dev.interlayer.nn.moe.MoeFeedForward;
-import dev.interlayer.nn.moe.SharedExperts;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Tensor;
 import java.util.ArrayList;
@@ -137,12 +134,7 @@ class LinearTapTest {
         for (int l = 0; l < 2; l++) {
             FeedForward f = r.swiGlu(D, FFN);
             if (moe) {
-                List<FeedForward> experts = new ArrayList<>();
-                for (int e = 0; e < 4; e++) {
-                    experts.add(r.swiGlu(D, FFN));
-                }
-                f = new MoeFeedForward(new MoeConfig(D, 4, 2, true, SharedExperts.NONE), r.linear(4, D), experts,
-                        null, null);
+                f = r.topTwoOfFourSwiGlu(D, FFN);
             }
             blocks.add(r.block(BlockConfig.of(ac, NormPlacement.PRE), f));
         }

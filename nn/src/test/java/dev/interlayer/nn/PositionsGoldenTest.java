@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import dev.interlayer.tensor.Tensor;
-import java.util.stream.Stream;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Attention with caller-supplied positions against golden/positions.json (PyTorch float64, written from the
@@ -17,14 +14,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * activations vs a float64 reference on O(1) values.
  */
 class PositionsGoldenTest {
-    static Stream<String> cases() {
-        return Golden.cases("positions.json").stream().map(c -> c.get("name").getAsString());
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void matchesReference(String name) {
-        JsonObject c = Golden.find("positions.json", name);
+    @GoldenCases("positions.json")
+    void matchesReference(String name, JsonObject c) {
         Attention a = new Golden.Builder(c.getAsJsonObject("weights")).attention(c.getAsJsonObject("attention"),
                 c.getAsJsonObject("qk_norm_type"), "");
         Tensor x = Golden.tensor(c.getAsJsonObject("x"));

@@ -1,7 +1,12 @@
 package dev.interlayer.nn;
 
+import dev.interlayer.nn.moe.MoeConfig;
+import dev.interlayer.nn.moe.MoeFeedForward;
+import dev.interlayer.nn.moe.SharedExperts;
 import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /** Seeded random weights and layers for property tests. */
@@ -60,6 +65,19 @@ public final class RandomLayers {
 
     public GatedMlp swiGlu(int d, int f) {
         return GatedMlp.swiGlu(linear(f, d), linear(f, d), linear(d, f));
+    }
+
+    /**
+     * A top-2-of-4 MoE feed-forward (no shared experts, renormalised gates) over four random SwiGLU experts and a
+     * random router; draws the experts first, then the router, so seeded tests stay reproducible.
+     */
+    public MoeFeedForward topTwoOfFourSwiGlu(int d, int f) {
+        List<FeedForward> experts = new ArrayList<>();
+        for (int e = 0; e < 4; e++) {
+            experts.add(swiGlu(d, f));
+        }
+        return new MoeFeedForward(new MoeConfig(d, 4, 2, true, SharedExperts.NONE), linear(4, d), experts, null,
+                null);
     }
 
     /** A block with the given placement; norms exactly as the placement requires. */

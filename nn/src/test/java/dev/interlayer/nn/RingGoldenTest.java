@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import java.util.stream.Stream;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Decoder stacks with sliding-window layers against golden/ring.json (PyTorch float64 from the equations,
@@ -16,14 +13,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * in chunks of 3 and of 5 (rings of 7 and 9 rows). Tolerance 1e-4 absolute (F32 vs float64).
  */
 class RingGoldenTest {
-    static Stream<String> cases() {
-        return Golden.cases("ring.json").stream().map(c -> c.get("name").getAsString());
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void matchesReference(String name) {
-        JsonObject c = Golden.find("ring.json", name);
+    @GoldenCases("ring.json")
+    void matchesReference(String name, JsonObject c) {
         DecoderStack stack = new Golden.Builder(c.getAsJsonObject("weights")).decoder(c);
         int[] tokens = Golden.ints(c.getAsJsonArray("tokens"));
         int[] positions = Golden.ints(c.getAsJsonArray("positions"));

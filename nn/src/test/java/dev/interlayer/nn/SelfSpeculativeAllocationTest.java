@@ -6,9 +6,7 @@ import dev.interlayer.nn.plan.ExecutionPlan;
 import dev.interlayer.nn.plan.OutputHead;
 import dev.interlayer.nn.plan.PlannedStack;
 import dev.interlayer.nn.plan.SelfSpeculativeDecoder;
-import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Tensor;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -44,7 +42,7 @@ class SelfSpeculativeAllocationTest {
         }
 
         public static void main(String[] args) {
-            ComputePool.setThreads(1); // allocation counters are per thread: keep all work on this one
+            ThreadAllocation alloc = ThreadAllocation.onThisThread();
             RandomLayers r = new RandomLayers(0x5BEC);
             AttentionConfig ac = AttentionConfig.builder(D, 4, CONTEXT).kvHeads(2).rope(RopeConfig.of(10000)).build();
             List<TransformerBlock> blocks = new ArrayList<>();
@@ -63,12 +61,10 @@ class SelfSpeculativeAllocationTest {
             for (int i = 0; i < PROMPT; i++) {
                 prompt[i] = (7 * i + 3) % VOCAB;
             }
-            var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long tid = Thread.currentThread().threadId();
             long start = System.nanoTime(), first = -1, last;
             int rounds = 0, within = 0;
             do {
-                last = bytesPerToken(dec, prompt, bean, tid);
+                last = bytesPerToken(dec, prompt, alloc);
                 first = first < 0 ? last : first;
                 within = last <= DecodeAllocationTest.BOUND_BYTES ? within + 1 : 0;
                 rounds++;
@@ -81,14 +77,13 @@ class SelfSpeculativeAllocationTest {
                 throw new AssertionError("expected 13 rounds of 4 accepted drafts, got " + check.rounds() + " rounds, "
                         + check.accepted() + " accepted");
             }
-            System.out.println("bytesPerToken=" + bytesPerToken(dec, prompt, bean, tid));
+            System.out.println("bytesPerToken=" + bytesPerToken(dec, prompt, alloc));
         }
 
-        private static long bytesPerToken(SelfSpeculativeDecoder dec, int[] prompt,
-                                          com.sun.management.ThreadMXBean bean, long tid) {
-            long before = bean.getThreadAllocatedBytes(tid);
+        private static long bytesPerToken(SelfSpeculativeDecoder dec, int[] prompt, ThreadAllocation alloc) {
+            long before = alloc.bytes();
             int n = dec.generate(prompt, TOKENS, -1).tokens().length;
-            return (bean.getThreadAllocatedBytes(tid) - before) / n;
+            return (alloc.bytes() - before) / n;
         }
     }
 }

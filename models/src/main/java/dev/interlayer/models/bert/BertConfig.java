@@ -104,20 +104,13 @@ public record BertConfig(int vocabSize, int hidden, int layers, int heads, int i
                     "false (a bidirectional encoder)", "true");
         }
         try {
-            return new BertConfig(rows(f, "token_embd.weight"), require(f, "bert.embedding_length"),
-                    require(f, "bert.block_count"), require(f, "bert.attention.head_count"),
-                    require(f, "bert.feed_forward_length"), require(f, "bert.context_length"),
+            return new BertConfig(rows(f, "token_embd.weight"), f.requireInt("bert.embedding_length"),
+                    f.requireInt("bert.block_count"), f.requireInt("bert.attention.head_count"),
+                    f.requireInt("bert.feed_forward_length"), f.requireInt("bert.context_length"),
                     rows(f, "token_types.weight"), f.getFloat("bert.attention.layer_norm_epsilon", 1e-12f));
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(f.path(), -1, "bert config", "consistent hyperparameters", e.getMessage(), e);
         }
-    }
-
-    private static int require(GgufFile f, String key) throws ModelFormatException {
-        if (f.get(key) == null) {
-            throw new ModelFormatException(f.path(), -1, "metadata '" + key + "'", "present", "absent");
-        }
-        return f.getInt(key, 0);
     }
 
     private static int rows(GgufFile f, String tensor) throws ModelFormatException {

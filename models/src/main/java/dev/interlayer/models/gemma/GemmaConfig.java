@@ -3,6 +3,7 @@ package dev.interlayer.models.gemma;
 import com.google.gson.JsonObject;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.models.lm.DecoderSizes;
 import dev.interlayer.models.lm.HfJson;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,16 +47,7 @@ public record GemmaConfig(int version, int dim, int hiddenDim, int layers, int h
         if (version != 2 && version != 3) {
             throw new IllegalArgumentException("Gemma version must be 2 or 3, got " + version);
         }
-        for (int v : new int[] {dim, hiddenDim, layers, heads, kvHeads, headDim, vocabSize, contextLength}) {
-            if (v < 1) {
-                throw new IllegalArgumentException("Gemma config: sizes must be >= 1, got dim " + dim + ", hidden "
-                        + hiddenDim + ", layers " + layers + ", heads " + heads + "/" + kvHeads + ", headDim "
-                        + headDim + ", vocab " + vocabSize + ", context " + contextLength);
-            }
-        }
-        if (heads % kvHeads != 0) {
-            throw new IllegalArgumentException("heads " + heads + " not divisible by kvHeads " + kvHeads);
-        }
+        DecoderSizes.check("Gemma", dim, hiddenDim, layers, heads, kvHeads, headDim, vocabSize, contextLength);
         slidingLayers = List.copyOf(slidingLayers);
         if (slidingLayers.size() != layers) {
             throw new IllegalArgumentException("slidingLayers has " + slidingLayers.size() + " entries for " + layers
@@ -177,10 +169,10 @@ public record GemmaConfig(int version, int dim, int hiddenDim, int layers, int h
         }
         String p = arch + ".";
         try {
-            int dim = require(f, p + "embedding_length");
-            int heads = require(f, p + "attention.head_count");
+            int dim = f.requireInt(p + "embedding_length");
+            int heads = f.requireInt(p + "attention.head_count");
             int headDim = f.getInt(p + "attention.key_length", dim / heads);
-            int layers = require(f, p + "block_count");
+            int layers = f.requireInt(p + "block_count");
             boolean big = layers == (version == 2 ? 46 : 62);
             float scale = (float) (1.0 / Math.sqrt(big ? (double) dim / heads : headDim));
             int vocab = f.contains("token_embd.weight") ? f.info("token_embd.weight").shape().dim(0) : 0;
@@ -193,7 +185,7 @@ public record GemmaConfig(int version, int dim, int hiddenDim, int layers, int h
                         scaling);
             }
             double theta = f.getFloat(p + "rope.freq_base", 10000f);
-            return new GemmaConfig(version, dim, require(f, p + "feed_forward_length"), layers, heads,
+            return new GemmaConfig(version, dim, f.requireInt(p + "feed_forward_length"), layers, heads,
                     f.getInt(p + "attention.head_count_kv", heads), headDim, vocab,
                     f.getInt(p + "context_length", 8192), f.getFloat(p + "attention.layer_norm_rms_epsilon", 1e-6f),
                     theta, version == 3 ? 10000.0 : theta, factor, scale,
@@ -204,13 +196,6 @@ public record GemmaConfig(int version, int dim, int hiddenDim, int layers, int h
             throw new ModelFormatException(f.path(), -1, arch + " config", "consistent hyperparameters", e.getMessage(),
                     e);
         }
-    }
-
-    private static int require(GgufFile f, String key) throws ModelFormatException {
-        if (f.get(key) == null) {
-            throw new ModelFormatException(f.path(), -1, "metadata '" + key + "'", "present", "absent");
-        }
-        return f.getInt(key, 0);
     }
 
     /** Query width heads·headDim. */

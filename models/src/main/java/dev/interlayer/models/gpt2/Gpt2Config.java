@@ -82,8 +82,8 @@ public record Gpt2Config(int dim, int hiddenDim, int layers, int heads, int voca
         }
         String p = "gpt2.";
         try {
-            return new Gpt2Config(require(f, p + "embedding_length"), require(f, p + "feed_forward_length"),
-                    require(f, p + "block_count"), require(f, p + "attention.head_count"),
+            return new Gpt2Config(f.requireInt(p + "embedding_length"), f.requireInt(p + "feed_forward_length"),
+                    f.requireInt(p + "block_count"), f.requireInt(p + "attention.head_count"),
                     f.contains("token_embd.weight") ? f.info("token_embd.weight").shape().dim(0) : 0,
                     f.contains("position_embd.weight") ? f.info("position_embd.weight").shape().dim(0)
                             : f.getInt(p + "context_length", 1024),
@@ -91,12 +91,5 @@ public record Gpt2Config(int dim, int hiddenDim, int layers, int heads, int voca
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(f.path(), -1, "gpt2 config", "consistent hyperparameters", e.getMessage(), e);
         }
-    }
-
-    private static int require(GgufFile f, String key) throws ModelFormatException {
-        if (f.get(key) == null) {
-            throw new ModelFormatException(f.path(), -1, "metadata '" + key + "'", "present", "absent");
-        }
-        return f.getInt(key, 0);
     }
 }

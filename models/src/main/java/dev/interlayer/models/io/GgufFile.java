@@ -315,6 +315,18 @@ public final class GgufFile implements WeightSource {
         throw typeError(key, "an integer fitting in 32 bits", v);
     }
 
+    /**
+     * A required integer hyperparameter ({@link #getInt(String, int)} without a default).
+     *
+     * @throws ModelFormatException naming the file and the key if the key is absent
+     */
+    public int requireInt(String key) throws ModelFormatException {
+        if (get(key) == null) {
+            throw new ModelFormatException(path, -1, "metadata '" + key + "'", "present", "absent");
+        }
+        return getInt(key, 0);
+    }
+
     /** An integer value of any integer type, or {@code dflt} if absent. */
     public long getLong(String key, long dflt) {
         Object v = get(key);

@@ -214,13 +214,13 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
         }
         String p = arch + ".";
         try {
-            int dim = require(f, p + "embedding_length");
-            int heads = require(f, p + "attention.head_count");
+            int dim = f.requireInt(p + "embedding_length");
+            int heads = f.requireInt(p + "attention.head_count");
             int kvHeads = f.getInt(p + "attention.head_count_kv", heads);
             int headDim = f.getInt(p + "attention.key_length", dim / heads);
             int experts = f.getInt(p + "expert_count", 0);
             int hidden = experts > 0 && f.get(p + "expert_feed_forward_length") != null
-                    ? f.getInt(p + "expert_feed_forward_length", 0) : require(f, p + "feed_forward_length");
+                    ? f.getInt(p + "expert_feed_forward_length", 0) : f.requireInt(p + "feed_forward_length");
             int vocab;
             String[] tokens = f.getArray("tokenizer.ggml.tokens", String[].class);
             if (f.contains("token_embd.weight")) {
@@ -239,7 +239,7 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
                         "none or linear", scaling);
             }
             Rope.Pairing pairing = arch.startsWith("qwen") ? Rope.Pairing.HALF_SPLIT : Rope.Pairing.INTERLEAVED;
-            int layers = require(f, p + "block_count");
+            int layers = f.requireInt(p + "block_count");
             Set<Integer> dense = ggufDenseLayers(f, layers, experts);
             int window = f.getInt(p + "attention.sliding_window", 0);
             Set<Integer> windowed = new TreeSet<>();
@@ -254,7 +254,7 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
                     f.getInt(p + "expert_used_count", 0),
                     f.getInt(p + "expert_shared_feed_forward_length", 0), new RopeScaling.None(),
                     !arch.equals("qwen2moe"),       // llama.cpp: Mixtral (arch llama) renormalises, qwen2moe not
-                    dense.isEmpty() ? hidden : require(f, p + "feed_forward_length"), dense, Math.max(0, window),
+                    dense.isEmpty() ? hidden : f.requireInt(p + "feed_forward_length"), dense, Math.max(0, window),
                     windowed);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(f.path(), -1, arch + " config", "consistent hyperparameters",
@@ -453,12 +453,5 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
             }
         }
         return dense;
-    }
-
-    private static int require(GgufFile f, String key) throws ModelFormatException {
-        if (f.get(key) == null) {
-            throw new ModelFormatException(f.path(), -1, "metadata '" + key + "'", "present", "absent");
-        }
-        return f.getInt(key, 0);
     }
 }

@@ -3,6 +3,7 @@ package dev.interlayer.models.olmo;
 import com.google.gson.JsonObject;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.models.lm.DecoderSizes;
 import dev.interlayer.models.lm.HfJson;
 
 /**
@@ -28,16 +29,7 @@ public record Olmo2Config(int dim, int hiddenDim, int layers, int heads, int kvH
      * @throws IllegalArgumentException if a size is below 1 or kvHeads does not divide heads
      */
     public Olmo2Config {
-        for (int v : new int[] {dim, hiddenDim, layers, heads, kvHeads, headDim, vocabSize, contextLength}) {
-            if (v < 1) {
-                throw new IllegalArgumentException("OLMo 2 config: sizes must be >= 1, got dim " + dim + ", hidden "
-                        + hiddenDim + ", layers " + layers + ", heads " + heads + "/" + kvHeads + ", headDim "
-                        + headDim + ", vocab " + vocabSize + ", context " + contextLength);
-            }
-        }
-        if (heads % kvHeads != 0) {
-            throw new IllegalArgumentException("heads " + heads + " not divisible by kvHeads " + kvHeads);
-        }
+        DecoderSizes.check("OLMo 2", dim, hiddenDim, layers, heads, kvHeads, headDim, vocabSize, contextLength);
     }
 
     /** Query width heads·headDim. */
@@ -84,13 +76,13 @@ public record Olmo2Config(int dim, int hiddenDim, int layers, int heads, int kvH
         }
         String p = "olmo2.";
         try {
-            int dim = require(f, p + "embedding_length");
-            int heads = require(f, p + "attention.head_count");
+            int dim = f.requireInt(p + "embedding_length");
+            int heads = f.requireInt(p + "attention.head_count");
             String scaling = f.getString(p + "rope.scaling.type");
             if (scaling != null && !"none".equals(scaling)) {
                 throw new ModelFormatException(f.path(), -1, "metadata '" + p + "rope.scaling.type'", "none", scaling);
             }
-            return new Olmo2Config(dim, require(f, p + "feed_forward_length"), require(f, p + "block_count"), heads,
+            return new Olmo2Config(dim, f.requireInt(p + "feed_forward_length"), f.requireInt(p + "block_count"), heads,
                     f.getInt(p + "attention.head_count_kv", heads), f.getInt(p + "attention.key_length", dim / heads),
                     f.contains("token_embd.weight") ? f.info("token_embd.weight").shape().dim(0) : 0,
                     f.getInt(p + "context_length", 4096), f.getFloat(p + "attention.layer_norm_rms_epsilon", 1e-6f),
@@ -98,12 +90,5 @@ public record Olmo2Config(int dim, int hiddenDim, int layers, int heads, int kvH
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(f.path(), -1, "olmo2 config", "consistent hyperparameters", e.getMessage(), e);
         }
-    }
-
-    private static int require(GgufFile f, String key) throws ModelFormatException {
-        if (f.get(key) == null) {
-            throw new ModelFormatException(f.path(), -1, "metadata '" + key + "'", "present", "absent");
-        }
-        return f.getInt(key, 0);
     }
 }

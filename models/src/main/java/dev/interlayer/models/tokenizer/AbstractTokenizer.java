@@ -191,6 +191,20 @@ abstract class AbstractTokenizer implements Tokenizer {
         return maxLength;
     }
 
+    /**
+     * Merges symbol {@code r} into its left neighbour {@code l} in the doubly linked symbol list of a BPE/SPM
+     * merge loop ({@code len}: byte length, 0 once merged away; {@code prev}/{@code next}: neighbours, -1 at the
+     * ends): l grows by r's bytes and r leaves the list.
+     */
+    static void mergeIntoLeft(int[] len, int[] prev, int[] next, int l, int r) {
+        len[l] += len[r];
+        len[r] = 0;
+        next[l] = next[r];
+        if (next[r] >= 0) {
+            prev[next[r]] = l;
+        }
+    }
+
     static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }

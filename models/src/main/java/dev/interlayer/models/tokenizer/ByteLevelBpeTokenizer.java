@@ -96,12 +96,7 @@ public final class ByteLevelBpeTokenizer extends AbstractTokenizer {
             if (len[l] == 0 || r < 0 || len[l] + len[r] != p.len) {
                 continue;   // one side was merged since this pair was queued
             }
-            len[l] += len[r];
-            len[r] = 0;
-            next[l] = next[r];
-            if (next[r] >= 0) {
-                prev[next[r]] = l;
-            }
+            mergeIntoLeft(len, prev, next, l, r);
             if (prev[l] >= 0) {
                 addPair(word, prev[l], l, start, len, queue);
             }

@@ -260,12 +260,7 @@ public final class SpmTokenizer extends AbstractTokenizer {
                 if (len[l] == 0 || len[r] == 0 || len[l] + len[r] != b.len) {
                     continue;   // stale: one side already merged
                 }
-                len[l] += len[r];
-                len[r] = 0;
-                next[l] = next[r];
-                if (next[r] >= 0) {
-                    prev[next[r]] = l;
-                }
+                mergeIntoLeft(len, prev, next, l, r);
                 if (prev[l] >= 0) {
                     tryAdd(prev[l], l);
                 }

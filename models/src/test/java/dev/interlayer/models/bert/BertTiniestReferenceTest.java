@@ -4,14 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.embed.EmbeddingModel;
 import dev.interlayer.models.embed.Pooling;
 import dev.interlayer.models.io.HfFolder;
+import dev.interlayer.models.load.Fixture;
 import dev.interlayer.tensor.Tensor;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,9 +26,7 @@ import org.junit.jupiter.api.Test;
  */
 class BertTiniestReferenceTest {
     static JsonObject golden() throws Exception {
-        try (var in = BertTiniestReferenceTest.class.getResourceAsStream("/golden/bert/bert_tiniest.json")) {
-            return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
-        }
+        return Fixture.json("/golden/bert/bert_tiniest.json");
     }
 
     static int[][] ids(JsonObject g) {

@@ -16,14 +16,13 @@ import dev.interlayer.models.embed.Pooling;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.models.load.Fixture;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.tensor.Tensor;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.io.Reader;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -54,10 +53,7 @@ class SynthBertGgufTest {
     @BeforeAll
     static void load() throws Exception {
         model = SharedModels.require("synthetic/synth-bert-f32.gguf");
-        try (Reader r = new InputStreamReader(SynthBertGgufTest.class.getResourceAsStream("/golden/bert/synth_bert.json"),
-                StandardCharsets.UTF_8)) {
-            golden = JsonParser.parseReader(r).getAsJsonObject();
-        }
+        golden = Fixture.json("/golden/bert/synth_bert.json");
         JsonArray a = golden.getAsJsonArray("ids");
         ids = new int[a.size()][];
         for (int i = 0; i < ids.length; i++) {

@@ -6,16 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.load.Fixture;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import dev.interlayer.models.tokenizer.Tokenizers;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,9 +29,7 @@ import org.junit.jupiter.api.Test;
 class ChatTemplateTest {
 
     static JsonObject fixture() throws IOException {
-        try (InputStream in = ChatTemplateTest.class.getResourceAsStream("/golden/chat/templates.json")) {
-            return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
-        }
+        return Fixture.json("/golden/chat/templates.json");
     }
 
     static JsonObject template(String name) throws IOException {

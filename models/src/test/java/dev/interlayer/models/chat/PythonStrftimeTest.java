@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import dev.interlayer.models.load.Fixture;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.util.List;
@@ -25,10 +22,7 @@ class PythonStrftimeTest {
 
     @Test
     void equalsPythonOnEveryReferenceCase() throws IOException {
-        JsonObject fixture;
-        try (InputStream in = PythonStrftimeTest.class.getResourceAsStream("/golden/chat/strftime.json")) {
-            fixture = JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
-        }
+        JsonObject fixture = Fixture.json("/golden/chat/strftime.json");
         int n = 0;
         for (JsonElement e : fixture.getAsJsonArray("cases")) {
             JsonObject c = e.getAsJsonObject();

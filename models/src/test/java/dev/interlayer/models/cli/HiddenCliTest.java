@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.InputStreamReader;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
+import dev.interlayer.models.load.Fixture;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,10 +25,7 @@ class HiddenCliTest {
     }
 
     static JsonObject golden(String name) throws Exception {
-        try (Reader r = new InputStreamReader(HiddenCliTest.class.getResourceAsStream("/golden/arch/" + name + ".json"),
-                StandardCharsets.UTF_8)) {
-            return JsonParser.parseReader(r).getAsJsonObject();
-        }
+        return Fixture.golden(name);
     }
 
     static String ids(JsonObject g) {
@@ -136,11 +131,7 @@ class HiddenCliTest {
     void hiddenOfBertFolderMatchesItsPyTorchFixture() throws Exception {
         // golden/bert/bert_tiniest.json: HF last_hidden_state in float64 (reference/bert); encoder, types 0, full mask
         Path bert = dev.interlayer.models.SharedModels.require("hf-tiny-random/bert_tiniest");
-        JsonObject g;
-        try (Reader r = new InputStreamReader(HiddenCliTest.class.getResourceAsStream("/golden/bert/bert_tiniest.json"),
-                StandardCharsets.UTF_8)) {
-            g = JsonParser.parseReader(r).getAsJsonObject();
-        }
+        JsonObject g = Fixture.json("/golden/bert/bert_tiniest.json");
         JsonArray cases = g.getAsJsonArray("ids");
         int longest = 0;
         for (int i = 1; i < cases.size(); i++) {

@@ -48,6 +48,15 @@ class GgufQuantizeTest {
         return p;
     }
 
+    // model() quantized with `preset` into tmp/name, without progress output
+    private Path quantized(String name, QuantPreset preset, boolean pure) throws Exception {
+        Path in = model(new LinkedHashMap<>()), out = tmp.resolve(name);
+        try (GgufFile f = Gguf.open(in)) {
+            GgufQuantize.quantize(f, out, preset, pure, GgufQuantize.SILENT);
+        }
+        return out;
+    }
+
     private static void add(GgufWriter w, Map<String, float[]> weights, String name, Shape s, long seed) {
         float[] x = GgufWriterTest.gaussian((int) s.size(), seed);
         weights.put(name, x);
@@ -127,11 +136,7 @@ class GgufQuantizeTest {
 
     @Test
     void tensorsAreWrittenInLlamaQuantizesOrder() throws Exception {
-        Map<String, float[]> weights = new LinkedHashMap<>();
-        Path in = model(weights), out = tmp.resolve("order.gguf");
-        try (GgufFile f = Gguf.open(in)) {
-            GgufQuantize.quantize(f, out, QuantPreset.Q8_0, false, GgufQuantize.SILENT);
-        }
+        Path out = quantized("order.gguf", QuantPreset.Q8_0, false);
         try (GgufFile q = Gguf.open(out)) {
             List<String> names = q.tensorInfos().stream().map(GgufTensorInfo::name).toList();
             List<String> want = new ArrayList<>(names);
@@ -145,11 +150,7 @@ class GgufQuantizeTest {
 
     @Test
     void pureUsesTheBaseTypeAndFallsBackToF16WhenNoBlockFits() throws Exception {
-        Map<String, float[]> weights = new LinkedHashMap<>();
-        Path in = model(weights), out = tmp.resolve("pure.gguf");
-        try (GgufFile f = Gguf.open(in)) {
-            GgufQuantize.quantize(f, out, QuantPreset.Q6_K, true, GgufQuantize.SILENT);
-        }
+        Path out = quantized("pure.gguf", QuantPreset.Q6_K, true);
         try (GgufFile q = Gguf.open(out)) {
             assertEquals(GgufType.Q6_K, q.info("output.weight").type());
             assertEquals(GgufType.Q6_K, q.info("blk.3.attn_v.weight").type());

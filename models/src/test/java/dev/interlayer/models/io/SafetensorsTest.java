@@ -17,8 +17,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Safetensors reader: values and dtypes, sharding, ignored buffers, and one test per corruption rule. */
 class SafetensorsTest {
@@ -145,54 +150,6 @@ class SafetensorsTest {
     }
 
     @Test
-    void tensorPastEndOfData() throws IOException {
-        String h = "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}";
-        ModelFormatException e = corrupt(file(h, new byte[8], null));
-        assertTrue(e.getMessage().contains("end <= 8") && e.getMessage().contains("found end 16"), e.getMessage());
-    }
-
-    @Test
-    void unknownDtype() throws IOException {
-        ModelFormatException e = corrupt(file(HEADER.replace("\"F16\"", "\"F33\""), data(), null));
-        assertTrue(e.getMessage().contains("tensor 'b' dtype") && e.getMessage().contains("F33"), e.getMessage());
-    }
-
-    @Test
-    void dtypeFlipChangesByteCount() throws IOException {
-        ModelFormatException e = corrupt(file(HEADER.replace("\"F16\"", "\"F32\""), data(), null));
-        assertTrue(e.getMessage().contains("expected 8 bytes") && e.getMessage().contains("found 4 bytes"), e.getMessage());
-    }
-
-    @Test
-    void offsetsReversed() throws IOException {
-        ModelFormatException e = corrupt(file(HEADER.replace("[16,20]", "[20,16]"), data(), null));
-        assertTrue(e.getMessage().contains("begin <= end"), e.getMessage());
-    }
-
-    @Test
-    void overlappingRanges() throws IOException {
-        String h = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}";
-        ModelFormatException e = corrupt(file(h, new byte[12], null));
-        assertTrue(e.getMessage().contains("overlap"), e.getMessage());
-    }
-
-    @Test
-    void dimsOverflow() throws IOException {
-        String h = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647,2147483647],\"data_offsets\":[0,4]}}";
-        ModelFormatException e = corrupt(file(h, new byte[4], null));
-        assertTrue(e.getMessage().contains("overflows"), e.getMessage());
-    }
-
-    @Test
-    void duplicateNames() throws IOException {
-        String h = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}";
-        ModelFormatException e = corrupt(file(h, new byte[8], null));
-        assertTrue(e.getMessage().contains("'a'") && e.getMessage().contains("duplicate"), e.getMessage());
-    }
-
-    @Test
     void nonUtf8Name() throws IOException {
         byte[] h = "{\"a\u0001\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}".getBytes(StandardCharsets.UTF_8);
         int at = new String(h, StandardCharsets.UTF_8).indexOf('\u0001');
@@ -206,16 +163,42 @@ class SafetensorsTest {
     void badJson() throws IOException {
         ModelFormatException e = corrupt(file("{\"a\":{\"dtype\":\"F32\",,}}", new byte[4], null));
         assertEquals("header JSON", e.field());
-        ModelFormatException e2 = corrupt(file("[1,2,3]", new byte[0], null));
-        assertTrue(e2.getMessage().contains("JSON object"), e2.getMessage());
     }
 
-    @Test
-    void fractionalOrHugeOffsets() throws IOException {
-        ModelFormatException e = corrupt(file(HEADER.replace("[0,16]", "[0,16.5]"), data(), null));
-        assertTrue(e.getMessage().contains("data_offsets"), e.getMessage());
-        ModelFormatException e2 = corrupt(file(HEADER.replace("[0,16]", "[0,99999999999999999999]"), data(), null));
-        assertTrue(e2.getMessage().contains("data_offsets"), e2.getMessage());
+    /** Headers that parse as JSON but do not describe the data, each with the words its message names. */
+    static Stream<Arguments> corruptHeaders() {
+        return Stream.of(
+                Arguments.of("tensorPastEndOfData", "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}",
+                        new byte[8], List.of("end <= 8", "found end 16")),
+                Arguments.of("unknownDtype", HEADER.replace("\"F16\"", "\"F33\""), data(),
+                        List.of("tensor 'b' dtype", "F33")),
+                Arguments.of("dtypeFlipChangesByteCount", HEADER.replace("\"F16\"", "\"F32\""), data(),
+                        List.of("expected 8 bytes", "found 4 bytes")),
+                Arguments.of("offsetsReversed", HEADER.replace("[16,20]", "[20,16]"), data(), List.of("begin <= end")),
+                Arguments.of("overlappingRanges", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                        + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", new byte[12],
+                        List.of("overlap")),
+                Arguments.of("dimsOverflow",
+                        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647,2147483647],"
+                        + "\"data_offsets\":[0,4]}}",
+                        new byte[4], List.of("overflows")),
+                Arguments.of("duplicateNames", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                        + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", new byte[8],
+                        List.of("'a'", "duplicate")),
+                Arguments.of("headerNotAJsonObject", "[1,2,3]", new byte[0], List.of("JSON object")),
+                Arguments.of("fractionalOffsets", HEADER.replace("[0,16]", "[0,16.5]"), data(),
+                        List.of("data_offsets")),
+                Arguments.of("hugeOffsets", HEADER.replace("[0,16]", "[0,99999999999999999999]"), data(),
+                        List.of("data_offsets")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("corruptHeaders")
+    void corruptHeaderIsNamed(String name, String header, byte[] data, List<String> words) throws IOException {
+        ModelFormatException e = corrupt(file(header, data, null));
+        for (String w : words) {
+            assertTrue(e.getMessage().contains(w), "'" + w + "' missing from: " + e.getMessage());
+        }
     }
 
     @Test

@@ -5,14 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.load.Fixture;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -31,10 +29,7 @@ class LlamaReferenceTest {
             "synthetic/synth-mixtral-moe-f32.gguf, synth-mixtral-moe.json, 1e-4",
             "synthetic/synth-qwen2moe-f32.gguf, synth-qwen2moe.json, 1e-4"})
     void logitsMatchNumpyReference(String model, String fixture, double tol) throws IOException {
-        JsonObject ref;
-        try (var in = getClass().getResourceAsStream("/golden/llama/" + fixture)) {
-            ref = JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
-        }
+        JsonObject ref = Fixture.json("/golden/llama/" + fixture);
         int[] tokens = ints(ref.getAsJsonArray("tokens"));
         JsonArray rows = ref.getAsJsonArray("logits");
         int[] ids = ref.has("ids") ? ints(ref.getAsJsonArray("ids")) : null;

@@ -100,7 +100,7 @@ class Qwen2MoeMixedLayersTest {
     @Test
     void hfAllSparseCheckpointWithDenseConfigNamesTheMissingDenseTensor() throws Exception {
         // the all-sparse qwen2moe fixture re-labelled decoder_sparse_step 2: layer 0 must now be dense, and is not
-        Path p = TinyGolden.editedHf(tmp.resolve("step2"), "qwen2moe", c -> c.addProperty("decoder_sparse_step", 2));
+        Path p = Fixture.editedHf(tmp.resolve("step2"), "qwen2moe", c -> c.addProperty("decoder_sparse_step", 2));
         try (HfFolder f = HfFolder.open(p)) {
             ModelFormatException e = assertThrows(ModelFormatException.class, () -> LlamaModel.load(f));
             assertTrue(e.getMessage().contains("model.layers.0.mlp.gate_proj.weight"), e.getMessage());
@@ -109,12 +109,12 @@ class Qwen2MoeMixedLayersTest {
 
     @Test
     void hfBadSparseSettingsAreNamed() throws Exception {
-        Path p = TinyGolden.editedHf(tmp.resolve("step0"), NAME, c -> c.addProperty("decoder_sparse_step", 0));
+        Path p = Fixture.editedHf(tmp.resolve("step0"), NAME, c -> c.addProperty("decoder_sparse_step", 0));
         try (HfFolder f = HfFolder.open(p)) {
             var e = assertThrows(IllegalArgumentException.class, () -> LlamaConfig.fromHuggingFace(f.config()));
             assertTrue(e.getMessage().contains("decoder_sparse_step"), e.getMessage());
         }
-        Path q = TinyGolden.editedHf(tmp.resolve("mlp"), NAME, c -> c.addProperty("mlp_only_layers", "3"));
+        Path q = Fixture.editedHf(tmp.resolve("mlp"), NAME, c -> c.addProperty("mlp_only_layers", "3"));
         try (HfFolder f = HfFolder.open(q)) {
             var e = assertThrows(IllegalArgumentException.class, () -> LlamaConfig.fromHuggingFace(f.config()));
             assertTrue(e.getMessage().contains("mlp_only_layers"), e.getMessage());

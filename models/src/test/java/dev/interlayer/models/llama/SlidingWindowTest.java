@@ -139,9 +139,9 @@ class SlidingWindowTest {
      */
     @Test
     void windowNoShorterThanTheSequenceEqualsFullAttention() throws Exception {
-        Path windowed = TinyGolden.editedHf(tmp.resolve("w"), "mistral-window",
+        Path windowed = Fixture.editedHf(tmp.resolve("w"), "mistral-window",
                 c -> c.addProperty("sliding_window", 0));
-        Path full = TinyGolden.editedHf(tmp.resolve("full"), "mistral-window", c -> c.add("sliding_window",
+        Path full = Fixture.editedHf(tmp.resolve("full"), "mistral-window", c -> c.add("sliding_window",
                 JsonNull.INSTANCE));
         long seed = 20251128L;
         SplittableRandom r = new SplittableRandom(seed);
@@ -224,7 +224,7 @@ class SlidingWindowTest {
     }
 
     private LlamaConfig config(String name, java.util.function.Consumer<JsonObject> edit) throws Exception {
-        Path p = TinyGolden.editedHf(tmp.resolve(name + "-" + System.nanoTime()), name, edit);
+        Path p = Fixture.editedHf(tmp.resolve(name + "-" + System.nanoTime()), name, edit);
         try (HfFolder f = HfFolder.open(p)) {
             return LlamaConfig.fromHuggingFace(f.config());
         }

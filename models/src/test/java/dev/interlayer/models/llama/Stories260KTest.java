@@ -3,54 +3,25 @@ package dev.interlayer.models.llama;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.interlayer.models.SharedModels;
+import dev.interlayer.models.Stories260K;
 import dev.interlayer.models.generate.CausalLM;
-import dev.interlayer.models.io.Gguf;
-import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.generate.Sampler;
 import dev.interlayer.tensor.ComputePool;
-import java.io.IOException;
 import java.util.Arrays;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * stories260K (a real trained Llama) against llama.cpp: greedy continuation and first-step logits.
  * The expected values were produced by llama.cpp on the same GGUF (given in the task brief).
  */
 class Stories260KTest {
-    static final int[] PROMPT = {1, 403, 407, 261, 378};   // BOS + "Once upon a time"
-    static final int[] LLAMA_CPP_GREEDY = {432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267,
-            337, 410, 408, 419, 292, 411, 322, 265, 282, 295, 433, 426, 385, 328, 432, 358, 394, 261, 370, 432, 352, 266,
-            268, 388, 426, 338, 391, 266, 267, 337, 335, 312, 432, 398, 312, 286, 267, 414, 270, 333, 415, 426, 13, 438,
-            310, 439, 419, 357, 336};
+    static final int[] PROMPT = Stories260K.PROMPT;
+    static final int[] LLAMA_CPP_GREEDY = Stories260K.LLAMA_CPP_GREEDY;
 
-    static GgufFile file;
-    static LlamaModel model;
-
-    @BeforeAll
-    static void load() throws IOException {
-        file = Gguf.open(SharedModels.require("stories260K/stories260K.gguf"));
-        model = LlamaModel.load(file);
-    }
-
-    @AfterAll
-    static void close() {
-        if (file != null) {
-            file.close();
-        }
-    }
-
-    static int argmax(float[] a) {
-        int best = 0;
-        for (int i = 1; i < a.length; i++) {
-            if (a[i] > a[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
+    @RegisterExtension
+    static final Stories260K stories = new Stories260K();
 
     static int[] greedy(LlamaModel m, int chunk, int n) {
         CausalLM.Session s = m.newSession(PROMPT.length + n, chunk);
@@ -58,7 +29,7 @@ class Stories260KTest {
         int[] out = new int[n];
         int[] one = new int[1];
         for (int i = 0; i < n; i++) {
-            out[i] = argmax(logits);
+            out[i] = Sampler.Greedy.argmax(logits);
             if (i + 1 < n) {
                 one[0] = out[i];
                 logits = s.append(one, 0, 1);
@@ -69,7 +40,7 @@ class Stories260KTest {
 
     @Test
     void configFromMetadata() {
-        LlamaConfig c = model.config();
+        LlamaConfig c = stories.model.config();
         assertEquals(64, c.dim());
         assertEquals(5, c.layers());
         assertEquals(8, c.heads());
@@ -81,7 +52,7 @@ class Stories260KTest {
 
     @Test
     void firstStepLogitsMatchLlamaCpp() {
-        float[] logits = model.newSession(8).append(PROMPT, 0, PROMPT.length);
+        float[] logits = stories.model.newSession(8).append(PROMPT, 0, PROMPT.length);
         Integer[] idx = IntStream.range(0, logits.length).boxed().toArray(Integer[]::new);
         Arrays.sort(idx, (a, b) -> Float.compare(logits[b], logits[a]));
         int[] top = {432, 383, 322, 353, 323};
@@ -95,7 +66,7 @@ class Stories260KTest {
 
     @Test
     void greedyMatchesLlamaCpp() {
-        assertArrayEquals(LLAMA_CPP_GREEDY, greedy(model, LlamaModel.DEFAULT_CHUNK, 64));
+        assertArrayEquals(LLAMA_CPP_GREEDY, greedy(stories.model, LlamaModel.DEFAULT_CHUNK, 64));
     }
 
     @Test
@@ -103,9 +74,9 @@ class Stories260KTest {
         int before = ComputePool.threads();
         try {
             ComputePool.setThreads(1);
-            int[] one = greedy(model, 1, 24);   // chunk 1: the prompt is fed token by token
+            int[] one = greedy(stories.model, 1, 24);   // chunk 1: the prompt is fed token by token
             ComputePool.setThreads(2);
-            int[] two = greedy(model, 3, 24);   // chunk 3: prompt split 3 + 2
+            int[] two = greedy(stories.model, 3, 24);   // chunk 3: prompt split 3 + 2
             assertArrayEquals(one, two);
             assertArrayEquals(Arrays.copyOf(LLAMA_CPP_GREEDY, 24), two);
         } finally {
@@ -119,9 +90,9 @@ class Stories260KTest {
         System.arraycopy(PROMPT, 0, seq, 0, PROMPT.length);
         System.arraycopy(LLAMA_CPP_GREEDY, 0, seq, PROMPT.length, 16);
         // all logits in one pass (full recompute of every position, causal mask)
-        float[] full = model.newSession(seq.length, seq.length).appendAll(seq, 0, seq.length);
-        CausalLM.Session s = model.newSession(seq.length, 4);
-        int vocab = model.vocabSize();
+        float[] full = stories.model.newSession(seq.length, seq.length).appendAll(seq, 0, seq.length);
+        CausalLM.Session s = stories.model.newSession(seq.length, 4);
+        int vocab = stories.model.vocabSize();
         for (int i = 0; i < seq.length; i++) {
             float[] step = s.append(seq, i, 1);
             float[] expect = Arrays.copyOfRange(full, i * vocab, (i + 1) * vocab);

@@ -5,15 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.llama.LlamaConfig;
 import dev.interlayer.models.llama.LlamaModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Config and tensor problems in HF folders surface as ModelFormatException naming the key or tensor. */
 class LoaderErrorsTest {
@@ -22,39 +26,36 @@ class LoaderErrorsTest {
 
     // a copy of hf/<name> (in a fresh subfolder) whose config.json was edited by `edit`
     private Path edited(String name, Consumer<JsonObject> edit) throws Exception {
-        Path src = Fixture.resource("hf/" + name);
-        Path out = Files.createTempDirectory(dir, name);
-        Files.copy(src.resolve("model.safetensors"), out.resolve("model.safetensors"));
-        JsonObject c = JsonParser.parseString(Files.readString(src.resolve("config.json"))).getAsJsonObject();
-        edit.accept(c);
-        Files.writeString(out.resolve("config.json"), c.toString());
-        return out;
+        return Fixture.editedHf(Files.createTempDirectory(dir, name), name, edit);
     }
 
-    @Test
-    void missingTensorNamesItAndTheClosestNames() throws Exception {
-        Path p = edited("olmo2", c -> c.addProperty("num_hidden_layers", 3));
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelLoader.open(p));
-        assertTrue(e.getMessage().contains("model.layers.2.self_attn.q_proj.weight") && e.getMessage().contains("absent")
-                && e.getMessage().contains("closest"), e.getMessage());
+    /** Edits of a tiny HF folder's config that loading must reject, each with the words its message names. */
+    static Stream<Arguments> rejectedConfigs() {
+        return Stream.of(
+                rejected("missingTensorNamesItAndTheClosestNames", "olmo2", c -> c.addProperty("num_hidden_layers", 3),
+                        "model.layers.2.self_attn.q_proj.weight", "absent", "closest"),
+                rejected("misShapedTensorNamesBothShapes", "gemma2", c -> c.addProperty("intermediate_size", 50),
+                        "mlp.gate_proj.weight", "[50, 32]", "[48, 32]"),
+                rejected("unsupportedSettingNamesTheKey: gemma3", "gemma3",
+                        c -> c.addProperty("hidden_activation", "relu"), "hidden_activation"),
+                rejected("unsupportedSettingNamesTheKey: gpt2", "gpt2",
+                        c -> c.addProperty("scale_attn_by_inverse_layer_idx", true),
+                        "scale_attn_by_inverse_layer_idx"));
     }
 
-    @Test
-    void misShapedTensorNamesBothShapes() throws Exception {
-        Path p = edited("gemma2", c -> c.addProperty("intermediate_size", 50));
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelLoader.open(p));
-        assertTrue(e.getMessage().contains("mlp.gate_proj.weight") && e.getMessage().contains("[50, 32]")
-                && e.getMessage().contains("[48, 32]"), e.getMessage());
+    private static Arguments rejected(String name, String family, Consumer<JsonObject> edit, String... words) {
+        return Arguments.of(name, family, edit, List.of(words));
     }
 
-    @Test
-    void unsupportedSettingNamesTheKey() throws Exception {
-        Path p = edited("gemma3", c -> c.addProperty("hidden_activation", "relu"));
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rejectedConfigs")
+    void rejectedConfigNamesTheKeyOrTensor(String name, String family, Consumer<JsonObject> edit, List<String> words)
+            throws Exception {
+        Path p = edited(family, edit);
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelLoader.open(p));
-        assertTrue(e.getMessage().contains("hidden_activation"), e.getMessage());
-        Path q = edited("gpt2", c -> c.addProperty("scale_attn_by_inverse_layer_idx", true));
-        e = assertThrows(ModelFormatException.class, () -> ModelLoader.open(q));
-        assertTrue(e.getMessage().contains("scale_attn_by_inverse_layer_idx"), e.getMessage());
+        for (String w : words) {
+            assertTrue(e.getMessage().contains(w), "'" + w + "' missing from: " + e.getMessage());
+        }
     }
 
     @Test

@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.interlayer.models.io.ModelFormatException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -24,12 +22,7 @@ class MoeConfigTest {
     Path dir;
 
     private Path rewritten(String name, Consumer<JsonObject> edit) throws Exception {
-        Path src = Fixture.resource("hf/" + name);
-        Files.copy(src.resolve("model.safetensors"), dir.resolve("model.safetensors"));
-        JsonObject c = JsonParser.parseString(Files.readString(src.resolve("config.json"))).getAsJsonObject();
-        edit.accept(c);
-        Files.writeString(dir.resolve("config.json"), c.toString());
-        return dir;
+        return Fixture.editedHf(dir, name, edit);
     }
 
     @Test

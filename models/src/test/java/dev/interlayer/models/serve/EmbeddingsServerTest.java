@@ -13,9 +13,8 @@ import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * /v1/embeddings on an encoder (the synthetic BERT GGUF): the vectors agree with {@code EmbeddingModel.embed} on
@@ -24,22 +23,10 @@ import org.junit.jupiter.api.Test;
  */
 class EmbeddingsServerTest {
     private static final float TOL = 1e-5f;
-    static ServedModel model;
-    static OpenAiServer server;
-    static ServeClient client;
-
-    @BeforeAll
-    static void start() throws Exception {
-        model = ServedModel.open(SharedModels.require("synthetic/synth-bert-f32.gguf"));
-        server = OpenAiServer.start(model, new OpenAiServer.Options("127.0.0.1", 0, 2, 4, Duration.ofSeconds(20),
-                1 << 20));
-        client = new ServeClient(server.port());
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        ServeClient.closeAll(server, model);
-    }
+    @RegisterExtension
+    static final ServeFixture served = ServeFixture.served(
+            () -> ServedModel.open(SharedModels.require("synthetic/synth-bert-f32.gguf")), 2, 4,
+            Duration.ofSeconds(20));
 
     static JsonObject request(List<String> texts, String format) {
         JsonObject o = new JsonObject();
@@ -61,8 +48,8 @@ class EmbeddingsServerTest {
         // calls agree to float32 rounding, not bit for bit. The vectors are L2-normalised (components <= 1):
         // TOL = 1e-5 is ~80 float32 ulps at 1, while a wrong text, pooling or row gives differences of 1e-2 and
         // more. That JSON and base64 lose no bits is checked exactly on one set of vectors below.
-        List<float[]> want = model.embedder().orElseThrow().embed(texts);
-        ServeClient.Answer a = client.post("/v1/embeddings", request(texts, null));
+        List<float[]> want = served.model.embedder().orElseThrow().embed(texts);
+        ServeClient.Answer a = served.client.post("/v1/embeddings", request(texts, null));
         assertEquals(200, a.status(), a.json().toString());
         assertEquals("list", a.json().get("object").getAsString());
         JsonArray data = a.json().getAsJsonArray("data");
@@ -82,13 +69,13 @@ class EmbeddingsServerTest {
         // tokenizer (not the server's helper): [CLS] and [SEP] at least, plus a piece unless empty
         int wantTokens = 0;
         for (String t : texts) {
-            int n = model.embedder().orElseThrow().tokenIds(t).length;
+            int n = served.model.embedder().orElseThrow().tokenIds(t).length;
             assertTrue(n >= (t.isEmpty() ? 2 : 3), "text '" + t + "' has " + n + " tokens");
             wantTokens += n;
         }
         assertEquals(wantTokens, a.json().getAsJsonObject("usage").get("prompt_tokens").getAsInt());
 
-        ServeClient.Answer b = client.post("/v1/embeddings", request(texts, "base64"));
+        ServeClient.Answer b = served.client.post("/v1/embeddings", request(texts, "base64"));
         for (int i = 0; i < texts.size(); i++) {
             byte[] raw = Base64.getDecoder().decode(b.json().getAsJsonArray("data").get(i).getAsJsonObject()
                     .get("embedding").getAsString());
@@ -98,7 +85,7 @@ class EmbeddingsServerTest {
         }
         JsonObject single = request(List.of(), null);
         single.addProperty("input", "hello world");
-        ServeClient.Answer s = client.post("/v1/embeddings", single);
+        ServeClient.Answer s = served.client.post("/v1/embeddings", single);
         assertEquals(1, s.json().getAsJsonArray("data").size());
     }
 
@@ -132,20 +119,20 @@ class EmbeddingsServerTest {
 
     @Test
     void encoderRefusesCompletionsAndBadEmbeddingInput() throws Exception {
-        assertError(client.post("/v1/chat/completions", OpenAiServerTest.chat("hi", 3)), 400,
+        assertError(served.client.post("/v1/chat/completions", OpenAiServerTest.chat("hi", 3)), 400,
                 "invalid_request_error", "model");
         JsonObject ids = request(List.of(), null);
         JsonArray tokens = new JsonArray();
         tokens.add(1);
         tokens.add(2);
         ids.add("input", tokens);
-        assertError(client.post("/v1/embeddings", ids), 400, "invalid_request_error", "input");
-        assertError(client.post("/v1/embeddings", request(List.of("x"), "int8")), 400, "invalid_request_error",
+        assertError(served.client.post("/v1/embeddings", ids), 400, "invalid_request_error", "input");
+        assertError(served.client.post("/v1/embeddings", request(List.of("x"), "int8")), 400, "invalid_request_error",
                 "encoding_format");
         JsonObject dims = request(List.of("x"), null);
         dims.addProperty("dimensions", 7);
-        assertError(client.post("/v1/embeddings", dims), 400, "invalid_request_error", "dimensions");
-        assertEquals("embedding", client.get("/v1/models").json().getAsJsonArray("data").get(0).getAsJsonObject()
-                .get("kind").getAsString());
+        assertError(served.client.post("/v1/embeddings", dims), 400, "invalid_request_error", "dimensions");
+        assertEquals("embedding", served.client.get("/v1/models").json().getAsJsonArray("data").get(0)
+                .getAsJsonObject().get("kind").getAsString());
     }
 }

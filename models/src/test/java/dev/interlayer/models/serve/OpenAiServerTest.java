@@ -15,9 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The server over loopback with java.net.http on stories260K (no chat template: plain format): answers equal the
@@ -26,22 +25,8 @@ import org.junit.jupiter.api.Test;
  * the same request run alone.
  */
 class OpenAiServerTest {
-    static ServedModel model;
-    static OpenAiServer server;
-    static ServeClient client;
-
-    @BeforeAll
-    static void start() throws Exception {
-        model = ServeClient.stories();
-        server = OpenAiServer.start(model, new OpenAiServer.Options("127.0.0.1", 0, 4, 32, Duration.ofSeconds(20),
-                1 << 20));
-        client = new ServeClient(server.port());
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        ServeClient.closeAll(server, model);
-    }
+    @RegisterExtension
+    static final ServeFixture served = ServeFixture.served(ServeClient::stories, 4, 32, Duration.ofSeconds(20));
 
     static JsonObject chat(String user, int maxTokens) {
         JsonObject o = new JsonObject();
@@ -79,14 +64,15 @@ class OpenAiServerTest {
 
     // The library's own greedy generation for a prompt, run outside the server.
     static GenerationResult direct(int[] prompt, int maxTokens, String... stops) {
-        return Generator.builder(model.lm().orElseThrow(), model.tokenizer()).sampler(Sampler.greedy())
-                .maxTokens(maxTokens).stopTokens(model.stopTokens()).stopStrings(stops).build().generate(prompt, null);
+        return served.generator().sampler(Sampler.greedy()).maxTokens(maxTokens)
+                .stopTokens(served.model.stopTokens()).stopStrings(stops).build().generate(prompt, null);
     }
 
     @Test
     void chatAnswerEqualsTheLibrarysGenerationAndTheStreamConcatenatesToIt() throws Exception {
-        ServeClient.Answer whole = client.post("/v1/chat/completions", chat("Tell me a story about a cat.", 40));
-        GenerationResult ref = direct(model.chatPrompt(List.of(Map.of("role", "user",
+        ServeClient.Answer whole = served.client.post("/v1/chat/completions",
+                chat("Tell me a story about a cat.", 40));
+        GenerationResult ref = direct(served.model.chatPrompt(List.of(Map.of("role", "user",
                 "content", "Tell me a story about a cat."))), 40);
         assertEquals(ref.text(), chatText(whole));
         JsonObject w = whole.json();
@@ -105,7 +91,7 @@ class OpenAiServerTest {
 
         JsonObject req = chat("Tell me a story about a cat.", 40);
         req.addProperty("stream", true);
-        ServeClient.Stream s = client.stream("/v1/chat/completions", req);
+        ServeClient.Stream s = served.client.stream("/v1/chat/completions", req);
         assertEquals(200, s.status());
         assertTrue(s.contentType().startsWith("text/event-stream"), s.contentType());
         assertTrue(s.done(), "stream ends with data: [DONE]");
@@ -125,8 +111,8 @@ class OpenAiServerTest {
     @Test
     void textCompletionStreamsAndStopsWithoutLeakingTheStopString() throws Exception {
         String prompt = "Once upon a time";
-        String full = completionText(client.post("/v1/completions", completion(prompt, 60)));
-        assertEquals(direct(model.completionPrompt(prompt), 60).text(), full);
+        String full = completionText(served.client.post("/v1/completions", completion(prompt, 60)));
+        assertEquals(direct(served.model.completionPrompt(prompt), 60).text(), full);
         // a stop string from the middle of the greedy answer: the answer is cut just before its first occurrence
         String stop = full.substring(full.length() / 2, full.length() / 2 + 4);
         String expected = full.substring(0, full.indexOf(stop));
@@ -135,18 +121,18 @@ class OpenAiServerTest {
         stops.add(stop);
         stops.add("no such text anywhere");
         req.add("stop", stops);
-        ServeClient.Answer whole = client.post("/v1/completions", req);
+        ServeClient.Answer whole = served.client.post("/v1/completions", req);
         assertEquals(expected, completionText(whole));
         assertEquals("stop", whole.json().getAsJsonArray("choices").get(0).getAsJsonObject()
                 .get("finish_reason").getAsString());
         assertEquals("text_completion", whole.json().get("object").getAsString());
         req.addProperty("stream", true);
-        ServeClient.Stream s = client.stream("/v1/completions", req);
+        ServeClient.Stream s = served.client.stream("/v1/completions", req);
         assertTrue(s.done());
         assertEquals(expected, s.text(), "no part of the stop string is streamed");
         req.remove("stop");
         req.addProperty("stop", stop);   // a single string works as well
-        assertEquals(expected, client.stream("/v1/completions", req).text());
+        assertEquals(expected, served.client.stream("/v1/completions", req).text());
     }
 
     @Test
@@ -159,10 +145,11 @@ class OpenAiServerTest {
                  "model":"stories260K.gguf","frequency_penalty":0,"presence_penalty":0,"logit_bias":null,
                  "max_completion_tokens":24,"n":1,"seed":7,"stream":true,"stream_options":{"include_usage":true},
                  "temperature":0.0,"top_p":1,"user":"test-user","parallel_tool_calls":null}""";
-        ServeClient.Stream s = client.stream("/v1/chat/completions", JsonParser.parseString(body).getAsJsonObject());
+        ServeClient.Stream s = served.client.stream("/v1/chat/completions",
+                JsonParser.parseString(body).getAsJsonObject());
         assertEquals(200, s.status());
         assertTrue(s.done());
-        GenerationResult ref = direct(model.chatPrompt(List.of(Map.of("role", "system", "content",
+        GenerationResult ref = direct(served.model.chatPrompt(List.of(Map.of("role", "system", "content",
                 "You are a storyteller."), Map.of("role", "user", "content", "A story about a dog."))), 24);
         assertEquals(ref.text(), s.text());
         JsonObject usageChunk = s.chunks().get(s.chunks().size() - 1);
@@ -176,12 +163,12 @@ class OpenAiServerTest {
                 assertTrue(c.has(k), k + " in " + c);
             }
         }
-        ServeClient.Answer models = client.get("/v1/models");
+        ServeClient.Answer models = served.client.get("/v1/models");
         JsonObject m = models.json().getAsJsonArray("data").get(0).getAsJsonObject();
         assertEquals("stories260K.gguf", m.get("id").getAsString());
         assertEquals("model", m.get("object").getAsString());
         assertEquals("plain", m.get("chat_format").getAsString(), "no template in stories260K: plain format");
-        assertEquals("ok", client.get("/health").json().get("status").getAsString());
+        assertEquals("ok", served.client.get("/health").json().get("status").getAsString());
     }
 
     @Test
@@ -200,7 +187,8 @@ class OpenAiServerTest {
         }
         List<CompletableFuture<ServeClient.Answer>> futures = new ArrayList<>();
         for (int i = 0; i < requests.size(); i++) {
-            futures.add(client.postAsync(i % 2 == 0 ? "/v1/completions" : "/v1/chat/completions", requests.get(i)));
+            futures.add(served.client.postAsync(i % 2 == 0 ? "/v1/completions" : "/v1/chat/completions",
+                    requests.get(i)));
         }
         List<ServeClient.Answer> together = new ArrayList<>();
         for (CompletableFuture<ServeClient.Answer> f : futures) {
@@ -208,7 +196,7 @@ class OpenAiServerTest {
         }
         for (int i = 0; i < requests.size(); i++) {
             boolean chat = i % 2 != 0;
-            ServeClient.Answer alone = client.post(chat ? "/v1/chat/completions" : "/v1/completions",
+            ServeClient.Answer alone = served.client.post(chat ? "/v1/chat/completions" : "/v1/completions",
                     requests.get(i));
             String a = chat ? chatText(alone) : completionText(alone);
             String t = chat ? chatText(together.get(i)) : completionText(together.get(i));
@@ -216,7 +204,7 @@ class OpenAiServerTest {
             assertFalse(a.isEmpty(), "request " + i);
             assertEquals(alone.json().get("usage"), together.get(i).json().get("usage"), "request " + i);
         }
-        assertEquals(0, server.scheduler().stats().rejected());
+        assertEquals(0, served.server.scheduler().stats().rejected());
     }
 
     @Test
@@ -226,10 +214,10 @@ class OpenAiServerTest {
                 + "{{ raise_exception('roles must alternate') }}{% endif %}{% if m['role'] == 'user' %}"
                 + "{{ '[INST] ' + m['content'].strip() + ' [/INST]' }}{% else %}{{ ' ' + m['content'] + eos_token }}"
                 + "{% endif %}{% endfor %}";
-        var tok = model.tokenizer();
+        var tok = served.model.tokenizer();
         var template = new dev.interlayer.models.chat.ChatTemplate(source, tok.tokenText(tok.bos().getAsInt()),
                 tok.tokenText(tok.eos().getAsInt()));
-        ServedModel templated = ServedModel.decoder("templated", model.lm().orElseThrow(), tok, template);
+        ServedModel templated = ServedModel.decoder("templated", served.model.lm().orElseThrow(), tok, template);
         try (OpenAiServer s = OpenAiServer.start(templated, new OpenAiServer.Options("127.0.0.1", 0, 1, 2,
                 Duration.ofSeconds(20), 1 << 20))) {
             ServeClient c = new ServeClient(s.port());

@@ -12,9 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The scheduler without HTTP, on stories260K: a decode step written against the batched-decode contract
@@ -22,17 +21,8 @@ import org.junit.jupiter.api.Test;
  * {@link Generator#generate} run alone, whatever the interleaving.
  */
 class SchedulerTest {
-    static ServedModel model;
-
-    @BeforeAll
-    static void load() throws Exception {
-        model = ServeClient.stories();
-    }
-
-    @AfterAll
-    static void close() throws Exception {
-        ServeClient.closeAll(model);
-    }
+    @RegisterExtension
+    static final ServeFixture served = ServeFixture.model(ServeClient::stories);
 
     /** Collects one slot's stream and result. */
     static final class Collect implements Slot.Sink {
@@ -57,8 +47,7 @@ class SchedulerTest {
 
     static Generator generator(int i) {
         Sampler s = i % 2 == 0 ? Sampler.greedy() : new Sampler.Stochastic(0.8f, 0, 0.95f, 0f, 31L * i);
-        return Generator.builder(model.lm().orElseThrow(), model.tokenizer()).sampler(s).maxTokens(5 + 4 * i)
-                .build();
+        return served.generator().sampler(s).maxTokens(5 + 4 * i).build();
     }
 
     @Test
@@ -80,11 +69,11 @@ class SchedulerTest {
      */
     @Test
     void batchedDecodeStepEqualsGenerateAlone() throws Exception {
-        DecodeStep batched = BatchedDecodeStep.forModel(model.lm().orElseThrow(), 4);
+        DecodeStep batched = BatchedDecodeStep.forModel(served.model.lm().orElseThrow(), 4);
         assertTrue(batched instanceof BatchedDecodeStep, "a DecoderLM with parallel 4 decodes batched");
         everyRequestEqualsGenerateAlone(batched, 4);
-        everyRequestEqualsGenerateAlone(BatchedDecodeStep.forModel(model.lm().orElseThrow(), 2), 5);
-        assertTrue(!(BatchedDecodeStep.forModel(model.lm().orElseThrow(), 1) instanceof BatchedDecodeStep),
+        everyRequestEqualsGenerateAlone(BatchedDecodeStep.forModel(served.model.lm().orElseThrow(), 2), 5);
+        assertTrue(!(BatchedDecodeStep.forModel(served.model.lm().orElseThrow(), 1) instanceof BatchedDecodeStep),
                 "parallel 1 has nothing to batch");
     }
 
@@ -94,12 +83,12 @@ class SchedulerTest {
             List<Collect> sinks = new ArrayList<>();
             for (int i = 0; i < prompts.length; i++) {
                 Collect c = new Collect();
-                assertTrue(scheduler.submit(generator(i), model.completionPrompt(prompts[i]), c) != null);
+                assertTrue(scheduler.submit(generator(i), served.model.completionPrompt(prompts[i]), c) != null);
                 sinks.add(c);
             }
             for (int i = 0; i < prompts.length; i++) {
                 GenerationResult got = sinks.get(i).result.get(10, TimeUnit.SECONDS);
-                GenerationResult alone = generator(i).generate(model.completionPrompt(prompts[i]), null);
+                GenerationResult alone = generator(i).generate(served.model.completionPrompt(prompts[i]), null);
                 assertArrayEquals(alone.tokens(), got.tokens(), "request " + i);
                 assertEquals(alone.text(), got.text(), "request " + i);
                 assertEquals(got.text(), sinks.get(i).streamed.toString(), "request " + i + " stream");
@@ -116,11 +105,11 @@ class SchedulerTest {
      */
     @Test
     void aLongPromptIsPrefilledInSlicesBetweenTheOtherRequestsSteps() throws Exception {
-        int[] longPrompt = model.completionPrompt("Once upon a time, there was a little dog. ".repeat(60));
+        int[] longPrompt = served.model.completionPrompt("Once upon a time, there was a little dog. ".repeat(60));
         assertTrue(longPrompt.length > 4 * Scheduler.PREFILL_SLICE, "prompt of " + longPrompt.length + " tokens");
-        Generator shortGen = Generator.builder(model.lm().orElseThrow(), model.tokenizer()).sampler(Sampler.greedy())
+        Generator shortGen = served.generator().sampler(Sampler.greedy())
                 .maxTokens(200).stopTokens(new int[0]).build();
-        Generator longGen = Generator.builder(model.lm().orElseThrow(), model.tokenizer()).sampler(Sampler.greedy())
+        Generator longGen = served.generator().sampler(Sampler.greedy())
                 .maxTokens(8).build();
         List<Integer> seenPositions = java.util.Collections.synchronizedList(new ArrayList<>());
         var newcomer = new java.util.concurrent.atomic.AtomicReference<Slot>();
@@ -136,7 +125,7 @@ class SchedulerTest {
         try (Scheduler scheduler = new Scheduler(2, 4, recording)) {
             Collect a = new Collect();
             Collect b = new Collect();
-            int[] shortPrompt = model.completionPrompt("The cat");
+            int[] shortPrompt = served.model.completionPrompt("The cat");
             assertTrue(scheduler.submit(shortGen, shortPrompt, a) != null);
             assertTrue(firstStep.await(10, TimeUnit.SECONDS));
             newcomer.set(scheduler.submit(longGen, longPrompt, b));
@@ -162,10 +151,12 @@ class SchedulerTest {
         };
         try (Scheduler scheduler = new Scheduler(1, 1, blockedThenFailing)) {
             Collect a = new Collect(), b = new Collect(), c = new Collect();
-            assertTrue(scheduler.submit(generator(2), model.completionPrompt("The cat"), a) != null);
+            assertTrue(scheduler.submit(generator(2), served.model.completionPrompt("The cat"), a) != null);
             ServerErrorsTest.waitFor(() -> scheduler.stats().admitted() == 1, "a admitted");   // a holds the slot
-            assertTrue(scheduler.submit(generator(2), model.completionPrompt("The dog"), b) != null);   // queued
-            assertNull(scheduler.submit(generator(2), model.completionPrompt("The sun"), c), "queue of 1 is full");
+            // queued
+            assertTrue(scheduler.submit(generator(2), served.model.completionPrompt("The dog"), b) != null);
+            assertNull(scheduler.submit(generator(2), served.model.completionPrompt("The sun"), c),
+                    "queue of 1 is full");
             assertEquals(1, scheduler.stats().rejected());
             release.countDown();
             Throwable ea = a.result.handle((r, t) -> t).get(10, TimeUnit.SECONDS);

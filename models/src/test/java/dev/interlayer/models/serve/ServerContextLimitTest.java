@@ -8,9 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import dev.interlayer.models.generate.CausalLM;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The server's per-request context limit ({@code serve --ctx}): a request may use at most that many positions,
@@ -19,30 +18,17 @@ import org.junit.jupiter.api.Test;
  */
 class ServerContextLimitTest {
     static final int LIMIT = 48;   // stories260K's own context is 2048
-    static ServedModel full;
-    static ServedModel limited;
-    static OpenAiServer server;
-    static ServeClient client;
-
-    @BeforeAll
-    static void start() throws Exception {
-        full = ServeClient.stories();
-        CausalLM lm = full.lm().orElseThrow();
-        limited = ServedModel.decoder("stories260K.gguf", lm, full.tokenizer(), null, LIMIT);
-        server = OpenAiServer.start(limited, new OpenAiServer.Options("127.0.0.1", 0, 1, 4, Duration.ofSeconds(30),
-                1 << 20), DecodeStep.sequential());
-        client = new ServeClient(server.port());
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        ServeClient.closeAll(server, full);
-    }
+    // served: stories260K (model) behind a view limited to LIMIT positions (view), decoded sequentially
+    @RegisterExtension
+    static final ServeFixture served = ServeFixture.served(ServeClient::stories,
+            full -> ServedModel.decoder("stories260K.gguf", full.lm().orElseThrow(), full.tokenizer(), null, LIMIT),
+            1, 4, Duration.ofSeconds(30), DecodeStep.sequential());
 
     @Test
     void theLimitIsTheSmallerOfTheModelsContextAndTheServers() {
+        ServedModel full = served.model;
         CausalLM lm = full.lm().orElseThrow();
-        assertEquals(LIMIT, limited.contextLength());
+        assertEquals(LIMIT, served.view.contextLength());
         assertEquals(lm.contextLength(), full.contextLength());
         assertEquals(lm.contextLength(),
                 ServedModel.decoder("x", lm, full.tokenizer(), null, lm.contextLength() + 1000).contextLength());
@@ -52,7 +38,7 @@ class ServerContextLimitTest {
 
     @Test
     void modelsListsTheLimit() throws Exception {
-        ServeClient.Answer a = client.get("/v1/models");
+        ServeClient.Answer a = served.client.get("/v1/models");
         assertEquals(200, a.status());
         assertEquals(LIMIT, a.json().getAsJsonArray("data").get(0).getAsJsonObject().get("max_model_len").getAsInt());
     }
@@ -60,7 +46,7 @@ class ServerContextLimitTest {
     @Test
     void aPromptLongerThanTheLimitIsRefusedNamingIt() throws Exception {
         JsonObject req = OpenAiServerTest.completion("and then ".repeat(LIMIT), 4);
-        ServeClient.Answer a = client.post("/v1/completions", req);
+        ServeClient.Answer a = served.client.post("/v1/completions", req);
         assertError(a, 400, "invalid_request_error", "prompt");
         String message = a.json().getAsJsonObject("error").get("message").getAsString();
         assertTrue(message.contains("context of " + LIMIT) && message.contains("--ctx"), message);
@@ -68,7 +54,8 @@ class ServerContextLimitTest {
 
     @Test
     void maxTokensBeyondWhatIsLeftIsRefused() throws Exception {
-        ServeClient.Answer a = client.post("/v1/completions", OpenAiServerTest.completion("Once upon a time", LIMIT));
+        ServeClient.Answer a = served.client.post("/v1/completions",
+                OpenAiServerTest.completion("Once upon a time", LIMIT));
         assertError(a, 400, "invalid_request_error", "max_tokens");
     }
 
@@ -76,7 +63,7 @@ class ServerContextLimitTest {
     void withoutMaxTokensTheAnswerStopsAtTheLimit() throws Exception {
         JsonObject req = OpenAiServerTest.completion("Once upon a time", 1);
         req.remove("max_tokens");
-        ServeClient.Answer a = client.post("/v1/completions", req);
+        ServeClient.Answer a = served.client.post("/v1/completions", req);
         assertEquals(200, a.status(), a.json().toString());
         JsonObject usage = a.json().getAsJsonObject("usage");
         int prompt = usage.get("prompt_tokens").getAsInt();

@@ -17,9 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Bad requests get a 4xx JSON error naming the field and the server keeps serving; a full queue answers 503; a
@@ -27,17 +26,8 @@ import org.junit.jupiter.api.Test;
  * slow cases use a decode step that sleeps before each token, so that "at once" is measurable on a tiny model.
  */
 class ServerErrorsTest {
-    static ServedModel model;
-
-    @BeforeAll
-    static void load() throws Exception {
-        model = ServeClient.stories();
-    }
-
-    @AfterAll
-    static void close() throws Exception {
-        ServeClient.closeAll(model);
-    }
+    @RegisterExtension
+    static final ServeFixture served = ServeFixture.model(ServeClient::stories);
 
     // The sequential step, slowed by {@code millis} per token.
     static DecodeStep slow(long millis) {
@@ -53,8 +43,7 @@ class ServerErrorsTest {
     }
 
     static OpenAiServer start(int parallel, int queue, Duration timeout, DecodeStep step) throws Exception {
-        return OpenAiServer.start(model, new OpenAiServer.Options("127.0.0.1", 0, parallel, queue, timeout, 1 << 20),
-                step);
+        return OpenAiServer.start(served.model, ServeFixture.options(parallel, queue, timeout), step);
     }
 
     static JsonObject with(JsonObject base, Consumer<JsonObject> edit) {
@@ -106,7 +95,7 @@ class ServerErrorsTest {
                     "invalid_request_error", "messages");
             assertError(c.post(chat, with(good, o -> o.addProperty("n", 2))), 400, "invalid_request_error", "n");
             stillServing.run();
-            int context = model.lm().orElseThrow().contextLength();
+            int context = served.model.lm().orElseThrow().contextLength();
             JsonObject longPrompt = OpenAiServerTest.completion("and then ".repeat(context), 5);   // > context tokens
             assertError(c.post("/v1/completions", longPrompt), 400, "invalid_request_error", "prompt");
             assertError(c.post("/v1/completions", with(longPrompt, o -> o.add("prompt", new JsonArray()))), 400,

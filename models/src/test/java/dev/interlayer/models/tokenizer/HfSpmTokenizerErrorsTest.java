@@ -7,10 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.models.load.Fixture;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,11 +29,9 @@ class HfSpmTokenizerErrorsTest {
     }
 
     private static String edited(String file, Consumer<JsonObject> edit) throws IOException {
-        try (InputStream in = HfSpmTokenizerErrorsTest.class.getResourceAsStream("/golden/tokenizer/" + file + ".json")) {
-            JsonObject root = JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
-            edit.accept(root);
-            return root.toString();
-        }
+        JsonObject root = Fixture.json("/golden/tokenizer/" + file + ".json");
+        edit.accept(root);
+        return root.toString();
     }
 
     private static ModelFormatException rejected(Consumer<JsonObject> edit) throws IOException {

@@ -8,11 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import dev.interlayer.models.load.Fixture;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -41,11 +39,7 @@ class HfSpmTokenizerReferenceTest {
     }
 
     static JsonArray cases(String fixture, String variant) throws IOException {
-        try (InputStream in = HfSpmTokenizerReferenceTest.class.getResourceAsStream(DIR + fixture)) {
-            assertNotNull(in, fixture + " missing from test resources");
-            JsonObject o = JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
-            return o.getAsJsonObject("variants").getAsJsonArray(variant);
-        }
+        return Fixture.json(DIR + fixture).getAsJsonObject("variants").getAsJsonArray(variant);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -34,9 +34,7 @@ class HfSpmTokenizerVectorsTest {
     @Test
     void legacyLayoutMatchesAllLlamaCppPairs(@TempDir Path dir) throws IOException {
         Tokenizer t = LlamaTokenizerJson.load(pieces, LlamaTokenizerJson.Layout.LEGACY, dir);
-        VocabVectors v = vectors();
-        int pass = v.countPasses("llama-spm via legacy tokenizer.json", s -> t.encode(s, false, false));
-        assertEquals(v.inputs().size(), pass, "pairs passing");
+        vectors().assertAllPass("llama-spm via legacy tokenizer.json", t);
     }
 
     /**
@@ -58,9 +56,7 @@ class HfSpmTokenizerVectorsTest {
                 out.add(all.expected().get(i));
             }
         }
-        VocabVectors v = new VocabVectors(in, out);
-        int pass = v.countPasses("llama-spm via Metaspace tokenizer.json", s -> t.encode(s, false, false));
-        assertEquals(v.inputs().size(), pass, "pairs passing");
+        new VocabVectors(in, out).assertAllPass("llama-spm via Metaspace tokenizer.json", t);
 
         com.google.gson.JsonArray rust;
         try (java.io.InputStream res = getClass().getResourceAsStream("/golden/tokenizer/llama_spm_metaspace_rust.json")) {

@@ -10,9 +10,8 @@ import com.google.gson.JsonParser;
 import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.load.Fixture;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
@@ -26,10 +25,7 @@ class Phi3RstripTest {
     @Test
     void ggufPhi3MatchesHuggingFaceWithRstrip() throws IOException {
         Tokenizer t = GgufVocabVectorsTest.load("phi-3");
-        JsonObject ref;
-        try (InputStream in = getClass().getResourceAsStream("/golden/tokenizer/phi3_rstrip.json")) {
-            ref = JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
-        }
+        JsonObject ref = reference();
         int n = 0;
         for (JsonElement e : ref.getAsJsonArray("cases")) {
             JsonObject c = e.getAsJsonObject();
@@ -93,9 +89,7 @@ class Phi3RstripTest {
     }
 
     private static JsonObject reference() throws IOException {
-        try (InputStream in = Phi3RstripTest.class.getResourceAsStream("/golden/tokenizer/phi3_rstrip.json")) {
-            return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
-        }
+        return Fixture.json("/golden/tokenizer/phi3_rstrip.json");
     }
 
     private static Object element(Object array, int i) {

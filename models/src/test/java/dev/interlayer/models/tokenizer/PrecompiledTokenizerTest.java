@@ -8,12 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.models.load.Fixture;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.function.UnaryOperator;
 import java.util.stream.StreamSupport;
@@ -33,9 +31,7 @@ class PrecompiledTokenizerTest {
     private static final String DIR = "/golden/tokenizer/precompiled/";
 
     private static JsonObject json(String name) throws IOException {
-        try (InputStream in = PrecompiledTokenizerTest.class.getResourceAsStream(DIR + name)) {
-            return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
-        }
+        return Fixture.json(DIR + name);
     }
 
     @ParameterizedTest(name = "{0}")

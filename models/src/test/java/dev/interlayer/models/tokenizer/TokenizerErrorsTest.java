@@ -14,8 +14,12 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Bad files and bad arguments give clear exceptions naming the field; config files set max length. */
 class TokenizerErrorsTest {
@@ -24,18 +28,65 @@ class TokenizerErrorsTest {
         return Tokenizers.fromHuggingFace(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), "t.json");
     }
 
-    @Test
-    void invalidJsonIsAFormatError() {
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> json("{\"model\": [1, 2"));
-        assertTrue(e.getMessage().contains("valid JSON"), e.getMessage());
+    /** tokenizer.json texts that are not a tokenizer this engine reads, each with the words its message names. */
+    static Stream<Arguments> badTokenizerJson() {
+        return Stream.of(
+                Arguments.of("invalidJsonIsAFormatError", "{\"model\": [1, 2", List.of("valid JSON")),
+                Arguments.of("unsupportedModelTypeIsNamed", "{\"model\": {\"type\": \"WordLevel\", \"vocab\": {}}}",
+                        List.of("model.type", "WordLevel", "Unigram")),
+                Arguments.of("wordPieceNeedsItsUnknownToken",
+                        "{\"model\": {\"type\": \"WordPiece\", \"unk_token\": \"[UNK]\", \"vocab\": {\"a\": 0}}}",
+                        List.of("unk_token")),
+                Arguments.of("wrongJsonTypeIsAFormatError",
+                        "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": \"zero\"}}}",
+                        List.of("tokenizer.json")));
     }
 
-    @Test
-    void unsupportedModelTypeIsNamed() {
-        ModelFormatException e = assertThrows(ModelFormatException.class,
-                () -> json("{\"model\": {\"type\": \"WordLevel\", \"vocab\": {}}}"));
-        assertTrue(e.getMessage().contains("model.type") && e.getMessage().contains("WordLevel")
-                && e.getMessage().contains("Unigram"), e.getMessage());
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badTokenizerJson")
+    void badTokenizerJsonIsAFormatErrorNamingTheField(String name, String text, List<String> words) {
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> json(text));
+        assertNames(e, words);
+    }
+
+    /**
+     * GGUF tokenizer metadata that cannot make a tokenizer, each with the words its message names. The BYTE token
+     * that is not {@code <0xHH>} was found by mutating stories260K.gguf (it gave NumberFormatException's "For input
+     * string").
+     */
+    static Stream<Arguments> badGgufMetadata() {
+        return Stream.of(
+                Arguments.of("ggufWithoutTokenizerIsNamed", Map.of("general.architecture", "llama"),
+                        List.of("tokenizer.ggml.model")),
+                Arguments.of("ggufUnknownPreTypeIsNamed", Map.of("tokenizer.ggml.model", "gpt2",
+                        "tokenizer.ggml.pre", "no-such-pre",
+                        "tokenizer.ggml.tokens", new String[] {"a", "b", "ab"},
+                        "tokenizer.ggml.merges", new String[] {"a b"}),
+                        List.of("tokenizer.ggml.pre", "no-such-pre")),
+                Arguments.of("ggufTokenTypeLengthMismatchIsNamed", Map.of("tokenizer.ggml.model", "llama",
+                        "tokenizer.ggml.tokens", List.of("<unk>", "<s>", "</s>"),
+                        "tokenizer.ggml.token_type", new int[] {2, 3}),
+                        List.of("token_type")),
+                Arguments.of("ggufByteTokenThatIsNotHexIsNamed", Map.of("tokenizer.ggml.model", "llama",
+                        "tokenizer.ggml.tokens", List.of("<unk>", "<s>", "</s>", "<0x0A>", "<0x]B>", "a"),
+                        "tokenizer.ggml.scores", new float[] {0, 0, 0, 0, 0, -1},
+                        "tokenizer.ggml.token_type", new int[] {2, 3, 3, 6, 6, 1}),
+                        List.of("<0x]B>", "4")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badGgufMetadata")
+    void badGgufMetadataIsNamed(String name, Map<String, Object> metadata, List<String> words) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Tokenizers.fromGguf(new HashMap<>(metadata)));
+        assertNames(e, words);
+    }
+
+    // The message names every one of `words`.
+    private static void assertNames(Exception e, List<String> words) {
+        for (String w : words) {
+            assertTrue(e.getMessage().contains(w), "'" + w + "' missing from: " + e.getMessage());
+        }
     }
 
     @Test
@@ -47,60 +98,6 @@ class TokenizerErrorsTest {
                     + " \"added_tokens\": [{\"id\": " + id + ", \"content\": \"[X]\", \"special\": true}]}"));
             assertTrue(e.getMessage().contains("added_tokens"), e.getMessage());
         }
-    }
-
-    @Test
-    void wordPieceNeedsItsUnknownToken() {
-        ModelFormatException e = assertThrows(ModelFormatException.class,
-                () -> json("{\"model\": {\"type\": \"WordPiece\", \"unk_token\": \"[UNK]\", \"vocab\": {\"a\": 0}}}"));
-        assertTrue(e.getMessage().contains("unk_token"), e.getMessage());
-    }
-
-    @Test
-    void wrongJsonTypeIsAFormatError() {
-        ModelFormatException e = assertThrows(ModelFormatException.class,
-                () -> json("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": \"zero\"}}}"));
-        assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());
-    }
-
-    @Test
-    void ggufWithoutTokenizerIsNamed() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Tokenizers.fromGguf(Map.of("general.architecture", "llama")));
-        assertTrue(e.getMessage().contains("tokenizer.ggml.model"), e.getMessage());
-    }
-
-    @Test
-    void ggufUnknownPreTypeIsNamed() {
-        Map<String, Object> md = new HashMap<>();
-        md.put("tokenizer.ggml.model", "gpt2");
-        md.put("tokenizer.ggml.pre", "no-such-pre");
-        md.put("tokenizer.ggml.tokens", new String[] {"a", "b", "ab"});
-        md.put("tokenizer.ggml.merges", new String[] {"a b"});
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tokenizers.fromGguf(md));
-        assertTrue(e.getMessage().contains("tokenizer.ggml.pre") && e.getMessage().contains("no-such-pre"), e.getMessage());
-    }
-
-    @Test
-    void ggufTokenTypeLengthMismatchIsNamed() {
-        Map<String, Object> md = new HashMap<>();
-        md.put("tokenizer.ggml.model", "llama");
-        md.put("tokenizer.ggml.tokens", List.of("<unk>", "<s>", "</s>"));
-        md.put("tokenizer.ggml.token_type", new int[] {2, 3});
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tokenizers.fromGguf(md));
-        assertTrue(e.getMessage().contains("token_type"), e.getMessage());
-    }
-
-    /** Found by mutating stories260K.gguf: a BYTE token that is not <0xHH> gave NumberFormatException's "For input string". */
-    @Test
-    void ggufByteTokenThatIsNotHexIsNamed() {
-        Map<String, Object> md = new HashMap<>();
-        md.put("tokenizer.ggml.model", "llama");
-        md.put("tokenizer.ggml.tokens", List.of("<unk>", "<s>", "</s>", "<0x0A>", "<0x]B>", "a"));
-        md.put("tokenizer.ggml.scores", new float[] {0, 0, 0, 0, 0, -1});
-        md.put("tokenizer.ggml.token_type", new int[] {2, 3, 3, 6, 6, 1});
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tokenizers.fromGguf(md));
-        assertTrue(e.getMessage().contains("<0x]B>") && e.getMessage().contains("4"), e.getMessage());
     }
 
     @Test

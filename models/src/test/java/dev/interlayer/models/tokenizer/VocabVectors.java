@@ -55,6 +55,15 @@ record VocabVectors(List<String> inputs, List<int[]> expected) {
         return pass;
     }
 
+    /**
+     * Asserts that {@code t} encodes every input to its expected ids (no BOS, special-token text as plain text,
+     * as llama.cpp's vectors are made); prints each mismatch first, so that a failure lists all of them.
+     */
+    void assertAllPass(String name, Tokenizer t) {
+        int pass = countPasses(name, s -> t.encode(s, false, false));
+        org.junit.jupiter.api.Assertions.assertEquals(inputs.size(), pass, name + ": every pair must match");
+    }
+
     static String escape(String s) {
         StringBuilder sb = new StringBuilder("\"");
         for (int i = 0; i < s.length(); i++) {

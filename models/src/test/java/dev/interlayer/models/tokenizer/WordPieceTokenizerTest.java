@@ -8,12 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.interlayer.models.SharedModels;
+import dev.interlayer.models.load.Fixture;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
@@ -36,19 +34,14 @@ class WordPieceTokenizerTest {
     @Test
     void miniLmMatchesBertBgeVectors() throws IOException {
         Tokenizer t = minilm();
-        VocabVectors v = VocabVectors.load(SharedModels.require("tokenizers/ggml-vocab-bert-bge.gguf"));
-        int pass = v.countPasses("bert-bge via MiniLM tokenizer.json", s -> t.encode(s, false, false));
-        assertEquals(v.inputs().size(), pass, "every bert-bge pair must match");
+        VocabVectors.load(SharedModels.require("tokenizers/ggml-vocab-bert-bge.gguf"))
+                .assertAllPass("bert-bge via MiniLM tokenizer.json", t);
     }
 
     @Test
     void miniLmMatchesPythonReference() throws IOException {
         Tokenizer t = minilm();
-        JsonObject golden;
-        try (InputStream in = getClass().getResourceAsStream("/golden/tokenizer/minilm_wordpiece.json")) {
-            assertNotNull(in, "golden/tokenizer/minilm_wordpiece.json missing");
-            golden = JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
-        }
+        JsonObject golden = Fixture.json("/golden/tokenizer/minilm_wordpiece.json");
         JsonArray cases = golden.getAsJsonArray("cases");
         assertEquals(12, cases.size());
         for (JsonElement e : cases) {

@@ -2,31 +2,18 @@ package dev.interlayer.nn.crosslayer;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import dev.interlayer.nn.Golden;
 import dev.interlayer.nn.plan.ResearchFixture;
 import dev.interlayer.tensor.Tensor;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 
 /** Reads research/crosslayer.json (reference/research/crosslayer_reference.py); the model is research.json's. */
 final class CrossLayerFixture {
     static final ResearchFixture MODEL = ResearchFixture.load();
-    static final JsonObject DOC = read();
+    static final JsonObject DOC = Golden.resource("research/crosslayer.json", "");
 
     private CrossLayerFixture() {
-    }
-
-    private static JsonObject read() {
-        try (InputStream in = CrossLayerFixture.class.getResourceAsStream("/research/crosslayer.json")) {
-            if (in == null) {
-                throw new IllegalStateException("missing fixture research/crosslayer.json");
-            }
-            return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     static JsonObject find(String name) {
@@ -40,6 +27,15 @@ final class CrossLayerFixture {
 
     static Tensor w(String name) {
         return ResearchFixture.tensor(DOC.getAsJsonObject("weights").getAsJsonObject(name));
+    }
+
+    /** The fixture's KV-shift layers 0, 2 and 3, with their (k, v) mixing weights kvshift.L.k / kvshift.L.v. */
+    static Map<Integer, CrossLayerConfig.KvShift> kvShifts() {
+        Map<Integer, CrossLayerConfig.KvShift> shifts = new HashMap<>();
+        for (int l : new int[] {0, 2, 3}) {
+            shifts.put(l, new CrossLayerConfig.KvShift(w("kvshift." + l + ".k"), w("kvshift." + l + ".v")));
+        }
+        return shifts;
     }
 
     static float[][] matrix(JsonArray a) {

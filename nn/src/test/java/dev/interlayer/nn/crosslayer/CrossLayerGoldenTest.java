@@ -31,12 +31,7 @@ class CrossLayerGoldenTest {
 
     @Test
     void kvShift() {
-        Map<Integer, CrossLayerConfig.KvShift> shifts = new HashMap<>();
-        for (int l : new int[] {0, 2, 3}) {
-            shifts.put(l, new CrossLayerConfig.KvShift(CrossLayerFixture.w("kvshift." + l + ".k"),
-                    CrossLayerFixture.w("kvshift." + l + ".v")));
-        }
-        check("kv_shift", CrossLayerConfig.kvShift(shifts));
+        check("kv_shift", CrossLayerConfig.kvShift(CrossLayerFixture.kvShifts()));
     }
 
     @Test

@@ -55,12 +55,7 @@ class CrossLayerPropertiesTest {
     /** Rolling back restores the KV-shift state (the raw previous key is kept per position, not as one register). */
     @Test
     void kvShiftSurvivesRollback() {
-        Map<Integer, CrossLayerConfig.KvShift> shifts = new HashMap<>();
-        for (int l : new int[] {0, 2, 3}) {
-            shifts.put(l, new CrossLayerConfig.KvShift(CrossLayerFixture.w("kvshift." + l + ".k"),
-                    CrossLayerFixture.w("kvshift." + l + ".v")));
-        }
-        CrossLayerStack stack = new CrossLayerStack(M.stack, CrossLayerConfig.kvShift(shifts));
+        CrossLayerStack stack = new CrossLayerStack(M.stack, CrossLayerConfig.kvShift(CrossLayerFixture.kvShifts()));
         float[] straight = CrossLayerGoldenTest.run(stack, M.tokens, new int[] {7});
         CrossLayerSession s = stack.newSession(32, 8);
         stack.forward(Arrays.copyOf(M.tokens, 5), s);

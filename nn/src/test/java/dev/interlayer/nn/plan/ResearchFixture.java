@@ -3,7 +3,6 @@ package dev.interlayer.nn.plan;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.interlayer.nn.AttentionConfig;
 import dev.interlayer.nn.Attention;
 import dev.interlayer.nn.BlockConfig;
@@ -18,10 +17,6 @@ import dev.interlayer.nn.RopeConfig;
 import dev.interlayer.nn.Runs;
 import dev.interlayer.nn.TransformerBlock;
 import dev.interlayer.tensor.Tensor;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -67,15 +62,7 @@ public final class ResearchFixture {
 
     /** The fixture (parsed once per call; tests keep it in a static field). */
     public static ResearchFixture load() {
-        try (InputStream in = ResearchFixture.class.getResourceAsStream("/research/research.json")) {
-            if (in == null) {
-                throw new IllegalStateException("missing fixture research/research.json");
-            }
-            return new ResearchFixture(JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8))
-                    .getAsJsonObject());
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return new ResearchFixture(Golden.resource("research/research.json", ""));
     }
 
     /** Weight {@code name} as an F32 tensor. */

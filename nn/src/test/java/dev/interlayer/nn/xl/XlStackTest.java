@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.interlayer.nn.Activation;
 import dev.interlayer.nn.Golden;
 import dev.interlayer.nn.LayerNorm;
@@ -13,10 +12,6 @@ import dev.interlayer.nn.Linear;
 import dev.interlayer.nn.Mlp;
 import dev.interlayer.nn.plan.ResearchFixture;
 import dev.interlayer.tensor.Tensor;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * ~1e-6).
  */
 class XlStackTest {
-    private static final JsonObject DOC = read();
+    private static final JsonObject DOC = Golden.resource("research/xl.json", " (reference/research/xl_reference.py)");
     private static final int HEADS = DOC.getAsJsonObject("dims").get("heads").getAsInt();
     private static final int[] TOKENS = ResearchFixture.ints(DOC.getAsJsonArray("tokens"));
     private static final float TOL = 2e-4f;
@@ -158,16 +153,5 @@ class XlStackTest {
             at += a.length;
         }
         return out;
-    }
-
-    private static JsonObject read() {
-        try (InputStream in = XlStackTest.class.getResourceAsStream("/research/xl.json")) {
-            if (in == null) {
-                throw new IllegalStateException("missing fixture research/xl.json (reference/research/xl_reference.py)");
-            }
-            return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
