@@ -177,6 +177,50 @@ class GgufTest {
         }
     }
 
+    /**
+     * An untied quantized embedding ({@code token_embd.weight} beside {@code output.weight}) has its pages dropped from
+     * the process after the scale check (GgufFile.tensor); reading it afterwards must give the stored values: every
+     * row of a table spanning many pages, read after the drop, equals its codes times its scale.
+     */
+    @Test
+    void untiedQuantizedEmbeddingReadsBackAfterItsPagesAreDropped() throws IOException {
+        int rows = 600, blocks = 4;                      // 600 rows x 4 blocks x 34 bytes = 81,600 bytes, 20 pages
+        byte[] q = new byte[rows * blocks * 34];
+        for (int b = 0; b < rows * blocks; b++) {
+            short d = Float.floatToFloat16(0.25f * (1 + b % 7));
+            q[34 * b] = (byte) d;
+            q[34 * b + 1] = (byte) (d >> 8);
+            for (int i = 0; i < 32; i++) {
+                q[34 * b + 2 + i] = (byte) ((b * 31 + i * 7) % 255 - 127);
+            }
+        }
+        GgufTestWriter w = new GgufTestWriter().header(3, 2, 2);
+        w.key("general.architecture", 8);
+        w.str("test");
+        w.alignment(64);
+        w.tensor("token_embd.weight", 8, new long[] {32L * blocks, rows}, q);
+        w.tensor("output.weight", 0, new long[] {1}, GgufTestWriter.f32Bytes(1));
+        try (GgufFile f = Gguf.open(write(w.finish()))) {
+            int[] ids = new int[rows];
+            for (int i = 0; i < rows; i++) {
+                ids[i] = rows - 1 - i;                   // every row, last first
+            }
+            float[] out = new float[rows * 32 * blocks], all = new float[out.length];
+            dev.interlayer.tensor.quant.QuantEmbedding.lookup(f.tensor("token_embd.weight"), ids,
+                    Tensor.wrap(out, Shape.of(rows, 32 * blocks)));
+            for (int i = 0; i < rows; i++) {
+                System.arraycopy(out, i * 32 * blocks, all, ids[i] * 32 * blocks, 32 * blocks);
+            }
+            for (int b = 0; b < rows * blocks; b++) {
+                for (int i = 0; i < 32; i++) {
+                    // exact: an int8 code times a power-of-two multiple of 0.25 in f32
+                    assertEquals(0.25f * (1 + b % 7) * (byte) ((b * 31 + i * 7) % 255 - 127), all[32 * b + i],
+                            "block " + b + " element " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void truncationAtEveryByteIsRejected() throws IOException {
         byte[] full = sample().finish();

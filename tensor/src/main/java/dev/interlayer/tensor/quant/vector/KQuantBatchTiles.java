@@ -91,28 +91,29 @@ final class KQuantBatchTiles {
         int sc = 8 * VL;
         FloatVector z = FloatVector.zero(F), a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
         for (int sb = 0, n = k / 256; sb < n; sb++) {
-            Q6KTiles.scales(w, o0 + 210L * sb, 256, s, sc);
-            Q6KTiles.scales(w, o1 + 210L * sb, 256, s, sc + 16);
+            Q6KTiles.scalesFolded(w, o0 + 210L * sb, s, sc);
+            Q6KTiles.scalesFolded(w, o1 + 210L * sb, s, sc + 32);
             for (int h = 0; h < 2; h++) for (int g = 0; g < 4; g++) {
             for (int l0 = 0; l0 < 32; l0 += 16) {
             long q = 210L * sb + 64 * h + 32 * (g & 1) + l0, qh = 210L * sb + 128 + 32 * h + l0;
-            int lo = 4 * (g >> 1), hs = 2 * g;
+            int lo = 4 * (g >> 1), rot = 4 - 2 * g;
             ByteVector q0 = ByteVector.fromMemorySegment(B, w, o0 + q, LE).reinterpretAsInts()
                     .lanewise(VectorOperators.LSHR, lo).and(0x0F0F0F0F)
                     .or(ByteVector.fromMemorySegment(B, w, o0 + qh, LE).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, hs).and(0x03030303).lanewise(VectorOperators.LSHL, 4))
-                    .reinterpretAsBytes().sub((byte) 32);
+                            .lanewise(VectorOperators.ROL, rot).and(0x30303030))
+                    .reinterpretAsBytes();
             ByteVector q1 = ByteVector.fromMemorySegment(B, w, o1 + q, LE).reinterpretAsInts()
                     .lanewise(VectorOperators.LSHR, lo).and(0x0F0F0F0F)
                     .or(ByteVector.fromMemorySegment(B, w, o1 + qh, LE).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, hs).and(0x03030303).lanewise(VectorOperators.LSHL, 4))
-                    .reinterpretAsBytes().sub((byte) 32);
+                            .lanewise(VectorOperators.ROL, rot).and(0x30303030))
+                    .reinterpretAsBytes();
             int j = sc + 8 * h + 2 * g + l0 / 16, xb = 256 * sb + 128 * h + 32 * g + l0;
-            FloatVector d0 = FloatVector.broadcast(F, s[j]), d1 = FloatVector.broadcast(F, s[j + 16]);
+            FloatVector d0 = FloatVector.broadcast(F, s[j]), n0 = FloatVector.broadcast(F, s[j + 16]);
+            FloatVector d1 = FloatVector.broadcast(F, s[j + 32]), n1 = FloatVector.broadcast(F, s[j + 48]);
             for (int p = 0; p < PARTS; p++) {
                 int xp = xb + p * VL;
-                FloatVector w0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, p)).mul(d0);
-                FloatVector w1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p)).mul(d1);
+                FloatVector w0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, p)).fma(d0, n0);
+                FloatVector w1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p)).fma(d1, n1);
                 FloatVector xv = FloatVector.fromArray(F, x, x0 + xp);
                 a00 = w0.fma(xv, a00);
                 a10 = w1.fma(xv, a10);

@@ -52,6 +52,14 @@ import jdk.incubator.vector.VectorOperators;
  * four-row tile would win is open (not written). It was not retried for Q4_0/Q4_K in the December round
  * (prefill split, K-quant scale decoding moved into the tiles): an int8 decode kernel must be matched by an
  * int8 path for 1 &lt; m ≤ 16 to keep batched decode row-exact, so it is a change of both paths together.
+ * Ninth session (Intel Xeon with AVX-512 VBMI/VNNI/FP16; hot kernel, one thread, disassembled with
+ * {@code -XX:CompileCommand=print}): a 16-entry table lookup for Q4_0 (the block's values {@code fma(q, d, −8d)} or
+ * {@code (q − 8)·d} by one vector op, the codes mapped by {@code selectFrom}, which C2 compiles to {@code vpermd}
+ * plus a {@code vpandd} for the index wrap) ran at the speed of (c), 13.0 against 13.1 G codes/s; so did scales
+ * staged in scratch and broadcast from memory (12.0 against 13.1) and a high nibble without its mask. The loop
+ * issues about 16 operations per 32 codes and row on the two ports that run 512-bit vector ops, a third of them
+ * for the f16 scale (move to a vector register, {@code vcvtph2ps}, two broadcasts); none of these rewrites removes
+ * enough. Q6_K gained 25% from fewer bit operations ({@link Q6KTiles}).
  */
 public final class QuantVectorRows implements QuantRows {
     private static final ThreadSlot<float[]> ROWS = new ThreadSlot<>();
