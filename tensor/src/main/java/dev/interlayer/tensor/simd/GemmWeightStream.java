@@ -163,13 +163,16 @@ final class GemmWeightStream {
             int nextRows = g + 1 < g1 ? Math.min(MR, n - j - MR) : 0;
             for (int q = 0; q * NR < mc; q++) {
                 int tokens = Math.min(NR, mc - q * NR);
+                boolean widenNext = q == 0 && nextRows > 0;
                 if (q * NR >= panelRows) {
                     GemmDotTail.tile(kc, wb, a, a0 + q * NR * lda, lda, tokens, tile, NR);
+                    if (widenNext) {
+                        widenRows(next, nextRows, kc, kind, w, w0 + (j + MR) * ldw, ldw);
+                    }
+                } else if (widenNext) {
+                    GemmWidenKernel.micro(kc, wb, xp, 0, tile, next, nextRows, kind, w, w0 + (j + MR) * ldw, ldw);
                 } else {
                     micro(kc, wb, xp, q * kc * NR, tile);
-                }
-                if (q == 0 && nextRows > 0) {
-                    widenRows(next, nextRows, kc, kind, w, w0 + (j + MR) * ldw, ldw);
                 }
                 store(tile, rows, tokens, c, c0 + q * NR * ldc + j, ldc, accumulate);
             }
