@@ -17,6 +17,7 @@ import java.util.Map;
 public final class ScratchPool {
     private final Map<String, RowBuffer> rows = new HashMap<>();
     private final Map<String, float[][]> matrices = new HashMap<>();
+    private final Map<String, ScratchPool> children = new HashMap<>();
 
     /**
      * The shared [maxRows, cols] buffer of {@code role}, or a private one when {@code pool} is null.
@@ -28,6 +29,14 @@ public final class ScratchPool {
             return new RowBuffer(maxRows, cols);
         }
         return pool.rows.computeIfAbsent(role + ' ' + maxRows + 'x' + cols, k -> new RowBuffer(maxRows, cols));
+    }
+
+    /**
+     * The shared sub-pool of {@code role} (its buffers distinct from this pool's, as for one of several threads
+     * that run a layer's parts at the same time), or null (private buffers) when {@code pool} is null.
+     */
+    public static ScratchPool child(ScratchPool pool, String role) {
+        return pool == null ? null : pool.children.computeIfAbsent(role, k -> new ScratchPool());
     }
 
     /** The shared float[n][m] array of {@code role}, or a private one when {@code pool} is null. */

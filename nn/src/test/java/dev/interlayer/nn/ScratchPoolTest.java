@@ -25,6 +25,19 @@ class ScratchPoolTest {
         assertNotSame(m, ScratchPool.matrix(null, "s", 2, 3));
     }
 
+    /** A sub-pool per role (one per concurrent thread): the same one for the same role, with buffers of its own. */
+    @Test
+    void childPoolsAreSharedByRoleAndHoldTheirOwnBuffers() {
+        ScratchPool pool = new ScratchPool();
+        ScratchPool c1 = ScratchPool.child(pool, "slot 1");
+        assertSame(c1, ScratchPool.child(pool, "slot 1"));
+        assertNotSame(c1, ScratchPool.child(pool, "slot 2"));
+        RowBuffer a = ScratchPool.rows(pool, "x", 4, 8);
+        assertNotSame(a, ScratchPool.rows(c1, "x", 4, 8), "a child's buffers are not its parent's");
+        assertSame(ScratchPool.rows(c1, "x", 4, 8), ScratchPool.rows(ScratchPool.child(pool, "slot 1"), "x", 4, 8));
+        assertTrue(ScratchPool.child(null, "slot 1") == null, "no pool: no child, private buffers");
+    }
+
     /**
      * A stack whose blocks share temporaries (a StackSession) gives the outputs of the same blocks run with
      * private buffers, chunk by chunk. Layers differ in FFN kind (dense, MoE with a gated shared expert of the

@@ -73,7 +73,7 @@ final class GemmCheck {
         for (int t = 0; t < mixes; t++) {
             out.add(new int[] {ODD[rng.nextInt(ODD.length)], ODD[rng.nextInt(ODD.length)], ODD[rng.nextInt(ODD.length)]});
         }
-        // Each shape runs through matmulT (weights w[n, k]: the weight-stream path for m > 16, KC 4096, MC 128)
+        // Each shape runs through matmulT (weights w[n, k]: the weight-stream path for m > 16, KC 2048, MC 128)
         // and matmul (b[k, n]: GemmPacked, KC 256, MC 128, NC 512).
         out.add(new int[] {1, 1000, 777});     // decode: matvec path, k tail
         out.add(new int[] {16, 130, 1000});    // largest small-m
@@ -82,8 +82,8 @@ final class GemmCheck {
         out.add(new int[] {17, 37, 300});      // smallest weight-stream m: one token panel, mostly padding
         out.add(new int[] {65, 100, 300});     // packed: two k blocks; stream: 3 token panels, edge weight group
         out.add(new int[] {130, 530, 260});    // packed: several MC/NC/KC blocks and edges; stream: two MC blocks
-        out.add(new int[] {130, 100, 4100});   // packed: many KC blocks with a k tail; stream: two equal k blocks
-        out.add(new int[] {140, 29, 8195});    // stream: three equal k blocks (one a 1-longer), two MC blocks
+        out.add(new int[] {130, 100, 4100});   // packed: many KC blocks with a k tail; stream: three k blocks (1367, 1367, 1366)
+        out.add(new int[] {140, 29, 8195});    // stream: five equal k blocks of 1639, two MC blocks
         out.add(new int[] {256, 50, 2049});    // packed: two whole MC blocks, a one-element KC tail
         out.add(new int[] {520, 37, 70});      // stream: 5 MC blocks (2 threads take whole blocks), 8-row last one
         return out;

@@ -1,6 +1,7 @@
 package dev.interlayer.nn.moe;
 
 import dev.interlayer.nn.RowBuffer;
+import dev.interlayer.nn.ScratchPool;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Tensor;
@@ -53,6 +54,7 @@ public final class GroupedExperts {
     private final int inWidth;
     private final int outWidth;
     private final int[] active;  // [E] experts with rows, in index order (concurrent path)
+    private final ScratchPool pool; // where allIn/allOut come from (null: private)
     private RowBuffer allIn;     // [maxAssignments, inWidth] every expert's rows at its group's place (lazy)
     private RowBuffer allOut;    // [maxAssignments, outWidth]
     private boolean lastConcurrent;
@@ -72,6 +74,17 @@ public final class GroupedExperts {
      * @throws IllegalArgumentException if the buffers hold different row counts
      */
     public GroupedExperts(int experts, int maxAssignments, RowBuffer in, RowBuffer out) {
+        this(experts, maxAssignments, in, out, null);
+    }
+
+    /**
+     * As above; the concurrent path's buffers for all assignments ([maxAssignments, inWidth] and [maxAssignments,
+     * outWidth], 64 MB for 512 tokens × top-8 at width 2048) come from {@code pool}, so that the layers of a
+     * session share one pair instead of holding one each (null: this instance's own, made on first use).
+     *
+     * @throws IllegalArgumentException if the buffers hold different row counts
+     */
+    public GroupedExperts(int experts, int maxAssignments, RowBuffer in, RowBuffer out, ScratchPool pool) {
         if (in.maxRows() != out.maxRows()) {
             throw new IllegalArgumentException("GroupedExperts: gather buffer holds " + in.maxRows()
                     + " rows, output buffer " + out.maxRows());
@@ -84,6 +97,7 @@ public final class GroupedExperts {
         this.inWidth = in.cols();
         this.outWidth = out.cols();
         this.active = new int[experts];
+        this.pool = pool;
     }
 
     /**
@@ -154,8 +168,8 @@ public final class GroupedExperts {
                                  int accOff, int accStride, int accCol) {
         int rows = start[r.experts()];
         if (allIn == null) {
-            allIn = new RowBuffer(order.length, inWidth);
-            allOut = new RowBuffer(order.length, outWidth);
+            allIn = ScratchPool.rows(pool, "moe all gathered tokens", order.length, inWidth);
+            allOut = ScratchPool.rows(pool, "moe all expert outputs", order.length, outWidth);
         }
         float[] gin = allIn.data(), gout = allOut.data();
         for (int q = 0; q < rows; q++) {
@@ -176,6 +190,11 @@ public final class GroupedExperts {
     /** Whether the last {@link #run} ran its experts concurrently (for tests). */
     boolean lastConcurrent() {
         return lastConcurrent;
+    }
+
+    /** The concurrent path's gather buffer, null before its first use (for tests). */
+    RowBuffer allGathered() {
+        return allIn;
     }
 
     /** dst[dstOff ..+ width) = x[row, col ..+ width) for any F32/F16/BF16 view. */

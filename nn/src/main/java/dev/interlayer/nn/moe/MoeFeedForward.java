@@ -124,7 +124,7 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
             routedState = routed.newScratch(maxTokens, pool);
             boolean hasShared = m.shared != null;
             // the shared expert runs after the routed ones, whose buffers are then free: same pool roles
-            sharedOut = hasShared ? ScratchPool.rows(pool, "moe expert outputs", maxTokens, d) : null;
+            sharedOut = hasShared ? ScratchPool.rows(pool, "moe shared expert output", maxTokens, d) : null;
             gate = m.sharedGate != null ? ScratchPool.rows(pool, "moe shared gate", maxTokens, 1) : null;
             sharedScratch = hasShared ? m.shared.newScratch(maxTokens, pool) : null;
         }

@@ -138,6 +138,7 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
         private int ownPast;            // tokens of the current sequence before this call (private context)
         private final int maxTokens;
         private Scratch[] slotScratch;  // per concurrent slot; [0] is expertScratch, the others made on first use
+        private final ScratchPool pool; // the session's (null: private buffers)
         private int layer;              // the running call's layer index and tap (null: no reporting)
         private LinearTap tap;
 
@@ -148,9 +149,10 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
             routerScratch = m.router.newScratch(maxTokens);
             // experts run one after another: they share one scratch, and with a pool the session's other layers too
             grouped = new GroupedExperts(e, maxA, ScratchPool.rows(pool, "moe gathered tokens", maxTokens, d),
-                    ScratchPool.rows(pool, "moe expert outputs", maxTokens, d));
+                    ScratchPool.rows(pool, "moe expert outputs", maxTokens, d), pool);
             expertScratch = m.experts.get(0).newScratch(maxTokens, pool);
             this.maxTokens = maxTokens;
+            this.pool = pool;
             slotScratch = new Scratch[] {expertScratch};
             stats = new RouterStats(e, 1);
             acc = ScratchPool.rows(pool, "moe combined output", maxTokens, d);
@@ -170,8 +172,8 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
             if (slotScratch.length < slots) {
                 Scratch[] grown = java.util.Arrays.copyOf(slotScratch, slots);
                 for (int i = slotScratch.length; i < slots; i++) {
-                    // private: pooled buffers are shared by the session's layers, not by threads
-                    grown[i] = experts.get(0).newScratch(maxTokens);
+                    // a sub-pool per slot: pooled buffers are shared by the session's layers, never by two threads
+                    grown[i] = experts.get(0).newScratch(maxTokens, ScratchPool.child(pool, "moe expert slot " + i));
                 }
                 slotScratch = grown;
             }
@@ -196,6 +198,16 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
         /** Whether the last call ran its experts concurrently (for tests). */
         boolean lastConcurrent() {
             return grouped.lastConcurrent();
+        }
+
+        /** The grouped kernel's concurrent gather buffer (for tests). */
+        RowBuffer allGathered() {
+            return grouped.allGathered();
+        }
+
+        /** Slot i's expert scratch, null before it was made (for tests). */
+        Scratch slotScratch(int i) {
+            return i < slotScratch.length ? slotScratch[i] : null;
         }
 
         /** The routing of the last call (logits, scores, assignments). */

@@ -2,11 +2,14 @@ package dev.interlayer.nn.moe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.interlayer.nn.FeedForward;
 import dev.interlayer.nn.RandomLayers;
 import dev.interlayer.nn.Runs;
+import dev.interlayer.nn.ScratchPool;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Tensor;
 import java.util.ArrayList;
@@ -84,5 +87,42 @@ class ConcurrentExpertsTest {
             slots += c;
         }
         assertEquals(2 * T, slots);
+    }
+
+    /**
+     * Two layers of one session (one ScratchPool) share the concurrent path's [tokens·k, d] buffers and the
+     * per-slot expert scratch instead of holding a set each (64 MB per layer at 512 tokens, top-8, d 2048), a
+     * repeated call reuses them, and the results equal those of private buffers (same code, same order: exact).
+     */
+    @Test
+    void layersOfOneSessionShareTheConcurrentBuffers() {
+        RandomLayers r = new RandomLayers(0xC0EL);
+        RoutedMoe a = new RoutedMoe(TopKRouter.softmax(r.linear(6, D), 2, true), experts(r, 6),
+                RoutedMoe.Combine.WEIGHTED_SUM);
+        RoutedMoe b = new RoutedMoe(TopKRouter.softmax(r.linear(6, D), 2, true), experts(r, 6),
+                RoutedMoe.Combine.WEIGHTED_SUM);
+        Tensor x = r.input(T, D);
+        ComputePool.setThreads(2);
+        ScratchPool pool = new ScratchPool();
+        RoutedMoe.State sa = a.newScratch(T, pool), sb = b.newScratch(T, pool);
+        RoutedMoe.State pa = a.newScratch(T), pb = b.newScratch(T);
+        Tensor ya = Tensor.zeros(T, D), yb = Tensor.zeros(T, D), za = Tensor.zeros(T, D), zb = Tensor.zeros(T, D);
+        ComputePool.run(() -> {
+            a.forward(x, ya, sa);
+            b.forward(ya, yb, sb);
+            a.forward(x, za, pa);
+            b.forward(za, zb, pb);
+        });
+        assertTrue(sa.lastConcurrent() && sb.lastConcurrent());
+        assertNotNull(sa.allGathered());
+        assertSame(sa.allGathered(), sb.allGathered(), "layers of one session must share the gather buffer");
+        assertTrue(pa.allGathered() != pb.allGathered(), "private scratch keeps its own buffers");
+        assertNotNull(sa.slotScratch(1));
+        assertEquals(0.0, Runs.maxAbs(yb.toFloatArray(), zb.toFloatArray()));
+        var before = sa.allGathered();
+        Tensor again = Tensor.zeros(T, D);
+        ComputePool.run(() -> a.forward(x, again, sa));
+        assertSame(before, sa.allGathered(), "a repeated call reuses the buffers");
+        assertEquals(0.0, Runs.maxAbs(ya.toFloatArray(), again.toFloatArray()));
     }
 }

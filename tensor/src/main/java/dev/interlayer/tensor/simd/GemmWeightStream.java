@@ -29,12 +29,17 @@ import jdk.incubator.vector.FloatVector;
  * NR = 2 vectors of tokens, 24 FMA accumulators, per k step 2 vector loads and 12 broadcasts. Edge
  * tiles compute on zero padding and store only their valid part.
  *
+ * <p>KC = 2048: a packed MC × KC activation block then takes 1 MB, half of this machine's 2 MB L2 (Intel Xeon,
+ * AVX-512), next to the widened weight rows. At 4096 it took all of it: 1 thread, thread CPU time, old and new in
+ * one JVM, GFLOP/s at m × n × k = 128 × 2048 × 8192: 64 → 75, 512 × 2048 × 8192: 68 → 84, 256 × 2048 × 4096: 72 →
+ * 96, BF16 256 × 2048 × 8192: 73 → 88; k ≤ 2048 unchanged, 5632 (3 blocks instead of 2) ±0.
+ *
  * <p>Block sizes can be overridden for tuning with {@code dev.interlayer.gemm.ws.kc/mc}.
  */
 final class GemmWeightStream {
     static final int MR = 12;
     static final int NR = 2 * VL;
-    static final int KC = Math.max(1, Integer.getInteger("dev.interlayer.gemm.ws.kc", 4096));
+    static final int KC = Math.max(1, Integer.getInteger("dev.interlayer.gemm.ws.kc", 2048));
     static final int MC = roundUp(Integer.getInteger("dev.interlayer.gemm.ws.mc", 128), NR);
 
     /** The packed activation block, leased by the calling thread for the whole call. */
@@ -69,7 +74,7 @@ final class GemmWeightStream {
     /** Activation rows [i0, i1), MC at a time, each block's weight rows split over {@code threads}. */
     private static void blocks(int i0, int i1, int n, int k, float[] a, int aOff, int lda, int kind,
                                MemorySegment w, long wOff, long ldw, float[] c, int cOff, int ldc, int threads) {
-        // Equal k blocks (5632 = 2 x 2816, not 4096 + 1536): the short last block would pay a whole pass of
+        // Equal k blocks (5632 = 3 x 1878, not 2 x 2048 + 1536): the short last block would pay a whole pass of
         // C stores and weight-row widening for a quarter of the work.
         int kBlocks = (k + KC - 1) / KC;
         int kcMax = (k + kBlocks - 1) / kBlocks;
@@ -163,13 +168,16 @@ final class GemmWeightStream {
             int nextRows = g + 1 < g1 ? Math.min(MR, n - j - MR) : 0;
             for (int q = 0; q * NR < mc; q++) {
                 int tokens = Math.min(NR, mc - q * NR);
+                boolean widenNext = q == 0 && nextRows > 0;
                 if (q * NR >= panelRows) {
                     GemmDotTail.tile(kc, wb, a, a0 + q * NR * lda, lda, tokens, tile, NR);
+                    if (widenNext) {
+                        widenRows(next, nextRows, kc, kind, w, w0 + (j + MR) * ldw, ldw);
+                    }
+                } else if (widenNext) {
+                    GemmWidenKernel.micro(kc, wb, xp, 0, tile, next, nextRows, kind, w, w0 + (j + MR) * ldw, ldw);
                 } else {
                     micro(kc, wb, xp, q * kc * NR, tile);
-                }
-                if (q == 0 && nextRows > 0) {
-                    widenRows(next, nextRows, kc, kind, w, w0 + (j + MR) * ldw, ldw);
                 }
                 store(tile, rows, tokens, c, c0 + q * NR * ldc + j, ldc, accumulate);
             }

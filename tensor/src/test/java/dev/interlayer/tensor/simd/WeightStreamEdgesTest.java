@@ -1,0 +1,106 @@
+package dev.interlayer.tensor.simd;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.DType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The weight-stream GEMM ({@link GemmWeightStream}, with the next group's widening inside the micro-kernel,
+ * {@link GemmWidenKernel}, and the dot-product tail) against a scalar oracle, through {@link GemmVector} with
+ * weights in native memory as a loaded model has them: activation row counts around the token-panel edges
+ * (16/17 where the dot-product path hands over, 28–33, 44–45 where the tail gives way to a padded panel, 63–65,
+ * 127–129 around the MC block), weight-row counts around the 12-row group (a last group of 1 or 11 rows is the
+ * one the previous group widens with zero rows), k around the vector length, zeros and ones, at 1 and 2 threads.
+ *
+ * <p>Tolerance, as in the tensor GEMM tests: any summation order of k float products is within γ_k·Σ|x||w| of the
+ * exact sum (γ_k ≈ k·u, u = 2⁻²⁴), and the oracle's double sum narrowed to float adds u·Σ|x||w|; allowed
+ * (k + 2)·u·Σ|x||w|. The oracle reads the same rounded BF16/F16 weights, so no format term.
+ */
+class WeightStreamEdgesTest {
+    private static final double U = 0x1p-24;
+    private static final int[] M = {0, 1, 16, 17, 20, 28, 31, 32, 33, 44, 45, 63, 64, 65, 127, 128, 129};
+    private static final int[] N = {0, 1, 11, 12, 13, 24, 25, 37};
+    private static final int[] K = {0, 1, 15, 16, 17, 100, 300};
+    private final int threads = ComputePool.threads();
+
+    @AfterEach
+    void restoreThreads() {
+        ComputePool.setThreads(threads);
+    }
+
+    @Test
+    void matchesTheScalarOracleAroundEveryEdge() {
+        GemmKernel kernel = new GemmVector();
+        SplittableRandom pick = new SplittableRandom(0x5EED);
+        int cases = 0;
+        for (int t : new int[] {1, 2}) {
+            ComputePool.setThreads(t);
+            for (DType dt : new DType[] {DType.F32, DType.BF16, DType.F16}) {
+                for (int m : M) {                    // every m at a group-edge n and a k with a vector tail
+                    check(kernel, dt, m, 25, 300, pick.nextLong(), t);
+                    check(kernel, dt, m, 13, 17, pick.nextLong(), t);
+                    cases += 2;
+                }
+                for (int i = 0; i < 40; i++) {       // seeded mixes of all three
+                    check(kernel, dt, M[pick.nextInt(M.length)], N[pick.nextInt(N.length)], K[pick.nextInt(K.length)],
+                            pick.nextLong(), t);
+                    cases++;
+                }
+            }
+        }
+        assertTrue(cases > 0);
+    }
+
+    // C = X·Wᵀ for X [m, k] heap, W [n, k] native in dtype dt, C prefilled with garbage that must be overwritten.
+    private static void check(GemmKernel kernel, DType dt, int m, int n, int k, long seed, int threads) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[] x = new float[m * k];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rng.nextGaussian();
+        }
+        int bytes = dt == DType.F32 ? 4 : 2;
+        MemorySegment w = Arena.ofAuto().allocate(Math.max(1, (long) n * k * bytes), 64);
+        float[] wv = new float[n * k];                 // the stored (rounded) weight values, for the oracle
+        for (int i = 0; i < wv.length; i++) {
+            float v = (float) rng.nextGaussian();
+            if (dt == DType.F32) {
+                w.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
+                wv[i] = v;
+            } else if (dt == DType.BF16) {
+                short h = (short) (Float.floatToRawIntBits(v) >>> 16);
+                w.setAtIndex(ValueLayout.JAVA_SHORT, i, h);
+                wv[i] = Float.intBitsToFloat(h << 16);
+            } else {
+                short h = Float.floatToFloat16(v);
+                w.setAtIndex(ValueLayout.JAVA_SHORT, i, h);
+                wv[i] = Float.float16ToFloat(h);
+            }
+        }
+        float[] c = new float[m * n];
+        java.util.Arrays.fill(c, Float.NaN);
+        kernel.gemm(m, n, k, x, 0, k, w, dt, 0, k, 1, c, 0, n);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double want = 0, scale = 0;
+                for (int p = 0; p < k; p++) {
+                    want += (double) x[i * k + p] * wv[j * k + p];
+                    scale += Math.abs((double) x[i * k + p] * wv[j * k + p]);
+                }
+                double bound = (k + 2) * U * scale + Float.MIN_VALUE;
+                double err = Math.abs(c[i * n + j] - (float) want);
+                if (!(err <= bound)) {                  // also catches NaN (an element left unwritten)
+                    fail(dt + " m=" + m + " n=" + n + " k=" + k + " threads=" + threads + " seed=" + seed + ": C[" + i
+                            + ", " + j + "] = " + c[i * n + j] + ", oracle " + want + ", bound " + bound);
+                }
+            }
+        }
+    }
+}
