@@ -24,9 +24,12 @@ import java.util.function.Consumer;
  * Quantizes the block linears of a GGUF decoder in execution order with the GPTQ protocol (Frantar et al.,
  * "GPTQ", ICLR 2023, with its "true sequential" option): for each layer and each input site in turn (attention
  * input → q, k, v; attention output; FFN input → gate, up; FFN hidden → down) the calibration tokens are run
- * through the model whose earlier linears are already replaced by their dequantized values, and that site's
+ * through the layer whose earlier linears are already replaced by their dequantized values, and that site's
  * statistics (H = 2XᵀX/N, mean |x|) are taken from this pass, so every linear is fitted to the inputs it will
- * see in the quantized model. Cost: one forward pass of the calibration set per site (4·L passes).
+ * see in the quantized model. The layer's input is the calibration stream's hidden states [tokens, d], computed
+ * once by the quantized layers before it and updated in place after each layer (GPTQ's block-at-a-time
+ * protocol), so only the current layer's float32 weights and dequantized copies are on the heap, never the
+ * whole model's. Cost: one pass of the calibration set through one layer per site, plus one per layer.
  *
  * <p>Linears whose input width is not a multiple of the block size are left as they are (reported). AWQ folds its
  * input scales into the pre-norm weight ({@code blk.L.attn_norm}, {@code blk.L.ffn_norm}); sites without one
@@ -59,6 +62,8 @@ public final class SequentialQuantizer {
                          List<LayerReport> layers, int calibrationTokens) {
     }
 
+    private static final int CHUNK = 64;                 // tokens per forward call of a calibration pass
+
     private SequentialQuantizer() {
     }
 
@@ -76,12 +81,15 @@ public final class SequentialQuantizer {
             throw new IllegalArgumentException("quantize: " + opt.method() + " needs calibration tokens");
         }
         Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
-        Map<String, Tensor> replaced = new LinkedHashMap<>();   // what the model currently runs with
+        Map<String, Tensor> replaced = new LinkedHashMap<>();   // this layer's quantized linears and AWQ norms
         Map<String, Tensor> changed = new LinkedHashMap<>();    // non-linear tensors changed (AWQ norms)
         List<LayerReport> layers = new ArrayList<>();
         DecoderStack stack0 = stack(file, replaced);
         int n = stack0.layers();
         int win = Math.min(window, stack0.contextLength());
+        // the calibration stream's hidden states entering layer l, through the already quantized layers before it:
+        // the only model-sized state kept besides the codes ([tokens, d] float32, independent of depth)
+        float[] x = calib == null ? null : Calibration.decoderInput(stack0, calib, win, CHUNK);
         boolean attentionAware = opt.method() == SiteQuantizer.Method.BOA || opt.method() == SiteQuantizer.Method.AESPA;
         for (int l = 0; l < n; l++) {
             long t0 = System.nanoTime(), calibNanos = 0;
@@ -101,18 +109,18 @@ public final class SequentialQuantizer {
                     h = null;                            // RTN: reads neither; its error is the relative weight error
                     meanAbs = null;
                 } else {
-                    String key = CalibrationTap.name(l, site, -1);
+                    String key = CalibrationTap.name(0, site, -1);      // block 0 of the one-block stack
                     CalibrationStats stats = new CalibrationStats(true);
                     headFactors = site == LinearSite.ATTN_QKV && attentionAware ? headFactors(ac, linears, dIn, win) : null;
                     HeadFactors hf = headFactors;
-                    Calibration.decoder(stack(file, replaced), calib, win, 64, (name, rows, m, d, keep) -> {
+                    Calibration.decoderBlocks(block(file, replaced, l), x, win, CHUNK, (name, rows, m, d, keep) -> {
                         if (name.equals(key)) {
                             stats.accept(name, rows, m, d, keep);
                             if (hf != null) {
                                 hf.accept(rows, m);
                             }
                         }
-                    });
+                    }, false);
                     h = stats.hessian(key).hessian();
                     meanAbs = stats.activations().get(key).meanAbs();
                 }
@@ -140,6 +148,12 @@ public final class SequentialQuantizer {
                 double secs = (System.nanoTime() - c1) / 1e9 / linears.size();
                 record(l, n, linears, r, hq, secs, quantized, replaced, reports, progress);
             }
+            if (x != null && l + 1 < n) {
+                long s0 = System.nanoTime();
+                Calibration.decoderBlocks(block(file, replaced, l), x, win, CHUNK, null, true);   // x ← layer l's output
+                calibNanos += System.nanoTime() - s0;
+            }
+            replaced.clear();                            // later layers read x, not this layer's dequantized weights
             layers.add(new LayerReport(l, (System.nanoTime() - t0) / 1e9, calibNanos / 1e9, reports));
         }
         return new Result(quantized, changed, layers, calib == null ? 0 : calib.length);
@@ -217,6 +231,11 @@ public final class SequentialQuantizer {
             }
         }
         return wq == null || wk == null ? null : new HeadFactors(ac, wq, wk, dIn, window);
+    }
+
+    /** Block {@code l} of {@code file}, with {@code replaced} tensors served in place of the file's, as a stack of its own. */
+    static DecoderStack block(GgufFile file, Map<String, Tensor> replaced, int l) throws IOException {
+        return new DecoderStack(null, null, null, List.of(stack(file, replaced).blocks().get(l)), null);
     }
 
     /** The decoder stack of {@code file} with {@code replaced} tensors served in place of the file's. */
