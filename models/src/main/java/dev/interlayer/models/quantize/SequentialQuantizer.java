@@ -10,6 +10,7 @@ import dev.interlayer.nn.LinearSite;
 import dev.interlayer.quant.Calibration;
 import dev.interlayer.quant.CalibrationStats;
 import dev.interlayer.quant.CalibrationTap;
+import dev.interlayer.quant.ErrorPropagation;
 import dev.interlayer.quant.QuantizedLinear;
 import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
@@ -62,6 +63,8 @@ public final class SequentialQuantizer {
                          List<LayerReport> layers, int calibrationTokens) {
     }
 
+    /** {@link ErrorPropagation}'s α of {@link #run(GgufFile, int[], int, SiteQuantizer.Options, Consumer)}. */
+    public static final double DEFAULT_PROPAGATION = Double.parseDouble(System.getProperty("interlayer.qep", "0"));
     private static final int CHUNK = 64;                 // tokens per forward call of a calibration pass
 
     private SequentialQuantizer() {
@@ -77,6 +80,17 @@ public final class SequentialQuantizer {
      */
     public static Result run(GgufFile file, int[] calib, int window, SiteQuantizer.Options opt,
                              Consumer<String> progress) throws IOException {
+        return run(file, calib, window, opt, DEFAULT_PROPAGATION, progress);
+    }
+
+    /**
+     * As {@link #run(GgufFile, int[], int, SiteQuantizer.Options, Consumer)}, with the error propagation strength
+     * {@code alpha} of {@link ErrorPropagation} (0: plain layer-wise targets; ignored for RTN): each calibrated
+     * linear is fitted to the unquantized model's output on the same tokens, whose hidden states are carried
+     * along beside the quantized model's.
+     */
+    public static Result run(GgufFile file, int[] calib, int window, SiteQuantizer.Options opt, double alpha,
+                             Consumer<String> progress) throws IOException {
         if (calib == null ? opt.method() != SiteQuantizer.Method.RTN : calib.length == 0) {
             throw new IllegalArgumentException("quantize: " + opt.method() + " needs calibration tokens");
         }
@@ -90,6 +104,8 @@ public final class SequentialQuantizer {
         // the calibration stream's hidden states entering layer l, through the already quantized layers before it:
         // the only model-sized state kept besides the codes ([tokens, d] float32, independent of depth)
         float[] x = calib == null ? null : Calibration.decoderInput(stack0, calib, win, CHUNK);
+        boolean propagate = x != null && alpha != 0 && opt.method() != SiteQuantizer.Method.RTN;
+        float[] xf = propagate ? x.clone() : null;              // the same tokens' states in the unquantized model
         boolean attentionAware = opt.method() == SiteQuantizer.Method.BOA || opt.method() == SiteQuantizer.Method.AESPA;
         for (int l = 0; l < n; l++) {
             long t0 = System.nanoTime(), calibNanos = 0;
@@ -113,16 +129,26 @@ public final class SequentialQuantizer {
                     CalibrationStats stats = new CalibrationStats(true);
                     headFactors = site == LinearSite.ATTN_QKV && attentionAware ? headFactors(ac, linears, dIn, win) : null;
                     HeadFactors hf = headFactors;
+                    float[] xs = propagate ? siteInputs(block(file, Map.of(), l), xf, win, key, dIn) : null;
+                    double[] cross = propagate ? new double[dIn * dIn] : null;
+                    int[] row = {0};
                     Calibration.decoderBlocks(block(file, replaced, l), x, win, CHUNK, (name, rows, m, d, keep) -> {
                         if (name.equals(key)) {
                             stats.accept(name, rows, m, d, keep);
                             if (hf != null) {
                                 hf.accept(rows, m);
                             }
+                            if (cross != null) {             // same windows and chunks: row t is token t in both
+                                ErrorPropagation.accumulate(cross, xs, row[0] * d, rows, m, d, 2.0 / calib.length);
+                                row[0] += m;
+                            }
                         }
                     }, false);
                     h = stats.hessian(key).hessian();
                     meanAbs = stats.activations().get(key).meanAbs();
+                    if (propagate) {
+                        linears = targets(linears, h, cross, alpha, opt.gptq().percDamp());
+                    }
                 }
                 long c1 = System.nanoTime();
                 calibNanos += c1 - s0;
@@ -151,6 +177,9 @@ public final class SequentialQuantizer {
             if (x != null && l + 1 < n) {
                 long s0 = System.nanoTime();
                 Calibration.decoderBlocks(block(file, replaced, l), x, win, CHUNK, null, true);   // x ← layer l's output
+                if (xf != null) {
+                    Calibration.decoderBlocks(block(file, Map.of(), l), xf, win, CHUNK, null, true);
+                }
                 calibNanos += System.nanoTime() - s0;
             }
             replaced.clear();                            // later layers read x, not this layer's dequantized weights
@@ -231,6 +260,31 @@ public final class SequentialQuantizer {
             }
         }
         return wq == null || wk == null ? null : new HeadFactors(ac, wq, wk, dIn, window);
+    }
+
+    // The rows [tokens, dIn] that the linears of site `key` (of a one-block stack) read when x [tokens, d] runs through it.
+    private static float[] siteInputs(DecoderStack block, float[] x, int win, String key, int dIn) {
+        int tokens = x.length / block.blocks().get(0).config().hidden();
+        float[] out = new float[Math.multiplyExact(tokens, dIn)];
+        int[] row = {0};
+        Calibration.decoderBlocks(block, x, win, CHUNK, (name, rows, m, d, keep) -> {
+            if (name.equals(key)) {
+                System.arraycopy(rows, 0, out, row[0] * d, m * d);
+                row[0] += m;
+            }
+        }, false);
+        return out;
+    }
+
+    // The linears with their weights replaced by ErrorPropagation's targets.
+    private static List<SiteQuantizer.Linear> targets(List<SiteQuantizer.Linear> linears, double[] h, double[] cross,
+                                                      double alpha, double percDamp) {
+        List<SiteQuantizer.Linear> out = new ArrayList<>();
+        for (SiteQuantizer.Linear lin : linears) {
+            out.add(new SiteQuantizer.Linear(lin.name(), ErrorPropagation.target(lin.w(), lin.rows(), lin.cols(), h,
+                    cross, alpha, percDamp), lin.rows(), lin.cols(), lin.heads()));
+        }
+        return out;
     }
 
     /** Block {@code l} of {@code file}, with {@code replaced} tensors served in place of the file's, as a stack of its own. */
