@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.interlayer.quant.GridKind;
+import dev.interlayer.quant.HessianAccumulator;
 import dev.interlayer.quant.QuantScheme;
 import dev.interlayer.quant.QuantizedLinear;
 import dev.interlayer.quant.Rtn;
@@ -22,7 +23,7 @@ class SiteQuantizerTest {
     void relativeErrorInRowBlocksMatchesTheWholeMatrixFormula() {
         var r = new SplittableRandom(5);
         int cols = 96;
-        double[] h = spd(r, cols);
+        double[] h = hessian(r, cols);
         QuantScheme s = QuantScheme.of(GridKind.ASYM_MINMAX, 4, 32);
         for (int rows : new int[] {1, 16, 17, 70}) {
             float[] w = new float[rows * cols];
@@ -50,21 +51,18 @@ class SiteQuantizerTest {
         }
     }
 
-    // A symmetric positive definite matrix A·Aᵀ/n + I/2.
-    private static double[] spd(SplittableRandom r, int n) {
-        double[] a = new double[n * n], h = new double[n * n];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = r.nextGaussian();
-        }
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < n; j++) {
-                double s = i == j ? 0.5 : 0;
-                for (int k = 0; k < n; k++) {
-                    s += a[i * n + k] * a[j * n + k] / n;
-                }
-                h[i * n + j] = s;
+    // H = 2XᵀX/N of correlated activations (a shared column mixes into every input, so H is far from diagonal).
+    private static double[] hessian(SplittableRandom r, int cols) {
+        int n = 4 * cols;
+        float[] x = new float[n * cols];
+        for (int t = 0; t < n; t++) {
+            double common = r.nextGaussian();
+            for (int c = 0; c < cols; c++) {
+                x[t * cols + c] = (float) (common + r.nextGaussian());
             }
         }
-        return h;
+        HessianAccumulator acc = new HessianAccumulator(cols);
+        acc.accept(x, n, null);
+        return acc.hessian();
     }
 }
