@@ -7,13 +7,16 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 M=${1:-../shared/models/stories260K/stories260K.gguf}
 shift || true
-OUT=${TMPDIR:-/tmp}/interlayer-quality
+OUT=${OUT:-${TMPDIR:-/tmp}/interlayer-quality}
+METHODS=${METHODS:-rtn gptq awq boa aespa}
+# IL: the launcher, or e.g. "java ... -jar frozen.jar" so that a run is not rebuilt mid-way by source edits
+IL=${IL:-./interlayer}
 mkdir -p "$OUT"
 printf '%-6s %-10s %-10s %-8s %-9s %-18s %s\n' method "KLD mean" "KLD p99" top-1 PPL "s/layer (w/ calib)" "rel.err (mean)"
-for method in rtn gptq awq boa aespa; do
-  ./interlayer quantize --model "$M" --method "$method" --calibration bench/quant/calibration.txt \
+for method in $METHODS; do
+  $IL quantize --model "$M" --method "$method" --calibration bench/quant/calibration.txt \
       --out "$OUT/$method.gguf" "$@" > "$OUT/$method.log" 2> "$OUT/$method.err"
-  ./interlayer eval --model "$OUT/$method.gguf" --reference "$M" --text bench/quant/heldout.txt > "$OUT/$method.eval" 2>/dev/null
+  $IL eval --model "$OUT/$method.gguf" --reference "$M" --text bench/quant/heldout.txt > "$OUT/$method.eval" 2>/dev/null
   kld=$(awk '/^KLD mean/ {print $3, $5}' "$OUT/$method.eval")
   top1=$(awk '/^top-1/ {print $3}' "$OUT/$method.eval")
   ppl=$(awk '/^perplexity/ {print $2}' "$OUT/$method.eval")

@@ -118,23 +118,16 @@ public final class Aespa {
                     double inner = base[i] + rect(v[i]) + zero[i];
                     e[i] = scale[i] * (Math.max(qmin, Math.min(maxq, inner)) - zero[i]) + offset[i] - w[i];
                 }
-                for (int r = 0; r < hd; r++) {                 // EH = E·H
-                    for (int c = 0; c < cols; c++) {
-                        eh[r * cols + c] = DoubleMath.dot(e, r * cols, h, c * cols, cols);   // H symmetric
+                // EH = E·H and ∂/∂Ŵ = 2·G·EH as register-tiled float64 products (the O(hd·cols²) step of each iteration)
+                java.util.Arrays.fill(eh, 0);
+                DoubleGemm.multiplyAdd(hd, cols, cols, 1.0, e, 0, cols, 1, h, 0, cols, eh, 0, cols);
+                java.util.Arrays.fill(grad, 0);
+                if (g == null) {
+                    for (int i = 0; i < n; i++) {
+                        grad[i] = 2 * eh[i];
                     }
-                }
-                for (int r = 0; r < hd; r++) {                 // ∂/∂Ŵ = 2·G·EH
-                    for (int c = 0; c < cols; c++) {
-                        double s = 0;
-                        if (g == null) {
-                            s = eh[r * cols + c];
-                        } else {
-                            for (int k = 0; k < hd; k++) {
-                                s += g[r * hd + k] * eh[k * cols + c];
-                            }
-                        }
-                        grad[r * cols + c] = 2 * s;
-                    }
+                } else {
+                    DoubleGemm.multiplyAdd(hd, cols, hd, 2.0, g, 0, hd, 1, eh, 0, cols, grad, 0, cols);
                 }
                 boolean reg = t >= start && opt.lambda() > 0;
                 double beta = t < start ? opt.betaStart()

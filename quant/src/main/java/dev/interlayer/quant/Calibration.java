@@ -31,10 +31,7 @@ public final class Calibration {
      *                                  a token is outside the vocabulary
      */
     public static long decoder(DecoderStack stack, int[] tokens, int window, int chunk, CalibrationSink sink) {
-        if (window < 1 || chunk < 1 || window > stack.contextLength()) {
-            throw new IllegalArgumentException("Calibration.decoder: window " + window + " and chunk " + chunk
-                    + " must be >= 1 and window <= context length " + stack.contextLength());
-        }
+        checkWindow("Calibration.decoder", stack, window, chunk);
         StackSession s = stack.newSession(window, Math.min(chunk, window), false)
                 .linearTap(new CalibrationTap(sink));
         for (int w = 0; w < tokens.length; w += window) {
@@ -45,6 +42,84 @@ public final class Calibration {
             }
         }
         return tokens.length;
+    }
+
+    /**
+     * Decoder: the residual stream entering block 0 (x₀: embedding, its scale, learned positions and embedding norm,
+     * whichever the stack has) for every token, windows and chunks as {@link #decoder} runs them. Only block 0 is run
+     * (its output is discarded). Returns x₀ [N, d] row-major, a new array.
+     *
+     * @throws IllegalArgumentException as {@link #decoder}, or if the stack has no token embedding
+     */
+    public static float[] decoderInput(DecoderStack stack, int[] tokens, int window, int chunk) {
+        checkWindow("Calibration.decoderInput", stack, window, chunk);
+        if (stack.embedding() == null) {
+            throw new IllegalArgumentException("Calibration.decoderInput: the stack has no token embedding");
+        }
+        DecoderStack first = new DecoderStack(stack.embedding(), stack.positions(), stack.embeddingNorm(),
+                List.of(stack.blocks().get(0)), null);
+        int d = stack.blocks().get(0).config().hidden();
+        float[] out = new float[Math.multiplyExact(tokens.length, d)];
+        Tensor x = Tensor.wrap(out, Shape.of(tokens.length, d));
+        StackSession s = first.newSession(window, Math.min(chunk, window), true);
+        for (int w = 0; w < tokens.length; w += window) {
+            s.cache().reset();
+            int end = Math.min(tokens.length, w + window);
+            for (int c = w; c < end; c += s.maxTokens()) {
+                int len = Math.min(s.maxTokens(), end - c);
+                first.forward(tokens, c, len, s);
+                x.slice(0, c, c + len).copyFrom(s.tap(0));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Decoder, GPTQ's block-at-a-time protocol: runs cached hidden states {@code x [N, d]} (the calibration stream's
+     * rows in order, windows of {@code window} rows each on a fresh cache, chunks of at most {@code chunk}) through
+     * {@code blocks}, a stack of blocks only, sending every linear's input rows to {@code sink} (null: none). With
+     * {@code update} the output rows overwrite x (each chunk is copied into the session before its rows are
+     * written, so in place is safe): x then holds the input of the next block. Only x is kept whole; the model's
+     * other blocks need not be in memory.
+     *
+     * @throws IllegalArgumentException if the stack has an embedding stage or a final norm, or x is not [N, d]
+     */
+    public static void decoderBlocks(DecoderStack blocks, float[] x, int window, int chunk, CalibrationSink sink,
+                                     boolean update) {
+        checkWindow("Calibration.decoderBlocks", blocks, window, chunk);
+        if (blocks.embedding() != null || blocks.positions() != null || blocks.embeddingNorm() != null
+                || blocks.finalNorm() != null) {
+            throw new IllegalArgumentException("Calibration.decoderBlocks: expects a stack of blocks only");
+        }
+        int d = blocks.blocks().get(0).config().hidden();
+        if (x.length % d != 0) {
+            throw new IllegalArgumentException("Calibration.decoderBlocks: x has " + x.length
+                    + " values, not a multiple of the hidden size " + d);
+        }
+        int n = x.length / d;
+        Tensor xs = Tensor.wrap(x, Shape.of(n, d));
+        StackSession s = blocks.newSession(window, Math.min(chunk, window), false);
+        if (sink != null) {
+            s.linearTap(new CalibrationTap(sink));
+        }
+        for (int w = 0; w < n; w += window) {
+            s.cache().reset();
+            int end = Math.min(n, w + window);
+            for (int c = w; c < end; c += s.maxTokens()) {
+                int len = Math.min(s.maxTokens(), end - c);
+                Tensor y = blocks.forwardEmbeddings(xs.slice(0, c, c + len), s);
+                if (update) {
+                    xs.slice(0, c, c + len).copyFrom(y);
+                }
+            }
+        }
+    }
+
+    private static void checkWindow(String who, DecoderStack stack, int window, int chunk) {
+        if (window < 1 || chunk < 1 || window > stack.contextLength()) {
+            throw new IllegalArgumentException(who + ": window " + window + " and chunk " + chunk
+                    + " must be >= 1 and window <= context length " + stack.contextLength());
+        }
     }
 
     /**

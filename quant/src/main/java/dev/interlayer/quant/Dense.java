@@ -92,20 +92,39 @@ public final class Dense {
     }
 
     /**
+     * Rows of a {@code [rows, n]} matrix produced on demand, in float64: lets a quadratic form run over a matrix
+     * that is never materialised whole in double (a float32 weight, or a difference of two weights).
+     */
+    @FunctionalInterface
+    public interface Rows {
+        /** Writes rows {@code [r0, r0 + m)} row-major into {@code dst[0, m·n)}. */
+        void fill(int r0, int m, double[] dst);
+    }
+
+    /**
      * {@code Σ_r v_r·H·v_rᵀ} over the rows of {@code v [rows, n]} for a symmetric {@code h [n, n]}: the layer error
      * {@code tr(V·H·Vᵀ)} of GPTQ's objective when V is a weight difference. Row blocks of {@code V·H} are products
      * on the compute pool, each dotted with its rows of V.
      */
     public static double sumOfQuadraticForms(double[] v, int rows, int n, double[] h) {
         Shapes.checkMatrix("Dense.sumOfQuadraticForms", v.length, rows, n);
+        return sumOfQuadraticForms((r0, m, dst) -> System.arraycopy(v, r0 * n, dst, 0, m * n), rows, n, h);
+    }
+
+    /**
+     * {@link #sumOfQuadraticForms(double[], int, int, double[])} with V given by {@code v}, 16 rows at a time:
+     * besides H, the memory is two {@code [16, n]} buffers per task, whatever {@code rows} is.
+     */
+    public static double sumOfQuadraticForms(Rows v, int rows, int n, double[] h) {
         Shapes.checkSquare("Dense.sumOfQuadraticForms", h.length, n);
         int tasks = (rows + QF_ROWS - 1) / QF_ROWS;
         double[] part = new double[tasks];
         ComputePool.parallelFor(tasks, t -> {
             int r0 = t * QF_ROWS, m = Math.min(rows, r0 + QF_ROWS) - r0;
-            double[] y = new double[m * n];
-            DoubleGemm.multiplyAdd(m, n, n, 1.0, v, r0 * n, n, 1, h, 0, n, y, 0, n);
-            part[t] = DoubleMath.dot(y, 0, v, r0 * n, m * n);
+            double[] vb = new double[m * n], y = new double[m * n];
+            v.fill(r0, m, vb);
+            DoubleGemm.multiplyAdd(m, n, n, 1.0, vb, 0, n, 1, h, 0, n, y, 0, n);
+            part[t] = DoubleMath.dot(y, 0, vb, 0, m * n);
         });
         double total = 0;
         for (double p : part) {

@@ -173,12 +173,13 @@ public final class MixedPrecision {
         Shapes.checkMatrix("MixedPrecision.hessianError", w.length, q.rows(), q.cols());
         Shapes.checkSquare("MixedPrecision.hessianError", h.length, q.cols());
         int cols = q.cols();
-        double[] d = new double[w.length];
-        for (int r = 0; r < q.rows(); r++) {
-            for (int c = 0; c < cols; c++) {
-                d[r * cols + c] = w[r * cols + c] - q.value(r, c);
+        // row blocks of ΔW are formed on demand: no double copy of the whole weight
+        return Dense.sumOfQuadraticForms((r0, m, dst) -> {
+            for (int r = r0; r < r0 + m; r++) {
+                for (int c = 0; c < cols; c++) {
+                    dst[(r - r0) * cols + c] = w[r * cols + c] - q.value(r, c);
+                }
             }
-        }
-        return Dense.sumOfQuadraticForms(d, q.rows(), cols, h);
+        }, q.rows(), cols, h);
     }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -21,26 +20,16 @@ class AespaTest {
         int n = 0;
         for (JsonObject c : Golden.cases("aespa.json")) {
             int heads = c.get("heads").getAsInt(), hd = c.get("headDim").getAsInt(), cols = c.get("cols").getAsInt();
-            HessianAccumulator acc = new HessianAccumulator(cols);
-            acc.accept(Golden.floats(c, "x"), c.get("n").getAsInt(), null);
-            double[][] g = null;
-            if (c.has("g")) {
-                JsonArray ga = c.getAsJsonArray("g");
-                g = new double[heads][];
-                for (int h = 0; h < heads; h++) {
-                    JsonObject holder = new JsonObject();
-                    holder.add("g", ga.get(h));
-                    g[h] = Golden.doubles(holder, "g");
-                }
-            }
+            double[] h = Golden.hessian(c);
+            double[][] g = c.has("g") ? Golden.doubleRows(c, "g") : null;
             float[] w = Golden.floats(c, "w");
             QuantScheme s = Golden.scheme(c);
-            QuantizedLinear gptq = Gptq.quantize(w, heads * hd, cols, acc.hessian(), s, GptqOptions.DEFAULT).weights();
+            QuantizedLinear gptq = Gptq.quantize(w, heads * hd, cols, h, s, GptqOptions.DEFAULT).weights();
             int[] gc = Golden.ints(c, "gptqCodes");
             for (int i = 0; i < gc.length; i++) {
                 assertEquals(gc[i], Byte.toUnsignedInt(gptq.codes()[i]), c.get("name") + " GPTQ init code " + i);
             }
-            QuantizedLinear q = Aespa.quantize(w, heads, hd, cols, acc.hessian(), g, s,
+            QuantizedLinear q = Aespa.quantize(w, heads, hd, cols, h, g, s,
                     Aespa.Options.QKV.withIterations(c.get("iterations").getAsInt()));
             Golden.assertSame(c, q);
             n++;

@@ -2,9 +2,7 @@ package dev.interlayer.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -21,23 +19,14 @@ class AwqTest {
         int n = 0;
         for (JsonObject c : Golden.cases("awq.json")) {
             int d = c.get("cols").getAsInt(), tokens = c.get("n").getAsInt();
-            boolean[] keep = new boolean[tokens];
-            for (int t = 0; t < tokens; t++) {
-                keep[t] = c.getAsJsonArray("keep").get(t).getAsBoolean();
-            }
+            boolean[] keep = Golden.bools(c, "keep");
             float[] x = Golden.floats(c, "x");
             ActivationStats stats = new ActivationStats(d);
             stats.accept(x, tokens, keep);
             HessianAccumulator h = new HessianAccumulator(d);
             h.accept(x, tokens, keep);
-            JsonArray wj = c.getAsJsonArray("w");
-            List<float[]> ws = new ArrayList<>();
+            List<float[]> ws = Golden.floatRows(c, "w");
             int[] rows = Golden.ints(c, "rows");
-            for (int l = 0; l < rows.length; l++) {
-                JsonObject holder = new JsonObject();
-                holder.add("w", wj.get(l));
-                ws.add(Golden.floats(holder, "w"));
-            }
             Awq.Result r = Awq.quantize(ws, rows, d, stats.meanAbs(), h.hessian(), Golden.scheme(c),
                     Awq.Options.DEFAULT.withClip(c.get("awqClip").getAsBoolean()));
             String name = c.get("name").getAsString();

@@ -3,7 +3,6 @@ package dev.interlayer.quant;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -20,16 +19,8 @@ class BoaTest {
         int n = 0;
         for (JsonObject c : Golden.cases("boa.json")) {
             int heads = c.get("heads").getAsInt(), hd = c.get("headDim").getAsInt(), cols = c.get("cols").getAsInt();
-            HessianAccumulator acc = new HessianAccumulator(cols);
-            acc.accept(Golden.floats(c, "x"), c.get("n").getAsInt(), null);
-            JsonArray hr = c.getAsJsonArray("hRow");
-            double[][] hRow = new double[heads][];
-            for (int h = 0; h < heads; h++) {
-                JsonObject holder = new JsonObject();
-                holder.add("h", hr.get(h));
-                hRow[h] = Golden.doubles(holder, "h");
-            }
-            QuantizedLinear q = Boa.quantize(Golden.floats(c, "w"), heads, hd, cols, acc.hessian(), hRow,
+            double[][] hRow = Golden.doubleRows(c, "hRow");
+            QuantizedLinear q = Boa.quantize(Golden.floats(c, "w"), heads, hd, cols, Golden.hessian(c), hRow,
                     Golden.scheme(c), 0.01);
             Golden.assertSame(c, q);
             n++;

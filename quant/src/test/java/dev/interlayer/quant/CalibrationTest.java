@@ -32,10 +32,7 @@ class CalibrationTest {
             JsonObject bo = b.getAsJsonObject();
             int n = bo.get("n").getAsInt();
             float[] x = Golden.floats(bo, "x");
-            boolean[] keep = new boolean[n];
-            for (int t = 0; t < n; t++) {
-                keep[t] = bo.getAsJsonArray("keep").get(t).getAsBoolean();
-            }
+            boolean[] keep = Golden.bools(bo, "keep");
             stats.accept("blk.0.attn_q.weight", x, n, d, keep);
             for (int t = 0; t < n; t++) {                // route kept rows alternately to two experts
                 if (keep[t]) {

@@ -137,6 +137,35 @@ class DoubleKernelsTest {
         assertEquals(want, Dense.sumOfQuadraticForms(v, rows, n, h), 1e-12 * mag);
     }
 
+    /**
+     * {@link MixedPrecision#hessianError} forms ΔW 16 rows at a time (no double copy of the weight); it must equal
+     * the whole-matrix form {@code tr(ΔW·H·ΔWᵀ)} of plain loops, for row counts on both sides of the 16-row blocks.
+     * Tolerance as above: only the order of float64 sums differs (1e-12 of the sum of the terms' magnitudes).
+     */
+    @Test
+    void hessianErrorInRowBlocksMatchesTheWholeMatrixForm() {
+        var r = new SplittableRandom(11);
+        int cols = 64;
+        double[] h = spd(r, cols);
+        QuantScheme s = QuantScheme.of(GridKind.ASYM_MINMAX, 4, 32);
+        for (int rows : new int[] {1, 15, 16, 17, 48, 83}) {
+            float[] w = Rand.weights(r, rows, cols);
+            QuantizedLinear q = Rtn.quantize(w, rows, cols, s);
+            double want = 0, mag = 0;
+            for (int k = 0; k < rows; k++) {
+                for (int i = 0; i < cols; i++) {
+                    for (int j = 0; j < cols; j++) {
+                        double x = (w[k * cols + i] - q.value(k, i)) * h[i * cols + j] * (w[k * cols + j] - q.value(k, j));
+                        want += x;
+                        mag += Math.abs(x);
+                    }
+                }
+            }
+            assertTrue(want > 0, "rows " + rows);
+            assertEquals(want, MixedPrecision.hessianError(w, q, h), 1e-12 * mag, "rows " + rows);
+        }
+    }
+
     private static double[] gaussian(SplittableRandom r, int n) {
         double[] a = new double[n];
         for (int i = 0; i < n; i++) {

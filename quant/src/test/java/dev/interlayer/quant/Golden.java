@@ -32,6 +32,49 @@ final class Golden {
         }
     }
 
+    /** The Hessian H = 2XᵀX/N of a case's calibration rows {@code x [n, cols]}, with its {@code keep} mask if it has one. */
+    static double[] hessian(JsonObject c) {
+        HessianAccumulator acc = new HessianAccumulator(c.get("cols").getAsInt());
+        acc.accept(floats(c, "x"), c.get("n").getAsInt(), c.has("keep") ? bools(c, "keep") : null);
+        return acc.hessian();
+    }
+
+    /** The padding mask {@code key} of a case (true = real token). */
+    static boolean[] bools(JsonObject c, String key) {
+        JsonArray a = c.getAsJsonArray(key);
+        boolean[] b = new boolean[a.size()];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = a.get(i).getAsBoolean();
+        }
+        return b;
+    }
+
+    /** An array of arrays (one per head or per linear) as double[] each. */
+    static double[][] doubleRows(JsonObject c, String key) {
+        JsonArray a = c.getAsJsonArray(key);
+        double[][] out = new double[a.size()][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = doubles(element(a.get(i)), "v");
+        }
+        return out;
+    }
+
+    /** An array of arrays (one per linear) as float[] each. */
+    static List<float[]> floatRows(JsonObject c, String key) {
+        List<float[]> out = new ArrayList<>();
+        for (JsonElement e : c.getAsJsonArray(key)) {
+            out.add(floats(element(e), "v"));
+        }
+        return out;
+    }
+
+    // an element of an array of arrays, held under key "v" so that the readers by key apply to it
+    private static JsonObject element(JsonElement e) {
+        JsonObject holder = new JsonObject();
+        holder.add("v", e);
+        return holder;
+    }
+
     static float[] floats(JsonObject c, String key) {
         JsonArray a = c.getAsJsonArray(key);
         float[] f = new float[a.size()];

@@ -119,11 +119,12 @@ public final class SiteQuantizer {
             }
             return ref == 0 ? 0 : err / ref;
         }
-        double[] x = new double[w.length];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = w[i];
-        }
-        double ref = Dense.sumOfQuadraticForms(x, rows, cols, h);
+        // row blocks of W are widened on demand: no double copy of the whole weight
+        double ref = Dense.sumOfQuadraticForms((r0, m, dst) -> {
+            for (int i = 0; i < m * cols; i++) {
+                dst[i] = w[r0 * cols + i];
+            }
+        }, rows, cols, h);
         return ref == 0 ? 0 : MixedPrecision.hessianError(w, q, h) / ref;
     }
 

@@ -10,10 +10,12 @@ import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.nn.DecoderStack;
 import dev.interlayer.nn.EncoderStack;
+import dev.interlayer.nn.LinearSite;
 import dev.interlayer.nn.RmsNorm;
 import dev.interlayer.nn.StackSession;
 import dev.interlayer.quant.Calibration;
 import dev.interlayer.quant.CalibrationStats;
+import dev.interlayer.quant.CalibrationTap;
 import dev.interlayer.tensor.Tensor;
 import java.io.IOException;
 import java.util.Arrays;
@@ -100,6 +102,46 @@ class CalibrationModelTest {
                 }
             }
             assertHessian(x, plain.hessian("blk.0.attn_qkv").hessian(), "bert blk.0.attn_qkv");
+        }
+    }
+
+    /**
+     * The block-at-a-time protocol of {@link SequentialQuantizer} (x₀ from {@link Calibration#decoderInput}, then
+     * each block alone on the cached x, updated in place) sees the same inputs as the whole stack: every layer's
+     * Hessians equal those of one {@link Calibration#decoder} pass, and x after layer ℓ equals the residual tap
+     * ℓ + 1. Same kernels on the same float32 rows, but chunks are cut at the same places only by construction,
+     * so the check allows float32 reordering: 1e-5 · max|H| (as above) and 1e-5 · max|x| for the hidden states.
+     */
+    @Test
+    void stories260KBlockAtATimeEqualsTheWholeStack() throws IOException {
+        try (LoadedModel m = ModelLoader.open(SharedModels.require("stories260K/stories260K.gguf"))) {
+            DecoderStack stack = ((DecoderLM) m.lm()).stack();
+            int window = 12, chunk = 5, d = stack.blocks().get(0).config().hidden();
+            CalibrationStats whole = new CalibrationStats(true);
+            Calibration.decoder(stack, TOKENS, window, chunk, whole);
+            float[] x = Calibration.decoderInput(stack, TOKENS, window, chunk);
+            for (int l = 0; l < stack.layers(); l++) {
+                CalibrationStats one = new CalibrationStats(true);
+                DecoderStack block = new DecoderStack(null, null, null, List.of(stack.blocks().get(l)), null);
+                Calibration.decoderBlocks(block, x, window, chunk, one, true);
+                for (LinearSite site : LinearSite.values()) {
+                    double[] want = whole.hessian(CalibrationTap.name(l, site, -1)).hessian();
+                    assertClose(want, one.hessian(CalibrationTap.name(0, site, -1)).hessian(), "layer " + l + " " + site);
+                }
+                // x now enters layer l + 1: the whole stack's residual tap l + 1, window by window
+                double max = 0, diff = 0;
+                for (int w = 0; w < TOKENS.length; w += window) {
+                    int n = Math.min(window, TOKENS.length - w);
+                    StackSession s = stack.newSession(window, window, true);
+                    stack.forward(Arrays.copyOfRange(TOKENS, w, w + n), s);
+                    float[] tap = s.tap(l + 1).toFloatArray();
+                    for (int i = 0; i < n * d; i++) {
+                        max = Math.max(max, Math.abs(tap[i]));
+                        diff = Math.max(diff, Math.abs(tap[i] - x[w * d + i]));
+                    }
+                }
+                assertTrue(max > 0 && diff <= 1e-5 * max, "layer " + l + " output: max diff " + diff + " of " + max);
+            }
         }
     }
 
