@@ -66,6 +66,11 @@ final class CalibratedQuantize {
             + " default: one pass per input site, each on the block's already quantized earlier linears).")
     boolean onePass;
 
+    @Option(names = "--propagation", paramLabel = "A", description = "Decoders, calibrated methods: error propagation"
+            + " strength in [0, 1]; each linear is fitted to the unquantized model's output, W + A·W·D·(H + λI)⁻¹"
+            + " (0 = plain layer-wise targets; default 0.5).")
+    Double propagation;
+
     @Option(names = "--target-kld", paramLabel = "X", description = "mixed: largest mean KL divergence from the unquantized model on the calibration text.")
     Double targetKld;
 
@@ -92,6 +97,10 @@ final class CalibratedQuantize {
         Flags.require(mixed == (targetKld != null), "--target-kld", "given with --method mixed only", targetKld);
         Flags.require(targetKld == null || targetKld > 0, "--target-kld", "> 0", targetKld);
         Flags.require(damp >= 0, "--damp", ">= 0", damp);
+        Flags.require(propagation == null || (propagation >= 0 && propagation <= 1), "--propagation", "in [0, 1]",
+                propagation);
+        Flags.require(propagation == null || !mixed, "--propagation", "absent with --method mixed (it uses the default)",
+                propagation);
         Flags.require(aespaSteps >= 0, "--aespa-steps", ">= 0", aespaSteps);
         if (ctx != null) {
             Flags.require(ctx >= 2, "--ctx", ">= 2", ctx);
@@ -102,6 +111,7 @@ final class CalibratedQuantize {
         if (builtIn || EncoderQuantize.isEncoder(model)) {
             Flags.require(!mixed, "--method", "rtn, gptq, awq, boa or aespa for an encoder (mixed needs a decoder's"
                     + " KL divergence)", method);
+            Flags.require(propagation == null, "--propagation", "absent for an encoder (decoders only)", propagation);
             Flags.require(calibrationIds == null, "--calibration-ids", "absent for an encoder (give --calibration with"
                     + " one text per line)", calibrationIds);
             return EncoderQuantize.run(this, model, out, o, opt);
@@ -120,8 +130,11 @@ final class CalibratedQuantize {
                 r = mr.result();
                 label = "mixed " + mr.describe();
             } else {
-                r = SequentialQuantizer.run(file, calib, window, opt, System.err::println);
-                label = SiteQuantizer.describe(opt);
+                r = SequentialQuantizer.run(file, calib, window, opt, propagation != null ? propagation
+                        : SequentialQuantizer.DEFAULT_PROPAGATION, System.err::println);
+                label = SiteQuantizer.describe(opt) + (m == SiteQuantizer.Method.RTN ? "" : String.format(Locale.ROOT,
+                        ", error propagation %.2f", propagation != null ? propagation
+                                : SequentialQuantizer.DEFAULT_PROPAGATION));
             }
             double total = (System.nanoTime() - t0) / 1e9;
             long bytes = QuantizedGguf.write(file, out, r.quantized(), r.replacedF32(), label);

@@ -70,7 +70,7 @@ public final class SequentialQuantizer {
     /**
      * {@link ErrorPropagation}'s α of {@link #run(GgufFile, int[], int, SiteQuantizer.Options, Consumer)}: half the
      * correction, the paper's shrinkage against overfitting. On stories260K (GPTQ, Q4_1, groups of 32, BENCHMARKS
-     * §12) with 12,213 calibration tokens α = 0 / 0.5 / 1 gave a mean KLD of 0.0322 / 0.0266 / 0.0256, but with 365
+     * §14) with 12,213 calibration tokens α = 0 / 0.5 / 1 gave a mean KLD of 0.0322 / 0.0266 / 0.0256, but with 365
      * tokens 0.0379 / 0.0340 / 0.0444: the full correction overfits a small calibration set, half of it helped both.
      */
     public static final double DEFAULT_PROPAGATION = 0.5;

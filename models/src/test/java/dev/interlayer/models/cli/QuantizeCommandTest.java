@@ -36,6 +36,10 @@ class QuantizeCommandTest {
             {"--method", "mixed", "--calibration", text.toString()}, {"--target-kld"},
             {"--method", "gptq", "--target-kld", "0.1", "--calibration", text.toString()}, {"--target-kld"},
             {"--method", "hqq", "--calibration", text.toString()}, {"unknown --method 'hqq'", "aespa"},
+            {"--method", "gptq", "--propagation", "1.5", "--calibration", text.toString()},
+            {"--propagation must be in [0, 1], got 1.5"},
+            {"--method", "mixed", "--propagation", "0.5", "--target-kld", "0.01", "--calibration", text.toString()},
+            {"--propagation must be absent with --method mixed"},
             // a 10-token text is shorter than one 64-token window: refused before the two quantizations
             {"--method", "mixed", "--calibration", text.toString(), "--ctx", "64", "--target-kld", "0.01"},
             {"--method mixed", "at least one window of 64"},
@@ -49,6 +53,27 @@ class QuantizeCommandTest {
             }
         }
         assertTrue(Files.notExists(Path.of(out)), "no file written on a flag error");
+    }
+
+    @Test
+    void propagationStrengthReachesTheQuantizerAndTheSummary() throws Exception {
+        String stories = SharedModels.require("stories260K/stories260K.gguf").toString();
+        Path text = dir.resolve("p.txt");
+        Files.writeString(text, "Once upon a time there was a little girl named Lily. She liked to play outside. "
+                .repeat(8));
+        byte[][] files = new byte[2][];
+        String[] alphas = {"0", "1"};
+        for (int i = 0; i < 2; i++) {
+            Path out = dir.resolve("p" + i + ".gguf");
+            EmbedCommandTest.Run r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "gptq",
+                    "--calibration", text.toString(), "--propagation", alphas[i], "--out", out.toString());
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("error propagation " + alphas[i] + ".00"), r.out());
+            files[i] = Files.readAllBytes(out);
+        }
+        // α = 1 moves every target by W·D·(H + λI)⁻¹ ≠ 0 (the quantized inputs differ from the unquantized ones
+        // from layer 1 on), so the codes differ; α = 0 is the plain layer-wise target
+        assertTrue(!java.util.Arrays.equals(files[0], files[1]), "--propagation 0 and 1 wrote the same file");
     }
 
     @Test

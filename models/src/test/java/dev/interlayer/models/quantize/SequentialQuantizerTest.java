@@ -71,7 +71,7 @@ class SequentialQuantizerTest {
      * targets (α = 0) on held-out text, even with this test's small calibration set (365 tokens, where the full
      * correction α = 1 overfits: 0.044 against 0.038 without): it fits each linear to the float model's outputs,
      * so the earlier layers' rounding error is partly undone instead of carried forward. An empirical property of
-     * this model and text (0.0379 → 0.0340 when written; 0.0322 → 0.0266 on the BENCHMARKS §12 text), asserted
+     * this model and text (0.0379 → 0.0340 when written; 0.0322 → 0.0266 on the BENCHMARKS §14 text), asserted
      * with a 5 % margin.
      */
     @Test
