@@ -252,7 +252,9 @@ public final class KvCache {
     }
 
     // Checks that entries [past, past + t) of layer l were written (by its owning attention layer, earlier in this
-    // call) before a layer sharing the cache reads them: else it would attend to stale or zero rows.
+    // call) before a layer sharing the cache reads them: else it would attend to stale or zero rows. Known gap: the
+    // mark is the end of the last write, so after a call that failed between the owner's write and advance(), a
+    // sharing layer run before its owner at the same position would pass (stacks always run the owner first).
     void requireWritten(int layer, int past, int t) {
         if (writtenEnd[layer] < past + t) {
             throw new IllegalStateException("Attention.forward: a layer sharing cache layer " + layer

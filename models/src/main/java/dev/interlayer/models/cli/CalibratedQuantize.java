@@ -99,6 +99,8 @@ final class CalibratedQuantize {
         Flags.require(damp >= 0, "--damp", ">= 0", damp);
         Flags.require(propagation == null || (propagation >= 0 && propagation <= 1), "--propagation", "in [0, 1]",
                 propagation);
+        Flags.require(propagation == null || m != SiteQuantizer.Method.RTN, "--propagation", "absent with --method rtn"
+                + " (round-to-nearest has no calibration target)", propagation);
         Flags.require(propagation == null || !mixed, "--propagation", "absent with --method mixed (it uses the default)",
                 propagation);
         Flags.require(aespaSteps >= 0, "--aespa-steps", ">= 0", aespaSteps);

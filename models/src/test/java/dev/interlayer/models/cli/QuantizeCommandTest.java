@@ -40,6 +40,7 @@ class QuantizeCommandTest {
             {"--propagation must be in [0, 1], got 1.5"},
             {"--method", "mixed", "--propagation", "0.5", "--target-kld", "0.01", "--calibration", text.toString()},
             {"--propagation must be absent with --method mixed"},
+            {"--method", "rtn", "--propagation", "0.5"}, {"--propagation must be absent with --method rtn"},
             // a 10-token text is shorter than one 64-token window: refused before the two quantizations
             {"--method", "mixed", "--calibration", text.toString(), "--ctx", "64", "--target-kld", "0.01"},
             {"--method mixed", "at least one window of 64"},

@@ -123,7 +123,8 @@ public record MoeFeedForward(MoeConfig config, Linear router, List<FeedForward> 
             routed = m.routed();
             routedState = routed.newScratch(maxTokens, pool);
             boolean hasShared = m.shared != null;
-            // the shared expert runs after the routed ones, whose buffers are then free: same pool roles
+            // the shared expert runs after the routed ones: its scratch (sharedScratch) may take their pool roles,
+            // its output has a role of its own
             sharedOut = hasShared ? ScratchPool.rows(pool, "moe shared expert output", maxTokens, d) : null;
             gate = m.sharedGate != null ? ScratchPool.rows(pool, "moe shared gate", maxTokens, 1) : null;
             sharedScratch = hasShared ? m.shared.newScratch(maxTokens, pool) : null;

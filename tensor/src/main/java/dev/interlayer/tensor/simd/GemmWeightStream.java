@@ -138,11 +138,11 @@ final class GemmWeightStream {
 
     /**
      * Weight-row groups [g0, g1) of one (MC, KC) block: each group runs over every token panel, and the next
-     * group's rows are widened right after the first panel rather than before the group's own panels (the
-     * first group before the loop). Measured, 5632×2048, 1 thread, GFLOP/s at m = 17 / 32 / 64, interleaved
-     * runs: F32 72–74 / 135–138 / 177–179 before, 77–78 / 143–149 / 184–186 after; BF16 77 / 141–150 /
-     * 175–186 before, 82–87 / 149–151 / 183–196 after. Widening inside the micro-kernel, one vector per k step,
-     * gave BF16 another 5–15% at these sizes but cost F32 20% and did not move a MoE block's BF16 prefill.
+     * group's rows are widened to F32 during the first panel, inside its micro-kernel ({@link GemmWidenKernel},
+     * one vector per k step, so the loads overlap the FMAs; the first group before the loop). A ~32-row MoE
+     * expert has only one panel, and widening a group from DRAM cost as much as that panel: 32 rows over 64
+     * experts' F32 weights went from 68 to 96 GFLOP/s (1 thread, same JVM). When the first panel is a
+     * dot-product tail, the next group is widened after it.
      *
      * <p>The last {@code mc mod NR ≤} {@link GemmDotTail#MAX_TOKENS} tokens skip the zero-padded panel and take
      * the dot-product tail on the same widened rows: a 33-row MoE expert computed 64 token columns before.
