@@ -19,12 +19,23 @@ public final class ErrorPropagation {
 
     /**
      * The corrected target {@code W̃ = W + α·W·D·(H + λI)⁻¹} of {@code w [rows, cols]}, as float32 (what the
-     * quantizers take). {@code h}, {@code d}: {@code [cols, cols]}; d need not be symmetric.
+     * quantizers take). {@code h}, {@code d}: {@code [cols, cols]}; d need not be symmetric. Same as
+     * {@link #apply} of {@link #correction}; linears that share one input should compute the correction once.
      *
      * @throws IllegalArgumentException on mismatched shapes, or if {@code H + λI} is not positive definite
      */
     public static float[] target(float[] w, int rows, int cols, double[] h, double[] d, double alpha, double percDamp) {
         Shapes.checkMatrix("ErrorPropagation.target", w.length, rows, cols);
+        return apply(w, rows, cols, correction(h, d.clone(), cols, percDamp), alpha);
+    }
+
+    /**
+     * {@code M = D·(H + λI)⁻¹} with {@code λ = percDamp·mean(diag H)}, written over {@code d} (row i of M depends
+     * on row i of D only, so no second [cols, cols] array is needed) and returned.
+     *
+     * @throws IllegalArgumentException on mismatched shapes, or if {@code H + λI} is not positive definite
+     */
+    public static double[] correction(double[] h, double[] d, int cols, double percDamp) {
         Shapes.checkSquare("ErrorPropagation.target: H", h.length, cols);
         Shapes.checkSquare("ErrorPropagation.target: D", d.length, cols);
         double mean = 0;
@@ -41,8 +52,7 @@ public final class ErrorPropagation {
             throw new IllegalArgumentException("ErrorPropagation.target: H + λI is not positive definite (" + cols
                     + " columns, λ = " + lambda + "); raise the damping");
         }
-        // M = D·(H + λI)⁻¹, row by row: row i of M solves (H + λI)·mᵢ = D[i, :]ᵀ (H symmetric) by L·Lᵀ
-        double[] m = new double[cols * cols];
+        // row i of M solves (H + λI)·mᵢ = D[i, :]ᵀ (H symmetric) by L·Lᵀ: forward into y, back into D's row i
         double[] y = new double[cols];
         for (int i = 0; i < cols; i++) {
             for (int a = 0; a < cols; a++) {
@@ -51,11 +61,18 @@ public final class ErrorPropagation {
             for (int a = cols - 1; a >= 0; a--) {
                 double s = y[a];
                 for (int b = a + 1; b < cols; b++) {
-                    s -= l[b * cols + a] * m[i * cols + b];
+                    s -= l[b * cols + a] * d[i * cols + b];
                 }
-                m[i * cols + a] = s / l[a * cols + a];
+                d[i * cols + a] = s / l[a * cols + a];
             }
         }
+        return d;
+    }
+
+    /** {@code W + α·W·M} of {@code w [rows, cols]} as float32, M from {@link #correction}. */
+    public static float[] apply(float[] w, int rows, int cols, double[] m, double alpha) {
+        Shapes.checkMatrix("ErrorPropagation.apply", w.length, rows, cols);
+        Shapes.checkSquare("ErrorPropagation.apply: M", m.length, cols);
         float[] out = new float[w.length];
         double[] wr = new double[cols], corr = new double[cols];
         for (int r = 0; r < rows; r++) {

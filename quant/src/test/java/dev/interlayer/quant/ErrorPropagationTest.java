@@ -1,6 +1,7 @@
 package dev.interlayer.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
@@ -73,6 +74,12 @@ class ErrorPropagationTest {
         for (int i = 0; i < w.length; i++) {
             assertEquals(0.5 * (t[i] - w[i]), half[i] - w[i], 1e-6 * (Math.abs(t[i]) + Math.abs(w[i])), "element " + i);
         }
+        // linears sharing one input (q, k, v) take one correction M = D·(H + λI)⁻¹, written over a copy of D; target
+        // is apply(correction) by construction, so the same arithmetic gives the same bits
+        double[] dCopy = d.clone();
+        double[] m = ErrorPropagation.correction(h, dCopy, cols, damp);
+        assertSame(dCopy, m, "M is written over D");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(t, ErrorPropagation.apply(w, rows, cols, m, 1));
         // no error in the inputs: the target is W itself
         float[] same = ErrorPropagation.target(w, rows, cols, h, new double[cols * cols], 1, damp);
         for (int i = 0; i < w.length; i++) {

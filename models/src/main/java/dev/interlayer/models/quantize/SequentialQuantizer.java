@@ -285,13 +285,15 @@ public final class SequentialQuantizer {
         return out;
     }
 
-    // The linears with their weights replaced by ErrorPropagation's targets.
+    // The linears with their weights replaced by ErrorPropagation's targets; the correction D·(H + λI)⁻¹ is the
+    // same for every linear of a site (q, k, v; gate, up), so it is computed once, over `cross`, which it consumes.
     private static List<SiteQuantizer.Linear> targets(List<SiteQuantizer.Linear> linears, double[] h, double[] cross,
                                                       double alpha, double percDamp) {
         List<SiteQuantizer.Linear> out = new ArrayList<>();
+        double[] m = linears.isEmpty() ? null : ErrorPropagation.correction(h, cross, linears.get(0).cols(), percDamp);
         for (SiteQuantizer.Linear lin : linears) {
-            out.add(new SiteQuantizer.Linear(lin.name(), ErrorPropagation.target(lin.w(), lin.rows(), lin.cols(), h,
-                    cross, alpha, percDamp), lin.rows(), lin.cols(), lin.heads()));
+            out.add(new SiteQuantizer.Linear(lin.name(), ErrorPropagation.apply(lin.w(), lin.rows(), lin.cols(), m,
+                    alpha), lin.rows(), lin.cols(), lin.heads()));
         }
         return out;
     }
