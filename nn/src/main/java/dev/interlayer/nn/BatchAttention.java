@@ -38,16 +38,18 @@ final class BatchAttention implements IntConsumer {
     void forward(Tensor x, Tensor out, int n) {
         AttentionConfig c = layer.config();
         int qDim = c.qDim(), kvDim = c.kvDim();
+        for (int i = 0; i < n; i++) {   // before any work: no sequence's cache is touched by a refused call
+            if (states[i].k == null) {
+                throw new IllegalArgumentException("batched decode: layer state " + i + " reads a shared cache"
+                        + " (cross-layer KV sharing), which batched decode does not run");
+            }
+        }
         projOut[0] = q.rows(n);
         projOut[1] = k.rows(n);
         projOut[2] = v.rows(n);
         Ops.matmulT(x, projW, projOut);
         for (int i = 0; i < n; i++) {
             Attention.State st = states[i];
-            if (st.k == null) {
-                throw new IllegalArgumentException("batched decode: layer state " + i + " reads a shared cache"
-                        + " (cross-layer KV sharing), which batched decode does not run");
-            }
             int maxPos = layer.begin(st, null, 1);
             System.arraycopy(q.data(), i * qDim, st.q.data(), 0, qDim);
             System.arraycopy(k.data(), i * kvDim, st.k.data(), 0, kvDim);

@@ -1,6 +1,7 @@
 package dev.interlayer.nn;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.interlayer.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -30,6 +31,18 @@ class SharedCacheOrderTest {
                 () -> run(sharer, shared, 1));
         run(owner, own, 1);
         assertDoesNotThrow(() -> run(sharer, shared, 1));
+    }
+
+    @Test
+    void batchedDecodeRefusesASharedStateBeforeTouchingAnyCache() {
+        BatchAttention batch = new BatchAttention(sharer, 2, null);
+        KvCache first = new KvCache(32, c.kvDim());
+        batch.states[0] = sharer.newState(first, 0, 1);
+        batch.states[1] = shared;
+        BadInputTest.throwsWith(IllegalArgumentException.class, "layer state 1 reads a shared cache",
+                () -> batch.forward(r.input(2, 16), Tensor.zeros(2, 16), 2));
+        // the refusal comes before sequence 0's keys are written (a zeroed cache stays zero)
+        assertArrayEquals(new float[32 * c.kvDim()], first.keys(0), "sequence 0's cache was written");
     }
 
     @Test
