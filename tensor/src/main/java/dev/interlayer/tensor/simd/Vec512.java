@@ -6,7 +6,7 @@ import jdk.incubator.vector.*;
 
 /**
  * {@link VecOps} on 512-bit vectors.
- * MASTER COPY: Vec256 and Vec128 are generated from this file (see SimdWidthSourcesTest); edit only this file.
+ * MASTER COPY: Vec256 and Vec128 are generated from this file at build time (tensor/src/main/codegen/VecWidths.java).
  */
 final class Vec512 implements VecOps {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;

@@ -5,7 +5,7 @@ import jdk.incubator.vector.*;
 
 /**
  * The unary functions of {@link Vec512} on 512-bit vectors.
- * MASTER COPY: Vec256Unary and Vec128Unary are generated from this file (see SimdWidthSourcesTest); edit only this file.
+ * MASTER COPY: Vec256Unary and Vec128Unary are generated from this file at build time (tensor/src/main/codegen/VecWidths.java).
  */
 final class Vec512Unary {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;

@@ -7,6 +7,8 @@
  * a scratch row) and hands them to one {@code VecOps} implementation per vector width. The width
  * classes {@code Vec256} and {@code Vec128} are generated from {@code Vec512} (the Vector API needs
  * the species as a compile-time constant to intrinsify: an instance-field species measured ~45x
- * slower); {@code SimdWidthSourcesTest} checks that they are in sync and regenerates them when asked.
+ * slower). They are written at build time into {@code target/generated-sources/vec-widths} by the
+ * single-file program {@code tensor/src/main/codegen/VecWidths.java} (run by Maven in generate-sources), so
+ * the tree holds one copy to edit.
  */
 package dev.interlayer.tensor.simd;
