@@ -44,6 +44,48 @@ public final class Checks {
         }
     }
 
+    /**
+     * Validates the arguments of a row norm (rmsNorm, layerNorm): out shaped like x, and weight and bias (each
+     * optional, null for none) of shape [d] with d = x.dim(-1). Allocates nothing when they are valid, since
+     * decode calls it per token.
+     *
+     * @return d, the row width
+     * @throws ShapeMismatchException naming {@code op} and the shapes; a rank-0 x has no row and fails too
+     */
+    public static int rowNorm(String op, Tensor x, Tensor weight, Tensor bias, Tensor out) {
+        sameShape(op, x.shape(), out.shape());
+        int d = x.dim(-1);
+        if (weight != null && (weight.rank() != 1 || weight.dim(0) != d)) {
+            sameShape(op + " weight", Shape.of(d), weight.shape());
+        }
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != d)) {
+            sameShape(op + " bias", Shape.of(d), bias.shape());
+        }
+        return d;
+    }
+
+    /**
+     * Validates rope arguments: out shaped like x [T, ...], one position per token, and a per-token width that
+     * is a whole number of heads of {@code headDim}.
+     *
+     * @return the per-token width x.size() / T (0 when T = 0)
+     * @throws ShapeMismatchException naming the shapes, the positions count or the width
+     */
+    public static long rope(Tensor x, int headDim, int[] positions, Tensor out) {
+        sameShape("rope", x.shape(), out.shape());
+        int tokens = x.dim(0);
+        if (positions.length != tokens) {
+            throw new ShapeMismatchException("rope: " + positions.length + " positions for " + tokens
+                    + " tokens in " + x.shape());
+        }
+        long perToken = x.size() / Math.max(tokens, 1);
+        if (tokens > 0 && perToken % headDim != 0) {
+            throw new ShapeMismatchException("rope: per-token width " + perToken + " of " + x.shape()
+                    + " is not a multiple of headDim " + headDim);
+        }
+        return perToken;
+    }
+
     /** Validates embedding arguments and every id before anything is written. */
     public static void embedding(Tensor table, int[] ids, Tensor out) {
         if (table.rank() != 2 || out.rank() != 2 || out.dim(0) != ids.length || out.dim(1) != table.dim(1)) {

@@ -5,7 +5,6 @@ import dev.interlayer.tensor.Kernels;
 import dev.interlayer.tensor.Reduction;
 import dev.interlayer.tensor.Rope;
 import dev.interlayer.tensor.Shape;
-import dev.interlayer.tensor.ShapeMismatchException;
 import dev.interlayer.tensor.SoftmaxOptions;
 import dev.interlayer.tensor.Tensor;
 import dev.interlayer.tensor.Unary;
@@ -61,11 +60,7 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public Tensor rmsNorm(Tensor x, Tensor weight, float eps, boolean onePlusWeight, Tensor out) {
-        Checks.sameShape("rmsNorm", x.shape(), out.shape());
-        int d = x.dim(-1);
-        if (weight != null) {
-            Checks.sameShape("rmsNorm weight", Shape.of(d), weight.shape());
-        }
+        int d = Checks.rowNorm("rmsNorm", x, weight, null, out);
         Rows.forEachRow(x, out, (xr, or) -> {
             double ss = 0;
             for (int i = 0; i < d; i++) {
@@ -83,14 +78,7 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps, Tensor out) {
-        Checks.sameShape("layerNorm", x.shape(), out.shape());
-        int d = x.dim(-1);
-        if (weight != null) {
-            Checks.sameShape("layerNorm weight", Shape.of(d), weight.shape());
-        }
-        if (bias != null) {
-            Checks.sameShape("layerNorm bias", Shape.of(d), bias.shape());
-        }
+        int d = Checks.rowNorm("layerNorm", x, weight, bias, out);
         Rows.forEachRow(x, out, (xr, or) -> {
             double mean = 0;
             for (int i = 0; i < d; i++) {
@@ -175,18 +163,9 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public Tensor rope(Tensor x, Rope rope, int[] positions, Tensor out) {
-        Checks.sameShape("rope", x.shape(), out.shape());
         int hd = rope.headDim();
         int tokens = x.dim(0);
-        if (positions.length != tokens) {
-            throw new ShapeMismatchException("rope: " + positions.length + " positions for " + tokens
-                    + " tokens in " + x.shape());
-        }
-        long perToken = x.size() / Math.max(tokens, 1);
-        if (tokens > 0 && perToken % hd != 0) {
-            throw new ShapeMismatchException("rope: per-token width " + perToken + " of " + x.shape()
-                    + " is not a multiple of headDim " + hd);
-        }
+        long perToken = Checks.rope(x, hd, positions, out);
         int heads = (int) (perToken / hd);
         int half = rope.rotaryDim() / 2;
         for (int t = 0; t < tokens; t++) {

@@ -1,7 +1,6 @@
 package dev.interlayer.tensor.simd;
 
 import dev.interlayer.tensor.DType;
-import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
 import dev.interlayer.tensor.kernel.Checks;
 import dev.interlayer.tensor.kernel.Rows;
@@ -35,11 +34,7 @@ final class SimdNorms {
     }
 
     Tensor rmsNorm(Tensor x, Tensor weight, float eps, boolean onePlusWeight, Tensor out) {
-        Checks.sameShape("rmsNorm", x.shape(), out.shape());
-        int d = x.dim(-1);                    // a rank-0 x has no row: fails here, as in ScalarKernels
-        if (weight != null && (weight.rank() != 1 || weight.dim(0) != d)) {
-            Checks.sameShape("rmsNorm weight", Shape.of(d), weight.shape());
-        }
+        int d = Checks.rowNorm("rmsNorm", x, weight, null, out);
         if (d == 0) {
             return out;
         }
@@ -102,14 +97,7 @@ final class SimdNorms {
     }
 
     Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps, Tensor out) {
-        Checks.sameShape("layerNorm", x.shape(), out.shape());
-        int d = x.dim(-1);
-        if (weight != null) {
-            Checks.sameShape("layerNorm weight", Shape.of(d), weight.shape());
-        }
-        if (bias != null) {
-            Checks.sameShape("layerNorm bias", Shape.of(d), bias.shape());
-        }
+        int d = Checks.rowNorm("layerNorm", x, weight, bias, out);
         if (d == 0) {
             return out;
         }

@@ -1,7 +1,6 @@
 package dev.interlayer.tensor.simd;
 
 import dev.interlayer.tensor.Rope;
-import dev.interlayer.tensor.ShapeMismatchException;
 import dev.interlayer.tensor.Tensor;
 import dev.interlayer.tensor.kernel.Checks;
 
@@ -16,18 +15,9 @@ final class SimdRope {
     }
 
     Tensor rope(Tensor x, Rope rope, int[] positions, Tensor out) {
-        Checks.sameShape("rope", x.shape(), out.shape());
         int hd = rope.headDim();
         int tokens = x.dim(0);
-        if (positions.length != tokens) {
-            throw new ShapeMismatchException("rope: " + positions.length + " positions for " + tokens
-                    + " tokens in " + x.shape());
-        }
-        long perTokenL = x.size() / Math.max(tokens, 1);
-        if (tokens > 0 && perTokenL % hd != 0) {
-            throw new ShapeMismatchException("rope: per-token width " + perTokenL + " of " + x.shape()
-                    + " is not a multiple of headDim " + hd);
-        }
+        long perTokenL = Checks.rope(x, hd, positions, out);
         if (tokens == 0 || perTokenL == 0) {
             return out;
         }
