@@ -22,15 +22,20 @@ public record LayerNorm(Tensor weight, Tensor bias, float eps) implements Norm {
      * @throws IllegalArgumentException if eps is negative or NaN
      */
     public LayerNorm {
-        if (weight == null || weight.rank() != 1) {
-            throw new ShapeMismatchException("LayerNorm: weight must be [dim], got "
-                    + (weight == null ? "null" : weight.shape()));
-        }
+        checkGain("LayerNorm", weight, eps);
         if (bias != null && !bias.shape().equals(Shape.of(weight.dim(0)))) {
             throw ShapeMismatchException.of("LayerNorm", "bias must match weight", bias.shape(), weight.shape());
         }
+    }
+
+    // The checks every norm with a gain makes: weight [dim], eps >= 0 (NaN refused); messages name the norm.
+    static void checkGain(String norm, Tensor weight, float eps) {
+        if (weight == null || weight.rank() != 1) {
+            throw new ShapeMismatchException(norm + ": weight must be [dim], got "
+                    + (weight == null ? "null" : weight.shape()));
+        }
         if (!(eps >= 0)) {
-            throw new IllegalArgumentException("LayerNorm: eps must be >= 0, got " + eps);
+            throw new IllegalArgumentException(norm + ": eps must be >= 0, got " + eps);
         }
     }
 

@@ -22,13 +22,7 @@ public record RmsNorm(Tensor weight, float eps, boolean onePlusWeight) implement
      * @throws IllegalArgumentException if eps is negative or NaN
      */
     public RmsNorm {
-        if (weight == null || weight.rank() != 1) {
-            throw new ShapeMismatchException("RmsNorm: weight must be [dim], got "
-                    + (weight == null ? "null" : weight.shape()));
-        }
-        if (!(eps >= 0)) {
-            throw new IllegalArgumentException("RmsNorm: eps must be >= 0, got " + eps);
-        }
+        LayerNorm.checkGain("RmsNorm", weight, eps);
     }
 
     /** Plain RMSNorm with gain w. */
