@@ -31,12 +31,6 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
     @Option(names = "--model", required = true, description = "GGUF file or Hugging Face folder.")
     Path model;
 
-    @Option(names = "--prompt", description = "Prompt text (BOS added as the model's tokenizer says).")
-    String prompt;
-
-    @Option(names = "--tokens", split = ",", description = "Prompt as token ids (used as given), e.g. 1,403,407.")
-    int[] tokens;
-
     @Option(names = "--temperature", defaultValue = "0.8", description = "0 = greedy (default ${DEFAULT-VALUE}).")
     float temperature;
 
@@ -65,6 +59,9 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
     String[] stop;
 
     @Mixin
+    InputOptions input = new InputOptions();
+
+    @Mixin
     ThreadsOption threads = new ThreadsOption();
 
     @Mixin
@@ -84,7 +81,7 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelInput.requireOne(tokens, prompt);
+        input.requireOne();
         Flags.exists(model, "--model");
         threads.apply();
         // every option is checked here, before the (possibly slow) model load, and named as typed
@@ -122,9 +119,9 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
                 if (temperature > 0) {
                     err.println("note: --draft-layers samples with --temperature only (top-k, top-p, min-p off)");
                 }
-                int[] ids = ModelInput.ids(loaded, model, tokens, prompt);
+                int[] ids = input.ids(loaded, model);
                 planOptions.speculate(decoder(loaded, "--draft-layers"), tok, ids,
-                        prompt, maxTokens, temperature, seed, out, err);
+                        input.prompt, maxTokens, temperature, seed, out, err);
                 return 0;
             }
             RouterStatsLM stats = routerStats ? new RouterStatsLM(decoder(loaded, "--router-stats")) : null;
@@ -141,12 +138,12 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
             Generator gen = b.build();
             GenerationResult r;
             try {
-                if (tokens != null) {
-                    r = gen.generate(tokens, t -> print(out, tok == null ? t.id() + " " : t.text()));
+                if (input.tokens != null) {
+                    r = gen.generate(input.tokens, t -> print(out, tok == null ? t.id() + " " : t.text()));
                 } else {
                     ModelInput.tokenizer(loaded, model);   // fails with "use --tokens" when there is none
-                    print(out, prompt);
-                    r = gen.generate(prompt, t -> print(out, t.text()));
+                    print(out, input.prompt);
+                    r = gen.generate(input.prompt, t -> print(out, t.text()));
                 }
             } catch (OutputClosed e) {
                 return 0;                              // `generate ... | head`: the reader has gone, so stop

@@ -30,26 +30,23 @@ public final class HiddenCommand implements CliCommand, Callable<Integer> {
     @Option(names = "--model", required = true, description = "GGUF file, Hugging Face folder or .onnx file.")
     Path model;
 
-    @Option(names = "--tokens", split = ",", description = "Input token ids, used as given (no BOS added).")
-    int[] tokens;
-
-    @Option(names = "--prompt", description = "Input text, tokenized with the model's tokenizer.")
-    String prompt;
-
     @Option(names = "--json", description = "Print {\"tokens\":[...], \"hidden\":[[...], ...]}.")
     boolean json;
+
+    @Mixin
+    InputOptions input = new InputOptions();
 
     @Mixin
     ThreadsOption threads = new ThreadsOption();
 
     @Override
     public Integer call() throws Exception {
-        ModelInput.requireOne(tokens, prompt);
+        input.requireOne();
         Flags.exists(model, "--model");
         threads.apply();
         PrintWriter out = spec.commandLine().getOut();
         try (LoadedModel loaded = ModelInput.open(model)) {
-            int[] ids = ModelInput.ids(loaded, model, tokens, prompt);
+            int[] ids = input.ids(loaded, model);
             HiddenStates m = loaded.hidden();
             int d = m.hiddenSize();
             float[] h = m.hiddenStates(ids);

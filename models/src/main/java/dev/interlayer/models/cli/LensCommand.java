@@ -43,12 +43,6 @@ public final class LensCommand implements CliCommand, Callable<Integer> {
     @Option(names = "--model", required = true, description = "GGUF file or Hugging Face folder (decoder).")
     Path model;
 
-    @Option(names = "--prompt", description = "Input text (BOS added as the model's tokenizer says).")
-    String prompt;
-
-    @Option(names = "--tokens", split = ",", description = "Input token ids, used as given.")
-    int[] tokens;
-
     @Option(names = "--json", description = "Print the table and distances as JSON.")
     boolean json;
 
@@ -60,11 +54,14 @@ public final class LensCommand implements CliCommand, Callable<Integer> {
     Path tuned;
 
     @Mixin
+    InputOptions input = new InputOptions();
+
+    @Mixin
     ThreadsOption threads = new ThreadsOption();
 
     @Override
     public Integer call() throws Exception {
-        ModelInput.requireOne(tokens, prompt);
+        input.requireOne();
         Flags.exists(model, "--model");
         if (tuned != null) {
             Flags.file(tuned, "--tuned", "a safetensors file");
@@ -79,7 +76,7 @@ public final class LensCommand implements CliCommand, Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (LoadedModel loaded = ModelInput.open(model)) {
             DecoderLM lm = ModelInput.decoder(loaded, "lens");
-            int[] ids = ModelInput.ids(loaded, model, tokens, prompt);
+            int[] ids = input.ids(loaded, model);
             int layers = lm.stack().layers();
             HiddenStates hs = HiddenStates.collect(new PlannedStack(lm.stack(), ExecutionPlan.identity(layers)), ids);
             LogitLens.Cell[][] table;

@@ -26,12 +26,6 @@ public final class LogitsCommand implements CliCommand, Callable<Integer> {
             description = "GGUF file or Hugging Face folder (llama, mistral, qwen2, gemma2/3, olmo2, gpt2).")
     Path model;
 
-    @Option(names = "--tokens", split = ",", description = "Input token ids, e.g. 1,2,3.")
-    int[] tokens;
-
-    @Option(names = "--prompt", description = "Input text, tokenized with the model's tokenizer (adds BOS as it says).")
-    String prompt;
-
     @Option(names = "--json", description = "Print {\"tokens\":[...], \"logits\":[[...], ...]}.")
     boolean json;
 
@@ -39,17 +33,20 @@ public final class LogitsCommand implements CliCommand, Callable<Integer> {
     int top;
 
     @Mixin
+    InputOptions input = new InputOptions();
+
+    @Mixin
     ThreadsOption threads = new ThreadsOption();
 
     @Override
     public Integer call() throws Exception {
-        ModelInput.requireOne(tokens, prompt);
+        input.requireOne();
         Flags.exists(model, "--model");
         threads.apply();
         PrintWriter out = spec.commandLine().getOut();
         try (LoadedModel loaded = ModelInput.open(model)) {
             CausalLM m = loaded.requireLm();
-            int[] ids = ModelInput.ids(loaded, model, tokens, prompt);
+            int[] ids = input.ids(loaded, model);
             int vocab = m.vocabSize();
             float[] logits = m.newSession(ids.length).appendAll(ids, 0, ids.length);
             StringBuilder sb = new StringBuilder(json ? ModelInput.capacity((long) ids.length * vocab * 10 + 64) : 256);

@@ -6,7 +6,7 @@ import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import java.nio.file.Path;
 
-// Input token ids and JSON output shared by the hidden and logits commands.
+// Model opening, the tokenizer and JSON output shared by the commands that run a model (input: InputOptions).
 final class ModelInput {
     private ModelInput() {
     }
@@ -28,22 +28,6 @@ final class ModelInput {
                     + loaded.family() + "' is not one");
         }
         return lm;
-    }
-
-    // Checks that exactly one of --tokens/--prompt was given (before the model is opened).
-    static void requireOne(int[] tokens, String prompt) {
-        if ((prompt == null) == (tokens == null)) {
-            throw new IllegalArgumentException("give exactly one of --tokens or --prompt");
-        }
-    }
-
-    // --tokens as given, else --prompt encoded with the model's tokenizer; never empty.
-    static int[] ids(LoadedModel loaded, Path model, int[] tokens, String prompt) {
-        int[] ids = tokens != null ? tokens : tokenizer(loaded, model).encode(prompt);
-        if (ids.length == 0) {
-            throw new IllegalArgumentException("no input tokens");
-        }
-        return ids;
     }
 
     // The model's tokenizer, or an error telling the user to pass --tokens.
