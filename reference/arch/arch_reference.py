@@ -36,6 +36,8 @@ torch.set_default_dtype(torch.float64)
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "llama"))
 from llama_reference import read_gguf  # noqa: E402  (numpy GGUF parser, F32/F16)
+sys.path.insert(0, os.path.join(HERE, "..", "nn"))
+from golden_nn import llama3_rescale  # noqa: E402  (Llama 3.1 rope frequency rescaling)
 
 SEED = 20250701
 VOCAB = 96
@@ -244,18 +246,8 @@ def llama3_inv_freq(hd, theta, rs):
     """Llama 3.1 frequency rescaling (ARCHITECTURES.md §2.2): keep short wavelengths, divide long ones by
     factor, interpolate linearly in 1/wavelength between."""
     w = 1.0 / theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd)
-    f, lo, hi, l0 = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"], rs["original_max_position_embeddings"]
-    out = []
-    for wi in w.tolist():
-        lam = 2 * np.pi / wi
-        if lam < l0 / hi:
-            out.append(wi)
-        elif lam > l0 / lo:
-            out.append(wi / f)
-        else:
-            t = (l0 / lam - lo) / (hi - lo)
-            out.append((1 - t) * wi / f + t * wi)
-    return torch.tensor(out)
+    return torch.tensor(llama3_rescale(w.tolist(), rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"],
+                                       rs["original_max_position_embeddings"]))
 
 
 def rope_half(x, pos, theta, scale_div=1.0, inv=None):

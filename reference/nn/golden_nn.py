@@ -152,6 +152,22 @@ def make_moe(W, p, d, cfg):
 
 # ---------------------------------------------------------------- attention (§2.1-2.6)
 
+def llama3_rescale(inv_freq, factor, low, high, original):
+    """Llama 3.1 frequency rescaling of a list of inverse frequencies: keep short wavelengths, divide long ones
+    by factor, interpolate linearly in 1/wavelength between. Python floats in, python floats out."""
+    out = []
+    for wi in inv_freq:
+        lam = 2 * math.pi / wi
+        if lam < original / high:
+            out.append(wi)
+        elif lam > original / low:
+            out.append(wi / factor)
+        else:
+            t = (original / lam - low) / (high - low)
+            out.append((1 - t) * wi / factor + t * wi)
+    return out
+
+
 def inv_freq(rc, dh, seq_len):
     r = int(dh * rc["partial"])
     base = rc["theta"]
@@ -163,18 +179,7 @@ def inv_freq(rc, dh, seq_len):
     if sc["type"] == "linear":
         w = w / sc["factor"]
     elif sc["type"] == "llama3":
-        f, lo, hi, L0 = sc["factor"], sc["low"], sc["high"], sc["original"]
-        out = []
-        for wi in w.tolist():
-            lam = 2 * math.pi / wi
-            if lam < L0 / hi:
-                out.append(wi)
-            elif lam > L0 / lo:
-                out.append(wi / f)
-            else:
-                t = (L0 / lam - lo) / (hi - lo)
-                out.append((1 - t) * wi / f + t * wi)
-        w = torch.tensor(out, dtype=D)
+        w = torch.tensor(llama3_rescale(w.tolist(), sc["factor"], sc["low"], sc["high"], sc["original"]), dtype=D)
     return w, r
 
 
