@@ -15,11 +15,12 @@ import java.util.List;
  * and the test class path; returns its output. Output goes to a file, not a pipe: a probe that hangs is
  * killed at the timeout instead of blocking a read.
  */
-final class ChildJvm {
+public final class ChildJvm {
     private ChildJvm() {
     }
 
-    static String run(Class<?> main, List<String> jvmOptions, String... args) throws Exception {
+    /** Runs {@code main} with {@code args}; fails naming the output unless it exits with 0 within the limit. */
+    public static String run(Class<?> main, List<String> jvmOptions, String... args) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -44,15 +45,15 @@ final class ChildJvm {
     }
 
     /** The number a probe printed as {@code key=N}, and the probe's whole output (for failure messages). */
-    record Measured(long value, String output) {
+    public record Measured(long value, String output) {
         /** The probe's first "warm-up" line, or "" without one. */
-        String warmUp() {
+        public String warmUp() {
             return output.lines().filter(l -> l.startsWith("warm-up")).findFirst().orElse("");
         }
     }
 
     /** Runs the probe and reads the number it printed as {@code key=N} (fails naming the output without one). */
-    static Measured measured(Class<?> main, String key, String... args) throws Exception {
+    public static Measured measured(Class<?> main, String key, String... args) throws Exception {
         String output = run(main, List.of(), args);
         java.util.regex.Matcher m = java.util.regex.Pattern.compile(key + "=(\\d+)").matcher(output);
         assertTrue(m.find(), "no " + key + " in probe output:\n" + output);
@@ -63,7 +64,7 @@ final class ChildJvm {
      * Runs the probe and returns the number it printed as {@code key=N}, after echoing its "warm-up" line with
      * {@code label} (fails naming the probe output when there is none).
      */
-    static long measure(Class<?> main, String key, String label, String... args) throws Exception {
+    public static long measure(Class<?> main, String key, String label, String... args) throws Exception {
         Measured m = measured(main, key, args);
         System.out.println(label + " " + m.warmUp());
         return m.value();

@@ -1,22 +1,14 @@
 package dev.interlayer.nn.moe;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import dev.interlayer.nn.ChildJvm;
 import dev.interlayer.nn.FeedForward;
 import dev.interlayer.nn.Linear;
 import dev.interlayer.nn.RandomLayers;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Tensor;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -55,34 +47,11 @@ class RoutedMoeDecodeAllocationTest {
 
     // Measures one fresh JVM; returns null within the bound, else the failure text.
     private static String probeOnce() throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (arg.startsWith("--add-modules") || arg.startsWith("--enable-native-access") || arg.startsWith("-X")) {
-                cmd.add(arg);
-            }
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Probe.class.getName()));
-        java.io.File log = java.io.File.createTempFile("moe-decode-alloc", ".log");
-        String output;
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
-            boolean done = p.waitFor(120, TimeUnit.SECONDS);
-            if (!done) {
-                p.destroyForcibly().waitFor();
-            }
-            output = Files.readString(log.toPath(), StandardCharsets.UTF_8);
-            assertTrue(done, "probe did not finish in 120 s:\n" + output);
-            assertEquals(0, p.exitValue(), "probe failed:\n" + output);
-        } finally {
-            Files.deleteIfExists(log.toPath());
-        }
-        Matcher m = Pattern.compile("bytesPerStep=(\\d+)").matcher(output);
-        assertTrue(m.find(), "no measurement in probe output:\n" + output);
-        long perStep = Long.parseLong(m.group(1));
-        System.out.printf("routed MoE decode allocation %d bytes/step (bound %d) %s%n", perStep, BOUND_BYTES,
-                output.lines().filter(l -> l.startsWith("warm-up")).findFirst().orElse(""));
-        return perStep <= BOUND_BYTES ? null : "decode step allocated " + perStep + " bytes; probe output:\n" + output;
+        ChildJvm.Measured m = ChildJvm.measured(Probe.class, "bytesPerStep");
+        System.out.printf("routed MoE decode allocation %d bytes/step (bound %d) %s%n", m.value(), BOUND_BYTES,
+                m.warmUp());
+        return m.value() <= BOUND_BYTES ? null
+                : "decode step allocated " + m.value() + " bytes; probe output:\n" + m.output();
     }
 
     /** Runs in its own JVM: builds the layers, warms decode up, prints bytesPerStep=N. */
