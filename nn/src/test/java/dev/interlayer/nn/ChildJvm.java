@@ -1,19 +1,12 @@
 package dev.interlayer.nn;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs a test probe's {@code main} in a fresh JVM with this JVM's module and -X options (plus extra ones)
- * and the test class path; returns its output. Output goes to a file, not a pipe: a probe that hangs is
- * killed at the timeout instead of blocking a read.
+ * Runs a test probe's {@code main} in a fresh JVM ({@link dev.interlayer.tensor.ChildJvm#run}, limit 120 s of
+ * CPU time per core) and reads the number it prints.
  */
 public final class ChildJvm {
     private ChildJvm() {
@@ -21,27 +14,7 @@ public final class ChildJvm {
 
     /** Runs {@code main} with {@code args}; fails naming the output unless it exits with 0 within the limit. */
     public static String run(Class<?> main, List<String> jvmOptions, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (arg.startsWith("--add-modules") || arg.startsWith("--enable-native-access") || arg.startsWith("-X")) {
-                cmd.add(arg);
-            }
-        }
-        cmd.addAll(jvmOptions);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
-        cmd.addAll(List.of(args));
-        java.io.File log = java.io.File.createTempFile("nn-probe", ".log");
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
-            boolean done = dev.interlayer.tensor.ChildJvm.waitFor(p, 120);
-            String output = Files.readString(log.toPath(), StandardCharsets.UTF_8);
-            assertTrue(done, "probe did not finish in 120 s of CPU time per core:\n" + output);
-            assertEquals(0, p.exitValue(), "probe failed:\n" + output);
-            return output;
-        } finally {
-            Files.deleteIfExists(log.toPath());
-        }
+        return dev.interlayer.tensor.ChildJvm.run(main, jvmOptions, 120, List.of(args));
     }
 
     /** The number a probe printed as {@code key=N}, and the probe's whole output (for failure messages). */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,8 +13,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs a test's {@code main} in a fresh JVM with a forced vector width ({@code -Ddev.interlayer.simd.bits};
- * the kernels' species are JVM-wide constants), for the width sweeps of the GEMM and quantized kernels.
+ * Runs a test's {@code main} in a fresh JVM: test probes (allocation per decoded token, measured in a JVM of
+ * their own) and, with a forced vector width ({@code -Ddev.interlayer.simd.bits}; the kernels' species are
+ * JVM-wide constants), the width sweeps of the GEMM and quantized kernels.
  */
 public final class ChildJvm {
     private ChildJvm() {
@@ -39,6 +41,38 @@ public final class ChildJvm {
             }
         }
         return true;
+    }
+
+    /**
+     * Runs {@code main args} in a fresh JVM with this JVM's module, native-access and -X options, then
+     * {@code jvmOptions}, on this JVM's class path; asserts that it exits with 0 within {@code cpuSeconds} of CPU
+     * time per core ({@link #waitFor}) and returns its output. The output goes to a file, not a pipe: a probe that
+     * hangs is killed at the limit instead of blocking a read.
+     */
+    public static String run(Class<?> main, List<String> jvmOptions, long cpuSeconds, List<String> args)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("--add-modules") || arg.startsWith("--enable-native-access") || arg.startsWith("-X")) {
+                cmd.add(arg);
+            }
+        }
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+        cmd.addAll(args);
+        Path log = Files.createTempFile("probe", ".log");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            boolean done = waitFor(p, cpuSeconds);
+            String output = Files.readString(log, StandardCharsets.UTF_8);
+            assertTrue(done, () -> "probe " + main.getSimpleName() + " did not finish in " + cpuSeconds
+                    + " s of CPU time per core:\n" + output);
+            assertEquals(0, p.exitValue(), () -> "probe " + main.getSimpleName() + " failed:\n" + output);
+            return output;
+        } finally {
+            Files.deleteIfExists(log);
+        }
     }
 
     /**

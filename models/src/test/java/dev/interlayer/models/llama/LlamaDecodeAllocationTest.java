@@ -9,11 +9,9 @@ import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.lm.DecoderLM;
+import dev.interlayer.tensor.ChildJvm;
 import dev.interlayer.tensor.ComputePool;
-import java.io.File;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -175,36 +173,17 @@ class LlamaDecodeAllocationTest {
 
     /** Runs {@link Probe} in a child JVM with {@code args}; returns its bytesPerToken figures in order. */
     private static List<String> runProbe(List<String> args) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (arg.startsWith("--add-modules") || arg.startsWith("--enable-native-access") || arg.startsWith("-X")) {
-                cmd.add(arg);
-            }
+        long timeout = PROBE_TIMEOUT_SECONDS * (1 + (args.size() - 3) / 2);   // per model in the sequence
+        String output = ChildJvm.run(Probe.class, List.of(), timeout, args);
+        Matcher m = Pattern.compile("bytesPerToken=([0-9.]+) rounds=(\\d+)").matcher(output);
+        List<String> measured = new ArrayList<>();
+        while (m.find()) {
+            measured.add(m.group(1));
         }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Probe.class.getName()));
-        cmd.addAll(args);
-        File log = File.createTempFile("decode-alloc", ".log");
-        try {
-            // Output to a file, not a pipe: a probe that hangs is killed at the timeout instead of blocking a read.
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
-            long timeout = PROBE_TIMEOUT_SECONDS * (1 + (args.size() - 3) / 2);   // per model in the sequence
-            boolean done = dev.interlayer.tensor.ChildJvm.waitFor(p, timeout);   // CPU seconds; kills on failure
-            String output = Files.readString(log.toPath(), StandardCharsets.UTF_8);
-            assertTrue(done, "probe did not finish in " + timeout + " s of CPU time per core:\n" + output);
-            assertEquals(0, p.exitValue(), "probe failed:\n" + output);
-            Matcher m = Pattern.compile("bytesPerToken=([0-9.]+) rounds=(\\d+)").matcher(output);
-            List<String> measured = new ArrayList<>();
-            while (m.find()) {
-                measured.add(m.group(1));
-            }
-            assertFalse(measured.isEmpty(), "no measurement in probe output:\n" + output);
-            System.out.print(output.lines().filter(l -> l.startsWith("bytesPerToken="))
-                    .map(l -> "  probe: " + l + System.lineSeparator()).reduce("", String::concat));
-            return measured;
-        } finally {
-            Files.deleteIfExists(log.toPath());
-        }
+        assertFalse(measured.isEmpty(), "no measurement in probe output:\n" + output);
+        System.out.print(output.lines().filter(l -> l.startsWith("bytesPerToken="))
+                .map(l -> "  probe: " + l + System.lineSeparator()).reduce("", String::concat));
+        return measured;
     }
 
     /** Runs in its own JVM: loads the model, warms decode up, prints bytesPerToken=N rounds=R. */
