@@ -106,8 +106,8 @@ class BatchDecoderTest {
     void steadyStateStepAllocatesAtMostBound(String family) throws Exception {
         ChildJvm.Measured perStep = ChildJvm.measured(AllocationProbe.class, "bytesPerStep", family);
         System.out.printf("batched decode allocation %s: %d bytes/step (bound %d)%n", family, perStep.value(),
-                DecodeAllocationTest.BOUND_BYTES);
-        assertTrue(perStep.value() <= DecodeAllocationTest.BOUND_BYTES, "batched step allocated " + perStep.value()
+                ThreadAllocation.BOUND_BYTES);
+        assertTrue(perStep.value() <= ThreadAllocation.BOUND_BYTES, "batched step allocated " + perStep.value()
                 + " bytes; probe output:\n" + perStep.output());
     }
 
@@ -130,13 +130,7 @@ class BatchDecoderTest {
             BatchDecoder decoder = stack.newBatchDecoder(BATCH);
             Tensor logits = Tensor.zeros(BATCH, BatchFamilies.VOCAB);
             int[] tokens = new int[BATCH];
-            long start = System.nanoTime(), last;
-            int within = 0;
-            do {
-                last = round(decoder, sessions, tokens, model, logits, alloc);
-                within = last <= DecodeAllocationTest.BOUND_BYTES ? within + 1 : 0;
-            } while (last > 0 && within < DecodeAllocationTest.SETTLED
-                    && System.nanoTime() - start < DecodeAllocationTest.WARMUP_NANOS);
+            ThreadAllocation.warmUp(() -> round(decoder, sessions, tokens, model, logits, alloc), STEPS, "step", true);
             System.out.println("bytesPerStep=" + round(decoder, sessions, tokens, model, logits, alloc));
         }
 

@@ -1,5 +1,6 @@
 package dev.interlayer.nn;
 
+import static dev.interlayer.nn.ThreadAllocation.BOUND_BYTES;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.interlayer.tensor.Tensor;
@@ -26,19 +27,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * tensor layouts, the same loop allocated 7x more.
  */
 class DecodeAllocationTest {
-    /**
-     * Allowed bytes per decode step. Measured after warm-up: 0 (dense and MoE) in most JVMs; in some
-     * runs C2 compiles MatMul.gemm so that the Optional behind Tensor.heapFloats() escapes (MatMul
-     * writableRows/overlaps/gemm), and MoE then settles at 128 B/step (8 × 16 B) for good. 256 B/step
-     * leaves room for that and for a one-off JVM allocation spread over the measured round, and still
-     * catches one leaked Tensor view, lambda or row cursor per layer (about 100 B or more each, two layers).
-     */
-    static final long BOUND_BYTES = 256;
-    /** Warm-up deadline: generous, CI and this shared 2-core machine are slow (here warm-up takes 0.5–3 s). */
-    static final long WARMUP_NANOS = 30_000_000_000L;
-    /** Consecutive warm-up rounds within the bound after which allocation counts as settled (~0.5 s here). */
-    static final int SETTLED = 100;
-
     private static final int D = 64, HEADS = 4, KV_HEADS = 2, FFN = 96, CONTEXT = 256, PROMPT = 16, STEPS = 64;
 
     @ParameterizedTest(name = "{0}")
@@ -78,20 +66,9 @@ class DecodeAllocationTest {
             } : () -> s.cache().truncate(PROMPT);
             s.cache().reset();
             stack.forward(prompt, explicit ? promptPos : null, s);
-            // Warm-up rounds (JIT, lazily created views) until one allocates nothing, or until SETTLED rounds
-            // in a row stay within the bound (a JIT that keeps a small allocation for good); each round rolls
-            // the cache back so every round decodes the same positions.
-            long start = System.nanoTime();
-            long first = -1, last;
-            int rounds = 0, within = 0;
-            do {
-                last = bytesPerStep(stack, s, alloc, explicit, rewind);
-                first = first < 0 ? last : first;
-                within = last <= BOUND_BYTES ? within + 1 : 0;
-                rounds++;
-            } while (last > 0 && within < SETTLED && System.nanoTime() - start < WARMUP_NANOS);
-            System.out.printf("warm-up: %d rounds of %d steps in %.1f s, bytes/step first %d, last %d%n", rounds,
-                    STEPS, (System.nanoTime() - start) / 1e9, first, last);
+            // Warm-up rounds (JIT, lazily created views); each round rolls the cache back so every round
+            // decodes the same positions.
+            ThreadAllocation.warmUp(() -> bytesPerStep(stack, s, alloc, explicit, rewind), STEPS, "step", true);
             System.out.println("bytesPerStep=" + bytesPerStep(stack, s, alloc, explicit, rewind));
         }
 

@@ -31,8 +31,8 @@ class SelfSpeculativeAllocationTest {
     void speculativeDecodeAllocatesAtMostBoundPerToken() throws Exception {
         long perToken = ChildJvm.measure(Probe.class, "bytesPerToken", "self-speculative allocation");
         System.out.printf("self-speculative allocation %d bytes/token (bound %d)%n", perToken,
-                DecodeAllocationTest.BOUND_BYTES);
-        assertTrue(perToken <= DecodeAllocationTest.BOUND_BYTES, "self-speculative decoding allocated " + perToken
+                ThreadAllocation.BOUND_BYTES);
+        assertTrue(perToken <= ThreadAllocation.BOUND_BYTES, "self-speculative decoding allocated " + perToken
                 + " bytes per token");
     }
 
@@ -61,17 +61,7 @@ class SelfSpeculativeAllocationTest {
             for (int i = 0; i < PROMPT; i++) {
                 prompt[i] = (7 * i + 3) % VOCAB;
             }
-            long start = System.nanoTime(), first = -1, last;
-            int rounds = 0, within = 0;
-            do {
-                last = bytesPerToken(dec, prompt, alloc);
-                first = first < 0 ? last : first;
-                within = last <= DecodeAllocationTest.BOUND_BYTES ? within + 1 : 0;
-                rounds++;
-            } while (within < DecodeAllocationTest.SETTLED && System.nanoTime() - start
-                    < DecodeAllocationTest.WARMUP_NANOS);
-            System.out.printf("warm-up: %d calls of %d tokens in %.1f s, bytes/token first %d, last %d%n", rounds,
-                    TOKENS, (System.nanoTime() - start) / 1e9, first, last);
+            ThreadAllocation.warmUp(() -> bytesPerToken(dec, prompt, alloc), TOKENS, "token", false);
             SelfSpeculativeDecoder.Result check = dec.generate(prompt, TOKENS, -1);
             if (check.rounds() != 13 || check.accepted() != 52) {
                 throw new AssertionError("expected 13 rounds of 4 accepted drafts, got " + check.rounds() + " rounds, "

@@ -2,6 +2,7 @@ package dev.interlayer.nn;
 
 import dev.interlayer.tensor.ComputePool;
 import java.lang.management.ManagementFactory;
+import java.util.function.LongSupplier;
 
 /**
  * The bytes the calling thread has allocated so far (HotSpot's per-thread counter), for the decode-allocation
@@ -9,6 +10,19 @@ import java.lang.management.ManagementFactory;
  * {@link ComputePool} to one thread: all work then runs on the caller and is counted.
  */
 public final class ThreadAllocation {
+    /**
+     * Allowed bytes per decode step (or emitted token) after warm-up. Measured after warm-up: 0 (dense and MoE) in
+     * most JVMs; in some runs C2 compiles MatMul.gemm so that the Optional behind Tensor.heapFloats() escapes
+     * (MatMul writableRows/overlaps/gemm), and MoE then settles at 128 B/step (8 × 16 B) for good. 256 B/step
+     * leaves room for that and for a one-off JVM allocation spread over the measured round, and still catches one
+     * leaked Tensor view, lambda or row cursor per layer (about 100 B or more each, two layers).
+     */
+    public static final long BOUND_BYTES = 256;
+    /** Warm-up deadline: generous, CI and this shared 2-core machine are slow (here warm-up takes 0.5–3 s). */
+    public static final long WARMUP_NANOS = 30_000_000_000L;
+    /** Consecutive warm-up rounds within the bound after which allocation counts as settled (~0.5 s here). */
+    public static final int SETTLED = 100;
+
     private final com.sun.management.ThreadMXBean bean;
     private final long tid;
 
@@ -26,5 +40,25 @@ public final class ThreadAllocation {
     /** Bytes allocated by the thread that called {@link #onThisThread()}, since it started. */
     public long bytes() {
         return bean.getThreadAllocatedBytes(tid);
+    }
+
+    /**
+     * Warms a decode path up before its measured round: runs {@code round} (which returns the bytes per step of one
+     * round of {@code steps} steps and leaves the state as it found it) until {@link #SETTLED} rounds in a row stay
+     * within {@link #BOUND_BYTES} (a JIT that keeps a small allocation for good) or, with {@code stopAtZero}, one
+     * round allocates nothing, at most until {@link #WARMUP_NANOS}; prints
+     * "warm-up: R rounds of N UNITs in S s, bytes/UNIT first F, last L" for the test's report.
+     */
+    public static void warmUp(LongSupplier round, int steps, String unit, boolean stopAtZero) {
+        long start = System.nanoTime(), first = -1, last;
+        int rounds = 0, within = 0;
+        do {
+            last = round.getAsLong();
+            first = first < 0 ? last : first;
+            within = last <= BOUND_BYTES ? within + 1 : 0;
+            rounds++;
+        } while (!(stopAtZero && last == 0) && within < SETTLED && System.nanoTime() - start < WARMUP_NANOS);
+        System.out.printf("warm-up: %d rounds of %d %ss in %.1f s, bytes/%s first %d, last %d%n", rounds, steps, unit,
+                (System.nanoTime() - start) / 1e9, unit, first, last);
     }
 }

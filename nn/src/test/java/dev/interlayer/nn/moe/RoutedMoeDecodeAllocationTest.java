@@ -1,14 +1,16 @@
 package dev.interlayer.nn.moe;
 
+import static dev.interlayer.nn.ThreadAllocation.BOUND_BYTES;
+
 import dev.interlayer.nn.ChildJvm;
 import dev.interlayer.nn.FeedForward;
 import dev.interlayer.nn.Linear;
 import dev.interlayer.nn.RandomLayers;
-import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.nn.ThreadAllocation;
 import dev.interlayer.tensor.Tensor;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,9 +21,7 @@ import org.junit.jupiter.api.Test;
  * here: 0 B/step after warm-up. 256 B/step still catches one leaked view, lambda or array per step.
  */
 class RoutedMoeDecodeAllocationTest {
-    static final long BOUND_BYTES = 256;
-    static final long WARMUP_NANOS = 30_000_000_000L;
-    static final int SETTLED = 100, STEPS = 64, D = 32;
+    static final int STEPS = 64, D = 32;
 
     /**
      * One fresh JVM in about eight (seen twice this session, on a quiet and on a loaded machine) settles at
@@ -60,9 +60,7 @@ class RoutedMoeDecodeAllocationTest {
         }
 
         public static void main(String[] args) {
-            ComputePool.setThreads(1); // allocation counters are per thread: keep all work on this one
-            var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long tid = Thread.currentThread().threadId();
+            ThreadAllocation alloc = ThreadAllocation.onThisThread();
             RandomLayers r = new RandomLayers(0xA11CL);
             int e = 6, h = 5;
             List<FeedForward> ex = new ArrayList<>();
@@ -93,7 +91,8 @@ class RoutedMoeDecodeAllocationTest {
             SwitchHeadAttention.State ss = sw.newState(1);
             Tensor x = r.input(1, D), y = Tensor.zeros(1, D);
             int[] ids = new int[1];
-            Runnable round = () -> {
+            LongSupplier round = () -> {
+                long before = alloc.bytes();
                 ss.reset();
                 for (int step = 0; step < STEPS; step++) {
                     ids[0] = (7 * step + 3) % 120; // some ids past the table: bin id mod E
@@ -103,22 +102,10 @@ class RoutedMoeDecodeAllocationTest {
                     }
                     sw.forward(x, x, y, ss);
                 }
+                return (alloc.bytes() - before) / STEPS;
             };
-            long start = System.nanoTime(), first = -1, last;
-            int rounds = 0, within = 0;
-            do {
-                long before = bean.getThreadAllocatedBytes(tid);
-                round.run();
-                last = (bean.getThreadAllocatedBytes(tid) - before) / STEPS;
-                first = first < 0 ? last : first;
-                within = last <= BOUND_BYTES ? within + 1 : 0;
-                rounds++;
-            } while (last > 0 && within < SETTLED && System.nanoTime() - start < WARMUP_NANOS);
-            System.out.printf("warm-up: %d rounds of %d steps in %.1f s, bytes/step first %d, last %d%n", rounds,
-                    STEPS, (System.nanoTime() - start) / 1e9, first, last);
-            long before = bean.getThreadAllocatedBytes(tid);
-            round.run();
-            System.out.println("bytesPerStep=" + (bean.getThreadAllocatedBytes(tid) - before) / STEPS);
+            ThreadAllocation.warmUp(round, STEPS, "step", true);
+            System.out.println("bytesPerStep=" + round.getAsLong());
         }
     }
 }
