@@ -112,6 +112,71 @@ public final class Awq {
         return new Result(bestS, bestAlpha, best, out);
     }
 
+    /**
+     * AWQ's statistic for the attention output projection's input when its scales are folded into the value
+     * projection under grouped-query attention. The input channel {@code (h, d)} (query head h, of {@code heads}
+     * heads of {@code headDim}) is a convex mix over positions of the value row {@code (k, d)},
+     * {@code k = h / (heads/kvHeads)}; dividing that row by {@code t} divides every channel {@code (h, d)} of the
+     * query heads of kv head k by {@code t}, so a foldable scale must be equal on those channels (with
+     * {@code heads == kvHeads} nothing is tied). This returns {@code meanAbs} with each such class of channels
+     * replaced by its mean, so {@link #quantize}'s scales {@code s = (mean |x|)^α} are equal within a class. AutoAWQ
+     * folds this site only without GQA (v's output width equal to o's input width); this is the tie that makes
+     * the fold exact with it.
+     *
+     * @throws IllegalArgumentException if {@code meanAbs.length != heads·headDim} or kvHeads does not divide heads
+     */
+    public static double[] tiedMeanAbs(double[] meanAbs, int heads, int kvHeads, int headDim) {
+        checkHeads("Awq.tiedMeanAbs", meanAbs.length, heads, kvHeads, headDim);
+        int group = heads / kvHeads;
+        double[] out = new double[meanAbs.length];
+        for (int k = 0; k < kvHeads; k++) {
+            for (int d = 0; d < headDim; d++) {
+                double sum = 0;
+                for (int h = k * group; h < (k + 1) * group; h++) {
+                    sum += meanAbs[h * headDim + d];
+                }
+                for (int h = k * group; h < (k + 1) * group; h++) {
+                    out[h * headDim + d] = sum / group;
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The value projection's row divisors for o's input scales {@code s [heads·headDim]} (tied as by
+     * {@link #tiedMeanAbs}): row {@code (k, d)} of v is divided by the scale of the channels {@code (h, d)} of kv
+     * head k, so that o holding {@code W_o·diag(s)} computes the same function. Returns {@code [kvHeads·headDim]}.
+     *
+     * @throws IllegalArgumentException if the shapes disagree or {@code s} differs within a tied class
+     */
+    public static double[] kvRowScales(double[] s, int heads, int kvHeads, int headDim) {
+        checkHeads("Awq.kvRowScales", s.length, heads, kvHeads, headDim);
+        int group = heads / kvHeads;
+        double[] f = new double[kvHeads * headDim];
+        for (int k = 0; k < kvHeads; k++) {
+            for (int d = 0; d < headDim; d++) {
+                double v = s[k * group * headDim + d];
+                for (int h = k * group + 1; h < (k + 1) * group; h++) {
+                    if (s[h * headDim + d] != v) {
+                        throw new IllegalArgumentException("Awq.kvRowScales: scales of query heads " + (k * group)
+                                + " and " + h + " (kv head " + k + ", dim " + d + ") differ: " + v + " vs "
+                                + s[h * headDim + d] + "; they cannot be folded into one value row");
+                    }
+                }
+                f[k * headDim + d] = v;
+            }
+        }
+        return f;
+    }
+
+    private static void checkHeads(String op, int n, int heads, int kvHeads, int headDim) {
+        if (heads < 1 || kvHeads < 1 || heads % kvHeads != 0 || (long) heads * headDim != n) {
+            throw new IllegalArgumentException(op + ": need kvHeads dividing heads and " + heads + "·" + headDim
+                    + " channels; got heads " + heads + ", kvHeads " + kvHeads + ", " + n + " channels");
+        }
+    }
+
     /** {@code s = max(meanAbs^α, 1e-4)}, normalised by {@code sqrt(max(s)·min(s))}. */
     static double[] scales(double[] meanAbs, double alpha) {
         double[] s = new double[meanAbs.length];
