@@ -95,12 +95,7 @@ public final class Awq {
                 bestS = s;
             }
         }
-        double[] hs = new double[dIn * dIn];               // Hessian of the scaled input x/s
-        for (int a = 0; a < dIn; a++) {
-            for (int b = 0; b < dIn; b++) {
-                hs[a * dIn + b] = h[a * dIn + b] / (bestS[a] * bestS[b]);
-            }
-        }
+        double[] hs = scaledHessian(h, bestS);             // Hessian of the scaled input x/s
         List<QuantizedLinear> out = new ArrayList<>();
         for (int l = 0; l < ws.size(); l++) {
             float[] scaled = scaleColumns(ws.get(l), rows[l], dIn, bestS);
@@ -193,8 +188,21 @@ public final class Awq {
         return s;
     }
 
-    /** float32({@code W·diag(s)}). */
-    static float[] scaleColumns(float[] w, int rows, int cols, double[] s) {
+    /** The Hessian of the scaled input {@code x/s}: {@code H[a][b] / (s[a]·s[b])}, for {@code h [d, d]}, {@code s [d]}. */
+    public static double[] scaledHessian(double[] h, double[] s) {
+        int d = s.length;
+        Shapes.checkSquare("Awq.scaledHessian", h.length, d);
+        double[] o = new double[h.length];
+        for (int a = 0; a < d; a++) {
+            for (int b = 0; b < d; b++) {
+                o[a * d + b] = h[a * d + b] / (s[a] * s[b]);
+            }
+        }
+        return o;
+    }
+
+    /** float32({@code W·diag(s)}) of {@code w [rows, cols]}: the weights AWQ rounds. */
+    public static float[] scaleColumns(float[] w, int rows, int cols, double[] s) {
         float[] out = new float[w.length];
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {

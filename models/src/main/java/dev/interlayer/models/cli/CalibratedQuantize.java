@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
  * {@link GgmlBlocks} for the grids), with progress per linear on stderr and a summary on stdout.
  */
 final class CalibratedQuantize {
-    @Option(names = "--method", paramLabel = "M", description = "rtn, gptq, awq, boa, aespa or mixed (calibrated; needs --calibration except rtn).")
+    @Option(names = "--method", paramLabel = "M", description = "rtn, gptq, awq, boa, aespa, awq-gptq"
+            + " (AWQ's scales, then GPTQ's rounding) or mixed (calibrated; needs --calibration except rtn).")
     String method;
 
     @Option(names = "--bits", paramLabel = "B", description = "Code width: 4, 5 or 8 (default 4).")

@@ -7,6 +7,7 @@ import dev.interlayer.models.lm.HiddenStates;
 import dev.interlayer.nn.AttentionConfig;
 import dev.interlayer.nn.DecoderStack;
 import dev.interlayer.nn.LinearSite;
+import dev.interlayer.quant.Awq;
 import dev.interlayer.quant.Calibration;
 import dev.interlayer.quant.CalibrationStats;
 import dev.interlayer.quant.CalibrationTap;
@@ -163,14 +164,14 @@ public final class SequentialQuantizer {
                 long c1 = System.nanoTime();
                 calibNanos += c1 - s0;
                 List<double[][]> rowFactors = rowFactors(linears, headFactors);
-                AwqFolding fold = opt.method() == SiteQuantizer.Method.AWQ && calib != null
+                AwqFolding fold = opt.method().awq() && calib != null
                         ? AwqFolding.of(file, l, site, ac, dIn) : null;
                 SiteQuantizer.Options so = new SiteQuantizer.Options(opt.method(), opt.scheme(), opt.gptq(), opt.aespa(),
                         fold != null);
                 SiteQuantizer.Result r = SiteQuantizer.quantize(linears, dIn, h,
                         fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so);
                 double[] s = r.inputScales();
-                double[] hq = s == null ? h : scaledHessian(h, s, dIn);
+                double[] hq = s == null ? h : Awq.scaledHessian(h, s);
                 if (s != null && fold != null) {
                     fold.apply(s, file, quantized, replaced, changed);
                 }
@@ -231,7 +232,7 @@ public final class SequentialQuantizer {
         for (int i = 0; i < linears.size(); i++) {
             SiteQuantizer.Linear lin = linears.get(i);
             QuantizedLinear q = r.weights().get(i);
-            float[] w = s == null ? lin.w() : scaledColumns(lin.w(), lin.rows(), lin.cols(), s);
+            float[] w = s == null ? lin.w() : Awq.scaleColumns(lin.w(), lin.rows(), lin.cols(), s);
             double err = SiteQuantizer.relativeError(w, q, hq);
             quantized.put(lin.name(), q);
             replaced.put(lin.name(), Tensor.wrap(q.dequantize(), Shape.of(lin.rows(), lin.cols())));
@@ -311,27 +312,5 @@ public final class SequentialQuantizer {
                     + " (calibrated quantization runs decoders; use --type for plain rounding)");
         }
         return lm;
-    }
-
-    // H of the input x/s: H[a][b] / (s[a]·s[b]).
-    private static double[] scaledHessian(double[] h, double[] s, int d) {
-        double[] o = new double[h.length];
-        for (int a = 0; a < d; a++) {
-            for (int b = 0; b < d; b++) {
-                o[a * d + b] = h[a * d + b] / (s[a] * s[b]);
-            }
-        }
-        return o;
-    }
-
-    // float32(W·diag(s)), as AWQ quantized it.
-    private static float[] scaledColumns(float[] w, int rows, int cols, double[] s) {
-        float[] o = new float[w.length];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                o[r * cols + c] = (float) (w[r * cols + c] * s[c]);
-            }
-        }
-        return o;
     }
 }

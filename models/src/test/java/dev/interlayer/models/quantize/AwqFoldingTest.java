@@ -11,8 +11,8 @@ import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.nn.AttentionConfig;
 import dev.interlayer.nn.LinearSite;
+import dev.interlayer.quant.Awq;
 import dev.interlayer.quant.QuantizedLinear;
-import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -67,7 +67,8 @@ class AwqFoldingTest {
                     for (String lin : site.linears()) {
                         String name = "blk." + l + "." + lin + ".weight";
                         if (file.contains(name)) {
-                            Tensor t = scaledColumns(file.tensor(name).toF32(), s);
+                            Tensor f = file.tensor(name).toF32();
+                            Tensor t = Tensor.wrap(Awq.scaleColumns(f.toFloatArray(), f.dim(0), f.dim(1), s), f.shape());
                             replaced.put(name, t);
                             unfolded.put(name, t);
                         }
@@ -136,14 +137,5 @@ class AwqFoldingTest {
 
     private static float[] logits(DecoderLM lm, int[] tokens) {
         return lm.newSession(tokens.length).appendAll(tokens, 0, tokens.length).clone();
-    }
-
-    private static Tensor scaledColumns(Tensor t, double[] s) {
-        float[] w = t.toFloatArray();
-        int cols = t.dim(1);
-        for (int i = 0; i < w.length; i++) {
-            w[i] = (float) (w[i] * s[i % cols]);
-        }
-        return Tensor.wrap(w, Shape.of(t.dim(0), cols));
     }
 }
