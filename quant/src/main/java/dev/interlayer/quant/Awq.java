@@ -20,7 +20,7 @@ public final class Awq {
     }
 
     /**
-     * Search settings (the reference's: 20 exponents; clip ratios 1.00 … 0.55).
+     * Search settings (the reference's: 20 exponents; clip ratios 1.00 … 0.55, skipped for query/key).
      *
      * @param grid          number of exponents {@code α = i/grid}, i &lt; grid
      * @param clip          run the clipping search
@@ -65,21 +65,6 @@ public final class Awq {
      */
     public static Result quantize(List<float[]> ws, int[] rows, int dIn, double[] meanAbs, double[] h,
                                   QuantScheme scheme, Options opt) {
-        return quantize(ws, rows, dIn, meanAbs, h, scheme, opt, null);
-    }
-
-    /**
-     * As {@link #quantize(List, int[], int, double[], double[], QuantScheme, Options)}, with the clipping search
-     * (if {@code opt.clip()}) run only on the linears {@code l} with {@code clip[l]} (null: all). The reference code
-     * (llm-awq's {@code auto_clip}, AutoAWQ's {@code avoid_clipping}) does not clip the query and key projections,
-     * whose errors the softmax amplifies.
-     */
-    public static Result quantize(List<float[]> ws, int[] rows, int dIn, double[] meanAbs, double[] h,
-                                  QuantScheme scheme, Options opt, boolean[] clip) {
-        if (clip != null && clip.length != ws.size()) {
-            throw new IllegalArgumentException("Awq.quantize: need one clip flag per weight; got " + clip.length
-                    + " for " + ws.size() + " weights");
-        }
         if (ws.isEmpty() || ws.size() != rows.length || meanAbs.length != dIn) {
             throw new IllegalArgumentException("Awq.quantize: need one row count per weight and meanAbs[" + dIn
                     + "]; got " + ws.size() + " weights, " + rows.length + " row counts, meanAbs[" + meanAbs.length + "]");
@@ -114,7 +99,7 @@ public final class Awq {
         List<QuantizedLinear> out = new ArrayList<>();
         for (int l = 0; l < ws.size(); l++) {
             float[] scaled = scaleColumns(ws.get(l), rows[l], dIn, bestS);
-            if (opt.clip() && (clip == null || clip[l])) {
+            if (opt.clip()) {
                 clip(scaled, rows[l], dIn, hs, scheme, opt);
             }
             out.add(Rtn.quantize(scaled, rows[l], dIn, scheme));

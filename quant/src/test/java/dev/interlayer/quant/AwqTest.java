@@ -85,24 +85,4 @@ class AwqTest {
                     + " > RTN " + rtn);
         }
     }
-    /** The clip mask: a linear not clipped gets the codes of the unclipped run, one clipped those of the clipped run. */
-    @Test
-    void clipMaskClipsOnlyTheMarkedLinears() {
-        var r = new SplittableRandom(7900);
-        int d = 32, n = 60;
-        float[] x = Rand.activations(r, n, d);
-        ActivationStats st = new ActivationStats(d);
-        st.accept(x, n, null);
-        double[] h = Rand.hessian(x, n, d);
-        QuantScheme s = QuantScheme.of(GridKind.ASYM_MINMAX, 3, 16);
-        List<float[]> ws = List.of(Rand.weights(r, 6, d), Rand.weights(r, 5, d));
-        int[] rows = {6, 5};
-        Awq.Result clipped = Awq.quantize(ws, rows, d, st.meanAbs(), h, s, Awq.Options.DEFAULT);
-        Awq.Result plain = Awq.quantize(ws, rows, d, st.meanAbs(), h, s, Awq.Options.DEFAULT.withClip(false));
-        Awq.Result mixed = Awq.quantize(ws, rows, d, st.meanAbs(), h, s, Awq.Options.DEFAULT, new boolean[] {false, true});
-        org.junit.jupiter.api.Assertions.assertNotEquals(clipped.weights().get(0), plain.weights().get(0),
-                "the clip search changes this weight (else the test shows nothing)");
-        assertEquals(plain.weights().get(0), mixed.weights().get(0));
-        assertEquals(clipped.weights().get(1), mixed.weights().get(1));
-    }
 }

@@ -96,12 +96,7 @@ public final class SiteQuantizer {
             }
             Awq.Options ao = opt.awqScales() ? Awq.Options.DEFAULT : new Awq.Options(1, true, 20, 0.5);
             boolean gptq = opt.method() == Method.AWQ_GPTQ;
-            boolean[] clip = new boolean[rows.length];          // AWQ's reference code does not clip q and k
-            for (int i = 0; i < clip.length; i++) {
-                String name = linears.get(i).name();
-                clip[i] = !name.contains(".attn_q.") && !name.contains(".attn_k.");
-            }
-            Awq.Result r = Awq.quantize(ws, rows, dIn, meanAbs, h, s, gptq ? ao.withClip(false) : ao, clip);
+            Awq.Result r = Awq.quantize(ws, rows, dIn, meanAbs, h, s, gptq ? ao.withClip(false) : ao);
             if (!gptq) {
                 return new Result(r.weights(), r.inputScales());
             }
