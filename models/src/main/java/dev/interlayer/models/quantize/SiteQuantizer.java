@@ -169,6 +169,6 @@ public final class SiteQuantizer {
             case AESPA -> ", " + o.aespa().iterations() + " AdaRound steps from GPTQ";
             default -> "";
         };
-        return o.method().cliName() + extra;
+        return o.method().cliName() + extra + (o.scheme().clip().steps() > 1 ? ", MSE grid search" : ", min/max grids");
     }
 }
