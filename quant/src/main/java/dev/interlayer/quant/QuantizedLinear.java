@@ -81,9 +81,10 @@ public record QuantizedLinear(int rows, int cols, QuantScheme scheme, byte[] cod
      * each group's scale (and an {@link GridKind#ASYM_OFFSET} offset; integer zero points stay) multiplied by
      * {@code f[r]} and rounded to the scheme's storage format again. Every grid here is fitted per (row, group)
      * and is equivariant under a positive factor on the row (min, max, max|v| and the clip candidates all scale
-     * with it), so this is what quantizing {@code diag(f)·W} would give, up to that one rounding of the scale;
+     * with it, apart from the floor on a degenerate group's range), so this is what quantizing {@code diag(f)·W}
+     * with a per-row method (RTN, AWQ's clip search, GPTQ) would give, up to that one rounding of the scale;
      * it is how AWQ folds an input scale of a later linear into the rows of the linear that produces its input
-     * (Lin et al., AWQ, MLSys 2024) after that linear is quantized.
+     * (Lin et al., AWQ, MLSys 2024) after that linear is quantized. The codes array is shared, not copied.
      *
      * @throws IllegalArgumentException if {@code f.length != rows} or a factor is not positive and finite
      */

@@ -25,7 +25,7 @@ public final class SiteQuantizer {
      * The calibrated (and baseline) quantizers of {@code ./interlayer quantize --method}. {@code AWQ_GPTQ}
      * ({@code awq-gptq}) is AWQ's scale search followed by GPTQ's rounding of the scaled weights on the scaled
      * input's Hessian {@code H/(s·sᵀ)}, instead of AWQ's clipping and round-to-nearest: the combination the AWQ
-     * paper describes as compatible (Lin et al., MLSys 2024, §5); opt-in, it is not AWQ.
+     * paper reports as orthogonal and combinable (Lin et al., MLSys 2024); opt-in, it is not AWQ.
      */
     public enum Method {
         RTN, GPTQ, AWQ, BOA, AESPA, AWQ_GPTQ;
