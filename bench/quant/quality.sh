@@ -8,6 +8,7 @@ cd "$(dirname "$0")/../.."
 M=${1:-../shared/models/stories260K/stories260K.gguf}
 shift || true
 OUT=${OUT:-${TMPDIR:-/tmp}/interlayer-quality}
+# METHODS: any of rtn gptq awq boa aespa awq-gptq (awq-gptq is opt-in: AWQ's scales, then GPTQ's rounding)
 METHODS=${METHODS:-rtn gptq awq boa aespa}
 # IL: the launcher, or e.g. "java ... -jar frozen.jar" so that a run is not rebuilt mid-way by source edits
 IL=${IL:-./interlayer}

@@ -17,10 +17,12 @@ def scales(mean_abs, alpha):
     return s / torch.sqrt(s.max() * s.min())
 
 
-def awq(ws, x, kind, bits, group, n_grid=20, clip=True, clip_grid=20, clip_max_shrink=0.5):
-    """ws: list of float64 W [rows, d] (float32 values); x: float64 [N, d] calibration rows (padding removed).
+def awq(ws, x, kind, bits, group, n_grid=20, clip=True, clip_grid=20, clip_max_shrink=0.5, mean_abs=None):
+    """ws: list of float64 W [rows, d] (float32 values); x: float64 [N, d] calibration rows (padding removed);
+    mean_abs: the statistic s_x [d] (default: mean |x| per channel; tied_mean_abs for a fold into v under GQA).
     Returns (s, alpha, loss, [(codes, S, Z) per linear])."""
-    mean_abs = x.abs().mean(0)
+    if mean_abs is None:
+        mean_abs = x.abs().mean(0)
     best, best_alpha, best_s = float("inf"), 0.0, None
     total_rows = sum(w.shape[0] for w in ws)
     for i in range(n_grid):
@@ -44,6 +46,14 @@ def awq(ws, x, kind, bits, group, n_grid=20, clip=True, clip_grid=20, clip_max_s
             ws_ = clip_weights(ws_, xs, kind, bits, group, clip_grid, clip_max_shrink)
         out.append(grid.rtn(ws_, kind, bits, group, (1, 0.0, 2.0)))
     return best_s, best_alpha, best, out
+
+
+def tied_mean_abs(mean_abs, heads, kv_heads, head_dim):
+    """o's input channel (h, d) reads v's row (h // (heads // kv_heads), d): a scale folded into that v row is
+    shared by the query heads of one kv head, so their statistic is pooled (mean over those heads)."""
+    g = heads // kv_heads
+    m = mean_abs.view(kv_heads, g, head_dim).mean(1, keepdim=True)
+    return m.expand(kv_heads, g, head_dim).reshape(-1)
 
 
 def clip_weights(w, x, kind, bits, group, clip_grid, max_shrink):

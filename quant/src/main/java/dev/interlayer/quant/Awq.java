@@ -20,7 +20,9 @@ public final class Awq {
     }
 
     /**
-     * Search settings (the reference's: 20 exponents; clip ratios 1.00 … 0.55, skipped for query/key).
+     * Search settings (the reference's: 20 exponents; clip ratios 1.00 … 0.55). The clipping search runs on every
+     * linear given; the reference code (llm-awq's {@code auto_clip}) skips query and key projections, which on
+     * stories260K (Q4_1, BENCHMARKS §18) made the model worse (KLD 0.0308 against 0.0289 with them clipped).
      *
      * @param grid          number of exponents {@code α = i/grid}, i &lt; grid
      * @param clip          run the clipping search
@@ -95,12 +97,7 @@ public final class Awq {
                 bestS = s;
             }
         }
-        double[] hs = new double[dIn * dIn];               // Hessian of the scaled input x/s
-        for (int a = 0; a < dIn; a++) {
-            for (int b = 0; b < dIn; b++) {
-                hs[a * dIn + b] = h[a * dIn + b] / (bestS[a] * bestS[b]);
-            }
-        }
+        double[] hs = scaledHessian(h, bestS);             // Hessian of the scaled input x/s
         List<QuantizedLinear> out = new ArrayList<>();
         for (int l = 0; l < ws.size(); l++) {
             float[] scaled = scaleColumns(ws.get(l), rows[l], dIn, bestS);
@@ -110,6 +107,71 @@ public final class Awq {
             out.add(Rtn.quantize(scaled, rows[l], dIn, scheme));
         }
         return new Result(bestS, bestAlpha, best, out);
+    }
+
+    /**
+     * AWQ's statistic for the attention output projection's input when its scales are folded into the value
+     * projection under grouped-query attention. The input channel {@code (h, d)} (query head h, of {@code heads}
+     * heads of {@code headDim}) is a convex mix over positions of the value row {@code (k, d)},
+     * {@code k = h / (heads/kvHeads)}; dividing that row by {@code t} divides every channel {@code (h, d)} of the
+     * query heads of kv head k by {@code t}, so a foldable scale must be equal on those channels (with
+     * {@code heads == kvHeads} nothing is tied). This returns {@code meanAbs} with each such class of channels
+     * replaced by its mean, so {@link #quantize}'s scales {@code s = (mean |x|)^α} are equal within a class. AutoAWQ
+     * folds this site only without GQA (v's output width equal to o's input width); this is the tie that makes
+     * the fold exact with it.
+     *
+     * @throws IllegalArgumentException if {@code meanAbs.length != heads·headDim} or kvHeads does not divide heads
+     */
+    public static double[] tiedMeanAbs(double[] meanAbs, int heads, int kvHeads, int headDim) {
+        checkHeads("Awq.tiedMeanAbs", meanAbs.length, heads, kvHeads, headDim);
+        int group = heads / kvHeads;
+        double[] out = new double[meanAbs.length];
+        for (int k = 0; k < kvHeads; k++) {
+            for (int d = 0; d < headDim; d++) {
+                double sum = 0;
+                for (int h = k * group; h < (k + 1) * group; h++) {
+                    sum += meanAbs[h * headDim + d];
+                }
+                for (int h = k * group; h < (k + 1) * group; h++) {
+                    out[h * headDim + d] = sum / group;
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The value projection's row divisors for o's input scales {@code s [heads·headDim]} (tied as by
+     * {@link #tiedMeanAbs}): row {@code (k, d)} of v is divided by the scale of the channels {@code (h, d)} of kv
+     * head k, so that o holding {@code W_o·diag(s)} computes the same function. Returns {@code [kvHeads·headDim]}.
+     *
+     * @throws IllegalArgumentException if the shapes disagree or {@code s} differs within a tied class
+     */
+    public static double[] kvRowScales(double[] s, int heads, int kvHeads, int headDim) {
+        checkHeads("Awq.kvRowScales", s.length, heads, kvHeads, headDim);
+        int group = heads / kvHeads;
+        double[] f = new double[kvHeads * headDim];
+        for (int k = 0; k < kvHeads; k++) {
+            for (int d = 0; d < headDim; d++) {
+                double v = s[k * group * headDim + d];
+                for (int h = k * group + 1; h < (k + 1) * group; h++) {
+                    if (s[h * headDim + d] != v) {
+                        throw new IllegalArgumentException("Awq.kvRowScales: scales of query heads " + (k * group)
+                                + " and " + h + " (kv head " + k + ", dim " + d + ") differ: " + v + " vs "
+                                + s[h * headDim + d] + "; they cannot be folded into one value row");
+                    }
+                }
+                f[k * headDim + d] = v;
+            }
+        }
+        return f;
+    }
+
+    private static void checkHeads(String op, int n, int heads, int kvHeads, int headDim) {
+        if (heads < 1 || kvHeads < 1 || heads % kvHeads != 0 || (long) heads * headDim != n) {
+            throw new IllegalArgumentException(op + ": need kvHeads dividing heads and " + heads + "·" + headDim
+                    + " channels; got heads " + heads + ", kvHeads " + kvHeads + ", " + n + " channels");
+        }
     }
 
     /** {@code s = max(meanAbs^α, 1e-4)}, normalised by {@code sqrt(max(s)·min(s))}. */
@@ -128,8 +190,21 @@ public final class Awq {
         return s;
     }
 
-    /** float32({@code W·diag(s)}). */
-    static float[] scaleColumns(float[] w, int rows, int cols, double[] s) {
+    /** The Hessian of the scaled input {@code x/s}: {@code H[a][b] / (s[a]·s[b])}, for {@code h [d, d]}, {@code s [d]}. */
+    public static double[] scaledHessian(double[] h, double[] s) {
+        int d = s.length;
+        Shapes.checkSquare("Awq.scaledHessian", h.length, d);
+        double[] o = new double[h.length];
+        for (int a = 0; a < d; a++) {
+            for (int b = 0; b < d; b++) {
+                o[a * d + b] = h[a * d + b] / (s[a] * s[b]);
+            }
+        }
+        return o;
+    }
+
+    /** float32({@code W·diag(s)}) of {@code w [rows, cols]}: the weights AWQ rounds. */
+    public static float[] scaleColumns(float[] w, int rows, int cols, double[] s) {
         float[] out = new float[w.length];
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {

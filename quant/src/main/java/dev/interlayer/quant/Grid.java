@@ -132,6 +132,11 @@ public final class Grid {
         return store(scheme, s, false);
     }
 
+    /** Rounds an offset (ASYM_OFFSET's m) to the scheme's storage format; unlike a scale it may round to 0. */
+    static double storeOffset(QuantScheme scheme, double m) {
+        return store(scheme, m, true);
+    }
+
     // Rounds to the storage format; a zero result is allowed for an offset, never for a scale.
     private static double store(QuantScheme scheme, double s, boolean zeroOk) {
         double r = scheme.scales() == QuantScheme.ScaleFormat.F16

@@ -77,6 +77,39 @@ public record QuantizedLinear(int rows, int cols, QuantScheme scheme, byte[] cod
     }
 
     /**
+     * This linear with output row {@code r} multiplied by {@code f[r] > 0}: {@code diag(f)·Ŵ}, the codes unchanged,
+     * each group's scale (and an {@link GridKind#ASYM_OFFSET} offset; integer zero points stay) multiplied by
+     * {@code f[r]} and rounded to the scheme's storage format again. Every grid here is fitted per (row, group)
+     * and is equivariant under a positive factor on the row (min, max, max|v| and the clip candidates all scale
+     * with it, apart from the floor on a degenerate group's range), so this is what quantizing {@code diag(f)·W}
+     * with a per-row method (RTN, AWQ's clip search, GPTQ) would give, up to that one rounding of the scale;
+     * it is how AWQ folds an input scale of a later linear into the rows of the linear that produces its input
+     * (Lin et al., AWQ, MLSys 2024) after that linear is quantized. The codes array is shared, not copied.
+     *
+     * @throws IllegalArgumentException if {@code f.length != rows} or a factor is not positive and finite
+     */
+    public QuantizedLinear scaleRows(double[] f) {
+        if (f.length != rows) {
+            throw new IllegalArgumentException("QuantizedLinear.scaleRows: need " + rows + " row factors, got " + f.length);
+        }
+        int groups = groups();
+        float[] s = scales.clone(), z = zeros.clone();
+        for (int r = 0; r < rows; r++) {
+            if (!(f[r] > 0 && f[r] < Double.POSITIVE_INFINITY)) {
+                throw new IllegalArgumentException("QuantizedLinear.scaleRows: row " + r + " factor " + f[r]
+                        + " is not positive and finite");
+            }
+            for (int g = r * groups; g < (r + 1) * groups; g++) {
+                s[g] = (float) Grid.store(scheme, scales[g] * f[r]);
+                if (scheme.kind().storesOffset()) {
+                    z[g] = (float) Grid.storeOffset(scheme, zeros[g] * f[r]);
+                }
+            }
+        }
+        return new QuantizedLinear(rows, cols, scheme, codes, s, z, groupIndex);
+    }
+
+    /**
      * Storage cost in bits per weight: codes, scales (16 or 32 bits), zeros ({@code bits}) or offsets (as wide as
      * a scale) if the grid stores them, and 32 bits per column for a group index.
      */

@@ -7,6 +7,7 @@ import dev.interlayer.models.lm.HiddenStates;
 import dev.interlayer.nn.AttentionConfig;
 import dev.interlayer.nn.DecoderStack;
 import dev.interlayer.nn.LinearSite;
+import dev.interlayer.quant.Awq;
 import dev.interlayer.quant.Calibration;
 import dev.interlayer.quant.CalibrationStats;
 import dev.interlayer.quant.CalibrationTap;
@@ -37,8 +38,9 @@ import java.util.function.Consumer;
  * layer with propagation), plus one (two) per layer to advance the hidden states.
  *
  * <p>Linears whose input width is not a multiple of the block size are left as they are (reported). AWQ folds its
- * input scales into the pre-norm weight ({@code blk.L.attn_norm}, {@code blk.L.ffn_norm}); sites without one
- * (attention output, FFN down) get AWQ's clipping search only. BoA and aespa weigh the rows of each query and key
+ * input scales into the op that produces the site's input ({@link AwqFolding}: the pre-norm gains for q, k, v and
+ * gate, up; v's rows for o, tied per kv head under GQA; up's rows for down in a gated MLP); a site with nothing to
+ * fold into gets AWQ's clipping search only. BoA and aespa weigh the rows of each query and key
  * head with {@link HeadFactors} from the same pass; value, output and FFN linears use the identity (per-row GPTQ
  * with static groups for BoA, the layer-wise objective for aespa).
  */
@@ -59,7 +61,7 @@ public final class SequentialQuantizer {
      * What was produced.
      *
      * @param quantized    the quantized linears by tensor name ({@code blk.L.attn_q.weight} …)
-     * @param replacedF32  other tensors that changed (AWQ's scaled norm weights), float32
+     * @param replacedF32  other tensors that changed (AWQ's scaled norm gains, and v or up rows kept in float), float32
      * @param layers       per-layer reports
      * @param calibrationTokens tokens per calibration pass
      */
@@ -162,23 +164,16 @@ public final class SequentialQuantizer {
                 long c1 = System.nanoTime();
                 calibNanos += c1 - s0;
                 List<double[][]> rowFactors = rowFactors(linears, headFactors);
-                String norm = site == LinearSite.ATTN_QKV ? "blk." + l + ".attn_norm.weight"
-                        : site == LinearSite.FFN_IN ? "blk." + l + ".ffn_norm.weight" : null;
-                boolean foldable = norm != null && file.contains(norm) && !file.contains(norm.replace(".weight", ".bias"));
+                AwqFolding fold = opt.method().awq() && calib != null
+                        ? AwqFolding.of(file, l, site, ac, dIn) : null;
                 SiteQuantizer.Options so = new SiteQuantizer.Options(opt.method(), opt.scheme(), opt.gptq(), opt.aespa(),
-                        foldable);
-                SiteQuantizer.Result r = SiteQuantizer.quantize(linears, dIn, h, meanAbs, rowFactors, so);
+                        fold != null);
+                SiteQuantizer.Result r = SiteQuantizer.quantize(linears, dIn, h,
+                        fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so);
                 double[] s = r.inputScales();
-                double[] hq = s == null ? h : scaledHessian(h, s, dIn);
-                if (s != null && foldable) {
-                    float[] w = replaced.containsKey(norm) ? replaced.get(norm).toFloatArray()
-                            : file.tensor(norm).toF32().toFloatArray();
-                    for (int j = 0; j < dIn; j++) {
-                        w[j] = (float) (w[j] / s[j]);
-                    }
-                    Tensor nt = Tensor.wrap(w, Shape.of(dIn));
-                    replaced.put(norm, nt);
-                    changed.put(norm, nt);
+                double[] hq = s == null ? h : Awq.scaledHessian(h, s);
+                if (s != null && fold != null) {
+                    fold.apply(s, file, quantized, replaced, changed);
                 }
                 double secs = (System.nanoTime() - c1) / 1e9 / linears.size();
                 record(l, n, linears, r, hq, secs, quantized, replaced, reports, progress);
@@ -237,7 +232,7 @@ public final class SequentialQuantizer {
         for (int i = 0; i < linears.size(); i++) {
             SiteQuantizer.Linear lin = linears.get(i);
             QuantizedLinear q = r.weights().get(i);
-            float[] w = s == null ? lin.w() : scaledColumns(lin.w(), lin.rows(), lin.cols(), s);
+            float[] w = s == null ? lin.w() : Awq.scaleColumns(lin.w(), lin.rows(), lin.cols(), s);
             double err = SiteQuantizer.relativeError(w, q, hq);
             quantized.put(lin.name(), q);
             replaced.put(lin.name(), Tensor.wrap(q.dequantize(), Shape.of(lin.rows(), lin.cols())));
@@ -317,27 +312,5 @@ public final class SequentialQuantizer {
                     + " (calibrated quantization runs decoders; use --type for plain rounding)");
         }
         return lm;
-    }
-
-    // H of the input x/s: H[a][b] / (s[a]·s[b]).
-    private static double[] scaledHessian(double[] h, double[] s, int d) {
-        double[] o = new double[h.length];
-        for (int a = 0; a < d; a++) {
-            for (int b = 0; b < d; b++) {
-                o[a * d + b] = h[a * d + b] / (s[a] * s[b]);
-            }
-        }
-        return o;
-    }
-
-    // float32(W·diag(s)), as AWQ quantized it.
-    private static float[] scaledColumns(float[] w, int rows, int cols, double[] s) {
-        float[] o = new float[w.length];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                o[r * cols + c] = (float) (w[r * cols + c] * s[c]);
-            }
-        }
-        return o;
     }
 }

@@ -21,18 +21,34 @@ import java.util.Locale;
  * "head" per row (BoA) or one head of all rows (aespa).
  */
 public final class SiteQuantizer {
-    /** The calibrated (and baseline) quantizers of {@code ./interlayer quantize --method}. */
+    /**
+     * The calibrated (and baseline) quantizers of {@code ./interlayer quantize --method}. {@code AWQ_GPTQ}
+     * ({@code awq-gptq}) is AWQ's scale search followed by GPTQ's rounding of the scaled weights on the scaled
+     * input's Hessian {@code H/(s·sᵀ)}, instead of AWQ's clipping and round-to-nearest: the combination the AWQ
+     * paper reports as orthogonal and combinable (Lin et al., MLSys 2024); opt-in, it is not AWQ.
+     */
     public enum Method {
-        RTN, GPTQ, AWQ, BOA, AESPA;
+        RTN, GPTQ, AWQ, BOA, AESPA, AWQ_GPTQ;
 
-        /** The method named {@code s} (case-insensitive). @throws IllegalArgumentException listing the methods */
+        /** The method named {@code s} (case-insensitive, {@code awq-gptq} for AWQ_GPTQ). @throws IllegalArgumentException listing the methods */
         public static Method parse(String s) {
             for (Method m : values()) {
-                if (m.name().equalsIgnoreCase(s)) {
+                if (m.cliName().equalsIgnoreCase(s)) {
                     return m;
                 }
             }
-            throw new IllegalArgumentException("unknown --method '" + s + "'; supported: rtn, gptq, awq, boa, aespa, mixed");
+            throw new IllegalArgumentException("unknown --method '" + s + "'; supported: rtn, gptq, awq, boa, aespa,"
+                    + " awq-gptq, mixed");
+        }
+
+        /** The name on the command line: {@code rtn} … {@code awq-gptq}. */
+        public String cliName() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        /** Whether the method searches AWQ's input scales (AWQ, AWQ then GPTQ). */
+        public boolean awq() {
+            return this == AWQ || this == AWQ_GPTQ;
         }
     }
 
@@ -71,7 +87,7 @@ public final class SiteQuantizer {
                                   List<double[][]> rowFactors, Options opt) {
         QuantScheme s = opt.scheme();
         List<QuantizedLinear> out = new ArrayList<>();
-        if (opt.method() == Method.AWQ) {
+        if (opt.method().awq()) {
             List<float[]> ws = new ArrayList<>();
             int[] rows = new int[linears.size()];
             for (int i = 0; i < rows.length; i++) {
@@ -79,8 +95,17 @@ public final class SiteQuantizer {
                 rows[i] = linears.get(i).rows();
             }
             Awq.Options ao = opt.awqScales() ? Awq.Options.DEFAULT : new Awq.Options(1, true, 20, 0.5);
-            Awq.Result r = Awq.quantize(ws, rows, dIn, meanAbs, h, s, ao);
-            return new Result(r.weights(), r.inputScales());
+            boolean gptq = opt.method() == Method.AWQ_GPTQ;
+            Awq.Result r = Awq.quantize(ws, rows, dIn, meanAbs, h, s, gptq ? ao.withClip(false) : ao);
+            if (!gptq) {
+                return new Result(r.weights(), r.inputScales());
+            }
+            double[] hs = Awq.scaledHessian(h, r.inputScales());
+            for (int i = 0; i < rows.length; i++) {
+                float[] scaled = Awq.scaleColumns(ws.get(i), rows[i], dIn, r.inputScales());
+                out.add(Gptq.quantize(scaled, rows[i], dIn, hs, s, opt.gptq()).weights());
+            }
+            return new Result(out, r.inputScales());
         }
         for (int i = 0; i < linears.size(); i++) {
             Linear l = linears.get(i);
@@ -139,11 +164,11 @@ public final class SiteQuantizer {
     /** A one-line description of the options, for the summary. */
     public static String describe(Options o) {
         String extra = switch (o.method()) {
-            case GPTQ, BOA -> String.format(Locale.ROOT, ", damp %.3g%s", o.gptq().percDamp(),
-                    o.method() == Method.GPTQ && o.gptq().actOrder() ? ", act-order (static groups)" : "");
+            case GPTQ, BOA, AWQ_GPTQ -> String.format(Locale.ROOT, ", damp %.3g%s", o.gptq().percDamp(),
+                    o.method() != Method.BOA && o.gptq().actOrder() ? ", act-order (static groups)" : "");
             case AESPA -> ", " + o.aespa().iterations() + " AdaRound steps from GPTQ";
             default -> "";
         };
-        return o.method().name().toLowerCase(Locale.ROOT) + extra;
+        return o.method().cliName() + extra + (o.scheme().clip().steps() > 1 ? ", MSE grid search" : ", min/max grids");
     }
 }

@@ -41,6 +41,7 @@ class QuantizeCommandTest {
             {"--method", "mixed", "--propagation", "0.5", "--target-kld", "0.01", "--calibration", text.toString()},
             {"--propagation must be absent with --method mixed"},
             {"--method", "rtn", "--propagation", "0.5"}, {"--propagation must be absent with --method rtn"},
+            {"--method", "gptq", "--mse", "--minmax", "--calibration", text.toString()}, {"--mse", "--minmax"},
             // a 10-token text is shorter than one 64-token window: refused before the two quantizations
             {"--method", "mixed", "--calibration", text.toString(), "--ctx", "64", "--target-kld", "0.01"},
             {"--method mixed", "at least one window of 64"},
@@ -70,6 +71,7 @@ class QuantizeCommandTest {
                     "--calibration", text.toString(), "--propagation", alphas[i], "--out", out.toString());
             assertEquals(0, r.code(), r.err());
             assertTrue(r.out().contains("error propagation " + alphas[i] + ".00"), r.out());
+            assertTrue(r.out().contains("MSE grid search"), "gptq's default grid fit: " + r.out());
             files[i] = Files.readAllBytes(out);
         }
         // α = 1 moves every target by W·D·(H + λI)⁻¹ ≠ 0 (the quantized inputs differ from the unquantized ones

@@ -51,6 +51,37 @@ class SiteQuantizerTest {
         }
     }
 
+    /**
+     * awq-gptq is GPTQ on AWQ's scaled weights and scaled Hessian: where no scale can be folded (scale 1) it is GPTQ
+     * itself, bit for bit (the same code path on the same inputs); with scales, its weights are {@code W·diag(s)}.
+     */
+    @Test
+    void awqThenGptqWithScaleOneIsGptq() {
+        var r = new SplittableRandom(9);
+        int rows = 24, cols = 64;
+        double[] h = hessian(r, cols);
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (0.05 * r.nextGaussian());
+        }
+        double[] meanAbs = new double[cols];
+        for (int j = 0; j < cols; j++) {
+            meanAbs[j] = Math.sqrt(h[j * cols + j] / 2);
+        }
+        QuantScheme s = QuantScheme.of(GridKind.ASYM_MINMAX, 4, 32);
+        var gptq = dev.interlayer.quant.GptqOptions.DEFAULT.withActOrder(true).withStaticGroups(true);
+        var lin = java.util.List.of(new SiteQuantizer.Linear("blk.0.attn_output.weight", w, rows, cols, 1));
+        var one = SiteQuantizer.quantize(lin, cols, h, meanAbs, null, new SiteQuantizer.Options(
+                SiteQuantizer.Method.AWQ_GPTQ, s, gptq, null, false));
+        assertEquals(dev.interlayer.quant.Gptq.quantize(w, rows, cols, h, s, gptq).weights(), one.weights().get(0));
+        var scaled = SiteQuantizer.quantize(lin, cols, h, meanAbs, null, new SiteQuantizer.Options(
+                SiteQuantizer.Method.AWQ_GPTQ, s, gptq, null, true));
+        double[] sc = scaled.inputScales();
+        assertEquals(dev.interlayer.quant.Gptq.quantize(dev.interlayer.quant.Awq.scaleColumns(w, rows, cols, sc), rows,
+                cols, dev.interlayer.quant.Awq.scaledHessian(h, sc), s, gptq).weights(), scaled.weights().get(0));
+        assertEquals(SiteQuantizer.Method.AWQ_GPTQ, SiteQuantizer.Method.parse("awq-gptq"));
+    }
+
     // H = 2XᵀX/N of correlated activations (a shared column mixes into every input, so H is far from diagonal).
     private static double[] hessian(SplittableRandom r, int cols) {
         int n = 4 * cols;
