@@ -118,9 +118,7 @@ public final class LlamaModel extends DecoderLM {
 
     // One pre-norm block: RMSNorm → attention (q/k/v biases when present) → RMSNorm → SwiGLU or MoE.
     private static TransformerBlock block(LlamaConfig c, RopeConfig rope, int l, Layer w) {
-        AttentionConfig ac = AttentionConfig.builder(c.dim(), c.heads(), c.contextLength())
-                .kvHeads(c.kvHeads()).headDim(c.headDim()).rope(rope)
-                .window(Math.min(c.windowOf(l), c.contextLength())).build();
+        AttentionConfig ac = c.attention(l, rope);
         Attention attn = new Attention(ac, new Linear(w.wq(), w.bq()), new Linear(w.wk(), w.bk()),
                 new Linear(w.wv(), w.bv()), new Linear(w.wo()));
         FeedForward ffn = w.moe() == null ? swiGlu(w.gate(), w.up(), w.down()) : moe(c, w.moe());
