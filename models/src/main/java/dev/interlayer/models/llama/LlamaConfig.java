@@ -76,14 +76,9 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
         positive("dim", dim);
         positive("hiddenDim", hiddenDim);
         positive("layers", layers);
-        positive("heads", heads);
-        positive("kvHeads", kvHeads);
-        positive("headDim", headDim);
         positive("vocabSize", vocabSize);
-        positive("contextLength", contextLength);
-        if (heads % kvHeads != 0) {
-            throw new IllegalArgumentException("heads " + heads + " not divisible by kvHeads " + kvHeads);
-        }
+        // heads, kvHeads, headDim, contextLength >= 1 and kvHeads | heads: checked by the attention they describe
+        AttentionConfig.builder(dim, heads, contextLength).kvHeads(kvHeads).headDim(headDim).build();
         if (ropeDim <= 0 || ropeDim % 2 != 0 || ropeDim > headDim) {
             throw new IllegalArgumentException("ropeDim must be even and in (0, headDim=" + headDim + "], got " + ropeDim);
         }
