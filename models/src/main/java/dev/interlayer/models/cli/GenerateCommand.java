@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Generate text with a decoder model: GGUF file or Hugging Face folder (streams to stdout;"
                 + " tokens/s on stderr).")
-public final class GenerateCommand extends ModelCommand {
+public final class GenerateCommand extends SequenceCommand {
     /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
     public GenerateCommand() {
     }
@@ -53,9 +53,6 @@ public final class GenerateCommand extends ModelCommand {
     String[] stop;
 
     @Mixin
-    InputOptions input = new InputOptions();
-
-    @Mixin
     PlanOptions planOptions = new PlanOptions();
 
     @Mixin
@@ -68,16 +65,6 @@ public final class GenerateCommand extends ModelCommand {
     // the loaded decoder with its sessions caching in --kv-type's type
     private DecoderLM decoder(LoadedModel loaded, String command) {
         return (DecoderLM) kvType.apply(ModelInput.decoder(loaded, command));
-    }
-
-    @Override
-    Path model() {
-        return model;
-    }
-
-    @Override
-    InputOptions input() {
-        return input;
     }
 
     @Override

@@ -5,7 +5,6 @@ import dev.interlayer.models.load.LoadedModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -16,7 +15,7 @@ import picocli.CommandLine.Option;
 @Command(name = "hidden", mixinStandardHelpOptions = true,
         description = "Print the last hidden state of every input position (decoders: after the final norm, as HF's"
                 + " last_hidden_state). PATH: GGUF file, Hugging Face folder or BERT .onnx.")
-public final class HiddenCommand extends ModelCommand {
+public final class HiddenCommand extends SequenceCommand {
     /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
     public HiddenCommand() {
     }
@@ -26,19 +25,6 @@ public final class HiddenCommand extends ModelCommand {
 
     @Option(names = "--json", description = "Print {\"tokens\":[...], \"hidden\":[[...], ...]}.")
     boolean json;
-
-    @Mixin
-    InputOptions input = new InputOptions();
-
-    @Override
-    Path model() {
-        return model;
-    }
-
-    @Override
-    InputOptions input() {
-        return input;
-    }
 
     @Override
     int run(LoadedModel loaded, PrintWriter out) throws Exception {

@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -29,7 +28,7 @@ import picocli.CommandLine.Option;
 @Command(name = "lens", mixinStandardHelpOptions = true,
         description = "Logit lens of a prompt (layer x position: top token and probability), optionally as a"
                 + " heat-map PNG, and angular distances between layers. Decoder models only.")
-public final class LensCommand extends ModelCommand {
+public final class LensCommand extends SequenceCommand {
     /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
     public LensCommand() {
     }
@@ -46,19 +45,6 @@ public final class LensCommand extends ModelCommand {
 
     @Option(names = "--tuned", description = "Tuned-lens translators (safetensors: layer_translators.N.weight/bias).")
     Path tuned;
-
-    @Mixin
-    InputOptions input = new InputOptions();
-
-    @Override
-    Path model() {
-        return model;
-    }
-
-    @Override
-    InputOptions input() {
-        return input;
-    }
 
     @Override
     void check() {

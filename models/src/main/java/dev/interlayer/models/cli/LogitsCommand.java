@@ -5,13 +5,12 @@ import dev.interlayer.models.load.LoadedModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code interlayer logits}: raw logits of every input position (for comparison with other engines). */
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = "Print the raw logits of every input position (no BOS is added to --tokens).")
-public final class LogitsCommand extends ModelCommand {
+public final class LogitsCommand extends SequenceCommand {
     /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
     public LogitsCommand() {
     }
@@ -25,19 +24,6 @@ public final class LogitsCommand extends ModelCommand {
 
     @Option(names = "--top", defaultValue = "5", description = "Without --json: top entries per position.")
     int top;
-
-    @Mixin
-    InputOptions input = new InputOptions();
-
-    @Override
-    Path model() {
-        return model;
-    }
-
-    @Override
-    InputOptions input() {
-        return input;
-    }
 
     @Override
     int run(LoadedModel loaded, PrintWriter out) throws Exception {

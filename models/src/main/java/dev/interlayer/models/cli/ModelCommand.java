@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
 // The frame of the commands that load one model and run it (hidden, logits, lens, patch, generate): every option is
 // checked before the (possibly slow) load, in the order --tokens/--prompt, --model, the command's own, --threads;
 // then the model is opened, run on, and closed, and stdout flushed. Subclasses declare --model themselves (its help
-// names the formats each reads) and picocli fills the fields here as theirs.
+// names the formats each reads); picocli fills the fields here as theirs. SequenceCommand adds --tokens/--prompt.
 abstract class ModelCommand implements CliCommand, Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -19,8 +19,10 @@ abstract class ModelCommand implements CliCommand, Callable<Integer> {
     @Mixin
     ThreadsOption threads = new ThreadsOption();
 
-    // --model as the command declares it
-    abstract Path model();
+    // --model as the command declares it (required there, so set once picocli has parsed the arguments)
+    final Path model() {
+        return spec.findOption("--model").getValue();
+    }
 
     // the command's --tokens/--prompt mixin, or null when it reads no such input
     InputOptions input() {

@@ -52,11 +52,6 @@ public final class PatchCommand extends ModelCommand {
     boolean skipHeads;
 
     @Override
-    Path model() {
-        return model;
-    }
-
-    @Override
     void check() {
         Flags.require(!clean.isEmpty(), "--clean", "non-empty", "\"\"");
         Flags.require(!corrupted.isEmpty(), "--corrupted", "non-empty", "\"\"");
