@@ -2,7 +2,7 @@ package dev.interlayer.models.gemma;
 
 import com.google.gson.JsonObject;
 import dev.interlayer.models.io.ModelFormatException;
-import dev.interlayer.models.lm.DecoderLM;
+import dev.interlayer.models.lm.ConfiguredDecoder;
 import dev.interlayer.models.lm.Weights;
 import dev.interlayer.nn.Activation;
 import dev.interlayer.nn.Attention;
@@ -47,17 +47,9 @@ import java.util.List;
  * already added 1; see {@link GemmaConfig#offsetNorms()}). Weight name table: {@link #load(GemmaConfig,
  * Weights, JsonObject)}.
  */
-public final class GemmaModel extends DecoderLM {
-    private final GemmaConfig config;
-
+public final class GemmaModel extends ConfiguredDecoder<GemmaConfig> {
     private GemmaModel(GemmaConfig config, DecoderStack stack, Tensor head) {
-        super(stack, head, config.finalSoftcap(), config.contextLength());
-        this.config = config;
-    }
-
-    /** The hyperparameters. */
-    public GemmaConfig config() {
-        return config;
+        super(config, stack, head, config.finalSoftcap(), config.contextLength());
     }
 
     /**

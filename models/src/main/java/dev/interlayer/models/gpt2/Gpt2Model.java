@@ -2,7 +2,7 @@ package dev.interlayer.models.gpt2;
 
 import com.google.gson.JsonObject;
 import dev.interlayer.models.io.ModelFormatException;
-import dev.interlayer.models.lm.DecoderLM;
+import dev.interlayer.models.lm.ConfiguredDecoder;
 import dev.interlayer.models.lm.Weights;
 import dev.interlayer.nn.Attention;
 import dev.interlayer.nn.AttentionConfig;
@@ -35,17 +35,9 @@ import java.util.List;
  * [out, in] (no copy). llama.cpp's converter transposes them to [out, in] and names the fused
  * projection {@code attn_qkv}; its q/k/v thirds are row slices here.
  */
-public final class Gpt2Model extends DecoderLM {
-    private final Gpt2Config config;
-
+public final class Gpt2Model extends ConfiguredDecoder<Gpt2Config> {
     private Gpt2Model(Gpt2Config config, DecoderStack stack, Tensor head) {
-        super(stack, head, 0f, config.maxPositions());
-        this.config = config;
-    }
-
-    /** The hyperparameters. */
-    public Gpt2Config config() {
-        return config;
+        super(config, stack, head, 0f, config.maxPositions());
     }
 
     /**

@@ -2,7 +2,7 @@ package dev.interlayer.models.olmo;
 
 import com.google.gson.JsonObject;
 import dev.interlayer.models.io.ModelFormatException;
-import dev.interlayer.models.lm.DecoderLM;
+import dev.interlayer.models.lm.ConfiguredDecoder;
 import dev.interlayer.models.lm.HfJson;
 import dev.interlayer.models.lm.Weights;
 import dev.interlayer.nn.Attention;
@@ -36,17 +36,9 @@ import java.util.List;
  * </pre>
  * Norms multiply in float32 (OLMo's cast order only matters for bf16 activations; ours are F32).
  */
-public final class Olmo2Model extends DecoderLM {
-    private final Olmo2Config config;
-
+public final class Olmo2Model extends ConfiguredDecoder<Olmo2Config> {
     private Olmo2Model(Olmo2Config config, DecoderStack stack, Tensor head) {
-        super(stack, head, 0f, config.contextLength());
-        this.config = config;
-    }
-
-    /** The hyperparameters. */
-    public Olmo2Config config() {
-        return config;
+        super(config, stack, head, 0f, config.contextLength());
     }
 
     /**
