@@ -2,10 +2,10 @@ package dev.interlayer.bench;
 
 import dev.interlayer.models.cli.CliCommand;
 import dev.interlayer.models.cli.Flags;
+import dev.interlayer.models.cli.ModelInput;
 import dev.interlayer.models.cli.Progress;
 import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.models.load.LoadedModel;
-import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.nn.BatchDecoder;
 import dev.interlayer.nn.StackSession;
 import dev.interlayer.nn.plan.OutputHead;
@@ -63,16 +63,8 @@ public final class BatchDecodeBench implements CliCommand, Callable<Integer> {
         }
         ComputePool.setThreads(Flags.threads(threads));
         Flags.exists(model, "--model");
-        LoadedModel opened;
-        try (Progress p = Progress.start("loading " + model.getFileName())) {
-            opened = ModelLoader.open(model);
-        }
-        ModelLoader.releaseLoadGarbage();
-        try (LoadedModel loaded = opened) {
-            if (!(loaded.requireLm() instanceof DecoderLM lm)) {
-                throw new IllegalArgumentException("--model: batched decode needs an nn decoder model, got "
-                        + loaded.family());
-            }
+        try (LoadedModel loaded = ModelInput.open(model)) {
+            DecoderLM lm = ModelInput.decoder(loaded, "bench batch");
             BatchDecoder decoder = lm.stack().newBatchDecoder(most);
             OutputHead head = lm.outputHead();
             long w0 = System.nanoTime();

@@ -22,20 +22,12 @@ import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One Llama-style transformer block (PRE RMSNorm, GQA attention with RoPE, SwiGLU or Mixtral-style
@@ -50,14 +42,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code -p ffn=moe}); the peer is {@code reference/nn/bench_block.py --threads N --ffn dense}, one
  * process per thread count.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2, time = 2)
-@Measurement(iterations = 3, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-    "-Xmx8g"})
-public class BlockBench {
+public class BlockBench extends LayerBenchmark {
     static final int D = 2048, HEADS = 16, KV_HEADS = 8, FFN = 5632, EXPERTS = 8, TOP_K = 2;
     static final int PREFILL = 128, CACHED = 512, CONTEXT = 1024;
 

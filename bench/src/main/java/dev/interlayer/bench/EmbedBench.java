@@ -9,13 +9,8 @@ import dev.interlayer.tensor.ComputePool;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -36,12 +31,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code bench/jmh.sh EmbedBench -p kind=short -p batch=1,32 -wi 2 -w 2s -i 3 -r 2s -rf json -rff embed.json}.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 @Warmup(iterations = 2, time = 3)
 @Measurement(iterations = 3, time = 3)
-public class EmbedBench {
+public class EmbedBench extends ThroughputBenchmark {
     static final String[] SHORT = {
         "The cat sits on the mat.", "A kitten is resting on a rug.",
         "Stock markets fell sharply after the announcement.", "Investors sold shares as prices dropped.",

@@ -5,20 +5,13 @@ import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Tensor;
 import java.lang.foreign.Arena;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Ops.matmulT throughput: out[m, n] = x[m, k]·w[n, k]ᵀ with weights off-heap (read-only, like a
@@ -26,12 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code square}: m = n = k = size. {@code tokens}: m tokens against a real layer shape n x k, stored
  * [n, k] or (layout in-out) [k, n] as ONNX exports store it.
  */
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 3, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class GemmBench {
+public class GemmBench extends ThroughputBenchmark {
 
     /** One trial's x[m, k] (heap), w[n, k] (off-heap, read-only) and out[m, n]; subclasses choose m, n, k. */
     public abstract static class Problem {

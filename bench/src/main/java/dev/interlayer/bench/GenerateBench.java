@@ -3,6 +3,7 @@ package dev.interlayer.bench;
 import dev.interlayer.models.cli.CliCommand;
 import dev.interlayer.models.cli.Flags;
 import dev.interlayer.models.cli.KvTypeOption;
+import dev.interlayer.models.cli.ModelInput;
 import dev.interlayer.models.cli.Progress;
 import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.generate.Sampler;
@@ -11,7 +12,6 @@ import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.GgufTensorInfo;
 import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.models.load.LoadedModel;
-import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import dev.interlayer.tensor.ComputePool;
 import java.io.IOException;
@@ -87,12 +87,7 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
         kvType.type();   // checked before the load
         Flags.exists(model, "--model");
         long t0 = System.nanoTime();
-        LoadedModel opened;
-        try (Progress p = Progress.start("loading " + model.getFileName())) {
-            opened = ModelLoader.open(model);
-        }
-        ModelLoader.releaseLoadGarbage();
-        try (LoadedModel loaded = opened) {
+        try (LoadedModel loaded = ModelInput.open(model)) {
             CausalLM lm = kvType.apply(loaded.requireLm());
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             int capacity = promptTokens + genTokens;

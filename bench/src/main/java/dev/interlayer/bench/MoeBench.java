@@ -13,20 +13,12 @@ import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Sparse MoE execution ({@link RoutedMoe}: router, grouped experts) against a dense SwiGLU FFN of the same
@@ -48,14 +40,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Run on an idle machine (about 4 minutes):
  * {@code bench/jmh.sh MoeBench -p threads=1,2 -rf json -rff moe.json}
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2, time = 2)
-@Measurement(iterations = 3, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-    "-Xmx8g"})
-public class MoeBench {
+public class MoeBench extends LayerBenchmark {
     static final int D = 2048, EXPERTS = 64, TOP_K = 8, PREFILL = 256;
 
     @Param({"F32", "BF16"})

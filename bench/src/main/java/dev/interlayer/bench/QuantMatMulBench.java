@@ -10,20 +10,13 @@ import dev.interlayer.tensor.quant.Quantizer;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Quantized products out[m, rows] = x[m, cols]·w[rows, cols]ᵀ through {@link Ops#matmulT} with the
@@ -31,12 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * chunk. Next to it the streaming read of the same bytes (the bandwidth ceiling). The {@code bytes}
  * counter is weight bytes read per second: divide by 1e9 for GB/s.
  */
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 3, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class QuantMatMulBench {
+public class QuantMatMulBench extends ThroughputBenchmark {
 
     /** One quantized weight matrix "rows x cols" and m activation rows. */
     @State(Scope.Benchmark)

@@ -3,31 +3,19 @@ package dev.interlayer.bench;
 import dev.interlayer.bench.Counters.Bytes;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Tensor;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Row ops over x [rows, dim] F32: softmax and RMSNorm (the active kernels, SIMD or scalar). The
  * {@code bytes} counter is bytes read + written per second (2·rows·dim·4 per call; GB/s after / 1e9).
  */
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 3, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Benchmark)
-public class RowOpsBench {
+public class RowOpsBench extends ThroughputBenchmark {
     @Param({"32"})
     int rows;
     @Param({"4096", "32000"})

@@ -2,11 +2,10 @@ package dev.interlayer.bench;
 
 import dev.interlayer.models.cli.CliCommand;
 import dev.interlayer.models.cli.Flags;
-import dev.interlayer.models.cli.Progress;
+import dev.interlayer.models.cli.ModelInput;
 import dev.interlayer.models.generate.Sampler;
 import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.models.load.LoadedModel;
-import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import dev.interlayer.nn.plan.ExecutionPlan;
 import dev.interlayer.nn.plan.PlannedStack;
@@ -82,15 +81,8 @@ public final class SpeculativeBench implements CliCommand, Callable<Integer> {
         }
         ComputePool.setThreads(Flags.threads(threads));
         Flags.exists(model, "--model");
-        LoadedModel opened;
-        try (Progress p = Progress.start("loading " + model.getFileName())) {
-            opened = ModelLoader.open(model);
-        }
-        ModelLoader.releaseLoadGarbage();
-        try (LoadedModel loaded = opened) {
-            if (!(loaded.requireLm() instanceof DecoderLM lm)) {
-                throw new IllegalArgumentException("--model: " + model + " is not a decoder LM of the nn engine");
-            }
+        try (LoadedModel loaded = ModelInput.open(model)) {
+            DecoderLM lm = ModelInput.decoder(loaded, "bench speculative");
             Tokenizer tok = loaded.tokenizer();
             int[] ids = tok == null ? new int[] {1} : tok.encode(prompt);
             int capacity = ids.length + genTokens;

@@ -9,24 +9,18 @@ import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code interlayer generate}: streams a continuation of a prompt to stdout, speed to stderr. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Generate text with a decoder model: GGUF file or Hugging Face folder (streams to stdout;"
                 + " tokens/s on stderr).")
-public final class GenerateCommand implements CliCommand, Callable<Integer> {
+public final class GenerateCommand extends SequenceCommand {
     /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
     public GenerateCommand() {
     }
-
-    @Spec
-    CommandSpec spec;
 
     @Option(names = "--model", required = true, description = "GGUF file or Hugging Face folder.")
     Path model;
@@ -59,12 +53,6 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
     String[] stop;
 
     @Mixin
-    InputOptions input = new InputOptions();
-
-    @Mixin
-    ThreadsOption threads = new ThreadsOption();
-
-    @Mixin
     PlanOptions planOptions = new PlanOptions();
 
     @Mixin
@@ -80,10 +68,7 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws Exception {
-        input.requireOne();
-        Flags.exists(model, "--model");
-        threads.apply();
+    void check() {
         // every option is checked here, before the (possibly slow) model load, and named as typed
         Flags.require(temperature >= 0 && Float.isFinite(temperature), "--temperature", "finite and >= 0", temperature);
         Flags.require(topK >= 0, "--top-k", ">= 0", topK);
@@ -108,55 +93,56 @@ public final class GenerateCommand implements CliCommand, Callable<Integer> {
             Flags.require(stop == null, "--stop", "absent with --draft-layers", String.join(",", stop == null
                     ? new String[0] : stop));
         }
+    }
+
+    @Override
+    int run(LoadedModel loaded, PrintWriter out) throws Exception {
         Sampler sampler = temperature == 0 ? Sampler.greedy()
                 : new Sampler.Stochastic(temperature, topK, topP, minP, seed);
-        PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (LoadedModel loaded = ModelInput.open(model)) {
-            CausalLM m = kvType.apply(loaded.requireLm());
-            Tokenizer tok = loaded.tokenizer();
-            if (planOptions.draftLayers != null) {
-                if (temperature > 0) {
-                    err.println("note: --draft-layers samples with --temperature only (top-k, top-p, min-p off)");
-                }
-                int[] ids = input.ids(loaded, model);
-                planOptions.speculate(decoder(loaded, "--draft-layers"), tok, ids,
-                        input.prompt, maxTokens, temperature, seed, out, err);
-                return 0;
+        CausalLM m = kvType.apply(loaded.requireLm());
+        Tokenizer tok = loaded.tokenizer();
+        if (planOptions.draftLayers != null) {
+            if (temperature > 0) {
+                err.println("note: --draft-layers samples with --temperature only (top-k, top-p, min-p off)");
             }
-            RouterStatsLM stats = routerStats ? new RouterStatsLM(decoder(loaded, "--router-stats")) : null;
-            if (planOptions.active()) {
-                m = planOptions.planned(decoder(loaded, "--plan"));
-            } else if (stats != null) {
-                m = stats;
-            }
-            Generator.Builder b = Generator.builder(m, tok).sampler(sampler).maxTokens(maxTokens)
-                    .repetitionPenalty(repeatPenalty, repeatLastN);
-            if (stop != null) {
-                b.stopStrings(stop);
-            }
-            Generator gen = b.build();
-            GenerationResult r;
-            try {
-                if (input.tokens != null) {
-                    r = gen.generate(input.tokens, t -> print(out, tok == null ? t.id() + " " : t.text()));
-                } else {
-                    ModelInput.tokenizer(loaded, model);   // fails with "use --tokens" when there is none
-                    print(out, input.prompt);
-                    r = gen.generate(input.prompt, t -> print(out, t.text()));
-                }
-            } catch (OutputClosed e) {
-                return 0;                              // `generate ... | head`: the reader has gone, so stop
-            }
-            out.println();
-            out.flush();
-            err.printf("prompt: %d tokens, %.1f tok/s; generated: %d tokens, %.1f tok/s (%s)%n", r.promptTokens(),
-                    r.prefillTokensPerSecond(), r.generatedTokens(), r.decodeTokensPerSecond(), r.stopReason());
-            if (stats != null) {
-                stats.print(err);
-            }
-            err.flush();
+            int[] ids = input.ids(loaded, model);
+            planOptions.speculate(decoder(loaded, "--draft-layers"), tok, ids,
+                    input.prompt, maxTokens, temperature, seed, out, err);
+            return 0;
         }
+        RouterStatsLM stats = routerStats ? new RouterStatsLM(decoder(loaded, "--router-stats")) : null;
+        if (planOptions.active()) {
+            m = planOptions.planned(decoder(loaded, "--plan"));
+        } else if (stats != null) {
+            m = stats;
+        }
+        Generator.Builder b = Generator.builder(m, tok).sampler(sampler).maxTokens(maxTokens)
+                .repetitionPenalty(repeatPenalty, repeatLastN);
+        if (stop != null) {
+            b.stopStrings(stop);
+        }
+        Generator gen = b.build();
+        GenerationResult r;
+        try {
+            if (input.tokens != null) {
+                r = gen.generate(input.tokens, t -> print(out, tok == null ? t.id() + " " : t.text()));
+            } else {
+                ModelInput.tokenizer(loaded, model);   // fails with "use --tokens" when there is none
+                print(out, input.prompt);
+                r = gen.generate(input.prompt, t -> print(out, t.text()));
+            }
+        } catch (OutputClosed e) {
+            return 0;                              // `generate ... | head`: the reader has gone, so stop
+        }
+        out.println();
+        out.flush();
+        err.printf("prompt: %d tokens, %.1f tok/s; generated: %d tokens, %.1f tok/s (%s)%n", r.promptTokens(),
+                r.prefillTokensPerSecond(), r.generatedTokens(), r.decodeTokensPerSecond(), r.stopReason());
+        if (stats != null) {
+            stats.print(err);
+        }
+        err.flush();
         return 0;
     }
 

@@ -4,12 +4,8 @@ import dev.interlayer.models.lm.HiddenStates;
 import dev.interlayer.models.load.LoadedModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code interlayer hidden}: the last hidden state of every input position — after the final norm for
@@ -19,13 +15,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "hidden", mixinStandardHelpOptions = true,
         description = "Print the last hidden state of every input position (decoders: after the final norm, as HF's"
                 + " last_hidden_state). PATH: GGUF file, Hugging Face folder or BERT .onnx.")
-public final class HiddenCommand implements CliCommand, Callable<Integer> {
+public final class HiddenCommand extends SequenceCommand {
     /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
     public HiddenCommand() {
     }
-
-    @Spec
-    CommandSpec spec;
 
     @Option(names = "--model", required = true, description = "GGUF file, Hugging Face folder or .onnx file.")
     Path model;
@@ -33,41 +26,28 @@ public final class HiddenCommand implements CliCommand, Callable<Integer> {
     @Option(names = "--json", description = "Print {\"tokens\":[...], \"hidden\":[[...], ...]}.")
     boolean json;
 
-    @Mixin
-    InputOptions input = new InputOptions();
-
-    @Mixin
-    ThreadsOption threads = new ThreadsOption();
-
     @Override
-    public Integer call() throws Exception {
-        input.requireOne();
-        Flags.exists(model, "--model");
-        threads.apply();
-        PrintWriter out = spec.commandLine().getOut();
-        try (LoadedModel loaded = ModelInput.open(model)) {
-            int[] ids = input.ids(loaded, model);
-            HiddenStates m = loaded.hidden();
-            int d = m.hiddenSize();
-            float[] h = m.hiddenStates(ids);
-            StringBuilder sb = new StringBuilder(json ? ModelInput.capacity((long) ids.length * d * 12 + 64) : 256);
-            if (json) {
-                ModelInput.appendJson(sb, ids, "hidden", h, d);
-                out.println(sb);
-            } else {
-                sb.append(loaded.family()).append(" (").append(loaded.source()).append("), hidden size ").append(d)
-                        .append('\n');
-                for (int t = 0; t < ids.length; t++) {
-                    double ss = 0;
-                    for (int j = 0; j < d; j++) {
-                        ss += (double) h[t * d + j] * h[t * d + j];
-                    }
-                    sb.append(String.format("position %d token %d: norm %.4f, first %s%n", t, ids[t], Math.sqrt(ss),
-                            preview(h, t * d, Math.min(d, 4))));
+    int run(LoadedModel loaded, PrintWriter out) throws Exception {
+        int[] ids = input.ids(loaded, model);
+        HiddenStates m = loaded.hidden();
+        int d = m.hiddenSize();
+        float[] h = m.hiddenStates(ids);
+        StringBuilder sb = new StringBuilder(json ? ModelInput.capacity((long) ids.length * d * 12 + 64) : 256);
+        if (json) {
+            ModelInput.appendJson(sb, ids, "hidden", h, d);
+            out.println(sb);
+        } else {
+            sb.append(loaded.family()).append(" (").append(loaded.source()).append("), hidden size ").append(d)
+                    .append('\n');
+            for (int t = 0; t < ids.length; t++) {
+                double ss = 0;
+                for (int j = 0; j < d; j++) {
+                    ss += (double) h[t * d + j] * h[t * d + j];
                 }
-                out.print(sb);
+                sb.append(String.format("position %d token %d: norm %.4f, first %s%n", t, ids[t], Math.sqrt(ss),
+                        preview(h, t * d, Math.min(d, 4))));
             }
-            out.flush();
+            out.print(sb);
         }
         return 0;
     }

@@ -16,12 +16,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code interlayer lens}: the logit lens (or tuned lens) of a prompt: for every tap ℓ = 0..L (embedding output,
@@ -32,13 +28,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "lens", mixinStandardHelpOptions = true,
         description = "Logit lens of a prompt (layer x position: top token and probability), optionally as a"
                 + " heat-map PNG, and angular distances between layers. Decoder models only.")
-public final class LensCommand implements CliCommand, Callable<Integer> {
+public final class LensCommand extends SequenceCommand {
     /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
     public LensCommand() {
     }
-
-    @Spec
-    CommandSpec spec;
 
     @Option(names = "--model", required = true, description = "GGUF file or Hugging Face folder (decoder).")
     Path model;
@@ -53,16 +46,8 @@ public final class LensCommand implements CliCommand, Callable<Integer> {
     @Option(names = "--tuned", description = "Tuned-lens translators (safetensors: layer_translators.N.weight/bias).")
     Path tuned;
 
-    @Mixin
-    InputOptions input = new InputOptions();
-
-    @Mixin
-    ThreadsOption threads = new ThreadsOption();
-
     @Override
-    public Integer call() throws Exception {
-        input.requireOne();
-        Flags.exists(model, "--model");
+    void check() {
         if (tuned != null) {
             Flags.file(tuned, "--tuned", "a safetensors file");
         }
@@ -72,31 +57,30 @@ public final class LensCommand implements CliCommand, Callable<Integer> {
             Path dir = image.toAbsolutePath().getParent();
             Flags.require(dir != null && Files.isDirectory(dir), "--image", "in an existing folder", image);
         }
-        threads.apply();
-        PrintWriter out = spec.commandLine().getOut();
-        try (LoadedModel loaded = ModelInput.open(model)) {
-            DecoderLM lm = ModelInput.decoder(loaded, "lens");
-            int[] ids = input.ids(loaded, model);
-            int layers = lm.stack().layers();
-            HiddenStates hs = HiddenStates.collect(new PlannedStack(lm.stack(), ExecutionPlan.identity(layers)), ids);
-            LogitLens.Cell[][] table;
-            try (Safetensors st = tuned == null ? null : Safetensors.open(tuned)) {
-                TunedLens translators = st == null ? null : tunedLens(st, layers);
-                table = new LogitLens(lm.stack().finalNorm(), lm.outputHead(), translators).table(hs.taps());
-            }
-            double[] angular = LayerScores.angularDistances(List.of(LayerScores.streams(lm.stack(), ids)), 1);
-            Tokenizer tok = loaded.tokenizer();
-            if (json) {
-                out.println(json(ids, table, angular, tok));
-            } else {
-                out.print(text(ids, table, angular, tok));
-            }
-            if (image != null) {
-                LensImage.write(table, image);
-                spec.commandLine().getErr().printf("wrote %s (%d x %d)%n", image, LensImage.width(table),
-                        LensImage.height(table));
-            }
-            out.flush();
+    }
+
+    @Override
+    int run(LoadedModel loaded, PrintWriter out) throws Exception {
+        DecoderLM lm = ModelInput.decoder(loaded, "lens");
+        int[] ids = input.ids(loaded, model);
+        int layers = lm.stack().layers();
+        HiddenStates hs = HiddenStates.collect(new PlannedStack(lm.stack(), ExecutionPlan.identity(layers)), ids);
+        LogitLens.Cell[][] table;
+        try (Safetensors st = tuned == null ? null : Safetensors.open(tuned)) {
+            TunedLens translators = st == null ? null : tunedLens(st, layers);
+            table = new LogitLens(lm.stack().finalNorm(), lm.outputHead(), translators).table(hs.taps());
+        }
+        double[] angular = LayerScores.angularDistances(List.of(LayerScores.streams(lm.stack(), ids)), 1);
+        Tokenizer tok = loaded.tokenizer();
+        if (json) {
+            out.println(json(ids, table, angular, tok));
+        } else {
+            out.print(text(ids, table, angular, tok));
+        }
+        if (image != null) {
+            LensImage.write(table, image);
+            spec.commandLine().getErr().printf("wrote %s (%d x %d)%n", image, LensImage.width(table),
+                    LensImage.height(table));
         }
         return 0;
     }

@@ -4,23 +4,16 @@ import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.load.LoadedModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code interlayer logits}: raw logits of every input position (for comparison with other engines). */
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = "Print the raw logits of every input position (no BOS is added to --tokens).")
-public final class LogitsCommand implements CliCommand, Callable<Integer> {
+public final class LogitsCommand extends SequenceCommand {
     /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
     public LogitsCommand() {
     }
-
-    @Spec
-    CommandSpec spec;
 
     @Option(names = "--model", required = true,
             description = "GGUF file or Hugging Face folder (llama, mistral, qwen2, gemma2/3, olmo2, gpt2).")
@@ -32,46 +25,33 @@ public final class LogitsCommand implements CliCommand, Callable<Integer> {
     @Option(names = "--top", defaultValue = "5", description = "Without --json: top entries per position.")
     int top;
 
-    @Mixin
-    InputOptions input = new InputOptions();
-
-    @Mixin
-    ThreadsOption threads = new ThreadsOption();
-
     @Override
-    public Integer call() throws Exception {
-        input.requireOne();
-        Flags.exists(model, "--model");
-        threads.apply();
-        PrintWriter out = spec.commandLine().getOut();
-        try (LoadedModel loaded = ModelInput.open(model)) {
-            CausalLM m = loaded.requireLm();
-            int[] ids = input.ids(loaded, model);
-            int vocab = m.vocabSize();
-            float[] logits = m.newSession(ids.length).appendAll(ids, 0, ids.length);
-            StringBuilder sb = new StringBuilder(json ? ModelInput.capacity((long) ids.length * vocab * 10 + 64) : 256);
-            if (json) {
-                ModelInput.appendJson(sb, ids, "logits", logits, vocab);
-                out.println(sb);
-            } else {
-                for (int t = 0; t < ids.length; t++) {
-                    sb.append("position ").append(t).append(" token ").append(ids[t]).append(':');
-                    boolean[] used = new boolean[vocab];
-                    for (int k = 0; k < Math.min(top, vocab); k++) {
-                        int best = -1;
-                        for (int j = 0; j < vocab; j++) {
-                            if (!used[j] && (best < 0 || logits[t * vocab + j] > logits[t * vocab + best])) {
-                                best = j;
-                            }
+    int run(LoadedModel loaded, PrintWriter out) throws Exception {
+        CausalLM m = loaded.requireLm();
+        int[] ids = input.ids(loaded, model);
+        int vocab = m.vocabSize();
+        float[] logits = m.newSession(ids.length).appendAll(ids, 0, ids.length);
+        StringBuilder sb = new StringBuilder(json ? ModelInput.capacity((long) ids.length * vocab * 10 + 64) : 256);
+        if (json) {
+            ModelInput.appendJson(sb, ids, "logits", logits, vocab);
+            out.println(sb);
+        } else {
+            for (int t = 0; t < ids.length; t++) {
+                sb.append("position ").append(t).append(" token ").append(ids[t]).append(':');
+                boolean[] used = new boolean[vocab];
+                for (int k = 0; k < Math.min(top, vocab); k++) {
+                    int best = -1;
+                    for (int j = 0; j < vocab; j++) {
+                        if (!used[j] && (best < 0 || logits[t * vocab + j] > logits[t * vocab + best])) {
+                            best = j;
                         }
-                        used[best] = true;
-                        sb.append(String.format(" %d (%.4f)", best, logits[t * vocab + best]));
                     }
-                    sb.append('\n');
+                    used[best] = true;
+                    sb.append(String.format(" %d (%.4f)", best, logits[t * vocab + best]));
                 }
-                out.print(sb);
+                sb.append('\n');
             }
-            out.flush();
+            out.print(sb);
         }
         return 0;
     }

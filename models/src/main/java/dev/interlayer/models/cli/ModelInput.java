@@ -6,13 +6,21 @@ import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import java.nio.file.Path;
 
-// Model opening, the tokenizer and JSON output shared by the commands that run a model (input: InputOptions).
-final class ModelInput {
+/**
+ * Model opening, the tokenizer and JSON output shared by the commands that run a model (input: InputOptions),
+ * including the benchmark commands of the {@code bench} module.
+ */
+public final class ModelInput {
     private ModelInput() {
     }
 
-    // Opens a model, with progress on a terminal when that takes over a second.
-    static LoadedModel open(Path model) throws java.io.IOException {
+    /**
+     * Opens a model ({@link ModelLoader#open}), with progress on a terminal when that takes over a second, then
+     * releases the garbage of the load ({@link ModelLoader#releaseLoadGarbage}).
+     *
+     * @throws java.io.IOException if the model cannot be read
+     */
+    public static LoadedModel open(Path model) throws java.io.IOException {
         LoadedModel loaded;
         try (Progress p = Progress.start("loading " + model.getFileName())) {
             loaded = ModelLoader.open(model);
@@ -21,8 +29,12 @@ final class ModelInput {
         return loaded;
     }
 
-    // The decoder-only LM behind a loaded model (every decoder family is a DecoderLM over an nn DecoderStack).
-    static DecoderLM decoder(LoadedModel loaded, String command) {
+    /**
+     * The decoder-only LM behind a loaded model (every decoder family is a DecoderLM over an nn DecoderStack).
+     *
+     * @throws IllegalArgumentException naming {@code command} and the family if the model is not one
+     */
+    public static DecoderLM decoder(LoadedModel loaded, String command) {
         if (!(loaded.lm() instanceof DecoderLM lm)) {
             throw new IllegalArgumentException(command + " needs a decoder-only language model; family '"
                     + loaded.family() + "' is not one");

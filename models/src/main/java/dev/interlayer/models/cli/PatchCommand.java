@@ -11,12 +11,8 @@ import dev.interlayer.nn.readout.ActivationPatching;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.OptionalInt;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code interlayer patch}: activation patching (causal tracing, Meng et al. "Locating and Editing Factual
@@ -27,13 +23,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "patch", mixinStandardHelpOptions = true,
         description = "Activation patching between a clean and a corrupted prompt of equal token length: logit"
                 + " difference per layer x position and per layer x head. Decoder models only.")
-public final class PatchCommand implements CliCommand, Callable<Integer> {
+public final class PatchCommand extends ModelCommand {
     /** Creates the command; picocli fills the options ({@link java.util.ServiceLoader} needs this constructor). */
     public PatchCommand() {
     }
-
-    @Spec
-    CommandSpec spec;
 
     @Option(names = "--model", required = true, description = "GGUF file or Hugging Face folder (decoder).")
     Path model;
@@ -58,53 +51,48 @@ public final class PatchCommand implements CliCommand, Callable<Integer> {
     @Option(names = "--skip-heads", description = "Only patch the residual stream (one run per layer and position).")
     boolean skipHeads;
 
-    @Mixin
-    ThreadsOption threads = new ThreadsOption();
-
     @Override
-    public Integer call() throws Exception {
-        Flags.exists(model, "--model");
+    void check() {
         Flags.require(!clean.isEmpty(), "--clean", "non-empty", "\"\"");
         Flags.require(!corrupted.isEmpty(), "--corrupted", "non-empty", "\"\"");
-        threads.apply();
-        PrintWriter out = spec.commandLine().getOut();
-        try (LoadedModel loaded = ModelInput.open(model)) {
-            DecoderLM lm = ModelInput.decoder(loaded, "patch");
-            Tokenizer tok = ModelInput.tokenizer(loaded, model);
-            int[] a = tok.encode(clean), b = tok.encode(corrupted);
-            if (a.length != b.length) {
-                throw new IllegalArgumentException("--clean encodes to " + a.length + " tokens and --corrupted to "
-                        + b.length + "; patching needs prompts of equal token length");
+    }
+
+    @Override
+    int run(LoadedModel loaded, PrintWriter out) throws Exception {
+        DecoderLM lm = ModelInput.decoder(loaded, "patch");
+        Tokenizer tok = ModelInput.tokenizer(loaded, model);
+        int[] a = tok.encode(clean), b = tok.encode(corrupted);
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("--clean encodes to " + a.length + " tokens and --corrupted to "
+                    + b.length + "; patching needs prompts of equal token length");
+        }
+        float[] cleanLogits = lm.newSession(a.length).append(a, 0, a.length).clone();
+        float[] corruptLogits = lm.newSession(b.length).append(b, 0, b.length);
+        int t = target == null ? argmax(cleanLogits, -1) : token(tok, target, "--target");
+        int f;
+        if (foil != null) {
+            f = token(tok, foil, "--foil");
+        } else {
+            f = argmax(corruptLogits, -1);
+            f = f == t ? argmax(cleanLogits, t) : f;
+        }
+        Flags.require(t != f, "--foil", "a token other than the target", foil == null ? f : foil);
+        ActivationPatching.Metric metric = ActivationPatching.Metric.logitDifference(t, f);
+        PlannedStack ps = new PlannedStack(lm.stack(), ExecutionPlan.identity(lm.stack().layers()));
+        ActivationPatching.Result residual = ActivationPatching.residual(ps, lm.outputHead(), a, b, metric);
+        ActivationPatching.Result heads = null;
+        String headsSkipped = skipHeads ? "--skip-heads" : null;
+        if (!skipHeads) {
+            try {
+                heads = ActivationPatching.heads(lm.stack(), lm.outputHead(), a, b, metric);
+            } catch (IllegalArgumentException e) {
+                headsSkipped = e.getMessage();   // e.g. post-norm blocks: per-head patching is not linear there
             }
-            float[] cleanLogits = lm.newSession(a.length).append(a, 0, a.length).clone();
-            float[] corruptLogits = lm.newSession(b.length).append(b, 0, b.length);
-            int t = target == null ? argmax(cleanLogits, -1) : token(tok, target, "--target");
-            int f;
-            if (foil != null) {
-                f = token(tok, foil, "--foil");
-            } else {
-                f = argmax(corruptLogits, -1);
-                f = f == t ? argmax(cleanLogits, t) : f;
-            }
-            Flags.require(t != f, "--foil", "a token other than the target", foil == null ? f : foil);
-            ActivationPatching.Metric metric = ActivationPatching.Metric.logitDifference(t, f);
-            PlannedStack ps = new PlannedStack(lm.stack(), ExecutionPlan.identity(lm.stack().layers()));
-            ActivationPatching.Result residual = ActivationPatching.residual(ps, lm.outputHead(), a, b, metric);
-            ActivationPatching.Result heads = null;
-            String headsSkipped = skipHeads ? "--skip-heads" : null;
-            if (!skipHeads) {
-                try {
-                    heads = ActivationPatching.heads(lm.stack(), lm.outputHead(), a, b, metric);
-                } catch (IllegalArgumentException e) {
-                    headsSkipped = e.getMessage();   // e.g. post-norm blocks: per-head patching is not linear there
-                }
-            }
-            if (json) {
-                out.println(json(a, b, t, f, residual, heads, headsSkipped));
-            } else {
-                out.print(text(tok, a, t, f, residual, heads, headsSkipped));
-            }
-            out.flush();
+        }
+        if (json) {
+            out.println(json(a, b, t, f, residual, heads, headsSkipped));
+        } else {
+            out.print(text(tok, a, t, f, residual, heads, headsSkipped));
         }
         return 0;
     }

@@ -15,7 +15,9 @@ import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.gpt2.Gpt2Config;
 import dev.interlayer.models.gpt2.Gpt2Model;
 import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.models.lm.HfJson;
 import dev.interlayer.models.lm.HiddenStates;
+import dev.interlayer.models.lm.Weights;
 import dev.interlayer.models.llama.LlamaConfig;
 import dev.interlayer.models.llama.LlamaModel;
 import dev.interlayer.models.olmo.Olmo2Config;
@@ -70,10 +72,10 @@ public final class Families {
             new Builders((f, t) -> hidden(LlamaModel.load(f, t)), (f, t) -> hidden(LlamaModel.load(f, t)), null));
 
     /** Gemma 2 and Gemma 3 (text tower of the multimodal checkpoints). */
-    public static final Family GEMMA = new Family("gemma", Kind.DECODER,
+    public static final Family GEMMA = decoder("gemma", "Gemma 2/3",
             new Architectures(List.of("gemma2", "gemma3"), List.of("gemma2", "gemma3", "gemma3_text"),
                     List.of("Gemma2ForCausalLM", "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration")),
-            new Configs(GemmaConfig::fromGguf, GemmaConfig::fromHuggingFace),
+            GemmaConfig.class, new Configs(GemmaConfig::fromGguf, GemmaConfig::fromHuggingFace),
             new TensorNames(plus(GGUF_ATTENTION, "blk.N.attn_norm", "blk.N.post_attention_norm", "blk.N.ffn_norm",
                     "blk.N.post_ffw_norm", "blk.N.attn_q_norm", "blk.N.attn_k_norm"),
                     plus(HF_ATTENTION, "model.layers.N.input_layernorm", "model.layers.N.post_attention_layernorm",
@@ -82,31 +84,31 @@ public final class Families {
                     List.of("language_model.")),                                  // Gemma 3 multimodal checkpoints
             Pattern.compile(BUFFERS + "|(language_model\\.)?lm_head\\.weight"
                     + "|vision_tower\\..*|multi_modal_projector\\..*"),      // Gemma 3 multimodal: text tower only
-            new Builders((f, t) -> hidden(GemmaModel.load(f, t)), (f, t) -> hidden(GemmaModel.load(f, t)), null));
+            GemmaModel::load);
 
     /** OLMo 2. */
-    public static final Family OLMO2 = new Family("olmo2", Kind.DECODER,
+    public static final Family OLMO2 = decoder("olmo2", "OLMo 2",
             new Architectures(List.of("olmo2"), List.of("olmo2"), List.of("Olmo2ForCausalLM")),
-            new Configs(Olmo2Config::fromGguf, Olmo2Config::fromHuggingFace),
+            Olmo2Config.class, new Configs(Olmo2Config::fromGguf, Olmo2Config::fromHuggingFace),
             new TensorNames(plus(GGUF_ATTENTION, "blk.N.attn_q_norm", "blk.N.attn_k_norm", "blk.N.post_attention_norm",
                     "blk.N.post_ffw_norm"),
                     plus(HF_ATTENTION, "model.layers.N.self_attn.q_norm", "model.layers.N.self_attn.k_norm",
                             "model.layers.N.post_attention_layernorm", "model.layers.N.post_feedforward_layernorm"),
                     List.of()),
             Pattern.compile(BUFFERS + "|lm_head\\.weight"),
-            new Builders((f, t) -> hidden(Olmo2Model.load(f, t)), (f, t) -> hidden(Olmo2Model.load(f, t)), null));
+            Olmo2Model::load);
 
     /** GPT-2. */
-    public static final Family GPT2 = new Family("gpt2", Kind.DECODER,
+    public static final Family GPT2 = decoder("gpt2", "GPT-2",
             new Architectures(List.of("gpt2"), List.of("gpt2"), List.of("GPT2LMHeadModel", "GPT2Model")),
-            new Configs(Gpt2Config::fromGguf, Gpt2Config::fromHuggingFace),
+            Gpt2Config.class, new Configs(Gpt2Config::fromGguf, Gpt2Config::fromHuggingFace),
             new TensorNames(List.of("token_embd", "position_embd", "output_norm", "output", "blk.N.attn_norm",
                     "blk.N.attn_qkv", "blk.N.attn_output", "blk.N.ffn_norm", "blk.N.ffn_up", "blk.N.ffn_down"),
                     List.of("wte", "wpe", "ln_f", "lm_head", "h.N.ln_1", "h.N.attn.c_attn", "h.N.attn.c_proj",
                             "h.N.ln_2", "h.N.mlp.c_fc", "h.N.mlp.c_proj"),
                     List.of("transformer.")),
             Pattern.compile(BUFFERS + "|lm_head\\.weight"),
-            new Builders((f, t) -> hidden(Gpt2Model.load(f, t)), (f, t) -> hidden(Gpt2Model.load(f, t)), null));
+            Gpt2Model::load);
 
     /** BERT encoders (MiniLM, bge, …): hidden states and sentence embeddings. */
     public static final Family BERT = new Family("bert", Kind.ENCODER,
@@ -120,6 +122,32 @@ public final class Families {
 
     /** Every family, in the order the docs list them. */
     public static final List<Family> ALL = List.of(LLAMA, GEMMA, OLMO2, GPT2, BERT);
+
+    /** Builds a decoder from its parsed config and its shape-checked tensors. */
+    @FunctionalInterface
+    private interface DecoderBuild<C> {
+        /** @param hfConfig config.json when the tensors carry Hugging Face names, null for GGUF (llama.cpp names) */
+        CausalLM build(C config, Weights weights, JsonObject hfConfig) throws ModelFormatException;
+    }
+
+    /**
+     * A decoder family whose builders are the one loading path of the families on nn: the family's own config
+     * parser reads GGUF metadata or config.json (its IllegalArgumentException becomes a ModelFormatException naming
+     * config.json, field "NAME config", expected "a supported TITLE config"), {@link Weights} looks the tensors up
+     * with shape checks, and {@code build} turns both into the model.
+     */
+    private static <C> Family decoder(String name, String title, Architectures architectures, Class<C> type,
+                                      Configs configs, TensorNames tensorNames, Pattern ignoredTensors,
+                                      DecoderBuild<C> build) {
+        return new Family(name, Kind.DECODER, architectures, configs, tensorNames, ignoredTensors, new Builders(
+                (file, tensors) -> hidden(build.build(type.cast(configs.gguf().parse(file)),
+                        Weights.of(file, tensors), null)),
+                (folder, tensors) -> hidden(build.build(HfJson.parseConfig(folder,
+                                json -> type.cast(configs.hf().parse(json)), name + " config",
+                                "a supported " + title + " config"),
+                        new Weights(tensors, folder.dir()), folder.config())),
+                null));
+    }
 
     private static List<String> plus(List<String> base, String... more) {
         List<String> out = new ArrayList<>(base);

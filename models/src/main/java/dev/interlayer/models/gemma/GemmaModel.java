@@ -1,11 +1,8 @@
 package dev.interlayer.models.gemma;
 
-import dev.interlayer.models.io.GgufFile;
-import dev.interlayer.models.io.HfFolder;
+import com.google.gson.JsonObject;
 import dev.interlayer.models.io.ModelFormatException;
-import dev.interlayer.models.io.WeightSource;
-import dev.interlayer.models.lm.DecoderLM;
-import dev.interlayer.models.lm.HfJson;
+import dev.interlayer.models.lm.ConfiguredDecoder;
 import dev.interlayer.models.lm.Weights;
 import dev.interlayer.nn.Activation;
 import dev.interlayer.nn.Attention;
@@ -48,56 +45,24 @@ import java.util.List;
  *
  * Every RMSNorm uses gain (1 + w) for HF weights and the stored gain for GGUF (llama.cpp's converter
  * already added 1; see {@link GemmaConfig#offsetNorms()}). Weight name table: {@link #load(GemmaConfig,
- * Weights, boolean)}.
+ * Weights, JsonObject)}.
  */
-public final class GemmaModel extends DecoderLM {
-    private final GemmaConfig config;
-
+public final class GemmaModel extends ConfiguredDecoder<GemmaConfig> {
     private GemmaModel(GemmaConfig config, DecoderStack stack, Tensor head) {
-        super(stack, head, config.finalSoftcap(), config.contextLength());
-        this.config = config;
-    }
-
-    /** The hyperparameters. */
-    public GemmaConfig config() {
-        return config;
-    }
-
-    /** Loads from a Hugging Face folder (Gemma2ForCausalLM, Gemma3ForCausalLM); keep the folder open while in use. */
-    public static GemmaModel load(HfFolder folder) throws ModelFormatException {
-        return load(folder, folder.weights());
+        super(config, stack, head, config.finalSoftcap(), config.contextLength());
     }
 
     /**
-     * As {@link #load(HfFolder)}, looking tensors up in {@code tensors} ({@code folder.weights()} or a
-     * decorator of it such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}).
+     * Builds the model from {@code w} (the family registry's loading path: {@code Families.GEMMA}).
+     *
+     * @param hfConfig the folder's config.json when {@code w} holds Hugging Face names (model.layers.N.self_attn.q_proj
+     *                 …, also under {@code language_model.} in the Gemma 3 multimodal checkpoints), null for
+     *                 llama.cpp names (blk.N.attn_q …)
      */
-    public static GemmaModel load(HfFolder folder, WeightSource tensors) throws ModelFormatException {
-        GemmaConfig c = HfJson.parseConfig(folder, GemmaConfig::fromHuggingFace, "gemma config",
-                "a supported Gemma 2/3 config");
-        boolean nested = tensors.contains("language_model.model.embed_tokens.weight");
-        return load(c, new Weights(tensors, folder.dir()), true, nested ? "language_model." : "");
-    }
-
-    /** Loads from GGUF (arch gemma2 or gemma3); keep the file open while in use. */
-    public static GemmaModel load(GgufFile file) throws ModelFormatException {
-        return load(file, file);
-    }
-
-    /**
-     * As {@link #load(GgufFile)}, looking tensors up in {@code tensors} ({@code file} or a decorator of it
-     * such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}); metadata comes from {@code file}.
-     */
-    public static GemmaModel load(GgufFile file, WeightSource tensors) throws ModelFormatException {
-        return load(GemmaConfig.fromGguf(file), Weights.of(file, tensors), false, "");
-    }
-
-    /**
-     * Builds the model from {@code w}; {@code hf} selects HF names (model.layers.N.self_attn.q_proj …)
-     * over llama.cpp names (blk.N.attn_q …).
-     */
-    public static GemmaModel load(GemmaConfig c, Weights w, boolean hf) throws ModelFormatException {
-        return load(c, w, hf, "");
+    public static GemmaModel load(GemmaConfig c, Weights w, JsonObject hfConfig) throws ModelFormatException {
+        boolean hf = hfConfig != null;
+        boolean nested = hf && w.has("language_model.model.embed_tokens.weight");
+        return load(c, w, hf, nested ? "language_model." : "");
     }
 
     private static GemmaModel load(GemmaConfig c, Weights w, boolean hf, String prefix) throws ModelFormatException {

@@ -1,11 +1,8 @@
 package dev.interlayer.models.gpt2;
 
-import dev.interlayer.models.io.GgufFile;
-import dev.interlayer.models.io.HfFolder;
+import com.google.gson.JsonObject;
 import dev.interlayer.models.io.ModelFormatException;
-import dev.interlayer.models.io.WeightSource;
-import dev.interlayer.models.lm.DecoderLM;
-import dev.interlayer.models.lm.HfJson;
+import dev.interlayer.models.lm.ConfiguredDecoder;
 import dev.interlayer.models.lm.Weights;
 import dev.interlayer.nn.Attention;
 import dev.interlayer.nn.AttentionConfig;
@@ -38,35 +35,23 @@ import java.util.List;
  * [out, in] (no copy). llama.cpp's converter transposes them to [out, in] and names the fused
  * projection {@code attn_qkv}; its q/k/v thirds are row slices here.
  */
-public final class Gpt2Model extends DecoderLM {
-    private final Gpt2Config config;
-
+public final class Gpt2Model extends ConfiguredDecoder<Gpt2Config> {
     private Gpt2Model(Gpt2Config config, DecoderStack stack, Tensor head) {
-        super(stack, head, 0f, config.maxPositions());
-        this.config = config;
-    }
-
-    /** The hyperparameters. */
-    public Gpt2Config config() {
-        return config;
+        super(config, stack, head, 0f, config.maxPositions());
     }
 
     /**
-     * Loads from a Hugging Face folder (GPT2LMHeadModel or GPT2Model; names with or without the
-     * {@code transformer.} prefix); keep the folder open while in use.
+     * Builds the model from {@code w} (the family registry's loading path: {@code Families.GPT2}).
+     *
+     * @param hfConfig the folder's config.json when {@code w} holds Hugging Face names (GPT2LMHeadModel or
+     *                 GPT2Model; with or without the {@code transformer.} prefix), null for llama.cpp names (fused
+     *                 attn_qkv [3d, d])
      */
-    public static Gpt2Model load(HfFolder folder) throws ModelFormatException {
-        return load(folder, folder.weights());
+    public static Gpt2Model load(Gpt2Config c, Weights w, JsonObject hfConfig) throws ModelFormatException {
+        return hfConfig != null ? loadHf(c, w) : loadGguf(c, w);
     }
 
-    /**
-     * As {@link #load(HfFolder)}, looking tensors up in {@code tensors} ({@code folder.weights()} or a
-     * decorator of it such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}).
-     */
-    public static Gpt2Model load(HfFolder folder, WeightSource tensors) throws ModelFormatException {
-        Gpt2Config c = HfJson.parseConfig(folder, Gpt2Config::fromHuggingFace, "gpt2 config",
-                "a supported GPT-2 config");
-        Weights w = new Weights(tensors, folder.dir());
+    private static Gpt2Model loadHf(Gpt2Config c, Weights w) throws ModelFormatException {
         String t = w.has("transformer.wte.weight") ? "transformer." : "";
         int d = c.dim(), f = c.hiddenDim();
         Tensor wte = w.get(t + "wte.weight", c.vocabSize(), d);
@@ -87,18 +72,7 @@ public final class Gpt2Model extends DecoderLM {
                 new LearnedPositions(w.get(t + "wpe.weight", c.maxPositions(), d)), null, blocks, lnF), head);
     }
 
-    /** Loads from GGUF (arch gpt2: fused attn_qkv [3d, d]); keep the file open while in use. */
-    public static Gpt2Model load(GgufFile file) throws ModelFormatException {
-        return load(file, file);
-    }
-
-    /**
-     * As {@link #load(GgufFile)}, looking tensors up in {@code tensors} ({@code file} or a decorator of it
-     * such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}); metadata comes from {@code file}.
-     */
-    public static Gpt2Model load(GgufFile file, WeightSource tensors) throws ModelFormatException {
-        Gpt2Config c = Gpt2Config.fromGguf(file);
-        Weights w = Weights.of(file, tensors);
+    private static Gpt2Model loadGguf(Gpt2Config c, Weights w) throws ModelFormatException {
         int d = c.dim(), f = c.hiddenDim();
         Tensor wte = w.get("token_embd.weight", c.vocabSize(), d);
         List<TransformerBlock> blocks = new ArrayList<>(c.layers());

@@ -21,6 +21,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -303,26 +304,14 @@ public final class GgufFile implements WeightSource {
 
     /** A string value, or null if absent. @throws IllegalArgumentException if present with another type */
     public String getString(String key) {
-        Object v = get(key);
-        if (v == null || v instanceof String) {
-            return (String) v;
-        }
-        throw typeError(key, "string", v);
+        return typed(key, null, "string", v -> v instanceof String s ? s : null);
     }
 
     /** An integer value of any integer type that fits in an int, or {@code dflt} if absent. */
     public int getInt(String key, int dflt) {
-        Object v = get(key);
-        if (v == null) {
-            return dflt;
-        }
-        if (v instanceof Integer i) {
-            return i;
-        }
-        if (v instanceof Long l && l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE) {
-            return (int) (long) l;
-        }
-        throw typeError(key, "an integer fitting in 32 bits", v);
+        return typed(key, dflt, "an integer fitting in 32 bits", v -> v instanceof Integer i ? i
+                : v instanceof Long l && l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE
+                ? Integer.valueOf((int) (long) l) : null);
     }
 
     /**
@@ -339,38 +328,18 @@ public final class GgufFile implements WeightSource {
 
     /** An integer value of any integer type, or {@code dflt} if absent. */
     public long getLong(String key, long dflt) {
-        Object v = get(key);
-        if (v == null) {
-            return dflt;
-        }
-        if (v instanceof Integer || v instanceof Long) {
-            return ((Number) v).longValue();
-        }
-        throw typeError(key, "an integer", v);
+        return typed(key, dflt, "an integer",
+                v -> v instanceof Integer || v instanceof Long ? Long.valueOf(((Number) v).longValue()) : null);
     }
 
     /** A float32/float64 value (integers accepted), or {@code dflt} if absent. */
     public float getFloat(String key, float dflt) {
-        Object v = get(key);
-        if (v == null) {
-            return dflt;
-        }
-        if (v instanceof Number n) {
-            return n.floatValue();
-        }
-        throw typeError(key, "a number", v);
+        return typed(key, dflt, "a number", v -> v instanceof Number n ? Float.valueOf(n.floatValue()) : null);
     }
 
     /** A boolean value, or {@code dflt} if absent. */
     public boolean getBoolean(String key, boolean dflt) {
-        Object v = get(key);
-        if (v == null) {
-            return dflt;
-        }
-        if (v instanceof Boolean b) {
-            return b;
-        }
-        throw typeError(key, "a bool", v);
+        return typed(key, dflt, "a bool", v -> v instanceof Boolean b ? b : null);
     }
 
     /**
@@ -379,24 +348,35 @@ public final class GgufFile implements WeightSource {
      * value fits.
      */
     public <T> T getArray(String key, Class<T> type) {
+        return typed(key, null, type.getSimpleName(), v -> type.isInstance(v) ? type.cast(v)
+                : type == int[].class && v instanceof long[] l ? type.cast(ints(key, l)) : null);
+    }
+
+    // uint32 array values as ints. @throws IllegalArgumentException if one does not fit in 32 bits
+    private int[] ints(String key, long[] l) {
+        int[] out = new int[l.length];
+        for (int i = 0; i < l.length; i++) {
+            if (l[i] < Integer.MIN_VALUE || l[i] > Integer.MAX_VALUE) {
+                throw typeError(key, "int[] (values fitting in 32 bits)", l);
+            }
+            out[i] = (int) l[i];
+        }
+        return out;
+    }
+
+    // The one pattern of the typed getters: dflt when key is absent, else the value as convert reads it, where a
+    // null from convert means the stored type does not fit (an IllegalArgumentException naming key, expected and
+    // what was found).
+    private <T> T typed(String key, T dflt, String expected, Function<Object, T> convert) {
         Object v = get(key);
         if (v == null) {
-            return null;
+            return dflt;
         }
-        if (type.isInstance(v)) {
-            return type.cast(v);
+        T t = convert.apply(v);
+        if (t == null) {
+            throw typeError(key, expected, v);
         }
-        if (type == int[].class && v instanceof long[] l) {
-            int[] out = new int[l.length];
-            for (int i = 0; i < l.length; i++) {
-                if (l[i] < Integer.MIN_VALUE || l[i] > Integer.MAX_VALUE) {
-                    throw typeError(key, "int[] (values fitting in 32 bits)", v);
-                }
-                out[i] = (int) l[i];
-            }
-            return type.cast(out);
-        }
-        throw typeError(key, type.getSimpleName(), v);
+        return t;
     }
 
     private IllegalArgumentException typeError(String key, String expected, Object v) {

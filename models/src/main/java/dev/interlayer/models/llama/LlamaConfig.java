@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.lm.HfJson;
 import dev.interlayer.models.io.ModelFormatException;
+import dev.interlayer.nn.AttentionConfig;
 import dev.interlayer.nn.RopeConfig;
 import dev.interlayer.nn.RopeScaling;
 import dev.interlayer.tensor.Rope;
@@ -75,14 +76,9 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
         positive("dim", dim);
         positive("hiddenDim", hiddenDim);
         positive("layers", layers);
-        positive("heads", heads);
-        positive("kvHeads", kvHeads);
-        positive("headDim", headDim);
         positive("vocabSize", vocabSize);
-        positive("contextLength", contextLength);
-        if (heads % kvHeads != 0) {
-            throw new IllegalArgumentException("heads " + heads + " not divisible by kvHeads " + kvHeads);
-        }
+        // heads, kvHeads, headDim, contextLength >= 1 and kvHeads | heads: checked by the attention they describe
+        AttentionConfig.builder(dim, heads, contextLength).kvHeads(kvHeads).headDim(headDim).build();
         if (ropeDim <= 0 || ropeDim % 2 != 0 || ropeDim > headDim) {
             throw new IllegalArgumentException("ropeDim must be even and in (0, headDim=" + headDim + "], got " + ropeDim);
         }
@@ -143,19 +139,21 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
         }
     }
 
-    /** Query width heads·headDim. */
-    public int qDim() {
-        return heads * headDim;
+    /**
+     * The attention of layer {@code layer} without positions: heads query heads sharing kvHeads KV heads of width
+     * headDim (grouped-query attention, Ainslie et al. 2023, "GQA: Training Generalized Multi-Query Transformer
+     * Models from Multi-Head Checkpoints"), causal within the layer's sliding window capped at the context. Its
+     * {@link AttentionConfig#qDim()} and {@link AttentionConfig#kvDim()} are the widths the projections are stored
+     * in; {@link #attention(int, RopeConfig)} adds the rotary positions the model runs with.
+     */
+    public AttentionConfig attention(int layer) {
+        return AttentionConfig.builder(dim, heads, contextLength).kvHeads(kvHeads).headDim(headDim)
+                .window(Math.min(windowOf(layer), contextLength)).build();
     }
 
-    /** Key/value width kvHeads·headDim. */
-    public int kvDim() {
-        return kvHeads * headDim;
-    }
-
-    /** Query heads sharing one KV head. */
-    public int groupSize() {
-        return heads / kvHeads;
+    /** {@link #attention(int)} with positions rotated by {@code rope} ({@link #ropeConfig(float[])}). */
+    public AttentionConfig attention(int layer, RopeConfig rope) {
+        return attention(layer).toBuilder().rope(rope).build();
     }
 
     /** Whether MoE layers renormalise the top-k router probabilities to sum to 1 (see {@link #moeNormTopK}). */

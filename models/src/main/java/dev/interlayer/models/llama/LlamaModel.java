@@ -4,6 +4,7 @@ import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.HfFolder;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.io.WeightSource;
+import dev.interlayer.models.lm.ConfiguredDecoder;
 import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.nn.Attention;
 import dev.interlayer.nn.AttentionConfig;
@@ -45,7 +46,7 @@ import java.util.List;
  * {@link LlamaTensors}, and the arithmetic is {@code nn}'s. Immutable and thread-safe; each thread uses
  * its own session.
  */
-public final class LlamaModel extends DecoderLM {
+public final class LlamaModel extends ConfiguredDecoder<LlamaConfig> {
     /** GGUF architectures this class runs. */
     public static final List<String> SUPPORTED_ARCHS = List.of("llama", "mistral", "qwen2", "qwen2moe");
 
@@ -70,7 +71,6 @@ public final class LlamaModel extends DecoderLM {
                       Tensor sharedGate, Tensor sharedUp, Tensor sharedDown) {
     }
 
-    private final LlamaConfig config;
     private final Tensor embed;          // [vocab, dim]
     private final Layer[] layers;
     private final Tensor outNorm;        // [dim]
@@ -79,8 +79,7 @@ public final class LlamaModel extends DecoderLM {
 
     private LlamaModel(LlamaConfig config, DecoderStack stack, Tensor embed, Layer[] layers, Tensor outNorm,
                        Tensor output, float[] ropeDivisors) {
-        super(stack, output, 0f, config.contextLength());
-        this.config = config;
+        super(config, stack, output, 0f, config.contextLength());
         this.embed = embed;
         this.layers = layers;
         this.outNorm = outNorm;
@@ -118,9 +117,7 @@ public final class LlamaModel extends DecoderLM {
 
     // One pre-norm block: RMSNorm → attention (q/k/v biases when present) → RMSNorm → SwiGLU or MoE.
     private static TransformerBlock block(LlamaConfig c, RopeConfig rope, int l, Layer w) {
-        AttentionConfig ac = AttentionConfig.builder(c.dim(), c.heads(), c.contextLength())
-                .kvHeads(c.kvHeads()).headDim(c.headDim()).rope(rope)
-                .window(Math.min(c.windowOf(l), c.contextLength())).build();
+        AttentionConfig ac = c.attention(l, rope);
         Attention attn = new Attention(ac, new Linear(w.wq(), w.bq()), new Linear(w.wk(), w.bk()),
                 new Linear(w.wv(), w.bv()), new Linear(w.wo()));
         FeedForward ffn = w.moe() == null ? swiGlu(w.gate(), w.up(), w.down()) : moe(c, w.moe());
@@ -188,11 +185,6 @@ public final class LlamaModel extends DecoderLM {
      */
     public static LlamaModel load(HfFolder folder, WeightSource tensors) throws ModelFormatException {
         return LlamaTensors.load(folder, tensors);
-    }
-
-    /** The hyperparameters. */
-    public LlamaConfig config() {
-        return config;
     }
 
     /** The same weights under another config of equal geometry (tests: e.g. another sliding window). */

@@ -8,6 +8,7 @@ import dev.interlayer.models.lm.HfJson;
 import dev.interlayer.models.lm.Weights;
 import dev.interlayer.models.llama.LlamaModel.Layer;
 import dev.interlayer.models.llama.LlamaModel.Moe;
+import dev.interlayer.nn.AttentionConfig;
 import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
 
@@ -48,15 +49,16 @@ final class LlamaTensors {
                         "present (output-projection bias is not supported)");
             }
             boolean sparse = c.isSparse(i);
+            AttentionConfig a = c.attention(i);
             layers[i] = new Layer(
                     w.get(p + n.attnNorm(), d),
-                    w.get(p + n.q(), c.qDim(), d),
-                    w.get(p + n.k(), c.kvDim(), d),
-                    w.get(p + n.v(), c.kvDim(), d),
-                    w.get(p + n.o(), d, c.qDim()),
-                    w.optional(p + n.qBias(), c.qDim()),
-                    w.optional(p + n.kBias(), c.kvDim()),
-                    w.optional(p + n.vBias(), c.kvDim()),
+                    w.get(p + n.q(), a.qDim(), d),
+                    w.get(p + n.k(), a.kvDim(), d),
+                    w.get(p + n.v(), a.kvDim(), d),
+                    w.get(p + n.o(), d, a.qDim()),
+                    w.optional(p + n.qBias(), a.qDim()),
+                    w.optional(p + n.kBias(), a.kvDim()),
+                    w.optional(p + n.vBias(), a.kvDim()),
                     w.get(p + n.ffnNorm(), d),
                     sparse ? null : w.get(p + n.gate(), h, d),
                     sparse ? null : w.get(p + n.up(), h, d),

@@ -108,40 +108,31 @@ public final class ModelLoader {
 
     private static LoadedModel openGguf(Path path) throws IOException {
         GgufFile f = Gguf.open(path);
-        UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(f);
-        try {
+        return closingOnFailure(f::close, () -> {
             Family family = Families.requireGguf(path, f.architecture());
             Tokenizer tok = f.get("tokenizer.ggml.model") != null ? Tokenizers.fromGguf(f) : null;
-            HiddenStates model = family.builder().gguf().build(f, tracked);
-            warnUnused(tracked, path, family.name());
-            return loaded(family, "gguf", model, tok, f);
-        } catch (IOException | RuntimeException e) {
-            f.close();
-            throw e;
-        }
+            UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(f);
+            return loaded(family, "gguf", family.builder().gguf().build(f, tracked), tracked, path, tok, f);
+        });
     }
 
     private static LoadedModel openHf(Path dir) throws IOException {
         HfFolder folder = HfFolder.open(dir);
-        UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(folder.weights());
         Path weightsFile = Files.isRegularFile(dir.resolve("model.safetensors")) ? dir.resolve("model.safetensors")
                 : dir.resolve("model.safetensors.index.json");
-        try {
+        return closingOnFailure(folder::close, () -> {
             Family family = Families.requireHuggingFace(dir.resolve("config.json"), folder.config());
             Tokenizer tok = folder.tokenizerJson().isPresent() ? Tokenizers.fromHuggingFace(folder.tokenizerJson().get())
                     : null;
-            HiddenStates model = family.builder().hf().build(folder, tracked);
-            warnUnused(tracked, weightsFile, family.name());
-            return loaded(family, "hf", model, tok, folder);
-        } catch (IOException | RuntimeException e) {
-            folder.close();
-            throw e;
-        }
+            UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(folder.weights());
+            return loaded(family, "hf", family.builder().hf().build(folder, tracked), tracked, weightsFile, tok,
+                    folder);
+        });
     }
 
     private static LoadedModel openOnnx(Path path) throws IOException {
         OnnxWeights w = OnnxWeights.open(path);
-        try {
+        return closingOnFailure(w::close, () -> {
             // ONNX exports carry no architecture name: the one family that reads them (BERT) takes the file
             List<Family> readers = Families.onnxFamilies();
             if (readers.size() != 1) {
@@ -151,22 +142,38 @@ public final class ModelLoader {
             Family family = readers.get(0);
             UsageTrackingWeightSource tracked = new UsageTrackingWeightSource(w);
             HiddenStates model = family.builder().onnx().build(w, tracked);
-            warnUnused(tracked, path, family.name());
             String name = path.getFileName().toString();
             Path tj = path.resolveSibling(name.replaceFirst("\\.onnx$", "") + "-tokenizer.json");
             if (!Files.isRegularFile(tj)) {
                 tj = path.resolveSibling("tokenizer.json");
             }
             Tokenizer tok = Files.isRegularFile(tj) ? Tokenizers.fromHuggingFace(tj) : null;
-            return loaded(family, "onnx", model, tok, w);
+            return loaded(family, "onnx", model, tracked, path, tok, w);
+        });
+    }
+
+    // Loads a model out of a freshly opened file or folder, or closes that when loading fails (on success the
+    // LoadedModel owns it).
+    private static LoadedModel closingOnFailure(Runnable close, Loading load) throws IOException {
+        try {
+            return load.load();
         } catch (IOException | RuntimeException e) {
-            w.close();
+            close.run();
             throw e;
         }
     }
 
-    private static LoadedModel loaded(Family family, String source, HiddenStates model, Tokenizer tok,
+    @FunctionalInterface
+    private interface Loading {
+        LoadedModel load() throws IOException;
+    }
+
+    // The built model of family with its tokenizer, owning resource; first warns about tensors of file the family
+    // neither read nor ignores on purpose.
+    private static LoadedModel loaded(Family family, String source, HiddenStates model,
+                                      UsageTrackingWeightSource tracked, Path file, Tokenizer tok,
                                       AutoCloseable resource) {
+        warnUnused(tracked, file, family.name());
         CausalLM lm = family.kind() == Family.Kind.DECODER ? (CausalLM) model : null;
         return new LoadedModel(family.name(), source, lm, model, tok, resource);
     }

@@ -1,10 +1,8 @@
 package dev.interlayer.models.olmo;
 
-import dev.interlayer.models.io.GgufFile;
-import dev.interlayer.models.io.HfFolder;
+import com.google.gson.JsonObject;
 import dev.interlayer.models.io.ModelFormatException;
-import dev.interlayer.models.io.WeightSource;
-import dev.interlayer.models.lm.DecoderLM;
+import dev.interlayer.models.lm.ConfiguredDecoder;
 import dev.interlayer.models.lm.HfJson;
 import dev.interlayer.models.lm.Weights;
 import dev.interlayer.nn.Attention;
@@ -38,47 +36,22 @@ import java.util.List;
  * </pre>
  * Norms multiply in float32 (OLMo's cast order only matters for bf16 activations; ours are F32).
  */
-public final class Olmo2Model extends DecoderLM {
-    private final Olmo2Config config;
-
+public final class Olmo2Model extends ConfiguredDecoder<Olmo2Config> {
     private Olmo2Model(Olmo2Config config, DecoderStack stack, Tensor head) {
-        super(stack, head, 0f, config.contextLength());
-        this.config = config;
-    }
-
-    /** The hyperparameters. */
-    public Olmo2Config config() {
-        return config;
-    }
-
-    /** Loads from a Hugging Face folder (Olmo2ForCausalLM); keep the folder open while in use. */
-    public static Olmo2Model load(HfFolder folder) throws ModelFormatException {
-        return load(folder, folder.weights());
+        super(config, stack, head, 0f, config.contextLength());
     }
 
     /**
-     * As {@link #load(HfFolder)}, looking tensors up in {@code tensors} ({@code folder.weights()} or a
-     * decorator of it such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}).
+     * Builds the model from {@code w} (the family registry's loading path: {@code Families.OLMO2}); the head is
+     * the embedding when config.json says {@code tie_word_embeddings} (HF) or the file has no {@code output.weight}
+     * (GGUF).
+     *
+     * @param hfConfig the folder's config.json when {@code w} holds Hugging Face names, null for llama.cpp names
      */
-    public static Olmo2Model load(HfFolder folder, WeightSource tensors) throws ModelFormatException {
-        Olmo2Config c = HfJson.parseConfig(folder, Olmo2Config::fromHuggingFace, "olmo2 config",
-                "a supported OLMo 2 config");
-        boolean tied = HfJson.getBoolean(folder.config(), "tie_word_embeddings", false);
-        return load(c, new Weights(tensors, folder.dir()), true, tied);
-    }
-
-    /** Loads from GGUF (arch olmo2); keep the file open while in use. */
-    public static Olmo2Model load(GgufFile file) throws ModelFormatException {
-        return load(file, file);
-    }
-
-    /**
-     * As {@link #load(GgufFile)}, looking tensors up in {@code tensors} ({@code file} or a decorator of it
-     * such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}); metadata comes from {@code file}.
-     */
-    public static Olmo2Model load(GgufFile file, WeightSource tensors) throws ModelFormatException {
-        return load(Olmo2Config.fromGguf(file), Weights.of(file, tensors), false,
-                !tensors.contains("output.weight"));
+    public static Olmo2Model load(Olmo2Config c, Weights w, JsonObject hfConfig) throws ModelFormatException {
+        boolean hf = hfConfig != null;
+        boolean tied = hf ? HfJson.getBoolean(hfConfig, "tie_word_embeddings", false) : !w.has("output.weight");
+        return load(c, w, hf, tied);
     }
 
     private static Olmo2Model load(Olmo2Config c, Weights w, boolean hf, boolean tied) throws ModelFormatException {

@@ -218,49 +218,36 @@ final class GgufTokenizerLoader {
     }
 
     private static String[] strings(Map<String, Object> md, String key) {
-        Object o = md.get(key);
-        if (o instanceof String[] a) {
-            return a;
-        }
-        List<?> l = list(md, key);
-        String[] out = new String[l.size()];
-        for (int i = 0; i < out.length; i++) {
-            if (!(l.get(i) instanceof String s)) {
-                throw new IllegalArgumentException("GGUF metadata: " + key + "[" + i + "] should be a string");
-            }
-            out[i] = s;
-        }
-        return out;
+        return md.get(key) instanceof String[] a ? a
+                : elements(md, key, String.class, "a string").toArray(String[]::new);
     }
 
     private static int[] ints(Map<String, Object> md, String key) {
-        Object o = md.get(key);
-        if (o instanceof int[] a) {
+        return md.get(key) instanceof int[] a ? a
+                : elements(md, key, Number.class, "a number").stream().mapToInt(Number::intValue).toArray();
+    }
+
+    private static float[] floats(Map<String, Object> md, String key) {
+        if (md.get(key) instanceof float[] a) {
             return a;
         }
-        List<?> l = list(md, key);
-        int[] out = new int[l.size()];
+        List<Number> l = elements(md, key, Number.class, "a number");
+        float[] out = new float[l.size()];
         for (int i = 0; i < out.length; i++) {
-            if (!(l.get(i) instanceof Number n)) {
-                throw new IllegalArgumentException("GGUF metadata: " + key + "[" + i + "] should be a number");
-            }
-            out[i] = n.intValue();
+            out[i] = l.get(i).floatValue();
         }
         return out;
     }
 
-    private static float[] floats(Map<String, Object> md, String key) {
-        Object o = md.get(key);
-        if (o instanceof float[] a) {
-            return a;
-        }
+    // The elements of array key, each checked to be a `type` ("GGUF metadata: key[i] should be <what>" if not).
+    private static <T> List<T> elements(Map<String, Object> md, String key, Class<T> type, String what) {
         List<?> l = list(md, key);
-        float[] out = new float[l.size()];
-        for (int i = 0; i < out.length; i++) {
-            if (!(l.get(i) instanceof Number n)) {
-                throw new IllegalArgumentException("GGUF metadata: " + key + "[" + i + "] should be a number");
+        List<T> out = new ArrayList<>(l.size());
+        for (int i = 0; i < l.size(); i++) {
+            if (!type.isInstance(l.get(i))) {
+                throw new IllegalArgumentException("GGUF metadata: " + key + "[" + i + "] should be " + what);
             }
-            out[i] = n.floatValue();
+            out.add(type.cast(l.get(i)));
         }
         return out;
     }
