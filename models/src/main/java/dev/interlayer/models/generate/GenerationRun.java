@@ -101,7 +101,7 @@ public final class GenerationRun {
      *
      * @return true once the prompt is complete (the run is then prefilled)
      * @throws IllegalStateException    if the prompt is already complete
-     * @throws IllegalArgumentException if maxTokens < 1
+     * @throws IllegalArgumentException if maxTokens {@literal <} 1
      */
     public boolean prefillSlice(int maxTokens) {
         if (prefilled) {

@@ -72,7 +72,7 @@ public final class ServedModel implements AutoCloseable {
      * model with a long context would otherwise let one request without {@code max_tokens} take.
      *
      * @throws IOException if the model cannot be read
-     * @throws IllegalArgumentException if a decoder comes without a tokenizer, from lmView, or if contextLimit < 0
+     * @throws IllegalArgumentException if a decoder comes without a tokenizer, from lmView, or if contextLimit {@literal <} 0
      */
     public static ServedModel open(Path path, UnaryOperator<CausalLM> lmView, int contextLimit) throws IOException {
         String id = path.getFileName().toString();
