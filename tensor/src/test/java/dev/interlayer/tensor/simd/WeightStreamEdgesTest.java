@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
  */
 class WeightStreamEdgesTest {
     private static final double U = 0x1p-24;
-    private static final int[] M = {0, 1, 16, 17, 20, 28, 31, 32, 33, 44, 45, 63, 64, 65, 127, 128, 129};
-    private static final int[] N = {0, 1, 11, 12, 13, 24, 25, 37};
+    private static final int[] M = {0, 1, 16, 17, 20, 28, 31, 32, 33, 44, 45, 48, 49, 63, 64, 65, 80, 81, 112, 113, 127, 128, 129};
+    private static final int[] N = {0, 1, 7, 8, 9, 11, 12, 13, 23, 24, 25, 37, 49};
     private static final int[] K = {0, 1, 15, 16, 17, 100, 300};
     private final int threads = ComputePool.threads();
 
