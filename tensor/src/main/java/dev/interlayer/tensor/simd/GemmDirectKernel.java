@@ -73,11 +73,11 @@ final class GemmDirectKernel {
         boolean wide = wideLast(mc);
         for (int j = r0; j < r1; j += SPAN) {
             int end = Math.min(r1, j + SPAN);
-            for (int q = 0; q < (tail > 0 ? narrow - 1 : narrow); q++) {   // with a tail, the last one goes with it
+            for (int q = 0; q < narrow; q++) {
                 int tokens = Math.min(NR, mc - q * NR);
                 for (int jj = j; jj < end; jj += MR) {
                     int rows = Math.min(MR, end - jj);
-                    micro2(0, kc, w, w0 + jj * ldw, ldw, rows, xp, q * kc * NR, tile, false);
+                    micro2(kc, w, w0 + jj * ldw, ldw, rows, xp, q * kc * NR, tile);
                     GemmWeightStream.store(tile, NR, rows, tokens, c, c0 + q * NR * ldc + jj, ldc, accumulate);
                 }
             }
@@ -91,35 +91,14 @@ final class GemmDirectKernel {
             } else if (tail > 0) {
                 for (int jj = j; jj < end; jj += MR) {
                     int rows = Math.min(MR, end - jj);
-                    panelAndTail(kc, w, w0 + jj * ldw, ldw, rows, xp, (narrow - 1) * kc * NR, a, a0 + t0 * lda, lda,
-                            tail, tile, acc);
-                    GemmWeightStream.store(tile, NR, rows, NR, c, c0 + (t0 - NR) * ldc + jj, ldc, accumulate);
-                    GemmDirectTail.finish(kc, w, w0 + jj * ldw, ldw, rows, a, a0 + t0 * lda, lda, tail, tile, NR, acc);
+                    GemmDirectTail.tile(kc, w, w0 + jj * ldw, ldw, rows, a, a0 + t0 * lda, lda, tail, tile, NR, acc);
                     GemmWeightStream.store(tile, NR, rows, tail, c, c0 + t0 * ldc + jj, ldc, accumulate);
                 }
             }
         }
     }
 
-    /**
-     * The last whole panel of a 12-row group (into tile) and the tail's sums (into acc), alternating by
-     * {@link GemmDirectTail#KCH} k steps: the chunk of the 12 rows the panel has just streamed in is still in L1 for
-     * the tail. Run after the panel instead, the tail read all 12 rows (96 KB at k = 2048) back from L2 for every
-     * row pair and cost ~2.8 panel rows per row; it was ~22% of a 64-expert layer's time.
-     */
-    private static void panelAndTail(int kc, MemorySegment w, long w0, long ldw, int rows, float[] xp, int xi,
-                                     float[] a, int a0, int lda, int tail, float[] tile, float[] acc) {
-        int vecEnd = kc - kc % VL;
-        for (int p0 = 0; p0 < kc; p0 += GemmDirectTail.KCH) {
-            int p1 = Math.min(kc, p0 + GemmDirectTail.KCH);
-            micro2(p0, p1, w, w0, ldw, rows, xp, xi, tile, p0 > 0);
-            GemmDirectTail.chunk(Math.min(p0, vecEnd), Math.min(p1, vecEnd), p0 == 0, w, w0, ldw, rows, a, a0, lda,
-                    tail, acc);
-        }
-    }
-
-    static void micro2(int p0, int p1, MemorySegment w, long w0, long ldw, int rows, float[] xp, int xi, float[] tile,
-                       boolean resume) {
+    static void micro2(int kc, MemorySegment w, long w0, long ldw, int rows, float[] xp, int xi, float[] tile) {
         int nr = 2 * VL;
         long b0 = w0 << 2, st = ldw << 2;
         long o0 = b0, o1 = b0 + Math.min(1, rows - 1) * st, o2 = b0 + Math.min(2, rows - 1) * st;
@@ -129,33 +108,9 @@ final class GemmDirectKernel {
         long o9 = b0 + Math.min(9, rows - 1) * st, o10 = b0 + Math.min(10, rows - 1) * st;
         long o11 = b0 + Math.min(11, rows - 1) * st;
         FloatVector z = FloatVector.zero(F);
-        // resume: continue the sums of the previous k range from the tile (same order as one pass)
-        FloatVector a0 = resume ? FloatVector.fromArray(F, tile, 0) : z;
-        FloatVector b0v = resume ? FloatVector.fromArray(F, tile, VL) : z;
-        FloatVector a1 = resume ? FloatVector.fromArray(F, tile, 1 * nr) : z;
-        FloatVector b1 = resume ? FloatVector.fromArray(F, tile, 1 * nr + VL) : z;
-        FloatVector a2 = resume ? FloatVector.fromArray(F, tile, 2 * nr) : z;
-        FloatVector b2 = resume ? FloatVector.fromArray(F, tile, 2 * nr + VL) : z;
-        FloatVector a3 = resume ? FloatVector.fromArray(F, tile, 3 * nr) : z;
-        FloatVector b3 = resume ? FloatVector.fromArray(F, tile, 3 * nr + VL) : z;
-        FloatVector a4 = resume ? FloatVector.fromArray(F, tile, 4 * nr) : z;
-        FloatVector b4 = resume ? FloatVector.fromArray(F, tile, 4 * nr + VL) : z;
-        FloatVector a5 = resume ? FloatVector.fromArray(F, tile, 5 * nr) : z;
-        FloatVector b5 = resume ? FloatVector.fromArray(F, tile, 5 * nr + VL) : z;
-        FloatVector a6 = resume ? FloatVector.fromArray(F, tile, 6 * nr) : z;
-        FloatVector b6 = resume ? FloatVector.fromArray(F, tile, 6 * nr + VL) : z;
-        FloatVector a7 = resume ? FloatVector.fromArray(F, tile, 7 * nr) : z;
-        FloatVector b7 = resume ? FloatVector.fromArray(F, tile, 7 * nr + VL) : z;
-        FloatVector a8 = resume ? FloatVector.fromArray(F, tile, 8 * nr) : z;
-        FloatVector b8 = resume ? FloatVector.fromArray(F, tile, 8 * nr + VL) : z;
-        FloatVector a9 = resume ? FloatVector.fromArray(F, tile, 9 * nr) : z;
-        FloatVector b9 = resume ? FloatVector.fromArray(F, tile, 9 * nr + VL) : z;
-        FloatVector a10 = resume ? FloatVector.fromArray(F, tile, 10 * nr) : z;
-        FloatVector b10 = resume ? FloatVector.fromArray(F, tile, 10 * nr + VL) : z;
-        FloatVector a11 = resume ? FloatVector.fromArray(F, tile, 11 * nr) : z;
-        FloatVector b11 = resume ? FloatVector.fromArray(F, tile, 11 * nr + VL) : z;
-        xi += p0 * nr;
-        for (int p = p0; p < p1; p++, xi += nr) {
+        FloatVector a0 = z, b0v = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z, a4 = z, b4 = z, a5 = z, b5 = z;
+        FloatVector a6 = z, b6 = z, a7 = z, b7 = z, a8 = z, b8 = z, a9 = z, b9 = z, a10 = z, b10 = z, a11 = z, b11 = z;
+        for (int p = 0; p < kc; p++, xi += nr) {
             long q = (long) p << 2;
             FloatVector x0 = FloatVector.fromArray(F, xp, xi);
             FloatVector x1 = FloatVector.fromArray(F, xp, xi + VL);
