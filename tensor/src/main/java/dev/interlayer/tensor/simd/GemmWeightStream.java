@@ -29,6 +29,11 @@ import jdk.incubator.vector.FloatVector;
  * NR = 2 vectors of tokens, 24 FMA accumulators, per k step 2 vector loads and 12 broadcasts. Edge
  * tiles compute on zero padding and store only their valid part.
  *
+ * <p>F32 weights skip the widening: {@link GemmDirectKernel} broadcasts them straight from the weight segment (12-row
+ * groups in spans of 24 rows that stay in L2 across the panels), a block of NR·q + 9 … 16 rows ends in one 3-vector
+ * panel and one of NR·q + 1 … 8 rows in the dot-product tail {@link GemmDirectTail}; the tail rows are not packed.
+ * The widening below serves BF16 and F16 weights (and F32 with {@code -Ddev.interlayer.gemm.ws.widen=true}).
+ *
  * <p>KC = 2048: a packed MC × KC activation block then takes 1 MB, half of this machine's 2 MB L2 (Intel Xeon,
  * AVX-512), next to the widened weight rows. At 4096 it took all of it: 1 thread, thread CPU time, old and new in
  * one JVM, GFLOP/s at m × n × k = 128 × 2048 × 8192: 64 → 75, 512 × 2048 × 8192: 68 → 84, 256 × 2048 × 4096: 72 →
@@ -40,6 +45,7 @@ final class GemmWeightStream {
     static final int MR = 12;
     static final int NR = 2 * VL;
     static final int KC = Math.max(1, Integer.getInteger("dev.interlayer.gemm.ws.kc", 2048));
+    /** F32 weights read in place ({@link GemmDirectKernel}); off with {@code dev.interlayer.gemm.ws.widen}. */
     static final boolean DIRECT = !Boolean.getBoolean("dev.interlayer.gemm.ws.widen");
     static final int MC = roundUp(Integer.getInteger("dev.interlayer.gemm.ws.mc", 128), NR);
 
@@ -165,7 +171,8 @@ final class GemmWeightStream {
     }
 
     /**
-     * Weight-row groups [g0, g1) of one (MC, KC) block: each group runs over every token panel, and the next
+     * Weight-row groups [g0, g1) of one (MC, KC) block; F32 weights go to {@link GemmDirectKernel#groups}. Otherwise
+     * each group runs over every token panel, and the next
      * group's rows are widened to F32 during the first panel, inside its micro-kernel ({@link GemmWidenKernel},
      * one vector per k step, so the loads overlap the FMAs; the first group before the loop). A ~32-row MoE
      * expert has only one panel, and widening a group from DRAM cost as much as that panel: 32 rows over 64
