@@ -53,11 +53,12 @@ public final class GroupedExperts {
     private final RowBuffer out; // [maxRows, outWidth] that expert's outputs
     private final int inWidth;
     private final int outWidth;
-    private final int[] active;  // [E] experts with rows, in index order (concurrent path)
+    private final int[] active;  // [E] experts with rows (concurrent path: most rows first)
     private final ScratchPool pool; // where allIn/allOut come from (null: private)
     private RowBuffer allIn;     // [maxAssignments, inWidth] every expert's rows at its group's place (lazy)
     private RowBuffer allOut;    // [maxAssignments, outWidth]
     private boolean lastConcurrent;
+    private int lastUsed;        // experts with rows in the last call
 
     /**
      * Buffers for E experts, up to maxAssignments assignments per call, at most maxRows of them for one
@@ -130,6 +131,7 @@ public final class GroupedExperts {
                 active[used++] = j;
             }
         }
+        lastUsed = used;
         int slots = ComputePool.threads();
         lastConcurrent = slots > 1 && used > 1 && kept >= PARALLEL_MIN_ROWS * used && f.prepareSlots(slots);
         if (lastConcurrent) {
@@ -160,7 +162,8 @@ public final class GroupedExperts {
     /**
      * The experts concurrently, each on one thread ({@link ComputePool#parallelTasks}): all groups gathered
      * into one buffer at their group's place, every expert run into its place of a second one, then the
-     * weighted sum in the same order as the one-after-another path (experts by index, rows in assignment order).
+     * weighted sum in the same order as the one-after-another path (experts by index, rows in assignment order); the
+     * experts are handed out largest first ({@link #largestFirst}).
      * An expert's output rows do not depend on the thread count (the weight-stream GEMM splits weight rows,
      * never the reduction), so both paths give the same sums.
      */
@@ -176,6 +179,7 @@ public final class GroupedExperts {
             gatherRow(src, r.token(order[q]), srcCol, gin, q * inWidth, inWidth);
         }
         Tensor ins = allIn.rows(rows), outs = allOut.rows(rows);
+        largestFirst(used);
         ComputePool.parallelTasks(used, slots, (task, slot) -> {
             int j = active[task];
             int s0 = start[j], n = start[j + 1] - s0;
@@ -187,9 +191,30 @@ public final class GroupedExperts {
         }
     }
 
+    /**
+     * Orders active[0 .. used) by rows, most first (ties by index): the threads take experts from a shared counter, so
+     * the small ones come last and fill in while the other thread finishes (longest processing time first). Only the
+     * order the experts are computed in changes; their outputs and the weighted sum do not.
+     */
+    private void largestFirst(int used) {
+        for (int i = 1; i < used; i++) {        // insertion sort: at most E entries, nothing allocated
+            int e = active[i], n = start[e + 1] - start[e], j = i - 1;
+            while (j >= 0 && start[active[j] + 1] - start[active[j]] < n) {
+                active[j + 1] = active[j];
+                j--;
+            }
+            active[j + 1] = e;
+        }
+    }
+
     /** Whether the last {@link #run} ran its experts concurrently (for tests). */
     boolean lastConcurrent() {
         return lastConcurrent;
+    }
+
+    /** The experts of the last concurrent call in the order they were handed out (for tests). */
+    int[] concurrentOrder() {
+        return Arrays.copyOf(active, lastUsed);
     }
 
     /** The concurrent path's gather buffer, null before its first use (for tests). */

@@ -200,6 +200,11 @@ public record RoutedMoe(Router router, List<FeedForward> experts, Combine combin
             return grouped.lastConcurrent();
         }
 
+        /** The experts of the last concurrent call in the order they were handed out (for tests). */
+        int[] concurrentOrder() {
+            return grouped.concurrentOrder();
+        }
+
         /** The grouped kernel's concurrent gather buffer (for tests). */
         RowBuffer allGathered() {
             return grouped.allGathered();

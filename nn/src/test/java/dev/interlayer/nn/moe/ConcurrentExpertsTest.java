@@ -59,6 +59,20 @@ class ConcurrentExpertsTest {
         double err = Runs.maxAbs(seq.toFloatArray(), con.toFloatArray());
         assertTrue(err <= Runs.ROUNDING_TOL, "concurrent vs sequential experts differ by " + err);
         assertEquals(s1.stats().toString(), s2.stats().toString());
+        // handed out largest first (the order changes nothing above): rows per expert non-increasing, all used ones
+        int[] rows = new int[6];
+        Routing rt = s2.routing();
+        for (int i = 0; i < rt.count(); i++) {
+            rows[rt.expert(i)] += rt.dropped(i) ? 0 : 1;
+        }
+        int[] order = s2.concurrentOrder();
+        assertEquals(java.util.Arrays.stream(rows).filter(n -> n > 0).count(), order.length);
+        for (int i = 1; i < order.length; i++) {
+            assertTrue(rows[order[i - 1]] > rows[order[i]]
+                    || rows[order[i - 1]] == rows[order[i]] && order[i - 1] < order[i],
+                    "experts must go out by rows, most first, ties by index: " + java.util.Arrays.toString(order)
+                            + " rows " + java.util.Arrays.toString(rows));
+        }
         // a single decode token never takes the concurrent path (nothing may be allocated there)
         Tensor y1 = Tensor.zeros(1, D);
         RoutedMoe.State d = m.newScratch(1);

@@ -29,6 +29,11 @@ import jdk.incubator.vector.FloatVector;
  * NR = 2 vectors of tokens, 24 FMA accumulators, per k step 2 vector loads and 12 broadcasts. Edge
  * tiles compute on zero padding and store only their valid part.
  *
+ * <p>F32 weights skip the widening: {@link GemmDirectKernel} broadcasts them straight from the weight segment (12-row
+ * groups in spans of 24 rows that stay in L2 across the panels), a block of NR·q + 9 … 16 rows ends in one 3-vector
+ * panel and one of NR·q + 1 … 8 rows in the dot-product tail {@link GemmDirectTail}; the tail rows are not packed.
+ * The widening below serves BF16 and F16 weights (and F32 with {@code -Ddev.interlayer.gemm.ws.widen=true}).
+ *
  * <p>KC = 2048: a packed MC × KC activation block then takes 1 MB, half of this machine's 2 MB L2 (Intel Xeon,
  * AVX-512), next to the widened weight rows. At 4096 it took all of it: 1 thread, thread CPU time, old and new in
  * one JVM, GFLOP/s at m × n × k = 128 × 2048 × 8192: 64 → 75, 512 × 2048 × 8192: 68 → 84, 256 × 2048 × 4096: 72 →
@@ -40,13 +45,16 @@ final class GemmWeightStream {
     static final int MR = 12;
     static final int NR = 2 * VL;
     static final int KC = Math.max(1, Integer.getInteger("dev.interlayer.gemm.ws.kc", 2048));
+    /** F32 weights read in place ({@link GemmDirectKernel}); off with {@code dev.interlayer.gemm.ws.widen}. */
+    static final boolean DIRECT = !Boolean.getBoolean("dev.interlayer.gemm.ws.widen");
     static final int MC = roundUp(Integer.getInteger("dev.interlayer.gemm.ws.mc", 128), NR);
 
     /** The packed activation block, leased by the calling thread for the whole call. */
     private static final ThreadSlot<float[]> PACKED = new ThreadSlot<>();
     /** One thread's widened weight rows [MR][KC] (this group's and the next one's) and its output tile [MR][NR]. */
     private static final ThreadLocal<float[][]> SCRATCH =
-            ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[MR * NR], new float[0]});
+            ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[MR * NR], new float[0],
+                new float[GemmDirectTail.accLength(NR)]});
 
     private GemmWeightStream() {
     }
@@ -90,7 +98,11 @@ final class GemmWeightStream {
                 for (int pc = 0; pc < k; pc += kcMax) {
                     int kc = Math.min(kcMax, k - pc);
                     int aBlock = aOff + ic * lda + pc;
-                    packActivations(xp, packedRows(mc), kc, a, aBlock, lda);
+                    if (direct(kind)) {
+                        GemmDirectKernel.pack(xp, mc, kc, a, aBlock, lda);
+                    } else {
+                        packActivations(xp, packedRows(mc), kc, a, aBlock, lda);
+                    }
                     boolean accumulate = pc > 0;
                     int cBlock = cOff + ic * ldc;
                     float[] panels = xp;
@@ -119,25 +131,48 @@ final class GemmWeightStream {
     /** xp[(q*kc + p)*NR + t] = A[q*NR + t, p] for the block's rows; rows past mc are zero. */
     private static void packActivations(float[] xp, int mc, int kc, float[] a, int a0, int lda) {
         for (int q = 0; q * NR < mc; q++) {
-            int base = q * kc * NR;
-            for (int t = 0; t < NR; t++) {
-                int row = q * NR + t;
-                int dst = base + t;
-                if (row < mc) {
-                    for (int p = 0, src = a0 + row * lda; p < kc; p++, dst += NR) {
-                        xp[dst] = a[src + p];
-                    }
-                } else {
-                    for (int p = 0; p < kc; p++, dst += NR) {
-                        xp[dst] = 0f;
-                    }
+            packPanel(xp, q * kc * NR, NR, kc, a, a0 + q * NR * lda, lda, Math.min(NR, mc - q * NR));
+        }
+    }
+
+    /** xp[base + p*width + t] = A[t, p] (row t at a0 + t*lda) for t &lt; rows, zero for rows ≤ t &lt; width. */
+    static void packPanel(float[] xp, int base, int width, int kc, float[] a, int a0, int lda, int rows) {
+        int whole = Math.min(rows, width) / VL * VL;
+        if (whole > 0) {
+            // VL whole rows at a time: one gather per k step and one vector store, instead of VL scalar stores a
+            // panel row apart
+            int[] idx = new int[VL];
+            for (int i = 0; i < VL; i++) {
+                idx[i] = i * lda;
+            }
+            for (int t0 = 0; t0 < whole; t0 += VL) {
+                for (int p = 0, src = a0 + t0 * lda, dst = base + t0; p < kc; p++, dst += width) {
+                    FloatVector.fromArray(F, a, src + p, idx, 0).intoArray(xp, dst);
+                }
+            }
+        }
+        for (int t = whole; t < width; t++) {
+            int dst = base + t;
+            if (t < rows) {
+                for (int p = 0, src = a0 + t * lda; p < kc; p++, dst += width) {
+                    xp[dst] = a[src + p];
+                }
+            } else {
+                for (int p = 0; p < kc; p++, dst += width) {
+                    xp[dst] = 0f;
                 }
             }
         }
     }
 
+    /** F32 weights with the in-place kernels ({@link GemmDirectKernel}). */
+    private static boolean direct(int kind) {
+        return DIRECT && kind == GemmSpecies.KIND_F32;
+    }
+
     /**
-     * Weight-row groups [g0, g1) of one (MC, KC) block: each group runs over every token panel, and the next
+     * Weight-row groups [g0, g1) of one (MC, KC) block; F32 weights go to {@link GemmDirectKernel#groups}. Otherwise
+     * each group runs over every token panel, and the next
      * group's rows are widened to F32 during the first panel, inside its micro-kernel ({@link GemmWidenKernel},
      * one vector per k step, so the loads overlap the FMAs; the first group before the loop). A ~32-row MoE
      * expert has only one panel, and widening a group from DRAM cost as much as that panel: 32 rows over 64
@@ -159,6 +194,11 @@ final class GemmWeightStream {
         }
         float[] wb = scratch[0], next = scratch[2], tile = scratch[1];
         int panelRows = packedRows(mc);
+        if (direct(kind)) {
+            GemmDirectKernel.groups(g0 * MR, Math.min(n, g1 * MR), kc, mc, xp, a, a0, lda, w, w0, ldw, c, c0, ldc,
+                    accumulate, tile, scratch[3]);
+            return;
+        }
         if (g0 < g1) {
             widenRows(wb, Math.min(MR, n - g0 * MR), kc, kind, w, w0 + g0 * MR * ldw, ldw);
         }
@@ -179,7 +219,7 @@ final class GemmWeightStream {
                 } else {
                     micro(kc, wb, xp, q * kc * NR, tile);
                 }
-                store(tile, rows, tokens, c, c0 + q * NR * ldc + j, ldc, accumulate);
+                store(tile, NR, rows, tokens, c, c0 + q * NR * ldc + j, ldc, accumulate);
             }
             float[] t = wb;
             wb = next;
@@ -206,17 +246,17 @@ final class GemmWeightStream {
         }
     }
 
-    /** C[t, r] (=, or += when accumulate) tile[r*NR + t] for r &lt; rows, t &lt; tokens; C[t, r] at c[ci + t*ldc + r]. */
-    private static void store(float[] tile, int rows, int tokens, float[] c, int ci, int ldc, boolean accumulate) {
+    /** C[t, r] (=, or += when accumulate) tile[r*ld + t] for r &lt; rows, t &lt; tokens; C[t, r] at c[ci + t*ldc + r]. */
+    static void store(float[] tile, int ld, int rows, int tokens, float[] c, int ci, int ldc, boolean accumulate) {
         for (int t = 0; t < tokens; t++) {
             int row = ci + t * ldc;
             if (accumulate) {
                 for (int r = 0; r < rows; r++) {
-                    c[row + r] += tile[r * NR + t];
+                    c[row + r] += tile[r * ld + t];
                 }
             } else {
                 for (int r = 0; r < rows; r++) {
-                    c[row + r] = tile[r * NR + t];
+                    c[row + r] = tile[r * ld + t];
                 }
             }
         }

@@ -18,7 +18,10 @@ import org.junit.jupiter.api.Test;
  * weights in native memory as a loaded model has them: activation row counts around the token-panel edges
  * (16/17 where the dot-product path hands over, 28–33, 44–45 where the tail gives way to a padded panel, 63–65,
  * 127–129 around the MC block), weight-row counts around the 12-row group (a last group of 1 or 11 rows is the
- * one the previous group widens with zero rows), k around the vector length, zeros and ones, at 1 and 2 threads.
+ * one the previous group widens with zero rows), k around the vector length and over one k block (2100), zeros and
+ * ones, at 1 and 2 threads. F32 weights take the in-place kernels ({@link GemmDirectKernel}: 44–48, 80 and 112 rows
+ * end in a three-vector panel, 33–40 and 65 in the dot-product tail {@link GemmDirectTail}, 8/9 and 23/25 weight
+ * rows cut its 8- and 24-row groups).
  *
  * <p>Tolerance, as in the tensor GEMM tests: any summation order of k float products is within γ_k·Σ|x||w| of the
  * exact sum (γ_k ≈ k·u, u = 2⁻²⁴), and the oracle's double sum narrowed to float adds u·Σ|x||w|; allowed
@@ -26,9 +29,9 @@ import org.junit.jupiter.api.Test;
  */
 class WeightStreamEdgesTest {
     private static final double U = 0x1p-24;
-    private static final int[] M = {0, 1, 16, 17, 20, 28, 31, 32, 33, 44, 45, 63, 64, 65, 127, 128, 129};
-    private static final int[] N = {0, 1, 11, 12, 13, 24, 25, 37};
-    private static final int[] K = {0, 1, 15, 16, 17, 100, 300};
+    private static final int[] M = {0, 1, 16, 17, 20, 28, 31, 32, 33, 44, 45, 48, 49, 63, 64, 65, 80, 81, 112, 113, 127, 128, 129};
+    private static final int[] N = {0, 1, 7, 8, 9, 11, 12, 13, 23, 24, 25, 37, 49};
+    private static final int[] K = {0, 1, 15, 16, 17, 100, 300, 2100};
     private final int threads = ComputePool.threads();
 
     @AfterEach
@@ -44,10 +47,11 @@ class WeightStreamEdgesTest {
         for (int t : new int[] {1, 2}) {
             ComputePool.setThreads(t);
             for (DType dt : new DType[] {DType.F32, DType.BF16, DType.F16}) {
-                for (int m : M) {                    // every m at a group-edge n and a k with a vector tail
+                for (int m : M) {                    // every m at group-edge n, a k with a vector tail, 2 k blocks
                     check(kernel, dt, m, 25, 300, pick.nextLong(), t);
                     check(kernel, dt, m, 13, 17, pick.nextLong(), t);
-                    cases += 2;
+                    check(kernel, dt, m, 13, 2100, pick.nextLong(), t);   // two k blocks: C accumulated
+                    cases += 3;
                 }
                 for (int i = 0; i < 40; i++) {       // seeded mixes of all three
                     check(kernel, dt, M[pick.nextInt(M.length)], N[pick.nextInt(N.length)], K[pick.nextInt(K.length)],
