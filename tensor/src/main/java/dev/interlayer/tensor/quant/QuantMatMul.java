@@ -61,6 +61,9 @@ public final class QuantMatMul {
         }
         int tiles = (n + 3) / 4;
         int threads = 2L * m * n * k < PARALLEL_MIN_FLOPS ? 1 : ComputePool.threads();
+        if (kernel.product(f, m, n, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, threads)) {
+            return;
+        }
         int chunks = Math.min(tiles, threads == 1 ? 1 : threads * 4);
         if (chunks <= 1) {
             kernel.rows(f, m, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, 0, n);
