@@ -3,11 +3,11 @@ package dev.interlayer.tensor.quant.vector;
 import static dev.interlayer.tensor.quant.vector.QSpecies.F;
 import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
 
-import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.ThreadSlot;
 import dev.interlayer.tensor.quant.BlockFormat;
+import dev.interlayer.tensor.quant.QuantMatMul;
+import dev.interlayer.tensor.quant.QuantRows;
 import java.lang.foreign.MemorySegment;
-import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -46,27 +46,23 @@ final class QuantPrefill {
     }
 
     /**
-     * The whole product, weight-row groups spread over {@code threads} threads of the pool (the activations
-     * packed first, on this thread). As {@code QuantRows.rows} for every j &lt; n.
+     * The whole product, groups of MR weight rows spread over {@code threads} threads of the pool by
+     * {@link QuantMatMul#split} (the activations packed first, once, on this thread). As {@code QuantRows.rows} for
+     * every j &lt; n.
      */
     static void product(BlockFormat f, int m, int n, int k, float[] a, int aOff, int lda, MemorySegment w,
                         long wOff, long rowBytes, float[] c, int cOff, int ldc, int threads) {
         float[] xp = pack(m, k, a, aOff, lda);
+        Packed p = Packed.SLOT.lease();
+        if (p == null) {
+            p = new Packed();
+        }
         try {
-            int groups = (n + MR - 1) / MR;
-            int chunks = Math.min(groups, threads == 1 ? 1 : threads * 4);
-            if (chunks <= 1) {
-                groups(f, m, k, xp, w, wOff, rowBytes, c, cOff, ldc, 0, n);
-                return;
-            }
-            Task t = Task.lease();
-            try {
-                t.set(f, m, n, k, xp, w, wOff, rowBytes, c, cOff, ldc, groups, chunks);
-                ComputePool.parallelFor(chunks, t);
-            } finally {
-                Task.release(t);
-            }
+            p.xp = xp;
+            QuantMatMul.split(p, MR, f, m, n, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, threads);
         } finally {
+            p.xp = null;                       // do not keep the buffer reachable from two slots
+            Packed.SLOT.release(p);
             PACKED.release(xp);
         }
     }
@@ -234,48 +230,20 @@ final class QuantPrefill {
         b11.intoArray(s, ts + 11 * NR + VL);
     }
 
-    /** Chunk ch: whole groups of MR weight rows; a reusable per-thread object, not a capturing lambda. */
-    private static final class Task implements IntConsumer {
-        private static final ThreadSlot<Task> SLOT = new ThreadSlot<>();
-        private BlockFormat f;
-        private int m, n, k, cOff, ldc, groups, chunks;
-        private long wOff, rowBytes;
-        private float[] xp, c;
-        private MemorySegment w;
+    /** One thread's share of the rows over activations already packed ({@code a} unused); reused per calling thread. */
+    private static final class Packed implements QuantRows {
+        static final ThreadSlot<Packed> SLOT = new ThreadSlot<>();
+        float[] xp;
 
-        static Task lease() {
-            Task t = SLOT.lease();
-            return t != null ? t : new Task();
-        }
-
-        static void release(Task t) {
-            t.xp = t.c = null;                 // do not keep the caller's arrays or weights alive
-            t.w = null;
-            SLOT.release(t);
-        }
-
-        void set(BlockFormat f, int m, int n, int k, float[] xp, MemorySegment w, long wOff, long rowBytes,
-                 float[] c, int cOff, int ldc, int groups, int chunks) {
-            this.f = f;
-            this.m = m;
-            this.n = n;
-            this.k = k;
-            this.xp = xp;
-            this.w = w;
-            this.wOff = wOff;
-            this.rowBytes = rowBytes;
-            this.c = c;
-            this.cOff = cOff;
-            this.ldc = ldc;
-            this.groups = groups;
-            this.chunks = chunks;
+        @Override
+        public void rows(BlockFormat f, int m, int k, float[] a, int aOff, int lda, MemorySegment w, long wOff,
+                         long rowBytes, float[] c, int cOff, int ldc, int j0, int j1) {
+            groups(f, m, k, xp, w, wOff, rowBytes, c, cOff, ldc, j0, j1);
         }
 
         @Override
-        public void accept(int ch) {
-            int j0 = (int) ((long) groups * ch / chunks) * MR;
-            int j1 = Math.min(n, (int) ((long) groups * (ch + 1) / chunks) * MR);
-            groups(f, m, k, xp, w, wOff, rowBytes, c, cOff, ldc, j0, j1);
+        public String name() {
+            return "packed-prefill";
         }
     }
 }
