@@ -19,15 +19,15 @@ import jdk.incubator.vector.FloatVector;
  * Cᵀ = W·Aᵀ, weights the broadcast operand and activations the vector operand. The activations are packed once
  * per product, on the calling thread, as token panels {@code xp[(q·k + p)·NR + t] = A[q·NR + t, p]} (rows past
  * m zero); then per step of {@link #KC} values of k and group of {@link #MR} weight rows, the group is
- * dequantized once into a per-thread buffer [MR][kc] ({@link QuantDecode}, 48 KB at kc = 1024, in L1/L2) and the
+ * dequantized once into a per-thread buffer [MR][kc] ({@link QuantDecode}, 96 KB at kc = 2048, in L2) and the
  * register tile runs over every token panel: MR = 12 weight rows × NR = 2 vectors of tokens, 24 FMA
  * accumulators, per k step two vector loads and twelve broadcasts, no horizontal sums. Each weight block is
  * decoded once per product (per k step) and used by every activation row.
  *
  * <p>This replaced a dot-product layout (panels of 16 dequantized rows, a 4 × 4 tile of 16 accumulators over
- * 512 values of k, then 16 horizontal sums per tile), which ran Q4_K at 63 GFLOP/s where this layout runs
- * BF16 at 77–98 (m = 128, 1 thread, {@code QuantKernelProbe}; the numbers of this change are in BENCHMARKS.md,
- * "quantized prefill/decode").
+ * 512 values of k, then 16 horizontal sums per tile): Q4_K 58–64 and Q6_K 60–69 GFLOP/s against 86–116 and
+ * 84–102 now (m = 128, 1 thread, {@code QuantKernelProbe}, BENCHMARKS.md "quantized prefill/decode"), about what
+ * the BF16 weights get from {@code GemmWeightStream}.
  */
 final class QuantPrefill {
     /** Weight rows per register tile. */
