@@ -59,8 +59,23 @@ public final class QuantMatMul {
         if (m == 0 || n == 0) {
             return;
         }
-        int tiles = (n + 3) / 4;
         int threads = 2L * m * n * k < PARALLEL_MIN_FLOPS ? 1 : ComputePool.threads();
+        if (kernel.product(f, m, n, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, threads)) {
+            return;
+        }
+        split(kernel, 4, f, m, n, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, threads);
+    }
+
+    /**
+     * Runs {@code kernel.rows} over the weight rows [0, n) split over up to {@code threads} pool threads in chunks of
+     * whole {@code tile}-row tiles (a few chunks per thread so a slow core does not hold the rest up); on this thread
+     * when there is one chunk. Internal to the kernels: public for the vector kernels' prefill path, which prepares
+     * its activations once and then passes a {@link QuantRows} over them.
+     */
+    public static void split(QuantRows kernel, int tile, BlockFormat f, int m, int n, int k, float[] a, int aOff,
+                             int lda, MemorySegment w, long wOff, long rowBytes, float[] c, int cOff, int ldc,
+                             int threads) {
+        int tiles = (n + tile - 1) / tile;
         int chunks = Math.min(tiles, threads == 1 ? 1 : threads * 4);
         if (chunks <= 1) {
             kernel.rows(f, m, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, 0, n);
@@ -68,19 +83,19 @@ public final class QuantMatMul {
         }
         Task t = Task.lease();
         try {
-            t.set(kernel, f, m, n, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, tiles, chunks);
+            t.set(kernel, f, m, n, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, tiles, chunks, tile);
             ComputePool.parallelFor(chunks, t);
         } finally {
             Task.release(t);
         }
     }
 
-    /** Chunk ch: weight rows of whole 4-row tiles; a reusable per-thread object, not a capturing lambda. */
+    /** Chunk ch: weight rows of whole tiles; a reusable per-thread object, not a capturing lambda. */
     private static final class Task implements IntConsumer {
         private static final ThreadSlot<Task> SLOT = new ThreadSlot<>();
         private QuantRows kernel;
         private BlockFormat f;
-        private int m, n, k, aOff, lda, cOff, ldc, tiles, chunks;
+        private int m, n, k, aOff, lda, cOff, ldc, tiles, chunks, tile;
         private long wOff, rowBytes;
         private float[] a, c;
         private MemorySegment w;
@@ -97,7 +112,7 @@ public final class QuantMatMul {
         }
 
         void set(QuantRows kernel, BlockFormat f, int m, int n, int k, float[] a, int aOff, int lda, MemorySegment w,
-                 long wOff, long rowBytes, float[] c, int cOff, int ldc, int tiles, int chunks) {
+                 long wOff, long rowBytes, float[] c, int cOff, int ldc, int tiles, int chunks, int tile) {
             this.kernel = kernel;
             this.f = f;
             this.m = m;
@@ -114,12 +129,13 @@ public final class QuantMatMul {
             this.ldc = ldc;
             this.tiles = tiles;
             this.chunks = chunks;
+            this.tile = tile;
         }
 
         @Override
         public void accept(int ch) {
-            int j0 = (int) ((long) tiles * ch / chunks) * 4;
-            int j1 = Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * 4);
+            int j0 = (int) ((long) tiles * ch / chunks) * tile;
+            int j1 = Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * tile);
             kernel.rows(f, m, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, j0, j1);
         }
     }

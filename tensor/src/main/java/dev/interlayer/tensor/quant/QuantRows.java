@@ -17,6 +17,17 @@ public interface QuantRows {
     void rows(BlockFormat f, int m, int k, float[] a, int aOff, int lda, MemorySegment w, long wOff, long rowBytes,
               float[] c, int cOff, int ldc, int j0, int j1);
 
+    /**
+     * The whole product {@code c[cOff + i·ldc + j] = Σ_p a[aOff + i·lda + p]·W[j, p]} for i &lt; m, j &lt; n, when
+     * this implementation has a path for it that spreads the work over up to {@code threads} pool threads itself
+     * (prefill chunks: it prepares the activations once for all threads); false when it has none and the caller
+     * is to split the weight rows over the threads and call {@link #rows}.
+     */
+    default boolean product(BlockFormat f, int m, int n, int k, float[] a, int aOff, int lda, MemorySegment w,
+                            long wOff, long rowBytes, float[] c, int cOff, int ldc, int threads) {
+        return false;
+    }
+
     /** "scalar" or "simd-&lt;bits&gt;". */
     String name();
 

@@ -5,164 +5,245 @@ import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
 
 import dev.interlayer.tensor.ThreadSlot;
 import dev.interlayer.tensor.quant.BlockFormat;
+import dev.interlayer.tensor.quant.QuantMatMul;
+import dev.interlayer.tensor.quant.QuantRows;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Quantized products with more activation rows than {@code GemmKernel.ROW_EXACT_MAX} (prefill chunks):
  * {@code C[i, j] = Σ_p A[i, p]·dequant(W)[j, p]}, computed for speed, not to match the decode kernels bit for
  * bit (only batched decode, m ≤ 16, needs that; a 128-token prompt chunk does not).
  *
- * <p>Loops, outermost first: {@link #KC} values of k (outputs accumulate over the steps); panels of
- * {@link #NB} weight rows, each dequantized once into a per-thread buffer [NB][KC] ({@link QuantDecode}, so
- * every weight byte is decoded once per product); groups of four activation rows; groups of four panel rows;
- * then a register tile of 4 × 4 outputs, 16 FMA chains, per step four weight and four activation vector
- * loads shared by the 16 FMAs (the m ≤ 16 path's one-weight-row-per-chain kernel does five loads per four
- * FMAs and is load-bound). With KC = 512 the four activation rows (8 KB) and the panel (32 KB) stay in L1
- * and the activation block in L2. Measured in {@code QuantKernelProbe} (1 thread, m = 128; see the commit
- * message for the numbers).
+ * <p>The layout of {@code simd.GemmWeightStream} (the F32/BF16 weights' prefill path): the transposed product
+ * Cᵀ = W·Aᵀ, weights the broadcast operand and activations the vector operand. The activations are packed once
+ * per product, on the calling thread, as token panels {@code xp[(q·k + p)·NR + t] = A[q·NR + t, p]} (rows past
+ * m zero); then per step of {@link #KC} values of k and group of {@link #MR} weight rows, the group is
+ * dequantized once into a per-thread buffer [MR][kc] ({@link QuantDecode}, 96 KB at kc = 2048, in L2) and the
+ * register tile runs over every token panel: MR = 12 weight rows × NR = 2 vectors of tokens, 24 FMA
+ * accumulators, per k step two vector loads and twelve broadcasts, no horizontal sums. Each weight block is
+ * decoded once per product (per k step) and used by every activation row.
+ *
+ * <p>This replaced a dot-product layout (panels of 16 dequantized rows, a 4 × 4 tile of 16 accumulators over
+ * 512 values of k, then 16 horizontal sums per tile): Q4_K 58–64 and Q6_K 60–69 GFLOP/s against 86–116 and
+ * 84–102 now (m = 128, 1 thread, {@code QuantKernelProbe}, BENCHMARKS.md "quantized prefill/decode"), about what
+ * the BF16 weights get from {@code GemmWeightStream}.
  */
 final class QuantPrefill {
-    /** Values of k per step: a multiple of every block size (32, 256). */
-    static final int KC = Integer.getInteger("dev.interlayer.quant.kc", 512) / 256 * 256;
-    /** Weight rows dequantized per panel. */
-    static final int NB = Integer.getInteger("dev.interlayer.quant.nb", 16) / 4 * 4;
-    private static final ThreadSlot<float[]> PANEL = new ThreadSlot<>();
+    /** Weight rows per register tile. */
+    static final int MR = 12;
+    /** Tokens per register tile (two vectors). */
+    static final int NR = 2 * VL;
+    /** Most values of k per step (rounded to the format's block): the activation block, kc·NR floats a panel. */
+    static final int KC = Math.max(256, Integer.getInteger("dev.interlayer.quant.kc", 2048));
+
+    /** The packed activations, leased by the calling thread for the whole call. */
+    private static final ThreadSlot<float[]> PACKED = new ThreadSlot<>();
+    /** One thread's dequantized weight group [MR][kc], then its output tile [MR][NR]. */
+    private static final ThreadSlot<float[]> GROUP = new ThreadSlot<>();
 
     private QuantPrefill() {
     }
 
-    /** As {@code QuantRows.rows} (off-heap weights); any m, meant for m &gt; 16. */
-    static void rows(BlockFormat f, int m, int k, float[] a, int aOff, int lda, MemorySegment w, long wOff,
-                     long rowBytes, float[] c, int cOff, int ldc, int j0, int j1) {
-        float[] buf = PANEL.lease();
-        int kcMax = Math.min(KC, k);
-        if (buf == null || buf.length < NB * kcMax) {
-            buf = new float[NB * kcMax];
+    /**
+     * The whole product, groups of MR weight rows spread over {@code threads} threads of the pool by
+     * {@link QuantMatMul#split} (the activations packed first, once, on this thread). As {@code QuantRows.rows} for
+     * every j &lt; n.
+     */
+    static void product(BlockFormat f, int m, int n, int k, float[] a, int aOff, int lda, MemorySegment w,
+                        long wOff, long rowBytes, float[] c, int cOff, int ldc, int threads) {
+        float[] xp = pack(m, k, a, aOff, lda);
+        Packed p = Packed.SLOT.lease();
+        if (p == null) {
+            p = new Packed();
         }
         try {
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                long bo = f.rowBytes(pc);
-                boolean acc = pc > 0;
-                for (int jp = j0; jp < j1; jp += NB) {
-                    int nb = Math.min(NB, j1 - jp);
-                    for (int r = 0; r < nb; r++) {
-                        QuantDecode.row(f, w, wOff + (jp + r) * rowBytes + bo, kc, buf, r * kc);
+            p.xp = xp;
+            QuantMatMul.split(p, MR, f, m, n, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, threads);
+        } finally {
+            p.xp = null;                       // do not keep the buffer reachable from two slots
+            Packed.SLOT.release(p);
+            PACKED.release(xp);
+        }
+    }
+
+    /** As {@code QuantRows.rows} (weight rows [j0, j1)) on this thread. */
+    static void rows(BlockFormat f, int m, int k, float[] a, int aOff, int lda, MemorySegment w, long wOff,
+                     long rowBytes, float[] c, int cOff, int ldc, int j0, int j1) {
+        float[] xp = pack(m, k, a, aOff, lda);
+        try {
+            groups(f, m, k, xp, w, wOff, rowBytes, c, cOff, ldc, j0, j1);
+        } finally {
+            PACKED.release(xp);
+        }
+    }
+
+    /** The leased packing buffer holding A's rows as token panels (see the class comment). */
+    private static float[] pack(int m, int k, float[] a, int aOff, int lda) {
+        int panels = (m + NR - 1) / NR;
+        long need = (long) panels * NR * k;
+        if (need > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("quantized prefill of " + m + " rows of k = " + k
+                    + ": the packed activations exceed 2^31 floats; use fewer rows per call");
+        }
+        float[] xp = PACKED.lease();
+        if (xp == null || xp.length < need) {
+            xp = new float[(int) need];
+        }
+        for (int q = 0; q < panels; q++) {
+            int base = q * k * NR;
+            for (int t = 0; t < NR; t++) {
+                int row = q * NR + t, dst = base + t;
+                if (row < m) {
+                    for (int p = 0, src = aOff + row * lda; p < k; p++, dst += NR) {
+                        xp[dst] = a[src + p];
                     }
-                    panel(m, kc, nb, a, aOff + pc, lda, buf, c, cOff + jp, ldc, acc);
+                } else {
+                    for (int p = 0; p < k; p++, dst += NR) {
+                        xp[dst] = 0f;
+                    }
+                }
+            }
+        }
+        return xp;
+    }
+
+    /** Weight rows [j0, j1): per step of k, each group of MR rows dequantized once and run over every token panel. */
+    private static void groups(BlockFormat f, int m, int k, float[] xp, MemorySegment w, long wOff, long rowBytes,
+                               float[] c, int cOff, int ldc, int j0, int j1) {
+        int bs = f.blockSize();
+        int kSteps = (k + KC - 1) / KC;
+        int kcMax = ((k + kSteps - 1) / kSteps + bs - 1) / bs * bs;     // equal steps, whole blocks
+        float[] buf = GROUP.lease();
+        if (buf == null || buf.length < MR * (kcMax + NR)) {
+            buf = new float[MR * (kcMax + NR)];
+        }
+        boolean native_ = QSpecies.NATIVE.isInstance(w);
+        int tile = MR * kcMax, panels = (m + NR - 1) / NR;
+        try {
+            for (int pc = 0; pc < k; pc += kcMax) {
+                int kc = Math.min(kcMax, k - pc);
+                long bo = f.rowBytes(pc);
+                for (int j = j0; j < j1; j += MR) {
+                    int rows = Math.min(MR, j1 - j);
+                    for (int r = 0; r < MR; r++) {
+                        if (r >= rows) {
+                            java.util.Arrays.fill(buf, r * kc, (r + 1) * kc, 0f);
+                        } else if (native_) {
+                            QuantDecode.row(f, w, wOff + (j + r) * rowBytes + bo, kc, buf, r * kc);
+                        } else {                                   // heap weights (tests, fresh quantization)
+                            f.dequantizeRow(w, wOff + (j + r) * rowBytes + bo, kc, buf, r * kc);
+                        }
+                    }
+                    for (int q = 0; q < panels; q++) {
+                        micro(kc, buf, xp, (q * k + pc) * NR, tile);
+                        store(buf, tile, rows, Math.min(NR, m - q * NR), c, cOff + q * NR * ldc + j, ldc, pc > 0);
+                    }
                 }
             }
         } finally {
-            PANEL.release(buf);
+            GROUP.release(buf);
         }
     }
 
-    /** c[ci + i·ldc + r] (+)= Σ_p a[ai + i·lda + p]·buf[r·kc + p] for i &lt; m, r &lt; nb. */
-    private static void panel(int m, int kc, int nb, float[] a, int ai, int lda, float[] buf, float[] c, int ci,
-                              int ldc, boolean acc) {
-        int m4 = m & ~3, nb4 = nb & ~3;
-        for (int i = 0; i < m; i += 4) {
-            for (int r = 0; r < nb; r += 4) {
-                if (i < m4 && r < nb4) {
-                    tile(kc, a, ai + i * lda, lda, buf, r * kc, c, ci + i * ldc + r, ldc, acc);
-                } else {
-                    for (int ii = i; ii < Math.min(m, i + 4); ii++) {
-                        for (int rr = r; rr < Math.min(nb, r + 4); rr++) {
-                            float s = dot(kc, a, ai + ii * lda, buf, rr * kc);
-                            int o = ci + ii * ldc + rr;
-                            c[o] = acc ? c[o] + s : s;
-                        }
-                    }
-                }
+    /** C[t, r] (=, or += when accumulate) s[ts + r·NR + t] for r &lt; rows, t &lt; tokens; C[t, r] at c[ci + t·ldc + r]. */
+    private static void store(float[] s, int ts, int rows, int tokens, float[] c, int ci, int ldc, boolean acc) {
+        for (int t = 0; t < tokens; t++) {
+            int row = ci + t * ldc;
+            for (int r = 0; r < rows; r++) {
+                float v = s[ts + r * NR + t];
+                c[row + r] = acc ? c[row + r] + v : v;
             }
         }
     }
 
-    /** The 4 × 4 register tile: activation rows x0 + i·lda, weight rows w0 + r·kc. */
-    private static void tile(int kc, float[] a, int x0, int lda, float[] w, int w0, float[] c, int ci, int ldc,
-                             boolean acc) {
+    /**
+     * s[ts + r·NR + t] = Σ_p s[r·kc + p]·xp[xi + p·NR + t] for r &lt; MR, t &lt; NR: the group's dequantized rows
+     * at the start of s, the tile after them. Written out (a helper taking vectors would box them).
+     */
+    private static void micro(int kc, float[] s, float[] xp, int xi, int ts) {
         FloatVector z = FloatVector.zero(F);
-        FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
-        FloatVector s20 = z, s21 = z, s22 = z, s23 = z, s30 = z, s31 = z, s32 = z, s33 = z;
-        int x1 = x0 + lda, x2 = x1 + lda, x3 = x2 + lda, w1 = w0 + kc, w2 = w1 + kc, w3 = w2 + kc;
-        for (int p = 0; p < kc; p += VL) {
-            FloatVector b0 = FloatVector.fromArray(F, w, w0 + p), b1 = FloatVector.fromArray(F, w, w1 + p);
-            FloatVector b2 = FloatVector.fromArray(F, w, w2 + p), b3 = FloatVector.fromArray(F, w, w3 + p);
-            FloatVector x = FloatVector.fromArray(F, a, x0 + p);
-            s00 = b0.fma(x, s00);
-            s01 = b1.fma(x, s01);
-            s02 = b2.fma(x, s02);
-            s03 = b3.fma(x, s03);
-            x = FloatVector.fromArray(F, a, x1 + p);
-            s10 = b0.fma(x, s10);
-            s11 = b1.fma(x, s11);
-            s12 = b2.fma(x, s12);
-            s13 = b3.fma(x, s13);
-            x = FloatVector.fromArray(F, a, x2 + p);
-            s20 = b0.fma(x, s20);
-            s21 = b1.fma(x, s21);
-            s22 = b2.fma(x, s22);
-            s23 = b3.fma(x, s23);
-            x = FloatVector.fromArray(F, a, x3 + p);
-            s30 = b0.fma(x, s30);
-            s31 = b1.fma(x, s31);
-            s32 = b2.fma(x, s32);
-            s33 = b3.fma(x, s33);
+        FloatVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z, a4 = z, b4 = z, a5 = z, b5 = z;
+        FloatVector a6 = z, b6 = z, a7 = z, b7 = z, a8 = z, b8 = z, a9 = z, b9 = z, a10 = z, b10 = z, a11 = z, b11 = z;
+        for (int p = 0; p < kc; p++, xi += NR) {
+            FloatVector x0 = FloatVector.fromArray(F, xp, xi), x1 = FloatVector.fromArray(F, xp, xi + VL);
+            FloatVector v = FloatVector.broadcast(F, s[p]);
+            a0 = v.fma(x0, a0);
+            b0 = v.fma(x1, b0);
+            v = FloatVector.broadcast(F, s[kc + p]);
+            a1 = v.fma(x0, a1);
+            b1 = v.fma(x1, b1);
+            v = FloatVector.broadcast(F, s[2 * kc + p]);
+            a2 = v.fma(x0, a2);
+            b2 = v.fma(x1, b2);
+            v = FloatVector.broadcast(F, s[3 * kc + p]);
+            a3 = v.fma(x0, a3);
+            b3 = v.fma(x1, b3);
+            v = FloatVector.broadcast(F, s[4 * kc + p]);
+            a4 = v.fma(x0, a4);
+            b4 = v.fma(x1, b4);
+            v = FloatVector.broadcast(F, s[5 * kc + p]);
+            a5 = v.fma(x0, a5);
+            b5 = v.fma(x1, b5);
+            v = FloatVector.broadcast(F, s[6 * kc + p]);
+            a6 = v.fma(x0, a6);
+            b6 = v.fma(x1, b6);
+            v = FloatVector.broadcast(F, s[7 * kc + p]);
+            a7 = v.fma(x0, a7);
+            b7 = v.fma(x1, b7);
+            v = FloatVector.broadcast(F, s[8 * kc + p]);
+            a8 = v.fma(x0, a8);
+            b8 = v.fma(x1, b8);
+            v = FloatVector.broadcast(F, s[9 * kc + p]);
+            a9 = v.fma(x0, a9);
+            b9 = v.fma(x1, b9);
+            v = FloatVector.broadcast(F, s[10 * kc + p]);
+            a10 = v.fma(x0, a10);
+            b10 = v.fma(x1, b10);
+            v = FloatVector.broadcast(F, s[11 * kc + p]);
+            a11 = v.fma(x0, a11);
+            b11 = v.fma(x1, b11);
         }
-        // written out, not through a helper taking vectors (C2 leaves such a helper out of line and boxes them)
-        int c1 = ci + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
-        float t00 = s00.reduceLanes(VectorOperators.ADD), t01 = s01.reduceLanes(VectorOperators.ADD);
-        float t02 = s02.reduceLanes(VectorOperators.ADD), t03 = s03.reduceLanes(VectorOperators.ADD);
-        float t10 = s10.reduceLanes(VectorOperators.ADD), t11 = s11.reduceLanes(VectorOperators.ADD);
-        float t12 = s12.reduceLanes(VectorOperators.ADD), t13 = s13.reduceLanes(VectorOperators.ADD);
-        float t20 = s20.reduceLanes(VectorOperators.ADD), t21 = s21.reduceLanes(VectorOperators.ADD);
-        float t22 = s22.reduceLanes(VectorOperators.ADD), t23 = s23.reduceLanes(VectorOperators.ADD);
-        float t30 = s30.reduceLanes(VectorOperators.ADD), t31 = s31.reduceLanes(VectorOperators.ADD);
-        float t32 = s32.reduceLanes(VectorOperators.ADD), t33 = s33.reduceLanes(VectorOperators.ADD);
-        if (acc) {
-            t00 += c[ci];
-            t01 += c[ci + 1];
-            t02 += c[ci + 2];
-            t03 += c[ci + 3];
-            t10 += c[c1];
-            t11 += c[c1 + 1];
-            t12 += c[c1 + 2];
-            t13 += c[c1 + 3];
-            t20 += c[c2];
-            t21 += c[c2 + 1];
-            t22 += c[c2 + 2];
-            t23 += c[c2 + 3];
-            t30 += c[c3];
-            t31 += c[c3 + 1];
-            t32 += c[c3 + 2];
-            t33 += c[c3 + 3];
-        }
-        c[ci] = t00;
-        c[ci + 1] = t01;
-        c[ci + 2] = t02;
-        c[ci + 3] = t03;
-        c[c1] = t10;
-        c[c1 + 1] = t11;
-        c[c1 + 2] = t12;
-        c[c1 + 3] = t13;
-        c[c2] = t20;
-        c[c2 + 1] = t21;
-        c[c2 + 2] = t22;
-        c[c2 + 3] = t23;
-        c[c3] = t30;
-        c[c3 + 1] = t31;
-        c[c3 + 2] = t32;
-        c[c3 + 3] = t33;
+        a0.intoArray(s, ts);
+        b0.intoArray(s, ts + VL);
+        a1.intoArray(s, ts + NR);
+        b1.intoArray(s, ts + NR + VL);
+        a2.intoArray(s, ts + 2 * NR);
+        b2.intoArray(s, ts + 2 * NR + VL);
+        a3.intoArray(s, ts + 3 * NR);
+        b3.intoArray(s, ts + 3 * NR + VL);
+        a4.intoArray(s, ts + 4 * NR);
+        b4.intoArray(s, ts + 4 * NR + VL);
+        a5.intoArray(s, ts + 5 * NR);
+        b5.intoArray(s, ts + 5 * NR + VL);
+        a6.intoArray(s, ts + 6 * NR);
+        b6.intoArray(s, ts + 6 * NR + VL);
+        a7.intoArray(s, ts + 7 * NR);
+        b7.intoArray(s, ts + 7 * NR + VL);
+        a8.intoArray(s, ts + 8 * NR);
+        b8.intoArray(s, ts + 8 * NR + VL);
+        a9.intoArray(s, ts + 9 * NR);
+        b9.intoArray(s, ts + 9 * NR + VL);
+        a10.intoArray(s, ts + 10 * NR);
+        b10.intoArray(s, ts + 10 * NR + VL);
+        a11.intoArray(s, ts + 11 * NR);
+        b11.intoArray(s, ts + 11 * NR + VL);
     }
 
-    /** Σ_p a[ai + p]·w[wi + p] over kc values (a multiple of 16): the edge rows and columns. */
-    private static float dot(int kc, float[] a, int ai, float[] w, int wi) {
-        FloatVector s = FloatVector.zero(F);
-        for (int p = 0; p < kc; p += VL) {
-            s = FloatVector.fromArray(F, w, wi + p).fma(FloatVector.fromArray(F, a, ai + p), s);
+    /** One thread's share of the rows over activations already packed ({@code a} unused); reused per calling thread. */
+    private static final class Packed implements QuantRows {
+        static final ThreadSlot<Packed> SLOT = new ThreadSlot<>();
+        float[] xp;
+
+        @Override
+        public void rows(BlockFormat f, int m, int k, float[] a, int aOff, int lda, MemorySegment w, long wOff,
+                         long rowBytes, float[] c, int cOff, int ldc, int j0, int j1) {
+            groups(f, m, k, xp, w, wOff, rowBytes, c, cOff, ldc, j0, j1);
         }
-        return s.reduceLanes(VectorOperators.ADD);
+
+        @Override
+        public String name() {
+            return "packed-prefill";
+        }
     }
 }

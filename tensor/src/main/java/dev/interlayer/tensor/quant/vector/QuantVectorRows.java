@@ -26,9 +26,9 @@ import jdk.incubator.vector.VectorOperators;
  * <li>m ≤ {@link GemmKernel#ROW_EXACT_MAX} on the other formats: four weight rows dequantized into a
  * per-thread buffer ({@link QuantDecode}; each weight block read and decoded once for all m activation rows)
  * and dotted with every activation row.
- * <li>m &gt; {@link GemmKernel#ROW_EXACT_MAX} (prefill chunks): {@link QuantPrefill}, panels dequantized
- * once and a 4 × 4 register tile, steps of k; not row-exact (another summation order), 2.5x the GFLOP/s of
- * the buffer path at m = 128.
+ * <li>m &gt; {@link GemmKernel#ROW_EXACT_MAX} (prefill chunks): {@link QuantPrefill}, the whole product at once
+ * ({@link #product}): activations packed once as token panels, groups of 12 weight rows dequantized once per
+ * step of k, a 12 × 32 register tile with the weights broadcast; not row-exact (another summation order).
  * </ul>
  * The first three compute each output by the same sequence (the dequantized row, one FMA chain,
  * {@link QSpecies#hsum}), so row i of an m-row product is bit for bit the decode of row i
@@ -77,9 +77,23 @@ public final class QuantVectorRows implements QuantRows {
     }
 
     @Override
+    public boolean product(BlockFormat f, int m, int n, int k, float[] a, int aOff, int lda, MemorySegment w,
+                           long wOff, long rowBytes, float[] c, int cOff, int ldc, int threads) {
+        if (m <= GemmKernel.ROW_EXACT_MAX) {
+            return false;
+        }
+        QuantPrefill.product(f, m, n, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, threads);
+        return true;
+    }
+
+    @Override
     public void rows(BlockFormat f, int m, int k, float[] a, int aOff, int lda, MemorySegment w, long wOff,
                      long rowBytes, float[] c, int cOff, int ldc, int j0, int j1) {
         DType t = f.dtype();
+        if (m > GemmKernel.ROW_EXACT_MAX) {            // reads heap weights too (scalar dequantization)
+            QuantPrefill.rows(f, m, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, j0, j1);
+            return;
+        }
         if (!QSpecies.NATIVE.isInstance(w)) {
             // heap weights (tests, freshly quantized tensors): the kernels read only off-heap segments (see
             // QSpecies.NATIVE), so this thread's rows are copied to an off-heap buffer first
@@ -94,10 +108,6 @@ public final class QuantVectorRows implements QuantRows {
             } finally {
                 HEAP_COPY.release(copy);
             }
-            return;
-        }
-        if (m > GemmKernel.ROW_EXACT_MAX) {
-            QuantPrefill.rows(f, m, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, j0, j1);
             return;
         }
         int kind = TileDriver.kind(t);
