@@ -59,6 +59,17 @@ public final class Awq {
     }
 
     /**
+     * The score of one candidate scale {@code s} of the grid: the quantized {@code W_l·diag(s)} of every linear, in
+     * order; the linears then compute with {@code Ŵ_l = dequant(q_l)·diag(s)⁻¹} ({@link #unscaled}) on the unscaled
+     * input. Smaller is better. The default is the linears' own output error; llm-awq scores the q/k/v and gate/up
+     * scales on the output of the whole attention block or MLP instead (a caller that can run the layer supplies it).
+     */
+    @FunctionalInterface
+    public interface Objective {
+        double loss(double[] s, List<QuantizedLinear> scaled);
+    }
+
+    /**
      * Searches the input scale for linears {@code ws[l] [rows[l], dIn]} that share one input, and quantizes them.
      * {@code meanAbs [dIn]} is {@code mean_t |x_tj|} and {@code h [dIn, dIn]} the Hessian {@code 2XᵀX/N} of
      * that input. Nothing passed in is modified.
@@ -67,6 +78,15 @@ public final class Awq {
      */
     public static Result quantize(List<float[]> ws, int[] rows, int dIn, double[] meanAbs, double[] h,
                                   QuantScheme scheme, Options opt) {
+        return quantize(ws, rows, dIn, meanAbs, h, scheme, opt, null);
+    }
+
+    /**
+     * As {@link #quantize(List, int[], int, double[], double[], QuantScheme, Options)}, with the grid's candidates
+     * scored by {@code objective} (null: the linears' output error on H). The clipping search stays per linear on H.
+     */
+    public static Result quantize(List<float[]> ws, int[] rows, int dIn, double[] meanAbs, double[] h,
+                                  QuantScheme scheme, Options opt, Objective objective) {
         if (ws.isEmpty() || ws.size() != rows.length || meanAbs.length != dIn) {
             throw new IllegalArgumentException("Awq.quantize: need one row count per weight and meanAbs[" + dIn
                     + "]; got " + ws.size() + " weights, " + rows.length + " row counts, meanAbs[" + meanAbs.length + "]");
@@ -85,12 +105,14 @@ public final class Awq {
             double alpha = (double) i / opt.grid();
             double[] s = scales(meanAbs, alpha);
             double loss = 0;
+            List<QuantizedLinear> qs = new ArrayList<>();
             for (int l = 0; l < ws.size(); l++) {
                 float[] scaled = scaleColumns(ws.get(l), rows[l], dIn, s);
                 QuantizedLinear q = Rtn.quantize(scaled, rows[l], dIn, scheme);
-                loss += unscaledError(ws.get(l), q, s, h);
+                qs.add(q);
+                loss += objective == null ? unscaledError(ws.get(l), q, s, h) : 0;
             }
-            loss /= 2.0 * totalRows;
+            loss = objective == null ? loss / (2.0 * totalRows) : objective.loss(s, qs);
             if (loss < best) {
                 best = loss;
                 bestAlpha = alpha;
@@ -212,6 +234,49 @@ public final class Awq {
             }
         }
         return out;
+    }
+
+    /** float32({@code dequant(q)·diag(s)⁻¹}): the weights a candidate of the grid computes with on the unscaled input. */
+    public static float[] unscaled(QuantizedLinear q, double[] s) {
+        if (s.length != q.cols()) {
+            throw new IllegalArgumentException("Awq.unscaled: need one scale per column, " + q.cols() + "; got " + s.length);
+        }
+        float[] w = q.dequantize();
+        int cols = q.cols();
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (w[i] / s[i % cols]);
+        }
+        return w;
+    }
+
+    /**
+     * The block-output objective of llm-awq's scale search, {@code Σ_t ‖W·(a_t − b_t)‖² / (tokens·rows)}: the mean
+     * squared difference of the outputs {@code W·a} and {@code W·b} of a float linear {@code w [rows, d]} (o after the
+     * attention heads, down after the MLP's hidden) for rows {@code a, b [tokens, d]}.
+     *
+     * @throws IllegalArgumentException on mismatched shapes
+     */
+    public static double outputError(float[] a, float[] b, float[] w, int rows, int d) {
+        if (a.length != b.length || a.length % d != 0 || w.length != (long) rows * d) {
+            throw new IllegalArgumentException("Awq.outputError: need a, b [tokens, " + d + "] and w [" + rows + ", " + d
+                    + "]; got " + a.length + ", " + b.length + " and " + w.length + " values");
+        }
+        int tokens = a.length / d;
+        double total = 0;
+        double[] diff = new double[d];
+        for (int t = 0; t < tokens; t++) {
+            for (int j = 0; j < d; j++) {
+                diff[j] = (double) a[t * d + j] - b[t * d + j];
+            }
+            for (int r = 0; r < rows; r++) {
+                double y = 0;
+                for (int j = 0; j < d; j++) {
+                    y += w[r * d + j] * diff[j];
+                }
+                total += y * y;
+            }
+        }
+        return total / ((double) tokens * rows);
     }
 
     // tr(ΔW H ΔWᵀ) with ΔW = W − dequant(q)·diag(s)⁻¹.

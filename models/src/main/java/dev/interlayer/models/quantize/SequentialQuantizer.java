@@ -168,8 +168,12 @@ public final class SequentialQuantizer {
                         ? AwqFolding.of(file, l, site, ac, dIn) : null;
                 SiteQuantizer.Options so = new SiteQuantizer.Options(opt.method(), opt.scheme(), opt.gptq(), opt.aespa(),
                         fold != null);
+                String mode = System.getProperty("interlayer.awq.objective", "linear");
+                AwqBlockObjective objective = fold != null && !mode.equals("linear")
+                        ? AwqBlockObjective.of(file, replaced, l, site, linears, x, mode.equals("float") ? xf : null, win)
+                        : null;
                 SiteQuantizer.Result r = SiteQuantizer.quantize(linears, dIn, h,
-                        fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so);
+                        fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so, objective);
                 double[] s = r.inputScales();
                 double[] hq = s == null ? h : Awq.scaledHessian(h, s);
                 if (s != null && fold != null) {
@@ -267,7 +271,7 @@ public final class SequentialQuantizer {
     }
 
     // The rows [tokens, dIn] that the linears of site `key` (of a one-block stack) read when x [tokens, d] runs through it.
-    private static float[] siteInputs(DecoderStack block, float[] x, int win, String key, int dIn) {
+    static float[] siteInputs(DecoderStack block, float[] x, int win, String key, int dIn) {
         int tokens = x.length / block.blocks().get(0).config().hidden();
         float[] out = new float[Math.multiplyExact(tokens, dIn)];
         int[] row = {0};

@@ -85,6 +85,15 @@ public final class SiteQuantizer {
      */
     public static Result quantize(List<Linear> linears, int dIn, double[] h, double[] meanAbs,
                                   List<double[][]> rowFactors, Options opt) {
+        return quantize(linears, dIn, h, meanAbs, rowFactors, opt, null);
+    }
+
+    /**
+     * As {@link #quantize(List, int, double[], double[], List, Options)}, with AWQ's grid of scales scored by
+     * {@code objective} (null: the linears' own output error; ignored by other methods).
+     */
+    public static Result quantize(List<Linear> linears, int dIn, double[] h, double[] meanAbs,
+                                  List<double[][]> rowFactors, Options opt, Awq.Objective objective) {
         QuantScheme s = opt.scheme();
         List<QuantizedLinear> out = new ArrayList<>();
         if (opt.method().awq()) {
@@ -96,7 +105,8 @@ public final class SiteQuantizer {
             }
             Awq.Options ao = opt.awqScales() ? Awq.Options.DEFAULT : new Awq.Options(1, true, 20, 0.5);
             boolean gptq = opt.method() == Method.AWQ_GPTQ;
-            Awq.Result r = Awq.quantize(ws, rows, dIn, meanAbs, h, s, gptq ? ao.withClip(false) : ao);
+            Awq.Result r = Awq.quantize(ws, rows, dIn, meanAbs, h, s, gptq ? ao.withClip(false) : ao,
+                    opt.awqScales() ? objective : null);
             if (!gptq) {
                 return new Result(r.weights(), r.inputScales());
             }
