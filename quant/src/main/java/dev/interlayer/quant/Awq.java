@@ -28,10 +28,17 @@ public final class Awq {
      * @param clip          run the clipping search
      * @param clipGrid      clip steps per unit
      * @param clipMaxShrink largest clip fraction
+     * @param joint         run the clipping search inside the exponent search: each exponent is scored with its
+     *                      clipped weights (the reference clips once, after choosing the exponent on unclipped ones)
      */
-    public record Options(int grid, boolean clip, int clipGrid, double clipMaxShrink) {
+    public record Options(int grid, boolean clip, int clipGrid, double clipMaxShrink, boolean joint) {
         /** The reference defaults. */
         public static final Options DEFAULT = new Options(20, true, 20, 0.5);
+
+        /** Settings with the reference's order: exponent first, then the clipping search. */
+        public Options(int grid, boolean clip, int clipGrid, double clipMaxShrink) {
+            this(grid, clip, clipGrid, clipMaxShrink, false);
+        }
 
         public Options {
             if (grid < 1 || clipGrid < 1 || !(clipMaxShrink >= 0 && clipMaxShrink < 1)) {
@@ -42,7 +49,12 @@ public final class Awq {
 
         /** With the clipping search on or off. */
         public Options withClip(boolean on) {
-            return new Options(grid, on, clipGrid, clipMaxShrink);
+            return new Options(grid, on, clipGrid, clipMaxShrink, joint);
+        }
+
+        /** With the clipping search inside the exponent search on or off. */
+        public Options withJoint(boolean on) {
+            return new Options(grid, clip, clipGrid, clipMaxShrink, on);
         }
     }
 
@@ -52,7 +64,7 @@ public final class Awq {
      * @param inputScales [dIn] {@code s}: the layers below hold {@code W·diag(s)}; the producer of their input
      *                    must divide its output channel {@code j} by {@code s[j]} (e.g. the norm weight)
      * @param alpha       the chosen exponent
-     * @param loss        the output error of the chosen scale (before clipping)
+     * @param loss        the output error of the chosen scale (before clipping, unless {@link Options#joint})
      * @param weights     the quantized {@code W_l·diag(s)}, one per input linear, in order
      */
     public record Result(double[] inputScales, double alpha, double loss, List<QuantizedLinear> weights) {
@@ -101,13 +113,19 @@ public final class Awq {
         }
         double best = Double.POSITIVE_INFINITY, bestAlpha = 0;
         double[] bestS = null;
+        List<QuantizedLinear> bestQs = null;
+        boolean joint = opt.joint() && opt.clip();
         for (int i = 0; i < opt.grid(); i++) {
             double alpha = (double) i / opt.grid();
             double[] s = scales(meanAbs, alpha);
             double loss = 0;
             List<QuantizedLinear> qs = new ArrayList<>();
+            double[] hs = joint ? scaledHessian(h, s) : null;
             for (int l = 0; l < ws.size(); l++) {
                 float[] scaled = scaleColumns(ws.get(l), rows[l], dIn, s);
+                if (joint) {
+                    clip(scaled, rows[l], dIn, hs, scheme, opt);
+                }
                 QuantizedLinear q = Rtn.quantize(scaled, rows[l], dIn, scheme);
                 qs.add(q);
                 loss += objective == null ? unscaledError(ws.get(l), q, s, h) : 0;
@@ -117,7 +135,11 @@ public final class Awq {
                 best = loss;
                 bestAlpha = alpha;
                 bestS = s;
+                bestQs = qs;
             }
+        }
+        if (joint) {
+            return new Result(bestS, bestAlpha, best, bestQs);
         }
         double[] hs = scaledHessian(h, bestS);             // Hessian of the scaled input x/s
         List<QuantizedLinear> out = new ArrayList<>();

@@ -103,7 +103,8 @@ public final class SiteQuantizer {
                 ws.add(linears.get(i).w());
                 rows[i] = linears.get(i).rows();
             }
-            Awq.Options ao = opt.awqScales() ? Awq.Options.DEFAULT : new Awq.Options(1, true, 20, 0.5);
+            Awq.Options ao = (opt.awqScales() ? Awq.Options.DEFAULT : new Awq.Options(1, true, 20, 0.5))
+                    .withJoint(Boolean.getBoolean("interlayer.awq.joint"));
             boolean gptq = opt.method() == Method.AWQ_GPTQ;
             Awq.Result r = Awq.quantize(ws, rows, dIn, meanAbs, h, s, gptq ? ao.withClip(false) : ao,
                     opt.awqScales() ? objective : null);
