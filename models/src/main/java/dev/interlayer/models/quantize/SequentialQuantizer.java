@@ -166,11 +166,10 @@ public final class SequentialQuantizer {
                 List<double[][]> rowFactors = rowFactors(linears, headFactors);
                 AwqFolding fold = opt.method().awq() && calib != null
                         ? AwqFolding.of(file, l, site, ac, dIn) : null;
-                SiteQuantizer.Options so = new SiteQuantizer.Options(opt.method(), opt.scheme(), opt.gptq(), opt.aespa(),
-                        fold != null);
-                String mode = System.getProperty("interlayer.awq.objective", "linear");
-                AwqBlockObjective objective = fold != null && !mode.equals("linear")
-                        ? AwqBlockObjective.of(file, replaced, l, site, linears, x, mode.equals("float") ? xf : null, win)
+                SiteQuantizer.Options so = opt.withAwqScales(fold != null);
+                AwqBlockObjective objective = fold != null && opt.awqObjective() != SiteQuantizer.AwqObjective.LINEAR
+                        ? AwqBlockObjective.of(file, replaced, l, site, linears, x,
+                        opt.awqObjective() == SiteQuantizer.AwqObjective.BLOCK_FLOAT ? xf : null, win)
                         : null;
                 SiteQuantizer.Result r = SiteQuantizer.quantize(linears, dIn, h,
                         fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so, objective);

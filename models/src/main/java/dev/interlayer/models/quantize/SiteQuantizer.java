@@ -60,8 +60,42 @@ public final class SiteQuantizer {
      * @param gptq       GPTQ's settings (also the damping of BoA and the initialisation of aespa)
      * @param aespa      aespa's AdaRound settings
      * @param awqScales  search AWQ's input scales at this site (false: scale 1, AWQ's clip search only)
+     * @param awqObjective what AWQ's scale search of the norm-folded sites (q/k/v, gate/up) minimises
+     * @param awqJointClip run AWQ's clipping search inside its scale search ({@link Awq.Options#joint})
      */
-    public record Options(Method method, QuantScheme scheme, GptqOptions gptq, Aespa.Options aespa, boolean awqScales) {
+    public record Options(Method method, QuantScheme scheme, GptqOptions gptq, Aespa.Options aespa, boolean awqScales,
+                          AwqObjective awqObjective, boolean awqJointClip) {
+        /** AWQ with its defaults: the per-linear objective, clipping after the scale search. */
+        public Options(Method method, QuantScheme scheme, GptqOptions gptq, Aespa.Options aespa, boolean awqScales) {
+            this(method, scheme, gptq, aespa, awqScales, AwqObjective.LINEAR, false);
+        }
+
+        /** The same options with the scale search at this site on or off. */
+        public Options withAwqScales(boolean on) {
+            return new Options(method, scheme, gptq, aespa, on, awqObjective, awqJointClip);
+        }
+    }
+
+    /**
+     * The objective of AWQ's scale search at the sites whose scales fold into a norm. LINEAR (default): each linear's
+     * own output error on the site's Hessian. BLOCK: llm-awq's, the output of the whole attention block (q/k/v) or
+     * MLP (gate/up) against the same layer with the site's unquantized weights on the same inputs
+     * ({@code AwqBlockObjective}). BLOCK_FLOAT: the same block output against the unquantized model's layer on the
+     * unquantized model's inputs (error propagation's target). Measured on stories260K in BENCHMARKS §18; neither
+     * block objective beat LINEAR there.
+     */
+    public enum AwqObjective {
+        LINEAR, BLOCK, BLOCK_FLOAT;
+
+        /** {@code linear}, {@code block} or {@code block-float}. @throws IllegalArgumentException listing them */
+        public static AwqObjective parse(String s) {
+            for (AwqObjective o : values()) {
+                if (o.name().toLowerCase(Locale.ROOT).replace('_', '-').equalsIgnoreCase(s)) {
+                    return o;
+                }
+            }
+            throw new IllegalArgumentException("unknown --awq-objective '" + s + "'; supported: linear, block, block-float");
+        }
     }
 
     /** One linear of a site: its name, weight {@code [rows, cols]} and, for attention projections, its heads. */
@@ -104,7 +138,7 @@ public final class SiteQuantizer {
                 rows[i] = linears.get(i).rows();
             }
             Awq.Options ao = (opt.awqScales() ? Awq.Options.DEFAULT : new Awq.Options(1, true, 20, 0.5))
-                    .withJoint(Boolean.getBoolean("interlayer.awq.joint"));
+                    .withJoint(opt.awqJointClip());
             boolean gptq = opt.method() == Method.AWQ_GPTQ;
             Awq.Result r = Awq.quantize(ws, rows, dIn, meanAbs, h, s, gptq ? ao.withClip(false) : ao,
                     opt.awqScales() ? objective : null);
@@ -180,6 +214,11 @@ public final class SiteQuantizer {
             case AESPA -> ", " + o.aespa().iterations() + " AdaRound steps from GPTQ";
             default -> "";
         };
+        if (o.method().awq()) {
+            extra += (o.awqObjective() == AwqObjective.LINEAR ? "" : ", scales scored on the "
+                    + (o.awqObjective() == AwqObjective.BLOCK ? "block output" : "float model's block output"))
+                    + (o.awqJointClip() ? ", clip search inside the scale search" : "");
+        }
         return o.method().cliName() + extra + (o.scheme().clip().steps() > 1 ? ", MSE grid search" : ", min/max grids");
     }
 }
