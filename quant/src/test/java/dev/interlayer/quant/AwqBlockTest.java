@@ -45,18 +45,7 @@ class AwqBlockTest {
             };
             Awq.Result r = Awq.quantize(ws, rows, d, stats.meanAbs(), h.hessian(), Golden.scheme(c), Awq.Options.DEFAULT,
                     block);
-            String name = c.get("name").getAsString();
-            assertEquals(c.get("alpha").getAsDouble(), r.alpha(), 0.0, name + " alpha");
-            assertEquals(c.get("loss").getAsDouble(), r.loss(), 1e-6 * c.get("loss").getAsDouble(), name + " loss");
-            double[] s = Golden.doubles(c, "scales_in");
-            for (int j = 0; j < d; j++) {
-                assertEquals(s[j], r.inputScales()[j], 1e-12 * s[j], name + " input scale " + j);
-            }
-            for (int l = 0; l < rows.length; l++) {
-                JsonObject out = c.getAsJsonArray("out").get(l).getAsJsonObject().deepCopy();
-                out.add("name", new com.google.gson.JsonPrimitive(name + " linear " + l));
-                Golden.assertSame(out, r.weights().get(l));
-            }
+            AwqTest.assertResult(c, r, 1e-6);
             n++;
         }
         assertEquals(4, n, "fixture cases");
