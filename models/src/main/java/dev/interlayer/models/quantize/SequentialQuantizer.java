@@ -40,7 +40,9 @@ import java.util.function.Consumer;
  * <p>Linears whose input width is not a multiple of the block size are left as they are (reported). AWQ folds its
  * input scales into the op that produces the site's input ({@link AwqFolding}: the pre-norm gains for q, k, v and
  * gate, up; v's rows for o, tied per kv head under GQA; up's rows for down in a gated MLP); a site with nothing to
- * fold into gets AWQ's clipping search only. BoA and aespa weigh the rows of each query and key
+ * fold into gets AWQ's clipping search only. AWQ's scale search at the norm-folded sites scores each candidate on
+ * the site's linears (default) or, opt-in ({@link SiteQuantizer.AwqObjective}), on the output of the whole
+ * attention block or MLP run by the engine ({@link AwqBlockObjective}), as llm-awq does. BoA and aespa weigh the rows of each query and key
  * head with {@link HeadFactors} from the same pass; value, output and FFN linears use the identity (per-row GPTQ
  * with static groups for BoA, the layer-wise objective for aespa).
  */
