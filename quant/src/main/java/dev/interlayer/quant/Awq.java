@@ -109,10 +109,7 @@ public final class Awq {
         for (int l = 0; l < ws.size(); l++) {
             Shapes.checkMatrix("Awq.quantize", ws.get(l).length, rows[l], dIn);
         }
-        int totalRows = 0;
-        for (int r : rows) {
-            totalRows += r;
-        }
+        Objective score = objective != null ? objective : outputError(ws, rows, h);
         double best = Double.POSITIVE_INFINITY, bestAlpha = 0;
         double[] bestS = null;
         List<QuantizedLinear> bestQs = null;
@@ -120,7 +117,6 @@ public final class Awq {
         for (int i = 0; i < opt.grid(); i++) {
             double alpha = (double) i / opt.grid();
             double[] s = scales(meanAbs, alpha);
-            double loss = 0;
             List<QuantizedLinear> qs = new ArrayList<>();
             double[] hs = joint ? scaledHessian(h, s) : null;
             for (int l = 0; l < ws.size(); l++) {
@@ -130,9 +126,8 @@ public final class Awq {
                 }
                 QuantizedLinear q = Rtn.quantize(scaled, rows[l], dIn, scheme);
                 qs.add(q);
-                loss += objective == null ? unscaledError(ws.get(l), q, s, h) : 0;
             }
-            loss = objective == null ? loss / (2.0 * totalRows) : objective.loss(s, qs);
+            double loss = score.loss(s, qs);
             if (loss < best) {
                 best = loss;
                 bestAlpha = alpha;
@@ -301,6 +296,27 @@ public final class Awq {
             }
         }
         return total / ((double) tokens * rows);
+    }
+
+    /**
+     * AWQ's per-linear objective: {@code Σ_l tr((T_l − Ŵ_l)·H·(T_l − Ŵ_l)ᵀ) / (2·Σ_l rows_l)}, the mean squared error
+     * of the linears' outputs on inputs with Hessian {@code h = 2XᵀX/N} against targets {@code ts[l] [rows[l], d]}
+     * ({@link #quantize}'s default takes the weights being quantized; error propagation's full-strength targets
+     * make it the error against the unquantized model's outputs).
+     */
+    public static Objective outputError(List<float[]> ts, int[] rows, double[] h) {
+        int total = 0;
+        for (int r : rows) {
+            total += r;
+        }
+        double norm = 2.0 * total;
+        return (s, scaled) -> {
+            double loss = 0;
+            for (int l = 0; l < ts.size(); l++) {
+                loss += unscaledError(ts.get(l), scaled.get(l), s, h);
+            }
+            return loss / norm;
+        };
     }
 
     // tr(ΔW H ΔWᵀ) with ΔW = W − dequant(q)·diag(s)⁻¹.

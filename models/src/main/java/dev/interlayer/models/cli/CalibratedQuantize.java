@@ -77,7 +77,8 @@ final class CalibratedQuantize {
     Double propagation;
 
     @Option(names = "--awq-objective", paramLabel = "O", description = "awq, awq-gptq: what the scale search of q/k/v"
-            + " and gate/up minimises: linear (default; each linear's output error), block (llm-awq's: the attention"
+            + " and gate/up minimises: linear (default; each linear's output error), linear-float (each linear's error"
+            + " against the unquantized model's output of it; needs --propagation > 0), block (llm-awq's: the attention"
             + " block's or MLP's output), block-float (the block output against the unquantized model's; needs"
             + " --propagation > 0).")
     String awqObjective = "linear";
@@ -128,8 +129,9 @@ final class CalibratedQuantize {
         SiteQuantizer.AwqObjective awqObj = SiteQuantizer.AwqObjective.parse(awqObjective);
         Flags.require(m.awq() || (awqObj == SiteQuantizer.AwqObjective.LINEAR && !awqJointClip), "--awq-objective",
                 "and --awq-joint-clip given with --method awq or awq-gptq only", awqObjective);
-        Flags.require(awqObj != SiteQuantizer.AwqObjective.BLOCK_FLOAT || propagation == null || propagation > 0,
-                "--awq-objective", "not block-float with --propagation 0 (no unquantized states are carried)",
+        Flags.require(awqObj != SiteQuantizer.AwqObjective.BLOCK_FLOAT && awqObj != SiteQuantizer.AwqObjective.LINEAR_FLOAT
+                || propagation == null || propagation > 0, "--awq-objective",
+                "not block-float or linear-float with --propagation 0 (no unquantized states are carried)",
                 awqObjective);
         GptqOptions gptq = new GptqOptions(damp, 128, !noActOrder, !noActOrder);
         SiteQuantizer.Options opt = new SiteQuantizer.Options(m, scheme, gptq,

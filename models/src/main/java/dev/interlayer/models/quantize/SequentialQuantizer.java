@@ -133,6 +133,7 @@ public final class SequentialQuantizer {
                 long s0 = System.nanoTime();
                 int dIn = linears.get(0).cols();
                 double[] h, meanAbs;
+                List<float[]> fullTargets = null;                 // error propagation's targets at strength 1
                 HeadFactors headFactors = null;
                 if (calib == null) {
                     h = null;                            // RTN: reads neither; its error is the relative weight error
@@ -160,7 +161,14 @@ public final class SequentialQuantizer {
                     h = stats.hessian(key).hessian();
                     meanAbs = stats.activations().get(key).meanAbs();
                     if (propagate) {
-                        linears = targets(linears, h, cross, alpha, opt.gptq().percDamp());
+                        double[] m = ErrorPropagation.correction(h, cross, dIn, opt.gptq().percDamp());
+                        if (opt.awqObjective() == SiteQuantizer.AwqObjective.LINEAR_FLOAT) {
+                            fullTargets = new ArrayList<>();
+                            for (SiteQuantizer.Linear lin : linears) {
+                                fullTargets.add(ErrorPropagation.apply(lin.w(), lin.rows(), lin.cols(), m, 1));
+                            }
+                        }
+                        linears = targets(linears, m, alpha);
                     }
                 }
                 long c1 = System.nanoTime();
@@ -169,10 +177,13 @@ public final class SequentialQuantizer {
                 AwqFolding fold = opt.method().awq() && calib != null
                         ? AwqFolding.of(file, l, site, ac, dIn) : null;
                 SiteQuantizer.Options so = opt.withAwqScales(fold != null);
-                AwqBlockObjective objective = fold != null && opt.awqObjective() != SiteQuantizer.AwqObjective.LINEAR
-                        ? AwqBlockObjective.of(file, replaced, l, site, linears, x,
-                        opt.awqObjective() == SiteQuantizer.AwqObjective.BLOCK_FLOAT ? xf : null, win)
-                        : null;
+                Awq.Objective objective = fold == null ? null : switch (opt.awqObjective()) {
+                    case LINEAR -> null;
+                    case LINEAR_FLOAT -> fullTargets == null ? null
+                            : Awq.outputError(fullTargets, linears.stream().mapToInt(SiteQuantizer.Linear::rows).toArray(), h);
+                    case BLOCK, BLOCK_FLOAT -> AwqBlockObjective.of(file, replaced, l, site, linears, x,
+                            opt.awqObjective() == SiteQuantizer.AwqObjective.BLOCK_FLOAT ? xf : null, win);
+                };
                 SiteQuantizer.Result r = SiteQuantizer.quantize(linears, dIn, h,
                         fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so, objective);
                 double[] s = r.inputScales();
@@ -285,12 +296,10 @@ public final class SequentialQuantizer {
         return out;
     }
 
-    // The linears with their weights replaced by ErrorPropagation's targets; the correction D·(H + λI)⁻¹ is the
-    // same for every linear of a site (q, k, v; gate, up), so it is computed once, over `cross`, which it consumes.
-    private static List<SiteQuantizer.Linear> targets(List<SiteQuantizer.Linear> linears, double[] h, double[] cross,
-                                                      double alpha, double percDamp) {
+    // The linears with their weights replaced by ErrorPropagation's targets W + α·W·m; the correction
+    // m = D·(H + λI)⁻¹ is the same for every linear of a site (q, k, v; gate, up), so it is computed once.
+    private static List<SiteQuantizer.Linear> targets(List<SiteQuantizer.Linear> linears, double[] m, double alpha) {
         List<SiteQuantizer.Linear> out = new ArrayList<>();
-        double[] m = linears.isEmpty() ? null : ErrorPropagation.correction(h, cross, linears.get(0).cols(), percDamp);
         for (SiteQuantizer.Linear lin : linears) {
             out.add(new SiteQuantizer.Linear(lin.name(), ErrorPropagation.apply(lin.w(), lin.rows(), lin.cols(), m,
                     alpha), lin.rows(), lin.cols(), lin.heads()));

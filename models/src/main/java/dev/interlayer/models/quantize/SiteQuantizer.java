@@ -78,14 +78,15 @@ public final class SiteQuantizer {
 
     /**
      * The objective of AWQ's scale search at the sites whose scales fold into a norm. LINEAR (default): each linear's
-     * own output error on the site's Hessian. BLOCK: llm-awq's, the output of the whole attention block (q/k/v) or
+     * own output error on the site's Hessian. LINEAR_FLOAT: each linear's output error against the unquantized model's
+     * output of that linear (error propagation's full-strength targets on the same Hessian). BLOCK: llm-awq's, the output of the whole attention block (q/k/v) or
      * MLP (gate/up) against the same layer with the site's unquantized weights on the same inputs
      * ({@code AwqBlockObjective}). BLOCK_FLOAT: the same block output against the unquantized model's layer on the
      * unquantized model's inputs (error propagation's target). Measured on stories260K in BENCHMARKS §18; neither
      * block objective beat LINEAR there.
      */
     public enum AwqObjective {
-        LINEAR, BLOCK, BLOCK_FLOAT;
+        LINEAR, LINEAR_FLOAT, BLOCK, BLOCK_FLOAT;
 
         /** {@code linear}, {@code block} or {@code block-float}. @throws IllegalArgumentException listing them */
         public static AwqObjective parse(String s) {
@@ -94,7 +95,8 @@ public final class SiteQuantizer {
                     return o;
                 }
             }
-            throw new IllegalArgumentException("unknown --awq-objective '" + s + "'; supported: linear, block, block-float");
+            throw new IllegalArgumentException("unknown --awq-objective '" + s + "'; supported: linear, linear-float, block,"
+                    + " block-float");
         }
     }
 
@@ -216,7 +218,11 @@ public final class SiteQuantizer {
         };
         if (o.method().awq()) {
             extra += (o.awqObjective() == AwqObjective.LINEAR ? "" : ", scales scored on the "
-                    + (o.awqObjective() == AwqObjective.BLOCK ? "block output" : "float model's block output"))
+                    + switch (o.awqObjective()) {
+                case LINEAR_FLOAT -> "float model's linear outputs";
+                case BLOCK -> "block output";
+                default -> "float model's block output";
+            })
                     + (o.awqJointClip() ? ", clip search inside the scale search" : "");
         }
         return o.method().cliName() + extra + (o.scheme().clip().steps() > 1 ? ", MSE grid search" : ", min/max grids");
