@@ -27,10 +27,7 @@ class AwqBlockTest {
             int rowsNext = c.get("rowsNext").getAsInt();
             boolean attn = c.get("site").getAsString().equals("attn");
             float[] x = Golden.floats(c, "x"), wNext = Golden.floats(c, "wNext");
-            ActivationStats stats = new ActivationStats(d);
-            stats.accept(x, tokens, null);
-            HessianAccumulator h = new HessianAccumulator(d);
-            h.accept(x, tokens, null);
+            double[][] st = AwqTest.statistics(x, tokens, d, null);
             List<float[]> ws = Golden.floatRows(c, "w");
             int[] rows = Golden.ints(c, "rows");
             int dNext = attn ? d : rows[0];
@@ -43,7 +40,7 @@ class AwqBlockTest {
                 float[] a = attn ? attention(x, tokens, d, wq, heads, kvHeads) : mlp(x, tokens, d, wq, rows[0]);
                 return Awq.outputError(a, ref, wNext, rowsNext, dNext);
             };
-            Awq.Result r = Awq.quantize(ws, rows, d, stats.meanAbs(), h.hessian(), Golden.scheme(c), Awq.Options.DEFAULT,
+            Awq.Result r = Awq.quantize(ws, rows, d, st[0], st[1], Golden.scheme(c), Awq.Options.DEFAULT,
                     block);
             AwqTest.assertResult(c, r, 1e-6);
             n++;

@@ -21,18 +21,24 @@ class AwqTest {
             int d = c.get("cols").getAsInt(), tokens = c.get("n").getAsInt();
             boolean[] keep = Golden.bools(c, "keep");
             float[] x = Golden.floats(c, "x");
-            ActivationStats stats = new ActivationStats(d);
-            stats.accept(x, tokens, keep);
-            HessianAccumulator h = new HessianAccumulator(d);
-            h.accept(x, tokens, keep);
+            double[][] st = statistics(x, tokens, d, keep);
             List<float[]> ws = Golden.floatRows(c, "w");
             int[] rows = Golden.ints(c, "rows");
-            Awq.Result r = Awq.quantize(ws, rows, d, stats.meanAbs(), h.hessian(), Golden.scheme(c),
+            Awq.Result r = Awq.quantize(ws, rows, d, st[0], st[1], Golden.scheme(c),
                     Awq.Options.DEFAULT.withClip(c.get("awqClip").getAsBoolean()));
             assertResult(c, r, 1e-9);
             n++;
         }
         assertEquals(4, n, "fixture cases");
+    }
+
+    /** AWQ's statistics of rows {@code x [tokens, d]} (padding rows {@code keep[t] == false} left out): mean |x|, H. */
+    static double[][] statistics(float[] x, int tokens, int d, boolean[] keep) {
+        ActivationStats stats = new ActivationStats(d);
+        stats.accept(x, tokens, keep);
+        HessianAccumulator h = new HessianAccumulator(d);
+        h.accept(x, tokens, keep);
+        return new double[][] {stats.meanAbs(), h.hessian()};
     }
 
     /**
