@@ -14,6 +14,8 @@ import java.util.List;
  * {@code Σ_l tr((W_l − Ŵ_l)·H·(W_l − Ŵ_l)ᵀ) / (2·Σ_l rows_l)} with {@code H = 2XᵀX/N}. Then, per output row and
  * group, the clipping search of AWQ: clamp the scaled weights to {@code ±max|w|·(1 − i/clipGrid)} for
  * {@code i < clipMaxShrink·clipGrid} and keep the clamp with the smallest output error on the scaled inputs.
+ * A caller that can run the layer may score the grid by another {@link Objective} instead: llm-awq's
+ * {@code auto_scale} scores q/k/v on the attention block's output and gate/up on the MLP's ({@link #outputError}).
  */
 public final class Awq {
     private Awq() {
@@ -28,10 +30,17 @@ public final class Awq {
      * @param clip          run the clipping search
      * @param clipGrid      clip steps per unit
      * @param clipMaxShrink largest clip fraction
+     * @param joint         run the clipping search inside the exponent search: each exponent is scored with its
+     *                      clipped weights (the reference clips once, after choosing the exponent on unclipped ones)
      */
-    public record Options(int grid, boolean clip, int clipGrid, double clipMaxShrink) {
+    public record Options(int grid, boolean clip, int clipGrid, double clipMaxShrink, boolean joint) {
         /** The reference defaults. */
         public static final Options DEFAULT = new Options(20, true, 20, 0.5);
+
+        /** Settings with the reference's order: exponent first, then the clipping search. */
+        public Options(int grid, boolean clip, int clipGrid, double clipMaxShrink) {
+            this(grid, clip, clipGrid, clipMaxShrink, false);
+        }
 
         public Options {
             if (grid < 1 || clipGrid < 1 || !(clipMaxShrink >= 0 && clipMaxShrink < 1)) {
@@ -42,7 +51,12 @@ public final class Awq {
 
         /** With the clipping search on or off. */
         public Options withClip(boolean on) {
-            return new Options(grid, on, clipGrid, clipMaxShrink);
+            return new Options(grid, on, clipGrid, clipMaxShrink, joint);
+        }
+
+        /** With the clipping search inside the exponent search on or off. */
+        public Options withJoint(boolean on) {
+            return new Options(grid, clip, clipGrid, clipMaxShrink, on);
         }
     }
 
@@ -52,10 +66,21 @@ public final class Awq {
      * @param inputScales [dIn] {@code s}: the layers below hold {@code W·diag(s)}; the producer of their input
      *                    must divide its output channel {@code j} by {@code s[j]} (e.g. the norm weight)
      * @param alpha       the chosen exponent
-     * @param loss        the output error of the chosen scale (before clipping)
+     * @param loss        the output error of the chosen scale (before clipping, unless {@link Options#joint})
      * @param weights     the quantized {@code W_l·diag(s)}, one per input linear, in order
      */
     public record Result(double[] inputScales, double alpha, double loss, List<QuantizedLinear> weights) {
+    }
+
+    /**
+     * The score of one candidate scale {@code s} of the grid: the quantized {@code W_l·diag(s)} of every linear, in
+     * order; the linears then compute with {@code Ŵ_l = dequant(q_l)·diag(s)⁻¹} ({@link #unscaled}) on the unscaled
+     * input. Smaller is better. The default is the linears' own output error; llm-awq scores the q/k/v and gate/up
+     * scales on the output of the whole attention block or MLP instead (a caller that can run the layer supplies it).
+     */
+    @FunctionalInterface
+    public interface Objective {
+        double loss(double[] s, List<QuantizedLinear> scaled);
     }
 
     /**
@@ -67,6 +92,15 @@ public final class Awq {
      */
     public static Result quantize(List<float[]> ws, int[] rows, int dIn, double[] meanAbs, double[] h,
                                   QuantScheme scheme, Options opt) {
+        return quantize(ws, rows, dIn, meanAbs, h, scheme, opt, null);
+    }
+
+    /**
+     * As {@link #quantize(List, int[], int, double[], double[], QuantScheme, Options)}, with the grid's candidates
+     * scored by {@code objective} (null: the linears' output error on H). The clipping search stays per linear on H.
+     */
+    public static Result quantize(List<float[]> ws, int[] rows, int dIn, double[] meanAbs, double[] h,
+                                  QuantScheme scheme, Options opt, Objective objective) {
         if (ws.isEmpty() || ws.size() != rows.length || meanAbs.length != dIn) {
             throw new IllegalArgumentException("Awq.quantize: need one row count per weight and meanAbs[" + dIn
                     + "]; got " + ws.size() + " weights, " + rows.length + " row counts, meanAbs[" + meanAbs.length + "]");
@@ -75,27 +109,34 @@ public final class Awq {
         for (int l = 0; l < ws.size(); l++) {
             Shapes.checkMatrix("Awq.quantize", ws.get(l).length, rows[l], dIn);
         }
-        int totalRows = 0;
-        for (int r : rows) {
-            totalRows += r;
-        }
+        Objective score = objective != null ? objective : outputError(ws, rows, h);
         double best = Double.POSITIVE_INFINITY, bestAlpha = 0;
         double[] bestS = null;
+        List<QuantizedLinear> bestQs = null;
+        boolean joint = opt.joint() && opt.clip();
         for (int i = 0; i < opt.grid(); i++) {
             double alpha = (double) i / opt.grid();
             double[] s = scales(meanAbs, alpha);
-            double loss = 0;
+            List<QuantizedLinear> qs = new ArrayList<>();
+            double[] hs = joint ? scaledHessian(h, s) : null;
             for (int l = 0; l < ws.size(); l++) {
                 float[] scaled = scaleColumns(ws.get(l), rows[l], dIn, s);
+                if (joint) {
+                    clip(scaled, rows[l], dIn, hs, scheme, opt);
+                }
                 QuantizedLinear q = Rtn.quantize(scaled, rows[l], dIn, scheme);
-                loss += unscaledError(ws.get(l), q, s, h);
+                qs.add(q);
             }
-            loss /= 2.0 * totalRows;
+            double loss = score.loss(s, qs);
             if (loss < best) {
                 best = loss;
                 bestAlpha = alpha;
                 bestS = s;
+                bestQs = qs;
             }
+        }
+        if (joint) {
+            return new Result(bestS, bestAlpha, best, bestQs);
         }
         double[] hs = scaledHessian(h, bestS);             // Hessian of the scaled input x/s
         List<QuantizedLinear> out = new ArrayList<>();
@@ -212,6 +253,70 @@ public final class Awq {
             }
         }
         return out;
+    }
+
+    /** float32({@code dequant(q)·diag(s)⁻¹}): the weights a candidate of the grid computes with on the unscaled input. */
+    public static float[] unscaled(QuantizedLinear q, double[] s) {
+        if (s.length != q.cols()) {
+            throw new IllegalArgumentException("Awq.unscaled: need one scale per column, " + q.cols() + "; got " + s.length);
+        }
+        float[] w = q.dequantize();
+        int cols = q.cols();
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (w[i] / s[i % cols]);
+        }
+        return w;
+    }
+
+    /**
+     * The block-output objective of llm-awq's scale search, {@code Σ_t ‖W·(a_t − b_t)‖² / (tokens·rows)}: the mean
+     * squared difference of the outputs {@code W·a} and {@code W·b} of a float linear {@code w [rows, d]} (o after the
+     * attention heads, down after the MLP's hidden) for rows {@code a, b [tokens, d]}.
+     *
+     * @throws IllegalArgumentException on mismatched shapes
+     */
+    public static double outputError(float[] a, float[] b, float[] w, int rows, int d) {
+        if (a.length != b.length || a.length % d != 0 || w.length != (long) rows * d) {
+            throw new IllegalArgumentException("Awq.outputError: need a, b [tokens, " + d + "] and w [" + rows + ", " + d
+                    + "]; got " + a.length + ", " + b.length + " and " + w.length + " values");
+        }
+        int tokens = a.length / d;
+        double total = 0;
+        double[] diff = new double[d];
+        for (int t = 0; t < tokens; t++) {
+            for (int j = 0; j < d; j++) {
+                diff[j] = (double) a[t * d + j] - b[t * d + j];
+            }
+            for (int r = 0; r < rows; r++) {
+                double y = 0;
+                for (int j = 0; j < d; j++) {
+                    y += w[r * d + j] * diff[j];
+                }
+                total += y * y;
+            }
+        }
+        return total / ((double) tokens * rows);
+    }
+
+    /**
+     * AWQ's per-linear objective: {@code Σ_l tr((T_l − Ŵ_l)·H·(T_l − Ŵ_l)ᵀ) / (2·Σ_l rows_l)}, the mean squared error
+     * of the linears' outputs on inputs with Hessian {@code h = 2XᵀX/N} against targets {@code ts[l] [rows[l], d]}
+     * ({@link #quantize}'s default takes the weights being quantized; error propagation's full-strength targets
+     * make it the error against the unquantized model's outputs).
+     */
+    public static Objective outputError(List<float[]> ts, int[] rows, double[] h) {
+        int total = 0;
+        for (int r : rows) {
+            total += r;
+        }
+        double norm = 2.0 * total;
+        return (s, scaled) -> {
+            double loss = 0;
+            for (int l = 0; l < ts.size(); l++) {
+                loss += unscaledError(ts.get(l), scaled.get(l), s, h);
+            }
+            return loss / norm;
+        };
     }
 
     // tr(ΔW H ΔWᵀ) with ΔW = W − dequant(q)·diag(s)⁻¹.

@@ -21,29 +21,44 @@ class AwqTest {
             int d = c.get("cols").getAsInt(), tokens = c.get("n").getAsInt();
             boolean[] keep = Golden.bools(c, "keep");
             float[] x = Golden.floats(c, "x");
-            ActivationStats stats = new ActivationStats(d);
-            stats.accept(x, tokens, keep);
-            HessianAccumulator h = new HessianAccumulator(d);
-            h.accept(x, tokens, keep);
+            double[][] st = statistics(x, tokens, d, keep);
             List<float[]> ws = Golden.floatRows(c, "w");
             int[] rows = Golden.ints(c, "rows");
-            Awq.Result r = Awq.quantize(ws, rows, d, stats.meanAbs(), h.hessian(), Golden.scheme(c),
+            Awq.Result r = Awq.quantize(ws, rows, d, st[0], st[1], Golden.scheme(c),
                     Awq.Options.DEFAULT.withClip(c.get("awqClip").getAsBoolean()));
-            String name = c.get("name").getAsString();
-            assertEquals(c.get("alpha").getAsDouble(), r.alpha(), 0.0, name + " alpha");
-            assertEquals(c.get("loss").getAsDouble(), r.loss(), 1e-9 * c.get("loss").getAsDouble(), name + " loss");
-            double[] s = Golden.doubles(c, "scales_in");
-            for (int j = 0; j < d; j++) {
-                assertEquals(s[j], r.inputScales()[j], 1e-12 * s[j], name + " input scale " + j);
-            }
-            for (int l = 0; l < rows.length; l++) {
-                JsonObject out = c.getAsJsonArray("out").get(l).getAsJsonObject().deepCopy();
-                out.add("name", new com.google.gson.JsonPrimitive(name + " linear " + l));
-                Golden.assertSame(out, r.weights().get(l));
-            }
+            assertResult(c, r, 1e-9);
             n++;
         }
         assertEquals(4, n, "fixture cases");
+    }
+
+    /** AWQ's statistics of rows {@code x [tokens, d]} (padding rows {@code keep[t] == false} left out): mean |x|, H. */
+    static double[][] statistics(float[] x, int tokens, int d, boolean[] keep) {
+        ActivationStats stats = new ActivationStats(d);
+        stats.accept(x, tokens, keep);
+        HessianAccumulator h = new HessianAccumulator(d);
+        h.accept(x, tokens, keep);
+        return new double[][] {stats.meanAbs(), h.hessian()};
+    }
+
+    /**
+     * The fixture case {@code c}'s exponent (exact), loss (to {@code lossRtol} relative), input scales (1e-12
+     * relative: Math.pow vs torch.pow) and quantized linears (identical) against {@code r}.
+     */
+    static void assertResult(JsonObject c, Awq.Result r, double lossRtol) {
+        String name = c.get("name").getAsString();
+        assertEquals(c.get("alpha").getAsDouble(), r.alpha(), 0.0, name + " alpha");
+        assertEquals(c.get("loss").getAsDouble(), r.loss(), lossRtol * c.get("loss").getAsDouble(), name + " loss");
+        double[] s = Golden.doubles(c, "scales_in");
+        for (int j = 0; j < s.length; j++) {
+            assertEquals(s[j], r.inputScales()[j], 1e-12 * s[j], name + " input scale " + j);
+        }
+        for (int l = 0; l < r.weights().size(); l++) {
+            JsonObject out = c.getAsJsonArray("out").get(l).getAsJsonObject().deepCopy();
+            out.add("name", new com.google.gson.JsonPrimitive(name + " linear " + l));
+            Golden.assertSame(out, r.weights().get(l));
+        }
+        assertEquals(c.getAsJsonArray("out").size(), r.weights().size(), name + " linears");
     }
 
     @Test

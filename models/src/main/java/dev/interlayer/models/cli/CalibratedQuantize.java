@@ -76,6 +76,17 @@ final class CalibratedQuantize {
             + " (0 = plain layer-wise targets; default 0.5).")
     Double propagation;
 
+    @Option(names = "--awq-objective", paramLabel = "O", description = "awq, awq-gptq: what the scale search of q/k/v"
+            + " and gate/up minimises: linear (default; each linear's output error), linear-float (each linear's error"
+            + " against the unquantized model's output of it; needs --propagation > 0), block (llm-awq's: the attention"
+            + " block's or MLP's output), block-float (the block output against the unquantized model's; needs"
+            + " --propagation > 0).")
+    String awqObjective = "linear";
+
+    @Option(names = "--awq-joint-clip", description = "awq: score each scale of the search with its clipped weights"
+            + " (default: clip once after the search, as llm-awq).")
+    boolean awqJointClip;
+
     @Option(names = "--target-kld", paramLabel = "X", description = "mixed: largest mean KL divergence from the unquantized model on the calibration text.")
     Double targetKld;
 
@@ -115,13 +126,22 @@ final class CalibratedQuantize {
         if (ctx != null) {
             Flags.require(ctx >= 2, "--ctx", ">= 2", ctx);
         }
+        SiteQuantizer.AwqObjective awqObj = SiteQuantizer.AwqObjective.parse(awqObjective);
+        Flags.require(m.awq() || (awqObj == SiteQuantizer.AwqObjective.LINEAR && !awqJointClip), "--awq-objective",
+                "and --awq-joint-clip given with --method awq or awq-gptq only", awqObjective);
+        Flags.require(awqObj != SiteQuantizer.AwqObjective.BLOCK_FLOAT && awqObj != SiteQuantizer.AwqObjective.LINEAR_FLOAT
+                || propagation == null || propagation > 0, "--awq-objective",
+                "not block-float or linear-float with --propagation 0 (no unquantized states are carried)",
+                awqObjective);
         GptqOptions gptq = new GptqOptions(damp, 128, !noActOrder, !noActOrder);
         SiteQuantizer.Options opt = new SiteQuantizer.Options(m, scheme, gptq,
-                Aespa.Options.QKV.withIterations(aespaSteps), true);
+                Aespa.Options.QKV.withIterations(aespaSteps), true, awqObj, awqJointClip);
         if (encoder) {
             Flags.require(!mixed, "--method", "rtn, gptq, awq, boa or aespa for an encoder (mixed needs a decoder's"
                     + " KL divergence)", method);
             Flags.require(propagation == null, "--propagation", "absent for an encoder (decoders only)", propagation);
+            Flags.require(awqObj == SiteQuantizer.AwqObjective.LINEAR && !awqJointClip, "--awq-objective",
+                    "and --awq-joint-clip absent for an encoder (decoders only)", awqObjective);
             Flags.require(calibrationIds == null, "--calibration-ids", "absent for an encoder (give --calibration with"
                     + " one text per line)", calibrationIds);
             return EncoderQuantize.run(this, model, out, o, opt);

@@ -40,7 +40,9 @@ import java.util.function.Consumer;
  * <p>Linears whose input width is not a multiple of the block size are left as they are (reported). AWQ folds its
  * input scales into the op that produces the site's input ({@link AwqFolding}: the pre-norm gains for q, k, v and
  * gate, up; v's rows for o, tied per kv head under GQA; up's rows for down in a gated MLP); a site with nothing to
- * fold into gets AWQ's clipping search only. BoA and aespa weigh the rows of each query and key
+ * fold into gets AWQ's clipping search only. AWQ's scale search at the norm-folded sites scores each candidate on
+ * the site's linears (default) or, opt-in ({@link SiteQuantizer.AwqObjective}), on the output of the whole
+ * attention block or MLP run by the engine ({@link AwqBlockObjective}), as llm-awq does. BoA and aespa weigh the rows of each query and key
  * head with {@link HeadFactors} from the same pass; value, output and FFN linears use the identity (per-row GPTQ
  * with static groups for BoA, the layer-wise objective for aespa).
  */
@@ -131,6 +133,7 @@ public final class SequentialQuantizer {
                 long s0 = System.nanoTime();
                 int dIn = linears.get(0).cols();
                 double[] h, meanAbs;
+                List<float[]> fullTargets = null;                 // error propagation's targets at strength 1
                 HeadFactors headFactors = null;
                 if (calib == null) {
                     h = null;                            // RTN: reads neither; its error is the relative weight error
@@ -158,7 +161,14 @@ public final class SequentialQuantizer {
                     h = stats.hessian(key).hessian();
                     meanAbs = stats.activations().get(key).meanAbs();
                     if (propagate) {
-                        linears = targets(linears, h, cross, alpha, opt.gptq().percDamp());
+                        double[] m = ErrorPropagation.correction(h, cross, dIn, opt.gptq().percDamp());
+                        if (opt.awqObjective() == SiteQuantizer.AwqObjective.LINEAR_FLOAT) {
+                            fullTargets = new ArrayList<>();
+                            for (SiteQuantizer.Linear lin : linears) {
+                                fullTargets.add(ErrorPropagation.apply(lin.w(), lin.rows(), lin.cols(), m, 1));
+                            }
+                        }
+                        linears = targets(linears, m, alpha);
                     }
                 }
                 long c1 = System.nanoTime();
@@ -166,10 +176,16 @@ public final class SequentialQuantizer {
                 List<double[][]> rowFactors = rowFactors(linears, headFactors);
                 AwqFolding fold = opt.method().awq() && calib != null
                         ? AwqFolding.of(file, l, site, ac, dIn) : null;
-                SiteQuantizer.Options so = new SiteQuantizer.Options(opt.method(), opt.scheme(), opt.gptq(), opt.aespa(),
-                        fold != null);
+                SiteQuantizer.Options so = opt.withAwqScales(fold != null);
+                Awq.Objective objective = fold == null ? null : switch (opt.awqObjective()) {
+                    case LINEAR -> null;
+                    case LINEAR_FLOAT -> fullTargets == null ? null
+                            : Awq.outputError(fullTargets, linears.stream().mapToInt(SiteQuantizer.Linear::rows).toArray(), h);
+                    case BLOCK, BLOCK_FLOAT -> AwqBlockObjective.of(file, replaced, l, site, linears, x,
+                            opt.awqObjective() == SiteQuantizer.AwqObjective.BLOCK_FLOAT ? xf : null, win);
+                };
                 SiteQuantizer.Result r = SiteQuantizer.quantize(linears, dIn, h,
-                        fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so);
+                        fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so, objective);
                 double[] s = r.inputScales();
                 double[] hq = s == null ? h : Awq.scaledHessian(h, s);
                 if (s != null && fold != null) {
@@ -267,7 +283,7 @@ public final class SequentialQuantizer {
     }
 
     // The rows [tokens, dIn] that the linears of site `key` (of a one-block stack) read when x [tokens, d] runs through it.
-    private static float[] siteInputs(DecoderStack block, float[] x, int win, String key, int dIn) {
+    static float[] siteInputs(DecoderStack block, float[] x, int win, String key, int dIn) {
         int tokens = x.length / block.blocks().get(0).config().hidden();
         float[] out = new float[Math.multiplyExact(tokens, dIn)];
         int[] row = {0};
@@ -280,12 +296,10 @@ public final class SequentialQuantizer {
         return out;
     }
 
-    // The linears with their weights replaced by ErrorPropagation's targets; the correction D·(H + λI)⁻¹ is the
-    // same for every linear of a site (q, k, v; gate, up), so it is computed once, over `cross`, which it consumes.
-    private static List<SiteQuantizer.Linear> targets(List<SiteQuantizer.Linear> linears, double[] h, double[] cross,
-                                                      double alpha, double percDamp) {
+    // The linears with their weights replaced by ErrorPropagation's targets W + α·W·m; the correction
+    // m = D·(H + λI)⁻¹ is the same for every linear of a site (q, k, v; gate, up), so it is computed once.
+    private static List<SiteQuantizer.Linear> targets(List<SiteQuantizer.Linear> linears, double[] m, double alpha) {
         List<SiteQuantizer.Linear> out = new ArrayList<>();
-        double[] m = linears.isEmpty() ? null : ErrorPropagation.correction(h, cross, linears.get(0).cols(), percDamp);
         for (SiteQuantizer.Linear lin : linears) {
             out.add(new SiteQuantizer.Linear(lin.name(), ErrorPropagation.apply(lin.w(), lin.rows(), lin.cols(), m,
                     alpha), lin.rows(), lin.cols(), lin.heads()));

@@ -60,8 +60,45 @@ public final class SiteQuantizer {
      * @param gptq       GPTQ's settings (also the damping of BoA and the initialisation of aespa)
      * @param aespa      aespa's AdaRound settings
      * @param awqScales  search AWQ's input scales at this site (false: scale 1, AWQ's clip search only)
+     * @param awqObjective what AWQ's scale search of the norm-folded sites (q/k/v, gate/up) minimises
+     * @param awqJointClip run AWQ's clipping search inside its scale search ({@link Awq.Options#joint})
      */
-    public record Options(Method method, QuantScheme scheme, GptqOptions gptq, Aespa.Options aespa, boolean awqScales) {
+    public record Options(Method method, QuantScheme scheme, GptqOptions gptq, Aespa.Options aespa, boolean awqScales,
+                          AwqObjective awqObjective, boolean awqJointClip) {
+        /** AWQ with its defaults: the per-linear objective, clipping after the scale search. */
+        public Options(Method method, QuantScheme scheme, GptqOptions gptq, Aespa.Options aespa, boolean awqScales) {
+            this(method, scheme, gptq, aespa, awqScales, AwqObjective.LINEAR, false);
+        }
+
+        /** The same options with the scale search at this site on or off. */
+        public Options withAwqScales(boolean on) {
+            return new Options(method, scheme, gptq, aespa, on, awqObjective, awqJointClip);
+        }
+    }
+
+    /**
+     * The objective of AWQ's scale search at the sites whose scales fold into a norm. LINEAR (default): each linear's
+     * own output error on the site's Hessian. LINEAR_FLOAT: each linear's output error against the unquantized model's
+     * output of that linear (error propagation's full-strength targets on the same Hessian). BLOCK: llm-awq's, the output of the whole attention block (q/k/v) or
+     * MLP (gate/up) against the same layer with the site's unquantized weights on the same inputs
+     * ({@code AwqBlockObjective}). BLOCK_FLOAT: the same block output against the unquantized model's layer on the
+     * unquantized model's inputs (error propagation's target). Measured on stories260K (Q4_1 g32, BENCHMARKS
+     * §18), KLD to the float model relative to LINEAR: LINEAR_FLOAT +4 %, BLOCK +6 %, BLOCK_FLOAT −0.6 % at ~400× the
+     * quantizing time (a layer forward per candidate), so LINEAR stays the default.
+     */
+    public enum AwqObjective {
+        LINEAR, LINEAR_FLOAT, BLOCK, BLOCK_FLOAT;
+
+        /** {@code linear}, {@code block} or {@code block-float}. @throws IllegalArgumentException listing them */
+        public static AwqObjective parse(String s) {
+            for (AwqObjective o : values()) {
+                if (o.name().toLowerCase(Locale.ROOT).replace('_', '-').equalsIgnoreCase(s)) {
+                    return o;
+                }
+            }
+            throw new IllegalArgumentException("unknown --awq-objective '" + s + "'; supported: linear, linear-float, block,"
+                    + " block-float");
+        }
     }
 
     /** One linear of a site: its name, weight {@code [rows, cols]} and, for attention projections, its heads. */
@@ -85,6 +122,15 @@ public final class SiteQuantizer {
      */
     public static Result quantize(List<Linear> linears, int dIn, double[] h, double[] meanAbs,
                                   List<double[][]> rowFactors, Options opt) {
+        return quantize(linears, dIn, h, meanAbs, rowFactors, opt, null);
+    }
+
+    /**
+     * As {@link #quantize(List, int, double[], double[], List, Options)}, with AWQ's grid of scales scored by
+     * {@code objective} (null: the linears' own output error; ignored by other methods).
+     */
+    public static Result quantize(List<Linear> linears, int dIn, double[] h, double[] meanAbs,
+                                  List<double[][]> rowFactors, Options opt, Awq.Objective objective) {
         QuantScheme s = opt.scheme();
         List<QuantizedLinear> out = new ArrayList<>();
         if (opt.method().awq()) {
@@ -94,9 +140,11 @@ public final class SiteQuantizer {
                 ws.add(linears.get(i).w());
                 rows[i] = linears.get(i).rows();
             }
-            Awq.Options ao = opt.awqScales() ? Awq.Options.DEFAULT : new Awq.Options(1, true, 20, 0.5);
+            Awq.Options ao = (opt.awqScales() ? Awq.Options.DEFAULT : new Awq.Options(1, true, 20, 0.5))
+                    .withJoint(opt.awqJointClip());
             boolean gptq = opt.method() == Method.AWQ_GPTQ;
-            Awq.Result r = Awq.quantize(ws, rows, dIn, meanAbs, h, s, gptq ? ao.withClip(false) : ao);
+            Awq.Result r = Awq.quantize(ws, rows, dIn, meanAbs, h, s, gptq ? ao.withClip(false) : ao,
+                    opt.awqScales() ? objective : null);
             if (!gptq) {
                 return new Result(r.weights(), r.inputScales());
             }
@@ -169,6 +217,15 @@ public final class SiteQuantizer {
             case AESPA -> ", " + o.aespa().iterations() + " AdaRound steps from GPTQ";
             default -> "";
         };
+        if (o.method().awq()) {
+            extra += (o.awqObjective() == AwqObjective.LINEAR ? "" : ", scales scored on the "
+                    + switch (o.awqObjective()) {
+                case LINEAR_FLOAT -> "float model's linear outputs";
+                case BLOCK -> "block output";
+                default -> "float model's block output";
+            })
+                    + (o.awqJointClip() ? ", clip search inside the scale search" : "");
+        }
         return o.method().cliName() + extra + (o.scheme().clip().steps() > 1 ? ", MSE grid search" : ", min/max grids");
     }
 }

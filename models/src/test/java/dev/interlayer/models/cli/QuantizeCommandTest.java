@@ -42,6 +42,12 @@ class QuantizeCommandTest {
             {"--propagation must be absent with --method mixed"},
             {"--method", "rtn", "--propagation", "0.5"}, {"--propagation must be absent with --method rtn"},
             {"--method", "gptq", "--mse", "--minmax", "--calibration", text.toString()}, {"--mse", "--minmax"},
+            {"--method", "gptq", "--awq-objective", "block", "--calibration", text.toString()},
+            {"--awq-objective", "--method awq"},
+            {"--method", "awq", "--awq-objective", "blocks", "--calibration", text.toString()},
+            {"unknown --awq-objective 'blocks'", "block-float"},
+            {"--method", "awq", "--awq-objective", "block-float", "--propagation", "0", "--calibration", text.toString()},
+            {"--awq-objective", "--propagation 0"},
             // a 10-token text is shorter than one 64-token window: refused before the two quantizations
             {"--method", "mixed", "--calibration", text.toString(), "--ctx", "64", "--target-kld", "0.01"},
             {"--method mixed", "at least one window of 64"},
