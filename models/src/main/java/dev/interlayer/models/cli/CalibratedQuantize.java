@@ -83,7 +83,7 @@ final class CalibratedQuantize {
             + " --propagation > 0).")
     String awqObjective = "linear";
 
-    @Option(names = "--awq-joint-clip", description = "awq: score each scale of the search with its clipped weights"
+    @Option(names = "--awq-joint-clip", description = "awq only (awq-gptq does not clip): score each scale of the search with its clipped weights"
             + " (default: clip once after the search, as llm-awq).")
     boolean awqJointClip;
 
@@ -127,8 +127,11 @@ final class CalibratedQuantize {
             Flags.require(ctx >= 2, "--ctx", ">= 2", ctx);
         }
         SiteQuantizer.AwqObjective awqObj = SiteQuantizer.AwqObjective.parse(awqObjective);
-        Flags.require(m.awq() || (awqObj == SiteQuantizer.AwqObjective.LINEAR && !awqJointClip), "--awq-objective",
-                "and --awq-joint-clip given with --method awq or awq-gptq only", awqObjective);
+        Flags.require(m.awq() || awqObj == SiteQuantizer.AwqObjective.LINEAR, "--awq-objective",
+                "linear (the default) unless --method is awq or awq-gptq", awqObjective);
+        // awq-gptq rounds with GPTQ and never clips, so a clip-aware scale search would silently do nothing there.
+        Flags.require(!awqJointClip || m == SiteQuantizer.Method.AWQ, "--awq-joint-clip",
+                "absent unless --method is awq (awq-gptq does not clip)", "--method " + method);
         Flags.require(awqObj != SiteQuantizer.AwqObjective.BLOCK_FLOAT && awqObj != SiteQuantizer.AwqObjective.LINEAR_FLOAT
                 || propagation == null || propagation > 0, "--awq-objective",
                 "not block-float or linear-float with --propagation 0 (no unquantized states are carried)",
@@ -140,8 +143,9 @@ final class CalibratedQuantize {
             Flags.require(!mixed, "--method", "rtn, gptq, awq, boa or aespa for an encoder (mixed needs a decoder's"
                     + " KL divergence)", method);
             Flags.require(propagation == null, "--propagation", "absent for an encoder (decoders only)", propagation);
-            Flags.require(awqObj == SiteQuantizer.AwqObjective.LINEAR && !awqJointClip, "--awq-objective",
-                    "and --awq-joint-clip absent for an encoder (decoders only)", awqObjective);
+            Flags.require(awqObj == SiteQuantizer.AwqObjective.LINEAR, "--awq-objective",
+                    "linear (the default) for an encoder (the other objectives are decoders only)", awqObjective);
+            Flags.require(!awqJointClip, "--awq-joint-clip", "absent for an encoder (decoders only)", "the flag");
             Flags.require(calibrationIds == null, "--calibration-ids", "absent for an encoder (give --calibration with"
                     + " one text per line)", calibrationIds);
             return EncoderQuantize.run(this, model, out, o, opt);

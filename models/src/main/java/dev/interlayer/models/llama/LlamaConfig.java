@@ -77,7 +77,9 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
         positive("hiddenDim", hiddenDim);
         positive("layers", layers);
         positive("vocabSize", vocabSize);
-        // heads, kvHeads, headDim, contextLength >= 1 and kvHeads | heads: checked by the attention they describe
+        // headDim first: the attention builder reads 0 as "derive it from dim / heads", which would hide a file's 0
+        positive("headDim", headDim);
+        // heads, kvHeads, contextLength >= 1 and kvHeads | heads: checked by the attention they describe
         AttentionConfig.builder(dim, heads, contextLength).kvHeads(kvHeads).headDim(headDim).build();
         if (ropeDim <= 0 || ropeDim % 2 != 0 || ropeDim > headDim) {
             throw new IllegalArgumentException("ropeDim must be even and in (0, headDim=" + headDim + "], got " + ropeDim);

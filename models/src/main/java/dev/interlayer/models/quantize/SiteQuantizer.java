@@ -89,7 +89,7 @@ public final class SiteQuantizer {
     public enum AwqObjective {
         LINEAR, LINEAR_FLOAT, BLOCK, BLOCK_FLOAT;
 
-        /** {@code linear}, {@code block} or {@code block-float}. @throws IllegalArgumentException listing them */
+        /** {@code linear}, {@code linear-float}, {@code block} or {@code block-float}. @throws IllegalArgumentException listing them */
         public static AwqObjective parse(String s) {
             for (AwqObjective o : values()) {
                 if (o.name().toLowerCase(Locale.ROOT).replace('_', '-').equalsIgnoreCase(s)) {

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * double-precision oracle of {@link QuantCheck} (its tolerance, derived in {@link QuantMatMulTest}), at the edges
  * of its tiles: 12 weight rows by 2 vectors of tokens (32 at 512 bits; the narrower widths'
  * 16 and 8 run at m = 17 in {@link QuantWidthsTest}), so n = 1, 11, 12, 13, 37 and m = 17, 31, 32, 33, 69; k in one step and in two
- * steps of its k blocking (KC = 2048 values: 2304 = 9 super-blocks in two steps of 1152, and for the block-32
+ * steps of its k blocking (KC = 2048 values: 2304 = 9 super-blocks in steps of 1280 and 1024 (whole super-blocks), and for the block-32
  * formats 2080 = 65 blocks in steps of 1056 and 1024). Weights off-heap (the vector decoders) and on the heap (the
  * scalar dequantization), on 1 and 2 threads, and a thread's share called directly through {@link QuantRows#rows}.
  */

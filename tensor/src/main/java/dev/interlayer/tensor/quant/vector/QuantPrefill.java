@@ -26,7 +26,7 @@ import jdk.incubator.vector.FloatVector;
  *
  * <p>This replaced a dot-product layout (panels of 16 dequantized rows, a 4 × 4 tile of 16 accumulators over
  * 512 values of k, then 16 horizontal sums per tile): Q4_K 58–64 and Q6_K 60–69 GFLOP/s against 86–116 and
- * 84–102 now (m = 128, 1 thread, {@code QuantKernelProbe}, BENCHMARKS.md "quantized prefill/decode"), about what
+ * 84–101 now (m = 128, 1 thread, {@code QuantKernelProbe}, BENCHMARKS.md "quantized prefill/decode"), about what
  * the BF16 weights get from {@code GemmWeightStream}.
  */
 final class QuantPrefill {
