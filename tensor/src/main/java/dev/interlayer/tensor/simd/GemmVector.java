@@ -37,6 +37,8 @@ public final class GemmVector implements GemmKernel {
     static final long PARALLEL_MIN_FLOPS = 1L << 18;
     /** Weights with contiguous rows and m above {@link #SMALL_M} take {@link GemmWeightStream} (off: the BLIS layout). */
     static final boolean WEIGHT_STREAM = !Boolean.getBoolean("dev.interlayer.gemm.blis");
+    /** {@link #gemms} packs activations once for all its weights (off, for comparisons: one {@link #gemm} each). */
+    static final boolean SHARED_PACK = !Boolean.getBoolean("dev.interlayer.gemm.ws.packeach");
 
     /** Public no-argument constructor for reflective loading. */
     public GemmVector() {
@@ -132,7 +134,7 @@ public final class GemmVector implements GemmKernel {
 
     /** Whether {@link #gemm} would send every one of these products to {@link GemmWeightStream} with equal n and kind. */
     private static boolean sharedStream(int m, int k, Tensor[] ws) {
-        if (!WEIGHT_STREAM || k == 0 || m <= Math.max(SMALL_M, ROW_EXACT_MAX) || ws.length == 0) {
+        if (!SHARED_PACK || !WEIGHT_STREAM || k == 0 || m <= Math.max(SMALL_M, ROW_EXACT_MAX) || ws.length == 0) {
             return false;
         }
         Tensor w0 = ws[0];
