@@ -76,6 +76,7 @@ final class MatMul {
             throw new IllegalArgumentException("matmulT: " + ws.length + " weights but " + outs.length + " outputs");
         }
         boolean fused = x.rank() >= 1;
+        boolean dense = true;     // no quantized weight: several rows may go to kernel.gemms together
         for (int i = 0; i < ws.length; i++) {
             Tensor w = ws[i], out = outs[i];
             if (w.rank() != 2 || x.rank() < 1 || out.rank() != x.rank() || x.dim(-1) != w.dim(1)
@@ -85,6 +86,7 @@ final class MatMul {
                         + out.shape() + ")");
             }
             fused &= !w.dtype().isQuantized();      // quantized weights: one product each (QuantMatMul)
+            dense &= !w.dtype().isQuantized() && w.stride(1) == 1;
             if ((!w.dtype().isFloatingPoint() && !w.dtype().isQuantized()) || !out.dtype().isFloatingPoint()) {
                 requireFloat("matmulT w" + i, w);       // names built only on failure
                 requireFloat("matmulT out" + i, out);
@@ -94,6 +96,9 @@ final class MatMul {
         }
         requireFloat("matmulT x", x);
         int k = x.dim(-1);
+        if (dense && x.size() != k && k > 0 && ws.length > 1 && sharedRows(x, k, ws, outs, kernel)) {
+            return;
+        }
         if (!fused || x.size() != k || k == 0) {
             for (int i = 0; i < ws.length; i++) {
                 matmulT(x, ws[i], outs[i], kernel);
@@ -102,6 +107,28 @@ final class MatMul {
         }
         Tensor a = rows(x, 1, k);
         kernel.matvecs(k, a.heapFloats(), GemmKernel.heapIndex(a), ws, outs);
+    }
+
+    /**
+     * outs[i] = x · ws[i]ᵀ for x of m &gt; 1 rows through one {@link GemmKernel#gemms} call (the activation blocks
+     * packed once for all weights), when every out can be written directly; false, having done nothing, otherwise.
+     */
+    private static boolean sharedRows(Tensor x, int k, Tensor[] ws, Tensor[] outs, GemmKernel kernel) {
+        int m = Math.toIntExact(x.size() / k);
+        if (m <= 1) {
+            return false;
+        }
+        Tensor a = rows(x, m, k);
+        Tensor[] cs = new Tensor[outs.length];
+        for (int i = 0; i < outs.length; i++) {
+            int n = ws[i].dim(0);
+            cs[i] = n == 0 || overlaps(outs[i], a) ? null : writableRows(outs[i], m, n);
+            if (cs[i] == null) {
+                return false;
+            }
+        }
+        kernel.gemms(m, k, a.heapFloats(), GemmKernel.heapIndex(a), Math.toIntExact(a.stride(0)), ws, cs);
+        return true;
     }
 
     /**

@@ -48,6 +48,23 @@ public interface GemmKernel {
         }
     }
 
+    /**
+     * Several products sharing one input: outs[i][r, j] = Σ_p A[r, p]·ws[i][j, p] for r &lt; m, A [m, k] at
+     * {@code a[aOff + r*lda + p]} (gate and up of a gated MLP over a prefill or an expert's tokens). Each output
+     * is bit for bit what {@link #gemm} gives for that weight alone; an implementation may share work between
+     * the products (the vector one packs each activation block once for all of them).
+     *
+     * <p>Shapes: ws[i] [n_i, k] F32/F16/BF16 with unit k stride; outs[i] writable heap F32 [m, n_i] with unit
+     * column stride, not overlapping a. The caller has checked shapes and dtypes. Modifies outs only.
+     */
+    default void gemms(int m, int k, float[] a, int aOff, int lda, Tensor[] ws, Tensor[] outs) {
+        for (int i = 0; i < ws.length; i++) {
+            Tensor w = ws[i], c = outs[i];
+            gemm(m, w.dim(0), k, a, aOff, lda, w.segment(), w.dtype(), w.offset(), w.stride(0), w.stride(1),
+                    c.heapFloats(), heapIndex(c), Math.toIntExact(c.stride(0)));
+        }
+    }
+
     /** Index in {@code t.heapFloats()} of t's first element (a heap segment's address is its offset in the array). */
     static int heapIndex(Tensor t) {
         return Math.toIntExact(t.segment().address() / Float.BYTES + t.offset());

@@ -37,6 +37,8 @@ public final class GemmVector implements GemmKernel {
     static final long PARALLEL_MIN_FLOPS = 1L << 18;
     /** Weights with contiguous rows and m above {@link #SMALL_M} take {@link GemmWeightStream} (off: the BLIS layout). */
     static final boolean WEIGHT_STREAM = !Boolean.getBoolean("dev.interlayer.gemm.blis");
+    /** {@link #gemms} packs activations once for all its weights (off, for comparisons: one {@link #gemm} each). */
+    static final boolean SHARED_PACK = !Boolean.getBoolean("dev.interlayer.gemm.ws.packeach");
 
     /** Public no-argument constructor for reflective loading. */
     public GemmVector() {
@@ -105,6 +107,44 @@ public final class GemmVector implements GemmKernel {
                 GemmPacked.block(k, a, aOff, lda, kind, b, bOff, bsn, bsk, c, cOff, ldc, i0, i1, 0, n);
             }
         });
+    }
+
+    /**
+     * Products that would each take {@link GemmWeightStream} (same dtype and shape, unit k stride, m above the
+     * dot-product path's) run through one call that packs each activation block once for all of them: the
+     * same kernels on the same packed values, so each output equals {@link #gemm}'s bit for bit. Others: one
+     * {@link #gemm} each.
+     */
+    @Override
+    public void gemms(int m, int k, float[] a, int aOff, int lda, Tensor[] ws, Tensor[] outs) {
+        if (!sharedStream(m, k, ws)) {
+            GemmKernel.super.gemms(m, k, a, aOff, lda, ws, outs);
+            return;
+        }
+        int n = ws[0].dim(0);
+        int threads = 2L * m * n * k < PARALLEL_MIN_FLOPS ? 1 : ComputePool.threads();
+        GemmWeightStream.Product[] ps = new GemmWeightStream.Product[ws.length];
+        for (int i = 0; i < ws.length; i++) {
+            Tensor w = ws[i], c = outs[i];
+            ps[i] = new GemmWeightStream.Product(w.segment(), w.offset(), w.stride(0), c.heapFloats(),
+                    GemmKernel.heapIndex(c), Math.toIntExact(c.stride(0)));
+        }
+        GemmWeightStream.gemms(m, n, k, a, aOff, lda, GemmSpecies.kind(ws[0].dtype()), ps, threads);
+    }
+
+    /** Whether {@link #gemm} would send every one of these products to {@link GemmWeightStream} with equal n and kind. */
+    private static boolean sharedStream(int m, int k, Tensor[] ws) {
+        if (!SHARED_PACK || !WEIGHT_STREAM || k == 0 || m <= Math.max(SMALL_M, ROW_EXACT_MAX) || ws.length == 0) {
+            return false;
+        }
+        Tensor w0 = ws[0];
+        for (Tensor w : ws) {
+            if (w.stride(1) != 1 || w.dim(0) == 0 || w.dim(0) != w0.dim(0) || w.dtype() != w0.dtype()
+                    || (w.stride(0) == 1 && m <= FEW_ROWS_M && w.segment().isNative())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -60,11 +60,27 @@ final class GemmWeightStream {
     }
 
     /**
+     * One product's weights and output: W row j at element {@code wOff + j*ldw} of {@code w}, unit k stride;
+     * C[i, j] at {@code c[cOff + i*ldc + j]}.
+     */
+    record Product(MemorySegment w, long wOff, long ldw, float[] c, int cOff, int ldc) {
+    }
+
+    /**
      * C[i, j] = Σ_p A[i, p]·W[j, p] for i &lt; m, j &lt; n, p &lt; k; W row j at element {@code wOff + j*ldw}
      * of {@code w} in storage {@code kind}, unit k stride. Uses up to {@code threads} threads.
      */
     static void gemm(int m, int n, int k, float[] a, int aOff, int lda, int kind, MemorySegment w, long wOff,
                      long ldw, float[] c, int cOff, int ldc, int threads) {
+        gemms(m, n, k, a, aOff, lda, kind, new Product[] {new Product(w, wOff, ldw, c, cOff, ldc)}, threads);
+    }
+
+    /**
+     * C_i = A·W_iᵀ for every product i (all [n, k] in storage {@code kind}), each activation block packed once
+     * for all of them (gate and up of a gated MLP). Each C_i is computed exactly as {@link #gemm} computes it
+     * alone: the packed block holds the same values and every product runs the same kernels over it.
+     */
+    static void gemms(int m, int n, int k, float[] a, int aOff, int lda, int kind, Product[] ps, int threads) {
         int mBlocks = (m + MC - 1) / MC;
         if (threads > 1 && mBlocks >= 2 * threads) {
             // Many activation rows: each thread takes whole MC blocks and packs its own. Splitting the weight
@@ -72,16 +88,16 @@ final class GemmWeightStream {
             // 357 against 416 GFLOP/s); the weights are read once per MC block either way.
             ComputePool.parallelFor(mBlocks, blk -> {
                 int ic = blk * MC;
-                blocks(ic, Math.min(m, ic + MC), n, k, a, aOff, lda, kind, w, wOff, ldw, c, cOff, ldc, 1);
+                blocks(ic, Math.min(m, ic + MC), n, k, a, aOff, lda, kind, ps, 1);
             });
             return;
         }
-        blocks(0, m, n, k, a, aOff, lda, kind, w, wOff, ldw, c, cOff, ldc, threads);
+        blocks(0, m, n, k, a, aOff, lda, kind, ps, threads);
     }
 
     /** Activation rows [i0, i1), MC at a time, each block's weight rows split over {@code threads}. */
     private static void blocks(int i0, int i1, int n, int k, float[] a, int aOff, int lda, int kind,
-                               MemorySegment w, long wOff, long ldw, float[] c, int cOff, int ldc, int threads) {
+                               Product[] ps, int threads) {
         // Equal k blocks (5632 = 3 x 1878, not 2 x 2048 + 1536): the short last block would pay a whole pass of
         // C stores and weight-row widening for a quarter of the work.
         int kBlocks = (k + KC - 1) / KC;
@@ -104,16 +120,22 @@ final class GemmWeightStream {
                         packActivations(xp, packedRows(mc), kc, a, aBlock, lda);
                     }
                     boolean accumulate = pc > 0;
-                    int cBlock = cOff + ic * ldc;
+                    int row0 = ic;
+                    long col0 = pc;
                     float[] panels = xp;
                     if (parts == 1) {
-                        rowGroups(0, groups, n, kc, mc, panels, a, aBlock, lda, kind, w, wOff + pc, ldw, c, cBlock,
-                                ldc, accumulate);
+                        for (Product p : ps) {
+                            rowGroups(0, groups, n, kc, mc, panels, a, aBlock, lda, kind, p.w, p.wOff + pc, p.ldw,
+                                    p.c, p.cOff + ic * p.ldc, p.ldc, accumulate);
+                        }
                     } else {
-                        long wBlock = wOff + pc;
-                        ComputePool.parallelFor(parts, t -> rowGroups(
-                                (int) ((long) groups * t / parts), (int) ((long) groups * (t + 1) / parts),
-                                n, kc, mc, panels, a, aBlock, lda, kind, w, wBlock, ldw, c, cBlock, ldc, accumulate));
+                        ComputePool.parallelFor(parts, t -> {
+                            int g0 = (int) ((long) groups * t / parts), g1 = (int) ((long) groups * (t + 1) / parts);
+                            for (Product p : ps) {
+                                rowGroups(g0, g1, n, kc, mc, panels, a, aBlock, lda, kind, p.w, p.wOff + col0, p.ldw,
+                                        p.c, p.cOff + row0 * p.ldc, p.ldc, accumulate);
+                            }
+                        });
                     }
                 }
             }
