@@ -27,7 +27,8 @@ final class GemmDirectTail {
     static final int KCH = 256;
 
     /** Lane i ← lane i + h (mod VL), for the lane sums. */
-    private static final VectorShuffle<Float> ROT8 = VectorShuffle.iota(F, 8, 1, true),
+    private static final VectorShuffle<Float> ROT32 = VectorShuffle.iota(F, 32, 1, true),
+            ROT16 = VectorShuffle.iota(F, 16, 1, true), ROT8 = VectorShuffle.iota(F, 8, 1, true),
             ROT4 = VectorShuffle.iota(F, 4, 1, true), ROT2 = VectorShuffle.iota(F, 2, 1, true),
             ROT1 = VectorShuffle.iota(F, 1, 1, true);
 
@@ -162,6 +163,13 @@ final class GemmDirectTail {
             for (int r = 0; r < 12; r++) {
                 // GemmSpecies.fold's order (lane i += lane i + h for h = VL/2 … 1) on a vector: same sums, fewer steps
                 FloatVector v = FloatVector.fromArray(F, acc, base + 2 * r * VL);
+                // up to the API's widest float vector (2048 bits, 64 lanes); VL is a constant, so C2 drops the rest
+                if (VL >= 64) {
+                    v = v.add(v.rearrange(ROT32));
+                }
+                if (VL >= 32) {
+                    v = v.add(v.rearrange(ROT16));
+                }
                 if (VL >= 16) {
                     v = v.add(v.rearrange(ROT8));
                 }

@@ -48,14 +48,14 @@ class WeightStreamEdgesTest {
             ComputePool.setThreads(t);
             for (DType dt : new DType[] {DType.F32, DType.BF16, DType.F16}) {
                 for (int m : M) {                    // every m at group-edge n, a k with a vector tail, 2 k blocks
-                    check(kernel, dt, m, 25, 300, pick.nextLong(), t);
-                    check(kernel, dt, m, 13, 17, pick.nextLong(), t);
-                    check(kernel, dt, m, 13, 2100, pick.nextLong(), t);   // two k blocks: C accumulated
+                    check(kernel, dt, m, 25, 300, pick.nextLong(), t, false);
+                    check(kernel, dt, m, 13, 17, pick.nextLong(), t, false);
+                    check(kernel, dt, m, 13, 2100, pick.nextLong(), t, false);   // two k blocks: C accumulated
                     cases += 3;
                 }
                 for (int i = 0; i < 40; i++) {       // seeded mixes of all three
                     check(kernel, dt, M[pick.nextInt(M.length)], N[pick.nextInt(N.length)], K[pick.nextInt(K.length)],
-                            pick.nextLong(), t);
+                            pick.nextLong(), t, false);
                     cases++;
                 }
             }
@@ -63,15 +63,31 @@ class WeightStreamEdgesTest {
         assertTrue(cases > 0);
     }
 
-    // C = X·Wᵀ for X [m, k] heap, W [n, k] native in dtype dt, C prefilled with garbage that must be overwritten.
-    private static void check(GemmKernel kernel, DType dt, int m, int n, int k, long seed, int threads) {
+    @Test
+    void f32WeightsOnTheHeapTakeTheInPlaceKernelsToo() {
+        // a heap float[] weight (a tensor built in Java, not mapped) is read in place like a native one
+        GemmKernel kernel = new GemmVector();
+        SplittableRandom pick = new SplittableRandom(0xF32);
+        for (int t : new int[] {1, 2}) {
+            ComputePool.setThreads(t);
+            for (int m : new int[] {0, 1, 17, 33, 44, 49, 65, 113}) {
+                check(kernel, DType.F32, m, 25, 300, pick.nextLong(), t, true);
+                check(kernel, DType.F32, m, 13, 2100, pick.nextLong(), t, true);
+            }
+        }
+    }
+
+    // C = X·Wᵀ for X [m, k] heap, W [n, k] in dtype dt (native, or a heap float[] for F32), C prefilled with garbage
+    // that must be overwritten.
+    private static void check(GemmKernel kernel, DType dt, int m, int n, int k, long seed, int threads, boolean heap) {
         SplittableRandom rng = new SplittableRandom(seed);
         float[] x = new float[m * k];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) rng.nextGaussian();
         }
         int bytes = dt == DType.F32 ? 4 : 2;
-        MemorySegment w = Arena.ofAuto().allocate(Math.max(1, (long) n * k * bytes), 64);
+        MemorySegment w = heap ? MemorySegment.ofArray(new float[Math.max(1, n * k)])
+                : Arena.ofAuto().allocate(Math.max(1, (long) n * k * bytes), 64);
         float[] wv = new float[n * k];                 // the stored (rounded) weight values, for the oracle
         for (int i = 0; i < wv.length; i++) {
             float v = (float) rng.nextGaussian();
