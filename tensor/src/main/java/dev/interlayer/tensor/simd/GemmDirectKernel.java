@@ -65,10 +65,10 @@ final class GemmDirectKernel {
     static void pack(float[] xp, int mc, int kc, float[] a, int a0, int lda) {
         int narrow = narrowPanels(mc);
         for (int q = 0; q < narrow; q++) {
-            GemmWeightStream.packPanel(xp, q * kc * NR, NR, kc, a, a0 + q * NR * lda, lda, Math.min(NR, mc - q * NR));
+            ActivationPanels.pack(xp, q * kc * NR, NR, kc, a, a0 + q * NR * lda, lda, Math.min(NR, mc - q * NR));
         }
         if (wideLast(mc)) {
-            GemmWeightStream.packPanel(xp, narrow * kc * NR, NR3, kc, a, a0 + narrow * NR * lda, lda, mc - narrow * NR);
+            ActivationPanels.pack(xp, narrow * kc * NR, NR3, kc, a, a0 + narrow * NR * lda, lda, mc - narrow * NR);
         }
     }
 

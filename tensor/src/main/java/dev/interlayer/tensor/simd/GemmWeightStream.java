@@ -153,37 +153,7 @@ final class GemmWeightStream {
     /** xp[(q*kc + p)*NR + t] = A[q*NR + t, p] for the block's rows; rows past mc are zero. */
     private static void packActivations(float[] xp, int mc, int kc, float[] a, int a0, int lda) {
         for (int q = 0; q * NR < mc; q++) {
-            packPanel(xp, q * kc * NR, NR, kc, a, a0 + q * NR * lda, lda, Math.min(NR, mc - q * NR));
-        }
-    }
-
-    /** xp[base + p*width + t] = A[t, p] (row t at a0 + t*lda) for t &lt; rows, zero for rows ≤ t &lt; width. */
-    static void packPanel(float[] xp, int base, int width, int kc, float[] a, int a0, int lda, int rows) {
-        int whole = Math.min(rows, width) / VL * VL;
-        if (whole > 0) {
-            // VL whole rows at a time: one gather per k step and one vector store, instead of VL scalar stores a
-            // panel row apart
-            int[] idx = new int[VL];
-            for (int i = 0; i < VL; i++) {
-                idx[i] = i * lda;
-            }
-            for (int t0 = 0; t0 < whole; t0 += VL) {
-                for (int p = 0, src = a0 + t0 * lda, dst = base + t0; p < kc; p++, dst += width) {
-                    FloatVector.fromArray(F, a, src + p, idx, 0).intoArray(xp, dst);
-                }
-            }
-        }
-        for (int t = whole; t < width; t++) {
-            int dst = base + t;
-            if (t < rows) {
-                for (int p = 0, src = a0 + t * lda; p < kc; p++, dst += width) {
-                    xp[dst] = a[src + p];
-                }
-            } else {
-                for (int p = 0; p < kc; p++, dst += width) {
-                    xp[dst] = 0f;
-                }
-            }
+            ActivationPanels.pack(xp, q * kc * NR, NR, kc, a, a0 + q * NR * lda, lda, Math.min(NR, mc - q * NR));
         }
     }
 

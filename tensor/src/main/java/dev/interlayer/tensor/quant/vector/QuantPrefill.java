@@ -7,6 +7,7 @@ import dev.interlayer.tensor.ThreadSlot;
 import dev.interlayer.tensor.quant.BlockFormat;
 import dev.interlayer.tensor.quant.QuantMatMul;
 import dev.interlayer.tensor.quant.QuantRows;
+import dev.interlayer.tensor.simd.ActivationPanels;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 
@@ -90,20 +91,8 @@ final class QuantPrefill {
         if (xp == null || xp.length < need) {
             xp = new float[(int) need];
         }
-        for (int q = 0; q < panels; q++) {
-            int base = q * k * NR;
-            for (int t = 0; t < NR; t++) {
-                int row = q * NR + t, dst = base + t;
-                if (row < m) {
-                    for (int p = 0, src = aOff + row * lda; p < k; p++, dst += NR) {
-                        xp[dst] = a[src + p];
-                    }
-                } else {
-                    for (int p = 0; p < k; p++, dst += NR) {
-                        xp[dst] = 0f;
-                    }
-                }
-            }
+        for (int q = 0; q < panels; q++) {           // the weight stream's panel layout, so its packing routine
+            ActivationPanels.pack(xp, q * k * NR, NR, k, a, aOff + q * NR * lda, lda, Math.min(NR, m - q * NR));
         }
         return xp;
     }
