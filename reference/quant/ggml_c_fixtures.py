@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Writes tensor/src/test/resources/quant/ggml_ref.json: float rows and the bytes ggml's own C
-reference quantizers (quantize_row_{q8_0,q4_0,q4_1,q5_0,q5_1,q4_K,q5_K,q6_K}_ref from
-ggml/src/ggml-quants.c) write for them.
+reference quantizers (quantize_row_{q8_0,q4_0,q4_1,q5_0,q5_1,q4_K,q5_K,q6_K,q2_K,q3_K}_ref from
+ggml/src/ggml-quants.c) write for them. Q2_K and Q3_K were added later (issue #12, session 11) and come
+last so that regenerating leaves the earlier keys' bytes untouched.
 
 The quantizers are reached through an external program named by $GGML_QUANT_REF, called as
 `$GGML_QUANT_REF TYPE in.f32 out.bin` (TYPE one of the names above in upper case, in.f32 the row as
-little-endian float32, out.bin the blocks). It is a thin main() around ggml-quants.c compiled from
-ggml's fetched source with -std=c11 -DNDEBUG (release builds drop asserts; ISO C: no floating-point contraction, like Java); neither it nor
-ggml is part of this repository.
+little-endian float32, out.bin the blocks). It is reference/quant/ggml_quant_ref.c, a thin main() around
+ggml-quants.c compiled from ggml's fetched source with -std=c11 -DNDEBUG (release builds drop asserts; ISO C:
+no floating-point contraction, like Java; the compile line is in that file); ggml is not part of this
+repository.
 
-Run:  GGML_QUANT_REF=/tmp/ggmlsrc/ggml_quant_ref python3 reference/quant/ggml_c_fixtures.py"""
+Run:  GGML_QUANT_REF=/tmp/kq/ggml_quant_ref python3 reference/quant/ggml_c_fixtures.py"""
 import json
 import os
 import subprocess
@@ -19,7 +21,7 @@ import numpy as np
 
 rng = np.random.default_rng(7)
 OUT = os.path.join(os.path.dirname(__file__), "../../tensor/src/test/resources/quant/ggml_ref.json")
-TYPES = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"]
+TYPES = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "Q2_K", "Q3_K"]
 
 
 def rows():

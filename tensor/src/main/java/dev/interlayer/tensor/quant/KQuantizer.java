@@ -41,8 +41,8 @@ final class KQuantizer {
                 weights[l] = avX + Math.abs(x[xo + 32 * j + l]);
             }
             scales[j] = bits == 4
-                    ? makeQkx2(32, nmax, x, xo + 32 * j, weights, lq, 32 * j, theMin, laux, -1.f, 0.1f, 20)
-                    : makeQkx2(32, nmax, x, xo + 32 * j, weights, lq, 32 * j, theMin, laux, -0.5f, 0.1f, 15);
+                    ? makeQkx2(32, nmax, x, xo + 32 * j, weights, lq, 32 * j, theMin, laux, -1.f, 0.1f, 20, false)
+                    : makeQkx2(32, nmax, x, xo + 32 * j, weights, lq, 32 * j, theMin, laux, -0.5f, 0.1f, 15, false);
             mins[j] = theMin[0];
             if (scales[j] > maxScale) {
                 maxScale = scales[j];
@@ -116,10 +116,10 @@ final class KQuantizer {
      * ggml's {@code make_qkx2_quants}: codes {@code L[lo ..]} in [0, nmax] and returns the scale; the
      * min (as a positive offset) goes to {@code theMin[0]}. Tries {@code nstep + 1} inverse scales
      * {@code (rmin + rdelta·is + nmax)/(max − min)} and keeps the weighted-least-squares fit with the
-     * smallest weighted squared error.
+     * smallest weighted error: squared, or absolute when {@code useMad} (ggml's Q2_K search).
      */
     static float makeQkx2(int n, int nmax, float[] x, int xo, float[] weights, byte[] lq, int lo, float[] theMin,
-                          byte[] laux, float rmin, float rdelta, int nstep) {
+                          byte[] laux, float rmin, float rdelta, int nstep, boolean useMad) {
         float min = x[xo], max = x[xo];
         float sumW = weights[0], sumX = sumW * x[xo];
         for (int i = 1; i < n; i++) {
@@ -151,7 +151,7 @@ final class KQuantizer {
             int l = nearestInt(iscale * (x[xo + i] - min));
             lq[lo + i] = (byte) Math.max(0, Math.min(nmax, l));
             float diff = scale * lq[lo + i] + min - x[xo + i];
-            bestError += weights[i] * (diff * diff);
+            bestError += weights[i] * (useMad ? Math.abs(diff) : diff * diff);
         }
         for (int is = 0; is <= nstep; is++) {
             iscale = (rmin + rdelta * is + nmax) / (max - min);
@@ -175,7 +175,7 @@ final class KQuantizer {
                 float curError = 0;
                 for (int i = 0; i < n; i++) {
                     float diff = thisScale * laux[i] + thisMin - x[xo + i];
-                    curError += weights[i] * (diff * diff);
+                    curError += weights[i] * (useMad ? Math.abs(diff) : diff * diff);
                 }
                 if (curError < bestError) {
                     System.arraycopy(laux, 0, lq, lo, n);

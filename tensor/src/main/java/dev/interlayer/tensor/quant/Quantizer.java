@@ -6,14 +6,15 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Writes GGML blocks from F32 values with ggml's reference rounding ({@code quantize_row_*_ref}): the
- * bytes of Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 equal llama.cpp's for the same input; Q4_K, Q5_K and Q6_K
- * follow ggml's scale searches operation for operation. F16 and BF16 sources are widened to F32 first
+ * bytes of Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 equal llama.cpp's for the same input; Q2_K, Q3_K, Q4_K, Q5_K
+ * and Q6_K follow ggml's scale searches operation for operation (equal bytes on ggml built without
+ * floating-point contraction). F16 and BF16 sources are widened to F32 first
  * (exactly), as llama-quantize does.
  */
 public final class Quantizer {
     /** The types this class writes. */
     public static final DType[] TARGETS = {DType.Q8_0, DType.Q4_0, DType.Q4_1, DType.Q5_0, DType.Q5_1,
-            DType.Q4_K, DType.Q5_K, DType.Q6_K};
+            DType.Q2_K, DType.Q3_K, DType.Q4_K, DType.Q5_K, DType.Q6_K};
 
     private Quantizer() {
     }
@@ -68,6 +69,8 @@ public final class Quantizer {
                 case Q5_0 -> Block32Quantizer.symmetric(5, x, xo, out, yo);
                 case Q4_1 -> Block32Quantizer.affine(4, x, xo, out, yo);
                 case Q5_1 -> Block32Quantizer.affine(5, x, xo, out, yo);
+                case Q2_K -> LowBitKQuantizer.q2K(x, xo, out, yo);
+                case Q3_K -> LowBitKQuantizer.q3K(x, xo, out, yo);
                 case Q4_K -> KQuantizer.q45K(4, x, xo, out, yo);
                 case Q5_K -> KQuantizer.q45K(5, x, xo, out, yo);
                 case Q6_K -> KQuantizer.q6K(x, xo, out, yo);

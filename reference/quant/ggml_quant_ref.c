@@ -1,0 +1,81 @@
+// The helper named by $GGML_QUANT_REF in ggml_c_fixtures.py: reads one row of little-endian float32
+// values and writes the blocks that ggml's reference quantizer (quantize_row_<type>_ref in
+// ggml/src/ggml-quants.c) produces for them. Not built by Maven; compile it next to ggml's own source,
+// in ISO C so that the compiler does not contract a*b+c into fused multiply-adds (Java never does):
+//
+//   cc -std=c11 -O2 -DNDEBUG -I$LLAMA/ggml/include -I$LLAMA/ggml/src -o ggml_quant_ref \
+//      reference/quant/ggml_quant_ref.c $LLAMA/ggml/src/ggml-quants.c -L$LLAMA/build/bin -lggml-base -lm
+//
+// Usage: ggml_quant_ref TYPE in.f32 out.bin   (TYPE: Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q3_K Q4_K Q5_K Q6_K)
+#include "ggml.h"
+#include "ggml-quants.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(int argc, char ** argv) {
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s TYPE in.f32 out.bin\n", argv[0]);
+        return 2;
+    }
+    static const struct { const char * name; enum ggml_type type; } types[] = {
+        {"Q8_0", GGML_TYPE_Q8_0}, {"Q4_0", GGML_TYPE_Q4_0}, {"Q4_1", GGML_TYPE_Q4_1},
+        {"Q5_0", GGML_TYPE_Q5_0}, {"Q5_1", GGML_TYPE_Q5_1}, {"Q2_K", GGML_TYPE_Q2_K},
+        {"Q3_K", GGML_TYPE_Q3_K}, {"Q4_K", GGML_TYPE_Q4_K}, {"Q5_K", GGML_TYPE_Q5_K},
+        {"Q6_K", GGML_TYPE_Q6_K},
+    };
+    int t = -1;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (strcmp(argv[1], types[i].name) == 0) {
+            t = (int) i;
+        }
+    }
+    if (t < 0) {
+        fprintf(stderr, "unknown type %s\n", argv[1]);
+        return 2;
+    }
+    FILE * in = fopen(argv[2], "rb");
+    if (!in) {
+        perror(argv[2]);
+        return 1;
+    }
+    fseek(in, 0, SEEK_END);
+    long n = ftell(in) / 4;
+    fseek(in, 0, SEEK_SET);
+    float * x = malloc(n * sizeof(float));
+    if (fread(x, sizeof(float), n, in) != (size_t) n) {
+        fprintf(stderr, "short read on %s\n", argv[2]);
+        return 1;
+    }
+    fclose(in);
+    enum ggml_type type = types[t].type;
+    if (n % ggml_blck_size(type) != 0) {
+        fprintf(stderr, "%s: %ld values are not whole blocks of %ld\n", argv[1], n, (long) ggml_blck_size(type));
+        return 1;
+    }
+    size_t bytes = ggml_row_size(type, n);
+    void * y = calloc(1, bytes);
+    switch (type) {
+        case GGML_TYPE_Q8_0: quantize_row_q8_0_ref(x, y, n); break;
+        case GGML_TYPE_Q4_0: quantize_row_q4_0_ref(x, y, n); break;
+        case GGML_TYPE_Q4_1: quantize_row_q4_1_ref(x, y, n); break;
+        case GGML_TYPE_Q5_0: quantize_row_q5_0_ref(x, y, n); break;
+        case GGML_TYPE_Q5_1: quantize_row_q5_1_ref(x, y, n); break;
+        case GGML_TYPE_Q2_K: quantize_row_q2_K_ref(x, y, n); break;
+        case GGML_TYPE_Q3_K: quantize_row_q3_K_ref(x, y, n); break;
+        case GGML_TYPE_Q4_K: quantize_row_q4_K_ref(x, y, n); break;
+        case GGML_TYPE_Q5_K: quantize_row_q5_K_ref(x, y, n); break;
+        case GGML_TYPE_Q6_K: quantize_row_q6_K_ref(x, y, n); break;
+        default: return 2;
+    }
+    FILE * out = fopen(argv[3], "wb");
+    if (!out || fwrite(y, 1, bytes, out) != bytes) {
+        perror(argv[3]);
+        return 1;
+    }
+    fclose(out);
+    free(x);
+    free(y);
+    return 0;
+}
