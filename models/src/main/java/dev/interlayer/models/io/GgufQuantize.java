@@ -53,6 +53,7 @@ public final class GgufQuantize {
     public static Summary quantize(GgufFile in, Path out, QuantPreset preset, boolean pure,
                                    java.util.function.BiConsumer<Double, String> progress) throws IOException {
         int layers = in.getInt(in.architecture() + ".block_count", 0);
+        int gqa = queriesPerKvHead(in);
         GgufWriter w = quantizedHeader(in, preset);
         long params = 0, qParams = 0, qBytes = 0;
         List<String> lines = new ArrayList<>();
@@ -61,7 +62,7 @@ public final class GgufQuantize {
         infos.sort(LLAMA_ORDER);
         for (GgufTensorInfo t : infos) {
             long[] shape = java.util.Arrays.stream(t.shape().dims()).asLongStream().toArray();
-            GgufType target = preset.typeFor(t.name(), shape, t.type(), layers, pure);
+            GgufType target = preset.typeFor(t.name(), shape, t.type(), layers, gqa, pure);
             params += t.elements();
             boolean floats = t.type() == GgufType.F32 || t.type() == GgufType.F16 || t.type() == GgufType.BF16;
             if (target != t.type() && !floats) {
@@ -82,6 +83,30 @@ public final class GgufQuantize {
         int[] index = {0};
         w.write(out, done -> progress.accept((double) done / total, names.get(Math.min(index[0]++, names.size() - 1))));
         return new Summary(params, qParams, qBytes, java.nio.file.Files.size(out), lines);
+    }
+
+    /**
+     * llama.cpp's {@code n_gqa()} (of layer 0): {@code head_count / head_count_kv}, 0 when there are no KV
+     * heads, 1 when the file names no heads. Per-layer head counts (arrays) use their first entry.
+     */
+    static int queriesPerKvHead(GgufFile in) {
+        String p = in.architecture() + ".attention.";
+        long heads = firstInt(in.get(p + "head_count"), 1);
+        long kv = firstInt(in.get(p + "head_count_kv"), heads);
+        return kv == 0 ? 0 : (int) (heads / kv);
+    }
+
+    private static long firstInt(Object v, long dflt) {
+        if (v instanceof Number n) {
+            return n.longValue();
+        }
+        if (v instanceof int[] a && a.length > 0) {
+            return a[0];
+        }
+        if (v instanceof long[] a && a.length > 0) {
+            return a[0];
+        }
+        return dflt;
     }
 
     /**
