@@ -17,6 +17,9 @@ For each (model, preset) case:
 
 Run (llama.cpp built by llamacpp_greedy.sh; no Python packages needed):
   LLAMA_BIN=/tmp/llamacpp/src/build/bin LLAMA_COMMIT=d32676d77 python3 reference/quant/llamacpp_greedy_fixtures.py
+ONLY=name,name (e.g. ONLY=synth-llama-256-Q3_K_M) writes just those cases and adds them to index.json, leaving
+the other fixtures as they are (the 2- and 3-bit cases were added that way in session 11); OUT_DIR=dir writes
+elsewhere (to check that a llama.cpp build reproduces a committed fixture).
 """
 import collections
 import hashlib
@@ -31,13 +34,17 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 SHARED = os.path.normpath(os.path.join(ROOT, "../shared/models"))
 BIN = os.environ["LLAMA_BIN"]
 COMMIT = os.environ.get("LLAMA_COMMIT", "unknown")
-OUT = os.path.join(ROOT, "models/src/test/resources/golden/quant/llamacpp")
+OUT = os.environ.get("OUT_DIR", os.path.join(ROOT, "models/src/test/resources/golden/quant/llamacpp"))
+ONLY = [n for n in os.environ.get("ONLY", "").split(",") if n]
 PROMPTS = ["Once upon a time", "Lily wanted to play with her friend", "The big dog was sad because"]
 N, TOP = 64, 8
 BLOCK32 = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"]
 KMIX = ["Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K"]
+LOWBIT = ["Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L"]
 CASES = [("stories260K/stories260K.gguf", p) for p in BLOCK32 + ["Q4_K_M", "Q5_K_M", "Q6_K"]] + \
-        [("synthetic/synth-llama-256-f32.gguf", p) for p in ["Q8_0", "Q4_0"] + KMIX]
+        [("synthetic/synth-llama-256-f32.gguf", p) for p in ["Q8_0", "Q4_0"] + KMIX] + \
+        [("stories260K/stories260K.gguf", "Q3_K_M")] + \
+        [("synthetic/synth-llama-256-f32.gguf", p) for p in LOWBIT]
 GGML_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0", 10: "Q2_K", 11: "Q3_K",
               12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 30: "BF16"}
 
@@ -166,19 +173,34 @@ def rounded(o):
     return o
 
 
+def case_name(source, preset):
+    return os.path.basename(source).split("-f32")[0].replace(".gguf", "") + "-" + preset
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     names = []
+    if ONLY:
+        unknown = set(ONLY) - {case_name(s, p) for s, p in CASES}
+        if unknown:
+            sys.exit(f"ONLY names unknown cases: {sorted(unknown)}")
+        index = os.path.join(OUT, "index.json")
+        kept = json.load(open(index)) if os.path.exists(index) else []
+        names = [n for n in (case_name(s, p) for s, p in CASES) if n in kept and n not in ONLY]
     with tempfile.TemporaryDirectory() as tmp:
         for source, preset in CASES:
+            name = case_name(source, preset)
+            if ONLY and name not in ONLY:
+                continue
             c = case(tmp, source, preset)
-            name = os.path.basename(source).split("-f32")[0].replace(".gguf", "") + "-" + preset
             with open(os.path.join(OUT, name + ".json"), "w") as f:
                 json.dump(rounded(c), f, separators=(",", ":"))
                 f.write("\n")
             names.append(name)
             lq = c["llama_quantize"]
             print(f"{name}: {c['tensor_types']} llama-quantize {'equal' if lq['bytes_equal'] else lq['error'] or 'differs'}")
+    order = [case_name(s, p) for s, p in CASES]
+    names.sort(key=order.index)
     with open(os.path.join(OUT, "index.json"), "w") as f:
         json.dump(names, f, indent=1)
         f.write("\n")
