@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code interlayer quantize}: a GGUF model with F32/F16/BF16 weights to Q8_0 … Q6_K or a K-quant mix with
+ * {@code interlayer quantize}: a GGUF model with F32/F16/BF16 weights to Q8_0 … Q6_K or a K-quant mix (Q2_K … Q5_K_M) with
  * ggml's reference rounding ({@code --type}), or with a calibrated quantizer ({@code --method}, see
  * {@link CalibratedQuantize}) into Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 blocks.
  */
@@ -38,7 +38,8 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
     Path model;
 
     @Option(names = "--type",
-            description = "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M or Q6_K (plain rounding).")
+            description = "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M or"
+                    + " Q6_K (plain rounding).")
     String type;
 
     @Mixin
