@@ -175,22 +175,34 @@ class GgufQuantizeTest {
     @Test
     void lowBitMixesFollowLlamaCpp() {
         long[] square = {256, 256};
-        String[][] rules = {
-            // preset, tensor, gqa, expected
-            {"Q2_K", "output.weight", "1", "Q6_K"}, {"Q2_K", "token_embd.weight", "1", "Q2_K"},
-            {"Q2_K", "blk.0.attn_q.weight", "1", "Q2_K"}, {"Q2_K", "blk.5.attn_v.weight", "1", "Q3_K"},
-            {"Q2_K", "blk.5.attn_v.weight", "4", "Q4_K"}, {"Q2_K", "blk.5.attn_output.weight", "4", "Q3_K"},
-            {"Q2_K", "blk.9.ffn_down.weight", "1", "Q3_K"}, {"Q2_K", "blk.9.ffn_up.weight", "1", "Q2_K"},
-            {"Q3_K_S", "output.weight", "1", "Q6_K"}, {"Q3_K_S", "blk.0.attn_v.weight", "8", "Q3_K"},
-            {"Q3_K_S", "blk.0.ffn_down.weight", "1", "Q3_K"}, {"Q3_K_S", "blk.0.attn_output.weight", "1", "Q3_K"},
-            {"Q3_K_M", "blk.1.attn_v.weight", "1", "Q5_K"}, {"Q3_K_M", "blk.2.attn_v.weight", "1", "Q4_K"},
-            {"Q3_K_M", "blk.1.attn_qkv.weight", "1", "Q5_K"}, {"Q3_K_M", "blk.1.ffn_down.weight", "1", "Q5_K"},
-            {"Q3_K_M", "blk.2.ffn_down.weight", "1", "Q4_K"}, {"Q3_K_M", "blk.2.attn_output.weight", "1", "Q4_K"},
-            {"Q3_K_M", "blk.2.ffn_gate.weight", "1", "Q3_K"}, {"Q3_K_M", "blk.2.attn_k.weight", "1", "Q3_K"},
-            {"Q3_K_L", "blk.20.attn_v.weight", "1", "Q5_K"}, {"Q3_K_L", "blk.20.ffn_down.weight", "1", "Q5_K"},
-            {"Q3_K_L", "blk.20.attn_output.weight", "1", "Q5_K"}, {"Q3_K_L", "blk.20.ffn_up.weight", "1", "Q3_K"},
-        };
-        for (String[] r : rules) {
+        String rules = """
+                Q2_K output.weight 1 Q6_K
+                Q2_K token_embd.weight 1 Q2_K
+                Q2_K blk.0.attn_q.weight 1 Q2_K
+                Q2_K blk.5.attn_v.weight 1 Q3_K
+                Q2_K blk.5.attn_v.weight 4 Q4_K
+                Q2_K blk.5.attn_output.weight 4 Q3_K
+                Q2_K blk.9.ffn_down.weight 1 Q3_K
+                Q2_K blk.9.ffn_up.weight 1 Q2_K
+                Q3_K_S output.weight 1 Q6_K
+                Q3_K_S blk.0.attn_v.weight 8 Q3_K
+                Q3_K_S blk.0.ffn_down.weight 1 Q3_K
+                Q3_K_S blk.0.attn_output.weight 1 Q3_K
+                Q3_K_M blk.1.attn_v.weight 1 Q5_K
+                Q3_K_M blk.2.attn_v.weight 1 Q4_K
+                Q3_K_M blk.1.attn_qkv.weight 1 Q5_K
+                Q3_K_M blk.1.ffn_down.weight 1 Q5_K
+                Q3_K_M blk.2.ffn_down.weight 1 Q4_K
+                Q3_K_M blk.2.attn_output.weight 1 Q4_K
+                Q3_K_M blk.2.ffn_gate.weight 1 Q3_K
+                Q3_K_M blk.2.attn_k.weight 1 Q3_K
+                Q3_K_L blk.20.attn_v.weight 1 Q5_K
+                Q3_K_L blk.20.ffn_down.weight 1 Q5_K
+                Q3_K_L blk.20.attn_output.weight 1 Q5_K
+                Q3_K_L blk.20.ffn_up.weight 1 Q3_K
+                """; // preset, tensor, query heads per KV head, expected type
+        for (String line : rules.lines().toList()) {
+            String[] r = line.split(" ");
             QuantPreset p = QuantPreset.parse(r[0]);
             assertEquals(GgufType.valueOf(r[3]), p.typeFor(r[1], square, GgufType.F32, 32, Integer.parseInt(r[2]), false),
                     r[0] + " " + r[1] + " gqa " + r[2]);
@@ -200,14 +212,18 @@ class GgufQuantizeTest {
         assertEquals(11, QuantPreset.Q3_K_S.fileType());
         assertEquals(12, QuantPreset.Q3_K_M.fileType());
         assertEquals(13, QuantPreset.Q3_K_L.fileType());
-        // Rows that are not whole 256-blocks: Q2_K and Q3_K fall back to Q4_0, then to F16.
-        assertEquals(GgufType.Q4_0, QuantPreset.Q3_K_S.typeFor("blk.0.attn_q.weight", new long[] {64, 64},
-                GgufType.F32, 2, false));
-        assertEquals(GgufType.Q4_0, QuantPreset.Q2_K.typeFor("blk.0.ffn_up.weight", new long[] {64, 96},
-                GgufType.F32, 2, true));
-        assertEquals(GgufType.F16, QuantPreset.Q2_K.typeFor("blk.0.ffn_up.weight", new long[] {64, 100},
-                GgufType.F32, 2, true));
-        assertEquals(GgufType.Q8_0, QuantPreset.Q3_K_M.typeFor("output.weight", new long[] {512, 64},
-                GgufType.F32, 2, false));
+        // Rows that are not whole 256-blocks: Q2_K and Q3_K fall back to Q4_0, then to F16; the Q6_K head to Q8_0.
+        String fallbacks = """
+                Q3_K_S blk.0.attn_q.weight 64 Q4_0
+                Q2_K blk.0.ffn_up.weight 96 Q4_0
+                Q2_K blk.0.ffn_up.weight 100 F16
+                Q3_K_M output.weight 64 Q8_0
+                """; // preset, tensor, row length, expected type
+        for (String line : fallbacks.lines().toList()) {
+            String[] f = line.split(" ");
+            long[] shape = {512, Long.parseLong(f[2])};
+            assertEquals(GgufType.valueOf(f[3]), QuantPreset.parse(f[0]).typeFor(f[1], shape, GgufType.F32, 2, false),
+                    line);
+        }
     }
 }

@@ -25,6 +25,11 @@ final class KQuantizer {
         return (Float.floatToRawIntBits(v) & 0x007fffff) - 0x00400000;
     }
 
+    /** {@code nearestInt(f)} clamped to [−nmax, nmax − 1], the signed codes of ggml's make_qx/make_q3_quants. */
+    static int signedCode(float f, int nmax) {
+        return Math.max(-nmax, Math.min(nmax - 1, nearestInt(f)));
+    }
+
     /** Q4_K ({@code bits = 4}) or Q5_K ({@code bits = 5}): one 256-value super-block. */
     static void q45K(int bits, float[] x, int xo, MemorySegment y, long yo) {
         int nmax = (1 << bits) - 1;
@@ -237,12 +242,11 @@ final class KQuantizer {
     }
 
     /**
-     * ggml's {@code make_qx_quants} with {@code rmse_type = 1} and no importance: signed codes stored as
-     * {@code L = l + nmax} in [0, 2·nmax), returns the scale. Starts from {@code iscale = −nmax/m} (m the
-     * value of largest magnitude) and tries {@code −(nmax + 0.1·is)/m} for is = −9..9, keeping the
-     * least-squares scale with the best weighted fit (weights x²).
+     * The value of largest magnitude in {@code x[xo .. xo + n)} (the first on ties), or 0 with the codes
+     * {@code lq[lo .. lo + n)} zeroed when every magnitude is below ggml's {@code GROUP_MAX_EPS} (ggml's
+     * all-zero group). Shared start of {@link #makeQx} and {@link LowBitKQuantizer#makeQ3}.
      */
-    static float makeQx(int n, int nmax, float[] x, int xo, byte[] lq, int lo) {
+    static float largestOrZero(int n, float[] x, int xo, byte[] lq, int lo) {
         float max = 0, amax = 0;
         for (int i = 0; i < n; i++) {
             float ax = Math.abs(x[xo + i]);
@@ -257,16 +261,40 @@ final class KQuantizer {
             }
             return 0.f;
         }
-        float iscale = -nmax / max;
+        return max;
+    }
+
+    /**
+     * The first pass of ggml's make_qx_quants and make_q3_quants: codes {@code l = signedCode(iscale·x)}
+     * stored as {@code l + offset}, and returns {@code {Σ w·x·l, Σ w·l²}} with weights {@code w = x²}.
+     */
+    static float[] roundAndSum(int n, int nmax, float[] x, int xo, float iscale, byte[] lq, int lo, int offset) {
         float sumLx = 0, sumL2 = 0;
         for (int i = 0; i < n; i++) {
             float v = x[xo + i];
-            int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * v)));
-            lq[lo + i] = (byte) (l + nmax);
+            int l = signedCode(iscale * v, nmax);
+            lq[lo + i] = (byte) (l + offset);
             float w = v * v;
             sumLx += w * v * l;
             sumL2 += w * l * l;
         }
+        return new float[] {sumLx, sumL2};
+    }
+
+    /**
+     * ggml's {@code make_qx_quants} with {@code rmse_type = 1} and no importance: signed codes stored as
+     * {@code L = l + nmax} in [0, 2·nmax), returns the scale. Starts from {@code iscale = −nmax/m} (m the
+     * value of largest magnitude) and tries {@code −(nmax + 0.1·is)/m} for is = −9..9, keeping the
+     * least-squares scale with the best weighted fit (weights x²).
+     */
+    static float makeQx(int n, int nmax, float[] x, int xo, byte[] lq, int lo) {
+        float max = largestOrZero(n, x, xo, lq, lo);
+        if (max == 0) {
+            return 0.f;
+        }
+        float iscale = -nmax / max;
+        float[] sums = roundAndSum(n, nmax, x, xo, iscale, lq, lo, nmax);
+        float sumLx = sums[0], sumL2 = sums[1];
         float scale = sumL2 != 0 ? sumLx / sumL2 : 0.0f;
         float best = scale * sumLx;
         for (int is = -9; is <= 9; is++) {
@@ -278,15 +306,14 @@ final class KQuantizer {
             sumL2 = 0;
             for (int i = 0; i < n; i++) {
                 float v = x[xo + i];
-                int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * v)));
+                int l = signedCode(iscale * v, nmax);
                 float w = v * v;
                 sumLx += w * v * l;
                 sumL2 += w * l * l;
             }
             if (sumL2 > 0 && sumLx * sumLx > best * sumL2) {
                 for (int i = 0; i < n; i++) {
-                    int l = nearestInt(iscale * x[xo + i]);
-                    lq[lo + i] = (byte) (nmax + Math.max(-nmax, Math.min(nmax - 1, l)));
+                    lq[lo + i] = (byte) (nmax + signedCode(iscale * x[xo + i], nmax));
                 }
                 scale = sumLx / sumL2;
                 best = scale * sumLx;

@@ -16,7 +16,6 @@ import java.lang.foreign.MemorySegment;
  * sub-block scales are stored as signed 6-bit integers relative to {@code d = max_scale/−32}.
  */
 final class LowBitKQuantizer {
-    private static final float GROUP_MAX_EPS = 1e-15f;
     /** Q3_K: hmask[32] (third bit), qs[64] (low two bits), scales[12] (6-bit), d:f16. */
     private static final int Q3_QS = 32, Q3_SCALES = 96, Q3_D = 108;
     /** Q2_K: scales[16] (scale | min << 4), qs[64], d:f16, dmin:f16. */
@@ -149,30 +148,12 @@ final class LowBitKQuantizer {
      * i.e. lowers the weighted squared error.
      */
     static float makeQ3(int n, int nmax, float[] x, int xo, byte[] lq, int lo) {
-        float max = 0, amax = 0;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xo + i];
-            }
-        }
-        if (amax < GROUP_MAX_EPS) {
-            for (int i = 0; i < n; i++) {
-                lq[lo + i] = 0;
-            }
+        float max = KQuantizer.largestOrZero(n, x, xo, lq, lo);
+        if (max == 0) {
             return 0.f;
         }
-        float iscale = -nmax / max;
-        float sumLx = 0, sumL2 = 0;
-        for (int i = 0; i < n; i++) {
-            float v = x[xo + i];
-            int l = Math.max(-nmax, Math.min(nmax - 1, KQuantizer.nearestInt(iscale * v)));
-            lq[lo + i] = (byte) l;
-            float w = v * v;
-            sumLx += w * v * l;
-            sumL2 += w * l * l;
-        }
+        float[] sums = KQuantizer.roundAndSum(n, nmax, x, xo, -nmax / max, lq, lo, 0);
+        float sumLx = sums[0], sumL2 = sums[1];
         for (int itry = 0; itry < 5; itry++) {
             int changed = 0;
             for (int i = 0; i < n; i++) {
@@ -181,7 +162,7 @@ final class LowBitKQuantizer {
                 float slx = sumLx - w * v * li;
                 if (slx > 0) {
                     float sl2 = sumL2 - w * li * li;
-                    int newL = Math.max(-nmax, Math.min(nmax - 1, KQuantizer.nearestInt(v * sl2 / slx)));
+                    int newL = KQuantizer.signedCode(v * sl2 / slx, nmax);
                     if (newL != li) {
                         slx += w * v * newL;
                         sl2 += w * newL * newL;

@@ -66,19 +66,7 @@ class LowBitKQuantizerTest {
     void q3KGridValuesRoundTripExactly() {
         Random r = new Random(3);
         for (int trial = 0; trial < 20; trial++) {
-            float d = (float) Math.scalb(1.0, -r.nextInt(12));
-            float[] x = new float[512];
-            for (int b = 0; b < 2; b++) {
-                int big = r.nextInt(16);
-                for (int j = 0; j < 16; j++) {
-                    int m = j == big ? 32 : 1 + r.nextInt(32);
-                    for (int i = 0; i < 16; i++) {
-                        int q = i == 0 ? -4 : r.nextInt(8) - 4;
-                        x[256 * b + 16 * j + i] = d * m * q;
-                    }
-                }
-            }
-            assertGridRoundTrip(DType.Q3_K, x, trial);
+            assertGridRoundTrip(DType.Q3_K, grid(r, 32, -4, 3), trial);
         }
     }
 
@@ -93,20 +81,28 @@ class LowBitKQuantizerTest {
     void q2KGridValuesRoundTripExactly() {
         Random r = new Random(2);
         for (int trial = 0; trial < 20; trial++) {
-            float unit = (float) Math.scalb(1.0, -r.nextInt(12));
-            float[] x = new float[512];
-            for (int b = 0; b < 2; b++) {
-                int big = r.nextInt(16);
-                for (int j = 0; j < 16; j++) {
-                    int m = j == big ? 15 : 1 + r.nextInt(15);
-                    for (int i = 0; i < 16; i++) {
-                        int q = i == 0 ? 1 : i == 1 ? 3 : 1 + r.nextInt(3);
-                        x[256 * b + 16 * j + i] = unit * m * q;
-                    }
+            assertGridRoundTrip(DType.Q2_K, grid(r, 15, 1, 3), trial);
+        }
+    }
+
+    /**
+     * Two super-blocks of {@code u·m_j·q}: u = 2^−k, sub-block multipliers m_j in [1, mMax] with one at mMax
+     * per super-block, codes q in [qLo, qHi] with both ends present in every sub-block.
+     */
+    private static float[] grid(Random r, int mMax, int qLo, int qHi) {
+        float unit = (float) Math.scalb(1.0, -r.nextInt(12));
+        float[] x = new float[512];
+        for (int b = 0; b < 2; b++) {
+            int big = r.nextInt(16);
+            for (int j = 0; j < 16; j++) {
+                int m = j == big ? mMax : 1 + r.nextInt(mMax);
+                for (int i = 0; i < 16; i++) {
+                    int q = i == 0 ? qLo : i == 1 ? qHi : qLo + r.nextInt(qHi - qLo + 1);
+                    x[256 * b + 16 * j + i] = unit * m * q;
                 }
             }
-            assertGridRoundTrip(DType.Q2_K, x, trial);
         }
+        return x;
     }
 
     private static void assertGridRoundTrip(DType t, float[] x, int trial) {
