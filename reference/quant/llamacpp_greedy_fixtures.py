@@ -3,7 +3,8 @@
 that Interlayer's own quantizer wrote, the fixtures of QuantizedGreedyVsLlamaCppTest.
 
 For each (model, preset) case:
-  1. `./interlayer quantize --model M --type PRESET --out Q.gguf` (no --pure): the file under test; its
+  1. `./interlayer quantize --model M --type PRESET --out Q.gguf` (--pure for the block-32 presets, as
+     llama-quantize below; without it both give the output head Q6_K or Q8_0): the file under test; its
      sha256 is recorded, the Java test re-creates it and checks the sha256 before comparing anything.
   2. llama-quantize (its library call llama_model_quantize, through llamacpp_quantize.cpp) on the same input (block-32 presets with --pure, the K-quant presets as mixes):
      its sha256, or its error message when it refuses the model, is recorded next to ours.
@@ -121,10 +122,11 @@ def llama_quantize(src, dst, preset, extra):
 def case(tmp, source, preset):
     src = os.path.join(SHARED, source)
     ours = os.path.join(tmp, f"ours-{preset}.gguf")
-    rc, out, err = run([os.path.join(ROOT, "interlayer"), "quantize", "--model", src, "--type", preset, "--out", ours])
+    extra = ["--pure"] if preset in BLOCK32 else []
+    rc, out, err = run([os.path.join(ROOT, "interlayer"), "quantize", "--model", src, "--type", preset, "--out", ours]
+                       + extra)
     if rc != 0:
         sys.exit(f"interlayer quantize failed: {out}{err}")
-    extra = ["--pure"] if preset in BLOCK32 else []
     lq_file = os.path.join(tmp, f"lq-{preset}.gguf")
     lq_sha, lq_err = llama_quantize(src, lq_file, preset, extra)
     q = greedy(ours, PROMPTS)
@@ -154,7 +156,7 @@ def case(tmp, source, preset):
         "generator": "reference/quant/llamacpp_greedy_fixtures.py",
         "llama_cpp": f"llama.cpp {COMMIT} (unslothai/llama.cpp snapshot of ggml-org/llama.cpp), CPU backend, "
                      "1 thread, F32 K/V cache, flash attention off",
-        "source": source, "preset": preset, "pure": False, "sha256": sha256(ours),
+        "source": source, "preset": preset, "pure": preset in BLOCK32, "sha256": sha256(ours),
         "tensor_types": tensor_types(ours),
         "llama_quantize": {"args": "llama-quantize " + " ".join(extra + ["IN", "OUT", preset]), "sha256": lq_sha, "error": lq_err,
                            "bytes_equal": lq_sha == sha256(ours), "llama_cpp_tokens_equal": lq_tokens_equal},

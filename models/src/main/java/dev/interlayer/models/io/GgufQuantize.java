@@ -52,8 +52,7 @@ public final class GgufQuantize {
      */
     public static Summary quantize(GgufFile in, Path out, QuantPreset preset, boolean pure,
                                    java.util.function.BiConsumer<Double, String> progress) throws IOException {
-        int layers = in.getInt(in.architecture() + ".block_count", 0);
-        int gqa = queriesPerKvHead(in);
+        QuantPreset.Model facts = facts(in);
         GgufWriter w = quantizedHeader(in, preset);
         long params = 0, qParams = 0, qBytes = 0;
         List<String> lines = new ArrayList<>();
@@ -62,7 +61,7 @@ public final class GgufQuantize {
         infos.sort(LLAMA_ORDER);
         for (GgufTensorInfo t : infos) {
             long[] shape = java.util.Arrays.stream(t.shape().dims()).asLongStream().toArray();
-            GgufType target = preset.typeFor(t.name(), shape, t.type(), layers, gqa, pure);
+            GgufType target = preset.typeFor(t.name(), shape, t.type(), facts, pure);
             params += t.elements();
             boolean floats = t.type() == GgufType.F32 || t.type() == GgufType.F16 || t.type() == GgufType.BF16;
             if (target != t.type() && !floats) {
@@ -83,6 +82,21 @@ public final class GgufQuantize {
         int[] index = {0};
         w.write(out, done -> progress.accept((double) done / total, names.get(Math.min(index[0]++, names.size() - 1))));
         return new Summary(params, qParams, qBytes, java.nio.file.Files.size(out), lines);
+    }
+
+    /** What llama.cpp's type rules read from {@code in}'s metadata and tensor names. */
+    public static QuantPreset.Model facts(GgufFile in) {
+        int layers = in.getInt(in.architecture() + ".block_count", 0);
+        int experts = in.getInt(in.architecture() + ".expert_count", 0);
+        int attnVs = 0;
+        boolean output = false;
+        for (GgufTensorInfo t : in.tensorInfos()) {
+            String n = t.name();
+            output |= n.equals("output.weight");
+            attnVs += n.contains("attn_v.weight") || n.contains("attn_qkv.weight") || n.contains("attn_kv_b.weight")
+                    ? 1 : 0;
+        }
+        return new QuantPreset.Model(layers, queriesPerKvHead(in), experts, !output, attnVs);
     }
 
     /**

@@ -36,9 +36,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Q5_K_M, Q6_K, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L).
  *
  * <p><b>The file.</b> Each case re-creates its file with Interlayer's quantizer ({@link GgufQuantize},
- * what {@code interlayer quantize --type P} runs, without {@code --pure}) and first checks its sha256
- * against the fixture: these are the exact bytes llama.cpp decoded. The fixture also records what
- * {@code llama-quantize} writes for the same input and preset ({@code --pure} for the block-32 presets):
+ * what {@code interlayer quantize --type P} runs; {@code --pure} for the block-32 presets, the fixture's
+ * {@code pure}) and first checks its sha256 against the fixture: these are the exact bytes llama.cpp
+ * decoded. The fixture also records what {@code llama-quantize} writes for the same input and preset
+ * (also {@code --pure} for the block-32 presets):
  * where it is byte-equal the test asserts that too; llama-quantize refuses stories260K in the block-32
  * types (no fallback for the 172-wide ffn_down), and llama.cpp's run on our file is then the reference of
  * the format decoding. Fixtures: {@code reference/quant/llamacpp_greedy_fixtures.py} with the programs

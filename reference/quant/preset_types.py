@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Records the GGUF type llama.cpp's llama-quantize gives every tensor, per preset and model, as a fixture
+for QuantPresetVsLlamaCppTest (models). Not run by CI.
+
+    LLAMA_BIN=/tmp/llamacpp/build/bin GGUF_PY=/tmp/llamacpp/gguf-py \
+        /usr/bin/python3 reference/quant/preset_types.py ../shared/models OUT.json
+
+LLAMA_BIN holds llama-quantize; LLAMA_COMMIT names that llama.cpp's commit (written into the fixture);
+GGUF_PY is the gguf Python package's folder in the same checkout (its reader lists the tensors and their
+types). Per model: the sorted tensor names, and per preset the types in that order, or the error line
+llama-quantize ended with (it refuses rows no type of the preset divides, e.g. stories260K's 172-column
+ffn_down under Q4_0, where Interlayer falls back to F16). Each model is
+quantized once per preset without --pure into a temporary folder; only the tensor names and type names
+are kept.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.environ["GGUF_PY"])
+from gguf import GGUFReader  # noqa: E402
+
+PRESETS = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L",
+           "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K"]
+MODELS = ["stories260K/stories260K.gguf", "synthetic/synth-llama-256-f32.gguf",
+          "synthetic/synth-mixtral-moe-f32.gguf", "synthetic/synth-qwen2moe-f32.gguf",
+          "synthetic/synth-gemma2-f32.gguf", "synthetic/synth-gpt2-f32.gguf"]
+
+
+def types(path):
+    return {t.name: t.tensor_type.name for t in GGUFReader(path).tensors}
+
+
+def tensor_names(path):
+    return sorted(t.name for t in GGUFReader(path).tensors)
+
+
+def main(models_dir, out):
+    binary = os.path.join(os.environ["LLAMA_BIN"], "llama-quantize")
+    result = {"llama_cpp_commit": os.environ.get("LLAMA_COMMIT", "unknown"), "models": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for model in MODELS:
+            names = tensor_names(os.path.join(models_dir, model))
+            per_preset = {}
+            for preset in PRESETS:
+                dst = os.path.join(tmp, "q.gguf")
+                run = subprocess.run([binary, os.path.join(models_dir, model), dst, preset, "1"],
+                                     capture_output=True, text=True)
+                if run.returncode != 0:
+                    per_preset[preset] = {"error": run.stderr.strip().splitlines()[-1]}
+                    continue
+                got = types(dst)
+                per_preset[preset] = [got[n] for n in names]
+            result["models"][model] = {"tensors": names, "presets": per_preset}
+    with open(out, "w") as f:
+        json.dump(result, f, sort_keys=True)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
