@@ -15,6 +15,7 @@ are kept.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,10 @@ PRESETS = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K_S", "Q3_K_M", "
 MODELS = ["stories260K/stories260K.gguf", "synthetic/synth-llama-256-f32.gguf",
           "synthetic/synth-mixtral-moe-f32.gguf", "synthetic/synth-qwen2moe-f32.gguf",
           "synthetic/synth-gemma2-f32.gguf", "synthetic/synth-gpt2-f32.gguf"]
+# Models with 8 experts (Mixtral 8x) have their own attention rules; no shared file has 8, so the Mixtral-layout
+# file is copied with llama.expert_count set to 8 (the rules read only metadata and names; llama-quantize
+# does not check the expert tensors' third dimension against it).
+EIGHT_EXPERTS = "synthetic/synth-mixtral-moe-f32.gguf"
 
 
 def types(path):
@@ -41,12 +46,18 @@ def main(models_dir, out):
     binary = os.path.join(os.environ["LLAMA_BIN"], "llama-quantize")
     result = {"llama_cpp_commit": os.environ.get("LLAMA_COMMIT", "unknown"), "models": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        for model in MODELS:
-            names = tensor_names(os.path.join(models_dir, model))
+        eight = os.path.join(tmp, "eight-experts.gguf")
+        shutil.copyfile(os.path.join(models_dir, EIGHT_EXPERTS), eight)
+        subprocess.run([sys.executable, os.path.join(os.environ["GGUF_PY"], "gguf", "scripts", "gguf_set_metadata.py"),
+                        eight, "llama.expert_count", "8", "--force"], check=True, capture_output=True,
+                       env=dict(os.environ, PYTHONPATH=os.environ["GGUF_PY"]))
+        for model, path, expert_count in [(m, os.path.join(models_dir, m), None) for m in MODELS] \
+                + [(EIGHT_EXPERTS + "#expert_count=8", eight, 8)]:
+            names = tensor_names(path)
             per_preset = {}
             for preset in PRESETS:
                 dst = os.path.join(tmp, "q.gguf")
-                run = subprocess.run([binary, os.path.join(models_dir, model), dst, preset, "1"],
+                run = subprocess.run([binary, path, dst, preset, "1"],
                                      capture_output=True, text=True)
                 if run.returncode != 0:
                     per_preset[preset] = {"error": run.stderr.strip().splitlines()[-1]}
@@ -54,6 +65,8 @@ def main(models_dir, out):
                 got = types(dst)
                 per_preset[preset] = [got[n] for n in names]
             result["models"][model] = {"tensors": names, "presets": per_preset}
+            if expert_count is not None:
+                result["models"][model]["expert_count"] = expert_count
     with open(out, "w") as f:
         json.dump(result, f, sort_keys=True)
         f.write("\n")
