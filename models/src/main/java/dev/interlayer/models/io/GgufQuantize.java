@@ -48,7 +48,7 @@ public final class GgufQuantize {
      * of tensor bytes written (0..1) and the tensor being written.
      *
      * @throws IOException              on I/O failure or a malformed input
-     * @throws IllegalArgumentException if a weight has a type that cannot be re-quantized
+     * @throws IllegalArgumentException if a weight the preset quantizes is already quantized
      */
     public static Summary quantize(GgufFile in, Path out, QuantPreset preset, boolean pure,
                                    java.util.function.BiConsumer<Double, String> progress) throws IOException {
@@ -62,6 +62,12 @@ public final class GgufQuantize {
         for (GgufTensorInfo t : infos) {
             long[] shape = java.util.Arrays.stream(t.shape().dims()).asLongStream().toArray();
             GgufType target = preset.typeFor(t.name(), shape, t.type(), facts, pure);
+            if (t.type().isQuantized() && preset.typeFor(t.name(), shape, GgufType.F32, facts, pure) != GgufType.F32) {
+                // Copying it would stamp a file type the tensor does not have; re-rounding it would add a second
+                // rounding error (llama-quantize also refuses without --allow-requantize).
+                throw new IllegalArgumentException(in.path().getFileName() + ": tensor '" + t.name() + "' is already "
+                        + t.type() + "; quantize takes F32, F16 or BF16 weights (start from the unquantized file)");
+            }
             params += t.elements();
             boolean floats = t.type() == GgufType.F32 || t.type() == GgufType.F16 || t.type() == GgufType.BF16;
             if (target != t.type() && !floats) {

@@ -168,6 +168,16 @@ class GgufQuantizeTest {
         assertTrue(e.getMessage().contains("Q4_K_M") && e.getMessage().contains("Q3_K_L"), e.getMessage());
     }
 
+    @Test
+    void anAlreadyQuantizedFileIsRefusedNamingTheTensor() throws Exception {
+        Path once = quantized("once.gguf", QuantPreset.Q8_0, true);
+        try (GgufFile q = Gguf.open(once)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GgufQuantize.quantize(q,
+                    tmp.resolve("twice.gguf"), QuantPreset.Q4_0, false, GgufQuantize.SILENT));
+            assertTrue(e.getMessage().contains("once.gguf") && e.getMessage().contains("already Q8_0"), e.getMessage());
+        }
+    }
+
     /**
      * llama.cpp's llama_tensor_get_type for the 2- and 3-bit mixes (file types 10-13), tensor by tensor, for a
      * 32-layer model: Q2_K and Q3_K_M/L move attn_v, attn_output and ffn_down up; Q3_K_S only the head.
