@@ -7,6 +7,7 @@ import dev.interlayer.nn.moe.RoutedMoe;
 import dev.interlayer.nn.moe.TopKRouter;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -23,7 +24,12 @@ import java.util.SplittableRandom;
  * GFLOP/s as a fraction of the dense GEMM's. The first three repetitions are JIT warm-up and not summarized.
  *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp
- * bench/target/interlayer.jar dev.interlayer.bench.MoePrefillTiming THREADS F32|BF16 REPS}
+ * bench/target/interlayer.jar dev.interlayer.bench.MoePrefillTiming THREADS F32|BF16 REPS [breakdown]}
+ *
+ * <p>With {@code breakdown} (meaningful at 1 thread: CPU time of the calling thread) each repetition also times the
+ * GEMMs alone: every expert's gate + up and down products on as many rows as the router gave it, against the dense
+ * layer's, so that the layer's gap splits into GEMM shapes and the rest (router, gather, SiLU, weighted sum); the
+ * routed rows per expert are printed once.
  */
 public final class MoePrefillTiming {
     private MoePrefillTiming() {
@@ -56,7 +62,9 @@ public final class MoePrefillTiming {
         for (long i = 0; i < x.size(); i++) {
             x.writeFloat(i, (float) ((rng.nextDouble() * 2 - 1) * Math.sqrt(3)));
         }
-        FeedForward.Scratch ms = moe.newScratch(t), ds = dense.newScratch(t);
+        RoutedMoe.State ms = moe.newScratch(t);
+        FeedForward.Scratch ds = dense.newScratch(t);
+        boolean breakdown = a.length > 3 && a[3].equals("breakdown");
         double flops = 2.0 * 3 * d * k * f * t;
         double[] rd = new double[reps], rm = new double[reps], cd = new double[reps], cm = new double[reps];
         for (int r = 0; r < reps; r++) {
@@ -67,6 +75,9 @@ public final class MoePrefillTiming {
             System.out.printf("rep %d wall dense %.0f ms moe %.0f ms ratio %.2f | cpu(1T) dense %.0f moe %.0f "
                     + "ratio %.2f%n",
                     r, rd[r] / 1e6, rm[r] / 1e6, rd[r] / rm[r], cd[r] / 1e6, cm[r] / 1e6, cd[r] / cm[r]);
+            if (breakdown) {
+                gemmBreakdown(r == 0, ms.stats().tokensPerExpert(), ex, dense, x, cm[r], cd[r]);
+            }
         }
         double[] w = new double[reps - 3], c = new double[reps - 3];
         for (int r = 3; r < reps; r++) {
@@ -78,6 +89,47 @@ public final class MoePrefillTiming {
         System.out.printf("%s %dT: median wall ratio %.2f (min %.2f max %.2f); best dense %.0f ms (%.0f GF/s), "
                         + "best moe %.0f ms (%.0f GF/s); median cpu ratio %.2f%n", wt, threads, w[w.length / 2], w[0],
                 w[w.length - 1], min(rd) / 1e6, flops / min(rd), min(rm) / 1e6, flops / min(rm), c[c.length / 2]);
+    }
+
+    /**
+     * Thread CPU time of the GEMMs alone: each expert's gate + up (one shared-input call, as GatedMlp makes it) and
+     * down on rows[e] rows, summed, against the dense layer's on all rows; "rest" = layer time minus its GEMMs.
+     */
+    private static void gemmBreakdown(boolean first, int[] rows, List<FeedForward> ex, GatedMlp dense, Tensor x,
+                                      double moeCpu, double denseCpu) {
+        if (first) {
+            int[] sorted = rows.clone();
+            Arrays.sort(sorted);
+            System.out.println("routed rows per expert, sorted: " + Arrays.toString(sorted));
+        }
+        int d = x.dim(1);
+        long[] ns = new long[4]; // expert gate+up, expert down, dense gate+up, dense down
+        ComputePool.run(() -> {
+            for (int e = 0; e < rows.length; e++) {
+                if (rows[e] > 0) {
+                    gemms((GatedMlp) ex.get(e), x.slice(0, 0, rows[e]), ns, 0);
+                }
+            }
+            gemms(dense, x, ns, 2);
+        });
+        int f = ((GatedMlp) ex.get(0)).intermediate(), fd = dense.intermediate(), t = x.dim(0);
+        double eg = 4.0 * d * f * Arrays.stream(rows).sum(), ed = eg / 2, dg = 4.0 * d * fd * t, dd = dg / 2;
+        System.out.printf("  GEMMs alone (CPU ms, GF/s): experts gate+up %.0f (%.0f) down %.0f (%.0f) rest of layer %.0f"
+                        + " | dense gate+up %.0f (%.0f) down %.0f (%.0f) rest %.0f%n", ns[0] / 1e6, eg / ns[0],
+                ns[1] / 1e6, ed / ns[1], (moeCpu - ns[0] - ns[1]) / 1e6, ns[2] / 1e6, dg / ns[2], ns[3] / 1e6,
+                dd / ns[3], (denseCpu - ns[2] - ns[3]) / 1e6);
+    }
+
+    // ns[at] += CPU time of gate + up on x, ns[at + 1] += CPU time of down on the gate output.
+    private static void gemms(GatedMlp m, Tensor x, long[] ns, int at) {
+        int rows = x.dim(0), f = m.intermediate();
+        Tensor g = Tensor.zeros(rows, f), u = Tensor.zeros(rows, f), o = Tensor.zeros(rows, x.dim(1));
+        long c0 = MX.getCurrentThreadCpuTime();
+        Ops.matmulT(x, new Tensor[] {m.gate().weight(), m.up().weight()}, new Tensor[] {g, u});
+        long c1 = MX.getCurrentThreadCpuTime();
+        Ops.matmulT(g, m.down().weight(), o);
+        ns[at] += c1 - c0;
+        ns[at + 1] += MX.getCurrentThreadCpuTime() - c1;
     }
 
     // Wall nanoseconds of body on the compute pool; its thread's CPU nanoseconds in cpu.

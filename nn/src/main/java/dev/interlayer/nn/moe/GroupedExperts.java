@@ -163,7 +163,9 @@ public final class GroupedExperts {
      * The experts concurrently, each on one thread ({@link ComputePool#parallelTasks}): all groups gathered
      * into one buffer at their group's place, every expert run into its place of a second one, then the
      * weighted sum in the same order as the one-after-another path (experts by index, rows in assignment order); the
-     * experts are handed out largest first ({@link #largestFirst}).
+     * experts are handed out largest first ({@link #largestFirst}). The gather (rows split over the threads) and the
+     * weighted sum (output columns split over the threads) also run on every thread: on one they were ~2.5% of a
+     * 256-token, 64-expert top-8 layer's single-thread time, serial while the other thread waited.
      * An expert's output rows do not depend on the thread count (the weight-stream GEMM splits weight rows,
      * never the reduction), so both paths give the same sums.
      */
@@ -175,9 +177,11 @@ public final class GroupedExperts {
             allOut = ScratchPool.rows(pool, "moe all expert outputs", order.length, outWidth);
         }
         float[] gin = allIn.data(), gout = allOut.data();
-        for (int q = 0; q < rows; q++) {
-            gatherRow(src, r.token(order[q]), srcCol, gin, q * inWidth, inWidth);
-        }
+        ComputePool.parallelFor(slots, s -> {
+            for (int q = part(rows, s, slots), q1 = part(rows, s + 1, slots); q < q1; q++) {
+                gatherRow(src, r.token(order[q]), srcCol, gin, q * inWidth, inWidth);
+            }
+        });
         Tensor ins = allIn.rows(rows), outs = allOut.rows(rows);
         largestFirst(used);
         ComputePool.parallelTasks(used, slots, (task, slot) -> {
@@ -185,10 +189,21 @@ public final class GroupedExperts {
             int s0 = start[j], n = start[j + 1] - s0;
             f.apply(j, ins.narrow(0, s0, n), outs.narrow(0, s0, n), slot);
         });
-        for (int q = 0; q < rows; q++) {
-            int a = order[q];
-            Ops.axpy(r.weight(a), gout, q * outWidth, acc, accOff + r.token(a) * accStride + accCol, outWidth);
-        }
+        // Each thread a range of output columns, every assignment in order: each element gets the same fused
+        // multiply-adds in the same order as one thread would give it (axpy is elementwise).
+        ComputePool.parallelFor(slots, s -> {
+            int c0 = part(outWidth, s, slots), c1 = part(outWidth, s + 1, slots);
+            for (int q = 0; q < rows && c0 < c1; q++) {
+                int a = order[q];
+                Ops.axpy(r.weight(a), gout, q * outWidth + c0, acc, accOff + r.token(a) * accStride + accCol + c0,
+                        c1 - c0);
+            }
+        });
+    }
+
+    /** Start of part s of [0, n) split into {@code parts} nearly equal parts (n for s = parts). */
+    private static int part(int n, int s, int parts) {
+        return (int) ((long) n * s / parts);
     }
 
     /**

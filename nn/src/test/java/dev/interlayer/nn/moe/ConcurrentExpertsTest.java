@@ -59,6 +59,15 @@ class ConcurrentExpertsTest {
         double err = Runs.maxAbs(seq.toFloatArray(), con.toFloatArray());
         assertTrue(err <= Runs.ROUNDING_TOL, "concurrent vs sequential experts differ by " + err);
         assertEquals(s1.stats().toString(), s2.stats().toString());
+        // 3 threads: the gather's rows (180) and the weighted sum's output columns (D = 40) split unevenly and off
+        // vector boundaries (13/13/14 columns), so every part has a scalar remainder
+        ComputePool.setThreads(3);
+        Tensor con3 = Tensor.zeros(T, D);
+        RoutedMoe.State s3 = m.newScratch(T);
+        ComputePool.run(() -> m.forward(x, con3, s3));
+        assertTrue(s3.lastConcurrent());
+        double err3 = Runs.maxAbs(seq.toFloatArray(), con3.toFloatArray());
+        assertTrue(err3 <= Runs.ROUNDING_TOL, "3-thread concurrent vs sequential experts differ by " + err3);
         // handed out largest first (the order changes nothing above): rows per expert non-increasing, all used ones
         int[] rows = new int[6];
         Routing rt = s2.routing();
