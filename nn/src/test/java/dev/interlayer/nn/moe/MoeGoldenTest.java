@@ -7,11 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.interlayer.nn.Golden;
+import dev.interlayer.nn.GoldenCases;
 import dev.interlayer.nn.Runs;
 import dev.interlayer.tensor.Tensor;
-import java.util.stream.Stream;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * MoE FFN (Mixtral renormalized, OLMoE un-normalized, Qwen2-MoE gated shared expert, DeepSeek
@@ -20,14 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * routing is token-wise.
  */
 class MoeGoldenTest {
-    static Stream<String> cases() {
-        return Golden.cases("moe.json").stream().map(c -> c.get("name").getAsString());
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void matchesReference(String name) {
-        JsonObject c = Golden.find("moe.json", name);
+    @GoldenCases("moe.json")
+    void matchesReference(String name, JsonObject c) {
         MoeFeedForward moe = new Golden.Builder(c.getAsJsonObject("weights")).moe(c.getAsJsonObject("moe"), "", 16);
         Tensor x = Golden.tensor(c.getAsJsonObject("x"));
         int t = x.dim(0), d = x.dim(1);
