@@ -10,10 +10,21 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /** Reads the fixtures written by reference/quant-ptq/*.py (PyTorch float64, from the equations). */
 final class Golden {
     private Golden() {
+    }
+
+    /**
+     * Runs {@code check} on every case of golden/{file}, then checks that there were {@code expected} cases (a
+     * regenerated fixture that lost some would otherwise pass on fewer).
+     */
+    static void forEachCase(String file, int expected, Consumer<JsonObject> check) {
+        List<JsonObject> cases = cases(file);
+        cases.forEach(check);
+        org.junit.jupiter.api.Assertions.assertEquals(expected, cases.size(), "fixture cases");
     }
 
     static List<JsonObject> cases(String file) {
