@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.testing.JsonArrays;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,7 +26,7 @@ class StackGoldenTest {
     private static void checkDecoder(String name) {
         JsonObject c = Golden.find("stacks.json", name);
         DecoderStack stack = new Golden.Builder(c.getAsJsonObject("weights")).decoder(c);
-        int[] tokens = Golden.ints(c.getAsJsonArray("tokens"));
+        int[] tokens = JsonArrays.ints(c.getAsJsonArray("tokens"));
         int t = tokens.length, d = stack.blocks().get(0).config().hidden();
         double atol = c.get("atol").getAsDouble();
         double[] expected = Golden.doubles(c.getAsJsonObject("output"));
@@ -64,7 +65,7 @@ class StackGoldenTest {
         static BertLike load() {
             JsonObject c = Golden.find("stacks.json", "encoder_bert_like");
             return new BertLike(c, new Golden.Builder(c.getAsJsonObject("weights")).encoder(c),
-                    Golden.ints(c.getAsJsonArray("tokens")), Golden.booleans(c, "valid"));
+                    JsonArrays.ints(c.getAsJsonArray("tokens")), Golden.booleans(c, "valid"));
         }
     }
 

@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.interlayer.tensor.testing.JsonArrays;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -52,12 +53,7 @@ final class Golden {
 
     /** The padding mask {@code key} of a case (true = real token). */
     static boolean[] bools(JsonObject c, String key) {
-        JsonArray a = c.getAsJsonArray(key);
-        boolean[] b = new boolean[a.size()];
-        for (int i = 0; i < b.length; i++) {
-            b[i] = a.get(i).getAsBoolean();
-        }
-        return b;
+        return JsonArrays.booleans(c.getAsJsonArray(key));
     }
 
     /** An array of arrays (one per head or per linear) as double[] each. */
@@ -87,30 +83,15 @@ final class Golden {
     }
 
     static float[] floats(JsonObject c, String key) {
-        JsonArray a = c.getAsJsonArray(key);
-        float[] f = new float[a.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = a.get(i).getAsFloat();
-        }
-        return f;
+        return JsonArrays.floats(c.getAsJsonArray(key));
     }
 
     static double[] doubles(JsonObject c, String key) {
-        JsonArray a = c.getAsJsonArray(key);
-        double[] f = new double[a.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = a.get(i).getAsDouble();
-        }
-        return f;
+        return JsonArrays.doubles(c.getAsJsonArray(key));
     }
 
     static int[] ints(JsonObject c, String key) {
-        JsonArray a = c.getAsJsonArray(key);
-        int[] f = new int[a.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = a.get(i).getAsInt();
-        }
-        return f;
+        return JsonArrays.ints(c.getAsJsonArray(key));
     }
 
     static QuantScheme scheme(JsonObject c) {

@@ -2,8 +2,8 @@ package dev.interlayer.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.interlayer.tensor.testing.JsonArrays;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,12 +38,7 @@ class HeadStatisticsTest {
     }
 
     private static double[] nested(JsonObject c, String key, int h) {
-        JsonArray a = c.getAsJsonArray(key).get(h).getAsJsonArray();
-        double[] d = new double[a.size()];
-        for (int i = 0; i < d.length; i++) {
-            d[i] = a.get(i).getAsDouble();
-        }
-        return d;
+        return JsonArrays.doubles(c.getAsJsonArray(key).get(h).getAsJsonArray());
     }
 
     private static void assertClose(double[] want, double[] got, String what) {

@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.interlayer.nn.Golden;
 import dev.interlayer.nn.GoldenCases;
 import dev.interlayer.nn.Runs;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.testing.JsonArrays;
 
 /**
  * MoE FFN (Mixtral renormalized, OLMoE un-normalized, Qwen2-MoE gated shared expert, DeepSeek
@@ -27,11 +27,7 @@ class MoeGoldenTest {
         Tensor y = Tensor.zeros(t, d);
         moe.forward(x, y, st);
         double err = Runs.maxAbs(y.toFloatArray(), Golden.doubles(c.getAsJsonObject("output")));
-        JsonArray counts = c.getAsJsonArray("tokens_per_expert");
-        int[] want = new int[counts.size()];
-        for (int i = 0; i < want.length; i++) {
-            want[i] = counts.get(i).getAsInt();
-        }
+        int[] want = JsonArrays.ints(c.getAsJsonArray("tokens_per_expert"));
         assertArrayEquals(want, st.stats().tokensPerExpert(), name + " tokens per expert");
         assertEquals(t, st.stats().tokens());
         assertEquals(c.get("mean_entropy").getAsDouble(), st.stats().meanEntropy(), 1e-5, name + " entropy");
