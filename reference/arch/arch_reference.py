@@ -741,13 +741,37 @@ def header(name, dtype, atol):
             "seed": SEED, "atol": atol, "rtol": 0.0, "model": name, "dtype": dtype}
 
 
+def inputs():
+    """The 17-token and 1-token inputs of every fixture of main() and extras()."""
+    g = torch.Generator().manual_seed(SEED)
+    tokens17 = torch.randint(0, VOCAB, (17,), generator=g).tolist()
+    tokens1 = [int(torch.randint(0, VOCAB, (1,), generator=g))]
+    return tokens17, tokens1
+
+
+def logits_fixture(name, dtype, arch, c, W, tokens17, tokens1):
+    """The part every model fixture has: header, logits and hidden states of the 17-token input, logits of the
+    1-token input (forward as architecture `arch`)."""
+    fx = header(name, dtype, 1e-4)
+    fx["tokens"] = tokens17
+    logits, hidden = forward(arch, c, W, tokens17)
+    fx["logits"] = rows(logits)
+    fx["hidden"] = rows(hidden)
+    fx["tokens1"] = tokens1
+    fx["logits1"] = rows(forward(arch, c, W, tokens1)[0])
+    return fx
+
+
+def write_golden(res, name, fx):
+    with open(os.path.join(res, "golden", "arch", name + ".json"), "w") as f:
+        json.dump(fx, f)
+
+
 def main(root):
     res = os.path.join(root, "models", "src", "test", "resources")
     os.makedirs(os.path.join(res, "golden", "arch"), exist_ok=True)
     os.makedirs(os.path.join(res, "gguf"), exist_ok=True)
-    g = torch.Generator().manual_seed(SEED)
-    tokens17 = torch.randint(0, VOCAB, (17,), generator=g).tolist()
-    tokens1 = [int(torch.randint(0, VOCAB, (1,), generator=g))]
+    tokens17, tokens1 = inputs()
     for name, c in configs().items():
         base = "llama" if name == "llama3" else name              # llama3 = llama weights + rope_scaling
         W = make_weights(base, c, torch.Generator().manual_seed(SEED + sum(map(ord, base))))
@@ -759,20 +783,12 @@ def main(root):
                 json.dump(cfg, f, indent=2)
             Wd = W if dtype == "F32" else {k: round_bf16(v) for k, v in W.items()}
             write_safetensors(os.path.join(folder, "model.safetensors"), Wd, dtype)
-            fx = header(name, dtype, 1e-4)
-            fx["tokens"] = tokens17
-            logits, hidden = forward(name, c, Wd, tokens17)
-            fx["logits"] = rows(logits)
-            fx["hidden"] = rows(hidden)
-            fx["tokens1"] = tokens1
-            fx["logits1"] = rows(forward(name, c, Wd, tokens1)[0])
+            fx = logits_fixture(name, dtype, name, c, Wd, tokens17, tokens1)
             if name == "qwen2moe" and dtype == "F32":            # same weights, top-k renormalised
                 fx["norm_topk_logits"] = rows(forward(name, dict(c, norm_topk_prob=True), Wd, tokens17)[0])
             if name.startswith("gemma") and dtype == "F32":
                 fx["gguf_logits"] = rows(forward(name, c, Wd, tokens17, gguf_scale=True)[0])
-            with open(os.path.join(res, "golden", "arch", "%s%s.json" % (name, "" if dtype == "F32" else "-bf16")),
-                      "w") as f:
-                json.dump(fx, f)
+            write_golden(res, name if dtype == "F32" else name + "-bf16", fx)
         write_gguf(os.path.join(res, "gguf", name + ".gguf"), name, c, W)
         # self-check: the GGUF re-read through the numpy parser holds the same numbers
         meta, T = read_gguf(os.path.join(res, "gguf", name + ".gguf"))
@@ -791,8 +807,7 @@ def main(root):
         ids = list(range(0, c["vocab_size"], 97)) + [int(logits[-1].argmax())]
         fx = header("fake_gpt2", "F32", 1e-4)
         fx.update(tokens=toks, ids=ids, logits=rows(logits, ids), hidden=rows(hidden))
-        with open(os.path.join(res, "golden", "arch", "fake_gpt2.json"), "w") as f:
-            json.dump(fx, f)
+        write_golden(res, "fake_gpt2", fx)
         print("fake_gpt2 ok", "argmax", ids[-1])
 
     shared = os.path.join(root, "..", "shared", "models", "synthetic")
@@ -816,8 +831,7 @@ def main(root):
         ids = list(range(0, vocab, 7))
         fx = header(out, "F32", 1e-4)
         fx.update(tokens=toks, ids=ids, logits=rows(logits, ids), hidden=rows(hidden[-1:]))
-        with open(os.path.join(res, "golden", "arch", out + ".json"), "w") as f:
-            json.dump(fx, f)
+        write_golden(res, out, fx)
         print(out, "ok", "argmax", logits[-1].argmax().item())
 
 
@@ -826,9 +840,7 @@ def extras(root):
     for the 17- and 1-token inputs, hidden states, and "full_logits" (same weights, every window removed) so a
     test can check the window changes the result."""
     res = os.path.join(root, "models", "src", "test", "resources")
-    g = torch.Generator().manual_seed(SEED)
-    tokens17 = torch.randint(0, VOCAB, (17,), generator=g).tolist()        # the same inputs as main()
-    tokens1 = [int(torch.randint(0, VOCAB, (1,), generator=g))]
+    tokens17, tokens1 = inputs()                                            # the same inputs as main()
     for name, c in extra_configs().items():
         base = BASE[name]
         W = make_weights(base, c, torch.Generator().manual_seed(SEED + sum(map(ord, name))))
@@ -837,21 +849,14 @@ def extras(root):
         with open(os.path.join(folder, "config.json"), "w") as f:
             json.dump(c, f, indent=2)
         write_safetensors(os.path.join(folder, "model.safetensors"), W, "F32")
-        fx = header(name, "F32", 1e-4)
-        fx["tokens"] = tokens17
-        logits, hidden = forward(base, c, W, tokens17)
-        fx["logits"] = rows(logits)
-        fx["hidden"] = rows(hidden)
-        fx["tokens1"] = tokens1
-        fx["logits1"] = rows(forward(base, c, W, tokens1)[0])
+        fx = logits_fixture(name, "F32", base, c, W, tokens17, tokens1)
         fx["windows"] = [hf_window(c, i) for i in range(c["num_hidden_layers"])]
         if any(fx["windows"]):
             full = dict(c, sliding_window=None, use_sliding_window=False)
             fx["full_logits"] = rows(forward(base, full, W, tokens17)[0])
         if base == "qwen2moe":
             fx["sparse_layers"] = [i for i in range(c["num_hidden_layers"]) if sparse_layer(c, i)]
-        with open(os.path.join(res, "golden", "arch", name + ".json"), "w") as f:
-            json.dump(fx, f)
+        write_golden(res, name, fx)
         if len(set(fx["windows"])) == 1:
             write_gguf(os.path.join(res, "gguf", name + ".gguf"), base, c, W)
             meta, _ = read_gguf(os.path.join(res, "gguf", name + ".gguf"))

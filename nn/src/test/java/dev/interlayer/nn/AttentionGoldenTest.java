@@ -2,12 +2,8 @@ package dev.interlayer.nn;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.interlayer.tensor.Tensor;
-import java.util.stream.Stream;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every attention variant against golden/attention.json (PyTorch float64 from the equations): full
@@ -15,26 +11,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Tolerance 1e-4 absolute: F32 activations vs a float64 reference on O(1) values (observed ~1e-6).
  */
 class AttentionGoldenTest {
-    static Stream<String> cases() {
-        return Golden.cases("attention.json").stream().map(c -> c.get("name").getAsString());
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void matchesReference(String name) {
-        JsonObject c = Golden.find("attention.json", name);
+    @GoldenCases("attention.json")
+    void matchesReference(String name, JsonObject c) {
         Golden.Builder b = new Golden.Builder(c.getAsJsonObject("weights"));
         Attention a = b.attention(c.getAsJsonObject("attention"), c.getAsJsonObject("qk_norm_type"), "");
         Tensor x = Golden.tensor(c.getAsJsonObject("x"));
         int t = x.dim(0);
-        boolean[] valid = null;
-        if (c.has("key_valid")) {
-            JsonArray kv = c.getAsJsonArray("key_valid");
-            valid = new boolean[kv.size()];
-            for (int i = 0; i < valid.length; i++) {
-                valid[i] = kv.get(i).getAsBoolean();
-            }
-        }
+        boolean[] valid = Golden.booleans(c, "key_valid");
         double atol = c.get("atol").getAsDouble();
         double[] expected = Golden.doubles(c.getAsJsonObject("output"));
         boolean bidirectional = !a.config().causal();

@@ -11,6 +11,7 @@ import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.Rope;
 import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.testing.JsonArrays;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -59,49 +60,18 @@ public final class Golden {
 
     /** A {shape, data} object as an F32 tensor. */
     public static Tensor tensor(JsonObject t) {
-        JsonArray sh = t.getAsJsonArray("shape");
-        int[] dims = new int[sh.size()];
-        for (int i = 0; i < dims.length; i++) {
-            dims[i] = sh.get(i).getAsInt();
-        }
-        JsonArray data = t.getAsJsonArray("data");
-        float[] f = new float[data.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = data.get(i).getAsFloat();
-        }
-        return Tensor.wrap(f, Shape.of(dims));
-    }
-
-    /** A JSON int array. */
-    public static int[] ints(JsonArray a) {
-        int[] out = new int[a.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = a.get(i).getAsInt();
-        }
-        return out;
+        return Tensor.wrap(JsonArrays.floats(t.getAsJsonArray("data")),
+                Shape.of(JsonArrays.ints(t.getAsJsonArray("shape"))));
     }
 
     /** A JSON boolean array, or null if the case has no such key. */
     public static boolean[] booleans(JsonObject c, String key) {
-        if (!c.has(key)) {
-            return null;
-        }
-        JsonArray a = c.getAsJsonArray(key);
-        boolean[] out = new boolean[a.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = a.get(i).getAsBoolean();
-        }
-        return out;
+        return c.has(key) ? JsonArrays.booleans(c.getAsJsonArray(key)) : null;
     }
 
     /** A {shape, data} object as doubles (expected values are float64). */
     public static double[] doubles(JsonObject t) {
-        JsonArray data = t.getAsJsonArray("data");
-        double[] d = new double[data.size()];
-        for (int i = 0; i < d.length; i++) {
-            d[i] = data.get(i).getAsDouble();
-        }
-        return d;
+        return JsonArrays.doubles(t.getAsJsonArray("data"));
     }
 
     /** Builds layers from a case's weights, optionally converting every weight (e.g. to BF16). */

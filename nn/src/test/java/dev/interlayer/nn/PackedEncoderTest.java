@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Tensor;
@@ -112,18 +111,14 @@ class PackedEncoderTest {
 
     @Test
     void paddedBatchMatchesPyTorchOnRealTokensAndLeavesPaddingZero() {
-        JsonObject c = Golden.find("stacks.json", "encoder_bert_like");
-        EncoderStack stack = new Golden.Builder(c.getAsJsonObject("weights")).encoder(c);
-        int[] tokens = StackGoldenTest.ints(c.getAsJsonArray("tokens"));
-        JsonArray v = c.getAsJsonArray("valid");
-        boolean[] valid = new boolean[v.size()];
-        for (int i = 0; i < valid.length; i++) {
-            valid[i] = v.get(i).getAsBoolean();
-        }
+        StackGoldenTest.BertLike f = StackGoldenTest.BertLike.load();
+        EncoderStack stack = f.stack();
+        int[] tokens = f.tokens();
+        boolean[] valid = f.valid();
         // two rows, the fixture's padded one twice: each must match PyTorch on its real tokens
         float[] out = stack.encodePadded(new int[][] {tokens, tokens}, null, new boolean[][] {valid, valid})
                 .toFloatArray();
-        float[] expected = Golden.tensor(c.getAsJsonObject("output")).toFloatArray();
+        float[] expected = Golden.tensor(f.c().getAsJsonObject("output")).toFloatArray();
         int t = tokens.length, d = stack.hidden();
         double err = 0;
         for (int b = 0; b < 2; b++) {

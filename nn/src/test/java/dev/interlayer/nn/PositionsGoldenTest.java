@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.testing.JsonArrays;
 
 /**
  * Attention with caller-supplied positions against golden/positions.json (PyTorch float64, written from the
@@ -20,7 +21,7 @@ class PositionsGoldenTest {
                 c.getAsJsonObject("qk_norm_type"), "");
         Tensor x = Golden.tensor(c.getAsJsonObject("x"));
         int t = x.dim(0);
-        int[] positions = Golden.ints(c.getAsJsonArray("positions"));
+        int[] positions = JsonArrays.ints(c.getAsJsonArray("positions"));
         boolean[] valid = Golden.booleans(c, "key_valid");
         double atol = c.get("atol").getAsDouble();
         JsonObject outputs = c.getAsJsonObject("outputs");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
+import dev.interlayer.tensor.testing.JsonArrays;
 
 /**
  * Decoder stacks with sliding-window layers against golden/ring.json (PyTorch float64 from the equations,
@@ -16,8 +17,8 @@ class RingGoldenTest {
     @GoldenCases("ring.json")
     void matchesReference(String name, JsonObject c) {
         DecoderStack stack = new Golden.Builder(c.getAsJsonObject("weights")).decoder(c);
-        int[] tokens = Golden.ints(c.getAsJsonArray("tokens"));
-        int[] positions = Golden.ints(c.getAsJsonArray("positions"));
+        int[] tokens = JsonArrays.ints(c.getAsJsonArray("tokens"));
+        int[] positions = JsonArrays.ints(c.getAsJsonArray("positions"));
         boolean implicit = true;
         for (int i = 0; i < positions.length; i++) {
             implicit &= positions[i] == i;

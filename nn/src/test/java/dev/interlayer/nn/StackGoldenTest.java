@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.testing.JsonArrays;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,7 +26,7 @@ class StackGoldenTest {
     private static void checkDecoder(String name) {
         JsonObject c = Golden.find("stacks.json", name);
         DecoderStack stack = new Golden.Builder(c.getAsJsonObject("weights")).decoder(c);
-        int[] tokens = ints(c.getAsJsonArray("tokens"));
+        int[] tokens = JsonArrays.ints(c.getAsJsonArray("tokens"));
         int t = tokens.length, d = stack.blocks().get(0).config().hidden();
         double atol = c.get("atol").getAsDouble();
         double[] expected = Golden.doubles(c.getAsJsonObject("output"));
@@ -59,16 +60,22 @@ class StackGoldenTest {
         assertTrue(derr <= atol && decTapErr <= atol, name + " decode: " + derr + ", tap " + decTapErr);
     }
 
+    /** The encoder_bert_like case of stacks.json: its encoder, its padded input (tokens, valid mask) and the case. */
+    record BertLike(JsonObject c, EncoderStack stack, int[] tokens, boolean[] valid) {
+        static BertLike load() {
+            JsonObject c = Golden.find("stacks.json", "encoder_bert_like");
+            return new BertLike(c, new Golden.Builder(c.getAsJsonObject("weights")).encoder(c),
+                    JsonArrays.ints(c.getAsJsonArray("tokens")), Golden.booleans(c, "valid"));
+        }
+    }
+
     @Test
     void encoderBertLike() {
-        JsonObject c = Golden.find("stacks.json", "encoder_bert_like");
-        EncoderStack stack = new Golden.Builder(c.getAsJsonObject("weights")).encoder(c);
-        int[] tokens = ints(c.getAsJsonArray("tokens"));
-        JsonArray v = c.getAsJsonArray("valid");
-        boolean[] valid = new boolean[v.size()];
-        for (int i = 0; i < valid.length; i++) {
-            valid[i] = v.get(i).getAsBoolean();
-        }
+        BertLike f = BertLike.load();
+        JsonObject c = f.c();
+        EncoderStack stack = f.stack();
+        int[] tokens = f.tokens();
+        boolean[] valid = f.valid();
         StackSession s = stack.newSession(16, true);
         double err = 0;
         for (int run = 0; run < 2; run++) { // a second call must not see the first call's cache
@@ -83,13 +90,5 @@ class StackGoldenTest {
         }
         System.out.printf("stack %-28s encode  max abs err %.3e (taps %.3e)%n", "encoder_bert_like", err, tapErr);
         assertTrue(err <= 1e-4 && tapErr <= 1e-4, "encoder: " + err + ", taps " + tapErr);
-    }
-
-    static int[] ints(JsonArray a) {
-        int[] out = new int[a.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = a.get(i).getAsInt();
-        }
-        return out;
     }
 }

@@ -4,9 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonObject;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * aespa's learned rounding against reference/quant-ptq/gen_aespa.py: GPTQ init then AdaRound with torch
@@ -17,8 +18,7 @@ import org.junit.jupiter.api.Test;
 class AespaTest {
     @Test
     void matchesAutogradReference() {
-        int n = 0;
-        for (JsonObject c : Golden.cases("aespa.json")) {
+        Golden.forEachCase("aespa.json", 3, c -> {
             int heads = c.get("heads").getAsInt(), hd = c.get("headDim").getAsInt(), cols = c.get("cols").getAsInt();
             double[] h = Golden.hessian(c);
             double[][] g = c.has("g") ? Golden.doubleRows(c, "g") : null;
@@ -32,54 +32,33 @@ class AespaTest {
             QuantizedLinear q = Aespa.quantize(w, heads, hd, cols, h, g, s,
                     Aespa.Options.QKV.withIterations(c.get("iterations").getAsInt()));
             Golden.assertSame(c, q);
-            n++;
-        }
-        assertEquals(3, n, "fixture cases");
+        });
     }
 
-    @Test
-    void zeroIterationsIsGptqAndCodesStayWithinOneStep() {
+    /**
+     * Per-row grids (ASYM_ZERO, 2-4 bits) and grouped ones (GGML Q4_1's offset grid, Q4_0's signed-max grid, fp16
+     * scales): the two invariants per row or group.
+     */
+    @ParameterizedTest(name = "grouped={0}")
+    @ValueSource(booleans = {false, true})
+    void zeroIterationsIsGptqAndCodesStayWithinOneStep(boolean grouped) {
         for (int t = 0; t < 6; t++) {
-            var r = new SplittableRandom(11_000 + t);
-            int heads = 1 + r.nextInt(2), hd = 1 + r.nextInt(4), cols = 4 + r.nextInt(16), rows = heads * hd;
+            var r = new SplittableRandom((grouped ? 12_000 : 11_000) + t);
+            int heads = 1 + r.nextInt(2), hd = 1 + r.nextInt(4), rows = heads * hd;
+            int cols = grouped ? 8 * (2 + r.nextInt(3)) : 4 + r.nextInt(16);
             float[] x = Rand.activations(r, 2 * cols, cols);
             double[] h = Rand.hessian(x, 2 * cols, cols);
             float[] w = Rand.weights(r, rows, cols);
-            QuantScheme s = QuantScheme.of(GridKind.ASYM_ZERO, 2 + r.nextInt(3), 0);
+            GridKind kind = !grouped ? GridKind.ASYM_ZERO : t % 2 == 0 ? GridKind.ASYM_OFFSET : GridKind.SYM_SIGNED_MAX;
+            QuantScheme s = grouped ? new QuantScheme(kind, 4, 8, ClipSearch.NONE, QuantScheme.ScaleFormat.F16)
+                    : QuantScheme.of(kind, 2 + r.nextInt(3), 0);
             Gptq.Result gptq = Gptq.quantize(w, rows, cols, h, s, GptqOptions.DEFAULT);
             assertArrayEquals(gptq.weights().codes(),
                     Aespa.quantize(w, heads, hd, cols, h, null, s, Aespa.Options.QKV.withIterations(0)).codes(), "try " + t);
             QuantizedLinear q = Aespa.quantize(w, heads, hd, cols, h, null, s, Aespa.Options.QKV.withIterations(100));
             for (int row = 0; row < rows; row++) {
                 for (int c = 0; c < cols; c++) {
-                    double u = gptq.updated()[row * cols + c] / q.scales()[row] + q.zeros()[row];
-                    double lo = Math.max(0, Math.floor(u)), hi = Math.min(s.maxq(), Math.floor(u) + 1);
-                    int code = q.code(row, c);
-                    assertTrue(code >= Math.min(lo, hi) && code <= Math.max(lo, hi), "try " + t + ": code " + code
-                            + " is not floor/ceil of " + u);
-                }
-            }
-        }
-    }
-
-    /** Grouped grids (GGML Q4_1's offset grid, Q4_0's signed-max grid, fp16): the same two invariants per group. */
-    @Test
-    void groupedGridsZeroIterationsIsGptqAndCodesStayWithinOneStep() {
-        for (int t = 0; t < 6; t++) {
-            var r = new SplittableRandom(12_000 + t);
-            int heads = 1 + r.nextInt(2), hd = 1 + r.nextInt(4), cols = 8 * (2 + r.nextInt(3)), rows = heads * hd;
-            float[] x = Rand.activations(r, 2 * cols, cols);
-            double[] h = Rand.hessian(x, 2 * cols, cols);
-            float[] w = Rand.weights(r, rows, cols);
-            GridKind kind = t % 2 == 0 ? GridKind.ASYM_OFFSET : GridKind.SYM_SIGNED_MAX;
-            QuantScheme s = new QuantScheme(kind, 4, 8, ClipSearch.NONE, QuantScheme.ScaleFormat.F16);
-            Gptq.Result gptq = Gptq.quantize(w, rows, cols, h, s, GptqOptions.DEFAULT);
-            assertArrayEquals(gptq.weights().codes(),
-                    Aespa.quantize(w, heads, hd, cols, h, null, s, Aespa.Options.QKV.withIterations(0)).codes(), "try " + t);
-            QuantizedLinear q = Aespa.quantize(w, heads, hd, cols, h, null, s, Aespa.Options.QKV.withIterations(100));
-            for (int row = 0; row < rows; row++) {
-                for (int c = 0; c < cols; c++) {
-                    int k = row * q.groups() + q.group(c);
+                    int k = row * q.groups() + q.group(c);      // per-row grids: one group, k = row
                     double v = gptq.updated()[row * cols + c];
                     double u = kind == GridKind.ASYM_OFFSET ? (v - q.zeros()[k]) / q.scales()[k]
                             : v / q.scales()[k] + q.zeros()[k];

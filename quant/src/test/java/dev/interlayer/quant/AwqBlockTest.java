@@ -3,7 +3,6 @@ package dev.interlayer.quant;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import com.google.gson.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -20,8 +19,7 @@ import org.junit.jupiter.api.Test;
 class AwqBlockTest {
     @Test
     void matchesReference() {
-        int n = 0;
-        for (JsonObject c : Golden.cases("awq_block.json")) {
+        Golden.forEachCase("awq_block.json", 4, c -> {
             int d = c.get("cols").getAsInt(), tokens = c.get("n").getAsInt();
             int heads = c.get("heads").getAsInt(), kvHeads = c.get("kvHeads").getAsInt();
             int rowsNext = c.get("rowsNext").getAsInt();
@@ -43,9 +41,7 @@ class AwqBlockTest {
             Awq.Result r = Awq.quantize(ws, rows, d, st[0], st[1], Golden.scheme(c), Awq.Options.DEFAULT,
                     block);
             AwqTest.assertResult(c, r, 1e-6);
-            n++;
-        }
-        assertEquals(4, n, "fixture cases");
+        });
     }
 
     @Test

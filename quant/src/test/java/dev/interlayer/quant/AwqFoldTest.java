@@ -23,8 +23,7 @@ import org.junit.jupiter.api.Test;
 class AwqFoldTest {
     @Test
     void matchesReference() {
-        int n = 0;
-        for (JsonObject c : Golden.cases("awq_fold.json")) {
+        Golden.forEachCase("awq_fold.json", 5, c -> {
             String name = c.get("name").getAsString();
             int d = c.get("cols").getAsInt(), tokens = c.get("n").getAsInt();
             int heads = c.get("heads").getAsInt(), kv = c.get("kvHeads").getAsInt(), hd = c.get("headDim").getAsInt();
@@ -47,9 +46,7 @@ class AwqFoldTest {
             JsonObject out = c.getAsJsonArray("out").get(0).getAsJsonObject().deepCopy();
             out.add("name", new JsonPrimitive(name));
             Golden.assertSame(out, r.weights().get(0));
-            n++;
-        }
-        assertEquals(5, n, "fixture cases");
+        });
     }
 
     @Test

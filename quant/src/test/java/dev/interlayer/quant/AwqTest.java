@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Test;
 class AwqTest {
     @Test
     void matchesReference() {
-        int n = 0;
-        for (JsonObject c : Golden.cases("awq.json")) {
+        Golden.forEachCase("awq.json", 4, c -> {
             int d = c.get("cols").getAsInt(), tokens = c.get("n").getAsInt();
             boolean[] keep = Golden.bools(c, "keep");
             float[] x = Golden.floats(c, "x");
@@ -27,9 +26,7 @@ class AwqTest {
             Awq.Result r = Awq.quantize(ws, rows, d, st[0], st[1], Golden.scheme(c),
                     Awq.Options.DEFAULT.withClip(c.get("awqClip").getAsBoolean()));
             assertResult(c, r, 1e-9);
-            n++;
-        }
-        assertEquals(4, n, "fixture cases");
+        });
     }
 
     /** AWQ's statistics of rows {@code x [tokens, d]} (padding rows {@code keep[t] == false} left out): mean |x|, H. */

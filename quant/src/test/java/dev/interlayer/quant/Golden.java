@@ -4,16 +4,28 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.interlayer.tensor.testing.JsonArrays;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /** Reads the fixtures written by reference/quant-ptq/*.py (PyTorch float64, from the equations). */
 final class Golden {
     private Golden() {
+    }
+
+    /**
+     * Runs {@code check} on every case of golden/{file}, then checks that there were {@code expected} cases (a
+     * regenerated fixture that lost some would otherwise pass on fewer).
+     */
+    static void forEachCase(String file, int expected, Consumer<JsonObject> check) {
+        List<JsonObject> cases = cases(file);
+        cases.forEach(check);
+        org.junit.jupiter.api.Assertions.assertEquals(expected, cases.size(), "fixture cases");
     }
 
     static List<JsonObject> cases(String file) {
@@ -41,12 +53,7 @@ final class Golden {
 
     /** The padding mask {@code key} of a case (true = real token). */
     static boolean[] bools(JsonObject c, String key) {
-        JsonArray a = c.getAsJsonArray(key);
-        boolean[] b = new boolean[a.size()];
-        for (int i = 0; i < b.length; i++) {
-            b[i] = a.get(i).getAsBoolean();
-        }
-        return b;
+        return JsonArrays.booleans(c.getAsJsonArray(key));
     }
 
     /** An array of arrays (one per head or per linear) as double[] each. */
@@ -76,30 +83,15 @@ final class Golden {
     }
 
     static float[] floats(JsonObject c, String key) {
-        JsonArray a = c.getAsJsonArray(key);
-        float[] f = new float[a.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = a.get(i).getAsFloat();
-        }
-        return f;
+        return JsonArrays.floats(c.getAsJsonArray(key));
     }
 
     static double[] doubles(JsonObject c, String key) {
-        JsonArray a = c.getAsJsonArray(key);
-        double[] f = new double[a.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = a.get(i).getAsDouble();
-        }
-        return f;
+        return JsonArrays.doubles(c.getAsJsonArray(key));
     }
 
     static int[] ints(JsonObject c, String key) {
-        JsonArray a = c.getAsJsonArray(key);
-        int[] f = new int[a.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = a.get(i).getAsInt();
-        }
-        return f;
+        return JsonArrays.ints(c.getAsJsonArray(key));
     }
 
     static QuantScheme scheme(JsonObject c) {

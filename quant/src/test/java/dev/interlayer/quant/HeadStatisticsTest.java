@@ -2,8 +2,8 @@ package dev.interlayer.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.interlayer.tensor.testing.JsonArrays;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,13 +14,9 @@ import org.junit.jupiter.api.Test;
 class HeadStatisticsTest {
     @Test
     void matchesReference() {
-        int cases = 0;
-        for (JsonObject c : Golden.cases("heads.json")) {
+        Golden.forEachCase("heads.json", 3, c -> {
             int heads = c.get("heads").getAsInt(), hd = c.get("headDim").getAsInt(), n = c.get("n").getAsInt();
-            boolean[] keep = new boolean[n];
-            for (int t = 0; t < n; t++) {
-                keep[t] = c.getAsJsonArray("keep").get(t).getAsBoolean();
-            }
+            boolean[] keep = Golden.bools(c, "keep");
             HeadStatistics st = new HeadStatistics(heads, hd);
             st.accept(Golden.floats(c, "v"), Golden.ints(c, "pos"), n, keep);
             var rot = new HeadStatistics.Rotation(c.get("interleaved").getAsBoolean(), Golden.doubles(c, "invFreq"));
@@ -28,9 +24,7 @@ class HeadStatisticsTest {
                 assertClose(nested(c, "covariance", h), st.covariance(h), c.get("name") + " C" + h);
                 assertClose(nested(c, "weightSpace", h), st.weightSpace(h, rot), c.get("name") + " G" + h);
             }
-            cases++;
-        }
-        assertEquals(3, cases);
+        });
     }
 
     @Test
@@ -44,12 +38,7 @@ class HeadStatisticsTest {
     }
 
     private static double[] nested(JsonObject c, String key, int h) {
-        JsonArray a = c.getAsJsonArray(key).get(h).getAsJsonArray();
-        double[] d = new double[a.size()];
-        for (int i = 0; i < d.length; i++) {
-            d[i] = a.get(i).getAsDouble();
-        }
-        return d;
+        return JsonArrays.doubles(c.getAsJsonArray(key).get(h).getAsJsonArray());
     }
 
     private static void assertClose(double[] want, double[] got, String what) {

@@ -1,6 +1,5 @@
 package dev.interlayer.quant;
 
-import com.google.gson.JsonObject;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -11,13 +10,10 @@ import org.junit.jupiter.api.Test;
 class RtnGoldenTest {
     @Test
     void matchesReference() {
-        int n = 0;
-        for (JsonObject c : Golden.cases("rtn.json")) {
+        Golden.forEachCase("rtn.json", 11, c -> {
             QuantizedLinear q = Rtn.quantize(Golden.floats(c, "w"), c.get("rows").getAsInt(), c.get("cols").getAsInt(),
                     Golden.scheme(c));
             Golden.assertSame(c, q);
-            n++;
-        }
-        org.junit.jupiter.api.Assertions.assertEquals(11, n, "fixture cases");
+        });
     }
 }

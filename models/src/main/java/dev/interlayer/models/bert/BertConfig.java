@@ -7,6 +7,7 @@ import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.io.OnnxModel;
 import dev.interlayer.models.io.OnnxWeights;
 import dev.interlayer.models.io.WeightSource;
+import java.util.List;
 
 /**
  * Hyperparameters of a BERT encoder (post-LayerNorm blocks, absolute learned positions, exact GELU).
@@ -95,10 +96,7 @@ public record BertConfig(int vocabSize, int hidden, int layers, int heads, int i
      *                              {@code bert.attention.causal} is true, or the sizes are inconsistent
      */
     public static BertConfig fromGguf(GgufFile f) throws ModelFormatException {
-        if (!"bert".equals(f.architecture())) {
-            throw new ModelFormatException(f.path(), -1, "metadata 'general.architecture'", "bert",
-                    String.valueOf(f.architecture()));
-        }
+        f.requireArchitecture(List.of("bert"));
         if (f.getBoolean("bert.attention.causal", false)) {
             throw new ModelFormatException(f.path(), -1, "metadata 'bert.attention.causal'",
                     "false (a bidirectional encoder)", "true");

@@ -51,11 +51,12 @@ public final class Families {
             "model.layers.N.mlp.down_proj");
 
     /** Llama, Mistral, Qwen2 (dense, sliding-window and mixed layers), Mixtral and Qwen2-MoE. */
-    public static final Family LLAMA = new Family("llama", Kind.DECODER,
+    public static final Family LLAMA = decoder("llama", LlamaModel.TITLE,
             new Architectures(List.of("llama", "mistral", "qwen2", "qwen2moe"),
                     List.of("llama", "mistral", "qwen2", "mixtral", "qwen2_moe"),
                     List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "MixtralForCausalLM",
                             "Qwen2MoeForCausalLM")),
+            LlamaConfig.class,
             new Configs(LlamaConfig::fromGguf, LlamaConfig::fromHuggingFace, c -> describeLlama((LlamaConfig) c)),
             new TensorNames(plus(GGUF_ATTENTION, "rope_freqs", "blk.N.attn_norm", "blk.N.ffn_norm",
                     "blk.N.ffn_gate_inp", "blk.N.ffn_gate_exps", "blk.N.ffn_up_exps", "blk.N.ffn_down_exps",
@@ -69,7 +70,7 @@ public final class Families {
                             "model.layers.N.mlp.shared_expert.down_proj", "model.layers.N.mlp.shared_expert_gate"),
                     List.of()),
             Pattern.compile(BUFFERS + "|lm_head\\.weight"),
-            new Builders((f, t) -> hidden(LlamaModel.load(f, t)), (f, t) -> hidden(LlamaModel.load(f, t)), null));
+            LlamaModel::load);
 
     /** Gemma 2 and Gemma 3 (text tower of the multimodal checkpoints). */
     public static final Family GEMMA = decoder("gemma", "Gemma 2/3",

@@ -161,12 +161,8 @@ public record GemmaConfig(int version, int dim, int hiddenDim, int layers, int h
      * {@code gemma3.attention.sliding_window_pattern} says otherwise.
      */
     public static GemmaConfig fromGguf(GgufFile f) throws ModelFormatException {
-        String arch = f.architecture();
-        int version = "gemma2".equals(arch) ? 2 : "gemma3".equals(arch) ? 3 : -1;
-        if (version < 0) {
-            throw new ModelFormatException(f.path(), -1, "metadata 'general.architecture'", "gemma2 or gemma3",
-                    String.valueOf(arch));
-        }
+        String arch = f.requireArchitecture(List.of("gemma2", "gemma3"));
+        int version = arch.equals("gemma2") ? 2 : 3;
         String p = arch + ".";
         try {
             int dim = f.requireInt(p + "embedding_length");

@@ -5,6 +5,7 @@ import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.lm.HfJson;
 import dev.interlayer.nn.Activation;
+import java.util.List;
 
 /**
  * Hyperparameters of a GPT-2 decoder.
@@ -76,10 +77,7 @@ public record Gpt2Config(int dim, int hiddenDim, int layers, int heads, int voca
 
     /** Reads {@code gpt2.*} GGUF metadata (llama.cpp uses the tanh GELU for gpt2). */
     public static Gpt2Config fromGguf(GgufFile f) throws ModelFormatException {
-        if (!"gpt2".equals(f.architecture())) {
-            throw new ModelFormatException(f.path(), -1, "metadata 'general.architecture'", "gpt2",
-                    String.valueOf(f.architecture()));
-        }
+        f.requireArchitecture(List.of("gpt2"));
         String p = "gpt2.";
         try {
             return new Gpt2Config(f.requireInt(p + "embedding_length"), f.requireInt(p + "feed_forward_length"),

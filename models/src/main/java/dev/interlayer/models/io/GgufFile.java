@@ -326,6 +326,20 @@ public final class GgufFile implements WeightSource {
         return getInt(key, 0);
     }
 
+    /**
+     * {@code general.architecture}, which a family's config parser requires to be one of {@code allowed}.
+     *
+     * @throws ModelFormatException naming the file, the key, the allowed values and the found one
+     */
+    public String requireArchitecture(List<String> allowed) throws ModelFormatException {
+        String arch = architecture();
+        if (arch == null || !allowed.contains(arch)) {
+            throw new ModelFormatException(path, -1, "metadata 'general.architecture'",
+                    allowed.size() == 1 ? allowed.get(0) : "one of " + allowed, String.valueOf(arch));
+        }
+        return arch;
+    }
+
     /** An integer value of any integer type, or {@code dflt} if absent. */
     public long getLong(String key, long dflt) {
         return typed(key, dflt, "an integer",

@@ -207,11 +207,7 @@ public record LlamaConfig(String arch, int dim, int hiddenDim, int layers, int h
      *                              both or neither of the router and the dense FFN tensors
      */
     public static LlamaConfig fromGguf(GgufFile f) throws ModelFormatException {
-        String arch = f.architecture();
-        if (arch == null || !LlamaModel.SUPPORTED_ARCHS.contains(arch)) {
-            throw new ModelFormatException(f.path(), -1, "metadata 'general.architecture'",
-                    "one of " + LlamaModel.SUPPORTED_ARCHS, String.valueOf(arch));
-        }
+        String arch = f.requireArchitecture(LlamaModel.SUPPORTED_ARCHS);
         String p = arch + ".";
         try {
             int dim = f.requireInt(p + "embedding_length");

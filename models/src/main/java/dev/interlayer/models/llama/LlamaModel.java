@@ -1,11 +1,14 @@
 package dev.interlayer.models.llama;
 
+import com.google.gson.JsonObject;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.HfFolder;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.io.WeightSource;
 import dev.interlayer.models.lm.ConfiguredDecoder;
 import dev.interlayer.models.lm.DecoderLM;
+import dev.interlayer.models.lm.HfJson;
+import dev.interlayer.models.lm.Weights;
 import dev.interlayer.nn.Attention;
 import dev.interlayer.nn.AttentionConfig;
 import dev.interlayer.nn.BlockConfig;
@@ -47,6 +50,9 @@ import java.util.List;
  * its own session.
  */
 public final class LlamaModel extends ConfiguredDecoder<LlamaConfig> {
+    /** The family's name in messages: the architectures this class runs. */
+    public static final String TITLE = "Llama/Mistral/Qwen2/Mixtral/Qwen2-MoE";
+
     /** GGUF architectures this class runs. */
     public static final List<String> SUPPORTED_ARCHS = List.of("llama", "mistral", "qwen2", "qwen2moe");
 
@@ -146,8 +152,22 @@ public final class LlamaModel extends ConfiguredDecoder<LlamaConfig> {
     }
 
     /**
+     * Builds the model from {@code w} (the family registry's loading path: {@code Families.LLAMA}); the tensor
+     * names of both formats are in {@link LlamaTensors}.
+     *
+     * @param hfConfig the folder's config.json when {@code w} holds Hugging Face names (model.layers.N.self_attn.q_proj
+     *                 …; {@code tie_word_embeddings}), null for llama.cpp names (blk.N.attn_q …, 3-D expert tensors,
+     *                 optional rope_freqs)
+     * @throws ModelFormatException if a tensor is missing or mis-shaped, or the file has an output-projection bias
+     */
+    public static LlamaModel load(LlamaConfig config, Weights w, JsonObject hfConfig) throws ModelFormatException {
+        return LlamaTensors.load(config, w, hfConfig);
+    }
+
+    /**
      * Loads a Llama-family model from GGUF (config from {@code <arch>.*} metadata, tensors by llama.cpp
-     * names). The tensors are views of {@code file}'s mapping: keep the file open while using the model.
+     * names), as the registry does. The tensors are views of {@code file}'s mapping: keep the file open while
+     * using the model.
      *
      * @throws ModelFormatException if the architecture is unsupported or a tensor is missing or mis-shaped
      */
@@ -163,28 +183,20 @@ public final class LlamaModel extends ConfiguredDecoder<LlamaConfig> {
      * @throws ModelFormatException if the architecture is unsupported or a tensor is missing or mis-shaped
      */
     public static LlamaModel load(GgufFile file, WeightSource tensors) throws ModelFormatException {
-        return LlamaTensors.load(file, tensors);
+        return load(LlamaConfig.fromGguf(file), Weights.of(file, tensors), null);
     }
 
     /**
      * Loads a Llama-family model from a Hugging Face folder (LlamaForCausalLM, MistralForCausalLM,
-     * Qwen2ForCausalLM, MixtralForCausalLM, Qwen2MoeForCausalLM); names in {@link LlamaTensors}. Keep the
-     * folder open while using the model.
+     * Qwen2ForCausalLM, MixtralForCausalLM, Qwen2MoeForCausalLM), as the registry does. Keep the folder open
+     * while using the model.
      *
      * @throws ModelFormatException for an unsupported config or a missing/mis-shaped tensor
      */
     public static LlamaModel load(HfFolder folder) throws ModelFormatException {
-        return load(folder, folder.weights());
-    }
-
-    /**
-     * As {@link #load(HfFolder)}, looking tensors up in {@code tensors} ({@code folder.weights()} or a
-     * decorator of it such as {@link dev.interlayer.models.io.UsageTrackingWeightSource}).
-     *
-     * @throws ModelFormatException for an unsupported config or a missing/mis-shaped tensor
-     */
-    public static LlamaModel load(HfFolder folder, WeightSource tensors) throws ModelFormatException {
-        return LlamaTensors.load(folder, tensors);
+        LlamaConfig c = HfJson.parseConfig(folder, LlamaConfig::fromHuggingFace, "llama config",
+                "a supported " + TITLE + " config");
+        return load(c, new Weights(folder.weights(), folder.dir()), folder.config());
     }
 
     /** The same weights under another config of equal geometry (tests: e.g. another sliding window). */

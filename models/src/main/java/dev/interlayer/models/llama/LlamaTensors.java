@@ -1,9 +1,7 @@
 package dev.interlayer.models.llama;
 
-import dev.interlayer.models.io.GgufFile;
-import dev.interlayer.models.io.HfFolder;
+import com.google.gson.JsonObject;
 import dev.interlayer.models.io.ModelFormatException;
-import dev.interlayer.models.io.WeightSource;
 import dev.interlayer.models.lm.HfJson;
 import dev.interlayer.models.lm.Weights;
 import dev.interlayer.models.llama.LlamaModel.Layer;
@@ -68,15 +66,22 @@ final class LlamaTensors {
         return layers;
     }
 
-    static LlamaModel load(GgufFile file, WeightSource tensors) throws ModelFormatException {
-        LlamaConfig c = LlamaConfig.fromGguf(file);
-        Weights w = Weights.of(file, tensors);
+    /**
+     * The model from {@code w}: llama.cpp names (with GGUF {@code rope_freqs} when present) when {@code hfConfig}
+     * is null, else HF names with half-split RoPE on the unpermuted Q/K rows; q/k/v biases when present (Qwen2);
+     * the head tied to the embedding when the file has no separate one (HF: also when
+     * {@code tie_word_embeddings}).
+     */
+    static LlamaModel load(LlamaConfig c, Weights w, JsonObject hfConfig) throws ModelFormatException {
+        boolean hf = hfConfig != null;
         int d = c.dim();
-        Tensor embed = w.get("token_embd.weight", c.vocabSize(), d);
-        Layer[] layers = layers(w, c, GGUF);
-        Tensor outNorm = w.get("output_norm.weight", d);
-        Tensor output = w.has("output.weight") ? w.get("output.weight", c.vocabSize(), d) : embed;
-        float[] ropeDivisors = w.has("rope_freqs.weight")
+        Tensor embed = w.get(hf ? "model.embed_tokens.weight" : "token_embd.weight", c.vocabSize(), d);
+        Layer[] layers = layers(w, c, hf ? HF : GGUF);
+        Tensor outNorm = w.get(hf ? "model.norm.weight" : "output_norm.weight", d);
+        String head = hf ? "lm_head.weight" : "output.weight";
+        boolean tied = hf && HfJson.getBoolean(hfConfig, "tie_word_embeddings", false) || !w.has(head);
+        Tensor output = tied ? embed : w.get(head, c.vocabSize(), d);
+        float[] ropeDivisors = !hf && w.has("rope_freqs.weight")
                 ? w.get("rope_freqs.weight", c.ropeDim() / 2).contiguous().toFloatArray() : null;
         return LlamaModel.of(c, embed, layers, outNorm, output, ropeDivisors);
     }
@@ -99,22 +104,6 @@ final class LlamaTensors {
                 shared ? w.get(p + "ffn_gate_shexp.weight", sh, d) : null,
                 shared ? w.get(p + "ffn_up_shexp.weight", sh, d) : null,
                 shared ? w.get(p + "ffn_down_shexp.weight", d, sh) : null);
-    }
-
-    /**
-     * HF: half-split RoPE on the unpermuted Q/K rows, q/k/v biases when present (Qwen2), head tied to the
-     * embedding when {@code tie_word_embeddings} or {@code lm_head.weight} is absent.
-     */
-    static LlamaModel load(HfFolder folder, WeightSource tensors) throws ModelFormatException {
-        LlamaConfig c = HfJson.parseConfig(folder, LlamaConfig::fromHuggingFace, "llama-family config",
-                "a supported llama/mistral/qwen2/mixtral/qwen2_moe config");
-        Weights w = new Weights(tensors, folder.dir());
-        int d = c.dim();
-        Tensor embed = w.get("model.embed_tokens.weight", c.vocabSize(), d);
-        Layer[] layers = layers(w, c, HF);
-        boolean tied = HfJson.getBoolean(folder.config(), "tie_word_embeddings", false) || !w.has("lm_head.weight");
-        Tensor output = tied ? embed : w.get("lm_head.weight", c.vocabSize(), d);
-        return LlamaModel.of(c, embed, layers, w.get("model.norm.weight", d), output, null);
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.ModelFormatException;
 import dev.interlayer.models.lm.DecoderSizes;
 import dev.interlayer.models.lm.HfJson;
+import java.util.List;
 
 /**
  * Hyperparameters of an OLMo 2 decoder: output-only norms x' = x + N_out(F(x)), and "flat" QK-norm (q normalized
@@ -70,10 +71,7 @@ public record Olmo2Config(int dim, int hiddenDim, int layers, int heads, int kvH
 
     /** Reads {@code olmo2.*} GGUF metadata. */
     public static Olmo2Config fromGguf(GgufFile f) throws ModelFormatException {
-        if (!"olmo2".equals(f.architecture())) {
-            throw new ModelFormatException(f.path(), -1, "metadata 'general.architecture'", "olmo2",
-                    String.valueOf(f.architecture()));
-        }
+        f.requireArchitecture(List.of("olmo2"));
         String p = "olmo2.";
         try {
             int dim = f.requireInt(p + "embedding_length");

@@ -1,6 +1,7 @@
 package dev.interlayer.models.quantize;
 
 import dev.interlayer.models.generate.CausalLM;
+import dev.interlayer.nn.readout.LogSoftmax;
 import java.util.Arrays;
 
 /**
@@ -80,10 +81,10 @@ public final class LmEval {
                 float[] lr = r == null ? null : r.appendAll(ids, off, len);
                 for (int j = 0; j < len; j++) {
                     int target = ids[off + j + 1];
-                    double lse = logSumExp(lp, j * vocab, vocab);
+                    double lse = LogSoftmax.logSumExp(lp, j * vocab, vocab);
                     loss += lse - lp[j * vocab + target];
                     if (lr != null) {
-                        double lseR = logSumExp(lr, j * vocab, vocab);
+                        double lseR = LogSoftmax.logSumExp(lr, j * vocab, vocab);
                         refLoss += lseR - lr[j * vocab + target];
                         kl[k++] = kl(lr, lp, j * vocab, vocab, lseR, lse);
                         if (argmax(lr, j * vocab, vocab) == argmax(lp, j * vocab, vocab)) {
@@ -114,18 +115,6 @@ public final class LmEval {
         int i = (int) p;
         p -= i;
         return (1 - p) * sorted[i] + p * sorted[Math.min(i + 1, sorted.length - 1)];
-    }
-
-    static double logSumExp(float[] a, int off, int n) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            max = Math.max(max, a[off + i]);
-        }
-        double s = 0;
-        for (int i = 0; i < n; i++) {
-            s += Math.exp(a[off + i] - max);
-        }
-        return max + Math.log(s);
     }
 
     // Σ p_ref (log p_ref − log p) with log p = logit − lse; clamped at 0 against rounding

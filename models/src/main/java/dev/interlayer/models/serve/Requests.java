@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Predicate;
 
 /**
  * Reads OpenAI request bodies into what the server runs, checking every field it uses: a wrong type, a value
@@ -191,8 +192,7 @@ final class Requests {
         if (topK < 0) {
             throw ApiError.invalid("'top_k' must be >= 0 (0 = off), got " + topK, "top_k");
         }
-        long seed = o.has("seed") && !o.get("seed").isJsonNull() ? longInteger(o, "seed")
-                : ThreadLocalRandom.current().nextLong();
+        long seed = absent(o, "seed") ? ThreadLocalRandom.current().nextLong() : longInteger(o, "seed");
         Sampler sampler = temperature == 0 ? Sampler.greedy()
                 : new Sampler.Stochastic((float) temperature, topK, (float) topP, 0f, seed);
         Generator.Builder b = Generator.builder(lm, m.tokenizer()).sampler(sampler).maxTokens(maxTokens)
@@ -273,7 +273,7 @@ final class Requests {
             throw ApiError.invalid("'encoding_format' must be 'float' or 'base64', got '" + format + "'",
                     "encoding_format");
         }
-        if (o.has("dimensions") && !o.get("dimensions").isJsonNull()) {
+        if (!absent(o, "dimensions")) {
             int d = integer(o, "dimensions", 0);
             int have = m.embedder().get().dimension();
             if (d != have) {
@@ -290,30 +290,29 @@ final class Requests {
         return e.isJsonPrimitive() && e.getAsJsonPrimitive().isString();
     }
 
-    private static JsonPrimitive primitive(JsonObject o, String key, String expected) {
+    // the field is absent or null: its default applies
+    private static boolean absent(JsonObject o, String key) {
+        return !o.has(key) || o.get(key).isJsonNull();
+    }
+
+    // the field as a primitive of the kind {@code ok} accepts, else a 400 "'key' must be EXPECTED, got VALUE"
+    private static JsonPrimitive primitive(JsonObject o, String key, String expected, Predicate<JsonPrimitive> ok) {
         JsonElement e = o.get(key);
-        if (!e.isJsonPrimitive()) {
+        if (!e.isJsonPrimitive() || !ok.test(e.getAsJsonPrimitive())) {
             throw ApiError.invalid("'" + key + "' must be " + expected + ", got " + e, key);
         }
         return e.getAsJsonPrimitive();
     }
 
     static String string(JsonObject o, String key, String dflt) {
-        if (!o.has(key) || o.get(key).isJsonNull()) {
-            return dflt;
-        }
-        JsonPrimitive p = primitive(o, key, "a string");
-        if (!p.isString()) {
-            throw ApiError.invalid("'" + key + "' must be a string, got " + p, key);
-        }
-        return p.getAsString();
+        return absent(o, key) ? dflt : primitive(o, key, "a string", JsonPrimitive::isString).getAsString();
     }
 
     private static JsonArray array(JsonObject o, String key) {
-        JsonElement e = o.get(key);
-        if (e == null || e.isJsonNull()) {
+        if (absent(o, key)) {
             return null;
         }
+        JsonElement e = o.get(key);
         if (!e.isJsonArray()) {
             throw ApiError.invalid("'" + key + "' must be an array", key);
         }
@@ -321,21 +320,12 @@ final class Requests {
     }
 
     private static double number(JsonObject o, String key, double dflt) {
-        if (!o.has(key) || o.get(key).isJsonNull()) {
-            return dflt;
-        }
-        JsonPrimitive p = primitive(o, key, "a number");
-        if (!p.isNumber() || !Double.isFinite(p.getAsDouble())) {
-            throw ApiError.invalid("'" + key + "' must be a number, got " + p, key);
-        }
-        return p.getAsDouble();
+        return absent(o, key) ? dflt : primitive(o, key, "a number",
+                p -> p.isNumber() && Double.isFinite(p.getAsDouble())).getAsDouble();
     }
 
     private static long longInteger(JsonObject o, String key) {
-        JsonPrimitive p = primitive(o, key, "an integer");
-        if (!p.isNumber()) {
-            throw ApiError.invalid("'" + key + "' must be an integer, got " + p, key);
-        }
+        JsonPrimitive p = primitive(o, key, "an integer", JsonPrimitive::isNumber);
         try {
             return p.getAsBigDecimal().longValueExact();
         } catch (ArithmeticException e) {
@@ -344,7 +334,7 @@ final class Requests {
     }
 
     private static int integer(JsonObject o, String key, int dflt) {
-        if (!o.has(key) || o.get(key).isJsonNull()) {
+        if (absent(o, key)) {
             return dflt;
         }
         long v = longInteger(o, key);
@@ -355,13 +345,6 @@ final class Requests {
     }
 
     private static boolean bool(JsonObject o, String key, boolean dflt) {
-        if (!o.has(key) || o.get(key).isJsonNull()) {
-            return dflt;
-        }
-        JsonPrimitive p = primitive(o, key, "a boolean");
-        if (!p.isBoolean()) {
-            throw ApiError.invalid("'" + key + "' must be a boolean, got " + p, key);
-        }
-        return p.getAsBoolean();
+        return absent(o, key) ? dflt : primitive(o, key, "a boolean", JsonPrimitive::isBoolean).getAsBoolean();
     }
 }

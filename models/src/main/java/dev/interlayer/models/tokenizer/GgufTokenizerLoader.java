@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Maps GGUF {@code tokenizer.ggml.*} metadata to a tokenizer. This class is the one place that knows
@@ -174,28 +175,26 @@ final class GgufTokenizerLoader {
     // ---- tolerant metadata accessors (lists or Java arrays) ----
 
     private static String string(Map<String, Object> md, String key, String dflt) {
-        Object o = md.get(key);
-        if (o == null) {
-            return dflt;
-        }
-        if (o instanceof String s) {
-            return s;
-        }
-        throw new IllegalArgumentException("GGUF metadata: " + key + " should be a string, found " + o.getClass().getSimpleName());
+        return scalar(md, key, dflt, "a string", o -> o instanceof String s ? s : null);
     }
 
     private static boolean bool(Map<String, Object> md, String key, boolean dflt) {
+        return scalar(md, key, dflt, "a bool",
+                o -> o instanceof Boolean b ? b : o instanceof Number n ? Boolean.valueOf(n.intValue() != 0) : null);
+    }
+
+    // The value of key as {@code convert} reads it (null: not that type), or dflt when absent.
+    private static <T> T scalar(Map<String, Object> md, String key, T dflt, String what, Function<Object, T> convert) {
         Object o = md.get(key);
         if (o == null) {
             return dflt;
         }
-        if (o instanceof Boolean b) {
-            return b;
+        T v = convert.apply(o);
+        if (v == null) {
+            throw new IllegalArgumentException("GGUF metadata: " + key + " should be " + what + ", found "
+                    + o.getClass().getSimpleName());
         }
-        if (o instanceof Number n) {
-            return n.intValue() != 0;
-        }
-        throw new IllegalArgumentException("GGUF metadata: " + key + " should be a bool, found " + o.getClass().getSimpleName());
+        return v;
     }
 
     private static List<?> list(Map<String, Object> md, String key) {

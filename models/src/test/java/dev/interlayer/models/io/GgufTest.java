@@ -94,9 +94,7 @@ class GgufTest {
     }
 
     private Path write(byte[] bytes) throws IOException {
-        Path p = Files.createTempFile(tmp, "t", ".gguf");
-        Files.write(p, bytes);
-        return p;
+        return Files.write(Files.createTempFile(tmp, "t", ".gguf"), bytes);
     }
 
     private ModelFormatException expectError(byte[] bytes, String... words) throws IOException {

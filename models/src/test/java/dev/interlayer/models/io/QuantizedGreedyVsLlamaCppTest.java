@@ -12,6 +12,7 @@ import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.generate.Sampler;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.load.ModelLoader;
+import dev.interlayer.tensor.testing.JsonArrays;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -144,12 +145,12 @@ class QuantizedGreedyVsLlamaCppTest {
     }
 
     private static void compareRun(String name, CausalLM lm, int products, JsonObject run, Stats st) {
-        int[] prompt = ints(run.getAsJsonArray("prompt"));
-        int[] tokens = ints(run.getAsJsonArray("tokens"));
+        int[] prompt = JsonArrays.ints(run.getAsJsonArray("prompt"));
+        int[] tokens = JsonArrays.ints(run.getAsJsonArray("tokens"));
         JsonArray topIds = run.getAsJsonArray("top_ids");
         JsonArray topLogits = run.getAsJsonArray("top_logits");
         JsonArray f32Logits = run.getAsJsonArray("f32_logits");
-        float[] row0 = floats(run.getAsJsonArray("logits0"));
+        float[] row0 = JsonArrays.floats(run.getAsJsonArray("logits0"));
         int n = tokens.length;
         String text = "'" + run.get("text").getAsString() + "'";
         boolean nearTie = false;
@@ -158,9 +159,9 @@ class QuantizedGreedyVsLlamaCppTest {
         float[] logits = s.append(prompt, 0, prompt.length);
         float[] row0Ours = logits.clone();
         for (int step = 0; step < n; step++) {
-            int[] ids = ints(topIds.get(step).getAsJsonArray());
-            float[] q = floats(topLogits.get(step).getAsJsonArray());
-            float[] f = floats(f32Logits.get(step).getAsJsonArray());
+            int[] ids = JsonArrays.ints(topIds.get(step).getAsJsonArray());
+            float[] q = JsonArrays.floats(topLogits.get(step).getAsJsonArray());
+            float[] f = JsonArrays.floats(f32Logits.get(step).getAsJsonArray());
             String at = text + " step " + step;
             double effect = 0, zmax = 0;          // A_s: llama.cpp's own activation-quantization effect
             for (int k = 0; k < ids.length; k++) {
@@ -215,7 +216,7 @@ class QuantizedGreedyVsLlamaCppTest {
             }
         }
         st.runs++;
-        int[] f32Tokens = ints(run.getAsJsonArray("f32_tokens"));
+        int[] f32Tokens = JsonArrays.ints(run.getAsJsonArray("f32_tokens"));
         if (run.get("f32_min_gap").getAsDouble() > 2 * F32_TOLERANCE) {
             assertArrayEquals(f32Tokens, ours, name + " prompt " + text + ": free greedy run vs llama.cpp on the F32 copy");
         }
@@ -261,22 +262,6 @@ class QuantizedGreedyVsLlamaCppTest {
     private static final class Stats {
         int steps, nearTies, flips, runs, identicalRuns, identicalF32Runs;
         double maxQ, maxF32, maxTol, maxEffectRatio;
-    }
-
-    private static int[] ints(JsonArray a) {
-        int[] out = new int[a.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = a.get(i).getAsInt();
-        }
-        return out;
-    }
-
-    private static float[] floats(JsonArray a) {
-        float[] out = new float[a.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = a.get(i).getAsFloat();
-        }
-        return out;
     }
 
     private static String sha256(Path p) throws Exception {

@@ -62,9 +62,7 @@ class SafetensorsTest {
     }
 
     Path write(String name, byte[] bytes) throws IOException {
-        Path p = dir.resolve(name);
-        Files.write(p, bytes);
-        return p;
+        return Files.write(dir.resolve(name), bytes);
     }
 
     ModelFormatException corrupt(byte[] bytes) throws IOException {

@@ -10,6 +10,7 @@ import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.load.Fixture;
+import dev.interlayer.tensor.testing.JsonArrays;
 import java.io.IOException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -30,9 +31,9 @@ class LlamaReferenceTest {
             "synthetic/synth-qwen2moe-f32.gguf, synth-qwen2moe.json, 1e-4"})
     void logitsMatchNumpyReference(String model, String fixture, double tol) throws IOException {
         JsonObject ref = Fixture.json("/golden/llama/" + fixture);
-        int[] tokens = ints(ref.getAsJsonArray("tokens"));
+        int[] tokens = JsonArrays.ints(ref.getAsJsonArray("tokens"));
         JsonArray rows = ref.getAsJsonArray("logits");
-        int[] ids = ref.has("ids") ? ints(ref.getAsJsonArray("ids")) : null;
+        int[] ids = ref.has("ids") ? JsonArrays.ints(ref.getAsJsonArray("ids")) : null;
         try (GgufFile f = Gguf.open(SharedModels.require(model))) {
             LlamaModel m = LlamaModel.load(f);
             int vocab = m.vocabSize();
@@ -55,13 +56,5 @@ class LlamaReferenceTest {
             assertTrue(worst <= tol, model + ": max abs error " + worst + " > " + tol);
             assertEquals(tokens.length, s.position());
         }
-    }
-
-    private static int[] ints(JsonArray a) {
-        int[] out = new int[a.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = a.get(i).getAsInt();
-        }
-        return out;
     }
 }

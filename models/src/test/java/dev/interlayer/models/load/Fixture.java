@@ -3,6 +3,7 @@ package dev.interlayer.models.load;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.interlayer.tensor.testing.JsonArrays;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -54,12 +55,7 @@ public final class Fixture {
     }
 
     public static int[] ints(JsonObject o, String key) {
-        JsonArray a = o.getAsJsonArray(key);
-        int[] out = new int[a.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = a.get(i).getAsInt();
-        }
-        return out;
+        return JsonArrays.ints(o.getAsJsonArray(key));
     }
 
     /** A [rows][cols] matrix flattened row-major. */

@@ -131,22 +131,19 @@ class AwqFoldingTest {
      */
     @Test
     void awqAt8BitsWithEveryFoldStaysAsCloseAsRtn(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
-        Path path = SharedModels.require("synthetic/synth-llama-256-f32.gguf");
-        try (var f32 = dev.interlayer.models.load.ModelLoader.open(path); GgufFile file = Gguf.open(path)) {
-            int[] calib = f32.tokenizer().encode(SimulatedQuantizationTest.CALIBRATION);
-            int[] eval = f32.tokenizer().encode(SimulatedQuantizationTest.HELD_OUT);
+        try (CalibratedModel base = CalibratedModel.open("synthetic/synth-llama-256-f32.gguf")) {
             double[] kld = new double[2];
             SiteQuantizer.Method[] methods = {SiteQuantizer.Method.RTN, SiteQuantizer.Method.AWQ};
             for (int i = 0; i < 2; i++) {
                 var opt = new SiteQuantizer.Options(methods[i], GgmlBlocks.scheme(8, 32, true,
                         dev.interlayer.quant.ClipSearch.NONE), dev.interlayer.quant.GptqOptions.DEFAULT, null, true);
-                SequentialQuantizer.Result r = SequentialQuantizer.run(file, calib, 64, opt, line -> { });
+                SequentialQuantizer.Result r = SequentialQuantizer.run(base.file(), base.calib(), 64, opt, line -> { });
                 assertEquals(14, r.quantized().size(), "q, k, v, o, gate, up, down of 2 layers");
                 assertEquals(i == 0 ? 0 : 4, r.replacedF32().size(), "folded norm gains: " + r.replacedF32().keySet());
                 Path out = dir.resolve(methods[i] + ".gguf");
-                QuantizedGguf.write(file, out, r.quantized(), r.replacedF32(), methods[i].name());
+                QuantizedGguf.write(base.file(), out, r.quantized(), r.replacedF32(), methods[i].name());
                 try (var q = dev.interlayer.models.load.ModelLoader.open(out)) {
-                    kld[i] = LmEval.evaluate(q.requireLm(), f32.requireLm(), eval, 64).klMean();
+                    kld[i] = LmEval.evaluate(q.requireLm(), base.f32().requireLm(), base.eval(), 64).klMean();
                 }
             }
             assertTrue(kld[1] < 3 * kld[0], "AWQ KLD " + kld[1] + ", RTN " + kld[0]);

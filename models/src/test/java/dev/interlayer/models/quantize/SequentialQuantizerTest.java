@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.interlayer.models.SharedModels;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.GgufType;
@@ -33,21 +32,18 @@ class SequentialQuantizerTest {
 
     @Test
     void everyMethodWritesALoadableLosslessGguf() throws IOException {
-        Path path = SharedModels.require("stories260K/stories260K.gguf");
-        try (LoadedModel f32 = ModelLoader.open(path); GgufFile file = Gguf.open(path)) {
-            int[] calib = f32.tokenizer().encode(SimulatedQuantizationTest.CALIBRATION);
-            int[] eval = f32.tokenizer().encode(SimulatedQuantizationTest.HELD_OUT);
+        try (CalibratedModel base = CalibratedModel.open("stories260K/stories260K.gguf")) {
             List<String> lines = new ArrayList<>();
             for (SiteQuantizer.Method m : SiteQuantizer.Method.values()) {
                 var opt = new SiteQuantizer.Options(m, GgmlBlocks.scheme(4, 32, m == SiteQuantizer.Method.BOA,
                         ClipSearch.NONE), GptqOptions.DEFAULT.withActOrder(true).withStaticGroups(true),
                         Aespa.Options.QKV.withIterations(20), true);
-                SequentialQuantizer.Result r = SequentialQuantizer.run(file, calib, 64, opt, lines::add);
+                SequentialQuantizer.Result r = SequentialQuantizer.run(base.file(), base.calib(), 64, opt, lines::add);
                 // 5 layers × (q, k, v, output, gate, up); ffn_down is 172 wide, not a multiple of 32
                 assertEquals(30, r.quantized().size(), m + ": " + r.quantized().keySet());
                 assertEquals(m.awq() ? 10 : 0, r.replacedF32().size(), m + " folded norms");
                 Path out = dir.resolve(m + ".gguf");
-                QuantizedGguf.write(file, out, r.quantized(), r.replacedF32(), m.name());
+                QuantizedGguf.write(base.file(), out, r.quantized(), r.replacedF32(), m.name());
                 try (GgufFile written = Gguf.open(out); LoadedModel q = ModelLoader.open(out)) {
                     for (Map.Entry<String, QuantizedLinear> e : r.quantized().entrySet()) {
                         GgufType want = m == SiteQuantizer.Method.BOA ? GgufType.Q4_0 : GgufType.Q4_1;
@@ -56,7 +52,7 @@ class SequentialQuantizerTest {
                                 m + " " + e.getKey());
                     }
                     assertEquals(GgufType.F32, written.info("blk.0.ffn_down.weight").type());
-                    LmEval.Result ev = LmEval.evaluate(q.requireLm(), f32.requireLm(), eval, 64);
+                    LmEval.Result ev = LmEval.evaluate(q.requireLm(), base.f32().requireLm(), base.eval(), 64);
                     // 4-bit weights must change the model, and a working quantizer keeps it close: the float
                     // model's next-token distribution loses well under 0.5 nats (RTN here: about 0.05)
                     assertTrue(ev.klMean() > 0 && ev.klMean() < 0.5, m + " KLD " + ev.klMean());
@@ -76,20 +72,18 @@ class SequentialQuantizerTest {
      */
     @Test
     void errorPropagationLowersGptqKld() throws IOException {
-        Path path = SharedModels.require("stories260K/stories260K.gguf");
-        try (LoadedModel f32 = ModelLoader.open(path); GgufFile file = Gguf.open(path)) {
-            int[] calib = f32.tokenizer().encode(SimulatedQuantizationTest.CALIBRATION);
-            int[] eval = f32.tokenizer().encode(SimulatedQuantizationTest.HELD_OUT);
+        try (CalibratedModel base = CalibratedModel.open("stories260K/stories260K.gguf")) {
             var opt = new SiteQuantizer.Options(SiteQuantizer.Method.GPTQ, GgmlBlocks.scheme(4, 32, false, ClipSearch.NONE),
                     GptqOptions.DEFAULT.withActOrder(true).withStaticGroups(true), Aespa.Options.QKV, true);
             double[] kld = new double[2];
             double[] alphas = {0, SequentialQuantizer.DEFAULT_PROPAGATION};
             for (int i = 0; i < 2; i++) {
-                SequentialQuantizer.Result r = SequentialQuantizer.run(file, calib, 64, opt, alphas[i], line -> { });
+                SequentialQuantizer.Result r = SequentialQuantizer.run(base.file(), base.calib(), 64, opt, alphas[i],
+                        line -> { });
                 Path out = dir.resolve("gptq-alpha" + i + ".gguf");
-                QuantizedGguf.write(file, out, r.quantized(), r.replacedF32(), "gptq");
+                QuantizedGguf.write(base.file(), out, r.quantized(), r.replacedF32(), "gptq");
                 try (LoadedModel q = ModelLoader.open(out)) {
-                    kld[i] = LmEval.evaluate(q.requireLm(), f32.requireLm(), eval, 64).klMean();
+                    kld[i] = LmEval.evaluate(q.requireLm(), base.f32().requireLm(), base.eval(), 64).klMean();
                 }
             }
             assertTrue(kld[1] < 0.95 * kld[0], "KLD with propagation " + kld[1] + ", without " + kld[0]);

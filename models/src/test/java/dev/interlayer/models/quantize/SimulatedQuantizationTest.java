@@ -3,19 +3,14 @@ package dev.interlayer.models.quantize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.interlayer.models.SharedModels;
-import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.llama.LlamaModel;
-import dev.interlayer.models.load.LoadedModel;
-import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.quant.Calibration;
 import dev.interlayer.quant.CalibrationStats;
 import dev.interlayer.quant.GridKind;
 import dev.interlayer.quant.QuantScheme;
 import dev.interlayer.tensor.Tensor;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -46,25 +41,23 @@ class SimulatedQuantizationTest {
 
     @Test
     void gptqIsCloserToTheFloatModelThanRtnAtFourBitsGroup32() throws IOException {
-        Path path = SharedModels.require("stories260K/stories260K.gguf");
-        try (LoadedModel f32 = ModelLoader.open(path); GgufFile file = Gguf.open(path)) {
-            int[] calib = f32.tokenizer().encode(CALIBRATION);
-            int[] eval = f32.tokenizer().encode(HELD_OUT);
+        try (CalibratedModel base = CalibratedModel.open("stories260K/stories260K.gguf")) {
+            GgufFile file = base.file();
             LlamaModel ref = LlamaModel.load(file);
             int layers = ref.stack().layers();
             CalibrationStats stats = new CalibrationStats(true);
-            Calibration.decoder(ref.stack(), calib, 128, 64, stats);
+            Calibration.decoder(ref.stack(), base.calib(), 128, 64, stats);
             QuantScheme scheme = QuantScheme.of(GridKind.ASYM_MINMAX, 4, 32);
-            int ctx = Math.min(128, eval.length);
-            LmEval.Result rtn = evaluate(file, ref, eval, ctx,
+            int ctx = Math.min(128, base.eval().length);
+            LmEval.Result rtn = evaluate(file, ref, base.eval(), ctx,
                     SimulatedQuantization.quantize(file, layers, SimulatedQuantization.Method.RTN, scheme, null));
             Map<String, Tensor> gq = SimulatedQuantization.quantize(file, layers, SimulatedQuantization.Method.GPTQ,
                     scheme, stats);
             assertEquals(7 * layers, gq.size(), "q, k, v, output, gate, up, down per layer: " + gq.keySet());
-            LmEval.Result gptq = evaluate(file, ref, eval, ctx, gq);
+            LmEval.Result gptq = evaluate(file, ref, base.eval(), ctx, gq);
             System.out.printf(Locale.ROOT, "stories260K 4-bit g32 (calibration %d tokens, eval %d x %d): "
                             + "F32 PPL %.4f | RTN PPL %.4f KLD %.5f p99 %.5f top1 %.3f | GPTQ PPL %.4f KLD %.5f p99 %.5f "
-                            + "top1 %.3f%n", calib.length, gptq.windows(), ctx, rtn.referencePerplexity(),
+                            + "top1 %.3f%n", base.calib().length, gptq.windows(), ctx, rtn.referencePerplexity(),
                     rtn.perplexity(), rtn.klMean(), rtn.kl99(), rtn.top1(), gptq.perplexity(), gptq.klMean(),
                     gptq.kl99(), gptq.top1());
             assertTrue(rtn.klMean() > 0, "RTN at 4 bits must change the model: KLD " + rtn.klMean());

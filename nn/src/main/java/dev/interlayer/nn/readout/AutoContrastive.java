@@ -59,18 +59,6 @@ public final class AutoContrastive {
     }
 
     static double[] logSoftmax(float[] x) {
-        double max = Double.NEGATIVE_INFINITY, sum = 0;
-        for (float f : x) {
-            max = Math.max(max, f);
-        }
-        for (float f : x) {
-            sum += Math.exp(f - max);
-        }
-        double lse = max + Math.log(sum);
-        double[] out = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            out[i] = x[i] - lse;
-        }
-        return out;
+        return LogSoftmax.of(x, 0, x.length);
     }
 }

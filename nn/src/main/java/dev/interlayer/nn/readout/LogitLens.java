@@ -66,19 +66,9 @@ public record LogitLens(Norm finalNorm, OutputHead head, TunedLens translator) {
     static double[][] logSoftmax(Tensor logits) {
         int t = logits.dim(0), v = logits.dim(1);
         float[] a = logits.toFloatArray();
-        double[][] out = new double[t][v];
+        double[][] out = new double[t][];
         for (int i = 0; i < t; i++) {
-            double max = Double.NEGATIVE_INFINITY, sum = 0;
-            for (int j = 0; j < v; j++) {
-                max = Math.max(max, a[i * v + j]);
-            }
-            for (int j = 0; j < v; j++) {
-                sum += Math.exp(a[i * v + j] - max);
-            }
-            double lse = max + Math.log(sum);
-            for (int j = 0; j < v; j++) {
-                out[i][j] = a[i * v + j] - lse;
-            }
+            out[i] = LogSoftmax.of(a, i * v, v);
         }
         return out;
     }

@@ -4,14 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.interlayer.nn.Golden;
+import dev.interlayer.nn.GoldenCases;
 import dev.interlayer.nn.Runs;
 import dev.interlayer.tensor.Tensor;
-import java.util.stream.Stream;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
+import dev.interlayer.tensor.testing.JsonArrays;
 
 /**
  * MoE FFN (Mixtral renormalized, OLMoE un-normalized, Qwen2-MoE gated shared expert, DeepSeek
@@ -20,14 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * routing is token-wise.
  */
 class MoeGoldenTest {
-    static Stream<String> cases() {
-        return Golden.cases("moe.json").stream().map(c -> c.get("name").getAsString());
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void matchesReference(String name) {
-        JsonObject c = Golden.find("moe.json", name);
+    @GoldenCases("moe.json")
+    void matchesReference(String name, JsonObject c) {
         MoeFeedForward moe = new Golden.Builder(c.getAsJsonObject("weights")).moe(c.getAsJsonObject("moe"), "", 16);
         Tensor x = Golden.tensor(c.getAsJsonObject("x"));
         int t = x.dim(0), d = x.dim(1);
@@ -35,11 +27,7 @@ class MoeGoldenTest {
         Tensor y = Tensor.zeros(t, d);
         moe.forward(x, y, st);
         double err = Runs.maxAbs(y.toFloatArray(), Golden.doubles(c.getAsJsonObject("output")));
-        JsonArray counts = c.getAsJsonArray("tokens_per_expert");
-        int[] want = new int[counts.size()];
-        for (int i = 0; i < want.length; i++) {
-            want[i] = counts.get(i).getAsInt();
-        }
+        int[] want = JsonArrays.ints(c.getAsJsonArray("tokens_per_expert"));
         assertArrayEquals(want, st.stats().tokensPerExpert(), name + " tokens per expert");
         assertEquals(t, st.stats().tokens());
         assertEquals(c.get("mean_entropy").getAsDouble(), st.stats().meanEntropy(), 1e-5, name + " entropy");

@@ -11,6 +11,7 @@ import dev.interlayer.nn.LayerNorm;
 import dev.interlayer.nn.Linear;
 import dev.interlayer.nn.Mlp;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.testing.JsonArrays;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -70,7 +71,7 @@ final class RouterFixtures {
                         CapacityLimit.DropPolicy.valueOf(c.get("drop_policy").getAsString().toUpperCase())) : null;
                 yield new RoutedMoe(r, experts(c, "", e), RoutedMoe.Combine.WEIGHTED_SUM, cap);
             }
-            case "hash" -> new RoutedMoe(new HashRouter(Golden.ints(c.getAsJsonArray("table")), e),
+            case "hash" -> new RoutedMoe(new HashRouter(JsonArrays.ints(c.getAsJsonArray("table")), e),
                     experts(c, "", e), RoutedMoe.Combine.WEIGHTED_SUM);
             case "expert_choice" -> new RoutedMoe(new ExpertChoiceRouter(new Linear(w(c, "router")),
                     c.get("capacity_factor").getAsDouble()), experts(c, "", e), RoutedMoe.Combine.WEIGHTED_SUM);

@@ -11,6 +11,7 @@ import dev.interlayer.nn.Golden;
 import dev.interlayer.nn.LayerNorm;
 import dev.interlayer.nn.Runs;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.testing.JsonArrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -49,7 +50,7 @@ class RouterGoldenTest {
         RoutedMoe layer = RouterFixtures.layer(c, false);
         Tensor x = Golden.tensor(c.getAsJsonObject("x")), sel = selection(c, x);
         int t = x.dim(0), d = x.dim(1);
-        int[] ids = c.has("ids") ? Golden.ints(c.getAsJsonArray("ids")) : null;
+        int[] ids = c.has("ids") ? JsonArrays.ints(c.getAsJsonArray("ids")) : null;
         double[] want = Golden.doubles(c.getAsJsonObject("output"));
 
         RoutingContext ctx = new RoutingContext(t);
@@ -100,7 +101,7 @@ class RouterGoldenTest {
     }
 
     static void assertStats(String name, JsonObject w, RouterStats s) {
-        assertArrayEquals(Golden.ints(w.getAsJsonArray("counts")), s.tokensPerExpert(), name + " counts");
+        assertArrayEquals(JsonArrays.ints(w.getAsJsonArray("counts")), s.tokensPerExpert(), name + " counts");
         JsonArray p = w.getAsJsonArray("mean_prob");
         for (int e = 0; e < p.size(); e++) {
             assertEquals(p.get(e).getAsDouble(), s.meanProbability(e), STAT_TOL, name + " P_" + e);
@@ -245,7 +246,7 @@ class RouterGoldenTest {
         DemixMixture m = new DemixMixture(paths, DemixMixture.Ensemble.valueOf(c.get("ensemble").getAsString()
                 .toUpperCase()), prior, c.get("ema").getAsDouble());
         DemixMixture.State st = m.newState();
-        int[] tokens = Golden.ints(c.getAsJsonArray("tokens"));
+        int[] tokens = JsonArrays.ints(c.getAsJsonArray("tokens"));
         float[] mixed = new float[v];
         for (int i = 0; i < t; i++) {
             st.mix(logProbs, i * v, v, mixed, 0);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
+import dev.interlayer.tensor.testing.JsonArrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +23,7 @@ class LayerScoresTest {
                 LayerScores.streams(F.stack, F.corrupt));
         JsonObject ang = F.json.getAsJsonObject("angular");
         for (int n = 1; n <= 3; n++) {
-            double[] want = ResearchFixture.numbers(ang.getAsJsonArray(String.valueOf(n)));
+            double[] want = JsonArrays.doubles(ang.getAsJsonArray(String.valueOf(n)));
             double[] got = LayerScores.angularDistances(samples, n);
             assertClose(want, got, "D_" + n);
             for (double v : got) {
@@ -31,11 +32,11 @@ class LayerScoresTest {
             System.out.printf("D_%d = %s, prune from layer %d%n", n, java.util.Arrays.toString(got),
                     LayerScores.bestBlockStart(got));
         }
-        assertClose(ResearchFixture.numbers(F.json.getAsJsonArray("block_influence")),
+        assertClose(JsonArrays.doubles(F.json.getAsJsonArray("block_influence")),
                 LayerScores.blockInfluence(samples), "BI");
-        assertClose(ResearchFixture.numbers(F.json.getAsJsonArray("attn_importance")),
+        assertClose(JsonArrays.doubles(F.json.getAsJsonArray("attn_importance")),
                 LayerScores.attentionImportance(samples), "attention importance");
-        assertClose(ResearchFixture.numbers(F.json.getAsJsonArray("mlp_importance")),
+        assertClose(JsonArrays.doubles(F.json.getAsJsonArray("mlp_importance")),
                 LayerScores.mlpImportance(samples), "mlp importance");
     }
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.interlayer.nn.DecoderStack;
 import dev.interlayer.nn.StackSession;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.testing.JsonArrays;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -46,7 +47,7 @@ class PlanPropertiesTest {
     void identityPlanOnTheGoldenSlidingMoeStack() {
         var c = dev.interlayer.nn.Golden.find("stacks.json", "decoder_mixln_sliding_moe");
         DecoderStack stack = new dev.interlayer.nn.Golden.Builder(c.getAsJsonObject("weights")).decoder(c);
-        int[] tokens = ResearchFixture.ints(c.getAsJsonArray("tokens"));
+        int[] tokens = JsonArrays.ints(c.getAsJsonArray("tokens"));
         PlannedStack ps = new PlannedStack(stack, ExecutionPlan.identity(stack.layers()));
         same(stack.forward(tokens, stack.newSession(16, tokens.length, false)).toFloatArray(),
                 ps.forward(tokens, ps.newSession(16, tokens.length)).toFloatArray(), "prefill");

@@ -1,6 +1,5 @@
 package dev.interlayer.nn.plan;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.interlayer.nn.AttentionConfig;
@@ -17,6 +16,7 @@ import dev.interlayer.nn.RopeConfig;
 import dev.interlayer.nn.Runs;
 import dev.interlayer.nn.TransformerBlock;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.testing.JsonArrays;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -56,8 +56,8 @@ public final class ResearchFixture {
         }
         stack = new DecoderStack(new Embedding(w("embed")), null, null, blocks, new RmsNorm(w("final_norm"), eps));
         head = new OutputHead(lin("head"));
-        tokens = ints(json.getAsJsonArray("tokens"));
-        corrupt = ints(json.getAsJsonArray("corrupt"));
+        tokens = JsonArrays.ints(json.getAsJsonArray("tokens"));
+        corrupt = JsonArrays.ints(json.getAsJsonArray("corrupt"));
     }
 
     /** The fixture (parsed once per call; tests keep it in a static field). */
@@ -82,19 +82,6 @@ public final class ResearchFixture {
     /** A {shape, data} object's data in float64. */
     public static double[] doubles(JsonElement t) {
         return Golden.doubles(t.getAsJsonObject());
-    }
-
-    /** A JSON number array in float64. */
-    public static double[] numbers(JsonArray a) {
-        double[] d = new double[a.size()];
-        for (int i = 0; i < d.length; i++) {
-            d[i] = a.get(i).getAsDouble();
-        }
-        return d;
-    }
-
-    public static int[] ints(JsonArray a) {
-        return Golden.ints(a);
     }
 
     /** max |a − b| (NaN if either holds NaN, so a tolerance check fails). */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.interlayer.nn.DecoderStack;
+import dev.interlayer.tensor.testing.JsonArrays;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,7 +18,7 @@ class SelfSpeculativeTest {
 
     @Test
     void fullGreedyMatchesTheReference() {
-        int[] want = ResearchFixture.ints(F.json.getAsJsonArray("greedy"));
+        int[] want = JsonArrays.ints(F.json.getAsJsonArray("greedy"));
         PlannedStack ps = new PlannedStack(F.stack, ExecutionPlan.identity(F.layers));
         assertArrayEquals(want, SelfSpeculativeDecoder.greedy(ps, F.head, F.tokens, want.length, -1, 32));
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.google.gson.JsonObject;
 import dev.interlayer.nn.plan.ResearchFixture;
+import dev.interlayer.tensor.testing.JsonArrays;
 import org.junit.jupiter.api.Test;
 
 /** ACD against the specification's float64 test vector and its invariants. */
@@ -18,19 +19,12 @@ class AutoContrastiveTest {
     @Test
     void specificationVector() {
         JsonObject c = ResearchFixture.load().json.getAsJsonObject("acd");
-        float[] upper = floats(c.getAsJsonArray("upper")), lower = floats(c.getAsJsonArray("lower"));
+        float[] upper = JsonArrays.floats(c.getAsJsonArray("upper"));
+        float[] lower = JsonArrays.floats(c.getAsJsonArray("lower"));
         double[] got = AutoContrastive.logProbs(upper, lower, c.get("alpha").getAsDouble(), 1);
-        assertArrayEquals(ResearchFixture.numbers(c.getAsJsonArray("log_probs")), got, 1e-12);
+        assertArrayEquals(JsonArrays.doubles(c.getAsJsonArray("log_probs")), got, 1e-12);
         assertArrayEquals(new double[] {-1.74293089, -0.24293058, -3.51559424, -4.51559401}, got, 1e-6);
         assertEquals(1, sumExp(got), 1e-12);
-    }
-
-    private static float[] floats(com.google.gson.JsonArray a) {
-        float[] f = new float[a.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = a.get(i).getAsFloat();
-        }
-        return f;
     }
 
     @Test

@@ -12,6 +12,7 @@ import dev.interlayer.nn.plan.ExecutionPlan;
 import dev.interlayer.nn.plan.PlannedStack;
 import dev.interlayer.nn.plan.ResearchFixture;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.testing.JsonArrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -108,7 +109,7 @@ class ReadoutGoldenTest {
         assertEquals(p.get("corrupt").getAsDouble(), res.corrupt(), ATOL);
         JsonArray resid = p.getAsJsonArray("residual");
         for (int l = 0; l <= F.layers; l++) {
-            double[] want = ResearchFixture.numbers(resid.get(l).getAsJsonArray());
+            double[] want = JsonArrays.doubles(resid.get(l).getAsJsonArray());
             for (int i = 0; i < want.length; i++) {
                 assertEquals(want[i], res.values()[l][i], ATOL, "residual patch layer " + l + " position " + i);
             }
@@ -116,7 +117,7 @@ class ReadoutGoldenTest {
         ActivationPatching.Result heads = ActivationPatching.heads(F.stack, F.head, F.tokens, F.corrupt, metric);
         JsonArray head = p.getAsJsonArray("head");
         for (int l = 0; l < F.layers; l++) {
-            double[] want = ResearchFixture.numbers(head.get(l).getAsJsonArray());
+            double[] want = JsonArrays.doubles(head.get(l).getAsJsonArray());
             for (int h = 0; h < want.length; h++) {
                 assertEquals(want[h], heads.values()[l][h], ATOL, "head patch layer " + l + " head " + h);
             }

@@ -12,6 +12,7 @@ import dev.interlayer.nn.Linear;
 import dev.interlayer.nn.Mlp;
 import dev.interlayer.nn.plan.ResearchFixture;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.testing.JsonArrays;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,7 +27,7 @@ import org.junit.jupiter.api.Test;
 class XlStackTest {
     private static final JsonObject DOC = Golden.resource("research/xl.json", " (reference/research/xl_reference.py)");
     private static final int HEADS = DOC.getAsJsonObject("dims").get("heads").getAsInt();
-    private static final int[] TOKENS = ResearchFixture.ints(DOC.getAsJsonArray("tokens"));
+    private static final int[] TOKENS = JsonArrays.ints(DOC.getAsJsonArray("tokens"));
     private static final float TOL = 2e-4f;
 
     @Test
@@ -34,7 +35,7 @@ class XlStackTest {
         for (var c : DOC.getAsJsonArray("cases")) {
             JsonObject cs = c.getAsJsonObject();
             XlStack stack = stack(cs);
-            int[] schedule = ResearchFixture.ints(cs.getAsJsonArray("schedule"));
+            int[] schedule = JsonArrays.ints(cs.getAsJsonArray("schedule"));
             List<Tensor> out = new ArrayList<>(), logits = new ArrayList<>();
             XlMemory mem = stack.newMemory();
             int at = 0;
