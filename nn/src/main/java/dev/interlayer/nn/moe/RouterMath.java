@@ -94,17 +94,4 @@ final class RouterMath {
         }
         return h;
     }
-
-    /** log Σ exp(z) over the row (max-shifted). */
-    static double logSumExp(float[] z, int off, int n) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            max = Math.max(max, z[off + i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += Math.exp(z[off + i] - max);
-        }
-        return max + Math.log(sum);
-    }
 }

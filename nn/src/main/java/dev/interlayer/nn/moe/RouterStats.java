@@ -1,5 +1,7 @@
 package dev.interlayer.nn.moe;
 
+import dev.interlayer.nn.readout.LogSoftmax;
+
 import java.util.Arrays;
 
 /**
@@ -91,7 +93,7 @@ public final class RouterStats {
 
     /** One token's raw logits z[off ..+ E): the z-loss term and softmax(z) for the marginal entropy. */
     void addLogits(float[] z, int off) {
-        double lse = RouterMath.logSumExp(z, off, counts.length);
+        double lse = LogSoftmax.logSumExp(z, off, counts.length);
         hasLogits = true;
         zSquaredSum += lse * lse;
         for (int e = 0; e < counts.length; e++) {
