@@ -44,7 +44,7 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
     @Mixin
     CalibratedQuantize calibrated;
 
-    @Option(names = "--out", required = true, description = "Output GGUF file.")
+    @Option(names = "--out", description = "Output GGUF file (required unless --method with --eval).")
     Path out;
 
     @Option(names = "--pure",
@@ -61,7 +61,7 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
                     + " --method rtn|gptq|awq|boa|aespa|mixed (calibrated)");
         }
         // the input stays mapped while the output is written: writing over it would truncate what is being read
-        if (Files.exists(model) && Files.exists(out) && Files.isSameFile(model, out)) {
+        if (out != null && Files.exists(model) && Files.exists(out) && Files.isSameFile(model, out)) {
             throw new IllegalArgumentException("quantize: --out " + out + " is the input file; write to another path");
         }
         PrintWriter o = spec.commandLine().getOut();
@@ -69,6 +69,7 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
             threads.apply();
             return calibrated.run(model, out, o);
         }
+        Flags.require(out != null, "--out", "given with --type", "none");
         QuantPreset preset = QuantPreset.parse(type);
         threads.apply();
         // Progress on stderr only when it is a terminal (pipes and logs stay clean), as for every long command.
