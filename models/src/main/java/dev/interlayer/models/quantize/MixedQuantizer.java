@@ -28,7 +28,12 @@ import java.util.function.Consumer;
  * unquantized), each divided by its mean over all (linear, format) pairs and added
  * ({@link MixedPrecision#scores}). Bits are exact per linear ({@link QuantizedLinear#bitsPerWeight} × weights:
  * codes, fp16 scales and offsets); the average is over the quantized linears only (linears the formats do not
- * fit, embeddings, norms and the output head stay as in the source and are not counted).
+ * fit, embeddings, norms and the output head stay as in the source and are not counted). The sensitivities are
+ * measured on the first {@value #SENSITIVITY_WINDOWS} calibration windows, every bound check on all of them, against
+ * the float model's logits computed once ({@link CachedReference}). With {@code --target-bits} the chosen formats are
+ * quantized once more in one sequential run (each linear on the inputs of the earlier linears in their chosen
+ * formats) and that result is kept if its calibration KLD is lower than the assembly of the per-format runs; with
+ * {@code --target-kld} the result is the assembly the bisection evaluated, so the bound holds on what is returned.
  */
 public final class MixedQuantizer {
     /**
@@ -55,6 +60,13 @@ public final class MixedQuantizer {
         }
     }
 
+    /**
+     * Calibration windows the per-linear sensitivities are measured on (the first ones): one evaluation per linear
+     * and format is the bulk of the search's time, and a ranking needs fewer tokens than the bound's check, which
+     * always uses every window.
+     */
+    static final int SENSITIVITY_WINDOWS = 8;
+
     private MixedQuantizer() {
     }
 
@@ -79,13 +91,16 @@ public final class MixedQuantizer {
                     + " (the model's context " + ref.contextLength() + ", --ctx " + window + ")");
         }
         CausalLM cached = new CachedReference(ref, calib);    // the float model's logits, computed once
+        // sensitivities (one evaluation per linear and format) on the first SENSITIVITY_WINDOWS windows only
+        int[] sens = calib.length > SENSITIVITY_WINDOWS * ctx ? java.util.Arrays.copyOf(calib, SENSITIVITY_WINDOWS * ctx)
+                : calib;
+        CausalLM cachedSens = sens == calib ? cached : new CachedReference(ref, sens);
         int nf = ladder.size();
         List<SequentialQuantizer.Result> runs = new ArrayList<>();
         for (LadderFormat f : ladder) {
             progress.accept("mixed: format " + f.describe());
-            runs.add(SequentialQuantizer.run(file, calib, window, new SiteQuantizer.Options(opt.method(),
-                    f.scheme(opt.scheme().clip()), opt.gptq(), opt.aespa(), opt.awqScales(), opt.awqObjective(),
-                    opt.awqJointClip()), progress));
+            runs.add(SequentialQuantizer.run(file, calib, window, opt.withScheme(f.scheme(opt.scheme().clip())),
+                    progress));
         }
         List<String> names = new ArrayList<>(runs.get(0).quantized().keySet());
         int n = names.size();
@@ -103,7 +118,7 @@ public final class MixedQuantizer {
                 }
                 bits[i][f] = q.bitsPerWeight() * q.rows() * q.cols();
                 omega[i][f] = relErr.get(names.get(i));
-                d[i][f] = klMean(file, Map.of(names.get(i), deq.get(f).get(names.get(i))), cached, calib, ctx);
+                d[i][f] = klMean(file, Map.of(names.get(i), deq.get(f).get(names.get(i))), cachedSens, sens, ctx);
                 progress.accept(String.format(Locale.ROOT, "mixed: %-26s alone at %-5s: KLD %.6f, rel. error %.3e",
                         names.get(i), ladder.get(f).name(), d[i][f], omega[i][f]));
             }
@@ -122,18 +137,39 @@ public final class MixedQuantizer {
                     BitLadder.totalBits(bits, formats) / params, kld));
             return kld;
         };
-        BitLadder.Choice c;
-        String target;
-        if (targetBits != null) {
-            c = BitLadder.atBits(cost, bits, targetBits * weights);
-            c = new BitLadder.Choice(c.formats(), c.bits(), eval.metric(c.formats()), 1);
-            target = String.format(Locale.ROOT, "<= %.3f bits per weight", targetBits);
-        } else {
-            c = BitLadder.atBound(cost, bits, targetKld, eval);
-            target = String.format(Locale.ROOT, "KLD <= %.5f", targetKld);
+        List<String> formatNames = ladder.stream().map(LadderFormat::name).toList();
+        if (targetKld != null) {     // the linears returned are the evaluated assignment: the bound holds on them
+            BitLadder.Choice c = BitLadder.atBound(cost, bits, targetKld, eval);
+            return new Result(assembleResult(names, c.formats(), runs), formatNames, counts(c.formats(), nf), c.metric(),
+                    c.bits() / weights, String.format(Locale.ROOT, "KLD <= %.5f", targetKld), evals[0]);
         }
-        return new Result(assembleResult(names, c.formats(), runs), ladder.stream().map(LadderFormat::name).toList(),
-                counts(c.formats(), nf), c.metric(), c.bits() / weights, target, evals[0]);
+        BitLadder.Choice c = BitLadder.atBits(cost, bits, targetBits * weights);
+        String target = String.format(Locale.ROOT, "<= %.3f bits per weight", targetBits);
+        double assembled = eval.metric(c.formats());
+        // Each format's run fitted its linears to inputs from earlier linears in that same format (and error
+        // propagation corrected for them); mixed, those inputs differ. One more sequential run quantizes every linear
+        // in its chosen format on the inputs of the chosen earlier ones; the lower calibration KLD of the two is kept.
+        Map<String, dev.interlayer.quant.QuantScheme> schemes = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            schemes.put(names.get(i), ladder.get(c.formats()[i]).scheme(opt.scheme().clip()));
+        }
+        progress.accept("mixed: refit in the chosen formats");
+        SequentialQuantizer.Result refit = SequentialQuantizer.run(file, calib, window, opt,
+                SequentialQuantizer.DEFAULT_PROPAGATION, schemes, progress);
+        double refitKld = klMean(file, dequantized(refit.quantized()), cached, calib, ctx);
+        evals[0]++;
+        progress.accept(String.format(Locale.ROOT, "mixed: refit -> KLD %.6f (assembled from the runs %.6f)", refitKld,
+                assembled));
+        if (refitKld <= assembled) {
+            double refitBits = 0;
+            for (QuantizedLinear q : refit.quantized().values()) {
+                refitBits += q.bitsPerWeight() * q.rows() * q.cols();
+            }
+            return new Result(refit, formatNames, counts(c.formats(), nf), refitKld, refitBits / weights,
+                    target + ", refit", evals[0]);
+        }
+        return new Result(assembleResult(names, c.formats(), runs), formatNames, counts(c.formats(), nf), assembled,
+                c.bits() / weights, target, evals[0]);
     }
 
     /**
