@@ -258,7 +258,8 @@ final class CalibratedQuantize {
     void summary(PrintWriter o, SequentialQuantizer.Result r, String label, String formats, String calibrationNote,
                  double total, long bytes, GgufFile file) {
         o.printf(Locale.ROOT, "method %s; %s%s%n", label, formats, calibrationNote);
-        o.printf(Locale.ROOT, "%-5s %-26s %-12s %-12s %s%n", "layer", "linear", "shape", "rel. error", "solver time");
+        o.printf(Locale.ROOT, "%-5s %-26s %-12s %-6s %-12s %s%n", "layer", "linear", "shape", "format", "rel. error",
+                "solver time");
         long params = parameters(file), qParams = 0;
         double solver = 0, qBits = 0;
         for (SequentialQuantizer.LayerReport l : r.layers()) {
@@ -267,7 +268,9 @@ final class CalibratedQuantize {
             for (SequentialQuantizer.LinearReport lr : l.linears()) {
                 String shape = lr.rows() + "x" + lr.cols();
                 if (lr.quantized()) {
-                    o.printf(Locale.ROOT, "%-5d %-26s %-12s %-12.4e %.2f s%n", l.layer(), lr.name(), shape, lr.relError(),
+                    LadderFormat f = LadderFormat.of(r.quantized().get(lr.name()).scheme());
+                    o.printf(Locale.ROOT, "%-5d %-26s %-12s %-6s %-12.4e %.2f s%n", l.layer(), lr.name(), shape,
+                            f == null ? r.quantized().get(lr.name()).scheme().bits() + "-bit" : f.name(), lr.relError(),
                             lr.seconds());
                     errSum += lr.relError();
                     k++;
