@@ -7,8 +7,8 @@ import java.util.Map;
 /**
  * The unquantized model for the many {@link LmEval} runs of {@link MixedQuantizer} on one token sequence: each
  * {@code appendAll} of the same tokens at the same position after a reset returns the logits the model gave the
- * first time (the same numbers: the model is deterministic), so the reference runs once instead of once per
- * candidate assignment. Memory: the calibration tokens' logits, {@code tokens · vocab} floats (12k tokens of a
+ * first time (a second run of the model would agree up to differences in the last float digits), so the
+ * reference runs once instead of once per candidate assignment. Memory: the calibration tokens' logits, {@code tokens · vocab} floats (12k tokens of a
  * 512-token vocabulary: 25 MB). Only {@code appendAll} from a fresh or reset session is supported, which is all
  * LmEval calls.
  */
