@@ -151,7 +151,9 @@ final class CalibratedQuantize {
         Flags.require(!mixed || (targetKld == null) != (targetBits == null), "--method mixed",
                 "given one of --target-kld X and --target-bits B", "both or neither");
         Flags.require(targetKld == null || targetKld > 0, "--target-kld", "> 0", targetKld);
-        Flags.require(targetBits == null || targetBits > 0, "--target-bits", "> 0", targetBits);
+        Flags.require(targetBits == null || targetBits >= rungs.get(rungs.size() - 1).bitsPerWeight(), "--target-bits",
+                "at least the ladder's fewest bits per weight (" + (rungs == null ? "" : rungs.get(rungs.size() - 1)
+                        .describe()) + ")", targetBits);
         if (evalText != null) {
             Flags.file(evalText, "--eval", "a UTF-8 text file");
         }

@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code interlayer quantize}: a GGUF model with F32/F16/BF16 weights to Q8_0 … Q6_K or a K-quant mix with
  * ggml's reference rounding ({@code --type}), or with a calibrated quantizer ({@code --method}, see
- * {@link CalibratedQuantize}) into Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 blocks.
+ * {@link CalibratedQuantize}) into Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 blocks, per linear with {@code --method mixed}, or into
+ * plain grouped ints without a GGUF type that are evaluated in memory ({@code --format i4|i3|i2}, {@code --eval}).
  */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
         description = "Quantize a GGUF model (F32/F16/BF16 weights): --type PRESET with ggml's reference rounding, or"

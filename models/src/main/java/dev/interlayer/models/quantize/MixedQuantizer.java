@@ -143,6 +143,13 @@ public final class MixedQuantizer {
             return new Result(assembleResult(names, c.formats(), runs), formatNames, counts(c.formats(), nf), c.metric(),
                     c.bits() / weights, String.format(Locale.ROOT, "KLD <= %.5f", targetKld), evals[0]);
         }
+        List<int[]> path = BitLadder.path(cost, bits);
+        double fewest = BitLadder.totalBits(bits, path.get(path.size() - 1)) / weights;
+        if (targetBits < fewest) {                 // a linear the lowest rungs do not fit keeps more bits
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "--target-bits %.3f: the ladder reaches no"
+                    + " fewer than %.3f bits per weight on this model (every linear at its lowest fitting format)",
+                    targetBits, fewest));
+        }
         BitLadder.Choice c = BitLadder.atBits(cost, bits, targetBits * weights);
         String target = String.format(Locale.ROOT, "<= %.3f bits per weight", targetBits);
         double assembled = eval.metric(c.formats());

@@ -64,6 +64,8 @@ class QuantizeCommandTest {
             {"--method", "mixed", "--ladder", "q4_0,q8_0", "--target-bits", "4.5", "--calibration", text.toString()},
             {"from most to fewest bits"},
             {"--method", "gptq", "--format", "q9", "--calibration", text.toString()}, {"unknown format 'q9'", "i3"},
+            {"--method", "mixed", "--target-bits", "2.5", "--calibration", text.toString()},
+            {"--target-bits must be at least the ladder's fewest bits per weight (i2 (2-bit codes", "3.00", "got 2.5"},
             {"--method", "gptq", "--format", "q4_0", "--sym", "--calibration", text.toString()},
             {"--format must be given without --bits and --sym"},
             // a format without a GGUF type and --out: refused before quantizing, naming the format and what works
