@@ -9,7 +9,8 @@
  *   <li>Quantizers: {@link dev.interlayer.quant.Rtn} (round to nearest, clip search), {@link
  *       dev.interlayer.quant.Gptq}, {@link dev.interlayer.quant.Awq}, {@link dev.interlayer.quant.Boa},
  *       {@link dev.interlayer.quant.Aespa} (learned rounding), and {@link dev.interlayer.quant.MixedPrecision}
- *       (per-layer format assignment under a quality bound).</li>
+ *       (per-layer format assignment under a quality bound) with {@link dev.interlayer.quant.BitLadder} (a ladder
+ *       of formats under a bound on bits per weight or on quality).</li>
  *   <li>Calibration: {@link dev.interlayer.quant.CalibrationSink} is what a forward hook calls with each linear's
  *       input rows; {@link dev.interlayer.quant.CalibrationStats} keeps {@link
  *       dev.interlayer.quant.HessianAccumulator} and {@link dev.interlayer.quant.ActivationStats} per layer;

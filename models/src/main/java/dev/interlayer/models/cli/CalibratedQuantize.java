@@ -2,9 +2,10 @@ package dev.interlayer.models.cli;
 
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
-import dev.interlayer.models.io.GgufType;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.quantize.GgmlBlocks;
+import dev.interlayer.models.quantize.LadderFormat;
+import dev.interlayer.models.quantize.LmEval;
 import dev.interlayer.models.quantize.MixedQuantizer;
 import dev.interlayer.models.quantize.QuantizedGguf;
 import dev.interlayer.models.quantize.SequentialQuantizer;
@@ -19,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
@@ -33,7 +35,24 @@ final class CalibratedQuantize {
     String method;
 
     @Option(names = "--bits", paramLabel = "B", description = "Code width: 4, 5 or 8 (default 4).")
-    int bits = 4;
+    Integer bits;
+
+    @Option(names = "--format", paramLabel = "F", description = "Instead of --bits/--sym: one of " + LadderFormat.NAMES
+            + ". Formats without a GGUF type cannot be written: use --eval.")
+    String format;
+
+    @Option(names = "--ladder", paramLabel = "LIST", description = "mixed: the formats to choose from, most bits first"
+            + " (default " + LadderFormat.DEFAULT_LADDER + ").")
+    String ladder;
+
+    @Option(names = "--target-bits", paramLabel = "B", description = "mixed: the least calibration KLD predicted by the"
+            + " layers' sensitivities at an average of at most B bits per weight over the quantized linears.")
+    Double targetBits;
+
+    @Option(names = "--eval", paramLabel = "FILE", description = "Also evaluate the quantized model in memory (dequantized"
+            + " weights, float arithmetic) on this held-out text against the unquantized one, as ./interlayer eval;"
+            + " --out may then be left out.")
+    Path evalText;
 
     @Option(names = "--group", paramLabel = "G", description = "Columns per group; 32, the GGUF block (default 32).")
     int group = GgmlBlocks.GROUP;
@@ -87,7 +106,8 @@ final class CalibratedQuantize {
             + " (default: clip once after the search, as llm-awq).")
     boolean awqJointClip;
 
-    @Option(names = "--target-kld", paramLabel = "X", description = "mixed: largest mean KL divergence from the unquantized model on the calibration text.")
+    @Option(names = "--target-kld", paramLabel = "X", description = "mixed: the fewest bits whose mean KL divergence from"
+            + " the unquantized model on the calibration text is at most X.")
     Double targetKld;
 
     Integer run(Path model, Path out, PrintWriter o) throws IOException {
@@ -99,8 +119,21 @@ final class CalibratedQuantize {
         SiteQuantizer.Method m = mixed ? SiteQuantizer.Method.GPTQ : SiteQuantizer.Method.parse(method);
         Flags.require(!(mse && minmax), "--mse", "absent with --minmax (give one)", mse);
         boolean encoder = builtIn || EncoderQuantize.isEncoder(model);
-        QuantScheme scheme = GgmlBlocks.scheme(bits, group, sym,
-                mse || (!minmax && !encoder && mseByDefault(m)) ? ClipSearch.MSE : ClipSearch.NONE);
+        ClipSearch clip = mse || (!minmax && !encoder && mseByDefault(m)) ? ClipSearch.MSE : ClipSearch.NONE;
+        Flags.require(format == null || bits == null && !sym, "--format", "given without --bits and --sym", format);
+        Flags.require(!mixed || format == null && bits == null && !sym, "--method mixed",
+                "given without --bits, --sym and --format (its formats are --ladder)", "--method mixed");
+        Flags.require(mixed || ladder == null, "--ladder", "given with --method mixed only", ladder);
+        Flags.require(out != null || evalText != null, "--out", "given (or --eval FILE to evaluate in memory only)",
+                "neither");
+        LadderFormat fmt = format != null ? LadderFormat.parse(format) : null;
+        List<LadderFormat> rungs = mixed ? LadderFormat.ladder(ladder != null ? ladder : LadderFormat.DEFAULT_LADDER)
+                : null;
+        QuantScheme scheme = fmt != null ? fmt.scheme(clip) : mixed ? rungs.get(rungs.size() - 1).scheme(clip)
+                : GgmlBlocks.scheme(bits != null ? bits : 4, group, sym, clip);
+        if (fmt != null && fmt.type() == null && out != null) {
+            throw unwritable("every block linear", fmt);
+        }
         if (calibration != null && calibrationIds != null) {
             throw new IllegalArgumentException("--calibration and --calibration-ids: give one");
         }
@@ -113,8 +146,17 @@ final class CalibratedQuantize {
         if (calibrationIds != null) {
             Flags.file(calibrationIds, "--calibration-ids", "a file of token ids");
         }
-        Flags.require(mixed == (targetKld != null), "--target-kld", "given with --method mixed only", targetKld);
+        Flags.require(mixed || targetKld == null && targetBits == null, "--target-kld and --target-bits",
+                "given with --method mixed only", "--method " + method);
+        Flags.require(!mixed || (targetKld == null) != (targetBits == null), "--method mixed",
+                "given one of --target-kld X and --target-bits B", "both or neither");
         Flags.require(targetKld == null || targetKld > 0, "--target-kld", "> 0", targetKld);
+        Flags.require(targetBits == null || targetBits >= rungs.get(rungs.size() - 1).bitsPerWeight(), "--target-bits",
+                "at least the ladder's fewest bits per weight (" + (rungs == null ? "" : rungs.get(rungs.size() - 1)
+                        .describe()) + ")", targetBits);
+        if (evalText != null) {
+            Flags.file(evalText, "--eval", "a UTF-8 text file");
+        }
         Flags.require(damp >= 0, "--damp", ">= 0", damp);
         Flags.require(propagation == null || (propagation >= 0 && propagation <= 1), "--propagation", "in [0, 1]",
                 propagation);
@@ -148,6 +190,8 @@ final class CalibratedQuantize {
             Flags.require(!awqJointClip, "--awq-joint-clip", "absent for an encoder (decoders only)", "the flag");
             Flags.require(calibrationIds == null, "--calibration-ids", "absent for an encoder (give --calibration with"
                     + " one text per line)", calibrationIds);
+            Flags.require(format == null && evalText == null && out != null, "--format and --eval", "absent and --out"
+                    + " given for an encoder (decoders only)", "the flags");
             return EncoderQuantize.run(this, model, out, o, opt);
         }
         try (LoadedModel loaded = ModelInput.open(model); GgufFile file = Gguf.open(model)) {
@@ -155,12 +199,12 @@ final class CalibratedQuantize {
                     : calibration != null ? ModelInput.tokenizer(loaded, model)
                     .encode(Files.readString(calibration, StandardCharsets.UTF_8)) : null;
             int window = ctx != null ? ctx : Math.min(512, loaded.requireLm().contextLength());
-            GgufType type = GgmlBlocks.typeOf(scheme);
             long t0 = System.nanoTime();
             SequentialQuantizer.Result r;
             String label;
             if (mixed) {
-                MixedQuantizer.Result mr = MixedQuantizer.run(file, calib, window, opt, targetKld, System.err::println);
+                MixedQuantizer.Result mr = MixedQuantizer.run(file, calib, window, opt, rungs, targetKld, targetBits,
+                        System.err::println);
                 r = mr.result();
                 label = "mixed " + mr.describe();
             } else {
@@ -171,36 +215,70 @@ final class CalibratedQuantize {
                                 : SequentialQuantizer.DEFAULT_PROPAGATION));
             }
             double total = (System.nanoTime() - t0) / 1e9;
-            long bytes = QuantizedGguf.write(file, out, r.quantized(), r.replacedF32(), label);
-            summary(o, r, label, type, calibration != null || calibrationIds != null ? String.format(Locale.ROOT,
-                    "; calibration %d tokens in windows of %d", r.calibrationTokens(), window) : "", total, bytes, file);
+            String what = mixed ? "ladder " + rungs.stream().map(LadderFormat::name).toList()
+                    : (fmt != null ? fmt : LadderFormat.of(scheme)).describe();
+            summary(o, r, label, what, calibration != null || calibrationIds != null ? String.format(Locale.ROOT,
+                    "; calibration %d tokens in windows of %d", r.calibrationTokens(), window) : "", total, -1, file);
+            if (evalText != null) {
+                int[] ids = ModelInput.tokenizer(loaded, model).encode(Files.readString(evalText, StandardCharsets.UTF_8));
+                EvalCommand.print(o, ids.length, LmEval.evaluate(MixedQuantizer.inMemory(file, r), loaded.requireLm(),
+                        ids, window), true);
+            }
+            if (out != null) {
+                for (var e : r.quantized().entrySet()) {   // a format no GGUF type stores: say which, and what works
+                    LadderFormat f = LadderFormat.of(e.getValue().scheme());
+                    if (f == null || f.type() == null) {
+                        throw unwritable(e.getKey(), f);
+                    }
+                }
+                long bytes = QuantizedGguf.write(file, out, r.quantized(), r.replacedF32(), label);
+                o.printf(Locale.ROOT, "wrote %s: %,d bytes, whole file %.3f bits per weight%n", out, bytes,
+                        8.0 * bytes / parameters(file));
+                o.flush();
+            }
         }
         return 0;
     }
 
-    void summary(PrintWriter o, SequentialQuantizer.Result r, String label, GgufType type, String calibrationNote,
-                 double total, long bytes, GgufFile file) {
-        o.printf(Locale.ROOT, "method %s; %s (%d-bit codes, groups of %d, fp16 scales)%s%n", label, type, bits, group,
-                calibrationNote);
-        o.printf(Locale.ROOT, "%-5s %-26s %-12s %-12s %s%n", "layer", "linear", "shape", "rel. error", "solver time");
-        long params = 0, qParams = 0, qBits = 0;
-        double solver = 0;
+    // the error for a tensor in a format that no GGUF type stores, with what does work
+    private IllegalArgumentException unwritable(String tensor, LadderFormat f) {
+        return new IllegalArgumentException("cannot write " + tensor + " as " + (f == null ? "its format" : f.describe())
+                + ": no GGUF type stores it, so llama.cpp and ./interlayer could not load the file. Evaluate it in memory"
+                + " with --eval FILE (without --out), or keep to GGUF formats: --format/--ladder from q8_0, q5_0, q5_1,"
+                + " q4_0, q4_1" + (ladder != null || format != null ? "" : " (e.g. --ladder q8_0,q5_0,q4_0)"));
+    }
+
+    private static long parameters(GgufFile file) {
+        long params = 0;
         for (var t : file.tensorInfos()) {
             params += t.elements();
         }
+        return params;
+    }
+
+    /** The summary; {@code bytes < 0}: nothing written (yet). */
+    void summary(PrintWriter o, SequentialQuantizer.Result r, String label, String formats, String calibrationNote,
+                 double total, long bytes, GgufFile file) {
+        o.printf(Locale.ROOT, "method %s; %s%s%n", label, formats, calibrationNote);
+        o.printf(Locale.ROOT, "%-5s %-26s %-12s %-6s %-12s %s%n", "layer", "linear", "shape", "format", "rel. error",
+                "solver time");
+        long params = parameters(file), qParams = 0;
+        double solver = 0, qBits = 0;
         for (SequentialQuantizer.LayerReport l : r.layers()) {
             double errSum = 0;
             int k = 0;
             for (SequentialQuantizer.LinearReport lr : l.linears()) {
                 String shape = lr.rows() + "x" + lr.cols();
                 if (lr.quantized()) {
-                    o.printf(Locale.ROOT, "%-5d %-26s %-12s %-12.4e %.2f s%n", l.layer(), lr.name(), shape, lr.relError(),
+                    LadderFormat f = LadderFormat.of(r.quantized().get(lr.name()).scheme());
+                    o.printf(Locale.ROOT, "%-5d %-26s %-12s %-6s %-12.4e %.2f s%n", l.layer(), lr.name(), shape,
+                            f == null ? r.quantized().get(lr.name()).scheme().bits() + "-bit" : f.name(), lr.relError(),
                             lr.seconds());
                     errSum += lr.relError();
                     k++;
                     qParams += (long) lr.rows() * lr.cols();
-                    GgufType t = GgmlBlocks.typeOf(r.quantized().get(lr.name()).scheme());   // mixed: per linear
-                    qBits += 8L * lr.rows() * lr.cols() / t.blockSize() * t.blockBytes();
+                    // exact per linear (mixed: each its own format): codes, fp16 scales, offsets or zeros
+                    qBits += r.quantized().get(lr.name()).bitsPerWeight() * lr.rows() * lr.cols();
                 } else {
                     o.printf(Locale.ROOT, "%-5d %-26s %-12s %s%n", l.layer(), lr.name(), shape, lr.note());
                 }
@@ -212,9 +290,9 @@ final class CalibratedQuantize {
         }
         int layers = Math.max(1, r.layers().size());
         o.printf(Locale.ROOT, "time %.1f s (%.2f s per layer, of which quantizing %.2f s per layer); %,d of %,d parameters"
-                        + " quantized at %.3f bits per weight; wrote %,d bytes, whole file %.3f bits per weight%n", total,
-                total / layers, solver / layers,
-                qParams, params, qParams == 0 ? 0 : (double) qBits / qParams, bytes, 8.0 * bytes / params);
+                        + " quantized at %.3f bits per weight%s%n", total, total / layers, solver / layers,
+                qParams, params, qParams == 0 ? 0 : qBits / qParams, bytes < 0 ? "" : String.format(Locale.ROOT,
+                        "; wrote %,d bytes, whole file %.3f bits per weight", bytes, 8.0 * bytes / params));
         o.flush();
     }
 

@@ -8,6 +8,7 @@ import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.quantize.EncoderGguf;
 import dev.interlayer.models.quantize.EncoderQuantizer;
 import dev.interlayer.models.quantize.GgmlBlocks;
+import dev.interlayer.models.quantize.LadderFormat;
 import dev.interlayer.models.quantize.QuantizedGguf;
 import dev.interlayer.models.quantize.SequentialQuantizer;
 import dev.interlayer.models.quantize.SiteQuantizer;
@@ -89,7 +90,7 @@ final class EncoderQuantize {
                 double total = (System.nanoTime() - t0) / 1e9;
                 String label = SiteQuantizer.describe(opt);
                 long bytes = QuantizedGguf.write(file, out, r.quantized(), r.replacedF32(), label);
-                c.summary(o, r, label, GgmlBlocks.typeOf(opt.scheme()), calib == null ? "" : String.format(Locale.ROOT,
+                c.summary(o, r, label, LadderFormat.of(opt.scheme()).describe(), calib == null ? "" : String.format(Locale.ROOT,
                         "; calibration %d texts, %d tokens", calib.size(), tokens), total, bytes, file);
             }
         } finally {

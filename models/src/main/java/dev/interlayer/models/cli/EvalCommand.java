@@ -4,7 +4,7 @@ import dev.interlayer.models.embed.EmbeddingModel;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.quantize.EmbeddingEval;
 import dev.interlayer.models.quantize.LmEval;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,17 +67,22 @@ public final class EvalCommand implements CliCommand, Callable<Integer> {
                     r = LmEval.evaluate(m.lm(), ref.requireLm(), ids, window);
                 }
             }
-            PrintStream out = System.out;
-            out.printf(Locale.ROOT, "tokens %d, windows %d x %d (non-overlapping), predictions %d%n", ids.length,
-                    r.windows(), r.ctx(), r.predictions());
-            out.printf(Locale.ROOT, "perplexity %.4f%n", r.perplexity());
-            if (reference != null) {
-                out.printf(Locale.ROOT, "reference perplexity %.4f%n", r.referencePerplexity());
-                out.printf(Locale.ROOT, "KLD mean %.6f  p99 %.6f  max %.6f%n", r.klMean(), r.kl99(), r.klMax());
-                out.printf(Locale.ROOT, "top-1 agreement %.2f%%%n", 100 * r.top1());
-            }
+            print(new PrintWriter(System.out, true, StandardCharsets.UTF_8), ids.length, r, reference != null);
         }
         return 0;
+    }
+
+    /** The report lines of a causal LM's evaluation (also {@code quantize --eval}'s). */
+    static void print(PrintWriter out, int tokens, LmEval.Result r, boolean withReference) {
+        out.printf(Locale.ROOT, "tokens %d, windows %d x %d (non-overlapping), predictions %d%n", tokens,
+                r.windows(), r.ctx(), r.predictions());
+        out.printf(Locale.ROOT, "perplexity %.4f%n", r.perplexity());
+        if (withReference) {
+            out.printf(Locale.ROOT, "reference perplexity %.4f%n", r.referencePerplexity());
+            out.printf(Locale.ROOT, "KLD mean %.6f  p99 %.6f  max %.6f%n", r.klMean(), r.kl99(), r.klMax());
+            out.printf(Locale.ROOT, "top-1 agreement %.2f%%%n", 100 * r.top1());
+        }
+        out.flush();
     }
 
     private int encoder(String body) throws java.io.IOException {

@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code interlayer quantize}: a GGUF model with F32/F16/BF16 weights to Q8_0 … Q6_K or a K-quant mix (Q2_K … Q5_K_M) with
  * ggml's reference rounding ({@code --type}), or with a calibrated quantizer ({@code --method}, see
- * {@link CalibratedQuantize}) into Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 blocks.
+ * {@link CalibratedQuantize}) into Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 blocks, per linear with {@code --method mixed}, or into
+ * plain grouped ints without a GGUF type that are evaluated in memory ({@code --format i4|i3|i2}, {@code --eval}).
  */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
         description = "Quantize a GGUF model (F32/F16/BF16 weights): --type PRESET with ggml's reference rounding, or"
@@ -45,7 +46,7 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
     @Mixin
     CalibratedQuantize calibrated;
 
-    @Option(names = "--out", required = true, description = "Output GGUF file.")
+    @Option(names = "--out", description = "Output GGUF file (required unless --method with --eval).")
     Path out;
 
     @Option(names = "--pure",
@@ -62,7 +63,7 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
                     + " --method rtn|gptq|awq|boa|aespa|mixed (calibrated)");
         }
         // the input stays mapped while the output is written: writing over it would truncate what is being read
-        if (Files.exists(model) && Files.exists(out) && Files.isSameFile(model, out)) {
+        if (out != null && Files.exists(model) && Files.exists(out) && Files.isSameFile(model, out)) {
             throw new IllegalArgumentException("quantize: --out " + out + " is the input file; write to another path");
         }
         PrintWriter o = spec.commandLine().getOut();
@@ -70,6 +71,7 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
             threads.apply();
             return calibrated.run(model, out, o);
         }
+        Flags.require(out != null, "--out", "given with --type", "none");
         QuantPreset preset = QuantPreset.parse(type);
         threads.apply();
         // Progress on stderr only when it is a terminal (pipes and logs stay clean), as for every long command.

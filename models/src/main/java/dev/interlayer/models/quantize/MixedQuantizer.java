@@ -1,15 +1,17 @@
 package dev.interlayer.models.quantize;
 
+import dev.interlayer.models.generate.CausalLM;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.lm.DecoderLM;
-import dev.interlayer.quant.ClipSearch;
+import dev.interlayer.quant.BitLadder;
 import dev.interlayer.quant.MixedPrecision;
-import dev.interlayer.quant.QuantScheme;
 import dev.interlayer.quant.QuantizedLinear;
 import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -17,127 +19,260 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * {@code --method mixed}: every block linear gets either the requested low format (e.g. Q4_1) or Q8_0, whichever
- * {@link MixedPrecision#search} picks under a bound on the mean KL divergence from the unquantized model on the
- * calibration tokens (Schaefer et al., arXiv 2306.04879). Both formats are produced by the sequential GPTQ run
- * ({@link SequentialQuantizer}); a linear's sensitivity combines its Hessian error {@code Ω_ℓ} at the low format
- * with the measured KLD {@code D_ℓ} of the model with only that linear at the low format (the rest unquantized),
- * equally weighted; the bisection evaluates the real KLD of each candidate assignment.
+ * {@code --method mixed}: every block linear gets one format of a ladder ({@link LadderFormat}, e.g. Q8_0, Q5_0,
+ * Q4_0, 3-bit, 2-bit), chosen by {@link BitLadder} for a bound on the average bits per weight or on the mean KL
+ * divergence from the unquantized model on the calibration tokens (Schaefer et al., arXiv 2306.04879). Every
+ * format is produced by its own sequential run ({@link SequentialQuantizer}, with {@code opt}'s method and
+ * settings). A linear's sensitivity to format f combines its Hessian error {@code Ω_ℓ(f)} (relative output error
+ * of that run) with the measured KLD {@code D_ℓ(f)} of the model with only that linear at f (the rest
+ * unquantized), each divided by its mean over all (linear, format) pairs and added
+ * ({@link MixedPrecision#scores}). Bits are exact per linear ({@link QuantizedLinear#bitsPerWeight} × weights:
+ * codes, fp16 scales and offsets); the average is over the quantized linears only (linears the formats do not
+ * fit, embeddings, norms and the output head stay as in the source and are not counted). The sensitivities are
+ * measured on the first {@value #SENSITIVITY_WINDOWS} calibration windows, every bound check on all of them, against
+ * the float model's logits computed once ({@link CachedReference}). With {@code --target-bits} the chosen formats are
+ * quantized once more in one sequential run (each linear on the inputs of the earlier linears in their chosen
+ * formats) and that result is kept if its calibration KLD is lower than the assembly of the per-format runs; with
+ * {@code --target-kld} the result is the assembly the bisection evaluated, so the bound holds on what is returned.
  */
 public final class MixedQuantizer {
     /**
-     * The result: the assembled linears (with per-layer reports of the low-format run), and what the search found.
+     * The result.
      *
-     * @param result   the chosen linears (in {@code result.quantized()}) with the reports of the run each came from
-     * @param low      linears at the low format
-     * @param kld      the evaluated mean KLD of the assignment on the calibration tokens
-     * @param target   the bound
-     * @param evaluations full evaluations made by the search
+     * @param result      the chosen linears (in {@code result.quantized()}) with the reports of the run each came from
+     * @param formatNames the ladder's names
+     * @param counts      linears per format
+     * @param kld         the evaluated mean KLD of the assignment on the calibration tokens
+     * @param bitsPerWeight average bits per weight of the quantized linears
+     * @param target      the bound, as text ({@code KLD <= 0.01000} or {@code <= 4.500 bits per weight})
+     * @param evaluations full evaluations made (sensitivities and search)
      */
-    public record Result(SequentialQuantizer.Result result, int low, int total, double kld, double target,
-                         int evaluations) {
-        /** One line: how many linears went low, the KLD against the bound. */
+    public record Result(SequentialQuantizer.Result result, List<String> formatNames, int[] counts, double kld,
+                         double bitsPerWeight, String target, int evaluations) {
+        /** One line: linears per format, bits per weight, calibration KLD and the bound. */
         public String describe() {
-            return String.format(Locale.ROOT, "(%d of %d linears low, %d high; calibration KLD %.5f <= target %.5f,"
-                    + " %d evaluations)", low, total, total - low, kld, target, evaluations);
+            StringBuilder b = new StringBuilder("(");
+            for (int f = 0; f < counts.length; f++) {
+                b.append(f == 0 ? "" : ", ").append(counts[f]).append(" ").append(formatNames.get(f));
+            }
+            return b.append(String.format(Locale.ROOT, "; %.3f bits per weight; calibration KLD %.5f; target %s;"
+                    + " %d evaluations)", bitsPerWeight, kld, target, evaluations)).toString();
         }
     }
+
+    /**
+     * Calibration windows the per-linear sensitivities are measured on (the first ones): one evaluation per linear
+     * and format is the bulk of the search's time, and a ranking needs fewer tokens than the bound's check, which
+     * always uses every window.
+     */
+    static final int SENSITIVITY_WINDOWS = 8;
 
     private MixedQuantizer() {
     }
 
     /**
-     * Quantizes {@code file} at {@code opt.scheme()} and at Q8_0 (both with {@code opt}'s GPTQ settings), then
-     * assigns formats so that the calibration KLD stays within {@code target}.
+     * Quantizes {@code file} at every format of {@code ladder} (highest first) and assigns formats: with
+     * {@code targetBits} the least additive sensitivity at ≤ that many bits per weight ({@link BitLadder#atBits}),
+     * else the fewest bits whose calibration KLD is ≤ {@code targetKld} ({@link BitLadder#atBound}).
      *
-     * @throws IllegalArgumentException if the requested format is already 8-bit
+     * @throws IllegalArgumentException if the calibration text is shorter than one window, both or neither bound
+     *                                  is given, or the target bits are below the ladder's lowest reachable average
      */
-    public static Result run(GgufFile file, int[] calib, int window, SiteQuantizer.Options opt, double target,
-                             Consumer<String> progress) throws IOException {
-        if (opt.scheme().bits() >= 8) {
-            throw new IllegalArgumentException("--method mixed mixes --bits 4 or 5 with Q8_0; got --bits " + opt.scheme().bits());
+    public static Result run(GgufFile file, int[] calib, int window, SiteQuantizer.Options opt, List<LadderFormat> ladder,
+                             Double targetKld, Double targetBits, Consumer<String> progress) throws IOException {
+        if ((targetKld == null) == (targetBits == null)) {
+            throw new IllegalArgumentException("--method mixed: give one of --target-kld and --target-bits");
         }
         DecoderLM ref = SequentialQuantizer.decoder(file, Map.of());
         int ctx = Math.min(window, ref.contextLength());
-        if (calib == null || ctx < 2 || calib.length < ctx) {   // checked before the two quantizations, not after
+        if (calib == null || ctx < 2 || calib.length < ctx) {   // checked before the quantizations, not after
             throw new IllegalArgumentException("--method mixed: the calibration text has " + (calib == null ? 0
                     : calib.length) + " tokens; its KLD evaluation needs at least one window of " + Math.max(ctx, 2)
                     + " (the model's context " + ref.contextLength() + ", --ctx " + window + ")");
         }
-        QuantScheme high = GgmlBlocks.scheme(8, GgmlBlocks.GROUP, true, ClipSearch.NONE);
-        progress.accept("mixed: low format " + GgmlBlocks.typeOf(opt.scheme()));
-        SequentialQuantizer.Result lo = SequentialQuantizer.run(file, calib, window, opt, progress);
-        progress.accept("mixed: high format Q8_0");
-        SequentialQuantizer.Result hi = SequentialQuantizer.run(file, calib, window,
-                new SiteQuantizer.Options(opt.method(), high, opt.gptq(), opt.aespa(), opt.awqScales()), progress);
-        List<String> names = new ArrayList<>(lo.quantized().keySet());
+        CausalLM cached = new CachedReference(ref, calib);    // the float model's logits, computed once
+        // sensitivities (one evaluation per linear and format) on the first SENSITIVITY_WINDOWS windows only
+        int[] sens = calib.length > SENSITIVITY_WINDOWS * ctx ? java.util.Arrays.copyOf(calib, SENSITIVITY_WINDOWS * ctx)
+                : calib;
+        CausalLM cachedSens = sens == calib ? cached : new CachedReference(ref, sens);
+        int nf = ladder.size();
+        List<SequentialQuantizer.Result> runs = new ArrayList<>();
+        for (LadderFormat f : ladder) {
+            progress.accept("mixed: format " + f.describe());
+            runs.add(SequentialQuantizer.run(file, calib, window, opt.withScheme(f.scheme(opt.scheme().clip())),
+                    progress));
+        }
+        List<String> names = new ArrayList<>(runs.get(0).quantized().keySet());
         int n = names.size();
-        Map<String, Tensor> loT = dequantized(lo.quantized()), hiT = dequantized(hi.quantized());
-        double[] omega = new double[n], d = new double[n], saved = new double[n];
-        Map<String, Double> relErr = new LinkedHashMap<>();
-        lo.layers().forEach(l -> l.linears().forEach(r -> relErr.put(r.name(), r.relError())));
-        double bitsLow = bitsPerWeight(opt.scheme()), bitsHigh = bitsPerWeight(high);
-        for (int i = 0; i < n; i++) {
-            String name = names.get(i);
-            omega[i] = relErr.getOrDefault(name, 0.0);
-            d[i] = LmEval.evaluate(SequentialQuantizer.decoder(file, Map.of(name, loT.get(name))), ref, calib, ctx).klMean();
-            saved[i] = bitsHigh - bitsLow;
-            progress.accept(String.format(Locale.ROOT, "mixed: %-26s alone at low bits: KLD %.5f", name, d[i]));
-        }
-        double[] score = MixedPrecision.scores(omega, d, 1, 1);
-        MixedPrecision.Assignment a = MixedPrecision.search(new double[][] {null, score}, new double[][] {null, saved},
-                target, formats -> {
-                    try {
-                        double kld = LmEval.evaluate(SequentialQuantizer.decoder(file, assemble(names, formats, loT, hiT)), ref, calib, ctx)
-                                .klMean();
-                        progress.accept(String.format(Locale.ROOT, "mixed: %d low -> KLD %.5f",
-                                java.util.Arrays.stream(formats).filter(f -> f == 1).count(), kld));
-                        return kld;
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                });
-        Map<String, QuantizedLinear> chosen = new LinkedHashMap<>();
-        int low = 0;
-        for (int i = 0; i < n; i++) {
-            boolean isLow = a.formats()[i] == 1;
-            low += isLow ? 1 : 0;
-            chosen.put(names.get(i), (isLow ? lo : hi).quantized().get(names.get(i)));
-        }
-        List<SequentialQuantizer.LayerReport> reports = new ArrayList<>();   // each linear's report from its chosen run
-        for (int l = 0; l < lo.layers().size(); l++) {
-            var a1 = lo.layers().get(l);
-            var a2 = hi.layers().get(l);
-            List<SequentialQuantizer.LinearReport> lin = new ArrayList<>();
-            for (int k = 0; k < a1.linears().size(); k++) {
-                var r1 = a1.linears().get(k);
-                boolean isHigh = chosen.get(r1.name()) == hi.quantized().get(r1.name()) && r1.quantized();
-                lin.add(isHigh ? a2.linears().get(k) : r1);
+        double[][] omega = new double[n][nf], d = new double[n][nf], bits = new double[n][nf];
+        List<Map<String, Tensor>> deq = new ArrayList<>();
+        for (int f = 0; f < nf; f++) {
+            Map<String, Double> relErr = new HashMap<>();
+            runs.get(f).layers().forEach(l -> l.linears().forEach(r -> relErr.put(r.name(), r.relError())));
+            deq.add(dequantized(runs.get(f).quantized()));
+            for (int i = 0; i < n; i++) {
+                QuantizedLinear q = runs.get(f).quantized().get(names.get(i));
+                if (q == null) {                      // the format does not fit this linear's rows
+                    omega[i][f] = d[i][f] = bits[i][f] = Double.NaN;
+                    continue;
+                }
+                bits[i][f] = q.bitsPerWeight() * q.rows() * q.cols();
+                omega[i][f] = relErr.get(names.get(i));
+                d[i][f] = klMean(file, Map.of(names.get(i), deq.get(f).get(names.get(i))), cachedSens, sens, ctx);
+                progress.accept(String.format(Locale.ROOT, "mixed: %-26s alone at %-5s: KLD %.6f, rel. error %.3e",
+                        names.get(i), ladder.get(f).name(), d[i][f], omega[i][f]));
             }
-            reports.add(new SequentialQuantizer.LayerReport(l, a1.seconds() + a2.seconds(),
-                    a1.calibrationSeconds() + a2.calibrationSeconds(), lin));
         }
-        SequentialQuantizer.Result r = new SequentialQuantizer.Result(chosen, Map.of(), reports, lo.calibrationTokens());
-        return new Result(r, low, n, a.metric(), target, a.evaluations());
+        double weights = 0;                               // quantized parameters
+        for (String name : names) {
+            weights += (double) runs.get(0).quantized().get(name).rows() * runs.get(0).quantized().get(name).cols();
+        }
+        double params = weights;
+        double[][] cost = costs(omega, d);
+        int[] evals = {n * nf};
+        MixedPrecision.Evaluator eval = formats -> {
+            evals[0]++;
+            double kld = klMean(file, assemble(names, formats, deq), cached, calib, ctx);
+            progress.accept(String.format(Locale.ROOT, "mixed: %.3f bits per weight -> KLD %.6f",
+                    BitLadder.totalBits(bits, formats) / params, kld));
+            return kld;
+        };
+        List<String> formatNames = ladder.stream().map(LadderFormat::name).toList();
+        if (targetKld != null) {     // the linears returned are the evaluated assignment: the bound holds on them
+            BitLadder.Choice c = BitLadder.atBound(cost, bits, targetKld, eval);
+            return new Result(assembleResult(names, c.formats(), runs), formatNames, counts(c.formats(), nf), c.metric(),
+                    c.bits() / weights, String.format(Locale.ROOT, "KLD <= %.5f", targetKld), evals[0]);
+        }
+        List<int[]> path = BitLadder.path(cost, bits);
+        double fewest = BitLadder.totalBits(bits, path.get(path.size() - 1)) / weights;
+        if (targetBits < fewest) {                 // a linear the lowest rungs do not fit keeps more bits
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "--target-bits %.3f: the ladder reaches no"
+                    + " fewer than %.3f bits per weight on this model (every linear at its lowest fitting format)",
+                    targetBits, fewest));
+        }
+        BitLadder.Choice c = BitLadder.atBits(cost, bits, targetBits * weights);
+        String target = String.format(Locale.ROOT, "<= %.3f bits per weight", targetBits);
+        double assembled = eval.metric(c.formats());
+        // Each format's run fitted its linears to inputs from earlier linears in that same format (and error
+        // propagation corrected for them); mixed, those inputs differ. One more sequential run quantizes every linear
+        // in its chosen format on the inputs of the chosen earlier ones; the lower calibration KLD of the two is kept.
+        Map<String, dev.interlayer.quant.QuantScheme> schemes = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            schemes.put(names.get(i), ladder.get(c.formats()[i]).scheme(opt.scheme().clip()));
+        }
+        progress.accept("mixed: refit in the chosen formats");
+        SequentialQuantizer.Result refit = SequentialQuantizer.run(file, calib, window, opt,
+                SequentialQuantizer.DEFAULT_PROPAGATION, schemes, progress);
+        double refitKld = klMean(file, dequantized(refit.quantized()), cached, calib, ctx);
+        evals[0]++;
+        progress.accept(String.format(Locale.ROOT, "mixed: refit -> KLD %.6f (assembled from the runs %.6f)", refitKld,
+                assembled));
+        if (refitKld <= assembled) {
+            double refitBits = 0;
+            for (QuantizedLinear q : refit.quantized().values()) {
+                refitBits += q.bitsPerWeight() * q.rows() * q.cols();
+            }
+            return new Result(refit, formatNames, counts(c.formats(), nf), refitKld, refitBits / weights,
+                    target + ", refit", evals[0]);
+        }
+        return new Result(assembleResult(names, c.formats(), runs), formatNames, counts(c.formats(), nf), assembled,
+                c.bits() / weights, target, evals[0]);
     }
 
-    private static double bitsPerWeight(QuantScheme s) {
-        var t = GgmlBlocks.typeOf(s);
-        return 8.0 * t.blockBytes() / t.blockSize();
+    /**
+     * The cost of each (linear, format): {@code Ω/mean(Ω) + D/mean(D)}, means over every pair that fits (NaN stays
+     * NaN), as {@link MixedPrecision#scores} with equal weights.
+     */
+    static double[][] costs(double[][] omega, double[][] d) {
+        int n = omega.length, nf = n == 0 ? 0 : omega[0].length;
+        List<Double> o = new ArrayList<>(), k = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            for (int f = 0; f < nf; f++) {
+                if (!Double.isNaN(omega[i][f])) {
+                    o.add(omega[i][f]);
+                    k.add(d[i][f]);
+                }
+            }
+        }
+        double[] s = MixedPrecision.scores(o.stream().mapToDouble(x -> x).toArray(),
+                k.stream().mapToDouble(x -> x).toArray(), 1, 1);
+        double[][] cost = new double[n][nf];
+        int j = 0;
+        for (int i = 0; i < n; i++) {
+            for (int f = 0; f < nf; f++) {
+                cost[i][f] = Double.isNaN(omega[i][f]) ? Double.NaN : s[j++];
+            }
+        }
+        return cost;
     }
 
-    private static Map<String, Tensor> assemble(List<String> names, int[] formats, Map<String, Tensor> lo,
-                                                Map<String, Tensor> hi) {
+    private static double klMean(GgufFile file, Map<String, Tensor> replaced, CausalLM ref, int[] calib, int ctx) {
+        try {
+            return LmEval.evaluate(SequentialQuantizer.decoder(file, replaced), ref, calib, ctx).klMean();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static int[] counts(int[] formats, int nf) {
+        int[] c = new int[nf];
+        for (int f : formats) {
+            c[f]++;
+        }
+        return c;
+    }
+
+    // the chosen linears, each with the report of the run it came from
+    private static SequentialQuantizer.Result assembleResult(List<String> names, int[] formats,
+                                                             List<SequentialQuantizer.Result> runs) {
+        Map<String, Integer> pick = new HashMap<>();
+        Map<String, QuantizedLinear> chosen = new LinkedHashMap<>();
+        for (int i = 0; i < names.size(); i++) {
+            pick.put(names.get(i), formats[i]);
+            chosen.put(names.get(i), runs.get(formats[i]).quantized().get(names.get(i)));
+        }
+        List<SequentialQuantizer.LayerReport> reports = new ArrayList<>();
+        SequentialQuantizer.Result top = runs.get(0);
+        for (int l = 0; l < top.layers().size(); l++) {
+            List<SequentialQuantizer.LinearReport> lin = new ArrayList<>();
+            double secs = 0, calibSecs = 0;
+            for (SequentialQuantizer.Result r : runs) {
+                secs += r.layers().get(l).seconds();
+                calibSecs += r.layers().get(l).calibrationSeconds();
+            }
+            for (int k = 0; k < top.layers().get(l).linears().size(); k++) {
+                var r0 = top.layers().get(l).linears().get(k);
+                Integer f = pick.get(r0.name());
+                lin.add(f == null ? r0 : runs.get(f).layers().get(l).linears().stream()
+                        .filter(x -> x.name().equals(r0.name())).findFirst().orElse(r0));
+            }
+            reports.add(new SequentialQuantizer.LayerReport(l, secs, calibSecs, lin));
+        }
+        return new SequentialQuantizer.Result(chosen, Map.of(), reports, top.calibrationTokens());
+    }
+
+    private static Map<String, Tensor> assemble(List<String> names, int[] formats, List<Map<String, Tensor>> deq) {
         Map<String, Tensor> m = new LinkedHashMap<>();
         for (int i = 0; i < names.size(); i++) {
-            m.put(names.get(i), (formats[i] == 1 ? lo : hi).get(names.get(i)));
+            m.put(names.get(i), deq.get(formats[i]).get(names.get(i)));
         }
         return m;
     }
 
-    private static Map<String, Tensor> dequantized(Map<String, QuantizedLinear> q) {
+    /** Dequantized float32 copies of {@code q}'s linears, to serve through {@link ReplacedWeights}. */
+    public static Map<String, Tensor> dequantized(Map<String, QuantizedLinear> q) {
         Map<String, Tensor> m = new LinkedHashMap<>();
         q.forEach((k, v) -> m.put(k, Tensor.wrap(v.dequantize(), Shape.of(v.rows(), v.cols()))));
         return m;
+    }
+
+    /**
+     * The decoder of {@code file} running {@code r}'s quantized linears dequantized to float32 (and its replaced float
+     * tensors): the quantized model's weights with float arithmetic, for formats that no GGUF type stores.
+     */
+    public static DecoderLM inMemory(GgufFile file, SequentialQuantizer.Result r) throws IOException {
+        Map<String, Tensor> m = dequantized(r.quantized());
+        m.putAll(r.replacedF32());
+        return SequentialQuantizer.decoder(file, m);
     }
 }

@@ -104,6 +104,22 @@ public final class SequentialQuantizer {
      */
     public static Result run(GgufFile file, int[] calib, int window, SiteQuantizer.Options opt, double alpha,
                              Consumer<String> progress) throws IOException {
+        return run(file, calib, window, opt, alpha, Map.of(), progress);
+    }
+
+    /**
+     * As {@link #run(GgufFile, int[], int, SiteQuantizer.Options, double, Consumer)}, with the linears named in
+     * {@code schemes} quantized on their own grid instead of {@code opt.scheme()} (mixed precision: each linear is
+     * then fitted on the inputs of the earlier linears in their own formats). Not with AWQ, whose input scales are
+     * shared by a site's linears.
+     */
+    public static Result run(GgufFile file, int[] calib, int window, SiteQuantizer.Options opt, double alpha,
+                             Map<String, dev.interlayer.quant.QuantScheme> schemes, Consumer<String> progress)
+            throws IOException {
+        if (!schemes.isEmpty() && opt.method().awq()) {
+            throw new IllegalArgumentException("quantize: per-linear formats need a method without AWQ's shared input"
+                    + " scales, got " + opt.method().cliName());
+        }
         if (calib == null ? opt.method() != SiteQuantizer.Method.RTN : calib.length == 0) {
             throw new IllegalArgumentException("quantize: " + opt.method() + " needs calibration tokens");
         }
@@ -184,8 +200,9 @@ public final class SequentialQuantizer {
                     case BLOCK, BLOCK_FLOAT -> AwqBlockObjective.of(file, replaced, l, site, linears, x,
                             opt.awqObjective() == SiteQuantizer.AwqObjective.BLOCK_FLOAT ? xf : null, win);
                 };
-                SiteQuantizer.Result r = SiteQuantizer.quantize(linears, dIn, h,
-                        fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so, objective);
+                SiteQuantizer.Result r = schemes.isEmpty() ? SiteQuantizer.quantize(linears, dIn, h,
+                        fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so, objective)
+                        : perLinear(linears, dIn, h, meanAbs, rowFactors, so, schemes);
                 double[] s = r.inputScales();
                 double[] hq = s == null ? h : Awq.scaledHessian(h, s);
                 if (s != null && fold != null) {
@@ -206,6 +223,32 @@ public final class SequentialQuantizer {
             layers.add(new LayerReport(l, (System.nanoTime() - t0) / 1e9, calibNanos / 1e9, reports));
         }
         return new Result(quantized, changed, layers, calib == null ? 0 : calib.length);
+    }
+
+    // a site whose linears have their own grids: each set of linears on one grid quantized together (not AWQ)
+    private static SiteQuantizer.Result perLinear(List<SiteQuantizer.Linear> linears, int dIn, double[] h,
+                                                  double[] meanAbs, List<double[][]> rowFactors, SiteQuantizer.Options so,
+                                                  Map<String, dev.interlayer.quant.QuantScheme> schemes) {
+        QuantizedLinear[] out = new QuantizedLinear[linears.size()];
+        Map<dev.interlayer.quant.QuantScheme, List<Integer>> byScheme = new LinkedHashMap<>();
+        for (int i = 0; i < linears.size(); i++) {
+            byScheme.computeIfAbsent(schemes.getOrDefault(linears.get(i).name(), so.scheme()), k -> new ArrayList<>())
+                    .add(i);
+        }
+        byScheme.forEach((scheme, idx) -> {
+            List<SiteQuantizer.Linear> sub = new ArrayList<>();
+            List<double[][]> factors = new ArrayList<>();
+            for (int i : idx) {
+                sub.add(linears.get(i));
+                factors.add(rowFactors.get(i));
+            }
+            List<QuantizedLinear> q = SiteQuantizer.quantize(sub, dIn, h, meanAbs, factors, so.withScheme(scheme))
+                    .weights();
+            for (int j = 0; j < idx.size(); j++) {
+                out[idx.get(j)] = q.get(j);
+            }
+        });
+        return new SiteQuantizer.Result(List.of(out), null);
     }
 
     /**

@@ -70,6 +70,11 @@ public final class SiteQuantizer {
             this(method, scheme, gptq, aespa, awqScales, AwqObjective.LINEAR, false);
         }
 
+        /** The same options on another grid. */
+        public Options withScheme(QuantScheme s) {
+            return new Options(method, s, gptq, aespa, awqScales, awqObjective, awqJointClip);
+        }
+
         /** The same options with the scale search at this site on or off. */
         public Options withAwqScales(boolean on) {
             return new Options(method, scheme, gptq, aespa, on, awqObjective, awqJointClip);

@@ -55,6 +55,22 @@ class QuantizeCommandTest {
             // a 10-token text is shorter than one 64-token window: refused before the two quantizations
             {"--method", "mixed", "--calibration", text.toString(), "--ctx", "64", "--target-kld", "0.01"},
             {"--method mixed", "at least one window of 64"},
+            {"--method", "mixed", "--target-kld", "0.01", "--target-bits", "4", "--calibration", text.toString()},
+            {"one of --target-kld X and --target-bits B", "both or neither"},
+            {"--method", "mixed", "--bits", "4", "--target-bits", "4.5", "--calibration", text.toString()},
+            {"--method mixed must be given without --bits", "--ladder"},
+            {"--method", "gptq", "--ladder", "q8_0,q4_0", "--calibration", text.toString()},
+            {"--ladder must be given with --method mixed only"},
+            {"--method", "mixed", "--ladder", "q4_0,q8_0", "--target-bits", "4.5", "--calibration", text.toString()},
+            {"from most to fewest bits"},
+            {"--method", "gptq", "--format", "q9", "--calibration", text.toString()}, {"unknown format 'q9'", "i3"},
+            {"--method", "mixed", "--target-bits", "2.5", "--calibration", text.toString()},
+            {"--target-bits must be at least the ladder's fewest bits per weight (i2 (2-bit codes", "3.00", "got 2.5"},
+            {"--method", "gptq", "--format", "q4_0", "--sym", "--calibration", text.toString()},
+            {"--format must be given without --bits and --sym"},
+            // a format without a GGUF type and --out: refused before quantizing, naming the format and what works
+            {"--method", "gptq", "--format", "i3", "--calibration", text.toString()},
+            {"cannot write every block linear as i3 (3-bit codes", "no GGUF type", "--eval FILE"},
         };
         for (int i = 0; i < cases.length; i += 2) {
             String[] args = concat(new String[] {"quantize", "--model", stories, "--out", out}, cases[i]);
@@ -99,23 +115,58 @@ class QuantizeCommandTest {
                 + " and went to sleep. The next day, the bird came back with her mom. They all had fun together.");
         Path out = dir.resolve("mixed.gguf");
         EmbedCommandTest.Run r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "mixed", "--calibration",
-                text.toString(), "--ctx", "64", "--target-kld", "0.01", "--out", out.toString());
+                text.toString(), "--ctx", "64", "--ladder", "q8_0,q4_1", "--target-kld", "0.01", "--out", out.toString());
         assertEquals(0, r.code(), r.err());
-        Matcher m = Pattern.compile("(\\d+) of (\\d+) linears low, \\d+ high; calibration KLD ([0-9.]+) <= target 0.01000")
-                .matcher(r.out());
+        Matcher m = Pattern.compile("\\((\\d+) q8_0, (\\d+) q4_1; ([0-9.]+) bits per weight; calibration KLD ([0-9.]+);"
+                + " target KLD <= 0.01000").matcher(r.out());
         assertTrue(m.find(), r.out());
-        assertTrue(Double.parseDouble(m.group(3)) <= 0.01, r.out());
-        assertTrue(r.out().contains("bits per weight") && r.out().contains("rel. error"), r.out());
-        int low = Integer.parseInt(m.group(1)), q4 = 0, q8 = 0;
+        assertTrue(Double.parseDouble(m.group(4)) <= 0.01, r.out());
+        assertTrue(r.out().contains("rel. error"), r.out());
+        int q4 = 0, q8 = 0;
+        long bits = 0, weights = 0;
         try (GgufFile f = Gguf.open(out); LoadedModel model = ModelLoader.open(out)) {
             for (var t : f.tensorInfos()) {
-                q4 += t.type() == GgufType.Q4_1 ? 1 : 0;
-                q8 += t.type() == GgufType.Q8_0 ? 1 : 0;
+                if (t.type() == GgufType.Q4_1 || t.type() == GgufType.Q8_0) {
+                    q4 += t.type() == GgufType.Q4_1 ? 1 : 0;
+                    q8 += t.type() == GgufType.Q8_0 ? 1 : 0;
+                    bits += 8L * t.elements() / t.type().blockSize() * t.type().blockBytes();
+                    weights += t.elements();
+                }
             }
             assertTrue(model.requireLm().vocabSize() > 0);
         }
-        assertEquals(low, q4, r.out());
-        assertEquals(Integer.parseInt(m.group(2)) - low, q8, r.out());
+        assertEquals(Integer.parseInt(m.group(1)), q8, r.out());
+        assertEquals(Integer.parseInt(m.group(2)), q4, r.out());
+        // the reported average is the file's: block bytes of the quantized tensors over their weights (3 decimals)
+        assertEquals((double) bits / weights, Double.parseDouble(m.group(3)), 5e-4, r.out());
+        assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "quantized at %.3f bits per weight",
+                (double) bits / weights)), r.out());
+    }
+
+    @Test
+    void mixedBelowFourBitsEvaluatesInMemoryAndRefusesToWriteFormatsWithoutAGgufType() throws Exception {
+        String stories = SharedModels.require("stories260K/stories260K.gguf").toString();
+        Path text = dir.resolve("c.txt"), held = dir.resolve("h.txt");
+        Files.writeString(text, "Once upon a time, there was a little boy named Tom. Tom had a red ball. He liked to"
+                + " kick the ball in the park. One day, the ball went into a big tree. Tom was sad. His friend Sue came"
+                + " to help. She had a long stick. They got the ball down and played all day. Tom said thank you.");
+        Files.writeString(held, "Lily saw a big dog in the park. The dog was happy and wanted to play. Lily threw a"
+                + " stick and the dog ran to get it. They played until the sun went down. Then Lily went home to eat.");
+        Path out = dir.resolve("low.gguf");
+        // 3.2 bits per weight is below q4_0's 4.5 and i3's 3.5: the 2-bit rung must be used, and it has no GGUF type
+        EmbedCommandTest.Run r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "mixed", "--calibration",
+                text.toString(), "--ctx", "64", "--target-bits", "3.2", "--eval", held.toString(), "--out", out.toString());
+        assertNotEquals(0, r.code(), r.out());
+        Matcher m = Pattern.compile("(\\d+) q8_0, (\\d+) q5_0, (\\d+) q4_0, (\\d+) i3, (\\d+) i2; ([0-9.]+) bits per"
+                + " weight; calibration KLD ([0-9.]+); target <= 3.200 bits per weight").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        double bpw = Double.parseDouble(m.group(6));
+        assertTrue(bpw <= 3.2 && Integer.parseInt(m.group(5)) > 0, r.out());
+        assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "quantized at %.3f bits per weight", bpw)), r.out());
+        assertTrue(r.out().contains("KLD mean ") && r.out().contains("top-1 agreement"), "in-memory eval: " + r.out());
+        assertTrue(r.err().contains("cannot write blk.") && (r.err().contains(" as i2 (2-bit codes") || r.err().contains(" as i3 (3-bit codes"))
+                && r.err().contains("--eval FILE (without --out)"), r.err());
+        assertTrue(Files.notExists(out), "nothing written");
     }
 
     private static String[] concat(String[] a, String[] b) {

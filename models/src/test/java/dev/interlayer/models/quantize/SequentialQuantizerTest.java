@@ -63,6 +63,46 @@ class SequentialQuantizerTest {
     }
 
     /**
+     * Per-linear formats (mixed precision's final run): with every linear on the run's own grid the codes are those
+     * of the plain run; with two linears of layer 2 on other grids those two get them, the layers before are
+     * unchanged (sequential: they never see layer 2) and the later ones differ (their inputs changed); AWQ, whose
+     * scales a site's linears share, is refused.
+     */
+    @Test
+    void perLinearFormatsGiveEachLinearItsOwnGrid() throws IOException {
+        Path path = SharedModels.require("stories260K/stories260K.gguf");
+        try (LoadedModel f32 = ModelLoader.open(path); GgufFile file = Gguf.open(path)) {
+            int[] calib = f32.tokenizer().encode(SimulatedQuantizationTest.CALIBRATION);
+            var opt = new SiteQuantizer.Options(SiteQuantizer.Method.GPTQ, GgmlBlocks.scheme(4, 32, true, ClipSearch.NONE),
+                    GptqOptions.DEFAULT.withActOrder(true).withStaticGroups(true), Aespa.Options.QKV, true);
+            var plain = SequentialQuantizer.run(file, calib, 64, opt, 0.5, s -> { });
+            Map<String, dev.interlayer.quant.QuantScheme> same = new java.util.HashMap<>();
+            plain.quantized().keySet().forEach(k -> same.put(k, opt.scheme()));
+            var sameRun = SequentialQuantizer.run(file, calib, 64, opt, 0.5, same, s -> { });
+            assertEquals(plain.quantized(), sameRun.quantized(), "every linear on the run's own grid");
+            var i3 = LadderFormat.parse("i3").scheme(ClipSearch.NONE);
+            var q8 = LadderFormat.parse("q8_0").scheme(ClipSearch.NONE);
+            var mixed = SequentialQuantizer.run(file, calib, 64, opt, 0.5,
+                    Map.of("blk.2.attn_q.weight", i3, "blk.2.ffn_up.weight", q8), s -> { });
+            assertEquals(i3, mixed.quantized().get("blk.2.attn_q.weight").scheme());
+            assertEquals(q8, mixed.quantized().get("blk.2.ffn_up.weight").scheme());
+            for (String k : plain.quantized().keySet()) {
+                int layer = Integer.parseInt(k.split("\\.")[1]);
+                if (layer < 2) {
+                    assertEquals(plain.quantized().get(k), mixed.quantized().get(k), k + ": before the change");
+                } else if (layer > 2) {
+                    assertEquals(opt.scheme(), mixed.quantized().get(k).scheme(), k);
+                    assertTrue(!plain.quantized().get(k).equals(mixed.quantized().get(k)), k + ": inputs changed");
+                }
+            }
+            var awq = new SiteQuantizer.Options(SiteQuantizer.Method.AWQ, opt.scheme(), opt.gptq(), opt.aespa(), true);
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> SequentialQuantizer.run(file, calib, 64, awq, 0.5, Map.of("blk.0.attn_q.weight", i3), s -> { }));
+            assertTrue(e.getMessage().contains("per-linear formats") && e.getMessage().contains("awq"), e.getMessage());
+        }
+    }
+
+    /**
      * Error propagation at the default α = 0.5 brings GPTQ closer to the float model than the plain layer-wise
      * targets (α = 0) on held-out text, even with this test's small calibration set (365 tokens, where the full
      * correction α = 1 overfits: 0.044 against 0.038 without): it fits each linear to the float model's outputs,
