@@ -266,6 +266,7 @@ final class GemmWeightStream {
                 if (accumulate) {
                     v = FloatVector.fromArray(F, c, row, m).add(v);
                 }
+                // masked: the columns past this group's rows may belong to another thread's groups
                 v.intoArray(c, row, m);
             }
         }
