@@ -2,8 +2,8 @@
 """Records the GGUF type llama.cpp's llama-quantize gives every tensor, per preset and model, as a fixture
 for QuantPresetVsLlamaCppTest (models). Not run by CI.
 
-    LLAMA_BIN=/tmp/llamacpp/build/bin GGUF_PY=/tmp/llamacpp/gguf-py \
-        /usr/bin/python3 reference/quant/preset_types.py ../shared/models OUT.json
+    LLAMA_COMMIT=d32676d77 LLAMA_BIN=/tmp/llamacpp/build/bin GGUF_PY=/tmp/llamacpp/gguf-py \
+        /usr/bin/python3 reference/quant/preset_types.py ../shared/models models/src/test/resources/golden/quant/preset_types.json
 
 LLAMA_BIN holds llama-quantize; LLAMA_COMMIT names that llama.cpp's commit (written into the fixture);
 GGUF_PY is the gguf Python package's folder in the same checkout (its reader lists the tensors and their

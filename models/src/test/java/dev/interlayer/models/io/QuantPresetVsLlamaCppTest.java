@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every preset's per-tensor type choice equals llama.cpp's: the fixture {@code gguf/preset_types.json} holds
+ * Every preset's per-tensor type choice equals llama.cpp's: the fixture {@code golden/quant/preset_types.json} holds
  * the type {@code llama-quantize} (without {@code --pure}) gave each tensor of six shared models
  * ({@code reference/quant/preset_types.py}). Where llama-quantize refused a model (a row that no type of the
  * preset divides, e.g. stories260K's 172-column ffn_down under Q4_0), Interlayer falls back to F16 instead:
@@ -31,8 +31,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class QuantPresetVsLlamaCppTest {
     private static JsonObject fixture() throws IOException {
-        try (InputStream in = QuantPresetVsLlamaCppTest.class.getResourceAsStream("/gguf/preset_types.json")) {
-            assertNotNull(in, "fixture gguf/preset_types.json missing");
+        try (InputStream in = QuantPresetVsLlamaCppTest.class.getResourceAsStream("/golden/quant/preset_types.json")) {
+            assertNotNull(in, "fixture golden/quant/preset_types.json missing");
             return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
         }
     }
