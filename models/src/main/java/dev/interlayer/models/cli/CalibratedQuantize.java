@@ -42,7 +42,8 @@ final class CalibratedQuantize {
     String format;
 
     @Option(names = "--ladder", paramLabel = "LIST", description = "mixed: the formats to choose from, most bits first"
-            + " (default " + LadderFormat.DEFAULT_LADDER + ").")
+            + " (default " + LadderFormat.GGUF_LADDER + " with --out, " + LadderFormat.DEFAULT_LADDER
+            + " with --eval only).")
     String ladder;
 
     @Option(names = "--target-bits", paramLabel = "B", description = "mixed: the least calibration KLD predicted by the"
@@ -127,8 +128,19 @@ final class CalibratedQuantize {
         Flags.require(out != null || evalText != null, "--out", "given (or --eval FILE to evaluate in memory only)",
                 "neither");
         LadderFormat fmt = format != null ? LadderFormat.parse(format) : null;
-        List<LadderFormat> rungs = mixed ? LadderFormat.ladder(ladder != null ? ladder : LadderFormat.DEFAULT_LADDER)
-                : null;
+        // A file must hold GGUF types: with --out the default ladder stops at q4_0, and a given one is checked now,
+        // not after the runs.
+        List<LadderFormat> rungs = mixed ? LadderFormat.ladder(ladder != null ? ladder
+                : out != null ? LadderFormat.GGUF_LADDER : LadderFormat.DEFAULT_LADDER) : null;
+        if (rungs != null && out != null) {
+            for (LadderFormat f : rungs) {
+                if (f.type() == null) {
+                    throw unwritable("the linears --ladder puts at " + f.name(), f);
+                }
+            }
+        }
+        Flags.require(group == GgmlBlocks.GROUP || fmt == null && !mixed, "--group",
+                GgmlBlocks.GROUP + " with --format and --method mixed (their formats have groups of 32)", group);
         QuantScheme scheme = fmt != null ? fmt.scheme(clip) : mixed ? rungs.get(rungs.size() - 1).scheme(clip)
                 : GgmlBlocks.scheme(bits != null ? bits : 4, group, sym, clip);
         if (fmt != null && fmt.type() == null && out != null) {
@@ -199,6 +211,14 @@ final class CalibratedQuantize {
                     : calibration != null ? ModelInput.tokenizer(loaded, model)
                     .encode(Files.readString(calibration, StandardCharsets.UTF_8)) : null;
             int window = ctx != null ? ctx : Math.min(512, loaded.requireLm().contextLength());
+            // The held-out text is checked before the (long) quantization, not after it.
+            int[] heldOut = evalText == null ? null
+                    : ModelInput.tokenizer(loaded, model).encode(Files.readString(evalText, StandardCharsets.UTF_8));
+            if (heldOut != null && (heldOut.length < window || window > loaded.requireLm().contextLength())) {
+                throw new IllegalArgumentException("--eval " + evalText + ": " + heldOut.length + " tokens; needs at"
+                        + " least one window of " + window + " tokens within the model's context of "
+                        + loaded.requireLm().contextLength() + " (give a longer text or a smaller --ctx)");
+            }
             long t0 = System.nanoTime();
             SequentialQuantizer.Result r;
             String label;
@@ -219,11 +239,6 @@ final class CalibratedQuantize {
                     : (fmt != null ? fmt : LadderFormat.of(scheme)).describe();
             summary(o, r, label, what, calibration != null || calibrationIds != null ? String.format(Locale.ROOT,
                     "; calibration %d tokens in windows of %d", r.calibrationTokens(), window) : "", total, -1, file);
-            if (evalText != null) {
-                int[] ids = ModelInput.tokenizer(loaded, model).encode(Files.readString(evalText, StandardCharsets.UTF_8));
-                EvalCommand.print(o, ids.length, LmEval.evaluate(MixedQuantizer.inMemory(file, r), loaded.requireLm(),
-                        ids, window), true);
-            }
             if (out != null) {
                 for (var e : r.quantized().entrySet()) {   // a format no GGUF type stores: say which, and what works
                     LadderFormat f = LadderFormat.of(e.getValue().scheme());
@@ -235,6 +250,10 @@ final class CalibratedQuantize {
                 o.printf(Locale.ROOT, "wrote %s: %,d bytes, whole file %.3f bits per weight%n", out, bytes,
                         8.0 * bytes / parameters(file));
                 o.flush();
+            }
+            if (heldOut != null) {                      // after writing: a failed evaluation loses no file
+                EvalCommand.print(o, heldOut.length, LmEval.evaluate(MixedQuantizer.inMemory(file, r),
+                        loaded.requireLm(), heldOut, window), true);
             }
         }
         return 0;

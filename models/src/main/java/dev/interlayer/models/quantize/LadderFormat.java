@@ -16,7 +16,7 @@ import java.util.Locale;
  * <ul>
  *   <li>{@code q8_0 q5_0 q5_1 q4_0 q4_1}: the GGML blocks of {@link GgmlBlocks} (8.5, 5.5, 6.0, 4.5, 5.0 bits);</li>
  *   <li>{@code i4}: 4-bit codes on GPTQ's symmetric grid ({@link GridKind#SYM}: scale {@code 2·max|w|/15}, zero 8),
- *       fp16 scale, 4.5 bits: the plain grouped 4-bit format of GPTQ/AutoGPTQ, no GGUF type;</li>
+ *       fp16 scale, 4.5 bits: GPTQ's symmetric grid with the zero fixed at 8 and not stored, no GGUF type;</li>
  *   <li>{@code i3}: 3-bit codes on the Q4_0-style signed-max grid (levels {@code −4…3}·d, the extreme exact),
  *       fp16 d, 3.5 bits; no GGUF type (llama.cpp has no 32-value 3-bit block);</li>
  *   <li>{@code i2}: 2-bit codes on the Q4_1-style offset grid ({@code x = d·q + m}, fp16 d and m), 3.0 bits; no GGUF
@@ -33,8 +33,11 @@ import java.util.Locale;
  * @param columnMultiple row widths it fits (its block)
  */
 public record LadderFormat(String name, QuantScheme scheme, GgufType type, int columnMultiple) {
-    /** The default ladder of {@code --method mixed}: from 8.5 down to 3.0 bits per weight. */
+    /** The default ladder of {@code --method mixed} evaluated in memory: from 8.5 down to 3.0 bits per weight. */
     public static final String DEFAULT_LADDER = "q8_0,q5_0,q4_0,i3,i2";
+
+    /** The default ladder when the result is written to a GGUF file: GGUF types only, 8.5 down to 4.5 bits. */
+    public static final String GGUF_LADDER = "q8_0,q5_0,q4_0";
 
     /** Every name {@link #parse} accepts, for error messages. */
     public static final String NAMES = "q8_0, q5_0, q5_1, q4_0, q4_1 (GGUF blocks), i4, i3, i2 (plain grouped ints,"

@@ -33,7 +33,8 @@ import java.util.function.Consumer;
  * the float model's logits computed once ({@link CachedReference}). With {@code --target-bits} the chosen formats are
  * quantized once more in one sequential run (each linear on the inputs of the earlier linears in their chosen
  * formats) and that result is kept if its calibration KLD is lower than the assembly of the per-format runs; with
- * {@code --target-kld} the result is the assembly the bisection evaluated, so the bound holds on what is returned.
+ * {@code --target-kld} the result is the assembly the bisection evaluated, so the bound holds on what is returned
+ * (a bound that even the ladder's highest format misses is an error).
  */
 public final class MixedQuantizer {
     /**
@@ -140,6 +141,11 @@ public final class MixedQuantizer {
         List<String> formatNames = ladder.stream().map(LadderFormat::name).toList();
         if (targetKld != null) {     // the linears returned are the evaluated assignment: the bound holds on them
             BitLadder.Choice c = BitLadder.atBound(cost, bits, targetKld, eval);
+            if (!(c.metric() <= targetKld)) {   // even the path's start (every linear at its highest rung) is over
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "--target-kld %.6f: even every linear at"
+                        + " its highest format (%s) gives KLD %.6f on the calibration text; give a larger bound or a"
+                        + " ladder with more bits", targetKld, ladder.get(0).name(), c.metric()));
+            }
             return new Result(assembleResult(names, c.formats(), runs), formatNames, counts(c.formats(), nf), c.metric(),
                     c.bits() / weights, String.format(Locale.ROOT, "KLD <= %.5f", targetKld), evals[0]);
         }

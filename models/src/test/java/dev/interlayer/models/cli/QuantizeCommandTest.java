@@ -64,8 +64,17 @@ class QuantizeCommandTest {
             {"--method", "mixed", "--ladder", "q4_0,q8_0", "--target-bits", "4.5", "--calibration", text.toString()},
             {"from most to fewest bits"},
             {"--method", "gptq", "--format", "q9", "--calibration", text.toString()}, {"unknown format 'q9'", "i3"},
+            // with --out the default ladder holds GGUF types only (q8_0, q5_0, q4_0): 4.5 bits is its floor
             {"--method", "mixed", "--target-bits", "2.5", "--calibration", text.toString()},
-            {"--target-bits must be at least the ladder's fewest bits per weight (i2 (2-bit codes", "3.00", "got 2.5"},
+            {"--target-bits must be at least the ladder's fewest bits per weight (q4_0 (4-bit codes", "4.50", "got 2.5"},
+            // a ladder rung without a GGUF type and --out: refused before any run
+            {"--method", "mixed", "--ladder", "q8_0,q4_0,i3", "--target-bits", "4", "--calibration", text.toString()},
+            {"cannot write the linears --ladder puts at i3 as i3 (3-bit codes", "no GGUF type"},
+            {"--method", "gptq", "--format", "q4_0", "--group", "64", "--calibration", text.toString()},
+            {"--group must be 32 with --format and --method mixed", "got 64"},
+            // a held-out text shorter than one window: refused before quantizing, not after
+            {"--method", "gptq", "--calibration", text.toString(), "--ctx", "64", "--eval", text.toString()},
+            {"--eval", "needs at least one window of 64 tokens"},
             {"--method", "gptq", "--format", "q4_0", "--sym", "--calibration", text.toString()},
             {"--format must be given without --bits and --sym"},
             // a format without a GGUF type and --out: refused before quantizing, naming the format and what works
@@ -144,7 +153,7 @@ class QuantizeCommandTest {
     }
 
     @Test
-    void mixedBelowFourBitsEvaluatesInMemoryAndRefusesToWriteFormatsWithoutAGgufType() throws Exception {
+    void mixedBelowFourBitsEvaluatesInMemoryAndAnUnreachableKldBoundIsAnError() throws Exception {
         String stories = SharedModels.require("stories260K/stories260K.gguf").toString();
         Path text = dir.resolve("c.txt"), held = dir.resolve("h.txt");
         Files.writeString(text, "Once upon a time, there was a little boy named Tom. Tom had a red ball. He liked to"
@@ -152,11 +161,10 @@ class QuantizeCommandTest {
                 + " to help. She had a long stick. They got the ball down and played all day. Tom said thank you.");
         Files.writeString(held, "Lily saw a big dog in the park. The dog was happy and wanted to play. Lily threw a"
                 + " stick and the dog ran to get it. They played until the sun went down. Then Lily went home to eat.");
-        Path out = dir.resolve("low.gguf");
-        // 3.2 bits per weight is below q4_0's 4.5 and i3's 3.5: the 2-bit rung must be used, and it has no GGUF type
+        // 3.2 bits per weight is below q4_0's 4.5 and i3's 3.5: the 2-bit rung must be used (no GGUF type: in memory)
         EmbedCommandTest.Run r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "mixed", "--calibration",
-                text.toString(), "--ctx", "64", "--target-bits", "3.2", "--eval", held.toString(), "--out", out.toString());
-        assertNotEquals(0, r.code(), r.out());
+                text.toString(), "--ctx", "64", "--target-bits", "3.2", "--eval", held.toString());
+        assertEquals(0, r.code(), r.err());
         Matcher m = Pattern.compile("(\\d+) q8_0, (\\d+) q5_0, (\\d+) q4_0, (\\d+) i3, (\\d+) i2; ([0-9.]+) bits per"
                 + " weight; calibration KLD ([0-9.]+); target <= 3.200 bits per weight").matcher(r.out());
         assertTrue(m.find(), r.out());
@@ -164,8 +172,13 @@ class QuantizeCommandTest {
         assertTrue(bpw <= 3.2 && Integer.parseInt(m.group(5)) > 0, r.out());
         assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "quantized at %.3f bits per weight", bpw)), r.out());
         assertTrue(r.out().contains("KLD mean ") && r.out().contains("top-1 agreement"), "in-memory eval: " + r.out());
-        assertTrue(r.err().contains("cannot write blk.") && (r.err().contains(" as i2 (2-bit codes") || r.err().contains(" as i3 (3-bit codes"))
-                && r.err().contains("--eval FILE (without --out)"), r.err());
+        // a KLD bound that even the ladder's highest format misses is an error, not a result over the bound
+        Path out = dir.resolve("tight.gguf");
+        EmbedCommandTest.Run t = EmbedCommandTest.run("quantize", "--model", stories, "--method", "mixed", "--ladder",
+                "q5_0,q4_0", "--calibration", text.toString(), "--ctx", "64", "--target-kld", "1e-9", "--out", out.toString());
+        assertNotEquals(0, t.code(), t.out());
+        assertTrue(t.err().contains("--target-kld 0.000000: even every linear at its highest format (q5_0) gives KLD"),
+                t.err());
         assertTrue(Files.notExists(out), "nothing written");
     }
 

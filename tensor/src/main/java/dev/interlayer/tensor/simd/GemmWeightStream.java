@@ -251,8 +251,9 @@ final class GemmWeightStream {
      *
      * <p>Per token one masked gather down the tile's column (up to VL rows) and one masked vector store into C's
      * row: the same values and the same single addition per element as an element loop. Why: the element loop (12
-     * scalar loads and stores per token) took 7.0% of a dense F32 GEMM's JFR samples (BENCHMARKS §21); alone, on
-     * 12 × 32 tiles into C rows 2048 floats apart, it took 264–306 ns per tile against 92–164 (BENCHMARKS §23). ld is NR or
+     * scalar loads and stores per token) and the row grouping around it took 7.0% of a dense F32 GEMM's JFR samples
+     * (BENCHMARKS §21); the loop alone, on 12 × 32 tiles into C rows 2048 floats apart, took 264–306 ns per tile
+     * (about 2.5% of a tile's compute at k = 2048) against 92–164 now (BENCHMARKS §23). ld is NR or
      * NR3, and the tile {@link #TILE} long.
      */
     static void store(float[] tile, int ld, int rows, int tokens, float[] c, int ci, int ldc, boolean accumulate) {
