@@ -91,6 +91,7 @@ public final class MixedQuantizer {
                     : calib.length) + " tokens; its KLD evaluation needs at least one window of " + Math.max(ctx, 2)
                     + " (the model's context " + ref.contextLength() + ", --ctx " + window + ")");
         }
+        checkCacheFits(calib.length, Math.min(calib.length, SENSITIVITY_WINDOWS * ctx), ref.vocabSize());
         CausalLM cached = new CachedReference(ref, calib);    // the float model's logits, computed once
         // sensitivities (one evaluation per linear and format) on the first SENSITIVITY_WINDOWS windows only
         int[] sens = calib.length > SENSITIVITY_WINDOWS * ctx ? java.util.Arrays.copyOf(calib, SENSITIVITY_WINDOWS * ctx)
@@ -280,5 +281,18 @@ public final class MixedQuantizer {
         Map<String, Tensor> m = dequantized(r.quantized());
         m.putAll(r.replacedF32());
         return SequentialQuantizer.decoder(file, m);
+    }
+
+    // The cached reference logits (calibration tokens, plus the sensitivity windows when they are a separate cache)
+    // are float rows of the vocabulary: refuse up front what the heap cannot hold, not after the per-format runs.
+    static void checkCacheFits(int tokens, int sensitivityTokens, int vocab) {
+        long bytes = 4L * vocab * (tokens + (sensitivityTokens < tokens ? sensitivityTokens : 0));
+        long max = Runtime.getRuntime().maxMemory();
+        if (bytes > max / 2) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "--method mixed: caching the"
+                    + " unquantized model's logits for %,d calibration tokens x %,d vocabulary needs %,d MB, more than"
+                    + " half of the heap (%,d MB); give a shorter calibration text or a larger -Xmx", tokens, vocab,
+                    bytes >> 20, max >> 20));
+        }
     }
 }
