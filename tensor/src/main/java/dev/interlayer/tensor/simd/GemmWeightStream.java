@@ -56,7 +56,7 @@ final class GemmWeightStream {
      * Length of an output tile ([MR][NR], or [MR3][NR3]): room for {@link #store}'s gathers, whose masked-off lanes
      * still index the tile up to the next multiple of VL rows.
      */
-    private static final int TILE = roundUp(MR, VL) * GemmDirectKernel.NR3;
+    static final int TILE = roundUp(MR, VL) * GemmDirectKernel.NR3;
     /** Gather offsets down a tile column of leading dimension NR or NR3, for {@link #store}. */
     private static final int[] DOWN_NR = down(NR), DOWN_NR3 = down(GemmDirectKernel.NR3);
     /** One thread's widened weight rows [MR][KC] (this group's and the next one's) and its output tile. */
@@ -282,7 +282,7 @@ final class GemmWeightStream {
     }
 
     /** tile[r*NR + t] = Σ_p wb[r*kc + p]·xp[xi + p*NR + t] for r &lt; MR, t &lt; NR. */
-    private static void micro(int kc, float[] wb, float[] xp, int xi, float[] tile) {
+    static void micro(int kc, float[] wb, float[] xp, int xi, float[] tile) {
         FloatVector z = FloatVector.zero(F);
         FloatVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z, a4 = z, b4 = z, a5 = z, b5 = z;
         FloatVector a6 = z, b6 = z, a7 = z, b7 = z, a8 = z, b8 = z, a9 = z, b9 = z, a10 = z, b10 = z, a11 = z, b11 = z;
