@@ -21,7 +21,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.environ["GGUF_PY"])
-from gguf import GGUFReader  # noqa: E402
+from gguf import GGUFReader, GGUFWriter  # noqa: E402
+import numpy as np  # noqa: E402
 
 PRESETS = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L",
            "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K"]
@@ -32,6 +33,37 @@ MODELS = ["stories260K/stories260K.gguf", "synthetic/synth-llama-256-f32.gguf",
 # file is copied with llama.expert_count set to 8 (the rules read only metadata and names; llama-quantize
 # does not check the expert tensors' third dimension against it).
 EIGHT_EXPERTS = "synthetic/synth-mixtral-moe-f32.gguf"
+# The shared models have 2-5 layers and at most 2 query heads per KV head; the mixes' layer rules (first/last
+# eighth, every third layer, first sixteenth) and Q2_K's n_gqa >= 4 rule need more: a 32-layer, 256-wide llama with
+# 8 query heads on 2 KV heads, all zeros (the rules read only metadata, names and shapes), generated here. The
+# fixture records its parameters, names and shapes, so the Java test needs no file.
+GENERATED = {"layers": 32, "heads": 8, "kv_heads": 2, "dim": 256, "ff": 256, "vocab": 256}
+
+
+def write_generated(path, g):
+    w = GGUFWriter(path, "llama")
+    w.add_block_count(g["layers"])
+    w.add_context_length(128)
+    w.add_embedding_length(g["dim"])
+    w.add_feed_forward_length(g["ff"])
+    w.add_head_count(g["heads"])
+    w.add_head_count_kv(g["kv_heads"])
+    w.add_layer_norm_rms_eps(1e-5)
+    dim, ff, kv = g["dim"], g["ff"], g["kv_heads"] * g["dim"] // g["heads"]
+    z = lambda *shape: np.zeros(shape, dtype=np.float32)  # noqa: E731
+    w.add_tensor("token_embd.weight", z(g["vocab"], dim))
+    w.add_tensor("output_norm.weight", z(dim))
+    w.add_tensor("output.weight", z(g["vocab"], dim))
+    for layer in range(g["layers"]):
+        p = f"blk.{layer}."
+        for name, shape in [("attn_norm", (dim,)), ("ffn_norm", (dim,)), ("attn_q", (dim, dim)), ("attn_k", (kv, dim)),
+                            ("attn_v", (kv, dim)), ("attn_output", (dim, dim)), ("ffn_gate", (ff, dim)),
+                            ("ffn_up", (ff, dim)), ("ffn_down", (dim, ff))]:
+            w.add_tensor(p + name + ".weight", z(*shape))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
 
 
 def types(path):
@@ -51,8 +83,10 @@ def main(models_dir, out):
         subprocess.run([sys.executable, os.path.join(os.environ["GGUF_PY"], "gguf", "scripts", "gguf_set_metadata.py"),
                         eight, "llama.expert_count", "8", "--force"], check=True, capture_output=True,
                        env=dict(os.environ, PYTHONPATH=os.environ["GGUF_PY"]))
+        generated = os.path.join(tmp, "generated.gguf")
+        write_generated(generated, GENERATED)
         for model, path, expert_count in [(m, os.path.join(models_dir, m), None) for m in MODELS] \
-                + [(EIGHT_EXPERTS + "#expert_count=8", eight, 8)]:
+                + [(EIGHT_EXPERTS + "#expert_count=8", eight, 8), ("generated-llama-32", generated, None)]:
             names = tensor_names(path)
             per_preset = {}
             for preset in PRESETS:
@@ -67,6 +101,10 @@ def main(models_dir, out):
             result["models"][model] = {"tensors": names, "presets": per_preset}
             if expert_count is not None:
                 result["models"][model]["expert_count"] = expert_count
+            if path == generated:
+                result["models"][model]["generated"] = GENERATED
+                shapes = {t.name: [int(d) for d in reversed(t.shape)] for t in GGUFReader(path).tensors}
+                result["models"][model]["shapes"] = [shapes[n] for n in names]
     with open(out, "w") as f:
         json.dump(result, f, sort_keys=True)
         f.write("\n")

@@ -92,17 +92,19 @@ public final class GgufQuantize {
 
     /** What llama.cpp's type rules read from {@code in}'s metadata and tensor names. */
     public static QuantPreset.Model facts(GgufFile in) {
-        int layers = in.getInt(in.architecture() + ".block_count", 0);
-        int experts = in.getInt(in.architecture() + ".expert_count", 0);
+        return facts(in.getInt(in.architecture() + ".block_count", 0), queriesPerKvHead(in),
+                in.getInt(in.architecture() + ".expert_count", 0), in.tensorInfos().stream().map(GgufTensorInfo::name)
+                        .toList());
+    }
+
+    /** The same from the counts and the tensor names of a model (tied: no {@code output.weight} among them). */
+    static QuantPreset.Model facts(int layers, int gqa, int experts, java.util.Collection<String> names) {
         int attnVs = 0;
-        boolean output = false;
-        for (GgufTensorInfo t : in.tensorInfos()) {
-            String n = t.name();
-            output |= n.equals("output.weight");
+        for (String n : names) {
             attnVs += n.contains("attn_v.weight") || n.contains("attn_qkv.weight") || n.contains("attn_kv_b.weight")
                     ? 1 : 0;
         }
-        return new QuantPreset.Model(layers, queriesPerKvHead(in), experts, !output, attnVs);
+        return new QuantPreset.Model(layers, gqa, experts, !names.contains("output.weight"), attnVs);
     }
 
     /**
