@@ -4,9 +4,10 @@ package dev.interlayer.tensor;
  * Element types of tensors, with their storage geometry.
  *
  * <p>The order is stable. Scalar types have a block size of 1; GGML-style block-quantized types
- * store {@code blockSize} values in {@code blockBytes} bytes, and only whole blocks can be stored.
+ * store {@code blockSize} values in {@code blockBytes} bytes, and only whole blocks can be stored
+ * ({@link BlockGeometry.Typed#byteSize}).
  */
-public enum DType {
+public enum DType implements BlockGeometry.Typed {
     /** IEEE 754 binary32. */
     F32(1, 4),
     /** IEEE 754 binary16 (half). */
@@ -44,47 +45,19 @@ public enum DType {
     /** GGML IQ4_XS: 256-value super-block of IQ4_NL-grid indices, 8 sub-blocks with 6-bit scales. */
     IQ4_XS(256, 136);
 
-    private final int blockSize;
-    private final int blockBytes;
+    private final BlockGeometry geometry;
 
     DType(int blockSize, int blockBytes) {
-        this.blockSize = blockSize;
-        this.blockBytes = blockBytes;
+        this.geometry = new BlockGeometry(blockSize, blockBytes);
     }
 
-    /** Values per storage block (1 for scalar types). */
-    public int blockSize() {
-        return blockSize;
-    }
-
-    /** Bytes per storage block (the element size for scalar types). */
-    public int blockBytes() {
-        return blockBytes;
-    }
-
-    /** True for GGML block-quantized types. */
-    public boolean isQuantized() {
-        return blockSize > 1;
+    @Override
+    public BlockGeometry geometry() {
+        return geometry;
     }
 
     /** True for F32, F16 and BF16. */
     public boolean isFloatingPoint() {
         return this == F32 || this == F16 || this == BF16;
-    }
-
-    /**
-     * Bytes needed to store {@code elements} values.
-     *
-     * @throws IllegalArgumentException if {@code elements} is negative or not a whole number of blocks
-     * @throws ArithmeticException on overflow
-     */
-    public long byteSize(long elements) {
-        if (elements < 0) {
-            throw new IllegalArgumentException("element count must be >= 0, got " + elements);
-        }
-        if (elements % blockSize != 0) {
-            throw new IllegalArgumentException(this + " stores blocks of " + blockSize + " values; got " + elements);
-        }
-        return Math.multiplyExact(elements / blockSize, (long) blockBytes);
     }
 }

@@ -79,12 +79,11 @@ public final class Gguf {
             Arena arena = Arena.ofShared();
             try {
                 MemorySegment data = MemorySegment.NULL;
-                long dataBytes = r.fileSize() - h.dataOffset;
-                if (!h.tensors.isEmpty() && dataBytes > 0) {
-                    data = ch.map(FileChannel.MapMode.READ_ONLY, h.dataOffset, dataBytes, arena);
+                long dataBytes = h.fileSize() - h.dataOffset();
+                if (!h.tensors().isEmpty() && dataBytes > 0) {
+                    data = ch.map(FileChannel.MapMode.READ_ONLY, h.dataOffset(), dataBytes, arena);
                 }
-                return new GgufFile(path, h.version, h.metadata, h.tensors, h.alignment, h.dataOffset,
-                        r.fileSize(), arena, data, h.rawMetadata);
+                return new GgufFile(path, h, arena, data);
             } catch (IOException | RuntimeException e) {
                 arena.close();
                 throw e;
@@ -97,8 +96,10 @@ public final class Gguf {
         return t >= 0 && t < TYPE_NAMES.length ? TYPE_NAMES[t] : "type " + t;
     }
 
-    private record Header(int version, Map<String, Object> metadata, Map<String, GgufTensorInfo> tensors,
-                          int alignment, long dataOffset, Map<String, long[]> rawMetadata) {
+    // What parse validated: the header's values, the tensor table, and where each metadata value is stored
+    // (rawMetadata: key -> {file offset of its value type, end of its value}); a GgufFile keeps it as it is.
+    record Header(int version, Map<String, Object> metadata, Map<String, GgufTensorInfo> tensors,
+                  int alignment, long dataOffset, long fileSize, Map<String, long[]> rawMetadata) {
     }
 
     private static Header parse(GgufReader r) throws IOException {
@@ -241,7 +242,7 @@ public final class Gguf {
         }
         checkNoOverlap(r, tensors, rel);
         return new Header((int) version, Collections.unmodifiableMap(meta), Collections.unmodifiableMap(tensors),
-                alignment, dataOffset, Collections.unmodifiableMap(rawMeta));
+                alignment, dataOffset, size, Collections.unmodifiableMap(rawMeta));
     }
 
     /**

@@ -42,28 +42,18 @@ public final class GgufFile implements WeightSource {
             GgufType.IQ4_NL, GgufType.IQ4_XS);
 
     private final Path path;
-    private final int version;
-    private final Map<String, Object> metadata;
-    private final Map<String, GgufTensorInfo> tensors;
-    private final int alignment;
-    private final long dataOffset;
-    private final long fileSize;
+    private final Gguf.Header header;
+    private final Map<String, Object> metadata;          // header.metadata()
+    private final Map<String, GgufTensorInfo> tensors;   // header.tensors()
     private final Arena arena;
     private final MemorySegment data;   // [dataOffset, fileSize) of the file, read-only
-    private final Map<String, long[]> rawMetadata;   // key -> {file offset of its value type, end of its value}
     private volatile boolean closed;
 
-    GgufFile(Path path, int version, Map<String, Object> metadata, Map<String, GgufTensorInfo> tensors,
-             int alignment, long dataOffset, long fileSize, Arena arena, MemorySegment data,
-             Map<String, long[]> rawMetadata) {
-        this.rawMetadata = rawMetadata;
+    GgufFile(Path path, Gguf.Header header, Arena arena, MemorySegment data) {
         this.path = path;
-        this.version = version;
-        this.metadata = metadata;
-        this.tensors = tensors;
-        this.alignment = alignment;
-        this.dataOffset = dataOffset;
-        this.fileSize = fileSize;
+        this.header = header;
+        this.metadata = header.metadata();
+        this.tensors = header.tensors();
         this.arena = arena;
         this.data = data;
     }
@@ -75,7 +65,7 @@ public final class GgufFile implements WeightSource {
 
     /** GGUF version (2 or 3). */
     public int version() {
-        return version;
+        return header.version();
     }
 
     /**
@@ -146,17 +136,17 @@ public final class GgufFile implements WeightSource {
 
     /** Data alignment in bytes ({@code general.alignment}, default 32). */
     public int alignment() {
-        return alignment;
+        return header.alignment();
     }
 
     /** Absolute file offset of the data section. */
     public long dataOffset() {
-        return dataOffset;
+        return header.dataOffset();
     }
 
     /** File size in bytes. */
     public long fileSize() {
-        return fileSize;
+        return header.fileSize();
     }
 
     /**
@@ -165,7 +155,7 @@ public final class GgufFile implements WeightSource {
      * if absent.
      */
     public byte[] rawMetadataValue(String key) throws IOException {
-        long[] at = rawMetadata.get(key);
+        long[] at = header.rawMetadata().get(key);
         if (at == null) {
             return null;
         }
@@ -260,7 +250,7 @@ public final class GgufFile implements WeightSource {
         if (i.byteSize() == 0) {
             return MemorySegment.ofArray(new byte[0]).asReadOnly();
         }
-        return data.asSlice(i.fileOffset() - dataOffset, i.byteSize());
+        return data.asSlice(i.fileOffset() - header.dataOffset(), i.byteSize());
     }
 
     /**
@@ -428,7 +418,7 @@ public final class GgufFile implements WeightSource {
 
     @Override
     public String toString() {
-        return "GgufFile(" + path.getFileName() + ", v" + version + ", " + metadata.size() + " keys, "
+        return "GgufFile(" + path.getFileName() + ", v" + header.version() + ", " + metadata.size() + " keys, "
                 + tensors.size() + " tensors)";
     }
 }

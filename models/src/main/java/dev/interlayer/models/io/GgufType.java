@@ -1,47 +1,49 @@
 package dev.interlayer.models.io;
 
+import dev.interlayer.tensor.BlockGeometry;
 import dev.interlayer.tensor.DType;
 
 /**
  * GGML tensor types as stored in GGUF tensor infos, with their stable numeric ids (ggml's
- * {@code enum ggml_type}) and storage geometry: {@code blockSize} values in {@code blockBytes} bytes.
+ * {@code enum ggml_type}) and storage geometry: {@code blockSize} values in {@code blockBytes} bytes, taken from
+ * the {@link DType} where there is one.
  *
  * <p>Every id a GGUF file may carry is listed so {@code inspect} can name it; only some have a
  * {@link DType} that {@link GgufFile#tensor} can hand out (see {@link #dtype()}).
  */
-public enum GgufType {
-    F32(0, 1, 4, DType.F32),
-    F16(1, 1, 2, DType.F16),
-    Q4_0(2, 32, 18, DType.Q4_0),
-    Q4_1(3, 32, 20, DType.Q4_1),
-    Q5_0(6, 32, 22, DType.Q5_0),
-    Q5_1(7, 32, 24, DType.Q5_1),
-    Q8_0(8, 32, 34, DType.Q8_0),
-    Q8_1(9, 32, 36, null),
-    Q2_K(10, 256, 84, DType.Q2_K),
-    Q3_K(11, 256, 110, DType.Q3_K),
-    Q4_K(12, 256, 144, DType.Q4_K),
-    Q5_K(13, 256, 176, DType.Q5_K),
-    Q6_K(14, 256, 210, DType.Q6_K),
-    Q8_K(15, 256, 292, null),
-    IQ2_XXS(16, 256, 66, null),
-    IQ2_XS(17, 256, 74, null),
-    IQ3_XXS(18, 256, 98, null),
-    IQ1_S(19, 256, 50, null),
-    IQ4_NL(20, 32, 18, DType.IQ4_NL),
-    IQ3_S(21, 256, 110, null),
-    IQ2_S(22, 256, 82, null),
-    IQ4_XS(23, 256, 136, DType.IQ4_XS),
-    I8(24, 1, 1, DType.I8),
-    I16(25, 1, 2, null),
-    I32(26, 1, 4, DType.I32),
-    I64(27, 1, 8, DType.I64),
-    F64(28, 1, 8, null),
-    IQ1_M(29, 256, 56, null),
-    BF16(30, 1, 2, DType.BF16),
-    TQ1_0(34, 256, 54, null),
-    TQ2_0(35, 256, 66, null),
-    MXFP4(39, 32, 17, null);
+public enum GgufType implements BlockGeometry.Typed {
+    F32(0, DType.F32),
+    F16(1, DType.F16),
+    Q4_0(2, DType.Q4_0),
+    Q4_1(3, DType.Q4_1),
+    Q5_0(6, DType.Q5_0),
+    Q5_1(7, DType.Q5_1),
+    Q8_0(8, DType.Q8_0),
+    Q8_1(9, 32, 36),
+    Q2_K(10, DType.Q2_K),
+    Q3_K(11, DType.Q3_K),
+    Q4_K(12, DType.Q4_K),
+    Q5_K(13, DType.Q5_K),
+    Q6_K(14, DType.Q6_K),
+    Q8_K(15, 256, 292),
+    IQ2_XXS(16, 256, 66),
+    IQ2_XS(17, 256, 74),
+    IQ3_XXS(18, 256, 98),
+    IQ1_S(19, 256, 50),
+    IQ4_NL(20, DType.IQ4_NL),
+    IQ3_S(21, 256, 110),
+    IQ2_S(22, 256, 82),
+    IQ4_XS(23, DType.IQ4_XS),
+    I8(24, DType.I8),
+    I16(25, 1, 2),
+    I32(26, DType.I32),
+    I64(27, DType.I64),
+    F64(28, 1, 8),
+    IQ1_M(29, 256, 56),
+    BF16(30, DType.BF16),
+    TQ1_0(34, 256, 54),
+    TQ2_0(35, 256, 66),
+    MXFP4(39, 32, 17);
 
     private static final GgufType[] BY_ID = new GgufType[40];
 
@@ -52,15 +54,21 @@ public enum GgufType {
     }
 
     private final int id;
-    private final int blockSize;
-    private final int blockBytes;
+    private final BlockGeometry geometry;
     private final DType dtype;
 
-    GgufType(int id, int blockSize, int blockBytes, DType dtype) {
+    // a type Interlayer reads: its geometry is the dtype's
+    GgufType(int id, DType dtype) {
         this.id = id;
-        this.blockSize = blockSize;
-        this.blockBytes = blockBytes;
+        this.geometry = dtype.geometry();
         this.dtype = dtype;
+    }
+
+    // a type Interlayer can only name: ggml's blck_size and type_size
+    GgufType(int id, int blockSize, int blockBytes) {
+        this.id = id;
+        this.geometry = new BlockGeometry(blockSize, blockBytes);
+        this.dtype = null;
     }
 
     /** The ggml type id stored in the file. */
@@ -68,19 +76,9 @@ public enum GgufType {
         return id;
     }
 
-    /** Values per block (1 for scalar types). */
-    public int blockSize() {
-        return blockSize;
-    }
-
-    /** Bytes per block. */
-    public int blockBytes() {
-        return blockBytes;
-    }
-
-    /** True for block-quantized types. */
-    public boolean isQuantized() {
-        return blockSize > 1;
+    @Override
+    public BlockGeometry geometry() {
+        return geometry;
     }
 
     /** The matching tensor dtype, or null if Interlayer has none. */

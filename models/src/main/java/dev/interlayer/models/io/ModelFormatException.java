@@ -23,10 +23,7 @@ public final class ModelFormatException extends IOException {
      * @param found    what this file has there
      */
     public ModelFormatException(Path file, long offset, String field, String expected, String found) {
-        super(format(file, offset, field, expected, found));
-        this.file = file;
-        this.offset = offset;
-        this.field = field;
+        this(file, offset, field, expected, found, null);
     }
 
     /** As above, with a cause (e.g. a JSON parse error). */
