@@ -8,7 +8,6 @@ import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.tokenizer.Tokenizer;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -22,8 +21,8 @@ public final class GenerateCommand extends SequenceCommand {
     public GenerateCommand() {
     }
 
-    @Option(names = "--model", required = true, description = "GGUF file or Hugging Face folder.")
-    Path model;
+    @Mixin
+    ModelPath.GgufOrHf model = new ModelPath.GgufOrHf();
 
     @Option(names = "--temperature", defaultValue = "0.8", description = "0 = greedy (default ${DEFAULT-VALUE}).")
     float temperature;
@@ -106,7 +105,7 @@ public final class GenerateCommand extends SequenceCommand {
             if (temperature > 0) {
                 err.println("note: --draft-layers samples with --temperature only (top-k, top-p, min-p off)");
             }
-            int[] ids = input.ids(loaded, model);
+            int[] ids = input.ids(loaded, model());
             planOptions.speculate(decoder(loaded, "--draft-layers"), tok, ids,
                     input.prompt, maxTokens, temperature, seed, out, err);
             return 0;
@@ -128,7 +127,7 @@ public final class GenerateCommand extends SequenceCommand {
             if (input.tokens != null) {
                 r = gen.generate(input.tokens, t -> print(out, tok == null ? t.id() + " " : t.text()));
             } else {
-                ModelInput.tokenizer(loaded, model);   // fails with "use --tokens" when there is none
+                ModelInput.tokenizer(loaded, model());   // fails with "use --tokens" when there is none
                 print(out, input.prompt);
                 r = gen.generate(input.prompt, t -> print(out, t.text()));
             }

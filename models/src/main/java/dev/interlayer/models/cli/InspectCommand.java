@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,8 +31,8 @@ public final class InspectCommand implements CliCommand, Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "GGUF file or Hugging Face folder.")
-    Path model;
+    @Mixin
+    ModelPath.GgufOrHf modelPath = new ModelPath.GgufOrHf();
 
     @Option(names = "--metadata", description = "Also list every metadata key/value.")
     boolean metadata;
@@ -39,9 +40,9 @@ public final class InspectCommand implements CliCommand, Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Flags.exists(model, "--model");
+        Path model = Flags.exists(modelPath.path, "--model");
         if (java.nio.file.Files.isDirectory(model)) {
-            inspectHf(out);
+            inspectHf(out, model);
             return 0;
         }
         try (GgufFile f = Gguf.open(model)) {
@@ -116,7 +117,7 @@ public final class InspectCommand implements CliCommand, Callable<Integer> {
     }
 
     // HF folder: family, config record, tensors of the safetensors file(s), tokenizer.
-    private void inspectHf(PrintWriter out) throws java.io.IOException {
+    private void inspectHf(PrintWriter out, Path model) throws java.io.IOException {
         try (HfFolder h = HfFolder.open(model)) {
             java.util.Optional<Family> family = Families.forHuggingFace(h.config());
             out.printf("folder: %s (model_type %s, architectures %s)%n", model.getFileName(), h.modelType(),

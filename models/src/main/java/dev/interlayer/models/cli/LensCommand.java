@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -33,8 +34,8 @@ public final class LensCommand extends SequenceCommand {
     public LensCommand() {
     }
 
-    @Option(names = "--model", required = true, description = "GGUF file or Hugging Face folder (decoder).")
-    Path model;
+    @Mixin
+    ModelPath.Decoder model = new ModelPath.Decoder();
 
     @Option(names = "--json", description = "Print the table and distances as JSON.")
     boolean json;
@@ -62,7 +63,7 @@ public final class LensCommand extends SequenceCommand {
     @Override
     int run(LoadedModel loaded, PrintWriter out) throws Exception {
         DecoderLM lm = ModelInput.decoder(loaded, "lens");
-        int[] ids = input.ids(loaded, model);
+        int[] ids = input.ids(loaded, model());
         int layers = lm.stack().layers();
         HiddenStates hs = HiddenStates.collect(new PlannedStack(lm.stack(), ExecutionPlan.identity(layers)), ids);
         LogitLens.Cell[][] table;

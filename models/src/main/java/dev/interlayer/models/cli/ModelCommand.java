@@ -10,8 +10,9 @@ import picocli.CommandLine.Spec;
 
 // The frame of the commands that load one model and run it (hidden, logits, lens, patch, generate): every option is
 // checked before the (possibly slow) load, in the order --tokens/--prompt, --model, the command's own, --threads;
-// then the model is opened, run on, and closed, and stdout flushed. Subclasses declare --model themselves (its help
-// names the formats each reads); picocli fills the fields here as theirs. SequenceCommand adds --tokens/--prompt.
+// then the model is opened, run on, and closed, and stdout flushed. Subclasses declare --model themselves, as a field
+// or a ModelPath mixin (its help names the formats each reads); picocli fills the fields here as theirs.
+// SequenceCommand adds --tokens/--prompt.
 abstract class ModelCommand implements CliCommand, Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -9,9 +9,9 @@ import dev.interlayer.nn.plan.ExecutionPlan;
 import dev.interlayer.nn.plan.PlannedStack;
 import dev.interlayer.nn.readout.ActivationPatching;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.OptionalInt;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -28,8 +28,8 @@ public final class PatchCommand extends ModelCommand {
     public PatchCommand() {
     }
 
-    @Option(names = "--model", required = true, description = "GGUF file or Hugging Face folder (decoder).")
-    Path model;
+    @Mixin
+    ModelPath.Decoder model = new ModelPath.Decoder();
 
     @Option(names = "--clean", required = true, description = "Clean prompt text.")
     String clean;
@@ -60,7 +60,7 @@ public final class PatchCommand extends ModelCommand {
     @Override
     int run(LoadedModel loaded, PrintWriter out) throws Exception {
         DecoderLM lm = ModelInput.decoder(loaded, "patch");
-        Tokenizer tok = ModelInput.tokenizer(loaded, model);
+        Tokenizer tok = ModelInput.tokenizer(loaded, model());
         int[] a = tok.encode(clean), b = tok.encode(corrupted);
         if (a.length != b.length) {
             throw new IllegalArgumentException("--clean encodes to " + a.length + " tokens and --corrupted to "
