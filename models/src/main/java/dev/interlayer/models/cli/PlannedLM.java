@@ -34,16 +34,15 @@ record PlannedLM(PlannedStack stack, OutputHead head, int contextLength, KvType 
     }
 
     // One sequence: the plan session (one KV cache per attention-running step) and a logits row.
-    private static final class PlanLmSession implements Session {
+    private static final class PlanLmSession extends BoundedSession {
         private final PlannedLM lm;
         private final PlanSession s;
         private final float[] logits;
         private final Tensor logitsRow;
-        private final int capacity;
 
         PlanLmSession(PlannedLM lm, PlanSession s, int capacity) {
+            super(capacity, lm.vocabSize());
             this.lm = lm;
-            this.capacity = capacity;
             this.s = s;
             this.logits = new float[lm.vocabSize()];
             this.logitsRow = Tensor.wrap(logits, Shape.of(1, logits.length));
@@ -55,13 +54,8 @@ record PlannedLM(PlannedStack stack, OutputHead head, int contextLength, KvType 
         }
 
         @Override
-        public int capacity() {
-            return capacity;
-        }
-
-        @Override
         public float[] append(int[] tokens, int off, int len) {
-            CausalLM.checkAppend(tokens, off, len, position(), capacity(), lm.vocabSize());
+            check(tokens, off, len);
             Tensor h = null;
             if (len == 1) {
                 h = lm.stack.decode(tokens[off], s);     // no allocation per decoded token
@@ -77,7 +71,7 @@ record PlannedLM(PlannedStack stack, OutputHead head, int contextLength, KvType 
 
         @Override
         public float[] appendAll(int[] tokens, int off, int len) {
-            CausalLM.checkAppend(tokens, off, len, position(), capacity(), lm.vocabSize());
+            check(tokens, off, len);
             int v = lm.vocabSize();
             float[] out = new float[Math.multiplyExact(len, v)];
             for (int done = 0; done < len; done += s.maxTokens()) {

@@ -1,6 +1,6 @@
 package dev.interlayer.models.cli;
 
-import dev.interlayer.models.generate.CausalLM;
+import dev.interlayer.models.generate.ForwardingLM;
 import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.nn.FeedForward;
 import dev.interlayer.nn.StackSession;
@@ -11,46 +11,27 @@ import java.io.PrintWriter;
 
 // A DecoderLM whose sessions add every MoE layer's router statistics of each call to a running total per layer
 // (a layer's own statistics are overwritten by its next call), for `generate --router-stats`.
-final class RouterStatsLM implements CausalLM {
+final class RouterStatsLM extends ForwardingLM {
     private static final int CHUNK = DecoderLM.DEFAULT_CHUNK;
     private final DecoderLM lm;
     private final RouterStats[] totals;   // [layers], null for a dense layer; filled by the first call
 
     RouterStatsLM(DecoderLM lm) {
+        super(lm);
         this.lm = lm;
         this.totals = new RouterStats[lm.stack().layers()];
     }
 
     @Override
-    public int vocabSize() {
-        return lm.vocabSize();
-    }
-
-    @Override
-    public int contextLength() {
-        return lm.contextLength();
-    }
-
-    @Override
     public Session newSession(int maxTokens) {
-        DecoderLM.Session inner = (DecoderLM.Session) lm.newSession(maxTokens);
-        return new Session() {
-            @Override
-            public int position() {
-                return inner.position();
-            }
-
-            @Override
-            public int capacity() {
-                return inner.capacity();
-            }
-
+        DecoderLM.Session s = (DecoderLM.Session) lm.newSession(maxTokens);
+        return new ForwardingSession(s) {
             @Override
             public float[] append(int[] tokens, int off, int len) {
                 float[] out = null;
                 for (int done = 0; done < len; done += CHUNK) {   // one chunk per call: see collect
-                    out = inner.append(tokens, off + done, Math.min(CHUNK, len - done));
-                    collect(inner.stackSession());
+                    out = s.append(tokens, off + done, Math.min(CHUNK, len - done));
+                    collect(s.stackSession());
                 }
                 return out;
             }
@@ -61,20 +42,10 @@ final class RouterStatsLM implements CausalLM {
                 float[] out = new float[Math.multiplyExact(len, v)];
                 for (int done = 0; done < len; done += CHUNK) {
                     int t = Math.min(CHUNK, len - done);
-                    System.arraycopy(inner.appendAll(tokens, off + done, t), 0, out, done * v, t * v);
-                    collect(inner.stackSession());
+                    System.arraycopy(s.appendAll(tokens, off + done, t), 0, out, done * v, t * v);
+                    collect(s.stackSession());
                 }
                 return out;
-            }
-
-            @Override
-            public void reset() {
-                inner.reset();
-            }
-
-            @Override
-            public void truncate(int position) {
-                inner.truncate(position);
             }
         };
     }

@@ -75,4 +75,33 @@ public interface CausalLM {
          */
         void truncate(int position);
     }
+
+    /**
+     * A session of a fixed capacity over a fixed vocabulary: {@link #capacity()} and the argument checks of
+     * {@link #append}/{@link #appendAll} ({@link #checkAppend}) in one place; subclasses keep the position.
+     */
+    abstract class BoundedSession implements Session {
+        private final int capacity;
+        private final int vocab;
+
+        /** A session of {@code capacity} positions whose tokens are below {@code vocab}. */
+        protected BoundedSession(int capacity, int vocab) {
+            this.capacity = capacity;
+            this.vocab = vocab;
+        }
+
+        @Override
+        public final int capacity() {
+            return capacity;
+        }
+
+        /**
+         * Checks an append of {@code tokens[off, off + len)} at {@link #position()}.
+         *
+         * @throws IllegalArgumentException as {@link #checkAppend}
+         */
+        protected final void check(int[] tokens, int off, int len) {
+            checkAppend(tokens, off, len, position(), capacity, vocab);
+        }
+    }
 }

@@ -159,16 +159,16 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
     }
 
     /** Per-sequence state: the stack session (KV cache, activations) and the logits buffer. */
-    public static final class Session implements CausalLM.Session {
+    public static final class Session extends CausalLM.BoundedSession {
         private final DecoderLM model;
         private final StackSession stack;
-        private final int capacity, chunk;
+        private final int chunk;
         private final float[] logits;       // [vocab]
         private final Tensor logitsRow;     // [1, vocab] view of logits
 
         private Session(DecoderLM model, int capacity, int chunk) {
+            super(capacity, model.vocabSize());
             this.model = model;
-            this.capacity = capacity;
             this.chunk = chunk;
             this.stack = model.stack.newSession(capacity, chunk, false, model.kvType);
             this.logits = new float[model.vocabSize()];
@@ -209,11 +209,6 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
         @Override
         public int position() {
             return stack.position();
-        }
-
-        @Override
-        public int capacity() {
-            return capacity;
         }
 
         @Override
@@ -288,10 +283,6 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
             if (passMode == ALL) {
                 model.softcap(passOut, 0, passOut.length);
             }
-        }
-
-        private void check(int[] tokens, int off, int len) {
-            CausalLM.checkAppend(tokens, off, len, position(), capacity, model.vocabSize());
         }
 
         @Override

@@ -1,6 +1,7 @@
 package dev.interlayer.models.quantize;
 
 import dev.interlayer.models.generate.CausalLM;
+import dev.interlayer.models.generate.ForwardingLM;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -12,41 +13,25 @@ import java.util.Map;
  * 512-token vocabulary: 25 MB). Only {@code appendAll} from a fresh or reset session is supported, which is all
  * LmEval calls.
  */
-final class CachedReference implements CausalLM {
-    private final CausalLM model;
+final class CachedReference extends ForwardingLM {
     private final int[] ids;
     private final Map<Long, float[]> logits = new HashMap<>();
 
     /** Caches {@code model}'s logits on {@code ids} (the one array every evaluation passes). */
     CachedReference(CausalLM model, int[] ids) {
-        this.model = model;
+        super(model);
         this.ids = ids;
     }
 
     @Override
-    public int vocabSize() {
-        return model.vocabSize();
-    }
-
-    @Override
-    public int contextLength() {
-        return model.contextLength();
-    }
-
-    @Override
     public Session newSession(int maxTokens) {
-        return new Session() {
-            private Session inner;
+        return new BoundedSession(maxTokens, vocabSize()) {
+            private Session session;
             private int position;
 
             @Override
             public int position() {
                 return position;
-            }
-
-            @Override
-            public int capacity() {
-                return maxTokens;
             }
 
             @Override
@@ -63,16 +48,16 @@ final class CachedReference implements CausalLM {
                 long key = ((long) position << 42) | ((long) off << 21) | len;
                 float[] v = logits.get(key);
                 if (v == null) {
-                    if (inner == null) {
-                        inner = model.newSession(maxTokens);
+                    if (session == null) {
+                        session = inner.newSession(maxTokens);
                     }
-                    if (inner.position() != position) {  // a miss after hits: the inner session is not at this state
+                    if (session.position() != position) {  // a miss after hits: the inner session is not at this state
                         throw new IllegalStateException("CachedReference: uncached call at position " + position);
                     }
-                    v = inner.appendAll(tokens, off, len);
+                    v = session.appendAll(tokens, off, len);
                     logits.put(key, v);
-                } else if (inner != null) {
-                    inner = null;                        // out of step with this session from now on
+                } else if (session != null) {
+                    session = null;                        // out of step with this session from now on
                 }
                 position += len;
                 return v;
@@ -81,8 +66,8 @@ final class CachedReference implements CausalLM {
             @Override
             public void reset() {
                 position = 0;
-                if (inner != null) {
-                    inner.reset();
+                if (session != null) {
+                    session.reset();
                 }
             }
 
