@@ -4,17 +4,18 @@ import dev.interlayer.models.cli.CliCommand;
 import dev.interlayer.models.cli.Flags;
 import dev.interlayer.models.cli.ModelInput;
 import dev.interlayer.models.cli.Progress;
+import dev.interlayer.models.generate.Sampler.Greedy;
 import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.nn.BatchDecoder;
 import dev.interlayer.nn.StackSession;
 import dev.interlayer.nn.plan.OutputHead;
-import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -40,8 +41,8 @@ public final class BatchDecodeBench implements CliCommand, Callable<Integer> {
     @Option(names = "--gen-tokens", defaultValue = "32", description = "Decode steps (default ${DEFAULT-VALUE}).")
     int genTokens;
 
-    @Option(names = "--threads", defaultValue = "1", description = "ComputePool threads (default ${DEFAULT-VALUE}).")
-    int threads;
+    @Mixin
+    BenchThreads threads = new BenchThreads();
 
     @Option(names = "--warmup-seconds", defaultValue = "10", description = "Warm-up (default ${DEFAULT-VALUE}).")
     double warmupSeconds;
@@ -61,7 +62,7 @@ public final class BatchDecodeBench implements CliCommand, Callable<Integer> {
             Flags.require(b >= 1 && b <= 16, "--batch", "values in [1, 16]", b);
             most = Math.max(most, b);
         }
-        ComputePool.setThreads(Flags.threads(threads));
+        threads.apply();
         Flags.exists(model, "--model");
         try (LoadedModel loaded = ModelInput.open(model)) {
             DecoderLM lm = ModelInput.decoder(loaded, "bench batch");
@@ -80,7 +81,7 @@ public final class BatchDecodeBench implements CliCommand, Callable<Integer> {
             for (int b : batches) {
                 double rate = run(lm, decoder, head, b, genTokens);
                 System.out.printf(Locale.ROOT, "bench=batch threads=%d batch=%d gen_tokens=%d aggregate_tok_s=%.2f "
-                        + "per_sequence_tok_s=%.2f vs_single=%.2f%n", threads, b, genTokens, rate, rate / b,
+                        + "per_sequence_tok_s=%.2f vs_single=%.2f%n", threads.count, b, genTokens, rate, rate / b,
                         rate / single);
             }
         }
@@ -101,7 +102,7 @@ public final class BatchDecodeBench implements CliCommand, Callable<Integer> {
             }
             sessions[i] = lm.newSession(promptTokens + n, Math.min(promptTokens, DecoderLM.DEFAULT_CHUNK));
             stacks[i] = sessions[i].stackSession();
-            tokens[i] = argmax(sessions[i].append(prompt, 0, promptTokens), 0, vocab);
+            tokens[i] = Greedy.argmax(sessions[i].append(prompt, 0, promptTokens), 0, vocab);
         }
         Tensor logits = Tensor.zeros(b, vocab);
         float[] rows = logits.heapFloats();
@@ -110,24 +111,14 @@ public final class BatchDecodeBench implements CliCommand, Callable<Integer> {
         for (int step = 0; step < n; step++) {
             if (decoder == null) {
                 one[0] = tokens[0];
-                tokens[0] = argmax(sessions[0].append(one, 0, 1), 0, vocab);
+                tokens[0] = Greedy.argmax(sessions[0].append(one, 0, 1), 0, vocab);
                 continue;
             }
             decoder.decode(tokens, stacks, b, head, logits);
             for (int i = 0; i < b; i++) {
-                tokens[i] = argmax(rows, i * vocab, vocab);
+                tokens[i] = Greedy.argmax(rows, i * vocab, vocab);
             }
         }
         return (double) b * n / ((System.nanoTime() - t0) / 1e9);
-    }
-
-    private static int argmax(float[] a, int off, int n) {
-        int best = 0;
-        for (int j = 1; j < n; j++) {
-            if (a[off + j] > a[off + best]) {
-                best = j;
-            }
-        }
-        return best;
     }
 }

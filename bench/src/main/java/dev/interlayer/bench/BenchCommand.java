@@ -3,7 +3,6 @@ package dev.interlayer.bench;
 import dev.interlayer.models.cli.CliCommand;
 import dev.interlayer.models.cli.Flags;
 import dev.interlayer.models.cli.Progress;
-import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Tensor;
@@ -14,6 +13,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -47,12 +47,12 @@ public final class BenchCommand implements CliCommand, Callable<Integer> {
         double warmup;
         @Option(names = "--seconds", defaultValue = "4", description = "Measured seconds (default ${DEFAULT-VALUE}).")
         double seconds;
-        @Option(names = "--threads", defaultValue = "1", description = "ComputePool threads (default ${DEFAULT-VALUE}).")
-        int threads;
+        @Mixin
+        BenchThreads threads = new BenchThreads();
 
         /** Median calls per second of {@code op} over windows of about 0.5 s. */
         double callsPerSecond(Runnable op) {
-            ComputePool.setThreads(Flags.threads(threads));
+            threads.apply();
             Flags.require(warmup >= 0, "--warmup", ">= 0", warmup);
             Flags.require(seconds > 0, "--seconds", "> 0", seconds);
             long begin = System.nanoTime(), end = begin + (long) (warmup * 1e9);
@@ -83,23 +83,38 @@ public final class BenchCommand implements CliCommand, Callable<Integer> {
         }
     }
 
+    /** picocli mixin: --weights of gemm and matvec, the stored type of the weight matrix. */
+    static final class Weights {
+        @Option(names = "--weights", defaultValue = "f32", description = "f32, bf16 or f16") String name;
+
+        DType dtype() {
+            return BenchData.dtype(name);
+        }
+
+        @Override
+        public String toString() {
+            return name.toLowerCase(Locale.ROOT);
+        }
+    }
+
     /** GFLOP/s of x[m, k]·w[n, k]ᵀ. */
     @Command(name = "gemm", mixinStandardHelpOptions = true, description = "GFLOP/s of Ops.matmulT (x[m,k]·w[n,k]ᵀ).")
     static final class Gemm extends Timing implements Callable<Integer> {
         @Option(names = "--m", defaultValue = "1024") int m;
         @Option(names = "--n", defaultValue = "1024") int n;
         @Option(names = "--k", defaultValue = "1024") int k;
-        @Option(names = "--weights", defaultValue = "f32", description = "f32, bf16 or f16") String weights;
+        @Mixin
+        Weights weights = new Weights();
 
         @Override
         public Integer call() {
-            DType dt = BenchData.dtype(weights);
+            DType dt = weights.dtype();
             try (Arena arena = Arena.ofShared()) {
                 Tensor x = BenchData.activations(1, m, k), w = BenchData.weights(arena, dt, 2, n, k);
                 Tensor out = Tensor.zeros(m, n);
                 double rate = callsPerSecond(() -> Ops.matmulT(x, w, out));
                 System.out.printf(Locale.ROOT, "gemm m=%d n=%d k=%d threads=%d weights=%s GFLOP/s=%.1f%n",
-                        m, n, k, threads, weights.toLowerCase(Locale.ROOT), rate * 2.0 * m * n * k / 1e9);
+                        m, n, k, threads.count, weights, rate * 2.0 * m * n * k / 1e9);
             }
             return 0;
         }
@@ -110,17 +125,18 @@ public final class BenchCommand implements CliCommand, Callable<Integer> {
     static final class MatVec extends Timing implements Callable<Integer> {
         @Option(names = "--rows", defaultValue = "4096") int rows;
         @Option(names = "--cols", defaultValue = "4096") int cols;
-        @Option(names = "--weights", defaultValue = "f32", description = "f32, bf16 or f16") String weights;
+        @Mixin
+        Weights weights = new Weights();
 
         @Override
         public Integer call() {
-            DType dt = BenchData.dtype(weights);
+            DType dt = weights.dtype();
             try (Arena arena = Arena.ofShared()) {
                 Tensor w = BenchData.weights(arena, dt, 3, rows, cols), x = BenchData.activations(4, cols);
                 Tensor out = Tensor.zeros(rows);
                 double rate = callsPerSecond(() -> Ops.matvec(w, x, out));
                 System.out.printf(Locale.ROOT, "matvec rows=%d cols=%d threads=%d weights=%s GB/s=%.1f%n",
-                        rows, cols, threads, weights.toLowerCase(Locale.ROOT), rate * w.segment().byteSize() / 1e9);
+                        rows, cols, threads.count, weights, rate * w.segment().byteSize() / 1e9);
             }
             return 0;
         }
@@ -136,9 +152,9 @@ public final class BenchCommand implements CliCommand, Callable<Integer> {
             try (Arena arena = Arena.ofShared()) {
                 MemorySegment buf = arena.allocate((long) megabytes << 20, 64);
                 buf.fill((byte) 1);
-                double rate = callsPerSecond(() -> StreamSum.sum(buf, threads));
+                double rate = callsPerSecond(() -> StreamSum.sum(buf, threads.count));
                 System.out.printf(Locale.ROOT, "bandwidth megabytes=%d threads=%d GB/s=%.1f%n",
-                        megabytes, threads, rate * buf.byteSize() / 1e9);
+                        megabytes, threads.count, rate * buf.byteSize() / 1e9);
             }
             return 0;
         }

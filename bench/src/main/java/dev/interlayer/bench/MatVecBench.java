@@ -1,17 +1,14 @@
 package dev.interlayer.bench;
 
 import dev.interlayer.bench.Counters.Bytes;
-import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Tensor;
-import java.lang.foreign.Arena;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Decode matvec out[rows] = w[rows, cols]·x[cols] (Ops.matvec), weights off-heap and read-only; next to
@@ -22,32 +19,20 @@ public class MatVecBench extends ThroughputBenchmark {
 
     /** One weight matrix "rows x cols". */
     @State(Scope.Benchmark)
-    public static class Problem {
+    public static class Problem extends WeightProblem {
         @Param({"4096x4096", "5632x2048"})
         String shape;
         @Param({"f32", "bf16"})
         String weights;
         @Param({"1", "2"})
         int threads;
-        Arena arena;
-        Tensor w, x, out;
-        long weightBytes;
 
         @Setup(Level.Trial)
         public void setup() {
-            ComputePool.setThreads(threads);
-            String[] d = shape.split("x");
-            int rows = Integer.parseInt(d[0]), cols = Integer.parseInt(d[1]);
-            arena = Arena.ofShared();
-            w = BenchData.weights(arena, BenchData.dtype(weights), 3, rows, cols);
-            x = BenchData.activations(4, cols);
-            out = Tensor.zeros(rows);
-            weightBytes = w.segment().byteSize();
-        }
-
-        @TearDown(Level.Trial)
-        public void close() {
-            arena.close();
+            int[] d = open(threads, shape);
+            weights(BenchData.weights(arena, BenchData.dtype(weights), 3, d[0], d[1]));
+            x = BenchData.activations(4, d[1]);
+            out = Tensor.zeros(d[0]);
         }
     }
 
@@ -60,7 +45,6 @@ public class MatVecBench extends ThroughputBenchmark {
     /** Single-thread streaming sum over the same weight bytes (reinterpreted as floats). */
     @Benchmark
     public float streamSameBytes(Problem p, Bytes b) {
-        b.bytes += p.weightBytes;
-        return StreamSum.sum(p.w.segment());
+        return p.streamSum(b);
     }
 }

@@ -1,13 +1,11 @@
 package dev.interlayer.bench;
 
 import dev.interlayer.bench.Counters.Bytes;
-import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
 import dev.interlayer.tensor.quant.Quantizer;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -16,7 +14,6 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Quantized products out[m, rows] = x[m, cols]·w[rows, cols]ᵀ through {@link Ops#matmulT} with the
@@ -28,7 +25,7 @@ public class QuantMatMulBench extends ThroughputBenchmark {
 
     /** One quantized weight matrix "rows x cols" and m activation rows. */
     @State(Scope.Benchmark)
-    public static class Problem {
+    public static class Problem extends WeightProblem {
         @Param({"2048x2048", "8192x2048"})
         String shape;
         @Param({"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
@@ -37,17 +34,12 @@ public class QuantMatMulBench extends ThroughputBenchmark {
         int m;
         @Param({"1", "2"})
         int threads;
-        Arena arena;
-        Tensor w, x, out;
-        long weightBytes;
 
         @Setup(Level.Trial)
         public void setup() {
-            ComputePool.setThreads(threads);
-            String[] d = shape.split("x");
-            int rows = Integer.parseInt(d[0]), cols = Integer.parseInt(d[1]);
+            int[] d = open(threads, shape);
+            int rows = d[0], cols = d[1];
             DType t = DType.valueOf(format);
-            arena = Arena.ofShared();
             long rowBytes = t.byteSize(cols);
             MemorySegment seg = arena.allocate(rows * rowBytes, 64);
             Random r = new Random(3);
@@ -58,15 +50,9 @@ public class QuantMatMulBench extends ThroughputBenchmark {
                 }
                 Quantizer.quantizeRow(t, row, 0, cols, seg, j * rowBytes);
             }
-            w = Tensor.of(t, Shape.of(rows, cols), seg.asReadOnly());
+            weights(Tensor.of(t, Shape.of(rows, cols), seg.asReadOnly()));
             x = BenchData.activations(4, m, cols);
             out = Tensor.zeros(m, rows);
-            weightBytes = seg.byteSize();
-        }
-
-        @TearDown(Level.Trial)
-        public void close() {
-            arena.close();
         }
     }
 
@@ -79,7 +65,6 @@ public class QuantMatMulBench extends ThroughputBenchmark {
     /** Single-thread streaming sum over the same weight bytes (reinterpreted as floats). */
     @Benchmark
     public float streamSameBytes(Problem p, Bytes b) {
-        b.bytes += p.weightBytes;
-        return StreamSum.sum(p.w.segment());
+        return p.streamSum(b);
     }
 }

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -52,8 +53,8 @@ public final class SpeculativeBench implements CliCommand, Callable<Integer> {
             description = "Draft tokens per round n, one or more (default ${DEFAULT-VALUE}).")
     int[] speculations;
 
-    @Option(names = "--threads", defaultValue = "1", description = "ComputePool threads (default ${DEFAULT-VALUE}).")
-    int threads;
+    @Mixin
+    BenchThreads threads = new BenchThreads();
 
     @Option(names = "--rounds", defaultValue = "3", description = "Measured rounds (default ${DEFAULT-VALUE}).")
     int rounds;
@@ -79,7 +80,7 @@ public final class SpeculativeBench implements CliCommand, Callable<Integer> {
         for (int n : speculations) {
             Flags.require(n >= 1, "--speculations", ">= 1", n);
         }
-        ComputePool.setThreads(Flags.threads(threads));
+        threads.apply();
         Flags.exists(model, "--model");
         try (LoadedModel loaded = ModelInput.open(model)) {
             DecoderLM lm = ModelInput.decoder(loaded, "bench speculative");

@@ -43,9 +43,17 @@ public sealed interface Sampler permits Sampler.Greedy, Sampler.Stochastic {
 
         /** Index of the largest value, lowest index on ties; NaN is never chosen over a number. */
         public static int argmax(float[] a) {
+            return argmax(a, 0, a.length);
+        }
+
+        /**
+         * Index i in [0, n) of the largest a[off + i] (one row of a [rows, n] array), lowest index on ties; NaN
+         * is never chosen over a number.
+         */
+        public static int argmax(float[] a, int off, int n) {
             int best = 0;
-            for (int i = 1; i < a.length; i++) {
-                if (a[i] > a[best] || Float.isNaN(a[best])) {
+            for (int i = 1; i < n; i++) {
+                if (a[off + i] > a[off + best] || Float.isNaN(a[off + best])) {
                     best = i;
                 }
             }

@@ -1,6 +1,7 @@
 package dev.interlayer.models.quantize;
 
 import dev.interlayer.models.generate.CausalLM;
+import dev.interlayer.models.generate.Sampler.Greedy;
 import dev.interlayer.nn.readout.LogSoftmax;
 import java.util.Arrays;
 
@@ -87,7 +88,7 @@ public final class LmEval {
                         double lseR = LogSoftmax.logSumExp(lr, j * vocab, vocab);
                         refLoss += lseR - lr[j * vocab + target];
                         kl[k++] = kl(lr, lp, j * vocab, vocab, lseR, lse);
-                        if (argmax(lr, j * vocab, vocab) == argmax(lp, j * vocab, vocab)) {
+                        if (Greedy.argmax(lr, j * vocab, vocab) == Greedy.argmax(lp, j * vocab, vocab)) {
                             same++;
                         }
                     }
@@ -125,15 +126,5 @@ public final class LmEval {
             s += Math.exp(lr) * (lr - (model[off + i] - lse));
         }
         return Math.max(0, s);
-    }
-
-    private static int argmax(float[] a, int off, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (a[off + i] > a[off + best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }
