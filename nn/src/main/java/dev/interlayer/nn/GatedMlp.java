@@ -15,7 +15,8 @@ import dev.interlayer.tensor.Tensor;
  * @param down       [d, f]
  * @param activation applied to the gate projection
  */
-public record GatedMlp(Linear gate, Linear up, Linear down, Activation activation) implements FeedForward {
+public record GatedMlp(Linear gate, Linear up, Linear down, Activation activation)
+        implements DownProjectedFeedForward {
     /**
      * Checks that gate and up are both [f, d] and down is [d, f].
      *
@@ -54,16 +55,6 @@ public record GatedMlp(Linear gate, Linear up, Linear down, Activation activatio
     }
 
     @Override
-    public int hidden() {
-        return up.in();
-    }
-
-    @Override
-    public Scratch newScratch(int maxTokens) {
-        return new Buffers(maxTokens, up.out(), null);
-    }
-
-    @Override
     public Scratch newScratch(int maxTokens, ScratchPool pool) {
         return new Buffers(maxTokens, up.out(), pool);
     }
@@ -86,12 +77,9 @@ public record GatedMlp(Linear gate, Linear up, Linear down, Activation activatio
         down.apply(g, out);
     }
 
+    /** Rows [0, t) of the buffer that holds the down projection's input after {@link #forward}: [t, f]. */
     @Override
-    public void forward(Tensor x, Tensor out, Scratch scratch, int layer, LinearTap tap) {
-        forward(x, out, scratch);
-        if (tap != null) {   // the hidden buffer still holds the down projection's input
-            tap.observe(layer, LinearSite.FFN_IN, -1, x);
-            tap.observe(layer, LinearSite.FFN_DOWN, -1, ((Buffers) scratch).g.rows(x.dim(0)));
-        }
+    public Tensor downInput(Scratch scratch, int t) {
+        return ((Buffers) scratch).g.rows(t);
     }
 }

@@ -14,7 +14,7 @@ import dev.interlayer.tensor.Tensor;
  * @param bias   β [dim] or null
  * @param eps    added to the variance inside the square root
  */
-public record LayerNorm(Tensor weight, Tensor bias, float eps) implements Norm {
+public record LayerNorm(Tensor weight, Tensor bias, float eps) implements GainNorm {
     /**
      * Checks shapes and eps.
      *
@@ -22,26 +22,10 @@ public record LayerNorm(Tensor weight, Tensor bias, float eps) implements Norm {
      * @throws IllegalArgumentException if eps is negative or NaN
      */
     public LayerNorm {
-        checkGain("LayerNorm", weight, eps);
+        GainNorm.checkGain("LayerNorm", weight, eps);
         if (bias != null && !bias.shape().equals(Shape.of(weight.dim(0)))) {
             throw ShapeMismatchException.of("LayerNorm", "bias must match weight", bias.shape(), weight.shape());
         }
-    }
-
-    // The checks every norm with a gain makes: weight [dim], eps >= 0 (NaN refused); messages name the norm.
-    static void checkGain(String norm, Tensor weight, float eps) {
-        if (weight == null || weight.rank() != 1) {
-            throw new ShapeMismatchException(norm + ": weight must be [dim], got "
-                    + (weight == null ? "null" : weight.shape()));
-        }
-        if (!(eps >= 0)) {
-            throw new IllegalArgumentException(norm + ": eps must be >= 0, got " + eps);
-        }
-    }
-
-    @Override
-    public int dim() {
-        return weight.dim(0);
     }
 
     @Override

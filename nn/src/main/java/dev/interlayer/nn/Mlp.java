@@ -12,7 +12,7 @@ import dev.interlayer.tensor.Tensor;
  * @param down       [d, f]
  * @param activation element-wise activation
  */
-public record Mlp(Linear up, Linear down, Activation activation) implements FeedForward {
+public record Mlp(Linear up, Linear down, Activation activation) implements DownProjectedFeedForward {
     /**
      * Checks that up [f, d] and down [d, f] fit together.
      *
@@ -35,16 +35,6 @@ public record Mlp(Linear up, Linear down, Activation activation) implements Feed
     }
 
     @Override
-    public int hidden() {
-        return up.in();
-    }
-
-    @Override
-    public Scratch newScratch(int maxTokens) {
-        return new Buffers(maxTokens, up.out(), null);
-    }
-
-    @Override
     public Scratch newScratch(int maxTokens, ScratchPool pool) {
         return new Buffers(maxTokens, up.out(), pool);
     }
@@ -57,12 +47,9 @@ public record Mlp(Linear up, Linear down, Activation activation) implements Feed
         down.apply(h, out);
     }
 
+    /** Rows [0, t) of the buffer that holds the down projection's input after {@link #forward}: [t, f]. */
     @Override
-    public void forward(Tensor x, Tensor out, Scratch scratch, int layer, LinearTap tap) {
-        forward(x, out, scratch);
-        if (tap != null) {   // the hidden buffer still holds the down projection's input
-            tap.observe(layer, LinearSite.FFN_IN, -1, x);
-            tap.observe(layer, LinearSite.FFN_DOWN, -1, ((Buffers) scratch).h.rows(x.dim(0)));
-        }
+    public Tensor downInput(Scratch scratch, int t) {
+        return ((Buffers) scratch).h.rows(t);
     }
 }

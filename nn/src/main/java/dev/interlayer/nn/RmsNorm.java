@@ -14,7 +14,7 @@ import dev.interlayer.tensor.Tensor;
  * @param eps           added to mean(x²) inside the square root
  * @param onePlusWeight use (1 + w) as the gain
  */
-public record RmsNorm(Tensor weight, float eps, boolean onePlusWeight) implements Norm {
+public record RmsNorm(Tensor weight, float eps, boolean onePlusWeight) implements GainNorm {
     /**
      * Checks weight [dim] and eps.
      *
@@ -22,17 +22,12 @@ public record RmsNorm(Tensor weight, float eps, boolean onePlusWeight) implement
      * @throws IllegalArgumentException if eps is negative or NaN
      */
     public RmsNorm {
-        LayerNorm.checkGain("RmsNorm", weight, eps);
+        GainNorm.checkGain("RmsNorm", weight, eps);
     }
 
     /** Plain RMSNorm with gain w. */
     public RmsNorm(Tensor weight, float eps) {
         this(weight, eps, false);
-    }
-
-    @Override
-    public int dim() {
-        return weight.dim(0);
     }
 
     @Override
