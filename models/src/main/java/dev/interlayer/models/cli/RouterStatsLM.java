@@ -11,21 +11,30 @@ import java.io.PrintWriter;
 
 // A DecoderLM whose sessions add every MoE layer's router statistics of each call to a running total per layer
 // (a layer's own statistics are overwritten by its next call), for `generate --router-stats`.
-final class RouterStatsLM extends ForwardingLM {
+final class RouterStatsLM implements ForwardingLM {
     private static final int CHUNK = DecoderLM.DEFAULT_CHUNK;
     private final DecoderLM lm;
     private final RouterStats[] totals;   // [layers], null for a dense layer; filled by the first call
 
     RouterStatsLM(DecoderLM lm) {
-        super(lm);
         this.lm = lm;
         this.totals = new RouterStats[lm.stack().layers()];
     }
 
     @Override
+    public DecoderLM inner() {
+        return lm;
+    }
+
+    @Override
     public Session newSession(int maxTokens) {
         DecoderLM.Session s = (DecoderLM.Session) lm.newSession(maxTokens);
-        return new ForwardingSession(s) {
+        return new ForwardingSession() {
+            @Override
+            public Session inner() {
+                return s;
+            }
+
             @Override
             public float[] append(int[] tokens, int off, int len) {
                 float[] out = null;

@@ -1,68 +1,57 @@
 package dev.interlayer.models.generate;
 
-import java.util.Objects;
-
 /**
  * A {@link CausalLM} that wraps another (caching, statistics, ...): its vocabulary and context length are the
- * wrapped model's; subclasses give the sessions, often a {@link ForwardingSession} over one of the wrapped model's.
+ * wrapped model's; implementations give {@link #inner()} and the sessions, often {@link ForwardingSession}s over
+ * the wrapped model's.
  */
-public abstract class ForwardingLM implements CausalLM {
+public interface ForwardingLM extends CausalLM {
     /** The wrapped model. */
-    protected final CausalLM inner;
+    CausalLM inner();
 
-    /** Wraps {@code inner}. */
-    protected ForwardingLM(CausalLM inner) {
-        this.inner = Objects.requireNonNull(inner, "inner");
+    @Override
+    default int vocabSize() {
+        return inner().vocabSize();
     }
 
     @Override
-    public int vocabSize() {
-        return inner.vocabSize();
+    default int contextLength() {
+        return inner().contextLength();
     }
 
-    @Override
-    public int contextLength() {
-        return inner.contextLength();
-    }
-
-    /** A session that passes every call to a wrapped session; subclasses override the calls they observe. */
-    public abstract static class ForwardingSession implements Session {
+    /** A session that passes every call to a wrapped session; implementations override the calls they observe. */
+    interface ForwardingSession extends Session {
         /** The wrapped session. */
-        protected final Session inner;
+        Session inner();
 
-        /** Wraps {@code inner}. */
-        protected ForwardingSession(Session inner) {
-            this.inner = Objects.requireNonNull(inner, "inner");
+        @Override
+        default int position() {
+            return inner().position();
         }
 
         @Override
-        public int position() {
-            return inner.position();
+        default int capacity() {
+            return inner().capacity();
         }
 
         @Override
-        public int capacity() {
-            return inner.capacity();
+        default float[] append(int[] tokens, int off, int len) {
+            return inner().append(tokens, off, len);
         }
 
         @Override
-        public float[] append(int[] tokens, int off, int len) {
-            return inner.append(tokens, off, len);
+        default float[] appendAll(int[] tokens, int off, int len) {
+            return inner().appendAll(tokens, off, len);
         }
 
         @Override
-        public float[] appendAll(int[] tokens, int off, int len) {
-            return inner.appendAll(tokens, off, len);
+        default void reset() {
+            inner().reset();
         }
 
         @Override
-        public void reset() {
-            inner.reset();
-        }
-
-        @Override
-        public void truncate(int position) {
-            inner.truncate(position);
+        default void truncate(int position) {
+            inner().truncate(position);
         }
     }
 }

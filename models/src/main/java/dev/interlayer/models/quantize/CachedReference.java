@@ -13,14 +13,20 @@ import java.util.Map;
  * 512-token vocabulary: 25 MB). Only {@code appendAll} from a fresh or reset session is supported, which is all
  * LmEval calls.
  */
-final class CachedReference extends ForwardingLM {
+final class CachedReference implements ForwardingLM {
+    private final CausalLM model;
     private final int[] ids;
     private final Map<Long, float[]> logits = new HashMap<>();
 
     /** Caches {@code model}'s logits on {@code ids} (the one array every evaluation passes). */
     CachedReference(CausalLM model, int[] ids) {
-        super(model);
+        this.model = model;
         this.ids = ids;
+    }
+
+    @Override
+    public CausalLM inner() {
+        return model;
     }
 
     @Override
@@ -49,7 +55,7 @@ final class CachedReference extends ForwardingLM {
                 float[] v = logits.get(key);
                 if (v == null) {
                     if (session == null) {
-                        session = inner.newSession(maxTokens);
+                        session = model.newSession(maxTokens);
                     }
                     if (session.position() != position) {  // a miss after hits: the inner session is not at this state
                         throw new IllegalStateException("CachedReference: uncached call at position " + position);
