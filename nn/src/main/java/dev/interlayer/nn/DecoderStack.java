@@ -154,4 +154,17 @@ public record DecoderStack(Embedding embedding, LearnedPositions positions, Norm
         return Stacks.run(this.positions, embeddingNorm, blocks, finalNorm, Stacks.copyIn(x0, positions, s),
                 positions, s);
     }
+
+    /**
+     * out = N_f(x), the final norm, or a copy of x when the stack has none; for the stacks built on this one's
+     * layers (plans, cross-layer connections). Shapes: x, out [T, d]. Modifies out; does not modify x.
+     */
+    public Tensor finalNorm(Tensor x, Tensor out) {
+        if (finalNorm != null) {
+            finalNorm.apply(x, out);
+        } else {
+            out.copyFrom(x);
+        }
+        return out;
+    }
 }

@@ -146,13 +146,7 @@ public record CrossLayerStack(DecoderStack stack, CrossLayerConfig config) {
             }
         }
         s.cache.advance(t);
-        Tensor out = s.out.rows(t);
-        if (stack.finalNorm() != null) {
-            stack.finalNorm().apply(x, out);
-        } else {
-            out.copyFrom(x);
-        }
-        return out;
+        return stack.finalNorm(x, s.out.rows(t));
     }
 
     // x ← α·x + Attn(s·N(x)) with the layer's mechanisms (installed on its attention state by the session)

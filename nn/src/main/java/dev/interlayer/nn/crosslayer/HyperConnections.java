@@ -163,13 +163,7 @@ public final class HyperConnections {
         Tensor sum = s.in.rows(t);
         mix(ones, cur, t, sum);                           // x_L = Σ_e H[e]
         s.length += t;
-        Tensor out = s.out.rows(t);
-        if (stack.finalNorm() != null) {
-            stack.finalNorm().apply(sum, out);
-        } else {
-            out.copyFrom(sum);
-        }
-        return out;
+        return stack.finalNorm(sum, s.out.rows(t));
     }
 
     // dst = Σ_s w[s]·streams[s]

@@ -169,13 +169,7 @@ public final class MuddFormer {
             connect(i, t, s);
         }
         s.cache.advance(t);
-        Tensor out = s.uq.rows(t);
-        if (stack.finalNorm() != null) {
-            stack.finalNorm().apply(s.streams[0].rows(t), out);
-        } else {
-            out.copyFrom(s.streams[0].rows(t));
-        }
-        return out;
+        return stack.finalNorm(s.streams[0].rows(t), s.uq.rows(t));
     }
 
     // S_c = Σ_j (W2·GELU(W1·z) + B)[c, j]·X_j per token, for the C streams after block i

@@ -199,12 +199,6 @@ public record PlannedStack(DecoderStack stack, ExecutionPlan plan) {
 
     /** N_f(x) into the session's output buffer (a copy of x when the stack has no final norm). Returns [T, d]. */
     public Tensor finish(Tensor x, PlanSession s) {
-        Tensor out = s.out.rows(x.dim(0));
-        if (stack.finalNorm() != null) {
-            stack.finalNorm().apply(x, out);
-        } else {
-            out.copyFrom(x);
-        }
-        return out;
+        return stack.finalNorm(x, s.out.rows(x.dim(0)));
     }
 }
