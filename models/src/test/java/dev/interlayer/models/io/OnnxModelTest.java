@@ -15,12 +15,12 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Our ONNX reader on small hand-built models: naming, zero-copy views, and one test per corruption rule. */
-class OnnxModelTest {
-    @TempDir
-    Path dir;
+class OnnxModelTest extends ReaderFileTest {
+    OnnxModelTest() {
+        super("bad.onnx", OnnxModel::open);
+    }
 
     /** A graph y = x · W (W stored [in=2, out=3] as an anonymous initializer) + named bias b. */
     static ProtoWriter linearGraph() {
@@ -34,15 +34,6 @@ class OnnxModelTest {
                 .message(5, ProtoWriter.tensor("encoder.dense.bias", 1, new long[] {3}, ProtoWriter.floats(7, 8, 9)))
                 .message(11, new ProtoWriter().string(1, "x"))
                 .message(12, new ProtoWriter().string(1, "y"));
-    }
-
-    Path write(String name, byte[] bytes) throws IOException {
-        return Files.write(dir.resolve(name), bytes);
-    }
-
-    ModelFormatException corrupt(byte[] bytes) throws IOException {
-        Path p = write("bad.onnx", bytes);
-        return assertThrows(ModelFormatException.class, () -> OnnxModel.open(p).close());
     }
 
     @Test

@@ -20,15 +20,15 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Safetensors reader: values and dtypes, sharding, ignored buffers, and one test per corruption rule. */
-class SafetensorsTest {
-    @TempDir
-    Path dir;
+class SafetensorsTest extends ReaderFileTest {
+    SafetensorsTest() {
+        super("bad.safetensors", Safetensors::open);
+    }
 
     /** Builds a file from a header JSON and data bytes (header length written as given, or the true one). */
     static byte[] file(String header, byte[] data, Long lieLength) {
@@ -59,15 +59,6 @@ class SafetensorsTest {
         b.putShort((short) (Float.floatToRawIntBits(1.5f) >>> 16)).putShort((short) (Float.floatToRawIntBits(-3f) >>> 16));
         b.putLong(7).put((byte) 1);
         return b.array();
-    }
-
-    Path write(String name, byte[] bytes) throws IOException {
-        return Files.write(dir.resolve(name), bytes);
-    }
-
-    ModelFormatException corrupt(byte[] bytes) throws IOException {
-        Path p = write("bad.safetensors", bytes);
-        return assertThrows(ModelFormatException.class, () -> Safetensors.open(p).close());
     }
 
     @Test
