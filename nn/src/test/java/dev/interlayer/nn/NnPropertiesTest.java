@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Rope;
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.testing.Tries;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -63,8 +64,7 @@ class NnPropertiesTest {
 
     @Test
     void causalOutputIgnoresLaterTokens() {
-        for (int i = 0; i < TRIES; i++) {
-            long seed = 0xCA05A1L + i;
+        Tries.seeds(TRIES, 0xCA05A1L, seed -> {
             RandomLayers r = new RandomLayers(seed);
             TransformerBlock b = r.block(BlockConfig.of(randomAttention(r, true), NormPlacement.PRE), r.swiGlu(12, 16));
             Tensor x = r.input(8, 12);
@@ -85,13 +85,12 @@ class NnPropertiesTest {
                 changed |= a[k] != c[k];
             }
             assertTrue(changed, "seed " + seed + ": later rows should change (control)");
-        }
+        });
     }
 
     @Test
     void gqaEqualsMhaWithRepeatedKvHeads() {
-        for (int i = 0; i < TRIES; i++) {
-            long seed = 0x6A0L + i;
+        Tries.seeds(TRIES, 0x6A0L, seed -> {
             RandomLayers r = new RandomLayers(seed);
             AttentionConfig g = randomAttention(r, true);
             if (g.qkNorm() == QkNorm.FLAT) {
@@ -104,7 +103,7 @@ class NnPropertiesTest {
             Tensor x = r.input(7, 12);
             double err = Runs.maxAbs(Runs.attention(a, x, null, null), Runs.attention(m, x, null, null));
             assertTrue(err <= 1e-5, "seed " + seed + " " + g + ": " + err);
-        }
+        });
     }
 
     // rows of head g copied to heads g·G … g·G+G−1
@@ -119,8 +118,7 @@ class NnPropertiesTest {
 
     @Test
     void periWithIdentityOutputNormsEqualsPre() {
-        for (int i = 0; i < TRIES; i++) {
-            long seed = 0xBE41L + i;
+        Tries.seeds(TRIES, 0xBE41L, seed -> {
             RandomLayers r = new RandomLayers(seed);
             AttentionConfig ac = randomAttention(r, true);
             TransformerBlock pre = r.block(BlockConfig.of(ac, NormPlacement.PRE), r.swiGlu(12, 16));
@@ -129,7 +127,7 @@ class NnPropertiesTest {
             Tensor x = r.input(6, 12);
             double err = Runs.maxAbs(Runs.block(pre, x, null), Runs.block(peri, x, null));
             assertTrue(err <= Runs.ROUNDING_TOL, "seed " + seed + ": " + err);
-        }
+        });
     }
 
     @Test

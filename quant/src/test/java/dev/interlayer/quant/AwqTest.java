@@ -3,6 +3,7 @@ package dev.interlayer.quant;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.google.gson.JsonObject;
+import dev.interlayer.tensor.testing.Tries;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -60,8 +61,7 @@ class AwqTest {
 
     @Test
     void scaleOneIsRtn() {
-        for (int t = 0; t < 10; t++) {
-            var r = new SplittableRandom(7000 + t);
+        Tries.run(10, 7000, (t, r) -> {
             int d = 8 + r.nextInt(40), rows = 1 + r.nextInt(10), n = d + 10;
             float[] x = Rand.activations(r, n, d);
             ActivationStats st = new ActivationStats(d);
@@ -75,14 +75,13 @@ class AwqTest {
                 assertEquals(1.0, v, 0.0, "try " + t + ": scale of α = 0");
             }
             assertEquals(Rtn.quantize(w, rows, d, s), res.weights().get(0), "try " + t + " " + s);
-        }
+        });
     }
 
     /** The exponent grid contains α = 0 (RTN), so the chosen scale's output error never exceeds RTN's. */
     @Test
     void neverWorseThanRtnOnItsObjective() {
-        for (int t = 0; t < 10; t++) {
-            var r = new SplittableRandom(7500 + t);
+        Tries.run(10, 7500, (t, r) -> {
             int d = 8 + r.nextInt(40), rows = 1 + r.nextInt(10), n = d + 10;
             float[] x = Rand.activations(r, n, d);
             ActivationStats st = new ActivationStats(d);
@@ -95,6 +94,6 @@ class AwqTest {
             double rtn = MixedPrecision.hessianError(w, Rtn.quantize(w, rows, d, s), h) / (2.0 * rows);
             org.junit.jupiter.api.Assertions.assertTrue(res.loss() <= rtn * (1 + 1e-12), "try " + t + ": AWQ " + res.loss()
                     + " > RTN " + rtn);
-        }
+        });
     }
 }

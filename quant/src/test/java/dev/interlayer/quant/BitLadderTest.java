@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.interlayer.tensor.testing.Tries;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -41,8 +42,7 @@ class BitLadderTest {
 
     @Test
     void pathStartsHighLowersBitsEveryStepAndEndsAtTheFewestBits() {
-        for (int t = 0; t < 20; t++) {
-            var r = new SplittableRandom(100 + t);
+        Tries.run(20, 100, (t, r) -> {
             int layers = 1 + r.nextInt(12);
             double[][][] in = instance(r, layers, t % 2 == 1);
             double[][] cost = in[0], bits = in[1];
@@ -61,15 +61,14 @@ class BitLadderTest {
             for (int l = 0; l < layers; l++) {
                 assertEquals(4, last[l], "try " + t + ": the last point has every layer at the fewest bits");
             }
-        }
+        });
     }
 
     @Test
     void everyPathPointIsOptimalForItsOwnBitsWhenCostsAreConvex() {
         // Lagrangian argument: each point minimises cost + λ·bits for some λ, so no assignment with at most its bits
         // costs less. Checked against all 5^layers assignments.
-        for (int t = 0; t < 10; t++) {
-            var r = new SplittableRandom(200 + t);
+        Tries.run(10, 200, (t, r) -> {
             int layers = 2 + r.nextInt(3);
             double[][][] in = instance(r, layers, false);
             double[][] cost = in[0], bits = in[1];
@@ -85,7 +84,7 @@ class BitLadderTest {
                     }
                 }
             }
-        }
+        });
     }
 
     @Test
@@ -126,8 +125,7 @@ class BitLadderTest {
 
     @Test
     void atBoundIsTheLowestPathPointWithinTheBoundInFewEvaluations() {
-        for (int t = 0; t < 30; t++) {
-            var r = new SplittableRandom(400 + t);
+        Tries.run(30, 400, (t, r) -> {
             int layers = 1 + r.nextInt(30);
             double[][][] in = instance(r, layers, t % 2 == 0);
             double[][] cost = in[0], bits = in[1];
@@ -150,7 +148,7 @@ class BitLadderTest {
             int steps = path.size() - 1;
             int maxEvals = 32 - Integer.numberOfLeadingZeros(Math.max(1, steps - 1)) + 2;
             assertTrue(c.evaluations() <= maxEvals, "try " + t + ": " + c.evaluations() + " evaluations > " + maxEvals);
-        }
+        });
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.interlayer.tensor.testing.Tries;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -31,8 +32,7 @@ class GptqPropertiesTest {
 
     @Test
     void identityHessianEqualsRtn() {
-        for (int t = 0; t < TRIES; t++) {
-            var r = new SplittableRandom(1000 + t);
+        Tries.run(TRIES, 1000, (t, r) -> {
             int rows = 1 + r.nextInt(20), cols = 1 + r.nextInt(60);
             QuantScheme s = scheme(r, cols);
             float[] w = Rand.weights(r, rows, cols);
@@ -43,13 +43,12 @@ class GptqPropertiesTest {
             }
             QuantizedLinear g = Gptq.quantize(w, rows, cols, h, s, GptqOptions.DEFAULT).weights();
             assertEquals(Rtn.quantize(w, rows, cols, s), g, "try " + t + " " + s);
-        }
+        });
     }
 
     @Test
     void blockSizeAndHessianScaleDoNotChangeCodes() {
-        for (int t = 0; t < TRIES; t++) {
-            var r = new SplittableRandom(2000 + t);
+        Tries.run(TRIES, 2000, (t, r) -> {
             Layer l = layer(r, 1 + r.nextInt(20), 8 + r.nextInt(90));
             QuantScheme s = scheme(r, l.cols);
             GptqOptions opt = GptqOptions.DEFAULT.withActOrder(r.nextBoolean()).withStaticGroups(r.nextBoolean());
@@ -63,13 +62,12 @@ class GptqPropertiesTest {
                 h2[i] *= 0.125;                         // a power of two: every later step scales exactly
             }
             assertEquals(base, Gptq.quantize(l.w, l.rows, l.cols, h2, s, opt).weights(), "try " + t + ": H/8");
-        }
+        });
     }
 
     @Test
     void lossAccountingIdentity() {
-        for (int t = 0; t < TRIES; t++) {
-            var r = new SplittableRandom(3000 + t);
+        Tries.run(TRIES, 3000, (t, r) -> {
             Layer l = layer(r, 1 + r.nextInt(12), 4 + r.nextInt(50));
             if (r.nextBoolean()) {
                 l.h[2 * l.cols + 2] = 0;                // a dead input column (its row/column of H would be 0 too)
@@ -106,13 +104,12 @@ class GptqPropertiesTest {
             }
             double want = 0.5 * MixedPrecision.hessianError(w0f, res.weights(), hd);
             assertEquals(want, got, 1e-9 * want, "try " + t + " " + s);
-        }
+        });
     }
 
     @Test
     void actOrderIsPermutationEquivariant() {
-        for (int t = 0; t < TRIES; t++) {
-            var r = new SplittableRandom(4000 + t);
+        Tries.run(TRIES, 4000, (t, r) -> {
             Layer l = layer(r, 1 + r.nextInt(10), 8 + r.nextInt(50));
             QuantScheme s = Rand.scheme(r);              // per-row or dynamic groups (static groups follow column ids)
             GptqOptions opt = GptqOptions.DEFAULT.withActOrder(true);
@@ -137,7 +134,7 @@ class GptqPropertiesTest {
                     assertEquals(va, b.value(row, k), 1e-12 * Math.abs(va), "try " + t + " value");
                 }
             }
-        }
+        });
     }
 
     /**
@@ -148,8 +145,7 @@ class GptqPropertiesTest {
      */
     @Test
     void quantizingTwiceChangesNothing() {
-        for (int t = 0; t < TRIES; t++) {
-            var r = new SplittableRandom(5000 + t);
+        Tries.run(TRIES, 5000, (t, r) -> {
             Layer l = layer(r, 1 + r.nextInt(10), 8 + r.nextInt(50));
             QuantScheme s = scheme(r, l.cols);
             if (s.kind() == GridKind.SYM) {
@@ -172,7 +168,7 @@ class GptqPropertiesTest {
                             s.kind().minCode(), s.maxq()), "try " + t + ": GPTQ output off its grid");
                 }
             }
-        }
+        });
     }
 
     /** Not guaranteed per case (QUANTIZATION.md §2.8.5): required in at least 19 of 20 seeds. */
