@@ -59,22 +59,30 @@ class AwqTest {
         assertEquals(c.getAsJsonArray("out").size(), r.weights().size(), name + " linears");
     }
 
-    @Test
-    void scaleOneIsRtn() {
-        Tries.run(10, 7000, (t, r) -> {
+    // A random AWQ problem: n = d + 10 calibration rows x [n, d] with their statistics and H = XᵀX, a scheme, and
+    // the weights w [rows, d]; drawn in this order from r.
+    private record Problem(int d, int rows, ActivationStats st, double[] h, QuantScheme s, float[] w) {
+        static Problem random(SplittableRandom r) {
             int d = 8 + r.nextInt(40), rows = 1 + r.nextInt(10), n = d + 10;
             float[] x = Rand.activations(r, n, d);
             ActivationStats st = new ActivationStats(d);
             st.accept(x, n, null);
-            QuantScheme s = Rand.scheme(r);
-            float[] w = Rand.weights(r, rows, d);
-            Awq.Result res = Awq.quantize(List.of(w), new int[] {rows}, d, st.meanAbs(), Rand.hessian(x, n, d), s,
+            double[] h = Rand.hessian(x, n, d);
+            return new Problem(d, rows, st, h, Rand.scheme(r), Rand.weights(r, rows, d));
+        }
+    }
+
+    @Test
+    void scaleOneIsRtn() {
+        Tries.run(10, 7000, (t, r) -> {
+            Problem p = Problem.random(r);
+            Awq.Result res = Awq.quantize(List.of(p.w), new int[] {p.rows}, p.d, p.st.meanAbs(), p.h, p.s,
                     new Awq.Options(1, false, 20, 0.5));
             assertEquals(0.0, res.alpha(), "try " + t);
             for (double v : res.inputScales()) {
                 assertEquals(1.0, v, 0.0, "try " + t + ": scale of α = 0");
             }
-            assertEquals(Rtn.quantize(w, rows, d, s), res.weights().get(0), "try " + t + " " + s);
+            assertEquals(Rtn.quantize(p.w, p.rows, p.d, p.s), res.weights().get(0), "try " + t + " " + p.s);
         });
     }
 
@@ -82,16 +90,10 @@ class AwqTest {
     @Test
     void neverWorseThanRtnOnItsObjective() {
         Tries.run(10, 7500, (t, r) -> {
-            int d = 8 + r.nextInt(40), rows = 1 + r.nextInt(10), n = d + 10;
-            float[] x = Rand.activations(r, n, d);
-            ActivationStats st = new ActivationStats(d);
-            st.accept(x, n, null);
-            double[] h = Rand.hessian(x, n, d);
-            QuantScheme s = Rand.scheme(r);
-            float[] w = Rand.weights(r, rows, d);
-            Awq.Result res = Awq.quantize(List.of(w), new int[] {rows}, d, st.meanAbs(), h, s,
+            Problem p = Problem.random(r);
+            Awq.Result res = Awq.quantize(List.of(p.w), new int[] {p.rows}, p.d, p.st.meanAbs(), p.h, p.s,
                     Awq.Options.DEFAULT.withClip(false));
-            double rtn = MixedPrecision.hessianError(w, Rtn.quantize(w, rows, d, s), h) / (2.0 * rows);
+            double rtn = MixedPrecision.hessianError(p.w, Rtn.quantize(p.w, p.rows, p.d, p.s), p.h) / (2.0 * p.rows);
             org.junit.jupiter.api.Assertions.assertTrue(res.loss() <= rtn * (1 + 1e-12), "try " + t + ": AWQ " + res.loss()
                     + " > RTN " + rtn);
         });
