@@ -42,7 +42,7 @@ public final class BatchDecodeBench implements CliCommand, Callable<Integer> {
     int genTokens;
 
     @Mixin
-    BenchThreads threads = new BenchThreads();
+    BenchThreads pool = new BenchThreads();
 
     @Option(names = "--warmup-seconds", defaultValue = "10", description = "Warm-up (default ${DEFAULT-VALUE}).")
     double warmupSeconds;
@@ -62,7 +62,7 @@ public final class BatchDecodeBench implements CliCommand, Callable<Integer> {
             Flags.require(b >= 1 && b <= 16, "--batch", "values in [1, 16]", b);
             most = Math.max(most, b);
         }
-        threads.apply();
+        pool.apply();
         Flags.exists(model, "--model");
         try (LoadedModel loaded = ModelInput.open(model)) {
             DecoderLM lm = ModelInput.decoder(loaded, "bench batch");
@@ -81,7 +81,7 @@ public final class BatchDecodeBench implements CliCommand, Callable<Integer> {
             for (int b : batches) {
                 double rate = run(lm, decoder, head, b, genTokens);
                 System.out.printf(Locale.ROOT, "bench=batch threads=%d batch=%d gen_tokens=%d aggregate_tok_s=%.2f "
-                        + "per_sequence_tok_s=%.2f vs_single=%.2f%n", threads.count, b, genTokens, rate, rate / b,
+                        + "per_sequence_tok_s=%.2f vs_single=%.2f%n", pool.threads, b, genTokens, rate, rate / b,
                         rate / single);
             }
         }

@@ -48,11 +48,11 @@ public final class BenchCommand implements CliCommand, Callable<Integer> {
         @Option(names = "--seconds", defaultValue = "4", description = "Measured seconds (default ${DEFAULT-VALUE}).")
         double seconds;
         @Mixin
-        BenchThreads threads = new BenchThreads();
+        BenchThreads pool = new BenchThreads();
 
         /** Median calls per second of {@code op} over windows of about 0.5 s. */
         double callsPerSecond(Runnable op) {
-            threads.apply();
+            pool.apply();
             Flags.require(warmup >= 0, "--warmup", ">= 0", warmup);
             Flags.require(seconds > 0, "--seconds", "> 0", seconds);
             long begin = System.nanoTime(), end = begin + (long) (warmup * 1e9);
@@ -85,15 +85,15 @@ public final class BenchCommand implements CliCommand, Callable<Integer> {
 
     /** picocli mixin: --weights of gemm and matvec, the stored type of the weight matrix. */
     static final class Weights {
-        @Option(names = "--weights", defaultValue = "f32", description = "f32, bf16 or f16") String name;
+        @Option(names = "--weights", defaultValue = "f32", description = "f32, bf16 or f16") String weights;
 
         DType dtype() {
-            return BenchData.dtype(name);
+            return BenchData.dtype(weights);
         }
 
         @Override
         public String toString() {
-            return name.toLowerCase(Locale.ROOT);
+            return weights.toLowerCase(Locale.ROOT);
         }
     }
 
@@ -114,7 +114,7 @@ public final class BenchCommand implements CliCommand, Callable<Integer> {
                 Tensor out = Tensor.zeros(m, n);
                 double rate = callsPerSecond(() -> Ops.matmulT(x, w, out));
                 System.out.printf(Locale.ROOT, "gemm m=%d n=%d k=%d threads=%d weights=%s GFLOP/s=%.1f%n",
-                        m, n, k, threads.count, weights, rate * 2.0 * m * n * k / 1e9);
+                        m, n, k, pool.threads, weights, rate * 2.0 * m * n * k / 1e9);
             }
             return 0;
         }
@@ -136,7 +136,7 @@ public final class BenchCommand implements CliCommand, Callable<Integer> {
                 Tensor out = Tensor.zeros(rows);
                 double rate = callsPerSecond(() -> Ops.matvec(w, x, out));
                 System.out.printf(Locale.ROOT, "matvec rows=%d cols=%d threads=%d weights=%s GB/s=%.1f%n",
-                        rows, cols, threads.count, weights, rate * w.segment().byteSize() / 1e9);
+                        rows, cols, pool.threads, weights, rate * w.segment().byteSize() / 1e9);
             }
             return 0;
         }
@@ -152,9 +152,9 @@ public final class BenchCommand implements CliCommand, Callable<Integer> {
             try (Arena arena = Arena.ofShared()) {
                 MemorySegment buf = arena.allocate((long) megabytes << 20, 64);
                 buf.fill((byte) 1);
-                double rate = callsPerSecond(() -> StreamSum.sum(buf, threads.count));
+                double rate = callsPerSecond(() -> StreamSum.sum(buf, pool.threads));
                 System.out.printf(Locale.ROOT, "bandwidth megabytes=%d threads=%d GB/s=%.1f%n",
-                        megabytes, threads.count, rate * buf.byteSize() / 1e9);
+                        megabytes, pool.threads, rate * buf.byteSize() / 1e9);
             }
             return 0;
         }

@@ -8,10 +8,10 @@ import picocli.CommandLine.Option;
 // default is every core), so that a run on a shared machine is repeatable.
 final class BenchThreads {
     @Option(names = "--threads", defaultValue = "1", description = "ComputePool threads (default ${DEFAULT-VALUE}).")
-    int count;
+    int threads;
 
     // checks --threads and sizes ComputePool to it; call before loading or allocating anything
     void apply() {
-        ComputePool.setThreads(Flags.threads(count));
+        ComputePool.setThreads(Flags.threads(threads));
     }
 }

@@ -53,7 +53,7 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
     int genTokens;
 
     @Mixin
-    BenchThreads threads = new BenchThreads();
+    BenchThreads pool = new BenchThreads();
 
     @Option(names = "--chunk", defaultValue = "" + DecoderLM.DEFAULT_CHUNK,
             description = "Prefill chunk: tokens per batched matmul (default ${DEFAULT-VALUE}).")
@@ -83,7 +83,7 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
         Flags.require(chunk >= 1, "--chunk", ">= 1", chunk);
         Flags.require(warmupTokens >= 0, "--warmup-tokens", ">= 0", warmupTokens);
         Flags.require(warmupSeconds >= 0, "--warmup-seconds", ">= 0", warmupSeconds);
-        threads.apply();
+        pool.apply();
         kvType.type();   // checked before the load
         Flags.exists(model, "--model");
         long t0 = System.nanoTime();
@@ -191,10 +191,10 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
         long hwm = Math.max(warmupHwm, measuredHwm);
         long budget = (long) (fileBytes * 1.1) + Math.max(0, kvBytes);
         System.out.printf(Locale.ROOT, "prefill: %d tokens in %.2f s = %.2f tok/s (cpu %.0f%%)%n", promptTokens,
-                prefillSeconds, prefillRate, 100.0 * (cpu1 - cpu0) / (p1 - p0) / threads.count);
+                prefillSeconds, prefillRate, 100.0 * (cpu1 - cpu0) / (p1 - p0) / pool.threads);
         System.out.printf(Locale.ROOT, "decode:  %d tokens in %.2f s = %.2f tok/s, %.1f GB/s of weights "
                         + "(%.3f GB/token) (cpu %.0f%%)%n", genTokens, decodeSeconds, decodeRate, gbPerSecond,
-                weightBytesPerToken / 1e9, 100.0 * (cpu2 - cpu1) / (d1 - p1) / threads.count);
+                weightBytesPerToken / 1e9, 100.0 * (cpu2 - cpu1) / (d1 - p1) / pool.threads);
         String kv = kvBytes < 0 ? "KV cache size unknown, budget not checked"
                 : String.format(Locale.ROOT, "KV cache %.1f MB (%d positions, %s); budget file+10%%+KV %.2f GB: %s",
                         kvBytes / 1e6, capacity, kvType.type().cliName(), budget / 1e9,
@@ -211,7 +211,7 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
                         + " (check INTERLAYER_JVM_OPTS for flags that undo that)" : "");
         System.out.printf(Locale.ROOT, "bench=generate threads=%d prompt_tokens=%d gen_tokens=%d chunk=%d "
                         + "prefill_tok_s=%.2f decode_tok_s=%.2f decode_gb_s=%.2f peak_rss_bytes=%d "
-                        + "measured_peak_rss_bytes=%d file_bytes=%d kv_bytes=%d%n", threads.count, promptTokens,
+                        + "measured_peak_rss_bytes=%d file_bytes=%d kv_bytes=%d%n", pool.threads, promptTokens,
                 genTokens, chunk, prefillRate, decodeRate, gbPerSecond, hwm, hwmReset ? measuredHwm : -1, fileBytes, kvBytes);
     }
 

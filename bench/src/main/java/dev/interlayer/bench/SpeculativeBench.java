@@ -54,7 +54,7 @@ public final class SpeculativeBench implements CliCommand, Callable<Integer> {
     int[] speculations;
 
     @Mixin
-    BenchThreads threads = new BenchThreads();
+    BenchThreads pool = new BenchThreads();
 
     @Option(names = "--rounds", defaultValue = "3", description = "Measured rounds (default ${DEFAULT-VALUE}).")
     int rounds;
@@ -80,7 +80,7 @@ public final class SpeculativeBench implements CliCommand, Callable<Integer> {
         for (int n : speculations) {
             Flags.require(n >= 1, "--speculations", ">= 1", n);
         }
-        threads.apply();
+        pool.apply();
         Flags.exists(model, "--model");
         try (LoadedModel loaded = ModelInput.open(model)) {
             DecoderLM lm = ModelInput.decoder(loaded, "bench speculative");

@@ -40,7 +40,7 @@ public final class InspectCommand implements CliCommand, Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Path model = Flags.exists(modelPath.path, "--model");
+        Path model = Flags.exists(modelPath.model, "--model");
         if (java.nio.file.Files.isDirectory(model)) {
             inspectHf(out, model);
             return 0;

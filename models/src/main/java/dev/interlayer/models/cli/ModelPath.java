@@ -12,12 +12,12 @@ final class ModelPath {
     // --model of the commands that read either checkpoint form (generate, inspect)
     static final class GgufOrHf {
         @Option(names = "--model", required = true, description = "GGUF file or Hugging Face folder.")
-        Path path;
+        Path model;
     }
 
     // --model of the commands that need a decoder (lens, patch)
     static final class Decoder {
         @Option(names = "--model", required = true, description = "GGUF file or Hugging Face folder (decoder).")
-        Path path;
+        Path model;
     }
 }

@@ -18,20 +18,21 @@ import java.util.Objects;
  * <pre>{@code
  * EmbeddingModel lc = new InterlayerEmbeddingModel(dev.interlayer.models.embed.EmbeddingModel.defaultModel());
  * }</pre>
+ *
+ * @param model     the Interlayer model (closed by the caller)
+ * @param modelName the name reported in responses
  */
-public final class InterlayerEmbeddingModel implements dev.langchain4j.model.embedding.EmbeddingModel {
-    private final dev.interlayer.models.embed.EmbeddingModel model;
-    private final String name;
-
+public record InterlayerEmbeddingModel(dev.interlayer.models.embed.EmbeddingModel model, String modelName)
+        implements dev.langchain4j.model.embedding.EmbeddingModel {
     /** Adapts {@code model}, reported as "interlayer". */
     public InterlayerEmbeddingModel(dev.interlayer.models.embed.EmbeddingModel model) {
         this(model, "interlayer");
     }
 
-    /** Adapts {@code model}, reported under {@code name}. */
-    public InterlayerEmbeddingModel(dev.interlayer.models.embed.EmbeddingModel model, String name) {
-        this.model = Objects.requireNonNull(model, "model");
-        this.name = Objects.requireNonNull(name, "name");
+    /** Adapts {@code model}, reported under {@code modelName}. */
+    public InterlayerEmbeddingModel {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(modelName, "name");
     }
 
     @Override
@@ -56,10 +57,5 @@ public final class InterlayerEmbeddingModel implements dev.langchain4j.model.emb
     @Override
     public int dimension() {
         return model.dimension();
-    }
-
-    @Override
-    public String modelName() {
-        return name;
     }
 }
