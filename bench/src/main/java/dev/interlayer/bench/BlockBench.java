@@ -4,9 +4,7 @@ import dev.interlayer.nn.AttentionConfig;
 import dev.interlayer.nn.Attention;
 import dev.interlayer.nn.BlockConfig;
 import dev.interlayer.nn.FeedForward;
-import dev.interlayer.nn.GatedMlp;
 import dev.interlayer.nn.KvCache;
-import dev.interlayer.nn.Linear;
 import dev.interlayer.nn.NormPlacement;
 import dev.interlayer.nn.RmsNorm;
 import dev.interlayer.nn.RopeConfig;
@@ -16,9 +14,7 @@ import dev.interlayer.nn.moe.MoeFeedForward;
 import dev.interlayer.nn.moe.SharedExperts;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
-import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
-import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -27,7 +23,6 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * One Llama-style transformer block (PRE RMSNorm, GQA attention with RoPE, SwiGLU or Mixtral-style
@@ -55,7 +50,6 @@ public class BlockBench extends LayerBenchmark {
     @Param({"2"})
     public int threads;
 
-    private Arena arena;                       // native weights, like a mapped checkpoint
     private TransformerBlock block;
     private KvCache cache;                     // shared by prefill and decode states
     private TransformerBlock.State prefillState; // calls of up to 128 tokens
@@ -69,25 +63,23 @@ public class BlockBench extends LayerBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
-        ComputePool.setThreads(threads);
-        arena = Arena.ofShared();
+        open(threads);
         SplittableRandom rng = new SplittableRandom(42);
         DType wt = DType.valueOf(dtype);
         AttentionConfig ac = AttentionConfig.builder(D, HEADS, CONTEXT).kvHeads(KV_HEADS)
                 .rope(RopeConfig.of(10000)).build();
-        Attention attn = new Attention(ac, linear(arena, rng, wt, ac.qDim(), D),
-                linear(arena, rng, wt, ac.kvDim(), D), linear(arena, rng, wt, ac.kvDim(), D),
-                linear(arena, rng, wt, D, ac.qDim()));
+        Attention attn = new Attention(ac, linear(rng, wt, ac.qDim(), D), linear(rng, wt, ac.kvDim(), D),
+                linear(rng, wt, ac.kvDim(), D), linear(rng, wt, D, ac.qDim()));
         FeedForward f;
         if (ffn.equals("moe")) {
             List<FeedForward> experts = new ArrayList<>();
             for (int e = 0; e < EXPERTS; e++) {
-                experts.add(swiGlu(arena, rng, wt));
+                experts.add(swiGlu(rng, wt, D, FFN));
             }
             f = new MoeFeedForward(new MoeConfig(D, EXPERTS, TOP_K, true, SharedExperts.NONE),
-                    linear(arena, rng, DType.F32, EXPERTS, D), experts, null, null);
+                    linear(rng, DType.F32, EXPERTS, D), experts, null, null);
         } else {
-            f = swiGlu(arena, rng, wt);
+            f = swiGlu(rng, wt, D, FFN);
         }
         block = new TransformerBlock(BlockConfig.of(ac, NormPlacement.PRE), norm(), attn, null, norm(), f, null);
         cache = new KvCache(CONTEXT, ac.kvDim());
@@ -103,11 +95,6 @@ public class BlockBench extends LayerBenchmark {
             block.forward(prefillX, prefillState);
             cache.advance(PREFILL);
         }
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        arena.close();
     }
 
     /** Prefill of 128 tokens into an empty cache. */
@@ -130,32 +117,9 @@ public class BlockBench extends LayerBenchmark {
         return decodeX;
     }
 
-    private static GatedMlp swiGlu(Arena arena, SplittableRandom rng, DType wt) {
-        return GatedMlp.swiGlu(linear(arena, rng, wt, FFN, D), linear(arena, rng, wt, FFN, D),
-                linear(arena, rng, wt, D, FFN));
-    }
-
     private static RmsNorm norm() {
         float[] w = new float[D];
         java.util.Arrays.fill(w, 1f);
         return new RmsNorm(Tensor.wrap(w), 1e-5f);
-    }
-
-    private static Linear linear(Arena arena, SplittableRandom rng, DType wt, int out, int in) {
-        Tensor w = Tensor.allocate(arena, wt, Shape.of(out, in));
-        float scale = (float) (Math.sqrt(3.0 / in));
-        for (long i = 0, n = w.size(); i < n; i++) {
-            w.writeFloat(i, (float) ((rng.nextDouble() * 2 - 1) * scale));
-        }
-        return new Linear(w);
-    }
-
-    private static Tensor random(SplittableRandom rng, DType dtype, float scale, int... dims) {
-        Tensor t = Tensor.zeros(dtype, Shape.of(dims));
-        long n = t.size();
-        for (long i = 0; i < n; i++) {
-            t.writeFloat(i, (float) ((rng.nextDouble() * 2 - 1) * scale * Math.sqrt(3)));
-        }
-        return t;
     }
 }

@@ -2,14 +2,11 @@ package dev.interlayer.bench;
 
 import dev.interlayer.nn.FeedForward;
 import dev.interlayer.nn.GatedMlp;
-import dev.interlayer.nn.Linear;
 import dev.interlayer.nn.moe.RoutedMoe;
 import dev.interlayer.nn.moe.TopKRouter;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
-import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
-import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -18,7 +15,6 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Sparse MoE execution ({@link RoutedMoe}: router, grouped experts) against a dense SwiGLU FFN of the same
@@ -52,7 +48,6 @@ public class MoeBench extends LayerBenchmark {
     @Param({"2"})
     public int threads;
 
-    private Arena arena;
     private RoutedMoe moe;
     private GatedMlp dense;
     private FeedForward.Scratch moeDecode, moePrefill, denseDecode, densePrefill;
@@ -68,24 +63,23 @@ public class MoeBench extends LayerBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
-        ComputePool.setThreads(threads);
-        arena = Arena.ofShared();
+        open(threads);
         SplittableRandom rng = new SplittableRandom(7);
         DType wt = DType.valueOf(dtype);
         experts = new ArrayList<>();
         for (int e = 0; e < EXPERTS; e++) {
-            experts.add(swiGlu(rng, wt, expertWidth));
+            experts.add(swiGlu(rng, wt, D, expertWidth));
         }
         moe = new RoutedMoe(TopKRouter.softmax(linear(rng, DType.F32, EXPERTS, D), TOP_K, true), experts,
                 RoutedMoe.Combine.WEIGHTED_SUM);
-        dense = swiGlu(rng, wt, TOP_K * expertWidth);
+        dense = swiGlu(rng, wt, D, TOP_K * expertWidth);
         moeDecode = moe.newScratch(1);
         moePrefill = moe.newScratch(PREFILL);
         denseDecode = dense.newScratch(1);
         densePrefill = dense.newScratch(PREFILL);
-        x1 = random(rng, 1, D);
+        x1 = random(rng, DType.F32, 1f, 1, D);
         y1 = Tensor.zeros(1, D);
-        xp = random(rng, PREFILL, D);
+        xp = random(rng, DType.F32, 1f, PREFILL, D);
         yp = Tensor.zeros(PREFILL, D);
         // the row count each expert receives for xp, from one routed call
         RoutedMoe.State st = (RoutedMoe.State) moePrefill;
@@ -96,7 +90,7 @@ public class MoeBench extends LayerBenchmark {
         for (int e = 0; e < EXPERTS; e++) {
             int n = st.stats().tokensFor(e);
             if (n > 0) {
-                groupIn[e] = random(rng, n, D);
+                groupIn[e] = random(rng, DType.F32, 1f, n, D);
                 groupOut[e] = Tensor.zeros(n, D);
             }
         }
@@ -108,11 +102,6 @@ public class MoeBench extends LayerBenchmark {
                 experts.get(e).forward(groupIn[e], groupOut[e], expertScratch);
             }
         }
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        arena.close();
     }
 
     /** One token through 64-expert top-8 MoE. */
@@ -148,26 +137,5 @@ public class MoeBench extends LayerBenchmark {
     public Tensor[] prefillExpertShapes() {
         ComputePool.run(expertShapesStep);
         return groupOut;
-    }
-
-    private GatedMlp swiGlu(SplittableRandom rng, DType wt, int f) {
-        return GatedMlp.swiGlu(linear(rng, wt, f, D), linear(rng, wt, f, D), linear(rng, wt, D, f));
-    }
-
-    private Linear linear(SplittableRandom rng, DType wt, int out, int in) {
-        Tensor w = Tensor.allocate(arena, wt, Shape.of(out, in));
-        float scale = (float) Math.sqrt(3.0 / in);
-        for (long i = 0, n = w.size(); i < n; i++) {
-            w.writeFloat(i, (float) ((rng.nextDouble() * 2 - 1) * scale));
-        }
-        return new Linear(w);
-    }
-
-    private static Tensor random(SplittableRandom rng, int... dims) {
-        Tensor t = Tensor.zeros(Shape.of(dims));
-        for (long i = 0, n = t.size(); i < n; i++) {
-            t.writeFloat(i, (float) ((rng.nextDouble() * 2 - 1) * Math.sqrt(3)));
-        }
-        return t;
     }
 }
