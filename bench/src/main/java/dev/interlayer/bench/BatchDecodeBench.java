@@ -1,6 +1,5 @@
 package dev.interlayer.bench;
 
-import dev.interlayer.models.cli.CliCommand;
 import dev.interlayer.models.cli.Flags;
 import dev.interlayer.models.cli.ModelInput;
 import dev.interlayer.models.cli.Progress;
@@ -27,7 +26,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "batch", mixinStandardHelpOptions = true,
         description = "Aggregate decode tokens/s of b sequences decoded together (batched decode) for each b.")
-public final class BatchDecodeBench implements CliCommand, Callable<Integer> {
+public final class BatchDecodeBench implements BenchSubcommand, Callable<Integer> {
     @Option(names = "--model", required = true, description = "GGUF model file or Hugging Face folder (decoder).")
     Path model;
 
@@ -46,11 +45,6 @@ public final class BatchDecodeBench implements CliCommand, Callable<Integer> {
 
     @Option(names = "--warmup-seconds", defaultValue = "10", description = "Warm-up (default ${DEFAULT-VALUE}).")
     double warmupSeconds;
-
-    @Override
-    public String parent() {
-        return "bench";
-    }
 
     @Override
     public Integer call() throws Exception {

@@ -1,6 +1,5 @@
 package dev.interlayer.bench;
 
-import dev.interlayer.models.cli.CliCommand;
 import dev.interlayer.models.cli.Flags;
 import dev.interlayer.models.cli.KvTypeOption;
 import dev.interlayer.models.cli.ModelInput;
@@ -41,7 +40,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "End-to-end prefill/decode tokens/s, decode GB/s and peak RSS for a GGUF model or HF folder.")
-public final class GenerateBench implements CliCommand, Callable<Integer> {
+public final class GenerateBench implements BenchSubcommand, Callable<Integer> {
     @Option(names = "--model", required = true,
             description = "GGUF model file or Hugging Face folder (any causal LM family).")
     Path model;
@@ -70,11 +69,6 @@ public final class GenerateBench implements CliCommand, Callable<Integer> {
 
     @Mixin
     KvTypeOption kvType = new KvTypeOption();
-
-    @Override
-    public String parent() {
-        return "bench";
-    }
 
     @Override
     public Integer call() throws IOException {

@@ -1,6 +1,5 @@
 package dev.interlayer.bench;
 
-import dev.interlayer.models.cli.CliCommand;
 import dev.interlayer.models.cli.Flags;
 import dev.interlayer.models.cli.ModelInput;
 import dev.interlayer.models.generate.Sampler;
@@ -35,7 +34,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "speculative", mixinStandardHelpOptions = true,
         description = "Self-speculative (--draft-layers) vs normal greedy decode tokens/s, side by side.")
-public final class SpeculativeBench implements CliCommand, Callable<Integer> {
+public final class SpeculativeBench implements BenchSubcommand, Callable<Integer> {
     @Option(names = "--model", required = true, description = "GGUF model file or Hugging Face folder (decoder LM).")
     Path model;
 
@@ -62,11 +61,6 @@ public final class SpeculativeBench implements CliCommand, Callable<Integer> {
     @Option(names = "--warmup-rounds", defaultValue = "1",
             description = "Unmeasured rounds first, for the JIT (default ${DEFAULT-VALUE}).")
     int warmupRounds;
-
-    @Override
-    public String parent() {
-        return "bench";
-    }
 
     private record Config(int e, int n, SelfSpeculativeDecoder decoder, List<Double> rates, List<Double> ratios,
                           List<Double> cpuRatios, double[] acceptance) {

@@ -1,7 +1,6 @@
 package dev.interlayer.models.chat;
 
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
-import com.hubspot.jinjava.lib.filter.Filter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -10,11 +9,9 @@ import java.util.Map;
  * Jinja 3.1's {@code items} filter ({@code {% for k, v in call.arguments | items %}}, as in Llama 3.1's tool-call
  * branch), which jinjava lacks: the (key, value) pairs of a mapping in order, an empty list for undefined/none.
  */
-final class ItemsFilter implements Filter {
-
-    @Override
-    public String getName() {
-        return "items";
+final class ItemsFilter extends NamedFilter {
+    ItemsFilter() {
+        super("items");
     }
 
     @Override

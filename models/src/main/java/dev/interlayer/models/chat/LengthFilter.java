@@ -1,7 +1,6 @@
 package dev.interlayer.models.chat;
 
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
-import com.hubspot.jinjava.lib.filter.Filter;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.Map;
@@ -10,16 +9,9 @@ import java.util.Map;
  * {@code length} (and {@code count}) as Python's {@code len}: a string counts Unicode code points, not UTF-16
  * units as jinjava's does (an emoji is 1, not 2); collections, mappings and arrays count their elements.
  */
-final class LengthFilter implements Filter {
-    private final String name;
-
+final class LengthFilter extends NamedFilter {
     LengthFilter(String name) {
-        this.name = name;
-    }
-
-    @Override
-    public String getName() {
-        return name;
+        super(name);
     }
 
     @Override

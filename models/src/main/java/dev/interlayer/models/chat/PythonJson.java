@@ -1,7 +1,6 @@
 package dev.interlayer.models.chat;
 
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
-import com.hubspot.jinjava.lib.filter.Filter;
 import java.util.Map;
 
 /**
@@ -10,11 +9,9 @@ import java.util.Map;
  * {@code ","} and newlines with an indent), non-ASCII text kept, floats in Python's repr. jinjava's own
  * {@code tojson} writes compact JSON, which would change the prompt of a template that embeds tool definitions.
  */
-final class PythonJson implements Filter {
-
-    @Override
-    public String getName() {
-        return "tojson";
+final class PythonJson extends NamedFilter {
+    PythonJson() {
+        super("tojson");
     }
 
     @Override
