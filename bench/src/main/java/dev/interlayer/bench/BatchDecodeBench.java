@@ -34,11 +34,8 @@ public final class BatchDecodeBench implements BenchSubcommand, Callable<Integer
             description = "Batch sizes, 1..16 (default ${DEFAULT-VALUE}).")
     int[] batches;
 
-    @Option(names = "--prompt-tokens", defaultValue = "32", description = "Prompt length (default ${DEFAULT-VALUE}).")
-    int promptTokens;
-
-    @Option(names = "--gen-tokens", defaultValue = "32", description = "Decode steps (default ${DEFAULT-VALUE}).")
-    int genTokens;
+    @Mixin
+    DecodeWorkload work = new DecodeWorkload(32, 32);
 
     @Mixin
     BenchThreads pool = new BenchThreads();
@@ -48,8 +45,7 @@ public final class BatchDecodeBench implements BenchSubcommand, Callable<Integer
 
     @Override
     public Integer call() throws Exception {
-        Flags.require(promptTokens >= 1, "--prompt-tokens", ">= 1", promptTokens);
-        Flags.require(genTokens >= 1, "--gen-tokens", ">= 1", genTokens);
+        work.check();
         Flags.require(warmupSeconds >= 0, "--warmup-seconds", ">= 0", warmupSeconds);
         int most = 0;
         for (int b : batches) {
@@ -65,17 +61,17 @@ public final class BatchDecodeBench implements BenchSubcommand, Callable<Integer
             long w0 = System.nanoTime();
             try (Progress p = Progress.start("warm-up", warmupSeconds)) {
                 do {
-                    run(lm, decoder, head, most, Math.min(8, genTokens));
-                    run(lm, null, head, 1, Math.min(8, genTokens));
+                    run(lm, decoder, head, most, Math.min(8, work.genTokens));
+                    run(lm, null, head, 1, Math.min(8, work.genTokens));
                     p.update((System.nanoTime() - w0) / 1e9);
                 } while (System.nanoTime() - w0 < warmupSeconds * 1e9);
             }
-            double single = run(lm, null, head, 1, genTokens);
+            double single = run(lm, null, head, 1, work.genTokens);
             System.out.printf(Locale.ROOT, "single decode: %.2f tok/s%n", single);
             for (int b : batches) {
-                double rate = run(lm, decoder, head, b, genTokens);
+                double rate = run(lm, decoder, head, b, work.genTokens);
                 System.out.printf(Locale.ROOT, "bench=batch threads=%d batch=%d gen_tokens=%d aggregate_tok_s=%.2f "
-                        + "per_sequence_tok_s=%.2f vs_single=%.2f%n", pool.threads, b, genTokens, rate, rate / b,
+                        + "per_sequence_tok_s=%.2f vs_single=%.2f%n", pool.threads, b, work.genTokens, rate, rate / b,
                         rate / single);
             }
         }
@@ -90,13 +86,13 @@ public final class BatchDecodeBench implements BenchSubcommand, Callable<Integer
         StackSession[] stacks = new StackSession[b];
         int[] tokens = new int[b];
         for (int i = 0; i < b; i++) {
-            int[] prompt = new int[promptTokens];
-            for (int p = 0; p < promptTokens; p++) {
+            int[] prompt = new int[work.promptTokens];
+            for (int p = 0; p < work.promptTokens; p++) {
                 prompt[p] = (int) ((31L * p + 7L * i + 1) % vocab);
             }
-            sessions[i] = lm.newSession(promptTokens + n, Math.min(promptTokens, DecoderLM.DEFAULT_CHUNK));
+            sessions[i] = lm.newSession(work.promptTokens + n, Math.min(work.promptTokens, DecoderLM.DEFAULT_CHUNK));
             stacks[i] = sessions[i].stackSession();
-            tokens[i] = Greedy.argmax(sessions[i].append(prompt, 0, promptTokens), 0, vocab);
+            tokens[i] = Greedy.argmax(sessions[i].append(prompt, 0, work.promptTokens), 0, vocab);
         }
         Tensor logits = Tensor.zeros(b, vocab);
         float[] rows = logits.heapFloats();

@@ -45,11 +45,8 @@ public final class GenerateBench implements BenchSubcommand, Callable<Integer> {
             description = "GGUF model file or Hugging Face folder (any causal LM family).")
     Path model;
 
-    @Option(names = "--prompt-tokens", defaultValue = "128", description = "Prompt length (default ${DEFAULT-VALUE}).")
-    int promptTokens;
-
-    @Option(names = "--gen-tokens", defaultValue = "64", description = "Decode steps (default ${DEFAULT-VALUE}).")
-    int genTokens;
+    @Mixin
+    DecodeWorkload work = new DecodeWorkload(128, 64);
 
     @Mixin
     BenchThreads pool = new BenchThreads();
@@ -72,8 +69,7 @@ public final class GenerateBench implements BenchSubcommand, Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Flags.require(promptTokens >= 1, "--prompt-tokens", ">= 1", promptTokens);
-        Flags.require(genTokens >= 1, "--gen-tokens", ">= 1", genTokens);
+        work.check();
         Flags.require(chunk >= 1, "--chunk", ">= 1", chunk);
         Flags.require(warmupTokens >= 0, "--warmup-tokens", ">= 0", warmupTokens);
         Flags.require(warmupSeconds >= 0, "--warmup-seconds", ">= 0", warmupSeconds);
@@ -84,7 +80,7 @@ public final class GenerateBench implements BenchSubcommand, Callable<Integer> {
         try (LoadedModel loaded = ModelInput.open(model)) {
             CausalLM lm = kvType.apply(loaded.requireLm());
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
-            int capacity = promptTokens + genTokens;
+            int capacity = work.promptTokens + work.genTokens;
             // --chunk applies to the nn decoder families (every family the loader builds); kvBytes < 0: unknown
             CausalLM.Session s;
             long kvBytes = -1;
@@ -149,11 +145,12 @@ public final class GenerateBench implements BenchSubcommand, Callable<Integer> {
 
     // Warm-up, then the measured prefill + decode; prints the report. kvBytes < 0: not known for this model.
     private void measure(CausalLM.Session s, int[] prompt, long fileBytes, long weightBytesPerToken, long kvBytes) {
-        int capacity = promptTokens + genTokens;
+        int capacity = work.promptTokens + work.genTokens;
         if (warmupSeconds > 0) {
             // The JIT compiles the vector kernels in the background: a pass or two is not enough.
             long w0 = System.nanoTime(), until = w0 + (long) (warmupSeconds * 1e9);
-            int warmPrompt = Math.min(promptTokens, chunk), warmDecode = Math.min(warmupTokens, capacity - warmPrompt);
+            int warmPrompt = Math.min(work.promptTokens, chunk);
+            int warmDecode = Math.min(warmupTokens, capacity - warmPrompt);
             int passes = 0;
             try (Progress p = Progress.start("warm-up", warmupSeconds)) {
                 do {
@@ -173,21 +170,21 @@ public final class GenerateBench implements BenchSubcommand, Callable<Integer> {
         System.gc();
         boolean hwmReset = resetPeakRss();
         long cpu0 = processCpuNanos(), p0 = System.nanoTime();
-        float[] logits = s.append(prompt, 0, promptTokens);
+        float[] logits = s.append(prompt, 0, work.promptTokens);
         long p1 = System.nanoTime(), cpu1 = processCpuNanos();
-        decode(s, logits, genTokens);
+        decode(s, logits, work.genTokens);
         long d1 = System.nanoTime(), cpu2 = processCpuNanos();
 
         double prefillSeconds = (p1 - p0) / 1e9, decodeSeconds = (d1 - p1) / 1e9;
-        double prefillRate = promptTokens / prefillSeconds, decodeRate = genTokens / decodeSeconds;
+        double prefillRate = work.promptTokens / prefillSeconds, decodeRate = work.genTokens / decodeSeconds;
         double gbPerSecond = weightBytesPerToken * decodeRate / 1e9;
         long measuredHwm = procStatusKb("VmHWM") * 1024;
         long hwm = Math.max(warmupHwm, measuredHwm);
         long budget = (long) (fileBytes * 1.1) + Math.max(0, kvBytes);
-        System.out.printf(Locale.ROOT, "prefill: %d tokens in %.2f s = %.2f tok/s (cpu %.0f%%)%n", promptTokens,
+        System.out.printf(Locale.ROOT, "prefill: %d tokens in %.2f s = %.2f tok/s (cpu %.0f%%)%n", work.promptTokens,
                 prefillSeconds, prefillRate, 100.0 * (cpu1 - cpu0) / (p1 - p0) / pool.threads);
         System.out.printf(Locale.ROOT, "decode:  %d tokens in %.2f s = %.2f tok/s, %.1f GB/s of weights "
-                        + "(%.3f GB/token) (cpu %.0f%%)%n", genTokens, decodeSeconds, decodeRate, gbPerSecond,
+                        + "(%.3f GB/token) (cpu %.0f%%)%n", work.genTokens, decodeSeconds, decodeRate, gbPerSecond,
                 weightBytesPerToken / 1e9, 100.0 * (cpu2 - cpu1) / (d1 - p1) / pool.threads);
         String kv = kvBytes < 0 ? "KV cache size unknown, budget not checked"
                 : String.format(Locale.ROOT, "KV cache %.1f MB (%d positions, %s); budget file+10%%+KV %.2f GB: %s",
@@ -205,8 +202,9 @@ public final class GenerateBench implements BenchSubcommand, Callable<Integer> {
                         + " (check INTERLAYER_JVM_OPTS for flags that undo that)" : "");
         System.out.printf(Locale.ROOT, "bench=generate threads=%d prompt_tokens=%d gen_tokens=%d chunk=%d "
                         + "prefill_tok_s=%.2f decode_tok_s=%.2f decode_gb_s=%.2f peak_rss_bytes=%d "
-                        + "measured_peak_rss_bytes=%d file_bytes=%d kv_bytes=%d%n", pool.threads, promptTokens,
-                genTokens, chunk, prefillRate, decodeRate, gbPerSecond, hwm, hwmReset ? measuredHwm : -1, fileBytes, kvBytes);
+                        + "measured_peak_rss_bytes=%d file_bytes=%d kv_bytes=%d%n", pool.threads, work.promptTokens,
+                work.genTokens, chunk, prefillRate, decodeRate, gbPerSecond, hwm, hwmReset ? measuredHwm : -1, fileBytes,
+                kvBytes);
     }
 
     /** n greedy decode steps from the given logits (argmax, no sampling cost in the loop). */
@@ -226,16 +224,16 @@ public final class GenerateBench implements BenchSubcommand, Callable<Integer> {
         int[] ids = null;
         if (tok != null) {
             String text = "The quick brown fox jumps over the lazy dog while the old man reads a book. ";
-            ids = tok.encode(text.repeat(Math.max(1, promptTokens / 8)));
+            ids = tok.encode(text.repeat(Math.max(1, work.promptTokens / 8)));
         }
-        int[] out = new int[promptTokens];
+        int[] out = new int[work.promptTokens];
         SplittableRandom rng = new SplittableRandom(42);
-        for (int i = 0; i < promptTokens; i++) {
+        for (int i = 0; i < work.promptTokens; i++) {
             out[i] = ids != null && i < ids.length ? ids[i] : rng.nextInt(vocab);
         }
-        int fromText = ids == null ? 0 : Math.min(ids.length, promptTokens);
+        int fromText = ids == null ? 0 : Math.min(ids.length, work.promptTokens);
         System.out.printf(Locale.ROOT, "prompt: %d tokens (%d from the model's tokenizer, %d seeded random ids)%n",
-                promptTokens, fromText, promptTokens - fromText);
+                work.promptTokens, fromText, work.promptTokens - fromText);
         return out;
     }
 
