@@ -80,6 +80,34 @@ class EncoderQuantizerTest {
     }
 
     /**
+     * AWQ on an encoder searches scales at the attention output only and folds them into v (AwqFoldingTest checks the
+     * fold exact): the written file carries v's divided biases as float32 next to the rescaled v blocks, and at 8 bits
+     * (Q8_0, relative weight error ~1e-3) it embeds as close to the float model as GPTQ's above (1 − cos ≤ 0.01).
+     */
+    @Test
+    void awqFoldsIntoValuesAndWritesTheirBiases() throws IOException {
+        Path path = SharedModels.require("synthetic/synth-bert-f32.gguf");
+        try (EmbeddingModel f32 = EmbeddingModel.fromGguf(path); GgufFile file = Gguf.open(path)) {
+            List<int[]> calib = new ArrayList<>();
+            TEXTS.forEach(t -> calib.add(f32.tokenIds(t)));
+            var opt = new SiteQuantizer.Options(SiteQuantizer.Method.AWQ, GgmlBlocks.scheme(8, 32, true, ClipSearch.NONE),
+                    GptqOptions.DEFAULT, Aespa.Options.QKV, false);
+            SequentialQuantizer.Result r = EncoderQuantizer.run(file, calib, opt, true, s -> { });
+            assertEquals(12, r.quantized().size(), r.quantized().keySet().toString());
+            assertEquals(List.of("blk.0.attn_v.bias", "blk.1.attn_v.bias"), List.copyOf(r.replacedF32().keySet()));
+            Path out = dir.resolve("awq8.gguf");
+            QuantizedGguf.write(file, out, r.quantized(), r.replacedF32(), "awq");
+            try (EmbeddingModel q = EmbeddingModel.fromGguf(out)) {
+                List<float[]> a = q.embed(HELD_OUT), b = f32.embed(HELD_OUT);
+                for (int i = 0; i < HELD_OUT.size(); i++) {
+                    double cos = EmbeddingEval.cosine(a.get(i), b.get(i));
+                    assertTrue(cos >= 0.99 && cos < 1, HELD_OUT.get(i) + ": cosine " + cos);
+                }
+            }
+        }
+    }
+
+    /**
      * The packed output pass (sequences back to back, attention within each) against one sequence at a time: both
      * are float32 forwards of the same block, equal up to summation order (tolerance 1e-4 of the row's largest
      * value: a few float32 ulps accumulated through two 2-block layers).
