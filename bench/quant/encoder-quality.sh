@@ -15,7 +15,9 @@ M=${1:-default}
 shift || true
 EXTRA=("$@")
 IL=${INTERLAYER:-./interlayer}
-OUT=${TMPDIR:-/tmp}/interlayer-encoder-quality
+OUT=${OUT:-${TMPDIR:-/tmp}/interlayer-encoder-quality}
+# RUNS: "bits method" pairs (a 4-bit run list must start with "4 rtn", the ratio's baseline), e.g. RUNS="4 rtn;4 awq"
+IFS=';' read -r -a RUNS <<< "${RUNS:-8 rtn;8 gptq;4 rtn;4 gptq;4 awq;4 boa}"
 mkdir -p "$OUT"
 case "$M" in
   e5-small-v2|bge-small-en-v1.5)
@@ -29,7 +31,7 @@ CAL=bench/quant/encoder-calibration.txt
 TXT=bench/quant/encoder-heldout.txt
 printf '%-5s %-6s %-10s %-10s %-10s %-8s %-10s %s\n' bits method "cos min" "cos median" "cos mean" top-10 "1-cos/RTN" "s/layer (quantizing)"
 rtn_loss=
-for run in "8 rtn" "8 gptq" "4 rtn" "4 gptq" "4 awq" "4 boa"; do
+for run in "${RUNS[@]}"; do
   read -r bits method <<< "$run"
   tag="$bits-$method"
   cal=(--calibration "$CAL")
@@ -44,8 +46,8 @@ for run in "8 rtn" "8 gptq" "4 rtn" "4 gptq" "4 awq" "4 boa"; do
   if [ "$bits" = 4 ]; then
     loss=$(awk -v m="$mean" 'BEGIN {printf "%.6e", 1 - m}')
     [ "$method" = rtn ] && rtn_loss=$loss
-    ratio=$(awk -v a="$loss" -v b="$rtn_loss" 'BEGIN {printf "%.3f", a / b}')
+    [ -n "$rtn_loss" ] && ratio=$(awk -v a="$loss" -v b="$rtn_loss" 'BEGIN {printf "%.3f", a / b}')
   fi
   printf '%-5s %-6s %-10s %-10s %-10s %-8s %-10s %s\n' "$bits" "$method" "$mn" "$md" "$mean" "$top" "$ratio" "$spl"
 done
-head -1 "$OUT/8-gptq.log"
+head -1 "$OUT/$tag.log"

@@ -5,6 +5,7 @@ import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.nn.AttentionConfig;
 import dev.interlayer.nn.EncoderStack;
 import dev.interlayer.nn.LinearSite;
+import dev.interlayer.quant.Awq;
 import dev.interlayer.quant.Calibration;
 import dev.interlayer.quant.CalibrationStats;
 import dev.interlayer.quant.CalibrationTap;
@@ -30,10 +31,11 @@ import java.util.function.Consumer;
  * (all sites' statistics from one pass of the block with its float weights, as GPTQ without its "true
  * sequential" option, then the output pass).
  *
- * <p>AWQ's input scales are not searched: in a post-LayerNorm encoder every site input is either a LayerNorm output
- * that is also the residual stream (q/k/v, up) or not a linear function of a foldable weight (GELU before down;
- * the attention output mixes the already quantized values), so no weight absorbs 1/s; AWQ is then its
- * activation-aware clipping search. BoA and aespa weigh query and key heads with {@link HeadFactors} (no RoPE).
+ * <p>AWQ searches input scales where a weight can absorb 1/s exactly ({@link AwqFolding}): the attention output's
+ * input is {@code Σ_t p_ht·v_t}, linear in V, so o's scales fold into v's rows and bias (as on decoders). The other
+ * sites get scale 1 (AWQ's activation-aware clipping search only): q/k/v and up read a LayerNorm output that is also
+ * the residual stream, and down reads GELU(up), not linear in any weight. BoA and aespa weigh query and key heads
+ * with {@link HeadFactors} (no RoPE).
  */
 public final class EncoderQuantizer {
     private EncoderQuantizer() {
@@ -55,6 +57,7 @@ public final class EncoderQuantizer {
         }
         Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
         Map<String, Tensor> replaced = new LinkedHashMap<>();
+        Map<String, Tensor> changed = new LinkedHashMap<>();    // non-linear tensors changed (AWQ's v biases)
         List<SequentialQuantizer.LayerReport> layers = new ArrayList<>();
         EncoderStack stack0 = BertModel.load(file, file).stack();
         int n = stack0.layers();
@@ -107,10 +110,17 @@ public final class EncoderQuantizer {
                 }
                 long c1 = System.nanoTime();
                 calibNanos += c1 - s0;
-                SiteQuantizer.Result r = SiteQuantizer.quantize(linears, dIn, h, meanAbs,
-                        SequentialQuantizer.rowFactors(linears, hf), so);
+                AwqFolding fold = opt.method().awq() && calib != null ? AwqFolding.of(file, l, site, ac, dIn) : null;
+                SiteQuantizer.Result r = SiteQuantizer.quantize(linears, dIn, h,
+                        fold == null ? meanAbs : fold.statistic(meanAbs), SequentialQuantizer.rowFactors(linears, hf),
+                        so.withAwqScales(fold != null));
+                double[] s = r.inputScales();
+                if (s != null && fold != null) {
+                    fold.apply(s, file, quantized, replaced, changed);
+                }
                 double secs = (System.nanoTime() - c1) / 1e9 / linears.size();
-                SequentialQuantizer.record(l, n, linears, r, h, secs, quantized, replaced, reports, progress);
+                SequentialQuantizer.record(l, n, linears, r, s == null ? h : Awq.scaledHessian(h, s), secs, quantized,
+                        replaced, reports, progress);
             }
             if (calib != null && l + 1 < n) {
                 long s0 = System.nanoTime();
@@ -123,7 +133,7 @@ public final class EncoderQuantizer {
             replaced.keySet().removeIf(k -> k.startsWith(prefix));
             layers.add(new SequentialQuantizer.LayerReport(l, (System.nanoTime() - t0) / 1e9, calibNanos / 1e9, reports));
         }
-        return new SequentialQuantizer.Result(quantized, Map.of(), layers, (int) Math.min(Integer.MAX_VALUE, tokens));
+        return new SequentialQuantizer.Result(quantized, changed, layers, (int) Math.min(Integer.MAX_VALUE, tokens));
     }
 
     // statistics of site key (null: every site) over the cached inputs; attention inputs also go to hf

@@ -6,12 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.interlayer.models.SharedModels;
+import dev.interlayer.models.bert.BertModel;
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.lm.DecoderLM;
 import dev.interlayer.nn.AttentionConfig;
+import dev.interlayer.nn.EncoderStack;
 import dev.interlayer.nn.LinearSite;
 import dev.interlayer.quant.Awq;
+import dev.interlayer.quant.Calibration;
 import dev.interlayer.quant.QuantizedLinear;
 import dev.interlayer.tensor.Tensor;
 import java.io.IOException;
@@ -148,6 +151,66 @@ class AwqFoldingTest {
             }
             assertTrue(kld[1] < 3 * kld[0], "AWQ KLD " + kld[1] + ", RTN " + kld[0]);
         }
+    }
+
+    /**
+     * BERT (post-LayerNorm, GELU MLP): only the attention output has a producer to fold into, v's rows and bias
+     * (o's input is a softmax mix of V, whose weights sum to 1, so the bias divides too); q/k/v and up read a
+     * LayerNorm output with a bias that is also the residual, down reads GELU(up). With random scales at o of both
+     * layers, folded, the encoder's block outputs stay within 1e-4 of their largest value (the folded weights are
+     * rounded to float32 once more; the scales span e^±2), while the same scales without the fold change them by
+     * more than 1e-2 of it.
+     */
+    @Test
+    void bertFoldsTheAttentionOutputIntoValuesAndNothingElse() throws IOException {
+        Path path = SharedModels.require("synthetic/synth-bert-f32.gguf");
+        try (GgufFile file = Gguf.open(path)) {
+            EncoderStack stack = BertModel.load(file, file).stack();
+            int[] tokens = {101, 7, 300, 45, 1000, 12, 102};
+            float[] ref = encode(file, Map.of(), tokens);
+            double max = 0;
+            for (float v : ref) {
+                max = Math.max(max, Math.abs(v));
+            }
+            var rnd = new SplittableRandom(5);
+            Map<String, Tensor> replaced = new HashMap<>(), changed = new HashMap<>(), unfolded = new HashMap<>();
+            for (int l = 0; l < stack.layers(); l++) {
+                AttentionConfig ac = stack.blocks().get(l).config().attention();
+                assertNull(AwqFolding.of(file, l, LinearSite.ATTN_QKV, ac, ac.hidden()), "LayerNorm output, residual");
+                assertNull(AwqFolding.of(file, l, LinearSite.FFN_IN, ac, ac.hidden()), "LayerNorm output, residual");
+                assertNull(AwqFolding.of(file, l, LinearSite.FFN_DOWN, ac,
+                        file.tensor("blk." + l + ".ffn_down.weight").dim(1)), "GELU(up)");
+                int dIn = ac.heads() * ac.headDim();
+                AwqFolding fold = AwqFolding.of(file, l, LinearSite.ATTN_OUTPUT, ac, dIn);
+                assertNotNull(fold, "layer " + l + " attention output");
+                double[] s = new double[dIn];
+                for (int j = 0; j < dIn; j++) {
+                    s[j] = Math.exp(rnd.nextDouble(-2, 2));
+                }
+                String o = "blk." + l + ".attn_output.weight";
+                Tensor f = file.tensor(o).toF32();
+                Tensor t = Tensor.wrap(Awq.scaleColumns(f.toFloatArray(), f.dim(0), f.dim(1), s), f.shape());
+                replaced.put(o, t);
+                unfolded.put(o, t);
+                fold.apply(s, file, new HashMap<>(), replaced, changed);
+                assertTrue(changed.containsKey("blk." + l + ".attn_v.bias"), "v's bias is divided: " + changed.keySet());
+            }
+            float[] got = encode(file, replaced, tokens), control = encode(file, unfolded, tokens);
+            double err = 0, controlErr = 0;
+            for (int i = 0; i < ref.length; i++) {
+                err = Math.max(err, Math.abs(got[i] - ref[i]));
+                controlErr = Math.max(controlErr, Math.abs(control[i] - ref[i]));
+            }
+            assertTrue(err <= 1e-4 * max, "folded outputs differ by " + err + " (largest " + max + ")");
+            assertTrue(controlErr > 1e-2 * max, "scaling without folding must change the encoder: " + controlErr);
+        }
+    }
+
+    // the last block's output for one sequence of the BERT encoder with some weights replaced
+    private static float[] encode(GgufFile file, Map<String, Tensor> replaced, int[] tokens) throws IOException {
+        EncoderStack stack = BertModel.load(file, replaced.isEmpty() ? file : new ReplacedWeights(file, replaced)).stack();
+        EncoderStack blocks = new EncoderStack(null, null, null, stack.blocks(), null);
+        return Calibration.encoderBlocks(blocks, Calibration.encoderInput(stack, tokens), null).toFloatArray();
     }
 
     /** GPT-2: a fused qkv and act(up) without a gate leave o and down without a producer to fold into. */

@@ -45,8 +45,7 @@ class EncoderQuantizerTest {
     void gptq8BitEncoderLoadsDecodesLosslesslyAndEmbedsCloseToFloat() throws IOException {
         Path path = SharedModels.require("synthetic/synth-bert-f32.gguf");
         try (EmbeddingModel f32 = EmbeddingModel.fromGguf(path); GgufFile file = Gguf.open(path)) {
-            List<int[]> calib = new ArrayList<>();
-            TEXTS.forEach(t -> calib.add(f32.tokenIds(t)));
+            List<int[]> calib = TEXTS.stream().map(f32::tokenIds).toList();
             var opt = new SiteQuantizer.Options(SiteQuantizer.Method.GPTQ, GgmlBlocks.scheme(8, 32, true,
                     ClipSearch.NONE), GptqOptions.DEFAULT.withActOrder(true).withStaticGroups(true),
                     Aespa.Options.QKV, false);
@@ -67,14 +66,32 @@ class EncoderQuantizerTest {
                     }
                     assertTrue(changed, "8-bit rounding must change some weight");
                     assertEquals(GgufType.F32, written.info("token_embd.weight").type());
-                    List<float[]> a = q.embed(HELD_OUT), b = f32.embed(HELD_OUT);
-                    for (int i = 0; i < HELD_OUT.size(); i++) {
-                        double cos = EmbeddingEval.cosine(a.get(i), b.get(i));
-                        // 8-bit codes with fp16 block scales: relative weight error ~1e-3, far inside 1 − cos ≤ 0.01
-                        assertTrue(cos >= 0.99 && cos < 1, HELD_OUT.get(i) + ": cosine " + cos);
-                    }
+                    assertEmbedsClose(q, f32);
                 }
                 assertTrue(lines.stream().anyMatch(l -> l.startsWith("layer 2/2 ffn_down")), String.join("\n", lines));
+            }
+        }
+    }
+
+    /**
+     * AWQ on an encoder searches scales at the attention output only and folds them into v (AwqFoldingTest checks the
+     * fold exact): the written file carries v's divided biases as float32 next to the rescaled v blocks, and at 8 bits
+     * (Q8_0, relative weight error ~1e-3) it embeds as close to the float model as GPTQ's above (1 − cos ≤ 0.01).
+     */
+    @Test
+    void awqFoldsIntoValuesAndWritesTheirBiases() throws IOException {
+        Path path = SharedModels.require("synthetic/synth-bert-f32.gguf");
+        try (EmbeddingModel f32 = EmbeddingModel.fromGguf(path); GgufFile file = Gguf.open(path)) {
+            List<int[]> calib = TEXTS.stream().map(f32::tokenIds).toList();
+            var opt = new SiteQuantizer.Options(SiteQuantizer.Method.AWQ, GgmlBlocks.scheme(8, 32, true, ClipSearch.NONE),
+                    GptqOptions.DEFAULT, Aespa.Options.QKV, false);
+            SequentialQuantizer.Result r = EncoderQuantizer.run(file, calib, opt, true, s -> { });
+            assertEquals(12, r.quantized().size(), r.quantized().keySet().toString());
+            assertEquals(List.of("blk.0.attn_v.bias", "blk.1.attn_v.bias"), List.copyOf(r.replacedF32().keySet()));
+            Path out = dir.resolve("awq8.gguf");
+            QuantizedGguf.write(file, out, r.quantized(), r.replacedF32(), "awq");
+            try (EmbeddingModel q = EmbeddingModel.fromGguf(out)) {
+                assertEmbedsClose(q, f32);
             }
         }
     }
@@ -145,6 +162,15 @@ class EncoderQuantizerTest {
             }
             assertEquals(1, written.getInt("bert.pooling_type", -1));
             assertFalse(written.getBoolean("bert.attention.causal", true));
+        }
+    }
+
+    // 8-bit codes with fp16 block scales: relative weight error ~1e-3, far inside 1 − cos ≤ 0.01 on every held-out text
+    private static void assertEmbedsClose(EmbeddingModel q, EmbeddingModel f32) {
+        List<float[]> a = q.embed(HELD_OUT), b = f32.embed(HELD_OUT);
+        for (int i = 0; i < HELD_OUT.size(); i++) {
+            double cos = EmbeddingEval.cosine(a.get(i), b.get(i));
+            assertTrue(cos >= 0.99 && cos < 1, HELD_OUT.get(i) + ": cosine " + cos);
         }
     }
 

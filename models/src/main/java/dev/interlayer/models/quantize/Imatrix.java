@@ -1,0 +1,117 @@
+package dev.interlayer.models.quantize;
+
+import dev.interlayer.models.io.Gguf;
+import dev.interlayer.models.io.GgufFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * An importance matrix as llama.cpp's {@code llama-imatrix} writes it, read back: for every linear its input's
+ * mean square per column, {@code E[x_j²] = Σ_t x_tj² / count} over the calibration tokens (per expert for MoE
+ * tensors, experts' columns one after another). Both of llama.cpp's formats are read:
+ * <ul>
+ *   <li>GGUF (its default): tensors {@code <linear>.in_sum2} (Σx², f32, {@code [dIn·experts]}) and
+ *       {@code <linear>.counts} (tokens per expert, f32);</li>
+ *   <li>the legacy {@code imatrix.dat} ({@code --output-format dat}, and {@link dev.interlayer.quant.ImatrixWriter}'s
+ *       output): per entry {@code ncall} and values {@code E[x²]·ncall}, divided back by {@code ncall} as
+ *       {@code llama-quantize} does.</li>
+ * </ul>
+ * These are the statistics {@code llama-quantize --imatrix} weighs its rounding error with, and the diagonal of the
+ * Hessian {@code H = 2XᵀX/N} the calibrated quantizers use ({@code diag H = 2·E[x²]}).
+ *
+ * @param meanSquares {@code E[x²]} per linear (GGUF tensor name, e.g. {@code blk.0.attn_q.weight}), in name order
+ * @param counts      per linear: tokens seen (GGUF, the largest over its experts) or calibration chunks ({@code ncall},
+ *                    legacy format, which keeps no token count)
+ */
+public record Imatrix(Map<String, double[]> meanSquares, Map<String, Long> counts) {
+    private static final String SUM2 = ".in_sum2", COUNTS = ".counts";
+
+    /**
+     * Reads {@code path} in either format (GGUF by its magic, else legacy).
+     *
+     * @throws IOException              if the file cannot be read
+     * @throws IllegalArgumentException naming the file and entry if its layout is not an importance matrix
+     */
+    public static Imatrix read(Path path) throws IOException {
+        byte[] head = new byte[4];
+        try (var in = Files.newInputStream(path)) {
+            if (in.readNBytes(head, 0, 4) == 4 && new String(head, StandardCharsets.US_ASCII).equals("GGUF")) {
+                try (GgufFile f = Gguf.open(path)) {
+                    return fromGguf(f);
+                }
+            }
+        }
+        return fromDat(path, Files.readAllBytes(path));
+    }
+
+    private static Imatrix fromGguf(GgufFile f) {
+        Map<String, double[]> means = new TreeMap<>();
+        Map<String, Long> counts = new TreeMap<>();
+        for (String name : f.names()) {
+            if (!name.endsWith(SUM2)) {
+                continue;
+            }
+            String linear = name.substring(0, name.length() - SUM2.length());
+            if (!f.contains(linear + COUNTS)) {
+                throw new IllegalArgumentException("imatrix " + f.path() + ": '" + name + "' without '" + linear + COUNTS + "'");
+            }
+            float[] sum = f.tensor(name).toFloatArray(), n = f.tensor(linear + COUNTS).toFloatArray();
+            if (n.length == 0 || sum.length % n.length != 0) {
+                throw new IllegalArgumentException("imatrix " + f.path() + ": '" + name + "' has " + sum.length
+                        + " values for " + n.length + " experts' counts");
+            }
+            int d = sum.length / n.length;
+            double[] m = new double[sum.length];
+            long max = 0;
+            for (int i = 0; i < m.length; i++) {
+                float c = n[i / d];
+                m[i] = c > 0 ? sum[i] / (double) c : 1;       // an expert without tokens: 1, as llama-quantize reads it
+                max = Math.max(max, (long) c);
+            }
+            means.put(linear, m);
+            counts.put(linear, max);
+        }
+        if (means.isEmpty()) {
+            throw new IllegalArgumentException("imatrix " + f.path() + ": no '<linear>" + SUM2 + "' tensors");
+        }
+        return new Imatrix(means, counts);
+    }
+
+    private static Imatrix fromDat(Path path, byte[] bytes) {
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        Map<String, double[]> means = new TreeMap<>();
+        Map<String, Long> counts = new TreeMap<>();
+        try {
+            int entries = b.getInt();
+            if (entries < 0) {
+                throw new IllegalArgumentException("imatrix " + path + ": negative entry count " + entries);
+            }
+            for (int e = 0; e < entries; e++) {
+                byte[] name = new byte[b.getInt()];
+                b.get(name);
+                int ncall = b.getInt(), nval = b.getInt();
+                String linear = new String(name, StandardCharsets.UTF_8);
+                if (nval < 1 || ncall < 1) {
+                    throw new IllegalArgumentException("imatrix " + path + ": entry '" + linear + "' has ncall " + ncall
+                            + ", nval " + nval);
+                }
+                double[] m = new double[nval];
+                for (int i = 0; i < nval; i++) {
+                    m[i] = b.getFloat() / (double) ncall;
+                }
+                means.put(linear, m);
+                counts.put(linear, (long) ncall);         // the legacy format keeps chunks, not tokens
+            }
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new IllegalArgumentException("imatrix " + path + ": truncated legacy imatrix.dat (" + bytes.length
+                    + " bytes)", e);
+        }
+        return new Imatrix(means, counts);
+    }
+}

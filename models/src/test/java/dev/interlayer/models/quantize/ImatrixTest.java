@@ -1,0 +1,119 @@
+package dev.interlayer.models.quantize;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.interlayer.models.SharedModels;
+import dev.interlayer.models.io.Gguf;
+import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.models.load.LoadedModel;
+import dev.interlayer.models.load.ModelLoader;
+import dev.interlayer.quant.ActivationStats;
+import dev.interlayer.quant.Calibration;
+import dev.interlayer.quant.CalibrationStats;
+import dev.interlayer.quant.CalibrationTap;
+import dev.interlayer.quant.ImatrixWriter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * llama.cpp's importance matrix read by Interlayer and compared with Interlayer's own calibration statistics. The
+ * fixtures in {@code imatrix/} were written by llama.cpp's {@code llama-imatrix} (build of /tmp/llamacpp,
+ * 2026-12-07) on stories260K with {@code -c 64 -b 64 -t 1} over {@code stories-calib.txt} (the first 2.4 KB of
+ * bench/quant/calibration.txt), once as GGUF and once with {@code --output-format dat}.
+ */
+class ImatrixTest {
+    @TempDir
+    Path dir;
+
+    /** Both of llama.cpp's formats of the same run read to the same E[x²] (the legacy one stores float32 E[x²]·ncall). */
+    @Test
+    void ggufAndLegacyFormatsOfOneRunAgree() throws IOException, URISyntaxException {
+        Imatrix gguf = Imatrix.read(resource("stories260K-c64.imatrix.gguf"));
+        Imatrix dat = Imatrix.read(resource("stories260K-c64.imatrix.dat"));
+        assertEquals(35, gguf.meanSquares().size(), "q, k, v, o, gate, up, down of 5 layers: " + gguf.meanSquares().keySet());
+        assertEquals(gguf.meanSquares().keySet(), dat.meanSquares().keySet());
+        for (var e : gguf.meanSquares().entrySet()) {
+            double[] a = e.getValue(), b = dat.meanSquares().get(e.getKey());
+            assertEquals(a.length, b.length, e.getKey());
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(a[i], b[i], 1e-6 * a[i], e.getKey() + " column " + i);   // float32 of the product, once
+            }
+            assertEquals(17 * 64L, gguf.counts().get(e.getKey()), "17 chunks of 64 tokens");
+        }
+    }
+
+    /**
+     * The same tokens through Interlayer's float stories260K (each 64-token chunk in a fresh context with BOS as its
+     * first token, as llama-imatrix feeds them) give llama.cpp's E[x²] for every linear: agreement to 1e-3 of each
+     * linear's largest column (float32 forwards by two engines, llama.cpp summing x² in float32 over 1,088 tokens).
+     * Then Interlayer's own statistics written as a legacy imatrix.dat ({@link ImatrixWriter}) read back to
+     * themselves, to float32 precision.
+     */
+    @Test
+    void interlayerStatisticsMatchLlamaCppsAndRoundTrip() throws IOException, URISyntaxException {
+        Path model = SharedModels.require("stories260K/stories260K.gguf");
+        Imatrix llama = Imatrix.read(resource("stories260K-c64.imatrix.gguf"));
+        String text = Files.readString(resource("stories-calib.txt"), StandardCharsets.UTF_8);
+        CalibrationStats stats = new CalibrationStats(false);
+        try (LoadedModel lm = ModelLoader.open(model); GgufFile file = Gguf.open(model)) {
+            int[] all = lm.tokenizer().encode(text);
+            int chunk = 64, chunks = all.length / chunk, bos = file.getInt("tokenizer.ggml.bos_token_id", -1);
+            assertEquals(17, chunks, "llama-imatrix computed over 17 chunks");
+            int[] tokens = java.util.Arrays.copyOf(all, chunks * chunk);
+            for (int c = 0; c < chunks; c++) {
+                tokens[c * chunk] = bos;
+            }
+            Calibration.decoder(SequentialQuantizer.stack(file, Map.of()), tokens, chunk, chunk, stats);
+        }
+        Map<String, List<ActivationStats>> ours = new TreeMap<>();
+        for (var e : llama.meanSquares().entrySet()) {
+            String linear = e.getKey().substring(0, e.getKey().length() - ".weight".length());
+            ActivationStats st = stats.activations().get(CalibrationTap.keyOf(linear));
+            double[] want = e.getValue(), got = st.meanSquare();
+            assertEquals(want.length, got.length, e.getKey());
+            double max = 0;
+            for (double v : want) {
+                max = Math.max(max, v);
+            }
+            for (int i = 0; i < want.length; i++) {
+                assertEquals(want[i], got[i], 1e-3 * max, e.getKey() + " column " + i);
+            }
+            assertEquals(llama.counts().get(e.getKey()), st.count(), e.getKey());
+            ours.put(e.getKey(), List.of(st));
+        }
+        Path dat = dir.resolve("ours.imatrix.dat");
+        try (OutputStream out = Files.newOutputStream(dat)) {
+            ImatrixWriter.writeDat(out, ours, 64, "stories-calib.txt");
+        }
+        Imatrix back = Imatrix.read(dat);
+        for (var e : ours.entrySet()) {
+            double[] want = e.getValue().get(0).meanSquare(), got = back.meanSquares().get(e.getKey());
+            for (int i = 0; i < want.length; i++) {
+                assertEquals(want[i], got[i], 1e-6 * want[i], e.getKey() + " column " + i);
+            }
+        }
+    }
+
+    @Test
+    void truncatedOrForeignFilesAreRefusedByName() throws IOException {
+        Path bad = dir.resolve("bad.dat");
+        Files.write(bad, new byte[] {2, 0, 0, 0, 5, 0, 0, 0, 'a'});
+        var e = assertThrows(IllegalArgumentException.class, () -> Imatrix.read(bad));
+        assertTrue(e.getMessage().contains("bad.dat") && e.getMessage().contains("truncated"), e.getMessage());
+    }
+
+    private static Path resource(String name) throws URISyntaxException {
+        return Path.of(ImatrixTest.class.getResource("/imatrix/" + name).toURI());
+    }
+}
