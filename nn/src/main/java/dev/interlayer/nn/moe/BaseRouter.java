@@ -21,15 +21,11 @@ import java.util.Arrays;
  * @param centroids W_c [E, d]
  * @param balanced  use the balanced assignment instead of greedy routing
  */
-public record BaseRouter(Linear centroids, boolean balanced) implements Router {
+public record BaseRouter(Linear centroids, boolean balanced) implements LinearRouter {
+    /** The router's linear map W = W_c (affinities a = z). */
     @Override
-    public int numExperts() {
-        return centroids.out();
-    }
-
-    @Override
-    public int inputWidth() {
-        return centroids.in();
+    public Linear weight() {
+        return centroids;
     }
 
     @Override
@@ -55,11 +51,8 @@ public record BaseRouter(Linear centroids, boolean balanced) implements Router {
     @Override
     public void route(Tensor u, RoutingContext context, Routing out, Object scratch) {
         int n = out.tokens(), e = numExperts();
-        centroids.apply(u, out.logitRows());
-        float[] a = out.logits(), s = out.scores();
-        for (int t = 0; t < n; t++) {
-            RouterMath.softmax(a, t * e, s, t * e, e);
-        }
+        softmaxScores(u, out);
+        float[] a = out.logits();
         if (!balanced) {
             for (int t = 0; t < n; t++) {
                 int x = RouterMath.argmax(a, t * e, e);

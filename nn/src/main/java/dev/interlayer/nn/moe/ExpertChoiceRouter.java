@@ -15,7 +15,7 @@ import dev.interlayer.tensor.Tensor;
  * @param weight         W_r [E, d]
  * @param capacityFactor average experts per token (the paper uses 2)
  */
-public record ExpertChoiceRouter(Linear weight, double capacityFactor) implements Router {
+public record ExpertChoiceRouter(Linear weight, double capacityFactor) implements LinearRouter {
     /** @throws IllegalArgumentException unless capacityFactor is positive and finite */
     public ExpertChoiceRouter {
         if (!(capacityFactor > 0) || Double.isInfinite(capacityFactor)) {
@@ -27,16 +27,6 @@ public record ExpertChoiceRouter(Linear weight, double capacityFactor) implement
     /** Tokens per expert c for a call of N tokens. */
     public int perExpert(int tokens) {
         return (int) Math.min(tokens, Math.ceil(tokens * capacityFactor / weight.out()));
-    }
-
-    @Override
-    public int numExperts() {
-        return weight.out();
-    }
-
-    @Override
-    public int inputWidth() {
-        return weight.in();
     }
 
     @Override
@@ -61,11 +51,8 @@ public record ExpertChoiceRouter(Linear weight, double capacityFactor) implement
     public void route(Tensor u, RoutingContext context, Routing out, Object scratch) {
         Buffers b = (Buffers) scratch;
         int n = out.tokens(), e = weight.out(), c = perExpert(n);
-        weight.apply(u, out.logitRows());
-        float[] z = out.logits(), s = out.scores();
-        for (int t = 0; t < n; t++) {
-            RouterMath.softmax(z, t * e, s, t * e, e);
-        }
+        softmaxScores(u, out);
+        float[] s = out.scores();
         for (int j = 0; j < e; j++) {
             for (int t = 0; t < n; t++) {
                 b.column[t] = s[t * e + j];

@@ -22,7 +22,7 @@ import dev.interlayer.tensor.Tensor;
  * @param normTopK renormalize the k selected probabilities
  */
 public record RecurrentRouter(Linear w1, Linear w2, RecurrentCell cell, int topK, boolean normTopK)
-        implements Router {
+        implements TokenChoiceRouter {
     /**
      * Checks widths.
      *
@@ -48,16 +48,6 @@ public record RecurrentRouter(Linear w1, Linear w2, RecurrentCell cell, int topK
     @Override
     public int inputWidth() {
         return w1.in();
-    }
-
-    @Override
-    public boolean causal() {
-        return true;
-    }
-
-    @Override
-    public int maxAssignments(int tokens) {
-        return tokens * topK;
     }
 
     private record Buffers(RowBuffer x, RowBuffer gi, RowBuffer gh, int[] idx) {

@@ -21,7 +21,7 @@ import dev.interlayer.tensor.Tensor;
  * @param score  score function
  * @param normTopK renormalize the k selected scores to sum to 1
  */
-public record TopKRouter(Linear weight, int topK, Score score, boolean normTopK) implements Router {
+public record TopKRouter(Linear weight, int topK, Score score, boolean normTopK) implements LinearRouter, TokenChoiceRouter {
     /** How logits become scores. */
     public enum Score {
         /** s = softmax(z) over the experts. */
@@ -53,26 +53,6 @@ public record TopKRouter(Linear weight, int topK, Score score, boolean normTopK)
     /** σ-MoE router: sigmoid gates, no renormalization. */
     public static TopKRouter sigma(Linear weight, int topK) {
         return new TopKRouter(weight, topK, Score.SIGMOID, false);
-    }
-
-    @Override
-    public int numExperts() {
-        return weight.out();
-    }
-
-    @Override
-    public int inputWidth() {
-        return weight.in();
-    }
-
-    @Override
-    public boolean causal() {
-        return true;
-    }
-
-    @Override
-    public int maxAssignments(int tokens) {
-        return tokens * topK;
     }
 
     @Override
