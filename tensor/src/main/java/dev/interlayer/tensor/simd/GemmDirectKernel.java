@@ -78,12 +78,26 @@ final class GemmDirectKernel {
      * and the tail; the span's rows stay in L2 for the panels after the first.
      */
     static void groups(int r0, int r1, int kc, int mc, float[] xp, float[] a, int a0, int lda, MemorySegment w,
-                       long w0, long ldw, float[] c, int c0, int ldc, boolean accumulate, float[] tile, float[] acc) {
+                       long w0, long ldw, float[] c, int c0, int ldc, boolean accumulate, float[] tile, float[] acc,
+                       float[] wq) {
         int narrow = narrowPanels(mc), tail = tailRows(mc);
         boolean wide = wideLast(mc);
+        boolean quads = narrow >= GemmWeightQuads.MIN_PANELS;
         for (int j = r0; j < r1; j += SPAN) {
             int end = Math.min(r1, j + SPAN);
-            for (int q = 0; q < narrow; q++) {
+            if (quads) {
+                // each 12-row group packed once, then over every panel (GemmWeightQuads says why)
+                for (int jj = j; jj < end; jj += MR) {
+                    int rows = Math.min(MR, end - jj);
+                    GemmWeightQuads.pack(kc, w, w0 + jj * ldw, ldw, rows, wq);
+                    for (int q = 0; q < narrow; q++) {
+                        GemmWeightQuads.micro(kc, wq, xp, q * kc * NR, tile);
+                        GemmWeightStream.store(tile, NR, rows, Math.min(NR, mc - q * NR), c, c0 + q * NR * ldc + jj,
+                                ldc, accumulate);
+                    }
+                }
+            }
+            for (int q = 0; q < (quads ? 0 : narrow); q++) {
                 int tokens = Math.min(NR, mc - q * NR);
                 for (int jj = j; jj < end; jj += MR) {
                     int rows = Math.min(MR, end - jj);
