@@ -78,26 +78,12 @@ final class GemmDirectKernel {
      * and the tail; the span's rows stay in L2 for the panels after the first.
      */
     static void groups(int r0, int r1, int kc, int mc, float[] xp, float[] a, int a0, int lda, MemorySegment w,
-                       long w0, long ldw, float[] c, int c0, int ldc, boolean accumulate, float[] tile, float[] acc,
-                       float[] wq) {
+                       long w0, long ldw, float[] c, int c0, int ldc, boolean accumulate, float[] tile, float[] acc) {
         int narrow = narrowPanels(mc), tail = tailRows(mc);
         boolean wide = wideLast(mc);
-        boolean quads = narrow >= GemmWeightQuads.MIN_PANELS;
         for (int j = r0; j < r1; j += SPAN) {
             int end = Math.min(r1, j + SPAN);
-            if (quads) {
-                // each 12-row group packed once, then over every panel (GemmWeightQuads says why)
-                for (int jj = j; jj < end; jj += MR) {
-                    int rows = Math.min(MR, end - jj);
-                    GemmWeightQuads.pack(kc, w, w0 + jj * ldw, ldw, rows, wq);
-                    for (int q = 0; q < narrow; q++) {
-                        GemmWeightQuads.micro(kc, wq, xp, q * kc * NR, tile);
-                        GemmWeightStream.store(tile, NR, rows, Math.min(NR, mc - q * NR), c, c0 + q * NR * ldc + jj,
-                                ldc, accumulate);
-                    }
-                }
-            }
-            for (int q = 0; q < (quads ? 0 : narrow); q++) {
+            for (int q = 0; q < narrow; q++) {
                 int tokens = Math.min(NR, mc - q * NR);
                 for (int jj = j; jj < end; jj += MR) {
                     int rows = Math.min(MR, end - jj);
@@ -125,6 +111,11 @@ final class GemmDirectKernel {
     /**
      * tile[r*NR + t] = Σ_{p &lt; kc} W[min(r, rows − 1), p]·xp[xi + p*NR + t] for r &lt; 12, t &lt; NR; W row r at element
      * {@code w0 + r*ldw} of the F32 segment w. Per k step 2 vector loads, 12 broadcasts from memory, 24 FMAs.
+     *
+     * <p>Compiled by C2 (JDK 25, AVX-512), the 12 row pointers do not fit the free general registers: the loop
+     * reloads several from the stack and moves others around, ~60 instructions per 24 FMAs, which is why it runs
+     * at ~75% of the FMA rate. Packing each group into one contiguous stream removes that, but the copy cost more
+     * than it saved with 4 token panels per block (BENCHMARKS §25).
      */
     static void micro2(int kc, MemorySegment w, long w0, long ldw, int rows, float[] xp, int xi, float[] tile) {
         int nr = 2 * VL;

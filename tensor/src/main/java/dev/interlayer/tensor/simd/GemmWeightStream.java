@@ -188,16 +188,15 @@ final class GemmWeightStream {
                                   int kind, MemorySegment w, long w0, long ldw, float[] c, int c0, int ldc,
                                   boolean accumulate) {
         float[][] scratch = SCRATCH.get();
-        if (scratch[0].length < GemmWeightQuads.length(kc)) {
-            // also the F32 kernel's packed weight group (GemmWeightQuads), 12 rows x kc rounded up to 4
-            scratch[0] = new float[MR * roundUp(Math.min(KC, roundUp(kc, 64)), 4)];
+        if (scratch[0].length < MR * kc) {
+            scratch[0] = new float[MR * Math.min(KC, roundUp(kc, 64))];
             scratch[2] = new float[scratch[0].length];
         }
         float[] wb = scratch[0], next = scratch[2], tile = scratch[1];
         int panelRows = packedRows(mc);
         if (direct(kind)) {
             GemmDirectKernel.groups(g0 * MR, Math.min(n, g1 * MR), kc, mc, xp, a, a0, lda, w, w0, ldw, c, c0, ldc,
-                    accumulate, tile, scratch[3], wb);
+                    accumulate, tile, scratch[3]);
             return;
         }
         if (g0 < g1) {
