@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * one the previous group widens with zero rows), k around the vector length and over one k block (2100), zeros and
  * ones, at 1 and 2 threads. F32 weights take the in-place kernels ({@link GemmDirectKernel}: 44–48, 80 and 112 rows
  * end in a three-vector panel, 33–40 and 65 in the dot-product tail {@link GemmDirectTail}, 8/9 and 23/25 weight
- * rows cut its 8- and 24-row groups).
+ * rows cut its 8- and 24-row groups; 160 and 175 rows are 5 and 4 whole panels, the latter with a three-vector one
+ * after them). k = 17, 303 and 2100 (two blocks of 1050) leave 1, 3 and 2 steps past a multiple of 4.
  *
  * <p>Tolerance, as in the tensor GEMM tests: any summation order of k float products is within γ_k·Σ|x||w| of the
  * exact sum (γ_k ≈ k·u, u = 2⁻²⁴), and the oracle's double sum narrowed to float adds u·Σ|x||w|; allowed
@@ -29,9 +30,10 @@ import org.junit.jupiter.api.Test;
  */
 class WeightStreamEdgesTest {
     private static final double U = 0x1p-24;
-    private static final int[] M = {0, 1, 16, 17, 20, 28, 31, 32, 33, 44, 45, 48, 49, 63, 64, 65, 80, 81, 112, 113, 127, 128, 129};
+    private static final int[] M = {0, 1, 16, 17, 20, 28, 31, 32, 33, 44, 45, 48, 49, 63, 64, 65, 80, 81, 112, 113, 127, 128, 129,
+        160, 175};
     private static final int[] N = {0, 1, 7, 8, 9, 11, 12, 13, 23, 24, 25, 37, 49};
-    private static final int[] K = {0, 1, 15, 16, 17, 100, 300, 2100};
+    private static final int[] K = {0, 1, 15, 16, 17, 100, 300, 303, 2100};
     private final int threads = ComputePool.threads();
 
     @AfterEach
