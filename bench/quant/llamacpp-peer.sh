@@ -6,7 +6,8 @@
 #      with llama.cpp's own embedding/output types, and with both kept F32 (as Interlayer's files keep them);
 #   2. bits per weight of the quantized block linears (q, k, v, o, gate, up: what Interlayer quantizes) read off
 #      llama-quantize's per-tensor log (rows that are not multiples of 256 fall back from K-quants to other types);
-#   3. Interlayer at the same or fewer bits: --method mixed --target-bits <that bpw> on GGUF types, GPTQ on Q5_0;
+#   3. Interlayer at the same or fewer bits: --method mixed --target-bits <that bpw> on GGUF types, GPTQ on Q5_0
+#      (which also writes Interlayer's importance matrix, --imatrix-out, for a Q4_K_M made with it instead);
 #   4. every file evaluated by ./interlayer eval (KLD against the F32 model on bench/quant/heldout.txt, the §14
 #      protocol) and, as a cross-check, by llama-perplexity --kl-divergence (its own protocol: second half of
 #      each 512-token window).
@@ -49,14 +50,17 @@ if [ -z "${SKIP_OURS:-}" ]; then
   $IL quantize --model "$M" --calibration "$CAL" --method mixed --ladder q8_0,q5_1,q5_0,q4_1,q4_0 \
       --target-bits "$BPW" --out "$OUT/mixed.gguf" > "$OUT/mixed.qlog" 2> "$OUT/mixed.err"
   $IL quantize --model "$M" --calibration "$CAL" --method gptq --format q5_0 --out "$OUT/gptq-q5_0.gguf" \
-      > "$OUT/gptq-q5_0.qlog" 2> "$OUT/gptq-q5_0.err"
+      --imatrix-out "$OUT/interlayer.imatrix.dat" > "$OUT/gptq-q5_0.qlog" 2> "$OUT/gptq-q5_0.err"
+  # llama.cpp's Q4_K_M with Interlayer's importance matrix instead of its own (format compatibility)
+  "$LLAMA/llama-quantize" --imatrix "$OUT/interlayer.imatrix.dat" --token-embedding-type f32 --output-tensor-type f32 \
+      "$M" "$OUT/q4km-f32eo-ourimatrix.gguf" Q4_K_M 1 > "$OUT/q4km-f32eo-ourimatrix.log" 2>&1
 fi
 
 # llama-perplexity's KLD: base logits of the F32 model once, then each file against them
 "$LLAMA/llama-perplexity" -m "$M" -f "$TXT" -c 512 -t 1 --kl-divergence-base "$OUT/base.kld" > "$OUT/base.plog" 2>&1
-printf '%-14s %-7s %-10s %-10s %-8s %-8s | %-10s %-10s %s\n' file bpw "KLD mean" "KLD p99" top-1 PPL \
+printf '%-22s %-7s %-10s %-10s %-8s %-8s | %-10s %-10s %s\n' file bpw "KLD mean" "KLD p99" top-1 PPL \
     "llama KLD" "llama p99" "llama top-1"
-for f in q4km q4km-f32eo mixed gptq-q5_0; do
+for f in q4km q4km-f32eo q4km-f32eo-ourimatrix mixed gptq-q5_0; do
   [ -f "$OUT/$f.gguf" ] || continue
   $IL eval --model "$OUT/$f.gguf" --reference "$M" --text "$TXT" > "$OUT/$f.eval" 2>/dev/null
   "$LLAMA/llama-perplexity" -m "$OUT/$f.gguf" -f "$TXT" -c 512 -t 1 --kl-divergence-base "$OUT/base.kld" \
@@ -71,6 +75,6 @@ for f in q4km q4km-f32eo mixed gptq-q5_0; do
   lk=$(awk '/^Mean +KLD:/ {print $3}' "$OUT/$f.plog")
   lp=$(awk '/^99.0% +KLD:/ {print $3}' "$OUT/$f.plog")
   lt=$(awk '/^Same top p:/ {print $4}' "$OUT/$f.plog")
-  printf '%-14s %-7s %-10s %-10s %-8s %-8s | %-10s %-10s %s\n' "$f" "$b" ${kld} "$top1" "$ppl" "$lk" "$lp" "$lt"
+  printf '%-22s %-7s %-10s %-10s %-8s %-8s | %-10s %-10s %s\n' "$f" "$b" ${kld} "$top1" "$ppl" "$lk" "$lp" "$lt"
 done
 awk '/^reference perplexity/ {print "float32 PPL " $3; exit}' "$OUT/q4km.eval"

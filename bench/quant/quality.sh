@@ -25,5 +25,5 @@ for method in $METHODS; do
   err=$(awk '/mean rel. error/ {s += $NF; n++} END {if (n) printf "%.3e", s / n}' "$OUT/$method.log")
   printf '%-6s %-10s %-10s %-8s %-9s %-18s %s\n' "$method" ${kld} "$top1" "$ppl" "$spl" "$err"
 done
-awk '/^reference perplexity/ {print "float32 PPL " $3}' "$OUT/rtn.eval"
-head -1 "$OUT/gptq.log"
+awk '/^reference perplexity/ {print "float32 PPL " $3}' "$OUT/$method.eval"
+head -1 "$OUT/$method.log"

@@ -4,6 +4,7 @@ import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.quantize.GgmlBlocks;
+import dev.interlayer.models.quantize.Imatrix;
 import dev.interlayer.models.quantize.LadderFormat;
 import dev.interlayer.models.quantize.LmEval;
 import dev.interlayer.models.quantize.MixedQuantizer;
@@ -66,6 +67,10 @@ final class CalibratedQuantize {
 
     @Option(names = "--calibration-ids", paramLabel = "FILE", description = "Calibration token ids (integers separated by spaces, commas or newlines).")
     Path calibrationIds;
+
+    @Option(names = "--imatrix-out", paramLabel = "FILE", description = "Also write the float model's importance matrix"
+            + " on the calibration text (llama.cpp's legacy imatrix.dat, for llama-quantize --imatrix); decoders only.")
+    Path imatrixOut;
 
     @Option(names = "--ctx", paramLabel = "N", description = "Calibration window in tokens (default min(512, context length)).")
     Integer ctx;
@@ -200,6 +205,7 @@ final class CalibratedQuantize {
             Flags.require(awqObj == SiteQuantizer.AwqObjective.LINEAR, "--awq-objective",
                     "linear (the default) for an encoder (the other objectives are decoders only)", awqObjective);
             Flags.require(!awqJointClip, "--awq-joint-clip", "absent for an encoder (decoders only)", "the flag");
+            Flags.require(imatrixOut == null, "--imatrix-out", "absent for an encoder (decoders only)", imatrixOut);
             Flags.require(calibrationIds == null, "--calibration-ids", "absent for an encoder (give --calibration with"
                     + " one text per line)", calibrationIds);
             Flags.require(format == null && evalText == null && out != null, "--format and --eval", "absent and --out"
@@ -218,6 +224,11 @@ final class CalibratedQuantize {
                 throw new IllegalArgumentException("--eval " + evalText + ": " + heldOut.length + " tokens; needs at"
                         + " least one window of " + window + " tokens within the model's context of "
                         + loaded.requireLm().contextLength() + " (give a longer text or a smaller --ctx)");
+            }
+            if (imatrixOut != null) {
+                Flags.require(calib != null, "--imatrix-out", "given with --calibration or --calibration-ids", imatrixOut);
+                int n = Imatrix.export(file, calib, window, imatrixOut, String.valueOf(calibration)).size();
+                System.err.println("wrote " + imatrixOut + ": importance matrix of " + n + " linears");
             }
             long t0 = System.nanoTime();
             SequentialQuantizer.Result r;

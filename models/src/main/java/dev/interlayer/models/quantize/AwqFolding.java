@@ -10,7 +10,7 @@ import dev.interlayer.tensor.Tensor;
 import java.util.Map;
 
 /**
- * Where AWQ's input scales {@code s} of a decoder site go (Lin et al., "AWQ", MLSys 2024, and its reference code
+ * Where AWQ's input scales {@code s} of a site go (Lin et al., "AWQ", MLSys 2024, and its reference code
  * llm-awq / AutoAWQ): the site's linears hold {@code W·diag(s)}, so the op that produces their input must divide
  * its output channel j by {@code s_j}. Each fold leaves the float model's function unchanged:
  * <ul>
@@ -24,6 +24,8 @@ import java.util.Map;
  *   <li>FFN hidden (down), gated MLPs only: the up projection's rows, since {@code h_j = act(gate_j)·up_j} is
  *       linear in {@code up_j} (not so for {@code act(up)} of a non-gated MLP, which gets scale 1).</li>
  * </ul>
+ * On a post-LayerNorm BERT encoder only the attention output folds (into v): its LayerNorms have biases and feed the
+ * residual, and its MLP is {@code GELU(up)}.
  * v and up are quantized before o and down (the sequential protocol calibrates each site on the quantized
  * layer's inputs), so their folds rescale the quantized rows ({@link QuantizedLinear#scaleRows}, the same codes a
  * quantization of the scaled rows would give) or, if that linear was kept in float, its float rows.

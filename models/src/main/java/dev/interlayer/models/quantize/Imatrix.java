@@ -2,12 +2,19 @@ package dev.interlayer.models.quantize;
 
 import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
+import dev.interlayer.quant.ActivationStats;
+import dev.interlayer.quant.Calibration;
+import dev.interlayer.quant.CalibrationStats;
+import dev.interlayer.quant.CalibrationTap;
+import dev.interlayer.quant.ImatrixWriter;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -48,6 +55,42 @@ public record Imatrix(Map<String, double[]> meanSquares, Map<String, Long> count
             }
         }
         return fromDat(path, Files.readAllBytes(path));
+    }
+
+    /**
+     * Writes the importance matrix of the float decoder in {@code file} on {@code tokens} (non-overlapping windows of
+     * {@code window} tokens, each in a fresh context, as the quantizers calibrate) to {@code out} in llama.cpp's
+     * legacy {@code imatrix.dat} layout ({@link ImatrixWriter}), which {@code llama-quantize --imatrix} reads: one
+     * entry per 2-D block linear {@code blk.L.<linear>.weight}, E[x²] of its input. MoE expert tensors (3-D) are not
+     * written. Returns the statistics written, by tensor name.
+     *
+     * @throws IOException              if the file cannot be written
+     * @throws IllegalArgumentException as {@link Calibration#decoder}
+     */
+    public static Map<String, List<ActivationStats>> export(GgufFile file, int[] tokens, int window, Path out,
+                                                             String dataset) throws IOException {
+        CalibrationStats stats = new CalibrationStats(false);
+        Calibration.decoder(SequentialQuantizer.stack(file, Map.of()), tokens, window, window, stats);
+        Map<String, List<ActivationStats>> entries = new TreeMap<>();
+        for (String name : file.names()) {
+            if (!name.startsWith("blk.") || !name.endsWith(".weight") || file.info(name).shape().rank() != 2) {
+                continue;
+            }
+            String key;
+            try {
+                key = CalibrationTap.keyOf(name.substring(0, name.length() - ".weight".length()));
+            } catch (IllegalArgumentException notALinear) {           // norms and other per-block tensors
+                continue;
+            }
+            ActivationStats st = stats.activations().get(key);
+            if (st != null && st.count() > 0) {
+                entries.put(name, List.of(st));
+            }
+        }
+        try (OutputStream o = Files.newOutputStream(out)) {
+            ImatrixWriter.writeDat(o, entries, window, dataset);
+        }
+        return entries;
     }
 
     private static Imatrix fromGguf(GgufFile f) {

@@ -10,19 +10,13 @@ import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.load.LoadedModel;
 import dev.interlayer.models.load.ModelLoader;
 import dev.interlayer.quant.ActivationStats;
-import dev.interlayer.quant.Calibration;
-import dev.interlayer.quant.CalibrationStats;
-import dev.interlayer.quant.CalibrationTap;
-import dev.interlayer.quant.ImatrixWriter;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,17 +49,17 @@ class ImatrixTest {
 
     /**
      * The same tokens through Interlayer's float stories260K (each 64-token chunk in a fresh context with BOS as its
-     * first token, as llama-imatrix feeds them) give llama.cpp's E[x²] for every linear: agreement to 1e-3 of each
-     * linear's largest column (float32 forwards by two engines, llama.cpp summing x² in float32 over 1,088 tokens).
-     * Then Interlayer's own statistics written as a legacy imatrix.dat ({@link ImatrixWriter}) read back to
-     * themselves, to float32 precision.
+     * first token, as llama-imatrix feeds them), exported by {@link Imatrix#export} as a legacy imatrix.dat and read
+     * back, give llama.cpp's E[x²] for every linear: agreement to 1e-3 of each linear's largest column (float32
+     * forwards by two engines, llama.cpp summing x² in float32 over 1,088 tokens; the .dat stores float32).
      */
     @Test
-    void interlayerStatisticsMatchLlamaCppsAndRoundTrip() throws IOException, URISyntaxException {
+    void exportedStatisticsMatchLlamaCpps() throws IOException, URISyntaxException {
         Path model = SharedModels.require("stories260K/stories260K.gguf");
         Imatrix llama = Imatrix.read(resource("stories260K-c64.imatrix.gguf"));
         String text = Files.readString(resource("stories-calib.txt"), StandardCharsets.UTF_8);
-        CalibrationStats stats = new CalibrationStats(false);
+        Path dat = dir.resolve("ours.imatrix.dat");
+        Map<String, List<ActivationStats>> written;
         try (LoadedModel lm = ModelLoader.open(model); GgufFile file = Gguf.open(model)) {
             int[] all = lm.tokenizer().encode(text);
             int chunk = 64, chunks = all.length / chunk, bos = file.getInt("tokenizer.ggml.bos_token_id", -1);
@@ -74,13 +68,12 @@ class ImatrixTest {
             for (int c = 0; c < chunks; c++) {
                 tokens[c * chunk] = bos;
             }
-            Calibration.decoder(SequentialQuantizer.stack(file, Map.of()), tokens, chunk, chunk, stats);
+            written = Imatrix.export(file, tokens, chunk, dat, "stories-calib.txt");
         }
-        Map<String, List<ActivationStats>> ours = new TreeMap<>();
+        Imatrix ours = Imatrix.read(dat);
+        assertEquals(llama.meanSquares().keySet(), ours.meanSquares().keySet());
         for (var e : llama.meanSquares().entrySet()) {
-            String linear = e.getKey().substring(0, e.getKey().length() - ".weight".length());
-            ActivationStats st = stats.activations().get(CalibrationTap.keyOf(linear));
-            double[] want = e.getValue(), got = st.meanSquare();
+            double[] want = e.getValue(), got = ours.meanSquares().get(e.getKey());
             assertEquals(want.length, got.length, e.getKey());
             double max = 0;
             for (double v : want) {
@@ -89,19 +82,7 @@ class ImatrixTest {
             for (int i = 0; i < want.length; i++) {
                 assertEquals(want[i], got[i], 1e-3 * max, e.getKey() + " column " + i);
             }
-            assertEquals(llama.counts().get(e.getKey()), st.count(), e.getKey());
-            ours.put(e.getKey(), List.of(st));
-        }
-        Path dat = dir.resolve("ours.imatrix.dat");
-        try (OutputStream out = Files.newOutputStream(dat)) {
-            ImatrixWriter.writeDat(out, ours, 64, "stories-calib.txt");
-        }
-        Imatrix back = Imatrix.read(dat);
-        for (var e : ours.entrySet()) {
-            double[] want = e.getValue().get(0).meanSquare(), got = back.meanSquares().get(e.getKey());
-            for (int i = 0; i < want.length; i++) {
-                assertEquals(want[i], got[i], 1e-6 * want[i], e.getKey() + " column " + i);
-            }
+            assertEquals(llama.counts().get(e.getKey()), written.get(e.getKey()).get(0).count(), e.getKey());
         }
     }
 
