@@ -160,6 +160,8 @@ final class CalibratedQuantize {
         if (calibration != null) {
             Flags.file(calibration, "--calibration", "a UTF-8 text file");
         }
+        Flags.require(imatrixOut == null || calibration != null || calibrationIds != null, "--imatrix-out",
+                "given with --calibration or --calibration-ids", imatrixOut);
         if (calibrationIds != null) {
             Flags.file(calibrationIds, "--calibration-ids", "a file of token ids");
         }
@@ -226,8 +228,8 @@ final class CalibratedQuantize {
                         + loaded.requireLm().contextLength() + " (give a longer text or a smaller --ctx)");
             }
             if (imatrixOut != null) {
-                Flags.require(calib != null, "--imatrix-out", "given with --calibration or --calibration-ids", imatrixOut);
-                int n = Imatrix.export(file, calib, window, imatrixOut, String.valueOf(calibration)).size();
+                Path source = calibration != null ? calibration : calibrationIds;
+                int n = Imatrix.export(file, calib, window, imatrixOut, source.getFileName().toString()).size();
                 System.err.println("wrote " + imatrixOut + ": importance matrix of " + n + " linears");
             }
             long t0 = System.nanoTime();

@@ -28,7 +28,10 @@ public final class ModelFormatException extends IOException {
 
     /** As above, with a cause (e.g. a JSON parse error). */
     public ModelFormatException(Path file, long offset, String field, String expected, String found, Throwable cause) {
-        super(format(file, offset, field, expected, found), cause);
+        super(format(file, offset, field, expected, found));
+        if (cause != null) {
+            initCause(cause);        // without a cause, leave it unset (initCause stays available to callers)
+        }
         this.file = file;
         this.offset = offset;
         this.field = field;

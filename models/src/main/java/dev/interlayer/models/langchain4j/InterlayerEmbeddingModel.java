@@ -32,7 +32,7 @@ public record InterlayerEmbeddingModel(dev.interlayer.models.embed.EmbeddingMode
     /** Adapts {@code model}, reported under {@code modelName}. */
     public InterlayerEmbeddingModel {
         Objects.requireNonNull(model, "model");
-        Objects.requireNonNull(modelName, "name");
+        Objects.requireNonNull(modelName, "modelName");
     }
 
     @Override

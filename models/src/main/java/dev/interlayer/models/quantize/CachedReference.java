@@ -50,6 +50,7 @@ final class CachedReference implements ForwardingLM {
                 if (tokens != ids) {
                     throw new IllegalArgumentException("CachedReference: caches one token array, got another");
                 }
+                check(tokens, off, len);                   // capacity and vocabulary, on hits as on misses
                 // position < 2^20, off and len < 2^21 here (context ≤ 1M, calibration ≤ 2M tokens)
                 long key = ((long) position << 42) | ((long) off << 21) | len;
                 float[] v = logits.get(key);

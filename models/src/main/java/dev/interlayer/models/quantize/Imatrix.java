@@ -54,6 +54,11 @@ public record Imatrix(Map<String, double[]> meanSquares, Map<String, Long> count
                 }
             }
         }
+        long size = Files.size(path);
+        if (size > Integer.MAX_VALUE - 8) {         // llama.cpp's imatrix files are megabytes; this one cannot be one
+            throw new IllegalArgumentException("imatrix " + path + ": " + size + " bytes is not a GGUF file and too"
+                    + " large for a legacy imatrix.dat");
+        }
         return fromDat(path, Files.readAllBytes(path));
     }
 
@@ -130,31 +135,56 @@ public record Imatrix(Map<String, double[]> meanSquares, Map<String, Long> count
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         Map<String, double[]> means = new TreeMap<>();
         Map<String, Long> counts = new TreeMap<>();
-        try {
-            int entries = b.getInt();
-            if (entries < 0) {
-                throw new IllegalArgumentException("imatrix " + path + ": negative entry count " + entries);
+        // Every count is checked against the bytes that remain before anything is allocated: a foreign or lying file
+        // (text read as lengths of ~2e9) must end in an error naming the field and offset, not an OutOfMemoryError.
+        int entries = field(b, path, "entry count", -1, 16);    // an entry: name length, ncall, nval, >= 1 value
+        for (int e = 0; e < entries; e++) {
+            byte[] name = new byte[field(b, path, "name length", e, 1)];
+            b.get(name);
+            String linear = new String(name, StandardCharsets.UTF_8);
+            int ncallAt = b.position();
+            int ncall = field(b, path, "ncall", e, 0);
+            int nval = field(b, path, "nval", e, 4);
+            if (nval < 1) {
+                throw new IllegalArgumentException(where(path, "nval", e, ncallAt + 4) + ": entry '" + linear
+                        + "' has " + nval + " values");
             }
-            for (int e = 0; e < entries; e++) {
-                byte[] name = new byte[b.getInt()];
-                b.get(name);
-                int ncall = b.getInt(), nval = b.getInt();
-                String linear = new String(name, StandardCharsets.UTF_8);
-                if (nval < 1 || ncall < 1) {
-                    throw new IllegalArgumentException("imatrix " + path + ": entry '" + linear + "' has ncall " + ncall
-                            + ", nval " + nval);
-                }
-                double[] m = new double[nval];
-                for (int i = 0; i < nval; i++) {
-                    m[i] = b.getFloat() / (double) ncall;
-                }
-                means.put(linear, m);
-                counts.put(linear, (long) ncall);         // the legacy format keeps chunks, not tokens
+            if (means.containsKey(linear)) {
+                throw new IllegalArgumentException(where(path, "name", e, ncallAt - name.length) + ": entry '"
+                        + linear + "' appears twice");
             }
-        } catch (java.nio.BufferUnderflowException e) {
-            throw new IllegalArgumentException("imatrix " + path + ": truncated legacy imatrix.dat (" + bytes.length
-                    + " bytes)", e);
+            // ncall 0: llama-quantize then uses the sums as they are (no division); so does this reader.
+            double divisor = Math.max(ncall, 1);
+            double[] m = new double[nval];
+            for (int i = 0; i < nval; i++) {
+                m[i] = b.getFloat() / divisor;
+            }
+            means.put(linear, m);
+            counts.put(linear, (long) ncall);         // the legacy format keeps chunks, not tokens
         }
         return new Imatrix(means, counts);
+    }
+
+    /**
+     * Reads a non-negative int field at the buffer's position that counts {@code unitBytes}-sized items still to come
+     * (0: a plain value), refusing it, with file, entry, field and offset, if it is negative or claims more than the
+     * bytes left.
+     */
+    private static int field(ByteBuffer b, Path path, String field, int entry, int unitBytes) {
+        int at = b.position();
+        if (b.remaining() < 4) {
+            throw new IllegalArgumentException(where(path, field, entry, at) + ": file ends after " + b.limit()
+                    + " bytes (truncated legacy imatrix.dat, or not an importance matrix)");
+        }
+        int v = b.getInt();
+        if (v < 0 || (unitBytes > 0 && (long) v * unitBytes > b.remaining())) {
+            throw new IllegalArgumentException(where(path, field, entry, at) + ": " + v + " does not fit the "
+                    + b.remaining() + " bytes that follow (truncated legacy imatrix.dat, or not an importance matrix)");
+        }
+        return v;
+    }
+
+    private static String where(Path path, String field, int entry, int offset) {
+        return "imatrix " + path + ": " + field + (entry >= 0 ? " of entry " + entry : "") + " at offset " + offset;
     }
 }

@@ -80,6 +80,8 @@ class QuantizeCommandTest {
             // a format without a GGUF type and --out: refused before quantizing, naming the format and what works
             {"--method", "gptq", "--format", "i3", "--calibration", text.toString()},
             {"cannot write every block linear as i3 (3-bit codes", "no GGUF type", "--eval FILE"},
+            {"--method", "rtn", "--imatrix-out", dir.resolve("m.dat").toString()},
+            {"--imatrix-out must be given with --calibration or --calibration-ids"},
         };
         for (int i = 0; i < cases.length; i += 2) {
             String[] args = concat(new String[] {"quantize", "--model", stories, "--out", out}, cases[i]);
@@ -90,6 +92,30 @@ class QuantizeCommandTest {
             }
         }
         assertTrue(Files.notExists(Path.of(out)), "no file written on a flag error");
+    }
+
+    /** The exported importance matrix reads back: one entry per block linear, its dataset named by file name. */
+    @Test
+    void imatrixOutWritesAnImportanceMatrixThatReadsBack() throws Exception {
+        String stories = SharedModels.require("stories260K/stories260K.gguf").toString();
+        Path text = dir.resolve("calib.txt");
+        Files.writeString(text, "Once upon a time there was a little girl named Lily. She liked to play outside. "
+                .repeat(8));
+        Path imatrix = dir.resolve("m.dat");
+        EmbedCommandTest.Run r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "rtn",
+                "--calibration", text.toString(), "--imatrix-out", imatrix.toString(),
+                "--out", dir.resolve("q.gguf").toString());
+        assertEquals(0, r.code(), r.err());
+        var m = dev.interlayer.models.quantize.Imatrix.read(imatrix);
+        // stories260K: 5 layers of q, k, v, o, gate, up, down
+        assertEquals(35, m.meanSquares().size(), m.meanSquares().keySet().toString());
+        assertEquals(64, m.meanSquares().get("blk.0.attn_q.weight").length);
+        assertTrue(java.util.Arrays.stream(m.meanSquares().get("blk.0.attn_q.weight")).allMatch(v -> v > 0),
+                "E[x^2] of a normed input is positive in every column");
+        byte[] bytes = Files.readAllBytes(imatrix);
+        String tail = new String(bytes, bytes.length - "calib.txt".length(), "calib.txt".length(),
+                java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals("calib.txt", tail, "dataset name at the end of the legacy file");
     }
 
     @Test

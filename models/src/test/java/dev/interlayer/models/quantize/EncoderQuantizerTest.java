@@ -88,6 +88,17 @@ class EncoderQuantizerTest {
             SequentialQuantizer.Result r = EncoderQuantizer.run(file, calib, opt, true, s -> { });
             assertEquals(12, r.quantized().size(), r.quantized().keySet().toString());
             assertEquals(List.of("blk.0.attn_v.bias", "blk.1.attn_v.bias"), List.copyOf(r.replacedF32().keySet()));
+            // the fold really divides: some bias element moved by more than float32 rounding (a search that chose
+            // s = 1 everywhere would write the biases unchanged)
+            float maxChange = 0;
+            for (var e : r.replacedF32().entrySet()) {
+                float[] before = file.tensor(e.getKey()).toFloatArray(), after = e.getValue().toFloatArray();
+                for (int i = 0; i < before.length; i++) {
+                    maxChange = Math.max(maxChange, Math.abs(after[i] - before[i]) / Math.max(1e-6f, Math.abs(before[i])));
+                }
+            }
+            assertTrue(maxChange > 1e-3, "AWQ's v-bias fold left the biases unchanged (largest relative change "
+                    + maxChange + ")");
             Path out = dir.resolve("awq8.gguf");
             QuantizedGguf.write(file, out, r.quantized(), r.replacedF32(), "awq");
             try (EmbeddingModel q = EmbeddingModel.fromGguf(out)) {

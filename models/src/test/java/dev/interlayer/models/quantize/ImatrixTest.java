@@ -94,6 +94,47 @@ class ImatrixTest {
         assertTrue(e.getMessage().contains("bad.dat") && e.getMessage().contains("truncated"), e.getMessage());
     }
 
+    /** Lying counts are refused before anything is allocated, naming the file, the field and its offset. */
+    @Test
+    void lyingCountsAndForeignFilesNameFieldAndOffset() throws IOException {
+        Path text = dir.resolve("notes.txt");
+        Files.writeString(text, "o words of a plain text file, read as lengths of about two billion\n".repeat(10));
+        assertRefused(text, "notes.txt", "entry count", "offset 0");
+        assertRefused(dat(dir.resolve("neg.dat"), 1, -1, 0, 1, 1), "neg.dat", "name length of entry 0", "offset 4");
+        assertRefused(dat(dir.resolve("huge.dat"), 1, Integer.MAX_VALUE, 0, 1, 1), "huge.dat", "name length",
+                "offset 4");
+        assertRefused(dat(dir.resolve("nval.dat"), 1, 0, 1, 0x7ffffff0, 1), "nval.dat", "nval of entry 0",
+                "offset 12");
+        assertRefused(dat(dir.resolve("twice.dat"), 2, 0, 1, 1, 1, 0, 1, 1, 1), "twice.dat", "appears twice",
+                "entry 1");
+    }
+
+    /** llama-quantize reads an entry with ncall 0 as raw sums (no division); so does {@link Imatrix#read}. */
+    @Test
+    void ncallZeroKeepsTheSumsAsLlamaQuantizeDoes() throws IOException {
+        Path f = dat(dir.resolve("zero.dat"), 1, 0, 0, 2, Float.floatToIntBits(3f), Float.floatToIntBits(5f));
+        Imatrix m = Imatrix.read(f);
+        assertEquals(3.0, m.meanSquares().get("")[0], 0.0);
+        assertEquals(5.0, m.meanSquares().get("")[1], 0.0);
+        assertEquals(0L, m.counts().get(""));
+    }
+
+    private static void assertRefused(Path file, String... parts) {
+        var e = assertThrows(IllegalArgumentException.class, () -> Imatrix.read(file));
+        for (String part : parts) {
+            assertTrue(e.getMessage().contains(part), "'" + part + "' missing from: " + e.getMessage());
+        }
+    }
+
+    /** A legacy file of little-endian ints (names are empty: their length is 0 and no bytes follow). */
+    private static Path dat(Path file, int... ints) throws IOException {
+        var b = java.nio.ByteBuffer.allocate(4 * ints.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int v : ints) {
+            b.putInt(v);
+        }
+        return Files.write(file, b.array());
+    }
+
     private static Path resource(String name) throws URISyntaxException {
         return Path.of(ImatrixTest.class.getResource("/imatrix/" + name).toURI());
     }
