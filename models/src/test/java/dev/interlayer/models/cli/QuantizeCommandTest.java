@@ -98,9 +98,7 @@ class QuantizeCommandTest {
     @Test
     void imatrixOutWritesAnImportanceMatrixThatReadsBack() throws Exception {
         String stories = SharedModels.require("stories260K/stories260K.gguf").toString();
-        Path text = dir.resolve("calib.txt");
-        Files.writeString(text, "Once upon a time there was a little girl named Lily. She liked to play outside. "
-                .repeat(8));
+        Path text = story("calib.txt");
         Path imatrix = dir.resolve("m.dat");
         EmbedCommandTest.Run r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "rtn",
                 "--calibration", text.toString(), "--imatrix-out", imatrix.toString(),
@@ -121,9 +119,7 @@ class QuantizeCommandTest {
     @Test
     void propagationStrengthReachesTheQuantizerAndTheSummary() throws Exception {
         String stories = SharedModels.require("stories260K/stories260K.gguf").toString();
-        Path text = dir.resolve("p.txt");
-        Files.writeString(text, "Once upon a time there was a little girl named Lily. She liked to play outside. "
-                .repeat(8));
+        Path text = story("p.txt");
         byte[][] files = new byte[2][];
         String[] alphas = {"0", "1"};
         for (int i = 0; i < 2; i++) {
@@ -212,5 +208,11 @@ class QuantizeCommandTest {
         String[] c = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
         return c;
+    }
+
+    /** A short calibration text (eight repeats of two sentences) in the temporary folder. */
+    private Path story(String name) throws java.io.IOException {
+        return Files.writeString(dir.resolve(name),
+                "Once upon a time there was a little girl named Lily. She liked to play outside. ".repeat(8));
     }
 }
