@@ -81,7 +81,11 @@ final class TileDriver {
         int q = (j1 - j0) / 2;
         long step = q * rowBytes;
         for (int j = j0; j < j0 + q; j++) {
-            Q6KTiles.far2(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+            if (VL == 16) {
+                Q6KTiles.far2Wide(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+            } else {
+                Q6KTiles.far2(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+            }
         }
         for (int j = j0 + 2 * q; j < j1; j++) {
             c[cOff + j] = Q6KTiles.one(w, wOff + j * rowBytes, k, x, xo, s);
