@@ -74,7 +74,7 @@ final class TileDriver {
      * Q6_K: two rows half the range apart per tile ({@link Q6KTiles#far2}), the odd row left one at a time. Its
      * four-row tile exceeded C2's inlining node budget and, in a JVM that had run the other formats, compiled
      * into boxing code (84 MB per 2048x8192 product, 3x slower); the one-row kernel is bound by its single
-     * FMA chain.
+     * FMA chain. With 512-bit vectors the tile is {@link Q6KTiles#far2Wide} (the same floats, fewer instructions).
      */
     private static void q6K(int k, float[] x, int xo, MemorySegment w, long wOff, long rowBytes, float[] s, float[] c,
                             int cOff, int j0, int j1) {
