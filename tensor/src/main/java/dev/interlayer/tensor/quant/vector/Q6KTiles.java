@@ -12,6 +12,7 @@ import static dev.interlayer.tensor.quant.vector.QSpecies.hsum;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -96,6 +97,67 @@ final class Q6KTiles {
                 a1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p)).fma(d1, n1).fma(xv, a1);
             }
             }
+            }
+        }
+        a0.intoArray(s, 0);
+        a1.intoArray(s, VL);
+        c[ci] = hsum(s, 0);
+        c[ci + cs] = hsum(s, VL);
+    }
+
+    /**
+     * {@link #far2} for 512-bit float vectors (one vector per 16 codes, {@code PARTS == 1}): the same dequantized
+     * floats folded in the same order, with fewer instructions around them. Each half's qh column (two 16-byte loads
+     * per row) is loaded once for its four groups instead of once per group, the two 16-code runs of a group are
+     * written out with one pair of offsets, and the part index is the constant 0. Measured (QuantKernelProbe, one
+     * thread, 2048x8192 / 8192x2048, in a JVM that ran Q8_0, Q4_0 and Q4_K first, BENCHMARKS.md section 26):
+     * 5.2-5.6 GB/s against far2's 4.3-4.6. The generic loop over parts stays in {@link #far2} for 128- and 256-bit
+     * vectors: with it, this form compiled into boxing code in one of five such JVMs (50 MB per product), and
+     * written out for all 16 codes of a half per row (six loads, eight groups, no g loop) it ran 7.0-7.3 GB/s
+     * alone but boxed in every JVM that had run the other formats (C2's NodeCountInliningCutoff).
+     */
+    static void far2Wide(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci,
+                         int cs) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
+        int sc = 4 * VL;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int sb = 0, n = k / 256; sb < n; sb++) {
+            long b0 = o0 + 210L * sb, b1 = b0 + step;
+            scalesFolded(w, b0, s, sc);        // decoded where read (see Q4KTiles)
+            scalesFolded(w, b1, s, sc + 32);
+            for (int h = 0; h < 2; h++) {
+                long qh = 128 + 32 * h;
+                IntVector h00 = ByteVector.fromMemorySegment(B, w, b0 + qh, LE).reinterpretAsInts();
+                IntVector h01 = ByteVector.fromMemorySegment(B, w, b0 + qh + 16, LE).reinterpretAsInts();
+                IntVector h10 = ByteVector.fromMemorySegment(B, w, b1 + qh, LE).reinterpretAsInts();
+                IntVector h11 = ByteVector.fromMemorySegment(B, w, b1 + qh + 16, LE).reinterpretAsInts();
+                for (int g = 0; g < 4; g++) {
+                    long q = 64 * h + 32 * (g & 1);
+                    int lo = 4 * (g >> 1), rot = 4 - 2 * g;
+                    int j = sc + 8 * h + 2 * g, xb = xo + 256 * sb + 128 * h + 32 * g;
+                    ByteVector e00 = ByteVector.fromMemorySegment(B, w, b0 + q, LE).reinterpretAsInts()
+                            .lanewise(VectorOperators.LSHR, lo).and(0x0F0F0F0F)
+                            .or(h00.lanewise(VectorOperators.ROL, rot).and(0x30303030)).reinterpretAsBytes();
+                    ByteVector e10 = ByteVector.fromMemorySegment(B, w, b1 + q, LE).reinterpretAsInts()
+                            .lanewise(VectorOperators.LSHR, lo).and(0x0F0F0F0F)
+                            .or(h10.lanewise(VectorOperators.ROL, rot).and(0x30303030)).reinterpretAsBytes();
+                    FloatVector d0 = FloatVector.broadcast(F, s[j]), n0 = FloatVector.broadcast(F, s[j + 16]);
+                    FloatVector d1 = FloatVector.broadcast(F, s[j + 32]), n1 = FloatVector.broadcast(F, s[j + 48]);
+                    FloatVector xv = FloatVector.fromArray(F, x, xb);
+                    a0 = ((FloatVector) e00.convertShape(VectorOperators.B2F, F, 0)).fma(d0, n0).fma(xv, a0);
+                    a1 = ((FloatVector) e10.convertShape(VectorOperators.B2F, F, 0)).fma(d1, n1).fma(xv, a1);
+                    ByteVector e01 = ByteVector.fromMemorySegment(B, w, b0 + q + 16, LE).reinterpretAsInts()
+                            .lanewise(VectorOperators.LSHR, lo).and(0x0F0F0F0F)
+                            .or(h01.lanewise(VectorOperators.ROL, rot).and(0x30303030)).reinterpretAsBytes();
+                    ByteVector e11 = ByteVector.fromMemorySegment(B, w, b1 + q + 16, LE).reinterpretAsInts()
+                            .lanewise(VectorOperators.LSHR, lo).and(0x0F0F0F0F)
+                            .or(h11.lanewise(VectorOperators.ROL, rot).and(0x30303030)).reinterpretAsBytes();
+                    FloatVector d2 = FloatVector.broadcast(F, s[j + 1]), n2 = FloatVector.broadcast(F, s[j + 17]);
+                    FloatVector d3 = FloatVector.broadcast(F, s[j + 33]), n3 = FloatVector.broadcast(F, s[j + 49]);
+                    xv = FloatVector.fromArray(F, x, xb + 16);
+                    a0 = ((FloatVector) e01.convertShape(VectorOperators.B2F, F, 0)).fma(d2, n2).fma(xv, a0);
+                    a1 = ((FloatVector) e11.convertShape(VectorOperators.B2F, F, 0)).fma(d3, n3).fma(xv, a1);
+                }
             }
         }
         a0.intoArray(s, 0);

@@ -74,14 +74,18 @@ final class TileDriver {
      * Q6_K: two rows half the range apart per tile ({@link Q6KTiles#far2}), the odd row left one at a time. Its
      * four-row tile exceeded C2's inlining node budget and, in a JVM that had run the other formats, compiled
      * into boxing code (84 MB per 2048x8192 product, 3x slower); the one-row kernel is bound by its single
-     * FMA chain.
+     * FMA chain. With 512-bit vectors the tile is {@link Q6KTiles#far2Wide} (the same floats, fewer instructions).
      */
     private static void q6K(int k, float[] x, int xo, MemorySegment w, long wOff, long rowBytes, float[] s, float[] c,
                             int cOff, int j0, int j1) {
         int q = (j1 - j0) / 2;
         long step = q * rowBytes;
         for (int j = j0; j < j0 + q; j++) {
-            Q6KTiles.far2(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+            if (VL == 16) {
+                Q6KTiles.far2Wide(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+            } else {
+                Q6KTiles.far2(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+            }
         }
         for (int j = j0 + 2 * q; j < j1; j++) {
             c[cOff + j] = Q6KTiles.one(w, wOff + j * rowBytes, k, x, xo, s);
