@@ -31,9 +31,6 @@ final class GemmDirectKernel {
     static final int MR3 = 8, NR3 = 3 * VL;
     /** Weight rows of one pass over the panels: a multiple of both kernels' groups, hot in L2 for the later panels. */
     private static final int SPAN = 24;
-    /** Two-vector panels from which a group is packed during its first panel ({@link GemmPackedGroup}). */
-    static final int MODE = Integer.getInteger("dev.interlayer.gemm.ws.packmode", 0);
-    static final int PACK_PANELS = Integer.getInteger("dev.interlayer.gemm.ws.packpanels", 3);
 
     private GemmDirectKernel() {
     }
@@ -81,41 +78,12 @@ final class GemmDirectKernel {
      * and the tail; the span's rows stay in L2 for the panels after the first.
      */
     static void groups(int r0, int r1, int kc, int mc, float[] xp, float[] a, int a0, int lda, MemorySegment w,
-                       long w0, long ldw, float[] c, int c0, int ldc, boolean accumulate, float[] tile, float[] acc,
-                       float[] pk, float[] pk2) {
+                       long w0, long ldw, float[] c, int c0, int ldc, boolean accumulate, float[] tile, float[] acc) {
         int narrow = narrowPanels(mc), tail = tailRows(mc);
         boolean wide = wideLast(mc);
         for (int j = r0; j < r1; j += SPAN) {
             int end = Math.min(r1, j + SPAN);
-            if (narrow >= PACK_PANELS && pk != null) {
-                for (int jj = j; jj < end; jj += MR) {
-                    int rows = Math.min(MR, end - jj);
-                    if (MODE == 6) {
-                        GemmPackedGroup.streamed(kc, w, w0 + jj * ldw, ldw, rows, xp, 0, tile, pk2);
-                    } else if (MODE == 5) {
-                        GemmPackedGroup.fused(kc, w, w0 + jj * ldw, ldw, rows, xp, 0, tile, pk2);
-                    } else if (MODE == 3 || MODE == 4) {
-                        micro2(kc, w, w0 + jj * ldw, ldw, rows, xp, 0, tile);
-                    } else {
-                        GemmPackedGroup.inPlace(kc, w, w0 + jj * ldw, ldw, rows, xp, 0, tile, pk);
-                    }
-                    GemmWeightStream.store(tile, NR, rows, Math.min(NR, mc), c, c0 + jj, ldc, accumulate);
-                    if (MODE == 4) {
-                        GemmPackedGroup.copy(kc, w, w0 + jj * ldw, ldw, rows, pk2);
-                    }
-                    for (int q = 1; q < narrow; q++) {
-                        if (MODE >= 4) {
-                            GemmPackedGroup.rows(kc, pk2, xp, q * kc * NR, tile);
-                        } else if (MODE == 0) {
-                            GemmPackedGroup.packed(kc, pk, xp, q * kc * NR, tile);
-                        } else {
-                            micro2(kc, w, w0 + jj * ldw, ldw, rows, xp, q * kc * NR, tile);
-                        }
-                        GemmWeightStream.store(tile, NR, rows, Math.min(NR, mc - q * NR), c, c0 + q * NR * ldc + jj,
-                                ldc, accumulate);
-                    }
-                }
-            } else for (int q = 0; q < narrow; q++) {
+            for (int q = 0; q < narrow; q++) {
                 int tokens = Math.min(NR, mc - q * NR);
                 for (int jj = j; jj < end; jj += MR) {
                     int rows = Math.min(MR, end - jj);

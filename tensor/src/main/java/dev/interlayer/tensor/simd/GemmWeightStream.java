@@ -62,7 +62,7 @@ final class GemmWeightStream {
     /** One thread's widened weight rows [MR][KC] (this group's and the next one's) and its output tile. */
     private static final ThreadLocal<float[][]> SCRATCH =
             ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[TILE], new float[0],
-                new float[GemmDirectTail.accLength(NR)], new float[MR * GemmPackedGroup.STRIDE]});
+                new float[GemmDirectTail.accLength(NR)]});
 
     private GemmWeightStream() {
     }
@@ -196,7 +196,7 @@ final class GemmWeightStream {
         int panelRows = packedRows(mc);
         if (direct(kind)) {
             GemmDirectKernel.groups(g0 * MR, Math.min(n, g1 * MR), kc, mc, xp, a, a0, lda, w, w0, ldw, c, c0, ldc,
-                    accumulate, tile, scratch[3], wb, scratch[4]);
+                    accumulate, tile, scratch[3]);
             return;
         }
         if (g0 < g1) {
