@@ -19,10 +19,11 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Decode-time (m = 1) dot products of Q8_0 and Q4_0 weight rows read in place with F32 activations:
  * {@code far4} takes four rows {@code step} bytes apart (four read streams, each activation load shared
- * by four rows), {@code one} a single row. Each output is the {@link TileDriver} sequence: the row
- * dequantized exactly as {@link QuantDecode} does (single-precision {@code d·q}; Q4_0's {@code d·(q − 8)}
- * as {@code fma(q, d, −8d)}, the same float because {@code −8d} is exact), one vector of VL values at a
- * time in element order, each folded in by one FMA into a single accumulator, then {@link QSpecies#hsum}.
+ * by four rows), Q8_0's {@code far8} eight, {@code one} a single row. Each output is the {@link TileDriver}
+ * sequence: the row dequantized exactly as {@link QuantDecode} does (single-precision {@code d·q}; Q4_0's
+ * {@code d·(q − 8)} as {@code fma(q, d, −8d)}, the same float because {@code −8d} is exact), one vector of VL
+ * values at a time in element order, each folded in by one FMA into a single accumulator, then
+ * {@link QSpecies#hsum}.
  *
  * <p>Vector API calls are written out in each loop, not put in helpers: a helper taking or returning
  * vectors that C2 leaves out of line boxes every vector it passes (see {@code QuantDecode}).
@@ -33,40 +34,10 @@ final class Block32Tiles {
 
     // ---------------- Q8_0: 34-byte blocks, f16 d then 32 signed bytes ----------------
 
-    static void q8_0Far4(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] red, float[] c,
-                         int ci, int cs) {
-        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
-        long o1 = o0 + step, o2 = o1 + step, o3 = o2 + step;
-        FloatVector z = FloatVector.zero(F), a0 = z, a1 = z, a2 = z, a3 = z;
-        for (int b = 0, nb = k / 32; b < nb; b++, xo += 32) {
-            long bo = 34L * b;
-            FloatVector d0 = FloatVector.broadcast(F, f16(w, o0 + bo)), d1 = FloatVector.broadcast(F, f16(w, o1 + bo));
-            FloatVector d2 = FloatVector.broadcast(F, f16(w, o2 + bo)), d3 = FloatVector.broadcast(F, f16(w, o3 + bo));
-            for (int half = 0; half < 2; half++) {
-                long q = bo + 2 + 16 * half;
-                ByteVector v0 = ByteVector.fromMemorySegment(B, w, o0 + q, LE);
-                ByteVector v1 = ByteVector.fromMemorySegment(B, w, o1 + q, LE);
-                ByteVector v2 = ByteVector.fromMemorySegment(B, w, o2 + q, LE);
-                ByteVector v3 = ByteVector.fromMemorySegment(B, w, o3 + q, LE);
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector xv = FloatVector.fromArray(F, x, xo + 16 * half + p * VL);
-                    a0 = ((FloatVector) v0.convertShape(VectorOperators.B2F, F, p)).mul(d0).fma(xv, a0);
-                    a1 = ((FloatVector) v1.convertShape(VectorOperators.B2F, F, p)).mul(d1).fma(xv, a1);
-                    a2 = ((FloatVector) v2.convertShape(VectorOperators.B2F, F, p)).mul(d2).fma(xv, a2);
-                    a3 = ((FloatVector) v3.convertShape(VectorOperators.B2F, F, p)).mul(d3).fma(xv, a3);
-                }
-            }
-        }
-        a0.intoArray(red, 0);
-        a1.intoArray(red, VL);
-        a2.intoArray(red, 2 * VL);
-        a3.intoArray(red, 3 * VL);
-        for (int r = 0; r < 4; r++) {
-            c[ci + r * cs] = hsum(red, r * VL);
-        }
-    }
-
-    /** As {@link #q8_0Far4} with eight rows {@code step} bytes apart (eight read streams). */
+    /**
+     * Eight rows {@code step} bytes apart (eight read streams, each activation load shared by eight rows): Q8_0
+     * has so few operations per weight byte that the number of lines in flight sets its speed (TileDriver).
+     */
     static void q8_0Far8(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] red, float[] c,
                          int ci, int cs) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE

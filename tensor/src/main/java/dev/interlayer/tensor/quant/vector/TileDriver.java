@@ -69,7 +69,6 @@ final class TileDriver {
         for (int j = j0; j < j0 + q; j++) {
             long o = wOff + j * rowBytes;
             switch (kind) {
-                case Q8_0 -> Block32Tiles.q8_0Far4(w, o, step, k, x, xo, s, c, cOff + j, q);
                 case Q4_0 -> Block32Tiles.q4_0Far4(w, o, step, k, x, xo, s, c, cOff + j, q);
                 default -> Q4KTiles.far4(w, o, step, k, x, xo, s, c, cOff + j, q);
             }
@@ -77,7 +76,6 @@ final class TileDriver {
         for (int j = j0 + 4 * q; j < j1; j++) {
             long o = wOff + j * rowBytes;
             c[cOff + j] = switch (kind) {
-                case Q8_0 -> Block32Tiles.q8_0One(w, o, k, x, xo, s);
                 case Q4_0 -> Block32Tiles.q4_0One(w, o, k, x, xo, s);
                 default -> Q4KTiles.one(w, o, k, x, xo, s);
             };
