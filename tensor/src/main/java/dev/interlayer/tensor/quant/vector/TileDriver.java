@@ -11,7 +11,10 @@ import java.lang.foreign.MemorySegment;
  * {@code [j0, j1)}. The range is cut into four quarters and each tile takes one row from each: four read
  * streams far apart in memory sharing each activation load (as {@code simd.MatVecVector} does for
  * F32/BF16); the 0-3 rows left over run one at a time. Q6_K is cut into halves, two rows per tile (see
- * {@link #q6K}).
+ * {@link #q6K}). Q8_0 is cut into eighths, eight rows per tile ({@link Block32Tiles#q8_0Far8}): eight read
+ * streams kept its decode near the streaming-read rate on rows of k = 2048 (10.0-10.1 against 6.7-7.7 GB/s for
+ * four, one thread, weights past the last-level cache; BENCHMARKS.md section 29), where Q8_0's few operations per
+ * byte leave the time to how many lines are in flight.
  *
  * <p>Every output, whichever tile computes it and whatever m, is the same sequence of operations: the
  * weight row dequantized exactly as {@link QuantDecode} writes it, VL values at a time in element order,
@@ -19,8 +22,8 @@ import java.lang.foreign.MemorySegment;
  * {@link QSpecies#hsum}. The batched-decode tiles ({@link BatchDriver}, 1 &lt; m ≤ 16) run that same sequence
  * per output, so row i of any m-row product is bit for bit the decode of row i.
  *
- * <p>Scratch {@code s}: {@code [0, 4·VL)} reduction lanes, then the decoded scales of four rows
- * ({@link #scratch}).
+ * <p>Scratch {@code s}: {@code [0, 4·VL)} reduction lanes ({@code [0, 8·VL)} for Q8_0), then from 4·VL the
+ * decoded scales of four Q4_K rows ({@link #scratch}).
  */
 final class TileDriver {
     static final int Q8_0 = 0, Q4_0 = 1, Q4_K = 2, Q6_K = 3;
@@ -39,9 +42,9 @@ final class TileDriver {
         };
     }
 
-    /** Floats of scratch for rows of k values: the lanes and four rows' decoded K-quant scales (k/16 each). */
+    /** Floats of scratch for rows of k values: eight rows' lanes, or four rows' and their K-quant scales (k/16). */
     static int scratch(int k) {
-        return 4 * VL + k / 4;
+        return 8 * VL + k / 4;
     }
 
     static void decode(int kind, int k, float[] x, int xo, MemorySegment w, long wOff, long rowBytes, float[] s,
@@ -50,12 +53,22 @@ final class TileDriver {
             q6K(k, x, xo, w, wOff, rowBytes, s, c, cOff, j0, j1);
             return;
         }
+        if (kind == Q8_0) {
+            int q = (j1 - j0) / 8;
+            long step = q * rowBytes;
+            for (int j = j0; j < j0 + q; j++) {
+                Block32Tiles.q8_0Far8(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+            }
+            for (int j = j0 + 8 * q; j < j1; j++) {
+                c[cOff + j] = Block32Tiles.q8_0One(w, wOff + j * rowBytes, k, x, xo, s);
+            }
+            return;
+        }
         int q = (j1 - j0) / 4;
         long step = q * rowBytes;
         for (int j = j0; j < j0 + q; j++) {
             long o = wOff + j * rowBytes;
             switch (kind) {
-                case Q8_0 -> Block32Tiles.q8_0Far4(w, o, step, k, x, xo, s, c, cOff + j, q);
                 case Q4_0 -> Block32Tiles.q4_0Far4(w, o, step, k, x, xo, s, c, cOff + j, q);
                 default -> Q4KTiles.far4(w, o, step, k, x, xo, s, c, cOff + j, q);
             }
@@ -63,7 +76,6 @@ final class TileDriver {
         for (int j = j0 + 4 * q; j < j1; j++) {
             long o = wOff + j * rowBytes;
             c[cOff + j] = switch (kind) {
-                case Q8_0 -> Block32Tiles.q8_0One(w, o, k, x, xo, s);
                 case Q4_0 -> Block32Tiles.q4_0One(w, o, k, x, xo, s);
                 default -> Q4KTiles.one(w, o, k, x, xo, s);
             };
