@@ -43,9 +43,10 @@ final class Block32BatchTiles {
                 ByteVector v0 = ByteVector.fromMemorySegment(B, w, o0 + q, LE);
                 ByteVector v1 = ByteVector.fromMemorySegment(B, w, o1 + q, LE);
                 for (int p = 0; p < PARTS; p++) {
+                    int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
                     int xp = 32 * b + 16 * half + p * VL;
-                    FloatVector w0 = ((FloatVector) v0.convertShape(VectorOperators.B2F, F, p)).mul(d0);
-                    FloatVector w1 = ((FloatVector) v1.convertShape(VectorOperators.B2F, F, p)).mul(d1);
+                    FloatVector w0 = ((FloatVector) v0.convertShape(VectorOperators.B2F, F, part)).mul(d0);
+                    FloatVector w1 = ((FloatVector) v1.convertShape(VectorOperators.B2F, F, part)).mul(d1);
                     FloatVector xv = FloatVector.fromArray(F, x, x0 + xp);
                     a00 = w0.fma(xv, a00);
                     a10 = w1.fma(xv, a10);
@@ -87,9 +88,10 @@ final class Block32BatchTiles {
             for (int half = 0; half < 2; half++) {
                 int shift = 4 * half;
                 for (int p = 0; p < PARTS; p++) {
+                    int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
                     int xp = 32 * b + 16 * half + p * VL;
-                    IntVector u0 = (IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
-                    IntVector u1 = (IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
+                    IntVector u0 = (IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                    IntVector u1 = (IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
                     FloatVector w0 = ((FloatVector) u0.lanewise(VectorOperators.LSHR, shift).and(15)
                             .convert(VectorOperators.I2F, 0)).fma(d0, n0);
                     FloatVector w1 = ((FloatVector) u1.lanewise(VectorOperators.LSHR, shift).and(15)
@@ -136,11 +138,12 @@ final class Block32BatchTiles {
                 ByteVector v2 = ByteVector.fromMemorySegment(B, w, o2 + q, LE);
                 ByteVector v3 = ByteVector.fromMemorySegment(B, w, o3 + q, LE);
                 for (int p = 0; p < PARTS; p++) {
+                    int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
                     int xp = 32 * b + 16 * half + p * VL;
-                    FloatVector w0 = ((FloatVector) v0.convertShape(VectorOperators.B2F, F, p)).mul(d0);
-                    FloatVector w1 = ((FloatVector) v1.convertShape(VectorOperators.B2F, F, p)).mul(d1);
-                    FloatVector w2 = ((FloatVector) v2.convertShape(VectorOperators.B2F, F, p)).mul(d2);
-                    FloatVector w3 = ((FloatVector) v3.convertShape(VectorOperators.B2F, F, p)).mul(d3);
+                    FloatVector w0 = ((FloatVector) v0.convertShape(VectorOperators.B2F, F, part)).mul(d0);
+                    FloatVector w1 = ((FloatVector) v1.convertShape(VectorOperators.B2F, F, part)).mul(d1);
+                    FloatVector w2 = ((FloatVector) v2.convertShape(VectorOperators.B2F, F, part)).mul(d2);
+                    FloatVector w3 = ((FloatVector) v3.convertShape(VectorOperators.B2F, F, part)).mul(d3);
                     FloatVector xv = FloatVector.fromArray(F, x, x0 + xp);
                     a00 = w0.fma(xv, a00);
                     a10 = w1.fma(xv, a10);
@@ -184,11 +187,12 @@ final class Block32BatchTiles {
             for (int half = 0; half < 2; half++) {
                 int shift = 4 * half;
                 for (int p = 0; p < PARTS; p++) {
+                    int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
                     int xp = 32 * b + 16 * half + p * VL;
-                    IntVector u0 = (IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
-                    IntVector u1 = (IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
-                    IntVector u2 = (IntVector) v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
-                    IntVector u3 = (IntVector) v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
+                    IntVector u0 = (IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                    IntVector u1 = (IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                    IntVector u2 = (IntVector) v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                    IntVector u3 = (IntVector) v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
                     FloatVector w0 = ((FloatVector) u0.lanewise(VectorOperators.LSHR, shift).and(15)
                             .convert(VectorOperators.I2F, 0)).fma(d0, n0);
                     FloatVector w1 = ((FloatVector) u1.lanewise(VectorOperators.LSHR, shift).and(15)

@@ -61,15 +61,16 @@ final class Block32Tiles {
                 ByteVector v6 = ByteVector.fromMemorySegment(B, w, o6 + q, LE);
                 ByteVector v7 = ByteVector.fromMemorySegment(B, w, o7 + q, LE);
                 for (int p = 0; p < PARTS; p++) {
+                    int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
                     FloatVector xv = FloatVector.fromArray(F, x, xo + 16 * half + p * VL);
-                    a0 = ((FloatVector) v0.convertShape(VectorOperators.B2F, F, p)).mul(d0).fma(xv, a0);
-                    a1 = ((FloatVector) v1.convertShape(VectorOperators.B2F, F, p)).mul(d1).fma(xv, a1);
-                    a2 = ((FloatVector) v2.convertShape(VectorOperators.B2F, F, p)).mul(d2).fma(xv, a2);
-                    a3 = ((FloatVector) v3.convertShape(VectorOperators.B2F, F, p)).mul(d3).fma(xv, a3);
-                    a4 = ((FloatVector) v4.convertShape(VectorOperators.B2F, F, p)).mul(d4).fma(xv, a4);
-                    a5 = ((FloatVector) v5.convertShape(VectorOperators.B2F, F, p)).mul(d5).fma(xv, a5);
-                    a6 = ((FloatVector) v6.convertShape(VectorOperators.B2F, F, p)).mul(d6).fma(xv, a6);
-                    a7 = ((FloatVector) v7.convertShape(VectorOperators.B2F, F, p)).mul(d7).fma(xv, a7);
+                    a0 = ((FloatVector) v0.convertShape(VectorOperators.B2F, F, part)).mul(d0).fma(xv, a0);
+                    a1 = ((FloatVector) v1.convertShape(VectorOperators.B2F, F, part)).mul(d1).fma(xv, a1);
+                    a2 = ((FloatVector) v2.convertShape(VectorOperators.B2F, F, part)).mul(d2).fma(xv, a2);
+                    a3 = ((FloatVector) v3.convertShape(VectorOperators.B2F, F, part)).mul(d3).fma(xv, a3);
+                    a4 = ((FloatVector) v4.convertShape(VectorOperators.B2F, F, part)).mul(d4).fma(xv, a4);
+                    a5 = ((FloatVector) v5.convertShape(VectorOperators.B2F, F, part)).mul(d5).fma(xv, a5);
+                    a6 = ((FloatVector) v6.convertShape(VectorOperators.B2F, F, part)).mul(d6).fma(xv, a6);
+                    a7 = ((FloatVector) v7.convertShape(VectorOperators.B2F, F, part)).mul(d7).fma(xv, a7);
                 }
             }
         }
@@ -94,7 +95,8 @@ final class Block32Tiles {
             for (int half = 0; half < 2; half++) {
                 ByteVector v = ByteVector.fromMemorySegment(B, w, o + 2 + 16 * half, LE);
                 for (int p = 0; p < PARTS; p++) {
-                    acc = ((FloatVector) v.convertShape(VectorOperators.B2F, F, p)).mul(d)
+                    int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+                    acc = ((FloatVector) v.convertShape(VectorOperators.B2F, F, part)).mul(d)
                             .fma(FloatVector.fromArray(F, x, xo + 16 * half + p * VL), acc);
                 }
             }
@@ -125,11 +127,12 @@ final class Block32Tiles {
             for (int half = 0; half < 2; half++) {
                 int shift = 4 * half;
                 for (int p = 0; p < PARTS; p++) {
+                    int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
                     FloatVector xv = FloatVector.fromArray(F, x, xo + 16 * half + p * VL);
-                    IntVector u0 = (IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
-                    IntVector u1 = (IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
-                    IntVector u2 = (IntVector) v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
-                    IntVector u3 = (IntVector) v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
+                    IntVector u0 = (IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                    IntVector u1 = (IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                    IntVector u2 = (IntVector) v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                    IntVector u3 = (IntVector) v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
                     a0 = ((FloatVector) u0.lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0))
                             .fma(d0, n0).fma(xv, a0);
                     a1 = ((FloatVector) u1.lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0))
@@ -159,7 +162,8 @@ final class Block32Tiles {
             ByteVector v = ByteVector.fromMemorySegment(B, w, o + 2, LE);
             for (int half = 0; half < 2; half++) {
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector u = (IntVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
+                    int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+                    IntVector u = (IntVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
                     acc = ((FloatVector) u.lanewise(VectorOperators.LSHR, 4 * half).and(15).convert(VectorOperators.I2F, 0))
                             .fma(d, n).fma(FloatVector.fromArray(F, x, xo + 16 * half + p * VL), acc);
                 }

@@ -52,10 +52,11 @@ final class KQuantBatchTiles {
                 for (int g = 0; g < 2; g++) {
                     ByteVector v0 = g == 0 ? v00 : v01, v1 = g == 0 ? v10 : v11;
                     for (int p = 0; p < PARTS; p++) {
+                        int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
                         int xp = 64 * ch + 32 * half + 16 * g + p * VL;
-                        FloatVector w0 = ((FloatVector) ((IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p))
+                        FloatVector w0 = ((FloatVector) ((IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part))
                                 .lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0)).fma(d0, m0);
-                        FloatVector w1 = ((FloatVector) ((IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p))
+                        FloatVector w1 = ((FloatVector) ((IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part))
                                 .lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0)).fma(d1, m1);
                         FloatVector xv = FloatVector.fromArray(F, x, x0 + xp);
                         a00 = w0.fma(xv, a00);
@@ -111,9 +112,10 @@ final class KQuantBatchTiles {
             FloatVector d0 = FloatVector.broadcast(F, s[j]), n0 = FloatVector.broadcast(F, s[j + 16]);
             FloatVector d1 = FloatVector.broadcast(F, s[j + 32]), n1 = FloatVector.broadcast(F, s[j + 48]);
             for (int p = 0; p < PARTS; p++) {
+                int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
                 int xp = xb + p * VL;
-                FloatVector w0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, p)).fma(d0, n0);
-                FloatVector w1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p)).fma(d1, n1);
+                FloatVector w0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, part)).fma(d0, n0);
+                FloatVector w1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, part)).fma(d1, n1);
                 FloatVector xv = FloatVector.fromArray(F, x, x0 + xp);
                 a00 = w0.fma(xv, a00);
                 a10 = w1.fma(xv, a10);
@@ -173,14 +175,15 @@ final class KQuantBatchTiles {
                     ByteVector v0 = g == 0 ? v00 : v01, v1 = g == 0 ? v10 : v11;
                     ByteVector v2 = g == 0 ? v20 : v21, v3 = g == 0 ? v30 : v31;
                     for (int p = 0; p < PARTS; p++) {
+                        int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
                         int xp = 64 * ch + 32 * half + 16 * g + p * VL;
-                        FloatVector w0 = ((FloatVector) ((IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p))
+                        FloatVector w0 = ((FloatVector) ((IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part))
                                 .lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0)).fma(d0, m0);
-                        FloatVector w1 = ((FloatVector) ((IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p))
+                        FloatVector w1 = ((FloatVector) ((IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part))
                                 .lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0)).fma(d1, m1);
-                        FloatVector w2 = ((FloatVector) ((IntVector) v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p))
+                        FloatVector w2 = ((FloatVector) ((IntVector) v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part))
                                 .lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0)).fma(d2, m2);
-                        FloatVector w3 = ((FloatVector) ((IntVector) v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p))
+                        FloatVector w3 = ((FloatVector) ((IntVector) v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part))
                                 .lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0)).fma(d3, m3);
                         FloatVector xv = FloatVector.fromArray(F, x, x0 + xp);
                         a00 = w0.fma(xv, a00);

@@ -66,8 +66,9 @@ final class Q4KTiles {
             ByteVector b = LongVector.broadcast(L2, sc).withLane(1, mn).reinterpretAsBytes();
             FloatVector dv = FloatVector.broadcast(F, d), mv = FloatVector.broadcast(F, -dmin);
             for (int p = 0; p < PARTS; p++) {
+                int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
                 // lanes p·VL + i < 8 are scales (times d), the rest mins (times −dmin)
-                ((FloatVector) b.convertShape(VectorOperators.B2F, F, p)).mul(mv.blend(dv, F.indexInRange(p * VL, 8)))
+                ((FloatVector) b.convertShape(VectorOperators.B2F, F, part)).mul(mv.blend(dv, F.indexInRange(p * VL, 8)))
                         .intoArray(s, so + p * VL);
             }
         }
@@ -119,17 +120,18 @@ final class Q4KTiles {
                     ByteVector v0 = g == 0 ? v00 : v01, v1 = g == 0 ? v10 : v11;
                     ByteVector v2 = g == 0 ? v20 : v21, v3 = g == 0 ? v30 : v31;
                     for (int p = 0; p < PARTS; p++) {
+                        int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
                         FloatVector xv = FloatVector.fromArray(F, x, xo + 16 * g + p * VL);
-                        a0 = ((FloatVector) ((IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p))
+                        a0 = ((FloatVector) ((IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part))
                                 .lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0))
                                 .fma(d0, m0).fma(xv, a0);
-                        a1 = ((FloatVector) ((IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p))
+                        a1 = ((FloatVector) ((IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part))
                                 .lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0))
                                 .fma(d1, m1).fma(xv, a1);
-                        a2 = ((FloatVector) ((IntVector) v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p))
+                        a2 = ((FloatVector) ((IntVector) v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part))
                                 .lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0))
                                 .fma(d2, m2).fma(xv, a2);
-                        a3 = ((FloatVector) ((IntVector) v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p))
+                        a3 = ((FloatVector) ((IntVector) v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part))
                                 .lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0))
                                 .fma(d3, m3).fma(xv, a3);
                     }
@@ -161,7 +163,8 @@ final class Q4KTiles {
             for (int g = 0; g < 2; g++) {
                 ByteVector v = ByteVector.fromMemorySegment(B, w, qo + 16 * g, LE);
                 for (int p = 0; p < PARTS; p++) {
-                    acc = ((FloatVector) ((IntVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p))
+                    int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+                    acc = ((FloatVector) ((IntVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part))
                             .lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0))
                             .fma(d, m).fma(FloatVector.fromArray(F, x, xo + 16 * g + p * VL), acc);
                 }

@@ -46,7 +46,8 @@ final class Q6KTiles {
         float d = f16(w, o + 208);
         ByteVector sc = ByteVector.fromMemorySegment(B, w, o + 192, LE);
         for (int p = 0; p < PARTS; p++) {
-            FloatVector v = ((FloatVector) sc.convertShape(VectorOperators.B2F, F, p)).mul(d);
+            int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+            FloatVector v = ((FloatVector) sc.convertShape(VectorOperators.B2F, F, part)).mul(d);
             v.intoArray(s, so + p * VL);
             v.mul(-32f).intoArray(s, so + 16 + p * VL);
         }
@@ -92,9 +93,10 @@ final class Q6KTiles {
             FloatVector d0 = FloatVector.broadcast(F, s[j]), n0 = FloatVector.broadcast(F, s[j + 16]);
             FloatVector d1 = FloatVector.broadcast(F, s[j + 32]), n1 = FloatVector.broadcast(F, s[j + 48]);
             for (int p = 0; p < PARTS; p++) {
+                int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
                 FloatVector xv = FloatVector.fromArray(F, x, xb + p * VL);
-                a0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, p)).fma(d0, n0).fma(xv, a0);
-                a1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p)).fma(d1, n1).fma(xv, a1);
+                a0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, part)).fma(d0, n0).fma(xv, a0);
+                a1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, part)).fma(d1, n1).fma(xv, a1);
             }
             }
             }
@@ -184,7 +186,8 @@ final class Q6KTiles {
             int j = sc + 8 * h + 2 * g + l0 / 16, xb = xo + 256 * sb + 128 * h + 32 * g + l0;
             FloatVector d = FloatVector.broadcast(F, s[j]), nd = FloatVector.broadcast(F, s[j + 16]);
             for (int p = 0; p < PARTS; p++) {
-                acc = ((FloatVector) e.convertShape(VectorOperators.B2F, F, p)).fma(d, nd)
+                int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+                acc = ((FloatVector) e.convertShape(VectorOperators.B2F, F, part)).fma(d, nd)
                         .fma(FloatVector.fromArray(F, x, xb + p * VL), acc);
             }
             }

@@ -54,8 +54,9 @@ final class QuantDecode {
             ByteVector v0 = ByteVector.fromMemorySegment(B, w, off + 2, LE);
             ByteVector v1 = ByteVector.fromMemorySegment(B, w, off + 18, LE);
             for (int p = 0; p < PARTS; p++) {
-                ((FloatVector) v0.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, o + p * VL);
-                ((FloatVector) v1.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, o + 16 + p * VL);
+                int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+                ((FloatVector) v0.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(out, o + p * VL);
+                ((FloatVector) v1.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(out, o + 16 + p * VL);
             }
         }
     }
@@ -69,8 +70,9 @@ final class QuantDecode {
             ByteVector hi = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
                     .and((byte) 15).sub((byte) 8);
             for (int p = 0; p < PARTS; p++) {
-                ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, o + p * VL);
-                ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, o + 16 + p * VL);
+                int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+                ((FloatVector) lo.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(out, o + p * VL);
+                ((FloatVector) hi.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(out, o + 16 + p * VL);
             }
         }
     }
@@ -90,9 +92,10 @@ final class QuantDecode {
                             .and((byte) 15);
                     int ob = o + 64 * c + 16 * g;
                     for (int p = 0; p < PARTS; p++) {
-                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(dl0, -ml0)
+                        int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, part)).fma(dl0, -ml0)
                                 .intoArray(out, ob + p * VL);
-                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(dl1, -ml1)
+                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, part)).fma(dl1, -ml1)
                                 .intoArray(out, ob + 32 + p * VL);
                     }
                 }
@@ -117,7 +120,8 @@ final class QuantDecode {
                                 .reinterpretAsBytes().sub((byte) 32);
                         float dl = d * w.get(ValueLayout.JAVA_BYTE, off + 192 + 8 * h + 2 * g + l0 / 16);
                         for (int p = 0; p < PARTS; p++) {
-                            ((FloatVector) e.convertShape(VectorOperators.B2F, F, p)).mul(dl)
+                            int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+                            ((FloatVector) e.convertShape(VectorOperators.B2F, F, part)).mul(dl)
                                     .intoArray(out, o + 128 * h + 32 * g + l0 + p * VL);
                         }
                     }
