@@ -61,7 +61,10 @@ final class GemmDirectKernel {
         return wideLast(mc) ? mc / NR - 1 : (mc - tailRows(mc) + NR - 1) / NR;
     }
 
-    /** The block's activations as {@link #narrowPanels} NR-token panels then, if {@link #wideLast}, one NR3 panel. */
+    /**
+     * The block's activations as {@link #narrowPanels} NR-token panels then, if {@link #wideLast}, one NR3 panel, or
+     * for a tail that {@link GemmKPairTail} takes, its k-pair panel.
+     */
     static void pack(float[] xp, int mc, int kc, float[] a, int a0, int lda) {
         int narrow = narrowPanels(mc);
         for (int q = 0; q < narrow; q++) {
@@ -70,17 +73,22 @@ final class GemmDirectKernel {
         if (wideLast(mc)) {
             ActivationPanels.pack(xp, narrow * kc * NR, NR3, kc, a, a0 + narrow * NR * lda, lda, mc - narrow * NR);
         }
+        int tail = tailRows(mc);
+        if (GemmKPairTail.takes(tail)) {
+            GemmKPairTail.pack(xp, narrow * kc * NR, kc, a, a0 + narrow * NR * lda, lda, tail);
+        }
     }
 
     /**
      * C rows [r0, r1) of one (MC, KC) block (activations A at a0, packed in xp) from F32 weights read in place: per
      * span of 24 weight rows, every panel (12-row groups for NR-token panels, 8-row groups for a last NR3 panel)
-     * and the tail; the span's rows stay in L2 for the panels after the first.
+     * and the tail (a k-pair panel, {@link GemmKPairTail}, or the dot-product form, {@link GemmDirectTail}); the
+     * span's rows stay in L2 for the panels after the first.
      */
     static void groups(int r0, int r1, int kc, int mc, float[] xp, float[] a, int a0, int lda, MemorySegment w,
                        long w0, long ldw, float[] c, int c0, int ldc, boolean accumulate, float[] tile, float[] acc) {
         int narrow = narrowPanels(mc), tail = tailRows(mc);
-        boolean wide = wideLast(mc);
+        boolean wide = wideLast(mc), kpair = GemmKPairTail.takes(tail);
         for (int j = r0; j < r1; j += SPAN) {
             int end = Math.min(r1, j + SPAN);
             for (int q = 0; q < narrow; q++) {
@@ -97,6 +105,12 @@ final class GemmDirectKernel {
                     int rows = Math.min(MR3, end - jj);
                     micro3(kc, w, w0 + jj * ldw, ldw, rows, xp, narrow * kc * NR, tile);
                     GemmWeightStream.store(tile, NR3, rows, mc - t0, c, c0 + t0 * ldc + jj, ldc, accumulate);
+                }
+            } else if (kpair) {
+                for (int jj = j; jj < end; jj += MR) {
+                    int rows = Math.min(MR, end - jj);
+                    GemmKPairTail.tile(kc, w, w0 + jj * ldw, ldw, rows, xp, narrow * kc * NR, tile, NR);
+                    GemmWeightStream.store(tile, NR, rows, tail, c, c0 + t0 * ldc + jj, ldc, accumulate);
                 }
             } else if (tail > 0) {
                 for (int jj = j; jj < end; jj += MR) {
