@@ -29,6 +29,8 @@ final class GemmDirectKernel {
 
     /** Weight rows and tokens of the three-vector kernel. */
     static final int MR3 = 8, NR3 = 3 * VL;
+    /** Whether 12-row groups of a common row stride take a copy of {@link #micro2Any} with the stride a literal. */
+    static final boolean STRIDES = !"false".equals(System.getProperty("dev.interlayer.gemm.ws.strides"));
     /** Weight rows of one pass over the panels: a multiple of both kernels' groups, hot in L2 for the later panels. */
     private static final int SPAN = 24;
 
@@ -123,15 +125,27 @@ final class GemmDirectKernel {
     }
 
     /**
+     * {@link #micro2Any}, by a copy with the row stride as a literal ({@code GemmStrideKernels}, generated at build time
+     * by {@code tensor/src/main/codegen/GemmStrides.java}) when the group has 12 rows and ldw is one of its strides.
+     * Same results bit for bit. Off with {@code -Ddev.interlayer.gemm.ws.strides=false}.
+     */
+    static void micro2(int kc, MemorySegment w, long w0, long ldw, int rows, float[] xp, int xi, float[] tile) {
+        if (!STRIDES || rows != MR || !GemmStrideKernels.micro2(kc, w, w0, ldw, xp, xi, tile)) {
+            micro2Any(kc, w, w0, ldw, rows, xp, xi, tile);
+        }
+    }
+
+    /**
      * tile[r*NR + t] = Σ_{p &lt; kc} W[min(r, rows − 1), p]·xp[xi + p*NR + t] for r &lt; 12, t &lt; NR; W row r at element
      * {@code w0 + r*ldw} of the F32 segment w. Per k step 2 vector loads, 12 broadcasts from memory, 24 FMAs.
      *
      * <p>Compiled by C2 (JDK 25, AVX-512), the 12 row pointers do not fit the free general registers: the loop
      * reloads several from the stack and moves others around, ~60 instructions per 24 FMAs, which is why it runs
-     * at ~80% of the FMA rate (~15 cycles per 12 cycles of FMAs). Packing each group into one contiguous stream removes that, but the copy cost more
-     * than it saved with 4 token panels per block (BENCHMARKS §25).
+     * at ~80% of the FMA rate (~15 cycles per 12 cycles of FMAs). Packing each group into one contiguous stream removes
+     * that, but the copy cost more than it saved with 4 token panels per block (BENCHMARKS §25); {@link #micro2}'s
+     * per-stride copies remove the 12 row pointers instead.
      */
-    static void micro2(int kc, MemorySegment w, long w0, long ldw, int rows, float[] xp, int xi, float[] tile) {
+    static void micro2Any(int kc, MemorySegment w, long w0, long ldw, int rows, float[] xp, int xi, float[] tile) {
         int nr = 2 * VL;
         long b0 = w0 << 2, st = ldw << 2;
         long o0 = b0, o1 = b0 + Math.min(1, rows - 1) * st, o2 = b0 + Math.min(2, rows - 1) * st;
