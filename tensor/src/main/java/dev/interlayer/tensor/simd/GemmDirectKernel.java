@@ -29,6 +29,8 @@ final class GemmDirectKernel {
 
     /** Weight rows and tokens of the three-vector kernel. */
     static final int MR3 = 8, NR3 = 3 * VL;
+    /** Whether 12-row groups of a common row stride take a copy of {@link #micro2Any} with the stride a literal. */
+    static final boolean STRIDES = !"false".equals(System.getProperty("dev.interlayer.gemm.ws.strides"));
     /** Weight rows of one pass over the panels: a multiple of both kernels' groups, hot in L2 for the later panels. */
     private static final int SPAN = 24;
 
@@ -61,7 +63,10 @@ final class GemmDirectKernel {
         return wideLast(mc) ? mc / NR - 1 : (mc - tailRows(mc) + NR - 1) / NR;
     }
 
-    /** The block's activations as {@link #narrowPanels} NR-token panels then, if {@link #wideLast}, one NR3 panel. */
+    /**
+     * The block's activations as {@link #narrowPanels} NR-token panels then, if {@link #wideLast}, one NR3 panel, or
+     * for a tail that {@link GemmKPairTail} takes, its k-pair panel.
+     */
     static void pack(float[] xp, int mc, int kc, float[] a, int a0, int lda) {
         int narrow = narrowPanels(mc);
         for (int q = 0; q < narrow; q++) {
@@ -70,17 +75,22 @@ final class GemmDirectKernel {
         if (wideLast(mc)) {
             ActivationPanels.pack(xp, narrow * kc * NR, NR3, kc, a, a0 + narrow * NR * lda, lda, mc - narrow * NR);
         }
+        int tail = tailRows(mc);
+        if (GemmKPairTail.takes(tail)) {
+            GemmKPairTail.pack(xp, narrow * kc * NR, kc, a, a0 + narrow * NR * lda, lda, tail);
+        }
     }
 
     /**
      * C rows [r0, r1) of one (MC, KC) block (activations A at a0, packed in xp) from F32 weights read in place: per
      * span of 24 weight rows, every panel (12-row groups for NR-token panels, 8-row groups for a last NR3 panel)
-     * and the tail; the span's rows stay in L2 for the panels after the first.
+     * and the tail (a k-pair panel, {@link GemmKPairTail}, or the dot-product form, {@link GemmDirectTail}); the
+     * span's rows stay in L2 for the panels after the first.
      */
     static void groups(int r0, int r1, int kc, int mc, float[] xp, float[] a, int a0, int lda, MemorySegment w,
                        long w0, long ldw, float[] c, int c0, int ldc, boolean accumulate, float[] tile, float[] acc) {
         int narrow = narrowPanels(mc), tail = tailRows(mc);
-        boolean wide = wideLast(mc);
+        boolean wide = wideLast(mc), kpair = GemmKPairTail.takes(tail);
         for (int j = r0; j < r1; j += SPAN) {
             int end = Math.min(r1, j + SPAN);
             for (int q = 0; q < narrow; q++) {
@@ -98,6 +108,12 @@ final class GemmDirectKernel {
                     micro3(kc, w, w0 + jj * ldw, ldw, rows, xp, narrow * kc * NR, tile);
                     GemmWeightStream.store(tile, NR3, rows, mc - t0, c, c0 + t0 * ldc + jj, ldc, accumulate);
                 }
+            } else if (kpair) {
+                for (int jj = j; jj < end; jj += MR) {
+                    int rows = Math.min(MR, end - jj);
+                    GemmKPairTail.tile(kc, w, w0 + jj * ldw, ldw, rows, xp, narrow * kc * NR, tile, NR);
+                    GemmWeightStream.store(tile, NR, rows, tail, c, c0 + t0 * ldc + jj, ldc, accumulate);
+                }
             } else if (tail > 0) {
                 for (int jj = j; jj < end; jj += MR) {
                     int rows = Math.min(MR, end - jj);
@@ -109,15 +125,27 @@ final class GemmDirectKernel {
     }
 
     /**
+     * {@link #micro2Any}, by a copy with the row stride as a literal ({@code GemmStrideKernels}, generated at build time
+     * by {@code tensor/src/main/codegen/GemmStrides.java}) when the group has 12 rows and ldw is one of its strides.
+     * Same results bit for bit. Off with {@code -Ddev.interlayer.gemm.ws.strides=false}.
+     */
+    static void micro2(int kc, MemorySegment w, long w0, long ldw, int rows, float[] xp, int xi, float[] tile) {
+        if (!STRIDES || rows != MR || !GemmStrideKernels.micro2(kc, w, w0, ldw, xp, xi, tile)) {
+            micro2Any(kc, w, w0, ldw, rows, xp, xi, tile);
+        }
+    }
+
+    /**
      * tile[r*NR + t] = Σ_{p &lt; kc} W[min(r, rows − 1), p]·xp[xi + p*NR + t] for r &lt; 12, t &lt; NR; W row r at element
      * {@code w0 + r*ldw} of the F32 segment w. Per k step 2 vector loads, 12 broadcasts from memory, 24 FMAs.
      *
      * <p>Compiled by C2 (JDK 25, AVX-512), the 12 row pointers do not fit the free general registers: the loop
      * reloads several from the stack and moves others around, ~60 instructions per 24 FMAs, which is why it runs
-     * at ~80% of the FMA rate (~15 cycles per 12 cycles of FMAs). Packing each group into one contiguous stream removes that, but the copy cost more
-     * than it saved with 4 token panels per block (BENCHMARKS §25).
+     * at ~80% of the FMA rate (~15 cycles per 12 cycles of FMAs). Packing each group into one contiguous stream removes
+     * that, but the copy cost more than it saved with 4 token panels per block (BENCHMARKS §25); {@link #micro2}'s
+     * per-stride copies remove the 12 row pointers instead.
      */
-    static void micro2(int kc, MemorySegment w, long w0, long ldw, int rows, float[] xp, int xi, float[] tile) {
+    static void micro2Any(int kc, MemorySegment w, long w0, long ldw, int rows, float[] xp, int xi, float[] tile) {
         int nr = 2 * VL;
         long b0 = w0 << 2, st = ldw << 2;
         long o0 = b0, o1 = b0 + Math.min(1, rows - 1) * st, o2 = b0 + Math.min(2, rows - 1) * st;

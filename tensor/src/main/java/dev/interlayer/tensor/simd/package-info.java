@@ -9,6 +9,8 @@
  * the species as a compile-time constant to intrinsify: an instance-field species measured ~45x
  * slower). They are written at build time into {@code target/generated-sources/vec-widths} by the
  * single-file program {@code tensor/src/main/codegen/VecWidths.java} (run by Maven in generate-sources), so
- * the tree holds one copy to edit.
+ * the tree holds one copy to edit. Likewise {@code GemmStrideKernels} (the weight-stream GEMM's 12-row micro-kernel
+ * with the weight row stride a literal, one copy per common stride) is written into
+ * {@code target/generated-sources/gemm-strides} by {@code tensor/src/main/codegen/GemmStrides.java}.
  */
 package dev.interlayer.tensor.simd;
