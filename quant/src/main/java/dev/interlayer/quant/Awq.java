@@ -1,6 +1,7 @@
 package dev.interlayer.quant;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -65,7 +66,7 @@ public final class Awq {
      *
      * @param inputScales [dIn] {@code s}: the layers below hold {@code W·diag(s)}; the producer of their input
      *                    must divide its output channel {@code j} by {@code s[j]} (e.g. the norm weight)
-     * @param alpha       the chosen exponent
+     * @param alpha       the chosen exponent (with exponents per group: the shared one they started from)
      * @param loss        the output error of the chosen scale (before clipping, unless {@link Options#joint})
      * @param weights     the quantized {@code W_l·diag(s)}, one per input linear, in order
      */
@@ -101,6 +102,25 @@ public final class Awq {
      */
     public static Result quantize(List<float[]> ws, int[] rows, int dIn, double[] meanAbs, double[] h,
                                   QuantScheme scheme, Options opt, Objective objective) {
+        return quantize(ws, rows, dIn, meanAbs, h, scheme, opt, objective, null);
+    }
+
+    /**
+     * As {@link #quantize(List, int[], int, double[], double[], QuantScheme, Options, Objective)}, with one exponent
+     * per group of input channels instead of one for all: {@code s_j = mean|x_j|^α_{g(j)}} (then normalised as
+     * above), {@code g = exponentGroups [dIn]} (null or a single group: one exponent). The shared exponent is
+     * searched first; then each group in turn tries every exponent of the grid with the others fixed (coordinate
+     * descent, one sweep), keeping one only if it lowers the objective, so the result is never worse on the
+     * objective than the shared exponent's. Channels that must share a scale (tied by a fold) must share a group.
+     *
+     * @throws IllegalArgumentException on mismatched shapes or {@code exponentGroups} of the wrong length
+     */
+    public static Result quantize(List<float[]> ws, int[] rows, int dIn, double[] meanAbs, double[] h,
+                                  QuantScheme scheme, Options opt, Objective objective, int[] exponentGroups) {
+        if (exponentGroups != null && exponentGroups.length != dIn) {
+            throw new IllegalArgumentException("Awq.quantize: need one exponent group per input channel, " + dIn
+                    + "; got " + exponentGroups.length);
+        }
         if (ws.isEmpty() || ws.size() != rows.length || meanAbs.length != dIn) {
             throw new IllegalArgumentException("Awq.quantize: need one row count per weight and meanAbs[" + dIn
                     + "]; got " + ws.size() + " weights, " + rows.length + " row counts, meanAbs[" + meanAbs.length + "]");
@@ -117,22 +137,46 @@ public final class Awq {
         for (int i = 0; i < opt.grid(); i++) {
             double alpha = (double) i / opt.grid();
             double[] s = scales(meanAbs, alpha);
-            List<QuantizedLinear> qs = new ArrayList<>();
-            double[] hs = joint ? scaledHessian(h, s) : null;
-            for (int l = 0; l < ws.size(); l++) {
-                float[] scaled = scaleColumns(ws.get(l), rows[l], dIn, s);
-                if (joint) {
-                    clip(scaled, rows[l], dIn, hs, scheme, opt);
-                }
-                QuantizedLinear q = Rtn.quantize(scaled, rows[l], dIn, scheme);
-                qs.add(q);
-            }
+            List<QuantizedLinear> qs = candidate(ws, rows, dIn, s, h, scheme, opt, joint);
             double loss = score.loss(s, qs);
             if (loss < best) {
                 best = loss;
                 bestAlpha = alpha;
                 bestS = s;
                 bestQs = qs;
+            }
+        }
+        int groups = exponentGroups == null ? 1 : Arrays.stream(exponentGroups).max().orElse(0) + 1;
+        if (groups > 1) {
+            double[] alphas = new double[dIn];
+            Arrays.fill(alphas, bestAlpha);
+            for (int g = 0; g < groups; g++) {
+                double keep = alphas[indexOf(exponentGroups, g)];
+                for (int i = 0; i < opt.grid(); i++) {
+                    double alpha = (double) i / opt.grid();
+                    if (alpha == keep) {
+                        continue;
+                    }
+                    for (int j = 0; j < dIn; j++) {
+                        if (exponentGroups[j] == g) {
+                            alphas[j] = alpha;
+                        }
+                    }
+                    double[] s = scales(meanAbs, alphas);
+                    List<QuantizedLinear> qs = candidate(ws, rows, dIn, s, h, scheme, opt, joint);
+                    double loss = score.loss(s, qs);
+                    if (loss < best) {
+                        best = loss;
+                        bestS = s;
+                        bestQs = qs;
+                        keep = alpha;
+                    }
+                }
+                for (int j = 0; j < dIn; j++) {
+                    if (exponentGroups[j] == g) {
+                        alphas[j] = keep;
+                    }
+                }
             }
         }
         if (joint) {
@@ -215,12 +259,44 @@ public final class Awq {
         }
     }
 
+    // The rounded W_l·diag(s) of every linear (clipped first on the scaled Hessian if joint).
+    private static List<QuantizedLinear> candidate(List<float[]> ws, int[] rows, int dIn, double[] s, double[] h,
+                                                   QuantScheme scheme, Options opt, boolean joint) {
+        List<QuantizedLinear> qs = new ArrayList<>();
+        double[] hs = joint ? scaledHessian(h, s) : null;
+        for (int l = 0; l < ws.size(); l++) {
+            float[] scaled = scaleColumns(ws.get(l), rows[l], dIn, s);
+            if (joint) {
+                clip(scaled, rows[l], dIn, hs, scheme, opt);
+            }
+            qs.add(Rtn.quantize(scaled, rows[l], dIn, scheme));
+        }
+        return qs;
+    }
+
+    private static int indexOf(int[] a, int v) {
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] == v) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("Awq.quantize: exponent group " + v + " has no channel (groups must be"
+                + " numbered 0 … n−1)");
+    }
+
     /** {@code s = max(meanAbs^α, 1e-4)}, normalised by {@code sqrt(max(s)·min(s))}. */
     static double[] scales(double[] meanAbs, double alpha) {
+        double[] a = new double[meanAbs.length];
+        Arrays.fill(a, alpha);
+        return scales(meanAbs, a);
+    }
+
+    /** {@code s_j = max(meanAbs_j^α_j, 1e-4)}, normalised by {@code sqrt(max(s)·min(s))}. */
+    static double[] scales(double[] meanAbs, double[] alpha) {
         double[] s = new double[meanAbs.length];
         double mx = 0, mn = Double.POSITIVE_INFINITY;
         for (int j = 0; j < s.length; j++) {
-            s[j] = Math.max(Math.pow(meanAbs[j], alpha), 1e-4);
+            s[j] = Math.max(Math.pow(meanAbs[j], alpha[j]), 1e-4);
             mx = Math.max(mx, s[j]);
             mn = Math.min(mn, s[j]);
         }

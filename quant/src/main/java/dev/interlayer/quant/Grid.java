@@ -153,6 +153,17 @@ public final class Grid {
      * smallest {@code Σ|roundTrip(v) − v|^norm}. Writes {@code out[0] = scale}, {@code out[1] = zero}.
      */
     public static void search(QuantScheme scheme, double[] v, int off, int len, double[] out) {
+        search(scheme, v, off, len, null, out);
+    }
+
+    /**
+     * As {@link #search(QuantScheme, double[], int, int, double[])} with each element's error weighted: the
+     * candidate with the smallest {@code Σ_j a_j·|roundTrip(v_j) − v_j|^norm}, {@code a_j = importance[j]} (indexed
+     * as {@code v}; null: all 1). With {@code a_j = E[x_j²]}, the mean square of the input channel that weight j
+     * multiplies, this is the diagonal of the output error {@code Δwᵀ·H·Δw} (llama.cpp's {@code quant_weights} of
+     * {@code llama-quantize --imatrix}).
+     */
+    public static void search(QuantScheme scheme, double[] v, int off, int len, double[] importance, double[] out) {
         ClipSearch c = scheme.clip();
         fit(scheme, v, off, len, 1.0, out);
         int steps = c.steps();
@@ -169,7 +180,8 @@ public final class Grid {
             double err = 0;
             for (int j = off; j < off + len; j++) {
                 double e = Math.abs(roundTrip(kind, v[j], cand[0], cand[1], qmin, maxq) - v[j]);
-                err += c.norm() == 2.0 ? e * e : Math.pow(e, c.norm());
+                double ej = c.norm() == 2.0 ? e * e : Math.pow(e, c.norm());
+                err += importance == null ? ej : importance[j] * ej;
             }
             if (err < best) {
                 best = err;

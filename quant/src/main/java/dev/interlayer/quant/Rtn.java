@@ -15,7 +15,24 @@ public final class Rtn {
      * @throws IllegalArgumentException if {@code w.length != rows·cols}
      */
     public static QuantizedLinear quantize(float[] w, int rows, int cols, QuantScheme scheme) {
+        return quantize(w, rows, cols, scheme, null);
+    }
+
+    /**
+     * As {@link #quantize(float[], int, int, QuantScheme)} with the clipping search of each group weighted by the
+     * importance of its columns, {@code Σ_c importance[c]·|ŵ_c − w_c|^norm} ({@link Grid#search(QuantScheme,
+     * double[], int, int, double[], double[])}); {@code importance [cols]}, e.g. an importance matrix's
+     * {@code E[x_c²]}, or null for the unweighted search. Without a clipping search in the scheme the weights change
+     * nothing (every group keeps its full range).
+     *
+     * @throws IllegalArgumentException if {@code w.length != rows·cols} or {@code importance.length != cols}
+     */
+    public static QuantizedLinear quantize(float[] w, int rows, int cols, QuantScheme scheme, double[] importance) {
         Shapes.checkMatrix("Rtn.quantize", w.length, rows, cols);
+        if (importance != null && importance.length != cols) {
+            throw new IllegalArgumentException("Rtn.quantize: need one importance per column, " + cols + "; got "
+                    + importance.length);
+        }
         int g = scheme.groupFor(cols);
         int groups = cols == 0 ? 0 : (cols + g - 1) / g;
         byte[] codes = new byte[rows * cols];
@@ -30,7 +47,7 @@ public final class Rtn {
             }
             for (int k = 0; k < groups; k++) {
                 int c0 = k * g, c1 = Math.min(cols, c0 + g);
-                Grid.search(scheme, row, c0, c1 - c0, sz);
+                Grid.search(scheme, row, c0, c1 - c0, importance, sz);
                 scales[r * groups + k] = (float) sz[0];
                 zeros[r * groups + k] = (float) sz[1];
                 for (int c = c0; c < c1; c++) {

@@ -72,6 +72,17 @@ final class CalibratedQuantize {
             + " on the calibration text (llama.cpp's legacy imatrix.dat, for llama-quantize --imatrix); decoders only.")
     Path imatrixOut;
 
+    @Option(names = "--imatrix", paramLabel = "FILE", description = "rtn, awq on decoders: read each site's statistics"
+            + " from this importance matrix (llama-imatrix's GGUF or legacy imatrix.dat, or --imatrix-out's) instead of"
+            + " calibration text: rtn weighs its clipping search by E[x²] per column (MSE search unless --minmax), awq"
+            + " searches its scales with sqrt(E[x²]) and H = diag(2E[x²]).")
+    Path imatrix;
+
+    @Option(names = "--awq-scales", paramLabel = "S", description = "awq, awq-gptq: 'site' (default; one exponent α of"
+            + " s = mean|x|^α per input site), 'group' (one per --group input channels) or N (one per N input channels);"
+            + " per-group exponents start from the site's and keep a change only if it lowers the objective.")
+    String awqScales = "site";
+
     @Option(names = "--ctx", paramLabel = "N", description = "Calibration window in tokens (default min(512, context length)).")
     Integer ctx;
 
@@ -125,7 +136,10 @@ final class CalibratedQuantize {
         SiteQuantizer.Method m = mixed ? SiteQuantizer.Method.GPTQ : SiteQuantizer.Method.parse(method);
         Flags.require(!(mse && minmax), "--mse", "absent with --minmax (give one)", mse);
         boolean encoder = builtIn || EncoderQuantize.isEncoder(model);
-        ClipSearch clip = mse || (!minmax && !encoder && mseByDefault(m)) ? ClipSearch.MSE : ClipSearch.NONE;
+        // an importance matrix weighs RTN's clipping search, so RTN with one searches unless told --minmax
+        ClipSearch clip = mse || (!minmax && !encoder && (mseByDefault(m) || imatrix != null && m == SiteQuantizer.Method.RTN))
+                ? ClipSearch.MSE : ClipSearch.NONE;
+        int awqGroup = awqGroup(m);
         Flags.require(format == null || bits == null && !sym, "--format", "given without --bits and --sym", format);
         Flags.require(!mixed || format == null && bits == null && !sym, "--method mixed",
                 "given without --bits, --sym and --format (its formats are --ladder)", "--method mixed");
@@ -154,7 +168,18 @@ final class CalibratedQuantize {
         if (calibration != null && calibrationIds != null) {
             throw new IllegalArgumentException("--calibration and --calibration-ids: give one");
         }
-        if (calibration == null && calibrationIds == null && m != SiteQuantizer.Method.RTN) {
+        if (imatrix != null) {
+            Flags.exists(imatrix, "--imatrix");
+            Flags.require(!encoder, "--imatrix", "absent for an encoder (decoders only)", imatrix);
+            Flags.require(calibration == null && calibrationIds == null, "--imatrix",
+                    "given instead of --calibration/--calibration-ids (it replaces them)", imatrix);
+            Flags.require(m == SiteQuantizer.Method.RTN || m == SiteQuantizer.Method.AWQ && !mixed, "--imatrix",
+                    "given with --method rtn or awq (the other methods need a full Hessian: give --calibration)",
+                    "--method " + method);
+            Flags.require(m != SiteQuantizer.Method.RTN || clip != ClipSearch.NONE, "--imatrix",
+                    "given without --minmax for rtn (it weighs the clipping search, which --minmax turns off)", imatrix);
+        }
+        if (calibration == null && calibrationIds == null && imatrix == null && m != SiteQuantizer.Method.RTN) {
             throw new IllegalArgumentException("--method " + method + " needs --calibration FILE (or --calibration-ids FILE)");
         }
         if (calibration != null) {
@@ -193,13 +218,15 @@ final class CalibratedQuantize {
         // awq-gptq rounds with GPTQ and never clips, so a clip-aware scale search would silently do nothing there.
         Flags.require(!awqJointClip || m == SiteQuantizer.Method.AWQ, "--awq-joint-clip",
                 "absent unless --method is awq (awq-gptq does not clip)", "--method " + method);
+        Flags.require(imatrix == null || awqObj == SiteQuantizer.AwqObjective.LINEAR, "--awq-objective",
+                "linear (the default) with --imatrix (no calibration tokens run through the model)", awqObjective);
         Flags.require(awqObj != SiteQuantizer.AwqObjective.BLOCK_FLOAT && awqObj != SiteQuantizer.AwqObjective.LINEAR_FLOAT
                 || propagation == null || propagation > 0, "--awq-objective",
                 "not block-float or linear-float with --propagation 0 (no unquantized states are carried)",
                 awqObjective);
         GptqOptions gptq = new GptqOptions(damp, 128, !noActOrder, !noActOrder);
         SiteQuantizer.Options opt = new SiteQuantizer.Options(m, scheme, gptq,
-                Aespa.Options.QKV.withIterations(aespaSteps), true, awqObj, awqJointClip);
+                Aespa.Options.QKV.withIterations(aespaSteps), true, awqObj, awqJointClip, awqGroup, imatrix != null);
         if (encoder) {
             Flags.require(!mixed, "--method", "rtn, gptq, awq, boa or aespa for an encoder (mixed needs a decoder's"
                     + " KL divergence)", method);
@@ -240,6 +267,9 @@ final class CalibratedQuantize {
                         System.err::println);
                 r = mr.result();
                 label = "mixed " + mr.describe();
+            } else if (imatrix != null) {
+                r = SequentialQuantizer.run(file, Imatrix.read(imatrix), opt, System.err::println);
+                label = SiteQuantizer.describe(opt) + ", statistics of importance matrix " + imatrix.getFileName();
             } else {
                 r = SequentialQuantizer.run(file, calib, window, opt, propagation != null ? propagation
                         : SequentialQuantizer.DEFAULT_PROPAGATION, System.err::println);
@@ -326,6 +356,26 @@ final class CalibratedQuantize {
                 qParams, params, qParams == 0 ? 0 : qBits / qParams, bytes < 0 ? "" : String.format(Locale.ROOT,
                         "; wrote %,d bytes, whole file %.3f bits per weight", bytes, 8.0 * bytes / params));
         o.flush();
+    }
+
+    // --awq-scales as channels per exponent group (0: one per site)
+    private int awqGroup(SiteQuantizer.Method m) {
+        int g;
+        if (awqScales.equalsIgnoreCase("site")) {
+            g = 0;
+        } else if (awqScales.equalsIgnoreCase("group")) {
+            g = group;
+        } else {
+            try {
+                g = Integer.parseInt(awqScales);
+            } catch (NumberFormatException e) {
+                g = -1;
+            }
+            Flags.require(g > 0, "--awq-scales", "site, group or a positive number of input channels", awqScales);
+        }
+        Flags.require(g == 0 || m.awq(), "--awq-scales", "site (the default) unless --method is awq or awq-gptq",
+                awqScales);
+        return g;
     }
 
     private static int[] readIds(Path p, LoadedModel loaded) throws IOException {

@@ -79,6 +79,24 @@ record AwqFolding(LinearSite site, String norm, String producer, String bias, in
     }
 
     /**
+     * The channels whose scales this fold ties: {@code tie[j]} is the channel j must share a scale with (o under
+     * GQA: channel {@code (h, d)} with {@code (first query head of h's kv head, d)}), or null if none are tied.
+     */
+    int[] tie() {
+        if (heads == kvHeads) {
+            return null;
+        }
+        int group = heads / kvHeads;
+        int[] t = new int[heads * headDim];
+        for (int h = 0; h < heads; h++) {
+            for (int d = 0; d < headDim; d++) {
+                t[h * headDim + d] = (h / group * group) * headDim + d;
+            }
+        }
+        return t;
+    }
+
+    /**
      * Divides the producer's output channels by {@code s}: the norm gain or the producer's rows (its quantized form
      * in {@code quantized} if it has one, else its float weight), and its bias. Changed tensors go to
      * {@code replaced} (what this layer runs with from now on) and, if not quantized, to {@code changedF32} (written

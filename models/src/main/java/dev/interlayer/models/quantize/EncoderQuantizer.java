@@ -70,7 +70,8 @@ public final class EncoderQuantizer {
             }
         }
         boolean attentionAware = opt.method() == SiteQuantizer.Method.BOA || opt.method() == SiteQuantizer.Method.AESPA;
-        SiteQuantizer.Options so = new SiteQuantizer.Options(opt.method(), opt.scheme(), opt.gptq(), opt.aespa(), false);
+        SiteQuantizer.Options so = new SiteQuantizer.Options(opt.method(), opt.scheme(), opt.gptq(), opt.aespa(), false,
+                SiteQuantizer.AwqObjective.LINEAR, false, opt.awqGroup(), opt.rtnWeighted());
         for (int l = 0; l < n; l++) {
             long t0 = System.nanoTime(), calibNanos = 0;
             AttentionConfig ac = stack0.blocks().get(l).config().attention();
@@ -113,7 +114,7 @@ public final class EncoderQuantizer {
                 AwqFolding fold = opt.method().awq() && calib != null ? AwqFolding.of(file, l, site, ac, dIn) : null;
                 SiteQuantizer.Result r = SiteQuantizer.quantize(linears, dIn, h,
                         fold == null ? meanAbs : fold.statistic(meanAbs), SequentialQuantizer.rowFactors(linears, hf),
-                        so.withAwqScales(fold != null));
+                        so.withAwqScales(fold != null), null, fold == null ? null : fold.tie());
                 double[] s = r.inputScales();
                 if (s != null && fold != null) {
                     fold.apply(s, file, quantized, replaced, changed);

@@ -32,12 +32,41 @@ import java.util.TreeMap;
  * These are the statistics {@code llama-quantize --imatrix} weighs its rounding error with, and the diagonal of the
  * Hessian {@code H = 2XᵀX/N} the calibrated quantizers use ({@code diag H = 2·E[x²]}).
  *
+ * @param source      the file it was read from (for error messages)
  * @param meanSquares {@code E[x²]} per linear (GGUF tensor name, e.g. {@code blk.0.attn_q.weight}), in name order
  * @param counts      per linear: tokens seen (GGUF, the largest over its experts) or calibration chunks ({@code ncall},
  *                    legacy format, which keeps no token count)
  */
-public record Imatrix(Map<String, double[]> meanSquares, Map<String, Long> counts) {
+public record Imatrix(Path source, Map<String, double[]> meanSquares, Map<String, Long> counts) {
     private static final String SUM2 = ".in_sum2", COUNTS = ".counts";
+
+    /**
+     * The importance {@code E[x²] [cols]} of the input that the linears {@code tensors} (GGUF names, one input site)
+     * read: their entries' mean (llama-imatrix records the same input once per linear, so they are equal).
+     *
+     * @throws IllegalArgumentException naming this file and the tensor if an entry is missing, or has another length
+     *                                  than {@code cols} (an importance matrix of another model)
+     */
+    public double[] site(List<String> tensors, int cols) {
+        double[] sum = new double[cols];
+        for (String t : tensors) {
+            double[] e = meanSquares.get(t);
+            if (e == null) {
+                throw new IllegalArgumentException("imatrix " + source + ": no entry for '" + t + "' (it has "
+                        + meanSquares.size() + " entries" + (meanSquares.isEmpty() ? ""
+                        : ", e.g. '" + meanSquares.keySet().iterator().next() + "'")
+                        + "); was it computed on this model?");
+            }
+            if (e.length != cols) {
+                throw new IllegalArgumentException("imatrix " + source + ": entry '" + t + "' has " + e.length
+                        + " values, but the tensor has " + cols + " input columns; was it computed on this model?");
+            }
+            for (int j = 0; j < cols; j++) {
+                sum[j] += e[j] / tensors.size();
+            }
+        }
+        return sum;
+    }
 
     /**
      * Reads {@code path} in either format (GGUF by its magic, else legacy).
@@ -128,7 +157,7 @@ public record Imatrix(Map<String, double[]> meanSquares, Map<String, Long> count
         if (means.isEmpty()) {
             throw new IllegalArgumentException("imatrix " + f.path() + ": no '<linear>" + SUM2 + "' tensors");
         }
-        return new Imatrix(means, counts);
+        return new Imatrix(f.path(), means, counts);
     }
 
     private static Imatrix fromDat(Path path, byte[] bytes) {
@@ -162,7 +191,7 @@ public record Imatrix(Map<String, double[]> meanSquares, Map<String, Long> count
             means.put(linear, m);
             counts.put(linear, (long) ncall);         // the legacy format keeps chunks, not tokens
         }
-        return new Imatrix(means, counts);
+        return new Imatrix(path, means, counts);
     }
 
     /**

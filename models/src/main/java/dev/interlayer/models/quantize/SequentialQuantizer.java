@@ -116,11 +116,34 @@ public final class SequentialQuantizer {
     public static Result run(GgufFile file, int[] calib, int window, SiteQuantizer.Options opt, double alpha,
                              Map<String, dev.interlayer.quant.QuantScheme> schemes, Consumer<String> progress)
             throws IOException {
+        return run(file, calib, window, opt, alpha, schemes, null, progress);
+    }
+
+    /**
+     * Without calibration tokens, from an importance matrix ({@code calib} null, {@code imatrix} given): RTN and AWQ
+     * read each site's statistics from it instead of calibration passes, {@code H = diag(2·E[x²])} and AWQ's
+     * statistic {@code sqrt(E[x²])} in place of mean |x|; nothing runs the model. The statistics are the float
+     * model's (as llama-imatrix computes them), not the partly quantized model's of the sequential protocol.
+     *
+     * @throws IllegalArgumentException if the method is neither RTN nor AWQ, or as {@link Imatrix#site}
+     */
+    public static Result run(GgufFile file, Imatrix imatrix, SiteQuantizer.Options opt, Consumer<String> progress)
+            throws IOException {
+        if (opt.method() != SiteQuantizer.Method.RTN && opt.method() != SiteQuantizer.Method.AWQ) {
+            throw new IllegalArgumentException("quantize: an importance matrix (diagonal statistics) serves rtn and awq,"
+                    + " not " + opt.method().cliName() + " (which needs a full Hessian: give --calibration)");
+        }
+        return run(file, null, 0, opt, 0, Map.of(), imatrix, progress);
+    }
+
+    private static Result run(GgufFile file, int[] calib, int window, SiteQuantizer.Options opt, double alpha,
+                              Map<String, dev.interlayer.quant.QuantScheme> schemes, Imatrix imatrix,
+                              Consumer<String> progress) throws IOException {
         if (!schemes.isEmpty() && opt.method().awq()) {
             throw new IllegalArgumentException("quantize: per-linear formats need a method without AWQ's shared input"
                     + " scales, got " + opt.method().cliName());
         }
-        if (calib == null ? opt.method() != SiteQuantizer.Method.RTN : calib.length == 0) {
+        if (calib == null ? opt.method() != SiteQuantizer.Method.RTN && imatrix == null : calib.length == 0) {
             throw new IllegalArgumentException("quantize: " + opt.method() + " needs calibration tokens");
         }
         Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
@@ -151,7 +174,15 @@ public final class SequentialQuantizer {
                 double[] h, meanAbs;
                 List<float[]> fullTargets = null;                 // error propagation's targets at strength 1
                 HeadFactors headFactors = null;
-                if (calib == null) {
+                if (calib == null && imatrix != null) {
+                    double[] e = imatrix.site(linears.stream().map(SiteQuantizer.Linear::name).toList(), dIn);
+                    h = new double[dIn * dIn];
+                    meanAbs = new double[dIn];
+                    for (int j = 0; j < dIn; j++) {
+                        h[j * dIn + j] = 2 * e[j];
+                        meanAbs[j] = Math.sqrt(e[j]);
+                    }
+                } else if (calib == null) {
                     h = null;                            // RTN: reads neither; its error is the relative weight error
                     meanAbs = null;
                 } else {
@@ -190,7 +221,7 @@ public final class SequentialQuantizer {
                 long c1 = System.nanoTime();
                 calibNanos += c1 - s0;
                 List<double[][]> rowFactors = rowFactors(linears, headFactors);
-                AwqFolding fold = opt.method().awq() && calib != null
+                AwqFolding fold = opt.method().awq() && h != null
                         ? AwqFolding.of(file, l, site, ac, dIn) : null;
                 SiteQuantizer.Options so = opt.withAwqScales(fold != null);
                 Awq.Objective objective = fold == null ? null : switch (opt.awqObjective()) {
@@ -201,7 +232,8 @@ public final class SequentialQuantizer {
                             opt.awqObjective() == SiteQuantizer.AwqObjective.BLOCK_FLOAT ? xf : null, win);
                 };
                 SiteQuantizer.Result r = schemes.isEmpty() ? SiteQuantizer.quantize(linears, dIn, h,
-                        fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so, objective)
+                        fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so, objective,
+                        fold == null ? null : fold.tie())
                         : perLinear(linears, dIn, h, meanAbs, rowFactors, so, schemes);
                 double[] s = r.inputScales();
                 double[] hq = s == null ? h : Awq.scaledHessian(h, s);

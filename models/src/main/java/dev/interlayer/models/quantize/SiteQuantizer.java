@@ -62,22 +62,39 @@ public final class SiteQuantizer {
      * @param awqScales  search AWQ's input scales at this site (false: scale 1, AWQ's clip search only)
      * @param awqObjective what AWQ's scale search of the norm-folded sites (q/k/v, gate/up) minimises
      * @param awqJointClip run AWQ's clipping search inside its scale search ({@link Awq.Options#joint})
+     * @param awqGroup   AWQ: input channels per exponent group ({@link Awq#quantize(List, int[], int, double[],
+     *                   double[], QuantScheme, Awq.Options, Awq.Objective, int[])}); 0: one exponent per site
+     * @param rtnWeighted RTN: weigh each group's clipping search by the input's {@code diag H} (an importance matrix,
+     *                    llama.cpp's {@code --imatrix} weighting) instead of weighing every weight alike
      */
     public record Options(Method method, QuantScheme scheme, GptqOptions gptq, Aespa.Options aespa, boolean awqScales,
-                          AwqObjective awqObjective, boolean awqJointClip) {
+                          AwqObjective awqObjective, boolean awqJointClip, int awqGroup, boolean rtnWeighted) {
+        public Options {
+            if (awqGroup < 0) {
+                throw new IllegalArgumentException("SiteQuantizer.Options: awqGroup >= 0 (0: one exponent per site),"
+                        + " got " + awqGroup);
+            }
+        }
+
         /** AWQ with its defaults: the per-linear objective, clipping after the scale search. */
         public Options(Method method, QuantScheme scheme, GptqOptions gptq, Aespa.Options aespa, boolean awqScales) {
             this(method, scheme, gptq, aespa, awqScales, AwqObjective.LINEAR, false);
         }
 
+        /** One AWQ exponent per site, unweighted RTN. */
+        public Options(Method method, QuantScheme scheme, GptqOptions gptq, Aespa.Options aespa, boolean awqScales,
+                       AwqObjective awqObjective, boolean awqJointClip) {
+            this(method, scheme, gptq, aespa, awqScales, awqObjective, awqJointClip, 0, false);
+        }
+
         /** The same options on another grid. */
         public Options withScheme(QuantScheme s) {
-            return new Options(method, s, gptq, aespa, awqScales, awqObjective, awqJointClip);
+            return new Options(method, s, gptq, aespa, awqScales, awqObjective, awqJointClip, awqGroup, rtnWeighted);
         }
 
         /** The same options with the scale search at this site on or off. */
         public Options withAwqScales(boolean on) {
-            return new Options(method, scheme, gptq, aespa, on, awqObjective, awqJointClip);
+            return new Options(method, scheme, gptq, aespa, on, awqObjective, awqJointClip, awqGroup, rtnWeighted);
         }
     }
 
@@ -136,6 +153,17 @@ public final class SiteQuantizer {
      */
     public static Result quantize(List<Linear> linears, int dIn, double[] h, double[] meanAbs,
                                   List<double[][]> rowFactors, Options opt, Awq.Objective objective) {
+        return quantize(linears, dIn, h, meanAbs, rowFactors, opt, objective, null);
+    }
+
+    /**
+     * As {@link #quantize(List, int, double[], double[], List, Options, Awq.Objective)}, with AWQ's channels tied
+     * into exponent groups as {@code tie[j]} says (the channel whose group channel j must share, because a fold
+     * ties their scales; null: none tied): with {@link Options#awqGroup} {@code G > 0}, channel j's exponent is
+     * that of the group {@code tie[j] / G}.
+     */
+    public static Result quantize(List<Linear> linears, int dIn, double[] h, double[] meanAbs,
+                                  List<double[][]> rowFactors, Options opt, Awq.Objective objective, int[] tie) {
         QuantScheme s = opt.scheme();
         List<QuantizedLinear> out = new ArrayList<>();
         if (opt.method().awq()) {
@@ -149,7 +177,8 @@ public final class SiteQuantizer {
                     .withJoint(opt.awqJointClip());
             boolean gptq = opt.method() == Method.AWQ_GPTQ;
             Awq.Result r = Awq.quantize(ws, rows, dIn, meanAbs, h, s, gptq ? ao.withClip(false) : ao,
-                    opt.awqScales() ? objective : null);
+                    opt.awqScales() ? objective : null,
+                    opt.awqScales() && opt.awqGroup() > 0 ? exponentGroups(dIn, opt.awqGroup(), tie) : null);
             if (!gptq) {
                 return new Result(r.weights(), r.inputScales());
             }
@@ -164,7 +193,7 @@ public final class SiteQuantizer {
             Linear l = linears.get(i);
             double[][] g = rowFactors == null ? null : rowFactors.get(i);
             out.add(switch (opt.method()) {
-                case RTN -> Rtn.quantize(l.w(), l.rows(), l.cols(), s);
+                case RTN -> Rtn.quantize(l.w(), l.rows(), l.cols(), s, opt.rtnWeighted() ? importance(h, dIn) : null);
                 case GPTQ -> Gptq.quantize(l.w(), l.rows(), l.cols(), h, s, opt.gptq()).weights();
                 case BOA -> g == null
                         ? Boa.quantize(l.w(), l.rows(), 1, l.cols(), h, identities(l.rows()), s, opt.gptq().percDamp())
@@ -206,6 +235,32 @@ public final class SiteQuantizer {
         return ref == 0 ? 0 : MixedPrecision.hessianError(w, q, h) / ref;
     }
 
+    /**
+     * Exponent groups of {@code dIn} channels, {@code size} per group, numbered 0 … n−1 in channel order; channel j
+     * joins the group of channel {@code tie[j]} (null: j itself).
+     */
+    static int[] exponentGroups(int dIn, int size, int[] tie) {
+        int[] g = new int[dIn];
+        java.util.Map<Integer, Integer> ids = new java.util.HashMap<>();
+        for (int j = 0; j < dIn; j++) {
+            g[j] = ids.computeIfAbsent((tie == null ? j : tie[j]) / size, k -> ids.size());
+        }
+        return g;
+    }
+
+    // diag H / 2 = E[x²] per input channel: the importance RTN's weighted clipping search reads
+    private static double[] importance(double[] h, int dIn) {
+        if (h == null) {
+            throw new IllegalArgumentException("RTN weighted by importance needs the input's statistics (an importance"
+                    + " matrix or calibration)");
+        }
+        double[] a = new double[dIn];
+        for (int j = 0; j < dIn; j++) {
+            a[j] = h[j * dIn + j] / 2;
+        }
+        return a;
+    }
+
     private static double[][] identities(int n) {
         double[][] id = new double[n][];
         for (int i = 0; i < n; i++) {
@@ -231,6 +286,10 @@ public final class SiteQuantizer {
             })
                     + (o.awqJointClip() ? ", clip search inside the scale search" : "");
         }
-        return o.method().cliName() + extra + (o.scheme().clip().steps() > 1 ? ", MSE grid search" : ", min/max grids");
+        if (o.method().awq() && o.awqGroup() > 0) {
+            extra += ", one exponent per " + o.awqGroup() + " input channels";
+        }
+        return o.method().cliName() + extra + (o.scheme().clip().steps() > 1 ? ", MSE grid search" : ", min/max grids")
+                + (o.method() == Method.RTN && o.rtnWeighted() ? " weighted by importance" : "");
     }
 }

@@ -82,6 +82,19 @@ class QuantizeCommandTest {
             {"cannot write every block linear as i3 (3-bit codes", "no GGUF type", "--eval FILE"},
             {"--method", "rtn", "--imatrix-out", dir.resolve("m.dat").toString()},
             {"--imatrix-out must be given with --calibration or --calibration-ids"},
+            {"--method", "gptq", "--imatrix", text.toString()},
+            {"--imatrix must be given with --method rtn or awq", "full Hessian", "got --method gptq"},
+            {"--method", "rtn", "--imatrix", text.toString(), "--calibration", text.toString()},
+            {"--imatrix must be given instead of --calibration"},
+            {"--method", "rtn", "--imatrix", dir.resolve("none.dat").toString()}, {"--imatrix", "none.dat: not found"},
+            {"--method", "rtn", "--imatrix", text.toString(), "--minmax"},
+            {"--imatrix must be given without --minmax for rtn"},
+            {"--method", "awq", "--imatrix", text.toString(), "--awq-objective", "block"},
+            {"--awq-objective must be linear (the default) with --imatrix"},
+            {"--method", "gptq", "--awq-scales", "group", "--calibration", text.toString()},
+            {"--awq-scales must be site (the default) unless --method is awq", "got group"},
+            {"--method", "awq", "--awq-scales", "layer", "--calibration", text.toString()},
+            {"--awq-scales must be site, group or a positive number of input channels, got layer"},
         };
         for (int i = 0; i < cases.length; i += 2) {
             String[] args = concat(new String[] {"quantize", "--model", stories, "--out", out}, cases[i]);
@@ -114,6 +127,64 @@ class QuantizeCommandTest {
         String tail = new String(bytes, bytes.length - "calib.txt".length(), "calib.txt".length(),
                 java.nio.charset.StandardCharsets.UTF_8);
         assertEquals("calib.txt", tail, "dataset name at the end of the legacy file");
+    }
+
+    /**
+     * {@code --imatrix-out}'s file read back by {@code --imatrix}: RTN weighs its clipping search with it (a file
+     * other than the unweighted search's) and AWQ searches its scales on it, without calibration text.
+     */
+    @Test
+    void imatrixFromImatrixOutDrivesRtnAndAwq() throws Exception {
+        String stories = SharedModels.require("stories260K/stories260K.gguf").toString();
+        Path imatrix = dir.resolve("m.dat");
+        EmbedCommandTest.Run r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "rtn", "--mse",
+                "--calibration", story("calib.txt").toString(), "--imatrix-out", imatrix.toString(),
+                "--out", dir.resolve("plain.gguf").toString());
+        assertEquals(0, r.code(), r.err());
+        r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "rtn", "--imatrix", imatrix.toString(),
+                "--out", dir.resolve("weighted.gguf").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("rtn, MSE grid search weighted by importance, statistics of importance matrix m.dat"),
+                r.out());
+        assertTrue(!java.util.Arrays.equals(Files.readAllBytes(dir.resolve("plain.gguf")),
+                Files.readAllBytes(dir.resolve("weighted.gguf"))), "the importance changed no clipping choice");
+        r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "awq", "--imatrix", imatrix.toString(),
+                "--awq-scales", "group", "--out", dir.resolve("awq.gguf").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("awq, one exponent per 32 input channels, min/max grids, statistics of importance"
+                + " matrix m.dat"), r.out());
+        try (GgufFile f = Gguf.open(dir.resolve("awq.gguf"))) {
+            assertEquals(GgufType.Q4_1, f.info("blk.0.attn_q.weight").type());
+        }
+    }
+
+    /** An importance matrix of another model: a wrong length or a missing linear is named, with the file. */
+    @Test
+    void aMismatchedImatrixIsRefusedNamingFileAndTensor() throws Exception {
+        String stories = SharedModels.require("stories260K/stories260K.gguf").toString();
+        Object[][] cases = {
+            {"blk.0.attn_q.weight", 10, "entry 'blk.0.attn_q.weight' has 10 values, but the tensor has 64 input columns"},
+            {"blk.9.attn_q.weight", 64, "no entry for 'blk.0.attn_q.weight' (it has 1 entries, e.g. 'blk.9.attn_q.weight')"},
+        };
+        for (Object[] c : cases) {
+            Path dat = legacyImatrix((String) c[0], (int) c[1]);
+            EmbedCommandTest.Run r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "rtn",
+                    "--imatrix", dat.toString(), "--out", dir.resolve("x.gguf").toString());
+            assertNotEquals(0, r.code());
+            assertTrue(r.err().contains("imatrix " + dat) && r.err().contains((String) c[2]), r.err());
+            assertTrue(Files.notExists(dir.resolve("x.gguf")), "no file written");
+        }
+    }
+
+    // a legacy imatrix.dat with one entry `name` of n values 1 (ncall 1)
+    private Path legacyImatrix(String name, int n) throws java.io.IOException {
+        byte[] nb = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var b = java.nio.ByteBuffer.allocate(16 + nb.length + 4 * n).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(1).putInt(nb.length).put(nb).putInt(1).putInt(n);
+        for (int i = 0; i < n; i++) {
+            b.putFloat(1f);
+        }
+        return Files.write(dir.resolve(name + "-" + n + ".dat"), b.array());
     }
 
     @Test

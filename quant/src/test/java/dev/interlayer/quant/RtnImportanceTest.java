@@ -1,0 +1,98 @@
+package dev.interlayer.quant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * RTN's clipping search weighted by per-column importance (an importance matrix's E[x²]): it minimises the
+ * weighted error among its candidates, equal weights change nothing, and an important column changes the choice.
+ */
+class RtnImportanceTest {
+    /** Σ_c a_c·(ŵ_c − w_c)² of row r, group [c0, c1) of q. */
+    private static double weightedError(float[] w, QuantizedLinear q, int r, int c0, int c1, double[] a) {
+        double e = 0;
+        for (int c = c0; c < c1; c++) {
+            double d = q.value(r, c) - w[r * q.cols() + c];
+            e += a[c] * d * d;
+        }
+        return e;
+    }
+
+    @Test
+    void weightedSearchNeverLosesToTheUnweightedChoiceOnTheWeightedError() {
+        for (int t = 0; t < 40; t++) {
+            var r = new SplittableRandom(4100 + t);
+            QuantScheme s = Rand.scheme(r).withClip(ClipSearch.MSE);
+            int rows = 1 + r.nextInt(4), cols = 1 + r.nextInt(70);
+            float[] w = Rand.weights(r, rows, cols);
+            double[] a = new double[cols];
+            for (int c = 0; c < cols; c++) {
+                a[c] = Math.exp(2 * r.nextGaussian());
+            }
+            QuantizedLinear weighted = Rtn.quantize(w, rows, cols, s, a);
+            QuantizedLinear plain = Rtn.quantize(w, rows, cols, s);
+            QuantizedLinear full = Rtn.quantize(w, rows, cols, s.withClip(ClipSearch.NONE));
+            int g = s.groupFor(cols);
+            for (int row = 0; row < rows; row++) {
+                for (int c0 = 0; c0 < cols; c0 += g) {
+                    int c1 = Math.min(cols, c0 + g);
+                    double ew = weightedError(w, weighted, row, c0, c1, a);
+                    // both are candidates of the same search; the weighted one has the least weighted error
+                    assertTrue(ew <= weightedError(w, plain, row, c0, c1, a) * (1 + 1e-12), "try " + t + " " + s);
+                    assertTrue(ew <= weightedError(w, full, row, c0, c1, a) * (1 + 1e-12), "try " + t + " " + s);
+                }
+            }
+        }
+    }
+
+    @Test
+    void equalImportanceIsTheUnweightedSearch() {
+        for (int t = 0; t < 20; t++) {
+            var r = new SplittableRandom(4200 + t);
+            QuantScheme s = Rand.scheme(r).withClip(ClipSearch.MSE);
+            int rows = 1 + r.nextInt(4), cols = 1 + r.nextInt(70);
+            float[] w = Rand.weights(r, rows, cols);
+            double[] a = new double[cols];
+            java.util.Arrays.fill(a, 4.0);                 // a power of two scales every error sum exactly
+            assertEquals(Rtn.quantize(w, rows, cols, s), Rtn.quantize(w, rows, cols, s, a), "try " + t + " " + s);
+        }
+    }
+
+    /**
+     * One group of 32: a weight of 6σ in column 0 and small ones elsewhere. Unweighted, the MSE search clips the
+     * outlier to round the other 31 more finely; when column 0's input is 10⁴ times as energetic, the weighted search
+     * must keep it (its error dominates), so the grid and the outlier's error differ.
+     */
+    @Test
+    void anImportantOutlierChangesTheClip() {
+        var r = new SplittableRandom(4300);
+        int cols = 32;
+        float[] w = Rand.gaussian(r, cols, 0.05);
+        w[0] = 0.3f;                                       // six standard deviations
+        QuantScheme s = QuantScheme.of(GridKind.ASYM_OFFSET, 4, 32).withClip(ClipSearch.MSE);
+        double[] a = new double[cols];
+        java.util.Arrays.fill(a, 1);
+        a[0] = 1e4;
+        QuantizedLinear plain = Rtn.quantize(w, 1, cols, s), weighted = Rtn.quantize(w, 1, cols, s, a);
+        assertNotEquals(plain.scales()[0], weighted.scales()[0], "the weighted search chose the same grid");
+        double outlierPlain = Math.abs(plain.value(0, 0) - w[0]), outlierWeighted = Math.abs(weighted.value(0, 0) - w[0]);
+        assertTrue(outlierPlain > 1e-3, "unweighted: the outlier is clipped, error " + outlierPlain);
+        assertTrue(outlierWeighted < outlierPlain / 4, "weighted: " + outlierWeighted + " vs " + outlierPlain);
+        // and the unweighted search keeps the smaller plain squared error, as it must
+        double[] ones = new double[cols];
+        java.util.Arrays.fill(ones, 1);
+        assertTrue(weightedError(w, plain, 0, 0, cols, ones) <= weightedError(w, weighted, 0, 0, cols, ones));
+    }
+
+    @Test
+    void importanceOfTheWrongLengthIsRefused() {
+        QuantScheme s = QuantScheme.of(GridKind.SYM, 4, 8).withClip(ClipSearch.MSE);
+        var e = assertThrows(IllegalArgumentException.class, () -> Rtn.quantize(new float[16], 2, 8, s, new double[7]));
+        assertTrue(e.getMessage().contains("one importance per column, 8; got 7"), e.getMessage());
+    }
+}
