@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code ./interlayer bench gemm|matvec|bandwidth}: quick kernel measurements without JMH. Each warms
  * up, then times windows of about half a second and reports the median window; the last line is
- * machine-readable ({@code key=value}).
+ * machine-readable ({@code key=value}). A line before it warns when the windows' rates differ more than 2x
+ * (the median of such a run says little: typically the JIT was still compiling after a short --warmup).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Quick kernel benchmarks (JMH suites: bench/jmh.sh, see BENCHMARKS.md).",
@@ -43,6 +44,11 @@ public final class BenchCommand implements CliCommand, Callable<Integer> {
 
     /** Shared timing options. */
     static class Timing {
+        /** Printed before the result when one measurement's window rates differ more than {@link #UNSTEADY_RATIO}. */
+        static final String UNSTEADY = "unsteady measurement: window rates differ more than 2x; raise --warmup";
+        /** Fastest over slowest window rate above which the median is not to be trusted. */
+        static final double UNSTEADY_RATIO = 2;
+
         @Option(names = "--warmup", defaultValue = "2", description = "Warm-up seconds (default ${DEFAULT-VALUE}).")
         double warmup;
         @Option(names = "--seconds", defaultValue = "4", description = "Measured seconds (default ${DEFAULT-VALUE}).")
@@ -50,7 +56,10 @@ public final class BenchCommand implements CliCommand, Callable<Integer> {
         @Mixin
         BenchThreads pool = new BenchThreads();
 
-        /** Median calls per second of {@code op} over windows of about 0.5 s. */
+        /**
+         * Median calls per second of {@code op} over windows of about 0.5 s; first prints {@link #UNSTEADY} to stdout
+         * when the windows disagree (a warm-up too short for the JIT, or a neighbour taking the cores).
+         */
         double callsPerSecond(Runnable op) {
             pool.apply();
             Flags.require(warmup >= 0, "--warmup", ">= 0", warmup);
@@ -65,8 +74,21 @@ public final class BenchCommand implements CliCommand, Callable<Integer> {
                 } while (System.nanoTime() < end);
                 measure(op, rates, p, begin);
             }
+            if (unsteady(rates)) {
+                System.out.println(UNSTEADY);
+            }
             Arrays.sort(rates);
             return rates[windows / 2];
+        }
+
+        /** True when the fastest window's rate is more than {@link #UNSTEADY_RATIO} times the slowest's. */
+        static boolean unsteady(double[] rates) {
+            double min = Double.POSITIVE_INFINITY, max = 0;
+            for (double r : rates) {
+                min = Math.min(min, r);
+                max = Math.max(max, r);
+            }
+            return max > UNSTEADY_RATIO * min;
         }
 
         private static void measure(Runnable op, double[] rates, Progress p, long begin) {
@@ -81,6 +103,24 @@ public final class BenchCommand implements CliCommand, Callable<Integer> {
                 p.update((t - begin) / 1e9);
             }
         }
+    }
+
+    /** Timing of an op on a weight matrix of the stored type --weights, allocated off-heap as a mapping would be. */
+    abstract static class WeightTiming extends Timing implements Callable<Integer> {
+        @Mixin
+        Weights weights = new Weights();
+
+        @Override
+        public Integer call() {
+            DType dt = weights.dtype();
+            try (Arena arena = Arena.ofShared()) {
+                run(arena, dt);
+            }
+            return 0;
+        }
+
+        /** Allocates the weights of type {@code dt} in {@code arena}, times the op and prints its result line. */
+        abstract void run(Arena arena, DType dt);
     }
 
     /** picocli mixin: --weights of gemm and matvec, the stored type of the weight matrix. */
@@ -99,46 +139,34 @@ public final class BenchCommand implements CliCommand, Callable<Integer> {
 
     /** GFLOP/s of x[m, k]·w[n, k]ᵀ. */
     @Command(name = "gemm", mixinStandardHelpOptions = true, description = "GFLOP/s of Ops.matmulT (x[m,k]·w[n,k]ᵀ).")
-    static final class Gemm extends Timing implements Callable<Integer> {
+    static final class Gemm extends WeightTiming {
         @Option(names = "--m", defaultValue = "1024") int m;
         @Option(names = "--n", defaultValue = "1024") int n;
         @Option(names = "--k", defaultValue = "1024") int k;
-        @Mixin
-        Weights weights = new Weights();
 
         @Override
-        public Integer call() {
-            DType dt = weights.dtype();
-            try (Arena arena = Arena.ofShared()) {
-                Tensor x = BenchData.activations(1, m, k), w = BenchData.weights(arena, dt, 2, n, k);
-                Tensor out = Tensor.zeros(m, n);
-                double rate = callsPerSecond(() -> Ops.matmulT(x, w, out));
-                System.out.printf(Locale.ROOT, "gemm m=%d n=%d k=%d threads=%d weights=%s GFLOP/s=%.1f%n",
-                        m, n, k, pool.threads, weights, rate * 2.0 * m * n * k / 1e9);
-            }
-            return 0;
+        void run(Arena arena, DType dt) {
+            Tensor x = BenchData.activations(1, m, k), w = BenchData.weights(arena, dt, 2, n, k);
+            Tensor out = Tensor.zeros(m, n);
+            double rate = callsPerSecond(() -> Ops.matmulT(x, w, out));
+            System.out.printf(Locale.ROOT, "gemm m=%d n=%d k=%d threads=%d weights=%s GFLOP/s=%.1f%n",
+                    m, n, k, pool.threads, weights, rate * 2.0 * m * n * k / 1e9);
         }
     }
 
     /** GB/s of weight bytes streamed by w[rows, cols]·x[cols]. */
     @Command(name = "matvec", mixinStandardHelpOptions = true, description = "Weight GB/s of Ops.matvec (decode).")
-    static final class MatVec extends Timing implements Callable<Integer> {
+    static final class MatVec extends WeightTiming {
         @Option(names = "--rows", defaultValue = "4096") int rows;
         @Option(names = "--cols", defaultValue = "4096") int cols;
-        @Mixin
-        Weights weights = new Weights();
 
         @Override
-        public Integer call() {
-            DType dt = weights.dtype();
-            try (Arena arena = Arena.ofShared()) {
-                Tensor w = BenchData.weights(arena, dt, 3, rows, cols), x = BenchData.activations(4, cols);
-                Tensor out = Tensor.zeros(rows);
-                double rate = callsPerSecond(() -> Ops.matvec(w, x, out));
-                System.out.printf(Locale.ROOT, "matvec rows=%d cols=%d threads=%d weights=%s GB/s=%.1f%n",
-                        rows, cols, pool.threads, weights, rate * w.segment().byteSize() / 1e9);
-            }
-            return 0;
+        void run(Arena arena, DType dt) {
+            Tensor w = BenchData.weights(arena, dt, 3, rows, cols), x = BenchData.activations(4, cols);
+            Tensor out = Tensor.zeros(rows);
+            double rate = callsPerSecond(() -> Ops.matvec(w, x, out));
+            System.out.printf(Locale.ROOT, "matvec rows=%d cols=%d threads=%d weights=%s GB/s=%.1f%n",
+                    rows, cols, pool.threads, weights, rate * w.segment().byteSize() / 1e9);
         }
     }
 

@@ -21,18 +21,22 @@ import org.openjdk.jmh.annotations.TearDown;
  */
 public class GemmBench extends ThroughputBenchmark {
 
-    /** One trial's x[m, k] (heap), w[n, k] (off-heap, read-only) and out[m, n]; subclasses choose m, n, k. */
+    /**
+     * One trial's x[m, k] (heap), w[n, k] (off-heap, read-only) and out[m, n] at the weight types and thread counts
+     * both suites sweep (JMH injects parameters a {@code @State} superclass declares); subclasses choose m, n, k.
+     */
+    @State(Scope.Benchmark)
     public abstract static class Problem {
+        @Param({"f32", "bf16"})
+        String weights;
+        @Param({"1", "2"})
+        int threads;
         Arena arena;
         Tensor x, w, out;
         long flopsPerCall;
 
-        void open(int threads, String weights, int m, int n, int k) {
-            open(threads, weights, "out-in", m, n, k);
-        }
-
         /** layout "out-in": w stored [n, k] (safetensors, GGUF); "in-out": stored [k, n] (ONNX), used transposed. */
-        void open(int threads, String weights, String layout, int m, int n, int k) {
+        void open(String layout, int m, int n, int k) {
             ComputePool.setThreads(threads);
             arena = Arena.ofShared();
             x = BenchData.activations(1, m, k);
@@ -50,6 +54,12 @@ public class GemmBench extends ThroughputBenchmark {
         public void close() {
             arena.close();
         }
+
+        // the benchmarked call, counted in f
+        Tensor matmulT(Flops f) {
+            f.flop += flopsPerCall;
+            return Ops.matmulT(x, w, out);
+        }
     }
 
     /** Square problems. */
@@ -57,14 +67,10 @@ public class GemmBench extends ThroughputBenchmark {
     public static class Square extends Problem {
         @Param({"256", "512", "1024", "2048"})
         int size;
-        @Param({"f32", "bf16"})
-        String weights;
-        @Param({"1", "2"})
-        int threads;
 
         @Setup(Level.Trial)
         public void setup() {
-            open(threads, weights, size, size, size);
+            open("out-in", size, size, size);
         }
     }
 
@@ -75,10 +81,6 @@ public class GemmBench extends ThroughputBenchmark {
         int m;
         @Param({"768x768", "3072x768", "768x3072", "4096x4096"})
         String layer;
-        @Param({"f32", "bf16"})
-        String weights;
-        @Param({"1", "2"})
-        int threads;
         /** How the weights are stored: "out-in" [n, k] rows, or "in-out" [k, n] as ONNX exports them. */
         @Param({"out-in"})
         String layout;
@@ -86,19 +88,17 @@ public class GemmBench extends ThroughputBenchmark {
         @Setup(Level.Trial)
         public void setup() {
             String[] d = layer.split("x");
-            open(threads, weights, layout, m, Integer.parseInt(d[0]), Integer.parseInt(d[1]));
+            open(layout, m, Integer.parseInt(d[0]), Integer.parseInt(d[1]));
         }
     }
 
     @Benchmark
     public Tensor square(Square s, Flops f) {
-        f.flop += s.flopsPerCall;
-        return Ops.matmulT(s.x, s.w, s.out);
+        return s.matmulT(f);
     }
 
     @Benchmark
     public Tensor tokens(Tokens s, Flops f) {
-        f.flop += s.flopsPerCall;
-        return Ops.matmulT(s.x, s.w, s.out);
+        return s.matmulT(f);
     }
 }

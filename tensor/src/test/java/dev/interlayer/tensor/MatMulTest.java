@@ -87,16 +87,9 @@ class MatMulTest {
     @ParameterizedTest(name = "{0} thread(s)")
     @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
     void decodeOnMisalignedNativeWeightsMatchesOracle(int threads) {
-        ComputePool.setThreads(threads);
-        double[] worst = {0};
-        var rng = new SplittableRandom(99L + threads);
-        try (Arena arena = Arena.ofShared()) {
-            for (DType dt : new DType[] {DType.F32, DType.BF16}) {
-                for (int k : new int[] {1, 7, 16, 40, 64, 2048 + 32, 2048 + 40, 4096 + 16, 6144 + 32}) {
-                    for (int shift : new int[] {0, 4, 8, 32, 36, 60}) {
-                        if (shift % dt.byteSize(1) != 0) {
-                            continue;
-                        }
+        nativeSweep("misaligned native decode", threads, 99L, new DType[] {DType.F32, DType.BF16},
+                new int[] {0, 4, 8, 32, 36, 60}, (arena, rng, dt, shift, worst) -> {
+                    for (int k : new int[] {1, 7, 16, 40, 64, 2048 + 32, 2048 + 40, 4096 + 16, 6144 + 32}) {
                         Tensor x = GemmCheck.gaussian(rng, DType.F32, 1, k);
                         Tensor w = nativeAt(arena, GemmCheck.gaussian(rng, dt, 13, k), shift);
                         Tensor out = Tensor.zeros(1, 13);
@@ -109,11 +102,7 @@ class MatMulTest {
                         assertNull(GemmCheck.compare(x, w.transpose(0, 1), o1, worst), dt + " fused w k=" + k);
                         assertNull(GemmCheck.compare(x, w2.transpose(0, 1), o2, worst), dt + " fused w2 k=" + k);
                     }
-                }
-            }
-        }
-        System.out.printf("misaligned native decode threads=%d: worst |fast - oracle| / bound = %.3f%n", threads,
-                worst[0]);
+                });
     }
 
     /**
@@ -125,25 +114,14 @@ class MatMulTest {
     @ParameterizedTest(name = "{0} thread(s)")
     @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
     void prefillOnMisalignedNativeWeightsMatchesOracle(int threads) {
-        ComputePool.setThreads(threads);
-        double[] worst = {0};
-        var rng = new SplittableRandom(199L + threads);
-        try (Arena arena = Arena.ofShared()) {
-            for (DType dt : new DType[] {DType.F32, DType.F16, DType.BF16}) {
-                for (int m : new int[] {17, 40, 44, 45}) { // 40, 44: dot-product tail of 8, 12 rows; 45: padded panel
-                    for (int k : new int[] {7, 40, 2048 + 40}) {
-                        for (int shift : new int[] {0, 2, 4, 32, 36, 62}) {
-                            if (shift % dt.byteSize(1) != 0) {
-                                continue;
-                            }
+        nativeSweep("misaligned native prefill", threads, 199L, new DType[] {DType.F32, DType.F16, DType.BF16},
+                new int[] {0, 2, 4, 32, 36, 62}, (arena, rng, dt, shift, worst) -> {
+                    for (int m : new int[] {17, 40, 44, 45}) { // 40, 44: dot-product tail of 8, 12 rows; 45: padded panel
+                        for (int k : new int[] {7, 40, 2048 + 40}) {
                             assertNativeProduct(arena, rng, dt, m, 13, k, shift, false, worst);
                         }
                     }
-                }
-            }
-        }
-        System.out.printf("misaligned native prefill threads=%d: worst |fast - oracle| / bound = %.3f%n", threads,
-                worst[0]);
+                });
     }
 
     /**
@@ -156,25 +134,40 @@ class MatMulTest {
     @ParameterizedTest(name = "{0} thread(s)")
     @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
     void fewRowsOnInOutWeightsMatchOracle(int threads) {
+        nativeSweep("few rows on [in, out] weights", threads, 311L, new DType[] {DType.F32, DType.F16, DType.BF16},
+                new int[] {0, 2, 36}, (arena, rng, dt, shift, worst) -> {
+                    for (int[] s : new int[][] {{1, 64, 5}, {5, 129, 300}, {6, 384, 384}, {7, 397, 40}, {10, 200, 600},
+                            {16, 48, 513}}) {
+                        assertNativeProduct(arena, rng, dt, s[0], s[1], s[2], shift, true, worst);
+                    }
+                });
+    }
+
+    /** One case of {@link #nativeSweep}: checks products on native weights of type dt at byte shift. */
+    @FunctionalInterface
+    private interface NativeCase {
+        void check(Arena arena, SplittableRandom rng, DType dt, int shift, double[] worst);
+    }
+
+    /**
+     * Runs {@code body} at {@code threads} threads for each weight type and each misalignment (bytes past a 64-byte
+     * boundary) a file can give it: the shifts its element size divides. One arena and one random stream seeded by
+     * {@code seed + threads} serve all cases; prints the worst |fast - oracle| / bound under {@code what}.
+     */
+    private static void nativeSweep(String what, int threads, long seed, DType[] dtypes, int[] shifts, NativeCase body) {
         ComputePool.setThreads(threads);
         double[] worst = {0};
-        var rng = new SplittableRandom(311L + threads);
+        var rng = new SplittableRandom(seed + threads);
         try (Arena arena = Arena.ofShared()) {
-            for (DType dt : new DType[] {DType.F32, DType.F16, DType.BF16}) {
-                for (int[] s : new int[][] {{1, 64, 5}, {5, 129, 300}, {6, 384, 384}, {7, 397, 40}, {10, 200, 600},
-                        {16, 48, 513}}) {
-                    int m = s[0], n = s[1], k = s[2];
-                    for (int shift : new int[] {0, 2, 36}) {
-                        if (shift % dt.byteSize(1) != 0) {
-                            continue;
-                        }
-                        assertNativeProduct(arena, rng, dt, m, n, k, shift, true, worst);
+            for (DType dt : dtypes) {
+                for (int shift : shifts) {
+                    if (shift % dt.byteSize(1) == 0) {
+                        body.check(arena, rng, dt, shift, worst);
                     }
                 }
             }
         }
-        System.out.printf("few rows on [in, out] weights threads=%d: worst |fast - oracle| / bound = %.3f%n", threads,
-                worst[0]);
+        System.out.printf("%s threads=%d: worst |fast - oracle| / bound = %.3f%n", what, threads, worst[0]);
     }
 
     /**

@@ -25,60 +25,70 @@ class AttentionRowKernelsTest {
     @ValueSource(ints = {128, 256, 512})
     void dotRowsMatchesOracle(int bits) {
         Kernels simd = new SimdKernels(bits), ref = Kernels.scalar();
-        for (int rows : ROWS) {
-            for (int d : WIDTHS) {
-                long seed = 31L * rows + d + 1000L * bits;
-                SplittableRandom rng = new SplittableRandom(seed);
-                int stride = d + rng.nextInt(4), qOff = rng.nextInt(3), kOff = rng.nextInt(3), oOff = rng.nextInt(3);
-                float[] q = gaussian(rng, qOff + d), k = gaussian(rng, kOff + rows * stride + 2);
-                float scale = 0.125f;
-                float[] want = new float[oOff + rows + 1], got = gaussian(rng, oOff + rows + 1);
-                float before = got[0];
-                ref.dotRows(q, qOff, k, kOff, stride, rows, d, scale, want, oOff);
-                simd.dotRows(q, qOff, k, kOff, stride, rows, d, scale, got, oOff);
-                for (int j = 0; j < rows; j++) {
-                    double abs = 0;
-                    for (int i = 0; i < d; i++) {
-                        abs += Math.abs(q[qOff + i] * k[kOff + j * stride + i]);
-                    }
-                    double bound = (d + 2) * U * abs * scale + Float.MIN_VALUE;
-                    assertTrue(Math.abs(want[oOff + j] - got[oOff + j]) <= bound, "bits=" + bits + " rows=" + rows
-                            + " d=" + d + " seed=" + seed + " j=" + j + ": " + want[oOff + j] + " vs " + got[oOff + j]);
+        sweep(31, bits, (rows, d, stride, rng, where) -> {
+            int qOff = rng.nextInt(3), kOff = rng.nextInt(3), oOff = rng.nextInt(3);
+            float[] q = gaussian(rng, qOff + d), k = gaussian(rng, kOff + rows * stride + 2);
+            float scale = 0.125f;
+            float[] want = new float[oOff + rows + 1], got = gaussian(rng, oOff + rows + 1);
+            float before = got[0];
+            ref.dotRows(q, qOff, k, kOff, stride, rows, d, scale, want, oOff);
+            simd.dotRows(q, qOff, k, kOff, stride, rows, d, scale, got, oOff);
+            for (int j = 0; j < rows; j++) {
+                double abs = 0;
+                for (int i = 0; i < d; i++) {
+                    abs += Math.abs(q[qOff + i] * k[kOff + j * stride + i]);
                 }
-                if (oOff > 0) {
-                    assertEquals(before, got[0], "dotRows wrote before its range");
-                }
+                double bound = (d + 2) * U * abs * scale + Float.MIN_VALUE;
+                assertTrue(Math.abs(want[oOff + j] - got[oOff + j]) <= bound,
+                        where + " j=" + j + ": " + want[oOff + j] + " vs " + got[oOff + j]);
             }
-        }
+            if (oOff > 0) {
+                assertEquals(before, got[0], "dotRows wrote before its range");
+            }
+        });
     }
 
     @ParameterizedTest(name = "bits={0}")
     @ValueSource(ints = {128, 256, 512})
     void addWeightedRowsMatchesOracle(int bits) {
         Kernels simd = new SimdKernels(bits), ref = Kernels.scalar();
+        sweep(57, bits, (rows, d, stride, rng, where) -> {
+            int pOff = rng.nextInt(3), vOff = rng.nextInt(3), oOff = rng.nextInt(3);
+            float[] p = gaussian(rng, pOff + rows), v = gaussian(rng, vOff + rows * stride + 2);
+            float[] out0 = gaussian(rng, oOff + d + 1);
+            float[] want = out0.clone(), got = out0.clone();
+            ref.addWeightedRows(p, pOff, v, vOff, stride, rows, d, want, oOff);
+            simd.addWeightedRows(p, pOff, v, vOff, stride, rows, d, got, oOff);
+            for (int i = 0; i < d; i++) {
+                double abs = Math.abs(out0[oOff + i]);
+                for (int j = 0; j < rows; j++) {
+                    abs += Math.abs(p[pOff + j] * v[vOff + j * stride + i]);
+                }
+                double bound = (rows + 2) * U * abs + Float.MIN_VALUE;
+                assertTrue(Math.abs(want[oOff + i] - got[oOff + i]) <= bound,
+                        where + " i=" + i + ": " + want[oOff + i] + " vs " + got[oOff + i]);
+            }
+            for (int i = 0; i < oOff; i++) {
+                assertEquals(out0[i], got[i], "addWeightedRows wrote before its range");
+            }
+            assertEquals(out0[oOff + d], got[oOff + d], "addWeightedRows wrote after its range");
+        });
+    }
+
+    /** One (rows, width) case of {@link #sweep}, with its row stride, random stream and a label for messages. */
+    @FunctionalInterface
+    private interface RowsCase {
+        void check(int rows, int d, int stride, SplittableRandom rng, String where);
+    }
+
+    // every ROWS x WIDTHS case, each with its own stream seeded from (salt, rows, d, bits) and a stride of d to d + 3
+    private static void sweep(long salt, int bits, RowsCase body) {
         for (int rows : ROWS) {
             for (int d : WIDTHS) {
-                long seed = 57L * rows + d + 1000L * bits;
+                long seed = salt * rows + d + 1000L * bits;
                 SplittableRandom rng = new SplittableRandom(seed);
-                int stride = d + rng.nextInt(4), pOff = rng.nextInt(3), vOff = rng.nextInt(3), oOff = rng.nextInt(3);
-                float[] p = gaussian(rng, pOff + rows), v = gaussian(rng, vOff + rows * stride + 2);
-                float[] out0 = gaussian(rng, oOff + d + 1);
-                float[] want = out0.clone(), got = out0.clone();
-                ref.addWeightedRows(p, pOff, v, vOff, stride, rows, d, want, oOff);
-                simd.addWeightedRows(p, pOff, v, vOff, stride, rows, d, got, oOff);
-                for (int i = 0; i < d; i++) {
-                    double abs = Math.abs(out0[oOff + i]);
-                    for (int j = 0; j < rows; j++) {
-                        abs += Math.abs(p[pOff + j] * v[vOff + j * stride + i]);
-                    }
-                    double bound = (rows + 2) * U * abs + Float.MIN_VALUE;
-                    assertTrue(Math.abs(want[oOff + i] - got[oOff + i]) <= bound, "bits=" + bits + " rows=" + rows
-                            + " d=" + d + " seed=" + seed + " i=" + i + ": " + want[oOff + i] + " vs " + got[oOff + i]);
-                }
-                for (int i = 0; i < oOff; i++) {
-                    assertEquals(out0[i], got[i], "addWeightedRows wrote before its range");
-                }
-                assertEquals(out0[oOff + d], got[oOff + d], "addWeightedRows wrote after its range");
+                int stride = d + rng.nextInt(4);
+                body.check(rows, d, stride, rng, "bits=" + bits + " rows=" + rows + " d=" + d + " seed=" + seed);
             }
         }
     }
