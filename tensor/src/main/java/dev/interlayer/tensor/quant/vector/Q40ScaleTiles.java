@@ -31,8 +31,8 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>Not the floats of {@link QuantDecode}: the rounding error is bounded by
  * {@code Σ_b |d_b|·Σ_i (q_i + 8)·|x_i|} times a few k·ε rather than by the dequantized products, because the
- * two terms cancel where q_i is near 8. Batched decode (1 &lt; m ≤ 16) runs these tiles once per activation
- * row when the switch is on (see {@code QuantVectorRows}), so every row of a batch stays its decode.
+ * two terms cancel where q_i is near 8. Batched decode (1 &lt; m ≤ 16) has its tile here too ({@link #w2x4}),
+ * computing each output by the same sequence, so every row of a batch stays bit for bit its decode.
  */
 final class Q40ScaleTiles {
     /** Offset of the block sums S_b in the tile scratch (after {@link TileDriver}'s eight rows of lanes). */
@@ -107,6 +107,90 @@ final class Q40ScaleTiles {
         c[ci + cs] = Math.fma(-8f, g1, hsum(s, VL));
         c[ci + 2 * cs] = Math.fma(-8f, g2, hsum(s, 2 * VL));
         c[ci + 3 * cs] = Math.fma(-8f, g3, hsum(s, 3 * VL));
+    }
+
+    /**
+     * Batched decode: weight rows o0, o1 × activation rows at a[x0 ..], .., a[x3 ..] (repeated rows at the edges),
+     * whose block sums are at s[s0 ..], .., s[s3 ..]; outputs c[ci + i·ldc + r] for r &lt; nr, i &lt; mr. Each output
+     * is the sequence of {@link #far4} and {@link #one}, so every row of a batch is bit for bit its decode. Eight
+     * vector FMA chains and eight scalar ones; each weight vector is widened and converted once for four rows.
+     */
+    static void w2x4(MemorySegment seg, long o0, long o1, int k, float[] a, int x0, int x1, int x2, int x3, float[] s,
+                     int s0, int s1, int s2, int s3, float[] c, int ci, int ldc, int nr, int mr) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
+        FloatVector z = FloatVector.zero(F), a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+        float g00 = 0, g01 = 0, g02 = 0, g03 = 0, g10 = 0, g11 = 0, g12 = 0, g13 = 0;
+        for (int b = 0, nb = k / 32; b < nb; b++) {
+            long bo = 18L * b;
+            float e0 = f16(w, o0 + bo), e1 = f16(w, o1 + bo);
+            float sb0 = s[s0 + b], sb1 = s[s1 + b], sb2 = s[s2 + b], sb3 = s[s3 + b];
+            g00 = Math.fma(e0, sb0, g00);
+            g01 = Math.fma(e0, sb1, g01);
+            g02 = Math.fma(e0, sb2, g02);
+            g03 = Math.fma(e0, sb3, g03);
+            g10 = Math.fma(e1, sb0, g10);
+            g11 = Math.fma(e1, sb1, g11);
+            g12 = Math.fma(e1, sb2, g12);
+            g13 = Math.fma(e1, sb3, g13);
+            ByteVector v0 = ByteVector.fromMemorySegment(B, w, o0 + bo + 2, LE);
+            ByteVector v1 = ByteVector.fromMemorySegment(B, w, o1 + bo + 2, LE);
+            FloatVector t00 = z, t01 = z, t02 = z, t03 = z, t10 = z, t11 = z, t12 = z, t13 = z;
+            for (int p = 0; p < PARTS; p++) {
+                int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+                int xp = 32 * b + p * VL;
+                IntVector u0 = (IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                IntVector u1 = (IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                FloatVector l0 = (FloatVector) u0.and(15).convert(VectorOperators.I2F, 0);
+                FloatVector l1 = (FloatVector) u1.and(15).convert(VectorOperators.I2F, 0);
+                FloatVector h0 = (FloatVector) u0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+                FloatVector h1 = (FloatVector) u1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+                FloatVector xl = FloatVector.fromArray(F, a, x0 + xp), xh = FloatVector.fromArray(F, a, x0 + xp + 16);
+                t00 = h0.fma(xh, l0.fma(xl, t00));
+                t10 = h1.fma(xh, l1.fma(xl, t10));
+                xl = FloatVector.fromArray(F, a, x1 + xp);
+                xh = FloatVector.fromArray(F, a, x1 + xp + 16);
+                t01 = h0.fma(xh, l0.fma(xl, t01));
+                t11 = h1.fma(xh, l1.fma(xl, t11));
+                xl = FloatVector.fromArray(F, a, x2 + xp);
+                xh = FloatVector.fromArray(F, a, x2 + xp + 16);
+                t02 = h0.fma(xh, l0.fma(xl, t02));
+                t12 = h1.fma(xh, l1.fma(xl, t12));
+                xl = FloatVector.fromArray(F, a, x3 + xp);
+                xh = FloatVector.fromArray(F, a, x3 + xp + 16);
+                t03 = h0.fma(xh, l0.fma(xl, t03));
+                t13 = h1.fma(xh, l1.fma(xl, t13));
+            }
+            FloatVector d0 = FloatVector.broadcast(F, e0), d1 = FloatVector.broadcast(F, e1);
+            a00 = t00.fma(d0, a00);
+            a01 = t01.fma(d0, a01);
+            a02 = t02.fma(d0, a02);
+            a03 = t03.fma(d0, a03);
+            a10 = t10.fma(d1, a10);
+            a11 = t11.fma(d1, a11);
+            a12 = t12.fma(d1, a12);
+            a13 = t13.fma(d1, a13);
+        }
+        a00.intoArray(s, 0);
+        a01.intoArray(s, VL);
+        a02.intoArray(s, 2 * VL);
+        a03.intoArray(s, 3 * VL);
+        a10.intoArray(s, 4 * VL);
+        a11.intoArray(s, 5 * VL);
+        a12.intoArray(s, 6 * VL);
+        a13.intoArray(s, 7 * VL);
+        for (int r = 0; r < nr; r++) {                 // written out: an array of the g's would be allocated
+            int o = ci + r, l = 4 * r * VL;
+            c[o] = Math.fma(-8f, r == 0 ? g00 : g10, hsum(s, l));
+            if (mr > 1) {
+                c[o + ldc] = Math.fma(-8f, r == 0 ? g01 : g11, hsum(s, l + VL));
+            }
+            if (mr > 2) {
+                c[o + 2 * ldc] = Math.fma(-8f, r == 0 ? g02 : g12, hsum(s, l + 2 * VL));
+            }
+            if (mr > 3) {
+                c[o + 3 * ldc] = Math.fma(-8f, r == 0 ? g03 : g13, hsum(s, l + 3 * VL));
+            }
+        }
     }
 
     /** One row at byte o with x, as {@link #far4}. */

@@ -112,19 +112,14 @@ public final class QuantVectorRows implements QuantRows {
         }
         int kind = TileDriver.kind(t);
         if (kind >= 0) {
-            // block-scale Q4_0 has no batch tiles: each activation row runs the decode tiles, so that every row of
-            // a batch is still bit for bit its decode (the weights are read m times)
-            boolean each = m == 1 || kind == TileDriver.Q4_0 && TileDriver.Q4_0_BLOCKSCALE;
-            int need = each ? TileDriver.scratch(k) : BatchDriver.scratch();
+            int need = m == 1 ? TileDriver.scratch(k) : BatchDriver.scratch(kind, m, k);
             float[] s = SCRATCH.lease();
             if (s == null || s.length < need) {
                 s = new float[need];
             }
             try {
-                if (each) {
-                    for (int i = 0; i < m; i++) {
-                        TileDriver.decode(kind, k, a, aOff + i * lda, w, wOff, rowBytes, s, c, cOff + i * ldc, j0, j1);
-                    }
+                if (m == 1) {
+                    TileDriver.decode(kind, k, a, aOff, w, wOff, rowBytes, s, c, cOff, j0, j1);
                 } else {
                     BatchDriver.rows(kind, m, k, a, aOff, lda, w, wOff, rowBytes, s, c, cOff, ldc, j0, j1);
                 }

@@ -36,17 +36,62 @@ class Q40ScaleTilesTest {
         }
     }
 
-    private static void check(Random r, int n, int nb, boolean extreme) {
-        int k = 32 * nb;
-        long rowBytes = 18L * nb + GAP;
+    /**
+     * The batch tile ({@link Q40ScaleTiles#w2x4}, as {@code BatchDriver} arranges it: weight rows two at a time,
+     * activation rows four at a time with repeats) gives every output bit for bit what {@link Q40ScaleTiles#one}
+     * gives for that activation row alone, so batched decode stays row-exact.
+     */
+    @Test
+    void batchTileIsEachRowsDecode() {
+        Random r = new Random(41);
+        for (int nb : new int[] {0, 1, 3, 8}) {
+            int k = 32 * nb, lda = k + 5;
+            long rowBytes = 18L * nb + GAP;
+            for (int n = 1; n <= 5; n++) {
+                MemorySegment w = weights(r, n, nb, rowBytes, false);
+                for (int m = 1; m <= 9; m += 2) {
+                    float[] a = gaussian(r, XO + m * lda);
+                    float[] s = new float[Q40ScaleTiles.SUMS + m * nb];
+                    for (int i = 0; i < m; i++) {
+                        Q40ScaleTiles.blockSums(k, a, XO + i * lda, s, Q40ScaleTiles.SUMS + i * nb);
+                    }
+                    int ldc = n + 2;
+                    float[] c = new float[m * ldc];
+                    Arrays.fill(c, Float.NaN);
+                    for (int j = 0; j < n; j += 2) {
+                        int nr = Math.min(2, n - j);
+                        for (int i = 0; i < m; i += 4) {
+                            int mr = Math.min(4, m - i), x0 = XO + i * lda, s0 = Q40ScaleTiles.SUMS + i * nb;
+                            int[] xs = new int[4], ss = new int[4];
+                            for (int t = 0; t < 4; t++) {
+                                xs[t] = x0 + Math.min(t, mr - 1) * lda;
+                                ss[t] = s0 + Math.min(t, mr - 1) * nb;
+                            }
+                            Q40ScaleTiles.w2x4(w, j * rowBytes, (j + nr - 1) * rowBytes, k, a, xs[0], xs[1], xs[2],
+                                    xs[3], s, ss[0], ss[1], ss[2], ss[3], c, i * ldc + j, ldc, nr, mr);
+                        }
+                    }
+                    float[] one = new float[TileDriver.scratch(k)];
+                    for (int i = 0; i < m; i++) {
+                        Q40ScaleTiles.blockSums(k, a, XO + i * lda, one, Q40ScaleTiles.SUMS);
+                        for (int j = 0; j < n; j++) {
+                            float want = Q40ScaleTiles.one(w, j * rowBytes, k, a, XO + i * lda, one);
+                            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(c[i * ldc + j]),
+                                    "blocks=" + nb + " n=" + n + " m=" + m + " output [" + i + ", " + j + "]");
+                        }
+                        assertTrue(Float.isNaN(c[i * ldc + n]) && Float.isNaN(c[i * ldc + n + 1]), "wrote past n");
+                    }
+                }
+            }
+        }
+    }
+
+    /** n Q4_0 rows of nb blocks, rowBytes apart: random codes, Gaussian scales (one block at ±f16 max if extreme). */
+    private static MemorySegment weights(Random r, int n, int nb, long rowBytes, boolean extreme) {
         MemorySegment w = Arena.ofAuto().allocate(Math.max(1, n * rowBytes), 64);
         byte[] codes = new byte[(int) (n * rowBytes)];
         r.nextBytes(codes);
         w.copyFrom(MemorySegment.ofArray(codes));
-        float[] x = new float[XO + k + 5];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
         for (int j = 0; j < n; j++) {
             for (int b = 0; b < nb; b++) {
                 float d = (float) (r.nextGaussian() * 0.02);
@@ -56,6 +101,22 @@ class Q40ScaleTilesTest {
                 w.set(ValueLayout.JAVA_SHORT_UNALIGNED, j * rowBytes + 18L * b, Float.floatToFloat16(d));
             }
         }
+        return w;
+    }
+
+    private static float[] gaussian(Random r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return x;
+    }
+
+    private static void check(Random r, int n, int nb, boolean extreme) {
+        int k = 32 * nb;
+        long rowBytes = 18L * nb + GAP;
+        MemorySegment w = weights(r, n, nb, rowBytes, extreme);
+        float[] x = gaussian(r, XO + k + 5);
         if (extreme && k > 0) {
             x[XO + k / 2 + 1] = 1e30f;
             x[XO + k - 1] = -3e29f;
