@@ -44,6 +44,21 @@ public final class ChildJvm {
     }
 
     /**
+     * This JVM's {@code dev.interlayer.*} system properties other than {@code except}, as {@code -D} options, so that
+     * a kernel switch set for a test run (e.g. {@code -Ddev.interlayer.q4_0.blockscale=true}) reaches its children.
+     */
+    static List<String> forwardedProperties(String except) {
+        List<String> out = new ArrayList<>();
+        for (String key : System.getProperties().stringPropertyNames()) {
+            if (key.startsWith("dev.interlayer.") && !key.equals(except)) {
+                out.add("-D" + key + "=" + System.getProperty(key));
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
+    /**
      * Runs {@code main args} in a fresh JVM with this JVM's module, native-access and -X options, then
      * {@code jvmOptions}, on this JVM's class path; asserts that it exits with 0 within {@code cpuSeconds} of CPU
      * time per core ({@link #waitFor}) and returns its output. The output goes to a file, not a pipe: a probe that
@@ -58,6 +73,7 @@ public final class ChildJvm {
                 cmd.add(arg);
             }
         }
+        cmd.addAll(forwardedProperties(""));
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
         cmd.addAll(args);
@@ -82,8 +98,10 @@ public final class ChildJvm {
     public static String runWithBits(int bits, String mainClass, String... args)
             throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-ea",
-                "-Ddev.interlayer.simd.bits=" + bits, "-cp", System.getProperty("java.class.path"), mainClass));
+        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-ea"));
+        cmd.addAll(forwardedProperties("dev.interlayer.simd.bits"));
+        cmd.addAll(List.of("-Ddev.interlayer.simd.bits=" + bits, "-cp", System.getProperty("java.class.path"),
+                mainClass));
         cmd.addAll(List.of(args));
         // Output goes to a file so the timeout below can fire: reading the pipe first would block until exit.
         Path log = Files.createTempFile("widths-" + bits, ".log");

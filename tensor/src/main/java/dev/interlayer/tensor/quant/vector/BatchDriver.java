@@ -26,13 +26,43 @@ final class BatchDriver {
     private BatchDriver() {
     }
 
-    /** Floats of scratch the batch tiles need. */
-    static int scratch() {
-        return 8 * VL + 64;
+    /** Floats of scratch the batch tiles need for m rows of k (block-scale Q4_0: the m rows' block sums too). */
+    static int scratch(int kind, int m, int k) {
+        return kind == TileDriver.Q4_0 && TileDriver.Q4_0_BLOCKSCALE ? Q40ScaleTiles.SUMS + m * (k / 32) : 8 * VL + 64;
+    }
+
+    /**
+     * Block-scale Q4_0 ({@link TileDriver#Q4_0_BLOCKSCALE}): the block sums of every activation row once, then for
+     * each pair of weight rows the activation rows four at a time ({@link Q40ScaleTiles#w2x4}; the pair's bytes stay
+     * in L1 between tiles).
+     */
+    private static void q4_0Scaled(int m, int k, float[] a, int aOff, int lda, MemorySegment w, long wOff,
+                                   long rowBytes, float[] s, float[] c, int cOff, int ldc, int j0, int j1) {
+        int nb = k / 32, sums = Q40ScaleTiles.SUMS;
+        for (int i = 0; i < m; i++) {
+            Q40ScaleTiles.blockSums(k, a, aOff + i * lda, s, sums + i * nb);
+        }
+        for (int j = j0; j < j1; j += 2) {
+            int nr = Math.min(2, j1 - j);
+            long o0 = wOff + j * rowBytes, o1 = nr > 1 ? o0 + rowBytes : o0;
+            for (int i = 0; i < m; i += 4) {
+                int mr = Math.min(4, m - i);
+                int x0 = aOff + i * lda, x1 = mr > 1 ? x0 + lda : x0, x2 = mr > 2 ? x1 + lda : x1;
+                int x3 = mr > 3 ? x2 + lda : x2;
+                int s0 = sums + i * nb, s1 = mr > 1 ? s0 + nb : s0, s2 = mr > 2 ? s1 + nb : s1;
+                int s3 = mr > 3 ? s2 + nb : s2;
+                Q40ScaleTiles.w2x4(w, o0, o1, k, a, x0, x1, x2, x3, s, s0, s1, s2, s3, c, cOff + i * ldc + j, ldc,
+                        nr, mr);
+            }
+        }
     }
 
     static void rows(int kind, int m, int k, float[] a, int aOff, int lda, MemorySegment w, long wOff,
                      long rowBytes, float[] s, float[] c, int cOff, int ldc, int j0, int j1) {
+        if (kind == TileDriver.Q4_0 && TileDriver.Q4_0_BLOCKSCALE) {
+            q4_0Scaled(m, k, a, aOff, lda, w, wOff, rowBytes, s, c, cOff, ldc, j0, j1);
+            return;
+        }
         for (int j = j0; j < j1; j += 4) {
             int nr = Math.min(4, j1 - j);
             long o0 = wOff + j * rowBytes, o1 = nr > 1 ? o0 + rowBytes : o0;

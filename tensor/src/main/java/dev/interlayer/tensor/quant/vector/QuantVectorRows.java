@@ -112,7 +112,7 @@ public final class QuantVectorRows implements QuantRows {
         }
         int kind = TileDriver.kind(t);
         if (kind >= 0) {
-            int need = m == 1 ? TileDriver.scratch(k) : BatchDriver.scratch();
+            int need = m == 1 ? TileDriver.scratch(k) : BatchDriver.scratch(kind, m, k);
             float[] s = SCRATCH.lease();
             if (s == null || s.length < need) {
                 s = new float[need];

@@ -23,10 +23,16 @@ import java.lang.foreign.MemorySegment;
  * per output, so row i of any m-row product is bit for bit the decode of row i.
  *
  * <p>Scratch {@code s}: {@code [0, 4·VL)} reduction lanes ({@code [0, 8·VL)} for Q8_0), then from 4·VL the
- * decoded scales of four Q4_K rows ({@link #scratch}).
+ * decoded scales of four Q4_K rows ({@link #scratch}); with {@link #Q4_0_BLOCKSCALE}, Q4_0's block sums of x from
+ * 8·VL.
  */
 final class TileDriver {
     static final int Q8_0 = 0, Q4_0 = 1, Q4_K = 2, Q6_K = 3;
+    /**
+     * {@code -Ddev.interlayer.q4_0.blockscale=true}: Q4_0 decodes with {@link Q40ScaleTiles} (the block scale
+     * applied once per block, the −8 offset through per-activation block sums) instead of {@link Block32Tiles}.
+     */
+    static final boolean Q4_0_BLOCKSCALE = Boolean.getBoolean("dev.interlayer.q4_0.blockscale");
 
     private TileDriver() {
     }
@@ -64,6 +70,10 @@ final class TileDriver {
             }
             return;
         }
+        if (kind == Q4_0 && Q4_0_BLOCKSCALE) {
+            q4_0Scaled(k, x, xo, w, wOff, rowBytes, s, c, cOff, j0, j1);
+            return;
+        }
         int q = (j1 - j0) / 4;
         long step = q * rowBytes;
         for (int j = j0; j < j0 + q; j++) {
@@ -79,6 +89,20 @@ final class TileDriver {
                 case Q4_0 -> Block32Tiles.q4_0One(w, o, k, x, xo, s);
                 default -> Q4KTiles.one(w, o, k, x, xo, s);
             };
+        }
+    }
+
+    /** Q4_0 by {@link Q40ScaleTiles}: the block sums of x once into {@code s[SUMS ..]}, then four far rows per tile. */
+    private static void q4_0Scaled(int k, float[] x, int xo, MemorySegment w, long wOff, long rowBytes, float[] s,
+                                   float[] c, int cOff, int j0, int j1) {
+        Q40ScaleTiles.blockSums(k, x, xo, s, Q40ScaleTiles.SUMS);
+        int q = (j1 - j0) / 4;
+        long step = q * rowBytes;
+        for (int j = j0; j < j0 + q; j++) {
+            Q40ScaleTiles.far4(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+        }
+        for (int j = j0 + 4 * q; j < j1; j++) {
+            c[cOff + j] = Q40ScaleTiles.one(w, wOff + j * rowBytes, k, x, xo, s);
         }
     }
 

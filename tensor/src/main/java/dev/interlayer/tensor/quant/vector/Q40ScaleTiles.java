@@ -1,0 +1,219 @@
+package dev.interlayer.tensor.quant.vector;
+
+import static dev.interlayer.tensor.quant.vector.QSpecies.B;
+import static dev.interlayer.tensor.quant.vector.QSpecies.F;
+import static dev.interlayer.tensor.quant.vector.QSpecies.I;
+import static dev.interlayer.tensor.quant.vector.QSpecies.LE;
+import static dev.interlayer.tensor.quant.vector.QSpecies.NATIVE;
+import static dev.interlayer.tensor.quant.vector.QSpecies.PARTS;
+import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
+import static dev.interlayer.tensor.quant.vector.QSpecies.f16;
+import static dev.interlayer.tensor.quant.vector.QSpecies.hsum;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Decode-time (m = 1) dot products of Q4_0 rows with F32 activations in block-scale form (the switch
+ * {@code dev.interlayer.q4_0.blockscale}, {@link TileDriver}). With the unsigned codes q_i ∈ [0, 15] of a row,
+ * block scales d_b (f16) and block sums {@code S_b = Σ_{i∈b} x_i}:
+ * <pre>
+ *   Σ_i d_b(i)·(q_i − 8)·x_i = Σ_b d_b·t_b − 8·Σ_b d_b·S_b,   t_b = Σ_{i∈b} q_i·x_i.
+ * </pre>
+ * Per block and row, t_b is one multiply and one FMA per VL codes (the low nibbles of the 16 bytes are elements
+ * 0..15, the high ones 16..31) and the scale is applied once, {@code acc = fma(t_b, d_b, acc)}; the offset's
+ * term is one scalar FMA per block and row, with S_b computed once per activation vector ({@link #blockSums})
+ * for all rows. The dequantizing tiles ({@link Block32Tiles}) spend an FMA per VL codes on {@code d·q − 8d} and
+ * broadcast two scales per block. The same factoring as ggml's Q4_0 × Q8_0 dot product (integer there).
+ *
+ * <p>Not the floats of {@link QuantDecode}: the rounding error is bounded by
+ * {@code Σ_b |d_b|·Σ_i (q_i + 8)·|x_i|} times a few k·ε rather than by the dequantized products, because the
+ * two terms cancel where q_i is near 8. Batched decode (1 &lt; m ≤ 16) has its tile here too ({@link #w2x4}),
+ * computing each output by the same sequence, so every row of a batch stays bit for bit its decode.
+ */
+final class Q40ScaleTiles {
+    /** Offset of the block sums S_b in the tile scratch (after {@link TileDriver}'s eight rows of lanes). */
+    static final int SUMS = 8 * VL;
+
+    private Q40ScaleTiles() {
+    }
+
+    /** {@code s[so + b] = Σ x[xo + 32b .. xo + 32b + 32)} in one fixed order (lane-wise adds, then hsum). */
+    static void blockSums(int k, float[] x, int xo, float[] s, int so) {
+        for (int b = 0, nb = k / 32; b < nb; b++, xo += 32) {
+            FloatVector t = FloatVector.fromArray(F, x, xo);
+            for (int p = 1; p < 32 / VL; p++) {
+                t = t.add(FloatVector.fromArray(F, x, xo + p * VL));
+            }
+            t.intoArray(s, 0);
+            s[so + b] = hsum(s, 0);
+        }
+    }
+
+    /**
+     * Rows o0 + r·step (r &lt; 4) with x, the block sums of x at {@code s[SUMS ..]}; outputs c[ci + r·cs]. Four
+     * vector FMA chains and four scalar ones.
+     */
+    static void far4(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci,
+                     int cs) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
+        long o1 = o0 + step, o2 = o1 + step, o3 = o2 + step;
+        FloatVector z = FloatVector.zero(F), a0 = z, a1 = z, a2 = z, a3 = z;
+        float g0 = 0, g1 = 0, g2 = 0, g3 = 0;
+        for (int b = 0, nb = k / 32; b < nb; b++, xo += 32) {
+            long bo = 18L * b;
+            float e0 = f16(w, o0 + bo), e1 = f16(w, o1 + bo), e2 = f16(w, o2 + bo), e3 = f16(w, o3 + bo);
+            float sb = s[SUMS + b];
+            g0 = Math.fma(e0, sb, g0);
+            g1 = Math.fma(e1, sb, g1);
+            g2 = Math.fma(e2, sb, g2);
+            g3 = Math.fma(e3, sb, g3);
+            ByteVector v0 = ByteVector.fromMemorySegment(B, w, o0 + bo + 2, LE);
+            ByteVector v1 = ByteVector.fromMemorySegment(B, w, o1 + bo + 2, LE);
+            ByteVector v2 = ByteVector.fromMemorySegment(B, w, o2 + bo + 2, LE);
+            ByteVector v3 = ByteVector.fromMemorySegment(B, w, o3 + bo + 2, LE);
+            FloatVector t0 = z, t1 = z, t2 = z, t3 = z;
+            for (int p = 0; p < PARTS; p++) {
+                int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+                FloatVector xl = FloatVector.fromArray(F, x, xo + p * VL);
+                FloatVector xh = FloatVector.fromArray(F, x, xo + 16 + p * VL);
+                IntVector u0 = (IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                IntVector u1 = (IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                IntVector u2 = (IntVector) v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                IntVector u3 = (IntVector) v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                // bytes widened unsigned: u & 15 is the low nibble, u >>> 4 the high one without a mask
+                t0 = ((FloatVector) u0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t0);
+                t1 = ((FloatVector) u1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t1);
+                t2 = ((FloatVector) u2.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t2);
+                t3 = ((FloatVector) u3.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t3);
+                t0 = ((FloatVector) u0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, t0);
+                t1 = ((FloatVector) u1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, t1);
+                t2 = ((FloatVector) u2.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, t2);
+                t3 = ((FloatVector) u3.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, t3);
+            }
+            a0 = t0.fma(FloatVector.broadcast(F, e0), a0);
+            a1 = t1.fma(FloatVector.broadcast(F, e1), a1);
+            a2 = t2.fma(FloatVector.broadcast(F, e2), a2);
+            a3 = t3.fma(FloatVector.broadcast(F, e3), a3);
+        }
+        a0.intoArray(s, 0);
+        a1.intoArray(s, VL);
+        a2.intoArray(s, 2 * VL);
+        a3.intoArray(s, 3 * VL);
+        c[ci] = Math.fma(-8f, g0, hsum(s, 0));
+        c[ci + cs] = Math.fma(-8f, g1, hsum(s, VL));
+        c[ci + 2 * cs] = Math.fma(-8f, g2, hsum(s, 2 * VL));
+        c[ci + 3 * cs] = Math.fma(-8f, g3, hsum(s, 3 * VL));
+    }
+
+    /**
+     * Batched decode: weight rows o0, o1 × activation rows at a[x0 ..], .., a[x3 ..] (repeated rows at the edges),
+     * whose block sums are at s[s0 ..], .., s[s3 ..]; outputs c[ci + i·ldc + r] for r &lt; nr, i &lt; mr. Each output
+     * is the sequence of {@link #far4} and {@link #one}, so every row of a batch is bit for bit its decode. Eight
+     * vector FMA chains and eight scalar ones; each weight vector is widened and converted once for four rows.
+     */
+    static void w2x4(MemorySegment seg, long o0, long o1, int k, float[] a, int x0, int x1, int x2, int x3, float[] s,
+                     int s0, int s1, int s2, int s3, float[] c, int ci, int ldc, int nr, int mr) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
+        FloatVector z = FloatVector.zero(F), a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+        float g00 = 0, g01 = 0, g02 = 0, g03 = 0, g10 = 0, g11 = 0, g12 = 0, g13 = 0;
+        for (int b = 0, nb = k / 32; b < nb; b++) {
+            long bo = 18L * b;
+            float e0 = f16(w, o0 + bo), e1 = f16(w, o1 + bo);
+            float sb0 = s[s0 + b], sb1 = s[s1 + b], sb2 = s[s2 + b], sb3 = s[s3 + b];
+            g00 = Math.fma(e0, sb0, g00);
+            g01 = Math.fma(e0, sb1, g01);
+            g02 = Math.fma(e0, sb2, g02);
+            g03 = Math.fma(e0, sb3, g03);
+            g10 = Math.fma(e1, sb0, g10);
+            g11 = Math.fma(e1, sb1, g11);
+            g12 = Math.fma(e1, sb2, g12);
+            g13 = Math.fma(e1, sb3, g13);
+            ByteVector v0 = ByteVector.fromMemorySegment(B, w, o0 + bo + 2, LE);
+            ByteVector v1 = ByteVector.fromMemorySegment(B, w, o1 + bo + 2, LE);
+            FloatVector t00 = z, t01 = z, t02 = z, t03 = z, t10 = z, t11 = z, t12 = z, t13 = z;
+            for (int p = 0; p < PARTS; p++) {
+                int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+                int xp = 32 * b + p * VL;
+                IntVector u0 = (IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                IntVector u1 = (IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                FloatVector l0 = (FloatVector) u0.and(15).convert(VectorOperators.I2F, 0);
+                FloatVector l1 = (FloatVector) u1.and(15).convert(VectorOperators.I2F, 0);
+                FloatVector h0 = (FloatVector) u0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+                FloatVector h1 = (FloatVector) u1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+                FloatVector xl = FloatVector.fromArray(F, a, x0 + xp), xh = FloatVector.fromArray(F, a, x0 + xp + 16);
+                t00 = h0.fma(xh, l0.fma(xl, t00));
+                t10 = h1.fma(xh, l1.fma(xl, t10));
+                xl = FloatVector.fromArray(F, a, x1 + xp);
+                xh = FloatVector.fromArray(F, a, x1 + xp + 16);
+                t01 = h0.fma(xh, l0.fma(xl, t01));
+                t11 = h1.fma(xh, l1.fma(xl, t11));
+                xl = FloatVector.fromArray(F, a, x2 + xp);
+                xh = FloatVector.fromArray(F, a, x2 + xp + 16);
+                t02 = h0.fma(xh, l0.fma(xl, t02));
+                t12 = h1.fma(xh, l1.fma(xl, t12));
+                xl = FloatVector.fromArray(F, a, x3 + xp);
+                xh = FloatVector.fromArray(F, a, x3 + xp + 16);
+                t03 = h0.fma(xh, l0.fma(xl, t03));
+                t13 = h1.fma(xh, l1.fma(xl, t13));
+            }
+            FloatVector d0 = FloatVector.broadcast(F, e0), d1 = FloatVector.broadcast(F, e1);
+            a00 = t00.fma(d0, a00);
+            a01 = t01.fma(d0, a01);
+            a02 = t02.fma(d0, a02);
+            a03 = t03.fma(d0, a03);
+            a10 = t10.fma(d1, a10);
+            a11 = t11.fma(d1, a11);
+            a12 = t12.fma(d1, a12);
+            a13 = t13.fma(d1, a13);
+        }
+        a00.intoArray(s, 0);
+        a01.intoArray(s, VL);
+        a02.intoArray(s, 2 * VL);
+        a03.intoArray(s, 3 * VL);
+        a10.intoArray(s, 4 * VL);
+        a11.intoArray(s, 5 * VL);
+        a12.intoArray(s, 6 * VL);
+        a13.intoArray(s, 7 * VL);
+        for (int r = 0; r < nr; r++) {                 // written out: an array of the g's would be allocated
+            int o = ci + r, l = 4 * r * VL;
+            c[o] = Math.fma(-8f, r == 0 ? g00 : g10, hsum(s, l));
+            if (mr > 1) {
+                c[o + ldc] = Math.fma(-8f, r == 0 ? g01 : g11, hsum(s, l + VL));
+            }
+            if (mr > 2) {
+                c[o + 2 * ldc] = Math.fma(-8f, r == 0 ? g02 : g12, hsum(s, l + 2 * VL));
+            }
+            if (mr > 3) {
+                c[o + 3 * ldc] = Math.fma(-8f, r == 0 ? g03 : g13, hsum(s, l + 3 * VL));
+            }
+        }
+    }
+
+    /** One row at byte o with x, as {@link #far4}. */
+    static float one(MemorySegment seg, long o, int k, float[] x, int xo, float[] s) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
+        FloatVector z = FloatVector.zero(F), acc = z;
+        float g = 0;
+        for (int b = 0, nb = k / 32; b < nb; b++, o += 18, xo += 32) {
+            float e = f16(w, o);
+            g = Math.fma(e, s[SUMS + b], g);
+            ByteVector v = ByteVector.fromMemorySegment(B, w, o + 2, LE);
+            FloatVector t = z;
+            for (int p = 0; p < PARTS; p++) {
+                int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+                IntVector u = (IntVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                t = ((FloatVector) u.and(15).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(F, x, xo + p * VL), t);
+                t = ((FloatVector) u.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(F, x, xo + 16 + p * VL), t);
+            }
+            acc = t.fma(FloatVector.broadcast(F, e), acc);
+        }
+        acc.intoArray(s, 0);
+        return Math.fma(-8f, g, hsum(s, 0));
+    }
+}

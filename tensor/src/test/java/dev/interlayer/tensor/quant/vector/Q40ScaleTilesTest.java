@@ -1,0 +1,157 @@
+package dev.interlayer.tensor.quant.vector;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The block-scale Q4_0 tiles ({@link Q40ScaleTiles}), called directly (whatever
+ * {@code dev.interlayer.q4_0.blockscale} says), against a scalar oracle in double:
+ * {@code Σ_i d_b(i)·(q_i − 8)·x_i}. Row counts 1..17 (the four-row tile and the one-row remainder as
+ * {@link TileDriver} arranges them), 0, 1, 2, 3, 5 and 64 blocks, rows with a gap after them, activations at an
+ * offset, outputs at an offset and stride, an extreme scale (f16 max) and an extreme activation (1e30).
+ *
+ * <p>Tolerance: {@code 4·(k + 8)·2⁻²⁴·Σ_b |d_b|·Σ_i (q_i + 8)·|x_i|}: the two terms of the factored sum are each
+ * that large, and cancel where q_i is near 8. A tile that drops the −8 term, a block, or a row misses by far more
+ * on random data.
+ */
+class Q40ScaleTilesTest {
+    private static final int GAP = 6, XO = 3, CI = 2, CS = 3;
+
+    @Test
+    void tilesMatchTheScalarOracle() {
+        Random r = new Random(40);
+        for (int nb : new int[] {0, 1, 2, 3, 5, 64}) {
+            for (int n = 1; n <= 17; n++) {
+                check(r, n, nb, false);
+            }
+            check(r, 7, nb, true);
+            check(r, 4, nb, true);
+        }
+    }
+
+    /**
+     * The batch tile ({@link Q40ScaleTiles#w2x4}, as {@code BatchDriver} arranges it: weight rows two at a time,
+     * activation rows four at a time with repeats) gives every output bit for bit what {@link Q40ScaleTiles#one}
+     * gives for that activation row alone, so batched decode stays row-exact.
+     */
+    @Test
+    void batchTileIsEachRowsDecode() {
+        Random r = new Random(41);
+        for (int nb : new int[] {0, 1, 3, 8}) {
+            int k = 32 * nb, lda = k + 5;
+            long rowBytes = 18L * nb + GAP;
+            for (int n = 1; n <= 5; n++) {
+                MemorySegment w = weights(r, n, nb, rowBytes, false);
+                for (int m = 1; m <= 9; m += 2) {
+                    float[] a = gaussian(r, XO + m * lda);
+                    float[] s = new float[Q40ScaleTiles.SUMS + m * nb];
+                    for (int i = 0; i < m; i++) {
+                        Q40ScaleTiles.blockSums(k, a, XO + i * lda, s, Q40ScaleTiles.SUMS + i * nb);
+                    }
+                    int ldc = n + 2;
+                    float[] c = new float[m * ldc];
+                    Arrays.fill(c, Float.NaN);
+                    for (int j = 0; j < n; j += 2) {
+                        int nr = Math.min(2, n - j);
+                        for (int i = 0; i < m; i += 4) {
+                            int mr = Math.min(4, m - i), x0 = XO + i * lda, s0 = Q40ScaleTiles.SUMS + i * nb;
+                            int[] xs = new int[4], ss = new int[4];
+                            for (int t = 0; t < 4; t++) {
+                                xs[t] = x0 + Math.min(t, mr - 1) * lda;
+                                ss[t] = s0 + Math.min(t, mr - 1) * nb;
+                            }
+                            Q40ScaleTiles.w2x4(w, j * rowBytes, (j + nr - 1) * rowBytes, k, a, xs[0], xs[1], xs[2],
+                                    xs[3], s, ss[0], ss[1], ss[2], ss[3], c, i * ldc + j, ldc, nr, mr);
+                        }
+                    }
+                    float[] one = new float[TileDriver.scratch(k)];
+                    for (int i = 0; i < m; i++) {
+                        Q40ScaleTiles.blockSums(k, a, XO + i * lda, one, Q40ScaleTiles.SUMS);
+                        for (int j = 0; j < n; j++) {
+                            float want = Q40ScaleTiles.one(w, j * rowBytes, k, a, XO + i * lda, one);
+                            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(c[i * ldc + j]),
+                                    "blocks=" + nb + " n=" + n + " m=" + m + " output [" + i + ", " + j + "]");
+                        }
+                        assertTrue(Float.isNaN(c[i * ldc + n]) && Float.isNaN(c[i * ldc + n + 1]), "wrote past n");
+                    }
+                }
+            }
+        }
+    }
+
+    /** n Q4_0 rows of nb blocks, rowBytes apart: random codes, Gaussian scales (one block at ±f16 max if extreme). */
+    private static MemorySegment weights(Random r, int n, int nb, long rowBytes, boolean extreme) {
+        MemorySegment w = Arena.ofAuto().allocate(Math.max(1, n * rowBytes), 64);
+        byte[] codes = new byte[(int) (n * rowBytes)];
+        r.nextBytes(codes);
+        w.copyFrom(MemorySegment.ofArray(codes));
+        for (int j = 0; j < n; j++) {
+            for (int b = 0; b < nb; b++) {
+                float d = (float) (r.nextGaussian() * 0.02);
+                if (extreme && b == nb / 2) {
+                    d = j % 2 == 0 ? 65504f : -65504f;
+                }
+                w.set(ValueLayout.JAVA_SHORT_UNALIGNED, j * rowBytes + 18L * b, Float.floatToFloat16(d));
+            }
+        }
+        return w;
+    }
+
+    private static float[] gaussian(Random r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return x;
+    }
+
+    private static void check(Random r, int n, int nb, boolean extreme) {
+        int k = 32 * nb;
+        long rowBytes = 18L * nb + GAP;
+        MemorySegment w = weights(r, n, nb, rowBytes, extreme);
+        float[] x = gaussian(r, XO + k + 5);
+        if (extreme && k > 0) {
+            x[XO + k / 2 + 1] = 1e30f;
+            x[XO + k - 1] = -3e29f;
+        }
+        float[] s = new float[TileDriver.scratch(k)];
+        float[] c = new float[CI + n * CS + 4];
+        Arrays.fill(c, Float.NaN);
+        Q40ScaleTiles.blockSums(k, x, XO, s, Q40ScaleTiles.SUMS);
+        int q = n / 4;
+        for (int j = 0; j < q; j++) {
+            Q40ScaleTiles.far4(w, j * rowBytes, q * rowBytes, k, x, XO, s, c, CI + j * CS, q * CS);
+        }
+        for (int j = 4 * q; j < n; j++) {
+            c[CI + j * CS] = Q40ScaleTiles.one(w, j * rowBytes, k, x, XO, s);
+        }
+        for (int j = 0; j < n; j++) {
+            double want = 0, mag = 0;
+            for (int b = 0; b < nb; b++) {
+                long o = j * rowBytes + 18L * b;
+                double d = Float.float16ToFloat(w.get(ValueLayout.JAVA_SHORT_UNALIGNED, o));
+                for (int i = 0; i < 16; i++) {
+                    int byt = w.get(ValueLayout.JAVA_BYTE, o + 2 + i) & 0xFF;
+                    double xl = x[XO + 32 * b + i], xh = x[XO + 32 * b + 16 + i];
+                    want += d * ((byt & 15) - 8) * xl + d * ((byt >>> 4) - 8) * xh;
+                    mag += Math.abs(d) * (((byt & 15) + 8) * Math.abs(xl) + ((byt >>> 4) + 8) * Math.abs(xh));
+                }
+            }
+            float got = c[CI + j * CS];
+            String what = "n=" + n + " blocks=" + nb + (extreme ? " extreme" : "") + " row " + j;
+            assertTrue(Float.isFinite(got), what + ": " + got);
+            assertEquals(want, got, 4 * (k + 8) * 0x1p-24 * mag, what);
+        }
+        for (int i = 0; i < c.length; i++) {
+            boolean output = i >= CI && (i - CI) % CS == 0 && (i - CI) / CS < n;
+            assertEquals(output, !Float.isNaN(c[i]), "output slot " + i + " written: " + !output);
+        }
+    }
+}
