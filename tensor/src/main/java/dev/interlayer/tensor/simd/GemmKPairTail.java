@@ -102,35 +102,41 @@ final class GemmKPairTail {
             a10 = LongVector.broadcast(L, w.get(PAIR, o10 + q)).reinterpretAsFloats().fma(x, a10);
             a11 = LongVector.broadcast(L, w.get(PAIR, o11 + q)).reinterpretAsFloats().fma(x, a11);
         }
+        // The raw accumulators; their lanes are paired (and an odd kc's last step added) by finish, in its own
+        // method: with those in this one, C1 ran out of virtual registers compiling it (tier 3, "COMPILE SKIPPED"),
+        // which left it in tier 2, unprofiled, at 0.3 GFLOP/s, never reaching C2.
+        a0.intoArray(tile, 0);
+        a1.intoArray(tile, ld);
+        a2.intoArray(tile, 2 * ld);
+        a3.intoArray(tile, 3 * ld);
+        a4.intoArray(tile, 4 * ld);
+        a5.intoArray(tile, 5 * ld);
+        a6.intoArray(tile, 6 * ld);
+        a7.intoArray(tile, 7 * ld);
+        a8.intoArray(tile, 8 * ld);
+        a9.intoArray(tile, 9 * ld);
+        a10.intoArray(tile, 10 * ld);
+        a11.intoArray(tile, 11 * ld);
+        finish(kc, w, b, st, rows, xk, xi, tile, ld);
+    }
+
+    /**
+     * Per tile row: adds an odd kc's last step (its weight broadcast against the pack's last lane pair, whose odd
+     * lanes are zero, so no weight past the block is read), then lane t ← lane 2t + lane 2t + 1.
+     */
+    private static void finish(int kc, MemorySegment w, long b, long st, int rows, float[] xk, int xi, float[] tile,
+                               int ld) {
         if ((kc & 1) != 0) {
-            // the last step alone: its odd lanes are zero in the pack, so the weight past it is never read
-            long q = (long) (kc - 1) << 2;
             FloatVector x = FloatVector.fromArray(F, xk, xi);
-            a0 = FloatVector.broadcast(F, w.get(F32, o0 + q)).fma(x, a0);
-            a1 = FloatVector.broadcast(F, w.get(F32, o1 + q)).fma(x, a1);
-            a2 = FloatVector.broadcast(F, w.get(F32, o2 + q)).fma(x, a2);
-            a3 = FloatVector.broadcast(F, w.get(F32, o3 + q)).fma(x, a3);
-            a4 = FloatVector.broadcast(F, w.get(F32, o4 + q)).fma(x, a4);
-            a5 = FloatVector.broadcast(F, w.get(F32, o5 + q)).fma(x, a5);
-            a6 = FloatVector.broadcast(F, w.get(F32, o6 + q)).fma(x, a6);
-            a7 = FloatVector.broadcast(F, w.get(F32, o7 + q)).fma(x, a7);
-            a8 = FloatVector.broadcast(F, w.get(F32, o8 + q)).fma(x, a8);
-            a9 = FloatVector.broadcast(F, w.get(F32, o9 + q)).fma(x, a9);
-            a10 = FloatVector.broadcast(F, w.get(F32, o10 + q)).fma(x, a10);
-            a11 = FloatVector.broadcast(F, w.get(F32, o11 + q)).fma(x, a11);
+            long last = (long) (kc - 1) << 2;
+            for (int r = 0; r < 12; r++) {
+                FloatVector v = FloatVector.broadcast(F, w.get(F32, b + Math.min(r, rows - 1) * st + last));
+                v.fma(x, FloatVector.fromArray(F, tile, r * ld)).intoArray(tile, r * ld);
+            }
         }
-        // Written out, not through a helper taking vectors: a vector passed to a call C2 does not inline is boxed.
-        a0.rearrange(EVENS).add(a0.rearrange(ODDS)).intoArray(tile, 0);
-        a1.rearrange(EVENS).add(a1.rearrange(ODDS)).intoArray(tile, ld);
-        a2.rearrange(EVENS).add(a2.rearrange(ODDS)).intoArray(tile, 2 * ld);
-        a3.rearrange(EVENS).add(a3.rearrange(ODDS)).intoArray(tile, 3 * ld);
-        a4.rearrange(EVENS).add(a4.rearrange(ODDS)).intoArray(tile, 4 * ld);
-        a5.rearrange(EVENS).add(a5.rearrange(ODDS)).intoArray(tile, 5 * ld);
-        a6.rearrange(EVENS).add(a6.rearrange(ODDS)).intoArray(tile, 6 * ld);
-        a7.rearrange(EVENS).add(a7.rearrange(ODDS)).intoArray(tile, 7 * ld);
-        a8.rearrange(EVENS).add(a8.rearrange(ODDS)).intoArray(tile, 8 * ld);
-        a9.rearrange(EVENS).add(a9.rearrange(ODDS)).intoArray(tile, 9 * ld);
-        a10.rearrange(EVENS).add(a10.rearrange(ODDS)).intoArray(tile, 10 * ld);
-        a11.rearrange(EVENS).add(a11.rearrange(ODDS)).intoArray(tile, 11 * ld);
+        for (int r = 0; r < 12; r++) {
+            FloatVector v = FloatVector.fromArray(F, tile, r * ld);
+            v.rearrange(EVENS).add(v.rearrange(ODDS)).intoArray(tile, r * ld);
+        }
     }
 }
