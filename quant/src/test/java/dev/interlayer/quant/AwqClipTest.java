@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.interlayer.tensor.testing.Tries;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,15 +28,14 @@ class AwqClipTest {
     @Test
     void twoSidedClipIsTheBestOfItsCandidatesAndNeverWorseThanNone() {
         Tries.run(12, 8500, (t, r) -> {
-            int d = 8 + r.nextInt(40), rows = 1 + r.nextInt(6), n = d + 10;
-            float[] x = Rand.activations(r, n, d);
-            ActivationStats st = new ActivationStats(d);
-            st.accept(x, n, null);
-            double[] h = Rand.hessian(x, n, d);
             GridKind[] asym = {GridKind.ASYM_OFFSET, GridKind.ASYM_ZERO, GridKind.ASYM_MINMAX};
-            QuantScheme s = QuantScheme.of(asym[r.nextInt(3)], 2 + r.nextInt(4), new int[] {8, 16, 0}[r.nextInt(3)]);
-            float[] w = Rand.weights(r, rows, d);
-            QuantizedLinear q = Awq.quantize(List.of(w), new int[] {rows}, d, st.meanAbs(), h, s, CLIP_ONLY)
+            var p = AwqGroupsTest.Problem.random(r, q -> QuantScheme.of(asym[q.nextInt(3)], 2 + q.nextInt(4),
+                    new int[] {8, 16, 0}[q.nextInt(3)]));
+            int d = p.d(), rows = p.rows();
+            double[] h = p.h();
+            QuantScheme s = p.s();
+            float[] w = p.w();
+            QuantizedLinear q = Awq.quantize(List.of(w), new int[] {rows}, d, p.meanAbs(), h, s, CLIP_ONLY)
                     .weights().get(0);
             QuantizedLinear none = Rtn.quantize(w, rows, d, s);
             int g = s.groupFor(d), steps = 10, qmin = s.kind().minCode(), maxq = s.maxq();
@@ -83,17 +81,12 @@ class AwqClipTest {
     @Test
     void symmetricGridsKeepTheReferenceSearch() {
         Tries.run(8, 8600, (t, r) -> {
-            int d = 8 + r.nextInt(40), rows = 1 + r.nextInt(6), n = d + 10;
-            float[] x = Rand.activations(r, n, d);
-            ActivationStats st = new ActivationStats(d);
-            st.accept(x, n, null);
-            double[] h = Rand.hessian(x, n, d);
             GridKind[] sym = {GridKind.SYM, GridKind.SYM_SIGNED_MAX, GridKind.SYM_RESTRICTED};
-            QuantScheme s = QuantScheme.of(sym[r.nextInt(3)], 4, 8);
-            float[] w = Rand.weights(r, rows, d);
-            assertEquals(Awq.quantize(List.of(w), new int[] {rows}, d, st.meanAbs(), h, s, Awq.Options.DEFAULT).weights(),
-                    Awq.quantize(List.of(w), new int[] {rows}, d, st.meanAbs(), h, s,
-                            Awq.Options.DEFAULT.withTwoSided(true)).weights(), "try " + t + " " + s);
+            var p = AwqGroupsTest.Problem.random(r, q -> QuantScheme.of(sym[q.nextInt(3)], 4, 8));
+            int[] rows = {p.rows()};
+            assertEquals(Awq.quantize(List.of(p.w()), rows, p.d(), p.meanAbs(), p.h(), p.s(), Awq.Options.DEFAULT)
+                    .weights(), Awq.quantize(List.of(p.w()), rows, p.d(), p.meanAbs(), p.h(), p.s(),
+                    Awq.Options.DEFAULT.withTwoSided(true)).weights(), "try " + t + " " + p.s());
         });
     }
 }
