@@ -33,14 +33,19 @@ public final class Awq {
      * @param clipMaxShrink largest clip fraction
      * @param joint         run the clipping search inside the exponent search: each exponent is scored with its
      *                      clipped weights (the reference clips once, after choosing the exponent on unclipped ones)
+     * @param twoSided      on asymmetric grids, clip the negative and the positive end of each group independently:
+     *                      clamp to {@code [−max(−w)·(1 − i/clipGrid), max(w)·(1 − k/clipGrid)]} for every pair
+     *                      {@code i, k < clipMaxShrink·clipGrid} (the square of the reference's candidates), instead of
+     *                      the reference's {@code ±max|w|·(1 − i/clipGrid)}, which can only shave the larger end of a
+     *                      lopsided group; symmetric grids keep the reference's search
      */
-    public record Options(int grid, boolean clip, int clipGrid, double clipMaxShrink, boolean joint) {
+    public record Options(int grid, boolean clip, int clipGrid, double clipMaxShrink, boolean joint, boolean twoSided) {
         /** The reference defaults. */
         public static final Options DEFAULT = new Options(20, true, 20, 0.5);
 
         /** Settings with the reference's order: exponent first, then the clipping search. */
         public Options(int grid, boolean clip, int clipGrid, double clipMaxShrink) {
-            this(grid, clip, clipGrid, clipMaxShrink, false);
+            this(grid, clip, clipGrid, clipMaxShrink, false, false);
         }
 
         public Options {
@@ -52,12 +57,17 @@ public final class Awq {
 
         /** With the clipping search on or off. */
         public Options withClip(boolean on) {
-            return new Options(grid, on, clipGrid, clipMaxShrink, joint);
+            return new Options(grid, on, clipGrid, clipMaxShrink, joint, twoSided);
         }
 
         /** With the clipping search inside the exponent search on or off. */
         public Options withJoint(boolean on) {
-            return new Options(grid, clip, clipGrid, clipMaxShrink, on);
+            return new Options(grid, clip, clipGrid, clipMaxShrink, on, twoSided);
+        }
+
+        /** With the two-sided clipping search on or off. */
+        public Options withTwoSided(boolean on) {
+            return new Options(grid, clip, clipGrid, clipMaxShrink, joint, on);
         }
     }
 
@@ -411,24 +421,32 @@ public final class Awq {
         return total;
     }
 
-    // Clamps each (row, group) of w to the ±max|w|·(1 − i/clipGrid) with the smallest Δᵀ·H_gg·Δ.
+    // Clamps each (row, group) of w to the ±max|w|·(1 − i/clipGrid) (two-sided: [−max(−w)·(1 − i/clipGrid),
+    // max(w)·(1 − k/clipGrid)], candidate i·steps + k) with the smallest Δᵀ·H_gg·Δ; ties keep the earlier candidate.
     private static void clip(float[] w, int rows, int cols, double[] h, QuantScheme scheme, Options opt) {
         int g = scheme.groupFor(cols), steps = (int) Math.round(opt.clipMaxShrink() * opt.clipGrid());
         int qmin = scheme.kind().minCode(), maxq = scheme.maxq();
         double[] v = new double[g], cl = new double[g], d = new double[g], sz = new double[2];
+        // a symmetric grid's range is set by its larger end: shaving the other end alone only moves weights
+        boolean two = opt.twoSided() && scheme.kind() != GridKind.SYM && scheme.kind() != GridKind.SYM_SIGNED_MAX
+                && scheme.kind() != GridKind.SYM_RESTRICTED;
         for (int r = 0; r < rows; r++) {
             for (int c0 = 0; c0 < cols; c0 += g) {
                 int len = Math.min(cols, c0 + g) - c0;
-                double amax = 0;
+                double lmax = 0, hmax = 0;                 // largest magnitude below and above zero
                 for (int j = 0; j < len; j++) {
                     v[j] = w[r * cols + c0 + j];
-                    amax = Math.max(amax, Math.abs(v[j]));
+                    lmax = Math.max(lmax, -v[j]);
+                    hmax = Math.max(hmax, v[j]);
                 }
-                double best = Double.POSITIVE_INFINITY, bestMax = amax;
-                for (int i = 0; i < steps; i++) {
-                    double m = (float) (amax * (1 - (double) i / opt.clipGrid()));   // float: the clamped weights are stored as float
+                double amax = Math.max(lmax, hmax);
+                double best = Double.POSITIVE_INFINITY, bestMax = amax, bestMin = amax;
+                for (int i = 0; i < (two ? steps * steps : steps); i++) {
+                    double m = two ? (float) (hmax * (1 - (double) (i % steps) / opt.clipGrid()))
+                            : (float) (amax * (1 - (double) i / opt.clipGrid()));   // float: the clamped weights are stored as float
+                    double mn = two ? (float) (lmax * (1 - (double) (i / steps) / opt.clipGrid())) : m;
                     for (int j = 0; j < len; j++) {
-                        cl[j] = Math.max(-m, Math.min(m, v[j]));
+                        cl[j] = Math.max(-mn, Math.min(m, v[j]));
                     }
                     Grid.fit(scheme, cl, 0, len, 1.0, sz);
                     for (int j = 0; j < len; j++) {
@@ -441,10 +459,11 @@ public final class Awq {
                     if (err < best) {
                         best = err;
                         bestMax = m;
+                        bestMin = mn;
                     }
                 }
                 for (int j = 0; j < len; j++) {
-                    w[r * cols + c0 + j] = (float) Math.max(-bestMax, Math.min(bestMax, v[j]));
+                    w[r * cols + c0 + j] = (float) Math.max(-bestMin, Math.min(bestMax, v[j]));
                 }
             }
         }

@@ -15,13 +15,19 @@ import org.junit.jupiter.api.Test;
  * one group share one exponent, and a mismatched group map is refused.
  */
 class AwqGroupsTest {
-    private record Problem(int d, int rows, double[] meanAbs, double[] h, QuantScheme s, float[] w) {
+    /** A random AWQ problem: n = d + 10 calibration rows, their mean |x| and H, a scheme, weights w [rows, d]. */
+    record Problem(int d, int rows, double[] meanAbs, double[] h, QuantScheme s, float[] w) {
         static Problem random(SplittableRandom r) {
+            return random(r, Rand::scheme);
+        }
+
+        /** With the scheme drawn by {@code scheme}. */
+        static Problem random(SplittableRandom r, java.util.function.Function<SplittableRandom, QuantScheme> scheme) {
             int d = 8 + r.nextInt(56), rows = 1 + r.nextInt(8), n = d + 10;
             float[] x = Rand.activations(r, n, d);
             ActivationStats st = new ActivationStats(d);
             st.accept(x, n, null);
-            return new Problem(d, rows, st.meanAbs(), Rand.hessian(x, n, d), Rand.scheme(r), Rand.weights(r, rows, d));
+            return new Problem(d, rows, st.meanAbs(), Rand.hessian(x, n, d), scheme.apply(r), Rand.weights(r, rows, d));
         }
     }
 

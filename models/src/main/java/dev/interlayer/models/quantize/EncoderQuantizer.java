@@ -71,7 +71,7 @@ public final class EncoderQuantizer {
         }
         boolean attentionAware = opt.method() == SiteQuantizer.Method.BOA || opt.method() == SiteQuantizer.Method.AESPA;
         SiteQuantizer.Options so = new SiteQuantizer.Options(opt.method(), opt.scheme(), opt.gptq(), opt.aespa(), false,
-                SiteQuantizer.AwqObjective.LINEAR, false, opt.awqGroup(), opt.rtnWeighted());
+                SiteQuantizer.AwqObjective.LINEAR, false, opt.awqGroup(), opt.rtnWeighted(), opt.awqTwoSidedClip());
         for (int l = 0; l < n; l++) {
             long t0 = System.nanoTime(), calibNanos = 0;
             AttentionConfig ac = stack0.blocks().get(l).config().attention();

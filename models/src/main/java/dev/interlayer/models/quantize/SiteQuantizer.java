@@ -66,9 +66,11 @@ public final class SiteQuantizer {
      *                   double[], QuantScheme, Awq.Options, Awq.Objective, int[])}); 0: one exponent per site
      * @param rtnWeighted RTN: weigh each group's clipping search by the input's {@code diag H} (an importance matrix,
      *                    llama.cpp's {@code --imatrix} weighting) instead of weighing every weight alike
+     * @param awqTwoSidedClip AWQ: clip each group's two ends independently ({@link Awq.Options#twoSided})
      */
     public record Options(Method method, QuantScheme scheme, GptqOptions gptq, Aespa.Options aespa, boolean awqScales,
-                          AwqObjective awqObjective, boolean awqJointClip, int awqGroup, boolean rtnWeighted) {
+                          AwqObjective awqObjective, boolean awqJointClip, int awqGroup, boolean rtnWeighted,
+                          boolean awqTwoSidedClip) {
         public Options {
             if (awqGroup < 0) {
                 throw new IllegalArgumentException("SiteQuantizer.Options: awqGroup >= 0 (0: one exponent per site),"
@@ -81,20 +83,22 @@ public final class SiteQuantizer {
             this(method, scheme, gptq, aespa, awqScales, AwqObjective.LINEAR, false);
         }
 
-        /** One AWQ exponent per site, unweighted RTN. */
+        /** One AWQ exponent per site and the reference's clipping search, unweighted RTN. */
         public Options(Method method, QuantScheme scheme, GptqOptions gptq, Aespa.Options aespa, boolean awqScales,
                        AwqObjective awqObjective, boolean awqJointClip) {
-            this(method, scheme, gptq, aespa, awqScales, awqObjective, awqJointClip, 0, false);
+            this(method, scheme, gptq, aespa, awqScales, awqObjective, awqJointClip, 0, false, false);
         }
 
         /** The same options on another grid. */
         public Options withScheme(QuantScheme s) {
-            return new Options(method, s, gptq, aespa, awqScales, awqObjective, awqJointClip, awqGroup, rtnWeighted);
+            return new Options(method, s, gptq, aespa, awqScales, awqObjective, awqJointClip, awqGroup, rtnWeighted,
+                    awqTwoSidedClip);
         }
 
         /** The same options with the scale search at this site on or off. */
         public Options withAwqScales(boolean on) {
-            return new Options(method, scheme, gptq, aespa, on, awqObjective, awqJointClip, awqGroup, rtnWeighted);
+            return new Options(method, scheme, gptq, aespa, on, awqObjective, awqJointClip, awqGroup, rtnWeighted,
+                    awqTwoSidedClip);
         }
     }
 
@@ -174,7 +178,7 @@ public final class SiteQuantizer {
                 rows[i] = linears.get(i).rows();
             }
             Awq.Options ao = (opt.awqScales() ? Awq.Options.DEFAULT : new Awq.Options(1, true, 20, 0.5))
-                    .withJoint(opt.awqJointClip());
+                    .withJoint(opt.awqJointClip()).withTwoSided(opt.awqTwoSidedClip());
             boolean gptq = opt.method() == Method.AWQ_GPTQ;
             Awq.Result r = Awq.quantize(ws, rows, dIn, meanAbs, h, s, gptq ? ao.withClip(false) : ao,
                     opt.awqScales() ? objective : null,
@@ -284,7 +288,8 @@ public final class SiteQuantizer {
                 case BLOCK -> "block output";
                 default -> "float model's block output";
             })
-                    + (o.awqJointClip() ? ", clip search inside the scale search" : "");
+                    + (o.awqJointClip() ? ", clip search inside the scale search" : "")
+                    + (o.awqTwoSidedClip() && o.method() == Method.AWQ ? ", two-sided clipping" : "");
         }
         if (o.method().awq() && o.awqGroup() > 0) {
             extra += ", one exponent per " + o.awqGroup() + " input channels";

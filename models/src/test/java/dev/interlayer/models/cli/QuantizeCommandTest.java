@@ -95,6 +95,10 @@ class QuantizeCommandTest {
             {"--awq-scales must be site (the default) unless --method is awq", "got group"},
             {"--method", "awq", "--awq-scales", "layer", "--calibration", text.toString()},
             {"--awq-scales must be site, group or a positive number of input channels, got layer"},
+            {"--method", "awq", "--awq-clip", "both", "--calibration", text.toString()},
+            {"--awq-clip must be symmetric or two-sided, got both"},
+            {"--method", "awq-gptq", "--awq-clip", "two-sided", "--calibration", text.toString()},
+            {"--awq-clip must be symmetric (the default) unless --method is awq", "got two-sided"},
         };
         for (int i = 0; i < cases.length; i += 2) {
             String[] args = concat(new String[] {"quantize", "--model", stories, "--out", out}, cases[i]);
@@ -149,10 +153,10 @@ class QuantizeCommandTest {
         assertTrue(!java.util.Arrays.equals(Files.readAllBytes(dir.resolve("plain.gguf")),
                 Files.readAllBytes(dir.resolve("weighted.gguf"))), "the importance changed no clipping choice");
         r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "awq", "--imatrix", imatrix.toString(),
-                "--awq-scales", "group", "--out", dir.resolve("awq.gguf").toString());
+                "--awq-scales", "group", "--awq-clip", "two-sided", "--out", dir.resolve("awq.gguf").toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("awq, one exponent per 32 input channels, min/max grids, statistics of importance"
-                + " matrix m.dat"), r.out());
+        assertTrue(r.out().contains("awq, two-sided clipping, one exponent per 32 input channels, min/max grids,"
+                + " statistics of importance matrix m.dat"), r.out());
         try (GgufFile f = Gguf.open(dir.resolve("awq.gguf"))) {
             assertEquals(GgufType.Q4_1, f.info("blk.0.attn_q.weight").type());
         }

@@ -108,6 +108,29 @@ class EncoderQuantizerTest {
     }
 
     /**
+     * The encoder honours AWQ's exponent groups ({@code --awq-scales}): one exponent per input channel at o moves
+     * some of v's folded biases away from the one-exponent result (the per-group search keeps any exponent that
+     * lowers the output error, and with a channel per group some does).
+     */
+    @Test
+    void awqExponentGroupsReachTheEncoderFold() throws IOException {
+        Path path = SharedModels.require("synthetic/synth-bert-f32.gguf");
+        try (EmbeddingModel f32 = EmbeddingModel.fromGguf(path); GgufFile file = Gguf.open(path)) {
+            List<int[]> calib = TEXTS.stream().map(f32::tokenIds).toList();
+            List<float[]> biases = new ArrayList<>();
+            for (int group : new int[] {0, 1}) {
+                var opt = new SiteQuantizer.Options(SiteQuantizer.Method.AWQ, GgmlBlocks.scheme(4, 32, false,
+                        ClipSearch.NONE), GptqOptions.DEFAULT, Aespa.Options.QKV, false,
+                        SiteQuantizer.AwqObjective.LINEAR, false, group, false, false);
+                biases.add(EncoderQuantizer.run(file, calib, opt, true, s -> { }).replacedF32()
+                        .get("blk.0.attn_v.bias").toFloatArray());
+            }
+            assertTrue(!java.util.Arrays.equals(biases.get(0), biases.get(1)),
+                    "per-channel exponents left every scale of the site's single exponent");
+        }
+    }
+
+    /**
      * The packed output pass (sequences back to back, attention within each) against one sequence at a time: both
      * are float32 forwards of the same block, equal up to summation order (tolerance 1e-4 of the row's largest
      * value: a few float32 ulps accumulated through two 2-block layers).
