@@ -1,6 +1,7 @@
 package dev.interlayer.nn;
 
 import dev.interlayer.tensor.Tensor;
+import dev.interlayer.tensor.testing.Diffs;
 
 /** Runs layers over a sequence in chunks against a fresh KV cache; the test-side driver. */
 public final class Runs {
@@ -42,17 +43,13 @@ public final class Runs {
         }
         Attention.State st = a.newState(cache, 0, maxChunk);
         st.setKeyMask(keyValid);
-        float[] out = new float[t * d];
-        int past = 0;
-        for (int c : chunks == null ? new int[] {t} : chunks) {
+        return chunked(chunks == null ? new int[] {t} : chunks, d, (past, c) -> {
             Tensor y = Tensor.zeros(c, d);
             int[] pos = positions == null ? null : java.util.Arrays.copyOfRange(positions, past, past + c);
             a.forward(x.slice(0, past, past + c), y, st, pos);
             cache.advance(c);
-            System.arraycopy(y.toFloatArray(), 0, out, past * d, c * d);
-            past += c;
-        }
-        return out;
+            return y;
+        });
     }
 
     /** Output [T, d] of one block over x processed in chunks (null = one chunk). */
@@ -60,13 +57,33 @@ public final class Runs {
         int t = x.dim(0), d = x.dim(1);
         KvCache cache = new KvCache(b.config().attention().contextLength(), b.config().attention().kvDim());
         TransformerBlock.State st = b.newState(cache, 0, t);
-        float[] out = new float[t * d];
-        int past = 0;
-        for (int c : chunks == null ? new int[] {t} : chunks) {
+        return chunked(chunks == null ? new int[] {t} : chunks, d, (past, c) -> {
             Tensor y = x.slice(0, past, past + c).copy();
             b.forward(y, st);
             cache.advance(c);
-            System.arraycopy(y.toFloatArray(), 0, out, past * d, c * d);
+            return y;
+        });
+    }
+
+    /** One call of a chunked run: the output rows [c, d] of the c tokens after the first {@code past}. */
+    @FunctionalInterface
+    public interface Chunk {
+        Tensor run(int past, int c);
+    }
+
+    /**
+     * Outputs [T, d] (T = Σ chunks) of a layer or model fed a sequence in chunks of the given sizes, in order: each
+     * call's output rows are copied to rows [past, past + c).
+     */
+    public static float[] chunked(int[] chunks, int d, Chunk step) {
+        int t = 0;
+        for (int c : chunks) {
+            t += c;
+        }
+        float[] out = new float[t * d];
+        int past = 0;
+        for (int c : chunks) {
+            System.arraycopy(step.run(past, c).toFloatArray(), 0, out, past * d, c * d);
             past += c;
         }
         return out;
@@ -86,17 +103,12 @@ public final class Runs {
      */
     public static float[] stack(DecoderStack stack, StackSession s, int[] tokens, int[] chunks, int[] positions) {
         int d = stack.blocks().get(0).config().hidden();
-        float[] out = new float[tokens.length * d];
-        int past = 0;
-        for (int c : chunks) {
+        return chunked(chunks, d, (past, c) -> {
             int[] tok = java.util.Arrays.copyOfRange(tokens, past, past + c);
             int[] pos = positions == null ? null : java.util.Arrays.copyOfRange(positions, past, past + c);
-            Tensor y = c == 1 && pos != null ? stack.decode(tok[0], pos[0], s)
+            return c == 1 && pos != null ? stack.decode(tok[0], pos[0], s)
                     : c == 1 ? stack.decode(tok[0], s) : stack.forward(tok, pos, s);
-            System.arraycopy(y.toFloatArray(), 0, out, past * d, c * d);
-            past += c;
-        }
-        return out;
+        });
     }
 
     /** Chunk schedules every golden case is run with: one prefill, token by token, and prefill-then-decode. */
@@ -114,28 +126,13 @@ public final class Runs {
         return schedule.length == 1 ? "prefill" : schedule.length == t ? "decode" : "prefill3+decode";
     }
 
-    /** max |a − b|. */
+    /** max |a − b| ({@link Diffs#maxAbs(float[], double[])}). */
     public static double maxAbs(float[] a, double[] b) {
-        if (a.length != b.length) {
-            throw new AssertionError("length " + a.length + " vs " + b.length);
-        }
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            double e = Math.abs(a[i] - b[i]);
-            if (Double.isNaN(e)) {
-                return Double.NaN;
-            }
-            m = Math.max(m, e);
-        }
-        return m;
+        return Diffs.maxAbs(a, b);
     }
 
     /** max |a − b| over floats. */
     public static double maxAbs(float[] a, float[] b) {
-        double[] wide = new double[b.length];
-        for (int i = 0; i < b.length; i++) {
-            wide[i] = b[i];
-        }
-        return maxAbs(a, wide);
+        return Diffs.maxAbs(a, b);
     }
 }

@@ -3,6 +3,7 @@ package dev.interlayer.models.load;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.interlayer.tensor.testing.Diffs;
 import dev.interlayer.tensor.testing.JsonArrays;
 import java.io.IOException;
 import java.io.InputStream;
@@ -72,20 +73,8 @@ public final class Fixture {
         return out;
     }
 
+    /** max |a − b| ({@link Diffs#maxAbs(float[], float[])}); NaN when a difference is NaN. */
     public static float maxAbsDiff(float[] a, float[] b) {
-        if (a.length != b.length) {
-            throw new AssertionError("length " + a.length + " != " + b.length);
-        }
-        float m = 0;
-        for (int i = 0; i < a.length; i++) {
-            float d = Math.abs(a[i] - b[i]);
-            if (!(d <= m)) {
-                m = Float.isNaN(d) ? Float.NaN : d;
-                if (Float.isNaN(m)) {
-                    return m;
-                }
-            }
-        }
-        return m;
+        return (float) Diffs.maxAbs(a, b);
     }
 }

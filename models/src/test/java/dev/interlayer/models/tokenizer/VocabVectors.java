@@ -1,5 +1,6 @@
 package dev.interlayer.models.tokenizer;
 
+import com.google.gson.JsonPrimitive;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -64,17 +65,9 @@ record VocabVectors(List<String> inputs, List<int[]> expected) {
         org.junit.jupiter.api.Assertions.assertEquals(inputs.size(), pass, name + ": every pair must match");
     }
 
+    // s as a JSON string literal (control characters, quotes and backslashes escaped; other text kept), so that a
+    // message shows exactly which characters an input had
     static String escape(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '\n' -> sb.append("\\n");
-                case '\t' -> sb.append("\\t");
-                case '\r' -> sb.append("\\r");
-                default -> sb.append(c);
-            }
-        }
-        return sb.append('"').toString();
+        return new JsonPrimitive(s).toString();
     }
 }

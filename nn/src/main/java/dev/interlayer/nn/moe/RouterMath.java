@@ -1,5 +1,7 @@
 package dev.interlayer.nn.moe;
 
+import dev.interlayer.nn.readout.LogSoftmax;
+
 /**
  * Allocation-free row operations of the routers, on one row {@code [off, off + n)} of a float array,
  * reduced in double. E is small (tens to hundreds), so plain loops.
@@ -8,18 +10,11 @@ final class RouterMath {
     private RouterMath() {
     }
 
-    /** dst = softmax(src) (max-shifted). */
+    /** dst = softmax(src) = exp(src − logSumExp(src)), the log-sum-exp max-shifted (src and dst may be one row). */
     static void softmax(float[] src, int sOff, float[] dst, int dOff, int n) {
-        float max = Float.NEGATIVE_INFINITY;
+        double lse = LogSoftmax.logSumExp(src, sOff, n);
         for (int i = 0; i < n; i++) {
-            max = Math.max(max, src[sOff + i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += Math.exp(src[sOff + i] - max);
-        }
-        for (int i = 0; i < n; i++) {
-            dst[dOff + i] = (float) (Math.exp(src[sOff + i] - max) / sum);
+            dst[dOff + i] = (float) Math.exp(src[sOff + i] - lse);
         }
     }
 

@@ -77,14 +77,11 @@ class MoeutGoldenTest {
             double[] want = Golden.doubles(k.getAsJsonObject("output"));
             for (int[] sched : Runs.schedules(t)) {
                 SwitchHeadAttention.State st = a.newState(t);
-                float[] got = new float[t * d];
-                int past = 0;
-                for (int ch : sched) {
+                float[] got = Runs.chunked(sched, d, (past, ch) -> {
                     Tensor y = Tensor.zeros(ch, d);
                     a.forward(n.slice(0, past, past + ch), x.slice(0, past, past + ch), y, st);
-                    System.arraycopy(y.toFloatArray(), 0, got, past * d, ch * d);
-                    past += ch;
-                }
+                    return y;
+                });
                 double err = Runs.maxAbs(got, want);
                 System.out.printf("%-20s %-16s max abs err %.2e%n", name, Runs.name(sched, t), err);
                 assertTrue(err <= TOL, name + " " + Runs.name(sched, t) + ": " + err);
@@ -119,14 +116,11 @@ class MoeutGoldenTest {
         double[] want = Golden.doubles(k.getAsJsonObject("output"));
         for (int[] sched : Runs.schedules(t)) {
             MoeutStack.State st = stack.newState(t);
-            float[] got = new float[t * d];
-            int past = 0;
-            for (int ch : sched) {
+            float[] got = Runs.chunked(sched, d, (past, ch) -> {
                 Tensor y = x.slice(0, past, past + ch).copy();
                 stack.forward(y, st);
-                System.arraycopy(y.toFloatArray(), 0, got, past * d, ch * d);
-                past += ch;
-            }
+                return y;
+            });
             double err = Runs.maxAbs(got, want);
             System.out.printf("moeut G=%d L=%d %-16s max abs err %.2e; step 3 σ-MoE %s%n", g, steps,
                     Runs.name(sched, t), err, st.step(3).ffn().stats());

@@ -45,18 +45,15 @@ class RouterPropertiesTest {
 
     /** Output over x in chunks (each a continuation call with past = tokens before it). */
     static float[] chunked(RoutedMoe m, Tensor x, int[] ids, int[] chunks) {
-        int t = x.dim(0), d = x.dim(1), past = 0;
+        int t = x.dim(0), d = x.dim(1);
         RoutingContext ctx = new RoutingContext(t);
         RoutedMoe.State st = m.newScratch(t, ctx);
-        float[] out = new float[t * d];
-        for (int c : chunks) {
+        return Runs.chunked(chunks, d, (past, c) -> {
             ctx.begin(ids == null ? null : java.util.Arrays.copyOfRange(ids, past, past + c), c, past);
             Tensor y = Tensor.zeros(c, d);
             m.forward(x.slice(0, past, past + c), y, st);
-            System.arraycopy(y.toFloatArray(), 0, out, past * d, c * d);
-            past += c;
-        }
-        return out;
+            return y;
+        });
     }
 
     static Linear permutedRows(Linear w, int[] perm) {

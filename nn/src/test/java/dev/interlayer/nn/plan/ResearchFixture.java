@@ -99,13 +99,6 @@ public final class ResearchFixture {
      * one session the step function closes over.
      */
     public static float[] run(int[] tokens, int[] schedule, int d, Function<int[], Tensor> step) {
-        float[] out = new float[tokens.length * d];
-        int past = 0;
-        for (int c : schedule) {
-            Tensor y = step.apply(Arrays.copyOfRange(tokens, past, past + c));
-            System.arraycopy(y.toFloatArray(), 0, out, past * d, c * d);
-            past += c;
-        }
-        return out;
+        return Runs.chunked(schedule, d, (past, c) -> step.apply(Arrays.copyOfRange(tokens, past, past + c)));
     }
 }

@@ -24,12 +24,11 @@ class AttentionRowKernelsTest {
     @ParameterizedTest(name = "bits={0}")
     @ValueSource(ints = {128, 256, 512})
     void dotRowsMatchesOracle(int bits) {
-        Kernels simd = new SimdKernels(bits), ref = Kernels.scalar();
-        sweep(31, bits, (rows, d, stride, rng, where) -> {
-            int qOff = rng.nextInt(3), kOff = rng.nextInt(3), oOff = rng.nextInt(3);
-            float[] q = gaussian(rng, qOff + d), k = gaussian(rng, kOff + rows * stride + 2);
+        sweep(31, bits, (simd, ref, c) -> {
+            int rows = c.rows(), d = c.d(), stride = c.stride(), qOff = c.aOff(), kOff = c.bOff(), oOff = c.oOff();
+            float[] q = gaussian(c.rng(), qOff + d), k = gaussian(c.rng(), kOff + rows * stride + 2);
             float scale = 0.125f;
-            float[] want = new float[oOff + rows + 1], got = gaussian(rng, oOff + rows + 1);
+            float[] want = new float[oOff + rows + 1], got = gaussian(c.rng(), oOff + rows + 1);
             float before = got[0];
             ref.dotRows(q, qOff, k, kOff, stride, rows, d, scale, want, oOff);
             simd.dotRows(q, qOff, k, kOff, stride, rows, d, scale, got, oOff);
@@ -40,7 +39,7 @@ class AttentionRowKernelsTest {
                 }
                 double bound = (d + 2) * U * abs * scale + Float.MIN_VALUE;
                 assertTrue(Math.abs(want[oOff + j] - got[oOff + j]) <= bound,
-                        where + " j=" + j + ": " + want[oOff + j] + " vs " + got[oOff + j]);
+                        c.where() + " j=" + j + ": " + want[oOff + j] + " vs " + got[oOff + j]);
             }
             if (oOff > 0) {
                 assertEquals(before, got[0], "dotRows wrote before its range");
@@ -51,11 +50,10 @@ class AttentionRowKernelsTest {
     @ParameterizedTest(name = "bits={0}")
     @ValueSource(ints = {128, 256, 512})
     void addWeightedRowsMatchesOracle(int bits) {
-        Kernels simd = new SimdKernels(bits), ref = Kernels.scalar();
-        sweep(57, bits, (rows, d, stride, rng, where) -> {
-            int pOff = rng.nextInt(3), vOff = rng.nextInt(3), oOff = rng.nextInt(3);
-            float[] p = gaussian(rng, pOff + rows), v = gaussian(rng, vOff + rows * stride + 2);
-            float[] out0 = gaussian(rng, oOff + d + 1);
+        sweep(57, bits, (simd, ref, c) -> {
+            int rows = c.rows(), d = c.d(), stride = c.stride(), pOff = c.aOff(), vOff = c.bOff(), oOff = c.oOff();
+            float[] out0 = gaussian(c.rng(), oOff + d + 1);
+            float[] p = gaussian(c.rng(), pOff + rows), v = gaussian(c.rng(), vOff + rows * stride + 2);
             float[] want = out0.clone(), got = out0.clone();
             ref.addWeightedRows(p, pOff, v, vOff, stride, rows, d, want, oOff);
             simd.addWeightedRows(p, pOff, v, vOff, stride, rows, d, got, oOff);
@@ -66,7 +64,7 @@ class AttentionRowKernelsTest {
                 }
                 double bound = (rows + 2) * U * abs + Float.MIN_VALUE;
                 assertTrue(Math.abs(want[oOff + i] - got[oOff + i]) <= bound,
-                        where + " i=" + i + ": " + want[oOff + i] + " vs " + got[oOff + i]);
+                        c.where() + " i=" + i + ": " + want[oOff + i] + " vs " + got[oOff + i]);
             }
             for (int i = 0; i < oOff; i++) {
                 assertEquals(out0[i], got[i], "addWeightedRows wrote before its range");
@@ -75,20 +73,32 @@ class AttentionRowKernelsTest {
         });
     }
 
-    /** One (rows, width) case of {@link #sweep}, with its row stride, random stream and a label for messages. */
-    @FunctionalInterface
-    private interface RowsCase {
-        void check(int rows, int d, int stride, SplittableRandom rng, String where);
+    /**
+     * One case of {@link #sweep}: {@code rows} rows of width {@code d} at row stride {@code stride} (d to d + 3), the
+     * element offsets (0 to 2) of the first operand, the rows and the output, the case's random stream for the data,
+     * and a label for messages.
+     */
+    private record RowsCase(int rows, int d, int stride, int aOff, int bOff, int oOff, SplittableRandom rng,
+                            String where) {
     }
 
-    // every ROWS x WIDTHS case, each with its own stream seeded from (salt, rows, d, bits) and a stride of d to d + 3
-    private static void sweep(long salt, int bits, RowsCase body) {
+    /** A check of the kernels at one vector width against the scalar oracle on one case. */
+    @FunctionalInterface
+    private interface RowsCheck {
+        void check(Kernels simd, Kernels ref, RowsCase c);
+    }
+
+    // every ROWS x WIDTHS case, each with its own stream seeded from (salt, rows, d, bits), through the SIMD kernels
+    // at `bits` and the scalar oracle
+    private static void sweep(long salt, int bits, RowsCheck body) {
+        Kernels simd = new SimdKernels(bits), ref = Kernels.scalar();
         for (int rows : ROWS) {
             for (int d : WIDTHS) {
                 long seed = salt * rows + d + 1000L * bits;
                 SplittableRandom rng = new SplittableRandom(seed);
-                int stride = d + rng.nextInt(4);
-                body.check(rows, d, stride, rng, "bits=" + bits + " rows=" + rows + " d=" + d + " seed=" + seed);
+                int stride = d + rng.nextInt(4), aOff = rng.nextInt(3), bOff = rng.nextInt(3), oOff = rng.nextInt(3);
+                body.check(simd, ref, new RowsCase(rows, d, stride, aOff, bOff, oOff, rng,
+                        "bits=" + bits + " rows=" + rows + " d=" + d + " seed=" + seed));
             }
         }
     }

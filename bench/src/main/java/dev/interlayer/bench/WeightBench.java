@@ -3,25 +3,34 @@ package dev.interlayer.bench;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.Tensor;
 import java.lang.foreign.Arena;
+import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One trial's off-heap, read-only weight matrix w[rows, cols] with the activations x and output of a subclass's op
- * (mat-vec, quantized matmul); {@link #streamSum} reads the same bytes as a plain stream, the bandwidth ceiling
- * measured next to the op. The suites' {@code bytes} counter counts weight bytes read.
+ * A suite over one trial's off-heap, read-only weight matrix w[rows, cols] with the activations x and output of the
+ * subclass's op (mat-vec, quantized matmul); {@link #streamSameBytes} reads the same bytes as a plain stream, the
+ * bandwidth ceiling measured next to the op (JMH runs an inherited benchmark method under each subclass's name). The
+ * suites' {@code bytes} counter counts weight bytes read.
  */
-public abstract class WeightProblem {
+@State(Scope.Benchmark)
+public abstract class WeightBench extends ThroughputBenchmark {
+    @Param({"1", "2"})
+    int threads;
     Arena arena;
     Tensor w, x, out;
     long weightBytes;
 
     /** For subclasses (JMH instantiates them). */
-    protected WeightProblem() {
+    protected WeightBench() {
     }
 
-    // sizes the compute pool and opens the arena for w; returns {rows, cols} of a "rows x cols" shape
-    int[] open(int threads, String shape) {
+    // sizes the compute pool to the threads parameter and opens the arena for w; returns {rows, cols} of a
+    // "rows x cols" shape
+    int[] open(String shape) {
         ComputePool.setThreads(threads);
         arena = Arena.ofShared();
         String[] d = shape.split("x");
@@ -35,11 +44,12 @@ public abstract class WeightProblem {
     }
 
     /**
-     * Single-thread streaming sum over the weight bytes (reinterpreted as floats); adds them to {@code b}.
+     * Single-thread streaming sum over the same weight bytes (reinterpreted as floats).
      *
      * @return the sum (returned to JMH so that the read is not eliminated)
      */
-    public float streamSum(Counters.Bytes b) {
+    @Benchmark
+    public float streamSameBytes(Counters.Bytes b) {
         b.bytes += weightBytes;
         return StreamSum.sum(w.segment());
     }
