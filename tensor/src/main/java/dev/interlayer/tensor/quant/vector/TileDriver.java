@@ -92,16 +92,20 @@ final class TileDriver {
         }
     }
 
-    /** Q4_0 by {@link Q40ScaleTiles}: the block sums of x once into {@code s[SUMS ..]}, then four far rows per tile. */
+    /**
+     * Q4_0 by {@link Q40ScaleTiles}: the block sums of x once into {@code s[SUMS ..]}, then eight far rows per tile
+     * (eighths of the range, as Q8_0): a four-row block-scale tile ran no faster than {@link Block32Tiles#q4_0Far4},
+     * the eight-row one 1.2-1.4x (QuantKernelProbe, one thread, one JVM, loaded machine).
+     */
     private static void q4_0Scaled(int k, float[] x, int xo, MemorySegment w, long wOff, long rowBytes, float[] s,
                                    float[] c, int cOff, int j0, int j1) {
         Q40ScaleTiles.blockSums(k, x, xo, s, Q40ScaleTiles.SUMS);
-        int q = (j1 - j0) / 4;
+        int q = (j1 - j0) / 8;
         long step = q * rowBytes;
         for (int j = j0; j < j0 + q; j++) {
-            Q40ScaleTiles.far4(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+            Q40ScaleTiles.far8(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
         }
-        for (int j = j0 + 4 * q; j < j1; j++) {
+        for (int j = j0 + 8 * q; j < j1; j++) {
             c[cOff + j] = Q40ScaleTiles.one(w, wOff + j * rowBytes, k, x, xo, s);
         }
     }
