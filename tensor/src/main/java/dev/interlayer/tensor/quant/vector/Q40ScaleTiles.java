@@ -35,6 +35,12 @@ import jdk.incubator.vector.VectorOperators;
  * computing each output by the same sequence, so every row of a batch stays bit for bit its decode.
  */
 final class Q40ScaleTiles {
+    /*
+     * XH: with u the whole byte (lo + 16·hi, widened unsigned), lo·xl + hi·xh = lo·(xl − xh/16) + u·(xh/16): the
+     * high nibble needs no shift, and the two activation terms are computed once per block for all rows of a tile
+     * (xh/16 is exact; every tile computes xl − xh/16 by the same operation, so the floats agree).
+     */
+
     /** Offset of the block sums S_b in the tile scratch (after {@link TileDriver}'s eight rows of lanes). */
     static final int SUMS = 8 * VL;
 
@@ -54,65 +60,99 @@ final class Q40ScaleTiles {
     }
 
     /**
-     * Rows o0 + r·step (r &lt; 4) with x, the block sums of x at {@code s[SUMS ..]}; outputs c[ci + r·cs]. Four
-     * vector FMA chains and four scalar ones.
+     * Rows o0 + r·step (r &lt; 8) with x, the block sums of x at {@code s[SUMS ..]}; outputs c[ci + r·cs]. Eight
+     * read streams (as Q8_0's tile: 1.2-1.4x the four-row form of this tile, see {@link TileDriver}), eight vector
+     * FMA chains and eight scalar ones.
      */
-    static void far4(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci,
+    static void far8(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci,
                      int cs) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
-        long o1 = o0 + step, o2 = o1 + step, o3 = o2 + step;
-        FloatVector z = FloatVector.zero(F), a0 = z, a1 = z, a2 = z, a3 = z;
-        float g0 = 0, g1 = 0, g2 = 0, g3 = 0;
+        long o1 = o0 + step, o2 = o1 + step, o3 = o2 + step, o4 = o3 + step, o5 = o4 + step, o6 = o5 + step;
+        long o7 = o6 + step;
+        FloatVector z = FloatVector.zero(F), a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+        float g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0;
         for (int b = 0, nb = k / 32; b < nb; b++, xo += 32) {
             long bo = 18L * b;
             float e0 = f16(w, o0 + bo), e1 = f16(w, o1 + bo), e2 = f16(w, o2 + bo), e3 = f16(w, o3 + bo);
+            float e4 = f16(w, o4 + bo), e5 = f16(w, o5 + bo), e6 = f16(w, o6 + bo), e7 = f16(w, o7 + bo);
             float sb = s[SUMS + b];
             g0 = Math.fma(e0, sb, g0);
             g1 = Math.fma(e1, sb, g1);
             g2 = Math.fma(e2, sb, g2);
             g3 = Math.fma(e3, sb, g3);
+            g4 = Math.fma(e4, sb, g4);
+            g5 = Math.fma(e5, sb, g5);
+            g6 = Math.fma(e6, sb, g6);
+            g7 = Math.fma(e7, sb, g7);
             ByteVector v0 = ByteVector.fromMemorySegment(B, w, o0 + bo + 2, LE);
             ByteVector v1 = ByteVector.fromMemorySegment(B, w, o1 + bo + 2, LE);
             ByteVector v2 = ByteVector.fromMemorySegment(B, w, o2 + bo + 2, LE);
             ByteVector v3 = ByteVector.fromMemorySegment(B, w, o3 + bo + 2, LE);
-            FloatVector t0 = z, t1 = z, t2 = z, t3 = z;
+            ByteVector v4 = ByteVector.fromMemorySegment(B, w, o4 + bo + 2, LE);
+            ByteVector v5 = ByteVector.fromMemorySegment(B, w, o5 + bo + 2, LE);
+            ByteVector v6 = ByteVector.fromMemorySegment(B, w, o6 + bo + 2, LE);
+            ByteVector v7 = ByteVector.fromMemorySegment(B, w, o7 + bo + 2, LE);
+            FloatVector t0 = z, t1 = z, t2 = z, t3 = z, t4 = z, t5 = z, t6 = z, t7 = z;
             for (int p = 0; p < PARTS; p++) {
                 int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
-                FloatVector xl = FloatVector.fromArray(F, x, xo + p * VL);
-                FloatVector xh = FloatVector.fromArray(F, x, xo + 16 + p * VL);
+                FloatVector xh = FloatVector.fromArray(F, x, xo + 16 + p * VL).mul(0.0625f);     // see XH
+                FloatVector xl = FloatVector.fromArray(F, x, xo + p * VL).sub(xh);
                 IntVector u0 = (IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
                 IntVector u1 = (IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
                 IntVector u2 = (IntVector) v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
                 IntVector u3 = (IntVector) v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                // bytes widened unsigned: u & 15 is the low nibble, u >>> 4 the high one without a mask
-                t0 = ((FloatVector) u0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t0);
-                t1 = ((FloatVector) u1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t1);
-                t2 = ((FloatVector) u2.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t2);
-                t3 = ((FloatVector) u3.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t3);
-                t0 = ((FloatVector) u0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, t0);
-                t1 = ((FloatVector) u1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, t1);
-                t2 = ((FloatVector) u2.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, t2);
-                t3 = ((FloatVector) u3.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, t3);
+                IntVector u4 = (IntVector) v4.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                IntVector u5 = (IntVector) v5.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                IntVector u6 = (IntVector) v6.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                IntVector u7 = (IntVector) v7.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                t0 = ((FloatVector) u0.convert(VectorOperators.I2F, 0)).fma(xh,
+                        ((FloatVector) u0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t0));
+                t1 = ((FloatVector) u1.convert(VectorOperators.I2F, 0)).fma(xh,
+                        ((FloatVector) u1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t1));
+                t2 = ((FloatVector) u2.convert(VectorOperators.I2F, 0)).fma(xh,
+                        ((FloatVector) u2.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t2));
+                t3 = ((FloatVector) u3.convert(VectorOperators.I2F, 0)).fma(xh,
+                        ((FloatVector) u3.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t3));
+                t4 = ((FloatVector) u4.convert(VectorOperators.I2F, 0)).fma(xh,
+                        ((FloatVector) u4.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t4));
+                t5 = ((FloatVector) u5.convert(VectorOperators.I2F, 0)).fma(xh,
+                        ((FloatVector) u5.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t5));
+                t6 = ((FloatVector) u6.convert(VectorOperators.I2F, 0)).fma(xh,
+                        ((FloatVector) u6.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t6));
+                t7 = ((FloatVector) u7.convert(VectorOperators.I2F, 0)).fma(xh,
+                        ((FloatVector) u7.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t7));
             }
             a0 = t0.fma(FloatVector.broadcast(F, e0), a0);
             a1 = t1.fma(FloatVector.broadcast(F, e1), a1);
             a2 = t2.fma(FloatVector.broadcast(F, e2), a2);
             a3 = t3.fma(FloatVector.broadcast(F, e3), a3);
+            a4 = t4.fma(FloatVector.broadcast(F, e4), a4);
+            a5 = t5.fma(FloatVector.broadcast(F, e5), a5);
+            a6 = t6.fma(FloatVector.broadcast(F, e6), a6);
+            a7 = t7.fma(FloatVector.broadcast(F, e7), a7);
         }
         a0.intoArray(s, 0);
         a1.intoArray(s, VL);
         a2.intoArray(s, 2 * VL);
         a3.intoArray(s, 3 * VL);
+        a4.intoArray(s, 4 * VL);
+        a5.intoArray(s, 5 * VL);
+        a6.intoArray(s, 6 * VL);
+        a7.intoArray(s, 7 * VL);
         c[ci] = Math.fma(-8f, g0, hsum(s, 0));
         c[ci + cs] = Math.fma(-8f, g1, hsum(s, VL));
         c[ci + 2 * cs] = Math.fma(-8f, g2, hsum(s, 2 * VL));
         c[ci + 3 * cs] = Math.fma(-8f, g3, hsum(s, 3 * VL));
+        c[ci + 4 * cs] = Math.fma(-8f, g4, hsum(s, 4 * VL));
+        c[ci + 5 * cs] = Math.fma(-8f, g5, hsum(s, 5 * VL));
+        c[ci + 6 * cs] = Math.fma(-8f, g6, hsum(s, 6 * VL));
+        c[ci + 7 * cs] = Math.fma(-8f, g7, hsum(s, 7 * VL));
     }
 
     /**
      * Batched decode: weight rows o0, o1 × activation rows at a[x0 ..], .., a[x3 ..] (repeated rows at the edges),
      * whose block sums are at s[s0 ..], .., s[s3 ..]; outputs c[ci + i·ldc + r] for r &lt; nr, i &lt; mr. Each output
-     * is the sequence of {@link #far4} and {@link #one}, so every row of a batch is bit for bit its decode. Eight
+     * is the sequence of {@link #far8} and {@link #one}, so every row of a batch is bit for bit its decode. Eight
      * vector FMA chains and eight scalar ones; each weight vector is widened and converted once for four rows.
      */
     static void w2x4(MemorySegment seg, long o0, long o1, int k, float[] a, int x0, int x1, int x2, int x3, float[] s,
@@ -142,21 +182,22 @@ final class Q40ScaleTiles {
                 IntVector u1 = (IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
                 FloatVector l0 = (FloatVector) u0.and(15).convert(VectorOperators.I2F, 0);
                 FloatVector l1 = (FloatVector) u1.and(15).convert(VectorOperators.I2F, 0);
-                FloatVector h0 = (FloatVector) u0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
-                FloatVector h1 = (FloatVector) u1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
-                FloatVector xl = FloatVector.fromArray(F, a, x0 + xp), xh = FloatVector.fromArray(F, a, x0 + xp + 16);
+                FloatVector h0 = (FloatVector) u0.convert(VectorOperators.I2F, 0);
+                FloatVector h1 = (FloatVector) u1.convert(VectorOperators.I2F, 0);
+                FloatVector xh = FloatVector.fromArray(F, a, x0 + xp + 16).mul(0.0625f);       // see XH
+                FloatVector xl = FloatVector.fromArray(F, a, x0 + xp).sub(xh);
                 t00 = h0.fma(xh, l0.fma(xl, t00));
                 t10 = h1.fma(xh, l1.fma(xl, t10));
-                xl = FloatVector.fromArray(F, a, x1 + xp);
-                xh = FloatVector.fromArray(F, a, x1 + xp + 16);
+                xh = FloatVector.fromArray(F, a, x1 + xp + 16).mul(0.0625f);
+                xl = FloatVector.fromArray(F, a, x1 + xp).sub(xh);
                 t01 = h0.fma(xh, l0.fma(xl, t01));
                 t11 = h1.fma(xh, l1.fma(xl, t11));
-                xl = FloatVector.fromArray(F, a, x2 + xp);
-                xh = FloatVector.fromArray(F, a, x2 + xp + 16);
+                xh = FloatVector.fromArray(F, a, x2 + xp + 16).mul(0.0625f);
+                xl = FloatVector.fromArray(F, a, x2 + xp).sub(xh);
                 t02 = h0.fma(xh, l0.fma(xl, t02));
                 t12 = h1.fma(xh, l1.fma(xl, t12));
-                xl = FloatVector.fromArray(F, a, x3 + xp);
-                xh = FloatVector.fromArray(F, a, x3 + xp + 16);
+                xh = FloatVector.fromArray(F, a, x3 + xp + 16).mul(0.0625f);
+                xl = FloatVector.fromArray(F, a, x3 + xp).sub(xh);
                 t03 = h0.fma(xh, l0.fma(xl, t03));
                 t13 = h1.fma(xh, l1.fma(xl, t13));
             }
@@ -193,7 +234,7 @@ final class Q40ScaleTiles {
         }
     }
 
-    /** One row at byte o with x, as {@link #far4}. */
+    /** One row at byte o with x, as {@link #far8}. */
     static float one(MemorySegment seg, long o, int k, float[] x, int xo, float[] s) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         FloatVector z = FloatVector.zero(F), acc = z;
@@ -206,10 +247,10 @@ final class Q40ScaleTiles {
             for (int p = 0; p < PARTS; p++) {
                 int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
                 IntVector u = (IntVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                t = ((FloatVector) u.and(15).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.fromArray(F, x, xo + p * VL), t);
-                t = ((FloatVector) u.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.fromArray(F, x, xo + 16 + p * VL), t);
+                FloatVector xh = FloatVector.fromArray(F, x, xo + 16 + p * VL).mul(0.0625f);     // see XH
+                FloatVector xl = FloatVector.fromArray(F, x, xo + p * VL).sub(xh);
+                t = ((FloatVector) u.convert(VectorOperators.I2F, 0)).fma(xh,
+                        ((FloatVector) u.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t));
             }
             acc = t.fma(FloatVector.broadcast(F, e), acc);
         }

@@ -37,12 +37,12 @@ public final class Q40ScaleProbeRows implements QuantRows {
             scratch.set(s);
         }
         Q40ScaleTiles.blockSums(k, a, aOff, s, Q40ScaleTiles.SUMS);
-        int q = (j1 - j0) / 4;
+        int q = (j1 - j0) / 8;
         long step = q * rowBytes;
         for (int j = j0; j < j0 + q; j++) {
-            Q40ScaleTiles.far4(w, wOff + j * rowBytes, step, k, a, aOff, s, c, cOff + j, q);
+            Q40ScaleTiles.far8(w, wOff + j * rowBytes, step, k, a, aOff, s, c, cOff + j, q);
         }
-        for (int j = j0 + 4 * q; j < j1; j++) {
+        for (int j = j0 + 8 * q; j < j1; j++) {
             c[cOff + j] = Q40ScaleTiles.one(w, wOff + j * rowBytes, k, a, aOff, s);
         }
     }

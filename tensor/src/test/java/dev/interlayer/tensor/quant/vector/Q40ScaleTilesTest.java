@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The block-scale Q4_0 tiles ({@link Q40ScaleTiles}), called directly (whatever
  * {@code dev.interlayer.q4_0.blockscale} says), against a scalar oracle in double:
- * {@code Σ_i d_b(i)·(q_i − 8)·x_i}. Row counts 1..17 (the four-row tile and the one-row remainder as
- * {@link TileDriver} arranges them), 0, 1, 2, 3, 5 and 64 blocks, rows with a gap after them, activations at an
+ * {@code Σ_i d_b(i)·(q_i − 8)·x_i}. Row counts 1..17 (the eight-row tile and the one-row remainder
+ * as {@link TileDriver} arranges them), 0, 1, 2, 3, 5 and 64 blocks, rows with a gap after them, activations at an
  * offset, outputs at an offset and stride, an extreme scale (f16 max) and an extreme activation (1e30).
  *
  * <p>Tolerance: {@code 4·(k + 8)·2⁻²⁴·Σ_b |d_b|·Σ_i (q_i + 8)·|x_i|}: the two terms of the factored sum are each
@@ -32,7 +32,7 @@ class Q40ScaleTilesTest {
                 check(r, n, nb, false);
             }
             check(r, 7, nb, true);
-            check(r, 4, nb, true);
+            check(r, 16, nb, true);
         }
     }
 
@@ -125,11 +125,11 @@ class Q40ScaleTilesTest {
         float[] c = new float[CI + n * CS + 4];
         Arrays.fill(c, Float.NaN);
         Q40ScaleTiles.blockSums(k, x, XO, s, Q40ScaleTiles.SUMS);
-        int q = n / 4;
+        int q = n / 8;
         for (int j = 0; j < q; j++) {
-            Q40ScaleTiles.far4(w, j * rowBytes, q * rowBytes, k, x, XO, s, c, CI + j * CS, q * CS);
+            Q40ScaleTiles.far8(w, j * rowBytes, q * rowBytes, k, x, XO, s, c, CI + j * CS, q * CS);
         }
-        for (int j = 4 * q; j < n; j++) {
+        for (int j = 8 * q; j < n; j++) {
             c[CI + j * CS] = Q40ScaleTiles.one(w, j * rowBytes, k, x, XO, s);
         }
         for (int j = 0; j < n; j++) {
