@@ -48,9 +48,10 @@ public final class GemmStrides {
         b.append("import java.lang.foreign.ValueLayout;\n");
         b.append("import jdk.incubator.vector.FloatVector;\n\n");
         b.append("/**\n");
-        b.append(" * {@link GemmDirectKernel#micro2Any} for 12 whole weight rows, one copy per common row stride (a literal in\n");
-        b.append(" * each copy, so C2 addresses the 12 rows from one register with constant displacements instead of keeping\n");
-        b.append(" * 12 row pointers). Same loads and FMAs in the same order as micro2Any: bit for bit its results.\n");
+        b.append(" * {@link GemmDirectKernel#micro2Any} for 12 whole weight rows, one copy per common row\n");
+        b.append(" * stride (a literal in each copy, so C2 addresses the 12 rows from one register with constant\n");
+        b.append(" * displacements instead of keeping 12 row pointers). Same loads and FMAs in the same order\n");
+        b.append(" * as micro2Any: bit for bit its results.\n");
         b.append(" */\n");
         b.append("final class GemmStrideKernels {\n");
         b.append("    /** The row strides (in floats) that have a copy. */\n");
@@ -62,10 +63,11 @@ public final class GemmStrides {
         b.append("    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;\n\n");
         b.append("    private GemmStrideKernels() {\n    }\n\n");
         b.append("    /**\n");
-        b.append("     * micro2Any(kc, w, w0, ldw, 12, xp, xi, tile) by the copy for ldw, if there is one; false (tile untouched)\n");
-        b.append("     * if there is none.\n");
+        b.append("     * micro2Any(kc, w, w0, ldw, 12, xp, xi, tile) by the copy for ldw, if there is one;\n");
+        b.append("     * false (tile untouched) if there is none.\n");
         b.append("     */\n");
-        b.append("    static boolean micro2(int kc, MemorySegment w, long w0, long ldw, float[] xp, int xi, float[] tile) {\n");
+        b.append("    static boolean micro2(int kc, MemorySegment w, long w0, long ldw, float[] xp, int xi,\n");
+        b.append("                          float[] tile) {\n");
         b.append("        if (ldw != (int) ldw) {\n            return false;\n        }\n");
         b.append("        switch ((int) ldw) {\n");
         for (int s : STRIDES) {

@@ -125,8 +125,8 @@ final class GemmDirectKernel {
     }
 
     /**
-     * {@link #micro2Any}, by a copy with the row stride as a literal ({@code GemmStrideKernels}, generated at build time
-     * by {@code tensor/src/main/codegen/GemmStrides.java}) when the group has 12 rows and ldw is one of its strides.
+     * {@link #micro2Any}, by a copy with the row stride as a literal ({@code GemmStrideKernels}, generated at build
+     * time by {@code tensor/src/main/codegen/GemmStrides.java}) when the group has 12 rows and ldw is one of its strides.
      * Same results bit for bit. Off with {@code -Ddev.interlayer.gemm.ws.strides=false}.
      */
     static void micro2(int kc, MemorySegment w, long w0, long ldw, int rows, float[] xp, int xi, float[] tile) {

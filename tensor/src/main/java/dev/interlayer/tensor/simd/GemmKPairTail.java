@@ -35,7 +35,8 @@ final class GemmKPairTail {
     /** Least tail (trailing rows after a whole panel) that takes this panel instead of {@link GemmDirectTail}. */
     static final int MIN = Integer.getInteger("dev.interlayer.gemm.ws.kpair", 5);
 
-    private static final VectorSpecies<Long> L = VectorSpecies.of(long.class, VectorShape.forBitSize(F.vectorBitSize()));
+    private static final VectorSpecies<Long> L =
+            VectorSpecies.of(long.class, VectorShape.forBitSize(F.vectorBitSize()));
     /** A weight pair, low half first: lane 2i of the reinterpreted vector is the pair's first float. */
     private static final ValueLayout.OfLong PAIR = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);

@@ -3,14 +3,11 @@ package dev.interlayer.tensor.simd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
@@ -28,7 +25,6 @@ import org.junit.jupiter.api.Test;
  * (k + 2)·u·Σ|x||w|. The k-pair sums (even and odd steps apart, added at the end) are one such order.
  */
 class GemmKPairTailTest {
-    private static final double U = 0x1p-24;
     private final int threads = ComputePool.threads();
 
     @AfterEach
@@ -56,10 +52,9 @@ class GemmKPairTailTest {
             for (int rows = 1; rows <= 12; rows += rows < 3 ? 1 : 4) {
                 for (int tokens = 1; tokens <= GemmKPairTail.TOKENS; tokens++) {
                     int lda = kc + 3, a0 = 5, ldw = kc + 7, w0 = 11;
-                    float[] a = gaussian(rng, a0 + tokens * lda);
-                    float[] wv = gaussian(rng, w0 + 12 * ldw);
-                    MemorySegment w = Arena.ofAuto().allocate((long) wv.length * 4, 64);
-                    MemorySegment.copy(wv, 0, w, ValueLayout.JAVA_FLOAT, 0, wv.length);
+                    float[] a = GemmOracle.gaussian(rng, a0 + tokens * lda);
+                    float[] wv = GemmOracle.gaussian(rng, w0 + 12 * ldw);
+                    MemorySegment w = GemmOracle.nativeCopy(wv);
                     float[] xk = new float[3 + GemmKPairTail.packedLength(kc)];
                     Arrays.fill(xk, Float.NaN);                  // the pack must write every lane the kernel reads
                     GemmKPairTail.pack(xk, 3, kc, a, a0, lda, tokens);
@@ -75,8 +70,8 @@ class GemmKPairTailTest {
                                 want += x;
                                 scale += Math.abs(x);
                             }
-                            check(tile[r * ld + t], want, scale, kc, "kernel kc=" + kc + " rows=" + rows + " tokens="
-                                    + tokens + " r=" + r + " t=" + t);
+                            GemmOracle.check(tile[r * ld + t], want, scale, kc, "kernel kc=" + kc + " rows=" + rows
+                                    + " tokens=" + tokens + " r=" + r + " t=" + t);
                         }
                     }
                 }
@@ -109,10 +104,9 @@ class GemmKPairTailTest {
     private static void gemm(GemmKernel kernel, int m, int n, int k, long seed, int threads) {
         SplittableRandom rng = new SplittableRandom(seed);
         int lda = k + 3, aOff = 7, ldw = k + 5, wOff = 9, ldc = n + 2, cOff = 4;
-        float[] x = gaussian(rng, aOff + m * lda);
-        float[] wv = gaussian(rng, wOff + n * ldw);
-        MemorySegment w = Arena.ofAuto().allocate((long) wv.length * 4, 64);
-        MemorySegment.copy(wv, 0, w, ValueLayout.JAVA_FLOAT, 0, wv.length);
+        float[] x = GemmOracle.gaussian(rng, aOff + m * lda);
+        float[] wv = GemmOracle.gaussian(rng, wOff + n * ldw);
+        MemorySegment w = GemmOracle.nativeCopy(wv);
         float[] c = new float[cOff + m * ldc];
         Arrays.fill(c, -7f);
         kernel.gemm(m, n, k, x, aOff, lda, w, DType.F32, wOff, ldw, 1, c, cOff, ldc);
@@ -129,22 +123,7 @@ class GemmKPairTailTest {
                 want += v;
                 scale += Math.abs(v);
             }
-            check(c[i], want, scale, k, what + " C[" + r + ", " + j + "]");
+            GemmOracle.check(c[i], want, scale, k, what + " C[" + r + ", " + j + "]");
         }
-    }
-
-    private static void check(float got, double want, double scale, int k, String what) {
-        double bound = (k + 2) * U * scale + Float.MIN_VALUE;
-        if (!(Math.abs(got - (float) want) <= bound)) {        // also catches NaN
-            fail(what + ": got " + got + ", oracle " + want + ", bound " + bound);
-        }
-    }
-
-    private static float[] gaussian(SplittableRandom rng, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) rng.nextGaussian();
-        }
-        return v;
     }
 }

@@ -4,13 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -32,7 +30,6 @@ import org.junit.jupiter.api.Test;
  * tolerance is {@code WeightStreamEdgesTest}'s, (k + 2)·u·Σ|x||w|.
  */
 class GemmStridesTest {
-    private static final double U = 0x1p-24;
     private static final int NR = GemmWeightStream.NR;
     private final int threads = ComputePool.threads();
 
@@ -48,11 +45,10 @@ class GemmStridesTest {
         for (int s : GemmStrideKernels.STRIDES) {
             for (int kc : new int[] {1, 17, 301}) {
                 long w0 = 1 + rng.nextInt(5);
-                float[] wv = gaussian(rng, (int) w0 + 12 * s);
-                MemorySegment w = Arena.ofAuto().allocate((long) wv.length * 4, 64);
-                MemorySegment.copy(wv, 0, w, ValueLayout.JAVA_FLOAT, 0, wv.length);
+                float[] wv = GemmOracle.gaussian(rng, (int) w0 + 12 * s);
+                MemorySegment w = GemmOracle.nativeCopy(wv);
                 int xi = 7;
-                float[] xp = gaussian(rng, xi + kc * NR);
+                float[] xp = GemmOracle.gaussian(rng, xi + kc * NR);
                 float[] copy = new float[GemmWeightStream.TILE], generic = new float[GemmWeightStream.TILE];
                 assertTrue(GemmStrideKernels.micro2(kc, w, w0, s, xp, xi, copy), "no copy for stride " + s);
                 GemmDirectKernel.micro2Any(kc, w, w0, s, 12, xp, xi, generic);
@@ -65,7 +61,8 @@ class GemmStridesTest {
                             want += v;
                             scale += Math.abs(v);
                         }
-                        check(copy[r * NR + t], want, scale, kc, "stride " + s + " kc " + kc + " r " + r + " t " + t);
+                        GemmOracle.check(copy[r * NR + t], want, scale, kc,
+                                "stride " + s + " kc " + kc + " r " + r + " t " + t);
                     }
                 }
             }
@@ -111,11 +108,10 @@ class GemmStridesTest {
     // C = X·Wᵀ, X [m, k] contiguous, W [n, k] rows ldw apart from element 3, against the double oracle.
     private static void gemm(GemmKernel kernel, int m, int n, int k, int ldw, long seed, int threads) {
         SplittableRandom rng = new SplittableRandom(seed);
-        float[] x = gaussian(rng, m * k);
+        float[] x = GemmOracle.gaussian(rng, m * k);
         int wOff = 3;
-        float[] wv = gaussian(rng, wOff + n * ldw);
-        MemorySegment w = Arena.ofAuto().allocate((long) wv.length * 4, 64);
-        MemorySegment.copy(wv, 0, w, ValueLayout.JAVA_FLOAT, 0, wv.length);
+        float[] wv = GemmOracle.gaussian(rng, wOff + n * ldw);
+        MemorySegment w = GemmOracle.nativeCopy(wv);
         float[] c = new float[m * n];
         Arrays.fill(c, Float.NaN);
         kernel.gemm(m, n, k, x, 0, k, w, DType.F32, wOff, ldw, 1, c, 0, n);
@@ -127,24 +123,9 @@ class GemmStridesTest {
                     want += v;
                     scale += Math.abs(v);
                 }
-                check(c[i * n + j], want, scale, k, "m=" + m + " n=" + n + " k=" + k + " ldw=" + ldw + " threads="
-                        + threads + " C[" + i + ", " + j + "]");
+                GemmOracle.check(c[i * n + j], want, scale, k, "m=" + m + " n=" + n + " k=" + k + " ldw=" + ldw
+                        + " threads=" + threads + " C[" + i + ", " + j + "]");
             }
         }
-    }
-
-    private static void check(float got, double want, double scale, int k, String what) {
-        double bound = (k + 2) * U * scale + Float.MIN_VALUE;
-        if (!(Math.abs(got - (float) want) <= bound)) {        // also catches NaN
-            fail(what + ": got " + got + ", oracle " + want + ", bound " + bound);
-        }
-    }
-
-    private static float[] gaussian(SplittableRandom rng, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) rng.nextGaussian();
-        }
-        return v;
     }
 }

@@ -1,0 +1,43 @@
+package dev.interlayer.tensor.simd;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+
+/**
+ * Test support for the GEMM kernel tests: seeded data and the oracle comparison. Any summation order of k float
+ * products is within γ_k·Σ|x||w| of the exact sum (γ_k ≈ k·u, u = 2⁻²⁴), and the oracle's double sum narrowed to
+ * float adds u·Σ|x||w|; allowed (k + 2)·u·Σ|x||w|.
+ */
+final class GemmOracle {
+    private static final double U = 0x1p-24;
+
+    private GemmOracle() {
+    }
+
+    /** Fails unless |got − (float) want| ≤ (k + 2)·u·scale (also on NaN); want = Σ x·w in double, scale = Σ |x·w|. */
+    static void check(float got, double want, double scale, int k, String what) {
+        double bound = (k + 2) * U * scale + Float.MIN_VALUE;
+        if (!(Math.abs(got - (float) want) <= bound)) {
+            fail(what + ": got " + got + ", oracle " + want + ", bound " + bound);
+        }
+    }
+
+    static float[] gaussian(SplittableRandom rng, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rng.nextGaussian();
+        }
+        return v;
+    }
+
+    /** The floats in a new 64-byte-aligned native segment, as a loaded model's weights are. */
+    static MemorySegment nativeCopy(float[] v) {
+        MemorySegment w = Arena.ofAuto().allocate((long) v.length * 4, 64);
+        MemorySegment.copy(v, 0, w, ValueLayout.JAVA_FLOAT, 0, v.length);
+        return w;
+    }
+}
