@@ -98,7 +98,7 @@ class QuantizeCommandTest {
             {"--method", "awq", "--awq-clip", "both", "--calibration", text.toString()},
             {"--awq-clip must be symmetric or two-sided, got both"},
             {"--method", "awq-gptq", "--awq-clip", "two-sided", "--calibration", text.toString()},
-            {"--awq-clip must be symmetric (the default) unless --method is awq", "got two-sided"},
+            {"--awq-clip must be absent unless --method is awq", "got two-sided"},
         };
         for (int i = 0; i < cases.length; i += 2) {
             String[] args = concat(new String[] {"quantize", "--model", stories, "--out", out}, cases[i]);
@@ -153,7 +153,7 @@ class QuantizeCommandTest {
         assertTrue(!java.util.Arrays.equals(Files.readAllBytes(dir.resolve("plain.gguf")),
                 Files.readAllBytes(dir.resolve("weighted.gguf"))), "the importance changed no clipping choice");
         r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "awq", "--imatrix", imatrix.toString(),
-                "--awq-scales", "group", "--awq-clip", "two-sided", "--out", dir.resolve("awq.gguf").toString());
+                "--awq-scales", "group", "--out", dir.resolve("awq.gguf").toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("awq, two-sided clipping, one exponent per 32 input channels, min/max grids,"
                 + " statistics of importance matrix m.dat"), r.out());
