@@ -162,6 +162,17 @@ class QuantizeCommandTest {
         }
     }
 
+    /** llama-imatrix's own GGUF format (the committed fixture of ImatrixTest) drives {@code --imatrix} as well. */
+    @Test
+    void llamaCppGgufImatrixDrivesRtn() throws Exception {
+        String stories = SharedModels.require("stories260K/stories260K.gguf").toString();
+        Path imatrix = Path.of(QuantizeCommandTest.class.getResource("/imatrix/stories260K-c64.imatrix.gguf").toURI());
+        EmbedCommandTest.Run r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "rtn",
+                "--imatrix", imatrix.toString(), "--out", dir.resolve("g.gguf").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("statistics of importance matrix stories260K-c64.imatrix.gguf"), r.out());
+    }
+
     /** An importance matrix of another model: a wrong length or a missing linear is named, with the file. */
     @Test
     void aMismatchedImatrixIsRefusedNamingFileAndTensor() throws Exception {
