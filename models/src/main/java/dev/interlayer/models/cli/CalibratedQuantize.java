@@ -74,8 +74,8 @@ final class CalibratedQuantize {
 
     @Option(names = "--imatrix", paramLabel = "FILE", description = "rtn, awq on decoders: read each site's statistics"
             + " from this importance matrix (llama-imatrix's GGUF or legacy imatrix.dat, or --imatrix-out's) instead of"
-            + " calibration text: rtn weighs its clipping search by E[x²] per column (MSE search unless --minmax), awq"
-            + " searches its scales with sqrt(E[x²]) and H = diag(2E[x²]).")
+            + " calibration text: rtn weighs its clipping search by E[x²]·sqrt(σ² + w²) as llama-quantize does (MSE"
+            + " search unless --minmax), awq searches its scales with sqrt(E[x²]) and H = diag(2E[x²]).")
     Path imatrix;
 
     @Option(names = "--awq-scales", paramLabel = "S", description = "awq, awq-gptq: 'site' (default; one exponent α of"
