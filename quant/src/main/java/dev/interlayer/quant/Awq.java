@@ -14,7 +14,10 @@ import java.util.List;
  * {@code Ŵ = quant(W·diag(s))·diag(s)⁻¹} by the mean squared error of the linears' outputs,
  * {@code Σ_l tr((W_l − Ŵ_l)·H·(W_l − Ŵ_l)ᵀ) / (2·Σ_l rows_l)} with {@code H = 2XᵀX/N}. Then, per output row and
  * group, the clipping search of AWQ: clamp the scaled weights to {@code ±max|w|·(1 − i/clipGrid)} for
- * {@code i < clipMaxShrink·clipGrid} and keep the clamp with the smallest output error on the scaled inputs.
+ * {@code i < clipMaxShrink·clipGrid} and keep the clamp with the smallest output error on the scaled inputs
+ * ({@link Options#twoSided}: the two ends of an asymmetric group shrunk independently). Optionally one exponent per
+ * group of input channels instead of one for all ({@link #quantize(List, int[], int, double[], double[], QuantScheme,
+ * Options, Objective, int[])}).
  * A caller that can run the layer may score the grid by another {@link Objective} instead: llm-awq's
  * {@code auto_scale} scores q/k/v on the attention block's output and gate/up on the MLP's ({@link #outputError}).
  */

@@ -160,8 +160,8 @@ public final class Grid {
      * As {@link #search(QuantScheme, double[], int, int, double[])} with each element's error weighted: the
      * candidate with the smallest {@code Σ_j a_j·|roundTrip(v_j) − v_j|^norm}, {@code a_j = importance[j]} (indexed
      * as {@code v}; null: all 1). With {@code a_j = E[x_j²]}, the mean square of the input channel that weight j
-     * multiplies, this is the diagonal of the output error {@code Δwᵀ·H·Δw} (llama.cpp's {@code quant_weights} of
-     * {@code llama-quantize --imatrix}).
+     * multiplies, this is the diagonal of the output error {@code Δwᵀ·H·Δw}; {@link Rtn} multiplies it by
+     * llama.cpp's {@code sqrt(σ² + w_j²)}.
      */
     public static void search(QuantScheme scheme, double[] v, int off, int len, double[] importance, double[] out) {
         ClipSearch c = scheme.clip();

@@ -19,11 +19,13 @@ public final class Rtn {
     }
 
     /**
-     * As {@link #quantize(float[], int, int, QuantScheme)} with the clipping search of each group weighted by the
-     * importance of its columns, {@code Σ_c importance[c]·|ŵ_c − w_c|^norm} ({@link Grid#search(QuantScheme,
-     * double[], int, int, double[], double[])}); {@code importance [cols]}, e.g. an importance matrix's
-     * {@code E[x_c²]}, or null for the unweighted search. Without a clipping search in the scheme the weights change
-     * nothing (every group keeps its full range).
+     * As {@link #quantize(float[], int, int, QuantScheme)} with the clipping search of each group weighted as
+     * llama.cpp's {@code llama-quantize --imatrix} weighs its legacy blocks ({@code quantize_row_q4_1_impl} and its
+     * siblings): weight {@code (r, c)} counts {@code a_rc = importance[c]·sqrt(σ_r² + w_rc²)}, {@code σ_r²} the mean
+     * square of row r, in {@code Σ_c a_rc·|ŵ_rc − w_rc|^norm} ({@link Grid#search(QuantScheme, double[], int, int,
+     * double[], double[])}); {@code importance [cols]} is an importance matrix's {@code E[x_c²]}, or null for the
+     * unweighted search. The second factor leans towards large weights, as llama.cpp's does. Without a clipping search
+     * in the scheme the weights change nothing (every group keeps its full range).
      *
      * @throws IllegalArgumentException if {@code w.length != rows·cols} or {@code importance.length != cols}
      */
@@ -40,14 +42,23 @@ public final class Rtn {
         float[] zeros = new float[rows * groups];
         int qmin = scheme.kind().minCode(), maxq = scheme.maxq();
         double[] row = new double[cols];
+        double[] weight = importance == null ? null : new double[cols];
         double[] sz = new double[2];
         for (int r = 0; r < rows; r++) {
+            double sigma2 = 0;
             for (int c = 0; c < cols; c++) {
                 row[c] = w[r * cols + c];
+                sigma2 += row[c] * row[c];
+            }
+            if (weight != null) {
+                sigma2 /= cols;
+                for (int c = 0; c < cols; c++) {
+                    weight[c] = importance[c] * Math.sqrt(sigma2 + row[c] * row[c]);
+                }
             }
             for (int k = 0; k < groups; k++) {
                 int c0 = k * g, c1 = Math.min(cols, c0 + g);
-                Grid.search(scheme, row, c0, c1 - c0, importance, sz);
+                Grid.search(scheme, row, c0, c1 - c0, weight, sz);
                 scales[r * groups + k] = (float) sz[0];
                 zeros[r * groups + k] = (float) sz[1];
                 for (int c = c0; c < c1; c++) {

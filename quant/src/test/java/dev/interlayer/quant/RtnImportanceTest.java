@@ -9,8 +9,9 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * RTN's clipping search weighted by per-column importance (an importance matrix's E[x²]): it minimises the
- * weighted error among its candidates, equal weights change nothing, and an important column changes the choice.
+ * RTN's clipping search weighted as llama.cpp weighs it with an importance matrix (E[x_c²]·sqrt(σ² + w²)): it
+ * minimises that weighted error among its candidates, only relative importance matters, and an important column
+ * changes the choice.
  */
 class RtnImportanceTest {
     /** Σ_c a_c·(ŵ_c − w_c)² of row r, group [c0, c1) of q. */
@@ -21,6 +22,20 @@ class RtnImportanceTest {
             e += a[c] * d * d;
         }
         return e;
+    }
+
+    /** llama.cpp's weights of row r: importance[c]·sqrt(σ_r² + w_rc²), σ_r² the row's mean square. */
+    private static double[] llamaWeights(float[] w, int r, int cols, double[] importance) {
+        double s2 = 0;
+        for (int c = 0; c < cols; c++) {
+            s2 += (double) w[r * cols + c] * w[r * cols + c];
+        }
+        s2 /= cols;
+        double[] a = new double[cols];
+        for (int c = 0; c < cols; c++) {
+            a[c] = importance[c] * Math.sqrt(s2 + (double) w[r * cols + c] * w[r * cols + c]);
+        }
+        return a;
     }
 
     @Test
@@ -39,27 +54,31 @@ class RtnImportanceTest {
             QuantizedLinear full = Rtn.quantize(w, rows, cols, s.withClip(ClipSearch.NONE));
             int g = s.groupFor(cols);
             for (int row = 0; row < rows; row++) {
+                double[] lw = llamaWeights(w, row, cols, a);
                 for (int c0 = 0; c0 < cols; c0 += g) {
                     int c1 = Math.min(cols, c0 + g);
-                    double ew = weightedError(w, weighted, row, c0, c1, a);
+                    double ew = weightedError(w, weighted, row, c0, c1, lw);
                     // both are candidates of the same search; the weighted one has the least weighted error
-                    assertTrue(ew <= weightedError(w, plain, row, c0, c1, a) * (1 + 1e-12), "try " + t + " " + s);
-                    assertTrue(ew <= weightedError(w, full, row, c0, c1, a) * (1 + 1e-12), "try " + t + " " + s);
+                    assertTrue(ew <= weightedError(w, plain, row, c0, c1, lw) * (1 + 1e-12), "try " + t + " " + s);
+                    assertTrue(ew <= weightedError(w, full, row, c0, c1, lw) * (1 + 1e-12), "try " + t + " " + s);
                 }
             }
         }
     }
 
     @Test
-    void equalImportanceIsTheUnweightedSearch() {
+    void onlyRelativeImportanceMatters() {
         for (int t = 0; t < 20; t++) {
             var r = new SplittableRandom(4200 + t);
             QuantScheme s = Rand.scheme(r).withClip(ClipSearch.MSE);
             int rows = 1 + r.nextInt(4), cols = 1 + r.nextInt(70);
             float[] w = Rand.weights(r, rows, cols);
-            double[] a = new double[cols];
-            java.util.Arrays.fill(a, 4.0);                 // a power of two scales every error sum exactly
-            assertEquals(Rtn.quantize(w, rows, cols, s), Rtn.quantize(w, rows, cols, s, a), "try " + t + " " + s);
+            double[] a = new double[cols], a4 = new double[cols];
+            for (int c = 0; c < cols; c++) {
+                a[c] = Math.exp(r.nextGaussian());
+                a4[c] = 4 * a[c];                          // a power of two scales every error sum exactly
+            }
+            assertEquals(Rtn.quantize(w, rows, cols, s, a), Rtn.quantize(w, rows, cols, s, a4), "try " + t + " " + s);
         }
     }
 

@@ -98,7 +98,7 @@ class QuantizeCommandTest {
             {"--method", "awq", "--awq-clip", "both", "--calibration", text.toString()},
             {"--awq-clip must be symmetric or two-sided, got both"},
             {"--method", "awq-gptq", "--awq-clip", "two-sided", "--calibration", text.toString()},
-            {"--awq-clip must be symmetric (the default) unless --method is awq", "got two-sided"},
+            {"--awq-clip must be absent unless --method is awq", "got two-sided"},
         };
         for (int i = 0; i < cases.length; i += 2) {
             String[] args = concat(new String[] {"quantize", "--model", stories, "--out", out}, cases[i]);
@@ -153,13 +153,24 @@ class QuantizeCommandTest {
         assertTrue(!java.util.Arrays.equals(Files.readAllBytes(dir.resolve("plain.gguf")),
                 Files.readAllBytes(dir.resolve("weighted.gguf"))), "the importance changed no clipping choice");
         r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "awq", "--imatrix", imatrix.toString(),
-                "--awq-scales", "group", "--awq-clip", "two-sided", "--out", dir.resolve("awq.gguf").toString());
+                "--awq-scales", "group", "--out", dir.resolve("awq.gguf").toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("awq, two-sided clipping, one exponent per 32 input channels, min/max grids,"
                 + " statistics of importance matrix m.dat"), r.out());
         try (GgufFile f = Gguf.open(dir.resolve("awq.gguf"))) {
             assertEquals(GgufType.Q4_1, f.info("blk.0.attn_q.weight").type());
         }
+    }
+
+    /** llama-imatrix's own GGUF format (the committed fixture of ImatrixTest) drives {@code --imatrix} as well. */
+    @Test
+    void llamaCppGgufImatrixDrivesRtn() throws Exception {
+        String stories = SharedModels.require("stories260K/stories260K.gguf").toString();
+        Path imatrix = Path.of(QuantizeCommandTest.class.getResource("/imatrix/stories260K-c64.imatrix.gguf").toURI());
+        EmbedCommandTest.Run r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "rtn",
+                "--imatrix", imatrix.toString(), "--out", dir.resolve("g.gguf").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("statistics of importance matrix stories260K-c64.imatrix.gguf"), r.out());
     }
 
     /** An importance matrix of another model: a wrong length or a missing linear is named, with the file. */
