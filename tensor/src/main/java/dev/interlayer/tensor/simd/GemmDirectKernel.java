@@ -29,8 +29,14 @@ final class GemmDirectKernel {
 
     /** Weight rows and tokens of the three-vector kernel. */
     static final int MR3 = 8, NR3 = 3 * VL;
-    /** Whether 12-row groups of a common row stride take a copy of {@link #micro2Any} with the stride a literal. */
-    static final boolean STRIDES = !"false".equals(System.getProperty("dev.interlayer.gemm.ws.strides"));
+    /**
+     * Whether 12-row groups of a common row stride take a copy of {@link #micro2Any} with the stride a literal
+     * ({@code -Ddev.interlayer.gemm.ws.strides=true}). Off by default: alone the copies ran 1–10% faster than
+     * micro2Any (one JVM, alternating, a hot 12-row group), but in the whole GEMM (1024³, 2048³, 128/512 × 2048 ×
+     * 8192 and × 8192 × 2048, 1 thread, CPU time) 36 interleaved on/off pairs gave a median of 0.99× (0.82–1.16×,
+     * load 7–16), so no gain was shown where it counts.
+     */
+    static final boolean STRIDES = Boolean.getBoolean("dev.interlayer.gemm.ws.strides");
     /** Weight rows of one pass over the panels: a multiple of both kernels' groups, hot in L2 for the later panels. */
     private static final int SPAN = 24;
 
@@ -126,8 +132,8 @@ final class GemmDirectKernel {
 
     /**
      * {@link #micro2Any}, by a copy with the row stride as a literal ({@code GemmStrideKernels}, generated at build
-     * time by {@code tensor/src/main/codegen/GemmStrides.java}) when the group has 12 rows and ldw is one of its strides.
-     * Same results bit for bit. Off with {@code -Ddev.interlayer.gemm.ws.strides=false}.
+     * time by {@code tensor/src/main/codegen/GemmStrides.java}) when the group has 12 rows and ldw is one of its
+     * strides. Same results bit for bit. Only with {@link #STRIDES}.
      */
     static void micro2(int kc, MemorySegment w, long w0, long ldw, int rows, float[] xp, int xi, float[] tile) {
         if (!STRIDES || rows != MR || !GemmStrideKernels.micro2(kc, w, w0, ldw, xp, xi, tile)) {

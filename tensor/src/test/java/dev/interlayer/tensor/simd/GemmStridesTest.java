@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.interlayer.tensor.ChildJvm;
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
 import java.lang.foreign.Arena;
@@ -12,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -21,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * {@code src/main/codegen/GemmStrides.java}) against the generic {@link GemmDirectKernel#micro2Any} and a scalar
  * oracle, for every stride that has a copy, k = 1, 17 and 301, a weight offset; the dispatch for strides without a
  * copy; and the F32 GEMM through {@link GemmVector} on weights of those strides (contiguous, and views whose rows
- * are shorter than the stride), at 1 and 2 threads.
+ * are shorter than the stride), at 1 and 2 threads, with the copies off (the default) and, in a child JVM, on.
  *
  * <p>The copies are compared with micro2Any for exact equality. That is allowed here, against the house rule of no
  * exact float equality between two computation paths, because it is one computation: each copy loads the same
@@ -93,6 +95,27 @@ class GemmStridesTest {
 
     @Test
     void gemmOnWeightsOfCopiedStridesMatchesTheOracle() {
+        gemmSweep();
+    }
+
+    @Test
+    void gemmWithTheCopiesSwitchedOnMatchesTheOracle() throws Exception {
+        // the switch is a static final read at class load, so the switched-on GEMM runs in a child JVM (main below)
+        String out = ChildJvm.run(GemmStridesTest.class, List.of("-Ddev.interlayer.gemm.ws.strides=true"), 120,
+                List.of());
+        assertTrue(out.contains("OK strides=true"), out);
+    }
+
+    /** {@link #gemmSweep} with the copies switched on; run by {@link #gemmWithTheCopiesSwitchedOnMatchesTheOracle}. */
+    public static void main(String[] args) {
+        if (!GemmDirectKernel.STRIDES) {
+            throw new IllegalStateException("-Ddev.interlayer.gemm.ws.strides=true did not switch the copies on");
+        }
+        gemmSweep();
+        System.out.println("OK strides=true");
+    }
+
+    private static void gemmSweep() {
         GemmKernel kernel = new GemmVector();
         SplittableRandom pick = new SplittableRandom(0x5_77);
         for (int t : new int[] {1, 2}) {
