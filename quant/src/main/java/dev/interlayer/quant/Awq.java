@@ -143,20 +143,15 @@ public final class Awq {
             Shapes.checkMatrix("Awq.quantize", ws.get(l).length, rows[l], dIn);
         }
         Objective score = objective != null ? objective : outputError(ws, rows, h);
-        double best = Double.POSITIVE_INFINITY, bestAlpha = 0;
-        double[] bestS = null;
-        List<QuantizedLinear> bestQs = null;
+        Best best = new Best();
+        double bestAlpha = 0;
         boolean joint = opt.joint() && opt.clip();
         for (int i = 0; i < opt.grid(); i++) {
             double alpha = (double) i / opt.grid();
             double[] s = scales(meanAbs, alpha);
             List<QuantizedLinear> qs = candidate(ws, rows, dIn, s, h, scheme, opt, joint);
-            double loss = score.loss(s, qs);
-            if (loss < best) {
-                best = loss;
+            if (best.offer(score.loss(s, qs), s, qs)) {
                 bestAlpha = alpha;
-                bestS = s;
-                bestQs = qs;
             }
         }
         int groups = exponentGroups == null ? 1 : Arrays.stream(exponentGroups).max().orElse(0) + 1;
@@ -177,11 +172,7 @@ public final class Awq {
                     }
                     double[] s = scales(meanAbs, alphas);
                     List<QuantizedLinear> qs = candidate(ws, rows, dIn, s, h, scheme, opt, joint);
-                    double loss = score.loss(s, qs);
-                    if (loss < best) {
-                        best = loss;
-                        bestS = s;
-                        bestQs = qs;
+                    if (best.offer(score.loss(s, qs), s, qs)) {
                         keep = alpha;
                     }
                 }
@@ -192,8 +183,9 @@ public final class Awq {
                 }
             }
         }
+        double[] bestS = best.s;
         if (joint) {
-            return new Result(bestS, bestAlpha, best, bestQs);
+            return new Result(bestS, bestAlpha, best.loss, best.qs);
         }
         double[] hs = scaledHessian(h, bestS);             // Hessian of the scaled input x/s
         List<QuantizedLinear> out = new ArrayList<>();
@@ -204,7 +196,25 @@ public final class Awq {
             }
             out.add(Rtn.quantize(scaled, rows[l], dIn, scheme));
         }
-        return new Result(bestS, bestAlpha, best, out);
+        return new Result(bestS, bestAlpha, best.loss, out);
+    }
+
+    /** The scale candidate with the lowest loss so far, with its quantized linears. */
+    private static final class Best {
+        double loss = Double.POSITIVE_INFINITY;
+        double[] s;
+        List<QuantizedLinear> qs;
+
+        /** Keeps {@code (s, qs)} if {@code loss} is below the best so far; returns whether it did. */
+        boolean offer(double loss, double[] s, List<QuantizedLinear> qs) {
+            if (!(loss < this.loss)) {
+                return false;
+            }
+            this.loss = loss;
+            this.s = s;
+            this.qs = qs;
+            return true;
+        }
     }
 
     /**
