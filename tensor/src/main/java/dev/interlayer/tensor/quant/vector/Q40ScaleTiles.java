@@ -23,11 +23,12 @@ import jdk.incubator.vector.VectorOperators;
  * <pre>
  *   Σ_i d_b(i)·(q_i − 8)·x_i = Σ_b d_b·t_b − 8·Σ_b d_b·S_b,   t_b = Σ_{i∈b} q_i·x_i.
  * </pre>
- * Per block and row, t_b is one multiply and one FMA per VL codes (the low nibbles of the 16 bytes are elements
- * 0..15, the high ones 16..31) and the scale is applied once, {@code acc = fma(t_b, d_b, acc)}; the offset's
- * term is one scalar FMA per block and row, with S_b computed once per activation vector ({@link #blockSums})
- * for all rows. The dequantizing tiles ({@link Block32Tiles}) spend an FMA per VL codes on {@code d·q − 8d} and
- * broadcast two scales per block. The same factoring as ggml's Q4_0 × Q8_0 dot product (integer there).
+ * Per block and row, t_b is two FMAs per VL codes (the low nibbles of the 16 bytes are elements 0..15, the high
+ * ones 16..31; see XH below) and the scale is applied once, {@code acc = fma(t_b, d_b, acc)}; the offset's term is
+ * one scalar FMA per block and row, with S_b computed once per activation vector ({@link #blockSums}) for all rows.
+ * The dequantizing tiles ({@link Block32Tiles}) spend an FMA per VL codes on {@code d·q − 8d}, a shift on the high
+ * nibble and broadcast two scales per block. The same factoring as ggml's Q4_0 × Q8_0 dot product (integer there).
+ * Decode takes eight rows per tile ({@link #far8}); the four-row form was no faster than the dequantizing tile.
  *
  * <p>Not the floats of {@link QuantDecode}: the rounding error is bounded by
  * {@code Σ_b |d_b|·Σ_i (q_i + 8)·|x_i|} times a few k·ε rather than by the dequantized products, because the
@@ -38,7 +39,7 @@ final class Q40ScaleTiles {
     /*
      * XH: with u the whole byte (lo + 16·hi, widened unsigned), lo·xl + hi·xh = lo·(xl − xh/16) + u·(xh/16): the
      * high nibble needs no shift, and the two activation terms are computed once per block for all rows of a tile
-     * (xh/16 is exact; every tile computes xl − xh/16 by the same operation, so the floats agree).
+     * (xh/16 is exact barring underflow; every tile computes xl − xh/16 by the same operation, so the floats agree).
      */
 
     /** Offset of the block sums S_b in the tile scratch (after {@link TileDriver}'s eight rows of lanes). */
