@@ -33,9 +33,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * and the other formats of a mixed file do: the JIT profiles of the shared tiles and of the Vector API are then
  * as polluted as an engine's own work makes them (that is where the kernels once boxed every vector, 10 MB per
  * call, while passing when run alone). Why not in the suite's JVM: after the unrelated tests before it (GEMM,
- * float formats, other vector shapes), C2 compiled Q6_K's two-row 512-bit tile into code that boxes its vectors
- * (0.7–1.2 MB per 512×512 call; its inlining budget is exceeded when the Vector API's call sites have seen many
- * shapes), which says something about that JVM, not about a decode loop. Until C2 has compiled the tiles, Vector
+ * float formats, other vector shapes), C2 compiled Q6_K's two-row 512-bit tile and Q4_0's eight-row block-scale
+ * tile into code that boxes their vectors (0.7–1.3 MB per 512×512 call; some FMA and convert intrinsics failed to
+ * inline once the Vector API's call sites had seen many shapes). That is a limit of those tiles in a JVM that runs
+ * much unrelated vector code, left open; an engine's own decode JVM does not box. Until C2 has compiled the tiles, Vector
  * API calls box vectors on the heap; so the probe polls: rounds of {@link #CALLS} calls per format, until
  * {@link #CLEAN_ROUNDS} consecutive rounds stay within {@link #BOUND_PER_CALL} for every format, or a deadline
  * generous enough for a loaded machine passes (a kernel that allocates per call never gets there). Bound: 32 bytes
