@@ -44,8 +44,9 @@ public record Imatrix(Path source, Map<String, double[]> meanSquares, Map<String
      * The importance {@code E[x²] [cols]} of the input that the linears {@code tensors} (GGUF names, one input site)
      * read: their entries' mean (llama-imatrix records the same input once per linear, so they are equal).
      *
-     * @throws IllegalArgumentException naming this file and the tensor if an entry is missing, or has another length
-     *                                  than {@code cols} (an importance matrix of another model)
+     * @throws IllegalArgumentException naming this file and the tensor if an entry is missing, has another length
+     *                                  than {@code cols} (an importance matrix of another model), or holds a value
+     *                                  that is not a finite E[x²] ≥ 0 (it would weigh the rounding search by garbage)
      */
     public double[] site(List<String> tensors, int cols) {
         double[] sum = new double[cols];
@@ -62,6 +63,10 @@ public record Imatrix(Path source, Map<String, double[]> meanSquares, Map<String
                         + " values, but the tensor has " + cols + " input columns; was it computed on this model?");
             }
             for (int j = 0; j < cols; j++) {
+                if (!(e[j] >= 0) || Double.isInfinite(e[j])) {
+                    throw new IllegalArgumentException("imatrix " + source + ": entry '" + t + "' has " + e[j]
+                            + " at column " + j + "; E[x²] must be finite and ≥ 0");
+                }
                 sum[j] += e[j] / tensors.size();
             }
         }

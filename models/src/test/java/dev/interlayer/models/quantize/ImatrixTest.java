@@ -119,6 +119,19 @@ class ImatrixTest {
         assertEquals(0L, m.counts().get(""));
     }
 
+    /** A site's statistics must be finite E[x²] ≥ 0: NaN, infinite or negative entries are refused by column. */
+    @Test
+    void nonFiniteOrNegativeStatisticsAreRefusedByTensorAndColumn() throws IOException {
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, -1f}) {
+            Path f = dat(dir.resolve("bad-value.dat"), 1, 0, 1, 2, Float.floatToIntBits(3f), Float.floatToIntBits(bad));
+            Imatrix m = Imatrix.read(f);
+            var e = assertThrows(IllegalArgumentException.class, () -> m.site(List.of(""), 2));
+            assertTrue(e.getMessage().contains("bad-value.dat") && e.getMessage().contains("column 1"), e.getMessage());
+        }
+        Path ok = dat(dir.resolve("ok.dat"), 1, 0, 1, 2, Float.floatToIntBits(3f), Float.floatToIntBits(0f));
+        assertEquals(0.0, Imatrix.read(ok).site(List.of(""), 2)[1], 0.0);
+    }
+
     private static void assertRefused(Path file, String... parts) {
         var e = assertThrows(IllegalArgumentException.class, () -> Imatrix.read(file));
         for (String part : parts) {
