@@ -441,8 +441,7 @@ public final class Awq {
         int qmin = scheme.kind().minCode(), maxq = scheme.maxq();
         double[] v = new double[g], cl = new double[g], d = new double[g], sz = new double[2];
         // a symmetric grid's range is set by its larger end: shaving the other end alone only moves weights
-        boolean two = opt.twoSided() && scheme.kind() != GridKind.SYM && scheme.kind() != GridKind.SYM_SIGNED_MAX
-                && scheme.kind() != GridKind.SYM_RESTRICTED;
+        boolean two = opt.twoSided() && !scheme.kind().symmetric();
         for (int r = 0; r < rows; r++) {
             for (int c0 = 0; c0 < cols; c0 += g) {
                 int len = Math.min(cols, c0 + g) - c0;

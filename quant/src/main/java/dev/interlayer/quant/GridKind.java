@@ -53,6 +53,14 @@ public enum GridKind {
         return this == ASYM_OFFSET;
     }
 
+    /**
+     * Whether the grid's range is symmetric about zero, set by the group's largest magnitude ({@link #SYM},
+     * {@link #SYM_SIGNED_MAX}, {@link #SYM_RESTRICTED}), so shrinking only the smaller end changes nothing.
+     */
+    public boolean symmetric() {
+        return !storesZero() && !storesOffset();
+    }
+
     /** Smallest code this grid uses for {@code bits}-bit codes. */
     public int minCode() {
         return this == SYM_RESTRICTED ? 1 : 0;
