@@ -63,10 +63,7 @@ class BoaTest {
     /** Statistical (QUANTIZATION.md §4.4.3): at least 8 of 10 seeds. */
     @Test
     void beatsGptqOnAttentionObjective() {
-        int wins = 0;
-        StringBuilder log = new StringBuilder();
-        for (int t = 0; t < 10; t++) {
-            var r = new SplittableRandom(9000 + t);
+        Wins.atLeast(8, 10, 9000, "BoA/GPTQ objectives", (t, r) -> {
             int hd = 8, cols = 32;
             float[] x = Rand.activations(r, 2 * cols, cols);
             double[] hCol = Rand.hessian(x, 2 * cols, cols);
@@ -76,10 +73,8 @@ class BoaTest {
             QuantScheme s = QuantScheme.of(GridKind.ASYM_ZERO, 3, 0);
             double boa = objective(w, Boa.quantize(w, 1, hd, cols, hCol, hRow, s, 0.01), hRow[0], hCol);
             double gptq = objective(w, Gptq.quantize(w, hd, cols, hCol, s, GptqOptions.DEFAULT).weights(), hRow[0], hCol);
-            wins += boa < gptq ? 1 : 0;
-            log.append(String.format(" %.3g/%.3g", boa, gptq));
-        }
-        assertTrue(wins >= 8, "BoA/GPTQ objectives:" + log);
+            return new Wins.Errors(boa, gptq);
+        });
     }
 
     // tr(H_row·ΔW·H_col·ΔWᵀ) for one head.

@@ -174,17 +174,12 @@ class GptqPropertiesTest {
     /** Not guaranteed per case (QUANTIZATION.md §2.8.5): required in at least 19 of 20 seeds. */
     @Test
     void beatsRtnOnCorrelatedInputs() {
-        int wins = 0;
-        StringBuilder log = new StringBuilder();
-        for (int t = 0; t < 20; t++) {
-            var r = new SplittableRandom(6000 + t);
+        Wins.atLeast(19, 20, 6000, "GPTQ/RTN layer errors", (t, r) -> {
             Layer l = layer(r, 32, 64);
             QuantScheme s = QuantScheme.of(t % 2 == 0 ? GridKind.ASYM_ZERO : GridKind.SYM, 3 + t % 2, t % 3 == 0 ? 0 : 16);
             double g = MixedPrecision.hessianError(l.w, Gptq.quantize(l.w, l.rows, l.cols, l.h, s, GptqOptions.DEFAULT).weights(), l.h);
             double n = MixedPrecision.hessianError(l.w, Rtn.quantize(l.w, l.rows, l.cols, s), l.h);
-            wins += g < n ? 1 : 0;
-            log.append(String.format(" %.3g/%.3g", g, n));
-        }
-        assertTrue(wins >= 19, "GPTQ/RTN layer errors:" + log);
+            return new Wins.Errors(g, n);
+        });
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.interlayer.tensor.testing.Tries;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -38,48 +39,53 @@ class RtnImportanceTest {
         return a;
     }
 
-    @Test
-    void weightedSearchNeverLosesToTheUnweightedChoiceOnTheWeightedError() {
-        for (int t = 0; t < 40; t++) {
-            var r = new SplittableRandom(4100 + t);
+    /** One random try: an MSE-clipped scheme, rows × cols weights and log-normal importances a_c = exp(spread·z_c). */
+    private record Case(QuantScheme s, int rows, int cols, float[] w, double[] a) {
+        static Case draw(SplittableRandom r, double spread) {
             QuantScheme s = Rand.scheme(r).withClip(ClipSearch.MSE);
             int rows = 1 + r.nextInt(4), cols = 1 + r.nextInt(70);
             float[] w = Rand.weights(r, rows, cols);
             double[] a = new double[cols];
             for (int c = 0; c < cols; c++) {
-                a[c] = Math.exp(2 * r.nextGaussian());
+                a[c] = Math.exp(spread * r.nextGaussian());
             }
-            QuantizedLinear weighted = Rtn.quantize(w, rows, cols, s, a);
-            QuantizedLinear plain = Rtn.quantize(w, rows, cols, s);
-            QuantizedLinear full = Rtn.quantize(w, rows, cols, s.withClip(ClipSearch.NONE));
-            int g = s.groupFor(cols);
-            for (int row = 0; row < rows; row++) {
-                double[] lw = llamaWeights(w, row, cols, a);
-                for (int c0 = 0; c0 < cols; c0 += g) {
-                    int c1 = Math.min(cols, c0 + g);
-                    double ew = weightedError(w, weighted, row, c0, c1, lw);
-                    // both are candidates of the same search; the weighted one has the least weighted error
-                    assertTrue(ew <= weightedError(w, plain, row, c0, c1, lw) * (1 + 1e-12), "try " + t + " " + s);
-                    assertTrue(ew <= weightedError(w, full, row, c0, c1, lw) * (1 + 1e-12), "try " + t + " " + s);
-                }
-            }
+            return new Case(s, rows, cols, w, a);
         }
     }
 
     @Test
-    void onlyRelativeImportanceMatters() {
-        for (int t = 0; t < 20; t++) {
-            var r = new SplittableRandom(4200 + t);
-            QuantScheme s = Rand.scheme(r).withClip(ClipSearch.MSE);
-            int rows = 1 + r.nextInt(4), cols = 1 + r.nextInt(70);
-            float[] w = Rand.weights(r, rows, cols);
-            double[] a = new double[cols], a4 = new double[cols];
-            for (int c = 0; c < cols; c++) {
-                a[c] = Math.exp(r.nextGaussian());
-                a4[c] = 4 * a[c];                          // a power of two scales every error sum exactly
+    void weightedSearchNeverLosesToTheUnweightedChoiceOnTheWeightedError() {
+        Tries.run(40, 4100, (t, r) -> {
+            Case k = Case.draw(r, 2);
+            QuantScheme s = k.s;
+            QuantizedLinear weighted = Rtn.quantize(k.w, k.rows, k.cols, s, k.a);
+            QuantizedLinear plain = Rtn.quantize(k.w, k.rows, k.cols, s);
+            QuantizedLinear full = Rtn.quantize(k.w, k.rows, k.cols, s.withClip(ClipSearch.NONE));
+            int g = s.groupFor(k.cols);
+            for (int row = 0; row < k.rows; row++) {
+                double[] lw = llamaWeights(k.w, row, k.cols, k.a);
+                for (int c0 = 0; c0 < k.cols; c0 += g) {
+                    int c1 = Math.min(k.cols, c0 + g);
+                    double ew = weightedError(k.w, weighted, row, c0, c1, lw);
+                    // both are candidates of the same search; the weighted one has the least weighted error
+                    assertTrue(ew <= weightedError(k.w, plain, row, c0, c1, lw) * (1 + 1e-12), "try " + t + " " + s);
+                    assertTrue(ew <= weightedError(k.w, full, row, c0, c1, lw) * (1 + 1e-12), "try " + t + " " + s);
+                }
             }
-            assertEquals(Rtn.quantize(w, rows, cols, s, a), Rtn.quantize(w, rows, cols, s, a4), "try " + t + " " + s);
-        }
+        });
+    }
+
+    @Test
+    void onlyRelativeImportanceMatters() {
+        Tries.run(20, 4200, (t, r) -> {
+            Case k = Case.draw(r, 1);
+            double[] a4 = new double[k.cols];
+            for (int c = 0; c < k.cols; c++) {
+                a4[c] = 4 * k.a[c];                        // a power of two scales every error sum exactly
+            }
+            assertEquals(Rtn.quantize(k.w, k.rows, k.cols, k.s, k.a), Rtn.quantize(k.w, k.rows, k.cols, k.s, a4),
+                    "try " + t + " " + k.s);
+        });
     }
 
     /**
