@@ -2,7 +2,6 @@ package dev.interlayer.models.langchain4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -157,28 +155,18 @@ class InterlayerStreamingChatModelTest {
     void cancellingStopsWithoutFurtherCallbacks() {
         // Runnable::run streams on this thread, so doChat returns only when the generation has ended
         StreamingChatModel model = new InterlayerStreamingChatModel(chat, Runnable::run);
-        List<String> pieces = new ArrayList<>();
-        AtomicReference<Object> terminal = new AtomicReference<>();
-        model.chat(request("Once upon a time", 48), new StreamingChatResponseHandler() {
+        Recorder rec = new Recorder() {
             @Override
             public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
-                pieces.add(partial.text());
-                if (pieces.size() == 3) {
+                onPartialResponse(partial.text());
+                if (partials.size() == 3) {
                     context.streamingHandle().cancel();
                 }
             }
-
-            @Override
-            public void onCompleteResponse(ChatResponse r) {
-                terminal.set(r);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                terminal.set(t);
-            }
-        });
-        assertEquals(3, pieces.size());
-        assertNull(terminal.get(), "no callback after cancel");
+        };
+        model.chat(request("Once upon a time", 48), rec);
+        assertEquals(3, rec.partials.size());
+        assertEquals(List.of(), rec.completes, "no onCompleteResponse after cancel");
+        assertEquals(List.of(), rec.errors, "no onError after cancel");
     }
 }
