@@ -43,7 +43,7 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
 
     @Option(names = "--type",
             description = "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M or"
-                    + " Q6_K (plain rounding).")
+                    + " Q6_K (plain rounding; with --imatrix FILE llama-quantize's importance-weighted rounding).")
     String type;
 
     @Mixin
