@@ -11,10 +11,11 @@ as `$GGML_QUANT_REF TYPE in.f32 out.bin imatrix.f32`.
 Run:  GGML_QUANT_REF=/tmp/kqi/ggml_quant_ref python3 reference/quant/ggml_c_imatrix_fixtures.py"""
 import json
 import os
-import subprocess
 import tempfile
 
 import numpy as np
+
+from ggml_c_fixtures import ggml_bytes
 
 rng = np.random.default_rng(12)
 OUT = os.path.join(os.path.dirname(__file__), "../../tensor/src/test/resources/quant/ggml_imatrix_ref.json")
@@ -67,9 +68,7 @@ def main():
             rows.astype("<f4").tofile(src)
             w.astype("<f4").tofile(imp)
             for t in TYPES:
-                subprocess.run([exe, t, src, dst, imp], check=True)
-                with open(dst, "rb") as f:
-                    doc["bytes"][t].append(f.read().hex())
+                doc["bytes"][t].append(ggml_bytes(exe, t, src, dst, imp))
     with open(OUT, "w") as f:
         json.dump(doc, f, indent=0)
     print("wrote", os.path.normpath(OUT), os.path.getsize(OUT), "bytes")

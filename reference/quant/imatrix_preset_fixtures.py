@@ -16,10 +16,12 @@ The imatrix was made with
 import hashlib
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../llama"))
+from llama_reference import read_gguf_layout  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "../.."))
 GOLDEN = os.path.join(ROOT, "models/src/test/resources/golden/quant")
@@ -40,54 +42,15 @@ TYPES = {0: ("F32", 1, 4), 1: ("F16", 1, 2), 2: ("Q4_0", 32, 18), 3: ("Q4_1", 32
 
 
 def tensors(path):
-    """{name: (type name, data bytes)} of a GGUF v3 file (a minimal reader: no dependency on gguf-py)."""
-    b = open(path, "rb").read()
-    pos = 0
-
-    def take(fmt):
-        nonlocal pos
-        v = struct.unpack_from("<" + fmt, b, pos)
-        pos += struct.calcsize("<" + fmt)
-        return v[0] if len(v) == 1 else v
-
-    def string():
-        nonlocal pos
-        n = take("Q")
-        pos += n
-        return b[pos - n:pos].decode()
-
-    sizes = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
-
-    def value(t):
-        if t == 8:
-            return string()
-        if t == 9:
-            et, n = take("I"), take("Q")
-            return [value(et) for _ in range(n)]
-        return take(sizes[t])
-
-    assert b[:4] == b"GGUF" and take("4sI")[1] == 3, path
-    n_tensors, n_kv = take("Q"), take("Q")
-    align = 32
-    for _ in range(n_kv):
-        k, t = string(), take("I")
-        v = value(t)
-        if k == "general.alignment":
-            align = v
-    infos = []
-    for _ in range(n_tensors):
-        name, nd = string(), take("I")
-        dims = [take("Q") for _ in range(nd)]
-        t, off = take("I"), take("Q")
-        infos.append((name, dims, t, off))
-    base = (pos + align - 1) // align * align
+    """{name: (type name, data bytes)} of a GGUF file."""
+    _, infos, start, data = read_gguf_layout(path)
     out = {}
     for name, dims, t, off in infos:
         tname, bs, bb = TYPES[t]
         n = 1
         for d in dims:
             n *= d
-        out[name] = (tname, b[base + off:base + off + n // bs * bb])
+        out[name] = (tname, data[start + off:start + off + n // bs * bb])
     return out
 
 

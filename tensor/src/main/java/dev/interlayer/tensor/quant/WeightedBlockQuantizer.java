@@ -39,11 +39,16 @@ final class WeightedBlockQuantizer {
         return s;
     }
 
-    /** {@code w[l] = qw[qo + l]·sqrt(sigma2 + x²)} for the n values at {@code xo}. */
-    private static void weights(float[] x, int xo, float[] qw, int qo, float sigma2, int n, float[] w) {
+    /** {@code w[l] = qw[qo + l]·sqrt(sigma2 + x²)} for the n values at {@code xo}; returns their sum (in order). */
+    private static float weights(float[] x, int xo, float[] qw, int qo, float sigma2, int n, float[] w) {
+        float sum = 0;
         for (int l = 0; l < n; l++) {
             w[l] = qw[qo + l] * (float) Math.sqrt(sigma2 + x[xo + l] * x[xo + l]);
         }
+        for (int l = 0; l < n; l++) {
+            sum += w[l];
+        }
+        return sum;
     }
 
     /**
@@ -84,12 +89,7 @@ final class WeightedBlockQuantizer {
         float[] theMin = new float[1];
         float sigma2 = 2 * sumSquares(x, xo, 256) / 256;
         for (int j = 0; j < 8; j++) {
-            weights(x, xo + 32 * j, qw, qo + 32 * j, sigma2, 32, w);
-            float sumw = 0;
-            for (int l = 0; l < 32; l++) {
-                sumw += w[l];
-            }
-            sw[j] = sumw;
+            sw[j] = weights(x, xo + 32 * j, qw, qo + 32 * j, sigma2, 32, w);
             scales[j] = KQuantizer.makeQkx2(32, (1 << bits) - 1, x, xo + 32 * j, w, lq, 32 * j, theMin, laux, -0.9f,
                     0.05f, 36, false);
             mins[j] = theMin[0];
@@ -114,10 +114,7 @@ final class WeightedBlockQuantizer {
         float[] theMin = new float[1];
         float sigma2 = sumSquares(x, xo, 256) / 256;
         for (int j = 0; j < 16; j++) {
-            weights(x, xo + 16 * j, qw, qo + 16 * j, sigma2, 16, w);
-            for (int l = 0; l < 16; l++) {
-                sw[j] += w[l];
-            }
+            sw[j] = weights(x, xo + 16 * j, qw, qo + 16 * j, sigma2, 16, w);
             scales[j] = KQuantizer.makeQkx2(16, 3, x, xo + 16 * j, w, lq, 16 * j, theMin, laux, -0.9f, 0.05f, 36,
                     false);
             mins[j] = theMin[0];
@@ -137,12 +134,7 @@ final class WeightedBlockQuantizer {
         float[] w = new float[16], sw = new float[16], scales = new float[16];
         float sigma2 = 2 * sumSquares(x, xo, 256) / 256;
         for (int j = 0; j < 16; j++) {
-            weights(x, xo + 16 * j, qw, qo + 16 * j, sigma2, 16, w);
-            float sumw = 0;
-            for (int l = 0; l < 16; l++) {
-                sumw += w[l];
-            }
-            sw[j] = sumw;
+            sw[j] = weights(x, xo + 16 * j, qw, qo + 16 * j, sigma2, 16, w);
             scales[j] = KQuantizer.makeQx(16, 4, x, xo + 16 * j, w, 0, lq, 16 * j);
         }
         float dBlock = KQuantizer.makeQx(16, 32, scales, 0, sw, 0, ls, 0);
