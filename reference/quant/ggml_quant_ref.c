@@ -97,20 +97,11 @@ int main(int argc, char ** argv) {
         fprintf(stderr, "unknown type %s\n", argv[1]);
         return 2;
     }
-    FILE * in = fopen(argv[2], "rb");
-    if (!in) {
-        perror(argv[2]);
+    long n;
+    float * x = read_f32(argv[2], &n);
+    if (!x) {
         return 1;
     }
-    fseek(in, 0, SEEK_END);
-    long n = ftell(in) / 4;
-    fseek(in, 0, SEEK_SET);
-    float * x = malloc(n * sizeof(float));
-    if (fread(x, sizeof(float), n, in) != (size_t) n) {
-        fprintf(stderr, "short read on %s\n", argv[2]);
-        return 1;
-    }
-    fclose(in);
     enum ggml_type type = types[t].type;
     if (argc == 5) {
         return weighted(type, x, n, argv[4], argv[3]);
