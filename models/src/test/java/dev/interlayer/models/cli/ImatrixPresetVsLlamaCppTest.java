@@ -25,10 +25,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code quantize --type PRESET --imatrix FILE} against llama.cpp's {@code llama-quantize --imatrix} on the 256-wide
- * synthetic llama: every preset, every tensor's type and the sha256 of its bytes (fixture by
- * reference/quant/imatrix_preset_fixtures.py, with the importance matrix committed next to it). Tensors without an
- * entry (token_embd, output) are rounded unweighted, as llama-quantize does.
+ * {@code quantize --type PRESET --imatrix FILE} against llama.cpp's {@code llama-quantize --imatrix}, every tensor's
+ * type and the sha256 of its bytes (fixture by reference/quant/imatrix_preset_fixtures.py, with the importance
+ * matrices committed next to it): on the 256-wide synthetic llama every preset, with Interlayer's own
+ * {@code --imatrix-out} matrix, whose missing token_embd and output entries leave those unweighted as in llama-quantize;
+ * on the 64-wide, 4-expert synthetic Mixtral the presets whose fallbacks agree, with a random matrix holding an entry
+ * for every weight (token_embd and output too, one vector per expert for the expert tensors).
  */
 class ImatrixPresetVsLlamaCppTest {
     private static final String GOLDEN = "/golden/quant/";
@@ -79,23 +81,30 @@ class ImatrixPresetVsLlamaCppTest {
 
     @Test
     void everyPresetEqualsLlamaQuantizeTensorByTensor() throws Exception {
-        JsonObject fx = fixture();
-        Path src = SharedModels.require(fx.get("source").getAsString());
-        assertEquals(fx.get("source_sha256").getAsString(), sha256(Files.readAllBytes(src)), "not the model llama.cpp ran");
-        Path imatrix = resource(fx.get("imatrix").getAsString());
-        assertEquals(fx.get("imatrix_sha256").getAsString(), sha256(Files.readAllBytes(imatrix)));
-        JsonObject presets = fx.getAsJsonObject("presets");
-        assertEquals(QuantPreset.values().length, presets.size(), "every preset");
-        for (String p : presets.keySet()) {
-            Map<String, String[]> got = quantize(src, p, imatrix);
-            JsonObject want = presets.getAsJsonObject(p);
-            assertEquals(want.keySet(), got.keySet(), p);
-            for (String t : want.keySet()) {
-                var w = want.getAsJsonArray(t);
-                assertEquals(w.get(0).getAsString(), got.get(t)[0], p + " " + t + " type");
-                assertEquals(w.get(1).getAsString(), got.get(t)[1], p + " " + t + " bytes");
+        JsonObject models = fixture().getAsJsonObject("models");
+        assertEquals(2, models.size());
+        int presetsChecked = 0;
+        for (String source : models.keySet()) {
+            JsonObject fx = models.getAsJsonObject(source);
+            Path src = SharedModels.require(source);
+            assertEquals(fx.get("source_sha256").getAsString(), sha256(Files.readAllBytes(src)),
+                    source + ": not the model llama.cpp ran");
+            Path imatrix = resource(fx.get("imatrix").getAsString());
+            assertEquals(fx.get("imatrix_sha256").getAsString(), sha256(Files.readAllBytes(imatrix)));
+            JsonObject presets = fx.getAsJsonObject("presets");
+            for (String p : presets.keySet()) {
+                Map<String, String[]> got = quantize(src, p, imatrix);
+                JsonObject want = presets.getAsJsonObject(p);
+                assertEquals(want.keySet(), got.keySet(), source + " " + p);
+                for (String t : want.keySet()) {
+                    var w = want.getAsJsonArray(t);
+                    assertEquals(w.get(0).getAsString(), got.get(t)[0], source + " " + p + " " + t + " type");
+                    assertEquals(w.get(1).getAsString(), got.get(t)[1], source + " " + p + " " + t + " bytes");
+                }
+                presetsChecked++;
             }
         }
+        assertEquals(QuantPreset.values().length + 10, presetsChecked, "every preset on the llama, 10 on the MoE");
     }
 
     /**
@@ -104,8 +113,9 @@ class ImatrixPresetVsLlamaCppTest {
      */
     @Test
     void onlyTensorsWithAnEntryChange() throws Exception {
-        JsonObject fx = fixture();
-        Path src = SharedModels.require(fx.get("source").getAsString());
+        String source = "synthetic/synth-llama-256-f32.gguf";
+        JsonObject fx = fixture().getAsJsonObject("models").getAsJsonObject(source);
+        Path src = SharedModels.require(source);
         Path imatrix = resource(fx.get("imatrix").getAsString());
         for (String p : new String[] {"Q4_K_M", "Q4_0"}) {
             Map<String, String[]> plain = quantize(src, p, null), weighted = quantize(src, p, imatrix);
