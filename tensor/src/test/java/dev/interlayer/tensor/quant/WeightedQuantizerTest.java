@@ -55,6 +55,31 @@ class WeightedQuantizerTest {
         assertTrue(checked >= 60, "10 types x 6 cases");
     }
 
+    /**
+     * An all-ones importance is not the reference rounding (ggml's bytes for it, fixture case 2, differ from the
+     * unweighted ones for every type but Q8_0): the weights keep sqrt(σ² + x²) and the searches differ.
+     */
+    @Test
+    void allOnesImportanceIsNotTheReferenceRounding() throws Exception {
+        JsonObject doc = GgufPyFixturesTest.load("ggml_imatrix_ref.json");
+        int n = doc.get("n_per_row").getAsInt();
+        float[] x = GgufPyFixturesTest.floats(doc.getAsJsonArray("inputs").get(2).getAsString());
+        float[] w = GgufPyFixturesTest.floats(doc.getAsJsonArray("importance").get(2).getAsString());
+        for (int j = 0; j < n; j++) {
+            assertEquals(1f, w[j], "case 2 is the all-ones importance");
+        }
+        JsonObject bytes = doc.getAsJsonObject("bytes");
+        for (DType t : Quantizer.TARGETS) {
+            String ggml = bytes.getAsJsonArray(t.name()).get(2).getAsString();
+            String plain = HEX.formatHex(quantize(t, x, n, null));
+            if (t == DType.Q8_0) {
+                assertEquals(ggml, plain);
+            } else {
+                assertNotEquals(ggml, plain, t.toString());
+            }
+        }
+    }
+
     /** The weighted path is a different rounding: on plain Gaussian rows it changes bytes for every type but Q8_0. */
     @Test
     void importanceChangesEveryTypeButQ8_0() {
