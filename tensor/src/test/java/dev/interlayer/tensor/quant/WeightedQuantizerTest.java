@@ -129,6 +129,38 @@ class WeightedQuantizerTest {
         }
     }
 
+    /**
+     * Columns of zero importance: where ggml's search for a symmetric scale sees only zero weights (a Q4_0/Q5_0 block,
+     * a Q3_K/Q6_K sub-block of 16) its least-squares scale is 0, so those values dequantize to exactly 0 — the
+     * fixture's zero-importance case shows the same in ggml's bytes — while the other blocks are unaffected (they
+     * equal a run with that block's importance set to anything). Affine types keep a min-max fit there (no assertion).
+     */
+    @Test
+    void zeroImportanceBlocksOfSymmetricTypesDequantizeToZero() {
+        Random rnd = new Random(9);
+        int n = 512;
+        float[] x = new float[n], w = new float[n];
+        for (int j = 0; j < n; j++) {
+            x[j] = (float) rnd.nextGaussian();
+            w[j] = j >= 32 && j < 64 ? 0 : (float) rnd.nextDouble() + 0.1f;
+        }
+        for (DType t : new DType[] {DType.Q4_0, DType.Q5_0, DType.Q3_K, DType.Q6_K}) {
+            byte[] q = quantize(t, x, n, w);
+            float[] back = new float[n];
+            BlockFormats.of(t).dequantizeRow(MemorySegment.ofArray(q), 0, n, back, 0);
+            int others = 0, nonZero = 0;
+            for (int j = 0; j < n; j++) {
+                if (j >= 32 && j < 64) {
+                    assertEquals(0f, Math.abs(back[j]), t + " column " + j);
+                } else {
+                    others++;
+                    nonZero += back[j] != 0 ? 1 : 0;
+                }
+            }
+            assertTrue(nonZero > others * 3 / 4, t + ": the weighted columns are rounded, " + nonZero + " of " + others);
+        }
+    }
+
     @Test
     void badImportanceIsRefusedNamingTheColumn() {
         float[] x = new float[256];
