@@ -21,6 +21,18 @@ GGML = {0: (np.float32, 1), 1: (np.float16, 1)}   # type id -> (numpy dtype, val
 
 
 def read_gguf(path):
+    meta, infos, start, data = read_gguf_layout(path)
+    tensors = {}
+    for name, ne, t, off in infos:
+        dt, _ = GGML[t]
+        count = int(np.prod(ne))
+        arr = np.frombuffer(data, dtype=dt, count=count, offset=start + off)
+        tensors[name] = arr.reshape(list(reversed(ne))).astype(np.float64)
+    return meta, tensors
+
+
+def read_gguf_layout(path):
+    """(metadata, [(name, ne, ggml type id, offset)], offset of the tensor data, the file's bytes)."""
     data = open(path, "rb").read()
     pos = 0
 
@@ -70,13 +82,7 @@ def read_gguf(path):
         infos.append((name, ne, t, off))
     align = meta.get("general.alignment", 32)
     start = (pos + align - 1) // align * align
-    tensors = {}
-    for name, ne, t, off in infos:
-        dt, _ = GGML[t]
-        count = int(np.prod(ne))
-        arr = np.frombuffer(data, dtype=dt, count=count, offset=start + off)
-        tensors[name] = arr.reshape(list(reversed(ne))).astype(np.float64)
-    return meta, tensors
+    return meta, infos, start, data
 
 
 def rmsnorm(x, w, eps):

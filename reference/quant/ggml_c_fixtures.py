@@ -42,6 +42,13 @@ def rows():
     return [np.asarray(r, dtype=np.float32) for r in out]
 
 
+def ggml_bytes(exe, t, src, dst, *extra):
+    """The blocks `exe` writes for type t from the float32 file src (via dst), as hex."""
+    subprocess.run([exe, t, src, dst, *extra], check=True)
+    with open(dst, "rb") as f:
+        return f.read().hex()
+
+
 def main():
     exe = os.environ["GGML_QUANT_REF"]
     doc = {"generator": "reference/quant/ggml_c_fixtures.py (ggml quantize_row_*_ref, -std=c11 -DNDEBUG)",
@@ -52,9 +59,7 @@ def main():
             doc["inputs"].append(r.astype("<f4").tobytes().hex())
             r.astype("<f4").tofile(src)
             for t in TYPES:
-                subprocess.run([exe, t, src, dst], check=True)
-                with open(dst, "rb") as f:
-                    doc["bytes"][t].append(f.read().hex())
+                doc["bytes"][t].append(ggml_bytes(exe, t, src, dst))
     with open(OUT, "w") as f:
         json.dump(doc, f, indent=0)
     print("wrote", os.path.normpath(OUT), os.path.getsize(OUT), "bytes")

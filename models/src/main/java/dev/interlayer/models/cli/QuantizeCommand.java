@@ -4,9 +4,11 @@ import dev.interlayer.models.io.Gguf;
 import dev.interlayer.models.io.GgufFile;
 import dev.interlayer.models.io.GgufQuantize;
 import dev.interlayer.models.io.QuantPreset;
+import dev.interlayer.models.quantize.Imatrix;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -16,7 +18,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code interlayer quantize}: a GGUF model with F32/F16/BF16 weights to Q8_0 … Q6_K or a K-quant mix (Q2_K … Q5_K_M) with
- * ggml's reference rounding ({@code --type}), or with a calibrated quantizer ({@code --method}, see
+ * ggml's reference rounding ({@code --type}), or with {@code --type} and {@code --imatrix} llama-quantize's
+ * importance-weighted rounding ({@link #importance}), or with a calibrated quantizer ({@code --method}, see
  * {@link CalibratedQuantize}) into Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 blocks, per linear with {@code --method mixed}, or into
  * plain grouped ints without a GGUF type that are evaluated in memory ({@code --format i4|i3|i2}, {@code --eval}).
  */
@@ -40,7 +43,7 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
 
     @Option(names = "--type",
             description = "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M or"
-                    + " Q6_K (plain rounding).")
+                    + " Q6_K (plain rounding; with --imatrix FILE llama-quantize's importance-weighted rounding).")
     String type;
 
     @Mixin
@@ -73,19 +76,54 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
         }
         Flags.require(out != null, "--out", "given with --type", "none");
         QuantPreset preset = QuantPreset.parse(type);
+        GgufQuantize.Importance importance = null;
+        if (calibrated.imatrix != null) {
+            Flags.exists(calibrated.imatrix, "--imatrix");
+            importance = importance(Imatrix.read(calibrated.imatrix));
+        }
         threads.apply();
         // Progress on stderr only when it is a terminal (pipes and logs stay clean), as for every long command.
         try (GgufFile in = Gguf.open(model);
              Progress progress = Progress.start("quantizing " + model.getFileName() + " to " + preset, 1.0)) {
-            GgufQuantize.Summary s = GgufQuantize.quantize(in, out, preset, pure, (f, name) -> progress.update(f));
+            GgufQuantize.Summary s = GgufQuantize.quantize(in, out, preset, pure, importance,
+                    (f, name) -> progress.update(f));
             if (list) {
                 s.lines().forEach(o::println);
             }
-            o.printf("wrote %s: %s%s, %,d bytes; %,d of %,d parameters quantized at %.3f bits per weight;"
-                            + " whole file %.3f bits per weight%n", out, preset, pure ? " (pure)" : "", s.fileBytes(),
+            o.printf("wrote %s: %s%s%s, %,d bytes; %,d of %,d parameters quantized at %.3f bits per weight;"
+                            + " whole file %.3f bits per weight%n", out, preset, pure ? " (pure)" : "",
+                    importance != null ? " (importance matrix " + calibrated.imatrix.getFileName() + ")" : "",
+                    s.fileBytes(),
                     s.quantizedParameters(), s.parameters(), s.quantizedBpw(), s.fileBpw());
             o.flush();
         }
         return 0;
+    }
+
+    /**
+     * llama-quantize's use of an importance matrix for {@code --type}: a tensor with an entry is rounded with its
+     * {@code E[x²]} (per expert for MoE tensors); a tensor without one, such as {@code token_embd} (read by row
+     * lookup, so llama-imatrix never sees its input), is rounded unweighted; an entry whose length does not fit its
+     * tensor is refused naming file and tensor, except for {@code token_embd}, which llama.cpp then rounds
+     * unweighted. An imatrix without entries is no imatrix (llama-quantize ignores it), so the Q4_0/Q5_0 type rule
+     * for imatrix runs does not apply then.
+     */
+    static GgufQuantize.Importance importance(Imatrix m) {
+        if (m.meanSquares().isEmpty()) {
+            return null;
+        }
+        return (name, columns, experts) -> {
+            double[] e = m.meanSquares().get(name);
+            int want = columns * experts;
+            if (e == null || (e.length != want && name.equals("token_embd.weight"))) {
+                return null;
+            }
+            double[] v = m.site(List.of(name), want);     // refuses a wrong length or a non-finite or negative value
+            float[] f = new float[want];
+            for (int j = 0; j < want; j++) {
+                f[j] = (float) v[j];      // float ÷ count in double, rounded once: llama-quantize's float division
+            }
+            return f;
+        };
     }
 }

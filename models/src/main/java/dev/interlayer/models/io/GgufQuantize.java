@@ -52,6 +52,33 @@ public final class GgufQuantize {
      */
     public static Summary quantize(GgufFile in, Path out, QuantPreset preset, boolean pure,
                                    java.util.function.BiConsumer<Double, String> progress) throws IOException {
+        return quantize(in, out, preset, pure, null, progress);
+    }
+
+    /**
+     * Per-tensor importance for llama-quantize's {@code --imatrix} rounding ({@link Quantizer#quantizeRow(DType,
+     * float[], int, int, float[], MemorySegment, long)}).
+     */
+    @FunctionalInterface
+    public interface Importance {
+        /**
+         * The importance of tensor {@code name}'s {@code columns} input columns, {@code experts} vectors one after
+         * another (1 for a 2-D weight), or null to round it unweighted.
+         *
+         * @throws IllegalArgumentException if the importance is there but does not fit the tensor
+         */
+        float[] of(String name, int columns, int experts);
+    }
+
+    /**
+     * {@link #quantize(GgufFile, Path, QuantPreset, boolean, java.util.function.BiConsumer)} with importance-weighted
+     * rounding when {@code importance} is not null: every tensor that is quantized is looked up (as llama-quantize
+     * looks it up in its importance matrix, only when it changes type) and its rows rounded with its vector, a 3-D
+     * MoE tensor's rows with their expert's; the Q4_0/Q5_0 mixes then follow llama.cpp's imatrix type rule
+     * ({@link QuantPreset#typeFor(String, long[], GgufType, QuantPreset.Model, boolean, boolean)}).
+     */
+    public static Summary quantize(GgufFile in, Path out, QuantPreset preset, boolean pure, Importance importance,
+                                   java.util.function.BiConsumer<Double, String> progress) throws IOException {
         QuantPreset.Model facts = facts(in);
         GgufWriter w = quantizedHeader(in, preset);
         long params = 0, qParams = 0, qBytes = 0;
@@ -61,7 +88,7 @@ public final class GgufQuantize {
         infos.sort(LLAMA_ORDER);
         for (GgufTensorInfo t : infos) {
             long[] shape = java.util.Arrays.stream(t.shape().dims()).asLongStream().toArray();
-            GgufType target = preset.typeFor(t.name(), shape, t.type(), facts, pure);
+            GgufType target = preset.typeFor(t.name(), shape, t.type(), facts, pure, importance != null);
             if (t.type().isQuantized() && preset.typeFor(t.name(), shape, GgufType.F32, facts, pure) != GgufType.F32) {
                 // Copying it would stamp a file type the tensor does not have; re-rounding it would add a second
                 // rounding error (llama-quantize also refuses without --allow-requantize).
@@ -74,8 +101,10 @@ public final class GgufQuantize {
                 throw new IllegalArgumentException(in.path().getFileName() + ": tensor '" + t.name() + "' is "
                         + t.type() + "; only F32, F16 and BF16 tensors can be quantized");
             }
+            float[][] weights = target != t.type() && target.isQuantized() && importance != null
+                    ? perExpert(importance, t) : null;
             GgufWriter.TensorData data = target == t.type() ? copy(in.rawData(t.name()))
-                    : convert(in.rawData(t.name()), t.type(), target, t.shape().dim(-1), t.elements());
+                    : convert(in.rawData(t.name()), t.type(), target, t.shape().dim(-1), t.elements(), weights);
             w.addTensor(t.name(), target, t.shape(), data);
             names.add(t.name());
             if (target.isQuantized()) {
@@ -162,9 +191,30 @@ public final class GgufQuantize {
         return ch -> GgufWriter.writeFully(ch, src.asByteBuffer());
     }
 
-    /** Rows of {@code rowLen} values of {@code from} (F32/F16/BF16) converted to {@code to}, a batch at a time. */
+    /**
+     * Tensor {@code t}'s importance split per expert ({@code [experts][columns]}, experts = the third dimension),
+     * or null for none. Rows {@code e·rows .. (e+1)·rows} use vector e.
+     */
+    private static float[][] perExpert(Importance importance, GgufTensorInfo t) {
+        int cols = t.shape().dim(-1), rank = t.shape().rank();
+        int experts = rank >= 3 ? t.shape().dim(-3) : 1;
+        float[] all = importance.of(t.name(), cols, experts);
+        if (all == null) {
+            return null;
+        }
+        float[][] v = new float[experts][];
+        for (int e = 0; e < experts; e++) {
+            v[e] = java.util.Arrays.copyOfRange(all, e * cols, (e + 1) * cols);
+        }
+        return v;
+    }
+
+    /**
+     * Rows of {@code rowLen} values of {@code from} (F32/F16/BF16) converted to {@code to}, a batch at a time,
+     * rounded with {@code importance[row / (rows / experts)]} when it is not null.
+     */
     private static GgufWriter.TensorData convert(MemorySegment src, GgufType from, GgufType to, int rowLen,
-                                                 long elements) {
+                                                 long elements, float[][] importance) {
         return ch -> {
             long rows = elements / rowLen;
             int outRow = (int) (rowLen / to.blockSize() * to.blockBytes());
@@ -187,7 +237,9 @@ public final class GgufQuantize {
                     } else if (to == GgufType.F32) {
                         MemorySegment.copy(x, 0, dst, ValueLayout.JAVA_FLOAT_UNALIGNED, (long) i * outRow, rowLen);
                     } else {
-                        Quantizer.quantizeRow(dtypeOf(to), x, 0, rowLen, dst, (long) i * outRow);
+                        float[] w = importance == null ? null
+                                : importance[(int) ((first + i) / (rows / importance.length))];
+                        Quantizer.quantizeRow(dtypeOf(to), x, 0, rowLen, w, dst, (long) i * outRow);
                     }
                 });
                 write(ch, batch);

@@ -115,6 +115,15 @@ public enum QuantPreset {
      * {@code --pure}), still subject to the row-length fallback.
      */
     public GgufType typeFor(String name, long[] shape, GgufType stored, Model model, boolean pure) {
+        return typeFor(name, shape, stored, model, pure, false);
+    }
+
+    /**
+     * {@link #typeFor(String, long[], GgufType, Model, boolean)} when an importance matrix is ({@code imatrix}) or is
+     * not given: llama.cpp then stores the {@code ffn_down} weights of the first eighth of the layers of the Q4_0 and
+     * Q5_0 mixes as Q4_1 and Q5_1 (its guard against those layers' outliers; not with {@code pure}).
+     */
+    public GgufType typeFor(String name, long[] shape, GgufType stored, Model model, boolean pure, boolean imatrix) {
         if (shape.length < 2 || !quantizable(name) || stored.isQuantized()) {
             return stored;
         }
@@ -124,7 +133,7 @@ public enum QuantPreset {
         if (!pure && head) {
             t = row % base.blockSize() != 0 ? GgufType.Q8_0 : base == GgufType.Q8_0 ? base : GgufType.Q6_K;
         } else if (!pure) {
-            t = mixType(name, layerOf(name), model);
+            t = mixType(name, layerOf(name), model, imatrix);
         }
         return fallback(t, row);
     }
@@ -139,7 +148,7 @@ public enum QuantPreset {
     // 70B special cases, which no preset here reaches). Layer indices come from the name; llama.cpp counts the
     // attn_v/ffn_down weights instead (the same for one per layer) and parses the name for MoE models; its
     // ffn_down rules divide by the layer count, its attn_v rules by the number of attn_v weights (attnVs).
-    private GgufType mixType(String name, int layer, Model model) {
+    private GgufType mixType(String name, int layer, Model model, boolean imatrix) {
         boolean attnV = name.contains("attn_qkv.weight") || name.contains("attn_kv_b.weight")
                 || name.contains("attn_v.weight");
         boolean ffnDown = !name.contains("ffn_up") && !name.contains("ffn_gate") && name.contains("ffn_down");
@@ -156,6 +165,9 @@ public enum QuantPreset {
         if (base == GgufType.Q2_K || base == GgufType.Q3_K) {
             return attnV ? lowBitAttnV(layer, model.gqa()) : attnOut ? lowBitAttnOutput()
                     : ffnDown ? lowBitFfnDown(layer, model.layers()) : base;
+        }
+        if (imatrix && ffnDown && (this == Q4_0 || this == Q5_0) && layer >= 0 && layer < model.layers() / 8) {
+            return this == Q4_0 ? GgufType.Q4_1 : GgufType.Q5_1;
         }
         if (!mix || layer < 0) {
             return base;

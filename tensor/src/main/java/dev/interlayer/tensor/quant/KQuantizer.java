@@ -58,20 +58,35 @@ final class KQuantizer {
         }
         float invScale = maxScale > 0 ? 63.f / maxScale : 0.f;
         float invMin = maxMin > 0 ? 63.f / maxMin : 0.f;
+        int[] ls = new int[8], lm = new int[8];
+        for (int j = 0; j < 8; j++) {
+            ls[j] = Math.min(63, nearestInt(invScale * scales[j]) & 0xFF);
+            lm[j] = Math.min(63, nearestInt(invMin * mins[j]) & 0xFF);
+        }
+        storeQ45K(bits, x, xo, lq, ls, lm, Float.floatToFloat16(maxScale / 63.f), Float.floatToFloat16(maxMin / 63.f),
+                y, yo);
+    }
+
+    /**
+     * The common end of ggml's Q4_K/Q5_K quantizers (reference and importance-weighted): packs the 6-bit sub-block
+     * scales {@code ls} and mins {@code lm} (unsigned bytes, as ggml's uint8_t: higher bits are dropped as there),
+     * re-rounds every value of a sub-block whose stored scale is non-zero with the stored scale and min (the other
+     * sub-blocks keep the search's codes {@code lq}) and packs the codes.
+     */
+    static void storeQ45K(int bits, float[] x, int xo, byte[] lq, int[] ls, int[] lm, short d16, short dmin16,
+                          MemorySegment y, long yo) {
+        int nmax = (1 << bits) - 1;
         byte[] sc = new byte[12];
         for (int j = 0; j < 8; j++) {
-            int ls = Math.min(63, nearestInt(invScale * scales[j]) & 0xFF);
-            int lm = Math.min(63, nearestInt(invMin * mins[j]) & 0xFF);
             if (j < 4) {
-                sc[j] = (byte) ls;
-                sc[j + 4] = (byte) lm;
+                sc[j] = (byte) ls[j];
+                sc[j + 4] = (byte) lm[j];
             } else {
-                sc[j + 4] = (byte) ((ls & 0xF) | ((lm & 0xF) << 4));
-                sc[j - 4] |= (byte) ((ls >> 4) << 6);
-                sc[j] |= (byte) ((lm >> 4) << 6);
+                sc[j + 4] = (byte) ((ls[j] & 0xF) | ((lm[j] & 0xF) << 4));
+                sc[j - 4] |= (byte) ((ls[j] >> 4) << 6);
+                sc[j] |= (byte) ((lm[j] >> 4) << 6);
             }
         }
-        short d16 = Float.floatToFloat16(maxScale / 63.f), dmin16 = Float.floatToFloat16(maxMin / 63.f);
         y.set(BlockFormat.I16, yo, d16);
         y.set(BlockFormat.I16, yo + 2, dmin16);
         MemorySegment.copy(sc, 0, y, BlockFormat.I8, yo + 4, 12);
@@ -194,13 +209,17 @@ final class KQuantizer {
         return scale;
     }
 
-    /** Q6_K: one 256-value super-block. */
-    static void q6K(float[] x, int xo, MemorySegment y, long yo) {
+    /**
+     * Q6_K: one 256-value super-block. With an importance vector {@code qw} (from {@code qo}, one per value; null for
+     * none) this is ggml's {@code quantize_row_q6_K_impl}: the sub-block scale search weighs the squared error by
+     * the importance itself (not by {@code x²}); the rest is unchanged.
+     */
+    static void q6K(float[] x, int xo, float[] qw, int qo, MemorySegment y, long yo) {
         byte[] lq = new byte[256];
         float[] scales = new float[16];
         float maxScale = 0, maxAbsScale = 0;
         for (int ib = 0; ib < 16; ib++) {
-            float scale = makeQx(16, 32, x, xo + 16 * ib, lq, 16 * ib);
+            float scale = makeQx(16, 32, x, xo + 16 * ib, qw, qo + 16 * ib, lq, 16 * ib);
             scales[ib] = scale;
             float abs = Math.abs(scale);
             if (abs > maxAbsScale) {
@@ -266,15 +285,17 @@ final class KQuantizer {
 
     /**
      * The first pass of ggml's make_qx_quants and make_q3_quants: codes {@code l = signedCode(iscale·x)}
-     * stored as {@code l + offset}, and returns {@code {Σ w·x·l, Σ w·l²}} with weights {@code w = x²}.
+     * stored as {@code l + offset}, and returns {@code {Σ w·x·l, Σ w·l²}} with weights {@code w = qw[qo + i]},
+     * or {@code x²} when {@code qw} is null.
      */
-    static float[] roundAndSum(int n, int nmax, float[] x, int xo, float iscale, byte[] lq, int lo, int offset) {
+    static float[] roundAndSum(int n, int nmax, float[] x, int xo, float[] qw, int qo, float iscale, byte[] lq,
+                               int lo, int offset) {
         float sumLx = 0, sumL2 = 0;
         for (int i = 0; i < n; i++) {
             float v = x[xo + i];
             int l = signedCode(iscale * v, nmax);
             lq[lo + i] = (byte) (l + offset);
-            float w = v * v;
+            float w = qw != null ? qw[qo + i] : v * v;
             sumLx += w * v * l;
             sumL2 += w * l * l;
         }
@@ -282,18 +303,18 @@ final class KQuantizer {
     }
 
     /**
-     * ggml's {@code make_qx_quants} with {@code rmse_type = 1} and no importance: signed codes stored as
-     * {@code L = l + nmax} in [0, 2·nmax), returns the scale. Starts from {@code iscale = −nmax/m} (m the
-     * value of largest magnitude) and tries {@code −(nmax + 0.1·is)/m} for is = −9..9, keeping the
-     * least-squares scale with the best weighted fit (weights x²).
+     * ggml's {@code make_qx_quants} with {@code rmse_type = 1}: signed codes stored as {@code L = l + nmax} in
+     * [0, 2·nmax), returns the scale. Starts from {@code iscale = −nmax/m} (m the value of largest magnitude) and
+     * tries {@code −(nmax + 0.1·is)/m} for is = −9..9, keeping the least-squares scale with the best weighted fit:
+     * weights {@code qw[qo ..]} (ggml's {@code quant_weights}), or x² when {@code qw} is null.
      */
-    static float makeQx(int n, int nmax, float[] x, int xo, byte[] lq, int lo) {
+    static float makeQx(int n, int nmax, float[] x, int xo, float[] qw, int qo, byte[] lq, int lo) {
         float max = largestOrZero(n, x, xo, lq, lo);
         if (max == 0) {
             return 0.f;
         }
         float iscale = -nmax / max;
-        float[] sums = roundAndSum(n, nmax, x, xo, iscale, lq, lo, nmax);
+        float[] sums = roundAndSum(n, nmax, x, xo, qw, qo, iscale, lq, lo, nmax);
         float sumLx = sums[0], sumL2 = sums[1];
         float scale = sumL2 != 0 ? sumLx / sumL2 : 0.0f;
         float best = scale * sumLx;
@@ -307,7 +328,7 @@ final class KQuantizer {
             for (int i = 0; i < n; i++) {
                 float v = x[xo + i];
                 int l = signedCode(iscale * v, nmax);
-                float w = v * v;
+                float w = qw != null ? qw[qo + i] : v * v;
                 sumLx += w * v * l;
                 sumL2 += w * l * l;
             }

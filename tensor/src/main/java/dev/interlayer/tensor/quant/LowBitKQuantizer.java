@@ -58,6 +58,16 @@ final class LowBitKQuantizer {
             }
             dmin16 = Float.floatToFloat16(maxMin / 15.f);
         }
+        storeQ2K(x, xo, lq, sc, d16, dmin16, y, yo);
+    }
+
+    /**
+     * The common end of ggml's Q2_K quantizers (reference and importance-weighted): with the stored sub-block
+     * scales and mins {@code sc} ({@code scale | min << 4}) and super-block {@code d16}, {@code dmin16}, re-rounds
+     * every sub-block whose stored scale is non-zero (the others keep the search's codes {@code lq}) and packs.
+     */
+    static void storeQ2K(float[] x, int xo, byte[] lq, byte[] sc, short d16, short dmin16, MemorySegment y,
+                         long yo) {
         float dAll = Float.float16ToFloat(d16), dminAll = Float.float16ToFloat(dmin16);
         for (int j = 0; j < 16; j++) {
             float d = dAll * (sc[j] & 0xF);
@@ -78,7 +88,7 @@ final class LowBitKQuantizer {
 
     /** Q3_K: one 256-value super-block from {@code x[xo ..]} to byte {@code yo} of {@code y}. */
     static void q3K(float[] x, int xo, MemorySegment y, long yo) {
-        byte[] lq = new byte[256], sc = new byte[12], hmask = new byte[32];
+        byte[] lq = new byte[256], sc = new byte[12];
         float[] scales = new float[16];
         float maxScale = 0, amax = 0;
         for (int j = 0; j < 16; j++) {
@@ -92,18 +102,37 @@ final class LowBitKQuantizer {
         short d16 = 0;
         if (maxScale != 0) {
             float iscale = -32.f / maxScale;
+            int[] ls = new int[16];
             for (int j = 0; j < 16; j++) {
                 int l = (byte) KQuantizer.nearestInt(iscale * scales[j]); // ggml narrows to int8_t before clamping
-                l = Math.max(-32, Math.min(31, l)) + 32;
-                if (j < 8) {
-                    sc[j] = (byte) (l & 0xF);
-                } else {
-                    sc[j - 8] |= (byte) ((l & 0xF) << 4);
-                }
-                sc[j % 4 + 8] |= (byte) ((l >> 4) << (2 * (j / 4)));
+                ls[j] = Math.max(-32, Math.min(31, l)) + 32;
             }
+            packQ3Scales(ls, sc);
             d16 = Float.floatToFloat16(1 / iscale);
         }
+        storeQ3K(x, xo, lq, sc, d16, y, yo);
+    }
+
+    /** Q3_K's 6-bit sub-block scales {@code ls} (0..63, the signed scale + 32): low nibbles, then 2-bit high parts. */
+    static void packQ3Scales(int[] ls, byte[] sc) {
+        for (int j = 0; j < 16; j++) {
+            int l = ls[j];
+            if (j < 8) {
+                sc[j] = (byte) (l & 0xF);
+            } else {
+                sc[j - 8] |= (byte) ((l & 0xF) << 4);
+            }
+            sc[j % 4 + 8] |= (byte) ((l >> 4) << (2 * (j / 4)));
+        }
+    }
+
+    /**
+     * The common end of ggml's Q3_K quantizers (reference and importance-weighted): with the packed sub-block
+     * scales {@code sc} and super-block scale {@code d16}, re-rounds every sub-block whose stored scale is non-zero
+     * (the others keep the search's codes {@code lq}, stored as code + 4) and packs.
+     */
+    static void storeQ3K(float[] x, int xo, byte[] lq, byte[] sc, short d16, MemorySegment y, long yo) {
+        byte[] hmask = new byte[32];
         float dAll = Float.float16ToFloat(d16);
         for (int j = 0; j < 16; j++) {
             int s = j < 8 ? sc[j] & 0xF : (sc[j - 8] & 0xFF) >> 4;
@@ -152,7 +181,7 @@ final class LowBitKQuantizer {
         if (max == 0) {
             return 0.f;
         }
-        float[] sums = KQuantizer.roundAndSum(n, nmax, x, xo, -nmax / max, lq, lo, 0);
+        float[] sums = KQuantizer.roundAndSum(n, nmax, x, xo, null, 0, -nmax / max, lq, lo, 0);
         float sumLx = sums[0], sumL2 = sums[1];
         for (int itry = 0; itry < 5; itry++) {
             int changed = 0;

@@ -9,7 +9,8 @@ import java.lang.foreign.MemorySegment;
  * bytes of Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 equal llama.cpp's for the same input; Q2_K, Q3_K, Q4_K, Q5_K
  * and Q6_K follow ggml's scale searches operation for operation (equal bytes on ggml built without
  * floating-point contraction). F16 and BF16 sources are widened to F32 first
- * (exactly), as llama-quantize does.
+ * (exactly), as llama-quantize does. With a per-column importance vector the rows are rounded by ggml's
+ * importance-weighted searches instead ({@code llama-quantize --imatrix}; {@link WeightedBlockQuantizer}).
  */
 public final class Quantizer {
     /** The types this class writes. */
@@ -46,6 +47,63 @@ public final class Quantizer {
     }
 
     /**
+     * Quantizes the row {@code x[xOff .. xOff + n)} with importance-weighted rounding, as {@code llama-quantize
+     * --imatrix} does (ggml's {@code quantize_<type>} with {@code quant_weights}): {@code importance[j]} weighs
+     * column j's squared rounding error (llama-imatrix's {@code E[x_j²]}). The bytes equal ggml's for the same
+     * input; see {@link WeightedBlockQuantizer} for what each type weighs. Q8_0 ignores the importance, as ggml
+     * does. A null {@code importance} is {@link #quantizeRow(DType, float[], int, int, MemorySegment, long)}. The
+     * block-32 types' weights depend on the mean square of the whole row, so this takes whole rows only.
+     *
+     * @throws IllegalArgumentException  if n is not a whole number of blocks, {@code importance} is not n long,
+     *                                   or holds a negative, NaN or infinite value (naming the column)
+     * @throws UnsupportedDTypeException if type is not one of {@link #TARGETS}
+     */
+    public static void quantizeRow(DType type, float[] x, int xOff, int n, float[] importance, MemorySegment out,
+                                   long outOff) {
+        if (importance == null) {
+            quantizeRow(type, x, xOff, n, out, outOff);
+            return;
+        }
+        if (!canWrite(type)) {
+            throw new UnsupportedDTypeException("quantize", type, TARGETS);
+        }
+        int bs = type.blockSize(), bb = type.blockBytes();
+        if (n < 0 || n % bs != 0) {
+            throw new IllegalArgumentException(type + " rows are whole blocks of " + bs + " values; got " + n);
+        }
+        if (importance.length != n) {
+            throw new IllegalArgumentException("importance has " + importance.length + " values for a row of " + n);
+        }
+        for (int j = 0; j < n; j++) {
+            if (!(importance[j] >= 0) || Float.isInfinite(importance[j])) {
+                throw new IllegalArgumentException("importance[" + j + "] = " + importance[j]
+                        + "; it must be finite and >= 0");
+            }
+        }
+        switch (type) {
+            case Q8_0 -> quantizeRow(type, x, xOff, n, out, outOff);
+            case Q4_0 -> WeightedBlockQuantizer.block32Row(4, false, x, xOff, n, importance, out, outOff);
+            case Q5_0 -> WeightedBlockQuantizer.block32Row(5, false, x, xOff, n, importance, out, outOff);
+            case Q4_1 -> WeightedBlockQuantizer.block32Row(4, true, x, xOff, n, importance, out, outOff);
+            case Q5_1 -> WeightedBlockQuantizer.block32Row(5, true, x, xOff, n, importance, out, outOff);
+            default -> {
+                for (int b = 0; b < n / bs; b++) {
+                    int xo = xOff + b * bs;
+                    long yo = outOff + (long) b * bb;
+                    switch (type) {
+                        case Q2_K -> WeightedBlockQuantizer.q2K(x, xo, importance, b * bs, out, yo);
+                        case Q3_K -> WeightedBlockQuantizer.q3K(x, xo, importance, b * bs, out, yo);
+                        case Q4_K -> WeightedBlockQuantizer.q45K(4, x, xo, importance, b * bs, out, yo);
+                        case Q5_K -> WeightedBlockQuantizer.q45K(5, x, xo, importance, b * bs, out, yo);
+                        case Q6_K -> KQuantizer.q6K(x, xo, importance, b * bs, out, yo);
+                        default -> throw new AssertionError(type);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Quantizes {@code x[xOff .. xOff + n)} into {@code n / blockSize} blocks of {@code type} at byte
      * {@code outOff} of {@code out}.
      *
@@ -73,7 +131,7 @@ public final class Quantizer {
                 case Q3_K -> LowBitKQuantizer.q3K(x, xo, out, yo);
                 case Q4_K -> KQuantizer.q45K(4, x, xo, out, yo);
                 case Q5_K -> KQuantizer.q45K(5, x, xo, out, yo);
-                case Q6_K -> KQuantizer.q6K(x, xo, out, yo);
+                case Q6_K -> KQuantizer.q6K(x, xo, null, 0, out, yo);
                 default -> throw new AssertionError(type);
             }
         }
