@@ -53,6 +53,9 @@ public final class Quantizer {
      * input; see {@link WeightedBlockQuantizer} for what each type weighs. Q8_0 ignores the importance, as ggml
      * does. A null {@code importance} is {@link #quantizeRow(DType, float[], int, int, MemorySegment, long)}. The
      * block-32 types' weights depend on the mean square of the whole row, so this takes whole rows only.
+     * One deliberate difference from ggml: a Q2_K/Q4_K/Q5_K super-block whose importances are all zero is rounded
+     * as without importance; ggml writes NaN scales there (0/0 in {@code make_qp_quants}), a block that every
+     * loader rejects and that would dequantize to NaN.
      *
      * @throws IllegalArgumentException  if n is not a whole number of blocks, {@code importance} is not n long,
      *                                   or holds a negative, NaN or infinite value (naming the column)
@@ -90,6 +93,12 @@ public final class Quantizer {
                 for (int b = 0; b < n / bs; b++) {
                     int xo = xOff + b * bs;
                     long yo = outOff + (long) b * bb;
+                    if (zeroImportanceGivesNaN(type) && allZero(importance, b * bs, bs)) {
+                        // ggml's make_qp_quants divides 0 by 0 here and stores NaN scales, which no loader
+                        // (ours included) accepts; with nothing to weigh, the reference rounding is the answer.
+                        quantizeRow(type, x, xo, bs, out, yo);
+                        continue;
+                    }
                     switch (type) {
                         case Q2_K -> WeightedBlockQuantizer.q2K(x, xo, importance, b * bs, out, yo);
                         case Q3_K -> WeightedBlockQuantizer.q3K(x, xo, importance, b * bs, out, yo);
@@ -101,6 +110,20 @@ public final class Quantizer {
                 }
             }
         }
+    }
+
+    /** The K-quants whose weighted scale search divides by the super-block's total importance. */
+    static boolean zeroImportanceGivesNaN(DType type) {
+        return type == DType.Q2_K || type == DType.Q4_K || type == DType.Q5_K;
+    }
+
+    private static boolean allZero(float[] v, int from, int n) {
+        for (int j = from; j < from + n; j++) {
+            if (v[j] != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -25,8 +25,9 @@ import java.lang.foreign.MemorySegment;
  * </ul>
  * Q8_0 has no weighted variant (ggml ignores the vector). An all-equal importance is not the reference rounding:
  * the weights still carry {@code sqrt(σ² + x²)} and the K-quants' scales are searched, not scaled to the maximum.
- * Kept for byte equality, not by choice: a Q2_K/Q4_K/Q5_K super-block whose 256 importances are all zero gets NaN
- * as its f16 scale and min ({@code make_qp_quants} returns 0/0), so its values dequantize to NaN, as in llama.cpp.
+ * Not ported: ggml gives a Q2_K/Q4_K/Q5_K super-block whose 256 importances are all zero NaN as its f16 scale and
+ * min ({@code make_qp_quants} returns 0/0); {@link Quantizer} rounds such a super-block without importance instead,
+ * so the file stays loadable. Every other input gives ggml's bytes.
  */
 final class WeightedBlockQuantizer {
     private WeightedBlockQuantizer() {
