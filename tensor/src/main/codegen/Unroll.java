@@ -23,6 +23,7 @@ import java.util.Map;
  *     {@code #for v A..B: line} for one line (kept at the directive's indentation). Nestable.</li>
  * <li>{@code #def NAME} … {@code #end}: a macro, emitted by {@code #use NAME} with the variables of that place.</li>
  * <li>{@code #set v=EXPR w=EXPR}: sets variables for the lines after it.</li>
+ * <li>{@code #include FILE}: the lines of FILE (in the template directory; macros shared by several templates).</li>
  * </ul>
  * In every line (directives too), {@code $v} is variable v (names are letters only, so {@code a$r$c} is a, r, c)
  * and {@code $(EXPR)} an integer expression of variables and literals with + − * / % and parentheses.
@@ -32,11 +33,14 @@ import java.util.Map;
  * also runs when Maven's own JDK is older than the project's toolchain.
  */
 public final class Unroll {
+    private static Path templateDir;
     private final String file;
     private final List<String> lines;
     private final Map<String, List<String>> macros = new HashMap<>();
     private final Map<String, Integer> vars = new HashMap<>();
     private final StringBuilder out = new StringBuilder();
+    /** Columns added to (or, if negative, removed from) each emitted line: a macro takes its #use's indentation. */
+    private int shift;
 
     private Unroll(String file, List<String> lines) {
         this.file = file;
@@ -48,7 +52,8 @@ public final class Unroll {
             throw new IllegalArgumentException("usage: java Unroll.java TEMPLATE_DIR OUT_SOURCE_ROOT, got "
                     + args.length + " arguments");
         }
-        try (DirectoryStream<Path> templates = Files.newDirectoryStream(Path.of(args[0]), "*.java.template")) {
+        templateDir = Path.of(args[0]);
+        try (DirectoryStream<Path> templates = Files.newDirectoryStream(templateDir, "*.java.template")) {
             for (Path template : templates) {
                 String name = template.getFileName().toString().replace(".java.template", ".java");
                 List<String> lines = Files.readAllLines(template);
@@ -76,7 +81,7 @@ public final class Unroll {
             String line = body.get(i), d = line.strip();
             int at = first + i + 1;
             if (!d.startsWith("#")) {
-                out.append(subst(line, at)).append('\n');
+                emit(subst(line, at));
             } else if (d.startsWith("##")) {
                 continue;
             } else if (d.startsWith("#def ")) {
@@ -88,7 +93,19 @@ public final class Unroll {
                 if (macro == null) {
                     throw error(at, "no macro " + d.substring(5).strip());
                 }
+                int saved = shift;
+                shift += indent(line) - macro.stream().filter(l -> !l.isBlank()).mapToInt(Unroll::indent).findFirst()
+                        .orElse(0);
                 block(macro, 0, macro.size(), at);
+                shift = saved;
+            } else if (d.startsWith("#include ")) {
+                List<String> included;
+                try {
+                    included = Files.readAllLines(templateDir.resolve(d.substring(9).strip()));
+                } catch (IOException e) {
+                    throw error(at, "cannot read " + d.substring(9).strip() + ": " + e);
+                }
+                block(included, 0, included.size(), 0);
             } else if (d.startsWith("#set ")) {
                 for (String assign : subst(d.substring(5), at).strip().split("\\s+")) {
                     int eq = assign.indexOf('=');
@@ -110,7 +127,7 @@ public final class Unroll {
                     if (colon < 0) {
                         block(body, i + 1, end, first);
                     } else {
-                        out.append(subst(indent + d.substring(colon + 1).strip(), at)).append('\n');
+                        emit(subst(indent + d.substring(colon + 1).strip(), at));
                     }
                 }
                 vars.put(head[0], saved);
@@ -119,6 +136,26 @@ public final class Unroll {
                 throw error(at, "unknown directive " + d);
             }
         }
+    }
+
+    /** Appends a line, shifted; a blank line only after a line that is not blank. */
+    private void emit(String line) {
+        if (line.isBlank()) {
+            if (out.length() > 1 && out.charAt(out.length() - 2) != '\n') {
+                out.append('\n');
+            }
+            return;
+        }
+        out.append(shift >= 0 ? " ".repeat(shift) + line : line.substring(Math.min(-shift, indent(line))))
+                .append('\n');
+    }
+
+    private static int indent(String line) {
+        int i = 0;
+        while (i < line.length() && line.charAt(i) == ' ') {
+            i++;
+        }
+        return i;
     }
 
     /** Index of the #end that closes the block opened at body[open]. */
