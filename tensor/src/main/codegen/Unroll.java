@@ -22,7 +22,8 @@ import java.util.Map;
  * <li>{@code #for v A..B} … {@code #end}: the lines between, once for each v from A to B inclusive;
  *     {@code #for v A..B: line} for one line (kept at the directive's indentation). Nestable.</li>
  * <li>{@code #def NAME} … {@code #end}: a macro, emitted by {@code #use NAME} with the variables of that place.</li>
- * <li>{@code #set v=EXPR w=EXPR}: sets variables for the lines after it.</li>
+ * <li>{@code #set v=EXPR w=EXPR}: sets integer variables for the lines after it; {@code #let v=word w=word}
+ *     sets text variables (a name that differs between otherwise equal methods, such as a loader's).</li>
  * <li>{@code #include FILE}: the lines of FILE (in the template directory; macros shared by several templates).</li>
  * </ul>
  * In every line (directives too), {@code $v} is variable v (names are letters only, so {@code a$r$c} is a, r, c)
@@ -37,7 +38,7 @@ public final class Unroll {
     private final String file;
     private final List<String> lines;
     private final Map<String, List<String>> macros = new HashMap<>();
-    private final Map<String, Integer> vars = new HashMap<>();
+    private final Map<String, String> vars = new HashMap<>();
     private final StringBuilder out = new StringBuilder();
     /** Columns added to (or, if negative, removed from) each emitted line: a macro takes its #use's indentation. */
     private int shift;
@@ -106,10 +107,11 @@ public final class Unroll {
                     throw error(at, "cannot read " + d.substring(9).strip() + ": " + e);
                 }
                 block(included, 0, included.size(), 0);
-            } else if (d.startsWith("#set ")) {
+            } else if (d.startsWith("#set ") || d.startsWith("#let ")) {
                 for (String assign : subst(d.substring(5), at).strip().split("\\s+")) {
                     int eq = assign.indexOf('=');
-                    vars.put(assign.substring(0, eq), eval(assign.substring(eq + 1), at));
+                    String v = assign.substring(eq + 1);
+                    vars.put(assign.substring(0, eq), d.startsWith("#set ") ? Integer.toString(eval(v, at)) : v);
                 }
             } else if (d.startsWith("#for ")) {
                 int colon = d.indexOf(':');
@@ -119,11 +121,11 @@ public final class Unroll {
                     throw error(at, "expected #for VAR A..B, got " + d);
                 }
                 int a = eval(range[0], at), b = eval(range[1], at);
-                Integer saved = vars.get(head[0]);
+                String saved = vars.get(head[0]);
                 int end = colon < 0 ? end(body, i, to, at) : i;
                 String indent = line.substring(0, line.indexOf('#'));
                 for (int v = a; v <= b; v++) {
-                    vars.put(head[0], v);
+                    vars.put(head[0], Integer.toString(v));
                     if (colon < 0) {
                         block(body, i + 1, end, first);
                     } else {
@@ -201,8 +203,8 @@ public final class Unroll {
         return b.toString();
     }
 
-    private int value(String name, int at) {
-        Integer v = vars.get(name);
+    private String value(String name, int at) {
+        String v = vars.get(name);
         if (v == null) {
             throw error(at, "variable '" + name + "' is not set");
         }
@@ -253,7 +255,12 @@ public final class Unroll {
             pos[0]++;
             return v;
         }
-        return Character.isDigit(s.charAt(0)) ? Integer.parseInt(s) : value(s, at);
+        String v = Character.isDigit(s.charAt(0)) ? s : value(s, at);
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw error(at, "'" + s + "' is not an integer: " + v);
+        }
     }
 
     private IllegalStateException error(int at, String message) {
