@@ -16,6 +16,10 @@ import java.util.Map;
  * helpers. A template writes each such line once, with the row it stands for as a variable; the expansion is the
  * same statements in the same order as the hand-unrolled methods it replaced, so the same bytecode.
  *
+ * <p>Template XUnrolled is the abstract superclass of the hand-written class X (which keeps what is not
+ * repetitive, the Javadoc on the kernel and any fields the generated methods read as {@code X.FIELD}): calls
+ * written {@code X.micro(...)}, in callers and tests, stay as they are and compile to the same invokestatic of X.
+ *
  * <p>The template language: lines are Java, except those whose first non-blank characters are {@code #}:
  * <ul>
  * <li>{@code ## text}: a template comment, not emitted.</li>
