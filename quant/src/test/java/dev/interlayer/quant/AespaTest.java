@@ -70,4 +70,42 @@ class AespaTest {
             }
         }
     }
+    /**
+     * One head whose row factor G is the identity: aespa's objective tr(G·E·H·Eᵀ) is then the layer-wise objective
+     * tr(E·H·Eᵀ) that a null G selects, so the learned codes are the same. A non-identity G (a random SPD factor)
+     * changes some codes on the same problems, so the comparison can fail.
+     */
+    @Test
+    void singleHeadWithIdentityFactorIsTheLayerWiseObjective() {
+        int differ = 0;
+        for (int t = 0; t < 6; t++) {
+            var r = new SplittableRandom(13_000 + t);
+            int hd = 2 + r.nextInt(4), cols = 8 * (2 + r.nextInt(3));
+            float[] x = Rand.activations(r, 2 * cols, cols);
+            double[] h = Rand.hessian(x, 2 * cols, cols);
+            float[] w = Rand.weights(r, hd, cols);
+            QuantScheme s = new QuantScheme(GridKind.ASYM_OFFSET, 3, 8, ClipSearch.NONE, QuantScheme.ScaleFormat.F16);
+            double[][] identity = new double[1][hd * hd], spd = new double[1][hd * hd];
+            double[] a = new double[hd * hd];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = r.nextDouble(-1, 1);
+            }
+            for (int i = 0; i < hd; i++) {
+                identity[0][i * hd + i] = 1;
+                for (int j = 0; j < hd; j++) {
+                    for (int k = 0; k < hd; k++) {
+                        spd[0][i * hd + j] += a[i * hd + k] * a[j * hd + k];      // A·Aᵀ + 0.1·I
+                    }
+                }
+                spd[0][i * hd + i] += 0.1;
+            }
+            Aespa.Options o = Aespa.Options.QKV.withIterations(300);
+            byte[] layerWise = Aespa.quantize(w, 1, hd, cols, h, null, s, o).codes();
+            assertArrayEquals(layerWise, Aespa.quantize(w, 1, hd, cols, h, identity, s, o).codes(), "try " + t);
+            if (!java.util.Arrays.equals(layerWise, Aespa.quantize(w, 1, hd, cols, h, spd, s, o).codes())) {
+                differ++;
+            }
+        }
+        assertTrue(differ > 0, "a non-identity row factor never changed a code: the factor would be unused");
+    }
 }
