@@ -77,15 +77,18 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
         Flags.require(out != null, "--out", "given with --type", "none");
         QuantPreset preset = QuantPreset.parse(type);
         GgufQuantize.Importance importance = null;
+        GgufQuantize.Provenance provenance = null;
         if (calibrated.imatrix != null) {
             Flags.exists(calibrated.imatrix, "--imatrix");
-            importance = importance(Imatrix.read(calibrated.imatrix));
+            Imatrix m = Imatrix.read(calibrated.imatrix);
+            importance = importance(m);
+            provenance = importance == null ? null : provenance(m, imatrixArgument());
         }
         threads.apply();
         // Progress on stderr only when it is a terminal (pipes and logs stay clean), as for every long command.
         try (GgufFile in = Gguf.open(model);
              Progress progress = Progress.start("quantizing " + model.getFileName() + " to " + preset, 1.0)) {
-            GgufQuantize.Summary s = GgufQuantize.quantize(in, out, preset, pure, importance,
+            GgufQuantize.Summary s = GgufQuantize.quantize(in, out, preset, pure, importance, provenance,
                     (f, name) -> progress.update(f));
             if (list) {
                 s.lines().forEach(o::println);
@@ -98,6 +101,26 @@ public final class QuantizeCommand implements CliCommand, Callable<Integer> {
             o.flush();
         }
         return 0;
+    }
+
+    /**
+     * What llama-quantize records of importance matrix {@code m} given as {@code argument}: the argument, the data
+     * set, the number of entries and the chunk count. Only with entries (see {@link #importance}): llama-quantize
+     * writes the keys only when it uses the matrix.
+     */
+    static GgufQuantize.Provenance provenance(Imatrix m, String argument) {
+        return new GgufQuantize.Provenance(argument, m.dataset(), m.meanSquares().size(), m.chunks());
+    }
+
+    /**
+     * {@code --imatrix} exactly as typed: llama-quantize stores the command-line string, and a {@link Path} would
+     * normalise it (e.g. {@code a//b} to {@code a/b}).
+     */
+    private String imatrixArgument() {
+        var pr = spec.commandLine().getParseResult();
+        var opt = pr == null ? null : pr.matchedOption("--imatrix");
+        List<String> raw = opt == null ? List.of() : opt.originalStringValues();
+        return raw.isEmpty() ? calibrated.imatrix.toString() : raw.get(raw.size() - 1);
     }
 
     /**

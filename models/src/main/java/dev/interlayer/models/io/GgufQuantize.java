@@ -79,8 +79,74 @@ public final class GgufQuantize {
      */
     public static Summary quantize(GgufFile in, Path out, QuantPreset preset, boolean pure, Importance importance,
                                    java.util.function.BiConsumer<Double, String> progress) throws IOException {
+        return quantize(in, out, preset, pure, importance, null, progress);
+    }
+
+    /**
+     * llama-quantize's record of the importance matrix it rounded with, four metadata keys written after
+     * {@code general.file_type} in this order: {@code quantize.imatrix.file} (string), {@code quantize.imatrix.dataset}
+     * (string, only when there is one), {@code quantize.imatrix.entries_count} (int32) and
+     * {@code quantize.imatrix.chunks_count} (int32, only when positive). The strings are stored as llama-quantize
+     * stores them: C strings cut at 127 bytes (and at a NUL), possibly inside a UTF-8 sequence.
+     *
+     * @param file    the importance matrix's path exactly as given on the command line
+     * @param dataset the calibration data set it names, or null
+     * @param entries its number of entries
+     * @param chunks  the calibration chunks it was computed on (0 or less: unknown, not written)
+     */
+    public record Provenance(String file, String dataset, int entries, int chunks) {
+        static final String FILE = "quantize.imatrix.file", DATASET = "quantize.imatrix.dataset",
+                ENTRIES = "quantize.imatrix.entries_count", CHUNKS = "quantize.imatrix.chunks_count";
+        /** llama.cpp's {@code llama_model_kv_override::val_str} holds 128 chars, the last a NUL. */
+        static final int MAX_STRING_BYTES = 127;
+
+        /** The keys this writes. */
+        java.util.Set<String> keys() {
+            java.util.Set<String> k = new java.util.LinkedHashSet<>(List.of(FILE, ENTRIES));
+            if (dataset != null && !dataset.isEmpty()) {
+                k.add(DATASET);
+            }
+            if (chunks > 0) {
+                k.add(CHUNKS);
+            }
+            return k;
+        }
+
+        void writeTo(GgufWriter w) {
+            w.putStringBytes(FILE, cString(file));
+            if (dataset != null && !dataset.isEmpty()) {    // llama-quantize tests the string before cutting it
+                w.putStringBytes(DATASET, cString(dataset));
+            }
+            w.putI32(ENTRIES, entries);
+            if (chunks > 0) {
+                w.putI32(CHUNKS, chunks);
+            }
+        }
+
+        /** {@code strncpy(dst, s, 127)} read back as a C string: up to the first NUL, at most 127 bytes. */
+        static byte[] cString(String s) {
+            byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            int n = 0;
+            while (n < Math.min(b.length, MAX_STRING_BYTES) && b[n] != 0) {
+                n++;
+            }
+            return java.util.Arrays.copyOf(b, n);
+        }
+    }
+
+    /**
+     * The same, with llama-quantize's {@code quantize.imatrix.*} metadata ({@link Provenance}) when
+     * {@code provenance} is not null; an input value of one of its keys is replaced (the key moved after the file
+     * type, as llama-quantize's {@code gguf_set_val_*} removes and appends it).
+     */
+    public static Summary quantize(GgufFile in, Path out, QuantPreset preset, boolean pure, Importance importance,
+                                   Provenance provenance, java.util.function.BiConsumer<Double, String> progress)
+            throws IOException {
         QuantPreset.Model facts = facts(in);
-        GgufWriter w = quantizedHeader(in, preset);
+        GgufWriter w = quantizedHeader(in, preset, provenance == null ? java.util.Set.of() : provenance.keys());
+        if (provenance != null) {
+            provenance.writeTo(w);
+        }
         long params = 0, qParams = 0, qBytes = 0;
         List<String> lines = new ArrayList<>();
         List<String> names = new ArrayList<>();
@@ -174,9 +240,15 @@ public final class GgufQuantize {
      * the preset's llama.cpp file type: the header of a quantized copy of {@code in}.
      */
     public static GgufWriter quantizedHeader(GgufFile in, QuantPreset preset) throws IOException {
+        return quantizedHeader(in, preset, java.util.Set.of());
+    }
+
+    /** The same without {@code in}'s values of the keys {@code later} (the caller writes them after the header). */
+    static GgufWriter quantizedHeader(GgufFile in, QuantPreset preset, java.util.Set<String> later)
+            throws IOException {
         GgufWriter w = new GgufWriter();
         for (String k : in.metadata().keySet()) {
-            if (!k.equals("general.file_type") && !k.equals("general.quantization_version")) {
+            if (!k.equals("general.file_type") && !k.equals("general.quantization_version") && !later.contains(k)) {
                 w.putRaw(k, in.rawMetadataValue(k));
             }
         }

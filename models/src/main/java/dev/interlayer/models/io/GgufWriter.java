@@ -67,6 +67,19 @@ public final class GgufWriter {
         return putRaw(key, b.toArray());
     }
 
+    /**
+     * A string value given as its bytes, written as they are (e.g. a C string cut at a byte count, which may end
+     * inside a UTF-8 sequence, as llama.cpp stores it).
+     */
+    public GgufWriter putStringBytes(String key, byte[] value) {
+        return putRaw(key, new Bytes().u32(Gguf.T_STRING).u64(value.length).raw(value).toArray());
+    }
+
+    /** An int32 value (e.g. {@code quantize.imatrix.entries_count}). */
+    public GgufWriter putI32(String key, int value) {
+        return putRaw(key, new Bytes().u32(Gguf.T_INT32).u32(value & 0xFFFF_FFFFL).toArray());
+    }
+
     /** A uint32 value (e.g. {@code general.file_type}, {@code general.quantization_version}). */
     public GgufWriter putU32(String key, long value) {
         if (value < 0 || value > 0xFFFF_FFFFL) {

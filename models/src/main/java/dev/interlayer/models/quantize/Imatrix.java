@@ -36,9 +36,23 @@ import java.util.TreeMap;
  * @param meanSquares {@code E[x²]} per linear (GGUF tensor name, e.g. {@code blk.0.attn_q.weight}), in name order
  * @param counts      per linear: tokens seen (GGUF, the largest over its experts) or calibration chunks ({@code ncall},
  *                    legacy format, which keeps no token count)
+ * @param dataset     the calibration data set it names, or null: GGUF {@code imatrix.datasets}' first element; legacy,
+ *                    the string after the entries (llama-imatrix writes it since early 2024; older files end after the
+ *                    entries)
+ * @param chunks      the calibration chunks it was computed on, 0 if unknown: GGUF {@code imatrix.chunk_count};
+ *                    legacy, the int32 "last call" before the dataset. With the entry count and the data set this is
+ *                    what llama-quantize records as {@code quantize.imatrix.*} metadata
  */
-public record Imatrix(Path source, Map<String, double[]> meanSquares, Map<String, Long> counts) {
+public record Imatrix(Path source, Map<String, double[]> meanSquares, Map<String, Long> counts, String dataset,
+                      int chunks) {
     private static final String SUM2 = ".in_sum2", COUNTS = ".counts";
+    /** llama-imatrix's GGUF metadata keys for the provenance. */
+    static final String DATASETS = "imatrix.datasets", CHUNK_COUNT = "imatrix.chunk_count";
+
+    /** An importance matrix without provenance (no data set, chunk count 0). */
+    public Imatrix(Path source, Map<String, double[]> meanSquares, Map<String, Long> counts) {
+        this(source, meanSquares, counts, null, 0);
+    }
 
     /**
      * The importance {@code E[x²] [cols]} of the input that the linears {@code tensors} (GGUF names, one input site)
@@ -162,7 +176,12 @@ public record Imatrix(Path source, Map<String, double[]> meanSquares, Map<String
         if (means.isEmpty()) {
             throw new IllegalArgumentException("imatrix " + f.path() + ": no '<linear>" + SUM2 + "' tensors");
         }
-        return new Imatrix(f.path(), means, counts);
+        // Newer llama-quantize refuses a GGUF imatrix without these keys; files without them still carry the
+        // statistics, so they are read here as a legacy file without the trailer is (no data set, 0 chunks).
+        // A chunk count past 2^31 becomes negative as in llama-quantize's int, which then records none.
+        String[] sets = f.getArray(DATASETS, String[].class);
+        String dataset = sets == null || sets.length == 0 ? null : sets[0];
+        return new Imatrix(f.path(), means, counts, dataset, (int) f.getLong(CHUNK_COUNT, 0));
     }
 
     private static Imatrix fromDat(Path path, byte[] bytes) {
@@ -196,7 +215,17 @@ public record Imatrix(Path source, Map<String, double[]> meanSquares, Map<String
             means.put(linear, m);
             counts.put(linear, (long) ncall);         // the legacy format keeps chunks, not tokens
         }
-        return new Imatrix(path, means, counts);
+        if (!b.hasRemaining()) {          // written before llama-imatrix kept its data set: no trailer
+            return new Imatrix(path, means, counts);
+        }
+        // The trailer: int32 last call, int32 length, the data set's bytes. llama-quantize reads it unchecked (a
+        // truncated one leaves its ints undefined); here it is refused naming the field. Bytes after it are ignored,
+        // as there.
+        int chunks = field(b, path, "trailer's chunk count (last call)", -1, 0);
+        byte[] dataset = new byte[field(b, path, "trailer's data set length", -1, 1)];
+        b.get(dataset);
+        return new Imatrix(path, means, counts, dataset.length == 0 ? null
+                : new String(dataset, StandardCharsets.UTF_8), chunks);
     }
 
     /**
