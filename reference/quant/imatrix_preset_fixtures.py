@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Writes models/src/test/resources/golden/quant/imatrix_presets.json, the fixture of ImatrixPresetVsLlamaCppTest:
 llama.cpp's llama-quantize --imatrix run on two synthetic models, one run per preset; per tensor its type and the
-sha256 of its data. The whole files differ by design (llama-quantize adds quantize.imatrix.* metadata); the tensors
-are the contract. The importance matrices (llama.cpp's legacy imatrix.dat layout) are committed next to the fixture:
+sha256 of its data, and the sha256 of the whole file. llama-quantize runs in models/ (the directory Maven runs the
+test in) with the importance matrix given as the relative path src/test/resources/golden/quant/NAME, recorded as
+imatrix_argument: it stores that string as quantize.imatrix.file, and the test gives Interlayer the same string, so
+the whole files (metadata included) can be equal. The importance matrices (llama.cpp's legacy imatrix.dat layout) are committed next to the fixture:
 - synth-llama-256-f32.gguf (256 wide: every K-quant): synth-llama-256.imatrix, written by Interlayer's
   quantize --imatrix-out on bench/quant/calibration.txt (command below); no entry for token_embd and output.
 - synth-mixtral-moe-f32.gguf (64 wide, 4 experts: the K presets fall back to block-32 types): synth-mixtral-moe.imatrix,
@@ -32,7 +34,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../llama"))
 from llama_reference import read_gguf_layout  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "../.."))
-GOLDEN = os.path.join(ROOT, "models/src/test/resources/golden/quant")
+MODULE = os.path.join(ROOT, "models")
+GOLDEN = os.path.join(MODULE, "src/test/resources/golden/quant")
 MODELS = {"synthetic/synth-llama-256-f32.gguf": "synth-llama-256.imatrix",
           "synthetic/synth-mixtral-moe-f32.gguf": "synth-mixtral-moe.imatrix"}
 PRESETS = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q4_K_M",
@@ -88,14 +91,16 @@ def main(models_dir):
         src, imatrix = os.path.join(models_dir, source), os.path.join(GOLDEN, name)
         if "mixtral" in source:
             write_random_imatrix(src, imatrix)
-        m = {"source_sha256": sha256(open(src, "rb").read()), "imatrix": name,
-             "imatrix_sha256": sha256(open(imatrix, "rb").read()), "presets": {}}
+        argument = os.path.relpath(imatrix, MODULE)
+        m = {"source_sha256": sha256(open(src, "rb").read()), "imatrix": name, "imatrix_argument": argument,
+             "imatrix_sha256": sha256(open(imatrix, "rb").read()), "presets": {}, "file_sha256": {}}
         with tempfile.TemporaryDirectory() as tmp:
             for p in PRESETS if "llama-256" in source else [p for p in PRESETS if p[:2] not in ("Q2", "Q3")]:
                 out = os.path.join(tmp, p + ".gguf")
-                subprocess.run([exe, "--imatrix", imatrix, src, out, p], check=True, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                subprocess.run([exe, "--imatrix", argument, os.path.abspath(src), out, p], check=True, cwd=MODULE,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 m["presets"][p] = {t: [ty, sha256(data)] for t, (ty, data) in tensors(out).items()}
+                m["file_sha256"][p] = sha256(open(out, "rb").read())
         doc["models"][source] = m
     with open(os.path.join(GOLDEN, "imatrix_presets.json"), "w") as f:
         json.dump(doc, f, indent=1, sort_keys=True)

@@ -87,7 +87,7 @@ public final class GgufQuantize {
      * {@code general.file_type} in this order: {@code quantize.imatrix.file} (string), {@code quantize.imatrix.dataset}
      * (string, only when there is one), {@code quantize.imatrix.entries_count} (int32) and
      * {@code quantize.imatrix.chunks_count} (int32, only when positive). The strings are stored as llama-quantize
-     * stores them: C strings cut at 127 bytes (and at a NUL), possibly inside a UTF-8 sequence.
+     * stores them: C strings cut at 127 bytes (and at a NUL), here at the last whole UTF-8 character.
      *
      * @param file    the importance matrix's path exactly as given on the command line
      * @param dataset the calibration data set it names, or null
@@ -123,12 +123,19 @@ public final class GgufQuantize {
             }
         }
 
-        /** {@code strncpy(dst, s, 127)} read back as a C string: up to the first NUL, at most 127 bytes. */
+        /**
+         * {@code strncpy(dst, s, 127)} read back as a C string: up to the first NUL, at most 127 bytes; but never
+         * inside a UTF-8 sequence: llama.cpp would keep the sequence's first bytes, a string GGUF readers that check
+         * UTF-8 (Interlayer's) refuse, so such a cut drops the whole character (only then do the files differ).
+         */
         static byte[] cString(String s) {
             byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
             int n = 0;
             while (n < Math.min(b.length, MAX_STRING_BYTES) && b[n] != 0) {
                 n++;
+            }
+            while (n < b.length && n > 0 && (b[n] & 0xC0) == 0x80) {    // b[n] continues the character at n - 1
+                n--;
             }
             return java.util.Arrays.copyOf(b, n);
         }

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code quantize --type PRESET --imatrix FILE} against llama.cpp's {@code llama-quantize --imatrix}, every tensor's
- * type and the sha256 of its bytes (fixture by reference/quant/imatrix_preset_fixtures.py, with the importance
+ * type and the sha256 of its bytes, and the sha256 of the whole file, whose metadata then holds llama-quantize's
+ * {@code quantize.imatrix.*} provenance with the same importance-matrix path string (fixture by reference/quant/imatrix_preset_fixtures.py, with the importance
  * matrices committed next to it): on the 256-wide synthetic llama every preset, with Interlayer's own
  * {@code --imatrix-out} matrix, whose missing token_embd and output entries leave those unweighted as in llama-quantize;
  * on the 64-wide, 4-expert synthetic Mixtral the presets whose fallbacks agree, with a random matrix holding an entry
@@ -69,18 +70,40 @@ class ImatrixPresetVsLlamaCppTest {
     }
 
     Map<String, String[]> quantize(Path src, String preset, Path imatrix) throws Exception {
+        return tensors(run(src, preset, imatrix == null ? null : imatrix.toString()));
+    }
+
+    /** {@code quantize --type preset [--imatrix imatrix]}, {@code imatrix} passed as the string given; the output. */
+    Path run(Path src, String preset, String imatrix) throws Exception {
         Path out = dir.resolve(preset + (imatrix == null ? "" : "-imatrix") + ".gguf");
         String[] args = imatrix == null
                 ? new String[] {"quantize", "--model", src.toString(), "--type", preset, "--out", out.toString()}
-                : new String[] {"quantize", "--model", src.toString(), "--type", preset, "--imatrix",
-                        imatrix.toString(), "--out", out.toString()};
+                : new String[] {"quantize", "--model", src.toString(), "--type", preset, "--imatrix", imatrix,
+                        "--out", out.toString()};
         EmbedCommandTest.Run r = EmbedCommandTest.run(args);
         assertEquals(0, r.code(), r.err());
-        return tensors(out);
+        return out;
     }
 
+    /**
+     * The importance matrix as llama-quantize was given it: a path relative to the models module, the directory
+     * Maven runs tests in, because llama-quantize stores the string as {@code quantize.imatrix.file} and whole files
+     * are equal only if Interlayer gets the same one.
+     */
+    static String llamaArgument(JsonObject fx) throws Exception {
+        String arg = fx.get("imatrix_argument").getAsString();
+        assertTrue(Files.isRegularFile(Path.of(arg)), arg + " not found from " + Path.of("").toAbsolutePath()
+                + ": the test must run in the models module (Maven's working directory)");
+        assertEquals(fx.get("imatrix_sha256").getAsString(), sha256(Files.readAllBytes(Path.of(arg))), arg);
+        return arg;
+    }
+
+    /**
+     * Every tensor's type and bytes, and then the whole file (sha256 of every byte: header, metadata with
+     * llama-quantize's {@code quantize.imatrix.*} provenance keys, tensor infos, padding, data).
+     */
     @Test
-    void everyPresetEqualsLlamaQuantizeTensorByTensor() throws Exception {
+    void everyPresetEqualsLlamaQuantizeTensorByTensorAndWholeFile() throws Exception {
         JsonObject models = fixture().getAsJsonObject("models");
         assertEquals(2, models.size());
         int presetsChecked = 0;
@@ -89,11 +112,12 @@ class ImatrixPresetVsLlamaCppTest {
             Path src = SharedModels.require(source);
             assertEquals(fx.get("source_sha256").getAsString(), sha256(Files.readAllBytes(src)),
                     source + ": not the model llama.cpp ran");
-            Path imatrix = resource(fx.get("imatrix").getAsString());
-            assertEquals(fx.get("imatrix_sha256").getAsString(), sha256(Files.readAllBytes(imatrix)));
-            JsonObject presets = fx.getAsJsonObject("presets");
+            String imatrix = llamaArgument(fx);
+            JsonObject presets = fx.getAsJsonObject("presets"), files = fx.getAsJsonObject("file_sha256");
+            assertEquals(presets.keySet(), files.keySet());
             for (String p : presets.keySet()) {
-                Map<String, String[]> got = quantize(src, p, imatrix);
+                Path out = run(src, p, imatrix);
+                Map<String, String[]> got = tensors(out);
                 JsonObject want = presets.getAsJsonObject(p);
                 assertEquals(want.keySet(), got.keySet(), source + " " + p);
                 for (String t : want.keySet()) {
@@ -101,6 +125,8 @@ class ImatrixPresetVsLlamaCppTest {
                     assertEquals(w.get(0).getAsString(), got.get(t)[0], source + " " + p + " " + t + " type");
                     assertEquals(w.get(1).getAsString(), got.get(t)[1], source + " " + p + " " + t + " bytes");
                 }
+                assertEquals(files.get(p).getAsString(), sha256(Files.readAllBytes(out)), source + " " + p
+                        + ": tensors equal, whole file not (metadata, order or padding)");
                 presetsChecked++;
             }
         }
@@ -127,6 +153,29 @@ class ImatrixPresetVsLlamaCppTest {
                     assertEquals(plain.get(t)[1], weighted.get(t)[1], p + " " + t);
                 }
             }
+        }
+    }
+
+    /**
+     * The provenance keys as llama-quantize writes them: {@code quantize.imatrix.file} is the argument exactly as typed
+     * (a doubled slash, which a {@link Path} would fold, stays), then the matrix's data set, entry count and chunk
+     * count (its legacy trailer: calibration.txt, 48 windows); without {@code --imatrix} there are none.
+     */
+    @Test
+    void provenanceKeysAreTheArgumentAsTypedAndTheMatrixsTrailer() throws Exception {
+        String source = "synthetic/synth-llama-256-f32.gguf";
+        JsonObject fx = fixture().getAsJsonObject("models").getAsJsonObject(source);
+        Path src = SharedModels.require(source);
+        String typed = llamaArgument(fx).replace("golden/", "golden//");
+        try (GgufFile q = Gguf.open(run(src, "Q8_0", typed))) {
+            assertEquals(typed, q.getString("quantize.imatrix.file"));
+            assertEquals("calibration.txt", q.getString("quantize.imatrix.dataset"));
+            assertEquals(14, q.getInt("quantize.imatrix.entries_count", -1));
+            assertEquals(48, q.getInt("quantize.imatrix.chunks_count", -1));
+        }
+        try (GgufFile q = Gguf.open(run(src, "Q8_0", null))) {
+            assertTrue(q.metadata().keySet().stream().noneMatch(k -> k.startsWith("quantize.")),
+                    q.metadata().keySet().toString());
         }
     }
 

@@ -134,6 +134,60 @@ class GgufQuantizeTest {
                 "blk.10.attn_q.weight"), names);
     }
 
+    /**
+     * llama-quantize's {@code quantize.imatrix.*} keys follow {@code general.file_type} in its order and types
+     * (strings, int32); an input value of a key written is replaced and moved there ({@code gguf_set_val_*} removes
+     * and appends), one not written stays where it was; strings are C strings cut at 127 bytes and at a NUL, a cut
+     * inside a UTF-8 sequence (llama.cpp's, a string that readers checking UTF-8 refuse) moved back to the character; a chunk count of 0 or less and a null data set are not written.
+     */
+    @Test
+    void imatrixProvenanceFollowsTheFileTypeInLlamaQuantizesOrderAndTypes() throws Exception {
+        GgufWriter w = new GgufWriter().putString("quantize.imatrix.file", "old").putString("general.architecture",
+                "llama").putU32("llama.block_count", 1).putString("quantize.imatrix.dataset", "kept");
+        add(w, new LinkedHashMap<>(), "blk.0.attn_q.weight", Shape.of(2, 256), 1);
+        Path in = tmp.resolve("prov.gguf"), out = tmp.resolve("prov-q.gguf");
+        w.write(in, d -> { });
+        byte[] name = "é".repeat(70).getBytes(java.nio.charset.StandardCharsets.UTF_8);     // 140 bytes
+        try (GgufFile f = Gguf.open(in)) {
+            GgufQuantize.quantize(f, out, QuantPreset.Q8_0, false, null,
+                    new GgufQuantize.Provenance("é".repeat(70), null, 3, 0), GgufQuantize.SILENT);
+        }
+        try (GgufFile q = Gguf.open(out)) {
+            assertEquals(List.of("general.architecture", "llama.block_count", "quantize.imatrix.dataset",
+                    "general.quantization_version", "general.file_type", "quantize.imatrix.file",
+                    "quantize.imatrix.entries_count"), new ArrayList<>(q.metadata().keySet()));
+            ByteBuffer file = raw(q, "quantize.imatrix.file");
+            assertEquals(Gguf.T_STRING, file.getInt());
+            assertEquals(126, file.getLong());
+            byte[] got = new byte[126];
+            file.get(got);
+            assertArrayEquals(java.util.Arrays.copyOf(name, 126), got);
+            assertEquals("é".repeat(63), q.getString("quantize.imatrix.file"));
+            ByteBuffer entries = raw(q, "quantize.imatrix.entries_count");
+            assertEquals(Gguf.T_INT32, entries.getInt());
+            assertEquals(3, entries.getInt());
+            assertEquals("kept", q.getString("quantize.imatrix.dataset"));
+        }
+        try (GgufFile f = Gguf.open(in)) {
+            GgufQuantize.quantize(f, out, QuantPreset.Q8_0, false, null,
+                    new GgufQuantize.Provenance("a".repeat(130), "ab\0cd", 2, 7), GgufQuantize.SILENT);
+        }
+        try (GgufFile q = Gguf.open(out)) {
+            List<String> keys = new ArrayList<>(q.metadata().keySet());
+            assertEquals(List.of("general.file_type", "quantize.imatrix.file", "quantize.imatrix.dataset",
+                    "quantize.imatrix.entries_count", "quantize.imatrix.chunks_count"), keys.subList(3, 8));
+            assertEquals("a".repeat(127), q.getString("quantize.imatrix.file"));
+            assertEquals("ab", q.getString("quantize.imatrix.dataset"));
+            ByteBuffer chunks = raw(q, "quantize.imatrix.chunks_count");
+            assertEquals(Gguf.T_INT32, chunks.getInt());
+            assertEquals(7, chunks.getInt());
+        }
+    }
+
+    private static ByteBuffer raw(GgufFile f, String key) throws Exception {
+        return ByteBuffer.wrap(f.rawMetadataValue(key)).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
     @Test
     void tensorsAreWrittenInLlamaQuantizesOrder() throws Exception {
         Path out = quantized("order.gguf", QuantPreset.Q8_0, false);

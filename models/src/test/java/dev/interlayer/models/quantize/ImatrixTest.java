@@ -132,6 +132,46 @@ class ImatrixTest {
         assertEquals(0.0, Imatrix.read(ok).site(List.of(""), 2)[1], 0.0);
     }
 
+    /**
+     * The provenance llama-quantize records: the same llama-imatrix run saved in both formats names the same data set
+     * and chunk count, GGUF in {@code imatrix.datasets} / {@code imatrix.chunk_count}, legacy in its trailer.
+     */
+    @Test
+    void provenanceIsReadFromBothFormats() throws Exception {
+        for (String name : new String[] {"stories260K-c64.imatrix.gguf", "stories260K-c64.imatrix.dat"}) {
+            Imatrix m = Imatrix.read(resource(name));
+            assertEquals("models/src/test/resources/imatrix/stories-calib.txt", m.dataset(), name);
+            assertEquals(17, m.chunks(), name);
+        }
+    }
+
+    /**
+     * A legacy file may end after its entries (written before llama-imatrix kept its data set): no data set, chunk
+     * count 0, as llama-quantize reads it. A trailer that is there is checked: a cut one or a length past the end is
+     * refused naming the file, the field and its offset (llama-quantize would read undefined ints); an empty data set
+     * is none; bytes after the trailer are ignored, as llama-quantize ignores them.
+     */
+    @Test
+    void legacyTrailerIsOptionalAndCheckedWhenPresent() throws IOException {
+        int three = Float.floatToIntBits(3f);
+        Imatrix none = Imatrix.read(dat(dir.resolve("old.dat"), 1, 0, 1, 1, three));
+        assertEquals(null, none.dataset());
+        assertEquals(0, none.chunks());
+        Imatrix named = Imatrix.read(dat(dir.resolve("new.dat"), 1, 0, 1, 1, three, 9, 4, 0x64636261, 77));
+        assertEquals("abcd", named.dataset());
+        assertEquals(9, named.chunks());
+        Imatrix empty = Imatrix.read(dat(dir.resolve("empty.dat"), 1, 0, 1, 1, three, 5, 0));
+        assertEquals(null, empty.dataset());
+        assertEquals(5, empty.chunks());
+        Path cut = dat(dir.resolve("cut.dat"), 1, 0, 1, 1, three);
+        Files.write(cut, new byte[] {9, 0}, java.nio.file.StandardOpenOption.APPEND);
+        assertRefused(cut, "cut.dat", "chunk count", "offset 20", "truncated");
+        assertRefused(dat(dir.resolve("lying.dat"), 1, 0, 1, 1, three, 9, 1000, 0x64636261), "lying.dat",
+                "data set length", "offset 24", "1000");
+        assertRefused(dat(dir.resolve("noLength.dat"), 1, 0, 1, 1, three, 9), "noLength.dat", "data set length",
+                "offset 24");
+    }
+
     private static void assertRefused(Path file, String... parts) {
         var e = assertThrows(IllegalArgumentException.class, () -> Imatrix.read(file));
         for (String part : parts) {
