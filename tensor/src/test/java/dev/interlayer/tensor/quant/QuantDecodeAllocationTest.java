@@ -127,7 +127,7 @@ class QuantDecodeAllocationTest {
      * m (2..16) and prefill m, off-heap and heap weights; and the Vector API's shape conversions with parts other
      * than 0 (as other kernels and widths in a suite JVM take them), whose code the tiles share.
      */
-    private static void pollute(Random r) {
+    static void pollute(Random r) {
         byte[] b = new byte[64];
         r.nextBytes(b);
         float sink = 0;
