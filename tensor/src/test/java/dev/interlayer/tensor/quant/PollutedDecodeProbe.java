@@ -8,7 +8,7 @@ import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.Ops;
 import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
-import dev.interlayer.tensor.quant.vector.CompactTilesExperiment;
+import dev.interlayer.tensor.quant.vector.CompactTilesCheck;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +22,7 @@ import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
  * Reproduces issue #12's boxing decode tiles in one JVM: runs the tensor suite's test classes that precede the
  * quantized ones (GEMM, float formats, views; by the JUnit launcher, in this JVM), then
  * {@link QuantDecodeAllocationTest}'s own pollution, then measures bytes allocated per 512×512 decode product
- * ({@code Ops.matmulT}, one thread) of each tile format, and {@link CompactTilesExperiment#check}. Not a test (it
+ * ({@code Ops.matmulT}, one thread) of each tile format, and {@link CompactTilesCheck#check}. Not a test (it
  * takes 1-2 minutes of CPU and reproduces the defect, which is not fixed): run by hand,
  *
  * <pre>
@@ -95,7 +95,7 @@ public final class PollutedDecodeProbe {
                 System.out.println(line);
             }
         }
-        System.out.println(CompactTilesExperiment.check(rounds));
+        System.out.println(CompactTilesCheck.check(rounds));
         System.exit(0);        // the compute pool's workers would keep the JVM alive
     }
 }
