@@ -22,8 +22,8 @@ import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
  * Reproduces issue #12's boxing decode tiles in one JVM: runs the tensor suite's test classes that precede the
  * quantized ones (GEMM, float formats, views; by the JUnit launcher, in this JVM), then
  * {@link QuantDecodeAllocationTest}'s own pollution, then measures bytes allocated per 512×512 decode product
- * ({@code Ops.matmulT}, one thread) of each tile format, and {@link CompactTilesCheck#check}. Not a test (it
- * takes 1-2 minutes of CPU and reproduces the defect, which is not fixed): run by hand,
+ * ({@code Ops.matmulT}, one thread) of each tile format, and {@link CompactTilesCheck#check} (the written-out
+ * Q4_0 and Q6_K tiles against the compact ones, in the same JVM). Not a test (1-2 minutes of CPU): run by hand,
  *
  * <pre>
  * mvn -q -B -o -pl tensor test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
@@ -32,10 +32,11 @@ import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
  *   dev.interlayer.tensor.quant.PollutedDecodeProbe [rounds [class,class,...]]
  * </pre>
  *
- * <p>Measured (JDK 25, AVX-512, 2026-12-07): in a fresh JVM every format 0 B/call; after the suite's classes
- * and the pollution, Q4_0 (block-scale {@code far8}) 1.10-1.40 MB/call and Q6_K ({@code far2Wide}) 0.68-1.34
- * MB/call, 3-7x slower, every run; Q8_0 and Q4_K 0. Either alone (the suite's classes, or the pollution) does not
- * reproduce it. Diagnosis (LogCompilation, PrintInlining, JFR allocation samples): both tiles parse past C2's
+ * <p>Measured (JDK 25, AVX-512, 2026-12-07) with the written-out tiles: in a fresh JVM every format 0 B/call;
+ * after the suite's classes and the pollution, Q4_0 (block-scale tile) 1.10-1.40 MB/call and Q6_K (512-bit tile)
+ * 0.68-1.34 MB/call, 3-7x slower, in each of five runs; Q8_0 and Q4_K 0 there, but Q4_K 1.03 MB/call in a later
+ * run. Either alone (the suite's classes, or the pollution) did not reproduce it. With the compact tiles: Q4_0
+ * and Q6_K 0 B/call in the same polluted JVM. Diagnosis (LogCompilation, PrintInlining, JFR allocation samples): both tiles parse past C2's
  * NodeCountInliningCutoff (18 000 nodes; a develop flag, so no product JVM option moves it) in fresh and polluted
  * JVMs alike (far2Wide at bytecode 383-386 of 851, far8 at 739-757 of 1560). Force-inline Vector API methods
  * met after that are inlined late, devirtualized by the receiver type profiles of the Vector API's shared call
