@@ -32,18 +32,18 @@ import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
  *   dev.interlayer.tensor.quant.PollutedDecodeProbe [rounds [class,class,...]]
  * </pre>
  *
- * <p>Measured (JDK 25, AVX-512, 2026-12-07) with the written-out tiles: in a fresh JVM every format 0 B/call;
- * after the suite's classes and the pollution, Q4_0 (block-scale tile) 1.10-1.40 MB/call and Q6_K (512-bit tile)
- * 0.68-1.34 MB/call, 3-7x slower, in each of five runs; Q8_0 and Q4_K 0 there, but Q4_K 1.03 MB/call in a later
- * run. Either alone (the suite's classes, or the pollution) did not reproduce it. With the compact tiles: Q4_0
- * and Q6_K 0 B/call in the same polluted JVM. Diagnosis (LogCompilation, PrintInlining, JFR allocation samples): both tiles parse past C2's
- * NodeCountInliningCutoff (18 000 nodes; a develop flag, so no product JVM option moves it) in fresh and polluted
- * JVMs alike (far2Wide at bytecode 383-386 of 851, far8 at 739-757 of 1560). Force-inline Vector API methods
- * met after that are inlined late, devirtualized by the receiver type profiles of the Vector API's shared call
- * sites ({@code AbstractVector.reinterpretAsInts}, {@code IntVector.lanewise(Binary, int)}, {@code
- * FloatVector.fma}); where those have seen other shapes the inlined code merges vectors of different classes or
- * calls out, and the vectors are boxed: the samples sit in {@code FloatVector.lanewiseTemplate} (fma), {@code
- * IntVector.lanewiseShiftTemplate}, {@code IntVector.lanewiseTemplate} (and) and {@code AbstractVector.convert0}.
+ * <p>Measured (JDK 25, AVX-512, 2026-12-07) with the written-out tiles: in a fresh JVM every format 0 B/call; after the
+ * suite's classes and the pollution, Q4_0 (block-scale tile) 1.10-1.40 MB/call and Q6_K (512-bit tile) 0.68-1.34
+ * MB/call, 3-7x slower, in each of five runs; Q8_0 and Q4_K 0 there, but Q4_K 1.03 MB/call in a later run. Either alone
+ * (the suite's classes, or the pollution) did not reproduce it. With the compact tiles: Q4_0 and Q6_K 0 B/call in the
+ * same polluted JVM. Diagnosis (LogCompilation, PrintInlining, JFR allocation samples): both tiles parse past C2's
+ * NodeCountInliningCutoff (18 000 nodes; a develop flag, so no product JVM option moves it) in fresh and polluted JVMs
+ * alike (far2Wide at bytecode 383-386 of 851, far8 at 739-757 of 1560). Force-inline Vector API methods met after that
+ * are inlined late, devirtualized by the receiver type profiles of the Vector API's shared call sites ({@code
+ * AbstractVector.reinterpretAsInts}, {@code IntVector.lanewise(Binary, int)}, {@code FloatVector.fma}); where those
+ * have seen other shapes the inlined code merges vectors of different classes or calls out, and the vectors are boxed:
+ * the samples sit in {@code FloatVector.lanewiseTemplate} (fma), {@code IntVector.lanewiseShiftTemplate}, {@code
+ * IntVector.lanewiseTemplate} (and) and {@code AbstractVector.convert0}.
  */
 public final class PollutedDecodeProbe {
     private static final DType[] TYPES = {DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q6_K};

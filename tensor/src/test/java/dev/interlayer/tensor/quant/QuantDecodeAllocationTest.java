@@ -29,20 +29,20 @@ import org.junit.jupiter.params.provider.ValueSource;
  * w) allocates nothing per call once compiled, on 1 and 2 threads, measured with the allocation counters of the
  * calling thread and of the compute pool's workers.
  *
- * <p>The measurement runs in a JVM of its own ({@link ChildJvm}), as a model runs in the CLI's JVM. Before
- * measuring, the kernels run on other shapes, row counts, batch sizes and heap weights, as prefill, batched decode
- * and the other formats of a mixed file do: the JIT profiles of the shared tiles and of the Vector API are then
- * as polluted as an engine's own work makes them (that is where the kernels once boxed every vector, 10 MB per
- * call, while passing when run alone). {@link #decodeMatmulAllocatesNothingInThisJvm} runs the
- * same check in the suite's JVM after the unrelated tests before it (GEMM, float formats, other vector shapes):
- * there C2 had compiled Q6_K's written-out two-row 512-bit tile and Q4_0's eight-row block-scale tile into code
- * that boxed their vectors (0.7–1.4 MB per 512×512 call): both parsed past C2's NodeCountInliningCutoff, and the
- * Vector API calls met after it were inlined late through the Vector API's own, by then polluted, type profiles
- * ({@link PollutedDecodeProbe} reproduces and explains it). The tiles now stay within that budget. Until C2 has compiled the tiles, Vector
- * API calls box vectors on the heap; so the probe polls: rounds of {@link #CALLS} calls per format, until
- * {@link #CLEAN_ROUNDS} consecutive rounds stay within {@link #BOUND_PER_CALL} for every format, or a deadline
- * generous enough for a loaded machine passes (a kernel that allocates per call never gets there). Bound: 32 bytes
- * per call on average, far below one leaked Tensor view, lambda or buffer (≥ 40 B each).
+ * <p>The measurement runs in a JVM of its own ({@link ChildJvm}), as a model runs in the CLI's JVM. Before measuring,
+ * the kernels run on other shapes, row counts, batch sizes and heap weights, as prefill, batched decode and the other
+ * formats of a mixed file do: the JIT profiles of the shared tiles and of the Vector API are then as polluted as an
+ * engine's own work makes them (that is where the kernels once boxed every vector, 10 MB per call, while passing when
+ * run alone). {@link #decodeMatmulAllocatesNothingInThisJvm} runs the same check in the suite's JVM after the unrelated
+ * tests before it (GEMM, float formats, other vector shapes): there C2 had compiled Q6_K's written-out two-row 512-bit
+ * tile and Q4_0's eight-row block-scale tile into code that boxed their vectors (0.7–1.4 MB per 512×512 call): both
+ * parsed past C2's NodeCountInliningCutoff, and the Vector API calls met after it were inlined late through the Vector
+ * API's own, by then polluted, type profiles ({@link PollutedDecodeProbe} reproduces and explains it). The tiles now
+ * stay within that budget. Until C2 has compiled the tiles, Vector API calls box vectors on the heap; so the probe
+ * polls: rounds of {@link #CALLS} calls per format, until {@link #CLEAN_ROUNDS} consecutive rounds stay within {@link
+ * #BOUND_PER_CALL} for every format, or a deadline generous enough for a loaded machine passes (a kernel that allocates
+ * per call never gets there). Bound: 32 bytes per call on average, far below one leaked Tensor view, lambda or buffer
+ * (≥ 40 B each).
  */
 class QuantDecodeAllocationTest {
     private static final long BOUND_PER_CALL = 32, DEADLINE_NANOS = 120_000_000_000L;

@@ -70,11 +70,11 @@ final class Q40ScaleTiles {
      * <p>Shaped for C2's parse budget: the activation terms of every block are computed once into scratch (after
      * the block sums and eight offset sums, {@link TileDriver#scratch}); then, for {@link #CHUNK} blocks at a
      * time, the rows in pairs, each pair's two vector and two scalar accumulators in registers over the chunk and
-     * in scratch between chunks. About 13 000 parse nodes. Written out for eight rows it was about 55 000, three
-     * times C2's NodeCountInliningCutoff (18 000; a develop flag, fixed in product JVMs): the Vector API calls
-     * parsed past it are inlined late, devirtualized by the type profiles of the Vector API's own shared call
-     * sites, and in a JVM that had run much other vector code (the tensor test suite) that code boxed its
-     * vectors, 1.1-1.4 MB per 512x512 product, 3-7x slower ({@code PollutedDecodeProbe} in the tests).
+     * in scratch between chunks. About 15 400 parse nodes through the loop. Written out for eight rows it was
+     * about 55 000, three times C2's NodeCountInliningCutoff (18 000; a develop flag, fixed in product JVMs): the
+     * Vector API calls parsed past it are inlined late, devirtualized by the type profiles of the Vector API's own
+     * shared call sites, and in a JVM that had run much other vector code (the tensor test suite) that code boxed
+     * its vectors, 1.1-1.4 MB per 512x512 product, 3-7x slower ({@code PollutedDecodeProbe} in the tests).
      */
     static void far8(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci,
                      int cs) {

@@ -128,41 +128,40 @@ final class Q6KTiles {
      * and activations {@code x[256·sb + 16t ..]}; its nibble and qh columns are loaded as int lanes, and
      * {@code −32·d·sc_t} is the scalar product (exact, as {@link #scalesFolded}'s).
      *
-     * <p>Shaped for C2's parse budget: one run of both rows per loop iteration, about 13 000 parse nodes. Written
-     * out for both runs of a group with the qh columns loaded once per half, it measured faster in a fresh JVM
-     * (BENCHMARKS.md section 26) but took about 38 000 nodes, twice C2's NodeCountInliningCutoff (18 000; a
-     * develop flag, fixed in product JVMs): the Vector API calls parsed past it are inlined late, devirtualized
-     * by the type profiles of the Vector API's own shared call sites, and in a JVM that had run much other vector
-     * code (the tensor test suite) that code boxed its vectors, 0.7-1.3 MB per 512x512 product, 3-6x slower
-     * ({@code PollutedDecodeProbe} in the tests).
+     * <p>Shaped for C2's parse budget: one run of both rows per loop iteration, about 15 600 parse nodes through
+     * the loop. Written out for both runs of a group with the qh columns loaded once per half, it measured faster
+     * in a fresh JVM (BENCHMARKS.md section 26) but took about 38 000 nodes, twice C2's NodeCountInliningCutoff
+     * (18 000; a develop flag, fixed in product JVMs): the Vector API calls parsed past it are inlined late,
+     * devirtualized by the type profiles of the Vector API's own shared call sites, and in a JVM that had run much
+     * other vector code (the tensor test suite) that code boxed its vectors, 0.7-1.3 MB per 512x512 product, 3-6x
+     * slower ({@code PollutedDecodeProbe} in the tests).
      */
     static void far2Wide(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci,
                          int cs) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         int sc = 4 * VL;
-        IntVector HIGH = IntVector.broadcast(I4, 0xF0F0F0F0);
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (int sb = 0, n = k / 256; sb < n; sb++) {
             long b0 = o0 + 210L * sb, b1 = b0 + step;
             for (int r = 0; r < 2; r++) {
-                scalesFolded(w, b0 + r * step, s, sc + 32 * r);        // decoded where read (see Q4KTiles)
+                scales(w, b0 + r * step, s, sc + 16 * r);        // decoded where read (see Q4KTiles)
             }
             int xb = xo + 256 * sb;
             for (int t = 0; t < 16; t++) {
                 int h = t >> 3, g = (t >> 1) & 3, lo = 4 * (g >> 1), rot = 4 - 2 * g;
                 long q = 64 * h + 32 * (g & 1) + 16 * (t & 1), qh = 128 + 32 * h + 16 * (t & 1);
                 FloatVector xv = FloatVector.fromArray(F, x, xb + 16 * t);
+                float d0 = s[sc + t], d1 = s[sc + 16 + t];
                 ByteVector e0 = IntVector.fromMemorySegment(I4, w, b0 + q, LE).lanewise(VectorOperators.LSHR, lo)
-                        .lanewise(VectorOperators.BITWISE_BLEND, IntVector.fromMemorySegment(I4, w, b0 + qh, LE)
-                                .lanewise(VectorOperators.ROL, rot).and(0x30303030), HIGH).reinterpretAsBytes();
+                        .and(0x0F0F0F0F).or(IntVector.fromMemorySegment(I4, w, b0 + qh, LE)
+                                .lanewise(VectorOperators.ROL, rot).and(0x30303030)).reinterpretAsBytes();
                 ByteVector e1 = IntVector.fromMemorySegment(I4, w, b1 + q, LE).lanewise(VectorOperators.LSHR, lo)
-                        .lanewise(VectorOperators.BITWISE_BLEND, IntVector.fromMemorySegment(I4, w, b1 + qh, LE)
-                                .lanewise(VectorOperators.ROL, rot).and(0x30303030), HIGH).reinterpretAsBytes();
+                        .and(0x0F0F0F0F).or(IntVector.fromMemorySegment(I4, w, b1 + qh, LE)
+                                .lanewise(VectorOperators.ROL, rot).and(0x30303030)).reinterpretAsBytes();
                 a0 = ((FloatVector) e0.convertShape(VectorOperators.B2F, F, 0))
-                        .fma(FloatVector.broadcast(F, s[sc + t]), FloatVector.broadcast(F, s[sc + t + 16])).fma(xv, a0);
+                        .fma(FloatVector.broadcast(F, d0), FloatVector.broadcast(F, -32f * d0)).fma(xv, a0);
                 a1 = ((FloatVector) e1.convertShape(VectorOperators.B2F, F, 0))
-                        .fma(FloatVector.broadcast(F, s[sc + t + 32]), FloatVector.broadcast(F, s[sc + t + 48]))
-                        .fma(xv, a1);
+                        .fma(FloatVector.broadcast(F, d1), FloatVector.broadcast(F, -32f * d1)).fma(xv, a1);
             }
         }
         a0.intoArray(s, 0);
