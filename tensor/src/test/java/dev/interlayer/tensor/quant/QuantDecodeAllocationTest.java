@@ -20,6 +20,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -28,24 +29,31 @@ import org.junit.jupiter.params.provider.ValueSource;
  * w) allocates nothing per call once compiled, on 1 and 2 threads, measured with the allocation counters of the
  * calling thread and of the compute pool's workers.
  *
- * <p>The measurement runs in a JVM of its own ({@link ChildJvm}), as a model runs in the CLI's JVM. Before
- * measuring, the kernels run on other shapes, row counts, batch sizes and heap weights, as prefill, batched decode
- * and the other formats of a mixed file do: the JIT profiles of the shared tiles and of the Vector API are then
- * as polluted as an engine's own work makes them (that is where the kernels once boxed every vector, 10 MB per
- * call, while passing when run alone). Why not in the suite's JVM: after the unrelated tests before it (GEMM,
- * float formats, other vector shapes), C2 compiled Q6_K's two-row 512-bit tile and Q4_0's eight-row block-scale
- * tile into code that boxes their vectors (0.7–1.3 MB per 512×512 call; some FMA and convert intrinsics failed to
- * inline once the Vector API's call sites had seen many shapes). That is a limit of those tiles in a JVM that runs
- * much unrelated vector code, left open; an engine's own decode JVM does not box. Until C2 has compiled the tiles, Vector
- * API calls box vectors on the heap; so the probe polls: rounds of {@link #CALLS} calls per format, until
- * {@link #CLEAN_ROUNDS} consecutive rounds stay within {@link #BOUND_PER_CALL} for every format, or a deadline
- * generous enough for a loaded machine passes (a kernel that allocates per call never gets there). Bound: 32 bytes
- * per call on average, far below one leaked Tensor view, lambda or buffer (≥ 40 B each).
+ * <p>The measurement runs in a JVM of its own ({@link ChildJvm}), as a model runs in the CLI's JVM. Before measuring,
+ * the kernels run on other shapes, row counts, batch sizes and heap weights, as prefill, batched decode and the other
+ * formats of a mixed file do: the JIT profiles of the shared tiles and of the Vector API are then as polluted as an
+ * engine's own work makes them (that is where the kernels once boxed every vector, 10 MB per call, while passing when
+ * run alone). {@link #decodeMatmulAllocatesNothingInThisJvm} runs the same check in the suite's JVM after the unrelated
+ * tests before it (GEMM, float formats, other vector shapes): there C2 had compiled Q6_K's written-out two-row 512-bit
+ * tile and Q4_0's eight-row block-scale tile into code that boxed their vectors (0.7–1.4 MB per 512×512 call): both
+ * parsed past C2's NodeCountInliningCutoff, and the Vector API calls met after it were inlined late through the Vector
+ * API's own, by then polluted, type profiles ({@link PollutedDecodeProbe} reproduces and explains it). The tiles now
+ * stay within that budget. Until C2 has compiled the tiles, Vector API calls box vectors on the heap; so the probe
+ * polls: rounds of {@link #CALLS} calls per format, until {@link #CLEAN_ROUNDS} consecutive rounds stay within {@link
+ * #BOUND_PER_CALL} for every format, or a deadline generous enough for a loaded machine passes (a kernel that allocates
+ * per call never gets there). Bound: 32 bytes per call on average, far below one leaked Tensor view, lambda or buffer
+ * (≥ 40 B each).
  */
 class QuantDecodeAllocationTest {
     private static final long BOUND_PER_CALL = 32, DEADLINE_NANOS = 120_000_000_000L;
     private static final int CALLS = 50, CLEAN_ROUNDS = 5;
     private static final DType[] TYPES = {DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q6_K};
+    /**
+     * The formats whose decode tiles stay within C2's parse budget, checked in this JVM too. Q8_0's and Q4_K's
+     * written-out tiles (about 18 700 and 19 000 parse nodes, just past the cutoff near the end of their loops) do
+     * not yet: Q4_K's boxed (1.0 MB per call) in one of the polluted JVMs of {@link PollutedDecodeProbe}.
+     */
+    private static final DType[] FIXED = {DType.Q4_0, DType.Q6_K};
 
     @ParameterizedTest
     @ValueSource(ints = {1, 2})
@@ -55,9 +63,30 @@ class QuantDecodeAllocationTest {
         System.out.println(out.strip());
     }
 
+    /**
+     * The same check in this JVM, after whatever ran in it before (in the tensor suite: the GEMM, float-format and
+     * view tests, then the quantized ones), which is where the written-out Q4_0 and Q6_K tiles once boxed (see
+     * {@link PollutedDecodeProbe}); run alone it is the child's check in a fresh JVM.
+     */
+    @Test
+    void decodeMatmulAllocatesNothingInThisJvm() {
+        String out = measure(1, FIXED);
+        assertTrue(out.startsWith("clean: "), out);
+        System.out.println(out);
+    }
+
     /** The probe: {@code args[0]} compute threads; prints "clean: …" and exits with 0, or "not clean: …" and 1. */
     public static void main(String[] args) {
-        int threads = Integer.parseInt(args[0]);
+        String out = measure(Integer.parseInt(args[0]), TYPES);
+        System.out.println(out);
+        System.exit(out.startsWith("clean: ") ? 0 : 1);        // the pool's workers would keep the JVM alive
+    }
+
+    /**
+     * Pollutes, then polls (see the class comment) the formats {@code types} on {@code threads} compute threads:
+     * "clean: …" or "not clean: …".
+     */
+    static String measure(int threads, DType[] types) {
         ThreadMXBean mx = (ThreadMXBean) ManagementFactory.getThreadMXBean();
         int before = ComputePool.threads();
         ComputePool.setThreads(threads);
@@ -65,9 +94,9 @@ class QuantDecodeAllocationTest {
             Random r = new Random(9);
             pollute(r);
             int n = 512, k = 512;
-            Tensor[] ws = new Tensor[TYPES.length];
+            Tensor[] ws = new Tensor[types.length];
             for (int i = 0; i < ws.length; i++) {
-                ws[i] = Tensor.of(TYPES[i], Shape.of(n, k), QuantTestData.randomRows(TYPES[i], n, k, r));
+                ws[i] = Tensor.of(types[i], Shape.of(n, k), QuantTestData.randomRows(types[i], n, k, r));
             }
             Tensor x = Tensor.wrap(QuantTestData.gaussian(k, r), Shape.of(1, k)), out = Tensor.zeros(1, n);
             long start = System.nanoTime();
@@ -89,19 +118,14 @@ class QuantDecodeAllocationTest {
             }
             StringBuilder detail = new StringBuilder();
             for (int i = 0; i < ws.length; i++) {
-                detail.append(TYPES[i]).append(": ").append(perCall[i]).append(" B/call; ");
+                detail.append(types[i]).append(": ").append(perCall[i]).append(" B/call; ");
             }
             String summary = threads + " threads, " + rounds + " rounds in "
                     + (System.nanoTime() - start) / 1_000_000 + " ms, last round: " + detail;
-            if (clean < CLEAN_ROUNDS) {
-                System.out.println("not clean: " + summary);
-                System.exit(1);
-            }
-            System.out.println("clean: " + summary);
+            return (clean < CLEAN_ROUNDS ? "not clean: " : "clean: ") + summary;
         } finally {
             ComputePool.setThreads(before);
         }
-        System.exit(0);        // the compute pool's workers would keep the JVM alive
     }
 
     /** The calling thread and the compute pool's workers (where the kernels run with more than one thread). */
@@ -127,7 +151,7 @@ class QuantDecodeAllocationTest {
      * m (2..16) and prefill m, off-heap and heap weights; and the Vector API's shape conversions with parts other
      * than 0 (as other kernels and widths in a suite JVM take them), whose code the tiles share.
      */
-    private static void pollute(Random r) {
+    static void pollute(Random r) {
         byte[] b = new byte[64];
         r.nextBytes(b);
         float sink = 0;

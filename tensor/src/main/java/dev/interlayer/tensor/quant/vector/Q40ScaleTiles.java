@@ -11,6 +11,7 @@ import static dev.interlayer.tensor.quant.vector.QSpecies.f16;
 import static dev.interlayer.tensor.quant.vector.QSpecies.hsum;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -44,6 +45,8 @@ final class Q40ScaleTiles {
 
     /** Offset of the block sums S_b in the tile scratch (after {@link TileDriver}'s eight rows of lanes). */
     static final int SUMS = 8 * VL;
+    /** Blocks of {@link #far8}'s rows between its visits to the other rows. */
+    private static final int CHUNK = 32;
 
     private Q40ScaleTiles() {
     }
@@ -62,11 +65,78 @@ final class Q40ScaleTiles {
 
     /**
      * Rows o0 + r·step (r &lt; 8) with x, the block sums of x at {@code s[SUMS ..]}; outputs c[ci + r·cs]. Eight
-     * read streams (as Q8_0's tile: 1.2-1.4x the four-row form of this tile, see {@link TileDriver}), eight vector
-     * FMA chains and eight scalar ones.
+     * read streams (as Q8_0's tile: 1.2-1.4x the four-row form of this tile, see {@link TileDriver}).
+     *
+     * <p>Shaped for C2's parse budget: the activation terms of every block are computed once into scratch (after
+     * the block sums and eight offset sums, {@link TileDriver#scratch}); then, for {@link #CHUNK} blocks at a
+     * time, the rows in pairs, each pair's two vector and two scalar accumulators in registers over the chunk and
+     * in scratch between chunks. About 15 400 parse nodes through the loop. Written out for eight rows it was
+     * about 55 000, three times C2's NodeCountInliningCutoff (18 000; a develop flag, fixed in product JVMs): the
+     * Vector API calls parsed past it are inlined late, devirtualized by the type profiles of the Vector API's own
+     * shared call sites, and in a JVM that had run much other vector code (the tensor test suite) that code boxed
+     * its vectors, 1.1-1.4 MB per 512x512 product, 3-7x slower ({@code PollutedDecodeProbe} in the tests).
      */
     static void far8(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci,
                      int cs) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
+        int nb = k / 32, g = SUMS + nb, t = g + 8;
+        for (int b = 0; b < nb; b++) {
+            for (int p = 0; p < PARTS; p++) {
+                int xp = xo + 32 * b + p * VL, tp = t + 32 * b + p * VL;
+                FloatVector xh = FloatVector.fromArray(F, x, xp + 16).mul(0.0625f);       // see XH
+                FloatVector.fromArray(F, x, xp).sub(xh).intoArray(s, tp);
+                xh.intoArray(s, tp + 16);
+            }
+        }
+        Arrays.fill(s, 0, 8 * VL, 0f);
+        Arrays.fill(s, g, g + 8, 0f);
+        FloatVector z = FloatVector.zero(F);
+        for (int c0 = 0; c0 < nb; c0 += CHUNK) {
+            int c1 = Math.min(nb, c0 + CHUNK);
+            for (int r = 0; r < 8; r += 2) {
+                long oa = o0 + r * step, ob = oa + step;
+                FloatVector a0 = FloatVector.fromArray(F, s, r * VL), a1 = FloatVector.fromArray(F, s, r * VL + VL);
+                float g0 = s[g + r], g1 = s[g + r + 1];
+                for (int b = c0; b < c1; b++) {
+                    long bo = 18L * b;
+                    float e0 = f16(w, oa + bo), e1 = f16(w, ob + bo), sb = s[SUMS + b];
+                    g0 = Math.fma(e0, sb, g0);
+                    g1 = Math.fma(e1, sb, g1);
+                    ByteVector v0 = ByteVector.fromMemorySegment(B, w, oa + bo + 2, LE);
+                    ByteVector v1 = ByteVector.fromMemorySegment(B, w, ob + bo + 2, LE);
+                    FloatVector t0 = z, t1 = z;
+                    for (int p = 0; p < PARTS; p++) {
+                        int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+                        int tp = t + 32 * b + p * VL;
+                        FloatVector xl = FloatVector.fromArray(F, s, tp), xh = FloatVector.fromArray(F, s, tp + 16);
+                        IntVector u0 = (IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                        IntVector u1 = (IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                        t0 = ((FloatVector) u0.convert(VectorOperators.I2F, 0)).fma(xh,
+                                ((FloatVector) u0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t0));
+                        t1 = ((FloatVector) u1.convert(VectorOperators.I2F, 0)).fma(xh,
+                                ((FloatVector) u1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t1));
+                    }
+                    a0 = t0.fma(FloatVector.broadcast(F, e0), a0);
+                    a1 = t1.fma(FloatVector.broadcast(F, e1), a1);
+                }
+                a0.intoArray(s, r * VL);
+                a1.intoArray(s, r * VL + VL);
+                s[g + r] = g0;
+                s[g + r + 1] = g1;
+            }
+        }
+        for (int r = 0; r < 8; r++) {
+            c[ci + r * cs] = Math.fma(-8f, s[g + r], hsum(s, r * VL));
+        }
+    }
+
+    /**
+     * {@link #far8} written out for the eight rows, each row's accumulators in registers (the tile before issue
+     * #12's fix, selected by {@link TileDriver#COMPACT} = false): the same outputs; faster when C2 compiles it
+     * whole, which it does not do reliably (see {@link #far8}).
+     */
+    static void far8Unrolled(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c,
+                             int ci, int cs) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         long o1 = o0 + step, o2 = o1 + step, o3 = o2 + step, o4 = o3 + step, o5 = o4 + step, o6 = o5 + step;
         long o7 = o6 + step;

@@ -14,6 +14,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Decode-time (m = 1) dot products of Q6_K weight rows read in place with F32 activations: two rows far
@@ -29,6 +30,9 @@ import jdk.incubator.vector.VectorOperators;
  * {@link Q4KTiles} for why).
  */
 final class Q6KTiles {
+    /** Four int lanes: a 16-byte column loaded as ints (the nibble and bit operations of {@link #far2Wide}). */
+    private static final VectorSpecies<Integer> I4 = IntVector.SPECIES_128;
+
     private Q6KTiles() {
     }
 
@@ -107,19 +111,74 @@ final class Q6KTiles {
         c[ci + cs] = hsum(s, VL);
     }
 
+    /** For the super-block at byte o: {@code s[so + i] = d·sc_i} (i &lt; 16), as {@link #scalesFolded} without −32. */
+    static void scales(MemorySegment w, long o, float[] s, int so) {
+        float d = f16(w, o + 208);
+        ByteVector sc = ByteVector.fromMemorySegment(B, w, o + 192, LE);
+        for (int p = 0; p < PARTS; p++) {
+            int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+            ((FloatVector) sc.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(s, so + p * VL);
+        }
+    }
+
     /**
      * {@link #far2} for 512-bit float vectors (one vector per 16 codes, {@code PARTS == 1}): the same dequantized
-     * floats folded in the same order, with fewer instructions around them. Each half's qh column (two 16-byte loads
-     * per row) is loaded once for its four groups instead of once per group, the two 16-code runs of a group are
-     * written out with one pair of offsets, and the part index is the constant 0. Measured (QuantKernelProbe, one
-     * thread, 2048x8192 / 8192x2048, in a JVM that ran Q8_0, Q4_0 and Q4_K first, BENCHMARKS.md section 26):
-     * 5.2-5.6 GB/s against far2's 4.3-4.6. The generic loop over parts stays in {@link #far2} for 128- and 256-bit
-     * vectors: with it, this form compiled into boxing code in one of five such JVMs (50 MB per product), and
-     * written out for all 16 codes of a half per row (six loads, eight groups, no g loop) it ran 7.0-7.3 GB/s
-     * alone but boxed in every JVM that had run the other formats (C2's NodeCountInliningCutoff).
+     * floats folded in the same order, with fewer instructions around them. Run t (0..15) of a super-block is its
+     * codes {@code 16t ..} (half t/8, group t/2 mod 4, 16-byte run t mod 2 of the columns), scale {@code d·sc_t}
+     * and activations {@code x[256·sb + 16t ..]}; its nibble and qh columns are loaded as int lanes, and
+     * {@code −32·d·sc_t} is the scalar product (exact, as {@link #scalesFolded}'s).
+     *
+     * <p>Shaped for C2's parse budget: one run of both rows per loop iteration, about 15 600 parse nodes through
+     * the loop. Written out for both runs of a group with the qh columns loaded once per half, it measured faster
+     * in a fresh JVM (BENCHMARKS.md section 26) but took about 38 000 nodes, twice C2's NodeCountInliningCutoff
+     * (18 000; a develop flag, fixed in product JVMs): the Vector API calls parsed past it are inlined late,
+     * devirtualized by the type profiles of the Vector API's own shared call sites, and in a JVM that had run much
+     * other vector code (the tensor test suite) that code boxed its vectors, 0.7-1.3 MB per 512x512 product, 3-6x
+     * slower ({@code PollutedDecodeProbe} in the tests).
      */
     static void far2Wide(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci,
                          int cs) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
+        int sc = 4 * VL;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int sb = 0, n = k / 256; sb < n; sb++) {
+            long b0 = o0 + 210L * sb, b1 = b0 + step;
+            for (int r = 0; r < 2; r++) {
+                scales(w, b0 + r * step, s, sc + 16 * r);        // decoded where read (see Q4KTiles)
+            }
+            int xb = xo + 256 * sb;
+            for (int t = 0; t < 16; t++) {
+                int h = t >> 3, g = (t >> 1) & 3, lo = 4 * (g >> 1), rot = 4 - 2 * g;
+                long q = 64 * h + 32 * (g & 1) + 16 * (t & 1), qh = 128 + 32 * h + 16 * (t & 1);
+                FloatVector xv = FloatVector.fromArray(F, x, xb + 16 * t);
+                float d0 = s[sc + t], d1 = s[sc + 16 + t];
+                ByteVector e0 = IntVector.fromMemorySegment(I4, w, b0 + q, LE).lanewise(VectorOperators.LSHR, lo)
+                        .and(0x0F0F0F0F).or(IntVector.fromMemorySegment(I4, w, b0 + qh, LE)
+                                .lanewise(VectorOperators.ROL, rot).and(0x30303030)).reinterpretAsBytes();
+                ByteVector e1 = IntVector.fromMemorySegment(I4, w, b1 + q, LE).lanewise(VectorOperators.LSHR, lo)
+                        .and(0x0F0F0F0F).or(IntVector.fromMemorySegment(I4, w, b1 + qh, LE)
+                                .lanewise(VectorOperators.ROL, rot).and(0x30303030)).reinterpretAsBytes();
+                a0 = ((FloatVector) e0.convertShape(VectorOperators.B2F, F, 0))
+                        .fma(FloatVector.broadcast(F, d0), FloatVector.broadcast(F, -32f * d0)).fma(xv, a0);
+                a1 = ((FloatVector) e1.convertShape(VectorOperators.B2F, F, 0))
+                        .fma(FloatVector.broadcast(F, d1), FloatVector.broadcast(F, -32f * d1)).fma(xv, a1);
+            }
+        }
+        a0.intoArray(s, 0);
+        a1.intoArray(s, VL);
+        c[ci] = hsum(s, 0);
+        c[ci + cs] = hsum(s, VL);
+    }
+
+    /**
+     * {@link #far2Wide} with both runs of a group written out and the qh columns loaded once per half (the tile
+     * before issue #12's fix, selected by {@link TileDriver#COMPACT} = false): the same outputs, 5.2-5.6 GB/s
+     * against far2's 4.3-4.6 (QuantKernelProbe, one thread, 2048x8192 / 8192x2048, in a JVM that ran Q8_0, Q4_0
+     * and Q4_K first, BENCHMARKS.md section 26) when C2 compiles it whole, which it does not do reliably (see
+     * {@link #far2Wide}).
+     */
+    static void far2WideUnrolled(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c,
+                                 int ci, int cs) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         int sc = 4 * VL;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;

@@ -36,6 +36,15 @@ final class TileDriver {
      */
     static final boolean Q4_0_BLOCKSCALE =
             Boolean.parseBoolean(System.getProperty("dev.interlayer.q4_0.blockscale", "true"));
+    /**
+     * {@code dev.interlayer.quant.compactTiles} (default true): Q4_0's block-scale tile and Q6_K's 512-bit tile
+     * in the forms that stay within C2's parse budget ({@link Q40ScaleTiles#far8}, {@link Q6KTiles#far2Wide})
+     * instead of the written-out ones ({@code far8Unrolled}, {@code far2WideUnrolled}). The same outputs bit for
+     * bit. The written-out tiles ran 10-25% faster when C2 compiled them whole, but in a JVM that had run much
+     * other vector code they boxed every vector (1 MB per 512x512 product), and in some fresh JVMs too.
+     */
+    static final boolean COMPACT =
+            Boolean.parseBoolean(System.getProperty("dev.interlayer.quant.compactTiles", "true"));
 
     private TileDriver() {
     }
@@ -51,9 +60,12 @@ final class TileDriver {
         };
     }
 
-    /** Floats of scratch for rows of k values: eight rows' lanes, or four rows' and their K-quant scales (k/16). */
+    /**
+     * Floats of scratch for rows of k values: eight rows' lanes, then four rows' K-quant scales (k/16 each) or
+     * Q4_0's block sums, eight offset sums and activation terms ({@link Q40ScaleTiles#far8}: k/32 + 8 + k).
+     */
     static int scratch(int k) {
-        return 8 * VL + k / 4;
+        return 8 * VL + k / 4 + k + 8;
     }
 
     static void decode(int kind, int k, float[] x, int xo, MemorySegment w, long wOff, long rowBytes, float[] s,
@@ -106,7 +118,11 @@ final class TileDriver {
         int q = (j1 - j0) / 8;
         long step = q * rowBytes;
         for (int j = j0; j < j0 + q; j++) {
-            Q40ScaleTiles.far8(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+            if (COMPACT) {
+                Q40ScaleTiles.far8(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+            } else {
+                Q40ScaleTiles.far8Unrolled(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+            }
         }
         for (int j = j0 + 8 * q; j < j1; j++) {
             c[cOff + j] = Q40ScaleTiles.one(w, wOff + j * rowBytes, k, x, xo, s);
@@ -124,8 +140,10 @@ final class TileDriver {
         int q = (j1 - j0) / 2;
         long step = q * rowBytes;
         for (int j = j0; j < j0 + q; j++) {
-            if (VL == 16) {
+            if (VL == 16 && COMPACT) {
                 Q6KTiles.far2Wide(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+            } else if (VL == 16) {
+                Q6KTiles.far2WideUnrolled(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
             } else {
                 Q6KTiles.far2(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
             }
