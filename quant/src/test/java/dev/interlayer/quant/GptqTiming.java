@@ -54,7 +54,7 @@ public final class GptqTiming {
     }
 
     // correlated activations in O(n·d): column j of unit Gaussians z mixed with two others, times a log-normal scale
-    private static float[] cheapActivations(SplittableRandom r, int n, int d) {
+    static float[] cheapActivations(SplittableRandom r, int n, int d) {
         float[] z = Rand.gaussian(r, n * d, 1.0), x = new float[n * d];
         float[] logScale = Rand.gaussian(r, d, 1.0);
         for (int i = 0; i < x.length; i++) {
