@@ -1,7 +1,6 @@
 package dev.interlayer.quant;
 
 import java.lang.management.ManagementFactory;
-import java.util.SplittableRandom;
 
 /**
  * Wall-clock and process CPU time of the proportional and the two-sided MSE clipping search ({@link ClipSearch#twoSided}),
@@ -21,11 +20,10 @@ public final class ClipTiming {
 
     public static void main(String[] args) {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
-        var r = new SplittableRandom(1);
-        int d = 384, ff = 1536;
-        double[] h384 = Rand.hessian(GptqTiming.cheapActivations(r, 4 * d, d), 4 * d, d);
-        double[] h1536 = Rand.hessian(GptqTiming.cheapActivations(r, 4 * ff, ff), 4 * ff, ff);
-        float[] wSq = Rand.weights(r, d, d), wUp = Rand.weights(r, ff, d), wDown = Rand.weights(r, d, ff);
+        GptqTiming.Layer layer = GptqTiming.Layer.random(1);
+        int d = GptqTiming.Layer.D, ff = GptqTiming.Layer.FF;
+        double[] h384 = layer.h384(), h1536 = layer.h1536();
+        float[] wSq = layer.wSq(), wUp = layer.wUp(), wDown = layer.wDown();
         QuantScheme q41 = new QuantScheme(GridKind.ASYM_OFFSET, 4, 32, ClipSearch.MSE, QuantScheme.ScaleFormat.F16);
         GptqOptions opt = GptqOptions.DEFAULT.withActOrder(true).withStaticGroups(true);
         // process CPU time: GPTQ splits its rows over threads
