@@ -103,9 +103,8 @@ final class CalibratedQuantize {
     boolean mse;
 
     @Option(names = "--clip", paramLabel = "C", description = "The MSE grid search (--mse and its defaults) on"
-            + " asymmetric grids: 'two-sided' (each end of a block's range shrunk by its own factor; the default of gptq,"
-            + " boa and aespa) or 'symmetric' (both ends shrunk by one factor, GPTQ's reference search; the default of rtn"
-            + " --mse, awq, awq-gptq and mixed). Symmetric grids (--sym) always use one factor.")
+            + " asymmetric grids: 'symmetric' (default; both ends of a block's range shrunk by one factor, GPTQ's search)"
+            + " or 'two-sided' (each end shrunk by its own factor). Symmetric grids (--sym) always use one factor.")
     String clipSearch;
 
     @Option(names = "--minmax", description = "Fit each block's grid to its min/max (no clipping search); see --mse.")
@@ -154,11 +153,7 @@ final class CalibratedQuantize {
                 "symmetric or two-sided", clipSearch);
         Flags.require(clipSearch == null || clip != ClipSearch.NONE, "--clip", "given with the MSE grid search (--mse, or the"
                 + " default of gptq, boa, aespa, awq-gptq and mixed on decoders), not with min/max grids", clipSearch);
-        // two-sided by default where it lowered the held-out error of all three models measured (BENCHMARKS §40);
-        // rtn --mse keeps GPTQ's proportional search, the clipping RTN baseline
-        boolean twoSidedGrid = clipSearch != null ? clipSearch.equals("two-sided") : !mixed
-                && (m == SiteQuantizer.Method.GPTQ || m == SiteQuantizer.Method.BOA || m == SiteQuantizer.Method.AESPA);
-        if (twoSidedGrid && clip != ClipSearch.NONE) {
+        if ("two-sided".equals(clipSearch)) {
             clip = clip.withTwoSided(true);
         }
         int awqGroup = awqGroup(m);
