@@ -62,6 +62,22 @@ public final class Grid {
      * full range). Writes {@code out[0] = scale}, {@code out[1] = zero}.
      */
     public static void fit(QuantScheme scheme, double[] v, int off, int len, double p, double[] out) {
+        fit(scheme, v, off, len, p, p, out);
+    }
+
+    /**
+     * Fits the grid of an asymmetric scheme with its two ends shrunk independently: {@code lo' = pLo·lo},
+     * {@code hi' = pHi·hi} (lo, hi as {@link GridKind} defines them). A symmetric kind's range is set by the larger
+     * end, so it needs {@code pLo == pHi}. Writes {@code out[0] = scale}, {@code out[1] = zero}.
+     *
+     * @throws IllegalArgumentException if the kind is symmetric and {@code pLo != pHi}
+     */
+    public static void fit(QuantScheme scheme, double[] v, int off, int len, double pLo, double pHi, double[] out) {
+        if (pLo != pHi && scheme.kind().symmetric()) {
+            throw new IllegalArgumentException("Grid.fit: a symmetric grid (" + scheme.kind() + ") has one shrink"
+                    + " factor; got " + pLo + " and " + pHi);
+        }
+        double p = pHi;
         int maxq = scheme.maxq();
         int half = 1 << (scheme.bits() - 1);
         double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY, ext = 0;
@@ -85,18 +101,18 @@ public final class Grid {
                     lo = -1;
                     hi = 1;
                 }
-                lo *= p;
-                hi *= p;
+                lo *= pLo;
+                hi *= pHi;
                 scale = store(scheme, (hi - lo) / maxq);
                 zero = Math.rint(-lo / scale);
             }
             case ASYM_MINMAX -> {
-                double lo = p * min, hi = p * max;
+                double lo = pLo * min, hi = pHi * max;
                 scale = store(scheme, Math.max(hi - lo, 1e-5) / maxq);
                 zero = Math.max(0, Math.min(maxq, Math.rint(-lo / scale)));
             }
             case ASYM_OFFSET -> {
-                double lo = p * min, hi = p * max;
+                double lo = pLo * min, hi = pHi * max;
                 scale = store(scheme, Math.max(hi - lo, 1e-5) / maxq);
                 zero = store(scheme, lo, true);
             }
@@ -170,26 +186,66 @@ public final class Grid {
         if (steps == 1) {
             return;
         }
-        int qmin = scheme.kind().minCode(), maxq = scheme.maxq();
-        GridKind kind = scheme.kind();
         double best = Double.POSITIVE_INFINITY;
-        double bestScale = out[0], bestZero = out[1];
+        int bi = 0;
         double[] cand = new double[2];
         for (int i = 0; i < steps; i++) {
             fit(scheme, v, off, len, c.shrink(i), cand);
-            double err = 0;
-            for (int j = off; j < off + len; j++) {
-                double e = Math.abs(roundTrip(kind, v[j], cand[0], cand[1], qmin, maxq) - v[j]);
-                double ej = c.norm() == 2.0 ? e * e : Math.pow(e, c.norm());
-                err += importance == null ? ej : importance[j] * ej;
-            }
+            double err = error(scheme, v, off, len, importance, cand);
             if (err < best) {
                 best = err;
-                bestScale = cand[0];
-                bestZero = cand[1];
+                bi = i;
+                out[0] = cand[0];
+                out[1] = cand[1];
             }
         }
-        out[0] = bestScale;
-        out[1] = bestZero;
+        if (c.twoSided() && !scheme.kind().symmetric()) {
+            twoSided(scheme, v, off, len, importance, bi, best, out);
+        }
+    }
+
+    // The coordinate descent of ClipSearch.twoSided from the proportional search's (i, i) with error best: scans
+    // alternate between the low end (i) and the high end (k); a scan after the first that moves nothing ends it.
+    private static void twoSided(QuantScheme scheme, double[] v, int off, int len, double[] importance, int start,
+                                 double best, double[] out) {
+        ClipSearch c = scheme.clip();
+        int steps = c.steps();
+        int[] ik = {start, start};
+        double[] cand = new double[2];
+        for (int scan = 0; scan < ClipSearch.MAX_SCANS; scan++) {
+            int end = scan % 2;                       // 0: scan the low end's factor, 1: the high end's
+            int from = ik[end];
+            for (int j = 0; j < steps; j++) {
+                if (j == from) {
+                    continue;
+                }
+                int i = end == 0 ? j : ik[0], k = end == 0 ? ik[1] : j;
+                fit(scheme, v, off, len, c.shrink(i), c.shrink(k), cand);
+                double err = error(scheme, v, off, len, importance, cand);
+                if (err < best) {
+                    best = err;
+                    ik[end] = j;
+                    out[0] = cand[0];
+                    out[1] = cand[1];
+                }
+            }
+            if (scan > 0 && ik[end] == from) {
+                return;
+            }
+        }
+    }
+
+    // Σ_j a_j·|roundTrip(v_j) − v_j|^norm over the slice (a_j = 1 without importance) on the grid (sz[0], sz[1]).
+    private static double error(QuantScheme scheme, double[] v, int off, int len, double[] importance, double[] sz) {
+        GridKind kind = scheme.kind();
+        int qmin = kind.minCode(), maxq = scheme.maxq();
+        double norm = scheme.clip().norm();
+        double err = 0;
+        for (int j = off; j < off + len; j++) {
+            double e = Math.abs(roundTrip(kind, v[j], sz[0], sz[1], qmin, maxq) - v[j]);
+            double ej = norm == 2.0 ? e * e : Math.pow(e, norm);
+            err += importance == null ? ej : importance[j] * ej;
+        }
+        return err;
     }
 }

@@ -94,11 +94,13 @@ final class Golden {
         return JsonArrays.ints(c.getAsJsonArray(key));
     }
 
+    /** A case's scheme: {@code clip = [grid, maxShrink, norm(, twoSided)]}, scales {@code fmt} (default F32). */
     static QuantScheme scheme(JsonObject c) {
         JsonArray clip = c.getAsJsonArray("clip");
         return new QuantScheme(GridKind.valueOf(c.get("kind").getAsString()), c.get("bits").getAsInt(),
                 c.get("group").getAsInt(), new ClipSearch(clip.get(0).getAsInt(), clip.get(1).getAsDouble(),
-                clip.get(2).getAsDouble()), QuantScheme.ScaleFormat.F32);
+                clip.get(2).getAsDouble(), clip.size() > 3 && clip.get(3).getAsBoolean()),
+                c.has("fmt") ? QuantScheme.ScaleFormat.valueOf(c.get("fmt").getAsString()) : QuantScheme.ScaleFormat.F32);
     }
 
     /** Asserts codes, scales and zeros equal the fixture's (codes and zeros exactly, scales as float32). */

@@ -27,7 +27,7 @@ class GptqPropertiesTest {
 
     static QuantScheme scheme(SplittableRandom r, int cols) {
         QuantScheme s = Rand.scheme(r);
-        return r.nextBoolean() ? s : s.withClip(ClipSearch.GPTQ);
+        return r.nextBoolean() ? s : s.withClip(ClipSearch.GPTQ.withTwoSided(r.nextBoolean()));
     }
 
     @Test

@@ -18,11 +18,10 @@ public final class GptqTiming {
 
     public static void main(String[] args) {
         int layers = args.length > 0 ? Integer.parseInt(args[0]) : 12;
-        var r = new SplittableRandom(1);
-        int d = 384, ff = 1536;
-        double[] h384 = Rand.hessian(cheapActivations(r, 4 * d, d), 4 * d, d);
-        double[] h1536 = Rand.hessian(cheapActivations(r, 4 * ff, ff), 4 * ff, ff);
-        float[] wSq = Rand.weights(r, d, d), wUp = Rand.weights(r, ff, d), wDown = Rand.weights(r, d, ff);
+        Layer layer = Layer.random(1);
+        int d = Layer.D, ff = Layer.FF;
+        double[] h384 = layer.h384(), h1536 = layer.h1536();
+        float[] wSq = layer.wSq(), wUp = layer.wUp(), wDown = layer.wDown();
         QuantScheme s = QuantScheme.of(GridKind.ASYM_ZERO, 4, 128);
         GptqOptions opt = GptqOptions.DEFAULT.withActOrder(true).withStaticGroups(true);
         for (int warm = 0; warm < 2; warm++) {
@@ -51,6 +50,18 @@ public final class GptqTiming {
                 dev.interlayer.tensor.ComputePool.threads());
         System.out.printf("GPTQ %d layers: %.2f s total, %.3f s/layer (4x 384x384 %.3f s, 1536x384 %.3f s, 384x1536 %.3f s)%n",
                 layers, total, total / layers, sq / 1e9 / layers, up / 1e9 / layers, down / 1e9 / layers);
+    }
+
+    /** One encoder layer's linears (384 wide, MLP 1536) and the Hessians of their two input widths, seeded. */
+    record Layer(double[] h384, double[] h1536, float[] wSq, float[] wUp, float[] wDown) {
+        static final int D = 384, FF = 1536;
+
+        static Layer random(long seed) {
+            var r = new SplittableRandom(seed);
+            double[] h384 = Rand.hessian(cheapActivations(r, 4 * D, D), 4 * D, D);
+            double[] h1536 = Rand.hessian(cheapActivations(r, 4 * FF, FF), 4 * FF, FF);
+            return new Layer(h384, h1536, Rand.weights(r, D, D), Rand.weights(r, FF, D), Rand.weights(r, D, FF));
+        }
     }
 
     // correlated activations in O(n·d): column j of unit Gaussians z mixed with two others, times a log-normal scale

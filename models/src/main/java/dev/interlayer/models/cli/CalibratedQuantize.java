@@ -102,6 +102,11 @@ final class CalibratedQuantize {
             + " aespa, awq-gptq and mixed on decoders; rtn, awq and encoders default to --minmax.")
     boolean mse;
 
+    @Option(names = "--clip", paramLabel = "C", description = "The MSE grid search (--mse and its defaults) on"
+            + " asymmetric grids: 'symmetric' (default; both ends of a block's range shrunk by one factor, GPTQ's search)"
+            + " or 'two-sided' (each end shrunk by its own factor). Symmetric grids (--sym) always use one factor.")
+    String clipSearch;
+
     @Option(names = "--minmax", description = "Fit each block's grid to its min/max (no clipping search); see --mse.")
     boolean minmax;
 
@@ -144,6 +149,13 @@ final class CalibratedQuantize {
         // an importance matrix weighs RTN's clipping search, so RTN with one searches unless told --minmax
         ClipSearch clip = mse || (!minmax && !encoder && (mseByDefault(m) || imatrix != null && m == SiteQuantizer.Method.RTN))
                 ? ClipSearch.MSE : ClipSearch.NONE;
+        Flags.require(clipSearch == null || clipSearch.equals("symmetric") || clipSearch.equals("two-sided"), "--clip",
+                "symmetric or two-sided", clipSearch);
+        Flags.require(clipSearch == null || clip != ClipSearch.NONE, "--clip", "given with the MSE grid search (--mse, or the"
+                + " default of gptq, boa, aespa, awq-gptq and mixed on decoders), not with min/max grids", clipSearch);
+        if ("two-sided".equals(clipSearch)) {
+            clip = clip.withTwoSided(true);
+        }
         int awqGroup = awqGroup(m);
         Flags.require(format == null || bits == null && !sym, "--format", "given without --bits and --sym", format);
         Flags.require(!mixed || format == null && bits == null && !sym, "--method mixed",

@@ -294,7 +294,8 @@ public final class SiteQuantizer {
         if (o.method().awq() && o.awqGroup() > 0) {
             extra += ", one exponent per " + o.awqGroup() + " input channels";
         }
-        return o.method().cliName() + extra + (o.scheme().clip().steps() > 1 ? ", MSE grid search" : ", min/max grids")
+        return o.method().cliName() + extra + (o.scheme().clip().steps() > 1 ? ", MSE grid search"
+                + (o.scheme().clip().twoSided() && !o.scheme().kind().symmetric() ? " (two-sided)" : "") : ", min/max grids")
                 + (o.method() == Method.RTN && o.rtnWeighted() ? " weighted by importance" : "");
     }
 }

@@ -42,6 +42,9 @@ class QuantizeCommandTest {
             {"--propagation must be absent with --method mixed"},
             {"--method", "rtn", "--propagation", "0.5"}, {"--propagation must be absent with --method rtn"},
             {"--method", "gptq", "--mse", "--minmax", "--calibration", text.toString()}, {"--mse", "--minmax"},
+            {"--method", "rtn", "--clip", "two-sided"}, {"--clip must be given with the MSE grid search", "got two-sided"},
+            {"--method", "gptq", "--clip", "both", "--calibration", text.toString()},
+            {"--clip must be symmetric or two-sided", "got both"},
             {"--method", "gptq", "--awq-objective", "block", "--calibration", text.toString()},
             {"--awq-objective must be linear", "awq or awq-gptq, got block"},
             {"--method", "gptq", "--awq-joint-clip", "--calibration", text.toString()},
@@ -160,6 +163,21 @@ class QuantizeCommandTest {
         try (GgufFile f = Gguf.open(dir.resolve("awq.gguf"))) {
             assertEquals(GgufType.Q4_1, f.info("blk.0.attn_q.weight").type());
         }
+    }
+
+    /** {@code --clip two-sided} reaches RTN's MSE grid search: another file than the proportional search's. */
+    @Test
+    void twoSidedClipChangesTheMseSearch() throws Exception {
+        String stories = SharedModels.require("stories260K/stories260K.gguf").toString();
+        EmbedCommandTest.Run r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "rtn", "--mse",
+                "--out", dir.resolve("sym.gguf").toString());
+        assertEquals(0, r.code(), r.err());
+        r = EmbedCommandTest.run("quantize", "--model", stories, "--method", "rtn", "--mse", "--clip", "two-sided",
+                "--out", dir.resolve("two.gguf").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("rtn, MSE grid search (two-sided)"), r.out());
+        assertTrue(!java.util.Arrays.equals(Files.readAllBytes(dir.resolve("sym.gguf")),
+                Files.readAllBytes(dir.resolve("two.gguf"))), "the two-sided search changed no block");
     }
 
     /** llama-imatrix's own GGUF format (the committed fixture of ImatrixTest) drives {@code --imatrix} as well. */
