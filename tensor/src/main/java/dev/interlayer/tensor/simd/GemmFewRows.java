@@ -1,19 +1,13 @@
 package dev.interlayer.tensor.simd;
 
-import static dev.interlayer.tensor.simd.GemmSpecies.F;
-import static dev.interlayer.tensor.simd.GemmSpecies.KIND_BF16;
 import static dev.interlayer.tensor.simd.GemmSpecies.KIND_F32;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
-import static dev.interlayer.tensor.simd.GemmSpecies.loadBf16;
-import static dev.interlayer.tensor.simd.GemmSpecies.loadF16;
-import static dev.interlayer.tensor.simd.GemmSpecies.loadF32;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
 
 import dev.interlayer.tensor.ComputePool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import jdk.incubator.vector.FloatVector;
 
 /**
  * C[m, n] = A[m, k]·B[k, n] for a few rows of A (m ≤ {@link GemmVector#SMALL_M}) and B contiguous along n,
@@ -33,8 +27,12 @@ import jdk.incubator.vector.FloatVector;
  * inner loop and no 1..5-row copies of the kernel.
  *
  * <p>The k block can be overridden for tuning with {@code dev.interlayer.gemm.fr.kb}.
+ *
+ * <p>The written-out micro-kernel {@link #micro} is generated at build time from
+ * {@code tensor/src/main/codegen/templates/GemmFewRowsUnrolled.java.template} by
+ * {@code tensor/src/main/codegen/Unroll.java} into the superclass {@code GemmFewRowsUnrolled}.
  */
-final class GemmFewRows {
+final class GemmFewRows extends GemmFewRowsUnrolled {
     static final int MR = 6;
     static final int NV = 4;
     static final int NR = NV * VL;
@@ -117,147 +115,6 @@ final class GemmFewRows {
             for (int r = 0; r < rows; r++) {
                 System.arraycopy(tile, r * NR, c, c0 + (i + r) * ldc, w);
             }
-        }
-    }
-
-    /**
-     * C[r, 0..NR) (=, or += when accumulate) Σ_{p &lt; kb} A[r, p]·B[p, 0..NR) for r &lt; rows ≤ MR; A row r at
-     * {@code a[a0 + r*lda]}, B row p at element {@code b0 + p*ldb}, C row r at {@code c[c0 + r*ldc]}.
-     */
-    private static void micro(int kb, int rows, float[] a, int a0, int lda, int kind, MemorySegment b, long b0,
-                              long ldb, float[] c, int c0, int ldc, boolean accumulate) {
-        // Rows past the valid ones repeat the last valid row (clamped) and are not stored.
-        int last = rows - 1;
-        int x0 = a0, x1 = a0 + Math.min(1, last) * lda, x2 = a0 + Math.min(2, last) * lda;
-        int x3 = a0 + Math.min(3, last) * lda, x4 = a0 + Math.min(4, last) * lda, x5 = a0 + Math.min(5, last) * lda;
-        int y0 = c0, y1 = c0 + ldc, y2 = c0 + 2 * ldc, y3 = c0 + 3 * ldc, y4 = c0 + 4 * ldc, y5 = c0 + 5 * ldc;
-        int v1 = VL, v2 = 2 * VL, v3 = 3 * VL;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
-        FloatVector c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
-        FloatVector c40 = z, c41 = z, c42 = z, c43 = z, c50 = z, c51 = z, c52 = z, c53 = z;
-        if (accumulate) {
-            c00 = FloatVector.fromArray(F, c, y0);
-            c01 = FloatVector.fromArray(F, c, y0 + v1);
-            c02 = FloatVector.fromArray(F, c, y0 + v2);
-            c03 = FloatVector.fromArray(F, c, y0 + v3);
-            if (rows > 1) {
-                c10 = FloatVector.fromArray(F, c, y1);
-                c11 = FloatVector.fromArray(F, c, y1 + v1);
-                c12 = FloatVector.fromArray(F, c, y1 + v2);
-                c13 = FloatVector.fromArray(F, c, y1 + v3);
-            }
-            if (rows > 2) {
-                c20 = FloatVector.fromArray(F, c, y2);
-                c21 = FloatVector.fromArray(F, c, y2 + v1);
-                c22 = FloatVector.fromArray(F, c, y2 + v2);
-                c23 = FloatVector.fromArray(F, c, y2 + v3);
-            }
-            if (rows > 3) {
-                c30 = FloatVector.fromArray(F, c, y3);
-                c31 = FloatVector.fromArray(F, c, y3 + v1);
-                c32 = FloatVector.fromArray(F, c, y3 + v2);
-                c33 = FloatVector.fromArray(F, c, y3 + v3);
-            }
-            if (rows > 4) {
-                c40 = FloatVector.fromArray(F, c, y4);
-                c41 = FloatVector.fromArray(F, c, y4 + v1);
-                c42 = FloatVector.fromArray(F, c, y4 + v2);
-                c43 = FloatVector.fromArray(F, c, y4 + v3);
-            }
-            if (rows > 5) {
-                c50 = FloatVector.fromArray(F, c, y5);
-                c51 = FloatVector.fromArray(F, c, y5 + v1);
-                c52 = FloatVector.fromArray(F, c, y5 + v2);
-                c53 = FloatVector.fromArray(F, c, y5 + v3);
-            }
-        }
-        long bp = b0;
-        for (int p = 0; p < kb; p++, bp += ldb) {
-            // Per-kind loaders written out, not load(kind, ...): that dispatcher is too big for C2 to inline once
-            // compiled for several kinds or at a cold call site, and each vector it returns is then boxed.
-            FloatVector b0v, b1v, b2v, b3v;
-            if (kind == KIND_F32) {
-                b0v = loadF32(b, bp);
-                b1v = loadF32(b, bp + v1);
-                b2v = loadF32(b, bp + v2);
-                b3v = loadF32(b, bp + v3);
-            } else if (kind == KIND_BF16) {
-                b0v = loadBf16(b, bp);
-                b1v = loadBf16(b, bp + v1);
-                b2v = loadBf16(b, bp + v2);
-                b3v = loadBf16(b, bp + v3);
-            } else {
-                b0v = loadF16(b, bp);
-                b1v = loadF16(b, bp + v1);
-                b2v = loadF16(b, bp + v2);
-                b3v = loadF16(b, bp + v3);
-            }
-            FloatVector s = FloatVector.broadcast(F, a[x0 + p]);
-            c00 = s.fma(b0v, c00);
-            c01 = s.fma(b1v, c01);
-            c02 = s.fma(b2v, c02);
-            c03 = s.fma(b3v, c03);
-            s = FloatVector.broadcast(F, a[x1 + p]);
-            c10 = s.fma(b0v, c10);
-            c11 = s.fma(b1v, c11);
-            c12 = s.fma(b2v, c12);
-            c13 = s.fma(b3v, c13);
-            s = FloatVector.broadcast(F, a[x2 + p]);
-            c20 = s.fma(b0v, c20);
-            c21 = s.fma(b1v, c21);
-            c22 = s.fma(b2v, c22);
-            c23 = s.fma(b3v, c23);
-            s = FloatVector.broadcast(F, a[x3 + p]);
-            c30 = s.fma(b0v, c30);
-            c31 = s.fma(b1v, c31);
-            c32 = s.fma(b2v, c32);
-            c33 = s.fma(b3v, c33);
-            s = FloatVector.broadcast(F, a[x4 + p]);
-            c40 = s.fma(b0v, c40);
-            c41 = s.fma(b1v, c41);
-            c42 = s.fma(b2v, c42);
-            c43 = s.fma(b3v, c43);
-            s = FloatVector.broadcast(F, a[x5 + p]);
-            c50 = s.fma(b0v, c50);
-            c51 = s.fma(b1v, c51);
-            c52 = s.fma(b2v, c52);
-            c53 = s.fma(b3v, c53);
-        }
-        // Written out, not through a helper taking vectors: a vector passed to a call C2 does not inline is boxed.
-        c00.intoArray(c, y0);
-        c01.intoArray(c, y0 + v1);
-        c02.intoArray(c, y0 + v2);
-        c03.intoArray(c, y0 + v3);
-        if (rows > 1) {
-            c10.intoArray(c, y1);
-            c11.intoArray(c, y1 + v1);
-            c12.intoArray(c, y1 + v2);
-            c13.intoArray(c, y1 + v3);
-        }
-        if (rows > 2) {
-            c20.intoArray(c, y2);
-            c21.intoArray(c, y2 + v1);
-            c22.intoArray(c, y2 + v2);
-            c23.intoArray(c, y2 + v3);
-        }
-        if (rows > 3) {
-            c30.intoArray(c, y3);
-            c31.intoArray(c, y3 + v1);
-            c32.intoArray(c, y3 + v2);
-            c33.intoArray(c, y3 + v3);
-        }
-        if (rows > 4) {
-            c40.intoArray(c, y4);
-            c41.intoArray(c, y4 + v1);
-            c42.intoArray(c, y4 + v2);
-            c43.intoArray(c, y4 + v3);
-        }
-        if (rows > 5) {
-            c50.intoArray(c, y5);
-            c51.intoArray(c, y5 + v1);
-            c52.intoArray(c, y5 + v2);
-            c53.intoArray(c, y5 + v3);
         }
     }
 }

@@ -27,8 +27,12 @@ import jdk.incubator.vector.*;
  * {@code -Ddev.interlayer.gemm.blis=true}, for comparison).
  *
  * <p>Block sizes can be overridden for tuning with {@code dev.interlayer.gemm.kc/mc/nc}.
+ *
+ * <p>The written-out micro-kernel {@link #micro} is generated at build time from
+ * {@code tensor/src/main/codegen/templates/GemmPackedUnrolled.java.template} by
+ * {@code tensor/src/main/codegen/Unroll.java} into the superclass {@code GemmPackedUnrolled}.
  */
-final class GemmPacked {
+final class GemmPacked extends GemmPackedUnrolled {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     static final int MR = 4;
     static final int NV = 3;
@@ -159,91 +163,6 @@ final class GemmPacked {
                         }
                     }
                 }
-            }
-        }
-    }
-
-    // ---- micro-kernel ----
-
-    /** C tile [mr, nr] (=, or += when accumulate) Σ_p Ap[p, r]·Bp[p, j]. */
-    private static void micro(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc,
-                              boolean accumulate, int mr, int nr, float[] tile) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z;
-        FloatVector c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z;
-        for (int p = 0; p < kc; p++) {
-            FloatVector b0 = FloatVector.fromArray(F, bp, bi);
-            FloatVector b1 = FloatVector.fromArray(F, bp, bi + VL);
-            FloatVector b2 = FloatVector.fromArray(F, bp, bi + 2 * VL);
-            FloatVector x = FloatVector.broadcast(F, ap[ai]);
-            c00 = x.fma(b0, c00);
-            c01 = x.fma(b1, c01);
-            c02 = x.fma(b2, c02);
-            x = FloatVector.broadcast(F, ap[ai + 1]);
-            c10 = x.fma(b0, c10);
-            c11 = x.fma(b1, c11);
-            c12 = x.fma(b2, c12);
-            x = FloatVector.broadcast(F, ap[ai + 2]);
-            c20 = x.fma(b0, c20);
-            c21 = x.fma(b1, c21);
-            c22 = x.fma(b2, c22);
-            x = FloatVector.broadcast(F, ap[ai + 3]);
-            c30 = x.fma(b0, c30);
-            c31 = x.fma(b1, c31);
-            c32 = x.fma(b2, c32);
-            ai += MR;
-            bi += NR;
-        }
-        if (mr == MR && nr == NR) {
-            int r0 = ci, r1 = ci + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-            int v1 = VL, v2 = 2 * VL;
-            // Written out, not through a helper: micro is too big for C2 to inline one, and a vector passed
-            // to a call that is not inlined is boxed (was ~17 MB of garbage per 1B-model prefill token).
-            if (accumulate) {
-                c00 = c00.add(FloatVector.fromArray(F, c, r0));
-                c01 = c01.add(FloatVector.fromArray(F, c, r0 + v1));
-                c02 = c02.add(FloatVector.fromArray(F, c, r0 + v2));
-                c10 = c10.add(FloatVector.fromArray(F, c, r1));
-                c11 = c11.add(FloatVector.fromArray(F, c, r1 + v1));
-                c12 = c12.add(FloatVector.fromArray(F, c, r1 + v2));
-                c20 = c20.add(FloatVector.fromArray(F, c, r2));
-                c21 = c21.add(FloatVector.fromArray(F, c, r2 + v1));
-                c22 = c22.add(FloatVector.fromArray(F, c, r2 + v2));
-                c30 = c30.add(FloatVector.fromArray(F, c, r3));
-                c31 = c31.add(FloatVector.fromArray(F, c, r3 + v1));
-                c32 = c32.add(FloatVector.fromArray(F, c, r3 + v2));
-            }
-            c00.intoArray(c, r0);
-            c01.intoArray(c, r0 + v1);
-            c02.intoArray(c, r0 + v2);
-            c10.intoArray(c, r1);
-            c11.intoArray(c, r1 + v1);
-            c12.intoArray(c, r1 + v2);
-            c20.intoArray(c, r2);
-            c21.intoArray(c, r2 + v1);
-            c22.intoArray(c, r2 + v2);
-            c30.intoArray(c, r3);
-            c31.intoArray(c, r3 + v1);
-            c32.intoArray(c, r3 + v2);
-            return;
-        }
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, VL);
-        c02.intoArray(tile, 2 * VL);
-        c10.intoArray(tile, NR);
-        c11.intoArray(tile, NR + VL);
-        c12.intoArray(tile, NR + 2 * VL);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + VL);
-        c22.intoArray(tile, 2 * NR + 2 * VL);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + VL);
-        c32.intoArray(tile, 3 * NR + 2 * VL);
-        for (int r = 0; r < mr; r++) {
-            for (int j = 0; j < nr; j++) {
-                int off = ci + r * ldc + j;
-                float v = tile[r * NR + j];
-                c[off] = accumulate ? c[off] + v : v;
             }
         }
     }

@@ -41,8 +41,12 @@ import jdk.incubator.vector.VectorMask;
  * 96, BF16 256 × 2048 × 8192: 73 → 88; k ≤ 2048 unchanged, 5632 (3 blocks instead of 2) ±0.
  *
  * <p>Block sizes can be overridden for tuning with {@code dev.interlayer.gemm.ws.kc/mc}.
+ *
+ * <p>The written-out micro-kernel {@link #micro} is generated at build time from
+ * {@code tensor/src/main/codegen/templates/GemmWeightStreamUnrolled.java.template} by
+ * {@code tensor/src/main/codegen/Unroll.java} into the superclass {@code GemmWeightStreamUnrolled}.
  */
-final class GemmWeightStream {
+final class GemmWeightStream extends GemmWeightStreamUnrolled {
     static final int MR = 12;
     static final int NR = 2 * VL;
     static final int KC = Math.max(1, Integer.getInteger("dev.interlayer.gemm.ws.kc", 2048));
@@ -279,79 +283,5 @@ final class GemmWeightStream {
             idx[i] = i * ld;
         }
         return idx;
-    }
-
-    /** tile[r*NR + t] = Σ_p wb[r*kc + p]·xp[xi + p*NR + t] for r &lt; MR, t &lt; NR. */
-    static void micro(int kc, float[] wb, float[] xp, int xi, float[] tile) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z, a4 = z, b4 = z, a5 = z, b5 = z;
-        FloatVector a6 = z, b6 = z, a7 = z, b7 = z, a8 = z, b8 = z, a9 = z, b9 = z, a10 = z, b10 = z, a11 = z, b11 = z;
-        int r1 = kc, r2 = 2 * kc, r3 = 3 * kc, r4 = 4 * kc, r5 = 5 * kc, r6 = 6 * kc, r7 = 7 * kc, r8 = 8 * kc;
-        int r9 = 9 * kc, r10 = 10 * kc, r11 = 11 * kc;
-        for (int p = 0; p < kc; p++, xi += NR) {
-            FloatVector x0 = FloatVector.fromArray(F, xp, xi);
-            FloatVector x1 = FloatVector.fromArray(F, xp, xi + VL);
-            FloatVector v = FloatVector.broadcast(F, wb[p]);
-            a0 = v.fma(x0, a0);
-            b0 = v.fma(x1, b0);
-            v = FloatVector.broadcast(F, wb[r1 + p]);
-            a1 = v.fma(x0, a1);
-            b1 = v.fma(x1, b1);
-            v = FloatVector.broadcast(F, wb[r2 + p]);
-            a2 = v.fma(x0, a2);
-            b2 = v.fma(x1, b2);
-            v = FloatVector.broadcast(F, wb[r3 + p]);
-            a3 = v.fma(x0, a3);
-            b3 = v.fma(x1, b3);
-            v = FloatVector.broadcast(F, wb[r4 + p]);
-            a4 = v.fma(x0, a4);
-            b4 = v.fma(x1, b4);
-            v = FloatVector.broadcast(F, wb[r5 + p]);
-            a5 = v.fma(x0, a5);
-            b5 = v.fma(x1, b5);
-            v = FloatVector.broadcast(F, wb[r6 + p]);
-            a6 = v.fma(x0, a6);
-            b6 = v.fma(x1, b6);
-            v = FloatVector.broadcast(F, wb[r7 + p]);
-            a7 = v.fma(x0, a7);
-            b7 = v.fma(x1, b7);
-            v = FloatVector.broadcast(F, wb[r8 + p]);
-            a8 = v.fma(x0, a8);
-            b8 = v.fma(x1, b8);
-            v = FloatVector.broadcast(F, wb[r9 + p]);
-            a9 = v.fma(x0, a9);
-            b9 = v.fma(x1, b9);
-            v = FloatVector.broadcast(F, wb[r10 + p]);
-            a10 = v.fma(x0, a10);
-            b10 = v.fma(x1, b10);
-            v = FloatVector.broadcast(F, wb[r11 + p]);
-            a11 = v.fma(x0, a11);
-            b11 = v.fma(x1, b11);
-        }
-        // Written out, not through a helper taking vectors: a vector passed to a call C2 does not inline is boxed.
-        a0.intoArray(tile, 0);
-        b0.intoArray(tile, VL);
-        a1.intoArray(tile, NR);
-        b1.intoArray(tile, NR + VL);
-        a2.intoArray(tile, 2 * NR);
-        b2.intoArray(tile, 2 * NR + VL);
-        a3.intoArray(tile, 3 * NR);
-        b3.intoArray(tile, 3 * NR + VL);
-        a4.intoArray(tile, 4 * NR);
-        b4.intoArray(tile, 4 * NR + VL);
-        a5.intoArray(tile, 5 * NR);
-        b5.intoArray(tile, 5 * NR + VL);
-        a6.intoArray(tile, 6 * NR);
-        b6.intoArray(tile, 6 * NR + VL);
-        a7.intoArray(tile, 7 * NR);
-        b7.intoArray(tile, 7 * NR + VL);
-        a8.intoArray(tile, 8 * NR);
-        b8.intoArray(tile, 8 * NR + VL);
-        a9.intoArray(tile, 9 * NR);
-        b9.intoArray(tile, 9 * NR + VL);
-        a10.intoArray(tile, 10 * NR);
-        b10.intoArray(tile, 10 * NR + VL);
-        a11.intoArray(tile, 11 * NR);
-        b11.intoArray(tile, 11 * NR + VL);
     }
 }

@@ -2,7 +2,6 @@ package dev.interlayer.tensor.simd;
 
 import static dev.interlayer.tensor.simd.GemmSpecies.F;
 import static dev.interlayer.tensor.simd.GemmSpecies.KIND_BF16;
-import static dev.interlayer.tensor.simd.GemmSpecies.KIND_F16;
 import static dev.interlayer.tensor.simd.GemmSpecies.KIND_F32;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
 import static dev.interlayer.tensor.simd.GemmSpecies.loadBf16;
@@ -27,8 +26,13 @@ import jdk.incubator.vector.*;
  * product over m rows is bit-identical to the product of row i alone (batched decode equals single
  * decode; {@code MatVecRowsOracle} in the tests spells the order out). The tiles differ only in how
  * many outputs they compute per pass over k: 4 weight rows × 4, 2 or 1 activation rows.
+ *
+ * <p>The decode loops dot4FarF32, dot4FarBf16 and dot4FarF16 (the same loop, each with its own load; see
+ * {@link #decodeRows}) are generated at build time from
+ * {@code tensor/src/main/codegen/templates/MatVecVectorUnrolled.java.template} by
+ * {@code tensor/src/main/codegen/Unroll.java} into the superclass {@code MatVecVectorUnrolled}.
  */
-final class MatVecVector {
+final class MatVecVector extends MatVecVectorUnrolled {
     /** Per-thread lanes of up to 16 accumulators stored for {@link GemmSpecies#fold}. */
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[16 * VL]);
 
@@ -91,70 +95,10 @@ final class MatVecVector {
         }
     }
 
-    // dot4Far for F32, BF16 and F16 weights: rows w0 + t*step for t < 4, outputs c[ci + t*cs]; the same
-    // loop, each with its own load (see decodeRows).
-
-    private static void dot4FarF32(int k, float[] a, int ai, MemorySegment w, long w0, long step, float[] c, int ci,
-                                   int cs, float[] t) {
-        long w1 = w0 + step, w2 = w1 + step, w3 = w2 + step;
-        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-        int kv = k - k % VL;
-        for (int p = 0; p < kv; p += VL) {
-            FloatVector x = FloatVector.fromArray(F, a, ai + p);
-            s0 = loadF32(w, w0 + p).fma(x, s0);
-            s1 = loadF32(w, w1 + p).fma(x, s1);
-            s2 = loadF32(w, w2 + p).fma(x, s2);
-            s3 = loadF32(w, w3 + p).fma(x, s3);
-        }
-        s0.intoArray(t, 0);
-        s1.intoArray(t, VL);
-        s2.intoArray(t, 2 * VL);
-        s3.intoArray(t, 3 * VL);
-        finish4(k, kv, a, ai, KIND_F32, w, w0, step, t, c, ci, cs);
-    }
-
-    private static void dot4FarBf16(int k, float[] a, int ai, MemorySegment w, long w0, long step, float[] c, int ci,
-                                    int cs, float[] t) {
-        long w1 = w0 + step, w2 = w1 + step, w3 = w2 + step;
-        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-        int kv = k - k % VL;
-        for (int p = 0; p < kv; p += VL) {
-            FloatVector x = FloatVector.fromArray(F, a, ai + p);
-            s0 = loadBf16(w, w0 + p).fma(x, s0);
-            s1 = loadBf16(w, w1 + p).fma(x, s1);
-            s2 = loadBf16(w, w2 + p).fma(x, s2);
-            s3 = loadBf16(w, w3 + p).fma(x, s3);
-        }
-        s0.intoArray(t, 0);
-        s1.intoArray(t, VL);
-        s2.intoArray(t, 2 * VL);
-        s3.intoArray(t, 3 * VL);
-        finish4(k, kv, a, ai, KIND_BF16, w, w0, step, t, c, ci, cs);
-    }
-
-    private static void dot4FarF16(int k, float[] a, int ai, MemorySegment w, long w0, long step, float[] c, int ci,
-                                   int cs, float[] t) {
-        long w1 = w0 + step, w2 = w1 + step, w3 = w2 + step;
-        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-        int kv = k - k % VL;
-        for (int p = 0; p < kv; p += VL) {
-            FloatVector x = FloatVector.fromArray(F, a, ai + p);
-            s0 = loadF16(w, w0 + p).fma(x, s0);
-            s1 = loadF16(w, w1 + p).fma(x, s1);
-            s2 = loadF16(w, w2 + p).fma(x, s2);
-            s3 = loadF16(w, w3 + p).fma(x, s3);
-        }
-        s0.intoArray(t, 0);
-        s1.intoArray(t, VL);
-        s2.intoArray(t, 2 * VL);
-        s3.intoArray(t, 3 * VL);
-        finish4(k, kv, a, ai, KIND_F16, w, w0, step, t, c, ci, cs);
-    }
-
     // The scalar k tail [kv, k) of four rows w0 + t*step added to their folded vector sums (stored in
     // lanes[0, 4·VL)); stores c[ci + t*cs].
-    private static void finish4(int k, int kv, float[] a, int ai, int kind, MemorySegment w, long w0, long step,
-                                float[] lanes, float[] c, int ci, int cs) {
+    static void finish4(int k, int kv, float[] a, int ai, int kind, MemorySegment w, long w0, long step,
+                        float[] lanes, float[] c, int ci, int cs) {
         long w1 = w0 + step, w2 = w1 + step, w3 = w2 + step;
         float r0 = fold(lanes, 0), r1 = fold(lanes, VL), r2 = fold(lanes, 2 * VL), r3 = fold(lanes, 3 * VL);
         for (int p = kv; p < k; p++) {

@@ -12,5 +12,13 @@
  * the tree holds one copy to edit. Likewise {@code GemmStrideKernels} (the weight-stream GEMM's 12-row micro-kernel
  * with the weight row stride a literal, one copy per common stride) is written into
  * {@code target/generated-sources/gemm-strides} by {@code tensor/src/main/codegen/GemmStrides.java}.
+ *
+ * <p>The written-out micro-kernels (GemmDirectKernel, GemmKPairTail, GemmDirectTail, GemmWeightStream,
+ * GemmWidenKernel, GemmDotTail, GemmPacked, GemmFewRows, MatVecVector, MatVecTiles, and the quantized tiles of
+ * {@code quant.vector}) keep their vectors as locals of one method, so their rows are written out; each such
+ * method is expanded from a template in {@code tensor/src/main/codegen/templates} (one line per row) by
+ * {@code tensor/src/main/codegen/Unroll.java} into {@code target/generated-sources/unrolled}, as the superclass
+ * {@code XUnrolled} of the hand-written class X, which keeps the rest. The expansion compiles to the bytecode the
+ * hand-unrolled methods had.
  */
 package dev.interlayer.tensor.simd;

@@ -35,8 +35,12 @@ import jdk.incubator.vector.VectorSpecies;
  * rows' scales are one call ({@code scales4}): four calls written in the loop were inlined or not depending
  * on what the JVM had compiled before (C2's NodeCountInliningCutoff), and the kernel ran 5 or 9 GB/s
  * from one JVM to the next.
+ *
+ * <p>The four-row tile {@link #far4} is generated at build time from
+ * {@code tensor/src/main/codegen/templates/Q4KTilesUnrolled.java.template} by
+ * {@code tensor/src/main/codegen/Unroll.java} into the superclass {@code Q4KTilesUnrolled}.
  */
-final class Q4KTiles {
+final class Q4KTiles extends Q4KTilesUnrolled {
     private static final VectorSpecies<Long> L2 = LongVector.SPECIES_128;   // two lanes: C2 has no one-lane vectors
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -75,75 +79,9 @@ final class Q4KTiles {
     }
 
     /** {@link #scales} of one super-block of the four rows o0 + r·step, to {@code s[so + r·rs ..]}. */
-    private static void scales4(MemorySegment w, long o0, long step, float[] s, int so, int rs) {
+    static void scales4(MemorySegment w, long o0, long step, float[] s, int so, int rs) {
         for (int r = 0; r < 4; r++) {
             scales(w, o0 + r * step, 256, s, so + r * rs);
-        }
-    }
-
-    /**
-     * Rows o0 + r·step (r &lt; 4), their scales decoded by {@link #scales} at {@code s[4·VL + 2r·k/32 ..]}, with
-     * x; outputs c[ci + r·cs].
-     */
-    static void far4(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci,
-                     int cs) {
-        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
-        long o1 = o0 + step, o2 = o1 + step, o3 = o2 + step;
-        int nj = k / 32, sc = 4 * VL, rs = 2 * nj;
-        FloatVector z = FloatVector.zero(F), a0 = z, a1 = z, a2 = z, a3 = z;
-        // one loop over the 32-byte chunks (sub-blocks jb = 2·ch, 2·ch + 1: chunk ch mod 4 of super-block ch/4): each
-        // 16-byte group is loaded once for both of its nibbles, and the shifts are constants
-        for (int ch = 0, nc = nj / 2; ch < nc; ch++) {
-            long qo = 144L * (ch >> 2) + 16 + 32 * (ch & 3);
-            if ((ch & 3) == 0) {
-                // this super-block's scales of the four rows, decoded where its bytes are read (a separate pass over
-                // each row first read the row twice, the first time one load per 144 bytes: half of the time)
-                scales4(w, o0 + qo - 16, step, s, sc + 16 * (ch >> 2), rs);
-            }
-            ByteVector v00 = ByteVector.fromMemorySegment(B, w, o0 + qo, LE);
-            ByteVector v01 = ByteVector.fromMemorySegment(B, w, o0 + qo + 16, LE);
-            ByteVector v10 = ByteVector.fromMemorySegment(B, w, o1 + qo, LE);
-            ByteVector v11 = ByteVector.fromMemorySegment(B, w, o1 + qo + 16, LE);
-            ByteVector v20 = ByteVector.fromMemorySegment(B, w, o2 + qo, LE);
-            ByteVector v21 = ByteVector.fromMemorySegment(B, w, o2 + qo + 16, LE);
-            ByteVector v30 = ByteVector.fromMemorySegment(B, w, o3 + qo, LE);
-            ByteVector v31 = ByteVector.fromMemorySegment(B, w, o3 + qo + 16, LE);
-            for (int half = 0; half < 2; half++, xo += 32) {
-                int j = sc + 16 * (ch >> 2) + 2 * (ch & 3) + half, shift = 4 * half;
-                FloatVector d0 = FloatVector.broadcast(F, s[j]), m0 = FloatVector.broadcast(F, s[j + 8]);
-                FloatVector d1 = FloatVector.broadcast(F, s[j + rs]), m1 = FloatVector.broadcast(F, s[j + rs + 8]);
-                FloatVector d2 = FloatVector.broadcast(F, s[j + 2 * rs]);
-                FloatVector m2 = FloatVector.broadcast(F, s[j + 2 * rs + 8]);
-                FloatVector d3 = FloatVector.broadcast(F, s[j + 3 * rs]);
-                FloatVector m3 = FloatVector.broadcast(F, s[j + 3 * rs + 8]);
-                for (int g = 0; g < 2; g++) {
-                    ByteVector v0 = g == 0 ? v00 : v01, v1 = g == 0 ? v10 : v11;
-                    ByteVector v2 = g == 0 ? v20 : v21, v3 = g == 0 ? v30 : v31;
-                    for (int p = 0; p < PARTS; p++) {
-                        int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
-                        FloatVector xv = FloatVector.fromArray(F, x, xo + 16 * g + p * VL);
-                        a0 = ((FloatVector) ((IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part))
-                                .lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0))
-                                .fma(d0, m0).fma(xv, a0);
-                        a1 = ((FloatVector) ((IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part))
-                                .lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0))
-                                .fma(d1, m1).fma(xv, a1);
-                        a2 = ((FloatVector) ((IntVector) v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part))
-                                .lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0))
-                                .fma(d2, m2).fma(xv, a2);
-                        a3 = ((FloatVector) ((IntVector) v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part))
-                                .lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0))
-                                .fma(d3, m3).fma(xv, a3);
-                    }
-                }
-            }
-        }
-        a0.intoArray(s, 0);
-        a1.intoArray(s, VL);
-        a2.intoArray(s, 2 * VL);
-        a3.intoArray(s, 3 * VL);
-        for (int r = 0; r < 4; r++) {
-            c[ci + r * cs] = hsum(s, r * VL);
         }
     }
 
