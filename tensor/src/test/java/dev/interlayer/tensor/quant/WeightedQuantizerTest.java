@@ -117,13 +117,9 @@ class WeightedQuantizerTest {
     /** The weighted path is a different rounding: on plain Gaussian rows it changes bytes for every type but Q8_0. */
     @Test
     void importanceChangesEveryTypeButQ8_0() {
-        Random rnd = new Random(3);
         int n = 512;
         float[] x = new float[n], w = new float[n];
-        for (int j = 0; j < n; j++) {
-            x[j] = (float) rnd.nextGaussian();
-            w[j] = (float) Math.exp(2 * rnd.nextGaussian());
-        }
+        gaussianRow(3, x, w, rnd -> (float) Math.exp(2 * rnd.nextGaussian()));
         for (DType t : Quantizer.TARGETS) {
             byte[] plain = quantize(t, x, n, null), weighted = quantize(t, x, n, w);
             if (t == DType.Q8_0) {
@@ -171,13 +167,10 @@ class WeightedQuantizerTest {
      */
     @Test
     void zeroImportanceBlocksOfSymmetricTypesDequantizeToZero() {
-        Random rnd = new Random(9);
         int n = 512;
         float[] x = new float[n], w = new float[n];
-        for (int j = 0; j < n; j++) {
-            x[j] = (float) rnd.nextGaussian();
-            w[j] = j >= 32 && j < 64 ? 0 : (float) rnd.nextDouble() + 0.1f;
-        }
+        gaussianRow(9, x, w, rnd -> (float) rnd.nextDouble() + 0.1f);
+        java.util.Arrays.fill(w, 32, 64, 0f);
         for (DType t : new DType[] {DType.Q4_0, DType.Q5_0, DType.Q3_K, DType.Q6_K}) {
             byte[] q = quantize(t, x, n, w);
             float[] back = new float[n];
@@ -208,6 +201,16 @@ class WeightedQuantizerTest {
             }
             var e = assertThrows(IllegalArgumentException.class, () -> quantize(t, x, 256, new float[255]));
             assertTrue(e.getMessage().contains("255"), e.getMessage());
+        }
+    }
+
+    /** x[j] standard Gaussian and w[j] from {@code importance}, drawn in that order per column with {@code seed}. */
+    private static void gaussianRow(long seed, float[] x, float[] w,
+                                    java.util.function.ToDoubleFunction<Random> importance) {
+        Random rnd = new Random(seed);
+        for (int j = 0; j < x.length; j++) {
+            x[j] = (float) rnd.nextGaussian();
+            w[j] = (float) importance.applyAsDouble(rnd);
         }
     }
 }
