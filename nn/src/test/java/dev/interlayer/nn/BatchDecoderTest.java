@@ -131,7 +131,7 @@ class BatchDecoderTest {
             Tensor logits = Tensor.zeros(BATCH, BatchFamilies.VOCAB);
             int[] tokens = new int[BATCH];
             ThreadAllocation.warmUp(() -> round(decoder, sessions, tokens, model, logits, alloc), STEPS, "step", true);
-            System.out.println("bytesPerStep=" + round(decoder, sessions, tokens, model, logits, alloc));
+            ThreadAllocation.printMedian(() -> round(decoder, sessions, tokens, model, logits, alloc), "bytesPerStep");
         }
 
         // STEPS batched steps, then every session rolled back to its prompt; bytes per step

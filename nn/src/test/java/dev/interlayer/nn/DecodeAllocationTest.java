@@ -69,7 +69,7 @@ class DecodeAllocationTest {
             // Warm-up rounds (JIT, lazily created views); each round rolls the cache back so every round
             // decodes the same positions.
             ThreadAllocation.warmUp(() -> bytesPerStep(stack, s, alloc, explicit, rewind), STEPS, "step", true);
-            System.out.println("bytesPerStep=" + bytesPerStep(stack, s, alloc, explicit, rewind));
+            ThreadAllocation.printMedian(() -> bytesPerStep(stack, s, alloc, explicit, rewind), "bytesPerStep");
         }
 
         private static long bytesPerStep(DecoderStack stack, StackSession s, ThreadAllocation alloc,

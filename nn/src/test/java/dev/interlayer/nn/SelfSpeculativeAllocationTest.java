@@ -67,7 +67,7 @@ class SelfSpeculativeAllocationTest {
                 throw new AssertionError("expected 13 rounds of 4 accepted drafts, got " + check.rounds() + " rounds, "
                         + check.accepted() + " accepted");
             }
-            System.out.println("bytesPerToken=" + bytesPerToken(dec, prompt, alloc));
+            ThreadAllocation.printMedian(() -> bytesPerToken(dec, prompt, alloc), "bytesPerToken");
         }
 
         private static long bytesPerToken(SelfSpeculativeDecoder dec, int[] prompt, ThreadAllocation alloc) {

@@ -105,7 +105,7 @@ class RoutedMoeDecodeAllocationTest {
                 return (alloc.bytes() - before) / STEPS;
             };
             ThreadAllocation.warmUp(round, STEPS, "step", true);
-            System.out.println("bytesPerStep=" + round.getAsLong());
+            ThreadAllocation.printMedian(round, "bytesPerStep");
         }
     }
 }
