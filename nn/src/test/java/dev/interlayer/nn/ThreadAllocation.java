@@ -11,11 +11,11 @@ import java.util.function.LongSupplier;
  */
 public final class ThreadAllocation {
     /**
-     * Allowed bytes per decode step (or emitted token) after warm-up. Measured after warm-up: 0 (dense and MoE) in
-     * most JVMs; in some runs C2 compiles MatMul.gemm so that the Optional behind Tensor.heapFloats() escapes
-     * (MatMul writableRows/overlaps/gemm), and MoE then settles at 128 B/step (8 × 16 B) for good. 256 B/step
-     * leaves room for that and for a one-off JVM allocation spread over the measured round, and still catches one
-     * leaked Tensor view, lambda or row cursor per layer (about 100 B or more each, two layers).
+     * Allowed bytes per decode step (or emitted token) after warm-up. Measured after warm-up: 0 for single and
+     * batched decode, dense and MoE (batched decode was 112-238 B/step until MatMul's shared-rows product stopped
+     * allocating an array per call); self-speculative decoding 13-26 B/token (its result, once per call). 256 B/step
+     * leaves room for a JIT that keeps a small allocation for good, and still catches one leaked Tensor view,
+     * lambda or row cursor per layer (about 100 B or more each, two layers).
      */
     public static final long BOUND_BYTES = 256;
     /** Warm-up deadline: generous, CI and this shared 2-core machine are slow (here warm-up takes 0.5–3 s). */
