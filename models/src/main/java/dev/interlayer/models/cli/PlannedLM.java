@@ -34,18 +34,14 @@ record PlannedLM(PlannedStack stack, OutputHead head, int contextLength, KvType 
     }
 
     // One sequence: the plan session (one KV cache per attention-running step) and a logits row.
-    private static final class PlanLmSession extends BoundedSession {
+    private static final class PlanLmSession extends LogitsSession {
         private final PlannedLM lm;
         private final PlanSession s;
-        private final float[] logits;
-        private final Tensor logitsRow;
 
         PlanLmSession(PlannedLM lm, PlanSession s, int capacity) {
             super(capacity, lm.vocabSize());
             this.lm = lm;
             this.s = s;
-            this.logits = new float[lm.vocabSize()];
-            this.logitsRow = Tensor.wrap(logits, Shape.of(1, logits.length));
         }
 
         @Override
@@ -54,8 +50,7 @@ record PlannedLM(PlannedStack stack, OutputHead head, int contextLength, KvType 
         }
 
         @Override
-        public float[] append(int[] tokens, int off, int len) {
-            check(tokens, off, len);
+        protected void forwardLast(int[] tokens, int off, int len) {
             Tensor h = null;
             if (len == 1) {
                 h = lm.stack.decode(tokens[off], s);     // no allocation per decoded token
@@ -65,21 +60,17 @@ record PlannedLM(PlannedStack stack, OutputHead head, int contextLength, KvType 
                             off + Math.min(len, done + s.maxTokens())), s);
                 }
             }
-            lm.head.logits(h.dim(0) == 1 ? h : h.slice(0, h.dim(0) - 1, h.dim(0)), logitsRow);
-            return logits;
+            lm.head.logits(h.dim(0) == 1 ? h : h.slice(0, h.dim(0) - 1, h.dim(0)), logitsRow());
         }
 
         @Override
-        public float[] appendAll(int[] tokens, int off, int len) {
-            check(tokens, off, len);
+        protected void forwardAll(int[] tokens, int off, int len, float[] out) {
             int v = lm.vocabSize();
-            float[] out = new float[Math.multiplyExact(len, v)];
             for (int done = 0; done < len; done += s.maxTokens()) {
                 int t = Math.min(s.maxTokens(), len - done);
                 Tensor h = lm.stack.forward(Arrays.copyOfRange(tokens, off + done, off + done + t), s);
                 lm.head.logits(h, Tensor.wrap(out, Shape.of(len, v)).slice(0, done, done + t));
             }
-            return out;
         }
 
         @Override

@@ -1,5 +1,8 @@
 package dev.interlayer.models.generate;
 
+import dev.interlayer.tensor.Shape;
+import dev.interlayer.tensor.Tensor;
+
 /**
  * A decoder-only language model that {@link Generator} can drive: p(next token | tokens so far).
  * Implementations are immutable and thread-safe; all mutable data (KV cache, activations) lives in a
@@ -102,6 +105,58 @@ public interface CausalLM {
          */
         protected final void check(int[] tokens, int off, int len) {
             checkAppend(tokens, off, len, position(), capacity, vocab);
+        }
+    }
+
+    /**
+     * A bounded session that computes logits from a forward pass and owns the row {@link #append} returns:
+     * {@link #append} checks its arguments, runs {@link #forwardLast} into that row and returns it (allocating
+     * nothing, so decoding does not allocate); {@link #appendAll} checks, allocates the new
+     * {@code [len × vocab]} array and runs {@link #forwardAll} into it.
+     */
+    abstract class LogitsSession extends BoundedSession {
+        private final float[] logits;       // [vocab]
+        private final Tensor logitsRow;     // [1, vocab] view of logits
+
+        /** A session of {@code capacity} positions over {@code vocab} logits. */
+        protected LogitsSession(int capacity, int vocab) {
+            super(capacity, vocab);
+            this.logits = new float[vocab];
+            this.logitsRow = Tensor.wrap(logits, Shape.of(1, vocab));
+        }
+
+        /** The logits of the last appended token, [vocab]; {@link #logitsRow()} views the same floats. */
+        protected final float[] logits() {
+            return logits;
+        }
+
+        /** {@link #logits()} as a [1, vocab] tensor, for a head that writes one row. */
+        protected final Tensor logitsRow() {
+            return logitsRow;
+        }
+
+        /**
+         * Runs {@code tokens[off, off + len)} (checked) at the next positions and writes the logits of the last
+         * into {@link #logits()}.
+         */
+        protected abstract void forwardLast(int[] tokens, int off, int len);
+
+        /** Runs {@code tokens[off, off + len)} (checked) and writes every position's logits into {@code out} [len, vocab]. */
+        protected abstract void forwardAll(int[] tokens, int off, int len, float[] out);
+
+        @Override
+        public final float[] append(int[] tokens, int off, int len) {
+            check(tokens, off, len);
+            forwardLast(tokens, off, len);
+            return logits;
+        }
+
+        @Override
+        public final float[] appendAll(int[] tokens, int off, int len) {
+            check(tokens, off, len);
+            float[] out = new float[Math.multiplyExact(len, logits.length)];
+            forwardAll(tokens, off, len, out);
+            return out;
         }
     }
 }

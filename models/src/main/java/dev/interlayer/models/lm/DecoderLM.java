@@ -159,20 +159,16 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
     }
 
     /** Per-sequence state: the stack session (KV cache, activations) and the logits buffer. */
-    public static final class Session extends CausalLM.BoundedSession {
+    public static final class Session extends CausalLM.LogitsSession {
         private final DecoderLM model;
         private final StackSession stack;
         private final int chunk;
-        private final float[] logits;       // [vocab]
-        private final Tensor logitsRow;     // [1, vocab] view of logits
 
         private Session(DecoderLM model, int capacity, int chunk) {
             super(capacity, model.vocabSize());
             this.model = model;
             this.chunk = chunk;
             this.stack = model.stack.newSession(capacity, chunk, false, model.kvType);
-            this.logits = new float[model.vocabSize()];
-            this.logitsRow = Tensor.wrap(logits, Shape.of(1, logits.length));
         }
 
         // Runs tokens[off, off+t) (t <= chunk) at the next positions; returns the final-norm output [t, d]
@@ -212,18 +208,13 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
         }
 
         @Override
-        public float[] append(int[] tokens, int off, int len) {
-            check(tokens, off, len);
+        protected void forwardLast(int[] tokens, int off, int len) {
             run(tokens, off, len, LAST, null);
-            return logits;
         }
 
         @Override
-        public float[] appendAll(int[] tokens, int off, int len) {
-            check(tokens, off, len);
-            float[] out = new float[Math.multiplyExact(len, model.vocabSize())];
+        protected void forwardAll(int[] tokens, int off, int len, float[] out) {
             run(tokens, off, len, ALL, out);
-            return out;
         }
 
         // Final-norm outputs of tokens[off, off+len) copied into out [len, d].
@@ -265,8 +256,8 @@ public abstract class DecoderLM implements CausalLM, HiddenStates {
                     h = forwardChunk(tokens, off + done, Math.min(chunk, len - done));
                 }
                 Tensor last = h.dim(0) == 1 ? h : h.slice(0, h.dim(0) - 1, h.dim(0));
-                Ops.matmulT(last, model.head, logitsRow);                             // [1, vocab]
-                model.softcap(logits, 0, logits.length);
+                Ops.matmulT(last, model.head, logitsRow());                           // [1, vocab]
+                model.softcap(logits(), 0, logits().length);
                 return;
             }
             int width = passMode == ALL ? model.vocabSize() : model.hiddenSize();

@@ -28,16 +28,13 @@ class GgufLargeMetadataTest {
 
     private Path write() throws Exception {
         GgufTestWriter w = new GgufTestWriter().header(3, 0, 3);
-        w.key("general.architecture", 8);
-        w.str("test");
-        w.key("tokenizer.ggml.merges", 9);
-        w.u32(8);
+        w.kv("general.architecture", GgufTestWriter.STRING, "test");
+        w.array("tokenizer.ggml.merges", GgufTestWriter.STRING);
         w.u64(N);
         for (int i = 0; i < N; i++) {
             w.str(entry(i));
         }
-        w.key("small", 9);   // at or under the threshold: kept decoded, the same array each time
-        w.u32(8);
+        w.array("small", GgufTestWriter.STRING);   // at or under the threshold: kept decoded, the same array each time
         w.u64(2);
         w.str("a");
         w.str("b");

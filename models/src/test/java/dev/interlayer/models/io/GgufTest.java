@@ -1,5 +1,6 @@
 package dev.interlayer.models.io;
 
+import static dev.interlayer.models.io.GgufTestWriter.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -28,60 +29,43 @@ class GgufTest {
     /** A valid file with one value of every metadata type, nested arrays, alignment 64 and three tensors. */
     static GgufTestWriter sample() {
         GgufTestWriter w = new GgufTestWriter().header(3, 3, 18);
-        w.key("general.architecture", 8);
-        w.str("test");
-        w.key("u8", 0);
-        w.u8(200);
-        w.key("i8", 1);
-        w.u8(0xFB);
-        w.key("u16", 2);
-        w.u16(60000);
-        w.key("i16", 3);
-        w.u16(-300);
-        w.key("u32", 4);
-        w.u32(4_000_000_000L);
-        w.key("i32", 5);
-        w.u32(-7);
-        w.key("f32", 6);
-        w.f32(1.5f);
-        w.key("bool", 7);
-        w.u8(1);
-        w.key("u64", 10);
-        w.u64(1L << 40);
-        w.key("i64", 11);
-        w.u64(-9);
-        w.key("f64", 12);
-        w.f64(2.25);
-        w.key("strings", 9);
-        w.u32(8);
+        w.kv("general.architecture", STRING, "test");
+        w.kv("u8", UINT8, 200);
+        w.kv("i8", INT8, 0xFB);
+        w.kv("u16", UINT16, 60000);
+        w.kv("i16", INT16, -300);
+        w.kv("u32", UINT32, 4_000_000_000L);
+        w.kv("i32", INT32, -7);
+        w.kv("f32", FLOAT32, 1.5f);
+        w.kv("bool", BOOL, true);
+        w.kv("u64", UINT64, 1L << 40);
+        w.kv("i64", INT64, -9);
+        w.kv("f64", FLOAT64, 2.25);
+        w.array("strings", STRING);
         w.mark("count:strings");
         w.u64(2);
         w.str("a");
         w.str("é▁");
-        w.key("floats", 9);
-        w.u32(6);
+        w.array("floats", FLOAT32);
         w.u64(3);
         w.f32(0.5f);
         w.f32(-1f);
         w.f32(3f);
-        w.key("nested", 9);
-        w.u32(9);
+        w.array("nested", ARRAY);
         w.u64(2);
-        w.u32(5);
+        w.u32(INT32);
         w.u64(2);
         w.u32(1);
         w.u32(2);
-        w.u32(5);
+        w.u32(INT32);
         w.u64(1);
         w.u32(3);
-        w.key("bools", 9);
-        w.u32(7);
+        w.array("bools", BOOL);
         w.u64(2);
         w.u8(0);
         w.mark("bools[1]");
         w.u8(1);
-        w.key("u32s", 9);
-        w.u32(4);
+        w.array("u32s", UINT32);
         w.u64(1);
         w.u32(17);
         w.alignment(64);
@@ -193,8 +177,7 @@ class GgufTest {
             }
         }
         GgufTestWriter w = new GgufTestWriter().header(3, 2, 2);
-        w.key("general.architecture", 8);
-        w.str("test");
+        w.kv("general.architecture", STRING, "test");
         w.alignment(64);
         w.tensor("token_embd.weight", 8, new long[] {32L * blocks, rows}, q);
         w.tensor("output.weight", 0, new long[] {1}, GgufTestWriter.f32Bytes(1));
@@ -305,12 +288,12 @@ class GgufTest {
         expectError(b, "'bools'", "bool 0 or 1", "2");
 
         GgufTestWriter deep = new GgufTestWriter().header(3, 0, 1);
-        deep.key("deep", 9);
+        deep.key("deep", ARRAY);
         for (int i = 0; i < 20; i++) {
-            deep.u32(9);
+            deep.u32(ARRAY);
             deep.u64(1);
         }
-        deep.u32(5);
+        deep.u32(INT32);
         deep.u64(0);
         expectError(deep.finish(), "nested");
     }
@@ -318,10 +301,8 @@ class GgufTest {
     @Test
     void duplicateKeysAndNames() throws IOException {
         GgufTestWriter w = new GgufTestWriter().header(3, 0, 2);
-        w.key("a", 5);
-        w.u32(1);
-        w.key("a", 5);
-        w.u32(2);
+        w.kv("a", INT32, 1);
+        w.kv("a", INT32, 2);
         expectError(w.finish(), "duplicate key 'a'");
 
         GgufTestWriter t = new GgufTestWriter().header(3, 2, 0);

@@ -14,6 +14,10 @@ import java.util.Map;
  * and records the byte offset of every field by name so corrupt-file tests can patch exactly one.
  */
 final class GgufTestWriter {
+    /** GGUF metadata value types ({@code gguf_metadata_value_type}): a key's type, or an array's element type. */
+    static final int UINT8 = 0, INT8 = 1, UINT16 = 2, INT16 = 3, UINT32 = 4, INT32 = 5, FLOAT32 = 6, BOOL = 7,
+            STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12;
+
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     final Map<String, Integer> at = new LinkedHashMap<>();
     private final List<byte[]> tensorData = new ArrayList<>();
@@ -78,9 +82,36 @@ final class GgufTestWriter {
         mark("value:" + key);
     }
 
+    /**
+     * One metadata entry: the key, its value {@code type} and {@code value} in that type's little-endian bytes (a
+     * Number for the numeric types, whose signed ones take the value's low bits; a Boolean for BOOL; a String).
+     */
+    GgufTestWriter kv(String key, int type, Object value) {
+        key(key, type);
+        switch (type) {
+            case UINT8, INT8 -> u8(((Number) value).intValue());
+            case UINT16, INT16 -> u16(((Number) value).intValue());
+            case UINT32, INT32 -> u32(((Number) value).longValue());
+            case UINT64, INT64 -> u64(((Number) value).longValue());
+            case FLOAT32 -> f32(((Number) value).floatValue());
+            case FLOAT64 -> f64(((Number) value).doubleValue());
+            case BOOL -> u8((Boolean) value ? 1 : 0);
+            case STRING -> str((String) value);
+            default -> throw new IllegalArgumentException("kv '" + key + "': type " + type + " is not a scalar type"
+                    + " (an array is written with array())");
+        }
+        return this;
+    }
+
+    /** Key, ARRAY and the element type; the caller writes the count (u64) and the elements. */
+    GgufTestWriter array(String key, int elementType) {
+        key(key, ARRAY);
+        u32(elementType);
+        return this;
+    }
+
     GgufTestWriter alignment(int a) {
-        key("general.alignment", 4);
-        u32(a);
+        kv("general.alignment", UINT32, a);
         alignment = a;
         return this;
     }

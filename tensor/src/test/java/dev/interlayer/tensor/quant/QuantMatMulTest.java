@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.testing.PoolSizes;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
@@ -37,36 +38,30 @@ class QuantMatMulTest {
     void kernelsMatchTheDequantizingOracle(DType t) {
         BlockFormat f = BlockFormats.of(t);
         Random r = new Random(t.ordinal() * 31L + 5);
-        int before = ComputePool.threads();
-        try {
-            for (int threads : new int[] {1, 2}) {
-                ComputePool.setThreads(threads);
-                for (int kBlocks : new int[] {1, 3}) {
-                    int k = kBlocks * f.blockSize();
-                    for (int n : ROWS) {
-                        MemorySegment w = QuantTestData.randomRows(t, n, k, r);
-                        for (int m = 1; m <= 17; m += (n == 13 ? 1 : 4)) {
-                            QuantCheck.check(f, w, n, k, m, r, QuantMatMul.ACTIVE);
-                            if (m <= 2) {
-                                QuantCheck.check(f, w, n, k, m, r, QuantRows.SCALAR);
-                            }
+        PoolSizes.oneAndTwo(threads -> {
+            for (int kBlocks : new int[] {1, 3}) {
+                int k = kBlocks * f.blockSize();
+                for (int n : ROWS) {
+                    MemorySegment w = QuantTestData.randomRows(t, n, k, r);
+                    for (int m = 1; m <= 17; m += (n == 13 ? 1 : 4)) {
+                        QuantCheck.check(f, w, n, k, m, r, QuantMatMul.ACTIVE);
+                        if (m <= 2) {
+                            QuantCheck.check(f, w, n, k, m, r, QuantRows.SCALAR);
                         }
                     }
                 }
-                // large enough (2·m·n·k ≥ 2^18 flops) to be split over the pool in 4-row tiles, n not a multiple of 4
-                int k = 2 * 256;
-                MemorySegment w = QuantTestData.randomRows(t, 301, k, r);
-                QuantCheck.check(f, w, 301, k, 1, r, QuantMatMul.ACTIVE);
-                QuantCheck.check(f, w, 301, k, 5, r, QuantMatMul.ACTIVE);
-                // the prefill path (m > GemmKernel.ROW_EXACT_MAX = 16): k over several of its 512-value steps and
-                // a partial one, m and n with remainders of its 4 x 4 tiles and 16-row panels
-                int kp = 1280 / f.blockSize() * f.blockSize();
-                MemorySegment wp = QuantTestData.randomRows(t, 23, kp, r);
-                QuantCheck.check(f, wp, 23, kp, 37, r, QuantMatMul.ACTIVE);
             }
-        } finally {
-            ComputePool.setThreads(before);
-        }
+            // large enough (2·m·n·k ≥ 2^18 flops) to be split over the pool in 4-row tiles, n not a multiple of 4
+            int k = 2 * 256;
+            MemorySegment w = QuantTestData.randomRows(t, 301, k, r);
+            QuantCheck.check(f, w, 301, k, 1, r, QuantMatMul.ACTIVE);
+            QuantCheck.check(f, w, 301, k, 5, r, QuantMatMul.ACTIVE);
+            // the prefill path (m > GemmKernel.ROW_EXACT_MAX = 16): k over several of its 512-value steps and
+            // a partial one, m and n with remainders of its 4 x 4 tiles and 16-row panels
+            int kp = 1280 / f.blockSize() * f.blockSize();
+            MemorySegment wp = QuantTestData.randomRows(t, 23, kp, r);
+            QuantCheck.check(f, wp, 23, kp, 37, r, QuantMatMul.ACTIVE);
+        });
     }
 
     @org.junit.jupiter.api.Test

@@ -3,8 +3,8 @@ package dev.interlayer.tensor.quant;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.testing.PoolSizes;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Random;
@@ -29,27 +29,21 @@ class QuantPrefillTest {
     void prefillMatchesTheDequantizingOracle(DType t) {
         BlockFormat f = BlockFormats.of(t);
         Random r = new Random(t.ordinal() * 17L + 3);
-        int before = ComputePool.threads();
-        try {
-            for (int threads : new int[] {1, 2}) {
-                ComputePool.setThreads(threads);
-                int kSmall = 3 * 256;
-                for (int n : new int[] {1, 11, 12, 13}) {
-                    MemorySegment w = QuantTestData.randomRows(t, n, kSmall, r);
-                    for (int m : new int[] {17, 31, 32, 33}) {
-                        QuantCheck.check(f, w, n, kSmall, m, r, QuantMatMul.ACTIVE);
-                    }
-                }
-                int[] ks = f.blockSize() == 32 ? new int[] {2304, 2080} : new int[] {2304};
-                for (int k : ks) {
-                    MemorySegment w = QuantTestData.randomRows(t, 37, k, r);
-                    QuantCheck.check(f, w, 37, k, 69, r, QuantMatMul.ACTIVE);
-                    QuantCheck.check(f, QuantTestData.onHeap(w), 37, k, 33, r, QuantMatMul.ACTIVE);
+        PoolSizes.oneAndTwo(threads -> {
+            int kSmall = 3 * 256;
+            for (int n : new int[] {1, 11, 12, 13}) {
+                MemorySegment w = QuantTestData.randomRows(t, n, kSmall, r);
+                for (int m : new int[] {17, 31, 32, 33}) {
+                    QuantCheck.check(f, w, n, kSmall, m, r, QuantMatMul.ACTIVE);
                 }
             }
-        } finally {
-            ComputePool.setThreads(before);
-        }
+            int[] ks = f.blockSize() == 32 ? new int[] {2304, 2080} : new int[] {2304};
+            for (int k : ks) {
+                MemorySegment w = QuantTestData.randomRows(t, 37, k, r);
+                QuantCheck.check(f, w, 37, k, 69, r, QuantMatMul.ACTIVE);
+                QuantCheck.check(f, QuantTestData.onHeap(w), 37, k, 33, r, QuantMatMul.ACTIVE);
+            }
+        });
     }
 
     /** One thread's share [j0, j1) through rows(): only those columns are written, each within the oracle's tolerance. */

@@ -2,8 +2,8 @@ package dev.interlayer.tensor.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.testing.PoolSizes;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,18 +27,12 @@ class QuantRowsIdentityTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
     void everyRowOfABatchEqualsItsDecode(DType t) {
-        int before = ComputePool.threads();
-        try {
-            for (int threads : new int[] {1, 2}) {
-                ComputePool.setThreads(threads);
-                Random r = new Random(t.ordinal() * 17L + threads);
-                for (int[] nk : new int[][] {{1, 1}, {7, 3}, {13, 1}, {301, 2}}) {
-                    check(t, nk[0], nk[1] * BlockFormats.of(t).blockSize(), r);
-                }
+        PoolSizes.oneAndTwo(threads -> {
+            Random r = new Random(t.ordinal() * 17L + threads);
+            for (int[] nk : new int[][] {{1, 1}, {7, 3}, {13, 1}, {301, 2}}) {
+                check(t, nk[0], nk[1] * BlockFormats.of(t).blockSize(), r);
             }
-        } finally {
-            ComputePool.setThreads(before);
-        }
+        });
     }
 
     /** n weight rows of k values; m = 1 .. 16 (GemmKernel.ROW_EXACT_MAX): every m that batched decode uses. */

@@ -5,12 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.testing.PoolSizes;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,13 +24,6 @@ import org.junit.jupiter.api.Test;
  * (k + 2)·u·Σ|x||w|. The k-pair sums (even and odd steps apart, added at the end) are one such order.
  */
 class GemmKPairTailTest {
-    private final int threads = ComputePool.threads();
-
-    @AfterEach
-    void restoreThreads() {
-        ComputePool.setThreads(threads);
-    }
-
     @Test
     void theDefaultSwitchTakesTailsOfFiveToEightAt512Bits() {
         assumeTrue(GemmSpecies.VL == 16 && Integer.getInteger("dev.interlayer.gemm.ws.kpair") == null);
@@ -83,8 +75,7 @@ class GemmKPairTailTest {
     void gemmWithFiveToEightTrailingRowsMatchesTheScalarOracle() {
         GemmKernel kernel = new GemmVector();
         SplittableRandom pick = new SplittableRandom(0x37_40);
-        for (int t : new int[] {1, 2}) {
-            ComputePool.setThreads(t);
+        PoolSizes.oneAndTwo(t -> {
             for (int whole : new int[] {32, 64, 96, 160}) {
                 for (int rem = 5; rem <= 8; rem++) {
                     int m = whole + rem;
@@ -96,7 +87,7 @@ class GemmKPairTailTest {
             gemm(kernel, 40, 37, 17, pick.nextLong(), t);
             gemm(kernel, 39, 1, 300, pick.nextLong(), t);          // one weight row: the group repeats it
             gemm(kernel, 36, 11, 300, pick.nextLong(), t);         // a 4-row tail stays on the dot-product form
-        }
+        });
     }
 
     // C = X·Wᵀ on strided views: X rows lda = k + 3 from aOff, W rows k + 5 apart from wOff, C rows n + 2 from cOff;

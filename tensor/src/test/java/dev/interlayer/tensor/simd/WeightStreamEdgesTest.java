@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.testing.PoolSizes;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -70,13 +71,12 @@ class WeightStreamEdgesTest {
         // a heap float[] weight (a tensor built in Java, not mapped) is read in place like a native one
         GemmKernel kernel = new GemmVector();
         SplittableRandom pick = new SplittableRandom(0xF32);
-        for (int t : new int[] {1, 2}) {
-            ComputePool.setThreads(t);
+        PoolSizes.oneAndTwo(t -> {
             for (int m : new int[] {0, 1, 17, 33, 44, 49, 65, 113}) {
                 check(kernel, DType.F32, m, 25, 300, pick.nextLong(), t, true);
                 check(kernel, DType.F32, m, 13, 2100, pick.nextLong(), t, true);
             }
-        }
+        });
     }
 
     // C = X·Wᵀ for X [m, k] heap, W [n, k] in dtype dt (native, or a heap float[] for F32), C prefilled with garbage
