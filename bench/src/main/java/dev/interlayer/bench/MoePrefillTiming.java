@@ -93,7 +93,10 @@ public final class MoePrefillTiming {
 
     /**
      * Thread CPU time of the GEMMs alone: each expert's gate + up (one shared-input call, as GatedMlp makes it) and
-     * down on rows[e] rows, summed, against the dense layer's on all rows; "rest" = layer time minus its GEMMs.
+     * down on rows[e] rows, summed, against the dense layer's on all rows; "rest" = layer time minus its GEMMs. A
+     * second line splits the experts' GEMM time by routed rows into the forms the F32 weight-stream GEMM gives them
+     * (one 32-token panel, padded below 32 rows; a panel and the dot-product tail; a panel and the k-pair tail; one
+     * 3-vector panel; more), each with its GF/s over the rows it was given: which form loses how much against dense.
      */
     private static void gemmBreakdown(boolean first, int[] rows, List<FeedForward> ex, GatedMlp dense, Tensor x,
                                       double moeCpu, double denseCpu) {
@@ -104,10 +107,17 @@ public final class MoePrefillTiming {
         }
         int d = x.dim(1);
         long[] ns = new long[4]; // expert gate+up, expert down, dense gate+up, dense down
+        long[] byClass = new long[CLASS_MAX.length], rowsByClass = new long[CLASS_MAX.length];
+        int[] count = new int[CLASS_MAX.length];
         ComputePool.run(() -> {
             for (int e = 0; e < rows.length; e++) {
                 if (rows[e] > 0) {
+                    long before = ns[0] + ns[1];
                     gemms((GatedMlp) ex.get(e), x.slice(0, 0, rows[e]), ns, 0);
+                    int c = rowClass(rows[e]);
+                    byClass[c] += ns[0] + ns[1] - before;
+                    rowsByClass[c] += rows[e];
+                    count[c]++;
                 }
             }
             gemms(dense, x, ns, 2);
@@ -118,6 +128,27 @@ public final class MoePrefillTiming {
                         + " | dense gate+up %.0f (%.0f) down %.0f (%.0f) rest %.0f%n", ns[0] / 1e6, eg / ns[0],
                 ns[1] / 1e6, ed / ns[1], (moeCpu - ns[0] - ns[1]) / 1e6, ns[2] / 1e6, dg / ns[2], ns[3] / 1e6,
                 dd / ns[3], (denseCpu - ns[2] - ns[3]) / 1e6);
+        StringBuilder line = new StringBuilder("  experts by rows (count, CPU ms, GF/s):");
+        for (int c = 0; c < CLASS_MAX.length; c++) {
+            if (count[c] > 0) {
+                line.append(String.format(" %s %d, %.0f, %.0f;", CLASS_NAME[c], count[c], byClass[c] / 1e6,
+                        6.0 * d * f * rowsByClass[c] / byClass[c]));
+            }
+        }
+        System.out.println(line);
+    }
+
+    // Row classes of the breakdown: most rows of each, and names (NR = 32 tokens per panel on 512-bit vectors).
+    private static final int[] CLASS_MAX = {32, 36, 40, 48, Integer.MAX_VALUE};
+    private static final String[] CLASS_NAME = {"<=32 panel", "33-36 +dot tail", "37-40 +k-pair tail",
+        "41-48 3-vector panel", ">48"};
+
+    private static int rowClass(int rows) {
+        int c = 0;
+        while (rows > CLASS_MAX[c]) {
+            c++;
+        }
+        return c;
     }
 
     // ns[at] += CPU time of gate + up on x, ns[at + 1] += CPU time of down on the gate output.
