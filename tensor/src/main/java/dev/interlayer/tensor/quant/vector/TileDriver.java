@@ -46,6 +46,16 @@ final class TileDriver {
     static final boolean COMPACT =
             Boolean.parseBoolean(System.getProperty("dev.interlayer.quant.compactTiles", "true"));
 
+    /**
+     * {@code dev.interlayer.q8_0.tile}: Q8_0's decode tile. {@code compact} (default): {@link Q80Tiles#far8}, the
+     * floats of the written-out {@link Block32Tiles#q8_0Far8} ({@code written}) within C2's parse budget;
+     * {@code scale}: {@link Q80Tiles#scaleFar8}, the block scale applied once per block (batched decode follows).
+     */
+    static final String Q8_0_TILE = System.getProperty("dev.interlayer.q8_0.tile", "scale");
+    /** Whether Q8_0 decodes in block-scale arithmetic ({@link #Q8_0_TILE} {@code scale}). */
+    static final boolean Q8_0_SCALE = Q8_0_TILE.equals("scale");
+    private static final boolean Q8_0_WRITTEN = Q8_0_TILE.equals("written");
+
     private TileDriver() {
     }
 
@@ -78,10 +88,17 @@ final class TileDriver {
             int q = (j1 - j0) / 8;
             long step = q * rowBytes;
             for (int j = j0; j < j0 + q; j++) {
-                Block32Tiles.q8_0Far8(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+                if (Q8_0_SCALE) {
+                    Q80Tiles.scaleFar8(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+                } else if (Q8_0_WRITTEN) {
+                    Block32Tiles.q8_0Far8(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+                } else {
+                    Q80Tiles.far8(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+                }
             }
             for (int j = j0 + 8 * q; j < j1; j++) {
-                c[cOff + j] = Block32Tiles.q8_0One(w, wOff + j * rowBytes, k, x, xo, s);
+                c[cOff + j] = Q8_0_SCALE ? Q80Tiles.scaleOne(w, wOff + j * rowBytes, k, x, xo, s)
+                        : Block32Tiles.q8_0One(w, wOff + j * rowBytes, k, x, xo, s);
             }
             return;
         }
