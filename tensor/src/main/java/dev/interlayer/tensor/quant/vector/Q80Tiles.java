@@ -16,26 +16,27 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Q8_0 decode tiles (34-byte blocks: f16 scale d, then 32 signed codes q) shaped for C2's parse budget: eight
- * rows {@code step} bytes apart (eight read streams, as {@link Block32Tiles#q8_0Far8}), taken four at a time over
- * {@link #CHUNK} blocks, each four-row group's accumulators in registers over a chunk and in scratch between
- * chunks. Written out for eight rows, the tile parsed to about 18 700 nodes, past C2's NodeCountInliningCutoff
- * (18 000, a develop flag): the Vector API calls parsed after it are inlined late through the type profiles of
- * the Vector API's shared call sites, which in a JVM that ran much other vector code boxes every vector.
- *
- * <p>Two arithmetics ({@link TileDriver#Q8_0_SCALE}):
- * <ul>
- * <li>{@link #far8}: the {@link TileDriver} sequence, the row dequantized as {@link QuantDecode} does
- * ({@code d·q} per VL values) and folded by one FMA per VL values: bit for bit {@link Block32Tiles#q8_0Far8}.
- * <li>{@link #scaleFar8}, {@link #scaleOne}, {@link #scaleW2x4}: the block scale applied once per block,
+ * Q8_0 decode tiles (34-byte blocks: f16 scale d, then 32 signed codes q) with the block scale applied once per
+ * block:
  * <pre>
  *   Σ_i d_b(i)·q_i·x_i = Σ_b d_b·t_b,   t_b = Σ_{i∈b} q_i·x_i,
  * </pre>
- * t_b by FMAs from zero over the block's VL-value parts in element order, then {@code acc = fma(t_b, d_b, acc)}:
- * one multiply per VL codes fewer than the dequantizing form. Batched decode ({@link #scaleW2x4}) computes
- * each output by the same sequence, so every row of a batch stays bit for bit its decode. The rounding error
- * is that of a dot product of length k (each product q·x exact in the FMA), not the dequantized floats'.
- * </ul>
+ * t_b by FMAs from zero over the block's VL-value parts in element order, then {@code acc = fma(t_b, d_b, acc)}, then
+ * {@link QSpecies#hsum}: one multiply per VL codes fewer than the dequantizing tile ({@link Block32Tiles#q8_0Far8},
+ * {@code d·q} then an FMA; kept behind {@link TileDriver#Q8_0_SCALE}). Batched decode ({@link #scaleW2x4})
+ * computes each output by the same sequence, so every row of a batch stays bit for bit its decode. The rounding
+ * error is that of a dot product of length k plus one rounding per block (each q·x is exact inside its FMA), not the
+ * dequantized floats' (what {@code QuantDecode} writes).
+ *
+ * <p>Shaped for C2's parse budget: eight rows {@code step} bytes apart (eight read streams, as the dequantizing
+ * tile), taken four at a time over {@link #CHUNK} blocks, each four-row group's accumulators in registers over a
+ * chunk and in scratch between chunks. Written out for eight rows, the dequantizing tile parsed to about 18 700
+ * nodes, past C2's NodeCountInliningCutoff (18 000, a develop flag): the Vector API calls parsed after it are
+ * inlined late through the type profiles of the Vector API's shared call sites, which in a JVM that ran much other
+ * vector code boxes every vector. Measured ({@code QuantKernelProbe}, one thread, weights past the last-level
+ * cache, thread CPU time, load 6-7): 11.3-11.7 GB/s at 8192x2048 and 11.5-11.7 at 2048x8192, against 9.3-9.4 and
+ * 12.0-12.1 for the written-out dequantizing tile; the dequantizing arithmetic in this compact shape ran 8.8-9.6 at
+ * both. Chunks of 8, 32 and 64 blocks: 10.5-10.9, 10.6, 9.3.
  */
 final class Q80Tiles {
     /** Blocks of a four-row group between its visits to the other four rows. */
@@ -45,55 +46,9 @@ final class Q80Tiles {
     }
 
     /**
-     * Rows o0 + r·step (r &lt; 8) with x; outputs c[ci + r·cs]: bit for bit {@link Block32Tiles#q8_0Far8}.
+     * Rows o0 + r·step (r &lt; 8) with x; outputs c[ci + r·cs], each {@code Σ_b d_b·t_b} (see the class comment).
      * Scratch {@code s[0, 8·VL)} holds the accumulators between chunks.
      */
-    static void far8(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci,
-                     int cs) {
-        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
-        int nb = k / 32;
-        Arrays.fill(s, 0, 8 * VL, 0f);
-        for (int c0 = 0; c0 < nb; c0 += CHUNK) {
-            int c1 = Math.min(nb, c0 + CHUNK);
-            for (int r = 0; r < 8; r += 4) {
-                long oa = o0 + r * step, ob = oa + step, oc = ob + step, od = oc + step;
-                FloatVector a0 = FloatVector.fromArray(F, s, r * VL), a1 = FloatVector.fromArray(F, s, r * VL + VL);
-                FloatVector a2 = FloatVector.fromArray(F, s, r * VL + 2 * VL);
-                FloatVector a3 = FloatVector.fromArray(F, s, r * VL + 3 * VL);
-                for (int b = c0; b < c1; b++) {
-                    long bo = 34L * b;
-                    FloatVector d0 = FloatVector.broadcast(F, f16(w, oa + bo));
-                    FloatVector d1 = FloatVector.broadcast(F, f16(w, ob + bo));
-                    FloatVector d2 = FloatVector.broadcast(F, f16(w, oc + bo));
-                    FloatVector d3 = FloatVector.broadcast(F, f16(w, od + bo));
-                    for (int half = 0; half < 2; half++) {
-                        long q = bo + 2 + 16 * half;
-                        ByteVector v0 = ByteVector.fromMemorySegment(B, w, oa + q, LE);
-                        ByteVector v1 = ByteVector.fromMemorySegment(B, w, ob + q, LE);
-                        ByteVector v2 = ByteVector.fromMemorySegment(B, w, oc + q, LE);
-                        ByteVector v3 = ByteVector.fromMemorySegment(B, w, od + q, LE);
-                        for (int p = 0; p < PARTS; p++) {
-                            int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
-                            FloatVector xv = FloatVector.fromArray(F, x, xo + 32 * b + 16 * half + p * VL);
-                            a0 = ((FloatVector) v0.convertShape(VectorOperators.B2F, F, part)).mul(d0).fma(xv, a0);
-                            a1 = ((FloatVector) v1.convertShape(VectorOperators.B2F, F, part)).mul(d1).fma(xv, a1);
-                            a2 = ((FloatVector) v2.convertShape(VectorOperators.B2F, F, part)).mul(d2).fma(xv, a2);
-                            a3 = ((FloatVector) v3.convertShape(VectorOperators.B2F, F, part)).mul(d3).fma(xv, a3);
-                        }
-                    }
-                }
-                a0.intoArray(s, r * VL);
-                a1.intoArray(s, r * VL + VL);
-                a2.intoArray(s, r * VL + 2 * VL);
-                a3.intoArray(s, r * VL + 3 * VL);
-            }
-        }
-        for (int r = 0; r < 8; r++) {
-            c[ci + r * cs] = hsum(s, r * VL);
-        }
-    }
-
-    /** As {@link #far8} in block-scale arithmetic (see the class comment). */
     static void scaleFar8(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c,
                           int ci, int cs) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
