@@ -69,8 +69,8 @@ final class BatchDriver {
                 for (int i = 0; i < m; i += 4) {
                     int mr = Math.min(4, m - i), x0 = aOff + i * lda, x1 = mr > 1 ? x0 + lda : x0;
                     int x2 = mr > 2 ? x1 + lda : x1, x3 = mr > 3 ? x2 + lda : x2;
-                    Q80Tiles.scaleW2x4(w, o0, o1, k, a, x0, x1, x2, x3, s, c, cOff + i * ldc + j, ldc,
-                            Math.min(2, j1 - j), mr);
+                    Q80Tiles.scaleW2x4(w, o0, o1, k, a, x0, x1, x2, x3, s);
+                    store(s, c, cOff + i * ldc + j, ldc, Math.min(2, j1 - j), mr, 4);
                 }
             }
             return;

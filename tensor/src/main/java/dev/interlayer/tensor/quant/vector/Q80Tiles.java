@@ -46,11 +46,11 @@ final class Q80Tiles {
     }
 
     /**
-     * Rows o0 + r·step (r &lt; 8) with x; outputs c[ci + r·cs], each {@code Σ_b d_b·t_b} (see the class comment).
-     * Scratch {@code s[0, 8·VL)} holds the accumulators between chunks.
+     * Rows o0 + r·step (r &lt; 8) with x: leaves row r's accumulator lanes in {@code s[r·VL, (r + 1)·VL)} (held
+     * there between chunks too), whose {@link QSpecies#hsum} is the output {@code Σ_b d_b·t_b} (see the class
+     * comment). The caller takes the sums: they would cost this method about 4 000 of its parse nodes.
      */
-    static void scaleFar8(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c,
-                          int ci, int cs) {
+    static void scaleFar8(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         int nb = k / 32;
         Arrays.fill(s, 0, 8 * VL, 0f);
@@ -91,9 +91,6 @@ final class Q80Tiles {
                 a3.intoArray(s, r * VL + 3 * VL);
             }
         }
-        for (int r = 0; r < 8; r++) {
-            c[ci + r * cs] = hsum(s, r * VL);
-        }
     }
 
     /** One row at byte o with x, as {@link #scaleFar8}. */
@@ -118,11 +115,14 @@ final class Q80Tiles {
 
     /**
      * Batched decode in block-scale arithmetic: weight rows o0, o1 × activation rows at a[x0 ..], .., a[x3 ..]
-     * (repeated rows at the edges); outputs c[ci + i·ldc + r] for r &lt; nr, i &lt; mr, each by the sequence of
-     * {@link #scaleFar8} and {@link #scaleOne}. Each weight vector is converted once for four activation rows.
+     * (repeated rows at the edges): leaves the accumulator lanes of weight row r and activation row i in
+     * {@code s[(4r + i)·VL ..]}, whose {@link QSpecies#hsum} is the output by the sequence of {@link #scaleFar8}
+     * and {@link #scaleOne} ({@link BatchDriver#store} takes them: they would cost this method about 4 000 of its
+     * parse nodes, which were at C2's cutoff with them). Each weight vector is converted once for four activation
+     * rows.
      */
     static void scaleW2x4(MemorySegment seg, long o0, long o1, int k, float[] a, int x0, int x1, int x2, int x3,
-                          float[] s, float[] c, int ci, int ldc, int nr, int mr) {
+                          float[] s) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         FloatVector z = FloatVector.zero(F), a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
         for (int b = 0, nb = k / 32; b < nb; b++) {
@@ -168,6 +168,5 @@ final class Q80Tiles {
         a11.intoArray(s, 5 * VL);
         a12.intoArray(s, 6 * VL);
         a13.intoArray(s, 7 * VL);
-        BatchDriver.store(s, c, ci, ldc, nr, mr, 4);
     }
 }

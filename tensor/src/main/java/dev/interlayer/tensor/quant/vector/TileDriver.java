@@ -88,7 +88,10 @@ final class TileDriver {
             long step = q * rowBytes;
             for (int j = j0; j < j0 + q; j++) {
                 if (Q8_0_SCALE) {
-                    Q80Tiles.scaleFar8(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+                    Q80Tiles.scaleFar8(w, wOff + j * rowBytes, step, k, x, xo, s);
+                    for (int r = 0; r < 8; r++) {
+                        c[cOff + j + r * q] = QSpecies.hsum(s, r * VL);
+                    }
                 } else {
                     Block32Tiles.q8_0Far8(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
                 }

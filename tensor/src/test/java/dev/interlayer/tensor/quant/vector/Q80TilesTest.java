@@ -1,5 +1,6 @@
 package dev.interlayer.tensor.quant.vector;
 
+import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,13 +36,22 @@ class Q80TilesTest {
         }
     }
 
+    /** {@link Q80Tiles#scaleFar8} with its outputs summed as {@link TileDriver} does. */
+    private static void far8(MemorySegment w, long o0, long step, int k, float[] x, int xo, float[] s, float[] c,
+                             int ci, int cs) {
+        Q80Tiles.scaleFar8(w, o0, step, k, x, xo, s);
+        for (int r = 0; r < 8; r++) {
+            c[ci + r * cs] = QSpecies.hsum(s, r * VL);
+        }
+    }
+
     private static void check(Random r, int n, int nb, boolean extreme) {
         int k = 32 * nb;
         long rowBytes = 34L * nb + GAP;
         MemorySegment w = BlockRows.weights(r, n, nb, rowBytes, 34, extreme);
         float[] x = BlockRows.activations(r, k, XO, extreme);
         float[] s = new float[TileDriver.scratch(k)];
-        float[] c = BlockRows.decode(Q80Tiles::scaleFar8, Q80Tiles::scaleOne, w, n, k, rowBytes, x, XO, s, CI, CS);
+        float[] c = BlockRows.decode(Q80TilesTest::far8, Q80Tiles::scaleOne, w, n, k, rowBytes, x, XO, s, CI, CS);
         for (int j = 0; j < n; j++) {
             double want = 0, mag = 0;
             for (int b = 0; b < nb; b++) {
