@@ -97,6 +97,7 @@ public final class PollutedDecodeProbe {
             }
         }
         System.out.println(CompactTilesCheck.check(rounds));
+        System.out.println(dev.interlayer.tensor.quant.vector.Q80TilesCheck.check(rounds));
         System.exit(0);        // the compute pool's workers would keep the JVM alive
     }
 }

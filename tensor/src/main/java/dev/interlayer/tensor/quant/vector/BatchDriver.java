@@ -63,6 +63,18 @@ final class BatchDriver {
             q4_0Scaled(m, k, a, aOff, lda, w, wOff, rowBytes, s, c, cOff, ldc, j0, j1);
             return;
         }
+        if (kind == TileDriver.Q8_0 && TileDriver.Q8_0_SCALE) {        // decode's arithmetic (Q80Tiles)
+            for (int j = j0; j < j1; j += 2) {
+                long o0 = wOff + j * rowBytes, o1 = j + 1 < j1 ? o0 + rowBytes : o0;
+                for (int i = 0; i < m; i += 4) {
+                    int mr = Math.min(4, m - i), x0 = aOff + i * lda, x1 = mr > 1 ? x0 + lda : x0;
+                    int x2 = mr > 2 ? x1 + lda : x1, x3 = mr > 3 ? x2 + lda : x2;
+                    Q80Tiles.scaleW2x4(w, o0, o1, k, a, x0, x1, x2, x3, s);
+                    store(s, c, cOff + i * ldc + j, ldc, Math.min(2, j1 - j), mr, 4);
+                }
+            }
+            return;
+        }
         for (int j = j0; j < j1; j += 4) {
             int nr = Math.min(4, j1 - j);
             long o0 = wOff + j * rowBytes, o1 = nr > 1 ? o0 + rowBytes : o0;

@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
  * {@code [j0, j1)}. The range is cut into four quarters and each tile takes one row from each: four read
  * streams far apart in memory sharing each activation load (as {@code simd.MatVecVector} does for
  * F32/BF16); the 0-3 rows left over run one at a time. Q6_K is cut into halves, two rows per tile (see
- * {@link #q6K}). Q8_0 is cut into eighths, eight rows per tile ({@link Block32Tiles#q8_0Far8}): eight read
+ * {@link #q6K}). Q8_0 is cut into eighths, eight rows per tile ({@link Q80Tiles#scaleFar8}): eight read
  * streams kept its decode near the streaming-read rate on rows of k = 2048 (10.0-10.1 against 6.7-7.7 GB/s for
  * four, one thread, weights past the last-level cache; BENCHMARKS.md section 29), where Q8_0's few operations per
  * byte leave the time to how many lines are in flight.
@@ -19,8 +19,9 @@ import java.lang.foreign.MemorySegment;
  * <p>Every output, whichever tile computes it and whatever m, is the same sequence of operations: the
  * weight row dequantized exactly as {@link QuantDecode} writes it, VL values at a time in element order,
  * each vector folded into one accumulator by {@code acc = fma(w, x, acc)} from zero, then
- * {@link QSpecies#hsum}. The batched-decode tiles ({@link BatchDriver}, 1 &lt; m ≤ 16) run that same sequence
- * per output, so row i of any m-row product is bit for bit the decode of row i.
+ * {@link QSpecies#hsum}; or, for the block-scale tiles of Q4_0 ({@link Q40ScaleTiles}) and Q8_0
+ * ({@link Q80Tiles}), their own fixed sequence. The batched-decode tiles ({@link BatchDriver}, 1 &lt; m ≤ 16)
+ * run that same sequence per output, so row i of any m-row product is bit for bit the decode of row i.
  *
  * <p>Scratch {@code s}: {@code [0, 4·VL)} reduction lanes ({@code [0, 8·VL)} for Q8_0), then from 4·VL the
  * decoded scales of four Q4_K rows ({@link #scratch}); with {@link #Q4_0_BLOCKSCALE}, Q4_0's block sums of x from
@@ -45,6 +46,14 @@ final class TileDriver {
      */
     static final boolean COMPACT =
             Boolean.parseBoolean(System.getProperty("dev.interlayer.quant.compactTiles", "true"));
+
+    /**
+     * {@code dev.interlayer.q8_0.tile}: Q8_0's decode tile. {@code scale} (default): {@link Q80Tiles#scaleFar8},
+     * the block scale applied once per block, within C2's parse budget (batched decode follows,
+     * {@link Q80Tiles#scaleW2x4}); {@code written}: the dequantizing {@link Block32Tiles#q8_0Far8} (the floats of
+     * {@link QuantDecode}; past C2's parse budget, so it may box in a JVM that ran much other vector code).
+     */
+    static final boolean Q8_0_SCALE = !System.getProperty("dev.interlayer.q8_0.tile", "scale").equals("written");
 
     private TileDriver() {
     }
@@ -78,10 +87,18 @@ final class TileDriver {
             int q = (j1 - j0) / 8;
             long step = q * rowBytes;
             for (int j = j0; j < j0 + q; j++) {
-                Block32Tiles.q8_0Far8(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+                if (Q8_0_SCALE) {
+                    Q80Tiles.scaleFar8(w, wOff + j * rowBytes, step, k, x, xo, s);
+                    for (int r = 0; r < 8; r++) {
+                        c[cOff + j + r * q] = QSpecies.hsum(s, r * VL);
+                    }
+                } else {
+                    Block32Tiles.q8_0Far8(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+                }
             }
             for (int j = j0 + 8 * q; j < j1; j++) {
-                c[cOff + j] = Block32Tiles.q8_0One(w, wOff + j * rowBytes, k, x, xo, s);
+                c[cOff + j] = Q8_0_SCALE ? Q80Tiles.scaleOne(w, wOff + j * rowBytes, k, x, xo, s)
+                        : Block32Tiles.q8_0One(w, wOff + j * rowBytes, k, x, xo, s);
             }
             return;
         }

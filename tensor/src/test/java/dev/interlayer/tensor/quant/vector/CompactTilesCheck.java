@@ -86,7 +86,7 @@ public final class CompactTilesCheck {
     }
 
     /** Random bytes off heap with a small normal f16 scale at {@code scaleAt} of every block. */
-    private static MemorySegment random(long size, Random r, int block, int scaleAt) {
+    static MemorySegment random(long size, Random r, int block, int scaleAt) {
         byte[] b = new byte[(int) size];
         r.nextBytes(b);
         for (int o = scaleAt; o + 1 < b.length; o += block) {

@@ -3,7 +3,6 @@ package dev.interlayer.tensor.quant.vector;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -48,9 +47,9 @@ class Q40ScaleTilesTest {
             int k = 32 * nb, lda = k + 5;
             long rowBytes = 18L * nb + GAP;
             for (int n = 1; n <= 5; n++) {
-                MemorySegment w = weights(r, n, nb, rowBytes, false);
+                MemorySegment w = BlockRows.weights(r, n, nb, rowBytes, 18, false);
                 for (int m = 1; m <= 9; m += 2) {
-                    float[] a = gaussian(r, XO + m * lda);
+                    float[] a = BlockRows.gaussian(r, XO + m * lda);
                     float[] s = new float[Q40ScaleTiles.SUMS + m * nb];
                     for (int i = 0; i < m; i++) {
                         Q40ScaleTiles.blockSums(k, a, XO + i * lda, s, Q40ScaleTiles.SUMS + i * nb);
@@ -86,52 +85,14 @@ class Q40ScaleTilesTest {
         }
     }
 
-    /** n Q4_0 rows of nb blocks, rowBytes apart: random codes, Gaussian scales (one block at ±f16 max if extreme). */
-    private static MemorySegment weights(Random r, int n, int nb, long rowBytes, boolean extreme) {
-        MemorySegment w = Arena.ofAuto().allocate(Math.max(1, n * rowBytes), 64);
-        byte[] codes = new byte[(int) (n * rowBytes)];
-        r.nextBytes(codes);
-        w.copyFrom(MemorySegment.ofArray(codes));
-        for (int j = 0; j < n; j++) {
-            for (int b = 0; b < nb; b++) {
-                float d = (float) (r.nextGaussian() * 0.02);
-                if (extreme && b == nb / 2) {
-                    d = j % 2 == 0 ? 65504f : -65504f;
-                }
-                w.set(ValueLayout.JAVA_SHORT_UNALIGNED, j * rowBytes + 18L * b, Float.floatToFloat16(d));
-            }
-        }
-        return w;
-    }
-
-    private static float[] gaussian(Random r, int n) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
-        return x;
-    }
-
     private static void check(Random r, int n, int nb, boolean extreme) {
         int k = 32 * nb;
         long rowBytes = 18L * nb + GAP;
-        MemorySegment w = weights(r, n, nb, rowBytes, extreme);
-        float[] x = gaussian(r, XO + k + 5);
-        if (extreme && k > 0) {
-            x[XO + k / 2 + 1] = 1e30f;
-            x[XO + k - 1] = -3e29f;
-        }
+        MemorySegment w = BlockRows.weights(r, n, nb, rowBytes, 18, extreme);
+        float[] x = BlockRows.activations(r, k, XO, extreme);
         float[] s = new float[TileDriver.scratch(k)];
-        float[] c = new float[CI + n * CS + 4];
-        Arrays.fill(c, Float.NaN);
         Q40ScaleTiles.blockSums(k, x, XO, s, Q40ScaleTiles.SUMS);
-        int q = n / 8;
-        for (int j = 0; j < q; j++) {
-            Q40ScaleTiles.far8(w, j * rowBytes, q * rowBytes, k, x, XO, s, c, CI + j * CS, q * CS);
-        }
-        for (int j = 8 * q; j < n; j++) {
-            c[CI + j * CS] = Q40ScaleTiles.one(w, j * rowBytes, k, x, XO, s);
-        }
+        float[] c = BlockRows.decode(Q40ScaleTiles::far8, Q40ScaleTiles::one, w, n, k, rowBytes, x, XO, s, CI, CS);
         for (int j = 0; j < n; j++) {
             double want = 0, mag = 0;
             for (int b = 0; b < nb; b++) {
@@ -148,10 +109,6 @@ class Q40ScaleTilesTest {
             String what = "n=" + n + " blocks=" + nb + (extreme ? " extreme" : "") + " row " + j;
             assertTrue(Float.isFinite(got), what + ": " + got);
             assertEquals(want, got, 4 * (k + 8) * 0x1p-24 * mag, what);
-        }
-        for (int i = 0; i < c.length; i++) {
-            boolean output = i >= CI && (i - CI) % CS == 0 && (i - CI) / CS < n;
-            assertEquals(output, !Float.isNaN(c[i]), "output slot " + i + " written: " + !output);
         }
     }
 }

@@ -1,0 +1,90 @@
+package dev.interlayer.tensor.quant.vector;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Random;
+
+/**
+ * Test data and harness of the block-32 decode tile tests: rows of blocks that start with an f16 scale, Gaussian
+ * activations, and the eight-row and one-row tiles run over n rows as {@link TileDriver} arranges them.
+ */
+final class BlockRows {
+    /** An eight-row tile: rows o0 + r·step with x from xo, outputs c[ci + r·cs]. */
+    interface Eight {
+        void tile(MemorySegment w, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci, int cs);
+    }
+
+    /** A one-row tile: the row at byte o with x from xo. */
+    interface One {
+        float row(MemorySegment w, long o, int k, float[] x, int xo, float[] s);
+    }
+
+    private BlockRows() {
+    }
+
+    /**
+     * n rows of nb blocks of {@code blockBytes} bytes, rowBytes apart (a gap after each row): random bytes, then each
+     * block's leading f16 scale Gaussian (σ 0.02), one block per row at ±f16 max if {@code extreme}.
+     */
+    static MemorySegment weights(Random r, int n, int nb, long rowBytes, int blockBytes, boolean extreme) {
+        MemorySegment w = Arena.ofAuto().allocate(Math.max(1, n * rowBytes), 64);
+        byte[] codes = new byte[(int) (n * rowBytes)];
+        r.nextBytes(codes);
+        w.copyFrom(MemorySegment.ofArray(codes));
+        for (int j = 0; j < n; j++) {
+            for (int b = 0; b < nb; b++) {
+                float d = (float) (r.nextGaussian() * 0.02);
+                if (extreme && b == nb / 2) {
+                    d = j % 2 == 0 ? 65504f : -65504f;
+                }
+                w.set(ValueLayout.JAVA_SHORT_UNALIGNED, j * rowBytes + (long) blockBytes * b, Float.floatToFloat16(d));
+            }
+        }
+        return w;
+    }
+
+    static float[] gaussian(Random r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return x;
+    }
+
+    /** k Gaussian activations from xo (and 5 after); if extreme, two of them at 1e30 and −3e29. */
+    static float[] activations(Random r, int k, int xo, boolean extreme) {
+        float[] x = gaussian(r, xo + k + 5);
+        if (extreme && k > 0) {
+            x[xo + k / 2 + 1] = 1e30f;
+            x[xo + k - 1] = -3e29f;
+        }
+        return x;
+    }
+
+    /**
+     * Rows j &lt; n (rowBytes apart from byte 0) with x: the eight-row tile over the first 8·(n/8) rows (row j with
+     * rows j + q, .., j + 7q, q = n/8), the one-row tile over the rest, as {@link TileDriver} does; outputs at
+     * c[ci + j·cs], and every other slot of c checked unwritten.
+     */
+    static float[] decode(Eight eight, One one, MemorySegment w, int n, int k, long rowBytes, float[] x, int xo,
+                          float[] s, int ci, int cs) {
+        float[] c = new float[ci + n * cs + 4];
+        Arrays.fill(c, Float.NaN);
+        int q = n / 8;
+        for (int j = 0; j < q; j++) {
+            eight.tile(w, j * rowBytes, q * rowBytes, k, x, xo, s, c, ci + j * cs, q * cs);
+        }
+        for (int j = 8 * q; j < n; j++) {
+            c[ci + j * cs] = one.row(w, j * rowBytes, k, x, xo, s);
+        }
+        for (int i = 0; i < c.length; i++) {
+            boolean output = i >= ci && (i - ci) % cs == 0 && (i - ci) / cs < n;
+            assertEquals(output, !Float.isNaN(c[i]), "output slot " + i + " written: " + !output);
+        }
+        return c;
+    }
+}
