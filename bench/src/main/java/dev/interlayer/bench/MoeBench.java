@@ -21,15 +21,16 @@ import org.openjdk.jmh.annotations.State;
  * active width, OLMoE-like shapes: d = 2048, 64 experts of width f = 1024, top-8 (softmax, renormalized);
  * the dense FFN has width 8·1024 = 8192, so both do the same expert FLOPs per token,
  * 2·3·d·(k·f) = 100.7 MFLOP (+ 2·d·E = 0.26 MFLOP for the router).
+ * The phase parameter is the call's size: {@code decode} one token, {@code prefill} 256 tokens.
  * <ul>
- *   <li>{@code decodeMoe} vs {@code decodeDense}: one token. Target: MoE ≤ 1.3× dense (decode cost follows the
+ *   <li>{@code moe} vs {@code dense} at {@code phase=decode}. Target: MoE ≤ 1.3× dense (decode cost follows the
  *       active experts: only the 8 selected experts' weights are read).</li>
- *   <li>{@code prefillMoe} vs {@code prefillDense}: 256 tokens; the MoE groups each expert's ~32 tokens into
- *       one GEMM per weight matrix. Same FLOPs, so the time ratio is the inverse GFLOP/s ratio; GFLOP/s =
- *       256·100.7e6 / time. Target: MoE ≥ 0.8× the dense GEMM's GFLOP/s.</li>
- *   <li>{@code prefillExpertShapes}: the very GEMMs the grouped kernel runs (each active expert on its routed
- *       row count, inputs already contiguous) without routing, gather or scatter: {@code prefillMoe} against it
- *       isolates the cost of grouping; {@code prefillDense} against it is the cost of small-m GEMMs.</li>
+ *   <li>{@code moe} vs {@code dense} at {@code phase=prefill}: the MoE groups each expert's ~32 tokens into one GEMM
+ *       per weight matrix. Same FLOPs, so the time ratio is the inverse GFLOP/s ratio; GFLOP/s = 256·100.7e6 /
+ *       time. Target: MoE ≥ 0.8× the dense GEMM's GFLOP/s.</li>
+ *   <li>{@code expertShapes}: the very products the grouped kernel runs for the phase's input (each active expert on
+ *       its routed row count, inputs already contiguous) without routing, gather or scatter: {@code moe} against it
+ *       isolates the cost of grouping; {@code dense} against it is the cost of small-m GEMMs.</li>
  * </ul>
  * Weights in a native arena (like a mapped checkpoint), F32 or BF16; the F32 expert weights take 1.6 GB.
  *
@@ -48,14 +49,15 @@ public class MoeBench extends LayerBenchmark {
     @Param({"2"})
     public int threads;
 
+    @Param({"decode", "prefill"})
+    public String phase;
+
     private RoutedMoe moe;
     private GatedMlp dense;
-    private FeedForward.Scratch moeDecode, moePrefill, denseDecode, densePrefill;
-    private Tensor x1, y1, xp, yp; // [1, d], [256, d]
-    private final Runnable moeDecodeStep = () -> moe.forward(x1, y1, moeDecode);
-    private final Runnable denseDecodeStep = () -> dense.forward(x1, y1, denseDecode);
-    private final Runnable moePrefillStep = () -> moe.forward(xp, yp, moePrefill);
-    private final Runnable densePrefillStep = () -> dense.forward(xp, yp, densePrefill);
+    private FeedForward.Scratch moeScratch, denseScratch;
+    private Tensor x, y; // [T, d], T = 1 (decode) or 256 (prefill)
+    private final Runnable moeStep = () -> moe.forward(x, y, moeScratch);
+    private final Runnable denseStep = () -> dense.forward(x, y, denseScratch);
     private List<FeedForward> experts;
     private Tensor[] groupIn, groupOut; // per expert [n_e, d] (null when n_e = 0)
     private FeedForward.Scratch expertScratch;
@@ -73,18 +75,22 @@ public class MoeBench extends LayerBenchmark {
         moe = new RoutedMoe(TopKRouter.softmax(linear(rng, DType.F32, EXPERTS, D), TOP_K, true), experts,
                 RoutedMoe.Combine.WEIGHTED_SUM);
         dense = swiGlu(rng, wt, D, TOP_K * expertWidth);
-        moeDecode = moe.newScratch(1);
-        moePrefill = moe.newScratch(PREFILL);
-        denseDecode = dense.newScratch(1);
-        densePrefill = dense.newScratch(PREFILL);
-        x1 = random(rng, DType.F32, 1f, 1, D);
-        y1 = Tensor.zeros(1, D);
-        xp = random(rng, DType.F32, 1f, PREFILL, D);
-        yp = Tensor.zeros(PREFILL, D);
-        // the row count each expert receives for xp, from one routed call
-        RoutedMoe.State st = (RoutedMoe.State) moePrefill;
-        moe.forward(xp, yp, st);
-        expertScratch = experts.get(0).newScratch(PREFILL);
+        int tokens = switch (phase) {
+            case "decode" -> 1;
+            case "prefill" -> PREFILL;
+            default -> throw new IllegalArgumentException("phase is decode or prefill, got " + phase);
+        };
+        moeScratch = moe.newScratch(tokens);
+        denseScratch = dense.newScratch(tokens);
+        // both inputs are drawn in every phase, so that each phase sees the same weights and input as the other's
+        Tensor x1 = random(rng, DType.F32, 1f, 1, D);
+        Tensor xp = random(rng, DType.F32, 1f, PREFILL, D);
+        x = tokens == 1 ? x1 : xp;
+        y = Tensor.zeros(tokens, D);
+        // the row count each expert receives for x, from one routed call
+        RoutedMoe.State st = (RoutedMoe.State) moeScratch;
+        moe.forward(x, y, st);
+        expertScratch = experts.get(0).newScratch(tokens);
         groupIn = new Tensor[EXPERTS];
         groupOut = new Tensor[EXPERTS];
         for (int e = 0; e < EXPERTS; e++) {
@@ -104,37 +110,23 @@ public class MoeBench extends LayerBenchmark {
         }
     }
 
-    /** One token through 64-expert top-8 MoE. */
+    /** The phase's tokens through the 64-expert top-8 MoE, grouped per expert. */
     @Benchmark
-    public Tensor decodeMoe() {
-        ComputePool.run(moeDecodeStep);
-        return y1;
+    public Tensor moe() {
+        ComputePool.run(moeStep);
+        return y;
     }
 
-    /** One token through the dense SwiGLU of width 8·f. */
+    /** The phase's tokens through the dense SwiGLU of width 8·f (same FLOPs). */
     @Benchmark
-    public Tensor decodeDense() {
-        ComputePool.run(denseDecodeStep);
-        return y1;
+    public Tensor dense() {
+        ComputePool.run(denseStep);
+        return y;
     }
 
-    /** 256 tokens through the MoE, grouped per expert. */
+    /** The grouped kernel's per-expert products alone (same shapes, no routing/gather/scatter). */
     @Benchmark
-    public Tensor prefillMoe() {
-        ComputePool.run(moePrefillStep);
-        return yp;
-    }
-
-    /** 256 tokens through the dense SwiGLU of width 8·f (same FLOPs). */
-    @Benchmark
-    public Tensor prefillDense() {
-        ComputePool.run(densePrefillStep);
-        return yp;
-    }
-
-    /** The grouped kernel's per-expert GEMMs alone (same shapes, no routing/gather/scatter). */
-    @Benchmark
-    public Tensor[] prefillExpertShapes() {
+    public Tensor[] expertShapes() {
         ComputePool.run(expertShapesStep);
         return groupOut;
     }

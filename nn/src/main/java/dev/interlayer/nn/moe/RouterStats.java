@@ -202,43 +202,48 @@ public final class RouterStats {
     /** MaxVio = max_e c_e / mean_e c_e − 1 (0 at perfect balance; 0 when nothing was assigned). */
     public double maxViolation() {
         double mean = meanCount();
-        if (mean == 0) {
-            return 0;
-        }
-        int max = 0;
-        for (int c : counts) {
-            max = Math.max(max, c);
-        }
-        return max / mean - 1;
+        return mean == 0 ? 0 : maxCount() / mean - 1;
     }
 
     /** Coefficient of variation of c_e: population standard deviation over the mean (0 when nothing assigned). */
     public double coefficientOfVariation() {
         double mean = meanCount();
-        if (mean == 0) {
-            return 0;
-        }
-        double var = 0;
-        for (int c : counts) {
-            var += (c - mean) * (c - mean);
-        }
-        return Math.sqrt(var / counts.length) / mean;
+        return mean == 0 ? 0 : Math.sqrt(squaredDeviations(mean) / counts.length) / mean;
     }
 
     private double meanCount() {
+        return (double) keptAssignments() / counts.length;
+    }
+
+    // Σ_e c_e: the assignments that reached an expert
+    private long keptAssignments() {
         long sum = 0;
         for (int c : counts) {
             sum += c;
         }
-        return (double) sum / counts.length;
+        return sum;
+    }
+
+    private int maxCount() {
+        int max = 0;
+        for (int c : counts) {
+            max = Math.max(max, c);
+        }
+        return max;
+    }
+
+    // Σ_e (c_e − mean)²
+    private double squaredDeviations(double mean) {
+        double sum = 0;
+        for (int c : counts) {
+            sum += (c - mean) * (c - mean);
+        }
+        return sum;
     }
 
     /** Assignments dropped by a capacity limit, over all assignments the router made (0 without a limit). */
     public double droppedFraction() {
-        long kept = 0;
-        for (int c : counts) {
-            kept += c;
-        }
+        long kept = keptAssignments();
         return kept + dropped == 0 ? 0 : dropped / (double) (kept + dropped);
     }
 

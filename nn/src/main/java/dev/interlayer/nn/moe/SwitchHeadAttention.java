@@ -122,11 +122,11 @@ public record SwitchHeadAttention(SwitchHeadConfig config, Linear wq, Linear wk,
             wv.apply(x, st.v.rows(t));
         } else {
             Arrays.fill(v, 0, t * w, 0f);
-            st.valueStats.reset(c.topK());
-            selectPerHead(st, selV, normed, st.valueRouting, st.valueStats);
+            State.ExpertMix m = st.valueMix;
+            selectPerHead(st, selV, normed, m);
             for (int h = 0; h < c.heads(); h++) {
                 st.head = h;
-                st.valueGroups.run(st.valueRouting[h], x, 0, st.valueExpert, v, 0, w, h * c.headDim());
+                m.groups.run(m.routing[h], x, 0, m.expert, v, 0, w, h * c.headDim());
             }
         }
         System.arraycopy(v, 0, st.values, past * w, t * w);
@@ -164,12 +164,12 @@ public record SwitchHeadAttention(SwitchHeadConfig config, Linear wq, Linear wk,
         float[] acc = direct ? out.heapFloats() : st.acc.data();
         int accOff = direct ? Math.toIntExact(out.segment().address() / Float.BYTES + out.offset()) : 0;
         Arrays.fill(acc, accOff, accOff + t * d, 0f);
-        st.outputStats.reset(c.topK());
-        selectPerHead(st, selO, normed, st.outputRouting, st.outputStats);
+        State.ExpertMix m = st.outputMix;
+        selectPerHead(st, selO, normed, m);
         Tensor ot = st.o.rows(t);
         for (int h = 0; h < c.heads(); h++) {
             st.head = h;
-            st.outputGroups.run(st.outputRouting[h], ot, h * c.headDim(), st.outputExpert, acc, accOff, d, 0);
+            m.groups.run(m.routing[h], ot, h * c.headDim(), m.expert, acc, accOff, d, 0);
         }
         if (!direct) {
             out.copyFrom(st.acc.rows(t));
@@ -177,18 +177,19 @@ public record SwitchHeadAttention(SwitchHeadConfig config, Linear wq, Linear wk,
     }
 
     // per head h: logits = sel rows [h·n_e, (h+1)·n_e) applied to n; sigmoid top-k, no renormalization
-    private void selectPerHead(State st, Linear sel, Tensor normed, Routing[] routing, RouterStats stats) {
+    private void selectPerHead(State st, Linear sel, Tensor normed, State.ExpertMix m) {
         int t = normed.dim(0), ne = config.numExperts();
+        m.stats.reset(config.topK());
         sel.apply(normed, st.selection.rows(t));
         float[] all = st.selection.data();
         for (int h = 0; h < config.heads(); h++) {
-            Routing r = routing[h];
+            Routing r = m.routing[h];
             r.begin(t);
             for (int i = 0; i < t; i++) {
                 System.arraycopy(all, i * st.selection.cols() + h * ne, r.logits(), i * ne, ne);
                 TopKRouter.select(r, i, config.topK(), TopKRouter.Score.SIGMOID, false, st.idx);
             }
-            RoutedMoe.accumulate(stats, r);
+            RoutedMoe.accumulate(m.stats, r);
         }
     }
 
@@ -204,10 +205,7 @@ public record SwitchHeadAttention(SwitchHeadConfig config, Linear wq, Linear wk,
         private final float[] cos, sin;     // [rotaryDim/2] one position's rotation
         private final Rope rope;
         private final int[] idx;
-        private final Routing[] valueRouting, outputRouting; // per head
-        private final GroupedExperts valueGroups, outputGroups;
-        private final GroupedExperts.Expert valueExpert, outputExpert;
-        private final RouterStats valueStats, outputStats;
+        private final ExpertMix valueMix, outputMix;
         private int head;   // head whose experts the grouped runs apply
         private int length; // positions in the store
 
@@ -227,18 +225,29 @@ public record SwitchHeadAttention(SwitchHeadConfig config, Linear wq, Linear wk,
             cos = new float[c.rotaryDim() / 2];
             sin = new float[c.rotaryDim() / 2];
             idx = new int[c.topK()];
-            valueRouting = new Routing[c.heads()];
-            outputRouting = new Routing[c.heads()];
-            for (int h = 0; h < c.heads(); h++) {
-                valueRouting[h] = new Routing(ne, maxTokens, maxTokens * c.topK());
-                outputRouting[h] = new Routing(ne, maxTokens, maxTokens * c.topK());
+            valueMix = new ExpertMix(a.valueExperts, maxTokens, c.hidden(), c.headDim());
+            outputMix = new ExpertMix(a.outputExperts, maxTokens, c.headDim(), c.hidden());
+        }
+
+        // One mixture of experts per head (the values' or the outputs'): each head's routing, the grouped kernel
+        // that runs the selected experts of head `head`, and the selection statistics over all (head, token) pairs.
+        private final class ExpertMix {
+            final Routing[] routing; // per head
+            final GroupedExperts groups;
+            final GroupedExperts.Expert expert;
+            final RouterStats stats;
+
+            // experts: H·n_e maps of [out, in], expert e of head h at h·n_e + e
+            ExpertMix(List<Linear> experts, int maxTokens, int in, int out) {
+                int ne = c.numExperts();
+                routing = new Routing[c.heads()];
+                for (int h = 0; h < c.heads(); h++) {
+                    routing[h] = new Routing(ne, maxTokens, maxTokens * c.topK());
+                }
+                groups = new GroupedExperts(ne, maxTokens * c.topK(), maxTokens, in, out);
+                expert = (e, x, y) -> experts.get(head * ne + e).apply(x, y);
+                stats = new RouterStats(ne, c.topK());
             }
-            valueGroups = new GroupedExperts(ne, maxTokens * c.topK(), maxTokens, c.hidden(), c.headDim());
-            outputGroups = new GroupedExperts(ne, maxTokens * c.topK(), maxTokens, c.headDim(), c.hidden());
-            valueExpert = (e, in, out) -> a.valueExperts.get(head * ne + e).apply(in, out);
-            outputExpert = (e, in, out) -> a.outputExperts.get(head * ne + e).apply(in, out);
-            valueStats = new RouterStats(ne, c.topK());
-            outputStats = new RouterStats(ne, c.topK());
         }
 
         /** Positions in the key/value store. */
@@ -253,12 +262,12 @@ public record SwitchHeadAttention(SwitchHeadConfig config, Linear wq, Linear wk,
 
         /** Value-expert selection statistics of the last call, over all (head, token) pairs. */
         public RouterStats valueStats() {
-            return valueStats;
+            return valueMix.stats;
         }
 
         /** Output-expert selection statistics of the last call, over all (head, token) pairs. */
         public RouterStats outputStats() {
-            return outputStats;
+            return outputMix.stats;
         }
 
         // rotates pairs (j, j + rotaryDim/2) of every head of the t rows of q and k, in place; angle p·invFreq[j]
