@@ -43,8 +43,6 @@ final class QuantPrefill {
     /** One thread's output tile ({@link RegisterTile#SIZE}). */
     private static final ThreadSlot<float[]> TILE = new ThreadSlot<>();
 
-    static final boolean TOUCH = Boolean.parseBoolean(System.getProperty("dev.interlayer.quant.prefill.touch", "true"));
-
     private QuantPrefill() {
     }
 
@@ -130,12 +128,7 @@ final class QuantPrefill {
                             f.dequantizeRow(w, wOff + (j + r) * rowBytes + bo, kc, buf, r * kc);
                         }
                     }
-                    int next = Math.min(MR, j1 - j - MR);        // rows of the next group, touched meanwhile
-                    long bytes = f.rowBytes(kc);
                     for (int q = 0; q < panels; q++) {
-                        if (TOUCH && next > 0 && native_) {
-                            touch(w, wOff + (j + MR) * rowBytes + bo, rowBytes, bytes, next, q, panels);
-                        }
                         RegisterTile.multiply(kc, buf, xp, (q * k + pc) * NR, tile);
                         RegisterTile.store(tile, rows, Math.min(NR, m - q * NR), c, cOff + q * NR * ldc + j, ldc,
                                 pc > 0);
@@ -146,26 +139,6 @@ final class QuantPrefill {
             GROUP.release(buf);
             TILE.release(tile);
         }
-    }
-
-    /** Sink of {@link #touch}'s loads, so that they are not removed. */
-    private static int sink;
-
-    /**
-     * Reads one byte per 64-byte line of part q of {@code parts} of the next group's rows (each {@code bytes} long
-     * from {@code off}, {@code rowBytes} apart), before panel q runs: the loads miss while the register tile
-     * computes, and the next group's dequantization then reads its blocks from cache instead of waiting for
-     * memory (the Java API has no prefetch instruction).
-     */
-    private static void touch(MemorySegment w, long off, long rowBytes, long bytes, int rows, int q, int parts) {
-        long lines = (bytes + 63) >>> 6, total = rows * lines;
-        long l0 = total * q / parts, l1 = total * (q + 1) / parts;
-        int s = 0;
-        for (long l = l0; l < l1; l++) {
-            long r = l / lines;
-            s += w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, off + r * rowBytes + Math.min(bytes - 1, (l - r * lines) << 6));
-        }
-        sink += s;
     }
 
     /** One thread's share of the rows over activations already packed ({@code a} unused); reused per calling thread. */
