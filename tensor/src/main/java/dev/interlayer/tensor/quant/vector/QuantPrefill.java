@@ -43,6 +43,10 @@ final class QuantPrefill {
     /** One thread's output tile ({@link RegisterTile#SIZE}). */
     private static final ThreadSlot<float[]> TILE = new ThreadSlot<>();
 
+    /** {@code dev.interlayer.kquant.prefill.touch} (default true): see {@link #touch}. */
+    static final boolean TOUCH =
+            Boolean.parseBoolean(System.getProperty("dev.interlayer.kquant.prefill.touch", "true"));
+
     private QuantPrefill() {
     }
 
@@ -112,7 +116,8 @@ final class QuantPrefill {
             tile = new float[RegisterTile.SIZE];
         }
         boolean native_ = QSpecies.NATIVE.isInstance(w);
-        int panels = (m + NR - 1) / NR;
+        boolean touch = TOUCH && native_ && bs == 256;             // K-quants (see touch)
+        int panels = (m + NR - 1) / NR, touched = 0;
         try {
             for (int pc = 0; pc < k; pc += kcMax) {
                 int kc = Math.min(kcMax, k - pc);
@@ -128,17 +133,48 @@ final class QuantPrefill {
                             f.dequantizeRow(w, wOff + (j + r) * rowBytes + bo, kc, buf, r * kc);
                         }
                     }
+                    int next = touch ? Math.min(MR, j1 - j - MR) : 0;   // rows of the next group
                     for (int q = 0; q < panels; q++) {
+                        if (next > 0) {                            // a share of them before each panel
+                            touched += touch(w, wOff + (j + MR) * rowBytes + bo, rowBytes, f.rowBytes(kc),
+                                    next * q / panels, next * (q + 1) / panels);
+                        }
                         RegisterTile.multiply(kc, buf, xp, (q * k + pc) * NR, tile);
                         RegisterTile.store(tile, rows, Math.min(NR, m - q * NR), c, cOff + q * NR * ldc + j, ldc,
                                 pc > 0);
                     }
                 }
             }
+            if (touched == Integer.MIN_VALUE) {
+                sink = touched;
+            }
         } finally {
             GROUP.release(buf);
             TILE.release(tile);
         }
+    }
+
+    /** Written only when the touched bytes add up to an impossible sum: keeps the loads. */
+    private static int sink;
+
+    /**
+     * Reads one byte per 64-byte line of rows [r0, r1) ({@code bytes} each from {@code off}, rowBytes apart): the
+     * K-quant prefill touches the next group's weight rows, a share before each token panel of this group, so that
+     * their lines are on their way from memory while the register tile runs and the next group's dequantization
+     * reads them from cache (Java has no prefetch instruction). Measured end to end on the 1B Q4_K_M file (JFR
+     * samples, which the machine's load does not skew): dequantization, touches included, went from 0.20-0.22 to
+     * 0.17-0.18 of the register tile's time. Only for the K-quants: the block-32 formats were not measured.
+     */
+    private static int touch(MemorySegment seg, long off, long rowBytes, long bytes, int r0, int r1) {
+        MemorySegment w = (MemorySegment) QSpecies.NATIVE.cast(seg);   // off-heap only: see QSpecies.NATIVE
+        int s = 0;
+        for (int r = r0; r < r1; r++) {
+            long o = off + r * rowBytes;
+            for (long b = 0; b < bytes; b += 64) {
+                s += w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, o + b);
+            }
+        }
+        return s;
     }
 
     /** One thread's share of the rows over activations already packed ({@code a} unused); reused per calling thread. */
