@@ -40,11 +40,13 @@ final class GemmDirectKernel extends GemmDirectKernelUnrolled {
     /**
      * Whether 12-row groups run as two 6-row halves ({@link #micro2Half}) and 8-row groups as two 4-row halves
      * ({@link #micro3Half}), each within C2's parse-time inlining budget, so that they compile to the same code in
-     * any JVM; same results bit for bit. {@code -Ddev.interlayer.gemm.ws.compact=false}: the written-out {@link
-     * #micro2Any} / {@link #micro3} (or the per-stride copies), which parse past that budget: after other vector code
-     * they ran 7–10× slower (their segment loads compiled as calls) or boxed every vector.
+     * any JVM; same results bit for bit ({@code -Ddev.interlayer.gemm.ws.compact=true}). Off by default: each half
+     * streams the token panel from L2 again (twice the panel traffic per FMA), and the whole GEMM ran 15–30% slower
+     * (1 thread, CPU time, interleaved, load 7–8: 1024³ 110 against 130 GFLOP/s, 2048³ 92 against 122, 128 × 2048 ×
+     * 2048 91 against 131). The written-out {@link #micro2Any} and {@link #micro3} parse past that budget (~30 000
+     * nodes): in a JVM whose Vector API profiles other code has polluted, their late-inlined calls can box vectors.
      */
-    static final boolean COMPACT = !"false".equals(System.getProperty("dev.interlayer.gemm.ws.compact"));
+    static final boolean COMPACT = Boolean.getBoolean("dev.interlayer.gemm.ws.compact");
     /** Rows of {@link #micro2Half}. */
     static final int HALF = MR / 2;
     /** Weight rows of one pass over the panels: a multiple of both kernels' groups, hot in L2 for the later panels. */
