@@ -74,24 +74,17 @@ class GemmAllocationTest {
     /** The compact kernels ({@code -Ddev.interlayer.gemm.ws.compact=true}): nothing allocated, nothing left late. */
     @Test
     void compactKernelsInlineEverythingWhileParsing() throws IOException, InterruptedException {
-        Path log = Files.createTempFile("gemm-jit", ".log");
-        try {
-            List<String> options = new java.util.ArrayList<>(jitLog(log));
-            options.add("-Ddev.interlayer.gemm.ws.compact=true");
-            String out = ChildJvm.run(GemmAllocationTest.class, options, 600, List.of());
-            assertTrue(out.contains("clean: "), out);
-            System.out.println("compact: " + out.strip());
-            String jit = Files.readString(log, StandardCharsets.UTF_8);
-            for (String kernel : new String[] {"micro2Half", "micro3Half"}) {
-                List<String> c2 = c2Compiles(jit, kernel);
-                assertTrue(!c2.isEmpty(), () -> kernel + " was not compiled by C2 in the probe:\n" + out);
-                for (String task : c2) {
-                    List<String> bad = notInlinedAtParse(task);
-                    assertTrue(bad.isEmpty(), () -> kernel + ": calls C2 did not inline while parsing: " + bad);
-                }
+        String[] out = new String[1];
+        String jit = probeWithJitLog("true", List.of(), o -> out[0] = o);
+        assertTrue(out[0].contains("clean: "), out[0]);
+        System.out.println("compact: " + out[0].strip());
+        for (String kernel : new String[] {"micro2Half", "micro3Half"}) {
+            List<String> c2 = c2Compiles(jit, kernel);
+            assertTrue(!c2.isEmpty(), () -> kernel + " was not compiled by C2 in the probe:\n" + out[0]);
+            for (String task : c2) {
+                List<String> bad = notInlinedAtParse(task);
+                assertTrue(bad.isEmpty(), () -> kernel + ": calls C2 did not inline while parsing: " + bad);
             }
-        } finally {
-            Files.deleteIfExists(log);
         }
     }
 
@@ -101,15 +94,22 @@ class GemmAllocationTest {
      */
     @Test
     void theJitCheckSeesTheWrittenOutKernelParsePastTheBudget() throws IOException, InterruptedException {
+        List<String> c2 = c2Compiles(probeWithJitLog("false", List.of("fresh"), o -> { }), "micro2Any");
+        assertTrue(!c2.isEmpty(), "micro2Any was not compiled by C2 in the probe");
+        assertTrue(c2.stream().anyMatch(t -> !notInlinedAtParse(t).isEmpty()),
+                "the written-out micro2Any inlined everything while parsing: the check cannot fail");
+    }
+
+    /** Runs the probe with {@code -Ddev.interlayer.gemm.ws.compact=compact}; passes its output on, returns its JIT log. */
+    private static String probeWithJitLog(String compact, List<String> args,
+                                          java.util.function.Consumer<String> output)
+            throws IOException, InterruptedException {
         Path log = Files.createTempFile("gemm-jit", ".log");
         try {
             List<String> options = new java.util.ArrayList<>(jitLog(log));
-            options.add("-Ddev.interlayer.gemm.ws.compact=false");
-            ChildJvm.run(GemmAllocationTest.class, options, 600, List.of("fresh"));
-            List<String> c2 = c2Compiles(Files.readString(log, StandardCharsets.UTF_8), "micro2Any");
-            assertTrue(!c2.isEmpty(), "micro2Any was not compiled by C2 in the probe");
-            assertTrue(c2.stream().anyMatch(t -> !notInlinedAtParse(t).isEmpty()),
-                    "the written-out micro2Any inlined everything while parsing: the check cannot fail");
+            options.add("-Ddev.interlayer.gemm.ws.compact=" + compact);
+            output.accept(ChildJvm.run(GemmAllocationTest.class, options, 600, args));
+            return Files.readString(log, StandardCharsets.UTF_8);
         } finally {
             Files.deleteIfExists(log);
         }
