@@ -30,9 +30,10 @@ import jdk.incubator.vector.VectorMask;
  * NR = 2 vectors of tokens, 24 FMA accumulators, per k step 2 vector loads and 12 broadcasts. Edge
  * tiles compute on zero padding and store only their valid part.
  *
- * <p>F32 weights in native memory skip the widening: {@link GemmDirectKernel} broadcasts them straight from the weight segment (12-row
- * groups in spans of 24 rows that stay in L2 across the panels), a block of NR·q + 9 … 16 rows ends in one 3-vector
- * panel and one of NR·q + 1 … 8 rows in the dot-product tail {@link GemmDirectTail}; the tail rows are not packed.
+ * <p>F32 weights in native memory skip the widening: {@link GemmDirectKernel} broadcasts them straight from the
+ * weight segment (12-row groups in spans of 24 rows that stay in L2 across the panels), a block of NR·q + 9 … 16 rows
+ * ends in one 3-vector panel and one of NR·q + 1 … 8 rows in the dot-product tail {@link GemmDirectTail}; the tail
+ * rows are not packed.
  * The widening below serves BF16 and F16 weights, F32 weights on the heap (and all F32 with
  * {@code -Ddev.interlayer.gemm.ws.widen=true}).
  *
