@@ -175,6 +175,9 @@ final class GemmWeightStream extends GemmWeightStreamUnrolled {
     /**
      * F32 weights in native memory (a mapped file, an arena) take the in-place kernels ({@link GemmDirectKernel}),
      * which read them as {@link GemmSpecies#NATIVE} segments; F32 weights on the heap are widened (copied) like BF16.
+     * The quantizer's calibration passes run on heap F32 weights: in the in-place kernel there every vector was boxed
+     * (JFR), and GPTQ on e5-small-v2 took 211 s (175 s of CPU) against 59 s (56 s) with the widening (one run each,
+     * load 2.5–6).
      */
     private static boolean direct(int kind, Product[] ps) {
         if (!DIRECT || kind != GemmSpecies.KIND_F32) {
