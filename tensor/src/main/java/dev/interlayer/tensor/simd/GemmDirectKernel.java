@@ -37,6 +37,18 @@ final class GemmDirectKernel extends GemmDirectKernelUnrolled {
      * load 7–16), so no gain was shown where it counts.
      */
     static final boolean STRIDES = Boolean.getBoolean("dev.interlayer.gemm.ws.strides");
+    /**
+     * Whether 12-row groups run as two 6-row halves ({@link #micro2Half}) and 8-row groups as two 4-row halves
+     * ({@link #micro3Half}), each within C2's parse-time inlining budget, so that they compile to the same code in
+     * any JVM; same results bit for bit ({@code -Ddev.interlayer.gemm.ws.compact=true}). Off by default: each half
+     * streams the token panel from L2 again (twice the panel traffic per FMA), and the whole GEMM ran 15–30% slower
+     * (1 thread, CPU time, interleaved, load 7–8: 1024³ 110 against 130 GFLOP/s, 2048³ 92 against 122, 128 × 2048 ×
+     * 2048 91 against 131). The written-out {@link #micro2Any} and {@link #micro3} parse past that budget (~30 000
+     * nodes): in a JVM whose Vector API profiles other code has polluted, their late-inlined calls can box vectors.
+     */
+    static final boolean COMPACT = Boolean.getBoolean("dev.interlayer.gemm.ws.compact");
+    /** Rows of {@link #micro2Half}. */
+    static final int HALF = MR / 2;
     /** Weight rows of one pass over the panels: a multiple of both kernels' groups, hot in L2 for the later panels. */
     private static final int SPAN = 24;
 
@@ -111,7 +123,7 @@ final class GemmDirectKernel extends GemmDirectKernelUnrolled {
             if (wide) {
                 for (int jj = j; jj < end; jj += MR3) {
                     int rows = Math.min(MR3, end - jj);
-                    micro3(kc, w, w0 + jj * ldw, ldw, rows, xp, narrow * kc * NR, tile);
+                    wide(kc, w, w0 + jj * ldw, ldw, rows, xp, narrow * kc * NR, tile);
                     GemmWeightStream.store(tile, NR3, rows, mc - t0, c, c0 + t0 * ldc + jj, ldc, accumulate);
                 }
             } else if (kpair) {
@@ -136,8 +148,25 @@ final class GemmDirectKernel extends GemmDirectKernelUnrolled {
      * strides. Same results bit for bit. Only with {@link #STRIDES}.
      */
     static void micro2(int kc, MemorySegment w, long w0, long ldw, int rows, float[] xp, int xi, float[] tile) {
-        if (!STRIDES || rows != MR || !GemmStrideKernels.micro2(kc, w, w0, ldw, xp, xi, tile)) {
+        if (COMPACT) {
+            micro2Half(kc, w, w0, ldw, Math.min(rows, HALF), xp, xi, tile, 0);
+            if (rows > HALF) {
+                micro2Half(kc, w, w0 + HALF * ldw, ldw, rows - HALF, xp, xi, tile, HALF);
+            }
+        } else if (!STRIDES || rows != MR || !GemmStrideKernels.micro2(kc, w, w0, ldw, xp, xi, tile)) {
             micro2Any(kc, w, w0, ldw, rows, xp, xi, tile);
+        }
+    }
+
+    /** {@link #micro3}, by {@link #micro3Half} twice when {@link #COMPACT} (the second only for more than 4 rows). */
+    static void wide(int kc, MemorySegment w, long w0, long ldw, int rows, float[] xp, int xi, float[] tile) {
+        if (COMPACT) {
+            micro3Half(kc, w, w0, ldw, Math.min(rows, MR3 / 2), xp, xi, tile, 0);
+            if (rows > MR3 / 2) {
+                micro3Half(kc, w, w0 + MR3 / 2 * ldw, ldw, rows - MR3 / 2, xp, xi, tile, MR3 / 2);
+            }
+        } else {
+            micro3(kc, w, w0, ldw, rows, xp, xi, tile);
         }
     }
 }

@@ -24,6 +24,16 @@ final class GemmSpecies {
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
+    /**
+     * The class of native memory segments (mapped files are a subclass that overrides none of the accessors a load
+     * calls). The in-place F32 kernels cast their weight segment to it first: {@code Class.cast} with a constant
+     * class gives C2 the segment's type, so the accessors inside each {@code MemorySegment.get} inline by class
+     * hierarchy analysis. Without it C2 devirtualizes them through the type profiles of the JDK's segment access
+     * code, which every segment read in the JVM shares: once heap and native segments of several kinds have passed
+     * there, the accessors stay virtual calls and the F32 GEMM ran 7–10× slower.
+     */
+    static final Class<? extends MemorySegment> NATIVE = MemorySegment.NULL.getClass();
+
     /** Weight storage kinds, resolved from DType once per call so inner loops switch on an int. */
     static final int KIND_F32 = 0, KIND_BF16 = 1, KIND_F16 = 2;
 

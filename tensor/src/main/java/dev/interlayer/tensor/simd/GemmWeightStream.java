@@ -30,10 +30,12 @@ import jdk.incubator.vector.VectorMask;
  * NR = 2 vectors of tokens, 24 FMA accumulators, per k step 2 vector loads and 12 broadcasts. Edge
  * tiles compute on zero padding and store only their valid part.
  *
- * <p>F32 weights skip the widening: {@link GemmDirectKernel} broadcasts them straight from the weight segment (12-row
- * groups in spans of 24 rows that stay in L2 across the panels), a block of NR·q + 9 … 16 rows ends in one 3-vector
- * panel and one of NR·q + 1 … 8 rows in the dot-product tail {@link GemmDirectTail}; the tail rows are not packed.
- * The widening below serves BF16 and F16 weights (and F32 with {@code -Ddev.interlayer.gemm.ws.widen=true}).
+ * <p>F32 weights in native memory skip the widening: {@link GemmDirectKernel} broadcasts them straight from the
+ * weight segment (12-row groups in spans of 24 rows that stay in L2 across the panels), a block of NR·q + 9 … 16 rows
+ * ends in one 3-vector panel and one of NR·q + 1 … 8 rows in the dot-product tail {@link GemmDirectTail}; the tail
+ * rows are not packed.
+ * The widening below serves BF16 and F16 weights, F32 weights on the heap (and all F32 with
+ * {@code -Ddev.interlayer.gemm.ws.widen=true}).
  *
  * <p>KC = 2048: a packed MC × KC activation block then takes 1 MB, half of this machine's 2 MB L2 (Intel Xeon,
  * AVX-512), next to the widened weight rows. At 4096 it took all of it: 1 thread, thread CPU time, old and new in
@@ -114,6 +116,7 @@ final class GemmWeightStream extends GemmWeightStreamUnrolled {
         // C stores and weight-row widening for a quarter of the work.
         int kBlocks = (k + KC - 1) / KC;
         int kcMax = (k + kBlocks - 1) / kBlocks;
+        boolean direct = direct(kind, ps);
         float[] xp = PACKED.lease();
         if (xp == null || xp.length < MC * kcMax) {
             xp = new float[MC * Math.min(KC, roundUp(k, 64))];
@@ -126,7 +129,7 @@ final class GemmWeightStream extends GemmWeightStreamUnrolled {
                 for (int pc = 0; pc < k; pc += kcMax) {
                     int kc = Math.min(kcMax, k - pc);
                     int aBlock = aOff + ic * lda + pc;
-                    if (direct(kind)) {
+                    if (direct) {
                         GemmDirectKernel.pack(xp, mc, kc, a, aBlock, lda);
                     } else {
                         packActivations(xp, packedRows(mc), kc, a, aBlock, lda);
@@ -137,15 +140,15 @@ final class GemmWeightStream extends GemmWeightStreamUnrolled {
                     float[] panels = xp;
                     if (parts == 1) {
                         for (Product p : ps) {
-                            rowGroups(0, groups, n, kc, mc, panels, a, aBlock, lda, kind, p.w, p.wOff + pc, p.ldw,
-                                    p.c, p.cOff + ic * p.ldc, p.ldc, accumulate);
+                            rowGroups(0, groups, n, kc, mc, panels, a, aBlock, lda, kind, direct, p.w, p.wOff + pc,
+                                    p.ldw, p.c, p.cOff + ic * p.ldc, p.ldc, accumulate);
                         }
                     } else {
                         ComputePool.parallelFor(parts, t -> {
                             int g0 = (int) ((long) groups * t / parts), g1 = (int) ((long) groups * (t + 1) / parts);
                             for (Product p : ps) {
-                                rowGroups(g0, g1, n, kc, mc, panels, a, aBlock, lda, kind, p.w, p.wOff + col0, p.ldw,
-                                        p.c, p.cOff + row0 * p.ldc, p.ldc, accumulate);
+                                rowGroups(g0, g1, n, kc, mc, panels, a, aBlock, lda, kind, direct, p.w, p.wOff + col0,
+                                        p.ldw, p.c, p.cOff + row0 * p.ldc, p.ldc, accumulate);
                             }
                         });
                     }
@@ -169,9 +172,23 @@ final class GemmWeightStream extends GemmWeightStreamUnrolled {
         }
     }
 
-    /** F32 weights with the in-place kernels ({@link GemmDirectKernel}). */
-    private static boolean direct(int kind) {
-        return DIRECT && kind == GemmSpecies.KIND_F32;
+    /**
+     * F32 weights in native memory (a mapped file, an arena) take the in-place kernels ({@link GemmDirectKernel}),
+     * which read them as {@link GemmSpecies#NATIVE} segments; F32 weights on the heap are widened (copied) like BF16.
+     * The quantizer's calibration passes run on heap F32 weights: in the in-place kernel there every vector was boxed
+     * (JFR), and GPTQ on e5-small-v2 took 211 s (175 s of CPU) against 59 s (56 s) with the widening (one run each,
+     * load 2.5–6).
+     */
+    private static boolean direct(int kind, Product[] ps) {
+        if (!DIRECT || kind != GemmSpecies.KIND_F32) {
+            return false;
+        }
+        for (Product p : ps) {
+            if (!GemmSpecies.NATIVE.isInstance(p.w)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -189,7 +206,7 @@ final class GemmWeightStream extends GemmWeightStreamUnrolled {
      * difference at 32 rows: 64 experts' weights cold from DRAM ran as fast as one expert's, warm.)
      */
     private static void rowGroups(int g0, int g1, int n, int kc, int mc, float[] xp, float[] a, int a0, int lda,
-                                  int kind, MemorySegment w, long w0, long ldw, float[] c, int c0, int ldc,
+                                  int kind, boolean direct, MemorySegment w, long w0, long ldw, float[] c, int c0, int ldc,
                                   boolean accumulate) {
         float[][] scratch = SCRATCH.get();
         if (scratch[0].length < MR * kc) {
@@ -198,7 +215,7 @@ final class GemmWeightStream extends GemmWeightStreamUnrolled {
         }
         float[] wb = scratch[0], next = scratch[2], tile = scratch[1];
         int panelRows = packedRows(mc);
-        if (direct(kind)) {
+        if (direct) {
             GemmDirectKernel.groups(g0 * MR, Math.min(n, g1 * MR), kc, mc, xp, a, a0, lda, w, w0, ldw, c, c0, ldc,
                     accumulate, tile, scratch[3]);
             return;

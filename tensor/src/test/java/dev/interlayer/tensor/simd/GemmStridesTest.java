@@ -101,7 +101,8 @@ class GemmStridesTest {
     @Test
     void gemmWithTheCopiesSwitchedOnMatchesTheOracle() throws Exception {
         // the switch is a static final read at class load, so the switched-on GEMM runs in a child JVM (main below)
-        String out = ChildJvm.run(GemmStridesTest.class, List.of("-Ddev.interlayer.gemm.ws.strides=true"), 120,
+        String out = ChildJvm.run(GemmStridesTest.class, List.of("-Ddev.interlayer.gemm.ws.strides=true",
+                "-Ddev.interlayer.gemm.ws.compact=false"), 120,
                 List.of());
         assertTrue(out.contains("OK strides=true"), out);
     }

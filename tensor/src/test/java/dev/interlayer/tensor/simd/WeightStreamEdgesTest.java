@@ -67,8 +67,9 @@ class WeightStreamEdgesTest {
     }
 
     @Test
-    void f32WeightsOnTheHeapTakeTheInPlaceKernelsToo() {
-        // a heap float[] weight (a tensor built in Java, not mapped) is read in place like a native one
+    void f32WeightsOnTheHeapAreWidenedLikeBf16() {
+        // a heap float[] weight (a tensor built in Java, not mapped) takes the widening path: the in-place kernels
+        // read native segments only (GemmSpecies.NATIVE)
         GemmKernel kernel = new GemmVector();
         SplittableRandom pick = new SplittableRandom(0xF32);
         PoolSizes.oneAndTwo(t -> {
