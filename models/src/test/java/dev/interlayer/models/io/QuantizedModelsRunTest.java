@@ -25,7 +25,11 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@code GgufPyFixturesTest}; {@code reference/quant/dequantize_gguf.py} makes the same copy with gguf-py).
  * Both files hold exactly the same weight values, so every position's logits may differ only by float
  * rounding of the different summation orders: bound 1e-3 absolute on logits of magnitude up to ~15
- * (measured ~3e-6). A wrong block scale, a skipped block or a row read at the wrong offset (e.g. a
+ * (measured 0 to 2e-5). Q8_0 computes each block's sum before its scale (Σ_b d_b·Σ_i q_i·x_i), so its
+ * rounding differs from the dequantized copy's; the random-weight Gemma 2 amplifies rounding far more than the
+ * other models: with that order it measured 3.9e-4 to 1.1e-3 in four runs (one build gave 6.5e-4 run alone and
+ * 1.1e-3 after the rest of the suite in the same JVM: other kernels compiled by C2, other lane-sum orders, same
+ * code), so its bound is 5e-3. A wrong block scale, a skipped block or a row read at the wrong offset (e.g. a
  * mis-sliced expert of a 3-D MoE tensor) moves logits by whole units. Quantization error itself (F32 vs
  * Q8_0 is ~0.35 on stories260K and ~1-3 on the random-weight Mixtral, whose routers flip) is not what
  * this test measures.
@@ -37,17 +41,18 @@ class QuantizedModelsRunTest {
     private static final int[] PROMPT = {1, 403, 407, 261, 378, 259, 295, 341, 284, 285, 383, 312};
 
     @ParameterizedTest
-    @CsvSource({"stories260K/stories260K.gguf, Q8_0", "stories260K/stories260K.gguf, Q4_0",
-            "stories260K/stories260K.gguf, Q5_1", "synthetic/synth-llama-256-f32.gguf, Q4_K_M",
-            "synthetic/synth-llama-256-f32.gguf, Q6_K", "synthetic/synth-mixtral-moe-f32.gguf, Q8_0",
-            "synthetic/synth-qwen2moe-f32.gguf, Q4_0", "synthetic/synth-gemma2-f32.gguf, Q8_0",
-            "synthetic/synth-gpt2-f32.gguf, Q8_0"})
-    void quantizedFileRunsInPlaceLikeItsDequantizedCopy(String file, QuantPreset preset) throws Exception {
+    @CsvSource({"stories260K/stories260K.gguf, Q8_0, 1e-3", "stories260K/stories260K.gguf, Q4_0, 1e-3",
+            "stories260K/stories260K.gguf, Q5_1, 1e-3", "synthetic/synth-llama-256-f32.gguf, Q4_K_M, 1e-3",
+            "synthetic/synth-llama-256-f32.gguf, Q6_K, 1e-3", "synthetic/synth-mixtral-moe-f32.gguf, Q8_0, 1e-3",
+            "synthetic/synth-qwen2moe-f32.gguf, Q4_0, 1e-3", "synthetic/synth-gemma2-f32.gguf, Q8_0, 5e-3",
+            "synthetic/synth-gpt2-f32.gguf, Q8_0, 1e-3"})
+    void quantizedFileRunsInPlaceLikeItsDequantizedCopy(String file, QuantPreset preset, double tolerance)
+            throws Exception {
         Path q = quantize(SharedModels.require(file), preset);
         Path deq = dequantizedCopy(q);
         double worst = maxAbs(logits(q), logits(deq));
         System.out.printf("%s %s: worst logit difference to the dequantized copy %.2e%n", file, preset, worst);
-        assertTrue(worst <= 1e-3, file + " " + preset + ": worst logit difference " + worst);
+        assertTrue(worst <= tolerance, file + " " + preset + ": worst logit difference " + worst);
     }
 
     // Every block-quantized tensor of q rewritten as F32 by the scalar reference codec; the rest copied.

@@ -262,7 +262,10 @@ final class GemmWeightStream extends GemmWeightStreamUnrolled {
                 load(kind, w, src + p).intoArray(wb, dst + p);
             }
             if (p < kc) {
-                loadMasked(kind, w, src + p, F.indexInRange(0, kc - p)).intoArray(wb, dst + p);
+                // masked store too: with a block size that is no multiple of VL (dev.interlayer.gemm.ws.kc=683) a
+                // whole-vector store of the last row ran past the [MR][KC] buffer
+                VectorMask<Float> tail = F.indexInRange(0, kc - p);
+                loadMasked(kind, w, src + p, tail).intoArray(wb, dst + p, tail);
             }
         }
     }

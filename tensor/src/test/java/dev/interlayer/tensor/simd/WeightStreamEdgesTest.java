@@ -80,6 +80,38 @@ class WeightStreamEdgesTest {
         });
     }
 
+    /**
+     * A k block size that is no multiple of the vector length ({@code dev.interlayer.gemm.ws.kc=683}, a tuning
+     * switch read once per JVM, so in a child JVM): the widened rows' last masked tail once ran past the buffer.
+     */
+    @Test
+    void oddBlockSizeOverride() throws Exception {
+        String out = dev.interlayer.tensor.ChildJvm.run(OddBlockProbe.class, java.util.List.of(
+                "-Ddev.interlayer.gemm.ws.kc=683"), 120, java.util.List.of());
+        assertTrue(out.contains("odd kc ok"), out);
+    }
+
+    /** Checks BF16 and heap F32 products whose k spans one, two and three blocks of 683, then prints "odd kc ok". */
+    static final class OddBlockProbe {
+        private OddBlockProbe() {
+        }
+
+        public static void main(String[] args) {
+            if (GemmWeightStream.KC != 683) {
+                throw new AssertionError("block size override not applied: " + GemmWeightStream.KC);
+            }
+            GemmKernel kernel = new GemmVector();
+            SplittableRandom pick = new SplittableRandom(683);
+            for (int k : new int[] {683, 700, 1366, 2049}) {
+                for (int m : new int[] {17, 40, 65}) {
+                    check(kernel, DType.BF16, m, 13, k, pick.nextLong(), 1, false);
+                    check(kernel, DType.F32, m, 25, k, pick.nextLong(), 1, true);
+                }
+            }
+            System.out.println("odd kc ok");
+        }
+    }
+
     // C = X·Wᵀ for X [m, k] heap, W [n, k] in dtype dt (native, or a heap float[] for F32), C prefilled with garbage
     // that must be overwritten.
     private static void check(GemmKernel kernel, DType dt, int m, int n, int k, long seed, int threads, boolean heap) {
