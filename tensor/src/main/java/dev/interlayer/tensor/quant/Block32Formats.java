@@ -1,13 +1,17 @@
 package dev.interlayer.tensor.quant;
 
-import dev.interlayer.tensor.DType;
+import static dev.interlayer.tensor.quant.BlockFormat.I32;
+import static dev.interlayer.tensor.quant.BlockFormat.I8;
+import static dev.interlayer.tensor.quant.BlockFormat.f16;
+import static dev.interlayer.tensor.quant.BlockFormat.u8;
+
 import java.lang.foreign.MemorySegment;
 
 /**
- * The 32-value block formats (ggml's "legacy" quants and IQ4_NL). In the 4- and 5-bit ones, byte
- * {@code j} of {@code qs[16]} holds element {@code j} in its low nibble and element {@code j + 16} in
- * its high nibble; Q5's fifth bits are the little-endian uint32 {@code qh}, bit {@code i} for element
- * {@code i}.
+ * The block decoders of the 32-value formats (ggml's "legacy" quants and IQ4_NL), each a
+ * {@link BlockFormat.BlockDecoder}. In the 4- and 5-bit ones, byte {@code j} of {@code qs[16]} holds
+ * element {@code j} in its low nibble and element {@code j + 16} in its high nibble; Q5's fifth bits
+ * are the little-endian uint32 {@code qh}, bit {@code i} for element {@code i}.
  */
 final class Block32Formats {
     private Block32Formats() {
@@ -17,104 +21,69 @@ final class Block32Formats {
     static final byte[] KVALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
     /** Q8_0 = {@code d:f16, qs[32]:int8}; {@code x_i = q_i·d}. */
-    static final class Q8_0 extends BlockFormat {
-        Q8_0() {
-            super(DType.Q8_0, 0);
-        }
-
-        @Override
-        public void dequantizeBlock(MemorySegment s, long off, float[] out, int o) {
-            float d = f16(s, off);
-            for (int i = 0; i < 32; i++) {
-                out[o + i] = s.get(I8, off + 2 + i) * d;
-            }
+    static void q8_0(MemorySegment s, long off, float[] out, int o) {
+        float d = f16(s, off);
+        for (int i = 0; i < 32; i++) {
+            out[o + i] = s.get(I8, off + 2 + i) * d;
         }
     }
 
     /** Q4_0 = {@code d:f16, qs[16]}; {@code x = d·(q − 8)}. */
-    static final class Q4_0 extends BlockFormat {
-        Q4_0() {
-            super(DType.Q4_0, 0);
-        }
-
-        @Override
-        public void dequantizeBlock(MemorySegment s, long off, float[] out, int o) {
-            float d = f16(s, off);
-            for (int j = 0; j < 16; j++) {
-                int b = u8(s, off + 2 + j);
-                out[o + j] = d * ((b & 15) - 8);
-                out[o + j + 16] = d * ((b >>> 4) - 8);
-            }
+    static void q4_0(MemorySegment s, long off, float[] out, int o) {
+        float d = f16(s, off);
+        for (int j = 0; j < 16; j++) {
+            int b = u8(s, off + 2 + j);
+            out[o + j] = d * ((b & 15) - 8);
+            out[o + j + 16] = d * ((b >>> 4) - 8);
         }
     }
 
     /** Q4_1 = {@code d:f16, m:f16, qs[16]}; {@code x = d·q + m}. */
-    static final class Q4_1 extends BlockFormat {
-        Q4_1() {
-            super(DType.Q4_1, 0, 2);
-        }
-
-        @Override
-        public void dequantizeBlock(MemorySegment s, long off, float[] out, int o) {
-            float d = f16(s, off), m = f16(s, off + 2);
-            for (int j = 0; j < 16; j++) {
-                int b = u8(s, off + 4 + j);
-                out[o + j] = d * (b & 15) + m;
-                out[o + j + 16] = d * (b >>> 4) + m;
-            }
+    static void q4_1(MemorySegment s, long off, float[] out, int o) {
+        float d = f16(s, off), m = f16(s, off + 2);
+        for (int j = 0; j < 16; j++) {
+            int b = u8(s, off + 4 + j);
+            out[o + j] = d * (b & 15) + m;
+            out[o + j + 16] = d * (b >>> 4) + m;
         }
     }
 
     /** Q5_0 = {@code d:f16, qh:u32, qs[16]}; {@code x = d·(q5 − 16)}. */
-    static final class Q5_0 extends BlockFormat {
-        Q5_0() {
-            super(DType.Q5_0, 0);
-        }
-
-        @Override
-        public void dequantizeBlock(MemorySegment s, long off, float[] out, int o) {
-            float d = f16(s, off);
-            int qh = s.get(I32, off + 2);
-            for (int j = 0; j < 16; j++) {
-                int b = u8(s, off + 6 + j);
-                out[o + j] = d * (((b & 15) | ((qh >>> j) & 1) << 4) - 16);
-                out[o + j + 16] = d * (((b >>> 4) | ((qh >>> (j + 16)) & 1) << 4) - 16);
-            }
+    static void q5_0(MemorySegment s, long off, float[] out, int o) {
+        float d = f16(s, off);
+        int qh = s.get(I32, off + 2);
+        for (int j = 0; j < 16; j++) {
+            int b = u8(s, off + 6 + j);
+            out[o + j] = d * (((b & 15) | ((qh >>> j) & 1) << 4) - 16);
+            out[o + j + 16] = d * (((b >>> 4) | ((qh >>> (j + 16)) & 1) << 4) - 16);
         }
     }
 
     /** Q5_1 = {@code d:f16, m:f16, qh:u32, qs[16]}; {@code x = d·q5 + m}. */
-    static final class Q5_1 extends BlockFormat {
-        Q5_1() {
-            super(DType.Q5_1, 0, 2);
-        }
-
-        @Override
-        public void dequantizeBlock(MemorySegment s, long off, float[] out, int o) {
-            float d = f16(s, off), m = f16(s, off + 2);
-            int qh = s.get(I32, off + 4);
-            for (int j = 0; j < 16; j++) {
-                int b = u8(s, off + 8 + j);
-                out[o + j] = d * ((b & 15) | ((qh >>> j) & 1) << 4) + m;
-                out[o + j + 16] = d * ((b >>> 4) | ((qh >>> (j + 16)) & 1) << 4) + m;
-            }
+    static void q5_1(MemorySegment s, long off, float[] out, int o) {
+        float d = f16(s, off), m = f16(s, off + 2);
+        int qh = s.get(I32, off + 4);
+        for (int j = 0; j < 16; j++) {
+            int b = u8(s, off + 8 + j);
+            out[o + j] = d * ((b & 15) | ((qh >>> j) & 1) << 4) + m;
+            out[o + j + 16] = d * ((b >>> 4) | ((qh >>> (j + 16)) & 1) << 4) + m;
         }
     }
 
     /** IQ4_NL = {@code d:f16, qs[16]}; {@code x = d·KVALUES[q]}. */
-    static final class Iq4Nl extends BlockFormat {
-        Iq4Nl() {
-            super(DType.IQ4_NL, 0);
-        }
+    static void iq4Nl(MemorySegment s, long off, float[] out, int o) {
+        iq4Nibbles(s, off + 2, f16(s, off), out, o);
+    }
 
-        @Override
-        public void dequantizeBlock(MemorySegment s, long off, float[] out, int o) {
-            float d = f16(s, off);
-            for (int j = 0; j < 16; j++) {
-                int b = u8(s, off + 2 + j);
-                out[o + j] = d * KVALUES[b & 15];
-                out[o + j + 16] = d * KVALUES[b >>> 4];
-            }
+    /**
+     * The 32 values of 16 bytes of IQ4_NL codes at {@code qs} (nibble order as above) under scale
+     * {@code d}: IQ4_NL's whole block, and each 32-value sub-block of IQ4_XS.
+     */
+    static void iq4Nibbles(MemorySegment s, long qs, float d, float[] out, int o) {
+        for (int j = 0; j < 16; j++) {
+            int b = u8(s, qs + j);
+            out[o + j] = d * KVALUES[b & 15];
+            out[o + j + 16] = d * KVALUES[b >>> 4];
         }
     }
 }

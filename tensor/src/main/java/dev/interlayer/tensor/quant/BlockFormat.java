@@ -19,7 +19,7 @@ import java.lang.foreign.ValueLayout;
  * <p>These are the oracles: plain loops, one block at a time. The fast kernels in
  * {@link QuantMatMul} are tested against them.
  */
-public abstract class BlockFormat {
+public final class BlockFormat {
     /** Little-endian unaligned layouts for reading mapped files. */
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
     static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
@@ -28,12 +28,20 @@ public abstract class BlockFormat {
     static final int MAX_BLOCK = 256;
     private static final ThreadSlot<float[]> SCRATCH = new ThreadSlot<>();
 
+    /** Decodes the block at byte {@code off} of {@code s} into {@code out[o .. o + blockSize)}. */
+    @FunctionalInterface
+    interface BlockDecoder {
+        void decode(MemorySegment s, long off, float[] out, int o);
+    }
+
     private final DType dtype;
+    private final BlockDecoder decoder;
     private final int[] scaleOffsets;
 
     /** @param scaleOffsets byte offsets of the block's f16 scale fields ({@code d}, {@code dmin}, {@code m}) */
-    BlockFormat(DType dtype, int... scaleOffsets) {
+    BlockFormat(DType dtype, BlockDecoder decoder, int... scaleOffsets) {
         this.dtype = dtype;
+        this.decoder = decoder;
         this.scaleOffsets = scaleOffsets;
     }
 
@@ -42,7 +50,7 @@ public abstract class BlockFormat {
      * include a NaN or an infinity, or −1. Reads only the scale fields. A file with such a block is
      * corrupt: every product touching it is NaN.
      */
-    public final long firstNonFiniteScale(MemorySegment src, long off, long blocks) {
+    public long firstNonFiniteScale(MemorySegment src, long off, long blocks) {
         int bb = blockBytes();
         for (long b = 0; b < blocks; b++) {
             for (int so : scaleOffsets) {
@@ -55,28 +63,30 @@ public abstract class BlockFormat {
     }
 
     /** The dtype this format decodes. */
-    public final DType dtype() {
+    public DType dtype() {
         return dtype;
     }
 
     /** Values per block. */
-    public final int blockSize() {
+    public int blockSize() {
         return dtype.blockSize();
     }
 
     /** Bytes per block. */
-    public final int blockBytes() {
+    public int blockBytes() {
         return dtype.blockBytes();
     }
 
     /** Decodes the block at byte {@code off} of {@code src} into {@code out[outOff .. outOff + blockSize)}. */
-    public abstract void dequantizeBlock(MemorySegment src, long off, float[] out, int outOff);
+    public void dequantizeBlock(MemorySegment src, long off, float[] out, int outOff) {
+        decoder.decode(src, off, out, outOff);
+    }
 
     /**
      * Decodes {@code n} values (whole blocks) starting at byte {@code off} into {@code out[outOff ..]}:
      * the embedding lookup of one row, and the reference every kernel is checked against.
      */
-    public final void dequantizeRow(MemorySegment src, long off, int n, float[] out, int outOff) {
+    public void dequantizeRow(MemorySegment src, long off, int n, float[] out, int outOff) {
         requireWholeBlocks(n);
         int bs = blockSize(), bb = blockBytes();
         for (int b = 0, blocks = n / bs; b < blocks; b++) {
@@ -89,7 +99,7 @@ public abstract class BlockFormat {
      * each block is decoded into a per-thread buffer and summed in single precision, block sums added
      * in order. Allocates nothing once the thread's buffer exists.
      */
-    public final float dot(MemorySegment w, long off, int n, float[] x, int xOff) {
+    public float dot(MemorySegment w, long off, int n, float[] x, int xOff) {
         requireWholeBlocks(n);
         float[] buf = SCRATCH.lease();
         if (buf == null) {
@@ -111,7 +121,7 @@ public abstract class BlockFormat {
     }
 
     /** Byte size of a row of {@code n} values. */
-    public final long rowBytes(int n) {
+    public long rowBytes(int n) {
         requireWholeBlocks(n);
         return (long) (n / blockSize()) * blockBytes();
     }

@@ -10,11 +10,20 @@ public final class BlockFormats {
     private static final Map<DType, BlockFormat> FORMATS = new EnumMap<>(DType.class);
 
     static {
-        for (BlockFormat f : new BlockFormat[] {new Block32Formats.Q8_0(), new Block32Formats.Q4_0(),
-                new Block32Formats.Q4_1(), new Block32Formats.Q5_0(), new Block32Formats.Q5_1(),
-                new Block32Formats.Iq4Nl(), new KQuantFormats.Q2_K(), new KQuantFormats.Q3_K(),
-                new KQuantFormats.Q4_K(), new KQuantFormats.Q5_K(), new KQuantFormats.Q6_K(),
-                new KQuantFormats.Iq4Xs()}) {
+        // Each format's f16 scale fields (d, and dmin or m) are checked by firstNonFiniteScale.
+        for (BlockFormat f : new BlockFormat[] {
+                new BlockFormat(DType.Q8_0, Block32Formats::q8_0, 0),
+                new BlockFormat(DType.Q4_0, Block32Formats::q4_0, 0),
+                new BlockFormat(DType.Q4_1, Block32Formats::q4_1, 0, 2),
+                new BlockFormat(DType.Q5_0, Block32Formats::q5_0, 0),
+                new BlockFormat(DType.Q5_1, Block32Formats::q5_1, 0, 2),
+                new BlockFormat(DType.IQ4_NL, Block32Formats::iq4Nl, 0),
+                new BlockFormat(DType.Q2_K, KQuantFormats::q2_K, 80, 82),
+                new BlockFormat(DType.Q3_K, KQuantFormats::q3_K, 108),
+                new BlockFormat(DType.Q4_K, KQuantFormats::q4_K, 0, 2),
+                new BlockFormat(DType.Q5_K, KQuantFormats::q5_K, 0, 2),
+                new BlockFormat(DType.Q6_K, KQuantFormats::q6_K, 208),
+                new BlockFormat(DType.IQ4_XS, KQuantFormats::iq4Xs, 0)}) {
             FORMATS.put(f.dtype(), f);
         }
     }

@@ -1,12 +1,14 @@
 package dev.interlayer.tensor.quant.vector;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * Test data and harness of the block-32 decode tile tests: rows of blocks that start with an f16 scale, Gaussian
@@ -23,7 +25,66 @@ final class BlockRows {
         float row(MemorySegment w, long o, int k, float[] x, int xo, float[] s);
     }
 
+    /** What a format computes from x before its tiles run (Q4_0's block sums), into the scratch s. */
+    interface Prepare {
+        void prepare(int k, float[] x, int xo, float[] s);
+    }
+
+    /**
+     * A block's share of a row's exact product, in double: adds the block's Σ_i value_i·x_i to {@code sums[0]} and
+     * the magnitude the format's rounding error scales with to {@code sums[1]}; the block's 32 values meet
+     * x[xb ..].
+     */
+    interface BlockOracle {
+        void add(MemorySegment w, long o, float[] x, int xb, double[] sums);
+    }
+
+    /**
+     * A block-32 format's decode tiles and their oracle: an output may miss the oracle's sum by
+     * {@code tolerance(k)·sums[1]}.
+     */
+    record Format(int blockBytes, Prepare prepare, Eight eight, One one, BlockOracle oracle,
+                  IntToDoubleFunction tolerance) {
+    }
+
+    private static final int GAP = 6, XO = 3, CI = 2, CS = 3;
+
     private BlockRows() {
+    }
+
+    /**
+     * The tiles of f against its oracle for each block count: row counts 1..17 (the eight-row tile and the one-row
+     * remainder), then 7 and 16 rows with an extreme scale and activation; rows with a gap after them, activations
+     * at an offset, outputs at an offset and stride.
+     */
+    static void sweep(Format f, Random r, int... blockCounts) {
+        for (int nb : blockCounts) {
+            for (int n = 1; n <= 17; n++) {
+                check(f, r, n, nb, false);
+            }
+            check(f, r, 7, nb, true);
+            check(f, r, 16, nb, true);
+        }
+    }
+
+    private static void check(Format f, Random r, int n, int nb, boolean extreme) {
+        int k = 32 * nb;
+        long rowBytes = (long) f.blockBytes() * nb + GAP;
+        MemorySegment w = weights(r, n, nb, rowBytes, f.blockBytes(), extreme);
+        float[] x = activations(r, k, XO, extreme);
+        float[] s = new float[TileDriver.scratch(k)];
+        f.prepare().prepare(k, x, XO, s);
+        float[] c = decode(f.eight(), f.one(), w, n, k, rowBytes, x, XO, s, CI, CS);
+        for (int j = 0; j < n; j++) {
+            double[] sums = new double[2];
+            for (int b = 0; b < nb; b++) {
+                f.oracle().add(w, j * rowBytes + (long) f.blockBytes() * b, x, XO + 32 * b, sums);
+            }
+            float got = c[CI + j * CS];
+            String what = "n=" + n + " blocks=" + nb + (extreme ? " extreme" : "") + " row " + j;
+            assertTrue(Float.isFinite(got), what + ": " + got);
+            assertEquals(sums[0], got, f.tolerance().applyAsDouble(k) * sums[1], what);
+        }
     }
 
     /**

@@ -60,27 +60,22 @@ public final class CompactTilesCheck {
                 bytes[2], nanos[2] / 1000, bytes[3], nanos[3] / 1000, same6);
     }
 
+    /** Variant v (0, 1: Q4_0 written-out and compact; 2, 3: Q6_K) over all n rows, tiles as TileDriver cuts them. */
     private static void run(int v, MemorySegment w, int n, int k, float[] x, float[] s, float[] c) {
-        if (v < 2) {
-            long rowBytes = 18L * (k / 32);
+        boolean q40 = v < 2;
+        long rowBytes = q40 ? 18L * (k / 32) : 210L * (k / 256);
+        if (q40) {
             Q40ScaleTiles.blockSums(k, x, 0, s, Q40ScaleTiles.SUMS);
-            int q = n / 8;
-            for (int j = 0; j < q; j++) {
-                if (v == 0) {
-                    Q40ScaleTiles.far8Unrolled(w, j * rowBytes, q * rowBytes, k, x, 0, s, c, j, q);
-                } else {
-                    Q40ScaleTiles.far8(w, j * rowBytes, q * rowBytes, k, x, 0, s, c, j, q);
-                }
-            }
-        } else {
-            long rowBytes = 210L * (k / 256);
-            int q = n / 2;
-            for (int j = 0; j < q; j++) {
-                if (v == 2) {
-                    Q6KTiles.far2WideUnrolled(w, j * rowBytes, q * rowBytes, k, x, 0, s, c, j, q);
-                } else {
-                    Q6KTiles.far2Wide(w, j * rowBytes, q * rowBytes, k, x, 0, s, c, j, q);
-                }
+        }
+        int q = n / (q40 ? 8 : 2);
+        long step = q * rowBytes;
+        for (int j = 0; j < q; j++) {
+            long o = j * rowBytes;
+            switch (v) {   // direct static calls, as in TileDriver, so each tile is compiled as it is there
+                case 0 -> Q40ScaleTiles.far8Unrolled(w, o, step, k, x, 0, s, c, j, q);
+                case 1 -> Q40ScaleTiles.far8(w, o, step, k, x, 0, s, c, j, q);
+                case 2 -> Q6KTiles.far2WideUnrolled(w, o, step, k, x, 0, s, c, j, q);
+                default -> Q6KTiles.far2Wide(w, o, step, k, x, 0, s, c, j, q);
             }
         }
     }

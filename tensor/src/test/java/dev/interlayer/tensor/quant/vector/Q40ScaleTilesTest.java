@@ -21,18 +21,13 @@ import org.junit.jupiter.api.Test;
  * on random data.
  */
 class Q40ScaleTilesTest {
-    private static final int GAP = 6, XO = 3, CI = 2, CS = 3;
+    private static final int GAP = 6, XO = 3;
 
     @Test
     void tilesMatchTheScalarOracle() {
-        Random r = new Random(40);
-        for (int nb : new int[] {0, 1, 2, 3, 5, 64}) {
-            for (int n = 1; n <= 17; n++) {
-                check(r, n, nb, false);
-            }
-            check(r, 7, nb, true);
-            check(r, 16, nb, true);
-        }
+        BlockRows.sweep(new BlockRows.Format(18, (k, x, xo, s) -> Q40ScaleTiles.blockSums(k, x, xo, s,
+                Q40ScaleTiles.SUMS), Q40ScaleTiles::far8, Q40ScaleTiles::one, Q40ScaleTilesTest::oracle,
+                k -> 4 * (k + 8) * 0x1p-24), new Random(40), 0, 1, 2, 3, 5, 64);
     }
 
     /**
@@ -85,30 +80,17 @@ class Q40ScaleTilesTest {
         }
     }
 
-    private static void check(Random r, int n, int nb, boolean extreme) {
-        int k = 32 * nb;
-        long rowBytes = 18L * nb + GAP;
-        MemorySegment w = BlockRows.weights(r, n, nb, rowBytes, 18, extreme);
-        float[] x = BlockRows.activations(r, k, XO, extreme);
-        float[] s = new float[TileDriver.scratch(k)];
-        Q40ScaleTiles.blockSums(k, x, XO, s, Q40ScaleTiles.SUMS);
-        float[] c = BlockRows.decode(Q40ScaleTiles::far8, Q40ScaleTiles::one, w, n, k, rowBytes, x, XO, s, CI, CS);
-        for (int j = 0; j < n; j++) {
-            double want = 0, mag = 0;
-            for (int b = 0; b < nb; b++) {
-                long o = j * rowBytes + 18L * b;
-                double d = Float.float16ToFloat(w.get(ValueLayout.JAVA_SHORT_UNALIGNED, o));
-                for (int i = 0; i < 16; i++) {
-                    int byt = w.get(ValueLayout.JAVA_BYTE, o + 2 + i) & 0xFF;
-                    double xl = x[XO + 32 * b + i], xh = x[XO + 32 * b + 16 + i];
-                    want += d * ((byt & 15) - 8) * xl + d * ((byt >>> 4) - 8) * xh;
-                    mag += Math.abs(d) * (((byt & 15) + 8) * Math.abs(xl) + ((byt >>> 4) + 8) * Math.abs(xh));
-                }
-            }
-            float got = c[CI + j * CS];
-            String what = "n=" + n + " blocks=" + nb + (extreme ? " extreme" : "") + " row " + j;
-            assertTrue(Float.isFinite(got), what + ": " + got);
-            assertEquals(want, got, 4 * (k + 8) * 0x1p-24 * mag, what);
+    /**
+     * The Q4_0 block at o: Σ_i d·(q_i − 8)·x_i; magnitude Σ_i |d|·(q_i + 8)·|x_i|, the size of the two terms of the
+     * tiles' factored sum.
+     */
+    private static void oracle(MemorySegment w, long o, float[] x, int xb, double[] sums) {
+        double d = Float.float16ToFloat(w.get(ValueLayout.JAVA_SHORT_UNALIGNED, o));
+        for (int i = 0; i < 16; i++) {
+            int byt = w.get(ValueLayout.JAVA_BYTE, o + 2 + i) & 0xFF;
+            double xl = x[xb + i], xh = x[xb + 16 + i];
+            sums[0] += d * ((byt & 15) - 8) * xl + d * ((byt >>> 4) - 8) * xh;
+            sums[1] += Math.abs(d) * (((byt & 15) + 8) * Math.abs(xl) + ((byt >>> 4) + 8) * Math.abs(xh));
         }
     }
 }

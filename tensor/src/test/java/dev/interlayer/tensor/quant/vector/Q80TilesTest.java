@@ -1,8 +1,6 @@
 package dev.interlayer.tensor.quant.vector;
 
 import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -22,18 +20,10 @@ import org.junit.jupiter.api.Test;
  * swaps rows, misses by far more on random data.
  */
 class Q80TilesTest {
-    private static final int GAP = 6, XO = 3, CI = 2, CS = 3;
-
     @Test
     void blockScaleTilesMatchTheScalarOracle() {
-        Random r = new Random(80);
-        for (int nb : new int[] {0, 1, 2, 3, 5, 17, 64}) {
-            for (int n = 1; n <= 17; n++) {
-                check(r, n, nb, false);
-            }
-            check(r, 7, nb, true);
-            check(r, 16, nb, true);
-        }
+        BlockRows.sweep(new BlockRows.Format(34, (k, x, xo, s) -> { }, Q80TilesTest::far8, Q80Tiles::scaleOne,
+                Q80TilesTest::oracle, k -> 2 * (k + 2) * 0x1p-24), new Random(80), 0, 1, 2, 3, 5, 17, 64);
     }
 
     /** {@link Q80Tiles#scaleFar8} with its outputs summed as {@link TileDriver} does. */
@@ -45,29 +35,14 @@ class Q80TilesTest {
         }
     }
 
-    private static void check(Random r, int n, int nb, boolean extreme) {
-        int k = 32 * nb;
-        long rowBytes = 34L * nb + GAP;
-        MemorySegment w = BlockRows.weights(r, n, nb, rowBytes, 34, extreme);
-        float[] x = BlockRows.activations(r, k, XO, extreme);
-        float[] s = new float[TileDriver.scratch(k)];
-        float[] c = BlockRows.decode(Q80TilesTest::far8, Q80Tiles::scaleOne, w, n, k, rowBytes, x, XO, s, CI, CS);
-        for (int j = 0; j < n; j++) {
-            double want = 0, mag = 0;
-            for (int b = 0; b < nb; b++) {
-                long o = j * rowBytes + 34L * b;
-                double d = Float.float16ToFloat(w.get(ValueLayout.JAVA_SHORT_UNALIGNED, o));
-                for (int i = 0; i < 32; i++) {
-                    int q8 = w.get(ValueLayout.JAVA_BYTE, o + 2 + i);
-                    double xi = x[XO + 32 * b + i];
-                    want += d * q8 * xi;
-                    mag += Math.abs(d) * Math.abs(q8) * Math.abs(xi);
-                }
-            }
-            float got = c[CI + j * CS];
-            String what = "n=" + n + " blocks=" + nb + (extreme ? " extreme" : "") + " row " + j;
-            assertTrue(Float.isFinite(got), what + ": " + got);
-            assertEquals(want, got, 2 * (k + 2) * 0x1p-24 * mag, what);
+    /** The Q8_0 block at o: Σ_i d·q_i·x_i, magnitude Σ_i |d|·|q_i|·|x_i|. */
+    private static void oracle(MemorySegment w, long o, float[] x, int xb, double[] sums) {
+        double d = Float.float16ToFloat(w.get(ValueLayout.JAVA_SHORT_UNALIGNED, o));
+        for (int i = 0; i < 32; i++) {
+            int q8 = w.get(ValueLayout.JAVA_BYTE, o + 2 + i);
+            double xi = x[xb + i];
+            sums[0] += d * q8 * xi;
+            sums[1] += Math.abs(d) * Math.abs(q8) * Math.abs(xi);
         }
     }
 }
