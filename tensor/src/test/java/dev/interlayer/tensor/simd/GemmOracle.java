@@ -26,6 +26,24 @@ final class GemmOracle {
         }
     }
 
+    /**
+     * {@link #check}s every element of c [m, n] (row-major, leading dimension n) against Σ_p x[i, p]·w[j, p] in double,
+     * for x [m, k] and w [n, k] row-major; {@code what} names the case in a failure.
+     */
+    static void checkProduct(float[] c, float[] x, float[] w, int m, int n, int k, String what) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double want = 0, scale = 0;
+                for (int p = 0; p < k; p++) {
+                    double prod = (double) x[i * k + p] * w[j * k + p];
+                    want += prod;
+                    scale += Math.abs(prod);
+                }
+                check(c[i * n + j], want, scale, k, what + ": C[" + i + ", " + j + "]");
+            }
+        }
+    }
+
     static float[] gaussian(SplittableRandom rng, int n) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
