@@ -12,7 +12,8 @@ import java.util.function.IntToDoubleFunction;
 
 /**
  * Test data and harness of the block-32 decode tile tests: rows of blocks that start with an f16 scale, Gaussian
- * activations, and the eight-row and one-row tiles run over n rows as {@link TileDriver} arranges them.
+ * activations, and the eight-row and one-row tiles run over n rows as {@link TileDriver} arranges them; and the
+ * random rows and special f16 scales of the K-quant decoding tests.
  */
 final class BlockRows {
     /** An eight-row tile: rows o0 + r·step with x from xo, outputs c[ci + r·cs]. */
@@ -48,6 +49,8 @@ final class BlockRows {
     }
 
     private static final int GAP = 6, XO = 3, CI = 2, CS = 3;
+    /** f16 scales a decoder must get right: zero, the largest f16 (65504), the smallest subnormal, and its negative. */
+    private static final short[] SPECIAL_F16 = {0x0000, 0x7BFF, 0x0001, (short) 0x8001};
 
     private BlockRows() {
     }
@@ -106,6 +109,24 @@ final class BlockRows {
             }
         }
         return w;
+    }
+
+    /** {@code bytes} random bytes in a 64-byte-aligned segment of {@code arena}. */
+    static MemorySegment randomBytes(Arena arena, Random r, long bytes) {
+        MemorySegment w = arena.allocate(Math.max(1, bytes), 64);
+        for (long i = 0; i < bytes; i++) {
+            w.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt(256));
+        }
+        return w;
+    }
+
+    /**
+     * The i-th f16 scale of a K-quant test row: for i mod 5 &lt; 4, half the time the special value
+     * {@code SPECIAL_F16[i mod 5]} (so a row of a few scales meets each of them); otherwise Gaussian with σ sigma.
+     */
+    static short f16Scale(Random r, int i, double sigma) {
+        return i % 5 < SPECIAL_F16.length && r.nextBoolean() ? SPECIAL_F16[i % 5]
+                : Float.floatToFloat16((float) (r.nextGaussian() * sigma));
     }
 
     static float[] gaussian(Random r, int n) {

@@ -22,8 +22,6 @@ import org.junit.jupiter.api.Test;
  * zero, the largest f16 and the smallest subnormal; 1, 2, 3 and 7 super-blocks at odd byte and output offsets.
  */
 class Q4KDecodeTest {
-    private static final short[] SPECIAL = {0x0000, 0x7BFF, 0x0001, (short) 0x8001};
-
     @Test
     void rowIsTheFormatsValuesInOneFmaEach() {
         BlockFormat f = BlockFormats.of(DType.Q4_K);
@@ -32,16 +30,11 @@ class Q4KDecodeTest {
             int k = 256 * sbs;
             long base = 144L * (1 + r.nextInt(3));              // a row that does not start the segment
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment w = arena.allocate(base + f.rowBytes(k), 64);
-                for (long i = 0; i < w.byteSize(); i++) {
-                    w.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt(256));
-                }
+                MemorySegment w = BlockRows.randomBytes(arena, r, base + f.rowBytes(k));
                 for (int sb = 0; sb < sbs; sb++) {
                     long o = base + 144L * sb;
-                    for (int h = 0; h < 2; h++) {
-                        short v = r.nextInt(4) == 0 ? SPECIAL[r.nextInt(SPECIAL.length)]
-                                : Float.floatToFloat16((float) (r.nextGaussian() * 1e-2));
-                        w.set(ValueLayout.JAVA_SHORT_UNALIGNED, o + 2 * h, v);
+                    for (int h = 0; h < 2; h++) {                // d, then dmin
+                        w.set(ValueLayout.JAVA_SHORT_UNALIGNED, o + 2 * h, BlockRows.f16Scale(r, 2 * sb + h, 1e-2));
                     }
                     int pattern = sb % 3;                       // random, all zero, all 0xFF scale bytes
                     for (int b = 0; b < 12 && pattern > 0; b++) {

@@ -22,8 +22,6 @@ import org.junit.jupiter.api.Test;
  * f16 (65504) and the smallest subnormal f16.
  */
 class Q6KDecodeExactTest {
-    private static final short[] SPECIAL_D = {0x0000, 0x7BFF, 0x0001, (short) 0x8001};
-
     @Test
     void decodeIsTheOracleFloatsInOneFmaChainPerLane() {
         BlockFormat f = BlockFormats.of(DType.Q6_K);
@@ -33,14 +31,9 @@ class Q6KDecodeExactTest {
             for (int n : new int[] {1, 2, 3, 5}) {
                 long rb = f.rowBytes(k);
                 try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment w = arena.allocate(n * rb, 64);
-                    for (long i = 0; i < n * rb; i++) {
-                        w.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt(256));
-                    }
+                    MemorySegment w = BlockRows.randomBytes(arena, r, n * rb);
                     for (int sb = 0; sb < n * k / 256; sb++) {
-                        short d = sb % 5 < SPECIAL_D.length && r.nextBoolean() ? SPECIAL_D[sb % 5]
-                                : Float.floatToFloat16((float) (r.nextGaussian() * 1e-3));
-                        w.set(ValueLayout.JAVA_SHORT_UNALIGNED, 210L * sb + 208, d);
+                        w.set(ValueLayout.JAVA_SHORT_UNALIGNED, 210L * sb + 208, BlockRows.f16Scale(r, sb, 1e-3));
                     }
                     float[] x = new float[k];
                     for (int i = 0; i < k; i++) {
