@@ -1,9 +1,9 @@
 package dev.interlayer.tensor.quant;
 
 import dev.interlayer.tensor.ComputePool;
+import dev.interlayer.tensor.RowChunks;
 import dev.interlayer.tensor.ThreadSlot;
 import java.lang.foreign.MemorySegment;
-import java.util.function.IntConsumer;
 
 /**
  * Products of F32 activations with block-quantized weights read in place:
@@ -81,62 +81,22 @@ public final class QuantMatMul {
             kernel.rows(f, m, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, 0, n);
             return;
         }
-        Task t = Task.lease();
-        try {
-            t.set(kernel, f, m, n, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, tiles, chunks, tile);
-            ComputePool.parallelFor(chunks, t);
-        } finally {
-            Task.release(t);
-        }
+        Task t = RowChunks.lease(Task.SLOT, Task::new);
+        t.kernel = kernel;
+        t.f = f;
+        t.activations(m, a, aOff, lda).weights(w, wOff, rowBytes).output(c, cOff, ldc)
+                .run(Task.SLOT, n, k, tile, tiles, chunks);
     }
 
-    /** Chunk ch: weight rows of whole tiles; a reusable per-thread object, not a capturing lambda. */
-    private static final class Task implements IntConsumer {
+    /** A chunk: weight rows of whole tiles through the kernel. */
+    private static final class Task extends RowChunks {
         private static final ThreadSlot<Task> SLOT = new ThreadSlot<>();
         private QuantRows kernel;
         private BlockFormat f;
-        private int m, n, k, aOff, lda, cOff, ldc, tiles, chunks, tile;
-        private long wOff, rowBytes;
-        private float[] a, c;
-        private MemorySegment w;
-
-        static Task lease() {
-            Task t = SLOT.lease();
-            return t != null ? t : new Task();
-        }
-
-        static void release(Task t) {
-            t.a = t.c = null;                 // do not keep the caller's arrays or weights alive
-            t.w = null;
-            SLOT.release(t);
-        }
-
-        void set(QuantRows kernel, BlockFormat f, int m, int n, int k, float[] a, int aOff, int lda, MemorySegment w,
-                 long wOff, long rowBytes, float[] c, int cOff, int ldc, int tiles, int chunks, int tile) {
-            this.kernel = kernel;
-            this.f = f;
-            this.m = m;
-            this.n = n;
-            this.k = k;
-            this.a = a;
-            this.aOff = aOff;
-            this.lda = lda;
-            this.w = w;
-            this.wOff = wOff;
-            this.rowBytes = rowBytes;
-            this.c = c;
-            this.cOff = cOff;
-            this.ldc = ldc;
-            this.tiles = tiles;
-            this.chunks = chunks;
-            this.tile = tile;
-        }
 
         @Override
-        public void accept(int ch) {
-            int j0 = (int) ((long) tiles * ch / chunks) * tile;
-            int j1 = Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * tile);
-            kernel.rows(f, m, k, a, aOff, lda, w, wOff, rowBytes, c, cOff, ldc, j0, j1);
+        protected void rows(int j0, int j1) {
+            kernel.rows(f, m, k, a, aOff, lda, w, wOff, wStride, c, cOff, ldc, j0, j1);
         }
     }
 }

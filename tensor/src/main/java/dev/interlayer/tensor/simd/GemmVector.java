@@ -2,6 +2,7 @@ package dev.interlayer.tensor.simd;
 
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.RowChunks;
 import dev.interlayer.tensor.Tensor;
 import dev.interlayer.tensor.ThreadSlot;
 import java.lang.foreign.MemorySegment;
@@ -73,13 +74,10 @@ public final class GemmVector implements GemmKernel {
                 MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, 0, n);
                 return;
             }
-            RowsTask task = RowsTask.lease();
-            try {
-                task.set(m, n, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, tiles, chunks);
-                ComputePool.parallelFor(chunks, task);
-            } finally {
-                RowsTask.release(task);
-            }
+            RowsTask task = RowChunks.lease(RowsTask.SLOT, RowsTask::new);
+            task.kind = kind;
+            task.activations(m, a, aOff, lda).weights(b, bOff, bsn).output(c, cOff, ldc)
+                    .run(RowsTask.SLOT, n, k, 4, tiles, chunks);
             return;
         }
         if (bsn == 1 && m <= FEW_ROWS_M && b.isNative()) {
@@ -168,95 +166,41 @@ public final class GemmVector implements GemmKernel {
             }
             return;
         }
-        MatvecsTask task = MatvecsTask.lease();
-        try {
-            task.set(k, a, aOff, ws, outs, tiles, chunks);
-            ComputePool.parallelFor(chunks, task);
-        } finally {
-            MatvecsTask.release(task);
-        }
+        MatvecsTask task = RowChunks.lease(MatvecsTask.SLOT, MatvecsTask::new);
+        task.ws = ws;
+        task.outs = outs;
+        task.activations(1, a, aOff, k).run(MatvecsTask.SLOT, tiles, k, 1, tiles, chunks);
     }
 
-    // The chunk bodies of the two decode-time parallel loops, as reusable per-thread objects (ThreadSlot)
-    // rather than capturing lambdas (one allocation per matrix-vector product, ~100 per decode step).
+    // The chunk bodies of the two decode-time parallel loops (RowChunks: reusable per-thread objects rather than
+    // capturing lambdas, one allocation per matrix-vector product, ~100 per decode step).
 
-    /** Chunk ch of the small-M path: weight rows of whole 4-row tiles [j0, j1). */
-    private static final class RowsTask implements java.util.function.IntConsumer {
+    /** A chunk of the small-M path: weight rows of whole 4-row tiles. */
+    private static final class RowsTask extends RowChunks {
         private static final ThreadSlot<RowsTask> SLOT = new ThreadSlot<>();
-        private int m, n, k, aOff, lda, kind, cOff, ldc, tiles, chunks;
-        private long bOff, bsn;
-        private float[] a, c;
-        private MemorySegment b;
-
-        static RowsTask lease() {
-            RowsTask t = SLOT.lease();
-            return t != null ? t : new RowsTask();
-        }
-
-        static void release(RowsTask t) {
-            t.a = t.c = null;                    // do not keep the caller's arrays or weights alive
-            t.b = null;
-            SLOT.release(t);
-        }
-
-        void set(int m, int n, int k, float[] a, int aOff, int lda, int kind, MemorySegment b, long bOff,
-                 long bsn, float[] c, int cOff, int ldc, int tiles, int chunks) {
-            this.m = m;
-            this.n = n;
-            this.k = k;
-            this.a = a;
-            this.aOff = aOff;
-            this.lda = lda;
-            this.kind = kind;
-            this.b = b;
-            this.bOff = bOff;
-            this.bsn = bsn;
-            this.c = c;
-            this.cOff = cOff;
-            this.ldc = ldc;
-            this.tiles = tiles;
-            this.chunks = chunks;
-        }
+        private int kind;
 
         @Override
-        public void accept(int ch) {
-            int j0 = (int) ((long) tiles * ch / chunks) * 4;
-            int j1 = Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * 4);
-            MatVecVector.rows(m, k, a, aOff, lda, kind, b, bOff, bsn, c, cOff, ldc, j0, j1);
+        protected void rows(int j0, int j1) {
+            MatVecVector.rows(m, k, a, aOff, lda, kind, w, wOff, wStride, c, cOff, ldc, j0, j1);
         }
     }
 
-    /** Chunk ch of {@link #matvecs}: whole 4-row tiles over the concatenated rows of every weight. */
-    private static final class MatvecsTask implements java.util.function.IntConsumer {
+    /**
+     * A chunk of {@link #matvecs}: 4-row tiles [t0, t1) of the concatenated rows of every weight (the loop runs over
+     * tiles, one a "row"), so a chunk may end in one matrix and continue in the next. Only A of the operands is set.
+     */
+    private static final class MatvecsTask extends RowChunks {
         private static final ThreadSlot<MatvecsTask> SLOT = new ThreadSlot<>();
-        private int k, aOff, total, chunks;
-        private float[] a;
         private Tensor[] ws, outs;
 
-        static MatvecsTask lease() {
-            MatvecsTask t = SLOT.lease();
-            return t != null ? t : new MatvecsTask();
-        }
-
-        static void release(MatvecsTask t) {
-            t.a = null;
-            t.ws = t.outs = null;
-            SLOT.release(t);
-        }
-
-        void set(int k, float[] a, int aOff, Tensor[] ws, Tensor[] outs, int total, int chunks) {
-            this.k = k;
-            this.a = a;
-            this.aOff = aOff;
-            this.ws = ws;
-            this.outs = outs;
-            this.total = total;
-            this.chunks = chunks;
+        @Override
+        protected void clear() {
+            ws = outs = null;
         }
 
         @Override
-        public void accept(int ch) {
-            int t0 = (int) ((long) total * ch / chunks), t1 = (int) ((long) total * (ch + 1) / chunks);
+        protected void rows(int t0, int t1) {
             for (int i = 0, base = 0; i < ws.length && base < t1; i++) {
                 int n = ws[i].dim(0), nt = (n + 3) / 4;
                 int lo = Math.max(t0, base), hi = Math.min(t1, base + nt);
