@@ -37,9 +37,9 @@ final class QuantDecode {
     static void row(BlockFormat f, MemorySegment w, long off, int k, float[] out, int o) {
         DType t = f.dtype();
         if (t == DType.Q8_0) {
-            block32(w, off, k, out, o, false);
+            q8_0(w, off, k, out, o);
         } else if (t == DType.Q4_0) {
-            block32(w, off, k, out, o, true);
+            q4_0(w, off, k, out, o);
         } else if (t == DType.Q4_K) {
             q4K(w, off, k, out, o);
         } else if (t == DType.Q6_K) {
@@ -49,26 +49,28 @@ final class QuantDecode {
         }
     }
 
-    /**
-     * Q8_0 and Q4_0 rows (f16 scale d, then 32 codes: int8, or nibbles with value v − 8, the low nibbles first):
-     * the two 16-value halves of a block are two byte vectors, times d. One loop for both, the format a constant
-     * at each call site in {@link #row}.
-     */
-    private static void block32(MemorySegment seg, long off, int k, float[] out, int o, boolean q4) {
+    private static void q8_0(MemorySegment seg, long off, int k, float[] out, int o) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // off-heap only: see QSpecies.NATIVE
-        long blockBytes = q4 ? 18 : 34;
-        for (int b = 0; b < k / 32; b++, off += blockBytes, o += 32) {
+        for (int b = 0; b < k / 32; b++, off += 34, o += 32) {
             float d = f16(w, off);
-            ByteVector lo, hi;
-            if (q4) {
-                ByteVector v = ByteVector.fromMemorySegment(B, w, off + 2, LE);
-                lo = v.and((byte) 15).sub((byte) 8);
-                hi = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                        .and((byte) 15).sub((byte) 8);
-            } else {
-                lo = ByteVector.fromMemorySegment(B, w, off + 2, LE);
-                hi = ByteVector.fromMemorySegment(B, w, off + 18, LE);
+            ByteVector v0 = ByteVector.fromMemorySegment(B, w, off + 2, LE);
+            ByteVector v1 = ByteVector.fromMemorySegment(B, w, off + 18, LE);
+            for (int p = 0; p < PARTS; p++) {
+                int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+                ((FloatVector) v0.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(out, o + p * VL);
+                ((FloatVector) v1.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(out, o + 16 + p * VL);
             }
+        }
+    }
+
+    private static void q4_0(MemorySegment seg, long off, int k, float[] out, int o) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // off-heap only: see QSpecies.NATIVE
+        for (int b = 0; b < k / 32; b++, off += 18, o += 32) {
+            float d = f16(w, off);
+            ByteVector v = ByteVector.fromMemorySegment(B, w, off + 2, LE);
+            ByteVector lo = v.and((byte) 15).sub((byte) 8);
+            ByteVector hi = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                    .and((byte) 15).sub((byte) 8);
             for (int p = 0; p < PARTS; p++) {
                 int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
                 ((FloatVector) lo.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(out, o + p * VL);
