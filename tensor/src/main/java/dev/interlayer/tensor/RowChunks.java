@@ -7,8 +7,9 @@ import java.util.function.Supplier;
 /**
  * A parallel loop over the weight rows [0, n) of a product {@code C[i, j] = Σ_p A[i, p]·W[j, p]}, split over
  * {@link ComputePool} in chunks of whole tiles of rows (a few chunks per thread so a slow core does not hold the rest
- * up). A subclass computes one chunk in {@link #rows}. It is a reusable per-thread object ({@link ThreadSlot}) rather
- * than a capturing lambda: the kernels run about a hundred of these loops per decoded token and allocate nothing.
+ * up). A subclass computes chunk ch, rows [{@link #from}(ch), {@link #to}(ch)), in {@code accept(ch)}. It is a
+ * reusable per-thread object ({@link ThreadSlot}) rather than a capturing lambda: the kernels run about a hundred of
+ * these loops per decoded token and allocate nothing.
  *
  * <p>Internal to the kernels; public only because they live in several packages.
  */
@@ -60,7 +61,7 @@ public abstract class RowChunks implements IntConsumer {
     }
 
     /**
-     * Runs {@link #rows} over W's rows [0, n), of k values each, in {@code chunks} chunks of whole {@code tile}-row
+     * Runs {@code accept} over W's rows [0, n), of k values each, in {@code chunks} chunks of whole {@code tile}-row
      * tiles (tiles of them in all), then drops the references to the caller's arrays and weights and gives this
      * object back to slot, the slot it was leased from.
      */
@@ -85,14 +86,17 @@ public abstract class RowChunks implements IntConsumer {
     protected void clear() {
     }
 
-    /** Chunk ch: rows of whole tiles [j0, j1). */
-    @Override
-    public final void accept(int ch) {
-        int j0 = (int) ((long) tiles * ch / chunks) * tile;
-        int j1 = Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * tile);
-        rows(j0, j1);
+    // Each subclass writes its own accept(ch) over [from(ch), to(ch)): a shared accept calling an abstract method
+    // would be one call site for every kernel's chunk body, megamorphic, and the kernel would no longer be inlined
+    // into its chunk body.
+
+    /** The first row of chunk ch: a whole number of tiles. */
+    protected final int from(int ch) {
+        return (int) ((long) tiles * ch / chunks) * tile;
     }
 
-    /** Computes C's columns [j0, j1) (W's rows j0 .. j1 − 1): one chunk. */
-    protected abstract void rows(int j0, int j1);
+    /** The end of chunk ch's rows (exclusive): a whole number of tiles, or n. */
+    protected final int to(int ch) {
+        return Math.min(n, (int) ((long) tiles * (ch + 1) / chunks) * tile);
+    }
 }

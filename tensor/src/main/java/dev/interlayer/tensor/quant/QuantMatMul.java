@@ -95,8 +95,8 @@ public final class QuantMatMul {
         private BlockFormat f;
 
         @Override
-        protected void rows(int j0, int j1) {
-            kernel.rows(f, m, k, a, aOff, lda, w, wOff, wStride, c, cOff, ldc, j0, j1);
+        public void accept(int ch) {
+            kernel.rows(f, m, k, a, aOff, lda, w, wOff, wStride, c, cOff, ldc, from(ch), to(ch));
         }
     }
 }

@@ -181,8 +181,8 @@ public final class GemmVector implements GemmKernel {
         private int kind;
 
         @Override
-        protected void rows(int j0, int j1) {
-            MatVecVector.rows(m, k, a, aOff, lda, kind, w, wOff, wStride, c, cOff, ldc, j0, j1);
+        public void accept(int ch) {
+            MatVecVector.rows(m, k, a, aOff, lda, kind, w, wOff, wStride, c, cOff, ldc, from(ch), to(ch));
         }
     }
 
@@ -200,7 +200,8 @@ public final class GemmVector implements GemmKernel {
         }
 
         @Override
-        protected void rows(int t0, int t1) {
+        public void accept(int ch) {
+            int t0 = from(ch), t1 = to(ch);
             for (int i = 0, base = 0; i < ws.length && base < t1; i++) {
                 int n = ws[i].dim(0), nt = (n + 3) / 4;
                 int lo = Math.max(t0, base), hi = Math.min(t1, base + nt);
