@@ -35,23 +35,19 @@ class WeightStreamEdgesTest {
     void matchesTheScalarOracleAroundEveryEdge() {
         GemmKernel kernel = new GemmVector();
         SplittableRandom pick = new SplittableRandom(0x5EED);
-        int[] cases = {0};
         PoolSizes.oneAndTwo(t -> {
             for (DType dt : new DType[] {DType.F32, DType.BF16, DType.F16}) {
                 for (int m : M) {                    // every m at group-edge n, a k with a vector tail, 2 k blocks
                     check(kernel, dt, m, 25, 300, pick.nextLong(), t, false);
                     check(kernel, dt, m, 13, 17, pick.nextLong(), t, false);
                     check(kernel, dt, m, 13, 2100, pick.nextLong(), t, false);   // two k blocks: C accumulated
-                    cases[0] += 3;
                 }
                 for (int i = 0; i < 40; i++) {       // seeded mixes of all three
                     check(kernel, dt, M[pick.nextInt(M.length)], N[pick.nextInt(N.length)], K[pick.nextInt(K.length)],
                             pick.nextLong(), t, false);
-                    cases[0]++;
                 }
             }
         });
-        assertTrue(cases[0] > 0);
     }
 
     @Test

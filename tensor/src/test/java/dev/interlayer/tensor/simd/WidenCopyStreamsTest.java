@@ -1,7 +1,5 @@
 package dev.interlayer.tensor.simd;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.interlayer.tensor.DType;
 import dev.interlayer.tensor.testing.PoolSizes;
 import java.lang.foreign.Arena;
@@ -24,7 +22,6 @@ class WidenCopyStreamsTest {
     void rowsShorterThanAPageMatchTheOracle() {
         GemmKernel kernel = new GemmVector();
         SplittableRandom pick = new SplittableRandom(0x57AE);
-        int[] cases = {0};
         PoolSizes.oneAndTwo(t -> {
             for (DType dt : new DType[] {DType.BF16, DType.F16}) {
                 for (int k : new int[] {700, 1024, 1536, 2100}) {
@@ -32,13 +29,11 @@ class WidenCopyStreamsTest {
                         for (int m : new int[] {32, 33, 40, 64}) {
                             check(kernel, dt, m, n, k, k, pick.nextLong(), t);
                             check(kernel, dt, m, n, k, k + 40, pick.nextLong(), t);
-                            cases[0] += 2;
                         }
                     }
                 }
             }
         });
-        assertTrue(cases[0] > 0);
     }
 
     // C = X·Wᵀ for X [m, k] heap and W [n, k] in dt, row j at element j·ldw of a native segment; C prefilled with NaN,
