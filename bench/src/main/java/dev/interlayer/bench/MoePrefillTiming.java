@@ -86,9 +86,12 @@ public final class MoePrefillTiming {
         }
         Arrays.sort(w);
         Arrays.sort(c);
+        // At 2+ threads the CPU time is the calling thread's alone: it excludes the other threads' share and the
+        // time this one waits for them, so its ratio is no throughput figure (only wall times are).
         System.out.printf("%s %dT: median wall ratio %.2f (min %.2f max %.2f); best dense %.0f ms (%.0f GF/s), "
-                        + "best moe %.0f ms (%.0f GF/s); median cpu ratio %.2f%n", wt, threads, w[w.length / 2], w[0],
-                w[w.length - 1], min(rd) / 1e6, flops / min(rd), min(rm) / 1e6, flops / min(rm), c[c.length / 2]);
+                        + "best moe %.0f ms (%.0f GF/s); median cpu ratio %.2f%s%n", wt, threads, w[w.length / 2], w[0],
+                w[w.length - 1], min(rd) / 1e6, flops / min(rd), min(rm) / 1e6, flops / min(rm), c[c.length / 2],
+                threads > 1 ? " (calling thread only: not a " + threads + "-thread figure)" : "");
     }
 
     /**
