@@ -99,8 +99,10 @@ final class GemmWeightStream extends GemmWeightStreamUnrolled {
             // Called from outside the pool (a direct Ops.matmulT, `bench gemm`): run the whole call on a pool thread,
             // as a model's forward pass does (ComputePool.run), instead of packing on this thread and handing each
             // (MC, KC) block's parallelFor to the pool and parking until it is done. Same kernels, same partition.
-            // CPU time per GFLOP at 2 threads, one JVM, 8 alternating 1-s windows, load 17: 128 x 2048 x 2048 ratio
-            // 0.75-1.50 (median ~1.16), 256 x 2048 x 2048 1.03-1.60 (~1.2), 128 x 2048 x 8192 0.77-1.33 (~1.07).
+            // GFLOP per process CPU second, 2 threads, this way against the old in one JVM (alternating 1-s windows,
+            // Zen 5, load 12-17): m = 128: 0.65-1.50 (per-run medians 1.16 and 0.97), 256: 0.93-1.60 (1.2, 1.04),
+            // 384: 0.97-1.46 (1.11), 128 x 2048 x 8192: 0.77-1.33 (1.07), n = k = 2048: no loss shown; wall clock
+            // was unreadable at that load.
             ComputePool.run(() -> split(m, n, k, a, aOff, lda, kind, ps, threads));
             return;
         }
