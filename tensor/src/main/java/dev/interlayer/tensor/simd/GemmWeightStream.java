@@ -95,6 +95,22 @@ final class GemmWeightStream extends GemmWeightStreamUnrolled {
      * alone: the packed block holds the same values and every product runs the same kernels over it.
      */
     static void gemms(int m, int n, int k, float[] a, int aOff, int lda, int kind, Product[] ps, int threads) {
+        if (threads > 1 && !java.util.concurrent.ForkJoinTask.inForkJoinPool()) {
+            // Called from outside the pool (a direct Ops.matmulT, `bench gemm`): run the whole call on a pool thread,
+            // as a model's forward pass does (ComputePool.run), instead of packing on this thread and handing each
+            // (MC, KC) block's parallelFor to the pool and parking until it is done. Same kernels, same partition.
+            // GFLOP per process CPU second, 2 threads, this way against the old in one JVM (alternating 1-s windows,
+            // Zen 5, load 12-17): m = 128: 0.65-1.50 (per-run medians 1.16 and 0.97), 256: 0.93-1.60 (1.2, 1.04),
+            // 384: 0.97-1.46 (1.11), 128 x 2048 x 8192: 0.77-1.33 (1.07), n = k = 2048: no loss shown; wall clock
+            // was unreadable at that load.
+            ComputePool.run(() -> split(m, n, k, a, aOff, lda, kind, ps, threads));
+            return;
+        }
+        split(m, n, k, a, aOff, lda, kind, ps, threads);
+    }
+
+    /** {@link #gemms} on the calling thread: activation blocks per thread, or weight rows split per block. */
+    private static void split(int m, int n, int k, float[] a, int aOff, int lda, int kind, Product[] ps, int threads) {
         int mBlocks = (m + MC - 1) / MC;
         if (threads > 1 && mBlocks >= 2 * threads) {
             // Many activation rows: each thread takes whole MC blocks and packs its own. Splitting the weight
