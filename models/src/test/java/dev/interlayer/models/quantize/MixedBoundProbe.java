@@ -24,7 +24,8 @@ import java.util.Map;
  * the gap closed as the CLI does ({@link MixedQuantizer#BAND}, {@link MixedQuantizer#EXTRA_EVALUATIONS}), and both
  * results' held-out KLD. CLI defaults: GPTQ, act-order with static groups, damping 0.01, MSE grids, error
  * propagation 0.5, ladder {@value LadderFormat#DEFAULT_LADDER}, windows of 512. Not a test (no Test suffix):
- * {@code java -cp ... dev.interlayer.models.quantize.MixedBoundProbe MODEL.gguf CALIBRATION.txt HELDOUT.txt X...}.
+ * {@code java -cp ... dev.interlayer.models.quantize.MixedBoundProbe MODEL.gguf CALIBRATION.txt HELDOUT.txt X...}
+ * ({@code -Dprobe.path=false}: skip evaluating every path point).
  */
 public final class MixedBoundProbe {
     private MixedBoundProbe() {
@@ -49,7 +50,7 @@ public final class MixedBoundProbe {
             List<int[]> path = BitLadder.path(p.cost(), p.bits());
             long t1 = System.nanoTime();
             System.out.println("path point, bits per weight, calibration KLD");
-            for (int i = 0; i < path.size(); i++) {
+            for (int i = 0; Boolean.parseBoolean(System.getProperty("probe.path", "true")) && i < path.size(); i++) {
                 System.out.printf("%d %.4f %.6f%n", i, BitLadder.totalBits(p.bits(), path.get(i)) / p.weights(),
                         kld.metric(path.get(i)));
             }
