@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # llama.cpp's Q4_K_M with an importance matrix against Interlayer's calibrated quantizers on the same model and text
-# (issue #13; BENCHMARKS §28). Needs a llama.cpp build (LLAMA=dir with llama-imatrix, llama-quantize,
-# llama-perplexity; default /tmp/llamacpp/build/bin); not part of any test.
+# (issue #13; BENCHMARKS §28). Needs a llama.cpp build (LLAMA=dir with llama-quantize, llama-perplexity and, if
+# present, llama-imatrix; default /tmp/llamacpp/build/bin); not part of any test. Without llama-imatrix the Q4_K_M
+# files are made with Interlayer's importance matrix (--imatrix-out, llama.cpp's legacy imatrix.dat layout).
 #   1. llama-imatrix on bench/quant/calibration.txt (windows of 512), then llama-quantize --imatrix … Q4_K_M twice:
 #      with llama.cpp's own embedding/output types, and with both kept F32 (as Interlayer's files keep them);
 #   2. bits per weight of the quantized block linears (q, k, v, o, gate, up: what Interlayer quantizes) read off
@@ -22,13 +23,27 @@ IL=${IL:-./interlayer}
 CAL=bench/quant/calibration.txt
 TXT=bench/quant/heldout.txt
 mkdir -p "$OUT"
-for b in llama-imatrix llama-quantize llama-perplexity; do
+for b in llama-quantize llama-perplexity; do
   [ -x "$LLAMA/$b" ] || { echo "llamacpp-peer.sh: $LLAMA/$b not found (set LLAMA=dir of a llama.cpp build)" >&2; exit 1; }
 done
 
-"$LLAMA/llama-imatrix" -m "$M" -f "$CAL" -o "$OUT/imatrix.gguf" -c 512 -t 1 > "$OUT/imatrix.log" 2>&1
-"$LLAMA/llama-quantize" --imatrix "$OUT/imatrix.gguf" "$M" "$OUT/q4km.gguf" Q4_K_M 1 > "$OUT/q4km.log" 2>&1
-"$LLAMA/llama-quantize" --imatrix "$OUT/imatrix.gguf" --token-embedding-type f32 --output-tensor-type f32 \
+# Interlayer's GPTQ on Q5_0, which also writes its importance matrix of the same text (--imatrix-out)
+gptq_q5_0() {
+  $IL quantize --model "$M" --calibration "$CAL" --method gptq --format q5_0 --out "$OUT/gptq-q5_0.gguf" \
+      --imatrix-out "$OUT/interlayer.imatrix.dat" > "$OUT/gptq-q5_0.qlog" 2> "$OUT/gptq-q5_0.err"
+}
+if [ -x "$LLAMA/llama-imatrix" ]; then
+  "$LLAMA/llama-imatrix" -m "$M" -f "$CAL" -o "$OUT/imatrix.gguf" -c 512 -t 1 > "$OUT/imatrix.log" 2>&1
+  IMATRIX=$OUT/imatrix.gguf
+else
+  # a build without llama-imatrix: llama-quantize reads Interlayer's legacy imatrix.dat instead (the statistics
+  # equal llama-imatrix's to 1e-3 on this model, BENCHMARKS §28), so every Q4_K_M below uses Interlayer's matrix
+  echo "llamacpp-peer.sh: no $LLAMA/llama-imatrix; the Q4_K_M files use Interlayer's importance matrix (--imatrix-out)" >&2
+  gptq_q5_0
+  IMATRIX=$OUT/interlayer.imatrix.dat
+fi
+"$LLAMA/llama-quantize" --imatrix "$IMATRIX" "$M" "$OUT/q4km.gguf" Q4_K_M 1 > "$OUT/q4km.log" 2>&1
+"$LLAMA/llama-quantize" --imatrix "$IMATRIX" --token-embedding-type f32 --output-tensor-type f32 \
     "$M" "$OUT/q4km-f32eo.gguf" Q4_K_M 1 > "$OUT/q4km-f32eo.log" 2>&1
 
 # bits per weight of the block linears q, k, v, o, gate, up in a llama-quantize log (ggml block sizes)
@@ -49,11 +64,12 @@ if [ -z "${SKIP_OURS:-}" ]; then
   # shellcheck disable=SC2086
   $IL quantize --model "$M" --calibration "$CAL" --method mixed --ladder q8_0,q5_1,q5_0,q4_1,q4_0 \
       --target-bits "$BPW" --out "$OUT/mixed.gguf" > "$OUT/mixed.qlog" 2> "$OUT/mixed.err"
-  $IL quantize --model "$M" --calibration "$CAL" --method gptq --format q5_0 --out "$OUT/gptq-q5_0.gguf" \
-      --imatrix-out "$OUT/interlayer.imatrix.dat" > "$OUT/gptq-q5_0.qlog" 2> "$OUT/gptq-q5_0.err"
-  # llama.cpp's Q4_K_M with Interlayer's importance matrix instead of its own (format compatibility)
-  "$LLAMA/llama-quantize" --imatrix "$OUT/interlayer.imatrix.dat" --token-embedding-type f32 --output-tensor-type f32 \
-      "$M" "$OUT/q4km-f32eo-ourimatrix.gguf" Q4_K_M 1 > "$OUT/q4km-f32eo-ourimatrix.log" 2>&1
+  if [ "$IMATRIX" = "$OUT/imatrix.gguf" ]; then
+    gptq_q5_0
+    # llama.cpp's Q4_K_M with Interlayer's importance matrix instead of its own (format compatibility)
+    "$LLAMA/llama-quantize" --imatrix "$OUT/interlayer.imatrix.dat" --token-embedding-type f32 --output-tensor-type f32 \
+        "$M" "$OUT/q4km-f32eo-ourimatrix.gguf" Q4_K_M 1 > "$OUT/q4km-f32eo-ourimatrix.log" 2>&1
+  fi
 fi
 
 # llama-perplexity's KLD: base logits of the F32 model once, then each file against them
