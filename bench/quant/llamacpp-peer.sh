@@ -46,13 +46,18 @@ fi
 "$LLAMA/llama-quantize" --imatrix "$IMATRIX" --token-embedding-type f32 --output-tensor-type f32 \
     "$M" "$OUT/q4km-f32eo.gguf" Q4_K_M 1 > "$OUT/q4km-f32eo.log" 2>&1
 
-# bits per weight of the block linears q, k, v, o, gate, up in a llama-quantize log (ggml block sizes)
+# bits per weight of the block linears q, k, v, o, gate, up in a llama-quantize log (ggml block sizes); the
+# "converting to TYPE" of a tensor is on its "[ i/ n] name - [cols, rows, …]" line or a few lines after it
 bpw() {
-  awk '/blk\.[0-9]+\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up)\.weight/ && /converting to/ {
-         gsub(/[\[\],]/, " "); n = 0
-         for (i = 1; i <= NF; i++) { if ($i == "-") { n = $(i+1) * $(i+2) } if ($i == "to") { t = $(i+1) } }
-         b["q4_0"] = 4.5; b["q4_1"] = 5; b["q5_0"] = 5.5; b["q5_1"] = 6; b["q8_0"] = 8.5; b["f16"] = 16; b["bf16"] = 16
-         b["q2_K"] = 2.625; b["q3_K"] = 3.4375; b["q4_K"] = 4.5; b["q5_K"] = 5.5; b["q6_K"] = 6.5625; b["iq4_nl"] = 4.5
+  awk 'BEGIN { b["q4_0"] = 4.5; b["q4_1"] = 5; b["q5_0"] = 5.5; b["q5_1"] = 6; b["q8_0"] = 8.5; b["f16"] = 16
+               b["bf16"] = 16; b["q2_K"] = 2.625; b["q3_K"] = 3.4375; b["q4_K"] = 4.5; b["q5_K"] = 5.5
+               b["q6_K"] = 6.5625; b["iq4_nl"] = 4.5 }
+       /\.weight - \[/ {
+         pending = $0 ~ /blk\.[0-9]+\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up)\.weight/
+         line = $0; gsub(/[\[\],]/, " ", line); k = split(line, a, " "); n = 0
+         for (i = 1; i < k; i++) { if (a[i] == "-") { n = a[i+1] * a[i+2]; break } } }
+       pending && /converting to/ {
+         match($0, /converting to [A-Za-z0-9_]+/); t = substr($0, RSTART + 14, RLENGTH - 14); pending = 0
          if (!(t in b)) { print "unknown type " t > "/dev/stderr"; exit 1 }
          bits += n * b[t]; w += n; types[t]++ }
        END { s = ""; for (t in types) s = s types[t] "x" t " "; printf "%.4f %s\n", bits / w, s }' "$1"
