@@ -94,7 +94,7 @@ for f in q4km q4km-f32eo q4km-f32eo-ourimatrix mixed gptq-q5_0; do
   top1=$(awk '/^top-1/ {print $3}' "$OUT/$f.eval")
   ppl=$(awk '/^perplexity/ {print $2}' "$OUT/$f.eval")
   lk=$(awk '/^Mean +KLD:/ {print $3}' "$OUT/$f.plog")
-  lp=$(awk '/^99.0% +KLD:/ {print $3}' "$OUT/$f.plog")
+  lp=$(awk '/^99.0% +KLD:/ {print $3; exit}' "$OUT/$f.plog")   # this build prints the line twice
   lt=$(awk '/^Same top p:/ {print $4}' "$OUT/$f.plog")
   printf '%-22s %-7s %-10s %-10s %-8s %-8s | %-10s %-10s %s\n' "$f" "$b" ${kld} "$top1" "$ppl" "$lk" "$lp" "$lt"
 done
