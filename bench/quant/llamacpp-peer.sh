@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # llama.cpp's Q4_K_M with an importance matrix against Interlayer's calibrated quantizers on the same model and text
-# (issue #13; BENCHMARKS §28). Needs a llama.cpp build (LLAMA=dir with llama-imatrix, llama-quantize,
-# llama-perplexity; default /tmp/llamacpp/build/bin); not part of any test.
+# (issue #13; BENCHMARKS §28). Needs a llama.cpp build (LLAMA=dir with llama-quantize, llama-perplexity and, if
+# present, llama-imatrix; default /tmp/llamacpp/build/bin); not part of any test. Without llama-imatrix the Q4_K_M
+# files are made with Interlayer's importance matrix (--imatrix-out, llama.cpp's legacy imatrix.dat layout).
 #   1. llama-imatrix on bench/quant/calibration.txt (windows of 512), then llama-quantize --imatrix … Q4_K_M twice:
 #      with llama.cpp's own embedding/output types, and with both kept F32 (as Interlayer's files keep them);
 #   2. bits per weight of the quantized block linears (q, k, v, o, gate, up: what Interlayer quantizes) read off
@@ -22,22 +23,41 @@ IL=${IL:-./interlayer}
 CAL=bench/quant/calibration.txt
 TXT=bench/quant/heldout.txt
 mkdir -p "$OUT"
-for b in llama-imatrix llama-quantize llama-perplexity; do
+for b in llama-quantize llama-perplexity; do
   [ -x "$LLAMA/$b" ] || { echo "llamacpp-peer.sh: $LLAMA/$b not found (set LLAMA=dir of a llama.cpp build)" >&2; exit 1; }
 done
 
-"$LLAMA/llama-imatrix" -m "$M" -f "$CAL" -o "$OUT/imatrix.gguf" -c 512 -t 1 > "$OUT/imatrix.log" 2>&1
-"$LLAMA/llama-quantize" --imatrix "$OUT/imatrix.gguf" "$M" "$OUT/q4km.gguf" Q4_K_M 1 > "$OUT/q4km.log" 2>&1
-"$LLAMA/llama-quantize" --imatrix "$OUT/imatrix.gguf" --token-embedding-type f32 --output-tensor-type f32 \
+# Interlayer's GPTQ on Q5_0, which also writes its importance matrix of the same text (--imatrix-out)
+gptq_q5_0() {
+  $IL quantize --model "$M" --calibration "$CAL" --method gptq --format q5_0 --out "$OUT/gptq-q5_0.gguf" \
+      --imatrix-out "$OUT/interlayer.imatrix.dat" > "$OUT/gptq-q5_0.qlog" 2> "$OUT/gptq-q5_0.err"
+}
+if [ -x "$LLAMA/llama-imatrix" ]; then
+  "$LLAMA/llama-imatrix" -m "$M" -f "$CAL" -o "$OUT/imatrix.gguf" -c 512 -t 1 > "$OUT/imatrix.log" 2>&1
+  IMATRIX=$OUT/imatrix.gguf
+else
+  # a build without llama-imatrix: llama-quantize reads Interlayer's legacy imatrix.dat instead (the statistics
+  # equal llama-imatrix's to 1e-3 on this model, BENCHMARKS §28), so every Q4_K_M below uses Interlayer's matrix
+  echo "llamacpp-peer.sh: no $LLAMA/llama-imatrix; the Q4_K_M files use Interlayer's importance matrix (--imatrix-out)" >&2
+  gptq_q5_0
+  IMATRIX=$OUT/interlayer.imatrix.dat
+fi
+"$LLAMA/llama-quantize" --imatrix "$IMATRIX" "$M" "$OUT/q4km.gguf" Q4_K_M 1 > "$OUT/q4km.log" 2>&1
+"$LLAMA/llama-quantize" --imatrix "$IMATRIX" --token-embedding-type f32 --output-tensor-type f32 \
     "$M" "$OUT/q4km-f32eo.gguf" Q4_K_M 1 > "$OUT/q4km-f32eo.log" 2>&1
 
-# bits per weight of the block linears q, k, v, o, gate, up in a llama-quantize log (ggml block sizes)
+# bits per weight of the block linears q, k, v, o, gate, up in a llama-quantize log (ggml block sizes); the
+# "converting to TYPE" of a tensor is on its "[ i/ n] name - [cols, rows, …]" line or a few lines after it
 bpw() {
-  awk '/blk\.[0-9]+\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up)\.weight/ && /converting to/ {
-         gsub(/[\[\],]/, " "); n = 0
-         for (i = 1; i <= NF; i++) { if ($i == "-") { n = $(i+1) * $(i+2) } if ($i == "to") { t = $(i+1) } }
-         b["q4_0"] = 4.5; b["q4_1"] = 5; b["q5_0"] = 5.5; b["q5_1"] = 6; b["q8_0"] = 8.5; b["f16"] = 16; b["bf16"] = 16
-         b["q2_K"] = 2.625; b["q3_K"] = 3.4375; b["q4_K"] = 4.5; b["q5_K"] = 5.5; b["q6_K"] = 6.5625; b["iq4_nl"] = 4.5
+  awk 'BEGIN { b["q4_0"] = 4.5; b["q4_1"] = 5; b["q5_0"] = 5.5; b["q5_1"] = 6; b["q8_0"] = 8.5; b["f16"] = 16
+               b["bf16"] = 16; b["q2_K"] = 2.625; b["q3_K"] = 3.4375; b["q4_K"] = 4.5; b["q5_K"] = 5.5
+               b["q6_K"] = 6.5625; b["iq4_nl"] = 4.5 }
+       /\.weight - \[/ {
+         pending = $0 ~ /blk\.[0-9]+\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up)\.weight/
+         line = $0; gsub(/[\[\],]/, " ", line); k = split(line, a, " "); n = 0
+         for (i = 1; i < k; i++) { if (a[i] == "-") { n = a[i+1] * a[i+2]; break } } }
+       pending && /converting to/ {
+         match($0, /converting to [A-Za-z0-9_]+/); t = substr($0, RSTART + 14, RLENGTH - 14); pending = 0
          if (!(t in b)) { print "unknown type " t > "/dev/stderr"; exit 1 }
          bits += n * b[t]; w += n; types[t]++ }
        END { s = ""; for (t in types) s = s types[t] "x" t " "; printf "%.4f %s\n", bits / w, s }' "$1"
@@ -49,11 +69,12 @@ if [ -z "${SKIP_OURS:-}" ]; then
   # shellcheck disable=SC2086
   $IL quantize --model "$M" --calibration "$CAL" --method mixed --ladder q8_0,q5_1,q5_0,q4_1,q4_0 \
       --target-bits "$BPW" --out "$OUT/mixed.gguf" > "$OUT/mixed.qlog" 2> "$OUT/mixed.err"
-  $IL quantize --model "$M" --calibration "$CAL" --method gptq --format q5_0 --out "$OUT/gptq-q5_0.gguf" \
-      --imatrix-out "$OUT/interlayer.imatrix.dat" > "$OUT/gptq-q5_0.qlog" 2> "$OUT/gptq-q5_0.err"
-  # llama.cpp's Q4_K_M with Interlayer's importance matrix instead of its own (format compatibility)
-  "$LLAMA/llama-quantize" --imatrix "$OUT/interlayer.imatrix.dat" --token-embedding-type f32 --output-tensor-type f32 \
-      "$M" "$OUT/q4km-f32eo-ourimatrix.gguf" Q4_K_M 1 > "$OUT/q4km-f32eo-ourimatrix.log" 2>&1
+  if [ "$IMATRIX" = "$OUT/imatrix.gguf" ]; then
+    gptq_q5_0
+    # llama.cpp's Q4_K_M with Interlayer's importance matrix instead of its own (format compatibility)
+    "$LLAMA/llama-quantize" --imatrix "$OUT/interlayer.imatrix.dat" --token-embedding-type f32 --output-tensor-type f32 \
+        "$M" "$OUT/q4km-f32eo-ourimatrix.gguf" Q4_K_M 1 > "$OUT/q4km-f32eo-ourimatrix.log" 2>&1
+  fi
 fi
 
 # llama-perplexity's KLD: base logits of the F32 model once, then each file against them
@@ -73,7 +94,7 @@ for f in q4km q4km-f32eo q4km-f32eo-ourimatrix mixed gptq-q5_0; do
   top1=$(awk '/^top-1/ {print $3}' "$OUT/$f.eval")
   ppl=$(awk '/^perplexity/ {print $2}' "$OUT/$f.eval")
   lk=$(awk '/^Mean +KLD:/ {print $3}' "$OUT/$f.plog")
-  lp=$(awk '/^99.0% +KLD:/ {print $3}' "$OUT/$f.plog")
+  lp=$(awk '/^99.0% +KLD:/ {print $3; exit}' "$OUT/$f.plog")   # this build prints the line twice
   lt=$(awk '/^Same top p:/ {print $4}' "$OUT/$f.plog")
   printf '%-22s %-7s %-10s %-10s %-8s %-8s | %-10s %-10s %s\n' "$f" "$b" ${kld} "$top1" "$ppl" "$lk" "$lp" "$lt"
 done

@@ -1,7 +1,10 @@
 package dev.interlayer.quant;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Mixed precision over a ladder of formats (e.g. Q8_0, Q5_0, Q4_0, 3-bit, 2-bit): which format each layer gets,
@@ -25,7 +28,8 @@ import java.util.List;
  *       (largest cost reduction first): no evaluation of the model is needed;</li>
  *   <li>{@link #atBound}: bisection over the path for the lowest-bit point whose evaluated metric is within the
  *       bound ({@link MixedPrecision#largestPrefix}; assumes the metric grows along the path, which the additive
- *       model predicts; the bound is always checked on a real evaluation, never predicted).</li>
+ *       model predicts; the bound is always checked on a real evaluation, never predicted), optionally followed by
+ *       single-layer moves off the path that close the gap to the bound.</li>
  * </ul>
  */
 public final class BitLadder {
@@ -143,7 +147,7 @@ public final class BitLadder {
     public static Choice atBound(double[][] cost, double[][] bits, double bound, MixedPrecision.Evaluator eval) {
         List<int[]> path = path(cost, bits);
         double[] seen = new double[path.size()];
-        java.util.Arrays.fill(seen, Double.NaN);
+        Arrays.fill(seen, Double.NaN);
         int[] evals = {0};
         int k = MixedPrecision.largestPrefix(path.size() - 1, i -> {
             evals[0]++;
@@ -155,6 +159,83 @@ public final class BitLadder {
             seen[k] = eval.metric(path.get(k).clone());
         }
         return new Choice(path.get(k).clone(), totalBits(bits, path.get(k)), seen[k], evals[0]);
+    }
+
+    /**
+     * {@link #atBound}, then closing the gap to the bound from below: while the chosen point's metric {@code m} is
+     * below {@code band · bound} (e.g. 0.9: "within 10 %"), single-layer moves to fewer bits away from the path are
+     * evaluated, each kept if the metric stays {@code ≤ bound}, at most {@code extraEvaluations} of them. The path
+     * moves one layer per step, so its next point can overshoot the bound by a whole layer's worth (a large layer
+     * moved to a low rung) while smaller moves would still fit. Candidates are the moves (ℓ, g) from the current
+     * assignment with the least added cost per bit saved, {@code Δc = cost[ℓ][g] − cost[ℓ][f_ℓ]}, restricted to
+     * {@code Δc} below the smallest {@code Δc} seen to overshoot (the path's next step, then every rejected move):
+     * under the additive model a move that adds at least as much cost overshoots too, so with an additive metric the
+     * result is within the band, or every single-layer move from it overshoots, or the evaluations ran out. The result
+     * never has more bits than {@link #atBound}'s and its metric is always an evaluation {@code ≤ bound} (unless the
+     * path's start already exceeds it, which is returned as {@link #atBound} returns it).
+     */
+    public static Choice atBound(double[][] cost, double[][] bits, double bound, double band, int extraEvaluations,
+                                 MixedPrecision.Evaluator eval) {
+        if (!(band >= 0 && band <= 1) || extraEvaluations < 0) {
+            throw new IllegalArgumentException("BitLadder.atBound: band " + band + " (need 0..1), extra evaluations "
+                    + extraEvaluations + " (need >= 0)");
+        }
+        List<int[]> path = path(cost, bits);
+        Choice c = atBound(cost, bits, bound, eval);
+        int k = indexOf(path, c.formats());
+        if (!(c.metric() <= bound) || !(c.metric() < band * bound) || k + 1 >= path.size()) {
+            return c;
+        }
+        int[] cur = c.formats().clone();
+        double metric = c.metric(), total = c.bits();
+        // the path's next step evaluated over the bound (the bisection tested it): the first overshooting cost
+        double limit = totalBits(cost, path.get(k + 1)) - totalBits(cost, cur);
+        Set<List<Integer>> rejected = new HashSet<>();   // (layer, from, to) seen to overshoot
+        int extra = 0;
+        while (metric < band * bound && extra < extraEvaluations) {
+            int bestL = -1, bestG = -1;
+            double best = Double.POSITIVE_INFINITY, bestDc = 0;
+            for (int l = 0; l < cur.length; l++) {
+                for (int g = 0; g < bits[l].length; g++) {
+                    double saved = bits[l][cur[l]] - bits[l][g], dc = cost[l][g] - cost[l][cur[l]];
+                    if (Double.isNaN(bits[l][g]) || !(saved > 0) || !(dc < limit)
+                            || rejected.contains(List.of(l, cur[l], g))) {
+                        continue;
+                    }
+                    if (dc / saved < best) {
+                        best = dc / saved;
+                        bestL = l;
+                        bestG = g;
+                        bestDc = dc;
+                    }
+                }
+            }
+            if (bestL < 0) {
+                break;
+            }
+            int[] next = cur.clone();
+            next[bestL] = bestG;
+            double m = eval.metric(next.clone());
+            extra++;
+            if (m <= bound) {
+                total -= bits[bestL][cur[bestL]] - bits[bestL][bestG];
+                cur = next;
+                metric = m;
+            } else {
+                rejected.add(List.of(bestL, cur[bestL], bestG));
+                limit = Math.min(limit, bestDc);
+            }
+        }
+        return new Choice(cur, total, metric, c.evaluations() + extra);
+    }
+
+    private static int indexOf(List<int[]> path, int[] formats) {
+        for (int i = path.size() - 1; i >= 0; i--) {
+            if (Arrays.equals(path.get(i), formats)) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("BitLadder: the bisection's choice is not a point of the path");
     }
 
     private static int check(double[][] cost, double[][] bits) {

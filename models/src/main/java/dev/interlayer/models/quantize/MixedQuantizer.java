@@ -33,8 +33,9 @@ import java.util.function.Consumer;
  * the float model's logits computed once ({@link CachedReference}). With {@code --target-bits} the chosen formats are
  * quantized once more in one sequential run (each linear on the inputs of the earlier linears in their chosen
  * formats) and that result is kept if its calibration KLD is lower than the assembly of the per-format runs; with
- * {@code --target-kld} the result is the assembly the bisection evaluated, so the bound holds on what is returned
- * (a bound that even the ladder's highest format misses is an error).
+ * {@code --target-kld} the result is the last assembly evaluated within the bound (the bisection's, or a
+ * single-linear move from it that closes the gap to the bound, {@link #BAND}), so the bound holds on what is
+ * returned (a bound that even the ladder's highest format misses is an error).
  */
 public final class MixedQuantizer {
     /**
@@ -72,9 +73,20 @@ public final class MixedQuantizer {
     }
 
     /**
+     * The bisection's band: after the path's bisection, single-linear moves off the path are tried while the KLD is
+     * below this fraction of the bound ({@link BitLadder#atBound(double[][], double[][], double, double, int,
+     * MixedPrecision.Evaluator)}), so the result lands within 10 % of the bound where a move that small exists.
+     */
+    static final double BAND = 0.9;
+
+    /** At most this many evaluations are spent closing the gap to the bound after the bisection. */
+    static final int EXTRA_EVALUATIONS = 8;
+
+    /**
      * Quantizes {@code file} at every format of {@code ladder} (highest first) and assigns formats: with
      * {@code targetBits} the least additive sensitivity at ≤ that many bits per weight ({@link BitLadder#atBits}),
-     * else the fewest bits whose calibration KLD is ≤ {@code targetKld} ({@link BitLadder#atBound}).
+     * else the fewest bits whose calibration KLD is ≤ {@code targetKld} ({@link BitLadder#atBound}, then up to
+     * {@value #EXTRA_EVALUATIONS} single-linear moves while the KLD is below {@value #BAND} of the bound).
      *
      * @throws IllegalArgumentException if the calibration text is shorter than one window, both or neither bound
      *                                  is given, or the target bits are below the ladder's lowest reachable average
@@ -84,6 +96,17 @@ public final class MixedQuantizer {
         if ((targetKld == null) == (targetBits == null)) {
             throw new IllegalArgumentException("--method mixed: give one of --target-kld and --target-bits");
         }
+        Prepared p = prepare(file, calib, window, opt, ladder, progress);
+        return targetKld != null ? p.atKld(targetKld, BAND, EXTRA_EVALUATIONS) : p.atBits(targetBits, opt, window);
+    }
+
+    /**
+     * Runs every format of {@code ladder} and measures each linear's sensitivities: what both bounds choose from.
+     *
+     * @throws IllegalArgumentException if the calibration text is shorter than one window
+     */
+    static Prepared prepare(GgufFile file, int[] calib, int window, SiteQuantizer.Options opt, List<LadderFormat> ladder,
+                            Consumer<String> progress) throws IOException {
         DecoderLM ref = SequentialQuantizer.decoder(file, Map.of());
         int ctx = Math.min(window, ref.contextLength());
         if (calib == null || ctx < 2 || calib.length < ctx) {   // checked before the quantizations, not after
@@ -129,61 +152,88 @@ public final class MixedQuantizer {
         for (String name : names) {
             weights += (double) runs.get(0).quantized().get(name).rows() * runs.get(0).quantized().get(name).cols();
         }
-        double params = weights;
-        double[][] cost = costs(omega, d);
-        int[] evals = {n * nf};
-        MixedPrecision.Evaluator eval = formats -> {
+        return new Prepared(file, calib, ctx, ladder, cached, names, runs, deq, costs(omega, d), bits, weights,
+                progress, new int[] {n * nf});
+    }
+
+    /**
+     * The per-format runs of one model and what the bounds choose from.
+     *
+     * @param cached  the float model's logits on {@code calib}
+     * @param names   the quantized linears, in the runs' order
+     * @param deq     per format, its run's linears dequantized
+     * @param cost    [linear][format] the additive sensitivity ({@link #costs})
+     * @param bits    [linear][format] exact storage bits (NaN where the format does not fit)
+     * @param weights quantized parameters (the denominator of bits per weight)
+     * @param evals   full evaluations so far (sensitivities included), one counter
+     */
+    record Prepared(GgufFile file, int[] calib, int ctx, List<LadderFormat> ladder, CausalLM cached, List<String> names,
+                    List<SequentialQuantizer.Result> runs, List<Map<String, Tensor>> deq, double[][] cost,
+                    double[][] bits, double weights, Consumer<String> progress, int[] evals) {
+        /** The calibration KLD of an assignment assembled from the per-format runs (one full evaluation). */
+        double kld(int[] formats) {
             evals[0]++;
             double kld = klMean(file, assemble(names, formats, deq), cached, calib, ctx);
             progress.accept(String.format(Locale.ROOT, "mixed: %.3f bits per weight -> KLD %.6f",
-                    BitLadder.totalBits(bits, formats) / params, kld));
+                    BitLadder.totalBits(bits, formats) / weights, kld));
             return kld;
-        };
-        List<String> formatNames = ladder.stream().map(LadderFormat::name).toList();
-        if (targetKld != null) {     // the linears returned are the evaluated assignment: the bound holds on them
-            BitLadder.Choice c = BitLadder.atBound(cost, bits, targetKld, eval);
-            if (!(c.metric() <= targetKld)) {   // even the path's start (every linear at its highest rung) is over
+        }
+
+        private List<String> formatNames() {
+            return ladder.stream().map(LadderFormat::name).toList();
+        }
+
+        /** The fewest bits whose calibration KLD is ≤ {@code bound}; the linears returned are the evaluated ones. */
+        Result atKld(double bound, double band, int extraEvaluations) {
+            BitLadder.Choice c = BitLadder.atBound(cost, bits, bound, band, extraEvaluations, this::kld);
+            if (!(c.metric() <= bound)) {   // even the path's start (every linear at its highest rung) is over
                 throw new IllegalArgumentException(String.format(Locale.ROOT, "--target-kld %.6f: even every linear at"
                         + " its highest format (%s) gives KLD %.6f on the calibration text; give a larger bound or a"
-                        + " ladder with more bits", targetKld, ladder.get(0).name(), c.metric()));
+                        + " ladder with more bits", bound, ladder.get(0).name(), c.metric()));
             }
-            return new Result(assembleResult(names, c.formats(), runs), formatNames, counts(c.formats(), nf), c.metric(),
-                    c.bits() / weights, String.format(Locale.ROOT, "KLD <= %.5f", targetKld), evals[0]);
+            return new Result(assembleResult(names, c.formats(), runs), formatNames(), counts(c.formats(), ladder.size()),
+                    c.metric(), c.bits() / weights, String.format(Locale.ROOT, "KLD <= %.5f", bound), evals[0]);
         }
-        List<int[]> path = BitLadder.path(cost, bits);
-        double fewest = BitLadder.totalBits(bits, path.get(path.size() - 1)) / weights;
-        if (targetBits < fewest) {                 // a linear the lowest rungs do not fit keeps more bits
-            throw new IllegalArgumentException(String.format(Locale.ROOT, "--target-bits %.3f: the ladder reaches no"
-                    + " fewer than %.3f bits per weight on this model (every linear at its lowest fitting format)",
-                    targetBits, fewest));
-        }
-        BitLadder.Choice c = BitLadder.atBits(cost, bits, targetBits * weights);
-        String target = String.format(Locale.ROOT, "<= %.3f bits per weight", targetBits);
-        double assembled = eval.metric(c.formats());
-        // Each format's run fitted its linears to inputs from earlier linears in that same format (and error
-        // propagation corrected for them); mixed, those inputs differ. One more sequential run quantizes every linear
-        // in its chosen format on the inputs of the chosen earlier ones; the lower calibration KLD of the two is kept.
-        Map<String, dev.interlayer.quant.QuantScheme> schemes = new LinkedHashMap<>();
-        for (int i = 0; i < n; i++) {
-            schemes.put(names.get(i), ladder.get(c.formats()[i]).scheme(opt.scheme().clip()));
-        }
-        progress.accept("mixed: refit in the chosen formats");
-        SequentialQuantizer.Result refit = SequentialQuantizer.run(file, calib, window, opt,
-                SequentialQuantizer.DEFAULT_PROPAGATION, schemes, progress);
-        double refitKld = klMean(file, dequantized(refit.quantized()), cached, calib, ctx);
-        evals[0]++;
-        progress.accept(String.format(Locale.ROOT, "mixed: refit -> KLD %.6f (assembled from the runs %.6f)", refitKld,
-                assembled));
-        if (refitKld <= assembled) {
-            double refitBits = 0;
-            for (QuantizedLinear q : refit.quantized().values()) {
-                refitBits += q.bitsPerWeight() * q.rows() * q.cols();
+
+        /** The least additive sensitivity at ≤ {@code targetBits} bits per weight, refit when that is better. */
+        Result atBits(double targetBits, SiteQuantizer.Options opt, int window) throws IOException {
+            List<int[]> path = BitLadder.path(cost, bits);
+            double fewest = BitLadder.totalBits(bits, path.get(path.size() - 1)) / weights;
+            if (targetBits < fewest) {                 // a linear the lowest rungs do not fit keeps more bits
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "--target-bits %.3f: the ladder reaches"
+                        + " no fewer than %.3f bits per weight on this model (every linear at its lowest fitting"
+                        + " format)", targetBits, fewest));
             }
-            return new Result(refit, formatNames, counts(c.formats(), nf), refitKld, refitBits / weights,
-                    target + ", refit", evals[0]);
+            BitLadder.Choice c = BitLadder.atBits(cost, bits, targetBits * weights);
+            String target = String.format(Locale.ROOT, "<= %.3f bits per weight", targetBits);
+            double assembled = kld(c.formats());
+            // Each format's run fitted its linears to inputs from earlier linears in that same format (and error
+            // propagation corrected for them); mixed, those inputs differ. One more sequential run quantizes every
+            // linear in its chosen format on the inputs of the chosen earlier ones; the lower calibration KLD of the
+            // two is kept.
+            Map<String, dev.interlayer.quant.QuantScheme> schemes = new LinkedHashMap<>();
+            for (int i = 0; i < names.size(); i++) {
+                schemes.put(names.get(i), ladder.get(c.formats()[i]).scheme(opt.scheme().clip()));
+            }
+            progress.accept("mixed: refit in the chosen formats");
+            SequentialQuantizer.Result refit = SequentialQuantizer.run(file, calib, window, opt,
+                    SequentialQuantizer.DEFAULT_PROPAGATION, schemes, progress);
+            double refitKld = klMean(file, dequantized(refit.quantized()), cached, calib, ctx);
+            evals[0]++;
+            progress.accept(String.format(Locale.ROOT, "mixed: refit -> KLD %.6f (assembled from the runs %.6f)",
+                    refitKld, assembled));
+            int[] counts = counts(c.formats(), ladder.size());
+            if (refitKld <= assembled) {
+                double refitBits = 0;
+                for (QuantizedLinear q : refit.quantized().values()) {
+                    refitBits += q.bitsPerWeight() * q.rows() * q.cols();
+                }
+                return new Result(refit, formatNames(), counts, refitKld, refitBits / weights, target + ", refit",
+                        evals[0]);
+            }
+            return new Result(assembleResult(names, c.formats(), runs), formatNames(), counts, assembled,
+                    c.bits() / weights, target, evals[0]);
         }
-        return new Result(assembleResult(names, c.formats(), runs), formatNames, counts(c.formats(), nf), assembled,
-                c.bits() / weights, target, evals[0]);
     }
 
     /**
@@ -258,7 +308,7 @@ public final class MixedQuantizer {
         return new SequentialQuantizer.Result(chosen, Map.of(), reports, top.calibrationTokens());
     }
 
-    private static Map<String, Tensor> assemble(List<String> names, int[] formats, List<Map<String, Tensor>> deq) {
+    static Map<String, Tensor> assemble(List<String> names, int[] formats, List<Map<String, Tensor>> deq) {
         Map<String, Tensor> m = new LinkedHashMap<>();
         for (int i = 0; i < names.size(); i++) {
             m.put(names.get(i), deq.get(formats[i]).get(names.get(i)));
