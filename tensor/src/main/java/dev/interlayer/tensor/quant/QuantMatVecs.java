@@ -15,16 +15,22 @@ import java.lang.foreign.MemorySegment;
  * <p>Each output is computed by the same {@code QuantRows.rows} call on a range of whole 4-row tiles, as
  * {@link QuantMatMul#matmulT} computes it; the decode tiles give every row the same sequence of operations whatever
  * range it is in (tile rows and rows left over agree bit for bit: {@code QuantRowsIdentityTest}), so the outputs
- * equal those of separate products bit for bit. Switch: {@code -Ddev.interlayer.quant.fusedMatvecs=false} runs the
- * products one by one (the old behaviour).
+ * equal those of separate products bit for bit. Off by default ({@link #FUSED}):
+ * {@code -Ddev.interlayer.quant.fusedMatvecs=true} routes {@code Ops.matmulT(x, ws[], outs[])} here.
  *
  * <p>Use: {@link #lease}, {@link #add} up to {@link #MAX} products, {@link #run}. The object is per thread and
  * reused: nothing is allocated per call once each thread has one.
  */
 public final class QuantMatVecs extends RowChunks {
-    /** {@code dev.interlayer.quant.fusedMatvecs} (default true). */
+    /**
+     * {@code dev.interlayer.quant.fusedMatvecs} (default false: not shown faster). End to end on the 1B Q4_0 file at
+     * two threads (2026-12-07, load 2-15 on 2 shared cores) fused ÷ separate ranged 0.75-1.24 per pair, and in
+     * {@code FusedMatVecsProbe} the per-pair median was 1.00-1.03; with the second core busy elsewhere it tended
+     * below 1, plausibly because the group cuts fewer, larger chunks (about four per thread over all its rows,
+     * where separate products cut four per thread each) and balances worse when a worker is descheduled.
+     */
     public static final boolean FUSED =
-            Boolean.parseBoolean(System.getProperty("dev.interlayer.quant.fusedMatvecs", "true"));
+            Boolean.parseBoolean(System.getProperty("dev.interlayer.quant.fusedMatvecs", "false"));
     /** Products per group. */
     public static final int MAX = 4;
     private static final int TILE = 4;
