@@ -2,6 +2,7 @@ package dev.interlayer.tensor;
 
 import dev.interlayer.tensor.quant.BlockFormats;
 import dev.interlayer.tensor.quant.QuantMatMul;
+import dev.interlayer.tensor.quant.QuantMatVecs;
 import dev.interlayer.tensor.simd.GemmKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -77,6 +78,7 @@ final class MatMul {
         }
         boolean fused = x.rank() >= 1;
         boolean dense = true;     // no quantized weight: several rows may go to kernel.gemms together
+        boolean quant = QuantMatVecs.FUSED && ws.length > 1 && ws.length <= QuantMatVecs.MAX;   // all quantized
         for (int i = 0; i < ws.length; i++) {
             Tensor w = ws[i], out = outs[i];
             if (w.rank() != 2 || x.rank() < 1 || out.rank() != x.rank() || x.dim(-1) != w.dim(1)
@@ -85,17 +87,24 @@ final class MatMul {
                         + "[..., n] (got x " + x.shape() + ", w" + i + " " + w.shape() + ", out" + i + " "
                         + out.shape() + ")");
             }
-            fused &= !w.dtype().isQuantized();      // quantized weights: one product each (QuantMatMul)
+            quant &= BlockFormats.supports(w.dtype()) && (w.dim(0) <= 1 || w.stride(0) == w.dim(1));
+            fused &= !w.dtype().isQuantized();      // quantized weights: QuantMatVecs or one product each
             dense &= !w.dtype().isQuantized() && w.stride(1) == 1;
             if ((!w.dtype().isFloatingPoint() && !w.dtype().isQuantized()) || !out.dtype().isFloatingPoint()) {
                 requireFloat("matmulT w" + i, w);       // names built only on failure
                 requireFloat("matmulT out" + i, out);
             }
-            fused &= w.stride(1) == 1 && out.size() == w.dim(0) && out.heapFloats() != null && !out.isReadOnly()
-                    && (out.stride(-1) == 1 || w.dim(0) == 1) && !overlaps(out, x);
+            boolean direct = w.stride(1) == 1 && out.size() == w.dim(0) && out.heapFloats() != null
+                    && !out.isReadOnly() && (out.stride(-1) == 1 || w.dim(0) == 1) && !overlaps(out, x);
+            fused &= direct;
+            quant &= direct;
         }
         requireFloat("matmulT x", x);
         int k = x.dim(-1);
+        if (quant && x.size() == k && k > 0) {
+            quantized(x, ws, outs, k);
+            return;
+        }
         if (dense && x.size() != k && k > 0 && ws.length > 1 && sharedRows(x, k, ws, outs, kernel)) {
             return;
         }
@@ -135,6 +144,18 @@ final class MatMul {
         }
         kernel.gemms(m, k, a.heapFloats(), GemmKernel.heapIndex(a), Math.toIntExact(a.stride(0)), ws, cs);
         return true;
+    }
+
+    /** outs[i] = x · ws[i]ᵀ for one row x and block-quantized ws, in one parallel region ({@link QuantMatVecs}). */
+    private static void quantized(Tensor x, Tensor[] ws, Tensor[] outs, int k) {
+        Tensor a = rows(x, 1, k);
+        QuantMatVecs g = QuantMatVecs.lease();
+        for (int i = 0; i < ws.length; i++) {
+            Tensor w = ws[i], out = outs[i];
+            g.add(BlockFormats.of(w.dtype()), w.dim(0), w.segment(), w.byteOffset(), out.heapFloats(),
+                    GemmKernel.heapIndex(out));
+        }
+        g.run(k, a.heapFloats(), GemmKernel.heapIndex(a));
     }
 
     /**

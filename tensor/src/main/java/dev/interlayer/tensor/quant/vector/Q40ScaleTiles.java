@@ -80,14 +80,7 @@ final class Q40ScaleTiles {
                      int cs) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         int nb = k / 32, g = SUMS + nb, t = g + 8;
-        for (int b = 0; b < nb; b++) {
-            for (int p = 0; p < PARTS; p++) {
-                int xp = xo + 32 * b + p * VL, tp = t + 32 * b + p * VL;
-                FloatVector xh = FloatVector.fromArray(F, x, xp + 16).mul(0.0625f);       // see XH
-                FloatVector.fromArray(F, x, xp).sub(xh).intoArray(s, tp);
-                xh.intoArray(s, tp + 16);
-            }
-        }
+        activationTerms(k, x, xo, s, t);
         Arrays.fill(s, 0, 8 * VL, 0f);
         Arrays.fill(s, g, g + 8, 0f);
         FloatVector z = FloatVector.zero(F);
@@ -128,6 +121,100 @@ final class Q40ScaleTiles {
         for (int r = 0; r < 8; r++) {
             c[ci + r * cs] = Math.fma(-8f, s[g + r], hsum(s, r * VL));
         }
+    }
+
+    /** The XH activation terms of every block, xl − xh/16 and xh/16, into {@code s[t ..]} (see {@link #far8}). */
+    private static void activationTerms(int k, float[] x, int xo, float[] s, int t) {
+        for (int b = 0, nb = k / 32; b < nb; b++) {
+            for (int p = 0; p < PARTS; p++) {
+                int xp = xo + 32 * b + p * VL, tp = t + 32 * b + p * VL;
+                FloatVector xh = FloatVector.fromArray(F, x, xp + 16).mul(0.0625f);       // see XH
+                FloatVector.fromArray(F, x, xp).sub(xh).intoArray(s, tp);
+                xh.intoArray(s, tp + 16);
+            }
+        }
+    }
+
+    /**
+     * {@link #far8} with the rows four at a time ({@link TileDriver#Q4_0_QUADS}, {@code dev.interlayer.q4_0.tile=quads}):
+     * the same outputs bit for bit (each row's operations in the same order). Each four-row group and chunk is one
+     * call of {@link #quad}, too large for C2 to inline (903 bytes of bytecode, past FreqInlineSize), so it is
+     * compiled on its own and its parse nodes do not add to this method's. The x loads are shared by four rows
+     * instead of two: on Zen 5 (one thread, weights past the LLC, QuantKernelProbe, load 12-13) 9.6-10.0 GB/s against
+     * 5.7-7.1 for {@link #far8} and 10.8-12.0 for {@link #far8Unrolled}. Caveat: {@code quad} itself parses to about
+     * 26 400 nodes (LogCompilation, tier 4), past C2's 18 000 cutoff, so the Vector API calls after it are inlined
+     * late, the mechanism by which {@link #far8Unrolled} boxes; in {@code PollutedDecodeProbe}'s polluted JVM it
+     * allocated 0 B/call (far8Unrolled 1.27 MB/call in the same JVM), and {@code QuantDecodeAllocationTest} checks
+     * it in the suite's JVM.
+     */
+    static void far8Quads(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c,
+                          int ci, int cs) {
+        int nb = k / 32, g = SUMS + nb, t = g + 8;
+        activationTerms(k, x, xo, s, t);
+        Arrays.fill(s, 0, 8 * VL, 0f);
+        Arrays.fill(s, g, g + 8, 0f);
+        for (int c0 = 0; c0 < nb; c0 += CHUNK) {
+            int c1 = Math.min(nb, c0 + CHUNK);
+            quad(seg, o0, step, c0, c1, s, t, g, 0);
+            quad(seg, o0 + 4 * step, step, c0, c1, s, t, g, 4);
+        }
+        for (int r = 0; r < 8; r++) {
+            c[ci + r * cs] = Math.fma(-8f, s[g + r], hsum(s, r * VL));
+        }
+    }
+
+    /** Blocks [c0, c1) of rows o + i·step (i &lt; 4), tile rows r .. r + 3 of {@link #far8Quads}. */
+    private static void quad(MemorySegment seg, long o, long step, int c0, int c1, float[] s, int t, int g, int r) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
+        long oa = o, ob = oa + step, oc = ob + step, od = oc + step;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.fromArray(F, s, r * VL), a1 = FloatVector.fromArray(F, s, r * VL + VL);
+        FloatVector a2 = FloatVector.fromArray(F, s, r * VL + 2 * VL);
+        FloatVector a3 = FloatVector.fromArray(F, s, r * VL + 3 * VL);
+        float g0 = s[g + r], g1 = s[g + r + 1], g2 = s[g + r + 2], g3 = s[g + r + 3];
+        for (int b = c0; b < c1; b++) {
+            long bo = 18L * b;
+            float e0 = f16(w, oa + bo), e1 = f16(w, ob + bo), e2 = f16(w, oc + bo), e3 = f16(w, od + bo);
+            float sb = s[SUMS + b];
+            g0 = Math.fma(e0, sb, g0);
+            g1 = Math.fma(e1, sb, g1);
+            g2 = Math.fma(e2, sb, g2);
+            g3 = Math.fma(e3, sb, g3);
+            ByteVector v0 = ByteVector.fromMemorySegment(B, w, oa + bo + 2, LE);
+            ByteVector v1 = ByteVector.fromMemorySegment(B, w, ob + bo + 2, LE);
+            ByteVector v2 = ByteVector.fromMemorySegment(B, w, oc + bo + 2, LE);
+            ByteVector v3 = ByteVector.fromMemorySegment(B, w, od + bo + 2, LE);
+            FloatVector t0 = z, t1 = z, t2 = z, t3 = z;
+            for (int p = 0; p < PARTS; p++) {
+                int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
+                int tp = t + 32 * b + p * VL;
+                FloatVector xl = FloatVector.fromArray(F, s, tp), xh = FloatVector.fromArray(F, s, tp + 16);
+                IntVector u0 = (IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                IntVector u1 = (IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                IntVector u2 = (IntVector) v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                IntVector u3 = (IntVector) v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
+                t0 = ((FloatVector) u0.convert(VectorOperators.I2F, 0)).fma(xh,
+                        ((FloatVector) u0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t0));
+                t1 = ((FloatVector) u1.convert(VectorOperators.I2F, 0)).fma(xh,
+                        ((FloatVector) u1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t1));
+                t2 = ((FloatVector) u2.convert(VectorOperators.I2F, 0)).fma(xh,
+                        ((FloatVector) u2.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t2));
+                t3 = ((FloatVector) u3.convert(VectorOperators.I2F, 0)).fma(xh,
+                        ((FloatVector) u3.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t3));
+            }
+            a0 = t0.fma(FloatVector.broadcast(F, e0), a0);
+            a1 = t1.fma(FloatVector.broadcast(F, e1), a1);
+            a2 = t2.fma(FloatVector.broadcast(F, e2), a2);
+            a3 = t3.fma(FloatVector.broadcast(F, e3), a3);
+        }
+        a0.intoArray(s, r * VL);
+        a1.intoArray(s, r * VL + VL);
+        a2.intoArray(s, r * VL + 2 * VL);
+        a3.intoArray(s, r * VL + 3 * VL);
+        s[g + r] = g0;
+        s[g + r + 1] = g1;
+        s[g + r + 2] = g2;
+        s[g + r + 3] = g3;
     }
 
     /**

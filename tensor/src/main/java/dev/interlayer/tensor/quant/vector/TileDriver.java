@@ -44,6 +44,12 @@ final class TileDriver {
      * bit. The written-out tiles ran 10-25% faster when C2 compiled them whole, but in a JVM that had run much
      * other vector code they boxed every vector (1 MB per 512x512 product), and in some fresh JVMs too.
      */
+    /**
+     * {@code dev.interlayer.q4_0.tile}: {@code quads} (default): Q4_0's block-scale decode as
+     * {@link Q40ScaleTiles#far8Quads}, four rows per compiled group; {@code pairs}: {@link Q40ScaleTiles#far8} (or the
+     * written-out tile when {@link #COMPACT} is false). The same outputs bit for bit.
+     */
+    static final boolean Q4_0_QUADS = System.getProperty("dev.interlayer.q4_0.tile", "quads").equals("quads");
     static final boolean COMPACT =
             Boolean.parseBoolean(System.getProperty("dev.interlayer.quant.compactTiles", "true"));
 
@@ -135,7 +141,9 @@ final class TileDriver {
         int q = (j1 - j0) / 8;
         long step = q * rowBytes;
         for (int j = j0; j < j0 + q; j++) {
-            if (COMPACT) {
+            if (Q4_0_QUADS) {
+                Q40ScaleTiles.far8Quads(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
+            } else if (COMPACT) {
                 Q40ScaleTiles.far8(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
             } else {
                 Q40ScaleTiles.far8Unrolled(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);

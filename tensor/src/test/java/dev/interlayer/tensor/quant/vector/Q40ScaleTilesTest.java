@@ -30,6 +30,51 @@ class Q40ScaleTilesTest {
                 k -> 4 * (k + 8) * 0x1p-24), new Random(40), 0, 1, 2, 3, 5, 64);
     }
 
+    @Test
+    void quadsTileMatchesTheScalarOracle() {
+        BlockRows.sweep(new BlockRows.Format(18, (k, x, xo, s) -> Q40ScaleTiles.blockSums(k, x, xo, s,
+                Q40ScaleTiles.SUMS), Q40ScaleTiles::far8Quads, Q40ScaleTiles::one, Q40ScaleTilesTest::oracle,
+                k -> 4 * (k + 8) * 0x1p-24), new Random(42), 0, 1, 2, 3, 5, 33, 64, 65);
+    }
+
+    /**
+     * {@link Q40ScaleTiles#far8Quads} (four rows per compiled group) gives every output bit for bit what
+     * {@link Q40ScaleTiles#far8} (rows in pairs) gives: the same operations per row in the same order, so the switch
+     * {@code dev.interlayer.q4_0.tile} changes no output, and batched decode ({@link Q40ScaleTiles#w2x4}, checked
+     * against {@link Q40ScaleTiles#one} below) stays row-exact either way. Block counts across the 32-block chunks.
+     */
+    @Test
+    void quadsTileEqualsPairsTile() {
+        Random r = new Random(43);
+        for (int nb : new int[] {1, 5, 32, 33, 64, 70}) {
+            int k = 32 * nb, rowBytes = 18 * nb, q = 3;
+            MemorySegment w = java.lang.foreign.Arena.ofAuto().allocate((long) rowBytes * 8 * q + 5);
+            for (long i = 0; i < w.byteSize(); i++) {
+                w.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
+            }
+            for (long o = 5; o + 18 <= w.byteSize(); o += 18) {
+                w.set(ValueLayout.JAVA_SHORT_UNALIGNED, o,
+                        Float.floatToFloat16((float) r.nextGaussian() * 0.05f));
+            }
+            float[] x = new float[XO + k];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) r.nextGaussian();
+            }
+            float[] s1 = new float[TileDriver.scratch(k)], s2 = new float[TileDriver.scratch(k)];
+            Q40ScaleTiles.blockSums(k, x, XO, s1, Q40ScaleTiles.SUMS);
+            Q40ScaleTiles.blockSums(k, x, XO, s2, Q40ScaleTiles.SUMS);
+            float[] c1 = new float[8 * q], c2 = new float[8 * q];
+            for (int j = 0; j < q; j++) {
+                Q40ScaleTiles.far8(w, 5 + (long) j * rowBytes, (long) q * rowBytes, k, x, XO, s1, c1, j, q);
+                Q40ScaleTiles.far8Quads(w, 5 + (long) j * rowBytes, (long) q * rowBytes, k, x, XO, s2, c2, j, q);
+            }
+            for (int i = 0; i < c1.length; i++) {
+                assertEquals(Float.floatToIntBits(c1[i]), Float.floatToIntBits(c2[i]),
+                        "nb=" + nb + " row " + i + ": " + c1[i] + " vs " + c2[i]);
+            }
+        }
+    }
+
     /**
      * The batch tile ({@link Q40ScaleTiles#w2x4}, as {@code BatchDriver} arranges it: weight rows two at a time,
      * activation rows four at a time with repeats) gives every output bit for bit what {@link Q40ScaleTiles#one}
