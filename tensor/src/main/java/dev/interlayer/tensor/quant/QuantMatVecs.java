@@ -36,18 +36,31 @@ public final class QuantMatVecs extends RowChunks {
     private static final int TILE = 4;
     private static final ThreadSlot<QuantMatVecs> SLOT = new ThreadSlot<>();
 
-    private final BlockFormat[] fs = new BlockFormat[MAX];
-    private final MemorySegment[] segs = new MemorySegment[MAX];
-    private final long[] offs = new long[MAX];
-    private final float[][] outs = new float[MAX][];
-    private final int[] outOffs = new int[MAX];
-    private final int[] ns = new int[MAX];
+    /** One product of the group: n rows of format f at w[wOff..] into c[cOff, cOff + n). Reused, never reallocated. */
+    private static final class Product {
+        BlockFormat f;
+        int n;
+        MemorySegment w;
+        long wOff;
+        float[] c;
+        int cOff;
+
+        void into(float[] out, int outOff) {
+            c = out;
+            cOff = outOff;
+        }
+    }
+
+    private final Product[] products = new Product[MAX];
     /** Product i's chunks are [first[i], first[i + 1]). */
     private final int[] first = new int[MAX + 1];
     private int count;
     private QuantRows kernel = QuantMatMul.ACTIVE;
 
     private QuantMatVecs() {
+        for (int i = 0; i < MAX; i++) {
+            products[i] = new Product();
+        }
     }
 
     /** This thread's group object, empty. */
@@ -74,13 +87,12 @@ public final class QuantMatVecs extends RowChunks {
         if (count == MAX) {
             throw new IllegalStateException("QuantMatVecs: more than " + MAX + " products");
         }
-        fs[count] = f;
-        ns[count] = n;
-        segs[count] = w;
-        offs[count] = wOff;
-        outs[count] = c;
-        outOffs[count] = cOff;
-        count++;
+        Product p = products[count++];
+        p.f = f;
+        p.n = n;
+        p.w = w;
+        p.wOff = wOff;
+        p.into(c, cOff);
         return this;
     }
 
@@ -93,17 +105,17 @@ public final class QuantMatVecs extends RowChunks {
     public void run(int k, float[] x, int xOff) {
         long rows = 0;
         for (int i = 0; i < count; i++) {
-            fs[i].rowBytes(k);                          // checks k
-            rows += ns[i];
+            products[i].f.rowBytes(k);                  // checks k
+            rows += products[i].n;
         }
         int threads = 2L * rows * k < QuantMatMul.PARALLEL_MIN_FLOPS ? 1 : ComputePool.threads();
         // as QuantMatMul.split: about four chunks per thread over all rows, each product's share by its rows
         int target = threads == 1 ? 0 : threads * 4;
         first[0] = 0;
         for (int i = 0; i < count; i++) {
-            int tiles = (ns[i] + TILE - 1) / TILE;
+            int tiles = (products[i].n + TILE - 1) / TILE;
             int chunks = threads == 1 || tiles == 0 ? Math.min(1, tiles)
-                    : (int) Math.min(tiles, Math.max(1, (target * (long) ns[i] + rows - 1) / rows));
+                    : (int) Math.min(tiles, Math.max(1, (target * (long) products[i].n + rows - 1) / rows));
             first[i + 1] = first[i] + chunks;
         }
         activations(1, x, xOff, k).run(SLOT, (int) Math.min(Integer.MAX_VALUE, rows), k, TILE, first[count],
@@ -116,19 +128,19 @@ public final class QuantMatVecs extends RowChunks {
         while (ch >= first[i + 1]) {
             i++;
         }
-        int chunks = first[i + 1] - first[i], part = ch - first[i], n = ns[i];
+        Product p = products[i];
+        int chunks = first[i + 1] - first[i], part = ch - first[i], n = p.n;
         int tiles = (n + TILE - 1) / TILE;
         int j0 = (int) ((long) tiles * part / chunks) * TILE;
         int j1 = Math.min(n, (int) ((long) tiles * (part + 1) / chunks) * TILE);
-        BlockFormat f = fs[i];
-        kernel.rows(f, 1, k, a, aOff, lda, segs[i], offs[i], f.rowBytes(k), outs[i], outOffs[i], n, j0, j1);
+        kernel.rows(p.f, 1, k, a, aOff, lda, p.w, p.wOff, p.f.rowBytes(k), p.c, p.cOff, n, j0, j1);
     }
 
     @Override
     protected void clear() {
-        for (int i = 0; i < MAX; i++) {
-            segs[i] = null;
-            outs[i] = null;
+        for (Product p : products) {
+            p.w = null;
+            p.c = null;
         }
         count = 0;
     }
