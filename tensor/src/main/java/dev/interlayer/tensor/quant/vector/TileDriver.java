@@ -38,18 +38,29 @@ final class TileDriver {
     static final boolean Q4_0_BLOCKSCALE =
             Boolean.parseBoolean(System.getProperty("dev.interlayer.q4_0.blockscale", "true"));
     /**
+     * {@code dev.interlayer.q4_0.tile}: {@code quads} (default): Q4_0's block-scale decode as
+     * {@link Q40ScaleTiles#far8Quads}, four rows per compiled group; {@code pairs}: {@link Q40ScaleTiles#far8} (or the
+     * written-out tile when {@link #COMPACT} is false). The same outputs bit for bit. Any other value is refused, so
+     * a misspelt switch cannot silently measure the other tile.
+     */
+    static final boolean Q4_0_QUADS = q40Tile(System.getProperty("dev.interlayer.q4_0.tile", "quads"));
+
+    static boolean q40Tile(String value) {
+        return switch (value) {
+            case "quads" -> true;
+            case "pairs" -> false;
+            default -> throw new IllegalArgumentException("-Ddev.interlayer.q4_0.tile=" + value
+                    + ": supported values are quads (default) and pairs");
+        };
+    }
+
+    /**
      * {@code dev.interlayer.quant.compactTiles} (default true): Q4_0's block-scale tile and Q6_K's 512-bit tile
      * in the forms that stay within C2's parse budget ({@link Q40ScaleTiles#far8}, {@link Q6KTiles#far2Wide})
      * instead of the written-out ones ({@code far8Unrolled}, {@code far2WideUnrolled}). The same outputs bit for
      * bit. The written-out tiles ran 10-25% faster when C2 compiled them whole, but in a JVM that had run much
      * other vector code they boxed every vector (1 MB per 512x512 product), and in some fresh JVMs too.
      */
-    /**
-     * {@code dev.interlayer.q4_0.tile}: {@code quads} (default): Q4_0's block-scale decode as
-     * {@link Q40ScaleTiles#far8Quads}, four rows per compiled group; {@code pairs}: {@link Q40ScaleTiles#far8} (or the
-     * written-out tile when {@link #COMPACT} is false). The same outputs bit for bit.
-     */
-    static final boolean Q4_0_QUADS = System.getProperty("dev.interlayer.q4_0.tile", "quads").equals("quads");
     static final boolean COMPACT =
             Boolean.parseBoolean(System.getProperty("dev.interlayer.quant.compactTiles", "true"));
 
