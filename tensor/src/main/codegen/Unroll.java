@@ -94,9 +94,10 @@ public final class Unroll {
                 macros.put(d.substring(5).strip(), body.subList(i + 1, end));
                 i = end;
             } else if (d.startsWith("#use ")) {
-                List<String> macro = macros.get(d.substring(5).strip());
+                String name = subst(d.substring(5), at).strip();      // #use load$K: the macro named by K's value
+                List<String> macro = macros.get(name);
                 if (macro == null) {
-                    throw error(at, "no macro " + d.substring(5).strip());
+                    throw error(at, "no macro " + name);
                 }
                 int saved = shift;
                 shift += indent(line) - macro.stream().filter(l -> !l.isBlank()).mapToInt(Unroll::indent).findFirst()

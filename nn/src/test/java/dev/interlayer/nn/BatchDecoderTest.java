@@ -111,6 +111,26 @@ class BatchDecoderTest {
                 + " bytes; probe output:\n" + perStep.output());
     }
 
+    /**
+     * As {@link #steadyStateStepAllocatesAtMostBound} with C2 forbidden to inline {@code GemmSpecies}' weight
+     * loaders: the decode tiles must not depend on C2 inlining a helper of ours, because a vector returned from a
+     * call it did not inline is boxed and every fma on it then runs the Vector API's Java fallback. Before the tiles
+     * called the JDK's loads themselves, about 1 JVM in 10 landed in that state by its own compilation order (19,968
+     * B/step on "moe", seen in CI); with the helpers forbidden here it was 361,968 B/step ("moe") and 124,416
+     * ("llama") every time.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"llama", "moe"})
+    void stepAllocatesNothingWhenLoaderHelpersAreNotInlined(String family) throws Exception {
+        ChildJvm.Measured perStep = ChildJvm.measured(List.of("-XX:CompileCommand=quiet",
+                        "-XX:CompileCommand=dontinline,dev.interlayer.tensor.simd.GemmSpecies::load*"),
+                AllocationProbe.class, "bytesPerStep", family);
+        System.out.printf("batched decode allocation, loaders not inlined, %s: %d bytes/step (bound %d)%n", family,
+                perStep.value(), ThreadAllocation.BOUND_BYTES);
+        assertTrue(perStep.value() <= ThreadAllocation.BOUND_BYTES, "batched step allocated " + perStep.value()
+                + " bytes with GemmSpecies.load* not inlined; probe output:\n" + perStep.output());
+    }
+
     /** Runs in its own JVM (see {@link DecodeAllocationTest}): warms batched decode up, prints bytesPerStep=N. */
     static final class AllocationProbe {
         private static final int STEPS = 32, PROMPT = 4, BATCH = 4;

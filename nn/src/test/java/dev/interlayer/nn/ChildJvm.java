@@ -27,7 +27,13 @@ public final class ChildJvm {
 
     /** Runs the probe and reads the number it printed as {@code key=N} (fails naming the output without one). */
     public static Measured measured(Class<?> main, String key, String... args) throws Exception {
-        String output = run(main, List.of(), args);
+        return measured(List.of(), main, key, args);
+    }
+
+    /** As {@link #measured(Class, String, String...)} with {@code jvmOptions} for the child JVM. */
+    public static Measured measured(List<String> jvmOptions, Class<?> main, String key, String... args)
+            throws Exception {
+        String output = run(main, jvmOptions, args);
         java.util.regex.Matcher m = java.util.regex.Pattern.compile(key + "=(\\d+)").matcher(output);
         assertTrue(m.find(), "no " + key + " in probe output:\n" + output);
         return new Measured(Long.parseLong(m.group(1)), output);

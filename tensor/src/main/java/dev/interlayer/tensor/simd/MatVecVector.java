@@ -1,14 +1,17 @@
 package dev.interlayer.tensor.simd;
 
 import static dev.interlayer.tensor.simd.GemmSpecies.F;
+import static dev.interlayer.tensor.simd.GemmSpecies.I;
 import static dev.interlayer.tensor.simd.GemmSpecies.KIND_BF16;
 import static dev.interlayer.tensor.simd.GemmSpecies.KIND_F32;
+import static dev.interlayer.tensor.simd.GemmSpecies.LE;
+import static dev.interlayer.tensor.simd.GemmSpecies.S;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
-import static dev.interlayer.tensor.simd.GemmSpecies.loadBf16;
 import static dev.interlayer.tensor.simd.GemmSpecies.loadF16;
-import static dev.interlayer.tensor.simd.GemmSpecies.loadF32;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
 import static dev.interlayer.tensor.simd.GemmSpecies.fold;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.*;
@@ -124,9 +127,13 @@ final class MatVecVector extends MatVecVectorUnrolled {
         if (kv > 0) {
             FloatVector s = FloatVector.zero(F);
             for (int p = 0; p < kv; p += VL) {
-                // per-kind loaders, each small enough to inline (see decodeRows)
-                FloatVector v = kind == KIND_F32 ? loadF32(w, wj + p)
-                        : kind == KIND_BF16 ? loadBf16(w, wj + p) : loadF16(w, wj + p);
+                // The JDK's loads written out, not GemmSpecies.loadF32/loadBf16: C2 inlines @ForceInline methods
+                // whatever its budget, ours only when the budget and the order of compilation allow, and a vector
+                // returned from a call it did not inline is boxed (templates/WeightLoads.inc says more).
+                FloatVector v = kind == KIND_F32 ? FloatVector.fromMemorySegment(F, w, (wj + p) << 2, LE)
+                        : kind == KIND_BF16 ? ShortVector.fromMemorySegment(S, w, (wj + p) << 1, LE)
+                                .convertShape(S2I, I, 0).reinterpretAsInts().lanewise(LSHL, 16).reinterpretAsFloats()
+                        : loadF16(w, wj + p);
                 s = v.fma(FloatVector.fromArray(F, a, ai + p), s);
             }
             s.intoArray(t, 0);
