@@ -64,6 +64,8 @@ public final class EncoderGguf {
             g.putU32("bert.pooling_type", 1);
             g.putU32("general.file_type", 0);   // all F32
             vocabulary(tok, tokenizerJson, c.vocabSize(), g);
+            // llama.cpp sizes token_types.weight from this key (absent: 0 rows, and it refuses the file)
+            g.putU32("tokenizer.ggml.token_type_count", c.typeVocabSize());
             String prefix = w.contains("bert.embeddings.word_embeddings.weight") ? "bert." : "";
             List<String> hf = Families.BERT.tensorNames().hf(), gguf = Families.BERT.tensorNames().gguf();
             for (int i = 0; i < hf.size(); i++) {

@@ -188,6 +188,9 @@ class EncoderQuantizerTest {
             // PROVENANCE.md: llama.cpp's bge vocabulary equals MiniLM's id for id in llama.cpp's layout
             assertEquals(list(bge.get("tokenizer.ggml.tokens")), list(written.get("tokenizer.ggml.tokens")));
             assertEquals(list(bge.get("tokenizer.ggml.token_type")), list(written.get("tokenizer.ggml.token_type")));
+            // llama.cpp sizes token_types.weight from this key and refuses a file without it
+            assertEquals(bge.getInt("tokenizer.ggml.token_type_count", -1),
+                    written.getInt("tokenizer.ggml.token_type_count", -2));
             List<float[]> a = gguf.embed(HELD_OUT), b = onnx.embed(HELD_OUT);
             for (int i = 0; i < HELD_OUT.size(); i++) {
                 assertArrayEquals(onnx.tokenIds(HELD_OUT.get(i)), gguf.tokenIds(HELD_OUT.get(i)), HELD_OUT.get(i));
