@@ -1,6 +1,12 @@
 #!/usr/bin/env python3
 """Writes a random-weight, Llama-3.2-1B-shaped GGUF (v3) for end-to-end speed benchmarks.
 
+--arch gemma2|olmo2|gpt2 writes the same widths (hidden 2048, FFN 8192, 32 heads of 64, vocab 128256, 16 layers) in
+that family's llama.cpp layout instead, to compare decode across families: Gemma 2 with its four norms per block,
+tied embeddings and soft-capping (attention 50, final 30; sliding window 4096 on alternate layers, wider than any
+benchmark context), OLMo 2 with post-norms and q/k RMSNorm (8 KV heads), GPT-2 with LayerNorm biases, fused QKV with
+bias, learned positions (context 2048) and GELU, all heads (no GQA). 1-D tensors (norm weights and biases) are ones.
+
 Shapes follow Llama 3.2 1B: hidden 2048, 16 layers, 32 heads, 8 KV heads, FFN 8192, vocab 128256,
 tied embeddings are NOT used (an explicit output.weight is written, as the bench compares
 bandwidth-bound decode). 1-D norm weights are F32, as llama.cpp's converter writes them. Weights ~ N(0, 0.02^2); norms = 1. The tokenizer is a synthetic byte-level
@@ -8,6 +14,7 @@ BPE ('gpt2' model, 'llama-bpe' pre-tokenizer) with 128000 base tokens built from
 256 Llama-3-style special tokens, so llama.cpp and llama3.java both accept the file.
 
 Usage: /usr/bin/python3 reference/bench/make_llama_gguf.py OUT.gguf --dtype bf16|f16|f32 [--layers N]
+           [--arch llama|gemma2|olmo2|gpt2]
 Self-written GGUF writer (no llama.cpp code). Only numpy is needed.
 """
 import argparse
@@ -116,6 +123,63 @@ def llama_tensors(d, ff, kv_dim, V, L):
     return tensors
 
 
+def gemma2_tensors(d, ff, kv_dim, V, L):
+    """Gemma 2: tied embeddings (no output.weight), norms before and after attention and MLP."""
+    tensors = [("token_embd.weight", (V, d)), ("output_norm.weight", (d,))]
+    for i in range(L):
+        p = "blk.%d." % i
+        tensors += [(p + "attn_norm.weight", (d,)), (p + "attn_q.weight", (d, d)), (p + "attn_k.weight", (kv_dim, d)),
+                    (p + "attn_v.weight", (kv_dim, d)), (p + "attn_output.weight", (d, d)),
+                    (p + "post_attention_norm.weight", (d,)), (p + "ffn_norm.weight", (d,)),
+                    (p + "ffn_gate.weight", (ff, d)), (p + "ffn_up.weight", (ff, d)), (p + "ffn_down.weight", (d, ff)),
+                    (p + "post_ffw_norm.weight", (d,))]
+    return tensors
+
+
+def olmo2_tensors(d, ff, kv_dim, V, L):
+    """OLMo 2: norms after attention and MLP only, RMSNorm on q (width d) and k (width kv_dim)."""
+    tensors = [("token_embd.weight", (V, d)), ("output_norm.weight", (d,)), ("output.weight", (V, d))]
+    for i in range(L):
+        p = "blk.%d." % i
+        tensors += [(p + "attn_q.weight", (d, d)), (p + "attn_k.weight", (kv_dim, d)), (p + "attn_v.weight", (kv_dim, d)),
+                    (p + "attn_q_norm.weight", (d,)), (p + "attn_k_norm.weight", (kv_dim,)),
+                    (p + "attn_output.weight", (d, d)), (p + "post_attention_norm.weight", (d,)),
+                    (p + "ffn_gate.weight", (ff, d)), (p + "ffn_up.weight", (ff, d)), (p + "ffn_down.weight", (d, ff)),
+                    (p + "post_ffw_norm.weight", (d,))]
+    return tensors
+
+
+def gpt2_tensors(d, ff, ctx, V, L):
+    """GPT-2: LayerNorm weight + bias, fused QKV with bias, biases on every linear, learned positions."""
+    tensors = [("token_embd.weight", (V, d)), ("position_embd.weight", (ctx, d)), ("output_norm.weight", (d,)),
+               ("output_norm.bias", (d,)), ("output.weight", (V, d))]
+    for i in range(L):
+        p = "blk.%d." % i
+        tensors += [(p + "attn_norm.weight", (d,)), (p + "attn_norm.bias", (d,)), (p + "attn_qkv.weight", (3 * d, d)),
+                    (p + "attn_qkv.bias", (3 * d,)), (p + "attn_output.weight", (d, d)), (p + "attn_output.bias", (d,)),
+                    (p + "ffn_norm.weight", (d,)), (p + "ffn_norm.bias", (d,)), (p + "ffn_up.weight", (ff, d)),
+                    (p + "ffn_up.bias", (ff,)), (p + "ffn_down.weight", (d, ff)), (p + "ffn_down.bias", (d,))]
+    return tensors
+
+
+def family_meta(arch, d, ff, heads, kv, L, V):
+    """(key, type, value) hyperparameters of arch, under its own key prefix."""
+    hd = d // heads
+    common = [(arch + ".embedding_length", T_UINT32, d), (arch + ".block_count", T_UINT32, L),
+              (arch + ".feed_forward_length", T_UINT32, ff), (arch + ".attention.head_count", T_UINT32, heads)]
+    if arch == "gpt2":
+        return common + [(arch + ".context_length", T_UINT32, 2048),
+                         (arch + ".attention.layer_norm_epsilon", T_FLOAT32, 1e-5)]
+    common += [(arch + ".context_length", T_UINT32, 8192), (arch + ".attention.head_count_kv", T_UINT32, kv),
+               (arch + ".attention.layer_norm_rms_epsilon", T_FLOAT32, 1e-6)]
+    if arch == "gemma2":
+        return common + [(arch + ".attention.key_length", T_UINT32, hd), (arch + ".attention.value_length", T_UINT32, hd),
+                         (arch + ".attn_logit_softcapping", T_FLOAT32, 50.0),
+                         (arch + ".final_logit_softcapping", T_FLOAT32, 30.0),
+                         (arch + ".attention.sliding_window", T_UINT32, 4096)]
+    return common + [(arch + ".rope.freq_base", T_FLOAT32, 500000.0)]
+
+
 def write_gguf(path, meta, tokens, token_types, merges, tensors, dtype, rng, std=lambda name: 0.02):
     """Writes a GGUF v3: meta (key, type, value) plus the tokenizer arrays, then the tensors: 1-D ones (norms)
     F32 ones, matrices N(0, std(name)^2) in dtype, drawn from rng in file order."""
@@ -163,6 +227,7 @@ def main():
     ap.add_argument("--dtype", default="bf16", choices=sorted(GGML))
     ap.add_argument("--layers", type=int, default=16)
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--arch", default="llama", choices=["llama", "gemma2", "olmo2", "gpt2"])
     args = ap.parse_args()
     d, ff, heads, kv, V = 2048, 8192, 32, 8, 128256
     hd = d // heads
@@ -171,6 +236,19 @@ def main():
     assert len(tokens) == V
     tensors = llama_tensors(d, ff, kv * hd, V, L)
     rng = np.random.default_rng(args.seed)
+    if args.arch != "llama":
+        tensors = {"gemma2": lambda: gemma2_tensors(d, ff, kv * hd, V, L),
+                   "olmo2": lambda: olmo2_tensors(d, ff, kv * hd, V, L),
+                   "gpt2": lambda: gpt2_tensors(d, ff, 2048, V, L)}[args.arch]()
+        meta = [("general.architecture", T_STRING, args.arch), ("general.name", T_STRING, "random-" + args.arch),
+                ("general.alignment", T_UINT32, ALIGN)] + family_meta(args.arch, d, ff, heads, kv, L, V) + [
+                ("general.file_type", T_UINT32, {"f32": 0, "f16": 1, "bf16": 32}[args.dtype]),
+                ("tokenizer.ggml.model", T_STRING, "gpt2"), ("tokenizer.ggml.pre", T_STRING, "llama-bpe"),
+                ("tokenizer.ggml.bos_token_id", T_UINT32, 128000), ("tokenizer.ggml.eos_token_id", T_UINT32, 128001),
+                ("tokenizer.ggml.add_bos_token", T_BOOL, True)]
+        write_gguf(args.out, meta, tokens, [1] * 128000 + [3] * 256, merges, tensors, args.dtype, rng)
+        print("wrote", args.out, "tensors", len(tensors))
+        return
     meta = [("general.architecture", T_STRING, "llama"), ("general.name", T_STRING, "random-llama-1b"),
             ("general.alignment", T_UINT32, ALIGN),
             ("llama.context_length", T_UINT32, 8192), ("llama.embedding_length", T_UINT32, d),
