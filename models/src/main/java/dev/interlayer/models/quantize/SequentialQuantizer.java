@@ -46,6 +46,15 @@ import java.util.function.Consumer;
  * attention block or MLP run by the engine ({@link AwqBlockObjective}), as llm-awq does. BoA and aespa weigh the rows of each query and key
  * head with {@link HeadFactors} from the same pass; value, output and FFN linears use the identity (per-row GPTQ
  * with static groups for BoA, the layer-wise objective for aespa).
+ *
+ * <p>Mixture-of-experts layers: the routed experts' 3-D tensors are quantized expert by expert, each on the Hessian of
+ * the tokens routed to it ({@link ExpertQuantizer}: gate and up share it, an expert without calibration tokens is
+ * rounded to nearest), after the site's other linears; a shared expert ({@code ffn_gate_shexp}, {@code ffn_up_shexp},
+ * {@code ffn_down_shexp}) is a site of its own with the Hessian of its input (every token), as the dense linears but
+ * without AWQ folding (its input norm also feeds the router). GPT-2's fused {@code attn_qkv} is one linear of the
+ * attention input: GPTQ on the shared input's Hessian; BoA and aespa have no q/k rows to weigh per head in it, so
+ * they take their layer-wise form there (identity row factors); AWQ gets its clipping search only (LayerNorm with a
+ * bias: nothing to fold into).
  */
 public final class SequentialQuantizer {
     /**
