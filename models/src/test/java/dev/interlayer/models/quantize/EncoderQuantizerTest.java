@@ -195,6 +195,9 @@ class EncoderQuantizerTest {
                 assertArrayEquals(b.get(i), a.get(i), 1e-6f, HELD_OUT.get(i));
             }
             assertEquals(1, written.getInt("bert.pooling_type", -1));
+            // llama.cpp refuses the file without it (token_types.weight "expected 384, 0")
+            assertEquals(bge.getInt("tokenizer.ggml.token_type_count", -1),
+                    written.getInt("tokenizer.ggml.token_type_count", -2));
             assertFalse(written.getBoolean("bert.attention.causal", true));
         }
     }
