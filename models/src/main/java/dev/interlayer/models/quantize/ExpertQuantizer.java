@@ -36,7 +36,8 @@ import java.util.function.Consumer;
  * (the FFN norm also feeds the router and the other experts, so a per-expert scale has nowhere to fold; AWQ's
  * clipping search only). The stacked result is one {@link QuantizedLinear} {@code [E·rows, cols]} per tensor,
  * expert-major: the byte layout of the GGUF tensor. Its reported relative error is
- * {@code Σ_e N_e·tr(ΔW_e H_e ΔW_eᵀ) / Σ_e N_e·tr(W_e H_e W_eᵀ)}, the output energy lost on the routed tokens.
+ * {@code Σ_e N_e·tr(ΔW_e H_e ΔW_eᵀ) / Σ_e N_e·tr(W_e H_e W_eᵀ)}, the output energy lost on the routed tokens (experts
+ * without tokens add nothing to either sum).
  */
 final class ExpertQuantizer {
     /** The expert tensors of each site (GGUF names without {@code blk.L.} and {@code .weight}). */
@@ -126,7 +127,9 @@ final class ExpertQuantizer {
                         : SequentialQuantizer.perLinear(linears, dIn, h, meanAbs, none, so, schemes).weights();
                 for (int i = 0; i < names.size(); i++) {
                     parts.get(i).add(q.get(i));
-                    if (h == null) {          // no statistics: the relative weight error (H = I), weighed by ‖W‖²
+                    if (h == null && (x != null || imatrix != null)) {
+                        continue;             // no routed token: no output energy on the calibration set to lose
+                    } else if (h == null) {   // RTN without calibration: the relative weight error (H = I), by ‖W‖²
                         double norm = 0;
                         for (float v : linears.get(i).w()) {
                             norm += (double) v * v;
@@ -141,8 +144,8 @@ final class ExpertQuantizer {
             }
         }
         double secs = (System.nanoTime() - s0 - calibNanos) / 1e9 / names.size();
-        String note = x == null ? "" : fallback.isEmpty() ? "" : "experts " + fallback
-                + " received no calibration token: rounded to nearest";
+        String note = fallback.isEmpty() ? "" : "experts " + fallback
+                + " received no calibration token: rounded to nearest (not in the relative error)";
         for (int i = 0; i < names.size(); i++) {
             String name = names.get(i);
             QuantizedLinear q = QuantizedLinear.stackRows(parts.get(i));
