@@ -110,6 +110,55 @@ public record QuantizedLinear(int rows, int cols, QuantScheme scheme, byte[] cod
     }
 
     /**
+     * The linears {@code parts} (equal columns, scheme and group index) one above the other:
+     * {@code [Σ rows_i, cols]}, part i's rows after part i−1's. This is how a stack of experts
+     * {@code [E, rows, cols]} is stored, expert-major (GGUF's 3-D expert tensors), each expert quantized on its own.
+     *
+     * @throws IllegalArgumentException if {@code parts} is empty or the parts differ in columns, scheme or group index
+     */
+    public static QuantizedLinear stackRows(java.util.List<QuantizedLinear> parts) {
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException("QuantizedLinear.stackRows: no parts");
+        }
+        QuantizedLinear p0 = parts.get(0);
+        int rows = 0;
+        for (QuantizedLinear p : parts) {
+            if (p.cols != p0.cols || !p.scheme.equals(p0.scheme) || !Arrays.equals(p.groupIndex, p0.groupIndex)) {
+                throw new IllegalArgumentException("QuantizedLinear.stackRows: " + p + " does not stack on " + p0
+                        + " (columns, scheme and group index must be equal)");
+            }
+            rows = Math.addExact(rows, p.rows);
+        }
+        byte[] codes = new byte[Math.multiplyExact(rows, p0.cols)];
+        int groups = p0.groups();
+        float[] scales = new float[rows * groups], zeros = new float[rows * groups];
+        int r = 0;
+        for (QuantizedLinear p : parts) {
+            System.arraycopy(p.codes, 0, codes, r * p0.cols, p.codes.length);
+            System.arraycopy(p.scales, 0, scales, r * groups, p.scales.length);
+            System.arraycopy(p.zeros, 0, zeros, r * groups, p.zeros.length);
+            r += p.rows;
+        }
+        return new QuantizedLinear(rows, p0.cols, p0.scheme, codes, scales, zeros, p0.groupIndex);
+    }
+
+    /**
+     * Rows {@code [r0, r1)} of this linear as a linear of their own (copies): expert e of a stack made by
+     * {@link #stackRows} is {@code rowRange(e·rows, (e+1)·rows)}.
+     *
+     * @throws IllegalArgumentException unless {@code 0 <= r0 <= r1 <= rows}
+     */
+    public QuantizedLinear rowRange(int r0, int r1) {
+        if (r0 < 0 || r1 < r0 || r1 > rows) {
+            throw new IllegalArgumentException("QuantizedLinear.rowRange: [" + r0 + ", " + r1 + ") of " + rows + " rows");
+        }
+        int groups = groups();
+        return new QuantizedLinear(r1 - r0, cols, scheme, Arrays.copyOfRange(codes, r0 * cols, r1 * cols),
+                Arrays.copyOfRange(scales, r0 * groups, r1 * groups), Arrays.copyOfRange(zeros, r0 * groups, r1 * groups),
+                groupIndex);
+    }
+
+    /**
      * Storage cost in bits per weight: codes, scales (16 or 32 bits), zeros ({@code bits}) or offsets (as wide as
      * a scale) if the grid stores them, and 32 bits per column for a group index.
      */

@@ -354,7 +354,10 @@ final class CalibratedQuantize {
             double errSum = 0;
             int k = 0;
             for (SequentialQuantizer.LinearReport lr : l.linears()) {
-                String shape = lr.rows() + "x" + lr.cols();
+                // a stack of experts [E, rows, cols] is reported as its [E·rows, cols]: show the tensor's own shape
+                String shape = file.contains(lr.name()) && file.info(lr.name()).shape().rank() == 3
+                        ? file.info(lr.name()).shape().dim(0) + "x" + lr.rows() / file.info(lr.name()).shape().dim(0)
+                        + "x" + lr.cols() : lr.rows() + "x" + lr.cols();
                 if (lr.quantized()) {
                     LadderFormat f = LadderFormat.of(r.quantized().get(lr.name()).scheme());
                     o.printf(Locale.ROOT, "%-5d %-26s %-12s %-6s %-12.4e %.2f s%n", l.layer(), lr.name(), shape,

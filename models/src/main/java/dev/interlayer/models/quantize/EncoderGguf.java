@@ -28,7 +28,7 @@ import java.util.Map;
  *       entry for entry), each stored F32 in the {@code nn.Linear} layout [out, in];</li>
  *   <li>metadata as llama.cpp's {@code convert_hf_to_gguf.py} writes for BERT: {@code bert.*} sizes,
  *       {@code bert.attention.causal = false}, {@code bert.pooling_type = 1} (mean, as sentence-transformers
- *       pools MiniLM);</li>
+ *       pools MiniLM), {@code tokenizer.ggml.token_type_count} (the token-type table's rows);</li>
  *   <li>the WordPiece vocabulary in llama.cpp's phantom-space form ({@code ##x → x}, {@code [X]} unchanged,
  *       {@code t → ▁t}), special tokens of tokenizer.json's {@code added_tokens} as CONTROL (3), others NORMAL (1),
  *       and the CLS/SEP/UNK/PAD/MASK ids.</li>
@@ -64,7 +64,7 @@ public final class EncoderGguf {
             g.putU32("bert.pooling_type", 1);
             g.putU32("general.file_type", 0);   // all F32
             vocabulary(tok, tokenizerJson, c.vocabSize(), g);
-            // llama.cpp sizes token_types.weight from this key (absent: 0 rows, and it refuses the file)
+            // llama.cpp sizes token_types.weight [d, n] from this key (absent: 0 rows, and it refuses the file)
             g.putU32("tokenizer.ggml.token_type_count", c.typeVocabSize());
             String prefix = w.contains("bert.embeddings.word_embeddings.weight") ? "bert." : "";
             List<String> hf = Families.BERT.tensorNames().hf(), gguf = Families.BERT.tensorNames().gguf();

@@ -134,7 +134,7 @@ public final class MixedQuantizer {
         for (int f = 0; f < nf; f++) {
             Map<String, Double> relErr = new HashMap<>();
             runs.get(f).layers().forEach(l -> l.linears().forEach(r -> relErr.put(r.name(), r.relError())));
-            deq.add(dequantized(runs.get(f).quantized()));
+            deq.add(dequantized(file, runs.get(f).quantized()));
             for (int i = 0; i < n; i++) {
                 QuantizedLinear q = runs.get(f).quantized().get(names.get(i));
                 if (q == null) {                      // the format does not fit this linear's rows
@@ -218,7 +218,7 @@ public final class MixedQuantizer {
             progress.accept("mixed: refit in the chosen formats");
             SequentialQuantizer.Result refit = SequentialQuantizer.run(file, calib, window, opt,
                     SequentialQuantizer.DEFAULT_PROPAGATION, schemes, progress);
-            double refitKld = klMean(file, dequantized(refit.quantized()), cached, calib, ctx);
+            double refitKld = klMean(file, dequantized(file, refit.quantized()), cached, calib, ctx);
             evals[0]++;
             progress.accept(String.format(Locale.ROOT, "mixed: refit -> KLD %.6f (assembled from the runs %.6f)",
                     refitKld, assembled));
@@ -316,10 +316,14 @@ public final class MixedQuantizer {
         return m;
     }
 
-    /** Dequantized float32 copies of {@code q}'s linears, to serve through {@link ReplacedWeights}. */
-    public static Map<String, Tensor> dequantized(Map<String, QuantizedLinear> q) {
+    /**
+     * Dequantized float32 copies of {@code q}'s linears in their tensors' shapes in {@code file} (a stack of experts
+     * {@code [E·rows, cols]} as its {@code [E, rows, cols]}), to serve through {@link ReplacedWeights}.
+     */
+    public static Map<String, Tensor> dequantized(GgufFile file, Map<String, QuantizedLinear> q) {
         Map<String, Tensor> m = new LinkedHashMap<>();
-        q.forEach((k, v) -> m.put(k, Tensor.wrap(v.dequantize(), Shape.of(v.rows(), v.cols()))));
+        q.forEach((k, v) -> m.put(k, Tensor.wrap(v.dequantize(), file.contains(k) ? file.info(k).shape()
+                : Shape.of(v.rows(), v.cols()))));
         return m;
     }
 
@@ -328,7 +332,7 @@ public final class MixedQuantizer {
      * tensors): the quantized model's weights with float arithmetic, for formats that no GGUF type stores.
      */
     public static DecoderLM inMemory(GgufFile file, SequentialQuantizer.Result r) throws IOException {
-        Map<String, Tensor> m = dequantized(r.quantized());
+        Map<String, Tensor> m = dequantized(file, r.quantized());
         m.putAll(r.replacedF32());
         return SequentialQuantizer.decoder(file, m);
     }

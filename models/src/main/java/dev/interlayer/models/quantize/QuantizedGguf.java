@@ -18,7 +18,8 @@ import java.util.Map;
 /**
  * Writes a GGUF file from a source GGUF and a quantizer's output: every metadata value is copied (with
  * {@code general.file_type} set to the block type's llama.cpp file type and {@code general.quantization_version}
- * = 2), each quantized linear is packed losslessly into its {@link GgmlBlocks} type, replaced float tensors (AWQ's
+ * = 2), each quantized linear (or stack of experts, {@link QuantizedLinear#stackRows}) is packed losslessly
+ * into its {@link GgmlBlocks} type, replaced float tensors (AWQ's
  * scaled norms) are written as F32, and every other tensor is copied byte for byte.
  */
 public final class QuantizedGguf {
@@ -46,7 +47,8 @@ public final class QuantizedGguf {
             QuantizedLinear q = quantized.get(t.name());
             Tensor f = floats.get(t.name());
             if (q != null) {
-                if (t.shape().dim(0) != q.rows() || t.shape().dim(1) != q.cols()) {
+                // a 2-D linear [rows, cols], or a stack of experts [E, rows, cols] as [E·rows, cols] (same bytes)
+                if (t.shape().rank() < 2 || t.shape().dim(-1) != q.cols() || t.elements() != (long) q.rows() * q.cols()) {
                     throw new IllegalArgumentException("quantized " + t.name() + " is [" + q.rows() + ", " + q.cols()
                             + "], the source tensor " + t.shape());
                 }

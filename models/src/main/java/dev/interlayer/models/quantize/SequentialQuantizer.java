@@ -7,6 +7,7 @@ import dev.interlayer.models.lm.HiddenStates;
 import dev.interlayer.nn.AttentionConfig;
 import dev.interlayer.nn.DecoderStack;
 import dev.interlayer.nn.LinearSite;
+import dev.interlayer.nn.LinearTap;
 import dev.interlayer.quant.Awq;
 import dev.interlayer.quant.Calibration;
 import dev.interlayer.quant.CalibrationStats;
@@ -45,6 +46,15 @@ import java.util.function.Consumer;
  * attention block or MLP run by the engine ({@link AwqBlockObjective}), as llm-awq does. BoA and aespa weigh the rows of each query and key
  * head with {@link HeadFactors} from the same pass; value, output and FFN linears use the identity (per-row GPTQ
  * with static groups for BoA, the layer-wise objective for aespa).
+ *
+ * <p>Mixture-of-experts layers: the routed experts' 3-D tensors are quantized expert by expert, each on the Hessian of
+ * the tokens routed to it ({@link ExpertQuantizer}: gate and up share it, an expert without calibration tokens is
+ * rounded to nearest), after the site's other linears; a shared expert ({@code ffn_gate_shexp}, {@code ffn_up_shexp},
+ * {@code ffn_down_shexp}) is a site of its own with the Hessian of its input (every token), as the dense linears but
+ * without AWQ folding (its input norm also feeds the router). GPT-2's fused {@code attn_qkv} is one linear of the
+ * attention input: GPTQ on the shared input's Hessian; BoA and aespa have no q/k rows to weigh per head in it, so
+ * they take their layer-wise form there (identity row factors); AWQ gets its clipping search only (LayerNorm with a
+ * bias: nothing to fold into).
  */
 public final class SequentialQuantizer {
     /**
@@ -78,6 +88,10 @@ public final class SequentialQuantizer {
      * tokens 0.0379 / 0.0340 / 0.0444: the full correction overfits a small calibration set, half of it helped both.
      */
     public static final double DEFAULT_PROPAGATION = 0.5;
+    // the linears of a site: the block's own, and those of a mixture-of-experts layer's shared expert
+    private static final List<String> SUFFIXES = List.of("", "_shexp");
+    // GPT-2's fused query/key/value projection [3·d, d]: one linear of the attention input, no per-head row factors
+    private static final String FUSED_QKV = "attn_qkv";
     private static final int CHUNK = 64;                 // tokens per forward call of a calibration pass
 
     private SequentialQuantizer() {
@@ -164,84 +178,90 @@ public final class SequentialQuantizer {
             AttentionConfig ac = stack0.blocks().get(l).config().attention();
             List<LinearReport> reports = new ArrayList<>();
             for (LinearSite site : LinearSite.values()) {
-                List<SiteQuantizer.Linear> linears = linears(file, l, n, site, ac, opt.scheme().groupSize(), reports,
-                        progress);
-                if (linears.isEmpty()) {
-                    continue;
-                }
-                long s0 = System.nanoTime();
-                int dIn = linears.get(0).cols();
-                double[] h, meanAbs;
-                List<float[]> fullTargets = null;                 // error propagation's targets at strength 1
-                HeadFactors headFactors = null;
-                if (calib == null && imatrix != null) {
-                    double[] e = imatrix.site(linears.stream().map(SiteQuantizer.Linear::name).toList(), dIn);
-                    h = new double[dIn * dIn];
-                    meanAbs = new double[dIn];
-                    for (int j = 0; j < dIn; j++) {
-                        h[j * dIn + j] = 2 * e[j];
-                        meanAbs[j] = Math.sqrt(e[j]);
+                for (String suffix : SUFFIXES) {          // the block's own linears, then a shared expert's
+                    List<SiteQuantizer.Linear> linears = linears(file, l, n, site, suffix, ac, opt.scheme().groupSize(),
+                            reports, progress);
+                    if (linears.isEmpty()) {
+                        continue;
                     }
-                } else if (calib == null) {
-                    h = null;                            // RTN: reads neither; its error is the relative weight error
-                    meanAbs = null;
-                } else {
-                    String key = CalibrationTap.name(0, site, -1);      // block 0 of the one-block stack
-                    CalibrationStats stats = new CalibrationStats(true);
-                    headFactors = site == LinearSite.ATTN_QKV && attentionAware ? headFactors(ac, linears, dIn, win) : null;
-                    HeadFactors hf = headFactors;
-                    float[] xs = propagate ? siteInputs(block(file, Map.of(), l), xf, win, key, dIn) : null;
-                    double[] cross = propagate ? new double[dIn * dIn] : null;
-                    int[] row = {0};
-                    Calibration.decoderBlocks(block(file, replaced, l), x, win, CHUNK, (name, rows, m, d, keep) -> {
-                        if (name.equals(key)) {
-                            stats.accept(name, rows, m, d, keep);
-                            if (hf != null) {
-                                hf.accept(rows, m);
-                            }
-                            if (cross != null) {             // same windows and chunks: row t is token t in both
-                                ErrorPropagation.accumulate(cross, xs, row[0] * d, rows, m, d, 2.0 / calib.length);
-                                row[0] += m;
-                            }
+                    long s0 = System.nanoTime();
+                    int dIn = linears.get(0).cols();
+                    double[] h, meanAbs;
+                    List<float[]> fullTargets = null;                 // error propagation's targets at strength 1
+                    HeadFactors headFactors = null;
+                    if (calib == null && imatrix != null) {
+                        double[] e = imatrix.site(linears.stream().map(SiteQuantizer.Linear::name).toList(), dIn);
+                        h = new double[dIn * dIn];
+                        meanAbs = new double[dIn];
+                        for (int j = 0; j < dIn; j++) {
+                            h[j * dIn + j] = 2 * e[j];
+                            meanAbs[j] = Math.sqrt(e[j]);
                         }
-                    }, false);
-                    h = stats.hessian(key).hessian();
-                    meanAbs = stats.activations().get(key).meanAbs();
-                    if (propagate) {
-                        double[] m = ErrorPropagation.correction(h, cross, dIn, opt.gptq().percDamp());
-                        if (opt.awqObjective() == SiteQuantizer.AwqObjective.LINEAR_FLOAT) {
-                            fullTargets = new ArrayList<>();
-                            for (SiteQuantizer.Linear lin : linears) {
-                                fullTargets.add(ErrorPropagation.apply(lin.w(), lin.rows(), lin.cols(), m, 1));
+                    } else if (calib == null) {
+                        h = null;                            // RTN: reads neither; its error is the relative weight error
+                        meanAbs = null;
+                    } else {
+                        String key = CalibrationTap.name(0, site, suffix.isEmpty() ? -1   // block 0 of the one-block stack
+                                : LinearTap.SHARED_EXPERT);
+                        CalibrationStats stats = new CalibrationStats(true);
+                        headFactors = site == LinearSite.ATTN_QKV && attentionAware ? headFactors(ac, linears, dIn, win) : null;
+                        HeadFactors hf = headFactors;
+                        float[] xs = propagate ? siteInputs(block(file, Map.of(), l), xf, win, key, dIn) : null;
+                        double[] cross = propagate ? new double[dIn * dIn] : null;
+                        int[] row = {0};
+                        Calibration.decoderBlocks(block(file, replaced, l), x, win, CHUNK, (name, rows, m, d, keep) -> {
+                            if (name.equals(key)) {
+                                stats.accept(name, rows, m, d, keep);
+                                if (hf != null) {
+                                    hf.accept(rows, m);
+                                }
+                                if (cross != null) {             // same windows and chunks: row t is token t in both
+                                    ErrorPropagation.accumulate(cross, xs, row[0] * d, rows, m, d, 2.0 / calib.length);
+                                    row[0] += m;
+                                }
                             }
+                        }, false);
+                        h = stats.hessian(key).hessian();
+                        meanAbs = stats.activations().get(key).meanAbs();
+                        if (propagate) {
+                            double[] m = ErrorPropagation.correction(h, cross, dIn, opt.gptq().percDamp());
+                            if (opt.awqObjective() == SiteQuantizer.AwqObjective.LINEAR_FLOAT) {
+                                fullTargets = new ArrayList<>();
+                                for (SiteQuantizer.Linear lin : linears) {
+                                    fullTargets.add(ErrorPropagation.apply(lin.w(), lin.rows(), lin.cols(), m, 1));
+                                }
+                            }
+                            linears = targets(linears, m, alpha);
                         }
-                        linears = targets(linears, m, alpha);
                     }
+                    long c1 = System.nanoTime();
+                    calibNanos += c1 - s0;
+                    List<double[][]> rowFactors = rowFactors(linears, headFactors);
+                    // a shared expert's input norm also feeds the router and the routed experts: nothing to fold into
+                    AwqFolding fold = opt.method().awq() && h != null && suffix.isEmpty()
+                            ? AwqFolding.of(file, l, site, ac, dIn) : null;
+                    SiteQuantizer.Options so = opt.withAwqScales(fold != null);
+                    Awq.Objective objective = fold == null ? null : switch (opt.awqObjective()) {
+                        case LINEAR -> null;
+                        case LINEAR_FLOAT -> fullTargets == null ? null
+                                : Awq.outputError(fullTargets, linears.stream().mapToInt(SiteQuantizer.Linear::rows).toArray(), h);
+                        case BLOCK, BLOCK_FLOAT -> AwqBlockObjective.of(file, replaced, l, site, linears, x,
+                                opt.awqObjective() == SiteQuantizer.AwqObjective.BLOCK_FLOAT ? xf : null, win);
+                    };
+                    SiteQuantizer.Result r = schemes.isEmpty() ? SiteQuantizer.quantize(linears, dIn, h,
+                            fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so, objective,
+                            fold == null ? null : fold.tie())
+                            : perLinear(linears, dIn, h, meanAbs, rowFactors, so, schemes);
+                    double[] s = r.inputScales();
+                    double[] hq = s == null ? h : Awq.scaledHessian(h, s);
+                    if (s != null && fold != null) {
+                        fold.apply(s, file, quantized, replaced, changed);
+                    }
+                    double secs = (System.nanoTime() - c1) / 1e9 / linears.size();
+                    record(l, n, linears, r, hq, secs, quantized, replaced, reports, progress);
                 }
-                long c1 = System.nanoTime();
-                calibNanos += c1 - s0;
-                List<double[][]> rowFactors = rowFactors(linears, headFactors);
-                AwqFolding fold = opt.method().awq() && h != null
-                        ? AwqFolding.of(file, l, site, ac, dIn) : null;
-                SiteQuantizer.Options so = opt.withAwqScales(fold != null);
-                Awq.Objective objective = fold == null ? null : switch (opt.awqObjective()) {
-                    case LINEAR -> null;
-                    case LINEAR_FLOAT -> fullTargets == null ? null
-                            : Awq.outputError(fullTargets, linears.stream().mapToInt(SiteQuantizer.Linear::rows).toArray(), h);
-                    case BLOCK, BLOCK_FLOAT -> AwqBlockObjective.of(file, replaced, l, site, linears, x,
-                            opt.awqObjective() == SiteQuantizer.AwqObjective.BLOCK_FLOAT ? xf : null, win);
-                };
-                SiteQuantizer.Result r = schemes.isEmpty() ? SiteQuantizer.quantize(linears, dIn, h,
-                        fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so, objective,
-                        fold == null ? null : fold.tie())
-                        : perLinear(linears, dIn, h, meanAbs, rowFactors, so, schemes);
-                double[] s = r.inputScales();
-                double[] hq = s == null ? h : Awq.scaledHessian(h, s);
-                if (s != null && fold != null) {
-                    fold.apply(s, file, quantized, replaced, changed);
-                }
-                double secs = (System.nanoTime() - c1) / 1e9 / linears.size();
-                record(l, n, linears, r, hq, secs, quantized, replaced, reports, progress);
+                calibNanos += ExpertQuantizer.quantize(file, l, n, site, x == null ? null : block(file, replaced, l),
+                        x, win, imatrix, opt, schemes, quantized, replaced, reports, progress);
             }
             if (x != null && l + 1 < n) {
                 long s0 = System.nanoTime();
@@ -258,7 +278,7 @@ public final class SequentialQuantizer {
     }
 
     // a site whose linears have their own grids: each set of linears on one grid quantized together (not AWQ)
-    private static SiteQuantizer.Result perLinear(List<SiteQuantizer.Linear> linears, int dIn, double[] h,
+    static SiteQuantizer.Result perLinear(List<SiteQuantizer.Linear> linears, int dIn, double[] h,
                                                   double[] meanAbs, List<double[][]> rowFactors, SiteQuantizer.Options so,
                                                   Map<String, dev.interlayer.quant.QuantScheme> schemes) {
         QuantizedLinear[] out = new QuantizedLinear[linears.size()];
@@ -289,8 +309,27 @@ public final class SequentialQuantizer {
      */
     static List<SiteQuantizer.Linear> linears(GgufFile file, int l, int n, LinearSite site, AttentionConfig ac,
                                               int group, List<LinearReport> reports, Consumer<String> progress) {
+        return linears(file, l, n, site, "", ac, group, reports, progress);
+    }
+
+    /**
+     * As {@link #linears(GgufFile, int, int, LinearSite, AttentionConfig, int, List, Consumer)}, with {@code suffix}
+     * appended to each linear's name: {@code ""} for the block's own linears (the attention input adds GPT-2's
+     * fused {@code attn_qkv}), {@code "_shexp"} for a mixture-of-experts layer's shared expert ({@code ffn_gate_shexp},
+     * {@code ffn_up_shexp}, {@code ffn_down_shexp}).
+     */
+    static List<SiteQuantizer.Linear> linears(GgufFile file, int l, int n, LinearSite site, String suffix,
+                                              AttentionConfig ac, int group, List<LinearReport> reports,
+                                              Consumer<String> progress) {
         List<SiteQuantizer.Linear> linears = new ArrayList<>();
+        List<String> names = new ArrayList<>();
         for (String lin : site.linears()) {
+            names.add(lin + suffix);
+        }
+        if (site == LinearSite.ATTN_QKV && suffix.isEmpty()) {
+            names.add(FUSED_QKV);
+        }
+        for (String lin : names) {
             String name = "blk." + l + "." + lin + ".weight";
             if (!file.contains(name) || file.tensor(name).rank() != 2) {
                 continue;

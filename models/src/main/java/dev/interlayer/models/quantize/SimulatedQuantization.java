@@ -19,7 +19,8 @@ import java.util.Map;
  * ffn_gate|ffn_up|ffn_down.weight}) and returns their dequantized float32 copies, to be served through
  * {@link ReplacedWeights} so the engine runs the model with quantization error but float arithmetic
  * ("simulated" or fake quantization: the standard way quantizer papers measure perplexity). Embeddings, norms,
- * the LM head and MoE experts stay as they are.
+ * the LM head and MoE experts stay as they are (this one-pass helper serves tests and benchmarks of dense models;
+ * {@code ./interlayer quantize --method} runs {@link SequentialQuantizer}, which quantizes experts per expert).
  */
 public final class SimulatedQuantization {
     /** The quantizers this class runs. */
