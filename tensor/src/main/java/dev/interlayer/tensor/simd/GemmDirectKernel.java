@@ -2,9 +2,11 @@ package dev.interlayer.tensor.simd;
 
 import static dev.interlayer.tensor.simd.GemmSpecies.F;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
+import static dev.interlayer.tensor.simd.GemmSpecies.roundUp;
 import static dev.interlayer.tensor.simd.GemmWeightStream.MR;
 import static dev.interlayer.tensor.simd.GemmWeightStream.NR;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -47,6 +49,21 @@ final class GemmDirectKernel extends GemmDirectKernelUnrolled {
      * nodes): in a JVM whose Vector API profiles other code has polluted, their late-inlined calls can box vectors.
      */
     static final boolean COMPACT = Boolean.getBoolean("dev.interlayer.gemm.ws.compact");
+    /**
+     * Whether a span of weight rows whose stride puts the 12 rows of a group into few L1 sets ({@link #aliased}: a row
+     * stride that is a multiple of 4 KB, as at k = 1024 or 2048) is first copied into a per-thread native buffer with
+     * a row stride of 4 KB + 64 bytes, so that the group's rows fall into 12 different sets
+     * ({@code -Ddev.interlayer.gemm.ws.padcopy=true}). Same kernels on the same values: results bit for bit equal.
+     * Off by default: an experiment. Why: with a 4-KB row stride the 12 rows of a group need all 12 ways of one set of
+     * Zen 5's 48-KB L1 at every k step, and in the periods when something else on the core takes L1 ways (a 32-KB
+     * pointer chase in the same thread then takes 2.0–2.9 instead of 1.5 ns per step) 1024³ at 1 thread ran at ~100
+     * instead of ~160 GFLOP/s, and k = 1040 in the same minutes at ~136 (1 thread, thread CPU time). Not yet shown to
+     * help in such a period, hence off.
+     */
+    static final boolean PAD_COPY = Boolean.getBoolean("dev.interlayer.gemm.ws.padcopy");
+    /** The padded copy of one span, per thread, grown on demand (never per call once it fits KC). */
+    private static final ThreadLocal<MemorySegment[]> SPAN_COPY = ThreadLocal.withInitial(() -> new MemorySegment[1]);
+
     /** Rows of {@link #micro2Half}. */
     static final int HALF = MR / 2;
     /** Weight rows of one pass over the panels: a multiple of both kernels' groups, hot in L2 for the later panels. */
@@ -109,13 +126,22 @@ final class GemmDirectKernel extends GemmDirectKernelUnrolled {
                        long w0, long ldw, float[] c, int c0, int ldc, boolean accumulate, float[] tile, float[] acc) {
         int narrow = narrowPanels(mc), tail = tailRows(mc);
         boolean wide = wideLast(mc), kpair = GemmKPairTail.takes(tail);
+        boolean copy = PAD_COPY && aliased(ldw);
         for (int j = r0; j < r1; j += SPAN) {
             int end = Math.min(r1, j + SPAN);
+            // the span's rows, in place (row jj at w0 + jj·ldw) or in the padded copy (row jj at (jj − j)·ld)
+            MemorySegment ws = w;
+            long ld = ldw, base = w0;
+            if (copy) {
+                ld = paddedStride(kc);
+                ws = spanCopy(w, w0 + j * ldw, ldw, end - j, kc, ld);
+                base = -j * ld;
+            }
             for (int q = 0; q < narrow; q++) {
                 int tokens = Math.min(NR, mc - q * NR);
                 for (int jj = j; jj < end; jj += MR) {
                     int rows = Math.min(MR, end - jj);
-                    micro2(kc, w, w0 + jj * ldw, ldw, rows, xp, q * kc * NR, tile);
+                    micro2(kc, ws, base + jj * ld, ld, rows, xp, q * kc * NR, tile);
                     GemmWeightStream.store(tile, NR, rows, tokens, c, c0 + q * NR * ldc + jj, ldc, accumulate);
                 }
             }
@@ -123,23 +149,60 @@ final class GemmDirectKernel extends GemmDirectKernelUnrolled {
             if (wide) {
                 for (int jj = j; jj < end; jj += MR3) {
                     int rows = Math.min(MR3, end - jj);
-                    wide(kc, w, w0 + jj * ldw, ldw, rows, xp, narrow * kc * NR, tile);
+                    wide(kc, ws, base + jj * ld, ld, rows, xp, narrow * kc * NR, tile);
                     GemmWeightStream.store(tile, NR3, rows, mc - t0, c, c0 + t0 * ldc + jj, ldc, accumulate);
                 }
             } else if (kpair) {
                 for (int jj = j; jj < end; jj += MR) {
                     int rows = Math.min(MR, end - jj);
-                    GemmKPairTail.tile(kc, w, w0 + jj * ldw, ldw, rows, xp, narrow * kc * NR, tile, NR);
+                    GemmKPairTail.tile(kc, ws, base + jj * ld, ld, rows, xp, narrow * kc * NR, tile, NR);
                     GemmWeightStream.store(tile, NR, rows, tail, c, c0 + t0 * ldc + jj, ldc, accumulate);
                 }
             } else if (tail > 0) {
                 for (int jj = j; jj < end; jj += MR) {
                     int rows = Math.min(MR, end - jj);
-                    GemmDirectTail.tile(kc, w, w0 + jj * ldw, ldw, rows, a, a0 + t0 * lda, lda, tail, tile, NR, acc);
+                    GemmDirectTail.tile(kc, ws, base + jj * ld, ld, rows, a, a0 + t0 * lda, lda, tail, tile, NR, acc);
                     GemmWeightStream.store(tile, NR, rows, tail, c, c0 + t0 * ldc + jj, ldc, accumulate);
                 }
             }
         }
+    }
+
+    /**
+     * Whether rows ldw floats apart put 4 or more of a 12-row group into one set of a 64-set L1 (4-KB set span): row
+     * r's set is (r·ldw·4 mod 4096) / 64. True for any multiple of 1024 floats (all 12 in one set), 512 and 1536 (6
+     * per set); false for 384 or 768 (at most 3), and for strides under a cache line (rows share lines).
+     */
+    static boolean aliased(long ldw) {
+        if (ldw * Float.BYTES < 64) {
+            return false;
+        }
+        int[] perSet = new int[64];
+        for (int r = 0; r < MR; r++) {
+            if (++perSet[(int) ((r * ldw * Float.BYTES & 4095) >>> 6)] >= 4) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A row stride of at least kc floats whose bytes are 64 past a multiple of 4 KB: consecutive rows, next set. */
+    static long paddedStride(int kc) {
+        return roundUp(kc, 1024) + 64 / Float.BYTES;
+    }
+
+    /** Rows [0, rows) of W (row r at element w0 + r·ldw, kc floats each) copied to row r·ld of this thread's buffer. */
+    private static MemorySegment spanCopy(MemorySegment w, long w0, long ldw, int rows, int kc, long ld) {
+        MemorySegment[] slot = SPAN_COPY.get();
+        long bytes = SPAN * ld * Float.BYTES;
+        if (slot[0] == null || slot[0].byteSize() < bytes) {
+            slot[0] = Arena.ofAuto().allocate(bytes, 64);
+        }
+        MemorySegment dst = slot[0];
+        for (int r = 0; r < rows; r++) {
+            MemorySegment.copy(w, (w0 + r * ldw) * Float.BYTES, dst, r * ld * Float.BYTES, (long) kc * Float.BYTES);
+        }
+        return dst;
     }
 
     /**

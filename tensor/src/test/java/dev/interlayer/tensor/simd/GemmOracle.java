@@ -2,9 +2,11 @@ package dev.interlayer.tensor.simd;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.interlayer.tensor.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -42,6 +44,28 @@ final class GemmOracle {
                 check(c[i * n + j], want, scale, k, what + ": C[" + i + ", " + j + "]");
             }
         }
+    }
+
+    /**
+     * C = X·Wᵀ through {@code kernel} for X [m, k] contiguous and F32 weights W [n, k] in a native segment, rows ldw
+     * apart from element 3 (ldw ≥ k: rows longer than k are a view), C pre-filled with NaN; every element
+     * {@link #check}ed against the double oracle. Returns C.
+     */
+    static float[] stridedProduct(GemmKernel kernel, int m, int n, int k, int ldw, long seed, String what) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[] x = gaussian(rng, m * k);
+        int wOff = 3;
+        float[] wv = gaussian(rng, wOff + n * ldw);
+        MemorySegment w = nativeCopy(wv);
+        float[] c = new float[m * n];
+        Arrays.fill(c, Float.NaN);
+        kernel.gemm(m, n, k, x, 0, k, w, DType.F32, wOff, ldw, 1, c, 0, n);
+        float[] rows = new float[n * k];
+        for (int j = 0; j < n; j++) {
+            System.arraycopy(wv, wOff + j * ldw, rows, j * k, k);
+        }
+        checkProduct(c, x, rows, m, n, k, what + " m=" + m + " n=" + n + " k=" + k + " ldw=" + ldw);
+        return c;
     }
 
     static float[] gaussian(SplittableRandom rng, int n) {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.interlayer.tensor.ChildJvm;
 import dev.interlayer.tensor.ComputePool;
-import dev.interlayer.tensor.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -131,25 +130,6 @@ class GemmStridesTest {
 
     // C = X·Wᵀ, X [m, k] contiguous, W [n, k] rows ldw apart from element 3, against the double oracle.
     private static void gemm(GemmKernel kernel, int m, int n, int k, int ldw, long seed, int threads) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        float[] x = GemmOracle.gaussian(rng, m * k);
-        int wOff = 3;
-        float[] wv = GemmOracle.gaussian(rng, wOff + n * ldw);
-        MemorySegment w = GemmOracle.nativeCopy(wv);
-        float[] c = new float[m * n];
-        Arrays.fill(c, Float.NaN);
-        kernel.gemm(m, n, k, x, 0, k, w, DType.F32, wOff, ldw, 1, c, 0, n);
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                double want = 0, scale = 0;
-                for (int p = 0; p < k; p++) {
-                    double v = (double) x[i * k + p] * wv[wOff + j * ldw + p];
-                    want += v;
-                    scale += Math.abs(v);
-                }
-                GemmOracle.check(c[i * n + j], want, scale, k, "m=" + m + " n=" + n + " k=" + k + " ldw=" + ldw
-                        + " threads=" + threads + " C[" + i + ", " + j + "]");
-            }
-        }
+        GemmOracle.stridedProduct(kernel, m, n, k, ldw, seed, "threads=" + threads);
     }
 }
