@@ -1,7 +1,9 @@
 package dev.interlayer.tensor.quant.vector;
 
 import static dev.interlayer.tensor.quant.vector.QSpecies.B;
+import static dev.interlayer.tensor.quant.vector.QSpecies.BV;
 import static dev.interlayer.tensor.quant.vector.QSpecies.F;
+import static dev.interlayer.tensor.quant.vector.QSpecies.FV;
 import static dev.interlayer.tensor.quant.vector.QSpecies.LE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.NATIVE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.PARTS;
@@ -44,11 +46,6 @@ final class Q80Tiles {
     /** Blocks of a four-row group between its visits to the other four rows. */
     static final int CHUNK = Math.max(1, Integer.getInteger("dev.interlayer.q8_0.chunk", 16));
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
-    /** The classes of {@link QSpecies#F}'s and {@link QSpecies#B}'s vectors, for {@link #eight}'s casts (see there). */
-    @SuppressWarnings("unchecked")
-    private static final Class<FloatVector> FV = (Class<FloatVector>) FloatVector.zero(F).getClass();
-    @SuppressWarnings("unchecked")
-    private static final Class<ByteVector> BV = (Class<ByteVector>) ByteVector.zero(B).getClass();
 
     private Q80Tiles() {
     }
@@ -114,10 +111,9 @@ final class Q80Tiles {
      *
      * <p>Written out, past C2's parse budget: this method parses to about 37 000 nodes (NodeCountInliningCutoff is
      * 18 000), so the Vector API calls met after the cutoff are inlined late. Every vector is therefore cast to its
-     * exact class ({@link #FV}, {@link #BV}; free once inlined, as {@code NATIVE.cast} is for the segment): a late
-     * call then still binds to that class's method, instead of going through the type profile of the Vector API's
-     * shared call sites, which in a JVM that ran other vector shapes is megamorphic and boxed every vector (without
-     * the casts, 350 KB per 512x512 product in {@code PollutedDecodeProbe}; with them 0). Chunked forms that stay
+     * exact class ({@link QSpecies#FV}, {@link QSpecies#BV}), so that a late call binds to that class's method
+     * instead of going through a shared, possibly megamorphic type profile (without the casts, 350 KB per 512x512
+     * product in {@code PollutedDecodeProbe}; with them 0). Chunked forms that stay
      * under the budget ran slower: two four-row methods alternating over 16-block chunks (the shape of
      * {@link #scaleFar8}) lost 20-40 % to per-chunk loop set-up and, past the last-level cache, to four streams at a
      * time; one four-row method over whole rows (17 300 nodes) matched this one in the cache but ran 0.8x of it on

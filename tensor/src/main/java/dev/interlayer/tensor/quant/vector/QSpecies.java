@@ -47,6 +47,18 @@ final class QSpecies {
      * run the BF16 kernels). Heap segments take the dequantize-into-buffer path instead.
      */
     static final Class<?> NATIVE = java.lang.foreign.Arena.global().allocate(1).getClass();
+    /**
+     * The exact classes of {@link #F}'s and {@link #B}'s vectors. The written-out tiles that parse past C2's
+     * NodeCountInliningCutoff ({@link Q80Tiles#eight}, {@link Q6KTiles#far2WideUnrolled}) cast every vector they make
+     * to its class: C2 inlines the Vector API calls met past the cutoff late, and a late call on a vector whose class
+     * the graph does not know binds through the type profile of the Vector API's shared call site, which in a JVM
+     * that ran other vector shapes is megamorphic, and the vectors are boxed. With the exact class the call binds
+     * directly; once inlined the cast folds away (as {@link #NATIVE}'s does).
+     */
+    @SuppressWarnings("unchecked")
+    static final Class<FloatVector> FV = (Class<FloatVector>) FloatVector.zero(F).getClass();
+    @SuppressWarnings("unchecked")
+    static final Class<ByteVector> BV = (Class<ByteVector>) ByteVector.zero(B).getClass();
 
     private QSpecies() {
     }

@@ -65,6 +65,13 @@ final class TileDriver {
     static final int Q8_0_EIGHT = 0, Q8_0_SCALED = 1, Q8_0_WRITTEN = 2;
     static final int Q8_0_TILE = q80Tile(System.getProperty("dev.interlayer.q8_0.tile", "eight"));
     static final boolean Q8_0_SCALE = Q8_0_TILE != Q8_0_WRITTEN;
+    /**
+     * {@code dev.interlayer.q6_k.tile}, 512-bit vectors: {@code unrolled} (default) decodes Q6_K with
+     * {@link Q6KTiles#far2WideUnrolled}, {@code wide} with {@link Q6KTiles#far2Wide} (but
+     * {@link #COMPACT} = false selects the written-out tile too); the same floats bit for bit. Any other value is
+     * refused.
+     */
+    static final boolean Q6_K_UNROLLED = q6kTile(System.getProperty("dev.interlayer.q6_k.tile", "unrolled"));
 
     private TileDriver() {
     }
@@ -96,6 +103,16 @@ final class TileDriver {
             case "written" -> Q8_0_WRITTEN;
             default -> throw new IllegalArgumentException("-Ddev.interlayer.q8_0.tile=" + value
                     + ": supported values are eight (default), scale and written");
+        };
+    }
+
+    /** Whether {@code value} names the written-out Q6_K tile ({@link #Q6_K_UNROLLED}); refuses other names. */
+    static boolean q6kTile(String value) {
+        return switch (value) {
+            case "unrolled" -> true;
+            case "wide" -> false;
+            default -> throw new IllegalArgumentException("-Ddev.interlayer.q6_k.tile=" + value
+                    + ": supported values are unrolled (default) and wide");
         };
     }
 
@@ -185,7 +202,7 @@ final class TileDriver {
         int q = (j1 - j0) / 2;
         long step = q * rowBytes;
         for (int j = j0; j < j0 + q; j++) {
-            if (VL == 16 && COMPACT) {
+            if (VL == 16 && COMPACT && !Q6_K_UNROLLED) {
                 Q6KTiles.far2Wide(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
             } else if (VL == 16) {
                 Q6KTiles.far2WideUnrolled(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
