@@ -36,7 +36,7 @@ final class Q6KTiles {
     private static final VectorSpecies<Integer> I4 = IntVector.SPECIES_128;
     /** The class of {@link #I4}'s vectors, for {@link #far2WideUnrolled}'s casts (see {@link QSpecies#FV}). */
     @SuppressWarnings("unchecked")
-    private static final Class<IntVector> IV = (Class<IntVector>) IntVector.zero(I4).getClass();
+    private static final Class<IntVector> IV4 = (Class<IntVector>) IntVector.zero(I4).getClass();
 
     private Q6KTiles() {
     }
@@ -193,13 +193,13 @@ final class Q6KTiles {
             scalesFolded(w, b1, s, sc + 32);
             for (int h = 0; h < 2; h++) {
                 long qh = 128 + 32 * h;
-                IntVector h00 = IV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b0 + qh, LE))
+                IntVector h00 = IV4.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b0 + qh, LE))
                         .reinterpretAsInts());
-                IntVector h01 = IV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b0 + qh + 16, LE))
+                IntVector h01 = IV4.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b0 + qh + 16, LE))
                         .reinterpretAsInts());
-                IntVector h10 = IV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b1 + qh, LE))
+                IntVector h10 = IV4.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b1 + qh, LE))
                         .reinterpretAsInts());
-                IntVector h11 = IV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b1 + qh + 16, LE))
+                IntVector h11 = IV4.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b1 + qh + 16, LE))
                         .reinterpretAsInts());
                 for (int g = 0; g < 4; g++) {
                     long q = 64 * h + 32 * (g & 1);
@@ -210,17 +210,17 @@ final class Q6KTiles {
                     FloatVector d1 = FV.cast(FloatVector.broadcast(F, s[j + 32]));
                     FloatVector n1 = FV.cast(FloatVector.broadcast(F, s[j + 48]));
                     FloatVector xv = FV.cast(FloatVector.fromArray(F, x, xb));
-                    IntVector l00 = IV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b0 + q, LE))
+                    IntVector l00 = IV4.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b0 + q, LE))
                             .reinterpretAsInts());
-                    IntVector u00 = IV.cast(IV.cast(h00.lanewise(VectorOperators.ROL, rot)).and(0x30303030));
-                    ByteVector e00 = BV.cast(IV.cast(IV.cast(IV.cast(l00.lanewise(VectorOperators.LSHR, lo))
+                    IntVector u00 = IV4.cast(IV4.cast(h00.lanewise(VectorOperators.ROL, rot)).and(0x30303030));
+                    ByteVector e00 = BV.cast(IV4.cast(IV4.cast(IV4.cast(l00.lanewise(VectorOperators.LSHR, lo))
                             .and(0x0F0F0F0F)).or(u00)).reinterpretAsBytes());
                     a0 = FV.cast(FV.cast(FV.cast(e00.convertShape(VectorOperators.B2F, F, 0)).fma(d0, n0))
                             .fma(xv, a0));
-                    IntVector l10 = IV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b1 + q, LE))
+                    IntVector l10 = IV4.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b1 + q, LE))
                             .reinterpretAsInts());
-                    IntVector u10 = IV.cast(IV.cast(h10.lanewise(VectorOperators.ROL, rot)).and(0x30303030));
-                    ByteVector e10 = BV.cast(IV.cast(IV.cast(IV.cast(l10.lanewise(VectorOperators.LSHR, lo))
+                    IntVector u10 = IV4.cast(IV4.cast(h10.lanewise(VectorOperators.ROL, rot)).and(0x30303030));
+                    ByteVector e10 = BV.cast(IV4.cast(IV4.cast(IV4.cast(l10.lanewise(VectorOperators.LSHR, lo))
                             .and(0x0F0F0F0F)).or(u10)).reinterpretAsBytes());
                     a1 = FV.cast(FV.cast(FV.cast(e10.convertShape(VectorOperators.B2F, F, 0)).fma(d1, n1))
                             .fma(xv, a1));
@@ -229,17 +229,17 @@ final class Q6KTiles {
                     FloatVector d3 = FV.cast(FloatVector.broadcast(F, s[j + 33]));
                     FloatVector n3 = FV.cast(FloatVector.broadcast(F, s[j + 49]));
                     xv = FV.cast(FloatVector.fromArray(F, x, xb + 16));
-                    IntVector l01 = IV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b0 + q + 16, LE))
+                    IntVector l01 = IV4.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b0 + q + 16, LE))
                             .reinterpretAsInts());
-                    IntVector u01 = IV.cast(IV.cast(h01.lanewise(VectorOperators.ROL, rot)).and(0x30303030));
-                    ByteVector e01 = BV.cast(IV.cast(IV.cast(IV.cast(l01.lanewise(VectorOperators.LSHR, lo))
+                    IntVector u01 = IV4.cast(IV4.cast(h01.lanewise(VectorOperators.ROL, rot)).and(0x30303030));
+                    ByteVector e01 = BV.cast(IV4.cast(IV4.cast(IV4.cast(l01.lanewise(VectorOperators.LSHR, lo))
                             .and(0x0F0F0F0F)).or(u01)).reinterpretAsBytes());
                     a0 = FV.cast(FV.cast(FV.cast(e01.convertShape(VectorOperators.B2F, F, 0)).fma(d2, n2))
                             .fma(xv, a0));
-                    IntVector l11 = IV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b1 + q + 16, LE))
+                    IntVector l11 = IV4.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b1 + q + 16, LE))
                             .reinterpretAsInts());
-                    IntVector u11 = IV.cast(IV.cast(h11.lanewise(VectorOperators.ROL, rot)).and(0x30303030));
-                    ByteVector e11 = BV.cast(IV.cast(IV.cast(IV.cast(l11.lanewise(VectorOperators.LSHR, lo))
+                    IntVector u11 = IV4.cast(IV4.cast(h11.lanewise(VectorOperators.ROL, rot)).and(0x30303030));
+                    ByteVector e11 = BV.cast(IV4.cast(IV4.cast(IV4.cast(l11.lanewise(VectorOperators.LSHR, lo))
                             .and(0x0F0F0F0F)).or(u11)).reinterpretAsBytes());
                     a1 = FV.cast(FV.cast(FV.cast(e11.convertShape(VectorOperators.B2F, F, 0)).fma(d3, n3))
                             .fma(xv, a1));

@@ -3,6 +3,7 @@ package dev.interlayer.tensor.quant.vector;
 import static dev.interlayer.tensor.quant.vector.QSpecies.B;
 import static dev.interlayer.tensor.quant.vector.QSpecies.BV;
 import static dev.interlayer.tensor.quant.vector.QSpecies.F;
+import static dev.interlayer.tensor.quant.vector.QSpecies.I16;
 import static dev.interlayer.tensor.quant.vector.QSpecies.FV;
 import static dev.interlayer.tensor.quant.vector.QSpecies.LE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.NATIVE;
@@ -13,7 +14,6 @@ import static dev.interlayer.tensor.quant.vector.QSpecies.hsum;
 import static jdk.incubator.vector.VectorOperators.B2F;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -45,7 +45,6 @@ import jdk.incubator.vector.VectorOperators;
 final class Q80Tiles {
     /** Blocks of a four-row group between its visits to the other four rows. */
     static final int CHUNK = Math.max(1, Integer.getInteger("dev.interlayer.q8_0.chunk", 16));
-    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     private Q80Tiles() {
     }
