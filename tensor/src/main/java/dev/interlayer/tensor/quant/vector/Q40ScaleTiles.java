@@ -171,45 +171,48 @@ final class Q40ScaleTiles {
     private static void quad(MemorySegment seg, long o, long step, int c0, int c1, float[] s, int t, int g, int r) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         long oa = o, ob = oa + step, oc = ob + step, od = oc + step;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = FloatVector.fromArray(F, s, r * VL), a1 = FloatVector.fromArray(F, s, r * VL + VL);
-        FloatVector a2 = FloatVector.fromArray(F, s, r * VL + 2 * VL);
-        FloatVector a3 = FloatVector.fromArray(F, s, r * VL + 3 * VL);
+        FloatVector z = FV.cast(FloatVector.zero(F));
+        FloatVector a0 = FV.cast(FloatVector.fromArray(F, s, r * VL));
+        FloatVector a1 = FV.cast(FloatVector.fromArray(F, s, r * VL + VL));
+        FloatVector a2 = FV.cast(FloatVector.fromArray(F, s, r * VL + 2 * VL));
+        FloatVector a3 = FV.cast(FloatVector.fromArray(F, s, r * VL + 3 * VL));
         float g0 = s[g + r], g1 = s[g + r + 1], g2 = s[g + r + 2], g3 = s[g + r + 3];
         for (int b = c0; b < c1; b++) {
             long bo = 18L * b;
-            float e0 = f16(w, oa + bo), e1 = f16(w, ob + bo), e2 = f16(w, oc + bo), e3 = f16(w, od + bo);
+            float e0 = Float.float16ToFloat(w.get(I16, oa + bo)), e1 = Float.float16ToFloat(w.get(I16, ob + bo));
+            float e2 = Float.float16ToFloat(w.get(I16, oc + bo)), e3 = Float.float16ToFloat(w.get(I16, od + bo));
             float sb = s[SUMS + b];
             g0 = Math.fma(e0, sb, g0);
             g1 = Math.fma(e1, sb, g1);
             g2 = Math.fma(e2, sb, g2);
             g3 = Math.fma(e3, sb, g3);
-            ByteVector v0 = ByteVector.fromMemorySegment(B, w, oa + bo + 2, LE);
-            ByteVector v1 = ByteVector.fromMemorySegment(B, w, ob + bo + 2, LE);
-            ByteVector v2 = ByteVector.fromMemorySegment(B, w, oc + bo + 2, LE);
-            ByteVector v3 = ByteVector.fromMemorySegment(B, w, od + bo + 2, LE);
+            ByteVector v0 = BV.cast(ByteVector.fromMemorySegment(B, w, oa + bo + 2, LE));
+            ByteVector v1 = BV.cast(ByteVector.fromMemorySegment(B, w, ob + bo + 2, LE));
+            ByteVector v2 = BV.cast(ByteVector.fromMemorySegment(B, w, oc + bo + 2, LE));
+            ByteVector v3 = BV.cast(ByteVector.fromMemorySegment(B, w, od + bo + 2, LE));
             FloatVector t0 = z, t1 = z, t2 = z, t3 = z;
             for (int p = 0; p < PARTS; p++) {
                 int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
                 int tp = t + 32 * b + p * VL;
-                FloatVector xl = FloatVector.fromArray(F, s, tp), xh = FloatVector.fromArray(F, s, tp + 16);
-                IntVector u0 = (IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                IntVector u1 = (IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                IntVector u2 = (IntVector) v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                IntVector u3 = (IntVector) v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                t0 = ((FloatVector) u0.convert(VectorOperators.I2F, 0)).fma(xh,
-                        ((FloatVector) u0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t0));
-                t1 = ((FloatVector) u1.convert(VectorOperators.I2F, 0)).fma(xh,
-                        ((FloatVector) u1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t1));
-                t2 = ((FloatVector) u2.convert(VectorOperators.I2F, 0)).fma(xh,
-                        ((FloatVector) u2.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t2));
-                t3 = ((FloatVector) u3.convert(VectorOperators.I2F, 0)).fma(xh,
-                        ((FloatVector) u3.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t3));
+                FloatVector xl = FV.cast(FloatVector.fromArray(F, s, tp));
+                FloatVector xh = FV.cast(FloatVector.fromArray(F, s, tp + 16));
+                IntVector u0 = IV.cast(v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part));
+                IntVector u1 = IV.cast(v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part));
+                IntVector u2 = IV.cast(v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part));
+                IntVector u3 = IV.cast(v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part));
+                t0 = FV.cast(FV.cast(u0.convert(VectorOperators.I2F, 0)).fma(xh, FV.cast(FV.cast(IV.cast(u0.and(15))
+                        .convert(VectorOperators.I2F, 0)).fma(xl, t0))));
+                t1 = FV.cast(FV.cast(u1.convert(VectorOperators.I2F, 0)).fma(xh, FV.cast(FV.cast(IV.cast(u1.and(15))
+                        .convert(VectorOperators.I2F, 0)).fma(xl, t1))));
+                t2 = FV.cast(FV.cast(u2.convert(VectorOperators.I2F, 0)).fma(xh, FV.cast(FV.cast(IV.cast(u2.and(15))
+                        .convert(VectorOperators.I2F, 0)).fma(xl, t2))));
+                t3 = FV.cast(FV.cast(u3.convert(VectorOperators.I2F, 0)).fma(xh, FV.cast(FV.cast(IV.cast(u3.and(15))
+                        .convert(VectorOperators.I2F, 0)).fma(xl, t3))));
             }
-            a0 = t0.fma(FloatVector.broadcast(F, e0), a0);
-            a1 = t1.fma(FloatVector.broadcast(F, e1), a1);
-            a2 = t2.fma(FloatVector.broadcast(F, e2), a2);
-            a3 = t3.fma(FloatVector.broadcast(F, e3), a3);
+            a0 = FV.cast(t0.fma(FV.cast(FloatVector.broadcast(F, e0)), a0));
+            a1 = FV.cast(t1.fma(FV.cast(FloatVector.broadcast(F, e1)), a1));
+            a2 = FV.cast(t2.fma(FV.cast(FloatVector.broadcast(F, e2)), a2));
+            a3 = FV.cast(t3.fma(FV.cast(FloatVector.broadcast(F, e3)), a3));
         }
         a0.intoArray(s, r * VL);
         a1.intoArray(s, r * VL + VL);
