@@ -1,8 +1,12 @@
 package dev.interlayer.tensor.quant.vector;
 
 import static dev.interlayer.tensor.quant.vector.QSpecies.B;
+import static dev.interlayer.tensor.quant.vector.QSpecies.BV;
 import static dev.interlayer.tensor.quant.vector.QSpecies.F;
+import static dev.interlayer.tensor.quant.vector.QSpecies.FV;
 import static dev.interlayer.tensor.quant.vector.QSpecies.I;
+import static dev.interlayer.tensor.quant.vector.QSpecies.I16;
+import static dev.interlayer.tensor.quant.vector.QSpecies.IV;
 import static dev.interlayer.tensor.quant.vector.QSpecies.LE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.NATIVE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.PARTS;
@@ -167,45 +171,48 @@ final class Q40ScaleTiles {
     private static void quad(MemorySegment seg, long o, long step, int c0, int c1, float[] s, int t, int g, int r) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         long oa = o, ob = oa + step, oc = ob + step, od = oc + step;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = FloatVector.fromArray(F, s, r * VL), a1 = FloatVector.fromArray(F, s, r * VL + VL);
-        FloatVector a2 = FloatVector.fromArray(F, s, r * VL + 2 * VL);
-        FloatVector a3 = FloatVector.fromArray(F, s, r * VL + 3 * VL);
+        FloatVector z = FV.cast(FloatVector.zero(F));
+        FloatVector a0 = FV.cast(FloatVector.fromArray(F, s, r * VL));
+        FloatVector a1 = FV.cast(FloatVector.fromArray(F, s, r * VL + VL));
+        FloatVector a2 = FV.cast(FloatVector.fromArray(F, s, r * VL + 2 * VL));
+        FloatVector a3 = FV.cast(FloatVector.fromArray(F, s, r * VL + 3 * VL));
         float g0 = s[g + r], g1 = s[g + r + 1], g2 = s[g + r + 2], g3 = s[g + r + 3];
         for (int b = c0; b < c1; b++) {
             long bo = 18L * b;
-            float e0 = f16(w, oa + bo), e1 = f16(w, ob + bo), e2 = f16(w, oc + bo), e3 = f16(w, od + bo);
+            float e0 = Float.float16ToFloat(w.get(I16, oa + bo)), e1 = Float.float16ToFloat(w.get(I16, ob + bo));
+            float e2 = Float.float16ToFloat(w.get(I16, oc + bo)), e3 = Float.float16ToFloat(w.get(I16, od + bo));
             float sb = s[SUMS + b];
             g0 = Math.fma(e0, sb, g0);
             g1 = Math.fma(e1, sb, g1);
             g2 = Math.fma(e2, sb, g2);
             g3 = Math.fma(e3, sb, g3);
-            ByteVector v0 = ByteVector.fromMemorySegment(B, w, oa + bo + 2, LE);
-            ByteVector v1 = ByteVector.fromMemorySegment(B, w, ob + bo + 2, LE);
-            ByteVector v2 = ByteVector.fromMemorySegment(B, w, oc + bo + 2, LE);
-            ByteVector v3 = ByteVector.fromMemorySegment(B, w, od + bo + 2, LE);
+            ByteVector v0 = BV.cast(ByteVector.fromMemorySegment(B, w, oa + bo + 2, LE));
+            ByteVector v1 = BV.cast(ByteVector.fromMemorySegment(B, w, ob + bo + 2, LE));
+            ByteVector v2 = BV.cast(ByteVector.fromMemorySegment(B, w, oc + bo + 2, LE));
+            ByteVector v3 = BV.cast(ByteVector.fromMemorySegment(B, w, od + bo + 2, LE));
             FloatVector t0 = z, t1 = z, t2 = z, t3 = z;
             for (int p = 0; p < PARTS; p++) {
                 int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
                 int tp = t + 32 * b + p * VL;
-                FloatVector xl = FloatVector.fromArray(F, s, tp), xh = FloatVector.fromArray(F, s, tp + 16);
-                IntVector u0 = (IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                IntVector u1 = (IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                IntVector u2 = (IntVector) v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                IntVector u3 = (IntVector) v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                t0 = ((FloatVector) u0.convert(VectorOperators.I2F, 0)).fma(xh,
-                        ((FloatVector) u0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t0));
-                t1 = ((FloatVector) u1.convert(VectorOperators.I2F, 0)).fma(xh,
-                        ((FloatVector) u1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t1));
-                t2 = ((FloatVector) u2.convert(VectorOperators.I2F, 0)).fma(xh,
-                        ((FloatVector) u2.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t2));
-                t3 = ((FloatVector) u3.convert(VectorOperators.I2F, 0)).fma(xh,
-                        ((FloatVector) u3.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t3));
+                FloatVector xl = FV.cast(FloatVector.fromArray(F, s, tp));
+                FloatVector xh = FV.cast(FloatVector.fromArray(F, s, tp + 16));
+                IntVector u0 = IV.cast(v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part));
+                IntVector u1 = IV.cast(v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part));
+                IntVector u2 = IV.cast(v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part));
+                IntVector u3 = IV.cast(v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part));
+                t0 = FV.cast(FV.cast(u0.convert(VectorOperators.I2F, 0)).fma(xh, FV.cast(FV.cast(IV.cast(u0.and(15))
+                        .convert(VectorOperators.I2F, 0)).fma(xl, t0))));
+                t1 = FV.cast(FV.cast(u1.convert(VectorOperators.I2F, 0)).fma(xh, FV.cast(FV.cast(IV.cast(u1.and(15))
+                        .convert(VectorOperators.I2F, 0)).fma(xl, t1))));
+                t2 = FV.cast(FV.cast(u2.convert(VectorOperators.I2F, 0)).fma(xh, FV.cast(FV.cast(IV.cast(u2.and(15))
+                        .convert(VectorOperators.I2F, 0)).fma(xl, t2))));
+                t3 = FV.cast(FV.cast(u3.convert(VectorOperators.I2F, 0)).fma(xh, FV.cast(FV.cast(IV.cast(u3.and(15))
+                        .convert(VectorOperators.I2F, 0)).fma(xl, t3))));
             }
-            a0 = t0.fma(FloatVector.broadcast(F, e0), a0);
-            a1 = t1.fma(FloatVector.broadcast(F, e1), a1);
-            a2 = t2.fma(FloatVector.broadcast(F, e2), a2);
-            a3 = t3.fma(FloatVector.broadcast(F, e3), a3);
+            a0 = FV.cast(t0.fma(FV.cast(FloatVector.broadcast(F, e0)), a0));
+            a1 = FV.cast(t1.fma(FV.cast(FloatVector.broadcast(F, e1)), a1));
+            a2 = FV.cast(t2.fma(FV.cast(FloatVector.broadcast(F, e2)), a2));
+            a3 = FV.cast(t3.fma(FV.cast(FloatVector.broadcast(F, e3)), a3));
         }
         a0.intoArray(s, r * VL);
         a1.intoArray(s, r * VL + VL);
@@ -220,19 +227,26 @@ final class Q40ScaleTiles {
     /**
      * {@link #far8} written out for the eight rows, each row's accumulators in registers (the tile before issue
      * #12's fix, selected by {@link TileDriver#COMPACT} = false): the same outputs; faster when C2 compiles it
-     * whole, which it does not do reliably (see {@link #far8}).
+     * whole, which it did not do reliably (see {@link #far8}) until its vectors were cast to their exact classes
+     * ({@link QSpecies#FV}; the scale read inline for the same reason as in {@link Q80Tiles#eight}).
      */
     static void far8Unrolled(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s, float[] c,
                              int ci, int cs) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         long o1 = o0 + step, o2 = o1 + step, o3 = o2 + step, o4 = o3 + step, o5 = o4 + step, o6 = o5 + step;
         long o7 = o6 + step;
-        FloatVector z = FloatVector.zero(F), a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+        FloatVector z = FV.cast(FloatVector.zero(F)), a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
         float g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0;
         for (int b = 0, nb = k / 32; b < nb; b++, xo += 32) {
             long bo = 18L * b;
-            float e0 = f16(w, o0 + bo), e1 = f16(w, o1 + bo), e2 = f16(w, o2 + bo), e3 = f16(w, o3 + bo);
-            float e4 = f16(w, o4 + bo), e5 = f16(w, o5 + bo), e6 = f16(w, o6 + bo), e7 = f16(w, o7 + bo);
+            float e0 = Float.float16ToFloat(w.get(I16, o0 + bo));        // not f16(): see Q80Tiles.eight
+            float e1 = Float.float16ToFloat(w.get(I16, o1 + bo));
+            float e2 = Float.float16ToFloat(w.get(I16, o2 + bo));
+            float e3 = Float.float16ToFloat(w.get(I16, o3 + bo));
+            float e4 = Float.float16ToFloat(w.get(I16, o4 + bo));
+            float e5 = Float.float16ToFloat(w.get(I16, o5 + bo));
+            float e6 = Float.float16ToFloat(w.get(I16, o6 + bo));
+            float e7 = Float.float16ToFloat(w.get(I16, o7 + bo));
             float sb = s[SUMS + b];
             g0 = Math.fma(e0, sb, g0);
             g1 = Math.fma(e1, sb, g1);
@@ -242,52 +256,52 @@ final class Q40ScaleTiles {
             g5 = Math.fma(e5, sb, g5);
             g6 = Math.fma(e6, sb, g6);
             g7 = Math.fma(e7, sb, g7);
-            ByteVector v0 = ByteVector.fromMemorySegment(B, w, o0 + bo + 2, LE);
-            ByteVector v1 = ByteVector.fromMemorySegment(B, w, o1 + bo + 2, LE);
-            ByteVector v2 = ByteVector.fromMemorySegment(B, w, o2 + bo + 2, LE);
-            ByteVector v3 = ByteVector.fromMemorySegment(B, w, o3 + bo + 2, LE);
-            ByteVector v4 = ByteVector.fromMemorySegment(B, w, o4 + bo + 2, LE);
-            ByteVector v5 = ByteVector.fromMemorySegment(B, w, o5 + bo + 2, LE);
-            ByteVector v6 = ByteVector.fromMemorySegment(B, w, o6 + bo + 2, LE);
-            ByteVector v7 = ByteVector.fromMemorySegment(B, w, o7 + bo + 2, LE);
+            ByteVector v0 = BV.cast(ByteVector.fromMemorySegment(B, w, o0 + bo + 2, LE));
+            ByteVector v1 = BV.cast(ByteVector.fromMemorySegment(B, w, o1 + bo + 2, LE));
+            ByteVector v2 = BV.cast(ByteVector.fromMemorySegment(B, w, o2 + bo + 2, LE));
+            ByteVector v3 = BV.cast(ByteVector.fromMemorySegment(B, w, o3 + bo + 2, LE));
+            ByteVector v4 = BV.cast(ByteVector.fromMemorySegment(B, w, o4 + bo + 2, LE));
+            ByteVector v5 = BV.cast(ByteVector.fromMemorySegment(B, w, o5 + bo + 2, LE));
+            ByteVector v6 = BV.cast(ByteVector.fromMemorySegment(B, w, o6 + bo + 2, LE));
+            ByteVector v7 = BV.cast(ByteVector.fromMemorySegment(B, w, o7 + bo + 2, LE));
             FloatVector t0 = z, t1 = z, t2 = z, t3 = z, t4 = z, t5 = z, t6 = z, t7 = z;
             for (int p = 0; p < PARTS; p++) {
                 int part = PARTS == 1 ? 0 : p;        // a constant where it can be (see QSpecies.PARTS)
-                FloatVector xh = FloatVector.fromArray(F, x, xo + 16 + p * VL).mul(0.0625f);     // see XH
-                FloatVector xl = FloatVector.fromArray(F, x, xo + p * VL).sub(xh);
-                IntVector u0 = (IntVector) v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                IntVector u1 = (IntVector) v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                IntVector u2 = (IntVector) v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                IntVector u3 = (IntVector) v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                IntVector u4 = (IntVector) v4.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                IntVector u5 = (IntVector) v5.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                IntVector u6 = (IntVector) v6.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                IntVector u7 = (IntVector) v7.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                t0 = ((FloatVector) u0.convert(VectorOperators.I2F, 0)).fma(xh,
-                        ((FloatVector) u0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t0));
-                t1 = ((FloatVector) u1.convert(VectorOperators.I2F, 0)).fma(xh,
-                        ((FloatVector) u1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t1));
-                t2 = ((FloatVector) u2.convert(VectorOperators.I2F, 0)).fma(xh,
-                        ((FloatVector) u2.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t2));
-                t3 = ((FloatVector) u3.convert(VectorOperators.I2F, 0)).fma(xh,
-                        ((FloatVector) u3.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t3));
-                t4 = ((FloatVector) u4.convert(VectorOperators.I2F, 0)).fma(xh,
-                        ((FloatVector) u4.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t4));
-                t5 = ((FloatVector) u5.convert(VectorOperators.I2F, 0)).fma(xh,
-                        ((FloatVector) u5.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t5));
-                t6 = ((FloatVector) u6.convert(VectorOperators.I2F, 0)).fma(xh,
-                        ((FloatVector) u6.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t6));
-                t7 = ((FloatVector) u7.convert(VectorOperators.I2F, 0)).fma(xh,
-                        ((FloatVector) u7.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t7));
+                FloatVector xh = FV.cast(FV.cast(FloatVector.fromArray(F, x, xo + 16 + p * VL)).mul(0.0625f)); // XH
+                FloatVector xl = FV.cast(FV.cast(FloatVector.fromArray(F, x, xo + p * VL)).sub(xh));
+                IntVector u0 = IV.cast(v0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part));
+                IntVector u1 = IV.cast(v1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part));
+                IntVector u2 = IV.cast(v2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part));
+                IntVector u3 = IV.cast(v3.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part));
+                IntVector u4 = IV.cast(v4.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part));
+                IntVector u5 = IV.cast(v5.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part));
+                IntVector u6 = IV.cast(v6.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part));
+                IntVector u7 = IV.cast(v7.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part));
+                t0 = FV.cast(FV.cast(u0.convert(VectorOperators.I2F, 0)).fma(xh, FV.cast(FV.cast(IV.cast(u0.and(15))
+                        .convert(VectorOperators.I2F, 0)).fma(xl, t0))));
+                t1 = FV.cast(FV.cast(u1.convert(VectorOperators.I2F, 0)).fma(xh, FV.cast(FV.cast(IV.cast(u1.and(15))
+                        .convert(VectorOperators.I2F, 0)).fma(xl, t1))));
+                t2 = FV.cast(FV.cast(u2.convert(VectorOperators.I2F, 0)).fma(xh, FV.cast(FV.cast(IV.cast(u2.and(15))
+                        .convert(VectorOperators.I2F, 0)).fma(xl, t2))));
+                t3 = FV.cast(FV.cast(u3.convert(VectorOperators.I2F, 0)).fma(xh, FV.cast(FV.cast(IV.cast(u3.and(15))
+                        .convert(VectorOperators.I2F, 0)).fma(xl, t3))));
+                t4 = FV.cast(FV.cast(u4.convert(VectorOperators.I2F, 0)).fma(xh, FV.cast(FV.cast(IV.cast(u4.and(15))
+                        .convert(VectorOperators.I2F, 0)).fma(xl, t4))));
+                t5 = FV.cast(FV.cast(u5.convert(VectorOperators.I2F, 0)).fma(xh, FV.cast(FV.cast(IV.cast(u5.and(15))
+                        .convert(VectorOperators.I2F, 0)).fma(xl, t5))));
+                t6 = FV.cast(FV.cast(u6.convert(VectorOperators.I2F, 0)).fma(xh, FV.cast(FV.cast(IV.cast(u6.and(15))
+                        .convert(VectorOperators.I2F, 0)).fma(xl, t6))));
+                t7 = FV.cast(FV.cast(u7.convert(VectorOperators.I2F, 0)).fma(xh, FV.cast(FV.cast(IV.cast(u7.and(15))
+                        .convert(VectorOperators.I2F, 0)).fma(xl, t7))));
             }
-            a0 = t0.fma(FloatVector.broadcast(F, e0), a0);
-            a1 = t1.fma(FloatVector.broadcast(F, e1), a1);
-            a2 = t2.fma(FloatVector.broadcast(F, e2), a2);
-            a3 = t3.fma(FloatVector.broadcast(F, e3), a3);
-            a4 = t4.fma(FloatVector.broadcast(F, e4), a4);
-            a5 = t5.fma(FloatVector.broadcast(F, e5), a5);
-            a6 = t6.fma(FloatVector.broadcast(F, e6), a6);
-            a7 = t7.fma(FloatVector.broadcast(F, e7), a7);
+            a0 = FV.cast(t0.fma(FV.cast(FloatVector.broadcast(F, e0)), a0));
+            a1 = FV.cast(t1.fma(FV.cast(FloatVector.broadcast(F, e1)), a1));
+            a2 = FV.cast(t2.fma(FV.cast(FloatVector.broadcast(F, e2)), a2));
+            a3 = FV.cast(t3.fma(FV.cast(FloatVector.broadcast(F, e3)), a3));
+            a4 = FV.cast(t4.fma(FV.cast(FloatVector.broadcast(F, e4)), a4));
+            a5 = FV.cast(t5.fma(FV.cast(FloatVector.broadcast(F, e5)), a5));
+            a6 = FV.cast(t6.fma(FV.cast(FloatVector.broadcast(F, e6)), a6));
+            a7 = FV.cast(t7.fma(FV.cast(FloatVector.broadcast(F, e7)), a7));
         }
         a0.intoArray(s, 0);
         a1.intoArray(s, VL);

@@ -1,7 +1,9 @@
 package dev.interlayer.tensor.quant.vector;
 
 import static dev.interlayer.tensor.quant.vector.QSpecies.B;
+import static dev.interlayer.tensor.quant.vector.QSpecies.BV;
 import static dev.interlayer.tensor.quant.vector.QSpecies.F;
+import static dev.interlayer.tensor.quant.vector.QSpecies.FV;
 import static dev.interlayer.tensor.quant.vector.QSpecies.LE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.NATIVE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.PARTS;
@@ -32,6 +34,9 @@ import jdk.incubator.vector.VectorSpecies;
 final class Q6KTiles {
     /** Four int lanes: a 16-byte column loaded as ints (the nibble and bit operations of {@link #far2Wide}). */
     private static final VectorSpecies<Integer> I4 = IntVector.SPECIES_128;
+    /** The class of {@link #I4}'s vectors, for {@link #far2WideUnrolled}'s casts (see {@link QSpecies#FV}). */
+    @SuppressWarnings("unchecked")
+    private static final Class<IntVector> IV4 = (Class<IntVector>) IntVector.zero(I4).getClass();
 
     private Q6KTiles() {
     }
@@ -181,43 +186,63 @@ final class Q6KTiles {
                                  int ci, int cs) {
         MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
         int sc = 4 * VL;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        FloatVector a0 = FV.cast(FloatVector.zero(F)), a1 = a0;
         for (int sb = 0, n = k / 256; sb < n; sb++) {
             long b0 = o0 + 210L * sb, b1 = b0 + step;
             scalesFolded(w, b0, s, sc);        // decoded where read (see Q4KTiles)
             scalesFolded(w, b1, s, sc + 32);
             for (int h = 0; h < 2; h++) {
                 long qh = 128 + 32 * h;
-                IntVector h00 = ByteVector.fromMemorySegment(B, w, b0 + qh, LE).reinterpretAsInts();
-                IntVector h01 = ByteVector.fromMemorySegment(B, w, b0 + qh + 16, LE).reinterpretAsInts();
-                IntVector h10 = ByteVector.fromMemorySegment(B, w, b1 + qh, LE).reinterpretAsInts();
-                IntVector h11 = ByteVector.fromMemorySegment(B, w, b1 + qh + 16, LE).reinterpretAsInts();
+                IntVector h00 = IV4.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b0 + qh, LE))
+                        .reinterpretAsInts());
+                IntVector h01 = IV4.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b0 + qh + 16, LE))
+                        .reinterpretAsInts());
+                IntVector h10 = IV4.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b1 + qh, LE))
+                        .reinterpretAsInts());
+                IntVector h11 = IV4.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b1 + qh + 16, LE))
+                        .reinterpretAsInts());
                 for (int g = 0; g < 4; g++) {
                     long q = 64 * h + 32 * (g & 1);
                     int lo = 4 * (g >> 1), rot = 4 - 2 * g;
                     int j = sc + 8 * h + 2 * g, xb = xo + 256 * sb + 128 * h + 32 * g;
-                    ByteVector e00 = ByteVector.fromMemorySegment(B, w, b0 + q, LE).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, lo).and(0x0F0F0F0F)
-                            .or(h00.lanewise(VectorOperators.ROL, rot).and(0x30303030)).reinterpretAsBytes();
-                    ByteVector e10 = ByteVector.fromMemorySegment(B, w, b1 + q, LE).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, lo).and(0x0F0F0F0F)
-                            .or(h10.lanewise(VectorOperators.ROL, rot).and(0x30303030)).reinterpretAsBytes();
-                    FloatVector d0 = FloatVector.broadcast(F, s[j]), n0 = FloatVector.broadcast(F, s[j + 16]);
-                    FloatVector d1 = FloatVector.broadcast(F, s[j + 32]), n1 = FloatVector.broadcast(F, s[j + 48]);
-                    FloatVector xv = FloatVector.fromArray(F, x, xb);
-                    a0 = ((FloatVector) e00.convertShape(VectorOperators.B2F, F, 0)).fma(d0, n0).fma(xv, a0);
-                    a1 = ((FloatVector) e10.convertShape(VectorOperators.B2F, F, 0)).fma(d1, n1).fma(xv, a1);
-                    ByteVector e01 = ByteVector.fromMemorySegment(B, w, b0 + q + 16, LE).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, lo).and(0x0F0F0F0F)
-                            .or(h01.lanewise(VectorOperators.ROL, rot).and(0x30303030)).reinterpretAsBytes();
-                    ByteVector e11 = ByteVector.fromMemorySegment(B, w, b1 + q + 16, LE).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, lo).and(0x0F0F0F0F)
-                            .or(h11.lanewise(VectorOperators.ROL, rot).and(0x30303030)).reinterpretAsBytes();
-                    FloatVector d2 = FloatVector.broadcast(F, s[j + 1]), n2 = FloatVector.broadcast(F, s[j + 17]);
-                    FloatVector d3 = FloatVector.broadcast(F, s[j + 33]), n3 = FloatVector.broadcast(F, s[j + 49]);
-                    xv = FloatVector.fromArray(F, x, xb + 16);
-                    a0 = ((FloatVector) e01.convertShape(VectorOperators.B2F, F, 0)).fma(d2, n2).fma(xv, a0);
-                    a1 = ((FloatVector) e11.convertShape(VectorOperators.B2F, F, 0)).fma(d3, n3).fma(xv, a1);
+                    FloatVector d0 = FV.cast(FloatVector.broadcast(F, s[j]));
+                    FloatVector n0 = FV.cast(FloatVector.broadcast(F, s[j + 16]));
+                    FloatVector d1 = FV.cast(FloatVector.broadcast(F, s[j + 32]));
+                    FloatVector n1 = FV.cast(FloatVector.broadcast(F, s[j + 48]));
+                    FloatVector xv = FV.cast(FloatVector.fromArray(F, x, xb));
+                    IntVector l00 = IV4.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b0 + q, LE))
+                            .reinterpretAsInts());
+                    IntVector u00 = IV4.cast(IV4.cast(h00.lanewise(VectorOperators.ROL, rot)).and(0x30303030));
+                    ByteVector e00 = BV.cast(IV4.cast(IV4.cast(IV4.cast(l00.lanewise(VectorOperators.LSHR, lo))
+                            .and(0x0F0F0F0F)).or(u00)).reinterpretAsBytes());
+                    a0 = FV.cast(FV.cast(FV.cast(e00.convertShape(VectorOperators.B2F, F, 0)).fma(d0, n0))
+                            .fma(xv, a0));
+                    IntVector l10 = IV4.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b1 + q, LE))
+                            .reinterpretAsInts());
+                    IntVector u10 = IV4.cast(IV4.cast(h10.lanewise(VectorOperators.ROL, rot)).and(0x30303030));
+                    ByteVector e10 = BV.cast(IV4.cast(IV4.cast(IV4.cast(l10.lanewise(VectorOperators.LSHR, lo))
+                            .and(0x0F0F0F0F)).or(u10)).reinterpretAsBytes());
+                    a1 = FV.cast(FV.cast(FV.cast(e10.convertShape(VectorOperators.B2F, F, 0)).fma(d1, n1))
+                            .fma(xv, a1));
+                    FloatVector d2 = FV.cast(FloatVector.broadcast(F, s[j + 1]));
+                    FloatVector n2 = FV.cast(FloatVector.broadcast(F, s[j + 17]));
+                    FloatVector d3 = FV.cast(FloatVector.broadcast(F, s[j + 33]));
+                    FloatVector n3 = FV.cast(FloatVector.broadcast(F, s[j + 49]));
+                    xv = FV.cast(FloatVector.fromArray(F, x, xb + 16));
+                    IntVector l01 = IV4.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b0 + q + 16, LE))
+                            .reinterpretAsInts());
+                    IntVector u01 = IV4.cast(IV4.cast(h01.lanewise(VectorOperators.ROL, rot)).and(0x30303030));
+                    ByteVector e01 = BV.cast(IV4.cast(IV4.cast(IV4.cast(l01.lanewise(VectorOperators.LSHR, lo))
+                            .and(0x0F0F0F0F)).or(u01)).reinterpretAsBytes());
+                    a0 = FV.cast(FV.cast(FV.cast(e01.convertShape(VectorOperators.B2F, F, 0)).fma(d2, n2))
+                            .fma(xv, a0));
+                    IntVector l11 = IV4.cast(BV.cast(ByteVector.fromMemorySegment(B, w, b1 + q + 16, LE))
+                            .reinterpretAsInts());
+                    IntVector u11 = IV4.cast(IV4.cast(h11.lanewise(VectorOperators.ROL, rot)).and(0x30303030));
+                    ByteVector e11 = BV.cast(IV4.cast(IV4.cast(IV4.cast(l11.lanewise(VectorOperators.LSHR, lo))
+                            .and(0x0F0F0F0F)).or(u11)).reinterpretAsBytes());
+                    a1 = FV.cast(FV.cast(FV.cast(e11.convertShape(VectorOperators.B2F, F, 0)).fma(d3, n3))
+                            .fma(xv, a1));
                 }
             }
         }

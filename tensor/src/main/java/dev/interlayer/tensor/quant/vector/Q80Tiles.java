@@ -1,13 +1,17 @@
 package dev.interlayer.tensor.quant.vector;
 
 import static dev.interlayer.tensor.quant.vector.QSpecies.B;
+import static dev.interlayer.tensor.quant.vector.QSpecies.BV;
 import static dev.interlayer.tensor.quant.vector.QSpecies.F;
+import static dev.interlayer.tensor.quant.vector.QSpecies.I16;
+import static dev.interlayer.tensor.quant.vector.QSpecies.FV;
 import static dev.interlayer.tensor.quant.vector.QSpecies.LE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.NATIVE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.PARTS;
 import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
 import static dev.interlayer.tensor.quant.vector.QSpecies.f16;
 import static dev.interlayer.tensor.quant.vector.QSpecies.hsum;
+import static jdk.incubator.vector.VectorOperators.B2F;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -91,6 +95,96 @@ final class Q80Tiles {
                 a3.intoArray(s, r * VL + 3 * VL);
             }
         }
+    }
+
+    /**
+     * Rows o0 + r·step (r &lt; 8) with x, 512-bit vectors only ({@code VL == 16}): the sequence of {@link #scaleFar8}
+     * (bit for bit, see below) with all eight rows advancing one block per iteration, so that each x vector is loaded
+     * once for eight rows, the eight read streams move together, and the accumulators stay in registers over the whole
+     * row. Leaves row r's accumulator lanes in {@code s[r·VL, (r + 1)·VL)} as {@link #scaleFar8} does.
+     *
+     * <p>{@code t = q·x} by a multiply instead of an FMA on zero: the two differ only in the sign of an exact zero
+     * ({@code fma(q, x, +0)} is +0 where {@code q·x} is −0), that sign survives into t only where both of a lane's
+     * products are zero, and the accumulator, which starts at +0 and only ever adds, cannot become −0 (an exact zero
+     * sum of two terms is +0 unless both are −0), so {@code acc + t·d} is the same float either way.
+     *
+     * <p>Written out, past C2's parse budget: this method parses to about 37 000 nodes (NodeCountInliningCutoff is
+     * 18 000), so the Vector API calls met after the cutoff are inlined late. Every vector is therefore cast to its
+     * exact class ({@link QSpecies#FV}, {@link QSpecies#BV}), so that a late call binds to that class's method
+     * instead of going through a shared, possibly megamorphic type profile (without the casts, 350 KB per 512x512
+     * product in {@code PollutedDecodeProbe}; with them 0). Chunked forms that stay
+     * under the budget ran slower: two four-row methods alternating over 16-block chunks (the shape of
+     * {@link #scaleFar8}) lost 20-40 % to per-chunk loop set-up and, past the last-level cache, to four streams at a
+     * time; one four-row method over whole rows (17 300 nodes) matched this one in the cache but ran 0.8x of it on
+     * weights from memory. The scale is read with {@code Float.float16ToFloat} here rather than {@link QSpecies#f16}:
+     * past the budget C2 no longer inlines that small method, and a call in the loop spills every vector register.
+     */
+    static void eight(MemorySegment seg, long o0, long step, int k, float[] x, int xo, float[] s) {
+        MemorySegment w = (MemorySegment) NATIVE.cast(seg);        // see QSpecies.NATIVE
+        FloatVector z = FV.cast(FloatVector.zero(F)), a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+        long o1 = o0 + step, o2 = o1 + step, o3 = o2 + step, o4 = o3 + step, o5 = o4 + step, o6 = o5 + step;
+        long o7 = o6 + step;
+        for (int b = 0, nb = k / 32; b < nb; b++) {
+            long bo = 34L * b;
+            FloatVector x0 = FV.cast(FloatVector.fromArray(F, x, xo + 32 * b));
+            FloatVector x1 = FV.cast(FloatVector.fromArray(F, x, xo + 32 * b + 16));
+            FloatVector t0 = FV.cast(FV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, o0 + bo + 2, LE))
+                    .convertShape(B2F, F, 0)).mul(x0));
+            t0 = FV.cast(FV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, o0 + bo + 18, LE))
+                    .convertShape(B2F, F, 0)).fma(x1, t0));
+            a0 = FV.cast(t0.fma(FV.cast(FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, o0 + bo)))),
+                    a0));
+            FloatVector t1 = FV.cast(FV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, o1 + bo + 2, LE))
+                    .convertShape(B2F, F, 0)).mul(x0));
+            t1 = FV.cast(FV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, o1 + bo + 18, LE))
+                    .convertShape(B2F, F, 0)).fma(x1, t1));
+            a1 = FV.cast(t1.fma(FV.cast(FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, o1 + bo)))),
+                    a1));
+            FloatVector t2 = FV.cast(FV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, o2 + bo + 2, LE))
+                    .convertShape(B2F, F, 0)).mul(x0));
+            t2 = FV.cast(FV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, o2 + bo + 18, LE))
+                    .convertShape(B2F, F, 0)).fma(x1, t2));
+            a2 = FV.cast(t2.fma(FV.cast(FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, o2 + bo)))),
+                    a2));
+            FloatVector t3 = FV.cast(FV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, o3 + bo + 2, LE))
+                    .convertShape(B2F, F, 0)).mul(x0));
+            t3 = FV.cast(FV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, o3 + bo + 18, LE))
+                    .convertShape(B2F, F, 0)).fma(x1, t3));
+            a3 = FV.cast(t3.fma(FV.cast(FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, o3 + bo)))),
+                    a3));
+            FloatVector t4 = FV.cast(FV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, o4 + bo + 2, LE))
+                    .convertShape(B2F, F, 0)).mul(x0));
+            t4 = FV.cast(FV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, o4 + bo + 18, LE))
+                    .convertShape(B2F, F, 0)).fma(x1, t4));
+            a4 = FV.cast(t4.fma(FV.cast(FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, o4 + bo)))),
+                    a4));
+            FloatVector t5 = FV.cast(FV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, o5 + bo + 2, LE))
+                    .convertShape(B2F, F, 0)).mul(x0));
+            t5 = FV.cast(FV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, o5 + bo + 18, LE))
+                    .convertShape(B2F, F, 0)).fma(x1, t5));
+            a5 = FV.cast(t5.fma(FV.cast(FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, o5 + bo)))),
+                    a5));
+            FloatVector t6 = FV.cast(FV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, o6 + bo + 2, LE))
+                    .convertShape(B2F, F, 0)).mul(x0));
+            t6 = FV.cast(FV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, o6 + bo + 18, LE))
+                    .convertShape(B2F, F, 0)).fma(x1, t6));
+            a6 = FV.cast(t6.fma(FV.cast(FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, o6 + bo)))),
+                    a6));
+            FloatVector t7 = FV.cast(FV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, o7 + bo + 2, LE))
+                    .convertShape(B2F, F, 0)).mul(x0));
+            t7 = FV.cast(FV.cast(BV.cast(ByteVector.fromMemorySegment(B, w, o7 + bo + 18, LE))
+                    .convertShape(B2F, F, 0)).fma(x1, t7));
+            a7 = FV.cast(t7.fma(FV.cast(FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, o7 + bo)))),
+                    a7));
+        }
+        a0.intoArray(s, 0 * VL);
+        a1.intoArray(s, 1 * VL);
+        a2.intoArray(s, 2 * VL);
+        a3.intoArray(s, 3 * VL);
+        a4.intoArray(s, 4 * VL);
+        a5.intoArray(s, 5 * VL);
+        a6.intoArray(s, 6 * VL);
+        a7.intoArray(s, 7 * VL);
     }
 
     /** One row at byte o with x, as {@link #scaleFar8}. */

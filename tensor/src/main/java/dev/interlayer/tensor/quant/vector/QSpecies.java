@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -34,7 +35,7 @@ final class QSpecies {
     static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
     static final int PARTS32 = 32 / VL;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     /**
      * The class of off-heap segments (allocated or mapped). The decode tiles cast their weight segment to it
@@ -47,6 +48,21 @@ final class QSpecies {
      * run the BF16 kernels). Heap segments take the dequantize-into-buffer path instead.
      */
     static final Class<?> NATIVE = java.lang.foreign.Arena.global().allocate(1).getClass();
+    /**
+     * The exact classes of {@link #F}'s, {@link #B}'s and {@link #I}'s vectors. The written-out tiles that parse past
+     * C2's NodeCountInliningCutoff ({@link Q80Tiles#eight}, {@link Q6KTiles#far2WideUnrolled},
+     * {@link Q40ScaleTiles#far8Unrolled}) cast every vector they make
+     * to its class: C2 inlines the Vector API calls met past the cutoff late, and a late call on a vector whose class
+     * the graph does not know binds through the type profile of the Vector API's shared call site, which in a JVM
+     * that ran other vector shapes is megamorphic, and the vectors are boxed. With the exact class the call binds
+     * directly; once inlined the cast folds away (as {@link #NATIVE}'s does).
+     */
+    @SuppressWarnings("unchecked")
+    static final Class<FloatVector> FV = (Class<FloatVector>) FloatVector.zero(F).getClass();
+    @SuppressWarnings("unchecked")
+    static final Class<ByteVector> BV = (Class<ByteVector>) ByteVector.zero(B).getClass();
+    @SuppressWarnings("unchecked")
+    static final Class<IntVector> IV = (Class<IntVector>) IntVector.zero(I).getClass();
 
     private QSpecies() {
     }

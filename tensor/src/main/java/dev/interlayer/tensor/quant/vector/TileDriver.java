@@ -65,12 +65,24 @@ final class TileDriver {
             Boolean.parseBoolean(System.getProperty("dev.interlayer.quant.compactTiles", "true"));
 
     /**
-     * {@code dev.interlayer.q8_0.tile}: Q8_0's decode tile. {@code scale} (default): {@link Q80Tiles#scaleFar8},
-     * the block scale applied once per block, within C2's parse budget (batched decode follows,
-     * {@link Q80Tiles#scaleW2x4}); {@code written}: the dequantizing {@link Block32Tiles#q8_0Far8} (the floats of
-     * {@link QuantDecode}; past C2's parse budget, so it may box in a JVM that ran much other vector code).
+     * {@code dev.interlayer.q8_0.tile}: Q8_0's decode tile. {@code eight} (default): {@link Q80Tiles#eight} with
+     * 512-bit vectors (other widths take {@code scale}): the block scale applied once per block, eight rows per
+     * iteration; 1.25-1.4x {@code scale} per weight on Zen 5 (BENCHMARKS.md, issue #12). {@code scale}: {@link
+     * Q80Tiles#scaleFar8}, the same floats bit for bit, within C2's parse budget. Batched decode follows both with
+     * {@link Q80Tiles#scaleW2x4}. {@code written}: the dequantizing {@link Block32Tiles#q8_0Far8} (the floats of
+     * {@link QuantDecode}; past C2's parse budget, so it may box in a JVM that ran much other vector code). Any other
+     * value is refused.
      */
-    static final boolean Q8_0_SCALE = !System.getProperty("dev.interlayer.q8_0.tile", "scale").equals("written");
+    static final int Q8_0_EIGHT = 0, Q8_0_SCALED = 1, Q8_0_WRITTEN = 2;
+    static final int Q8_0_TILE = q80Tile(System.getProperty("dev.interlayer.q8_0.tile", "eight"));
+    static final boolean Q8_0_SCALE = Q8_0_TILE != Q8_0_WRITTEN;
+    /**
+     * {@code dev.interlayer.q6_k.tile}, 512-bit vectors: {@code unrolled} (default) decodes Q6_K with
+     * {@link Q6KTiles#far2WideUnrolled}, {@code wide} with {@link Q6KTiles#far2Wide} (but
+     * {@link #COMPACT} = false selects the written-out tile too); the same floats bit for bit. Any other value is
+     * refused.
+     */
+    static final boolean Q6_K_UNROLLED = q6kTile(System.getProperty("dev.interlayer.q6_k.tile", "unrolled"));
 
     private TileDriver() {
     }
@@ -94,6 +106,27 @@ final class TileDriver {
         return 8 * VL + k / 4 + k + 8;
     }
 
+    /** The Q8_0 tile named by {@code value} ({@link #Q8_0_TILE}); refuses other names. */
+    static int q80Tile(String value) {
+        return switch (value) {
+            case "eight" -> Q8_0_EIGHT;
+            case "scale" -> Q8_0_SCALED;
+            case "written" -> Q8_0_WRITTEN;
+            default -> throw new IllegalArgumentException("-Ddev.interlayer.q8_0.tile=" + value
+                    + ": supported values are eight (default), scale and written");
+        };
+    }
+
+    /** Whether {@code value} names the written-out Q6_K tile ({@link #Q6_K_UNROLLED}); refuses other names. */
+    static boolean q6kTile(String value) {
+        return switch (value) {
+            case "unrolled" -> true;
+            case "wide" -> false;
+            default -> throw new IllegalArgumentException("-Ddev.interlayer.q6_k.tile=" + value
+                    + ": supported values are unrolled (default) and wide");
+        };
+    }
+
     static void decode(int kind, int k, float[] x, int xo, MemorySegment w, long wOff, long rowBytes, float[] s,
                        float[] c, int cOff, int j0, int j1) {
         if (kind == Q6_K) {
@@ -105,7 +138,11 @@ final class TileDriver {
             long step = q * rowBytes;
             for (int j = j0; j < j0 + q; j++) {
                 if (Q8_0_SCALE) {
-                    Q80Tiles.scaleFar8(w, wOff + j * rowBytes, step, k, x, xo, s);
+                    if (Q8_0_TILE == Q8_0_EIGHT && VL == 16) {
+                        Q80Tiles.eight(w, wOff + j * rowBytes, step, k, x, xo, s);
+                    } else {
+                        Q80Tiles.scaleFar8(w, wOff + j * rowBytes, step, k, x, xo, s);
+                    }
                     for (int r = 0; r < 8; r++) {
                         c[cOff + j + r * q] = QSpecies.hsum(s, r * VL);
                     }
@@ -176,7 +213,7 @@ final class TileDriver {
         int q = (j1 - j0) / 2;
         long step = q * rowBytes;
         for (int j = j0; j < j0 + q; j++) {
-            if (VL == 16 && COMPACT) {
+            if (VL == 16 && COMPACT && !Q6_K_UNROLLED) {
                 Q6KTiles.far2Wide(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
             } else if (VL == 16) {
                 Q6KTiles.far2WideUnrolled(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
