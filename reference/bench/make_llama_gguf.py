@@ -25,6 +25,11 @@ GGUF_MAGIC = 0x46554747  # "GGUF" little-endian
 T_UINT32, T_INT32, T_FLOAT32, T_BOOL, T_STRING, T_ARRAY, T_UINT64 = 4, 5, 6, 7, 8, 9, 10
 GGML = {"f32": 0, "f16": 1, "bf16": 30}
 ALIGN = 32
+FILE_TYPE = {"f32": 0, "f16": 1, "bf16": 32}   # general.file_type (llama_ftype) of an all-f32/f16/bf16 file
+# The synthetic byte-level BPE of vocab(): llama.cpp's 'gpt2' model with the Llama 3 pre-tokenizer
+TOKENIZER_META = [("tokenizer.ggml.model", T_STRING, "gpt2"), ("tokenizer.ggml.pre", T_STRING, "llama-bpe"),
+                  ("tokenizer.ggml.bos_token_id", T_UINT32, 128000), ("tokenizer.ggml.eos_token_id", T_UINT32, 128001),
+                  ("tokenizer.ggml.add_bos_token", T_BOOL, True)]
 
 
 def byte_chars():
@@ -242,10 +247,7 @@ def main():
                    "gpt2": lambda: gpt2_tensors(d, ff, 2048, V, L)}[args.arch]()
         meta = [("general.architecture", T_STRING, args.arch), ("general.name", T_STRING, "random-" + args.arch),
                 ("general.alignment", T_UINT32, ALIGN)] + family_meta(args.arch, d, ff, heads, kv, L, V) + [
-                ("general.file_type", T_UINT32, {"f32": 0, "f16": 1, "bf16": 32}[args.dtype]),
-                ("tokenizer.ggml.model", T_STRING, "gpt2"), ("tokenizer.ggml.pre", T_STRING, "llama-bpe"),
-                ("tokenizer.ggml.bos_token_id", T_UINT32, 128000), ("tokenizer.ggml.eos_token_id", T_UINT32, 128001),
-                ("tokenizer.ggml.add_bos_token", T_BOOL, True)]
+                ("general.file_type", T_UINT32, FILE_TYPE[args.dtype])] + TOKENIZER_META
         write_gguf(args.out, meta, tokens, [1] * 128000 + [3] * 256, merges, tensors, args.dtype, rng)
         print("wrote", args.out, "tensors", len(tensors))
         return
@@ -256,10 +258,7 @@ def main():
             ("llama.attention.head_count", T_UINT32, heads), ("llama.attention.head_count_kv", T_UINT32, kv),
             ("llama.rope.freq_base", T_FLOAT32, 500000.0), ("llama.rope.dimension_count", T_UINT32, hd),
             ("llama.attention.layer_norm_rms_epsilon", T_FLOAT32, 1e-5), ("llama.vocab_size", T_UINT32, V),
-            ("general.file_type", T_UINT32, {"f32": 0, "f16": 1, "bf16": 32}[args.dtype]),
-            ("tokenizer.ggml.model", T_STRING, "gpt2"), ("tokenizer.ggml.pre", T_STRING, "llama-bpe"),
-            ("tokenizer.ggml.bos_token_id", T_UINT32, 128000), ("tokenizer.ggml.eos_token_id", T_UINT32, 128001),
-            ("tokenizer.ggml.add_bos_token", T_BOOL, True)]
+            ("general.file_type", T_UINT32, FILE_TYPE[args.dtype])] + TOKENIZER_META
     write_gguf(args.out, meta, tokens, [1] * 128000 + [3] * 256, merges, tensors, args.dtype, rng)
     print("wrote", args.out, "tensors", len(tensors))
 

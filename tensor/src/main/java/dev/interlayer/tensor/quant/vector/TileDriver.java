@@ -46,12 +46,22 @@ final class TileDriver {
     static final boolean Q4_0_QUADS = q40Tile(System.getProperty("dev.interlayer.q4_0.tile", "quads"));
 
     static boolean q40Tile(String value) {
-        return switch (value) {
-            case "quads" -> true;
-            case "pairs" -> false;
-            default -> throw new IllegalArgumentException("-Ddev.interlayer.q4_0.tile=" + value
-                    + ": supported values are quads (default) and pairs");
-        };
+        return choice("dev.interlayer.q4_0.tile", value, "quads", "pairs") == 0;
+    }
+
+    /**
+     * The index of {@code value} among {@code names} (the first is the default) for the switch {@code property};
+     * any other value is refused, naming the supported ones, so that a misspelt switch cannot silently measure
+     * another tile.
+     */
+    static int choice(String property, String value, String... names) {
+        for (int i = 0; i < names.length; i++) {
+            if (names[i].equals(value)) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("-D" + property + "=" + value + ": supported values are " + names[0]
+                + " (default), " + String.join(", ", java.util.Arrays.asList(names).subList(1, names.length)));
     }
 
     /**
@@ -108,23 +118,12 @@ final class TileDriver {
 
     /** The Q8_0 tile named by {@code value} ({@link #Q8_0_TILE}); refuses other names. */
     static int q80Tile(String value) {
-        return switch (value) {
-            case "eight" -> Q8_0_EIGHT;
-            case "scale" -> Q8_0_SCALED;
-            case "written" -> Q8_0_WRITTEN;
-            default -> throw new IllegalArgumentException("-Ddev.interlayer.q8_0.tile=" + value
-                    + ": supported values are eight (default), scale and written");
-        };
+        return choice("dev.interlayer.q8_0.tile", value, "eight", "scale", "written");   // = Q8_0_EIGHT, _SCALED, _WRITTEN
     }
 
     /** Whether {@code value} names the written-out Q6_K tile ({@link #Q6_K_UNROLLED}); refuses other names. */
     static boolean q6kTile(String value) {
-        return switch (value) {
-            case "unrolled" -> true;
-            case "wide" -> false;
-            default -> throw new IllegalArgumentException("-Ddev.interlayer.q6_k.tile=" + value
-                    + ": supported values are unrolled (default) and wide");
-        };
+        return choice("dev.interlayer.q6_k.tile", value, "unrolled", "wide") == 0;
     }
 
     static void decode(int kind, int k, float[] x, int xo, MemorySegment w, long wOff, long rowBytes, float[] s,

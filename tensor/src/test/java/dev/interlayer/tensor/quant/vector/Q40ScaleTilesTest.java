@@ -45,16 +45,24 @@ class Q40ScaleTilesTest {
      */
     @Test
     void quadsTileEqualsPairsTile() {
-        Random r = new Random(43);
+        assertTileEqualsPairsTile(Q40ScaleTiles::far8Quads, new Random(43));
+    }
+
+    /**
+     * {@code tile} gives {@link Q40ScaleTiles#far8}'s floats bit for bit: random codes, random scales with zero and
+     * subnormal ones among them ({@link BlockRows#f16Scale}), 1-70 blocks (across the 32-block chunks), rows far
+     * apart as {@link TileDriver} places them, activations at an offset.
+     */
+    static void assertTileEqualsPairsTile(BlockRows.Eight tile, Random r) {
         for (int nb : new int[] {1, 5, 32, 33, 64, 70}) {
             int k = 32 * nb, rowBytes = 18 * nb, q = 3;
             MemorySegment w = java.lang.foreign.Arena.ofAuto().allocate((long) rowBytes * 8 * q + 5);
             for (long i = 0; i < w.byteSize(); i++) {
                 w.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
             }
-            for (long o = 5; o + 18 <= w.byteSize(); o += 18) {
-                w.set(ValueLayout.JAVA_SHORT_UNALIGNED, o,
-                        Float.floatToFloat16((float) r.nextGaussian() * 0.05f));
+            int block = 0;
+            for (long o = 5; o + 18 <= w.byteSize(); o += 18, block++) {
+                w.set(ValueLayout.JAVA_SHORT_UNALIGNED, o, BlockRows.f16Scale(r, block, 0.05));
             }
             float[] x = new float[XO + k];
             for (int i = 0; i < x.length; i++) {
@@ -66,10 +74,10 @@ class Q40ScaleTilesTest {
             float[] c1 = new float[8 * q], c2 = new float[8 * q];
             for (int j = 0; j < q; j++) {
                 Q40ScaleTiles.far8(w, 5 + (long) j * rowBytes, (long) q * rowBytes, k, x, XO, s1, c1, j, q);
-                Q40ScaleTiles.far8Quads(w, 5 + (long) j * rowBytes, (long) q * rowBytes, k, x, XO, s2, c2, j, q);
+                tile.tile(w, 5 + (long) j * rowBytes, (long) q * rowBytes, k, x, XO, s2, c2, j, q);
             }
             for (int i = 0; i < c1.length; i++) {
-                assertEquals(Float.floatToIntBits(c1[i]), Float.floatToIntBits(c2[i]),
+                assertEquals(Float.floatToRawIntBits(c1[i]), Float.floatToRawIntBits(c2[i]),
                         "nb=" + nb + " row " + i + ": " + c1[i] + " vs " + c2[i]);
             }
         }
