@@ -57,8 +57,9 @@ final class GemmDirectKernel extends GemmDirectKernelUnrolled {
      * Off by default: an experiment. Why: with a 4-KB row stride the 12 rows of a group need all 12 ways of one set of
      * Zen 5's 48-KB L1 at every k step, and in the periods when something else on the core takes L1 ways (a 32-KB
      * pointer chase in the same thread then takes 2.0–2.9 instead of 1.5 ns per step) 1024³ at 1 thread ran at ~100
-     * instead of ~160 GFLOP/s, and k = 1040 in the same minutes at ~136 (1 thread, thread CPU time). Not yet shown to
-     * help in such a period, hence off.
+     * instead of ~160 GFLOP/s, and k = 1040 in the same minutes at ~136 (1 thread, thread CPU time). In such periods
+     * the copy lifted 1024³ by a median ~1.17× (128×2048² ~1.2×), short of k = 1040; outside them it cost ~3%
+     * (BENCHMARKS.md §62). Whether that trade pays depends on how often a core's L1 is contended, hence off.
      */
     static final boolean PAD_COPY = Boolean.getBoolean("dev.interlayer.gemm.ws.padcopy");
     /** The padded copy of one span, per thread, grown on demand (never per call once it fits KC). */
