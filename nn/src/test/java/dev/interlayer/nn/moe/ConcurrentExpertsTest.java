@@ -145,11 +145,14 @@ class ConcurrentExpertsTest {
         assertSame(sa.allGathered(), sb.allGathered(), "layers of one session must share the gather buffer");
         assertTrue(pa.allGathered() != pb.allGathered(), "private scratch keeps its own buffers");
         assertNotNull(sa.slotScratch(1));
-        assertEquals(0.0, Runs.maxAbs(yb.toFloatArray(), zb.toFloatArray()));
+        // Same code, same order, but the two calls can run at different JIT tiers: one CI run (2026-12-08) saw
+        // 7.45e-9 here, Math.exp in SiLU being allowed 1 ulp and compiled differently from the interpreter's. The
+        // check is that shared buffers do not mix layers (a mix-up moves outputs by O(1)), so 1e-6 absolute suffices.
+        assertTrue(Runs.maxAbs(yb.toFloatArray(), zb.toFloatArray()) <= 1e-6);
         var before = sa.allGathered();
         Tensor again = Tensor.zeros(T, D);
         ComputePool.run(() -> a.forward(x, again, sa));
         assertSame(before, sa.allGathered(), "a repeated call reuses the buffers");
-        assertEquals(0.0, Runs.maxAbs(ya.toFloatArray(), again.toFloatArray()));
+        assertTrue(Runs.maxAbs(ya.toFloatArray(), again.toFloatArray()) <= 1e-6);     // as above
     }
 }
