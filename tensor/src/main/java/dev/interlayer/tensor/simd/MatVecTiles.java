@@ -9,7 +9,8 @@ import java.lang.foreign.MemorySegment;
  * w0 + t·step (t &lt; 4) against 4 or 2 activation rows, 16 or 8 vector accumulators. Each weight vector
  * is loaded (and widened from F16/BF16) once and multiplied into every activation row, so a batch of m
  * sequences reads the weights once. Every output follows the order {@link MatVecVector} states: one
- * accumulator, FMA per VL-wide k step, {@link GemmSpecies#fold}, then the scalar {@link #tail}.
+ * accumulator, FMA per VL-wide k step, the lanes summed in {@link GemmSpecies#fold}'s order (on the vector,
+ * {@code templates/LaneSum.inc}), then the scalar {@link #tail}.
  *
  * <p>Outputs: activation row r, weight row t at {@code c[c0 + r*ldc + t*cs]}.
  *

@@ -24,8 +24,10 @@ import jdk.incubator.vector.*;
  *
  * <p><b>Every output is computed the same way, whatever m and wherever its rows fall in the tiles:</b>
  * c[i, j] = tail(fold(acc)), where acc is one vector accumulator, acc ← W[j, p..p+VL)·A[i, p..p+VL) + acc
- * (lane-wise FMA) for p = 0, VL, … below kv = k − k mod VL, {@link GemmSpecies#fold} sums its lanes in a
- * fixed order, and the scalar tail adds W[j, p]·A[i, p] for p in [kv, k) in sequence. So row i of a
+ * (lane-wise FMA) for p = 0, VL, … below kv = k − k mod VL, its lanes are summed in {@link GemmSpecies#fold}'s
+ * fixed order (by the tiles on the vector itself, in log2(VL) rotate-and-add steps: {@code templates/LaneSum.inc};
+ * the scalar fold of the stored lanes was ~5% of a BF16 decode profile), and the scalar tail adds W[j, p]·A[i, p]
+ * for p in [kv, k) in sequence. So row i of a
  * product over m rows is bit-identical to the product of row i alone (batched decode equals single
  * decode; {@code MatVecRowsOracle} in the tests spells the order out). The tiles differ only in how
  * many outputs they compute per pass over k: 4 weight rows × 4, 2 or 1 activation rows.
@@ -36,8 +38,8 @@ import jdk.incubator.vector.*;
  * {@code tensor/src/main/codegen/Unroll.java} into the superclass {@code MatVecVectorUnrolled}.
  */
 final class MatVecVector extends MatVecVectorUnrolled {
-    /** Per-thread lanes of up to 16 accumulators stored for {@link GemmSpecies#fold}. */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[16 * VL]);
+    /** Per-thread lanes of the one-output tile's accumulator, stored for {@link GemmSpecies#fold}. */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[VL]);
 
     private MatVecVector() {
     }
@@ -63,13 +65,12 @@ final class MatVecVector extends MatVecVectorUnrolled {
             int i = 0;
             for (; m - i >= 3; i += 4) {
                 MatVecTiles.far4x4(k, Math.min(4, m - i), a, aOff + i * lda, lda, kind, w, w0, quarter,
-                        c, cOff + i * ldc + j, ldc, q, t);
+                        c, cOff + i * ldc + j, ldc, q);
             }
             if (m - i == 2) {
-                MatVecTiles.far4x2(k, a, aOff + i * lda, lda, kind, w, w0, quarter, c, cOff + i * ldc + j, ldc, q,
-                        t);
+                MatVecTiles.far4x2(k, a, aOff + i * lda, lda, kind, w, w0, quarter, c, cOff + i * ldc + j, ldc, q);
             } else if (m - i == 1) {
-                decodeQuarter(k, a, aOff + i * lda, kind, w, w0, quarter, c, cOff + i * ldc + j, q, t);
+                decodeQuarter(k, a, aOff + i * lda, kind, w, w0, quarter, c, cOff + i * ldc + j, q);
             }
         }
         for (int j = j0 + 4 * q; j < j1; j++) {
@@ -90,20 +91,19 @@ final class MatVecVector extends MatVecVectorUnrolled {
     // loads. A shared load(kind, ...) was left un-inlined once a JVM had run F16 and F32 models (compiled too
     // big), and every vector it returned was boxed (~1 MB/token).
     private static void decodeQuarter(int k, float[] a, int ai, int kind, MemorySegment w, long w0, long step,
-                                      float[] c, int ci, int cs, float[] t) {
+                                      float[] c, int ci, int cs) {
         switch (kind) {
-            case KIND_F32 -> dot4FarF32(k, a, ai, w, w0, step, c, ci, cs, t);
-            case KIND_BF16 -> dot4FarBf16(k, a, ai, w, w0, step, c, ci, cs, t);
-            default -> dot4FarF16(k, a, ai, w, w0, step, c, ci, cs, t);
+            case KIND_F32 -> dot4FarF32(k, a, ai, w, w0, step, c, ci, cs);
+            case KIND_BF16 -> dot4FarBf16(k, a, ai, w, w0, step, c, ci, cs);
+            default -> dot4FarF16(k, a, ai, w, w0, step, c, ci, cs);
         }
     }
 
-    // The scalar k tail [kv, k) of four rows w0 + t*step added to their folded vector sums (stored in
-    // lanes[0, 4·VL)); stores c[ci + t*cs].
+    // The scalar k tail [kv, k) of four rows w0 + t*step added to their vector sums r0..r3 (lanes summed in
+    // GemmSpecies.fold's order, on the vector: templates/LaneSum.inc); stores c[ci + t*cs].
     static void finish4(int k, int kv, float[] a, int ai, int kind, MemorySegment w, long w0, long step,
-                        float[] lanes, float[] c, int ci, int cs) {
+                        float r0, float r1, float r2, float r3, float[] c, int ci, int cs) {
         long w1 = w0 + step, w2 = w1 + step, w3 = w2 + step;
-        float r0 = fold(lanes, 0), r1 = fold(lanes, VL), r2 = fold(lanes, 2 * VL), r3 = fold(lanes, 3 * VL);
         for (int p = kv; p < k; p++) {
             float x = a[ai + p];
             r0 += scalar(kind, w, w0 + p) * x;
