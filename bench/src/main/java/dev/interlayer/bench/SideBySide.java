@@ -27,14 +27,19 @@ import java.util.Locale;
  *   <li>{@code embed}: {@code EmbeddingModel.defaultModel().embedTokenIds(ids)} on {@code --batch} short sentences
  *       (tokenization outside the timing), score = sentences/s;</li>
  *   <li>{@code decode}: {@code ModelLoader.open(model).requireLm()}, a session, a 16-token prompt, then single-token
- *       {@code append} calls (token ids fixed, no sampling; the session is reset when full), score = tokens/s.</li>
+ *       {@code append} calls (token ids fixed, no sampling; the session is reset when full), score = tokens/s;</li>
+ *   <li>{@code prefill}: the same session reset and fed {@value #PREFILL} tokens in one {@code append}, score =
+ *       prompt tokens/s.</li>
  * </ul>
  *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp
- * bench/target/interlayer.jar dev.interlayer.bench.SideBySide OLD.jar NEW.jar embed|decode [--model F]
+ * bench/target/interlayer.jar dev.interlayer.bench.SideBySide OLD.jar NEW.jar embed|decode|prefill [--model F]
  * [--threads N] [--batch B] [--pairs P] [--turn S] [--warmup S]}.
  */
 public final class SideBySide {
+    /** Prompt tokens per prefill unit (one {@code append} of this many tokens into an empty session). */
+    static final int PREFILL = 128;
+
     private SideBySide() {
     }
 
@@ -50,7 +55,7 @@ public final class SideBySide {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 3) {
-            System.err.println("usage: SideBySide OLD.jar NEW.jar embed|decode [--model F] [--threads N] [--batch B]"
+            System.err.println("usage: SideBySide OLD.jar NEW.jar embed|decode|prefill [--model F] [--threads N] [--batch B]"
                     + " [--pairs P] [--turn S] [--warmup S]");
             System.exit(2);
         }
@@ -104,8 +109,9 @@ public final class SideBySide {
         r.invokeStatic("dev.interlayer.tensor.ComputePool", "setThreads", new Class<?>[] {int.class}, o.threads());
         return switch (o.workload()) {
             case "embed" -> embed(r, o.batch());
-            case "decode" -> decode(r, Path.of(o.model()));
-            default -> throw new IllegalArgumentException("workload " + o.workload() + ": embed or decode");
+            case "decode" -> decode(r, Path.of(o.model()), false);
+            case "prefill" -> decode(r, Path.of(o.model()), true);
+            default -> throw new IllegalArgumentException("workload " + o.workload() + ": embed, decode or prefill");
         };
     }
 
@@ -123,7 +129,7 @@ public final class SideBySide {
         };
     }
 
-    private static Side decode(Reflect r, Path model) throws Exception {
+    private static Side decode(Reflect r, Path model, boolean prefill) throws Exception {
         Object loaded = r.invokeStatic("dev.interlayer.models.load.ModelLoader", "open", new Class<?>[] {Path.class},
                 model);
         Object lm = Reflect.invoke(loaded, "requireLm", new Class<?>[0]);
@@ -137,6 +143,13 @@ public final class SideBySide {
         int[] tokens = new int[capacity];
         for (int i = 0; i < capacity; i++) {
             tokens[i] = 1 + 37 * i % (vocab - 1); // fixed ids, the same for both builds
+        }
+        if (prefill) {
+            return () -> {
+                reset.invoke(session);
+                append.invoke(session, tokens, 0, PREFILL);
+                return PREFILL;
+            };
         }
         return new Side() {
             @Override

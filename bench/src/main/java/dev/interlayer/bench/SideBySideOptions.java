@@ -26,8 +26,8 @@ record SideBySideOptions(Path oldJar, Path newJar, String workload, String model
                         + " (--model, --threads, --batch, --pairs, --turn, --warmup)");
             }
         }
-        if (args[2].equals("decode") && model == null) {
-            throw new IllegalArgumentException("decode needs --model FILE");
+        if (!args[2].equals("embed") && model == null) {
+            throw new IllegalArgumentException(args[2] + " needs --model FILE");
         }
         if (threads < 1 || batch < 1 || pairs < 1 || !(turn > 0) || !(warmup >= 0)) {
             throw new IllegalArgumentException("threads, batch, pairs ≥ 1 and turn > 0, warmup ≥ 0 seconds");
@@ -38,6 +38,6 @@ record SideBySideOptions(Path oldJar, Path newJar, String workload, String model
 
     /** What the score counts. */
     String unit() {
-        return workload.equals("embed") ? "sentences" : "tokens";
+        return workload.equals("embed") ? "sentences" : workload.equals("prefill") ? "prompt tokens" : "tokens";
     }
 }
