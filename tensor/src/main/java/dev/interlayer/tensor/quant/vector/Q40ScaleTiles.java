@@ -225,9 +225,9 @@ final class Q40ScaleTiles {
     }
 
     /**
-     * {@link #far8} written out for the eight rows, each row's accumulators in registers (the default decode tile,
-     * {@link TileDriver#Q4_0_TILE}; it was the tile before issue #12's fix, then only with {@link TileDriver#COMPACT}
-     * = false): the same outputs; faster when C2 compiles it
+     * {@link #far8} written out for the eight rows, each row's accumulators in registers (the tile before issue
+     * #12's fix; now {@code dev.interlayer.q4_0.tile=unrolled} or {@link TileDriver#COMPACT} = false, see
+     * {@link TileDriver#Q4_0_TILE} for why not the default): the same outputs; faster when C2 compiles it
      * whole, which it did not do reliably (see {@link #far8}) until its vectors were cast to their exact classes
      * ({@link QSpecies#FV}; the scale read inline for the same reason as in {@link Q80Tiles#eight}).
      */

@@ -38,20 +38,22 @@ final class TileDriver {
     static final boolean Q4_0_BLOCKSCALE =
             Boolean.parseBoolean(System.getProperty("dev.interlayer.q4_0.blockscale", "true"));
     /**
-     * {@code dev.interlayer.q4_0.tile}: Q4_0's block-scale decode tile. {@code unrolled} (default):
-     * {@link Q40ScaleTiles#far8Unrolled}, eight rows written out, every vector cast to its exact class (safe past
-     * C2's parse budget since BENCHMARKS.md section 63); 1.08-1.30x {@code quads} per weight in interleaved pairs
-     * (QuantKernelProbe, one thread, weights past the LLC, thread CPU time, issue #12). {@code quads}:
-     * {@link Q40ScaleTiles#far8Quads}, four rows per compiled group; {@code pairs}: {@link Q40ScaleTiles#far8} (or
-     * the written-out tile when {@link #COMPACT} is false). The same outputs bit for bit. Any other value is refused,
-     * so a misspelt switch cannot silently measure another tile.
+     * {@code dev.interlayer.q4_0.tile}: Q4_0's block-scale decode tile. {@code quads} (default):
+     * {@link Q40ScaleTiles#far8Quads}, four rows per compiled group; {@code unrolled}:
+     * {@link Q40ScaleTiles#far8Unrolled}, eight rows written out, every vector cast to its exact class, 1.08-1.30x
+     * {@code quads} per weight in interleaved pairs (QuantKernelProbe, one thread, weights past the LLC, thread CPU
+     * time, issue #12) but not the default: in a model run its C1 compilation failed ("out of virtual registers in
+     * linear scan", tier 3) after a tier-2 one, the tiered policy never promoted it to C2, and decode ran the Vector
+     * API's Java fallback for minutes. {@code pairs}: {@link Q40ScaleTiles#far8} (or the written-out tile when
+     * {@link #COMPACT} is false). The same outputs bit for bit. Any other value is refused, so a misspelt switch
+     * cannot silently measure another tile.
      */
-    static final int Q4_0_UNROLLED = 0, Q4_0_QUADS = 1, Q4_0_PAIRS = 2;
-    static final int Q4_0_TILE = q40Tile(System.getProperty("dev.interlayer.q4_0.tile", "unrolled"));
+    static final int Q4_0_QUADS = 0, Q4_0_UNROLLED = 1, Q4_0_PAIRS = 2;
+    static final int Q4_0_TILE = q40Tile(System.getProperty("dev.interlayer.q4_0.tile", "quads"));
 
     /** The Q4_0 tile named by {@code value} ({@link #Q4_0_TILE}); refuses other names. */
     static int q40Tile(String value) {
-        return choice("dev.interlayer.q4_0.tile", value, "unrolled", "quads", "pairs");   // = Q4_0_UNROLLED, ..
+        return choice("dev.interlayer.q4_0.tile", value, "quads", "unrolled", "pairs");   // = Q4_0_QUADS, ..
     }
 
     /**

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 /** The Q4_0 tile switch takes its three documented values and refuses anything else by name. */
 class TileSwitchTest {
     @Test
-    void q40TileAcceptsUnrolledQuadsAndPairsOnly() {
+    void q40TileAcceptsQuadsUnrolledAndPairsOnly() {
         assertEquals(TileDriver.Q4_0_UNROLLED, TileDriver.q40Tile("unrolled"));
         assertEquals(TileDriver.Q4_0_QUADS, TileDriver.q40Tile("quads"));
         assertEquals(TileDriver.Q4_0_PAIRS, TileDriver.q40Tile("pairs"));
