@@ -104,7 +104,9 @@ final class TileDriver {
      * {@code dev.interlayer.q4_k.tile}: {@code four} (default) decodes Q4_K with {@link Q4KTiles#far4} over quarters
      * of the range; {@code eight} (512-bit vectors; other widths take {@code four}) with {@link Q4KTiles#eight} over
      * eighths (the 0-7 rows left over by the four-row tile, then one at a time): the same floats bit for bit,
-     * 0.75-0.82x as fast on Zen 5 (see {@link Q4KTiles}). Any other value is refused.
+     * 0.75-0.82x as fast on Zen 5 (see {@link Q4KTiles}); its C1 compile can fail ("out of virtual registers"), which
+     * left Q4_0's {@link Q40ScaleTiles#far8Unrolled} in C1 code in a model run (see {@link #Q4_0_TILE}). Any other value
+     * is refused.
      */
     static final boolean Q4_K_EIGHT = q4kTile(System.getProperty("dev.interlayer.q4_k.tile", "four"));
 
