@@ -140,7 +140,7 @@ final class Q40ScaleTiles {
     }
 
     /**
-     * {@link #far8} with the rows four at a time ({@link TileDriver#Q4_0_QUADS}, {@code dev.interlayer.q4_0.tile=quads}):
+     * {@link #far8} with the rows four at a time ({@code dev.interlayer.q4_0.tile=quads}, {@link TileDriver#Q4_0_TILE}):
      * the same outputs bit for bit (each row's operations in the same order). Each four-row group and chunk is one
      * call of {@link #quad}, too large for C2 to inline (903 bytes of bytecode, past FreqInlineSize), so it is
      * compiled on its own and its parse nodes do not add to this method's. The x loads are shared by four rows
@@ -226,7 +226,8 @@ final class Q40ScaleTiles {
 
     /**
      * {@link #far8} written out for the eight rows, each row's accumulators in registers (the tile before issue
-     * #12's fix, selected by {@link TileDriver#COMPACT} = false): the same outputs; faster when C2 compiles it
+     * #12's fix; now {@code dev.interlayer.q4_0.tile=unrolled} or {@link TileDriver#COMPACT} = false, see
+     * {@link TileDriver#Q4_0_TILE} for why not the default): the same outputs; faster when C2 compiles it
      * whole, which it did not do reliably (see {@link #far8}) until its vectors were cast to their exact classes
      * ({@link QSpecies#FV}; the scale read inline for the same reason as in {@link Q80Tiles#eight}).
      */

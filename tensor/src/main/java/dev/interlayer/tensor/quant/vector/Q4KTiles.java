@@ -36,7 +36,20 @@ import jdk.incubator.vector.VectorSpecies;
  * on what the JVM had compiled before (C2's NodeCountInliningCutoff), and the kernel ran 5 or 9 GB/s
  * from one JVM to the next.
  *
- * <p>The four-row tile {@link #far4} is generated at build time from
+ * <p>{@link #far4} is written out and parses past C2's NodeCountInliningCutoff in a JVM that ran much other code (it
+ * boxed 1 MB per 512x512 product once, BENCHMARKS.md section 63), so every vector it makes is cast to its exact class
+ * ({@link QSpecies#FV}, {@link QSpecies#BV}, {@link QSpecies#IV}), as in Q8_0's {@link Q80Tiles#eight}.
+ *
+ * <p>{@link #eight} (512-bit vectors, {@code dev.interlayer.q4_k.tile=eight}, not the default): the same floats as
+ * {@link #far4} for eight rows advancing one 32-byte chunk per iteration together, as Q8_0's {@link Q80Tiles#eight}:
+ * x loaded once for eight rows, eight read streams in step, each 16-byte group widened to ints once for both of its
+ * nibbles. It ran 0.75-0.82x {@code far4} (QuantKernelProbe, one thread, thread CPU time, in the cache and past it,
+ * issue #12): C2 spills the eight accumulators to the stack inside the loop and rematerializes the mask constant per
+ * use (the disassembly of its tier-4 code), so eight rows cost more instructions per weight here than four, unlike
+ * Q8_0, whose rows need no unpacking. Taking the nibbles out as bytes before widening (and 15; int shift and mask)
+ * ran slower still (0.65-0.7x).
+ *
+ * <p>The tiles {@link #far4} and {@link #eight} are generated at build time from
  * {@code tensor/src/main/codegen/templates/Q4KTilesUnrolled.java.template} by
  * {@code tensor/src/main/codegen/Unroll.java} into the superclass {@code Q4KTilesUnrolled}.
  */

@@ -4,6 +4,7 @@ import static dev.interlayer.tensor.quant.vector.QSpecies.B;
 import static dev.interlayer.tensor.quant.vector.QSpecies.BV;
 import static dev.interlayer.tensor.quant.vector.QSpecies.F;
 import static dev.interlayer.tensor.quant.vector.QSpecies.FV;
+import static dev.interlayer.tensor.quant.vector.QSpecies.IV4;
 import static dev.interlayer.tensor.quant.vector.QSpecies.LE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.NATIVE;
 import static dev.interlayer.tensor.quant.vector.QSpecies.PARTS;
@@ -34,9 +35,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class Q6KTiles {
     /** Four int lanes: a 16-byte column loaded as ints (the nibble and bit operations of {@link #far2Wide}). */
     private static final VectorSpecies<Integer> I4 = IntVector.SPECIES_128;
-    /** The class of {@link #I4}'s vectors, for {@link #far2WideUnrolled}'s casts (see {@link QSpecies#FV}). */
-    @SuppressWarnings("unchecked")
-    private static final Class<IntVector> IV4 = (Class<IntVector>) IntVector.zero(I4).getClass();
 
     private Q6KTiles() {
     }

@@ -63,6 +63,9 @@ final class QSpecies {
     static final Class<ByteVector> BV = (Class<ByteVector>) ByteVector.zero(B).getClass();
     @SuppressWarnings("unchecked")
     static final Class<IntVector> IV = (Class<IntVector>) IntVector.zero(I).getClass();
+    /** The exact class of 128-bit int vectors (the 16-byte code groups taken as ints). */
+    @SuppressWarnings("unchecked")
+    static final Class<IntVector> IV4 = (Class<IntVector>) IntVector.zero(IntVector.SPECIES_128).getClass();
 
     private QSpecies() {
     }

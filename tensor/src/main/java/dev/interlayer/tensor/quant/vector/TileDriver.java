@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
  * {@code [j0, j1)}. The range is cut into four quarters and each tile takes one row from each: four read
  * streams far apart in memory sharing each activation load (as {@code simd.MatVecVector} does for
  * F32/BF16); the 0-3 rows left over run one at a time. Q6_K is cut into halves, two rows per tile (see
- * {@link #q6K}). Q8_0 is cut into eighths, eight rows per tile ({@link Q80Tiles#scaleFar8}): eight read
+ * {@link #q6K}). Q8_0, and Q4_K with {@link #Q4_K_EIGHT}, are cut into eighths, eight rows per tile ({@link Q80Tiles#scaleFar8}): eight read
  * streams kept its decode near the streaming-read rate on rows of k = 2048 (10.0-10.1 against 6.7-7.7 GB/s for
  * four, one thread, weights past the last-level cache; BENCHMARKS.md section 29), where Q8_0's few operations per
  * byte leave the time to how many lines are in flight.
@@ -38,15 +38,22 @@ final class TileDriver {
     static final boolean Q4_0_BLOCKSCALE =
             Boolean.parseBoolean(System.getProperty("dev.interlayer.q4_0.blockscale", "true"));
     /**
-     * {@code dev.interlayer.q4_0.tile}: {@code quads} (default): Q4_0's block-scale decode as
-     * {@link Q40ScaleTiles#far8Quads}, four rows per compiled group; {@code pairs}: {@link Q40ScaleTiles#far8} (or the
-     * written-out tile when {@link #COMPACT} is false). The same outputs bit for bit. Any other value is refused, so
-     * a misspelt switch cannot silently measure the other tile.
+     * {@code dev.interlayer.q4_0.tile}: Q4_0's block-scale decode tile. {@code quads} (default):
+     * {@link Q40ScaleTiles#far8Quads}, four rows per compiled group; {@code unrolled}:
+     * {@link Q40ScaleTiles#far8Unrolled}, eight rows written out, every vector cast to its exact class, 1.08-1.30x
+     * {@code quads} per weight in interleaved pairs (QuantKernelProbe, one thread, weights past the LLC, thread CPU
+     * time, issue #12) but not the default: in a model run its C1 compilation failed ("out of virtual registers in
+     * linear scan", tier 3) after a tier-2 one, the tiered policy never promoted it to C2, and decode ran the Vector
+     * API's Java fallback for minutes. {@code pairs}: {@link Q40ScaleTiles#far8} (or the written-out tile when
+     * {@link #COMPACT} is false). The same outputs bit for bit. Any other value is refused, so a misspelt switch
+     * cannot silently measure another tile.
      */
-    static final boolean Q4_0_QUADS = q40Tile(System.getProperty("dev.interlayer.q4_0.tile", "quads"));
+    static final int Q4_0_QUADS = 0, Q4_0_UNROLLED = 1, Q4_0_PAIRS = 2;
+    static final int Q4_0_TILE = q40Tile(System.getProperty("dev.interlayer.q4_0.tile", "quads"));
 
-    static boolean q40Tile(String value) {
-        return choice("dev.interlayer.q4_0.tile", value, "quads", "pairs") == 0;
+    /** The Q4_0 tile named by {@code value} ({@link #Q4_0_TILE}); refuses other names. */
+    static int q40Tile(String value) {
+        return choice("dev.interlayer.q4_0.tile", value, "quads", "unrolled", "pairs");   // = Q4_0_QUADS, ..
     }
 
     /**
@@ -93,6 +100,15 @@ final class TileDriver {
      * refused.
      */
     static final boolean Q6_K_UNROLLED = q6kTile(System.getProperty("dev.interlayer.q6_k.tile", "unrolled"));
+    /**
+     * {@code dev.interlayer.q4_k.tile}: {@code four} (default) decodes Q4_K with {@link Q4KTiles#far4} over quarters
+     * of the range; {@code eight} (512-bit vectors; other widths take {@code four}) with {@link Q4KTiles#eight} over
+     * eighths (the 0-7 rows left over by the four-row tile, then one at a time): the same floats bit for bit,
+     * 0.75-0.82x as fast on Zen 5 (see {@link Q4KTiles}); its C1 compile can fail ("out of virtual registers"), which
+     * left Q4_0's {@link Q40ScaleTiles#far8Unrolled} in C1 code in a model run (see {@link #Q4_0_TILE}). Any other value
+     * is refused.
+     */
+    static final boolean Q4_K_EIGHT = q4kTile(System.getProperty("dev.interlayer.q4_k.tile", "four"));
 
     private TileDriver() {
     }
@@ -109,8 +125,8 @@ final class TileDriver {
     }
 
     /**
-     * Floats of scratch for rows of k values: eight rows' lanes, then four rows' K-quant scales (k/16 each) or
-     * Q4_0's block sums, eight offset sums and activation terms ({@link Q40ScaleTiles#far8}: k/32 + 8 + k).
+     * Floats of scratch for rows of k values: eight rows' lanes, then four rows' K-quant scales (k/16 each), eight
+     * rows' scales of one Q4_K super-block (128, {@link Q4KTiles#eight}) or Q4_0's block sums, eight offset sums and activation terms ({@link Q40ScaleTiles#far8}: k/32 + 8 + k).
      */
     static int scratch(int k) {
         return 8 * VL + k / 4 + k + 8;
@@ -124,6 +140,11 @@ final class TileDriver {
     /** Whether {@code value} names the written-out Q6_K tile ({@link #Q6_K_UNROLLED}); refuses other names. */
     static boolean q6kTile(String value) {
         return choice("dev.interlayer.q6_k.tile", value, "unrolled", "wide") == 0;
+    }
+
+    /** Whether {@code value} names the eight-row Q4_K tile ({@link #Q4_K_EIGHT}); refuses other names. */
+    static boolean q4kTile(String value) {
+        return choice("dev.interlayer.q4_k.tile", value, "four", "eight") == 1;
     }
 
     static void decode(int kind, int k, float[] x, int xo, MemorySegment w, long wOff, long rowBytes, float[] s,
@@ -159,6 +180,17 @@ final class TileDriver {
             q4_0Scaled(k, x, xo, w, wOff, rowBytes, s, c, cOff, j0, j1);
             return;
         }
+        if (kind == Q4_K && Q4_K_EIGHT && VL == 16) {
+            int q = (j1 - j0) / 8;
+            long step = q * rowBytes;
+            for (int j = j0; j < j0 + q; j++) {
+                Q4KTiles.eight(w, wOff + j * rowBytes, step, k, x, xo, s);
+                for (int r = 0; r < 8; r++) {
+                    c[cOff + j + r * q] = QSpecies.hsum(s, r * VL);
+                }
+            }
+            j0 += 8 * q;
+        }
         int q = (j1 - j0) / 4;
         long step = q * rowBytes;
         for (int j = j0; j < j0 + q; j++) {
@@ -188,9 +220,9 @@ final class TileDriver {
         int q = (j1 - j0) / 8;
         long step = q * rowBytes;
         for (int j = j0; j < j0 + q; j++) {
-            if (Q4_0_QUADS) {
+            if (Q4_0_TILE == Q4_0_QUADS) {
                 Q40ScaleTiles.far8Quads(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
-            } else if (COMPACT) {
+            } else if (Q4_0_TILE == Q4_0_PAIRS && COMPACT) {
                 Q40ScaleTiles.far8(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
             } else {
                 Q40ScaleTiles.far8Unrolled(w, wOff + j * rowBytes, step, k, x, xo, s, c, cOff + j, q);
