@@ -2,10 +2,9 @@ package dev.interlayer.tensor.simd;
 
 import static dev.interlayer.tensor.simd.GemmSpecies.F;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
-import static dev.interlayer.tensor.simd.GemmSpecies.load;
-import static dev.interlayer.tensor.simd.GemmSpecies.loadMasked;
 import static dev.interlayer.tensor.simd.GemmSpecies.roundUp;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
+import static dev.interlayer.tensor.simd.GemmSpecies.widen;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -123,10 +122,11 @@ final class GemmPacked extends GemmPackedUnrolled {
                     int dst = base + p * NR;
                     for (int v = 0; v < NR; v += VL) {
                         int lanes = nr - v;
-                        FloatVector x = lanes >= VL ? load(kind, b, src + v)
-                                : lanes > 0 ? loadMasked(kind, b, src + v, F.indexInRange(0, lanes))
-                                : FloatVector.zero(F);
-                        x.intoArray(bp, dst + v);
+                        if (lanes > 0) {
+                            widen(kind, b, src + v, lanes, true, bp, dst + v);
+                        } else {
+                            FloatVector.zero(F).intoArray(bp, dst + v);
+                        }
                     }
                 }
             } else {                              // weight rows w[n, k] (bsk == 1) or any strides: transpose
@@ -139,10 +139,10 @@ final class GemmPacked extends GemmPackedUnrolled {
                         if (bsk == 1) {
                             int p = 0;
                             for (; p + VL <= kc; p += VL) {
-                                load(kind, b, src + p).intoArray(rows, dst + p);
+                                widen(kind, b, src + p, VL, true, rows, dst + p);
                             }
                             if (p < kc) {
-                                loadMasked(kind, b, src + p, F.indexInRange(0, kc - p)).intoArray(rows, dst + p);
+                                widen(kind, b, src + p, kc - p, true, rows, dst + p);
                             }
                         } else {
                             for (int p = 0; p < kc; p++) {

@@ -61,12 +61,40 @@ final class GemmSpecies {
     }
 
     /**
-     * VL weights starting at element {@code elem}, widened to F32 (packing and m &gt; 1 loops). Decode kernels call
-     * a per-kind loader below directly: compiled for several kinds, this dispatcher can grow too big for C2 to
-     * inline, and every vector it returns is then boxed on the heap.
+     * dst[off ..+ VL) = the weights at elements [elem, elem + lanes) widened to F32: the packing and widening copies of
+     * the GEMM paths. {@code lanes ≥ VL}: a whole vector. Fewer: a masked load, and then either all VL lanes stored
+     * (the rest zero: {@code zeroRest}) or only those lanes (what follows in dst is kept).
+     *
+     * <p>It takes and returns no vector, and calls nothing of ours that does: the JDK's loads are written out here
+     * (each @ForceInline). Whether C2 inlines this method or not, no vector crosses a call, so none is boxed. A loader
+     * returning the vector ({@code load(kind, …)}, as these copies called before) is boxed whenever C2 leaves it
+     * un-inlined, which its inlining budget and the order of compilation decide differently from JVM to JVM.
      */
-    static FloatVector load(int kind, MemorySegment s, long elem) {
-        return kind == KIND_F32 ? loadF32(s, elem) : kind == KIND_BF16 ? loadBf16(s, elem) : loadF16(s, elem);
+    static void widen(int kind, MemorySegment s, long elem, int lanes, boolean zeroRest, float[] dst, int off) {
+        boolean whole = lanes >= VL;
+        VectorMask<Float> m = whole ? null : F.indexInRange(0, lanes);
+        FloatVector v;
+        if (kind == KIND_F32) {
+            v = whole ? FloatVector.fromMemorySegment(F, s, elem << 2, LE)
+                    : FloatVector.fromMemorySegment(F, s, elem << 2, LE, m);
+        } else {
+            ShortVector raw = whole ? ShortVector.fromMemorySegment(S, s, elem << 1, LE)
+                    : ShortVector.fromMemorySegment(S, s, elem << 1, LE, m.cast(S));
+            IntVector h = (IntVector) raw.convertShape(VectorOperators.S2I, I, 0);
+            if (kind == KIND_BF16) {
+                v = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            } else {                                        // f16ToF32, written out
+                IntVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+                IntVector bits = mag.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+                bits = bits.lanewise(VectorOperators.OR, 0x7F80_0000, h.and(0x7C00).compare(VectorOperators.EQ, 0x7C00));
+                v = bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            }
+        }
+        if (whole || zeroRest) {
+            v.intoArray(dst, off);
+        } else {
+            v.intoArray(dst, off, m);
+        }
     }
 
     // One loader per storage kind, each small enough that C2 inlines it at every call site (a vector
@@ -87,19 +115,6 @@ final class GemmSpecies {
     static FloatVector loadF16(MemorySegment s, long elem) {
         return f16ToF32((IntVector) ShortVector.fromMemorySegment(S, s, elem << 1, LE)
                 .convertShape(VectorOperators.S2I, I, 0));
-    }
-
-    /** The first {@code m.trueCount()} lanes of {@link GemmSpecies#load}, the rest zero (never read). */
-    static FloatVector loadMasked(int kind, MemorySegment s, long elem, VectorMask<Float> m) {
-        if (kind == KIND_F32) {
-            return FloatVector.fromMemorySegment(F, s, elem << 2, LE, m);
-        }
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, s, elem << 1, LE, m.cast(S))
-                .convertShape(VectorOperators.S2I, I, 0);
-        if (kind == KIND_BF16) {
-            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        }
-        return f16ToF32(h);
     }
 
     /**

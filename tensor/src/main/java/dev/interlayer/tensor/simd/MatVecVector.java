@@ -1,20 +1,12 @@
 package dev.interlayer.tensor.simd;
 
-import static dev.interlayer.tensor.simd.GemmSpecies.F;
-import static dev.interlayer.tensor.simd.GemmSpecies.I;
 import static dev.interlayer.tensor.simd.GemmSpecies.KIND_BF16;
 import static dev.interlayer.tensor.simd.GemmSpecies.KIND_F32;
-import static dev.interlayer.tensor.simd.GemmSpecies.LE;
-import static dev.interlayer.tensor.simd.GemmSpecies.S;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
-import static dev.interlayer.tensor.simd.GemmSpecies.loadF16;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
 import static dev.interlayer.tensor.simd.GemmSpecies.fold;
-import static jdk.incubator.vector.VectorOperators.LSHL;
-import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.*;
 
 /**
  * Dot-product form of C = A·Wᵀ for W rows that are contiguous in k: decode (m = 1, a matrix-vector
@@ -125,19 +117,14 @@ final class MatVecVector extends MatVecVectorUnrolled {
         // type profile, C2 then compiled fma/reduceLanes as virtual calls and boxed the accumulator (96 B per
         // token on the 2-wide HF GPT-2 fixture, whose 50257-row head leaves one row for this tile).
         if (kv > 0) {
-            FloatVector s = FloatVector.zero(F);
-            for (int p = 0; p < kv; p += VL) {
-                // The JDK's loads written out, not GemmSpecies.loadF32/loadBf16: C2 inlines @ForceInline methods
-                // whatever its budget, ours only when the budget and the order of compilation allow, and a vector
-                // returned from a call it did not inline is boxed (templates/WeightLoads.inc says more).
-                FloatVector v = kind == KIND_F32 ? FloatVector.fromMemorySegment(F, w, (wj + p) << 2, LE)
-                        : kind == KIND_BF16 ? ShortVector.fromMemorySegment(S, w, (wj + p) << 1, LE)
-                                .convertShape(S2I, I, 0).reinterpretAsInts().lanewise(LSHL, 16).reinterpretAsFloats()
-                        : loadF16(w, wj + p);
-                s = v.fma(FloatVector.fromArray(F, a, ai + p), s);
-            }
-            s.intoArray(t, 0);
-            r = fold(t, 0);
+            // One loop per kind (generated, dot1F32 …): a loop with all three loads once kept a call to
+            // GemmSpecies.loadF16 in a branch whose profile was not mature when C2 compiled it, and C2 boxed the
+            // F32 vectors merged with that call's (16,640 B per batched MoE step, 2 of 7 runs; WeightLoads.inc).
+            r = switch (kind) {
+                case KIND_F32 -> dot1F32(kv, a, ai, w, wj, t);
+                case KIND_BF16 -> dot1Bf16(kv, a, ai, w, wj, t);
+                default -> dot1F16(kv, a, ai, w, wj, t);
+            };
         }
         return MatVecTiles.tail(k, kv, a, ai, kind, w, wj, r);
     }
