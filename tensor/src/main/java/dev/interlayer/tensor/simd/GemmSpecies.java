@@ -61,39 +61,43 @@ final class GemmSpecies {
     }
 
     /**
-     * dst[off ..+ VL) = the weights at elements [elem, elem + lanes) widened to F32: the packing and widening copies of
-     * the GEMM paths. {@code lanes ≥ VL}: a whole vector. Fewer: a masked load, and then either all VL lanes stored
-     * (the rest zero: {@code zeroRest}) or only those lanes (what follows in dst is kept).
-     *
-     * <p>It takes and returns no vector, and calls nothing of ours that does: the JDK's loads are written out here
-     * (each @ForceInline). Whether C2 inlines this method or not, no vector crosses a call, so none is boxed. A loader
-     * returning the vector ({@code load(kind, …)}, as these copies called before) is boxed whenever C2 leaves it
-     * un-inlined, which its inlining budget and the order of compilation decide differently from JVM to JVM.
+     * dst[off ..+ VL) = the VL weights from element {@code elem}, widened to F32: the packing and widening copies of the
+     * GEMM paths. It takes and returns no vector and calls nothing of ours that does (the JDK's loads, each
+     * @ForceInline, are written out here), so whether C2 inlines it or not, no vector crosses a call and none is boxed.
+     * A loader that returns the vector ({@code load(kind, …)}, which these copies called before) is boxed whenever C2
+     * leaves it un-inlined, and its inlining budget and the order of compilation decide that differently from JVM to
+     * JVM. Whole vectors only, so that it stays small enough for C2 to inline it in the widening kernel's k loop
+     * (with masked tails it was 287 bytecodes and C2 refused it there as too large).
      */
-    static void widen(int kind, MemorySegment s, long elem, int lanes, boolean zeroRest, float[] dst, int off) {
-        boolean whole = lanes >= VL;
-        VectorMask<Float> m = whole ? null : F.indexInRange(0, lanes);
-        FloatVector v;
+    static void widen(int kind, MemorySegment s, long elem, float[] dst, int off) {
         if (kind == KIND_F32) {
-            v = whole ? FloatVector.fromMemorySegment(F, s, elem << 2, LE)
-                    : FloatVector.fromMemorySegment(F, s, elem << 2, LE, m);
-        } else {
-            ShortVector raw = whole ? ShortVector.fromMemorySegment(S, s, elem << 1, LE)
-                    : ShortVector.fromMemorySegment(S, s, elem << 1, LE, m.cast(S));
-            IntVector h = (IntVector) raw.convertShape(VectorOperators.S2I, I, 0);
-            if (kind == KIND_BF16) {
-                v = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            } else {                                        // f16ToF32, written out
-                IntVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-                IntVector bits = mag.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-                bits = bits.lanewise(VectorOperators.OR, 0x7F80_0000, h.and(0x7C00).compare(VectorOperators.EQ, 0x7C00));
-                v = bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            }
+            FloatVector.fromMemorySegment(F, s, elem << 2, LE).intoArray(dst, off);
+            return;
         }
-        if (whole || zeroRest) {
-            v.intoArray(dst, off);
-        } else {
-            v.intoArray(dst, off, m);
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, s, elem << 1, LE)
+                .convertShape(VectorOperators.S2I, I, 0);
+        if (kind == KIND_BF16) {
+            h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, off);
+            return;
+        }
+        // f16ToF32, written out (the same operations, so the same bits)
+        IntVector bits = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                .reinterpretAsInts();
+        bits = bits.lanewise(VectorOperators.OR, 0x7F80_0000, h.and(0x7C00).compare(VectorOperators.EQ, 0x7C00));
+        bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(dst, off);
+    }
+
+    /**
+     * dst[off ..+ lanes) = the weights [elem, elem + lanes) widened to F32 ({@code lanes < VL}: a row's or panel's
+     * last columns), and dst[off + lanes ..+ VL − lanes) = 0 when {@code zeroRest} (else left as it is). Element by
+     * element ({@link #scalar}: the same values as the vector widening): no vector at all.
+     */
+    static void widenPart(int kind, MemorySegment s, long elem, int lanes, boolean zeroRest, float[] dst, int off) {
+        for (int i = 0; i < lanes; i++) {
+            dst[off + i] = scalar(kind, s, elem + i);
+        }
+        if (zeroRest) {
+            java.util.Arrays.fill(dst, off + lanes, off + VL, 0f);
         }
     }
 
