@@ -66,8 +66,8 @@ final class GemmSpecies {
      * @ForceInline, are written out here), so whether C2 inlines it or not, no vector crosses a call and none is boxed.
      * A loader that returns the vector ({@code load(kind, …)}, which these copies called before) is boxed whenever C2
      * leaves it un-inlined, and its inlining budget and the order of compilation decide that differently from JVM to
-     * JVM. Whole vectors only, so that it stays small enough for C2 to inline it in the widening kernel's k loop
-     * (with masked tails it was 287 bytecodes and C2 refused it there as too large).
+     * JVM. Whole vectors only (168 bytecodes, well under C2's 325 for a hot call), so that C2 inlines it in the
+     * widening kernel's k loop; tails go through {@link #widenPart}.
      */
     static void widen(int kind, MemorySegment s, long elem, float[] dst, int off) {
         if (kind == KIND_F32) {

@@ -117,9 +117,10 @@ final class MatVecVector extends MatVecVectorUnrolled {
         // type profile, C2 then compiled fma/reduceLanes as virtual calls and boxed the accumulator (96 B per
         // token on the 2-wide HF GPT-2 fixture, whose 50257-row head leaves one row for this tile).
         if (kv > 0) {
-            // One loop per kind (generated, dot1F32 …): a loop with all three loads once kept a call to
-            // GemmSpecies.loadF16 in a branch whose profile was not mature when C2 compiled it, and C2 boxed the
-            // F32 vectors merged with that call's (16,640 B per batched MoE step, 2 of 7 runs; WeightLoads.inc).
+            // One loop per kind (generated, dot1F32 …), so no other kind's load shares this code. The loop with all
+            // three loads, F16 through a call to GemmSpecies.loadF16, allocated 16,640 B per batched MoE step in 2 of
+            // 7 JVMs: its F32 loads boxed, 0.5 kB less inlined into rows than in the good JVMs (read: the F16 call
+            // kept and not inlined, and the phi merging its vector made C2 box the F32 ones; WeightLoads.inc).
             r = switch (kind) {
                 case KIND_F32 -> dot1F32(kv, a, ai, w, wj, t);
                 case KIND_BF16 -> dot1Bf16(kv, a, ai, w, wj, t);
