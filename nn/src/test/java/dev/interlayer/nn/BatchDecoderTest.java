@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.interlayer.tensor.DType;
+import dev.interlayer.tensor.Ops;
+import dev.interlayer.tensor.Shape;
 import dev.interlayer.tensor.Tensor;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -112,35 +115,41 @@ class BatchDecoderTest {
     }
 
     /**
-     * As {@link #steadyStateStepAllocatesAtMostBound} with C2 forbidden to inline {@code GemmSpecies}' weight
-     * loaders: the decode tiles must not depend on C2 inlining a helper of ours, because a vector returned from a
-     * call it did not inline is boxed and every fma on it then runs the Vector API's Java fallback. Before the tiles
-     * called the JDK's loads themselves, about 1 JVM in 10 landed in that state by its own compilation order (19,968
-     * B/step on "moe", seen in CI); with the helpers forbidden here it was 361,968 B/step ("moe") and 124,416
-     * ("llama") every time. Dense only: with the helpers forbidden, one CI run of "moe" still allocated 16,640 B/step
-     * (other runs 0), so the MoE path reaches a loader call outside the decode tiles (the GEMM paths still call
-     * {@code GemmSpecies.load}); not yet found, see BENCHMARKS.md §61.
+     * As {@link #steadyStateStepAllocatesAtMostBound} in a JVM that has run F16 and BF16 weight products first (as one
+     * that served another model may have), with C2 forbidden to inline {@code GemmSpecies}' helpers: the decode tiles
+     * must not depend on C2 inlining a helper of ours, because a vector returned from a call it did not inline is
+     * boxed, and so is every vector a phi merges with it. Before the tiles called the JDK's loads themselves, about 1
+     * JVM in 10 landed there by its own compilation order (19,968 B/step on "moe", seen in CI); with the helpers
+     * forbidden it was 361,968 B/step ("moe") and 124,416 ("llama") every time. The any-kind tiles then still called
+     * {@code GemmSpecies.loadF16} in their F16 branch: after F16 products it allocated 115–231 KB/step ("moe") and
+     * 98–104 KB ("llama") every time, and without them 16,640 B/step in 2 of 7 runs of the plain "moe" probe (the
+     * branch compiled before its profile said it was never taken).
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"llama"})
+    @ValueSource(strings = {"llama", "moe"})
     void stepAllocatesNothingWhenLoaderHelpersAreNotInlined(String family) throws Exception {
         ChildJvm.Measured perStep = ChildJvm.measured(List.of("-XX:CompileCommand=quiet",
-                        "-XX:CompileCommand=dontinline,dev.interlayer.tensor.simd.GemmSpecies::load*"),
-                AllocationProbe.class, "bytesPerStep", family);
-        System.out.printf("batched decode allocation, loaders not inlined, %s: %d bytes/step (bound %d)%n", family,
-                perStep.value(), ThreadAllocation.BOUND_BYTES);
+                        "-XX:CompileCommand=dontinline,dev.interlayer.tensor.simd.GemmSpecies::*"),
+                AllocationProbe.class, "bytesPerStep", family, AllocationProbe.OTHER_KINDS_FIRST);
+        System.out.printf("batched decode allocation after F16/BF16 products, GemmSpecies not inlined, %s: %d "
+                + "bytes/step (bound %d)%n", family, perStep.value(), ThreadAllocation.BOUND_BYTES);
         assertTrue(perStep.value() <= ThreadAllocation.BOUND_BYTES, "batched step allocated " + perStep.value()
-                + " bytes with GemmSpecies.load* not inlined; probe output:\n" + perStep.output());
+                + " bytes with GemmSpecies not inlined; probe output:\n" + perStep.output());
     }
 
     /** Runs in its own JVM (see {@link DecodeAllocationTest}): warms batched decode up, prints bytesPerStep=N. */
     static final class AllocationProbe {
         private static final int STEPS = 32, PROMPT = 4, BATCH = 4;
+        /** Second argument: run F16 and BF16 weight products before the model (see {@link #runOtherKinds}). */
+        static final String OTHER_KINDS_FIRST = "other-kinds-first";
 
         private AllocationProbe() {
         }
 
         public static void main(String[] args) {
+            if (args.length > 1 && args[1].equals(OTHER_KINDS_FIRST)) {
+                runOtherKinds();
+            }
             ThreadAllocation alloc = ThreadAllocation.onThisThread();
             BatchFamilies.Model model = BatchFamilies.build(args[0], 9);
             DecoderStack stack = model.stack();
@@ -154,6 +163,23 @@ class BatchDecoderTest {
             int[] tokens = new int[BATCH];
             ThreadAllocation.warmUp(() -> round(decoder, sessions, tokens, model, logits, alloc), STEPS, "step", true);
             ThreadAllocation.printMedian(() -> round(decoder, sessions, tokens, model, logits, alloc), "bytesPerStep");
+        }
+
+        /**
+         * Products on F16 and BF16 weights of the F32 stacks' shapes ([37, 53]: nine 4-row quarters and a last row)
+         * for 1..4 activation rows, so that every tile and every kind branch of the dot-product path has run and has
+         * a profile before the F32 model is compiled (a JVM that served an F16 or BF16 model first).
+         */
+        private static void runOtherKinds() {
+            for (DType type : new DType[] {DType.F16, DType.BF16}) {
+                Tensor w = Tensor.zeros(type, Shape.of(37, 53));
+                for (int m = 1; m <= 4; m++) {
+                    Tensor x = Tensor.zeros(m, 53), y = Tensor.zeros(m, 37);
+                    for (int i = 0; i < 50; i++) {
+                        Ops.matmulT(x, w, y);
+                    }
+                }
+            }
         }
 
         // STEPS batched steps, then every session rolled back to its prompt; bytes per step

@@ -2,10 +2,10 @@ package dev.interlayer.tensor.simd;
 
 import static dev.interlayer.tensor.simd.GemmSpecies.F;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
-import static dev.interlayer.tensor.simd.GemmSpecies.load;
-import static dev.interlayer.tensor.simd.GemmSpecies.loadMasked;
 import static dev.interlayer.tensor.simd.GemmSpecies.roundUp;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
+import static dev.interlayer.tensor.simd.GemmSpecies.widen;
+import static dev.interlayer.tensor.simd.GemmSpecies.widenPart;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -103,8 +103,8 @@ final class GemmPacked extends GemmPackedUnrolled {
     /**
      * bp[jr*kc + p*NR + j] = B[p, jr + j] as F32, columns past nc zero.
      *
-     * <p>B in row layout (bsn == 1) is copied/widened VL columns at a time, edge panels with masked
-     * loads. Otherwise (weights w[n, k], or any strides) the panel's rows are widened PG at a time into
+     * <p>B in row layout (bsn == 1) is copied/widened VL columns at a time, edge panels element by
+     * element. Otherwise (weights w[n, k], or any strides) the panel's rows are widened PG at a time into
      * {@code rows[j*kc + p]} (vector loads when bsk == 1: PG rows' cache misses in flight at once,
      * still L1-sized), then transposed from the heap with plain stores. Measured alternatives: one
      * row at a time (fewer misses in flight, ~13% slower at F32 4096x4096), all NR rows then AVX-512
@@ -123,10 +123,15 @@ final class GemmPacked extends GemmPackedUnrolled {
                     int dst = base + p * NR;
                     for (int v = 0; v < NR; v += VL) {
                         int lanes = nr - v;
-                        FloatVector x = lanes >= VL ? load(kind, b, src + v)
-                                : lanes > 0 ? loadMasked(kind, b, src + v, F.indexInRange(0, lanes))
-                                : FloatVector.zero(F);
-                        x.intoArray(bp, dst + v);
+                        if (lanes > 0) {
+                            if (lanes >= VL) {
+                                widen(kind, b, src + v, bp, dst + v);
+                            } else {
+                                widenPart(kind, b, src + v, lanes, true, bp, dst + v);
+                            }
+                        } else {
+                            FloatVector.zero(F).intoArray(bp, dst + v);
+                        }
                     }
                 }
             } else {                              // weight rows w[n, k] (bsk == 1) or any strides: transpose
@@ -139,10 +144,10 @@ final class GemmPacked extends GemmPackedUnrolled {
                         if (bsk == 1) {
                             int p = 0;
                             for (; p + VL <= kc; p += VL) {
-                                load(kind, b, src + p).intoArray(rows, dst + p);
+                                widen(kind, b, src + p, rows, dst + p);
                             }
                             if (p < kc) {
-                                loadMasked(kind, b, src + p, F.indexInRange(0, kc - p)).intoArray(rows, dst + p);
+                                widenPart(kind, b, src + p, kc - p, true, rows, dst + p);
                             }
                         } else {
                             for (int p = 0; p < kc; p++) {

@@ -61,12 +61,44 @@ final class GemmSpecies {
     }
 
     /**
-     * VL weights starting at element {@code elem}, widened to F32 (packing and m &gt; 1 loops). Decode kernels call
-     * a per-kind loader below directly: compiled for several kinds, this dispatcher can grow too big for C2 to
-     * inline, and every vector it returns is then boxed on the heap.
+     * dst[off ..+ VL) = the VL weights from element {@code elem}, widened to F32: the packing and widening copies of the
+     * GEMM paths. It takes and returns no vector and calls nothing of ours that does (the JDK's loads, each
+     * @ForceInline, are written out here), so whether C2 inlines it or not, no vector crosses a call and none is boxed.
+     * A loader that returns the vector ({@code load(kind, …)}, which these copies called before) is boxed whenever C2
+     * leaves it un-inlined, and its inlining budget and the order of compilation decide that differently from JVM to
+     * JVM. Whole vectors only (168 bytecodes, well under C2's 325 for a hot call), so that C2 inlines it in the
+     * widening kernel's k loop; tails go through {@link #widenPart}.
      */
-    static FloatVector load(int kind, MemorySegment s, long elem) {
-        return kind == KIND_F32 ? loadF32(s, elem) : kind == KIND_BF16 ? loadBf16(s, elem) : loadF16(s, elem);
+    static void widen(int kind, MemorySegment s, long elem, float[] dst, int off) {
+        if (kind == KIND_F32) {
+            FloatVector.fromMemorySegment(F, s, elem << 2, LE).intoArray(dst, off);
+            return;
+        }
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, s, elem << 1, LE)
+                .convertShape(VectorOperators.S2I, I, 0);
+        if (kind == KIND_BF16) {
+            h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, off);
+            return;
+        }
+        // f16ToF32, written out (the same operations, so the same bits)
+        IntVector bits = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                .reinterpretAsInts();
+        bits = bits.lanewise(VectorOperators.OR, 0x7F80_0000, h.and(0x7C00).compare(VectorOperators.EQ, 0x7C00));
+        bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(dst, off);
+    }
+
+    /**
+     * dst[off ..+ lanes) = the weights [elem, elem + lanes) widened to F32 ({@code lanes < VL}: a row's or panel's
+     * last columns), and dst[off + lanes ..+ VL − lanes) = 0 when {@code zeroRest} (else left as it is). Element by
+     * element ({@link #scalar}: the same values as the vector widening): no vector at all.
+     */
+    static void widenPart(int kind, MemorySegment s, long elem, int lanes, boolean zeroRest, float[] dst, int off) {
+        for (int i = 0; i < lanes; i++) {
+            dst[off + i] = scalar(kind, s, elem + i);
+        }
+        if (zeroRest) {
+            java.util.Arrays.fill(dst, off + lanes, off + VL, 0f);
+        }
     }
 
     // One loader per storage kind, each small enough that C2 inlines it at every call site (a vector
@@ -87,19 +119,6 @@ final class GemmSpecies {
     static FloatVector loadF16(MemorySegment s, long elem) {
         return f16ToF32((IntVector) ShortVector.fromMemorySegment(S, s, elem << 1, LE)
                 .convertShape(VectorOperators.S2I, I, 0));
-    }
-
-    /** The first {@code m.trueCount()} lanes of {@link GemmSpecies#load}, the rest zero (never read). */
-    static FloatVector loadMasked(int kind, MemorySegment s, long elem, VectorMask<Float> m) {
-        if (kind == KIND_F32) {
-            return FloatVector.fromMemorySegment(F, s, elem << 2, LE, m);
-        }
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, s, elem << 1, LE, m.cast(S))
-                .convertShape(VectorOperators.S2I, I, 0);
-        if (kind == KIND_BF16) {
-            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        }
-        return f16ToF32(h);
     }
 
     /**

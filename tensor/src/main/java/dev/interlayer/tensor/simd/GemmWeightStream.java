@@ -2,9 +2,9 @@ package dev.interlayer.tensor.simd;
 
 import static dev.interlayer.tensor.simd.GemmSpecies.F;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
-import static dev.interlayer.tensor.simd.GemmSpecies.load;
-import static dev.interlayer.tensor.simd.GemmSpecies.loadMasked;
 import static dev.interlayer.tensor.simd.GemmSpecies.roundUp;
+import static dev.interlayer.tensor.simd.GemmSpecies.widen;
+import static dev.interlayer.tensor.simd.GemmSpecies.widenPart;
 
 import dev.interlayer.tensor.ComputePool;
 import dev.interlayer.tensor.ThreadSlot;
@@ -275,13 +275,12 @@ final class GemmWeightStream extends GemmWeightStreamUnrolled {
             long src = w0 + r * ldw;
             int p = 0;
             for (; p + VL <= kc; p += VL) {
-                load(kind, w, src + p).intoArray(wb, dst + p);
+                widen(kind, w, src + p, wb, dst + p);
             }
             if (p < kc) {
                 // masked store too: with a block size that is no multiple of VL (dev.interlayer.gemm.ws.kc=683) a
                 // whole-vector store of the last row ran past the [MR][KC] buffer
-                VectorMask<Float> tail = F.indexInRange(0, kc - p);
-                loadMasked(kind, w, src + p, tail).intoArray(wb, dst + p, tail);
+                widenPart(kind, w, src + p, kc - p, false, wb, dst + p);
             }
         }
     }

@@ -1,20 +1,11 @@
 package dev.interlayer.tensor.simd;
 
-import static dev.interlayer.tensor.simd.GemmSpecies.F;
-import static dev.interlayer.tensor.simd.GemmSpecies.I;
 import static dev.interlayer.tensor.simd.GemmSpecies.KIND_BF16;
 import static dev.interlayer.tensor.simd.GemmSpecies.KIND_F32;
-import static dev.interlayer.tensor.simd.GemmSpecies.LE;
-import static dev.interlayer.tensor.simd.GemmSpecies.S;
 import static dev.interlayer.tensor.simd.GemmSpecies.VL;
-import static dev.interlayer.tensor.simd.GemmSpecies.loadF16;
 import static dev.interlayer.tensor.simd.GemmSpecies.scalar;
-import static dev.interlayer.tensor.simd.GemmSpecies.fold;
-import static jdk.incubator.vector.VectorOperators.LSHL;
-import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.*;
 
 /**
  * Dot-product form of C = A·Wᵀ for W rows that are contiguous in k: decode (m = 1, a matrix-vector
@@ -38,8 +29,6 @@ import jdk.incubator.vector.*;
  * {@code tensor/src/main/codegen/Unroll.java} into the superclass {@code MatVecVectorUnrolled}.
  */
 final class MatVecVector extends MatVecVectorUnrolled {
-    /** Per-thread lanes of the one-output tile's accumulator, stored for {@link GemmSpecies#fold}. */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[VL]);
 
     private MatVecVector() {
     }
@@ -57,7 +46,6 @@ final class MatVecVector extends MatVecVectorUnrolled {
      */
     static void rows(int m, int k, float[] a, int aOff, int lda, int kind, MemorySegment w, long wOff,
                      long ldw, float[] c, int cOff, int ldc, int j0, int j1) {
-        float[] t = LANES.get();
         int q = (j1 - j0) / 4;
         long quarter = q * ldw;
         for (int j = j0; j < j0 + q; j++) {
@@ -75,7 +63,7 @@ final class MatVecVector extends MatVecVectorUnrolled {
         }
         for (int j = j0 + 4 * q; j < j1; j++) {
             for (int i = 0; i < m; i++) {
-                c[cOff + i * ldc + j] = dot1x1(k, a, aOff + i * lda, kind, w, wOff + j * ldw, t);
+                c[cOff + i * ldc + j] = dot1x1(k, a, aOff + i * lda, kind, w, wOff + j * ldw);
             }
         }
     }
@@ -118,26 +106,22 @@ final class MatVecVector extends MatVecVectorUnrolled {
     }
 
     /** One output, in the order every tile follows (see the class comment); also the k &lt; VL case. */
-    static float dot1x1(int k, float[] a, int ai, int kind, MemorySegment w, long wj, float[] t) {
+    static float dot1x1(int k, float[] a, int ai, int kind, MemorySegment w, long wj) {
         int kv = k - k % VL;
         float r = 0;
         // No vector at all when k < VL (a tiny model): a vector loop that never runs leaves its vectors without a
         // type profile, C2 then compiled fma/reduceLanes as virtual calls and boxed the accumulator (96 B per
         // token on the 2-wide HF GPT-2 fixture, whose 50257-row head leaves one row for this tile).
         if (kv > 0) {
-            FloatVector s = FloatVector.zero(F);
-            for (int p = 0; p < kv; p += VL) {
-                // The JDK's loads written out, not GemmSpecies.loadF32/loadBf16: C2 inlines @ForceInline methods
-                // whatever its budget, ours only when the budget and the order of compilation allow, and a vector
-                // returned from a call it did not inline is boxed (templates/WeightLoads.inc says more).
-                FloatVector v = kind == KIND_F32 ? FloatVector.fromMemorySegment(F, w, (wj + p) << 2, LE)
-                        : kind == KIND_BF16 ? ShortVector.fromMemorySegment(S, w, (wj + p) << 1, LE)
-                                .convertShape(S2I, I, 0).reinterpretAsInts().lanewise(LSHL, 16).reinterpretAsFloats()
-                        : loadF16(w, wj + p);
-                s = v.fma(FloatVector.fromArray(F, a, ai + p), s);
-            }
-            s.intoArray(t, 0);
-            r = fold(t, 0);
+            // One loop per kind (generated, dot1F32 …), so no other kind's load shares this code. The loop with all
+            // three loads, F16 through a call to GemmSpecies.loadF16, allocated 16,640 B per batched MoE step in 2 of
+            // 7 JVMs: its F32 loads boxed, 0.5 kB less inlined into rows than in the good JVMs (read: the F16 call
+            // kept and not inlined, and the phi merging its vector made C2 box the F32 ones; WeightLoads.inc).
+            r = switch (kind) {
+                case KIND_F32 -> dot1F32(kv, a, ai, w, wj);
+                case KIND_BF16 -> dot1Bf16(kv, a, ai, w, wj);
+                default -> dot1F16(kv, a, ai, w, wj);
+            };
         }
         return MatVecTiles.tail(k, kv, a, ai, kind, w, wj, r);
     }
