@@ -52,10 +52,10 @@ import java.util.function.Consumer;
  * rounded to nearest), after the site's other linears; with AWQ, one input scale of the FFN input is searched for
  * the router and all experts together and folded first ({@link ExpertAwqScale}); a shared expert ({@code ffn_gate_shexp}, {@code ffn_up_shexp},
  * {@code ffn_down_shexp}) is a site of its own with the Hessian of its input (every token), as the dense linears but
- * without a scale of its own (its input norm also feeds the router; AWQ scales it with the experts). GPT-2's fused {@code attn_qkv} is one linear of the
- * attention input: GPTQ on the shared input's Hessian; BoA and aespa have no q/k rows to weigh per head in it, so
- * they take their layer-wise form there (identity row factors); AWQ gets its clipping search only (LayerNorm with a
- * bias: nothing to fold into).
+ * without a scale of its own (its input norm also feeds the router; AWQ scales it with the experts).
+ * GPT-2's fused {@code attn_qkv} is one linear of the attention input: GPTQ on the shared input's Hessian; BoA and aespa quantize its q, k and v row blocks as separate
+ * projections with their per-head row factors ({@link FusedQkv}) and write the blocks back into the fused tensor;
+ * AWQ gets its clipping search only (LayerNorm with a bias: nothing to fold into).
  */
 public final class SequentialQuantizer {
     /**
@@ -91,8 +91,8 @@ public final class SequentialQuantizer {
     public static final double DEFAULT_PROPAGATION = 0.5;
     // the linears of a site: the block's own, and those of a mixture-of-experts layer's shared expert
     private static final List<String> SUFFIXES = List.of("", "_shexp");
-    // GPT-2's fused query/key/value projection [3·d, d]: one linear of the attention input, no per-head row factors
-    private static final String FUSED_QKV = "attn_qkv";
+    // GPT-2's fused query/key/value projection [3·d, d]: one linear of the attention input (BoA, aespa: split, FusedQkv)
+    private static final String FUSED_QKV = FusedQkv.NAME;
     private static final int CHUNK = 64;                 // tokens per forward call of a calibration pass
 
     private SequentialQuantizer() {
@@ -212,7 +212,7 @@ public final class SequentialQuantizer {
                         String key = CalibrationTap.name(0, site, suffix.isEmpty() ? -1   // block 0 of the one-block stack
                                 : LinearTap.SHARED_EXPERT);
                         CalibrationStats stats = new CalibrationStats(true);
-                        headFactors = site == LinearSite.ATTN_QKV && attentionAware ? headFactors(ac, linears, dIn, win) : null;
+                        headFactors = site == LinearSite.ATTN_QKV && attentionAware ? headFactors(ac, FusedQkv.split(linears, ac), dIn, win) : null;
                         HeadFactors hf = headFactors;
                         float[] xs = propagate ? siteInputs(block(file, Map.of(), l), xf, win, key, dIn) : null;
                         if (xs != null && moeScale != null) {   // the float model's input as the folded model reads it
@@ -249,7 +249,10 @@ public final class SequentialQuantizer {
                     }
                     long c1 = System.nanoTime();
                     calibNanos += c1 - s0;
-                    List<double[][]> rowFactors = rowFactors(linears, headFactors);
+                    // BoA and aespa see a fused qkv as its q, k and v row blocks, each with its per-head objective
+                    List<SiteQuantizer.Linear> parts = attentionAware && schemes.isEmpty() ? FusedQkv.split(linears, ac)
+                            : linears;
+                    List<double[][]> rowFactors = rowFactors(parts, headFactors);
                     // a shared expert's input norm also feeds the router and the routed experts: nothing to fold into
                     AwqFolding fold = opt.method().awq() && h != null && suffix.isEmpty()
                             ? AwqFolding.of(file, l, site, ac, dIn) : null;
@@ -261,9 +264,9 @@ public final class SequentialQuantizer {
                         case BLOCK, BLOCK_FLOAT -> AwqBlockObjective.of(file, replaced, l, site, linears, x,
                                 opt.awqObjective() == SiteQuantizer.AwqObjective.BLOCK_FLOAT ? xf : null, win);
                     };
-                    SiteQuantizer.Result r = schemes.isEmpty() ? SiteQuantizer.quantize(linears, dIn, h,
-                            fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so, objective,
-                            fold == null ? null : fold.tie())
+                    SiteQuantizer.Result r = schemes.isEmpty() ? FusedQkv.join(linears, parts, SiteQuantizer.quantize(
+                            parts, dIn, h, fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so, objective,
+                            fold == null ? null : fold.tie()))
                             : perLinear(linears, dIn, h, meanAbs, rowFactors, so, schemes);
                     double[] s = r.inputScales();
                     double[] hq = s == null ? h : Awq.scaledHessian(h, s);
