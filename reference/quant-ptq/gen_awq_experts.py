@@ -76,8 +76,7 @@ def main():
                       "routed": [common.f32(v) for v in xs_e], "routedRows": routed,
                       "w": [common.f32(w) for w in ws], "alpha": alpha, "loss": loss, "lossAtOne": loss_one,
                       "scales_in": common.flat(s),
-                      "out": [{"codes": common.ints(q), "scales": common.flat(S), "zeros": common.ints(Z)}
-                              for q, S, Z in out]})
+                      "out": common.quantized(out)})
     common.write("awq_experts.json", "reference/quant-ptq/gen_awq_experts.py", SEED, cases, rtol=1e-9)
 
 
