@@ -31,7 +31,9 @@ import java.util.function.Consumer;
  * objective {@link Awq#outputError(List, int[], List, double[])}: {@code Σ_e N_e·Σ_{W∈{gate_e, up_e}}
  * tr(ΔW·H_e·ΔWᵀ)} over the experts with their routed tokens' Hessians {@code H_e = 2·X_eᵀX_e/N_e} (plus the shared
  * expert's gate and up on every token), each candidate rounding {@code W·diag(s)} to nearest without clipping
- * (llm-awq clips afterwards). α = 0 (s = 1) is on the grid, so the chosen loss never exceeds scale 1's.
+ * (llm-awq clips afterwards). α = 0 (s = 1) is on the grid, so the chosen loss never exceeds scale 1's. With
+ * {@code --awq-objective block} or {@code block-float} the candidates are scored on the layer's output instead, as
+ * llm-awq's {@code auto_scale} does ({@link ExpertAwqBlockObjective}); linear-float scores as linear here.
  *
  * <p>The fold: the norm gain {@code g_j / s_j}, and column j of every reader times {@code s_j} (the router and the
  * shared expert's gate stay float32 and unquantized), so the router's logits {@code (W_r·diag(s))·(u/s) = W_r·u} and
@@ -69,8 +71,9 @@ final class ExpertAwqScale {
      * shared gate, which stay float); the readers to be quantized get their scaled float weights in {@code replaced}.
      * Returns the search, or null if nothing was folded.
      */
-    static Search run(GgufFile file, int l, int n, DecoderStack block, float[] x, int win, QuantScheme scheme,
-                        Map<String, Tensor> replaced, Map<String, Tensor> changedF32, Consumer<String> progress) {
+    static Search run(GgufFile file, int l, int n, DecoderStack block, float[] x, float[] xf, int win,
+                      QuantScheme scheme, SiteQuantizer.AwqObjective kind, Map<String, Tensor> replaced,
+                      Map<String, Tensor> changedF32, Consumer<String> progress) {
         String p = "blk." + l + ".";
         if (!file.contains(p + "ffn_gate_exps.weight") || file.tensor(p + "ffn_gate_exps.weight").rank() != 3) {
             return null;
@@ -97,6 +100,8 @@ final class ExpertAwqScale {
         List<double[]> hs = new ArrayList<>();
         List<Integer> rows = new ArrayList<>();
         List<Double> tokens = new ArrayList<>();
+        List<String> names = new ArrayList<>();             // each scored linear's tensor and expert (−1: 2-D)
+        List<Integer> index = new ArrayList<>();
         double[] meanAbs = new double[dIn];
         long routed = 0;
         for (var k : keys.entrySet()) {
@@ -122,6 +127,8 @@ final class ExpertAwqScale {
                 hs.add(h.hessian());
                 rows.add(r);
                 tokens.add((double) h.count());
+                names.add(p + t + ".weight");
+                index.add(e);
             }
         }
         if (routed == 0) {
@@ -130,23 +137,28 @@ final class ExpertAwqScale {
         for (int j = 0; j < dIn; j++) {
             meanAbs[j] /= routed;
         }
+        boolean onOutput = kind == SiteQuantizer.AwqObjective.BLOCK || kind == SiteQuantizer.AwqObjective.BLOCK_FLOAT;
+        Awq.Objective objective = onOutput ? new ExpertAwqBlockObjective(file, replaced, l, x,
+                kind == SiteQuantizer.AwqObjective.BLOCK_FLOAT ? xf : null, win, names, index) : null;
         Search s = search(ws, rows.stream().mapToInt(Integer::intValue).toArray(), hs,
-                tokens.stream().mapToDouble(Double::doubleValue).toArray(), dIn, meanAbs, scheme, Awq.Options.DEFAULT);
+                tokens.stream().mapToDouble(Double::doubleValue).toArray(), dIn, meanAbs, scheme, Awq.Options.DEFAULT,
+                objective);
         fold(file, l, s.scales(), replaced, changedF32);
         progress.accept(String.format(Locale.ROOT, "layer %d/%d ffn_norm         expert input scale: α %.2f, loss %.4e"
-                + " (scale 1: %.4e) over %d experts%s", l + 1, n, s.alpha(), s.loss(), s.lossAtOne(), experts,
-                shared ? " and the shared expert" : ""));
+                + " (scale 1: %.4e) over %d experts%s%s", l + 1, n, s.alpha(), s.loss(), s.lossAtOne(), experts,
+                shared ? " and the shared expert" : "", onOutput ? ", on the layer output" : ""));
         return s;
     }
 
     /**
      * AWQ's grid search of one input scale for linears {@code ws[i] [rows[i], dIn]} that read one input, linear i on
      * rows with Hessian {@code hs[i]} ({@code tokens[i]} of them), with the statistic {@code meanAbs} of all rows:
-     * {@link Awq#quantize} scored by {@link Awq#outputError(List, int[], List, double[])}, no clipping.
+     * {@link Awq#quantize} scored by {@link Awq#outputError(List, int[], List, double[])} (or by {@code block}, if not
+     * null: {@link ExpertAwqBlockObjective}), no clipping.
      */
     static Search search(List<float[]> ws, int[] rows, List<double[]> hs, double[] tokens, int dIn, double[] meanAbs,
-                         QuantScheme scheme, Awq.Options opt) {
-        Awq.Objective objective = Awq.outputError(ws, rows, hs, tokens);
+                         QuantScheme scheme, Awq.Options opt, Awq.Objective block) {
+        Awq.Objective objective = block != null ? block : Awq.outputError(ws, rows, hs, tokens);
         double[] pooled = new double[dIn * dIn];
         double total = Arrays.stream(tokens).sum();
         for (int i = 0; i < hs.size(); i++) {

@@ -182,8 +182,8 @@ public final class SequentialQuantizer {
                 // an MoE layer's FFN input: one AWQ scale for the router and all experts, folded before they are quantized
                 long m0 = System.nanoTime();
                 ExpertAwqScale.Search moe = site == LinearSite.FFN_IN && opt.method().awq() && x != null
-                        ? ExpertAwqScale.run(file, l, n, block(file, replaced, l), x, win, opt.scheme(), replaced,
-                        changed, progress) : null;
+                        ? ExpertAwqScale.run(file, l, n, block(file, replaced, l), x, xf, win, opt.scheme(),
+                        opt.awqObjective(), replaced, changed, progress) : null;
                 double[] moeScale = moe == null ? null : moe.scales();
                 calibNanos += moeScale == null ? 0 : System.nanoTime() - m0;
                 for (String suffix : SUFFIXES) {          // the block's own linears, then a shared expert's

@@ -48,7 +48,8 @@ class ExpertAwqScaleTest {
             float[] x0 = Calibration.decoderInput(SequentialQuantizer.stack(file, Map.of()), m.calib(), win, 64);
             Map<String, Tensor> replaced = new LinkedHashMap<>(), changed = new LinkedHashMap<>();
             ExpertAwqScale.Search s = ExpertAwqScale.run(file, 0, 2, SequentialQuantizer.block(file, Map.of(), 0), x0,
-                    win, ExpertQuantizerTest.options(SiteQuantizer.Method.AWQ).scheme(), replaced, changed, t -> { });
+                    null, win, ExpertQuantizerTest.options(SiteQuantizer.Method.AWQ).scheme(),
+                    SiteQuantizer.AwqObjective.LINEAR, replaced, changed, t -> { });
             assertTrue(s.alpha() > 0, model + ": α " + s.alpha());
             assertTrue(s.loss() <= s.lossAtOne(), model + ": " + s.loss() + " > scale 1's " + s.lossAtOne());
             List<String> floats = new ArrayList<>(List.of("blk.0.ffn_norm.weight", "blk.0.ffn_gate_inp.weight"));
@@ -102,6 +103,58 @@ class ExpertAwqScaleTest {
             for (String k : plain.keySet()) {
                 assertEquals(plain.get(k), afterFold.get(k), k);
             }
+        }
+    }
+
+    /**
+     * The layer-output objective at scale 1 is the mean squared difference between the layer with every expert's gate
+     * and up rounded to nearest (assembled here into the 3-D tensors) and the float layer: it places each scored
+     * linear's values in its own expert's slice.
+     */
+    @Test
+    void blockObjectiveAtScaleOneIsTheLayerOutputErrorOfRoundedExperts() throws IOException {
+        try (CalibratedModel m = CalibratedModel.open(ExpertQuantizerTest.MIXTRAL)) {
+            GgufFile file = m.file();
+            float[] x0 = Calibration.decoderInput(SequentialQuantizer.stack(file, Map.of()), m.calib(), 64, 64);
+            var scheme = ExpertQuantizerTest.options(SiteQuantizer.Method.RTN).scheme();
+            List<String> names = new ArrayList<>();
+            List<Integer> experts = new ArrayList<>();
+            List<QuantizedLinear> rtn = new ArrayList<>();
+            Map<String, Tensor> rounded = new HashMap<>();
+            for (String t : List.of("ffn_gate_exps", "ffn_up_exps")) {
+                String name = "blk.0." + t + ".weight";
+                Tensor w = file.tensor(name).toF32();
+                rounded.put(name, w);
+            }
+            for (int e = 0; e < 4; e++) {
+                for (String name : List.of("blk.0.ffn_gate_exps.weight", "blk.0.ffn_up_exps.weight")) {
+                    float[] w = file.tensor(name).toF32().toFloatArray();
+                    int per = w.length / 4;
+                    QuantizedLinear q = dev.interlayer.quant.Rtn.quantize(Arrays.copyOfRange(w, e * per, (e + 1) * per),
+                            128, 64, scheme);
+                    names.add(name);
+                    experts.add(e);
+                    rtn.add(q);
+                    float[] cur = rounded.get(name).toFloatArray();
+                    System.arraycopy(q.dequantize(), 0, cur, e * per, per);
+                    rounded.put(name, Tensor.wrap(cur, rounded.get(name).shape()));
+                }
+            }
+            float[] ref = x0.clone(), got = x0.clone();
+            Calibration.decoderBlocks(SequentialQuantizer.block(file, Map.of(), 0), ref, 64, 64, null, true);
+            Calibration.decoderBlocks(SequentialQuantizer.block(file, rounded, 0), got, 64, 64, null, true);
+            double want = 0;
+            for (int i = 0; i < ref.length; i++) {
+                want += ((double) got[i] - ref[i]) * ((double) got[i] - ref[i]);
+            }
+            want /= ref.length;
+            double[] one = new double[64];
+            Arrays.fill(one, 1);
+            double loss = new ExpertAwqBlockObjective(file, Map.of(), 0, x0, null, 64, names, experts).loss(one, rtn);
+            assertTrue(want > 0);
+            // 1e-6: the objective serves the fold's (bitwise equal) norm and router from the heap, the reference from
+            // the file, and the engine may sum them in another order (measured 7e-9); a misplaced slice moves it O(1)
+            assertEquals(want, loss, 1e-6 * want);
         }
     }
 
