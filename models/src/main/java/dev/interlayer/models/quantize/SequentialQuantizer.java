@@ -49,13 +49,14 @@ import java.util.function.Consumer;
  *
  * <p>Mixture-of-experts layers: the routed experts' 3-D tensors are quantized expert by expert, each on the Hessian of
  * the tokens routed to it ({@link ExpertQuantizer}: gate and up share it, an expert without calibration tokens is
- * rounded to nearest), after the site's other linears; with AWQ, one input scale of the FFN input is searched for
- * the router and all experts together and folded first ({@link ExpertAwqScale}); a shared expert ({@code ffn_gate_shexp}, {@code ffn_up_shexp},
- * {@code ffn_down_shexp}) is a site of its own with the Hessian of its input (every token), as the dense linears but
- * without a scale of its own (its input norm also feeds the router; AWQ scales it with the experts).
- * GPT-2's fused {@code attn_qkv} is one linear of the attention input: GPTQ on the shared input's Hessian; BoA and aespa quantize its q, k and v row blocks as separate
- * projections with their per-head row factors ({@link FusedQkv}) and write the blocks back into the fused tensor;
- * AWQ gets its clipping search only (LayerNorm with a bias: nothing to fold into).
+ * rounded to nearest), after the site's other linears; with AWQ, one input scale of the FFN input is searched for the
+ * router and all experts together and folded first ({@link ExpertAwqScale}); a shared expert ({@code ffn_gate_shexp},
+ * {@code ffn_up_shexp}, {@code ffn_down_shexp}) is a site of its own with the Hessian of its input (every token), as
+ * the dense linears but without a scale of its own (its input norm also feeds the router; AWQ scales it with the
+ * experts). GPT-2's fused {@code attn_qkv} is one linear of the attention input: GPTQ on the shared input's Hessian;
+ * BoA and aespa quantize its q, k and v row blocks as separate projections with their per-head row factors ({@link
+ * FusedQkv}) and write the blocks back into the fused tensor; AWQ gets its clipping search only (LayerNorm with a
+ * bias: nothing to fold into).
  */
 public final class SequentialQuantizer {
     /**
