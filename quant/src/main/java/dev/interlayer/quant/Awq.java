@@ -418,37 +418,8 @@ public final class Awq {
         };
     }
 
-    /**
-     * AWQ's objective for linears that read one input but see different tokens of it, as the experts of a
-     * mixture-of-experts layer (each sees the rows routed to it): {@code Σ_l n_l·tr((W_l − Ŵ_l)·H_l·(W_l − Ŵ_l)ᵀ) /
-     * (2·Σ_l n_l·rows_l)}, with {@code H_l = 2·X_lᵀX_l/n_l} the Hessian of linear l's {@code n_l} input rows
-     * ({@code hs.get(l) [d, d]}, {@code tokens[l] = n_l}): the sum of squared output errors over every linear's own
-     * rows, per output value. With every {@code H_l} equal it is {@link #outputError(List, int[], double[])}.
-     *
-     * @throws IllegalArgumentException if the lists and arrays differ in length
-     */
-    public static Objective outputError(List<float[]> ws, int[] rows, List<double[]> hs, double[] tokens) {
-        if (ws.size() != rows.length || hs.size() != rows.length || tokens.length != rows.length) {
-            throw new IllegalArgumentException("Awq.outputError: need one row count, Hessian and token count per weight;"
-                    + " got " + ws.size() + " weights, " + rows.length + " row counts, " + hs.size() + " Hessians, "
-                    + tokens.length + " token counts");
-        }
-        double norm = 0;
-        for (int l = 0; l < rows.length; l++) {
-            norm += 2.0 * tokens[l] * rows[l];
-        }
-        double n = norm;
-        return (s, scaled) -> {
-            double loss = 0;
-            for (int l = 0; l < ws.size(); l++) {
-                loss += tokens[l] * unscaledError(ws.get(l), scaled.get(l), s, hs.get(l));
-            }
-            return n == 0 ? 0 : loss / n;
-        };
-    }
-
-    // tr(ΔW H ΔWᵀ) with ΔW = W − dequant(q)·diag(s)⁻¹.
-    private static double unscaledError(float[] w, QuantizedLinear q, double[] s, double[] h) {
+    // tr(ΔW H ΔWᵀ) with ΔW = W − dequant(q)·diag(s)⁻¹ (also AwqRouted's).
+    static double unscaledError(float[] w, QuantizedLinear q, double[] s, double[] h) {
         int cols = q.cols();
         double total = 0;
         double[] d = new double[cols];

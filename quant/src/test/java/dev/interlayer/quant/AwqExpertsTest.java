@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * AWQ's one input scale for the experts of a mixture-of-experts layer, each expert scored on its own routed rows
- * ({@link Awq#outputError(List, int[], List, double[])}), against reference/quant-ptq/gen_awq_experts.py (PyTorch
+ * ({@link AwqRouted#outputError}), against reference/quant-ptq/gen_awq_experts.py (PyTorch
  * float64, losses on the rows directly): same exponent, input scales to 1e-12 relative (Math.pow vs torch.pow),
  * loss and scale-1 loss to 1e-9 relative (Hessian form vs rows), identical codes. And on random problems: the chosen
  * loss never exceeds scale 1's (α = 0 is on the grid), and with all experts on the same rows the objective is the
@@ -54,7 +54,7 @@ class AwqExpertsTest {
             List<float[]> ws = Golden.floatRows(c, "w");
             int[] r = rowCounts.stream().mapToInt(Integer::intValue).toArray();
             double[] t = tokens.stream().mapToDouble(Double::doubleValue).toArray();
-            Awq.Objective objective = Awq.outputError(ws, r, hs, t);
+            Awq.Objective objective = AwqRouted.outputError(ws, r, hs, t);
             QuantScheme scheme = Golden.scheme(c);
             Awq.Result res = Awq.quantize(ws, r, d, pooled.meanAbs(), hs.get(0), scheme,
                     Awq.Options.DEFAULT.withClip(false), objective);
@@ -68,7 +68,7 @@ class AwqExpertsTest {
     void neverWorseThanScaleOne() {
         Tries.run(10, 7700, (t, rnd) -> {
             Problem p = Problem.random(rnd);
-            Awq.Objective objective = Awq.outputError(p.ws, p.rows, p.hs, p.tokens);
+            Awq.Objective objective = AwqRouted.outputError(p.ws, p.rows, p.hs, p.tokens);
             Awq.Result res = Awq.quantize(p.ws, p.rows, p.d, p.meanAbs, p.hs.get(0), p.scheme,
                     Awq.Options.DEFAULT.withClip(false), objective);
             double one = objective.loss(ones(p.d), rtn(p.ws, p.rows, p.d, p.scheme));
@@ -95,7 +95,7 @@ class AwqExpertsTest {
             for (int i = 0; i < p.ws.size(); i++) {
                 q.add(Rtn.quantize(Awq.scaleColumns(p.ws.get(i), p.rows[i], p.d, s), p.rows[i], p.d, p.scheme));
             }
-            double a = Awq.outputError(p.ws, p.rows, same, n).loss(s, q);
+            double a = AwqRouted.outputError(p.ws, p.rows, same, n).loss(s, q);
             double b = Awq.outputError(p.ws, p.rows, p.hs.get(0)).loss(s, q);
             assertEquals(b, a, 1e-12 * b, "try " + t);
         });

@@ -6,6 +6,7 @@ import dev.interlayer.nn.DecoderStack;
 import dev.interlayer.nn.LinearSite;
 import dev.interlayer.nn.LinearTap;
 import dev.interlayer.quant.Awq;
+import dev.interlayer.quant.AwqRouted;
 import dev.interlayer.quant.Calibration;
 import dev.interlayer.quant.CalibrationStats;
 import dev.interlayer.quant.CalibrationTap;
@@ -28,7 +29,7 @@ import java.util.function.Consumer;
  * ({@code ffn_gate_inp}), every routed expert's gate and up and, in Qwen2-MoE, the shared expert's gate and up and
  * its sigmoid gate ({@code ffn_gate_inp_shexp}). One per-channel scale {@code s} of u is chosen on AWQ's grid
  * {@code s = max(ū^α, 1e-4)/sqrt(max·min)}, {@code ū_j = mean_t |u_tj|} over all calibration tokens, by the
- * objective {@link Awq#outputError(List, int[], List, double[])}: {@code Σ_e N_e·Σ_{W∈{gate_e, up_e}}
+ * objective {@link AwqRouted#outputError}: {@code Σ_e N_e·Σ_{W∈{gate_e, up_e}}
  * tr(ΔW·H_e·ΔWᵀ)} over the experts with their routed tokens' Hessians {@code H_e = 2·X_eᵀX_e/N_e} (plus the shared
  * expert's gate and up on every token), each candidate rounding {@code W·diag(s)} to nearest without clipping
  * (llm-awq clips afterwards). α = 0 (s = 1) is on the grid, so the chosen loss never exceeds scale 1's. With
@@ -153,12 +154,12 @@ final class ExpertAwqScale {
     /**
      * AWQ's grid search of one input scale for linears {@code ws[i] [rows[i], dIn]} that read one input, linear i on
      * rows with Hessian {@code hs[i]} ({@code tokens[i]} of them), with the statistic {@code meanAbs} of all rows:
-     * {@link Awq#quantize} scored by {@link Awq#outputError(List, int[], List, double[])} (or by {@code block}, if not
+     * {@link Awq#quantize} scored by {@link AwqRouted#outputError} (or by {@code block}, if not
      * null: {@link ExpertAwqBlockObjective}), no clipping.
      */
     static Search search(List<float[]> ws, int[] rows, List<double[]> hs, double[] tokens, int dIn, double[] meanAbs,
                          QuantScheme scheme, Awq.Options opt, Awq.Objective block) {
-        Awq.Objective objective = block != null ? block : Awq.outputError(ws, rows, hs, tokens);
+        Awq.Objective objective = block != null ? block : AwqRouted.outputError(ws, rows, hs, tokens);
         double[] pooled = new double[dIn * dIn];
         double total = Arrays.stream(tokens).sum();
         for (int i = 0; i < hs.size(); i++) {
