@@ -46,3 +46,8 @@ def write(name, generator, seed, cases, atol=0.0, rtol=0.0):
     with open(path, "w") as f:
         json.dump(doc, f, separators=(",", ":"))
     print("wrote", path, os.path.getsize(path), "bytes")
+
+
+def quantized(out):
+    """The fixture form of quantized linears [(codes, scales, zeros), ...]."""
+    return [{"codes": ints(q), "scales": flat(S), "zeros": ints(Z)} for q, S, Z in out]

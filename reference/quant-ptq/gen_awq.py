@@ -30,8 +30,7 @@ def main():
                       "bits": bits, "group": group, "clip": [1, 0.0, 2.0], "awqClip": clip, "rows": rows, "cols": d,
                       "n": n, "x": common.f32(x), "keep": [bool(k) for k in keep.tolist()],
                       "w": [common.f32(w) for w in ws], "alpha": alpha, "loss": loss, "scales_in": common.flat(s),
-                      "out": [{"codes": common.ints(q), "scales": common.flat(S), "zeros": common.ints(Z)}
-                              for q, S, Z in out]})
+                      "out": common.quantized(out)})
     common.write("awq.json", "reference/quant-ptq/gen_awq.py", SEED, cases, rtol=1e-9)
 
 

@@ -85,8 +85,7 @@ def main():
                           "kvHeads": kv_heads, "x": common.f32(x), "w": [common.f32(w) for w in ws],
                           "wNext": common.f32(w_next), "rowsNext": w_next.shape[0], "alpha": alpha, "loss": loss,
                           "scales_in": common.flat(s),
-                          "out": [{"codes": common.ints(q), "scales": common.flat(S), "zeros": common.ints(Z)}
-                                  for q, S, Z in out]})
+                          "out": common.quantized(out)})
     common.write("awq_block.json", "reference/quant-ptq/gen_awq_block.py", SEED, cases, rtol=1e-6)
 
 

@@ -418,8 +418,8 @@ public final class Awq {
         };
     }
 
-    // tr(ΔW H ΔWᵀ) with ΔW = W − dequant(q)·diag(s)⁻¹.
-    private static double unscaledError(float[] w, QuantizedLinear q, double[] s, double[] h) {
+    // tr(ΔW H ΔWᵀ) with ΔW = W − dequant(q)·diag(s)⁻¹ (also AwqRouted's).
+    static double unscaledError(float[] w, QuantizedLinear q, double[] s, double[] h) {
         int cols = q.cols();
         double total = 0;
         double[] d = new double[cols];

@@ -125,8 +125,8 @@ final class CalibratedQuantize {
     @Option(names = "--awq-objective", paramLabel = "O", description = "awq, awq-gptq: what the scale search of q/k/v"
             + " and gate/up minimises: linear (default; each linear's output error), linear-float (each linear's error"
             + " against the unquantized model's output of it; needs --propagation > 0), block (llm-awq's: the attention"
-            + " block's or MLP's output), block-float (the block output against the unquantized model's; needs"
-            + " --propagation > 0).")
+            + " block's or MLP's output; for an MoE layer's one scale of router and experts, the layer's output),"
+            + " block-float (the block output against the unquantized model's; needs --propagation > 0).")
     String awqObjective = "linear";
 
     @Option(names = "--awq-joint-clip", description = "awq only (awq-gptq does not clip): score each scale of the search with its clipped weights"

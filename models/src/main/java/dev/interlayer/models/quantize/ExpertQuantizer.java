@@ -29,15 +29,16 @@ import java.util.function.Consumer;
  * quantized gate and up. One calibration pass through the layer (with everything quantized so far) collects every
  * expert's statistics of a site, in as many passes as the Hessians' memory needs (a quarter of the heap for one pass's Hessians).
  *
- * <p>An expert that receives no calibration token has no statistics: it is rounded to nearest on the same grid
- * (RTN with the scheme's clipping search, unweighted), reported in the linear's note. Other differences from the
- * dense sites, all because a routed expert sees a different token set in the quantized and the unquantized model:
- * no error propagation (its correction pairs the two models' rows token by token), and AWQ gets no input scales
- * (the FFN norm also feeds the router and the other experts, so a per-expert scale has nowhere to fold; AWQ's
- * clipping search only). The stacked result is one {@link QuantizedLinear} {@code [E·rows, cols]} per tensor,
- * expert-major: the byte layout of the GGUF tensor. Its reported relative error is
- * {@code Σ_e N_e·tr(ΔW_e H_e ΔW_eᵀ) / Σ_e N_e·tr(W_e H_e W_eᵀ)}, the output energy lost on the routed tokens (experts
- * without tokens add nothing to either sum).
+ * <p>An expert that receives no calibration token has no statistics: it is rounded to nearest on the same grid (RTN
+ * with the scheme's clipping search, unweighted), reported in the linear's note. Other differences from the dense
+ * sites, all because a routed expert sees a different token set in the quantized and the unquantized model: no error
+ * propagation (its correction pairs the two models' rows token by token), and AWQ searches no input scale per expert
+ * (the FFN norm also feeds the router and the other experts, so a per-expert scale has nowhere to fold): gate and up
+ * take the one scale of all experts that {@link ExpertAwqScale} folded beforehand (their weights are then read scaled
+ * from {@code replaced}), down none; here AWQ runs its clipping search only. The stacked result is one {@link
+ * QuantizedLinear} {@code [E·rows, cols]} per tensor, expert-major: the byte layout of the GGUF tensor. Its reported
+ * relative error is {@code Σ_e N_e·tr(ΔW_e H_e ΔW_eᵀ) / Σ_e N_e·tr(W_e H_e W_eᵀ)}, the output energy lost on the
+ * routed tokens (experts without tokens add nothing to either sum).
  */
 final class ExpertQuantizer {
     /** The expert tensors of each site (GGUF names without {@code blk.L.} and {@code .weight}). */
@@ -88,7 +89,8 @@ final class ExpertQuantizer {
         long s0 = System.nanoTime();
         List<float[]> w = new ArrayList<>();
         for (String name : names) {
-            w.add(file.tensor(name).toF32().toFloatArray());
+            // the current weights: AWQ's joint MoE scale (ExpertAwqScale) has put the scaled gate and up there
+            w.add((replaced.containsKey(name) ? replaced.get(name) : file.tensor(name).toF32()).toFloatArray());
         }
         List<List<QuantizedLinear>> parts = new ArrayList<>();
         names.forEach(k -> parts.add(new ArrayList<>()));

@@ -49,11 +49,13 @@ import java.util.function.Consumer;
  *
  * <p>Mixture-of-experts layers: the routed experts' 3-D tensors are quantized expert by expert, each on the Hessian of
  * the tokens routed to it ({@link ExpertQuantizer}: gate and up share it, an expert without calibration tokens is
- * rounded to nearest), after the site's other linears; a shared expert ({@code ffn_gate_shexp}, {@code ffn_up_shexp},
- * {@code ffn_down_shexp}) is a site of its own with the Hessian of its input (every token), as the dense linears but
- * without AWQ folding (its input norm also feeds the router). GPT-2's fused {@code attn_qkv} is one linear of the
- * attention input: GPTQ on the shared input's Hessian; BoA and aespa have no q/k rows to weigh per head in it, so
- * they take their layer-wise form there (identity row factors); AWQ gets its clipping search only (LayerNorm with a
+ * rounded to nearest), after the site's other linears; with AWQ, one input scale of the FFN input is searched for the
+ * router and all experts together and folded first ({@link ExpertAwqScale}); a shared expert ({@code ffn_gate_shexp},
+ * {@code ffn_up_shexp}, {@code ffn_down_shexp}) is a site of its own with the Hessian of its input (every token), as
+ * the dense linears but without a scale of its own (its input norm also feeds the router; AWQ scales it with the
+ * experts). GPT-2's fused {@code attn_qkv} is one linear of the attention input: GPTQ on the shared input's Hessian;
+ * BoA and aespa quantize its q, k and v row blocks as separate projections with their per-head row factors ({@link
+ * FusedQkv}) and write the blocks back into the fused tensor; AWQ gets its clipping search only (LayerNorm with a
  * bias: nothing to fold into).
  */
 public final class SequentialQuantizer {
@@ -90,8 +92,8 @@ public final class SequentialQuantizer {
     public static final double DEFAULT_PROPAGATION = 0.5;
     // the linears of a site: the block's own, and those of a mixture-of-experts layer's shared expert
     private static final List<String> SUFFIXES = List.of("", "_shexp");
-    // GPT-2's fused query/key/value projection [3·d, d]: one linear of the attention input, no per-head row factors
-    private static final String FUSED_QKV = "attn_qkv";
+    // GPT-2's fused query/key/value projection [3·d, d]: one linear of the attention input (BoA, aespa: split, FusedQkv)
+    private static final String FUSED_QKV = FusedQkv.NAME;
     private static final int CHUNK = 64;                 // tokens per forward call of a calibration pass
 
     private SequentialQuantizer() {
@@ -178,9 +180,16 @@ public final class SequentialQuantizer {
             AttentionConfig ac = stack0.blocks().get(l).config().attention();
             List<LinearReport> reports = new ArrayList<>();
             for (LinearSite site : LinearSite.values()) {
+                // an MoE layer's FFN input: one AWQ scale for the router and all experts, folded before they are quantized
+                long m0 = System.nanoTime();
+                ExpertAwqScale.Search moe = site == LinearSite.FFN_IN && opt.method().awq() && x != null
+                        ? ExpertAwqScale.run(file, l, n, block(file, replaced, l), x, xf, win, opt.scheme(),
+                        opt.awqObjective(), replaced, changed, progress) : null;
+                double[] moeScale = moe == null ? null : moe.scales();
+                calibNanos += moeScale == null ? 0 : System.nanoTime() - m0;
                 for (String suffix : SUFFIXES) {          // the block's own linears, then a shared expert's
-                    List<SiteQuantizer.Linear> linears = linears(file, l, n, site, suffix, ac, opt.scheme().groupSize(),
-                            reports, progress);
+                    List<SiteQuantizer.Linear> linears = linears(file, replaced, l, n, site, suffix, ac,
+                            opt.scheme().groupSize(), reports, progress);
                     if (linears.isEmpty()) {
                         continue;
                     }
@@ -204,9 +213,14 @@ public final class SequentialQuantizer {
                         String key = CalibrationTap.name(0, site, suffix.isEmpty() ? -1   // block 0 of the one-block stack
                                 : LinearTap.SHARED_EXPERT);
                         CalibrationStats stats = new CalibrationStats(true);
-                        headFactors = site == LinearSite.ATTN_QKV && attentionAware ? headFactors(ac, linears, dIn, win) : null;
+                        headFactors = site == LinearSite.ATTN_QKV && attentionAware ? headFactors(ac, FusedQkv.split(linears, ac), dIn, win) : null;
                         HeadFactors hf = headFactors;
                         float[] xs = propagate ? siteInputs(block(file, Map.of(), l), xf, win, key, dIn) : null;
+                        if (xs != null && moeScale != null) {   // the float model's input as the folded model reads it
+                            for (int i = 0; i < xs.length; i++) {
+                                xs[i] = (float) (xs[i] / moeScale[i % dIn]);
+                            }
+                        }
                         double[] cross = propagate ? new double[dIn * dIn] : null;
                         int[] row = {0};
                         Calibration.decoderBlocks(block(file, replaced, l), x, win, CHUNK, (name, rows, m, d, keep) -> {
@@ -236,7 +250,10 @@ public final class SequentialQuantizer {
                     }
                     long c1 = System.nanoTime();
                     calibNanos += c1 - s0;
-                    List<double[][]> rowFactors = rowFactors(linears, headFactors);
+                    // BoA and aespa see a fused qkv as its q, k and v row blocks, each with its per-head objective
+                    List<SiteQuantizer.Linear> parts = attentionAware && schemes.isEmpty() ? FusedQkv.split(linears, ac)
+                            : linears;
+                    List<double[][]> rowFactors = rowFactors(parts, headFactors);
                     // a shared expert's input norm also feeds the router and the routed experts: nothing to fold into
                     AwqFolding fold = opt.method().awq() && h != null && suffix.isEmpty()
                             ? AwqFolding.of(file, l, site, ac, dIn) : null;
@@ -248,9 +265,9 @@ public final class SequentialQuantizer {
                         case BLOCK, BLOCK_FLOAT -> AwqBlockObjective.of(file, replaced, l, site, linears, x,
                                 opt.awqObjective() == SiteQuantizer.AwqObjective.BLOCK_FLOAT ? xf : null, win);
                     };
-                    SiteQuantizer.Result r = schemes.isEmpty() ? SiteQuantizer.quantize(linears, dIn, h,
-                            fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so, objective,
-                            fold == null ? null : fold.tie())
+                    SiteQuantizer.Result r = schemes.isEmpty() ? FusedQkv.join(linears, parts, SiteQuantizer.quantize(
+                            parts, dIn, h, fold == null ? meanAbs : fold.statistic(meanAbs), rowFactors, so, objective,
+                            fold == null ? null : fold.tie()))
                             : perLinear(linears, dIn, h, meanAbs, rowFactors, so, schemes);
                     double[] s = r.inputScales();
                     double[] hq = s == null ? h : Awq.scaledHessian(h, s);
@@ -309,18 +326,19 @@ public final class SequentialQuantizer {
      */
     static List<SiteQuantizer.Linear> linears(GgufFile file, int l, int n, LinearSite site, AttentionConfig ac,
                                               int group, List<LinearReport> reports, Consumer<String> progress) {
-        return linears(file, l, n, site, "", ac, group, reports, progress);
+        return linears(file, Map.of(), l, n, site, "", ac, group, reports, progress);
     }
 
     /**
      * As {@link #linears(GgufFile, int, int, LinearSite, AttentionConfig, int, List, Consumer)}, with {@code suffix}
      * appended to each linear's name: {@code ""} for the block's own linears (the attention input adds GPT-2's
      * fused {@code attn_qkv}), {@code "_shexp"} for a mixture-of-experts layer's shared expert ({@code ffn_gate_shexp},
-     * {@code ffn_up_shexp}, {@code ffn_down_shexp}).
+     * {@code ffn_up_shexp}, {@code ffn_down_shexp}), and each weight's current value from {@code current} if there
+     * (an MoE layer's AWQ fold scales the shared expert's columns before it is quantized), else from the file.
      */
-    static List<SiteQuantizer.Linear> linears(GgufFile file, int l, int n, LinearSite site, String suffix,
-                                              AttentionConfig ac, int group, List<LinearReport> reports,
-                                              Consumer<String> progress) {
+    static List<SiteQuantizer.Linear> linears(GgufFile file, Map<String, Tensor> current, int l, int n,
+                                              LinearSite site, String suffix, AttentionConfig ac, int group,
+                                              List<LinearReport> reports, Consumer<String> progress) {
         List<SiteQuantizer.Linear> linears = new ArrayList<>();
         List<String> names = new ArrayList<>();
         for (String lin : site.linears()) {
@@ -334,7 +352,7 @@ public final class SequentialQuantizer {
             if (!file.contains(name) || file.tensor(name).rank() != 2) {
                 continue;
             }
-            Tensor t = file.tensor(name);
+            Tensor t = current.containsKey(name) ? current.get(name) : file.tensor(name);   // AWQ's MoE fold scaled it
             int rows = t.dim(0), cols = t.dim(1);
             if (cols % group != 0) {
                 reports.add(new LinearReport(name, rows, cols, false, 0, 0, cols + " input columns are not a"

@@ -185,7 +185,7 @@ class ExpertQuantizerTest {
 
     /**
      * GPT-2's fused {@code attn_qkv [3d, d]} is quantized by every calibrated method (GPTQ on the shared input's H;
-     * BoA and aespa without per-head row factors, their layer-wise form; AWQ without input scales, the
+     * BoA and aespa on its q, k, v row blocks with per-head row factors, FusedQkvTest; AWQ without input scales, the
      * LayerNorm has a bias), written to the GGUF and run within a KLD bound (before: attn_qkv stayed F32).
      */
     @Test
