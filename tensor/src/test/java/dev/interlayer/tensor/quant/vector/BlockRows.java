@@ -16,6 +16,18 @@ import java.util.function.IntToDoubleFunction;
  * random rows and special f16 scales of the K-quant decoding tests.
  */
 final class BlockRows {
+    /**
+     * Two tiles' outputs equal bit for bit (raw bits: a -0 or a NaN payload counts), each difference reported with
+     * {@code where}, the row and both values.
+     */
+    static void assertSameBits(float[] want, float[] got, String where) {
+        assertEquals(want.length, got.length, where + ": lengths");
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]),
+                    where + " row " + i + ": " + want[i] + " vs " + got[i]);
+        }
+    }
+
     /** An eight-row tile: rows o0 + r·step with x from xo, outputs c[ci + r·cs]. */
     interface Eight {
         void tile(MemorySegment w, long o0, long step, int k, float[] x, int xo, float[] s, float[] c, int ci, int cs);

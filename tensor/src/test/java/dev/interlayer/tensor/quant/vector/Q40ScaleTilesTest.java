@@ -76,10 +76,7 @@ class Q40ScaleTilesTest {
                 Q40ScaleTiles.far8(w, 5 + (long) j * rowBytes, (long) q * rowBytes, k, x, XO, s1, c1, j, q);
                 tile.tile(w, 5 + (long) j * rowBytes, (long) q * rowBytes, k, x, XO, s2, c2, j, q);
             }
-            for (int i = 0; i < c1.length; i++) {
-                assertEquals(Float.floatToRawIntBits(c1[i]), Float.floatToRawIntBits(c2[i]),
-                        "nb=" + nb + " row " + i + ": " + c1[i] + " vs " + c2[i]);
-            }
+            BlockRows.assertSameBits(c1, c2, "nb=" + nb);
         }
     }
 

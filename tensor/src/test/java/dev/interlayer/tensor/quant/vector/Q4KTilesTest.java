@@ -3,7 +3,6 @@ package dev.interlayer.tensor.quant.vector;
 import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -52,10 +51,7 @@ class Q4KTilesTest {
             for (int j = 0; j < q; j++) {
                 eight(w, j * rowBytes, q * rowBytes, k, x, s, eight, j, q);
             }
-            for (int i = 0; i < four.length; i++) {
-                assertEquals(Float.floatToRawIntBits(four[i]), Float.floatToRawIntBits(eight[i]),
-                        "super-blocks " + sbs + " row " + i + ": " + four[i] + " vs " + eight[i]);
-            }
+            BlockRows.assertSameBits(four, eight, "super-blocks " + sbs);
         }
     }
 
@@ -86,14 +82,6 @@ class Q4KTilesTest {
                 assertTrue(Float.isNaN(byDriver[CI - 1]) && Float.isNaN(byDriver[CI + n]), "outside the range");
             }
         }
-    }
-
-    @Test
-    void tileSwitchTakesItsTwoValuesAndRefusesOthers() {
-        assertTrue(TileDriver.q4kTile("eight"));
-        assertEquals(false, TileDriver.q4kTile("four"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TileDriver.q4kTile("8"));
-        assertTrue(e.getMessage().contains("q4_k.tile=8") && e.getMessage().contains("four"), e.getMessage());
     }
 
     /** n rows from byte 0: {@link Q4KTiles#eight} over the first 8·(n/8) (row j with j + q, .., j + 7q), then one. */

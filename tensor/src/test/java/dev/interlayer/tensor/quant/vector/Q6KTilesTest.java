@@ -1,9 +1,5 @@
 package dev.interlayer.tensor.quant.vector;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
@@ -41,20 +37,8 @@ class Q6KTilesTest {
                     Q6KTiles.far2Wide(w, j * rb, q * rb, k, x, 5, s1, c1, j, q);
                     Q6KTiles.far2WideUnrolled(w, j * rb, q * rb, k, x, 5, s2, c2, j, q);
                 }
-                for (int i = 0; i < c1.length; i++) {
-                    assertEquals(Float.floatToRawIntBits(c1[i]), Float.floatToRawIntBits(c2[i]),
-                            "super-blocks " + nsb + " row " + i + ": " + c1[i] + " vs " + c2[i]);
-                }
+                BlockRows.assertSameBits(c1, c2, "super-blocks " + nsb);
             }
         }
-    }
-
-    @Test
-    void tileSwitchTakesItsTwoValuesAndRefusesOthers() {
-        assertTrue(TileDriver.q6kTile("unrolled"));
-        assertFalse(TileDriver.q6kTile("wide"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TileDriver.q6kTile("compact"));
-        assertTrue(e.getMessage().contains("q6_k.tile=compact") && e.getMessage().contains("unrolled"),
-                e.getMessage());
     }
 }

@@ -2,9 +2,6 @@ package dev.interlayer.tensor.quant.vector;
 
 import static dev.interlayer.tensor.quant.vector.QSpecies.VL;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
@@ -71,21 +68,9 @@ class Q80TilesTest {
                     far8(w, 5 + (long) j * rowBytes, (long) q * rowBytes, k, x, xo, s1, c1, j, q);
                     eight(w, 5 + (long) j * rowBytes, (long) q * rowBytes, k, x, xo, s2, c2, j, q);
                 }
-                for (int i = 0; i < c1.length; i++) {
-                    assertEquals(Float.floatToRawIntBits(c1[i]), Float.floatToRawIntBits(c2[i]),
-                            "zeros=" + zeros + " nb=" + nb + " row " + i + ": " + c1[i] + " vs " + c2[i]);
-                }
+                BlockRows.assertSameBits(c1, c2, "zeros=" + zeros + " nb=" + nb);
             }
         }
-    }
-
-    @Test
-    void tileSwitchTakesItsThreeValuesAndRefusesOthers() {
-        assertEquals(TileDriver.Q8_0_EIGHT, TileDriver.q80Tile("eight"));
-        assertEquals(TileDriver.Q8_0_SCALED, TileDriver.q80Tile("scale"));
-        assertEquals(TileDriver.Q8_0_WRITTEN, TileDriver.q80Tile("written"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TileDriver.q80Tile("8"));
-        assertTrue(e.getMessage().contains("q8_0.tile=8") && e.getMessage().contains("eight"), e.getMessage());
     }
 
     /** {@link Q80Tiles#eight} with its outputs summed as {@link TileDriver} does. */
