@@ -59,7 +59,14 @@ public final class SideBySide {
                     + " [--pairs P] [--turn S] [--warmup S]");
             System.exit(2);
         }
-        SideBySideOptions o = SideBySideOptions.parse(args);
+        SideBySideOptions o;
+        try {
+            o = SideBySideOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("SideBySide: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         Side old = open(o.oldJar(), o), neu = open(o.newJar(), o);
         long warmEnd = System.nanoTime() + (long) (o.warmup() * 1e9);
         while (System.nanoTime() < warmEnd) {

@@ -15,15 +15,19 @@ record SideBySideOptions(Path oldJar, Path newJar, String workload, String model
                 throw new IllegalArgumentException(args[i] + " needs a value");
             }
             String v = args[i + 1];
-            switch (args[i]) {
-                case "--model" -> model = v;
-                case "--threads" -> threads = Integer.parseInt(v);
-                case "--batch" -> batch = Integer.parseInt(v);
-                case "--pairs" -> pairs = Integer.parseInt(v);
-                case "--turn" -> turn = Double.parseDouble(v);
-                case "--warmup" -> warmup = Double.parseDouble(v);
-                default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--model, --threads, --batch, --pairs, --turn, --warmup)");
+            try {
+                switch (args[i]) {
+                    case "--model" -> model = v;
+                    case "--threads" -> threads = Integer.parseInt(v);
+                    case "--batch" -> batch = Integer.parseInt(v);
+                    case "--pairs" -> pairs = Integer.parseInt(v);
+                    case "--turn" -> turn = Double.parseDouble(v);
+                    case "--warmup" -> warmup = Double.parseDouble(v);
+                    default -> throw new IllegalArgumentException("unknown option " + args[i]
+                            + " (--model, --threads, --batch, --pairs, --turn, --warmup)");
+                }
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(args[i] + " " + v + ": not a number");
             }
         }
         if (!args[2].equals("embed") && model == null) {

@@ -105,6 +105,9 @@ final class ExpertAwqScale {
         List<Integer> index = new ArrayList<>();
         double[] meanAbs = new double[dIn];
         long routed = 0;
+        // each reader tensor widened to float once, then sliced per expert (not once per expert: E copies of a
+        // whole [E, rows, dIn] tensor)
+        Map<String, float[]> widened = new java.util.HashMap<>();
         for (var k : keys.entrySet()) {
             int e = k.getValue();
             if (!stats.activations().containsKey(k.getKey()) || stats.hessian(k.getKey()).count() == 0) {
@@ -121,9 +124,10 @@ final class ExpertAwqScale {
                 continue;
             }
             for (String t : e >= 0 ? ROUTED : SHARED) {
-                Tensor w = current(file, replaced, p + t + ".weight");
-                int r = e >= 0 ? w.dim(1) : w.dim(0);
-                float[] all = w.toFloatArray();
+                var info = file.tensor(p + t + ".weight");          // shape only, nothing read
+                int r = e >= 0 ? info.dim(1) : info.dim(0);
+                float[] all = widened.computeIfAbsent(t, key -> current(file, replaced, p + key + ".weight")
+                        .toFloatArray());
                 ws.add(e >= 0 ? Arrays.copyOfRange(all, e * r * dIn, (e + 1) * r * dIn) : all);
                 hs.add(h.hessian());
                 rows.add(r);
